@@ -1,0 +1,100 @@
+package junction
+
+import (
+	"context"
+	"time"
+)
+
+// CredentialStoreConfig is a configured credential store of a tenant. Its
+// login secrets (token, secret_id, client secret, key) are not here: they are
+// sealed (SealedID) and never returned by the API.
+type CredentialStoreConfig struct {
+	ID       string `json:"id"`
+	TenantID string `json:"tenant_id"`
+	Name     string `json:"name"`
+	Type     string `json:"type"` // "database", "hashicorp-vault", "cyberark-ccp", ...
+	ReadOnly bool   `json:"read_only"`
+	// Insecure allows plain http:// for local development.
+	Insecure bool   `json:"insecure,omitempty"`
+	ProxyURL string `json:"proxy_url,omitempty"`
+	// Config holds the non-secret configuration keys.
+	Config map[string]string `json:"config"`
+	// SecretKeys names the secret configuration keys that are set.
+	SecretKeys []string `json:"secret_keys,omitempty"`
+	// SealedID points at the sealed JSON object of secret configuration keys.
+	SealedID  string    `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// DatabaseStoreType is the built-in store: values sealed in Junction's own
+// database with the master key.
+const DatabaseStoreType = "database"
+
+// AssetType is the type of an asset's value.
+type AssetType string
+
+const (
+	AssetText       AssetType = "text"
+	AssetInteger    AssetType = "integer"
+	AssetBoolean    AssetType = "boolean"
+	AssetSecret     AssetType = "secret"
+	AssetCredential AssetType = "credential"
+)
+
+// Sensitive reports whether values of this type live in a credential store.
+func (t AssetType) Sensitive() bool { return t == AssetSecret || t == AssetCredential }
+
+// Asset is a named value in a folder. Text, integer and boolean assets hold
+// their value in Value. Secret and credential assets keep it in a credential
+// store: in the database store it is sealed (SealedID); in an external store
+// Junction holds only ExternalName and no value at all.
+type Asset struct {
+	ID          string    `json:"id"`
+	TenantID    string    `json:"tenant_id"`
+	FolderID    string    `json:"folder_id"`
+	Name        string    `json:"name"`
+	Type        AssetType `json:"type"`
+	Description string    `json:"description,omitempty"`
+	// Value is the plain value of a text, integer or boolean asset.
+	Value string `json:"value,omitempty"`
+	// StoreID is the credential store of a secret or credential asset.
+	StoreID      string    `json:"store_id,omitempty"`
+	ExternalName string    `json:"external_name,omitempty"`
+	SealedID     string    `json:"-"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// AssetFilter narrows ListAssets.
+type AssetFilter struct {
+	// FolderIDs, when set, limits the list to assets in these folders.
+	FolderIDs    []string
+	Type         AssetType
+	StoreID      string
+	NameContains string
+	Page
+}
+
+// CredentialStoreStore persists credential store configurations.
+// Names are unique per tenant.
+type CredentialStoreStore interface {
+	CreateCredentialStore(ctx context.Context, s *CredentialStoreConfig) error
+	GetCredentialStore(ctx context.Context, tenantID, id string) (*CredentialStoreConfig, error)
+	ListCredentialStores(ctx context.Context, tenantID string, p Page) ([]*CredentialStoreConfig, error)
+	UpdateCredentialStore(ctx context.Context, s *CredentialStoreConfig) error
+	// DeleteCredentialStore returns ECONFLICT, with Details["assets"] set to
+	// the count, while assets still reference the store.
+	DeleteCredentialStore(ctx context.Context, tenantID, id string) error
+}
+
+// AssetStore persists assets. Names are unique per folder.
+type AssetStore interface {
+	CreateAsset(ctx context.Context, a *Asset) error
+	GetAsset(ctx context.Context, tenantID, id string) (*Asset, error)
+	ListAssets(ctx context.Context, tenantID string, f AssetFilter) ([]*Asset, error)
+	UpdateAsset(ctx context.Context, a *Asset) error
+	DeleteAsset(ctx context.Context, tenantID, id string) error
+	// CountAssetsInStore counts the assets that reference a store.
+	CountAssetsInStore(ctx context.Context, tenantID, storeID string) (int, error)
+}

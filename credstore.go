@@ -1,0 +1,97 @@
+package junction
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// SecretKind says what shape a secret in a credential store has.
+type SecretKind string
+
+const (
+	// KindCredential is a username and password pair.
+	KindCredential SecretKind = "credential"
+	// KindSecret is a single value (an API key, a client secret).
+	KindSecret SecretKind = "secret"
+)
+
+// StoredSecret is a value read from, or written to, a credential store. For
+// KindSecret only Value is set.
+type StoredSecret struct {
+	Username string
+	Value    Secret
+}
+
+// CredentialStore is a live client of one external vault (or of Junction's
+// own database store). Implementations are safe for concurrent use, log in
+// lazily, keep their login fresh (renewing or logging in again), and never put
+// a secret value in an error or a log line.
+//
+// Errors, as *Error:
+//   - ECREDNOTFOUND when no secret exists under name (the message names it);
+//   - ECREDSTOREAUTH when the vault refuses Junction's own login;
+//   - ECREDSTOREUNAVAILABLE when the vault cannot be reached, is sealed, or
+//     answers 5xx (the message names the store, never the secret);
+//   - EINVALID when the secret exists but lacks the expected keys.
+type CredentialStore interface {
+	// Check logs in and proves reachability, TLS and authentication without
+	// reading any secret.
+	Check(ctx context.Context) error
+	// Read fetches the secret stored under name (the asset's external name).
+	Read(ctx context.Context, kind SecretKind, name string) (StoredSecret, error)
+}
+
+// WritableCredentialStore is implemented by stores Junction may write to. A
+// store configured read_only is never asked to write, even if it could.
+type WritableCredentialStore interface {
+	CredentialStore
+	Write(ctx context.Context, kind SecretKind, name string, v StoredSecret) error
+	Delete(ctx context.Context, name string) error
+}
+
+// Closer is implemented by stores that hold background resources (a token
+// renewal loop). The owner calls Close when the store is replaced or removed.
+type Closer interface {
+	Close() error
+}
+
+// CredentialStoreOptions are what every store adapter is given besides its
+// own configuration.
+type CredentialStoreOptions struct {
+	Name   string // the store's display name, for messages
+	Clock  Clock
+	Logger *slog.Logger
+	// Insecure allows plain http:// addresses (local development only).
+	Insecure bool
+	// ProxyURL, when set, routes the store's traffic through this proxy;
+	// otherwise HTTPS_PROXY / NO_PROXY apply.
+	ProxyURL string
+	// Transport, when set, is the base HTTP transport to use; adapters add
+	// their TLS settings (CA, client certificate) to a clone of it.
+	Transport *http.Transport
+	// Timeout bounds one request to the store.
+	Timeout time.Duration
+}
+
+// ConfigKey describes one key of a credential store type's configuration.
+type ConfigKey struct {
+	Name     string `json:"name"`
+	Secret   bool   `json:"secret"`   // stored sealed, never returned
+	Required bool   `json:"required"` // always, or depending on other keys (checked by Open)
+	Help     string `json:"help,omitempty"`
+}
+
+// CredentialStoreType is one kind of store (hashicorp-vault, cyberark-ccp,
+// ...): its configuration keys and its constructor. Types are registered by
+// name in an explicit map in main.
+type CredentialStoreType struct {
+	Name       string
+	Writable   bool // whether the type can write and delete secrets
+	ConfigKeys []ConfigKey
+	// Open validates config (rejecting unknown keys and naming the key at
+	// fault with EINVALID) and returns a store. It does not contact the
+	// vault: that happens on first use or on Check.
+	Open func(config map[string]string, opts CredentialStoreOptions) (CredentialStore, error)
+}

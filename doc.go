@@ -1,0 +1,36 @@
+// Package junction holds Junction's domain: the objects (tenants, folders,
+// users, roles, tokens, credential stores, assets, connectors, connections,
+// executions, triggers, jobs), the one error type with its stable codes, and
+// the small interfaces that adapters implement. It imports nothing from the
+// rest of the project; every other package depends on it.
+//
+// # Where things live
+//
+//	junction (this package)  domain types, Error and codes, Store, Keyring, CredentialStore
+//	sqldb/                   Store on SQLite (default, embedded, no cgo) or PostgreSQL
+//	storetest/               the conformance suite every Store passes
+//	keyring/                 envelope encryption at rest and master-key rotation
+//	app/                     the services: authorization, validation, audit, transactions
+//	httpapi/                 the REST API under /api/v1, problem documents, OpenAPI
+//	credstore/...            one package per external vault, plus their conformance suite
+//	cli/                     the client commands that call the REST API
+//	cmd/junction/            main: flags, configuration and wiring, nothing else
+//
+// # How a request flows
+//
+// httpapi authenticates the bearer token (app.Authenticate), which yields a
+// Principal carrying the caller's Access. Handlers decode and strictly
+// validate the body, then call an app service method with the Principal. The
+// service checks permissions (objects in folders the caller cannot see answer
+// not_found), runs the change and its audit entry in one Store transaction,
+// and returns domain objects or an *Error, which httpapi renders as an
+// RFC 9457 problem document.
+//
+// # Secrets
+//
+// Secret values are typed Secret, which prints as "[redacted]" everywhere.
+// Values that must be kept (literal connection secrets, OAuth tokens, vault
+// logins, database-store assets) are sealed by the Keyring before they reach
+// the Store. Values from external vaults are never stored: they are resolved
+// at run time and cached in memory only.
+package junction
