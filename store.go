@@ -142,9 +142,11 @@ type RoleStore interface {
 // TokenStore persists API tokens (hashes only).
 type TokenStore interface {
 	CreateToken(ctx context.Context, t *Token) error
-	// GetToken finds a token by ID across tenants: authentication starts
-	// from the token alone.
-	GetToken(ctx context.Context, id string) (*Token, error)
+	GetToken(ctx context.Context, tenantID, id string) (*Token, error)
+	// GetTokenByHash finds a token by the SHA-256 of its secret, across
+	// tenants: authentication starts from the token alone. The hash is
+	// unique. Callers still compare hashes in constant time.
+	GetTokenByHash(ctx context.Context, hash []byte) (*Token, error)
 	ListTokens(ctx context.Context, tenantID, userID string) ([]*Token, error)
 	RevokeToken(ctx context.Context, tenantID, id string, at time.Time) error
 	// TouchToken records a use; implementations may coalesce writes.
