@@ -1,0 +1,130 @@
+package junction
+
+import (
+	"context"
+	"time"
+)
+
+// ConnectionStatus is the state of a connection.
+type ConnectionStatus string
+
+const (
+	ConnectionConnected    ConnectionStatus = "connected"
+	ConnectionDisconnected ConnectionStatus = "disconnected" // StatusReason says why
+	ConnectionDisabled     ConnectionStatus = "disabled"     // by a user
+)
+
+// FieldValue is the stored form of one connection field. A non-secret field
+// holds Value. A secret field is either a literal, kept sealed with the
+// connection's other literal secrets (Set is true), or a reference to a
+// credential asset (AssetID, and for a credential asset the Part used:
+// "username" or "password"), resolved at run time and never stored.
+type FieldValue struct {
+	Value   any    `json:"value,omitempty"`
+	Set     bool   `json:"set,omitempty"`
+	AssetID string `json:"asset_id,omitempty"`
+	Part    string `json:"part,omitempty"`
+}
+
+// Connection is a connector plus credentials, living in a folder.
+type Connection struct {
+	ID        string                `json:"id"`
+	TenantID  string                `json:"tenant_id"`
+	FolderID  string                `json:"folder_id"`
+	Connector string                `json:"connector"`
+	Name      string                `json:"name"`
+	AuthType  string                `json:"auth_type"`
+	Fields    map[string]FieldValue `json:"fields"`
+	// IsDefault marks the folder's default connection for its connector.
+	IsDefault    bool             `json:"is_default"`
+	Status       ConnectionStatus `json:"status"`
+	StatusReason string           `json:"status_reason,omitempty"`
+	// PollIntervalMinutes is how often triggers on this connection poll.
+	PollIntervalMinutes int `json:"poll_interval_minutes"`
+	// ProxyURL routes this connection's traffic through a forward proxy.
+	ProxyURL string `json:"proxy_url,omitempty"`
+	// SecretsSealedID points at the sealed JSON object of literal secret
+	// field values; TokenSealedID at the sealed OAuth token set.
+	SecretsSealedID string `json:"-"`
+	TokenSealedID   string `json:"-"`
+	// AuthFailures counts consecutive authentication failures; three in a
+	// row disconnect the connection.
+	AuthFailures int       `json:"-"`
+	CreatedBy    string    `json:"created_by,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// ConnectionFilter narrows ListConnections.
+type ConnectionFilter struct {
+	FolderIDs    []string
+	Connector    string
+	Status       ConnectionStatus
+	NameContains string
+	Page
+}
+
+// Execution records one activity run through a connection. It never holds
+// request or response headers or bodies.
+type Execution struct {
+	ID           string    `json:"id"`
+	TenantID     string    `json:"tenant_id"`
+	FolderID     string    `json:"folder_id"`
+	ConnectionID string    `json:"connection_id"`
+	Connector    string    `json:"connector"`
+	Activity     string    `json:"activity"` // activity name, or "object.operation"
+	Status       string    `json:"status"`   // "succeeded" or "failed"
+	HTTPStatus   int       `json:"http_status,omitempty"`
+	ErrorCode    string    `json:"error_code,omitempty"`
+	Attempts     int       `json:"attempts"`
+	DurationMS   int64     `json:"duration_ms"`
+	CallerID     string    `json:"caller_id,omitempty"`
+	StartedAt    time.Time `json:"started_at"`
+}
+
+// ExecutionFilter narrows ListExecutions.
+type ExecutionFilter struct {
+	FolderIDs    []string
+	ConnectionID string
+	Status       string
+	Since        time.Time
+	Until        time.Time
+	Page
+}
+
+// Event is something that happened that people may want to be told about
+// (connection.disconnected, trigger.disabled). Notifications deliver them.
+type Event struct {
+	ID         string         `json:"id"`
+	TenantID   string         `json:"tenant_id"`
+	Type       string         `json:"type"`
+	ObjectType string         `json:"object_type"`
+	ObjectID   string         `json:"object_id"`
+	FolderID   string         `json:"folder_id,omitempty"`
+	At         time.Time      `json:"at"`
+	Details    map[string]any `json:"details,omitempty"`
+}
+
+// ConnectionStore persists connections. Names are unique per folder; at most
+// one connection per connector and folder is the default.
+type ConnectionStore interface {
+	CreateConnection(ctx context.Context, c *Connection) error
+	GetConnection(ctx context.Context, tenantID, id string) (*Connection, error)
+	ListConnections(ctx context.Context, tenantID string, f ConnectionFilter) ([]*Connection, error)
+	// UpdateConnection saves every mutable column. Setting IsDefault clears
+	// the flag on the folder's other connections of the same connector.
+	UpdateConnection(ctx context.Context, c *Connection) error
+	DeleteConnection(ctx context.Context, tenantID, id string) error
+	// RecordAuthResult atomically resets (ok) or increments the consecutive
+	// authentication failure count and returns the new count, so servers
+	// sharing a database count failures together.
+	RecordAuthResult(ctx context.Context, tenantID, id string, ok bool) (int, error)
+}
+
+// ExecutionStore persists execution records and events.
+type ExecutionStore interface {
+	AppendExecution(ctx context.Context, e *Execution) error
+	ListExecutions(ctx context.Context, tenantID string, f ExecutionFilter) ([]*Execution, error)
+	AppendEvent(ctx context.Context, e *Event) error
+	ListEvents(ctx context.Context, tenantID string, p Page) ([]*Event, error)
+}
