@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"junction"
+)
+
+func (c *CLI) auditCommand() *cobra.Command {
+	var action, since string
+	var limit int
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "audit [--action ACTION] [--since 24h|RFC3339] [--limit N]",
+		Short: "Show the audit log of your tenant, oldest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{}
+			if action != "" {
+				q.Set("action", action)
+			}
+			if since != "" {
+				t, err := parseSince(since, c.env.Now())
+				if err != nil {
+					return err
+				}
+				q.Set("since", t.UTC().Format(time.RFC3339))
+			}
+			if limit > 0 {
+				q.Set("limit", strconv.Itoa(limit))
+			}
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			page, err := cl.List(ctx(cmd), "/api/v1/audit", q, all)
+			if err != nil {
+				return err
+			}
+			return printList(c, page, []string{"AT", "ACTOR", "ACTION", "OBJECT", "OUTCOME"}, func(e *junction.AuditEntry) []string {
+				obj := e.ObjectType
+				if e.ObjectID != "" {
+					obj += " " + e.ObjectID
+				}
+				return []string{formatTime(e.At), firstNonEmpty(e.ActorName, e.ActorID), e.Action, obj, e.Outcome}
+			})
+		},
+	}
+	cmd.Flags().StringVar(&action, "action", "", "only this action, for example folder.create")
+	cmd.Flags().StringVar(&since, "since", "", "only entries from this long ago (24h) or since this time (RFC 3339)")
+	cmd.Flags().IntVar(&limit, "limit", 0, "entries per page (server default when 0)")
+	cmd.Flags().BoolVar(&all, "all", false, "follow pages until the end of the log")
+	return cmd
+}
+
+// parseSince reads --since as a look-back duration or an RFC 3339 time.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, junction.Invalid("since", "%q is neither a duration (24h) nor an RFC 3339 time", s)
+	}
+	return t, nil
+}

@@ -1,0 +1,262 @@
+// Package cli holds Junction's client commands: they call a running server
+// over the REST API and print tables for people or the API's JSON for
+// scripts. Each resource has its own file; client.go is the HTTP client.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"junction"
+)
+
+// Environment variables the client commands read.
+const (
+	EnvServer = "JUNCTION_SERVER"
+	EnvToken  = "JUNCTION_TOKEN"
+)
+
+// Env is what the commands take from the outside world. Zero fields fall back
+// to the process's own (os.Stdout, os.Getenv, os.UserConfigDir, ...), so tests
+// can run commands side by side without touching global state.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	// ConfigDir is where the credentials of junction login are saved, under
+	// junction/credentials.json.
+	ConfigDir  func() (string, error)
+	HTTPClient *http.Client
+	Now        func() time.Time
+}
+
+func (e Env) withDefaults() Env {
+	if e.Stdin == nil {
+		e.Stdin = os.Stdin
+	}
+	if e.Stdout == nil {
+		e.Stdout = os.Stdout
+	}
+	if e.Stderr == nil {
+		e.Stderr = os.Stderr
+	}
+	if e.Getenv == nil {
+		e.Getenv = os.Getenv
+	}
+	if e.ConfigDir == nil {
+		e.ConfigDir = os.UserConfigDir
+	}
+	if e.HTTPClient == nil {
+		e.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+	}
+	if e.Now == nil {
+		e.Now = time.Now
+	}
+	return e
+}
+
+// CLI builds the client commands. One CLI serves one command-line invocation:
+// the global flags it parses live in it.
+type CLI struct {
+	env    Env
+	server string
+	token  string
+	output string
+}
+
+// New returns the client commands' builder.
+func New(env Env) *CLI { return &CLI{env: env.withDefaults()} }
+
+// Commands returns every client command, ready to be added to the root
+// command. Each carries the global flags --server, --token and --output.
+func (c *CLI) Commands() []*cobra.Command {
+	cmds := []*cobra.Command{
+		c.loginCommand(),
+		c.logoutCommand(),
+		c.meCommand(),
+		c.tenantsCommand(),
+		c.foldersCommand(),
+		c.usersCommand(),
+		c.tokensCommand(),
+		c.rolesCommand(),
+		c.auditCommand(),
+	}
+	for _, cmd := range cmds {
+		f := cmd.PersistentFlags()
+		f.StringVar(&c.server, "server", "", "Junction server URL (env "+EnvServer+"; default: the one saved by junction login)")
+		f.StringVar(&c.token, "token", "", "API token (env "+EnvToken+"; default: the one saved by junction login)")
+		f.StringVarP(&c.output, "output", "o", "table", "output format: table or json (the API's JSON, for scripts)")
+		cmd.PersistentPreRunE = func(*cobra.Command, []string) error {
+			if c.output != "table" && c.output != "json" {
+				return junction.Invalid("output", "must be table or json, not %q", c.output)
+			}
+			return nil
+		}
+	}
+	return cmds
+}
+
+// client returns an API client for the server and token chosen by flag, then
+// environment, then the saved credentials.
+func (c *CLI) client() (*Client, error) {
+	server, token := c.server, c.token
+	if server == "" {
+		server = c.env.Getenv(EnvServer)
+	}
+	if token == "" {
+		token = c.env.Getenv(EnvToken)
+	}
+	if server == "" || token == "" {
+		saved, err := c.loadCredentials()
+		if err != nil {
+			return nil, err
+		}
+		if saved != nil {
+			if server == "" {
+				server = saved.Server
+			}
+			// A saved token only ever goes to the server it was saved for.
+			if token == "" && sameServer(server, saved.Server) {
+				token = saved.Token
+			}
+		}
+	}
+	if token == "" {
+		return nil, junction.Errorf(junction.EUNAUTHENTICATED, "no token given: use --token, %s or junction login", EnvToken)
+	}
+	return NewClient(server, junction.NewSecret(token), c.env.HTTPClient)
+}
+
+func sameServer(a, b string) bool { return strings.TrimRight(a, "/") == strings.TrimRight(b, "/") }
+
+// FormatError renders err as the one line the junction command prints on
+// failure: "error: <message> (<code>)".
+func FormatError(err error) string {
+	var e *junction.Error
+	if !errors.As(err, &e) {
+		return "error: " + oneLine(err.Error())
+	}
+	msg := e.Message
+	if e.Field != "" {
+		msg = e.Field + ": " + msg
+	}
+	// A client-side connection failure says why; the cause names the
+	// server address only.
+	if e.Code == junction.EUNAVAILABLE && e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return fmt.Sprintf("error: %s (%s)", oneLine(msg), e.Code)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// printJSON writes the server's JSON indented for reading.
+func (c *CLI) printJSON(raw json.RawMessage) error {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		_, err = c.env.Stdout.Write(append(raw, '\n'))
+		return err
+	}
+	enc := json.NewEncoder(c.env.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// printList prints a list page: the API's JSON with -o json, otherwise a table
+// with one row per item.
+func printList[T any](c *CLI, page ListPage, headers []string, row func(*T) []string) error {
+	if c.output == "json" {
+		if page.Items == nil {
+			page.Items = []json.RawMessage{}
+		}
+		b, err := json.Marshal(page)
+		if err != nil {
+			return err
+		}
+		return c.printJSON(b)
+	}
+	tw := tabwriter.NewWriter(c.env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(headers, "\t"))
+	for _, raw := range page.Items {
+		v := new(T)
+		if err := json.Unmarshal(raw, v); err != nil {
+			return fmt.Errorf("decode list item: %w", err)
+		}
+		fmt.Fprintln(tw, strings.Join(row(v), "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if page.NextCursor != "" {
+		fmt.Fprintln(c.env.Stderr, "(more results: use --all to list them all)")
+	}
+	return nil
+}
+
+// printObject prints one object: the API's JSON with -o json, otherwise
+// "Key: value" lines.
+func printObject[T any](c *CLI, raw json.RawMessage, fields func(*T) [][2]string) error {
+	if c.output == "json" {
+		return c.printJSON(raw)
+	}
+	v := new(T)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("decode response: %w", err)
+	}
+	tw := tabwriter.NewWriter(c.env.Stdout, 0, 0, 2, ' ', 0)
+	for _, kv := range fields(v) {
+		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
+	}
+	return tw.Flush()
+}
+
+// done prints a confirmation for commands whose answer carries nothing to
+// show; with -o json it prints nothing, so scripts see only JSON.
+func (c *CLI) done(format string, args ...any) {
+	if c.output == "json" {
+		return
+	}
+	fmt.Fprintf(c.env.Stdout, format+"\n", args...)
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func formatTimePtr(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return formatTime(*t)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// ctx returns the command's context, which main cancels on interrupt.
+func ctx(cmd *cobra.Command) context.Context {
+	if c := cmd.Context(); c != nil {
+		return c
+	}
+	return context.Background()
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }

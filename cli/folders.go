@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"junction"
+)
+
+// folderMember is one row of GET /api/v1/folders/{id}/members: a user and
+// the roles assigned to them directly on the folder.
+type folderMember struct {
+	UserID   string   `json:"user_id"`
+	UserName string   `json:"user_name"`
+	Roles    []string `json:"roles"`
+}
+
+func (c *CLI) foldersCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "folders",
+		Short: "Manage the folder tree and who may work in each folder",
+	}
+	var parent string
+	var all bool
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the folders you can see (with --parent, the children of one folder)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			q := url.Values{}
+			if parent != "" {
+				q.Set("parent_id", parent)
+			}
+			page, err := cl.List(ctx(cmd), "/api/v1/folders", q, all)
+			if err != nil {
+				return err
+			}
+			return printList(c, page, []string{"ID", "NAME", "PARENT", "DEPTH"}, func(f *junction.Folder) []string {
+				return []string{f.ID, f.Name, f.ParentID, itoa(len(f.Path))}
+			})
+		},
+	}
+	list.Flags().StringVar(&parent, "parent", "", "list the direct children of this folder ID")
+	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+
+	create := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a folder (top-level, or inside --parent)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body := map[string]any{"name": args[0]}
+			if parent != "" {
+				body["parent_id"] = parent
+			}
+			return c.folderCall(cmd, http.MethodPost, "/api/v1/folders", body)
+		},
+	}
+	create.Flags().StringVar(&parent, "parent", "", "ID of the folder to create it in")
+
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one folder",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.folderCall(cmd, http.MethodGet, folderPath(args[0]), nil)
+		},
+	}
+
+	rename := &cobra.Command{
+		Use:   "rename ID NAME",
+		Short: "Rename a folder",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.folderCall(cmd, http.MethodPatch, folderPath(args[0]), map[string]any{"name": args[1]})
+		},
+	}
+
+	move := &cobra.Command{
+		Use:   "move ID --parent ID",
+		Short: `Move a folder under another one (--parent "" makes it top-level)`,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("parent") {
+				return junction.Invalid("parent", "give the new parent folder ID with --parent")
+			}
+			return c.folderCall(cmd, http.MethodPatch, folderPath(args[0]), map[string]any{"parent_id": parent})
+		},
+	}
+	move.Flags().StringVar(&parent, "parent", "", "ID of the new parent folder")
+
+	del := &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete a folder with its subfolders",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			if err := cl.Do(ctx(cmd), http.MethodDelete, folderPath(args[0]), nil, nil); err != nil {
+				return err
+			}
+			c.done("Deleted folder %s.", args[0])
+			return nil
+		},
+	}
+
+	members := &cobra.Command{
+		Use:   "members ID",
+		Short: "List the users with roles assigned directly on a folder",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			page, err := cl.List(ctx(cmd), folderPath(args[0])+"/members", nil, true)
+			if err != nil {
+				return err
+			}
+			return printList(c, page, []string{"USER ID", "USER", "ROLES"}, func(m *folderMember) []string {
+				return []string{m.UserID, m.UserName, strings.Join(m.Roles, ", ")}
+			})
+		},
+	}
+
+	var roles []string
+	assign := &cobra.Command{
+		Use:   "assign FOLDER_ID USER_ID --role NAME [--role NAME ...]",
+		Short: "Set the roles a user holds on a folder (and its subfolders)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(roles) == 0 {
+				return junction.Invalid("role", "give at least one --role (for example --role %q)", junction.RoleAutomationUser)
+			}
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			var raw json.RawMessage
+			path := folderPath(args[0]) + "/members/" + url.PathEscape(args[1])
+			if err := cl.Do(ctx(cmd), http.MethodPut, path, map[string]any{"roles": roles}, &raw); err != nil {
+				return err
+			}
+			if c.output == "json" && len(raw) > 0 {
+				return c.printJSON(raw)
+			}
+			c.done("User %s now holds %s on folder %s.", args[1], strings.Join(roles, ", "), args[0])
+			return nil
+		},
+	}
+	assign.Flags().StringArrayVar(&roles, "role", nil, "role name to hold on the folder (repeatable)")
+
+	unassign := &cobra.Command{
+		Use:   "unassign FOLDER_ID USER_ID",
+		Short: "Remove every role a user holds directly on a folder",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			path := folderPath(args[0]) + "/members/" + url.PathEscape(args[1])
+			if err := cl.Do(ctx(cmd), http.MethodDelete, path, nil, nil); err != nil {
+				return err
+			}
+			c.done("User %s holds no roles on folder %s any more.", args[1], args[0])
+			return nil
+		},
+	}
+
+	cmd.AddCommand(list, create, show, rename, move, del, members, assign, unassign)
+	return cmd
+}
+
+func folderPath(id string) string { return "/api/v1/folders/" + url.PathEscape(id) }
+
+// folderCall sends a request whose answer is one folder and prints it.
+func (c *CLI) folderCall(cmd *cobra.Command, method, path string, body any) error {
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := cl.Do(ctx(cmd), method, path, body, &raw); err != nil {
+		return err
+	}
+	return printObject(c, raw, func(f *junction.Folder) [][2]string {
+		return [][2]string{
+			{"ID", f.ID}, {"Name", f.Name}, {"Parent", f.ParentID},
+			{"Path", strings.Join(f.Path, " / ")},
+			{"Created", formatTime(f.CreatedAt)}, {"Updated", formatTime(f.UpdatedAt)},
+		}
+	})
+}

@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/spf13/cobra"
+
+	"junction"
+)
+
+// createdTenant is the answer of POST /api/v1/tenants: the tenant, its first
+// administrator, and that administrator's token, shown this once.
+type createdTenant struct {
+	Tenant junction.Tenant `json:"tenant"`
+	Admin  junction.User   `json:"admin"`
+	Token  string          `json:"token"`
+}
+
+func (c *CLI) tenantsCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tenants",
+		Short: "List and create tenants (host administrators only)",
+	}
+	var all bool
+	var admin string
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List tenants",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			page, err := cl.List(ctx(cmd), "/api/v1/tenants", nil, all)
+			if err != nil {
+				return err
+			}
+			return printList(c, page, []string{"ID", "NAME", "CREATED"}, func(t *junction.Tenant) []string {
+				return []string{t.ID, t.Name, formatTime(t.CreatedAt)}
+			})
+		},
+	}
+	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+
+	create := &cobra.Command{
+		Use:   "create NAME [--admin NAME]",
+		Short: "Create a tenant with its first administrator; their token is shown once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body := map[string]any{"name": args[0]}
+			if admin != "" {
+				body["admin_name"] = admin
+			}
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			var raw json.RawMessage
+			if err := cl.Do(ctx(cmd), http.MethodPost, "/api/v1/tenants", body, &raw); err != nil {
+				return err
+			}
+			if c.output == "json" {
+				return c.printJSON(raw)
+			}
+			var t createdTenant
+			if err := json.Unmarshal(raw, &t); err != nil {
+				return fmt.Errorf("decode response: %w", err)
+			}
+			fmt.Fprintf(c.env.Stderr, "Tenant %s (%s) created with administrator %s.\n", t.Tenant.Name, t.Tenant.ID, t.Admin.Name)
+			c.printNewToken("The administrator's token", t.Token)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&admin, "admin", "", "login name of the tenant's first administrator (default: admin)")
+
+	cmd.AddCommand(list, create)
+	return cmd
+}

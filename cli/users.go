@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"junction"
+)
+
+func (c *CLI) usersCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "users",
+		Short: "Manage the users of your tenant and their tenant-wide roles",
+	}
+	var all bool
+	var displayName, email string
+	var roles []string
+	var disabled bool
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List users",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			page, err := cl.List(ctx(cmd), "/api/v1/users", nil, all)
+			if err != nil {
+				return err
+			}
+			return printList(c, page, []string{"ID", "NAME", "DISPLAY NAME", "EMAIL", "DISABLED"}, func(u *junction.User) []string {
+				return []string{u.ID, u.Name, u.DisplayName, u.Email, yesNo(u.Disabled)}
+			})
+		},
+	}
+	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+
+	create := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a user (optionally with tenant-wide roles)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body := map[string]any{"name": args[0]}
+			if displayName != "" {
+				body["display_name"] = displayName
+			}
+			if email != "" {
+				body["email"] = email
+			}
+			if len(roles) > 0 {
+				body["roles"] = roles
+			}
+			return c.userCall(cmd, http.MethodPost, "/api/v1/users", body)
+		},
+	}
+	create.Flags().StringVar(&displayName, "display-name", "", "name shown to people")
+	create.Flags().StringVar(&email, "email", "", "email address")
+	create.Flags().StringArrayVar(&roles, "role", nil, "tenant-wide role name (repeatable)")
+
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one user",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.userCall(cmd, http.MethodGet, userPath(args[0]), nil)
+		},
+	}
+
+	update := &cobra.Command{
+		Use:   "update ID [--display-name NAME] [--email ADDRESS] [--disabled=true|false]",
+		Short: "Change a user's display name, email or disabled state",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body := map[string]any{}
+			if cmd.Flags().Changed("display-name") {
+				body["display_name"] = displayName
+			}
+			if cmd.Flags().Changed("email") {
+				body["email"] = email
+			}
+			if cmd.Flags().Changed("disabled") {
+				body["disabled"] = disabled
+			}
+			if len(body) == 0 {
+				return junction.Errorf(junction.EINVALID, "nothing to change: give --display-name, --email or --disabled")
+			}
+			return c.userCall(cmd, http.MethodPatch, userPath(args[0]), body)
+		},
+	}
+	update.Flags().StringVar(&displayName, "display-name", "", "name shown to people")
+	update.Flags().StringVar(&email, "email", "", "email address")
+	update.Flags().BoolVar(&disabled, "disabled", false, "disable (or with =false re-enable) the user")
+
+	del := &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete a user with their tokens and role assignments",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			if err := cl.Do(ctx(cmd), http.MethodDelete, userPath(args[0]), nil, nil); err != nil {
+				return err
+			}
+			c.done("Deleted user %s.", args[0])
+			return nil
+		},
+	}
+
+	setRoles := &cobra.Command{
+		Use:   "roles USER_ID --role NAME [--role NAME ...]",
+		Short: "Set a user's tenant-wide roles (no --role removes them all)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			if roles == nil {
+				roles = []string{}
+			}
+			var raw json.RawMessage
+			if err := cl.Do(ctx(cmd), http.MethodPut, userPath(args[0])+"/roles", map[string]any{"roles": roles}, &raw); err != nil {
+				return err
+			}
+			if c.output == "json" && len(raw) > 0 {
+				return c.printJSON(raw)
+			}
+			if len(roles) == 0 {
+				c.done("User %s holds no tenant-wide roles now.", args[0])
+			} else {
+				c.done("User %s now holds %s tenant-wide.", args[0], strings.Join(roles, ", "))
+			}
+			return nil
+		},
+	}
+	setRoles.Flags().StringArrayVar(&roles, "role", nil, "tenant-wide role name (repeatable)")
+
+	cmd.AddCommand(list, create, show, update, del, setRoles)
+	return cmd
+}
+
+func userPath(id string) string { return "/api/v1/users/" + url.PathEscape(id) }
+
+func (c *CLI) userCall(cmd *cobra.Command, method, path string, body any) error {
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := cl.Do(ctx(cmd), method, path, body, &raw); err != nil {
+		return err
+	}
+	return printObject(c, raw, func(u *junction.User) [][2]string {
+		out := [][2]string{
+			{"ID", u.ID}, {"Name", u.Name}, {"Display name", u.DisplayName}, {"Email", u.Email},
+			{"Disabled", yesNo(u.Disabled)},
+		}
+		if u.HostAdmin {
+			out = append(out, [2]string{"Host administrator", "yes"})
+		}
+		return append(out, [2]string{"Created", formatTime(u.CreatedAt)})
+	})
+}
