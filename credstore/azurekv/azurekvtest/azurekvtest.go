@@ -321,4 +321,3 @@ func sortedKeys(m map[string]*secret) []string {
 	sort.Strings(keys)
 	return keys
 }
-

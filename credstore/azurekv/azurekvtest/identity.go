@@ -82,7 +82,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string) {
 		return
 	}
 	scope := r.PostForm.Get("scope")
-	audience, ok := strings.CutSuffix(strings.Fields(scope+" x")[0], "/.default")
+	audience, ok := strings.CutSuffix(strings.Fields(scope + " x")[0], "/.default")
 	if !ok {
 		identityError(w, http.StatusBadRequest, "invalid_scope", 1002012,
 			fmt.Sprintf("The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", scope))
