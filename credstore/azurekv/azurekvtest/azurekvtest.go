@@ -10,6 +10,8 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"regexp"
@@ -47,15 +49,16 @@ type Server struct {
 	cert  tls.Certificate
 	caPEM []byte
 
-	mu       sync.Mutex
-	addr     string
-	srv      *http.Server
-	secrets  map[string]*secret // live secrets by name
-	deleted  map[string]*secret // soft-deleted secrets, recoverable or purgeable
-	tokens   map[string]issuedToken
-	reads    int
-	tokenReq int
-	failing  int // when non-zero, the vault answers every request with this status
+	mu          sync.Mutex
+	addr        string
+	srv         *http.Server
+	secrets     map[string]*secret // live secrets by name
+	deleted     map[string]*secret // soft-deleted secrets, recoverable or purgeable
+	tokens      map[string]issuedToken
+	reads       int
+	tokenReq    int
+	failing     int  // when non-zero, the vault answers every request with this status
+	rejectLogin bool // when set, the token endpoint refuses the client secret
 }
 
 type secret struct {
@@ -167,7 +170,9 @@ func (s *Server) listen(addr string) error {
 		Handler:           http.HandlerFunc(s.route),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{s.cert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          nil,
+		// Handshake failures are expected (tests leave out ca_cert); they
+		// are asserted on the client side, not printed.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	s.mu.Lock()
 	s.srv = srv
@@ -259,12 +264,13 @@ func (s *Server) TokenRequests() int {
 	return s.tokenReq
 }
 
-// RevokeTokens invalidates every access token issued so far, as a
-// revoked application or a rotated signing key would.
-func (s *Server) RevokeTokens() {
+// RejectLogins makes the token endpoint refuse the client secret, as it does
+// once the secret has expired or been removed from the application, until
+// RejectLogins(false).
+func (s *Server) RejectLogins(reject bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.tokens = map[string]issuedToken{}
+	s.rejectLogin = reject
 }
 
 // FailWith makes the vault (not the token endpoint) answer every request

@@ -59,6 +59,7 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, tenant string) {
 func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string) {
 	s.mu.Lock()
 	s.tokenReq++
+	reject := s.rejectLogin
 	s.mu.Unlock()
 	if err := r.ParseForm(); err != nil {
 		identityError(w, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
@@ -75,6 +76,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string) {
 	case r.PostForm.Get("client_id") != ClientID:
 		identityError(w, http.StatusBadRequest, "unauthorized_client", 700016,
 			fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'.", r.PostForm.Get("client_id"), tenant))
+		return
+	case reject:
+		identityError(w, http.StatusUnauthorized, "invalid_client", 7000222,
+			fmt.Sprintf("The provided client secret keys for app '%s' are expired. Visit the Azure portal to create new keys for your app.", ClientID))
 		return
 	case subtle.ConstantTimeCompare([]byte(r.PostForm.Get("client_secret")), []byte(ClientSecret)) != 1:
 		identityError(w, http.StatusUnauthorized, "invalid_client", 7000215,
