@@ -402,6 +402,10 @@ func (c *Client) dial(ctx context.Context, network, addr string) (net.Conn, erro
 		if err == nil {
 			return conn, nil
 		}
+		if junction.IsCode(err, EBLOCKED) {
+			// Refused by the Control hook, which knows only the address.
+			err = blockedError(host, ip)
+		}
 		dialErr = err
 		if ctx.Err() != nil {
 			break

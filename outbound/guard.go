@@ -99,7 +99,14 @@ func (g *Guard) Check(host string, addr netip.Addr) error {
 	} else if slices.ContainsFunc(g.allow, func(p netip.Prefix) bool { return p.Contains(addr) }) {
 		return nil
 	}
-	return blockedError(host, addr, kind, metadata)
+	return refusal(host, addr, kind, metadata)
+}
+
+// blockedError is the refusal for an address already known to be blocked.
+func blockedError(host string, addr netip.Addr) error {
+	addr = addr.Unmap().WithZone("")
+	kind, metadata := classify(addr)
+	return refusal(host, addr, kind, metadata)
 }
 
 // classify names the kind of non-public address addr is, or returns "" for a
@@ -156,7 +163,7 @@ func embeddedIPv4(addr netip.Addr) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-func blockedError(host string, addr netip.Addr, kind string, metadata bool) error {
+func refusal(host string, addr netip.Addr, kind string, metadata bool) error {
 	single := netip.PrefixFrom(addr, addr.BitLen()).String()
 	target := addr.String()
 	if host != "" && host != target {
