@@ -1,0 +1,794 @@
+package connector
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+var (
+	keyRE        = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
+	identRE      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+	headerNameRE = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+)
+
+var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+type validator struct {
+	d     *Definition
+	probs []Problem
+	// common holds the shared connection fields by name.
+	common map[string]Field
+}
+
+func (v *validator) add(path, format string, args ...any) {
+	v.probs = append(v.probs, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+func validate(d *Definition) []Problem {
+	v := &validator{d: d, common: map[string]Field{}}
+	v.definition()
+	return v.probs
+}
+
+func (v *validator) definition() {
+	d := v.d
+	if d.Key == "" {
+		v.add("key", "is required")
+	} else if !keyRE.MatchString(d.Key) {
+		v.add("key", "must be lower case letters, digits, '-' and '_', starting with a letter")
+	}
+	if d.DisplayName == "" {
+		v.add("display_name", "is required")
+	}
+	if d.Version == "" {
+		v.add("version", "is required")
+	}
+	if d.Icon != "" && !strings.HasPrefix(d.Icon, "data:image/") {
+		if u, err := url.Parse(d.Icon); err != nil || u.Scheme != "https" || u.Host == "" {
+			v.add("icon", "must be an https URL or a data:image/ URI")
+		}
+	}
+	seenCat := map[string]bool{}
+	for i, c := range d.Categories {
+		p := fmt.Sprintf("categories[%d]", i)
+		if !keyRE.MatchString(c) {
+			v.add(p, "must be lower case letters, digits, '-' and '_'")
+		}
+		if seenCat[c] {
+			v.add(p, "duplicate category %q", c)
+		}
+		seenCat[c] = true
+	}
+
+	v.fields("fields", d.Fields, nil)
+	for _, f := range d.Fields {
+		if f.Name != "" {
+			v.common[f.Name] = f
+		}
+	}
+	v.baseURL()
+	v.headers("headers", d.Headers, v.commonPublic)
+
+	if len(d.Auth) == 0 {
+		v.add("auth", "at least one auth type is required (use type none for open APIs)")
+	}
+	seenAuth := map[string]bool{}
+	for i := range d.Auth {
+		p := fmt.Sprintf("auth[%d]", i)
+		a := &d.Auth[i]
+		if a.ID != "" && !keyRE.MatchString(a.ID) {
+			v.add(p+".id", "must be lower case letters, digits, '-' and '_', starting with a letter")
+		}
+		if seenAuth[a.Key()] {
+			if a.ID == "" {
+				v.add(p+".id", "two auth entries of type %s need distinct ids", a.Type)
+			} else {
+				v.add(p+".id", "duplicate auth id %q", a.ID)
+			}
+		}
+		seenAuth[a.Key()] = true
+		v.auth(p, a)
+	}
+
+	if d.Test != nil {
+		v.test("test", d.Test)
+	}
+	if d.AuthFailure != nil {
+		v.authFailure("auth_failure", d.AuthFailure)
+	}
+
+	seenObj := map[string]bool{}
+	for i := range d.Objects {
+		p := fmt.Sprintf("objects[%d]", i)
+		o := &d.Objects[i]
+		if !identRE.MatchString(o.Name) {
+			v.add(p+".name", "is required and must be an identifier")
+		} else if seenObj[o.Name] {
+			v.add(p+".name", "duplicate object %q", o.Name)
+		}
+		seenObj[o.Name] = true
+		v.object(p, o)
+	}
+	seenAct := map[string]bool{}
+	for i := range d.Activities {
+		p := fmt.Sprintf("activities[%d]", i)
+		a := &d.Activities[i]
+		switch {
+		case !identRE.MatchString(a.Name):
+			v.add(p+".name", "is required and must be an identifier")
+		case a.Name == HTTPRequestActivity:
+			v.add(p+".name", "%s is the built-in generic activity; choose another name", HTTPRequestActivity)
+		case seenAct[a.Name]:
+			v.add(p+".name", "duplicate activity %q", a.Name)
+		}
+		seenAct[a.Name] = true
+		v.operation(p, &a.Operation, "")
+	}
+}
+
+// commonPublic resolves a template variable to a shared, non-secret field.
+// Secrets may only be used by auth schemes: anywhere else they would end up
+// in URLs, logs or bodies.
+func (v *validator) commonPublic(name string) string {
+	f, ok := v.common[name]
+	switch {
+	case !ok:
+		return "refers to undeclared field %q"
+	case f.Type == FieldSecret:
+		return "refers to secret field %q; secrets may only be used by auth"
+	}
+	return ""
+}
+
+func (v *validator) checkTemplate(path, tmpl string, resolve func(string) string) {
+	for _, name := range templateVars(tmpl) {
+		if msg := resolve(name); msg != "" {
+			v.add(path, msg, name)
+		}
+	}
+}
+
+func (v *validator) fields(path string, fs []Field, shared map[string]Field) {
+	seen := map[string]bool{}
+	for i, f := range fs {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if !identRE.MatchString(f.Name) {
+			v.add(p+".name", "is required and must be an identifier")
+		} else if seen[f.Name] {
+			v.add(p+".name", "duplicate field %q", f.Name)
+		} else if _, ok := shared[f.Name]; ok {
+			v.add(p+".name", "field %q is already a shared connection field", f.Name)
+		}
+		seen[f.Name] = true
+		switch f.Type {
+		case FieldText, FieldSecret, FieldBoolean, FieldNumber:
+			if len(f.Options) > 0 {
+				v.add(p+".options", "only select fields have options")
+			}
+		case FieldSelect:
+			if len(f.Options) == 0 {
+				v.add(p+".options", "a select field needs options")
+			}
+		case "":
+			v.add(p+".type", "is required (text, secret, select, boolean or number)")
+		default:
+			v.add(p+".type", "unknown field type %q (want text, secret, select, boolean or number)", f.Type)
+		}
+		vals := map[string]bool{}
+		for j, o := range f.Options {
+			if o.Value == "" {
+				v.add(fmt.Sprintf("%s.options[%d].value", p, j), "is required")
+			}
+			if vals[o.Value] {
+				v.add(fmt.Sprintf("%s.options[%d].value", p, j), "duplicate option %q", o.Value)
+			}
+			vals[o.Value] = true
+		}
+		if f.Default == "" {
+			continue
+		}
+		switch f.Type {
+		case FieldSecret:
+			v.add(p+".default", "a secret field cannot have a default")
+		case FieldSelect:
+			if !vals[f.Default] {
+				v.add(p+".default", "%q is not one of the options", f.Default)
+			}
+		case FieldBoolean:
+			if f.Default != "true" && f.Default != "false" {
+				v.add(p+".default", "must be true or false")
+			}
+		case FieldNumber:
+			if _, ok := parseNumber(f.Default); !ok {
+				v.add(p+".default", "must be a number")
+			}
+		}
+	}
+}
+
+func (v *validator) baseURL() {
+	const p = "base_url"
+	b := v.d.BaseURL
+	if b == "" {
+		v.add(p, "is required")
+		return
+	}
+	v.checkTemplate(p, b, v.commonPublic)
+	if _, ok := loneVar(b); ok {
+		return // the whole URL is a field (the generic connector); checked when filled
+	}
+	// Fill variables with a host-safe stand-in to check the shape.
+	sample, _ := fillTemplate(b, func(string) (string, bool) { return "x", true })
+	u, err := url.Parse(sample)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		v.add(p, "must be an absolute http or https URL")
+		return
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		v.add(p, "must not hold a query, fragment or user info")
+	}
+	if strings.HasSuffix(u.Path, "/") {
+		v.add(p, "must not end with '/'; operation paths start with one")
+	}
+}
+
+func (v *validator) headers(path string, h map[string]string, resolve func(string) string) {
+	for _, name := range sortedKeys(h) {
+		p := path + "." + name
+		if !headerNameRE.MatchString(name) {
+			v.add(p, "invalid header name")
+		}
+		if strings.ContainsAny(h[name], "\r\n") {
+			v.add(p, "header values cannot contain line breaks")
+		}
+		v.checkTemplate(p, h[name], resolve)
+	}
+}
+
+var authAttrs = map[AuthType][]string{
+	AuthNone:                    {},
+	AuthBasic:                   {"username", "password"},
+	AuthAPIKey:                  {"in", "name", "value"},
+	AuthBearer:                  {"token"},
+	AuthOAuth2ClientCredentials: {"token_url", "client_id", "client_secret", "scopes", "scope_separator", "token_params"},
+	AuthOAuth2AuthorizationCode: {"authorize_url", "token_url", "client_id", "client_secret", "scopes", "scope_separator", "pkce", "authorize_params", "token_params"},
+	AuthCustom:                  {"headers", "query"},
+}
+
+// setAttrs lists the type-specific attributes an auth entry sets.
+func setAttrs(a *Auth) []string {
+	var out []string
+	add := func(name string, set bool) {
+		if set {
+			out = append(out, name)
+		}
+	}
+	add("username", a.Username != "")
+	add("password", a.Password != "")
+	add("in", a.In != "")
+	add("name", a.Name != "")
+	add("value", a.Value != "")
+	add("token", a.Token != "")
+	add("authorize_url", a.AuthorizeURL != "")
+	add("token_url", a.TokenURL != "")
+	add("client_id", a.ClientID != "")
+	add("client_secret", a.ClientSecret != "")
+	add("scopes", len(a.Scopes) > 0)
+	add("scope_separator", a.ScopeSeparator != "")
+	add("pkce", a.PKCE)
+	add("authorize_params", len(a.AuthorizeParams) > 0)
+	add("token_params", len(a.TokenParams) > 0)
+	add("headers", len(a.Headers) > 0)
+	add("query", len(a.Query) > 0)
+	return out
+}
+
+func (v *validator) auth(p string, a *Auth) {
+	allowed, known := authAttrs[a.Type]
+	if !known {
+		if a.Type == "" {
+			v.add(p+".type", "is required")
+		} else {
+			v.add(p+".type", "unknown auth type %q (want none, basic, api_key, bearer, oauth2_client_credentials, oauth2_authorization_code or custom)", a.Type)
+		}
+		return
+	}
+	for _, attr := range setAttrs(a) {
+		if !slices.Contains(allowed, attr) {
+			v.add(p+"."+attr, "does not apply to auth type %s", a.Type)
+		}
+	}
+	v.fields(p+".fields", a.Fields, v.common)
+	own := map[string]Field{}
+	for _, f := range a.Fields {
+		own[f.Name] = f
+	}
+	anyField := func(name string) string {
+		if _, ok := own[name]; ok {
+			return ""
+		}
+		if _, ok := v.common[name]; ok {
+			return ""
+		}
+		return "refers to undeclared field %q"
+	}
+	publicField := func(name string) string {
+		f, ok := own[name]
+		if !ok {
+			f, ok = v.common[name]
+		}
+		switch {
+		case !ok:
+			return "refers to undeclared field %q"
+		case f.Type == FieldSecret:
+			return "refers to secret field %q, which cannot be used here"
+		}
+		return ""
+	}
+	tmpl := func(attr, value, def string) {
+		if value == "" {
+			value = def
+		}
+		v.checkTemplate(p+"."+attr, value, anyField)
+	}
+	switch a.Type {
+	case AuthBasic:
+		tmpl("username", a.Username, "{username}")
+		tmpl("password", a.Password, "{password}")
+	case AuthBearer:
+		tmpl("token", a.Token, "{token}")
+	case AuthAPIKey:
+		switch name, lone := loneVar(a.In); {
+		case a.In == "header" || a.In == "query":
+		case a.In == "":
+			v.add(p+".in", "is required (header or query)")
+		case lone:
+			f, ok := own[name]
+			if !ok {
+				f, ok = v.common[name]
+			}
+			if !ok {
+				v.add(p+".in", "refers to undeclared field %q", name)
+				break
+			}
+			if f.Type != FieldSelect {
+				v.add(p+".in", "field %q must be a select of header and query", name)
+				break
+			}
+			for _, o := range f.Options {
+				if o.Value != "header" && o.Value != "query" {
+					v.add(p+".in", "field %q offers %q; only header and query are possible", name, o.Value)
+				}
+			}
+		default:
+			v.add(p+".in", "must be header, query, or one field holding either")
+		}
+		if a.Name == "" {
+			v.add(p+".name", "is required: the header or query parameter that carries the key")
+		} else {
+			v.checkTemplate(p+".name", a.Name, publicField)
+			if !strings.Contains(a.Name, "{") && a.In == "header" && !headerNameRE.MatchString(a.Name) {
+				v.add(p+".name", "invalid header name")
+			}
+		}
+		tmpl("value", a.Value, "{api_key}")
+	case AuthOAuth2ClientCredentials, AuthOAuth2AuthorizationCode:
+		if a.Type == AuthOAuth2AuthorizationCode {
+			v.oauthURL(p+".authorize_url", a.AuthorizeURL, publicField)
+		}
+		v.oauthURL(p+".token_url", a.TokenURL, publicField)
+		if a.ClientID == "" {
+			v.add(p+".client_id", "is required (usually \"{client_id}\", a connection field)")
+		}
+		tmpl("client_id", a.ClientID, "")
+		tmpl("client_secret", a.ClientSecret, "")
+		for i, s := range a.Scopes {
+			v.checkTemplate(fmt.Sprintf("%s.scopes[%d]", p, i), s, publicField)
+		}
+		if a.ScopeSeparator != "" && a.ScopeSeparator != " " && a.ScopeSeparator != "," {
+			v.add(p+".scope_separator", "must be a space or a comma")
+		}
+		for _, k := range sortedKeys(a.AuthorizeParams) {
+			v.checkTemplate(p+".authorize_params."+k, a.AuthorizeParams[k], publicField)
+		}
+		for _, k := range sortedKeys(a.TokenParams) {
+			v.checkTemplate(p+".token_params."+k, a.TokenParams[k], publicField)
+		}
+	case AuthCustom:
+		if len(a.Headers) == 0 && len(a.Query) == 0 {
+			v.add(p, "a custom auth type needs headers or query parameters")
+		}
+		for _, name := range sortedKeys(a.Headers) {
+			hp := p + ".headers." + name
+			if strings.Contains(name, "{") {
+				v.checkTemplate(hp, name, publicField)
+			} else if !headerNameRE.MatchString(name) {
+				v.add(hp, "invalid header name")
+			}
+			v.checkTemplate(hp, a.Headers[name], anyField)
+		}
+		for _, name := range sortedKeys(a.Query) {
+			v.checkTemplate(p+".query."+name, a.Query[name], anyField)
+		}
+	}
+}
+
+func (v *validator) oauthURL(p, raw string, resolve func(string) string) {
+	if raw == "" {
+		v.add(p, "is required")
+		return
+	}
+	v.checkTemplate(p, raw, resolve)
+	if _, ok := loneVar(raw); ok {
+		return
+	}
+	sample, _ := fillTemplate(raw, func(string) (string, bool) { return "x", true })
+	if u, err := url.Parse(sample); err != nil || u.Scheme != "https" || u.Host == "" {
+		v.add(p, "must be an absolute https URL")
+	}
+}
+
+func (v *validator) test(p string, t *TestRequest) {
+	if t.Method != "" && !slices.Contains(methods, t.Method) {
+		v.add(p+".method", "unknown method %q", t.Method)
+	}
+	v.path(p+".path", t.Path)
+	v.checkTemplate(p+".path", t.Path, v.commonPublic)
+	for _, k := range sortedKeys(t.Query) {
+		v.checkTemplate(p+".query."+k, t.Query[k], v.commonPublic)
+	}
+	for i, s := range t.ExpectStatus {
+		if s < 100 || s > 599 {
+			v.add(fmt.Sprintf("%s.expect_status[%d]", p, i), "%d is not an HTTP status", s)
+		}
+	}
+}
+
+func (v *validator) path(p, path string) {
+	switch {
+	case path == "":
+		v.add(p, "is required")
+	case !strings.HasPrefix(path, "/"):
+		v.add(p, "must start with '/'")
+	case strings.ContainsAny(path, "?#"):
+		v.add(p, "must not hold a query or fragment; use query or inputs")
+	case slices.Contains(strings.Split(path, "/"), ".."):
+		v.add(p, "must not contain '..'")
+	}
+}
+
+func (v *validator) authFailure(p string, af *AuthFailure) {
+	for i, s := range af.Status {
+		if s < 100 || s > 599 {
+			v.add(fmt.Sprintf("%s.status[%d]", p, i), "%d is not an HTTP status", s)
+		}
+	}
+	for i, b := range af.Body {
+		bp := fmt.Sprintf("%s.body[%d]", p, i)
+		if len(b.Match) == 0 {
+			v.add(bp+".match", "needs at least one condition")
+		}
+		for j, c := range b.Match {
+			cp := fmt.Sprintf("%s.match[%d]", bp, j)
+			v.jsonPath(cp+".path", c.Path, true)
+			if len(c.Values) == 0 {
+				v.add(cp+".values", "needs at least one value")
+			}
+		}
+	}
+}
+
+func (v *validator) jsonPath(p, path string, required bool) {
+	if path == "" {
+		if required {
+			v.add(p, "is required")
+		}
+		return
+	}
+	if _, err := parsePath(path); err != nil {
+		v.add(p, "invalid JSON path: %v", err)
+	}
+}
+
+var typeNames = []InputType{TypeString, TypeInteger, TypeNumber, TypeBoolean, TypeObject, TypeArray}
+
+func knownType(t InputType) bool { return slices.Contains(typeNames, t) }
+
+func (v *validator) object(p string, o *Object) {
+	fields := map[string]bool{}
+	for i, f := range o.Fields {
+		fp := fmt.Sprintf("%s.fields[%d]", p, i)
+		if f.Name == "" {
+			v.add(fp+".name", "is required")
+		} else if fields[f.Name] {
+			v.add(fp+".name", "duplicate field %q", f.Name)
+		}
+		fields[f.Name] = true
+		if !knownType(InputType(f.Type)) {
+			v.add(fp+".type", "unknown type %q (want string, integer, number, boolean, object or array)", f.Type)
+		}
+	}
+	n := 0
+	for _, name := range OperationNames {
+		op := o.Operations.ByName(name)
+		if op == nil {
+			continue
+		}
+		n++
+		v.operation(p+".operations."+name, op, name)
+	}
+	if n == 0 {
+		v.add(p+".operations", "an object needs at least one operation")
+	}
+	seen := map[string]bool{}
+	for i, e := range o.Events {
+		ep := fmt.Sprintf("%s.events[%d]", p, i)
+		if !identRE.MatchString(e.Name) {
+			v.add(ep+".name", "is required and must be an identifier")
+		} else if seen[e.Name] {
+			v.add(ep+".name", "duplicate event %q", e.Name)
+		}
+		seen[e.Name] = true
+		if e.Polling == nil && e.Webhook == nil {
+			v.add(ep, "an event needs polling or webhook")
+		}
+		if pl := e.Polling; pl != nil {
+			opName := pl.Operation
+			if opName == "" {
+				opName = "list"
+			}
+			if o.Operations.ByName(opName) == nil {
+				v.add(ep+".polling.operation", "object has no %s operation", opName)
+			}
+			if pl.Interval != "" {
+				if d, err := time.ParseDuration(pl.Interval); err != nil || d <= 0 {
+					v.add(ep+".polling.interval", "must be a positive duration such as 5m")
+				}
+			}
+			if pl.CursorField != "" && len(o.Fields) > 0 && !fields[pl.CursorField] {
+				v.add(ep+".polling.cursor_field", "%q is not a field of the object", pl.CursorField)
+			}
+		}
+		if wh := e.Webhook; wh != nil && wh.SignatureHeader != "" && !headerNameRE.MatchString(wh.SignatureHeader) {
+			v.add(ep+".webhook.signature_header", "invalid header name")
+		}
+	}
+}
+
+// inputIn returns where an input goes once defaults apply.
+func inputIn(op *Operation, in *Input) string {
+	if in.In != "" {
+		return in.In
+	}
+	if slices.Contains(templateVars(op.Path), in.Name) {
+		return "path"
+	}
+	switch op.Method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete:
+		return "query"
+	}
+	return "body"
+}
+
+func (v *validator) operation(p string, op *Operation, opName string) {
+	if op.Method == "" {
+		v.add(p+".method", "is required")
+	} else if !slices.Contains(methods, op.Method) {
+		v.add(p+".method", "unknown method %q (want %s)", op.Method, strings.Join(methods, ", "))
+	}
+	v.path(p+".path", op.Path)
+
+	inputs := map[string]*Input{}
+	for i := range op.Inputs {
+		in := &op.Inputs[i]
+		ip := fmt.Sprintf("%s.inputs[%d]", p, i)
+		if !identRE.MatchString(in.Name) {
+			v.add(ip+".name", "is required and must be an identifier")
+		} else if inputs[in.Name] != nil {
+			v.add(ip+".name", "duplicate input %q", in.Name)
+		}
+		inputs[in.Name] = in
+		if !knownType(in.Type) {
+			v.add(ip+".type", "unknown type %q (want string, integer, number, boolean, object or array)", in.Type)
+		}
+		where := inputIn(op, in)
+		switch where {
+		case "path":
+			if !slices.Contains(templateVars(op.Path), in.Name) {
+				v.add(ip+".in", "path input %q does not appear in the path", in.Name)
+			}
+			if !in.Required && in.Default == nil {
+				v.add(ip+".required", "a path input must be required or have a default")
+			}
+			if in.Type == TypeObject || in.Type == TypeArray {
+				v.add(ip+".type", "a path input must be a scalar")
+			}
+		case "query":
+		case "header":
+			if !headerNameRE.MatchString(in.WireName()) {
+				v.add(ip+".key", "invalid header name")
+			}
+			if in.Type == TypeObject || in.Type == TypeArray {
+				v.add(ip+".type", "a header input must be a scalar")
+			}
+		case "body":
+			if op.Method == http.MethodGet || op.Method == http.MethodHead {
+				v.add(ip+".in", "%s requests have no body", op.Method)
+			}
+		default:
+			v.add(ip+".in", "unknown location %q (want path, query, body or header)", in.In)
+		}
+		switch in.Style {
+		case "", "repeat", "brackets", "comma":
+			if in.Style != "" && in.Type != TypeArray {
+				v.add(ip+".style", "only array inputs have a style")
+			}
+		default:
+			v.add(ip+".style", "unknown style %q (want repeat, brackets or comma)", in.Style)
+		}
+		if in.Default != nil && knownType(in.Type) {
+			if _, err := checkType(in.Type, in.Default); err != nil {
+				v.add(ip+".default", "does not match type %s", in.Type)
+			}
+		}
+		for j, e := range in.Enum {
+			if _, err := checkType(in.Type, e); err != nil && knownType(in.Type) {
+				v.add(fmt.Sprintf("%s.enum[%d]", ip, j), "does not match type %s", in.Type)
+			}
+		}
+	}
+
+	inputOrField := func(name string) string {
+		if inputs[name] != nil {
+			return ""
+		}
+		return v.commonPublic(name)
+	}
+	for _, name := range templateVars(op.Path) {
+		if in := inputs[name]; in != nil {
+			if inputIn(op, in) != "path" {
+				v.add(p+".path", "placeholder {%s} names an input that goes in the %s", name, inputIn(op, in))
+			}
+			continue
+		}
+		if msg := v.commonPublic(name); msg != "" {
+			v.add(p+".path", "placeholder {%s} is neither a path input nor a connection field", name)
+		}
+	}
+	for _, k := range sortedKeys(op.Query) {
+		v.checkTemplate(p+".query."+k, op.Query[k], inputOrField)
+	}
+	v.headers(p+".headers", op.Headers, inputOrField)
+
+	if op.Body != nil {
+		if op.Method == http.MethodGet || op.Method == http.MethodHead {
+			v.add(p+".body", "%s requests have no body", op.Method)
+		}
+		walkStrings(op.Body, func(s string) {
+			v.checkTemplate(p+".body", s, inputOrField)
+		})
+		if _, ok := op.Body.(map[string]any); !ok {
+			if _, lone := op.Body.(string); !lone {
+				v.add(p+".body", "must be a mapping, or a single placeholder")
+			}
+		}
+	}
+	switch op.BodyEncoding {
+	case "", BodyJSON, BodyForm:
+	default:
+		v.add(p+".body_encoding", "unknown encoding %q (want json or form)", op.BodyEncoding)
+	}
+	v.jsonPath(p+".records", op.Records, false)
+
+	if pg := op.Pagination; pg != nil {
+		if opName != "" && opName != "list" {
+			v.add(p+".pagination", "only list operations page")
+		}
+		v.pagination(p+".pagination", pg)
+	}
+	seen := map[string]bool{}
+	for i, o := range op.Outputs {
+		opth := fmt.Sprintf("%s.outputs[%d]", p, i)
+		if !identRE.MatchString(o.Name) {
+			v.add(opth+".name", "is required and must be an identifier")
+		} else if seen[o.Name] {
+			v.add(opth+".name", "duplicate output %q", o.Name)
+		}
+		seen[o.Name] = true
+		if !knownType(o.Type) {
+			v.add(opth+".type", "unknown type %q (want string, integer, number, boolean, object or array)", o.Type)
+		}
+		v.jsonPath(opth+".path", o.Path, false)
+	}
+}
+
+func (v *validator) pagination(p string, pg *Pagination) {
+	need := func(attr, val string) {
+		if val == "" {
+			v.add(p+"."+attr, "is required for %s pagination", pg.Type)
+		}
+	}
+	forbid := func(attr string, set bool) {
+		if set {
+			v.add(p+"."+attr, "does not apply to %s pagination", pg.Type)
+		}
+	}
+	switch pg.Type {
+	case PageCursor:
+		need("cursor_param", pg.CursorParam)
+		need("next_cursor_path", pg.NextCursorPath)
+		if pg.CursorIn != "" && pg.CursorIn != "query" && pg.CursorIn != "body" {
+			v.add(p+".cursor_in", "must be query or body")
+		}
+	case PageOffset:
+		need("offset_param", pg.OffsetParam)
+	case PageNumber:
+		need("page_param", pg.PageParam)
+	case PageLinkHeader:
+	case PageNextURL:
+		need("next_url_path", pg.NextURLPath)
+	case "":
+		v.add(p+".type", "is required (cursor, offset, page, link_header or next_url)")
+		return
+	default:
+		v.add(p+".type", "unknown pagination type %q (want cursor, offset, page, link_header or next_url)", pg.Type)
+		return
+	}
+	if pg.Type != PageCursor {
+		forbid("cursor_param", pg.CursorParam != "")
+		forbid("cursor_in", pg.CursorIn != "")
+		forbid("next_cursor_path", pg.NextCursorPath != "")
+	}
+	if pg.Type != PageOffset {
+		forbid("offset_param", pg.OffsetParam != "")
+	}
+	if pg.Type != PageNumber {
+		forbid("page_param", pg.PageParam != "")
+		forbid("start_page", pg.StartPage != 0)
+	}
+	if pg.Type != PageNextURL {
+		forbid("next_url_path", pg.NextURLPath != "")
+	}
+	if pg.PageSize < 0 {
+		v.add(p+".page_size", "must not be negative")
+	}
+	if pg.PageSize > 0 && pg.LimitParam == "" {
+		v.add(p+".limit_param", "is required when page_size is set")
+	}
+	v.jsonPath(p+".next_cursor_path", pg.NextCursorPath, false)
+	v.jsonPath(p+".next_url_path", pg.NextURLPath, false)
+	v.jsonPath(p+".has_more_path", pg.HasMorePath, false)
+}
+
+// walkStrings calls fn for every string in a YAML-decoded value, map keys
+// included.
+func walkStrings(v any, fn func(string)) {
+	switch t := v.(type) {
+	case string:
+		fn(t)
+	case map[string]any:
+		for _, k := range sortedKeys(t) {
+			fn(k)
+			walkStrings(t[k], fn)
+		}
+	case []any:
+		for _, e := range t {
+			walkStrings(e, fn)
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
