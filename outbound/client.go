@@ -63,6 +63,12 @@ type Options struct {
 	// ProxyURL, when set, sends every request through this forward proxy
 	// (http, https or socks5 URL). Otherwise HTTPS_PROXY, HTTP_PROXY and
 	// NO_PROXY apply, read once when the Client is made.
+	//
+	// The guard applies to the proxy's own address (allow it explicitly when
+	// it sits on a private network), and each target is resolved and checked
+	// before it is handed to the proxy. The proxy resolves the name again, so
+	// a DNS answer that changes in between is for the proxy's own egress rules
+	// to stop; a name that cannot be resolved locally is refused.
 	ProxyURL string
 	// Resolver resolves host names before the guard checks them (default
 	// net.DefaultResolver).
