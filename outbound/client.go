@@ -451,8 +451,11 @@ func (c *Client) proxyFor(r *http.Request) (*url.URL, error) {
 // resolved here is refused rather than sent on unchecked.
 func (c *Client) checkProxiedTarget(ctx context.Context, r *http.Request) error {
 	p, err := c.proxyFor(r)
-	if err != nil || p == nil {
-		return err
+	if err != nil {
+		return junction.Invalid("proxy_url", "the proxy setting (HTTPS_PROXY, HTTP_PROXY) is not a valid URL")
+	}
+	if p == nil {
+		return nil
 	}
 	host := r.URL.Hostname()
 	if ip, err := netip.ParseAddr(host); err == nil {

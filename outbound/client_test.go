@@ -197,6 +197,16 @@ func TestDo_Retry(t *testing.T) {
 			t.Errorf("delays %v, want [12s]", d)
 		}
 	})
+	t.Run("RetryAfterUnreadable", func(t *testing.T) {
+		srv, _ := flaky(t, http.Header{"Retry-After": {"soon"}}, 503)
+		c, rec := MustNew(t, outbound.Options{Allow: loopback})
+		if _, err := c.Do(context.Background(), mustRequest(t, "GET", srv.URL, nil), outbound.RequestOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if d := rec.Delays(); len(d) != 1 || d[0] < 250*time.Millisecond || d[0] > 500*time.Millisecond {
+			t.Errorf("delays %v, want one backoff in [250ms, 500ms]", d)
+		}
+	})
 	t.Run("501NotRetried", func(t *testing.T) {
 		srv, hits := flaky(t, nil, 501)
 		c, _ := MustNew(t, outbound.Options{Allow: loopback})
