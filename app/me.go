@@ -26,6 +26,9 @@ type Me struct {
 	// Folders lists the folders with roles assigned directly; their
 	// permissions also hold in every subfolder.
 	Folders []FolderGrant `json:"folders"`
+	// Assignments are the caller's role assignments, tenant-wide and per
+	// folder.
+	Assignments []junction.RoleAssignment `json:"assignments"`
 }
 
 // Me returns the caller's identity and permissions. Everyone may ask.
@@ -34,11 +37,20 @@ func (a *App) Me(ctx context.Context, p *junction.Principal) (*Me, error) {
 	if err != nil {
 		return nil, err
 	}
-	roles, err := tenantRoles(ctx, a.store, p.User)
+	as, err := a.store.ListAssignments(ctx, p.TenantID(), p.User.ID)
 	if err != nil {
 		return nil, err
 	}
-	m := &Me{User: p.User, Tenant: t, Roles: roles, Permissions: p.Access.TenantPermissionList(), Folders: []FolderGrant{}}
+	m := &Me{User: p.User, Tenant: t, Roles: []string{}, Permissions: p.Access.TenantPermissionList(),
+		Folders: []FolderGrant{}, Assignments: as}
+	if m.Assignments == nil {
+		m.Assignments = []junction.RoleAssignment{}
+	}
+	for _, x := range as {
+		if x.FolderID == "" {
+			m.Roles = append(m.Roles, x.RoleName)
+		}
+	}
 	for id := range p.Access.Folders {
 		perms := p.Access.FolderPermissionList(id)
 		if len(perms) == 0 {

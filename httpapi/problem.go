@@ -1,0 +1,101 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"junction"
+)
+
+// errMethodNotAllowed is the code of the problem answering a known path
+// with an unsupported method. It exists only at the HTTP layer.
+const errMethodNotAllowed = "method_not_allowed"
+
+// statusOf maps an error code to its HTTP status. It is the one place where
+// that mapping lives; unknown codes are server errors.
+func statusOf(code string) int {
+	switch code {
+	case junction.EINVALID:
+		return http.StatusUnprocessableEntity
+	case junction.EBADJSON:
+		return http.StatusBadRequest
+	case junction.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case junction.ENOTFOUND, junction.ECREDNOTFOUND:
+		return http.StatusNotFound
+	case junction.ECONFLICT, junction.ECREDSTOREREADONLY:
+		return http.StatusConflict
+	case junction.EUNAUTHENTICATED:
+		return http.StatusUnauthorized
+	case junction.EPERMISSIONDENIED:
+		return http.StatusForbidden
+	case junction.EUNAVAILABLE, junction.ECREDSTOREUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	case junction.ECREDSTOREAUTH, junction.ECONNAUTHFAILED, junction.EPROVIDER:
+		return http.StatusBadGateway
+	case errMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	default: // EINTERNAL, ESCHEMATOONEW, anything unknown
+		return http.StatusInternalServerError
+	}
+}
+
+// Problem is an RFC 9457 problem document with Junction's extension
+// members.
+type Problem struct {
+	// Type is "about:blank": the stable code member carries the meaning.
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	// Instance is the request path.
+	Instance string `json:"instance,omitempty"`
+	// Code is the stable error code clients match on.
+	Code string `json:"code"`
+	// Field names the input at fault, for validation errors.
+	Field     string         `json:"field,omitempty"`
+	RequestID string         `json:"request_id,omitempty"`
+	Details   map[string]any `json:"details,omitempty"`
+}
+
+// writeError renders err as a problem document. Internal errors are logged
+// with their cause and shown only as "internal error".
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := junction.ErrorCode(err)
+	status := statusOf(code)
+	p := Problem{
+		Type:      "about:blank",
+		Title:     http.StatusText(status),
+		Status:    status,
+		Detail:    junction.ErrorMessage(err),
+		Instance:  r.URL.Path,
+		Code:      code,
+		RequestID: requestIDFrom(r.Context()),
+	}
+	var e *junction.Error
+	if errors.As(err, &e) {
+		p.Field, p.Details = e.Field, e.Details
+	}
+	if status >= 500 {
+		loggerFrom(r.Context()).LogAttrs(r.Context(), slog.LevelError, "request failed",
+			slog.String("code", code), slog.Any("error", err))
+		if code == junction.EINTERNAL || code == junction.ESCHEMATOONEW {
+			p.Detail, p.Field, p.Details = "internal error", "", nil
+		}
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
+	}
+	body, merr := json.Marshal(p)
+	if merr != nil {
+		// Details held something unencodable; drop it rather than fail.
+		p.Details = nil
+		body, _ = json.Marshal(p)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}

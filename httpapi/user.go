@@ -1,0 +1,120 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"junction"
+	"junction/app"
+)
+
+type createUserRequest struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name,omitempty"`
+	Email       string `json:"email,omitempty"`
+	// Roles are granted tenant-wide.
+	Roles []string `json:"roles,omitempty"`
+}
+
+// updateUserRequest changes a user; fields left out stay as they are.
+type updateUserRequest struct {
+	DisplayName *string   `json:"display_name,omitempty"`
+	Email       *string   `json:"email,omitempty"`
+	Disabled    *bool     `json:"disabled,omitempty"`
+	Roles       *[]string `json:"roles,omitempty"`
+}
+
+func (s *Server) userRoutes() []route {
+	const tag = "users"
+	return []route{
+		{method: "POST", path: "/api/v1/users", op: "createUser", tag: tag, summary: "Create a user",
+			permission: string(junction.PermUsersCreate) + " (and " + string(junction.PermUsersEdit) + " to grant roles)",
+			request:    createUserRequest{}, response: app.UserWithRoles{}, status: http.StatusCreated, handle: s.createUser},
+		{method: "GET", path: "/api/v1/users", op: "listUsers", tag: tag, summary: "List users",
+			permission: string(junction.PermUsersView),
+			query:      append([]queryParam{{name: "name", description: "Only users whose name contains this, ignoring case."}}, pageParams...),
+			response:   app.List[*junction.User]{}, status: http.StatusOK, handle: s.listUsers},
+		{method: "GET", path: "/api/v1/users/{id}", op: "getUser", tag: tag, summary: "Get a user with their tenant-wide roles",
+			permission: string(junction.PermUsersView) + " (or the user themselves)",
+			response:   app.UserWithRoles{}, status: http.StatusOK, handle: s.getUser},
+		{method: "PATCH", path: "/api/v1/users/{id}", op: "updateUser", tag: tag, summary: "Change a user",
+			permission: string(junction.PermUsersEdit), request: updateUserRequest{}, response: app.UserWithRoles{},
+			status: http.StatusOK, handle: s.updateUser},
+		{method: "DELETE", path: "/api/v1/users/{id}", op: "deleteUser", tag: tag, summary: "Delete a user with their tokens",
+			permission: string(junction.PermUsersDelete), status: http.StatusNoContent, handle: s.deleteUser},
+		{method: "PUT", path: "/api/v1/users/{id}/roles", op: "setUserRoles", tag: tag,
+			summary:    "Replace the roles a user holds tenant-wide",
+			permission: string(junction.PermUsersEdit), request: setRolesRequest{}, response: app.UserWithRoles{},
+			status: http.StatusOK, handle: s.setUserRoles},
+	}
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
+	var req createUserRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	u, err := s.app.CreateUser(r.Context(), principal(r), app.CreateUserInput{
+		Name: req.Name, DisplayName: req.DisplayName, Email: req.Email, Roles: req.Roles,
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, u)
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
+	page, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	list, err := s.app.ListUsers(r.Context(), principal(r), app.UserQuery{NameContains: r.URL.Query().Get("name"), Page: page})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, list)
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.app.GetUser(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, u)
+}
+
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
+	var req updateUserRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	u, err := s.app.UpdateUser(r.Context(), principal(r), r.PathValue("id"), app.UpdateUserInput{
+		DisplayName: req.DisplayName, Email: req.Email, Disabled: req.Disabled, Roles: req.Roles,
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, u)
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	if err := s.app.DeleteUser(r.Context(), principal(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) setUserRoles(w http.ResponseWriter, r *http.Request) error {
+	var req setRolesRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Roles == nil {
+		return junction.Invalid("roles", "is required; send [] to remove every role")
+	}
+	u, err := s.app.SetUserRoles(r.Context(), principal(r), r.PathValue("id"), req.Roles)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, u)
+}
