@@ -12,10 +12,18 @@ import (
 
 // whoami is the answer of GET /api/v1/me.
 type whoami struct {
-	User        *junction.User            `json:"user"`
-	Tenant      *junction.Tenant          `json:"tenant"`
-	Permissions []string                  `json:"permissions"`
-	Assignments []junction.RoleAssignment `json:"assignments"`
+	User        *junction.User   `json:"user"`
+	Tenant      *junction.Tenant `json:"tenant"`
+	Roles       []string         `json:"roles"`
+	Permissions []string         `json:"permissions"`
+	Folders     []folderGrant    `json:"folders"`
+}
+
+// folderGrant is what the caller holds directly on one folder.
+type folderGrant struct {
+	FolderID    string   `json:"folder_id"`
+	FolderName  string   `json:"folder_name"`
+	Permissions []string `json:"permissions"`
 }
 
 func (w *whoami) user() *junction.User {
@@ -53,15 +61,12 @@ func (c *CLI) meCommand() *cobra.Command {
 				if u.HostAdmin {
 					out = append(out, [2]string{"Host administrator", "yes"})
 				}
-				for _, a := range w.Assignments {
-					scope := "tenant-wide"
-					if a.FolderID != "" {
-						scope = "folder " + a.FolderID
-					}
-					out = append(out, [2]string{"Role", a.RoleName + " (" + scope + ")"})
-				}
+				out = append(out, [2]string{"Tenant-wide roles", strings.Join(w.Roles, ", ")})
 				if len(w.Permissions) > 0 {
-					out = append(out, [2]string{"Tenant permissions", strings.Join(w.Permissions, ", ")})
+					out = append(out, [2]string{"Tenant-wide permissions", strings.Join(w.Permissions, ", ")})
+				}
+				for _, g := range w.Folders {
+					out = append(out, [2]string{"Folder " + g.FolderName + " (" + g.FolderID + ")", strings.Join(g.Permissions, ", ")})
 				}
 				return out
 			})

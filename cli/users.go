@@ -147,6 +147,13 @@ func (c *CLI) usersCommand() *cobra.Command {
 	return cmd
 }
 
+// userWithRoles is a user as the API returns it: with the roles held
+// tenant-wide.
+type userWithRoles struct {
+	junction.User
+	Roles []string `json:"roles"`
+}
+
 func userPath(id string) string { return "/api/v1/users/" + url.PathEscape(id) }
 
 func (c *CLI) userCall(cmd *cobra.Command, method, path string, body any) error {
@@ -158,10 +165,10 @@ func (c *CLI) userCall(cmd *cobra.Command, method, path string, body any) error 
 	if err := cl.Do(ctx(cmd), method, path, body, &raw); err != nil {
 		return err
 	}
-	return printObject(c, raw, func(u *junction.User) [][2]string {
+	return printObject(c, raw, func(u *userWithRoles) [][2]string {
 		out := [][2]string{
 			{"ID", u.ID}, {"Name", u.Name}, {"Display name", u.DisplayName}, {"Email", u.Email},
-			{"Disabled", yesNo(u.Disabled)},
+			{"Disabled", yesNo(u.Disabled)}, {"Tenant-wide roles", strings.Join(u.Roles, ", ")},
 		}
 		if u.HostAdmin {
 			out = append(out, [2]string{"Host administrator", "yes"})
