@@ -145,6 +145,7 @@ type TLSServer struct {
 
 	mu  sync.Mutex
 	srv *http.Server // nil while stopped
+	ln  net.Listener
 }
 
 // NewTLSServer starts an HTTPS server for h on a free port of 127.0.0.1,
@@ -196,10 +197,14 @@ func (s *TLSServer) CACertPEM() string { return s.ca.CertPEM() }
 // get "connection refused".
 func (s *TLSServer) Stop() {
 	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
+	srv, ln := s.srv, s.ln
+	s.srv, s.ln = nil, nil
 	s.mu.Unlock()
 	if srv != nil {
+		// Close the listener here rather than leave it to Serve, which may
+		// not have started yet: a connection accepted in between would be
+		// reset instead of refused.
+		_ = ln.Close()
 		_ = srv.Close()
 	}
 }
@@ -238,7 +243,7 @@ func (s *TLSServer) serve(ln net.Listener) {
 		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	s.mu.Lock()
-	s.srv = srv
+	s.srv, s.ln = srv, ln
 	s.mu.Unlock()
 	go func() {
 		// Serve returns when Stop closes the server; Start makes a new one.
