@@ -273,7 +273,7 @@ func TestTokensCreate(t *testing.T) {
 	if out != "jct_new-secret-token\n" {
 		t.Fatalf("stdout should hold the token alone, got %q", out)
 	}
-	if !strings.Contains(errOut, "only time it is shown") {
+	if !strings.Contains(errOut, "only time the token is shown") {
 		t.Fatalf("stderr lacks the shown-once warning: %q", errOut)
 	}
 	body := srv.last().Body

@@ -70,8 +70,9 @@ func (c *CLI) tenantsCommand() *cobra.Command {
 			if err := json.Unmarshal(raw, &t); err != nil {
 				return fmt.Errorf("decode response: %w", err)
 			}
-			fmt.Fprintf(c.env.Stderr, "Tenant %s (%s) created with administrator %s.\n", t.Tenant.Name, t.Tenant.ID, t.Admin.Name)
-			c.printNewToken("The administrator's token", t.Token)
+			fmt.Fprintf(c.env.Stderr, "Tenant %s (%s) created with administrator %s; below is their API token.\n",
+				t.Tenant.Name, t.Tenant.ID, t.Admin.Name)
+			c.printNewToken(t.Token)
 			return nil
 		},
 	}

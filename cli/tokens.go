@@ -59,7 +59,8 @@ func (c *CLI) tokensCommand() *cobra.Command {
 			if err := json.Unmarshal(raw, &t); err != nil {
 				return fmt.Errorf("decode response: %w", err)
 			}
-			c.printNewToken("Token "+t.ID, t.Token)
+			fmt.Fprintf(c.env.Stderr, "Token %s created.\n", t.ID)
+			c.printNewToken(t.Token)
 			return nil
 		},
 	}
@@ -109,8 +110,8 @@ func (c *CLI) tokensCommand() *cobra.Command {
 // printNewToken shows a freshly issued token. The token goes alone to
 // standard output (so TOKEN=$(junction tokens create ...) works) and the
 // warning to standard error.
-func (c *CLI) printNewToken(what, token string) {
-	fmt.Fprintf(c.env.Stderr, "%s created. This is the only time it is shown: store it now.\n", what)
+func (c *CLI) printNewToken(token string) {
+	fmt.Fprintln(c.env.Stderr, "This is the only time the token is shown: store it now.")
 	fmt.Fprintln(c.env.Stdout, token)
 }
 
