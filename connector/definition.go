@@ -252,9 +252,12 @@ type Operation struct {
 	// create, update) in the response body; empty means the whole body.
 	Records    string      `yaml:"records,omitempty" json:"records,omitempty"`
 	Pagination *Pagination `yaml:"pagination,omitempty" json:"pagination,omitempty"`
-	// RetrySafe marks a call that may be retried although its method is not
-	// idempotent (a POST that only reads, an add that tolerates repeats).
-	RetrySafe bool     `yaml:"retry_safe,omitempty" json:"retry_safe,omitempty"`
+	// RetrySafe overrides what the method says about retries: true marks a
+	// call safe to repeat although its method is not idempotent (a POST that
+	// only reads, an add that tolerates repeats); false marks one unsafe
+	// although its method is (a PUT that appends a comment). Absent, GET,
+	// HEAD, PUT and DELETE are safe and the others are not.
+	RetrySafe *bool    `yaml:"retry_safe,omitempty" json:"retry_safe,omitempty"`
 	Outputs   []Output `yaml:"outputs,omitempty" json:"outputs,omitempty"`
 }
 

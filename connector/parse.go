@@ -75,7 +75,7 @@ func Parse(data []byte) (*Definition, error) {
 	return &d, nil
 }
 
-var yamlUnknownFieldRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
+var yamlUnknownFieldRE = regexp.MustCompile(`field (.+) not found in type \S+`)
 
 // yamlProblems turns the decoder's error into problems, one per line, with
 // Go type names replaced by what a definition author knows.

@@ -39,8 +39,8 @@ type Request struct {
 	Header http.Header
 	Body   []byte
 	// RetrySafe reports whether the request may be sent again after a
-	// failure: its method is idempotent or the operation is flagged
-	// retry_safe.
+	// failure: the operation's retry_safe when set, else whether the method
+	// is idempotent.
 	RetrySafe bool
 
 	sensitiveHeaders []string // canonical names
@@ -112,12 +112,18 @@ func (r *Request) redactedURL() string {
 	return u.String()
 }
 
-func (r *Request) GoString() string                { return r.String() }
-func (r *Request) Format(f fmt.State, _ rune)      { _, _ = f.Write([]byte(r.String())) }
-func (r *Request) LogValue() slog.Value            { return slog.StringValue(r.String()) }
-func (r *Request) MarshalJSON() ([]byte, error)    { return json.Marshal(r.String()) }
-func (r *Request) Operation() *Operation           { return r.op }
-func (r *Request) clone() *Request                 { c := *r; c.Header = r.Header.Clone(); u := *r.URL; c.URL = &u; return &c }
+func (r *Request) GoString() string             { return r.String() }
+func (r *Request) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte(r.String())) }
+func (r *Request) LogValue() slog.Value         { return slog.StringValue(r.String()) }
+func (r *Request) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) }
+func (r *Request) Operation() *Operation        { return r.op }
+func (r *Request) clone() *Request {
+	c := *r
+	c.Header = r.Header.Clone()
+	u := *r.URL
+	c.URL = &u
+	return &c
+}
 func (r *Request) setQuery(k, v string)            { q := r.URL.Query(); q.Set(k, v); r.URL.RawQuery = q.Encode() }
 func (r *Request) queryValue(k string) string      { return r.URL.Query().Get(k) }
 func (r *Request) isSensitiveHeader(h string) bool { return slices.Contains(r.sensitiveHeaders, h) }
@@ -391,7 +397,9 @@ func (c *connection) build(op *Operation, input map[string]any) (*Request, error
 	}
 	r := c.newRequest(op.Method, path)
 	r.op = op
-	r.RetrySafe = r.RetrySafe || op.RetrySafe
+	if op.RetrySafe != nil {
+		r.RetrySafe = *op.RetrySafe
+	}
 
 	q := url.Values{}
 	for _, k := range sortedKeys(op.Query) {

@@ -551,7 +551,7 @@ func (v *validator) object(p string, o *Object) {
 					v.add(ep+".polling.interval", "must be a positive duration such as 5m")
 				}
 			}
-			if pl.CursorField != "" && len(o.Fields) > 0 && !fields[pl.CursorField] {
+			if top, _, _ := strings.Cut(pl.CursorField, "."); pl.CursorField != "" && len(o.Fields) > 0 && !fields[top] {
 				v.add(ep+".polling.cursor_field", "%q is not a field of the object", pl.CursorField)
 			}
 		}
