@@ -273,6 +273,19 @@ func TestErrors(t *testing.T) {
 			t.Fatalf("Read error = %v, want %s", err, junction.ECREDSTOREAUTH)
 		}
 	})
+	t.Run("TokenEndpointDown", func(t *testing.T) {
+		st, _ := open(t, srv, srv.Config())
+		srv.FailTokenEndpoint(503)
+		defer srv.FailTokenEndpoint(0)
+		err := st.Check(ctx)
+		if !junction.IsCode(err, junction.ECREDSTOREUNAVAILABLE) || !strings.Contains(junction.ErrorMessage(err), "Entra") {
+			t.Fatalf("Check error = %v, want %s naming Entra ID", err, junction.ECREDSTOREUNAVAILABLE)
+		}
+		srv.FailTokenEndpoint(0)
+		if err := st.Check(ctx); err != nil {
+			t.Fatalf("Check after recovery: %v", err)
+		}
+	})
 	t.Run("ServerError", func(t *testing.T) {
 		st, _ := open(t, srv, srv.Config())
 		srv.FailWith(503)

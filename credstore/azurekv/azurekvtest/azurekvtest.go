@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"junction/credstore/credstoretest"
 )
 
 // Host names the server answers for. They do not resolve: clients reach the
@@ -47,7 +49,7 @@ var validName = regexp.MustCompile(`^[0-9a-zA-Z-]{1,127}$`)
 // safe for concurrent use.
 type Server struct {
 	cert  tls.Certificate
-	caPEM []byte
+	caPEM string
 
 	mu          sync.Mutex
 	addr        string
@@ -58,6 +60,7 @@ type Server struct {
 	reads       int
 	tokenReq    int
 	failing     int  // when non-zero, the vault answers every request with this status
+	tokenFail   int  // when non-zero, the token endpoint answers with this status
 	rejectLogin bool // when set, the token endpoint refuses the client secret
 }
 
@@ -78,13 +81,17 @@ type issuedToken struct {
 // New starts a server and stops it when the test ends.
 func New(tb testing.TB) *Server {
 	tb.Helper()
-	cert, caPEM, err := issueCertificate([]string{VaultHost, "*." + VaultDomain, AuthorityHost, "127.0.0.1"})
+	ca, err := credstoretest.NewCA("Junction test Azure CA")
+	if err != nil {
+		tb.Fatalf("azurekvtest: CA: %v", err)
+	}
+	cert, err := ca.IssueServer(VaultHost, "*."+VaultDomain, AuthorityHost, "127.0.0.1")
 	if err != nil {
 		tb.Fatalf("azurekvtest: certificate: %v", err)
 	}
 	s := &Server{
 		cert:    cert,
-		caPEM:   caPEM,
+		caPEM:   ca.CertPEM(),
 		secrets: map[string]*secret{},
 		deleted: map[string]*secret{},
 		tokens:  map[string]issuedToken{},
@@ -104,7 +111,7 @@ func (s *Server) AuthorityURL() string { return "https://" + AuthorityHost + "/"
 
 // CACertPEM is the CA that signed the server's certificate, as configured in
 // ca_cert.
-func (s *Server) CACertPEM() string { return string(s.caPEM) }
+func (s *Server) CACertPEM() string { return s.caPEM }
 
 // Config is a complete azure-key-vault configuration for this server.
 func (s *Server) Config() map[string]string {
@@ -271,6 +278,14 @@ func (s *Server) RejectLogins(reject bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rejectLogin = reject
+}
+
+// FailTokenEndpoint makes the token endpoint answer every request with
+// status (a 5xx outage of Microsoft Entra ID) until FailTokenEndpoint(0).
+func (s *Server) FailTokenEndpoint(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenFail = status
 }
 
 // FailWith makes the vault (not the token endpoint) answer every request

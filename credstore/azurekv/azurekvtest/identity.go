@@ -59,8 +59,12 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, tenant string) {
 func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string) {
 	s.mu.Lock()
 	s.tokenReq++
-	reject := s.rejectLogin
+	reject, failing := s.rejectLogin, s.tokenFail
 	s.mu.Unlock()
+	if failing != 0 {
+		identityError(w, failing, "temporarily_unavailable", 50196, "The server is temporarily unavailable. Please try again.")
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		identityError(w, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
 		return
