@@ -73,6 +73,7 @@ func (s *sealedStore) ListSealedNotWrappedWith(_ context.Context, keyID string, 
 		}
 	}
 	slices.SortFunc(out, func(a, b *junction.SealedValue) int { return strings.Compare(a.ID, b.ID) })
+	limit = junction.Page{Limit: limit}.Normalize().Limit // as the SQL store caps it
 	if len(out) > limit {
 		out = out[:limit]
 	}
@@ -626,6 +627,16 @@ func TestRotate_UnknownKeysDoNotStall(t *testing.T) {
 		t.Fatalf("rewrapped %d, failed %d; want 40 and 130", res.Rewrapped, len(res.Failed))
 	}
 	assertAllOpen(t, store, r, want)
+}
+
+func TestRotate_ErrTooManyUnknown(t *testing.T) {
+	store := newSealedStore()
+	sealMany(t, store, mustRing(t, keyring.GenerateKey()), "a-lost", junction.MaxPageSize)
+	sealMany(t, store, mustRing(t, keyring.GenerateKey()), "b-lost", 10)
+	_, err := keyring.Rotate(context.Background(), store, mustRing(t, keyring.GenerateKey()), nil)
+	if !errors.Is(err, keyring.ErrUnknownKey) || !strings.Contains(err.Error(), keyring.EnvMasterKeyPrevious) {
+		t.Fatalf("err = %v, want a stop naming the likely missing key", err)
+	}
 }
 
 func TestRotate_ErrNoKeyFile(t *testing.T) {

@@ -61,8 +61,19 @@ func Rotate(ctx context.Context, store junction.SealedStore, ring *Ring, logger 
 			return res, err
 		}
 		// The store has no cursor: values that failed stay in the list,
-		// so ask for that many more to keep making progress past them.
-		batch, err := store.ListSealedNotWrappedWith(ctx, pk.id, rotateBatch+len(failed))
+		// so ask for that many more to keep making progress past them, up
+		// to the most a store returns at once.
+		limit := rotateBatch + len(failed)
+		if limit > junction.MaxPageSize {
+			return res, &junction.Error{
+				Code: junction.EINTERNAL,
+				Message: fmt.Sprintf("rotation stopped: %d sealed values cannot be re-wrapped with the loaded master keys; "+
+					"an older key is probably missing (check %s or the key file) and the pass should be run again once it is loaded",
+					len(failed), EnvMasterKeyPrevious),
+				Err: ErrUnknownKey,
+			}
+		}
+		batch, err := store.ListSealedNotWrappedWith(ctx, pk.id, limit)
 		if err != nil {
 			return res, fmt.Errorf("list values to re-wrap: %w", err)
 		}
