@@ -669,3 +669,70 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestRotate_WhileServing rotates a key file while a server seals and opens
+// values from it: every value keeps opening, and a second pass leaves
+// nothing on the old key.
+func TestRotate_WhileServing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	opts := keyring.LoadOptions{DataDir: dir, LookupEnv: envLookup(nil)}
+	server, err := keyring.Load(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldID := server.PrimaryKeyID()
+	store := newSealedStore()
+	want := sealMany(t, store, server, "pre", 150)
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	stop := make(chan struct{})
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("live-%d-%05d", w, i)
+				v, err := server.Seal("tenant-0", id, []byte("secret "+id))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				store.PutSealed(ctx, v)
+				got, err := store.GetSealed(ctx, "tenant-0", id)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if pt, err := server.Open(got); err != nil || string(pt) != "secret "+id {
+					t.Errorf("%s: %v", id, err)
+					return
+				}
+				mu.Lock()
+				want[id] = "secret " + id
+				mu.Unlock()
+			}
+		})
+	}
+	res, err := keyring.RotateMasterKey(ctx, store, opts)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keyring.Rotate(ctx, store, server, nil); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := store.ListSealedNotWrappedWith(ctx, res.PrimaryKeyID, 1); len(left) != 0 {
+		t.Fatalf("value %s left on key %s (old key %s)", left[0].ID, left[0].KeyID, oldID)
+	}
+	fresh, err := keyring.Load(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertAllOpen(t, store, fresh, want)
+}
