@@ -1,18 +1,6 @@
 // Package awssm is the aws-secrets-manager credential store: it reads and
 // writes AWS Secrets Manager secrets with the AWS SDK, signing requests with
 // a configured access key or the SDK's default credential chain.
-//
-// A credential asset is a secret whose SecretString is the JSON object
-// {"username": "...", "password": "..."}, the layout the AWS console offers
-// for "other type of secret". A secret asset is the whole SecretString,
-// unless that is a JSON object with a "value" key, in which case it is that
-// key's string, so a single value can sit beside other keys. Binary secrets
-// are not read.
-//
-// Deleting a secret deletes it without a recovery window
-// (ForceDeleteWithoutRecovery): Junction deletes an asset's secret only on an
-// explicit, audited request, and a secret waiting out a window would keep its
-// name from being written again for up to thirty days.
 package awssm
 
 import (
@@ -125,6 +113,18 @@ func Open(config map[string]string, opts junction.CredentialStoreOptions) (*Stor
 
 // Store is a live client of Secrets Manager in one region. It is safe for
 // concurrent use.
+//
+// A credential asset is a secret whose SecretString is the JSON object
+// {"username": "...", "password": "..."}, the layout the AWS console offers
+// for "other type of secret". A secret asset is the whole SecretString,
+// unless that is a JSON object with a "value" key, in which case it is that
+// key's string, so a single value can sit beside other keys. Binary secrets
+// are not read.
+//
+// Deleting a secret deletes it without a recovery window
+// (ForceDeleteWithoutRecovery): Junction deletes an asset's secret only on an
+// explicit, audited request, and a secret waiting out a window would keep its
+// name from being written again for up to thirty days.
 type Store struct {
 	name string
 
@@ -397,7 +397,7 @@ func (s *Store) Write(ctx context.Context, kind junction.SecretKind, name string
 	return nil
 }
 
-// Delete deletes the secret name at once (see the package comment).
+// Delete deletes the secret name at once (see Store).
 func (s *Store) Delete(ctx context.Context, name string) error {
 	if err := validateName(name); err != nil {
 		return err

@@ -1,17 +1,6 @@
 // Package azurekv is the azure-key-vault credential store: it reads and
 // writes Key Vault secrets with the Azure SDK, logging in to Microsoft Entra
 // ID as an application with a client secret.
-//
-// A secret asset is the secret's value. A credential asset is a secret whose
-// value is the JSON object {"username": "...", "password": "..."}; a secret
-// whose value is the bare password and whose "username" tag holds the user
-// name is read as a credential too. Junction writes credentials as JSON.
-//
-// Deleting a secret soft-deletes it: Key Vault keeps it recoverable for the
-// vault's retention period, and the name cannot be written again until an
-// operator purges or recovers it. Junction does not purge, because purging
-// needs a permission an application reading secrets should not hold and is
-// refused outright on vaults with purge protection.
 package azurekv
 
 import (
@@ -116,6 +105,18 @@ func Open(config map[string]string, opts junction.CredentialStoreOptions) (*Stor
 }
 
 // Store is a live client of one Key Vault. It is safe for concurrent use.
+//
+// A secret asset is the secret's value. A credential asset is a secret whose
+// value is the JSON object {"username": "...", "password": "..."}; a secret
+// whose value is the bare password and whose "username" tag holds the user
+// name is read as a credential too. Junction writes credentials as JSON.
+//
+// Deleting a secret soft-deletes it: Key Vault keeps it recoverable for the
+// vault's retention period, and the name cannot be written again until an
+// operator purges or recovers it. Junction does not purge, because purging
+// needs a permission an application reading secrets should not hold and is
+// refused outright on vaults with purge protection.
+//
 // The Azure SDK caches the access token and requests a new one shortly
 // before it expires.
 type Store struct {
@@ -316,7 +317,7 @@ func (s *Store) Write(ctx context.Context, kind junction.SecretKind, name string
 	return nil
 }
 
-// Delete soft-deletes the secret name (see the package comment).
+// Delete soft-deletes the secret name (see Store).
 func (s *Store) Delete(ctx context.Context, name string) error {
 	if err := validateName(name); err != nil {
 		return err

@@ -1,7 +1,6 @@
-// Package azurekvtest runs, in process and over real TLS, the two Azure
-// services the azure-key-vault store talks to: the Microsoft Entra ID
-// client-credentials token endpoint and the Key Vault secrets API, as
-// documented by Microsoft, so the adapter is tested with the real Azure SDK.
+// Package azurekvtest runs the Microsoft Entra ID token endpoint and the Key
+// Vault secrets API in process, over real TLS and as Microsoft documents them,
+// so the azure-key-vault store is tested with the real Azure SDK.
 package azurekvtest
 
 import (
