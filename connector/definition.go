@@ -243,9 +243,11 @@ type Operation struct {
 	Query   map[string]string `yaml:"query,omitempty" json:"query,omitempty"`
 	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
 	// Body is a template: a string that is exactly "{name}" becomes the
-	// input's typed value, other strings are filled as text, and a map or
-	// list whose every placeholder is absent is left out. Body inputs not
-	// named in it are added at its top level under their key.
+	// input's typed value (and the entry is left out when the input is
+	// absent), other strings are filled as text. A map or list nested below
+	// the top level whose every placeholder is absent is left out; a
+	// top-level one only when nothing is left in it. Body inputs the
+	// template does not name are added at its top level under their key.
 	Body         any          `yaml:"body,omitempty" json:"body,omitempty"`
 	BodyEncoding BodyEncoding `yaml:"body_encoding,omitempty" json:"body_encoding,omitempty"`
 	// Records is the JSON path of the records (list) or the record (get,

@@ -592,8 +592,8 @@ func buildBody(op *Operation, vals map[string]any, bodyInputs map[string]any, pu
 			}
 			return nil, false
 		}
-		v, hadVars, present := renderValue(op.Body, lookup)
-		if !hadVars || present {
+		v, hadVars, present := renderValue(op.Body, lookup, 0)
+		if m, isMap := v.(map[string]any); !hadVars || present || (isMap && len(m) > 0) {
 			out = v
 		}
 	}
@@ -621,9 +621,27 @@ func buildBody(op *Operation, vals map[string]any, bodyInputs map[string]any, pu
 }
 
 // renderValue fills a body template. It reports whether the template held
-// placeholders and whether any of them had a value; a map or list whose every
-// placeholder is absent is dropped by its parent.
-func renderValue(t any, lookup func(string) (any, bool)) (v any, hadVars, present bool) {
+// placeholders and whether any of them had a value. An entry that is a lone
+// placeholder without a value is left out; so is a map or list nested below
+// the top level whose every placeholder lacks a value (an optional rich-text
+// document, a reference object). Top-level entries stay unless nothing is
+// left in them, so {"incident": {"status": "resolved", "note": "{note}"}}
+// keeps its status when note is absent.
+func renderValue(t any, lookup func(string) (any, bool), depth int) (v any, hadVars, present bool) {
+	keep := func(cv any, h, p bool) bool {
+		if !h || p {
+			return true
+		}
+		if depth == 0 { // children of the body root
+			switch c := cv.(type) {
+			case map[string]any:
+				return len(c) > 0
+			case []any:
+				return len(c) > 0
+			}
+		}
+		return false
+	}
 	switch tv := t.(type) {
 	case string:
 		if name, ok := loneVar(tv); ok {
@@ -648,10 +666,10 @@ func renderValue(t any, lookup func(string) (any, bool)) (v any, hadVars, presen
 	case map[string]any:
 		out := make(map[string]any, len(tv))
 		for _, k := range sortedKeys(tv) {
-			cv, h, p := renderValue(tv[k], lookup)
+			cv, h, p := renderValue(tv[k], lookup, depth+1)
 			hadVars = hadVars || h
 			present = present || p
-			if !h || p {
+			if keep(cv, h, p) {
 				out[k] = cv
 			}
 		}
@@ -659,10 +677,10 @@ func renderValue(t any, lookup func(string) (any, bool)) (v any, hadVars, presen
 	case []any:
 		out := make([]any, 0, len(tv))
 		for _, e := range tv {
-			cv, h, p := renderValue(e, lookup)
+			cv, h, p := renderValue(e, lookup, depth+1)
 			hadVars = hadVars || h
 			present = present || p
-			if !h || p {
+			if keep(cv, h, p) {
 				out = append(out, cv)
 			}
 		}
