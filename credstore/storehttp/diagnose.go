@@ -34,7 +34,7 @@ func Unavailable(store string, err error) *junction.Error {
 	if ClientCertificateRejected(err) {
 		return &junction.Error{
 			Code:    junction.ECREDSTOREAUTH,
-			Message: fmt.Sprintf("credential store %q rejected Junction's TLS client certificate: %s", store, Diagnose(err)),
+			Message: fmt.Sprintf("credential store %q rejected Junction's TLS client certificate (TLS alert: %s); set a client certificate the server trusts", store, remoteAlert(err)),
 			Err:     cause,
 		}
 	}
@@ -61,6 +61,8 @@ func Diagnose(err error) string {
 		netErr      net.Error
 	)
 	switch {
+	case ClientCertificateRejected(err):
+		return "the server rejected the TLS client certificate (" + remoteAlert(err) + "); set a client certificate the server trusts"
 	case errors.Is(err, context.Canceled):
 		return "the request was canceled"
 	case errors.As(err, &dnsErr):
@@ -70,7 +72,7 @@ func Diagnose(err error) string {
 		return fmt.Sprintf("DNS lookup of %q failed; check the address and the resolver", dnsErr.Name)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Sprintf("connection refused%s; is the vault running and listening on that port?", at(err))
-	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Sprintf("the connection was closed by the server%s before it answered", at(err))
 	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
 		return fmt.Sprintf("no network route to the host%s", at(err))
@@ -82,8 +84,6 @@ func Diagnose(err error) string {
 		return "the server's TLS certificate is invalid (" + certInvalidReason(invalidErr) + ")"
 	case errors.As(err, &recordErr):
 		return "the server did not answer with TLS; is the address's port an HTTPS port?"
-	case ClientCertificateRejected(err):
-		return "the server rejected the TLS client certificate (" + remoteAlert(err) + "); set a client certificate the server trusts"
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
 		(errors.As(err, &netErr) && netErr.Timeout()):
 		return "the request timed out; the vault or the network path to it is not answering"
