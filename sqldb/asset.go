@@ -1,0 +1,128 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+
+	"junction"
+)
+
+const assetColumns = "id, tenant_id, folder_id, name, type, description, value, store_id, external_name, sealed_id, created_at, updated_at"
+
+func scanAsset(s scanner) (*junction.Asset, error) {
+	var a junction.Asset
+	var store, sealed sql.NullString
+	var created, updated int64
+	if err := s.Scan(&a.ID, &a.TenantID, &a.FolderID, &a.Name, &a.Type, &a.Description, &a.Value, &store,
+		&a.ExternalName, &sealed, &created, &updated); err != nil {
+		return nil, err
+	}
+	a.StoreID, a.SealedID = fromNullString(store), fromNullString(sealed)
+	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &a, nil
+}
+
+func assetNameTaken(a *junction.Asset) string {
+	return "an asset named " + quote(a.Name) + " already exists in this folder"
+}
+
+// assetRefNotFound is the error for an asset naming a folder or credential
+// store that does not exist in its tenant.
+func assetRefNotFound(a *junction.Asset) error {
+	if a.StoreID != "" {
+		return &junction.Error{Code: junction.ENOTFOUND, Field: "folder_id", Message: "folder or credential store not found"}
+	}
+	return &junction.Error{Code: junction.ENOTFOUND, Field: "folder_id", Message: "folder not found"}
+}
+
+// CreateAsset stores a, filling an empty ID and the timestamps.
+func (h *handle) CreateAsset(ctx context.Context, a *junction.Asset) error {
+	newID(&a.ID)
+	a.CreatedAt = stamp(a.CreatedAt, h.db.now())
+	a.UpdatedAt = stamp(a.UpdatedAt, a.CreatedAt)
+	_, err := h.writer().ExecContext(ctx,
+		"INSERT INTO assets ("+assetColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+		a.ID, a.TenantID, a.FolderID, a.Name, string(a.Type), a.Description, a.Value, nullString(a.StoreID),
+		a.ExternalName, nullString(a.SealedID), toMicros(a.CreatedAt), toMicros(a.UpdatedAt))
+	if err != nil {
+		return writeErr("create asset", "asset", err, assetNameTaken(a), assetRefNotFound(a))
+	}
+	return nil
+}
+
+func (h *handle) GetAsset(ctx context.Context, tenantID, id string) (*junction.Asset, error) {
+	a, err := scanAsset(h.reader().QueryRowContext(ctx,
+		"SELECT "+assetColumns+" FROM assets WHERE tenant_id = $1 AND id = $2", tenantID, id))
+	if err != nil {
+		return nil, notFoundOr("asset", "get asset", err)
+	}
+	return a, nil
+}
+
+// ListAssets lists assets by ID. A non-nil but empty FolderIDs matches no
+// asset.
+func (h *handle) ListAssets(ctx context.Context, tenantID string, f junction.AssetFilter) ([]*junction.Asset, error) {
+	var c conds
+	c.add("tenant_id = " + c.arg(tenantID))
+	if f.FolderIDs != nil {
+		if len(f.FolderIDs) == 0 {
+			c.add("1 = 0")
+		} else {
+			c.add("folder_id IN (" + c.argList(f.FolderIDs) + ")")
+		}
+	}
+	if f.Type != "" {
+		c.add("type = " + c.arg(string(f.Type)))
+	}
+	if f.StoreID != "" {
+		c.add("store_id = " + c.arg(f.StoreID))
+	}
+	if f.NameContains != "" {
+		c.contains(f.NameContains, "name")
+	}
+	tail := c.page(f.Page, "id")
+	rows, err := h.reader().QueryContext(ctx, "SELECT "+assetColumns+" FROM assets"+c.clause()+tail, c.args...)
+	if err != nil {
+		return nil, internal("list assets", err)
+	}
+	out, err := collect(rows, scanAsset)
+	if err != nil {
+		return nil, internal("list assets", err)
+	}
+	return out, nil
+}
+
+// UpdateAsset saves every field but the IDs, Type and CreatedAt (moving an
+// asset to another folder included). UpdatedAt is stamped when zero.
+func (h *handle) UpdateAsset(ctx context.Context, a *junction.Asset) error {
+	a.UpdatedAt = stamp(a.UpdatedAt, h.db.now())
+	res, err := h.writer().ExecContext(ctx,
+		`UPDATE assets SET folder_id = $1, name = $2, description = $3, value = $4, store_id = $5,
+			external_name = $6, sealed_id = $7, updated_at = $8
+		WHERE tenant_id = $9 AND id = $10`,
+		a.FolderID, a.Name, a.Description, a.Value, nullString(a.StoreID), a.ExternalName, nullString(a.SealedID),
+		toMicros(a.UpdatedAt), a.TenantID, a.ID)
+	if err != nil {
+		return writeErr("update asset", "asset", err, assetNameTaken(a), assetRefNotFound(a))
+	}
+	return affected(res, "asset", "update asset")
+}
+
+// DeleteAsset removes the asset. Its sealed value, if any, is the caller's
+// to delete.
+func (h *handle) DeleteAsset(ctx context.Context, tenantID, id string) error {
+	res, err := h.writer().ExecContext(ctx, "DELETE FROM assets WHERE tenant_id = $1 AND id = $2", tenantID, id)
+	if err != nil {
+		return internal("delete asset", err)
+	}
+	return affected(res, "asset", "delete asset")
+}
+
+func (h *handle) CountAssetsInStore(ctx context.Context, tenantID, storeID string) (int, error) {
+	var n int
+	if err := h.reader().QueryRowContext(ctx,
+		"SELECT COUNT(*) FROM assets WHERE tenant_id = $1 AND store_id = $2", tenantID, storeID).Scan(&n); err != nil {
+		return 0, internal("count assets in store", err)
+	}
+	return n, nil
+}

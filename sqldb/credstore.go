@@ -1,0 +1,151 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+
+	"junction"
+)
+
+const credStoreColumns = "id, tenant_id, name, type, read_only, insecure, proxy_url, config, secret_keys, sealed_id, created_at, updated_at"
+
+func scanCredStore(s scanner) (*junction.CredentialStoreConfig, error) {
+	var cs junction.CredentialStoreConfig
+	var config, secretKeys string
+	var sealed sql.NullString
+	var created, updated int64
+	if err := s.Scan(&cs.ID, &cs.TenantID, &cs.Name, &cs.Type, &cs.ReadOnly, &cs.Insecure, &cs.ProxyURL,
+		&config, &secretKeys, &sealed, &created, &updated); err != nil {
+		return nil, err
+	}
+	cs.Config = map[string]string{}
+	if err := decodeJSON(config, &cs.Config); err != nil {
+		return nil, err
+	}
+	if err := decodeJSON(secretKeys, &cs.SecretKeys); err != nil {
+		return nil, err
+	}
+	if len(cs.SecretKeys) == 0 {
+		cs.SecretKeys = nil
+	}
+	cs.SealedID = fromNullString(sealed)
+	cs.CreatedAt, cs.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &cs, nil
+}
+
+// encodeCredStore returns the config and secret key columns.
+func encodeCredStore(cs *junction.CredentialStoreConfig) (config, secretKeys string, err error) {
+	cfg := cs.Config
+	if cfg == nil {
+		cfg = map[string]string{}
+	}
+	keys := cs.SecretKeys
+	if keys == nil {
+		keys = []string{}
+	}
+	if config, err = encodeJSON(cfg); err != nil {
+		return "", "", err
+	}
+	secretKeys, err = encodeJSON(keys)
+	return config, secretKeys, err
+}
+
+func credStoreNameTaken(cs *junction.CredentialStoreConfig) string {
+	return "a credential store named " + quote(cs.Name) + " already exists"
+}
+
+// CreateCredentialStore stores cs, filling an empty ID and the timestamps.
+func (h *handle) CreateCredentialStore(ctx context.Context, cs *junction.CredentialStoreConfig) error {
+	newID(&cs.ID)
+	config, keys, err := encodeCredStore(cs)
+	if err != nil {
+		return internal("create credential store", err)
+	}
+	cs.CreatedAt = stamp(cs.CreatedAt, h.db.now())
+	cs.UpdatedAt = stamp(cs.UpdatedAt, cs.CreatedAt)
+	_, err = h.writer().ExecContext(ctx,
+		"INSERT INTO credential_stores ("+credStoreColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+		cs.ID, cs.TenantID, cs.Name, cs.Type, cs.ReadOnly, cs.Insecure, cs.ProxyURL, config, keys,
+		nullString(cs.SealedID), toMicros(cs.CreatedAt), toMicros(cs.UpdatedAt))
+	if err != nil {
+		return writeErr("create credential store", "credential store", err, credStoreNameTaken(cs), junction.NotFound("tenant"))
+	}
+	return nil
+}
+
+func (h *handle) GetCredentialStore(ctx context.Context, tenantID, id string) (*junction.CredentialStoreConfig, error) {
+	cs, err := scanCredStore(h.reader().QueryRowContext(ctx,
+		"SELECT "+credStoreColumns+" FROM credential_stores WHERE tenant_id = $1 AND id = $2", tenantID, id))
+	if err != nil {
+		return nil, notFoundOr("credential store", "get credential store", err)
+	}
+	return cs, nil
+}
+
+func (h *handle) ListCredentialStores(ctx context.Context, tenantID string, p junction.Page) ([]*junction.CredentialStoreConfig, error) {
+	var c conds
+	c.add("tenant_id = " + c.arg(tenantID))
+	tail := c.page(p, "id")
+	rows, err := h.reader().QueryContext(ctx, "SELECT "+credStoreColumns+" FROM credential_stores"+c.clause()+tail, c.args...)
+	if err != nil {
+		return nil, internal("list credential stores", err)
+	}
+	out, err := collect(rows, scanCredStore)
+	if err != nil {
+		return nil, internal("list credential stores", err)
+	}
+	return out, nil
+}
+
+// UpdateCredentialStore saves every field but the IDs, Type and CreatedAt,
+// and stamps UpdatedAt. A store's type never changes: its configuration
+// would mean something else.
+func (h *handle) UpdateCredentialStore(ctx context.Context, cs *junction.CredentialStoreConfig) error {
+	config, keys, err := encodeCredStore(cs)
+	if err != nil {
+		return internal("update credential store", err)
+	}
+	cs.UpdatedAt = stamp(cs.UpdatedAt, h.db.now())
+	res, err := h.writer().ExecContext(ctx,
+		`UPDATE credential_stores SET name = $1, read_only = $2, insecure = $3, proxy_url = $4, config = $5,
+			secret_keys = $6, sealed_id = $7, updated_at = $8
+		WHERE tenant_id = $9 AND id = $10`,
+		cs.Name, cs.ReadOnly, cs.Insecure, cs.ProxyURL, config, keys, nullString(cs.SealedID),
+		toMicros(cs.UpdatedAt), cs.TenantID, cs.ID)
+	if err != nil {
+		return writeErr("update credential store", "credential store", err, credStoreNameTaken(cs), nil)
+	}
+	return affected(res, "credential store", "update credential store")
+}
+
+// DeleteCredentialStore removes a store no asset references; ECONFLICT with
+// Details["assets"] set to the count otherwise. Its sealed login, if any, is
+// the caller's to delete.
+func (h *handle) DeleteCredentialStore(ctx context.Context, tenantID, id string) error {
+	return h.write(ctx, func(h *handle) error {
+		n, err := h.CountAssetsInStore(ctx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return assetsStillInStore(n, nil)
+		}
+		res, err := h.writer().ExecContext(ctx, "DELETE FROM credential_stores WHERE tenant_id = $1 AND id = $2", tenantID, id)
+		if err != nil {
+			if classify(err) == foreignKeyViolation {
+				return assetsStillInStore(1, err)
+			}
+			return internal("delete credential store", err)
+		}
+		return affected(res, "credential store", "delete credential store")
+	})
+}
+
+func assetsStillInStore(n int, cause error) error {
+	return &junction.Error{
+		Code:    junction.ECONFLICT,
+		Message: plural(n, "asset still uses", "assets still use") + " this credential store: delete them or move them to another store first",
+		Details: map[string]any{"assets": n},
+		Err:     cause,
+	}
+}

@@ -1,0 +1,259 @@
+// Package sqldb implements junction.Store on SQLite (the embedded default,
+// pure Go, no cgo) or PostgreSQL, with one set of queries for both and
+// numbered migrations embedded in the binary and applied at Open.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"junction"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// Dialect names returned by (*DB).Dialect.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// Options are what Open needs besides the data source name.
+type Options struct {
+	// Clock stamps CreatedAt and UpdatedAt. Nil means the system clock.
+	Clock junction.Clock
+	// Logger receives migration progress. Nil discards it.
+	Logger *slog.Logger
+}
+
+// DB is a Store backed by SQLite or PostgreSQL. It is safe for concurrent
+// use.
+//
+// On SQLite every write and every transaction goes through one connection
+// (SQLite allows one writer at a time; queueing writers in the pool rather
+// than in SQLite's busy handler keeps them fair and free of SQLITE_BUSY), and
+// plain reads use a separate pool of read-only connections, which WAL mode
+// lets run beside the writer. Inside InTx, reads also go through the
+// transaction so they see its own writes. A function passed to InTx must use
+// the Store it is given: writing through the outer DB from inside it would
+// wait for the one writer connection, which the transaction holds.
+//
+// On PostgreSQL one pool serves both.
+//
+// Create methods fill an empty ID with junction.NewID() and store the
+// caller's CreatedAt and UpdatedAt, or the clock's time where they are zero;
+// Update methods store the caller's UpdatedAt, or the clock's time when it is
+// zero. The struct passed in is left holding what was stored: times in UTC,
+// truncated to the microsecond.
+type DB struct {
+	handle // the Store methods, bound to the pools rather than a transaction
+
+	dialect string
+	read    *sql.DB
+	write   *sql.DB
+	clock   junction.Clock
+	logger  *slog.Logger
+}
+
+var _ junction.Store = (*DB)(nil)
+
+// Open connects to the database named by dsn and migrates it to the schema
+// this binary knows. A dsn starting with postgres:// or postgresql:// is a
+// PostgreSQL URL (use its search_path parameter to pick a schema); anything
+// else is an SQLite file path, optionally prefixed with "sqlite:" or "file:",
+// and may carry query parameters of its own.
+//
+// Open returns ESCHEMATOONEW when the database was migrated by a newer
+// Junction: running older code against it could corrupt data.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	db := &DB{clock: opts.Clock, logger: opts.Logger}
+	if db.clock == nil {
+		db.clock = junction.SystemClock{}
+	}
+	if db.logger == nil {
+		db.logger = slog.New(slog.DiscardHandler)
+	}
+	db.handle = handle{db: db}
+
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		err = db.openPostgres(dsn)
+	} else {
+		err = db.openSQLite(dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) openPostgres(dsn string) error {
+	db.dialect = DialectPostgres
+	pool, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return &junction.Error{Code: junction.EINVALID, Field: "database", Message: "the PostgreSQL URL is not valid", Err: err}
+	}
+	pool.SetMaxOpenConns(20)
+	pool.SetMaxIdleConns(10)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	db.read, db.write = pool, pool
+	return nil
+}
+
+// sqliteParams are set on every SQLite connection. foreign_keys is per
+// connection in SQLite, so it cannot live in a migration. synchronous=NORMAL
+// is durable in WAL mode except for the last transactions on power loss.
+var sqliteParams = []string{
+	"_pragma=busy_timeout(10000)",
+	"_pragma=journal_mode(WAL)",
+	"_pragma=foreign_keys(1)",
+	"_pragma=synchronous(NORMAL)",
+}
+
+func (db *DB) openSQLite(dsn string) error {
+	db.dialect = DialectSQLite
+	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+	if path == "" {
+		return junction.Invalid("database", "an SQLite database needs a file path")
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	base := path + sep + strings.Join(sqliteParams, "&")
+
+	// The writer begins every transaction with BEGIN IMMEDIATE: a deferred
+	// transaction that reads first and writes later would fail with
+	// SQLITE_BUSY, rather than wait, when another process wrote in between.
+	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return fmt.Errorf("open sqlite writer: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+
+	read, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return fmt.Errorf("open sqlite readers: %w", err)
+	}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	db.read, db.write = read, write
+	return nil
+}
+
+// Close closes the connection pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil && db.write != db.read {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Ping checks that the database answers. It returns EUNAVAILABLE when it
+// does not.
+func (db *DB) Ping(ctx context.Context) error {
+	for _, p := range []*sql.DB{db.write, db.read} {
+		if err := p.PingContext(ctx); err != nil {
+			return &junction.Error{Code: junction.EUNAVAILABLE, Message: "the database cannot be reached", Err: err}
+		}
+	}
+	return nil
+}
+
+// Dialect returns DialectSQLite or DialectPostgres.
+func (db *DB) Dialect() string { return db.dialect }
+
+// SQL returns the pool that writes go through, for packages that keep tables
+// of their own beside the Store's (a job queue claiming rows with its own
+// statements). On SQLite it holds a single connection: do not keep a
+// transaction or a rows cursor open on it while calling the Store.
+func (db *DB) SQL() *sql.DB { return db.write }
+
+// now is the clock's time as stored: UTC, whole microseconds.
+func (db *DB) now() time.Time { return db.clock.Now().UTC().Truncate(time.Microsecond) }
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// handle carries the Store methods. Outside a transaction (tx nil) reads use
+// the reader pool and writes the writer; inside one, everything uses tx.
+type handle struct {
+	db *DB
+	tx *sql.Tx
+}
+
+var _ junction.Store = (*handle)(nil)
+
+func (h *handle) reader() querier {
+	if h.tx != nil {
+		return h.tx
+	}
+	return h.db.read
+}
+
+func (h *handle) writer() querier {
+	if h.tx != nil {
+		return h.tx
+	}
+	return h.db.write
+}
+
+// InTx runs fn in one transaction, committed when fn returns nil and rolled
+// back otherwise (also when fn panics). A nested call runs fn in the
+// enclosing transaction; its error propagates out and rolls the whole of it
+// back.
+func (h *handle) InTx(ctx context.Context, fn func(tx junction.Store) error) (err error) {
+	if h.tx != nil {
+		return fn(h)
+	}
+	tx, err := h.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return internal("begin transaction", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(&handle{db: h.db, tx: tx}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return internal("commit transaction", err)
+	}
+	committed = true
+	return nil
+}
+
+// write runs fn in a transaction unless h is already in one: for methods made
+// of several statements that must hold together.
+func (h *handle) write(ctx context.Context, fn func(h *handle) error) error {
+	return h.InTx(ctx, func(tx junction.Store) error { return fn(tx.(*handle)) })
+}
