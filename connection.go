@@ -119,6 +119,33 @@ type ConnectionStore interface {
 	// authentication failure count and returns the new count, so servers
 	// sharing a database count failures together.
 	RecordAuthResult(ctx context.Context, tenantID, id string, ok bool) (int, error)
+	// LockConnection reads a connection and holds a write lock on it until
+	// the surrounding transaction ends (SELECT ... FOR UPDATE on
+	// PostgreSQL; SQLite's single writer serialises already). It must be
+	// called inside InTx. OAuth refreshes use it so that servers sharing a
+	// database never spend one refresh token twice.
+	LockConnection(ctx context.Context, tenantID, id string) (*Connection, error)
+
+	// CreateOAuthState records a pending authorization-code flow.
+	CreateOAuthState(ctx context.Context, s *OAuthState) error
+	// TakeOAuthState returns and deletes the pending flow with that state
+	// hash, atomically, so a callback can complete it once only. Expired or
+	// unknown states are ENOTFOUND.
+	TakeOAuthState(ctx context.Context, stateHash []byte, now time.Time) (*OAuthState, error)
+}
+
+// OAuthState is a pending OAuth 2.0 authorization-code flow. Only a hash of
+// the state parameter is stored; the PKCE verifier is sealed (SealedID).
+type OAuthState struct {
+	ID           string
+	TenantID     string
+	ConnectionID string
+	UserID       string
+	StateHash    []byte
+	RedirectURI  string
+	SealedID     string
+	ExpiresAt    time.Time
+	CreatedAt    time.Time
 }
 
 // ExecutionStore persists execution records and events.
