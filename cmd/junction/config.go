@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the server's configuration after flags, environment, the
+// configuration file and defaults have been merged, in that order of
+// precedence.
+type Config struct {
+	Listen   string
+	DataDir  string
+	Database string // a file path or sqlite: DSN, or a postgres:// URL; empty means junction.db in DataDir
+	// ConfigFile is the YAML file the other keys were read from, if any.
+	ConfigFile     string
+	LogFormat      string // text or json
+	LogLevel       string // debug, info, warn, error
+	OutboundAllow  []string
+	ConnectorsDir  string
+	TrustedProxies []string
+}
+
+// setting is one configuration key: its flag, environment variable, YAML key
+// and default. Keeping them in one table keeps --help, the README's table and
+// the precedence rules from drifting apart.
+type setting struct {
+	flag, env, key string
+	def            string
+	usage          string
+	str            *string   // for single values
+	list           *[]string // for repeatable values; the env var is comma-separated
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		{flag: "listen", env: "JUNCTION_LISTEN", key: "listen", def: "127.0.0.1:8080", str: &c.Listen,
+			usage: "address to serve HTTP on; port 0 picks a free port"},
+		{flag: "data-dir", env: "JUNCTION_DATA_DIR", key: "data_dir", def: "./junction-data", str: &c.DataDir,
+			usage: "directory for the master key and the SQLite database (created with mode 0700)"},
+		{flag: "database", env: "JUNCTION_DATABASE", key: "database", str: &c.Database,
+			usage: "SQLite file path, or a postgres:// URL to use PostgreSQL (default: junction.db in the data dir)"},
+		{flag: "log-format", env: "JUNCTION_LOG_FORMAT", key: "log_format", def: "text", str: &c.LogFormat,
+			usage: "log format: text or json"},
+		{flag: "log-level", env: "JUNCTION_LOG_LEVEL", key: "log_level", def: "info", str: &c.LogLevel,
+			usage: "least severe level logged: debug, info, warn or error"},
+		{flag: "outbound-allow", env: "JUNCTION_OUTBOUND_ALLOW", key: "outbound_allow", list: &c.OutboundAllow,
+			usage: "private network (CIDR) that outbound calls may reach; repeatable, env comma-separated"},
+		{flag: "connectors-dir", env: "JUNCTION_CONNECTORS_DIR", key: "connectors_dir", str: &c.ConnectorsDir,
+			usage: "directory of connector definitions"},
+		{flag: "trusted-proxy", env: "JUNCTION_TRUSTED_PROXIES", key: "trusted_proxies", list: &c.TrustedProxies,
+			usage: "CIDR of a reverse proxy whose X-Forwarded-For is believed; repeatable, env comma-separated"},
+	}
+}
+
+const envConfig = "JUNCTION_CONFIG"
+
+// bindFlags declares the serve flags on fs, each naming its environment
+// variable in its help text.
+func (c *Config) bindFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.ConfigFile, "config", "", "YAML file setting any of the keys below (env "+envConfig+")")
+	for _, s := range c.settings() {
+		usage := fmt.Sprintf("%s (env %s)", s.usage, s.env)
+		if s.list != nil {
+			fs.StringArrayVar(s.list, s.flag, nil, usage)
+		} else {
+			fs.StringVar(s.str, s.flag, s.def, usage)
+		}
+	}
+}
+
+// resolve fills every setting not given as a flag from the environment, then
+// the configuration file, then the default (already in place from
+// bindFlags), and validates the result.
+func (c *Config) resolve(fs *pflag.FlagSet, getenv func(string) string) error {
+	if !fs.Changed("config") {
+		c.ConfigFile = getenv(envConfig)
+	}
+	file, err := readConfigFile(c.ConfigFile)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, s := range c.settings() {
+		known[s.key] = true
+		if fs.Changed(s.flag) {
+			continue
+		}
+		if v := getenv(s.env); v != "" {
+			if s.list != nil {
+				*s.list = splitList(v)
+			} else {
+				*s.str = v
+			}
+			continue
+		}
+		v, ok := file[s.key]
+		if !ok {
+			continue
+		}
+		if err := s.setFromFile(v); err != nil {
+			return fmt.Errorf("config file %s: %w", c.ConfigFile, err)
+		}
+	}
+	for k := range file {
+		if !known[k] {
+			return fmt.Errorf("config file %s: unknown key %q", c.ConfigFile, k)
+		}
+	}
+	return c.validate()
+}
+
+func (s setting) setFromFile(v any) error {
+	if s.list != nil {
+		switch v := v.(type) {
+		case []any:
+			out := make([]string, 0, len(v))
+			for _, e := range v {
+				str, ok := e.(string)
+				if !ok {
+					return fmt.Errorf("%s: list entries must be strings", s.key)
+				}
+				out = append(out, str)
+			}
+			*s.list = out
+		case string:
+			*s.list = splitList(v)
+		default:
+			return fmt.Errorf("%s: must be a list of strings", s.key)
+		}
+		return nil
+	}
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("%s: must be a string", s.key)
+	}
+	*s.str = str
+	return nil
+}
+
+func readConfigFile(path string) (map[string]any, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("config file %s does not exist", path)
+	} else if err != nil {
+		return nil, fmt.Errorf("read config file: %w", err)
+	}
+	var m map[string]any
+	if err := yaml.NewDecoder(bytes.NewReader(b)).Decode(&m); err != nil && len(bytes.TrimSpace(b)) > 0 {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	return m, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (c *Config) validate() error {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("--listen %q: %w", c.Listen, err)
+	}
+	if c.DataDir == "" {
+		return errors.New("--data-dir must not be empty")
+	}
+	if !slices.Contains([]string{"text", "json"}, c.LogFormat) {
+		return fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	for _, cidr := range c.OutboundAllow {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			return fmt.Errorf("--outbound-allow %q is not a CIDR such as 10.0.0.0/8", cidr)
+		}
+	}
+	for _, cidr := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			return fmt.Errorf("--trusted-proxy %q is not a CIDR such as 10.0.0.0/8", cidr)
+		}
+	}
+	return nil
+}
+
+// DatabaseDSN is the database to open: --database, or junction.db in the
+// data dir.
+func (c *Config) DatabaseDSN() string {
+	if c.Database != "" {
+		return c.Database
+	}
+	return filepath.Join(c.DataDir, "junction.db")
+}
+
+// IsPostgres reports whether the database is PostgreSQL.
+func (c *Config) IsPostgres() bool {
+	d := c.DatabaseDSN()
+	return strings.HasPrefix(d, "postgres://") || strings.HasPrefix(d, "postgresql://")
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", s)
+	}
+	return l, nil
+}

@@ -1,0 +1,347 @@
+// Command junction is Junction's single binary: "junction serve" runs the
+// server, the other commands are the client (package cli) and maintenance
+// (rotate-master-key). This package only wires: configuration in, the
+// packages that do the work out.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"junction"
+	"junction/app"
+	"junction/cli"
+	"junction/keyring"
+	"junction/sqldb"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+// envBootstrapToken names the variable that fixes the first administrator's
+// token on an empty database.
+const envBootstrapToken = "JUNCTION_BOOTSTRAP_TOKEN"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the process exit code. Failures
+// are printed as one line, "error: <message> (<code>)".
+func run(ctx context.Context, args []string, env cli.Env) int {
+	root := newRootCommand(env)
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(env.Stderr, cli.FormatError(err))
+		return 1
+	}
+	return 0
+}
+
+func newRootCommand(env cli.Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "junction",
+		Short: "Junction: a self-hosted integration service",
+		Long: `Junction lets automations call SaaS APIs through connections whose
+credentials stay in your vaults.
+
+"junction serve" runs the server; the other commands talk to a running
+server over its REST API (see "junction login").`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.AddCommand(newServeCommand(env), newRotateCommand(env), newVersionCommand(env))
+	root.AddCommand(cli.New(env).Commands()...)
+	return root
+}
+
+func newServeCommand(env cli.Env) *cobra.Command {
+	m := NewMain()
+	m.Stdout, m.Stderr, m.Getenv = env.Stdout, env.Stderr, env.Getenv
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Junction server",
+		Long: `Serve runs the Junction server. Every setting can be given as a flag, an
+environment variable or a key of the --config YAML file; a flag wins over the
+environment, which wins over the file, which wins over the default.
+
+On an empty database it creates the default tenant and its administrator. The
+administrator's API token is taken from JUNCTION_BOOTSTRAP_TOKEN (at least 32
+characters) or, when that is unset, generated and printed once to standard
+error.
+
+SIGINT or SIGTERM stops accepting connections, lets in-flight requests finish
+and exits 0.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := m.Config.resolve(cmd.Flags(), m.Getenv); err != nil {
+				return err
+			}
+			return m.Serve(cmd.Context())
+		},
+	}
+	m.Config.bindFlags(cmd.Flags())
+	return cmd
+}
+
+func newVersionCommand(env cli.Env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of this binary",
+		Args:  cobra.NoArgs,
+		Run: func(*cobra.Command, []string) {
+			rev := ""
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+						rev = " " + s.Value[:12]
+					}
+				}
+			}
+			fmt.Fprintf(env.Stdout, "junction %s%s (%s %s/%s)\n", version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		},
+	}
+}
+
+// Main is the server: the configuration and the pieces it wires together.
+// Tests build one, set Config (Listen "127.0.0.1:0", a temporary DataDir),
+// call Run, talk to Addr, and Close it.
+type Main struct {
+	Config Config
+	// Stderr receives the logs and, on first start, the generated
+	// administrator token.
+	Stdout, Stderr io.Writer
+	// Getenv reads the environment; tests pass their own.
+	Getenv func(string) string
+	Clock  junction.Clock
+	// ShutdownTimeout bounds how long Close waits for in-flight requests.
+	ShutdownTimeout time.Duration
+
+	logger   *slog.Logger
+	keyring  *keyring.Ring
+	db       *sqldb.DB
+	app      *app.App
+	listener net.Listener
+	server   *http.Server
+	serveErr chan error
+}
+
+// NewMain returns a Main with the default configuration and the process's
+// own environment and output.
+func NewMain() *Main {
+	m := &Main{
+		Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
+		Clock:           junction.SystemClock{},
+		ShutdownTimeout: 30 * time.Second,
+	}
+	m.Config.bindFlags(newFlagSet()) // fills the defaults
+	return m
+}
+
+// ParseFlags reads the serve flags from args, then the environment and the
+// configuration file, as "junction serve" does.
+func (m *Main) ParseFlags(args []string) error {
+	fs := newFlagSet()
+	m.Config.bindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return m.Config.resolve(fs, m.Getenv)
+}
+
+// Serve runs the server until ctx is cancelled (SIGINT or SIGTERM in the
+// binary) or the server fails, then shuts down gracefully.
+func (m *Main) Serve(ctx context.Context) error {
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		m.logger.Info("shutting down: draining in-flight requests", slog.Duration("timeout", m.ShutdownTimeout))
+	case serveErr = <-m.serveErr:
+		m.logger.Error("server stopped", slog.Any("error", serveErr))
+	}
+	return errors.Join(serveErr, m.Close())
+}
+
+// Run starts the server and returns once it is listening: it creates the
+// data directory, opens and migrates the database, bootstraps an empty one,
+// and serves HTTP in the background.
+func (m *Main) Run(ctx context.Context) error {
+	level, err := parseLevel(m.Config.LogLevel)
+	if err != nil {
+		return err
+	}
+	m.logger = newLogger(m.Stderr, m.Config.LogFormat, level)
+
+	if err := m.prepareDataDir(); err != nil {
+		return err
+	}
+	m.keyring, err = keyring.Load(m.keyringOptions())
+	if err != nil {
+		return fmt.Errorf("load master key: %w", err)
+	}
+
+	m.db, err = sqldb.Open(ctx, m.Config.DatabaseDSN(), sqldb.Options{Clock: m.Clock, Logger: m.logger})
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	m.app = app.New(m.db, app.Options{Clock: m.Clock, Logger: m.logger, Keyring: m.keyring})
+	if err := m.bootstrap(ctx); err != nil {
+		return err
+	}
+
+	handler, err := m.handler()
+	if err != nil {
+		return err
+	}
+
+	m.listener, err = net.Listen("tcp", m.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
+	}
+	m.server = &http.Server{
+		Handler: handler,
+		// Slow or stalled clients must not hold connections forever.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
+	}
+	m.serveErr = make(chan error, 1)
+	go func() {
+		err := m.server.Serve(m.listener)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		m.serveErr <- err
+	}()
+	m.logger.Info("junction listening",
+		slog.String("addr", m.listener.Addr().String()),
+		slog.String("version", version),
+		slog.String("database", m.databaseKind()),
+		slog.String("master_key_id", m.keyring.PrimaryKeyID()))
+	return nil
+}
+
+// Addr is the address the server listens on, with the real port when
+// --listen asked for port 0. It is empty before Run.
+func (m *Main) Addr() string {
+	if m.listener == nil {
+		return ""
+	}
+	return m.listener.Addr().String()
+}
+
+// URL is the server's base URL, for clients in tests.
+func (m *Main) URL() string { return "http://" + m.Addr() }
+
+// Close stops accepting connections, waits up to ShutdownTimeout for
+// in-flight requests, then closes the database. It is safe to call on a
+// Main whose Run failed half-way.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)
+		err := m.server.Shutdown(ctx)
+		cancel()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("shut down HTTP server: %w", err))
+			m.server.Close()
+		}
+		if err := <-m.serveErr; err != nil {
+			errs = append(errs, err)
+		}
+		m.server = nil
+	}
+	if m.db != nil {
+		if err := m.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close database: %w", err))
+		}
+		m.db = nil
+	}
+	if m.logger != nil && len(errs) == 0 {
+		m.logger.Info("junction stopped")
+	}
+	return errors.Join(errs...)
+}
+
+// prepareDataDir creates the data directory readable by its owner only; it
+// holds the master key.
+func (m *Main) prepareDataDir() error {
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	fi, err := os.Stat(m.Config.DataDir)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		m.logger.Warn("the data directory is readable by others; it holds the master key",
+			slog.String("data_dir", m.Config.DataDir), slog.String("mode", fi.Mode().Perm().String()))
+	}
+	return nil
+}
+
+// keyringOptions tells the keyring where master keys are: the environment
+// (JUNCTION_MASTER_KEY...) or master.key in the data directory.
+func (m *Main) keyringOptions() keyring.LoadOptions {
+	return keyring.LoadOptions{
+		LookupEnv: func(k string) (string, bool) {
+			v := m.Getenv(k)
+			return v, v != ""
+		},
+		DataDir: m.Config.DataDir,
+		Logger:  m.logger,
+	}
+}
+
+// bootstrap prepares an empty database. A generated administrator token is
+// written straight to Stderr, once, and never through the logger: log
+// pipelines keep what they receive.
+func (m *Main) bootstrap(ctx context.Context) error {
+	res, err := m.app.Bootstrap(ctx, app.BootstrapOptions{Token: junction.NewSecret(m.Getenv(envBootstrapToken))})
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if !res.Created {
+		return nil
+	}
+	m.logger.Info("created the default tenant and its administrator",
+		slog.String("tenant_id", res.Tenant.ID), slog.String("admin", res.Admin.Name), slog.String("token_id", res.TokenID))
+	if !res.Token.IsZero() {
+		fmt.Fprintf(m.Stderr, "\nAdministrator %q API token (shown only this once; store it now):\n\n    %s\n\n",
+			res.Admin.Name, res.Token.Reveal())
+	}
+	return nil
+}
+
+func (m *Main) databaseKind() string {
+	if m.Config.IsPostgres() {
+		return "postgres"
+	}
+	return "sqlite " + m.Config.DatabaseDSN()
+}
