@@ -89,6 +89,11 @@ administrator's API token is taken from JUNCTION_BOOTSTRAP_TOKEN (at least 32
 characters) or, when that is unset, generated and printed once to standard
 error.
 
+The master key that seals secrets at rest comes from JUNCTION_MASTER_KEY
+(base64 of 32 bytes; older keys in JUNCTION_MASTER_KEY_PREVIOUS), or from the
+key file JUNCTION_MASTER_KEY_FILE, else master.key in the data directory,
+created on first start.
+
 SIGINT or SIGTERM stops accepting connections, lets in-flight requests finish
 and exits 0.`,
 		Args: cobra.NoArgs,
