@@ -47,6 +47,23 @@ func New(store junction.Store, opts Options) *App {
 	return a
 }
 
+type loggerKey struct{}
+
+// WithLogger returns a context whose operations log through l. The HTTP
+// layer passes a logger carrying the request ID, so the services' log lines
+// about a request can be found with it.
+func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, l)
+}
+
+// log returns the logger for work done under ctx.
+func (a *App) log(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return a.logger
+}
+
 // now returns the current time in UTC, truncated to microseconds: that is
 // what both databases keep, so an object returned by a create equals the
 // same object read back later.

@@ -336,3 +336,17 @@ func TestAuthenticate(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAuthenticate measures the cost every API request pays before
+// its handler runs.
+func BenchmarkAuthenticate(b *testing.B) {
+	ctx := context.Background()
+	a := app.New(sqldbtest.Open(b), app.Options{})
+	res := must(a.Bootstrap(ctx, app.BootstrapOptions{}))
+	token := res.Token.Reveal()
+	for b.Loop() {
+		if _, err := a.Authenticate(ctx, token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"log/slog"
+	"time"
 
 	"junction"
 )
@@ -30,6 +31,10 @@ func hashToken(raw string) []byte {
 	h := sha256.Sum256([]byte(raw))
 	return h[:]
 }
+
+// touchInterval is how stale a token's last-used time may get before a
+// request refreshes it; it keeps reads from turning into writes.
+const touchInterval = time.Minute
 
 func unauthenticated() error {
 	return junction.Errorf(junction.EUNAUTHENTICATED, "missing, invalid or expired token")
@@ -73,10 +78,12 @@ func (a *App) Authenticate(ctx context.Context, rawToken string) (*junction.Prin
 	if err != nil {
 		return nil, err
 	}
-	// Last-used is informational: a failure to record it must not fail the
-	// request.
-	if err := a.store.TouchToken(ctx, tok.ID, now); err != nil {
-		a.logger.LogAttrs(ctx, slog.LevelWarn, "record token use",
+	// Last-used is informational: it is recorded at most once a minute per
+	// token, and a failure to record it must not fail the request.
+	if tok.LastUsedAt != nil && now.Sub(*tok.LastUsedAt) < touchInterval {
+		// recent enough
+	} else if err := a.store.TouchToken(ctx, tok.ID, now); err != nil {
+		a.log(ctx).LogAttrs(ctx, slog.LevelWarn, "record token use",
 			slog.String("token_id", tok.ID), slog.Any("error", err))
 	}
 	return &junction.Principal{User: user, Token: tok, Access: access}, nil

@@ -155,7 +155,7 @@ func (a *App) Bootstrap(ctx context.Context, opts BootstrapOptions) (BootstrapRe
 	}
 	if !generated {
 		if _, terr := a.store.GetTokenByHash(ctx, hashToken(token.Reveal())); junction.IsCode(terr, junction.ENOTFOUND) {
-			a.logger.WarnContext(ctx, "the database is already initialised; the bootstrap token is not one of its tokens and was ignored")
+			a.log(ctx).WarnContext(ctx, "the database is already initialised; the bootstrap token is not one of its tokens and was ignored")
 		}
 	}
 	return BootstrapResult{}, nil
@@ -220,7 +220,7 @@ func (a *App) CreateTenant(ctx context.Context, p *junction.Principal, in Create
 	if err != nil {
 		return nil, err
 	}
-	a.logger.LogAttrs(ctx, slog.LevelInfo, "tenant created", slog.String("tenant_id", out.Tenant.ID), slog.String("tenant", out.Tenant.Name))
+	a.log(ctx).LogAttrs(ctx, slog.LevelInfo, "tenant created", slog.String("tenant_id", out.Tenant.ID), slog.String("tenant", out.Tenant.Name))
 	return out, nil
 }
 

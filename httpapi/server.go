@@ -146,7 +146,7 @@ func (s *Server) endpoint(rt route) http.Handler {
 			}
 			ctx := context.WithValue(r.Context(), principalKey, p)
 			logger := loggerFrom(ctx).With(slog.String("tenant_id", p.TenantID()), slog.String("user_id", p.User.ID))
-			ctx = context.WithValue(ctx, loggerKey, logger)
+			ctx = app.WithLogger(context.WithValue(ctx, loggerKey, logger), logger)
 			r = r.WithContext(ctx)
 		}
 		if err := rt.handle(w, r); err != nil {
@@ -246,7 +246,7 @@ func (s *Server) withRequestContext(next http.Handler) http.Handler {
 		}
 		logger := s.logger.With(slog.String("request_id", id))
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
-		ctx = context.WithValue(ctx, loggerKey, logger)
+		ctx = app.WithLogger(context.WithValue(ctx, loggerKey, logger), logger)
 		r = r.WithContext(ctx)
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w}
