@@ -147,7 +147,10 @@ type Main struct {
 	app      *app.App
 	listener net.Listener
 	server   *http.Server
-	serveErr chan error
+	// serveDone is closed when the HTTP server stops serving; serveErr is
+	// why, nil after a shutdown.
+	serveDone chan struct{}
+	serveErr  error
 }
 
 // NewMain returns a Main with the default configuration and the process's
@@ -180,14 +183,13 @@ func (m *Main) Serve(ctx context.Context) error {
 		m.Close()
 		return err
 	}
-	var serveErr error
 	select {
 	case <-ctx.Done():
 		m.logger.Info("shutting down: draining in-flight requests", slog.Duration("timeout", m.ShutdownTimeout))
-	case serveErr = <-m.serveErr:
-		m.logger.Error("server stopped", slog.Any("error", serveErr))
+	case <-m.serveDone:
+		m.logger.Error("server stopped", slog.Any("error", m.serveErr))
 	}
-	return errors.Join(serveErr, m.Close())
+	return m.Close()
 }
 
 // Run starts the server and returns once it is listening: it creates the
@@ -236,13 +238,12 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
 	}
-	m.serveErr = make(chan error, 1)
+	m.serveDone = make(chan struct{})
 	go func() {
-		err := m.server.Serve(m.listener)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
+		defer close(m.serveDone)
+		if err := m.server.Serve(m.listener); !errors.Is(err, http.ErrServerClosed) {
+			m.serveErr = fmt.Errorf("serve HTTP: %w", err)
 		}
-		m.serveErr <- err
 	}()
 	m.logger.Info("junction listening",
 		slog.String("addr", m.listener.Addr().String()),
@@ -269,6 +270,7 @@ func (m *Main) URL() string { return "http://" + m.Addr() }
 // Main whose Run failed half-way.
 func (m *Main) Close() error {
 	var errs []error
+	closed := false
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)
 		err := m.server.Shutdown(ctx)
@@ -277,18 +279,21 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("shut down HTTP server: %w", err))
 			m.server.Close()
 		}
-		if err := <-m.serveErr; err != nil {
-			errs = append(errs, err)
+		<-m.serveDone
+		if m.serveErr != nil {
+			errs = append(errs, m.serveErr)
 		}
 		m.server = nil
+		closed = true
 	}
 	if m.db != nil {
 		if err := m.db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close database: %w", err))
 		}
 		m.db = nil
+		closed = true
 	}
-	if m.logger != nil && len(errs) == 0 {
+	if closed && len(errs) == 0 {
 		m.logger.Info("junction stopped")
 	}
 	return errors.Join(errs...)

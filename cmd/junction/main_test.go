@@ -590,3 +590,20 @@ func TestRotateMasterKey(t *testing.T) {
 		}
 	})
 }
+
+func TestRun_ErrAddressInUse(t *testing.T) {
+	m1, _ := MustRunMain(t, "", "", map[string]string{envBootstrapToken: testBootstrapToken})
+	m2 := NewMain()
+	m2.Stderr = io.Discard
+	m2.Getenv = func(string) string { return "" }
+	if err := m2.ParseFlags([]string{"--listen", m1.Addr(), "--data-dir", t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	err := m2.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "listen on") {
+		t.Fatalf("err = %v", err)
+	}
+	if err := m2.Close(); err != nil {
+		t.Fatalf("close after a failed run: %v", err)
+	}
+}
