@@ -1,6 +1,7 @@
 package connector_test
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -79,3 +80,5 @@ func wantInvalid(t *testing.T, err error, field string) {
 		t.Fatalf("got %v, want validation_failed on %s", err, field)
 	}
 }
+
+func asError[T error](err error, target *T) bool { return errors.As(err, target) }

@@ -106,7 +106,8 @@ func (r *Request) redactedURL() string {
 				q.Set(k, junction.Redacted)
 			}
 		}
-		u.RawQuery = q.Encode()
+		// Shown as [redacted], not %5Bredacted%5D, so a reader sees it.
+		u.RawQuery = strings.ReplaceAll(q.Encode(), url.QueryEscape(junction.Redacted), junction.Redacted)
 	}
 	u.User = nil
 	return u.String()

@@ -1,0 +1,144 @@
+package connector
+
+import (
+	"net/url"
+	"strings"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"junction"
+)
+
+// OAuth2Settings is a connection's OAuth 2.0 scheme with every template
+// filled: what the execution engine needs to run the authorization-code
+// dance or fetch a client-credentials token. ClientSecret stays a Secret
+// until Config or ClientCredentialsConfig hands it to the oauth2 package.
+type OAuth2Settings struct {
+	Flow            AuthType
+	AuthorizeURL    string
+	TokenURL        string
+	ClientID        string
+	ClientSecret    junction.Secret
+	Scopes          []string
+	ScopeSeparator  string
+	PKCE            bool
+	AuthorizeParams map[string]string
+	TokenParams     map[string]string
+}
+
+// OAuth2 returns the filled OAuth 2.0 settings of the connection's scheme.
+// It fails with validation_failed when the scheme is not OAuth 2.0 or a field
+// is missing or makes an endpoint that is not an https URL.
+func (d *Definition) OAuth2(c Credentials) (*OAuth2Settings, error) {
+	conn, err := d.bind(c)
+	if err != nil {
+		return nil, err
+	}
+	a := conn.auth
+	if !a.Type.IsOAuth2() {
+		return nil, junction.Invalid("auth", "auth type %s is not OAuth 2.0", a.Key())
+	}
+	endpoint := func(attr, tmpl string) (string, error) {
+		if tmpl == "" {
+			return "", nil
+		}
+		v, missing := fillTemplate(tmpl, conn.public)
+		if len(missing) > 0 {
+			return "", junction.Invalid("fields."+missing[0], "is required")
+		}
+		u, err := url.Parse(v)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || !hostnameRE.MatchString(u.Hostname()) {
+			return "", junction.Invalid(fieldOf(tmpl, "auth."+attr), "must be an https URL")
+		}
+		return v, nil
+	}
+	s := &OAuth2Settings{Flow: a.Type, PKCE: a.PKCE, ScopeSeparator: a.ScopeSeparator}
+	if s.ScopeSeparator == "" {
+		s.ScopeSeparator = " "
+	}
+	if s.AuthorizeURL, err = endpoint("authorize_url", a.AuthorizeURL); err != nil {
+		return nil, err
+	}
+	if s.TokenURL, err = endpoint("token_url", a.TokenURL); err != nil {
+		return nil, err
+	}
+	s.ClientID, _ = fillTemplate(a.ClientID, conn.value)
+	if s.ClientID == "" {
+		return nil, junction.Invalid(fieldOf(a.ClientID, "auth.client_id"), "is required")
+	}
+	secret, _ := fillTemplate(a.ClientSecret, conn.value)
+	s.ClientSecret = junction.NewSecret(secret)
+	for _, sc := range a.Scopes {
+		v, _ := fillTemplate(sc, conn.public)
+		if _, lone := loneVar(sc); lone {
+			s.Scopes = append(s.Scopes, splitScopes(v)...)
+		} else if v != "" {
+			s.Scopes = append(s.Scopes, v)
+		}
+	}
+	fillMap := func(m map[string]string) map[string]string {
+		if len(m) == 0 {
+			return nil
+		}
+		out := make(map[string]string, len(m))
+		for k, t := range m {
+			if v, missing := fillTemplate(t, conn.public); len(missing) == 0 {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	s.AuthorizeParams = fillMap(a.AuthorizeParams)
+	s.TokenParams = fillMap(a.TokenParams)
+	return s, nil
+}
+
+// scopeList joins scopes with the API's separator. oauth2 joins its Scopes
+// with spaces, so APIs that want commas (Slack, Todoist) get one element.
+func (s *OAuth2Settings) scopeList() []string {
+	if len(s.Scopes) == 0 || s.ScopeSeparator == " " {
+		return s.Scopes
+	}
+	return []string{strings.Join(s.Scopes, s.ScopeSeparator)}
+}
+
+// Config returns the authorization-code configuration for redirectURL.
+func (s *OAuth2Settings) Config(redirectURL string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     s.ClientID,
+		ClientSecret: s.ClientSecret.Reveal(),
+		Endpoint:     oauth2.Endpoint{AuthURL: s.AuthorizeURL, TokenURL: s.TokenURL},
+		RedirectURL:  redirectURL,
+		Scopes:       s.scopeList(),
+	}
+}
+
+// AuthCodeOptions are the extra authorize parameters, and the PKCE
+// challenge for verifier when the scheme uses PKCE (verifier from
+// oauth2.GenerateVerifier; pass oauth2.VerifierOption(verifier) to Exchange).
+func (s *OAuth2Settings) AuthCodeOptions(verifier string) []oauth2.AuthCodeOption {
+	var opts []oauth2.AuthCodeOption
+	for _, k := range sortedKeys(s.AuthorizeParams) {
+		opts = append(opts, oauth2.SetAuthURLParam(k, s.AuthorizeParams[k]))
+	}
+	if s.PKCE && verifier != "" {
+		opts = append(opts, oauth2.S256ChallengeOption(verifier))
+	}
+	return opts
+}
+
+// ClientCredentialsConfig returns the client-credentials configuration.
+func (s *OAuth2Settings) ClientCredentialsConfig() *clientcredentials.Config {
+	params := url.Values{}
+	for k, v := range s.TokenParams {
+		params.Set(k, v)
+	}
+	return &clientcredentials.Config{
+		ClientID:       s.ClientID,
+		ClientSecret:   s.ClientSecret.Reveal(),
+		TokenURL:       s.TokenURL,
+		Scopes:         s.scopeList(),
+		EndpointParams: params,
+	}
+}
