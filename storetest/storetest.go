@@ -16,24 +16,25 @@ import (
 )
 
 // Open returns an empty, migrated Store for one test. The suite calls it
-// once per subtest; the backend closes it when the test ends.
+// once per subtest, from parallel tests, and the backend closes the store
+// when the test ends.
 type Open func(t *testing.T) junction.Store
 
 // Run exercises every Store method. Subtests are named after the object and
 // then the case (OK, ErrNotFound, ErrConflict, ...).
 func Run(t *testing.T, open func(t *testing.T) junction.Store) {
-	t.Run("Tenant", func(t *testing.T) { testTenants(t, open) })
-	t.Run("Folder", func(t *testing.T) { testFolders(t, open) })
-	t.Run("User", func(t *testing.T) { testUsers(t, open) })
-	t.Run("Role", func(t *testing.T) { testRoles(t, open) })
-	t.Run("Assignment", func(t *testing.T) { testAssignments(t, open) })
-	t.Run("Token", func(t *testing.T) { testTokens(t, open) })
-	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
-	t.Run("Sealed", func(t *testing.T) { testSealed(t, open) })
-	t.Run("CredentialStore", func(t *testing.T) { testCredentialStores(t, open) })
-	t.Run("Asset", func(t *testing.T) { testAssets(t, open) })
-	t.Run("Tx", func(t *testing.T) { testTx(t, open) })
-	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open) })
+	t.Run("Tenant", func(t *testing.T) { t.Parallel(); testTenants(t, open) })
+	t.Run("Folder", func(t *testing.T) { t.Parallel(); testFolders(t, open) })
+	t.Run("User", func(t *testing.T) { t.Parallel(); testUsers(t, open) })
+	t.Run("Role", func(t *testing.T) { t.Parallel(); testRoles(t, open) })
+	t.Run("Assignment", func(t *testing.T) { t.Parallel(); testAssignments(t, open) })
+	t.Run("Token", func(t *testing.T) { t.Parallel(); testTokens(t, open) })
+	t.Run("Audit", func(t *testing.T) { t.Parallel(); testAudit(t, open) })
+	t.Run("Sealed", func(t *testing.T) { t.Parallel(); testSealed(t, open) })
+	t.Run("CredentialStore", func(t *testing.T) { t.Parallel(); testCredentialStores(t, open) })
+	t.Run("Asset", func(t *testing.T) { t.Parallel(); testAssets(t, open) })
+	t.Run("Tx", func(t *testing.T) { t.Parallel(); testTx(t, open) })
+	t.Run("Concurrent", func(t *testing.T) { t.Parallel(); testConcurrent(t, open) })
 }
 
 // base is a fixed, microsecond-exact time so values read back compare equal.
