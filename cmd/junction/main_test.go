@@ -607,3 +607,82 @@ func TestRun_ErrAddressInUse(t *testing.T) {
 		t.Fatalf("close after a failed run: %v", err)
 	}
 }
+
+// TestCLI_EndToEnd runs every client command once against the real server,
+// so request bodies and answers stay in step with the API.
+func TestCLI_EndToEnd(t *testing.T) {
+	m, _ := MustRunMain(t, "", "", map[string]string{envBootstrapToken: testBootstrapToken})
+	s := &scenario{t: t, urls: []string{m.URL()}, configDir: t.TempDir()}
+	admin := testBootstrapToken
+
+	t.Run("LoginThenUseSavedCredentials", func(t *testing.T) {
+		env := cli.Env{
+			Stdin: strings.NewReader(admin + "\n"), Stdout: io.Discard, Stderr: io.Discard,
+			Getenv:    func(string) string { return "" },
+			ConfigDir: func() (string, error) { return s.configDir, nil },
+		}
+		if code := run(context.Background(), []string{"login", "--server", m.URL()}, env); code != 0 {
+			t.Fatalf("login exit %d", code)
+		}
+		var out bytes.Buffer
+		env.Stdout = &out
+		if code := run(context.Background(), []string{"me"}, env); code != 0 || !strings.Contains(out.String(), "admin") {
+			t.Fatalf("me exit %d: %s", code, out.String())
+		}
+		if code := run(context.Background(), []string{"logout"}, env); code != 0 {
+			t.Fatalf("logout exit %d", code)
+		}
+		if code := run(context.Background(), []string{"me"}, env); code == 0 {
+			t.Fatal("me worked after logout")
+		}
+	})
+
+	a := s.mustCreate(admin, "folders", "create", "A")
+	b := s.mustCreate(admin, "folders", "create", "B")
+	s.mustCLI(admin, "folders", "rename", a, "Alpha")
+	s.mustCLI(admin, "folders", "move", b, "--parent", a)
+	if out := s.mustCLI(admin, "folders", "list", "--parent", a); !strings.Contains(out, b) {
+		t.Fatalf("children of Alpha:\n%s", out)
+	}
+	if out := s.mustCLI(admin, "folders", "show", b); !strings.Contains(out, a) {
+		t.Fatalf("B after the move:\n%s", out)
+	}
+	s.mustCLI(admin, "folders", "move", b, "--parent", "")
+
+	u := s.mustCreate(admin, "users", "create", "carol", "--display-name", "Carol", "--email", "carol@example.com", "--role", junction.RoleViewer)
+	s.mustCLI(admin, "users", "update", u, "--display-name", "Carol C.", "--disabled=false")
+	s.mustCLI(admin, "users", "roles", u, "--role", junction.RoleViewer, "--role", junction.RoleAutomationUser)
+	if out := s.mustCLI(admin, "users", "show", u); !strings.Contains(out, "Carol C.") || !strings.Contains(out, junction.RoleAutomationUser) {
+		t.Fatalf("users show:\n%s", out)
+	}
+	if out := s.mustCLI(admin, "users", "list", "--all"); !strings.Contains(out, "carol") {
+		t.Fatalf("users list:\n%s", out)
+	}
+	s.mustCLI(admin, "folders", "assign", a, u, "--role", junction.RoleViewer)
+	s.mustCLI(admin, "folders", "unassign", a, u)
+	if out := s.mustCLI(admin, "folders", "members", a); strings.Contains(out, "carol") {
+		t.Fatalf("carol still a member:\n%s", out)
+	}
+	tok := strings.TrimSpace(s.mustCLI(admin, "tokens", "create", u, "--name", "ci", "--expires", time.Now().Add(time.Hour).UTC().Format(time.RFC3339)))
+	if out := s.mustCLI(tok, "me"); !strings.Contains(out, "carol") {
+		t.Fatalf("me as carol:\n%s", out)
+	}
+
+	s.mustCreate(admin, "roles", "create", "Auditor", "--permission", "Audit.View", "--description", "reads the log")
+	if out := s.mustCLI(admin, "roles", "list"); !strings.Contains(out, "Auditor") || !strings.Contains(out, junction.RoleRobot) {
+		t.Fatalf("roles list:\n%s", out)
+	}
+	if out := s.mustCLI(admin, "tenants", "list"); !strings.Contains(out, "default") {
+		t.Fatalf("tenants list:\n%s", out)
+	}
+	out := s.mustCLI(admin, "audit", "--action", "folder.update", "--since", "1h", "--limit", "1", "--all")
+	if strings.Count(out, "folder.update") != 3 {
+		t.Fatalf("audit of folder.update (rename and two moves):\n%s", out)
+	}
+
+	s.mustCLI(admin, "users", "delete", u)
+	s.mustCLI(admin, "folders", "delete", a)
+	if code := s.folderCode(admin, a); code != junction.ENOTFOUND {
+		t.Fatalf("deleted folder: %q", code)
+	}
+}
