@@ -125,9 +125,8 @@ func (r *Request) clone() *Request {
 	c.URL = &u
 	return &c
 }
-func (r *Request) setQuery(k, v string)            { q := r.URL.Query(); q.Set(k, v); r.URL.RawQuery = q.Encode() }
-func (r *Request) queryValue(k string) string      { return r.URL.Query().Get(k) }
-func (r *Request) isSensitiveHeader(h string) bool { return slices.Contains(r.sensitiveHeaders, h) }
+func (r *Request) setQuery(k, v string)       { q := r.URL.Query(); q.Set(k, v); r.URL.RawQuery = q.Encode() }
+func (r *Request) queryValue(k string) string { return r.URL.Query().Get(k) }
 
 var (
 	_ fmt.Formatter  = (*Request)(nil)
@@ -606,9 +605,13 @@ func buildBody(op *Operation, vals map[string]any, bodyInputs map[string]any, pu
 		}
 	}
 	if len(extra) > 0 {
-		m, _ := out.(map[string]any)
-		if m == nil {
-			m = map[string]any{}
+		// Copy: a lone-placeholder template yields the caller's own map (or
+		// a definition's shared default), which must not be changed.
+		m := map[string]any{}
+		if src, ok := out.(map[string]any); ok {
+			for k, v := range src {
+				m[k] = v
+			}
 		}
 		for k, v := range extra {
 			m[k] = v

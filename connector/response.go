@@ -30,6 +30,21 @@ func decodeJSON(body []byte) (any, error) {
 	return v, nil
 }
 
+// TestSucceeded reports whether the response to the connection test (see
+// BuildTest) proves the connection works: its status is one the test
+// expects (any 2xx when it names none) and it is not an auth failure, which
+// some APIs (Slack) answer with 200.
+func (d *Definition) TestSucceeded(resp Response) bool {
+	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
+	if d.Test != nil && len(d.Test.ExpectStatus) > 0 {
+		ok = false
+		for _, s := range d.Test.ExpectStatus {
+			ok = ok || s == resp.StatusCode
+		}
+	}
+	return ok && !d.IsAuthFailure(resp)
+}
+
 // IsAuthFailure reports whether the response is the API saying the
 // connection's credentials are not accepted, per the definition's
 // auth_failure (status 401 when it says nothing).

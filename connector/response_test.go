@@ -250,3 +250,36 @@ func TestResultAndOutputs(t *testing.T) {
 		t.Errorf("got %v, want provider_error", err)
 	}
 }
+
+func TestTestSucceeded(t *testing.T) {
+	slack := mustDefinition(t, "slack")
+	if !slack.TestSucceeded(body(`{"ok":true,"team":"T1"}`)) {
+		t.Error("a good auth.test answer failed")
+	}
+	if slack.TestSucceeded(body(`{"ok":false,"error":"invalid_auth"}`)) {
+		t.Error("invalid_auth with status 200 passed")
+	}
+	if mustDefinition(t, "github").TestSucceeded(connector.Response{StatusCode: 204}) {
+		t.Error("GitHub's test expects 200 only")
+	}
+}
+
+func TestBodyDoesNotChangeInput(t *testing.T) {
+	d := mustParse(t, minimal+`activities:
+  - name: put
+    method: POST
+    path: /p
+    body: "{doc}"
+    inputs:
+      - {name: doc, type: object, required: true}
+      - {name: extra, type: string}
+`)
+	doc := map[string]any{"a": 1}
+	r, err := d.BuildActivity(connector.Credentials{Secrets: secrets("token", "t")}, "put", map[string]any{"doc": doc, "extra": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(r.Body) != `{"a":1,"extra":"x"}` || len(doc) != 1 {
+		t.Errorf("body %s, input now %v", r.Body, doc)
+	}
+}
