@@ -258,5 +258,3 @@ func ctx(cmd *cobra.Command) context.Context {
 	}
 	return context.Background()
 }
-
-func itoa(n int) string { return fmt.Sprint(n) }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -45,7 +46,7 @@ func (c *CLI) foldersCommand() *cobra.Command {
 				return err
 			}
 			return printList(c, page, []string{"ID", "NAME", "PARENT", "DEPTH"}, func(f *junction.Folder) []string {
-				return []string{f.ID, f.Name, f.ParentID, itoa(len(f.Path))}
+				return []string{f.ID, f.Name, f.ParentID, strconv.Itoa(len(f.Path))}
 			})
 		},
 	}
