@@ -159,3 +159,41 @@ func TestConcurrentOpen(t *testing.T) {
 		}
 	})
 }
+
+func TestOpenUnreachable(t *testing.T) {
+	_, err := sqldb.Open(context.Background(), filepath.Join(t.TempDir(), "missing", "dir", "junction.db"), sqldb.Options{})
+	if junction.ErrorCode(err) != junction.EUNAVAILABLE {
+		t.Fatalf("error %v, want unavailable", err)
+	}
+	if !strings.Contains(junction.ErrorMessage(err), "sqlite") {
+		t.Fatalf("message %q does not say which database", junction.ErrorMessage(err))
+	}
+}
+
+func TestTx(t *testing.T) {
+	ctx := context.Background()
+	db := sqldbtest.Open(t)
+	if sqldb.Tx(db) != nil {
+		t.Fatal("Tx of the DB itself is not nil")
+	}
+	err := db.InTx(ctx, func(tx junction.Store) error {
+		sqlTx := sqldb.Tx(tx)
+		if sqlTx == nil {
+			t.Fatal("Tx of a transaction's Store is nil")
+		}
+		if err := tx.CreateTenant(ctx, &junction.Tenant{Name: "acme"}); err != nil {
+			return err
+		}
+		var n int
+		if err := sqlTx.QueryRowContext(ctx, "SELECT COUNT(*) FROM tenants").Scan(&n); err != nil {
+			return err
+		}
+		if n != 1 {
+			t.Fatalf("the transaction sees %d tenants, want 1", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

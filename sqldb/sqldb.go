@@ -92,6 +92,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
+		// Unlike the probe's answer, Open's error is read by the operator
+		// starting the server, who needs the cause. Driver messages name
+		// the host, user and file but never a password.
+		var je *junction.Error
+		if errors.As(err, &je) && je.Err != nil {
+			return nil, &junction.Error{Code: junction.EUNAVAILABLE, Err: je.Err,
+				Message: fmt.Sprintf("cannot open the %s database: %v", db.dialect, je.Err)}
+		}
 		return nil, err
 	}
 	if err := db.migrate(ctx); err != nil {
@@ -256,4 +264,14 @@ func (h *handle) InTx(ctx context.Context, fn func(tx junction.Store) error) (er
 // of several statements that must hold together.
 func (h *handle) write(ctx context.Context, fn func(h *handle) error) error {
 	return h.InTx(ctx, func(tx junction.Store) error { return fn(tx.(*handle)) })
+}
+
+// Tx returns the transaction behind a Store that InTx passed to its
+// function, or nil for any other Store. Packages with tables of their own (a
+// job queue) use it to write in the same transaction as the Store.
+func Tx(s junction.Store) *sql.Tx {
+	if h, ok := s.(*handle); ok {
+		return h.tx
+	}
+	return nil
 }
