@@ -1,0 +1,480 @@
+// Package engine runs activities through connections: it materialises a
+// connection's credentials (literal, from vault-backed assets, or OAuth 2.0
+// tokens it obtains and refreshes), builds the request with the connector
+// package, sends it with the outbound client and records the execution.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"junction"
+	"junction/connector"
+	"junction/outbound"
+)
+
+// Store is what the engine needs from persistence: assets and sealed values
+// (through junction.Store), connections with their locks and OAuth states,
+// and execution records with events. Functions passed to InTx receive a
+// junction.Store that must also satisfy Store.
+type Store interface {
+	junction.Store
+	junction.ConnectionStore
+	junction.ExecutionStore
+}
+
+// SecretResolver turns secret and credential assets into values.
+// *resolver.Resolver implements it.
+type SecretResolver interface {
+	Resolve(ctx context.Context, a *junction.Asset) (junction.StoredSecret, error)
+	// Refresh reads the asset's value again and reports whether it changed.
+	Refresh(ctx context.Context, a *junction.Asset) (v junction.StoredSecret, changed bool, err error)
+}
+
+// Defaults for zero Options fields.
+const (
+	DefaultTokenSkew           = 60 * time.Second
+	DefaultRecordBatchSize     = 200
+	DefaultRecordFlushInterval = 250 * time.Millisecond
+	DefaultRecordQueueSize     = 8192
+	// DefaultRefreshTimeout bounds one token refresh. The refresh runs
+	// while the connection's row is locked, so it must not hang.
+	DefaultRefreshTimeout = 30 * time.Second
+	// MaxPages caps how many pages one list execution follows.
+	MaxPages = 100
+	// AuthFailureLimit consecutive authentication failures disconnect a
+	// connection.
+	AuthFailureLimit = 3
+	// OAuthStateTTL is how long an authorization-code flow may take.
+	OAuthStateTTL = 10 * time.Minute
+	// providerBodyLimit is how much of an upstream error body is returned.
+	providerBodyLimit = 2 << 10
+)
+
+// Options configure an Engine.
+type Options struct {
+	Store    Store
+	Keyring  junction.Keyring
+	Catalog  *connector.Catalog
+	Resolver SecretResolver
+	Outbound *outbound.Client
+	Clock    junction.Clock
+	Logger   *slog.Logger
+	// Registerer receives the engine's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+
+	// TokenSkew is how long before its expiry an access token is refreshed
+	// (default 60 s).
+	TokenSkew time.Duration
+	// RefreshTimeout bounds one call to a token endpoint (default 30 s).
+	RefreshTimeout time.Duration
+	// RecordBatchSize, RecordFlushInterval and RecordQueueSize tune the
+	// execution-record writer; see the Engine documentation.
+	RecordBatchSize     int
+	RecordFlushInterval time.Duration
+	RecordQueueSize     int
+}
+
+// Engine executes activities. It is safe for concurrent use; Close it to
+// flush the execution records still queued.
+//
+// # Execution records
+//
+// Every call to Execute yields one junction.Execution (never headers nor
+// bodies). Records are queued in memory and written in batches, one
+// transaction per batch, every RecordBatchSize records or
+// RecordFlushInterval, and on Close; so recording costs an execution a
+// channel send, not a database write. The trade-off: a crash loses the
+// records still queued (at most a batch or an interval's worth), never the
+// effect of an execution, which has already happened upstream. When the
+// queue is full because the database cannot keep up, new records are
+// dropped and counted in junction_execution_records_dropped_total rather
+// than slowing executions down.
+type Engine struct {
+	store    Store
+	keyring  junction.Keyring
+	catalog  *connector.Catalog
+	resolver SecretResolver
+	out      *outbound.Client
+	clock    junction.Clock
+	logger   *slog.Logger
+
+	skew           time.Duration
+	refreshTimeout time.Duration
+
+	recorder *recorder
+	metrics  *metrics
+	cc       *ccCache
+}
+
+// New returns an Engine and starts its record writer.
+func New(opts Options) (*Engine, error) {
+	switch {
+	case opts.Store == nil:
+		return nil, errors.New("engine: Options.Store is required")
+	case opts.Keyring == nil:
+		return nil, errors.New("engine: Options.Keyring is required")
+	case opts.Catalog == nil:
+		return nil, errors.New("engine: Options.Catalog is required")
+	case opts.Resolver == nil:
+		return nil, errors.New("engine: Options.Resolver is required")
+	case opts.Outbound == nil:
+		return nil, errors.New("engine: Options.Outbound is required")
+	}
+	e := &Engine{
+		store:          opts.Store,
+		keyring:        opts.Keyring,
+		catalog:        opts.Catalog,
+		resolver:       opts.Resolver,
+		out:            opts.Outbound,
+		clock:          opts.Clock,
+		logger:         opts.Logger,
+		skew:           orDefault(opts.TokenSkew, DefaultTokenSkew),
+		refreshTimeout: orDefault(opts.RefreshTimeout, DefaultRefreshTimeout),
+		cc:             newCCCache(),
+	}
+	if e.clock == nil {
+		e.clock = junction.SystemClock{}
+	}
+	if e.logger == nil {
+		e.logger = slog.New(slog.DiscardHandler)
+	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	e.metrics = m
+	e.recorder = newRecorder(recorderOptions{
+		store:     opts.Store,
+		logger:    e.logger,
+		batch:     orDefault(opts.RecordBatchSize, DefaultRecordBatchSize),
+		interval:  orDefault(opts.RecordFlushInterval, DefaultRecordFlushInterval),
+		queue:     orDefault(opts.RecordQueueSize, DefaultRecordQueueSize),
+		dropped:   m.dropped,
+		flushErrs: m.flushErrors,
+	})
+	return e, nil
+}
+
+// Close writes the execution records still queued and stops the writer.
+// Executions that finish after Close are not recorded.
+func (e *Engine) Close() error { return e.recorder.close() }
+
+// Flush writes the execution records queued so far and returns when they
+// are stored (or failed to be).
+func (e *Engine) Flush(ctx context.Context) error { return e.recorder.flush(ctx) }
+
+// ExecuteRequest asks for one activity run through a connection: either
+// Activity (a curated activity or "http_request") or Object and Operation.
+type ExecuteRequest struct {
+	Connection *junction.Connection
+	// Caller is the ID of the user (or token owner) running the activity;
+	// it is recorded with the execution.
+	Caller    string
+	Activity  string
+	Object    string
+	Operation string
+	Input     map[string]any
+	// MaxPages is how many pages a paginated list operation follows. Zero
+	// or one reads the first page only: following pages costs upstream
+	// calls and rate limit, so the caller must ask. Values above MaxPages
+	// are capped.
+	MaxPages int
+}
+
+// Execution statuses.
+const (
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+)
+
+// Result is the outcome of one execution.
+type Result struct {
+	ExecutionID string `json:"execution_id"`
+	Status      string `json:"status"`
+	// Output is the activity's result. For http_request it is
+	// {status, headers, body}; for a list operation the records of every
+	// page read; for other operations the record or the declared outputs.
+	Output     any   `json:"output,omitempty"`
+	HTTPStatus int   `json:"http_status,omitempty"`
+	Attempts   int   `json:"attempts"`
+	DurationMS int64 `json:"duration_ms"`
+}
+
+// activityName is how an execution names what it ran.
+func (r *ExecuteRequest) activityName() string {
+	if r.Activity != "" {
+		return r.Activity
+	}
+	return r.Object + "." + r.Operation
+}
+
+// Execute runs the activity and records the execution. It returns a Result
+// in every case where a connection was given, with Status "failed" and a
+// non-nil error when the execution failed, so callers can report the
+// execution ID alongside the error.
+//
+// Errors, as *junction.Error:
+//   - EINVALID from the connector package, unchanged, for unknown inputs or
+//     inputs of the wrong type (Field names the input), and for a disabled
+//     connection; ENOTFOUND for an unknown activity, object or operation;
+//   - ECONNAUTHFAILED when the upstream API rejects the credentials after
+//     the one permitted recovery (fresh vault values or a refreshed token),
+//     or the connection is disconnected;
+//   - EPROVIDER for any other non-2xx answer, with Details "status", "body"
+//     (the first 2 KiB, connection secrets masked) and "source": "provider";
+//   - the outbound client's errors (EUNAVAILABLE, outbound_blocked,
+//     response_too_large) and the credential stores' errors unchanged.
+func (e *Engine) Execute(ctx context.Context, req ExecuteRequest) (*Result, error) {
+	conn := req.Connection
+	if conn == nil {
+		return nil, junction.Invalid("connection", "is required")
+	}
+	start := e.clock.Now()
+	x := &run{e: e, conn: conn}
+	out, err := e.execute(ctx, x, &req)
+
+	res := &Result{
+		ExecutionID: junction.NewID(),
+		Status:      StatusSucceeded,
+		Output:      out,
+		HTTPStatus:  x.httpStatus,
+		Attempts:    x.attempts,
+		DurationMS:  e.clock.Now().Sub(start).Milliseconds(),
+	}
+	if err != nil {
+		res.Status = StatusFailed
+		res.Output = nil
+		if res.Attempts == 0 {
+			res.Attempts = attemptsOf(err)
+		}
+	}
+	connectorKey, activity := "unknown", "unknown"
+	if x.def != nil {
+		connectorKey = x.def.Key
+		if x.known {
+			activity = req.activityName()
+		}
+	}
+	outcome := StatusSucceeded
+	if err != nil {
+		outcome = junction.ErrorCode(err)
+	}
+	e.metrics.executions.WithLabelValues(connectorKey, activity, outcome).Inc()
+	e.metrics.duration.WithLabelValues(connectorKey).Observe(e.clock.Now().Sub(start).Seconds())
+
+	e.recorder.add(&junction.Execution{
+		ID:           res.ExecutionID,
+		TenantID:     conn.TenantID,
+		FolderID:     conn.FolderID,
+		ConnectionID: conn.ID,
+		Connector:    conn.Connector,
+		Activity:     req.activityName(),
+		Status:       res.Status,
+		HTTPStatus:   res.HTTPStatus,
+		ErrorCode:    junction.ErrorCode(err),
+		Attempts:     res.Attempts,
+		DurationMS:   res.DurationMS,
+		CallerID:     req.Caller,
+		StartedAt:    start,
+	})
+	if err != nil {
+		e.logger.LogAttrs(ctx, slog.LevelInfo, "execution failed",
+			slog.String("execution_id", res.ExecutionID), slog.String("connection_id", conn.ID),
+			slog.String("activity", req.activityName()), slog.String("code", junction.ErrorCode(err)),
+			slog.Int("http_status", res.HTTPStatus), slog.Int("attempts", res.Attempts))
+		return res, err
+	}
+	return res, nil
+}
+
+func (e *Engine) execute(ctx context.Context, x *run, req *ExecuteRequest) (any, error) {
+	if err := x.load(ctx); err != nil {
+		return nil, err
+	}
+	if err := usable(x.conn); err != nil {
+		return nil, err
+	}
+	build, op, err := x.builder(req)
+	if err != nil {
+		return nil, err
+	}
+	x.known = true
+	maxPages := 1
+	isList := req.Activity == "" && req.Operation == "list"
+	if isList && req.MaxPages > 1 {
+		maxPages = min(req.MaxPages, MaxPages)
+	}
+	if err := x.prepare(ctx); err != nil {
+		return nil, err
+	}
+	first, err := build(x.creds)
+	if err != nil {
+		return nil, err
+	}
+
+	var (
+		cur   = first
+		resps []connector.Response // of the pages already read, to rebuild a later page
+		all   []any
+		out   any
+	)
+	for page := 1; ; page++ {
+		rebuild := func(c connector.Credentials) (*connector.Request, error) {
+			r, err := build(c)
+			if err != nil {
+				return nil, err
+			}
+			for _, prev := range resps {
+				next, ok, err := r.NextPage(prev)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					return nil, junction.Internal(errors.New("page sequence changed while rebuilding with fresh credentials"))
+				}
+				r = next
+			}
+			return r, nil
+		}
+		resp, sent, err := x.send(ctx, cur, rebuild)
+		if err != nil {
+			return nil, err
+		}
+		cur = sent
+		switch {
+		case req.Activity == connector.HTTPRequestActivity && op == nil:
+			out = httpOutput(resp)
+		case isList:
+			recs, err := records(cur, resp.Body)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, recs...)
+			out = all
+		default:
+			out, err = operationOutput(cur, op, resp.Body)
+			if err != nil {
+				return nil, err
+			}
+		}
+		if !isList || page >= maxPages {
+			break
+		}
+		next, ok, err := cur.NextPage(resp)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		resps = append(resps, resp)
+		cur = next
+	}
+	if isList && out == nil {
+		out = []any{}
+	}
+	x.succeeded(ctx)
+	return out, nil
+}
+
+// usable refuses connections that must not be used now.
+func usable(c *junction.Connection) error {
+	switch c.Status {
+	case junction.ConnectionDisabled:
+		return junction.Invalid("connection", "connection %q is disabled", c.Name)
+	case junction.ConnectionDisconnected:
+		msg := fmt.Sprintf("connection %q is disconnected", c.Name)
+		if c.StatusReason != "" {
+			msg += " (" + c.StatusReason + ")"
+		}
+		return &junction.Error{Code: junction.ECONNAUTHFAILED, Message: msg + "; test or reconnect it"}
+	}
+	return nil
+}
+
+// Test runs the connector's test request through conn and reports whether
+// the API accepts it. Literal secrets are read from conn.SecretsSealedID, so
+// a connection that is not saved yet needs its secrets sealed first
+// (SealSecrets and PutSealed). Test neither records an execution nor
+// changes the connection's status or failure count: the caller decides
+// what a result means (for example, marking a disconnected connection
+// connected again).
+//
+// A connector without a test request is tested as far as possible without
+// calling its API: every credential is resolved and, for OAuth 2.0, an
+// access token is obtained.
+//
+// Errors are those of Execute; a status other than the test's expected one
+// is EPROVIDER.
+func (e *Engine) Test(ctx context.Context, conn *junction.Connection) error {
+	if conn == nil {
+		return junction.Invalid("connection", "is required")
+	}
+	x := &run{e: e, conn: conn, testing: true}
+	if err := x.load(ctx); err != nil {
+		return err
+	}
+	if conn.Status == junction.ConnectionDisabled {
+		return usable(conn)
+	}
+	if err := x.prepare(ctx); err != nil {
+		return err
+	}
+	if x.def.Test == nil {
+		return nil
+	}
+	req, err := x.def.BuildTest(x.creds)
+	if err != nil {
+		return err
+	}
+	expect := x.def.Test.ExpectStatus
+	x.accept = func(status int) bool {
+		if len(expect) == 0 {
+			return status >= 200 && status <= 299
+		}
+		for _, s := range expect {
+			if s == status {
+				return true
+			}
+		}
+		return false
+	}
+	_, _, err = x.send(ctx, req, func(c connector.Credentials) (*connector.Request, error) { return x.def.BuildTest(c) })
+	return err
+}
+
+func attemptsOf(err error) int {
+	var je *junction.Error
+	if errors.As(err, &je) && je.Details != nil {
+		if n, ok := je.Details["attempts"].(int); ok {
+			return n
+		}
+	}
+	return 0
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// txStore gives a transaction the engine's view of the store.
+func txStore(tx junction.Store) (Store, error) {
+	s, ok := tx.(Store)
+	if !ok {
+		return nil, junction.Internal(errors.New("the store's transactions lack connection or execution methods"))
+	}
+	return s, nil
+}
+
+var _ http.RoundTripper = outboundTransport{}

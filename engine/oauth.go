@@ -1,0 +1,602 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/sync/singleflight"
+
+	"junction"
+	"junction/connector"
+	"junction/outbound"
+)
+
+// tokenSet is an OAuth 2.0 token set as kept sealed at
+// Connection.TokenSealedID.
+type tokenSet struct {
+	Access    junction.Secret
+	Refresh   junction.Secret
+	TokenType string
+	Expiry    time.Time // zero: the provider gave no lifetime
+}
+
+// sealedTokenSet is the JSON form of a tokenSet inside the sealed value.
+type sealedTokenSet struct {
+	AccessToken  string    `json:"access_token"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	TokenType    string    `json:"token_type,omitempty"`
+	Expiry       time.Time `json:"expiry,omitzero"`
+}
+
+// usable reports whether the access token may be sent at now: present and
+// not within skew of its expiry.
+func (t tokenSet) usable(now time.Time, skew time.Duration) bool {
+	return !t.Access.IsZero() && (t.Expiry.IsZero() || now.Add(skew).Before(t.Expiry))
+}
+
+func sealToken(k junction.Keyring, tenantID, sealedID string, t tokenSet) (*junction.SealedValue, error) {
+	b, err := json.Marshal(sealedTokenSet{
+		AccessToken:  t.Access.Reveal(),
+		RefreshToken: t.Refresh.Reveal(),
+		TokenType:    t.TokenType,
+		Expiry:       t.Expiry.UTC(),
+	})
+	if err != nil {
+		return nil, junction.Internal(err)
+	}
+	defer clear(b)
+	return k.Seal(tenantID, sealedID, b)
+}
+
+func openToken(ctx context.Context, st junction.SealedStore, k junction.Keyring, tenantID, sealedID string) (tokenSet, error) {
+	sv, err := st.GetSealed(ctx, tenantID, sealedID)
+	if err != nil {
+		return tokenSet{}, fmt.Errorf("read OAuth token: %w", err)
+	}
+	b, err := k.Open(sv)
+	if err != nil {
+		return tokenSet{}, junction.Internal(fmt.Errorf("open OAuth token: %w", err))
+	}
+	defer clear(b)
+	var s sealedTokenSet
+	if err := json.Unmarshal(b, &s); err != nil {
+		return tokenSet{}, junction.Internal(fmt.Errorf("decode OAuth token: %w", err))
+	}
+	return tokenSet{
+		Access:    junction.NewSecret(s.AccessToken),
+		Refresh:   junction.NewSecret(s.RefreshToken),
+		TokenType: s.TokenType,
+		Expiry:    s.Expiry,
+	}, nil
+}
+
+// fromOAuth2 converts a token from the token endpoint. The expiry is taken
+// from expires_in against the engine's clock, so tests move time forward
+// instead of waiting.
+func (e *Engine) fromOAuth2(t *oauth2.Token) tokenSet {
+	ts := tokenSet{
+		Access:    junction.NewSecret(t.AccessToken),
+		Refresh:   junction.NewSecret(t.RefreshToken),
+		TokenType: t.TokenType,
+	}
+	switch {
+	case t.ExpiresIn > 0:
+		ts.Expiry = e.clock.Now().Add(time.Duration(t.ExpiresIn) * time.Second)
+	case !t.Expiry.IsZero():
+		ts.Expiry = t.Expiry
+	}
+	return ts
+}
+
+// errInvalidGrant marks a refresh the provider refused for good.
+var errInvalidGrant = errors.New("invalid_grant")
+
+// tokenError turns a token endpoint failure into an *junction.Error. The
+// endpoint's own error text is not kept: it could echo what was sent.
+func tokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		details := map[string]any{"status": status, "error": re.ErrorCode, "source": "provider"}
+		switch {
+		case re.ErrorCode == "invalid_grant":
+			return &junction.Error{Code: junction.ECONNAUTHFAILED, Message: "the provider refused the refresh token (invalid_grant); authorize the connection again", Details: details, Err: errInvalidGrant}
+		case re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client" || status == http.StatusUnauthorized:
+			return &junction.Error{Code: junction.ECONNAUTHFAILED, Message: "the provider rejected the OAuth client credentials", Details: details}
+		}
+		return &junction.Error{Code: junction.EPROVIDER, Message: fmt.Sprintf("the token endpoint answered HTTP %d", status), Details: details}
+	}
+	var je *junction.Error
+	if errors.As(err, &je) {
+		return je
+	}
+	return &junction.Error{Code: junction.EPROVIDER, Message: "the token endpoint's answer could not be used", Details: map[string]any{"source": "provider"}}
+}
+
+// oauthConfig is the x/oauth2 configuration of a connection's scheme.
+func oauthConfig(s *connector.OAuth2Settings, redirectURI string) *oauth2.Config {
+	c := &oauth2.Config{
+		ClientID:     s.ClientID,
+		ClientSecret: s.ClientSecret.Reveal(),
+		Endpoint:     oauth2.Endpoint{AuthURL: s.AuthorizeURL, TokenURL: s.TokenURL},
+		RedirectURL:  redirectURI,
+	}
+	if s.ScopeSeparator == " " {
+		c.Scopes = s.Scopes
+	}
+	return c
+}
+
+// clientContext makes x/oauth2 send through the outbound client, with the
+// connection's proxy and the private-network guard.
+func (e *Engine) clientContext(ctx context.Context, proxyURL string) context.Context {
+	hc := &http.Client{
+		Transport: outboundTransport{c: e.out, proxy: proxyURL},
+		// The outbound client follows redirects itself.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return context.WithValue(ctx, oauth2.HTTPClient, hc)
+}
+
+// outboundTransport adapts the outbound client to http.RoundTripper for
+// x/oauth2. Token requests are POSTs and are never retried: a rotating
+// refresh token must not be sent twice.
+type outboundTransport struct {
+	c     *outbound.Client
+	proxy string
+}
+
+func (t outboundTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.c.Do(r.Context(), r, outbound.RequestOptions{ProxyURL: t.proxy})
+	if r.Body != nil {
+		_ = r.Body.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &http.Response{
+		Status:        fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)),
+		StatusCode:    resp.StatusCode,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        resp.Header,
+		Body:          io.NopCloser(bytes.NewReader(resp.Body)),
+		ContentLength: int64(len(resp.Body)),
+		Request:       r,
+	}, nil
+}
+
+// authCodeToken returns an access token for an authorization-code
+// connection: the stored one while it is usable and is not the one that
+// just failed, else a refreshed one.
+//
+// Refreshes of one connection never overlap, across servers too: the
+// refresh runs in a transaction holding the connection's row lock, and
+// re-reads the sealed token under it. A server that waited for the lock
+// finds the token another one just stored and uses it, so a rotating
+// refresh token is spent once. The lock is held during the call to the
+// token endpoint (bounded by RefreshTimeout); on SQLite that call holds the
+// database's single writer.
+func (e *Engine) authCodeToken(ctx context.Context, x *run, failed junction.Secret) (junction.Secret, error) {
+	conn := x.conn
+	if conn.TokenSealedID == "" {
+		return junction.Secret{}, &junction.Error{Code: junction.ECONNAUTHFAILED, Message: fmt.Sprintf("connection %q is not authorized yet; authorize it", conn.Name)}
+	}
+	fresh := func(t tokenSet) bool {
+		return t.usable(e.clock.Now(), e.skew) && (failed.IsZero() || !t.Access.Equal(failed))
+	}
+	if t, err := openToken(ctx, e.store, e.keyring, conn.TenantID, conn.TokenSealedID); err == nil && fresh(t) {
+		return t.Access, nil
+	}
+
+	var (
+		out     junction.Secret
+		refused error // a refusal that disconnected the connection
+	)
+	err := e.store.InTx(ctx, func(tx junction.Store) error {
+		s, err := txStore(tx)
+		if err != nil {
+			return err
+		}
+		c, err := s.LockConnection(ctx, conn.TenantID, conn.ID)
+		if err != nil {
+			return err
+		}
+		if c.TokenSealedID == "" {
+			return &junction.Error{Code: junction.ECONNAUTHFAILED, Message: fmt.Sprintf("connection %q is not authorized yet; authorize it", conn.Name)}
+		}
+		t, err := openToken(ctx, s, e.keyring, c.TenantID, c.TokenSealedID)
+		if err != nil {
+			return err
+		}
+		if fresh(t) {
+			out = t.Access // another server refreshed meanwhile
+			return nil
+		}
+		if t.Refresh.IsZero() {
+			refused = &junction.Error{Code: junction.ECONNAUTHFAILED, Message: "the access token expired and the provider gave no refresh token; authorize the connection again"}
+			return e.disconnectLocked(ctx, s, c, "access token expired")
+		}
+		nt, err := e.refresh(ctx, x, t)
+		if errors.Is(err, errInvalidGrant) {
+			refused = err
+			return e.disconnectLocked(ctx, s, c, "refresh failed")
+		}
+		if err != nil {
+			return err
+		}
+		if nt.Refresh.IsZero() {
+			nt.Refresh = t.Refresh // a provider that does not rotate
+		}
+		sv, err := sealToken(e.keyring, c.TenantID, c.TokenSealedID, nt)
+		if err != nil {
+			return err
+		}
+		if err := s.PutSealed(ctx, sv); err != nil {
+			// The provider may have rotated the refresh token already;
+			// the connection will need authorizing again.
+			e.logger.LogAttrs(ctx, slog.LevelError, "store refreshed OAuth token", slog.String("connection_id", c.ID), slog.String("error", err.Error()))
+			return err
+		}
+		out = nt.Access
+		return nil
+	})
+	if err != nil {
+		return junction.Secret{}, err
+	}
+	if refused != nil {
+		return junction.Secret{}, refused
+	}
+	return out, nil
+}
+
+// refresh spends a refresh token at the token endpoint.
+func (e *Engine) refresh(ctx context.Context, x *run, t tokenSet) (tokenSet, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.refreshTimeout)
+	defer cancel()
+	cfg := oauthConfig(x.oauth, "")
+	src := cfg.TokenSource(e.clientContext(ctx, x.conn.ProxyURL), &oauth2.Token{RefreshToken: t.Refresh.Reveal()})
+	tok, err := src.Token()
+	if err != nil {
+		return tokenSet{}, tokenError(err)
+	}
+	return e.fromOAuth2(tok), nil
+}
+
+// ccCache keeps client-credentials access tokens in memory until shortly
+// before they expire. They are cheap to get again, so they are never
+// stored; a restart simply asks for new ones.
+type ccCache struct {
+	mu      sync.Mutex
+	entries map[string]ccEntry
+	flight  singleflight.Group
+}
+
+type ccEntry struct {
+	access junction.Secret
+	expiry time.Time
+}
+
+func newCCCache() *ccCache { return &ccCache{entries: map[string]ccEntry{}} }
+
+// ccKey names a cached token: the connection and everything that decides
+// which token the provider issues, hashed so no secret is kept as a key.
+func ccKey(connID string, s *connector.OAuth2Settings) string {
+	h := sha256.New()
+	for _, part := range []string{connID, s.TokenURL, s.ClientID, s.ClientSecret.Reveal(), strings.Join(s.Scopes, " ")} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (c *ccCache) get(key string, now time.Time, skew time.Duration) (junction.Secret, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	en, ok := c.entries[key]
+	if !ok || (!en.expiry.IsZero() && !now.Add(skew).Before(en.expiry)) {
+		return junction.Secret{}, false
+	}
+	return en.access, true
+}
+
+func (c *ccCache) put(key string, en ccEntry, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= 1024 {
+		for k, old := range c.entries {
+			if !old.expiry.IsZero() && old.expiry.Before(now) {
+				delete(c.entries, k)
+			}
+		}
+	}
+	c.entries[key] = en
+}
+
+// drop forgets the cached token if it is the one that failed.
+func (c *ccCache) drop(key string, failed junction.Secret) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if en, ok := c.entries[key]; ok && en.access.Equal(failed) {
+		delete(c.entries, key)
+	}
+}
+
+// clientCredentialsToken returns a cached client-credentials token, or
+// gets one (concurrent callers share one request).
+func (e *Engine) clientCredentialsToken(ctx context.Context, x *run, failed junction.Secret) (junction.Secret, error) {
+	key := ccKey(x.conn.ID, x.oauth)
+	if !failed.IsZero() {
+		e.cc.drop(key, failed)
+	}
+	if t, ok := e.cc.get(key, e.clock.Now(), e.skew); ok {
+		return t, nil
+	}
+	s := x.oauth
+	proxy := x.conn.ProxyURL
+	v, err, _ := e.cc.flight.Do(key, func() (any, error) {
+		if t, ok := e.cc.get(key, e.clock.Now(), e.skew); ok {
+			return t, nil
+		}
+		cfg := &clientcredentials.Config{
+			ClientID:     s.ClientID,
+			ClientSecret: s.ClientSecret.Reveal(),
+			TokenURL:     s.TokenURL,
+		}
+		if s.ScopeSeparator == " " {
+			cfg.Scopes = s.Scopes
+		}
+		if len(s.TokenParams) > 0 || (s.ScopeSeparator != " " && len(s.Scopes) > 0) {
+			cfg.EndpointParams = map[string][]string{}
+			for k, v := range s.TokenParams {
+				cfg.EndpointParams[k] = []string{v}
+			}
+			if s.ScopeSeparator != " " && len(s.Scopes) > 0 {
+				cfg.EndpointParams["scope"] = []string{strings.Join(s.Scopes, s.ScopeSeparator)}
+			}
+		}
+		rctx, cancel := context.WithTimeout(ctx, e.refreshTimeout)
+		defer cancel()
+		tok, err := cfg.Token(e.clientContext(rctx, proxy))
+		if err != nil {
+			return nil, tokenError(err)
+		}
+		ts := e.fromOAuth2(tok)
+		e.cc.put(key, ccEntry{access: ts.Access, expiry: ts.Expiry}, e.clock.Now())
+		return ts.Access, nil
+	})
+	if err != nil {
+		return junction.Secret{}, err
+	}
+	return v.(junction.Secret), nil
+}
+
+// BeginAuthorize starts the authorization-code flow of conn for the user
+// and returns the provider URL to send the user's browser to. Only the
+// SHA-256 of the random state is stored, in an OAuthState that expires
+// after OAuthStateTTL; when the connector asks for PKCE, the S256 verifier
+// is sealed beside it. The client ID may come from a credential asset.
+//
+// Errors: EINVALID when the connection's auth type is not
+// oauth2_authorization_code or its fields are incomplete (Field names it);
+// the resolver's and the store's errors otherwise.
+func (e *Engine) BeginAuthorize(ctx context.Context, conn *junction.Connection, userID, redirectURI string) (string, error) {
+	if conn == nil {
+		return "", junction.Invalid("connection", "is required")
+	}
+	if redirectURI == "" {
+		return "", junction.Invalid("redirect_uri", "is required")
+	}
+	x := &run{e: e, conn: conn, testing: true}
+	if err := x.load(ctx); err != nil {
+		return "", err
+	}
+	if x.auth.Type != connector.AuthOAuth2AuthorizationCode {
+		return "", junction.Invalid("auth_type", "connection %q does not use the OAuth 2.0 authorization code flow", conn.Name)
+	}
+	if err := x.materialise(ctx); err != nil {
+		return "", err
+	}
+	s, err := x.def.OAuth2(x.creds)
+	if err != nil {
+		return "", err
+	}
+
+	state, err := randomToken()
+	if err != nil {
+		return "", err
+	}
+	hash := sha256.Sum256([]byte(state))
+	now := e.clock.Now()
+	st := &junction.OAuthState{
+		ID:           junction.NewID(),
+		TenantID:     conn.TenantID,
+		ConnectionID: conn.ID,
+		UserID:       userID,
+		StateHash:    hash[:],
+		RedirectURI:  redirectURI,
+		ExpiresAt:    now.Add(OAuthStateTTL),
+		CreatedAt:    now,
+	}
+	var opts []oauth2.AuthCodeOption
+	var sealed *junction.SealedValue
+	if s.PKCE {
+		verifier := oauth2.GenerateVerifier()
+		st.SealedID = junction.NewID()
+		if sealed, err = e.keyring.Seal(conn.TenantID, st.SealedID, []byte(verifier)); err != nil {
+			return "", err
+		}
+		opts = append(opts, oauth2.S256ChallengeOption(verifier))
+	}
+	if s.ScopeSeparator != " " && len(s.Scopes) > 0 {
+		opts = append(opts, oauth2.SetAuthURLParam("scope", strings.Join(s.Scopes, s.ScopeSeparator)))
+	}
+	for k, v := range s.AuthorizeParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	}
+	err = e.store.InTx(ctx, func(tx junction.Store) error {
+		ts, err := txStore(tx)
+		if err != nil {
+			return err
+		}
+		if sealed != nil {
+			if err := ts.PutSealed(ctx, sealed); err != nil {
+				return err
+			}
+		}
+		return ts.CreateOAuthState(ctx, st)
+	})
+	if err != nil {
+		return "", err
+	}
+	return oauthConfig(s, redirectURI).AuthCodeURL(state, opts...), nil
+}
+
+// Authorized is the outcome of a completed authorization-code flow.
+type Authorized struct {
+	// Connection is the connection as stored afterwards: connected, with
+	// its token sealed at TokenSealedID.
+	Connection *junction.Connection
+	// UserID is who began the flow (for the audit entry).
+	UserID string
+}
+
+// CompleteAuthorize finishes the flow that state belongs to: it takes the
+// pending OAuthState (once only), exchanges code for tokens with the PKCE
+// verifier and the client secret (possibly from a credential asset), seals
+// the token set at the connection's TokenSealedID, and marks the
+// connection connected with no failures on record.
+//
+// Errors: ENOTFOUND for an unknown, used or expired state;
+// ECONNAUTHFAILED when the provider refuses the code or the client;
+// EPROVIDER for other token endpoint errors.
+func (e *Engine) CompleteAuthorize(ctx context.Context, state, code string) (*Authorized, error) {
+	if state == "" {
+		return nil, junction.Invalid("state", "is required")
+	}
+	if code == "" {
+		return nil, junction.Invalid("code", "is required")
+	}
+	hash := sha256.Sum256([]byte(state))
+	st, err := e.store.TakeOAuthState(ctx, hash[:], e.clock.Now())
+	if err != nil {
+		if junction.IsCode(err, junction.ENOTFOUND) {
+			return nil, junction.NotFound("authorization request")
+		}
+		return nil, err
+	}
+	var verifier string
+	if st.SealedID != "" {
+		sv, err := e.store.GetSealed(ctx, st.TenantID, st.SealedID)
+		if err != nil {
+			return nil, fmt.Errorf("read PKCE verifier: %w", err)
+		}
+		b, err := e.keyring.Open(sv)
+		if err != nil {
+			return nil, junction.Internal(fmt.Errorf("open PKCE verifier: %w", err))
+		}
+		verifier = string(b)
+		if err := e.store.DeleteSealed(ctx, st.TenantID, st.SealedID); err != nil {
+			e.logger.LogAttrs(ctx, slog.LevelWarn, "delete PKCE verifier", slog.String("error", err.Error()))
+		}
+	}
+	conn, err := e.store.GetConnection(ctx, st.TenantID, st.ConnectionID)
+	if err != nil {
+		return nil, err
+	}
+	x := &run{e: e, conn: conn, testing: true}
+	if err := x.load(ctx); err != nil {
+		return nil, err
+	}
+	if err := x.materialise(ctx); err != nil {
+		return nil, err
+	}
+	s, err := x.def.OAuth2(x.creds)
+	if err != nil {
+		return nil, err
+	}
+	var opts []oauth2.AuthCodeOption
+	if verifier != "" {
+		opts = append(opts, oauth2.VerifierOption(verifier))
+	}
+	for k, v := range s.TokenParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	}
+	rctx, cancel := context.WithTimeout(ctx, e.refreshTimeout)
+	defer cancel()
+	tok, err := oauthConfig(s, st.RedirectURI).Exchange(e.clientContext(rctx, conn.ProxyURL), code, opts...)
+	if err != nil {
+		err = tokenError(err)
+		if errors.Is(err, errInvalidGrant) {
+			err = &junction.Error{Code: junction.ECONNAUTHFAILED, Message: "the provider refused the authorization code; start again"}
+		}
+		return nil, err
+	}
+	ts := e.fromOAuth2(tok)
+
+	var out *junction.Connection
+	err = e.store.InTx(ctx, func(tx junction.Store) error {
+		s, err := txStore(tx)
+		if err != nil {
+			return err
+		}
+		c, err := s.LockConnection(ctx, st.TenantID, st.ConnectionID)
+		if err != nil {
+			return err
+		}
+		if c.TokenSealedID == "" {
+			c.TokenSealedID = junction.NewID()
+		}
+		sv, err := sealToken(e.keyring, c.TenantID, c.TokenSealedID, ts)
+		if err != nil {
+			return err
+		}
+		if err := s.PutSealed(ctx, sv); err != nil {
+			return err
+		}
+		c.Status = junction.ConnectionConnected
+		c.StatusReason = ""
+		c.AuthFailures = 0
+		c.UpdatedAt = e.clock.Now()
+		if err := s.UpdateConnection(ctx, c); err != nil {
+			return err
+		}
+		if _, err := s.RecordAuthResult(ctx, c.TenantID, c.ID, true); err != nil {
+			return err
+		}
+		out = c
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Authorized{Connection: out, UserID: st.UserID}, nil
+}
+
+// randomToken returns 32 random bytes, base64url-encoded.
+func randomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", junction.Internal(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
