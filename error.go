@@ -29,6 +29,10 @@ const (
 	// Connections and execution.
 	ECONNAUTHFAILED = "connection_auth_failed" // the upstream API rejected the connection's credentials
 	EPROVIDER       = "provider_error"         // the upstream API answered with an error of its own
+
+	// Outbound traffic.
+	EOUTBOUNDBLOCKED  = "outbound_blocked"   // the private-network guard refused a destination
+	ERESPONSETOOLARGE = "response_too_large" // an upstream response exceeded the size limit
 )
 
 // Error is Junction's one application error type. Code is stable and machine

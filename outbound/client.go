@@ -24,14 +24,14 @@ import (
 	"junction"
 )
 
-// Error codes this package adds to junction's. They are stable: the API maps
-// them to HTTP statuses and clients match on them.
+// Error codes of this package, defined with the others in the root package so
+// the API maps them to HTTP statuses in its one table.
 const (
 	// EBLOCKED: the private-network guard refused the destination (or a
 	// redirect hop, or the proxy), or a redirect tried to leave https.
-	EBLOCKED = "outbound_blocked"
+	EBLOCKED = junction.EOUTBOUNDBLOCKED
 	// ERESPONSETOOLARGE: the upstream answer is larger than the limit.
-	ERESPONSETOOLARGE = "response_too_large"
+	ERESPONSETOOLARGE = junction.ERESPONSETOOLARGE
 )
 
 // Defaults for zero Options fields.
