@@ -7,12 +7,21 @@
 // # Where things live
 //
 //	junction (this package)  domain types, Error and codes, Store, Keyring, CredentialStore
-//	sqldb/                   Store on SQLite (default, embedded, no cgo) or PostgreSQL
+//	sqldb/                   Store on SQLite (default, embedded, no cgo) or PostgreSQL; migrations
 //	storetest/               the conformance suite every Store passes
 //	keyring/                 envelope encryption at rest and master-key rotation
+//	lockedmem/               memory that is locked and kept out of core dumps
+//	secretcache/             the encrypted one-hour in-memory cache of resolved secrets
+//	resolver/                asset -> credential store -> value, through the cache
+//	credstore/...            one package per external vault, each with a test server
+//	                         reproducing the vendor's API, plus their conformance suite
+//	connector/               declarative connector definitions, the built-in catalog,
+//	                         and the pure request builder
+//	outbound/                the one HTTP client for third-party APIs: timeouts, TLS,
+//	                         proxy, retries, the private-network guard at dial time
+//	engine/                  runs activities through connections; OAuth token lifecycle
 //	app/                     the services: authorization, validation, audit, transactions
 //	httpapi/                 the REST API under /api/v1, problem documents, OpenAPI
-//	credstore/...            one package per external vault, plus their conformance suite
 //	cli/                     the client commands that call the REST API
 //	cmd/junction/            main: flags, configuration and wiring, nothing else
 //
