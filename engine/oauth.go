@@ -98,7 +98,10 @@ func (e *Engine) fromOAuth2(t *oauth2.Token) tokenSet {
 	case t.ExpiresIn > 0:
 		ts.Expiry = e.clock.Now().Add(time.Duration(t.ExpiresIn) * time.Second)
 	case !t.Expiry.IsZero():
-		ts.Expiry = t.Expiry
+		// Some x/oauth2 paths (client credentials) keep only the expiry
+		// they computed from expires_in with the wall clock: recover the
+		// lifetime from it.
+		ts.Expiry = e.clock.Now().Add(time.Until(t.Expiry))
 	}
 	return ts
 }
