@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"junction"
+	"junction/resolver"
 )
 
 // Options configures an App. Zero values are replaced by sensible defaults.
@@ -22,9 +23,16 @@ type Options struct {
 	// Logger receives operational messages that are not the caller's
 	// business (a failed token touch); discarded by default.
 	Logger *slog.Logger
-	// Keyring seals secrets at rest. The services in this package do not
-	// use it yet; later ones (connections, credential stores) do.
+	// Keyring seals secrets at rest: credential store logins and the
+	// values of assets in the database store.
 	Keyring junction.Keyring
+	// Resolver resolves secret and credential assets and holds the live
+	// credential store adapters. The credential store and asset services
+	// need it; without it they answer internal errors.
+	Resolver *resolver.Resolver
+	// StoreTypes are the external credential store types, by name, as the
+	// Resolver has them. The built-in database type needs no entry.
+	StoreTypes map[string]junction.CredentialStoreType
 }
 
 // App is the service layer. It is safe for concurrent use.
@@ -33,11 +41,15 @@ type App struct {
 	clock   junction.Clock
 	logger  *slog.Logger
 	keyring junction.Keyring
+	// resolver and storeTypes serve credential stores and assets.
+	resolver   *resolver.Resolver
+	storeTypes map[string]junction.CredentialStoreType
 }
 
 // New returns an App working on store.
 func New(store junction.Store, opts Options) *App {
-	a := &App{store: store, clock: opts.Clock, logger: opts.Logger, keyring: opts.Keyring}
+	a := &App{store: store, clock: opts.Clock, logger: opts.Logger, keyring: opts.Keyring,
+		resolver: opts.Resolver, storeTypes: opts.StoreTypes}
 	if a.clock == nil {
 		a.clock = junction.SystemClock{}
 	}

@@ -16,10 +16,11 @@ type seededTenant struct {
 	Token  *junction.Token
 }
 
-// seedTenant creates a tenant with the built-in roles, the Shared folder and
-// an administrator holding Tenant Administrator tenant-wide, with one API
-// token whose secret is rawToken. It writes to tx only; the caller owns the
-// transaction and the audit entries.
+// seedTenant creates a tenant with the built-in roles, the Shared folder,
+// the built-in database credential store, and an administrator holding
+// Tenant Administrator tenant-wide, with one API token whose secret is
+// rawToken. It writes to tx only; the caller owns the transaction and the
+// audit entries.
 func (a *App) seedTenant(ctx context.Context, tx junction.Store, name, adminName string, hostAdmin bool, rawToken junction.Secret) (*seededTenant, error) {
 	now := a.now()
 	t := &junction.Tenant{ID: junction.NewID(), Name: name, CreatedAt: now}
@@ -39,6 +40,9 @@ func (a *App) seedTenant(ctx context.Context, tx junction.Store, name, adminName
 	shared := &junction.Folder{ID: junction.NewID(), TenantID: t.ID, Name: junction.SharedFolderName, CreatedAt: now, UpdatedAt: now}
 	shared.Path = []string{shared.ID}
 	if err := tx.CreateFolder(ctx, shared); err != nil {
+		return nil, err
+	}
+	if err := tx.CreateCredentialStore(ctx, newDatabaseStore(t.ID, now)); err != nil {
 		return nil, err
 	}
 	admin := &junction.User{

@@ -122,7 +122,7 @@ func (g *schemaGen) operation(rt route) map[string]any {
 	}
 	if rt.request != nil {
 		op["requestBody"] = map[string]any{
-			"required": true,
+			"required": !rt.bodyOptional,
 			"content": map[string]any{
 				"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.request))},
 			},
@@ -150,6 +150,7 @@ var (
 	timeType       = reflect.TypeFor[time.Time]()
 	permissionType = reflect.TypeFor[junction.Permission]()
 	rawJSONType    = reflect.TypeFor[json.RawMessage]()
+	secretType     = reflect.TypeFor[junction.Secret]()
 )
 
 func (g *schemaGen) schema(t reflect.Type) map[string]any {
@@ -167,6 +168,9 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return map[string]any{"type": "string", "enum": all}
 	case rawJSONType:
 		return map[string]any{}
+	case secretType:
+		// Secrets go in as strings and never come back out.
+		return map[string]any{"type": "string", "writeOnly": true}
 	}
 	switch t.Kind() {
 	case reflect.String:

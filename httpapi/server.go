@@ -103,9 +103,11 @@ type route struct {
 	public bool
 	// request and response are zero values of the body types; nil for none.
 	request, response any
-	status            int // success status
-	query             []queryParam
-	handle            func(w http.ResponseWriter, r *http.Request) error
+	// bodyOptional documents a request body that may be left out.
+	bodyOptional bool
+	status       int // success status
+	query        []queryParam
+	handle       func(w http.ResponseWriter, r *http.Request) error
 }
 
 type queryParam struct {
@@ -132,6 +134,8 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.roleRoutes()...)
 	rs = append(rs, s.meRoutes()...)
 	rs = append(rs, s.auditRoutes()...)
+	rs = append(rs, s.credentialStoreRoutes()...)
+	rs = append(rs, s.assetRoutes()...)
 	return rs
 }
 
