@@ -73,6 +73,9 @@ type CLI struct {
 	server string
 	token  string
 	output string
+	// stdinTakenBy names the value read from standard input, which holds
+	// one value only.
+	stdinTakenBy string
 }
 
 // New returns the client commands' builder.
@@ -91,6 +94,12 @@ func (c *CLI) Commands() []*cobra.Command {
 		c.tokensCommand(),
 		c.rolesCommand(),
 		c.auditCommand(),
+		c.storesCommand(),
+		c.assetsCommand(),
+		c.connectorsCommand(),
+		c.connectionsCommand(),
+		c.executeCommand(),
+		c.executionsCommand(),
 	}
 	for _, cmd := range cmds {
 		f := cmd.PersistentFlags()

@@ -123,12 +123,18 @@ func newRunner(t *testing.T, env map[string]string) *runner {
 
 func (r *runner) run(args ...string) (stdout, stderr string, err error) {
 	r.t.Helper()
+	return r.runWithStdin("", args...)
+}
+
+// runWithStdin runs a command whose standard input holds stdin.
+func (r *runner) runWithStdin(stdin string, args ...string) (stdout, stderr string, err error) {
+	r.t.Helper()
 	var out, errb bytes.Buffer
 	root := &cobra.Command{Use: "junction", SilenceErrors: true, SilenceUsage: true}
 	root.SetOut(&out)
 	root.SetErr(&errb)
 	root.AddCommand(cli.New(cli.Env{
-		Stdin:     strings.NewReader(""),
+		Stdin:     strings.NewReader(stdin),
 		Stdout:    &out,
 		Stderr:    &errb,
 		Getenv:    func(k string) string { return r.env[k] },

@@ -1,0 +1,294 @@
+package cli
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+
+	"github.com/spf13/cobra"
+
+	"junction"
+)
+
+// asset is an asset as the API returns it. Secret and credential assets
+// never carry their value; resolve returns it.
+type asset struct {
+	junction.Asset
+	Value    *string `json:"value,omitempty"`
+	HasValue bool    `json:"has_value"`
+}
+
+// shownValue is what a table says about an asset's value without
+// revealing a secret.
+func (a *asset) shownValue() string {
+	switch {
+	case a.Value != nil:
+		return *a.Value
+	case a.ExternalName != "":
+		return "(in store: " + a.ExternalName + ")"
+	case a.HasValue:
+		return "(sealed)"
+	}
+	return "(not set)"
+}
+
+// resolvedAsset is the answer of POST /api/v1/assets/{id}/resolve.
+type resolvedAsset struct {
+	Type     string `json:"type"`
+	Value    string `json:"value,omitempty"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+}
+
+// assetValueFlags are the flags that give an asset's value.
+type assetValueFlags struct {
+	value, valueFile, username, password, passwordFile string
+}
+
+func (f *assetValueFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.value, "value", "", "the value, literally (for a secret, prefer --value-file)")
+	fl.StringVar(&f.valueFile, "value-file", "", `read the value from this file ("-": standard input)`)
+	fl.StringVar(&f.username, "username", "", "username of a credential asset")
+	fl.StringVar(&f.password, "password", "", `password of a credential asset ("-": read it from standard input)`)
+	fl.StringVar(&f.passwordFile, "password-file", "", `read the password from this file ("-": standard input)`)
+}
+
+// fill adds the value flags that were given to body.
+func (f *assetValueFlags) fill(c *CLI, cmd *cobra.Command, body map[string]any) error {
+	changed := cmd.Flags().Changed
+	if changed("value") && changed("value-file") {
+		return junction.Invalid("value", "give --value or --value-file, not both")
+	}
+	if changed("password") && changed("password-file") {
+		return junction.Invalid("password", "give --password or --password-file, not both")
+	}
+	if changed("value") {
+		body["value"] = f.value
+	}
+	if changed("value-file") {
+		v, err := c.readFile("value-file", "the value", f.valueFile)
+		if err != nil {
+			return err
+		}
+		body["value"] = v
+	}
+	if changed("username") {
+		body["username"] = f.username
+	}
+	if changed("password") {
+		v := f.password
+		if v == "-" {
+			var err error
+			if v, err = c.readStdin("password", "the password"); err != nil {
+				return err
+			}
+		}
+		body["password"] = v
+	}
+	if changed("password-file") {
+		v, err := c.readFile("password-file", "the password", f.passwordFile)
+		if err != nil {
+			return err
+		}
+		body["password"] = v
+	}
+	return nil
+}
+
+func (c *CLI) assetsCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "assets",
+		Short: "Manage assets: named values and credentials kept in folders",
+	}
+	var all, refresh bool
+	var folder, typ, name, description, store, externalName string
+	var vf assetValueFlags
+
+	list := &cobra.Command{
+		Use:   "list [--folder ID] [--type TYPE]",
+		Short: "List the assets you can see (never a secret value)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{}
+			if folder != "" {
+				q.Set("folder_id", folder)
+			}
+			if typ != "" {
+				q.Set("type", typ)
+			}
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			page, err := cl.List(ctx(cmd), "/api/v1/assets", q, all)
+			if err != nil {
+				return err
+			}
+			return printList(c, page, []string{"ID", "NAME", "TYPE", "FOLDER", "STORE", "VALUE"}, func(a *asset) []string {
+				return []string{a.ID, a.Name, string(a.Type), a.FolderID, a.StoreID, a.shownValue()}
+			})
+		},
+	}
+	list.Flags().StringVar(&folder, "folder", "", "only assets in this folder ID")
+	list.Flags().StringVar(&typ, "type", "", "only assets of this type: text, integer, boolean, secret or credential")
+	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one asset (never a secret value: see resolve)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.assetCall(cmd, http.MethodGet, assetPath(args[0]), nil)
+		},
+	}
+
+	create := &cobra.Command{
+		Use:   "create NAME --folder ID --type TYPE [--value V | --value-file F | --username U --password-file F] [--store ID --external-name N]",
+		Short: "Create an asset",
+		Long: `Create an asset in a folder. Text, integer and boolean assets take --value.
+Secret assets take --value-file (or --value); credential assets --username
+and --password-file (or --password -, read from standard input). With --store
+and --external-name, a secret or credential asset points at a secret that
+already lives in that credential store, and Junction keeps no value.`,
+		Example: `  junction assets create erp-password --folder F --type credential --username svc-erp --password-file ./pw.txt
+  junction assets create erp-api-key --folder F --type secret --store S --external-name kv/data/erp#api_key`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if folder == "" {
+				return junction.Invalid("folder", "give the folder ID with --folder")
+			}
+			if typ == "" {
+				return junction.Invalid("type", "give the asset --type: text, integer, boolean, secret or credential")
+			}
+			body := map[string]any{"folder_id": folder, "name": args[0], "type": typ}
+			if description != "" {
+				body["description"] = description
+			}
+			if store != "" {
+				body["store_id"] = store
+			}
+			if externalName != "" {
+				body["external_name"] = externalName
+			}
+			if err := vf.fill(c, cmd, body); err != nil {
+				return err
+			}
+			return c.assetCall(cmd, http.MethodPost, "/api/v1/assets", body)
+		},
+	}
+	create.Flags().StringVar(&folder, "folder", "", "ID of the folder to create it in (required)")
+	create.Flags().StringVar(&typ, "type", "", "text, integer, boolean, secret or credential (required)")
+	create.Flags().StringVar(&description, "description", "", "what the asset is for")
+	create.Flags().StringVar(&store, "store", "", "ID of the credential store holding the value")
+	create.Flags().StringVar(&externalName, "external-name", "", "name of the secret in that store")
+	vf.register(create)
+
+	update := &cobra.Command{
+		Use:   "update ID [--name N] [--description D] [--value V | --value-file F] [--username U] [--password-file F] [--external-name N]",
+		Short: "Change an asset's name, description, value or external name",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body := map[string]any{}
+			if cmd.Flags().Changed("name") {
+				body["name"] = name
+			}
+			if cmd.Flags().Changed("description") {
+				body["description"] = description
+			}
+			if cmd.Flags().Changed("store") {
+				body["store_id"] = store
+			}
+			if cmd.Flags().Changed("external-name") {
+				body["external_name"] = externalName
+			}
+			if err := vf.fill(c, cmd, body); err != nil {
+				return err
+			}
+			if len(body) == 0 {
+				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --description, --value, --value-file, --username, --password, --password-file, --store or --external-name")
+			}
+			return c.assetCall(cmd, http.MethodPatch, assetPath(args[0]), body)
+		},
+	}
+	update.Flags().StringVar(&name, "name", "", "new name")
+	update.Flags().StringVar(&description, "description", "", "what the asset is for")
+	update.Flags().StringVar(&store, "store", "", "ID of the credential store holding the value")
+	update.Flags().StringVar(&externalName, "external-name", "", "name of the secret in its store")
+	vf.register(update)
+
+	del := &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete an asset (with its value, when Junction holds it)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			if err := cl.Do(ctx(cmd), http.MethodDelete, assetPath(args[0]), nil, nil); err != nil {
+				return err
+			}
+			c.done("Deleted asset %s.", args[0])
+			return nil
+		},
+	}
+
+	resolve := &cobra.Command{
+		Use:   "resolve ID [--refresh]",
+		Short: "Print an asset's value, secret ones included, for scripts",
+		Long: `Resolve prints the asset's value to standard output, read from its
+credential store when it lives in one (or from the one-hour cache; --refresh
+reads the store again). It is meant for scripts: use -o json and pick the
+field you need.`,
+		Example: `  junction assets resolve A -o json | jq -r .password`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			var raw json.RawMessage
+			if err := cl.Do(ctx(cmd), http.MethodPost, assetPath(args[0])+"/resolve", map[string]any{"refresh": refresh}, &raw); err != nil {
+				return err
+			}
+			return printObject(c, raw, func(r *resolvedAsset) [][2]string {
+				if r.Type == string(junction.AssetCredential) {
+					return [][2]string{{"Type", r.Type}, {"Username", r.Username}, {"Password", r.Password}}
+				}
+				return [][2]string{{"Type", r.Type}, {"Value", r.Value}}
+			})
+		},
+	}
+	resolve.Flags().BoolVar(&refresh, "refresh", false, "read the credential store again instead of the cache")
+
+	cmd.AddCommand(list, show, create, update, del, resolve)
+	return cmd
+}
+
+func assetPath(id string) string { return "/api/v1/assets/" + url.PathEscape(id) }
+
+func (c *CLI) assetCall(cmd *cobra.Command, method, path string, body any) error {
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := cl.Do(ctx(cmd), method, path, body, &raw); err != nil {
+		return err
+	}
+	return printObject(c, raw, func(a *asset) [][2]string {
+		out := [][2]string{{"ID", a.ID}, {"Name", a.Name}, {"Type", string(a.Type)}, {"Folder", a.FolderID}}
+		if a.Description != "" {
+			out = append(out, [2]string{"Description", a.Description})
+		}
+		if a.StoreID != "" {
+			out = append(out, [2]string{"Store", a.StoreID})
+		}
+		if a.ExternalName != "" {
+			out = append(out, [2]string{"External name", a.ExternalName})
+		}
+		out = append(out, [2]string{"Value", a.shownValue()})
+		return append(out, [2]string{"Created", formatTime(a.CreatedAt)}, [2]string{"Updated", formatTime(a.UpdatedAt)})
+	})
+}

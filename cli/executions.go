@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"junction"
+)
+
+// executionResult is the answer of POST /api/v1/connections/{id}/execute.
+type executionResult struct {
+	ExecutionID string          `json:"execution_id"`
+	Status      string          `json:"status"`
+	Output      json.RawMessage `json:"output"`
+	HTTPStatus  int             `json:"http_status"`
+	Attempts    int             `json:"attempts"`
+	DurationMS  int64           `json:"duration_ms"`
+}
+
+// summary is the one line a person reads first: how the call went.
+func (r *executionResult) summary() string {
+	parts := []string{firstNonEmpty(r.Status, "unknown")}
+	if r.HTTPStatus != 0 {
+		parts = append(parts, "HTTP "+strconv.Itoa(r.HTTPStatus))
+	}
+	attempts := strconv.Itoa(r.Attempts) + " attempts"
+	if r.Attempts == 1 {
+		attempts = "1 attempt"
+	}
+	parts = append(parts, attempts, strconv.FormatInt(r.DurationMS, 10)+" ms")
+	if r.ExecutionID != "" {
+		parts = append(parts, "execution "+r.ExecutionID)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (c *CLI) executeCommand() *cobra.Command {
+	var input, object, operation string
+	cmd := &cobra.Command{
+		Use:   "execute CONNECTION ACTIVITY [--input JSON|@file|-] | execute CONNECTION --object O --operation OP [--input ...]",
+		Short: "Run an activity, or an object's operation, through a connection and print its output",
+		Long: `Execute calls the connector's API through the connection and prints the
+output. With -o json it prints the API's answer; otherwise a summary line
+(status, HTTP status, attempts, duration) and then the output as JSON.
+--input takes the activity's input as JSON: literally, from a file (@path) or
+from standard input (-).`,
+		Example: `  junction execute C get_user --input '{"id": 42}'
+  junction execute C --object contacts --operation list --input @query.json -o json`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body := map[string]any{}
+			switch {
+			case len(args) == 2 && (object != "" || operation != ""):
+				return junction.Invalid("object", "give an ACTIVITY or --object and --operation, not both")
+			case len(args) == 2:
+				body["activity"] = args[1]
+			case object == "" || operation == "":
+				return junction.Errorf(junction.EINVALID, "give an ACTIVITY, or --object and --operation")
+			default:
+				body["object"], body["operation"] = object, operation
+			}
+			if cmd.Flags().Changed("input") {
+				in, err := c.readJSON("input", "the input", input)
+				if err != nil {
+					return err
+				}
+				body["input"] = in
+			}
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			var raw json.RawMessage
+			if err := cl.Do(ctx(cmd), http.MethodPost, connectionPath(args[0])+"/execute", body, &raw); err != nil {
+				c.explainExecutionError(err)
+				return err
+			}
+			var r executionResult
+			if err := json.Unmarshal(raw, &r); err != nil {
+				return fmt.Errorf("decode response: %w", err)
+			}
+			if c.output == "json" {
+				if err := c.printJSON(raw); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintln(c.env.Stdout, r.summary())
+				if len(r.Output) > 0 && string(r.Output) != "null" {
+					if err := c.printJSON(r.Output); err != nil {
+						return err
+					}
+				}
+			}
+			if r.Status != "" && r.Status != "succeeded" {
+				return junction.Errorf("execution_failed", "execution %s %s", r.ExecutionID, r.Status)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&input, "input", "", "input as JSON, @file or - (standard input)")
+	cmd.Flags().StringVar(&object, "object", "", "object whose operation to run (with --operation)")
+	cmd.Flags().StringVar(&operation, "operation", "", "operation to run: list, get, create, update or delete (with --object)")
+	return cmd
+}
+
+// explainExecutionError prints, on standard error, the facts of a failed
+// execution that the one-line error leaves out: which execution it was and
+// what the provider answered (its body comes with connection secrets masked
+// by the server).
+func (c *CLI) explainExecutionError(err error) {
+	var e *junction.Error
+	if !errors.As(err, &e) || len(e.Details) == 0 {
+		return
+	}
+	if id, ok := e.Details["execution_id"].(string); ok && id != "" {
+		fmt.Fprintf(c.env.Stderr, "Execution %s failed.\n", id)
+	}
+	if st, ok := e.Details["status"].(float64); ok {
+		fmt.Fprintf(c.env.Stderr, "The API answered HTTP %d.\n", int(st))
+	}
+	if body, ok := e.Details["body"].(string); ok && body != "" {
+		fmt.Fprintf(c.env.Stderr, "Response body:\n%s\n", strings.TrimRight(body, "\n"))
+	}
+}
+
+func (c *CLI) executionsCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "executions",
+		Short: "Look at the record of activities run through connections",
+	}
+	var connection, status, since, until string
+	var all bool
+
+	list := &cobra.Command{
+		Use:   "list [--connection ID] [--status succeeded|failed] [--since 24h|RFC3339] [--until RFC3339]",
+		Short: "List executions, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{}
+			if connection != "" {
+				q.Set("connection_id", connection)
+			}
+			if status != "" {
+				q.Set("status", status)
+			}
+			now := c.env.Now()
+			if since != "" {
+				t, err := parseSince(since, now)
+				if err != nil {
+					return err
+				}
+				q.Set("since", t.UTC().Format(time.RFC3339))
+			}
+			if until != "" {
+				t, err := parseSince(until, now)
+				if err != nil {
+					return junction.Invalid("until", "%q is neither a duration (1h: that long ago) nor an RFC 3339 time", until)
+				}
+				q.Set("until", t.UTC().Format(time.RFC3339))
+			}
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			page, err := cl.List(ctx(cmd), "/api/v1/executions", q, all)
+			if err != nil {
+				return err
+			}
+			return printList(c, page, []string{"STARTED", "ID", "CONNECTION", "ACTIVITY", "STATUS", "HTTP", "ATTEMPTS", "DURATION", "ERROR"}, func(e *junction.Execution) []string {
+				httpStatus := ""
+				if e.HTTPStatus != 0 {
+					httpStatus = strconv.Itoa(e.HTTPStatus)
+				}
+				return []string{
+					formatTime(e.StartedAt), e.ID, e.ConnectionID, e.Activity, e.Status, httpStatus,
+					strconv.Itoa(e.Attempts), strconv.FormatInt(e.DurationMS, 10) + " ms", e.ErrorCode,
+				}
+			})
+		},
+	}
+	list.Flags().StringVar(&connection, "connection", "", "only executions through this connection ID")
+	list.Flags().StringVar(&status, "status", "", "only succeeded or failed executions")
+	list.Flags().StringVar(&since, "since", "", "only executions from this long ago (24h) or since this time (RFC 3339)")
+	list.Flags().StringVar(&until, "until", "", "only executions before this time (RFC 3339, or a duration ago)")
+	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+
+	cmd.AddCommand(list)
+	return cmd
+}

@@ -1,0 +1,297 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"junction"
+)
+
+// credentialStore is a credential store as the API returns it: the
+// non-secret configuration, and the names of the secret keys that are set.
+type credentialStore struct {
+	junction.CredentialStoreConfig
+	BuiltIn bool `json:"built_in"`
+}
+
+// diagnosis is the answer of a test endpoint: a failed test is a successful
+// request whose answer says what to fix.
+type diagnosis struct {
+	OK      bool   `json:"ok"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+	Field   string `json:"field,omitempty"`
+}
+
+// storeConfigFlags are the flags that fill a store's configuration.
+type storeConfigFlags struct {
+	config, configFiles, secrets, unset []string
+}
+
+func (f *storeConfigFlags) register(cmd *cobra.Command, update bool) {
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.config, "config", nil, "configuration key=value (repeatable)")
+	fl.StringArrayVar(&f.configFiles, "config-file", nil, "configuration key=path: the value is the file's content, for a CA certificate (repeatable)")
+	fl.StringArrayVar(&f.secrets, "secret", nil, "secret configuration key=@path, key=- (standard input) or key=value (repeatable)")
+	if update {
+		fl.StringArrayVar(&f.unset, "unset", nil, "remove this configuration key (repeatable)")
+	}
+}
+
+// body returns the configuration the flags give, or nil when they give none.
+// Removed keys map to nil, which the API reads as "remove".
+func (f *storeConfigFlags) body(c *CLI) (map[string]any, error) {
+	m := map[string]any{}
+	literal := func(_, v string) (any, error) { return v, nil }
+	if err := keyValues(m, "config", f.config, literal); err != nil {
+		return nil, err
+	}
+	if err := keyValues(m, "config-file", f.configFiles, func(k, path string) (any, error) {
+		return c.readFile("config-file", "configuration key "+k, path)
+	}); err != nil {
+		return nil, err
+	}
+	if err := keyValues(m, "secret", f.secrets, func(k, spec string) (any, error) {
+		return c.readValue("secret", "secret "+k, spec)
+	}); err != nil {
+		return nil, err
+	}
+	for _, k := range f.unset {
+		if _, dup := m[k]; dup {
+			return nil, junction.Invalid("unset", "%s is both set and removed", k)
+		}
+		m[k] = nil
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
+}
+
+func (c *CLI) storesCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "stores",
+		Aliases: []string{"credential-stores"},
+		Short:   "Manage the credential stores (vaults) your tenant reads secrets from",
+	}
+	var all, readOnly, insecure bool
+	var name, typ, proxyURL string
+	var cf storeConfigFlags
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List credential stores",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			page, err := cl.List(ctx(cmd), "/api/v1/credential-stores", nil, all)
+			if err != nil {
+				return err
+			}
+			return printList(c, page, []string{"ID", "NAME", "TYPE", "READ-ONLY", "INSECURE"}, func(s *credentialStore) []string {
+				return []string{s.ID, s.Name, s.Type, yesNo(s.ReadOnly), yesNo(s.Insecure)}
+			})
+		},
+	}
+	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one credential store (never its secret keys' values)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.storeCall(cmd, http.MethodGet, storePath(args[0]), nil)
+		},
+	}
+
+	create := &cobra.Command{
+		Use:   "create NAME --type TYPE [--config key=value ...] [--secret key=@path|-|value ...]",
+		Short: "Add a credential store; its configuration is checked, the vault is not contacted (see test)",
+		Example: `  junction stores create vault-prod --type hashicorp-vault \
+    --config address=https://vault.example.com:8200 --config auth_method=approle \
+    --config role_id=4f1c... --config-file ca_cert=./ca.pem --secret secret_id=@secret-id.txt`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if typ == "" {
+				return junction.Invalid("type", "give the store --type (hashicorp-vault, cyberark-ccp, azure-key-vault, aws-secrets-manager, ...)")
+			}
+			config, err := cf.body(c)
+			if err != nil {
+				return err
+			}
+			if config == nil {
+				config = map[string]any{}
+			}
+			body := map[string]any{
+				"name": args[0], "type": typ, "read_only": readOnly, "insecure": insecure, "config": config,
+			}
+			if proxyURL != "" {
+				body["proxy_url"] = proxyURL
+			}
+			return c.storeCall(cmd, http.MethodPost, "/api/v1/credential-stores", body)
+		},
+	}
+	create.Flags().StringVar(&typ, "type", "", "store type, for example hashicorp-vault (required)")
+	create.Flags().BoolVar(&readOnly, "read-only", false, "never write to this store")
+	create.Flags().BoolVar(&insecure, "insecure", false, "allow plain http:// (local development only)")
+	create.Flags().StringVar(&proxyURL, "proxy-url", "", "reach the store through this forward proxy")
+	cf.register(create, false)
+
+	update := &cobra.Command{
+		Use:   "update ID [--name NAME] [--config key=value ...] [--secret key=@path|-|value ...] [--unset key ...]",
+		Short: "Change a credential store; configuration keys not named keep their values",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body := map[string]any{}
+			if cmd.Flags().Changed("name") {
+				body["name"] = name
+			}
+			if cmd.Flags().Changed("read-only") {
+				body["read_only"] = readOnly
+			}
+			if cmd.Flags().Changed("insecure") {
+				body["insecure"] = insecure
+			}
+			if cmd.Flags().Changed("proxy-url") {
+				body["proxy_url"] = proxyURL
+			}
+			config, err := cf.body(c)
+			if err != nil {
+				return err
+			}
+			if config != nil {
+				body["config"] = config
+			}
+			if len(body) == 0 {
+				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --read-only, --insecure, --proxy-url, --config, --config-file, --secret or --unset")
+			}
+			return c.storeCall(cmd, http.MethodPatch, storePath(args[0]), body)
+		},
+	}
+	update.Flags().StringVar(&name, "name", "", "new name")
+	update.Flags().BoolVar(&readOnly, "read-only", false, "never write to this store (=false to allow writes)")
+	update.Flags().BoolVar(&insecure, "insecure", false, "allow plain http:// (=false to require https://)")
+	update.Flags().StringVar(&proxyURL, "proxy-url", "", `reach the store through this forward proxy ("" for none)`)
+	cf.register(update, true)
+
+	del := &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete a credential store no asset uses any more",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			if err := cl.Do(ctx(cmd), http.MethodDelete, storePath(args[0]), nil, nil); err != nil {
+				return err
+			}
+			c.done("Deleted credential store %s.", args[0])
+			return nil
+		},
+	}
+
+	test := &cobra.Command{
+		Use:   "test ID",
+		Short: "Log in to a credential store and prove it reachable, without reading any secret",
+		Long: `Test logs in to the store the way Junction will, proving address, TLS and
+login right without reading a secret. A failed test prints what to fix and
+exits with status 1.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.testCall(cmd, storePath(args[0])+"/test", "Credential store "+args[0])
+		},
+	}
+
+	cmd.AddCommand(list, show, create, update, del, test)
+	return cmd
+}
+
+func storePath(id string) string { return "/api/v1/credential-stores/" + url.PathEscape(id) }
+
+func (c *CLI) storeCall(cmd *cobra.Command, method, path string, body any) error {
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := cl.Do(ctx(cmd), method, path, body, &raw); err != nil {
+		return err
+	}
+	return printObject(c, raw, func(s *credentialStore) [][2]string {
+		out := [][2]string{
+			{"ID", s.ID}, {"Name", s.Name}, {"Type", s.Type},
+			{"Read-only", yesNo(s.ReadOnly)}, {"Insecure", yesNo(s.Insecure)},
+		}
+		if s.BuiltIn {
+			out = append(out, [2]string{"Built in", "yes"})
+		}
+		if s.ProxyURL != "" {
+			out = append(out, [2]string{"Proxy URL", s.ProxyURL})
+		}
+		for _, k := range slices.Sorted(maps.Keys(s.Config)) {
+			out = append(out, [2]string{"Config " + k, oneLineValue(s.Config[k])})
+		}
+		if len(s.SecretKeys) > 0 {
+			out = append(out, [2]string{"Secret keys set", strings.Join(s.SecretKeys, ", ")})
+		}
+		return append(out, [2]string{"Created", formatTime(s.CreatedAt)}, [2]string{"Updated", formatTime(s.UpdatedAt)})
+	})
+}
+
+// oneLineValue shortens a multi-line configuration value (a PEM
+// certificate) so a table stays readable; -o json shows it whole.
+func oneLineValue(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return fmt.Sprintf("%s ... (%d lines)", strings.TrimSpace(s[:i]), strings.Count(strings.TrimRight(s, "\n"), "\n")+1)
+	}
+	return s
+}
+
+// testCall runs a test endpoint. The diagnosis is printed (-o json) or
+// turned into the one-line error; a failed test exits non-zero either way,
+// so scripts can rely on the exit status.
+func (c *CLI) testCall(cmd *cobra.Command, path, what string) error {
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := cl.Do(ctx(cmd), http.MethodPost, path, nil, &raw); err != nil {
+		return err
+	}
+	d := diagnosis{OK: true}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return fmt.Errorf("decode response: %w", err)
+		}
+	}
+	if c.output == "json" && len(raw) > 0 {
+		if err := c.printJSON(raw); err != nil {
+			return err
+		}
+	}
+	if !d.OK {
+		code := d.Code
+		if code == "" {
+			code = "test_failed"
+		}
+		msg := firstNonEmpty(d.Message, "no reason given")
+		if d.Field != "" {
+			msg = d.Field + ": " + msg
+		}
+		return &junction.Error{Code: code, Message: what + " failed the test: " + msg}
+	}
+	c.done("%s: test passed.", what)
+	return nil
+}
