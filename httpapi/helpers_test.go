@@ -16,7 +16,13 @@ import (
 
 	"junction"
 	"junction/app"
+	"junction/credstore/awssm"
+	"junction/credstore/azurekv"
+	"junction/credstore/cyberark"
+	"junction/credstore/vault"
 	"junction/httpapi"
+	"junction/keyring"
+	"junction/resolver"
 	"junction/sqldb"
 	"junction/sqldb/sqldbtest"
 )
@@ -78,6 +84,10 @@ type env struct {
 	logs   *syncBuffer
 	admin  string // the bootstrap administrator's token
 	server *httpapi.Server
+	// keyring and logger are shared with further servers on the same
+	// database (a second Junction process in a test).
+	keyring junction.Keyring
+	logger  *slog.Logger
 }
 
 type envOptions struct {
@@ -93,7 +103,16 @@ func newEnv(t *testing.T, store junction.Store, opts ...envOptions) *env {
 	clock := &fakeClock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a := app.New(store, app.Options{Clock: clock, Logger: logger})
+	ring, err := keyring.New(keyring.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res0, err := resolver.New(resolver.Options{Store: store, Keyring: ring, Types: storeTypes(), Clock: clock, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res0.Close() })
+	a := app.New(store, app.Options{Clock: clock, Logger: logger, Keyring: ring, Resolver: res0, StoreTypes: storeTypes()})
 	res, err := a.Bootstrap(context.Background(), app.BootstrapOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +123,18 @@ func newEnv(t *testing.T, store junction.Store, opts ...envOptions) *env {
 	s := httpapi.New(a, httpapi.Options{Logger: logger, TrustedProxies: o.trustedProxies})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, app: a, store: store, clock: clock, logs: logs, admin: res.Token.Reveal(), server: s}
+	return &env{t: t, srv: srv, app: a, store: store, clock: clock, logs: logs, admin: res.Token.Reveal(), server: s,
+		keyring: ring, logger: logger}
+}
+
+// storeTypes registers the external credential store types as main does.
+func storeTypes() map[string]junction.CredentialStoreType {
+	return map[string]junction.CredentialStoreType{
+		vault.TypeName:    vault.Type,
+		cyberark.TypeName: cyberark.Type,
+		azurekv.TypeName:  azurekv.Type(),
+		awssm.TypeName:    awssm.Type(),
+	}
 }
 
 type response struct {
