@@ -56,6 +56,13 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 	return f
 }
 
+// handle makes h answer pattern ("POST /api/v1/assets").
+func (f *fakeAPI) handle(pattern string, h http.HandlerFunc) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.routes[pattern] = h
+}
+
 // answer makes pattern ("POST /api/v1/assets") answer status with v as JSON.
 func (f *fakeAPI) answer(pattern string, status int, v any) {
 	f.mu.Lock()
