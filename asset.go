@@ -84,7 +84,8 @@ type CredentialStoreStore interface {
 	ListCredentialStores(ctx context.Context, tenantID string, p Page) ([]*CredentialStoreConfig, error)
 	UpdateCredentialStore(ctx context.Context, s *CredentialStoreConfig) error
 	// DeleteCredentialStore returns ECONFLICT, with Details["assets"] set to
-	// the count, while assets still reference the store.
+	// the count, while assets still reference the store. It deletes the
+	// store's sealed login with it.
 	DeleteCredentialStore(ctx context.Context, tenantID, id string) error
 }
 
@@ -94,6 +95,7 @@ type AssetStore interface {
 	GetAsset(ctx context.Context, tenantID, id string) (*Asset, error)
 	ListAssets(ctx context.Context, tenantID string, f AssetFilter) ([]*Asset, error)
 	UpdateAsset(ctx context.Context, a *Asset) error
+	// DeleteAsset deletes the asset with its sealed value.
 	DeleteAsset(ctx context.Context, tenantID, id string) error
 	// CountAssetsInStore counts the assets that reference a store.
 	CountAssetsInStore(ctx context.Context, tenantID, storeID string) (int, error)

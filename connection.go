@@ -114,6 +114,9 @@ type ConnectionStore interface {
 	// UpdateConnection saves every mutable column. Setting IsDefault clears
 	// the flag on the folder's other connections of the same connector.
 	UpdateConnection(ctx context.Context, c *Connection) error
+	// DeleteConnection removes the connection with its pending OAuth flows
+	// and the sealed values it points at (literal secrets, tokens, PKCE
+	// verifiers).
 	DeleteConnection(ctx context.Context, tenantID, id string) error
 	// RecordAuthResult atomically resets (ok) or increments the consecutive
 	// authentication failure count and returns the new count, so servers
@@ -151,6 +154,8 @@ type OAuthState struct {
 // ExecutionStore persists execution records and events.
 type ExecutionStore interface {
 	AppendExecution(ctx context.Context, e *Execution) error
+	// AppendExecutions stores a batch in one transaction: all or none.
+	AppendExecutions(ctx context.Context, es []*Execution) error
 	ListExecutions(ctx context.Context, tenantID string, f ExecutionFilter) ([]*Execution, error)
 	AppendEvent(ctx context.Context, e *Event) error
 	ListEvents(ctx context.Context, tenantID string, p Page) ([]*Event, error)

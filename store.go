@@ -82,6 +82,8 @@ type Store interface {
 	SealedStore
 	CredentialStoreStore
 	AssetStore
+	ConnectionStore
+	ExecutionStore
 }
 
 // TenantStore persists tenants.
@@ -185,9 +187,12 @@ type SealedStore interface {
 	// whose data key is wrapped with a master key other than keyID, for
 	// re-wrapping after a rotation.
 	ListSealedNotWrappedWith(ctx context.Context, keyID string, limit int) ([]*SealedValue, error)
-	// RewrapSealed replaces KeyID and WrappedKey of one value, provided it is
-	// still wrapped with oldKeyID (so concurrent rotations cannot clash).
-	RewrapSealed(ctx context.Context, id, oldKeyID, newKeyID string, wrapped []byte) error
+	// RewrapSealed replaces KeyID and WrappedKey of one value, provided it
+	// still holds oldKeyID and oldWrapped, as read before re-wrapping. It
+	// returns ECONFLICT otherwise: another rotation got there first, or the
+	// value was re-sealed with a new data key meanwhile, which the re-wrapped
+	// old data key must not replace. ENOTFOUND when the value is gone.
+	RewrapSealed(ctx context.Context, id, oldKeyID string, oldWrapped []byte, newKeyID string, wrapped []byte) error
 }
 
 // Keyring seals and opens secrets at rest with envelope encryption. It is

@@ -80,11 +80,11 @@ func (s *sealedStore) ListSealedNotWrappedWith(_ context.Context, keyID string, 
 	return out, nil
 }
 
-func (s *sealedStore) RewrapSealed(_ context.Context, id, oldKeyID, newKeyID string, wrapped []byte) error {
+func (s *sealedStore) RewrapSealed(_ context.Context, id, oldKeyID string, oldWrapped []byte, newKeyID string, wrapped []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.m[id]
-	if !ok || v.KeyID != oldKeyID {
+	if !ok || v.KeyID != oldKeyID || !bytes.Equal(v.WrappedKey, oldWrapped) {
 		return junction.NotFound("sealed value")
 	}
 	v.KeyID, v.WrappedKey = newKeyID, bytes.Clone(wrapped)

@@ -92,13 +92,14 @@ func Rotate(ctx context.Context, store junction.SealedStore, ring *Ring, logger 
 					slog.String("key_id", v.KeyID), slog.String("error", err.Error()))
 				continue
 			}
-			err = store.RewrapSealed(ctx, v.ID, v.KeyID, pk.id, wrapped)
+			err = store.RewrapSealed(ctx, v.ID, v.KeyID, v.WrappedKey, pk.id, wrapped)
 			switch {
 			case err == nil:
 				res.Rewrapped++
 			case junction.IsCode(err, junction.ENOTFOUND) || junction.IsCode(err, junction.ECONFLICT):
-				// Deleted or re-sealed meanwhile; if it is still on an old
-				// key the next batch lists it again.
+				// Deleted or re-sealed meanwhile (perhaps with a new data
+				// key under the same old master key); if it is still on an
+				// old key the next batch lists it again.
 				attempts[v.ID]++
 				if attempts[v.ID] >= maxRewrapAttempts {
 					failed[v.ID] = true

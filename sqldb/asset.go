@@ -108,14 +108,19 @@ func (h *handle) UpdateAsset(ctx context.Context, a *junction.Asset) error {
 	return affected(res, "asset", "update asset")
 }
 
-// DeleteAsset removes the asset. Its sealed value, if any, is the caller's
-// to delete.
+// DeleteAsset removes the asset and, in the same transaction, its sealed
+// value: sealed values are not foreign keys, and no ciphertext should
+// outlive what it belonged to.
 func (h *handle) DeleteAsset(ctx context.Context, tenantID, id string) error {
-	res, err := h.writer().ExecContext(ctx, "DELETE FROM assets WHERE tenant_id = $1 AND id = $2", tenantID, id)
-	if err != nil {
-		return internal("delete asset", err)
-	}
-	return affected(res, "asset", "delete asset")
+	return h.write(ctx, func(h *handle) error {
+		var sealed sql.NullString
+		err := h.writer().QueryRowContext(ctx,
+			"DELETE FROM assets WHERE tenant_id = $1 AND id = $2 RETURNING sealed_id", tenantID, id).Scan(&sealed)
+		if err != nil {
+			return notFoundOr("asset", "delete asset", err)
+		}
+		return h.deleteSealedValues(ctx, tenantID, sealed.String)
+	})
 }
 
 func (h *handle) CountAssetsInStore(ctx context.Context, tenantID, storeID string) (int, error) {

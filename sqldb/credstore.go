@@ -118,9 +118,9 @@ func (h *handle) UpdateCredentialStore(ctx context.Context, cs *junction.Credent
 	return affected(res, "credential store", "update credential store")
 }
 
-// DeleteCredentialStore removes a store no asset references; ECONFLICT with
-// Details["assets"] set to the count otherwise. Its sealed login, if any, is
-// the caller's to delete.
+// DeleteCredentialStore removes a store no asset references, with its
+// sealed login (in the same transaction: sealed values are not foreign
+// keys); ECONFLICT with Details["assets"] set to the count otherwise.
 func (h *handle) DeleteCredentialStore(ctx context.Context, tenantID, id string) error {
 	return h.write(ctx, func(h *handle) error {
 		n, err := h.CountAssetsInStore(ctx, tenantID, id)
@@ -130,14 +130,16 @@ func (h *handle) DeleteCredentialStore(ctx context.Context, tenantID, id string)
 		if n > 0 {
 			return assetsStillInStore(n, nil)
 		}
-		res, err := h.writer().ExecContext(ctx, "DELETE FROM credential_stores WHERE tenant_id = $1 AND id = $2", tenantID, id)
+		var sealed sql.NullString
+		err = h.writer().QueryRowContext(ctx,
+			"DELETE FROM credential_stores WHERE tenant_id = $1 AND id = $2 RETURNING sealed_id", tenantID, id).Scan(&sealed)
 		if err != nil {
 			if classify(err) == foreignKeyViolation {
 				return assetsStillInStore(1, err)
 			}
-			return internal("delete credential store", err)
+			return notFoundOr("credential store", "delete credential store", err)
 		}
-		return affected(res, "credential store", "delete credential store")
+		return h.deleteSealedValues(ctx, tenantID, sealed.String)
 	})
 }
 

@@ -179,15 +179,50 @@ func (h *handle) UpdateFolder(ctx context.Context, f *junction.Folder) error {
 
 // DeleteFolder removes the folder; foreign keys remove its subfolders and
 // their role assignments. While the folder or a subfolder still holds assets
-// it returns ECONFLICT: deleting them silently would orphan their secrets.
+// or connections it returns ECONFLICT, with Details["assets"] and
+// Details["connections"] set to the counts: deleting them silently would
+// orphan their secrets.
 func (h *handle) DeleteFolder(ctx context.Context, tenantID, id string) error {
-	res, err := h.writer().ExecContext(ctx, "DELETE FROM folders WHERE tenant_id = $1 AND id = $2", tenantID, id)
-	if err != nil {
-		if classify(err) == foreignKeyViolation {
-			return &junction.Error{Code: junction.ECONFLICT, Err: err,
-				Message: "the folder or one of its subfolders is not empty: move or delete its assets first"}
+	return h.write(ctx, func(h *handle) error {
+		var assets, conns int
+		err := h.writer().QueryRowContext(ctx,
+			`WITH sub AS (SELECT s.id FROM folders f JOIN folders s
+				ON s.tenant_id = f.tenant_id AND substr(s.path, 1, length(f.path)) = f.path
+				WHERE f.tenant_id = $1 AND f.id = $2)
+			SELECT (SELECT COUNT(*) FROM assets WHERE tenant_id = $1 AND folder_id IN (SELECT id FROM sub)),
+				(SELECT COUNT(*) FROM connections WHERE tenant_id = $1 AND folder_id IN (SELECT id FROM sub))`,
+			tenantID, id).Scan(&assets, &conns)
+		if err != nil {
+			return internal("delete folder: count contents", err)
 		}
-		return internal("delete folder", err)
+		if assets > 0 || conns > 0 {
+			return folderNotEmpty(assets, conns, nil)
+		}
+		res, err := h.writer().ExecContext(ctx, "DELETE FROM folders WHERE tenant_id = $1 AND id = $2", tenantID, id)
+		if err != nil {
+			if classify(err) == foreignKeyViolation {
+				return folderNotEmpty(0, 0, err)
+			}
+			return internal("delete folder", err)
+		}
+		return affected(res, "folder", "delete folder")
+	})
+}
+
+// folderNotEmpty says what keeps a folder from being deleted. Zero counts
+// (a foreign key caught what the counts missed) name both kinds.
+func folderNotEmpty(assets, conns int, cause error) error {
+	what := "its assets and connections"
+	switch {
+	case assets > 0 && conns == 0:
+		what = "its assets"
+	case conns > 0 && assets == 0:
+		what = "its connections"
 	}
-	return affected(res, "folder", "delete folder")
+	e := &junction.Error{Code: junction.ECONFLICT, Err: cause,
+		Message: "the folder or one of its subfolders is not empty: move or delete " + what + " first"}
+	if cause == nil {
+		e.Details = map[string]any{"assets": assets, "connections": conns}
+	}
+	return e
 }

@@ -85,13 +85,17 @@ func (h *handle) ListSealedNotWrappedWith(ctx context.Context, keyID string, lim
 	return out, nil
 }
 
-// RewrapSealed swaps the wrapped data key of one value. ENOTFOUND when the
-// value is gone; ECONFLICT when it is no longer wrapped with oldKeyID
-// (another rotation got there first), in which case nothing changes.
-func (h *handle) RewrapSealed(ctx context.Context, id, oldKeyID, newKeyID string, wrapped []byte) error {
+// RewrapSealed swaps the wrapped data key of one value, comparing both the
+// key ID and the wrapped key with what the rotation read: a value re-sealed
+// meanwhile has a new data key, possibly wrapped with the same old master
+// key, and writing the re-wrapped old data key over it would make it
+// unreadable. ENOTFOUND when the value is gone; ECONFLICT when it changed,
+// in which case nothing is written.
+func (h *handle) RewrapSealed(ctx context.Context, id, oldKeyID string, oldWrapped []byte, newKeyID string, wrapped []byte) error {
 	res, err := h.writer().ExecContext(ctx,
-		"UPDATE sealed_values SET key_id = $1, wrapped_key = $2, updated_at = $3 WHERE id = $4 AND key_id = $5",
-		newKeyID, wrapped, toMicros(h.db.now()), id, oldKeyID)
+		`UPDATE sealed_values SET key_id = $1, wrapped_key = $2, updated_at = $3
+		WHERE id = $4 AND key_id = $5 AND wrapped_key = $6`,
+		newKeyID, wrapped, toMicros(h.db.now()), id, oldKeyID, oldWrapped)
 	if err != nil {
 		return internal("rewrap sealed value", err)
 	}
@@ -102,10 +106,13 @@ func (h *handle) RewrapSealed(ctx context.Context, id, oldKeyID, newKeyID string
 	if n > 0 {
 		return nil
 	}
-	var exists int
-	err = h.reader().QueryRowContext(ctx, "SELECT 1 FROM sealed_values WHERE id = $1", id).Scan(&exists)
+	var keyID string
+	err = h.reader().QueryRowContext(ctx, "SELECT key_id FROM sealed_values WHERE id = $1", id).Scan(&keyID)
 	if err != nil {
 		return notFoundOr("sealed value", "rewrap sealed value", err)
 	}
-	return conflict("the sealed value is no longer wrapped with key %s", quote(oldKeyID))
+	if keyID != oldKeyID {
+		return conflict("the sealed value is no longer wrapped with key %s", quote(oldKeyID))
+	}
+	return conflict("the sealed value was sealed again with a new data key since it was read")
 }

@@ -33,6 +33,10 @@ func Run(t *testing.T, open func(t *testing.T) junction.Store) {
 	t.Run("Sealed", func(t *testing.T) { t.Parallel(); testSealed(t, open) })
 	t.Run("CredentialStore", func(t *testing.T) { t.Parallel(); testCredentialStores(t, open) })
 	t.Run("Asset", func(t *testing.T) { t.Parallel(); testAssets(t, open) })
+	t.Run("Connection", func(t *testing.T) { t.Parallel(); testConnections(t, open) })
+	t.Run("OAuthState", func(t *testing.T) { t.Parallel(); testOAuthStates(t, open) })
+	t.Run("Execution", func(t *testing.T) { t.Parallel(); testExecutions(t, open) })
+	t.Run("Event", func(t *testing.T) { t.Parallel(); testEvents(t, open) })
 	t.Run("Tx", func(t *testing.T) { t.Parallel(); testTx(t, open) })
 	t.Run("Concurrent", func(t *testing.T) { t.Parallel(); testConcurrent(t, open) })
 }

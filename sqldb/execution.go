@@ -1,0 +1,189 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"junction"
+)
+
+const executionColumns = "id, tenant_id, folder_id, connection_id, connector, activity, status, http_status, error_code, " +
+	"attempts, duration_ms, caller_id, started_at"
+
+// executionsPerInsert bounds the rows of one multi-row INSERT, keeping its
+// placeholders (13 a row) well under both dialects' limits (32766 on
+// SQLite, 65535 on PostgreSQL).
+const executionsPerInsert = 500
+
+func scanExecution(s scanner) (*junction.Execution, error) {
+	var e junction.Execution
+	var started int64
+	if err := s.Scan(&e.ID, &e.TenantID, &e.FolderID, &e.ConnectionID, &e.Connector, &e.Activity, &e.Status,
+		&e.HTTPStatus, &e.ErrorCode, &e.Attempts, &e.DurationMS, &e.CallerID, &started); err != nil {
+		return nil, err
+	}
+	e.StartedAt = fromMicros(started)
+	return &e, nil
+}
+
+// executionArgs fills an empty ID and a zero StartedAt and returns the
+// column values.
+func (h *handle) executionArgs(e *junction.Execution) []any {
+	newID(&e.ID)
+	e.StartedAt = stamp(e.StartedAt, h.db.now())
+	return []any{e.ID, e.TenantID, e.FolderID, e.ConnectionID, e.Connector, e.Activity, e.Status, e.HTTPStatus,
+		e.ErrorCode, e.Attempts, e.DurationMS, e.CallerID, toMicros(e.StartedAt)}
+}
+
+func executionWriteErr(err error) error {
+	return writeErr("append execution", "execution", err, "an execution with this ID already exists", junction.NotFound("tenant"))
+}
+
+// AppendExecution stores e, filling an empty ID and a zero StartedAt.
+func (h *handle) AppendExecution(ctx context.Context, e *junction.Execution) error {
+	_, err := h.writer().ExecContext(ctx,
+		"INSERT INTO executions ("+executionColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+		h.executionArgs(e)...)
+	if err != nil {
+		return executionWriteErr(err)
+	}
+	return nil
+}
+
+// AppendExecutions stores es in one transaction with multi-row INSERTs, so
+// a batch costs one commit (one fsync) and few statements rather than one
+// of each per execution.
+func (h *handle) AppendExecutions(ctx context.Context, es []*junction.Execution) error {
+	if len(es) == 0 {
+		return nil
+	}
+	return h.write(ctx, func(h *handle) error {
+		for chunk := range sliceChunks(es, executionsPerInsert) {
+			var c conds
+			var q strings.Builder
+			q.WriteString("INSERT INTO executions (" + executionColumns + ") VALUES ")
+			for i, e := range chunk {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(")
+				for j, v := range h.executionArgs(e) {
+					if j > 0 {
+						q.WriteString(", ")
+					}
+					q.WriteString(c.arg(v))
+				}
+				q.WriteString(")")
+			}
+			if _, err := h.writer().ExecContext(ctx, q.String(), c.args...); err != nil {
+				return executionWriteErr(err)
+			}
+		}
+		return nil
+	})
+}
+
+// sliceChunks yields s in consecutive pieces of at most n.
+func sliceChunks[T any](s []T, n int) func(yield func([]T) bool) {
+	return func(yield func([]T) bool) {
+		for len(s) > 0 {
+			k := min(n, len(s))
+			if !yield(s[:k]) {
+				return
+			}
+			s = s[k:]
+		}
+	}
+}
+
+// ListExecutions lists executions by ID (the order they were recorded in,
+// for IDs NewID issued). Since is inclusive and Until exclusive, on
+// StartedAt. A non-nil but empty FolderIDs matches no execution.
+func (h *handle) ListExecutions(ctx context.Context, tenantID string, f junction.ExecutionFilter) ([]*junction.Execution, error) {
+	var c conds
+	c.add("tenant_id = " + c.arg(tenantID))
+	if f.FolderIDs != nil {
+		if len(f.FolderIDs) == 0 {
+			c.add("1 = 0")
+		} else {
+			c.add("folder_id IN (" + c.argList(f.FolderIDs) + ")")
+		}
+	}
+	if f.ConnectionID != "" {
+		c.add("connection_id = " + c.arg(f.ConnectionID))
+	}
+	if f.Status != "" {
+		c.add("status = " + c.arg(f.Status))
+	}
+	if !f.Since.IsZero() {
+		c.add("started_at >= " + c.arg(toMicros(f.Since)))
+	}
+	if !f.Until.IsZero() {
+		c.add("started_at < " + c.arg(toMicros(f.Until)))
+	}
+	tail := c.page(f.Page, "id")
+	rows, err := h.reader().QueryContext(ctx, "SELECT "+executionColumns+" FROM executions"+c.clause()+tail, c.args...)
+	if err != nil {
+		return nil, internal("list executions", err)
+	}
+	out, err := collect(rows, scanExecution)
+	if err != nil {
+		return nil, internal("list executions", err)
+	}
+	return out, nil
+}
+
+const eventColumns = "id, tenant_id, type, object_type, object_id, folder_id, at, details"
+
+func scanEvent(s scanner) (*junction.Event, error) {
+	var e junction.Event
+	var at int64
+	var details sql.NullString
+	if err := s.Scan(&e.ID, &e.TenantID, &e.Type, &e.ObjectType, &e.ObjectID, &e.FolderID, &at, &details); err != nil {
+		return nil, err
+	}
+	e.At = fromMicros(at)
+	if err := decodeJSON(details.String, &e.Details); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// AppendEvent stores e, filling an empty ID and a zero At. Details are kept
+// as JSON, so numbers read back as float64.
+func (h *handle) AppendEvent(ctx context.Context, e *junction.Event) error {
+	newID(&e.ID)
+	e.At = stamp(e.At, h.db.now())
+	var details any
+	if len(e.Details) > 0 {
+		s, err := encodeJSON(e.Details)
+		if err != nil {
+			return internal("append event: encode details", err)
+		}
+		details = s
+	}
+	_, err := h.writer().ExecContext(ctx,
+		"INSERT INTO events ("+eventColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+		e.ID, e.TenantID, e.Type, e.ObjectType, e.ObjectID, e.FolderID, toMicros(e.At), details)
+	if err != nil {
+		return writeErr("append event", "event", err, "an event with this ID already exists", junction.NotFound("tenant"))
+	}
+	return nil
+}
+
+// ListEvents lists a tenant's events by ID, newest last.
+func (h *handle) ListEvents(ctx context.Context, tenantID string, p junction.Page) ([]*junction.Event, error) {
+	var c conds
+	c.add("tenant_id = " + c.arg(tenantID))
+	tail := c.page(p, "id")
+	rows, err := h.reader().QueryContext(ctx, "SELECT "+eventColumns+" FROM events"+c.clause()+tail, c.args...)
+	if err != nil {
+		return nil, internal("list events", err)
+	}
+	out, err := collect(rows, scanEvent)
+	if err != nil {
+		return nil, internal("list events", err)
+	}
+	return out, nil
+}
