@@ -101,12 +101,13 @@ func (c *CLI) assetsCommand() *cobra.Command {
 		Use:   "assets",
 		Short: "Manage assets: named values and credentials kept in folders",
 	}
-	var all, refresh bool
+	var all, refresh, subfolders bool
+	var nameContains string
 	var folder, typ, name, description, store, externalName string
 	var vf assetValueFlags
 
 	list := &cobra.Command{
-		Use:   "list [--folder ID] [--type TYPE]",
+		Use:   "list [--folder ID [--subfolders]] [--type TYPE] [--store ID] [--name TEXT]",
 		Short: "List the assets you can see (never a secret value)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -114,8 +115,17 @@ func (c *CLI) assetsCommand() *cobra.Command {
 			if folder != "" {
 				q.Set("folder_id", folder)
 			}
+			if subfolders {
+				q.Set("subfolders", "true")
+			}
 			if typ != "" {
 				q.Set("type", typ)
+			}
+			if store != "" {
+				q.Set("store_id", store)
+			}
+			if nameContains != "" {
+				q.Set("name", nameContains)
 			}
 			cl, err := c.client()
 			if err != nil {
@@ -131,7 +141,10 @@ func (c *CLI) assetsCommand() *cobra.Command {
 		},
 	}
 	list.Flags().StringVar(&folder, "folder", "", "only assets in this folder ID")
+	list.Flags().BoolVar(&subfolders, "subfolders", false, "with --folder, include the assets of every folder below it")
 	list.Flags().StringVar(&typ, "type", "", "only assets of this type: text, integer, boolean, secret or credential")
+	list.Flags().StringVar(&store, "store", "", "only assets in this credential store ID")
+	list.Flags().StringVar(&nameContains, "name", "", "only assets whose name contains this, ignoring case")
 	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
 
 	show := &cobra.Command{
@@ -149,8 +162,9 @@ func (c *CLI) assetsCommand() *cobra.Command {
 		Long: `Create an asset in a folder. Text, integer and boolean assets take --value.
 Secret assets take --value-file (or --value); credential assets --username
 and --password-file (or --password -, read from standard input). With --store
-and --external-name, a secret or credential asset points at a secret that
-already lives in that credential store, and Junction keeps no value.`,
+and --external-name, a secret or credential asset points at a secret in that
+credential store and Junction keeps no value; a value given as well is
+written to the store.`,
 		Example: `  junction assets create erp-password --folder F --type credential --username svc-erp --password-file ./pw.txt
   junction assets create erp-api-key --folder F --type secret --store S --external-name kv/data/erp#api_key`,
 		Args: cobra.ExactArgs(1),
@@ -196,9 +210,6 @@ already lives in that credential store, and Junction keeps no value.`,
 			if cmd.Flags().Changed("description") {
 				body["description"] = description
 			}
-			if cmd.Flags().Changed("store") {
-				body["store_id"] = store
-			}
 			if cmd.Flags().Changed("external-name") {
 				body["external_name"] = externalName
 			}
@@ -206,14 +217,13 @@ already lives in that credential store, and Junction keeps no value.`,
 				return err
 			}
 			if len(body) == 0 {
-				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --description, --value, --value-file, --username, --password, --password-file, --store or --external-name")
+				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --description, --value, --value-file, --username, --password, --password-file or --external-name")
 			}
 			return c.assetCall(cmd, http.MethodPatch, assetPath(args[0]), body)
 		},
 	}
 	update.Flags().StringVar(&name, "name", "", "new name")
 	update.Flags().StringVar(&description, "description", "", "what the asset is for")
-	update.Flags().StringVar(&store, "store", "", "ID of the credential store holding the value")
 	update.Flags().StringVar(&externalName, "external-name", "", "name of the secret in its store")
 	vf.register(update)
 

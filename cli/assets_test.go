@@ -105,11 +105,11 @@ func TestAssets(t *testing.T) {
 	})
 
 	t.Run("ListTable", func(t *testing.T) {
-		out, errOut, err := r.run("assets", "list", "--folder", "f1", "--type", "secret")
+		out, errOut, err := r.run("assets", "list", "--folder", "f1", "--subfolders", "--type", "secret", "--store", "s1", "--name", "erp")
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantRequest(t, api.last(), "GET", "/api/v1/assets?folder_id=f1&type=secret")
+		wantRequest(t, api.last(), "GET", "/api/v1/assets?folder_id=f1&name=erp&store_id=s1&subfolders=true&type=secret")
 		for _, s := range []string{"eu-west-1", "(sealed)", "(in store: kv/erp#key)"} {
 			if !strings.Contains(out, s) {
 				t.Fatalf("output lacks %q:\n%s", s, out)

@@ -21,6 +21,13 @@ type credentialStore struct {
 	BuiltIn bool `json:"built_in"`
 }
 
+// storeType is one item of GET /api/v1/credential-store-types.
+type storeType struct {
+	Name       string               `json:"name"`
+	Writable   bool                 `json:"writable"`
+	ConfigKeys []junction.ConfigKey `json:"config_keys"`
+}
+
 // diagnosis is the answer of a test endpoint: a failed test is a successful
 // request whose answer says what to fix.
 type diagnosis struct {
@@ -123,7 +130,7 @@ func (c *CLI) storesCommand() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if typ == "" {
-				return junction.Invalid("type", "give the store --type (hashicorp-vault, cyberark-ccp, azure-key-vault, aws-secrets-manager, ...)")
+				return junction.Invalid("type", "give the store --type (see junction stores types)")
 			}
 			config, err := cf.body(c)
 			if err != nil {
@@ -213,7 +220,38 @@ exits with status 1.`,
 		},
 	}
 
-	cmd.AddCommand(list, show, create, update, del, test)
+	types := &cobra.Command{
+		Use:   "types",
+		Short: "List the store types that can be created, with their configuration keys",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl, err := c.client()
+			if err != nil {
+				return err
+			}
+			page, err := cl.List(ctx(cmd), "/api/v1/credential-store-types", nil, true)
+			if err != nil {
+				return err
+			}
+			return printList(c, page, []string{"TYPE", "WRITABLE", "CONFIG KEYS", "SECRET KEYS (--secret)"}, func(t *storeType) []string {
+				var plain, secret []string
+				for _, k := range t.ConfigKeys {
+					name := k.Name
+					if k.Required {
+						name += "*"
+					}
+					if k.Secret {
+						secret = append(secret, name)
+					} else {
+						plain = append(plain, name)
+					}
+				}
+				return []string{t.Name, yesNo(t.Writable), strings.Join(plain, ", "), strings.Join(secret, ", ")}
+			})
+		},
+	}
+
+	cmd.AddCommand(list, show, create, update, del, test, types)
 	return cmd
 }
 

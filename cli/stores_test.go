@@ -188,6 +188,27 @@ func TestStores(t *testing.T) {
 	})
 }
 
+func TestStoresTypes(t *testing.T) {
+	api := newFakeAPI(t)
+	r := api.runner(t)
+	api.answer("GET /api/v1/credential-store-types", 200, map[string]any{"items": []any{
+		map[string]any{"name": "hashicorp-vault", "writable": true, "config_keys": []any{
+			map[string]any{"name": "address", "required": true},
+			map[string]any{"name": "ca_cert"},
+			map[string]any{"name": "secret_id", "secret": true},
+		}},
+	}})
+	out, _, err := r.run("stores", "types")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRequest(t, api.last(), "GET", "/api/v1/credential-store-types")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], "address*, ca_cert") || !strings.HasSuffix(lines[1], "secret_id") {
+		t.Fatalf("output:\n%s", out)
+	}
+}
+
 func TestStoresTest(t *testing.T) {
 	api := newFakeAPI(t)
 	r := api.runner(t)
