@@ -19,16 +19,6 @@ import (
 	"junction/outbound"
 )
 
-// Store is what the engine needs from persistence: assets and sealed values
-// (through junction.Store), connections with their locks and OAuth states,
-// and execution records with events. Functions passed to InTx receive a
-// junction.Store that must also satisfy Store.
-type Store interface {
-	junction.Store
-	junction.ConnectionStore
-	junction.ExecutionStore
-}
-
 // SecretResolver turns secret and credential assets into values.
 // *resolver.Resolver implements it.
 type SecretResolver interface {
@@ -59,7 +49,9 @@ const (
 
 // Options configure an Engine.
 type Options struct {
-	Store    Store
+	// Store holds assets, sealed values, connections (with their locks and
+	// OAuth states), execution records and events.
+	Store    junction.Store
 	Keyring  junction.Keyring
 	Catalog  *connector.Catalog
 	Resolver SecretResolver
@@ -97,7 +89,7 @@ type Options struct {
 // dropped and counted in junction_execution_records_dropped_total rather
 // than slowing executions down.
 type Engine struct {
-	store    Store
+	store    junction.Store
 	keyring  junction.Keyring
 	catalog  *connector.Catalog
 	resolver SecretResolver
@@ -466,15 +458,6 @@ func orDefault[T comparable](v, def T) T {
 		return def
 	}
 	return v
-}
-
-// txStore gives a transaction the engine's view of the store.
-func txStore(tx junction.Store) (Store, error) {
-	s, ok := tx.(Store)
-	if !ok {
-		return nil, junction.Internal(errors.New("the store's transactions lack connection or execution methods"))
-	}
-	return s, nil
 }
 
 var _ http.RoundTripper = outboundTransport{}

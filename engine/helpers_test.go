@@ -25,14 +25,17 @@ import (
 )
 
 // openStores returns n Store handles on one fresh database, as n servers
-// sharing it would have.
-func openStores(tb testing.TB, n int) []engine.Store {
+// sharing it would have: PostgreSQL when JUNCTION_TEST_POSTGRES is set,
+// else an SQLite file.
+func openStores(tb testing.TB, n int) []junction.Store {
 	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "junction.db")
-	d := newMemData()
-	out := make([]engine.Store, n)
+	dsn := filepath.Join(tb.TempDir(), "junction.db")
+	if os.Getenv(sqldbtest.PostgresEnv) != "" {
+		dsn = sqldbtest.PostgresSchema(tb)
+	}
+	out := make([]junction.Store, n)
 	for i := range out {
-		out[i] = &memStore{Store: sqldbtest.MustOpen(tb, path, sqldb.Options{}), d: d}
+		out[i] = sqldbtest.MustOpen(tb, dsn, sqldb.Options{})
 	}
 	return out
 }
@@ -41,7 +44,7 @@ func openStores(tb testing.TB, n int) []engine.Store {
 // configured as a credential store, and an engine over real components.
 type fixture struct {
 	ctx    context.Context
-	store  engine.Store
+	store  junction.Store
 	ring   junction.Keyring
 	clock  *credstoretest.Clock
 	vault  *vaulttest.Server
@@ -56,7 +59,7 @@ type fixture struct {
 }
 
 type fixtureOptions struct {
-	store   engine.Store // default: a fresh database
+	store   junction.Store // default: a fresh database
 	ring    junction.Keyring
 	clock   *credstoretest.Clock
 	extra   string // directory of extra connector definitions
@@ -66,6 +69,8 @@ type fixtureOptions struct {
 	vault   *vaulttest.Server
 	vstore  *junction.CredentialStoreConfig
 	noSetup bool // the store already holds tenant, folder and vault store
+	// engine adjusts the engine's options.
+	engine func(*engine.Options)
 }
 
 func newFixture(t testing.TB, o fixtureOptions) *fixture {
@@ -122,9 +127,11 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	}
 	t.Cleanup(out.CloseIdleConnections)
 	f.out = out
-	eng, err := engine.New(engine.Options{
-		Store: f.store, Keyring: f.ring, Catalog: cat, Resolver: res, Outbound: out, Clock: f.clock,
-	})
+	eo := engine.Options{Store: f.store, Keyring: f.ring, Catalog: cat, Resolver: res, Outbound: out, Clock: f.clock}
+	if o.engine != nil {
+		o.engine(&eo)
+	}
+	eng, err := engine.New(eo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +200,7 @@ func (f *fixture) connection(t testing.TB, connectorKey, authType string, fields
 	now := f.clock.Now()
 	c := &junction.Connection{
 		ID: junction.NewID(), TenantID: f.tenant.ID, FolderID: f.folder.ID, Connector: connectorKey,
-		Name: connectorKey + "-" + authType, AuthType: authType, Fields: fields,
+		Name: connectorKey + "-" + authType + "-" + junction.NewID()[28:], AuthType: authType, Fields: fields,
 		Status: junction.ConnectionConnected, CreatedAt: now, UpdatedAt: now,
 	}
 	if len(literal) > 0 {

@@ -215,11 +215,7 @@ func (e *Engine) authCodeToken(ctx context.Context, x *run, failed junction.Secr
 		out     junction.Secret
 		refused error // a refusal that disconnected the connection
 	)
-	err := e.store.InTx(ctx, func(tx junction.Store) error {
-		s, err := txStore(tx)
-		if err != nil {
-			return err
-		}
+	err := e.store.InTx(ctx, func(s junction.Store) error {
 		c, err := s.LockConnection(ctx, conn.TenantID, conn.ID)
 		if err != nil {
 			return err
@@ -456,11 +452,7 @@ func (e *Engine) BeginAuthorize(ctx context.Context, conn *junction.Connection, 
 	for k, v := range s.AuthorizeParams {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))
 	}
-	err = e.store.InTx(ctx, func(tx junction.Store) error {
-		ts, err := txStore(tx)
-		if err != nil {
-			return err
-		}
+	err = e.store.InTx(ctx, func(ts junction.Store) error {
 		if sealed != nil {
 			if err := ts.PutSealed(ctx, sealed); err != nil {
 				return err
@@ -557,11 +549,7 @@ func (e *Engine) CompleteAuthorize(ctx context.Context, state, code string) (*Au
 	ts := e.fromOAuth2(tok)
 
 	var out *junction.Connection
-	err = e.store.InTx(ctx, func(tx junction.Store) error {
-		s, err := txStore(tx)
-		if err != nil {
-			return err
-		}
+	err = e.store.InTx(ctx, func(s junction.Store) error {
 		c, err := s.LockConnection(ctx, st.TenantID, st.ConnectionID)
 		if err != nil {
 			return err

@@ -26,7 +26,7 @@ type recorder struct {
 }
 
 type recorderOptions struct {
-	store     Store
+	store     junction.Store
 	logger    *slog.Logger
 	batch     int
 	interval  time.Duration
@@ -150,26 +150,28 @@ func (r *recorder) loop() {
 	}
 }
 
-// write stores one batch in one transaction. A failed batch is logged and
-// counted, not retried: the executions themselves already happened.
+// write stores one batch in one transaction. Records the database refuses
+// are logged and counted, not retried: the executions already happened.
 func (r *recorder) write(batch []*junction.Execution) error {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	err := r.opts.store.InTx(ctx, func(tx junction.Store) error {
-		s, err := txStore(tx)
-		if err != nil {
-			return err
-		}
-		for _, e := range batch {
-			if err := s.AppendExecution(ctx, e); err != nil {
-				return err
-			}
-		}
+	err := r.opts.store.AppendExecutions(ctx, batch)
+	if err == nil {
 		return nil
-	})
-	if err != nil {
-		r.opts.flushErrs.Inc()
-		r.opts.logger.Error("write execution records", slog.Int("records", len(batch)), slog.String("error", err.Error()))
 	}
+	// One bad record (its connection deleted meanwhile) must not cost the
+	// batch: write them one by one and drop only those refused.
+	failed := 0
+	for _, e := range batch {
+		if err := r.opts.store.AppendExecution(ctx, e); err != nil {
+			failed++
+			r.opts.dropped.Inc()
+		}
+	}
+	if failed == 0 {
+		return nil
+	}
+	r.opts.flushErrs.Inc()
+	r.opts.logger.Error("write execution records", slog.Int("records", len(batch)), slog.Int("dropped", failed), slog.String("error", err.Error()))
 	return err
 }

@@ -497,11 +497,7 @@ func operationOutput(req *connector.Request, op *connector.Operation, body []byt
 // disconnect marks a connection disconnected and tells people, once: a
 // connection already disconnected (by another server) is left alone.
 func (e *Engine) disconnect(ctx context.Context, conn *junction.Connection, reason string) error {
-	return e.store.InTx(ctx, func(tx junction.Store) error {
-		s, err := txStore(tx)
-		if err != nil {
-			return err
-		}
+	return e.store.InTx(ctx, func(s junction.Store) error {
 		c, err := s.LockConnection(ctx, conn.TenantID, conn.ID)
 		if err != nil {
 			return err
@@ -510,7 +506,7 @@ func (e *Engine) disconnect(ctx context.Context, conn *junction.Connection, reas
 	})
 }
 
-func (e *Engine) disconnectLocked(ctx context.Context, s Store, c *junction.Connection, reason string) error {
+func (e *Engine) disconnectLocked(ctx context.Context, s junction.Store, c *junction.Connection, reason string) error {
 	if c.Status == junction.ConnectionDisconnected {
 		return nil
 	}
