@@ -581,7 +581,16 @@ func TestVaultWrites(t *testing.T) {
 		if v := e.resolve(e.admin, ref.ID, false); *v.Value != "already-there" {
 			t.Fatalf("reference resolved to %+v", v)
 		}
-		r := e.call("PATCH", "/api/v1/assets/"+ref.ID, e.admin, map[string]any{"value": "changed"})
+		var missing assetJSON
+		e.must(http.StatusCreated, "POST", "/api/v1/assets", e.admin, map[string]any{
+			"folder_id": f.ID, "name": "missing", "type": "secret", "store_id": ro.ID, "external_name": "not/there",
+		}, &missing)
+		r := e.call("POST", "/api/v1/assets/"+missing.ID+"/resolve", e.admin, nil)
+		if p := r.problem(t); r.status != 404 || p.Code != junction.ECREDNOTFOUND || !strings.Contains(p.Detail, "not/there") {
+			t.Fatalf("resolve a secret the vault lacks: %d %+v", r.status, p)
+		}
+		e.must(http.StatusNoContent, "DELETE", "/api/v1/assets/"+missing.ID, e.admin, nil, nil)
+		r = e.call("PATCH", "/api/v1/assets/"+ref.ID, e.admin, map[string]any{"value": "changed"})
 		if p := r.problem(t); r.status != 409 || p.Code != junction.ECREDSTOREREADONLY {
 			t.Fatalf("update through a read-only store: %d %+v", r.status, p)
 		}

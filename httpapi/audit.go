@@ -13,7 +13,7 @@ func (s *Server) auditRoutes() []route {
 			summary: "List the tenant's audit log, oldest first", permission: string(junction.PermAuditView),
 			query: append([]queryParam{
 				{name: "actor_id", description: "Only changes made by this user."},
-				{name: "object_type", description: "Only changes to this kind of object (folder, user, role, token, tenant)."},
+				{name: "object_type", description: "Only entries about this kind of object (folder, user, role, token, tenant, credential_store, asset)."},
 				{name: "object_id", description: "Only changes to this object."},
 				{name: "action", description: "Only this action, such as folder.create."},
 				{name: "since", description: "Only entries at or after this time.", format: "date-time"},

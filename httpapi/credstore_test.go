@@ -233,3 +233,34 @@ func TestCredentialStoreTest(t *testing.T) {
 	}
 	credstoretest.AssertNoLeak(t, "logs", e.logs.String(), secretID)
 }
+
+// In the API description, only the resolve answer carries secret members;
+// stores and assets show names of secrets, never values or sealed IDs.
+func TestOpenAPISecretSchemas(t *testing.T) {
+	e := newEnv(t, sqldbtest.Open(t))
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]any `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	e.must(http.StatusOK, "GET", "/api/v1/openapi.json", "", nil, &doc)
+	s := doc.Components.Schemas
+	for name, forbidden := range map[string][]string{
+		"AssetView":           {"password", "username", "sealed_id"},
+		"CredentialStoreView": {"sealed_id", "secret_id", "token"},
+	} {
+		if len(s[name].Properties) == 0 {
+			t.Fatalf("schema %s missing", name)
+		}
+		for _, p := range forbidden {
+			if _, ok := s[name].Properties[p]; ok {
+				t.Errorf("schema %s has %s", name, p)
+			}
+		}
+	}
+	if _, ok := s["RevealedAssetValue"].Properties["password"]; !ok {
+		t.Error("the resolve answer's schema has no password")
+	}
+}

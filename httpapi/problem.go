@@ -23,8 +23,12 @@ func statusOf(code string) int {
 		return http.StatusBadRequest
 	case junction.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
+	// credential_not_found is a 404 like any missing object; the code, not
+	// the status, tells it from an unknown asset.
 	case junction.ENOTFOUND, junction.ECREDNOTFOUND:
 		return http.StatusNotFound
+	// A write to a read-only store clashes with the store's configuration,
+	// not with the request's form.
 	case junction.ECONFLICT, junction.ECREDSTOREREADONLY:
 		return http.StatusConflict
 	case junction.EUNAUTHENTICATED:
