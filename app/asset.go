@@ -636,6 +636,11 @@ type UpdateAssetInput struct {
 // UpdateAsset changes an asset. Needs Assets.Edit on its folder. A new
 // value for an asset in an external store is written to the vault (a
 // read-only store refuses); in the database store it is sealed anew.
+//
+// The vault is written before the database change, outside its
+// transaction; the change then applies only if nobody changed the asset
+// meanwhile (conflict otherwise), and the vault keeps the value it was
+// given either way, which is what the caller asked it to hold.
 func (a *App) UpdateAsset(ctx context.Context, p *junction.Principal, id string, in UpdateAssetInput) (*AssetView, error) {
 	cur, err := a.assetFor(ctx, a.store, p, id, junction.PermAssetsEdit)
 	if err != nil {
