@@ -122,9 +122,9 @@ func (c *CLI) connectionsCommand() *cobra.Command {
 	create := &cobra.Command{
 		Use:   "create NAME --folder ID --connector KEY --auth TYPE [--field k=v ...] [--secret-field k=@path|-|value ...] [--asset-field k=ASSET_ID[:part] ...]",
 		Short: "Create a connection; the server tests it first unless --no-test",
-		Example: `  junction connections create erp --folder F --connector servicenow --auth basic \
-    --field instance=acme --asset-field username=A:username --asset-field password=A:password
-  junction connections create crm --folder F --connector hubspot --auth private_app \
+		Example: `  junction connections create jira --folder F --connector jira --auth basic \
+    --field site=acme --field email=bot@acme.com --asset-field api_token=A
+  junction connections create gh --folder F --connector github --auth bearer \
     --secret-field token=@token.txt --default`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -52,8 +52,8 @@ output. With -o json it prints the API's answer; otherwise a summary line
 (status, HTTP status, attempts, duration) and then the output as JSON.
 --input takes the activity's input as JSON: literally, from a file (@path) or
 from standard input (-).`,
-		Example: `  junction execute C get_user --input '{"id": 42}'
-  junction execute C --object contacts --operation list --input @query.json -o json`,
+		Example: `  junction execute C create_issue --input '{"owner": "acme", "repo": "api", "title": "Broken build"}'
+  junction execute C --object repository --operation list --input @query.json -o json`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := map[string]any{}
