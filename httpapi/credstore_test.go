@@ -24,9 +24,9 @@ type testResult struct {
 // update, naming the offending key; the vault is contacted only by the
 // test endpoint.
 func TestCredentialStoreValidation(t *testing.T) {
-	vs := vaulttest.New(t, vaulttest.Options{})
-	vs.SetAppRole("approle", "role-1", "the-secret-id")
 	backends(t, func(t *testing.T, open func(t *testing.T) junction.Store) {
+		vs := vaulttest.New(t, vaulttest.Options{})
+		vs.SetAppRole("approle", "role-1", "the-secret-id")
 		e := newEnv(t, open(t))
 		base := func() map[string]any {
 			return map[string]any{
