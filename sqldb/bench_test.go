@@ -68,3 +68,61 @@ func BenchmarkAppendAudit(b *testing.B) {
 		}
 	})
 }
+
+// executionsFor returns n execution records for one connection, as the
+// engine's recorder hands them over.
+func executionsFor(b *testing.B, db junction.Store, n int) func() []*junction.Execution {
+	ctx := context.Background()
+	tn := &junction.Tenant{Name: "acme"}
+	if err := db.CreateTenant(ctx, tn); err != nil {
+		b.Fatal(err)
+	}
+	f := &junction.Folder{ID: junction.NewID(), TenantID: tn.ID, Name: "F"}
+	f.Path = []string{f.ID}
+	if err := db.CreateFolder(ctx, f); err != nil {
+		b.Fatal(err)
+	}
+	c := &junction.Connection{TenantID: tn.ID, FolderID: f.ID, Connector: "github", Name: "GitHub"}
+	if err := db.CreateConnection(ctx, c); err != nil {
+		b.Fatal(err)
+	}
+	return func() []*junction.Execution {
+		es := make([]*junction.Execution, n)
+		for i := range es {
+			es[i] = &junction.Execution{TenantID: tn.ID, FolderID: f.ID, ConnectionID: c.ID, Connector: c.Connector,
+				Activity: "issues.list", Status: "succeeded", HTTPStatus: 200, Attempts: 1, DurationMS: 87, CallerID: "ann"}
+		}
+		return es
+	}
+}
+
+// BenchmarkAppendExecution writes execution records one statement (and one
+// commit) each. Compare its ns/execution with BenchmarkAppendExecutions'.
+func BenchmarkAppendExecution(b *testing.B) {
+	db := sqldbtest.Open(b)
+	ctx := context.Background()
+	next := executionsFor(b, db, 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := db.AppendExecution(ctx, next()[0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/execution")
+}
+
+// BenchmarkAppendExecutions writes batches of 100 records, one transaction
+// each, as the engine's recorder does; an op is a batch.
+func BenchmarkAppendExecutions(b *testing.B) {
+	const batch = 100
+	db := sqldbtest.Open(b)
+	ctx := context.Background()
+	next := executionsFor(b, db, batch)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := db.AppendExecutions(ctx, next()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/execution")
+}

@@ -2,8 +2,10 @@ package sqldb_test
 
 import (
 	"testing"
+	"time"
 
 	"junction"
+	"junction/sqldb"
 	"junction/sqldb/sqldbtest"
 	"junction/storetest"
 )
@@ -13,4 +15,86 @@ import (
 func TestPostgresStore(t *testing.T) {
 	sqldbtest.OpenPostgres(t) // skip early when unset
 	storetest.Run(t, func(t *testing.T) junction.Store { return sqldbtest.OpenPostgres(t) })
+}
+
+// TestPostgresLockConnectionWaits checks that LockConnection is a real row
+// lock: a second transaction locking the same connection waits until the
+// first commits, then reads what it wrote. The test waits for the second
+// transaction to be seen waiting on a lock, not for a time.
+func TestPostgresLockConnectionWaits(t *testing.T) {
+	db := sqldbtest.OpenPostgres(t)
+	ctx := t.Context()
+	tn := &junction.Tenant{Name: "acme"}
+	must(t, db.CreateTenant(ctx, tn))
+	f := &junction.Folder{TenantID: tn.ID, Name: "F"}
+	f.ID = junction.NewID()
+	f.Path = []string{f.ID}
+	must(t, db.CreateFolder(ctx, f))
+	c := &junction.Connection{TenantID: tn.ID, FolderID: f.ID, Connector: "github", Name: "before"}
+	must(t, db.CreateConnection(ctx, c))
+
+	secondPID := make(chan int, 1)
+	secondRead := make(chan string, 1)
+	secondErr := make(chan error, 1)
+	must(t, db.InTx(ctx, func(tx junction.Store) error {
+		first, err := tx.LockConnection(ctx, tn.ID, c.ID)
+		if err != nil {
+			return err
+		}
+		go func() {
+			secondErr <- db.InTx(ctx, func(tx junction.Store) error {
+				var pid int
+				if err := sqldb.Tx(tx).QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+					return err
+				}
+				secondPID <- pid
+				got, err := tx.LockConnection(ctx, tn.ID, c.ID)
+				if err != nil {
+					return err
+				}
+				secondRead <- got.Name
+				return nil
+			})
+		}()
+		waitForLockWait(t, db, <-secondPID, secondRead)
+		first.Name = "after"
+		return tx.UpdateConnection(ctx, first)
+	}))
+	must(t, <-secondErr)
+	if name := <-secondRead; name != "after" {
+		t.Fatalf("the second transaction read %q, want the first one's committed %q", name, "after")
+	}
+}
+
+// waitForLockWait returns once the backend pid is waiting on a lock, and
+// fails if that backend's transaction reads the connection instead.
+func waitForLockWait(t *testing.T, db *sqldb.DB, pid int, read <-chan string) {
+	t.Helper()
+	for {
+		select {
+		case name := <-read:
+			t.Fatalf("the second transaction locked the connection while the first held it (read %q)", name)
+		default:
+		}
+		var waiting bool
+		err := db.SQL().QueryRowContext(t.Context(),
+			"SELECT COALESCE(wait_event_type = 'Lock', false) FROM pg_stat_activity WHERE pid = $1", pid).Scan(&waiting)
+		if err != nil {
+			t.Fatalf("read pg_stat_activity: %v", err)
+		}
+		if waiting {
+			return
+		}
+		if t.Context().Err() != nil {
+			t.Fatal("the second transaction never waited for the lock")
+		}
+		time.Sleep(2 * time.Millisecond) // polling a state, not waiting out a duration
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }
