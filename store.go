@@ -106,7 +106,9 @@ type FolderStore interface {
 	// f.Path is the new path and the paths of all descendants are rewritten.
 	UpdateFolder(ctx context.Context, f *Folder) error
 	// DeleteFolder removes a folder, its subfolders and their role
-	// assignments.
+	// assignments. While the folder or a subfolder holds assets or
+	// connections it returns ECONFLICT with Details["assets"] and
+	// Details["connections"] set to the counts.
 	DeleteFolder(ctx context.Context, tenantID, id string) error
 }
 
