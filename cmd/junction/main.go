@@ -25,6 +25,7 @@ import (
 	"junction/app"
 	"junction/cli"
 	"junction/keyring"
+	"junction/resolver"
 	"junction/sqldb"
 )
 
@@ -145,6 +146,7 @@ type Main struct {
 	keyring  *keyring.Ring
 	db       *sqldb.DB
 	app      *app.App
+	resolver *resolver.Resolver
 	listener net.Listener
 	server   *http.Server
 	// serveDone is closed when the HTTP server stops serving; serveErr is
@@ -214,9 +216,24 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
-	m.app = app.New(m.db, app.Options{Clock: m.Clock, Logger: m.logger, Keyring: m.keyring})
+	types := storeTypes()
+	m.resolver, err = resolver.New(resolver.Options{
+		Store: m.db, Keyring: m.keyring, Types: types, Clock: m.Clock, Logger: m.logger,
+	})
+	if err != nil {
+		return fmt.Errorf("start secret resolver: %w", err)
+	}
+	m.app = app.New(m.db, app.Options{
+		Clock: m.Clock, Logger: m.logger, Keyring: m.keyring, Resolver: m.resolver, StoreTypes: types,
+	})
 	if err := m.bootstrap(ctx); err != nil {
 		return err
+	}
+	if err := m.app.EnsureDatabaseStores(ctx); err != nil {
+		return fmt.Errorf("create built-in credential stores: %w", err)
+	}
+	if err := m.app.WarnInsecureStores(ctx); err != nil {
+		return fmt.Errorf("check credential stores: %w", err)
 	}
 
 	handler, err := m.handler()
@@ -285,6 +302,13 @@ func (m *Main) Close() error {
 		}
 		m.server = nil
 		closed = true
+	}
+	if m.resolver != nil {
+		// Drops every cached secret and ends the stores' login renewals.
+		if err := m.resolver.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close secret resolver: %w", err))
+		}
+		m.resolver = nil
 	}
 	if m.db != nil {
 		if err := m.db.Close(); err != nil {

@@ -6,8 +6,25 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"junction"
+	"junction/credstore/awssm"
+	"junction/credstore/azurekv"
+	"junction/credstore/cyberark"
+	"junction/credstore/vault"
 	"junction/httpapi"
 )
+
+// storeTypes is the registry of external credential store types, by the
+// name used in a store's "type". Adding a vault means adding its package
+// here; the built-in "database" type needs no entry.
+func storeTypes() map[string]junction.CredentialStoreType {
+	return map[string]junction.CredentialStoreType{
+		vault.TypeName:    vault.Type,
+		cyberark.TypeName: cyberark.Type,
+		azurekv.TypeName:  azurekv.Type(),
+		awssm.TypeName:    awssm.Type(),
+	}
+}
 
 func newFlagSet() *pflag.FlagSet {
 	return pflag.NewFlagSet("serve", pflag.ContinueOnError)
