@@ -1,0 +1,371 @@
+package junction
+
+import (
+	"context"
+	"time"
+)
+
+// TriggerKind is how a trigger learns about events.
+type TriggerKind string
+
+const (
+	// TriggerPolling lists the object on the connection's poll interval and
+	// fires for records that are new or changed since the last poll.
+	TriggerPolling TriggerKind = "polling"
+	// TriggerWebhook receives the vendor's push notifications at a
+	// per-trigger URL carrying an unguessable token.
+	TriggerWebhook TriggerKind = "webhook"
+)
+
+// TargetType is where a fired trigger sends its job.
+type TargetType string
+
+const (
+	// TargetWebhook POSTs each job, signed, to a URL of the customer's.
+	TargetWebhook TargetType = "webhook"
+	// TargetQueue keeps each job in a named queue that workers claim from
+	// (Jobs.Process).
+	TargetQueue TargetType = "queue"
+)
+
+// TriggerTarget says what a fired trigger starts. A webhook target has URL
+// and a signing secret, sealed under SealedID (SecretSet tells whether one
+// is set; the value never leaves the server except as signatures). A queue
+// target has Name, the queue that workers claim its jobs from.
+type TriggerTarget struct {
+	Type      TargetType `json:"type"`
+	URL       string     `json:"url,omitempty"`
+	Name      string     `json:"name,omitempty"`
+	SecretSet bool       `json:"secret_set,omitempty"`
+	SealedID  string     `json:"-"`
+}
+
+// TriggerMaxConsecutiveFailures and TriggerFailureWindow decide when a
+// failing trigger is disabled: after this many failures in a row AND no
+// success for this long.
+const (
+	TriggerMaxConsecutiveFailures = 10
+	TriggerFailureWindow          = 24 * time.Hour
+)
+
+// DisabledDueToFailures is Trigger.DisabledReason for a trigger the health
+// check turned off; the Event type appended then is EventTriggerDisabled.
+const (
+	DisabledDueToFailures = "disabled_due_to_consecutive_failures"
+	EventTriggerDisabled  = "trigger.disabled"
+)
+
+// Trigger starts jobs when an event happens on an object of a connection:
+// a record is created or updated (polling), or the vendor pushes a
+// notification (webhook).
+type Trigger struct {
+	ID           string `json:"id"`
+	TenantID     string `json:"tenant_id"`
+	FolderID     string `json:"folder_id"`
+	ConnectionID string `json:"connection_id"`
+	// Connector is the connection's connector key, copied when the trigger
+	// is created (a connection never changes connector).
+	Connector string `json:"connector"`
+	// Object and Event name an event of the connector definition
+	// (connector.Object.Events).
+	Object string      `json:"object"`
+	Event  string      `json:"event"`
+	Kind   TriggerKind `json:"kind"`
+	// Filter is a CEL expression that must evaluate to true for an event to
+	// fire the trigger; empty fires for every event. See trigger.CompileFilter
+	// for the variables it sees.
+	Filter string `json:"filter,omitempty"`
+	// Parameters are copied into every job the trigger starts.
+	Parameters map[string]any `json:"parameters,omitempty"`
+	Target     TriggerTarget  `json:"target"`
+
+	Enabled bool `json:"enabled"`
+	// DisabledReason says why a disabled trigger is off: empty when a user
+	// turned it off, DisabledDueToFailures when the health check did.
+	DisabledReason      string     `json:"disabled_reason,omitempty"`
+	ConsecutiveFailures int        `json:"consecutive_failures"`
+	LastSuccessAt       *time.Time `json:"last_success_at,omitempty"`
+	LastFailureAt       *time.Time `json:"last_failure_at,omitempty"`
+	// BaselineAt is when the first poll after the trigger was created (or
+	// re-enabled) ran: records that poll saw were existing ones and fired
+	// nothing. Nil until then; webhook triggers never need one.
+	BaselineAt *time.Time `json:"baseline_at,omitempty"`
+
+	// WebhookTokenHash is the SHA-256 of the token in the trigger's webhook
+	// URL (webhook triggers only); intake finds the trigger by it. The token
+	// itself is sealed under WebhookTokenSealedID so the URL can be shown
+	// again to those who may see the trigger.
+	WebhookTokenHash     []byte `json:"-"`
+	WebhookTokenSealedID string `json:"-"`
+
+	CreatedBy string    `json:"created_by,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// TriggerFilter narrows ListTriggers.
+type TriggerFilter struct {
+	// FolderIDs, when non-nil, keeps triggers in these folders; empty
+	// matches none.
+	FolderIDs    []string
+	ConnectionID string
+	Kind         TriggerKind
+	// Enabled, when non-nil, keeps enabled (true) or disabled triggers.
+	Enabled *bool
+	Page
+}
+
+// TriggerRecordStatus is the outcome of one event for one trigger.
+type TriggerRecordStatus string
+
+const (
+	TriggerFired    TriggerRecordStatus = "fired"   // a job was started
+	TriggerFailed   TriggerRecordStatus = "failed"  // a poll, signature check or delivery failed
+	TriggerSkipped  TriggerRecordStatus = "skipped" // the filter did not match; Reason says why
+	TriggerDisabled TriggerRecordStatus = DisabledDueToFailures
+)
+
+// TriggerRecord is one entry of a trigger's history. It never holds a
+// payload or headers.
+type TriggerRecord struct {
+	ID        string              `json:"id"`
+	TenantID  string              `json:"tenant_id"`
+	TriggerID string              `json:"trigger_id"`
+	FolderID  string              `json:"folder_id"`
+	At        time.Time           `json:"at"`
+	Status    TriggerRecordStatus `json:"status"`
+	Reason    string              `json:"reason,omitempty"`
+	// EventType is the vendor's event type (webhooks) or the event name.
+	EventType      string `json:"event_type,omitempty"`
+	ObjectID       string `json:"object_id,omitempty"`
+	JobID          string `json:"job_id,omitempty"`
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+}
+
+// TriggerRecordFilter narrows ListTriggerRecords.
+type TriggerRecordFilter struct {
+	FolderIDs []string // nil: any; empty: none
+	TriggerID string
+	Status    TriggerRecordStatus
+	Since     time.Time // inclusive on At; zero: no bound
+	Until     time.Time // exclusive on At; zero: no bound
+	Page
+}
+
+// JobStatus is where a job is in its life.
+type JobStatus string
+
+const (
+	JobPending   JobStatus = "pending"   // waiting to be claimed (queue) or delivered (webhook)
+	JobClaimed   JobStatus = "claimed"   // a worker holds it until LeaseExpiresAt
+	JobCompleted JobStatus = "completed" // done; Result holds what the worker reported
+	JobFailed    JobStatus = "failed"    // given up; Error says why
+)
+
+// Job is what a fired trigger starts: one event, with its payload, handed
+// to a queue's workers or delivered to a webhook target. IdempotencyKey is
+// unique per trigger and derived from the event, so an event processed
+// twice (after a crash, a vendor's redelivery, an overlapping poll) never
+// makes a second job; consumers use it to drop repeats of deliveries.
+type Job struct {
+	ID           string `json:"id"`
+	TenantID     string `json:"tenant_id"`
+	FolderID     string `json:"folder_id"`
+	TriggerID    string `json:"trigger_id"`
+	ConnectionID string `json:"connection_id"`
+	Connector    string `json:"connector"`
+	Event        string `json:"event"`
+	ObjectType   string `json:"object_type"`
+	ObjectID     string `json:"object_id,omitempty"`
+	// Payload is the record (polling) or the vendor's event body (webhook),
+	// decoded from JSON.
+	Payload        any            `json:"payload,omitempty"`
+	Parameters     map[string]any `json:"parameters,omitempty"`
+	IdempotencyKey string         `json:"idempotency_key"`
+	// Target is the trigger's target type when the job was made; Queue the
+	// queue name for TargetQueue.
+	Target TargetType `json:"target"`
+	Queue  string     `json:"queue,omitempty"`
+
+	Status   JobStatus `json:"status"`
+	Attempts int       `json:"attempts"`
+	// LeaseExpiresAt is when a claimed job returns to the queue unless
+	// completed or failed first; ClaimedBy names the worker holding it.
+	LeaseExpiresAt *time.Time `json:"lease_expires_at,omitempty"`
+	ClaimedBy      string     `json:"claimed_by,omitempty"`
+	Result         any        `json:"result,omitempty"`
+	Error          string     `json:"error,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+	CompletedAt    *time.Time `json:"completed_at,omitempty"`
+}
+
+// JobFilter narrows ListJobs.
+type JobFilter struct {
+	FolderIDs []string // nil: any; empty: none
+	TriggerID string
+	Queue     string
+	Status    JobStatus
+	Page
+}
+
+// PollSeenMax bounds PollState.Seen.
+const PollSeenMax = 500
+
+// SeenRecord is a record a poll already reported, with the cursor value
+// (updated time) it had then.
+type SeenRecord struct {
+	ID        string `json:"id"`
+	UpdatedAt string `json:"updated_at"`
+}
+
+// PollState is what polling remembers between polls of one (connection,
+// object, event), shared by every trigger on it, so that neither a restart
+// nor clock skew nor records with equal timestamps make an event fire twice
+// or never.
+type PollState struct {
+	TenantID     string `json:"tenant_id"`
+	ConnectionID string `json:"connection_id"`
+	Object       string `json:"object"`
+	Event        string `json:"event"`
+	// Watermark is the greatest cursor value (updated time, as the API
+	// writes it) seen so far; the next poll asks from a little before it
+	// (an overlap window) and Seen drops what was reported already.
+	Watermark string `json:"watermark,omitempty"`
+	// Cursor is an opaque continuation the API gave (a sync token), for
+	// APIs that page changes that way.
+	Cursor string `json:"cursor,omitempty"`
+	// Seen holds the records reported within the overlap window, newest
+	// last, at most PollSeenMax.
+	Seen []SeenRecord `json:"seen,omitempty"`
+	// Baselined is set once the first poll has read the existing records
+	// (which fire nothing).
+	Baselined bool `json:"baselined"`
+	// Slot is the start of the last poll interval this state was polled
+	// for; a poll commits only for a later slot, so servers sharing the
+	// database poll each interval once.
+	Slot      time.Time `json:"slot"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// PollSubscription is one (connection, object, event) that enabled polling
+// triggers watch, with the connection's interval.
+type PollSubscription struct {
+	TenantID            string
+	ConnectionID        string
+	Object              string
+	Event               string
+	PollIntervalMinutes int
+}
+
+// TriggerEvent is one webhook delivery received from a vendor, kept until
+// processed so that an acknowledged event is never lost.
+type TriggerEvent struct {
+	ID        string `json:"id"`
+	TenantID  string `json:"tenant_id"`
+	TriggerID string `json:"trigger_id"`
+	// EventType and ObjectID are what the connector read from the
+	// delivery; IdempotencyKey the vendor's event ID, or a hash of the body.
+	EventType      string     `json:"event_type,omitempty"`
+	ObjectID       string     `json:"object_id,omitempty"`
+	IdempotencyKey string     `json:"idempotency_key"`
+	Payload        []byte     `json:"-"`
+	ReceivedAt     time.Time  `json:"received_at"`
+	ProcessedAt    *time.Time `json:"processed_at,omitempty"`
+}
+
+// TriggerStore persists triggers, their history, poll state and received
+// webhook events. Every method is safe for concurrent use; the errors are
+// those of Store.
+type TriggerStore interface {
+	// CreateTrigger stores t, filling an empty ID and the timestamps.
+	// ENOTFOUND (Field "connection_id" or "folder_id") when the connection
+	// or folder does not exist in the tenant; ECONFLICT when the webhook
+	// token hash is taken.
+	CreateTrigger(ctx context.Context, t *Trigger) error
+	GetTrigger(ctx context.Context, tenantID, id string) (*Trigger, error)
+	// GetTriggerByTokenHash finds a webhook trigger by the SHA-256 of its
+	// URL token, across tenants (intake starts from the token alone).
+	GetTriggerByTokenHash(ctx context.Context, hash []byte) (*Trigger, error)
+	ListTriggers(ctx context.Context, tenantID string, f TriggerFilter) ([]*Trigger, error)
+	// UpdateTrigger saves FolderID, Filter, Parameters, Target, Enabled,
+	// DisabledReason, ConsecutiveFailures, LastSuccessAt, LastFailureAt,
+	// BaselineAt, the webhook token fields and UpdatedAt. The rest is read
+	// back into t.
+	UpdateTrigger(ctx context.Context, t *Trigger) error
+	// DeleteTrigger removes the trigger, its history, its unprocessed
+	// events, its jobs, and the sealed values it points at. Deleting a
+	// connection deletes its triggers the same way.
+	DeleteTrigger(ctx context.Context, tenantID, id string) error
+	// RecordTriggerResult atomically resets (ok) or increments the
+	// consecutive failure count and stamps LastSuccessAt or LastFailureAt
+	// with at; it returns the trigger as updated.
+	RecordTriggerResult(ctx context.Context, tenantID, id string, ok bool, at time.Time) (*Trigger, error)
+	// DisableTriggerForFailures turns an enabled trigger off with
+	// DisabledReason DisabledDueToFailures, provided it still has at least
+	// minFailures consecutive failures and no success since notSince. It
+	// reports whether it did, so that of several servers only one appends
+	// the event.
+	DisableTriggerForFailures(ctx context.Context, tenantID, id string, minFailures int, notSince, at time.Time) (bool, error)
+	// SetTriggerBaseline sets BaselineAt where it is still nil.
+	SetTriggerBaseline(ctx context.Context, tenantID, id string, at time.Time) error
+
+	AppendTriggerRecord(ctx context.Context, r *TriggerRecord) error
+	// ListTriggerRecords lists history by ID (oldest first).
+	ListTriggerRecords(ctx context.Context, tenantID string, f TriggerRecordFilter) ([]*TriggerRecord, error)
+
+	// ListPollSubscriptions returns, across tenants, every (connection,
+	// object, event) with at least one enabled polling trigger on a
+	// connected connection, ordered by connection ID, object and event.
+	// after is the last (connection ID, object, event) of the previous page
+	// joined by "\x00", or "" to start.
+	ListPollSubscriptions(ctx context.Context, after string, limit int) ([]PollSubscription, error)
+	// GetPollState returns the state of one (connection, object, event);
+	// ENOTFOUND before the first poll.
+	GetPollState(ctx context.Context, tenantID, connectionID, object, event string) (*PollState, error)
+	// PutPollState stores s provided the stored state's Slot is earlier
+	// than s.Slot (or there is none), and reports whether it did: false
+	// means another poll of the same interval got there first, and
+	// whatever the caller was about to fire with it must be dropped (call
+	// it in the same transaction).
+	PutPollState(ctx context.Context, s *PollState) (bool, error)
+
+	// CreateTriggerEvent stores a received webhook event, filling an empty
+	// ID and ReceivedAt.
+	CreateTriggerEvent(ctx context.Context, e *TriggerEvent) error
+	GetTriggerEvent(ctx context.Context, tenantID, id string) (*TriggerEvent, error)
+	// MarkTriggerEventProcessed stamps ProcessedAt.
+	MarkTriggerEventProcessed(ctx context.Context, tenantID, id string, at time.Time) error
+	// DeleteProcessedTriggerEvents removes events processed before cutoff
+	// and returns how many.
+	DeleteProcessedTriggerEvents(ctx context.Context, before time.Time) (int, error)
+}
+
+// JobStore persists jobs. Every method is safe for concurrent use.
+type JobStore interface {
+	// CreateJob stores j unless the trigger already has a job with the same
+	// IdempotencyKey, and reports whether it did. When it did not, j is
+	// left as given (call GetJobByKey for the existing one). ENOTFOUND when
+	// the trigger does not exist.
+	CreateJob(ctx context.Context, j *Job) (bool, error)
+	GetJob(ctx context.Context, tenantID, id string) (*Job, error)
+	GetJobByKey(ctx context.Context, tenantID, triggerID, key string) (*Job, error)
+	ListJobs(ctx context.Context, tenantID string, f JobFilter) ([]*Job, error)
+	// ClaimJob atomically claims the oldest job of the queue, among queue
+	// target jobs in the given folders (nil: any folder; empty: none), that
+	// is pending or whose lease has expired by now: it becomes claimed by
+	// worker until now+lease, with Attempts incremented. ENOTFOUND when
+	// none is waiting. Two workers never hold the same job at once.
+	ClaimJob(ctx context.Context, tenantID string, folderIDs []string, queue, worker string, lease time.Duration, now time.Time) (*Job, error)
+	// CompleteJob marks a job claimed by worker completed with result.
+	// ECONFLICT when the job is not claimed by worker (the lease expired
+	// and another worker claimed it, or it was completed already).
+	CompleteJob(ctx context.Context, tenantID, id, worker string, result any, now time.Time) (*Job, error)
+	// FailJob records a failed attempt of a job claimed by worker: with
+	// retry the job returns to pending for another claim, otherwise it
+	// becomes failed. ECONFLICT as for CompleteJob.
+	FailJob(ctx context.Context, tenantID, id, worker, reason string, retry bool, now time.Time) (*Job, error)
+	// SetJobStatus records the outcome of a webhook target delivery (no
+	// claim involved): status, attempts, error and completion time.
+	SetJobStatus(ctx context.Context, tenantID, id string, status JobStatus, attempts int, errMsg string, now time.Time) error
+}
