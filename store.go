@@ -84,6 +84,8 @@ type Store interface {
 	AssetStore
 	ConnectionStore
 	ExecutionStore
+	TriggerStore
+	JobStore
 }
 
 // TenantStore persists tenants.

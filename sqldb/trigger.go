@@ -1,0 +1,469 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"junction"
+)
+
+const triggerColumns = "id, tenant_id, folder_id, connection_id, connector, object, event, kind, filter, parameters, " +
+	"target_type, target_url, target_name, target_sealed_id, enabled, disabled_reason, consecutive_failures, " +
+	"last_success_at, last_failure_at, baseline_at, webhook_token_hash, webhook_token_sealed_id, created_by, " +
+	"created_at, updated_at"
+
+func scanTrigger(s scanner) (*junction.Trigger, error) {
+	var t junction.Trigger
+	var kind, params, targetType string
+	var targetSealed, tokenSealed sql.NullString
+	var success, failure, baseline sql.NullInt64
+	var created, updated int64
+	if err := s.Scan(&t.ID, &t.TenantID, &t.FolderID, &t.ConnectionID, &t.Connector, &t.Object, &t.Event, &kind,
+		&t.Filter, &params, &targetType, &t.Target.URL, &t.Target.Name, &targetSealed, &t.Enabled, &t.DisabledReason,
+		&t.ConsecutiveFailures, &success, &failure, &baseline, &t.WebhookTokenHash, &tokenSealed, &t.CreatedBy,
+		&created, &updated); err != nil {
+		return nil, err
+	}
+	t.Kind = junction.TriggerKind(kind)
+	t.Target.Type = junction.TargetType(targetType)
+	t.Target.SealedID = fromNullString(targetSealed)
+	t.Target.SecretSet = t.Target.SealedID != ""
+	t.WebhookTokenSealedID = fromNullString(tokenSealed)
+	if err := decodeJSON(params, &t.Parameters); err != nil {
+		return nil, err
+	}
+	t.LastSuccessAt, t.LastFailureAt, t.BaselineAt = fromNullMicros(success), fromNullMicros(failure), fromNullMicros(baseline)
+	t.CreatedAt, t.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &t, nil
+}
+
+// nullBytes stores an empty slice as NULL, so that unique columns hold
+// any number of absent values.
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+func storedTimePtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := storedTime(*t)
+	return &v
+}
+
+func encodeParams(m map[string]any) (string, error) {
+	if m == nil {
+		return "{}", nil
+	}
+	return encodeJSON(m)
+}
+
+func triggerWriteErr(op string, err error) error {
+	return writeErr(op, "trigger", err, "another trigger already has this webhook token",
+		&junction.Error{Code: junction.ENOTFOUND, Field: "connection_id", Message: "connection not found"})
+}
+
+// CreateTrigger stores t. The connection and folder are checked first, in
+// the same transaction, so that a missing one is named precisely.
+func (h *handle) CreateTrigger(ctx context.Context, t *junction.Trigger) error {
+	newID(&t.ID)
+	params, err := encodeParams(t.Parameters)
+	if err != nil {
+		return internal("create trigger: encode parameters", err)
+	}
+	t.CreatedAt = stamp(t.CreatedAt, h.db.now())
+	t.UpdatedAt = stamp(t.UpdatedAt, t.CreatedAt)
+	t.LastSuccessAt, t.LastFailureAt, t.BaselineAt = storedTimePtr(t.LastSuccessAt), storedTimePtr(t.LastFailureAt), storedTimePtr(t.BaselineAt)
+	t.Target.SecretSet = t.Target.SealedID != ""
+	return h.write(ctx, func(h *handle) error {
+		var one int
+		err := h.writer().QueryRowContext(ctx, "SELECT 1 FROM folders WHERE tenant_id = $1 AND id = $2", t.TenantID, t.FolderID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return &junction.Error{Code: junction.ENOTFOUND, Field: "folder_id", Message: "folder not found"}
+		}
+		if err != nil {
+			return internal("create trigger: check folder", err)
+		}
+		_, err = h.writer().ExecContext(ctx, "INSERT INTO triggers ("+triggerColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
+			t.ID, t.TenantID, t.FolderID, t.ConnectionID, t.Connector, t.Object, t.Event, string(t.Kind), t.Filter, params,
+			string(t.Target.Type), t.Target.URL, t.Target.Name, nullString(t.Target.SealedID), t.Enabled, t.DisabledReason,
+			t.ConsecutiveFailures, nullMicros(t.LastSuccessAt), nullMicros(t.LastFailureAt), nullMicros(t.BaselineAt),
+			nullBytes(t.WebhookTokenHash), nullString(t.WebhookTokenSealedID), t.CreatedBy, toMicros(t.CreatedAt),
+			toMicros(t.UpdatedAt))
+		if err != nil {
+			return triggerWriteErr("create trigger", err)
+		}
+		return nil
+	})
+}
+
+func (h *handle) GetTrigger(ctx context.Context, tenantID, id string) (*junction.Trigger, error) {
+	t, err := scanTrigger(h.reader().QueryRowContext(ctx,
+		"SELECT "+triggerColumns+" FROM triggers WHERE tenant_id = $1 AND id = $2", tenantID, id))
+	if err != nil {
+		return nil, notFoundOr("trigger", "get trigger", err)
+	}
+	return t, nil
+}
+
+func (h *handle) GetTriggerByTokenHash(ctx context.Context, hash []byte) (*junction.Trigger, error) {
+	if len(hash) == 0 {
+		return nil, junction.NotFound("trigger")
+	}
+	t, err := scanTrigger(h.reader().QueryRowContext(ctx,
+		"SELECT "+triggerColumns+" FROM triggers WHERE webhook_token_hash = $1", hash))
+	if err != nil {
+		return nil, notFoundOr("trigger", "get trigger by token", err)
+	}
+	return t, nil
+}
+
+// folderCond adds the FolderIDs condition of a filter: nil matches any
+// folder, empty none.
+func folderCond(c *conds, column string, ids []string) {
+	if ids == nil {
+		return
+	}
+	if len(ids) == 0 {
+		c.add("1 = 0")
+		return
+	}
+	c.add(column + " IN (" + c.argList(ids) + ")")
+}
+
+func (h *handle) ListTriggers(ctx context.Context, tenantID string, f junction.TriggerFilter) ([]*junction.Trigger, error) {
+	var c conds
+	c.add("tenant_id = " + c.arg(tenantID))
+	folderCond(&c, "folder_id", f.FolderIDs)
+	if f.ConnectionID != "" {
+		c.add("connection_id = " + c.arg(f.ConnectionID))
+	}
+	if f.Kind != "" {
+		c.add("kind = " + c.arg(string(f.Kind)))
+	}
+	if f.Enabled != nil {
+		c.add("enabled = " + c.arg(*f.Enabled))
+	}
+	tail := c.page(f.Page, "id")
+	rows, err := h.reader().QueryContext(ctx, "SELECT "+triggerColumns+" FROM triggers"+c.clause()+tail, c.args...)
+	if err != nil {
+		return nil, internal("list triggers", err)
+	}
+	out, err := collect(rows, scanTrigger)
+	if err != nil {
+		return nil, internal("list triggers", err)
+	}
+	return out, nil
+}
+
+// UpdateTrigger saves the mutable columns and reads the others back.
+func (h *handle) UpdateTrigger(ctx context.Context, t *junction.Trigger) error {
+	params, err := encodeParams(t.Parameters)
+	if err != nil {
+		return internal("update trigger: encode parameters", err)
+	}
+	t.UpdatedAt = stamp(t.UpdatedAt, h.db.now())
+	t.LastSuccessAt, t.LastFailureAt, t.BaselineAt = storedTimePtr(t.LastSuccessAt), storedTimePtr(t.LastFailureAt), storedTimePtr(t.BaselineAt)
+	t.Target.SecretSet = t.Target.SealedID != ""
+	var created int64
+	var kind string
+	err = h.writer().QueryRowContext(ctx,
+		`UPDATE triggers SET folder_id = $1, filter = $2, parameters = $3, target_type = $4, target_url = $5,
+			target_name = $6, target_sealed_id = $7, enabled = $8, disabled_reason = $9, consecutive_failures = $10,
+			last_success_at = $11, last_failure_at = $12, baseline_at = $13, webhook_token_hash = $14,
+			webhook_token_sealed_id = $15, updated_at = $16
+		WHERE tenant_id = $17 AND id = $18
+		RETURNING connection_id, connector, object, event, kind, created_by, created_at`,
+		t.FolderID, t.Filter, params, string(t.Target.Type), t.Target.URL, t.Target.Name, nullString(t.Target.SealedID),
+		t.Enabled, t.DisabledReason, t.ConsecutiveFailures, nullMicros(t.LastSuccessAt), nullMicros(t.LastFailureAt),
+		nullMicros(t.BaselineAt), nullBytes(t.WebhookTokenHash), nullString(t.WebhookTokenSealedID), toMicros(t.UpdatedAt),
+		t.TenantID, t.ID).Scan(&t.ConnectionID, &t.Connector, &t.Object, &t.Event, &kind, &t.CreatedBy, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return junction.NotFound("trigger")
+	}
+	if err != nil {
+		if classify(err) == foreignKeyViolation {
+			return &junction.Error{Code: junction.ENOTFOUND, Field: "folder_id", Message: "folder not found"}
+		}
+		return triggerWriteErr("update trigger", err)
+	}
+	t.Kind = junction.TriggerKind(kind)
+	t.CreatedAt = fromMicros(created)
+	return nil
+}
+
+// DeleteTrigger deletes the row; foreign keys take its history, jobs and
+// events, and the database trigger triggers_delete_sealed its sealed
+// values.
+func (h *handle) DeleteTrigger(ctx context.Context, tenantID, id string) error {
+	res, err := h.writer().ExecContext(ctx, "DELETE FROM triggers WHERE tenant_id = $1 AND id = $2", tenantID, id)
+	if err != nil {
+		return internal("delete trigger", err)
+	}
+	return affected(res, "trigger", "delete trigger")
+}
+
+// RecordTriggerResult changes the count in one UPDATE, so results from
+// several servers are all counted.
+func (h *handle) RecordTriggerResult(ctx context.Context, tenantID, id string, ok bool, at time.Time) (*junction.Trigger, error) {
+	set := "consecutive_failures = consecutive_failures + 1, last_failure_at = $1"
+	if ok {
+		set = "consecutive_failures = 0, last_success_at = $1"
+	}
+	t, err := scanTrigger(h.writer().QueryRowContext(ctx,
+		"UPDATE triggers SET "+set+" WHERE tenant_id = $2 AND id = $3 RETURNING "+triggerColumns,
+		toMicros(storedTime(at)), tenantID, id))
+	if err != nil {
+		return nil, notFoundOr("trigger", "record trigger result", err)
+	}
+	return t, nil
+}
+
+func (h *handle) DisableTriggerForFailures(ctx context.Context, tenantID, id string, minFailures int, notSince, at time.Time) (bool, error) {
+	res, err := h.writer().ExecContext(ctx,
+		`UPDATE triggers SET enabled = $1, disabled_reason = $2, updated_at = $3
+		WHERE tenant_id = $4 AND id = $5 AND enabled AND consecutive_failures >= $6
+			AND (last_success_at IS NULL OR last_success_at < $7)`,
+		false, junction.DisabledDueToFailures, toMicros(storedTime(at)), tenantID, id, minFailures, toMicros(notSince))
+	if err != nil {
+		return false, internal("disable trigger", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, internal("disable trigger", err)
+	}
+	return n == 1, nil
+}
+
+func (h *handle) SetTriggerBaseline(ctx context.Context, tenantID, id string, at time.Time) error {
+	_, err := h.writer().ExecContext(ctx,
+		"UPDATE triggers SET baseline_at = $1 WHERE tenant_id = $2 AND id = $3 AND baseline_at IS NULL",
+		toMicros(storedTime(at)), tenantID, id)
+	if err != nil {
+		return internal("set trigger baseline", err)
+	}
+	return nil
+}
+
+const triggerRecordColumns = "id, tenant_id, trigger_id, folder_id, at, status, reason, event_type, object_id, job_id, idempotency_key"
+
+func scanTriggerRecord(s scanner) (*junction.TriggerRecord, error) {
+	var r junction.TriggerRecord
+	var status string
+	var at int64
+	if err := s.Scan(&r.ID, &r.TenantID, &r.TriggerID, &r.FolderID, &at, &status, &r.Reason, &r.EventType,
+		&r.ObjectID, &r.JobID, &r.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	r.Status = junction.TriggerRecordStatus(status)
+	r.At = fromMicros(at)
+	return &r, nil
+}
+
+// AppendTriggerRecord stores r, filling an empty ID and a zero At.
+func (h *handle) AppendTriggerRecord(ctx context.Context, r *junction.TriggerRecord) error {
+	newID(&r.ID)
+	r.At = stamp(r.At, h.db.now())
+	_, err := h.writer().ExecContext(ctx,
+		"INSERT INTO trigger_records ("+triggerRecordColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+		r.ID, r.TenantID, r.TriggerID, r.FolderID, toMicros(r.At), string(r.Status), r.Reason, r.EventType, r.ObjectID,
+		r.JobID, r.IdempotencyKey)
+	if err != nil {
+		return writeErr("append trigger record", "trigger record", err, "a trigger record with this ID already exists",
+			junction.NotFound("trigger"))
+	}
+	return nil
+}
+
+func (h *handle) ListTriggerRecords(ctx context.Context, tenantID string, f junction.TriggerRecordFilter) ([]*junction.TriggerRecord, error) {
+	var c conds
+	c.add("tenant_id = " + c.arg(tenantID))
+	folderCond(&c, "folder_id", f.FolderIDs)
+	if f.TriggerID != "" {
+		c.add("trigger_id = " + c.arg(f.TriggerID))
+	}
+	if f.Status != "" {
+		c.add("status = " + c.arg(string(f.Status)))
+	}
+	if !f.Since.IsZero() {
+		c.add("at >= " + c.arg(toMicros(f.Since)))
+	}
+	if !f.Until.IsZero() {
+		c.add("at < " + c.arg(toMicros(f.Until)))
+	}
+	tail := c.page(f.Page, "id")
+	rows, err := h.reader().QueryContext(ctx, "SELECT "+triggerRecordColumns+" FROM trigger_records"+c.clause()+tail, c.args...)
+	if err != nil {
+		return nil, internal("list trigger records", err)
+	}
+	out, err := collect(rows, scanTriggerRecord)
+	if err != nil {
+		return nil, internal("list trigger records", err)
+	}
+	return out, nil
+}
+
+// ListPollSubscriptions pages by (connection ID, object, event), compared
+// as a row value, which both dialects support.
+func (h *handle) ListPollSubscriptions(ctx context.Context, after string, limit int) ([]junction.PollSubscription, error) {
+	if limit <= 0 || limit > junction.MaxPageSize {
+		limit = junction.MaxPageSize
+	}
+	var c conds
+	c.add("t.kind = " + c.arg(string(junction.TriggerPolling)))
+	c.add("t.enabled")
+	c.add("c.status = " + c.arg(string(junction.ConnectionConnected)))
+	if after != "" {
+		parts := strings.SplitN(after, "\x00", 3)
+		for len(parts) < 3 {
+			parts = append(parts, "")
+		}
+		c.add("(t.connection_id, t.object, t.event) > (" + c.arg(parts[0]) + ", " + c.arg(parts[1]) + ", " + c.arg(parts[2]) + ")")
+	}
+	q := `SELECT DISTINCT t.tenant_id, t.connection_id, t.object, t.event, c.poll_interval_minutes
+		FROM triggers t JOIN connections c ON c.tenant_id = t.tenant_id AND c.id = t.connection_id` + c.clause() +
+		" ORDER BY t.connection_id, t.object, t.event LIMIT " + c.arg(limit)
+	rows, err := h.reader().QueryContext(ctx, q, c.args...)
+	if err != nil {
+		return nil, internal("list poll subscriptions", err)
+	}
+	out, err := collect(rows, func(s scanner) (junction.PollSubscription, error) {
+		var p junction.PollSubscription
+		err := s.Scan(&p.TenantID, &p.ConnectionID, &p.Object, &p.Event, &p.PollIntervalMinutes)
+		return p, err
+	})
+	if err != nil {
+		return nil, internal("list poll subscriptions", err)
+	}
+	return out, nil
+}
+
+const pollStateColumns = "tenant_id, connection_id, object, event, watermark, cursor, seen, baselined, slot, updated_at"
+
+func scanPollState(s scanner) (*junction.PollState, error) {
+	var p junction.PollState
+	var seen string
+	var slot, updated int64
+	if err := s.Scan(&p.TenantID, &p.ConnectionID, &p.Object, &p.Event, &p.Watermark, &p.Cursor, &seen, &p.Baselined,
+		&slot, &updated); err != nil {
+		return nil, err
+	}
+	if err := decodeJSON(seen, &p.Seen); err != nil {
+		return nil, err
+	}
+	p.Slot, p.UpdatedAt = fromMicros(slot), fromMicros(updated)
+	return &p, nil
+}
+
+func (h *handle) GetPollState(ctx context.Context, tenantID, connectionID, object, event string) (*junction.PollState, error) {
+	p, err := scanPollState(h.reader().QueryRowContext(ctx,
+		"SELECT "+pollStateColumns+" FROM poll_states WHERE tenant_id = $1 AND connection_id = $2 AND object = $3 AND event = $4",
+		tenantID, connectionID, object, event))
+	if err != nil {
+		return nil, notFoundOr("poll state", "get poll state", err)
+	}
+	return p, nil
+}
+
+// PutPollState is one upsert whose update only applies to an earlier slot,
+// so of two servers committing a poll of the same interval one stores and
+// the other is told it did not.
+func (h *handle) PutPollState(ctx context.Context, s *junction.PollState) (bool, error) {
+	if len(s.Seen) > junction.PollSeenMax {
+		s.Seen = s.Seen[len(s.Seen)-junction.PollSeenMax:]
+	}
+	seen := "[]"
+	if len(s.Seen) > 0 {
+		v, err := encodeJSON(s.Seen)
+		if err != nil {
+			return false, internal("put poll state: encode seen", err)
+		}
+		seen = v
+	}
+	s.Slot = storedTime(s.Slot)
+	s.UpdatedAt = stamp(s.UpdatedAt, h.db.now())
+	res, err := h.writer().ExecContext(ctx, "INSERT INTO poll_states ("+pollStateColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (connection_id, object, event) DO UPDATE SET watermark = excluded.watermark,
+			cursor = excluded.cursor, seen = excluded.seen, baselined = excluded.baselined, slot = excluded.slot,
+			updated_at = excluded.updated_at
+		WHERE poll_states.slot < excluded.slot`,
+		s.TenantID, s.ConnectionID, s.Object, s.Event, s.Watermark, s.Cursor, seen, s.Baselined, toMicros(s.Slot),
+		toMicros(s.UpdatedAt))
+	if err != nil {
+		return false, writeErr("put poll state", "poll state", err, "poll state clash",
+			&junction.Error{Code: junction.ENOTFOUND, Field: "connection_id", Message: "connection not found"})
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, internal("put poll state", err)
+	}
+	return n == 1, nil
+}
+
+const triggerEventColumns = "id, tenant_id, trigger_id, event_type, object_id, idempotency_key, payload, received_at, processed_at"
+
+func scanTriggerEvent(s scanner) (*junction.TriggerEvent, error) {
+	var e junction.TriggerEvent
+	var received int64
+	var processed sql.NullInt64
+	if err := s.Scan(&e.ID, &e.TenantID, &e.TriggerID, &e.EventType, &e.ObjectID, &e.IdempotencyKey, &e.Payload,
+		&received, &processed); err != nil {
+		return nil, err
+	}
+	e.ReceivedAt, e.ProcessedAt = fromMicros(received), fromNullMicros(processed)
+	return &e, nil
+}
+
+func (h *handle) CreateTriggerEvent(ctx context.Context, e *junction.TriggerEvent) error {
+	newID(&e.ID)
+	e.ReceivedAt = stamp(e.ReceivedAt, h.db.now())
+	e.ProcessedAt = storedTimePtr(e.ProcessedAt)
+	_, err := h.writer().ExecContext(ctx,
+		"INSERT INTO trigger_events ("+triggerEventColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+		e.ID, e.TenantID, e.TriggerID, e.EventType, e.ObjectID, e.IdempotencyKey, e.Payload, toMicros(e.ReceivedAt),
+		nullMicros(e.ProcessedAt))
+	if err != nil {
+		return writeErr("create trigger event", "trigger event", err, "a trigger event with this ID already exists",
+			junction.NotFound("trigger"))
+	}
+	return nil
+}
+
+func (h *handle) GetTriggerEvent(ctx context.Context, tenantID, id string) (*junction.TriggerEvent, error) {
+	e, err := scanTriggerEvent(h.reader().QueryRowContext(ctx,
+		"SELECT "+triggerEventColumns+" FROM trigger_events WHERE tenant_id = $1 AND id = $2", tenantID, id))
+	if err != nil {
+		return nil, notFoundOr("trigger event", "get trigger event", err)
+	}
+	return e, nil
+}
+
+func (h *handle) MarkTriggerEventProcessed(ctx context.Context, tenantID, id string, at time.Time) error {
+	res, err := h.writer().ExecContext(ctx, "UPDATE trigger_events SET processed_at = $1 WHERE tenant_id = $2 AND id = $3",
+		toMicros(storedTime(at)), tenantID, id)
+	if err != nil {
+		return internal("mark trigger event processed", err)
+	}
+	return affected(res, "trigger event", "mark trigger event processed")
+}
+
+func (h *handle) DeleteProcessedTriggerEvents(ctx context.Context, before time.Time) (int, error) {
+	res, err := h.writer().ExecContext(ctx, "DELETE FROM trigger_events WHERE processed_at IS NOT NULL AND processed_at < $1",
+		toMicros(before))
+	if err != nil {
+		return 0, internal("delete processed trigger events", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, internal("delete processed trigger events", err)
+	}
+	return int(n), nil
+}
