@@ -212,11 +212,12 @@ type JobFilter struct {
 // PollSeenMax bounds PollState.Seen.
 const PollSeenMax = 500
 
-// SeenRecord is a record a poll already reported, with the cursor value
-// (updated time) it had then.
+// SeenRecord is a record a poll already reported, with the time (its
+// update time, else its creation time) it had then: the same record
+// changed again is new, the same record at the same time is a repeat.
 type SeenRecord struct {
-	ID        string `json:"id"`
-	UpdatedAt string `json:"updated_at"`
+	ID string    `json:"id"`
+	At time.Time `json:"at"`
 }
 
 // PollState is what polling remembers between polls of one (connection,
@@ -228,10 +229,11 @@ type PollState struct {
 	ConnectionID string `json:"connection_id"`
 	Object       string `json:"object"`
 	Event        string `json:"event"`
-	// Watermark is the greatest cursor value (updated time, as the API
-	// writes it) seen so far; the next poll asks from a little before it
-	// (an overlap window) and Seen drops what was reported already.
-	Watermark string `json:"watermark,omitempty"`
+	// Watermark is the newest record time seen so far, by the API's clock
+	// (never Junction's, so Junction's clock skew does not matter); the
+	// next poll asks from a little before it (the connector's look-back)
+	// and Seen drops what was reported already. Stored to the nanosecond.
+	Watermark time.Time `json:"watermark"`
 	// Cursor is an opaque continuation the API gave (a sync token), for
 	// APIs that page changes that way.
 	Cursor string `json:"cursor,omitempty"`

@@ -349,11 +349,18 @@ const pollStateColumns = "tenant_id, connection_id, object, event, watermark, cu
 
 func scanPollState(s scanner) (*junction.PollState, error) {
 	var p junction.PollState
-	var seen string
+	var seen, watermark string
 	var slot, updated int64
-	if err := s.Scan(&p.TenantID, &p.ConnectionID, &p.Object, &p.Event, &p.Watermark, &p.Cursor, &seen, &p.Baselined,
+	if err := s.Scan(&p.TenantID, &p.ConnectionID, &p.Object, &p.Event, &watermark, &p.Cursor, &seen, &p.Baselined,
 		&slot, &updated); err != nil {
 		return nil, err
+	}
+	if watermark != "" {
+		w, err := time.Parse(time.RFC3339Nano, watermark)
+		if err != nil {
+			return nil, err
+		}
+		p.Watermark = w
 	}
 	if err := decodeJSON(seen, &p.Seen); err != nil {
 		return nil, err
@@ -387,6 +394,12 @@ func (h *handle) PutPollState(ctx context.Context, s *junction.PollState) (bool,
 		}
 		seen = v
 	}
+	// The watermark is the API's time, which may be finer than a
+	// microsecond: it is kept as text to the nanosecond.
+	watermark := ""
+	if !s.Watermark.IsZero() {
+		watermark = s.Watermark.UTC().Format(time.RFC3339Nano)
+	}
 	s.Slot = storedTime(s.Slot)
 	s.UpdatedAt = stamp(s.UpdatedAt, h.db.now())
 	res, err := h.writer().ExecContext(ctx, "INSERT INTO poll_states ("+pollStateColumns+`)
@@ -395,7 +408,7 @@ func (h *handle) PutPollState(ctx context.Context, s *junction.PollState) (bool,
 			cursor = excluded.cursor, seen = excluded.seen, baselined = excluded.baselined, slot = excluded.slot,
 			updated_at = excluded.updated_at
 		WHERE poll_states.slot < excluded.slot`,
-		s.TenantID, s.ConnectionID, s.Object, s.Event, s.Watermark, s.Cursor, seen, s.Baselined, toMicros(s.Slot),
+		s.TenantID, s.ConnectionID, s.Object, s.Event, watermark, s.Cursor, seen, s.Baselined, toMicros(s.Slot),
 		toMicros(s.UpdatedAt))
 	if err != nil {
 		return false, writeErr("put poll state", "poll state", err, "poll state clash",
