@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"junction"
+	"junction/connector"
+	"junction/engine"
 	"junction/resolver"
 )
 
@@ -33,6 +35,15 @@ type Options struct {
 	// StoreTypes are the external credential store types, by name, as the
 	// Resolver has them. The built-in database type needs no entry.
 	StoreTypes map[string]junction.CredentialStoreType
+	// Catalog is the set of connectors connections may use, and Engine
+	// runs their tests, executions and OAuth flows. The connector,
+	// connection and execution services need both; without them they
+	// answer internal errors.
+	Catalog *connector.Catalog
+	Engine  *engine.Engine
+	// OAuthRedirectURI is where providers send the browser back after an
+	// OAuth 2.0 consent: the public URL of GET /oauth/callback.
+	OAuthRedirectURI string
 }
 
 // App is the service layer. It is safe for concurrent use.
@@ -44,12 +55,18 @@ type App struct {
 	// resolver and storeTypes serve credential stores and assets.
 	resolver   *resolver.Resolver
 	storeTypes map[string]junction.CredentialStoreType
+	// catalog, engine and redirectURI serve connectors, connections and
+	// executions.
+	catalog     *connector.Catalog
+	engine      *engine.Engine
+	redirectURI string
 }
 
 // New returns an App working on store.
 func New(store junction.Store, opts Options) *App {
 	a := &App{store: store, clock: opts.Clock, logger: opts.Logger, keyring: opts.Keyring,
-		resolver: opts.Resolver, storeTypes: opts.StoreTypes}
+		resolver: opts.Resolver, storeTypes: opts.StoreTypes,
+		catalog: opts.Catalog, engine: opts.Engine, redirectURI: opts.OAuthRedirectURI}
 	if a.clock == nil {
 		a.clock = junction.SystemClock{}
 	}

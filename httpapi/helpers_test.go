@@ -14,14 +14,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"junction"
 	"junction/app"
+	"junction/connector"
 	"junction/credstore/awssm"
 	"junction/credstore/azurekv"
 	"junction/credstore/cyberark"
 	"junction/credstore/vault"
+	"junction/engine"
 	"junction/httpapi"
 	"junction/keyring"
+	"junction/outbound"
 	"junction/resolver"
 	"junction/sqldb"
 	"junction/sqldb/sqldbtest"
@@ -88,6 +93,8 @@ type env struct {
 	// database (a second Junction process in a test).
 	keyring junction.Keyring
 	logger  *slog.Logger
+	// engine runs the connections' tests and executions.
+	engine *engine.Engine
 }
 
 type envOptions struct {
@@ -112,7 +119,27 @@ func newEnv(t *testing.T, store junction.Store, opts ...envOptions) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { res0.Close() })
-	a := app.New(store, app.Options{Clock: clock, Logger: logger, Keyring: ring, Resolver: res0, StoreTypes: storeTypes()})
+	cat, err := connector.LoadCatalog(connector.Builtin(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Upstream test servers listen on loopback, which the guard refuses
+	// unless allowed.
+	out, err := outbound.New(outbound.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Clock: clock, Logger: logger, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(res0.Collector())
+	eng, err := engine.New(engine.Options{Store: store, Keyring: ring, Catalog: cat, Resolver: res0, Outbound: out,
+		Clock: clock, Logger: logger, Registerer: registry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	a := app.New(store, app.Options{Clock: clock, Logger: logger, Keyring: ring, Resolver: res0, StoreTypes: storeTypes(),
+		Catalog: cat, Engine: eng, OAuthRedirectURI: oauthRedirectURI})
 	res, err := a.Bootstrap(context.Background(), app.BootstrapOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -120,12 +147,16 @@ func newEnv(t *testing.T, store junction.Store, opts ...envOptions) *env {
 	if !res.Created || res.Token.IsZero() {
 		t.Fatalf("bootstrap on an empty database: %+v", res)
 	}
-	s := httpapi.New(a, httpapi.Options{Logger: logger, TrustedProxies: o.trustedProxies})
+	s := httpapi.New(a, httpapi.Options{Logger: logger, TrustedProxies: o.trustedProxies, Metrics: registry})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, app: a, store: store, clock: clock, logs: logs, admin: res.Token.Reveal(), server: s,
-		keyring: ring, logger: logger}
+		keyring: ring, logger: logger, engine: eng}
 }
+
+// oauthRedirectURI is the callback address the test servers' app hands
+// providers; tests call the callback on the test server themselves.
+const oauthRedirectURI = "https://junction.test/oauth/callback"
 
 // storeTypes registers the external credential store types as main does.
 func storeTypes() map[string]junction.CredentialStoreType {

@@ -17,7 +17,9 @@ const errMethodNotAllowed = "method_not_allowed"
 // that mapping lives; unknown codes are server errors.
 func statusOf(code string) int {
 	switch code {
-	case junction.EINVALID:
+	// A destination the private-network guard refuses is a request Junction
+	// will not carry out, like any other rule the input breaks.
+	case junction.EINVALID, junction.EOUTBOUNDBLOCKED:
 		return http.StatusUnprocessableEntity
 	case junction.EBADJSON:
 		return http.StatusBadRequest
@@ -37,7 +39,10 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case junction.EUNAVAILABLE, junction.ECREDSTOREUNAVAILABLE:
 		return http.StatusServiceUnavailable
-	case junction.ECREDSTOREAUTH, junction.ECONNAUTHFAILED, junction.EPROVIDER:
+	// The upstream side failed: a vault refused Junction's login, an API
+	// refused a connection's credentials, answered an error of its own
+	// (details.source "provider" says so), or sent more than Junction reads.
+	case junction.ECREDSTOREAUTH, junction.ECONNAUTHFAILED, junction.EPROVIDER, junction.ERESPONSETOOLARGE:
 		return http.StatusBadGateway
 	case errMethodNotAllowed:
 		return http.StatusMethodNotAllowed

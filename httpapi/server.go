@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"junction"
 	"junction/app"
 )
@@ -34,6 +36,9 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// Version is shown in the OpenAPI document's info.version.
 	Version string
+	// Metrics, when set, is served at GET /metrics in the Prometheus text
+	// format, without a token.
+	Metrics prometheus.Gatherer
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -136,6 +141,11 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.auditRoutes()...)
 	rs = append(rs, s.credentialStoreRoutes()...)
 	rs = append(rs, s.assetRoutes()...)
+	rs = append(rs, s.connectorRoutes()...)
+	rs = append(rs, s.connectionRoutes()...)
+	rs = append(rs, s.executionRoutes()...)
+	rs = append(rs, s.oauthRoutes()...)
+	rs = append(rs, s.metricsRoutes()...)
 	return rs
 }
 

@@ -1,0 +1,67 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"junction"
+	"junction/connector"
+)
+
+// Connectors are the catalog's definitions: read-only, the same for every
+// tenant, and visible to every authenticated caller, since choosing one is
+// the first step of creating a connection anywhere.
+
+// ConnectorSummary is one entry of the connector list.
+type ConnectorSummary struct {
+	Key         string   `json:"key"`
+	DisplayName string   `json:"display_name"`
+	Version     string   `json:"version"`
+	Description string   `json:"description,omitempty"`
+	Icon        string   `json:"icon,omitempty"`
+	Categories  []string `json:"categories"`
+	// AuthTypes are the auth scheme IDs a connection may choose from.
+	AuthTypes []string `json:"auth_types"`
+}
+
+func (a *App) needCatalog() error {
+	if a.catalog == nil {
+		return junction.Internal(errors.New("app: no connector catalog configured"))
+	}
+	return nil
+}
+
+// ListConnectors lists the catalog, ordered by key. The catalog is small
+// and fixed at start, so the list is never paged.
+func (a *App) ListConnectors(ctx context.Context, p *junction.Principal) (List[*ConnectorSummary], error) {
+	if err := a.needCatalog(); err != nil {
+		return List[*ConnectorSummary]{}, err
+	}
+	defs := a.catalog.List()
+	out := make([]*ConnectorSummary, 0, len(defs))
+	for _, d := range defs {
+		s := &ConnectorSummary{Key: d.Key, DisplayName: d.DisplayName, Version: d.Version,
+			Description: d.Description, Icon: d.Icon, Categories: d.Categories, AuthTypes: []string{}}
+		if s.Categories == nil {
+			s.Categories = []string{}
+		}
+		for i := range d.Auth {
+			s.AuthTypes = append(s.AuthTypes, d.Auth[i].Key())
+		}
+		out = append(out, s)
+	}
+	return List[*ConnectorSummary]{Items: out}, nil
+}
+
+// GetConnector returns a connector's whole definition. The definition is
+// shared: callers must not modify it.
+func (a *App) GetConnector(ctx context.Context, p *junction.Principal, key string) (*connector.Definition, error) {
+	if err := a.needCatalog(); err != nil {
+		return nil, err
+	}
+	return a.catalog.Get(key)
+}
+
+// ConnectorSchema returns the JSON Schema of connector definitions, for
+// people writing their own.
+func (a *App) ConnectorSchema() []byte { return connector.Schema() }

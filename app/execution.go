@@ -1,0 +1,140 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"time"
+
+	"junction"
+	"junction/engine"
+)
+
+// ExecuteInput asks for one activity run: Activity (a curated activity or
+// "http_request"), or Object and Operation.
+type ExecuteInput struct {
+	Activity  string
+	Object    string
+	Operation string
+	Input     map[string]any
+	// MaxPages is how many pages a list operation follows; zero reads the
+	// first page only.
+	MaxPages int
+}
+
+// Execute runs an activity through a connection. Needs
+// Connections.Execute on its folder. The engine records the execution
+// (never headers or bodies); it is not audited, being no change.
+//
+// A failed execution returns the engine's error with the execution's ID
+// and attempt count added to its details, so a caller can find the record.
+func (a *App) Execute(ctx context.Context, p *junction.Principal, connectionID string, in ExecuteInput) (*engine.Result, error) {
+	if err := a.needEngine(); err != nil {
+		return nil, err
+	}
+	if in.MaxPages < 0 || in.MaxPages > engine.MaxPages {
+		return nil, junction.Invalid("max_pages", "must be between 1 and %d", engine.MaxPages)
+	}
+	if in.Activity == "" && in.Object == "" {
+		return nil, junction.Invalid("activity", `is required: give an activity, or an object and an operation`)
+	}
+	if in.Object != "" && in.Operation == "" {
+		return nil, junction.Invalid("operation", "is required with object")
+	}
+	if in.Operation != "" && in.Object == "" {
+		return nil, junction.Invalid("object", "is required with operation")
+	}
+	c, err := a.connectionIn(ctx, a.store, p, connectionID, junction.PermConnectionsExecute, false)
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.engine.Execute(ctx, engine.ExecuteRequest{
+		Connection: c, Caller: p.User.ID, Activity: in.Activity, Object: in.Object, Operation: in.Operation,
+		Input: in.Input, MaxPages: in.MaxPages,
+	})
+	if err != nil {
+		return nil, withExecution(err, res)
+	}
+	return res, nil
+}
+
+// withExecution adds the execution's ID and attempts to the details of an
+// application error, on a copy: the engine's error may be shared.
+func withExecution(err error, res *engine.Result) error {
+	var e *junction.Error
+	if res == nil || !asError(err, &e) || e.Code == junction.EINTERNAL {
+		return err
+	}
+	c := *e
+	c.Details = maps.Clone(e.Details)
+	if c.Details == nil {
+		c.Details = map[string]any{}
+	}
+	c.Details["execution_id"] = res.ExecutionID
+	c.Details["attempts"] = res.Attempts
+	c.Err = err
+	return &c
+}
+
+// ExecutionQuery narrows ListExecutions.
+type ExecutionQuery struct {
+	ConnectionID string
+	// Status is "succeeded" or "failed".
+	Status string
+	Since  time.Time // inclusive
+	Until  time.Time // exclusive
+	junction.Page
+}
+
+// ListExecutions lists execution records, oldest first, in folders where
+// the caller holds Logs.View. Records the engine still holds in memory are
+// written first, so a caller always finds the executions it just ran.
+func (a *App) ListExecutions(ctx context.Context, p *junction.Principal, q ExecutionQuery) (List[*junction.Execution], error) {
+	var empty List[*junction.Execution]
+	if err := a.needEngine(); err != nil {
+		return empty, err
+	}
+	if err := checkCursor(q.Page); err != nil {
+		return empty, err
+	}
+	if q.Status != "" && q.Status != engine.StatusSucceeded && q.Status != engine.StatusFailed {
+		return empty, junction.Invalid("status", "must be succeeded or failed")
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+		return empty, junction.Invalid("until", "must be after since")
+	}
+	filter := junction.ExecutionFilter{Status: q.Status, Since: q.Since, Until: q.Until, Page: q.Page.Normalize()}
+	if q.ConnectionID != "" {
+		c, err := a.connectionIn(ctx, a.store, p, q.ConnectionID, junction.PermLogsView, false)
+		if err != nil {
+			// A deleted connection's records stay; they are found by
+			// folder like any other, not by a connection that is gone.
+			if !junction.IsCode(err, junction.ENOTFOUND) || !junction.ValidID(q.ConnectionID) {
+				return empty, fieldNotFound(err, "connection_id")
+			}
+		} else {
+			filter.FolderIDs = []string{c.FolderID}
+		}
+		filter.ConnectionID = q.ConnectionID
+	}
+	if filter.FolderIDs == nil {
+		ids, all, err := a.folderScope(ctx, p, junction.PermLogsView, "", false)
+		if err != nil {
+			return empty, err
+		}
+		if !all {
+			if len(ids) == 0 {
+				return newList([]*junction.Execution{}, q.Page, nil), nil
+			}
+			filter.FolderIDs = ids
+		}
+	}
+	if err := a.engine.Flush(ctx); err != nil {
+		a.log(ctx).LogAttrs(ctx, slog.LevelWarn, "flush execution records before listing", slog.Any("error", err))
+	}
+	list, err := a.store.ListExecutions(ctx, p.TenantID(), filter)
+	if err != nil {
+		return empty, err
+	}
+	return newList(list, q.Page, func(e *junction.Execution) string { return e.ID }), nil
+}

@@ -1,0 +1,81 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"junction"
+	"junction/app"
+	"junction/engine"
+)
+
+// executeRequest runs an activity: activity (a curated one or
+// "http_request"), or object and operation. max_pages lets a list
+// operation follow more than its first page.
+type executeRequest struct {
+	Activity  string         `json:"activity,omitempty"`
+	Object    string         `json:"object,omitempty"`
+	Operation string         `json:"operation,omitempty"`
+	Input     map[string]any `json:"input,omitempty"`
+	MaxPages  int            `json:"max_pages,omitempty"`
+}
+
+func (s *Server) executionRoutes() []route {
+	const tag = "executions"
+	return []route{
+		{method: "POST", path: "/api/v1/connections/{id}/execute", op: "executeActivity", tag: tag,
+			summary: "Run an activity through a connection. A failure is a problem document whose details carry " +
+				"execution_id and attempts; an error the upstream API answered says details.source \"provider\"",
+			permission: string(junction.PermConnectionsExecute) + " on the folder",
+			request:    executeRequest{}, response: engine.Result{}, status: http.StatusOK, handle: s.execute},
+		{method: "GET", path: "/api/v1/executions", op: "listExecutions", tag: tag,
+			summary:    "List execution records, oldest first, in folders where the caller holds Logs.View",
+			permission: string(junction.PermLogsView) + " on the folders listed",
+			query: append([]queryParam{
+				{name: "connection_id", description: "Only executions of this connection."},
+				{name: "status", description: "Only executions with this outcome: succeeded or failed."},
+				{name: "since", description: "Only executions started at or after this time.", format: "date-time"},
+				{name: "until", description: "Only executions started before this time.", format: "date-time"},
+			}, pageParams...),
+			response: app.List[*junction.Execution]{}, status: http.StatusOK, handle: s.listExecutions},
+	}
+}
+
+func (s *Server) execute(w http.ResponseWriter, r *http.Request) error {
+	var req executeRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	res, err := s.app.Execute(r.Context(), principal(r), r.PathValue("id"), app.ExecuteInput{
+		Activity: req.Activity, Object: req.Object, Operation: req.Operation, Input: req.Input, MaxPages: req.MaxPages,
+	})
+	if err != nil {
+		return err
+	}
+	// The output is the upstream API's answer, which may be anything the
+	// caller's own credentials can read.
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) error {
+	page, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	since, err := timeParam(r, "since")
+	if err != nil {
+		return err
+	}
+	until, err := timeParam(r, "until")
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	list, err := s.app.ListExecutions(r.Context(), principal(r), app.ExecutionQuery{
+		ConnectionID: q.Get("connection_id"), Status: q.Get("status"), Since: since, Until: until, Page: page,
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, list)
+}
