@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -31,6 +33,11 @@ type Config struct {
 	OutboundAllow  []string
 	ConnectorsDir  string
 	TrustedProxies []string
+	// PublicURL is the address people and OAuth providers reach the server
+	// at; empty means http://<the listen address>.
+	PublicURL string
+	// Metrics is "true" or "false": whether GET /metrics is served.
+	Metrics string
 }
 
 // setting is one configuration key: its flag, environment variable, YAML key
@@ -42,6 +49,8 @@ type setting struct {
 	usage          string
 	str            *string   // for single values
 	list           *[]string // for repeatable values; the env var is comma-separated
+	// boolean lets the flag stand alone for true (--metrics).
+	boolean bool
 }
 
 func (c *Config) settings() []setting {
@@ -62,6 +71,10 @@ func (c *Config) settings() []setting {
 			usage: "directory of connector definitions"},
 		{flag: "trusted-proxy", env: "JUNCTION_TRUSTED_PROXIES", key: "trusted_proxies", list: &c.TrustedProxies,
 			usage: "CIDR of a reverse proxy whose X-Forwarded-For is believed; repeatable, env comma-separated"},
+		{flag: "public-url", env: "JUNCTION_PUBLIC_URL", key: "public_url", str: &c.PublicURL,
+			usage: "URL people and OAuth providers reach this server at; OAuth redirects go to <public-url>/oauth/callback (default http://<listen>)"},
+		{flag: "metrics", env: "JUNCTION_METRICS", key: "metrics", def: "true", str: &c.Metrics, boolean: true,
+			usage: "serve Prometheus metrics at /metrics, without a token, on the API's listener"},
 	}
 }
 
@@ -77,6 +90,9 @@ func (c *Config) bindFlags(fs *pflag.FlagSet) {
 			fs.StringArrayVar(s.list, s.flag, nil, usage)
 		} else {
 			fs.StringVar(s.str, s.flag, s.def, usage)
+		}
+		if s.boolean {
+			fs.Lookup(s.flag).NoOptDefVal = "true"
 		}
 	}
 }
@@ -142,6 +158,10 @@ func (s setting) setFromFile(v any) error {
 		}
 		return nil
 	}
+	if b, ok := v.(bool); ok && s.boolean {
+		*s.str = strconv.FormatBool(b)
+		return nil
+	}
 	str, ok := v.(string)
 	if !ok {
 		return fmt.Errorf("%s: must be a string", s.key)
@@ -195,12 +215,38 @@ func (c *Config) validate() error {
 			return fmt.Errorf("--outbound-allow %q is not a CIDR such as 10.0.0.0/8", cidr)
 		}
 	}
+	if _, err := strconv.ParseBool(c.Metrics); err != nil {
+		return fmt.Errorf("--metrics must be true or false, not %q", c.Metrics)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("--public-url %q is not an http(s) URL such as https://junction.example.com", c.PublicURL)
+		}
+	}
 	for _, cidr := range c.TrustedProxies {
 		if _, err := netip.ParsePrefix(cidr); err != nil {
 			return fmt.Errorf("--trusted-proxy %q is not a CIDR such as 10.0.0.0/8", cidr)
 		}
 	}
 	return nil
+}
+
+// MetricsEnabled reports whether GET /metrics is served.
+func (c *Config) MetricsEnabled() bool {
+	b, _ := strconv.ParseBool(c.Metrics) // validate checked it
+	return b
+}
+
+// OAuthRedirectURI is where OAuth providers send browsers back: the
+// callback under the public URL, or under the listen address (its real
+// port when it asked for port 0) when no public URL is set.
+func (c *Config) OAuthRedirectURI(listenAddr string) string {
+	base := c.PublicURL
+	if base == "" {
+		base = "http://" + listenAddr
+	}
+	return strings.TrimSuffix(base, "/") + "/oauth/callback"
 }
 
 // DatabaseDSN is the database to open: --database, or junction.db in the

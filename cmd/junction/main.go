@@ -19,11 +19,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"junction"
 	"junction/app"
 	"junction/cli"
+	"junction/connector"
+	"junction/engine"
 	"junction/keyring"
 	"junction/resolver"
 	"junction/sqldb"
@@ -147,6 +150,9 @@ type Main struct {
 	db       *sqldb.DB
 	app      *app.App
 	resolver *resolver.Resolver
+	engine   *engine.Engine
+	// metrics is the one registry every component reports to.
+	metrics  *prometheus.Registry
 	listener net.Listener
 	server   *http.Server
 	// serveDone is closed when the HTTP server stops serving; serveErr is
@@ -223,8 +229,23 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("start secret resolver: %w", err)
 	}
+	catalog, err := connector.LoadCatalog(connector.Builtin(), m.Config.ConnectorsDir)
+	if err != nil {
+		return fmt.Errorf("load connector definitions: %w", err)
+	}
+	m.metrics = newMetricsRegistry(m.resolver)
+	if m.engine, err = m.newEngine(catalog); err != nil {
+		return err
+	}
+	// The listener comes before the app: without --public-url, OAuth
+	// redirects name the address it really got (port 0 picks one).
+	m.listener, err = net.Listen("tcp", m.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
+	}
 	m.app = app.New(m.db, app.Options{
 		Clock: m.Clock, Logger: m.logger, Keyring: m.keyring, Resolver: m.resolver, StoreTypes: types,
+		Catalog: catalog, Engine: m.engine, OAuthRedirectURI: m.Config.OAuthRedirectURI(m.listener.Addr().String()),
 	})
 	if err := m.bootstrap(ctx); err != nil {
 		return err
@@ -241,10 +262,6 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
-	m.listener, err = net.Listen("tcp", m.Config.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
-	}
 	m.server = &http.Server{
 		Handler: handler,
 		// Slow or stalled clients must not hold connections forever.
@@ -301,7 +318,20 @@ func (m *Main) Close() error {
 			errs = append(errs, m.serveErr)
 		}
 		m.server = nil
+		m.listener = nil
 		closed = true
+	}
+	if m.listener != nil {
+		// Run failed between listening and serving.
+		_ = m.listener.Close()
+		m.listener = nil
+	}
+	if m.engine != nil {
+		// After the drain: the last executions' records are written.
+		if err := m.engine.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close engine: %w", err))
+		}
+		m.engine = nil
 	}
 	if m.resolver != nil {
 		// Drops every cached secret and ends the stores' login renewals.
