@@ -13,7 +13,8 @@ type Definition struct {
 	Categories    []string `yaml:"categories,omitempty" json:"categories,omitempty"`
 
 	// BaseURL is the root every request path is joined to. It may hold
-	// {variables} filled from connection fields.
+	// {variables} filled from connection fields. Only a connector that
+	// sends no requests (one that only receives webhooks) leaves it empty.
 	BaseURL string `yaml:"base_url" json:"base_url"`
 	// Headers are sent with every request. Values are templates over
 	// connection fields; a header whose template names an optional field left
@@ -30,6 +31,10 @@ type Definition struct {
 
 	Objects    []Object   `yaml:"objects,omitempty" json:"objects,omitempty"`
 	Activities []Activity `yaml:"activities,omitempty" json:"activities,omitempty"`
+
+	// Webhooks describes the vendor's pushed deliveries, shared by every
+	// object event with a webhook.
+	Webhooks *Webhooks `yaml:"webhooks,omitempty" json:"webhooks,omitempty"`
 
 	// HTTPRequest turns the generic http_request activity off when false.
 	// Absent means on.
@@ -345,6 +350,9 @@ type Pagination struct {
 	// HasMorePath, when set, is a boolean in the body that ends paging when
 	// false (Stripe's has_more, PagerDuty's more).
 	HasMorePath string `yaml:"has_more_path,omitempty" json:"has_more_path,omitempty"`
+	// EndPath, when set, is a boolean in the body that ends paging when
+	// true (Zendesk's end_of_stream).
+	EndPath string `yaml:"end_path,omitempty" json:"end_path,omitempty"`
 
 	// cursor
 	CursorParam    string `yaml:"cursor_param,omitempty" json:"cursor_param,omitempty"`
@@ -359,33 +367,205 @@ type Pagination struct {
 	NextURLPath string `yaml:"next_url_path,omitempty" json:"next_url_path,omitempty"`
 }
 
-// Event is a trigger an object offers. At least one of Polling and Webhook is
-// set.
+// Event is a trigger an object offers: created, updated, deleted or a name
+// of the connector's own (closed, paid). At least one of Polling and Webhook
+// is set; deletions can rarely be polled, so an event may be webhook-only.
 type Event struct {
 	Name        string   `yaml:"name" json:"name"`
+	DisplayName string   `yaml:"display_name,omitempty" json:"display_name,omitempty"`
 	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
 	Polling     *Polling `yaml:"polling,omitempty" json:"polling,omitempty"`
 	Webhook     *Webhook `yaml:"webhook,omitempty" json:"webhook,omitempty"`
 }
 
-// Polling finds new events by listing the object.
+// Standard event names. Polling tells created from updated records by their
+// times (see ClassifyChange); any other name is the connector's own.
+const (
+	EventCreated = "created"
+	EventUpdated = "updated"
+	EventDeleted = "deleted"
+)
+
+// Polling finds new events by calling a list operation with a "changed
+// since" parameter (or an opaque cursor) and reading each record's ID and
+// times. See BuildPoll and PollRecords.
 type Polling struct {
 	// Operation is the object's operation to call, "list" by default.
+	// Activity names a curated activity instead (an export endpoint that
+	// is not the object's list); the two are exclusive.
 	Operation string `yaml:"operation,omitempty" json:"operation,omitempty"`
+	Activity  string `yaml:"activity,omitempty" json:"activity,omitempty"`
 	// Interval is the default time between polls, a Go duration ("5m").
 	Interval string `yaml:"interval,omitempty" json:"interval,omitempty"`
-	// CursorField is the record field that orders events (updated_at).
-	CursorField string `yaml:"cursor_field,omitempty" json:"cursor_field,omitempty"`
-	// Params are extra query parameters, templates over the cursor value.
-	Params map[string]string `yaml:"params,omitempty" json:"params,omitempty"`
+	// Inputs are fixed inputs of the operation (sort: updated, direction:
+	// asc) that make the API return what polling needs. A caller may not
+	// override them.
+	Inputs map[string]any `yaml:"inputs,omitempty" json:"inputs,omitempty"`
+	// Since puts the watermark into the request.
+	Since *PollSince `yaml:"since,omitempty" json:"since,omitempty"`
+	// Cursor, for APIs that hand out a resumption token, takes precedence
+	// over Since once the first poll has returned one.
+	Cursor *PollCursor `yaml:"cursor,omitempty" json:"cursor,omitempty"`
+	// ID is the JSON path of the record's ID; the object's id_field when
+	// empty.
+	ID string `yaml:"id,omitempty" json:"id,omitempty"`
+	// Created and Updated locate the record's times. The newest one seen
+	// becomes the next watermark.
+	Created *TimeField `yaml:"created,omitempty" json:"created,omitempty"`
+	Updated *TimeField `yaml:"updated,omitempty" json:"updated,omitempty"`
+	// Lookback is subtracted from the watermark before it is sent, a Go
+	// duration: it survives clock skew between the API's servers and
+	// records that share the watermark's timestamp. The records it brings
+	// back again are the caller's to drop by ID and time.
+	Lookback string `yaml:"lookback,omitempty" json:"lookback,omitempty"`
+	// Changes are the kinds of change the event reports: created, updated
+	// or both. It defaults to [created] for a created event, [updated] for
+	// an updated one, and both otherwise.
+	Changes []string `yaml:"changes,omitempty" json:"changes,omitempty"`
 }
 
-// Webhook describes the vendor's push notifications for the event.
+// PollSince tells how the API takes "changed since".
+type PollSince struct {
+	// Input is the operation input that carries the value.
+	Input string `yaml:"input" json:"input"`
+	// Format is rfc3339, unix (seconds), unix_ms, or a Go reference layout
+	// ("2006/01/02 15:04").
+	Format string `yaml:"format,omitempty" json:"format,omitempty"`
+	// TimeZone is the IANA zone the API reads the value in, or a template
+	// naming a connection field ("{time_zone}"); UTC when empty.
+	TimeZone string `yaml:"time_zone,omitempty" json:"time_zone,omitempty"`
+	// Template, when set, wraps the value: a query language clause such as
+	// 'updated >= "{since}" ORDER BY updated ASC'. It names only {since}.
+	Template string `yaml:"template,omitempty" json:"template,omitempty"`
+}
+
+// PollCursor is an opaque resumption token the API returns.
+type PollCursor struct {
+	// Input is the operation input that sends the cursor.
+	Input string `yaml:"input" json:"input"`
+	// Path is the JSON path of the cursor in the response body.
+	Path string `yaml:"path" json:"path"`
+}
+
+// TimeField locates a time in a record (or a webhook payload).
+type TimeField struct {
+	Path string `yaml:"path" json:"path"`
+	// Format is rfc3339 (the default), unix, unix_ms or a Go reference
+	// layout; unix accepts fractional seconds ("1712345678.000100").
+	Format string `yaml:"format,omitempty" json:"format,omitempty"`
+	// TimeZone applies to layouts without a zone, as in PollSince.
+	TimeZone string `yaml:"time_zone,omitempty" json:"time_zone,omitempty"`
+}
+
+// Webhook maps the vendor's pushed events to this object event. How
+// requests are signed and where the event type is read is connector-wide
+// (Definition.Webhooks).
 type Webhook struct {
-	EventTypes      []string `yaml:"event_types,omitempty" json:"event_types,omitempty"`
-	SignatureHeader string   `yaml:"signature_header,omitempty" json:"signature_header,omitempty"`
-	// Signature is the signing scheme, such as "hmac-sha256".
-	Signature string `yaml:"signature,omitempty" json:"signature,omitempty"`
+	// Types are the vendor's event types that mean this event, compared
+	// exactly with the type read per Webhooks.EventType ("customer.created",
+	// "issues.opened"). An event with no types receives every delivery that
+	// no other event claims: the generic webhook connector uses this.
+	Types []string `yaml:"types,omitempty" json:"types,omitempty"`
+	// Record is the JSON path of the record in the payload; the
+	// connector's Webhooks.Record when empty. "$" is the whole payload.
+	Record string `yaml:"record,omitempty" json:"record,omitempty"`
+	// ID is the JSON path of the record's ID inside the record; the
+	// connector's Webhooks.ID, else the object's id_field.
+	ID string `yaml:"id,omitempty" json:"id,omitempty"`
+}
+
+// Webhooks describes how the vendor delivers webhooks to Junction: how a
+// delivery is signed, where its event type is, and any handshake. Every
+// string attribute except those holding JSON conditions is a template over
+// the connection's public fields, so a generic connector can let the
+// connection choose a header name.
+type Webhooks struct {
+	// Help tells a person where to register Junction's intake URL.
+	Help      string             `yaml:"help,omitempty" json:"help,omitempty"`
+	Signature *WebhookSignature  `yaml:"signature,omitempty" json:"signature,omitempty"`
+	EventType WebhookEventType   `yaml:"event_type,omitempty" json:"event_type,omitempty"`
+	Record    string             `yaml:"record,omitempty" json:"record,omitempty"`
+	ID        string             `yaml:"id,omitempty" json:"id,omitempty"`
+	Handshake []WebhookHandshake `yaml:"handshake,omitempty" json:"handshake,omitempty"`
+}
+
+// Signature schemes.
+const (
+	// SignatureHMACSHA256 is an HMAC-SHA256 of Payload keyed by the secret.
+	SignatureHMACSHA256 = "hmac_sha256"
+	// SignatureHMACSHA1 is the same with SHA-1, for older vendors.
+	SignatureHMACSHA1 = "hmac_sha1"
+	// SignatureToken is the shared secret itself sent in a header.
+	SignatureToken = "token"
+)
+
+// WebhookSignature says how a delivery proves it comes from the vendor.
+type WebhookSignature struct {
+	// Scheme is hmac_sha256, hmac_sha1 or token.
+	Scheme string `yaml:"scheme" json:"scheme"`
+	// SecretField names the connection field of type secret that holds
+	// the signing secret.
+	SecretField string `yaml:"secret_field" json:"secret_field"`
+	// Optional accepts unsigned deliveries while the connection leaves the
+	// secret field empty (the generic webhook connector).
+	Optional bool `yaml:"optional,omitempty" json:"optional,omitempty"`
+	// Header carries the signature.
+	Header string `yaml:"header" json:"header"`
+	// Prefix precedes the signature in the header ("sha256=").
+	Prefix string `yaml:"prefix,omitempty" json:"prefix,omitempty"`
+	// Params parses a header of key=value pairs (Stripe's
+	// "t=...,v1=...") instead of taking it whole.
+	Params *SignatureParams `yaml:"params,omitempty" json:"params,omitempty"`
+	// Encoding of the MAC: hex (the default) or base64.
+	Encoding string `yaml:"encoding,omitempty" json:"encoding,omitempty"`
+	// Payload is what is signed: "{body}" (the default), or a template
+	// joining {timestamp} and {body} ("{timestamp}.{body}",
+	// "v0:{timestamp}:{body}").
+	Payload string `yaml:"payload,omitempty" json:"payload,omitempty"`
+	// Timestamp, when set, is required, checked against Tolerance and
+	// available to Payload as {timestamp}.
+	Timestamp *SignatureTimestamp `yaml:"timestamp,omitempty" json:"timestamp,omitempty"`
+}
+
+// SignatureParams splits a signature header into key=value pairs.
+type SignatureParams struct {
+	// Separator between pairs, "," by default.
+	Separator string `yaml:"separator,omitempty" json:"separator,omitempty"`
+	// Signature is the key of the signatures; any one of several may
+	// match (a vendor rolling its secret sends both).
+	Signature string `yaml:"signature" json:"signature"`
+	// Timestamp is the key of the timestamp, if the header carries it.
+	Timestamp string `yaml:"timestamp,omitempty" json:"timestamp,omitempty"`
+}
+
+// SignatureTimestamp locates the time a delivery was signed.
+type SignatureTimestamp struct {
+	// Header holds it, unless the signature's Params carry it.
+	Header string `yaml:"header,omitempty" json:"header,omitempty"`
+	// Format is unix (the default), unix_ms, rfc3339 or a Go layout.
+	Format string `yaml:"format,omitempty" json:"format,omitempty"`
+	// Tolerance is how far from now the timestamp may be, a Go duration;
+	// deliveries outside it are replays or badly late and are refused.
+	Tolerance string `yaml:"tolerance,omitempty" json:"tolerance,omitempty"`
+}
+
+// WebhookEventType says where a delivery names its event type. With both
+// set the type is the header, Separator and the body value ("issues" and
+// "opened" make "issues.opened"); the header alone when the body has none.
+type WebhookEventType struct {
+	Header string `yaml:"header,omitempty" json:"header,omitempty"`
+	Path   string `yaml:"path,omitempty" json:"path,omitempty"`
+	// Separator joins header and path values, "." by default.
+	Separator string `yaml:"separator,omitempty" json:"separator,omitempty"`
+}
+
+// WebhookHandshake is a request the vendor sends to prove the endpoint is
+// live (Slack's url_verification): when every condition holds, Junction
+// answers with the value at Respond instead of delivering an event.
+type WebhookHandshake struct {
+	Match []Condition `yaml:"match" json:"match"`
+	// Respond is the JSON path of the value to echo as text/plain.
+	Respond string `yaml:"respond" json:"respond"`
 }
 
 // HTTPRequestActivity is the name of the generic activity that sends any

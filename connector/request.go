@@ -43,7 +43,8 @@ type Request struct {
 	// is idempotent.
 	RetrySafe bool
 
-	sensitiveHeaders []string // canonical names
+	conn             *connection // for reading polled records' time zones
+	sensitiveHeaders []string    // canonical names
 	sensitiveQuery   []string
 	authQuery        url.Values
 	base             *url.URL
@@ -397,6 +398,7 @@ func (c *connection) build(op *Operation, input map[string]any) (*Request, error
 	}
 	r := c.newRequest(op.Method, path)
 	r.op = op
+	r.conn = c
 	if op.RetrySafe != nil {
 		r.RetrySafe = *op.RetrySafe
 	}

@@ -183,6 +183,11 @@ func (r *Request) NextPage(resp Response) (*Request, bool, error) {
 			return nil, false, nil
 		}
 	}
+	if pg.EndPath != "" {
+		if end, ok := lookupPath(doc, pg.EndPath); ok && end == true {
+			return nil, false, nil
+		}
+	}
 	switch pg.Type {
 	case PageCursor:
 		v, _ := lookupPath(doc, pg.NextCursorPath)

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 )
 
 var (
@@ -24,6 +23,10 @@ type validator struct {
 	probs []Problem
 	// common holds the shared connection fields by name.
 	common map[string]Field
+	// vendorTypes maps each webhook event type to the object event that
+	// claims it; catchAll names the event that takes the rest, if any.
+	vendorTypes map[string]string
+	catchAll    string
 }
 
 func (v *validator) add(path, format string, args ...any) {
@@ -101,6 +104,9 @@ func (v *validator) definition() {
 	}
 	if d.AuthFailure != nil {
 		v.authFailure("auth_failure", d.AuthFailure)
+	}
+	if d.Webhooks != nil {
+		v.webhooks("webhooks", d.Webhooks)
 	}
 
 	seenObj := map[string]bool{}
@@ -216,7 +222,9 @@ func (v *validator) baseURL() {
 	const p = "base_url"
 	b := v.d.BaseURL
 	if b == "" {
-		v.add(p, "is required")
+		if v.sendsRequests() {
+			v.add(p, "is required")
+		}
 		return
 	}
 	v.checkTemplate(p, b, v.commonPublic)
@@ -523,42 +531,10 @@ func (v *validator) object(p string, o *Object) {
 		n++
 		v.operation(p+".operations."+name, op, name)
 	}
-	if n == 0 {
-		v.add(p+".operations", "an object needs at least one operation")
+	if n == 0 && len(o.Events) == 0 {
+		v.add(p+".operations", "an object needs at least one operation or event")
 	}
-	seen := map[string]bool{}
-	for i, e := range o.Events {
-		ep := fmt.Sprintf("%s.events[%d]", p, i)
-		if !identRE.MatchString(e.Name) {
-			v.add(ep+".name", "is required and must be an identifier")
-		} else if seen[e.Name] {
-			v.add(ep+".name", "duplicate event %q", e.Name)
-		}
-		seen[e.Name] = true
-		if e.Polling == nil && e.Webhook == nil {
-			v.add(ep, "an event needs polling or webhook")
-		}
-		if pl := e.Polling; pl != nil {
-			opName := pl.Operation
-			if opName == "" {
-				opName = "list"
-			}
-			if o.Operations.ByName(opName) == nil {
-				v.add(ep+".polling.operation", "object has no %s operation", opName)
-			}
-			if pl.Interval != "" {
-				if d, err := time.ParseDuration(pl.Interval); err != nil || d <= 0 {
-					v.add(ep+".polling.interval", "must be a positive duration such as 5m")
-				}
-			}
-			if top, _, _ := strings.Cut(pl.CursorField, "."); pl.CursorField != "" && len(o.Fields) > 0 && !fields[top] {
-				v.add(ep+".polling.cursor_field", "%q is not a field of the object", pl.CursorField)
-			}
-		}
-		if wh := e.Webhook; wh != nil && wh.SignatureHeader != "" && !headerNameRE.MatchString(wh.SignatureHeader) {
-			v.add(ep+".webhook.signature_header", "invalid header name")
-		}
-	}
+	v.events(p, o)
 }
 
 // inputIn returns where an input goes once defaults apply.
@@ -764,6 +740,7 @@ func (v *validator) pagination(p string, pg *Pagination) {
 	v.jsonPath(p+".next_cursor_path", pg.NextCursorPath, false)
 	v.jsonPath(p+".next_url_path", pg.NextURLPath, false)
 	v.jsonPath(p+".has_more_path", pg.HasMorePath, false)
+	v.jsonPath(p+".end_path", pg.EndPath, false)
 }
 
 // walkStrings calls fn for every string in a YAML-decoded value, map keys

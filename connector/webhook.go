@@ -1,0 +1,383 @@
+package connector
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"net/http"
+	"strings"
+	"time"
+
+	"junction"
+)
+
+// WebhookEvent is what one webhook delivery means.
+type WebhookEvent struct {
+	// Object and Event name the object event the delivery maps to. Both
+	// are empty when no event of the connector claims the vendor type (a
+	// GitHub ping, a Stripe event type nobody subscribed to): the delivery
+	// is to be acknowledged and dropped.
+	Object string
+	Event  string
+	// VendorType is the event type as the vendor wrote it ("issues.opened",
+	// "customer.created"); empty when the connector reads none.
+	VendorType string
+	// ObjectID is the record's ID as text; empty when the connector names
+	// no ID path (the generic webhook connector, unconfigured).
+	ObjectID string
+	// Record is the object inside the payload, numbers as json.Number; nil
+	// when the payload is not a JSON object.
+	Record map[string]any
+	// Payload is the whole decoded body.
+	Payload any
+}
+
+// Matched reports whether the delivery maps to an object event.
+func (e *WebhookEvent) Matched() bool { return e.Object != "" }
+
+// HandshakeResponse is what to answer a vendor's handshake with, instead of
+// delivering an event.
+type HandshakeResponse struct {
+	StatusCode  int
+	ContentType string
+	Body        []byte
+}
+
+// fieldValues reads a connection's field values for webhook templates
+// without binding an auth scheme: receiving needs none of the credentials
+// that sending does.
+type fieldValues struct {
+	d *Definition
+	c Credentials
+}
+
+func (f fieldValues) field(name string) (Field, bool) {
+	for _, fl := range f.d.Fields {
+		if fl.Name == name {
+			return fl, true
+		}
+	}
+	for i := range f.d.Auth {
+		for _, fl := range f.d.Auth[i].Fields {
+			if fl.Name == name {
+				return fl, true
+			}
+		}
+	}
+	return Field{}, false
+}
+
+func (f fieldValues) public(name string) (string, bool) {
+	fl, ok := f.field(name)
+	if !ok || fl.Type == FieldSecret {
+		return "", false
+	}
+	v := f.c.Fields[name]
+	if v == "" {
+		v = fl.Default
+	}
+	return v, v != ""
+}
+
+func (f fieldValues) fill(tmpl string) string {
+	s, _ := fillTemplate(tmpl, f.public)
+	return s
+}
+
+func (d *Definition) webhooks() (*Webhooks, error) {
+	if d.Webhooks == nil {
+		return nil, junction.Errorf(junction.EINVALID, "connector %s receives no webhooks", d.Key)
+	}
+	return d.Webhooks, nil
+}
+
+// unauthenticated is the error for a delivery that fails verification. The
+// message says what was wrong with the request, never what was expected.
+func unauthenticated(field, format string, args ...any) error {
+	return &junction.Error{Code: junction.EUNAUTHENTICATED, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// VerifyWebhook checks that a delivery was signed with the connection's
+// signing secret (Credentials.Secrets under the signature's secret_field)
+// and, where the vendor timestamps deliveries, that it was signed within the
+// tolerance of now. Signatures are compared in constant time.
+//
+// It returns nil when the connector declares no signature, or declares an
+// optional one the connection has no secret for. Errors: unauthenticated for
+// a missing or malformed signature or timestamp, a stale timestamp, or a
+// signature that does not match; validation_failed when the connector
+// receives no webhooks or the connection lacks a required secret. No error
+// carries the secret or the expected signature.
+func (d *Definition) VerifyWebhook(c Credentials, header http.Header, body []byte, now time.Time) error {
+	wh, err := d.webhooks()
+	if err != nil {
+		return err
+	}
+	sig := wh.Signature
+	if sig == nil {
+		return nil
+	}
+	secret := c.Secrets[sig.SecretField]
+	if secret.IsZero() {
+		if sig.Optional {
+			return nil
+		}
+		return junction.Invalid("fields."+sig.SecretField, "is required to verify %s webhooks", d.DisplayName)
+	}
+	fv := fieldValues{d, c}
+	name := fv.fill(sig.Header)
+	hfield := "header." + name
+	raw := strings.TrimSpace(strings.Join(header.Values(name), ","))
+	if raw == "" {
+		return unauthenticated(hfield, "the webhook has no %s header", name)
+	}
+
+	var candidates []string
+	var tsRaw string
+	if pp := sig.Params; pp != nil {
+		sep := pp.Separator
+		if sep == "" {
+			sep = ","
+		}
+		for _, part := range strings.Split(raw, sep) {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok {
+				continue
+			}
+			switch k {
+			case pp.Signature:
+				candidates = append(candidates, v)
+			case pp.Timestamp:
+				if pp.Timestamp != "" {
+					tsRaw = v
+				}
+			}
+		}
+		if len(candidates) == 0 {
+			return unauthenticated(hfield, "the %s header has no %s signature", name, pp.Signature)
+		}
+	} else {
+		v := raw
+		if prefix := fv.fill(sig.Prefix); prefix != "" {
+			if len(v) < len(prefix) || !strings.EqualFold(v[:len(prefix)], prefix) {
+				return unauthenticated(hfield, "the %s header does not start with %q", name, prefix)
+			}
+			v = v[len(prefix):]
+		}
+		candidates = []string{v}
+	}
+
+	if ts := sig.Timestamp; ts != nil {
+		tfield := hfield
+		if ts.Header != "" {
+			tname := fv.fill(ts.Header)
+			tfield = "header." + tname
+			tsRaw = strings.TrimSpace(header.Get(tname))
+		}
+		if tsRaw == "" {
+			return unauthenticated(tfield, "the webhook has no signature timestamp")
+		}
+		format := ts.Format
+		if format == "" {
+			format = TimeUnix
+		}
+		at, err := parseTime(tsRaw, format, time.UTC)
+		if err != nil || at.IsZero() {
+			return unauthenticated(tfield, "the signature timestamp is not a %s time", format)
+		}
+		if tol, _ := parseDuration(ts.Tolerance); tol > 0 {
+			if skew := now.Sub(at); skew > tol || skew < -tol {
+				return unauthenticated(tfield, "the signature timestamp is more than %s from now", tol)
+			}
+		}
+	}
+
+	switch sig.Scheme {
+	case SignatureToken:
+		want := sha256.Sum256([]byte(secret.Reveal()))
+		for _, cand := range candidates {
+			got := sha256.Sum256([]byte(cand))
+			if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
+				return nil
+			}
+		}
+	case SignatureHMACSHA256, SignatureHMACSHA1:
+		newHash := sha256.New
+		if sig.Scheme == SignatureHMACSHA1 {
+			newHash = sha1.New
+		}
+		mac := signedMAC(newHash, secret, sig.Payload, tsRaw, body)
+		for _, cand := range candidates {
+			if got, ok := decodeMAC(cand, sig.Encoding); ok && hmac.Equal(got, mac) {
+				return nil
+			}
+		}
+	default: // the validator rules this out
+		return junction.Internal(fmt.Errorf("connector %s: unknown signature scheme %q", d.Key, sig.Scheme))
+	}
+	return unauthenticated(hfield, "the webhook signature does not match")
+}
+
+// signedMAC computes the MAC over the payload template filled with the
+// timestamp as received and the raw body.
+func signedMAC(newHash func() hash.Hash, secret junction.Secret, payload, ts string, body []byte) []byte {
+	if payload == "" {
+		payload = "{body}"
+	}
+	m := hmac.New(newHash, []byte(secret.Reveal()))
+	rest := payload
+	for rest != "" {
+		loc := placeholderRE.FindStringSubmatchIndex(rest)
+		if loc == nil {
+			m.Write([]byte(rest))
+			break
+		}
+		m.Write([]byte(rest[:loc[0]]))
+		switch rest[loc[2]:loc[3]] {
+		case "body":
+			m.Write(body)
+		case "timestamp":
+			m.Write([]byte(ts))
+		}
+		rest = rest[loc[1]:]
+	}
+	return m.Sum(nil)
+}
+
+func decodeMAC(s, encoding string) ([]byte, bool) {
+	s = strings.TrimSpace(s)
+	if encoding == "base64" {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			if b, err := enc.DecodeString(s); err == nil {
+				return b, true
+			}
+		}
+		return nil, false
+	}
+	b, err := hex.DecodeString(s)
+	return b, err == nil
+}
+
+// ParseWebhook reads a delivery: the handshake to answer, if the vendor is
+// checking the endpoint, or else the object event it means. Call it only
+// once VerifyWebhook has accepted the delivery.
+//
+// A delivery whose vendor type no event claims gives a WebhookEvent that is
+// not Matched. Errors: validation_failed when the connector receives no
+// webhooks, the body is not JSON, or the payload lacks the record or its ID
+// where the connector says they are.
+func (d *Definition) ParseWebhook(c Credentials, header http.Header, body []byte) (*WebhookEvent, *HandshakeResponse, error) {
+	wh, err := d.webhooks()
+	if err != nil {
+		return nil, nil, err
+	}
+	doc, err := decodeJSON(body)
+	if err != nil {
+		return nil, nil, junction.Invalid("body", "the webhook body is not JSON")
+	}
+	for _, h := range wh.Handshake {
+		if !matches(BodyMatch{Match: h.Match}, 0, doc) {
+			continue
+		}
+		v, _ := lookupPath(doc, h.Respond)
+		s, ok := scalarText(v)
+		if !ok || s == "" {
+			return nil, nil, junction.Invalid("body."+h.Respond, "the handshake has no value to answer with")
+		}
+		return nil, &HandshakeResponse{StatusCode: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte(s)}, nil
+	}
+
+	fv := fieldValues{d, c}
+	ev := &WebhookEvent{Payload: doc, VendorType: vendorType(wh.EventType, fv, header, doc)}
+	oe := d.webhookEvent(ev.VendorType)
+	if oe.Event == nil {
+		return ev, nil, nil
+	}
+	ev.Object, ev.Event = oe.Object.Name, oe.Event.Name
+
+	recordPath := oe.Event.Webhook.Record
+	if recordPath == "" {
+		recordPath = fv.fill(wh.Record)
+	}
+	if _, err := parsePath(recordPath); err != nil {
+		return nil, nil, junction.Invalid(fieldOf(wh.Record, "webhooks.record"), "invalid JSON path: %v", err)
+	}
+	whole := recordPath == "" || recordPath == "$"
+	rv, ok := lookupPath(doc, recordPath)
+	rec, isObj := rv.(map[string]any)
+	if !whole && (!ok || !isObj) {
+		return nil, nil, junction.Invalid("body."+recordPath, "the %s payload has no %s object here", ev.VendorType, oe.Object.Name)
+	}
+	ev.Record = rec
+
+	idPath := oe.Event.Webhook.ID
+	if idPath == "" {
+		idPath = fv.fill(wh.ID)
+	}
+	if idPath == "" {
+		idPath = oe.Object.IDField
+	}
+	if idPath != "" {
+		if _, err := parsePath(idPath); err != nil {
+			return nil, nil, junction.Invalid(fieldOf(wh.ID, "webhooks.id"), "invalid JSON path: %v", err)
+		}
+		iv, _ := lookupPath(rec, idPath)
+		id, ok := scalarText(iv)
+		if rec == nil || !ok || id == "" {
+			return nil, nil, junction.Invalid("body."+idPath, "the %s payload has no %s ID here", ev.VendorType, oe.Object.Name)
+		}
+		ev.ObjectID = id
+	}
+	return ev, nil, nil
+}
+
+// vendorType reads the delivery's event type per the connector's event_type.
+func vendorType(et WebhookEventType, fv fieldValues, header http.Header, doc any) string {
+	var h, b string
+	if name := fv.fill(et.Header); name != "" {
+		h = strings.TrimSpace(header.Get(name))
+	}
+	if path := fv.fill(et.Path); path != "" {
+		v, _ := lookupPath(doc, path)
+		b, _ = scalarText(v)
+	}
+	switch {
+	case h != "" && b != "":
+		sep := et.Separator
+		if sep == "" {
+			sep = "."
+		}
+		return h + sep + b
+	case h != "":
+		return h
+	}
+	return b
+}
+
+// webhookEvent finds the event that claims a vendor type, else the catch-all
+// event (one whose webhook lists no types), else none. The validator makes
+// sure at most one event claims each type and at most one catches all.
+func (d *Definition) webhookEvent(vendorType string) ObjectEvent {
+	var catchAll ObjectEvent
+	for _, oe := range d.Events() {
+		w := oe.Event.Webhook
+		if w == nil {
+			continue
+		}
+		if len(w.Types) == 0 {
+			catchAll = oe
+			continue
+		}
+		for _, t := range w.Types {
+			if t == vendorType && vendorType != "" {
+				return oe
+			}
+		}
+	}
+	return catchAll
+}
