@@ -305,7 +305,8 @@ type TriggerStore interface {
 	RecordTriggerResult(ctx context.Context, tenantID, id string, ok bool, at time.Time) (*Trigger, error)
 	// DisableTriggerForFailures turns an enabled trigger off with
 	// DisabledReason DisabledDueToFailures, provided it still has at least
-	// minFailures consecutive failures and no success since notSince. It
+	// minFailures consecutive failures and no success since notSince (one
+	// that never succeeded counts from its creation). It
 	// reports whether it did, so that of several servers only one appends
 	// the event.
 	DisableTriggerForFailures(ctx context.Context, tenantID, id string, minFailures int, notSince, at time.Time) (bool, error)

@@ -230,7 +230,7 @@ func (h *handle) DisableTriggerForFailures(ctx context.Context, tenantID, id str
 	res, err := h.writer().ExecContext(ctx,
 		`UPDATE triggers SET enabled = $1, disabled_reason = $2, updated_at = $3
 		WHERE tenant_id = $4 AND id = $5 AND enabled AND consecutive_failures >= $6
-			AND (last_success_at IS NULL OR last_success_at < $7)`,
+			AND COALESCE(last_success_at, created_at) < $7`,
 		false, junction.DisabledDueToFailures, toMicros(storedTime(at)), tenantID, id, minFailures, toMicros(notSince))
 	if err != nil {
 		return false, internal("disable trigger", err)

@@ -1,0 +1,184 @@
+package trigger
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"junction"
+	"junction/outbound"
+)
+
+// deliveryArgs delivers one job to its trigger's webhook target. River
+// retries a failed delivery with exponential backoff and jitter, up to
+// Options.DeliveryAttempts.
+type deliveryArgs struct {
+	TenantID string `json:"tenant_id"`
+	JobID    string `json:"job_id"`
+}
+
+func (deliveryArgs) Kind() string { return "trigger.deliver" }
+
+type deliveryWorker struct {
+	river.WorkerDefaults[deliveryArgs]
+	r *Runtime
+}
+
+func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
+	return w.r.deliver(ctx, job.Args, job.Attempt, job.MaxAttempts)
+}
+
+// NextRetry uses the runtime's delay when one is configured, else River's
+// retry policy.
+func (w *deliveryWorker) NextRetry(job *river.Job[deliveryArgs]) time.Time {
+	if w.r.delay == nil {
+		return time.Time{}
+	}
+	return time.Now().Add(w.r.delay(job.Attempt))
+}
+
+// Delivery is the JSON body POSTed to a webhook target: the job, without
+// its processing state.
+type Delivery struct {
+	JobID          string         `json:"job_id"`
+	TriggerID      string         `json:"trigger_id"`
+	ConnectionID   string         `json:"connection_id"`
+	Connector      string         `json:"connector"`
+	Event          string         `json:"event"`
+	ObjectType     string         `json:"object_type"`
+	ObjectID       string         `json:"object_id,omitempty"`
+	Payload        any            `json:"payload,omitempty"`
+	Parameters     map[string]any `json:"parameters,omitempty"`
+	IdempotencyKey string         `json:"idempotency_key"`
+	CreatedAt      time.Time      `json:"created_at"`
+}
+
+// deliver POSTs the job to the target, signed. A 2xx completes the job; any
+// other answer or a transport failure is a failure of the trigger and, with
+// attempts left, an error for River to retry.
+func (r *Runtime) deliver(ctx context.Context, a deliveryArgs, attempt, maxAttempts int) error {
+	j, err := r.store.GetJob(ctx, a.TenantID, a.JobID)
+	if junction.IsCode(err, junction.ENOTFOUND) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if j.Status == junction.JobCompleted || j.Status == junction.JobFailed {
+		return nil
+	}
+	t, err := r.store.GetTrigger(ctx, a.TenantID, j.TriggerID)
+	if junction.IsCode(err, junction.ENOTFOUND) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	reason := r.send(ctx, t, j)
+	now := r.clock.Now()
+	if reason == "" {
+		return r.store.InTx(ctx, func(s junction.Store) error {
+			if err := s.SetJobStatus(ctx, j.TenantID, j.ID, junction.JobCompleted, attempt, "", now); err != nil {
+				return err
+			}
+			return r.success(ctx, s, t)
+		})
+	}
+	final := attempt >= maxAttempts
+	err = r.store.InTx(ctx, func(s junction.Store) error {
+		status := junction.JobPending
+		if final {
+			status = junction.JobFailed
+		}
+		if err := s.SetJobStatus(ctx, j.TenantID, j.ID, status, attempt, reason, now); err != nil {
+			return err
+		}
+		return r.failure(ctx, s, t, junction.TriggerRecord{EventType: t.Event, ObjectID: j.ObjectID, JobID: j.ID,
+			IdempotencyKey: j.IdempotencyKey, Reason: fmt.Sprintf("delivery attempt %d of %d failed: %s", attempt, maxAttempts, reason)})
+	})
+	if err != nil || final {
+		return err
+	}
+	return fmt.Errorf("delivery to the webhook target failed: %s", reason)
+}
+
+// send makes one delivery and returns "" on success, else why it failed
+// (never a secret: the outbound client's messages name only the host).
+func (r *Runtime) send(ctx context.Context, t *junction.Trigger, j *junction.Job) string {
+	body, err := json.Marshal(Delivery{JobID: j.ID, TriggerID: j.TriggerID, ConnectionID: j.ConnectionID,
+		Connector: j.Connector, Event: j.Event, ObjectType: j.ObjectType, ObjectID: j.ObjectID, Payload: j.Payload,
+		Parameters: j.Parameters, IdempotencyKey: j.IdempotencyKey, CreatedAt: j.CreatedAt})
+	if err != nil {
+		return "the job cannot be encoded as JSON"
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.Target.URL, bytes.NewReader(body))
+	if err != nil {
+		return "the target URL is not valid"
+	}
+	ts := r.clock.Now()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
+	req.Header.Set(HeaderIdempotencyKey, j.IdempotencyKey)
+	if t.Target.SealedID != "" {
+		secret, err := OpenTargetSecret(ctx, r.store, r.keyring, t)
+		if err != nil {
+			return "the target's signing secret cannot be read"
+		}
+		req.Header.Set(HeaderSignature, Sign(secret, ts, body))
+	}
+	resp, err := r.out.Do(ctx, req, outbound.RequestOptions{MaxResponseBytes: 64 << 10})
+	if err != nil {
+		return junction.ErrorMessage(err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Sprintf("the target answered HTTP %d", resp.StatusCode)
+	}
+	return ""
+}
+
+// checkTargetURL is CheckTargetURL.
+func checkTargetURL(ctx context.Context, out *outbound.Client, raw string) error {
+	const field = "target.url"
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return junction.Invalid(field, "must be an absolute http or https URL")
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return junction.Invalid(field, "must be an http or https URL, not %s", u.Scheme)
+	}
+	if u.User != nil {
+		return junction.Invalid(field, "must not carry credentials; use the target's signing secret")
+	}
+	host := u.Hostname()
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{a}
+	} else {
+		addrs, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		if err != nil || len(addrs) == 0 {
+			return junction.Invalid(field, "host %s cannot be resolved", host)
+		}
+	}
+	for _, a := range addrs {
+		if err := out.Guard().Check(host, a); err != nil {
+			var je *junction.Error
+			if e, ok := err.(*junction.Error); ok {
+				je = &junction.Error{Code: e.Code, Message: e.Message, Field: field, Details: e.Details}
+				return je
+			}
+			return err
+		}
+	}
+	return nil
+}

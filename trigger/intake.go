@@ -1,0 +1,183 @@
+package trigger
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+
+	"github.com/riverqueue/river"
+
+	"junction"
+	"junction/engine"
+)
+
+// MaxWebhookBody is the largest webhook body Intake accepts; the HTTP
+// handler should refuse larger ones before reading them whole.
+const MaxWebhookBody = 1 << 20
+
+// Response is what the HTTP handler answers the vendor with.
+type Response struct {
+	StatusCode  int
+	ContentType string
+	Body        []byte
+}
+
+var accepted = &Response{StatusCode: http.StatusOK, ContentType: "application/json", Body: []byte(`{"status":"accepted"}` + "\n")}
+
+// Intake takes in one webhook delivery sent to a trigger's URL, whose last
+// path segment is token. It finds the trigger by the token's hash, verifies
+// the delivery's signature with the connection's signing secret, and
+// either answers the vendor's handshake or stores the event durably (the
+// event row and the River job that processes it, in one transaction)
+// before returning success: a 2xx means the event will be processed even
+// if this server dies the next instant.
+//
+// Deliveries that are not for the trigger's event (a GitHub ping, another
+// event type sent to the same URL), and deliveries to a disabled trigger,
+// are acknowledged and dropped.
+//
+// Errors, as *junction.Error: ENOTFOUND for an unknown token (answer 404);
+// EUNAUTHENTICATED for a missing or bad signature or a stale timestamp
+// (answer 401; recorded in the trigger's history as failed, but not
+// counted towards disabling it, since anyone can send one); ETOOLARGE for
+// a body over MaxWebhookBody; EINVALID for a body the connector cannot
+// read (recorded too); anything else is internal (answer 5xx so the vendor
+// retries).
+func (r *Runtime) Intake(ctx context.Context, token string, header http.Header, body []byte) (*Response, error) {
+	if token == "" {
+		return nil, junction.NotFound("trigger")
+	}
+	if len(body) > MaxWebhookBody {
+		return nil, junction.Errorf(junction.ETOOLARGE, "the webhook body is larger than %d bytes", MaxWebhookBody)
+	}
+	t, err := r.store.GetTriggerByTokenHash(ctx, HashWebhookToken(token))
+	if err != nil {
+		return nil, err
+	}
+	if t.Kind != junction.TriggerWebhook {
+		return nil, junction.NotFound("trigger")
+	}
+	if !t.Enabled {
+		return accepted, nil
+	}
+	conn, err := r.store.GetConnection(ctx, t.TenantID, t.ConnectionID)
+	if err != nil {
+		return nil, err
+	}
+	ev, hs, err := r.engine.ReceiveWebhook(ctx, engine.WebhookDelivery{Connection: conn, Header: header, Body: body})
+	if err != nil {
+		code := junction.ErrorCode(err)
+		if code == junction.EUNAUTHENTICATED || code == junction.EINVALID {
+			rec := &junction.TriggerRecord{TenantID: t.TenantID, TriggerID: t.ID, FolderID: t.FolderID,
+				At: r.clock.Now(), Status: junction.TriggerFailed, EventType: t.Event,
+				Reason: "delivery refused: " + junction.ErrorMessage(err)}
+			if rerr := r.store.AppendTriggerRecord(ctx, rec); rerr != nil {
+				return nil, rerr
+			}
+		}
+		return nil, err
+	}
+	if hs != nil {
+		return &Response{StatusCode: hs.StatusCode, ContentType: hs.ContentType, Body: hs.Body}, nil
+	}
+	if !ev.Matched() || ev.Object != t.Object || ev.Event != t.Event {
+		return accepted, nil
+	}
+	stored, err := json.Marshal(webhookPayload{VendorType: ev.VendorType, Record: ev.Record, Payload: ev.Payload})
+	if err != nil {
+		return nil, junction.Internal(err)
+	}
+	sum := sha256.Sum256(body)
+	te := &junction.TriggerEvent{TenantID: t.TenantID, TriggerID: t.ID, EventType: ev.VendorType,
+		ObjectID: ev.ObjectID, IdempotencyKey: "webhook:" + hex.EncodeToString(sum[:]), Payload: stored,
+		ReceivedAt: r.clock.Now()}
+	err = r.store.InTx(ctx, func(s junction.Store) error {
+		if err := s.CreateTriggerEvent(ctx, te); err != nil {
+			return err
+		}
+		_, err := r.queue.InsertTx(ctx, s, eventArgs{TenantID: te.TenantID, EventID: te.ID}, nil)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return accepted, nil
+}
+
+// webhookPayload is what a TriggerEvent keeps of a delivery: what the
+// connector read from it, headers included, so processing needs neither
+// the headers nor the connector again.
+type webhookPayload struct {
+	VendorType string         `json:"vendor_type,omitempty"`
+	Record     map[string]any `json:"record,omitempty"`
+	Payload    any            `json:"payload,omitempty"`
+}
+
+// eventArgs processes one stored webhook event.
+type eventArgs struct {
+	TenantID string `json:"tenant_id"`
+	EventID  string `json:"event_id"`
+}
+
+func (eventArgs) Kind() string { return "trigger.webhook_event" }
+
+func (eventArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 10} }
+
+type eventWorker struct {
+	river.WorkerDefaults[eventArgs]
+	r *Runtime
+}
+
+func (w *eventWorker) Work(ctx context.Context, job *river.Job[eventArgs]) error {
+	return w.r.processEvent(ctx, job.Args.TenantID, job.Args.EventID)
+}
+
+// processEvent fires the trigger with a stored webhook event and marks it
+// processed, in one transaction. Run again after a crash, it finds the job
+// made already (same idempotency key) or the event marked processed.
+func (r *Runtime) processEvent(ctx context.Context, tenantID, id string) error {
+	te, err := r.store.GetTriggerEvent(ctx, tenantID, id)
+	if junction.IsCode(err, junction.ENOTFOUND) {
+		return nil // the trigger was deleted
+	}
+	if err != nil {
+		return err
+	}
+	if te.ProcessedAt != nil {
+		return nil
+	}
+	t, err := r.store.GetTrigger(ctx, tenantID, te.TriggerID)
+	if junction.IsCode(err, junction.ENOTFOUND) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var p webhookPayload
+	dec := json.NewDecoder(bytes.NewReader(te.Payload))
+	dec.UseNumber()
+	if err := dec.Decode(&p); err != nil {
+		return junction.Internal(err)
+	}
+	ev := event{
+		vars: eventVars{Event: t.Event, Object: t.Object, ObjectID: te.ObjectID, VendorType: p.VendorType,
+			Record: p.Record, Payload: p.Payload},
+		key: te.IdempotencyKey,
+	}
+	return r.store.InTx(ctx, func(s junction.Store) error {
+		if t.Enabled {
+			if _, err := r.fire(ctx, s, t, ev); err != nil {
+				return err
+			}
+			if t.Target.Type == junction.TargetQueue {
+				if err := r.success(ctx, s, t); err != nil {
+					return err
+				}
+			}
+		}
+		return s.MarkTriggerEventProcessed(ctx, tenantID, id, r.clock.Now())
+	})
+}

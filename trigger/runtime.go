@@ -1,0 +1,304 @@
+// Package trigger runs triggers: it polls connections on their interval,
+// takes in vendors' webhooks, filters each event with the trigger's CEL
+// filter, and starts jobs (kept for queue workers, or delivered signed to a
+// webhook target), all through committed rows and River jobs so that no
+// acknowledged event is lost and none makes two jobs.
+package trigger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"junction"
+	"junction/connector"
+	"junction/engine"
+	"junction/outbound"
+	"junction/queue"
+)
+
+// Defaults for zero Options fields.
+const (
+	// DefaultScheduleInterval is how often the elected leader looks for
+	// polls that are due.
+	DefaultScheduleInterval = time.Minute
+	// DefaultDeliveryAttempts is how many times a delivery to a webhook
+	// target is tried before the job fails.
+	DefaultDeliveryAttempts = 8
+	// DefaultDeliveryTimeout bounds one delivery attempt.
+	DefaultDeliveryTimeout = 30 * time.Second
+	// DefaultPollPages caps the pages one poll follows.
+	DefaultPollPages = engine.MaxPages
+)
+
+// PollIntervals are the poll intervals, in minutes, a connection may have.
+var PollIntervals = []int{1, 5, 10, 15, 30, 60}
+
+// Options configure a Runtime.
+type Options struct {
+	Store    junction.Store
+	Keyring  junction.Keyring
+	Catalog  *connector.Catalog
+	Engine   *engine.Engine
+	Queue    *queue.Queue
+	Outbound *outbound.Client
+	Clock    junction.Clock
+	Logger   *slog.Logger
+
+	// ScheduleInterval is how often the leader schedules due polls
+	// (default 1 minute).
+	ScheduleInterval time.Duration
+	// DeliveryAttempts and DeliveryTimeout tune deliveries to webhook
+	// targets (defaults 8 and 30 s).
+	DeliveryAttempts int
+	DeliveryTimeout  time.Duration
+	// DeliveryRetryDelay, when set, replaces River's backoff for
+	// deliveries (tests); by default attempt n waits about n^4 seconds,
+	// with jitter.
+	DeliveryRetryDelay func(attempt int) time.Duration
+}
+
+// Runtime runs triggers. Make one per server with New before starting the
+// Queue; it is safe for concurrent use.
+type Runtime struct {
+	store    junction.Store
+	keyring  junction.Keyring
+	catalog  *connector.Catalog
+	engine   *engine.Engine
+	queue    *queue.Queue
+	out      *outbound.Client
+	clock    junction.Clock
+	logger   *slog.Logger
+	attempts int
+	timeout  time.Duration
+	delay    func(int) time.Duration
+
+	filters sync.Map // filter source -> *filter
+}
+
+// New returns a Runtime and registers its workers and the periodic poll
+// scheduler with the queue. Start the queue afterwards.
+func New(opts Options) (*Runtime, error) {
+	switch {
+	case opts.Store == nil:
+		return nil, errors.New("trigger: Options.Store is required")
+	case opts.Keyring == nil:
+		return nil, errors.New("trigger: Options.Keyring is required")
+	case opts.Catalog == nil:
+		return nil, errors.New("trigger: Options.Catalog is required")
+	case opts.Engine == nil:
+		return nil, errors.New("trigger: Options.Engine is required")
+	case opts.Queue == nil:
+		return nil, errors.New("trigger: Options.Queue is required")
+	case opts.Outbound == nil:
+		return nil, errors.New("trigger: Options.Outbound is required")
+	}
+	r := &Runtime{
+		store:    opts.Store,
+		keyring:  opts.Keyring,
+		catalog:  opts.Catalog,
+		engine:   opts.Engine,
+		queue:    opts.Queue,
+		out:      opts.Outbound,
+		clock:    opts.Clock,
+		logger:   opts.Logger,
+		attempts: opts.DeliveryAttempts,
+		timeout:  opts.DeliveryTimeout,
+		delay:    opts.DeliveryRetryDelay,
+	}
+	if r.clock == nil {
+		r.clock = junction.SystemClock{}
+	}
+	if r.logger == nil {
+		r.logger = slog.New(slog.DiscardHandler)
+	}
+	if r.attempts <= 0 {
+		r.attempts = DefaultDeliveryAttempts
+	}
+	if r.timeout <= 0 {
+		r.timeout = DefaultDeliveryTimeout
+	}
+	every := opts.ScheduleInterval
+	if every <= 0 {
+		every = DefaultScheduleInterval
+	}
+	w := r.queue.Workers()
+	river.AddWorker(w, &scheduleWorker{r: r})
+	river.AddWorker(w, &pollWorker{r: r})
+	river.AddWorker(w, &eventWorker{r: r})
+	river.AddWorker(w, &deliveryWorker{r: r})
+	r.queue.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(every),
+		func() (river.JobArgs, *river.InsertOpts) { return scheduleArgs{}, nil },
+		&river.PeriodicJobOpts{ID: "trigger.schedule_polls", RunOnStart: true}))
+	return r, nil
+}
+
+// Validate checks a trigger before it is saved: the connector offers the
+// object event with the trigger's kind, the filter compiles, and the target
+// is complete, a webhook target's URL being one the outbound guard lets
+// through (CheckTargetURL). Errors are validation_failed naming the field.
+func (r *Runtime) Validate(ctx context.Context, t *junction.Trigger) error {
+	def, err := r.catalog.Get(t.Connector)
+	if err != nil {
+		return err
+	}
+	ev := def.Event(t.Object, t.Event)
+	if ev == nil {
+		return junction.Invalid("event", "connector %s has no event %q on object %q", def.Key, t.Event, t.Object)
+	}
+	switch t.Kind {
+	case junction.TriggerPolling:
+		if ev.Polling == nil {
+			return junction.Invalid("kind", "event %s.%s cannot be polled; use a webhook trigger", t.Object, t.Event)
+		}
+	case junction.TriggerWebhook:
+		if ev.Webhook == nil {
+			return junction.Invalid("kind", "event %s.%s is not delivered by webhook; use a polling trigger", t.Object, t.Event)
+		}
+	default:
+		return junction.Invalid("kind", "must be polling or webhook")
+	}
+	if err := CompileFilter(t.Filter); err != nil {
+		return err
+	}
+	switch t.Target.Type {
+	case junction.TargetQueue:
+		if t.Target.Name == "" {
+			return junction.Invalid("target.name", "a queue target needs a queue name")
+		}
+	case junction.TargetWebhook:
+		return r.CheckTargetURL(ctx, t.Target.URL)
+	default:
+		return junction.Invalid("target.type", "must be webhook or queue")
+	}
+	return nil
+}
+
+// CheckTargetURL refuses a webhook target URL that is not absolute http(s)
+// or whose host resolves to an address the outbound guard blocks (private,
+// loopback, metadata, unless allowed by --outbound-allow). The guard checks
+// again at every delivery, so a name that later resolves elsewhere is
+// still refused then. Errors: validation_failed or outbound_blocked, Field
+// "target.url".
+func (r *Runtime) CheckTargetURL(ctx context.Context, raw string) error {
+	return checkTargetURL(ctx, r.out, raw)
+}
+
+// failure records a failed event for a trigger and counts it towards the
+// health check: after TriggerMaxConsecutiveFailures failures in a row and
+// no success for TriggerFailureWindow, the trigger is disabled, once, with
+// a history entry and a trigger.disabled event.
+func (r *Runtime) failure(ctx context.Context, s junction.Store, t *junction.Trigger, rec junction.TriggerRecord) error {
+	now := r.clock.Now()
+	rec.TenantID, rec.TriggerID, rec.FolderID, rec.Status, rec.At = t.TenantID, t.ID, t.FolderID, junction.TriggerFailed, now
+	if err := s.AppendTriggerRecord(ctx, &rec); err != nil {
+		return err
+	}
+	u, err := s.RecordTriggerResult(ctx, t.TenantID, t.ID, false, now)
+	if err != nil {
+		return err
+	}
+	if u.ConsecutiveFailures < junction.TriggerMaxConsecutiveFailures {
+		return nil
+	}
+	off, err := s.DisableTriggerForFailures(ctx, t.TenantID, t.ID, junction.TriggerMaxConsecutiveFailures,
+		now.Add(-junction.TriggerFailureWindow), now)
+	if err != nil || !off {
+		return err
+	}
+	r.logger.LogAttrs(ctx, slog.LevelWarn, "trigger disabled after consecutive failures",
+		slog.String("trigger_id", t.ID), slog.Int("failures", u.ConsecutiveFailures))
+	reason := fmt.Sprintf("%d consecutive failures and no success for %s; last: %s",
+		u.ConsecutiveFailures, junction.TriggerFailureWindow, rec.Reason)
+	if err := s.AppendTriggerRecord(ctx, &junction.TriggerRecord{TenantID: t.TenantID, TriggerID: t.ID,
+		FolderID: t.FolderID, At: now, Status: junction.TriggerDisabled, Reason: reason}); err != nil {
+		return err
+	}
+	return s.AppendEvent(ctx, &junction.Event{
+		TenantID: t.TenantID, Type: junction.EventTriggerDisabled, ObjectType: "trigger", ObjectID: t.ID,
+		FolderID: t.FolderID, At: now,
+		Details: map[string]any{"reason": junction.DisabledDueToFailures, "failures": u.ConsecutiveFailures,
+			"connection_id": t.ConnectionID, "object": t.Object, "event": t.Event},
+	})
+}
+
+// success resets a trigger's failure count.
+func (r *Runtime) success(ctx context.Context, s junction.Store, t *junction.Trigger) error {
+	_, err := s.RecordTriggerResult(ctx, t.TenantID, t.ID, true, r.clock.Now())
+	return err
+}
+
+// compiled returns the trigger's compiled filter, cached by source.
+func (r *Runtime) compiled(src string) (*filter, error) {
+	if v, ok := r.filters.Load(src); ok {
+		return v.(*filter), nil
+	}
+	f, err := compileFilter(src)
+	if err != nil {
+		return nil, err
+	}
+	r.filters.Store(src, f)
+	return f, nil
+}
+
+// event is one event to fire triggers with, from a poll or a webhook.
+type event struct {
+	vars eventVars
+	// key identifies the event for idempotency: the same event processed
+	// again has the same key.
+	key string
+}
+
+// fire runs one event through one trigger inside the transaction s: the
+// filter decides, a match makes the job (once per idempotency key) and, for
+// a webhook target, its delivery. It reports whether a job was made.
+func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigger, ev event) (bool, error) {
+	now := r.clock.Now()
+	rec := junction.TriggerRecord{TenantID: t.TenantID, TriggerID: t.ID, FolderID: t.FolderID, At: now,
+		EventType: ev.vars.VendorType, ObjectID: ev.vars.ObjectID, IdempotencyKey: ev.key}
+	if rec.EventType == "" {
+		rec.EventType = ev.vars.Event
+	}
+	f, err := r.compiled(t.Filter)
+	if err != nil {
+		rec.Status, rec.Reason = junction.TriggerSkipped, "filter does not compile: "+junction.ErrorMessage(err)
+		return false, s.AppendTriggerRecord(ctx, &rec)
+	}
+	if ok, why := f.match(ev.vars); !ok {
+		// A repeat of an event already handled is not recorded again.
+		if _, err := s.GetJobByKey(ctx, t.TenantID, t.ID, ev.key); err == nil {
+			return false, nil
+		}
+		rec.Status, rec.Reason = junction.TriggerSkipped, why
+		return false, s.AppendTriggerRecord(ctx, &rec)
+	}
+	j := &junction.Job{
+		TenantID: t.TenantID, FolderID: t.FolderID, TriggerID: t.ID, ConnectionID: t.ConnectionID,
+		Connector: t.Connector, Event: t.Event, ObjectType: t.Object, ObjectID: ev.vars.ObjectID,
+		Payload: ev.vars.Payload, Parameters: t.Parameters, IdempotencyKey: ev.key, Target: t.Target.Type,
+		Status: junction.JobPending, CreatedAt: now, UpdatedAt: now,
+	}
+	if t.Target.Type == junction.TargetQueue {
+		j.Queue = t.Target.Name
+	}
+	made, err := s.CreateJob(ctx, j)
+	if err != nil || !made {
+		return false, err
+	}
+	if t.Target.Type == junction.TargetWebhook {
+		if _, err := r.queue.InsertTx(ctx, s, deliveryArgs{TenantID: t.TenantID, JobID: j.ID},
+			&river.InsertOpts{MaxAttempts: r.attempts}); err != nil {
+			return false, err
+		}
+	}
+	rec.Status, rec.JobID = junction.TriggerFired, j.ID
+	if err := s.AppendTriggerRecord(ctx, &rec); err != nil {
+		return false, err
+	}
+	return true, nil
+}
