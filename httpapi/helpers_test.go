@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -99,6 +100,10 @@ type env struct {
 
 type envOptions struct {
 	trustedProxies []netip.Prefix
+	// roots are the CAs the outbound client trusts (TLS test servers).
+	roots *x509.CertPool
+	// connectorsDir holds connector definitions beside the built-in ones.
+	connectorsDir string
 }
 
 func newEnv(t *testing.T, store junction.Store, opts ...envOptions) *env {
@@ -119,14 +124,14 @@ func newEnv(t *testing.T, store junction.Store, opts ...envOptions) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { res0.Close() })
-	cat, err := connector.LoadCatalog(connector.Builtin(), "")
+	cat, err := connector.LoadCatalog(connector.Builtin(), o.connectorsDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Upstream test servers listen on loopback, which the guard refuses
 	// unless allowed.
 	out, err := outbound.New(outbound.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		Clock: clock, Logger: logger, MaxRetries: -1})
+		RootCAs: o.roots, Clock: clock, Logger: logger, MaxRetries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
