@@ -75,6 +75,14 @@ func TestSchema(t *testing.T) {
 			"APIKeyWithoutName":  strings.Replace(minimal, "  - type: bearer\n", "  - type: api_key\n    in: header\n", 1),
 			"ReservedActivity":   minimal + "activities:\n  - {name: http_request, method: GET, path: /x}\n",
 			"SelectNoOptions":    minimal + "fields:\n  - {name: region, type: select}\n",
+			"OldPollingKeys":     minimal + "objects:\n  - name: c\n    operations: {list: {method: GET, path: /c}}\n    events: [{name: created, polling: {cursor_field: created}}]\n",
+			"PollingNoSource":    minimal + "objects:\n  - name: c\n    operations: {list: {method: GET, path: /c}}\n    events: [{name: created, polling: {interval: 5m}}]\n",
+			"PollingBadChange":   minimal + "objects:\n  - name: c\n    id_field: id\n    operations: {list: {method: GET, path: /c}}\n    events: [{name: created, polling: {created: {path: t}, changes: [moved]}}]\n",
+			"UnknownScheme":      minimal + "fields: [{name: s, type: secret}]\nwebhooks: {signature: {scheme: rsa, secret_field: s, header: X-Sig}}\n",
+			"SignatureNoHeader":  minimal + "fields: [{name: s, type: secret}]\nwebhooks: {signature: {scheme: hmac_sha256, secret_field: s}}\n",
+			"PayloadNoBody":      minimal + "fields: [{name: s, type: secret}]\nwebhooks: {signature: {scheme: hmac_sha256, secret_field: s, header: X-Sig, payload: \"{timestamp}\"}}\n",
+			"TokenWithEncoding":  minimal + "fields: [{name: s, type: secret}]\nwebhooks: {signature: {scheme: token, secret_field: s, header: X-Token, encoding: hex}}\n",
+			"HandshakeNoRespond": minimal + "webhooks: {handshake: [{match: [{path: type, values: [ping]}]}]}\n",
 		} {
 			if err := s.Validate(yamlToJSON(t, []byte(doc))); err == nil {
 				t.Errorf("%s: schema accepted an invalid definition", name)
