@@ -509,3 +509,33 @@ func runConnectionScenario(t *testing.T, dataDir, database string) {
 		assertNoSecret(t, "logs", []byte(logs.String()), secrets)
 	})
 }
+
+// --metrics=false takes /metrics off the listener; --public-url names the
+// OAuth callback.
+func TestMetricsAndPublicURLFlags(t *testing.T) {
+	m, _ := MustRunMain(t, "", "", map[string]string{
+		envBootstrapToken: testBootstrapToken, "JUNCTION_METRICS": "false",
+		"JUNCTION_PUBLIC_URL": "https://junction.example.com/",
+	})
+	anon := &apiClient{t: t, base: m.URL()}
+	anon.must(http.StatusNotFound, "GET", "/metrics", nil, nil)
+	if got := m.Config.OAuthRedirectURI(m.Addr()); got != "https://junction.example.com/oauth/callback" {
+		t.Fatalf("redirect URI %q", got)
+	}
+	var c Config
+	if got := c.OAuthRedirectURI("127.0.0.1:4321"); got != "http://127.0.0.1:4321/oauth/callback" {
+		t.Fatalf("default redirect URI %q", got)
+	}
+	for _, bad := range [][]string{{"--metrics=maybe"}, {"--public-url", "ftp://x"}} {
+		m := NewMain()
+		m.Getenv = func(string) string { return "" }
+		if err := m.ParseFlags(bad); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	m2 := NewMain()
+	m2.Getenv = func(string) string { return "" }
+	if err := m2.ParseFlags([]string{"--metrics"}); err != nil || !m2.Config.MetricsEnabled() {
+		t.Fatalf("--metrics alone: %v", err)
+	}
+}
