@@ -345,22 +345,22 @@ func (h *handle) ListPollSubscriptions(ctx context.Context, after string, limit 
 	return out, nil
 }
 
-const pollStateColumns = "tenant_id, connection_id, object, event, watermark, cursor, seen, baselined, slot, updated_at"
+const pollStateColumns = "tenant_id, connection_id, object, event, watermark, floor, cursor, seen, baselined, slot, updated_at"
 
 func scanPollState(s scanner) (*junction.PollState, error) {
 	var p junction.PollState
-	var seen, watermark string
+	var seen, watermark, floor string
 	var slot, updated int64
-	if err := s.Scan(&p.TenantID, &p.ConnectionID, &p.Object, &p.Event, &watermark, &p.Cursor, &seen, &p.Baselined,
-		&slot, &updated); err != nil {
+	if err := s.Scan(&p.TenantID, &p.ConnectionID, &p.Object, &p.Event, &watermark, &floor, &p.Cursor, &seen,
+		&p.Baselined, &slot, &updated); err != nil {
 		return nil, err
 	}
-	if watermark != "" {
-		w, err := time.Parse(time.RFC3339Nano, watermark)
-		if err != nil {
-			return nil, err
-		}
-		p.Watermark = w
+	var err error
+	if p.Watermark, err = parseNanos(watermark); err != nil {
+		return nil, err
+	}
+	if p.Floor, err = parseNanos(floor); err != nil {
+		return nil, err
 	}
 	if err := decodeJSON(seen, &p.Seen); err != nil {
 		return nil, err
@@ -396,19 +396,16 @@ func (h *handle) PutPollState(ctx context.Context, s *junction.PollState) (bool,
 	}
 	// The watermark is the API's time, which may be finer than a
 	// microsecond: it is kept as text to the nanosecond.
-	watermark := ""
-	if !s.Watermark.IsZero() {
-		watermark = s.Watermark.UTC().Format(time.RFC3339Nano)
-	}
+	watermark, floor := formatNanos(s.Watermark), formatNanos(s.Floor)
 	s.Slot = storedTime(s.Slot)
 	s.UpdatedAt = stamp(s.UpdatedAt, h.db.now())
 	res, err := h.writer().ExecContext(ctx, "INSERT INTO poll_states ("+pollStateColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-		ON CONFLICT (connection_id, object, event) DO UPDATE SET watermark = excluded.watermark,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (connection_id, object, event) DO UPDATE SET watermark = excluded.watermark, floor = excluded.floor,
 			cursor = excluded.cursor, seen = excluded.seen, baselined = excluded.baselined, slot = excluded.slot,
 			updated_at = excluded.updated_at
 		WHERE poll_states.slot < excluded.slot`,
-		s.TenantID, s.ConnectionID, s.Object, s.Event, watermark, s.Cursor, seen, s.Baselined, toMicros(s.Slot),
+		s.TenantID, s.ConnectionID, s.Object, s.Event, watermark, floor, s.Cursor, seen, s.Baselined, toMicros(s.Slot),
 		toMicros(s.UpdatedAt))
 	if err != nil {
 		return false, writeErr("put poll state", "poll state", err, "poll state clash",
@@ -479,4 +476,19 @@ func (h *handle) DeleteProcessedTriggerEvents(ctx context.Context, before time.T
 		return 0, internal("delete processed trigger events", err)
 	}
 	return int(n), nil
+}
+
+// formatNanos writes an API's time to the nanosecond, "" for zero.
+func formatNanos(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func parseNanos(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(time.RFC3339Nano, s)
 }

@@ -172,9 +172,12 @@ func (r *Runtime) Poll(ctx context.Context, sub junction.PollSubscription, slot 
 	}
 
 	now := r.clock.Now()
-	fresh, seen := newRecords(prev.Seen, res.Records)
+	fresh, seen := newRecords(prev.Seen, res.Records, prev.Floor)
 	next := &junction.PollState{TenantID: conn.TenantID, ConnectionID: conn.ID, Object: sub.Object, Event: sub.Event,
 		Watermark: res.State.Watermark, Cursor: res.State.Cursor, Seen: seen, Baselined: true, Slot: slot, UpdatedAt: now}
+	if !prev.Baselined {
+		next.Floor = res.State.Watermark
+	}
 	return r.store.InTx(ctx, func(s junction.Store) error {
 		stored, err := s.PutPollState(ctx, next)
 		if err != nil || !stored {
@@ -254,10 +257,10 @@ func pollKey(p connector.PolledRecord) string {
 	return "poll:" + p.ID + "@" + at.UTC().Format(time.RFC3339Nano)
 }
 
-// newRecords drops the records already reported (same ID and time) and
-// returns the rest with the seen list to keep: the previous one with the
+// newRecords drops the records already reported (same ID and time), and
+// those at or before floor (see PollState.Floor), and returns the rest with the seen list to keep: the previous one with the
 // records' latest times, newest last, bounded by PollSeenMax.
-func newRecords(prev []junction.SeenRecord, recs []connector.PolledRecord) ([]connector.PolledRecord, []junction.SeenRecord) {
+func newRecords(prev []junction.SeenRecord, recs []connector.PolledRecord, floor time.Time) ([]connector.PolledRecord, []junction.SeenRecord) {
 	seen := make(map[string]time.Time, len(prev))
 	for _, s := range prev {
 		seen[s.ID] = s.At
@@ -271,6 +274,9 @@ func newRecords(prev []junction.SeenRecord, recs []connector.PolledRecord) ([]co
 		}
 		if s, ok := changed[rec.ID]; ok && s.Equal(at) {
 			continue // the same record on two pages
+		}
+		if !floor.IsZero() && !at.After(floor) {
+			continue
 		}
 		changed[rec.ID] = at
 		fresh = append(fresh, rec)

@@ -122,6 +122,7 @@ CREATE TABLE poll_states (
 	object        TEXT NOT NULL,
 	event         TEXT NOT NULL,
 	watermark     TEXT NOT NULL DEFAULT '',
+	floor         TEXT NOT NULL DEFAULT '',
 	cursor        TEXT NOT NULL DEFAULT '',
 	seen          TEXT NOT NULL DEFAULT '[]',
 	baselined     INTEGER NOT NULL DEFAULT 0,
