@@ -1,0 +1,252 @@
+package trigger_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"junction"
+	"junction/sqldb"
+	"junction/sqldb/sqldbtest"
+	"junction/trigger"
+)
+
+func ticketEvent(typ, id, priority string) []byte {
+	b, _ := json.Marshal(map[string]any{"type": typ, "data": map[string]any{"id": id, "priority": priority}})
+	return b
+}
+
+// TestWebhookIntake receives signed deliveries, answers the handshake,
+// refuses bad signatures and keeps one job per event however often the
+// vendor sends it.
+func TestWebhookIntake(t *testing.T) {
+	for _, b := range sqldbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			db := b.Open(t, sqldb.Options{})
+			e := newEnv(t, db)
+			s := e.startServer(t, db)
+			events := subscribe(t, s)
+			tr := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created", Filter: `record.priority != "low"`}
+			token := e.newTrigger(t, s, tr)
+
+			// The token shown again is the one that works.
+			again, err := trigger.OpenWebhookToken(e.ctx, db, e.ring, tr)
+			must(t, err)
+			if again.Reveal() != token || len(token) != 43 {
+				t.Fatalf("token read back differs or is %d characters", len(token))
+			}
+
+			if _, err := s.rt.Intake(e.ctx, "no-such-token", http.Header{}, []byte(`{}`)); !junction.IsCode(err, junction.ENOTFOUND) {
+				t.Fatalf("unknown token: %v", err)
+			}
+
+			hs := []byte(`{"type":"url_verification","challenge":"c-123"}`)
+			resp, err := s.rt.Intake(e.ctx, token, signed(hs, webhookSecret), hs)
+			must(t, err)
+			if resp.StatusCode != 200 || string(resp.Body) != "c-123" {
+				t.Fatalf("handshake answered %d %q", resp.StatusCode, resp.Body)
+			}
+
+			body := ticketEvent("ticket.created", "w1", "high")
+			_, err = s.rt.Intake(e.ctx, token, signed(body, "wrong-secret"), body)
+			if !junction.IsCode(err, junction.EUNAUTHENTICATED) {
+				t.Fatalf("bad signature: %v", err)
+			}
+			if strings.Contains(err.Error(), webhookSecret) {
+				t.Fatal("the error shows the secret")
+			}
+			_, err = s.rt.Intake(e.ctx, token, http.Header{}, body)
+			if !junction.IsCode(err, junction.EUNAUTHENTICATED) {
+				t.Fatalf("missing signature: %v", err)
+			}
+
+			for range 2 { // the vendor redelivers
+				resp, err = s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+				must(t, err)
+				if resp.StatusCode/100 != 2 {
+					t.Fatalf("intake answered %d", resp.StatusCode)
+				}
+			}
+			low := ticketEvent("ticket.created", "w2", "low")
+			_, err = s.rt.Intake(e.ctx, token, signed(low, webhookSecret), low)
+			must(t, err)
+			// Another event type sent to this URL is acknowledged, not kept.
+			other := ticketEvent("ticket.updated", "w1", "high")
+			_, err = s.rt.Intake(e.ctx, token, signed(other, webhookSecret), other)
+			must(t, err)
+			waitJobs(t, events, "trigger.webhook_event", 3)
+
+			js := e.jobs(t, tr.ID)
+			wantStrings(t, "jobs", jobObjects(js), []string{"w1"})
+			if js[0].Payload.(map[string]any)["type"] != "ticket.created" || !strings.HasPrefix(js[0].IdempotencyKey, "webhook:") {
+				t.Fatalf("job = %+v", js[0])
+			}
+			var statuses []string
+			for _, r := range e.history(t, tr.ID) {
+				statuses = append(statuses, string(r.Status)+":"+r.ObjectID)
+			}
+			wantStrings(t, "history", statuses, []string{"failed:", "failed:", "fired:w1", "skipped:w2"})
+			got, err := db.GetTrigger(e.ctx, e.tenant.ID, tr.ID)
+			must(t, err)
+			if got.ConsecutiveFailures != 0 {
+				t.Fatalf("bad signatures counted as trigger failures: %d", got.ConsecutiveFailures)
+			}
+		})
+	}
+}
+
+// TestQueueTarget claims, completes, fails and re-claims jobs after a lease
+// expires.
+func TestQueueTarget(t *testing.T) {
+	db := sqldbtest.Open(t)
+	e := newEnv(t, db)
+	s := e.startServer(t, db)
+	events := subscribe(t, s)
+	tr := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created",
+		Target: junction.TriggerTarget{Type: junction.TargetQueue, Name: "inbox"}}
+	token := e.newTrigger(t, s, tr)
+	for _, id := range []string{"q1", "q2"} {
+		body := ticketEvent("ticket.created", id, "high")
+		_, err := s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+		must(t, err)
+	}
+	waitJobs(t, events, "trigger.webhook_event", 2)
+
+	now := e.clock.Now()
+	folders := []string{e.folder.ID}
+	j1, err := db.ClaimJob(e.ctx, e.tenant.ID, folders, "inbox", "worker-a", time.Minute, now)
+	must(t, err)
+	j2, err := db.ClaimJob(e.ctx, e.tenant.ID, folders, "inbox", "worker-b", time.Minute, now)
+	must(t, err)
+	if j1.ObjectID != "q1" || j2.ObjectID != "q2" {
+		t.Fatalf("claimed %s then %s, want the oldest first", j1.ObjectID, j2.ObjectID)
+	}
+	if _, err := db.ClaimJob(e.ctx, e.tenant.ID, folders, "inbox", "worker-c", time.Minute, now); !junction.IsCode(err, junction.ENOTFOUND) {
+		t.Fatalf("third claim: %v", err)
+	}
+	done, err := db.CompleteJob(e.ctx, e.tenant.ID, j1.ID, "worker-a", map[string]any{"ok": true}, now)
+	must(t, err)
+	if done.Status != junction.JobCompleted {
+		t.Fatalf("status %s", done.Status)
+	}
+	// worker-b's lease runs out; worker-c takes the job over and worker-b
+	// can no longer complete it.
+	later := now.Add(2 * time.Minute)
+	j2c, err := db.ClaimJob(e.ctx, e.tenant.ID, folders, "inbox", "worker-c", time.Minute, later)
+	must(t, err)
+	if j2c.ID != j2.ID || j2c.Attempts != 2 {
+		t.Fatalf("re-claimed %s attempt %d", j2c.ObjectID, j2c.Attempts)
+	}
+	if _, err := db.CompleteJob(e.ctx, e.tenant.ID, j2.ID, "worker-b", nil, later); !junction.IsCode(err, junction.ECONFLICT) {
+		t.Fatalf("completion after losing the lease: %v", err)
+	}
+	failed, err := db.FailJob(e.ctx, e.tenant.ID, j2.ID, "worker-c", "no route", false, later)
+	must(t, err)
+	if failed.Status != junction.JobFailed || failed.Error != "no route" {
+		t.Fatalf("failed job = %+v", failed)
+	}
+}
+
+// target is a customer's webhook receiver that fails the first delivery
+// with a 500 and records what it receives.
+type target struct {
+	*httptest.Server
+	mu       sync.Mutex
+	failures int
+	got      []*http.Request
+	bodies   [][]byte
+}
+
+func newTarget(t *testing.T, failures int) *target {
+	tg := &target{failures: failures}
+	tg.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		tg.mu.Lock()
+		defer tg.mu.Unlock()
+		tg.got = append(tg.got, r)
+		tg.bodies = append(tg.bodies, b)
+		if tg.failures > 0 {
+			tg.failures--
+			http.Error(w, "try later", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(tg.Close)
+	return tg
+}
+
+// TestWebhookTargetDelivery delivers a job, signed, to a target that fails
+// once, and checks the retry and the history.
+func TestWebhookTargetDelivery(t *testing.T) {
+	db := sqldbtest.Open(t)
+	e := newEnv(t, db)
+	// httptest's TLS servers share one certificate, which the outbound
+	// client trusts.
+	tg := newTarget(t, 1)
+	s := e.startServer(t, db)
+	events := subscribe(t, s)
+
+	// URLs the guard refuses are refused when the trigger is saved.
+	bad := &junction.Trigger{Kind: junction.TriggerWebhook, Connector: "tickets", Object: "ticket", Event: "created",
+		Target: junction.TriggerTarget{Type: junction.TargetWebhook, URL: "https://169.254.169.254/latest"}}
+	if err := s.rt.Validate(e.ctx, bad); !junction.IsCode(err, junction.EOUTBOUNDBLOCKED) {
+		t.Fatalf("metadata address: %v", err)
+	}
+	bad.Target.URL = "ftp://example.com/x"
+	if err := s.rt.Validate(e.ctx, bad); !junction.IsCode(err, junction.EINVALID) {
+		t.Fatalf("ftp URL: %v", err)
+	}
+
+	secret := junction.NewSecret("target-signing-secret")
+	tr := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created",
+		Target: junction.TriggerTarget{Type: junction.TargetWebhook, URL: tg.URL + "/hooks/junction", SealedID: junction.NewID()}}
+	sv, err := trigger.SealTargetSecret(e.ring, e.tenant.ID, tr.Target.SealedID, secret)
+	must(t, err)
+	must(t, db.PutSealed(e.ctx, sv))
+	token := e.newTrigger(t, s, tr)
+
+	body := ticketEvent("ticket.created", "d1", "high")
+	_, err = s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+	must(t, err)
+	waitJobs(t, events, "trigger.deliver", 2) // the 500, then the success
+
+	js := e.jobs(t, tr.ID)
+	if len(js) != 1 || js[0].Status != junction.JobCompleted || js[0].Attempts != 2 {
+		t.Fatalf("jobs = %+v", js)
+	}
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	if len(tg.got) != 2 {
+		t.Fatalf("target got %d deliveries", len(tg.got))
+	}
+	for i, r := range tg.got {
+		if !trigger.VerifySignature(secret, r.Header.Get(trigger.HeaderSignature), r.Header.Get(trigger.HeaderTimestamp),
+			tg.bodies[i], e.clock.Now(), 5*time.Minute) {
+			t.Fatalf("delivery %d: signature does not verify", i)
+		}
+		if r.Header.Get(trigger.HeaderIdempotencyKey) != js[0].IdempotencyKey {
+			t.Fatalf("delivery %d: idempotency key %q", i, r.Header.Get(trigger.HeaderIdempotencyKey))
+		}
+	}
+	var d trigger.Delivery
+	must(t, json.Unmarshal(tg.bodies[1], &d))
+	if d.JobID != js[0].ID || d.ObjectID != "d1" || d.Event != "created" {
+		t.Fatalf("delivery = %+v", d)
+	}
+	var statuses []string
+	for _, r := range e.history(t, tr.ID) {
+		statuses = append(statuses, string(r.Status))
+	}
+	wantStrings(t, "history", statuses, []string{"fired", "failed"})
+	got, err := db.GetTrigger(e.ctx, e.tenant.ID, tr.ID)
+	must(t, err)
+	if got.ConsecutiveFailures != 0 || got.LastSuccessAt == nil {
+		t.Fatalf("health after a retried success: %d failures, last success %v", got.ConsecutiveFailures, got.LastSuccessAt)
+	}
+}
