@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) junction.Store) {
 	t.Run("OAuthState", func(t *testing.T) { t.Parallel(); testOAuthStates(t, open) })
 	t.Run("Execution", func(t *testing.T) { t.Parallel(); testExecutions(t, open) })
 	t.Run("Event", func(t *testing.T) { t.Parallel(); testEvents(t, open) })
+	t.Run("Trigger", func(t *testing.T) { t.Parallel(); testTriggers(t, open) })
 	t.Run("Tx", func(t *testing.T) { t.Parallel(); testTx(t, open) })
 	t.Run("Concurrent", func(t *testing.T) { t.Parallel(); testConcurrent(t, open) })
 }

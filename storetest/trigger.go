@@ -1,0 +1,251 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"junction"
+)
+
+func mustTrigger(t *testing.T, s junction.Store, c *junction.Connection, kind junction.TriggerKind, event string) *junction.Trigger {
+	t.Helper()
+	tr := &junction.Trigger{ID: junction.NewID(), TenantID: c.TenantID, FolderID: c.FolderID, ConnectionID: c.ID,
+		Connector: c.Connector, Object: "issue", Event: event, Kind: kind, Filter: `record.state == "open"`,
+		Parameters: map[string]any{"flow": "triage"}, Enabled: true,
+		Target:    junction.TriggerTarget{Type: junction.TargetQueue, Name: "inbox"},
+		CreatedBy: "user-1", CreatedAt: base, UpdatedAt: base}
+	if kind == junction.TriggerWebhook {
+		tr.WebhookTokenHash = randomHash()
+		tr.WebhookTokenSealedID = junction.NewID()
+	}
+	must(t, s.CreateTrigger(ctxFor(t), tr))
+	return tr
+}
+
+func mustJob(t *testing.T, s junction.Store, tr *junction.Trigger, key string, at time.Time) *junction.Job {
+	t.Helper()
+	j := &junction.Job{TenantID: tr.TenantID, FolderID: tr.FolderID, TriggerID: tr.ID, ConnectionID: tr.ConnectionID,
+		Connector: tr.Connector, Event: tr.Event, ObjectType: tr.Object, ObjectID: key,
+		Payload: map[string]any{"id": key}, Parameters: tr.Parameters, IdempotencyKey: key,
+		Target: junction.TargetQueue, Queue: "inbox", CreatedAt: at, UpdatedAt: at}
+	made, err := s.CreateJob(ctxFor(t), j)
+	must(t, err)
+	if !made {
+		t.Fatalf("job %s not made", key)
+	}
+	return j
+}
+
+func testTriggers(t *testing.T, open Open) {
+	t.Run("OK", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn := mustTenant(t, s, "acme")
+		f := mustFolder(t, s, tn.ID, nil, "F")
+		c := mustConnection(t, s, f, "github", "gh", false)
+		tr := mustTrigger(t, s, c, junction.TriggerWebhook, "created")
+		got, err := s.GetTrigger(ctx, tn.ID, tr.ID)
+		must(t, err)
+		wantEqual(t, "filter", got.Filter, tr.Filter)
+		wantEqual(t, "kind", got.Kind, junction.TriggerWebhook)
+		wantEqual(t, "target", got.Target.Name, "inbox")
+		wantEqual(t, "parameter", got.Parameters["flow"], any("triage"))
+		wantEqual(t, "enabled", got.Enabled, true)
+		wantTime(t, "created", got.CreatedAt, base)
+		byHash, err := s.GetTriggerByTokenHash(ctx, tr.WebhookTokenHash)
+		must(t, err)
+		wantEqual(t, "by hash", byHash.ID, tr.ID)
+		_, err = s.GetTriggerByTokenHash(ctx, randomHash())
+		wantCode(t, err, junction.ENOTFOUND)
+
+		// The token hash is unique.
+		dup := &junction.Trigger{TenantID: tn.ID, FolderID: f.ID, ConnectionID: c.ID, Connector: "github", Object: "issue",
+			Event: "created", Kind: junction.TriggerWebhook, Target: tr.Target, WebhookTokenHash: tr.WebhookTokenHash}
+		wantCode(t, s.CreateTrigger(ctx, dup), junction.ECONFLICT)
+
+		got.Enabled, got.DisabledReason, got.Filter = false, "paused", ""
+		must(t, s.UpdateTrigger(ctx, got))
+		again, err := s.GetTrigger(ctx, tn.ID, tr.ID)
+		must(t, err)
+		wantEqual(t, "enabled after update", again.Enabled, false)
+		wantEqual(t, "filter after update", again.Filter, "")
+
+		off := false
+		list, err := s.ListTriggers(ctx, tn.ID, junction.TriggerFilter{Enabled: &off})
+		must(t, err)
+		wantEqual(t, "disabled listed", len(list), 1)
+		list, err = s.ListTriggers(ctx, tn.ID, junction.TriggerFilter{FolderIDs: []string{}})
+		must(t, err)
+		wantEqual(t, "empty folder list", len(list), 0)
+
+		// Other tenants see nothing.
+		other := mustTenant(t, s, "other")
+		_, err = s.GetTrigger(ctx, other.ID, tr.ID)
+		wantCode(t, err, junction.ENOTFOUND)
+
+		must(t, s.DeleteTrigger(ctx, tn.ID, tr.ID))
+		wantCode(t, s.DeleteTrigger(ctx, tn.ID, tr.ID), junction.ENOTFOUND)
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn := mustTenant(t, s, "acme")
+		f := mustFolder(t, s, tn.ID, nil, "F")
+		tr := &junction.Trigger{TenantID: tn.ID, FolderID: f.ID, ConnectionID: junction.NewID(), Connector: "github",
+			Object: "issue", Event: "created", Kind: junction.TriggerPolling,
+			Target: junction.TriggerTarget{Type: junction.TargetQueue, Name: "q"}}
+		wantCode(t, s.CreateTrigger(ctx, tr), junction.ENOTFOUND)
+		tr.FolderID = junction.NewID()
+		wantCode(t, s.CreateTrigger(ctx, tr), junction.ENOTFOUND)
+		_, err := s.GetTrigger(ctx, tn.ID, junction.NewID())
+		wantCode(t, err, junction.ENOTFOUND)
+	})
+	t.Run("Health", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn := mustTenant(t, s, "acme")
+		f := mustFolder(t, s, tn.ID, nil, "F")
+		c := mustConnection(t, s, f, "github", "gh", false)
+		tr := mustTrigger(t, s, c, junction.TriggerPolling, "created")
+		at := base.Add(time.Hour)
+		for i := 1; i <= 3; i++ {
+			u, err := s.RecordTriggerResult(ctx, tn.ID, tr.ID, false, at)
+			must(t, err)
+			wantEqual(t, "failures", u.ConsecutiveFailures, i)
+		}
+		// Too few failures: not disabled.
+		off, err := s.DisableTriggerForFailures(ctx, tn.ID, tr.ID, 4, at, at)
+		must(t, err)
+		wantEqual(t, "disabled with too few failures", off, false)
+		// Created within the window and never succeeded: not yet.
+		off, err = s.DisableTriggerForFailures(ctx, tn.ID, tr.ID, 3, base.Add(-time.Hour), at)
+		must(t, err)
+		wantEqual(t, "disabled within the window", off, false)
+		off, err = s.DisableTriggerForFailures(ctx, tn.ID, tr.ID, 3, at, at)
+		must(t, err)
+		wantEqual(t, "disabled", off, true)
+		off, err = s.DisableTriggerForFailures(ctx, tn.ID, tr.ID, 3, at, at)
+		must(t, err)
+		wantEqual(t, "disabled twice", off, false)
+		got, err := s.GetTrigger(ctx, tn.ID, tr.ID)
+		must(t, err)
+		wantEqual(t, "reason", got.DisabledReason, junction.DisabledDueToFailures)
+		u, err := s.RecordTriggerResult(ctx, tn.ID, tr.ID, true, at)
+		must(t, err)
+		wantEqual(t, "failures after success", u.ConsecutiveFailures, 0)
+		wantTime(t, "last success", *u.LastSuccessAt, at)
+
+		must(t, s.SetTriggerBaseline(ctx, tn.ID, tr.ID, at))
+		must(t, s.SetTriggerBaseline(ctx, tn.ID, tr.ID, at.Add(time.Hour)))
+		got, err = s.GetTrigger(ctx, tn.ID, tr.ID)
+		must(t, err)
+		wantTime(t, "baseline kept", *got.BaselineAt, at)
+
+		r := &junction.TriggerRecord{TenantID: tn.ID, TriggerID: tr.ID, FolderID: f.ID, At: at,
+			Status: junction.TriggerSkipped, Reason: "filter did not match", ObjectID: "7"}
+		must(t, s.AppendTriggerRecord(ctx, r))
+		rs, err := s.ListTriggerRecords(ctx, tn.ID, junction.TriggerRecordFilter{TriggerID: tr.ID, Status: junction.TriggerSkipped})
+		must(t, err)
+		wantEqual(t, "records", len(rs), 1)
+		wantEqual(t, "reason", rs[0].Reason, r.Reason)
+	})
+	t.Run("PollState", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn := mustTenant(t, s, "acme")
+		f := mustFolder(t, s, tn.ID, nil, "F")
+		c := mustConnection(t, s, f, "github", "gh", false)
+		mustTrigger(t, s, c, junction.TriggerPolling, "created")
+		subs, err := s.ListPollSubscriptions(ctx, "", 10)
+		must(t, err)
+		wantEqual(t, "subscriptions", len(subs), 1)
+		_, err = s.GetPollState(ctx, tn.ID, c.ID, "issue", "created")
+		wantCode(t, err, junction.ENOTFOUND)
+		wm := time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC) // nanoseconds kept
+		st := &junction.PollState{TenantID: tn.ID, ConnectionID: c.ID, Object: "issue", Event: "created", Watermark: wm,
+			Seen: []junction.SeenRecord{{ID: "1", At: wm}}, Baselined: true, Slot: base}
+		ok, err := s.PutPollState(ctx, st)
+		must(t, err)
+		wantEqual(t, "stored", ok, true)
+		ok, err = s.PutPollState(ctx, st)
+		must(t, err)
+		wantEqual(t, "stored for the same slot", ok, false)
+		st.Slot = base.Add(5 * time.Minute)
+		st.Cursor = "c2"
+		ok, err = s.PutPollState(ctx, st)
+		must(t, err)
+		wantEqual(t, "stored for a later slot", ok, true)
+		got, err := s.GetPollState(ctx, tn.ID, c.ID, "issue", "created")
+		must(t, err)
+		wantTime(t, "watermark", got.Watermark, wm)
+		wantEqual(t, "cursor", got.Cursor, "c2")
+		wantEqual(t, "seen", len(got.Seen), 1)
+		wantTime(t, "slot", got.Slot, st.Slot)
+	})
+	t.Run("Job", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn := mustTenant(t, s, "acme")
+		f := mustFolder(t, s, tn.ID, nil, "F")
+		g := mustFolder(t, s, tn.ID, nil, "G")
+		c := mustConnection(t, s, f, "github", "gh", false)
+		tr := mustTrigger(t, s, c, junction.TriggerPolling, "created")
+		j1 := mustJob(t, s, tr, "k1", base)
+		mustJob(t, s, tr, "k2", base)
+		again := &junction.Job{TenantID: tn.ID, FolderID: f.ID, TriggerID: tr.ID, IdempotencyKey: "k1",
+			Target: junction.TargetQueue, Queue: "inbox"}
+		made, err := s.CreateJob(ctx, again)
+		must(t, err)
+		wantEqual(t, "duplicate key made a job", made, false)
+		byKey, err := s.GetJobByKey(ctx, tn.ID, tr.ID, "k1")
+		must(t, err)
+		wantEqual(t, "by key", byKey.ID, j1.ID)
+		wantEqual(t, "payload", byKey.Payload.(map[string]any)["id"], any("k1"))
+
+		_, err = s.ClaimJob(ctx, tn.ID, []string{g.ID}, "inbox", "w", time.Minute, base)
+		wantCode(t, err, junction.ENOTFOUND)
+		_, err = s.ClaimJob(ctx, tn.ID, nil, "other", "w", time.Minute, base)
+		wantCode(t, err, junction.ENOTFOUND)
+		c1, err := s.ClaimJob(ctx, tn.ID, []string{f.ID}, "inbox", "w1", time.Minute, base)
+		must(t, err)
+		wantEqual(t, "oldest first", c1.ID, j1.ID)
+		wantEqual(t, "status", c1.Status, junction.JobClaimed)
+		wantEqual(t, "attempts", c1.Attempts, 1)
+		wantTime(t, "lease", *c1.LeaseExpiresAt, base.Add(time.Minute))
+		c2, err := s.ClaimJob(ctx, tn.ID, nil, "inbox", "w2", time.Minute, base)
+		must(t, err)
+		_, err = s.ClaimJob(ctx, tn.ID, nil, "inbox", "w3", time.Minute, base)
+		wantCode(t, err, junction.ENOTFOUND)
+
+		_, err = s.FailJob(ctx, tn.ID, c1.ID, "w1", "busy", true, base)
+		must(t, err)
+		back, err := s.ClaimJob(ctx, tn.ID, nil, "inbox", "w3", time.Minute, base)
+		must(t, err)
+		wantEqual(t, "retried job", back.ID, c1.ID)
+		wantEqual(t, "attempts after retry", back.Attempts, 2)
+		done, err := s.CompleteJob(ctx, tn.ID, back.ID, "w3", map[string]any{"n": 1}, base)
+		must(t, err)
+		wantEqual(t, "completed", done.Status, junction.JobCompleted)
+		_, err = s.CompleteJob(ctx, tn.ID, back.ID, "w3", nil, base)
+		wantCode(t, err, junction.ECONFLICT)
+		_, err = s.CompleteJob(ctx, tn.ID, junction.NewID(), "w3", nil, base)
+		wantCode(t, err, junction.ENOTFOUND)
+
+		// An expired lease returns the job to the queue.
+		late := base.Add(2 * time.Minute)
+		taken, err := s.ClaimJob(ctx, tn.ID, nil, "inbox", "w4", time.Minute, late)
+		must(t, err)
+		wantEqual(t, "taken over", taken.ID, c2.ID)
+		_, err = s.FailJob(ctx, tn.ID, c2.ID, "w2", "late", false, late)
+		wantCode(t, err, junction.ECONFLICT)
+
+		list, err := s.ListJobs(ctx, tn.ID, junction.JobFilter{Status: junction.JobCompleted})
+		must(t, err)
+		wantEqual(t, "completed jobs", len(list), 1)
+
+		// Deleting the trigger deletes its jobs.
+		must(t, s.DeleteTrigger(ctx, tn.ID, tr.ID))
+		_, err = s.GetJob(ctx, tn.ID, j1.ID)
+		wantCode(t, err, junction.ENOTFOUND)
+	})
+}
