@@ -42,6 +42,11 @@ type Options struct {
 	RetryPolicy river.ClientRetryPolicy
 	// JobTimeout bounds one run of a job (default 1 minute).
 	JobTimeout time.Duration
+	// RescueStuckJobsAfter is how long a job may stay running before the
+	// leader takes it for dead (its server crashed mid-run) and runs it
+	// again; at least JobTimeout. Zero keeps River's default, an hour
+	// past JobTimeout.
+	RescueStuckJobsAfter time.Duration
 	// Logger receives River's warnings; nil discards them.
 	Logger *slog.Logger
 	// Time, when set, is the clock River schedules by (tests).
@@ -99,13 +104,14 @@ func New(ctx context.Context, opts Options) (*Queue, error) {
 	}
 	workers := river.NewWorkers()
 	cfg := &river.Config{
-		ID:                opts.ID,
-		Logger:            logger,
-		Workers:           workers,
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: orDefault(opts.MaxWorkers, DefaultMaxWorkers)}},
-		FetchPollInterval: opts.FetchPollInterval,
-		RetryPolicy:       opts.RetryPolicy,
-		JobTimeout:        opts.JobTimeout,
+		ID:                   opts.ID,
+		Logger:               logger,
+		Workers:              workers,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: orDefault(opts.MaxWorkers, DefaultMaxWorkers)}},
+		FetchPollInterval:    opts.FetchPollInterval,
+		RetryPolicy:          opts.RetryPolicy,
+		JobTimeout:           opts.JobTimeout,
+		RescueStuckJobsAfter: opts.RescueStuckJobsAfter,
 		// Jobs of a kind this binary does not know (inserted by a newer
 		// server) are left for a server that does.
 		FetchOnlyKnownKinds: true,
