@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"junction"
@@ -59,6 +60,12 @@ type DB struct {
 	write   *sql.DB
 	clock   junction.Clock
 	logger  *slog.Logger
+
+	// readQ and writeQ run the Store's queries on read and write; on
+	// SQLite they go through prepared statements kept in writeStmts and
+	// readStmts (nil on PostgreSQL, whose driver keeps its own).
+	readQ, writeQ         querier
+	readStmts, writeStmts *stmtCache
 }
 
 var _ junction.Store = (*DB)(nil)
@@ -119,6 +126,10 @@ func (db *DB) openPostgres(dsn string) error {
 	pool.SetMaxIdleConns(10)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	db.read, db.write = pool, pool
+	// pgx parses each query once per connection and keeps the statement
+	// (its default exec mode), so a cache here would add nothing but
+	// explicit PREPARE and DEALLOCATE round trips in transactions.
+	db.readQ, db.writeQ = pool, pool
 	return nil
 }
 
@@ -164,11 +175,15 @@ func (db *DB) openSQLite(dsn string) error {
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	db.read, db.write = read, write
+	db.readStmts, db.writeStmts = newStmtCache(read), newStmtCache(write)
+	db.readQ, db.writeQ = poolStmts{db.readStmts}, poolStmts{db.writeStmts}
 	return nil
 }
 
 // Close closes the connection pools.
 func (db *DB) Close() error {
+	db.readStmts.close()
+	db.writeStmts.close()
 	var errs []error
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
@@ -210,26 +225,28 @@ type querier interface {
 }
 
 // handle carries the Store methods. Outside a transaction (tx nil) reads use
-// the reader pool and writes the writer; inside one, everything uses tx.
+// the reader pool and writes the writer; inside one, everything uses tx
+// (through txQ).
 type handle struct {
-	db *DB
-	tx *sql.Tx
+	db  *DB
+	tx  *sql.Tx
+	txQ querier
 }
 
 var _ junction.Store = (*handle)(nil)
 
 func (h *handle) reader() querier {
 	if h.tx != nil {
-		return h.tx
+		return h.txQ
 	}
-	return h.db.read
+	return h.db.readQ
 }
 
 func (h *handle) writer() querier {
 	if h.tx != nil {
-		return h.tx
+		return h.txQ
 	}
-	return h.db.write
+	return h.db.writeQ
 }
 
 // InTx runs fn in one transaction, committed when fn returns nil and rolled
@@ -250,7 +267,11 @@ func (h *handle) InTx(ctx context.Context, fn func(tx junction.Store) error) (er
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(&handle{db: h.db, tx: tx}); err != nil {
+	var txQ querier = tx
+	if h.db.writeStmts != nil {
+		txQ = txStmts{tx, h.db.writeStmts}
+	}
+	if err := fn(&handle{db: h.db, tx: tx, txQ: txQ}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -274,4 +295,192 @@ func Tx(s junction.Store) *sql.Tx {
 		return h.tx
 	}
 	return nil
+}
+
+// maxCachedStmts bounds each pool's statement cache. The Store's queries are
+// mostly fixed strings, a few dozen per pool; list filters add strings with
+// one placeholder per value, which must not grow the cache without end.
+const maxCachedStmts = 256
+
+// stmtCache keeps one prepared statement per query string for a pool, so
+// SQLite parses and plans a query once per connection instead of on every
+// call (parsing costs more than running the indexed lookups most queries
+// are). database/sql prepares a *sql.Stmt lazily on each connection that
+// runs it and finalizes it on Close. When the cache is full, a statement
+// not used since the last sweep makes room; it is closed once no call is
+// running on it (rows it returned keep it alive until they are closed).
+type stmtCache struct {
+	db *sql.DB
+
+	mu     sync.Mutex
+	stmts  map[string]*cachedStmt
+	closed bool
+}
+
+type cachedStmt struct {
+	stmt    *sql.Stmt
+	refs    int  // calls running on stmt
+	used    bool // since the last sweep
+	evicted bool
+}
+
+func newStmtCache(db *sql.DB) *stmtCache {
+	return &stmtCache{db: db, stmts: make(map[string]*cachedStmt)}
+}
+
+// cached returns the statement of query, held until release, or nil when
+// query is not cached.
+func (c *stmtCache) cached(query string) *cachedStmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stmts[query]
+	if s != nil {
+		s.refs++
+		s.used = true
+	}
+	return s
+}
+
+// acquire returns the statement of query, preparing it on a miss, held
+// until release. It returns nil when the statement cannot be prepared or
+// kept; the caller then runs the query unprepared, which reports any error
+// in the query itself. It takes a connection from the pool on a miss, so it
+// must not be called while a transaction holds the pool's only connection.
+func (c *stmtCache) acquire(ctx context.Context, query string) *cachedStmt {
+	if s := c.cached(query); s != nil {
+		return s
+	}
+	stmt, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	if s := c.stmts[query]; s != nil || c.closed || !c.makeRoomLocked() {
+		c.mu.Unlock()
+		_ = stmt.Close()
+		if s != nil {
+			return c.cached(query)
+		}
+		return nil
+	}
+	s := &cachedStmt{stmt: stmt, refs: 1, used: true}
+	c.stmts[query] = s
+	c.mu.Unlock()
+	return s
+}
+
+// makeRoomLocked evicts one statement when the cache is full, giving each
+// recently used one a second chance. It reports false when every statement
+// is in use.
+func (c *stmtCache) makeRoomLocked() bool {
+	if len(c.stmts) < maxCachedStmts {
+		return true
+	}
+	for range 2 {
+		for q, s := range c.stmts {
+			if s.used {
+				s.used = false
+				continue
+			}
+			delete(c.stmts, q)
+			s.evicted = true
+			if s.refs == 0 {
+				_ = s.stmt.Close()
+			}
+			return true
+		}
+	}
+	return false
+}
+
+func (c *stmtCache) release(s *cachedStmt) {
+	c.mu.Lock()
+	s.refs--
+	done := s.evicted && s.refs == 0
+	c.mu.Unlock()
+	if done {
+		_ = s.stmt.Close()
+	}
+}
+
+// close closes every statement; later queries run unprepared.
+func (c *stmtCache) close() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for q, s := range c.stmts {
+		delete(c.stmts, q)
+		s.evicted = true
+		if s.refs == 0 {
+			_ = s.stmt.Close()
+		}
+	}
+}
+
+// poolStmts runs queries on a pool through its statement cache.
+type poolStmts struct{ c *stmtCache }
+
+func (p poolStmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s := p.c.acquire(ctx, query)
+	if s == nil {
+		return p.c.db.ExecContext(ctx, query, args...)
+	}
+	defer p.c.release(s)
+	return s.stmt.ExecContext(ctx, args...)
+}
+
+func (p poolStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s := p.c.acquire(ctx, query)
+	if s == nil {
+		return p.c.db.QueryContext(ctx, query, args...)
+	}
+	defer p.c.release(s)
+	return s.stmt.QueryContext(ctx, args...)
+}
+
+func (p poolStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	s := p.c.acquire(ctx, query)
+	if s == nil {
+		return p.c.db.QueryRowContext(ctx, query, args...)
+	}
+	defer p.c.release(s)
+	return s.stmt.QueryRowContext(ctx, args...)
+}
+
+// txStmts runs queries in a transaction on the writer, reusing the writer
+// pool's statements. A query not cached yet runs unprepared: preparing it on
+// the pool would wait for the connection the transaction holds.
+type txStmts struct {
+	tx *sql.Tx
+	c  *stmtCache
+}
+
+func (t txStmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s := t.c.cached(query)
+	if s == nil {
+		return t.tx.ExecContext(ctx, query, args...)
+	}
+	defer t.c.release(s)
+	return t.tx.StmtContext(ctx, s.stmt).ExecContext(ctx, args...)
+}
+
+func (t txStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s := t.c.cached(query)
+	if s == nil {
+		return t.tx.QueryContext(ctx, query, args...)
+	}
+	defer t.c.release(s)
+	return t.tx.StmtContext(ctx, s.stmt).QueryContext(ctx, args...)
+}
+
+func (t txStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	s := t.c.cached(query)
+	if s == nil {
+		return t.tx.QueryRowContext(ctx, query, args...)
+	}
+	defer t.c.release(s)
+	return t.tx.StmtContext(ctx, s.stmt).QueryRowContext(ctx, args...)
 }
