@@ -15,6 +15,7 @@ import (
 	"junction/connector"
 	"junction/engine"
 	"junction/resolver"
+	"junction/trigger"
 )
 
 // Options configures an App. Zero values are replaced by sensible defaults.
@@ -44,6 +45,15 @@ type Options struct {
 	// OAuthRedirectURI is where providers send the browser back after an
 	// OAuth 2.0 consent: the public URL of GET /oauth/callback.
 	OAuthRedirectURI string
+	// Triggers validates triggers and takes in their webhooks; the trigger
+	// services need it and answer internal errors without it.
+	Triggers *trigger.Runtime
+	// PublicURL is the base of the URLs Junction shows for others to call:
+	// a webhook trigger's intake URL is <PublicURL>/hooks/<token>.
+	PublicURL string
+	// JobRecheck is how often a claim waiting for a job looks at the store
+	// again; DefaultJobRecheck when zero.
+	JobRecheck time.Duration
 }
 
 // App is the service layer. It is safe for concurrent use.
@@ -60,18 +70,28 @@ type App struct {
 	catalog     *connector.Catalog
 	engine      *engine.Engine
 	redirectURI string
+	// triggers, publicURL, jobRecheck and jobSignal serve triggers and
+	// jobs.
+	triggers   *trigger.Runtime
+	publicURL  string
+	jobRecheck time.Duration
+	jobSignal  jobSignal
 }
 
 // New returns an App working on store.
 func New(store junction.Store, opts Options) *App {
 	a := &App{store: store, clock: opts.Clock, logger: opts.Logger, keyring: opts.Keyring,
 		resolver: opts.Resolver, storeTypes: opts.StoreTypes,
-		catalog: opts.Catalog, engine: opts.Engine, redirectURI: opts.OAuthRedirectURI}
+		catalog: opts.Catalog, engine: opts.Engine, redirectURI: opts.OAuthRedirectURI,
+		triggers: opts.Triggers, publicURL: opts.PublicURL, jobRecheck: opts.JobRecheck}
 	if a.clock == nil {
 		a.clock = junction.SystemClock{}
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
+	}
+	if a.jobRecheck <= 0 {
+		a.jobRecheck = DefaultJobRecheck
 	}
 	return a
 }
