@@ -75,7 +75,10 @@ type Trigger struct {
 	// fire the trigger; empty fires for every event. See trigger.CompileFilter
 	// for the variables it sees.
 	Filter string `json:"filter,omitempty"`
-	// Parameters are copied into every job the trigger starts.
+	// Parameters are copied into every job the trigger starts. Those of a
+	// polling trigger whose names are inputs of the event's list operation
+	// (owner and repo of a repository's issues) are also the poll's input;
+	// triggers with the same input share one poll.
 	Parameters map[string]any `json:"parameters,omitempty"`
 	Target     TriggerTarget  `json:"target"`
 
@@ -221,14 +224,18 @@ type SeenRecord struct {
 }
 
 // PollState is what polling remembers between polls of one (connection,
-// object, event), shared by every trigger on it, so that neither a restart
-// nor clock skew nor records with equal timestamps make an event fire twice
-// or never.
+// object, event, input), shared by every trigger polling with that input,
+// so that neither a restart nor clock skew nor records with equal
+// timestamps make an event fire twice or never.
 type PollState struct {
 	TenantID     string `json:"tenant_id"`
 	ConnectionID string `json:"connection_id"`
 	Object       string `json:"object"`
 	Event        string `json:"event"`
+	// InputHash identifies the input the poll sends to the list operation:
+	// the SHA-256, in hex, of its canonical JSON (trigger.PollInputHash).
+	// Polls of one repository's issues and of another's keep apart states.
+	InputHash string `json:"input_hash"`
 	// Watermark is the newest record time seen so far, by the API's clock
 	// (never Junction's, so Junction's clock skew does not matter); the
 	// next poll asks from a little before it (the connector's look-back)
@@ -256,12 +263,27 @@ type PollState struct {
 }
 
 // PollSubscription is one (connection, object, event) that enabled polling
-// triggers watch, with the connection's interval.
+// triggers watch, with the connection's interval, and what they poll with.
 type PollSubscription struct {
-	TenantID            string
-	ConnectionID        string
-	Object              string
-	Event               string
+	TenantID     string
+	ConnectionID string
+	// Connector is the connection's connector key.
+	Connector string
+	Object    string
+	Event     string
+	// Parameters, as listed by ListPollSubscriptions, are the parameters of
+	// some of the triggers on it (each distinct set is listed once); the
+	// trigger runtime derives Input and InputHash from them, so sets that
+	// differ only in names the list operation does not take share a poll.
+	Parameters map[string]any
+	// Input is the input the poll sends to the list operation and
+	// InputHash its hash (PollState.InputHash). An empty InputHash given
+	// to the runtime's Poll stands for every input the triggers have.
+	Input     map[string]any
+	InputHash string
+	// PageKey is where this subscription sits in ListPollSubscriptions'
+	// order: pass the last one's as after to read the next page.
+	PageKey             string
 	PollIntervalMinutes int
 }
 
@@ -323,14 +345,15 @@ type TriggerStore interface {
 	ListTriggerRecords(ctx context.Context, tenantID string, f TriggerRecordFilter) ([]*TriggerRecord, error)
 
 	// ListPollSubscriptions returns, across tenants, every (connection,
-	// object, event) with at least one enabled polling trigger on a
-	// connected connection, ordered by connection ID, object and event.
-	// after is the last (connection ID, object, event) of the previous page
-	// joined by "\x00", or "" to start.
+	// object, event, parameters) of enabled polling triggers on connected
+	// connections, ordered by connection ID, object, event and parameters,
+	// with Parameters set and Input and InputHash left to the caller.
+	// after is the PageKey of the last subscription of the previous page,
+	// or "" to start.
 	ListPollSubscriptions(ctx context.Context, after string, limit int) ([]PollSubscription, error)
-	// GetPollState returns the state of one (connection, object, event);
-	// ENOTFOUND before the first poll.
-	GetPollState(ctx context.Context, tenantID, connectionID, object, event string) (*PollState, error)
+	// GetPollState returns the state of one (connection, object, event,
+	// input hash); ENOTFOUND before the first poll.
+	GetPollState(ctx context.Context, tenantID, connectionID, object, event, inputHash string) (*PollState, error)
 	// PutPollState stores s provided the stored state's Slot is earlier
 	// than s.Slot (or there is none), and reports whether it did: false
 	// means another poll of the same interval got there first, and

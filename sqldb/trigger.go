@@ -310,8 +310,10 @@ func (h *handle) ListTriggerRecords(ctx context.Context, tenantID string, f junc
 	return out, nil
 }
 
-// ListPollSubscriptions pages by (connection ID, object, event), compared
-// as a row value, which both dialects support.
+// ListPollSubscriptions pages by (connection ID, object, event,
+// parameters), compared as a row value, which both dialects support. The
+// page key is those four joined by "\x00" (the parameters as stored, so the
+// comparison is exact); none of the first three can hold a NUL.
 func (h *handle) ListPollSubscriptions(ctx context.Context, after string, limit int) ([]junction.PollSubscription, error) {
 	if limit <= 0 || limit > junction.MaxPageSize {
 		limit = junction.MaxPageSize
@@ -321,23 +323,28 @@ func (h *handle) ListPollSubscriptions(ctx context.Context, after string, limit 
 	c.add("t.enabled")
 	c.add("c.status = " + c.arg(string(junction.ConnectionConnected)))
 	if after != "" {
-		parts := strings.SplitN(after, "\x00", 3)
-		for len(parts) < 3 {
+		parts := strings.SplitN(after, "\x00", 4)
+		for len(parts) < 4 {
 			parts = append(parts, "")
 		}
-		c.add("(t.connection_id, t.object, t.event) > (" + c.arg(parts[0]) + ", " + c.arg(parts[1]) + ", " + c.arg(parts[2]) + ")")
+		c.add("(t.connection_id, t.object, t.event, t.parameters) > (" + c.arg(parts[0]) + ", " + c.arg(parts[1]) + ", " +
+			c.arg(parts[2]) + ", " + c.arg(parts[3]) + ")")
 	}
-	q := `SELECT DISTINCT t.tenant_id, t.connection_id, t.object, t.event, c.poll_interval_minutes
+	q := `SELECT DISTINCT t.tenant_id, t.connection_id, t.connector, t.object, t.event, t.parameters, c.poll_interval_minutes
 		FROM triggers t JOIN connections c ON c.tenant_id = t.tenant_id AND c.id = t.connection_id` + c.clause() +
-		" ORDER BY t.connection_id, t.object, t.event LIMIT " + c.arg(limit)
+		" ORDER BY t.connection_id, t.object, t.event, t.parameters LIMIT " + c.arg(limit)
 	rows, err := h.reader().QueryContext(ctx, q, c.args...)
 	if err != nil {
 		return nil, internal("list poll subscriptions", err)
 	}
 	out, err := collect(rows, func(s scanner) (junction.PollSubscription, error) {
 		var p junction.PollSubscription
-		err := s.Scan(&p.TenantID, &p.ConnectionID, &p.Object, &p.Event, &p.PollIntervalMinutes)
-		return p, err
+		var params string
+		if err := s.Scan(&p.TenantID, &p.ConnectionID, &p.Connector, &p.Object, &p.Event, &params, &p.PollIntervalMinutes); err != nil {
+			return p, err
+		}
+		p.PageKey = p.ConnectionID + "\x00" + p.Object + "\x00" + p.Event + "\x00" + params
+		return p, decodeJSON(params, &p.Parameters)
 	})
 	if err != nil {
 		return nil, internal("list poll subscriptions", err)
@@ -345,13 +352,13 @@ func (h *handle) ListPollSubscriptions(ctx context.Context, after string, limit 
 	return out, nil
 }
 
-const pollStateColumns = "tenant_id, connection_id, object, event, watermark, floor, cursor, seen, baselined, slot, updated_at"
+const pollStateColumns = "tenant_id, connection_id, object, event, input_hash, watermark, floor, cursor, seen, baselined, slot, updated_at"
 
 func scanPollState(s scanner) (*junction.PollState, error) {
 	var p junction.PollState
 	var seen, watermark, floor string
 	var slot, updated int64
-	if err := s.Scan(&p.TenantID, &p.ConnectionID, &p.Object, &p.Event, &watermark, &floor, &p.Cursor, &seen,
+	if err := s.Scan(&p.TenantID, &p.ConnectionID, &p.Object, &p.Event, &p.InputHash, &watermark, &floor, &p.Cursor, &seen,
 		&p.Baselined, &slot, &updated); err != nil {
 		return nil, err
 	}
@@ -369,10 +376,11 @@ func scanPollState(s scanner) (*junction.PollState, error) {
 	return &p, nil
 }
 
-func (h *handle) GetPollState(ctx context.Context, tenantID, connectionID, object, event string) (*junction.PollState, error) {
+func (h *handle) GetPollState(ctx context.Context, tenantID, connectionID, object, event, inputHash string) (*junction.PollState, error) {
 	p, err := scanPollState(h.reader().QueryRowContext(ctx,
-		"SELECT "+pollStateColumns+" FROM poll_states WHERE tenant_id = $1 AND connection_id = $2 AND object = $3 AND event = $4",
-		tenantID, connectionID, object, event))
+		"SELECT "+pollStateColumns+` FROM poll_states
+		WHERE tenant_id = $1 AND connection_id = $2 AND object = $3 AND event = $4 AND input_hash = $5`,
+		tenantID, connectionID, object, event, inputHash))
 	if err != nil {
 		return nil, notFoundOr("poll state", "get poll state", err)
 	}
@@ -400,12 +408,12 @@ func (h *handle) PutPollState(ctx context.Context, s *junction.PollState) (bool,
 	s.Slot = storedTime(s.Slot)
 	s.UpdatedAt = stamp(s.UpdatedAt, h.db.now())
 	res, err := h.writer().ExecContext(ctx, "INSERT INTO poll_states ("+pollStateColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-		ON CONFLICT (connection_id, object, event) DO UPDATE SET watermark = excluded.watermark, floor = excluded.floor,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (connection_id, object, event, input_hash) DO UPDATE SET watermark = excluded.watermark, floor = excluded.floor,
 			cursor = excluded.cursor, seen = excluded.seen, baselined = excluded.baselined, slot = excluded.slot,
 			updated_at = excluded.updated_at
 		WHERE poll_states.slot < excluded.slot`,
-		s.TenantID, s.ConnectionID, s.Object, s.Event, watermark, floor, s.Cursor, seen, s.Baselined, toMicros(s.Slot),
+		s.TenantID, s.ConnectionID, s.Object, s.Event, s.InputHash, watermark, floor, s.Cursor, seen, s.Baselined, toMicros(s.Slot),
 		toMicros(s.UpdatedAt))
 	if err != nil {
 		return false, writeErr("put poll state", "poll state", err, "poll state clash",

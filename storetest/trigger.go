@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -159,28 +160,81 @@ func testTriggers(t *testing.T, open Open) {
 		subs, err := s.ListPollSubscriptions(ctx, "", 10)
 		must(t, err)
 		wantEqual(t, "subscriptions", len(subs), 1)
-		_, err = s.GetPollState(ctx, tn.ID, c.ID, "issue", "created")
+		wantEqual(t, "connector", subs[0].Connector, "github")
+		wantEqual(t, "parameters", subs[0].Parameters["flow"], any("triage"))
+		const repoA, repoB = "hash-of-repo-a", "hash-of-repo-b"
+		_, err = s.GetPollState(ctx, tn.ID, c.ID, "issue", "created", repoA)
 		wantCode(t, err, junction.ENOTFOUND)
 		wm := time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC) // nanoseconds kept
-		st := &junction.PollState{TenantID: tn.ID, ConnectionID: c.ID, Object: "issue", Event: "created", Watermark: wm,
-			Seen: []junction.SeenRecord{{ID: "1", At: wm}}, Baselined: true, Slot: base}
+		st := &junction.PollState{TenantID: tn.ID, ConnectionID: c.ID, Object: "issue", Event: "created", InputHash: repoA,
+			Watermark: wm, Seen: []junction.SeenRecord{{ID: "1", At: wm}}, Baselined: true, Slot: base}
 		ok, err := s.PutPollState(ctx, st)
 		must(t, err)
 		wantEqual(t, "stored", ok, true)
 		ok, err = s.PutPollState(ctx, st)
 		must(t, err)
 		wantEqual(t, "stored for the same slot", ok, false)
+
+		// Another input of the same (connection, object, event) has a
+		// state of its own, polled in the same interval.
+		other := &junction.PollState{TenantID: tn.ID, ConnectionID: c.ID, Object: "issue", Event: "created", InputHash: repoB,
+			Cursor: "b1", Slot: base}
+		ok, err = s.PutPollState(ctx, other)
+		must(t, err)
+		wantEqual(t, "stored for another input in the same slot", ok, true)
+
 		st.Slot = base.Add(5 * time.Minute)
 		st.Cursor = "c2"
 		ok, err = s.PutPollState(ctx, st)
 		must(t, err)
 		wantEqual(t, "stored for a later slot", ok, true)
-		got, err := s.GetPollState(ctx, tn.ID, c.ID, "issue", "created")
+		got, err := s.GetPollState(ctx, tn.ID, c.ID, "issue", "created", repoA)
 		must(t, err)
+		wantEqual(t, "input hash", got.InputHash, repoA)
 		wantTime(t, "watermark", got.Watermark, wm)
 		wantEqual(t, "cursor", got.Cursor, "c2")
 		wantEqual(t, "seen", len(got.Seen), 1)
 		wantTime(t, "slot", got.Slot, st.Slot)
+		got, err = s.GetPollState(ctx, tn.ID, c.ID, "issue", "created", repoB)
+		must(t, err)
+		wantEqual(t, "other input's cursor", got.Cursor, "b1")
+		wantTime(t, "other input's slot", got.Slot, base)
+	})
+	t.Run("PollSubscriptions", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn := mustTenant(t, s, "acme")
+		f := mustFolder(t, s, tn.ID, nil, "F")
+		c := mustConnection(t, s, f, "github", "gh", false)
+		repo := func(name string) map[string]any { return map[string]any{"owner": "octo", "repo": name} }
+		// Two triggers on one repository are one subscription; a third on
+		// another repository, and a webhook or disabled trigger, are not.
+		for _, p := range []map[string]any{repo("a"), repo("a"), repo("b"), repo("c")} {
+			tr := mustTrigger(t, s, c, junction.TriggerPolling, "created")
+			tr.Parameters = p
+			must(t, s.UpdateTrigger(ctx, tr))
+		}
+		off := mustTrigger(t, s, c, junction.TriggerPolling, "created")
+		off.Parameters, off.Enabled = repo("d"), false
+		must(t, s.UpdateTrigger(ctx, off))
+		mustTrigger(t, s, c, junction.TriggerWebhook, "created")
+
+		var got []string
+		after := ""
+		for range 5 {
+			page, err := s.ListPollSubscriptions(ctx, after, 2)
+			must(t, err)
+			for _, sub := range page {
+				wantEqual(t, "connection", sub.ConnectionID, c.ID)
+				wantEqual(t, "tenant", sub.TenantID, tn.ID)
+				got = append(got, sub.Parameters["repo"].(string))
+			}
+			if len(page) < 2 {
+				break
+			}
+			after = page[len(page)-1].PageKey
+		}
+		wantEqual(t, "subscriptions", strings.Join(got, ","), "a,b,c")
 	})
 	t.Run("Job", func(t *testing.T) {
 		s := open(t)

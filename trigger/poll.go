@@ -28,14 +28,17 @@ func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[scheduleArgs]) e
 	return err
 }
 
-// pollArgs is one poll of one (connection, object, event) for the interval
-// starting at Slot. The job is unique by its arguments, so however many
-// servers schedule the same interval, it is inserted once.
+// pollArgs is one poll of one (connection, object, event, input) for the
+// interval starting at Slot. The job is unique by its arguments, so however
+// many servers schedule the same interval, it is inserted once. The input
+// itself is read from the triggers when the poll runs; a job without
+// InputHash (scheduled before inputs were kept apart) polls every input.
 type pollArgs struct {
 	TenantID     string    `json:"tenant_id"`
 	ConnectionID string    `json:"connection_id"`
 	Object       string    `json:"object"`
 	Event        string    `json:"event"`
+	InputHash    string    `json:"input_hash,omitempty"`
 	Slot         time.Time `json:"slot"`
 }
 
@@ -53,7 +56,7 @@ type pollWorker struct {
 func (w *pollWorker) Work(ctx context.Context, job *river.Job[pollArgs]) error {
 	a := job.Args
 	return w.r.Poll(ctx, junction.PollSubscription{TenantID: a.TenantID, ConnectionID: a.ConnectionID,
-		Object: a.Object, Event: a.Event}, a.Slot)
+		Object: a.Object, Event: a.Event, InputHash: a.InputHash}, a.Slot)
 }
 
 // PollInterval returns a connection's poll interval: its
@@ -77,24 +80,37 @@ func Slot(t time.Time, interval time.Duration) time.Time {
 	return t.UTC().Truncate(interval)
 }
 
-// SchedulePolls inserts a poll job for every (connection, object, event)
-// with enabled polling triggers whose current interval has not been polled
-// yet, and returns how many it inserted. The elected leader calls it every
-// ScheduleInterval; calling it more often, or from several servers, is
+// SchedulePolls inserts a poll job for every (connection, object, event,
+// input) with enabled polling triggers whose current interval has not been
+// polled yet, and returns how many it inserted. The elected leader calls it
+// every ScheduleInterval; calling it more often, or from several servers, is
 // harmless: a poll job is unique per interval, and a poll commits only
 // once per interval.
 func (r *Runtime) SchedulePolls(ctx context.Context) (int, error) {
 	now := r.clock.Now()
 	n := 0
 	after := ""
+	// Several parameter sets may make one input: each is scheduled once.
+	done := map[string]bool{}
 	for {
 		subs, err := r.store.ListPollSubscriptions(ctx, after, junction.MaxPageSize)
 		if err != nil {
 			return n, err
 		}
 		for _, s := range subs {
+			def, _ := r.catalog.Get(s.Connector)
+			hash, err := PollInputHash(pollInput(def, &junction.Trigger{Object: s.Object, Event: s.Event,
+				Parameters: s.Parameters}))
+			if err != nil {
+				return n, junction.Internal(err)
+			}
+			key := s.ConnectionID + "\x00" + s.Object + "\x00" + s.Event + "\x00" + hash
+			if done[key] {
+				continue
+			}
+			done[key] = true
 			slot := Slot(now, PollInterval(s.PollIntervalMinutes))
-			st, err := r.store.GetPollState(ctx, s.TenantID, s.ConnectionID, s.Object, s.Event)
+			st, err := r.store.GetPollState(ctx, s.TenantID, s.ConnectionID, s.Object, s.Event, hash)
 			if err == nil && !st.Slot.Before(slot) {
 				continue
 			}
@@ -102,7 +118,7 @@ func (r *Runtime) SchedulePolls(ctx context.Context) (int, error) {
 				return n, err
 			}
 			ok, err := r.queue.Insert(ctx, pollArgs{TenantID: s.TenantID, ConnectionID: s.ConnectionID,
-				Object: s.Object, Event: s.Event, Slot: slot}, nil)
+				Object: s.Object, Event: s.Event, InputHash: hash, Slot: slot}, nil)
 			if err != nil {
 				return n, err
 			}
@@ -113,22 +129,32 @@ func (r *Runtime) SchedulePolls(ctx context.Context) (int, error) {
 		if len(subs) < junction.MaxPageSize {
 			return n, nil
 		}
-		last := subs[len(subs)-1]
-		after = last.ConnectionID + "\x00" + last.Object + "\x00" + last.Event
+		after = subs[len(subs)-1].PageKey
 	}
 }
 
-// Poll polls one (connection, object, event) for the interval starting at
-// slot and applies the result to every enabled polling trigger on it, in
-// one transaction with the new poll state: either the state advances and
-// every job is made, or nothing is kept and the next poll repeats the work.
+// pollGroup is the triggers that poll with one input.
+type pollGroup struct {
+	input    map[string]any
+	hash     string
+	triggers []*junction.Trigger
+}
+
+// Poll polls one (connection, object, event, input) for the interval
+// starting at slot and applies the result to every enabled polling trigger
+// with that input (see PollInput), in one transaction with the new poll
+// state: either the state advances and every job is made, or nothing is
+// kept and the next poll repeats the work. The input is taken from the
+// triggers' parameters, so sub.Input is not needed; an empty sub.InputHash
+// polls each distinct input of the triggers on (connection, object, event)
+// in turn.
 //
 // A poll whose interval was already polled (by this or another server)
-// does nothing. The first poll of a (connection, object, event), and the
-// first poll after a trigger is created, set a baseline: the records found
-// are existing ones and fire nothing for that trigger. Records the previous
-// poll already reported (same ID, same time) are dropped; a record changed
-// again fires again. A failed poll is recorded as a failure of each
+// does nothing. The first poll of a (connection, object, event, input), and
+// the first poll after a trigger is created, set a baseline: the records
+// found are existing ones and fire nothing for that trigger. Records the
+// previous poll already reported (same ID, same time) are dropped; a record
+// changed again fires again. A failed poll is recorded as a failure of each
 // trigger and leaves the state as it was.
 func (r *Runtime) Poll(ctx context.Context, sub junction.PollSubscription, slot time.Time) error {
 	conn, err := r.store.GetConnection(ctx, sub.TenantID, sub.ConnectionID)
@@ -145,7 +171,36 @@ func (r *Runtime) Poll(ctx context.Context, sub junction.PollSubscription, slot 
 	if err != nil || len(triggers) == 0 {
 		return err
 	}
-	prev, err := r.store.GetPollState(ctx, conn.TenantID, conn.ID, sub.Object, sub.Event)
+	var groups []*pollGroup
+	byHash := map[string]*pollGroup{}
+	for _, t := range triggers {
+		in, hash, err := r.PollInput(t)
+		if err != nil {
+			return err
+		}
+		if sub.InputHash != "" && hash != sub.InputHash {
+			continue
+		}
+		g := byHash[hash]
+		if g == nil {
+			g = &pollGroup{input: in, hash: hash}
+			byHash[hash] = g
+			groups = append(groups, g)
+		}
+		g.triggers = append(g.triggers, t)
+	}
+	for _, g := range groups {
+		if err := r.pollInput(ctx, conn, sub.Object, sub.Event, g, slot); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pollInput is Poll for the triggers of one input.
+func (r *Runtime) pollInput(ctx context.Context, conn *junction.Connection, object, eventName string, g *pollGroup, slot time.Time) error {
+	triggers := g.triggers
+	prev, err := r.store.GetPollState(ctx, conn.TenantID, conn.ID, object, eventName, g.hash)
 	switch {
 	case junction.IsCode(err, junction.ENOTFOUND):
 		prev = &junction.PollState{}
@@ -155,14 +210,14 @@ func (r *Runtime) Poll(ctx context.Context, sub junction.PollSubscription, slot 
 		return nil
 	}
 	res, perr := r.engine.Poll(ctx, engine.PollRequest{
-		Connection: conn, Object: sub.Object, Event: sub.Event,
+		Connection: conn, Object: object, Event: eventName, Input: g.input,
 		State:    connector.PollState{Watermark: prev.Watermark, Cursor: prev.Cursor},
 		MaxPages: DefaultPollPages,
 	})
 	if perr != nil {
 		return r.store.InTx(ctx, func(s junction.Store) error {
 			for _, t := range triggers {
-				if err := r.failure(ctx, s, t, junction.TriggerRecord{EventType: sub.Event,
+				if err := r.failure(ctx, s, t, junction.TriggerRecord{EventType: eventName,
 					Reason: "poll failed: " + junction.ErrorMessage(perr)}); err != nil {
 					return err
 				}
@@ -173,8 +228,9 @@ func (r *Runtime) Poll(ctx context.Context, sub junction.PollSubscription, slot 
 
 	now := r.clock.Now()
 	fresh, seen := newRecords(prev.Seen, res.Records, prev.Floor)
-	next := &junction.PollState{TenantID: conn.TenantID, ConnectionID: conn.ID, Object: sub.Object, Event: sub.Event,
-		Watermark: res.State.Watermark, Cursor: res.State.Cursor, Seen: seen, Baselined: true, Slot: slot, UpdatedAt: now}
+	next := &junction.PollState{TenantID: conn.TenantID, ConnectionID: conn.ID, Object: object, Event: eventName,
+		InputHash: g.hash, Watermark: res.State.Watermark, Cursor: res.State.Cursor, Seen: seen, Baselined: true,
+		Slot: slot, UpdatedAt: now}
 	if !prev.Baselined {
 		next.Floor = res.State.Watermark
 	}
@@ -192,7 +248,7 @@ func (r *Runtime) Poll(ctx context.Context, sub junction.PollSubscription, slot 
 			}
 			for _, rec := range fresh {
 				ev := event{
-					vars: eventVars{Event: sub.Event, Object: sub.Object, ObjectID: rec.ID, Change: rec.Change,
+					vars: eventVars{Event: eventName, Object: object, ObjectID: rec.ID, Change: rec.Change,
 						Record: rec.Record, Payload: rec.Record},
 					key: pollKey(rec),
 				}

@@ -139,9 +139,12 @@ func New(opts Options) (*Runtime, error) {
 }
 
 // Validate checks a trigger before it is saved: the connector offers the
-// object event with the trigger's kind, the filter compiles, and the target
-// is complete, a webhook target's URL being one the outbound guard lets
-// through (CheckTargetURL). Errors are validation_failed naming the field.
+// object event with the trigger's kind, a polling trigger's parameters give
+// every input the event's list operation requires with the declared type
+// (Field "parameters.<name>"; see PollInput), the filter compiles, and the
+// target is complete, a webhook target's URL being one the outbound guard
+// lets through (CheckTargetURL). Errors are validation_failed naming the
+// field.
 func (r *Runtime) Validate(ctx context.Context, t *junction.Trigger) error {
 	def, err := r.catalog.Get(t.Connector)
 	if err != nil {
@@ -155,6 +158,9 @@ func (r *Runtime) Validate(ctx context.Context, t *junction.Trigger) error {
 	case junction.TriggerPolling:
 		if ev.Polling == nil {
 			return junction.Invalid("kind", "event %s.%s cannot be polled; use a webhook trigger", t.Object, t.Event)
+		}
+		if err := checkPollInput(def, t); err != nil {
+			return err
 		}
 	case junction.TriggerWebhook:
 		if ev.Webhook == nil {
