@@ -28,9 +28,11 @@ import (
 	"junction/httpapi"
 	"junction/keyring"
 	"junction/outbound"
+	"junction/queue"
 	"junction/resolver"
 	"junction/sqldb"
 	"junction/sqldb/sqldbtest"
+	"junction/trigger"
 )
 
 // fakeClock is a clock tests move by hand.
@@ -96,6 +98,9 @@ type env struct {
 	logger  *slog.Logger
 	// engine runs the connections' tests and executions.
 	engine *engine.Engine
+	// queue and triggers run triggers; the queue starts with startQueue.
+	queue    *queue.Queue
+	triggers *trigger.Runtime
 }
 
 type envOptions struct {
@@ -143,8 +148,21 @@ func newEnv(t *testing.T, store junction.Store, opts ...envOptions) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = eng.Close() })
+	// The trigger runtime's queue is made but not started: tests that
+	// need events processed start it (startQueue).
+	db := store.(*sqldb.DB)
+	q, err := queue.New(context.Background(), queue.Options{DB: db, FetchPollInterval: 20 * time.Millisecond, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := trigger.New(trigger.Options{Store: store, Keyring: ring, Catalog: cat, Engine: eng, Queue: q, Outbound: out,
+		Clock: clock, Logger: logger, DeliveryRetryDelay: func(int) time.Duration { return time.Millisecond }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	a := app.New(store, app.Options{Clock: clock, Logger: logger, Keyring: ring, Resolver: res0, StoreTypes: storeTypes(),
-		Catalog: cat, Engine: eng, OAuthRedirectURI: oauthRedirectURI})
+		Catalog: cat, Engine: eng, OAuthRedirectURI: oauthRedirectURI, Triggers: rt, PublicURL: publicURL,
+		JobRecheck: 20 * time.Millisecond})
 	res, err := a.Bootstrap(context.Background(), app.BootstrapOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +174,26 @@ func newEnv(t *testing.T, store junction.Store, opts ...envOptions) *env {
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, app: a, store: store, clock: clock, logs: logs, admin: res.Token.Reveal(), server: s,
-		keyring: ring, logger: logger, engine: eng}
+		keyring: ring, logger: logger, engine: eng, queue: q, triggers: rt}
+}
+
+// publicURL is the base of the webhook URLs the test servers' app shows;
+// tests post to the same path on the test server.
+const publicURL = "https://junction.test"
+
+// startQueue starts the trigger runtime's workers until the test ends.
+func (e *env) startQueue() {
+	e.t.Helper()
+	if err := e.queue.Start(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := e.queue.Stop(ctx); err != nil {
+			e.t.Errorf("stop queue: %v", err)
+		}
+	})
 }
 
 // oauthRedirectURI is the callback address the test servers' app hands

@@ -145,6 +145,9 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.connectionRoutes()...)
 	rs = append(rs, s.executionRoutes()...)
 	rs = append(rs, s.oauthRoutes()...)
+	rs = append(rs, s.triggerRoutes()...)
+	rs = append(rs, s.hookRoutes()...)
+	rs = append(rs, s.jobRoutes()...)
 	rs = append(rs, s.metricsRoutes()...)
 	return rs
 }
@@ -278,7 +281,7 @@ func (s *Server) withRequestContext(next http.Handler) http.Handler {
 			// bodies may carry secrets.
 			logger.LogAttrs(ctx, slog.LevelInfo, "request",
 				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("path", redactHookPath(r.URL.Path)),
 				slog.Int("status", rec.statusCode()),
 				slog.Int64("bytes", rec.bytes),
 				slog.Duration("duration", time.Since(start)),

@@ -1,0 +1,201 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"junction"
+	"junction/app"
+)
+
+// triggerTarget is where a trigger's jobs go: {"type": "queue", "name"} or
+// {"type": "webhook", "url", "secret"}. The secret signs deliveries
+// (X-Junction-Signature); it is kept sealed and never shown again.
+type triggerTarget struct {
+	Type   string           `json:"type"`
+	URL    string           `json:"url,omitempty"`
+	Name   string           `json:"name,omitempty"`
+	Secret *junction.Secret `json:"secret,omitempty"`
+}
+
+func (t *triggerTarget) input() app.TriggerTargetInput {
+	return app.TriggerTargetInput{Type: junction.TargetType(t.Type), URL: t.URL, Name: t.Name, Secret: t.Secret}
+}
+
+// createTriggerRequest describes a new trigger. kind may be left out:
+// polling when the event can be polled, else webhook.
+type createTriggerRequest struct {
+	FolderID     string         `json:"folder_id"`
+	ConnectionID string         `json:"connection_id"`
+	Object       string         `json:"object"`
+	Event        string         `json:"event"`
+	Kind         string         `json:"kind,omitempty"`
+	Filter       string         `json:"filter,omitempty"`
+	Parameters   map[string]any `json:"parameters,omitempty"`
+	Target       triggerTarget  `json:"target"`
+}
+
+// updateTriggerRequest changes a trigger; members left out stay as they
+// are. A webhook target given without a secret keeps its secret.
+type updateTriggerRequest struct {
+	Filter     *string         `json:"filter,omitempty"`
+	Parameters *map[string]any `json:"parameters,omitempty"`
+	Target     *triggerTarget  `json:"target,omitempty"`
+}
+
+func (s *Server) triggerRoutes() []route {
+	const tag = "triggers"
+	on := func(p junction.Permission) string { return string(p) + " on the folder" }
+	return []route{
+		{method: "POST", path: "/api/v1/triggers", op: "createTrigger", tag: tag,
+			summary: "Create a trigger on an object event of a connection. A webhook trigger's answer carries its " +
+				"webhook_url, to give the vendor; a webhook target's secret signs each delivery",
+			permission: on(junction.PermTriggersCreate) + ", and " + string(junction.PermConnectionsExecute) +
+				" on the connection's folder",
+			request: createTriggerRequest{}, response: app.TriggerView{}, status: http.StatusCreated,
+			handle: s.createTrigger},
+		{method: "GET", path: "/api/v1/triggers", op: "listTriggers", tag: tag,
+			summary: "List the triggers in folders where the caller holds Triggers.View",
+			query: append([]queryParam{
+				{name: "folder_id", description: "Only triggers in this folder."},
+				{name: "connection_id", description: "Only triggers on this connection."},
+				{name: "kind", description: "Only polling or webhook triggers."},
+				{name: "enabled", description: "true or false: only enabled or disabled triggers."},
+			}, pageParams...),
+			response: app.List[*app.TriggerView]{}, status: http.StatusOK, handle: s.listTriggers},
+		{method: "GET", path: "/api/v1/triggers/{id}", op: "getTrigger", tag: tag,
+			summary:    "Get a trigger, with its webhook_url when it is a webhook trigger",
+			permission: on(junction.PermTriggersView),
+			response:   app.TriggerView{}, status: http.StatusOK, handle: s.getTrigger},
+		{method: "PATCH", path: "/api/v1/triggers/{id}", op: "updateTrigger", tag: tag,
+			summary:    "Change a trigger's filter, parameters or target",
+			permission: on(junction.PermTriggersEdit),
+			request:    updateTriggerRequest{}, response: app.TriggerView{}, status: http.StatusOK,
+			handle: s.updateTrigger},
+		{method: "DELETE", path: "/api/v1/triggers/{id}", op: "deleteTrigger", tag: tag,
+			summary:    "Delete a trigger with its history, pending events and jobs",
+			permission: on(junction.PermTriggersDelete),
+			status:     http.StatusNoContent, handle: s.deleteTrigger},
+		{method: "POST", path: "/api/v1/triggers/{id}/enable", op: "enableTrigger", tag: tag,
+			summary: "Turn a trigger on, clearing its failure count; a polling trigger takes a new baseline, " +
+				"so records made while it was off fire nothing",
+			permission: on(junction.PermTriggersEdit),
+			response:   app.TriggerView{}, status: http.StatusOK, handle: s.enableTrigger},
+		{method: "POST", path: "/api/v1/triggers/{id}/disable", op: "disableTrigger", tag: tag,
+			summary:    "Turn a trigger off: its events are dropped until it is enabled again",
+			permission: on(junction.PermTriggersEdit),
+			response:   app.TriggerView{}, status: http.StatusOK, handle: s.disableTrigger},
+		{method: "GET", path: "/api/v1/triggers/{id}/history", op: "triggerHistory", tag: tag,
+			summary:    "List what happened to a trigger's events, oldest first: fired, skipped (and why), failed",
+			permission: on(junction.PermTriggersView),
+			query: append([]queryParam{
+				{name: "status", description: "Only entries with this status: fired, skipped, failed or " + junction.DisabledDueToFailures + "."},
+				{name: "since", description: "Only entries at or after this time.", format: "date-time"},
+			}, pageParams...),
+			response: app.List[*junction.TriggerRecord]{}, status: http.StatusOK, handle: s.triggerHistory},
+	}
+}
+
+func (s *Server) createTrigger(w http.ResponseWriter, r *http.Request) error {
+	var req createTriggerRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	v, err := s.app.CreateTrigger(r.Context(), principal(r), app.CreateTriggerInput{
+		FolderID: req.FolderID, ConnectionID: req.ConnectionID, Object: req.Object, Event: req.Event,
+		Kind: junction.TriggerKind(req.Kind), Filter: req.Filter, Parameters: req.Parameters, Target: req.Target.input(),
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Server) listTriggers(w http.ResponseWriter, r *http.Request) error {
+	page, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	in := app.TriggerQuery{FolderID: q.Get("folder_id"), ConnectionID: q.Get("connection_id"),
+		Kind: junction.TriggerKind(q.Get("kind")), Page: page}
+	if v := q.Get("enabled"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return junction.Invalid("enabled", "must be true or false")
+		}
+		in.Enabled = &b
+	}
+	list, err := s.app.ListTriggers(r.Context(), principal(r), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, list)
+}
+
+func (s *Server) getTrigger(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.app.GetTrigger(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) updateTrigger(w http.ResponseWriter, r *http.Request) error {
+	var req updateTriggerRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	in := app.UpdateTriggerInput{Filter: req.Filter, Parameters: req.Parameters}
+	if req.Target != nil {
+		t := req.Target.input()
+		in.Target = &t
+	}
+	v, err := s.app.UpdateTrigger(r.Context(), principal(r), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) deleteTrigger(w http.ResponseWriter, r *http.Request) error {
+	if err := s.app.DeleteTrigger(r.Context(), principal(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) enableTrigger(w http.ResponseWriter, r *http.Request) error {
+	return s.setTriggerEnabled(w, r, true)
+}
+
+func (s *Server) disableTrigger(w http.ResponseWriter, r *http.Request) error {
+	return s.setTriggerEnabled(w, r, false)
+}
+
+func (s *Server) setTriggerEnabled(w http.ResponseWriter, r *http.Request, on bool) error {
+	v, err := s.app.SetTriggerEnabled(r.Context(), principal(r), r.PathValue("id"), on)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) triggerHistory(w http.ResponseWriter, r *http.Request) error {
+	page, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	since, err := timeParam(r, "since")
+	if err != nil {
+		return err
+	}
+	list, err := s.app.TriggerHistory(r.Context(), principal(r), r.PathValue("id"), app.TriggerHistoryQuery{
+		Status: junction.TriggerRecordStatus(r.URL.Query().Get("status")), Since: since, Page: page,
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, list)
+}
