@@ -100,6 +100,8 @@ func (c *CLI) Commands() []*cobra.Command {
 		c.connectionsCommand(),
 		c.executeCommand(),
 		c.executionsCommand(),
+		c.triggersCommand(),
+		c.jobsCommand(),
 	}
 	for _, cmd := range cmds {
 		f := cmd.PersistentFlags()
