@@ -249,6 +249,15 @@ func (c *Config) OAuthRedirectURI(listenAddr string) string {
 	return strings.TrimSuffix(base, "/") + "/oauth/callback"
 }
 
+// PublicBaseURL is the base of the URLs others call Junction at (webhook
+// trigger URLs): the public URL, or http://<the listen address>.
+func (c *Config) PublicBaseURL(listenAddr string) string {
+	if c.PublicURL == "" {
+		return "http://" + listenAddr
+	}
+	return strings.TrimSuffix(c.PublicURL, "/")
+}
+
 // DatabaseDSN is the database to open: --database, or junction.db in the
 // data dir.
 func (c *Config) DatabaseDSN() string {

@@ -28,8 +28,11 @@ import (
 	"junction/connector"
 	"junction/engine"
 	"junction/keyring"
+	"junction/outbound"
+	"junction/queue"
 	"junction/resolver"
 	"junction/sqldb"
+	"junction/trigger"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -151,6 +154,19 @@ type Main struct {
 	app      *app.App
 	resolver *resolver.Resolver
 	engine   *engine.Engine
+	outbound *outbound.Client
+	// queue runs background jobs (polls, webhook events, deliveries) and
+	// triggers is the trigger runtime whose workers it runs.
+	queue    *queue.Queue
+	triggers *trigger.Runtime
+	// stopJobNotify ends the forwarding of this server's finished trigger
+	// work to waiting job claims.
+	stopJobNotify func()
+	// tuneQueue and tuneTriggers, set by tests only, adjust the queue's
+	// and the trigger runtime's options (timeouts, retry delays) before
+	// they are built.
+	tuneQueue    func(*queue.Options)
+	tuneTriggers func(*trigger.Options)
 	// metrics is the one registry every component reports to.
 	metrics  *prometheus.Registry
 	listener net.Listener
@@ -243,9 +259,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
 	}
+	if err := m.newTriggerRuntime(ctx, catalog); err != nil {
+		return err
+	}
 	m.app = app.New(m.db, app.Options{
 		Clock: m.Clock, Logger: m.logger, Keyring: m.keyring, Resolver: m.resolver, StoreTypes: types,
 		Catalog: catalog, Engine: m.engine, OAuthRedirectURI: m.Config.OAuthRedirectURI(m.listener.Addr().String()),
+		Triggers: m.triggers, PublicURL: m.Config.PublicBaseURL(m.listener.Addr().String()),
 	})
 	if err := m.bootstrap(ctx); err != nil {
 		return err
@@ -259,6 +279,9 @@ func (m *Main) Run(ctx context.Context) error {
 
 	handler, err := m.handler()
 	if err != nil {
+		return err
+	}
+	if err := m.startTriggers(ctx); err != nil {
 		return err
 	}
 
@@ -325,6 +348,21 @@ func (m *Main) Close() error {
 		// Run failed between listening and serving.
 		_ = m.listener.Close()
 		m.listener = nil
+	}
+	if m.stopJobNotify != nil {
+		m.stopJobNotify()
+		m.stopJobNotify = nil
+	}
+	if m.queue != nil {
+		// After the drain, before the engine and the database: running
+		// polls and deliveries finish, or are cancelled at the timeout
+		// and run again later (a job is done only once it completed).
+		ctx, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)
+		if err := m.queue.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop job queue: %w", err))
+		}
+		cancel()
+		m.queue, m.triggers = nil, nil
 	}
 	if m.engine != nil {
 		// After the drain: the last executions' records are written.

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
 	"github.com/spf13/pflag"
 
 	"junction"
@@ -18,7 +21,9 @@ import (
 	"junction/engine"
 	"junction/httpapi"
 	"junction/outbound"
+	"junction/queue"
 	"junction/resolver"
+	"junction/trigger"
 )
 
 // storeTypes is the registry of external credential store types, by the
@@ -82,6 +87,7 @@ func (m *Main) newEngine(catalog *connector.Catalog) (*engine.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("outbound client: %w", err)
 	}
+	m.outbound = out
 	eng, err := engine.New(engine.Options{
 		Store: m.db, Keyring: m.keyring, Catalog: catalog, Resolver: m.resolver, Outbound: out,
 		Clock: m.Clock, Logger: m.logger, Registerer: m.metrics,
@@ -90,4 +96,62 @@ func (m *Main) newEngine(catalog *connector.Catalog) (*engine.Engine, error) {
 		return nil, fmt.Errorf("start engine: %w", err)
 	}
 	return eng, nil
+}
+
+// Job queue settings. Idle workers look for jobs made by any server five
+// times a second, which is also the latency from a webhook's intake to its
+// processing. A job still running twice its timeout after it started was
+// cut off at the timeout or lost with a crashed server: it runs again.
+const (
+	queueFetchInterval = 200 * time.Millisecond
+	queueJobTimeout    = time.Minute
+	queueRescueAfter   = 2 * queueJobTimeout
+)
+
+// newTriggerRuntime builds the job queue in the database and the trigger
+// runtime whose workers it runs (polls, webhook events, deliveries). They
+// start with startTriggers.
+func (m *Main) newTriggerRuntime(ctx context.Context, catalog *connector.Catalog) error {
+	qo := queue.Options{DB: m.db, Logger: m.logger, FetchPollInterval: queueFetchInterval,
+		JobTimeout: queueJobTimeout, RescueStuckJobsAfter: queueRescueAfter}
+	if m.tuneQueue != nil {
+		m.tuneQueue(&qo)
+	}
+	q, err := queue.New(ctx, qo)
+	if err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
+	to := trigger.Options{Store: m.db, Keyring: m.keyring, Catalog: catalog, Engine: m.engine, Queue: q,
+		Outbound: m.outbound, Clock: m.Clock, Logger: m.logger}
+	if m.tuneTriggers != nil {
+		m.tuneTriggers(&to)
+	}
+	rt, err := trigger.New(to)
+	if err != nil {
+		return fmt.Errorf("trigger runtime: %w", err)
+	}
+	m.queue, m.triggers = q, rt
+	return nil
+}
+
+// startTriggers starts the queue's workers and forwards the end of this
+// server's polls and webhook events, which may have made queue jobs, to
+// the claims waiting for them. The workers outlive ctx: Close stops them
+// after the HTTP drain.
+func (m *Main) startTriggers(ctx context.Context) error {
+	events, cancel := m.queue.Client().Subscribe(river.EventKindJobCompleted)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range events {
+			if k := ev.Job.Kind; k == "trigger.poll" || k == "trigger.webhook_event" {
+				m.app.NotifyJobs()
+			}
+		}
+	}()
+	m.stopJobNotify = func() { cancel(); <-done }
+	if err := m.queue.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	return nil
 }
