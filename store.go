@@ -157,6 +157,22 @@ type TokenStore interface {
 	RevokeToken(ctx context.Context, tenantID, id string, at time.Time) error
 	// TouchToken records a use; implementations may coalesce writes.
 	TouchToken(ctx context.Context, id string, at time.Time) error
+	// GetTokenPrincipal finds a token by hash, as GetTokenByHash does, with
+	// everything authenticating it needs, read in one go so that a request
+	// costs one round trip: the token's user, the user's assignments (in
+	// ListAssignments order) and the roles they name. ENOTFOUND when the
+	// token or its user does not exist. Whether the token is active and the
+	// user enabled is for the caller to check, as is the hash.
+	GetTokenPrincipal(ctx context.Context, hash []byte) (*TokenPrincipal, error)
+}
+
+// TokenPrincipal is what GetTokenPrincipal reads: enough to build a
+// Principal with NewAccess(Assignments, Roles).
+type TokenPrincipal struct {
+	Token       *Token
+	User        *User
+	Assignments []RoleAssignment
+	Roles       map[string]*Role // by ID
 }
 
 // AuditStore persists the audit log. Entries are append-only.

@@ -16,12 +16,22 @@ func scanRole(s scanner) (*junction.Role, error) {
 	if err := s.Scan(&r.ID, &r.TenantID, &r.Name, &r.Description, &perms, &r.BuiltIn, &created, &updated); err != nil {
 		return nil, err
 	}
-	r.Permissions = []junction.Permission{}
-	if err := decodeJSON(perms, &r.Permissions); err != nil {
+	var err error
+	if r.Permissions, err = decodePermissions(perms); err != nil {
 		return nil, err
 	}
 	r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &r, nil
+}
+
+// decodePermissions reads a role's permissions column, never returning a
+// nil slice.
+func decodePermissions(s string) ([]junction.Permission, error) {
+	ps := []junction.Permission{}
+	if err := decodeJSON(s, &ps); err != nil {
+		return nil, err
+	}
+	return ps, nil
 }
 
 func encodePermissions(ps []junction.Permission) (string, error) {

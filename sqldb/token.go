@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"junction"
@@ -118,4 +119,86 @@ func (h *handle) TouchToken(ctx context.Context, id string, at time.Time) error 
 		return internal("touch token", err)
 	}
 	return nil
+}
+
+// principalQuery reads a token, its user and the user's assignments with
+// their roles in one statement (one snapshot, one round trip): a row per
+// assignment, or a single row with NULL assignment columns for a user who
+// holds none.
+var principalQuery = `SELECT ` + prefixed("t.", tokenColumns) + `, ` + prefixed("u.", userColumns) + `,
+		a.folder_id, a.role_id, r.name, r.description, r.permissions, r.built_in, r.created_at, r.updated_at
+	FROM tokens t
+	JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
+	LEFT JOIN role_assignments a ON a.tenant_id = u.tenant_id AND a.user_id = u.id
+	LEFT JOIN roles r ON r.tenant_id = a.tenant_id AND r.id = a.role_id
+	WHERE t.hash = $1
+	ORDER BY COALESCE(a.folder_id, ''), a.role_id`
+
+// prefixed qualifies each column of a column list with prefix.
+func prefixed(prefix, columns string) string {
+	cs := strings.Split(columns, ", ")
+	for i, c := range cs {
+		cs[i] = prefix + c
+	}
+	return strings.Join(cs, ", ")
+}
+
+func (h *handle) GetTokenPrincipal(ctx context.Context, hash []byte) (*junction.TokenPrincipal, error) {
+	rows, err := h.reader().QueryContext(ctx, principalQuery, hash)
+	if err != nil {
+		return nil, internal("get token principal", err)
+	}
+	defer rows.Close()
+	var p *junction.TokenPrincipal
+	for rows.Next() {
+		var (
+			t                  junction.Token
+			u                  junction.User
+			expires, revoked   sql.NullInt64
+			used               sql.NullInt64
+			tCreated           int64
+			uCreated, uUpdated int64
+			folder, roleID     sql.NullString
+			roleName, roleDesc sql.NullString
+			perms              sql.NullString
+			builtIn            sql.NullBool
+			rCreated, rUpdated sql.NullInt64
+		)
+		err := rows.Scan(&t.ID, &t.TenantID, &t.UserID, &t.Name, &t.Hash, &expires, &revoked, &used, &tCreated,
+			&u.ID, &u.TenantID, &u.Name, &u.DisplayName, &u.Email, &u.HostAdmin, &u.Disabled, &uCreated, &uUpdated,
+			&folder, &roleID, &roleName, &roleDesc, &perms, &builtIn, &rCreated, &rUpdated)
+		if err != nil {
+			return nil, internal("get token principal", err)
+		}
+		if p == nil {
+			t.ExpiresAt, t.RevokedAt, t.LastUsedAt = fromNullMicros(expires), fromNullMicros(revoked), fromNullMicros(used)
+			t.CreatedAt = fromMicros(tCreated)
+			u.CreatedAt, u.UpdatedAt = fromMicros(uCreated), fromMicros(uUpdated)
+			p = &junction.TokenPrincipal{Token: &t, User: &u, Roles: map[string]*junction.Role{}}
+		}
+		if !roleID.Valid {
+			continue
+		}
+		p.Assignments = append(p.Assignments, junction.RoleAssignment{
+			TenantID: p.User.TenantID, UserID: p.User.ID, FolderID: folder.String,
+			RoleID: roleID.String, RoleName: roleName.String,
+		})
+		if _, ok := p.Roles[roleID.String]; ok {
+			continue
+		}
+		r := &junction.Role{ID: roleID.String, TenantID: p.User.TenantID, Name: roleName.String,
+			Description: roleDesc.String, BuiltIn: builtIn.Bool,
+			CreatedAt: fromMicros(rCreated.Int64), UpdatedAt: fromMicros(rUpdated.Int64)}
+		if r.Permissions, err = decodePermissions(perms.String); err != nil {
+			return nil, internal("get token principal", err)
+		}
+		p.Roles[r.ID] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("get token principal", err)
+	}
+	if p == nil {
+		return nil, junction.NotFound("token")
+	}
+	return p, nil
 }

@@ -155,4 +155,82 @@ func testTokens(t *testing.T, open Open) {
 			t.Fatal("an older use moved last used backwards")
 		}
 	})
+
+	t.Run("Principal", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn, other := mustTenant(t, s, "acme"), mustTenant(t, s, "other")
+		f1, f2 := mustFolder(t, s, tn.ID, nil, "One"), mustFolder(t, s, tn.ID, nil, "Two")
+		ann, bob := mustUser(t, s, tn.ID, "ann"), mustUser(t, s, tn.ID, "bob")
+		reader := mustRole(t, s, tn.ID, "Reader", junction.PermAssetsView)
+		writer := mustRole(t, s, tn.ID, "Writer", junction.PermAssetsView, junction.PermAssetsEdit)
+		mustRole(t, s, other.ID, "Reader", junction.PermAuditView)
+		must(t, s.SetAssignments(ctx, tn.ID, ann.ID, f2.ID, []string{writer.ID}))
+		must(t, s.SetAssignments(ctx, tn.ID, ann.ID, f1.ID, []string{writer.ID, reader.ID}))
+		must(t, s.SetAssignments(ctx, tn.ID, ann.ID, "", []string{reader.ID}))
+		must(t, s.SetAssignments(ctx, tn.ID, bob.ID, f1.ID, []string{writer.ID}))
+		exp := base.Add(time.Hour)
+		tok := &junction.Token{ID: junction.NewID(), TenantID: tn.ID, UserID: ann.ID, Name: "ci",
+			Hash: randomHash(), ExpiresAt: &exp, CreatedAt: base}
+		must(t, s.CreateToken(ctx, tok))
+		must(t, s.TouchToken(ctx, tok.ID, base.Add(time.Minute)))
+
+		p, err := s.GetTokenPrincipal(ctx, tok.Hash)
+		must(t, err)
+		byHash, err := s.GetTokenByHash(ctx, tok.Hash)
+		must(t, err)
+		if *p.Token.ExpiresAt != *byHash.ExpiresAt || *p.Token.LastUsedAt != *byHash.LastUsedAt ||
+			p.Token.RevokedAt != nil || p.Token.CreatedAt != byHash.CreatedAt {
+			t.Fatalf("token = %+v, want %+v", p.Token, byHash)
+		}
+		wantEqual(t, "token id", p.Token.ID, tok.ID)
+		wantEqual(t, "token user", p.Token.UserID, ann.ID)
+		wantBytes(t, "token hash", p.Token.Hash, tok.Hash)
+		user, err := s.GetUser(ctx, tn.ID, ann.ID)
+		must(t, err)
+		wantEqual(t, "user", *p.User, *user)
+		// The same assignments, in the same order, as ListAssignments.
+		as, err := s.ListAssignments(ctx, tn.ID, ann.ID)
+		must(t, err)
+		if len(p.Assignments) != len(as) || len(as) != 4 {
+			t.Fatalf("assignments = %+v, want %+v", p.Assignments, as)
+		}
+		for i := range as {
+			wantEqual(t, "assignment", p.Assignments[i], as[i])
+		}
+		// Each role named once, as GetRole reads it.
+		wantEqual(t, "roles", len(p.Roles), 2)
+		for _, id := range []string{reader.ID, writer.ID} {
+			r, err := s.GetRole(ctx, tn.ID, id)
+			must(t, err)
+			wantRole(t, p.Roles[id], r)
+		}
+		access := junction.NewAccess(p.Assignments, p.Roles)
+		if !access.CanTenant(junction.PermAssetsView) || access.CanTenant(junction.PermAssetsEdit) ||
+			!access.Folders[f2.ID][junction.PermAssetsEdit] || access.CanTenant(junction.PermAuditView) {
+			t.Fatalf("access = %+v", access)
+		}
+
+		// A user without assignments has a principal with none; a revoked
+		// token is still found (refusing it is the caller's decision).
+		carl := mustUser(t, s, tn.ID, "carl")
+		ct := mustToken(t, s, carl, "cli")
+		must(t, s.RevokeToken(ctx, tn.ID, ct.ID, base))
+		p, err = s.GetTokenPrincipal(ctx, ct.Hash)
+		must(t, err)
+		wantEqual(t, "carl", p.User.ID, carl.ID)
+		wantEqual(t, "carl's assignments", len(p.Assignments), 0)
+		wantEqual(t, "carl's roles", len(p.Roles), 0)
+		if p.Token.RevokedAt == nil || p.Token.Active(base) {
+			t.Fatal("revoked token read as active")
+		}
+
+		// Unknown token; token of a deleted user.
+		_, err = s.GetTokenPrincipal(ctx, randomHash())
+		wantCode(t, err, junction.ENOTFOUND)
+		bt := mustToken(t, s, bob, "cli")
+		must(t, s.DeleteUser(ctx, tn.ID, bob.ID))
+		_, err = s.GetTokenPrincipal(ctx, bt.Hash)
+		wantCode(t, err, junction.ENOTFOUND)
+	})
 }
