@@ -93,6 +93,10 @@ type CredentialStoreStore interface {
 type AssetStore interface {
 	CreateAsset(ctx context.Context, a *Asset) error
 	GetAsset(ctx context.Context, tenantID, id string) (*Asset, error)
+	// GetAssetWithStore is GetAsset with the asset's credential store read
+	// in the same query, nil for an asset without one: resolving a value,
+	// which every execution does, needs both.
+	GetAssetWithStore(ctx context.Context, tenantID, id string) (*Asset, *CredentialStoreConfig, error)
 	ListAssets(ctx context.Context, tenantID string, f AssetFilter) ([]*Asset, error)
 	UpdateAsset(ctx context.Context, a *Asset) error
 	// DeleteAsset deletes the asset with its sealed value.

@@ -110,6 +110,10 @@ type Event struct {
 type ConnectionStore interface {
 	CreateConnection(ctx context.Context, c *Connection) error
 	GetConnection(ctx context.Context, tenantID, id string) (*Connection, error)
+	// GetConnectionWithFolder is GetConnection with the connection's folder
+	// read in the same query, for the permission check every execution
+	// makes.
+	GetConnectionWithFolder(ctx context.Context, tenantID, id string) (*Connection, *Folder, error)
 	ListConnections(ctx context.Context, tenantID string, f ConnectionFilter) ([]*Connection, error)
 	// UpdateConnection saves every mutable column. Setting IsDefault clears
 	// the flag on the folder's other connections of the same connector.

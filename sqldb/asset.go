@@ -131,3 +131,38 @@ func (h *handle) CountAssetsInStore(ctx context.Context, tenantID, storeID strin
 	}
 	return n, nil
 }
+
+var assetWithStoreQuery = "SELECT " + prefixed("a.", assetColumns) + ", " + prefixed("s.", credStoreColumns) + `
+	FROM assets a LEFT JOIN credential_stores s ON s.tenant_id = a.tenant_id AND s.id = a.store_id
+	WHERE a.tenant_id = $1 AND a.id = $2`
+
+func (h *handle) GetAssetWithStore(ctx context.Context, tenantID, id string) (*junction.Asset, *junction.CredentialStoreConfig, error) {
+	rows, err := h.reader().QueryContext(ctx, assetWithStoreQuery, tenantID, id)
+	if err != nil {
+		return nil, nil, internal("get asset with store", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, nil, internal("get asset with store", err)
+		}
+		return nil, nil, junction.NotFound("asset")
+	}
+	n := columnCount(assetColumns)
+	all := n + columnCount(credStoreColumns)
+	a, err := scanAsset(joinedRow{rows, 0, all})
+	if err != nil {
+		return nil, nil, internal("get asset with store", err)
+	}
+	if a.StoreID == "" {
+		return a, nil, rows.Close()
+	}
+	cs, err := scanCredStore(joinedRow{rows, n, all})
+	if err != nil {
+		return nil, nil, internal("get asset with store", err)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, nil, internal("get asset with store", err)
+	}
+	return a, cs, nil
+}

@@ -280,3 +280,35 @@ func (h *handle) LockConnection(ctx context.Context, tenantID, id string) (*junc
 	}
 	return c, nil
 }
+
+var connectionWithFolderQuery = "SELECT " + prefixed("c.", connectionColumns) + ", " + folderColumns + `
+	FROM connections c JOIN folders f ON f.tenant_id = c.tenant_id AND f.id = c.folder_id
+	WHERE c.tenant_id = $1 AND c.id = $2`
+
+func (h *handle) GetConnectionWithFolder(ctx context.Context, tenantID, id string) (*junction.Connection, *junction.Folder, error) {
+	rows, err := h.reader().QueryContext(ctx, connectionWithFolderQuery, tenantID, id)
+	if err != nil {
+		return nil, nil, internal("get connection with folder", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, nil, internal("get connection with folder", err)
+		}
+		return nil, nil, junction.NotFound("connection")
+	}
+	n := columnCount(connectionColumns)
+	all := n + columnCount(folderColumns)
+	c, err := scanConnection(joinedRow{rows, 0, all})
+	if err != nil {
+		return nil, nil, internal("get connection with folder", err)
+	}
+	f, err := scanFolder(joinedRow{rows, n, all})
+	if err != nil {
+		return nil, nil, internal("get connection with folder", err)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, nil, internal("get connection with folder", err)
+	}
+	return c, f, nil
+}

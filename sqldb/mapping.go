@@ -273,3 +273,38 @@ func plural(n int, one, many string) string {
 	}
 	return strconv.Itoa(n) + " " + many
 }
+
+// joinedRow lets the scan function of each table in a join read its own
+// columns of the current row: Scan fills the columns from offset on and
+// skips the others. A row of *sql.Rows may be scanned more than once.
+type joinedRow struct {
+	rows    *sql.Rows
+	offset  int
+	columns int // in the whole row
+}
+
+func (j joinedRow) Scan(dest ...any) error {
+	all := make([]any, j.columns)
+	for i := range all {
+		all[i] = skipColumn{}
+	}
+	copy(all[j.offset:], dest)
+	return j.rows.Scan(all...)
+}
+
+// skipColumn is a scan destination that ignores its column.
+type skipColumn struct{}
+
+func (skipColumn) Scan(any) error { return nil }
+
+// columnCount is the number of columns in a comma-separated list.
+func columnCount(columns string) int { return strings.Count(columns, ",") + 1 }
+
+// prefixed qualifies each column of a column list with prefix.
+func prefixed(prefix, columns string) string {
+	cs := strings.Split(columns, ", ")
+	for i, c := range cs {
+		cs[i] = prefix + c
+	}
+	return strings.Join(cs, ", ")
+}

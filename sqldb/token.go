@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 
 	"junction"
@@ -133,15 +132,6 @@ var principalQuery = `SELECT ` + prefixed("t.", tokenColumns) + `, ` + prefixed(
 	LEFT JOIN roles r ON r.tenant_id = a.tenant_id AND r.id = a.role_id
 	WHERE t.hash = $1
 	ORDER BY COALESCE(a.folder_id, ''), a.role_id`
-
-// prefixed qualifies each column of a column list with prefix.
-func prefixed(prefix, columns string) string {
-	cs := strings.Split(columns, ", ")
-	for i, c := range cs {
-		cs[i] = prefix + c
-	}
-	return strings.Join(cs, ", ")
-}
 
 func (h *handle) GetTokenPrincipal(ctx context.Context, hash []byte) (*junction.TokenPrincipal, error) {
 	rows, err := h.reader().QueryContext(ctx, principalQuery, hash)

@@ -204,6 +204,39 @@ func testAssets(t *testing.T, open Open) {
 		wantEqual(t, "count of another tenant's store", n, 0)
 	})
 
+	t.Run("WithStore", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn, other := mustTenant(t, s, "acme"), mustTenant(t, s, "other")
+		f := mustFolder(t, s, tn.ID, nil, "Shared")
+		cs := mustCredStore(t, s, tn.ID, "Vault")
+		mustCredStore(t, s, other.ID, "Vault")
+		secret, plain := mustAsset(t, s, f, "db", cs), mustAsset(t, s, f, "url", nil)
+
+		a, got, err := s.GetAssetWithStore(ctx, tn.ID, secret.ID)
+		must(t, err)
+		if *a != *secret {
+			t.Fatalf("read %+v, want %+v", a, secret)
+		}
+		want, err := s.GetCredentialStore(ctx, tn.ID, cs.ID)
+		must(t, err)
+		if got == nil {
+			t.Fatal("no credential store read with the asset")
+		}
+		wantCredStore(t, got, want)
+
+		a, got, err = s.GetAssetWithStore(ctx, tn.ID, plain.ID)
+		must(t, err)
+		if *a != *plain || got != nil {
+			t.Fatalf("read %+v with store %+v, want %+v without", a, got, plain)
+		}
+
+		_, _, err = s.GetAssetWithStore(ctx, tn.ID, junction.NewID())
+		wantCode(t, err, junction.ENOTFOUND)
+		_, _, err = s.GetAssetWithStore(ctx, other.ID, secret.ID)
+		wantCode(t, err, junction.ENOTFOUND)
+	})
+
 	t.Run("ErrConflict", func(t *testing.T) {
 		s := open(t)
 		ctx := ctxFor(t)

@@ -155,6 +155,30 @@ func testConnections(t *testing.T, open Open) {
 		wantConnection(t, got, c)
 	})
 
+	t.Run("WithFolder", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		ta, tb := mustTenant(t, s, "a"), mustTenant(t, s, "b")
+		top := mustFolder(t, s, ta.ID, nil, "Shared")
+		sub := mustFolder(t, s, ta.ID, top, "Team")
+		c := mustConnection(t, s, sub, "github", "GitHub", true)
+
+		got, f, err := s.GetConnectionWithFolder(ctx, ta.ID, c.ID)
+		must(t, err)
+		wantConnection(t, got, c)
+		want, err := s.GetFolder(ctx, ta.ID, sub.ID)
+		must(t, err)
+		if f.ID != want.ID || f.TenantID != want.TenantID || f.ParentID != want.ParentID || f.Name != want.Name ||
+			!slices.Equal(f.Path, want.Path) || !f.CreatedAt.Equal(want.CreatedAt) || !f.UpdatedAt.Equal(want.UpdatedAt) {
+			t.Fatalf("folder = %+v, want %+v", f, want)
+		}
+
+		_, _, err = s.GetConnectionWithFolder(ctx, ta.ID, junction.NewID())
+		wantCode(t, err, junction.ENOTFOUND)
+		_, _, err = s.GetConnectionWithFolder(ctx, tb.ID, c.ID)
+		wantCode(t, err, junction.ENOTFOUND)
+	})
+
 	t.Run("ErrConflict", func(t *testing.T) {
 		s := open(t)
 		ctx := ctxFor(t)
