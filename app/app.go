@@ -154,13 +154,22 @@ func (a *App) folderFor(ctx context.Context, st junction.Store, p *junction.Prin
 	if err != nil {
 		return nil, err
 	}
-	if !p.Access.SeesFolder(f) {
-		return nil, junction.NotFound("folder")
-	}
-	if perm != "" && !p.Access.Can(perm, f) {
-		return nil, denied(perm)
+	if err := checkFolder(p, f, perm); err != nil {
+		return nil, err
 	}
 	return f, nil
+}
+
+// checkFolder applies the folder rule to a folder already read: not found
+// unless the caller sees it, denied without perm (when perm is set).
+func checkFolder(p *junction.Principal, f *junction.Folder, perm junction.Permission) error {
+	if !p.Access.SeesFolder(f) {
+		return junction.NotFound("folder")
+	}
+	if perm != "" && !p.Access.Can(perm, f) {
+		return denied(perm)
+	}
+	return nil
 }
 
 // Limits on names people type.

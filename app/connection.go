@@ -129,16 +129,21 @@ func (a *App) connectionIn(ctx context.Context, st junction.Store, p *junction.P
 	var err error
 	if lock {
 		c, err = st.LockConnection(ctx, p.TenantID(), id)
-	} else {
-		c, err = st.GetConnection(ctx, p.TenantID(), id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if _, err := a.folderFor(ctx, st, p, c.FolderID, perm); err != nil {
-		if junction.IsCode(err, junction.ENOTFOUND) {
-			return nil, junction.NotFound("connection")
+		if err == nil {
+			_, err = a.folderFor(ctx, st, p, c.FolderID, perm)
 		}
+	} else {
+		// Every execution comes through here: one query reads the
+		// connection with the folder its permission depends on.
+		var f *junction.Folder
+		c, f, err = st.GetConnectionWithFolder(ctx, p.TenantID(), id)
+		if err == nil {
+			err = checkFolder(p, f, perm)
+		}
+	}
+	if junction.IsCode(err, junction.ENOTFOUND) {
+		return nil, junction.NotFound("connection")
+	} else if err != nil {
 		return nil, err
 	}
 	return c, nil

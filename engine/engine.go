@@ -23,6 +23,9 @@ import (
 // *resolver.Resolver implements it.
 type SecretResolver interface {
 	Resolve(ctx context.Context, a *junction.Asset) (junction.StoredSecret, error)
+	// ResolveWith is Resolve given the asset's credential store, read with
+	// it by Store.GetAssetWithStore.
+	ResolveWith(ctx context.Context, a *junction.Asset, cfg *junction.CredentialStoreConfig) (junction.StoredSecret, error)
 	// Refresh reads the asset's value again and reports whether it changed.
 	Refresh(ctx context.Context, a *junction.Asset) (v junction.StoredSecret, changed bool, err error)
 }

@@ -216,7 +216,7 @@ func (x *run) materialise(ctx context.Context) error {
 // assetValue resolves one asset-backed field. Plain (text, integer,
 // boolean) assets give their value and need no refreshing.
 func (x *run) assetValue(ctx context.Context, field string, fv junction.FieldValue) (junction.Secret, *assetUse, error) {
-	a, err := x.e.store.GetAsset(ctx, x.conn.TenantID, fv.AssetID)
+	a, store, err := x.e.store.GetAssetWithStore(ctx, x.conn.TenantID, fv.AssetID)
 	if err != nil {
 		if junction.IsCode(err, junction.ENOTFOUND) {
 			return junction.Secret{}, nil, junction.Invalid("fields."+field, "refers to an asset that no longer exists")
@@ -226,7 +226,7 @@ func (x *run) assetValue(ctx context.Context, field string, fv junction.FieldVal
 	if !a.Type.Sensitive() {
 		return junction.NewSecret(a.Value), nil, nil
 	}
-	v, err := x.e.resolver.Resolve(ctx, a)
+	v, err := x.e.resolver.ResolveWith(ctx, a, store)
 	if err != nil {
 		return junction.Secret{}, nil, err
 	}

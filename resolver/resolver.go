@@ -98,6 +98,22 @@ func (r *Resolver) Resolve(ctx context.Context, a *junction.Asset) (junction.Sto
 	})
 }
 
+// ResolveWith is Resolve for a caller that read the asset's credential store
+// in the same query (Store.GetAssetWithStore), which saves a lookup on every
+// resolution. cfg must be the store a.StoreID names, as read with a; any
+// other (or nil) is ignored and the store is looked up.
+func (r *Resolver) ResolveWith(ctx context.Context, a *junction.Asset, cfg *junction.CredentialStoreConfig) (junction.StoredSecret, error) {
+	if cfg == nil || cfg.ID != a.StoreID || cfg.TenantID != a.TenantID {
+		return r.Resolve(ctx, a)
+	}
+	if err := resolvable(a); err != nil {
+		return junction.StoredSecret{}, err
+	}
+	return r.cache.GetLabeled(ctx, cacheKey(a), cfg.Type, func(ctx context.Context) (junction.StoredSecret, error) {
+		return r.read(ctx, cfg, a)
+	})
+}
+
 // Refresh reads the asset's value from its store again, replacing the cached
 // one, and reports whether it differs from what was cached. A caller whose
 // downstream system rejected the value retries only when changed is true.
@@ -131,12 +147,20 @@ func cacheKey(a *junction.Asset) string {
 	return "db\x00" + a.TenantID + "\x00" + a.ID + "\x00" + strconv.FormatInt(a.UpdatedAt.UnixNano(), 10)
 }
 
-func (r *Resolver) locate(ctx context.Context, a *junction.Asset) (string, *junction.CredentialStoreConfig, error) {
+// resolvable refuses assets that hold no secret.
+func resolvable(a *junction.Asset) error {
 	if !a.Type.Sensitive() {
-		return "", nil, junction.Invalid("type", "asset %q is of type %s and holds no secret to resolve", a.Name, a.Type)
+		return junction.Invalid("type", "asset %q is of type %s and holds no secret to resolve", a.Name, a.Type)
 	}
 	if a.StoreID == "" {
-		return "", nil, junction.Invalid("store_id", "asset %q has no credential store", a.Name)
+		return junction.Invalid("store_id", "asset %q has no credential store", a.Name)
+	}
+	return nil
+}
+
+func (r *Resolver) locate(ctx context.Context, a *junction.Asset) (string, *junction.CredentialStoreConfig, error) {
+	if err := resolvable(a); err != nil {
+		return "", nil, err
 	}
 	cfg, err := r.opts.Store.GetCredentialStore(ctx, a.TenantID, a.StoreID)
 	if err != nil {

@@ -188,6 +188,38 @@ func TestResolve(t *testing.T) {
 		}
 	})
 
+	t.Run("WithStoreReadAlongside", func(t *testing.T) {
+		f := setup(t)
+		a, cfg, err := f.store.GetAssetWithStore(ctx, f.asset.TenantID, f.asset.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := f.res.ResolveWith(ctx, a, cfg)
+		if err != nil || v.Value.Reveal() != "first-password-plant" {
+			t.Fatalf("got err %v", err)
+		}
+		// The same cache as Resolve.
+		if _, err := f.res.Resolve(ctx, f.asset); err != nil {
+			t.Fatal(err)
+		}
+		if n := f.vault.Reads(vaultPath); n != 1 {
+			t.Fatalf("vault reads = %d, want 1", n)
+		}
+		// A store other than the asset's is not used: the asset's is looked up.
+		_, other, err := f.store.GetAssetWithStore(ctx, f.dbAsst.TenantID, f.dbAsst.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err = f.res.ResolveWith(ctx, a, other)
+		if err != nil || v.Value.Reveal() != "first-password-plant" {
+			t.Fatalf("with another store: err %v", err)
+		}
+		v, err = f.res.ResolveWith(ctx, f.dbAsst, other)
+		if err != nil || v.Value.Reveal() != "db-held-plant" {
+			t.Fatalf("database store: err %v", err)
+		}
+	})
+
 	t.Run("ErrNotFound", func(t *testing.T) {
 		f := setup(t)
 		a := *f.asset
