@@ -162,7 +162,7 @@ func (s *Server) endpoint(rt route) http.Handler {
 				return
 			}
 			ctx := context.WithValue(r.Context(), principalKey, p)
-			logger := loggerFrom(ctx).With(slog.String("tenant_id", p.TenantID()), slog.String("user_id", p.User.ID))
+			logger := withLazyAttrs(loggerFrom(ctx), slog.String("tenant_id", p.TenantID()), slog.String("user_id", p.User.ID))
 			ctx = app.WithLogger(context.WithValue(ctx, loggerKey, logger), logger)
 			r = r.WithContext(ctx)
 		}
@@ -261,7 +261,7 @@ func (s *Server) withRequestContext(next http.Handler) http.Handler {
 		if !validRequestID(id) {
 			id = junction.NewID()
 		}
-		logger := s.logger.With(slog.String("request_id", id))
+		logger := withLazyAttrs(s.logger, slog.String("request_id", id))
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		ctx = app.WithLogger(context.WithValue(ctx, loggerKey, logger), logger)
 		r = r.WithContext(ctx)

@@ -66,6 +66,8 @@ type DB struct {
 	// readStmts (nil on PostgreSQL, whose driver keeps its own).
 	readQ, writeQ         querier
 	readStmts, writeStmts *stmtCache
+
+	perms permissionSets
 }
 
 var _ junction.Store = (*DB)(nil)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
+	"sync"
 	"time"
 
 	"junction"
@@ -179,7 +181,7 @@ func (h *handle) GetTokenPrincipal(ctx context.Context, hash []byte) (*junction.
 		r := &junction.Role{ID: roleID.String, TenantID: p.User.TenantID, Name: roleName.String,
 			Description: roleDesc.String, BuiltIn: builtIn.Bool,
 			CreatedAt: fromMicros(rCreated.Int64), UpdatedAt: fromMicros(rUpdated.Int64)}
-		if r.Permissions, err = decodePermissions(perms.String); err != nil {
+		if r.Permissions, err = h.db.perms.decode(perms.String); err != nil {
 			return nil, internal("get token principal", err)
 		}
 		p.Roles[r.ID] = r
@@ -191,4 +193,40 @@ func (h *handle) GetTokenPrincipal(ctx context.Context, hash []byte) (*junction.
 		return nil, junction.NotFound("token")
 	}
 	return p, nil
+}
+
+// maxPermissionSets bounds permissionSets; past it, lists are decoded on
+// every read.
+const maxPermissionSets = 256
+
+// permissionSets remembers decoded permission lists by their stored JSON.
+// A tenant has a handful of roles, read on every request to authenticate
+// it, and decoding their lists was a quarter of that. Keyed by content, an
+// entry can never be stale: a changed role stores a different list.
+type permissionSets struct {
+	mu sync.RWMutex
+	m  map[string][]junction.Permission
+}
+
+// decode returns a fresh copy of the list stored as s.
+func (p *permissionSets) decode(s string) ([]junction.Permission, error) {
+	p.mu.RLock()
+	ps, ok := p.m[s]
+	p.mu.RUnlock()
+	if ok {
+		return slices.Clone(ps), nil
+	}
+	ps, err := decodePermissions(s)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	if p.m == nil {
+		p.m = make(map[string][]junction.Permission)
+	}
+	if len(p.m) < maxPermissionSets {
+		p.m[s] = slices.Clone(ps)
+	}
+	p.mu.Unlock()
+	return ps, nil
 }
