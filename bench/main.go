@@ -5,9 +5,18 @@
 //
 //   - direct: a client calling a loopback upstream API itself;
 //   - execute: the same call made through Junction as an http_request
-//     execution, with the API key coming from a credential asset (cache warm).
+//     execution, with the API key coming from a credential asset (cache warm);
+//   - webhook intake: signed events POSTed to a webhook trigger, each
+//     delivered, signed, to a loopback receiver; besides the intake
+//     latency it reports the time from intake to delivery.
 //
-// Run it with `go run ./bench` (flags: -duration, -concurrency, -keep).
+// With -polling-triggers N it then runs N polling triggers, each on a
+// connection of its own with a 1-minute interval, against a loopback API
+// for -polling-minutes, and reports the CPU the server used and how late
+// after the start of each interval the polls reached the API.
+//
+// Run it with `go run ./bench` (flags: -duration, -concurrency, -keep,
+// -polling-triggers, -polling-minutes).
 package main
 
 import (
@@ -38,8 +47,10 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each scenario runs")
 	concurrency := flag.Int("concurrency", 8, "concurrent clients per scenario")
 	keep := flag.Bool("keep", false, "keep the data directory and server log")
+	pollingTriggers := flag.Int("polling-triggers", 0, "polling triggers to run after the request scenarios (0: none)")
+	pollingMinutes := flag.Int("polling-minutes", 3, "minutes to measure the polling triggers for")
 	flag.Parse()
-	if err := run(*duration, *concurrency, *keep); err != nil {
+	if err := run(*duration, *concurrency, *keep, *pollingTriggers, *pollingMinutes); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -64,7 +75,7 @@ func (r result) pct(p float64) time.Duration {
 	return r.latencies[i]
 }
 
-func run(duration time.Duration, concurrency int, keep bool) error {
+func run(duration time.Duration, concurrency int, keep bool, pollingTriggers, pollingMinutes int) error {
 	dir, err := os.MkdirTemp("", "junction-bench-")
 	if err != nil {
 		return err
@@ -89,7 +100,14 @@ func run(duration time.Duration, concurrency int, keep bool) error {
 	}
 	defer upstream.Close()
 
-	srv, err := startJunction(bin, dir)
+	connectors := filepath.Join(dir, "connectors")
+	if err := os.MkdirAll(connectors, 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(connectors, "records.yaml"), []byte(recordsConnector), 0o600); err != nil {
+		return err
+	}
+	srv, err := startJunction(bin, dir, "--connectors-dir", connectors)
 	if err != nil {
 		return err
 	}
@@ -101,8 +119,19 @@ func run(duration time.Duration, concurrency int, keep bool) error {
 		return err
 	}
 
+	receiver, err := startReceiver()
+	if err != nil {
+		return err
+	}
+	defer receiver.srv.Close()
+	hookURL, err := setUpWebhookTrigger(c, receiver.url)
+	if err != nil {
+		return err
+	}
+	intake := &intakeLoad{url: hookURL, http: direct(concurrency), sent: map[string]time.Time{}}
+
 	executeBody := []byte(`{"activity":"http_request","input":{"method":"GET","path":"/items"}}`)
-	direct := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency * 2}}
+	directClient := direct(concurrency)
 	scenarios := []struct {
 		name string
 		call func(ctx context.Context) error
@@ -110,7 +139,7 @@ func run(duration time.Duration, concurrency int, keep bool) error {
 		{"direct call to the upstream", func(ctx context.Context) error {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, upstreamURL+"/items", nil)
 			req.Header.Set("X-API-Key", apiKey)
-			return do(direct, req, http.StatusOK)
+			return do(directClient, req, http.StatusOK)
 		}},
 		{"http_request through Junction", func(ctx context.Context) error {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/connections/"+connID+"/execute", bytes.NewReader(executeBody))
@@ -118,6 +147,7 @@ func run(duration time.Duration, concurrency int, keep bool) error {
 			req.Header.Set("Content-Type", "application/json")
 			return do(c.http, req, http.StatusOK)
 		}},
+		{"webhook intake (delivered to a receiver)", intake.send},
 	}
 
 	var results []result
@@ -135,7 +165,17 @@ func run(duration time.Duration, concurrency int, keep bool) error {
 	}
 
 	printTable(results, duration, concurrency)
+	if err := reportDeliveries(intake, receiver); err != nil {
+		return err
+	}
+	if pollingTriggers > 0 {
+		return runPolling(c, srv, pollingTriggers, pollingMinutes, concurrency)
+	}
 	return nil
+}
+
+func direct(concurrency int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency * 2}}
 }
 
 // load runs call from concurrency goroutines for d and collects latencies.
@@ -196,7 +236,7 @@ func printTable(rs []result, d time.Duration, concurrency int) {
 			round(r.pct(0.50)), round(r.pct(0.90)), round(r.pct(0.99)))
 	}
 	w.Flush()
-	if len(rs) == 2 {
+	if len(rs) >= 2 {
 		base, via := rs[0], rs[1]
 		fmt.Printf("\nthroughput through Junction: %.0f%% of direct\n", 100*via.rate()/base.rate())
 		fmt.Printf("added median latency: %s\n", round(via.pct(0.5)-base.pct(0.5)))
@@ -244,7 +284,7 @@ func (s *server) stop() {
 
 // startJunction runs the binary on a free loopback port and waits until it
 // is ready.
-func startJunction(bin, dir string) (*server, error) {
+func startJunction(bin, dir string, extra ...string) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -258,6 +298,7 @@ func startJunction(bin, dir string) (*server, error) {
 	token := "bench-" + randomHex(24)
 	cmd := exec.Command(bin, "serve", "--listen", addr, "--data-dir", filepath.Join(dir, "data"),
 		"--outbound-allow", "127.0.0.0/8", "--log-level", "warn")
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Env = append(os.Environ(), "JUNCTION_BOOTSTRAP_TOKEN="+token)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {

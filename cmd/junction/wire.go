@@ -100,10 +100,15 @@ func (m *Main) newEngine(catalog *connector.Catalog) (*engine.Engine, error) {
 
 // Job queue settings. Idle workers look for jobs made by any server five
 // times a second, which is also the latency from a webhook's intake to its
-// processing. A job still running twice its timeout after it started was
+// processing. Fifty workers: most trigger work waits on other servers
+// (APIs polled, targets delivered to), and River fetches at most as many
+// jobs as it has free workers each time; with ten, a server worked off
+// about 50 webhook events a second, with fifty about 230, while more
+// starved the webhook intake of SQLite's one writer (bench, 2 cores). A job still running twice its timeout after it started was
 // cut off at the timeout or lost with a crashed server: it runs again.
 const (
 	queueFetchInterval = 200 * time.Millisecond
+	queueMaxWorkers    = 50
 	queueJobTimeout    = time.Minute
 	queueRescueAfter   = 2 * queueJobTimeout
 )
@@ -112,7 +117,7 @@ const (
 // runtime whose workers it runs (polls, webhook events, deliveries). They
 // start with startTriggers.
 func (m *Main) newTriggerRuntime(ctx context.Context, catalog *connector.Catalog) error {
-	qo := queue.Options{DB: m.db, Logger: m.logger, FetchPollInterval: queueFetchInterval,
+	qo := queue.Options{DB: m.db, Logger: m.logger, FetchPollInterval: queueFetchInterval, MaxWorkers: queueMaxWorkers,
 		JobTimeout: queueJobTimeout, RescueStuckJobsAfter: queueRescueAfter}
 	if m.tuneQueue != nil {
 		m.tuneQueue(&qo)
