@@ -15,6 +15,10 @@
 // for -polling-minutes, and reports the CPU the server used and how late
 // after the start of each interval the polls reached the API.
 //
+// After the concurrent scenarios it measures the direct call and the
+// execution again from a single client, one call at a time, alternating
+// between the two: the latency an execution adds when nothing queues.
+//
 // Run it with `go run ./bench` (flags: -duration, -concurrency, -keep,
 // -polling-triggers, -polling-minutes).
 package main
@@ -165,6 +169,9 @@ func run(duration time.Duration, concurrency int, keep bool, pollingTriggers, po
 	}
 
 	printTable(results, duration, concurrency)
+	if err := printSerialLatency(scenarios[0].call, scenarios[1].call, duration); err != nil {
+		return err
+	}
 	if err := reportDeliveries(intake, receiver); err != nil {
 		return err
 	}
