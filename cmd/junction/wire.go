@@ -51,7 +51,7 @@ func (m *Main) handler() (http.Handler, error) {
 	}
 	opts := httpapi.Options{
 		Logger:         m.logger,
-		Readiness:      m.db.Ping,
+		Readiness:      m.ready,
 		TrustedProxies: proxies,
 		Version:        version,
 	}
@@ -159,4 +159,13 @@ func (m *Main) startTriggers(ctx context.Context) error {
 		return fmt.Errorf("start job queue: %w", err)
 	}
 	return nil
+}
+
+// ready is the readiness probe: the database answers and its schema is the
+// one this binary knows (a newer server may have migrated it meanwhile).
+func (m *Main) ready(ctx context.Context) error {
+	if err := m.db.Ping(ctx); err != nil {
+		return err
+	}
+	return m.db.CheckSchema(ctx)
 }
