@@ -24,7 +24,7 @@ import (
 const (
 	Region          = "eu-central-1"
 	AccountID       = "123456789012"
-	AccessKeyID     = "AKIAJUNCTIONTEST0001"
+	AccessKeyID     = "TESTJUNCTIONKEY00001"
 	SecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYJUNCTIONKEY"
 )
 
