@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 
@@ -111,31 +110,11 @@ func (c *CLI) assetsCommand() *cobra.Command {
 		Short: "List the assets you can see (never a secret value)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := url.Values{}
-			if folder != "" {
-				q.Set("folder_id", folder)
-			}
+			q := filterQuery(map[string]string{"folder_id": folder, "type": typ, "store_id": store, "name": nameContains})
 			if subfolders {
 				q.Set("subfolders", "true")
 			}
-			if typ != "" {
-				q.Set("type", typ)
-			}
-			if store != "" {
-				q.Set("store_id", store)
-			}
-			if nameContains != "" {
-				q.Set("name", nameContains)
-			}
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			page, err := cl.List(ctx(cmd), "/api/v1/assets", q, all)
-			if err != nil {
-				return err
-			}
-			return printList(c, page, []string{"ID", "NAME", "TYPE", "FOLDER", "STORE", "VALUE"}, func(a *asset) []string {
+			return listAndPrint(c, cmd, "/api/v1/assets", q, all, []string{"ID", "NAME", "TYPE", "FOLDER", "STORE", "VALUE"}, func(a *asset) []string {
 				return []string{a.ID, a.Name, string(a.Type), a.FolderID, a.StoreID, a.shownValue()}
 			})
 		},
@@ -145,16 +124,9 @@ func (c *CLI) assetsCommand() *cobra.Command {
 	list.Flags().StringVar(&typ, "type", "", "only assets of this type: text, integer, boolean, secret or credential")
 	list.Flags().StringVar(&store, "store", "", "only assets in this credential store ID")
 	list.Flags().StringVar(&nameContains, "name", "", "only assets whose name contains this, ignoring case")
-	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+	addAllFlag(list, &all)
 
-	show := &cobra.Command{
-		Use:   "show ID",
-		Short: "Show one asset (never a secret value: see resolve)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.assetCall(cmd, http.MethodGet, assetPath(args[0]), nil)
-		},
-	}
+	show := showCommand(c, "Show one asset (never a secret value: see resolve)", assetPath, assetFields)
 
 	create := &cobra.Command{
 		Use:   "create NAME --folder ID --type TYPE [--value V | --value-file F | --username U --password-file F] [--store ID --external-name N]",
@@ -188,7 +160,7 @@ written to the store.`,
 			if err := vf.fill(c, cmd, body); err != nil {
 				return err
 			}
-			return c.assetCall(cmd, http.MethodPost, "/api/v1/assets", body)
+			return callAndPrint(c, cmd, http.MethodPost, "/api/v1/assets", body, assetFields)
 		},
 	}
 	create.Flags().StringVar(&folder, "folder", "", "ID of the folder to create it in (required)")
@@ -219,7 +191,7 @@ written to the store.`,
 			if len(body) == 0 {
 				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --description, --value, --value-file, --username, --password, --password-file or --external-name")
 			}
-			return c.assetCall(cmd, http.MethodPatch, assetPath(args[0]), body)
+			return callAndPrint(c, cmd, http.MethodPatch, assetPath(args[0]), body, assetFields)
 		},
 	}
 	update.Flags().StringVar(&name, "name", "", "new name")
@@ -227,22 +199,7 @@ written to the store.`,
 	update.Flags().StringVar(&externalName, "external-name", "", "name of the secret in its store")
 	vf.register(update)
 
-	del := &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete an asset (with its value, when Junction holds it)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			if err := cl.Do(ctx(cmd), http.MethodDelete, assetPath(args[0]), nil, nil); err != nil {
-				return err
-			}
-			c.done("Deleted asset %s.", args[0])
-			return nil
-		},
-	}
+	del := c.deleteCommand("asset", "Delete an asset (with its value, when Junction holds it)", assetPath)
 
 	resolve := &cobra.Command{
 		Use:   "resolve ID [--refresh]",
@@ -254,15 +211,8 @@ field you need.`,
 		Example: `  junction assets resolve A -o json | jq -r .password`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := cl.Do(ctx(cmd), http.MethodPost, assetPath(args[0])+"/resolve", map[string]any{"refresh": refresh}, &raw); err != nil {
-				return err
-			}
-			return printObject(c, raw, func(r *resolvedAsset) [][2]string {
+			body := map[string]any{"refresh": refresh}
+			return callAndPrint(c, cmd, http.MethodPost, assetPath(args[0])+"/resolve", body, func(r *resolvedAsset) [][2]string {
 				if r.Type == string(junction.AssetCredential) {
 					return [][2]string{{"Type", r.Type}, {"Username", r.Username}, {"Password", r.Password}}
 				}
@@ -278,27 +228,18 @@ field you need.`,
 
 func assetPath(id string) string { return "/api/v1/assets/" + url.PathEscape(id) }
 
-func (c *CLI) assetCall(cmd *cobra.Command, method, path string, body any) error {
-	cl, err := c.client()
-	if err != nil {
-		return err
+// assetFields are the lines printObject shows for an asset.
+func assetFields(a *asset) [][2]string {
+	out := [][2]string{{"ID", a.ID}, {"Name", a.Name}, {"Type", string(a.Type)}, {"Folder", a.FolderID}}
+	if a.Description != "" {
+		out = append(out, [2]string{"Description", a.Description})
 	}
-	var raw json.RawMessage
-	if err := cl.Do(ctx(cmd), method, path, body, &raw); err != nil {
-		return err
+	if a.StoreID != "" {
+		out = append(out, [2]string{"Store", a.StoreID})
 	}
-	return printObject(c, raw, func(a *asset) [][2]string {
-		out := [][2]string{{"ID", a.ID}, {"Name", a.Name}, {"Type", string(a.Type)}, {"Folder", a.FolderID}}
-		if a.Description != "" {
-			out = append(out, [2]string{"Description", a.Description})
-		}
-		if a.StoreID != "" {
-			out = append(out, [2]string{"Store", a.StoreID})
-		}
-		if a.ExternalName != "" {
-			out = append(out, [2]string{"External name", a.ExternalName})
-		}
-		out = append(out, [2]string{"Value", a.shownValue()})
-		return append(out, [2]string{"Created", formatTime(a.CreatedAt)}, [2]string{"Updated", formatTime(a.UpdatedAt)})
-	})
+	if a.ExternalName != "" {
+		out = append(out, [2]string{"External name", a.ExternalName})
+	}
+	out = append(out, [2]string{"Value", a.shownValue()})
+	return append(out, [2]string{"Created", formatTime(a.CreatedAt)}, [2]string{"Updated", formatTime(a.UpdatedAt)})
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"net/url"
 	"strconv"
 	"time"
 
@@ -19,29 +18,14 @@ func (c *CLI) auditCommand() *cobra.Command {
 		Short: "Show the audit log of your tenant, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := url.Values{}
-			if action != "" {
-				q.Set("action", action)
-			}
-			if since != "" {
-				t, err := parseSince(since, c.env.Now())
-				if err != nil {
-					return err
-				}
-				q.Set("since", t.UTC().Format(time.RFC3339))
+			q := filterQuery(map[string]string{"action": action})
+			if err := setTimeQuery(q, "since", since, c.env.Now()); err != nil {
+				return err
 			}
 			if limit > 0 {
 				q.Set("limit", strconv.Itoa(limit))
 			}
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			page, err := cl.List(ctx(cmd), "/api/v1/audit", q, all)
-			if err != nil {
-				return err
-			}
-			return printList(c, page, []string{"AT", "ACTOR", "ACTION", "OBJECT", "OUTCOME"}, func(e *junction.AuditEntry) []string {
+			return listAndPrint(c, cmd, "/api/v1/audit", q, all, []string{"AT", "ACTOR", "ACTION", "OBJECT", "OUTCOME"}, func(e *junction.AuditEntry) []string {
 				obj := e.ObjectType
 				if e.ObjectID != "" {
 					obj += " " + e.ObjectID

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -182,6 +183,104 @@ func (c *CLI) printJSON(raw json.RawMessage) error {
 	enc := json.NewEncoder(c.env.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// call sends one request and returns the server's JSON answer as is.
+func (c *CLI) call(cmd *cobra.Command, method, path string, body any) (json.RawMessage, error) {
+	cl, err := c.client()
+	if err != nil {
+		return nil, err
+	}
+	var raw json.RawMessage
+	if err := cl.Do(ctx(cmd), method, path, body, &raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// callAndPrint sends a request whose answer is one object and prints it
+// with printObject.
+func callAndPrint[T any](c *CLI, cmd *cobra.Command, method, path string, body any, fields func(*T) [][2]string) error {
+	raw, err := c.call(cmd, method, path, body)
+	if err != nil {
+		return err
+	}
+	return printObject(c, raw, fields)
+}
+
+// listAndPrint fetches the list at path (every page with all) and prints it
+// with printList.
+func listAndPrint[T any](c *CLI, cmd *cobra.Command, path string, q url.Values, all bool, headers []string, row func(*T) []string) error {
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	page, err := cl.List(ctx(cmd), path, q, all)
+	if err != nil {
+		return err
+	}
+	return printList(c, page, headers, row)
+}
+
+// showCommand builds "show ID" for a resource whose answer printObject
+// prints with fields.
+func showCommand[T any](c *CLI, short string, path func(id string) string, fields func(*T) [][2]string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show ID",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return callAndPrint(c, cmd, http.MethodGet, path(args[0]), nil, fields)
+		},
+	}
+}
+
+// deleteCommand builds "delete ID" for a resource; what names it in the
+// confirmation, such as "Deleted asset ID.".
+func (c *CLI) deleteCommand(what, short string, path func(id string) string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete ID",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := c.call(cmd, http.MethodDelete, path(args[0]), nil); err != nil {
+				return err
+			}
+			c.done("Deleted %s %s.", what, args[0])
+			return nil
+		},
+	}
+}
+
+// addAllFlag gives a list command --all.
+func addAllFlag(cmd *cobra.Command, all *bool) {
+	cmd.Flags().BoolVar(all, "all", false, "follow pages until the end of the list")
+}
+
+// filterQuery is the query string of a list's filters: the ones given, the
+// empty ones left out so the server applies no such filter.
+func filterQuery(filters map[string]string) url.Values {
+	q := url.Values{}
+	for k, v := range filters {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
+}
+
+// setTimeQuery sets q's key to the time a --since style flag names, when
+// it was given.
+func setTimeQuery(q url.Values, key, flag string, now time.Time) error {
+	if flag == "" {
+		return nil
+	}
+	t, err := parseSince(flag, now)
+	if err != nil {
+		return err
+	}
+	q.Set(key, t.UTC().Format(time.RFC3339))
+	return nil
 }
 
 // printList prints a list page: the API's JSON with -o json, otherwise a table

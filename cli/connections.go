@@ -82,25 +82,8 @@ func (c *CLI) connectionsCommand() *cobra.Command {
 		Short: "List the connections you can see",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := url.Values{}
-			if folder != "" {
-				q.Set("folder_id", folder)
-			}
-			if connector != "" {
-				q.Set("connector", connector)
-			}
-			if status != "" {
-				q.Set("status", status)
-			}
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			page, err := cl.List(ctx(cmd), "/api/v1/connections", q, all)
-			if err != nil {
-				return err
-			}
-			return printList(c, page, []string{"ID", "NAME", "CONNECTOR", "AUTH", "FOLDER", "STATUS", "DEFAULT"}, func(k *junction.Connection) []string {
+			q := filterQuery(map[string]string{"folder_id": folder, "connector": connector, "status": status})
+			return listAndPrint(c, cmd, "/api/v1/connections", q, all, []string{"ID", "NAME", "CONNECTOR", "AUTH", "FOLDER", "STATUS", "DEFAULT"}, func(k *junction.Connection) []string {
 				return []string{k.ID, k.Name, k.Connector, k.AuthType, k.FolderID, string(k.Status), yesNo(k.IsDefault)}
 			})
 		},
@@ -108,16 +91,9 @@ func (c *CLI) connectionsCommand() *cobra.Command {
 	list.Flags().StringVar(&folder, "folder", "", "only connections in this folder ID")
 	list.Flags().StringVar(&connector, "connector", "", "only connections of this connector key")
 	list.Flags().StringVar(&status, "status", "", "only connections in this status: connected, disconnected or disabled")
-	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+	addAllFlag(list, &all)
 
-	show := &cobra.Command{
-		Use:   "show ID",
-		Short: "Show one connection (secret fields say only whether they are set)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.connectionCall(cmd, http.MethodGet, connectionPath(args[0]), nil)
-		},
-	}
+	show := showCommand(c, "Show one connection (secret fields say only whether they are set)", connectionPath, connectionFields)
 
 	create := &cobra.Command{
 		Use:   "create NAME --folder ID --connector KEY --auth TYPE [--field k=v ...] [--secret-field k=@path|-|value ...] [--asset-field k=ASSET_ID[:part] ...]",
@@ -157,7 +133,7 @@ func (c *CLI) connectionsCommand() *cobra.Command {
 			if noTest {
 				path += "?test=false"
 			}
-			return c.connectionCall(cmd, http.MethodPost, path, body)
+			return callAndPrint(c, cmd, http.MethodPost, path, body, connectionFields)
 		},
 	}
 	create.Flags().StringVar(&folder, "folder", "", "ID of the folder to create it in (required)")
@@ -201,7 +177,7 @@ func (c *CLI) connectionsCommand() *cobra.Command {
 			if len(body) == 0 {
 				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --auth, --field, --secret-field, --asset-field, --default, --poll-interval or --proxy-url")
 			}
-			return c.connectionCall(cmd, http.MethodPatch, connectionPath(args[0]), body)
+			return callAndPrint(c, cmd, http.MethodPatch, connectionPath(args[0]), body, connectionFields)
 		},
 	}
 	update.Flags().StringVar(&name, "name", "", "new name")
@@ -227,12 +203,8 @@ test request. A failed test prints what went wrong and exits with status 1.`,
 		Short: "Start the OAuth 2.0 consent of a connection: prints the URL to open in a browser",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.client()
+			raw, err := c.call(cmd, http.MethodPost, connectionPath(args[0])+"/authorize", nil)
 			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := cl.Do(ctx(cmd), http.MethodPost, connectionPath(args[0])+"/authorize", nil, &raw); err != nil {
 				return err
 			}
 			if c.output == "json" {
@@ -252,22 +224,7 @@ test request. A failed test prints what went wrong and exits with status 1.`,
 		},
 	}
 
-	del := &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete a connection with its sealed secrets and tokens",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			if err := cl.Do(ctx(cmd), http.MethodDelete, connectionPath(args[0]), nil, nil); err != nil {
-				return err
-			}
-			c.done("Deleted connection %s.", args[0])
-			return nil
-		},
-	}
+	del := c.deleteCommand("connection", "Delete a connection with its sealed secrets and tokens", connectionPath)
 
 	cmd.AddCommand(list, show, create, update, test, authorize, del)
 	return cmd
@@ -275,35 +232,26 @@ test request. A failed test prints what went wrong and exits with status 1.`,
 
 func connectionPath(id string) string { return "/api/v1/connections/" + url.PathEscape(id) }
 
-func (c *CLI) connectionCall(cmd *cobra.Command, method, path string, body any) error {
-	cl, err := c.client()
-	if err != nil {
-		return err
+// connectionFields are the lines printObject shows for a connection.
+func connectionFields(k *junction.Connection) [][2]string {
+	st := string(k.Status)
+	if k.StatusReason != "" {
+		st += " (" + oneLine(k.StatusReason) + ")"
 	}
-	var raw json.RawMessage
-	if err := cl.Do(ctx(cmd), method, path, body, &raw); err != nil {
-		return err
+	out := [][2]string{
+		{"ID", k.ID}, {"Name", k.Name}, {"Connector", k.Connector}, {"Auth", k.AuthType},
+		{"Folder", k.FolderID}, {"Status", st}, {"Default", yesNo(k.IsDefault)},
 	}
-	return printObject(c, raw, func(k *junction.Connection) [][2]string {
-		st := string(k.Status)
-		if k.StatusReason != "" {
-			st += " (" + oneLine(k.StatusReason) + ")"
-		}
-		out := [][2]string{
-			{"ID", k.ID}, {"Name", k.Name}, {"Connector", k.Connector}, {"Auth", k.AuthType},
-			{"Folder", k.FolderID}, {"Status", st}, {"Default", yesNo(k.IsDefault)},
-		}
-		if k.PollIntervalMinutes > 0 {
-			out = append(out, [2]string{"Poll interval", strconv.Itoa(k.PollIntervalMinutes) + " min"})
-		}
-		if k.ProxyURL != "" {
-			out = append(out, [2]string{"Proxy URL", k.ProxyURL})
-		}
-		for _, name := range slices.Sorted(maps.Keys(k.Fields)) {
-			out = append(out, [2]string{"Field " + name, describeFieldValue(k.Fields[name])})
-		}
-		return append(out, [2]string{"Created", formatTime(k.CreatedAt)}, [2]string{"Updated", formatTime(k.UpdatedAt)})
-	})
+	if k.PollIntervalMinutes > 0 {
+		out = append(out, [2]string{"Poll interval", strconv.Itoa(k.PollIntervalMinutes) + " min"})
+	}
+	if k.ProxyURL != "" {
+		out = append(out, [2]string{"Proxy URL", k.ProxyURL})
+	}
+	for _, name := range slices.Sorted(maps.Keys(k.Fields)) {
+		out = append(out, [2]string{"Field " + name, describeFieldValue(k.Fields[name])})
+	}
+	return append(out, [2]string{"Created", formatTime(k.CreatedAt)}, [2]string{"Updated", formatTime(k.UpdatedAt)})
 }
 
 // describeFieldValue says what a stored field holds: its value, or for a

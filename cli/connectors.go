@@ -76,15 +76,7 @@ func (c *CLI) connectorsCommand() *cobra.Command {
 		Short: "List the connectors in the catalog",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			page, err := cl.List(ctx(cmd), "/api/v1/connectors", nil, true)
-			if err != nil {
-				return err
-			}
-			return printList(c, page, []string{"KEY", "NAME", "VERSION", "AUTH", "CATEGORIES"}, func(s *connectorSummary) []string {
+			return listAndPrint(c, cmd, "/api/v1/connectors", nil, true, []string{"KEY", "NAME", "VERSION", "AUTH", "CATEGORIES"}, func(s *connectorSummary) []string {
 				return []string{s.Key, s.DisplayName, s.Version, strings.Join(s.AuthTypes, ", "), strings.Join(s.Categories, ", ")}
 			})
 		},
@@ -95,15 +87,7 @@ func (c *CLI) connectorsCommand() *cobra.Command {
 		Short: "Show a connector: its fields, auth types, objects and activities (-o json: the whole definition)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := cl.Do(ctx(cmd), http.MethodGet, "/api/v1/connectors/"+url.PathEscape(args[0]), nil, &raw); err != nil {
-				return err
-			}
-			return printObject(c, raw, func(d *connectorDefinition) [][2]string {
+			return callAndPrint(c, cmd, http.MethodGet, "/api/v1/connectors/"+url.PathEscape(args[0]), nil, func(d *connectorDefinition) [][2]string {
 				out := [][2]string{{"Key", d.Key}, {"Name", d.DisplayName}, {"Version", d.Version}}
 				if d.Description != "" {
 					out = append(out, [2]string{"Description", oneLine(d.Description)})
@@ -152,12 +136,8 @@ func (c *CLI) connectorsCommand() *cobra.Command {
 		Short: "Print the JSON Schema of connector definitions, for editors and linters",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := c.client()
+			raw, err := c.call(cmd, http.MethodGet, "/api/v1/connectors/schema", nil)
 			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := cl.Do(ctx(cmd), http.MethodGet, "/api/v1/connectors/schema", nil, &raw); err != nil {
 				return err
 			}
 			// The schema is a JSON document in either output format.

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -74,12 +72,8 @@ from standard input (-).`,
 				}
 				body["input"] = in
 			}
-			cl, err := c.client()
+			raw, err := c.call(cmd, http.MethodPost, connectionPath(args[0])+"/execute", body)
 			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := cl.Do(ctx(cmd), http.MethodPost, connectionPath(args[0])+"/execute", body, &raw); err != nil {
 				c.explainExecutionError(err)
 				return err
 			}
@@ -144,37 +138,15 @@ func (c *CLI) executionsCommand() *cobra.Command {
 		Short: "List executions, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := url.Values{}
-			if connection != "" {
-				q.Set("connection_id", connection)
-			}
-			if status != "" {
-				q.Set("status", status)
-			}
+			q := filterQuery(map[string]string{"connection_id": connection, "status": status})
 			now := c.env.Now()
-			if since != "" {
-				t, err := parseSince(since, now)
-				if err != nil {
-					return err
-				}
-				q.Set("since", t.UTC().Format(time.RFC3339))
-			}
-			if until != "" {
-				t, err := parseSince(until, now)
-				if err != nil {
-					return junction.Invalid("until", "%q is neither a duration (1h: that long ago) nor an RFC 3339 time", until)
-				}
-				q.Set("until", t.UTC().Format(time.RFC3339))
-			}
-			cl, err := c.client()
-			if err != nil {
+			if err := setTimeQuery(q, "since", since, now); err != nil {
 				return err
 			}
-			page, err := cl.List(ctx(cmd), "/api/v1/executions", q, all)
-			if err != nil {
-				return err
+			if err := setTimeQuery(q, "until", until, now); err != nil {
+				return junction.Invalid("until", "%q is neither a duration (1h: that long ago) nor an RFC 3339 time", until)
 			}
-			return printList(c, page, []string{"STARTED", "ID", "CONNECTION", "ACTIVITY", "STATUS", "HTTP", "ATTEMPTS", "DURATION", "ERROR"}, func(e *junction.Execution) []string {
+			return listAndPrint(c, cmd, "/api/v1/executions", q, all, []string{"STARTED", "ID", "CONNECTION", "ACTIVITY", "STATUS", "HTTP", "ATTEMPTS", "DURATION", "ERROR"}, func(e *junction.Execution) []string {
 				httpStatus := ""
 				if e.HTTPStatus != 0 {
 					httpStatus = strconv.Itoa(e.HTTPStatus)
@@ -190,7 +162,7 @@ func (c *CLI) executionsCommand() *cobra.Command {
 	list.Flags().StringVar(&status, "status", "", "only succeeded or failed executions")
 	list.Flags().StringVar(&since, "since", "", "only executions from this long ago (24h) or since this time (RFC 3339)")
 	list.Flags().StringVar(&until, "until", "", "only executions before this time (RFC 3339, or a duration ago)")
-	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+	addAllFlag(list, &all)
 
 	cmd.AddCommand(list)
 	return cmd

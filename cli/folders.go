@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -33,25 +32,14 @@ func (c *CLI) foldersCommand() *cobra.Command {
 		Short: "List the folders you can see (with --parent, the children of one folder)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			q := url.Values{}
-			if parent != "" {
-				q.Set("parent_id", parent)
-			}
-			page, err := cl.List(ctx(cmd), "/api/v1/folders", q, all)
-			if err != nil {
-				return err
-			}
-			return printList(c, page, []string{"ID", "NAME", "PARENT", "DEPTH"}, func(f *junction.Folder) []string {
+			q := filterQuery(map[string]string{"parent_id": parent})
+			return listAndPrint(c, cmd, "/api/v1/folders", q, all, []string{"ID", "NAME", "PARENT", "DEPTH"}, func(f *junction.Folder) []string {
 				return []string{f.ID, f.Name, f.ParentID, strconv.Itoa(len(f.Path))}
 			})
 		},
 	}
 	list.Flags().StringVar(&parent, "parent", "", "list the direct children of this folder ID")
-	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+	addAllFlag(list, &all)
 
 	create := &cobra.Command{
 		Use:   "create NAME",
@@ -62,26 +50,19 @@ func (c *CLI) foldersCommand() *cobra.Command {
 			if parent != "" {
 				body["parent_id"] = parent
 			}
-			return c.folderCall(cmd, http.MethodPost, "/api/v1/folders", body)
+			return callAndPrint(c, cmd, http.MethodPost, "/api/v1/folders", body, folderFields)
 		},
 	}
 	create.Flags().StringVar(&parent, "parent", "", "ID of the folder to create it in")
 
-	show := &cobra.Command{
-		Use:   "show ID",
-		Short: "Show one folder",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.folderCall(cmd, http.MethodGet, folderPath(args[0]), nil)
-		},
-	}
+	show := showCommand(c, "Show one folder", folderPath, folderFields)
 
 	rename := &cobra.Command{
 		Use:   "rename ID NAME",
 		Short: "Rename a folder",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.folderCall(cmd, http.MethodPatch, folderPath(args[0]), map[string]any{"name": args[1]})
+			return callAndPrint(c, cmd, http.MethodPatch, folderPath(args[0]), map[string]any{"name": args[1]}, folderFields)
 		},
 	}
 
@@ -93,42 +74,19 @@ func (c *CLI) foldersCommand() *cobra.Command {
 			if !cmd.Flags().Changed("parent") {
 				return junction.Invalid("parent", "give the new parent folder ID with --parent")
 			}
-			return c.folderCall(cmd, http.MethodPatch, folderPath(args[0]), map[string]any{"parent_id": parent})
+			return callAndPrint(c, cmd, http.MethodPatch, folderPath(args[0]), map[string]any{"parent_id": parent}, folderFields)
 		},
 	}
 	move.Flags().StringVar(&parent, "parent", "", "ID of the new parent folder")
 
-	del := &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete a folder with its subfolders",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			if err := cl.Do(ctx(cmd), http.MethodDelete, folderPath(args[0]), nil, nil); err != nil {
-				return err
-			}
-			c.done("Deleted folder %s.", args[0])
-			return nil
-		},
-	}
+	del := c.deleteCommand("folder", "Delete a folder with its subfolders", folderPath)
 
 	members := &cobra.Command{
 		Use:   "members ID",
 		Short: "List the users with roles assigned directly on a folder",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			page, err := cl.List(ctx(cmd), folderPath(args[0])+"/members", nil, true)
-			if err != nil {
-				return err
-			}
-			return printList(c, page, []string{"USER ID", "USER", "ROLES"}, func(m *folderMember) []string {
+			return listAndPrint(c, cmd, folderPath(args[0])+"/members", nil, true, []string{"USER ID", "USER", "ROLES"}, func(m *folderMember) []string {
 				return []string{m.UserID, m.UserName, strings.Join(m.Roles, ", ")}
 			})
 		},
@@ -143,13 +101,9 @@ func (c *CLI) foldersCommand() *cobra.Command {
 			if len(roles) == 0 {
 				return junction.Invalid("role", "give at least one --role (for example --role %q)", junction.RoleAutomationUser)
 			}
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
 			path := folderPath(args[0]) + "/members/" + url.PathEscape(args[1])
-			if err := cl.Do(ctx(cmd), http.MethodPut, path, map[string]any{"roles": roles}, &raw); err != nil {
+			raw, err := c.call(cmd, http.MethodPut, path, map[string]any{"roles": roles})
+			if err != nil {
 				return err
 			}
 			if c.output == "json" && len(raw) > 0 {
@@ -166,12 +120,8 @@ func (c *CLI) foldersCommand() *cobra.Command {
 		Short: "Remove every role a user holds directly on a folder",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
 			path := folderPath(args[0]) + "/members/" + url.PathEscape(args[1])
-			if err := cl.Do(ctx(cmd), http.MethodDelete, path, nil, nil); err != nil {
+			if _, err := c.call(cmd, http.MethodDelete, path, nil); err != nil {
 				return err
 			}
 			c.done("User %s holds no roles on folder %s any more.", args[1], args[0])
@@ -185,21 +135,11 @@ func (c *CLI) foldersCommand() *cobra.Command {
 
 func folderPath(id string) string { return "/api/v1/folders/" + url.PathEscape(id) }
 
-// folderCall sends a request whose answer is one folder and prints it.
-func (c *CLI) folderCall(cmd *cobra.Command, method, path string, body any) error {
-	cl, err := c.client()
-	if err != nil {
-		return err
+// folderFields are the lines printObject shows for a folder.
+func folderFields(f *junction.Folder) [][2]string {
+	return [][2]string{
+		{"ID", f.ID}, {"Name", f.Name}, {"Parent", f.ParentID},
+		{"Path", strings.Join(f.Path, " / ")},
+		{"Created", formatTime(f.CreatedAt)}, {"Updated", formatTime(f.UpdatedAt)},
 	}
-	var raw json.RawMessage
-	if err := cl.Do(ctx(cmd), method, path, body, &raw); err != nil {
-		return err
-	}
-	return printObject(c, raw, func(f *junction.Folder) [][2]string {
-		return [][2]string{
-			{"ID", f.ID}, {"Name", f.Name}, {"Parent", f.ParentID},
-			{"Path", strings.Join(f.Path, " / ")},
-			{"Created", formatTime(f.CreatedAt)}, {"Updated", formatTime(f.UpdatedAt)},
-		}
-	})
 }

@@ -33,21 +33,8 @@ func (c *CLI) jobsCommand() *cobra.Command {
 		Short: "List jobs, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := url.Values{}
-			for k, v := range map[string]string{"queue": queue, "status": status, "trigger_id": trigger, "folder_id": folder} {
-				if v != "" {
-					q.Set(k, v)
-				}
-			}
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			page, err := cl.List(ctx(cmd), "/api/v1/jobs", q, all)
-			if err != nil {
-				return err
-			}
-			return printList(c, page, []string{"CREATED", "ID", "TRIGGER", "EVENT", "OBJECT", "QUEUE", "STATUS", "ATTEMPTS"}, func(j *junction.Job) []string {
+			q := filterQuery(map[string]string{"queue": queue, "status": status, "trigger_id": trigger, "folder_id": folder})
+			return listAndPrint(c, cmd, "/api/v1/jobs", q, all, []string{"CREATED", "ID", "TRIGGER", "EVENT", "OBJECT", "QUEUE", "STATUS", "ATTEMPTS"}, func(j *junction.Job) []string {
 				dest := j.Queue
 				if j.Target == junction.TargetWebhook {
 					dest = "(webhook)"
@@ -61,7 +48,7 @@ func (c *CLI) jobsCommand() *cobra.Command {
 	list.Flags().StringVar(&status, "status", "", "only jobs in this status: pending, claimed, completed or failed")
 	list.Flags().StringVar(&trigger, "trigger", "", "only jobs this trigger ID started")
 	list.Flags().StringVar(&folder, "folder", "", "only jobs in this folder ID")
-	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+	addAllFlag(list, &all)
 
 	show := &cobra.Command{
 		Use:   "show ID",
@@ -97,12 +84,8 @@ otherwise the job, or nothing, and exits 0 either way.`,
 			if folder != "" {
 				body["folder_id"] = folder
 			}
-			cl, err := c.client()
+			raw, err := c.call(cmd, http.MethodPost, "/api/v1/jobs/claim", body)
 			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := cl.Do(ctx(cmd), http.MethodPost, "/api/v1/jobs/claim", body, &raw); err != nil {
 				return err
 			}
 			if c.output == "json" {
@@ -168,12 +151,8 @@ otherwise the job, or nothing, and exits 0 either way.`,
 func jobPath(id string) string { return "/api/v1/jobs/" + url.PathEscape(id) }
 
 func (c *CLI) jobCall(cmd *cobra.Command, method, path string, body any) error {
-	cl, err := c.client()
+	raw, err := c.call(cmd, method, path, body)
 	if err != nil {
-		return err
-	}
-	var raw json.RawMessage
-	if err := cl.Do(ctx(cmd), method, path, body, &raw); err != nil {
 		return err
 	}
 	if c.output == "json" {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -39,15 +38,7 @@ func (c *CLI) meCommand() *cobra.Command {
 		Short: "Show who the token belongs to and what it may do",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := cl.Do(ctx(cmd), http.MethodGet, "/api/v1/me", nil, &raw); err != nil {
-				return err
-			}
-			return printObject(c, raw, func(w *whoami) [][2]string {
+			return callAndPrint(c, cmd, http.MethodGet, "/api/v1/me", nil, func(w *whoami) [][2]string {
 				u := w.user()
 				out := [][2]string{{"User", u.Name}, {"User ID", u.ID}}
 				if u.DisplayName != "" {

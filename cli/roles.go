@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -24,20 +23,12 @@ func (c *CLI) rolesCommand() *cobra.Command {
 		Short: "List built-in and custom roles",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			page, err := cl.List(ctx(cmd), "/api/v1/roles", nil, all)
-			if err != nil {
-				return err
-			}
-			return printList(c, page, []string{"ID", "NAME", "BUILT-IN", "PERMISSIONS"}, func(r *junction.Role) []string {
+			return listAndPrint(c, cmd, "/api/v1/roles", nil, all, []string{"ID", "NAME", "BUILT-IN", "PERMISSIONS"}, func(r *junction.Role) []string {
 				return []string{r.ID, r.Name, yesNo(r.BuiltIn), joinPerms(r.Permissions)}
 			})
 		},
 	}
-	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+	addAllFlag(list, &all)
 
 	create := &cobra.Command{
 		Use:   "create NAME --permission AREA.ACTION [--permission ...]",
@@ -51,15 +42,7 @@ func (c *CLI) rolesCommand() *cobra.Command {
 			if description != "" {
 				body["description"] = description
 			}
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := cl.Do(ctx(cmd), http.MethodPost, "/api/v1/roles", body, &raw); err != nil {
-				return err
-			}
-			return printObject(c, raw, func(r *junction.Role) [][2]string {
+			return callAndPrint(c, cmd, http.MethodPost, "/api/v1/roles", body, func(r *junction.Role) [][2]string {
 				return [][2]string{{"ID", r.ID}, {"Name", r.Name}, {"Description", r.Description}, {"Permissions", joinPerms(r.Permissions)}}
 			})
 		},

@@ -97,29 +97,14 @@ func (c *CLI) storesCommand() *cobra.Command {
 		Short: "List credential stores",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			page, err := cl.List(ctx(cmd), "/api/v1/credential-stores", nil, all)
-			if err != nil {
-				return err
-			}
-			return printList(c, page, []string{"ID", "NAME", "TYPE", "READ-ONLY", "INSECURE"}, func(s *credentialStore) []string {
+			return listAndPrint(c, cmd, "/api/v1/credential-stores", nil, all, []string{"ID", "NAME", "TYPE", "READ-ONLY", "INSECURE"}, func(s *credentialStore) []string {
 				return []string{s.ID, s.Name, s.Type, yesNo(s.ReadOnly), yesNo(s.Insecure)}
 			})
 		},
 	}
-	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+	addAllFlag(list, &all)
 
-	show := &cobra.Command{
-		Use:   "show ID",
-		Short: "Show one credential store (never its secret keys' values)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.storeCall(cmd, http.MethodGet, storePath(args[0]), nil)
-		},
-	}
+	show := showCommand(c, "Show one credential store (never its secret keys' values)", storePath, storeFields)
 
 	create := &cobra.Command{
 		Use:   "create NAME --type TYPE [--config key=value ...] [--secret key=@path|-|value ...]",
@@ -145,7 +130,7 @@ func (c *CLI) storesCommand() *cobra.Command {
 			if proxyURL != "" {
 				body["proxy_url"] = proxyURL
 			}
-			return c.storeCall(cmd, http.MethodPost, "/api/v1/credential-stores", body)
+			return callAndPrint(c, cmd, http.MethodPost, "/api/v1/credential-stores", body, storeFields)
 		},
 	}
 	create.Flags().StringVar(&typ, "type", "", "store type, for example hashicorp-vault (required)")
@@ -182,7 +167,7 @@ func (c *CLI) storesCommand() *cobra.Command {
 			if len(body) == 0 {
 				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --read-only, --insecure, --proxy-url, --config, --config-file, --secret or --unset")
 			}
-			return c.storeCall(cmd, http.MethodPatch, storePath(args[0]), body)
+			return callAndPrint(c, cmd, http.MethodPatch, storePath(args[0]), body, storeFields)
 		},
 	}
 	update.Flags().StringVar(&name, "name", "", "new name")
@@ -191,22 +176,7 @@ func (c *CLI) storesCommand() *cobra.Command {
 	update.Flags().StringVar(&proxyURL, "proxy-url", "", `reach the store through this forward proxy ("" for none)`)
 	cf.register(update, true)
 
-	del := &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete a credential store no asset uses any more",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			if err := cl.Do(ctx(cmd), http.MethodDelete, storePath(args[0]), nil, nil); err != nil {
-				return err
-			}
-			c.done("Deleted credential store %s.", args[0])
-			return nil
-		},
-	}
+	del := c.deleteCommand("credential store", "Delete a credential store no asset uses any more", storePath)
 
 	test := &cobra.Command{
 		Use:   "test ID",
@@ -225,15 +195,7 @@ exits with status 1.`,
 		Short: "List the store types that can be created, with their configuration keys",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			page, err := cl.List(ctx(cmd), "/api/v1/credential-store-types", nil, true)
-			if err != nil {
-				return err
-			}
-			return printList(c, page, []string{"TYPE", "WRITABLE", "CONFIG KEYS", "SECRET KEYS (--secret)"}, func(t *storeType) []string {
+			return listAndPrint(c, cmd, "/api/v1/credential-store-types", nil, true, []string{"TYPE", "WRITABLE", "CONFIG KEYS", "SECRET KEYS (--secret)"}, func(t *storeType) []string {
 				var plain, secret []string
 				for _, k := range t.ConfigKeys {
 					name := k.Name
@@ -257,34 +219,25 @@ exits with status 1.`,
 
 func storePath(id string) string { return "/api/v1/credential-stores/" + url.PathEscape(id) }
 
-func (c *CLI) storeCall(cmd *cobra.Command, method, path string, body any) error {
-	cl, err := c.client()
-	if err != nil {
-		return err
+// storeFields are the lines printObject shows for a credential store.
+func storeFields(s *credentialStore) [][2]string {
+	out := [][2]string{
+		{"ID", s.ID}, {"Name", s.Name}, {"Type", s.Type},
+		{"Read-only", yesNo(s.ReadOnly)}, {"Insecure", yesNo(s.Insecure)},
 	}
-	var raw json.RawMessage
-	if err := cl.Do(ctx(cmd), method, path, body, &raw); err != nil {
-		return err
+	if s.BuiltIn {
+		out = append(out, [2]string{"Built in", "yes"})
 	}
-	return printObject(c, raw, func(s *credentialStore) [][2]string {
-		out := [][2]string{
-			{"ID", s.ID}, {"Name", s.Name}, {"Type", s.Type},
-			{"Read-only", yesNo(s.ReadOnly)}, {"Insecure", yesNo(s.Insecure)},
-		}
-		if s.BuiltIn {
-			out = append(out, [2]string{"Built in", "yes"})
-		}
-		if s.ProxyURL != "" {
-			out = append(out, [2]string{"Proxy URL", s.ProxyURL})
-		}
-		for _, k := range slices.Sorted(maps.Keys(s.Config)) {
-			out = append(out, [2]string{"Config " + k, oneLineValue(s.Config[k])})
-		}
-		if len(s.SecretKeys) > 0 {
-			out = append(out, [2]string{"Secret keys set", strings.Join(s.SecretKeys, ", ")})
-		}
-		return append(out, [2]string{"Created", formatTime(s.CreatedAt)}, [2]string{"Updated", formatTime(s.UpdatedAt)})
-	})
+	if s.ProxyURL != "" {
+		out = append(out, [2]string{"Proxy URL", s.ProxyURL})
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Config)) {
+		out = append(out, [2]string{"Config " + k, oneLineValue(s.Config[k])})
+	}
+	if len(s.SecretKeys) > 0 {
+		out = append(out, [2]string{"Secret keys set", strings.Join(s.SecretKeys, ", ")})
+	}
+	return append(out, [2]string{"Created", formatTime(s.CreatedAt)}, [2]string{"Updated", formatTime(s.UpdatedAt)})
 }
 
 // oneLineValue shortens a multi-line configuration value (a PEM
@@ -300,12 +253,8 @@ func oneLineValue(s string) string {
 // turned into the one-line error; a failed test exits non-zero either way,
 // so scripts can rely on the exit status.
 func (c *CLI) testCall(cmd *cobra.Command, path, what string) error {
-	cl, err := c.client()
+	raw, err := c.call(cmd, http.MethodPost, path, nil)
 	if err != nil {
-		return err
-	}
-	var raw json.RawMessage
-	if err := cl.Do(ctx(cmd), http.MethodPost, path, nil, &raw); err != nil {
 		return err
 	}
 	d := diagnosis{OK: true}

@@ -31,20 +31,12 @@ func (c *CLI) tenantsCommand() *cobra.Command {
 		Short: "List tenants",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			page, err := cl.List(ctx(cmd), "/api/v1/tenants", nil, all)
-			if err != nil {
-				return err
-			}
-			return printList(c, page, []string{"ID", "NAME", "CREATED"}, func(t *junction.Tenant) []string {
+			return listAndPrint(c, cmd, "/api/v1/tenants", nil, all, []string{"ID", "NAME", "CREATED"}, func(t *junction.Tenant) []string {
 				return []string{t.ID, t.Name, formatTime(t.CreatedAt)}
 			})
 		},
 	}
-	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+	addAllFlag(list, &all)
 
 	create := &cobra.Command{
 		Use:   "create NAME [--admin NAME]",
@@ -55,12 +47,8 @@ func (c *CLI) tenantsCommand() *cobra.Command {
 			if admin != "" {
 				body["admin_name"] = admin
 			}
-			cl, err := c.client()
+			raw, err := c.call(cmd, http.MethodPost, "/api/v1/tenants", body)
 			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := cl.Do(ctx(cmd), http.MethodPost, "/api/v1/tenants", body, &raw); err != nil {
 				return err
 			}
 			if c.output == "json" {

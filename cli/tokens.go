@@ -44,12 +44,8 @@ func (c *CLI) tokensCommand() *cobra.Command {
 				}
 				body["expires_at"] = at.UTC().Format(time.RFC3339)
 			}
-			cl, err := c.client()
+			raw, err := c.call(cmd, http.MethodPost, userPath(args[0])+"/tokens", body)
 			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := cl.Do(ctx(cmd), http.MethodPost, userPath(args[0])+"/tokens", body, &raw); err != nil {
 				return err
 			}
 			if c.output == "json" {
@@ -72,15 +68,7 @@ func (c *CLI) tokensCommand() *cobra.Command {
 		Short: "List a user's tokens (never their secret part)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			page, err := cl.List(ctx(cmd), userPath(args[0])+"/tokens", nil, true)
-			if err != nil {
-				return err
-			}
-			return printList(c, page, []string{"ID", "NAME", "CREATED", "EXPIRES", "LAST USED", "REVOKED"}, func(t *junction.Token) []string {
+			return listAndPrint(c, cmd, userPath(args[0])+"/tokens", nil, true, []string{"ID", "NAME", "CREATED", "EXPIRES", "LAST USED", "REVOKED"}, func(t *junction.Token) []string {
 				return []string{t.ID, t.Name, formatTime(t.CreatedAt), formatTimePtr(t.ExpiresAt), formatTimePtr(t.LastUsedAt), formatTimePtr(t.RevokedAt)}
 			})
 		},
@@ -91,11 +79,7 @@ func (c *CLI) tokensCommand() *cobra.Command {
 		Short: "Revoke a token; it stops working at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			if err := cl.Do(ctx(cmd), http.MethodDelete, "/api/v1/tokens/"+url.PathEscape(args[0]), nil, nil); err != nil {
+			if _, err := c.call(cmd, http.MethodDelete, "/api/v1/tokens/"+url.PathEscape(args[0]), nil); err != nil {
 				return err
 			}
 			c.done("Revoked token %s.", args[0])

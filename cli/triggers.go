@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -75,7 +74,7 @@ with --target-secret (X-Junction-Signature).`,
 			if p != nil {
 				body["parameters"] = p
 			}
-			return c.triggerCall(cmd, http.MethodPost, "/api/v1/triggers", body)
+			return callAndPrint(c, cmd, http.MethodPost, "/api/v1/triggers", body, triggerFields)
 		},
 	}
 	create.Flags().StringVar(&folder, "folder", "", "ID of the folder to create it in (required)")
@@ -92,22 +91,8 @@ with --target-secret (X-Junction-Signature).`,
 		Short: "List the triggers you can see",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := url.Values{}
-			if folder != "" {
-				q.Set("folder_id", folder)
-			}
-			if connection != "" {
-				q.Set("connection_id", connection)
-			}
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			page, err := cl.List(ctx(cmd), "/api/v1/triggers", q, all)
-			if err != nil {
-				return err
-			}
-			return printList(c, page, []string{"ID", "CONNECTION", "EVENT", "KIND", "TARGET", "ENABLED", "FAILURES"}, func(t *triggerView) []string {
+			q := filterQuery(map[string]string{"folder_id": folder, "connection_id": connection})
+			return listAndPrint(c, cmd, "/api/v1/triggers", q, all, []string{"ID", "CONNECTION", "EVENT", "KIND", "TARGET", "ENABLED", "FAILURES"}, func(t *triggerView) []string {
 				return []string{t.ID, t.ConnectionID, t.Object + "." + t.Event, string(t.Kind), describeTarget(t.Target),
 					enabledText(&t.Trigger), strconv.Itoa(t.ConsecutiveFailures)}
 			})
@@ -115,16 +100,9 @@ with --target-secret (X-Junction-Signature).`,
 	}
 	list.Flags().StringVar(&folder, "folder", "", "only triggers in this folder ID")
 	list.Flags().StringVar(&connection, "connection", "", "only triggers on this connection ID")
-	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+	addAllFlag(list, &all)
 
-	show := &cobra.Command{
-		Use:   "show ID",
-		Short: "Show one trigger, with its webhook URL for a webhook trigger",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.triggerCall(cmd, http.MethodGet, triggerPath(args[0]), nil)
-		},
-	}
+	show := showCommand(c, "Show one trigger, with its webhook URL for a webhook trigger", triggerPath, triggerFields)
 
 	update := &cobra.Command{
 		Use:   "update ID [--filter EXPR] [--param k=v ...] [--target-queue NAME | --target-url URL [--target-secret @file|-]]",
@@ -155,7 +133,7 @@ with --target-secret (X-Junction-Signature).`,
 			if len(body) == 0 {
 				return junction.Errorf(junction.EINVALID, "nothing to change: give --filter, --param, --target-queue or --target-url")
 			}
-			return c.triggerCall(cmd, http.MethodPatch, triggerPath(args[0]), body)
+			return callAndPrint(c, cmd, http.MethodPatch, triggerPath(args[0]), body, triggerFields)
 		},
 	}
 	update.Flags().StringVar(&filter, "filter", "", `new CEL filter ("" matches every event)`)
@@ -167,7 +145,7 @@ with --target-secret (X-Junction-Signature).`,
 		Short: "Turn a trigger on (a polling trigger fires only for records made from then on)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.triggerCall(cmd, http.MethodPost, triggerPath(args[0])+"/enable", nil)
+			return callAndPrint(c, cmd, http.MethodPost, triggerPath(args[0])+"/enable", nil, triggerFields)
 		},
 	}
 	disable := &cobra.Command{
@@ -175,25 +153,10 @@ with --target-secret (X-Junction-Signature).`,
 		Short: "Turn a trigger off",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.triggerCall(cmd, http.MethodPost, triggerPath(args[0])+"/disable", nil)
+			return callAndPrint(c, cmd, http.MethodPost, triggerPath(args[0])+"/disable", nil, triggerFields)
 		},
 	}
-	del := &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete a trigger with its history and jobs",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			if err := cl.Do(ctx(cmd), http.MethodDelete, triggerPath(args[0]), nil, nil); err != nil {
-				return err
-			}
-			c.done("Deleted trigger %s.", args[0])
-			return nil
-		},
-	}
+	del := c.deleteCommand("trigger", "Delete a trigger with its history and jobs", triggerPath)
 
 	var status, since string
 	history := &cobra.Command{
@@ -201,33 +164,18 @@ with --target-secret (X-Junction-Signature).`,
 		Short: "List what happened to a trigger's events, oldest first",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			q := url.Values{}
-			if status != "" {
-				q.Set("status", status)
-			}
-			if since != "" {
-				t, err := parseSince(since, c.env.Now())
-				if err != nil {
-					return err
-				}
-				q.Set("since", t.UTC().Format(time.RFC3339))
-			}
-			cl, err := c.client()
-			if err != nil {
+			q := filterQuery(map[string]string{"status": status})
+			if err := setTimeQuery(q, "since", since, c.env.Now()); err != nil {
 				return err
 			}
-			page, err := cl.List(ctx(cmd), triggerPath(args[0])+"/history", q, all)
-			if err != nil {
-				return err
-			}
-			return printList(c, page, []string{"AT", "STATUS", "EVENT", "OBJECT", "JOB", "REASON"}, func(r *junction.TriggerRecord) []string {
+			return listAndPrint(c, cmd, triggerPath(args[0])+"/history", q, all, []string{"AT", "STATUS", "EVENT", "OBJECT", "JOB", "REASON"}, func(r *junction.TriggerRecord) []string {
 				return []string{formatTime(r.At), string(r.Status), r.EventType, r.ObjectID, r.JobID, oneLine(r.Reason)}
 			})
 		},
 	}
 	history.Flags().StringVar(&status, "status", "", "only entries with this status: fired, skipped or failed")
 	history.Flags().StringVar(&since, "since", "", "only entries from this long ago (24h) or since this time (RFC 3339)")
-	history.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+	addAllFlag(history, &all)
 
 	cmd.AddCommand(create, list, show, update, enable, disable, del, history)
 	return cmd
@@ -301,38 +249,29 @@ func enabledText(t *junction.Trigger) string {
 	return "no"
 }
 
-func (c *CLI) triggerCall(cmd *cobra.Command, method, path string, body any) error {
-	cl, err := c.client()
-	if err != nil {
-		return err
+// triggerFields are the lines printObject shows for a trigger.
+func triggerFields(t *triggerView) [][2]string {
+	out := [][2]string{
+		{"ID", t.ID}, {"Folder", t.FolderID}, {"Connection", t.ConnectionID + " (" + t.Connector + ")"},
+		{"Event", t.Object + "." + t.Event}, {"Kind", string(t.Kind)}, {"Enabled", enabledText(&t.Trigger)},
 	}
-	var raw json.RawMessage
-	if err := cl.Do(ctx(cmd), method, path, body, &raw); err != nil {
-		return err
+	if t.WebhookURL != "" {
+		out = append(out, [2]string{"Webhook URL", t.WebhookURL})
 	}
-	return printObject(c, raw, func(t *triggerView) [][2]string {
-		out := [][2]string{
-			{"ID", t.ID}, {"Folder", t.FolderID}, {"Connection", t.ConnectionID + " (" + t.Connector + ")"},
-			{"Event", t.Object + "." + t.Event}, {"Kind", string(t.Kind)}, {"Enabled", enabledText(&t.Trigger)},
-		}
-		if t.WebhookURL != "" {
-			out = append(out, [2]string{"Webhook URL", t.WebhookURL})
-		}
-		if t.Filter != "" {
-			out = append(out, [2]string{"Filter", t.Filter})
-		}
-		if len(t.Parameters) > 0 {
-			b, _ := json.Marshal(t.Parameters)
-			out = append(out, [2]string{"Parameters", string(b)})
-		}
-		out = append(out, [2]string{"Target", describeTarget(t.Target)},
-			[2]string{"Failures", strconv.Itoa(t.ConsecutiveFailures)})
-		if t.LastSuccessAt != nil {
-			out = append(out, [2]string{"Last success", formatTimePtr(t.LastSuccessAt)})
-		}
-		if t.LastFailureAt != nil {
-			out = append(out, [2]string{"Last failure", formatTimePtr(t.LastFailureAt)})
-		}
-		return append(out, [2]string{"Created", formatTime(t.CreatedAt)})
-	})
+	if t.Filter != "" {
+		out = append(out, [2]string{"Filter", t.Filter})
+	}
+	if len(t.Parameters) > 0 {
+		b, _ := json.Marshal(t.Parameters)
+		out = append(out, [2]string{"Parameters", string(b)})
+	}
+	out = append(out, [2]string{"Target", describeTarget(t.Target)},
+		[2]string{"Failures", strconv.Itoa(t.ConsecutiveFailures)})
+	if t.LastSuccessAt != nil {
+		out = append(out, [2]string{"Last success", formatTimePtr(t.LastSuccessAt)})
+	}
+	if t.LastFailureAt != nil {
+		out = append(out, [2]string{"Last failure", formatTimePtr(t.LastFailureAt)})
+	}
+	return append(out, [2]string{"Created", formatTime(t.CreatedAt)})
 }

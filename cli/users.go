@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,20 +25,12 @@ func (c *CLI) usersCommand() *cobra.Command {
 		Short: "List users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			page, err := cl.List(ctx(cmd), "/api/v1/users", nil, all)
-			if err != nil {
-				return err
-			}
-			return printList(c, page, []string{"ID", "NAME", "DISPLAY NAME", "EMAIL", "DISABLED"}, func(u *junction.User) []string {
+			return listAndPrint(c, cmd, "/api/v1/users", nil, all, []string{"ID", "NAME", "DISPLAY NAME", "EMAIL", "DISABLED"}, func(u *junction.User) []string {
 				return []string{u.ID, u.Name, u.DisplayName, u.Email, yesNo(u.Disabled)}
 			})
 		},
 	}
-	list.Flags().BoolVar(&all, "all", false, "follow pages until the end of the list")
+	addAllFlag(list, &all)
 
 	create := &cobra.Command{
 		Use:   "create NAME",
@@ -56,21 +47,14 @@ func (c *CLI) usersCommand() *cobra.Command {
 			if len(roles) > 0 {
 				body["roles"] = roles
 			}
-			return c.userCall(cmd, http.MethodPost, "/api/v1/users", body)
+			return callAndPrint(c, cmd, http.MethodPost, "/api/v1/users", body, userFields)
 		},
 	}
 	create.Flags().StringVar(&displayName, "display-name", "", "name shown to people")
 	create.Flags().StringVar(&email, "email", "", "email address")
 	create.Flags().StringArrayVar(&roles, "role", nil, "tenant-wide role name (repeatable)")
 
-	show := &cobra.Command{
-		Use:   "show ID",
-		Short: "Show one user",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.userCall(cmd, http.MethodGet, userPath(args[0]), nil)
-		},
-	}
+	show := showCommand(c, "Show one user", userPath, userFields)
 
 	update := &cobra.Command{
 		Use:   "update ID [--display-name NAME] [--email ADDRESS] [--disabled=true|false]",
@@ -90,44 +74,25 @@ func (c *CLI) usersCommand() *cobra.Command {
 			if len(body) == 0 {
 				return junction.Errorf(junction.EINVALID, "nothing to change: give --display-name, --email or --disabled")
 			}
-			return c.userCall(cmd, http.MethodPatch, userPath(args[0]), body)
+			return callAndPrint(c, cmd, http.MethodPatch, userPath(args[0]), body, userFields)
 		},
 	}
 	update.Flags().StringVar(&displayName, "display-name", "", "name shown to people")
 	update.Flags().StringVar(&email, "email", "", "email address")
 	update.Flags().BoolVar(&disabled, "disabled", false, "disable (or with =false re-enable) the user")
 
-	del := &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete a user with their tokens and role assignments",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			if err := cl.Do(ctx(cmd), http.MethodDelete, userPath(args[0]), nil, nil); err != nil {
-				return err
-			}
-			c.done("Deleted user %s.", args[0])
-			return nil
-		},
-	}
+	del := c.deleteCommand("user", "Delete a user with their tokens and role assignments", userPath)
 
 	setRoles := &cobra.Command{
 		Use:   "roles USER_ID --role NAME [--role NAME ...]",
 		Short: "Set a user's tenant-wide roles (no --role removes them all)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
 			if roles == nil {
 				roles = []string{}
 			}
-			var raw json.RawMessage
-			if err := cl.Do(ctx(cmd), http.MethodPut, userPath(args[0])+"/roles", map[string]any{"roles": roles}, &raw); err != nil {
+			raw, err := c.call(cmd, http.MethodPut, userPath(args[0])+"/roles", map[string]any{"roles": roles})
+			if err != nil {
 				return err
 			}
 			if c.output == "json" && len(raw) > 0 {
@@ -156,23 +121,14 @@ type userWithRoles struct {
 
 func userPath(id string) string { return "/api/v1/users/" + url.PathEscape(id) }
 
-func (c *CLI) userCall(cmd *cobra.Command, method, path string, body any) error {
-	cl, err := c.client()
-	if err != nil {
-		return err
+// userFields are the lines printObject shows for a user and their tenant-wide roles.
+func userFields(u *userWithRoles) [][2]string {
+	out := [][2]string{
+		{"ID", u.ID}, {"Name", u.Name}, {"Display name", u.DisplayName}, {"Email", u.Email},
+		{"Disabled", yesNo(u.Disabled)}, {"Tenant-wide roles", strings.Join(u.Roles, ", ")},
 	}
-	var raw json.RawMessage
-	if err := cl.Do(ctx(cmd), method, path, body, &raw); err != nil {
-		return err
+	if u.HostAdmin {
+		out = append(out, [2]string{"Host administrator", "yes"})
 	}
-	return printObject(c, raw, func(u *userWithRoles) [][2]string {
-		out := [][2]string{
-			{"ID", u.ID}, {"Name", u.Name}, {"Display name", u.DisplayName}, {"Email", u.Email},
-			{"Disabled", yesNo(u.Disabled)}, {"Tenant-wide roles", strings.Join(u.Roles, ", ")},
-		}
-		if u.HostAdmin {
-			out = append(out, [2]string{"Host administrator", "yes"})
-		}
-		return append(out, [2]string{"Created", formatTime(u.CreatedAt)})
-	})
+	return append(out, [2]string{"Created", formatTime(u.CreatedAt)})
 }
