@@ -169,6 +169,11 @@ func (e *Engine) Flush(ctx context.Context) error { return e.recorder.flush(ctx)
 // Activity (a curated activity or "http_request") or Object and Operation.
 type ExecuteRequest struct {
 	Connection *junction.Connection
+	// Assets, when not nil, are the assets Connection refers to, read with
+	// it (Store.GetConnectionForExecution): the engine then reads none
+	// itself, and a reference missing from the map is to an asset that no
+	// longer exists.
+	Assets map[string]junction.ConnectionAsset
 	// Caller is the ID of the user (or token owner) running the activity;
 	// it is recorded with the execution.
 	Caller    string
@@ -193,9 +198,10 @@ const (
 type Result struct {
 	ExecutionID string `json:"execution_id"`
 	Status      string `json:"status"`
-	// Output is the activity's result. For http_request it is
-	// {status, headers, body}; for a list operation the records of every
-	// page read; for other operations the record or the declared outputs.
+	// Output is the activity's result. For http_request it is an
+	// *HTTPOutput, {status, headers, body}; for a list operation the
+	// records of every page read; for other operations the record or the
+	// declared outputs.
 	Output     any   `json:"output,omitempty"`
 	HTTPStatus int   `json:"http_status,omitempty"`
 	Attempts   int   `json:"attempts"`
@@ -232,7 +238,7 @@ func (e *Engine) Execute(ctx context.Context, req ExecuteRequest) (*Result, erro
 		return nil, junction.Invalid("connection", "is required")
 	}
 	start := e.clock.Now()
-	x := &run{e: e, conn: conn}
+	x := &run{e: e, conn: conn, readAssets: req.Assets}
 	out, err := e.execute(ctx, x, &req)
 
 	res := &Result{

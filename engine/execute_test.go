@@ -94,11 +94,11 @@ func TestExecuteHTTPRequest(t *testing.T) {
 		if res.Status != engine.StatusSucceeded || res.HTTPStatus != 200 || res.Attempts != 1 || res.ExecutionID == "" {
 			t.Fatalf("result %+v", res)
 		}
-		out := res.Output.(map[string]any)
-		if out["status"] != 200 || out["headers"].(map[string]string)["X-Request-Id"] != "req-1" {
-			t.Fatalf("output %v", out)
+		out := res.Output.(*engine.HTTPOutput)
+		if out.Status != 200 || out.Headers["X-Request-Id"] != "req-1" {
+			t.Fatalf("output %+v", out)
 		}
-		if got := mustJSON(t, out["body"]); got != `{"items":[{"id":1}],"q":"open"}` {
+		if got := mustJSON(t, out.Body); got != `{"items":[{"id":1}],"q":"open"}` {
 			t.Fatalf("body %s", got)
 		}
 
@@ -142,6 +142,41 @@ func TestExecuteHTTPRequest(t *testing.T) {
 		}
 		if n := f.vault.Reads("secret/apps/"+keyAsset) - readsBefore; n != 1 {
 			t.Fatalf("%d vault reads after rotation, want 1", n)
+		}
+	})
+
+	t.Run("AssetsReadWithConnection", func(t *testing.T) {
+		f := newFixture(t, fixtureOptions{})
+		api := newKeyedAPI(t, key1)
+		f.trust(api.srv)
+		conn := assetKeyConnection(t, f, api, key1)
+		read := func() engine.ExecuteRequest {
+			t.Helper()
+			c, _, assets, err := f.store.GetConnectionForExecution(f.ctx, conn.TenantID, conn.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := itemsRequest(c)
+			req.Assets = assets
+			return req
+		}
+		if res, err := f.eng.Execute(f.ctx, read()); err != nil || res.Attempts != 1 {
+			t.Fatalf("%+v %v", res, err)
+		}
+		// Rotated in the vault and at the API: recovered with the asset
+		// read with the connection.
+		f.vault.Put("secret/apps/"+keyAsset, map[string]string{"value": key2})
+		api.setKey(key2)
+		if res, err := f.eng.Execute(f.ctx, read()); err != nil || res.Attempts != 2 {
+			t.Fatalf("after rotation: %+v %v", res, err)
+		}
+		// A reference missing from the assets read is to a deleted asset.
+		req := read()
+		req.Assets = map[string]junction.ConnectionAsset{}
+		_, err := f.eng.Execute(f.ctx, req)
+		wantCode(t, err, junction.EINVALID)
+		if !strings.Contains(err.Error(), "no longer exists") {
+			t.Fatalf("err = %v", err)
 		}
 	})
 

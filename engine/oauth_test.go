@@ -3,6 +3,7 @@ package engine_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -232,7 +233,10 @@ func TestOAuthAuthorizationCode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		body := res.Output.(map[string]any)["body"].(map[string]any)
+		var body map[string]any
+		if err := json.Unmarshal(res.Output.(*engine.HTTPOutput).Body.(json.RawMessage), &body); err != nil {
+			t.Fatal(err)
+		}
 		if body["sub"] != "id1" || res.Attempts != 1 {
 			t.Fatalf("%+v", res)
 		}

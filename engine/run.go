@@ -25,6 +25,10 @@ type run struct {
 	testing bool // Test: no auth-failure accounting
 	known   bool // the activity exists (for metric labels)
 
+	// readAssets are the assets read with the connection, or nil when
+	// each is read from the store as it is needed.
+	readAssets map[string]junction.ConnectionAsset
+
 	creds  connector.Credentials
 	assets []assetUse
 	// secrets are every secret value in play, masked out of provider error
@@ -216,7 +220,7 @@ func (x *run) materialise(ctx context.Context) error {
 // assetValue resolves one asset-backed field. Plain (text, integer,
 // boolean) assets give their value and need no refreshing.
 func (x *run) assetValue(ctx context.Context, field string, fv junction.FieldValue) (junction.Secret, *assetUse, error) {
-	a, store, err := x.e.store.GetAssetWithStore(ctx, x.conn.TenantID, fv.AssetID)
+	a, store, err := x.asset(ctx, fv.AssetID)
 	if err != nil {
 		if junction.IsCode(err, junction.ENOTFOUND) {
 			return junction.Secret{}, nil, junction.Invalid("fields."+field, "refers to an asset that no longer exists")
@@ -235,6 +239,19 @@ func (x *run) assetValue(ctx context.Context, field string, fv junction.FieldVal
 		return junction.Secret{}, nil, junction.Invalid("fields."+field, "%s", err.Error())
 	}
 	return s, &assetUse{field: field, part: fv.Part, asset: a}, nil
+}
+
+// asset returns an asset with its credential store: from those read with
+// the connection when there are, else from the store.
+func (x *run) asset(ctx context.Context, id string) (*junction.Asset, *junction.CredentialStoreConfig, error) {
+	if x.readAssets == nil {
+		return x.e.store.GetAssetWithStore(ctx, x.conn.TenantID, id)
+	}
+	ca, ok := x.readAssets[id]
+	if !ok {
+		return nil, nil, junction.NotFound("asset")
+	}
+	return ca.Asset, ca.Store, nil
 }
 
 // pick chooses the part of a resolved value a field uses.
@@ -438,28 +455,49 @@ func (x *run) providerError(resp connector.Response) error {
 	}
 }
 
-// httpOutput is the output of http_request: status, headers (values of a
-// repeated header joined with ", ") and the body, decoded when it is JSON.
-func httpOutput(resp connector.Response) map[string]any {
-	h := make(map[string]string, len(resp.Header))
-	for k, vs := range resp.Header {
-		h[k] = strings.Join(vs, ", ")
-	}
-	return map[string]any{"status": resp.StatusCode, "headers": h, "body": decodeBody(resp)}
+// HTTPOutput is the output of http_request: the upstream's status, its
+// headers (values of a repeated header joined with ", ") and its body.
+type HTTPOutput struct {
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	// Body is the upstream's JSON body as it came (a json.RawMessage, so
+	// relaying it costs no decoding and encoding again), a string when
+	// the body is not JSON, or nil when there is none.
+	Body any `json:"body"`
 }
 
-func decodeBody(resp connector.Response) any {
+func httpOutput(resp connector.Response) *HTTPOutput {
+	h := make(map[string]string, len(resp.Header))
+	for k, vs := range resp.Header {
+		if len(vs) == 1 {
+			h[k] = vs[0]
+			continue
+		}
+		h[k] = strings.Join(vs, ", ")
+	}
+	return &HTTPOutput{Status: resp.StatusCode, Headers: h, Body: relayedBody(resp)}
+}
+
+// relayedBody is the body of an http_request output: JSON kept as it came
+// when it is one valid JSON value in UTF-8, JSON with invalid UTF-8 decoded
+// (which repairs it), else the text.
+func relayedBody(resp connector.Response) any {
 	b := bytes.TrimSpace(resp.Body)
 	if len(b) == 0 {
 		return nil
 	}
 	ct := resp.Header.Get("Content-Type")
 	if strings.Contains(ct, "json") || b[0] == '{' || b[0] == '[' {
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		var v any
-		if dec.Decode(&v) == nil && !dec.More() {
-			return v
+		if json.Valid(b) {
+			if utf8.Valid(b) {
+				return json.RawMessage(b)
+			}
+			var v any
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.UseNumber()
+			if dec.Decode(&v) == nil {
+				return v
+			}
 		}
 	}
 	return string(resp.Body)

@@ -312,3 +312,84 @@ func (h *handle) GetConnectionWithFolder(ctx context.Context, tenantID, id strin
 	}
 	return c, f, nil
 }
+
+// connectionForExecutionQuery reads a connection, its folder and the
+// assets its fields refer to with their stores: a row per asset, or one row
+// with NULL asset columns when there is none. The fields are a JSON object
+// of junction.FieldValue, so the references are found with the database's
+// JSON functions rather than a table of their own.
+func connectionForExecutionQuery(dialect string) string {
+	fields := "c.fields"
+	if dialect == DialectPostgres {
+		fields = "c.fields::json"
+	}
+	return "SELECT " + prefixed("c.", connectionColumns) + ", " + folderColumns + ", " +
+		prefixed("a.", assetColumns) + ", " + prefixed("s.", credStoreColumns) + `
+	FROM connections c JOIN folders f ON f.tenant_id = c.tenant_id AND f.id = c.folder_id
+	LEFT JOIN assets a ON a.tenant_id = c.tenant_id
+		AND a.id IN (SELECT j.value ->> 'asset_id' FROM json_each(` + fields + `) j)
+	LEFT JOIN credential_stores s ON s.tenant_id = a.tenant_id AND s.id = a.store_id
+	WHERE c.tenant_id = $1 AND c.id = $2`
+}
+
+var (
+	sqliteConnectionForExecution   = connectionForExecutionQuery(DialectSQLite)
+	postgresConnectionForExecution = connectionForExecutionQuery(DialectPostgres)
+)
+
+func (h *handle) GetConnectionForExecution(ctx context.Context, tenantID, id string) (*junction.Connection, *junction.Folder, map[string]junction.ConnectionAsset, error) {
+	const op = "get connection for execution"
+	q := sqliteConnectionForExecution
+	if h.db.dialect == DialectPostgres {
+		q = postgresConnectionForExecution
+	}
+	rows, err := h.reader().QueryContext(ctx, q, tenantID, id)
+	if err != nil {
+		return nil, nil, nil, internal(op, err)
+	}
+	defer rows.Close()
+	var (
+		c      *junction.Connection
+		f      *junction.Folder
+		assets = map[string]junction.ConnectionAsset{}
+	)
+	nc := columnCount(connectionColumns)
+	nf := columnCount(folderColumns)
+	na := columnCount(assetColumns)
+	all := nc + nf + na + columnCount(credStoreColumns)
+	for rows.Next() {
+		if c == nil {
+			if c, err = scanConnection(joinedRow{rows, 0, all}); err != nil {
+				return nil, nil, nil, internal(op, err)
+			}
+			if f, err = scanFolder(joinedRow{rows, nc, all}); err != nil {
+				return nil, nil, nil, internal(op, err)
+			}
+		}
+		var assetID sql.NullString
+		if err := (joinedRow{rows, nc + nf, all}).Scan(&assetID); err != nil {
+			return nil, nil, nil, internal(op, err)
+		}
+		if !assetID.Valid {
+			continue
+		}
+		a, err := scanAsset(joinedRow{rows, nc + nf, all})
+		if err != nil {
+			return nil, nil, nil, internal(op, err)
+		}
+		ca := junction.ConnectionAsset{Asset: a}
+		if a.StoreID != "" {
+			if ca.Store, err = scanCredStore(joinedRow{rows, nc + nf + na, all}); err != nil {
+				return nil, nil, nil, internal(op, err)
+			}
+		}
+		assets[a.ID] = ca
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, nil, internal(op, err)
+	}
+	if c == nil {
+		return nil, nil, nil, junction.NotFound("connection")
+	}
+	return c, f, assets, nil
+}
