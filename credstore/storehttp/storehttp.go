@@ -63,7 +63,7 @@ func ParseAddress(field, address string, opts junction.CredentialStoreOptions) (
 	case "https":
 	case "http":
 		if !opts.Insecure {
-			return nil, junction.Invalid(field, "must use https:// (plain http:// is allowed only when the server runs in insecure development mode)")
+			return nil, junction.Invalid(field, "must use https:// (plain http:// is allowed only for local development, on a store marked insecure: true)")
 		}
 		logger(opts).Warn("credential store uses plain http; secrets cross the network unencrypted",
 			slogStore(opts), "address", u.Redacted())
