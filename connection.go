@@ -26,13 +26,6 @@ type FieldValue struct {
 	Part    string `json:"part,omitempty"`
 }
 
-// ConnectionAsset is an asset a connection refers to, read with the
-// connection, and its credential store (nil for an asset without one).
-type ConnectionAsset struct {
-	Asset *Asset
-	Store *CredentialStoreConfig
-}
-
 // Connection is a connector plus credentials, living in a folder.
 type Connection struct {
 	ID        string                `json:"id"`
@@ -121,13 +114,6 @@ type ConnectionStore interface {
 	// read in the same query, for the permission check every execution
 	// makes.
 	GetConnectionWithFolder(ctx context.Context, tenantID, id string) (*Connection, *Folder, error)
-	// GetConnectionForExecution is GetConnectionWithFolder with the assets
-	// the connection's fields refer to, each with its credential store,
-	// read in the same query, keyed by asset ID: one read gives an
-	// execution everything it needs from the database. An asset that no
-	// longer exists, or belongs to another tenant, is absent from the map
-	// (never nil).
-	GetConnectionForExecution(ctx context.Context, tenantID, id string) (*Connection, *Folder, map[string]ConnectionAsset, error)
 	ListConnections(ctx context.Context, tenantID string, f ConnectionFilter) ([]*Connection, error)
 	// UpdateConnection saves every mutable column. Setting IsDefault clears
 	// the flag on the folder's other connections of the same connector.

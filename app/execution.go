@@ -44,38 +44,18 @@ func (a *App) Execute(ctx context.Context, p *junction.Principal, connectionID s
 	if in.Operation != "" && in.Object == "" {
 		return nil, junction.Invalid("object", "is required with operation")
 	}
-	c, assets, err := a.connectionForExecution(ctx, p, connectionID)
+	c, err := a.connectionIn(ctx, a.store, p, connectionID, junction.PermConnectionsExecute, false)
 	if err != nil {
 		return nil, err
 	}
 	res, err := a.engine.Execute(ctx, engine.ExecuteRequest{
-		Connection: c, Assets: assets, Caller: p.User.ID, Activity: in.Activity, Object: in.Object, Operation: in.Operation,
+		Connection: c, Caller: p.User.ID, Activity: in.Activity, Object: in.Object, Operation: in.Operation,
 		Input: in.Input, MaxPages: in.MaxPages,
 	})
 	if err != nil {
 		return nil, withExecution(err, res)
 	}
 	return res, nil
-}
-
-// connectionForExecution is connectionIn for Connections.Execute, with
-// the assets the connection refers to read in the same query: the one
-// database read of an execution besides authentication. Nothing is kept
-// between executions, so a change made on any server is seen by the next.
-func (a *App) connectionForExecution(ctx context.Context, p *junction.Principal, id string) (*junction.Connection, map[string]junction.ConnectionAsset, error) {
-	if !junction.ValidID(id) {
-		return nil, nil, junction.NotFound("connection")
-	}
-	c, f, assets, err := a.store.GetConnectionForExecution(ctx, p.TenantID(), id)
-	if err == nil {
-		err = checkFolder(p, f, junction.PermConnectionsExecute)
-	}
-	if junction.IsCode(err, junction.ENOTFOUND) {
-		return nil, nil, junction.NotFound("connection")
-	} else if err != nil {
-		return nil, nil, err
-	}
-	return c, assets, nil
 }
 
 // withExecution adds the execution's ID and attempts to the details of an

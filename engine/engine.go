@@ -169,11 +169,6 @@ func (e *Engine) Flush(ctx context.Context) error { return e.recorder.flush(ctx)
 // Activity (a curated activity or "http_request") or Object and Operation.
 type ExecuteRequest struct {
 	Connection *junction.Connection
-	// Assets, when not nil, are the assets Connection refers to, read with
-	// it (Store.GetConnectionForExecution): the engine then reads none
-	// itself, and a reference missing from the map is to an asset that no
-	// longer exists.
-	Assets map[string]junction.ConnectionAsset
 	// Caller is the ID of the user (or token owner) running the activity;
 	// it is recorded with the execution.
 	Caller    string
@@ -238,7 +233,7 @@ func (e *Engine) Execute(ctx context.Context, req ExecuteRequest) (*Result, erro
 		return nil, junction.Invalid("connection", "is required")
 	}
 	start := e.clock.Now()
-	x := &run{e: e, conn: conn, readAssets: req.Assets}
+	x := &run{e: e, conn: conn}
 	out, err := e.execute(ctx, x, &req)
 
 	res := &Result{

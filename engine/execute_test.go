@@ -145,41 +145,6 @@ func TestExecuteHTTPRequest(t *testing.T) {
 		}
 	})
 
-	t.Run("AssetsReadWithConnection", func(t *testing.T) {
-		f := newFixture(t, fixtureOptions{})
-		api := newKeyedAPI(t, key1)
-		f.trust(api.srv)
-		conn := assetKeyConnection(t, f, api, key1)
-		read := func() engine.ExecuteRequest {
-			t.Helper()
-			c, _, assets, err := f.store.GetConnectionForExecution(f.ctx, conn.TenantID, conn.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req := itemsRequest(c)
-			req.Assets = assets
-			return req
-		}
-		if res, err := f.eng.Execute(f.ctx, read()); err != nil || res.Attempts != 1 {
-			t.Fatalf("%+v %v", res, err)
-		}
-		// Rotated in the vault and at the API: recovered with the asset
-		// read with the connection.
-		f.vault.Put("secret/apps/"+keyAsset, map[string]string{"value": key2})
-		api.setKey(key2)
-		if res, err := f.eng.Execute(f.ctx, read()); err != nil || res.Attempts != 2 {
-			t.Fatalf("after rotation: %+v %v", res, err)
-		}
-		// A reference missing from the assets read is to a deleted asset.
-		req := read()
-		req.Assets = map[string]junction.ConnectionAsset{}
-		_, err := f.eng.Execute(f.ctx, req)
-		wantCode(t, err, junction.EINVALID)
-		if !strings.Contains(err.Error(), "no longer exists") {
-			t.Fatalf("err = %v", err)
-		}
-	})
-
 	t.Run("VaultDownWithinTheHour", func(t *testing.T) {
 		f := newFixture(t, fixtureOptions{})
 		api := newKeyedAPI(t, key1)

@@ -25,10 +25,6 @@ type run struct {
 	testing bool // Test: no auth-failure accounting
 	known   bool // the activity exists (for metric labels)
 
-	// readAssets are the assets read with the connection, or nil when
-	// each is read from the store as it is needed.
-	readAssets map[string]junction.ConnectionAsset
-
 	creds  connector.Credentials
 	assets []assetUse
 	// secrets are every secret value in play, masked out of provider error
@@ -220,7 +216,7 @@ func (x *run) materialise(ctx context.Context) error {
 // assetValue resolves one asset-backed field. Plain (text, integer,
 // boolean) assets give their value and need no refreshing.
 func (x *run) assetValue(ctx context.Context, field string, fv junction.FieldValue) (junction.Secret, *assetUse, error) {
-	a, store, err := x.asset(ctx, fv.AssetID)
+	a, store, err := x.e.store.GetAssetWithStore(ctx, x.conn.TenantID, fv.AssetID)
 	if err != nil {
 		if junction.IsCode(err, junction.ENOTFOUND) {
 			return junction.Secret{}, nil, junction.Invalid("fields."+field, "refers to an asset that no longer exists")
@@ -239,19 +235,6 @@ func (x *run) assetValue(ctx context.Context, field string, fv junction.FieldVal
 		return junction.Secret{}, nil, junction.Invalid("fields."+field, "%s", err.Error())
 	}
 	return s, &assetUse{field: field, part: fv.Part, asset: a}, nil
-}
-
-// asset returns an asset with its credential store: from those read with
-// the connection when there are, else from the store.
-func (x *run) asset(ctx context.Context, id string) (*junction.Asset, *junction.CredentialStoreConfig, error) {
-	if x.readAssets == nil {
-		return x.e.store.GetAssetWithStore(ctx, x.conn.TenantID, id)
-	}
-	ca, ok := x.readAssets[id]
-	if !ok {
-		return nil, nil, junction.NotFound("asset")
-	}
-	return ca.Asset, ca.Store, nil
 }
 
 // pick chooses the part of a resolved value a field uses.
