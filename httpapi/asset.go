@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"junction"
 	"junction/app"
@@ -138,13 +137,11 @@ func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	var sub bool
-	if v := q.Get("subfolders"); v != "" {
-		if sub, err = strconv.ParseBool(v); err != nil {
-			return junction.Invalid("subfolders", "must be true or false")
-		}
+	sub, err := boolParam(r, "subfolders", false)
+	if err != nil {
+		return err
 	}
+	q := r.URL.Query()
 	list, err := s.app.ListAssets(r.Context(), principal(r), app.AssetQuery{
 		FolderID: q.Get("folder_id"), Subfolders: sub, Type: junction.AssetType(q.Get("type")),
 		StoreID: q.Get("store_id"), NameContains: q.Get("name"), Page: page,

@@ -28,11 +28,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	since, err := timeParam(r, "since")
-	if err != nil {
-		return err
-	}
-	until, err := timeParam(r, "until")
+	since, until, err := timeRange(r)
 	if err != nil {
 		return err
 	}

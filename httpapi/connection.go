@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 
 	"junction"
 	"junction/app"
@@ -159,13 +158,9 @@ func assetRef(path string, v []byte) (*app.AssetRef, error) {
 }
 
 func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error {
-	skipTest := false
-	if v := r.URL.Query().Get("test"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return junction.Invalid("test", "must be true or false")
-		}
-		skipTest = !b
+	test, err := boolParam(r, "test", true)
+	if err != nil {
+		return err
 	}
 	var req createConnectionRequest
 	if err := s.decode(w, r, &req); err != nil {
@@ -177,7 +172,7 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error 
 	}
 	c, err := s.app.CreateConnection(r.Context(), principal(r), app.CreateConnectionInput{
 		FolderID: req.FolderID, Connector: req.Connector, Name: req.Name, AuthType: req.AuthType, Fields: fields,
-		IsDefault: req.IsDefault, PollIntervalMinutes: req.PollIntervalMinutes, ProxyURL: req.ProxyURL, SkipTest: skipTest,
+		IsDefault: req.IsDefault, PollIntervalMinutes: req.PollIntervalMinutes, ProxyURL: req.ProxyURL, SkipTest: !test,
 	})
 	if err != nil {
 		return err
@@ -190,13 +185,11 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	var sub bool
-	if v := q.Get("subfolders"); v != "" {
-		if sub, err = strconv.ParseBool(v); err != nil {
-			return junction.Invalid("subfolders", "must be true or false")
-		}
+	sub, err := boolParam(r, "subfolders", false)
+	if err != nil {
+		return err
 	}
+	q := r.URL.Query()
 	list, err := s.app.ListConnections(r.Context(), principal(r), app.ConnectionQuery{
 		FolderID: q.Get("folder_id"), Subfolders: sub, Connector: q.Get("connector"),
 		Status: junction.ConnectionStatus(q.Get("status")), NameContains: q.Get("name"), Page: page,

@@ -152,3 +152,28 @@ func timeParam(r *http.Request, name string) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// timeRange reads ?since= and ?until=, the time range of lists that have
+// one; either may be absent (the zero time).
+func timeRange(r *http.Request) (since, until time.Time, err error) {
+	if since, err = timeParam(r, "since"); err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	if until, err = timeParam(r, "until"); err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return since, until, nil
+}
+
+// boolParam reads a true/false query parameter; absent or empty, it is def.
+func boolParam(r *http.Request, name string, def bool) (bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, junction.Invalid(name, "must be true or false")
+	}
+	return b, nil
+}

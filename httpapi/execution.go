@@ -62,11 +62,7 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	since, err := timeParam(r, "since")
-	if err != nil {
-		return err
-	}
-	until, err := timeParam(r, "until")
+	since, until, err := timeRange(r)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 
 	"junction"
 	"junction/app"
@@ -119,10 +118,10 @@ func (s *Server) listTriggers(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	in := app.TriggerQuery{FolderID: q.Get("folder_id"), ConnectionID: q.Get("connection_id"),
 		Kind: junction.TriggerKind(q.Get("kind")), Page: page}
-	if v := q.Get("enabled"); v != "" {
-		b, err := strconv.ParseBool(v)
+	if q.Get("enabled") != "" {
+		b, err := boolParam(r, "enabled", false)
 		if err != nil {
-			return junction.Invalid("enabled", "must be true or false")
+			return err
 		}
 		in.Enabled = &b
 	}
