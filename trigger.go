@@ -198,9 +198,12 @@ type Job struct {
 	ClaimedBy      string     `json:"claimed_by,omitempty"`
 	Result         any        `json:"result,omitempty"`
 	Error          string     `json:"error,omitempty"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
-	CompletedAt    *time.Time `json:"completed_at,omitempty"`
+	// CreatedAt is when the job's event arrived: a webhook event's receipt
+	// time (and the job's ID is the event's, made at intake), a poll's
+	// time. Queues hand jobs out in this order (JobStore.ClaimJob).
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
 }
 
 // JobFilter narrows ListJobs.
@@ -287,6 +290,15 @@ type PollSubscription struct {
 	PollIntervalMinutes int
 }
 
+// PollStateKey names one PollState: a (connection, object, event, input
+// hash). Connection IDs are unique across tenants.
+type PollStateKey struct {
+	ConnectionID string
+	Object       string
+	Event        string
+	InputHash    string
+}
+
 // TriggerEvent is one webhook delivery received from a vendor, kept until
 // processed so that an acknowledged event is never lost.
 type TriggerEvent struct {
@@ -341,7 +353,11 @@ type TriggerStore interface {
 	SetTriggerBaseline(ctx context.Context, tenantID, id string, at time.Time) error
 
 	AppendTriggerRecord(ctx context.Context, r *TriggerRecord) error
-	// ListTriggerRecords lists history by ID (oldest first).
+	// ListTriggerRecords lists history by ID, in the order it was
+	// recorded (oldest first). That is the order events were processed,
+	// not received: webhook events are processed concurrently, so two
+	// events received close together may be recorded either way round.
+	// Jobs, not history, keep the order of receipt (ClaimJob).
 	ListTriggerRecords(ctx context.Context, tenantID string, f TriggerRecordFilter) ([]*TriggerRecord, error)
 
 	// ListPollSubscriptions returns, across tenants, every (connection,
@@ -354,6 +370,11 @@ type TriggerStore interface {
 	// GetPollState returns the state of one (connection, object, event,
 	// input hash); ENOTFOUND before the first poll.
 	GetPollState(ctx context.Context, tenantID, connectionID, object, event, inputHash string) (*PollState, error)
+	// PollSlots returns, across tenants, the Slot of each poll state named
+	// in keys that exists; keys without a state (never polled) are absent
+	// from the map. It lets the scheduler tell which polls are due for a
+	// whole page of subscriptions in one read.
+	PollSlots(ctx context.Context, keys []PollStateKey) (map[PollStateKey]time.Time, error)
 	// PutPollState stores s provided the stored state's Slot is earlier
 	// than s.Slot (or there is none), and reports whether it did: false
 	// means another poll of the same interval got there first, and
@@ -382,11 +403,14 @@ type JobStore interface {
 	GetJob(ctx context.Context, tenantID, id string) (*Job, error)
 	GetJobByKey(ctx context.Context, tenantID, triggerID, key string) (*Job, error)
 	ListJobs(ctx context.Context, tenantID string, f JobFilter) ([]*Job, error)
-	// ClaimJob atomically claims the oldest job of the queue, among queue
+	// ClaimJob atomically claims the first job of the queue, among queue
 	// target jobs in the given folders (nil: any folder; empty: none), that
 	// is pending or whose lease has expired by now: it becomes claimed by
-	// worker until now+lease, with Attempts incremented. ENOTFOUND when
-	// none is waiting. Two workers never hold the same job at once.
+	// worker until now+lease, with Attempts incremented. First is the
+	// least CreatedAt, then the least ID, which is first in, first out by
+	// the time the events were received (see Job.CreatedAt) whatever
+	// order they were processed in. ENOTFOUND when none is waiting. Two
+	// workers never hold the same job at once.
 	ClaimJob(ctx context.Context, tenantID string, folderIDs []string, queue, worker string, lease time.Duration, now time.Time) (*Job, error)
 	// CompleteJob marks a job claimed by worker completed with result.
 	// ECONFLICT when the job is not claimed by worker (the lease expired

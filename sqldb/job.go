@@ -149,7 +149,11 @@ func (h *handle) ListJobs(ctx context.Context, tenantID string, f junction.JobFi
 // concurrent workers each get a different job without waiting on each
 // other; the outer condition is checked again after the lock, so a job
 // claimed meanwhile is never claimed twice. SQLite's single writer runs
-// claims one at a time. Job IDs are UUIDv7, so the smallest is the oldest.
+// claims one at a time.
+//
+// The pick walks the partial index jobs_claim_order (open queue jobs by
+// created_at, id); its predicate is repeated literally because neither
+// planner proves a partial index usable from bound parameters.
 func (h *handle) ClaimJob(ctx context.Context, tenantID string, folderIDs []string, queue, worker string, lease time.Duration, now time.Time) (*junction.Job, error) {
 	now = storedTime(now)
 	var c conds
@@ -159,12 +163,12 @@ func (h *handle) ClaimJob(ctx context.Context, tenantID string, folderIDs []stri
 	pClaimed := c.arg(string(junction.JobClaimed))
 	pPending := c.arg(string(junction.JobPending))
 	c.add("tenant_id = " + c.arg(tenantID))
-	c.add("target = " + c.arg(string(junction.TargetQueue)))
 	c.add("queue = " + c.arg(queue))
+	c.add("target = 'queue' AND status IN ('pending', 'claimed')")
 	folderCond(&c, "folder_id", folderIDs)
 	ready := "(status = " + pPending + " OR (status = " + pClaimed + " AND lease_expires_at <= " + pNow + "))"
 	c.add(ready)
-	pick := "SELECT id FROM jobs" + c.clause() + " ORDER BY id LIMIT 1"
+	pick := "SELECT id FROM jobs" + c.clause() + " ORDER BY created_at, id LIMIT 1"
 	if h.db.dialect == DialectPostgres {
 		pick += " FOR UPDATE SKIP LOCKED"
 	}

@@ -387,6 +387,57 @@ func (h *handle) GetPollState(ctx context.Context, tenantID, connectionID, objec
 	return p, nil
 }
 
+// PollSlots reads the states of every connection the keys name in one
+// query (a connection has a state per object, event and input, a handful)
+// and keeps those asked for.
+func (h *handle) PollSlots(ctx context.Context, keys []junction.PollStateKey) (map[junction.PollStateKey]time.Time, error) {
+	out := make(map[junction.PollStateKey]time.Time, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	want := make(map[junction.PollStateKey]bool, len(keys))
+	var conns []string
+	seen := map[string]bool{}
+	for _, k := range keys {
+		want[k] = true
+		if !seen[k.ConnectionID] {
+			seen[k.ConnectionID] = true
+			conns = append(conns, k.ConnectionID)
+		}
+	}
+	// Bound the parameters of one statement well below both dialects'
+	// limits.
+	const chunk = 1000
+	for len(conns) > 0 {
+		n := min(chunk, len(conns))
+		var c conds
+		c.add("connection_id IN (" + c.argList(conns[:n]) + ")")
+		conns = conns[n:]
+		rows, err := h.reader().QueryContext(ctx,
+			"SELECT connection_id, object, event, input_hash, slot FROM poll_states"+c.clause(), c.args...)
+		if err != nil {
+			return nil, internal("poll slots", err)
+		}
+		for rows.Next() {
+			var k junction.PollStateKey
+			var slot int64
+			if err := rows.Scan(&k.ConnectionID, &k.Object, &k.Event, &k.InputHash, &slot); err != nil {
+				rows.Close()
+				return nil, internal("poll slots", err)
+			}
+			if want[k] {
+				out[k] = fromMicros(slot)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, internal("poll slots", err)
+		}
+	}
+	return out, nil
+}
+
 // PutPollState is one upsert whose update only applies to an earlier slot,
 // so of two servers committing a poll of the same interval one stores and
 // the other is told it did not.

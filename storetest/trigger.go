@@ -199,6 +199,20 @@ func testTriggers(t *testing.T, open Open) {
 		must(t, err)
 		wantEqual(t, "other input's cursor", got.Cursor, "b1")
 		wantTime(t, "other input's slot", got.Slot, base)
+
+		// The scheduler's batch read: one slot per existing state.
+		key := func(hash string) junction.PollStateKey {
+			return junction.PollStateKey{ConnectionID: c.ID, Object: "issue", Event: "created", InputHash: hash}
+		}
+		slots, err := s.PollSlots(ctx, []junction.PollStateKey{key(repoA), key(repoB), key("never-polled"),
+			{ConnectionID: junction.NewID(), Object: "issue", Event: "created", InputHash: repoA}})
+		must(t, err)
+		wantEqual(t, "slots", len(slots), 2)
+		wantTime(t, "slot of A", slots[key(repoA)], st.Slot)
+		wantTime(t, "slot of B", slots[key(repoB)], base)
+		slots, err = s.PollSlots(ctx, nil)
+		must(t, err)
+		wantEqual(t, "slots of nothing", len(slots), 0)
 	})
 	t.Run("PollSubscriptions", func(t *testing.T) {
 		s := open(t)
@@ -235,6 +249,32 @@ func testTriggers(t *testing.T, open Open) {
 			after = page[len(page)-1].PageKey
 		}
 		wantEqual(t, "subscriptions", strings.Join(got, ","), "a,b,c")
+	})
+	t.Run("JobClaimOrder", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn := mustTenant(t, s, "acme")
+		f := mustFolder(t, s, tn.ID, nil, "F")
+		c := mustConnection(t, s, f, "github", "gh", false)
+		tr := mustTrigger(t, s, c, junction.TriggerWebhook, "created")
+		// Jobs are made in whatever order their events are processed;
+		// workers get them in the order the events were received
+		// (CreatedAt), then by ID.
+		mustJob(t, s, tr, "late", base.Add(2*time.Second))
+		mustJob(t, s, tr, "early", base)
+		mustJob(t, s, tr, "tie-a", base.Add(time.Second))
+		mustJob(t, s, tr, "tie-b", base.Add(time.Second))
+		var got []string
+		for i := range 5 {
+			j, err := s.ClaimJob(ctx, tn.ID, nil, "inbox", "w", time.Minute, base.Add(time.Hour))
+			if i == 4 {
+				wantCode(t, err, junction.ENOTFOUND)
+				break
+			}
+			must(t, err)
+			got = append(got, j.ObjectID)
+		}
+		wantEqual(t, "claim order", strings.Join(got, ","), "early,tie-a,tie-b,late")
 	})
 	t.Run("Job", func(t *testing.T) {
 		s := open(t)

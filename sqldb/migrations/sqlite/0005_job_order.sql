@@ -1,0 +1,6 @@
+-- Workers claim a queue's jobs in the order their events arrived: by
+-- created_at (a webhook event's receipt time, a poll's time), then ID.
+-- Only open jobs are in the index, so a claim never walks past finished
+-- ones.
+CREATE INDEX jobs_claim_order ON jobs (tenant_id, queue, created_at, id)
+	WHERE target = 'queue' AND status IN ('pending', 'claimed');
