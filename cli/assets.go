@@ -62,9 +62,7 @@ func (f *assetValueFlags) fill(c *CLI, cmd *cobra.Command, body map[string]any) 
 	if changed("password") && changed("password-file") {
 		return junction.Invalid("password", "give --password or --password-file, not both")
 	}
-	if changed("value") {
-		body["value"] = f.value
-	}
+	setIfChanged(cmd, body, "value", "value", f.value)
 	if changed("value-file") {
 		v, err := c.readFile("value-file", "the value", f.valueFile)
 		if err != nil {
@@ -72,9 +70,7 @@ func (f *assetValueFlags) fill(c *CLI, cmd *cobra.Command, body map[string]any) 
 		}
 		body["value"] = v
 	}
-	if changed("username") {
-		body["username"] = f.username
-	}
+	setIfChanged(cmd, body, "username", "username", f.username)
 	if changed("password") {
 		v := f.password
 		if v == "-" {
@@ -176,15 +172,9 @@ written to the store.`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := map[string]any{}
-			if cmd.Flags().Changed("name") {
-				body["name"] = name
-			}
-			if cmd.Flags().Changed("description") {
-				body["description"] = description
-			}
-			if cmd.Flags().Changed("external-name") {
-				body["external_name"] = externalName
-			}
+			setIfChanged(cmd, body, "name", "name", name)
+			setIfChanged(cmd, body, "description", "description", description)
+			setIfChanged(cmd, body, "external-name", "external_name", externalName)
 			if err := vf.fill(c, cmd, body); err != nil {
 				return err
 			}

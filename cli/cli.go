@@ -269,6 +269,14 @@ func filterQuery(filters map[string]string) url.Values {
 	return q
 }
 
+// setIfChanged puts v in body under key when the command was given flag, so
+// an update sends only what the user named, zero values included.
+func setIfChanged(cmd *cobra.Command, body map[string]any, flag, key string, v any) {
+	if cmd.Flags().Changed(flag) {
+		body[key] = v
+	}
+}
+
 // setTimeQuery sets q's key to the time a --since style flag names, when
 // it was given.
 func setTimeQuery(q url.Values, key, flag string, now time.Time) error {

@@ -123,9 +123,7 @@ func (c *CLI) connectionsCommand() *cobra.Command {
 			if authType != "" {
 				body["auth_type"] = authType
 			}
-			if cmd.Flags().Changed("poll-interval") {
-				body["poll_interval_minutes"] = pollMinutes
-			}
+			setIfChanged(cmd, body, "poll-interval", "poll_interval_minutes", pollMinutes)
 			if proxyURL != "" {
 				body["proxy_url"] = proxyURL
 			}
@@ -151,22 +149,11 @@ func (c *CLI) connectionsCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := map[string]any{}
-			changed := cmd.Flags().Changed
-			if changed("name") {
-				body["name"] = name
-			}
-			if changed("auth") {
-				body["auth_type"] = authType
-			}
-			if changed("default") {
-				body["is_default"] = isDefault
-			}
-			if changed("poll-interval") {
-				body["poll_interval_minutes"] = pollMinutes
-			}
-			if changed("proxy-url") {
-				body["proxy_url"] = proxyURL
-			}
+			setIfChanged(cmd, body, "name", "name", name)
+			setIfChanged(cmd, body, "auth", "auth_type", authType)
+			setIfChanged(cmd, body, "default", "is_default", isDefault)
+			setIfChanged(cmd, body, "poll-interval", "poll_interval_minutes", pollMinutes)
+			setIfChanged(cmd, body, "proxy-url", "proxy_url", proxyURL)
 			fields, err := ff.body(c)
 			if err != nil {
 				return err

@@ -145,18 +145,10 @@ func (c *CLI) storesCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := map[string]any{}
-			if cmd.Flags().Changed("name") {
-				body["name"] = name
-			}
-			if cmd.Flags().Changed("read-only") {
-				body["read_only"] = readOnly
-			}
-			if cmd.Flags().Changed("insecure") {
-				body["insecure"] = insecure
-			}
-			if cmd.Flags().Changed("proxy-url") {
-				body["proxy_url"] = proxyURL
-			}
+			setIfChanged(cmd, body, "name", "name", name)
+			setIfChanged(cmd, body, "read-only", "read_only", readOnly)
+			setIfChanged(cmd, body, "insecure", "insecure", insecure)
+			setIfChanged(cmd, body, "proxy-url", "proxy_url", proxyURL)
 			config, err := cf.body(c)
 			if err != nil {
 				return err

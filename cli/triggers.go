@@ -110,9 +110,7 @@ with --target-secret (X-Junction-Signature).`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := map[string]any{}
-			if cmd.Flags().Changed("filter") {
-				body["filter"] = filter
-			}
+			setIfChanged(cmd, body, "filter", "filter", filter)
 			if cmd.Flags().Changed("param") {
 				p, err := paramValues(params)
 				if err != nil {

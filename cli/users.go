@@ -62,15 +62,9 @@ func (c *CLI) usersCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := map[string]any{}
-			if cmd.Flags().Changed("display-name") {
-				body["display_name"] = displayName
-			}
-			if cmd.Flags().Changed("email") {
-				body["email"] = email
-			}
-			if cmd.Flags().Changed("disabled") {
-				body["disabled"] = disabled
-			}
+			setIfChanged(cmd, body, "display-name", "display_name", displayName)
+			setIfChanged(cmd, body, "email", "email", email)
+			setIfChanged(cmd, body, "disabled", "disabled", disabled)
 			if len(body) == 0 {
 				return junction.Errorf(junction.EINVALID, "nothing to change: give --display-name, --email or --disabled")
 			}
