@@ -322,9 +322,9 @@ func printList[T any](c *CLI, page ListPage, headers []string, row func(*T) []st
 	return nil
 }
 
-// printObject prints one object: the API's JSON with -o json, otherwise
-// "Key: value" lines.
-func printObject[T any](c *CLI, raw json.RawMessage, fields func(*T) [][2]string) error {
+// printAnswer prints an answer: the API's JSON with -o json, otherwise
+// show's rendering of it, for answers a person reads in their own shape.
+func printAnswer[T any](c *CLI, raw json.RawMessage, show func(*T) error) error {
 	if c.output == "json" {
 		return c.printJSON(raw)
 	}
@@ -332,11 +332,19 @@ func printObject[T any](c *CLI, raw json.RawMessage, fields func(*T) [][2]string
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fmt.Errorf("decode response: %w", err)
 	}
-	tw := tabwriter.NewWriter(c.env.Stdout, 0, 0, 2, ' ', 0)
-	for _, kv := range fields(v) {
-		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
-	}
-	return tw.Flush()
+	return show(v)
+}
+
+// printObject prints one object: the API's JSON with -o json, otherwise
+// "Key: value" lines.
+func printObject[T any](c *CLI, raw json.RawMessage, fields func(*T) [][2]string) error {
+	return printAnswer(c, raw, func(v *T) error {
+		tw := tabwriter.NewWriter(c.env.Stdout, 0, 0, 2, ' ', 0)
+		for _, kv := range fields(v) {
+			fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
+		}
+		return tw.Flush()
+	})
 }
 
 // done prints a confirmation for commands whose answer carries nothing to

@@ -194,20 +194,13 @@ test request. A failed test prints what went wrong and exits with status 1.`,
 			if err != nil {
 				return err
 			}
-			if c.output == "json" {
-				return c.printJSON(raw)
-			}
-			var a struct {
-				AuthorizeURL string `json:"authorize_url"`
-			}
-			if err := json.Unmarshal(raw, &a); err != nil {
-				return fmt.Errorf("decode response: %w", err)
-			}
-			// The URL alone goes to standard output, so it can be piped to
-			// a browser opener.
-			fmt.Fprintln(c.env.Stderr, "Open this URL in a browser and grant access; the connection is ready once the provider redirects back:")
-			fmt.Fprintln(c.env.Stdout, a.AuthorizeURL)
-			return nil
+			return printAnswer(c, raw, func(a *authorizeAnswer) error {
+				// The URL alone goes to standard output, so it can be
+				// piped to a browser opener.
+				fmt.Fprintln(c.env.Stderr, "Open this URL in a browser and grant access; the connection is ready once the provider redirects back:")
+				fmt.Fprintln(c.env.Stdout, a.AuthorizeURL)
+				return nil
+			})
 		},
 	}
 
@@ -215,6 +208,11 @@ test request. A failed test prints what went wrong and exits with status 1.`,
 
 	cmd.AddCommand(list, show, create, update, test, authorize, del)
 	return cmd
+}
+
+// authorizeAnswer is the answer of POST /api/v1/connections/{id}/authorize.
+type authorizeAnswer struct {
+	AuthorizeURL string `json:"authorize_url"`
 }
 
 func connectionPath(id string) string { return "/api/v1/connections/" + url.PathEscape(id) }

@@ -88,20 +88,13 @@ otherwise the job, or nothing, and exits 0 either way.`,
 			if err != nil {
 				return err
 			}
-			if c.output == "json" {
-				return c.printJSON(raw)
-			}
-			var res struct {
-				Job json.RawMessage `json:"job"`
-			}
-			if err := json.Unmarshal(raw, &res); err != nil {
-				return fmt.Errorf("decode response: %w", err)
-			}
-			if len(res.Job) == 0 || string(res.Job) == "null" {
-				fmt.Fprintf(c.env.Stderr, "No job in queue %s.\n", queue)
-				return nil
-			}
-			return printJob(c, res.Job)
+			return printAnswer(c, raw, func(res *claimAnswer) error {
+				if len(res.Job) == 0 || string(res.Job) == "null" {
+					fmt.Fprintf(c.env.Stderr, "No job in queue %s.\n", queue)
+					return nil
+				}
+				return printJob(c, res.Job)
+			})
 		},
 	}
 	claim.Flags().StringVar(&queue, "queue", "", "queue to claim from (required)")
@@ -146,6 +139,12 @@ otherwise the job, or nothing, and exits 0 either way.`,
 
 	cmd.AddCommand(list, show, claim, complete, fail)
 	return cmd
+}
+
+// claimAnswer is the answer of POST /api/v1/jobs/claim: Job is null when
+// none came.
+type claimAnswer struct {
+	Job json.RawMessage `json:"job"`
 }
 
 func jobPath(id string) string { return "/api/v1/jobs/" + url.PathEscape(id) }

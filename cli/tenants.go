@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -51,17 +50,12 @@ func (c *CLI) tenantsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if c.output == "json" {
-				return c.printJSON(raw)
-			}
-			var t createdTenant
-			if err := json.Unmarshal(raw, &t); err != nil {
-				return fmt.Errorf("decode response: %w", err)
-			}
-			fmt.Fprintf(c.env.Stderr, "Tenant %s (%s) created with administrator %s; below is their API token.\n",
-				t.Tenant.Name, t.Tenant.ID, t.Admin.Name)
-			c.printNewToken(t.Token)
-			return nil
+			return printAnswer(c, raw, func(t *createdTenant) error {
+				fmt.Fprintf(c.env.Stderr, "Tenant %s (%s) created with administrator %s; below is their API token.\n",
+					t.Tenant.Name, t.Tenant.ID, t.Admin.Name)
+				c.printNewToken(t.Token)
+				return nil
+			})
 		},
 	}
 	create.Flags().StringVar(&admin, "admin", "", "login name of the tenant's first administrator (default: admin)")

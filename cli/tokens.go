@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -48,16 +47,11 @@ func (c *CLI) tokensCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if c.output == "json" {
-				return c.printJSON(raw)
-			}
-			var t createdToken
-			if err := json.Unmarshal(raw, &t); err != nil {
-				return fmt.Errorf("decode response: %w", err)
-			}
-			fmt.Fprintf(c.env.Stderr, "Token %s created.\n", t.ID)
-			c.printNewToken(t.Token)
-			return nil
+			return printAnswer(c, raw, func(t *createdToken) error {
+				fmt.Fprintf(c.env.Stderr, "Token %s created.\n", t.ID)
+				c.printNewToken(t.Token)
+				return nil
+			})
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "what the token is for (required)")
