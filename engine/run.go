@@ -31,6 +31,9 @@ type run struct {
 	// bodies in case an API echoes one back.
 	secrets []junction.Secret
 	oauth   *connector.OAuth2Settings
+	// literals, when set, are the connection's literal secrets given in
+	// memory (TestWith), read instead of its sealed object.
+	literals map[string]junction.Secret
 	// recovered is set once the one permitted recovery from an
 	// authentication failure (fresh vault values or a new token) is spent.
 	recovered bool
@@ -169,7 +172,7 @@ func (x *run) materialise(ctx context.Context) error {
 			creds.Fields[name] = v.Reveal()
 		}
 	}
-	var literal map[string]junction.Secret
+	literal := x.literals
 	x.assets = x.assets[:0]
 	for name, fv := range x.conn.Fields {
 		if _, ok := types[name]; !ok {
@@ -386,20 +389,34 @@ func (x *run) authFailed(ctx context.Context, resp connector.Response) error {
 }
 
 // countAuthFailure records one more consecutive failure and disconnects
-// the connection at the limit. Tests of a connection are not counted.
+// the connection at the limit, in one transaction: a crash between the two
+// must not leave a count at the limit on a connection still connected,
+// which no later failure would disconnect once (the event is appended by
+// the failure that reaches the limit). Tests of a connection are not
+// counted.
 func (x *run) countAuthFailure(ctx context.Context) {
 	if x.testing {
 		return
 	}
-	n, err := x.e.store.RecordAuthResult(ctx, x.conn.TenantID, x.conn.ID, false)
-	if err != nil {
-		x.e.logger.LogAttrs(ctx, slog.LevelWarn, "record authentication failure", slog.String("connection_id", x.conn.ID), slog.String("error", err.Error()))
-		return
-	}
-	if n >= AuthFailureLimit {
-		if err := x.e.disconnect(ctx, x.conn, "authentication failed"); err != nil {
-			x.e.logger.LogAttrs(ctx, slog.LevelWarn, "disconnect connection", slog.String("connection_id", x.conn.ID), slog.String("error", err.Error()))
+	err := x.e.store.InTx(ctx, func(s junction.Store) error {
+		n, err := s.RecordAuthResult(ctx, x.conn.TenantID, x.conn.ID, false)
+		if err != nil {
+			return fmt.Errorf("record authentication failure: %w", err)
 		}
+		if n < AuthFailureLimit {
+			return nil
+		}
+		c, err := s.LockConnection(ctx, x.conn.TenantID, x.conn.ID)
+		if err != nil {
+			return fmt.Errorf("disconnect connection: %w", err)
+		}
+		if err := x.e.disconnectLocked(ctx, s, c, "authentication failed"); err != nil {
+			return fmt.Errorf("disconnect connection: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		x.e.logger.LogAttrs(ctx, slog.LevelWarn, "count authentication failure", slog.String("connection_id", x.conn.ID), slog.String("error", err.Error()))
 	}
 }
 
@@ -515,18 +532,9 @@ func operationOutput(req *connector.Request, op *connector.Operation, body []byt
 	return req.Result(body)
 }
 
-// disconnect marks a connection disconnected and tells people, once: a
-// connection already disconnected (by another server) is left alone.
-func (e *Engine) disconnect(ctx context.Context, conn *junction.Connection, reason string) error {
-	return e.store.InTx(ctx, func(s junction.Store) error {
-		c, err := s.LockConnection(ctx, conn.TenantID, conn.ID)
-		if err != nil {
-			return err
-		}
-		return e.disconnectLocked(ctx, s, c, reason)
-	})
-}
-
+// disconnectLocked marks a connection, locked by the caller's
+// transaction, disconnected and tells people, once: a connection already
+// disconnected (by another server) is left alone.
 func (e *Engine) disconnectLocked(ctx context.Context, s junction.Store, c *junction.Connection, reason string) error {
 	if c.Status == junction.ConnectionDisconnected {
 		return nil
