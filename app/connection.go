@@ -479,30 +479,18 @@ func (a *App) CreateConnection(ctx context.Context, p *junction.Principal, in Cr
 		AuthType: auth.Key(), Fields: fc.fields, IsDefault: in.IsDefault, Status: junction.ConnectionConnected,
 		PollIntervalMinutes: poll, ProxyURL: proxy, CreatedBy: p.User.ID, CreatedAt: now, UpdatedAt: now,
 	}
-	var sealed *junction.SealedValue
-	if len(fc.literals) > 0 {
-		if sealed, err = a.sealLiterals(c, fc.literals); err != nil {
-			return nil, err
-		}
-	}
 	pending := auth.Type == connector.AuthOAuth2AuthorizationCode
 	if pending {
 		c.Status, c.StatusReason = junction.ConnectionDisconnected, ReasonAuthorizationPending
 	}
 
-	// The engine reads literal secrets from the store, so for the test
-	// they are stored ahead of the connection, on their own: nothing refers
-	// to them until the transaction below creates the connection, and they
-	// are deleted again when the test or the creation fails.
+	// The test runs with the literal secrets in memory, before anything is
+	// written; the secrets are then sealed and stored in the transaction
+	// that creates the connection, so a failed test, a failed creation or
+	// a crash leaves no sealed value that nothing refers to.
 	tested := !pending && !in.SkipTest
 	if tested {
-		if sealed != nil {
-			if err := a.store.PutSealed(ctx, sealed); err != nil {
-				return nil, err
-			}
-		}
-		if err := a.engine.Test(ctx, c); err != nil {
-			a.dropSealed(ctx, c.TenantID, c.SecretsSealedID)
+		if err := a.engine.TestWith(ctx, c, fc.literals); err != nil {
 			a.log(ctx).LogAttrs(ctx, slog.LevelInfo, "connection test failed; not created",
 				slog.String("connector", c.Connector), slog.String("code", junction.ErrorCode(err)))
 			return nil, err
@@ -512,7 +500,11 @@ func (a *App) CreateConnection(ctx context.Context, p *junction.Principal, in Cr
 		if _, err := a.folderFor(ctx, tx, p, c.FolderID, junction.PermConnectionsCreate); err != nil {
 			return fieldNotFound(err, "folder_id")
 		}
-		if sealed != nil {
+		if len(fc.literals) > 0 {
+			sealed, err := a.sealLiterals(c, fc.literals)
+			if err != nil {
+				return err
+			}
 			if err := tx.PutSealed(ctx, sealed); err != nil {
 				return err
 			}
@@ -526,25 +518,9 @@ func (a *App) CreateConnection(ctx context.Context, p *junction.Principal, in Cr
 		})
 	})
 	if err != nil {
-		if tested {
-			a.dropSealed(ctx, c.TenantID, c.SecretsSealedID)
-		}
 		return nil, err
 	}
 	return c, nil
-}
-
-// dropSealed deletes literal secrets stored for a connection that was not
-// created. Failing leaves an unreferenced sealed value, which opens to
-// nothing without the master key; it is logged, not returned.
-func (a *App) dropSealed(ctx context.Context, tenantID, id string) {
-	if id == "" {
-		return
-	}
-	if err := a.store.DeleteSealed(ctx, tenantID, id); err != nil && !junction.IsCode(err, junction.ENOTFOUND) {
-		a.log(ctx).LogAttrs(ctx, slog.LevelWarn, "delete the sealed secrets of a connection not created",
-			slog.String("sealed_id", id), slog.Any("error", err))
-	}
 }
 
 func connectionConflict(err error, name string) error {
@@ -655,7 +631,10 @@ func (a *App) folderScope(ctx context.Context, p *junction.Principal, perm junct
 // UpdateConnection changes a connection. Needs Connections.Edit on its
 // folder, and Assets.View on the folder of every asset it newly refers to.
 // The change is made on the connection as it is under its row lock, so it
-// never undoes what the engine recorded meanwhile (tokens, failures).
+// never undoes what the engine recorded meanwhile (tokens, failures). New
+// literal secrets are sealed in the same transaction as the change and its
+// audit entry, and an update is not tested, so nothing is written ahead of
+// it: a failed update or a crash leaves the previous secrets in place.
 func (a *App) UpdateConnection(ctx context.Context, p *junction.Principal, id string, in UpdateConnectionInput) (*junction.Connection, error) {
 	if err := a.needEngine(); err != nil {
 		return nil, err

@@ -2,8 +2,13 @@ package app_test
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -246,5 +251,128 @@ func TestAuthorizationPending(t *testing.T) {
 	_, err = a.CompleteAuthorization(ctx, app.AuthorizationCallback{State: "unknown", Code: "x"})
 	if !junction.IsCode(err, junction.ENOTFOUND) {
 		t.Fatalf("unknown state: %v", err)
+	}
+}
+
+// probeDefinition is a connector whose test request needs HTTP basic
+// credentials; %s is its base URL.
+const probeDefinition = `key: probe
+display_name: Probe
+version: 1.0.0
+base_url: "%s"
+auth:
+  - type: basic
+    fields:
+      - {name: username, type: text, required: true}
+      - {name: password, type: secret, required: true}
+test:
+  method: GET
+  path: /me
+  expect_status: [200]
+auth_failure:
+  status: [401]
+`
+
+// A creation is tested with its literal secrets in memory, before anything
+// is written: a failed test, or a creation refused after a passed test,
+// leaves no sealed value behind; a created connection's secrets are sealed
+// with it and serve the next test.
+func TestCreateConnectionTested(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, pw, ok := r.BasicAuth(); !ok || u != "u" || pw != "right-pw-1" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		_, _ = w.Write([]byte(`{"id":1}`))
+	}))
+	t.Cleanup(srv.Close)
+	st := sqldbtest.Open(t)
+	ring, err := keyring.New(keyring.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := resolver.New(resolver.Options{Store: st, Keyring: ring, Clock: newClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Close() })
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "probe.yaml"), []byte(fmt.Sprintf(probeDefinition, srv.URL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := connector.LoadCatalog(connector.Builtin(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	out, err := outbound.New(outbound.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, RootCAs: roots, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(out.CloseIdleConnections)
+	eng, err := engine.New(engine.Options{Store: st, Keyring: ring, Catalog: cat, Resolver: res, Outbound: out, Clock: newClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	a := app.New(st, app.Options{Clock: newClock(), Keyring: ring, Resolver: res, Catalog: cat, Engine: eng})
+	boot, err := a.Bootstrap(ctx, app.BootstrapOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := a.Authenticate(ctx, boot.Token.Reveal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := a.CreateFolder(ctx, admin, app.CreateFolderInput{Name: "F"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every sealed value in the database: none is wrapped with a key of
+	// that ID.
+	sealed := func() int {
+		t.Helper()
+		all, err := st.ListSealedNotWrappedWith(ctx, "no-such-key", 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(all)
+	}
+	create := func(pw string) (*junction.Connection, error) {
+		return a.CreateConnection(ctx, admin, app.CreateConnectionInput{FolderID: f.ID, Connector: "probe", Name: "p",
+			Fields: map[string]app.FieldInput{"username": text("u"), "password": text(pw)}})
+	}
+	before := sealed()
+
+	if _, err := create("wrong-pw-1"); !junction.IsCode(err, junction.ECONNAUTHFAILED) {
+		t.Fatalf("create with a rejected secret: %v", err)
+	}
+	if n := sealed(); n != before {
+		t.Fatalf("%d sealed values after a failed test, want %d", n, before)
+	}
+	list, err := a.ListConnections(ctx, admin, app.ConnectionQuery{})
+	if err != nil || len(list.Items) != 0 {
+		t.Fatalf("connections after a failed test: %v, %v", list.Items, err)
+	}
+
+	c, err := create("right-pw-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := sealed(); n != before+1 || c.SecretsSealedID == "" {
+		t.Fatalf("%d sealed values after the creation, want %d (sealed ID %q)", n, before+1, c.SecretsSealedID)
+	}
+	if r, err := a.TestConnection(ctx, admin, c.ID); err != nil || !r.OK {
+		t.Fatalf("test of the created connection: %+v, %v", r, err)
+	}
+
+	// The same name again passes the test and fails in the transaction.
+	if _, err := create("right-pw-1"); !junction.IsCode(err, junction.ECONFLICT) {
+		t.Fatalf("second creation: %v", err)
+	}
+	if n := sealed(); n != before+1 {
+		t.Fatalf("%d sealed values after a refused creation, want %d", n, before+1)
 	}
 }

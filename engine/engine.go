@@ -396,12 +396,11 @@ func usable(c *junction.Connection) error {
 }
 
 // Test runs the connector's test request through conn and reports whether
-// the API accepts it. Literal secrets are read from conn.SecretsSealedID, so
-// a connection that is not saved yet needs its secrets sealed first
-// (SealSecrets and PutSealed). Test neither records an execution nor
-// changes the connection's status or failure count: the caller decides
-// what a result means (for example, marking a disconnected connection
-// connected again).
+// the API accepts it. Literal secrets are read from conn.SecretsSealedID;
+// to test a connection before anything of it is stored, use TestWith.
+// Test neither records an execution nor changes the connection's status or
+// failure count: the caller decides what a result means (for example,
+// marking a disconnected connection connected again).
 //
 // A connector without a test request is tested as far as possible without
 // calling its API: every credential is resolved and, for OAuth 2.0, an
@@ -410,10 +409,27 @@ func usable(c *junction.Connection) error {
 // Errors are those of Execute; a status other than the test's expected one
 // is EPROVIDER.
 func (e *Engine) Test(ctx context.Context, conn *junction.Connection) error {
+	return e.test(ctx, conn, nil)
+}
+
+// TestWith is Test for a connection whose literal secrets are given in
+// memory, by field name, rather than sealed in the store: a connection
+// being created is tested before any of it is written, so a failed test or
+// a crash leaves nothing behind. Every field marked Set must have its value
+// in literals; conn.SecretsSealedID is not read. Test writes nothing to the
+// store for a connection not saved yet, so TestWith neither.
+func (e *Engine) TestWith(ctx context.Context, conn *junction.Connection, literals map[string]junction.Secret) error {
+	if literals == nil {
+		literals = map[string]junction.Secret{}
+	}
+	return e.test(ctx, conn, literals)
+}
+
+func (e *Engine) test(ctx context.Context, conn *junction.Connection, literals map[string]junction.Secret) error {
 	if conn == nil {
 		return junction.Invalid("connection", "is required")
 	}
-	x := &run{e: e, conn: conn, testing: true}
+	x := &run{e: e, conn: conn, testing: true, literals: literals}
 	if err := x.load(ctx); err != nil {
 		return err
 	}
