@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -37,9 +38,10 @@ type AssetView struct {
 	Name        string             `json:"name"`
 	Type        junction.AssetType `json:"type"`
 	Description string             `json:"description,omitempty"`
-	// Value is the value of a text, integer or boolean asset. Secret and
-	// credential assets never show theirs; resolving is the only way to it.
-	Value *string `json:"value,omitempty"`
+	// Value is the value of a text, integer or boolean asset, as a JSON
+	// string, number or boolean by its type. Secret and credential assets
+	// never show theirs; resolving is the only way to it.
+	Value json.RawMessage `json:"value,omitempty"`
 	// HasValue tells whether Junction itself holds the value: always for
 	// text, integer and boolean assets; when one is sealed, for assets in
 	// the database store; never for assets in an external store, whose
@@ -62,10 +64,21 @@ func assetView(a *junction.Asset) *AssetView {
 	if a.Type.Sensitive() {
 		v.HasValue = a.SealedID != ""
 	} else {
-		value := a.Value
-		v.Value, v.HasValue = &value, true
+		v.Value, v.HasValue = PlainValueJSON(a.Type, a.Value), true
 	}
 	return v
+}
+
+// PlainValueJSON is the value of a text, integer or boolean asset as JSON.
+// Integers and booleans are stored in their canonical text ("42", "true"),
+// which is already their JSON form; anything else, text included, is
+// quoted, so a response never carries broken JSON.
+func PlainValueJSON(t junction.AssetType, v string) json.RawMessage {
+	if (t == junction.AssetInteger || t == junction.AssetBoolean) && v != "" && json.Valid([]byte(v)) {
+		return json.RawMessage(v)
+	}
+	b, _ := json.Marshal(v) // a string always encodes
+	return b
 }
 
 func kindOf(t junction.AssetType) junction.SecretKind {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 
@@ -13,8 +14,9 @@ import (
 // never carry their value; resolve returns it.
 type asset struct {
 	junction.Asset
-	Value    *string `json:"value,omitempty"`
-	HasValue bool    `json:"has_value"`
+	// Value is a JSON string, number or boolean, by the asset's type.
+	Value    json.RawMessage `json:"value,omitempty"`
+	HasValue bool            `json:"has_value"`
 }
 
 // shownValue is what a table says about an asset's value without
@@ -22,7 +24,7 @@ type asset struct {
 func (a *asset) shownValue() string {
 	switch {
 	case a.Value != nil:
-		return *a.Value
+		return plainText(a.Value)
 	case a.ExternalName != "":
 		return "(in store: " + a.ExternalName + ")"
 	case a.HasValue:
@@ -31,12 +33,22 @@ func (a *asset) shownValue() string {
 	return "(not set)"
 }
 
+// plainText shows an asset's JSON value as a person writes it: a string
+// without its quotes, a number or boolean as it is.
+func plainText(v json.RawMessage) string {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	return string(v)
+}
+
 // resolvedAsset is the answer of POST /api/v1/assets/{id}/resolve.
 type resolvedAsset struct {
-	Type     string `json:"type"`
-	Value    string `json:"value,omitempty"`
-	Username string `json:"username,omitempty"`
-	Password string `json:"password,omitempty"`
+	Type     string          `json:"type"`
+	Value    json.RawMessage `json:"value,omitempty"`
+	Username string          `json:"username,omitempty"`
+	Password string          `json:"password,omitempty"`
 }
 
 // assetValueFlags are the flags that give an asset's value.
@@ -206,7 +218,7 @@ field you need.`,
 				if r.Type == string(junction.AssetCredential) {
 					return [][2]string{{"Type", r.Type}, {"Username", r.Username}, {"Password", r.Password}}
 				}
-				return [][2]string{{"Type", r.Type}, {"Value", r.Value}}
+				return [][2]string{{"Type", r.Type}, {"Value", plainText(r.Value)}}
 			})
 		},
 	}

@@ -45,12 +45,13 @@ type resolveAssetRequest struct {
 // revealedAssetValue is the body of POST /api/v1/assets/{id}/resolve, and
 // the only response body of this API that carries a secret value in plain
 // text. It is sent with Cache-Control: no-store. Credential assets answer
-// username and password; every other type answers value.
+// username and password; every other type answers value, a JSON number or
+// boolean for integer and boolean assets as in the asset itself.
 type revealedAssetValue struct {
-	Type     string  `json:"type"`
-	Value    *string `json:"value,omitempty"`
-	Username *string `json:"username,omitempty"`
-	Password *string `json:"password,omitempty"`
+	Type     string          `json:"type"`
+	Value    json.RawMessage `json:"value,omitempty"`
+	Username *string         `json:"username,omitempty"`
+	Password *string         `json:"password,omitempty"`
 }
 
 func (s *Server) assetRoutes() []route {
@@ -206,7 +207,7 @@ func (s *Server) resolveAsset(w http.ResponseWriter, r *http.Request) error {
 		user := v.Username
 		out.Username, out.Password = &user, &plain
 	} else {
-		out.Value = &plain
+		out.Value = app.PlainValueJSON(v.Type, plain)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return writeJSON(w, http.StatusOK, out)

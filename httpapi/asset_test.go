@@ -47,19 +47,19 @@ type storeJSON struct {
 }
 
 type assetJSON struct {
-	ID           string  `json:"id"`
-	FolderID     string  `json:"folder_id"`
-	Name         string  `json:"name"`
-	Type         string  `json:"type"`
-	Value        *string `json:"value"`
-	HasValue     bool    `json:"has_value"`
-	StoreID      string  `json:"store_id"`
-	ExternalName string  `json:"external_name"`
+	ID           string `json:"id"`
+	FolderID     string `json:"folder_id"`
+	Name         string `json:"name"`
+	Type         string `json:"type"`
+	Value        any    `json:"value"` // a string, number or boolean by the type
+	HasValue     bool   `json:"has_value"`
+	StoreID      string `json:"store_id"`
+	ExternalName string `json:"external_name"`
 }
 
 type revealed struct {
 	Type     string  `json:"type"`
-	Value    *string `json:"value"`
+	Value    any     `json:"value"`
 	Username *string `json:"username"`
 	Password *string `json:"password"`
 }
@@ -352,7 +352,7 @@ func TestDatabaseStoreAssets(t *testing.T) {
 	if !secret.HasValue || secret.StoreID != dbStore || secret.Value != nil || secret.ExternalName != "" {
 		t.Fatalf("secret asset = %+v", secret)
 	}
-	if count.Value == nil || *count.Value != "42" || flag.Value == nil || *flag.Value != "true" || count.StoreID != "" {
+	if count.Value != float64(42) || flag.Value != true || count.StoreID != "" {
 		t.Fatalf("plain assets = %+v %+v", count, flag)
 	}
 
@@ -371,16 +371,16 @@ func TestDatabaseStoreAssets(t *testing.T) {
 	})
 
 	t.Run("ResolveRoundTrip", func(t *testing.T) {
-		if v := e.resolve(e.admin, secret.ID, false); v.Type != "secret" || v.Value == nil || *v.Value != apiKey.Reveal() {
+		if v := e.resolve(e.admin, secret.ID, false); v.Type != "secret" || v.Value != apiKey.Reveal() {
 			t.Fatal("secret did not resolve to its value")
 		}
 		if v := e.resolve(e.admin, cred.ID, false); *v.Username != "erp-user" || passwordOf(v) != pw.Reveal() {
 			t.Fatal("credential did not resolve to its pair")
 		}
-		if v := e.resolve(e.admin, count.ID, false); v.Type != "integer" || *v.Value != "42" {
+		if v := e.resolve(e.admin, count.ID, false); v.Type != "integer" || v.Value != float64(42) {
 			t.Fatalf("integer resolved to %+v", v)
 		}
-		if v := e.resolve(e.admin, note.ID, true); *v.Value != "hello" {
+		if v := e.resolve(e.admin, note.ID, true); v.Value != "hello" {
 			t.Fatalf("text resolved to %+v", v)
 		}
 	})
@@ -578,7 +578,7 @@ func TestVaultWrites(t *testing.T) {
 		e.must(http.StatusCreated, "POST", "/api/v1/assets", e.admin, map[string]any{
 			"folder_id": f.ID, "name": "existing", "type": "secret", "store_id": ro.ID,
 		}, &ref)
-		if v := e.resolve(e.admin, ref.ID, false); *v.Value != "already-there" {
+		if v := e.resolve(e.admin, ref.ID, false); v.Value != "already-there" {
 			t.Fatalf("reference resolved to %+v", v)
 		}
 		var missing assetJSON
