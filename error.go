@@ -9,16 +9,17 @@ import (
 // changes meaning. The HTTP status each one maps to lives in exactly one place:
 // the httpapi package.
 const (
-	EINTERNAL         = "internal"          // a bug or an unexpected failure; details are logged, never shown
-	EINVALID          = "validation_failed" // the request is malformed or breaks a rule; Field names the culprit
-	EBADJSON          = "malformed_json"    // the body is not JSON at all
-	ETOOLARGE         = "payload_too_large" // the body is over the limit
-	ENOTFOUND         = "not_found"         // the object does not exist, or the caller may not know it does
-	ECONFLICT         = "conflict"          // the change clashes with existing state (duplicate name, object still in use)
-	EUNAUTHENTICATED  = "unauthenticated"   // no valid credentials were presented
-	EPERMISSIONDENIED = "permission_denied" // the caller is known and sees the object but may not do this
-	ESCHEMATOONEW     = "schema_too_new"    // the database was migrated by a newer Junction
-	EUNAVAILABLE      = "unavailable"       // a dependency (the database) cannot be reached right now
+	EINTERNAL         = "internal"               // a bug or an unexpected failure; details are logged, never shown
+	EINVALID          = "validation_failed"      // the request is malformed or breaks a rule; Field names the culprit
+	EBADJSON          = "malformed_json"         // the body is not JSON at all
+	ETOOLARGE         = "payload_too_large"      // the body is over the limit
+	EUNSUPPORTEDMEDIA = "unsupported_media_type" // the body is not declared as JSON (Content-Type)
+	ENOTFOUND         = "not_found"              // the object does not exist, or the caller may not know it does
+	ECONFLICT         = "conflict"               // the change clashes with existing state (duplicate name, object still in use)
+	EUNAUTHENTICATED  = "unauthenticated"        // no valid credentials were presented
+	EPERMISSIONDENIED = "permission_denied"      // the caller is known and sees the object but may not do this
+	ESCHEMATOONEW     = "schema_too_new"         // the database was migrated by a newer Junction
+	EUNAVAILABLE      = "unavailable"            // a dependency (the database) cannot be reached right now
 
 	// Credential stores and secret resolution.
 	ECREDSTOREUNAVAILABLE = "credential_store_unavailable" // the store cannot be reached; names the store, never the secret

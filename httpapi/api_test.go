@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"junction"
+	"junction/httpapi"
 )
 
 func folderNames(fs []junction.Folder) []string {
@@ -218,15 +221,21 @@ func TestStrictBodies(t *testing.T) {
 			{"Garbage", `name=x`, "", 400, junction.EBADJSON, ""},
 			{"TrailingData", `{"name":"x"} {"name":"y"}`, "", 400, junction.EBADJSON, ""},
 			{"Empty", ``, "", 400, junction.EBADJSON, ""},
-			{"NotJSON", `{"name":"x"}`, "text/plain", 400, junction.EBADJSON, ""},
+			{"NotJSON", `{"name":"x"}`, "text/plain", 415, junction.EUNSUPPORTEDMEDIA, ""},
+			{"NoContentType", `{"name":"x"}`, "-", 415, junction.EUNSUPPORTEDMEDIA, ""},
 			{"TooLarge", `{"name":"` + strings.Repeat("x", 1<<20) + `"}`, "", 413, junction.ETOOLARGE, ""},
+			// The size is checked before the type: the client learns the limit.
+			{"TooLargeNotJSON", `{"name":"` + strings.Repeat("x", 1<<20) + `"}`, "text/plain", 413, junction.ETOOLARGE, ""},
 			{"EmptyName", `{"name":"  "}`, "", 422, junction.EINVALID, "name"},
 			{"SlashInName", `{"name":"a/b"}`, "", 422, junction.EINVALID, "name"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				ct := tc.contentType
-				if ct == "" {
+				switch ct {
+				case "":
 					ct = "application/json"
+				case "-":
+					ct = ""
 				}
 				r := e.call("POST", "/api/v1/folders", e.admin, tc.body, "Content-Type", ct)
 				p := r.problem(t)
@@ -235,6 +244,33 @@ func TestStrictBodies(t *testing.T) {
 				}
 			})
 		}
+		t.Run("TooLargeChunkedNotJSON", func(t *testing.T) {
+			// No Content-Length: the server has to read to the limit to
+			// tell an oversized body from a merely mistyped one.
+			for _, tc := range []struct {
+				size   int
+				status int
+				code   string
+			}{{1 << 21, 413, junction.ETOOLARGE}, {10, 415, junction.EUNSUPPORTEDMEDIA}} {
+				body := io.MultiReader(strings.NewReader(strings.Repeat("x", tc.size)))
+				req, err := http.NewRequest("POST", e.srv.URL+"/api/v1/folders", body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Authorization", "Bearer "+e.admin)
+				req.Header.Set("Content-Type", "text/plain")
+				resp, err := e.srv.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var p httpapi.Problem
+				err = json.NewDecoder(resp.Body).Decode(&p)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != tc.status || p.Code != tc.code {
+					t.Fatalf("%d bytes: %d %+v (%v), want %d %s", tc.size, resp.StatusCode, p, err, tc.status, tc.code)
+				}
+			}
+		})
 		t.Run("WrongTypeNested", func(t *testing.T) {
 			r := e.call("POST", "/api/v1/roles", e.admin, `{"name":"r","permissions":"Assets.View"}`)
 			if p := r.problem(t); r.status != 422 || p.Field != "permissions" {

@@ -14,20 +14,30 @@ import (
 	"junction"
 )
 
-// decode reads the JSON body of r into v strictly: the body must be declared
-// as JSON, be at most MaxBodyBytes long, hold exactly one value, and name
-// only fields v has. Unknown fields and wrong types answer
-// validation_failed (422) naming the field; broken JSON answers
-// malformed_json (400); an oversized body payload_too_large (413).
+// decode reads the JSON body of r into v strictly: the body must be at most
+// MaxBodyBytes long, be declared as JSON, hold exactly one value, and name
+// only fields v has. An oversized body answers payload_too_large (413)
+// whatever its type, so that a client learns the limit before it fixes the
+// header; another type than JSON answers unsupported_media_type (415);
+// broken JSON answers malformed_json (400); unknown fields and wrong types
+// answer validation_failed (422) naming the field.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return junction.Errorf(junction.EBADJSON, "a JSON request body is required")
 	}
-	if !isJSON(r.Header.Get("Content-Type")) {
-		return junction.Errorf(junction.EBADJSON, "the request body must be sent as Content-Type: application/json")
-	}
 	if r.ContentLength > s.opts.MaxBodyBytes {
 		return tooLarge(s.opts.MaxBodyBytes)
+	}
+	if !isJSON(r.Header.Get("Content-Type")) {
+		// A body of undeclared length is read up to the limit: past it,
+		// the size is what the client has to fix first.
+		if r.ContentLength < 0 {
+			var tooBig *http.MaxBytesError
+			if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)); errors.As(err, &tooBig) {
+				return tooLarge(s.opts.MaxBodyBytes)
+			}
+		}
+		return junction.Errorf(junction.EUNSUPPORTEDMEDIA, "the request body must be sent as Content-Type: application/json")
 	}
 	body := http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 	dec := json.NewDecoder(body)

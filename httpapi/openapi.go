@@ -127,7 +127,9 @@ func (g *schemaGen) operation(rt route) map[string]any {
 				"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.request))},
 			},
 		}
-		responses["400"], responses["413"], responses["422"] = problem, problem, problem
+		for _, status := range []string{"400", "413", "415", "422"} {
+			responses[status] = problem
+		}
 	}
 	if rt.permission != "" {
 		responses["403"] = problem

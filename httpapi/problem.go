@@ -25,6 +25,8 @@ func statusOf(code string) int {
 		return http.StatusBadRequest
 	case junction.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
+	case junction.EUNSUPPORTEDMEDIA:
+		return http.StatusUnsupportedMediaType
 	// credential_not_found is a 404 like any missing object; the code, not
 	// the status, tells it from an unknown asset.
 	case junction.ENOTFOUND, junction.ECREDNOTFOUND:
