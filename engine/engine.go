@@ -84,13 +84,32 @@ type Options struct {
 // Every call to Execute yields one junction.Execution (never headers nor
 // bodies). Records are queued in memory and written in batches, one
 // transaction per batch, every RecordBatchSize records or
-// RecordFlushInterval, and on Close; so recording costs an execution a
-// channel send, not a database write. The trade-off: a crash loses the
-// records still queued (at most a batch or an interval's worth), never the
-// effect of an execution, which has already happened upstream. When the
-// queue is full because the database cannot keep up, new records are
-// dropped and counted in junction_execution_records_dropped_total rather
-// than slowing executions down.
+// RecordFlushInterval, and on Close; so recording usually costs an
+// execution a channel send, not a database write. When the database falls
+// behind and the queue (RecordQueueSize) is full, executions wait for room
+// before returning: backpressure, not loss. A batch the database refuses
+// is written again record by record, each retried while its error may
+// pass (the database is unreachable or busy), so one bad record costs only
+// itself and an outage only time.
+//
+// Every execution is recorded, except:
+//   - on a crash (the process killed, the machine down) between the end of
+//     an execution and the commit of the batch holding its record: the
+//     records then in memory are lost, that is those queued (at most
+//     RecordQueueSize), the batch being written (at most RecordBatchSize)
+//     and those of executions waiting for room. Normally that window lasts
+//     RecordFlushInterval plus one batch's write; while the database is
+//     unreachable it lasts until it answers again. (On SQLite, a power
+//     loss can also take the last commits: see sqldb.)
+//   - a record the database refuses outright: its tenant is gone, its ID
+//     is taken, or it keeps failing while the database answers;
+//   - a record whose execution's context ends while it waits for room: the
+//     caller has gone, and waiting longer for it would hold its goroutine;
+//   - executions that finish after Close, and records still failing
+//     transiently when Close's grace period (30 s) runs out.
+//
+// Each of these but the crash is logged with the execution ID and counted
+// in junction_execution_records_dropped_total.
 type Engine struct {
 	store    junction.Store
 	keyring  junction.Keyring
@@ -265,7 +284,7 @@ func (e *Engine) Execute(ctx context.Context, req ExecuteRequest) (*Result, erro
 	e.metrics.executions.WithLabelValues(connectorKey, activity, outcome).Inc()
 	e.metrics.duration.WithLabelValues(connectorKey).Observe(e.clock.Now().Sub(start).Seconds())
 
-	e.recorder.add(&junction.Execution{
+	e.recorder.record(ctx, &junction.Execution{
 		ID:           res.ExecutionID,
 		TenantID:     conn.TenantID,
 		FolderID:     conn.FolderID,

@@ -30,11 +30,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"connector"}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "junction_execution_records_dropped_total",
-			Help: "Execution records dropped because the write queue was full or the engine closed.",
+			Help: "Execution records not stored: refused by the database, abandoned by their caller while the write queue was full, or finished after the engine closed.",
 		}),
 		flushErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "junction_execution_record_flush_errors_total",
-			Help: "Batches of execution records the database refused.",
+			Help: "Batches of execution records the database refused, then written record by record.",
 		}),
 	}
 	if reg == nil {
