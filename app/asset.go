@@ -406,8 +406,13 @@ func (a *App) CreateAsset(ctx context.Context, p *junction.Principal, in CreateA
 	// An external store is written to before the transaction: holding the
 	// database's write lock across a vault round trip would stall every
 	// other change. The caller's rights and the name are checked first, so
-	// a create that is bound to fail does not touch the vault.
+	// a create that is bound to fail does not touch the vault; one that
+	// fails in the transaction all the same (a name taken meanwhile, the
+	// database gone) deletes again a secret its write created.
 	external := false
+	// undo is the store of a secret this create wrote there new, to delete
+	// again if the asset cannot be committed.
+	var undo *junction.CredentialStoreConfig
 	if in.Type.Sensitive() && in.StoreID != "" {
 		if _, err := a.folderFor(ctx, a.store, p, in.FolderID, junction.PermAssetsCreate); err != nil {
 			return nil, fieldNotFound(err, "folder_id")
@@ -425,8 +430,12 @@ func (a *App) CreateAsset(ctx context.Context, p *junction.Principal, in CreateA
 				}
 			}
 			if hasValue {
-				if err := a.writeExternalNew(ctx, cfg, as, value); err != nil {
+				created, err := a.writeExternalNew(ctx, cfg, as, value)
+				if err != nil {
 					return nil, err
+				}
+				if created {
+					undo = cfg
 				}
 			}
 		}
@@ -453,28 +462,72 @@ func (a *App) CreateAsset(ctx context.Context, p *junction.Principal, in CreateA
 		})
 	})
 	if err != nil {
+		if undo != nil {
+			a.undoExternalWrite(ctx, undo, as, err)
+		}
 		return nil, err
 	}
 	return assetView(as), nil
 }
 
+// undoExternalWrite deletes the secret a create wrote new to an external
+// store when the asset itself could not be committed (cause), so the vault
+// is not left holding a value no asset refers to. It is best effort: a
+// failure is logged, without any value, and the secret stays. A secret
+// that another asset has come to refer to meanwhile is left alone.
+func (a *App) undoExternalWrite(ctx context.Context, cfg *junction.CredentialStoreConfig, as *junction.Asset, cause error) {
+	// The caller's context may be what ended the transaction.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+	defer cancel()
+	attrs := []slog.Attr{slog.String("asset", as.Name), slog.String("store", cfg.Name),
+		slog.String("external_name", as.ExternalName), slog.String("cause", junction.ErrorCode(cause))}
+	shared, err := a.externalNameShared(ctx, as)
+	if err == nil && shared {
+		return
+	}
+	if err == nil {
+		err = a.deleteExternal(ctx, cfg, as)
+	}
+	a.resolver.Invalidate(as)
+	if err != nil {
+		a.log(ctx).LogAttrs(ctx, slog.LevelError, "asset not created, and the secret written for it could not be deleted from the credential store",
+			append(attrs, slog.Any("error", err))...)
+		return
+	}
+	a.log(ctx).LogAttrs(ctx, slog.LevelWarn, "asset not created; the secret written for it was deleted from the credential store", attrs...)
+}
+
+// undoTimeout bounds the deletion undoing a vault write.
+const undoTimeout = 30 * time.Second
+
 // writeExternalNew writes the value of a new asset to its external store,
-// after checking that the whole value is there and the name is free.
-func (a *App) writeExternalNew(ctx context.Context, cfg *junction.CredentialStoreConfig, as *junction.Asset, v junction.StoredSecret) error {
+// after checking that the whole value is there and the name is free. It
+// reports whether the secret was created by this write, rather than
+// replacing one the store already held: only such a secret may be deleted
+// again when the asset cannot be committed.
+func (a *App) writeExternalNew(ctx context.Context, cfg *junction.CredentialStoreConfig, as *junction.Asset, v junction.StoredSecret) (created bool, err error) {
 	field := "value"
 	if as.Type == junction.AssetCredential {
 		field = "password"
 		if err := completeCredential(v); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if cfg.ReadOnly {
-		return readOnlyStore(cfg, field)
+		return false, readOnlyStore(cfg, field)
 	}
 	if err := a.nameTaken(ctx, as); err != nil {
-		return err
+		return false, err
 	}
-	return a.writeExternal(ctx, cfg, as, v, field)
+	ws, err := a.writableStore(ctx, cfg, field)
+	if err != nil {
+		return false, err
+	}
+	// Any answer but "not found" (the secret exists, or the store cannot
+	// tell) counts as an existing secret, which an undo must not delete.
+	_, rerr := ws.Read(ctx, kindOf(as.Type), as.ExternalName)
+	created = junction.IsCode(rerr, junction.ECREDNOTFOUND)
+	return created, a.writeExternal(ctx, cfg, as, v, field)
 }
 
 // completeCredential requires both halves of a credential Junction is to
@@ -787,6 +840,18 @@ func (a *App) UpdateAsset(ctx context.Context, p *junction.Principal, id string,
 		a.resolver.Invalidate(&next)
 	}
 	if err != nil {
+		if external && hasValue {
+			// The vault already holds the new value and the previous one
+			// cannot be put back: Junction never held it (it is read only
+			// to resolve, into a cache, not before a write), and writing
+			// it back would be a second write that can fail too, or undo
+			// a newer value written meanwhile. On KV v2 the previous value
+			// is still there as an older version of the secret, which an
+			// operator can roll back to; on other stores it is gone.
+			a.log(ctx).LogAttrs(ctx, slog.LevelWarn, "asset not updated, but its credential store already holds the new value",
+				slog.String("asset_id", cur.ID), slog.String("store", cfg.Name),
+				slog.String("external_name", next.ExternalName), slog.String("cause", junction.ErrorCode(err)))
+		}
 		return nil, err
 	}
 	return assetView(&next), nil
