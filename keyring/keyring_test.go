@@ -15,80 +15,54 @@ import (
 
 	"junction"
 	"junction/keyring"
+	"junction/sqldb"
+	"junction/sqldb/sqldbtest"
 )
 
-// sealedStore is an in-memory junction.SealedStore holding copies, so that
-// tests cannot alter stored values by mistake through shared slices.
+// sealedStore is a real database (SQLite) holding the tenants the tests
+// seal values for. It remembers the tenant of each value it stores, so
+// that tests can read any value back through the store.
 type sealedStore struct {
-	mu sync.Mutex
-	m  map[string]*junction.SealedValue
+	*sqldb.DB
+	mu       sync.Mutex
+	tenantOf map[string]string // by sealed ID
 }
 
-var _ junction.SealedStore = (*sealedStore)(nil)
+// testTenants are the IDs of the tenants newSealedStore creates.
+var testTenants = []string{"tenant-0", "tenant-1", "tenant-2"}
 
-func newSealedStore() *sealedStore { return &sealedStore{m: map[string]*junction.SealedValue{}} }
-
-func clone(v *junction.SealedValue) *junction.SealedValue {
-	c := *v
-	c.WrappedKey = bytes.Clone(v.WrappedKey)
-	c.Nonce = bytes.Clone(v.Nonce)
-	c.Ciphertext = bytes.Clone(v.Ciphertext)
-	return &c
-}
-
-func (s *sealedStore) PutSealed(_ context.Context, v *junction.SealedValue) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[v.ID] = clone(v)
-	return nil
-}
-
-func (s *sealedStore) GetSealed(_ context.Context, tenantID, id string) (*junction.SealedValue, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[id]
-	if !ok || v.TenantID != tenantID {
-		return nil, junction.NotFound("sealed value")
-	}
-	return clone(v), nil
-}
-
-func (s *sealedStore) DeleteSealed(_ context.Context, tenantID, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if v, ok := s.m[id]; !ok || v.TenantID != tenantID {
-		return junction.NotFound("sealed value")
-	}
-	delete(s.m, id)
-	return nil
-}
-
-func (s *sealedStore) ListSealedNotWrappedWith(_ context.Context, keyID string, limit int) ([]*junction.SealedValue, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []*junction.SealedValue
-	for _, v := range s.m {
-		if v.KeyID != keyID {
-			out = append(out, clone(v))
+func newSealedStore(tb testing.TB) *sealedStore {
+	tb.Helper()
+	db := sqldbtest.Open(tb)
+	for _, id := range testTenants {
+		if err := db.CreateTenant(context.Background(), &junction.Tenant{ID: id, Name: id}); err != nil {
+			tb.Fatal(err)
 		}
 	}
-	slices.SortFunc(out, func(a, b *junction.SealedValue) int { return strings.Compare(a.ID, b.ID) })
-	limit = junction.Page{Limit: limit}.Normalize().Limit // as the SQL store caps it
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+	return &sealedStore{DB: db, tenantOf: map[string]string{}}
 }
 
-func (s *sealedStore) RewrapSealed(_ context.Context, id, oldKeyID string, oldWrapped []byte, newKeyID string, wrapped []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[id]
-	if !ok || v.KeyID != oldKeyID || !bytes.Equal(v.WrappedKey, oldWrapped) {
-		return junction.NotFound("sealed value")
+func (s *sealedStore) PutSealed(ctx context.Context, v *junction.SealedValue) error {
+	if err := s.DB.PutSealed(ctx, v); err != nil {
+		return err
 	}
-	v.KeyID, v.WrappedKey = newKeyID, bytes.Clone(wrapped)
+	s.mu.Lock()
+	s.tenantOf[v.ID] = v.TenantID
+	s.mu.Unlock()
 	return nil
+}
+
+// get reads the value stored under id.
+func (s *sealedStore) get(tb testing.TB, id string) *junction.SealedValue {
+	tb.Helper()
+	s.mu.Lock()
+	tenant := s.tenantOf[id]
+	s.mu.Unlock()
+	v, err := s.GetSealed(context.Background(), tenant, id)
+	if err != nil {
+		tb.Fatalf("%s: %v", id, err)
+	}
+	return v
 }
 
 func mustRing(tb testing.TB, primary []byte, previous ...[]byte) *keyring.Ring {
@@ -466,10 +440,7 @@ func sealMany(tb testing.TB, store *sealedStore, r *keyring.Ring, prefix string,
 func assertAllOpen(tb testing.TB, store *sealedStore, r *keyring.Ring, want map[string]string) {
 	tb.Helper()
 	for id, pt := range want {
-		store.mu.Lock()
-		v := clone(store.m[id])
-		store.mu.Unlock()
-		got, err := r.Open(v)
+		got, err := r.Open(store.get(tb, id))
 		if err != nil {
 			tb.Fatalf("%s: %v", id, err)
 		}
@@ -491,11 +462,11 @@ func TestRotate_KeyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	oldID := server.PrimaryKeyID()
-	store := newSealedStore()
+	store := newSealedStore(t)
 	want := sealMany(t, store, server, "rec", 250) // more than one batch
 	before := map[string]*junction.SealedValue{}
-	for id, v := range store.m {
-		before[id] = clone(v)
+	for id := range want {
+		before[id] = store.get(t, id)
 	}
 
 	res, err := keyring.RotateMasterKey(ctx, store, opts)
@@ -505,7 +476,8 @@ func TestRotate_KeyFile(t *testing.T) {
 	if !res.NewKey || res.KeyFile != path || res.PrimaryKeyID == oldID || res.Rewrapped != 250 || len(res.Failed) != 0 {
 		t.Fatalf("result = %+v", res)
 	}
-	for id, v := range store.m {
+	for id := range want {
+		v := store.get(t, id)
 		if v.KeyID != res.PrimaryKeyID {
 			t.Fatalf("%s still wrapped with %s", id, v.KeyID)
 		}
@@ -551,15 +523,17 @@ func TestRotate_KeyFile(t *testing.T) {
 
 	t.Run("RetireKeys", func(t *testing.T) {
 		// A value still on the old key blocks retirement.
-		stale := clone(before["rec-0007"])
+		stale := *before["rec-0007"]
 		stale.ID = "stale"
-		store.mu.Lock()
-		store.m["stale"] = stale
-		store.mu.Unlock()
+		if err := store.PutSealed(ctx, &stale); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := keyring.RetireKeys(ctx, store, path); !junction.IsCode(err, junction.ECONFLICT) {
 			t.Fatalf("RetireKeys with a value left on the old key: err = %v, want conflict", err)
 		}
-		store.DeleteSealed(ctx, stale.TenantID, "stale")
+		if err := store.DeleteSealed(ctx, stale.TenantID, "stale"); err != nil {
+			t.Fatal(err)
+		}
 
 		retired, err := keyring.RetireKeys(ctx, store, path)
 		if err != nil {
@@ -585,7 +559,7 @@ func TestRotate_KeyFile(t *testing.T) {
 func TestRotate_Env(t *testing.T) {
 	ctx := context.Background()
 	oldKey, newKey := keyring.GenerateKey(), keyring.GenerateKey()
-	store := newSealedStore()
+	store := newSealedStore(t)
 	want := sealMany(t, store, mustRing(t, oldKey), "rec", 120)
 	b64 := base64.StdEncoding.EncodeToString
 	opts := keyring.LoadOptions{DataDir: t.TempDir(), LookupEnv: envLookup(map[string]string{
@@ -613,7 +587,7 @@ func TestRotate_Env(t *testing.T) {
 func TestRotate_UnknownKeysDoNotStall(t *testing.T) {
 	ctx := context.Background()
 	lost, cur := keyring.GenerateKey(), keyring.GenerateKey()
-	store := newSealedStore()
+	store := newSealedStore(t)
 	// More unopenable values than one batch, sorting before the good ones.
 	sealMany(t, store, mustRing(t, lost), "a-lost", 130)
 	want := sealMany(t, store, mustRing(t, cur), "b-ok", 40)
@@ -630,7 +604,7 @@ func TestRotate_UnknownKeysDoNotStall(t *testing.T) {
 }
 
 func TestRotate_ErrTooManyUnknown(t *testing.T) {
-	store := newSealedStore()
+	store := newSealedStore(t)
 	sealMany(t, store, mustRing(t, keyring.GenerateKey()), "a-lost", junction.MaxPageSize)
 	sealMany(t, store, mustRing(t, keyring.GenerateKey()), "b-lost", 10)
 	_, err := keyring.Rotate(context.Background(), store, mustRing(t, keyring.GenerateKey()), nil)
@@ -640,7 +614,7 @@ func TestRotate_ErrTooManyUnknown(t *testing.T) {
 }
 
 func TestRotate_ErrNoKeyFile(t *testing.T) {
-	_, err := keyring.RotateMasterKey(context.Background(), newSealedStore(),
+	_, err := keyring.RotateMasterKey(context.Background(), newSealedStore(t),
 		keyring.LoadOptions{DataDir: t.TempDir(), LookupEnv: envLookup(nil)})
 	if !junction.IsCode(err, junction.EINVALID) {
 		t.Fatalf("err = %v, want validation_failed", err)
@@ -682,7 +656,7 @@ func TestRotate_WhileServing(t *testing.T) {
 		t.Fatal(err)
 	}
 	oldID := server.PrimaryKeyID()
-	store := newSealedStore()
+	store := newSealedStore(t)
 	want := sealMany(t, store, server, "pre", 150)
 
 	var wg sync.WaitGroup
