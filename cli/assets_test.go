@@ -1,196 +1,227 @@
 package cli_test
 
 import (
-	"reflect"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
 	"junction"
 	"junction/cli"
+	"junction/credstore/vault/vaulttest"
 )
 
-func TestAssets(t *testing.T) {
-	api := newFakeAPI(t)
-	r := api.runner(t)
-	credential := map[string]any{
-		"id": "a1", "folder_id": "f1", "name": "erp-login", "type": "credential", "has_value": true,
-		"store_id": "s0", "created_at": "2030-01-01T00:00:00Z", "updated_at": "2030-01-01T00:00:00Z",
-	}
-	api.answer("POST /api/v1/assets", 201, credential)
-	api.answer("GET /api/v1/assets/a1", 200, credential)
-	api.answer("PATCH /api/v1/assets/a1", 200, credential)
-	api.answer("DELETE /api/v1/assets/a1", 204, nil)
-	api.answer("GET /api/v1/assets", 200, map[string]any{
-		"items": []any{
-			map[string]any{"id": "a0", "folder_id": "f1", "name": "region", "type": "text", "value": "eu-west-1", "has_value": true},
-			credential,
-			map[string]any{"id": "a2", "folder_id": "f1", "name": "erp-key", "type": "secret", "store_id": "s1", "external_name": "kv/erp#key"},
-		},
-		"next_cursor": "a2",
-	})
-	api.fail("GET /api/v1/assets/missing", 404, "not_found", "asset not found")
+// resolved is an asset's value as the API's resolve answers it.
+type resolved struct {
+	Type     string `json:"type"`
+	Value    any    `json:"value"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
 
+func (e *env) resolve(id string) resolved {
+	e.t.Helper()
+	var v resolved
+	e.api(http.StatusOK, "POST", "/api/v1/assets/"+id+"/resolve", map[string]any{"refresh": true}, &v)
+	return v
+}
+
+// vaultStore makes a HashiCorp Vault credential store over a Vault
+// reproduced over TLS, holding kv/apps/erp with the value key.
+func (e *env) vaultStore(key string) (storeID string, vs *vaulttest.Server) {
+	e.t.Helper()
+	vs = vaulttest.New(e.t, vaulttest.Options{})
+	vs.SetAppRole("approle", "role-1", "secret-id-1")
+	vs.Put("secret/apps/erp", map[string]string{"value": key})
+	ca := writeFile(e.t, "ca.pem", vs.CACertPEM())
+	storeID = e.create("stores", "create", "vault-prod", "--type", "hashicorp-vault",
+		"--config", "address="+vs.URL(), "--config", "auth_method=approle", "--config", "role_id=role-1",
+		"--config", "data_path=apps", "--config-file", "ca_cert="+ca, "--secret", "secret_id=secret-id-1")
+	return storeID, vs
+}
+
+func TestAssets(t *testing.T) {
+	e := newEnv(t)
+	folder := e.folder("Finance")
 	const password = "Pa55-w0rd-never-shown"
+	const vaultKey = "vault-held-key-never-shown"
+	store, _ := e.vaultStore(vaultKey)
 
 	for name, tc := range map[string]struct {
 		stdin string
 		args  []string
-		want  map[string]any
+		want  resolved
 	}{
 		"Text": {
 			args: []string{"--type", "text", "--value", "eu-west-1", "--description", "AWS region"},
-			want: map[string]any{"type": "text", "value": "eu-west-1", "description": "AWS region"},
+			want: resolved{Type: "text", Value: "eu-west-1"},
+		},
+		"Integer": {
+			args: []string{"--type", "integer", "--value", "42"},
+			want: resolved{Type: "integer", Value: float64(42)},
 		},
 		"SecretFromFile": {
 			args: []string{"--type", "secret", "--value-file", writeFile(t, "key", password+"\r\n")},
-			want: map[string]any{"type": "secret", "value": password},
+			want: resolved{Type: "secret", Value: password},
 		},
 		"SecretFromStdin": {
 			stdin: password,
 			args:  []string{"--type", "secret", "--value-file", "-"},
-			want:  map[string]any{"type": "secret", "value": password},
+			want:  resolved{Type: "secret", Value: password},
 		},
 		"CredentialPasswordFile": {
 			args: []string{"--type", "credential", "--username", "svc-erp", "--password-file", writeFile(t, "pw", password+"\n")},
-			want: map[string]any{"type": "credential", "username": "svc-erp", "password": password},
+			want: resolved{Type: "credential", Username: "svc-erp", Password: password},
 		},
 		"CredentialPasswordStdin": {
 			stdin: password + "\n",
 			args:  []string{"--type", "credential", "--username", "svc-erp", "--password", "-"},
-			want:  map[string]any{"type": "credential", "username": "svc-erp", "password": password},
+			want:  resolved{Type: "credential", Username: "svc-erp", Password: password},
 		},
 		"External": {
-			args: []string{"--type", "secret", "--store", "s1", "--external-name", "kv/erp#key"},
-			want: map[string]any{"type": "secret", "store_id": "s1", "external_name": "kv/erp#key"},
+			args: []string{"--type", "secret", "--store", store, "--external-name", "erp"},
+			want: resolved{Type: "secret", Value: vaultKey},
 		},
 	} {
 		t.Run("Create"+name, func(t *testing.T) {
-			out, errOut, err := r.runWithStdin(tc.stdin, append([]string{"assets", "create", "erp-login", "--folder", "f1"}, tc.args...)...)
+			out, errOut, err := e.runWithStdin(tc.stdin, append([]string{"assets", "create", "asset-" + strings.ToLower(name), "--folder", folder}, tc.args...)...)
 			if err != nil {
-				t.Fatal(err)
-			}
-			got := api.last()
-			wantRequest(t, got, "POST", "/api/v1/assets")
-			tc.want["folder_id"], tc.want["name"] = "f1", "erp-login"
-			if !reflect.DeepEqual(got.Body, tc.want) {
-				t.Fatalf("body = %v\nwant   %v", got.Body, tc.want)
+				t.Fatal(cli.FormatError(err))
 			}
 			wantAbsent(t, password, out, errOut)
-			if !strings.Contains(out, "Value:") || !strings.Contains(out, "(sealed)") {
+			wantAbsent(t, vaultKey, out, errOut)
+			if !strings.Contains(out, "Value:") {
 				t.Fatalf("output:\n%s", out)
+			}
+			var created struct {
+				ID          string `json:"id"`
+				FolderID    string `json:"folder_id"`
+				Description string `json:"description"`
+			}
+			list := e.must("assets", "list", "--folder", folder, "--name", "asset-"+strings.ToLower(name), "-o", "json")
+			var page struct {
+				Items []json.RawMessage `json:"items"`
+			}
+			if err := json.Unmarshal([]byte(list), &page); err != nil || len(page.Items) != 1 {
+				t.Fatalf("list: %v, %d items", err, len(page.Items))
+			}
+			if err := json.Unmarshal(page.Items[0], &created); err != nil || created.FolderID != folder {
+				t.Fatalf("created %+v (%v)", created, err)
+			}
+			// Compared, never printed: the values may be secrets.
+			if got := e.resolve(created.ID); got != tc.want {
+				t.Fatalf("the asset resolves to another %s value than given", got.Type)
 			}
 		})
 	}
 
 	t.Run("ErrInvalid", func(t *testing.T) {
-		before := api.count()
+		before := e.must("assets", "list", "--all", "-o", "json")
 		for name, args := range map[string][]string{
 			"NoFolder":            {"assets", "create", "x", "--type", "text"},
-			"NoType":              {"assets", "create", "x", "--folder", "f1"},
-			"ValueTwice":          {"assets", "create", "x", "--folder", "f1", "--type", "secret", "--value", "a", "--value-file", "-"},
-			"PasswordTwice":       {"assets", "create", "x", "--folder", "f1", "--type", "credential", "--password", "-", "--password-file", "-"},
-			"StdinTwice":          {"assets", "create", "x", "--folder", "f1", "--type", "credential", "--value-file", "-", "--password", "-"},
-			"NothingToUpdate":     {"assets", "update", "a1"},
-			"UnreadablePassword":  {"assets", "update", "a1", "--password-file", t.TempDir()},
-			"UnreadableValueFile": {"assets", "update", "a1", "--value-file", "/nonexistent/value"},
+			"NoType":              {"assets", "create", "x", "--folder", folder},
+			"ValueTwice":          {"assets", "create", "x", "--folder", folder, "--type", "secret", "--value", "a", "--value-file", "-"},
+			"PasswordTwice":       {"assets", "create", "x", "--folder", folder, "--type", "credential", "--password", "-", "--password-file", "-"},
+			"StdinTwice":          {"assets", "create", "x", "--folder", folder, "--type", "credential", "--value-file", "-", "--password", "-"},
+			"NothingToUpdate":     {"assets", "update", missingID},
+			"UnreadablePassword":  {"assets", "update", missingID, "--password-file", t.TempDir()},
+			"UnreadableValueFile": {"assets", "update", missingID, "--value-file", "/nonexistent/value"},
 		} {
 			t.Run(name, func(t *testing.T) {
-				_, _, err := r.runWithStdin("v", args...)
+				_, _, err := e.runWithStdin("v", args...)
 				wantCode(t, err, junction.EINVALID)
 			})
 		}
-		if api.count() != before {
-			t.Fatal("a request was sent despite invalid flags")
+		if after := e.must("assets", "list", "--all", "-o", "json"); after != before {
+			t.Fatal("an asset changed despite invalid flags")
 		}
 	})
 
 	t.Run("ListTable", func(t *testing.T) {
-		out, errOut, err := r.run("assets", "list", "--folder", "f1", "--subfolders", "--type", "secret", "--store", "s1", "--name", "erp")
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantRequest(t, api.last(), "GET", "/api/v1/assets?folder_id=f1&name=erp&store_id=s1&subfolders=true&type=secret")
-		for _, s := range []string{"eu-west-1", "(sealed)", "(in store: kv/erp#key)"} {
-			if !strings.Contains(out, s) {
-				t.Fatalf("output lacks %q:\n%s", s, out)
-			}
-		}
-		if !strings.Contains(errOut, "--all") {
-			t.Fatalf("stderr = %q", errOut)
+		out := e.must("assets", "list", "--folder", folder)
+		wantContains(t, out, "eu-west-1", "42", "(sealed)", "(in store: erp)")
+		wantAbsent(t, password, out)
+		out = e.must("assets", "list", "--folder", folder, "--subfolders", "--type", "secret", "--store", store, "--name", "asset-external")
+		if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || !strings.Contains(lines[1], "asset-external") {
+			t.Fatalf("filtered list:\n%s", out)
 		}
 	})
 
-	t.Run("ListJSON", func(t *testing.T) {
-		out, _, err := r.run("assets", "list", "-o", "json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		v := wantJSON(t, out)
-		if items, _ := v["items"].([]any); len(items) != 3 || v["next_cursor"] != "a2" {
-			t.Fatalf("json = %v", v)
-		}
+	t.Run("ListJSONTypedValues", func(t *testing.T) {
+		out := e.must("assets", "list", "--folder", folder, "--type", "integer", "-o", "json")
+		wantContains(t, out, `"value": 42`)
 	})
 
+	var login string
 	t.Run("Show", func(t *testing.T) {
-		out, _, err := r.run("assets", "show", "a1", "-o", "json")
-		if err != nil {
-			t.Fatal(err)
+		page := e.must("assets", "list", "--folder", folder, "--name", "asset-credentialpasswordfile", "-o", "json")
+		var l struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
 		}
-		wantRequest(t, api.last(), "GET", "/api/v1/assets/a1")
-		if v := wantJSON(t, out); v["name"] != "erp-login" {
+		if err := json.Unmarshal([]byte(page), &l); err != nil || len(l.Items) != 1 {
+			t.Fatalf("list: %v", err)
+		}
+		login = l.Items[0].ID
+		out := e.must("assets", "show", login, "-o", "json")
+		wantAbsent(t, password, out)
+		if v := wantJSON(t, out); v["name"] != "asset-credentialpasswordfile" || v["has_value"] != true {
 			t.Fatalf("json = %v", v)
 		}
 	})
 
 	t.Run("Update", func(t *testing.T) {
-		out, errOut, err := r.runWithStdin(password, "assets", "update", "a1", "--name", "erp", "--password", "-")
+		const next = "N3xt-pa55-never-shown"
+		out, errOut, err := e.runWithStdin(next, "assets", "update", login, "--name", "erp", "--password", "-")
 		if err != nil {
-			t.Fatal(err)
+			t.Fatal(cli.FormatError(err))
 		}
-		got := api.last()
-		wantRequest(t, got, "PATCH", "/api/v1/assets/a1")
-		if want := map[string]any{"name": "erp", "password": password}; !reflect.DeepEqual(got.Body, want) {
-			t.Fatalf("body = %v", got.Body)
+		wantAbsent(t, next, out, errOut)
+		if got := e.resolve(login); got.Password != next || got.Username != "svc-erp" {
+			t.Fatal("the update did not replace the password alone")
 		}
-		wantAbsent(t, password, out, errOut)
+		if e.get("/api/v1/assets/" + login)["name"] != "erp" {
+			t.Fatal("the update did not rename the asset")
+		}
 	})
 
 	t.Run("Delete", func(t *testing.T) {
-		out, _, err := r.run("assets", "delete", "a1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantRequest(t, api.last(), "DELETE", "/api/v1/assets/a1")
-		if out != "Deleted asset a1.\n" {
+		if out := e.must("assets", "delete", login); out != "Deleted asset "+login+".\n" {
 			t.Fatalf("output: %q", out)
 		}
+		e.api(http.StatusNotFound, "GET", "/api/v1/assets/"+login, nil, nil)
 	})
 
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, _, err := r.run("assets", "show", "missing")
+		_, _, err := e.run("assets", "show", missingID)
 		if got := cli.FormatError(err); got != "error: asset not found (not_found)" {
 			t.Fatalf("FormatError = %q", got)
 		}
 	})
+
+	if logs := e.srv.Logs(); strings.Contains(logs, password) || strings.Contains(logs, vaultKey) {
+		t.Fatal("a secret reached the server's logs")
+	}
 }
 
 func TestAssetsResolve(t *testing.T) {
-	api := newFakeAPI(t)
-	r := api.runner(t)
+	e := newEnv(t)
+	folder := e.folder("Finance")
+	const vaultKey = "k3y-from-the-vault"
+	store, vs := e.vaultStore(vaultKey)
+	cred := e.create("assets", "create", "erp-login", "--folder", folder, "--type", "credential",
+		"--username", "svc-erp", "--password-file", writeFile(t, "pw", "Pa55\n"))
+	key := e.create("assets", "create", "erp-key", "--folder", folder, "--type", "secret", "--store", store, "--external-name", "erp")
+	flag := e.create("assets", "create", "dry-run", "--folder", folder, "--type", "boolean", "--value", "TRUE")
 
 	t.Run("CredentialTable", func(t *testing.T) {
-		api.answer("POST /api/v1/assets/a1/resolve", 200, map[string]any{"type": "credential", "username": "svc-erp", "password": "Pa55"})
-		out, errOut, err := r.run("assets", "resolve", "a1")
+		out, errOut, err := e.run("assets", "resolve", cred)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := api.last()
-		wantRequest(t, got, "POST", "/api/v1/assets/a1/resolve")
-		if got.Body["refresh"] != false {
-			t.Fatalf("body = %v", got.Body)
-		}
 		if want := "Type:      credential\nUsername:  svc-erp\nPassword:  Pa55\n"; out != want {
-			t.Fatalf("output = %q, want %q", out, want)
+			t.Fatal("resolve printed another table than the credential's")
 		}
 		// Resolve is for scripts: nothing but the value, no warnings.
 		if errOut != "" {
@@ -199,23 +230,37 @@ func TestAssetsResolve(t *testing.T) {
 	})
 
 	t.Run("SecretJSONRefresh", func(t *testing.T) {
-		api.answer("POST /api/v1/assets/a2/resolve", 200, map[string]any{"type": "secret", "value": "k3y"})
-		out, _, err := r.run("assets", "resolve", "a2", "--refresh", "-o", "json")
-		if err != nil {
-			t.Fatal(err)
+		e.must("assets", "resolve", key) // cached from here on
+		before := vs.Requests()
+		out := e.must("assets", "resolve", key, "-o", "json")
+		cached := vs.Requests()
+		out2 := e.must("assets", "resolve", key, "--refresh", "-o", "json")
+		if out != out2 || cached != before || vs.Requests() == cached {
+			t.Fatalf("vault requests: %d before, %d after a cached resolve, %d after a refresh", before, cached, vs.Requests())
 		}
-		if api.last().Body["refresh"] != true {
-			t.Fatalf("body = %v", api.last().Body)
+		var v map[string]any
+		if err := json.Unmarshal([]byte(out), &v); err != nil || v["type"] != "secret" || v["value"] != vaultKey || len(v) != 2 {
+			t.Fatal("resolve -o json printed another value than the vault's")
 		}
-		if v := wantJSON(t, out); !reflect.DeepEqual(v, map[string]any{"type": "secret", "value": "k3y"}) {
-			t.Fatalf("json = %v", v)
+	})
+
+	t.Run("BooleanTable", func(t *testing.T) {
+		if out := e.must("assets", "resolve", flag); out != "Type:   boolean\nValue:  true\n" {
+			t.Fatalf("output %q", out)
 		}
 	})
 
 	t.Run("ErrStoreUnavailable", func(t *testing.T) {
-		api.fail("POST /api/v1/assets/a3/resolve", 503, "credential_store_unavailable", `credential store "vault-prod" is unavailable: connection refused`)
-		_, _, err := r.run("assets", "resolve", "a3")
-		if got := cli.FormatError(err); got != `error: credential store "vault-prod" is unavailable: connection refused (credential_store_unavailable)` {
+		vs.Stop()
+		defer func() {
+			if err := vs.Start(); err != nil {
+				t.Fatal(err)
+			}
+		}()
+		_, _, err := e.run("assets", "resolve", key, "--refresh")
+		got := cli.FormatError(err)
+		if !strings.HasPrefix(got, `error: `) || !strings.HasSuffix(got, "(credential_store_unavailable)") ||
+			!strings.Contains(got, "vault-prod") || strings.Contains(got, vaultKey) {
 			t.Fatalf("FormatError = %q", got)
 		}
 	})

@@ -25,7 +25,16 @@ type executionResult struct {
 
 // summary is the one line a person reads first: how the call went.
 func (r *executionResult) summary() string {
-	parts := []string{firstNonEmpty(r.Status, "unknown")}
+	parts := append([]string{firstNonEmpty(r.Status, "unknown")}, r.facts()...)
+	if r.ExecutionID != "" {
+		parts = append(parts, "execution "+r.ExecutionID)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// facts are the HTTP status, the attempts and the duration.
+func (r *executionResult) facts() []string {
+	var parts []string
 	if r.HTTPStatus != 0 {
 		parts = append(parts, "HTTP "+strconv.Itoa(r.HTTPStatus))
 	}
@@ -33,11 +42,7 @@ func (r *executionResult) summary() string {
 	if r.Attempts == 1 {
 		attempts = "1 attempt"
 	}
-	parts = append(parts, attempts, strconv.FormatInt(r.DurationMS, 10)+" ms")
-	if r.ExecutionID != "" {
-		parts = append(parts, "execution "+r.ExecutionID)
-	}
-	return strings.Join(parts, ", ")
+	return append(parts, attempts, strconv.FormatInt(r.DurationMS, 10)+" ms")
 }
 
 func (c *CLI) executeCommand() *cobra.Command {
@@ -48,6 +53,9 @@ func (c *CLI) executeCommand() *cobra.Command {
 		Long: `Execute calls the connector's API through the connection and prints the
 output. With -o json it prints the API's answer; otherwise a summary line
 (status, HTTP status, attempts, duration) and then the output as JSON.
+A failed execution is one line on standard error naming the execution
+("junction executions list" has its record); with -o json the failure's
+details (what the API answered, secrets masked) also go to standard output.
 --input takes the activity's input as JSON: literally, from a file (@path) or
 from standard input (-).`,
 		Example: `  junction execute C create_issue --input '{"owner": "acme", "repo": "api", "title": "Broken build"}'
@@ -74,27 +82,26 @@ from standard input (-).`,
 			}
 			raw, err := c.call(cmd, http.MethodPost, connectionPath(args[0])+"/execute", body)
 			if err != nil {
-				c.explainExecutionError(err)
-				return err
+				return c.executionError(err)
 			}
 			var r executionResult
 			if err := json.Unmarshal(raw, &r); err != nil {
 				return fmt.Errorf("decode response: %w", err)
 			}
-			if c.output == "json" {
+			failed := r.Status != "" && r.Status != "succeeded"
+			switch {
+			case c.output == "json":
 				if err := c.printJSON(raw); err != nil {
 					return err
 				}
-			} else {
+			case !failed:
 				fmt.Fprintln(c.env.Stdout, r.summary())
 				if len(r.Output) > 0 && string(r.Output) != "null" {
-					if err := c.printJSON(r.Output); err != nil {
-						return err
-					}
+					return c.printJSON(r.Output)
 				}
 			}
-			if r.Status != "" && r.Status != "succeeded" {
-				return junction.Errorf("execution_failed", "execution %s %s", r.ExecutionID, r.Status)
+			if failed {
+				return junction.Errorf("execution_failed", "execution %s %s: %s", r.ExecutionID, r.Status, strings.Join(r.facts(), ", "))
 			}
 			return nil
 		},
@@ -105,24 +112,29 @@ from standard input (-).`,
 	return cmd
 }
 
-// explainExecutionError prints, on standard error, the facts of a failed
-// execution that the one-line error leaves out: which execution it was and
-// what the provider answered (its body comes with connection secrets masked
-// by the server).
-func (c *CLI) explainExecutionError(err error) {
+// executionError names the failed execution in the one-line error, so
+// that its record can be found. With -o json the failure's details (the
+// API's status and body, connection secrets masked by the server) go to
+// standard output for scripts.
+func (c *CLI) executionError(err error) error {
 	var e *junction.Error
 	if !errors.As(err, &e) || len(e.Details) == 0 {
-		return
+		return err
 	}
-	if id, ok := e.Details["execution_id"].(string); ok && id != "" {
-		fmt.Fprintf(c.env.Stderr, "Execution %s failed.\n", id)
+	if c.output == "json" {
+		if raw, merr := json.Marshal(e.Details); merr == nil {
+			if perr := c.printJSON(raw); perr != nil {
+				return perr
+			}
+		}
 	}
-	if st, ok := e.Details["status"].(float64); ok {
-		fmt.Fprintf(c.env.Stderr, "The API answered HTTP %d.\n", int(st))
+	id, _ := e.Details["execution_id"].(string)
+	if id == "" {
+		return err
 	}
-	if body, ok := e.Details["body"].(string); ok && body != "" {
-		fmt.Fprintf(c.env.Stderr, "Response body:\n%s\n", strings.TrimRight(body, "\n"))
-	}
+	named := *e
+	named.Message = "execution " + id + ": " + e.Message
+	return &named
 }
 
 func (c *CLI) executionsCommand() *cobra.Command {

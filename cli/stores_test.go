@@ -1,237 +1,189 @@
 package cli_test
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 
 	"junction"
 	"junction/cli"
+	"junction/credstore/vault/vaulttest"
 )
 
-var vaultStore = map[string]any{
-	"id": "s1", "tenant_id": "t1", "name": "vault-prod", "type": "hashicorp-vault", "read_only": true,
-	"config":      map[string]any{"address": "https://vault.example.com:8200", "auth_method": "approle", "ca_cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
-	"secret_keys": []string{"secret_id"},
-	"built_in":    false,
-	"created_at":  "2030-01-01T00:00:00Z", "updated_at": "2030-01-01T00:00:00Z",
-}
-
 func TestStores(t *testing.T) {
-	api := newFakeAPI(t)
-	r := api.runner(t)
-	api.answer("POST /api/v1/credential-stores", 201, vaultStore)
-	api.answer("GET /api/v1/credential-stores/s1", 200, vaultStore)
-	api.answer("PATCH /api/v1/credential-stores/s1", 200, vaultStore)
-	api.answer("DELETE /api/v1/credential-stores/s1", 204, nil)
-	api.answer("GET /api/v1/credential-stores", 200, map[string]any{
-		"items": []any{
-			map[string]any{"id": "s0", "name": "Database", "type": "database", "built_in": true, "config": map[string]any{}},
-			vaultStore,
-		},
-	})
-	api.fail("GET /api/v1/credential-stores/missing", 404, "not_found", "credential store not found")
-
+	e := newEnv(t)
 	const secretID = "a1b2c3-secret-id-never-shown"
-	const caPEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+	vs := vaulttest.New(t, vaulttest.Options{})
+	vs.SetAppRole("approle", "role-1", secretID)
+	vs.Put("secret/apps/erp", map[string]string{"value": "v"})
+	caPEM := vs.CACertPEM()
+	var shown []string
+	var s1 string
 
 	t.Run("CreateSecretFromFile", func(t *testing.T) {
-		out, errOut, err := r.run("stores", "create", "vault-prod", "--type", "hashicorp-vault",
-			"--config", "address=https://vault.example.com:8200", "--config", "auth_method=approle",
+		out, errOut, err := e.run("stores", "create", "vault-prod", "--type", "hashicorp-vault",
+			"--config", "address="+vs.URL(), "--config", "auth_method=approle", "--config", "role_id=role-1",
 			"--config-file", "ca_cert="+writeFile(t, "ca.pem", caPEM),
 			"--secret", "secret_id=@"+writeFile(t, "secret-id", secretID+"\n"),
-			"--read-only", "--proxy-url", "http://proxy:3128")
+			"--read-only", "--proxy-url", "http://proxy.invalid:3128")
 		if err != nil {
-			t.Fatal(err)
+			t.Fatal(cli.FormatError(err))
 		}
-		got := api.last()
-		wantRequest(t, got, "POST", "/api/v1/credential-stores")
-		want := map[string]any{
-			"name": "vault-prod", "type": "hashicorp-vault", "read_only": true, "insecure": false, "proxy_url": "http://proxy:3128",
-			"config": map[string]any{
-				"address": "https://vault.example.com:8200", "auth_method": "approle",
-				// One trailing line ending is dropped from values read from files.
-				"ca_cert":   strings.TrimSuffix(caPEM, "\n"),
-				"secret_id": secretID,
-			},
-		}
-		if !reflect.DeepEqual(got.Body, want) {
-			t.Fatalf("body = %v\nwant   %v", got.Body, want)
-		}
-		wantAbsent(t, secretID, out, errOut)
-		for _, s := range []string{"vault-prod", "Secret keys set:", "secret_id", "Config ca_cert:", "(3 lines)", "Read-only:", "yes"} {
-			if !strings.Contains(out, s) {
-				t.Fatalf("output lacks %q:\n%s", s, out)
-			}
+		shown = append(shown, out, errOut)
+		wantContains(t, out, "vault-prod", "Secret keys set:", "secret_id", "Config ca_cert:", "lines)", "Read-only:", "yes")
+		s1 = strings.Fields(out)[1] // "ID:  <id>" heads the view
+		st := e.get("/api/v1/credential-stores/" + s1)
+		cfg, _ := st["config"].(map[string]any)
+		// One trailing line ending is dropped from values read from files.
+		if st["read_only"] != true || st["proxy_url"] != "http://proxy.invalid:3128" || cfg["ca_cert"] != strings.TrimSuffix(caPEM, "\n") ||
+			cfg["address"] != vs.URL() {
+			t.Fatalf("store = %v", st)
 		}
 	})
 
+	var s2 string
 	t.Run("CreateSecretFromStdin", func(t *testing.T) {
-		out, errOut, err := r.runWithStdin(secretID+"\n", "stores", "create", "vault-prod", "--type", "hashicorp-vault",
-			"--config", "address=https://vault.example.com:8200", "--secret", "secret_id=-", "--insecure", "-o", "json")
+		out, errOut, err := e.runWithStdin(secretID+"\n", "stores", "create", "vault-dr", "--type", "hashicorp-vault",
+			"--config", "address="+vs.URL(), "--config", "auth_method=approle", "--config", "role_id=role-1",
+			"--config", "data_path=apps", "--config", "ca_cert="+caPEM, "--secret", "secret_id=-", "-o", "json")
 		if err != nil {
-			t.Fatal(err)
+			t.Fatal(cli.FormatError(err))
 		}
-		body := api.last().Body
-		if cfg, _ := body["config"].(map[string]any); cfg["secret_id"] != secretID || body["insecure"] != true {
-			t.Fatalf("body = %v", body)
-		}
-		if _, ok := body["proxy_url"]; ok {
-			t.Fatalf("proxy_url sent though not given: %v", body)
-		}
-		wantAbsent(t, secretID, out, errOut)
-		if v := wantJSON(t, out); v["id"] != "s1" {
+		shown = append(shown, out, errOut)
+		v := wantJSON(t, out)
+		s2, _ = v["id"].(string)
+		if keys, _ := v["secret_keys"].([]any); len(keys) != 1 || keys[0] != "secret_id" || v["proxy_url"] != nil {
 			t.Fatalf("json = %v", v)
+		}
+		// The secret went in: the store logs in with it.
+		if out := e.must("stores", "test", s2); out != "Credential store "+s2+": test passed.\n" {
+			t.Fatalf("test: %q", out)
 		}
 	})
 
 	t.Run("CreateSecretLiteral", func(t *testing.T) {
-		if _, _, err := r.run("stores", "create", "v", "--type", "hashicorp-vault", "--secret", "token=hvs.x=y"); err != nil {
-			t.Fatal(err)
+		id := e.create("stores", "create", "v", "--type", "hashicorp-vault", "--config", "address="+vs.URL(),
+			"--config", "auth_method=token", "--secret", "token=hvs.x=y")
+		if keys, _ := e.get("/api/v1/credential-stores/" + id)["secret_keys"].([]any); len(keys) != 1 || keys[0] != "token" {
+			t.Fatalf("secret keys = %v", keys)
 		}
-		if cfg, _ := api.last().Body["config"].(map[string]any); cfg["token"] != "hvs.x=y" {
-			t.Fatalf("config = %v", cfg)
-		}
+		e.must("stores", "delete", id)
 	})
 
 	t.Run("ErrInvalid", func(t *testing.T) {
-		before := api.count()
+		before := e.must("stores", "list", "-o", "json")
 		for name, args := range map[string][]string{
 			"NoType":        {"stores", "create", "v"},
 			"KeyTwice":      {"stores", "create", "v", "--type", "x", "--config", "a=1", "--secret", "a=2"},
 			"NotKeyValue":   {"stores", "create", "v", "--type", "x", "--secret", "hvs.s3cr3t-value"},
 			"StdinTwice":    {"stores", "create", "v", "--type", "x", "--secret", "a=-", "--secret", "b=-"},
 			"MissingFile":   {"stores", "create", "v", "--type", "x", "--secret", "a=@/nonexistent/secret"},
-			"NothingToDo":   {"stores", "update", "s1"},
-			"SetAndRemoved": {"stores", "update", "s1", "--config", "a=1", "--unset", "a"},
+			"NothingToDo":   {"stores", "update", s1},
+			"SetAndRemoved": {"stores", "update", s1, "--config", "a=1", "--unset", "a"},
 		} {
 			t.Run(name, func(t *testing.T) {
-				_, _, err := r.runWithStdin("one value", args...)
+				_, _, err := e.runWithStdin("one value", args...)
 				wantCode(t, err, junction.EINVALID)
 				// A malformed secret argument is not repeated in the error.
 				wantAbsent(t, "s3cr3t", cli.FormatError(err))
 			})
 		}
-		if api.count() != before {
-			t.Fatal("a request was sent despite invalid flags")
+		if after := e.must("stores", "list", "-o", "json"); after != before {
+			t.Fatal("a store changed despite invalid flags")
 		}
 	})
 
 	t.Run("ListTable", func(t *testing.T) {
-		out, _, err := r.run("stores", "list")
-		if err != nil {
-			t.Fatal(err)
-		}
+		out := e.must("stores", "list")
 		lines := strings.Split(strings.TrimSpace(out), "\n")
-		if len(lines) != 3 || !strings.HasPrefix(lines[0], "ID") || !strings.Contains(lines[1], "Database") ||
-			!strings.Contains(lines[2], "hashicorp-vault") {
+		if len(lines) != 4 || !strings.HasPrefix(lines[0], "ID") || !strings.Contains(out, "Database") ||
+			strings.Count(out, "hashicorp-vault") != 2 {
 			t.Fatalf("output:\n%s", out)
 		}
-		wantRequest(t, api.last(), "GET", "/api/v1/credential-stores")
 	})
 
 	t.Run("ListJSON", func(t *testing.T) {
-		out, _, err := r.run("stores", "list", "-o", "json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if items, _ := wantJSON(t, out)["items"].([]any); len(items) != 2 {
-			t.Fatalf("output:\n%s", out)
+		if items, _ := wantJSON(t, e.must("stores", "list", "-o", "json"))["items"].([]any); len(items) != 3 {
+			t.Fatalf("%d stores", len(items))
 		}
 	})
 
 	t.Run("Show", func(t *testing.T) {
-		out, _, err := r.run("stores", "show", "s1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantRequest(t, api.last(), "GET", "/api/v1/credential-stores/s1")
-		if !strings.Contains(out, "Config address:") || !strings.Contains(out, "https://vault.example.com:8200") {
-			t.Fatalf("output:\n%s", out)
-		}
+		out := e.must("stores", "show", s1)
+		shown = append(shown, out)
+		wantContains(t, out, "Config address:", vs.URL())
 	})
 
 	t.Run("Update", func(t *testing.T) {
-		out, errOut, err := r.runWithStdin(secretID, "stores", "update", "s1", "--name", "vault-dr", "--read-only=false",
+		out, errOut, err := e.runWithStdin(secretID, "stores", "update", s1, "--name", "vault-eu", "--read-only=false",
 			"--secret", "secret_id=-", "--unset", "ca_cert")
 		if err != nil {
-			t.Fatal(err)
+			t.Fatal(cli.FormatError(err))
 		}
-		got := api.last()
-		wantRequest(t, got, "PATCH", "/api/v1/credential-stores/s1")
-		want := map[string]any{"name": "vault-dr", "read_only": false, "config": map[string]any{"secret_id": secretID, "ca_cert": nil}}
-		if !reflect.DeepEqual(got.Body, want) {
-			t.Fatalf("body = %v\nwant   %v", got.Body, want)
+		shown = append(shown, out, errOut)
+		st := e.get("/api/v1/credential-stores/" + s1)
+		if cfg, _ := st["config"].(map[string]any); st["name"] != "vault-eu" || st["read_only"] != false || cfg["ca_cert"] != nil {
+			t.Fatalf("store = %v", st)
 		}
-		wantAbsent(t, secretID, out, errOut)
 	})
 
 	t.Run("Delete", func(t *testing.T) {
-		out, _, err := r.run("stores", "delete", "s1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantRequest(t, api.last(), "DELETE", "/api/v1/credential-stores/s1")
-		if out != "Deleted credential store s1.\n" {
+		if out := e.must("stores", "delete", s1); out != "Deleted credential store "+s1+".\n" {
 			t.Fatalf("output: %q", out)
 		}
-		if out, _, _ := r.run("stores", "delete", "s1", "-o", "json"); out != "" {
+		if out, _, _ := e.run("stores", "delete", s2, "-o", "json"); out != "" {
 			t.Fatalf("-o json should print nothing, got %q", out)
 		}
+		_, _, err := e.run("stores", "show", s2)
+		wantCode(t, err, junction.ENOTFOUND)
 	})
 
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, _, err := r.run("stores", "show", "missing")
+		_, _, err := e.run("stores", "show", missingID)
 		if got := cli.FormatError(err); got != "error: credential store not found (not_found)" {
 			t.Fatalf("FormatError = %q", got)
 		}
 	})
+
+	wantAbsent(t, secretID, shown...)
+	wantAbsent(t, secretID, e.srv.Logs())
 }
 
 func TestStoresTypes(t *testing.T) {
-	api := newFakeAPI(t)
-	r := api.runner(t)
-	api.answer("GET /api/v1/credential-store-types", 200, map[string]any{"items": []any{
-		map[string]any{"name": "hashicorp-vault", "writable": true, "config_keys": []any{
-			map[string]any{"name": "address", "required": true},
-			map[string]any{"name": "ca_cert"},
-			map[string]any{"name": "secret_id", "secret": true},
-		}},
-	}})
-	out, _, err := r.run("stores", "types")
-	if err != nil {
-		t.Fatal(err)
+	e := newEnv(t)
+	out := e.must("stores", "types")
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "hashicorp-vault") {
+			if !strings.Contains(line, "address*") || !strings.Contains(line, "secret_id") {
+				t.Fatalf("line: %q", line)
+			}
+			return
+		}
 	}
-	wantRequest(t, api.last(), "GET", "/api/v1/credential-store-types")
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || !strings.Contains(lines[1], "address*, ca_cert") || !strings.HasSuffix(lines[1], "secret_id") {
-		t.Fatalf("output:\n%s", out)
-	}
+	t.Fatalf("no hashicorp-vault line:\n%s", out)
 }
 
 func TestStoresTest(t *testing.T) {
-	api := newFakeAPI(t)
-	r := api.runner(t)
+	e := newEnv(t)
+	vs := vaulttest.New(t, vaulttest.Options{})
+	vs.SetAppRole("approle", "role-1", "the-secret-id")
+	store := e.create("stores", "create", "vault-prod", "--type", "hashicorp-vault", "--config", "address="+vs.URL(),
+		"--config", "auth_method=approle", "--config", "role_id=role-1", "--config", "ca_cert="+vs.CACertPEM(),
+		"--secret", "secret_id=the-secret-id")
 
 	t.Run("OK", func(t *testing.T) {
-		api.answer("POST /api/v1/credential-stores/s1/test", 200, map[string]any{"ok": true})
-		out, _, err := r.run("stores", "test", "s1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantRequest(t, api.last(), "POST", "/api/v1/credential-stores/s1/test")
-		if out != "Credential store s1: test passed.\n" {
+		if out := e.must("stores", "test", store); out != "Credential store "+store+": test passed.\n" {
 			t.Fatalf("output: %q", out)
 		}
 	})
 
-	failed := map[string]any{"ok": false, "code": "credential_store_auth_failed", "message": "Vault refused the AppRole login", "field": "secret_id"}
+	// Vault no longer takes the secret ID.
+	vs.SetAppRole("approle", "role-1", "another-secret-id")
 
 	t.Run("Failed", func(t *testing.T) {
-		api.answer("POST /api/v1/credential-stores/s1/test", 200, failed)
-		out, _, err := r.run("stores", "test", "s1")
-		want := "error: Credential store s1 failed the test: secret_id: Vault refused the AppRole login (credential_store_auth_failed)"
-		if got := cli.FormatError(err); got != want {
+		out, _, err := e.run("stores", "test", store)
+		got := cli.FormatError(err)
+		if !strings.HasPrefix(got, "error: Credential store "+store+" failed the test: ") ||
+			!strings.HasSuffix(got, "(credential_store_auth_failed)") || strings.Contains(got, "the-secret-id") {
 			t.Fatalf("FormatError = %q", got)
 		}
 		if out != "" {
@@ -240,17 +192,18 @@ func TestStoresTest(t *testing.T) {
 	})
 
 	t.Run("FailedJSON", func(t *testing.T) {
-		api.answer("POST /api/v1/credential-stores/s1/test", 200, failed)
-		out, _, err := r.run("stores", "test", "s1", "-o", "json")
+		out, _, err := e.run("stores", "test", store, "-o", "json")
 		wantCode(t, err, "credential_store_auth_failed")
-		if v := wantJSON(t, out); v["ok"] != false || v["field"] != "secret_id" {
+		if v := wantJSON(t, out); v["ok"] != false || v["code"] != "credential_store_auth_failed" {
 			t.Fatalf("json = %v", v)
 		}
 	})
 
 	t.Run("ErrForbidden", func(t *testing.T) {
-		api.fail("POST /api/v1/credential-stores/s1/test", 403, "permission_denied", "you may not edit credential stores")
-		_, _, err := r.run("stores", "test", "s1")
+		viewer := e.create("users", "create", "viewer", "--role", "Viewer")
+		token := strings.TrimSpace(e.must("tokens", "create", viewer, "--name", "t"))
+		r := newRunner(t, map[string]string{cli.EnvServer: e.srv.URL, cli.EnvToken: token})
+		_, _, err := r.run("stores", "test", store)
 		wantCode(t, err, "permission_denied")
 	})
 }

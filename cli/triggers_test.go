@@ -1,191 +1,237 @@
 package cli_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
 	"net/http"
-	"reflect"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"junction"
 )
 
-func TestTriggers(t *testing.T) {
-	api := newFakeAPI(t)
-	r := api.runner(t)
-	tr := map[string]any{
-		"id": "t1", "folder_id": "f1", "connection_id": "c1", "connector": "webhook", "object": "event", "event": "received",
-		"kind": "webhook", "filter": `vendor_type == "order.paid"`, "enabled": true, "consecutive_failures": 0,
-		"target":      map[string]any{"type": "webhook", "url": "https://hooks.acme.test/in", "secret_set": true},
-		"webhook_url": "https://junction.acme.test/hooks/tok-abc", "created_at": "2030-01-01T00:00:00Z",
+const hookSecret = "hook-signing-secret-never-shown"
+
+// postHook sends a signed event to an intake URL, as a vendor does.
+func postHook(t *testing.T, url, body string) {
+	t.Helper()
+	mac := hmac.New(sha256.New, []byte(hookSecret))
+	mac.Write([]byte(body))
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
 	}
-	api.answer("POST /api/v1/triggers", 201, tr)
-	api.answer("GET /api/v1/triggers/t1", 200, tr)
-	api.answer("PATCH /api/v1/triggers/t1", 200, tr)
-	api.answer("POST /api/v1/triggers/t1/disable", 200, tr)
-	api.answer("POST /api/v1/triggers/t1/enable", 200, tr)
-	api.answer("DELETE /api/v1/triggers/t1", 204, nil)
-	api.answer("GET /api/v1/triggers", 200, map[string]any{"items": []any{tr}})
-	api.answer("GET /api/v1/triggers/t1/history", 200, map[string]any{"items": []any{
-		map[string]any{"id": "h1", "at": "2030-01-01T00:00:00Z", "status": "skipped", "event_type": "order.refunded",
-			"reason": "filter did not match"},
-	}})
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Signature", hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("intake answered %d", resp.StatusCode)
+	}
+}
+
+// eventually runs check until it reports true: the trigger runtime takes
+// events in on the server's job queue, in the background.
+func eventually(t *testing.T, what string, check func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !check() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// webhookConnection is a connection of the webhook connector, whose
+// deliveries are signed with hookSecret and name their type in "type".
+func (e *env) webhookConnection(folder string) string {
+	e.t.Helper()
+	return e.create("connections", "create", "shop", "--folder", folder, "--connector", "webhook",
+		"--secret-field", "signing_secret="+hookSecret, "--field", "event_type_path=type", "--no-test")
+}
+
+func TestTriggers(t *testing.T) {
+	e := newEnv(t)
+	folder := e.folder("Orders")
+	conn := e.webhookConnection(folder)
+	var received atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		received.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer target.Close()
 	const secret = "target-secret-never-shown-77"
+	var shown []string
+	var tr, hookURL string
 
 	t.Run("CreateWebhookTarget", func(t *testing.T) {
-		out, errOut, err := r.run("triggers", "create", "--folder", "f1", "--connection", "c1", "--object", "event",
-			"--event", "received", "--filter", `vendor_type == "order.paid"`, "--param", "team=ops", "--param", "limit=5",
-			"--target-url", "https://hooks.acme.test/in", "--target-secret", "@"+writeFile(t, "s", secret+"\n"))
+		out, errOut, err := e.run("triggers", "create", "--folder", folder, "--connection", conn, "--object", "event",
+			"--event", "received", "--filter", `vendor_type == "order.paid"`, "--param", "team=ops",
+			"--target-url", target.URL+"/in", "--target-secret", "@"+writeFile(t, "s", secret+"\n"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := api.last()
-		wantRequest(t, got, "POST", "/api/v1/triggers")
-		want := map[string]any{
-			"folder_id": "f1", "connection_id": "c1", "object": "event", "event": "received",
-			"filter": `vendor_type == "order.paid"`, "parameters": map[string]any{"team": "ops", "limit": float64(5)},
-			"target": map[string]any{"type": "webhook", "url": "https://hooks.acme.test/in", "secret": secret},
-		}
-		if !reflect.DeepEqual(got.Body, want) {
-			t.Fatalf("body = %v\nwant   %v", got.Body, want)
-		}
-		wantAbsent(t, secret, out, errOut)
-		for _, s := range []string{"Webhook URL:", "https://junction.acme.test/hooks/tok-abc", "webhook https://hooks.acme.test/in", "event.received"} {
-			if !strings.Contains(out, s) {
-				t.Fatalf("output lacks %q:\n%s", s, out)
-			}
+		shown = append(shown, out, errOut)
+		wantContains(t, out, "Webhook URL:", e.srv.URL+"/hooks/", "webhook "+target.URL+"/in", "event.received")
+		tr = strings.Fields(out)[1] // "ID:  <id>" heads the view
+		v := e.get("/api/v1/triggers/" + tr)
+		hookURL, _ = v["webhook_url"].(string)
+		tg, _ := v["target"].(map[string]any)
+		if v["filter"] != `vendor_type == "order.paid"` || tg["secret_set"] != true || tg["url"] != target.URL+"/in" ||
+			!strings.HasPrefix(hookURL, e.srv.URL+"/hooks/") {
+			t.Fatalf("trigger = %v", v)
 		}
 	})
 
 	t.Run("CreateQueueTarget", func(t *testing.T) {
-		if _, _, err := r.run("triggers", "create", "--folder", "f1", "--connection", "c1", "--object", "issue",
-			"--event", "created", "--target-queue", "triage", "-o", "json"); err != nil {
-			t.Fatal(err)
-		}
-		if target := api.last().Body["target"]; !reflect.DeepEqual(target, map[string]any{"type": "queue", "name": "triage"}) {
-			t.Fatalf("target = %v", target)
+		out := e.must("triggers", "create", "--folder", folder, "--connection", conn, "--object", "event",
+			"--event", "received", "--target-queue", "triage", "-o", "json")
+		if tg, _ := wantJSON(t, out)["target"].(map[string]any); tg["type"] != "queue" || tg["name"] != "triage" {
+			t.Fatalf("target = %v", tg)
 		}
 	})
 
+	count := func() int {
+		var l struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		if err := json.Unmarshal([]byte(e.must("triggers", "list", "-o", "json")), &l); err != nil {
+			t.Fatal(err)
+		}
+		return len(l.Items)
+	}
+
 	t.Run("CreateMistakes", func(t *testing.T) {
-		n := api.count()
+		n := count()
 		for _, args := range [][]string{
-			{"--connection", "c1", "--object", "o", "--event", "e", "--target-queue", "q"},
-			{"--folder", "f1", "--connection", "c1", "--object", "o", "--event", "e"},
-			{"--folder", "f1", "--connection", "c1", "--object", "o", "--event", "e", "--target-queue", "q", "--target-url", "https://x.test"},
-			{"--folder", "f1", "--connection", "c1", "--object", "o", "--event", "e", "--target-secret", "s"},
-			{"--folder", "f1", "--connection", "c1", "--object", "o", "--event", "e", "--target-queue", "q", "--param", "novalue"},
+			{"--connection", conn, "--object", "o", "--event", "e", "--target-queue", "q"},
+			{"--folder", folder, "--connection", conn, "--object", "o", "--event", "e"},
+			{"--folder", folder, "--connection", conn, "--object", "o", "--event", "e", "--target-queue", "q", "--target-url", "https://x.test"},
+			{"--folder", folder, "--connection", conn, "--object", "o", "--event", "e", "--target-secret", "s"},
+			{"--folder", folder, "--connection", conn, "--object", "o", "--event", "e", "--target-queue", "q", "--param", "novalue"},
+			// Refused by the server: the connector has no such object.
+			{"--folder", folder, "--connection", conn, "--object", "order", "--event", "e", "--target-queue", "q"},
 		} {
-			_, _, err := r.run(append([]string{"triggers", "create"}, args...)...)
+			_, _, err := e.run(append([]string{"triggers", "create"}, args...)...)
 			wantCode(t, err, "validation_failed")
 		}
-		if api.count() != n {
-			t.Fatal("a refused command reached the server")
+		if count() != n {
+			t.Fatal("a refused trigger was created")
 		}
 	})
 
 	t.Run("UpdateKeepsSecretWhenNotGiven", func(t *testing.T) {
-		if _, _, err := r.run("triggers", "update", "t1", "--target-url", "https://hooks.acme.test/v2", "--filter", ""); err != nil {
-			t.Fatal(err)
+		e.must("triggers", "update", tr, "--target-url", target.URL+"/v2", "--filter", "")
+		v := e.get("/api/v1/triggers/" + tr)
+		if tg, _ := v["target"].(map[string]any); tg["url"] != target.URL+"/v2" || tg["secret_set"] != true || v["filter"] != nil && v["filter"] != "" {
+			t.Fatalf("trigger = %v", v)
 		}
-		want := map[string]any{"filter": "", "target": map[string]any{"type": "webhook", "url": "https://hooks.acme.test/v2"}}
-		if got := api.last().Body; !reflect.DeepEqual(got, want) {
-			t.Fatalf("body = %v, want %v", got, want)
-		}
-		_, _, err := r.run("triggers", "update", "t1")
+		_, _, err := e.run("triggers", "update", tr)
 		wantCode(t, err, "validation_failed")
-	})
-
-	t.Run("ListShowEnableDisableDelete", func(t *testing.T) {
-		out, _, err := r.run("triggers", "list", "--folder", "f1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantRequest(t, api.last(), "GET", "/api/v1/triggers?folder_id=f1")
-		if !strings.Contains(out, "t1") || !strings.Contains(out, "event.received") || !strings.Contains(out, "TARGET") {
-			t.Fatalf("list:\n%s", out)
-		}
-		for _, c := range []struct{ cmd, method, path string }{
-			{"show", "GET", "/api/v1/triggers/t1"},
-			{"disable", "POST", "/api/v1/triggers/t1/disable"},
-			{"enable", "POST", "/api/v1/triggers/t1/enable"},
-			{"delete", "DELETE", "/api/v1/triggers/t1"},
-		} {
-			if _, _, err := r.run("triggers", c.cmd, "t1"); err != nil {
-				t.Fatalf("%s: %v", c.cmd, err)
-			}
-			wantRequest(t, api.last(), c.method, c.path)
-		}
+		e.must("triggers", "update", tr, "--filter", `vendor_type == "order.paid"`)
 	})
 
 	t.Run("History", func(t *testing.T) {
-		out, _, err := r.run("triggers", "history", "t1", "--status", "skipped")
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantRequest(t, api.last(), "GET", "/api/v1/triggers/t1/history?status=skipped")
-		if !strings.Contains(out, "filter did not match") || !strings.Contains(out, "order.refunded") {
-			t.Fatalf("history:\n%s", out)
+		postHook(t, hookURL, `{"type":"order.refunded","order":"o-1"}`)
+		postHook(t, hookURL, `{"type":"order.paid","order":"o-2"}`)
+		eventually(t, "the paid order's delivery", func() bool { return received.Load() == 1 })
+		var out string
+		eventually(t, "the skipped event in the history", func() bool {
+			out = e.must("triggers", "history", tr, "--status", "skipped")
+			return strings.Contains(out, "filter did not match")
+		})
+		wantContains(t, out, "order.refunded")
+		if strings.Contains(out, "order.paid") {
+			t.Fatalf("--status skipped listed a fired event:\n%s", out)
 		}
 	})
 
-	t.Run("OneLineError", func(t *testing.T) {
-		api.fail("POST /api/v1/triggers", http.StatusUnprocessableEntity, "validation_failed", "connector webhook has no events on object \"order\"")
-		_, _, err := r.run("triggers", "create", "--folder", "f1", "--connection", "c1", "--object", "order",
-			"--event", "e", "--target-queue", "q")
-		wantCode(t, err, "validation_failed")
+	t.Run("ListShowEnableDisableDelete", func(t *testing.T) {
+		out := e.must("triggers", "list", "--folder", folder)
+		wantContains(t, out, tr, "event.received", "TARGET", "queue triage")
+		wantContains(t, e.must("triggers", "show", tr), tr, "event.received")
+		e.must("triggers", "disable", tr)
+		if e.get("/api/v1/triggers/" + tr)["enabled"] != false {
+			t.Fatal("disable left the trigger enabled")
+		}
+		e.must("triggers", "enable", tr)
+		if e.get("/api/v1/triggers/" + tr)["enabled"] != true {
+			t.Fatal("enable left the trigger disabled")
+		}
+		e.must("triggers", "delete", tr)
+		e.api(http.StatusNotFound, "GET", "/api/v1/triggers/"+tr, nil, nil)
 	})
+
+	wantAbsent(t, secret, shown...)
+	wantAbsent(t, secret, e.srv.Logs())
+	wantAbsent(t, hookSecret, e.srv.Logs())
 }
 
 func TestJobs(t *testing.T) {
-	api := newFakeAPI(t)
-	r := api.runner(t)
-	job := map[string]any{
-		"id": "j1", "trigger_id": "t1", "object_type": "issue", "event": "created", "object_id": "42",
-		"payload": map[string]any{"title": "Broken build"}, "idempotency_key": "poll:42@2030", "target": "queue",
-		"queue": "triage", "status": "claimed", "attempts": 1, "lease_expires_at": "2030-01-01T00:05:00Z",
-		"created_at": "2030-01-01T00:00:00Z",
+	e := newEnv(t)
+	folder := e.folder("Tickets")
+	conn := e.webhookConnection(folder)
+	tr := e.create("triggers", "create", "--folder", folder, "--connection", conn, "--object", "event",
+		"--event", "received", "--target-queue", "triage")
+	hookURL, _ := e.get("/api/v1/triggers/" + tr)["webhook_url"].(string)
+	postHook(t, hookURL, `{"type":"issue.created","title":"Broken build"}`)
+	postHook(t, hookURL, `{"type":"issue.created","title":"Flaky test"}`)
+	jobs := func(query string) []junction.Job {
+		var l struct {
+			Items []junction.Job `json:"items"`
+		}
+		e.api(http.StatusOK, "GET", "/api/v1/jobs?"+query, nil, &l)
+		return l.Items
 	}
-	api.answer("GET /api/v1/jobs", 200, map[string]any{"items": []any{job}})
-	api.answer("POST /api/v1/jobs/j1/complete", 200, job)
-	api.answer("POST /api/v1/jobs/j1/fail", 200, job)
+	eventually(t, "two queued jobs", func() bool { return len(jobs("queue=triage")) == 2 })
 
 	t.Run("List", func(t *testing.T) {
-		out, _, err := r.run("jobs", "list", "--queue", "triage", "--status", "claimed")
-		if err != nil {
-			t.Fatal(err)
+		out := e.must("jobs", "list", "--queue", "triage", "--status", "pending")
+		for _, j := range jobs("queue=triage") {
+			wantContains(t, out, j.ID)
 		}
-		wantRequest(t, api.last(), "GET", "/api/v1/jobs?queue=triage&status=claimed")
-		if !strings.Contains(out, "j1") || !strings.Contains(out, "issue.created") {
-			t.Fatalf("list:\n%s", out)
+		wantContains(t, out, "event.received")
+		if out := e.must("jobs", "list", "--queue", "triage", "--status", "claimed"); strings.Contains(out, "event.received") {
+			t.Fatalf("claimed jobs listed before any claim:\n%s", out)
 		}
 	})
 
+	var first, second string
 	t.Run("ClaimSomething", func(t *testing.T) {
-		api.answer("POST /api/v1/jobs/claim", 200, map[string]any{"job": job})
-		out, _, err := r.run("jobs", "claim", "--queue", "triage", "--wait", "20s", "--lease", "10m")
-		if err != nil {
-			t.Fatal(err)
+		out := e.must("jobs", "claim", "--queue", "triage", "--wait", "20s", "--lease", "10m")
+		wantContains(t, out, "webhook:", "Payload:", "Broken build")
+		first = strings.Fields(out)[1] // "ID:  <id>" heads the view
+		js := jobs("status=claimed")
+		if len(js) != 1 || js[0].ID != first || js[0].LeaseExpiresAt == nil ||
+			!js[0].LeaseExpiresAt.Equal(e.srv.Clock.Now().Add(10*time.Minute)) {
+			t.Fatalf("claimed jobs %+v", js)
 		}
-		want := map[string]any{"queue": "triage", "wait_seconds": float64(20), "lease_seconds": float64(600)}
-		if got := api.last().Body; !reflect.DeepEqual(got, want) {
-			t.Fatalf("body = %v, want %v", got, want)
+		var claim struct {
+			Job *junction.Job `json:"job"`
 		}
-		for _, s := range []string{"j1", "poll:42@2030", "Payload:", "Broken build"} {
-			if !strings.Contains(out, s) {
-				t.Fatalf("output lacks %q:\n%s", s, out)
-			}
+		if err := json.Unmarshal([]byte(e.must("jobs", "claim", "--queue", "triage", "-o", "json")), &claim); err != nil || claim.Job == nil {
+			t.Fatalf("second claim: %v", err)
 		}
+		second = claim.Job.ID
 	})
 
 	t.Run("ClaimNothing", func(t *testing.T) {
-		api.answer("POST /api/v1/jobs/claim", 200, map[string]any{"job": nil})
-		out, errOut, err := r.run("jobs", "claim", "--queue", "triage")
+		out, errOut, err := e.run("jobs", "claim", "--queue", "triage")
 		if err != nil || out != "" || !strings.Contains(errOut, "No job") {
 			t.Fatalf("out %q, stderr %q, err %v", out, errOut, err)
 		}
-		out, _, err = r.run("jobs", "claim", "--queue", "triage", "-o", "json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v := wantJSON(t, out); v["job"] != nil {
+		if v := wantJSON(t, e.must("jobs", "claim", "--queue", "triage", "-o", "json")); v["job"] != nil {
 			t.Fatalf("json %v", v)
 		}
 		for _, args := range [][]string{{"--wait", "1m"}, {"--lease", "0s"}, {}} {
@@ -193,30 +239,36 @@ func TestJobs(t *testing.T) {
 			if len(args) > 0 {
 				a = append(a, "--queue", "q")
 			}
-			_, _, err := r.run(a...)
+			_, _, err := e.run(a...)
 			wantCode(t, err, "validation_failed")
 		}
 	})
 
 	t.Run("CompleteAndFail", func(t *testing.T) {
-		if _, _, err := r.run("jobs", "complete", "j1", "--result", `{"ticket": 7}`); err != nil {
-			t.Fatal(err)
+		e.must("jobs", "complete", first, "--result", `{"ticket": 7}`)
+		var j junction.Job
+		e.api(http.StatusOK, "GET", "/api/v1/jobs/"+first, nil, &j)
+		if res, _ := j.Result.(map[string]any); j.Status != junction.JobCompleted || res["ticket"] != float64(7) {
+			t.Fatalf("completed job %+v", j)
 		}
-		if got := api.last().Body; !reflect.DeepEqual(got, map[string]any{"result": map[string]any{"ticket": float64(7)}}) {
-			t.Fatalf("complete body %v", got)
-		}
-		_, _, err := r.run("jobs", "complete", "j1", "--result", `{not json`)
+		_, _, err := e.run("jobs", "complete", second, "--result", `{not json`)
 		wantCode(t, err, "validation_failed")
-		if _, _, err := r.run("jobs", "fail", "j1", "--error", "upstream down", "--retry"); err != nil {
-			t.Fatal(err)
+
+		e.must("jobs", "fail", second, "--error", "upstream down", "--retry")
+		e.api(http.StatusOK, "GET", "/api/v1/jobs/"+second, nil, &j)
+		if j.Status != junction.JobPending {
+			t.Fatalf("a job failed with --retry is %s", j.Status)
 		}
-		if got := api.last().Body; !reflect.DeepEqual(got, map[string]any{"error": "upstream down", "retry": true}) {
-			t.Fatalf("fail body %v", got)
-		}
-		_, _, err = r.run("jobs", "fail", "j1")
+		_, _, err = e.run("jobs", "fail", second)
 		wantCode(t, err, "validation_failed")
-		api.fail("POST /api/v1/jobs/j1/complete", http.StatusConflict, "conflict", "job j1 is not claimed by you")
-		_, _, err = r.run("jobs", "complete", "j1")
+		// Not claimed by anyone now.
+		_, _, err = e.run("jobs", "complete", second)
 		wantCode(t, err, "conflict")
+		e.must("jobs", "claim", "--queue", "triage")
+		e.must("jobs", "fail", second, "--error", "cannot handle it")
+		e.api(http.StatusOK, "GET", "/api/v1/jobs/"+second, nil, &j)
+		if j.Status != junction.JobFailed || j.Error != "cannot handle it" {
+			t.Fatalf("failed job %+v", j)
+		}
 	})
 }
