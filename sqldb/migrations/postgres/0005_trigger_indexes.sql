@@ -4,3 +4,10 @@
 -- ones.
 CREATE INDEX jobs_claim_order ON jobs (tenant_id, queue, created_at, id)
 	WHERE target = 'queue' AND status IN ('pending', 'claimed');
+
+-- A connection's triggers in ID order (a poll reads them, and the API
+-- lists them) without walking every trigger of the tenant: with only
+-- (tenant_id, connection_id), SQLite preferred the (tenant_id, id) key to
+-- save the sort.
+DROP INDEX triggers_connection;
+CREATE INDEX triggers_connection ON triggers (tenant_id, connection_id, id);
