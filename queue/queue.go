@@ -37,6 +37,12 @@ type Options struct {
 	// (default 1 s). Neither driver used here listens for notifications,
 	// so this is the latency of a job inserted by another server.
 	FetchPollInterval time.Duration
+	// FetchCooldown is the least time between two fetches of jobs while
+	// jobs are waiting (default DefaultFetchCooldown, or
+	// FetchPollInterval when that is shorter). Workers freed meanwhile
+	// wait for the next fetch, so it bounds how many short jobs a
+	// server works a second: at most MaxWorkers per cooldown.
+	FetchCooldown time.Duration
 	// RetryPolicy chooses when a failed job runs again; nil is River's
 	// default, exponential backoff (attempt^4 seconds) with 10% jitter.
 	RetryPolicy river.ClientRetryPolicy
@@ -86,6 +92,10 @@ type Queue struct {
 // Default settings.
 const (
 	DefaultMaxWorkers = 10
+	// DefaultFetchCooldown is shorter than River's 100 ms: with polls
+	// taking a few milliseconds each, River's default kept workers idle
+	// most of the time when thousands were due at once.
+	DefaultFetchCooldown = 20 * time.Millisecond
 )
 
 // New applies River's migrations (after Junction's, which sqldb.Open
@@ -116,7 +126,8 @@ func New(ctx context.Context, opts Options) (*Queue, error) {
 		// server) are left for a server that does.
 		FetchOnlyKnownKinds: true,
 	}
-	if opts.FetchPollInterval > 0 && opts.FetchPollInterval < river.FetchCooldownDefault {
+	cfg.FetchCooldown = orDefault(opts.FetchCooldown, DefaultFetchCooldown)
+	if opts.FetchPollInterval > 0 && opts.FetchPollInterval < cfg.FetchCooldown {
 		cfg.FetchCooldown = opts.FetchPollInterval
 	}
 	if opts.Time != nil {
@@ -243,6 +254,42 @@ func (q *Queue) Insert(ctx context.Context, args river.JobArgs, opts *river.Inse
 		return err
 	})
 	return inserted, err
+}
+
+// InsertManyTx inserts jobs in the Store transaction tx (see InsertTx)
+// in one batch, and reports how many were inserted: unique jobs whose
+// twin exists already are skipped.
+func (q *Queue) InsertManyTx(ctx context.Context, tx junction.Store, jobs []river.InsertManyParams) (int, error) {
+	if len(jobs) == 0 {
+		return 0, nil
+	}
+	sqlTx := sqldb.Tx(tx)
+	if sqlTx == nil {
+		return 0, junction.Internal(ErrNotInTx)
+	}
+	res, err := q.client.InsertManyTx(ctx, sqlTx, jobs)
+	if err != nil {
+		return 0, junction.Internal(fmt.Errorf("queue: insert %d %s jobs: %w", len(jobs), jobs[0].Args.Kind(), err))
+	}
+	n := 0
+	for _, r := range res {
+		if !r.UniqueSkippedAsDuplicate {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// InsertMany is InsertManyTx in a transaction of its own. Never call it
+// inside Store.InTx (see Queue).
+func (q *Queue) InsertMany(ctx context.Context, jobs []river.InsertManyParams) (int, error) {
+	var n int
+	err := q.db.InTx(ctx, func(tx junction.Store) error {
+		var err error
+		n, err = q.InsertManyTx(ctx, tx, jobs)
+		return err
+	})
+	return n, err
 }
 
 func orDefault[T comparable](v, def T) T {

@@ -8,6 +8,7 @@ import (
 
 	"junction"
 	"junction/sqldb/sqldbtest"
+	"junction/trigger"
 )
 
 // BenchmarkWebhookIntakeToJob measures webhook intake on SQLite until every
@@ -61,4 +62,34 @@ func countJobs(tb testing.TB, e *env, triggerID string) int {
 		}
 		after = js[len(js)-1].ID
 	}
+}
+
+// BenchmarkPollInterval schedules and runs one interval's polls of 500
+// connections, each with a polling trigger, on SQLite with 50 workers (as
+// the server runs): polls/s from the interval's start until the last poll
+// finished.
+func BenchmarkPollInterval(b *testing.B) {
+	const conns = 500
+	db := sqldbtest.Open(b)
+	e := newEnv(b, db)
+	e.workers = 50
+	s := e.startServer(b, db)
+	events := subscribe(b, s)
+	must(b, db.DeleteConnection(e.ctx, e.tenant.ID, e.conn.ID))
+	for i := range conns {
+		c := e.newConnection(b, "tickets-"+strconv.Itoa(i), 1)
+		e.newTrigger(b, s, &junction.Trigger{Kind: junction.TriggerPolling, Event: "created", ConnectionID: c.ID})
+	}
+	b.ResetTimer()
+	began := time.Now()
+	for range b.N {
+		e.clock.Advance(time.Minute)
+		n, err := s.rt.SchedulePolls(e.ctx)
+		must(b, err)
+		if n != conns {
+			b.Fatalf("scheduled %d polls, want %d", n, conns)
+		}
+		waitJobs(b, events, trigger.KindPoll, conns)
+	}
+	b.ReportMetric(float64(b.N*conns)/time.Since(began).Seconds(), "polls/s")
 }

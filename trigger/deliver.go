@@ -26,7 +26,7 @@ type deliveryArgs struct {
 	JobID    string `json:"job_id"`
 }
 
-func (deliveryArgs) Kind() string { return "trigger.deliver" }
+func (deliveryArgs) Kind() string { return KindDeliver }
 
 type deliveryWorker struct {
 	river.WorkerDefaults[deliveryArgs]
@@ -64,7 +64,9 @@ type Delivery struct {
 
 // deliver POSTs the job to the target, signed. A 2xx completes the job; any
 // other answer or a transport failure is a failure of the trigger and, with
-// attempts left, an error for River to retry.
+// attempts left, an error for River to retry. A job whose trigger was
+// deleted, or disabled (by a user or the health check) or given another
+// target meanwhile, is not sent again: it fails, and its retries stop.
 func (r *Runtime) deliver(ctx context.Context, a deliveryArgs, attempt, maxAttempts int) error {
 	j, err := r.store.GetJob(ctx, a.TenantID, a.JobID)
 	if junction.IsCode(err, junction.ENOTFOUND) {
@@ -83,18 +85,35 @@ func (r *Runtime) deliver(ctx context.Context, a deliveryArgs, attempt, maxAttem
 	if err != nil {
 		return err
 	}
+	if !t.Enabled || t.Target.Type != junction.TargetWebhook {
+		why := "not delivered: the trigger was disabled"
+		if t.Enabled {
+			why = "not delivered: the trigger no longer has a webhook target"
+		}
+		if err := r.store.SetJobStatus(ctx, j.TenantID, j.ID, junction.JobFailed, j.Attempts, why, r.clock.Now()); err != nil {
+			return err
+		}
+		r.metrics.deliveries.WithLabelValues("failed").Inc()
+		return nil
+	}
 	reason := r.send(ctx, t, j)
 	now := r.clock.Now()
 	if reason == "" {
-		return r.store.InTx(ctx, func(s junction.Store) error {
+		err := r.store.InTx(ctx, func(s junction.Store) error {
 			if err := s.SetJobStatus(ctx, j.TenantID, j.ID, junction.JobCompleted, attempt, "", now); err != nil {
 				return err
 			}
 			return r.success(ctx, s, t)
 		})
+		if err == nil {
+			r.metrics.deliveries.WithLabelValues("ok").Inc()
+		}
+		return err
 	}
 	final := attempt >= maxAttempts
+	var tl tally
 	err = r.store.InTx(ctx, func(s junction.Store) error {
+		tl = nil
 		status := junction.JobPending
 		if final {
 			status = junction.JobFailed
@@ -103,11 +122,17 @@ func (r *Runtime) deliver(ctx context.Context, a deliveryArgs, attempt, maxAttem
 			return err
 		}
 		return r.failure(ctx, s, t, junction.TriggerRecord{EventType: t.Event, ObjectID: j.ObjectID, JobID: j.ID,
-			IdempotencyKey: j.IdempotencyKey, Reason: fmt.Sprintf("delivery attempt %d of %d failed: %s", attempt, maxAttempts, reason)})
+			IdempotencyKey: j.IdempotencyKey, Reason: fmt.Sprintf("delivery attempt %d of %d failed: %s", attempt, maxAttempts, reason)}, &tl)
 	})
-	if err != nil || final {
+	if err != nil {
 		return err
 	}
+	r.metrics.count(tl)
+	if final {
+		r.metrics.deliveries.WithLabelValues("failed").Inc()
+		return nil
+	}
+	r.metrics.deliveries.WithLabelValues("retried").Inc()
 	return fmt.Errorf("delivery to the webhook target failed: %s", reason)
 }
 

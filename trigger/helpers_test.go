@@ -144,6 +144,9 @@ type env struct {
 	tenant *junction.Tenant
 	folder *junction.Folder
 	conn   *junction.Connection
+	// workers is how many jobs each server works at once (0: the
+	// queue's default).
+	workers int
 }
 
 // server is one Junction server's trigger runtime over env's database.
@@ -221,10 +224,13 @@ func (e *env) startServer(t testing.TB, db *sqldb.DB, opts ...func(*trigger.Opti
 		Clock: e.clock})
 	must(t, err)
 	t.Cleanup(func() { _ = eng.Close() })
-	q, err := queue.New(e.ctx, queue.Options{DB: db, FetchPollInterval: 20 * time.Millisecond})
+	q, err := queue.New(e.ctx, queue.Options{DB: db, FetchPollInterval: 20 * time.Millisecond, MaxWorkers: e.workers})
 	must(t, err)
 	o := trigger.Options{Store: db, Keyring: e.ring, Catalog: e.cat, Engine: eng, Queue: q, Outbound: e.out,
-		Clock: e.clock, DeliveryRetryDelay: func(int) time.Duration { return time.Millisecond }}
+		Clock: e.clock, DeliveryRetryDelay: func(int) time.Duration { return time.Millisecond },
+		// Tests move the clock and schedule polls themselves: a periodic
+		// run at a real-time moment would poll behind their back.
+		ScheduleInterval: -1}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -47,6 +47,29 @@ var accepted = &Response{StatusCode: http.StatusOK, ContentType: "application/js
 // read (recorded too); anything else is internal (answer 5xx so the vendor
 // retries).
 func (r *Runtime) Intake(ctx context.Context, token string, header http.Header, body []byte) (*Response, error) {
+	resp, err := r.intake(ctx, token, header, body)
+	r.metrics.intake.WithLabelValues(intakeResult(err)).Inc()
+	return resp, err
+}
+
+func intakeResult(err error) string {
+	switch junction.ErrorCode(err) {
+	case "":
+		return intakeAccepted
+	case junction.EUNAUTHENTICATED:
+		return intakeBadSignature
+	case junction.ETOOLARGE:
+		return intakeTooLarge
+	case junction.EINVALID:
+		return intakeInvalid
+	case junction.ENOTFOUND:
+		return intakeNotFound
+	}
+	return intakeError
+}
+
+// intake is Intake without the metrics.
+func (r *Runtime) intake(ctx context.Context, token string, header http.Header, body []byte) (*Response, error) {
 	if token == "" {
 		return nil, junction.NotFound("trigger")
 	}
@@ -77,6 +100,7 @@ func (r *Runtime) Intake(ctx context.Context, token string, header http.Header, 
 			if rerr := r.store.AppendTriggerRecord(ctx, rec); rerr != nil {
 				return nil, rerr
 			}
+			r.metrics.events.WithLabelValues(outcomeLabel(rec.Status)).Inc()
 		}
 		return nil, err
 	}
@@ -122,7 +146,7 @@ type eventArgs struct {
 	EventID  string `json:"event_id"`
 }
 
-func (eventArgs) Kind() string { return "trigger.webhook_event" }
+func (eventArgs) Kind() string { return KindWebhookEvent }
 
 func (eventArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 10} }
 
@@ -165,11 +189,15 @@ func (r *Runtime) processEvent(ctx context.Context, tenantID, id string) error {
 	ev := event{
 		vars: eventVars{Event: t.Event, Object: t.Object, ObjectID: te.ObjectID, VendorType: p.VendorType,
 			Record: p.Record, Payload: p.Payload},
-		key: te.IdempotencyKey,
+		key:   te.IdempotencyKey,
+		jobID: te.ID,
+		at:    te.ReceivedAt,
 	}
-	return r.store.InTx(ctx, func(s junction.Store) error {
+	var tl tally
+	err = r.store.InTx(ctx, func(s junction.Store) error {
+		tl = nil
 		if t.Enabled {
-			if _, err := r.fire(ctx, s, t, ev); err != nil {
+			if _, err := r.fire(ctx, s, t, ev, &tl); err != nil {
 				return err
 			}
 			if t.Target.Type == junction.TargetQueue {
@@ -180,4 +208,8 @@ func (r *Runtime) processEvent(ctx context.Context, tenantID, id string) error {
 		}
 		return s.MarkTriggerEventProcessed(ctx, tenantID, id, r.clock.Now())
 	})
+	if err == nil {
+		r.metrics.count(tl)
+	}
+	return err
 }

@@ -16,7 +16,7 @@ import (
 // inserts the polls that are due.
 type scheduleArgs struct{}
 
-func (scheduleArgs) Kind() string { return "trigger.schedule_polls" }
+func (scheduleArgs) Kind() string { return KindSchedulePolls }
 
 type scheduleWorker struct {
 	river.WorkerDefaults[scheduleArgs]
@@ -26,6 +26,21 @@ type scheduleWorker struct {
 func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[scheduleArgs]) error {
 	_, err := w.r.SchedulePolls(ctx)
 	return err
+}
+
+// slotSchedule runs the scheduler at the start of every interval of
+// length every (aligned on the Unix epoch, as Slot is), a moment after
+// the boundary so that a timer firing a hair early still lands in the new
+// interval. Every poll interval is a multiple of the shortest, so a run
+// at each of its boundaries finds every poll as it falls due, wherever
+// in the minute the server started.
+type slotSchedule struct{ every time.Duration }
+
+// scheduleDelay is how long after a boundary the scheduler runs.
+const scheduleDelay = 50 * time.Millisecond
+
+func (s slotSchedule) Next(t time.Time) time.Time {
+	return Slot(t.Add(-scheduleDelay), s.every).Add(s.every + scheduleDelay)
 }
 
 // pollArgs is one poll of one (connection, object, event, input) for the
@@ -42,10 +57,13 @@ type pollArgs struct {
 	Slot         time.Time `json:"slot"`
 }
 
-func (pollArgs) Kind() string { return "trigger.poll" }
+func (pollArgs) Kind() string { return KindPoll }
 
+// InsertOpts: polls come in thousands at the start of an interval; at a
+// lower priority than webhook events and deliveries, those do not wait
+// behind them.
 func (pollArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{MaxAttempts: 3, Priority: 2, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 type pollWorker struct {
@@ -55,6 +73,9 @@ type pollWorker struct {
 
 func (w *pollWorker) Work(ctx context.Context, job *river.Job[pollArgs]) error {
 	a := job.Args
+	if job.Attempt == 1 {
+		w.r.metrics.pollDelay.Observe(max(0, w.r.clock.Now().Sub(a.Slot).Seconds()))
+	}
 	return w.r.Poll(ctx, junction.PollSubscription{TenantID: a.TenantID, ConnectionID: a.ConnectionID,
 		Object: a.Object, Event: a.Event, InputHash: a.InputHash}, a.Slot)
 }
@@ -83,20 +104,28 @@ func Slot(t time.Time, interval time.Duration) time.Time {
 // SchedulePolls inserts a poll job for every (connection, object, event,
 // input) with enabled polling triggers whose current interval has not been
 // polled yet, and returns how many it inserted. The elected leader calls it
-// every ScheduleInterval; calling it more often, or from several servers, is
-// harmless: a poll job is unique per interval, and a poll commits only
-// once per interval.
+// at the start of every ScheduleInterval; calling it more often, or from
+// several servers, is harmless: a poll job is unique per interval, and a
+// poll commits only once per interval.
+//
+// It works a page of subscriptions at a time: one read lists them, one
+// read tells which are due (PollSlots), and one transaction inserts the
+// page's polls together. Each page's polls are committed before the next
+// page is read, so workers start on the first ones within moments of the
+// interval's start rather than after all are scheduled.
 func (r *Runtime) SchedulePolls(ctx context.Context) (int, error) {
 	now := r.clock.Now()
 	n := 0
 	after := ""
 	// Several parameter sets may make one input: each is scheduled once.
-	done := map[string]bool{}
+	done := map[junction.PollStateKey]bool{}
 	for {
 		subs, err := r.store.ListPollSubscriptions(ctx, after, junction.MaxPageSize)
 		if err != nil {
 			return n, err
 		}
+		keys := make([]junction.PollStateKey, 0, len(subs))
+		polls := make([]pollArgs, 0, len(subs))
 		for _, s := range subs {
 			def, _ := r.catalog.Get(s.Connector)
 			hash, err := PollInputHash(pollInput(def, &junction.Trigger{Object: s.Object, Event: s.Event,
@@ -104,27 +133,30 @@ func (r *Runtime) SchedulePolls(ctx context.Context) (int, error) {
 			if err != nil {
 				return n, junction.Internal(err)
 			}
-			key := s.ConnectionID + "\x00" + s.Object + "\x00" + s.Event + "\x00" + hash
+			key := junction.PollStateKey{ConnectionID: s.ConnectionID, Object: s.Object, Event: s.Event, InputHash: hash}
 			if done[key] {
 				continue
 			}
 			done[key] = true
-			slot := Slot(now, PollInterval(s.PollIntervalMinutes))
-			st, err := r.store.GetPollState(ctx, s.TenantID, s.ConnectionID, s.Object, s.Event, hash)
-			if err == nil && !st.Slot.Before(slot) {
+			keys = append(keys, key)
+			polls = append(polls, pollArgs{TenantID: s.TenantID, ConnectionID: s.ConnectionID, Object: s.Object,
+				Event: s.Event, InputHash: hash, Slot: Slot(now, PollInterval(s.PollIntervalMinutes))})
+		}
+		slots, err := r.store.PollSlots(ctx, keys)
+		if err != nil {
+			return n, err
+		}
+		due := make([]river.InsertManyParams, 0, len(polls))
+		for i, p := range polls {
+			if last, ok := slots[keys[i]]; ok && !last.Before(storedSlot(p.Slot)) {
 				continue
 			}
-			if err != nil && !junction.IsCode(err, junction.ENOTFOUND) {
-				return n, err
-			}
-			ok, err := r.queue.Insert(ctx, pollArgs{TenantID: s.TenantID, ConnectionID: s.ConnectionID,
-				Object: s.Object, Event: s.Event, InputHash: hash, Slot: slot}, nil)
-			if err != nil {
-				return n, err
-			}
-			if ok {
-				n++
-			}
+			due = append(due, river.InsertManyParams{Args: p})
+		}
+		inserted, err := r.queue.InsertMany(ctx, due)
+		n += inserted
+		if err != nil {
+			return n, err
 		}
 		if len(subs) < junction.MaxPageSize {
 			return n, nil
@@ -214,17 +246,25 @@ func (r *Runtime) pollInput(ctx context.Context, conn *junction.Connection, obje
 		State:    connector.PollState{Watermark: prev.Watermark, Cursor: prev.Cursor},
 		MaxPages: DefaultPollPages,
 	})
+	var tl tally
 	if perr != nil {
-		return r.store.InTx(ctx, func(s junction.Store) error {
+		r.metrics.polls.WithLabelValues("failed").Inc()
+		err := r.store.InTx(ctx, func(s junction.Store) error {
+			tl = nil
 			for _, t := range triggers {
 				if err := r.failure(ctx, s, t, junction.TriggerRecord{EventType: eventName,
-					Reason: "poll failed: " + junction.ErrorMessage(perr)}); err != nil {
+					Reason: "poll failed: " + junction.ErrorMessage(perr)}, &tl); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
+		if err == nil {
+			r.metrics.count(tl)
+		}
+		return err
 	}
+	r.metrics.polls.WithLabelValues("ok").Inc()
 
 	now := r.clock.Now()
 	fresh, seen := newRecords(prev.Seen, res.Records, prev.Floor)
@@ -234,7 +274,8 @@ func (r *Runtime) pollInput(ctx context.Context, conn *junction.Connection, obje
 	if !prev.Baselined {
 		next.Floor = res.State.Watermark
 	}
-	return r.store.InTx(ctx, func(s junction.Store) error {
+	err = r.store.InTx(ctx, func(s junction.Store) error {
+		tl = nil
 		stored, err := s.PutPollState(ctx, next)
 		if err != nil || !stored {
 			return err // !stored: another server applied this interval
@@ -252,7 +293,7 @@ func (r *Runtime) pollInput(ctx context.Context, conn *junction.Connection, obje
 						Record: rec.Record, Payload: rec.Record},
 					key: pollKey(rec),
 				}
-				if _, err := r.fire(ctx, s, t, ev); err != nil {
+				if _, err := r.fire(ctx, s, t, ev, &tl); err != nil {
 					return err
 				}
 			}
@@ -266,6 +307,10 @@ func (r *Runtime) pollInput(ctx context.Context, conn *junction.Connection, obje
 		}
 		return nil
 	})
+	if err == nil {
+		r.metrics.count(tl)
+	}
+	return err
 }
 
 func storedSlot(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

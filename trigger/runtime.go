@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
 	"junction"
@@ -34,6 +35,29 @@ const (
 	DefaultDeliveryTimeout = 30 * time.Second
 	// DefaultPollPages caps the pages one poll follows.
 	DefaultPollPages = engine.MaxPages
+	// DefaultEventRetention is how long a processed webhook event is kept.
+	DefaultEventRetention = 7 * 24 * time.Hour
+	// CleanUpInterval is how often the elected leader removes processed
+	// webhook events past their retention.
+	CleanUpInterval = time.Hour
+)
+
+// Kinds of the queue jobs the runtime runs, as River reports them in its
+// events (a job's Kind).
+const (
+	// KindSchedulePolls inserts the polls due at the start of an interval
+	// (the elected leader only).
+	KindSchedulePolls = "trigger.schedule_polls"
+	// KindPoll polls one (connection, object, event, input) for one
+	// interval.
+	KindPoll = "trigger.poll"
+	// KindWebhookEvent processes one received webhook event.
+	KindWebhookEvent = "trigger.webhook_event"
+	// KindDeliver delivers one job to a webhook target.
+	KindDeliver = "trigger.deliver"
+	// KindCleanUp removes processed webhook events past their retention
+	// (the elected leader only).
+	KindCleanUp = "trigger.clean_up"
 )
 
 // PollIntervals are the poll intervals, in minutes, a connection may have.
@@ -50,8 +74,12 @@ type Options struct {
 	Clock    junction.Clock
 	Logger   *slog.Logger
 
-	// ScheduleInterval is how often the leader schedules due polls
-	// (default 1 minute).
+	// ScheduleInterval is the length of the intervals at whose start the
+	// elected leader schedules the polls due (default 1 minute, the
+	// shortest poll interval, of which the others are multiples). The
+	// queue's timer runs on the wall clock; which interval is due is
+	// decided by Clock. Negative turns the periodic scheduling off: the
+	// caller runs SchedulePolls itself (tests that drive Clock).
 	ScheduleInterval time.Duration
 	// DeliveryAttempts and DeliveryTimeout tune deliveries to webhook
 	// targets (defaults 8 and 30 s).
@@ -61,6 +89,13 @@ type Options struct {
 	// deliveries (tests); by default attempt n waits about n^4 seconds,
 	// with jitter.
 	DeliveryRetryDelay func(attempt int) time.Duration
+	// EventRetention is how long processed webhook events are kept
+	// before the hourly clean-up removes them (default 7 days).
+	EventRetention time.Duration
+	// Registerer receives the runtime's metrics (events by outcome,
+	// webhook intake, polls and their start delay, deliveries); nil
+	// keeps them unregistered.
+	Registerer prometheus.Registerer
 }
 
 // Runtime runs triggers. Make one per server with New before starting the
@@ -77,6 +112,8 @@ type Runtime struct {
 	attempts int
 	timeout  time.Duration
 	delay    func(int) time.Duration
+	keep     time.Duration
+	metrics  *metrics
 
 	filters sync.Map // filter source -> *filter
 }
@@ -110,6 +147,15 @@ func New(opts Options) (*Runtime, error) {
 		attempts: opts.DeliveryAttempts,
 		timeout:  opts.DeliveryTimeout,
 		delay:    opts.DeliveryRetryDelay,
+		keep:     opts.EventRetention,
+	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("trigger: register metrics: %w", err)
+	}
+	r.metrics = m
+	if r.keep <= 0 {
+		r.keep = DefaultEventRetention
 	}
 	if r.clock == nil {
 		r.clock = junction.SystemClock{}
@@ -124,7 +170,7 @@ func New(opts Options) (*Runtime, error) {
 		r.timeout = DefaultDeliveryTimeout
 	}
 	every := opts.ScheduleInterval
-	if every <= 0 {
+	if every == 0 {
 		every = DefaultScheduleInterval
 	}
 	w := r.queue.Workers()
@@ -132,9 +178,17 @@ func New(opts Options) (*Runtime, error) {
 	river.AddWorker(w, &pollWorker{r: r})
 	river.AddWorker(w, &eventWorker{r: r})
 	river.AddWorker(w, &deliveryWorker{r: r})
-	r.queue.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(every),
-		func() (river.JobArgs, *river.InsertOpts) { return scheduleArgs{}, nil },
-		&river.PeriodicJobOpts{ID: "trigger.schedule_polls", RunOnStart: true}))
+	river.AddWorker(w, &cleanUpWorker{r: r})
+	if every > 0 {
+		// At each interval's start, and once on start for the interval
+		// under way.
+		r.queue.AddPeriodic(river.NewPeriodicJob(slotSchedule{every: every},
+			func() (river.JobArgs, *river.InsertOpts) { return scheduleArgs{}, nil },
+			&river.PeriodicJobOpts{ID: KindSchedulePolls, RunOnStart: true}))
+	}
+	r.queue.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(CleanUpInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return cleanUpArgs{}, nil },
+		&river.PeriodicJobOpts{ID: KindCleanUp}))
 	return r, nil
 }
 
@@ -199,12 +253,13 @@ func (r *Runtime) CheckTargetURL(ctx context.Context, raw string) error {
 // health check: after TriggerMaxConsecutiveFailures failures in a row and
 // no success for TriggerFailureWindow, the trigger is disabled, once, with
 // a history entry and a trigger.disabled event.
-func (r *Runtime) failure(ctx context.Context, s junction.Store, t *junction.Trigger, rec junction.TriggerRecord) error {
+func (r *Runtime) failure(ctx context.Context, s junction.Store, t *junction.Trigger, rec junction.TriggerRecord, tl *tally) error {
 	now := r.clock.Now()
 	rec.TenantID, rec.TriggerID, rec.FolderID, rec.Status, rec.At = t.TenantID, t.ID, t.FolderID, junction.TriggerFailed, now
 	if err := s.AppendTriggerRecord(ctx, &rec); err != nil {
 		return err
 	}
+	tl.add(junction.TriggerFailed)
 	u, err := s.RecordTriggerResult(ctx, t.TenantID, t.ID, false, now)
 	if err != nil {
 		return err
@@ -225,6 +280,7 @@ func (r *Runtime) failure(ctx context.Context, s junction.Store, t *junction.Tri
 		FolderID: t.FolderID, At: now, Status: junction.TriggerDisabled, Reason: reason}); err != nil {
 		return err
 	}
+	tl.add(junction.TriggerDisabled)
 	return s.AppendEvent(ctx, &junction.Event{
 		TenantID: t.TenantID, Type: junction.EventTriggerDisabled, ObjectType: "trigger", ObjectID: t.ID,
 		FolderID: t.FolderID, At: now,
@@ -258,12 +314,20 @@ type event struct {
 	// key identifies the event for idempotency: the same event processed
 	// again has the same key.
 	key string
+	// jobID and at, when set, are the ID and CreatedAt of the job the
+	// event makes: a webhook event's own ID (a UUIDv7 made at intake) and
+	// receipt time. Events are processed concurrently, in any order; jobs
+	// made this way still reach a queue's workers in the order their
+	// events were received (JobStore.ClaimJob).
+	jobID string
+	at    time.Time
 }
 
 // fire runs one event through one trigger inside the transaction s: the
 // filter decides, a match makes the job (once per idempotency key) and, for
-// a webhook target, its delivery. It reports whether a job was made.
-func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigger, ev event) (bool, error) {
+// a webhook target, its delivery. It reports whether a job was made, and
+// tallies the history it records in tl.
+func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigger, ev event, tl *tally) (bool, error) {
 	now := r.clock.Now()
 	rec := junction.TriggerRecord{TenantID: t.TenantID, TriggerID: t.ID, FolderID: t.FolderID, At: now,
 		EventType: ev.vars.VendorType, ObjectID: ev.vars.ObjectID, IdempotencyKey: ev.key}
@@ -273,6 +337,7 @@ func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigge
 	f, err := r.compiled(t.Filter)
 	if err != nil {
 		rec.Status, rec.Reason = junction.TriggerSkipped, "filter does not compile: "+junction.ErrorMessage(err)
+		tl.add(rec.Status)
 		return false, s.AppendTriggerRecord(ctx, &rec)
 	}
 	if ok, why := f.match(ev.vars); !ok {
@@ -281,13 +346,18 @@ func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigge
 			return false, nil
 		}
 		rec.Status, rec.Reason = junction.TriggerSkipped, why
+		tl.add(rec.Status)
 		return false, s.AppendTriggerRecord(ctx, &rec)
 	}
+	created := now
+	if !ev.at.IsZero() {
+		created = ev.at
+	}
 	j := &junction.Job{
-		TenantID: t.TenantID, FolderID: t.FolderID, TriggerID: t.ID, ConnectionID: t.ConnectionID,
+		ID: ev.jobID, TenantID: t.TenantID, FolderID: t.FolderID, TriggerID: t.ID, ConnectionID: t.ConnectionID,
 		Connector: t.Connector, Event: t.Event, ObjectType: t.Object, ObjectID: ev.vars.ObjectID,
 		Payload: ev.vars.Payload, Parameters: t.Parameters, IdempotencyKey: ev.key, Target: t.Target.Type,
-		Status: junction.JobPending, CreatedAt: now, UpdatedAt: now,
+		Status: junction.JobPending, CreatedAt: created, UpdatedAt: now,
 	}
 	if t.Target.Type == junction.TargetQueue {
 		j.Queue = t.Target.Name
@@ -306,5 +376,6 @@ func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigge
 	if err := s.AppendTriggerRecord(ctx, &rec); err != nil {
 		return false, err
 	}
+	tl.add(rec.Status)
 	return true, nil
 }

@@ -127,7 +127,7 @@ func (m *Main) newTriggerRuntime(ctx context.Context, catalog *connector.Catalog
 		return fmt.Errorf("job queue: %w", err)
 	}
 	to := trigger.Options{Store: m.db, Keyring: m.keyring, Catalog: catalog, Engine: m.engine, Queue: q,
-		Outbound: m.outbound, Clock: m.Clock, Logger: m.logger}
+		Outbound: m.outbound, Clock: m.Clock, Logger: m.logger, Registerer: m.metrics}
 	if m.tuneTriggers != nil {
 		m.tuneTriggers(&to)
 	}
@@ -149,7 +149,7 @@ func (m *Main) startTriggers(ctx context.Context) error {
 	go func() {
 		defer close(done)
 		for ev := range events {
-			if k := ev.Job.Kind; k == "trigger.poll" || k == "trigger.webhook_event" {
+			if k := ev.Job.Kind; k == trigger.KindPoll || k == trigger.KindWebhookEvent {
 				m.app.NotifyJobs()
 			}
 		}
