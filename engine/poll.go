@@ -82,7 +82,7 @@ func (e *Engine) Poll(ctx context.Context, req PollRequest) (*PollResult, error)
 	if err != nil && attempts == 0 {
 		attempts = attemptsOf(err)
 	}
-	e.recorder.add(&junction.Execution{
+	e.recorder.record(ctx, &junction.Execution{
 		ID:           res.ExecutionID,
 		TenantID:     conn.TenantID,
 		FolderID:     conn.FolderID,

@@ -71,10 +71,6 @@ func newRecorder(o recorderOptions) *recorder {
 	return r
 }
 
-// add is record for callers without a context of their own: it waits for
-// room until the recorder is closed.
-func (r *recorder) add(e *junction.Execution) { r.record(context.Background(), e) }
-
 // record queues a record, waiting for room while the queue is full: that
 // slows executions down to the pace of the database rather than losing
 // their records. It gives up only when ctx ends first (the caller went
