@@ -2,9 +2,9 @@ package httpapi_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,27 +15,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"junction"
 	"junction/app"
-	"junction/connector"
-	"junction/credstore/awssm"
-	"junction/credstore/azurekv"
-	"junction/credstore/cyberark"
-	"junction/credstore/vault"
+	"junction/credstore/credstoretest"
 	"junction/engine"
 	"junction/httpapi"
-	"junction/keyring"
-	"junction/outbound"
+	"junction/httpapi/httpapitest"
 	"junction/queue"
-	"junction/resolver"
 	"junction/sqldb"
 	"junction/sqldb/sqldbtest"
 	"junction/trigger"
 )
 
-// fakeClock is a clock tests move by hand.
+// fakeClock is a clock a test sets by hand, for upstream test servers.
 type fakeClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -45,30 +37,6 @@ func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// syncBuffer collects log output written from server goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // backends runs fn against every Store implementation available: SQLite
@@ -85,11 +53,12 @@ func backends(t *testing.T, fn func(t *testing.T, open func(t *testing.T) juncti
 // administrator.
 type env struct {
 	t      *testing.T
+	api    *httpapitest.Server
 	srv    *httptest.Server
 	app    *app.App
 	store  junction.Store
-	clock  *fakeClock
-	logs   *syncBuffer
+	clock  *credstoretest.Clock
+	logs   fmt.Stringer
 	admin  string // the bootstrap administrator's token
 	server *httpapi.Server
 	// keyring and logger are shared with further servers on the same
@@ -111,71 +80,25 @@ type envOptions struct {
 	connectorsDir string
 }
 
+// newEnv starts the API on store, a database from sqldbtest.
 func newEnv(t *testing.T, store junction.Store, opts ...envOptions) *env {
 	t.Helper()
 	var o envOptions
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	clock := &fakeClock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ring, err := keyring.New(keyring.GenerateKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res0, err := resolver.New(resolver.Options{Store: store, Keyring: ring, Types: storeTypes(), Clock: clock, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { res0.Close() })
-	cat, err := connector.LoadCatalog(connector.Builtin(), o.connectorsDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Upstream test servers listen on loopback, which the guard refuses
-	// unless allowed.
-	out, err := outbound.New(outbound.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		RootCAs: o.roots, Clock: clock, Logger: logger, MaxRetries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(res0.Collector())
-	eng, err := engine.New(engine.Options{Store: store, Keyring: ring, Catalog: cat, Resolver: res0, Outbound: out,
-		Clock: clock, Logger: logger, Registerer: registry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = eng.Close() })
 	// The trigger runtime's queue is made but not started: tests that
 	// need events processed start it (startQueue).
-	db := store.(*sqldb.DB)
-	q, err := queue.New(context.Background(), queue.Options{DB: db, FetchPollInterval: 20 * time.Millisecond, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := trigger.New(trigger.Options{Store: store, Keyring: ring, Catalog: cat, Engine: eng, Queue: q, Outbound: out,
-		Clock: clock, Logger: logger, DeliveryRetryDelay: func(int) time.Duration { return time.Millisecond }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := app.New(store, app.Options{Clock: clock, Logger: logger, Keyring: ring, Resolver: res0, StoreTypes: storeTypes(),
-		Catalog: cat, Engine: eng, OAuthRedirectURI: oauthRedirectURI, Triggers: rt, PublicURL: publicURL,
-		JobRecheck: 20 * time.Millisecond})
-	res, err := a.Bootstrap(context.Background(), app.BootstrapOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Created || res.Token.IsZero() {
-		t.Fatalf("bootstrap on an empty database: %+v", res)
-	}
-	s := httpapi.New(a, httpapi.Options{Logger: logger, TrustedProxies: o.trustedProxies, Metrics: registry})
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, app: a, store: store, clock: clock, logs: logs, admin: res.Token.Reveal(), server: s,
-		keyring: ring, logger: logger, engine: eng, queue: q, triggers: rt}
+	s := httpapitest.NewServer(t, httpapitest.Options{DB: store.(*sqldb.DB), ConnectorsDir: o.connectorsDir,
+		RootCAs: o.roots, TrustedProxies: o.trustedProxies, PublicURL: publicURL, HoldQueue: true})
+	return &env{t: t, api: s, srv: s.HTTP, app: s.App, store: s.DB, clock: s.Clock, logs: serverLogs{s}, admin: s.AdminToken,
+		server: s.API, keyring: s.Keyring, logger: s.Logger, engine: s.Engine, queue: s.Queue, triggers: s.Triggers}
 }
+
+// serverLogs shows what a server logged so far.
+type serverLogs struct{ s *httpapitest.Server }
+
+func (l serverLogs) String() string { return l.s.Logs() }
 
 // publicURL is the base of the webhook URLs the test servers' app shows;
 // tests post to the same path on the test server.
@@ -184,31 +107,15 @@ const publicURL = "https://junction.test"
 // startQueue starts the trigger runtime's workers until the test ends.
 func (e *env) startQueue() {
 	e.t.Helper()
-	if err := e.queue.Start(context.Background()); err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := e.queue.Stop(ctx); err != nil {
-			e.t.Errorf("stop queue: %v", err)
-		}
-	})
+	e.api.StartQueue()
 }
 
 // oauthRedirectURI is the callback address the test servers' app hands
 // providers; tests call the callback on the test server themselves.
-const oauthRedirectURI = "https://junction.test/oauth/callback"
+const oauthRedirectURI = publicURL + "/oauth/callback"
 
 // storeTypes registers the external credential store types as main does.
-func storeTypes() map[string]junction.CredentialStoreType {
-	return map[string]junction.CredentialStoreType{
-		vault.TypeName:    vault.Type,
-		cyberark.TypeName: cyberark.Type,
-		azurekv.TypeName:  azurekv.Type(),
-		awssm.TypeName:    awssm.Type(),
-	}
-}
+func storeTypes() map[string]junction.CredentialStoreType { return httpapitest.StoreTypes() }
 
 type response struct {
 	status int

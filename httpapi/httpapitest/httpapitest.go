@@ -1,7 +1,7 @@
 // Package httpapitest runs Junction's real REST API in a test: the httpapi
 // server over the app, engine, resolver, job queue and trigger runtime, on
-// a SQLite database in a temporary directory, so that clients of the API are
-// tested against the real thing rather than a reproduction of it.
+// a real database, so that clients of the API are tested against the real
+// thing rather than a reproduction of it.
 package httpapitest
 
 import (
@@ -43,35 +43,74 @@ var Start = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // Options adjusts a Server.
 type Options struct {
+	// DB is the database the server runs on, for tests that choose the
+	// backend (sqldbtest.Backends); a fresh SQLite database in a temporary
+	// directory when nil. The database must be empty: the server
+	// bootstraps its administrator.
+	DB *sqldb.DB
 	// ConnectorsDir holds connector definitions beside the built-in ones.
 	ConnectorsDir string
 	// RootCAs are the CAs the outbound client trusts, for upstream test
 	// servers over TLS; the system's when nil.
 	RootCAs *x509.CertPool
+	// TrustedProxies are the peers whose forwarding headers the API
+	// believes.
+	TrustedProxies []netip.Prefix
+	// PublicURL is the base of the webhook and OAuth callback URLs the
+	// app shows; the server's own URL when empty. A fixed one keeps those
+	// URLs the same from run to run.
+	PublicURL string
+	// HoldQueue leaves the job queue stopped until the test calls
+	// StartQueue, so that the test sees jobs waiting.
+	HoldQueue bool
 }
 
 // Server is a running API with a bootstrapped administrator. Outbound calls
 // may reach loopback addresses, where tests run their upstream APIs; the
-// job queue runs until the test ends.
+// job queue runs until the test ends unless Options.HoldQueue.
 type Server struct {
 	// URL is the API's base URL, also the public URL webhook URLs start
-	// with.
+	// with unless Options.PublicURL says otherwise.
 	URL string
+	// HTTP is the listening test server; its Client reaches URL.
+	HTTP *httptest.Server
+	// API is the httpapi server behind URL.
+	API *httpapi.Server
 	// AdminToken is the bootstrap administrator's API token.
 	AdminToken string
 	App        *app.App
 	DB         *sqldb.DB
 	// Clock is the server's time; it moves only when the test moves it.
 	Clock *credstoretest.Clock
+	// Keyring and Logger are the server's, for a second process a test
+	// starts on the same database.
+	Keyring junction.Keyring
+	Logger  *slog.Logger
+	// Engine runs the connections' tests and executions.
+	Engine *engine.Engine
+	// Queue runs the trigger runtime's jobs.
+	Queue *queue.Queue
 	// Triggers is the trigger runtime (SchedulePolls makes polls due now).
 	Triggers *trigger.Runtime
 
+	tb   testing.TB
 	logs *logBuffer
 }
 
 // Logs returns what the server logged so far (JSON lines), for tests that
 // check no secret reached the logs.
 func (s *Server) Logs() string { return s.logs.String() }
+
+// StoreTypes returns the external credential store types, registered as
+// main registers them.
+func StoreTypes() map[string]junction.CredentialStoreType {
+	return map[string]junction.CredentialStoreType{
+		vault.TypeName:    vault.Type,
+		cyberark.TypeName: cyberark.Type,
+		azurekv.TypeName:  azurekv.Type(),
+		awssm.TypeName:    awssm.Type(),
+	}
+}
 
 // NewServer starts a Server and stops it when the test ends.
 func NewServer(tb testing.TB, opts ...Options) *Server {
@@ -83,17 +122,15 @@ func NewServer(tb testing.TB, opts ...Options) *Server {
 	clock := credstoretest.NewClock(Start)
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	db := sqldbtest.Open(tb)
+	db := o.DB
+	if db == nil {
+		db = sqldbtest.Open(tb)
+	}
 	ring, err := keyring.New(keyring.GenerateKey())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	types := map[string]junction.CredentialStoreType{
-		vault.TypeName:    vault.Type,
-		cyberark.TypeName: cyberark.Type,
-		azurekv.TypeName:  azurekv.Type(),
-		awssm.TypeName:    awssm.Type(),
-	}
+	types := StoreTypes()
 	res, err := resolver.New(resolver.Options{Store: db, Keyring: ring, Types: types, Clock: clock, Logger: logger})
 	if err != nil {
 		tb.Fatal(err)
@@ -137,27 +174,46 @@ func NewServer(tb testing.TB, opts ...Options) *Server {
 		http.Error(w, "starting", http.StatusServiceUnavailable)
 	}))
 	tb.Cleanup(srv.Close)
+	publicURL := o.PublicURL
+	if publicURL == "" {
+		publicURL = srv.URL
+	}
 	a := app.New(db, app.Options{Clock: clock, Logger: logger, Keyring: ring, Resolver: res, StoreTypes: types,
-		Catalog: cat, Engine: eng, OAuthRedirectURI: srv.URL + "/oauth/callback", Triggers: rt, PublicURL: srv.URL,
+		Catalog: cat, Engine: eng, OAuthRedirectURI: publicURL + "/oauth/callback", Triggers: rt, PublicURL: publicURL,
 		JobRecheck: 20 * time.Millisecond})
 	boot, err := a.Bootstrap(context.Background(), app.BootstrapOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := httpapi.New(a, httpapi.Options{Logger: logger, Metrics: registry}).Handler()
+	if !boot.Created || boot.Token.IsZero() {
+		tb.Fatal("bootstrap created no administrator: the database was not empty")
+	}
+	api := httpapi.New(a, httpapi.Options{Logger: logger, TrustedProxies: o.TrustedProxies, Metrics: registry})
+	h := api.Handler()
 	handler.Store(&h)
 
-	if err := q.Start(context.Background()); err != nil {
-		tb.Fatal(err)
+	s := &Server{URL: srv.URL, HTTP: srv, API: api, AdminToken: boot.Token.Reveal(), App: a, DB: db, Clock: clock,
+		Keyring: ring, Logger: logger, Engine: eng, Queue: q, Triggers: rt, tb: tb, logs: logs}
+	if !o.HoldQueue {
+		s.StartQueue()
 	}
-	tb.Cleanup(func() {
+	return s
+}
+
+// StartQueue starts the job queue's workers until the test ends; only for
+// a Server started with Options.HoldQueue.
+func (s *Server) StartQueue() {
+	s.tb.Helper()
+	if err := s.Queue.Start(context.Background()); err != nil {
+		s.tb.Fatal(err)
+	}
+	s.tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := q.Stop(ctx); err != nil {
-			tb.Errorf("stop job queue: %v", err)
+		if err := s.Queue.Stop(ctx); err != nil {
+			s.tb.Errorf("stop job queue: %v", err)
 		}
 	})
-	return &Server{URL: srv.URL, AdminToken: boot.Token.Reveal(), App: a, DB: db, Clock: clock, Triggers: rt, logs: logs}
 }
 
 // logBuffer collects log lines written from the server's goroutines.
