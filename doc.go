@@ -19,7 +19,11 @@
 //	                         and the pure request builder
 //	outbound/                the one HTTP client for third-party APIs: timeouts, TLS,
 //	                         proxy, retries, the private-network guard at dial time
-//	engine/                  runs activities through connections; OAuth token lifecycle
+//	engine/                  runs activities, polls and webhook checks through
+//	                         connections; OAuth token lifecycle; execution records
+//	queue/                   the durable job queue (River) in Junction's own database
+//	trigger/                 the trigger runtime: poll scheduling, webhook intake,
+//	                         CEL filters, jobs and signed deliveries
 //	app/                     the services: authorization, validation, audit, transactions
 //	httpapi/                 the REST API under /api/v1, problem documents, OpenAPI
 //	cli/                     the client commands that call the REST API
@@ -34,6 +38,15 @@
 // not_found), runs the change and its audit entry in one Store transaction,
 // and returns domain objects or an *Error, which httpapi renders as an
 // RFC 9457 problem document.
+//
+// An execution (POST /connections/{id}/execute) continues in engine: the
+// connection's literal secrets are opened with the Keyring, asset-backed
+// ones resolved through resolver (one hour in memory), the request is built
+// by connector from the definition, and sent by outbound. When the API
+// rejects the credentials, engine re-reads the assets and retries once if
+// the vault holds a new value. Triggers run on queue: trigger schedules
+// polls (engine.Poll) and takes in webhooks (engine.ReceiveWebhook), and each
+// matching event becomes a Job in the same transaction as its record.
 //
 // # Secrets
 //

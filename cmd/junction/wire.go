@@ -104,8 +104,9 @@ func (m *Main) newEngine(catalog *connector.Catalog) (*engine.Engine, error) {
 // (APIs polled, targets delivered to), and River fetches at most as many
 // jobs as it has free workers each time; with ten, a server worked off
 // about 50 webhook events a second, with fifty about 230, while more
-// starved the webhook intake of SQLite's one writer (bench, 2 cores). A job still running twice its timeout after it started was
-// cut off at the timeout or lost with a crashed server: it runs again.
+// starved the webhook intake of SQLite's one writer (bench, 2 cores). A
+// job still running twice its timeout after it started was cut off at the
+// timeout or lost with a crashed server: it runs again.
 const (
 	queueFetchInterval = 200 * time.Millisecond
 	queueMaxWorkers    = 50
