@@ -27,7 +27,9 @@
 //	app/                     the services: authorization, validation, audit, transactions
 //	httpapi/                 the REST API under /api/v1, problem documents, OpenAPI
 //	cli/                     the client commands that call the REST API
-//	cmd/junction/            main: flags, configuration and wiring, nothing else
+//	cmd/junction/            main: flags, configuration and wiring, nothing else;
+//	                         the end-to-end tests against the real server
+//	bench/                   the benchmark harness (go run ./bench), see BENCHMARKS.md
 //
 // # How a request flows
 //
