@@ -8,22 +8,12 @@ import (
 
 	"junction"
 	"junction/app"
+	"junction/clocktest"
 	"junction/sqldb"
 	"junction/sqldb/sqldbtest"
 )
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func newClock() *fakeClock { return &fakeClock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
+func newClock() *clocktest.Clock { return clocktest.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 // bootstrap prepares an App on a fresh database and returns it with the
 // administrator's principal.
@@ -321,9 +311,7 @@ func TestAuthenticate(t *testing.T) {
 	created := must(a.CreateToken(ctx, admin, admin.User.ID, app.CreateTokenInput{Name: "hour", ExpiresAt: &expires}))
 
 	must(a.Authenticate(ctx, created.Secret.Reveal()))
-	clock.mu.Lock()
-	clock.now = expires
-	clock.mu.Unlock()
+	clock.Set(expires)
 	for _, tok := range []string{created.Secret.Reveal(), "", "jct_unknown", res.Token.Reveal() + "x"} {
 		if _, err := a.Authenticate(ctx, tok); !junction.IsCode(err, junction.EUNAUTHENTICATED) {
 			t.Fatalf("token of %d characters: %v", len(tok), err)

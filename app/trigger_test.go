@@ -9,6 +9,7 @@ import (
 
 	"junction"
 	"junction/app"
+	"junction/clocktest"
 	"junction/connector"
 	"junction/engine"
 	"junction/keyring"
@@ -26,7 +27,7 @@ type triggerEnv struct {
 	a       *app.App
 	admin   *junction.Principal
 	db      *sqldb.DB
-	clock   *fakeClock
+	clock   *clocktest.Clock
 	folder  *junction.Folder
 	hook    *junction.Connection // the generic HTTP Webhook connector
 	github  *junction.Connection
@@ -361,9 +362,7 @@ func TestJobs(t *testing.T) {
 	if _, err := e.a.CompleteJob(e.ctx, w2, second.ID, nil); !junction.IsCode(err, junction.ECONFLICT) {
 		t.Fatalf("completing twice: %v", err)
 	}
-	e.clock.mu.Lock()
-	e.clock.now = e.clock.now.Add(2 * time.Minute)
-	e.clock.mu.Unlock()
+	e.clock.Advance(2 * time.Minute)
 	again := must(e.a.ClaimJob(e.ctx, w2, app.ClaimJobInput{Queue: "orders"}))
 	if again.Job == nil || again.Job.ID != first.ID || again.Job.Attempts != 2 {
 		t.Fatalf("claim after the lease ran out %+v", again.Job)

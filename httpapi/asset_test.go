@@ -16,9 +16,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"junction"
 	"junction/app"
+	"junction/clocktest"
 	"junction/credstore/credstoretest"
 	"junction/credstore/vault/vaulttest"
 	"junction/httpapi"
@@ -193,7 +195,7 @@ func passwordOf(v revealed) string {
 // the vault and outlives it, refresh picks up a rotation, and neither the
 // value nor the store's login ever reaches the database or the logs.
 func TestResolveFromVault(t *testing.T) {
-	clock := &fakeClock{}
+	clock := clocktest.New(time.Time{})
 	vs := vaulttest.New(t, vaulttest.Options{Clock: clock})
 	secretID, first, second := plant("secret-id"), plant("first-password"), plant("second-password")
 	vs.SetAppRole("approle", "role-1", secretID.Reveal())
@@ -202,7 +204,7 @@ func TestResolveFromVault(t *testing.T) {
 
 	store, dbPath := openSQLite(t)
 	e := newEnv(t, store)
-	clock.now = e.clock.Now()
+	clock.Set(e.clock.Now())
 
 	cs := e.vaultStore(vs, "corp-vault", secretID.Reveal(), nil)
 	if !slices.Equal(cs.SecretKeys, []string{"secret_id"}) || cs.Config["secret_id"] != "" || cs.Config["role_id"] != "role-1" {

@@ -11,9 +11,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"junction"
 	"junction/app"
@@ -26,18 +24,6 @@ import (
 	"junction/sqldb/sqldbtest"
 	"junction/trigger"
 )
-
-// fakeClock is a clock a test sets by hand, for upstream test servers.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
 
 // backends runs fn against every Store implementation available: SQLite
 // always, PostgreSQL when JUNCTION_TEST_POSTGRES is set.

@@ -11,29 +11,14 @@ import (
 	"time"
 
 	"junction"
+	"junction/clocktest"
 	"junction/secretcache"
 )
 
-// fakeClock moves only when a test says so: TTLs are tested without sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newFakeClock moves only when a test says so: TTLs are tested without
+// sleeping.
+func newFakeClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 func mustCache(tb testing.TB, clock junction.Clock) *secretcache.Cache {

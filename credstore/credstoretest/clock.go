@@ -1,41 +1,14 @@
 package credstoretest
 
 import (
-	"sync"
 	"time"
 
-	"junction"
+	"junction/clocktest"
 )
 
-// Clock is a junction.Clock that only moves when told to, so tests drive
-// token expiry and renewal without sleeping. It is safe for concurrent use.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-var _ junction.Clock = (*Clock)(nil)
+// Clock is the shared fake clock (clocktest.Clock), named here too because
+// the store tests and test servers were written against it.
+type Clock = clocktest.Clock
 
 // NewClock returns a clock stopped at now.
-func NewClock(now time.Time) *Clock { return &Clock{now: now} }
-
-// Now returns the clock's current time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// Set moves the clock to t.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
+func NewClock(now time.Time) *Clock { return clocktest.New(now) }
