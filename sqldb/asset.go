@@ -64,13 +64,7 @@ func (h *handle) GetAsset(ctx context.Context, tenantID, id string) (*junction.A
 func (h *handle) ListAssets(ctx context.Context, tenantID string, f junction.AssetFilter) ([]*junction.Asset, error) {
 	var c conds
 	c.add("tenant_id = " + c.arg(tenantID))
-	if f.FolderIDs != nil {
-		if len(f.FolderIDs) == 0 {
-			c.add("1 = 0")
-		} else {
-			c.add("folder_id IN (" + c.argList(f.FolderIDs) + ")")
-		}
-	}
+	c.in("folder_id", f.FolderIDs)
 	if f.Type != "" {
 		c.add("type = " + c.arg(string(f.Type)))
 	}

@@ -133,13 +133,7 @@ func (h *handle) GetConnection(ctx context.Context, tenantID, id string) (*junct
 func (h *handle) ListConnections(ctx context.Context, tenantID string, f junction.ConnectionFilter) ([]*junction.Connection, error) {
 	var c conds
 	c.add("tenant_id = " + c.arg(tenantID))
-	if f.FolderIDs != nil {
-		if len(f.FolderIDs) == 0 {
-			c.add("1 = 0")
-		} else {
-			c.add("folder_id IN (" + c.argList(f.FolderIDs) + ")")
-		}
-	}
+	c.in("folder_id", f.FolderIDs)
 	if f.Connector != "" {
 		c.add("connector = " + c.arg(f.Connector))
 	}

@@ -115,13 +115,7 @@ func sliceChunks[T any](s []T, n int) func(yield func([]T) bool) {
 func (h *handle) ListExecutions(ctx context.Context, tenantID string, f junction.ExecutionFilter) ([]*junction.Execution, error) {
 	var c conds
 	c.add("tenant_id = " + c.arg(tenantID))
-	if f.FolderIDs != nil {
-		if len(f.FolderIDs) == 0 {
-			c.add("1 = 0")
-		} else {
-			c.add("folder_id IN (" + c.argList(f.FolderIDs) + ")")
-		}
-	}
+	c.in("folder_id", f.FolderIDs)
 	if f.ConnectionID != "" {
 		c.add("connection_id = " + c.arg(f.ConnectionID))
 	}

@@ -122,7 +122,7 @@ func (h *handle) GetJobByKey(ctx context.Context, tenantID, triggerID, key strin
 func (h *handle) ListJobs(ctx context.Context, tenantID string, f junction.JobFilter) ([]*junction.Job, error) {
 	var c conds
 	c.add("tenant_id = " + c.arg(tenantID))
-	folderCond(&c, "folder_id", f.FolderIDs)
+	c.in("folder_id", f.FolderIDs)
 	if f.TriggerID != "" {
 		c.add("trigger_id = " + c.arg(f.TriggerID))
 	}
@@ -165,7 +165,7 @@ func (h *handle) ClaimJob(ctx context.Context, tenantID string, folderIDs []stri
 	c.add("tenant_id = " + c.arg(tenantID))
 	c.add("queue = " + c.arg(queue))
 	c.add("target = 'queue' AND status IN ('pending', 'claimed')")
-	folderCond(&c, "folder_id", folderIDs)
+	c.in("folder_id", folderIDs)
 	ready := "(status = " + pPending + " OR (status = " + pClaimed + " AND lease_expires_at <= " + pNow + "))"
 	c.add(ready)
 	pick := "SELECT id FROM jobs" + c.clause() + " ORDER BY created_at, id LIMIT 1"

@@ -200,6 +200,20 @@ func (c *conds) argList(vs []string) string {
 
 func (c *conds) add(cond string) { c.where = append(c.where, cond) }
 
+// in adds "column IN (ids)" for a filter's ID list: nil matches any value,
+// a non-nil empty list matches none, so an empty "visible folders" list
+// never widens to everything.
+func (c *conds) in(column string, ids []string) {
+	if ids == nil {
+		return
+	}
+	if len(ids) == 0 {
+		c.add("1 = 0")
+		return
+	}
+	c.add(column + " IN (" + c.argList(ids) + ")")
+}
+
 // contains adds a case-insensitive substring match of s on any of columns.
 func (c *conds) contains(s string, columns ...string) {
 	p := c.arg("%" + escapeLike(strings.ToLower(s)) + "%")

@@ -125,23 +125,10 @@ func (h *handle) GetTriggerByTokenHash(ctx context.Context, hash []byte) (*junct
 	return t, nil
 }
 
-// folderCond adds the FolderIDs condition of a filter: nil matches any
-// folder, empty none.
-func folderCond(c *conds, column string, ids []string) {
-	if ids == nil {
-		return
-	}
-	if len(ids) == 0 {
-		c.add("1 = 0")
-		return
-	}
-	c.add(column + " IN (" + c.argList(ids) + ")")
-}
-
 func (h *handle) ListTriggers(ctx context.Context, tenantID string, f junction.TriggerFilter) ([]*junction.Trigger, error) {
 	var c conds
 	c.add("tenant_id = " + c.arg(tenantID))
-	folderCond(&c, "folder_id", f.FolderIDs)
+	c.in("folder_id", f.FolderIDs)
 	if f.ConnectionID != "" {
 		c.add("connection_id = " + c.arg(f.ConnectionID))
 	}
@@ -285,7 +272,7 @@ func (h *handle) AppendTriggerRecord(ctx context.Context, r *junction.TriggerRec
 func (h *handle) ListTriggerRecords(ctx context.Context, tenantID string, f junction.TriggerRecordFilter) ([]*junction.TriggerRecord, error) {
 	var c conds
 	c.add("tenant_id = " + c.arg(tenantID))
-	folderCond(&c, "folder_id", f.FolderIDs)
+	c.in("folder_id", f.FolderIDs)
 	if f.TriggerID != "" {
 		c.add("trigger_id = " + c.arg(f.TriggerID))
 	}
