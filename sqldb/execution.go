@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"math/bits"
 	"strconv"
 	"strings"
 
@@ -14,8 +15,8 @@ const executionColumns = "id, tenant_id, folder_id, connection_id, connector, ac
 
 // executionsPerInsert bounds the rows of one multi-row INSERT, keeping its
 // placeholders (13 a row) well under both dialects' limits (32766 on
-// SQLite, 65535 on PostgreSQL).
-const executionsPerInsert = 500
+// SQLite, 65535 on PostgreSQL). It is a power of two: see powerOfTwoChunks.
+const executionsPerInsert = 256
 
 func scanExecution(s scanner) (*junction.Execution, error) {
 	var e junction.Execution
@@ -66,7 +67,7 @@ func (h *handle) AppendExecutions(ctx context.Context, es []*junction.Execution)
 		return nil
 	}
 	return h.write(ctx, func(h *handle) error {
-		for chunk := range sliceChunks(es, executionsPerInsert) {
+		for chunk := range powerOfTwoChunks(es, executionsPerInsert) {
 			var q strings.Builder
 			args := make([]any, 0, len(chunk)*13)
 			q.WriteString("INSERT INTO executions (" + executionColumns + ") VALUES ")
@@ -96,11 +97,16 @@ func (h *handle) AppendExecutions(ctx context.Context, es []*junction.Execution)
 	})
 }
 
-// sliceChunks yields s in consecutive pieces of at most n.
-func sliceChunks[T any](s []T, n int) func(yield func([]T) bool) {
+// powerOfTwoChunks yields s in consecutive pieces whose lengths are powers
+// of two, at most n (itself a power of two). A multi-row INSERT's text
+// depends on its row count, and SQLite prepares each distinct text anew:
+// batches of any size from 1 to n would be n statements, parsed over and
+// over and crowding the statement cache, where powers of two are
+// log2(n)+1.
+func powerOfTwoChunks[T any](s []T, n int) func(yield func([]T) bool) {
 	return func(yield func([]T) bool) {
 		for len(s) > 0 {
-			k := min(n, len(s))
+			k := 1 << (bits.Len(uint(min(n, len(s)))) - 1)
 			if !yield(s[:k]) {
 				return
 			}
