@@ -9,6 +9,9 @@
 //	junction (this package)  domain types, Error and codes, Store, Keyring, CredentialStore
 //	sqldb/                   Store on SQLite (default, embedded, no cgo) or PostgreSQL; migrations
 //	storetest/               the conformance suite every Store passes
+//	storecache/              the Store in front of sqldb that keeps what every request
+//	                         reads (token principal, connection, asset) in memory,
+//	                         dropped on every write and on the database's change feed
 //	keyring/                 envelope encryption at rest and master-key rotation
 //	lockedmem/               memory that is locked and kept out of core dumps
 //	secretcache/             the encrypted one-hour in-memory cache of resolved secrets
@@ -34,7 +37,9 @@
 // # How a request flows
 //
 // httpapi authenticates the bearer token (app.Authenticate), which yields a
-// Principal carrying the caller's Access. Handlers decode and strictly
+// Principal carrying the caller's Access; the lookup, like the connection and
+// asset lookups an execution makes, is answered by storecache from memory
+// while nothing has changed. Handlers decode and strictly
 // validate the body, then call an app service method with the Principal. The
 // service checks permissions (objects in folders the caller cannot see answer
 // not_found), runs the change and its audit entry in one Store transaction,

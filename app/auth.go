@@ -46,8 +46,10 @@ func unauthenticated() error {
 // which part was wrong. A store failure is returned as it is, because
 // answering 401 while the database is down would mislead clients.
 //
-// Everything is read from the Store on every request, in one query: a
-// revoked token or a disabled user is refused at once on every server.
+// The server's Store answers this lookup from memory (storecache) and
+// drops what it holds on every change to tokens, users or roles, its own
+// or, through the database's change feed, another server's: a revoked
+// token or a disabled user is refused at the next request.
 //
 // The returned Principal has no IP or RequestID; the HTTP layer fills them.
 func (a *App) Authenticate(ctx context.Context, rawToken string) (*junction.Principal, error) {

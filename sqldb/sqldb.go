@@ -56,10 +56,13 @@ type DB struct {
 	handle // the Store methods, bound to the pools rather than a transaction
 
 	dialect string
-	read    *sql.DB
-	write   *sql.DB
-	clock   junction.Clock
-	logger  *slog.Logger
+	// dsn is kept for the connection WatchChanges listens on. It may hold
+	// a password: it is never logged or returned.
+	dsn    string
+	read   *sql.DB
+	write  *sql.DB
+	clock  junction.Clock
+	logger *slog.Logger
 
 	// readQ and writeQ run the Store's queries on read and write; on
 	// SQLite they go through prepared statements kept in writeStmts and
@@ -120,6 +123,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 
 func (db *DB) openPostgres(dsn string) error {
 	db.dialect = DialectPostgres
+	db.dsn = dsn
 	pool, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return &junction.Error{Code: junction.EINVALID, Field: "database", Message: "the PostgreSQL URL is not valid", Err: err}
@@ -291,12 +295,20 @@ func (h *handle) write(ctx context.Context, fn func(h *handle) error) error {
 
 // Tx returns the transaction behind a Store that InTx passed to its
 // function, or nil for any other Store. Packages with tables of their own (a
-// job queue) use it to write in the same transaction as the Store.
+// job queue) use it to write in the same transaction as the Store. A Store
+// that wraps another (a cache) is looked through when it has an Unwrap
+// method.
 func Tx(s junction.Store) *sql.Tx {
-	if h, ok := s.(*handle); ok {
-		return h.tx
+	for {
+		switch v := s.(type) {
+		case *handle:
+			return v.tx
+		case interface{ Unwrap() junction.Store }:
+			s = v.Unwrap()
+		default:
+			return nil
+		}
 	}
-	return nil
 }
 
 // maxCachedStmts bounds each pool's statement cache. The Store's queries are

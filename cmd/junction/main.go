@@ -32,6 +32,7 @@ import (
 	"junction/queue"
 	"junction/resolver"
 	"junction/sqldb"
+	"junction/storecache"
 	"junction/trigger"
 )
 
@@ -148,13 +149,18 @@ type Main struct {
 	// ShutdownTimeout bounds how long Close waits for in-flight requests.
 	ShutdownTimeout time.Duration
 
-	logger   *slog.Logger
-	keyring  *keyring.Ring
-	db       *sqldb.DB
-	app      *app.App
-	resolver *resolver.Resolver
-	engine   *engine.Engine
-	outbound *outbound.Client
+	logger  *slog.Logger
+	keyring *keyring.Ring
+	db      *sqldb.DB
+	// store is db behind the cache of what every request reads; the
+	// server's components use it, never db directly.
+	store     *storecache.Store
+	stopCache context.CancelFunc
+	cacheDone chan struct{}
+	app       *app.App
+	resolver  *resolver.Resolver
+	engine    *engine.Engine
+	outbound  *outbound.Client
 	// queue runs background jobs (polls, webhook events, deliveries) and
 	// triggers is the trigger runtime whose workers it runs.
 	queue    *queue.Queue
@@ -238,9 +244,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
+	m.startStoreCache()
 	types := storeTypes()
 	m.resolver, err = resolver.New(resolver.Options{
-		Store: m.db, Keyring: m.keyring, Types: types, Clock: m.Clock, Logger: m.logger,
+		Store: m.store, Keyring: m.keyring, Types: types, Clock: m.Clock, Logger: m.logger,
 	})
 	if err != nil {
 		return fmt.Errorf("start secret resolver: %w", err)
@@ -262,7 +269,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.newTriggerRuntime(ctx, catalog); err != nil {
 		return err
 	}
-	m.app = app.New(m.db, app.Options{
+	m.app = app.New(m.store, app.Options{
 		Clock: m.Clock, Logger: m.logger, Keyring: m.keyring, Resolver: m.resolver, StoreTypes: types,
 		Catalog: catalog, Engine: m.engine, OAuthRedirectURI: m.Config.OAuthRedirectURI(m.listener.Addr().String()),
 		Triggers: m.triggers, PublicURL: m.Config.PublicBaseURL(m.listener.Addr().String()),
@@ -377,6 +384,11 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("close secret resolver: %w", err))
 		}
 		m.resolver = nil
+	}
+	if m.stopCache != nil {
+		m.stopCache()
+		<-m.cacheDone
+		m.stopCache, m.store = nil, nil
 	}
 	if m.db != nil {
 		if err := m.db.Close(); err != nil {

@@ -23,6 +23,7 @@ import (
 	"junction/outbound"
 	"junction/queue"
 	"junction/resolver"
+	"junction/storecache"
 	"junction/trigger"
 )
 
@@ -89,7 +90,7 @@ func (m *Main) newEngine(catalog *connector.Catalog) (*engine.Engine, error) {
 	}
 	m.outbound = out
 	eng, err := engine.New(engine.Options{
-		Store: m.db, Keyring: m.keyring, Catalog: catalog, Resolver: m.resolver, Outbound: out,
+		Store: m.store, Keyring: m.keyring, Catalog: catalog, Resolver: m.resolver, Outbound: out,
 		Clock: m.Clock, Logger: m.logger, Registerer: m.metrics,
 	})
 	if err != nil {
@@ -127,7 +128,7 @@ func (m *Main) newTriggerRuntime(ctx context.Context, catalog *connector.Catalog
 	if err != nil {
 		return fmt.Errorf("job queue: %w", err)
 	}
-	to := trigger.Options{Store: m.db, Keyring: m.keyring, Catalog: catalog, Engine: m.engine, Queue: q,
+	to := trigger.Options{Store: m.store, Keyring: m.keyring, Catalog: catalog, Engine: m.engine, Queue: q,
 		Outbound: m.outbound, Clock: m.Clock, Logger: m.logger, Registerer: m.metrics}
 	if m.tuneTriggers != nil {
 		m.tuneTriggers(&to)
@@ -169,4 +170,17 @@ func (m *Main) ready(ctx context.Context) error {
 		return err
 	}
 	return m.db.CheckSchema(ctx)
+}
+
+// startStoreCache puts the cache of per-request lookups in front of the
+// database and follows the database's change feed, so that writes made by
+// other servers reach it.
+func (m *Main) startStoreCache() {
+	m.store = storecache.New(m.db, storecache.Options{Clock: m.Clock, Logger: m.logger, Feed: m.db})
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopCache, m.cacheDone = cancel, make(chan struct{})
+	go func() {
+		defer close(m.cacheDone)
+		_ = m.store.Run(ctx) // returns when stopped; losses are logged as they happen
+	}()
 }

@@ -1,0 +1,80 @@
+package sqldb
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// changesChannel is the PostgreSQL channel migration 0006 announces
+// committed changes to cached tables on.
+const changesChannel = "junction_changes"
+
+// WatchChanges follows the changes other processes commit to the tables
+// whose rows servers cache (tokens, users, roles and their assignments,
+// folders, credential stores, assets, connections), for storecache.
+//
+// On PostgreSQL it holds one connection of its own, LISTENing on the
+// channel that migration 0006's triggers notify. It calls changed once it
+// listens and after every notification, and lost when the connection
+// fails; then it reconnects, with a growing pause up to five seconds, and
+// calls changed again (anything may have changed while it was away).
+//
+// On SQLite there is no channel: one server owns the file and its own
+// writes are all there is. WatchChanges then calls changed once and waits
+// for ctx.
+//
+// It returns ctx.Err() when ctx is done.
+func (db *DB) WatchChanges(ctx context.Context, changed, lost func()) error {
+	if db.dialect != DialectPostgres {
+		changed()
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	pause := 100 * time.Millisecond
+	for {
+		err := db.listen(ctx, changed)
+		lost()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// The error names the host and user at most, never a password.
+		db.logger.LogAttrs(ctx, slog.LevelWarn, "database change feed lost; reconnecting",
+			slog.Any("error", err), slog.Duration("retry_in", pause))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
+}
+
+// listen connects, LISTENs and reports notifications until the
+// connection fails or ctx ends.
+func (db *DB) listen(ctx context.Context, changed func()) error {
+	conn, err := pgx.Connect(ctx, db.dsn)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// A fresh context: ctx may be done, and the close must still run.
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = conn.Close(cctx)
+	}()
+	if _, err := conn.Exec(ctx, "LISTEN "+changesChannel); err != nil {
+		return err
+	}
+	// Only now may the cache fill: a change committed before LISTEN took
+	// effect would not be announced.
+	changed()
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		changed()
+	}
+}

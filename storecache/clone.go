@@ -1,0 +1,118 @@
+package storecache
+
+import (
+	"maps"
+	"slices"
+
+	"junction"
+)
+
+// Cached values are shared between requests, while the Store contract gives
+// callers objects they own and may change. Every value is therefore copied
+// deeply on the way in and on the way out. TestClonesAreDeep fills every
+// field and fails if a copy still shares memory with its original, so a
+// field added to one of these types cannot be forgotten here silently.
+
+func clonePrincipal(p *junction.TokenPrincipal) *junction.TokenPrincipal {
+	if p == nil {
+		return nil
+	}
+	out := &junction.TokenPrincipal{
+		Token:       cloneToken(p.Token),
+		User:        clonePtr(p.User),
+		Assignments: slices.Clone(p.Assignments),
+	}
+	if p.Roles != nil {
+		out.Roles = make(map[string]*junction.Role, len(p.Roles))
+		for id, r := range p.Roles {
+			out.Roles[id] = cloneRole(r)
+		}
+	}
+	return out
+}
+
+func cloneToken(t *junction.Token) *junction.Token {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	c.Hash = slices.Clone(t.Hash)
+	c.ExpiresAt = clonePtr(t.ExpiresAt)
+	c.RevokedAt = clonePtr(t.RevokedAt)
+	c.LastUsedAt = clonePtr(t.LastUsedAt)
+	return &c
+}
+
+func cloneRole(r *junction.Role) *junction.Role {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.Permissions = slices.Clone(r.Permissions)
+	return &c
+}
+
+func cloneConnection(cn *junction.Connection) *junction.Connection {
+	if cn == nil {
+		return nil
+	}
+	c := *cn
+	if cn.Fields != nil {
+		c.Fields = make(map[string]junction.FieldValue, len(cn.Fields))
+		for k, v := range cn.Fields {
+			v.Value = cloneJSON(v.Value)
+			c.Fields[k] = v
+		}
+	}
+	return &c
+}
+
+func cloneFolder(f *junction.Folder) *junction.Folder {
+	if f == nil {
+		return nil
+	}
+	c := *f
+	c.Path = slices.Clone(f.Path)
+	return &c
+}
+
+func cloneAsset(a *junction.Asset) *junction.Asset { return clonePtr(a) }
+
+func cloneCredentialStore(s *junction.CredentialStoreConfig) *junction.CredentialStoreConfig {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.Config = maps.Clone(s.Config)
+	c.SecretKeys = slices.Clone(s.SecretKeys)
+	return &c
+}
+
+// cloneJSON copies a decoded JSON value: maps and slices deeply, scalars
+// as they are.
+func cloneJSON(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[k] = cloneJSON(x)
+		}
+		return m
+	case []any:
+		s := make([]any, len(v))
+		for i, x := range v {
+			s[i] = cloneJSON(x)
+		}
+		return s
+	default:
+		return v
+	}
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
+}

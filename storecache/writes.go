@@ -1,0 +1,91 @@
+package storecache
+
+import (
+	"context"
+	"time"
+
+	"junction"
+)
+
+// The writes below change rows that a cached principal, connection, folder,
+// asset or credential store was read from. Each drops the cache after it
+// has run. TestEveryWriteIsClassified fails when a Store method is added
+// without deciding whether it belongs here.
+
+func (s *Store) UpdateFolder(ctx context.Context, f *junction.Folder) error {
+	defer s.wrote()
+	return s.Store.UpdateFolder(ctx, f)
+}
+
+func (s *Store) DeleteFolder(ctx context.Context, tenantID, id string) error {
+	defer s.wrote()
+	return s.Store.DeleteFolder(ctx, tenantID, id)
+}
+
+func (s *Store) UpdateUser(ctx context.Context, u *junction.User) error {
+	defer s.wrote()
+	return s.Store.UpdateUser(ctx, u)
+}
+
+func (s *Store) DeleteUser(ctx context.Context, tenantID, id string) error {
+	defer s.wrote()
+	return s.Store.DeleteUser(ctx, tenantID, id)
+}
+
+func (s *Store) UpdateRole(ctx context.Context, r *junction.Role) error {
+	defer s.wrote()
+	return s.Store.UpdateRole(ctx, r)
+}
+
+func (s *Store) DeleteRole(ctx context.Context, tenantID, id string) error {
+	defer s.wrote()
+	return s.Store.DeleteRole(ctx, tenantID, id)
+}
+
+func (s *Store) SetAssignments(ctx context.Context, tenantID, userID, folderID string, roleIDs []string) error {
+	defer s.wrote()
+	return s.Store.SetAssignments(ctx, tenantID, userID, folderID, roleIDs)
+}
+
+func (s *Store) RevokeToken(ctx context.Context, tenantID, id string, at time.Time) error {
+	defer s.wrote()
+	return s.Store.RevokeToken(ctx, tenantID, id, at)
+}
+
+func (s *Store) UpdateCredentialStore(ctx context.Context, cs *junction.CredentialStoreConfig) error {
+	defer s.wrote()
+	return s.Store.UpdateCredentialStore(ctx, cs)
+}
+
+func (s *Store) DeleteCredentialStore(ctx context.Context, tenantID, id string) error {
+	defer s.wrote()
+	return s.Store.DeleteCredentialStore(ctx, tenantID, id)
+}
+
+func (s *Store) UpdateAsset(ctx context.Context, a *junction.Asset) error {
+	defer s.wrote()
+	return s.Store.UpdateAsset(ctx, a)
+}
+
+func (s *Store) DeleteAsset(ctx context.Context, tenantID, id string) error {
+	defer s.wrote()
+	return s.Store.DeleteAsset(ctx, tenantID, id)
+}
+
+func (s *Store) UpdateConnection(ctx context.Context, c *junction.Connection) error {
+	defer s.wrote()
+	return s.Store.UpdateConnection(ctx, c)
+}
+
+func (s *Store) DeleteConnection(ctx context.Context, tenantID, id string) error {
+	defer s.wrote()
+	return s.Store.DeleteConnection(ctx, tenantID, id)
+}
+
+// RecordAuthResult changes the connection's failure count, which the
+// engine reads from the connection to decide whether a success must reset
+// it.
+func (s *Store) RecordAuthResult(ctx context.Context, tenantID, id string, ok bool) (int, error) {
+	defer s.wrote()
+	return s.Store.RecordAuthResult(ctx, tenantID, id, ok)
+}
