@@ -54,6 +54,13 @@ func main() {
 	pollingTriggers := flag.Int("polling-triggers", 0, "polling triggers to run after the request scenarios (0: none)")
 	pollingMinutes := flag.Int("polling-minutes", 3, "minutes to measure the polling triggers for")
 	flag.Parse()
+	if target := os.Getenv(proxyEnv); target != "" {
+		if err := serveProxy(target); err != nil {
+			fmt.Fprintln(os.Stderr, "bench proxy:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*duration, *concurrency, *keep, *pollingTriggers, *pollingMinutes); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -123,6 +130,12 @@ func run(duration time.Duration, concurrency int, keep bool, pollingTriggers, po
 		return err
 	}
 
+	proxy, proxyURL, err := startProxy(upstreamURL)
+	if err != nil {
+		return err
+	}
+	defer proxy.stop()
+
 	receiver, err := startReceiver()
 	if err != nil {
 		return err
@@ -135,11 +148,8 @@ func run(duration time.Duration, concurrency int, keep bool, pollingTriggers, po
 	intake := &intakeLoad{url: hookURL, http: direct(concurrency), sent: map[string]time.Time{}}
 
 	executeBody := []byte(`{"activity":"http_request","input":{"method":"GET","path":"/items"}}`)
-	directClient := direct(concurrency)
-	scenarios := []struct {
-		name string
-		call func(ctx context.Context) error
-	}{
+	directClient, proxyClient := direct(concurrency), direct(concurrency)
+	scenarios := []scenario{
 		{"direct call to the upstream", func(ctx context.Context) error {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, upstreamURL+"/items", nil)
 			req.Header.Set("X-API-Key", apiKey)
@@ -150,6 +160,11 @@ func run(duration time.Duration, concurrency int, keep bool, pollingTriggers, po
 			req.Header.Set("Authorization", "Bearer "+c.token)
 			req.Header.Set("Content-Type", "application/json")
 			return do(c.http, req, http.StatusOK)
+		}},
+		{"bare reverse proxy to the upstream", func(ctx context.Context) error {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, proxyURL+"/items", nil)
+			req.Header.Set("X-API-Key", apiKey)
+			return do(proxyClient, req, http.StatusOK)
 		}},
 		{"webhook intake (delivered to a receiver)", intake.send},
 	}
@@ -169,7 +184,7 @@ func run(duration time.Duration, concurrency int, keep bool, pollingTriggers, po
 	}
 
 	printTable(results, duration, concurrency)
-	if err := printSerialLatency(scenarios[0].call, scenarios[1].call, duration); err != nil {
+	if err := printSerialLatency(duration, scenarios[0], scenarios[1], scenarios[2]); err != nil {
 		return err
 	}
 	if err := reportDeliveries(intake, receiver); err != nil {
@@ -243,10 +258,12 @@ func printTable(rs []result, d time.Duration, concurrency int) {
 			round(r.pct(0.50)), round(r.pct(0.90)), round(r.pct(0.99)))
 	}
 	w.Flush()
-	if len(rs) >= 2 {
-		base, via := rs[0], rs[1]
-		fmt.Printf("\nthroughput through Junction: %.0f%% of direct\n", 100*via.rate()/base.rate())
-		fmt.Printf("added median latency: %s\n", round(via.pct(0.5)-base.pct(0.5)))
+	if len(rs) >= 3 {
+		base, via, proxy := rs[0], rs[1], rs[2]
+		fmt.Printf("\nthroughput through Junction: %.0f%% of direct (bare reverse proxy: %.0f%%)\n",
+			100*via.rate()/base.rate(), 100*proxy.rate()/base.rate())
+		fmt.Printf("added median latency: %s (bare reverse proxy: %s)\n",
+			round(via.pct(0.5)-base.pct(0.5)), round(proxy.pct(0.5)-base.pct(0.5)))
 	}
 }
 
