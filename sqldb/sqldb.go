@@ -164,20 +164,13 @@ func (db *DB) openSQLite(dsn string) error {
 	// The writer begins every transaction with BEGIN IMMEDIATE: a deferred
 	// transaction that reads first and writes later would fail with
 	// SQLITE_BUSY, rather than wait, when another process wrote in between.
-	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
-	if err != nil {
-		return fmt.Errorf("open sqlite writer: %w", err)
-	}
+	write := sql.OpenDB(newStmtConnector(base + "&_txlock=immediate"))
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	read, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
-	if err != nil {
-		write.Close()
-		return fmt.Errorf("open sqlite readers: %w", err)
-	}
+	read := sql.OpenDB(newStmtConnector(base + "&_pragma=query_only(1)"))
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	db.read, db.write = read, write
