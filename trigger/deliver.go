@@ -99,7 +99,7 @@ func (r *Runtime) deliver(ctx context.Context, a deliveryArgs, attempt, maxAttem
 	reason := r.send(ctx, t, j)
 	now := r.clock.Now()
 	if reason == "" {
-		err := r.store.InTx(ctx, func(s junction.Store) error {
+		err := r.writes.do(ctx, r.store, func(ctx context.Context, s junction.Store) error {
 			if err := s.SetJobStatus(ctx, j.TenantID, j.ID, junction.JobCompleted, attempt, "", now); err != nil {
 				return err
 			}

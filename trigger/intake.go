@@ -31,9 +31,10 @@ var accepted = &Response{StatusCode: http.StatusOK, ContentType: "application/js
 // path segment is token. It finds the trigger by the token's hash, verifies
 // the delivery's signature with the connection's signing secret, and
 // either answers the vendor's handshake or stores the event durably (the
-// event row and the River job that processes it, in one transaction)
-// before returning success: a 2xx means the event will be processed even
-// if this server dies the next instant.
+// event row and the River job that processes it, in one transaction, which
+// events received at the same time share) before returning success: a 2xx
+// means the event will be processed even if this server dies the next
+// instant.
 //
 // Deliveries that are not for the trigger's event (a GitHub ping, another
 // event type sent to the same URL), and deliveries to a disabled trigger,
@@ -118,7 +119,9 @@ func (r *Runtime) intake(ctx context.Context, token string, header http.Header, 
 	te := &junction.TriggerEvent{TenantID: t.TenantID, TriggerID: t.ID, EventType: ev.VendorType,
 		ObjectID: ev.ObjectID, IdempotencyKey: "webhook:" + hex.EncodeToString(sum[:]), Payload: stored,
 		ReceivedAt: r.clock.Now()}
-	err = r.store.InTx(ctx, func(s junction.Store) error {
+	err = r.writes.do(ctx, r.store, func(ctx context.Context, s junction.Store) error {
+		// After a shared transaction failed, the ID stays filled in; the
+		// retry stores the event under it.
 		if err := s.CreateTriggerEvent(ctx, te); err != nil {
 			return err
 		}
@@ -194,7 +197,7 @@ func (r *Runtime) processEvent(ctx context.Context, tenantID, id string) error {
 		at:    te.ReceivedAt,
 	}
 	var tl tally
-	err = r.store.InTx(ctx, func(s junction.Store) error {
+	err = r.writes.do(ctx, r.store, func(ctx context.Context, s junction.Store) error {
 		tl = nil
 		if t.Enabled {
 			if _, err := r.fire(ctx, s, t, ev, &tl); err != nil {

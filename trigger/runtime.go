@@ -116,6 +116,7 @@ type Runtime struct {
 	metrics  *metrics
 
 	filters sync.Map // filter source -> *filter
+	writes  txBatcher
 }
 
 // New returns a Runtime and registers its workers and the periodic poll

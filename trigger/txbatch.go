@@ -1,0 +1,117 @@
+package trigger
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"junction"
+)
+
+// maxTxBatch bounds the writes run in one transaction.
+const maxTxBatch = 128
+
+// txBatchTimeout bounds one shared transaction; a caller waiting for it
+// gives up earlier if its own context ends.
+const txBatchTimeout = 30 * time.Second
+
+// txBatcher runs writes given concurrently in shared transactions (group
+// commit). Each accepted webhook event is written three times (stored,
+// processed, delivered), each a small transaction; on SQLite every
+// transaction takes the one writer connection in turn and writes the log
+// at commit, so a transaction per write bounded the rate at which events
+// went through. No timer gathers a batch: while one transaction commits,
+// the writes arriving meanwhile wait, and the next transaction takes all
+// of them, so a write arriving alone is committed at once and batches
+// grow only when writes queue.
+//
+// A caller returns only after its write committed. When a shared
+// transaction fails, each of its writes is tried again alone, so one
+// write that cannot be made (its trigger was deleted meanwhile) fails only
+// its own caller; a write must therefore be safe to run again after a
+// rollback, and leave side effects (metrics) to its caller.
+//
+// The zero value is ready to use.
+type txBatcher struct {
+	mu      sync.Mutex
+	waiting []*pendingTx
+	running bool // a goroutine is committing batches
+}
+
+type pendingTx struct {
+	fn   func(ctx context.Context, s junction.Store) error
+	done chan error // receives once: nil when committed
+}
+
+// do runs fn in a transaction of store, possibly shared with other
+// callers' functions, which see each other's writes as if run one after
+// the other. It returns once that transaction committed, or with the
+// error that kept fn's writes from it; ctx's end returns early with its
+// error, though fn's writes may still commit.
+func (b *txBatcher) do(ctx context.Context, store junction.Store, fn func(ctx context.Context, s junction.Store) error) error {
+	p := &pendingTx{fn: fn, done: make(chan error, 1)}
+	b.mu.Lock()
+	b.waiting = append(b.waiting, p)
+	if !b.running {
+		b.running = true
+		go b.run(store)
+	}
+	b.mu.Unlock()
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run commits batches until no write waits.
+func (b *txBatcher) run(store junction.Store) {
+	for {
+		b.mu.Lock()
+		batch := b.waiting
+		if len(batch) > maxTxBatch {
+			batch = batch[:maxTxBatch:maxTxBatch]
+		}
+		b.waiting = b.waiting[len(batch):]
+		if len(batch) == 0 {
+			b.waiting = nil
+			b.running = false
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Unlock()
+		commitBatch(store, batch)
+	}
+}
+
+func commitBatch(store junction.Store, batch []*pendingTx) {
+	ctx, cancel := context.WithTimeout(context.Background(), txBatchTimeout)
+	defer cancel()
+	err := runBatch(ctx, store, batch)
+	if err == nil || len(batch) == 1 {
+		for _, p := range batch {
+			p.done <- err
+		}
+		return
+	}
+	for _, p := range batch {
+		p.done <- runBatch(ctx, store, []*pendingTx{p})
+	}
+}
+
+func runBatch(ctx context.Context, store junction.Store, batch []*pendingTx) error {
+	err := store.InTx(ctx, func(s junction.Store) error {
+		for _, p := range batch {
+			if err := p.fn(ctx, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, context.DeadlineExceeded) {
+		return junction.Errorf(junction.EUNAVAILABLE, "the write could not be committed in time")
+	}
+	return err
+}
