@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"junction"
 	"junction/outbound"
@@ -20,10 +23,14 @@ import (
 
 // deliveryArgs delivers one job to its trigger's webhook target. River
 // retries a failed delivery with exponential backoff and jitter, up to
-// Options.DeliveryAttempts.
+// Options.DeliveryAttempts in all.
 type deliveryArgs struct {
 	TenantID string `json:"tenant_id"`
 	JobID    string `json:"job_id"`
+	// Tried counts the attempts made before this River job (the first,
+	// made by the webhook event's job): River's attempt n is the
+	// delivery's attempt Tried+n.
+	Tried int `json:"tried,omitempty"`
 }
 
 func (deliveryArgs) Kind() string { return KindDeliver }
@@ -34,16 +41,21 @@ type deliveryWorker struct {
 }
 
 func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
-	return w.r.deliver(ctx, job.Args, job.Attempt, job.MaxAttempts)
+	a := job.Args
+	return w.r.deliver(ctx, a, a.Tried+job.Attempt, a.Tried+job.MaxAttempts)
 }
 
 // NextRetry uses the runtime's delay when one is configured, else River's
-// retry policy.
+// retry policy, counting the attempts made before this River job.
 func (w *deliveryWorker) NextRetry(job *river.Job[deliveryArgs]) time.Time {
-	if w.r.delay == nil {
+	n := job.Args.Tried + job.Attempt
+	if w.r.delay != nil {
+		return time.Now().Add(w.r.delay(n))
+	}
+	if job.Args.Tried == 0 {
 		return time.Time{}
 	}
-	return time.Now().Add(w.r.delay(job.Attempt))
+	return retryAt(job.Args.Tried + len(job.Errors) + 1)
 }
 
 // Delivery is the JSON body POSTed to a webhook target: the job, without
@@ -62,11 +74,8 @@ type Delivery struct {
 	CreatedAt      time.Time      `json:"created_at"`
 }
 
-// deliver POSTs the job to the target, signed. A 2xx completes the job; any
-// other answer or a transport failure is a failure of the trigger and, with
-// attempts left, an error for River to retry. A job whose trigger was
-// deleted, or disabled (by a user or the health check) or given another
-// target meanwhile, is not sent again: it fails, and its retries stop.
+// deliver is a delivery job's attempt: see deliverJob. With attempts left
+// after a failure it returns an error, for River to retry.
 func (r *Runtime) deliver(ctx context.Context, a deliveryArgs, attempt, maxAttempts int) error {
 	j, err := r.store.GetJob(ctx, a.TenantID, a.JobID)
 	if junction.IsCode(err, junction.ENOTFOUND) {
@@ -85,21 +94,61 @@ func (r *Runtime) deliver(ctx context.Context, a deliveryArgs, attempt, maxAttem
 	if err != nil {
 		return err
 	}
+	reason, err := r.deliverJob(ctx, t, j, attempt, maxAttempts, false)
+	if err != nil || reason == "" {
+		return err
+	}
+	return fmt.Errorf("delivery to the webhook target failed: %s", reason)
+}
+
+// deliverNow makes the first attempt to deliver each job (made by
+// processEvents, jobs[i] for ts[i]), at the same time, and records each
+// outcome; a failed attempt with attempts left inserts a delivery job, in
+// the transaction recording the failure, that makes the next ones.
+func (r *Runtime) deliverNow(ctx context.Context, ts []*junction.Trigger, jobs []*junction.Job) error {
+	errs := make([]error, len(jobs))
+	sem := make(chan struct{}, maxDeliveriesNow)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			_, errs[i] = r.deliverJob(ctx, ts[i], j, 1, r.attempts, true)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// maxDeliveriesNow bounds the first attempts one call of deliverNow makes
+// at once.
+const maxDeliveriesNow = 16
+
+// deliverJob POSTs the job to the target, signed, as the given attempt,
+// and records the outcome. A 2xx completes the job; any other answer or a
+// transport failure is a failure of the trigger, returned as the reason,
+// and with attempts left the job stays pending: when first, a delivery job
+// for the next attempts is inserted with the failure, else the caller's
+// delivery job is retried. A job whose trigger was deleted, or disabled
+// (by a user or the health check) or given another target meanwhile, is
+// not sent again: it fails, and its retries stop.
+func (r *Runtime) deliverJob(ctx context.Context, t *junction.Trigger, j *junction.Job, attempt, maxAttempts int, first bool) (reason string, err error) {
 	if !t.Enabled || t.Target.Type != junction.TargetWebhook {
 		why := "not delivered: the trigger was disabled"
 		if t.Enabled {
 			why = "not delivered: the trigger no longer has a webhook target"
 		}
 		if err := r.store.SetJobStatus(ctx, j.TenantID, j.ID, junction.JobFailed, j.Attempts, why, r.clock.Now()); err != nil {
-			return err
+			return "", err
 		}
 		r.metrics.deliveries.WithLabelValues("failed").Inc()
-		return nil
+		return "", nil
 	}
-	reason := r.send(ctx, t, j)
+	reason = r.send(ctx, t, j)
 	now := r.clock.Now()
 	if reason == "" {
-		err := r.writes.do(ctx, r.store, func(ctx context.Context, s junction.Store) error {
+		err := r.writes.do(ctx, r, func(ctx context.Context, s junction.Store) error {
 			if err := s.SetJobStatus(ctx, j.TenantID, j.ID, junction.JobCompleted, attempt, "", now); err != nil {
 				return err
 			}
@@ -108,7 +157,7 @@ func (r *Runtime) deliver(ctx context.Context, a deliveryArgs, attempt, maxAttem
 		if err == nil {
 			r.metrics.deliveries.WithLabelValues("ok").Inc()
 		}
-		return err
+		return "", err
 	}
 	final := attempt >= maxAttempts
 	var tl tally
@@ -121,19 +170,40 @@ func (r *Runtime) deliver(ctx context.Context, a deliveryArgs, attempt, maxAttem
 		if err := s.SetJobStatus(ctx, j.TenantID, j.ID, status, attempt, reason, now); err != nil {
 			return err
 		}
+		if first && !final {
+			if _, err := r.queue.InsertTx(ctx, s, deliveryArgs{TenantID: j.TenantID, JobID: j.ID, Tried: attempt},
+				&river.InsertOpts{MaxAttempts: maxAttempts - attempt, ScheduledAt: r.retryAt(attempt)}); err != nil {
+				return err
+			}
+		}
 		return r.failure(ctx, s, t, junction.TriggerRecord{EventType: t.Event, ObjectID: j.ObjectID, JobID: j.ID,
 			IdempotencyKey: j.IdempotencyKey, Reason: fmt.Sprintf("delivery attempt %d of %d failed: %s", attempt, maxAttempts, reason)}, &tl)
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
 	r.metrics.count(tl)
 	if final {
 		r.metrics.deliveries.WithLabelValues("failed").Inc()
-		return nil
+		return "", nil
 	}
 	r.metrics.deliveries.WithLabelValues("retried").Inc()
-	return fmt.Errorf("delivery to the webhook target failed: %s", reason)
+	return reason, nil
+}
+
+// retryAt is when a delivery that failed its attempt n runs again: as a
+// delivery job's retry would (see deliveryWorker.NextRetry).
+func (r *Runtime) retryAt(n int) time.Time {
+	if r.delay != nil {
+		return time.Now().Add(r.delay(n))
+	}
+	return retryAt(n)
+}
+
+// retryAt is when River's default policy retries after attempt n failed
+// (about n^4 seconds later): the policy counts the errors recorded.
+func retryAt(n int) time.Time {
+	return (&river.DefaultClientRetryPolicy{}).NextRetry(&rivertype.JobRow{Errors: make([]rivertype.AttemptError, n-1)})
 }
 
 // send makes one delivery and returns "" on success, else why it failed

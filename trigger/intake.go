@@ -119,16 +119,7 @@ func (r *Runtime) intake(ctx context.Context, token string, header http.Header, 
 	te := &junction.TriggerEvent{TenantID: t.TenantID, TriggerID: t.ID, EventType: ev.VendorType,
 		ObjectID: ev.ObjectID, IdempotencyKey: "webhook:" + hex.EncodeToString(sum[:]), Payload: stored,
 		ReceivedAt: r.clock.Now()}
-	err = r.writes.do(ctx, r.store, func(ctx context.Context, s junction.Store) error {
-		// After a shared transaction failed, the ID stays filled in; the
-		// retry stores the event under it.
-		if err := s.CreateTriggerEvent(ctx, te); err != nil {
-			return err
-		}
-		_, err := r.queue.InsertTx(ctx, s, eventArgs{TenantID: te.TenantID, EventID: te.ID}, nil)
-		return err
-	})
-	if err != nil {
+	if err := r.writes.storeEvent(ctx, r, te); err != nil {
 		return nil, err
 	}
 	return accepted, nil
@@ -153,66 +144,138 @@ func (eventArgs) Kind() string { return KindWebhookEvent }
 
 func (eventArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 10} }
 
+// eventsArgs processes webhook events stored together (a shared
+// transaction of Intake); a single event gets an eventArgs job, which a
+// server that does not know this kind works too.
+type eventsArgs struct {
+	Events []eventArgs `json:"events"`
+}
+
+func (eventsArgs) Kind() string { return KindWebhookEvents }
+
+func (eventsArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 10} }
+
 type eventWorker struct {
 	river.WorkerDefaults[eventArgs]
 	r *Runtime
 }
 
 func (w *eventWorker) Work(ctx context.Context, job *river.Job[eventArgs]) error {
-	return w.r.processEvent(ctx, job.Args.TenantID, job.Args.EventID)
+	return w.r.processEvents(ctx, []eventArgs{job.Args})
 }
 
-// processEvent fires the trigger with a stored webhook event and marks it
-// processed, in one transaction. Run again after a crash, it finds the job
-// made already (same idempotency key) or the event marked processed.
-func (r *Runtime) processEvent(ctx context.Context, tenantID, id string) error {
-	te, err := r.store.GetTriggerEvent(ctx, tenantID, id)
-	if junction.IsCode(err, junction.ENOTFOUND) {
-		return nil // the trigger was deleted
+type eventsWorker struct {
+	river.WorkerDefaults[eventsArgs]
+	r *Runtime
+}
+
+func (w *eventsWorker) Work(ctx context.Context, job *river.Job[eventsArgs]) error {
+	return w.r.processEvents(ctx, job.Args.Events)
+}
+
+// processEvents fires the triggers with stored webhook events and marks
+// them processed, in one transaction (shared with other writes, see
+// txBatcher), then makes the first attempt to deliver the jobs made for
+// webhook targets (see deliverNow). Run again after a crash, it finds the
+// jobs made already (same idempotency key) or the events marked processed,
+// and delivers the jobs no attempt was recorded for.
+func (r *Runtime) processEvents(ctx context.Context, refs []eventArgs) error {
+	type pending struct {
+		te *junction.TriggerEvent
+		t  *junction.Trigger
+		ev event
 	}
-	if err != nil {
-		return err
-	}
-	if te.ProcessedAt != nil {
-		return nil
-	}
-	t, err := r.store.GetTrigger(ctx, tenantID, te.TriggerID)
-	if junction.IsCode(err, junction.ENOTFOUND) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	var p webhookPayload
-	dec := json.NewDecoder(bytes.NewReader(te.Payload))
-	dec.UseNumber()
-	if err := dec.Decode(&p); err != nil {
-		return junction.Internal(err)
-	}
-	ev := event{
-		vars: eventVars{Event: t.Event, Object: t.Object, ObjectID: te.ObjectID, VendorType: p.VendorType,
-			Record: p.Record, Payload: p.Payload},
-		key:   te.IdempotencyKey,
-		jobID: te.ID,
-		at:    te.ReceivedAt,
-	}
-	var tl tally
-	err = r.writes.do(ctx, r.store, func(ctx context.Context, s junction.Store) error {
-		tl = nil
-		if t.Enabled {
-			if _, err := r.fire(ctx, s, t, ev, &tl); err != nil {
+	var (
+		todo     []pending
+		deliver  []pending
+		triggers = map[string]*junction.Trigger{}
+	)
+	for _, ref := range refs {
+		te, err := r.store.GetTriggerEvent(ctx, ref.TenantID, ref.EventID)
+		if junction.IsCode(err, junction.ENOTFOUND) {
+			continue // the trigger was deleted
+		}
+		if err != nil {
+			return err
+		}
+		t := triggers[te.TriggerID]
+		if t == nil {
+			t, err = r.store.GetTrigger(ctx, te.TenantID, te.TriggerID)
+			if junction.IsCode(err, junction.ENOTFOUND) {
+				continue
+			}
+			if err != nil {
 				return err
 			}
-			if t.Target.Type == junction.TargetQueue {
-				if err := r.success(ctx, s, t); err != nil {
+			triggers[te.TriggerID] = t
+		}
+		p := pending{te: te, t: t}
+		// Run again, the trigger may have been disabled or given another
+		// target since it made a job, which must then fail rather than
+		// wait.
+		if t.Target.Type == junction.TargetWebhook || te.ProcessedAt != nil {
+			deliver = append(deliver, p)
+		}
+		if te.ProcessedAt != nil {
+			continue
+		}
+		var pl webhookPayload
+		dec := json.NewDecoder(bytes.NewReader(te.Payload))
+		dec.UseNumber()
+		if err := dec.Decode(&pl); err != nil {
+			return junction.Internal(err)
+		}
+		p.ev = event{
+			vars: eventVars{Event: t.Event, Object: t.Object, ObjectID: te.ObjectID, VendorType: pl.VendorType,
+				Record: pl.Record, Payload: pl.Payload},
+			key:            te.IdempotencyKey,
+			jobID:          te.ID,
+			at:             te.ReceivedAt,
+			callerDelivers: true,
+		}
+		todo = append(todo, p)
+	}
+	if len(todo) > 0 {
+		var tl tally
+		err := r.writes.do(ctx, r, func(ctx context.Context, s junction.Store) error {
+			tl = nil
+			for _, p := range todo {
+				if p.t.Enabled {
+					if _, err := r.fire(ctx, s, p.t, p.ev, &tl); err != nil {
+						return err
+					}
+					if p.t.Target.Type == junction.TargetQueue {
+						if err := r.success(ctx, s, p.t); err != nil {
+							return err
+						}
+					}
+				}
+				if err := s.MarkTriggerEventProcessed(ctx, p.te.TenantID, p.te.ID, r.clock.Now()); err != nil {
 					return err
 				}
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return s.MarkTriggerEventProcessed(ctx, tenantID, id, r.clock.Now())
-	})
-	if err == nil {
 		r.metrics.count(tl)
 	}
-	return err
+	// The job an event made has the event's ID; a repeated event made
+	// none (the job of its first delivery exists), and finds nothing.
+	var jobs []*junction.Job
+	var ts []*junction.Trigger
+	for _, p := range deliver {
+		j, err := r.store.GetJob(ctx, p.te.TenantID, p.te.ID)
+		if junction.IsCode(err, junction.ENOTFOUND) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if j.Target == junction.TargetWebhook && j.Status == junction.JobPending && j.Attempts == 0 {
+			jobs, ts = append(jobs, j), append(ts, p.t)
+		}
+	}
+	return r.deliverNow(ctx, ts, jobs)
 }

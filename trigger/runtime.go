@@ -53,6 +53,8 @@ const (
 	KindPoll = "trigger.poll"
 	// KindWebhookEvent processes one received webhook event.
 	KindWebhookEvent = "trigger.webhook_event"
+	// KindWebhookEvents processes webhook events received together.
+	KindWebhookEvents = "trigger.webhook_events"
 	// KindDeliver delivers one job to a webhook target.
 	KindDeliver = "trigger.deliver"
 	// KindCleanUp removes processed webhook events past their retention
@@ -178,6 +180,7 @@ func New(opts Options) (*Runtime, error) {
 	river.AddWorker(w, &scheduleWorker{r: r})
 	river.AddWorker(w, &pollWorker{r: r})
 	river.AddWorker(w, &eventWorker{r: r})
+	river.AddWorker(w, &eventsWorker{r: r})
 	river.AddWorker(w, &deliveryWorker{r: r})
 	river.AddWorker(w, &cleanUpWorker{r: r})
 	if every > 0 {
@@ -322,6 +325,11 @@ type event struct {
 	// events were received (JobStore.ClaimJob).
 	jobID string
 	at    time.Time
+	// callerDelivers leaves the first attempt to deliver a job for a
+	// webhook target to the caller of fire, which records it (or
+	// schedules the retry) in a later transaction, rather than to a
+	// delivery job inserted with the job.
+	callerDelivers bool
 }
 
 // fire runs one event through one trigger inside the transaction s: the
@@ -367,7 +375,7 @@ func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigge
 	if err != nil || !made {
 		return false, err
 	}
-	if t.Target.Type == junction.TargetWebhook {
+	if t.Target.Type == junction.TargetWebhook && !ev.callerDelivers {
 		if _, err := r.queue.InsertTx(ctx, s, deliveryArgs{TenantID: t.TenantID, JobID: j.ID},
 			&river.InsertOpts{MaxAttempts: r.attempts}); err != nil {
 			return false, err

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"junction"
 )
 
@@ -24,7 +26,9 @@ const txBatchTimeout = 30 * time.Second
 // went through. No timer gathers a batch: while one transaction commits,
 // the writes arriving meanwhile wait, and the next transaction takes all
 // of them, so a write arriving alone is committed at once and batches
-// grow only when writes queue.
+// grow only when writes queue. The webhook events stored in one
+// transaction are processed by one queue job (KindWebhookEvents), which
+// spares a queue job, and its fetch and completion, per event.
 //
 // A caller returns only after its write committed. When a shared
 // transaction fails, each of its writes is tried again alone, so one
@@ -40,8 +44,12 @@ type txBatcher struct {
 }
 
 type pendingTx struct {
-	fn   func(ctx context.Context, s junction.Store) error
-	done chan error // receives once: nil when committed
+	fn func(ctx context.Context, s junction.Store) error
+	// event, when set, is the webhook event fn stores: the events stored
+	// in one transaction are processed by one queue job, inserted with
+	// them.
+	event *eventArgs
+	done  chan error // receives once: nil when committed
 }
 
 // do runs fn in a transaction of store, possibly shared with other
@@ -49,13 +57,31 @@ type pendingTx struct {
 // the other. It returns once that transaction committed, or with the
 // error that kept fn's writes from it; ctx's end returns early with its
 // error, though fn's writes may still commit.
-func (b *txBatcher) do(ctx context.Context, store junction.Store, fn func(ctx context.Context, s junction.Store) error) error {
-	p := &pendingTx{fn: fn, done: make(chan error, 1)}
+func (b *txBatcher) do(ctx context.Context, r *Runtime, fn func(ctx context.Context, s junction.Store) error) error {
+	return b.submit(ctx, r, &pendingTx{fn: fn})
+}
+
+// storeEvent stores a received webhook event, as do does, and the job
+// that processes it, shared with the events stored in the same
+// transaction.
+func (b *txBatcher) storeEvent(ctx context.Context, r *Runtime, te *junction.TriggerEvent) error {
+	// The event gets its ID now, for the job's arguments.
+	if te.ID == "" {
+		te.ID = junction.NewID()
+	}
+	return b.submit(ctx, r, &pendingTx{
+		fn:    func(ctx context.Context, s junction.Store) error { return s.CreateTriggerEvent(ctx, te) },
+		event: &eventArgs{TenantID: te.TenantID, EventID: te.ID},
+	})
+}
+
+func (b *txBatcher) submit(ctx context.Context, r *Runtime, p *pendingTx) error {
+	p.done = make(chan error, 1)
 	b.mu.Lock()
 	b.waiting = append(b.waiting, p)
 	if !b.running {
 		b.running = true
-		go b.run(store)
+		go b.run(r)
 	}
 	b.mu.Unlock()
 	select {
@@ -67,7 +93,7 @@ func (b *txBatcher) do(ctx context.Context, store junction.Store, fn func(ctx co
 }
 
 // run commits batches until no write waits.
-func (b *txBatcher) run(store junction.Store) {
+func (b *txBatcher) run(r *Runtime) {
 	for {
 		b.mu.Lock()
 		batch := b.waiting
@@ -82,14 +108,14 @@ func (b *txBatcher) run(store junction.Store) {
 			return
 		}
 		b.mu.Unlock()
-		commitBatch(store, batch)
+		commitBatch(r, batch)
 	}
 }
 
-func commitBatch(store junction.Store, batch []*pendingTx) {
+func commitBatch(r *Runtime, batch []*pendingTx) {
 	ctx, cancel := context.WithTimeout(context.Background(), txBatchTimeout)
 	defer cancel()
-	err := runBatch(ctx, store, batch)
+	err := runBatch(ctx, r, batch)
 	if err == nil || len(batch) == 1 {
 		for _, p := range batch {
 			p.done <- err
@@ -97,18 +123,32 @@ func commitBatch(store junction.Store, batch []*pendingTx) {
 		return
 	}
 	for _, p := range batch {
-		p.done <- runBatch(ctx, store, []*pendingTx{p})
+		p.done <- runBatch(ctx, r, []*pendingTx{p})
 	}
 }
 
-func runBatch(ctx context.Context, store junction.Store, batch []*pendingTx) error {
-	err := store.InTx(ctx, func(s junction.Store) error {
+func runBatch(ctx context.Context, r *Runtime, batch []*pendingTx) error {
+	err := r.store.InTx(ctx, func(s junction.Store) error {
+		var events []eventArgs
 		for _, p := range batch {
 			if err := p.fn(ctx, s); err != nil {
 				return err
 			}
+			if p.event != nil {
+				events = append(events, *p.event)
+			}
 		}
-		return nil
+		var job river.JobArgs
+		switch len(events) {
+		case 0:
+			return nil
+		case 1:
+			job = events[0]
+		default:
+			job = eventsArgs{Events: events}
+		}
+		_, err := r.queue.InsertTx(ctx, s, job, nil)
+		return err
 	})
 	if errors.Is(err, context.DeadlineExceeded) {
 		return junction.Errorf(junction.EUNAVAILABLE, "the write could not be committed in time")

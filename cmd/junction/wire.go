@@ -151,7 +151,7 @@ func (m *Main) startTriggers(ctx context.Context) error {
 	go func() {
 		defer close(done)
 		for ev := range events {
-			if k := ev.Job.Kind; k == trigger.KindPoll || k == trigger.KindWebhookEvent {
+			if k := ev.Job.Kind; k == trigger.KindPoll || k == trigger.KindWebhookEvent || k == trigger.KindWebhookEvents {
 				m.app.NotifyJobs()
 			}
 		}
