@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -260,16 +261,22 @@ func (h *handle) InTx(ctx context.Context, fn func(tx junction.Store) error) (er
 	if err != nil {
 		return internal("begin transaction", err)
 	}
+	var txQ querier = tx
+	var missed []string
+	if h.db.writeStmts != nil {
+		txQ = txStmts{tx: tx, c: h.db.writeStmts, missed: &missed}
+	}
 	committed := false
 	defer func() {
 		if !committed {
 			_ = tx.Rollback()
 		}
+		// Now that the transaction has let go of the writer connection,
+		// prepare what it ran unprepared, for the next transactions.
+		if len(missed) > 0 {
+			h.db.writeStmts.prepare(ctx, missed)
+		}
 	}()
-	var txQ querier = tx
-	if h.db.writeStmts != nil {
-		txQ = txStmts{tx, h.db.writeStmts}
-	}
 	if err := fn(&handle{db: h.db, tx: tx, txQ: txQ}); err != nil {
 		return err
 	}
@@ -376,6 +383,15 @@ func (c *stmtCache) acquire(ctx context.Context, query string) *cachedStmt {
 	return s
 }
 
+// prepare prepares and caches the queries not cached yet (see acquire).
+func (c *stmtCache) prepare(ctx context.Context, queries []string) {
+	for _, q := range queries {
+		if s := c.acquire(ctx, q); s != nil {
+			c.release(s)
+		}
+	}
+}
+
 // makeRoomLocked evicts one statement when the cache is full, giving each
 // recently used one a second chance. It reports false when every statement
 // is in use.
@@ -459,15 +475,26 @@ func (p poolStmts) QueryRowContext(ctx context.Context, query string, args ...an
 
 // txStmts runs queries in a transaction on the writer, reusing the writer
 // pool's statements. A query not cached yet runs unprepared: preparing it on
-// the pool would wait for the connection the transaction holds.
+// the pool would wait for the connection the transaction holds. It is noted
+// in missed, and InTx prepares it once the transaction has ended, so that
+// statements only ever run inside transactions (most writes) are not
+// compiled again every time, which cost more than running them.
 type txStmts struct {
-	tx *sql.Tx
-	c  *stmtCache
+	tx     *sql.Tx
+	c      *stmtCache
+	missed *[]string
+}
+
+func (t txStmts) miss(query string) {
+	if !slices.Contains(*t.missed, query) {
+		*t.missed = append(*t.missed, query)
+	}
 }
 
 func (t txStmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	s := t.c.cached(query)
 	if s == nil {
+		t.miss(query)
 		return t.tx.ExecContext(ctx, query, args...)
 	}
 	defer t.c.release(s)
@@ -477,6 +504,7 @@ func (t txStmts) ExecContext(ctx context.Context, query string, args ...any) (sq
 func (t txStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	s := t.c.cached(query)
 	if s == nil {
+		t.miss(query)
 		return t.tx.QueryContext(ctx, query, args...)
 	}
 	defer t.c.release(s)
@@ -486,6 +514,7 @@ func (t txStmts) QueryContext(ctx context.Context, query string, args ...any) (*
 func (t txStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	s := t.c.cached(query)
 	if s == nil {
+		t.miss(query)
 		return t.tx.QueryRowContext(ctx, query, args...)
 	}
 	defer t.c.release(s)
