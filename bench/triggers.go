@@ -259,6 +259,11 @@ func startRecordsAPI() (*recordsAPI, error) {
 		return nil, err
 	}
 	a := &recordsAPI{url: "http://" + ln.Addr().String(), polls: map[string][]time.Time{}}
+	// One record, unchanged since an hour before the API started: the
+	// first poll of each connection takes it as existing, and every later
+	// poll finds nothing new. (A time that moved with each answer would
+	// make every poll find a changed record and fire a job.)
+	ts := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
 	a.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		conn, ok := strings.CutSuffix(r.URL.Path, "/records")
@@ -270,7 +275,6 @@ func startRecordsAPI() (*recordsAPI, error) {
 		a.polls[conn] = append(a.polls[conn], now)
 		a.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
-		ts := now.UTC().Add(-time.Hour).Format(time.RFC3339)
 		_, _ = fmt.Fprintf(w, `{"data":[{"id":"r1","created_at":%q,"updated_at":%q}]}`, ts, ts)
 	})}
 	go func() { _ = a.srv.Serve(ln) }()
