@@ -381,6 +381,27 @@ type TriggerStore interface {
 	// whatever the caller was about to fire with it must be dropped (call
 	// it in the same transaction).
 	PutPollState(ctx context.Context, s *PollState) (bool, error)
+	// PollStates returns, across tenants, the state of each key that has
+	// one; keys without a state (never polled) are absent from the map.
+	PollStates(ctx context.Context, keys []PollStateKey) (map[PollStateKey]*PollState, error)
+	// ClaimPollSlot takes the interval starting at slot for one poll state:
+	// it sets the state's Slot to slot, making an empty state where there
+	// is none, provided the stored Slot is earlier, and reports whether it
+	// did. Of several servers claiming the same interval exactly one
+	// succeeds, before any of them polls; the winner then stores the
+	// poll's outcome with PutClaimedPollState, or gives the interval back
+	// with ReleasePollSlot.
+	ClaimPollSlot(ctx context.Context, tenantID string, key PollStateKey, slot time.Time) (bool, error)
+	// PutClaimedPollState stores s (all but Slot) provided the stored
+	// state's Slot is still s.Slot, the interval the caller claimed, and
+	// reports whether it did: false means a later interval was claimed
+	// meanwhile, and what the caller was about to fire with s must be
+	// dropped (call it in the same transaction).
+	PutClaimedPollState(ctx context.Context, s *PollState) (bool, error)
+	// ReleasePollSlot sets a state's Slot back to prev provided it is
+	// still slot: a claimed interval whose poll could not be completed is
+	// polled again by the next attempt.
+	ReleasePollSlot(ctx context.Context, key PollStateKey, slot, prev time.Time) error
 
 	// CreateTriggerEvent stores a received webhook event, filling an empty
 	// ID and ReceivedAt.

@@ -292,6 +292,37 @@ func (q *Queue) InsertMany(ctx context.Context, jobs []river.InsertManyParams) (
 	return n, err
 }
 
+// InsertManyEach is InsertMany reporting, job by job, whether each was
+// inserted (false: a unique twin exists already).
+func (q *Queue) InsertManyEach(ctx context.Context, jobs []river.InsertManyParams) ([]bool, error) {
+	out := make([]bool, len(jobs))
+	if len(jobs) == 0 {
+		return out, nil
+	}
+	err := q.db.InTx(ctx, func(tx junction.Store) error {
+		res, err := q.client.InsertManyTx(ctx, sqldb.Tx(tx), jobs)
+		if err != nil {
+			return junction.Internal(fmt.Errorf("queue: insert %d %s jobs: %w", len(jobs), jobs[0].Args.Kind(), err))
+		}
+		for i, r := range res {
+			out[i] = !r.UniqueSkippedAsDuplicate
+		}
+		return nil
+	})
+	return out, err
+}
+
+// AddQueue adds a queue of its own, worked by maxWorkers workers besides
+// the default queue's, for jobs inserted with InsertOpts.Queue set to
+// name: a kind of work that comes in bursts then neither waits behind
+// the others nor keeps them waiting. Call it before Start.
+func (q *Queue) AddQueue(name string, maxWorkers int) error {
+	if err := q.client.Queues().Add(name, river.QueueConfig{MaxWorkers: maxWorkers}); err != nil {
+		return fmt.Errorf("queue: add queue %s: %w", name, err)
+	}
+	return nil
+}
+
 func orDefault[T comparable](v, def T) T {
 	var zero T
 	if v == zero {

@@ -464,6 +464,106 @@ func (h *handle) PutPollState(ctx context.Context, s *junction.PollState) (bool,
 	return n == 1, nil
 }
 
+// PollStates reads the states of every connection the keys name, a chunk
+// of connections per query, and keeps those asked for (see PollSlots).
+func (h *handle) PollStates(ctx context.Context, keys []junction.PollStateKey) (map[junction.PollStateKey]*junction.PollState, error) {
+	out := make(map[junction.PollStateKey]*junction.PollState, len(keys))
+	want := make(map[junction.PollStateKey]bool, len(keys))
+	var conns []string
+	seen := map[string]bool{}
+	for _, k := range keys {
+		want[k] = true
+		if !seen[k.ConnectionID] {
+			seen[k.ConnectionID] = true
+			conns = append(conns, k.ConnectionID)
+		}
+	}
+	const chunk = 1000
+	for len(conns) > 0 {
+		n := min(chunk, len(conns))
+		var c conds
+		c.add("connection_id IN (" + c.argList(conns[:n]) + ")")
+		conns = conns[n:]
+		rows, err := h.reader().QueryContext(ctx, "SELECT "+pollStateColumns+" FROM poll_states"+c.clause(), c.args...)
+		if err != nil {
+			return nil, internal("poll states", err)
+		}
+		states, err := collect(rows, scanPollState)
+		if err != nil {
+			return nil, internal("poll states", err)
+		}
+		for _, p := range states {
+			k := junction.PollStateKey{ConnectionID: p.ConnectionID, Object: p.Object, Event: p.Event, InputHash: p.InputHash}
+			if want[k] {
+				out[k] = p
+			}
+		}
+	}
+	return out, nil
+}
+
+// ClaimPollSlot is one upsert that only moves the slot forward; a new
+// state starts empty (not baselined), which reads as no state at all. It
+// selects from connections so that a connection deleted meanwhile claims
+// nothing rather than failing (and aborting the caller's transaction on
+// PostgreSQL) on the foreign key.
+func (h *handle) ClaimPollSlot(ctx context.Context, tenantID string, k junction.PollStateKey, slot time.Time) (bool, error) {
+	res, err := h.writer().ExecContext(ctx, "INSERT INTO poll_states ("+pollStateColumns+`)
+		SELECT c.tenant_id, c.id, $1, $2, $3, '', '', '', '[]', false, CAST($4 AS BIGINT), CAST($5 AS BIGINT)
+		FROM connections c WHERE c.tenant_id = $6 AND c.id = $7
+		ON CONFLICT (connection_id, object, event, input_hash) DO UPDATE SET slot = excluded.slot
+		WHERE poll_states.slot < excluded.slot`,
+		k.Object, k.Event, k.InputHash, toMicros(storedTime(slot)), toMicros(h.db.now()), tenantID, k.ConnectionID)
+	if err != nil {
+		return false, writeErr("claim poll slot", "poll state", err, "poll state clash",
+			&junction.Error{Code: junction.ENOTFOUND, Field: "connection_id", Message: "connection not found"})
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, internal("claim poll slot", err)
+	}
+	return n == 1, nil
+}
+
+func (h *handle) PutClaimedPollState(ctx context.Context, s *junction.PollState) (bool, error) {
+	if len(s.Seen) > junction.PollSeenMax {
+		s.Seen = s.Seen[len(s.Seen)-junction.PollSeenMax:]
+	}
+	seen := "[]"
+	if len(s.Seen) > 0 {
+		v, err := encodeJSON(s.Seen)
+		if err != nil {
+			return false, internal("put claimed poll state: encode seen", err)
+		}
+		seen = v
+	}
+	s.Slot = storedTime(s.Slot)
+	s.UpdatedAt = stamp(s.UpdatedAt, h.db.now())
+	res, err := h.writer().ExecContext(ctx, `UPDATE poll_states SET watermark = $1, floor = $2, cursor = $3, seen = $4,
+			baselined = $5, updated_at = $6
+		WHERE connection_id = $7 AND object = $8 AND event = $9 AND input_hash = $10 AND slot = $11`,
+		formatNanos(s.Watermark), formatNanos(s.Floor), s.Cursor, seen, s.Baselined, toMicros(s.UpdatedAt),
+		s.ConnectionID, s.Object, s.Event, s.InputHash, toMicros(s.Slot))
+	if err != nil {
+		return false, internal("put claimed poll state", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, internal("put claimed poll state", err)
+	}
+	return n == 1, nil
+}
+
+func (h *handle) ReleasePollSlot(ctx context.Context, k junction.PollStateKey, slot, prev time.Time) error {
+	_, err := h.writer().ExecContext(ctx, `UPDATE poll_states SET slot = $1
+		WHERE connection_id = $2 AND object = $3 AND event = $4 AND input_hash = $5 AND slot = $6`,
+		toMicros(storedTime(prev)), k.ConnectionID, k.Object, k.Event, k.InputHash, toMicros(storedTime(slot)))
+	if err != nil {
+		return internal("release poll slot", err)
+	}
+	return nil
+}
+
 const triggerEventColumns = "id, tenant_id, trigger_id, event_type, object_id, idempotency_key, payload, received_at, processed_at"
 
 func scanTriggerEvent(s scanner) (*junction.TriggerEvent, error) {

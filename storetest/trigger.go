@@ -214,6 +214,73 @@ func testTriggers(t *testing.T, open Open) {
 		must(t, err)
 		wantEqual(t, "slots of nothing", len(slots), 0)
 	})
+	t.Run("PollClaims", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn := mustTenant(t, s, "acme")
+		f := mustFolder(t, s, tn.ID, nil, "F")
+		c := mustConnection(t, s, f, "github", "gh", false)
+		base := time.Date(2025, 3, 14, 15, 0, 0, 0, time.UTC)
+		key := junction.PollStateKey{ConnectionID: c.ID, Object: "issue", Event: "created", InputHash: "h"}
+		states, err := s.PollStates(ctx, []junction.PollStateKey{key})
+		must(t, err)
+		wantEqual(t, "states before the first claim", len(states), 0)
+
+		// The first claim makes an empty state; a second claim of the
+		// same interval fails.
+		ok, err := s.ClaimPollSlot(ctx, tn.ID, key, base)
+		must(t, err)
+		wantEqual(t, "claimed", ok, true)
+		ok, err = s.ClaimPollSlot(ctx, tn.ID, key, base)
+		must(t, err)
+		wantEqual(t, "claimed twice", ok, false)
+		got, err := s.GetPollState(ctx, tn.ID, c.ID, "issue", "created", "h")
+		must(t, err)
+		wantEqual(t, "baselined", got.Baselined, false)
+		wantTime(t, "slot", got.Slot, base)
+
+		// The claimant stores its outcome; a poll of an earlier interval
+		// cannot.
+		wm := time.Date(2025, 3, 14, 14, 59, 0, 123456789, time.UTC)
+		st := &junction.PollState{TenantID: tn.ID, ConnectionID: c.ID, Object: "issue", Event: "created", InputHash: "h",
+			Watermark: wm, Seen: []junction.SeenRecord{{ID: "1", At: wm}}, Baselined: true, Slot: base}
+		ok, err = s.PutClaimedPollState(ctx, st)
+		must(t, err)
+		wantEqual(t, "stored by the claimant", ok, true)
+		stale := *st
+		stale.Slot, stale.Cursor = base.Add(-time.Minute), "stale"
+		ok, err = s.PutClaimedPollState(ctx, &stale)
+		must(t, err)
+		wantEqual(t, "stored for another interval", ok, false)
+		states, err = s.PollStates(ctx, []junction.PollStateKey{key, {ConnectionID: c.ID, Object: "issue", Event: "created",
+			InputHash: "never-polled"}})
+		must(t, err)
+		wantEqual(t, "states", len(states), 1)
+		wantTime(t, "watermark", states[key].Watermark, wm)
+		wantEqual(t, "cursor", states[key].Cursor, "")
+		wantEqual(t, "seen", len(states[key].Seen), 1)
+
+		// A claim keeps the state; a release gives the interval back.
+		next := base.Add(time.Minute)
+		ok, err = s.ClaimPollSlot(ctx, tn.ID, key, next)
+		must(t, err)
+		wantEqual(t, "claimed the next interval", ok, true)
+		must(t, s.ReleasePollSlot(ctx, key, next, base))
+		got, err = s.GetPollState(ctx, tn.ID, c.ID, "issue", "created", "h")
+		must(t, err)
+		wantTime(t, "slot after the release", got.Slot, base)
+		wantTime(t, "watermark kept", got.Watermark, wm)
+		wantEqual(t, "baselined kept", got.Baselined, true)
+		ok, err = s.ClaimPollSlot(ctx, tn.ID, key, next)
+		must(t, err)
+		wantEqual(t, "claimed again after the release", ok, true)
+
+		// A connection that is gone claims nothing, without an error.
+		ok, err = s.ClaimPollSlot(ctx, tn.ID, junction.PollStateKey{ConnectionID: junction.NewID(), Object: "issue",
+			Event: "created", InputHash: "h"}, base)
+		must(t, err)
+		wantEqual(t, "claimed for a missing connection", ok, false)
+	})
 	t.Run("PollSubscriptions", func(t *testing.T) {
 		s := open(t)
 		ctx := ctxFor(t)

@@ -8,7 +8,6 @@ import (
 
 	"junction"
 	"junction/sqldb/sqldbtest"
-	"junction/trigger"
 )
 
 // BenchmarkWebhookIntakeToJob measures webhook intake on SQLite until every
@@ -89,7 +88,7 @@ func BenchmarkPollInterval(b *testing.B) {
 		if n != conns {
 			b.Fatalf("scheduled %d polls, want %d", n, conns)
 		}
-		waitJobs(b, events, trigger.KindPoll, conns)
+		waitPolls(b, events, conns)
 	}
 	b.ReportMetric(float64(b.N*conns)/time.Since(began).Seconds(), "polls/s")
 }

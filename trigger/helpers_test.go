@@ -342,6 +342,32 @@ func waitJobs(t testing.TB, events <-chan *river.Event, kind string, n int) []*r
 	return got
 }
 
+// waitPolls waits until jobs that ran n polls in all have ended: polls
+// run in batches (trigger.KindPoll jobs), each naming its polls.
+func waitPolls(t testing.TB, events <-chan *river.Event, n int) {
+	t.Helper()
+	got := 0
+	timeout := time.After(30 * time.Second)
+	for got < n {
+		select {
+		case ev := <-events:
+			if ev.Job.Kind != trigger.KindPoll {
+				continue
+			}
+			if ev.Kind != river.EventKindJobCompleted {
+				t.Fatalf("a batch of polls ended %s: %v", ev.Kind, ev.Job.Errors)
+			}
+			var args struct {
+				Polls []json.RawMessage `json:"polls"`
+			}
+			must(t, json.Unmarshal(ev.Job.EncodedArgs, &args))
+			got += len(args.Polls)
+		case <-timeout:
+			t.Fatalf("waited for %d polls, saw %d", n, got)
+		}
+	}
+}
+
 func subscribe(t testing.TB, s *server) <-chan *river.Event {
 	ch, cancel := s.queue.Client().Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
 	t.Cleanup(cancel)

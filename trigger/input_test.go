@@ -328,7 +328,7 @@ func TestPollingPerRepository(t *testing.T) {
 				if n != want {
 					t.Fatalf("scheduled %d polls, want %d", n, want)
 				}
-				waitJobs(t, events, "trigger.poll", n)
+				waitPolls(t, events, n)
 				// Scheduling again within the interval adds nothing.
 				if n, err := s.rt.SchedulePolls(e.ctx); err != nil || n != 0 {
 					t.Fatalf("scheduled %d polls again within the interval (%v)", n, err)

@@ -2,7 +2,9 @@ package trigger
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -44,9 +46,9 @@ func (s slotSchedule) Next(t time.Time) time.Time {
 }
 
 // pollArgs is one poll of one (connection, object, event, input) for the
-// interval starting at Slot. The job is unique by its arguments, so however
-// many servers schedule the same interval, it is inserted once. The input
-// itself is read from the triggers when the poll runs; a job without
+// interval starting at Slot: a member of a pollBatchArgs, or, as a job of
+// its own (kindPollOne), one that an earlier version scheduled. The input
+// itself is read from the triggers when the poll runs; one without
 // InputHash (scheduled before inputs were kept apart) polls every input.
 type pollArgs struct {
 	TenantID     string    `json:"tenant_id"`
@@ -57,13 +59,14 @@ type pollArgs struct {
 	Slot         time.Time `json:"slot"`
 }
 
-func (pollArgs) Kind() string { return KindPoll }
+// kindPollOne is the job of one poll, as earlier versions scheduled them;
+// it is still worked so that such jobs left in the queue run.
+const kindPollOne = "trigger.poll"
 
-// InsertOpts: polls come in thousands at the start of an interval; at a
-// lower priority than webhook events and deliveries, those do not wait
-// behind them.
-func (pollArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 3, Priority: 2, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+func (pollArgs) Kind() string { return kindPollOne }
+
+func (a pollArgs) key() junction.PollStateKey {
+	return junction.PollStateKey{ConnectionID: a.ConnectionID, Object: a.Object, Event: a.Event, InputHash: a.InputHash}
 }
 
 type pollWorker struct {
@@ -78,6 +81,45 @@ func (w *pollWorker) Work(ctx context.Context, job *river.Job[pollArgs]) error {
 	}
 	return w.r.Poll(ctx, junction.PollSubscription{TenantID: a.TenantID, ConnectionID: a.ConnectionID,
 		Object: a.Object, Event: a.Event, InputHash: a.InputHash}, a.Slot)
+}
+
+// pollBatchSize is how many polls one job runs. Every job costs the queue
+// a few writes (inserted, fetched, completed) through SQLite's one writer,
+// more than a poll that changed nothing costs itself: with thousands of
+// polls due at once, a job per poll kept the writer busy for longer than
+// the polls could wait.
+const pollBatchSize = 50
+
+// pollBatchArgs is a batch of the polls due at the scheduling run At
+// (the minute it ran in), First naming the first of them. A batch is
+// unique by (At, First), so servers scheduling the same polls in the same
+// minute insert them once, while a poll that falls due later in the
+// minute (a trigger just made) starts a batch of its own. Which server
+// polls a connection in an interval, and that only one does, is settled
+// by claiming the interval in the poll state (ClaimPollSlot), not by the
+// batches.
+type pollBatchArgs struct {
+	At    time.Time  `json:"at" river:"unique"`
+	First string     `json:"first" river:"unique"`
+	Polls []pollArgs `json:"polls"`
+}
+
+func (pollBatchArgs) Kind() string { return KindPoll }
+
+// InsertOpts: polls come in thousands at the start of an interval; in a
+// queue of their own (PollQueue), webhook events and deliveries do not
+// wait behind them, nor they behind a burst of webhooks.
+func (pollBatchArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: PollQueue, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+type pollBatchWorker struct {
+	river.WorkerDefaults[pollBatchArgs]
+	r *Runtime
+}
+
+func (w *pollBatchWorker) Work(ctx context.Context, job *river.Job[pollBatchArgs]) error {
+	return w.r.pollBatch(ctx, job.Args.Polls, job.Attempt == 1)
 }
 
 // PollInterval returns a connection's poll interval: its
@@ -101,24 +143,47 @@ func Slot(t time.Time, interval time.Duration) time.Time {
 	return t.UTC().Truncate(interval)
 }
 
-// SchedulePolls inserts a poll job for every (connection, object, event,
+// SchedulePolls inserts a poll for every (connection, object, event,
 // input) with enabled polling triggers whose current interval has not been
 // polled yet, and returns how many it inserted. The elected leader calls it
 // at the start of every ScheduleInterval; calling it more often, or from
-// several servers, is harmless: a poll job is unique per interval, and a
-// poll commits only once per interval.
+// several servers, is harmless: a batch of polls is unique per scheduling
+// minute and first poll, and a poll runs only once it has claimed its
+// interval.
 //
 // It works a page of subscriptions at a time: one read lists them, one
 // read tells which are due (PollSlots), and one transaction inserts the
-// page's polls together. Each page's polls are committed before the next
-// page is read, so workers start on the first ones within moments of the
-// interval's start rather than after all are scheduled.
+// page's polls together, pollBatchSize to a job. Each page's batches are
+// committed before the next page is read, so workers start on the first
+// ones within moments of the interval's start rather than after all are
+// scheduled.
 func (r *Runtime) SchedulePolls(ctx context.Context) (int, error) {
 	now := r.clock.Now()
+	at := Slot(now, time.Minute)
 	n := 0
 	after := ""
 	// Several parameter sets may make one input: each is scheduled once.
 	done := map[junction.PollStateKey]bool{}
+	var due []pollArgs
+	insert := func(all bool) error {
+		var batches []river.InsertManyParams
+		var sizes []int
+		for len(due) >= pollBatchSize || all && len(due) > 0 {
+			k := min(pollBatchSize, len(due))
+			p := due[0]
+			first := p.ConnectionID + "/" + p.Object + "/" + p.Event + "/" + p.InputHash
+			batches = append(batches, river.InsertManyParams{Args: pollBatchArgs{At: at, First: first, Polls: due[:k:k]}})
+			sizes = append(sizes, k)
+			due = due[k:]
+		}
+		inserted, err := r.queue.InsertManyEach(ctx, batches)
+		for i, ok := range inserted {
+			if ok {
+				n += sizes[i]
+			}
+		}
+		return err
+	}
 	for {
 		subs, err := r.store.ListPollSubscriptions(ctx, after, junction.MaxPageSize)
 		if err != nil {
@@ -146,23 +211,163 @@ func (r *Runtime) SchedulePolls(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		due := make([]river.InsertManyParams, 0, len(polls))
 		for i, p := range polls {
 			if last, ok := slots[keys[i]]; ok && !last.Before(storedSlot(p.Slot)) {
 				continue
 			}
-			due = append(due, river.InsertManyParams{Args: p})
+			due = append(due, p)
 		}
-		inserted, err := r.queue.InsertMany(ctx, due)
-		n += inserted
-		if err != nil {
+		last := len(subs) < junction.MaxPageSize
+		if err := insert(last); err != nil || last {
 			return n, err
-		}
-		if len(subs) < junction.MaxPageSize {
-			return n, nil
 		}
 		after = subs[len(subs)-1].PageKey
 	}
+}
+
+// pollBatch runs a batch of polls: it claims each one's interval (one
+// transaction for all), polls the claimed ones at once, and commits their
+// outcomes in one transaction, or, should that fail, each in its own so
+// that one poll's failure does not undo the others'. A poll whose outcome
+// could not be committed gives its interval back, and the batch fails, so
+// that its next attempt polls again what this one could not complete;
+// polls completed (or claimed by another server) are not claimed again.
+//
+// A poll that changed nothing (no new record, the same watermark and
+// seen list) writes no state: the claim has recorded the interval
+// already. On SQLite, where every write waits for the one writer, that
+// is what lets thousands of polls start within seconds of their interval.
+func (r *Runtime) pollBatch(ctx context.Context, polls []pollArgs, first bool) error {
+	keys := make([]junction.PollStateKey, len(polls))
+	for i, p := range polls {
+		keys[i] = p.key()
+	}
+	prevs, err := r.store.PollStates(ctx, keys)
+	if err != nil {
+		return err
+	}
+	var claimed []int
+	err = r.store.InTx(ctx, func(s junction.Store) error {
+		claimed = claimed[:0]
+		for i, p := range polls {
+			if prev := prevs[keys[i]]; prev != nil && !prev.Slot.Before(storedSlot(p.Slot)) {
+				continue
+			}
+			ok, err := s.ClaimPollSlot(ctx, p.TenantID, keys[i], p.Slot)
+			if err != nil {
+				return err
+			}
+			if ok {
+				claimed = append(claimed, i)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	outcomes := make([]*pollOutcome, len(polls))
+	errs := make([]error, len(polls))
+	var wg sync.WaitGroup
+	for _, i := range claimed {
+		wg.Go(func() {
+			if first {
+				r.metrics.pollDelay.Observe(max(0, r.clock.Now().Sub(polls[i].Slot).Seconds()))
+			}
+			outcomes[i], errs[i] = r.pollClaimed(ctx, polls[i], prevs[keys[i]])
+		})
+	}
+	wg.Wait()
+
+	var pending []int
+	for _, i := range claimed {
+		if outcomes[i] != nil {
+			pending = append(pending, i)
+		}
+	}
+	commit := func(idx []int) error {
+		var tl tally
+		err := r.store.InTx(ctx, func(s junction.Store) error {
+			tl = nil
+			for _, i := range idx {
+				if err := r.commitPoll(ctx, s, outcomes[i], true, &tl); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			r.metrics.count(tl)
+		}
+		return err
+	}
+	if len(pending) > 0 && commit(pending) != nil {
+		for _, i := range pending {
+			errs[i] = commit([]int{i})
+		}
+	}
+
+	var failed []int
+	for _, i := range claimed {
+		if errs[i] != nil {
+			failed = append(failed, i)
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	rerr := r.store.InTx(context.WithoutCancel(ctx), func(s junction.Store) error {
+		for _, i := range failed {
+			var prev time.Time
+			if p := prevs[keys[i]]; p != nil {
+				prev = p.Slot
+			}
+			if err := s.ReleasePollSlot(ctx, keys[i], polls[i].Slot, prev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return errors.Join(append(errs, rerr)...)
+}
+
+// pollClaimed polls one claimed (connection, object, event, input) with
+// the triggers on it: nil when there is nothing to poll (the connection
+// or its triggers are gone, or it is not connected).
+func (r *Runtime) pollClaimed(ctx context.Context, p pollArgs, prev *junction.PollState) (*pollOutcome, error) {
+	conn, err := r.store.GetConnection(ctx, p.TenantID, p.ConnectionID)
+	if junction.IsCode(err, junction.ENOTFOUND) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if conn.Status != junction.ConnectionConnected {
+		return nil, nil
+	}
+	triggers, err := r.pollingTriggers(ctx, conn, p.Object, p.Event)
+	if err != nil {
+		return nil, err
+	}
+	g := &pollGroup{hash: p.InputHash}
+	for _, t := range triggers {
+		in, hash, err := r.PollInput(t)
+		if err != nil {
+			return nil, err
+		}
+		if hash == p.InputHash {
+			g.input = in
+			g.triggers = append(g.triggers, t)
+		}
+	}
+	if len(g.triggers) == 0 {
+		return nil, nil
+	}
+	if prev == nil {
+		prev = &junction.PollState{}
+	}
+	return r.poll(ctx, conn, p.Object, p.Event, g, prev, p.Slot), nil
 }
 
 // pollGroup is the triggers that poll with one input.
@@ -231,7 +436,6 @@ func (r *Runtime) Poll(ctx context.Context, sub junction.PollSubscription, slot 
 
 // pollInput is Poll for the triggers of one input.
 func (r *Runtime) pollInput(ctx context.Context, conn *junction.Connection, object, eventName string, g *pollGroup, slot time.Time) error {
-	triggers := g.triggers
 	prev, err := r.store.GetPollState(ctx, conn.TenantID, conn.ID, object, eventName, g.hash)
 	switch {
 	case junction.IsCode(err, junction.ENOTFOUND):
@@ -241,76 +445,123 @@ func (r *Runtime) pollInput(ctx context.Context, conn *junction.Connection, obje
 	case !prev.Slot.Before(storedSlot(slot)):
 		return nil
 	}
-	res, perr := r.engine.Poll(ctx, engine.PollRequest{
-		Connection: conn, Object: object, Event: eventName, Input: g.input,
-		State:    connector.PollState{Watermark: prev.Watermark, Cursor: prev.Cursor},
-		MaxPages: DefaultPollPages,
-	})
+	o := r.poll(ctx, conn, object, eventName, g, prev, slot)
 	var tl tally
-	if perr != nil {
-		r.metrics.polls.WithLabelValues("failed").Inc()
-		err := r.store.InTx(ctx, func(s junction.Store) error {
-			tl = nil
-			for _, t := range triggers {
-				if err := r.failure(ctx, s, t, junction.TriggerRecord{EventType: eventName,
-					Reason: "poll failed: " + junction.ErrorMessage(perr)}, &tl); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err == nil {
-			r.metrics.count(tl)
-		}
-		return err
-	}
-	r.metrics.polls.WithLabelValues("ok").Inc()
-
-	now := r.clock.Now()
-	fresh, seen := newRecords(prev.Seen, res.Records, prev.Floor)
-	next := &junction.PollState{TenantID: conn.TenantID, ConnectionID: conn.ID, Object: object, Event: eventName,
-		InputHash: g.hash, Watermark: res.State.Watermark, Cursor: res.State.Cursor, Seen: seen, Baselined: true,
-		Slot: slot, UpdatedAt: now}
-	if !prev.Baselined {
-		next.Floor = res.State.Watermark
-	}
 	err = r.store.InTx(ctx, func(s junction.Store) error {
 		tl = nil
-		stored, err := s.PutPollState(ctx, next)
-		if err != nil || !stored {
-			return err // !stored: another server applied this interval
-		}
-		for _, t := range triggers {
-			if !prev.Baselined || t.BaselineAt == nil {
-				if err := s.SetTriggerBaseline(ctx, t.TenantID, t.ID, now); err != nil {
-					return err
-				}
-				continue
-			}
-			for _, rec := range fresh {
-				ev := event{
-					vars: eventVars{Event: eventName, Object: object, ObjectID: rec.ID, Change: rec.Change,
-						Record: rec.Record, Payload: rec.Record},
-					key: pollKey(rec),
-				}
-				if _, err := r.fire(ctx, s, t, ev, &tl); err != nil {
-					return err
-				}
-			}
-			// A webhook target's health is its deliveries': a good poll
-			// must not hide a receiver that keeps failing.
-			if t.Target.Type == junction.TargetQueue {
-				if err := r.success(ctx, s, t); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return r.commitPoll(ctx, s, o, false, &tl)
 	})
 	if err == nil {
 		r.metrics.count(tl)
 	}
 	return err
+}
+
+// pollOutcome is what one poll of one input leaves to commit.
+type pollOutcome struct {
+	object, event string
+	triggers      []*junction.Trigger
+	// err is the poll's failure, recorded against each trigger.
+	err error
+	// prev is the state the poll started from and next the one it leads
+	// to; fresh are the records it found that were not reported yet.
+	prev, next *junction.PollState
+	fresh      []connector.PolledRecord
+	at         time.Time
+}
+
+// poll polls the API for the triggers of one input, from the state prev,
+// for the interval starting at slot.
+func (r *Runtime) poll(ctx context.Context, conn *junction.Connection, object, eventName string, g *pollGroup, prev *junction.PollState, slot time.Time) *pollOutcome {
+	o := &pollOutcome{object: object, event: eventName, triggers: g.triggers, prev: prev}
+	res, perr := r.engine.Poll(ctx, engine.PollRequest{
+		Connection: conn, Object: object, Event: eventName, Input: g.input,
+		State:    connector.PollState{Watermark: prev.Watermark, Cursor: prev.Cursor},
+		MaxPages: DefaultPollPages,
+	})
+	if perr != nil {
+		r.metrics.polls.WithLabelValues("failed").Inc()
+		o.err = perr
+		return o
+	}
+	r.metrics.polls.WithLabelValues("ok").Inc()
+	o.at = r.clock.Now()
+	fresh, seen := newRecords(prev.Seen, res.Records, prev.Floor)
+	o.fresh = fresh
+	o.next = &junction.PollState{TenantID: conn.TenantID, ConnectionID: conn.ID, Object: object, Event: eventName,
+		InputHash: g.hash, Watermark: res.State.Watermark, Cursor: res.State.Cursor, Seen: seen, Baselined: true,
+		Slot: slot, UpdatedAt: o.at}
+	if !prev.Baselined {
+		o.next.Floor = res.State.Watermark
+	}
+	return o
+}
+
+// commitPoll applies a poll's outcome inside the transaction s: the new
+// state, and for each trigger its baseline, the jobs of the new records,
+// its success or failure. With claimed, the poll's interval was claimed
+// beforehand (ClaimPollSlot), and a state that did not change is not
+// written again; otherwise the state is stored only for a later interval
+// than the stored one. Either way, when the state is refused another
+// poll got there first, and nothing is fired.
+func (r *Runtime) commitPoll(ctx context.Context, s junction.Store, o *pollOutcome, claimed bool, tl *tally) error {
+	if o.err != nil {
+		for _, t := range o.triggers {
+			if err := r.failure(ctx, s, t, junction.TriggerRecord{EventType: o.event,
+				Reason: "poll failed: " + junction.ErrorMessage(o.err)}, tl); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	prev, next := o.prev, o.next
+	if !claimed || !sameState(prev, next) {
+		var stored bool
+		var err error
+		if claimed {
+			stored, err = s.PutClaimedPollState(ctx, next)
+		} else {
+			stored, err = s.PutPollState(ctx, next)
+		}
+		if err != nil || !stored {
+			return err
+		}
+	}
+	for _, t := range o.triggers {
+		if !prev.Baselined || t.BaselineAt == nil {
+			if err := s.SetTriggerBaseline(ctx, t.TenantID, t.ID, o.at); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, rec := range o.fresh {
+			ev := event{
+				vars: eventVars{Event: o.event, Object: o.object, ObjectID: rec.ID, Change: rec.Change,
+					Record: rec.Record, Payload: rec.Record},
+				key: pollKey(rec),
+			}
+			if _, err := r.fire(ctx, s, t, ev, tl); err != nil {
+				return err
+			}
+		}
+		// A webhook target's health is its deliveries': a good poll
+		// must not hide a receiver that keeps failing.
+		if t.Target.Type == junction.TargetQueue {
+			if err := r.success(ctx, s, t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sameState reports whether a poll left the state as it found it: then
+// there is nothing new to fire either.
+func sameState(prev, next *junction.PollState) bool {
+	return prev.Baselined == next.Baselined && prev.Watermark.Equal(next.Watermark) && prev.Floor.Equal(next.Floor) &&
+		prev.Cursor == next.Cursor && slices.EqualFunc(prev.Seen, next.Seen, func(a, b junction.SeenRecord) bool {
+		return a.ID == b.ID && a.At.Equal(b.At)
+	})
 }
 
 func storedSlot(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

@@ -157,7 +157,7 @@ func TestPollingScheduledThroughRiver(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("scheduled %d polls, want 1", n)
 	}
-	waitJobs(t, events, "trigger.poll", 1)
+	waitPolls(t, events, 1)
 	if n, err := s.rt.SchedulePolls(e.ctx); err != nil || n != 0 {
 		t.Fatalf("scheduled %d polls again within the interval (%v)", n, err)
 	}
@@ -168,7 +168,7 @@ func TestPollingScheduledThroughRiver(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("scheduled %d polls, want 1", n)
 	}
-	waitJobs(t, events, "trigger.poll", 1)
+	waitPolls(t, events, 1)
 	wantStrings(t, "jobs", jobObjects(e.jobs(t, tr.ID)), []string{"a"})
 	if c := e.api.listCalls(); c != 2 {
 		t.Fatalf("API listed %d times, want 2", c)

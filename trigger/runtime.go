@@ -48,9 +48,9 @@ const (
 	// KindSchedulePolls inserts the polls due at the start of an interval
 	// (the elected leader only).
 	KindSchedulePolls = "trigger.schedule_polls"
-	// KindPoll polls one (connection, object, event, input) for one
-	// interval.
-	KindPoll = "trigger.poll"
+	// KindPoll polls a batch of (connection, object, event, input), each
+	// for its interval.
+	KindPoll = "trigger.poll_batch"
 	// KindWebhookEvent processes one received webhook event.
 	KindWebhookEvent = "trigger.webhook_event"
 	// KindWebhookEvents processes webhook events received together.
@@ -61,6 +61,14 @@ const (
 	// (the elected leader only).
 	KindCleanUp = "trigger.clean_up"
 )
+
+// PollQueue is the queue the polls run in, with PollWorkers workers of
+// their own.
+const PollQueue = "trigger_poll"
+
+// DefaultPollWorkers is how many batches of polls a server runs at once;
+// each runs its polls (up to 50) at once.
+const DefaultPollWorkers = 10
 
 // PollIntervals are the poll intervals, in minutes, a connection may have.
 var PollIntervals = []int{1, 5, 10, 15, 30, 60}
@@ -91,6 +99,9 @@ type Options struct {
 	// deliveries (tests); by default attempt n waits about n^4 seconds,
 	// with jitter.
 	DeliveryRetryDelay func(attempt int) time.Duration
+	// PollWorkers is how many batches of polls this server runs at once
+	// (default DefaultPollWorkers).
+	PollWorkers int
 	// EventRetention is how long processed webhook events are kept
 	// before the hourly clean-up removes them (default 7 days).
 	EventRetention time.Duration
@@ -179,6 +190,14 @@ func New(opts Options) (*Runtime, error) {
 	w := r.queue.Workers()
 	river.AddWorker(w, &scheduleWorker{r: r})
 	river.AddWorker(w, &pollWorker{r: r})
+	river.AddWorker(w, &pollBatchWorker{r: r})
+	pollWorkers := opts.PollWorkers
+	if pollWorkers <= 0 {
+		pollWorkers = DefaultPollWorkers
+	}
+	if err := r.queue.AddQueue(PollQueue, pollWorkers); err != nil {
+		return nil, err
+	}
 	river.AddWorker(w, &eventWorker{r: r})
 	river.AddWorker(w, &eventsWorker{r: r})
 	river.AddWorker(w, &deliveryWorker{r: r})

@@ -48,7 +48,7 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	if n := schedule(); n != 2 {
 		t.Fatalf("two servers scheduled %d polls for two connections", n)
 	}
-	waitJobs(t, events, "trigger.poll", 2)
+	waitPolls(t, events, 2)
 
 	for i := range 3 {
 		at := start.Add(time.Duration(i+1) * time.Minute)
@@ -58,7 +58,7 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	if n := schedule(); n != 2 {
 		t.Fatalf("two servers scheduled %d polls for the second interval", n)
 	}
-	waitJobs(t, events, "trigger.poll", 2)
+	waitPolls(t, events, 2)
 	// Per connection: one page for the empty baseline, two for three
 	// tickets.
 	if c := e.api.listCalls(); c != 2*(1+2) {

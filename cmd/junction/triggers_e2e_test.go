@@ -190,7 +190,7 @@ func pollNow(t *testing.T, clock *credstoretest.Clock, servers ...*Main) {
 	for {
 		select {
 		case ev := <-events:
-			if ev.Job.Kind == "trigger.poll" {
+			if ev.Job.Kind == trigger.KindPoll {
 				if ev.Kind != river.EventKindJobCompleted {
 					t.Fatalf("the poll failed: %v", ev.Job.Errors)
 				}
@@ -670,7 +670,7 @@ func TestTwoServersPostgres_EndToEnd(t *testing.T) {
 		deadline := time.Now().Add(60 * time.Second)
 		for sim.listCalls() < n {
 			if time.Now().After(deadline) {
-				res, _ := m1.queue.Client().JobList(context.Background(), river.NewJobListParams().Kinds("trigger.poll").
+				res, _ := m1.queue.Client().JobList(context.Background(), river.NewJobListParams().Kinds(trigger.KindPoll).
 					States(rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStateRetryable,
 						rivertype.JobStateScheduled, rivertype.JobStateCompleted, rivertype.JobStateDiscarded))
 				for _, j := range res.Jobs {
