@@ -14,7 +14,8 @@ const changesChannel = "junction_changes"
 
 // WatchChanges follows the changes other processes commit to the tables
 // whose rows servers cache (tokens, users, roles and their assignments,
-// folders, credential stores, assets, connections), for storecache.
+// folders, credential stores, assets, connections, sealed values), for
+// storecache.
 //
 // On PostgreSQL it holds one connection of its own, LISTENing on the
 // channel that migration 0006's triggers notify. It calls changed once it

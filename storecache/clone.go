@@ -88,6 +88,17 @@ func cloneCredentialStore(s *junction.CredentialStoreConfig) *junction.Credentia
 	return &c
 }
 
+func cloneSealed(v *junction.SealedValue) *junction.SealedValue {
+	if v == nil {
+		return nil
+	}
+	c := *v
+	c.WrappedKey = slices.Clone(v.WrappedKey)
+	c.Nonce = slices.Clone(v.Nonce)
+	c.Ciphertext = slices.Clone(v.Ciphertext)
+	return &c
+}
+
 // cloneJSON copies a decoded JSON value: maps and slices deeply, scalars
 // as they are.
 func cloneJSON(v any) any {

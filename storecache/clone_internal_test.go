@@ -19,8 +19,9 @@ func TestClonesAreDeep(t *testing.T) {
 		f  junction.Folder
 		a  junction.Asset
 		cs junction.CredentialStoreConfig
+		sv junction.SealedValue
 	)
-	for _, v := range []any{&p, &c, &f, &a, &cs} {
+	for _, v := range []any{&p, &c, &f, &a, &cs, &sv} {
 		fill(reflect.ValueOf(v).Elem())
 	}
 	for name, pair := range map[string][2]any{
@@ -29,6 +30,7 @@ func TestClonesAreDeep(t *testing.T) {
 		"Folder":                {&f, cloneFolder(&f)},
 		"Asset":                 {&a, cloneAsset(&a)},
 		"CredentialStoreConfig": {&cs, cloneCredentialStore(&cs)},
+		"SealedValue":           {&sv, cloneSealed(&sv)},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			t.Errorf("%s: the copy differs from the original", name)

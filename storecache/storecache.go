@@ -1,6 +1,7 @@
-// Package storecache keeps, in memory, the three lookups every execution
-// makes: the principal behind a bearer token, a connection with its folder,
-// and an asset with its credential store. On SQLite each of them is a query
+// Package storecache keeps, in memory, the lookups every execution makes:
+// the principal behind a bearer token, a connection with its folder, an
+// asset with its credential store, and the sealed (still encrypted) object
+// of a connection's literal secrets. On SQLite each of them is a query
 // through the single-process database engine, and together they were most
 // of what an execution cost on top of the HTTP exchanges.
 //
@@ -64,8 +65,9 @@ const (
 )
 
 // Store is a junction.Store that answers GetTokenPrincipal,
-// GetConnectionWithFolder and GetAssetWithStore from memory when it can.
-// Everything else goes straight to the wrapped Store.
+// GetConnectionWithFolder, GetAssetWithStore and GetSealed from memory when
+// it can. Everything else goes straight to the wrapped Store. It is safe
+// for concurrent use, and what it returns is the caller's own copy.
 type Store struct {
 	junction.Store
 	c *cache
@@ -135,6 +137,7 @@ type cache struct {
 	principals  map[string]entry[*junction.TokenPrincipal]
 	connections map[key]entry[connectionWithFolder]
 	assets      map[key]entry[assetWithStore]
+	sealed      map[key]entry[*junction.SealedValue]
 }
 
 type key struct{ tenantID, id string }
@@ -166,6 +169,7 @@ func (c *cache) reset() {
 	c.principals = map[string]entry[*junction.TokenPrincipal]{}
 	c.connections = map[key]entry[connectionWithFolder]{}
 	c.assets = map[key]entry[assetWithStore]{}
+	c.sealed = map[key]entry[*junction.SealedValue]{}
 }
 
 // invalidate drops every entry; live says whether caching may go on.
@@ -277,6 +281,18 @@ func (s *Store) GetAssetWithStore(ctx context.Context, tenantID, id string) (*ju
 		return nil, nil, err
 	}
 	return v.a, v.s, nil
+}
+
+// GetSealed answers from memory when it can. What it keeps is the sealed
+// value as the database holds it, ciphertext and wrapped key: opening it
+// still takes the Keyring, so nothing here is a plain secret. Executions
+// with literal secrets read their connection's sealed object every time.
+func (s *Store) GetSealed(ctx context.Context, tenantID, id string) (*junction.SealedValue, error) {
+	if s.tx != nil {
+		return s.Store.GetSealed(ctx, tenantID, id)
+	}
+	return cached(s.c, func() map[key]entry[*junction.SealedValue] { return s.c.sealed }, key{tenantID, id},
+		cloneSealed, func() (*junction.SealedValue, error) { return s.Store.GetSealed(ctx, tenantID, id) })
 }
 
 // InTx runs fn in a transaction of the wrapped Store. If fn wrote anything

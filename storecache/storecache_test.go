@@ -412,9 +412,6 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"CreateOAuthState":             "OAuth states are not cached",
 		"TakeOAuthState":               "OAuth states are not cached",
 		"AppendAudit":                  "audit entries are not cached",
-		"PutSealed":                    "sealed values are not cached here (the resolver caches secrets by asset)",
-		"DeleteSealed":                 "sealed values are not cached here",
-		"RewrapSealed":                 "changes a wrapped key, not which sealed value an object points at",
 		"AppendExecution":              "execution records are not cached",
 		"AppendExecutions":             "execution records are not cached",
 		"AppendEvent":                  "events are not cached",
@@ -455,5 +452,39 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		case !overridden && !listed:
 			t.Errorf("Store.%s may write, but storecache neither invalidates on it nor says why it need not", name)
 		}
+	}
+}
+
+// A sealed value replaced under the same ID (new literal secrets, a
+// refreshed OAuth token) is read again at once; until then it is served
+// from memory.
+func TestSealedValueReplacedInPlace(t *testing.T) {
+	db := sqldbtest.Open(t)
+	s := storecache.New(db, storecache.Options{})
+	f := newFixture(t, db)
+	ctx := t.Context()
+	sv := &junction.SealedValue{ID: junction.NewID(), TenantID: f.tenant.ID, KeyID: "k1", WrappedKey: []byte("w1"),
+		Nonce: []byte("n1"), Ciphertext: []byte("c1"), CreatedAt: epoch, UpdatedAt: epoch}
+	must(t, s.PutSealed(ctx, sv))
+	read := func() string {
+		t.Helper()
+		got, err := s.GetSealed(ctx, f.tenant.ID, sv.ID)
+		must(t, err)
+		return string(got.Ciphertext)
+	}
+	read()
+	sv.Ciphertext = []byte("behind-the-back")
+	must(t, db.PutSealed(ctx, sv))
+	if got := read(); got != "c1" {
+		t.Fatalf("second read %q, want it from memory", got)
+	}
+	sv.Ciphertext = []byte("c2")
+	must(t, s.PutSealed(ctx, sv))
+	if got := read(); got != "c2" {
+		t.Fatalf("after PutSealed: %q, want the new value", got)
+	}
+	must(t, s.DeleteSealed(ctx, f.tenant.ID, sv.ID))
+	if _, err := s.GetSealed(ctx, f.tenant.ID, sv.ID); !junction.IsCode(err, junction.ENOTFOUND) {
+		t.Fatalf("after DeleteSealed: %v, want not found", err)
 	}
 }

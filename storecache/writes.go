@@ -89,3 +89,24 @@ func (s *Store) RecordAuthResult(ctx context.Context, tenantID, id string, ok bo
 	defer s.wrote()
 	return s.Store.RecordAuthResult(ctx, tenantID, id, ok)
 }
+
+// Sealed values are replaced in place under the same ID (a connection's
+// literal secrets, OAuth tokens) and re-wrapped by key rotation. The
+// rotate-master-key command re-wraps from a process of its own; on SQLite
+// this server does not hear of it, which is harmless: the entry it holds is
+// still wrapped with a key its keyring has, and expires within MaxAge.
+
+func (s *Store) PutSealed(ctx context.Context, v *junction.SealedValue) error {
+	defer s.wrote()
+	return s.Store.PutSealed(ctx, v)
+}
+
+func (s *Store) DeleteSealed(ctx context.Context, tenantID, id string) error {
+	defer s.wrote()
+	return s.Store.DeleteSealed(ctx, tenantID, id)
+}
+
+func (s *Store) RewrapSealed(ctx context.Context, id, oldKeyID string, oldWrapped []byte, newKeyID string, wrapped []byte) error {
+	defer s.wrote()
+	return s.Store.RewrapSealed(ctx, id, oldKeyID, oldWrapped, newKeyID, wrapped)
+}

@@ -1,5 +1,6 @@
 -- Servers keep in memory what every request reads (the principal behind a
--- token, a connection with its folder, an asset with its store). Any
+-- token, a connection with its folder, an asset with its store, the sealed
+-- object of a connection's literal secrets). Any
 -- committed change to the tables those come from is announced on the
 -- channel junction_changes, whoever made it (another server, the key
 -- rotation command, an operator with psql), so that every server drops
@@ -35,4 +36,6 @@ CREATE TRIGGER credential_stores_changed AFTER INSERT OR UPDATE OR DELETE OR TRU
 CREATE TRIGGER assets_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON assets
 	FOR EACH STATEMENT EXECUTE FUNCTION junction_notify_change();
 CREATE TRIGGER connections_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connections
+	FOR EACH STATEMENT EXECUTE FUNCTION junction_notify_change();
+CREATE TRIGGER sealed_values_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON sealed_values
 	FOR EACH STATEMENT EXECUTE FUNCTION junction_notify_change();
