@@ -279,9 +279,30 @@ func runFolderScenario(t *testing.T, urls ...string) []string {
 				spareID = tok.ID
 			}
 		}
+		// Every server has used the token, so each holds it in its cache.
+		for range s.urls {
+			s.mustCLI(spare, "me")
+		}
 		s.mustCLI(admin, "tokens", "revoke", spareID)
-		if _, err := s.cli(spare, "me"); err == nil || !strings.Contains(err.Error(), "(unauthenticated)") {
-			t.Fatalf("revoked token: %v", err)
+		// The server that revoked it refuses it at once; the others as
+		// soon as the database's change notification reaches them, which
+		// is a matter of milliseconds. The wait allows 5 s, far less than
+		// the minute a cache entry could otherwise live.
+		for range s.urls {
+			for deadline := time.Now().Add(5 * time.Second); ; {
+				_, err := s.cli(spare, "me")
+				if err != nil && !strings.Contains(err.Error(), "(unauthenticated)") {
+					t.Fatalf("revoked token: %v", err)
+				}
+				if err != nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("a server still accepted the revoked token after 5s")
+				}
+				s.next-- // ask the same server again
+				time.Sleep(10 * time.Millisecond)
+			}
 		}
 		created = append(created, spare)
 	})
