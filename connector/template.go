@@ -13,32 +13,50 @@ var placeholderRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // included.
 func templateVars(s string) []string {
 	var out []string
-	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
-		out = append(out, m[1])
-	}
+	placeholders(s, func(_, _ int, name string) { out = append(out, name) })
 	return out
 }
 
 // loneVar returns the name when s is exactly one placeholder.
 func loneVar(s string) (string, bool) {
-	m := placeholderRE.FindStringSubmatch(s)
-	if m == nil || m[0] != s {
-		return "", false
-	}
-	return m[1], true
+	var lone string
+	placeholders(s, func(i, j int, name string) {
+		if i == 0 && j == len(s) {
+			lone = name
+		}
+	})
+	return lone, lone != ""
 }
 
 // fillTemplate replaces each placeholder with lookup's value. It reports the
 // names lookup did not know; their placeholders become empty.
 func fillTemplate(s string, lookup func(string) (string, bool)) (string, []string) {
-	// Every request fills several templates (base URL, path, auth
-	// headers), so this scans by hand rather than through placeholderRE,
-	// with the same grammar, and returns s itself when it has none.
 	var (
 		b       strings.Builder
 		missing []string
 		copied  int // s[:copied] is already in b
 	)
+	placeholders(s, func(i, j int, name string) {
+		v, ok := lookup(name)
+		if !ok {
+			missing = append(missing, name)
+		}
+		b.WriteString(s[copied:i])
+		b.WriteString(v)
+		copied = j
+	})
+	if copied == 0 {
+		return s, missing
+	}
+	b.WriteString(s[copied:])
+	return b.String(), missing
+}
+
+// placeholders calls fn with the span s[i:j] and the name of each
+// placeholder in s, left to right, as placeholderRE would find them. Every
+// request fills several templates (base URL, path, auth headers), so this
+// scans by hand rather than running the regexp.
+func placeholders(s string, fn func(i, j int, name string)) {
 	for i := 0; i < len(s); i++ {
 		if s[i] != '{' {
 			continue
@@ -50,21 +68,9 @@ func fillTemplate(s string, lookup func(string) (string, bool)) (string, []strin
 		if j == i+1 || j >= len(s) || s[j] != '}' {
 			continue
 		}
-		name := s[i+1 : j]
-		v, ok := lookup(name)
-		if !ok {
-			missing = append(missing, name)
-		}
-		b.WriteString(s[copied:i])
-		b.WriteString(v)
-		copied = j + 1
+		fn(i, j+1, s[i+1:j])
 		i = j
 	}
-	if copied == 0 {
-		return s, missing
-	}
-	b.WriteString(s[copied:])
-	return b.String(), missing
 }
 
 // isIdentByte reports whether c may appear in a placeholder's name at that
