@@ -1,5 +1,7 @@
 package connector
 
+import "iter"
+
 // Definition describes one SaaS API. It is read from YAML (see Parse and the
 // JSON Schema returned by Schema) and, once validated, is read-only: a
 // Definition from a Catalog is shared by every goroutine that uses it.
@@ -614,4 +616,39 @@ func (d *Definition) ConnectionFields(authID string) []Field {
 		out = append(out, a.Fields...)
 	}
 	return out
+}
+
+// FormFields yields the same fields as ConnectionFields, in place and
+// without copying them: for every request, which only reads them.
+func (d *Definition) FormFields(authID string) iter.Seq[*Field] {
+	return formFields(d, d.AuthByID(authID))
+}
+
+func formFields(d *Definition, a *Auth) iter.Seq[*Field] {
+	return func(yield func(*Field) bool) {
+		for i := range d.Fields {
+			if !yield(&d.Fields[i]) {
+				return
+			}
+		}
+		if a == nil {
+			return
+		}
+		for i := range a.Fields {
+			if !yield(&a.Fields[i]) {
+				return
+			}
+		}
+	}
+}
+
+// formField finds a field of the form by name. Forms are a handful of
+// fields, so a scan beats building a map on every request.
+func formField(d *Definition, a *Auth, name string) (*Field, bool) {
+	for f := range formFields(d, a) {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return nil, false
 }

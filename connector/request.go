@@ -139,7 +139,6 @@ type connection struct {
 	d     *Definition
 	auth  *Auth
 	cred  Credentials
-	field map[string]Field
 	base  *url.URL
 }
 
@@ -157,9 +156,8 @@ func (d *Definition) bind(c Credentials) (*connection, error) {
 			return nil, junction.Invalid("auth", "connector %s has no auth type %q (want %s)", d.Key, c.Auth, strings.Join(d.authKeys(), ", "))
 		}
 	}
-	conn := &connection{d: d, auth: a, cred: c, field: map[string]Field{}}
-	for _, f := range d.ConnectionFields(a.Key()) {
-		conn.field[f.Name] = f
+	conn := &connection{d: d, auth: a, cred: c}
+	for f := range formFields(d, a) {
 		if !f.Required {
 			continue
 		}
@@ -167,8 +165,8 @@ func (d *Definition) bind(c Credentials) (*connection, error) {
 			return nil, junction.Invalid("fields."+f.Name, "is required")
 		}
 	}
-	for _, f := range d.ConnectionFields(a.Key()) {
-		if err := conn.checkField(f); err != nil {
+	for f := range formFields(d, a) {
+		if err := conn.checkField(*f); err != nil {
 			return nil, err
 		}
 	}
@@ -190,7 +188,7 @@ func (d *Definition) authKeys() []string {
 
 // value returns a field's value (revealed, for secrets) or its default.
 func (c *connection) value(name string) (string, bool) {
-	f, ok := c.field[name]
+	f, ok := formField(c.d, c.auth, name)
 	if !ok {
 		return "", false
 	}
@@ -209,7 +207,7 @@ func (c *connection) value(name string) (string, bool) {
 // public returns a non-secret field's value. Templates outside auth only
 // ever see these; the validator makes sure of it, and this guards again.
 func (c *connection) public(name string) (string, bool) {
-	if f, ok := c.field[name]; !ok || f.Type == FieldSecret {
+	if f, ok := formField(c.d, c.auth, name); !ok || f.Type == FieldSecret {
 		return "", false
 	}
 	return c.value(name)

@@ -156,7 +156,7 @@ func (x *run) prepare(ctx context.Context) error {
 // references through the resolver (from its cache within the hour).
 func (x *run) materialise(ctx context.Context) error {
 	types := map[string]connector.FieldType{}
-	for _, f := range x.def.ConnectionFields(x.auth.Key()) {
+	for f := range x.def.FormFields(x.auth.Key()) {
 		types[f.Name] = f.Type
 	}
 	creds := connector.Credentials{
