@@ -280,6 +280,20 @@ func (q *Queue) InsertManyTx(ctx context.Context, tx junction.Store, jobs []rive
 	return n, nil
 }
 
+// InsertFastTx inserts a job in the Store transaction tx (see InsertTx)
+// without reading the inserted row back, which costs less. The job must
+// not be unique (a duplicate fails the transaction).
+func (q *Queue) InsertFastTx(ctx context.Context, tx junction.Store, args river.JobArgs, opts *river.InsertOpts) error {
+	sqlTx := sqldb.Tx(tx)
+	if sqlTx == nil {
+		return junction.Internal(ErrNotInTx)
+	}
+	if _, err := q.client.InsertManyFastTx(ctx, sqlTx, []river.InsertManyParams{{Args: args, InsertOpts: opts}}); err != nil {
+		return junction.Internal(fmt.Errorf("queue: insert %s job: %w", args.Kind(), err))
+	}
+	return nil
+}
+
 // InsertMany is InsertManyTx in a transaction of its own. Never call it
 // inside Store.InTx (see Queue).
 func (q *Queue) InsertMany(ctx context.Context, jobs []river.InsertManyParams) (int, error) {

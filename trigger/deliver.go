@@ -94,7 +94,7 @@ func (r *Runtime) deliver(ctx context.Context, a deliveryArgs, attempt, maxAttem
 	if err != nil {
 		return err
 	}
-	reason, err := r.deliverJob(ctx, t, j, attempt, maxAttempts, false)
+	reason, err := r.deliverJob(ctx, t, j, attempt, maxAttempts)
 	if err != nil || reason == "" {
 		return err
 	}
@@ -103,10 +103,11 @@ func (r *Runtime) deliver(ctx context.Context, a deliveryArgs, attempt, maxAttem
 
 // deliverNow makes the first attempt to deliver each job (made by
 // processEvents, jobs[i] for ts[i]), at the same time, and records each
-// outcome; a failed attempt with attempts left inserts a delivery job, in
-// the transaction recording the failure, that makes the next ones.
+// outcome: the successes together, in one write, and each failure with,
+// when attempts are left, the delivery job that makes the next ones.
 func (r *Runtime) deliverNow(ctx context.Context, ts []*junction.Trigger, jobs []*junction.Job) error {
-	errs := make([]error, len(jobs))
+	errs := make([]error, len(jobs)+1)
+	ok := make([]bool, len(jobs))
 	sem := make(chan struct{}, maxDeliveriesNow)
 	var wg sync.WaitGroup
 	for i, j := range jobs {
@@ -114,10 +115,40 @@ func (r *Runtime) deliverNow(ctx context.Context, ts []*junction.Trigger, jobs [
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			_, errs[i] = r.deliverJob(ctx, ts[i], j, 1, r.attempts, true)
+			ok[i], _, errs[i] = r.attempt(ctx, ts[i], j, 1, r.attempts, true)
 		}()
 	}
 	wg.Wait()
+	var done []int
+	for i := range jobs {
+		if ok[i] {
+			done = append(done, i)
+		}
+	}
+	if len(done) > 0 {
+		now := r.clock.Now()
+		errs[len(jobs)] = r.writes.do(ctx, r, func(ctx context.Context, s junction.Store) error {
+			reset := map[string]bool{}
+			for _, i := range done {
+				j, t := jobs[i], ts[i]
+				if err := s.SetJobStatus(ctx, j.TenantID, j.ID, junction.JobCompleted, 1, "", now); err != nil {
+					return err
+				}
+				// A success resets the trigger's failure count: once
+				// for all its jobs does the same.
+				if !reset[t.ID] {
+					reset[t.ID] = true
+					if err := r.success(ctx, s, t); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if errs[len(jobs)] == nil {
+			r.metrics.deliveries.WithLabelValues("ok").Add(float64(len(done)))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -125,40 +156,53 @@ func (r *Runtime) deliverNow(ctx context.Context, ts []*junction.Trigger, jobs [
 // at once.
 const maxDeliveriesNow = 16
 
-// deliverJob POSTs the job to the target, signed, as the given attempt,
-// and records the outcome. A 2xx completes the job; any other answer or a
-// transport failure is a failure of the trigger, returned as the reason,
-// and with attempts left the job stays pending: when first, a delivery job
-// for the next attempts is inserted with the failure, else the caller's
-// delivery job is retried. A job whose trigger was deleted, or disabled
-// (by a user or the health check) or given another target meanwhile, is
-// not sent again: it fails, and its retries stop.
-func (r *Runtime) deliverJob(ctx context.Context, t *junction.Trigger, j *junction.Job, attempt, maxAttempts int, first bool) (reason string, err error) {
+// deliverJob makes a delivery job's attempt (see attempt) and records a
+// success. It returns why the attempt failed when the job is to be
+// retried.
+func (r *Runtime) deliverJob(ctx context.Context, t *junction.Trigger, j *junction.Job, attempt, maxAttempts int) (reason string, err error) {
+	sent, reason, err := r.attempt(ctx, t, j, attempt, maxAttempts, false)
+	if err != nil || !sent {
+		return reason, err
+	}
+	now := r.clock.Now()
+	err = r.writes.do(ctx, r, func(ctx context.Context, s junction.Store) error {
+		if err := s.SetJobStatus(ctx, j.TenantID, j.ID, junction.JobCompleted, attempt, "", now); err != nil {
+			return err
+		}
+		return r.success(ctx, s, t)
+	})
+	if err == nil {
+		r.metrics.deliveries.WithLabelValues("ok").Inc()
+	}
+	return "", err
+}
+
+// attempt POSTs the job to the target, signed, as the given attempt. It
+// reports whether the target took it (a 2xx), which the caller records;
+// anything else it records itself. Any other answer or a transport
+// failure is a failure of the trigger, and with attempts left the job
+// stays pending and attempt returns the reason: when first, the delivery
+// job for the next attempts is inserted with the failure, else the
+// caller's delivery job is to be retried. A job whose trigger was
+// deleted, or disabled (by a user or the health check) or given another
+// target meanwhile, is not sent again: it fails, and its retries stop.
+func (r *Runtime) attempt(ctx context.Context, t *junction.Trigger, j *junction.Job, attempt, maxAttempts int, first bool) (sent bool, reason string, err error) {
 	if !t.Enabled || t.Target.Type != junction.TargetWebhook {
 		why := "not delivered: the trigger was disabled"
 		if t.Enabled {
 			why = "not delivered: the trigger no longer has a webhook target"
 		}
 		if err := r.store.SetJobStatus(ctx, j.TenantID, j.ID, junction.JobFailed, j.Attempts, why, r.clock.Now()); err != nil {
-			return "", err
+			return false, "", err
 		}
 		r.metrics.deliveries.WithLabelValues("failed").Inc()
-		return "", nil
+		return false, "", nil
 	}
 	reason = r.send(ctx, t, j)
-	now := r.clock.Now()
 	if reason == "" {
-		err := r.writes.do(ctx, r, func(ctx context.Context, s junction.Store) error {
-			if err := s.SetJobStatus(ctx, j.TenantID, j.ID, junction.JobCompleted, attempt, "", now); err != nil {
-				return err
-			}
-			return r.success(ctx, s, t)
-		})
-		if err == nil {
-			r.metrics.deliveries.WithLabelValues("ok").Inc()
-		}
-		return "", err
+		return true, "", nil
 	}
+	now := r.clock.Now()
 	final := attempt >= maxAttempts
 	var tl tally
 	err = r.store.InTx(ctx, func(s junction.Store) error {
@@ -180,15 +224,15 @@ func (r *Runtime) deliverJob(ctx context.Context, t *junction.Trigger, j *juncti
 			IdempotencyKey: j.IdempotencyKey, Reason: fmt.Sprintf("delivery attempt %d of %d failed: %s", attempt, maxAttempts, reason)}, &tl)
 	})
 	if err != nil {
-		return "", err
+		return false, "", err
 	}
 	r.metrics.count(tl)
 	if final {
 		r.metrics.deliveries.WithLabelValues("failed").Inc()
-		return "", nil
+		return false, "", nil
 	}
 	r.metrics.deliveries.WithLabelValues("retried").Inc()
-	return reason, nil
+	return false, reason, nil
 }
 
 // retryAt is when a delivery that failed its attempt n runs again: as a

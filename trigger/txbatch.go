@@ -147,8 +147,7 @@ func runBatch(ctx context.Context, r *Runtime, batch []*pendingTx) error {
 		default:
 			job = eventsArgs{Events: events}
 		}
-		_, err := r.queue.InsertTx(ctx, s, job, nil)
-		return err
+		return r.queue.InsertFastTx(ctx, s, job, nil)
 	})
 	if errors.Is(err, context.DeadlineExceeded) {
 		return junction.Errorf(junction.EUNAVAILABLE, "the write could not be committed in time")
