@@ -3,7 +3,8 @@ package junction
 import "slices"
 
 // Access is what one user may do in one tenant, computed from their role
-// assignments. It is a value: compute it once per request and pass it down.
+// assignments. It is read-only once built, so one Access may serve many
+// requests of the same user.
 type Access struct {
 	// Tenant holds permissions granted by tenant-wide assignments. A
 	// folder-level permission here applies in every folder.

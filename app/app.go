@@ -76,6 +76,8 @@ type App struct {
 	publicURL  string
 	jobRecheck time.Duration
 	jobSignal  jobSignal
+	// access remembers each user's Access between requests.
+	access accessMemo
 }
 
 // New returns an App working on store.

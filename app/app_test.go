@@ -11,6 +11,7 @@ import (
 	"junction/clocktest"
 	"junction/sqldb"
 	"junction/sqldb/sqldbtest"
+	"junction/storecache"
 )
 
 func newClock() *clocktest.Clock { return clocktest.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) }
@@ -336,5 +337,26 @@ func BenchmarkAuthenticate(b *testing.B) {
 		if _, err := a.Authenticate(ctx, token); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A change to a user's role takes effect at the user's next request, with
+// the server's store cache in front of the database as in production.
+func TestAuthenticateSeesRoleChanges(t *testing.T) {
+	ctx := context.Background()
+	store := storecache.New(sqldbtest.Open(t), storecache.Options{})
+	a, admin := bootstrap(t, store)
+	role := must(a.CreateRole(ctx, admin, app.CreateRoleInput{Name: "auditor", Permissions: perms(junction.PermAuditView)}))
+	user := must(a.CreateUser(ctx, admin, app.CreateUserInput{Name: "ann", Roles: []string{"auditor"}}))
+	tok := must(a.CreateToken(ctx, admin, user.ID, app.CreateTokenInput{Name: "ann"})).Secret.Reveal()
+
+	for range 2 { // the second answer comes from the store cache and the access memo
+		if p := must(a.Authenticate(ctx, tok)); !p.Access.CanTenant(junction.PermAuditView) || p.Access.CanTenant(junction.PermUsersView) {
+			t.Fatalf("ann's access: %v", p.Access.TenantPermissionList())
+		}
+	}
+	must(a.UpdateRole(ctx, admin, role.ID, app.UpdateRoleInput{Permissions: &[]junction.Permission{junction.PermUsersView}}))
+	if p := must(a.Authenticate(ctx, tok)); p.Access.CanTenant(junction.PermAuditView) || !p.Access.CanTenant(junction.PermUsersView) {
+		t.Fatalf("after the role changed, ann's access is %v", p.Access.TenantPermissionList())
 	}
 }

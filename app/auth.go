@@ -7,6 +7,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"junction"
@@ -80,5 +82,59 @@ func (a *App) Authenticate(ctx context.Context, rawToken string) (*junction.Prin
 		a.log(ctx).LogAttrs(ctx, slog.LevelWarn, "record token use",
 			slog.String("token_id", tok.ID), slog.Any("error", err))
 	}
-	return &junction.Principal{User: user, Token: tok, Access: junction.NewAccess(tp.Assignments, tp.Roles)}, nil
+	return &junction.Principal{User: user, Token: tok, Access: a.access.get(user.ID, tp.Assignments, tp.Roles)}, nil
+}
+
+// accessMemo remembers the Access last built for each user together with
+// what it was built from. Building one allocates a set per scope on every
+// request; checking that the assignments and role permissions just read
+// are the ones it was built from is cheaper, and exact: a changed role or
+// assignment builds a new one. The Access handed out is shared between
+// requests, which only ever read it.
+type accessMemo struct {
+	mu sync.Mutex
+	m  map[string]*memoizedAccess // by user ID
+}
+
+type memoizedAccess struct {
+	assignments []junction.RoleAssignment
+	perms       map[string][]junction.Permission // by role ID
+	access      junction.Access
+}
+
+// maxMemoizedAccess bounds the memo; past it, the memo starts over.
+const maxMemoizedAccess = 10000
+
+func (m *accessMemo) get(userID string, as []junction.RoleAssignment, roles map[string]*junction.Role) junction.Access {
+	m.mu.Lock()
+	e := m.m[userID]
+	m.mu.Unlock()
+	if e != nil && e.builtFrom(as, roles) {
+		return e.access
+	}
+	e = &memoizedAccess{assignments: slices.Clone(as), perms: make(map[string][]junction.Permission, len(roles)),
+		access: junction.NewAccess(as, roles)}
+	for id, r := range roles {
+		e.perms[id] = slices.Clone(r.Permissions)
+	}
+	m.mu.Lock()
+	if m.m == nil || len(m.m) >= maxMemoizedAccess {
+		m.m = map[string]*memoizedAccess{}
+	}
+	m.m[userID] = e
+	m.mu.Unlock()
+	return e.access
+}
+
+func (e *memoizedAccess) builtFrom(as []junction.RoleAssignment, roles map[string]*junction.Role) bool {
+	if !slices.Equal(e.assignments, as) || len(e.perms) != len(roles) {
+		return false
+	}
+	for id, r := range roles {
+		p, ok := e.perms[id]
+		if !ok || !slices.Equal(p, r.Permissions) {
+			return false
+		}
+	}
+	return true
 }
