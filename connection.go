@@ -57,7 +57,9 @@ type Connection struct {
 
 // ConnectionFilter narrows ListConnections.
 type ConnectionFilter struct {
-	FolderIDs    []string
+	FolderIDs []string
+	// IDs, when non-nil, keeps these connections; empty matches none.
+	IDs          []string
 	Connector    string
 	Status       ConnectionStatus
 	NameContains string

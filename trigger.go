@@ -381,6 +381,10 @@ type TriggerStore interface {
 	// whatever the caller was about to fire with it must be dropped (call
 	// it in the same transaction).
 	PutPollState(ctx context.Context, s *PollState) (bool, error)
+	// ListPollingTriggers returns, across tenants, the enabled polling
+	// triggers on the given connections, ordered by connection ID and ID:
+	// what a batch of polls applies its results to, in one read.
+	ListPollingTriggers(ctx context.Context, connectionIDs []string) ([]*Trigger, error)
 	// PollStates returns, across tenants, the state of each key that has
 	// one; keys without a state (never polled) are absent from the map.
 	PollStates(ctx context.Context, keys []PollStateKey) (map[PollStateKey]*PollState, error)

@@ -134,6 +134,7 @@ func (h *handle) ListConnections(ctx context.Context, tenantID string, f junctio
 	var c conds
 	c.add("tenant_id = " + c.arg(tenantID))
 	c.in("folder_id", f.FolderIDs)
+	c.in("id", f.IDs)
 	if f.Connector != "" {
 		c.add("connector = " + c.arg(f.Connector))
 	}

@@ -464,6 +464,34 @@ func (h *handle) PutPollState(ctx context.Context, s *junction.PollState) (bool,
 	return n == 1, nil
 }
 
+// ListPollingTriggers names kind and enabled literally, as the partial
+// index triggers_polling does, so that SQLite's planner looks each
+// connection up in it; given them as parameters, it walked the tenant's
+// triggers in ID order instead.
+func (h *handle) ListPollingTriggers(ctx context.Context, connectionIDs []string) ([]*junction.Trigger, error) {
+	var out []*junction.Trigger
+	const chunk = 1000
+	for len(connectionIDs) > 0 {
+		n := min(chunk, len(connectionIDs))
+		var c conds
+		c.add("connection_id IN (" + c.argList(connectionIDs[:n]) + ")")
+		c.add("kind = 'polling'")
+		c.add("enabled")
+		connectionIDs = connectionIDs[n:]
+		rows, err := h.reader().QueryContext(ctx, "SELECT "+triggerColumns+" FROM triggers"+c.clause()+
+			" ORDER BY connection_id, id", c.args...)
+		if err != nil {
+			return nil, internal("list polling triggers", err)
+		}
+		ts, err := collect(rows, scanTrigger)
+		if err != nil {
+			return nil, internal("list polling triggers", err)
+		}
+		out = append(out, ts...)
+	}
+	return out, nil
+}
+
 // PollStates reads the states of every connection the keys name, a chunk
 // of connections per query, and keeps those asked for (see PollSlots).
 func (h *handle) PollStates(ctx context.Context, keys []junction.PollStateKey) (map[junction.PollStateKey]*junction.PollState, error) {

@@ -306,6 +306,8 @@ func testConnections(t *testing.T, open Open) {
 		wantIDs(t, "name contains github", list(junction.ConnectionFilter{NameContains: "GITHUB"}), sorted(c1.ID, c3.ID))
 		wantIDs(t, "name contains _ literally", list(junction.ConnectionFilter{NameContains: "_"}), []string{c2.ID})
 		wantIDs(t, "github in G", list(junction.ConnectionFilter{FolderIDs: []string{g.ID}, Connector: "github"}), []string{c3.ID})
+		wantIDs(t, "by ID", list(junction.ConnectionFilter{IDs: []string{c2.ID, c4.ID, junction.NewID()}}), sorted(c2.ID, c4.ID))
+		wantIDs(t, "by no ID", list(junction.ConnectionFilter{IDs: []string{}}), nil)
 		testPaging(t, all, func(p junction.Page) []string { return list(junction.ConnectionFilter{Page: p}) })
 	})
 

@@ -275,6 +275,23 @@ func testTriggers(t *testing.T, open Open) {
 		must(t, err)
 		wantEqual(t, "claimed again after the release", ok, true)
 
+		// The triggers a batch of polls applies its results to: the
+		// enabled polling ones on the connections asked for.
+		polled := mustTrigger(t, s, c, junction.TriggerPolling, "created")
+		mustTrigger(t, s, c, junction.TriggerWebhook, "created")
+		off := mustTrigger(t, s, c, junction.TriggerPolling, "updated")
+		off.Enabled = false
+		must(t, s.UpdateTrigger(ctx, off))
+		other := mustConnection(t, s, f, "github", "gh2", false)
+		mustTrigger(t, s, other, junction.TriggerPolling, "created")
+		ts, err := s.ListPollingTriggers(ctx, []string{c.ID, junction.NewID()})
+		must(t, err)
+		wantEqual(t, "polling triggers", len(ts), 1)
+		wantEqual(t, "polling trigger", ts[0].ID, polled.ID)
+		ts, err = s.ListPollingTriggers(ctx, nil)
+		must(t, err)
+		wantEqual(t, "polling triggers of no connection", len(ts), 0)
+
 		// A connection that is gone claims nothing, without an error.
 		ok, err = s.ClaimPollSlot(ctx, tn.ID, junction.PollStateKey{ConnectionID: junction.NewID(), Object: "issue",
 			Event: "created", InputHash: "h"}, base)
