@@ -240,3 +240,65 @@ func TestDeleteConnectionDeletesTriggers(t *testing.T) {
 		})
 	}
 }
+
+// TestPollBatchWritesOnlyChanges runs scheduled polls through River: a
+// poll that finds nothing new leaves the stored state as it was but for
+// the interval it claimed, and one that finds a record stores it and
+// fires once, also when scheduled again within the interval.
+func TestPollBatchWritesOnlyChanges(t *testing.T) {
+	for _, b := range sqldbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			db := b.Open(t, sqldb.Options{})
+			e := newEnv(t, db)
+			s := e.startServer(t, db)
+			events := subscribe(t, s)
+			tr := &junction.Trigger{Kind: junction.TriggerPolling, Event: "created"}
+			e.newTrigger(t, s, tr)
+			_, hash, err := s.rt.PollInput(tr)
+			must(t, err)
+			schedule := func(want int) {
+				t.Helper()
+				n, err := s.rt.SchedulePolls(e.ctx)
+				must(t, err)
+				if n != want {
+					t.Fatalf("scheduled %d polls, want %d", n, want)
+				}
+				waitPolls(t, events, n)
+			}
+			state := func() *junction.PollState {
+				t.Helper()
+				st, err := db.GetPollState(e.ctx, e.tenant.ID, e.conn.ID, tr.Object, tr.Event, hash)
+				must(t, err)
+				return st
+			}
+
+			schedule(1) // the baseline
+			base := state()
+			if !base.Baselined || e.api.listCalls() != 1 {
+				t.Fatalf("after the baseline: baselined %v, %d list calls", base.Baselined, e.api.listCalls())
+			}
+
+			// Nothing new: the state is the baseline's but for the slot.
+			e.clock.Advance(5 * time.Minute)
+			schedule(1)
+			st := state()
+			if e.api.listCalls() != 2 || !st.Slot.Equal(trigger.Slot(e.clock.Now(), 5*time.Minute)) ||
+				!st.UpdatedAt.Equal(base.UpdatedAt) || len(st.Seen) != len(base.Seen) {
+				t.Fatalf("after a poll with nothing new: %d list calls, slot %v, updated %v (baseline %v)",
+					e.api.listCalls(), st.Slot, st.UpdatedAt, base.UpdatedAt)
+			}
+
+			// A new record: stored and fired once, also when scheduled
+			// again within the interval.
+			at := e.clock.Now().Add(-time.Minute)
+			e.api.put("n1", at, at, nil)
+			e.clock.Advance(5 * time.Minute)
+			schedule(1)
+			schedule(0)
+			if st := state(); !st.UpdatedAt.After(base.UpdatedAt) {
+				t.Fatalf("the state was not stored after a new record: updated %v", st.UpdatedAt)
+			}
+			wantStrings(t, "jobs", jobObjects(e.jobs(t, tr.ID)), []string{"n1"})
+		})
+	}
+}
