@@ -135,8 +135,10 @@ func (r *Runtime) deliverNow(ctx context.Context, ts []*junction.Trigger, jobs [
 					return err
 				}
 				// A success resets the trigger's failure count: once
-				// for all its jobs does the same.
-				if !reset[t.ID] {
+				// for all its jobs does the same, and none is needed
+				// when the trigger, as read for these jobs, had no
+				// failure since a success moments ago.
+				if !reset[t.ID] && !recentSuccess(t, now) {
 					reset[t.ID] = true
 					if err := r.success(ctx, s, t); err != nil {
 						return err
@@ -150,6 +152,22 @@ func (r *Runtime) deliverNow(ctx context.Context, ts []*junction.Trigger, jobs [
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// successRefresh is how old a trigger's last success may grow, with no
+// failure since, before a new one is written: under a stream of events
+// every delivery wrote the trigger's row, one of the costliest writes of
+// an event, to change only the time. A failure recorded after the trigger
+// was read is not reset by a success that skips the write; the next
+// success written resets it.
+const successRefresh = time.Second
+
+func recentSuccess(t *junction.Trigger, now time.Time) bool {
+	if t.ConsecutiveFailures != 0 || t.LastSuccessAt == nil {
+		return false
+	}
+	age := now.Sub(*t.LastSuccessAt)
+	return age >= 0 && age < successRefresh
 }
 
 // maxDeliveriesNow bounds the first attempts one call of deliverNow makes
