@@ -202,9 +202,12 @@ func New(opts Options) (*Client, error) {
 			RootCAs:    opts.RootCAs,
 		},
 		// A custom dialer turns HTTP/2 off unless asked for.
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   16,
+		ForceAttemptHTTP2: true,
+		// Polls start by the hundred at once, many to one vendor's host:
+		// with 16 idle connections kept per host, most polls dialled (and
+		// on a real API shook hands) anew.
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   128,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   15 * time.Second,
 		ExpectContinueTimeout: time.Second,
