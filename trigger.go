@@ -349,6 +349,9 @@ type TriggerStore interface {
 	// reports whether it did, so that of several servers only one appends
 	// the event.
 	DisableTriggerForFailures(ctx context.Context, tenantID, id string, minFailures int, notSince, at time.Time) (bool, error)
+	// RecordTriggerSuccesses records a success of each trigger, across
+	// tenants, as RecordTriggerResult does, in one statement.
+	RecordTriggerSuccesses(ctx context.Context, ids []string, at time.Time) error
 	// SetTriggerBaseline sets BaselineAt where it is still nil.
 	SetTriggerBaseline(ctx context.Context, tenantID, id string, at time.Time) error
 
@@ -396,6 +399,11 @@ type TriggerStore interface {
 	// poll's outcome with PutClaimedPollState, or gives the interval back
 	// with ReleasePollSlot.
 	ClaimPollSlot(ctx context.Context, tenantID string, key PollStateKey, slot time.Time) (bool, error)
+	// ClaimPollSlots is ClaimPollSlot for many existing states at once:
+	// it sets the Slot of each state named in keys to slot where the
+	// stored Slot is earlier, and returns the keys it set. Keys without a
+	// state are left out (claim those with ClaimPollSlot).
+	ClaimPollSlots(ctx context.Context, slot time.Time, keys []PollStateKey) ([]PollStateKey, error)
 	// PutClaimedPollState stores s (all but Slot) provided the stored
 	// state's Slot is still s.Slot, the interval the caller claimed, and
 	// reports whether it did: false means a later interval was claimed

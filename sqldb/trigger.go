@@ -229,6 +229,21 @@ func (h *handle) DisableTriggerForFailures(ctx context.Context, tenantID, id str
 	return n == 1, nil
 }
 
+func (h *handle) RecordTriggerSuccesses(ctx context.Context, ids []string, at time.Time) error {
+	const chunk = 1000
+	for len(ids) > 0 {
+		n := min(chunk, len(ids))
+		var c conds
+		set := "consecutive_failures = 0, last_success_at = " + c.arg(toMicros(storedTime(at)))
+		c.add("id IN (" + c.argList(ids[:n]) + ")")
+		ids = ids[n:]
+		if _, err := h.writer().ExecContext(ctx, "UPDATE triggers SET "+set+c.clause(), c.args...); err != nil {
+			return internal("record trigger successes", err)
+		}
+	}
+	return nil
+}
+
 func (h *handle) SetTriggerBaseline(ctx context.Context, tenantID, id string, at time.Time) error {
 	_, err := h.writer().ExecContext(ctx,
 		"UPDATE triggers SET baseline_at = $1 WHERE tenant_id = $2 AND id = $3 AND baseline_at IS NULL",
@@ -551,6 +566,38 @@ func (h *handle) ClaimPollSlot(ctx context.Context, tenantID string, k junction.
 		return false, internal("claim poll slot", err)
 	}
 	return n == 1, nil
+}
+
+// ClaimPollSlots names the states as row values, which both dialects
+// compare, a chunk of them per statement.
+func (h *handle) ClaimPollSlots(ctx context.Context, slot time.Time, keys []junction.PollStateKey) ([]junction.PollStateKey, error) {
+	var out []junction.PollStateKey
+	const chunk = 200
+	for len(keys) > 0 {
+		n := min(chunk, len(keys))
+		var c conds
+		at := c.arg(toMicros(storedTime(slot)))
+		rows := make([]string, n)
+		for i, k := range keys[:n] {
+			rows[i] = "(" + c.arg(k.ConnectionID) + ", " + c.arg(k.Object) + ", " + c.arg(k.Event) + ", " + c.arg(k.InputHash) + ")"
+		}
+		keys = keys[n:]
+		rs, err := h.writer().QueryContext(ctx, "UPDATE poll_states SET slot = "+at+" WHERE slot < "+at+
+			" AND (connection_id, object, event, input_hash) IN (VALUES "+strings.Join(rows, ", ")+
+			") RETURNING connection_id, object, event, input_hash", c.args...)
+		if err != nil {
+			return nil, internal("claim poll slots", err)
+		}
+		claimed, err := collect(rs, func(s scanner) (junction.PollStateKey, error) {
+			var k junction.PollStateKey
+			return k, s.Scan(&k.ConnectionID, &k.Object, &k.Event, &k.InputHash)
+		})
+		if err != nil {
+			return nil, internal("claim poll slots", err)
+		}
+		out = append(out, claimed...)
+	}
+	return out, nil
 }
 
 func (h *handle) PutClaimedPollState(ctx context.Context, s *junction.PollState) (bool, error) {

@@ -292,6 +292,37 @@ func testTriggers(t *testing.T, open Open) {
 		must(t, err)
 		wantEqual(t, "polling triggers of no connection", len(ts), 0)
 
+		// Successes recorded together reset the failure count.
+		_, err = s.RecordTriggerResult(ctx, tn.ID, polled.ID, false, base)
+		must(t, err)
+		ok2 := base.Add(time.Minute)
+		must(t, s.RecordTriggerSuccesses(ctx, []string{polled.ID, off.ID}, ok2))
+		got2, err := s.GetTrigger(ctx, tn.ID, polled.ID)
+		must(t, err)
+		wantEqual(t, "failures after a success", got2.ConsecutiveFailures, 0)
+		wantTime(t, "last success", *got2.LastSuccessAt, ok2)
+		must(t, s.RecordTriggerSuccesses(ctx, nil, ok2))
+
+		// Claims of many states at once: only existing states with an
+		// earlier slot are claimed.
+		later := next.Add(time.Minute)
+		other2 := junction.PollStateKey{ConnectionID: other.ID, Object: "issue", Event: "created", InputHash: "h"}
+		ok, err = s.ClaimPollSlot(ctx, tn.ID, other2, later)
+		must(t, err)
+		wantEqual(t, "claimed the other connection", ok, true)
+		set, err := s.ClaimPollSlots(ctx, later, []junction.PollStateKey{key, other2,
+			{ConnectionID: c.ID, Object: "issue", Event: "created", InputHash: "never-polled"}})
+		must(t, err)
+		wantEqual(t, "claimed together", len(set), 1)
+		wantEqual(t, "claimed together", set[0], key)
+		set, err = s.ClaimPollSlots(ctx, later, []junction.PollStateKey{key})
+		must(t, err)
+		wantEqual(t, "claimed together twice", len(set), 0)
+		got, err = s.GetPollState(ctx, tn.ID, c.ID, "issue", "created", "h")
+		must(t, err)
+		wantTime(t, "slot claimed together", got.Slot, later)
+		wantTime(t, "watermark kept", got.Watermark, wm)
+
 		// A connection that is gone claims nothing, without an error.
 		ok, err = s.ClaimPollSlot(ctx, tn.ID, junction.PollStateKey{ConnectionID: junction.NewID(), Object: "issue",
 			Event: "created", InputHash: "h"}, base)

@@ -247,18 +247,40 @@ func (r *Runtime) pollBatch(ctx context.Context, polls []pollArgs, first bool) e
 	if err != nil {
 		return err
 	}
+	// Polls with a state are claimed a statement per interval start (all
+	// one, but for connections of different intervals), the first poll of
+	// each input by an upsert of its own.
 	var claimed []int
 	err = r.store.InTx(ctx, func(s junction.Store) error {
 		claimed = claimed[:0]
+		bySlot := map[time.Time][]junction.PollStateKey{}
 		for i, p := range polls {
-			if prev := prevs[keys[i]]; prev != nil && !prev.Slot.Before(storedSlot(p.Slot)) {
-				continue
+			prev := prevs[keys[i]]
+			switch {
+			case prev == nil:
+				ok, err := s.ClaimPollSlot(ctx, p.TenantID, keys[i], p.Slot)
+				if err != nil {
+					return err
+				}
+				if ok {
+					claimed = append(claimed, i)
+				}
+			case prev.Slot.Before(storedSlot(p.Slot)):
+				bySlot[storedSlot(p.Slot)] = append(bySlot[storedSlot(p.Slot)], keys[i])
 			}
-			ok, err := s.ClaimPollSlot(ctx, p.TenantID, keys[i], p.Slot)
+		}
+		got := map[junction.PollStateKey]bool{}
+		for slot, ks := range bySlot {
+			set, err := s.ClaimPollSlots(ctx, slot, ks)
 			if err != nil {
 				return err
 			}
-			if ok {
+			for _, k := range set {
+				got[k] = true
+			}
+		}
+		for i := range polls {
+			if got[keys[i]] {
 				claimed = append(claimed, i)
 			}
 		}
@@ -301,12 +323,16 @@ func (r *Runtime) pollBatch(ctx context.Context, polls []pollArgs, first bool) e
 		var tl tally
 		err := r.store.InTx(ctx, func(s junction.Store) error {
 			tl = nil
+			var healthy []string
 			for _, i := range idx {
-				if err := r.commitPoll(ctx, s, outcomes[i], true, &tl); err != nil {
+				if err := r.commitPoll(ctx, s, outcomes[i], true, &healthy, &tl); err != nil {
 					return err
 				}
 			}
-			return nil
+			if len(healthy) == 0 {
+				return nil
+			}
+			return s.RecordTriggerSuccesses(ctx, healthy, r.clock.Now())
 		})
 		if err == nil {
 			r.metrics.count(tl)
@@ -328,13 +354,16 @@ func (r *Runtime) pollBatch(ctx context.Context, polls []pollArgs, first bool) e
 	if len(failed) == 0 {
 		return nil
 	}
-	rerr := r.store.InTx(context.WithoutCancel(ctx), func(s junction.Store) error {
+	// Given back even when the job's time is up: the next attempt runs
+	// after it.
+	rctx := context.WithoutCancel(ctx)
+	rerr := r.store.InTx(rctx, func(s junction.Store) error {
 		for _, i := range failed {
 			var prev time.Time
 			if p := prevs[keys[i]]; p != nil {
 				prev = p.Slot
 			}
-			if err := s.ReleasePollSlot(ctx, keys[i], polls[i].Slot, prev); err != nil {
+			if err := s.ReleasePollSlot(rctx, keys[i], polls[i].Slot, prev); err != nil {
 				return err
 			}
 		}
@@ -499,7 +528,7 @@ func (r *Runtime) pollInput(ctx context.Context, conn *junction.Connection, obje
 	var tl tally
 	err = r.store.InTx(ctx, func(s junction.Store) error {
 		tl = nil
-		return r.commitPoll(ctx, s, o, false, &tl)
+		return r.commitPoll(ctx, s, o, false, nil, &tl)
 	})
 	if err == nil {
 		r.metrics.count(tl)
@@ -553,8 +582,10 @@ func (r *Runtime) poll(ctx context.Context, conn *junction.Connection, object, e
 // beforehand (ClaimPollSlot), and a state that did not change is not
 // written again; otherwise the state is stored only for a later interval
 // than the stored one. Either way, when the state is refused another
-// poll got there first, and nothing is fired.
-func (r *Runtime) commitPoll(ctx context.Context, s junction.Store, o *pollOutcome, claimed bool, tl *tally) error {
+// poll got there first, and nothing is fired. With healthy, the triggers
+// whose success is to be recorded are added to it, for the caller to
+// record them together; otherwise they are recorded one by one.
+func (r *Runtime) commitPoll(ctx context.Context, s junction.Store, o *pollOutcome, claimed bool, healthy *[]string, tl *tally) error {
 	if o.err != nil {
 		for _, t := range o.triggers {
 			if err := r.failure(ctx, s, t, junction.TriggerRecord{EventType: o.event,
@@ -597,7 +628,9 @@ func (r *Runtime) commitPoll(ctx context.Context, s junction.Store, o *pollOutco
 		// A webhook target's health is its deliveries': a good poll
 		// must not hide a receiver that keeps failing.
 		if t.Target.Type == junction.TargetQueue {
-			if err := r.success(ctx, s, t); err != nil {
+			if healthy != nil {
+				*healthy = append(*healthy, t.ID)
+			} else if err := r.success(ctx, s, t); err != nil {
 				return err
 			}
 		}
