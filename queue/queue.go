@@ -191,6 +191,10 @@ func lockKey(ctx context.Context, conn *sql.Conn) (int64, error) {
 	return int64(h.Sum64()), nil
 }
 
+// SingleWriter reports whether the database takes one write transaction
+// at a time (SQLite), so that writers gain nothing by running at once.
+func (q *Queue) SingleWriter() bool { return q.db.Dialect() == sqldb.DialectSQLite }
+
 // Workers is the registry job kinds are added to, with river.AddWorker,
 // before Start.
 func (q *Queue) Workers() *river.Workers { return q.workers }

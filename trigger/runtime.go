@@ -163,6 +163,9 @@ func New(opts Options) (*Runtime, error) {
 		delay:    opts.DeliveryRetryDelay,
 		keep:     opts.EventRetention,
 	}
+	if !r.queue.SingleWriter() {
+		r.writes.concurrent = maxConcurrentBatches
+	}
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("trigger: register metrics: %w", err)

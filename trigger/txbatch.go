@@ -36,12 +36,24 @@ const txBatchTimeout = 30 * time.Second
 // its own caller; a write must therefore be safe to run again after a
 // rollback, and leave side effects (metrics) to its caller.
 //
-// The zero value is ready to use.
+// On a database taking concurrent writers (PostgreSQL) up to
+// maxConcurrentBatches transactions commit at once: one at a time, each
+// statement's round trip would add up and hold the others back.
+//
+// The zero value is ready to use, committing one transaction at a time.
 type txBatcher struct {
+	// concurrent is how many transactions may commit at once; zero
+	// means one. Set before first use.
+	concurrent int
+
 	mu      sync.Mutex
 	waiting []*pendingTx
-	running bool // a goroutine is committing batches
+	running int // goroutines committing batches
 }
+
+// maxConcurrentBatches bounds the transactions a txBatcher commits at
+// once on a database taking concurrent writers.
+const maxConcurrentBatches = 8
 
 type pendingTx struct {
 	fn func(ctx context.Context, s junction.Store) error
@@ -79,8 +91,8 @@ func (b *txBatcher) submit(ctx context.Context, r *Runtime, p *pendingTx) error 
 	p.done = make(chan error, 1)
 	b.mu.Lock()
 	b.waiting = append(b.waiting, p)
-	if !b.running {
-		b.running = true
+	if b.running < max(b.concurrent, 1) {
+		b.running++
 		go b.run(r)
 	}
 	b.mu.Unlock()
@@ -103,7 +115,7 @@ func (b *txBatcher) run(r *Runtime) {
 		b.waiting = b.waiting[len(batch):]
 		if len(batch) == 0 {
 			b.waiting = nil
-			b.running = false
+			b.running--
 			b.mu.Unlock()
 			return
 		}

@@ -22,14 +22,16 @@ func TestTxBatcherIsolatesFailures(t *testing.T) {
 	var b txBatcher
 
 	// The first write holds the batcher until the others wait together.
-	release := make(chan struct{})
+	started, release := make(chan struct{}), make(chan struct{})
 	first := make(chan error, 1)
 	go func() {
 		first <- b.do(ctx, r, func(ctx context.Context, s junction.Store) error {
+			close(started)
 			<-release
 			return s.CreateTenant(ctx, &junction.Tenant{Name: "first"})
 		})
 	}()
+	<-started
 
 	const n, bad = 8, 3
 	errBad := errors.New("refused")
