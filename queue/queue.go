@@ -34,8 +34,10 @@ type Options struct {
 	// MaxWorkers is how many jobs this server works at once (default 10).
 	MaxWorkers int
 	// FetchPollInterval is how often idle workers look for new jobs
-	// (default 1 s). Neither driver used here listens for notifications,
-	// so this is the latency of a job inserted by another server.
+	// (default 1 s). On PostgreSQL without a LISTEN connection, and for
+	// jobs inserted by another server, it bounds how long a job waits;
+	// River's SQLite driver also polls a notification table of its own
+	// every 50 ms, which wakes workers for jobs inserted in transactions.
 	FetchPollInterval time.Duration
 	// FetchCooldown is the least time between two fetches of jobs while
 	// jobs are waiting (default DefaultFetchCooldown, or

@@ -100,13 +100,13 @@ func (m *Main) newEngine(catalog *connector.Catalog) (*engine.Engine, error) {
 }
 
 // Job queue settings. Idle workers look for jobs made by any server five
-// times a second, which is also the latency from a webhook's intake to its
-// processing. Fifty workers: most trigger work waits on other servers
-// (APIs polled, targets delivered to), and River fetches at most as many
-// jobs as it has free workers each time; with ten, a server worked off
-// about 50 webhook events a second, with fifty about 230, while more
-// starved the webhook intake of SQLite's one writer (bench, 2 cores). A
-// job still running twice its timeout after it started was cut off at the
+// times a second; a job inserted on this server wakes them sooner. Fifty
+// workers: most trigger work waits on other servers (APIs polled, targets
+// delivered to), and River fetches at most as many jobs as it has free
+// workers each time. With webhook events stored and delivered in shared
+// transactions, 25 workers did less and 50 and 100 did the same (bench,
+// 2 cores, SQLite). Polls run in a queue of their own (see trigger). A job
+// still running twice its timeout after it started was cut off at the
 // timeout or lost with a crashed server: it runs again.
 const (
 	queueFetchInterval = 200 * time.Millisecond
