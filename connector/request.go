@@ -136,10 +136,10 @@ var (
 
 // connection is a definition bound to one connection's credentials.
 type connection struct {
-	d     *Definition
-	auth  *Auth
-	cred  Credentials
-	base  *url.URL
+	d    *Definition
+	auth *Auth
+	cred Credentials
+	base *url.URL
 }
 
 // bind checks the credentials against the definition's connection form and
