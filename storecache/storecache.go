@@ -340,6 +340,8 @@ func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
 	if err != nil || s.tx != nil {
 		return err
 	}
+	// A scan, not an index by token ID: it runs at most once a minute per
+	// token in use, over at most MaxEntries entries.
 	s.c.mu.Lock()
 	for k, e := range s.c.principals {
 		if e.v.Token.ID == id {
