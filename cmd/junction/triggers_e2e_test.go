@@ -149,6 +149,10 @@ func triggerServer(t *testing.T, dataDir, database string, clock junction.Clock)
 	}
 	m.tuneTriggers = func(o *trigger.Options) {
 		o.DeliveryRetryDelay = func(int) time.Duration { return 50 * time.Millisecond }
+		// The tests schedule polls themselves (pollNow) after moving the
+		// clock. The leader's own schedule, on start and at each minute of
+		// the wall clock, would race them and take the polls first.
+		o.ScheduleInterval = -1
 	}
 	args := []string{"--listen", "127.0.0.1:0", "--data-dir", dataDir, "--database", database,
 		"--outbound-allow", "127.0.0.0/8", "--connectors-dir", connectors}
