@@ -397,24 +397,10 @@ func (h *handle) PollSlots(ctx context.Context, keys []junction.PollStateKey) (m
 	if len(keys) == 0 {
 		return out, nil
 	}
-	want := make(map[junction.PollStateKey]bool, len(keys))
-	var conns []string
-	seen := map[string]bool{}
-	for _, k := range keys {
-		want[k] = true
-		if !seen[k.ConnectionID] {
-			seen[k.ConnectionID] = true
-			conns = append(conns, k.ConnectionID)
-		}
-	}
-	// Bound the parameters of one statement well below both dialects'
-	// limits.
-	const chunk = 1000
-	for len(conns) > 0 {
-		n := min(chunk, len(conns))
+	want, chunks := pollStateChunks(keys)
+	for _, conns := range chunks {
 		var c conds
-		c.add("connection_id IN (" + c.argList(conns[:n]) + ")")
-		conns = conns[n:]
+		c.add("connection_id IN (" + c.argList(conns) + ")")
 		rows, err := h.reader().QueryContext(ctx,
 			"SELECT connection_id, object, event, input_hash, slot FROM poll_states"+c.clause(), c.args...)
 		if err != nil {
@@ -507,10 +493,12 @@ func (h *handle) ListPollingTriggers(ctx context.Context, connectionIDs []string
 	return out, nil
 }
 
-// PollStates reads the states of every connection the keys name, a chunk
-// of connections per query, and keeps those asked for (see PollSlots).
-func (h *handle) PollStates(ctx context.Context, keys []junction.PollStateKey) (map[junction.PollStateKey]*junction.PollState, error) {
-	out := make(map[junction.PollStateKey]*junction.PollState, len(keys))
+// pollStateChunks returns the set of keys asked for and their connection
+// IDs, each once, in chunks that keep one statement's parameters well
+// below both dialects' limits: poll_states is read by connection, the
+// leading column of its key, and the rows not asked for are dropped.
+func pollStateChunks(keys []junction.PollStateKey) (map[junction.PollStateKey]bool, [][]string) {
+	const chunk = 1000
 	want := make(map[junction.PollStateKey]bool, len(keys))
 	var conns []string
 	seen := map[string]bool{}
@@ -521,12 +509,23 @@ func (h *handle) PollStates(ctx context.Context, keys []junction.PollStateKey) (
 			conns = append(conns, k.ConnectionID)
 		}
 	}
-	const chunk = 1000
+	var chunks [][]string
 	for len(conns) > 0 {
 		n := min(chunk, len(conns))
-		var c conds
-		c.add("connection_id IN (" + c.argList(conns[:n]) + ")")
+		chunks = append(chunks, conns[:n:n])
 		conns = conns[n:]
+	}
+	return want, chunks
+}
+
+// PollStates reads the states of every connection the keys name, a chunk
+// of connections per query, and keeps those asked for (see PollSlots).
+func (h *handle) PollStates(ctx context.Context, keys []junction.PollStateKey) (map[junction.PollStateKey]*junction.PollState, error) {
+	out := make(map[junction.PollStateKey]*junction.PollState, len(keys))
+	want, chunks := pollStateChunks(keys)
+	for _, conns := range chunks {
+		var c conds
+		c.add("connection_id IN (" + c.argList(conns) + ")")
 		rows, err := h.reader().QueryContext(ctx, "SELECT "+pollStateColumns+" FROM poll_states"+c.clause(), c.args...)
 		if err != nil {
 			return nil, internal("poll states", err)
