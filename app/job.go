@@ -84,8 +84,8 @@ func (s *jobSignal) notify() {
 }
 
 // NotifyJobs wakes the claims waiting on this server: call it when work
-// that may have made queue jobs has committed here (a poll or a webhook
-// event processed). Waiting claims also look again every
+// that may have made queue jobs has committed here (a poll, a webhook
+// event accepted). Waiting claims also look again every
 // Options.JobRecheck on their own, for jobs made by other servers and
 // leases that ran out.
 func (a *App) NotifyJobs() { a.jobSignal.notify() }

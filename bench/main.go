@@ -53,6 +53,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the data directory and server log")
 	pollingTriggers := flag.Int("polling-triggers", 0, "polling triggers to run after the request scenarios (0: none)")
 	pollingMinutes := flag.Int("polling-minutes", 3, "minutes to measure the polling triggers for")
+	webhooksOnly := flag.Bool("webhooks-only", false, "measure only webhook intake and delivery (skip the http_request scenarios)")
 	flag.Parse()
 	if target := os.Getenv(proxyEnv); target != "" {
 		if err := serveProxy(target); err != nil {
@@ -61,7 +62,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*duration, *concurrency, *keep, *pollingTriggers, *pollingMinutes); err != nil {
+	if err := run(*duration, *concurrency, *keep, *webhooksOnly, *pollingTriggers, *pollingMinutes); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -86,7 +87,7 @@ func (r result) pct(p float64) time.Duration {
 	return r.latencies[i]
 }
 
-func run(duration time.Duration, concurrency int, keep bool, pollingTriggers, pollingMinutes int) error {
+func run(duration time.Duration, concurrency int, keep, webhooksOnly bool, pollingTriggers, pollingMinutes int) error {
 	dir, err := os.MkdirTemp("", "junction-bench-")
 	if err != nil {
 		return err
@@ -169,6 +170,9 @@ func run(duration time.Duration, concurrency int, keep bool, pollingTriggers, po
 		{"webhook intake (delivered to a receiver)", intake.send},
 	}
 
+	if webhooksOnly {
+		scenarios = scenarios[3:]
+	}
 	var results []result
 	for _, s := range scenarios {
 		// Warm up connections and the secret cache first.
@@ -184,8 +188,10 @@ func run(duration time.Duration, concurrency int, keep bool, pollingTriggers, po
 	}
 
 	printTable(results, duration, concurrency)
-	if err := printSerialLatency(duration, scenarios[0], scenarios[1], scenarios[2]); err != nil {
-		return err
+	if !webhooksOnly {
+		if err := printSerialLatency(duration, scenarios[0], scenarios[1], scenarios[2]); err != nil {
+			return err
+		}
 	}
 	if err := reportDeliveries(intake, receiver); err != nil {
 		return err

@@ -58,6 +58,68 @@ func (w *deliveryWorker) NextRetry(job *river.Job[deliveryArgs]) time.Time {
 	return retryAt(job.Args.Tried + len(job.Errors) + 1)
 }
 
+// jobRef names a job.
+type jobRef struct {
+	TenantID string `json:"tenant_id"`
+	JobID    string `json:"job_id"`
+}
+
+// firstDeliveriesArgs makes the first delivery attempt of jobs made
+// together for webhook targets (see txBatcher.fire). Run again after a
+// crash, it attempts the jobs that have no attempt recorded.
+type firstDeliveriesArgs struct {
+	Jobs []jobRef `json:"jobs"`
+}
+
+func (firstDeliveriesArgs) Kind() string { return KindFirstDeliveries }
+
+func (firstDeliveriesArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 10} }
+
+type firstDeliveriesWorker struct {
+	river.WorkerDefaults[firstDeliveriesArgs]
+	r *Runtime
+}
+
+func (w *firstDeliveriesWorker) Work(ctx context.Context, job *river.Job[firstDeliveriesArgs]) error {
+	return w.r.deliverFirst(ctx, job.Args.Jobs)
+}
+
+// deliverFirst makes the first delivery attempt of each job that is still
+// waiting for it: pending, for a webhook target, with no attempt recorded.
+// Jobs and triggers deleted meanwhile are passed over.
+func (r *Runtime) deliverFirst(ctx context.Context, refs []jobRef) error {
+	var (
+		jobs     []*junction.Job
+		ts       []*junction.Trigger
+		triggers = map[string]*junction.Trigger{}
+	)
+	for _, ref := range refs {
+		j, err := r.store.GetJob(ctx, ref.TenantID, ref.JobID)
+		if junction.IsCode(err, junction.ENOTFOUND) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if j.Target != junction.TargetWebhook || j.Status != junction.JobPending || j.Attempts != 0 {
+			continue
+		}
+		t := triggers[j.TriggerID]
+		if t == nil {
+			t, err = r.store.GetTrigger(ctx, j.TenantID, j.TriggerID)
+			if junction.IsCode(err, junction.ENOTFOUND) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			triggers[j.TriggerID] = t
+		}
+		jobs, ts = append(jobs, j), append(ts, t)
+	}
+	return r.deliverNow(ctx, ts, jobs)
+}
+
 // Delivery is the JSON body POSTed to a webhook target: the job, without
 // its processing state.
 type Delivery struct {

@@ -14,19 +14,38 @@ import (
 	"junction/trigger"
 )
 
-// TestCleanUpRemovesProcessedEvents keeps processed webhook events for the
-// retention and then removes them, leaving their jobs.
-func TestCleanUpRemovesProcessedEvents(t *testing.T) {
+// storedEventArgs is the queue job with which an earlier version of the
+// runtime, which stored each webhook event before firing its trigger, had
+// the event processed.
+type storedEventArgs struct {
+	TenantID string `json:"tenant_id"`
+	EventID  string `json:"event_id"`
+}
+
+func (storedEventArgs) Kind() string { return trigger.KindWebhookEvent }
+
+// TestStoredEventsAreWorkedOff processes a webhook event stored and queued
+// by an earlier version, as a database upgraded with work in flight holds:
+// the event makes its job once, and the clean-up removes it after the
+// retention, leaving the job.
+func TestStoredEventsAreWorkedOff(t *testing.T) {
 	db := sqldbtest.Open(t)
 	e := newEnv(t, db)
 	s := e.startServer(t, db)
 	events := subscribe(t, s)
 	tr := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created"}
-	token := e.newTrigger(t, s, tr)
-	body := ticketEvent("ticket.created", "c1", "high")
-	_, err := s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
-	must(t, err)
-	waitJobs(t, events, trigger.KindWebhookEvent, 1)
+	e.newTrigger(t, s, tr)
+	te := &junction.TriggerEvent{TenantID: e.tenant.ID, TriggerID: tr.ID, EventType: "ticket.created",
+		ObjectID: "c1", IdempotencyKey: "webhook:c1", ReceivedAt: e.clock.Now(),
+		Payload: []byte(`{"vendor_type":"ticket.created","record":{"id":"c1","priority":"high"},` +
+			`"payload":{"type":"ticket.created","data":{"id":"c1","priority":"high"}}}`)}
+	must(t, db.CreateTriggerEvent(e.ctx, te))
+	for range 2 { // a job run twice makes one job
+		_, err := s.queue.Insert(e.ctx, storedEventArgs{TenantID: e.tenant.ID, EventID: te.ID}, nil)
+		must(t, err)
+	}
+	waitJobs(t, events, trigger.KindWebhookEvent, 2)
+	wantStrings(t, "jobs of the stored event", jobObjects(e.jobs(t, tr.ID)), []string{"c1"})
 
 	n, err := s.rt.CleanUp(e.ctx)
 	must(t, err)
@@ -91,7 +110,6 @@ func TestMetrics(t *testing.T) {
 	e := newEnv(t, db)
 	reg := prometheus.NewRegistry()
 	s := e.startServer(t, db, func(o *trigger.Options) { o.Registerer = reg })
-	events := subscribe(t, s)
 
 	hook := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created", Filter: `record.priority != "low"`}
 	token := e.newTrigger(t, s, hook)
@@ -107,8 +125,6 @@ func TestMetrics(t *testing.T) {
 	if _, err := s.rt.Intake(e.ctx, token, signed(huge, webhookSecret), huge); !junction.IsCode(err, junction.ETOOLARGE) {
 		t.Fatalf("large body: %v", err)
 	}
-	waitJobs(t, events, trigger.KindWebhookEvent, 2)
-
 	polled := &junction.Trigger{Kind: junction.TriggerPolling, Event: "created"}
 	e.newTrigger(t, s, polled)
 	e.poll(t, s, e.conn, "created")

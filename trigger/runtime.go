@@ -51,9 +51,14 @@ const (
 	// KindPoll polls a batch of (connection, object, event, input), each
 	// for its interval.
 	KindPoll = "trigger.poll_batch"
-	// KindWebhookEvent processes one received webhook event.
+	// KindFirstDeliveries makes the first delivery attempt of jobs for
+	// webhook targets made together from received webhook events.
+	KindFirstDeliveries = "trigger.first_deliveries"
+	// KindWebhookEvent processes one webhook event stored by an earlier
+	// version (which stored events before firing triggers).
 	KindWebhookEvent = "trigger.webhook_event"
-	// KindWebhookEvents processes webhook events received together.
+	// KindWebhookEvents processes webhook events stored together by an
+	// earlier version.
 	KindWebhookEvents = "trigger.webhook_events"
 	// KindDeliver delivers one job to a webhook target.
 	KindDeliver = "trigger.deliver"
@@ -206,6 +211,7 @@ func New(opts Options) (*Runtime, error) {
 	}
 	river.AddWorker(w, &eventWorker{r: r})
 	river.AddWorker(w, &eventsWorker{r: r})
+	river.AddWorker(w, &firstDeliveriesWorker{r: r})
 	river.AddWorker(w, &deliveryWorker{r: r})
 	river.AddWorker(w, &cleanUpWorker{r: r})
 	if every > 0 {

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"junction"
 )
 
@@ -19,16 +17,17 @@ const maxTxBatch = 128
 const txBatchTimeout = 30 * time.Second
 
 // txBatcher runs writes given concurrently in shared transactions (group
-// commit). Each accepted webhook event is written three times (stored,
-// processed, delivered), each a small transaction; on SQLite every
-// transaction takes the one writer connection in turn and writes the log
-// at commit, so a transaction per write bounded the rate at which events
-// went through. No timer gathers a batch: while one transaction commits,
-// the writes arriving meanwhile wait, and the next transaction takes all
-// of them, so a write arriving alone is committed at once and batches
-// grow only when writes queue. The webhook events stored in one
-// transaction are processed by one queue job (KindWebhookEvents), which
-// spares a queue job, and its fetch and completion, per event.
+// commit). Each accepted webhook event is written twice (fired, then
+// delivered), each a small transaction; on SQLite every transaction takes
+// the one writer connection in turn and writes the log at commit, so a
+// transaction per write bounded the rate at which events went through. No
+// timer gathers a batch: while one transaction commits, the writes
+// arriving meanwhile wait, and the next transaction takes all of them, so
+// a write arriving alone is committed at once and batches grow only when
+// writes queue. The jobs for webhook targets made in one transaction get
+// their first delivery attempt from one queue job
+// (KindFirstDeliveries), inserted in it, which spares a queue job, and its
+// fetch and completion, per event.
 //
 // A caller returns only after its write committed. When a shared
 // transaction fails, each of its writes is tried again alone, so one
@@ -57,11 +56,12 @@ const maxConcurrentBatches = 8
 
 type pendingTx struct {
 	fn func(ctx context.Context, s junction.Store) error
-	// event, when set, is the webhook event fn stores: the events stored
-	// in one transaction are processed by one queue job, inserted with
-	// them.
-	event *eventArgs
-	done  chan error // receives once: nil when committed
+	// made, when set, names after fn has run the job it made that is to be
+	// delivered to a webhook target, if any: the jobs made in one
+	// transaction get their first attempt from one queue job, inserted
+	// with them.
+	made func() (jobRef, bool)
+	done chan error // receives once: nil when committed
 }
 
 // do runs fn in a transaction of store, possibly shared with other
@@ -73,18 +73,36 @@ func (b *txBatcher) do(ctx context.Context, r *Runtime, fn func(ctx context.Cont
 	return b.submit(ctx, r, &pendingTx{fn: fn})
 }
 
-// storeEvent stores a received webhook event, as do does, and the job
-// that processes it, shared with the events stored in the same
-// transaction.
-func (b *txBatcher) storeEvent(ctx context.Context, r *Runtime, te *junction.TriggerEvent) error {
-	// The event gets its ID now, for the job's arguments.
-	if te.ID == "" {
-		te.ID = junction.NewID()
-	}
-	return b.submit(ctx, r, &pendingTx{
-		fn:    func(ctx context.Context, s junction.Store) error { return s.CreateTriggerEvent(ctx, te) },
-		event: &eventArgs{TenantID: te.TenantID, EventID: te.ID},
+// fire fires t with a webhook event received, as do does (see
+// Runtime.fire), and counts the outcome once committed. A job made for a
+// webhook target is delivered first by the queue job inserted in the same
+// transaction; a job for a queue target counts as the trigger's success.
+func (b *txBatcher) fire(ctx context.Context, r *Runtime, t *junction.Trigger, ev event) error {
+	var (
+		tl   tally
+		made bool
+	)
+	err := b.submit(ctx, r, &pendingTx{
+		fn: func(ctx context.Context, s junction.Store) error {
+			tl, made = nil, false // run again alone after a shared transaction failed
+			ok, err := r.fire(ctx, s, t, ev, &tl)
+			if err != nil || !ok {
+				return err
+			}
+			made = true
+			if t.Target.Type == junction.TargetQueue && !recentSuccess(t, r.clock.Now()) {
+				return r.success(ctx, s, t)
+			}
+			return nil
+		},
+		made: func() (jobRef, bool) {
+			return jobRef{TenantID: t.TenantID, JobID: ev.jobID}, made && t.Target.Type == junction.TargetWebhook
+		},
 	})
+	if err == nil {
+		r.metrics.count(tl)
+	}
+	return err
 }
 
 func (b *txBatcher) submit(ctx context.Context, r *Runtime, p *pendingTx) error {
@@ -141,25 +159,21 @@ func commitBatch(r *Runtime, batch []*pendingTx) {
 
 func runBatch(ctx context.Context, r *Runtime, batch []*pendingTx) error {
 	err := r.store.InTx(ctx, func(s junction.Store) error {
-		var events []eventArgs
+		var jobs []jobRef
 		for _, p := range batch {
 			if err := p.fn(ctx, s); err != nil {
 				return err
 			}
-			if p.event != nil {
-				events = append(events, *p.event)
+			if p.made != nil {
+				if ref, ok := p.made(); ok {
+					jobs = append(jobs, ref)
+				}
 			}
 		}
-		var job river.JobArgs
-		switch len(events) {
-		case 0:
+		if len(jobs) == 0 {
 			return nil
-		case 1:
-			job = events[0]
-		default:
-			job = eventsArgs{Events: events}
 		}
-		return r.queue.InsertFastTx(ctx, s, job, nil)
+		return r.queue.InsertFastTx(ctx, s, firstDeliveriesArgs{Jobs: jobs}, nil)
 	})
 	if errors.Is(err, context.DeadlineExceeded) {
 		return junction.Errorf(junction.EUNAVAILABLE, "the write could not be committed in time")

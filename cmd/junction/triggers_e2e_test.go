@@ -721,9 +721,8 @@ func TestTwoServersPostgres_EndToEnd(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	eventually(t, "the webhook jobs", func() bool { return len(c1.jobs("trigger_id="+hooked.ID)) >= events })
-	// Every stored event processed, duplicates included, before counting.
-	eventually(t, "the webhook events processed", func() bool { return queueIdle(t, m1, "trigger.webhook_event") })
+	// A delivery is answered once its job is stored (or found made by
+	// the other server): every job exists now.
 	js := c2.jobs("trigger_id=" + hooked.ID)
 	keys := map[string]bool{}
 	for _, j := range js {
@@ -734,15 +733,3 @@ func TestTwoServersPostgres_EndToEnd(t *testing.T) {
 	}
 }
 
-// queueIdle reports whether no job of these kinds waits or runs, on any
-// server sharing m's database.
-func queueIdle(t *testing.T, m *Main, kinds ...string) bool {
-	t.Helper()
-	res, err := m.queue.Client().JobList(context.Background(), river.NewJobListParams().Kinds(kinds...).
-		States(rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStateRetryable,
-			rivertype.JobStateScheduled, rivertype.JobStatePending))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(res.Jobs) == 0
-}
