@@ -732,4 +732,3 @@ func TestTwoServersPostgres_EndToEnd(t *testing.T) {
 		t.Fatalf("%d jobs with %d keys for %d events", len(js), len(keys), events)
 	}
 }
-
