@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,6 +71,9 @@ type DB struct {
 	// readStmts (nil on PostgreSQL, whose driver keeps its own).
 	readQ, writeQ         querier
 	readStmts, writeStmts *stmtCache
+	// checkpoints copies SQLite's log into the database file in the
+	// background (nil on PostgreSQL).
+	checkpoints *checkpointer
 
 	perms permissionSets
 }
@@ -153,6 +157,9 @@ var sqliteParams = []string{
 	// of writes is every read: each then read its pages again with a
 	// system call apiece. Mapped, the file's pages are read from memory.
 	"_pragma=mmap_size(268435456)",
+	// See checkpoint.go.
+	"_pragma=wal_autocheckpoint(" + strconv.Itoa(walSafetyPages) + ")",
+	"_pragma=journal_size_limit(" + strconv.Itoa(walSizeLimit) + ")",
 }
 
 func (db *DB) openSQLite(dsn string) error {
@@ -182,11 +189,16 @@ func (db *DB) openSQLite(dsn string) error {
 	db.read, db.write = read, write
 	db.readStmts, db.writeStmts = newStmtCache(read), newStmtCache(write)
 	db.readQ, db.writeQ = poolStmts{db.readStmts}, poolStmts{db.writeStmts}
+
+	ckpt := sql.OpenDB(newStmtConnector(base))
+	ckpt.SetMaxOpenConns(1)
+	db.checkpoints = startCheckpointer(ckpt, db.logger)
 	return nil
 }
 
 // Close closes the connection pools.
 func (db *DB) Close() error {
+	db.checkpoints.close()
 	db.readStmts.close()
 	db.writeStmts.close()
 	var errs []error
