@@ -300,6 +300,38 @@ func (q *Queue) InsertFastTx(ctx context.Context, tx junction.Store, args river.
 	return nil
 }
 
+// InsertTxID inserts a job in the Store transaction tx, as InsertTx does,
+// and returns its ID, for DeleteTx. The job must not be unique.
+func (q *Queue) InsertTxID(ctx context.Context, tx junction.Store, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
+	sqlTx := sqldb.Tx(tx)
+	if sqlTx == nil {
+		return 0, junction.Internal(ErrNotInTx)
+	}
+	res, err := q.client.InsertTx(ctx, sqlTx, args, opts)
+	if err != nil {
+		return 0, junction.Internal(fmt.Errorf("queue: insert %s job: %w", args.Kind(), err))
+	}
+	return res.Job.ID, nil
+}
+
+// DeleteTx deletes a job that has not started, in the Store transaction
+// tx. It reports whether it did: a job that is running, or gone already
+// (finished, or deleted), is left alone.
+func (q *Queue) DeleteTx(ctx context.Context, tx junction.Store, id int64) (bool, error) {
+	sqlTx := sqldb.Tx(tx)
+	if sqlTx == nil {
+		return false, junction.Internal(ErrNotInTx)
+	}
+	_, err := q.client.JobDeleteTx(ctx, sqlTx, id)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, rivertype.ErrJobRunning), errors.Is(err, rivertype.ErrNotFound):
+		return false, nil
+	}
+	return false, junction.Internal(fmt.Errorf("queue: delete job %d: %w", id, err))
+}
+
 // InsertMany is InsertManyTx in a transaction of its own. Never call it
 // inside Store.InTx (see Queue).
 func (q *Queue) InsertMany(ctx context.Context, jobs []river.InsertManyParams) (int, error) {

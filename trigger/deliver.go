@@ -58,68 +58,6 @@ func (w *deliveryWorker) NextRetry(job *river.Job[deliveryArgs]) time.Time {
 	return retryAt(job.Args.Tried + len(job.Errors) + 1)
 }
 
-// jobRef names a job.
-type jobRef struct {
-	TenantID string `json:"tenant_id"`
-	JobID    string `json:"job_id"`
-}
-
-// firstDeliveriesArgs makes the first delivery attempt of jobs made
-// together for webhook targets (see txBatcher.fire). Run again after a
-// crash, it attempts the jobs that have no attempt recorded.
-type firstDeliveriesArgs struct {
-	Jobs []jobRef `json:"jobs"`
-}
-
-func (firstDeliveriesArgs) Kind() string { return KindFirstDeliveries }
-
-func (firstDeliveriesArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 10} }
-
-type firstDeliveriesWorker struct {
-	river.WorkerDefaults[firstDeliveriesArgs]
-	r *Runtime
-}
-
-func (w *firstDeliveriesWorker) Work(ctx context.Context, job *river.Job[firstDeliveriesArgs]) error {
-	return w.r.deliverFirst(ctx, job.Args.Jobs)
-}
-
-// deliverFirst makes the first delivery attempt of each job that is still
-// waiting for it: pending, for a webhook target, with no attempt recorded.
-// Jobs and triggers deleted meanwhile are passed over.
-func (r *Runtime) deliverFirst(ctx context.Context, refs []jobRef) error {
-	var (
-		jobs     []*junction.Job
-		ts       []*junction.Trigger
-		triggers = map[string]*junction.Trigger{}
-	)
-	for _, ref := range refs {
-		j, err := r.store.GetJob(ctx, ref.TenantID, ref.JobID)
-		if junction.IsCode(err, junction.ENOTFOUND) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if j.Target != junction.TargetWebhook || j.Status != junction.JobPending || j.Attempts != 0 {
-			continue
-		}
-		t := triggers[j.TriggerID]
-		if t == nil {
-			t, err = r.store.GetTrigger(ctx, j.TenantID, j.TriggerID)
-			if junction.IsCode(err, junction.ENOTFOUND) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			triggers[j.TriggerID] = t
-		}
-		jobs, ts = append(jobs, j), append(ts, t)
-	}
-	return r.deliverNow(ctx, ts, jobs)
-}
-
 // Delivery is the JSON body POSTed to a webhook target: the job, without
 // its processing state.
 type Delivery struct {
@@ -163,11 +101,14 @@ func (r *Runtime) deliver(ctx context.Context, a deliveryArgs, attempt, maxAttem
 	return fmt.Errorf("delivery to the webhook target failed: %s", reason)
 }
 
-// deliverNow makes the first attempt to deliver each job (made by
-// processEvents, jobs[i] for ts[i]), at the same time, and records each
-// outcome: the successes together, in one write, and each failure with,
-// when attempts are left, the delivery job that makes the next ones.
-func (r *Runtime) deliverNow(ctx context.Context, ts []*junction.Trigger, jobs []*junction.Job) error {
+// deliverNow makes the first attempt to deliver each job (jobs[i] for
+// ts[i]), at the same time, and records each outcome: the successes
+// together, in one write, and each failure with, when attempts are left,
+// the delivery job that makes the next ones. When fallback is not zero it
+// names the queue job that would make these attempts had this server not
+// (see firstAttempts): it is deleted with the successes, once every
+// outcome is recorded.
+func (r *Runtime) deliverNow(ctx context.Context, ts []*junction.Trigger, jobs []*junction.Job, fallback int64) error {
 	errs := make([]error, len(jobs)+1)
 	ok := make([]bool, len(jobs))
 	sem := make(chan struct{}, maxDeliveriesNow)
@@ -187,7 +128,12 @@ func (r *Runtime) deliverNow(ctx context.Context, ts []*junction.Trigger, jobs [
 			done = append(done, i)
 		}
 	}
-	if len(done) > 0 {
+	// An outcome left unrecorded (the attempt was cut short) is the
+	// fallback's to retry.
+	if errors.Join(errs...) != nil {
+		fallback = 0
+	}
+	if len(done) > 0 || fallback != 0 {
 		now := r.clock.Now()
 		errs[len(jobs)] = r.writes.do(ctx, r, func(ctx context.Context, s junction.Store) error {
 			reset := map[string]bool{}
@@ -207,9 +153,15 @@ func (r *Runtime) deliverNow(ctx context.Context, ts []*junction.Trigger, jobs [
 					}
 				}
 			}
+			if fallback != 0 {
+				// Already running elsewhere (this server was slow), it
+				// finds every attempt recorded and does nothing.
+				_, err := r.queue.DeleteTx(ctx, s, fallback)
+				return err
+			}
 			return nil
 		})
-		if errs[len(jobs)] == nil {
+		if errs[len(jobs)] == nil && len(done) > 0 {
 			r.metrics.deliveries.WithLabelValues("ok").Add(float64(len(done)))
 		}
 	}
@@ -281,6 +233,12 @@ func (r *Runtime) attempt(ctx context.Context, t *junction.Trigger, j *junction.
 	reason = r.send(ctx, t, j)
 	if reason == "" {
 		return true, "", nil
+	}
+	if err := ctx.Err(); err != nil {
+		// Cut short by this server's shutdown: not the target's fault,
+		// and the attempt is made again (River retries the delivery
+		// job, or the fallback of a first attempt runs).
+		return false, "", err
 	}
 	now := r.clock.Now()
 	final := attempt >= maxAttempts

@@ -240,6 +240,9 @@ func (e *env) startServer(t testing.TB, db *sqldb.DB, opts ...func(*trigger.Opti
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		if err := rt.Close(ctx); err != nil {
+			t.Errorf("close runtime: %v", err)
+		}
 		if err := q.Stop(ctx); err != nil {
 			t.Errorf("stop queue: %v", err)
 		}
@@ -385,5 +388,17 @@ func wantStrings(t testing.TB, what string, got, want []string) {
 	t.Helper()
 	if !slices.Equal(got, want) {
 		t.Fatalf("%s = %v, want %v", what, got, want)
+	}
+}
+
+// waitFor waits until cond holds, for work done in the background that
+// sends no event to wait on.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 30s for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

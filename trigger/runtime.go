@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -138,6 +139,14 @@ type Runtime struct {
 
 	filters sync.Map // filter source -> *filter
 	writes  txBatcher
+
+	// First delivery attempts made in the background: see
+	// firstDeliveries.
+	inFlight   sync.WaitGroup
+	firstHeld  atomic.Int64 // jobs held for their first attempt
+	firstSlots chan struct{}
+	firstCtx   context.Context
+	stopFirst  context.CancelFunc
 }
 
 // New returns a Runtime and registers its workers and the periodic poll
@@ -174,6 +183,8 @@ func New(opts Options) (*Runtime, error) {
 	if !r.queue.SingleWriter() {
 		r.writes.concurrent = maxConcurrentBatches
 	}
+	r.firstSlots = make(chan struct{}, maxFirstAttemptGroups)
+	r.firstCtx, r.stopFirst = context.WithCancel(context.Background())
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("trigger: register metrics: %w", err)
@@ -359,15 +370,15 @@ type event struct {
 	// callerDelivers leaves the first attempt to deliver a job for a
 	// webhook target to the caller of fire, which records it (or
 	// schedules the retry) in a later transaction, rather than to a
-	// delivery job inserted with the job.
+	// delivery job inserted with the job (see txBatcher.fire).
 	callerDelivers bool
 }
 
 // fire runs one event through one trigger inside the transaction s: the
 // filter decides, a match makes the job (once per idempotency key) and, for
-// a webhook target, its delivery. It reports whether a job was made, and
-// tallies the history it records in tl.
-func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigger, ev event, tl *tally) (bool, error) {
+// a webhook target, its delivery. It returns the job made, nil when none
+// was, and tallies the history it records in tl.
+func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigger, ev event, tl *tally) (*junction.Job, error) {
 	now := r.clock.Now()
 	rec := junction.TriggerRecord{TenantID: t.TenantID, TriggerID: t.ID, FolderID: t.FolderID, At: now,
 		EventType: ev.vars.VendorType, ObjectID: ev.vars.ObjectID, IdempotencyKey: ev.key}
@@ -378,16 +389,16 @@ func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigge
 	if err != nil {
 		rec.Status, rec.Reason = junction.TriggerSkipped, "filter does not compile: "+junction.ErrorMessage(err)
 		tl.add(rec.Status)
-		return false, s.AppendTriggerRecord(ctx, &rec)
+		return nil, s.AppendTriggerRecord(ctx, &rec)
 	}
 	if ok, why := f.match(ev.vars); !ok {
 		// A repeat of an event already handled is not recorded again.
 		if _, err := s.GetJobByKey(ctx, t.TenantID, t.ID, ev.key); err == nil {
-			return false, nil
+			return nil, nil
 		}
 		rec.Status, rec.Reason = junction.TriggerSkipped, why
 		tl.add(rec.Status)
-		return false, s.AppendTriggerRecord(ctx, &rec)
+		return nil, s.AppendTriggerRecord(ctx, &rec)
 	}
 	created := now
 	if !ev.at.IsZero() {
@@ -404,18 +415,18 @@ func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigge
 	}
 	made, err := s.CreateJob(ctx, j)
 	if err != nil || !made {
-		return false, err
+		return nil, err
 	}
 	if t.Target.Type == junction.TargetWebhook && !ev.callerDelivers {
 		if _, err := r.queue.InsertTx(ctx, s, deliveryArgs{TenantID: t.TenantID, JobID: j.ID},
 			&river.InsertOpts{MaxAttempts: r.attempts}); err != nil {
-			return false, err
+			return nil, err
 		}
 	}
 	rec.Status, rec.JobID = junction.TriggerFired, j.ID
 	if err := s.AppendTriggerRecord(ctx, &rec); err != nil {
-		return false, err
+		return nil, err
 	}
 	tl.add(rec.Status)
-	return true, nil
+	return j, nil
 }

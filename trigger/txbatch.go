@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"junction"
 )
 
@@ -25,9 +27,8 @@ const txBatchTimeout = 30 * time.Second
 // arriving meanwhile wait, and the next transaction takes all of them, so
 // a write arriving alone is committed at once and batches grow only when
 // writes queue. The jobs for webhook targets made in one transaction get
-// their first delivery attempt from one queue job
-// (KindFirstDeliveries), inserted in it, which spares a queue job, and its
-// fetch and completion, per event.
+// their first delivery attempt at once from this server, after the commit
+// (see firstDeliveries).
 //
 // A caller returns only after its write committed. When a shared
 // transaction fails, each of its writes is tried again alone, so one
@@ -56,11 +57,9 @@ const maxConcurrentBatches = 8
 
 type pendingTx struct {
 	fn func(ctx context.Context, s junction.Store) error
-	// made, when set, names after fn has run the job it made that is to be
-	// delivered to a webhook target, if any: the jobs made in one
-	// transaction get their first attempt from one queue job, inserted
-	// with them.
-	made func() (jobRef, bool)
+	// made, when set, returns after fn has run the job it made for a
+	// webhook target, if any, and its trigger: see firstDeliveries.
+	made func() (*junction.Job, *junction.Trigger)
 	done chan error // receives once: nil when committed
 }
 
@@ -75,28 +74,32 @@ func (b *txBatcher) do(ctx context.Context, r *Runtime, fn func(ctx context.Cont
 
 // fire fires t with a webhook event received, as do does (see
 // Runtime.fire), and counts the outcome once committed. A job made for a
-// webhook target is delivered first by the queue job inserted in the same
-// transaction; a job for a queue target counts as the trigger's success.
+// webhook target gets its first delivery attempt after the commit (see
+// firstDeliveries); a job for a queue target counts as the trigger's
+// success.
 func (b *txBatcher) fire(ctx context.Context, r *Runtime, t *junction.Trigger, ev event) error {
 	var (
 		tl   tally
-		made bool
+		made *junction.Job
 	)
 	err := b.submit(ctx, r, &pendingTx{
 		fn: func(ctx context.Context, s junction.Store) error {
-			tl, made = nil, false // run again alone after a shared transaction failed
-			ok, err := r.fire(ctx, s, t, ev, &tl)
-			if err != nil || !ok {
+			tl, made = nil, nil // run again alone after a shared transaction failed
+			j, err := r.fire(ctx, s, t, ev, &tl)
+			if err != nil || j == nil {
 				return err
 			}
-			made = true
+			made = j
 			if t.Target.Type == junction.TargetQueue && !recentSuccess(t, r.clock.Now()) {
 				return r.success(ctx, s, t)
 			}
 			return nil
 		},
-		made: func() (jobRef, bool) {
-			return jobRef{TenantID: t.TenantID, JobID: ev.jobID}, made && t.Target.Type == junction.TargetWebhook
+		made: func() (*junction.Job, *junction.Trigger) {
+			if made == nil || t.Target.Type != junction.TargetWebhook {
+				return nil, nil
+			}
+			return made, t
 		},
 	})
 	if err == nil {
@@ -145,38 +148,58 @@ func (b *txBatcher) run(r *Runtime) {
 func commitBatch(r *Runtime, batch []*pendingTx) {
 	ctx, cancel := context.WithTimeout(context.Background(), txBatchTimeout)
 	defer cancel()
-	err := runBatch(ctx, r, batch)
+	first, err := runBatch(ctx, r, batch)
 	if err == nil || len(batch) == 1 {
 		for _, p := range batch {
 			p.done <- err
 		}
+		r.firstDeliveries(first)
 		return
 	}
 	for _, p := range batch {
-		p.done <- runBatch(ctx, r, []*pendingTx{p})
+		first, err := runBatch(ctx, r, []*pendingTx{p})
+		p.done <- err
+		r.firstDeliveries(first)
 	}
 }
 
-func runBatch(ctx context.Context, r *Runtime, batch []*pendingTx) error {
+// runBatch runs the batch's writes in one transaction. The jobs they made
+// for webhook targets are returned, for their first delivery attempt once
+// committed, with the fallback queue job inserted for them.
+func runBatch(ctx context.Context, r *Runtime, batch []*pendingTx) (*firstAttempts, error) {
+	var first *firstAttempts
 	err := r.store.InTx(ctx, func(s junction.Store) error {
-		var jobs []jobRef
+		first = nil
+		var f firstAttempts
 		for _, p := range batch {
 			if err := p.fn(ctx, s); err != nil {
 				return err
 			}
-			if p.made != nil {
-				if ref, ok := p.made(); ok {
-					jobs = append(jobs, ref)
-				}
+			if p.made == nil {
+				continue
+			}
+			if j, t := p.made(); j != nil {
+				f.jobs, f.triggers = append(f.jobs, j), append(f.triggers, t)
+				f.args.Jobs = append(f.args.Jobs, jobRef{TenantID: j.TenantID, JobID: j.ID})
 			}
 		}
-		if len(jobs) == 0 {
+		if len(f.jobs) == 0 {
 			return nil
 		}
-		return r.queue.InsertFastTx(ctx, s, firstDeliveriesArgs{Jobs: jobs}, nil)
+		// River schedules by the wall clock.
+		id, err := r.queue.InsertTxID(ctx, s, f.args, &river.InsertOpts{ScheduledAt: time.Now().Add(r.fallbackAfter())})
+		if err != nil {
+			return err
+		}
+		f.fallback = id
+		first = &f
+		return nil
 	})
 	if errors.Is(err, context.DeadlineExceeded) {
-		return junction.Errorf(junction.EUNAVAILABLE, "the write could not be committed in time")
+		return nil, junction.Errorf(junction.EUNAVAILABLE, "the write could not be committed in time")
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return first, nil
 }

@@ -1,7 +1,10 @@
 package trigger_test
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"junction"
 	"junction/sqldb"
@@ -249,4 +255,122 @@ func TestWebhookTargetDelivery(t *testing.T) {
 	if got.ConsecutiveFailures != 0 || got.LastSuccessAt == nil {
 		t.Fatalf("health after a retried success: %d failures, last success %v", got.ConsecutiveFailures, got.LastSuccessAt)
 	}
+}
+
+// TestFirstDeliveryFallback: the server that takes in an event makes the
+// first delivery attempt of its job itself and then deletes the fallback
+// queue job inserted with it. A server stopped before it could record the
+// attempt leaves the fallback, which a server starting on the database
+// runs at once, delivering the job.
+func TestFirstDeliveryFallback(t *testing.T) {
+	db := sqldbtest.Open(t)
+	e := newEnv(t, db)
+	var (
+		mu      sync.Mutex
+		hold    = true
+		arrived = make(chan string, 10)
+		okKeys  []string
+	)
+	release := make(chan struct{})
+	tg := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var d trigger.Delivery
+		_ = json.NewDecoder(r.Body).Decode(&d)
+		mu.Lock()
+		held := hold
+		mu.Unlock()
+		if held {
+			arrived <- d.ObjectID
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		mu.Lock()
+		okKeys = append(okKeys, d.ObjectID)
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(tg.Close)
+	t.Cleanup(func() { close(release) })
+	s := e.startServer(t, db)
+	tr := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created",
+		Target: junction.TriggerTarget{Type: junction.TargetWebhook, URL: tg.URL + "/in"}}
+	token := e.newTrigger(t, s, tr)
+	fallbacks := func(c *river.Client[*sql.Tx]) []*rivertype.JobRow {
+		res, err := c.JobList(e.ctx, river.NewJobListParams().Kinds(trigger.KindFirstDeliveries).
+			States(rivertype.JobStateScheduled, rivertype.JobStateAvailable, rivertype.JobStateRunning,
+				rivertype.JobStateRetryable, rivertype.JobStateCompleted))
+		must(t, err)
+		return res.Jobs
+	}
+
+	// Stopped with the attempt under way: nothing is recorded and the
+	// fallback stays scheduled.
+	body := ticketEvent("ticket.created", "f1", "high")
+	_, err := s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+	must(t, err)
+	if got := <-arrived; got != "f1" {
+		t.Fatalf("first attempt for %s", got)
+	}
+	stopped, cancel := context.WithCancel(e.ctx)
+	cancel()
+	if err := s.rt.Close(stopped); !errors.Is(err, context.Canceled) {
+		t.Fatalf("close with attempts under way: %v", err)
+	}
+	must(t, s.queue.Stop(e.ctx))
+	js := e.jobs(t, tr.ID)
+	if len(js) != 1 || js[0].Status != junction.JobPending || js[0].Attempts != 0 {
+		t.Fatalf("job after the cut-short attempt: %+v", js)
+	}
+	if fb := fallbacks(s.queue.Client()); len(fb) != 1 || fb[0].State != rivertype.JobStateScheduled {
+		t.Fatalf("fallback jobs: %+v", fb)
+	}
+	for _, r := range e.history(t, tr.ID) {
+		if r.Status != junction.TriggerFired {
+			t.Fatalf("a shutdown was recorded as %s: %s", r.Status, r.Reason)
+		}
+	}
+
+	// The next server runs the fallback at once.
+	mu.Lock()
+	hold = false
+	mu.Unlock()
+	s2 := e.startServer(t, db)
+	n, err := s2.rt.ResumeFirstDeliveries(e.ctx)
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("resumed %d fallbacks, want 1", n)
+	}
+	waitFor(t, "the fallback's delivery", func() bool {
+		js := e.jobs(t, tr.ID)
+		return len(js) == 1 && js[0].Status == junction.JobCompleted
+	})
+
+	// Made from memory: the fallback is deleted with the outcome.
+	body = ticketEvent("ticket.created", "f2", "high")
+	_, err = s2.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+	must(t, err)
+	waitFor(t, "the second delivery", func() bool {
+		for _, j := range e.jobs(t, tr.ID) {
+			if j.ObjectID == "f2" {
+				return j.Status == junction.JobCompleted && j.Attempts == 1
+			}
+		}
+		return false
+	})
+	var f2 string
+	for _, j := range e.jobs(t, tr.ID) {
+		if j.ObjectID == "f2" {
+			f2 = j.ID
+		}
+	}
+	for _, fb := range fallbacks(s2.queue.Client()) {
+		if strings.Contains(string(fb.EncodedArgs), f2) {
+			t.Fatalf("the fallback of a delivery made from memory is left, %s", fb.State)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	wantStrings(t, "deliveries answered", okKeys, []string{"f1", "f2"})
 }

@@ -365,6 +365,9 @@ func (m *Main) Close() error {
 		// polls and deliveries finish, or are cancelled at the timeout
 		// and run again later (a job is done only once it completed).
 		ctx, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)
+		if err := m.triggers.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("finish first delivery attempts: %w", err))
+		}
 		if err := m.queue.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop job queue: %w", err))
 		}

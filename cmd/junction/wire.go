@@ -157,6 +157,11 @@ func (m *Main) startTriggers(ctx context.Context) error {
 		}
 	}()
 	m.stopJobNotify = func() { cancel(); <-done }
+	if n, err := m.triggers.ResumeFirstDeliveries(ctx); err != nil {
+		return fmt.Errorf("resume first delivery attempts: %w", err)
+	} else if n > 0 {
+		m.logger.Info("resumed the first delivery attempts of a previous run", "groups", n)
+	}
 	if err := m.queue.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
