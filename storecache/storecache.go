@@ -59,9 +59,15 @@ type Options struct {
 	MaxEntries int
 }
 
+// Defaults for zero Options. Polls read each connection and its sealed
+// secrets once per interval, and the shortest interval is a minute: with
+// entries kept a minute, every poll missed, and 10,000 polling connections
+// overflowed maps of 10,000 entries (emptied when full) on every interval.
+// Five minutes still bounds a change missed by invalidation; an entry
+// (a connection with its folder, the largest) takes about 2 KiB.
 const (
-	DefaultMaxAge     = time.Minute
-	DefaultMaxEntries = 10000
+	DefaultMaxAge     = 5 * time.Minute
+	DefaultMaxEntries = 50000
 )
 
 // Store is a junction.Store that answers GetTokenPrincipal,
