@@ -14,23 +14,24 @@ const changesChannel = "junction_changes"
 
 // WatchChanges follows the changes other processes commit to the tables
 // whose rows servers cache (tokens, users, roles and their assignments,
-// folders, credential stores, assets, connections, sealed values), for
-// storecache.
+// folders, credential stores, assets, connections, sealed values,
+// triggers), for storecache.
 //
 // On PostgreSQL it holds one connection of its own, LISTENing on the
-// channel that migration 0006's triggers notify. It calls changed once it
-// listens and after every notification, and lost when the connection
-// fails; then it reconnects, with a growing pause up to five seconds, and
-// calls changed again (anything may have changed while it was away).
+// channel that the triggers of migrations 0006 and 0007 notify. It calls
+// changed with the table's name after every notification, and with "" (any
+// table) once it listens; lost when the connection fails. Then it
+// reconnects, with a growing pause up to five seconds, and calls
+// changed("") again (anything may have changed while it was away).
 //
 // On SQLite there is no channel: one server owns the file and its own
-// writes are all there is. WatchChanges then calls changed once and waits
-// for ctx.
+// writes are all there is. WatchChanges then calls changed("") once and
+// waits for ctx.
 //
 // It returns ctx.Err() when ctx is done.
-func (db *DB) WatchChanges(ctx context.Context, changed, lost func()) error {
+func (db *DB) WatchChanges(ctx context.Context, changed func(table string), lost func()) error {
 	if db.dialect != DialectPostgres {
-		changed()
+		changed("")
 		<-ctx.Done()
 		return ctx.Err()
 	}
@@ -55,7 +56,7 @@ func (db *DB) WatchChanges(ctx context.Context, changed, lost func()) error {
 
 // listen connects, LISTENs and reports notifications until the
 // connection fails or ctx ends.
-func (db *DB) listen(ctx context.Context, changed func()) error {
+func (db *DB) listen(ctx context.Context, changed func(table string)) error {
 	conn, err := pgx.Connect(ctx, db.dsn)
 	if err != nil {
 		return err
@@ -71,11 +72,12 @@ func (db *DB) listen(ctx context.Context, changed func()) error {
 	}
 	// Only now may the cache fill: a change committed before LISTEN took
 	// effect would not be announced.
-	changed()
+	changed("")
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		changed()
+		changed(n.Payload)
 	}
 }

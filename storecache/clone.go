@@ -99,6 +99,21 @@ func cloneSealed(v *junction.SealedValue) *junction.SealedValue {
 	return &c
 }
 
+func cloneTrigger(t *junction.Trigger) *junction.Trigger {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	if t.Parameters != nil {
+		c.Parameters = cloneJSON(t.Parameters).(map[string]any)
+	}
+	c.LastSuccessAt = clonePtr(t.LastSuccessAt)
+	c.LastFailureAt = clonePtr(t.LastFailureAt)
+	c.BaselineAt = clonePtr(t.BaselineAt)
+	c.WebhookTokenHash = slices.Clone(t.WebhookTokenHash)
+	return &c
+}
+
 // cloneJSON copies a decoded JSON value: maps and slices deeply, scalars
 // as they are.
 func cloneJSON(v any) any {

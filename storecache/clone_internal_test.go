@@ -20,8 +20,9 @@ func TestClonesAreDeep(t *testing.T) {
 		a  junction.Asset
 		cs junction.CredentialStoreConfig
 		sv junction.SealedValue
+		tr junction.Trigger
 	)
-	for _, v := range []any{&p, &c, &f, &a, &cs, &sv} {
+	for _, v := range []any{&p, &c, &f, &a, &cs, &sv, &tr} {
 		fill(reflect.ValueOf(v).Elem())
 	}
 	for name, pair := range map[string][2]any{
@@ -31,6 +32,7 @@ func TestClonesAreDeep(t *testing.T) {
 		"Asset":                 {&a, cloneAsset(&a)},
 		"CredentialStoreConfig": {&cs, cloneCredentialStore(&cs)},
 		"SealedValue":           {&sv, cloneSealed(&sv)},
+		"Trigger":               {&tr, cloneTrigger(&tr)},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			t.Errorf("%s: the copy differs from the original", name)

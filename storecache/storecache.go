@@ -1,9 +1,10 @@
 // Package storecache keeps, in memory, the lookups every execution makes:
 // the principal behind a bearer token, a connection with its folder, an
 // asset with its credential store, and the sealed (still encrypted) object
-// of a connection's literal secrets. On SQLite each of them is a query
-// through the single-process database engine, and together they were most
-// of what an execution cost on top of the HTTP exchanges.
+// of a connection's literal secrets; and the trigger behind a webhook
+// token, which every webhook delivery looks up. On SQLite each of them is
+// a query through the single-process database engine, and together they
+// were most of what an execution cost on top of the HTTP exchanges.
 //
 // A cached answer must never outlive the data it came from, or a revoked
 // token, a disabled user or a moved folder would keep working. Two
@@ -12,7 +13,9 @@
 //   - Writes made through this Store (the whole server writes through it)
 //     drop every cached entry once they have committed. Invalidation is
 //     deliberately coarse: these tables change rarely compared with how
-//     often they are read, and one rule is easy to get right.
+//     often they are read, and one rule is easy to get right. Triggers
+//     are the exception: their health is written as deliveries succeed
+//     and fail, so a write to a trigger drops the cached triggers only.
 //   - Writes made by other processes (other servers on a shared PostgreSQL
 //     database, or an operator's SQL) arrive through a Feed. While the feed
 //     is not connected the cache serves nothing and every lookup goes to
@@ -36,11 +39,12 @@ import (
 
 // Feed tells a cache about changes committed by other processes.
 type Feed interface {
-	// WatchChanges blocks until ctx is done. It calls changed once it is
-	// listening and after every committed change to a table whose rows
-	// servers cache, and lost as soon as it can no longer tell (then changed
-	// again when it can). It returns ctx.Err() when ctx is done.
-	WatchChanges(ctx context.Context, changed, lost func()) error
+	// WatchChanges blocks until ctx is done. It calls changed with the
+	// table's name after every committed change to a table whose rows
+	// servers cache, changed("") (any table) once it is listening, and lost
+	// as soon as it can no longer tell (then changed("") again when it
+	// can). It returns ctx.Err() when ctx is done.
+	WatchChanges(ctx context.Context, changed func(table string), lost func()) error
 }
 
 // Options configures a Store.
@@ -71,8 +75,8 @@ const (
 )
 
 // Store is a junction.Store that answers GetTokenPrincipal,
-// GetConnectionWithFolder, GetAssetWithStore and GetSealed from memory when
-// it can. Everything else goes straight to the wrapped Store. It is safe
+// GetConnectionWithFolder, GetAssetWithStore, GetSealed and
+// GetTriggerByTokenHash from memory when it can. Everything else goes straight to the wrapped Store. It is safe
 // for concurrent use, and what it returns is the caller's own copy.
 type Store struct {
 	junction.Store
@@ -87,6 +91,8 @@ var _ junction.Store = (*Store)(nil)
 type txState struct {
 	mu    sync.Mutex
 	dirty bool
+	// dirtyTriggers: only triggers were written.
+	dirtyTriggers bool
 }
 
 // New wraps s. Call Run to follow opts.Feed; until it has connected the
@@ -121,7 +127,13 @@ func (s *Store) Run(ctx context.Context) error {
 		return nil
 	}
 	err := c.opts.Feed.WatchChanges(ctx,
-		func() { c.invalidate(true) },
+		func(table string) {
+			if table == triggersTable {
+				c.dropTriggers()
+				return
+			}
+			c.invalidate(true)
+		},
 		func() {
 			c.invalidate(false)
 			c.opts.Logger.Warn("store cache off: lost the database change feed; every request reads the database until it is back")
@@ -144,7 +156,11 @@ type cache struct {
 	connections map[key]entry[connectionWithFolder]
 	assets      map[key]entry[assetWithStore]
 	sealed      map[key]entry[*junction.SealedValue]
+	triggers    map[string]entry[*junction.Trigger] // by webhook token hash
 }
+
+// triggersTable is the table whose changes drop only the cached triggers.
+const triggersTable = "triggers"
 
 type key struct{ tenantID, id string }
 
@@ -176,6 +192,7 @@ func (c *cache) reset() {
 	c.connections = map[key]entry[connectionWithFolder]{}
 	c.assets = map[key]entry[assetWithStore]{}
 	c.sealed = map[key]entry[*junction.SealedValue]{}
+	c.triggers = map[string]entry[*junction.Trigger]{}
 }
 
 // invalidate drops every entry; live says whether caching may go on.
@@ -192,6 +209,16 @@ func (c *cache) drop() {
 	c.mu.Lock()
 	c.gen++
 	c.reset()
+	c.mu.Unlock()
+}
+
+// dropTriggers drops the cached triggers after a write to triggers. The
+// generation moves for every map: a lookup of another kind under way
+// merely goes uncached.
+func (c *cache) dropTriggers() {
+	c.mu.Lock()
+	c.gen++
+	c.triggers = map[string]entry[*junction.Trigger]{}
 	c.mu.Unlock()
 }
 
@@ -301,6 +328,18 @@ func (s *Store) GetSealed(ctx context.Context, tenantID, id string) (*junction.S
 		cloneSealed, func() (*junction.SealedValue, error) { return s.Store.GetSealed(ctx, tenantID, id) })
 }
 
+// GetTriggerByTokenHash answers from memory when it can. The health fields
+// of a trigger (failures, last success and failure) are those of its last
+// read: every write to the trigger drops it, here or, through the feed, on
+// other servers.
+func (s *Store) GetTriggerByTokenHash(ctx context.Context, hash []byte) (*junction.Trigger, error) {
+	if s.tx != nil {
+		return s.Store.GetTriggerByTokenHash(ctx, hash)
+	}
+	return cached(s.c, func() map[string]entry[*junction.Trigger] { return s.c.triggers }, string(hash),
+		cloneTrigger, func() (*junction.Trigger, error) { return s.Store.GetTriggerByTokenHash(ctx, hash) })
+}
+
 // InTx runs fn in a transaction of the wrapped Store. If fn wrote anything
 // the cache holds, every entry is dropped once the transaction has ended
 // (committed or not): dropping earlier would let a concurrent lookup cache
@@ -316,10 +355,13 @@ func (s *Store) InTx(ctx context.Context, fn func(tx junction.Store) error) erro
 		return fn(&Store{Store: tx, c: s.c, tx: st})
 	})
 	st.mu.Lock()
-	dirty := st.dirty
+	dirty, dirtyTriggers := st.dirty, st.dirtyTriggers
 	st.mu.Unlock()
-	if dirty {
+	switch {
+	case dirty:
 		s.c.drop()
+	case dirtyTriggers:
+		s.c.dropTriggers()
 	}
 	return err
 }
@@ -335,6 +377,17 @@ func (s *Store) wrote() {
 		return
 	}
 	s.c.drop()
+}
+
+// wroteTriggers is wrote for writes that change triggers only.
+func (s *Store) wroteTriggers() {
+	if s.tx != nil {
+		s.tx.mu.Lock()
+		s.tx.dirtyTriggers = true
+		s.tx.mu.Unlock()
+		return
+	}
+	s.c.dropTriggers()
 }
 
 // TouchToken records a token's use. It changes only the last-used time,

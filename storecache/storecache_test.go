@@ -100,6 +100,20 @@ func newFixture(t *testing.T, s junction.Store) *fixture {
 	return f
 }
 
+// newTrigger creates an enabled webhook trigger on the fixture's
+// connection, with a random token hash.
+func (f *fixture) newTrigger(t *testing.T, s junction.Store) *junction.Trigger {
+	t.Helper()
+	hash := make([]byte, 32)
+	_, _ = rand.Read(hash)
+	tr := &junction.Trigger{ID: junction.NewID(), TenantID: f.tenant.ID, FolderID: f.folder.ID, ConnectionID: f.conn.ID,
+		Connector: "http", Object: "event", Event: "received", Kind: junction.TriggerWebhook,
+		Target: junction.TriggerTarget{Type: junction.TargetQueue, Name: "inbox"}, Enabled: true,
+		WebhookTokenHash: hash, CreatedAt: epoch, UpdatedAt: epoch}
+	must(t, s.CreateTrigger(t.Context(), tr))
+	return tr
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -146,6 +160,69 @@ func TestServesFromMemoryUntilMaxAge(t *testing.T) {
 	p, c, _, a, _ = f.readAll(t, s)
 	if p.Token.RevokedAt == nil || c.Name != "renamed" || a.ExternalName != "kv/other" {
 		t.Fatal("after MaxAge every entry should be read again")
+	}
+}
+
+// A trigger found by its webhook token is served from memory until it is
+// written to: its settings, its health, or its deletion, whether directly
+// or inside a transaction; a write to a trigger keeps the other cached
+// lookups.
+func TestTriggerByTokenInvalidated(t *testing.T) {
+	db := sqldbtest.Open(t)
+	s := storecache.New(db, storecache.Options{})
+	f := newFixture(t, db)
+	ctx := t.Context()
+	tr := f.newTrigger(t, db)
+	hash := tr.WebhookTokenHash
+	get := func() *junction.Trigger {
+		t.Helper()
+		got, err := s.GetTriggerByTokenHash(ctx, hash)
+		must(t, err)
+		return got
+	}
+	get()
+	f.readAll(t, s)
+
+	// Behind the cache's back the change is not seen: it came from memory.
+	tr.Filter = "true"
+	must(t, db.UpdateTrigger(ctx, tr))
+	if get().Filter != "" {
+		t.Fatal("the second lookup read the database")
+	}
+
+	f.conn.Name = "behind-the-back"
+	must(t, db.UpdateConnection(ctx, f.conn))
+	for _, w := range []struct {
+		name  string
+		write func() error
+		check func(*junction.Trigger) bool
+	}{
+		{"UpdateTrigger", func() error { tr.Enabled = false; return s.UpdateTrigger(ctx, tr) },
+			func(got *junction.Trigger) bool { return !got.Enabled }},
+		{"RecordTriggerResult", func() error { _, err := s.RecordTriggerResult(ctx, tr.TenantID, tr.ID, false, epoch); return err },
+			func(got *junction.Trigger) bool { return got.ConsecutiveFailures == 1 }},
+		{"RecordTriggerSuccesses", func() error { return s.RecordTriggerSuccesses(ctx, []string{tr.ID}, epoch.Add(time.Minute)) },
+			func(got *junction.Trigger) bool { return got.ConsecutiveFailures == 0 }},
+		{"InTx", func() error {
+			return s.InTx(ctx, func(tx junction.Store) error {
+				_, err := tx.RecordTriggerResult(ctx, tr.TenantID, tr.ID, false, epoch.Add(2*time.Minute))
+				return err
+			})
+		}, func(got *junction.Trigger) bool { return got.ConsecutiveFailures == 1 }},
+	} {
+		get()
+		must(t, w.write())
+		if !w.check(get()) {
+			t.Errorf("%s: the next lookup returned the trigger from before the write", w.name)
+		}
+	}
+	if _, c, _, _, _ := f.readAll(t, s); c.Name == "behind-the-back" {
+		t.Error("a write to a trigger dropped the cached connection")
+	}
+
+	must(t, s.DeleteTrigger(ctx, tr.TenantID, tr.ID))
+	if _, err := s.GetTriggerByTokenHash(ctx, hash); !junction.IsCode(err, junction.ENOTFOUND) {
+		t.Errorf("after DeleteTrigger: err = %v, want not found", err)
 	}
 }
 
@@ -320,14 +397,18 @@ func TestNoFeedNoCache(t *testing.T) {
 	go func() { defer close(done); _ = s.Run(rctx) }()
 	defer func() { cancel(); <-done }()
 	calls := <-feed.started
-	calls.changed()
+	calls.changed("")
 	f.readAll(t, s)
 	f.conn.Name = "behind-the-back"
 	must(t, db.UpdateConnection(ctx, f.conn))
 	if _, c, _, _, _ := f.readAll(t, s); c.Name != "direct" {
 		t.Fatal("with the feed connected, the second lookup should come from memory")
 	}
-	calls.changed() // another server's change arrives
+	calls.changed("triggers") // only the triggers: the connection stays
+	if _, c, _, _, _ := f.readAll(t, s); c.Name != "direct" {
+		t.Fatal("a change to triggers dropped the cached connection")
+	}
+	calls.changed("connections") // another server's change arrives
 	if _, c, _, _, _ := f.readAll(t, s); c.Name != "behind-the-back" {
 		t.Fatal("a change from the feed did not drop the cache")
 	}
@@ -344,11 +425,14 @@ func TestNoFeedNoCache(t *testing.T) {
 	}
 }
 
-type feedCalls struct{ changed, lost func() }
+type feedCalls struct {
+	changed func(table string)
+	lost    func()
+}
 
 type manualFeed struct{ started chan feedCalls }
 
-func (m *manualFeed) WatchChanges(ctx context.Context, changed, lost func()) error {
+func (m *manualFeed) WatchChanges(ctx context.Context, changed func(string), lost func()) error {
 	m.started <- feedCalls{changed, lost}
 	<-ctx.Done()
 	return ctx.Err()
@@ -380,6 +464,24 @@ func TestPostgresFeedReachesOtherServers(t *testing.T) {
 	eventually(t, "server B sees the change made with SQL", func() bool {
 		_, c, _, _, _ := f.readAll(t, b)
 		return c.Status == junction.ConnectionDisabled
+	})
+
+	// A trigger disabled on A stops being served enabled by B.
+	tr := f.newTrigger(t, a)
+	hash := tr.WebhookTokenHash
+	// Read twice: a notification of the earlier changes still on its way
+	// may drop the first answer.
+	for range 2 {
+		if got, err := b.GetTriggerByTokenHash(ctx, hash); err != nil || !got.Enabled {
+			t.Fatalf("server B reads the new trigger: %v", err)
+		}
+	}
+	tr.Enabled = false
+	must(t, a.UpdateTrigger(ctx, tr))
+	eventually(t, "server B sees the trigger disabled", func() bool {
+		got, err := b.GetTriggerByTokenHash(ctx, hash)
+		must(t, err)
+		return !got.Enabled
 	})
 }
 
@@ -415,13 +517,8 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"AppendExecution":              "execution records are not cached",
 		"AppendExecutions":             "execution records are not cached",
 		"AppendEvent":                  "events are not cached",
-		"AppendTriggerRecord":          "triggers are not cached",
-		"CreateTrigger":                "triggers are not cached",
-		"UpdateTrigger":                "triggers are not cached",
-		"DeleteTrigger":                "triggers are not cached",
-		"DisableTriggerForFailures":    "triggers are not cached",
-		"SetTriggerBaseline":           "triggers are not cached",
-		"RecordTriggerResult":          "triggers are not cached",
+		"AppendTriggerRecord":          "trigger history is not cached",
+		"CreateTrigger":                "a new trigger's webhook token is in no cached entry",
 		"CreateTriggerEvent":           "trigger events are not cached",
 		"MarkTriggerEventProcessed":    "trigger events are not cached",
 		"DeleteProcessedTriggerEvents": "trigger events are not cached",
@@ -432,7 +529,6 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"PollStates":                   "poll state is not cached",
 		"PutClaimedPollState":          "poll state is not cached",
 		"ReleasePollSlot":              "poll state and trigger events are not cached",
-		"RecordTriggerSuccesses":       "triggers are not cached",
 		"CreateJob":                    "jobs are not cached",
 		"ClaimJob":                     "jobs are not cached",
 		"CompleteJob":                  "jobs are not cached",

@@ -8,7 +8,7 @@ import (
 )
 
 // The writes below change rows that a cached principal, connection, folder,
-// asset or credential store was read from. Each drops the cache after it
+// asset, credential store or trigger was read from. Each drops the cache after it
 // has run. TestEveryWriteIsClassified fails when a Store method is added
 // without deciding whether it belongs here.
 
@@ -109,4 +109,38 @@ func (s *Store) DeleteSealed(ctx context.Context, tenantID, id string) error {
 func (s *Store) RewrapSealed(ctx context.Context, id, oldKeyID string, oldWrapped []byte, newKeyID string, wrapped []byte) error {
 	defer s.wrote()
 	return s.Store.RewrapSealed(ctx, id, oldKeyID, oldWrapped, newKeyID, wrapped)
+}
+
+// Triggers change on their own (edits, enabling) and as their health is
+// recorded; deleting a connection or folder, above, deletes its triggers
+// too and drops everything.
+
+func (s *Store) UpdateTrigger(ctx context.Context, t *junction.Trigger) error {
+	defer s.wroteTriggers()
+	return s.Store.UpdateTrigger(ctx, t)
+}
+
+func (s *Store) DeleteTrigger(ctx context.Context, tenantID, id string) error {
+	defer s.wroteTriggers()
+	return s.Store.DeleteTrigger(ctx, tenantID, id)
+}
+
+func (s *Store) RecordTriggerResult(ctx context.Context, tenantID, id string, ok bool, at time.Time) (*junction.Trigger, error) {
+	defer s.wroteTriggers()
+	return s.Store.RecordTriggerResult(ctx, tenantID, id, ok, at)
+}
+
+func (s *Store) DisableTriggerForFailures(ctx context.Context, tenantID, id string, minFailures int, notSince, at time.Time) (bool, error) {
+	defer s.wroteTriggers()
+	return s.Store.DisableTriggerForFailures(ctx, tenantID, id, minFailures, notSince, at)
+}
+
+func (s *Store) RecordTriggerSuccesses(ctx context.Context, ids []string, at time.Time) error {
+	defer s.wroteTriggers()
+	return s.Store.RecordTriggerSuccesses(ctx, ids, at)
+}
+
+func (s *Store) SetTriggerBaseline(ctx context.Context, tenantID, id string, at time.Time) error {
+	defer s.wroteTriggers()
+	return s.Store.SetTriggerBaseline(ctx, tenantID, id, at)
 }
