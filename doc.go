@@ -10,8 +10,9 @@
 //	sqldb/                   Store on SQLite (default, embedded, no cgo) or PostgreSQL; migrations
 //	storetest/               the conformance suite every Store passes
 //	storecache/              the Store in front of sqldb that keeps what every request
-//	                         reads (token principal, connection, asset) in memory,
-//	                         dropped on every write and on the database's change feed
+//	                         reads (token principal, connection, asset, the trigger
+//	                         behind a webhook token) in memory, dropped on writes
+//	                         and on the database's change feed
 //	keyring/                 envelope encryption at rest and master-key rotation
 //	lockedmem/               memory that is locked and kept out of core dumps
 //	secretcache/             the encrypted one-hour in-memory cache of resolved secrets
@@ -53,7 +54,11 @@
 // rejects the credentials, engine re-reads the assets and retries once if
 // the vault holds a new value. Triggers run on queue: trigger schedules
 // polls (engine.Poll) and takes in webhooks (engine.ReceiveWebhook), and each
-// matching event becomes a Job in the same transaction as its record.
+// matching event becomes a Job in the same transaction as its record. Webhook
+// intakes arriving together share one transaction (group commit, for
+// SQLite's single writer), and the server that committed them makes the
+// first delivery attempt of their jobs at once, a queue job standing by in
+// case it dies first.
 //
 // # Secrets
 //
