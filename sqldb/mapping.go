@@ -114,6 +114,16 @@ const (
 )
 
 // classify tells which constraint, if any, err reports breaking.
+// Conflict reports whether err is PostgreSQL giving up a transaction for
+// another one's sake (a deadlock between them, or a serialization failure):
+// nothing is wrong with it, and run again from the start it can commit.
+// Transactions writing the same rows in different orders meet this under
+// load from several servers. SQLite, with one writer, never does.
+func Conflict(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
 func classify(err error) violation {
 	var se *sqlite.Error
 	if errors.As(err, &se) {

@@ -1,6 +1,9 @@
 package sqldb_test
 
 import (
+	"database/sql"
+	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -96,5 +99,61 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPostgresConflict makes two transactions update two tenants in
+// opposite orders: PostgreSQL aborts one of them as a deadlock, which
+// Conflict recognises as worth running again, and the other commits.
+func TestPostgresConflict(t *testing.T) {
+	db := sqldbtest.OpenPostgres(t)
+	ctx := t.Context()
+	a, b := &junction.Tenant{Name: "a"}, &junction.Tenant{Name: "b"}
+	must(t, db.CreateTenant(ctx, a))
+	must(t, db.CreateTenant(ctx, b))
+	rename := func(tx *sql.Tx, id, name string) error {
+		_, err := tx.ExecContext(ctx, "UPDATE tenants SET name = $1 WHERE id = $2", name, id)
+		return err
+	}
+	first, second := make(chan struct{}), make(chan struct{})
+	errs := make(chan error, 2)
+	for i, order := range [][2]*junction.Tenant{{a, b}, {b, a}} {
+		go func() {
+			errs <- func() error {
+				tx, err := db.SQL().BeginTx(ctx, nil)
+				if err != nil {
+					return err
+				}
+				defer func() { _ = tx.Rollback() }()
+				// Names are unique: each transaction writes its own.
+				if err := rename(tx, order[0].ID, order[0].Name+strconv.Itoa(i)); err != nil {
+					return err
+				}
+				// Each holds its first row before either asks for its
+				// second.
+				if i == 0 {
+					close(first)
+					<-second
+				} else {
+					close(second)
+					<-first
+				}
+				if err := rename(tx, order[1].ID, order[1].Name+strconv.Itoa(i)); err != nil {
+					return err
+				}
+				return tx.Commit()
+			}()
+		}()
+	}
+	e1, e2 := <-errs, <-errs
+	if (e1 == nil) == (e2 == nil) {
+		t.Fatalf("want exactly one of the two to fail: %v, %v", e1, e2)
+	}
+	err := errors.Join(e1, e2)
+	if !sqldb.Conflict(err) {
+		t.Fatalf("Conflict(%v) = false", err)
+	}
+	if sqldb.Conflict(errors.New("other")) || sqldb.Conflict(nil) {
+		t.Fatal("Conflict is true for an error that is not one")
 	}
 }

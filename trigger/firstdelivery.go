@@ -34,12 +34,12 @@ import (
 // maxDeliveriesNow attempts at once.
 const maxFirstAttemptGroups = 32
 
-// maxFirstAttemptJobs bounds the jobs held in memory for their first
-// attempt, waiting or under way. When targets answer slowly the jobs pile
-// up; a group beyond the bound is left to its fallback job, made to run at
-// once, so that the queue's workers (a fixed number) deliver it from the
-// database.
-const maxFirstAttemptJobs = 4096
+// DefaultFirstAttemptJobs bounds the jobs held in memory for their first
+// attempt, waiting or under way (Options.FirstAttemptJobs). When targets
+// answer slowly the jobs pile up; a group beyond the bound is left to its
+// fallback job, made to run at once, so that the queue's workers (a fixed
+// number) deliver it from the database.
+const DefaultFirstAttemptJobs = 4096
 
 // jobRef names a job.
 type jobRef struct {
@@ -69,7 +69,7 @@ func (r *Runtime) firstDeliveries(f *firstAttempts) {
 	}
 	n := int64(len(f.jobs))
 	r.inFlight.Add(1)
-	if r.firstHeld.Add(n) > maxFirstAttemptJobs {
+	if r.firstHeld.Add(n) > int64(r.firstMax) {
 		r.firstHeld.Add(-n)
 		go func() {
 			defer r.inFlight.Done()

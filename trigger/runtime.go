@@ -111,6 +111,10 @@ type Options struct {
 	// PollWorkers is how many batches of polls this server runs at once
 	// (default DefaultPollWorkers).
 	PollWorkers int
+	// FirstAttemptJobs bounds the jobs this server holds in memory for
+	// their first delivery attempt (default DefaultFirstAttemptJobs);
+	// beyond it, groups are handed to the queue.
+	FirstAttemptJobs int
 	// EventRetention is how long processed webhook events are kept
 	// before the hourly clean-up removes them (default 7 days).
 	EventRetention time.Duration
@@ -144,6 +148,7 @@ type Runtime struct {
 	// firstDeliveries.
 	inFlight   sync.WaitGroup
 	firstHeld  atomic.Int64 // jobs held for their first attempt
+	firstMax   int
 	firstSlots chan struct{}
 	firstCtx   context.Context
 	stopFirst  context.CancelFunc
@@ -184,6 +189,10 @@ func New(opts Options) (*Runtime, error) {
 		r.writes.concurrent = maxConcurrentBatches
 	}
 	r.firstSlots = make(chan struct{}, maxFirstAttemptGroups)
+	r.firstMax = opts.FirstAttemptJobs
+	if r.firstMax <= 0 {
+		r.firstMax = DefaultFirstAttemptJobs
+	}
 	r.firstCtx, r.stopFirst = context.WithCancel(context.Background())
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {

@@ -3,12 +3,14 @@ package trigger
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"junction"
+	"junction/sqldb"
 )
 
 // maxTxBatch bounds the writes run in one transaction.
@@ -163,10 +165,34 @@ func commitBatch(r *Runtime, batch []*pendingTx) {
 	}
 }
 
+// maxConflictRetries bounds how often a shared transaction that PostgreSQL
+// gave up for another's sake (sqldb.Conflict) is run again.
+const maxConflictRetries = 5
+
 // runBatch runs the batch's writes in one transaction. The jobs they made
 // for webhook targets are returned, for their first delivery attempt once
 // committed, with the fallback queue job inserted for them.
+//
+// On PostgreSQL, transactions of several servers (and of this one's
+// concurrent batches) take row locks in different orders: the same event's
+// job key, the trigger's row for its health. When PostgreSQL breaks the
+// resulting deadlock by aborting one of them, that one runs again after a
+// short random pause; its writes are safe to run again (see txBatcher).
 func runBatch(ctx context.Context, r *Runtime, batch []*pendingTx) (*firstAttempts, error) {
+	for try := 1; ; try++ {
+		first, err := runBatchOnce(ctx, r, batch)
+		if err == nil || !sqldb.Conflict(err) || try == maxConflictRetries {
+			return first, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Duration(1+rand.IntN(10*try)) * time.Millisecond):
+		}
+	}
+}
+
+func runBatchOnce(ctx context.Context, r *Runtime, batch []*pendingTx) (*firstAttempts, error) {
 	var first *firstAttempts
 	err := r.store.InTx(ctx, func(s junction.Store) error {
 		first = nil

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -265,34 +266,7 @@ func TestWebhookTargetDelivery(t *testing.T) {
 func TestFirstDeliveryFallback(t *testing.T) {
 	db := sqldbtest.Open(t)
 	e := newEnv(t, db)
-	var (
-		mu      sync.Mutex
-		hold    = true
-		arrived = make(chan string, 10)
-		okKeys  []string
-	)
-	release := make(chan struct{})
-	tg := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var d trigger.Delivery
-		_ = json.NewDecoder(r.Body).Decode(&d)
-		mu.Lock()
-		held := hold
-		mu.Unlock()
-		if held {
-			arrived <- d.ObjectID
-			select {
-			case <-release:
-			case <-r.Context().Done():
-				return
-			}
-		}
-		mu.Lock()
-		okKeys = append(okKeys, d.ObjectID)
-		mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(tg.Close)
-	t.Cleanup(func() { close(release) })
+	tg := newHeldTarget(t)
 	s := e.startServer(t, db)
 	tr := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created",
 		Target: junction.TriggerTarget{Type: junction.TargetWebhook, URL: tg.URL + "/in"}}
@@ -310,7 +284,7 @@ func TestFirstDeliveryFallback(t *testing.T) {
 	body := ticketEvent("ticket.created", "f1", "high")
 	_, err := s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
 	must(t, err)
-	if got := <-arrived; got != "f1" {
+	if got := <-tg.arrived; got != "f1" {
 		t.Fatalf("first attempt for %s", got)
 	}
 	stopped, cancel := context.WithCancel(e.ctx)
@@ -333,9 +307,7 @@ func TestFirstDeliveryFallback(t *testing.T) {
 	}
 
 	// The next server runs the fallback at once.
-	mu.Lock()
-	hold = false
-	mu.Unlock()
+	tg.setHold(false)
 	s2 := e.startServer(t, db)
 	n, err := s2.rt.ResumeFirstDeliveries(e.ctx)
 	must(t, err)
@@ -370,7 +342,89 @@ func TestFirstDeliveryFallback(t *testing.T) {
 			t.Fatalf("the fallback of a delivery made from memory is left, %s", fb.State)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	wantStrings(t, "deliveries answered", okKeys, []string{"f1", "f2"})
+	wantStrings(t, "deliveries answered", tg.answered(), []string{"f1", "f2"})
+}
+
+// TestFirstDeliveriesOverflowToQueue: with the jobs held in memory for
+// their first attempt at the bound (a target that does not answer), the
+// next group is handed to the queue, whose workers deliver it meanwhile.
+func TestFirstDeliveriesOverflowToQueue(t *testing.T) {
+	db := sqldbtest.Open(t)
+	e := newEnv(t, db)
+	tg := newHeldTarget(t)
+	s := e.startServer(t, db, func(o *trigger.Options) { o.FirstAttemptJobs = 1 })
+	tr := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created",
+		Target: junction.TriggerTarget{Type: junction.TargetWebhook, URL: tg.URL + "/in"}}
+	token := e.newTrigger(t, s, tr)
+	body := ticketEvent("ticket.created", "o1", "high")
+	_, err := s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+	must(t, err)
+	if got := <-tg.arrived; got != "o1" {
+		t.Fatalf("first attempt for %s", got)
+	}
+	tg.setHold(false)
+	body = ticketEvent("ticket.created", "o2", "high")
+	_, err = s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+	must(t, err)
+	waitFor(t, "o2 delivered through the queue while o1 is held", func() bool {
+		return slices.Equal(tg.answered(), []string{"o2"})
+	})
+	tg.release()
+	waitFor(t, "o1 delivered once released", func() bool {
+		return slices.Equal(tg.answered(), []string{"o2", "o1"})
+	})
+}
+
+// heldTarget is a webhook target that, while holding, keeps each delivery
+// waiting (reporting it on arrived) until released or abandoned; otherwise
+// it answers 204 and notes the delivery's object ID.
+type heldTarget struct {
+	*httptest.Server
+	arrived chan string
+	// release lets the held deliveries go on.
+	release func()
+	mu      sync.Mutex
+	hold    bool
+	ok      []string
+}
+
+func newHeldTarget(t *testing.T) *heldTarget {
+	h := &heldTarget{arrived: make(chan string, 10), hold: true}
+	release := make(chan struct{})
+	h.release = sync.OnceFunc(func() { close(release) })
+	h.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var d trigger.Delivery
+		_ = json.NewDecoder(r.Body).Decode(&d)
+		h.mu.Lock()
+		held := h.hold
+		h.mu.Unlock()
+		if held {
+			h.arrived <- d.ObjectID
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		h.mu.Lock()
+		h.ok = append(h.ok, d.ObjectID)
+		h.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(h.Close)
+	t.Cleanup(h.release)
+	return h
+}
+
+func (h *heldTarget) setHold(on bool) {
+	h.mu.Lock()
+	h.hold = on
+	h.mu.Unlock()
+}
+
+// answered returns the object IDs of the deliveries answered 204.
+func (h *heldTarget) answered() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.ok)
 }

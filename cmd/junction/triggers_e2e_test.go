@@ -642,8 +642,13 @@ func TestTwoServersPostgres_EndToEnd(t *testing.T) {
 	sim := newTicketSim(t)
 	// One data directory: the servers share the master key.
 	dataDir := t.TempDir()
-	m1, _ := triggerServer(t, dataDir, dsn, clock)
-	m2, _ := triggerServer(t, dataDir, dsn, clock)
+	m1, l1 := triggerServer(t, dataDir, dsn, clock)
+	m2, l2 := triggerServer(t, dataDir, dsn, clock)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server 1 log:\n%s\nserver 2 log:\n%s", l1.String(), l2.String())
+		}
+	})
 	c1 := &apiClient{t: t, base: m1.URL(), token: testBootstrapToken}
 	c2 := &apiClient{t: t, base: m2.URL(), token: testBootstrapToken}
 
