@@ -33,9 +33,11 @@ var accepted = &Response{StatusCode: http.StatusOK, ContentType: "application/js
 // either answers the vendor's handshake or fires the trigger with the
 // event before returning success: the filter runs, and the job made (or the
 // skip) is stored with its history entry and, for a webhook target, the
-// River job that makes the first delivery attempt, in one transaction that
-// events received at the same time share. A 2xx therefore means the job
-// exists and will be delivered even if this server dies the next instant.
+// fallback queue job that delivers it should this server not (see
+// firstDeliveries), in one transaction that events received at the same
+// time share. A 2xx therefore means the job exists and will be delivered
+// even if this server dies the next instant. This server makes the first
+// delivery attempt once the transaction has committed.
 //
 // Earlier versions stored the event first and fired the trigger from a
 // queue job; that cost the single SQLite writer two more writes per event

@@ -53,7 +53,8 @@ const (
 	// for its interval.
 	KindPoll = "trigger.poll_batch"
 	// KindFirstDeliveries makes the first delivery attempt of jobs for
-	// webhook targets made together from received webhook events.
+	// webhook targets made together from received webhook events, when
+	// the server that made them did not (a fallback: see firstDeliveries).
 	KindFirstDeliveries = "trigger.first_deliveries"
 	// KindWebhookEvent processes one webhook event stored by an earlier
 	// version (which stored events before firing triggers).
