@@ -76,8 +76,9 @@ const (
 
 // Store is a junction.Store that answers GetTokenPrincipal,
 // GetConnectionWithFolder, GetAssetWithStore, GetSealed and
-// GetTriggerByTokenHash from memory when it can. Everything else goes straight to the wrapped Store. It is safe
-// for concurrent use, and what it returns is the caller's own copy.
+// GetTriggerByTokenHash from memory when it can. Everything else goes
+// straight to the wrapped Store. It is safe for concurrent use, and what it
+// returns is the caller's own copy.
 type Store struct {
 	junction.Store
 	c *cache
