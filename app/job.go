@@ -85,7 +85,7 @@ func (s *jobSignal) notify() {
 
 // NotifyJobs wakes the claims waiting on this server: call it when work
 // that may have made queue jobs has committed here (a poll, a webhook
-// event accepted). Waiting claims also look again every
+// event for a queue target). Waiting claims also look again every
 // Options.JobRecheck on their own, for jobs made by other servers and
 // leases that ran out.
 func (a *App) NotifyJobs() { a.jobSignal.notify() }

@@ -584,15 +584,9 @@ func (a *App) TriggerHistory(ctx context.Context, p *junction.Principal, id stri
 // ReceiveWebhook hands a delivery sent to a trigger's intake URL to the
 // runtime, which authenticates it by the token and the vendor's signature
 // (see trigger.Runtime.Intake for the answers). It needs no caller.
-// Claims waiting on this server look again once it has been accepted.
 func (a *App) ReceiveWebhook(ctx context.Context, token string, header http.Header, body []byte) (*trigger.Response, error) {
 	if err := a.needTriggers(); err != nil {
 		return nil, err
 	}
-	resp, err := a.triggers.Intake(ctx, token, header, body)
-	if err == nil {
-		// The event may have made a job for a queue target, committed now.
-		a.NotifyJobs()
-	}
-	return resp, err
+	return a.triggers.Intake(ctx, token, header, body)
 }

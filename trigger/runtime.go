@@ -116,6 +116,11 @@ type Options struct {
 	// their first delivery attempt (default DefaultFirstAttemptJobs);
 	// beyond it, groups are handed to the queue.
 	FirstAttemptJobs int
+	// OnQueueJobs, when set, is called once a webhook event has made a
+	// job for a queue target and it has committed: workers waiting to
+	// claim jobs on this server can look again. (Polls end as queue jobs
+	// of kind KindPoll, which callers can watch for themselves.)
+	OnQueueJobs func()
 	// EventRetention is how long processed webhook events are kept
 	// before the hourly clean-up removes them (default 7 days).
 	EventRetention time.Duration
@@ -147,12 +152,14 @@ type Runtime struct {
 
 	// First delivery attempts made in the background: see
 	// firstDeliveries.
-	inFlight   sync.WaitGroup
-	firstHeld  atomic.Int64 // jobs held for their first attempt
-	firstMax   int
-	firstSlots chan struct{}
-	firstCtx   context.Context
-	stopFirst  context.CancelFunc
+	inFlight  sync.WaitGroup
+	firstHeld atomic.Int64 // jobs held for their first attempt
+	firstMax  int
+
+	onQueueJobs func()
+	firstSlots  chan struct{}
+	firstCtx    context.Context
+	stopFirst   context.CancelFunc
 }
 
 // New returns a Runtime and registers its workers and the periodic poll
@@ -185,6 +192,8 @@ func New(opts Options) (*Runtime, error) {
 		timeout:  opts.DeliveryTimeout,
 		delay:    opts.DeliveryRetryDelay,
 		keep:     opts.EventRetention,
+
+		onQueueJobs: opts.OnQueueJobs,
 	}
 	if !r.queue.SingleWriter() {
 		r.writes.concurrent = maxConcurrentBatches

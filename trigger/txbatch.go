@@ -106,6 +106,9 @@ func (b *txBatcher) fire(ctx context.Context, r *Runtime, t *junction.Trigger, e
 	})
 	if err == nil {
 		r.metrics.count(tl)
+		if made != nil && t.Target.Type == junction.TargetQueue && r.onQueueJobs != nil {
+			r.onQueueJobs()
+		}
 	}
 	return err
 }

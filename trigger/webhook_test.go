@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,14 +113,19 @@ func TestWebhookIntake(t *testing.T) {
 func TestQueueTarget(t *testing.T) {
 	db := sqldbtest.Open(t)
 	e := newEnv(t, db)
-	s := e.startServer(t, db)
+	var woken atomic.Int32
+	s := e.startServer(t, db, func(o *trigger.Options) { o.OnQueueJobs = func() { woken.Add(1) } })
 	tr := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created",
 		Target: junction.TriggerTarget{Type: junction.TargetQueue, Name: "inbox"}}
 	token := e.newTrigger(t, s, tr)
-	for _, id := range []string{"q1", "q2"} {
+	for _, id := range []string{"q1", "q2", "q2"} { // q2 sent twice makes one job
 		body := ticketEvent("ticket.created", id, "high")
 		_, err := s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
 		must(t, err)
+	}
+	// Waiting workers are woken once per job made, when it has committed.
+	if n := woken.Load(); n != 2 {
+		t.Fatalf("OnQueueJobs called %d times for 2 jobs", n)
 	}
 
 	now := e.clock.Now()

@@ -129,7 +129,10 @@ func (m *Main) newTriggerRuntime(ctx context.Context, catalog *connector.Catalog
 		return fmt.Errorf("job queue: %w", err)
 	}
 	to := trigger.Options{Store: m.store, Keyring: m.keyring, Catalog: catalog, Engine: m.engine, Queue: q,
-		Outbound: m.outbound, Clock: m.Clock, Logger: m.logger, Registerer: m.metrics}
+		Outbound: m.outbound, Clock: m.Clock, Logger: m.logger, Registerer: m.metrics,
+		// The app is made after the runtime, and serves before any
+		// webhook arrives.
+		OnQueueJobs: func() { m.app.NotifyJobs() }}
 	if m.tuneTriggers != nil {
 		m.tuneTriggers(&to)
 	}
