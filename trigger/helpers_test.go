@@ -345,6 +345,18 @@ func waitJobs(t testing.TB, events <-chan *river.Event, kind string, n int) []*r
 	return got
 }
 
+// schedulePolls schedules the polls due, fails unless there are want of
+// them, and waits until they have run.
+func (e *env) schedulePolls(t testing.TB, s *server, events <-chan *river.Event, want int) {
+	t.Helper()
+	n, err := s.rt.SchedulePolls(e.ctx)
+	must(t, err)
+	if n != want {
+		t.Fatalf("scheduled %d polls, want %d", n, want)
+	}
+	waitPolls(t, events, n)
+}
+
 // waitPolls waits until jobs that ran n polls in all have ended: polls
 // run in batches (trigger.KindPoll jobs), each naming its polls.
 func waitPolls(t testing.TB, events <-chan *river.Event, n int) {

@@ -323,12 +323,7 @@ func TestPollingPerRepository(t *testing.T) {
 
 			interval := func(want int) {
 				t.Helper()
-				n, err := s.rt.SchedulePolls(e.ctx)
-				must(t, err)
-				if n != want {
-					t.Fatalf("scheduled %d polls, want %d", n, want)
-				}
-				waitPolls(t, events, n)
+				e.schedulePolls(t, s, events, want)
 				// Scheduling again within the interval adds nothing.
 				if n, err := s.rt.SchedulePolls(e.ctx); err != nil || n != 0 {
 					t.Fatalf("scheduled %d polls again within the interval (%v)", n, err)

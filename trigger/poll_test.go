@@ -256,15 +256,6 @@ func TestPollBatchWritesOnlyChanges(t *testing.T) {
 			e.newTrigger(t, s, tr)
 			_, hash, err := s.rt.PollInput(tr)
 			must(t, err)
-			schedule := func(want int) {
-				t.Helper()
-				n, err := s.rt.SchedulePolls(e.ctx)
-				must(t, err)
-				if n != want {
-					t.Fatalf("scheduled %d polls, want %d", n, want)
-				}
-				waitPolls(t, events, n)
-			}
 			state := func() *junction.PollState {
 				t.Helper()
 				st, err := db.GetPollState(e.ctx, e.tenant.ID, e.conn.ID, tr.Object, tr.Event, hash)
@@ -272,7 +263,7 @@ func TestPollBatchWritesOnlyChanges(t *testing.T) {
 				return st
 			}
 
-			schedule(1) // the baseline
+			e.schedulePolls(t, s, events, 1) // the baseline
 			base := state()
 			if !base.Baselined || e.api.listCalls() != 1 {
 				t.Fatalf("after the baseline: baselined %v, %d list calls", base.Baselined, e.api.listCalls())
@@ -280,7 +271,7 @@ func TestPollBatchWritesOnlyChanges(t *testing.T) {
 
 			// Nothing new: the state is the baseline's but for the slot.
 			e.clock.Advance(5 * time.Minute)
-			schedule(1)
+			e.schedulePolls(t, s, events, 1)
 			st := state()
 			if e.api.listCalls() != 2 || !st.Slot.Equal(trigger.Slot(e.clock.Now(), 5*time.Minute)) ||
 				!st.UpdatedAt.Equal(base.UpdatedAt) || len(st.Seen) != len(base.Seen) {
@@ -293,8 +284,8 @@ func TestPollBatchWritesOnlyChanges(t *testing.T) {
 			at := e.clock.Now().Add(-time.Minute)
 			e.api.put("n1", at, at, nil)
 			e.clock.Advance(5 * time.Minute)
-			schedule(1)
-			schedule(0)
+			e.schedulePolls(t, s, events, 1)
+			e.schedulePolls(t, s, events, 0)
 			if st := state(); !st.UpdatedAt.After(base.UpdatedAt) {
 				t.Fatalf("the state was not stored after a new record: updated %v", st.UpdatedAt)
 			}
