@@ -56,6 +56,9 @@ type AuditFilter struct {
 	Action     string
 	Since      time.Time // inclusive; zero means no bound
 	Until      time.Time // exclusive; zero means no bound
+	// WithHostOnly includes host-only entries, which are left out
+	// otherwise.
+	WithHostOnly bool
 	Page
 }
 

@@ -85,4 +85,8 @@ type AuditEntry struct {
 	RequestID  string         `json:"request_id,omitempty"`
 	Outcome    string         `json:"outcome"` // "success" or an error code
 	Details    map[string]any `json:"details,omitempty"`
+	// HostOnly marks host administration recorded in the host
+	// administrator's own tenant (creating another tenant): it names other
+	// tenants, so only host administrators see it.
+	HostOnly bool `json:"host_only,omitempty"`
 }

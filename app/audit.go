@@ -30,9 +30,15 @@ func (a *App) audit(ctx context.Context, tx junction.Store, p *junction.Principa
 	return a.auditIn(ctx, tx, p.TenantID(), p, action, objType, objID, folderID, details)
 }
 
+// hostActorName is how a tenant's audit log names a host administrator
+// acting on it from outside: the log must not reveal who holds host
+// administration, nor which tenant they live in.
+const hostActorName = "host administrator"
+
 // auditIn is audit for a given tenant: a host administrator creating a
 // tenant leaves an entry in the new tenant too, and bootstrap has no caller
-// at all (p nil).
+// at all (p nil). An entry in another tenant than the caller's names the
+// caller only as the host administrator, with no ID or address.
 func (a *App) auditIn(ctx context.Context, tx junction.Store, tenantID string, p *junction.Principal, action, objType, objID, folderID string, details map[string]any) error {
 	e := &junction.AuditEntry{
 		ID:         junction.NewID(),
@@ -45,11 +51,27 @@ func (a *App) auditIn(ctx context.Context, tx junction.Store, tenantID string, p
 		Outcome:    outcomeSuccess,
 		Details:    details,
 	}
-	if p != nil {
+	switch {
+	case p == nil:
+	case p.User != nil && p.User.TenantID != tenantID:
+		e.RequestID, e.ActorName = p.RequestID, hostActorName
+	default:
 		e.IP, e.RequestID = p.IP, p.RequestID
 		if p.User != nil {
 			e.ActorID, e.ActorName = p.User.ID, p.User.Name
 		}
+	}
+	return tx.AppendAudit(ctx, e)
+}
+
+// auditHost records host administration in the host administrator's own
+// tenant, visible to host administrators only, since it names other
+// tenants.
+func (a *App) auditHost(ctx context.Context, tx junction.Store, p *junction.Principal, action, objType, objID string, details map[string]any) error {
+	e := &junction.AuditEntry{
+		ID: junction.NewID(), TenantID: p.TenantID(), At: a.now(), Action: action,
+		ObjectType: objType, ObjectID: objID, Outcome: outcomeSuccess, Details: details, HostOnly: true,
+		ActorID: p.User.ID, ActorName: p.User.Name, IP: p.IP, RequestID: p.RequestID,
 	}
 	return tx.AppendAudit(ctx, e)
 }
@@ -66,7 +88,7 @@ type AuditQuery struct {
 }
 
 // ListAudit returns the caller's tenant's audit log, oldest first. Needs
-// Audit.View.
+// Audit.View; host administration shows to host administrators only.
 func (a *App) ListAudit(ctx context.Context, p *junction.Principal, q AuditQuery) (List[*junction.AuditEntry], error) {
 	if err := requireTenant(p, junction.PermAuditView); err != nil {
 		return List[*junction.AuditEntry]{}, err
@@ -79,7 +101,7 @@ func (a *App) ListAudit(ctx context.Context, p *junction.Principal, q AuditQuery
 	}
 	entries, err := a.store.ListAudit(ctx, p.TenantID(), junction.AuditFilter{
 		ActorID: q.ActorID, ObjectType: q.ObjectType, ObjectID: q.ObjectID, Action: q.Action,
-		Since: q.Since, Until: q.Until, Page: q.Page.Normalize(),
+		Since: q.Since, Until: q.Until, WithHostOnly: p.User.HostAdmin, Page: q.Page.Normalize(),
 	})
 	if err != nil {
 		return List[*junction.AuditEntry]{}, err

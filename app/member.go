@@ -62,7 +62,8 @@ func (a *App) ListFolderMembers(ctx context.Context, p *junction.Principal, fold
 
 // SetFolderMember replaces the roles userID holds on a folder. Only roles
 // with folder permissions may be given; an empty list removes the user from
-// the folder. Needs Users.Edit and a visible folder.
+// the folder. Needs Users.Edit and a visible folder, and being a host
+// administrator to change one's folder roles.
 func (a *App) SetFolderMember(ctx context.Context, p *junction.Principal, folderID, userID string, roleNames []string) (*FolderMember, error) {
 	var out *FolderMember
 	err := a.tx(ctx, func(tx junction.Store) error {
@@ -75,6 +76,9 @@ func (a *App) SetFolderMember(ctx context.Context, p *junction.Principal, folder
 		}
 		u, err := a.userIn(ctx, tx, p, userID)
 		if err != nil {
+			return err
+		}
+		if err := guardHostAdmin(p, u); err != nil {
 			return err
 		}
 		roles, err := a.resolveRoles(ctx, tx, p, roleNames, true)

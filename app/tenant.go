@@ -210,11 +210,12 @@ func (a *App) CreateTenant(ctx context.Context, p *junction.Principal, in Create
 			return err
 		}
 		details := map[string]any{"name": s.Tenant.Name, "admin_id": s.Admin.ID, "admin_name": s.Admin.Name}
-		if err := a.audit(ctx, tx, p, "tenant.create", "tenant", s.Tenant.ID, "", details); err != nil {
+		if err := a.auditHost(ctx, tx, p, "tenant.create", "tenant", s.Tenant.ID, details); err != nil {
 			return err
 		}
-		// The new tenant's own log starts with who created it.
-		details = map[string]any{"admin_id": s.Admin.ID, "admin_name": s.Admin.Name, "creator_tenant_id": p.TenantID()}
+		// The new tenant's own log starts with its creation, by "the host
+		// administrator", naming nothing outside the tenant.
+		details = map[string]any{"admin_id": s.Admin.ID, "admin_name": s.Admin.Name}
 		if err := a.auditIn(ctx, tx, s.Tenant.ID, p, "tenant.create", "tenant", s.Tenant.ID, "", details); err != nil {
 			return err
 		}

@@ -22,7 +22,8 @@ type TokenCreated struct {
 }
 
 // CreateToken issues an API token for userID. Users may create tokens for
-// themselves; for anyone else it needs Users.Edit.
+// themselves; for anyone else it needs Users.Edit, and for a host
+// administrator being one: a token is the user's whole power.
 func (a *App) CreateToken(ctx context.Context, p *junction.Principal, userID string, in CreateTokenInput) (*TokenCreated, error) {
 	if userID != p.User.ID {
 		if err := requireTenant(p, junction.PermUsersEdit); err != nil {
@@ -53,6 +54,9 @@ func (a *App) CreateToken(ctx context.Context, p *junction.Principal, userID str
 		if err != nil {
 			return err
 		}
+		if err := guardHostAdmin(p, u); err != nil {
+			return err
+		}
 		t := &junction.Token{
 			ID: junction.NewID(), TenantID: p.TenantID(), UserID: u.ID, Name: name,
 			Hash: hashToken(secret.Reveal()), ExpiresAt: expires, CreatedAt: now,
@@ -71,7 +75,8 @@ func (a *App) CreateToken(ctx context.Context, p *junction.Principal, userID str
 }
 
 // ListTokens lists a user's tokens (never their secrets). Users may list
-// their own; anyone else's needs Users.View.
+// their own; anyone else's needs Users.View, and a host administrator's
+// being one.
 func (a *App) ListTokens(ctx context.Context, p *junction.Principal, userID string) ([]*junction.Token, error) {
 	if userID != p.User.ID {
 		if err := requireTenant(p, junction.PermUsersView); err != nil {
@@ -82,6 +87,9 @@ func (a *App) ListTokens(ctx context.Context, p *junction.Principal, userID stri
 	if err != nil {
 		return nil, err
 	}
+	if err := guardHostAdmin(p, u); err != nil {
+		return nil, err
+	}
 	ts, err := a.store.ListTokens(ctx, p.TenantID(), u.ID)
 	if ts == nil && err == nil {
 		ts = []*junction.Token{}
@@ -90,7 +98,8 @@ func (a *App) ListTokens(ctx context.Context, p *junction.Principal, userID stri
 }
 
 // RevokeToken revokes a token at once. Users may revoke their own; anyone
-// else's needs Users.Edit. Revoking a revoked token changes nothing.
+// else's needs Users.Edit, and a host administrator's being one. Revoking a
+// revoked token changes nothing.
 func (a *App) RevokeToken(ctx context.Context, p *junction.Principal, tokenID string) (*junction.Token, error) {
 	if !junction.ValidID(tokenID) {
 		return nil, junction.NotFound("token")
@@ -103,6 +112,13 @@ func (a *App) RevokeToken(ctx context.Context, p *junction.Principal, tokenID st
 		}
 		if t.UserID != p.User.ID {
 			if err := requireTenant(p, junction.PermUsersEdit); err != nil {
+				return err
+			}
+			owner, err := tx.GetUser(ctx, p.TenantID(), t.UserID)
+			if err != nil {
+				return err
+			}
+			if err := guardHostAdmin(p, owner); err != nil {
 				return err
 			}
 		}

@@ -50,6 +50,23 @@ func (a *App) userIn(ctx context.Context, st junction.Store, p *junction.Princip
 	return st.GetUser(ctx, p.TenantID(), id)
 }
 
+// guardHostAdmin refuses any change to a host administrator (roles, tokens,
+// disabling, deleting, folder membership) by a caller who is not one. The
+// host administrator lives in the default tenant, so that tenant's Tenant
+// Administrators hold Users.Edit over it; without this check a tenant role
+// would reach host administration. Callers check it after the tenant
+// permission, so a caller without that permission learns nothing new.
+func guardHostAdmin(p *junction.Principal, target *junction.User) error {
+	if !target.HostAdmin || p.User.HostAdmin {
+		return nil
+	}
+	return &junction.Error{
+		Code:    junction.EPERMISSIONDENIED,
+		Message: "only a host administrator can change a host administrator",
+		Details: map[string]any{"user_id": target.ID},
+	}
+}
+
 // tenantRoles returns the names of the roles a user holds tenant-wide.
 func tenantRoles(ctx context.Context, st junction.Store, u *junction.User) ([]string, error) {
 	as, err := st.ListAssignments(ctx, u.TenantID, u.ID)
@@ -165,8 +182,9 @@ type UpdateUserInput struct {
 	Roles *[]string
 }
 
-// UpdateUser changes a user. Needs Users.Edit. Nobody can disable
-// themselves, and the tenant always keeps one enabled Tenant Administrator.
+// UpdateUser changes a user. Needs Users.Edit, and being a host
+// administrator to change one. Nobody can disable themselves, and the
+// tenant always keeps one enabled Tenant Administrator.
 func (a *App) UpdateUser(ctx context.Context, p *junction.Principal, id string, in UpdateUserInput) (*UserWithRoles, error) {
 	if err := requireTenant(p, junction.PermUsersEdit); err != nil {
 		return nil, err
@@ -175,6 +193,9 @@ func (a *App) UpdateUser(ctx context.Context, p *junction.Principal, id string, 
 	err := a.tx(ctx, func(tx junction.Store) error {
 		u, err := a.userIn(ctx, tx, p, id)
 		if err != nil {
+			return err
+		}
+		if err := guardHostAdmin(p, u); err != nil {
 			return err
 		}
 		details := map[string]any{}
@@ -227,7 +248,7 @@ func (a *App) UpdateUser(ctx context.Context, p *junction.Principal, id string, 
 }
 
 // SetUserRoles replaces the roles a user holds tenant-wide. Needs
-// Users.Edit.
+// Users.Edit, and being a host administrator to change one's roles.
 func (a *App) SetUserRoles(ctx context.Context, p *junction.Principal, id string, roleNames []string) (*UserWithRoles, error) {
 	if err := requireTenant(p, junction.PermUsersEdit); err != nil {
 		return nil, err
@@ -236,6 +257,9 @@ func (a *App) SetUserRoles(ctx context.Context, p *junction.Principal, id string
 	err := a.tx(ctx, func(tx junction.Store) error {
 		u, err := a.userIn(ctx, tx, p, id)
 		if err != nil {
+			return err
+		}
+		if err := guardHostAdmin(p, u); err != nil {
 			return err
 		}
 		names, err := a.setTenantRoles(ctx, tx, p, u, roleNames)
@@ -316,8 +340,9 @@ func (a *App) keepsTenantAdmin(ctx context.Context, tx junction.Store, u *juncti
 }
 
 // DeleteUser deletes a user with their tokens and role assignments. Needs
-// Users.Delete. Nobody can delete themselves, the host administrator, or
-// the tenant's last enabled Tenant Administrator.
+// Users.Delete. Nobody can delete themselves or the tenant's last enabled
+// Tenant Administrator, and only a host administrator can delete a host
+// administrator.
 func (a *App) DeleteUser(ctx context.Context, p *junction.Principal, id string) error {
 	if err := requireTenant(p, junction.PermUsersDelete); err != nil {
 		return err
@@ -327,11 +352,11 @@ func (a *App) DeleteUser(ctx context.Context, p *junction.Principal, id string) 
 		if err != nil {
 			return err
 		}
+		if err := guardHostAdmin(p, u); err != nil {
+			return err
+		}
 		if u.ID == p.User.ID {
 			return junction.Errorf(junction.ECONFLICT, "you cannot delete yourself")
-		}
-		if u.HostAdmin {
-			return junction.Errorf(junction.ECONFLICT, "the host administrator cannot be deleted")
 		}
 		if err := a.keepsTenantAdmin(ctx, tx, u); err != nil {
 			return err

@@ -7,14 +7,14 @@ import (
 	"junction"
 )
 
-const auditColumns = "id, tenant_id, at, actor_id, actor_name, action, object_type, object_id, folder_id, ip, request_id, outcome, details"
+const auditColumns = "id, tenant_id, at, actor_id, actor_name, action, object_type, object_id, folder_id, ip, request_id, outcome, details, host_only"
 
 func scanAudit(s scanner) (*junction.AuditEntry, error) {
 	var e junction.AuditEntry
 	var at int64
 	var details sql.NullString
 	if err := s.Scan(&e.ID, &e.TenantID, &at, &e.ActorID, &e.ActorName, &e.Action, &e.ObjectType, &e.ObjectID,
-		&e.FolderID, &e.IP, &e.RequestID, &e.Outcome, &details); err != nil {
+		&e.FolderID, &e.IP, &e.RequestID, &e.Outcome, &details, &e.HostOnly); err != nil {
 		return nil, err
 	}
 	e.At = fromMicros(at)
@@ -38,9 +38,9 @@ func (h *handle) AppendAudit(ctx context.Context, e *junction.AuditEntry) error 
 		details = s
 	}
 	_, err := h.writer().ExecContext(ctx,
-		"INSERT INTO audit_entries ("+auditColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+		"INSERT INTO audit_entries ("+auditColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
 		e.ID, e.TenantID, toMicros(e.At), e.ActorID, e.ActorName, e.Action, e.ObjectType, e.ObjectID,
-		e.FolderID, e.IP, e.RequestID, e.Outcome, details)
+		e.FolderID, e.IP, e.RequestID, e.Outcome, details, e.HostOnly)
 	if err != nil {
 		return writeErr("append audit", "audit entry", err, "an audit entry with this ID already exists", junction.NotFound("tenant"))
 	}
@@ -52,6 +52,9 @@ func (h *handle) AppendAudit(ctx context.Context, e *junction.AuditEntry) error 
 func (h *handle) ListAudit(ctx context.Context, tenantID string, f junction.AuditFilter) ([]*junction.AuditEntry, error) {
 	var c conds
 	c.add("tenant_id = " + c.arg(tenantID))
+	if !f.WithHostOnly {
+		c.add("NOT host_only")
+	}
 	for _, eq := range [][2]string{
 		{"actor_id", f.ActorID}, {"object_type", f.ObjectType}, {"object_id", f.ObjectID}, {"action", f.Action},
 	} {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -86,6 +87,19 @@ func testAudit(t *testing.T, open Open) {
 			[]string{e3})
 		wantIDs(t, "unknown actor", list(junction.AuditFilter{ActorID: junction.NewID()}), nil)
 		testPaging(t, all, func(p junction.Page) []string { return list(junction.AuditFilter{Page: p}) })
+
+		// Host-only entries are left out unless asked for, and keep their
+		// mark.
+		host := &junction.AuditEntry{ID: junction.NewID(), TenantID: tn.ID, At: base.Add(4 * time.Minute), ActorID: ann,
+			Action: "tenant.create", ObjectType: "tenant", ObjectID: other.ID, Outcome: "success", HostOnly: true}
+		must(t, s.AppendAudit(ctx, host))
+		wantIDs(t, "without host-only", list(junction.AuditFilter{}), all)
+		wantIDs(t, "with host-only", list(junction.AuditFilter{WithHostOnly: true}), append(slices.Clone(all), host.ID))
+		es, err := s.ListAudit(ctx, tn.ID, junction.AuditFilter{WithHostOnly: true, Action: "tenant.create"})
+		must(t, err)
+		if len(es) != 1 || !es[0].HostOnly {
+			t.Fatalf("host-only entry read back as %+v", es)
+		}
 	})
 
 	t.Run("PageCap", func(t *testing.T) {
