@@ -14,8 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,9 +34,6 @@ import (
 	"junction/storecache"
 	"junction/trigger"
 )
-
-// version is set at build time with -ldflags "-X main.version=v1.2.3".
-var version = "dev"
 
 // envBootstrapToken names the variable that fixes the first administrator's
 // token on an empty database.
@@ -79,6 +75,9 @@ server over its REST API (see "junction login").`,
 	root.SetErr(env.Stderr)
 	root.AddCommand(newServeCommand(env), newRotateCommand(env), newVersionCommand(env))
 	root.AddCommand(cli.New(env).Commands()...)
+	root.Version = readBuildInfo().String()
+	root.SetVersionTemplate("{{.Version}}\n")
+	refuseUnknownSubcommands(root)
 	return root
 }
 
@@ -119,20 +118,39 @@ and exits 0.`,
 func newVersionCommand(env cli.Env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version of this binary",
+		Short: "Print the version, commit and build date of this binary",
 		Args:  cobra.NoArgs,
 		Run: func(*cobra.Command, []string) {
-			rev := ""
-			if bi, ok := debug.ReadBuildInfo(); ok {
-				for _, s := range bi.Settings {
-					if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-						rev = " " + s.Value[:12]
-					}
-				}
-			}
-			fmt.Fprintf(env.Stdout, "junction %s%s (%s %s/%s)\n", version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintln(env.Stdout, readBuildInfo())
 		},
 	}
+}
+
+// refuseUnknownSubcommands makes every command that only groups others
+// fail on an argument that names none of them. Cobra checks this for the
+// root alone; below it, "junction folders bogus" would print the help and
+// exit 0, so a typo in a script would pass unnoticed. Without arguments
+// such a command still prints its help.
+func refuseUnknownSubcommands(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		refuseUnknownSubcommands(sub)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() || !cmd.HasParent() {
+		return
+	}
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		names := []string{}
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		return fmt.Errorf("unknown command %q for %q; available: %s", args[0], c.CommandPath(), strings.Join(names, ", "))
+	}
+	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 }
 
 // Main is the server: the configuration and the pieces it wires together.
@@ -311,7 +329,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 	m.logger.Info("junction listening",
 		slog.String("addr", m.listener.Addr().String()),
-		slog.String("version", version),
+		slog.String("version", readBuildInfo().Version),
 		slog.String("database", m.databaseKind()),
 		slog.String("master_key_id", m.keyring.PrimaryKeyID()))
 	return nil
