@@ -134,15 +134,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return nil
 }
 
-// pageOf reads ?limit= and ?cursor=. A limit above the maximum is capped,
-// not refused.
+// pageOf reads ?limit= and ?cursor=. A limit above the maximum is refused,
+// not capped: a client that asked for 1,000 and silently got 500 would
+// take the short page for the whole list.
 func pageOf(r *http.Request) (junction.Page, error) {
 	q := r.URL.Query()
 	var p junction.Page
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return p, junction.Invalid("limit", "must be a positive integer")
+		if err != nil || n < 1 || n > junction.MaxPageSize {
+			return p, &junction.Error{Code: junction.EINVALID, Field: "limit",
+				Message: fmt.Sprintf("must be an integer from 1 to %d", junction.MaxPageSize),
+				Details: map[string]any{"max": junction.MaxPageSize}}
 		}
 		p.Limit = n
 	}

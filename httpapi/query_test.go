@@ -23,6 +23,10 @@ func TestQueryParameters(t *testing.T) {
 			{"GET", "/api/v1/executions?since=yesterday&until=tomorrow", "since"},
 			{"GET", "/api/v1/executions?until=tomorrow", "until"},
 			{"GET", "/api/v1/triggers/x/history?since=yesterday", "since"},
+			{"GET", "/api/v1/folders?limit=501", "limit"},
+			{"GET", "/api/v1/users?limit=1000", "limit"},
+			{"GET", "/api/v1/executions?limit=99999999999999999999", "limit"},
+			{"GET", "/api/v1/audit?limit=-1", "limit"},
 		} {
 			r := e.call(tc.method, tc.path, e.admin, nil)
 			if r.status != http.StatusBadRequest && r.status != http.StatusUnprocessableEntity {
@@ -33,5 +37,7 @@ func TestQueryParameters(t *testing.T) {
 				t.Errorf("%s %s: code %q field %q, want %q on %q", tc.method, tc.path, p.Code, p.Field, junction.EINVALID, tc.field)
 			}
 		}
+		// The maximum itself is a valid page size.
+		e.must(http.StatusOK, "GET", "/api/v1/folders?limit=500", e.admin, nil, nil)
 	})
 }
