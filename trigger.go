@@ -244,10 +244,10 @@ type PollState struct {
 	// next poll asks from a little before it (the connector's look-back)
 	// and Seen drops what was reported already. Stored to the nanosecond.
 	Watermark time.Time `json:"watermark"`
-	// Floor, set by a baseline poll to the watermark it found and cleared
-	// by the next poll, makes that next poll ignore records at or before
-	// it: they existed at the baseline, though the baseline, which asked
-	// for everything, could not classify them as this event's.
+	// Floor, set by the baseline poll to the watermark it found and kept
+	// from then on, makes every later poll ignore records at or before it:
+	// they existed at the baseline, though the baseline, which asked for
+	// everything, could not classify them as this event's.
 	Floor time.Time `json:"floor"`
 	// Cursor is an opaque continuation the API gave (a sync token), for
 	// APIs that page changes that way.

@@ -570,6 +570,10 @@ func (r *Runtime) poll(ctx context.Context, conn *junction.Connection, object, e
 	o.next = &junction.PollState{TenantID: conn.TenantID, ConnectionID: conn.ID, Object: object, Event: eventName,
 		InputHash: g.hash, Watermark: res.State.Watermark, Cursor: res.State.Cursor, Seen: seen, Baselined: true,
 		Slot: slot, UpdatedAt: o.at}
+	// The floor stays for good: the look-back brings the newest records
+	// back poll after poll, and one that existed before the baseline must
+	// never fire, however late it is first classified as this event.
+	o.next.Floor = prev.Floor
 	if !prev.Baselined {
 		o.next.Floor = res.State.Watermark
 	}
