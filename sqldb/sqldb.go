@@ -82,7 +82,8 @@ var _ junction.Store = (*DB)(nil)
 
 // Open connects to the database named by dsn and migrates it to the schema
 // this binary knows. A dsn starting with postgres:// or postgresql:// is a
-// PostgreSQL URL (use its search_path parameter to pick a schema); anything
+// PostgreSQL URL (use its search_path parameter to pick a schema, which is
+// created when missing); anything
 // else is an SQLite file path, optionally prefixed with "sqlite:" or "file:",
 // and may carry query parameters of its own.
 //
@@ -118,6 +119,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 				Message: fmt.Sprintf("cannot open the %s database: %v", db.dialect, je.Err)}
 		}
 		return nil, err
+	}
+	if db.dialect == DialectPostgres {
+		if err := db.ensureSchema(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
