@@ -137,7 +137,9 @@ func (s *Store) Run(ctx context.Context) error {
 		},
 		func() {
 			c.invalidate(false)
-			c.opts.Logger.Warn("store cache off: lost the database change feed; every request reads the database until it is back")
+			if ctx.Err() == nil { // a feed ended by the server stopping is no loss
+				c.opts.Logger.Warn("store cache off: lost the database change feed; every request reads the database until it is back")
+			}
 		})
 	c.invalidate(false)
 	return err

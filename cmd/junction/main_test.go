@@ -400,6 +400,14 @@ func TestServe_Postgres(t *testing.T) {
 	m, logs := MustRunMain(t, "", dsn, map[string]string{envBootstrapToken: testBootstrapToken})
 	tokens := runFolderScenario(t, m.URL())
 	assertNoSecret(t, "logs", []byte(logs.String()), append(tokens, testBootstrapToken))
+	// A normal stop is nothing to warn about.
+	before := len(logs.String())
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if tail := logs.String()[before:]; strings.Contains(tail, "level=WARN") || strings.Contains(tail, "level=ERROR") {
+		t.Fatalf("shutdown logged a warning:\n%s", tail)
+	}
 }
 
 // TestServe_PostgresTwoServers runs two servers on one database and sends
