@@ -105,6 +105,7 @@ func (c *CLI) Commands() []*cobra.Command {
 		c.jobsCommand(),
 	}
 	for _, cmd := range cmds {
+		c.acceptNames(cmd, cmd.Name())
 		f := cmd.PersistentFlags()
 		f.StringVar(&c.server, "server", "", "Junction server URL (env "+EnvServer+"; default: the one saved by junction login)")
 		f.StringVar(&c.token, "token", "", "API token (env "+EnvToken+"; default: the one saved by junction login)")

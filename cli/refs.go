@@ -1,0 +1,300 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"junction"
+)
+
+// People name things; the API takes IDs. Every command argument and flag
+// that names a folder, user, role, connection, asset, credential store or
+// trigger also takes its name, resolved here before the command runs: a
+// folder by its path ("Finance/Payroll") or, when unique, its bare name;
+// an object in a folder by its name, or by "Folder/Path/name" to pick one
+// of several with that name. A name that matches several objects is an
+// error that lists them.
+
+// refKind is a kind of object a command may name.
+type refKind struct {
+	noun string // "connection"
+	path string // the list endpoint
+	// nameQuery is the list endpoint's "name contains" filter, if it has
+	// one, to fetch fewer candidates.
+	nameQuery bool
+	// inFolder kinds may be qualified by a folder path.
+	inFolder bool
+}
+
+var (
+	refFolder     = &refKind{noun: "folder", path: "/api/v1/folders", nameQuery: true}
+	refUser       = &refKind{noun: "user", path: "/api/v1/users", nameQuery: true}
+	refRole       = &refKind{noun: "role", path: "/api/v1/roles"}
+	refConnection = &refKind{noun: "connection", path: "/api/v1/connections", nameQuery: true, inFolder: true}
+	refAsset      = &refKind{noun: "asset", path: "/api/v1/assets", nameQuery: true, inFolder: true}
+	refStore      = &refKind{noun: "credential store", path: "/api/v1/credential-stores"}
+	refTrigger    = &refKind{noun: "trigger", path: "/api/v1/triggers", inFolder: true}
+)
+
+// refsByGroup is the kind a group's "ID" argument names ("junction
+// connections show ID"); groups not listed take IDs only (tokens, jobs,
+// executions).
+var refsByGroup = map[string]*refKind{
+	"folders": refFolder, "users": refUser, "roles": refRole, "connections": refConnection,
+	"assets": refAsset, "stores": refStore, "triggers": refTrigger,
+}
+
+// refsByPlaceholder is the kind an argument named in a Use line names.
+var refsByPlaceholder = map[string]*refKind{
+	"FOLDER_ID": refFolder, "USER_ID": refUser, "CONNECTION_ID": refConnection, "CONNECTION": refConnection,
+	"ASSET_ID": refAsset, "STORE_ID": refStore, "TRIGGER_ID": refTrigger,
+}
+
+// refsByFlag is the kind a flag names.
+var refsByFlag = map[string]*refKind{
+	"folder": refFolder, "parent": refFolder, "connection": refConnection, "store": refStore, "trigger": refTrigger,
+}
+
+// acceptNames walks the command tree and lets every argument and flag that
+// names an object take its name: the command's RunE is wrapped to resolve
+// them to IDs first.
+func (c *CLI) acceptNames(cmd *cobra.Command, group string) {
+	for _, sub := range cmd.Commands() {
+		g := group
+		if g == "" {
+			g = sub.Name()
+		}
+		c.acceptNames(sub, g)
+	}
+	if cmd.RunE == nil {
+		return
+	}
+	var args []*refKind
+	for _, word := range strings.Fields(cmd.Use)[1:] {
+		if strings.HasPrefix(word, "[") || strings.HasPrefix(word, "-") {
+			break
+		}
+		k := refsByPlaceholder[word]
+		if word == "ID" {
+			k = refsByGroup[group]
+		}
+		args = append(args, k)
+	}
+	var flags []string
+	for name, k := range refsByFlag {
+		if f := cmd.Flags().Lookup(name); f != nil {
+			flags = append(flags, name)
+			if !strings.Contains(f.Usage, "name") {
+				f.Usage += " (or its " + map[bool]string{true: "path", false: "name"}[k == refFolder] + ")"
+			}
+		}
+	}
+	if !slices.ContainsFunc(args, func(k *refKind) bool { return k != nil }) && len(flags) == 0 {
+		return
+	}
+	slices.Sort(flags)
+	run := cmd.RunE
+	cmd.RunE = func(cmd *cobra.Command, given []string) error {
+		r := &refResolver{c: c, ctx: ctx(cmd)}
+		given = slices.Clone(given)
+		for i, k := range args {
+			if k == nil || i >= len(given) {
+				continue
+			}
+			id, err := r.resolve(k, given[i])
+			if err != nil {
+				return err
+			}
+			given[i] = id
+		}
+		for _, name := range flags {
+			f := cmd.Flags().Lookup(name)
+			if !f.Changed || f.Value.String() == "" {
+				continue
+			}
+			id, err := r.resolve(refsByFlag[name], f.Value.String())
+			if err != nil {
+				return err
+			}
+			if err := f.Value.Set(id); err != nil {
+				return err
+			}
+		}
+		return run(cmd, given)
+	}
+}
+
+// refResolver resolves the names of one command line, fetching the folder
+// tree at most once.
+type refResolver struct {
+	c       *CLI
+	ctx     context.Context
+	folders []namedObject // with Path set to the folder's name path
+}
+
+// namedObject is what resolution reads of any listed object.
+type namedObject struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	FolderID string   `json:"folder_id"`
+	Path     []string `json:"path"` // a folder's ancestors' IDs, itself last
+	// where is the folder path the object is shown with in an ambiguity.
+	where string
+}
+
+// resolve returns the ID that ref names: ref itself when it is an ID.
+func (r *refResolver) resolve(k *refKind, ref string) (string, error) {
+	if junction.ValidID(ref) {
+		return ref, nil
+	}
+	if k == refFolder {
+		return r.folder(ref)
+	}
+	name, folderID := ref, ""
+	if k.inFolder {
+		if i := strings.LastIndex(ref, "/"); i > 0 {
+			f, err := r.folder(ref[:i])
+			if err != nil {
+				return "", err
+			}
+			name, folderID = ref[i+1:], f
+		}
+	}
+	q := url.Values{"limit": {"500"}}
+	if k.nameQuery {
+		q.Set("name", name)
+	}
+	if folderID != "" {
+		q.Set("folder_id", folderID)
+	}
+	objs, err := r.list(k.path, q)
+	if err != nil {
+		return "", err
+	}
+	var matches []namedObject
+	for _, o := range objs {
+		if o.Name == name && (folderID == "" || o.FolderID == folderID) {
+			matches = append(matches, o)
+		}
+	}
+	if k.inFolder && len(matches) > 1 {
+		if err := r.loadFolders(); err != nil {
+			return "", err
+		}
+		for i := range matches {
+			matches[i].where = r.folderPath(matches[i].FolderID) + "/" + matches[i].Name
+		}
+	}
+	return pick(k, ref, matches)
+}
+
+// folder resolves a folder path ("Finance/Payroll") or a unique bare name.
+func (r *refResolver) folder(ref string) (string, error) {
+	if junction.ValidID(ref) {
+		return ref, nil
+	}
+	if err := r.loadFolders(); err != nil {
+		return "", err
+	}
+	ref = strings.Trim(ref, "/")
+	var matches []namedObject
+	for _, f := range r.folders {
+		if f.where == ref || (!strings.Contains(ref, "/") && f.Name == ref) {
+			matches = append(matches, f)
+		}
+	}
+	// A full path wins over bare names that happen to match too.
+	if i := slices.IndexFunc(matches, func(f namedObject) bool { return f.where == ref }); i >= 0 && strings.Contains(ref, "/") {
+		matches = matches[i : i+1]
+	}
+	return pick(refFolder, ref, matches)
+}
+
+func (r *refResolver) loadFolders() error {
+	if r.folders != nil {
+		return nil
+	}
+	fs, err := r.list(refFolder.path, url.Values{"limit": {"500"}})
+	if err != nil {
+		return err
+	}
+	r.folders = fs
+	for i := range r.folders {
+		r.folders[i].where = r.folderPath(r.folders[i].ID)
+	}
+	return nil
+}
+
+// folderPath is a folder's names from the top, as far as the caller can
+// see its ancestors.
+func (r *refResolver) folderPath(id string) string {
+	byID := make(map[string]namedObject, len(r.folders))
+	for _, f := range r.folders {
+		byID[f.ID] = f
+	}
+	f, ok := byID[id]
+	if !ok {
+		return id
+	}
+	names := make([]string, 0, len(f.Path))
+	for _, a := range f.Path {
+		if af, ok := byID[a]; ok {
+			names = append(names, af.Name)
+		}
+	}
+	return strings.Join(names, "/")
+}
+
+func (r *refResolver) list(path string, q url.Values) ([]namedObject, error) {
+	cl, err := r.c.client()
+	if err != nil {
+		return nil, err
+	}
+	page, err := cl.List(r.ctx, path, q, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]namedObject, 0, len(page.Items))
+	for _, raw := range page.Items {
+		var o namedObject
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// pick returns the one match, or says that there is none or which several
+// there are.
+func pick(k *refKind, ref string, matches []namedObject) (string, error) {
+	switch len(matches) {
+	case 1:
+		return matches[0].ID, nil
+	case 0:
+		return "", &junction.Error{Code: junction.ENOTFOUND,
+			Message: fmt.Sprintf("no %s named %q that you can see", k.noun, ref)}
+	}
+	list := make([]string, len(matches))
+	for i, m := range matches {
+		where := m.where
+		if where == "" {
+			where = m.Name
+		}
+		list[i] = where + " (" + m.ID + ")"
+	}
+	hint := "use the ID"
+	if k.inFolder {
+		hint = "use the ID or Folder/Path/" + matches[0].Name
+	} else if k == refFolder {
+		hint = "use the ID or the full path"
+	}
+	return "", &junction.Error{Code: junction.EINVALID,
+		Message: fmt.Sprintf("%q matches %d %ss: %s; %s", ref, len(matches), k.noun, strings.Join(list, ", "), hint)}
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"junction"
+	"junction/credstore/credstoretest"
+)
+
+// TestCLI_Names_EndToEnd: every command that takes an object takes its
+// name too (folders as paths), and a name that matches several objects is
+// an error that lists them.
+func TestCLI_Names_EndToEnd(t *testing.T) {
+	clock := credstoretest.NewClock(time.Now().UTC())
+	m, _ := triggerServer(t, t.TempDir(), "", clock)
+	sim := newTicketSim(t)
+	sim.put("t-1", "open", clock.Now())
+	run := func(stdin string, args ...string) (string, error) {
+		t.Helper()
+		out, errOut, err := runClient(t, m.URL(), stdin, args...)
+		if err != nil {
+			return out, &cliError{errOut}
+		}
+		return out, nil
+	}
+	must := func(stdin string, args ...string) string {
+		t.Helper()
+		out, err := run(stdin, args...)
+		if err != nil {
+			t.Fatalf("junction %s: %v", strings.Join(args, " "), err)
+		}
+		return out
+	}
+	id := func(out string) string {
+		t.Helper()
+		var v struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal([]byte(out), &v); err != nil || v.ID == "" {
+			t.Fatalf("no id in %q (%v)", out, err)
+		}
+		return v.ID
+	}
+
+	finance := id(must("", "folders", "create", "Finance", "-o", "json"))
+	payroll := id(must("", "folders", "create", "Payroll", "--parent", "Finance", "-o", "json"))
+	ops := id(must("", "folders", "create", "Ops", "-o", "json"))
+	opsPayroll := id(must("", "folders", "create", "Payroll", "--parent", "Ops", "-o", "json"))
+	if out := must("", "folders", "show", "Finance/Payroll", "-o", "json"); id(out) != payroll {
+		t.Fatalf("Finance/Payroll is %s", out)
+	}
+	if out := must("", "folders", "list", "--parent", "Ops", "-o", "json"); !strings.Contains(out, opsPayroll) || strings.Contains(out, payroll) {
+		t.Fatalf("children of Ops: %s", out)
+	}
+	// Two folders named Payroll: the bare name is ambiguous and says which.
+	_, err := run("", "folders", "show", "Payroll")
+	if err == nil || !strings.Contains(err.Error(), "Finance/Payroll") || !strings.Contains(err.Error(), "Ops/Payroll") {
+		t.Fatalf("ambiguous folder: %v", err)
+	}
+
+	bob := id(must("", "users", "create", "bob", "-o", "json"))
+	must("", "folders", "assign", "Finance/Payroll", "bob", "--role", junction.RoleViewer)
+	if out := must("", "folders", "members", "Finance/Payroll"); !strings.Contains(out, "bob") {
+		t.Fatalf("members of Finance/Payroll:\n%s", out)
+	}
+	must("", "users", "update", "bob", "--display-name", "Bob B.")
+	if out := must("", "users", "show", "bob", "-o", "json"); id(out) != bob || !strings.Contains(out, "Bob B.") {
+		t.Fatalf("users show bob: %s", out)
+	}
+	must("", "tokens", "create", "bob", "--name", "ci")
+
+	// The same connection name in two folders.
+	c1 := id(must(ticketsKey, "connections", "create", "tickets", "--folder", "Finance/Payroll", "--connector", "tickets",
+		"--auth", "api_key", "--field", "base_url="+sim.URL, "--secret-field", "api_key=-", "-o", "json"))
+	id(must(ticketsKey, "connections", "create", "tickets", "--folder", "Ops", "--connector", "tickets",
+		"--auth", "api_key", "--field", "base_url="+sim.URL, "--secret-field", "api_key=-", "-o", "json"))
+	_, err = run("", "connections", "show", "tickets")
+	if err == nil || !strings.Contains(err.Error(), "Finance/Payroll/tickets") || !strings.Contains(err.Error(), "Ops/tickets") {
+		t.Fatalf("ambiguous connection: %v", err)
+	}
+	if out := must("", "connections", "show", "Finance/Payroll/tickets", "-o", "json"); id(out) != c1 {
+		t.Fatalf("Finance/Payroll/tickets is %s", out)
+	}
+	out := must("", "execute", "Finance/Payroll/tickets", "--object", "ticket", "--operation", "list")
+	if !strings.HasPrefix(out, "succeeded") {
+		t.Fatalf("execute by name:\n%s", out)
+	}
+	if out := must("", "executions", "list", "--connection", "Finance/Payroll/tickets", "-o", "json"); !strings.Contains(out, c1) {
+		t.Fatalf("executions of Finance/Payroll/tickets: %s", out)
+	}
+
+	// Unknown names are not_found, and IDs keep working.
+	if _, err := run("", "connections", "show", "nope"); err == nil || !strings.Contains(err.Error(), "not_found") {
+		t.Fatalf("unknown connection: %v", err)
+	}
+	must("", "folders", "show", finance)
+	must("", "folders", "delete", "Ops/Payroll")
+	must("", "folders", "show", ops)
+}
+
+type cliError struct{ stderr string }
+
+func (e *cliError) Error() string { return strings.TrimSpace(e.stderr) }
