@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"junction"
 )
@@ -25,6 +26,8 @@ import (
 const (
 	EnvServer = "JUNCTION_SERVER"
 	EnvToken  = "JUNCTION_TOKEN"
+	// EnvFormat is the default of --output.
+	EnvFormat = "JUNCTION_FORMAT"
 )
 
 // Env is what the commands take from the outside world. Zero fields fall back
@@ -74,6 +77,8 @@ type CLI struct {
 	server string
 	token  string
 	output string
+	// field is --field: print one value of the answer.
+	field string
 	// stdinTakenBy names the value read from standard input, which holds
 	// one value only.
 	stdinTakenBy string
@@ -109,10 +114,19 @@ func (c *CLI) Commands() []*cobra.Command {
 		f := cmd.PersistentFlags()
 		f.StringVar(&c.server, "server", "", "Junction server URL (env "+EnvServer+"; default: the one saved by junction login)")
 		f.StringVar(&c.token, "token", "", "API token (env "+EnvToken+"; default: the one saved by junction login)")
-		f.StringVarP(&c.output, "output", "o", "table", "output format: table or json (the API's JSON, for scripts)")
+		f.StringVarP(&c.output, "output", "o", "", "output format: table, json or yaml (the API's answer, for scripts); default "+EnvFormat+" or table")
+		f.StringVar(&c.field, "field", "", "print only this field of the answer (of each item of a list), bare: --field password, --field user.name")
 		cmd.PersistentPreRunE = func(*cobra.Command, []string) error {
-			if c.output != "table" && c.output != "json" {
-				return junction.Invalid("output", "must be table or json, not %q", c.output)
+			if c.output == "" {
+				c.output = c.env.Getenv(EnvFormat)
+			}
+			switch c.output {
+			case "":
+				c.output = "table"
+			case "table", "json", "yaml":
+			default:
+				return &junction.Error{Code: junction.EINVALID, Field: "--output",
+					Message: fmt.Sprintf("must be table, json or yaml, not %q", c.output)}
 			}
 			return nil
 		}
@@ -174,16 +188,80 @@ func FormatError(err error) string {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// printJSON writes the server's JSON indented for reading.
-func (c *CLI) printJSON(raw json.RawMessage) error {
+// raw reports whether the API's answer is printed as a document (-o json,
+// -o yaml or --field) rather than as a table for people.
+func (c *CLI) raw() bool { return c.output != "table" || c.field != "" }
+
+// printDoc writes the server's JSON: with --field only that value of it (of
+// each item, for a list), with -o yaml as YAML, otherwise indented JSON.
+func (c *CLI) printDoc(raw json.RawMessage) error {
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		_, err = c.env.Stdout.Write(append(raw, '\n'))
 		return err
 	}
+	if c.field != "" {
+		return c.printField(v)
+	}
+	if c.output == "yaml" {
+		enc := yaml.NewEncoder(c.env.Stdout)
+		enc.SetIndent(2)
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		return enc.Close()
+	}
 	enc := json.NewEncoder(c.env.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// printField prints the --field value of an answer, one line per list
+// item: strings as they are, so that a script gets the bare value, and
+// anything else as compact JSON.
+func (c *CLI) printField(v any) error {
+	items := []any{v}
+	if m, ok := v.(map[string]any); ok {
+		if list, ok := m["items"].([]any); ok && len(m) <= 2 {
+			items = list
+		}
+	}
+	for _, item := range items {
+		val, ok := fieldOf(item, c.field)
+		if !ok {
+			return junction.Invalid("field", "the answer has no field %q", c.field)
+		}
+		var line string
+		switch x := val.(type) {
+		case string:
+			line = x
+		case nil:
+		default:
+			b, err := json.Marshal(x)
+			if err != nil {
+				return err
+			}
+			line = string(b)
+		}
+		if _, err := fmt.Fprintln(c.env.Stdout, line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fieldOf follows a dotted path ("user.name", "fields.password") into v.
+func fieldOf(v any, path string) (any, bool) {
+	for part := range strings.SplitSeq(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[part]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
 }
 
 // call sends one request and returns the server's JSON answer as is.
@@ -295,7 +373,7 @@ func setTimeQuery(q url.Values, key, flag string, now time.Time) error {
 // printList prints a list page: the API's JSON with -o json, otherwise a table
 // with one row per item.
 func printList[T any](c *CLI, page ListPage, headers []string, row func(*T) []string) error {
-	if c.output == "json" {
+	if c.raw() {
 		if page.Items == nil {
 			page.Items = []json.RawMessage{}
 		}
@@ -303,7 +381,7 @@ func printList[T any](c *CLI, page ListPage, headers []string, row func(*T) []st
 		if err != nil {
 			return err
 		}
-		return c.printJSON(b)
+		return c.printDoc(b)
 	}
 	tw := tabwriter.NewWriter(c.env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(headers, "\t"))
@@ -326,8 +404,8 @@ func printList[T any](c *CLI, page ListPage, headers []string, row func(*T) []st
 // printAnswer prints an answer: the API's JSON with -o json, otherwise
 // show's rendering of it, for answers a person reads in their own shape.
 func printAnswer[T any](c *CLI, raw json.RawMessage, show func(*T) error) error {
-	if c.output == "json" {
-		return c.printJSON(raw)
+	if c.raw() {
+		return c.printDoc(raw)
 	}
 	v := new(T)
 	if err := json.Unmarshal(raw, v); err != nil {
@@ -351,7 +429,7 @@ func printObject[T any](c *CLI, raw json.RawMessage, fields func(*T) [][2]string
 // done prints a confirmation for commands whose answer carries nothing to
 // show; with -o json it prints nothing, so scripts see only JSON.
 func (c *CLI) done(format string, args ...any) {
-	if c.output == "json" {
+	if c.raw() {
 		return
 	}
 	fmt.Fprintf(c.env.Stdout, format+"\n", args...)

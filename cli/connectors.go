@@ -141,7 +141,7 @@ func (c *CLI) connectorsCommand() *cobra.Command {
 				return err
 			}
 			// The schema is a JSON document in either output format.
-			return c.printJSON(raw)
+			return c.printDoc(raw)
 		},
 	}
 

@@ -90,14 +90,14 @@ from standard input (-).`,
 			}
 			failed := r.Status != "" && r.Status != "succeeded"
 			switch {
-			case c.output == "json":
-				if err := c.printJSON(raw); err != nil {
+			case c.raw():
+				if err := c.printDoc(raw); err != nil {
 					return err
 				}
 			case !failed:
 				fmt.Fprintln(c.env.Stdout, r.summary())
 				if len(r.Output) > 0 && string(r.Output) != "null" {
-					return c.printJSON(r.Output)
+					return c.printDoc(r.Output)
 				}
 			}
 			if failed {
@@ -121,9 +121,9 @@ func (c *CLI) executionError(err error) error {
 	if !errors.As(err, &e) || len(e.Details) == 0 {
 		return err
 	}
-	if c.output == "json" {
+	if c.raw() {
 		if raw, merr := json.Marshal(e.Details); merr == nil {
-			if perr := c.printJSON(raw); perr != nil {
+			if perr := c.printDoc(raw); perr != nil {
 				return perr
 			}
 		}

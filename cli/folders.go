@@ -106,8 +106,8 @@ func (c *CLI) foldersCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if c.output == "json" && len(raw) > 0 {
-				return c.printJSON(raw)
+			if c.raw() && len(raw) > 0 {
+				return c.printDoc(raw)
 			}
 			c.done("User %s now holds %s on folder %s.", args[1], strings.Join(roles, ", "), args[0])
 			return nil

@@ -154,8 +154,8 @@ func (c *CLI) jobCall(cmd *cobra.Command, method, path string, body any) error {
 	if err != nil {
 		return err
 	}
-	if c.output == "json" {
-		return c.printJSON(raw)
+	if c.raw() {
+		return c.printDoc(raw)
 	}
 	return printJob(c, raw)
 }
@@ -182,7 +182,7 @@ func printJob(c *CLI, raw json.RawMessage) error {
 	}); err != nil {
 		return err
 	}
-	if c.output == "json" || j.Payload == nil {
+	if c.raw() || j.Payload == nil {
 		return nil
 	}
 	b, err := json.Marshal(j.Payload)
@@ -190,5 +190,5 @@ func printJob(c *CLI, raw json.RawMessage) error {
 		return err
 	}
 	fmt.Fprintln(c.env.Stdout, "Payload:")
-	return c.printJSON(b)
+	return c.printDoc(b)
 }

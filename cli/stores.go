@@ -255,8 +255,8 @@ func (c *CLI) testCall(cmd *cobra.Command, path, what string) error {
 			return fmt.Errorf("decode response: %w", err)
 		}
 	}
-	if c.output == "json" && len(raw) > 0 {
-		if err := c.printJSON(raw); err != nil {
+	if c.raw() && len(raw) > 0 {
+		if err := c.printDoc(raw); err != nil {
 			return err
 		}
 	}

@@ -89,8 +89,8 @@ func (c *CLI) usersCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if c.output == "json" && len(raw) > 0 {
-				return c.printJSON(raw)
+			if c.raw() && len(raw) > 0 {
+				return c.printDoc(raw)
 			}
 			if len(roles) == 0 {
 				c.done("User %s holds no tenant-wide roles now.", args[0])

@@ -1,0 +1,53 @@
+package cli_test
+
+import (
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"junction/cli"
+)
+
+// TestOutputFormats: -o yaml, JUNCTION_FORMAT as the default, and --field
+// printing one bare value, for scripts.
+func TestOutputFormats(t *testing.T) {
+	e := newEnv(t)
+	folder := e.folder("Finance")
+	const password = "hunter2-output-format-pw"
+	if _, _, err := e.runWithStdin(password, "assets", "create", "erp", "--folder", folder, "--type", "credential",
+		"--username", "svc-erp", "--password", "-"); err != nil {
+		t.Fatal(cli.FormatError(err))
+	}
+	// A script takes the bare password, and nothing else.
+	if out := e.must("assets", "resolve", "erp", "--field", "password"); out != password+"\n" {
+		t.Fatalf("resolve --field password: %d bytes, want the password alone", len(out))
+	}
+
+	out := e.must("assets", "show", "erp", "-o", "yaml")
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(out), &doc); err != nil || doc["name"] != "erp" {
+		t.Fatalf("-o yaml: %v\n%s", err, out)
+	}
+
+	withFormat := newRunner(t, map[string]string{cli.EnvServer: e.srv.URL, cli.EnvToken: e.srv.AdminToken, cli.EnvFormat: "json"})
+	if out := withFormat.must("folders", "show", "Finance"); !strings.HasPrefix(out, "{") {
+		t.Fatalf("%s=json: %s", cli.EnvFormat, out)
+	}
+	if out := withFormat.must("folders", "show", "Finance", "-o", "table"); !strings.HasPrefix(out, "ID:") {
+		t.Fatalf("-o table over %s: %s", cli.EnvFormat, out)
+	}
+
+	if out := e.must("folders", "show", "Finance", "--field", "name"); out != "Finance\n" {
+		t.Fatalf("--field name: %q", out)
+	}
+	if out := e.must("folders", "list", "--field", "id"); strings.TrimSpace(out) == "" || strings.Contains(out, "{") {
+		t.Fatalf("--field id of a list: %q", out)
+	}
+	if _, _, err := e.run("folders", "show", "Finance", "--field", "nope"); err == nil {
+		t.Fatal("--field of a missing field passed")
+	}
+	if _, _, err := e.run("folders", "list", "-o", "xml"); err == nil || !strings.Contains(cli.FormatError(err), "--output") {
+		t.Fatalf("-o xml: %v", err)
+	}
+}
