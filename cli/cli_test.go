@@ -216,6 +216,6 @@ func TestLogin(t *testing.T) {
 
 func TestOutputFlag(t *testing.T) {
 	e := newEnv(t)
-	_, _, err := e.run("me", "-o", "yaml")
+	_, _, err := e.run("me", "-o", "xml")
 	wantCode(t, err, junction.EINVALID)
 }
