@@ -99,6 +99,7 @@ func (c *CLI) acceptNames(cmd *cobra.Command, group string) {
 		return
 	}
 	slices.Sort(flags)
+	c.completeNames(cmd, args, flags)
 	run := cmd.RunE
 	cmd.RunE = func(cmd *cobra.Command, given []string) error {
 		r := &refResolver{c: c, ctx: ctx(cmd)}
@@ -297,4 +298,66 @@ func pick(k *refKind, ref string, matches []namedObject) (string, error) {
 	}
 	return "", &junction.Error{Code: junction.EINVALID,
 		Message: fmt.Sprintf("%q matches %d %ss: %s; %s", ref, len(matches), k.noun, strings.Join(list, ", "), hint)}
+}
+
+// completeNames makes the shell complete cmd's object arguments and flags
+// with the names the server has, so "junction connections show <TAB>"
+// offers the caller's connections.
+func (c *CLI) completeNames(cmd *cobra.Command, args []*refKind, flags []string) {
+	complete := func(k *refKind) ([]string, cobra.ShellCompDirective) {
+		if k == nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		names, err := (&refResolver{c: c, ctx: ctx(cmd)}).names(k)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
+	cmd.ValidArgsFunction = func(_ *cobra.Command, given []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(given) >= len(args) {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return complete(args[len(given)])
+	}
+	for _, name := range flags {
+		k := refsByFlag[name]
+		_ = cmd.RegisterFlagCompletionFunc(name, func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return complete(k)
+		})
+	}
+}
+
+// names lists what the caller may type for objects of kind k: folder
+// paths, or names, qualified by folder path where several share one.
+func (r *refResolver) names(k *refKind) ([]string, error) {
+	if err := r.loadFolders(); err != nil {
+		return nil, err
+	}
+	if k == refFolder {
+		out := make([]string, 0, len(r.folders))
+		for _, f := range r.folders {
+			out = append(out, f.where)
+		}
+		slices.Sort(out)
+		return out, nil
+	}
+	objs, err := r.list(k.path, url.Values{"limit": {"500"}})
+	if err != nil {
+		return nil, err
+	}
+	count := map[string]int{}
+	for _, o := range objs {
+		count[o.Name]++
+	}
+	out := make([]string, 0, len(objs))
+	for _, o := range objs {
+		if count[o.Name] > 1 && k.inFolder {
+			out = append(out, r.folderPath(o.FolderID)+"/"+o.Name)
+			continue
+		}
+		out = append(out, o.Name)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }

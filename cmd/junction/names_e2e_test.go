@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"junction"
+	"junction/cli"
 	"junction/credstore/credstoretest"
 )
 
@@ -18,7 +22,7 @@ func TestCLI_Names_EndToEnd(t *testing.T) {
 	m, _ := triggerServer(t, t.TempDir(), "", clock)
 	sim := newTicketSim(t)
 	sim.put("t-1", "open", clock.Now())
-	run := func(stdin string, args ...string) (string, error) {
+	try := func(stdin string, args ...string) (string, error) {
 		t.Helper()
 		out, errOut, err := runClient(t, m.URL(), stdin, args...)
 		if err != nil {
@@ -28,7 +32,7 @@ func TestCLI_Names_EndToEnd(t *testing.T) {
 	}
 	must := func(stdin string, args ...string) string {
 		t.Helper()
-		out, err := run(stdin, args...)
+		out, err := try(stdin, args...)
 		if err != nil {
 			t.Fatalf("junction %s: %v", strings.Join(args, " "), err)
 		}
@@ -56,7 +60,7 @@ func TestCLI_Names_EndToEnd(t *testing.T) {
 		t.Fatalf("children of Ops: %s", out)
 	}
 	// Two folders named Payroll: the bare name is ambiguous and says which.
-	_, err := run("", "folders", "show", "Payroll")
+	_, err := try("", "folders", "show", "Payroll")
 	if err == nil || !strings.Contains(err.Error(), "Finance/Payroll") || !strings.Contains(err.Error(), "Ops/Payroll") {
 		t.Fatalf("ambiguous folder: %v", err)
 	}
@@ -77,7 +81,7 @@ func TestCLI_Names_EndToEnd(t *testing.T) {
 		"--auth", "api_key", "--field", "base_url="+sim.URL, "--secret-field", "api_key=-", "-o", "json"))
 	id(must(ticketsKey, "connections", "create", "tickets", "--folder", "Ops", "--connector", "tickets",
 		"--auth", "api_key", "--field", "base_url="+sim.URL, "--secret-field", "api_key=-", "-o", "json"))
-	_, err = run("", "connections", "show", "tickets")
+	_, err = try("", "connections", "show", "tickets")
 	if err == nil || !strings.Contains(err.Error(), "Finance/Payroll/tickets") || !strings.Contains(err.Error(), "Ops/tickets") {
 		t.Fatalf("ambiguous connection: %v", err)
 	}
@@ -92,8 +96,31 @@ func TestCLI_Names_EndToEnd(t *testing.T) {
 		t.Fatalf("executions of Finance/Payroll/tickets: %s", out)
 	}
 
+	// The shell completes names from the server.
+	complete := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		// The connection flags go before the word being completed, which
+		// is last and empty.
+		args = append(append([]string{"__complete", args[0], "--server", m.URL(), "--token", testBootstrapToken}, args[1:]...), "")
+		if code := run(context.Background(), args, cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: io.Discard,
+			Getenv: func(string) string { return "" }}); code != 0 {
+			t.Fatalf("junction %s: exit %d", strings.Join(args, " "), code)
+		}
+		return out.String()
+	}
+	if out := complete("folders", "show"); !strings.Contains(out, "Finance/Payroll\n") || !strings.Contains(out, "Ops/Payroll\n") {
+		t.Fatalf("completion of folders show:\n%s", out)
+	}
+	if out := complete("execute"); !strings.Contains(out, "Finance/Payroll/tickets\n") || !strings.Contains(out, "Ops/tickets\n") {
+		t.Fatalf("completion of execute:\n%s", out)
+	}
+	if out := complete("connections", "list", "--folder"); !strings.Contains(out, "Finance\n") {
+		t.Fatalf("completion of --folder:\n%s", out)
+	}
+
 	// Unknown names are not_found, and IDs keep working.
-	if _, err := run("", "connections", "show", "nope"); err == nil || !strings.Contains(err.Error(), "not_found") {
+	if _, err := try("", "connections", "show", "nope"); err == nil || !strings.Contains(err.Error(), "not_found") {
 		t.Fatalf("unknown connection: %v", err)
 	}
 	must("", "folders", "show", finance)
