@@ -111,6 +111,7 @@ func (c *CLI) Commands() []*cobra.Command {
 	}
 	for _, cmd := range cmds {
 		c.acceptNames(cmd, cmd.Name())
+		nameFlagsInErrors(cmd)
 		f := cmd.PersistentFlags()
 		f.StringVar(&c.server, "server", "", "Junction server URL (env "+EnvServer+"; default: the one saved by junction login)")
 		f.StringVar(&c.token, "token", "", "API token (env "+EnvToken+"; default: the one saved by junction login)")

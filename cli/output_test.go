@@ -51,3 +51,22 @@ func TestOutputFormats(t *testing.T) {
 		t.Fatalf("-o xml: %v", err)
 	}
 }
+
+// TestErrorsNameFlags: an error about an API field names the flag the user
+// typed.
+func TestErrorsNameFlags(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"users", "create", "erin", "--email", "not-an-address"}, "error: --email: "},
+		{[]string{"folders", "list", "--parent", "no-such-folder"}, "no folder named"},
+		{[]string{"users", "create", "erin", "--display-name", strings.Repeat("x", 300)}, "error: --display-name: "},
+	} {
+		_, _, err := e.run(tc.args...)
+		if err == nil || !strings.Contains(cli.FormatError(err), tc.want) {
+			t.Errorf("junction %s: %v, want %q", strings.Join(tc.args, " "), err, tc.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -360,4 +361,46 @@ func (r *refResolver) names(k *refKind) ([]string, error) {
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+// nameFlagsInErrors walks the command tree so that an error about an API
+// field names the flag the user typed instead: "--folder: folder not
+// found", not "folder_id: ...".
+func nameFlagsInErrors(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		nameFlagsInErrors(sub)
+	}
+	if cmd.RunE == nil {
+		return
+	}
+	run := cmd.RunE
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		err := run(cmd, args)
+		var e *junction.Error
+		if err == nil || !errors.As(err, &e) || e.Field == "" || strings.HasPrefix(e.Field, "-") {
+			return err
+		}
+		if flag := flagForField(cmd, e.Field); flag != "" {
+			named := *e
+			named.Field = "--" + flag
+			return &named
+		}
+		return err
+	}
+}
+
+// flagForField finds the flag that set an API field: the field itself
+// with dashes ("display_name" is --display-name), without its "_id"
+// ("folder_id" is --folder), or the first part of a path ("config.address"
+// is --config).
+func flagForField(cmd *cobra.Command, field string) string {
+	head, _, _ := strings.Cut(field, ".")
+	head, _, _ = strings.Cut(head, "[")
+	for _, name := range []string{head, strings.TrimSuffix(head, "_id")} {
+		name = strings.ReplaceAll(name, "_", "-")
+		if name != "" && cmd.Flags().Lookup(name) != nil {
+			return name
+		}
+	}
+	return ""
 }

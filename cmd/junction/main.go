@@ -66,7 +66,15 @@ func newRootCommand(env cli.Env) *cobra.Command {
 credentials stay in your vaults.
 
 "junction serve" runs the server; the other commands talk to a running
-server over its REST API (see "junction login").`,
+server over its REST API (see "junction login").
+
+Flags of every client command:
+  --server URL      the server (JUNCTION_SERVER; default: saved by junction login)
+  --token TOKEN     the API token (JUNCTION_TOKEN; default: saved by junction login)
+  -o, --output F    table, json or yaml (JUNCTION_FORMAT; default table)
+  --field NAME      print only this field of the answer, bare
+
+Objects are named by ID or by name; folders by path (Finance/Payroll).`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}

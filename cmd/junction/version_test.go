@@ -67,3 +67,14 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestRootHelpListsClientFlags: the flags every client command takes are
+// in "junction --help", not only in each command's own.
+func TestRootHelpListsClientFlags(t *testing.T) {
+	code, stdout, _ := runCapture("--help")
+	for _, flag := range []string{"--server", "--token", "--output", "--field", "JUNCTION_FORMAT"} {
+		if code != 0 || !strings.Contains(stdout, flag) {
+			t.Errorf("junction --help (exit %d) lacks %s", code, flag)
+		}
+	}
+}
