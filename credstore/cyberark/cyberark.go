@@ -6,10 +6,7 @@ package cyberark
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/rsa"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -21,7 +18,7 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/crypto/pkcs12"
+	"software.sslmate.com/src/go-pkcs12"
 
 	"junction"
 	"junction/credstore/storehttp"
@@ -297,13 +294,14 @@ var authCodes = map[string]bool{
 }
 
 // parsePKCS12 decodes a base64 PKCS#12 bundle into a client certificate,
-// placing the certificate that matches the key first and any chain after it.
+// with any chain after it. Bundles from current OpenSSL (AES-256 and
+// SHA-256, PBES2) open as well as legacy 3DES ones.
 func parsePKCS12(b64, password string) (tls.Certificate, error) {
 	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(b64), ""))
 	if err != nil {
 		return tls.Certificate{}, junction.Invalid("client_pkcs12", "is not base64")
 	}
-	blocks, err := pkcs12.ToPEM(der, password)
+	key, leaf, chain, err := pkcs12.DecodeChain(der, password)
 	if err != nil {
 		if errors.Is(err, pkcs12.ErrIncorrectPassword) {
 			return tls.Certificate{}, junction.Invalid("client_pkcs12_password", "does not open client_pkcs12")
@@ -311,56 +309,22 @@ func parsePKCS12(b64, password string) (tls.Certificate, error) {
 		var ni pkcs12.NotImplementedError
 		if errors.As(err, &ni) {
 			return tls.Certificate{}, junction.Invalid("client_pkcs12",
-				"uses a layout or encryption this server cannot read (%s); export it with the legacy 3DES algorithm, or use client_cert and client_key", string(ni))
+				"uses a layout or encryption this server cannot read (%s); use client_cert and client_key instead", string(ni))
 		}
-		return tls.Certificate{}, junction.Invalid("client_pkcs12", "is not a valid PKCS#12 bundle")
+		return tls.Certificate{}, junction.Invalid("client_pkcs12", "is not a valid PKCS#12 bundle holding one certificate and its key")
 	}
-	var key crypto.Signer
-	var certs []*x509.Certificate
-	for _, b := range blocks {
-		switch b.Type {
-		case "CERTIFICATE":
-			c, err := x509.ParseCertificate(b.Bytes)
-			if err != nil {
-				return tls.Certificate{}, junction.Invalid("client_pkcs12", "holds a certificate that does not parse")
-			}
-			certs = append(certs, c)
-		case "PRIVATE KEY":
-			if key != nil {
-				return tls.Certificate{}, junction.Invalid("client_pkcs12", "holds more than one private key")
-			}
-			if k, err := x509.ParsePKCS1PrivateKey(b.Bytes); err == nil {
-				key = k
-			} else if k, err := x509.ParseECPrivateKey(b.Bytes); err == nil {
-				key = k
-			} else {
-				return tls.Certificate{}, junction.Invalid("client_pkcs12", "holds a private key that does not parse")
-			}
-		}
-	}
-	if key == nil || len(certs) == 0 {
-		return tls.Certificate{}, junction.Invalid("client_pkcs12", "must hold a client certificate and its private key")
-	}
-	leaf := slices.IndexFunc(certs, func(c *x509.Certificate) bool { return samePublicKey(c.PublicKey, key.Public()) })
-	if leaf < 0 {
+	signer, ok := key.(crypto.Signer)
+	if !ok || !samePublicKey(leaf.PublicKey, signer.Public()) {
 		return tls.Certificate{}, junction.Invalid("client_pkcs12", "holds no certificate matching its private key")
 	}
-	out := tls.Certificate{PrivateKey: key, Leaf: certs[leaf]}
-	out.Certificate = append(out.Certificate, certs[leaf].Raw)
-	for i, c := range certs {
-		if i != leaf {
-			out.Certificate = append(out.Certificate, c.Raw)
-		}
+	out := tls.Certificate{PrivateKey: key, Leaf: leaf, Certificate: [][]byte{leaf.Raw}}
+	for _, c := range chain {
+		out.Certificate = append(out.Certificate, c.Raw)
 	}
 	return out, nil
 }
 
 func samePublicKey(a, b crypto.PublicKey) bool {
-	switch a := a.(type) {
-	case *rsa.PublicKey:
-		return a.Equal(b)
-	case *ecdsa.PublicKey:
-		return a.Equal(b)
-	}
-	return false
+	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(b)
 }
