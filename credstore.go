@@ -83,6 +83,24 @@ type ConfigKey struct {
 	Help     string `json:"help,omitempty"`
 }
 
+// ConfigChoice is one decision a store's configuration makes between ways
+// that exclude each other, such as how the store logs in: each option
+// lists the keys that go together.
+type ConfigChoice struct {
+	Name string `json:"name"` // what is chosen: "authentication"
+	// Key, when set, is the key whose value picks the option
+	// ("auth_method"); otherwise the keys given pick it.
+	Key     string         `json:"key,omitempty"`
+	Options []ConfigOption `json:"options"`
+}
+
+// ConfigOption is one way of a ConfigChoice.
+type ConfigOption struct {
+	Value string   `json:"value,omitempty"` // Key's value for this option
+	Keys  []string `json:"keys"`            // the keys it needs; none for an ambient login
+	Help  string   `json:"help,omitempty"`
+}
+
 // CredentialStoreType is one kind of store (hashicorp-vault, cyberark-ccp,
 // ...): its configuration keys and its constructor. Types are registered by
 // name in an explicit map in main.
@@ -90,6 +108,9 @@ type CredentialStoreType struct {
 	Name       string
 	Writable   bool // whether the type can write and delete secrets
 	ConfigKeys []ConfigKey
+	// Choices say which keys go together: a key listed in an option is
+	// needed exactly when that option is taken.
+	Choices []ConfigChoice
 	// Open validates config (rejecting unknown keys and naming the key at
 	// fault with EINVALID) and returns a store. It does not contact the
 	// vault: that happens on first use or on Check.

@@ -3,11 +3,13 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -23,9 +25,79 @@ type credentialStore struct {
 
 // storeType is one item of GET /api/v1/credential-store-types.
 type storeType struct {
-	Name       string               `json:"name"`
-	Writable   bool                 `json:"writable"`
-	ConfigKeys []junction.ConfigKey `json:"config_keys"`
+	Name       string                  `json:"name"`
+	Writable   bool                    `json:"writable"`
+	ConfigKeys []junction.ConfigKey    `json:"config_keys"`
+	Choices    []junction.ConfigChoice `json:"choices"`
+}
+
+// choices renders a type's choices for the table: "auth_method: token |
+// approle | userpass | ldap", or the key sets when no key picks them.
+func (t *storeType) choices() string {
+	lines := make([]string, 0, len(t.Choices))
+	for _, ch := range t.Choices {
+		opts := make([]string, 0, len(ch.Options))
+		for _, o := range ch.Options {
+			switch {
+			case ch.Key != "":
+				opts = append(opts, o.Value)
+			case len(o.Keys) == 0:
+				opts = append(opts, "none")
+			default:
+				opts = append(opts, strings.Join(o.Keys, "+"))
+			}
+		}
+		name := ch.Name
+		if ch.Key != "" {
+			name = ch.Key
+		}
+		lines = append(lines, name+": "+strings.Join(opts, " | "))
+	}
+	return strings.Join(lines, "; ")
+}
+
+// describe prints one type for a person: its keys, then each choice with
+// the keys each of its options needs.
+func (t *storeType) describe(w io.Writer) error {
+	inChoice := map[string]bool{}
+	for _, ch := range t.Choices {
+		for _, o := range ch.Options {
+			for _, k := range o.Keys {
+				inChoice[k] = true
+			}
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Type:\t%s\nWritable:\t%s\n\nKEY\tREQUIRED\tSECRET (--secret)\tMEANING\n", t.Name, yesNo(t.Writable))
+	for _, k := range t.ConfigKeys {
+		required := yesNo(k.Required)
+		if inChoice[k.Name] {
+			required = "see below"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Name, required, yesNo(k.Secret), k.Help)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, ch := range t.Choices {
+		how := "give the keys of one of these"
+		if ch.Key != "" {
+			how = "set " + ch.Key + " to one of these, with its keys"
+		}
+		fmt.Fprintf(w, "\n%s: %s\n", ch.Name, how)
+		for _, o := range ch.Options {
+			keys := strings.Join(o.Keys, ", ")
+			if keys == "" {
+				keys = "no keys"
+			}
+			label := ""
+			if o.Value != "" {
+				label = o.Value + ": "
+			}
+			fmt.Fprintf(w, "  - %s%s (%s)\n", label, keys, o.Help)
+		}
+	}
+	return nil
 }
 
 // diagnosis is the answer of a test endpoint: a failed test is a successful
@@ -183,11 +255,14 @@ exits with status 1.`,
 	}
 
 	types := &cobra.Command{
-		Use:   "types",
-		Short: "List the store types that can be created, with their configuration keys",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return listAndPrint(c, cmd, "/api/v1/credential-store-types", nil, true, []string{"TYPE", "WRITABLE", "CONFIG KEYS", "SECRET KEYS (--secret)"}, func(t *storeType) []string {
+		Use:   "types [TYPE]",
+		Short: "List the store types that can be created, or describe one: its keys and which go together",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return c.describeStoreType(cmd, args[0])
+			}
+			return listAndPrint(c, cmd, "/api/v1/credential-store-types", nil, true, []string{"TYPE", "WRITABLE", "CONFIG KEYS", "SECRET KEYS (--secret)", "ONE OF"}, func(t *storeType) []string {
 				var plain, secret []string
 				for _, k := range t.ConfigKeys {
 					name := k.Name
@@ -200,7 +275,7 @@ exits with status 1.`,
 						plain = append(plain, name)
 					}
 				}
-				return []string{t.Name, yesNo(t.Writable), strings.Join(plain, ", "), strings.Join(secret, ", ")}
+				return []string{t.Name, yesNo(t.Writable), strings.Join(plain, ", "), strings.Join(secret, ", "), t.choices()}
 			})
 		},
 	}
@@ -273,4 +348,32 @@ func (c *CLI) testCall(cmd *cobra.Command, path, what string) error {
 	}
 	c.done("%s: test passed.", what)
 	return nil
+}
+
+// describeStoreType prints one store type (see storeType.describe), or
+// with -o json its item of the API's list.
+func (c *CLI) describeStoreType(cmd *cobra.Command, name string) error {
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	page, err := cl.List(ctx(cmd), "/api/v1/credential-store-types", nil, true)
+	if err != nil {
+		return err
+	}
+	known := make([]string, 0, len(page.Items))
+	for _, raw := range page.Items {
+		var t storeType
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return fmt.Errorf("decode store type: %w", err)
+		}
+		if t.Name == name {
+			if c.raw() {
+				return c.printDoc(raw)
+			}
+			return t.describe(c.env.Stdout)
+		}
+		known = append(known, t.Name)
+	}
+	return &junction.Error{Code: junction.ENOTFOUND, Message: fmt.Sprintf("no store type %q; the types are %s", name, strings.Join(known, ", "))}
 }

@@ -153,8 +153,19 @@ func TestStoresTypes(t *testing.T) {
 	out := e.must("stores", "types")
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "hashicorp-vault") {
-			if !strings.Contains(line, "address*") || !strings.Contains(line, "secret_id") {
+			if !strings.Contains(line, "address*") || !strings.Contains(line, "secret_id") ||
+				!strings.Contains(line, "auth_method: token | approle | userpass | ldap") {
 				t.Fatalf("line: %q", line)
+			}
+			// One type in detail says which keys go with which login.
+			out := e.must("stores", "types", "hashicorp-vault")
+			for _, want := range []string{"set auth_method to one of these", "approle: role_id, secret_id", "token: token"} {
+				if !strings.Contains(out, want) {
+					t.Fatalf("stores types hashicorp-vault lacks %q:\n%s", want, out)
+				}
+			}
+			if _, _, err := e.run("stores", "types", "nope"); err == nil || !strings.Contains(err.Error(), "hashicorp-vault") {
+				t.Fatalf("unknown type: %v", err)
 			}
 			return
 		}

@@ -36,6 +36,8 @@ type credentialStoreType struct {
 	Name       string               `json:"name"`
 	Writable   bool                 `json:"writable"`
 	ConfigKeys []junction.ConfigKey `json:"config_keys"`
+	// Choices say which keys go together (one way to log in or another).
+	Choices []junction.ConfigChoice `json:"choices"`
 }
 
 func (s *Server) credentialStoreRoutes() []route {
@@ -79,7 +81,11 @@ func (s *Server) listCredentialStoreTypes(w http.ResponseWriter, r *http.Request
 		if keys == nil {
 			keys = []junction.ConfigKey{}
 		}
-		out.Items = append(out.Items, credentialStoreType{Name: t.Name, Writable: t.Writable, ConfigKeys: keys})
+		choices := t.Choices
+		if choices == nil {
+			choices = []junction.ConfigChoice{}
+		}
+		out.Items = append(out.Items, credentialStoreType{Name: t.Name, Writable: t.Writable, ConfigKeys: keys, Choices: choices})
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

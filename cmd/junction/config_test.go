@@ -156,3 +156,30 @@ func TestLoggerRedacts(t *testing.T) {
 		})
 	}
 }
+
+// TestStoreTypeChoicesNameTheirKeys: every key a store type's choices name
+// is one of its configuration keys, and a choice picked by a key names one
+// that exists.
+func TestStoreTypeChoicesNameTheirKeys(t *testing.T) {
+	for name, typ := range storeTypes() {
+		keys := map[string]bool{}
+		for _, k := range typ.ConfigKeys {
+			keys[k.Name] = true
+		}
+		for _, ch := range typ.Choices {
+			if ch.Key != "" && !keys[ch.Key] {
+				t.Errorf("%s: choice %q is picked by unknown key %q", name, ch.Name, ch.Key)
+			}
+			for _, o := range ch.Options {
+				if ch.Key != "" && o.Value == "" {
+					t.Errorf("%s: an option of %q has no value for %s", name, ch.Name, ch.Key)
+				}
+				for _, k := range o.Keys {
+					if !keys[k] {
+						t.Errorf("%s: choice %q names unknown key %q", name, ch.Name, k)
+					}
+				}
+			}
+		}
+	}
+}

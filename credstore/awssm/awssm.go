@@ -99,6 +99,10 @@ func NewType(r Retry) junction.CredentialStoreType {
 		Name:       TypeName,
 		Writable:   true,
 		ConfigKeys: configKeys,
+		Choices: []junction.ConfigChoice{{Name: "authentication", Options: []junction.ConfigOption{
+			{Keys: []string{keyAccessKeyID, keySecretAccessKey, keySessionToken}, Help: "an access key (session_token only for temporary credentials)"},
+			{Keys: []string{}, Help: "the default credential chain: environment, shared config, web identity, container or instance role"},
+		}}},
 		Open: func(config map[string]string, opts junction.CredentialStoreOptions) (junction.CredentialStore, error) {
 			return open(config, opts, r)
 		},

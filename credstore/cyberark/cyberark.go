@@ -32,6 +32,11 @@ var Type = junction.CredentialStoreType{
 	Name:       TypeName,
 	Writable:   false,
 	ConfigKeys: configKeys,
+	Choices: []junction.ConfigChoice{{Name: "client certificate", Options: []junction.ConfigOption{
+		{Keys: []string{"client_cert", "client_key"}, Help: "PEM certificate and key"},
+		{Keys: []string{"client_pkcs12", "client_pkcs12_password"}, Help: "a PKCS#12 bundle"},
+		{Keys: []string{}, Help: "none: CCP authenticates the application by its address alone"},
+	}}},
 	Open: func(config map[string]string, opts junction.CredentialStoreOptions) (junction.CredentialStore, error) {
 		return Open(config, opts)
 	},

@@ -31,6 +31,12 @@ var Type = junction.CredentialStoreType{
 	Name:       TypeName,
 	Writable:   true,
 	ConfigKeys: configKeys,
+	Choices: []junction.ConfigChoice{{Name: "authentication", Key: "auth_method", Options: []junction.ConfigOption{
+		{Value: AuthToken, Keys: []string{"token"}, Help: "a Vault token"},
+		{Value: AuthAppRole, Keys: []string{"role_id", "secret_id"}, Help: "an AppRole"},
+		{Value: AuthUserpass, Keys: []string{"username", "password"}, Help: "a Vault user name and password"},
+		{Value: AuthLDAP, Keys: []string{"username", "password"}, Help: "an LDAP user name and password"},
+	}}},
 	Open: func(config map[string]string, opts junction.CredentialStoreOptions) (junction.CredentialStore, error) {
 		return Open(config, opts)
 	},
