@@ -26,6 +26,10 @@ type DialerOptions struct {
 	Timeout time.Duration
 	// KeepAlive is the TCP keep-alive period (default 30s).
 	KeepAlive time.Duration
+	// Connect, when set, makes the connection to an IP address and port the
+	// guard accepted, in place of a net.Dialer whose Control hook checks the
+	// address again. Tests use it to stand in for the network.
+	Connect func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // Dialer connects only to addresses its Guard accepts. It is meant as an
@@ -35,7 +39,7 @@ type DialerOptions struct {
 type Dialer struct {
 	guard    *Guard
 	resolver Resolver
-	dialer   *net.Dialer
+	connect  func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // NewDialer returns a dialer that applies g.
@@ -52,22 +56,23 @@ func NewDialer(g *Guard, opts DialerOptions) *Dialer {
 	if keepAlive == 0 {
 		keepAlive = 30 * time.Second
 	}
-	d.dialer = &net.Dialer{
-		Timeout:   timeout,
-		KeepAlive: keepAlive,
-		// The last line of defence: whatever produced the address (our
-		// resolver, a proxy URL, an IP literal), the socket is checked just
-		// before connect, so a DNS answer that changes between check and use
-		// cannot slip through.
-		Control: func(network, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return &junction.Error{Code: EBLOCKED, Message: fmt.Sprintf("outbound connection to %q refused: not an IP address and port", address)}
-			}
-			return g.Check("", ap.Addr())
-		},
+	d.connect = opts.Connect
+	if d.connect == nil {
+		d.connect = (&net.Dialer{Timeout: timeout, KeepAlive: keepAlive, Control: g.Control}).DialContext
 	}
 	return d
+}
+
+// Control is a net.Dialer Control hook applying the guard. It is the last
+// line of defence: whatever produced the address (a resolver, a proxy URL,
+// an IP literal), the socket is checked just before connect, so a DNS
+// answer that changes between check and use cannot slip through.
+func (g *Guard) Control(network, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return &junction.Error{Code: EBLOCKED, Message: fmt.Sprintf("outbound connection to %q refused: not an IP address and port", address)}
+	}
+	return g.Check("", ap.Addr())
 }
 
 // Guard returns the dialer's guard.
@@ -94,7 +99,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 			}
 			continue
 		}
-		conn, err := d.dialer.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+		conn, err := d.connect(ctx, network, net.JoinHostPort(ip.String(), port))
 		if err == nil {
 			return conn, nil
 		}
