@@ -133,6 +133,10 @@ func Diagnose(err error) string {
 		return "the proxy could not be reached or refused the tunnel; check HTTPS_PROXY or proxy_url"
 	}
 	msg := err.Error()
+	if strings.Contains(msg, "server gave HTTP response to HTTPS client") {
+		// net/http turns the record header error into this text.
+		return "the server did not answer with TLS; is the address's port an HTTPS port?"
+	}
 	if strings.Contains(msg, "proxyconnect") || strings.Contains(msg, "Proxy") {
 		return "the proxy refused the tunnel; check HTTPS_PROXY or proxy_url"
 	}
