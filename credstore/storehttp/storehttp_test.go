@@ -146,3 +146,27 @@ func TestUnavailable_Diagnosis(t *testing.T) {
 		})
 	}
 }
+
+// SDKs that follow redirects themselves use the transport: each hop is
+// dialled through the guard, so an allowed vault cannot send Junction on to
+// the metadata service, whatever name it uses.
+func TestNewTransport_RedirectGuarded(t *testing.T) {
+	srv := credstoretest.NewTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://metadata.example.test/latest/meta-data/", http.StatusFound)
+	}), credstoretest.TLSServerConfig{})
+	tr, err := storehttp.NewTransport(junction.CredentialStoreOptions{Allow: credstoretest.Loopback,
+		Resolver: staticResolver{"metadata.example.test": "169.254.169.254"}}, storehttp.TLS{CACertPEM: srv.CACertPEM()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Transport: tr} // follows redirects
+	resp, err := c.Get(srv.URL() + "/v1/sys/health")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("the redirect to the metadata service was followed")
+	}
+	var ue *junction.StoreUnreachableError
+	if err := storehttp.Unavailable("ops vault", err); !errors.As(err, &ue) || !ue.Blocked || ue.Host != "metadata.example.test" {
+		t.Fatalf("error = %v (cause %+v), want a guard refusal of metadata.example.test", err, ue)
+	}
+}
