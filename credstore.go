@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 )
 
@@ -33,7 +34,10 @@ type StoredSecret struct {
 //   - ECREDNOTFOUND when no secret exists under name (the message names it);
 //   - ECREDSTOREAUTH when the vault refuses Junction's own login;
 //   - ECREDSTOREUNAVAILABLE when the vault cannot be reached, is sealed, or
-//     answers 5xx (the message names the store, never the secret);
+//     answers 5xx (the message names the store, never the secret). When the
+//     network path failed (DNS, connecting, TLS, a timeout, the network
+//     guard) the message is the same whatever the cause, and the cause is a
+//     *StoreUnreachableError in the chain;
 //   - EINVALID when the secret exists but lacks the expected keys.
 type CredentialStore interface {
 	// Check logs in and proves reachability, TLS and authentication without
@@ -69,11 +73,52 @@ type CredentialStoreOptions struct {
 	// otherwise HTTPS_PROXY / NO_PROXY apply.
 	ProxyURL string
 	// Transport, when set, is the base HTTP transport to use; adapters add
-	// their TLS settings (CA, client certificate) to a clone of it.
+	// their TLS settings (CA, client certificate) to a clone of it. Every
+	// connection still goes through the network guard: its DialContext, if
+	// any, is only asked to connect to the IP address the guard accepted.
 	Transport *http.Transport
 	// Timeout bounds one request to the store.
 	Timeout time.Duration
+	// Allow lists the addresses the store may connect to beyond public and
+	// private ones (from --store-allow). Loopback, link-local, cloud metadata
+	// and other special addresses are refused without it, whatever name
+	// leads to them; a metadata address needs a single-address prefix.
+	Allow []netip.Prefix
+	// Resolver, when set, resolves host names before the network guard
+	// checks them (default: the system resolver). Tests point names at
+	// their servers with it.
+	Resolver interface {
+		LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+	}
 }
+
+// StoreUnreachableError is the cause kept in an ECREDSTOREUNAVAILABLE error
+// whose network path failed: DNS, connecting, TLS, a timeout, or the network
+// guard. The error's own message is the same for all of them, since telling
+// a closed port from an open one, or a refused address from an unreachable
+// one, would let anyone who may configure a store map the networks around
+// the server. The specific cause is for the server log and the host's
+// administrators.
+type StoreUnreachableError struct {
+	// Host is the host:port (or host) that could not be reached.
+	Host string
+	// Diagnosis says what went wrong in one sentence, naming no request URL
+	// and no secret.
+	Diagnosis string
+	// Blocked reports that the network guard refused the address.
+	Blocked bool
+	// Err is the transport error, stripped of request URLs.
+	Err error
+}
+
+func (e *StoreUnreachableError) Error() string {
+	if e.Host == "" {
+		return e.Diagnosis
+	}
+	return e.Host + ": " + e.Diagnosis
+}
+
+func (e *StoreUnreachableError) Unwrap() error { return e.Err }
 
 // ConfigKey describes one key of a credential store type's configuration.
 type ConfigKey struct {

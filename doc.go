@@ -21,6 +21,8 @@
 //	                         reproducing the vendor's API, plus their conformance suite
 //	connector/               declarative connector definitions, the built-in catalog,
 //	                         and the pure request builder
+//	netguard/                the private-network guard and the dialer that applies it
+//	                         to every connection, with a policy per kind of traffic
 //	outbound/                the one HTTP client for third-party APIs: timeouts, TLS,
 //	                         proxy, retries, the private-network guard at dial time
 //	engine/                  runs activities, polls and webhook checks through

@@ -45,7 +45,8 @@ func TestAssetVaultWriteUndone(t *testing.T) {
 	}
 	logger, logs := credstoretest.NewLogger()
 	types := map[string]junction.CredentialStoreType{vault.TypeName: vault.Type}
-	res, err := resolver.New(resolver.Options{Store: st, Keyring: ring, Types: types, Clock: newClock(), Logger: logger})
+	res, err := resolver.New(resolver.Options{Store: st, Keyring: ring, Types: types, Clock: newClock(), Logger: logger,
+		StoreAllow: credstoretest.Loopback})
 	if err != nil {
 		t.Fatal(err)
 	}

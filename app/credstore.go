@@ -601,14 +601,21 @@ func plural(n any, one, many string) string {
 
 // StoreTestResult is the outcome of testing a store's connection. A failed
 // test is a successful diagnosis, not a failed request: OK is false and
-// Code and Message say what to fix (TLS, login, reachability).
+// Code and Message say what to fix (login, permissions, reachability).
 type StoreTestResult struct {
 	OK      bool   `json:"ok"`
 	Code    string `json:"code,omitempty"`
 	Message string `json:"message,omitempty"`
 	// Field names the configuration key at fault, when one is.
 	Field string `json:"field,omitempty"`
+	// Detail says why a store could not be reached (connection refused, a
+	// timeout, TLS, the network guard). Only host administrators see it:
+	// for anyone else it would map the networks around the server.
+	Detail string `json:"detail,omitempty"`
 }
+
+// storeTestTimeout bounds a store test, retries included.
+const storeTestTimeout = 30 * time.Second
 
 // TestCredentialStore logs in to the store and proves it reachable, without
 // reading any secret. It uses a fresh adapter, so the login really happens
@@ -631,7 +638,12 @@ func (a *App) TestCredentialStore(ctx context.Context, p *junction.Principal, id
 	}
 	s, err := a.resolver.Open(ctx, cfg)
 	if err == nil {
-		err = s.Check(ctx)
+		// A filtered port answers nothing: the caller gets the same answer
+		// as for any unreachable store within a bounded time, whatever the
+		// adapter's retries.
+		cctx, cancel := context.WithTimeout(ctx, storeTestTimeout)
+		err = s.Check(cctx)
+		cancel()
 		if c, ok := s.(junction.Closer); ok {
 			_ = c.Close()
 		}
@@ -644,9 +656,24 @@ func (a *App) TestCredentialStore(ctx context.Context, p *junction.Principal, id
 		// A bug or a broken sealed login is ours to fix, not the caller's.
 		return nil, err
 	}
+	res := &StoreTestResult{OK: false, Code: code, Message: junction.ErrorMessage(err)}
+	var unreachable *junction.StoreUnreachableError
+	if errors.As(err, &unreachable) {
+		// The caller gets the one message every unreachable store gives;
+		// the cause goes to the log, a refusal by the guard told apart.
+		msg := "credential store test: credential store unreachable"
+		if unreachable.Blocked {
+			msg = "credential store test: credential store refused by the network guard"
+		}
+		a.log(ctx).LogAttrs(ctx, slog.LevelWarn, msg,
+			slog.String("credential_store_id", cfg.ID), slog.String("host", unreachable.Host), slog.String("cause", unreachable.Diagnosis))
+		if p.User.HostAdmin {
+			res.Detail = unreachable.Diagnosis
+		}
+		return res, nil
+	}
 	a.log(ctx).LogAttrs(ctx, slog.LevelInfo, "credential store test failed",
 		slog.String("credential_store_id", cfg.ID), slog.String("code", code), slog.Any("error", err))
-	res := &StoreTestResult{OK: false, Code: code, Message: junction.ErrorMessage(err)}
 	var e *junction.Error
 	if asError(configField(err), &e) {
 		res.Field = e.Field

@@ -16,6 +16,7 @@ import (
 
 	"junction"
 	"junction/cli"
+	"junction/credstore/credstoretest"
 	"junction/httpapi/httpapitest"
 )
 
@@ -28,7 +29,16 @@ type env struct {
 
 func newEnv(t *testing.T, opts ...httpapitest.Options) *env {
 	t.Helper()
-	srv := httpapitest.NewServer(t, opts...)
+	o := httpapitest.Options{}
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.StoreAllow == nil {
+		// Vault test servers listen on 127.0.0.1, which stores may reach
+		// only when allowed.
+		o.StoreAllow = credstoretest.Loopback
+	}
+	srv := httpapitest.NewServer(t, o)
 	return &env{srv: srv, runner: newRunner(t, map[string]string{cli.EnvServer: srv.URL, cli.EnvToken: srv.AdminToken})}
 }
 

@@ -109,7 +109,8 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	f.cat = cat
 	res, err := resolver.New(resolver.Options{
 		Store: f.store, Keyring: f.ring, Clock: f.clock,
-		Types: map[string]junction.CredentialStoreType{vault.TypeName: vault.Type},
+		Types:      map[string]junction.CredentialStoreType{vault.TypeName: vault.Type},
+		StoreAllow: credstoretest.Loopback,
 	})
 	if err != nil {
 		t.Fatal(err)

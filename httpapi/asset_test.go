@@ -170,7 +170,8 @@ func resolveConcurrently(t *testing.T, baseURL, token, id string, n int) []revea
 // resolver of its own and so a cold cache.
 func (e *env) secondServer() *env {
 	e.t.Helper()
-	res, err := resolver.New(resolver.Options{Store: e.store, Keyring: e.keyring, Types: storeTypes(), Clock: e.clock, Logger: e.logger})
+	res, err := resolver.New(resolver.Options{Store: e.store, Keyring: e.keyring, Types: storeTypes(), Clock: e.clock, Logger: e.logger,
+		StoreAllow: credstoretest.Loopback})
 	if err != nil {
 		e.t.Fatal(err)
 	}

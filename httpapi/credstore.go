@@ -67,7 +67,8 @@ func (s *Server) credentialStoreRoutes() []route {
 			permission: string(junction.PermCredentialStoresDelete), status: http.StatusNoContent, handle: s.deleteCredentialStore},
 		{method: "POST", path: "/api/v1/credential-stores/{id}/test", op: "testCredentialStore", tag: tag,
 			summary: "Log in to the store and prove it reachable without reading a secret. A failed test " +
-				"still answers 200, with ok false and a code and message saying what to fix (TLS, login, reachability)",
+				"still answers 200, with ok false and a code and message saying what to fix (login, permissions); " +
+				"a store that cannot be reached gets one message whatever the cause, which only host administrators see in detail",
 			permission: string(junction.PermCredentialStoresEdit),
 			response:   app.StoreTestResult{}, status: http.StatusOK, handle: s.testCredentialStore},
 	}

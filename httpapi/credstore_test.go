@@ -18,6 +18,7 @@ type testResult struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field"`
+	Detail  string `json:"detail"`
 }
 
 // Store configurations are checked by their type's adapter at create and
@@ -175,8 +176,10 @@ func TestCredentialStoreValidation(t *testing.T) {
 	})
 }
 
-// The test endpoint answers a diagnosis a person can act on: an untrusted
-// certificate points at ca_cert, a refused AppRole login says so.
+// The test endpoint answers a diagnosis a person can act on: a refused
+// AppRole login says so; a store that cannot be reached gets the one message
+// of unreachable stores, and the host administrator the cause (an untrusted
+// certificate points at ca_cert).
 func TestCredentialStoreTest(t *testing.T) {
 	vs := vaulttest.New(t, vaulttest.Options{})
 	secretID := plant("secret-id")
@@ -191,12 +194,12 @@ func TestCredentialStoreTest(t *testing.T) {
 		config   map[string]any
 		code     string
 		mentions string
-		field    string
+		detail   string
 	}{
 		{"OK", map[string]any{"secret_id": secretID.Reveal()}, "", "", ""},
-		{"UnknownCA", map[string]any{"secret_id": secretID.Reveal(), "ca_cert": other.CertPEM()}, junction.ECREDSTOREUNAVAILABLE, "ca_cert", ""},
+		{"UnknownCA", map[string]any{"secret_id": secretID.Reveal(), "ca_cert": other.CertPEM()}, junction.ECREDSTOREUNAVAILABLE, "--store-allow", "ca_cert"},
 		{"BadSecretID", map[string]any{"secret_id": "wrong-" + secretID.Reveal()}, junction.ECREDSTOREAUTH, "approle", ""},
-		{"Unreachable", map[string]any{"secret_id": secretID.Reveal(), "address": "https://127.0.0.1:1"}, junction.ECREDSTOREUNAVAILABLE, "refused", ""},
+		{"Unreachable", map[string]any{"secret_id": secretID.Reveal(), "address": "https://127.0.0.1:1"}, junction.ECREDSTOREUNAVAILABLE, "--store-allow", "refused"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			config := map[string]any{"address": vs.URL(), "ca_cert": vs.CACertPEM(), "auth_method": "approle", "role_id": "role-1"}
@@ -217,6 +220,9 @@ func TestCredentialStoreTest(t *testing.T) {
 			}
 			if res.OK || res.Code != tc.code || !strings.Contains(res.Message, tc.mentions) || !strings.Contains(res.Message, cs.Name) {
 				t.Fatalf("result = %+v, want %s mentioning %q and the store", res, tc.code, tc.mentions)
+			}
+			if !strings.Contains(res.Detail, tc.detail) || (tc.detail == "") != (res.Detail == "") {
+				t.Fatalf("result = %+v, want the detail %q for the host administrator", res, tc.detail)
 			}
 		})
 	}

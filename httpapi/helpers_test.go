@@ -74,9 +74,11 @@ func newEnv(t *testing.T, store junction.Store, opts ...envOptions) *env {
 		o = opts[0]
 	}
 	// The trigger runtime's queue is made but not started: tests that
-	// need events processed start it (startQueue).
+	// need events processed start it (startQueue). Vault test servers
+	// listen on 127.0.0.1, which stores may reach only when allowed.
 	s := httpapitest.NewServer(t, httpapitest.Options{DB: store.(*sqldb.DB), ConnectorsDir: o.connectorsDir,
-		RootCAs: o.roots, TrustedProxies: o.trustedProxies, PublicURL: publicURL, HoldQueue: true})
+		RootCAs: o.roots, TrustedProxies: o.trustedProxies, PublicURL: publicURL, HoldQueue: true,
+		StoreAllow: credstoretest.Loopback})
 	return &env{t: t, api: s, srv: s.HTTP, app: s.App, store: s.DB, clock: s.Clock, logs: serverLogs{s}, admin: s.AdminToken,
 		server: s.API, keyring: s.Keyring, logger: s.Logger, engine: s.Engine, queue: s.Queue, triggers: s.Triggers}
 }

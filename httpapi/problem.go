@@ -90,8 +90,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p.Field, p.Details = e.Field, e.Details
 	}
 	if status >= 500 {
-		loggerFrom(r.Context()).LogAttrs(r.Context(), slog.LevelError, "request failed",
-			slog.String("code", code), slog.Any("error", err))
+		attrs := []slog.Attr{slog.String("code", code), slog.Any("error", err)}
+		var unreachable *junction.StoreUnreachableError
+		if errors.As(err, &unreachable) {
+			// The message is the same for every unreachable store; the
+			// cause is for the log only.
+			attrs = append(attrs, slog.String("cause", unreachable.Error()), slog.Bool("refused_by_guard", unreachable.Blocked))
+		}
+		loggerFrom(r.Context()).LogAttrs(r.Context(), slog.LevelError, "request failed", attrs...)
 		if code == junction.EINTERNAL || code == junction.ESCHEMATOONEW {
 			p.Detail, p.Field, p.Details = "internal error", "", nil
 		}

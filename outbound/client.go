@@ -16,12 +16,12 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/net/http/httpproxy"
 
 	"junction"
+	"junction/netguard"
 )
 
 // Error codes of this package, defined with the others in the root package so
@@ -45,9 +45,7 @@ const (
 )
 
 // Resolver looks up the addresses of a host name. *net.Resolver satisfies it.
-type Resolver interface {
-	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
-}
+type Resolver = netguard.Resolver
 
 // Options configure a Client. Zero values take the defaults above.
 type Options struct {
@@ -127,7 +125,7 @@ type Response struct {
 type Client struct {
 	guard         *Guard
 	resolver      Resolver
-	dialer        *net.Dialer
+	dialer        *netguard.Dialer
 	transport     *http.Transport
 	http          *http.Client
 	defaultProxy  func(*url.URL) (*url.URL, error)
@@ -179,24 +177,10 @@ func New(opts Options) (*Client, error) {
 		c.defaultProxy = httpproxy.FromEnvironment().ProxyFunc()
 	}
 
-	c.dialer = &net.Dialer{
-		Timeout:   30 * time.Second,
-		KeepAlive: 30 * time.Second,
-		// The last line of defence: whatever produced the address (our
-		// resolver, a proxy URL, an IP literal), the socket is checked just
-		// before connect, so a DNS answer that changes between check and use
-		// cannot slip through.
-		Control: func(network, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return &junction.Error{Code: EBLOCKED, Message: fmt.Sprintf("outbound connection to %q refused: not an IP address and port", address)}
-			}
-			return c.guard.Check("", ap.Addr())
-		},
-	}
+	c.dialer = netguard.NewDialer(c.guard, netguard.DialerOptions{Resolver: c.resolver, Timeout: 30 * time.Second})
 	c.transport = &http.Transport{
 		Proxy:       c.proxyFor,
-		DialContext: c.dial,
+		DialContext: c.dialer.DialContext,
 		TLSClientConfig: &tls.Config{
 			MinVersion: tls.VersionTLS12,
 			RootCAs:    opts.RootCAs,
@@ -379,63 +363,6 @@ func isTLSFailure(err error) bool {
 		errors.As(err, &invalid) || errors.As(err, &record) || errors.As(err, &alert)
 }
 
-// dial resolves addr with the client's resolver and connects to the first
-// address the guard accepts. The dialer's Control hook checks again at the
-// socket, so this check is for the clear message naming the host.
-func (c *Client) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	var addrs []netip.Addr
-	if ip, err := netip.ParseAddr(host); err == nil {
-		addrs = []netip.Addr{ip}
-	} else {
-		addrs, err = c.resolver.LookupNetIP(ctx, ipNetwork(network), host)
-		if err != nil {
-			return nil, err
-		}
-		if len(addrs) == 0 {
-			return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
-		}
-	}
-	var blocked, dialErr error
-	for _, ip := range addrs {
-		if err := c.guard.Check(host, ip); err != nil {
-			if blocked == nil {
-				blocked = err
-			}
-			continue
-		}
-		conn, err := c.dialer.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
-		if err == nil {
-			return conn, nil
-		}
-		if junction.IsCode(err, EBLOCKED) {
-			// Refused by the Control hook, which knows only the address.
-			err = blockedError(host, ip)
-		}
-		dialErr = err
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	if dialErr != nil {
-		return nil, dialErr
-	}
-	return nil, blocked
-}
-
-func ipNetwork(network string) string {
-	switch network {
-	case "tcp4":
-		return "ip4"
-	case "tcp6":
-		return "ip6"
-	}
-	return "ip"
-}
-
 type proxyKey struct{}
 
 // proxyFor picks the proxy of one request: its own, else the client's.
@@ -460,25 +387,7 @@ func (c *Client) checkProxiedTarget(ctx context.Context, r *http.Request) error 
 	if p == nil {
 		return nil
 	}
-	host := r.URL.Hostname()
-	if ip, err := netip.ParseAddr(host); err == nil {
-		return c.guard.Check(host, ip)
-	}
-	addrs, err := c.resolver.LookupNetIP(ctx, "ip", host)
-	if err != nil || len(addrs) == 0 {
-		return &junction.Error{
-			Code:    EBLOCKED,
-			Message: fmt.Sprintf("outbound request to %s refused: the name cannot be resolved to check it before it is sent to the proxy", host),
-			Details: map[string]any{"host": host},
-			Err:     err,
-		}
-	}
-	for _, ip := range addrs {
-		if err := c.guard.Check(host, ip); err != nil {
-			return err
-		}
-	}
-	return nil
+	return c.dialer.CheckHost(ctx, r.URL.Hostname())
 }
 
 // safeRedirectHeaders are the request headers kept when a redirect leaves

@@ -1,181 +1,19 @@
 package outbound
 
 import (
-	"fmt"
 	"net/netip"
-	"slices"
 
-	"junction"
+	"junction/netguard"
 )
 
-// Guard decides which network addresses outbound calls may connect to. A
-// connector's base URL is chosen by whoever configures the connection, so
-// without a guard a URL could point Junction at its own loopback services,
-// the private network around it, or the cloud metadata service that hands out
-// the host's credentials.
-//
-// Refused unless an allowed prefix contains the address: loopback, private
-// (RFC 1918, fc00::/7), link-local, unspecified, multicast, shared address
-// space (100.64.0.0/10), the other IANA special-purpose ranges that are not
-// globally reachable, and IPv6 forms that embed such an IPv4 address
-// (IPv4-mapped, NAT64, 6to4). Cloud metadata addresses are refused unless an
-// allowed prefix names exactly that one address: allowing 169.254.0.0/16 for
-// a link-local appliance must not also expose the host's instance credentials.
-//
-// A Guard is immutable and safe for concurrent use.
-type Guard struct {
-	allow []netip.Prefix
-}
+// Guard decides which network addresses outbound calls may connect to: see
+// netguard.Guard. Connector traffic gets the strict policy, private ranges
+// included, because a connector's base URL is whatever a tenant typed.
+type Guard = netguard.Guard
 
-// NewGuard returns a guard that lets through the addresses inside allow
-// (typically the values of --outbound-allow).
+// NewGuard returns the guard of connector traffic, which lets through the
+// addresses inside allow (the values of --outbound-allow) and no other
+// non-public address.
 func NewGuard(allow []netip.Prefix) *Guard {
-	g := &Guard{}
-	for _, p := range allow {
-		if !p.IsValid() {
-			continue
-		}
-		// An IPv4-mapped prefix such as ::ffff:10.0.0.0/104 means the IPv4 range.
-		if p.Addr().Is4In6() && p.Bits() >= 96 {
-			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-		}
-		g.allow = append(g.allow, p.Masked())
-	}
-	return g
-}
-
-// metadataAddrs are the instance metadata services of the major clouds. They
-// answer any process on the host with credentials, so reaching them is the
-// usual goal of server-side request forgery.
-var metadataAddrs = []netip.Addr{
-	netip.MustParseAddr("169.254.169.254"), // AWS, Azure, GCP, OpenStack, DigitalOcean, Oracle
-	netip.MustParseAddr("169.254.170.2"),   // AWS ECS task metadata and credentials
-	netip.MustParseAddr("169.254.170.23"),  // AWS EKS pod identity agent
-	netip.MustParseAddr("fd00:ec2::254"),   // AWS IMDS over IPv6
-	netip.MustParseAddr("fd00:ec2::23"),    // AWS EKS pod identity agent over IPv6
-	netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud
-	netip.MustParseAddr("192.0.0.192"),     // Oracle Cloud (legacy)
-}
-
-// reservedPrefixes are special-purpose ranges that are not globally reachable
-// and that netip's predicates do not already cover.
-var reservedPrefixes = []struct {
-	prefix netip.Prefix
-	kind   string
-}{
-	{netip.MustParsePrefix("0.0.0.0/8"), "\"this network\""},
-	{netip.MustParsePrefix("100.64.0.0/10"), "shared (carrier-grade NAT)"},
-	{netip.MustParsePrefix("192.0.0.0/24"), "IETF protocol assignment"},
-	{netip.MustParsePrefix("192.0.2.0/24"), "documentation"},
-	{netip.MustParsePrefix("198.18.0.0/15"), "benchmarking"},
-	{netip.MustParsePrefix("198.51.100.0/24"), "documentation"},
-	{netip.MustParsePrefix("203.0.113.0/24"), "documentation"},
-	{netip.MustParsePrefix("240.0.0.0/4"), "reserved"},
-	{netip.MustParsePrefix("::/96"), "IPv4-compatible (deprecated)"},
-	{netip.MustParsePrefix("100::/64"), "discard-only"},
-	{netip.MustParsePrefix("2001:db8::/32"), "documentation"},
-	{netip.MustParsePrefix("2001::/32"), "Teredo tunnel"},
-}
-
-var (
-	nat64Prefix      = netip.MustParsePrefix("64:ff9b::/96")
-	nat64LocalPrefix = netip.MustParsePrefix("64:ff9b:1::/48")
-	sixToFourPrefix  = netip.MustParsePrefix("2002::/16")
-)
-
-// Check returns nil when a connection to addr may be made, and otherwise an
-// *junction.Error with code EBLOCKED naming host (the name the caller asked
-// for; addr alone when empty) and saying how to allow it.
-func (g *Guard) Check(host string, addr netip.Addr) error {
-	addr = addr.Unmap().WithZone("")
-	kind, metadata := classify(addr)
-	if kind == "" {
-		return nil
-	}
-	if metadata {
-		if slices.ContainsFunc(g.allow, func(p netip.Prefix) bool { return p.IsSingleIP() && p.Addr() == addr }) {
-			return nil
-		}
-	} else if slices.ContainsFunc(g.allow, func(p netip.Prefix) bool { return p.Contains(addr) }) {
-		return nil
-	}
-	return refusal(host, addr, kind, metadata)
-}
-
-// blockedError is the refusal for an address already known to be blocked.
-func blockedError(host string, addr netip.Addr) error {
-	addr = addr.Unmap().WithZone("")
-	kind, metadata := classify(addr)
-	return refusal(host, addr, kind, metadata)
-}
-
-// classify names the kind of non-public address addr is, or returns "" for a
-// globally reachable one. addr is already unmapped.
-func classify(addr netip.Addr) (kind string, metadata bool) {
-	if slices.Contains(metadataAddrs, addr) {
-		return "cloud metadata", true
-	}
-	switch {
-	case !addr.IsValid():
-		return "invalid", false
-	case addr.IsUnspecified():
-		return "unspecified", false
-	case addr.IsLoopback():
-		return "loopback", false
-	case addr.IsPrivate():
-		return "private", false
-	case addr.IsLinkLocalUnicast():
-		return "link-local", false
-	case addr.IsMulticast():
-		return "multicast", false
-	case addr.Is4() && addr == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return "broadcast", false
-	}
-	for _, r := range reservedPrefixes {
-		if r.prefix.Contains(addr) {
-			return r.kind, false
-		}
-	}
-	// IPv6 transition forms carry an IPv4 address that the translator will
-	// reach on Junction's behalf: judge them by the embedded address.
-	if embedded, ok := embeddedIPv4(addr); ok {
-		if kind, metadata := classify(embedded); kind != "" {
-			return kind + " (embedded in " + addr.String() + ")", metadata
-		}
-	}
-	if addr.Is6() && !addr.IsGlobalUnicast() {
-		return "non-global IPv6", false
-	}
-	return "", false
-}
-
-func embeddedIPv4(addr netip.Addr) (netip.Addr, bool) {
-	if !addr.Is6() {
-		return netip.Addr{}, false
-	}
-	b := addr.As16()
-	switch {
-	case nat64Prefix.Contains(addr), nat64LocalPrefix.Contains(addr):
-		return netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}), true
-	case sixToFourPrefix.Contains(addr):
-		return netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), true
-	}
-	return netip.Addr{}, false
-}
-
-func refusal(host string, addr netip.Addr, kind string, metadata bool) error {
-	single := netip.PrefixFrom(addr, addr.BitLen()).String()
-	target := addr.String()
-	if host != "" && host != target {
-		target = fmt.Sprintf("%s (%s)", host, addr)
-	}
-	msg := fmt.Sprintf("outbound connection to %s refused: it is a %s address; to allow it, start Junction with --outbound-allow %s", target, kind, single)
-	if metadata {
-		msg += " (a cloud metadata address is allowed only when named exactly, never by a broader range)"
-	}
-	return &junction.Error{
-		Code:    EBLOCKED,
-		Message: msg,
-		Details: map[string]any{"host": host, "address": addr.String()},
-	}
+	return netguard.New(netguard.Policy{Allow: allow, Setting: "--outbound-allow"})
 }

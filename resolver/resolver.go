@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -39,6 +40,9 @@ type Options struct {
 	Transport *http.Transport
 	// StoreTimeout bounds one request to a store (zero: adapter default).
 	StoreTimeout time.Duration
+	// StoreAllow lists the loopback, link-local and metadata addresses
+	// stores may reach (--store-allow); see CredentialStoreOptions.Allow.
+	StoreAllow []netip.Prefix
 }
 
 // Resolver resolves assets to values. It is safe for concurrent use.
@@ -266,6 +270,7 @@ func (r *Resolver) storeOptions(cfg *junction.CredentialStoreConfig) junction.Cr
 		ProxyURL:  cfg.ProxyURL,
 		Transport: r.opts.Transport,
 		Timeout:   r.opts.StoreTimeout,
+		Allow:     r.opts.StoreAllow,
 	}
 }
 

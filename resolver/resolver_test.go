@@ -96,7 +96,8 @@ func setup(t *testing.T) *fixture {
 
 	res, err := resolver.New(resolver.Options{
 		Store: st, Keyring: ring, Clock: clock,
-		Types: map[string]junction.CredentialStoreType{vault.TypeName: vault.Type},
+		Types:      map[string]junction.CredentialStoreType{vault.TypeName: vault.Type},
+		StoreAllow: credstoretest.Loopback,
 	})
 	if err != nil {
 		t.Fatal(err)

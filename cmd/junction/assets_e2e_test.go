@@ -29,7 +29,9 @@ func runAssetScenario(t *testing.T, dataDir, database string) {
 		password2 = "e2e-asset-password-two-0d93"
 		path      = "secret/robots/erp"
 	)
-	env := map[string]string{envBootstrapToken: testBootstrapToken}
+	// The Vault test server listens on 127.0.0.1, which stores may reach
+	// only when the operator allows it.
+	env := map[string]string{envBootstrapToken: testBootstrapToken, "JUNCTION_STORE_ALLOW": "127.0.0.1/32"}
 	m, logs := MustRunMain(t, dataDir, database, env)
 	admin := &apiClient{t: t, base: m.URL(), token: testBootstrapToken}
 

@@ -31,6 +31,7 @@ type Config struct {
 	LogFormat      string // text or json
 	LogLevel       string // debug, info, warn, error
 	OutboundAllow  []string
+	StoreAllow     []string
 	ConnectorsDir  string
 	TrustedProxies []string
 	// PublicURL is the address people and OAuth providers reach the server
@@ -67,6 +68,8 @@ func (c *Config) settings() []setting {
 			usage: "least severe level logged: debug, info, warn or error"},
 		{flag: "outbound-allow", env: "JUNCTION_OUTBOUND_ALLOW", key: "outbound_allow", list: &c.OutboundAllow,
 			usage: "private network (CIDR) that outbound calls may reach; repeatable, env comma-separated"},
+		{flag: "store-allow", env: "JUNCTION_STORE_ALLOW", key: "store_allow", list: &c.StoreAllow,
+			usage: "loopback, link-local or metadata address (CIDR) that credential stores may reach; repeatable, env comma-separated"},
 		{flag: "connectors-dir", env: "JUNCTION_CONNECTORS_DIR", key: "connectors_dir", str: &c.ConnectorsDir,
 			usage: "directory of connector definitions"},
 		{flag: "trusted-proxy", env: "JUNCTION_TRUSTED_PROXIES", key: "trusted_proxies", list: &c.TrustedProxies,
@@ -213,6 +216,11 @@ func (c *Config) validate() error {
 	for _, cidr := range c.OutboundAllow {
 		if _, err := netip.ParsePrefix(cidr); err != nil {
 			return fmt.Errorf("--outbound-allow %q is not a CIDR such as 10.0.0.0/8", cidr)
+		}
+	}
+	for _, cidr := range c.StoreAllow {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			return fmt.Errorf("--store-allow %q is not a CIDR such as 127.0.0.1/32", cidr)
 		}
 	}
 	if _, err := strconv.ParseBool(c.Metrics); err != nil {

@@ -97,11 +97,29 @@ connectors_dir: /from/file
 		}
 	})
 
+	t.Run("StoreAllow", func(t *testing.T) {
+		m, err := parse(t, nil, "--store-allow", "127.0.0.1/32", "--store-allow", "169.254.169.254/32")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(m.Config.StoreAllow, []string{"127.0.0.1/32", "169.254.169.254/32"}) {
+			t.Fatalf("store allow = %v", m.Config.StoreAllow)
+		}
+		m, err = parse(t, map[string]string{"JUNCTION_STORE_ALLOW": "127.0.0.1/32, ::1/128"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(m.Config.StoreAllow, []string{"127.0.0.1/32", "::1/128"}) {
+			t.Fatalf("store allow from the environment = %v", m.Config.StoreAllow)
+		}
+	})
+
 	for name, tc := range map[string]struct {
 		env  map[string]string
 		args []string
 		want string
 	}{
+		"ErrBadStoreCIDR":   {args: []string{"--store-allow", "localhost"}, want: "--store-allow"},
 		"ErrUnknownFileKey": {args: []string{"--config", writeFile(t, "listen: x:1\nlisten_addr: y\n")}, want: `unknown key "listen_addr"`},
 		"ErrMissingFile":    {args: []string{"--config", filepath.Join(dir, "nope.yaml")}, want: "does not exist"},
 		"ErrBadCIDR":        {env: map[string]string{"JUNCTION_OUTBOUND_ALLOW": "10.0.0.0"}, want: "not a CIDR"},

@@ -172,6 +172,7 @@ func runConnectionScenario(t *testing.T, dataDir, database string) {
 	m, logs := MustRunMain(t, dataDir, database, map[string]string{
 		envBootstrapToken:         testBootstrapToken,
 		"JUNCTION_OUTBOUND_ALLOW": "127.0.0.0/8",
+		"JUNCTION_STORE_ALLOW":    "127.0.0.1/32",
 	})
 	api := &apiClient{t: t, base: m.URL(), token: testBootstrapToken}
 

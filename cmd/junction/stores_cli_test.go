@@ -35,7 +35,9 @@ func runClient(t *testing.T, server, stdin string, args ...string) (stdout, stde
 // asset's password through a file, and neither comes back out of any
 // command but resolve.
 func TestCLI_StoresAndAssets(t *testing.T) {
-	m, logs := MustRunMain(t, "", "", map[string]string{envBootstrapToken: testBootstrapToken})
+	// The Vault test server listens on 127.0.0.1, which stores may reach
+	// only when the operator allows it.
+	m, logs := MustRunMain(t, "", "", map[string]string{envBootstrapToken: testBootstrapToken, "JUNCTION_STORE_ALLOW": "127.0.0.1/32"})
 	url := m.URL()
 	must := func(stdin string, args ...string) (string, string) {
 		t.Helper()

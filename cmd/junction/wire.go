@@ -39,21 +39,26 @@ func storeTypes() map[string]junction.CredentialStoreType {
 	}
 }
 
+// prefixes parses CIDRs that validate already checked: --outbound-allow,
+// --store-allow, --trusted-proxy.
+func prefixes(cidrs []string) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(cidrs))
+	for _, c := range cidrs {
+		out = append(out, netip.MustParsePrefix(c).Masked())
+	}
+	return out
+}
+
 func newFlagSet() *pflag.FlagSet {
 	return pflag.NewFlagSet("serve", pflag.ContinueOnError)
 }
 
 // handler builds the HTTP API over the app.
 func (m *Main) handler() (http.Handler, error) {
-	proxies := make([]netip.Prefix, 0, len(m.Config.TrustedProxies))
-	for _, p := range m.Config.TrustedProxies {
-		// validate already checked every prefix.
-		proxies = append(proxies, netip.MustParsePrefix(p).Masked())
-	}
 	opts := httpapi.Options{
 		Logger:         m.logger,
 		Readiness:      m.ready,
-		TrustedProxies: proxies,
+		TrustedProxies: prefixes(m.Config.TrustedProxies),
 		Version:        version,
 	}
 	if m.Config.MetricsEnabled() {
@@ -79,12 +84,7 @@ func newMetricsRegistry(res *resolver.Resolver) *prometheus.Registry {
 // newEngine builds the engine over the outbound client, which may reach
 // the private networks --outbound-allow names and no others.
 func (m *Main) newEngine(catalog *connector.Catalog) (*engine.Engine, error) {
-	allow := make([]netip.Prefix, 0, len(m.Config.OutboundAllow))
-	for _, p := range m.Config.OutboundAllow {
-		// validate already checked every prefix.
-		allow = append(allow, netip.MustParsePrefix(p).Masked())
-	}
-	out, err := outbound.New(outbound.Options{Allow: allow, Clock: m.Clock, Logger: m.logger})
+	out, err := outbound.New(outbound.Options{Allow: prefixes(m.Config.OutboundAllow), Clock: m.Clock, Logger: m.logger})
 	if err != nil {
 		return nil, fmt.Errorf("outbound client: %w", err)
 	}

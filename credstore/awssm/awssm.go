@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -195,11 +197,20 @@ func open(cfg map[string]string, opts junction.CredentialStoreOptions, r Retry) 
 		}
 		return s, nil
 	}
+	// Credential providers (STS, SSO, the instance metadata service) get a
+	// client of their own, without the store's proxy and CA: the instance
+	// metadata service must not be sent through the store's proxy. It is
+	// guarded all the same, so the host's own role is used only when the
+	// operator allows the metadata address with --store-allow.
+	// The SDK's own buildable client is kept so that AWS_CA_BUNDLE still
+	// applies. The SDK replaces its transport's DialContext when it sets
+	// timeouts (the metadata client does), so the guard also sits in the
+	// dialer's Control hook, which every copy keeps.
+	ambient := awshttp.NewBuildableClient().
+		WithTransportOptions(func(tr *http.Transport) { storehttp.Guard(tr, opts) }).
+		WithDialerOptions(func(d *net.Dialer) { d.Control = storehttp.GuardControl(opts) })
 	s.newClient = func(ctx context.Context) (*secretsmanager.Client, error) {
-		// Credential providers (STS, SSO, the instance metadata service)
-		// keep the SDK's own HTTP client: the instance metadata service
-		// must not be sent through the store's proxy.
-		awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(reg))
+		awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(reg), config.WithHTTPClient(ambient))
 		if err != nil {
 			return nil, &junction.Error{Code: junction.ECREDSTOREAUTH, Err: errors.New("load default AWS configuration"),
 				Message: fmt.Sprintf("credential store %q: the AWS shared configuration could not be loaded; check AWS_PROFILE and ~/.aws/config", s.name)}

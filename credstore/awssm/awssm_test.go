@@ -7,9 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"net"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,7 +70,7 @@ func TestConformance(t *testing.T) {
 func openStore(t *testing.T, config map[string]string) (junction.WritableCredentialStore, *credstoretest.LogBuffer) {
 	t.Helper()
 	logger, logs := credstoretest.NewLogger()
-	st, err := awssm.NewType(noRetry).Open(config, junction.CredentialStoreOptions{Name: "sm", Logger: logger})
+	st, err := awssm.NewType(noRetry).Open(config, junction.CredentialStoreOptions{Name: "sm", Logger: logger, Allow: credstoretest.Loopback})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -195,6 +198,46 @@ func TestDefaultCredentialChain(t *testing.T) {
 		st, _ := openStore(t, cfg)
 		if _, err := st.Read(ctx, junction.KindSecret, "from-env"); err != nil {
 			t.Fatalf("Read: %v", err)
+		}
+	})
+	t.Run("InstanceMetadataGuarded", func(t *testing.T) {
+		// The SDK's own calls for the host's role go through the guard
+		// too: a metadata service on a loopback address the store may not
+		// reach is never asked.
+		t.Setenv("AWS_ACCESS_KEY_ID", "")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+		t.Setenv("AWS_EC2_METADATA_DISABLED", "false")
+		var hits atomic.Int64
+		ln, err := net.Listen("tcp", "127.0.0.2:0")
+		if err != nil {
+			t.Skipf("no second loopback address: %v", err)
+		}
+		imds := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			http.NotFound(w, r)
+		})}
+		go imds.Serve(ln)
+		t.Cleanup(func() { imds.Close() })
+		t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://"+ln.Addr().String())
+
+		st, _ := openStore(t, cfg)
+		if err := st.Check(ctx); !junction.IsCode(err, junction.ECREDSTOREAUTH) {
+			t.Fatalf("Check error = %v, want %s", err, junction.ECREDSTOREAUTH)
+		}
+		if n := hits.Load(); n != 0 {
+			t.Fatalf("the metadata service was asked %d times without --store-allow", n)
+		}
+		allowed, err := awssm.NewType(noRetry).Open(cfg, junction.CredentialStoreOptions{Name: "sm",
+			Allow: append([]netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}, credstoretest.Loopback...)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first request to the metadata service is all this needs.
+		short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+		_ = allowed.Check(short)
+		if hits.Load() == 0 {
+			t.Fatal("the metadata service was not asked although its address is allowed")
 		}
 	})
 	t.Run("ErrNoCredentials", func(t *testing.T) {
@@ -385,7 +428,8 @@ func TestUnavailable(t *testing.T) {
 	delete(cfg, "ca_cert")
 	untrusting, _ := openStore(t, cfg)
 	err := untrusting.Check(ctx)
-	if !junction.IsCode(err, junction.ECREDSTOREUNAVAILABLE) || !strings.Contains(junction.ErrorMessage(err), "ca_cert") {
-		t.Fatalf("Check without ca_cert: %v, want %s naming ca_cert", err, junction.ECREDSTOREUNAVAILABLE)
+	var ue *junction.StoreUnreachableError
+	if !junction.IsCode(err, junction.ECREDSTOREUNAVAILABLE) || !errors.As(err, &ue) || !strings.Contains(ue.Diagnosis, "ca_cert") {
+		t.Fatalf("Check without ca_cert: %v, want %s diagnosed as needing ca_cert", err, junction.ECREDSTOREUNAVAILABLE)
 	}
 }

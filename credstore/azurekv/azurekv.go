@@ -120,10 +120,11 @@ func Open(config map[string]string, opts junction.CredentialStoreOptions) (*Stor
 // The Azure SDK caches the access token and requests a new one shortly
 // before it expires.
 type Store struct {
-	name     string
-	vault    string // host, for messages
-	client   *azsecrets.Client
-	newCheck func() string
+	name      string
+	vault     string // host, for messages
+	authority string // Entra ID host, for messages
+	client    *azsecrets.Client
+	newCheck  func() string
 }
 
 var (
@@ -194,7 +195,8 @@ func open(config map[string]string, opts junction.CredentialStoreOptions, r Retr
 	if err != nil {
 		return nil, junction.Invalid(keyVaultURI, "is not a usable vault address")
 	}
-	return &Store{name: opts.Name, vault: vaultURL.Host, client: client, newCheck: checkName}, nil
+	authority := strings.TrimSuffix(strings.TrimPrefix(cloudCfg.ActiveDirectoryAuthorityHost, "https://"), "/")
+	return &Store{name: opts.Name, vault: vaultURL.Host, authority: authority, client: client, newCheck: checkName}, nil
 }
 
 func knownKeys() string {
@@ -364,8 +366,20 @@ func (s *Store) fail(name string, err error) error {
 // OAuth error and AADSTS codes, never the client secret.
 func (s *Store) loginFailed(e *azidentity.AuthenticationFailedError) error {
 	if e.RawResponse == nil {
-		return &junction.Error{Code: junction.ECREDSTOREUNAVAILABLE, Err: errors.New("token request failed without a response"),
-			Message: fmt.Sprintf("credential store %q: Microsoft Entra ID could not be reached to log in; check authority_host, the proxy and the network", s.name)}
+		// The SDK keeps the transport error only as text; it names the
+		// token endpoint, which holds no secret, and says what failed. Like
+		// any store that cannot be reached, the message does not.
+		text, _, _ := strings.Cut(e.Error(), "\n")
+		for _, line := range strings.Split(e.Error(), "\n") {
+			if strings.Contains(line, "dial") || strings.Contains(line, "tls") || strings.Contains(line, storehttp.Allow) {
+				text = strings.TrimSpace(line)
+				break
+			}
+		}
+		return &junction.Error{Code: junction.ECREDSTOREUNAVAILABLE, Message: storehttp.UnreachableMessage(s.name, s.authority),
+			Err: &junction.StoreUnreachableError{Host: s.authority, Blocked: strings.Contains(text, storehttp.Allow),
+				Diagnosis: "the login request to Microsoft Entra ID got no answer: " + text,
+				Err:       errors.New("token request failed without a response")}}
 	}
 	status := e.RawResponse.StatusCode
 	var body struct {

@@ -3,6 +3,7 @@ package azurekv_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"strings"
 	"testing"
@@ -21,7 +22,7 @@ type harness struct{ srv *azurekvtest.Server }
 
 func (h harness) NewStore(t *testing.T, opts junction.CredentialStoreOptions) junction.CredentialStore {
 	t.Helper()
-	opts.Transport = h.srv.Transport()
+	opts.Transport, opts.Resolver = h.srv.Transport(), h.srv.Resolver()
 	s, err := azurekv.NewType(noRetry).Open(h.srv.Config(), opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -59,7 +60,7 @@ func open(t *testing.T, srv *azurekvtest.Server, config map[string]string) (*azu
 	t.Helper()
 	logger, logs := credstoretest.NewLogger()
 	st, err := azurekv.NewType(noRetry).Open(config, junction.CredentialStoreOptions{
-		Name: "kv", Logger: logger, Transport: srv.Transport(),
+		Name: "kv", Logger: logger, Transport: srv.Transport(), Resolver: srv.Resolver(), Allow: credstoretest.Loopback,
 	})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -258,13 +259,33 @@ func TestErrors(t *testing.T) {
 			tc.change(cfg)
 			st, logs := open(t, srv, cfg)
 			err := st.Check(ctx)
-			if !junction.IsCode(err, tc.code) || !strings.Contains(junction.ErrorMessage(err), tc.text) {
+			if !junction.IsCode(err, tc.code) || !strings.Contains(said(err), tc.text) {
 				t.Fatalf("Check error = %v, want %s mentioning %q", err, tc.code, tc.text)
 			}
 			credstoretest.AssertErrorNoLeak(t, err, planted, junction.NewSecret("wrong-secret-value"))
 			credstoretest.AssertNoLeak(t, "logs", logs.String(), planted, junction.NewSecret("wrong-secret-value"))
 		})
 	}
+	t.Run("AuthorityGuarded", func(t *testing.T) {
+		// The SDK's own login call goes through the guard: an authority on
+		// the metadata address is refused, and reported like any
+		// unreachable store.
+		cfg := maps.Clone(srv.Config())
+		cfg["authority_host"] = "https://169.254.169.254/"
+		st, _ := open(t, srv, cfg)
+		before := srv.TokenRequests()
+		err := st.Check(ctx)
+		var ue *junction.StoreUnreachableError
+		if !junction.IsCode(err, junction.ECREDSTOREUNAVAILABLE) || !errors.As(err, &ue) || !ue.Blocked {
+			t.Fatalf("Check error = %v, want %s refused by the guard", err, junction.ECREDSTOREUNAVAILABLE)
+		}
+		if msg := junction.ErrorMessage(err); strings.Contains(msg, "metadata") || strings.Contains(msg, "refused") {
+			t.Errorf("message %q tells the guard's refusal apart", msg)
+		}
+		if srv.TokenRequests() != before {
+			t.Error("the token request reached the server")
+		}
+	})
 	t.Run("Forbidden", func(t *testing.T) {
 		st, _ := open(t, srv, srv.Config())
 		srv.FailWith(403)
@@ -295,6 +316,16 @@ func TestErrors(t *testing.T) {
 			t.Fatalf("Read error = %v, want %s not naming the secret", err, junction.ECREDSTOREUNAVAILABLE)
 		}
 	})
+}
+
+// said is an error's message and, for a store that could not be reached,
+// the diagnosis kept for the server log.
+func said(err error) string {
+	var ue *junction.StoreUnreachableError
+	if errors.As(err, &ue) {
+		return junction.ErrorMessage(err) + " " + ue.Diagnosis
+	}
+	return junction.ErrorMessage(err)
 }
 
 func TestDeleteIsSoft(t *testing.T) {

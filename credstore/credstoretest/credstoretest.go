@@ -7,7 +7,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -24,9 +26,11 @@ import (
 // characters, so they are valid in every vendor's naming rules.
 type Harness interface {
 	// NewStore returns a new store under test, connected to the backing
-	// server, not yet logged in. The suite sets opts.Name, opts.Logger and
-	// opts.Timeout; the harness fills in anything else it needs (a Clock
-	// shared with its server, Transport) and fails t on error. If the store
+	// server, not yet logged in. The suite sets opts.Name, opts.Logger,
+	// opts.Timeout and opts.Allow (Loopback, where test servers listen, or
+	// nothing to see the store refused); the harness keeps opts.Allow, fills
+	// in anything else it needs (a Clock shared with its server, a Resolver
+	// pointing its host names at 127.0.0.1) and fails t on error. If the store
 	// implements junction.Closer the suite closes it when the test ends.
 	NewStore(t *testing.T, opts junction.CredentialStoreOptions) junction.CredentialStore
 
@@ -48,6 +52,11 @@ type Harness interface {
 	SetLoginInvalid(t *testing.T, invalid bool)
 }
 
+// Loopback is the allowance test servers on 127.0.0.1 need: store traffic
+// may not reach loopback addresses unless the server's operator allows them
+// (--store-allow).
+var Loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+
 // suiteTimeout bounds each request of a store under test so a broken server
 // fails the suite instead of hanging it.
 const suiteTimeout = 10 * time.Second
@@ -63,6 +72,26 @@ func Run(t *testing.T, h Harness) {
 			s := f.store(t)
 			if err := s.Check(f.ctx); err != nil {
 				t.Fatalf("Check: %v", err)
+			}
+		})
+		t.Run("ErrGuard", func(t *testing.T) {
+			// Without --store-allow the test server's loopback address is
+			// refused at dial time, and the error looks like any other
+			// unreachable store but for the cause kept for the log.
+			f := newFixture(t, h)
+			f.opts.Allow = nil
+			s := f.store(t)
+			err := s.Check(f.ctx)
+			f.assertUnavailable(t, err, "")
+			var ue *junction.StoreUnreachableError
+			if !errors.As(err, &ue) || !ue.Blocked {
+				t.Fatalf("Check: %v, want a StoreUnreachableError refused by the guard (cause %+v)", err, ue)
+			}
+			if !strings.Contains(ue.Diagnosis, "--store-allow 127.0.0.1/32") {
+				t.Errorf("diagnosis %q does not say how to allow the address", ue.Diagnosis)
+			}
+			if msg := junction.ErrorMessage(err); strings.Contains(msg, "loopback") || strings.Contains(msg, "refused") {
+				t.Errorf("message %q tells the guard's refusal apart", msg)
 			}
 		})
 	})
@@ -278,6 +307,7 @@ func newFixture(t *testing.T, h Harness) *fixture {
 		Name:    f.storeName,
 		Logger:  logger,
 		Timeout: suiteTimeout,
+		Allow:   Loopback,
 	}
 	t.Cleanup(func() {
 		AssertNoLeak(t, "store logs", logs.String(), f.planted()...)
@@ -363,7 +393,7 @@ func (f *fixture) assertUnavailable(t *testing.T, err error, secretName string) 
 	if !strings.Contains(msg, f.storeName) {
 		t.Errorf("unavailable message %q does not name the store %q", msg, f.storeName)
 	}
-	if strings.Contains(msg, secretName) {
+	if secretName != "" && strings.Contains(msg, secretName) {
 		t.Errorf("unavailable message %q names the secret %q", msg, secretName)
 	}
 }

@@ -41,7 +41,7 @@ func pemConfig(t *testing.T, srv *cyberarktest.Server) map[string]string {
 
 func mustOpen(t *testing.T, config map[string]string) *cyberark.Store {
 	t.Helper()
-	s, err := cyberark.Open(config, junction.CredentialStoreOptions{Name: "corp ccp", Timeout: 10 * time.Second})
+	s, err := cyberark.Open(config, junction.CredentialStoreOptions{Name: "corp ccp", Timeout: 10 * time.Second, Allow: credstoretest.Loopback})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

@@ -17,14 +17,21 @@ import (
 	"junction"
 )
 
-// Unavailable turns a failed call to the store named store into an
-// ECREDSTOREUNAVAILABLE error whose message says what went wrong in terms a
-// person can act on (DNS, refused connection, untrusted certificate, timeout).
-// A client certificate refused by the vault is Junction's login being
-// refused, so that case is ECREDSTOREAUTH instead.
+// Unavailable turns a call to the store named store that got no answer into
+// an ECREDSTOREUNAVAILABLE error. Its message is the same whatever went
+// wrong on the way (DNS, a refused or timed-out connection, TLS, the network
+// guard), so that whoever configures a store cannot use it to tell open
+// ports from closed ones; what went wrong, in terms a person can act on, is
+// in the *junction.StoreUnreachableError kept as its cause, for the server
+// log and the host's administrators.
 //
-// The message names the store, never the secret being read, and the kept
-// cause is stripped of the request URL, which may carry the secret's name.
+// A client certificate refused by the vault is Junction's login being
+// refused, by a server that proved itself with a trusted certificate, so that
+// case is ECREDSTOREAUTH and says so.
+//
+// The message names the store and the host, never the secret being read,
+// and the kept cause is stripped of the request URL, which may carry the
+// secret's name.
 func Unavailable(store string, err error) *junction.Error {
 	var je *junction.Error
 	if errors.As(err, &je) && (je.Code == junction.ECREDSTOREUNAVAILABLE || je.Code == junction.ECREDSTOREAUTH) {
@@ -38,11 +45,41 @@ func Unavailable(store string, err error) *junction.Error {
 			Err:     cause,
 		}
 	}
+	host := requestHost(err)
 	return &junction.Error{
 		Code:    junction.ECREDSTOREUNAVAILABLE,
-		Message: fmt.Sprintf("credential store %q is unavailable: %s", store, Diagnose(err)),
-		Err:     cause,
+		Message: UnreachableMessage(store, host),
+		Err: &junction.StoreUnreachableError{
+			Host:      host,
+			Diagnosis: Diagnose(err),
+			Blocked:   errors.As(err, new(*refusedError)),
+			Err:       cause,
+		},
 	}
+}
+
+// UnreachableMessage is the one message of a store that could not be
+// reached at host ("" when unknown).
+func UnreachableMessage(store, host string) string {
+	at := ""
+	if host != "" {
+		at = " at " + host
+	}
+	return fmt.Sprintf("could not reach credential store %q%s: check the address, the network path and the server's --store-allow setting", store, at)
+}
+
+// requestHost is the host (and port, when the URL names one) of the request
+// that failed, or "" when err does not say.
+func requestHost(err error) string {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return ""
+	}
+	u, perr := url.Parse(ue.URL)
+	if perr != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // Diagnose describes a transport failure in one sentence. It never quotes
@@ -60,7 +97,10 @@ func Diagnose(err error) string {
 		opErr       *net.OpError
 		netErr      net.Error
 	)
+	var refused *refusedError
 	switch {
+	case errors.As(err, &refused):
+		return "refused by the network guard: " + refused.err.Message
 	case ClientCertificateRejected(err):
 		return "the server rejected the TLS client certificate (" + remoteAlert(err) + "); set a client certificate the server trusts"
 	case errors.Is(err, context.Canceled):
@@ -93,6 +133,10 @@ func Diagnose(err error) string {
 		return "the proxy could not be reached or refused the tunnel; check HTTPS_PROXY or proxy_url"
 	}
 	msg := err.Error()
+	if strings.Contains(msg, "server gave HTTP response to HTTPS client") {
+		// net/http turns the record header error into this text.
+		return "the server did not answer with TLS; is the address's port an HTTPS port?"
+	}
 	if strings.Contains(msg, "proxyconnect") || strings.Contains(msg, "Proxy") {
 		return "the proxy refused the tunnel; check HTTPS_PROXY or proxy_url"
 	}

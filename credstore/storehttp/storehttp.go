@@ -1,25 +1,36 @@
 // Package storehttp builds the one HTTP client every credential store adapter
 // uses to reach its vault: HTTPS only, TLS 1.2 or later, the store's own CA and
-// client certificate, proxy settings and timeouts, and it turns transport
-// failures into credential_store_unavailable errors a person can act on.
+// client certificate, proxy settings, timeouts and the network guard on every
+// connection, and it turns transport failures into credential_store_unavailable
+// errors that tell whoever configures a store nothing about the network.
 package storehttp
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"junction"
+	"junction/netguard"
 )
 
 // DefaultTimeout bounds one request when CredentialStoreOptions.Timeout is
 // zero. Vault calls sit on the path of every automation run, so a hung vault
 // must fail fast rather than hold the run.
 const DefaultTimeout = 30 * time.Second
+
+// dialTimeout bounds connecting, so a filtered port fails within it.
+const dialTimeout = 10 * time.Second
+
+// Allow is the server option that widens the guard of store traffic.
+const Allow = "--store-allow"
 
 // TLS is the per-store TLS material, as PEM, taken from the store's
 // configuration. The *Key fields name the configuration keys the material came
@@ -77,16 +88,21 @@ func ParseAddress(field, address string, opts junction.CredentialStoreOptions) (
 // opts.Transport (or of a pooled default), with TLS 1.2+, the store's CA and
 // client certificate, and the proxy from opts.ProxyURL or, failing that, from
 // HTTPS_PROXY / NO_PROXY.
+//
+// Every connection it makes goes through the network guard, whatever asks
+// for it (the adapter, a redirect the SDK follows, the SDK's own login
+// calls): public and private addresses pass; loopback, link-local, cloud
+// metadata and other special addresses only when opts.Allow names them. The
+// check is made on the resolved address at dial time, so a name that
+// resolves elsewhere later cannot slip through. Through a proxy, the
+// proxy's address is dialled (and checked) and the target is resolved and
+// checked before it is handed to the proxy.
 func NewTransport(opts junction.CredentialStoreOptions, t TLS) (*http.Transport, error) {
 	var tr *http.Transport
 	if opts.Transport != nil {
 		tr = opts.Transport.Clone()
 	} else {
 		tr = &http.Transport{
-			DialContext: (&net.Dialer{
-				Timeout:   10 * time.Second,
-				KeepAlive: 30 * time.Second,
-			}).DialContext,
 			ForceAttemptHTTP2:     true,
 			MaxIdleConns:          20,
 			MaxIdleConnsPerHost:   10,
@@ -137,7 +153,89 @@ func NewTransport(opts junction.CredentialStoreOptions, t TLS) (*http.Transport,
 	} else if tr.Proxy == nil {
 		tr.Proxy = http.ProxyFromEnvironment
 	}
+	Guard(tr, opts)
 	return tr, nil
+}
+
+// Guard makes every connection of tr go through the network guard of store
+// traffic, with opts.Allow and opts.Resolver, as NewTransport describes. It
+// is for transports an SDK builds itself (to keep its own settings, such as
+// a CA bundle from the environment); NewTransport already applies it.
+func Guard(tr *http.Transport, opts junction.CredentialStoreOptions) {
+	dialer := newDialer(opts)
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dialer.DialContext(ctx, network, addr)
+		return conn, hideRefusal(err)
+	}
+	tr.DialTLSContext = nil
+	proxy := tr.Proxy
+	if proxy == nil {
+		proxy = func(*http.Request) (*url.URL, error) { return nil, nil }
+	}
+	tr.Proxy = guardProxied(proxy, dialer)
+}
+
+// refusedError carries the guard's refusal through the SDKs. It does not
+// unwrap to the *junction.Error inside: adapters pass their own errors
+// through unchanged, and the refusal must reach callers looking like any
+// other unreachable store (see Unavailable), not with a code of its own.
+type refusedError struct{ err *junction.Error }
+
+func (e *refusedError) Error() string { return e.err.Message }
+
+func hideRefusal(err error) error {
+	var je *junction.Error
+	if errors.As(err, &je) && je.Code == netguard.EBLOCKED {
+		return &refusedError{je}
+	}
+	return err
+}
+
+// GuardControl returns a net.Dialer Control hook that refuses, just before
+// connect, every address the guard of store traffic refuses. It is for
+// dialers an SDK builds and reconfigures itself, which may replace a
+// transport's DialContext but keep their dialer's Control.
+func GuardControl(opts junction.CredentialStoreOptions) func(network, address string, c syscall.RawConn) error {
+	g := storeGuard(opts)
+	return func(network, address string, c syscall.RawConn) error {
+		return hideRefusal(g.Control(network, address, c))
+	}
+}
+
+func storeGuard(opts junction.CredentialStoreOptions) *netguard.Guard {
+	return netguard.New(netguard.Policy{Allow: opts.Allow, AllowPrivate: true, Setting: Allow})
+}
+
+// newDialer is the guarded dialer of one store's traffic. Private ranges
+// pass by default because that is where vaults live.
+func newDialer(opts junction.CredentialStoreOptions) *netguard.Dialer {
+	g := storeGuard(opts)
+	do := netguard.DialerOptions{Timeout: dialTimeout}
+	if opts.Resolver != nil {
+		do.Resolver = opts.Resolver
+	}
+	if opts.Transport != nil && opts.Transport.DialContext != nil {
+		// A base transport's own dialer connects to the address the guard
+		// accepted (tests stand in for the network with it).
+		do.Connect = opts.Transport.DialContext
+	}
+	return netguard.NewDialer(g, do)
+}
+
+// guardProxied wraps a transport's proxy choice: a request that goes through
+// a proxy has its target checked here, since the proxy, not our dialer,
+// connects to it. The transport asks for every request, redirects included.
+func guardProxied(proxy func(*http.Request) (*url.URL, error), d *netguard.Dialer) func(*http.Request) (*url.URL, error) {
+	return func(r *http.Request) (*url.URL, error) {
+		p, err := proxy(r)
+		if err != nil || p == nil {
+			return p, err
+		}
+		if err := d.CheckHost(r.Context(), r.URL.Hostname()); err != nil {
+			return nil, hideRefusal(err)
+		}
+		return p, nil
+	}
 }
 
 // NewClient returns the HTTP client for one store, built on NewTransport. It

@@ -63,6 +63,10 @@ type Options struct {
 	// HoldQueue leaves the job queue stopped until the test calls
 	// StartQueue, so that the test sees jobs waiting.
 	HoldQueue bool
+	// StoreAllow are the addresses credential stores may reach beyond
+	// public and private ones (--store-allow); tests whose vault servers
+	// listen on 127.0.0.1 pass credstoretest.Loopback.
+	StoreAllow []netip.Prefix
 }
 
 // Server is a running API with a bootstrapped administrator. Outbound calls
@@ -131,7 +135,8 @@ func NewServer(tb testing.TB, opts ...Options) *Server {
 		tb.Fatal(err)
 	}
 	types := StoreTypes()
-	res, err := resolver.New(resolver.Options{Store: db, Keyring: ring, Types: types, Clock: clock, Logger: logger})
+	res, err := resolver.New(resolver.Options{Store: db, Keyring: ring, Types: types, Clock: clock, Logger: logger,
+		StoreAllow: o.StoreAllow})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"sort"
 	"strings"
@@ -24,7 +25,8 @@ import (
 )
 
 // Host names the server answers for. They do not resolve: clients reach the
-// server through Transport, which dials the server whatever the host. Real
+// server through Resolver and Transport, which dials the server whatever the
+// address. Real
 // names (rather than 127.0.0.1) matter because the Key Vault client checks
 // that the challenge's resource is a parent domain of the vault's host.
 const (
@@ -138,6 +140,24 @@ func (s *Server) Transport() *http.Transport {
 		},
 		ForceAttemptHTTP2: true,
 	}
+}
+
+// Resolver answers the server's host names with 127.0.0.1, standing in
+// for DNS so that the store's network guard judges the address Transport
+// really connects to. Give it to the store as
+// CredentialStoreOptions.Resolver, with 127.0.0.1 allowed.
+func (s *Server) Resolver() Resolver { return Resolver{} }
+
+// Resolver is the DNS of the server's host names.
+type Resolver struct{}
+
+// LookupNetIP answers the server's names with 127.0.0.1 and any other with
+// "no such host".
+func (Resolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if strings.EqualFold(host, AuthorityHost) || strings.EqualFold(host, VaultDomain) || strings.HasSuffix(strings.ToLower(host), "."+VaultDomain) {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }
 
 // Stop closes the listener and every open connection, as a vault outage
