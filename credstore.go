@@ -156,6 +156,10 @@ type CredentialStoreType struct {
 	// Choices say which keys go together: a key listed in an option is
 	// needed exactly when that option is taken.
 	Choices []ConfigChoice
+	// CheckName, when set, refuses an external name the vault could never
+	// hold (EINVALID on "external_name"), so that an asset is refused when
+	// it is created, not at its first resolve.
+	CheckName func(name string) error
 	// Open validates config (rejecting unknown keys and naming the key at
 	// fault with EINVALID) and returns a store. It does not contact the
 	// vault: that happens on first use or on Check.

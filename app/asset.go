@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -152,6 +153,27 @@ func cleanUsername(s string) (string, error) {
 		return "", junction.Invalid("username", "must be at most 1024 characters of one line")
 	}
 	return s, nil
+}
+
+// checkExternalName applies the store type's own rules for the names of
+// its secrets, so that a name the vault can never hold is refused now, not
+// at the first resolve. Without an explicit external name, the asset's own
+// name is the external one and must pass them too.
+func (a *App) checkExternalName(cfg *junction.CredentialStoreConfig, name string) error {
+	t, ok := a.storeTypes[cfg.Type]
+	if !ok || t.CheckName == nil {
+		return nil
+	}
+	if err := t.CheckName(name); err != nil {
+		var je *junction.Error
+		if errors.As(err, &je) && je.Field == "" {
+			named := *je
+			named.Field = "external_name"
+			return &named
+		}
+		return err
+	}
+	return nil
 }
 
 func cleanExternalName(s string) (string, error) {
@@ -428,6 +450,9 @@ func (a *App) CreateAsset(ctx context.Context, p *junction.Principal, in CreateA
 				if as.ExternalName, err = cleanExternalName(in.ExternalName); err != nil {
 					return nil, err
 				}
+			}
+			if err := a.checkExternalName(cfg, as.ExternalName); err != nil {
+				return nil, err
 			}
 			if hasValue {
 				created, err := a.writeExternalNew(ctx, cfg, as, value)
@@ -751,6 +776,9 @@ func (a *App) UpdateAsset(ctx context.Context, p *junction.Principal, id string,
 		}
 		en, err := cleanExternalName(*in.ExternalName)
 		if err != nil {
+			return nil, err
+		}
+		if err := a.checkExternalName(cfg, en); err != nil {
 			return nil, err
 		}
 		if en != next.ExternalName {

@@ -675,3 +675,37 @@ func TestNoSecretsInLogs(t *testing.T) {
 	credstoretest.AssertNoLeak(t, "logs", logs, secretID, pw)
 	_ = slog.LevelDebug
 }
+
+// TestExternalNameCheckedAtCreation: a name the store can never hold is
+// refused when the asset is created or renamed, with the store's own rule,
+// before the vault is asked anything.
+func TestExternalNameCheckedAtCreation(t *testing.T) {
+	vs := vaulttest.New(t, vaulttest.Options{})
+	vs.SetAppRole("approle", "role-1", "secret-id-1")
+	backends(t, func(t *testing.T, open func(t *testing.T) junction.Store) {
+		e := newEnv(t, open(t))
+		cs := e.vaultStore(vs, "corp-vault", "secret-id-1", nil)
+		f := e.createFolder(e.admin, "Robots", "")
+		before := vs.Requests()
+		for _, name := range []string{"apps/erp#prod", "apps//erp", "../erp", "erp?x=1"} {
+			r := e.call("POST", "/api/v1/assets", e.admin, map[string]any{
+				"folder_id": f.ID, "name": "erp", "type": "credential", "store_id": cs.ID, "external_name": name,
+			})
+			if p := r.problem(t); r.status/100 != 4 || p.Code != junction.EINVALID || p.Field != "external_name" ||
+				!strings.Contains(p.Detail, "Vault secret path") {
+				t.Errorf("external name %q: %d %+v", name, r.status, p)
+			}
+		}
+		var asset assetJSON
+		e.must(http.StatusCreated, "POST", "/api/v1/assets", e.admin, map[string]any{
+			"folder_id": f.ID, "name": "erp", "type": "credential", "store_id": cs.ID, "external_name": "erp/prod",
+		}, &asset)
+		r := e.call("PATCH", "/api/v1/assets/"+asset.ID, e.admin, map[string]any{"external_name": "erp#prod"})
+		if p := r.problem(t); p.Code != junction.EINVALID || p.Field != "external_name" {
+			t.Errorf("rename to erp#prod: %d %+v", r.status, p)
+		}
+		if n := vs.Requests() - before; n != 0 {
+			t.Errorf("checking names sent %d requests to the vault", n)
+		}
+	})
+}

@@ -101,6 +101,7 @@ func NewType(r Retry) junction.CredentialStoreType {
 		Name:       TypeName,
 		Writable:   true,
 		ConfigKeys: configKeys,
+		CheckName:  validateName,
 		Choices: []junction.ConfigChoice{{Name: "authentication", Options: []junction.ConfigOption{
 			{Keys: []string{keyAccessKeyID, keySecretAccessKey, keySessionToken}, Help: "an access key (session_token only for temporary credentials)"},
 			{Keys: []string{}, Help: "the default credential chain: environment, shared config, web identity, container or instance role"},

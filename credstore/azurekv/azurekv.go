@@ -92,6 +92,7 @@ func NewType(r Retry) junction.CredentialStoreType {
 		Name:       TypeName,
 		Writable:   true,
 		ConfigKeys: configKeys,
+		CheckName:  validateName,
 		Open: func(config map[string]string, opts junction.CredentialStoreOptions) (junction.CredentialStore, error) {
 			return open(config, opts, r)
 		},

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -37,9 +38,19 @@ var Type = junction.CredentialStoreType{
 		{Value: AuthUserpass, Keys: []string{"username", "password"}, Help: "a Vault user name and password"},
 		{Value: AuthLDAP, Keys: []string{"username", "password"}, Help: "an LDAP user name and password"},
 	}}},
+	CheckName: checkName,
 	Open: func(config map[string]string, opts junction.CredentialStoreOptions) (junction.CredentialStore, error) {
 		return Open(config, opts)
 	},
+}
+
+// checkName refuses an external name that is no usable secret path.
+func checkName(name string) error {
+	if msg := badPath(name); msg != "" {
+		return &junction.Error{Code: junction.EINVALID, Field: "external_name",
+			Message: fmt.Sprintf("%q is not a usable Vault secret path: %s", name, msg)}
+	}
+	return nil
 }
 
 var configKeys = []junction.ConfigKey{

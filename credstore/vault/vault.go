@@ -477,9 +477,8 @@ func (s *Store) secretData(secret *vaultapi.Secret) map[string]any {
 
 // secretPath is the path of name under the mount, with data_path prefixed.
 func (s *Store) secretPath(name string) (string, error) {
-	if msg := badPath(name); msg != "" {
-		return "", &junction.Error{Code: junction.EINVALID, Field: "external_name",
-			Message: fmt.Sprintf("%q is not a usable Vault secret path: %s", name, msg)}
+	if err := checkName(name); err != nil {
+		return "", err
 	}
 	if s.cfg.dataPath == "" {
 		return name, nil
