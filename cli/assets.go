@@ -146,7 +146,7 @@ and --external-name, a secret or credential asset points at a secret in that
 credential store and Junction keeps no value; a value given as well is
 written to the store.`,
 		Example: `  junction assets create erp-password --folder F --type credential --username svc-erp --password-file ./pw.txt
-  junction assets create erp-api-key --folder F --type secret --store S --external-name kv/data/erp#api_key`,
+  junction assets create erp-api-key --folder F --type secret --store S --external-name erp/api-key`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if folder == "" {
@@ -210,7 +210,7 @@ written to the store.`,
 credential store when it lives in one (or from the one-hour cache; --refresh
 reads the store again). It is meant for scripts: use -o json and pick the
 field you need.`,
-		Example: `  junction assets resolve A -o json | jq -r .password`,
+		Example: `  junction assets resolve erp-password --field password`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := map[string]any{"refresh": refresh}

@@ -78,3 +78,100 @@ func TestRootHelpListsClientFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpExamplesParse: every example in the commands' help parses as the
+// command it shows, with flags that exist and arguments it accepts, so the
+// help never teaches a command line that fails before it starts.
+func TestHelpExamplesParse(t *testing.T) {
+	var walk func(cmd *cobra.Command)
+	examples := 0
+	walk = func(cmd *cobra.Command) {
+		for _, ex := range exampleLines(cmd.Example) {
+			examples++
+			words := shellWords(t, ex)
+			if len(words) == 0 || words[0] != "junction" {
+				t.Errorf("%s: example %q does not start with junction", cmd.CommandPath(), ex)
+				continue
+			}
+			root := newRootCommand(cli.Env{Stdout: io.Discard, Stderr: io.Discard})
+			target, rest, err := root.Find(words[1:])
+			if err != nil || target == root {
+				t.Errorf("example %q: no such command (%v)", ex, err)
+				continue
+			}
+			if err := target.ParseFlags(rest); err != nil {
+				t.Errorf("example %q: %v", ex, err)
+				continue
+			}
+			if err := target.ValidateArgs(target.Flags().Args()); err != nil {
+				t.Errorf("example %q: %v", ex, err)
+			}
+		}
+		for _, sub := range cmd.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCommand(cli.Env{Stdout: io.Discard, Stderr: io.Discard}))
+	if examples < 5 {
+		t.Fatalf("found only %d examples", examples)
+	}
+}
+
+// exampleLines joins an Example's continued lines and drops what follows a
+// pipe.
+func exampleLines(example string) []string {
+	var out []string
+	cur := ""
+	for _, line := range strings.Split(example, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if strings.HasSuffix(line, "\\") {
+			cur += strings.TrimSuffix(line, "\\") + " "
+			continue
+		}
+		cur += line
+		if i := strings.Index(cur, " | "); i >= 0 {
+			cur = cur[:i]
+		}
+		out = append(out, cur)
+		cur = ""
+	}
+	return out
+}
+
+// shellWords splits a command line as a POSIX shell would for the quoting
+// the examples use: single and double quotes, no expansions.
+func shellWords(t *testing.T, s string) []string {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	var quote rune
+	for _, r := range s {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		t.Errorf("unbalanced quote in %q", s)
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words
+}
