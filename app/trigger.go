@@ -563,10 +563,8 @@ func (a *App) TriggerHistory(ctx context.Context, p *junction.Principal, id stri
 	if err := checkCursor(q.Page); err != nil {
 		return empty, err
 	}
-	switch q.Status {
-	case "", junction.TriggerFired, junction.TriggerFailed, junction.TriggerSkipped, junction.TriggerDisabled:
-	default:
-		return empty, junction.Invalid("status", "must be fired, failed, skipped or %s", junction.TriggerDisabled)
+	if q.Status != "" && !slices.Contains(junction.TriggerRecordStatuses, q.Status) {
+		return empty, junction.Invalid("status", "must be one of %s", statusList())
 	}
 	t, err := a.triggerIn(ctx, a.store, p, id, junction.PermTriggersView)
 	if err != nil {
@@ -579,6 +577,14 @@ func (a *App) TriggerHistory(ctx context.Context, p *junction.Principal, id stri
 		return empty, err
 	}
 	return newList(recs, q.Page, func(r *junction.TriggerRecord) string { return r.ID }), nil
+}
+
+func statusList() string {
+	names := make([]string, len(junction.TriggerRecordStatuses))
+	for i, s := range junction.TriggerRecordStatuses {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
 }
 
 // ReceiveWebhook hands a delivery sent to a trigger's intake URL to the

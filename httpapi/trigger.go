@@ -85,10 +85,13 @@ func (s *Server) triggerRoutes() []route {
 			permission: on(junction.PermTriggersEdit),
 			response:   app.TriggerView{}, status: http.StatusOK, handle: s.disableTrigger},
 		{method: "GET", path: "/api/v1/triggers/{id}/history", op: "triggerHistory", tag: tag,
-			summary:    "List what happened to a trigger's events, oldest first: fired, skipped (and why), failed",
+			summary: "List what happened to a trigger's events, oldest first: fired, skipped (and why), failed, " +
+				"duplicate (a repeat of an event received before: no second job), rejected_signature (deliveries " +
+				"refused for their signature, counted per minute in count)",
 			permission: on(junction.PermTriggersView),
 			query: append([]queryParam{
-				{name: "status", description: "Only entries with this status: fired, skipped, failed or " + junction.DisabledDueToFailures + "."},
+				{name: "status", description: "Only entries with this status: fired, skipped, failed, " +
+					junction.DisabledDueToFailures + ", duplicate or rejected_signature."},
 				{name: "since", description: "Only entries at or after this time.", format: "date-time"},
 			}, pageParams...),
 			response: app.List[*junction.TriggerRecord]{}, status: http.StatusOK, handle: s.triggerHistory},

@@ -121,6 +121,14 @@ func TestWebhookIntakeToClaim(t *testing.T) {
 		if bad.status != http.StatusUnauthorized {
 			t.Fatalf("bad signature: %d %s", bad.status, bad.body)
 		}
+		// The hook takes no bearer token, so it asks for none; and its
+		// problem document does not repeat the token.
+		if h := bad.header.Get("WWW-Authenticate"); h != "" {
+			t.Fatalf("a bad signature is answered with WWW-Authenticate: %s", h)
+		}
+		if strings.Contains(string(bad.body), token) {
+			t.Fatalf("the problem document shows the hook token: %s", bad.body)
+		}
 		if r := e.call("POST", "/hooks/not-a-token", "", body, "X-Signature", hookSignature(body)); r.status != http.StatusNotFound {
 			t.Fatalf("unknown token: %d", r.status)
 		}
@@ -151,13 +159,13 @@ func TestWebhookIntakeToClaim(t *testing.T) {
 		for _, r := range hist.Items {
 			statuses[r.Status]++
 		}
-		if statuses[junction.TriggerFired] != 1 || statuses[junction.TriggerSkipped] != 1 || statuses[junction.TriggerFailed] < 1 {
+		if statuses[junction.TriggerFired] != 1 || statuses[junction.TriggerSkipped] != 1 || statuses[junction.TriggerRejectedSignature] != 1 {
 			t.Fatalf("history %+v", hist.Items)
 		}
-		var failedOnly list[junction.TriggerRecord]
-		e.must(http.StatusOK, "GET", "/api/v1/triggers/"+tr.ID+"/history?status=failed", e.admin, nil, &failedOnly)
-		if len(failedOnly.Items) != statuses[junction.TriggerFailed] {
-			t.Fatalf("failed history %+v", failedOnly.Items)
+		var rejectedOnly list[junction.TriggerRecord]
+		e.must(http.StatusOK, "GET", "/api/v1/triggers/"+tr.ID+"/history?status=rejected_signature", e.admin, nil, &rejectedOnly)
+		if len(rejectedOnly.Items) != 1 || rejectedOnly.Items[0].Count != 1 {
+			t.Fatalf("rejected_signature history %+v", rejectedOnly.Items)
 		}
 
 		var claim struct {
