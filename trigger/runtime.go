@@ -405,10 +405,7 @@ func (r *Runtime) duplicate(ctx context.Context, s junction.Store, ev event, rec
 		return nil
 	}
 	rec.Status, rec.JobID = junction.TriggerDuplicate, firstJobID
-	rec.Reason = "a repeat of an event received before; its job is " + firstJobID
-	if firstJobID == "" {
-		rec.Reason = "a repeat of an event received before"
-	}
+	rec.Reason = "a repeat of an event received before: no second job"
 	if err := s.AppendTriggerRecord(ctx, &rec); err != nil {
 		return err
 	}
