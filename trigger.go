@@ -2,6 +2,7 @@ package junction
 
 import (
 	"context"
+	"crypto/subtle"
 	"time"
 )
 
@@ -100,10 +101,30 @@ type Trigger struct {
 	// again to those who may see the trigger.
 	WebhookTokenHash     []byte `json:"-"`
 	WebhookTokenSealedID string `json:"-"`
+	// PreviousWebhookTokenHash is the hash of the token a rotation
+	// replaced, still accepted until PreviousWebhookTokenExpiresAt so the
+	// vendor can be given the new URL meanwhile; after that the old URL
+	// answers like one that never existed (AcceptsWebhookToken).
+	PreviousWebhookTokenHash      []byte     `json:"-"`
+	PreviousWebhookTokenExpiresAt *time.Time `json:"previous_hook_expires_at,omitempty"`
 
 	CreatedBy string    `json:"created_by,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// AcceptsWebhookToken reports whether a webhook delivery whose URL token
+// hashes to hash is for t at now: the current token's, or the previous
+// one's before it retires.
+func (t *Trigger) AcceptsWebhookToken(hash []byte, now time.Time) bool {
+	if len(hash) == 0 {
+		return false
+	}
+	if subtle.ConstantTimeCompare(hash, t.WebhookTokenHash) == 1 {
+		return true
+	}
+	return t.PreviousWebhookTokenExpiresAt != nil && now.Before(*t.PreviousWebhookTokenExpiresAt) &&
+		subtle.ConstantTimeCompare(hash, t.PreviousWebhookTokenHash) == 1
 }
 
 // TriggerFilter narrows ListTriggers.
@@ -126,7 +147,20 @@ const (
 	TriggerFailed   TriggerRecordStatus = "failed"  // a poll, signature check or delivery failed
 	TriggerSkipped  TriggerRecordStatus = "skipped" // the filter did not match; Reason says why
 	TriggerDisabled TriggerRecordStatus = DisabledDueToFailures
+	// TriggerDuplicate: a webhook event that was received before (same
+	// vendor event ID, or same body) made no second job; JobID is the
+	// first one's.
+	TriggerDuplicate TriggerRecordStatus = "duplicate"
+	// TriggerRejectedSignature counts the deliveries refused for a
+	// missing or bad signature in one minute (At, truncated), in one
+	// record (Count): anyone may post to a hook URL, and a row each would
+	// let them fill the database.
+	TriggerRejectedSignature TriggerRecordStatus = "rejected_signature"
 )
+
+// TriggerRecordStatuses are the statuses history may be filtered by.
+var TriggerRecordStatuses = []TriggerRecordStatus{TriggerFired, TriggerFailed, TriggerSkipped, TriggerDisabled,
+	TriggerDuplicate, TriggerRejectedSignature}
 
 // TriggerRecord is one entry of a trigger's history. It never holds a
 // payload or headers.
@@ -143,6 +177,9 @@ type TriggerRecord struct {
 	ObjectID       string `json:"object_id,omitempty"`
 	JobID          string `json:"job_id,omitempty"`
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// Count is how many events the record stands for: 1, except for the
+	// records TallyTriggerRecord keeps (TriggerRejectedSignature).
+	Count int `json:"count"`
 }
 
 // TriggerRecordFilter narrows ListTriggerRecords.
@@ -326,7 +363,9 @@ type TriggerStore interface {
 	CreateTrigger(ctx context.Context, t *Trigger) error
 	GetTrigger(ctx context.Context, tenantID, id string) (*Trigger, error)
 	// GetTriggerByTokenHash finds a webhook trigger by the SHA-256 of its
-	// URL token, across tenants (intake starts from the token alone).
+	// URL token, across tenants (intake starts from the token alone): its
+	// current token, or its previous one until PreviousWebhookTokenExpiresAt
+	// by the store's clock. ENOTFOUND otherwise.
 	GetTriggerByTokenHash(ctx context.Context, hash []byte) (*Trigger, error)
 	ListTriggers(ctx context.Context, tenantID string, f TriggerFilter) ([]*Trigger, error)
 	// UpdateTrigger saves FolderID, Filter, Parameters, Target, Enabled,
@@ -356,6 +395,15 @@ type TriggerStore interface {
 	SetTriggerBaseline(ctx context.Context, tenantID, id string, at time.Time) error
 
 	AppendTriggerRecord(ctx context.Context, r *TriggerRecord) error
+	// TallyTriggerRecord adds one to the Count of the trigger's record
+	// with r's Status and At, making it (Count 1, r's Reason) when there
+	// is none, and reads its ID and Count back into r; Reason becomes
+	// r's, the latest. The database keeps one such record per trigger
+	// and At, so servers sharing it count into the same one. Only
+	// TriggerRejectedSignature is kept this way (EINVALID otherwise); the
+	// caller truncates At to the period counted. ENOTFOUND when the
+	// trigger does not exist.
+	TallyTriggerRecord(ctx context.Context, r *TriggerRecord) error
 	// ListTriggerRecords lists history by ID, in the order it was
 	// recorded (oldest first). That is the order events were processed,
 	// not received: webhook events are processed concurrently, so two

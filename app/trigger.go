@@ -20,9 +20,11 @@ import (
 // object event of a connection, which may sit in another folder: the
 // caller must be able to use that connection (Connections.Execute), since
 // the trigger reads the API with its credentials on their behalf. Webhook
-// triggers get a URL with an unguessable token, kept sealed and shown to
-// those who may view the trigger; a webhook target's signing secret is
-// kept sealed and never shown.
+// triggers get a URL with an unguessable token, kept sealed: the URL alone
+// lets anyone send the trigger events (where the vendor signs nothing), so
+// it is shown only to those who may edit the trigger, and others see only
+// that it has one. Editors can rotate it. A webhook target's signing
+// secret is kept sealed and never shown.
 
 // Limits on what a trigger carries.
 const (
@@ -32,12 +34,26 @@ const (
 )
 
 // TriggerView is a trigger as the API shows it: with its intake URL when it
-// is a webhook trigger.
+// is a webhook trigger and the caller may edit it.
 type TriggerView struct {
 	*junction.Trigger
 	// WebhookURL is where the vendor sends events: <public URL>/hooks/<token>.
+	// Only callers with Triggers.Edit on the trigger's folder see it.
 	WebhookURL string `json:"webhook_url,omitempty"`
+	// HasWebhookURL tells that the trigger has one, whether shown or not.
+	HasWebhookURL bool `json:"has_webhook_url,omitempty"`
 }
+
+// Grace periods of a hook URL rotation: the old URL keeps working this
+// long, so the vendor can be given the new one meanwhile.
+const (
+	// DefaultHookGracePeriod is none: a URL is mostly rotated because it
+	// leaked, and then it must stop working at once. A planned change of
+	// URL asks for a grace period.
+	DefaultHookGracePeriod = time.Duration(0)
+	// MaxHookGracePeriod bounds it: a leaked URL must not work for long.
+	MaxHookGracePeriod = 7 * 24 * time.Hour
+)
 
 // TriggerTargetInput is where a trigger's jobs go: a queue (Name) or a
 // webhook (URL and the Secret its deliveries are signed with).
@@ -112,11 +128,48 @@ func (a *App) triggerIn(ctx context.Context, st junction.Store, p *junction.Prin
 	return t, nil
 }
 
-// view adds the intake URL to a webhook trigger.
-func (a *App) view(ctx context.Context, t *junction.Trigger) (*TriggerView, error) {
+// hookEditors tells, per folder, whether the caller may edit the triggers
+// in it and so see their hook URLs; nil answers for every folder.
+type hookEditors struct {
+	a      *App
+	p      *junction.Principal
+	folder map[string]bool
+}
+
+func (a *App) hookEditors(p *junction.Principal) *hookEditors {
+	return &hookEditors{a: a, p: p, folder: map[string]bool{}}
+}
+
+func (h *hookEditors) may(ctx context.Context, folderID string) (bool, error) {
+	if h == nil {
+		return true, nil
+	}
+	if ok, seen := h.folder[folderID]; seen {
+		return ok, nil
+	}
+	_, err := h.a.folderFor(ctx, h.a.store, h.p, folderID, junction.PermTriggersEdit)
+	switch {
+	case err == nil:
+		h.folder[folderID] = true
+	case junction.IsCode(err, junction.EPERMISSIONDENIED) || junction.IsCode(err, junction.ENOTFOUND):
+		h.folder[folderID] = false
+	default:
+		return false, err
+	}
+	return h.folder[folderID], nil
+}
+
+// view adds the intake URL to a webhook trigger when editors may see it
+// (nil: the caller may edit, as the routes needing Triggers.Edit
+// established).
+func (a *App) view(ctx context.Context, t *junction.Trigger, editors *hookEditors) (*TriggerView, error) {
 	v := &TriggerView{Trigger: t}
 	if t.Kind != junction.TriggerWebhook || t.WebhookTokenSealedID == "" {
 		return v, nil
+	}
+	v.HasWebhookURL = true
+	if ok, err := editors.may(ctx, t.FolderID); err != nil || !ok {
+		return v, err
 	}
 	tok, err := trigger.OpenWebhookToken(ctx, a.store, a.keyring, t)
 	if err != nil {
@@ -340,7 +393,12 @@ func (a *App) CreateTrigger(ctx context.Context, p *junction.Principal, in Creat
 	}
 	v := &TriggerView{Trigger: t}
 	if kind == junction.TriggerWebhook {
-		v.WebhookURL = a.HookURL(token.Reveal())
+		v.HasWebhookURL = true
+		if ok, err := a.hookEditors(p).may(ctx, t.FolderID); err != nil {
+			return nil, err
+		} else if ok {
+			v.WebhookURL = a.HookURL(token.Reveal())
+		}
 	}
 	return v, nil
 }
@@ -364,8 +422,8 @@ func triggerDetails(t *junction.Trigger, changed []string) map[string]any {
 	return d
 }
 
-// GetTrigger returns a trigger, with its intake URL for a webhook trigger.
-// Needs Triggers.View on its folder.
+// GetTrigger returns a trigger, with its intake URL for a webhook trigger
+// when the caller may edit it. Needs Triggers.View on its folder.
 func (a *App) GetTrigger(ctx context.Context, p *junction.Principal, id string) (*TriggerView, error) {
 	if err := a.needTriggers(); err != nil {
 		return nil, err
@@ -374,11 +432,11 @@ func (a *App) GetTrigger(ctx context.Context, p *junction.Principal, id string) 
 	if err != nil {
 		return nil, err
 	}
-	return a.view(ctx, t)
+	return a.view(ctx, t, a.hookEditors(p))
 }
 
 // ListTriggers lists the triggers in folders where the caller holds
-// Triggers.View.
+// Triggers.View, with the intake URLs of those it may edit.
 func (a *App) ListTriggers(ctx context.Context, p *junction.Principal, q TriggerQuery) (List[*TriggerView], error) {
 	var empty List[*TriggerView]
 	if err := a.needTriggers(); err != nil {
@@ -406,8 +464,9 @@ func (a *App) ListTriggers(ctx context.Context, p *junction.Principal, q Trigger
 		return empty, err
 	}
 	views := make([]*TriggerView, len(ts))
+	editors := a.hookEditors(p)
 	for i, t := range ts {
-		if views[i], err = a.view(ctx, t); err != nil {
+		if views[i], err = a.view(ctx, t, editors); err != nil {
 			return empty, err
 		}
 	}
@@ -462,7 +521,7 @@ func (a *App) UpdateTrigger(ctx context.Context, p *junction.Principal, id strin
 		changed = append(changed, "target")
 	}
 	if len(changed) == 0 {
-		return a.view(ctx, cur)
+		return a.view(ctx, cur, nil)
 	}
 	if err := a.triggers.Validate(ctx, &next); err != nil {
 		return nil, err
@@ -495,7 +554,7 @@ func (a *App) UpdateTrigger(ctx context.Context, p *junction.Principal, id strin
 	if err != nil {
 		return nil, err
 	}
-	return a.view(ctx, &next)
+	return a.view(ctx, &next, nil)
 }
 
 // SetTriggerEnabled turns a trigger on or off. Needs Triggers.Edit on its
@@ -538,7 +597,66 @@ func (a *App) SetTriggerEnabled(ctx context.Context, p *junction.Principal, id s
 	if err != nil {
 		return nil, err
 	}
-	return a.view(ctx, out)
+	return a.view(ctx, out, nil)
+}
+
+// RotateTriggerHook gives a webhook trigger a new intake URL. The old one
+// keeps working for grace (0 to MaxHookGracePeriod; DefaultHookGracePeriod
+// is none), then answers like an unknown URL; a URL still in its grace
+// period from an earlier rotation stops at once. Needs Triggers.Edit on
+// its folder. The answer carries the new URL; the audit entry neither.
+func (a *App) RotateTriggerHook(ctx context.Context, p *junction.Principal, id string, grace time.Duration) (*TriggerView, error) {
+	if err := a.needTriggers(); err != nil {
+		return nil, err
+	}
+	if grace < 0 || grace > MaxHookGracePeriod {
+		return nil, junction.Invalid("grace_period", "must be between 0 and %s", MaxHookGracePeriod)
+	}
+	token, hash, err := trigger.NewWebhookToken()
+	if err != nil {
+		return nil, err
+	}
+	var out *junction.Trigger
+	err = a.tx(ctx, func(tx junction.Store) error {
+		t, err := a.triggerIn(ctx, tx, p, id, junction.PermTriggersEdit)
+		if err != nil {
+			return err
+		}
+		if t.Kind != junction.TriggerWebhook {
+			return junction.Invalid("kind", "only webhook triggers have a hook URL to rotate")
+		}
+		if t.WebhookTokenSealedID == "" {
+			t.WebhookTokenSealedID = junction.NewID()
+		}
+		sv, err := trigger.SealWebhookToken(a.keyring, t.TenantID, t.WebhookTokenSealedID, token)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutSealed(ctx, sv); err != nil {
+			return err
+		}
+		now := a.now()
+		details := triggerDetails(t, nil)
+		t.PreviousWebhookTokenHash, t.PreviousWebhookTokenExpiresAt = nil, nil
+		if grace > 0 {
+			retires := now.Add(grace)
+			t.PreviousWebhookTokenHash, t.PreviousWebhookTokenExpiresAt = t.WebhookTokenHash, &retires
+			details["previous_hook_expires_at"] = retires
+		}
+		details["grace_period"] = grace.String()
+		t.WebhookTokenHash = hash
+		t.UpdatedAt = now
+		if err := tx.UpdateTrigger(ctx, t); err != nil {
+			return err
+		}
+		out = t
+		return a.audit(ctx, tx, p, "trigger.rotate_hook", "trigger", t.ID, t.FolderID, details)
+	})
+	if err != nil {
+		return nil, err
+	}
+	v := &TriggerView{Trigger: out, HasWebhookURL: true, WebhookURL: a.HookURL(token.Reveal())}
+	return v, nil
 }
 
 // DeleteTrigger deletes a trigger with its history, unprocessed events,
@@ -563,10 +681,8 @@ func (a *App) TriggerHistory(ctx context.Context, p *junction.Principal, id stri
 	if err := checkCursor(q.Page); err != nil {
 		return empty, err
 	}
-	switch q.Status {
-	case "", junction.TriggerFired, junction.TriggerFailed, junction.TriggerSkipped, junction.TriggerDisabled:
-	default:
-		return empty, junction.Invalid("status", "must be fired, failed, skipped or %s", junction.TriggerDisabled)
+	if q.Status != "" && !slices.Contains(junction.TriggerRecordStatuses, q.Status) {
+		return empty, junction.Invalid("status", "must be one of %s", statusList())
 	}
 	t, err := a.triggerIn(ctx, a.store, p, id, junction.PermTriggersView)
 	if err != nil {
@@ -579,6 +695,14 @@ func (a *App) TriggerHistory(ctx context.Context, p *junction.Principal, id stri
 		return empty, err
 	}
 	return newList(recs, q.Page, func(r *junction.TriggerRecord) string { return r.ID }), nil
+}
+
+func statusList() string {
+	names := make([]string, len(junction.TriggerRecordStatuses))
+	for i, s := range junction.TriggerRecordStatuses {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
 }
 
 // ReceiveWebhook hands a delivery sent to a trigger's intake URL to the

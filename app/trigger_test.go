@@ -228,8 +228,23 @@ func TestTriggerLifecycle(t *testing.T) {
 			t.Fatalf("an outsider lists %d triggers", len(l.Items))
 		}
 		viewer := &junction.Principal{User: user, Access: accessOf(grant{folder: e.folder.ID, perms: perms(junction.PermTriggersView)})}
-		if got := must(e.a.GetTrigger(e.ctx, viewer, v.ID)); got.WebhookURL != v.WebhookURL {
-			t.Fatalf("a viewer sees URL %q", got.WebhookURL)
+		// The hook URL lets anyone send events: a viewer learns only
+		// that there is one.
+		if got := must(e.a.GetTrigger(e.ctx, viewer, v.ID)); got.WebhookURL != "" || !got.HasWebhookURL {
+			t.Fatalf("a viewer sees URL %q (has_webhook_url %v)", got.WebhookURL, got.HasWebhookURL)
+		}
+		for _, it := range must(e.a.ListTriggers(e.ctx, viewer, app.TriggerQuery{})).Items {
+			if it.WebhookURL != "" {
+				t.Fatalf("a viewer lists the URL of %s", it.ID)
+			}
+		}
+		editor := &junction.Principal{User: user, Access: accessOf(grant{folder: e.folder.ID,
+			perms: perms(junction.PermTriggersView, junction.PermTriggersEdit)})}
+		if got := must(e.a.GetTrigger(e.ctx, editor, v.ID)); got.WebhookURL != v.WebhookURL || v.WebhookURL == "" {
+			t.Fatalf("an editor sees URL %q", got.WebhookURL)
+		}
+		if _, err := e.a.RotateTriggerHook(e.ctx, viewer, v.ID, 0); !junction.IsCode(err, junction.EPERMISSIONDENIED) {
+			t.Fatalf("a viewer rotates the hook: %v", err)
 		}
 		if _, err := e.a.SetTriggerEnabled(e.ctx, viewer, v.ID, false); !junction.IsCode(err, junction.EPERMISSIONDENIED) {
 			t.Fatalf("a viewer disables the trigger: %v", err)

@@ -15,7 +15,8 @@ import (
 // triggerView is a trigger as the API shows it.
 type triggerView struct {
 	junction.Trigger
-	WebhookURL string `json:"webhook_url,omitempty"`
+	WebhookURL    string `json:"webhook_url,omitempty"`
+	HasWebhookURL bool   `json:"has_webhook_url,omitempty"`
 }
 
 func (c *CLI) triggersCommand() *cobra.Command {
@@ -102,7 +103,7 @@ with --target-secret (X-Junction-Signature).`,
 	list.Flags().StringVar(&connection, "connection", "", "only triggers on this connection ID")
 	addAllFlag(list, &all)
 
-	show := showCommand(c, "Show one trigger, with its webhook URL for a webhook trigger", triggerPath, triggerFields)
+	show := showCommand(c, "Show one trigger, with its webhook URL for a webhook trigger you may edit", triggerPath, triggerFields)
 
 	update := &cobra.Command{
 		Use:   "update ID [--filter EXPR] [--param k=v ...] [--target-queue NAME | --target-url URL [--target-secret @file|-]]",
@@ -156,9 +157,29 @@ with --target-secret (X-Junction-Signature).`,
 	}
 	del := c.deleteCommand("trigger", "Delete a trigger with its history and jobs", triggerPath)
 
+	var grace string
+	rotateHook := &cobra.Command{
+		Use:   "rotate-hook ID [--grace 1h]",
+		Short: "Give a webhook trigger a new URL (printed); the old one stops after --grace",
+		Long: `Rotate-hook replaces a webhook trigger's URL, for one that leaked or as a
+precaution, and prints the new one to give the vendor. The old URL keeps
+working for --grace (at most 168h) so the vendor can be switched over; by
+default it stops at once. Needs Triggers.Edit on the trigger's folder.`,
+		Example: `  junction triggers rotate-hook 0190a3c4-... --grace 24h`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var body map[string]any
+			if cmd.Flags().Changed("grace") {
+				body = map[string]any{"grace_period": grace}
+			}
+			return callAndPrint(c, cmd, http.MethodPost, triggerPath(args[0])+"/rotate-hook", body, triggerFields)
+		},
+	}
+	rotateHook.Flags().StringVar(&grace, "grace", "", "how long the old URL keeps working, such as 1h (default: it stops at once)")
+
 	var status, since string
 	history := &cobra.Command{
-		Use:   "history ID [--status fired|skipped|failed] [--since 24h|RFC3339]",
+		Use:   "history ID [--status fired|skipped|failed|duplicate|rejected_signature] [--since 24h|RFC3339]",
 		Short: "List what happened to a trigger's events, oldest first",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -166,16 +187,16 @@ with --target-secret (X-Junction-Signature).`,
 			if err := setTimeQuery(q, "since", since, c.env.Now()); err != nil {
 				return err
 			}
-			return listAndPrint(c, cmd, triggerPath(args[0])+"/history", q, all, []string{"AT", "STATUS", "EVENT", "OBJECT", "JOB", "REASON"}, func(r *junction.TriggerRecord) []string {
-				return []string{formatTime(r.At), string(r.Status), r.EventType, r.ObjectID, r.JobID, oneLine(r.Reason)}
+			return listAndPrint(c, cmd, triggerPath(args[0])+"/history", q, all, []string{"AT", "STATUS", "COUNT", "EVENT", "OBJECT", "JOB", "REASON"}, func(r *junction.TriggerRecord) []string {
+				return []string{formatTime(r.At), string(r.Status), strconv.Itoa(r.Count), r.EventType, r.ObjectID, r.JobID, oneLine(r.Reason)}
 			})
 		},
 	}
-	history.Flags().StringVar(&status, "status", "", "only entries with this status: fired, skipped or failed")
+	history.Flags().StringVar(&status, "status", "", "only entries with this status: fired, skipped, failed, duplicate or rejected_signature")
 	history.Flags().StringVar(&since, "since", "", "only entries from this long ago (24h) or since this time (RFC 3339)")
 	addAllFlag(history, &all)
 
-	cmd.AddCommand(create, list, show, update, enable, disable, del, history)
+	cmd.AddCommand(create, list, show, update, enable, disable, del, rotateHook, history)
 	return cmd
 }
 
@@ -253,8 +274,14 @@ func triggerFields(t *triggerView) [][2]string {
 		{"ID", t.ID}, {"Folder", t.FolderID}, {"Connection", t.ConnectionID + " (" + t.Connector + ")"},
 		{"Event", t.Object + "." + t.Event}, {"Kind", string(t.Kind)}, {"Enabled", enabledText(&t.Trigger)},
 	}
-	if t.WebhookURL != "" {
+	switch {
+	case t.WebhookURL != "":
 		out = append(out, [2]string{"Webhook URL", t.WebhookURL})
+	case t.HasWebhookURL:
+		out = append(out, [2]string{"Webhook URL", "(set; shown to those who may edit the trigger)"})
+	}
+	if t.PreviousWebhookTokenExpiresAt != nil {
+		out = append(out, [2]string{"Previous URL until", formatTimePtr(t.PreviousWebhookTokenExpiresAt)})
 	}
 	if t.Filter != "" {
 		out = append(out, [2]string{"Filter", t.Filter})

@@ -157,6 +157,26 @@ func TestTriggers(t *testing.T) {
 		}
 	})
 
+	t.Run("RotateHook", func(t *testing.T) {
+		out := e.must("triggers", "rotate-hook", tr, "--grace", "2h")
+		v := e.get("/api/v1/triggers/" + tr)
+		next, _ := v["webhook_url"].(string)
+		if next == hookURL || !strings.HasPrefix(next, e.srv.URL+"/hooks/") || v["previous_hook_expires_at"] == nil {
+			t.Fatalf("trigger after rotate-hook = %v", v)
+		}
+		wantContains(t, out, "Webhook URL:", next, "Previous URL until:")
+		// The old URL works through its grace period.
+		postHook(t, hookURL, `{"type":"order.paid","order":"o-3"}`)
+		postHook(t, next, `{"type":"order.paid","order":"o-4"}`)
+		eventually(t, "both deliveries", func() bool { return received.Load() == 3 })
+
+		_, _, err := e.run("triggers", "rotate-hook", tr, "--grace", "a while")
+		wantCode(t, err, "validation_failed")
+		_, _, err = e.run("triggers", "rotate-hook", tr, "--grace", "200h")
+		wantCode(t, err, "validation_failed")
+		hookURL = next
+	})
+
 	t.Run("ListShowEnableDisableDelete", func(t *testing.T) {
 		out := e.must("triggers", "list", "--folder", folder)
 		wantContains(t, out, tr, "event.received", "TARGET", "queue triage")

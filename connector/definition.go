@@ -483,12 +483,26 @@ type Webhook struct {
 // connection choose a header name.
 type Webhooks struct {
 	// Help tells a person where to register Junction's intake URL.
-	Help      string             `yaml:"help,omitempty" json:"help,omitempty"`
-	Signature *WebhookSignature  `yaml:"signature,omitempty" json:"signature,omitempty"`
-	EventType WebhookEventType   `yaml:"event_type,omitempty" json:"event_type,omitempty"`
-	Record    string             `yaml:"record,omitempty" json:"record,omitempty"`
-	ID        string             `yaml:"id,omitempty" json:"id,omitempty"`
+	Help      string            `yaml:"help,omitempty" json:"help,omitempty"`
+	Signature *WebhookSignature `yaml:"signature,omitempty" json:"signature,omitempty"`
+	EventType WebhookEventType  `yaml:"event_type,omitempty" json:"event_type,omitempty"`
+	Record    string            `yaml:"record,omitempty" json:"record,omitempty"`
+	ID        string            `yaml:"id,omitempty" json:"id,omitempty"`
+	// EventID says where the vendor identifies the event or delivery
+	// itself (not the record it is about): a repeat of the event, even
+	// re-serialised, carries the same ID and makes no second job.
+	EventID   WebhookEventID     `yaml:"event_id,omitempty" json:"event_id,omitempty"`
 	Handshake []WebhookHandshake `yaml:"handshake,omitempty" json:"handshake,omitempty"`
+}
+
+// WebhookEventID locates the vendor's ID of a delivery: a header
+// (GitHub's X-GitHub-Delivery, Shopify's X-Shopify-Webhook-Id) or a JSON
+// path in the whole payload (Stripe's id, Slack's event_id). With both
+// set, the header wins when the delivery carries it. A delivery without
+// one is identified by the hash of its body.
+type WebhookEventID struct {
+	Header string `yaml:"header,omitempty" json:"header,omitempty"`
+	Path   string `yaml:"path,omitempty" json:"path,omitempty"`
 }
 
 // Signature schemes.

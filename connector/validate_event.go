@@ -165,6 +165,8 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 	}
 	v.templatedPath(p+".record", wh.Record, false)
 	v.templatedPath(p+".id", wh.ID, false)
+	v.templatedHeader(p+".event_id.header", wh.EventID.Header, false)
+	v.templatedPath(p+".event_id.path", wh.EventID.Path, false)
 	for i, h := range wh.Handshake {
 		hp := fmt.Sprintf("%s.handshake[%d]", p, i)
 		if len(h.Match) == 0 {

@@ -35,7 +35,15 @@ type WebhookEvent struct {
 	Record map[string]any
 	// Payload is the whole decoded body.
 	Payload any
+	// EventID is the vendor's ID of the event or delivery, read per the
+	// connector's event_id (Webhooks.EventID); empty when it declares
+	// none or the delivery lacks it. At most MaxEventIDLen bytes.
+	EventID string
 }
+
+// MaxEventIDLen bounds WebhookEvent.EventID: vendors' IDs are far
+// shorter, and a longer one is refused rather than stored.
+const MaxEventIDLen = 256
 
 // Matched reports whether the delivery maps to an object event.
 func (e *WebhookEvent) Matched() bool { return e.Object != "" }
@@ -294,6 +302,9 @@ func (d *Definition) ParseWebhook(c Credentials, header http.Header, body []byte
 
 	fv := fieldValues{d, c}
 	ev := &WebhookEvent{Payload: doc, VendorType: vendorType(wh.EventType, fv, header, doc)}
+	if ev.EventID, err = eventID(wh.EventID, fv, header, doc); err != nil {
+		return nil, nil, err
+	}
 	oe := d.webhookEvent(ev.VendorType)
 	if oe.Event == nil {
 		return ev, nil, nil
@@ -334,6 +345,35 @@ func (d *Definition) ParseWebhook(c Credentials, header http.Header, body []byte
 		ev.ObjectID = id
 	}
 	return ev, nil, nil
+}
+
+// eventID reads the delivery's own ID per the connector's event_id: the
+// header when the delivery has it, else the JSON path. Absent is not an
+// error (the body's hash stands in); an ID that is not a scalar, or too
+// long to be one, is.
+func eventID(ei WebhookEventID, fv fieldValues, header http.Header, doc any) (string, error) {
+	id, field := "", ""
+	if name := fv.fill(ei.Header); name != "" {
+		id, field = strings.TrimSpace(header.Get(name)), "header."+name
+	}
+	if path := fv.fill(ei.Path); id == "" && path != "" {
+		if _, err := parsePath(path); err != nil {
+			return "", junction.Invalid(fieldOf(ei.Path, "webhooks.event_id.path"), "invalid JSON path: %v", err)
+		}
+		v, ok := lookupPath(doc, path)
+		if !ok || v == nil {
+			return "", nil
+		}
+		s, ok := scalarText(v)
+		if !ok {
+			return "", junction.Invalid("body."+path, "the event ID must be a string or a number")
+		}
+		id, field = strings.TrimSpace(s), "body."+path
+	}
+	if len(id) > MaxEventIDLen {
+		return "", junction.Invalid(field, "the event ID is longer than %d bytes", MaxEventIDLen)
+	}
+	return id, nil
 }
 
 // vendorType reads the delivery's event type per the connector's event_type.

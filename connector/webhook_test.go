@@ -404,3 +404,92 @@ func TestParseWebhookRejects(t *testing.T) {
 		}
 	})
 }
+
+// TestParseWebhookEventID: each connector reads the vendor's own ID of a
+// delivery, which is what makes a re-sent event a repeat.
+func TestParseWebhookEventID(t *testing.T) {
+	cases := []struct {
+		name   string
+		key    string
+		fields map[string]string
+		header http.Header
+		body   string
+		want   string
+	}{
+		{"GitHubDeliveryHeader", "github", nil, headers("X-GitHub-Event", "issues", "X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+			`{"action":"opened","issue":{"id":1347}}`, "72d3162e-cc78-11e3-81ab-4c9367dc0958"},
+		{"GitHubNoHeader", "github", nil, headers("X-GitHub-Event", "issues"), `{"action":"opened","issue":{"id":1347}}`, ""},
+		{"StripeEventID", "stripe", nil, nil,
+			`{"id":"evt_1NG8Du2eZvKYlo2CUI79vXWy","object":"event","data":{"object":{"id":"cus_1"}},"type":"customer.created"}`,
+			"evt_1NG8Du2eZvKYlo2CUI79vXWy"},
+		{"SlackEventID", "slack", nil, nil,
+			`{"type":"event_callback","event_id":"Ev0PV52K21","event":{"type":"message","ts":"1355517523.000005"}}`, "Ev0PV52K21"},
+		{"PagerDutyEventID", "pagerduty", nil, nil,
+			`{"event":{"id":"01BTOEF7C8XO0I0VG6R1MD8YWS","event_type":"incident.triggered","data":{"id":"PGR0VU2"}}}`,
+			"01BTOEF7C8XO0I0VG6R1MD8YWS"},
+		{"ZendeskEventID", "zendesk", nil, nil,
+			`{"detail":{"id":"5158"},"id":"cbe4028c-7239-495d-b020-f22348516046","type":"zen:event-type:ticket.created"}`,
+			"cbe4028c-7239-495d-b020-f22348516046"},
+		{"TodoistDeliveryHeader", "todoist", nil, headers("X-Todoist-Delivery-ID", "2d7d4b9e-0f4a-4c1b-9f7e-1b7c6f3b8a11"),
+			`{"event_name":"item:completed","event_data":{"id":"2995104339"}}`, "2d7d4b9e-0f4a-4c1b-9f7e-1b7c6f3b8a11"},
+		{"JiraIdentifierHeader", "jira", nil, headers("X-Atlassian-Webhook-Identifier", "1234567"),
+			`{"webhookEvent":"jira:issue_created","issue":{"id":"10002","key":"OPS-7"}}`, "1234567"},
+		{"GenericPath", "webhook", map[string]string{"id_path": "delivery"}, nil, `{"delivery":42,"kind":"x"}`, "42"},
+		{"GenericHeaderWins", "webhook", map[string]string{"id_path": "delivery", "event_id_header": "X-Delivery"},
+			headers("X-Delivery", "d-1"), `{"delivery":42}`, "d-1"},
+		{"GenericHeaderAbsentFallsBackToPath", "webhook", map[string]string{"id_path": "delivery", "event_id_header": "X-Delivery"},
+			nil, `{"delivery":"d-2"}`, "d-2"},
+		{"GenericUnconfigured", "webhook", nil, headers("X-Delivery", "d-1"), `{"delivery":"d-3"}`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.header == nil {
+				tc.header = http.Header{}
+			}
+			ev, _, err := mustDefinition(t, tc.key).ParseWebhook(connector.Credentials{Fields: tc.fields}, tc.header, []byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.EventID != tc.want {
+				t.Errorf("EventID = %q, want %q", ev.EventID, tc.want)
+			}
+		})
+	}
+	t.Run("ErrNotScalar", func(t *testing.T) {
+		_, _, err := mustDefinition(t, "stripe").ParseWebhook(connector.Credentials{}, http.Header{},
+			[]byte(`{"id":{"x":1},"data":{"object":{"id":"cus_1"}},"type":"customer.created"}`))
+		wantInvalid(t, err, "body.id")
+	})
+	t.Run("ErrTooLong", func(t *testing.T) {
+		h := headers("X-GitHub-Event", "issues", "X-GitHub-Delivery", strings.Repeat("x", connector.MaxEventIDLen+1))
+		_, _, err := mustDefinition(t, "github").ParseWebhook(connector.Credentials{}, h, []byte(`{"action":"opened","issue":{"id":1}}`))
+		wantInvalid(t, err, "header.X-GitHub-Delivery")
+	})
+	t.Run("ErrBadDefinition", func(t *testing.T) {
+		mustParse(t, webhookOnlyYAML)
+		_, err := connector.Parse([]byte(strings.Replace(webhookOnlyYAML, "event_id: {header: X-Delivery}", "event_id: {header: \"bad header\"}", 1)))
+		if err == nil || !strings.Contains(err.Error(), "webhooks.event_id.header") {
+			t.Fatalf("got %v, want an error naming webhooks.event_id.header", err)
+		}
+	})
+}
+
+const webhookOnlyYAML = `key: pushy
+display_name: Pushy
+version: "1"
+description: Pushes events.
+http_request: false
+fields:
+  - {name: secret, type: secret}
+auth:
+  - type: none
+webhooks:
+  signature: {scheme: hmac_sha256, secret_field: secret, header: X-Sig}
+  event_type: {path: type}
+  event_id: {header: X-Delivery}
+objects:
+  - name: thing
+    events:
+      - name: happened
+        webhook: {}
+`

@@ -81,7 +81,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Title:     http.StatusText(status),
 		Status:    status,
 		Detail:    junction.ErrorMessage(err),
-		Instance:  r.URL.Path,
+		Instance:  redactHookPath(r.URL.Path),
 		Code:      code,
 		RequestID: requestIDFrom(r.Context()),
 	}
@@ -102,7 +102,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			p.Detail, p.Field, p.Details = "internal error", "", nil
 		}
 	}
-	if status == http.StatusUnauthorized {
+	// Only routes that take a bearer token challenge for one: a webhook
+	// intake's 401 is about the vendor's signature, and a vendor told to
+	// present a bearer token would be misled.
+	if status == http.StatusUnauthorized && bearerRoute(r.Context()) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
 	}
 	body, merr := json.Marshal(p)

@@ -156,6 +156,7 @@ func (s *Server) routeTable() []route {
 func (s *Server) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !rt.public {
+			r = r.WithContext(context.WithValue(r.Context(), bearerKey, true))
 			p, err := s.authenticate(r)
 			if err != nil {
 				s.writeError(w, r, err)
@@ -237,7 +238,15 @@ const (
 	principalKey contextKey = iota
 	loggerKey
 	requestIDKey
+	bearerKey // set on requests to routes that take a bearer token
 )
+
+// bearerRoute reports whether the request is to a route that takes a
+// bearer token.
+func bearerRoute(ctx context.Context) bool {
+	on, _ := ctx.Value(bearerKey).(bool)
+	return on
+}
 
 func loggerFrom(ctx context.Context) *slog.Logger {
 	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {

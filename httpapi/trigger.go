@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"junction"
 	"junction/app"
@@ -42,6 +43,13 @@ type updateTriggerRequest struct {
 	Target     *triggerTarget  `json:"target,omitempty"`
 }
 
+// rotateHookRequest asks for a new hook URL; grace_period (a duration
+// such as "24h", at most 168h; none by default) is how long the old URL
+// keeps working.
+type rotateHookRequest struct {
+	GracePeriod string `json:"grace_period,omitempty"`
+}
+
 func (s *Server) triggerRoutes() []route {
 	const tag = "triggers"
 	on := func(p junction.Permission) string { return string(p) + " on the folder" }
@@ -54,7 +62,8 @@ func (s *Server) triggerRoutes() []route {
 			request: createTriggerRequest{}, response: app.TriggerView{}, status: http.StatusCreated,
 			handle: s.createTrigger},
 		{method: "GET", path: "/api/v1/triggers", op: "listTriggers", tag: tag,
-			summary: "List the triggers in folders where the caller holds Triggers.View",
+			summary: "List the triggers in folders where the caller holds Triggers.View; webhook_url only where " +
+				"it also holds " + string(junction.PermTriggersEdit),
 			query: append([]queryParam{
 				{name: "folder_id", description: "Only triggers in this folder."},
 				{name: "connection_id", description: "Only triggers on this connection."},
@@ -63,7 +72,8 @@ func (s *Server) triggerRoutes() []route {
 			}, pageParams...),
 			response: app.List[*app.TriggerView]{}, status: http.StatusOK, handle: s.listTriggers},
 		{method: "GET", path: "/api/v1/triggers/{id}", op: "getTrigger", tag: tag,
-			summary:    "Get a trigger, with its webhook_url when it is a webhook trigger",
+			summary: "Get a trigger. A webhook trigger has has_webhook_url, and its webhook_url when the caller " +
+				"holds " + string(junction.PermTriggersEdit) + " on the folder (the URL lets anyone send it events)",
 			permission: on(junction.PermTriggersView),
 			response:   app.TriggerView{}, status: http.StatusOK, handle: s.getTrigger},
 		{method: "PATCH", path: "/api/v1/triggers/{id}", op: "updateTrigger", tag: tag,
@@ -84,11 +94,20 @@ func (s *Server) triggerRoutes() []route {
 			summary:    "Turn a trigger off: its events are dropped until it is enabled again",
 			permission: on(junction.PermTriggersEdit),
 			response:   app.TriggerView{}, status: http.StatusOK, handle: s.disableTrigger},
+		{method: "POST", path: "/api/v1/triggers/{id}/rotate-hook", op: "rotateTriggerHook", tag: tag,
+			summary: "Give a webhook trigger a new webhook_url. The old URL keeps working for grace_period " +
+				"(none by default, at most 168h), then answers 404 like an unknown one",
+			permission: on(junction.PermTriggersEdit),
+			request:    rotateHookRequest{}, bodyOptional: true, response: app.TriggerView{}, status: http.StatusOK,
+			handle: s.rotateTriggerHook},
 		{method: "GET", path: "/api/v1/triggers/{id}/history", op: "triggerHistory", tag: tag,
-			summary:    "List what happened to a trigger's events, oldest first: fired, skipped (and why), failed",
+			summary: "List what happened to a trigger's events, oldest first: fired, skipped (and why), failed, " +
+				"duplicate (a repeat of an event received before: no second job), rejected_signature (deliveries " +
+				"refused for their signature, counted per minute in count)",
 			permission: on(junction.PermTriggersView),
 			query: append([]queryParam{
-				{name: "status", description: "Only entries with this status: fired, skipped, failed or " + junction.DisabledDueToFailures + "."},
+				{name: "status", description: "Only entries with this status: fired, skipped, failed, " +
+					junction.DisabledDueToFailures + ", duplicate or rejected_signature."},
 				{name: "since", description: "Only entries at or after this time.", format: "date-time"},
 			}, pageParams...),
 			response: app.List[*junction.TriggerRecord]{}, status: http.StatusOK, handle: s.triggerHistory},
@@ -197,4 +216,26 @@ func (s *Server) triggerHistory(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, list)
+}
+
+func (s *Server) rotateTriggerHook(w http.ResponseWriter, r *http.Request) error {
+	var req rotateHookRequest
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		if err := s.decode(w, r, &req); err != nil {
+			return err
+		}
+	}
+	grace := app.DefaultHookGracePeriod
+	if req.GracePeriod != "" {
+		d, err := time.ParseDuration(req.GracePeriod)
+		if err != nil {
+			return junction.Invalid("grace_period", "must be a duration such as 1h or 30m")
+		}
+		grace = d
+	}
+	v, err := s.app.RotateTriggerHook(r.Context(), principal(r), r.PathValue("id"), grace)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, v)
 }

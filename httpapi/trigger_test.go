@@ -121,6 +121,14 @@ func TestWebhookIntakeToClaim(t *testing.T) {
 		if bad.status != http.StatusUnauthorized {
 			t.Fatalf("bad signature: %d %s", bad.status, bad.body)
 		}
+		// The hook takes no bearer token, so it asks for none; and its
+		// problem document does not repeat the token.
+		if h := bad.header.Get("WWW-Authenticate"); h != "" {
+			t.Fatalf("a bad signature is answered with WWW-Authenticate: %s", h)
+		}
+		if strings.Contains(string(bad.body), token) {
+			t.Fatalf("the problem document shows the hook token: %s", bad.body)
+		}
 		if r := e.call("POST", "/hooks/not-a-token", "", body, "X-Signature", hookSignature(body)); r.status != http.StatusNotFound {
 			t.Fatalf("unknown token: %d", r.status)
 		}
@@ -151,13 +159,13 @@ func TestWebhookIntakeToClaim(t *testing.T) {
 		for _, r := range hist.Items {
 			statuses[r.Status]++
 		}
-		if statuses[junction.TriggerFired] != 1 || statuses[junction.TriggerSkipped] != 1 || statuses[junction.TriggerFailed] < 1 {
+		if statuses[junction.TriggerFired] != 1 || statuses[junction.TriggerSkipped] != 1 || statuses[junction.TriggerRejectedSignature] != 1 {
 			t.Fatalf("history %+v", hist.Items)
 		}
-		var failedOnly list[junction.TriggerRecord]
-		e.must(http.StatusOK, "GET", "/api/v1/triggers/"+tr.ID+"/history?status=failed", e.admin, nil, &failedOnly)
-		if len(failedOnly.Items) != statuses[junction.TriggerFailed] {
-			t.Fatalf("failed history %+v", failedOnly.Items)
+		var rejectedOnly list[junction.TriggerRecord]
+		e.must(http.StatusOK, "GET", "/api/v1/triggers/"+tr.ID+"/history?status=rejected_signature", e.admin, nil, &rejectedOnly)
+		if len(rejectedOnly.Items) != 1 || rejectedOnly.Items[0].Count != 1 {
+			t.Fatalf("rejected_signature history %+v", rejectedOnly.Items)
 		}
 
 		var claim struct {
@@ -238,5 +246,101 @@ func TestTriggerEnableDisableAndAccess(t *testing.T) {
 	e.must(http.StatusNoContent, "DELETE", "/api/v1/triggers/"+tr.ID, e.admin, nil, nil)
 	if r := e.call("POST", path, "", body2, "X-Signature", hookSignature(body2)); r.status != http.StatusNotFound {
 		t.Fatalf("a deleted trigger's URL answers %d", r.status)
+	}
+}
+
+// A hook URL lets anyone send the trigger events: only those who may edit
+// the trigger see it, others see that there is one. Rotating it gives a
+// new URL; the old one works through the grace period asked for, or not
+// at all without one; the audit entry holds neither.
+func TestHookURLVisibilityAndRotation(t *testing.T) {
+	e := newEnv(t, sqliteStore(t))
+	e.startQueue()
+	f := e.createFolder(e.admin, "Hooks", "")
+	tr, path := e.hookTrigger(f.ID, "q", "")
+	viewer, viewerToken := e.createUser(e.admin, "viewer")
+	e.must(http.StatusOK, "PUT", "/api/v1/folders/"+f.ID+"/members/"+viewer.ID, e.admin,
+		map[string]any{"roles": []string{junction.RoleViewer}}, nil)
+
+	var seen map[string]any
+	e.must(http.StatusOK, "GET", "/api/v1/triggers/"+tr.ID, viewerToken, nil, &seen)
+	if _, ok := seen["webhook_url"]; ok || seen["has_webhook_url"] != true {
+		t.Fatalf("a viewer sees %v", seen)
+	}
+	var listed struct {
+		Items []map[string]any `json:"items"`
+	}
+	e.must(http.StatusOK, "GET", "/api/v1/triggers", viewerToken, nil, &listed)
+	if len(listed.Items) != 1 || listed.Items[0]["webhook_url"] != nil || listed.Items[0]["has_webhook_url"] != true {
+		t.Fatalf("a viewer lists %v", listed.Items)
+	}
+	token := strings.TrimPrefix(path, "/hooks/")
+	for _, r := range []*response{e.call("GET", "/api/v1/triggers/"+tr.ID, viewerToken, nil), e.call("GET", "/api/v1/triggers", viewerToken, nil)} {
+		if strings.Contains(string(r.body), token) {
+			t.Fatalf("a viewer's answer holds the hook token: %s", r.body)
+		}
+	}
+	var mine triggerView
+	e.must(http.StatusOK, "GET", "/api/v1/triggers/"+tr.ID, e.admin, nil, &mine)
+	if mine.WebhookURL != tr.WebhookURL {
+		t.Fatalf("an editor sees %q, want %q", mine.WebhookURL, tr.WebhookURL)
+	}
+	if p := e.call("POST", "/api/v1/triggers/"+tr.ID+"/rotate-hook", viewerToken, nil).problem(t); p.Status != http.StatusForbidden {
+		t.Fatalf("a viewer rotates: %+v", p)
+	}
+	for _, bad := range []string{"-1h", "169h", "soon"} {
+		p := e.call("POST", "/api/v1/triggers/"+tr.ID+"/rotate-hook", e.admin, map[string]any{"grace_period": bad}).problem(t)
+		if p.Status != http.StatusUnprocessableEntity || p.Field != "grace_period" {
+			t.Fatalf("grace_period %q: %+v", bad, p)
+		}
+	}
+	deliver := func(path, body string) int {
+		t.Helper()
+		return e.call("POST", path, "", body, "X-Signature", hookSignature(body)).status
+	}
+
+	// With a grace period, both URLs work.
+	var rotated triggerView
+	e.must(http.StatusOK, "POST", "/api/v1/triggers/"+tr.ID+"/rotate-hook", e.admin, map[string]any{"grace_period": "1h"}, &rotated)
+	newPath, _ := strings.CutPrefix(rotated.WebhookURL, publicURL)
+	if newPath == path || !strings.HasPrefix(newPath, "/hooks/") || rotated.PreviousWebhookTokenExpiresAt == nil ||
+		!rotated.PreviousWebhookTokenExpiresAt.Equal(e.clock.Now().Add(time.Hour)) {
+		t.Fatalf("rotated %+v", rotated)
+	}
+	if st := deliver(path, `{"id":"evt_old"}`); st != http.StatusOK {
+		t.Fatalf("the old URL in its grace period: %d", st)
+	}
+	if st := deliver(newPath, `{"id":"evt_new"}`); st != http.StatusOK {
+		t.Fatalf("the new URL: %d", st)
+	}
+	e.waitJobs(tr.ID, 2)
+
+	// Without one, the URL rotated away stops at once, as does the one
+	// still in its grace period.
+	var again triggerView
+	e.must(http.StatusOK, "POST", "/api/v1/triggers/"+tr.ID+"/rotate-hook", e.admin, nil, &again)
+	lastPath, _ := strings.CutPrefix(again.WebhookURL, publicURL)
+	for _, p := range []string{path, newPath} {
+		if st := deliver(p, `{"id":"evt_late"}`); st != http.StatusNotFound {
+			t.Fatalf("a rotated URL answers %d", st)
+		}
+	}
+	if st := deliver(lastPath, `{"id":"evt_last"}`); st != http.StatusOK {
+		t.Fatalf("the newest URL: %d", st)
+	}
+
+	var audit list[junction.AuditEntry]
+	e.must(http.StatusOK, "GET", "/api/v1/audit?action=trigger.rotate_hook", e.admin, nil, &audit)
+	if len(audit.Items) != 2 || audit.Items[0].ObjectID != tr.ID {
+		t.Fatalf("audit %+v", audit.Items)
+	}
+	r := e.call("GET", "/api/v1/audit?action=trigger.rotate_hook", e.admin, nil)
+	for _, p := range []string{path, newPath, lastPath} {
+		if strings.Contains(string(r.body), strings.TrimPrefix(p, "/hooks/")) {
+			t.Fatal("the audit holds a hook token")
+		}
+	}
+	if strings.Contains(e.logs.String(), strings.TrimPrefix(lastPath, "/hooks/")) {
+		t.Fatal("the logs hold a hook token")
 	}
 }

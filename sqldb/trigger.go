@@ -13,18 +13,18 @@ import (
 const triggerColumns = "id, tenant_id, folder_id, connection_id, connector, object, event, kind, filter, parameters, " +
 	"target_type, target_url, target_name, target_sealed_id, enabled, disabled_reason, consecutive_failures, " +
 	"last_success_at, last_failure_at, baseline_at, webhook_token_hash, webhook_token_sealed_id, created_by, " +
-	"created_at, updated_at"
+	"created_at, updated_at, previous_webhook_token_hash, previous_webhook_token_expires_at"
 
 func scanTrigger(s scanner) (*junction.Trigger, error) {
 	var t junction.Trigger
 	var kind, params, targetType string
 	var targetSealed, tokenSealed sql.NullString
-	var success, failure, baseline sql.NullInt64
+	var success, failure, baseline, previousExpires sql.NullInt64
 	var created, updated int64
 	if err := s.Scan(&t.ID, &t.TenantID, &t.FolderID, &t.ConnectionID, &t.Connector, &t.Object, &t.Event, &kind,
 		&t.Filter, &params, &targetType, &t.Target.URL, &t.Target.Name, &targetSealed, &t.Enabled, &t.DisabledReason,
 		&t.ConsecutiveFailures, &success, &failure, &baseline, &t.WebhookTokenHash, &tokenSealed, &t.CreatedBy,
-		&created, &updated); err != nil {
+		&created, &updated, &t.PreviousWebhookTokenHash, &previousExpires); err != nil {
 		return nil, err
 	}
 	t.Kind = junction.TriggerKind(kind)
@@ -37,6 +37,10 @@ func scanTrigger(s scanner) (*junction.Trigger, error) {
 	}
 	t.LastSuccessAt, t.LastFailureAt, t.BaselineAt = fromNullMicros(success), fromNullMicros(failure), fromNullMicros(baseline)
 	t.CreatedAt, t.UpdatedAt = fromMicros(created), fromMicros(updated)
+	t.PreviousWebhookTokenExpiresAt = fromNullMicros(previousExpires)
+	if len(t.PreviousWebhookTokenHash) == 0 {
+		t.PreviousWebhookTokenHash = nil
+	}
 	return &t, nil
 }
 
@@ -80,6 +84,7 @@ func (h *handle) CreateTrigger(ctx context.Context, t *junction.Trigger) error {
 	t.CreatedAt = stamp(t.CreatedAt, h.db.now())
 	t.UpdatedAt = stamp(t.UpdatedAt, t.CreatedAt)
 	t.LastSuccessAt, t.LastFailureAt, t.BaselineAt = storedTimePtr(t.LastSuccessAt), storedTimePtr(t.LastFailureAt), storedTimePtr(t.BaselineAt)
+	t.PreviousWebhookTokenExpiresAt = storedTimePtr(t.PreviousWebhookTokenExpiresAt)
 	t.Target.SecretSet = t.Target.SealedID != ""
 	return h.write(ctx, func(h *handle) error {
 		var one int
@@ -91,12 +96,13 @@ func (h *handle) CreateTrigger(ctx context.Context, t *junction.Trigger) error {
 			return internal("create trigger: check folder", err)
 		}
 		_, err = h.writer().ExecContext(ctx, "INSERT INTO triggers ("+triggerColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
+				$26, $27)`,
 			t.ID, t.TenantID, t.FolderID, t.ConnectionID, t.Connector, t.Object, t.Event, string(t.Kind), t.Filter, params,
 			string(t.Target.Type), t.Target.URL, t.Target.Name, nullString(t.Target.SealedID), t.Enabled, t.DisabledReason,
 			t.ConsecutiveFailures, nullMicros(t.LastSuccessAt), nullMicros(t.LastFailureAt), nullMicros(t.BaselineAt),
 			nullBytes(t.WebhookTokenHash), nullString(t.WebhookTokenSealedID), t.CreatedBy, toMicros(t.CreatedAt),
-			toMicros(t.UpdatedAt))
+			toMicros(t.UpdatedAt), nullBytes(t.PreviousWebhookTokenHash), nullMicros(t.PreviousWebhookTokenExpiresAt))
 		if err != nil {
 			return triggerWriteErr("create trigger", err)
 		}
@@ -117,8 +123,12 @@ func (h *handle) GetTriggerByTokenHash(ctx context.Context, hash []byte) (*junct
 	if len(hash) == 0 {
 		return nil, junction.NotFound("trigger")
 	}
+	// Two lookups in one statement, each by its unique index; the
+	// previous token only until it retires.
 	t, err := scanTrigger(h.reader().QueryRowContext(ctx,
-		"SELECT "+triggerColumns+" FROM triggers WHERE webhook_token_hash = $1", hash))
+		"SELECT "+triggerColumns+" FROM triggers WHERE webhook_token_hash = $1 UNION ALL SELECT "+triggerColumns+
+			" FROM triggers WHERE previous_webhook_token_hash = $2 AND previous_webhook_token_expires_at > $3 LIMIT 1",
+		hash, hash, toMicros(h.db.now())))
 	if err != nil {
 		return nil, notFoundOr("trigger", "get trigger by token", err)
 	}
@@ -158,6 +168,7 @@ func (h *handle) UpdateTrigger(ctx context.Context, t *junction.Trigger) error {
 	}
 	t.UpdatedAt = stamp(t.UpdatedAt, h.db.now())
 	t.LastSuccessAt, t.LastFailureAt, t.BaselineAt = storedTimePtr(t.LastSuccessAt), storedTimePtr(t.LastFailureAt), storedTimePtr(t.BaselineAt)
+	t.PreviousWebhookTokenExpiresAt = storedTimePtr(t.PreviousWebhookTokenExpiresAt)
 	t.Target.SecretSet = t.Target.SealedID != ""
 	var created int64
 	var kind string
@@ -165,13 +176,14 @@ func (h *handle) UpdateTrigger(ctx context.Context, t *junction.Trigger) error {
 		`UPDATE triggers SET folder_id = $1, filter = $2, parameters = $3, target_type = $4, target_url = $5,
 			target_name = $6, target_sealed_id = $7, enabled = $8, disabled_reason = $9, consecutive_failures = $10,
 			last_success_at = $11, last_failure_at = $12, baseline_at = $13, webhook_token_hash = $14,
-			webhook_token_sealed_id = $15, updated_at = $16
-		WHERE tenant_id = $17 AND id = $18
+			webhook_token_sealed_id = $15, updated_at = $16, previous_webhook_token_hash = $17,
+			previous_webhook_token_expires_at = $18
+		WHERE tenant_id = $19 AND id = $20
 		RETURNING connection_id, connector, object, event, kind, created_by, created_at`,
 		t.FolderID, t.Filter, params, string(t.Target.Type), t.Target.URL, t.Target.Name, nullString(t.Target.SealedID),
 		t.Enabled, t.DisabledReason, t.ConsecutiveFailures, nullMicros(t.LastSuccessAt), nullMicros(t.LastFailureAt),
 		nullMicros(t.BaselineAt), nullBytes(t.WebhookTokenHash), nullString(t.WebhookTokenSealedID), toMicros(t.UpdatedAt),
-		t.TenantID, t.ID).Scan(&t.ConnectionID, &t.Connector, &t.Object, &t.Event, &kind, &t.CreatedBy, &created)
+		nullBytes(t.PreviousWebhookTokenHash), nullMicros(t.PreviousWebhookTokenExpiresAt), t.TenantID, t.ID).Scan(&t.ConnectionID, &t.Connector, &t.Object, &t.Event, &kind, &t.CreatedBy, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return junction.NotFound("trigger")
 	}
@@ -254,14 +266,14 @@ func (h *handle) SetTriggerBaseline(ctx context.Context, tenantID, id string, at
 	return nil
 }
 
-const triggerRecordColumns = "id, tenant_id, trigger_id, folder_id, at, status, reason, event_type, object_id, job_id, idempotency_key"
+const triggerRecordColumns = "id, tenant_id, trigger_id, folder_id, at, status, reason, event_type, object_id, job_id, idempotency_key, count"
 
 func scanTriggerRecord(s scanner) (*junction.TriggerRecord, error) {
 	var r junction.TriggerRecord
 	var status string
 	var at int64
 	if err := s.Scan(&r.ID, &r.TenantID, &r.TriggerID, &r.FolderID, &at, &status, &r.Reason, &r.EventType,
-		&r.ObjectID, &r.JobID, &r.IdempotencyKey); err != nil {
+		&r.ObjectID, &r.JobID, &r.IdempotencyKey, &r.Count); err != nil {
 		return nil, err
 	}
 	r.Status = junction.TriggerRecordStatus(status)
@@ -273,13 +285,38 @@ func scanTriggerRecord(s scanner) (*junction.TriggerRecord, error) {
 func (h *handle) AppendTriggerRecord(ctx context.Context, r *junction.TriggerRecord) error {
 	newID(&r.ID)
 	r.At = stamp(r.At, h.db.now())
+	if r.Count <= 0 {
+		r.Count = 1
+	}
 	_, err := h.writer().ExecContext(ctx,
-		"INSERT INTO trigger_records ("+triggerRecordColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+		"INSERT INTO trigger_records ("+triggerRecordColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
 		r.ID, r.TenantID, r.TriggerID, r.FolderID, toMicros(r.At), string(r.Status), r.Reason, r.EventType, r.ObjectID,
-		r.JobID, r.IdempotencyKey)
+		r.JobID, r.IdempotencyKey, r.Count)
 	if err != nil {
 		return writeErr("append trigger record", "trigger record", err, "a trigger record with this ID already exists",
 			junction.NotFound("trigger"))
+	}
+	return nil
+}
+
+// TallyTriggerRecord is one upsert on the partial unique index
+// trigger_records_rejected_signature (migration 0009), whose predicate the
+// conflict target repeats, as both dialects require to pick that index.
+func (h *handle) TallyTriggerRecord(ctx context.Context, r *junction.TriggerRecord) error {
+	if r.Status != junction.TriggerRejectedSignature {
+		return junction.Invalid("status", "only %s records are tallied", junction.TriggerRejectedSignature)
+	}
+	newID(&r.ID)
+	r.At = stamp(r.At, h.db.now())
+	err := h.writer().QueryRowContext(ctx,
+		"INSERT INTO trigger_records ("+triggerRecordColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)
+		ON CONFLICT (tenant_id, trigger_id, at) WHERE status = 'rejected_signature'
+		DO UPDATE SET count = trigger_records.count + 1, reason = excluded.reason
+		RETURNING id, count`,
+		r.ID, r.TenantID, r.TriggerID, r.FolderID, toMicros(r.At), string(r.Status), r.Reason, r.EventType, r.ObjectID,
+		r.JobID, r.IdempotencyKey).Scan(&r.ID, &r.Count)
+	if err != nil {
+		return writeErr("tally trigger record", "trigger record", err, "trigger record clash", junction.NotFound("trigger"))
 	}
 	return nil
 }

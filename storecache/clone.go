@@ -111,6 +111,8 @@ func cloneTrigger(t *junction.Trigger) *junction.Trigger {
 	c.LastFailureAt = clonePtr(t.LastFailureAt)
 	c.BaselineAt = clonePtr(t.BaselineAt)
 	c.WebhookTokenHash = slices.Clone(t.WebhookTokenHash)
+	c.PreviousWebhookTokenHash = slices.Clone(t.PreviousWebhookTokenHash)
+	c.PreviousWebhookTokenExpiresAt = clonePtr(t.PreviousWebhookTokenExpiresAt)
 	return &c
 }
 

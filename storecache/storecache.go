@@ -334,13 +334,25 @@ func (s *Store) GetSealed(ctx context.Context, tenantID, id string) (*junction.S
 // GetTriggerByTokenHash answers from memory when it can. The health fields
 // of a trigger (failures, last success and failure) are those of its last
 // read: every write to the trigger drops it, here or, through the feed, on
-// other servers.
+// other servers. A rotation is such a write, so no server keeps answering
+// for a token rotated away; the token a rotation left working for a grace
+// period retires without any write, so an entry found by it is dropped
+// once the trigger no longer accepts it (Trigger.AcceptsWebhookToken, by
+// the cache's clock).
 func (s *Store) GetTriggerByTokenHash(ctx context.Context, hash []byte) (*junction.Trigger, error) {
 	if s.tx != nil {
 		return s.Store.GetTriggerByTokenHash(ctx, hash)
 	}
-	return cached(s.c, func() map[string]entry[*junction.Trigger] { return s.c.triggers }, string(hash),
-		cloneTrigger, func() (*junction.Trigger, error) { return s.Store.GetTriggerByTokenHash(ctx, hash) })
+	c, k := s.c, string(hash)
+	triggers := func() map[string]entry[*junction.Trigger] { return c.triggers }
+	if v, ok, _ := lookup(c, triggers, k); ok && !v.AcceptsWebhookToken(hash, c.opts.Clock.Now()) {
+		c.mu.Lock()
+		if e, ok := c.triggers[k]; ok && e.v == v {
+			delete(c.triggers, k)
+		}
+		c.mu.Unlock()
+	}
+	return cached(c, triggers, k, cloneTrigger, func() (*junction.Trigger, error) { return s.Store.GetTriggerByTokenHash(ctx, hash) })
 }
 
 // InTx runs fn in a transaction of the wrapped Store. If fn wrote anything

@@ -226,6 +226,53 @@ func TestTriggerByTokenInvalidated(t *testing.T) {
 	}
 }
 
+// A rotated webhook token stops being served at once; the token a
+// rotation left working for a grace period is served until the period
+// ends by the cache's clock, though the entry found by it would still be
+// within MaxAge, and never after.
+func TestRotatedWebhookTokenRetires(t *testing.T) {
+	clock := clocktest.New(epoch)
+	db := sqldbtest.OpenOptions(t, sqldb.Options{Clock: clock})
+	s := storecache.New(db, storecache.Options{Clock: clock, MaxAge: time.Hour})
+	f := newFixture(t, db)
+	ctx := t.Context()
+	tr := f.newTrigger(t, s)
+	first := tr.WebhookTokenHash
+	lookup := func(hash []byte) error {
+		t.Helper()
+		_, err := s.GetTriggerByTokenHash(ctx, hash)
+		return err
+	}
+	must(t, lookup(first))
+
+	// Rotated with a minute's grace: both tokens work, from memory too.
+	second := make([]byte, 32)
+	_, _ = rand.Read(second)
+	grace := epoch.Add(time.Minute)
+	tr.WebhookTokenHash, tr.PreviousWebhookTokenHash, tr.PreviousWebhookTokenExpiresAt = second, first, &grace
+	must(t, s.UpdateTrigger(ctx, tr))
+	for range 2 {
+		must(t, lookup(first))
+		must(t, lookup(second))
+	}
+	clock.Advance(time.Minute)
+	if err := lookup(first); !junction.IsCode(err, junction.ENOTFOUND) {
+		t.Fatalf("the retired token: err = %v, want not found", err)
+	}
+	must(t, lookup(second))
+
+	// Rotated with no grace: the token rotated away is not served from
+	// memory either.
+	third := make([]byte, 32)
+	_, _ = rand.Read(third)
+	tr.WebhookTokenHash, tr.PreviousWebhookTokenHash, tr.PreviousWebhookTokenExpiresAt = third, nil, nil
+	must(t, s.UpdateTrigger(ctx, tr))
+	if err := lookup(second); !junction.IsCode(err, junction.ENOTFOUND) {
+		t.Fatalf("the token rotated away: err = %v, want not found", err)
+	}
+	must(t, lookup(third))
+}
+
 // Every write through the cache that changes what it holds is seen by the
 // very next lookup.
 func TestWritesInvalidate(t *testing.T) {
@@ -483,6 +530,16 @@ func TestPostgresFeedReachesOtherServers(t *testing.T) {
 		must(t, err)
 		return !got.Enabled
 	})
+
+	// A token rotated away on A stops working on B.
+	next := make([]byte, 32)
+	_, _ = rand.Read(next)
+	tr.WebhookTokenHash = next
+	must(t, a.UpdateTrigger(ctx, tr))
+	eventually(t, "server B drops the token rotated away", func() bool {
+		_, err := b.GetTriggerByTokenHash(ctx, hash)
+		return junction.IsCode(err, junction.ENOTFOUND)
+	})
 }
 
 // eventually waits for an asynchronous notification to arrive.
@@ -518,6 +575,7 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"AppendExecutions":             "execution records are not cached",
 		"AppendEvent":                  "events are not cached",
 		"AppendTriggerRecord":          "trigger history is not cached",
+		"TallyTriggerRecord":           "trigger history is not cached",
 		"CreateTrigger":                "a new trigger's webhook token is in no cached entry",
 		"CreateTriggerEvent":           "trigger events are not cached",
 		"MarkTriggerEventProcessed":    "trigger events are not cached",

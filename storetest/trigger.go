@@ -391,6 +391,99 @@ func testTriggers(t *testing.T, open Open) {
 		}
 		wantEqual(t, "claim order", strings.Join(got, ","), "early,tie-a,tie-b,late")
 	})
+	t.Run("WebhookTokenRotation", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn := mustTenant(t, s, "acme")
+		f := mustFolder(t, s, tn.ID, nil, "F")
+		c := mustConnection(t, s, f, "github", "gh", false)
+		tr := mustTrigger(t, s, c, junction.TriggerWebhook, "created")
+		old := tr.WebhookTokenHash
+
+		// Rotated with a grace period: both hashes find the trigger.
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		expires := now.Add(time.Hour)
+		tr.PreviousWebhookTokenHash, tr.PreviousWebhookTokenExpiresAt = old, &expires
+		tr.WebhookTokenHash = randomHash()
+		must(t, s.UpdateTrigger(ctx, tr))
+		for name, h := range map[string][]byte{"new": tr.WebhookTokenHash, "old": old} {
+			got, err := s.GetTriggerByTokenHash(ctx, h)
+			must(t, err)
+			wantEqual(t, name+" token finds the trigger", got.ID, tr.ID)
+			wantTime(t, name+" token: previous expiry", *got.PreviousWebhookTokenExpiresAt, expires)
+			wantEqual(t, name+" token: accepted", got.AcceptsWebhookToken(h, now), true)
+			wantEqual(t, name+" token: accepted after the grace", got.AcceptsWebhookToken(h, expires), name == "new")
+		}
+
+		// Past its expiry the old hash finds nothing.
+		gone := now.Add(-time.Second)
+		tr.PreviousWebhookTokenExpiresAt = &gone
+		must(t, s.UpdateTrigger(ctx, tr))
+		_, err := s.GetTriggerByTokenHash(ctx, old)
+		wantCode(t, err, junction.ENOTFOUND)
+		_, err = s.GetTriggerByTokenHash(ctx, tr.WebhookTokenHash)
+		must(t, err)
+
+		// A previous hash is unique too: no other trigger may take it.
+		other := mustTrigger(t, s, c, junction.TriggerWebhook, "created")
+		other.PreviousWebhookTokenHash, other.PreviousWebhookTokenExpiresAt = old, &expires
+		wantCode(t, s.UpdateTrigger(ctx, other), junction.ECONFLICT)
+
+		// Rotated with no grace: the old hash is dropped.
+		tr.PreviousWebhookTokenHash, tr.PreviousWebhookTokenExpiresAt = nil, nil
+		must(t, s.UpdateTrigger(ctx, tr))
+		got, err := s.GetTrigger(ctx, tn.ID, tr.ID)
+		must(t, err)
+		if got.PreviousWebhookTokenHash != nil || got.PreviousWebhookTokenExpiresAt != nil {
+			t.Fatalf("previous token kept: %x %v", got.PreviousWebhookTokenHash, got.PreviousWebhookTokenExpiresAt)
+		}
+	})
+
+	t.Run("TallyTriggerRecord", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn := mustTenant(t, s, "acme")
+		f := mustFolder(t, s, tn.ID, nil, "F")
+		c := mustConnection(t, s, f, "github", "gh", false)
+		tr := mustTrigger(t, s, c, junction.TriggerWebhook, "created")
+		other := mustTrigger(t, s, c, junction.TriggerWebhook, "created")
+		minute := base.Truncate(time.Minute)
+		tally := func(tr *junction.Trigger, at time.Time, reason string) *junction.TriggerRecord {
+			t.Helper()
+			r := &junction.TriggerRecord{TenantID: tn.ID, TriggerID: tr.ID, FolderID: tr.FolderID, At: at,
+				Status: junction.TriggerRejectedSignature, Reason: reason}
+			must(t, s.TallyTriggerRecord(ctx, r))
+			return r
+		}
+		first := tally(tr, minute, "no signature")
+		wantEqual(t, "first count", first.Count, 1)
+		var last *junction.TriggerRecord
+		for range 4 {
+			last = tally(tr, minute, "bad signature")
+		}
+		wantEqual(t, "same record", last.ID, first.ID)
+		wantEqual(t, "count", last.Count, 5)
+		next := tally(tr, minute.Add(time.Minute), "bad signature")
+		wantEqual(t, "next minute count", next.Count, 1)
+		wantEqual(t, "other trigger count", tally(other, minute, "bad signature").Count, 1)
+		// An ordinary record at the same time is not counted into.
+		must(t, s.AppendTriggerRecord(ctx, &junction.TriggerRecord{TenantID: tn.ID, TriggerID: tr.ID, FolderID: f.ID,
+			At: minute, Status: junction.TriggerFailed, Reason: "body is not JSON"}))
+
+		recs, err := s.ListTriggerRecords(ctx, tn.ID, junction.TriggerRecordFilter{TriggerID: tr.ID})
+		must(t, err)
+		wantEqual(t, "records", len(recs), 3)
+		wantEqual(t, "tallied", recs[0].Count, 5)
+		wantEqual(t, "latest reason", recs[0].Reason, "bad signature")
+		wantEqual(t, "status", recs[0].Status, junction.TriggerRejectedSignature)
+		wantEqual(t, "an appended record counts one", recs[2].Count, 1)
+
+		wantCode(t, s.TallyTriggerRecord(ctx, &junction.TriggerRecord{TenantID: tn.ID, TriggerID: tr.ID,
+			Status: junction.TriggerFailed}), junction.EINVALID)
+		wantCode(t, s.TallyTriggerRecord(ctx, &junction.TriggerRecord{TenantID: tn.ID, TriggerID: junction.NewID(),
+			At: minute, Status: junction.TriggerRejectedSignature}), junction.ENOTFOUND)
+	})
+
 	t.Run("Job", func(t *testing.T) {
 		s := open(t)
 		ctx := ctxFor(t)

@@ -141,7 +141,9 @@ func TestMetrics(t *testing.T) {
 		{"junction_trigger_webhook_intake_total", "result", "too_large", 1},
 		{"junction_trigger_events_total", "outcome", "fired", 1},
 		{"junction_trigger_events_total", "outcome", "skipped", 1},
-		{"junction_trigger_events_total", "outcome", "failed", 2}, // the bad signature and the failed poll
+		{"junction_trigger_events_total", "outcome", "failed", 1}, // the failed poll
+		{"junction_trigger_events_total", "outcome", "rejected_signature", 1},
+		{"junction_trigger_events_total", "outcome", "duplicate", 0},
 		{"junction_trigger_events_total", "outcome", "disabled", 0},
 		{"junction_trigger_polls_total", "result", "ok", 1},
 		{"junction_trigger_polls_total", "result", "failed", 1},

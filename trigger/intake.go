@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -47,12 +49,21 @@ var accepted = &Response{StatusCode: http.StatusOK, ContentType: "application/js
 // event type sent to the same URL), and deliveries to a disabled trigger,
 // are acknowledged and dropped.
 //
-// Errors, as *junction.Error: ENOTFOUND for an unknown token (answer 404);
-// EUNAUTHENTICATED for a missing or bad signature or a stale timestamp
-// (answer 401; recorded in the trigger's history as failed, but not
-// counted towards disabling it, since anyone can send one); ETOOLARGE for
-// a body over MaxWebhookBody; EINVALID for a body the connector cannot
-// read (recorded too); anything else is internal (answer 5xx so the vendor
+// An event is identified by the vendor's own ID of it where the connector
+// declares one (connector.Webhooks.EventID), else by the hash of the body:
+// a repeat (a vendor's retry or redelivery, re-serialised or not, to this
+// server or another sharing the database) makes no second job, since the
+// job's idempotency key is unique per trigger in the database. It is
+// acknowledged like the first, so the vendor stops sending it, and
+// recorded in the history as duplicate.
+//
+// Errors, as *junction.Error: ENOTFOUND for an unknown token, or one a
+// rotation retired (answer 404); EUNAUTHENTICATED for a missing or bad
+// signature or a stale timestamp (answer 401; counted in the trigger's
+// history, one rejected_signature record per minute, but not towards
+// disabling it, since anyone can send one); ETOOLARGE for a body over
+// MaxWebhookBody; EINVALID for a body the connector cannot read (recorded
+// as failed); anything else is internal (answer 5xx so the vendor
 // retries).
 func (r *Runtime) Intake(ctx context.Context, token string, header http.Header, body []byte) (*Response, error) {
 	resp, err := r.intake(ctx, token, header, body)
@@ -84,11 +95,12 @@ func (r *Runtime) intake(ctx context.Context, token string, header http.Header, 
 	if len(body) > MaxWebhookBody {
 		return nil, junction.Errorf(junction.ETOOLARGE, "the webhook body is larger than %d bytes", MaxWebhookBody)
 	}
-	t, err := r.store.GetTriggerByTokenHash(ctx, HashWebhookToken(token))
+	hash := HashWebhookToken(token)
+	t, err := r.store.GetTriggerByTokenHash(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
-	if t.Kind != junction.TriggerWebhook {
+	if t.Kind != junction.TriggerWebhook || !t.AcceptsWebhookToken(hash, r.clock.Now()) {
 		return nil, junction.NotFound("trigger")
 	}
 	if !t.Enabled {
@@ -102,15 +114,8 @@ func (r *Runtime) intake(ctx context.Context, token string, header http.Header, 
 	}
 	ev, hs, err := r.engine.ReceiveWebhook(ctx, engine.WebhookDelivery{Connection: conn, Header: header, Body: body})
 	if err != nil {
-		code := junction.ErrorCode(err)
-		if code == junction.EUNAUTHENTICATED || code == junction.EINVALID {
-			rec := &junction.TriggerRecord{TenantID: t.TenantID, TriggerID: t.ID, FolderID: t.FolderID,
-				At: r.clock.Now(), Status: junction.TriggerFailed, EventType: t.Event,
-				Reason: "delivery refused: " + junction.ErrorMessage(err)}
-			if rerr := r.store.AppendTriggerRecord(ctx, rec); rerr != nil {
-				return nil, rerr
-			}
-			r.metrics.events.WithLabelValues(outcomeLabel(rec.Status)).Inc()
+		if rerr := r.recordRefused(ctx, t, err); rerr != nil {
+			return nil, rerr
 		}
 		return nil, err
 	}
@@ -120,19 +125,68 @@ func (r *Runtime) intake(ctx context.Context, token string, header http.Header, 
 	if !ev.Matched() || ev.Object != t.Object || ev.Event != t.Event {
 		return accepted, nil
 	}
-	sum := sha256.Sum256(body)
 	fired := event{
 		vars: eventVars{Event: t.Event, Object: t.Object, ObjectID: ev.ObjectID, VendorType: ev.VendorType,
 			Record: ev.Record, Payload: ev.Payload},
-		key:            "webhook:" + hex.EncodeToString(sum[:]),
+		key:            webhookKey(ev.EventID, body),
 		jobID:          junction.NewID(),
 		at:             r.clock.Now(),
 		callerDelivers: true,
+		recordRepeat:   true,
 	}
 	if err := r.writes.fire(ctx, r, t, fired); err != nil {
 		return nil, err
 	}
 	return accepted, nil
+}
+
+// recordRefused records a delivery the engine refused. A refused
+// signature is counted into the trigger's rejected_signature record of the
+// minute, through the shared transactions, so that a flood of forged
+// deliveries adds neither rows nor transactions of its own; a body the
+// connector cannot read came signed by the vendor and is recorded as
+// failed.
+func (r *Runtime) recordRefused(ctx context.Context, t *junction.Trigger, refused error) error {
+	now := r.clock.Now()
+	rec := &junction.TriggerRecord{TenantID: t.TenantID, TriggerID: t.ID, FolderID: t.FolderID, At: now,
+		EventType: t.Event, Reason: "delivery refused: " + junction.ErrorMessage(refused)}
+	var err error
+	switch junction.ErrorCode(refused) {
+	case junction.EUNAUTHENTICATED:
+		rec.Status, rec.At = junction.TriggerRejectedSignature, now.Truncate(time.Minute)
+		err = r.writes.do(ctx, r, func(ctx context.Context, s junction.Store) error {
+			return s.TallyTriggerRecord(ctx, rec)
+		})
+	case junction.EINVALID:
+		rec.Status = junction.TriggerFailed
+		err = r.store.AppendTriggerRecord(ctx, rec)
+	default:
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.metrics.events.WithLabelValues(outcomeLabel(rec.Status)).Inc()
+	return nil
+}
+
+// maxKeyEventID bounds the vendor event IDs used in an idempotency key as
+// they are; a longer one, or one with characters a header cannot carry
+// (the key is sent with each delivery), is hashed.
+const maxKeyEventID = 128
+
+// webhookKey is the idempotency key of a webhook event: the vendor's event
+// ID when the delivery has one, else the SHA-256 of the body.
+func webhookKey(eventID string, body []byte) string {
+	if eventID == "" {
+		sum := sha256.Sum256(body)
+		return "webhook:" + hex.EncodeToString(sum[:])
+	}
+	if len(eventID) <= maxKeyEventID && !strings.ContainsFunc(eventID, func(c rune) bool { return c <= ' ' || c >= 0x7f }) {
+		return "webhook-id:" + eventID
+	}
+	sum := sha256.Sum256([]byte(eventID))
+	return "webhook-id-sha256:" + hex.EncodeToString(sum[:])
 }
 
 // webhookPayload is what a TriggerEvent keeps of a delivery: what the

@@ -33,7 +33,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "junction_trigger_events_total",
-			Help: "Events handled by triggers, by the outcome recorded in their history (fired, skipped, failed, disabled).",
+			Help: "Events handled by triggers, by the outcome recorded in their history (fired, skipped, failed, disabled, duplicate, rejected_signature).",
 		}, []string{"outcome"}),
 		intake: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "junction_trigger_webhook_intake_total",
@@ -54,8 +54,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"result"}),
 	}
 	// Pre-create the series so that a rate over zero is zero, not absent.
-	for _, o := range []junction.TriggerRecordStatus{junction.TriggerFired, junction.TriggerSkipped,
-		junction.TriggerFailed, junction.TriggerDisabled} {
+	for _, o := range junction.TriggerRecordStatuses {
 		m.events.WithLabelValues(outcomeLabel(o))
 	}
 	for _, r := range []string{intakeAccepted, intakeBadSignature, intakeTooLarge, intakeInvalid, intakeNotFound, intakeError} {

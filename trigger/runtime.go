@@ -391,6 +391,26 @@ type event struct {
 	// schedules the retry) in a later transaction, rather than to a
 	// delivery job inserted with the job (see txBatcher.fire).
 	callerDelivers bool
+	// recordRepeat records an event whose key already made a job as
+	// duplicate in the history, rather than nothing: a vendor's repeat
+	// (webhooks), as opposed to the same event processed again after a
+	// crash.
+	recordRepeat bool
+}
+
+// duplicate records, for an event that asks for it, that it repeated one
+// that made the job firstJobID.
+func (r *Runtime) duplicate(ctx context.Context, s junction.Store, ev event, rec junction.TriggerRecord, firstJobID string, tl *tally) error {
+	if !ev.recordRepeat {
+		return nil
+	}
+	rec.Status, rec.JobID = junction.TriggerDuplicate, firstJobID
+	rec.Reason = "a repeat of an event received before: no second job"
+	if err := s.AppendTriggerRecord(ctx, &rec); err != nil {
+		return err
+	}
+	tl.add(rec.Status)
+	return nil
 }
 
 // fire runs one event through one trigger inside the transaction s: the
@@ -411,9 +431,10 @@ func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigge
 		return nil, s.AppendTriggerRecord(ctx, &rec)
 	}
 	if ok, why := f.match(ev.vars); !ok {
-		// A repeat of an event already handled is not recorded again.
-		if _, err := s.GetJobByKey(ctx, t.TenantID, t.ID, ev.key); err == nil {
-			return nil, nil
+		// A repeat of an event already handled is not recorded again,
+		// but as a repeat.
+		if j, err := s.GetJobByKey(ctx, t.TenantID, t.ID, ev.key); err == nil {
+			return nil, r.duplicate(ctx, s, ev, rec, j.ID, tl)
 		}
 		rec.Status, rec.Reason = junction.TriggerSkipped, why
 		tl.add(rec.Status)
@@ -433,8 +454,19 @@ func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigge
 		j.Queue = t.Target.Name
 	}
 	made, err := s.CreateJob(ctx, j)
-	if err != nil || !made {
+	if err != nil {
 		return nil, err
+	}
+	if !made {
+		// The database holds the key's job already: this event is a
+		// repeat, whichever server or transaction saw it first.
+		first := ""
+		if ev.recordRepeat {
+			if fj, err := s.GetJobByKey(ctx, t.TenantID, t.ID, ev.key); err == nil {
+				first = fj.ID
+			}
+		}
+		return nil, r.duplicate(ctx, s, ev, rec, first, tl)
 	}
 	if t.Target.Type == junction.TargetWebhook && !ev.callerDelivers {
 		if _, err := r.queue.InsertTx(ctx, s, deliveryArgs{TenantID: t.TenantID, JobID: j.ID},

@@ -1,6 +1,7 @@
 package trigger_test
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -75,4 +76,34 @@ func TestTwoServersOnePostgres(t *testing.T) {
 		must(t, err)
 	}
 	wantStrings(t, "webhook jobs", jobObjects(e.jobs(t, hooked.ID)), []string{"h1"})
+
+	// The same event re-serialised reaches both servers at once: the
+	// database's unique key keeps one job, and the other is recorded as a
+	// duplicate.
+	bodies := []string{
+		`{"event_id":"ev-77","type":"ticket.created","data":{"id":"h2"}}`,
+		`{"data":{"id":"h2"},"type":"ticket.created","event_id":"ev-77"}`,
+	}
+	var wg sync.WaitGroup
+	for i, s := range []*server{s1, s2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := []byte(bodies[i])
+			if _, err := s.rt.Intake(e.ctx, token, signed(b, webhookSecret), b); err != nil {
+				t.Errorf("server %d: %v", i+1, err)
+			}
+		}()
+	}
+	wg.Wait()
+	wantStrings(t, "webhook jobs after the repeat", jobObjects(e.jobs(t, hooked.ID)), []string{"h1", "h2"})
+	dups := 0
+	for _, r := range e.history(t, hooked.ID) {
+		if r.Status == junction.TriggerDuplicate && r.ObjectID == "h2" {
+			dups++
+		}
+	}
+	if dups != 1 {
+		t.Fatalf("%d duplicate records for the repeat, want 1", dups)
+	}
 }

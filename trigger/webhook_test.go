@@ -96,13 +96,117 @@ func TestWebhookIntake(t *testing.T) {
 			for _, r := range e.history(t, tr.ID) {
 				statuses = append(statuses, string(r.Status)+":"+r.ObjectID)
 			}
-			// Everything is recorded at intake, in order: the redelivery
-			// and the other event type add nothing.
-			wantStrings(t, "history", statuses, []string{"failed:", "failed:", "fired:w1", "skipped:w2"})
+			// Everything is recorded at intake, in order: the refused
+			// signatures counted in one record, the redelivery as a
+			// duplicate; the other event type adds nothing.
+			wantStrings(t, "history", statuses, []string{"rejected_signature:", "fired:w1", "duplicate:w1", "skipped:w2"})
 			got, err := db.GetTrigger(e.ctx, e.tenant.ID, tr.ID)
 			must(t, err)
 			if got.ConsecutiveFailures != 0 {
 				t.Fatalf("bad signatures counted as trigger failures: %d", got.ConsecutiveFailures)
+			}
+		})
+	}
+}
+
+// TestWebhookRepeats: the vendor's event ID, from the body or a header,
+// identifies an event: the same event re-serialised, validly signed, is a
+// repeat, acknowledged and recorded as duplicate, and makes no second job.
+// Without an ID the body's hash does, so different bytes are different
+// events.
+func TestWebhookRepeats(t *testing.T) {
+	for _, b := range sqldbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			db := b.Open(t, sqldb.Options{})
+			e := newEnv(t, db)
+			s := e.startServer(t, db)
+			tr := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created"}
+			token := e.newTrigger(t, s, tr)
+			deliver := func(body string, header ...string) {
+				t.Helper()
+				h := signed([]byte(body), webhookSecret)
+				for i := 0; i+1 < len(header); i += 2 {
+					h.Set(header[i], header[i+1])
+				}
+				resp, err := s.rt.Intake(e.ctx, token, h, []byte(body))
+				must(t, err)
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("intake answered %d", resp.StatusCode)
+				}
+			}
+
+			// The ID in the body: the same event with its keys in another
+			// order and other spacing.
+			deliver(`{"event_id":"ev-1","type":"ticket.created","data":{"id":"r1","priority":"high"}}`)
+			deliver(`{ "type": "ticket.created", "data": {"priority": "high", "id": "r1"}, "event_id": "ev-1" }`)
+			// The ID in a header, the body changed by a retry counter.
+			deliver(`{"type":"ticket.created","data":{"id":"r2"},"attempt":1}`, "X-Event-Id", "delivery-9")
+			deliver(`{"type":"ticket.created","data":{"id":"r2"},"attempt":2}`, "X-Event-Id", "delivery-9")
+			// No ID: the body's hash, so only the very same bytes repeat.
+			deliver(`{"type":"ticket.created","data":{"id":"r3"}}`)
+			deliver(`{"type":"ticket.created","data":{"id":"r3"}}`)
+			deliver(`{"type":"ticket.created", "data":{"id":"r3"}}`)
+
+			js := e.jobs(t, tr.ID)
+			wantStrings(t, "jobs", jobObjects(js), []string{"r1", "r2", "r3", "r3"})
+			keys := map[string]string{}
+			for _, j := range js {
+				keys[j.IdempotencyKey] = j.ID
+			}
+			if keys["webhook-id:ev-1"] == "" || keys["webhook-id:delivery-9"] == "" {
+				t.Fatalf("job keys %v", keys)
+			}
+			var statuses []string
+			for _, r := range e.history(t, tr.ID) {
+				statuses = append(statuses, string(r.Status)+":"+r.ObjectID)
+				if r.Status == junction.TriggerDuplicate && (r.JobID == "" || r.JobID != keys[r.IdempotencyKey]) {
+					t.Errorf("duplicate %+v does not name the first event's job", r)
+				}
+			}
+			wantStrings(t, "history", statuses, []string{"fired:r1", "duplicate:r1", "fired:r2", "duplicate:r2",
+				"fired:r3", "duplicate:r3", "fired:r3"})
+		})
+	}
+}
+
+// TestRejectedSignaturesCounted: deliveries with bad signatures add one
+// history record per trigger and minute, however many arrive.
+func TestRejectedSignaturesCounted(t *testing.T) {
+	for _, b := range sqldbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			db := b.Open(t, sqldb.Options{})
+			e := newEnv(t, db)
+			s := e.startServer(t, db)
+			tr := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created"}
+			token := e.newTrigger(t, s, tr)
+			body := ticketEvent("ticket.created", "x", "high")
+			var wg sync.WaitGroup
+			for i := range 40 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					h := signed(body, "forged")
+					if i%2 == 0 {
+						h = http.Header{}
+					}
+					if _, err := s.rt.Intake(e.ctx, token, h, body); !junction.IsCode(err, junction.EUNAUTHENTICATED) {
+						t.Errorf("forged delivery: %v", err)
+					}
+				}()
+			}
+			wg.Wait()
+			e.clock.Advance(time.Minute)
+			if _, err := s.rt.Intake(e.ctx, token, signed(body, "forged"), body); !junction.IsCode(err, junction.EUNAUTHENTICATED) {
+				t.Fatalf("forged delivery: %v", err)
+			}
+			h := e.history(t, tr.ID)
+			if len(h) != 2 {
+				t.Fatalf("history has %d records, want one per minute: %+v", len(h), h)
+			}
+			for i, want := range []int{40, 1} {
+				if h[i].Status != junction.TriggerRejectedSignature || h[i].Count != want || !h[i].At.Equal(h[i].At.Truncate(time.Minute)) {
+					t.Errorf("record %d = %+v, want %d rejected_signature at a minute", i, h[i], want)
+				}
 			}
 		})
 	}

@@ -472,8 +472,9 @@ func runWebhookScenario(t *testing.T, database string) {
 	if st := postHook(t, delivered.WebhookURL, paid, ""); st != http.StatusUnauthorized {
 		t.Fatalf("no signature: %d", st)
 	}
+	// Both are counted in one record of the minute.
 	h := c.history(delivered.ID)
-	if len(h) != 2 || h[0].Status != junction.TriggerFailed || !strings.Contains(h[0].Reason, "refused") {
+	if len(h) != 1 || h[0].Status != junction.TriggerRejectedSignature || h[0].Count != 2 || !strings.Contains(h[0].Reason, "refused") {
 		t.Fatalf("history after bad signatures %+v", h)
 	}
 	if st := postHook(t, delivered.WebhookURL, paid, signHook(paid)); st != http.StatusOK {
@@ -539,6 +540,122 @@ func runWebhookScenario(t *testing.T, database string) {
 
 	token := strings.TrimPrefix(delivered.WebhookURL, m.URL()+"/hooks/")
 	assertNoSecret(t, "logs", []byte(logs.String()), []string{token, hookSigningSecret, targetSecret})
+}
+
+// TestWebhookRepeat_EndToEnd: a vendor re-sends an event with the same ID
+// but a body serialised differently, validly signed: the server answers
+// 200 both times, makes one job, and the history shows the repeat as
+// duplicate.
+func TestWebhookRepeat_EndToEnd(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { runWebhookRepeatScenario(t, "") })
+	t.Run("Postgres", func(t *testing.T) { runWebhookRepeatScenario(t, postgresURL(t)) })
+}
+
+func runWebhookRepeatScenario(t *testing.T, database string) {
+	clock := credstoretest.NewClock(time.Now().UTC())
+	m, _ := triggerServer(t, t.TempDir(), database, clock)
+	c := &apiClient{t: t, base: m.URL(), token: testBootstrapToken}
+	var folder junction.Folder
+	c.must(http.StatusCreated, "POST", "/api/v1/folders", map[string]any{"name": "Orders"}, &folder)
+	var conn e2eConnection
+	c.must(http.StatusCreated, "POST", "/api/v1/connections?test=false", map[string]any{
+		"folder_id": folder.ID, "connector": "webhook", "name": "shop",
+		"fields": map[string]any{"signing_secret": hookSigningSecret, "event_type_path": "type", "id_path": "id"},
+	}, &conn)
+	var tr e2eTrigger
+	c.must(http.StatusCreated, "POST", "/api/v1/triggers", map[string]any{
+		"folder_id": folder.ID, "connection_id": conn.ID, "object": "event", "event": "received",
+		"target": map[string]any{"type": "queue", "name": "orders"},
+	}, &tr)
+
+	first := `{"id":"evt_1001","type":"order.paid","order":{"id":"o-1","amount":120}}`
+	again := `{
+  "type": "order.paid",
+  "order": {"amount": 120, "id": "o-1"},
+  "id": "evt_1001"
+}`
+	for _, body := range []string{first, again} {
+		if st := postHook(t, tr.WebhookURL, body, signHook(body)); st != http.StatusOK {
+			t.Fatalf("delivery answered %d", st)
+		}
+	}
+	js := c.jobs("trigger_id=" + tr.ID)
+	if len(js) != 1 || js[0].IdempotencyKey != "webhook-id:evt_1001" {
+		t.Fatalf("jobs %+v", js)
+	}
+	h := c.history(tr.ID)
+	if len(h) != 2 || h[0].Status != junction.TriggerFired || h[1].Status != junction.TriggerDuplicate || h[1].JobID != js[0].ID {
+		t.Fatalf("history %+v", h)
+	}
+}
+
+// TestRotateHook_EndToEnd: rotating a hook URL through the CLI with a
+// grace period gives a new URL at once; the old one works until the
+// period ends on the server's clock, then answers 404 like any unknown
+// URL.
+func TestRotateHook_EndToEnd(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { runRotateHookScenario(t, "") })
+	t.Run("Postgres", func(t *testing.T) { runRotateHookScenario(t, postgresURL(t)) })
+}
+
+func runRotateHookScenario(t *testing.T, database string) {
+	clock := credstoretest.NewClock(time.Now().UTC())
+	m, logs := triggerServer(t, t.TempDir(), database, clock)
+	c := &apiClient{t: t, base: m.URL(), token: testBootstrapToken}
+	var folder junction.Folder
+	c.must(http.StatusCreated, "POST", "/api/v1/folders", map[string]any{"name": "Orders"}, &folder)
+	var conn e2eConnection
+	c.must(http.StatusCreated, "POST", "/api/v1/connections?test=false", map[string]any{
+		"folder_id": folder.ID, "connector": "webhook", "name": "shop",
+		"fields": map[string]any{"signing_secret": hookSigningSecret},
+	}, &conn)
+	var tr e2eTrigger
+	c.must(http.StatusCreated, "POST", "/api/v1/triggers", map[string]any{
+		"folder_id": folder.ID, "connection_id": conn.ID, "object": "event", "event": "received",
+		"target": map[string]any{"type": "queue", "name": "orders"},
+	}, &tr)
+	old := tr.WebhookURL
+	send := func(url, body string) int {
+		t.Helper()
+		return postHook(t, url, body, signHook(body))
+	}
+	if st := send(old, `{"n":1}`); st != http.StatusOK {
+		t.Fatalf("before the rotation: %d", st)
+	}
+
+	s := &scenario{t: t, urls: []string{m.URL()}, configDir: t.TempDir()}
+	out := s.mustCLI(testBootstrapToken, "triggers", "rotate-hook", tr.ID, "--grace", "1h", "-o", "json")
+	var rotated e2eTrigger
+	if err := json.Unmarshal([]byte(out), &rotated); err != nil || rotated.WebhookURL == old ||
+		!strings.HasPrefix(rotated.WebhookURL, m.URL()+"/hooks/") {
+		t.Fatalf("rotate-hook printed %s (%v)", out, err)
+	}
+	if st := send(rotated.WebhookURL, `{"n":2}`); st != http.StatusOK {
+		t.Fatalf("the new URL: %d", st)
+	}
+	clock.Advance(59 * time.Minute)
+	if st := send(old, `{"n":3}`); st != http.StatusOK {
+		t.Fatalf("the old URL within its grace period: %d", st)
+	}
+	clock.Advance(time.Minute)
+	if st := send(old, `{"n":4}`); st != http.StatusNotFound {
+		t.Fatalf("the old URL after its grace period: %d", st)
+	}
+	if st := send(rotated.WebhookURL, `{"n":5}`); st != http.StatusOK {
+		t.Fatalf("the new URL after the grace period: %d", st)
+	}
+	if n := len(c.jobs("trigger_id=" + tr.ID)); n != 4 {
+		t.Fatalf("%d jobs, want 4", n)
+	}
+	var audit struct {
+		Items []junction.AuditEntry `json:"items"`
+	}
+	c.must(http.StatusOK, "GET", "/api/v1/audit?action=trigger.rotate_hook", nil, &audit)
+	if len(audit.Items) != 1 || audit.Items[0].ObjectID != tr.ID {
+		t.Fatalf("audit %+v", audit.Items)
+	}
+	tokens := []string{strings.TrimPrefix(old, m.URL()+"/hooks/"), strings.TrimPrefix(rotated.WebhookURL, m.URL()+"/hooks/")}
+	assertNoSecret(t, "logs", []byte(logs.String()), append(tokens, hookSigningSecret))
 }
 
 // TestWebhookDeliveryCrash_EndToEnd runs the real binary, takes in N
