@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"junction"
+	"junction/outbound"
 	"junction/resolver"
 )
 
@@ -50,7 +52,10 @@ type AssetView struct {
 	// StoreID is the credential store of a secret or credential asset.
 	StoreID string `json:"store_id,omitempty"`
 	// ExternalName is where the value lives in an external store.
-	ExternalName string    `json:"external_name,omitempty"`
+	ExternalName string `json:"external_name,omitempty"`
+	// AllowedHosts are the only hosts a secret or credential asset's value
+	// is sent to; none means any host.
+	AllowedHosts []string  `json:"allowed_hosts,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 }
@@ -59,7 +64,7 @@ func assetView(a *junction.Asset) *AssetView {
 	v := &AssetView{
 		ID: a.ID, TenantID: a.TenantID, FolderID: a.FolderID, Name: a.Name, Type: a.Type,
 		Description: a.Description, StoreID: a.StoreID, ExternalName: a.ExternalName,
-		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		AllowedHosts: slices.Clone(a.AllowedHosts), CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 	}
 	if a.Type.Sensitive() {
 		v.HasValue = a.SealedID != ""
@@ -168,6 +173,22 @@ func cleanExternalName(s string) (string, error) {
 		}
 	}
 	return s, nil
+}
+
+// allowedHosts checks the allowed hosts given for an asset of type t and
+// returns them in canonical form (see outbound.ParseAllowedHosts).
+func allowedHosts(t junction.AssetType, hosts []string) ([]string, error) {
+	if !t.Sensitive() {
+		if len(hosts) > 0 {
+			return nil, junction.Invalid("allowed_hosts", "applies to secret and credential assets only: %s values are not secret", t)
+		}
+		return nil, nil
+	}
+	out, err := outbound.ParseAllowedHosts("allowed_hosts", hosts)
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return out, nil
 }
 
 // assetFor loads an asset for the caller with the folder rule applied: an
@@ -307,6 +328,10 @@ type CreateAssetInput struct {
 	Password     *junction.Secret
 	StoreID      string
 	ExternalName string
+	// AllowedHosts, for a secret or credential asset, are the only hosts
+	// its value may be sent to: host names, "*." and a domain, or IP
+	// addresses, without scheme, port or path. None means any host.
+	AllowedHosts []string
 }
 
 // assetValue checks the value fields of a create or update against the
@@ -385,10 +410,14 @@ func (a *App) CreateAsset(ctx context.Context, p *junction.Principal, in CreateA
 	if err != nil {
 		return nil, err
 	}
+	hosts, err := allowedHosts(in.Type, in.AllowedHosts)
+	if err != nil {
+		return nil, err
+	}
 	now := a.now()
 	as := &junction.Asset{
 		ID: junction.NewID(), TenantID: p.TenantID(), FolderID: in.FolderID, Name: name, Type: in.Type,
-		Description: desc, CreatedAt: now, UpdatedAt: now,
+		Description: desc, AllowedHosts: hosts, CreatedAt: now, UpdatedAt: now,
 	}
 	if !in.Type.Sensitive() {
 		if in.StoreID != "" {
@@ -458,7 +487,7 @@ func (a *App) CreateAsset(ctx context.Context, p *junction.Principal, in CreateA
 		}
 		return a.audit(ctx, tx, p, "asset.create", "asset", as.ID, as.FolderID, map[string]any{
 			"name": as.Name, "type": string(as.Type), "store_id": as.StoreID, "external_name": as.ExternalName,
-			"written_to_store": external && hasValue,
+			"written_to_store": external && hasValue, "allowed_hosts": auditHosts(as.AllowedHosts),
 		})
 	})
 	if err != nil {
@@ -468,6 +497,15 @@ func (a *App) CreateAsset(ctx context.Context, p *junction.Principal, in CreateA
 		return nil, err
 	}
 	return assetView(as), nil
+}
+
+// auditHosts is an asset's allowed hosts as its audit entries record them:
+// a list, empty for none, so a lifted restriction is on record too.
+func auditHosts(hosts []string) []string {
+	if hosts == nil {
+		return []string{}
+	}
+	return hosts
 }
 
 // undoExternalWrite deletes the secret a create wrote new to an external
@@ -697,6 +735,9 @@ type UpdateAssetInput struct {
 	Password *junction.Secret
 	// ExternalName points an asset in an external store at another secret.
 	ExternalName *string
+	// AllowedHosts replaces the allowed hosts of a secret or credential
+	// asset; an empty list lifts the restriction.
+	AllowedHosts *[]string
 }
 
 // UpdateAsset changes an asset. Needs Assets.Edit on its folder. A new
@@ -732,6 +773,16 @@ func (a *App) UpdateAsset(ctx context.Context, p *junction.Principal, id string,
 		if desc != next.Description {
 			next.Description = desc
 			changed = append(changed, "description")
+		}
+	}
+	if in.AllowedHosts != nil {
+		hosts, err := allowedHosts(cur.Type, *in.AllowedHosts)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Equal(hosts, next.AllowedHosts) {
+			next.AllowedHosts = hosts
+			changed = append(changed, "allowed_hosts")
 		}
 	}
 	value, hasValue, err := assetValue(cur.Type, in.Value, in.Username, in.Password)
@@ -832,7 +883,7 @@ func (a *App) UpdateAsset(ctx context.Context, p *junction.Principal, id string,
 		}
 		return a.audit(ctx, tx, p, "asset.update", "asset", next.ID, next.FolderID, map[string]any{
 			"name": next.Name, "type": string(next.Type), "store_id": next.StoreID,
-			"external_name": next.ExternalName, "changed": changed,
+			"external_name": next.ExternalName, "changed": changed, "allowed_hosts": auditHosts(next.AllowedHosts),
 		})
 	})
 	if a.resolver != nil {

@@ -300,11 +300,20 @@ type ccEntry struct {
 
 func newCCCache() *ccCache { return &ccCache{entries: map[string]ccEntry{}} }
 
-// ccKey names a cached token: the connection and everything that decides
-// which token the provider issues, hashed so no secret is kept as a key.
-func ccKey(connID string, s *connector.OAuth2Settings) string {
+// ccKey names a cached token: the connection, everything that decides
+// which token the provider issues, and where the token is sent (the API's
+// base URL and the proxy), hashed so no secret is kept as a key. A
+// connection pointed elsewhere thus gets a token of its own, rather than
+// sending the one obtained for its old destination.
+func ccKey(x *run) string {
+	s := x.oauth
+	var base string
+	if u, err := x.def.Endpoint(x.creds); err == nil {
+		base = u.String()
+	}
 	h := sha256.New()
-	for _, part := range []string{connID, s.TokenURL, s.ClientID, s.ClientSecret.Reveal(), strings.Join(s.Scopes, " ")} {
+	for _, part := range []string{x.conn.ID, s.TokenURL, s.ClientID, s.ClientSecret.Reveal(), strings.Join(s.Scopes, " "),
+		base, x.conn.ProxyURL} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -346,7 +355,7 @@ func (c *ccCache) drop(key string, failed junction.Secret) {
 // clientCredentialsToken returns a cached client-credentials token, or
 // gets one (concurrent callers share one request).
 func (e *Engine) clientCredentialsToken(ctx context.Context, x *run, failed junction.Secret) (junction.Secret, error) {
-	key := ccKey(x.conn.ID, x.oauth)
+	key := ccKey(x)
 	if !failed.IsZero() {
 		e.cc.drop(key, failed)
 	}
