@@ -499,6 +499,56 @@ func (a *App) CreateAsset(ctx context.Context, p *junction.Principal, in CreateA
 	return assetView(as), nil
 }
 
+// widens reports whether the allowed hosts to would let the value go to a
+// host that from does not: none at all (any host) after some, or a pattern
+// that no pattern of from covers.
+func widens(from, to []string) bool {
+	if len(from) == 0 {
+		return false
+	}
+	if len(to) == 0 {
+		return true
+	}
+	for _, p := range to {
+		if !covered(from, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// covered reports whether every host pattern p matches is matched by one
+// of list: p itself, or a wildcard of a domain above p.
+func covered(list []string, p string) bool {
+	name := strings.TrimPrefix(p, "*.")
+	for _, q := range list {
+		if q == p {
+			return true
+		}
+		if suffix, ok := strings.CutPrefix(q, "*"); ok && strings.HasSuffix(name, suffix) && len(name) > len(suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayWiden checks that the caller may let an asset's value go to more
+// hosts: whoever chooses where a value goes can have it sent to
+// themselves, so widening takes Assets.Resolve, the right to read it,
+// beside Assets.Edit. Narrowing takes Assets.Edit only.
+func (a *App) mayWiden(ctx context.Context, p *junction.Principal, as *junction.Asset) error {
+	if _, err := a.folderFor(ctx, a.store, p, as.FolderID, junction.PermAssetsResolve); err != nil {
+		if junction.IsCode(err, junction.EPERMISSIONDENIED) {
+			return &junction.Error{Code: junction.EPERMISSIONDENIED, Field: "allowed_hosts",
+				Message: fmt.Sprintf("letting asset %q go to more hosts needs %s on its folder, as reading it does: "+
+					"whoever chooses where a value goes can have it sent to themselves; narrowing the list needs %s only",
+					as.Name, junction.PermAssetsResolve, junction.PermAssetsEdit)}
+		}
+		return err
+	}
+	return nil
+}
+
 // auditHosts is an asset's allowed hosts as its audit entries record them:
 // a list, empty for none, so a lifted restriction is on record too.
 func auditHosts(hosts []string) []string {
@@ -781,6 +831,11 @@ func (a *App) UpdateAsset(ctx context.Context, p *junction.Principal, id string,
 			return nil, err
 		}
 		if !slices.Equal(hosts, next.AllowedHosts) {
+			if widens(cur.AllowedHosts, hosts) {
+				if err := a.mayWiden(ctx, p, cur); err != nil {
+					return nil, err
+				}
+			}
 			next.AllowedHosts = hosts
 			changed = append(changed, "allowed_hosts")
 		}
