@@ -791,7 +791,7 @@ func (a *App) UpdateConnection(ctx context.Context, p *junction.Principal, id st
 			fields = fc.fields
 		}
 		if moved := destinationMoved(def, auth, &before, fields, c.ProxyURL); moved != "" {
-			if err := literalsGivenAgain(before.Fields, in.Fields, moved); err != nil {
+			if err := literalsGivenAgain(auth, before.Fields, in.Fields, moved); err != nil {
 				return err
 			}
 			if c.TokenSealedID != "" {
@@ -848,14 +848,16 @@ func destinationMoved(def *connector.Definition, auth *connector.Auth, before *j
 }
 
 // literalsGivenAgain refuses a change that moves the connection's
-// destination (moved names what moves it) unless it gives every literal
-// secret field again: the stored ones were given for the old destination,
-// and whoever may edit a connection need not know them. Asset-backed
-// fields are held to their asset's allowed hosts instead.
-func literalsGivenAgain(stored map[string]junction.FieldValue, given map[string]FieldInput, moved string) error {
+// destination (moved names what moves it) unless it gives again every
+// literal secret field that is sent out (a webhook signing secret, say,
+// never is): the stored ones were given for the old destination, and
+// whoever may edit a connection need not know them. Asset-backed fields
+// are held to their asset's allowed hosts instead.
+func literalsGivenAgain(auth *connector.Auth, stored map[string]junction.FieldValue, given map[string]FieldInput, moved string) error {
+	sent := slices.Concat(auth.RequestFields(), auth.TokenFields(), auth.AuthorizeFields())
 	var missing []string
 	for _, name := range slices.Sorted(maps.Keys(stored)) {
-		if _, ok := given[name]; stored[name].Set && !ok {
+		if _, ok := given[name]; stored[name].Set && !ok && slices.Contains(sent, name) {
 			missing = append(missing, name)
 		}
 	}
