@@ -282,7 +282,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, o RequestOptions) (*
 
 	host := req.URL.Host
 	for attempt := 1; ; attempt++ {
-		resp, err, retryable := c.attempt(ctx, req, attempt, limit)
+		resp, err, retryable := c.attempt(ctx, req, attempt, limit, o.CheckHost)
 		if resp != nil {
 			resp.Attempts = attempt
 		}
@@ -317,7 +317,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, o RequestOptions) (*
 
 // attempt sends req once. retryable says whether a failure is worth another
 // try (a transport failure), as opposed to a refusal that will not change.
-func (c *Client) attempt(ctx context.Context, req *http.Request, n int, limit int64) (_ *Response, _ error, retryable bool) {
+func (c *Client) attempt(ctx context.Context, req *http.Request, n int, limit int64, check func(string) error) (_ *Response, _ error, retryable bool) {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	r := req.Clone(actx)
@@ -331,7 +331,7 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, n int, limit in
 	if r.Header.Get("User-Agent") == "" {
 		r.Header.Set("User-Agent", c.userAgent)
 	}
-	if err := c.checkHost(r); err != nil {
+	if err := c.checkHost(r, check); err != nil {
 		return nil, err, false
 	}
 	if err := c.checkProxiedTarget(actx, r); err != nil {
@@ -460,11 +460,11 @@ type proxyKey struct{}
 
 type checkHostKey struct{}
 
-// checkHost asks the request's CheckHost, if any, about its host and, when
-// a proxy would read the request whole, about the proxy's.
-func (c *Client) checkHost(r *http.Request) error {
-	check, ok := r.Context().Value(checkHostKey{}).(func(string) error)
-	if !ok {
+// checkHost asks check (a request's CheckHost; nil checks nothing) about
+// the request's host and, when a proxy would read the request whole, about
+// the proxy's.
+func (c *Client) checkHost(r *http.Request, check func(string) error) error {
+	if check == nil {
 		return nil
 	}
 	if err := check(canonicalOrRaw(r.URL.Hostname())); err != nil {
@@ -560,8 +560,10 @@ func (c *Client) checkRedirect(r *http.Request, via []*http.Request) error {
 	}
 	// Before anything else: a hop the request may not go to is not
 	// followed at all.
-	if err := c.checkHost(r); err != nil {
-		return err
+	if check, ok := r.Context().Value(checkHostKey{}).(func(string) error); ok {
+		if err := c.checkHost(r, check); err != nil {
+			return err
+		}
 	}
 	prev := via[len(via)-1].URL
 	if prev.Scheme == "https" && r.URL.Scheme != "https" {
