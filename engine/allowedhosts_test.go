@@ -155,6 +155,21 @@ func TestAllowedHosts(t *testing.T) {
 			t.Fatalf("the API got %d requests", n)
 		}
 	})
+	t.Run("ErrConsentForDisallowedTokenEndpoint", func(t *testing.T) {
+		// A consent whose code would be exchanged, client secret and all,
+		// at a host the secret may not go to is not begun.
+		f := newFixture(t, fixtureOptions{})
+		secret := restricted(t, f, "login.example.com")
+		conn := f.connection(t, "http", "oauth2_authorization_code", map[string]junction.FieldValue{
+			"base_url":      {Value: "https://api.example.com"},
+			"authorize_url": {Value: "https://login.example.com/authorize"},
+			"token_url":     {Value: "https://tokens.example.org/token"},
+			"client_id":     {Value: "app"},
+			"client_secret": {AssetID: secret.ID},
+		}, nil)
+		_, err := f.eng.BeginAuthorize(f.ctx, conn, "user-1", "https://junction.test/callback")
+		wantCode(t, err, junction.ECREDNOTALLOWED)
+	})
 	t.Run("TokenEndpointAllowed", func(t *testing.T) {
 		// The client secret is held to the token endpoint only: the API,
 		// which gets the access token, may be elsewhere.
