@@ -458,19 +458,16 @@ func (a *App) ConnectionViews(ctx context.Context, cs ...*junction.Connection) (
 func (a *App) connectionWarnings(ctx context.Context, c *junction.Connection, assets map[string]*junction.Asset) ([]ConnectionWarning, error) {
 	var sent []string
 	var out []ConnectionWarning
-	for _, name := range slices.Sorted(maps.Keys(c.Fields)) {
+	for i, name := range slices.Sorted(maps.Keys(c.Fields)) {
 		fv := c.Fields[name]
-		if fv.AssetID == "" {
-			continue
-		}
-		if sent == nil {
+		if i == 0 {
 			_, auth, err := a.definitionOf(c)
 			if err != nil {
 				return nil, nil // nothing is sent through it any more
 			}
-			sent = slices.Concat(auth.RequestFields(), auth.TokenFields(), auth.AuthorizeFields(), []string{})
+			sent = sentFields(auth)
 		}
-		if !slices.Contains(sent, name) {
+		if fv.AssetID == "" || !slices.Contains(sent, name) {
 			continue
 		}
 		as, seen := assets[fv.AssetID]
@@ -847,6 +844,12 @@ func destinationMoved(def *connector.Definition, auth *connector.Auth, before *j
 	return ""
 }
 
+// sentFields names the fields whose values a scheme sends out: with every
+// API request, to the token endpoint, to the authorization URL.
+func sentFields(auth *connector.Auth) []string {
+	return slices.Concat(auth.RequestFields(), auth.TokenFields(), auth.AuthorizeFields())
+}
+
 // literalsGivenAgain refuses a change that moves the connection's
 // destination (moved names what moves it) unless it gives again every
 // literal secret field that is sent out (a webhook signing secret, say,
@@ -854,7 +857,7 @@ func destinationMoved(def *connector.Definition, auth *connector.Auth, before *j
 // whoever may edit a connection need not know them. Asset-backed fields
 // are held to their asset's allowed hosts instead.
 func literalsGivenAgain(auth *connector.Auth, stored map[string]junction.FieldValue, given map[string]FieldInput, moved string) error {
-	sent := slices.Concat(auth.RequestFields(), auth.TokenFields(), auth.AuthorizeFields())
+	sent := sentFields(auth)
 	var missing []string
 	for _, name := range slices.Sorted(maps.Keys(stored)) {
 		if _, ok := given[name]; stored[name].Set && !ok && slices.Contains(sent, name) {

@@ -272,7 +272,7 @@ func credentialNotAllowed(u assetUse, host string) error {
 		Code:  junction.ECREDNOTALLOWED,
 		Field: "fields." + u.field,
 		Message: fmt.Sprintf("asset %q (%s) may not be sent to %s: that host is not among its allowed hosts; "+
-			"point the connection at an allowed host, or have someone who may edit the asset allow this one",
+			"point the connection at an allowed host, or have someone who may resolve the asset allow this one",
 			u.asset.Name, u.asset.ID, host),
 		Details: map[string]any{"asset_id": u.asset.ID, "host": host},
 	}
