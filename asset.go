@@ -59,8 +59,13 @@ type Asset struct {
 	// Value is the plain value of a text, integer or boolean asset.
 	Value string `json:"value,omitempty"`
 	// StoreID is the credential store of a secret or credential asset.
-	StoreID      string    `json:"store_id,omitempty"`
-	ExternalName string    `json:"external_name,omitempty"`
+	StoreID      string `json:"store_id,omitempty"`
+	ExternalName string `json:"external_name,omitempty"`
+	// AllowedHosts, when not empty, are the only hosts a secret or
+	// credential asset's value may be sent to: host names in canonical
+	// form (lower case, ASCII, no trailing dot), IP addresses, or "*."
+	// and a name for any host below it. Empty means anywhere.
+	AllowedHosts []string  `json:"allowed_hosts,omitempty"`
 	SealedID     string    `json:"-"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`

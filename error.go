@@ -26,6 +26,7 @@ const (
 	ECREDSTOREAUTH        = "credential_store_auth_failed" // the store refused Junction's own login
 	ECREDNOTFOUND         = "credential_not_found"         // the store has no secret under that external name
 	ECREDSTOREREADONLY    = "credential_store_read_only"   // a write was attempted on a read-only store
+	ECREDNOTALLOWED       = "credential_not_allowed"       // a request would carry an asset's value to a host outside its allowed hosts; names the asset, never the value
 
 	// Connections and execution.
 	ECONNAUTHFAILED = "connection_auth_failed" // the upstream API rejected the connection's credentials

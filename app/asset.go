@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"junction"
+	"junction/outbound"
 	"junction/resolver"
 )
 
@@ -51,7 +53,10 @@ type AssetView struct {
 	// StoreID is the credential store of a secret or credential asset.
 	StoreID string `json:"store_id,omitempty"`
 	// ExternalName is where the value lives in an external store.
-	ExternalName string    `json:"external_name,omitempty"`
+	ExternalName string `json:"external_name,omitempty"`
+	// AllowedHosts are the only hosts a secret or credential asset's value
+	// is sent to; none means any host.
+	AllowedHosts []string  `json:"allowed_hosts,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 }
@@ -60,7 +65,7 @@ func assetView(a *junction.Asset) *AssetView {
 	v := &AssetView{
 		ID: a.ID, TenantID: a.TenantID, FolderID: a.FolderID, Name: a.Name, Type: a.Type,
 		Description: a.Description, StoreID: a.StoreID, ExternalName: a.ExternalName,
-		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		AllowedHosts: slices.Clone(a.AllowedHosts), CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 	}
 	if a.Type.Sensitive() {
 		v.HasValue = a.SealedID != ""
@@ -190,6 +195,22 @@ func cleanExternalName(s string) (string, error) {
 		}
 	}
 	return s, nil
+}
+
+// allowedHosts checks the allowed hosts given for an asset of type t and
+// returns them in canonical form (see outbound.ParseAllowedHosts).
+func allowedHosts(t junction.AssetType, hosts []string) ([]string, error) {
+	if !t.Sensitive() {
+		if len(hosts) > 0 {
+			return nil, junction.Invalid("allowed_hosts", "applies to secret and credential assets only: %s values are not secret", t)
+		}
+		return nil, nil
+	}
+	out, err := outbound.ParseAllowedHosts("allowed_hosts", hosts)
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return out, nil
 }
 
 // assetFor loads an asset for the caller with the folder rule applied: an
@@ -329,6 +350,10 @@ type CreateAssetInput struct {
 	Password     *junction.Secret
 	StoreID      string
 	ExternalName string
+	// AllowedHosts, for a secret or credential asset, are the only hosts
+	// its value may be sent to: host names, "*." and a domain, or IP
+	// addresses, without scheme, port or path. None means any host.
+	AllowedHosts []string
 }
 
 // assetValue checks the value fields of a create or update against the
@@ -407,10 +432,14 @@ func (a *App) CreateAsset(ctx context.Context, p *junction.Principal, in CreateA
 	if err != nil {
 		return nil, err
 	}
+	hosts, err := allowedHosts(in.Type, in.AllowedHosts)
+	if err != nil {
+		return nil, err
+	}
 	now := a.now()
 	as := &junction.Asset{
 		ID: junction.NewID(), TenantID: p.TenantID(), FolderID: in.FolderID, Name: name, Type: in.Type,
-		Description: desc, CreatedAt: now, UpdatedAt: now,
+		Description: desc, AllowedHosts: hosts, CreatedAt: now, UpdatedAt: now,
 	}
 	if !in.Type.Sensitive() {
 		if in.StoreID != "" {
@@ -483,7 +512,7 @@ func (a *App) CreateAsset(ctx context.Context, p *junction.Principal, in CreateA
 		}
 		return a.audit(ctx, tx, p, "asset.create", "asset", as.ID, as.FolderID, map[string]any{
 			"name": as.Name, "type": string(as.Type), "store_id": as.StoreID, "external_name": as.ExternalName,
-			"written_to_store": external && hasValue,
+			"written_to_store": external && hasValue, "allowed_hosts": auditHosts(as.AllowedHosts),
 		})
 	})
 	if err != nil {
@@ -493,6 +522,65 @@ func (a *App) CreateAsset(ctx context.Context, p *junction.Principal, in CreateA
 		return nil, err
 	}
 	return assetView(as), nil
+}
+
+// widens reports whether the allowed hosts to would let the value go to a
+// host that from does not: none at all (any host) after some, or a pattern
+// that no pattern of from covers.
+func widens(from, to []string) bool {
+	if len(from) == 0 {
+		return false
+	}
+	if len(to) == 0 {
+		return true
+	}
+	for _, p := range to {
+		if !covered(from, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// covered reports whether every host pattern p matches is matched by one
+// of list: p itself, or a wildcard of a domain above p.
+func covered(list []string, p string) bool {
+	name := strings.TrimPrefix(p, "*.")
+	for _, q := range list {
+		if q == p {
+			return true
+		}
+		if suffix, ok := strings.CutPrefix(q, "*"); ok && strings.HasSuffix(name, suffix) && len(name) > len(suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayWiden checks that the caller may let an asset's value go to more
+// hosts: whoever chooses where a value goes can have it sent to
+// themselves, so widening takes Assets.Resolve, the right to read it,
+// beside Assets.Edit. Narrowing takes Assets.Edit only.
+func (a *App) mayWiden(ctx context.Context, p *junction.Principal, as *junction.Asset) error {
+	if _, err := a.folderFor(ctx, a.store, p, as.FolderID, junction.PermAssetsResolve); err != nil {
+		if junction.IsCode(err, junction.EPERMISSIONDENIED) {
+			return &junction.Error{Code: junction.EPERMISSIONDENIED, Field: "allowed_hosts",
+				Message: fmt.Sprintf("letting asset %q go to more hosts needs %s on its folder, as reading it does: "+
+					"whoever chooses where a value goes can have it sent to themselves; narrowing the list needs %s only",
+					as.Name, junction.PermAssetsResolve, junction.PermAssetsEdit)}
+		}
+		return err
+	}
+	return nil
+}
+
+// auditHosts is an asset's allowed hosts as its audit entries record them:
+// a list, empty for none, so a lifted restriction is on record too.
+func auditHosts(hosts []string) []string {
+	if hosts == nil {
+		return []string{}
+	}
+	return hosts
 }
 
 // undoExternalWrite deletes the secret a create wrote new to an external
@@ -722,6 +810,9 @@ type UpdateAssetInput struct {
 	Password *junction.Secret
 	// ExternalName points an asset in an external store at another secret.
 	ExternalName *string
+	// AllowedHosts replaces the allowed hosts of a secret or credential
+	// asset; an empty list lifts the restriction.
+	AllowedHosts *[]string
 }
 
 // UpdateAsset changes an asset. Needs Assets.Edit on its folder. A new
@@ -757,6 +848,21 @@ func (a *App) UpdateAsset(ctx context.Context, p *junction.Principal, id string,
 		if desc != next.Description {
 			next.Description = desc
 			changed = append(changed, "description")
+		}
+	}
+	if in.AllowedHosts != nil {
+		hosts, err := allowedHosts(cur.Type, *in.AllowedHosts)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Equal(hosts, next.AllowedHosts) {
+			if widens(cur.AllowedHosts, hosts) {
+				if err := a.mayWiden(ctx, p, cur); err != nil {
+					return nil, err
+				}
+			}
+			next.AllowedHosts = hosts
+			changed = append(changed, "allowed_hosts")
 		}
 	}
 	value, hasValue, err := assetValue(cur.Type, in.Value, in.Username, in.Password)
@@ -860,7 +966,7 @@ func (a *App) UpdateAsset(ctx context.Context, p *junction.Principal, id string,
 		}
 		return a.audit(ctx, tx, p, "asset.update", "asset", next.ID, next.FolderID, map[string]any{
 			"name": next.Name, "type": string(next.Type), "store_id": next.StoreID,
-			"external_name": next.ExternalName, "changed": changed,
+			"external_name": next.ExternalName, "changed": changed, "allowed_hosts": auditHosts(next.AllowedHosts),
 		})
 	})
 	if a.resolver != nil {

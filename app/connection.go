@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,7 +110,32 @@ type ConnectionQuery struct {
 type ConnectionTestResult struct {
 	OK     bool                      `json:"ok"`
 	Status junction.ConnectionStatus `json:"status"`
+	// Warnings point out what works but deserves a look.
+	Warnings []ConnectionWarning `json:"warnings,omitempty"`
 }
+
+// ConnectionView is a connection as the API shows it: the stored
+// connection with the warnings about its configuration.
+type ConnectionView struct {
+	*junction.Connection
+	Warnings []ConnectionWarning `json:"warnings,omitempty"`
+}
+
+// ConnectionWarning points out something about a connection that works but
+// deserves a look, so the web UI and junction doctor can show it.
+type ConnectionWarning struct {
+	// Code is stable: asset_unrestricted.
+	Code string `json:"code"`
+	// Field is the connection field concerned, as "fields.<name>".
+	Field   string `json:"field"`
+	AssetID string `json:"asset_id,omitempty"`
+	Message string `json:"message"`
+}
+
+// WarnAssetUnrestricted is the warning about a secret field whose asset has
+// no allowed hosts: its value goes to whatever host the connection names,
+// so whoever may edit the connection decides where it goes.
+const WarnAssetUnrestricted = "asset_unrestricted"
 
 func (a *App) needEngine() error {
 	if a.catalog == nil || a.engine == nil {
@@ -410,6 +436,61 @@ func quoteID(id string) string {
 	return strconv.Quote(id)
 }
 
+// ConnectionViews adds to each connection the warnings about its
+// configuration. The connections were read for the caller already; the
+// assets they refer to are read here, once each.
+func (a *App) ConnectionViews(ctx context.Context, cs ...*junction.Connection) ([]*ConnectionView, error) {
+	assets := map[string]*junction.Asset{}
+	out := make([]*ConnectionView, len(cs))
+	for i, c := range cs {
+		ws, err := a.connectionWarnings(ctx, c, assets)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = &ConnectionView{Connection: c, Warnings: ws}
+	}
+	return out, nil
+}
+
+// connectionWarnings lists what deserves a look in c: every field sent
+// out whose value comes from a secret asset without allowed hosts. assets
+// memoises the assets read (nil for one that is gone).
+func (a *App) connectionWarnings(ctx context.Context, c *junction.Connection, assets map[string]*junction.Asset) ([]ConnectionWarning, error) {
+	var sent []string
+	var out []ConnectionWarning
+	for i, name := range slices.Sorted(maps.Keys(c.Fields)) {
+		fv := c.Fields[name]
+		if i == 0 {
+			_, auth, err := a.definitionOf(c)
+			if err != nil {
+				return nil, nil // nothing is sent through it any more
+			}
+			sent = sentFields(auth)
+		}
+		if fv.AssetID == "" || !slices.Contains(sent, name) {
+			continue
+		}
+		as, seen := assets[fv.AssetID]
+		if !seen {
+			var err error
+			as, err = a.store.GetAsset(ctx, c.TenantID, fv.AssetID)
+			if err != nil && !junction.IsCode(err, junction.ENOTFOUND) {
+				return nil, err
+			}
+			assets[fv.AssetID] = as
+		}
+		if as == nil || !as.Type.Sensitive() || len(as.AllowedHosts) > 0 {
+			continue
+		}
+		out = append(out, ConnectionWarning{
+			Code: WarnAssetUnrestricted, Field: "fields." + name, AssetID: as.ID,
+			Message: fmt.Sprintf("asset %q has no allowed hosts: its value goes wherever this connection points, "+
+				"and whoever may edit the connection decides where that is; give the asset allowed hosts", as.Name),
+		})
+	}
+	return out, nil
+}
+
 // sealLiterals seals a connection's literal secrets under its sealed ID,
 // giving it one when it has none.
 func (a *App) sealLiterals(c *junction.Connection, literals map[string]junction.Secret) (*junction.SealedValue, error) {
@@ -673,6 +754,7 @@ func (a *App) UpdateConnection(ctx context.Context, p *junction.Principal, id st
 		if in.AuthType != nil && *in.AuthType != c.AuthType {
 			return junction.Invalid("auth_type", "cannot change after creation (it is %s); create a new connection for another auth type", c.AuthType)
 		}
+		before := *c
 		var changed []string
 		if in.Name != nil && name != c.Name {
 			c.Name = name
@@ -697,11 +779,26 @@ func (a *App) UpdateConnection(ctx context.Context, p *junction.Principal, id st
 			changed = append(changed, "status")
 		}
 		var fieldsChanged []string
+		var fc *fieldCheck
+		fields := c.Fields
 		if len(in.Fields) > 0 {
-			fc, err := a.checkFields(ctx, tx, p, def, auth, in.Fields, c.Fields)
-			if err != nil {
+			if fc, err = a.checkFields(ctx, tx, p, def, auth, in.Fields, c.Fields); err != nil {
 				return err
 			}
+			fields = fc.fields
+		}
+		if moved := destinationMoved(def, auth, &before, fields, c.ProxyURL); moved != "" {
+			if err := literalsGivenAgain(auth, before.Fields, in.Fields, moved); err != nil {
+				return err
+			}
+			if c.TokenSealedID != "" {
+				if err := a.dropToken(ctx, tx, c, auth); err != nil {
+					return err
+				}
+				changed = append(changed, "authorization")
+			}
+		}
+		if fc != nil {
 			if fc.secretsChanged() {
 				if err := a.resealLiterals(ctx, tx, c, fc); err != nil {
 					return err
@@ -730,6 +827,72 @@ func (a *App) UpdateConnection(ctx context.Context, p *junction.Principal, id st
 		return nil, err
 	}
 	return out, nil
+}
+
+// destinationMoved names what in a change moves where the connection's
+// requests go, "" for nothing: a field that decides a host (the base URL,
+// a {subdomain}, an OAuth 2.0 endpoint) given a new value, or the proxy.
+func destinationMoved(def *connector.Definition, auth *connector.Auth, before *junction.Connection, fields map[string]junction.FieldValue, proxy string) string {
+	for _, name := range def.DestinationFields(auth.Key()) {
+		if !reflect.DeepEqual(before.Fields[name], fields[name]) {
+			return "fields." + name
+		}
+	}
+	if proxy != before.ProxyURL {
+		return "proxy_url"
+	}
+	return ""
+}
+
+// sentFields names the fields whose values a scheme sends out: with every
+// API request, to the token endpoint, to the authorization URL.
+func sentFields(auth *connector.Auth) []string {
+	return slices.Concat(auth.RequestFields(), auth.TokenFields(), auth.AuthorizeFields())
+}
+
+// literalsGivenAgain refuses a change that moves the connection's
+// destination (moved names what moves it) unless it gives again every
+// literal secret field that is sent out (a webhook signing secret, say,
+// never is): the stored ones were given for the old destination, and
+// whoever may edit a connection need not know them. Asset-backed fields
+// are held to their asset's allowed hosts instead.
+func literalsGivenAgain(auth *connector.Auth, stored map[string]junction.FieldValue, given map[string]FieldInput, moved string) error {
+	sent := sentFields(auth)
+	var missing []string
+	for _, name := range slices.Sorted(maps.Keys(stored)) {
+		if _, ok := given[name]; stored[name].Set && !ok && slices.Contains(sent, name) {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	paths := make([]string, len(missing))
+	for i, name := range missing {
+		paths[i] = "fields." + name
+	}
+	return &junction.Error{
+		Code:  junction.EINVALID,
+		Field: paths[0],
+		Message: fmt.Sprintf("changing %s changes where this connection's requests go: give %s again in the same "+
+			"request, so that secrets stored for the old destination are never sent to the new one",
+			moved, strings.Join(paths, ", ")),
+		Details: map[string]any{"fields": paths, "changed": moved},
+	}
+}
+
+// dropToken deletes the OAuth 2.0 tokens of a connection whose destination
+// moved: they were issued for the old one. An authorization-code
+// connection is then authorized again before it is used.
+func (a *App) dropToken(ctx context.Context, tx junction.Store, c *junction.Connection, auth *connector.Auth) error {
+	if err := tx.DeleteSealed(ctx, c.TenantID, c.TokenSealedID); err != nil && !junction.IsCode(err, junction.ENOTFOUND) {
+		return err
+	}
+	c.TokenSealedID = ""
+	if auth.Type == connector.AuthOAuth2AuthorizationCode && c.Status != junction.ConnectionDisabled {
+		c.Status, c.StatusReason = junction.ConnectionDisconnected, ReasonAuthorizationPending
+	}
+	return nil
 }
 
 // switchStatus applies a user's status change. Disabling always works;
@@ -866,7 +1029,11 @@ func (a *App) TestConnection(ctx context.Context, p *junction.Principal, id stri
 	if testErr != nil {
 		return nil, testErr
 	}
-	return &ConnectionTestResult{OK: true, Status: status}, nil
+	ws, err := a.connectionWarnings(ctx, c, map[string]*junction.Asset{})
+	if err != nil {
+		return nil, err
+	}
+	return &ConnectionTestResult{OK: true, Status: status, Warnings: ws}, nil
 }
 
 // auditOutcome appends, on its own, the audit entry of an attempt that

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -111,6 +112,8 @@ func (c *CLI) assetsCommand() *cobra.Command {
 	var all, refresh, subfolders bool
 	var nameContains string
 	var folder, typ, name, description, store, externalName string
+	var allowedHosts []string
+	var anyHost bool
 	var vf assetValueFlags
 
 	list := &cobra.Command{
@@ -137,16 +140,22 @@ func (c *CLI) assetsCommand() *cobra.Command {
 	show := showCommand(c, "Show one asset (never a secret value: see resolve)", assetPath, assetFields)
 
 	create := &cobra.Command{
-		Use:   "create NAME --folder ID --type TYPE [--value V | --value-file F | --username U --password-file F] [--store ID --external-name N]",
+		Use:   "create NAME --folder ID --type TYPE [--value V | --value-file F | --username U --password-file F] [--store ID --external-name N] [--allowed-host H]...",
 		Short: "Create an asset",
 		Long: `Create an asset in a folder. Text, integer and boolean assets take --value.
 Secret assets take --value-file (or --value); credential assets --username
 and --password-file (or --password -, read from standard input). With --store
 and --external-name, a secret or credential asset points at a secret in that
 credential store and Junction keeps no value; a value given as well is
-written to the store.`,
+written to the store.
+
+--allowed-host, repeated, names the only hosts a secret or credential
+asset's value is sent to: a host name, *. and a domain for any host below
+it, or an IP address, without scheme, port or path. Without it the value
+goes wherever a connection using the asset points.`,
 		Example: `  junction assets create erp-password --folder F --type credential --username svc-erp --password-file ./pw.txt
-  junction assets create erp-api-key --folder F --type secret --store S --external-name erp/api-key`,
+  junction assets create erp-api-key --folder F --type secret --store S --external-name erp/api-key
+  junction assets create crm-token --folder F --type secret --value-file ./token.txt --allowed-host api.crm.example.com --allowed-host '*.crm.example.net'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if folder == "" {
@@ -165,6 +174,9 @@ written to the store.`,
 			if externalName != "" {
 				body["external_name"] = externalName
 			}
+			if len(allowedHosts) > 0 {
+				body["allowed_hosts"] = allowedHosts
+			}
 			if err := vf.fill(c, cmd, body); err != nil {
 				return err
 			}
@@ -176,22 +188,33 @@ written to the store.`,
 	create.Flags().StringVar(&description, "description", "", "what the asset is for")
 	create.Flags().StringVar(&store, "store", "", "ID of the credential store holding the value")
 	create.Flags().StringVar(&externalName, "external-name", "", "name of the secret in that store")
+	create.Flags().StringArrayVar(&allowedHosts, "allowed-host", nil, "a host the value may be sent to (repeat for more)")
 	vf.register(create)
 
 	update := &cobra.Command{
-		Use:   "update ID [--name N] [--description D] [--value V | --value-file F] [--username U] [--password-file F] [--external-name N]",
-		Short: "Change an asset's name, description, value or external name",
-		Args:  cobra.ExactArgs(1),
+		Use:   "update ID [--name N] [--description D] [--value V | --value-file F] [--username U] [--password-file F] [--external-name N] [--allowed-host H... | --any-host]",
+		Short: "Change an asset's name, description, value, external name or allowed hosts",
+		Long: `Change an asset. --allowed-host, repeated, replaces the hosts a secret or
+credential asset's value may be sent to; --any-host lifts the restriction.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := map[string]any{}
 			setIfChanged(cmd, body, "name", "name", name)
 			setIfChanged(cmd, body, "description", "description", description)
 			setIfChanged(cmd, body, "external-name", "external_name", externalName)
+			switch {
+			case anyHost && len(allowedHosts) > 0:
+				return junction.Invalid("allowed-host", "give --allowed-host or --any-host, not both")
+			case anyHost:
+				body["allowed_hosts"] = []string{}
+			case len(allowedHosts) > 0:
+				body["allowed_hosts"] = allowedHosts
+			}
 			if err := vf.fill(c, cmd, body); err != nil {
 				return err
 			}
 			if len(body) == 0 {
-				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --description, --value, --value-file, --username, --password, --password-file or --external-name")
+				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --description, --value, --value-file, --username, --password, --password-file, --external-name, --allowed-host or --any-host")
 			}
 			return callAndPrint(c, cmd, http.MethodPatch, assetPath(args[0]), body, assetFields)
 		},
@@ -199,6 +222,8 @@ written to the store.`,
 	update.Flags().StringVar(&name, "name", "", "new name")
 	update.Flags().StringVar(&description, "description", "", "what the asset is for")
 	update.Flags().StringVar(&externalName, "external-name", "", "name of the secret in its store")
+	update.Flags().StringArrayVar(&allowedHosts, "allowed-host", nil, "a host the value may be sent to (repeat for more); replaces the list")
+	update.Flags().BoolVar(&anyHost, "any-host", false, "lift the restriction: the value may be sent to any host")
 	vf.register(update)
 
 	del := c.deleteCommand("asset", "Delete an asset (with its value, when Junction holds it)", assetPath)
@@ -241,6 +266,13 @@ func assetFields(a *asset) [][2]string {
 	}
 	if a.ExternalName != "" {
 		out = append(out, [2]string{"External name", a.ExternalName})
+	}
+	if a.Type.Sensitive() {
+		hosts := "(any)"
+		if len(a.AllowedHosts) > 0 {
+			hosts = strings.Join(a.AllowedHosts, ", ")
+		}
+		out = append(out, [2]string{"Allowed hosts", hosts})
 	}
 	out = append(out, [2]string{"Value", a.shownValue()})
 	return append(out, [2]string{"Created", formatTime(a.CreatedAt)}, [2]string{"Updated", formatTime(a.UpdatedAt)})

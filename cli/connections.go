@@ -217,8 +217,20 @@ type authorizeAnswer struct {
 
 func connectionPath(id string) string { return "/api/v1/connections/" + url.PathEscape(id) }
 
+// connectionView is a connection as the API answers it, with the warnings
+// about its configuration.
+type connectionView struct {
+	junction.Connection
+	Warnings []struct {
+		Code    string `json:"code"`
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	} `json:"warnings,omitempty"`
+}
+
 // connectionFields are the lines printObject shows for a connection.
-func connectionFields(k *junction.Connection) [][2]string {
+func connectionFields(v *connectionView) [][2]string {
+	k := &v.Connection
 	st := string(k.Status)
 	if k.StatusReason != "" {
 		st += " (" + oneLine(k.StatusReason) + ")"
@@ -235,6 +247,9 @@ func connectionFields(k *junction.Connection) [][2]string {
 	}
 	for _, name := range slices.Sorted(maps.Keys(k.Fields)) {
 		out = append(out, [2]string{"Field " + name, describeFieldValue(k.Fields[name])})
+	}
+	for _, w := range v.Warnings {
+		out = append(out, [2]string{"Warning", w.Code + " (" + w.Field + "): " + oneLine(w.Message)})
 	}
 	return append(out, [2]string{"Created", formatTime(k.CreatedAt)}, [2]string{"Updated", formatTime(k.UpdatedAt)})
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -149,10 +150,11 @@ func oauthConfig(s *connector.OAuth2Settings, redirectURI string) *oauth2.Config
 }
 
 // clientContext makes x/oauth2 send through the outbound client, with the
-// connection's proxy and the private-network guard.
-func (e *Engine) clientContext(ctx context.Context, proxyURL string) context.Context {
+// connection's proxy, the private-network guard and the allowed hosts of
+// the assets the token endpoint receives (check, nil for none).
+func (e *Engine) clientContext(ctx context.Context, proxyURL string, check func(string) error) context.Context {
 	hc := &http.Client{
-		Transport: outboundTransport{c: e.out, proxy: proxyURL},
+		Transport: outboundTransport{c: e.out, proxy: proxyURL, check: check},
 		// The outbound client follows redirects itself.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -165,10 +167,11 @@ func (e *Engine) clientContext(ctx context.Context, proxyURL string) context.Con
 type outboundTransport struct {
 	c     *outbound.Client
 	proxy string
+	check func(host string) error
 }
 
 func (t outboundTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := t.c.Do(r.Context(), r, outbound.RequestOptions{ProxyURL: t.proxy})
+	resp, err := t.c.Do(r.Context(), r, outbound.RequestOptions{ProxyURL: t.proxy, CheckHost: t.check})
 	if r.Body != nil {
 		_ = r.Body.Close()
 	}
@@ -273,7 +276,7 @@ func (e *Engine) refresh(ctx context.Context, x *run, t tokenSet) (tokenSet, err
 	ctx, cancel := context.WithTimeout(ctx, e.refreshTimeout)
 	defer cancel()
 	cfg := oauthConfig(x.oauth, "")
-	src := cfg.TokenSource(e.clientContext(ctx, x.conn.ProxyURL), &oauth2.Token{RefreshToken: t.Refresh.Reveal()})
+	src := cfg.TokenSource(e.clientContext(ctx, x.conn.ProxyURL, x.tokenHosts), &oauth2.Token{RefreshToken: t.Refresh.Reveal()})
 	tok, err := src.Token()
 	if err != nil {
 		return tokenSet{}, tokenError(err)
@@ -297,11 +300,20 @@ type ccEntry struct {
 
 func newCCCache() *ccCache { return &ccCache{entries: map[string]ccEntry{}} }
 
-// ccKey names a cached token: the connection and everything that decides
-// which token the provider issues, hashed so no secret is kept as a key.
-func ccKey(connID string, s *connector.OAuth2Settings) string {
+// ccKey names a cached token: the connection, everything that decides
+// which token the provider issues, and where the token is sent (the API's
+// base URL and the proxy), hashed so no secret is kept as a key. A
+// connection pointed elsewhere thus gets a token of its own, rather than
+// sending the one obtained for its old destination.
+func ccKey(x *run) string {
+	s := x.oauth
+	var base string
+	if u, err := x.def.Endpoint(x.creds); err == nil {
+		base = u.String()
+	}
 	h := sha256.New()
-	for _, part := range []string{connID, s.TokenURL, s.ClientID, s.ClientSecret.Reveal(), strings.Join(s.Scopes, " ")} {
+	for _, part := range []string{x.conn.ID, s.TokenURL, s.ClientID, s.ClientSecret.Reveal(), strings.Join(s.Scopes, " "),
+		base, x.conn.ProxyURL} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -343,7 +355,7 @@ func (c *ccCache) drop(key string, failed junction.Secret) {
 // clientCredentialsToken returns a cached client-credentials token, or
 // gets one (concurrent callers share one request).
 func (e *Engine) clientCredentialsToken(ctx context.Context, x *run, failed junction.Secret) (junction.Secret, error) {
-	key := ccKey(x.conn.ID, x.oauth)
+	key := ccKey(x)
 	if !failed.IsZero() {
 		e.cc.drop(key, failed)
 	}
@@ -351,7 +363,7 @@ func (e *Engine) clientCredentialsToken(ctx context.Context, x *run, failed junc
 		return t, nil
 	}
 	s := x.oauth
-	proxy := x.conn.ProxyURL
+	proxy, check := x.conn.ProxyURL, x.tokenHosts
 	v, err, _ := e.cc.flight.Do(key, func() (any, error) {
 		if t, ok := e.cc.get(key, e.clock.Now(), e.skew); ok {
 			return t, nil
@@ -375,7 +387,7 @@ func (e *Engine) clientCredentialsToken(ctx context.Context, x *run, failed junc
 		}
 		rctx, cancel := context.WithTimeout(ctx, e.refreshTimeout)
 		defer cancel()
-		tok, err := cfg.Token(e.clientContext(rctx, proxy))
+		tok, err := cfg.Token(e.clientContext(rctx, proxy, check))
 		if err != nil {
 			return nil, tokenError(err)
 		}
@@ -417,6 +429,15 @@ func (e *Engine) BeginAuthorize(ctx context.Context, conn *junction.Connection, 
 	}
 	s, err := x.def.OAuth2(x.creds)
 	if err != nil {
+		return "", err
+	}
+	// The client ID goes to the authorization URL, and the client secret
+	// will go to the token endpoint: a consent that could not finish is
+	// not begun.
+	if err := checkURLHost(x.consentHosts, s.AuthorizeURL); err != nil {
+		return "", err
+	}
+	if err := checkURLHost(x.tokenHosts, s.TokenURL); err != nil {
 		return "", err
 	}
 
@@ -538,7 +559,7 @@ func (e *Engine) CompleteAuthorize(ctx context.Context, state, code string) (*Au
 	}
 	rctx, cancel := context.WithTimeout(ctx, e.refreshTimeout)
 	defer cancel()
-	tok, err := oauthConfig(s, st.RedirectURI).Exchange(e.clientContext(rctx, conn.ProxyURL), code, opts...)
+	tok, err := oauthConfig(s, st.RedirectURI).Exchange(e.clientContext(rctx, conn.ProxyURL, x.tokenHosts), code, opts...)
 	if err != nil {
 		err = tokenError(err)
 		if errors.Is(err, errInvalidGrant) {
@@ -581,6 +602,22 @@ func (e *Engine) CompleteAuthorize(ctx context.Context, state, code string) (*Au
 		return nil, err
 	}
 	return &Authorized{Connection: out, UserID: st.UserID}, nil
+}
+
+// checkURLHost applies a host check to the host of an endpoint URL.
+func checkURLHost(check func(string) error, rawURL string) error {
+	if check == nil {
+		return nil
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return junction.Invalid("auth", "an OAuth 2.0 endpoint is not a valid URL")
+	}
+	host, ok := outbound.CanonicalHost(u.Hostname())
+	if !ok {
+		host = u.Hostname()
+	}
+	return check(host)
 }
 
 // randomToken returns 32 random bytes, base64url-encoded.

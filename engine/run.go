@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -34,6 +35,12 @@ type run struct {
 	// literals, when set, are the connection's literal secrets given in
 	// memory (TestWith), read instead of its sealed object.
 	literals map[string]junction.Secret
+	// apiHosts, tokenHosts and consentHosts hold the values of assets with
+	// allowed hosts to them (outbound.RequestOptions.CheckHost): on API
+	// requests, on the OAuth 2.0 token endpoint, on the authorization URL.
+	// Each is nil when no such asset is in play, the common case, which
+	// then costs nothing per request.
+	apiHosts, tokenHosts, consentHosts func(host string) error
 	// recovered is set once the one permitted recovery from an
 	// authentication failure (fresh vault values or a new token) is spent.
 	recovered bool
@@ -110,6 +117,17 @@ func (x *run) builder(req *ExecuteRequest) (func(connector.Credentials) (*connec
 func (x *run) prepare(ctx context.Context) error {
 	if err := x.materialise(ctx); err != nil {
 		return err
+	}
+	if x.apiHosts != nil {
+		// Refused here, the connection fails the same way whether or not
+		// its connector has a test request to send.
+		u, err := x.def.Endpoint(x.creds)
+		if err != nil {
+			return err
+		}
+		if err := checkURLHost(x.apiHosts, u.String()); err != nil {
+			return err
+		}
 	}
 	if !x.auth.Type.IsOAuth2() {
 		return nil
@@ -213,7 +231,51 @@ func (x *run) materialise(ctx context.Context) error {
 		}
 	}
 	x.creds = creds
+	x.apiHosts, x.tokenHosts, x.consentHosts = nil, nil, nil
+	for _, u := range x.assets {
+		if len(u.asset.AllowedHosts) > 0 {
+			x.apiHosts = x.hostCheck(x.auth.RequestFields())
+			x.tokenHosts = x.hostCheck(x.auth.TokenFields())
+			x.consentHosts = x.hostCheck(x.auth.AuthorizeFields())
+			break
+		}
+	}
 	return nil
+}
+
+// hostCheck returns the check that keeps the values of the given fields'
+// assets on their allowed hosts, or nil when none of them has any.
+func (x *run) hostCheck(fields []string) func(host string) error {
+	var held []assetUse
+	for _, u := range x.assets {
+		if len(u.asset.AllowedHosts) > 0 && slices.Contains(fields, u.field) {
+			held = append(held, u)
+		}
+	}
+	if len(held) == 0 {
+		return nil
+	}
+	return func(host string) error {
+		for _, u := range held {
+			if !outbound.HostAllowed(u.asset.AllowedHosts, host) {
+				return credentialNotAllowed(u, host)
+			}
+		}
+		return nil
+	}
+}
+
+// credentialNotAllowed is the refusal to send an asset's value to host. It
+// names the asset and the field, never the value.
+func credentialNotAllowed(u assetUse, host string) error {
+	return &junction.Error{
+		Code:  junction.ECREDNOTALLOWED,
+		Field: "fields." + u.field,
+		Message: fmt.Sprintf("asset %q (%s) may not be sent to %s: that host is not among its allowed hosts; "+
+			"point the connection at an allowed host, or have someone who may resolve the asset allow this one",
+			u.asset.Name, u.asset.ID, host),
+		Details: map[string]any{"asset_id": u.asset.ID, "host": host},
+	}
 }
 
 // assetValue resolves one asset-backed field. Plain (text, integer,
@@ -368,7 +430,7 @@ func (x *run) do(ctx context.Context, req *connector.Request) (connector.Respons
 	if err != nil {
 		return connector.Response{}, err
 	}
-	r, err := x.e.out.Do(ctx, hr, outbound.RequestOptions{RetrySafe: req.RetrySafe, ProxyURL: x.conn.ProxyURL})
+	r, err := x.e.out.Do(ctx, hr, outbound.RequestOptions{RetrySafe: req.RetrySafe, ProxyURL: x.conn.ProxyURL, CheckHost: x.apiHosts})
 	if err != nil {
 		x.attempts += max(attemptsOf(err), 1)
 		return connector.Response{}, err

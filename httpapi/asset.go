@@ -24,6 +24,11 @@ type createAssetRequest struct {
 	Password     *junction.Secret `json:"password,omitempty"`
 	StoreID      string           `json:"store_id,omitempty"`
 	ExternalName string           `json:"external_name,omitempty"`
+	// AllowedHosts, for a secret or credential asset, are the only hosts
+	// its value is sent to: "api.example.com", "*.example.com" (any host
+	// below it) or an IP address; no scheme, port or path. Left out, the
+	// value goes wherever a connection using it points.
+	AllowedHosts []string `json:"allowed_hosts,omitempty"`
 }
 
 // updateAssetRequest changes an asset; fields left out stay as they are.
@@ -34,6 +39,8 @@ type updateAssetRequest struct {
 	Username     *string          `json:"username,omitempty"`
 	Password     *junction.Secret `json:"password,omitempty"`
 	ExternalName *string          `json:"external_name,omitempty"`
+	// AllowedHosts replaces the allowed hosts; [] lifts the restriction.
+	AllowedHosts *[]string `json:"allowed_hosts,omitempty"`
 }
 
 // resolveAssetRequest asks for an asset's value; refresh skips the cache
@@ -125,7 +132,7 @@ func (s *Server) createAsset(w http.ResponseWriter, r *http.Request) error {
 	as, err := s.app.CreateAsset(r.Context(), principal(r), app.CreateAssetInput{
 		FolderID: req.FolderID, Name: req.Name, Type: junction.AssetType(req.Type), Description: req.Description,
 		Value: value, Username: req.Username, Password: req.Password,
-		StoreID: req.StoreID, ExternalName: req.ExternalName,
+		StoreID: req.StoreID, ExternalName: req.ExternalName, AllowedHosts: req.AllowedHosts,
 	})
 	if err != nil {
 		return err
@@ -173,6 +180,7 @@ func (s *Server) updateAsset(w http.ResponseWriter, r *http.Request) error {
 	as, err := s.app.UpdateAsset(r.Context(), principal(r), r.PathValue("id"), app.UpdateAssetInput{
 		Name: req.Name, Description: req.Description, Value: value,
 		Username: req.Username, Password: req.Password, ExternalName: req.ExternalName,
+		AllowedHosts: req.AllowedHosts,
 	})
 	if err != nil {
 		return err

@@ -58,7 +58,7 @@ func (s *Server) connectionRoutes() []route {
 			permission: string(junction.PermConnectionsCreate) + " on the folder, and " +
 				string(junction.PermAssetsView) + " on the folder of every asset referred to",
 			query:   []queryParam{{name: "test", description: "false saves the connection without testing it."}},
-			request: createConnectionRequest{}, response: junction.Connection{}, status: http.StatusCreated,
+			request: createConnectionRequest{}, response: app.ConnectionView{}, status: http.StatusCreated,
 			handle: s.createConnection},
 		{method: "GET", path: "/api/v1/connections", op: "listConnections", tag: tag,
 			summary: "List the connections in folders where the caller holds Connections.View, without secret values",
@@ -69,16 +69,19 @@ func (s *Server) connectionRoutes() []route {
 				{name: "status", description: "Only connections in this status: connected, disconnected or disabled."},
 				{name: "name", description: "Only connections whose name contains this, ignoring case."},
 			}, pageParams...),
-			response: app.List[*junction.Connection]{}, status: http.StatusOK, handle: s.listConnections},
+			response: app.List[*app.ConnectionView]{}, status: http.StatusOK, handle: s.listConnections},
 		{method: "GET", path: "/api/v1/connections/{id}", op: "getConnection", tag: tag,
-			summary:    `Get a connection; a secret field shows {"set": true} or its asset reference, never a value`,
+			summary: `Get a connection; a secret field shows {"set": true} or its asset reference, never a value. ` +
+				`warnings point out asset-backed fields whose asset has no allowed hosts (asset_unrestricted)`,
 			permission: string(junction.PermConnectionsView) + " on the folder",
-			response:   junction.Connection{}, status: http.StatusOK, handle: s.getConnection},
+			response:   app.ConnectionView{}, status: http.StatusOK, handle: s.getConnection},
 		{method: "PATCH", path: "/api/v1/connections/{id}", op: "updateConnection", tag: tag,
 			summary: "Change a connection's name, fields, default flag, poll interval, proxy or status " +
-				"(connected or disabled); the auth type is fixed",
+				"(connected or disabled); the auth type is fixed. A change of where its requests go (base URL, " +
+				"a field in an API host, an OAuth endpoint, the proxy) must give its literal secret fields again, " +
+				"and drops its OAuth tokens",
 			permission: string(junction.PermConnectionsEdit) + " on the folder",
-			request:    updateConnectionRequest{}, response: junction.Connection{}, status: http.StatusOK,
+			request:    updateConnectionRequest{}, response: app.ConnectionView{}, status: http.StatusOK,
 			handle: s.updateConnection},
 		{method: "DELETE", path: "/api/v1/connections/{id}", op: "deleteConnection", tag: tag,
 			summary:    "Delete a connection with its sealed secrets, tokens and pending authorizations",
@@ -177,7 +180,16 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, c)
+	return s.writeConnection(w, r, http.StatusCreated, c)
+}
+
+// writeConnection answers a connection with the warnings about it.
+func (s *Server) writeConnection(w http.ResponseWriter, r *http.Request, status int, c *junction.Connection) error {
+	views, err := s.app.ConnectionViews(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, status, views[0])
 }
 
 func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
@@ -197,7 +209,11 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, list)
+	views, err := s.app.ConnectionViews(r.Context(), list.Items...)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, app.List[*app.ConnectionView]{Items: views, NextCursor: list.NextCursor})
 }
 
 func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) error {
@@ -205,7 +221,7 @@ func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, c)
+	return s.writeConnection(w, r, http.StatusOK, c)
 }
 
 func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request) error {
@@ -229,7 +245,7 @@ func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, c)
+	return s.writeConnection(w, r, http.StatusOK, c)
 }
 
 func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) error {

@@ -478,4 +478,26 @@ func TestOAuthAuthorizeAndCallback(t *testing.T) {
 			t.Fatal("a secret reached the logs")
 		}
 	})
+	t.Run("MovedDestinationDropsTheTokens", func(t *testing.T) {
+		// The tokens were issued for the old destination: pointed
+		// elsewhere, even with the client secret given again, the
+		// connection is authorized anew before it sends anything.
+		elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t.Errorf("the moved connection sent a request: %s", r.Header.Get("Authorization"))
+		}))
+		t.Cleanup(elsewhere.Close)
+		p := e.call("PATCH", path, e.admin, map[string]any{"fields": map[string]any{"base_url": elsewhere.URL}}).problem(t)
+		if p.Code != junction.EINVALID || p.Field != "fields.client_secret" {
+			t.Fatalf("problem %+v", p)
+		}
+		var moved junction.Connection
+		e.must(http.StatusOK, "PATCH", path, e.admin,
+			map[string]any{"fields": map[string]any{"base_url": elsewhere.URL, "client_secret": clientSecret}}, &moved)
+		if moved.Status != junction.ConnectionDisconnected || moved.StatusReason != "authorization pending" {
+			t.Fatalf("after the move %+v", moved)
+		}
+		if p := e.call("POST", path+"/execute", e.admin, getThings).problem(t); p.Code != junction.ECONNAUTHFAILED {
+			t.Fatalf("executing after the move: %+v", p)
+		}
+	})
 }

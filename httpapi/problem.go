@@ -21,6 +21,12 @@ func statusOf(code string) int {
 	// will not carry out, like any other rule the input breaks.
 	case junction.EINVALID, junction.EOUTBOUNDBLOCKED:
 		return http.StatusUnprocessableEntity
+	// So is a request that would carry an asset's value to a host outside
+	// its allowed hosts: the connection's configuration, not the caller's
+	// rights, is at fault (403 would send people looking for a permission
+	// that would not help), and nothing was sent.
+	case junction.ECREDNOTALLOWED:
+		return http.StatusUnprocessableEntity
 	case junction.EBADJSON:
 		return http.StatusBadRequest
 	case junction.ETOOLARGE:

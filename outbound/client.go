@@ -105,6 +105,20 @@ type RequestOptions struct {
 	// ProxyURL routes this request through its own proxy (a connection's
 	// setting) instead of the client's. The guard applies to it as to any.
 	ProxyURL string
+	// CheckHost, when set, is asked whether the request may go to a host
+	// before each time it is sent: every attempt, and every redirect hop
+	// before it is followed. host is the URL's host in the canonical form
+	// of CanonicalHost (as given when it has none, which no allowed-host
+	// pattern matches). An error stops the request there, before any byte
+	// of it is sent, and Do returns it. A request sent in the clear (http)
+	// through an http or https proxy reaches the proxy whole, so the
+	// proxy's host is asked too; through https a proxy sees only the
+	// tunnel's destination.
+	//
+	// It is how a credential with allowed hosts stays on them: the final
+	// host after redirects is the one checked, and a redirect elsewhere is
+	// refused rather than followed.
+	CheckHost func(host string) error
 }
 
 // Response is an upstream answer read in full. Any status, 4xx and 5xx
@@ -238,6 +252,9 @@ func (c *Client) Do(ctx context.Context, req *http.Request, o RequestOptions) (*
 		}
 		ctx = context.WithValue(ctx, proxyKey{}, p)
 	}
+	if o.CheckHost != nil {
+		ctx = context.WithValue(ctx, checkHostKey{}, o.CheckHost)
+	}
 	limit := c.maxBytes
 	if o.MaxResponseBytes > 0 {
 		limit = o.MaxResponseBytes
@@ -249,7 +266,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, o RequestOptions) (*
 
 	host := req.URL.Host
 	for attempt := 1; ; attempt++ {
-		resp, err, retryable := c.attempt(ctx, req, attempt, limit)
+		resp, err, retryable := c.attempt(ctx, req, attempt, limit, o.CheckHost)
 		if resp != nil {
 			resp.Attempts = attempt
 		}
@@ -284,7 +301,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, o RequestOptions) (*
 
 // attempt sends req once. retryable says whether a failure is worth another
 // try (a transport failure), as opposed to a refusal that will not change.
-func (c *Client) attempt(ctx context.Context, req *http.Request, n int, limit int64) (_ *Response, _ error, retryable bool) {
+func (c *Client) attempt(ctx context.Context, req *http.Request, n int, limit int64, check func(string) error) (_ *Response, _ error, retryable bool) {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	r := req.Clone(actx)
@@ -297,6 +314,9 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, n int, limit in
 	}
 	if r.Header.Get("User-Agent") == "" {
 		r.Header.Set("User-Agent", c.userAgent)
+	}
+	if err := c.checkHost(r, check); err != nil {
+		return nil, err, false
 	}
 	if err := c.checkProxiedTarget(actx, r); err != nil {
 		return nil, err, false
@@ -365,6 +385,38 @@ func isTLSFailure(err error) bool {
 
 type proxyKey struct{}
 
+type checkHostKey struct{}
+
+// checkHost asks check (a request's CheckHost; nil checks nothing) about
+// the request's host and, when a proxy would read the request whole, about
+// the proxy's.
+func (c *Client) checkHost(r *http.Request, check func(string) error) error {
+	if check == nil {
+		return nil
+	}
+	if err := check(canonicalOrRaw(r.URL.Hostname())); err != nil {
+		return err
+	}
+	if r.URL.Scheme != "http" {
+		return nil
+	}
+	p, err := c.proxyFor(r)
+	if err != nil {
+		return junction.Invalid("proxy_url", "the proxy setting (HTTPS_PROXY, HTTP_PROXY) is not a valid URL")
+	}
+	if p != nil && (p.Scheme == "http" || p.Scheme == "https") {
+		return check(canonicalOrRaw(p.Hostname()))
+	}
+	return nil
+}
+
+func canonicalOrRaw(h string) string {
+	if c, ok := CanonicalHost(h); ok {
+		return c
+	}
+	return h
+}
+
 // proxyFor picks the proxy of one request: its own, else the client's.
 func (c *Client) proxyFor(r *http.Request) (*url.URL, error) {
 	if p, ok := r.Context().Value(proxyKey{}).(*url.URL); ok {
@@ -413,6 +465,13 @@ func (c *Client) checkRedirect(r *http.Request, via []*http.Request) error {
 			Code:    junction.EPROVIDER,
 			Message: fmt.Sprintf("%s redirected more than %d times", first.Host, c.maxRedirects),
 			Details: map[string]any{"host": first.Host},
+		}
+	}
+	// Before anything else: a hop the request may not go to is not
+	// followed at all.
+	if check, ok := r.Context().Value(checkHostKey{}).(func(string) error); ok {
+		if err := c.checkHost(r, check); err != nil {
+			return err
 		}
 	}
 	prev := via[len(via)-1].URL

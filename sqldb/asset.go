@@ -3,23 +3,44 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"junction"
 )
 
-const assetColumns = "id, tenant_id, folder_id, name, type, description, value, store_id, external_name, sealed_id, created_at, updated_at"
+const assetColumns = "id, tenant_id, folder_id, name, type, description, value, store_id, external_name, sealed_id, created_at, updated_at, allowed_hosts"
 
 func scanAsset(s scanner) (*junction.Asset, error) {
 	var a junction.Asset
 	var store, sealed sql.NullString
 	var created, updated int64
+	var hosts string
 	if err := s.Scan(&a.ID, &a.TenantID, &a.FolderID, &a.Name, &a.Type, &a.Description, &a.Value, &store,
-		&a.ExternalName, &sealed, &created, &updated); err != nil {
+		&a.ExternalName, &sealed, &created, &updated, &hosts); err != nil {
 		return nil, err
+	}
+	if err := decodeJSON(hosts, &a.AllowedHosts); err != nil {
+		return nil, fmt.Errorf("decode allowed hosts of asset %s: %w", a.ID, err)
+	}
+	if len(a.AllowedHosts) == 0 {
+		a.AllowedHosts = nil
 	}
 	a.StoreID, a.SealedID = fromNullString(store), fromNullString(sealed)
 	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &a, nil
+}
+
+// allowedHostsJSON is the stored form of an asset's allowed hosts: a JSON
+// array, "[]" for none.
+func allowedHostsJSON(a *junction.Asset) (string, error) {
+	if len(a.AllowedHosts) == 0 {
+		return "[]", nil
+	}
+	s, err := encodeJSON(a.AllowedHosts)
+	if err != nil {
+		return "", internal("encode allowed hosts", err)
+	}
+	return s, nil
 }
 
 func assetNameTaken(a *junction.Asset) string {
@@ -40,10 +61,14 @@ func (h *handle) CreateAsset(ctx context.Context, a *junction.Asset) error {
 	newID(&a.ID)
 	a.CreatedAt = stamp(a.CreatedAt, h.db.now())
 	a.UpdatedAt = stamp(a.UpdatedAt, a.CreatedAt)
-	_, err := h.writer().ExecContext(ctx,
-		"INSERT INTO assets ("+assetColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+	hosts, err := allowedHostsJSON(a)
+	if err != nil {
+		return err
+	}
+	_, err = h.writer().ExecContext(ctx,
+		"INSERT INTO assets ("+assetColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
 		a.ID, a.TenantID, a.FolderID, a.Name, string(a.Type), a.Description, a.Value, nullString(a.StoreID),
-		a.ExternalName, nullString(a.SealedID), toMicros(a.CreatedAt), toMicros(a.UpdatedAt))
+		a.ExternalName, nullString(a.SealedID), toMicros(a.CreatedAt), toMicros(a.UpdatedAt), hosts)
 	if err != nil {
 		return writeErr("create asset", "asset", err, assetNameTaken(a), assetRefNotFound(a))
 	}
@@ -90,12 +115,16 @@ func (h *handle) ListAssets(ctx context.Context, tenantID string, f junction.Ass
 // asset to another folder included). UpdatedAt is stamped when zero.
 func (h *handle) UpdateAsset(ctx context.Context, a *junction.Asset) error {
 	a.UpdatedAt = stamp(a.UpdatedAt, h.db.now())
+	hosts, err := allowedHostsJSON(a)
+	if err != nil {
+		return err
+	}
 	res, err := h.writer().ExecContext(ctx,
 		`UPDATE assets SET folder_id = $1, name = $2, description = $3, value = $4, store_id = $5,
-			external_name = $6, sealed_id = $7, updated_at = $8
-		WHERE tenant_id = $9 AND id = $10`,
+			external_name = $6, sealed_id = $7, updated_at = $8, allowed_hosts = $9
+		WHERE tenant_id = $10 AND id = $11`,
 		a.FolderID, a.Name, a.Description, a.Value, nullString(a.StoreID), a.ExternalName, nullString(a.SealedID),
-		toMicros(a.UpdatedAt), a.TenantID, a.ID)
+		toMicros(a.UpdatedAt), hosts, a.TenantID, a.ID)
 	if err != nil {
 		return writeErr("update asset", "asset", err, assetNameTaken(a), assetRefNotFound(a))
 	}

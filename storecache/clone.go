@@ -76,7 +76,14 @@ func cloneFolder(f *junction.Folder) *junction.Folder {
 	return &c
 }
 
-func cloneAsset(a *junction.Asset) *junction.Asset { return clonePtr(a) }
+func cloneAsset(a *junction.Asset) *junction.Asset {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	c.AllowedHosts = slices.Clone(a.AllowedHosts)
+	return &c
+}
 
 func cloneCredentialStore(s *junction.CredentialStoreConfig) *junction.CredentialStoreConfig {
 	if s == nil {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"reflect"
 	"testing"
 
 	"junction"
@@ -127,6 +128,13 @@ func wantCredStore(t *testing.T, got, want *junction.CredentialStoreConfig) {
 	}
 }
 
+func wantAsset(t *testing.T, label string, got, want *junction.Asset) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s %+v, want %+v", label, got, want)
+	}
+}
+
 func testAssets(t *testing.T, open Open) {
 	t.Run("OK", func(t *testing.T) {
 		s := open(t)
@@ -141,9 +149,7 @@ func testAssets(t *testing.T, open Open) {
 		must(t, s.CreateAsset(ctx, a))
 		got, err := s.GetAsset(ctx, tn.ID, a.ID)
 		must(t, err)
-		if *got != *a {
-			t.Fatalf("read %+v, want %+v", got, a)
-		}
+		wantAsset(t, "read", got, a)
 		n, err := s.CountAssetsInStore(ctx, tn.ID, cs.ID)
 		must(t, err)
 		wantEqual(t, "assets in store", n, 1)
@@ -155,9 +161,7 @@ func testAssets(t *testing.T, open Open) {
 		must(t, s.UpdateAsset(ctx, a))
 		got, err = s.GetAsset(ctx, tn.ID, a.ID)
 		must(t, err)
-		if *got != *a {
-			t.Fatalf("after update read %+v, want %+v", got, a)
-		}
+		wantAsset(t, "after update read", got, a)
 		n, err = s.CountAssetsInStore(ctx, tn.ID, cs.ID)
 		must(t, err)
 		wantEqual(t, "assets in store after update", n, 0)
@@ -215,9 +219,7 @@ func testAssets(t *testing.T, open Open) {
 
 		a, got, err := s.GetAssetWithStore(ctx, tn.ID, secret.ID)
 		must(t, err)
-		if *a != *secret {
-			t.Fatalf("read %+v, want %+v", a, secret)
-		}
+		wantAsset(t, "read", a, secret)
 		want, err := s.GetCredentialStore(ctx, tn.ID, cs.ID)
 		must(t, err)
 		if got == nil {
@@ -227,8 +229,9 @@ func testAssets(t *testing.T, open Open) {
 
 		a, got, err = s.GetAssetWithStore(ctx, tn.ID, plain.ID)
 		must(t, err)
-		if *a != *plain || got != nil {
-			t.Fatalf("read %+v with store %+v, want %+v without", a, got, plain)
+		wantAsset(t, "read", a, plain)
+		if got != nil {
+			t.Fatalf("read %+v with store %+v, want none", a, got)
 		}
 
 		_, _, err = s.GetAssetWithStore(ctx, tn.ID, junction.NewID())
@@ -251,6 +254,52 @@ func testAssets(t *testing.T, open Open) {
 		}
 		other.FolderID = f.ID
 		wantCode(t, s.UpdateAsset(ctx, other), junction.ECONFLICT)
+	})
+
+	t.Run("AllowedHosts", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn := mustTenant(t, s, "acme")
+		f := mustFolder(t, s, tn.ID, nil, "Shared")
+		cs := mustCredStore(t, s, tn.ID, "Vault")
+		a := &junction.Asset{ID: junction.NewID(), TenantID: tn.ID, FolderID: f.ID, Name: "token", Type: junction.AssetSecret,
+			StoreID: cs.ID, ExternalName: "apps/token", AllowedHosts: []string{"api.example.com", "*.example.net"},
+			CreatedAt: base, UpdatedAt: base}
+		must(t, s.CreateAsset(ctx, a))
+		got, err := s.GetAsset(ctx, tn.ID, a.ID)
+		must(t, err)
+		wantAsset(t, "read", got, a)
+		got, _, err = s.GetAssetWithStore(ctx, tn.ID, a.ID)
+		must(t, err)
+		wantAsset(t, "read with store", got, a)
+		list, err := s.ListAssets(ctx, tn.ID, junction.AssetFilter{})
+		must(t, err)
+		if len(list) != 1 {
+			t.Fatalf("listed %d assets, want 1", len(list))
+		}
+		wantAsset(t, "listed", list[0], a)
+
+		a.AllowedHosts = []string{"10.0.0.7"}
+		a.UpdatedAt = base.Add(later)
+		must(t, s.UpdateAsset(ctx, a))
+		got, err = s.GetAsset(ctx, tn.ID, a.ID)
+		must(t, err)
+		wantAsset(t, "after update read", got, a)
+
+		// None is no restriction, and reads back as nil.
+		a.AllowedHosts = []string{}
+		must(t, s.UpdateAsset(ctx, a))
+		got, err = s.GetAsset(ctx, tn.ID, a.ID)
+		must(t, err)
+		if got.AllowedHosts != nil {
+			t.Fatalf("allowed hosts after clearing = %#v, want nil", got.AllowedHosts)
+		}
+		plain := mustAsset(t, s, f, "url", nil)
+		got, err = s.GetAsset(ctx, tn.ID, plain.ID)
+		must(t, err)
+		if got.AllowedHosts != nil {
+			t.Fatalf("allowed hosts of an asset created without = %#v, want nil", got.AllowedHosts)
+		}
 	})
 
 	t.Run("List", func(t *testing.T) {

@@ -104,9 +104,24 @@ func TestCLI_StoresAndAssets(t *testing.T) {
 	shown = append(shown, out, errOut)
 	login := id(out)
 	out, errOut = must("", "assets", "create", "crm-key", "--folder", folder, "--type", "secret",
-		"--store", store, "--external-name", "crm", "-o", "json")
+		"--store", store, "--external-name", "crm", "--allowed-host", "API.crm.example.com", "--allowed-host", "*.crm.example.net",
+		"-o", "json")
 	shown = append(shown, out, errOut)
 	crm := id(out)
+	if out, _ := must("", "assets", "show", crm); !strings.Contains(out, "Allowed hosts:  api.crm.example.com, *.crm.example.net") {
+		t.Fatalf("assets show with allowed hosts:\n%s", out)
+	}
+	must("", "assets", "update", crm, "--allowed-host", "api.crm.example.com")
+	if out, _ := must("", "assets", "show", crm); !strings.Contains(out, "Allowed hosts:  api.crm.example.com\n") {
+		t.Fatalf("assets show after narrowing:\n%s", out)
+	}
+	must("", "assets", "update", crm, "--any-host")
+	if out, _ := must("", "assets", "show", crm); !strings.Contains(out, "Allowed hosts:  (any)") {
+		t.Fatalf("assets show after lifting:\n%s", out)
+	}
+	if _, _, err := runClient(t, url, "", "assets", "update", crm, "--allowed-host", "https://x.example.com"); err == nil {
+		t.Fatal("a URL was accepted as an allowed host")
+	}
 	must("", "assets", "create", "region", "--folder", folder, "--type", "text", "--value", "eu-west-1")
 
 	out, errOut = must("", "assets", "list", "--folder", folder)

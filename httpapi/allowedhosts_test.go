@@ -1,0 +1,132 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+
+	"junction"
+)
+
+type hostsJSON struct {
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	AllowedHosts []string `json:"allowed_hosts"`
+}
+
+// Allowed hosts are set on create and update, shown by get and list in
+// canonical form, checked strictly, and widened only by those who may
+// resolve the asset.
+func TestAssetAllowedHosts(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) junction.Store) {
+		e := newEnv(t, open(t))
+		f := e.createFolder(e.admin, "F", "")
+		var a hostsJSON
+		e.must(http.StatusCreated, "POST", "/api/v1/assets", e.admin, map[string]any{
+			"folder_id": f.ID, "name": "tok", "type": "secret", "value": "allowed-hosts-secret-2f7c",
+			"allowed_hosts": []string{"API.example.com", "*.Example.NET.", "api.example.com"},
+		}, &a)
+		want := []string{"api.example.com", "*.example.net"}
+		if !slices.Equal(a.AllowedHosts, want) {
+			t.Fatalf("created with %q, want %q", a.AllowedHosts, want)
+		}
+		path := "/api/v1/assets/" + a.ID
+		var got hostsJSON
+		e.must(http.StatusOK, "GET", path, e.admin, nil, &got)
+		if !slices.Equal(got.AllowedHosts, want) {
+			t.Fatalf("read %q", got.AllowedHosts)
+		}
+		var l list[hostsJSON]
+		e.must(http.StatusOK, "GET", "/api/v1/assets?name=tok", e.admin, nil, &l)
+		if len(l.Items) != 1 || !slices.Equal(l.Items[0].AllowedHosts, want) {
+			t.Fatalf("listed %+v", l.Items)
+		}
+
+		t.Run("ErrInvalid", func(t *testing.T) {
+			for _, tc := range []struct {
+				hosts []string
+				field string
+			}{
+				{[]string{"https://api.example.com"}, "allowed_hosts[0]"},
+				{[]string{"api.example.com", "api.example.com/v1"}, "allowed_hosts[1]"},
+				{[]string{"api.example.com:443"}, "allowed_hosts[0]"},
+				{[]string{"api.*.example.com"}, "allowed_hosts[0]"},
+				{[]string{"*.com"}, "allowed_hosts[0]"},
+			} {
+				p := e.call("PATCH", path, e.admin, map[string]any{"allowed_hosts": tc.hosts}).problem(t)
+				if p.Code != junction.EINVALID || p.Field != tc.field {
+					t.Errorf("%q: problem %+v, want %s", tc.hosts, p, tc.field)
+				}
+			}
+			p := e.call("POST", "/api/v1/assets", e.admin, map[string]any{
+				"folder_id": f.ID, "name": "plain", "type": "text", "value": "x", "allowed_hosts": []string{"a.example.com"},
+			}).problem(t)
+			if p.Code != junction.EINVALID || p.Field != "allowed_hosts" {
+				t.Errorf("text asset: problem %+v", p)
+			}
+		})
+
+		t.Run("NarrowWithEditWidenWithResolve", func(t *testing.T) {
+			_, dev := e.robot("dev", f, junction.RoleAutomationDeveloper)
+			// Narrowing: a host below an allowed wildcard, one host dropped.
+			e.must(http.StatusOK, "PATCH", path, dev, map[string]any{"allowed_hosts": []string{"a.example.net"}}, &got)
+			if !slices.Equal(got.AllowedHosts, []string{"a.example.net"}) {
+				t.Fatalf("narrowed to %q", got.AllowedHosts)
+			}
+			for _, hosts := range [][]string{{"a.example.net", "b.example.net"}, {"*.example.net"}, {}} {
+				p := e.call("PATCH", path, dev, map[string]any{"allowed_hosts": hosts}).problem(t)
+				if p.Code != junction.EPERMISSIONDENIED || p.Field != "allowed_hosts" {
+					t.Errorf("widening to %q: problem %+v", hosts, p)
+				}
+			}
+			// The administrator may resolve, so may lift the restriction.
+			var lifted hostsJSON
+			e.must(http.StatusOK, "PATCH", path, e.admin, map[string]any{"allowed_hosts": []string{}}, &lifted)
+			if lifted.AllowedHosts != nil {
+				t.Fatalf("lifted to %q", lifted.AllowedHosts)
+			}
+			// Unrestricted, anyone who may edit may restrict it.
+			e.must(http.StatusOK, "PATCH", path, dev, map[string]any{"allowed_hosts": []string{"api.example.com"}}, nil)
+		})
+	})
+}
+
+// A change of where a connection's requests go (a field in the host of
+// its base URL, the proxy) must give its literal secrets again; other
+// changes need not.
+func TestConnectionDestinationMoves(t *testing.T) {
+	e := newEnv(t, sqliteStore(t))
+	f := e.createFolder(e.admin, "F", "")
+	var c junction.Connection
+	e.must(http.StatusCreated, "POST", "/api/v1/connections?test=false", e.admin, map[string]any{
+		"folder_id": f.ID, "connector": "jira", "name": "jira", "auth_type": "basic",
+		"fields": map[string]any{"site": "acme", "email": "bot@acme.example", "api_token": "jira-literal-8c3d",
+			"webhook_secret": "jira-webhook-literal-1a2b"},
+	}, &c)
+	path := "/api/v1/connections/" + c.ID
+	for _, body := range []map[string]any{
+		{"fields": map[string]any{"site": "evil"}},
+		{"fields": map[string]any{"site": "evil", "webhook_secret": "x-1234"}},
+		{"proxy_url": "http://proxy.example.com:3128"},
+	} {
+		p := e.call("PATCH", path, e.admin, body).problem(t)
+		if p.Code != junction.EINVALID || p.Field != "fields.api_token" || p.Details["fields"] == nil {
+			t.Errorf("%v: problem %+v", body, p)
+		}
+	}
+	var got junction.Connection
+	e.must(http.StatusOK, "GET", path, e.admin, nil, &got)
+	if got.Fields["site"].Value != "acme" || got.ProxyURL != "" {
+		t.Fatalf("changed anyway: %+v", got)
+	}
+	// Not a destination: the email, the time zone.
+	e.must(http.StatusOK, "PATCH", path, e.admin, map[string]any{"fields": map[string]any{"email": "ops@acme.example"}}, nil)
+	// The destination with the token given again; the webhook secret,
+	// never sent out, may stay.
+	e.must(http.StatusOK, "PATCH", path, e.admin, map[string]any{
+		"fields": map[string]any{"site": "acme-eu", "api_token": "jira-literal-new-4f4f"}, "proxy_url": "http://proxy.example.com:3128",
+	}, &got)
+	if got.Fields["site"].Value != "acme-eu" || got.ProxyURL != "http://proxy.example.com:3128" || !got.Fields["webhook_secret"].Set {
+		t.Fatalf("after the move %+v", got)
+	}
+}
