@@ -122,6 +122,18 @@ type queryParam struct {
 
 func (rt route) pattern() string { return rt.method + " " + rt.path }
 
+// wildcards names the path's wildcards ("id" of {id}, "rest" of {rest...}).
+func (rt route) wildcards() []string {
+	var names []string
+	for seg := range strings.SplitSeq(rt.path, "/") {
+		if name, ok := strings.CutPrefix(seg, "{"); ok {
+			name = strings.TrimSuffix(strings.TrimSuffix(name, "}"), "...")
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
 var pageParams = []queryParam{
 	{name: "limit", description: "Page size, 1 to 500; 50 by default.", format: "integer"},
 	{name: "cursor", description: "The next_cursor of the previous page."},
@@ -165,6 +177,10 @@ func (s *Server) endpoint(rt route) http.Handler {
 			logger := withLazyAttrs(loggerFrom(ctx), slog.String("tenant_id", p.TenantID()), slog.String("user_id", p.User.ID))
 			ctx = app.WithLogger(context.WithValue(ctx, loggerKey, logger), logger)
 			r = r.WithContext(ctx)
+		}
+		if err := checkParams(r, rt); err != nil {
+			s.writeError(w, r, err)
+			return
 		}
 		if err := rt.handle(w, r); err != nil {
 			s.writeError(w, r, err)
