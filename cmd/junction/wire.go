@@ -50,11 +50,13 @@ func (m *Main) handler() (http.Handler, error) {
 		// validate already checked every prefix.
 		proxies = append(proxies, netip.MustParsePrefix(p).Masked())
 	}
+	burst, refill := m.Config.AuthFailureLimit()
 	opts := httpapi.Options{
 		Logger:         m.logger,
 		Readiness:      m.ready,
 		TrustedProxies: proxies,
 		Version:        version,
+		AuthFailures:   httpapi.AuthLimit{Burst: burst, Every: refill},
 	}
 	if m.Config.MetricsEnabled() {
 		opts.Metrics = m.metrics

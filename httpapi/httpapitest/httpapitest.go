@@ -63,6 +63,9 @@ type Options struct {
 	// HoldQueue leaves the job queue stopped until the test calls
 	// StartQueue, so that the test sees jobs waiting.
 	HoldQueue bool
+	// AuthFailures limits failed authentication, timed by the server's
+	// clock; httpapi's defaults when zero.
+	AuthFailures httpapi.AuthLimit
 }
 
 // Server is a running API with a bootstrapped administrator. Outbound calls
@@ -188,7 +191,8 @@ func NewServer(tb testing.TB, opts ...Options) *Server {
 	if !boot.Created || boot.Token.IsZero() {
 		tb.Fatal("bootstrap created no administrator: the database was not empty")
 	}
-	api := httpapi.New(a, httpapi.Options{Logger: logger, TrustedProxies: o.TrustedProxies, Metrics: registry})
+	api := httpapi.New(a, httpapi.Options{Logger: logger, TrustedProxies: o.TrustedProxies, Metrics: registry,
+		AuthFailures: o.AuthFailures, Clock: clock})
 	h := api.Handler()
 	handler.Store(&h)
 
