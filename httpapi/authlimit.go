@@ -108,6 +108,9 @@ func (l *authLimiter) check(addr netip.Addr, token string) error {
 	now := l.clock.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.addrs.order.Len() == 0 && l.prefixes.order.Len() == 0 {
+		return nil // no failure yet: nothing to look up
+	}
 	var wait time.Duration
 	if lim, ok := l.addrs.get(addrKey(addr)); ok {
 		wait = max(wait, l.waitFor(lim, now))

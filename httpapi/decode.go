@@ -23,7 +23,10 @@ import (
 // whatever its type, so that a client learns the limit before it fixes the
 // header; another type than JSON answers unsupported_media_type (415);
 // broken JSON answers malformed_json (400); unknown fields and wrong types
-// answer validation_failed (422) naming the field.
+// answer validation_failed (422) naming the field, and so does a NUL
+// character anywhere in the body (nulField). It is the one place a JSON
+// body is read: handlers that decode a member further (a connection's
+// fields, an asset's value) do so from what it accepted.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return junction.Errorf(junction.EBADJSON, "a JSON request body is required")
