@@ -158,6 +158,12 @@ type OAuthState struct {
 }
 
 // ExecutionStore persists execution records and events.
+//
+// A record's text (connector, activity, status, error code, caller) is
+// stored whatever it holds: a NUL character reads back as the six
+// characters \u0000 and invalid UTF-8 as U+FFFD, on every database, so
+// that no execution goes unrecorded for what a caller or an upstream API
+// put in it.
 type ExecutionStore interface {
 	AppendExecution(ctx context.Context, e *Execution) error
 	// AppendExecutions stores a batch in one transaction: all or none.

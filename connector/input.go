@@ -6,6 +6,8 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 var errType = errors.New("wrong type")
@@ -95,6 +97,18 @@ func checkType(t InputType, v any) (any, error) {
 func parseNumber(s string) (float64, bool) {
 	f, err := strconv.ParseFloat(s, 64)
 	return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
+}
+
+// keptID is an ID read from an API's answer or a vendor's delivery as
+// Junction keeps it: it names jobs, trigger history and idempotency keys,
+// and PostgreSQL keeps no NUL nor invalid UTF-8 in text. A NUL is written
+// as the six characters \u0000 and invalid bytes as U+FFFD, so that such
+// a record still fires, once, on every database alike.
+func keptID(s string) string {
+	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", `\u0000`), "\uFFFD")
 }
 
 // scalarText writes a scalar as it appears in a path, query or header.

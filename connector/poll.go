@@ -316,6 +316,7 @@ func (d *Definition) PollRecords(object, event string, state PollState, req *Req
 		if !ok || !isText || id == "" {
 			return nil, junction.Errorf(junction.EPROVIDER, "poll record %d has no ID at %q", i, idPath)
 		}
+		id = keptID(id)
 		pr := PolledRecord{ID: id, Record: rec}
 		if p.Created != nil {
 			cv, _ := lookupPath(rec, p.Created.Path)

@@ -342,7 +342,7 @@ func (d *Definition) ParseWebhook(c Credentials, header http.Header, body []byte
 		if rec == nil || !ok || id == "" {
 			return nil, nil, junction.Invalid("body."+idPath, "the %s payload has no %s ID here", ev.VendorType, oe.Object.Name)
 		}
-		ev.ObjectID = id
+		ev.ObjectID = keptID(id)
 	}
 	return ev, nil, nil
 }

@@ -1,12 +1,15 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +23,10 @@ import (
 // whatever its type, so that a client learns the limit before it fixes the
 // header; another type than JSON answers unsupported_media_type (415);
 // broken JSON answers malformed_json (400); unknown fields and wrong types
-// answer validation_failed (422) naming the field.
+// answer validation_failed (422) naming the field, and so does a NUL
+// character anywhere in the body (nulField). It is the one place a JSON
+// body is read: handlers that decode a member further (a connection's
+// fields, an asset's value) do so from what it accepted.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return junction.Errorf(junction.EBADJSON, "a JSON request body is required")
@@ -39,19 +45,125 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return junction.Errorf(junction.EUNSUPPORTEDMEDIA, "the request body must be sent as Content-Type: application/json")
 	}
-	body := http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-	dec := json.NewDecoder(body)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		return s.decodeError(err)
+	}
+	if field, ok := nulField(body); ok {
+		return junction.Invalid(field, "must not contain a NUL character (\\u0000)")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return s.decodeError(err)
 	}
 	var extra json.RawMessage
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return tooLarge(s.opts.MaxBodyBytes)
-		}
 		return junction.Errorf(junction.EBADJSON, "unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// nulField returns the path (as in "input.body.name" or "roles[2]") of the
+// first string or member name in the JSON text body holding a NUL
+// character. JSON allows them, but PostgreSQL stores no NUL in text, and
+// no name, value or identifier Junction keeps needs one; refusing them
+// here, where the whole request is seen, keeps the two databases alike
+// and every handler behind the same rule. A member name holding one is
+// named with the NUL written as \u0000. Broken JSON reports nothing: the
+// decoder says what is wrong with it.
+func nulField(body []byte) (string, bool) {
+	// Only the escape can put a NUL in a valid JSON string; most bodies
+	// are done with here.
+	if !bytes.Contains(body, []byte(`\u0000`)) {
+		return "", false
+	}
+	type level struct {
+		object  bool
+		wantKey bool
+		key     string
+		index   int
+	}
+	var stack []level
+	path := func() string {
+		var b strings.Builder
+		for _, l := range stack {
+			if !l.object {
+				b.WriteString("[" + strconv.Itoa(l.index) + "]")
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(l.key)
+		}
+		return b.String()
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		top := len(stack) - 1
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:top]
+			if top == 0 {
+				return "", false
+			}
+			stack[top-1].wantKey = stack[top-1].object
+			continue
+		}
+		if top >= 0 && stack[top].wantKey {
+			key, _ := tok.(string)
+			stack[top].key, stack[top].wantKey = strings.ReplaceAll(key, "\x00", `\u0000`), false
+			if strings.IndexByte(key, 0) >= 0 {
+				return path(), true
+			}
+			continue
+		}
+		if top >= 0 && !stack[top].object {
+			stack[top].index++
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			stack = append(stack, level{object: t == '{', wantKey: t == '{', index: -1})
+			continue
+		case string:
+			if strings.IndexByte(t, 0) >= 0 {
+				return path(), true
+			}
+		}
+		if top < 0 {
+			return "", false
+		}
+		stack[top].wantKey = stack[top].object
+	}
+}
+
+// checkParams refuses a path value or query parameter holding a NUL
+// character (sent as %00), for the reason nulField gives for bodies.
+func checkParams(r *http.Request, rt route) error {
+	if strings.IndexByte(r.URL.Path, 0) >= 0 {
+		for _, name := range rt.wildcards() {
+			if strings.IndexByte(r.PathValue(name), 0) >= 0 {
+				return junction.Invalid(name, "must not contain a NUL character (%%00)")
+			}
+		}
+	}
+	if !strings.Contains(r.URL.RawQuery, "%00") {
+		return nil
+	}
+	q := r.URL.Query()
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if strings.IndexByte(name, 0) >= 0 {
+			return junction.Invalid(strings.ReplaceAll(name, "\x00", `\u0000`), "a query parameter's name must not contain a NUL character (%%00)")
+		}
+		for _, v := range q[name] {
+			if strings.IndexByte(v, 0) >= 0 {
+				return junction.Invalid(name, "must not contain a NUL character (%%00)")
+			}
+		}
 	}
 	return nil
 }

@@ -64,6 +64,8 @@ type envOptions struct {
 	roots *x509.CertPool
 	// connectorsDir holds connector definitions beside the built-in ones.
 	connectorsDir string
+	// authFailures limits failed authentication; the defaults when zero.
+	authFailures httpapi.AuthLimit
 }
 
 // newEnv starts the API on store, a database from sqldbtest.
@@ -78,7 +80,7 @@ func newEnv(t *testing.T, store junction.Store, opts ...envOptions) *env {
 	// listen on 127.0.0.1, which stores may reach only when allowed.
 	s := httpapitest.NewServer(t, httpapitest.Options{DB: store.(*sqldb.DB), ConnectorsDir: o.connectorsDir,
 		RootCAs: o.roots, TrustedProxies: o.trustedProxies, PublicURL: publicURL, HoldQueue: true,
-		StoreAllow: credstoretest.Loopback})
+		StoreAllow: credstoretest.Loopback, AuthFailures: o.authFailures})
 	return &env{t: t, api: s, srv: s.HTTP, app: s.App, store: s.DB, clock: s.Clock, logs: serverLogs{s}, admin: s.AdminToken,
 		server: s.API, keyring: s.Keyring, logger: s.Logger, engine: s.Engine, queue: s.Queue, triggers: s.Triggers}
 }

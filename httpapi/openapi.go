@@ -118,7 +118,8 @@ func (g *schemaGen) operation(rt route) map[string]any {
 	if rt.public {
 		op["security"] = []any{}
 	} else {
-		responses["401"] = problem
+		// 429: too many failed authentications from the caller's address.
+		responses["401"], responses["429"] = problem, problem
 	}
 	if rt.request != nil {
 		op["requestBody"] = map[string]any{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"junction"
 )
@@ -52,6 +53,8 @@ func statusOf(code string) int {
 	// (details.source "provider" says so), or sent more than Junction reads.
 	case junction.ECREDSTOREAUTH, junction.ECONNAUTHFAILED, junction.EPROVIDER, junction.ERESPONSETOOLARGE:
 		return http.StatusBadGateway
+	case junction.ERATELIMITED:
+		return http.StatusTooManyRequests
 	case errMethodNotAllowed:
 		return http.StatusMethodNotAllowed
 	default: // EINTERNAL, ESCHEMATOONEW, anything unknown
@@ -113,6 +116,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	// present a bearer token would be misled.
 	if status == http.StatusUnauthorized && bearerRoute(r.Context()) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
+	}
+	if secs, ok := p.Details["retry_after_seconds"].(int64); ok && status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
 	body, merr := json.Marshal(p)
 	if merr != nil {

@@ -39,6 +39,12 @@ type Options struct {
 	// Metrics, when set, is served at GET /metrics in the Prometheus text
 	// format, without a token.
 	Metrics prometheus.Gatherer
+	// AuthFailures limits failed authentication per client address and
+	// per token prefix.
+	AuthFailures AuthLimit
+	// Clock times the limit on failed authentication; the system clock
+	// when nil.
+	Clock junction.Clock
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -50,6 +56,8 @@ type Server struct {
 	routes  []route
 	openapi []byte
 	handler http.Handler
+	// authLimit is nil when failed authentication is not limited.
+	authLimit *authLimiter
 }
 
 // New returns a Server calling a for every operation.
@@ -63,7 +71,11 @@ func New(a *app.App, opts Options) *Server {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	s := &Server{app: a, logger: opts.Logger, opts: opts, mux: http.NewServeMux()}
+	if opts.Clock == nil {
+		opts.Clock = junction.SystemClock{}
+	}
+	s := &Server{app: a, logger: opts.Logger, opts: opts, mux: http.NewServeMux(),
+		authLimit: newAuthLimiter(opts.AuthFailures, opts.Clock, opts.Logger)}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.pattern(), s.endpoint(rt))
@@ -122,6 +134,18 @@ type queryParam struct {
 
 func (rt route) pattern() string { return rt.method + " " + rt.path }
 
+// wildcards names the path's wildcards ("id" of {id}, "rest" of {rest...}).
+func (rt route) wildcards() []string {
+	var names []string
+	for seg := range strings.SplitSeq(rt.path, "/") {
+		if name, ok := strings.CutPrefix(seg, "{"); ok {
+			name = strings.TrimSuffix(strings.TrimSuffix(name, "}"), "...")
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
 var pageParams = []queryParam{
 	{name: "limit", description: "Page size, 1 to 500; 50 by default.", format: "integer"},
 	{name: "cursor", description: "The next_cursor of the previous page."},
@@ -167,6 +191,10 @@ func (s *Server) endpoint(rt route) http.Handler {
 			ctx = app.WithLogger(context.WithValue(ctx, loggerKey, logger), logger)
 			r = r.WithContext(ctx)
 		}
+		if err := checkParams(r, rt); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if err := rt.handle(w, r); err != nil {
 			s.writeError(w, r, err)
 		}
@@ -207,11 +235,19 @@ func (s *Server) authenticate(r *http.Request) (*junction.Principal, error) {
 	if !ok {
 		return nil, junction.Errorf(junction.EUNAUTHENTICATED, "missing, invalid or expired token")
 	}
+	addr := s.clientAddr(r)
+	if err := s.authLimit.check(addr, token); err != nil {
+		return nil, err
+	}
 	p, err := s.app.Authenticate(r.Context(), token)
+	if junction.IsCode(err, junction.EUNAUTHENTICATED) {
+		s.authLimit.failed(r.Context(), addr, token)
+	}
 	if err != nil {
 		return nil, err
 	}
-	p.IP = s.clientIP(r)
+	s.authLimit.succeeded(token)
+	p.IP = addrString(addr, r)
 	p.RequestID = requestIDFrom(r.Context())
 	return p, nil
 }
@@ -347,18 +383,31 @@ func (w *statusRecorder) statusCode() int {
 
 func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// clientIP is the address recorded in audit entries: the connection's peer,
-// or, when that peer is a trusted proxy, the nearest untrusted address in
-// X-Forwarded-For (walking from the right, since a client can forge the
-// left part).
-func (s *Server) clientIP(r *http.Request) string {
+// clientIP is the address recorded in audit entries; see clientAddr.
+func (s *Server) clientIP(r *http.Request) string { return addrString(s.clientAddr(r), r) }
+
+// addrString shows a client address, or the connection's remote address
+// as it came when it could not be parsed.
+func addrString(a netip.Addr, r *http.Request) string {
+	if !a.IsValid() {
+		return r.RemoteAddr
+	}
+	return a.String()
+}
+
+// clientAddr is the client's address, for audit entries and the limit on
+// failed authentication: the connection's peer, or, when that peer is a
+// trusted proxy, the nearest untrusted address in X-Forwarded-For
+// (walking from the right, since a client can forge the left part). It
+// is the zero Addr when the peer's address cannot be parsed.
+func (s *Server) clientAddr(r *http.Request) netip.Addr {
 	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		return netip.Addr{}
 	}
 	addr := peer.Addr().Unmap()
 	if !s.trusted(addr) {
-		return addr.String()
+		return addr
 	}
 	hops := splitForwarded(r.Header.Values("X-Forwarded-For"))
 	for i := len(hops) - 1; i >= 0; i-- {
@@ -371,7 +420,7 @@ func (s *Server) clientIP(r *http.Request) string {
 			break
 		}
 	}
-	return addr.String()
+	return addr
 }
 
 func (s *Server) trusted(a netip.Addr) bool {

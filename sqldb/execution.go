@@ -30,12 +30,15 @@ func scanExecution(s scanner) (*junction.Execution, error) {
 }
 
 // executionArgs fills an empty ID and a zero StartedAt and returns the
-// column values.
+// column values. The text a record carries is made storable: an activity
+// name comes from the caller or a trigger, and a failed execution is
+// recorded above all.
 func (h *handle) executionArgs(e *junction.Execution) []any {
 	newID(&e.ID)
 	e.StartedAt = stamp(e.StartedAt, h.db.now())
-	return []any{e.ID, e.TenantID, e.FolderID, e.ConnectionID, e.Connector, e.Activity, e.Status, e.HTTPStatus,
-		e.ErrorCode, e.Attempts, e.DurationMS, e.CallerID, toMicros(e.StartedAt)}
+	return []any{e.ID, e.TenantID, e.FolderID, e.ConnectionID, storableText(e.Connector), storableText(e.Activity),
+		storableText(e.Status), e.HTTPStatus, storableText(e.ErrorCode), e.Attempts, e.DurationMS,
+		storableText(e.CallerID), toMicros(e.StartedAt)}
 }
 
 func executionWriteErr(err error) error {

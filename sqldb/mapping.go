@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"junction"
 
@@ -68,6 +69,18 @@ func nullString(s string) any {
 }
 
 func fromNullString(v sql.NullString) string { return v.String }
+
+// storableText is s as both dialects can keep it: PostgreSQL refuses a NUL
+// or invalid UTF-8 in text, and a record whose text came from a caller or
+// an upstream API must not be lost to what was in it. A NUL is written as
+// the six characters \u0000 and invalid bytes as U+FFFD, on SQLite too, so
+// the two databases read back alike.
+func storableText(s string) string {
+	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", `\u0000`), "\uFFFD")
+}
 
 func encodeJSON(v any) (string, error) {
 	b, err := json.Marshal(v)

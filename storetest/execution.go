@@ -213,6 +213,29 @@ func testExecutions(t *testing.T, open Open) {
 		}
 	})
 
+	// PostgreSQL keeps no NUL and no invalid UTF-8 in text; the record is
+	// kept anyway, alike on every database.
+	t.Run("UnstorableText", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn := mustTenant(t, s, "acme")
+		c := mustConnection(t, s, mustFolder(t, s, tn.ID, nil, "F"), "github", "GitHub", false)
+		one, two := execution(c, "failed", base), execution(c, "failed", base.Add(time.Second))
+		one.Activity, one.CallerID = "issues.\x00list", "user-\xff"
+		two.Activity, two.ErrorCode = "\x00", "bad\x00code"
+		must(t, s.AppendExecution(ctx, one))
+		must(t, s.AppendExecutions(ctx, []*junction.Execution{two}))
+		es, err := s.ListExecutions(ctx, tn.ID, junction.ExecutionFilter{})
+		must(t, err)
+		if len(es) != 2 {
+			t.Fatalf("read %d executions, want 2", len(es))
+		}
+		wantEqual(t, "activity", es[0].Activity, `issues.\u0000list`)
+		wantEqual(t, "caller", es[0].CallerID, "user-\uFFFD")
+		wantEqual(t, "activity", es[1].Activity, `\u0000`)
+		wantEqual(t, "error code", es[1].ErrorCode, `bad\u0000code`)
+	})
+
 	t.Run("ErrConflict", func(t *testing.T) {
 		s := open(t)
 		ctx := ctxFor(t)

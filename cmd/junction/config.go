@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
@@ -39,6 +40,10 @@ type Config struct {
 	PublicURL string
 	// Metrics is "true" or "false": whether GET /metrics is served.
 	Metrics string
+	// AuthFailureBurst and AuthFailureRefill limit failed authentication:
+	// a count (0 turns the limit off) and a Go duration.
+	AuthFailureBurst  string
+	AuthFailureRefill string
 }
 
 // setting is one configuration key: its flag, environment variable, YAML key
@@ -52,6 +57,8 @@ type setting struct {
 	list           *[]string // for repeatable values; the env var is comma-separated
 	// boolean lets the flag stand alone for true (--metrics).
 	boolean bool
+	// number lets the YAML file give a whole number unquoted.
+	number bool
 }
 
 func (c *Config) settings() []setting {
@@ -74,6 +81,11 @@ func (c *Config) settings() []setting {
 			usage: "directory of connector definitions"},
 		{flag: "trusted-proxy", env: "JUNCTION_TRUSTED_PROXIES", key: "trusted_proxies", list: &c.TrustedProxies,
 			usage: "CIDR of a reverse proxy whose X-Forwarded-For is believed; repeatable, env comma-separated"},
+		{flag: "auth-failure-burst", env: "JUNCTION_AUTH_FAILURE_BURST", key: "auth_failure_burst", def: "10",
+			str: &c.AuthFailureBurst, number: true,
+			usage: "failed authentications in a row a client address or token prefix may have before further attempts answer 429; 0 turns the limit off"},
+		{flag: "auth-failure-refill", env: "JUNCTION_AUTH_FAILURE_REFILL", key: "auth_failure_refill", def: "6s",
+			str: &c.AuthFailureRefill, usage: "time in which one more failed authentication is allowed again, such as 6s or 1m"},
 		{flag: "public-url", env: "JUNCTION_PUBLIC_URL", key: "public_url", str: &c.PublicURL,
 			usage: "URL people and OAuth providers reach this server at; OAuth redirects go to <public-url>/oauth/callback (default http://<listen>)"},
 		{flag: "metrics", env: "JUNCTION_METRICS", key: "metrics", def: "true", str: &c.Metrics, boolean: true,
@@ -165,6 +177,10 @@ func (s setting) setFromFile(v any) error {
 		*s.str = strconv.FormatBool(b)
 		return nil
 	}
+	if n, ok := v.(int); ok && s.number {
+		*s.str = strconv.Itoa(n)
+		return nil
+	}
 	str, ok := v.(string)
 	if !ok {
 		return fmt.Errorf("%s: must be a string", s.key)
@@ -237,7 +253,26 @@ func (c *Config) validate() error {
 			return fmt.Errorf("--trusted-proxy %q is not a CIDR such as 10.0.0.0/8", cidr)
 		}
 	}
+	if n, err := strconv.Atoi(c.AuthFailureBurst); err != nil || n < 0 {
+		return fmt.Errorf("--auth-failure-burst must be a whole number, 0 to turn the limit off, not %q", c.AuthFailureBurst)
+	}
+	if d, err := time.ParseDuration(c.AuthFailureRefill); err != nil || d <= 0 {
+		return fmt.Errorf("--auth-failure-refill must be a positive duration such as 6s, not %q", c.AuthFailureRefill)
+	}
 	return nil
+}
+
+// AuthFailureLimit is the limit on failed authentication: burst failures
+// in a row, then one more each refill; burst is negative when the limit
+// is off.
+func (c *Config) AuthFailureLimit() (burst int, refill time.Duration) {
+	// validate checked both.
+	burst, _ = strconv.Atoi(c.AuthFailureBurst)
+	refill, _ = time.ParseDuration(c.AuthFailureRefill)
+	if burst == 0 {
+		burst = -1
+	}
+	return burst, refill
 }
 
 // MetricsEnabled reports whether GET /metrics is served.

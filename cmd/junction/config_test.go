@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"junction"
 )
@@ -114,6 +115,30 @@ connectors_dir: /from/file
 		}
 	})
 
+	t.Run("AuthFailureLimit", func(t *testing.T) {
+		m, err := parse(t, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if burst, refill := m.Config.AuthFailureLimit(); burst != 10 || refill != 6*time.Second {
+			t.Fatalf("defaults: %d per %v", burst, refill)
+		}
+		m, err = parse(t, map[string]string{"JUNCTION_AUTH_FAILURE_BURST": "0"}, "--auth-failure-refill", "1m")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if burst, refill := m.Config.AuthFailureLimit(); burst >= 0 || refill != time.Minute {
+			t.Fatalf("off: %d per %v", burst, refill)
+		}
+		m, err = parse(t, nil, "--config", writeFile(t, "auth_failure_burst: 25\nauth_failure_refill: 2s\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if burst, refill := m.Config.AuthFailureLimit(); burst != 25 || refill != 2*time.Second {
+			t.Fatalf("from the file: %d per %v", burst, refill)
+		}
+	})
+
 	for name, tc := range map[string]struct {
 		env  map[string]string
 		args []string
@@ -127,6 +152,8 @@ connectors_dir: /from/file
 		"ErrBadLogLevel":    {args: []string{"--log-level", "loud"}, want: "--log-level"},
 		"ErrBadListen":      {args: []string{"--listen", "8080"}, want: "--listen"},
 		"ErrWrongFileType":  {args: []string{"--config", writeFile(t, "listen: [a, b]\n")}, want: "must be a string"},
+		"ErrBadAuthBurst":   {args: []string{"--auth-failure-burst", "-1"}, want: "--auth-failure-burst"},
+		"ErrBadAuthRefill":  {env: map[string]string{"JUNCTION_AUTH_FAILURE_REFILL": "6"}, want: "--auth-failure-refill"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := parse(t, tc.env, tc.args...)

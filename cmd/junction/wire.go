@@ -55,11 +55,13 @@ func newFlagSet() *pflag.FlagSet {
 
 // handler builds the HTTP API over the app.
 func (m *Main) handler() (http.Handler, error) {
+	burst, refill := m.Config.AuthFailureLimit()
 	opts := httpapi.Options{
 		Logger:         m.logger,
 		Readiness:      m.ready,
 		TrustedProxies: prefixes(m.Config.TrustedProxies),
-		Version:        version,
+		Version:        readBuildInfo().Version,
+		AuthFailures:   httpapi.AuthLimit{Burst: burst, Every: refill},
 	}
 	if m.Config.MetricsEnabled() {
 		opts.Metrics = m.metrics

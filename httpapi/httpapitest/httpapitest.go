@@ -67,6 +67,9 @@ type Options struct {
 	// public and private ones (--store-allow); tests whose vault servers
 	// listen on 127.0.0.1 pass credstoretest.Loopback.
 	StoreAllow []netip.Prefix
+	// AuthFailures limits failed authentication, timed by the server's
+	// clock; httpapi's defaults when zero.
+	AuthFailures httpapi.AuthLimit
 }
 
 // Server is a running API with a bootstrapped administrator. Outbound calls
@@ -193,7 +196,8 @@ func NewServer(tb testing.TB, opts ...Options) *Server {
 	if !boot.Created || boot.Token.IsZero() {
 		tb.Fatal("bootstrap created no administrator: the database was not empty")
 	}
-	api := httpapi.New(a, httpapi.Options{Logger: logger, TrustedProxies: o.TrustedProxies, Metrics: registry})
+	api := httpapi.New(a, httpapi.Options{Logger: logger, TrustedProxies: o.TrustedProxies, Metrics: registry,
+		AuthFailures: o.AuthFailures, Clock: clock})
 	h := api.Handler()
 	handler.Store(&h)
 
