@@ -1,0 +1,376 @@
+package keyring_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"junction"
+	"junction/credstore/vault/vaulttest"
+	"junction/keyring"
+	"junction/kms"
+	"junction/sqldb"
+	"junction/sqldb/sqldbtest"
+)
+
+// kmsFixture is one KMS test server, reproducing its vendor's documented
+// API over real TLS, with the keys the tests use.
+type kmsFixture struct {
+	name string
+	// url returns the KMS URL of the key created by createKey(key).
+	url       func(key string) string
+	createKey func(key string)
+	opts      kms.Options
+	// deny makes the KMS refuse Junction's credentials from now on.
+	deny func()
+}
+
+func writeCA(tb testing.TB, pem string) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "kms-ca.pem")
+	if err := os.WriteFile(path, []byte(pem), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// syncEnv is an environment tests can change while rings read it.
+type syncEnv struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (e *syncEnv) lookup(k string) (string, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	v, ok := e.m[k]
+	return v, ok
+}
+
+func vaultFixture(t *testing.T) kmsFixture {
+	s := vaulttest.New(t, vaulttest.Options{})
+	token := s.CreateToken(vaulttest.TokenSpec{})
+	env := &syncEnv{m: map[string]string{"VAULT_TOKEN": token}}
+	return kmsFixture{
+		name:      "Vault",
+		url:       func(key string) string { return "hashivault://" + key + "?address=" + s.URL() },
+		createKey: func(key string) { s.CreateTransitKey("transit", key) },
+		opts:      kms.Options{CAFile: writeCA(t, s.CACertPEM()), LookupEnv: env.lookup},
+		deny:      func() { s.RevokeToken(token) },
+	}
+}
+
+// kmsFixtures returns every KMS the keyring is tested against.
+func kmsFixtures(t *testing.T) []func(*testing.T) kmsFixture {
+	return []func(*testing.T) kmsFixture{vaultFixture}
+}
+
+// readKeyFileJSON returns the key file's entries as the tests see them.
+type keyFileJSON struct {
+	Primary string `json:"primary"`
+	Keys    []struct {
+		ID      string `json:"id"`
+		Key     []byte `json:"key"`
+		KMS     string `json:"kms"`
+		Wrapped []byte `json:"wrapped"`
+	} `json:"keys"`
+}
+
+func readKeyFileJSON(tb testing.TB, path string) keyFileJSON {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var kf keyFileJSON
+	if err := json.Unmarshal(b, &kf); err != nil {
+		tb.Fatal(err)
+	}
+	return kf
+}
+
+// unwrappedKeys asks the KMS, as the test, for the master keys the key file
+// holds wrapped: what must never be found on disk or in logs.
+func unwrappedKeys(tb testing.TB, f kmsFixture, path string) [][]byte {
+	tb.Helper()
+	var out [][]byte
+	for _, e := range readKeyFileJSON(tb, path).Keys {
+		if e.KMS == "" {
+			continue
+		}
+		w, err := kms.Open(context.Background(), e.KMS, f.opts)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		key, err := w.Unwrap(context.Background(), e.Wrapped)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if keyring.KeyID(key) != e.ID {
+			tb.Fatalf("entry %s unwraps to another key", e.ID)
+		}
+		out = append(out, key)
+	}
+	return out
+}
+
+// assertNotIn fails when any file under dir, or text, holds one of keys in
+// an encoding an operator or a log might use.
+func assertNotIn(tb testing.TB, keys [][]byte, text string, dirs ...string) {
+	tb.Helper()
+	hay := []string{text}
+	for _, dir := range dirs {
+		_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				b, _ := os.ReadFile(p)
+				hay = append(hay, string(b))
+			}
+			return nil
+		})
+	}
+	for _, k := range keys {
+		for _, enc := range []string{string(k), base64.StdEncoding.EncodeToString(k), base64.RawURLEncoding.EncodeToString(k), fmt.Sprintf("%x", k)} {
+			for _, h := range hay {
+				if strings.Contains(h, enc) {
+					tb.Fatal("an unwrapped master key was found on disk or in the logs")
+				}
+			}
+		}
+	}
+}
+
+func TestKMS(t *testing.T) {
+	for _, newFixture := range kmsFixtures(t) {
+		f := newFixture(t)
+		t.Run(f.name, func(t *testing.T) { testKMS(t, f) })
+	}
+}
+
+func testKMS(t *testing.T, f kmsFixture) {
+	ctx := context.Background()
+	f.createKey("junction")
+	f.createKey("junction-next")
+	kmsOpts := func(dir string, logs *bytes.Buffer, keyURL string) keyring.LoadOptions {
+		return keyring.LoadOptions{DataDir: dir, LookupEnv: envLookup(nil), Logger: slog.New(slog.NewTextHandler(logs, nil)),
+			KMS: keyURL, OpenKMS: kms.Opener(f.opts)}
+	}
+
+	t.Run("SealRestartOpen", func(t *testing.T) {
+		dir, dbDir := t.TempDir(), t.TempDir()
+		var logs bytes.Buffer
+		opts := kmsOpts(dir, &logs, f.url("junction"))
+		r, err := keyring.Load(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, keyring.DefaultKeyFileName)
+		kf := readKeyFileJSON(t, path)
+		if len(kf.Keys) != 1 || kf.Keys[0].KMS != f.url("junction") || len(kf.Keys[0].Wrapped) == 0 || len(kf.Keys[0].Key) != 0 {
+			t.Fatalf("key file does not hold one KMS-wrapped key: %+v", kf)
+		}
+		if r.PrimaryKeyID() != kf.Primary || r.PrimaryKMS() != f.url("junction") {
+			t.Fatalf("primary %s (kms %q), key file says %s", r.PrimaryKeyID(), r.PrimaryKMS(), kf.Primary)
+		}
+
+		db := sqldbtest.MustOpen(t, filepath.Join(dbDir, "junction.db"), sqldb.Options{})
+		store := &sealedStore{DB: db, tenantOf: map[string]string{}}
+		for _, id := range testTenants {
+			if err := db.CreateTenant(ctx, &junction.Tenant{ID: id, Name: id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := sealMany(t, store, r, "kms", 20)
+		r.Close()
+
+		r2, err := keyring.Load(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r2.Close()
+		if r2.PrimaryKeyID() != r.PrimaryKeyID() {
+			t.Fatal("restart made a new master key")
+		}
+		assertAllOpen(t, store, r2, want)
+		if _, err := r.Seal("tenant-0", "after-close", []byte("x")); err == nil {
+			t.Fatal("a closed ring still seals")
+		}
+		assertNotIn(t, unwrappedKeys(t, f, path), logs.String(), dir, dbDir)
+	})
+
+	t.Run("RotateFileToKMSAndBack", func(t *testing.T) {
+		dir := t.TempDir()
+		var logs bytes.Buffer
+		path := filepath.Join(dir, keyring.DefaultKeyFileName)
+		fileOpts := kmsOpts(dir, &logs, "")
+		fileRing, err := keyring.Load(fileOpts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fileKey := readKeyFileJSON(t, path).Keys[0].Key
+		store := newSealedStore(t)
+		want := sealMany(t, store, fileRing, "rot", 30)
+
+		// To the KMS: the new key is wrapped, the file key stays until
+		// retired.
+		toKMS := kmsOpts(dir, &logs, f.url("junction"))
+		res, err := keyring.RotateMasterKey(ctx, store, toKMS)
+		if err != nil || res.Rewrapped != 30 || len(res.Failed) != 0 {
+			t.Fatalf("rotate to KMS: %+v, %v", res, err)
+		}
+		if _, err := keyring.RetireKeys(ctx, store, path); err != nil {
+			t.Fatal(err)
+		}
+		kf := readKeyFileJSON(t, path)
+		if len(kf.Keys) != 1 || kf.Keys[0].KMS == "" || bytes.Contains(mustRead(t, path), []byte(base64.StdEncoding.EncodeToString(fileKey))) {
+			t.Fatal("after retiring, the key file still holds a key of its own")
+		}
+		kmsRing, err := keyring.Load(toKMS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertAllOpen(t, store, kmsRing, want)
+		// The running file-key server follows the file to the KMS key.
+		assertAllOpen(t, store, fileRing, want)
+
+		// To another KMS key.
+		next := kmsOpts(dir, &logs, f.url("junction-next"))
+		res, err = keyring.RotateMasterKey(ctx, store, next)
+		if err != nil || res.Rewrapped != 30 {
+			t.Fatalf("rotate to the next KMS key: %+v, %v", res, err)
+		}
+		r, err := keyring.Load(next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.PrimaryKMS() != f.url("junction-next") || len(r.KeyIDs()) != 2 {
+			t.Fatalf("primary kms %q, keys %v", r.PrimaryKMS(), r.KeyIDs())
+		}
+		assertAllOpen(t, store, r, want)
+		assertNotIn(t, unwrappedKeys(t, f, path), logs.String(), dir)
+
+		// And back to a key held in the file.
+		res, err = keyring.RotateMasterKey(ctx, store, fileOpts)
+		if err != nil || res.Rewrapped != 30 {
+			t.Fatalf("rotate back to the file: %+v, %v", res, err)
+		}
+		if _, err := keyring.RetireKeys(ctx, store, path); err != nil {
+			t.Fatal(err)
+		}
+		plain, err := keyring.Load(keyring.LoadOptions{DataDir: dir, LookupEnv: envLookup(nil)})
+		if err != nil {
+			t.Fatalf("a key file without KMS-wrapped keys needs no KMS: %v", err)
+		}
+		assertAllOpen(t, store, plain, want)
+	})
+
+	t.Run("ErrWrongKey", func(t *testing.T) {
+		dir := t.TempDir()
+		var logs bytes.Buffer
+		if _, err := keyring.Load(kmsOpts(dir, &logs, f.url("junction"))); err != nil {
+			t.Fatal(err)
+		}
+		// The entry claims another KMS key than the one that wrapped it.
+		path := filepath.Join(dir, keyring.DefaultKeyFileName)
+		b := bytes.ReplaceAll(mustRead(t, path), []byte(jsonString(f.url("junction"))), []byte(jsonString(f.url("junction-next"))))
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := keyring.Load(kmsOpts(dir, &logs, f.url("junction-next")))
+		if code := junction.ErrorCode(err); code != junction.EINVALID && code != junction.EPERMISSIONDENIED {
+			t.Fatalf("unwrap with the wrong KMS key: err = %v, want validation_failed or permission_denied", err)
+		}
+		if !strings.Contains(junction.ErrorMessage(err), "did not unwrap") {
+			t.Fatalf("message %q does not say the KMS did not unwrap the key", junction.ErrorMessage(err))
+		}
+	})
+
+	t.Run("ErrRefused", func(t *testing.T) {
+		dir := t.TempDir()
+		var logs bytes.Buffer
+		opts := kmsOpts(dir, &logs, f.url("junction"))
+		if _, err := keyring.Load(opts); err != nil {
+			t.Fatal(err)
+		}
+		keys := unwrappedKeys(t, f, filepath.Join(dir, keyring.DefaultKeyFileName))
+		f.deny()
+		_, err := keyring.Load(opts)
+		if !junction.IsCode(err, junction.EPERMISSIONDENIED) {
+			t.Fatalf("Load with the KMS refusing: err = %v, want permission_denied", err)
+		}
+		msg := junction.ErrorMessage(err)
+		if !strings.Contains(msg, "junction") || !strings.Contains(msg, "did not unwrap") {
+			t.Fatalf("message %q does not name the KMS key and what failed", msg)
+		}
+		assertNoSecret(t, err, keys...)
+		// A new key file cannot be made either.
+		_, err = keyring.Load(kmsOpts(t.TempDir(), &logs, f.url("junction")))
+		if !junction.IsCode(err, junction.EPERMISSIONDENIED) {
+			t.Fatalf("creating a key file with the KMS refusing: err = %v", err)
+		}
+		assertNotIn(t, keys, logs.String()+err.Error(), dir)
+	})
+}
+
+func mustRead(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// jsonString is s as encoding/json writes it inside a document.
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return strings.Trim(string(b), `"`)
+}
+
+func TestLoad_KMSErrors(t *testing.T) {
+	t.Run("ErrWithEnvKey", func(t *testing.T) {
+		_, err := keyring.Load(keyring.LoadOptions{KMS: "hashivault://junction", OpenKMS: kms.Opener(kms.Options{}),
+			LookupEnv: envLookup(map[string]string{keyring.EnvMasterKey: base64.StdEncoding.EncodeToString(keyring.GenerateKey())})})
+		if !junction.IsCode(err, junction.EINVALID) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("ErrWrappedWithoutKMS", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "k")
+		doc := `{"primary":"0123456789abcdef","keys":[{"id":"0123456789abcdef","kms":"hashivault://junction","wrapped":"dmF1bHQ6djE6eA=="}]}`
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := keyring.Load(keyring.LoadOptions{LookupEnv: envLookup(map[string]string{keyring.EnvMasterKeyFile: path})})
+		if !junction.IsCode(err, junction.EINVALID) || !strings.Contains(err.Error(), "KMS") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("ErrDamagedEntry", func(t *testing.T) {
+		for name, entry := range map[string]string{
+			"NoWrapped":     `{"id":"0123456789abcdef","kms":"hashivault://junction"}`,
+			"NoID":          `{"kms":"hashivault://junction","wrapped":"eA=="}`,
+			"BothKeys":      `{"id":"0123456789abcdef","kms":"hashivault://junction","wrapped":"eA==","key":"` + base64.StdEncoding.EncodeToString(keyring.GenerateKey()) + `"}`,
+			"CredentialURL": `{"id":"0123456789abcdef","kms":"hashivault://user:pw@junction","wrapped":"eA=="}`,
+		} {
+			t.Run(name, func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "k")
+				if err := os.WriteFile(path, []byte(`{"primary":"0123456789abcdef","keys":[`+entry+`]}`), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				_, err := keyring.Load(keyring.LoadOptions{LookupEnv: envLookup(map[string]string{keyring.EnvMasterKeyFile: path}),
+					OpenKMS: kms.Opener(kms.Options{})})
+				if !junction.IsCode(err, junction.EINVALID) {
+					t.Fatalf("err = %v", err)
+				}
+			})
+		}
+	})
+}

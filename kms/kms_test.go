@@ -1,0 +1,47 @@
+package kms_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"junction"
+	"junction/kms"
+)
+
+func TestOpen_ErrInvalidURL(t *testing.T) {
+	env := func(m map[string]string) func(string) (string, bool) {
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	withToken := env(map[string]string{"VAULT_TOKEN": "hvs.test-token-never-printed"})
+	for name, tc := range map[string]struct {
+		url  string
+		opts kms.Options
+		want string
+	}{
+		"NoScheme":        {url: "junction", want: "not a KMS key URL"},
+		"UnknownScheme":   {url: "s3kms://bucket/key", want: "is not one of"},
+		"Credentials":     {url: "hashivault://user:pw@junction?address=https://vault:8200", opts: kms.Options{LookupEnv: withToken}, want: "must not carry credentials"},
+		"VaultNoKey":      {url: "hashivault://?address=https://vault:8200", opts: kms.Options{LookupEnv: withToken}, want: "must name one Transit key"},
+		"VaultNoAddress":  {url: "hashivault://junction", opts: kms.Options{LookupEnv: withToken}, want: "needs ?address="},
+		"VaultBadAddress": {url: "hashivault://junction?address=ftp://vault", opts: kms.Options{LookupEnv: withToken}, want: "must be an https:// URL"},
+		"VaultNoToken":    {url: "hashivault://junction?address=https://vault:8200", opts: kms.Options{LookupEnv: env(nil)}, want: "VAULT_TOKEN"},
+		"MissingCAFile":   {url: "hashivault://junction?address=https://vault:8200", opts: kms.Options{LookupEnv: withToken, CAFile: "/nonexistent/ca.pem"}, want: "CA file"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := kms.Open(context.Background(), tc.url, tc.opts)
+			if !junction.IsCode(err, junction.EINVALID) || !strings.Contains(junction.ErrorMessage(err), tc.want) {
+				t.Fatalf("err = %v, want validation_failed saying %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "pw") || strings.Contains(err.Error(), "hvs.test-token") {
+				t.Fatal("error message repeats a credential")
+			}
+		})
+	}
+}
+
+func TestKeyName(t *testing.T) {
+	if got := kms.KeyName("hashivault://junction?address=https://vault:8200"); got != "hashivault://junction" {
+		t.Fatalf("KeyName = %q", got)
+	}
+}
