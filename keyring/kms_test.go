@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"junction"
+	"junction/credstore/awssm/awssmtest"
 	"junction/credstore/vault/vaulttest"
 	"junction/keyring"
 	"junction/kms"
@@ -24,7 +25,6 @@ import (
 // kmsFixture is one KMS test server, reproducing its vendor's documented
 // API over real TLS, with the keys the tests use.
 type kmsFixture struct {
-	name string
 	// url returns the KMS URL of the key created by createKey(key).
 	url       func(key string) string
 	createKey func(key string)
@@ -60,7 +60,6 @@ func vaultFixture(t *testing.T) kmsFixture {
 	token := s.CreateToken(vaulttest.TokenSpec{})
 	env := &syncEnv{m: map[string]string{"VAULT_TOKEN": token}}
 	return kmsFixture{
-		name:      "Vault",
 		url:       func(key string) string { return "hashivault://" + key + "?address=" + s.URL() },
 		createKey: func(key string) { s.CreateTransitKey("transit", key) },
 		opts:      kms.Options{CAFile: writeCA(t, s.CACertPEM()), LookupEnv: env.lookup},
@@ -68,9 +67,40 @@ func vaultFixture(t *testing.T) kmsFixture {
 	}
 }
 
-// kmsFixtures returns every KMS the keyring is tested against.
-func kmsFixtures(t *testing.T) []func(*testing.T) kmsFixture {
-	return []func(*testing.T) kmsFixture{vaultFixture}
+// setAWSEnv gives the AWS SDK's default chain the test server's key pair
+// and nothing from the machine's own configuration.
+func setAWSEnv(t *testing.T) {
+	none := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": awssmtest.AccessKeyID, "AWS_SECRET_ACCESS_KEY": awssmtest.SecretAccessKey,
+		"AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_REGION": "", "AWS_DEFAULT_REGION": "",
+		"AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+func awsFixture(t *testing.T) kmsFixture {
+	setAWSEnv(t)
+	s := awssmtest.New(t)
+	return kmsFixture{
+		url: func(key string) string {
+			return "awskms://alias/" + key + "?region=" + awssmtest.Region + "&endpoint=" + s.URL()
+		},
+		createKey: func(key string) { s.CreateKMSKey(key) },
+		opts:      kms.Options{CAFile: writeCA(t, s.CACertPEM())},
+		deny:      func() { s.RejectKey(true) },
+	}
+}
+
+// kmsFixtures are the KMS test servers the keyring is tested against, by
+// name.
+var kmsFixtures = []struct {
+	name string
+	new  func(*testing.T) kmsFixture
+}{
+	{"Vault", vaultFixture},
+	{"AWS", awsFixture},
 }
 
 // readKeyFileJSON returns the key file's entries as the tests see them.
@@ -147,10 +177,12 @@ func assertNotIn(tb testing.TB, keys [][]byte, text string, dirs ...string) {
 	}
 }
 
+// TestKMS runs the keyring against each KMS test server. It is not
+// parallel: the AWS, Azure and Google credential chains read the process
+// environment.
 func TestKMS(t *testing.T) {
-	for _, newFixture := range kmsFixtures(t) {
-		f := newFixture(t)
-		t.Run(f.name, func(t *testing.T) { testKMS(t, f) })
+	for _, fx := range kmsFixtures {
+		t.Run(fx.name, func(t *testing.T) { testKMS(t, fx.new(t)) })
 	}
 }
 

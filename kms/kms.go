@@ -1,5 +1,5 @@
 // Package kms reaches the key management services that can hold Junction's
-// master key: HashiCorp Vault Transit. Each wraps and unwraps master keys (keyring.KeyWrapper)
+// master key: HashiCorp Vault Transit and AWS KMS. Each wraps and unwraps master keys (keyring.KeyWrapper)
 // with a key that never leaves the service; credentials come from each
 // vendor's standard environment and credential chain, never from Junction's
 // database.
@@ -31,10 +31,11 @@ import (
 // URL schemes, one per service.
 const (
 	SchemeVault = "hashivault"
+	SchemeAWS   = "awskms"
 )
 
 // schemes are the URL schemes Open knows.
-var schemes = []string{SchemeVault}
+var schemes = []string{SchemeVault, SchemeAWS}
 
 // requestTimeout bounds one call to a KMS, retries included.
 const requestTimeout = 30 * time.Second
@@ -68,6 +69,7 @@ func (o Options) env(name string) string {
 // Open returns the key wrapper for the KMS key at keyURL:
 //
 //	hashivault://<transit key>?address=https://vault:8200[&mount=transit][&namespace=ns]
+//	awskms://<key ID, alias/<name>, or />arn:aws:kms:...>?region=eu-west-1[&endpoint=https://...]
 //
 // It checks the URL and builds the client; whether the KMS answers, and
 // lets Junction use the key, shows on the first Wrap or Unwrap. Errors are
@@ -83,6 +85,8 @@ func Open(ctx context.Context, keyURL string, opts Options) (keyring.KeyWrapper,
 	switch u.Scheme {
 	case SchemeVault:
 		return openVault(ctx, u, opts)
+	case SchemeAWS:
+		return openAWS(ctx, u, opts)
 	}
 	return nil, invalid("KMS key URL scheme %q is not one of %s", u.Scheme, strings.Join(schemes, ", "))
 }
@@ -121,6 +125,15 @@ func redactURL(s string) string {
 // httpClient builds the client for one KMS: TLS 1.2 or later, the CA file's
 // roots if given (or caFileEnv's), the proxy settings, a timeout per call.
 func httpClient(opts Options, caFileEnv string) (*http.Client, error) {
+	t, err := transport(opts, caFileEnv)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: t, Timeout: requestTimeout}, nil
+}
+
+// transport is httpClient's transport.
+func transport(opts Options, caFileEnv string) (*http.Transport, error) {
 	var t *http.Transport
 	if opts.Transport != nil {
 		t = opts.Transport.Clone()
@@ -150,7 +163,7 @@ func httpClient(opts Options, caFileEnv string) (*http.Client, error) {
 		cfg.RootCAs = pool
 	}
 	t.TLSClientConfig = cfg
-	return &http.Client{Transport: t, Timeout: requestTimeout}, nil
+	return t, nil
 }
 
 func invalid(format string, args ...any) error {

@@ -2,6 +2,7 @@ package kms_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -43,5 +44,25 @@ func TestOpen_ErrInvalidURL(t *testing.T) {
 func TestKeyName(t *testing.T) {
 	if got := kms.KeyName("hashivault://junction?address=https://vault:8200"); got != "hashivault://junction" {
 		t.Fatalf("KeyName = %q", got)
+	}
+}
+
+func TestOpenAWS_ErrInvalidURL(t *testing.T) {
+	none := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{"AWS_REGION": "", "AWS_DEFAULT_REGION": "", "AWS_PROFILE": "",
+		"AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none} {
+		t.Setenv(k, v)
+	}
+	for name, tc := range map[string]struct{ url, want string }{
+		"NoKey":       {url: "awskms://?region=eu-west-1", want: "must name a key"},
+		"NoRegion":    {url: "awskms://alias/junction", want: "needs ?region="},
+		"BadEndpoint": {url: "awskms://alias/junction?region=eu-west-1&endpoint=http://kms.local", want: "must be an https:// URL"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := kms.Open(context.Background(), tc.url, kms.Options{})
+			if !junction.IsCode(err, junction.EINVALID) || !strings.Contains(junction.ErrorMessage(err), tc.want) {
+				t.Fatalf("err = %v, want validation_failed saying %q", err, tc.want)
+			}
+		})
 	}
 }
