@@ -15,6 +15,7 @@ import (
 
 	"junction"
 	"junction/credstore/awssm/awssmtest"
+	"junction/credstore/azurekv/azurekvtest"
 	"junction/credstore/vault/vaulttest"
 	"junction/keyring"
 	"junction/kms"
@@ -93,6 +94,28 @@ func awsFixture(t *testing.T) kmsFixture {
 	}
 }
 
+func azureFixture(t *testing.T) kmsFixture {
+	f, _ := newAzureFixture(t)
+	return f
+}
+
+func newAzureFixture(t *testing.T) (kmsFixture, *azurekvtest.Server) {
+	s := azurekvtest.New(t)
+	for k, v := range map[string]string{
+		"AZURE_TENANT_ID": azurekvtest.TenantID, "AZURE_CLIENT_ID": azurekvtest.ClientID,
+		"AZURE_CLIENT_SECRET": azurekvtest.ClientSecret, "AZURE_AUTHORITY_HOST": s.AuthorityURL(),
+		"AZURE_CLIENT_CERTIFICATE_PATH": "", "AZURE_USERNAME": "", "AZURE_FEDERATED_TOKEN_FILE": "",
+	} {
+		t.Setenv(k, v)
+	}
+	return kmsFixture{
+		url:       func(key string) string { return "azurekeyvault://" + azurekvtest.VaultHost + "/keys/" + key },
+		createKey: s.CreateKey,
+		opts:      kms.Options{CAFile: writeCA(t, s.CACertPEM()), Transport: s.Transport()},
+		deny:      func() { s.DenyKeys(true) },
+	}, s
+}
+
 // kmsFixtures are the KMS test servers the keyring is tested against, by
 // name.
 var kmsFixtures = []struct {
@@ -101,6 +124,7 @@ var kmsFixtures = []struct {
 }{
 	{"Vault", vaultFixture},
 	{"AWS", awsFixture},
+	{"Azure", azureFixture},
 }
 
 // readKeyFileJSON returns the key file's entries as the tests see them.
@@ -316,8 +340,10 @@ func testKMS(t *testing.T, f kmsFixture) {
 			t.Fatal(err)
 		}
 		_, err := keyring.Load(kmsOpts(dir, &logs, f.url("junction-next")))
-		if code := junction.ErrorCode(err); code != junction.EINVALID && code != junction.EPERMISSIONDENIED {
-			t.Fatalf("unwrap with the wrong KMS key: err = %v, want validation_failed or permission_denied", err)
+		// Vault and AWS call it an invalid ciphertext, Azure a key version
+		// it does not know; none calls it an outage.
+		if code := junction.ErrorCode(err); code != junction.EINVALID && code != junction.EPERMISSIONDENIED && code != junction.ENOTFOUND {
+			t.Fatalf("unwrap with the wrong KMS key: err = %v, want validation_failed, permission_denied or not_found", err)
 		}
 		if !strings.Contains(junction.ErrorMessage(err), "did not unwrap") {
 			t.Fatalf("message %q does not say the KMS did not unwrap the key", junction.ErrorMessage(err))
@@ -404,5 +430,43 @@ func TestLoad_KMSErrors(t *testing.T) {
 				}
 			})
 		}
+	})
+}
+
+// TestKMS_Azure covers what only Key Vault does: keys get new versions,
+// and a token comes from Entra ID first.
+func TestKMS_Azure(t *testing.T) {
+	f, s := newAzureFixture(t)
+	f.createKey("junction")
+	dir := t.TempDir()
+	opts := keyring.LoadOptions{DataDir: dir, LookupEnv: envLookup(nil), KMS: f.url("junction"), OpenKMS: kms.Opener(f.opts)}
+	r, err := keyring.Load(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := r.Seal("tenant-0", "rec", []byte("kept"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("NewKeyVersion", func(t *testing.T) {
+		f.createKey("junction") // a new current version; the key file's entry names the old one
+		r2, err := keyring.Load(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := r2.Open(v); err != nil || string(got) != "kept" {
+			t.Fatalf("open after the KMS key got a new version: %v", err)
+		}
+	})
+
+	t.Run("ErrLoginRefused", func(t *testing.T) {
+		s.RejectLogins(true)
+		defer s.RejectLogins(false)
+		_, err := keyring.Load(opts)
+		if !junction.IsCode(err, junction.EPERMISSIONDENIED) || !strings.Contains(junction.ErrorMessage(err), "no Azure token") {
+			t.Fatalf("err = %v, want permission_denied saying there is no token", err)
+		}
+		assertNoSecret(t, err, []byte(azurekvtest.ClientSecret))
 	})
 }

@@ -1,8 +1,8 @@
 // Package kms reaches the key management services that can hold Junction's
-// master key: HashiCorp Vault Transit and AWS KMS. Each wraps and unwraps master keys (keyring.KeyWrapper)
-// with a key that never leaves the service; credentials come from each
-// vendor's standard environment and credential chain, never from Junction's
-// database.
+// master key: HashiCorp Vault Transit, AWS KMS and Azure Key Vault keys.
+// Each wraps and unwraps master keys (keyring.KeyWrapper) with a key that
+// never leaves the service; credentials come from each vendor's standard
+// environment and credential chain, never from Junction's database.
 //
 // The vendors' own SDKs do the talking, each behind the two methods the
 // keyring needs, rather than a portability layer over them: that keeps the
@@ -32,10 +32,11 @@ import (
 const (
 	SchemeVault = "hashivault"
 	SchemeAWS   = "awskms"
+	SchemeAzure = "azurekeyvault"
 )
 
 // schemes are the URL schemes Open knows.
-var schemes = []string{SchemeVault, SchemeAWS}
+var schemes = []string{SchemeVault, SchemeAWS, SchemeAzure}
 
 // requestTimeout bounds one call to a KMS, retries included.
 const requestTimeout = 30 * time.Second
@@ -48,7 +49,7 @@ type Options struct {
 	CAFile string
 	// LookupEnv reads the environment variables this package reads itself
 	// (VAULT_TOKEN, VAULT_ADDR, VAULT_NAMESPACE, VAULT_CACERT,
-	// GOOGLE_OAUTH_ACCESS_TOKEN); nil means os.LookupEnv. The AWS, Azure and
+	// AZURE_AUTHORITY_HOST); nil means os.LookupEnv. The AWS, Azure and
 	// Google credential chains read the process environment themselves.
 	LookupEnv func(string) (string, bool)
 	// Transport is the base of every KMS connection; nil clones
@@ -70,6 +71,7 @@ func (o Options) env(name string) string {
 //
 //	hashivault://<transit key>?address=https://vault:8200[&mount=transit][&namespace=ns]
 //	awskms://<key ID, alias/<name>, or />arn:aws:kms:...>?region=eu-west-1[&endpoint=https://...]
+//	azurekeyvault://<vault host>/keys/<name>[/<version>]
 //
 // It checks the URL and builds the client; whether the KMS answers, and
 // lets Junction use the key, shows on the first Wrap or Unwrap. Errors are
@@ -87,6 +89,8 @@ func Open(ctx context.Context, keyURL string, opts Options) (keyring.KeyWrapper,
 		return openVault(ctx, u, opts)
 	case SchemeAWS:
 		return openAWS(ctx, u, opts)
+	case SchemeAzure:
+		return openAzure(ctx, u, opts)
 	}
 	return nil, invalid("KMS key URL scheme %q is not one of %s", u.Scheme, strings.Join(schemes, ", "))
 }

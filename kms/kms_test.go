@@ -27,6 +27,8 @@ func TestOpen_ErrInvalidURL(t *testing.T) {
 		"VaultNoAddress":  {url: "hashivault://junction", opts: kms.Options{LookupEnv: withToken}, want: "needs ?address="},
 		"VaultBadAddress": {url: "hashivault://junction?address=ftp://vault", opts: kms.Options{LookupEnv: withToken}, want: "must be an https:// URL"},
 		"VaultNoToken":    {url: "hashivault://junction?address=https://vault:8200", opts: kms.Options{LookupEnv: env(nil)}, want: "VAULT_TOKEN"},
+		"AzureNotAKey":    {url: "azurekeyvault://myvault.vault.azure.net/secrets/junction", want: "must name a key"},
+		"AzureNoVault":    {url: "azurekeyvault:///keys/junction", want: "must name a key"},
 		"MissingCAFile":   {url: "hashivault://junction?address=https://vault:8200", opts: kms.Options{LookupEnv: withToken, CAFile: "/nonexistent/ca.pem"}, want: "CA file"},
 	} {
 		t.Run(name, func(t *testing.T) {
