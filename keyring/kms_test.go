@@ -19,6 +19,7 @@ import (
 	"junction/credstore/vault/vaulttest"
 	"junction/keyring"
 	"junction/kms"
+	"junction/kms/gcpkmstest"
 	"junction/sqldb"
 	"junction/sqldb/sqldbtest"
 )
@@ -116,6 +117,17 @@ func newAzureFixture(t *testing.T) (kmsFixture, *azurekvtest.Server) {
 	}, s
 }
 
+func gcpFixture(t *testing.T) kmsFixture {
+	s := gcpkmstest.New(t)
+	env := &syncEnv{m: map[string]string{"GOOGLE_OAUTH_ACCESS_TOKEN": gcpkmstest.AccessToken}}
+	return kmsFixture{
+		url:       func(key string) string { return "gcpkms://" + gcpkmstest.KeyName(key) + "?endpoint=" + s.URL() },
+		createKey: s.CreateKey,
+		opts:      kms.Options{CAFile: writeCA(t, s.CACertPEM()), LookupEnv: env.lookup},
+		deny:      func() { s.Deny(true) },
+	}
+}
+
 // kmsFixtures are the KMS test servers the keyring is tested against, by
 // name.
 var kmsFixtures = []struct {
@@ -125,6 +137,7 @@ var kmsFixtures = []struct {
 	{"Vault", vaultFixture},
 	{"AWS", awsFixture},
 	{"Azure", azureFixture},
+	{"GCP", gcpFixture},
 }
 
 // readKeyFileJSON returns the key file's entries as the tests see them.

@@ -1,5 +1,6 @@
 // Package kms reaches the key management services that can hold Junction's
-// master key: HashiCorp Vault Transit, AWS KMS and Azure Key Vault keys.
+// master key: HashiCorp Vault Transit, AWS KMS, Azure Key Vault keys and
+// Google Cloud KMS.
 // Each wraps and unwraps master keys (keyring.KeyWrapper) with a key that
 // never leaves the service; credentials come from each vendor's standard
 // environment and credential chain, never from Junction's database.
@@ -33,10 +34,11 @@ const (
 	SchemeVault = "hashivault"
 	SchemeAWS   = "awskms"
 	SchemeAzure = "azurekeyvault"
+	SchemeGCP   = "gcpkms"
 )
 
 // schemes are the URL schemes Open knows.
-var schemes = []string{SchemeVault, SchemeAWS, SchemeAzure}
+var schemes = []string{SchemeVault, SchemeAWS, SchemeAzure, SchemeGCP}
 
 // requestTimeout bounds one call to a KMS, retries included.
 const requestTimeout = 30 * time.Second
@@ -49,7 +51,8 @@ type Options struct {
 	CAFile string
 	// LookupEnv reads the environment variables this package reads itself
 	// (VAULT_TOKEN, VAULT_ADDR, VAULT_NAMESPACE, VAULT_CACERT,
-	// AZURE_AUTHORITY_HOST); nil means os.LookupEnv. The AWS, Azure and
+	// AZURE_AUTHORITY_HOST, GOOGLE_OAUTH_ACCESS_TOKEN); nil means
+	// os.LookupEnv. The AWS, Azure and
 	// Google credential chains read the process environment themselves.
 	LookupEnv func(string) (string, bool)
 	// Transport is the base of every KMS connection; nil clones
@@ -72,6 +75,7 @@ func (o Options) env(name string) string {
 //	hashivault://<transit key>?address=https://vault:8200[&mount=transit][&namespace=ns]
 //	awskms://<key ID, alias/<name>, or />arn:aws:kms:...>?region=eu-west-1[&endpoint=https://...]
 //	azurekeyvault://<vault host>/keys/<name>[/<version>]
+//	gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K[?endpoint=https://...]
 //
 // It checks the URL and builds the client; whether the KMS answers, and
 // lets Junction use the key, shows on the first Wrap or Unwrap. Errors are
@@ -91,6 +95,8 @@ func Open(ctx context.Context, keyURL string, opts Options) (keyring.KeyWrapper,
 		return openAWS(ctx, u, opts)
 	case SchemeAzure:
 		return openAzure(ctx, u, opts)
+	case SchemeGCP:
+		return openGCP(ctx, u, opts)
 	}
 	return nil, invalid("KMS key URL scheme %q is not one of %s", u.Scheme, strings.Join(schemes, ", "))
 }

@@ -29,7 +29,10 @@ func TestOpen_ErrInvalidURL(t *testing.T) {
 		"VaultNoToken":    {url: "hashivault://junction?address=https://vault:8200", opts: kms.Options{LookupEnv: env(nil)}, want: "VAULT_TOKEN"},
 		"AzureNotAKey":    {url: "azurekeyvault://myvault.vault.azure.net/secrets/junction", want: "must name a key"},
 		"AzureNoVault":    {url: "azurekeyvault:///keys/junction", want: "must name a key"},
-		"MissingCAFile":   {url: "hashivault://junction?address=https://vault:8200", opts: kms.Options{LookupEnv: withToken, CAFile: "/nonexistent/ca.pem"}, want: "CA file"},
+		"GCPBadName":      {url: "gcpkms://projects/p/keyRings/r/cryptoKeys/k", want: "must name a key"},
+		"GCPBadEndpoint": {url: "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k?endpoint=http://kms.local",
+			opts: kms.Options{LookupEnv: env(map[string]string{"GOOGLE_OAUTH_ACCESS_TOKEN": "ya29.x"})}, want: "must be an https:// URL"},
+		"MissingCAFile": {url: "hashivault://junction?address=https://vault:8200", opts: kms.Options{LookupEnv: withToken, CAFile: "/nonexistent/ca.pem"}, want: "CA file"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := kms.Open(context.Background(), tc.url, tc.opts)
@@ -66,5 +69,14 @@ func TestOpenAWS_ErrInvalidURL(t *testing.T) {
 				t.Fatalf("err = %v, want validation_failed saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestOpenGCP_ErrNoCredentials(t *testing.T) {
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", filepath.Join(t.TempDir(), "missing.json"))
+	_, err := kms.Open(context.Background(), "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k",
+		kms.Options{LookupEnv: func(string) (string, bool) { return "", false }})
+	if !junction.IsCode(err, junction.EINVALID) || !strings.Contains(junction.ErrorMessage(err), "GOOGLE_APPLICATION_CREDENTIALS") {
+		t.Fatalf("err = %v", err)
 	}
 }
