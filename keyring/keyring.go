@@ -424,8 +424,11 @@ func (r *Ring) has(id string) bool {
 // file re-reads the file once when the ID is unknown: another process may
 // have rotated.
 func (r *Ring) lookup(id string) bool {
-	if r.has(id) || r.path == "" || id == "" {
-		return r.has(id)
+	if r.has(id) {
+		return true
+	}
+	if r.path == "" || id == "" {
+		return false
 	}
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()

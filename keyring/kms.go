@@ -56,9 +56,9 @@ func kmsKeyName(keyURL string) string {
 	return u.Scheme + "://" + u.Host + u.Path
 }
 
-// SameKMSKey reports whether two KMS URLs name the same key, however they
+// sameKMSKey reports whether two KMS URLs name the same key, however they
 // say how to reach it.
-func SameKMSKey(a, b string) bool { return a != "" && b != "" && kmsKeyName(a) == kmsKeyName(b) }
+func sameKMSKey(a, b string) bool { return a != "" && b != "" && kmsKeyName(a) == kmsKeyName(b) }
 
 // wrapper returns the wrapper for the KMS key at keyURL. A key file entry
 // naming the configured KMS key is reached the way the configuration says
@@ -68,7 +68,7 @@ func (k *kmsKeys) wrapper(ctx context.Context, keyURL string) (KeyWrapper, error
 		return nil, junction.Errorf(junction.EINVALID,
 			"the master key file holds keys wrapped by the KMS key %s, but this program was given no way to reach a KMS", kmsKeyName(keyURL))
 	}
-	if SameKMSKey(keyURL, k.configured) {
+	if sameKMSKey(keyURL, k.configured) {
 		keyURL = k.configured
 	}
 	name := kmsKeyName(keyURL)

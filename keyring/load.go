@@ -150,7 +150,7 @@ func loadFile(path string, logger *slog.Logger, kms *kmsKeys) (*Ring, error) {
 		return nil, prefixError(err, "master key file "+path)
 	}
 	r.primary, r.keys, r.loaded = pk, keys, fi
-	if kms != nil && kms.configured != "" && !SameKMSKey(pk.kms, kms.configured) {
+	if kms != nil && kms.configured != "" && !sameKMSKey(pk.kms, kms.configured) {
 		logger.Warn("the primary master key is not wrapped by the configured KMS key; run rotate-master-key to move to it",
 			slog.String("path", path), slog.String("key_id", pk.id), slog.String("kms", kmsKeyName(kms.configured)))
 	}

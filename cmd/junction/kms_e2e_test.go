@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,14 +21,14 @@ import (
 )
 
 // runMainArgs starts a server with extra serve flags, like MustRunMain.
-func runMainArgs(tb testing.TB, dataDir string, env map[string]string, args ...string) (*Main, *syncBuffer) {
+func runMainArgs(tb testing.TB, dataDir, database string, env map[string]string, args ...string) (*Main, *syncBuffer) {
 	tb.Helper()
 	logs := &syncBuffer{}
 	m := NewMain()
 	m.Stdout, m.Stderr = io.Discard, logs
 	m.Getenv = func(k string) string { return env[k] }
 	m.ShutdownTimeout = 10 * time.Second
-	if err := m.ParseFlags(append([]string{"--listen", "127.0.0.1:0", "--data-dir", dataDir}, args...)); err != nil {
+	if err := m.ParseFlags(append([]string{"--listen", "127.0.0.1:0", "--data-dir", dataDir, "--database", database}, args...)); err != nil {
 		tb.Fatal(err)
 	}
 	if err := m.Run(context.Background()); err != nil {
@@ -41,6 +44,59 @@ func runMainArgs(tb testing.TB, dataDir string, env map[string]string, args ...s
 // Transit key, the unwrapped key is in neither the database, the key file
 // nor the logs, and a Vault that refuses stops the start with a clear error.
 func TestMasterKeyKMS_EndToEnd(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { runMasterKeyKMSScenario(t, "") })
+	t.Run("Postgres", func(t *testing.T) { runMasterKeyKMSScenario(t, postgresURL(t)) })
+}
+
+// dumpPostgres returns every row of every table in the schema the DSN's
+// search_path names, as JSON text, to be scanned for secrets.
+func dumpPostgres(t *testing.T, dsn string) []byte {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := u.Query().Get("search_path")
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1", schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	rows.Close()
+	var out bytes.Buffer
+	for _, table := range tables {
+		rows, err := db.Query(`SELECT row_to_json(t)::text FROM "` + schema + `"."` + table + `" t`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var row string
+			if err := rows.Scan(&row); err != nil {
+				t.Fatal(err)
+			}
+			out.WriteString(row + "\n")
+		}
+		rows.Close()
+	}
+	if len(tables) == 0 {
+		t.Fatal("the schema has no tables to scan")
+	}
+	return out.Bytes()
+}
+
+func runMasterKeyKMSScenario(t *testing.T, database string) {
 	const secretID = "e2e-kms-approle-secret-5d1e"
 	vs := vaulttest.New(t, vaulttest.Options{})
 	vs.CreateTransitKey("transit", "junction")
@@ -56,7 +112,7 @@ func TestMasterKeyKMS_EndToEnd(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	kmsArgs := []string{"--master-key-kms", keyURL("junction"), "--master-key-kms-ca-file", caFile}
 
-	m, logs := runMainArgs(t, dataDir, env, kmsArgs...)
+	m, logs := runMainArgs(t, dataDir, database, env, kmsArgs...)
 	admin := &apiClient{t: t, base: m.URL(), token: testBootstrapToken}
 	var store struct {
 		ID string `json:"id"`
@@ -87,7 +143,7 @@ func TestMasterKeyKMS_EndToEnd(t *testing.T) {
 
 	t.Run("Restart", func(t *testing.T) {
 		decrypts := vs.TransitRequests("decrypt", "junction")
-		m2, logs2 := runMainArgs(t, dataDir, env, kmsArgs...)
+		m2, logs2 := runMainArgs(t, dataDir, database, env, kmsArgs...)
 		if vs.TransitRequests("decrypt", "junction") != decrypts+1 {
 			t.Fatal("the restart did not ask Vault to unwrap the master key once")
 		}
@@ -103,7 +159,7 @@ func TestMasterKeyKMS_EndToEnd(t *testing.T) {
 
 	t.Run("RotateToAnotherKey", func(t *testing.T) {
 		var out, errOut bytes.Buffer
-		code := run(context.Background(), []string{"rotate-master-key", "--data-dir", dataDir, "--retire",
+		code := run(context.Background(), []string{"rotate-master-key", "--data-dir", dataDir, "--database", database, "--retire",
 			"--master-key-kms", keyURL("junction-next"), "--master-key-kms-ca-file", caFile},
 			cli.Env{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }})
 		if code != 0 {
@@ -114,7 +170,7 @@ func TestMasterKeyKMS_EndToEnd(t *testing.T) {
 			t.Fatalf("output:\n%s", out.String())
 		}
 		logs.Write(errOut.Bytes())
-		m3, logs3 := runMainArgs(t, dataDir, env, "--master-key-kms", keyURL("junction-next"), "--master-key-kms-ca-file", caFile)
+		m3, logs3 := runMainArgs(t, dataDir, database, env, "--master-key-kms", keyURL("junction-next"), "--master-key-kms-ca-file", caFile)
 		storeWorks(m3)
 		if err := m3.Close(); err != nil {
 			t.Fatal(err)
@@ -153,7 +209,13 @@ func TestMasterKeyKMS_EndToEnd(t *testing.T) {
 			}
 			secrets = append(secrets, string(key))
 		}
+		if len(secrets) < 3 {
+			t.Fatal("no unwrapped master key to look for")
+		}
 		files, _ := filepath.Glob(filepath.Join(dataDir, "*"))
+		if database == "" && !slices.Contains(files, filepath.Join(dataDir, "junction.db")) {
+			t.Fatalf("the database is not among the files scanned: %v", files)
+		}
 		for _, f := range files {
 			b, err := os.ReadFile(f)
 			if err != nil {
@@ -161,13 +223,20 @@ func TestMasterKeyKMS_EndToEnd(t *testing.T) {
 			}
 			assertNoSecret(t, filepath.Base(f), b, secrets)
 		}
+		if database != "" {
+			dump := dumpPostgres(t, database)
+			if !bytes.Contains(dump, []byte("corp-vault")) {
+				t.Fatal("the database dump misses the credential store")
+			}
+			assertNoSecret(t, "database", dump, secrets)
+		}
 		assertNoSecret(t, "logs", []byte(logs.String()), secrets)
 	})
 
 	t.Run("ErrVaultRefuses", func(t *testing.T) {
 		vs.RevokeToken(kmsToken)
 		var errOut bytes.Buffer
-		code := run(context.Background(), []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir,
+		code := run(context.Background(), []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--database", database,
 			"--master-key-kms", keyURL("junction-next"), "--master-key-kms-ca-file", caFile},
 			cli.Env{Stdout: io.Discard, Stderr: &errOut, Getenv: func(k string) string { return env[k] }})
 		msg := errOut.String()
