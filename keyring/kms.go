@@ -86,7 +86,9 @@ func (k *kmsKeys) wrapper(ctx context.Context, keyURL string) (KeyWrapper, error
 }
 
 // unwrap returns the master key of a wrapped key file entry, checked
-// against the entry's ID. The caller clears it.
+// against the entry's ID. The caller copies it into locked memory and
+// clears it; what the vendor's client decoded it from (a response body, a
+// base64 string) is garbage the keyring cannot reach, and is collected.
 func (k *kmsKeys) unwrap(ctx context.Context, e keyFileEntry) ([]byte, error) {
 	w, err := k.wrapper(ctx, e.KMS)
 	if err != nil {

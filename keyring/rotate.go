@@ -147,6 +147,7 @@ func RotateMasterKey(ctx context.Context, store junction.SealedStore, opts LoadO
 	if err != nil {
 		return RotateResult{}, err
 	}
+	defer ring.Close()
 	res, err := Rotate(ctx, store, ring, opts.logger())
 	res.NewKey = path != ""
 	return res, err

@@ -256,3 +256,85 @@ func runMasterKeyKMSScenario(t *testing.T, database string) {
 		}
 	})
 }
+
+// TestMasterKeyKMS_FromFileAndBack moves a running deployment's master key
+// from the key file into Vault Transit and back with rotate-master-key
+// --retire, restarting the server after each move.
+func TestMasterKeyKMS_FromFileAndBack(t *testing.T) {
+	const secretID = "e2e-kms-move-secret-4b7a"
+	vs := vaulttest.New(t, vaulttest.Options{})
+	vs.CreateTransitKey("transit", "junction")
+	vs.SetAppRole("approle", "robot-role", secretID)
+	caFile := filepath.Join(t.TempDir(), "vault-ca.pem")
+	if err := os.WriteFile(caFile, []byte(vs.CACertPEM()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{envBootstrapToken: testBootstrapToken, "VAULT_TOKEN": vs.CreateToken(vaulttest.TokenSpec{})}
+	dataDir := filepath.Join(t.TempDir(), "data")
+	keyFile := filepath.Join(dataDir, "master.key")
+	kmsArgs := []string{"--master-key-kms", "hashivault://junction?address=" + vs.URL(), "--master-key-kms-ca-file", caFile}
+
+	m, _ := runMainArgs(t, dataDir, "", env)
+	var store struct {
+		ID string `json:"id"`
+	}
+	(&apiClient{t: t, base: m.URL(), token: testBootstrapToken}).must(http.StatusCreated, "POST", "/api/v1/credential-stores", map[string]any{
+		"name": "corp-vault", "type": "hashicorp-vault", "read_only": true, "config": map[string]string{
+			"address": vs.URL(), "ca_cert": vs.CACertPEM(), "auth_method": "approle",
+			"role_id": "robot-role", "secret_id": secretID, "engine": "kv-v2", "mount": "secret",
+		}}, &store)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rotate := func(args ...string) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append([]string{"rotate-master-key", "--data-dir", dataDir, "--retire"}, args...),
+			cli.Env{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }})
+		if code != 0 || !strings.Contains(out.String(), "Re-wrapped 1 sealed values") || !strings.Contains(out.String(), "removed 1 older keys") {
+			t.Fatalf("exit %d:\n%s%s", code, out.String(), errOut.String())
+		}
+	}
+	keyFileHoldsKey := func() bool {
+		var kf struct {
+			Keys []struct {
+				Key []byte `json:"key"`
+			} `json:"keys"`
+		}
+		b, err := os.ReadFile(keyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &kf); err != nil || len(kf.Keys) != 1 {
+			t.Fatalf("key file: %v, %d keys", err, len(kf.Keys))
+		}
+		return len(kf.Keys[0].Key) > 0
+	}
+	storeWorks := func(args ...string) {
+		t.Helper()
+		m, _ := runMainArgs(t, dataDir, "", env, args...)
+		var diag struct {
+			OK bool `json:"ok"`
+		}
+		(&apiClient{t: t, base: m.URL(), token: testBootstrapToken}).must(http.StatusOK, "POST",
+			"/api/v1/credential-stores/"+store.ID+"/test", nil, &diag)
+		if !diag.OK {
+			t.Fatal("the store's sealed secret ID does not open")
+		}
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	rotate(kmsArgs...)
+	if keyFileHoldsKey() {
+		t.Fatal("after moving to the KMS the key file still holds a key in the clear")
+	}
+	storeWorks(kmsArgs...)
+
+	rotate("--master-key-kms-ca-file", caFile)
+	if !keyFileHoldsKey() {
+		t.Fatal("after moving back the key file holds no key of its own")
+	}
+	storeWorks()
+}
