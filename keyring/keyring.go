@@ -30,11 +30,11 @@
 // keys stay in it) and re-wraps every value. The new key is wrapped by the
 // configured KMS key, or held in the file when none is configured: moving
 // from a file key to a KMS, from one KMS key to another, or back, is one
-// rotation. Running servers notice the
-// changed file on their next Seal, and re-read it when they meet a value
-// wrapped with a key they do not know. Once a pass reports no failures,
-// RetireKeys drops the older keys from the file; it refuses while any value
-// still uses them.
+// rotation. Running servers notice the changed file on their next Seal, and
+// re-read it when they meet a value wrapped with a key they do not know
+// (asking the KMS to unwrap only the keys new to them). Once a pass reports
+// no failures, RetireKeys drops the older keys from the file; it refuses
+// while any value still uses them.
 //
 // With keys in the environment, the operator:
 //  1. (several servers only) deploys every server with the old key in
