@@ -483,3 +483,32 @@ func TestKMS_Azure(t *testing.T) {
 		assertNoSecret(t, err, []byte(azurekvtest.ClientSecret))
 	})
 }
+
+// TestKMS_ErrUnreachable covers a KMS that cannot be used at all: down, or
+// behind a certificate Junction was not told to trust.
+func TestKMS_ErrUnreachable(t *testing.T) {
+	s := vaulttest.New(t, vaulttest.Options{})
+	s.CreateTransitKey("transit", "junction")
+	env := &syncEnv{m: map[string]string{"VAULT_TOKEN": s.CreateToken(vaulttest.TokenSpec{})}}
+	keyURL := "hashivault://junction?address=" + s.URL()
+	opts := func(caFile string) keyring.LoadOptions {
+		return keyring.LoadOptions{DataDir: t.TempDir(), LookupEnv: envLookup(nil), KMS: keyURL,
+			OpenKMS: kms.Opener(kms.Options{CAFile: caFile, LookupEnv: env.lookup})}
+	}
+
+	t.Run("ErrUntrustedCertificate", func(t *testing.T) {
+		_, err := keyring.Load(opts(""))
+		if !junction.IsCode(err, junction.EUNAVAILABLE) || !strings.Contains(junction.ErrorMessage(err), "not trusted") {
+			t.Fatalf("err = %v, want unavailable saying the certificate is not trusted", err)
+		}
+	})
+
+	t.Run("ErrDown", func(t *testing.T) {
+		s.Stop()
+		defer s.Start()
+		_, err := keyring.Load(opts(writeCA(t, s.CACertPEM())))
+		if !junction.IsCode(err, junction.EUNAVAILABLE) || !strings.Contains(junction.ErrorMessage(err), "cannot be reached") {
+			t.Fatalf("err = %v, want unavailable saying the KMS cannot be reached", err)
+		}
+	})
+}

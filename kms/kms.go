@@ -190,7 +190,7 @@ func transportError(service string, err error) error {
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		reason = "it did not answer in time"
 	case isTLSError(err):
-		reason = "its TLS certificate is not trusted (set the KMS CA file for a private CA)"
+		reason = "its TLS certificate is not trusted (give its CA with --master-key-kms-ca-file)"
 	case strings.Contains(err.Error(), "connection refused"):
 		reason = "the connection was refused"
 	case strings.Contains(err.Error(), "no such host"):
