@@ -48,7 +48,7 @@ Run it again to resume an interrupted pass.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&m.Config.ConfigFile, "config", "", "YAML file setting data_dir and database (env "+envConfig+")")
+	fs.StringVar(&m.Config.ConfigFile, "config", "", "YAML file setting data_dir, database and master_key_kms (env "+envConfig+")")
 	for _, s := range m.Config.settings() {
 		if isKeySetting(s.flag) {
 			fs.StringVar(s.str, s.flag, s.def, fmt.Sprintf("%s (env %s)", s.usage, s.env))
