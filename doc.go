@@ -13,7 +13,10 @@
 //	                         reads (token principal, connection, asset, the trigger
 //	                         behind a webhook token) in memory, dropped on writes
 //	                         and on the database's change feed
-//	keyring/                 envelope encryption at rest and master-key rotation
+//	keyring/                 envelope encryption at rest and master-key rotation;
+//	                         master keys in the environment, a key file, or the
+//	                         key file wrapped by a KMS
+//	kms/                     the key management services that wrap master keys
 //	lockedmem/               memory that is locked and kept out of core dumps
 //	secretcache/             the encrypted one-hour in-memory cache of resolved secrets
 //	resolver/                asset -> credential store -> value, through the cache

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -26,9 +29,13 @@ const DefaultKeyFileName = "master.key"
 const maxKeyFileSize = 1 << 20
 
 // keyFile is the on-disk key file: readable JSON that can hold several keys,
-// so a rotation can add a key without losing the ones still in use.
+// so a rotation can add a key without losing the ones still in use. A key is
+// either held in the file ("key") or wrapped by a KMS key ("kms", the KMS
+// key's URL, and "wrapped", what the KMS returned), in which case the file
+// alone reveals nothing:
 //
-//	{"primary": "<id>", "keys": [{"id": "<id>", "key": "<base64>", "created_at": "<RFC 3339>"}]}
+//	{"primary": "<id>", "keys": [{"id": "<id>", "key": "<base64>", "created_at": "<RFC 3339>"},
+//	                             {"id": "<id>", "kms": "<URL>", "wrapped": "<base64>", "created_at": "<RFC 3339>"}]}
 //
 // A file holding only the base64 of one 32-byte key is also accepted, so an
 // operator can create one with `openssl rand -base64 32`.
@@ -39,7 +46,9 @@ type keyFile struct {
 
 type keyFileEntry struct {
 	ID        string    `json:"id"`
-	Key       []byte    `json:"key"` // base64 in JSON
+	Key       []byte    `json:"key,omitempty"` // base64 in JSON
+	KMS       string    `json:"kms,omitempty"`
+	Wrapped   []byte    `json:"wrapped,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -49,18 +58,36 @@ func (kf *keyFile) clear() {
 	}
 }
 
-// ringKeys builds the ring's keys from a validated file.
-func (kf *keyFile) ringKeys() (*masterKey, map[string]*masterKey, error) {
-	var primary []byte
-	var previous [][]byte
+// ringKeys builds the ring's keys from a validated file. Keys already in
+// loaded are kept as they are (an ID is derived from its key, so the same
+// ID is the same key), so a re-read asks the KMS only about new keys. On
+// error no key of loaded is touched.
+func (kf *keyFile) ringKeys(ctx context.Context, logger *slog.Logger, kms *kmsKeys, loaded map[string]*masterKey) (*masterKey, map[string]*masterKey, error) {
+	keys := make(map[string]*masterKey, len(kf.Keys))
 	for _, e := range kf.Keys {
-		if e.ID == kf.Primary {
-			primary = e.Key
-		} else {
-			previous = append(previous, e.Key)
+		if k := loaded[e.ID]; k != nil {
+			keys[e.ID] = k
+			continue
 		}
+		key := e.Key
+		if e.KMS != "" {
+			var err error
+			if key, err = kms.unwrap(ctx, e); err != nil {
+				destroyKeys(keys, loaded)
+				return nil, nil, err
+			}
+		}
+		k, err := newMasterKey(logger, key, e.KMS)
+		if e.KMS != "" {
+			clear(key)
+		}
+		if err != nil {
+			destroyKeys(keys, loaded)
+			return nil, nil, err
+		}
+		keys[e.ID] = k
 	}
-	return buildKeys(primary, previous)
+	return keys[kf.Primary], keys, nil
 }
 
 // readKeyFile reads and validates a key file. It refuses a file that users
@@ -123,6 +150,16 @@ func parseKeyFile(b []byte) (*keyFile, error) {
 	}
 	seen := map[string]bool{}
 	for i, e := range kf.Keys {
+		if e.KMS != "" || len(e.Wrapped) > 0 {
+			if err := checkWrappedEntry(i, e); err != nil {
+				return nil, err
+			}
+			if seen[e.ID] {
+				return nil, junction.Errorf(junction.EINVALID, "key %q appears twice", e.ID)
+			}
+			seen[e.ID] = true
+			continue
+		}
 		if len(e.Key) != KeySize {
 			return nil, junction.Errorf(junction.EINVALID, "key %d is %d bytes, want %d", i, len(e.Key), KeySize)
 		}
@@ -144,6 +181,27 @@ func parseKeyFile(b []byte) (*keyFile, error) {
 		return nil, junction.Errorf(junction.EINVALID, "primary key %q is not among the keys", kf.Primary)
 	}
 	return &kf, nil
+}
+
+// checkWrappedEntry validates what can be checked of a KMS-wrapped entry
+// without the KMS; its ID is checked once unwrapped.
+func checkWrappedEntry(i int, e keyFileEntry) error {
+	switch {
+	case len(e.Key) > 0:
+		return junction.Errorf(junction.EINVALID, "key %d has both a key and a KMS-wrapped key", i)
+	case e.KMS == "" || len(e.Wrapped) == 0:
+		return junction.Errorf(junction.EINVALID, "key %d is KMS-wrapped but lacks kms or wrapped", i)
+	case len(e.ID) != 16:
+		return junction.Errorf(junction.EINVALID, "key %d: a KMS-wrapped key needs its 16-digit id", i)
+	}
+	if _, err := hex.DecodeString(e.ID); err != nil {
+		return junction.Errorf(junction.EINVALID, "key %d: id %q is not hexadecimal", i, e.ID)
+	}
+	u, err := url.Parse(e.KMS)
+	if err != nil || u.Scheme == "" || u.User != nil {
+		return junction.Errorf(junction.EINVALID, "key %d: kms is not a KMS key URL", i)
+	}
+	return nil
 }
 
 // writeKeyFile replaces path atomically, so that a server re-reading the
@@ -224,10 +282,14 @@ func syncDir(dir string) {
 	}
 }
 
-func newKeyFile(now time.Time) *keyFile {
+// newKeyEntry generates a master key for a key file: wrapped by the
+// configured KMS key, or held in the file when none is configured.
+func newKeyEntry(ctx context.Context, kms *kmsKeys, now time.Time) (keyFileEntry, error) {
+	if kms != nil && kms.configured != "" {
+		return kms.wrapNew(ctx, now)
+	}
 	key := GenerateKey()
-	id := KeyID(key)
-	return &keyFile{Primary: id, Keys: []keyFileEntry{{ID: id, Key: key, CreatedAt: now.UTC()}}}
+	return keyFileEntry{ID: KeyID(key), Key: key, CreatedAt: now.UTC()}, nil
 }
 
 // AddKeyToFile generates a new master key, makes it the primary key of the
@@ -235,19 +297,27 @@ func newKeyFile(now time.Time) *keyFile {
 // key's ID. Follow it with Rotate (or use RotateMasterKey, which does both).
 // It must not run concurrently with itself or RetireKeys on the same file.
 func AddKeyToFile(path string) (string, error) {
+	return addKeyToFile(context.Background(), path, nil)
+}
+
+// addKeyToFile is AddKeyToFile with the new key wrapped by kms's configured
+// KMS key, if any.
+func addKeyToFile(ctx context.Context, path string, kms *kmsKeys) (string, error) {
 	kf, _, err := readKeyFile(path)
 	if err != nil {
 		return "", err
 	}
 	defer kf.clear()
-	key := GenerateKey()
-	id := KeyID(key)
-	kf.Keys = append(kf.Keys, keyFileEntry{ID: id, Key: key, CreatedAt: time.Now().UTC()})
-	kf.Primary = id
+	e, err := newKeyEntry(ctx, kms, time.Now())
+	if err != nil {
+		return "", err
+	}
+	kf.Keys = append(kf.Keys, e)
+	kf.Primary = e.ID
 	if err := writeKeyFile(path, kf); err != nil {
 		return "", err
 	}
-	return id, nil
+	return e.ID, nil
 }
 
 // RetireKeys removes every key but the primary from the key file at path,

@@ -1,6 +1,9 @@
 // Package keyring seals secrets at rest with envelope encryption: each value
 // gets a fresh AES-256-GCM data key, and that data key is wrapped with a
-// master key held outside the database (environment or a 0600 key file).
+// master key held outside the database: in the environment, in a 0600 key
+// file, or by a key management service (KMS) that keeps the key file's keys
+// wrapped, so that no master key is ever written to disk. Loaded master keys
+// live in locked memory (package lockedmem), not on the Go heap.
 //
 // # Where master keys come from
 //
@@ -11,17 +14,27 @@
 // existing one that other users can read is refused. A key's ID is derived
 // from the key itself, so nothing else needs to be recorded.
 //
+// With a KMS key configured (LoadOptions.KMS, the --master-key-kms flag),
+// the key file holds master keys wrapped by that KMS key instead: a new
+// file is created with one such key, and each start asks the KMS to unwrap
+// the file's keys. Every wrapped entry records the URL of the KMS key that
+// wrapped it, so values sealed under an earlier KMS key, or under a key
+// held in the file itself, still open while they are being rotated away.
+//
 // # Rotating the master key
 //
 // Rotation only re-wraps data keys; ciphertexts are never rewritten, and
 // servers keep serving throughout.
 //
 // With a key file, RotateMasterKey adds a new primary key to the file (older
-// keys stay in it) and re-wraps every value. Running servers notice the
-// changed file on their next Seal, and re-read it when they meet a value
-// wrapped with a key they do not know. Once a pass reports no failures,
-// RetireKeys drops the older keys from the file; it refuses while any value
-// still uses them.
+// keys stay in it) and re-wraps every value. The new key is wrapped by the
+// configured KMS key, or held in the file when none is configured: moving
+// from a file key to a KMS, from one KMS key to another, or back, is one
+// rotation. Running servers notice the changed file on their next Seal, and
+// re-read it when they meet a value wrapped with a key they do not know
+// (asking the KMS to unwrap only the keys new to them). Once a pass reports
+// no failures, RetireKeys drops the older keys from the file; it refuses
+// while any value still uses them.
 //
 // With keys in the environment, the operator:
 //  1. (several servers only) deploys every server with the old key in
@@ -35,6 +48,7 @@
 package keyring
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -48,6 +62,7 @@ import (
 	"sync"
 
 	"junction"
+	"junction/lockedmem"
 )
 
 // KeySize is the length of a master key and of a data key: AES-256.
@@ -92,15 +107,33 @@ type Ring struct {
 	reloadMu sync.Mutex  // serialises re-reads of the file
 	loaded   os.FileInfo // the file as last read; guarded by reloadMu
 	logger   *slog.Logger
+
+	// kms unwraps the key file's wrapped keys; nil when no KMS is
+	// configured (a file holding wrapped keys then cannot be loaded).
+	kms *kmsKeys
 }
 
 var _ junction.Keyring = (*Ring)(nil)
 
-// masterKey keeps only the cipher, not the raw key bytes: nothing needs them
-// after the cipher is built.
+// masterKey holds the key in locked memory and builds its cipher for each
+// use, so that no long-lived copy of the key (or of its AES key schedule)
+// sits on the Go heap, where it could be swapped out or dumped. The buffer
+// is destroyed only under Ring.mu's write lock, and read only under its
+// read lock.
 type masterKey struct {
-	id   string
-	aead cipher.AEAD
+	id  string
+	key *lockedmem.Buffer
+	// kms is the URL of the KMS key that wraps this key in the key file;
+	// "" for keys held in the file or the environment.
+	kms string
+}
+
+func (k *masterKey) aead() (cipher.AEAD, error) {
+	b := k.key.Bytes()
+	if len(b) != KeySize {
+		return nil, fmt.Errorf("master key %q is no longer loaded", k.id)
+	}
+	return newGCM(b)
 }
 
 // KeyID returns the ID of a master key: the first 16 hex digits of a
@@ -123,8 +156,12 @@ func GenerateKey() []byte {
 // New returns a ring whose primary key is primary and which also opens
 // values wrapped with any of previous. The key bytes are not retained.
 func New(primary []byte, previous ...[]byte) (*Ring, error) {
-	r := &Ring{logger: slog.New(slog.DiscardHandler)}
-	pk, keys, err := buildKeys(primary, previous)
+	return newRing(slog.New(slog.DiscardHandler), primary, previous...)
+}
+
+func newRing(logger *slog.Logger, primary []byte, previous ...[]byte) (*Ring, error) {
+	r := &Ring{logger: logger}
+	pk, keys, err := buildKeys(logger, primary, previous)
 	if err != nil {
 		return nil, err
 	}
@@ -132,34 +169,57 @@ func New(primary []byte, previous ...[]byte) (*Ring, error) {
 	return r, nil
 }
 
-func buildKeys(primary []byte, previous [][]byte) (*masterKey, map[string]*masterKey, error) {
+func buildKeys(logger *slog.Logger, primary []byte, previous [][]byte) (*masterKey, map[string]*masterKey, error) {
 	keys := make(map[string]*masterKey, 1+len(previous))
-	pk, err := newMasterKey(primary)
+	pk, err := newMasterKey(logger, primary, "")
 	if err != nil {
 		return nil, nil, err
 	}
 	keys[pk.id] = pk
 	for _, p := range previous {
-		k, err := newMasterKey(p)
+		if _, dup := keys[KeyID(p)]; dup {
+			continue
+		}
+		k, err := newMasterKey(logger, p, "")
 		if err != nil {
+			destroyKeys(keys, nil)
 			return nil, nil, err
 		}
-		if _, dup := keys[k.id]; !dup {
-			keys[k.id] = k
-		}
+		keys[k.id] = k
 	}
 	return pk, keys, nil
 }
 
-func newMasterKey(key []byte) (*masterKey, error) {
+// newMasterKey copies key into locked memory; the caller clears its own
+// copy.
+func newMasterKey(logger *slog.Logger, key []byte, kms string) (*masterKey, error) {
 	if len(key) != KeySize {
 		return nil, junction.Errorf(junction.EINVALID, "a master key must be %d bytes, got %d", KeySize, len(key))
 	}
-	aead, err := newGCM(key)
+	buf, err := lockedmem.New(KeySize, logger)
 	if err != nil {
-		return nil, junction.Internal(err)
+		return nil, junction.Internal(fmt.Errorf("memory for a master key: %w", err))
 	}
-	return &masterKey{id: KeyID(key), aead: aead}, nil
+	copy(buf.Bytes(), key)
+	return &masterKey{id: KeyID(key), key: buf, kms: kms}, nil
+}
+
+// destroyKeys wipes the keys of old that are not in keep. The caller holds
+// Ring.mu for writing, or owns old alone.
+func destroyKeys(old, keep map[string]*masterKey) {
+	for id, k := range old {
+		if keep[id] != k {
+			k.key.Destroy()
+		}
+	}
+}
+
+// Close wipes the loaded master keys from memory. The ring cannot seal or
+// open afterwards.
+func (r *Ring) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	destroyKeys(r.keys, nil)
 }
 
 func newGCM(key []byte) (cipher.AEAD, error) {
@@ -194,19 +254,32 @@ func (r *Ring) KeyIDs() []string {
 // came from the environment or from New.
 func (r *Ring) KeyFile() string { return r.path }
 
+// PrimaryKMS returns the URL of the KMS key that wraps the primary master
+// key, or "" when the primary key is held in the key file or the
+// environment.
+func (r *Ring) PrimaryKMS() string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.primary.kms
+}
+
 // Seal encrypts plaintext for record id of tenant tenantID under a fresh data
 // key wrapped with the primary master key. The returned value has no
 // timestamps; the store sets them.
 func (r *Ring) Seal(tenantID, id string, plaintext []byte) (*junction.SealedValue, error) {
 	r.followFile()
-	r.mu.RLock()
-	pk := r.primary
-	r.mu.RUnlock()
 
 	dataKey := make([]byte, KeySize)
 	_, _ = rand.Read(dataKey)
 	defer clear(dataKey)
 	aead, err := newGCM(dataKey)
+	if err != nil {
+		return nil, junction.Internal(fmt.Errorf("seal value %s: %w", id, err))
+	}
+	r.mu.RLock()
+	pk := r.primary
+	wrapped, err := wrap(pk, tenantID, id, dataKey)
+	r.mu.RUnlock()
 	if err != nil {
 		return nil, junction.Internal(fmt.Errorf("seal value %s: %w", id, err))
 	}
@@ -216,7 +289,7 @@ func (r *Ring) Seal(tenantID, id string, plaintext []byte) (*junction.SealedValu
 		ID:         id,
 		TenantID:   tenantID,
 		KeyID:      pk.id,
-		WrappedKey: wrap(pk, tenantID, id, dataKey),
+		WrappedKey: wrapped,
 		Nonce:      nonce,
 		Ciphertext: aead.Seal(nil, nonce, plaintext, recordAAD(tenantID, id)),
 	}, nil
@@ -229,15 +302,14 @@ func (r *Ring) Open(v *junction.SealedValue) ([]byte, error) {
 	if v == nil {
 		return nil, openError("", ErrInvalidSealed)
 	}
-	k := r.lookup(v.KeyID)
-	if k == nil {
+	dataKey, err := r.unwrapDataKey(v)
+	if errors.Is(err, ErrUnknownKey) {
 		return nil, &junction.Error{
 			Code:    junction.EINTERNAL,
 			Message: fmt.Sprintf("sealed value %s is wrapped with master key %q, which is not loaded", v.ID, v.KeyID),
 			Err:     ErrUnknownKey,
 		}
 	}
-	dataKey, err := unwrap(k, v)
 	if err != nil {
 		return nil, err
 	}
@@ -264,25 +336,44 @@ func openError(id string, cause error) error {
 	}
 }
 
-// rewrap returns v's data key wrapped with pk, for rotation.
-func (r *Ring) rewrap(v *junction.SealedValue, pk *masterKey) ([]byte, error) {
-	k := r.lookup(v.KeyID)
-	if k == nil {
+// unwrapDataKey returns v's data key; the error's cause is ErrUnknownKey
+// when v's master key is not loaded.
+func (r *Ring) unwrapDataKey(v *junction.SealedValue) ([]byte, error) {
+	if !r.lookup(v.KeyID) {
 		return nil, fmt.Errorf("sealed value %s: master key %q: %w", v.ID, v.KeyID, ErrUnknownKey)
 	}
-	dataKey, err := unwrap(k, v)
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	k := r.keys[v.KeyID]
+	if k == nil {
+		// Retired from the key file between the lookup and now.
+		return nil, fmt.Errorf("sealed value %s: master key %q: %w", v.ID, v.KeyID, ErrUnknownKey)
+	}
+	return unwrap(k, v)
+}
+
+// rewrap returns v's data key wrapped with pk, for rotation.
+func (r *Ring) rewrap(v *junction.SealedValue, pk *masterKey) ([]byte, error) {
+	dataKey, err := r.unwrapDataKey(v)
 	if err != nil {
 		return nil, err
 	}
 	defer clear(dataKey)
-	return wrap(pk, v.TenantID, v.ID, dataKey), nil
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return wrap(pk, v.TenantID, v.ID, dataKey)
 }
 
-func wrap(k *masterKey, tenantID, id string, dataKey []byte) []byte {
+// wrap and unwrap read k's key: the caller holds r.mu for reading.
+func wrap(k *masterKey, tenantID, id string, dataKey []byte) ([]byte, error) {
+	aead, err := k.aead()
+	if err != nil {
+		return nil, err
+	}
 	out := make([]byte, 1+nonceSize, wrappedSize)
 	out[0] = formatVersion
 	_, _ = rand.Read(out[1:])
-	return k.aead.Seal(out, out[1:1+nonceSize], dataKey, wrapAAD(k.id, tenantID, id))
+	return aead.Seal(out, out[1:1+nonceSize], dataKey, wrapAAD(k.id, tenantID, id)), nil
 }
 
 func unwrap(k *masterKey, v *junction.SealedValue) ([]byte, error) {
@@ -290,7 +381,11 @@ func unwrap(k *masterKey, v *junction.SealedValue) ([]byte, error) {
 	if len(w) != wrappedSize || w[0] != formatVersion {
 		return nil, openError(v.ID, ErrInvalidSealed)
 	}
-	dataKey, err := k.aead.Open(nil, w[1:1+nonceSize], w[1+nonceSize:], wrapAAD(k.id, v.TenantID, v.ID))
+	aead, err := k.aead()
+	if err != nil {
+		return nil, junction.Internal(err)
+	}
+	dataKey, err := aead.Open(nil, w[1:1+nonceSize], w[1+nonceSize:], wrapAAD(k.id, v.TenantID, v.ID))
 	if err != nil {
 		return nil, openError(v.ID, ErrInvalidSealed)
 	}
@@ -318,30 +413,33 @@ func appendFields(b []byte, fields ...string) []byte {
 	return b
 }
 
-// lookup finds a master key by ID. A ring loaded from a key file re-reads
-// the file once when the ID is unknown: another process may have rotated.
-func (r *Ring) lookup(id string) *masterKey {
+// has reports whether the master key id is loaded.
+func (r *Ring) has(id string) bool {
 	r.mu.RLock()
-	k := r.keys[id]
-	r.mu.RUnlock()
-	if k != nil || r.path == "" || id == "" {
-		return k
+	defer r.mu.RUnlock()
+	return r.keys[id] != nil
+}
+
+// lookup reports whether master key id is loaded. A ring loaded from a key
+// file re-reads the file once when the ID is unknown: another process may
+// have rotated.
+func (r *Ring) lookup(id string) bool {
+	if r.has(id) {
+		return true
+	}
+	if r.path == "" || id == "" {
+		return false
 	}
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
-	r.mu.RLock()
-	k = r.keys[id]
-	r.mu.RUnlock()
-	if k != nil {
-		return k // another caller re-read the file while this one waited
+	if r.has(id) {
+		return true // another caller re-read the file while this one waited
 	}
 	if err := r.reloadLocked(); err != nil {
 		r.logger.Warn("re-reading the master key file failed", slog.String("path", r.path), slog.String("error", err.Error()))
-		return nil
+		return false
 	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.keys[id]
+	return r.has(id)
 }
 
 // followFile re-reads the key file when it changed since it was last read,
@@ -373,13 +471,20 @@ func (r *Ring) reloadLocked() error {
 	if err != nil {
 		return err
 	}
-	pk, keys, err := kf.ringKeys()
+	defer kf.clear()
+	ctx, cancel := context.WithTimeout(context.Background(), kmsTimeout)
+	defer cancel()
+	r.mu.RLock()
+	loaded := r.keys
+	r.mu.RUnlock()
+	pk, keys, err := kf.ringKeys(ctx, r.logger, r.kms, loaded)
 	if err != nil {
 		return err
 	}
 	r.mu.Lock()
 	old := r.primary.id
 	r.primary, r.keys = pk, keys
+	destroyKeys(loaded, keys)
 	r.mu.Unlock()
 	r.loaded = fi
 	if old != pk.id {

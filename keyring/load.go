@@ -1,6 +1,8 @@
 package keyring
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -28,6 +30,21 @@ type LoadOptions struct {
 	DataDir string
 	// Logger receives key file creation and re-read notices; nil discards.
 	Logger *slog.Logger
+	// KMS is the URL of the KMS key that wraps the key file's new master
+	// keys (--master-key-kms); "" keeps new keys in the file itself. It
+	// cannot be combined with JUNCTION_MASTER_KEY.
+	KMS string
+	// OpenKMS reaches the KMS keys named by KMS and by the key file's
+	// wrapped entries. Without it, a key file holding wrapped keys cannot
+	// be loaded.
+	OpenKMS OpenKMSFunc
+}
+
+func (o LoadOptions) kmsKeys() *kmsKeys {
+	if o.OpenKMS == nil && o.KMS == "" {
+		return nil
+	}
+	return newKMSKeys(o.KMS, o.OpenKMS)
 }
 
 func (o LoadOptions) env(name string) string {
@@ -70,6 +87,13 @@ func Load(opts LoadOptions) (*Ring, error) {
 	if opts.env(EnvMasterKey) == "" && opts.env(EnvMasterKeyPrevious) != "" {
 		return nil, junction.Errorf(junction.EINVALID, "%s is set but %s is not", EnvMasterKeyPrevious, EnvMasterKey)
 	}
+	if opts.KMS != "" && opts.env(EnvMasterKey) != "" {
+		return nil, junction.Errorf(junction.EINVALID,
+			"%s is set and so is a KMS key for the master key: keep the master key in one place (unset %s, or drop the KMS key)", EnvMasterKey, EnvMasterKey)
+	}
+	if opts.KMS != "" && opts.OpenKMS == nil {
+		return nil, junction.Internal(fmt.Errorf("keyring: LoadOptions.KMS is set without OpenKMS"))
+	}
 	path, err := opts.keyFilePath()
 	if err != nil {
 		return nil, err
@@ -80,7 +104,7 @@ func Load(opts LoadOptions) (*Ring, error) {
 		}
 		return loadEnv(opts)
 	}
-	return loadFile(path, logger)
+	return loadFile(path, logger, opts.kmsKeys())
 }
 
 func loadEnv(opts LoadOptions) (*Ring, error) {
@@ -102,31 +126,18 @@ func loadEnv(opts LoadOptions) (*Ring, error) {
 		defer clear(k)
 		previous = append(previous, k)
 	}
-	r, err := New(primary, previous...)
-	if err != nil {
-		return nil, err
-	}
-	r.logger = opts.logger()
-	return r, nil
+	return newRing(opts.logger(), primary, previous...)
 }
 
-func loadFile(path string, logger *slog.Logger) (*Ring, error) {
+func loadFile(path string, logger *slog.Logger, kms *kmsKeys) (*Ring, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*kmsTimeout)
+	defer cancel()
 	if _, err := os.Lstat(path); os.IsNotExist(err) {
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("create directory for master key file: %w", err)
-		}
-		kf := newKeyFile(time.Now())
-		created, err := createKeyFile(path, kf)
-		kf.clear()
-		if err != nil {
+		if err := createFile(ctx, path, logger, kms); err != nil {
 			return nil, err
 		}
-		if created {
-			logger.Warn("created a new master key file; back it up, since sealed secrets cannot be recovered without it",
-				slog.String("path", path), slog.String("key_id", kf.Primary))
-		}
 	}
-	r := &Ring{path: path, logger: logger}
+	r := &Ring{path: path, logger: logger, kms: kms}
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
 	kf, fi, err := readKeyFile(path)
@@ -134,10 +145,50 @@ func loadFile(path string, logger *slog.Logger) (*Ring, error) {
 		return nil, err
 	}
 	defer kf.clear()
-	pk, keys, err := kf.ringKeys()
+	pk, keys, err := kf.ringKeys(ctx, logger, kms, nil)
 	if err != nil {
-		return nil, err
+		return nil, prefixError(err, "master key file "+path)
 	}
 	r.primary, r.keys, r.loaded = pk, keys, fi
+	if kms != nil && kms.configured != "" && !sameKMSKey(pk.kms, kms.configured) {
+		logger.Warn("the primary master key is not wrapped by the configured KMS key; run rotate-master-key to move to it",
+			slog.String("path", path), slog.String("key_id", pk.id), slog.String("kms", kmsKeyName(kms.configured)))
+	}
 	return r, nil
+}
+
+// prefixError says where err happened, keeping its code and, for the
+// person reading it, its message.
+func prefixError(err error, where string) error {
+	var je *junction.Error
+	if !errors.As(err, &je) {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	return &junction.Error{Code: je.Code, Message: where + ": " + je.Message, Field: je.Field, Err: err}
+}
+
+// createFile makes a key file holding one new master key, wrapped by the
+// configured KMS key if there is one.
+func createFile(ctx context.Context, path string, logger *slog.Logger, kms *kmsKeys) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create directory for master key file: %w", err)
+	}
+	e, err := newKeyEntry(ctx, kms, time.Now())
+	if err != nil {
+		return prefixError(err, "create master key file "+path)
+	}
+	kf := &keyFile{Primary: e.ID, Keys: []keyFileEntry{e}}
+	created, err := createKeyFile(path, kf)
+	kf.clear()
+	if err != nil || !created {
+		return err
+	}
+	if e.KMS != "" {
+		logger.Warn("created a new master key file holding a master key wrapped by the KMS key; back it up, since sealed secrets cannot be recovered without it and the KMS key",
+			slog.String("path", path), slog.String("key_id", e.ID), slog.String("kms", kmsKeyName(e.KMS)))
+	} else {
+		logger.Warn("created a new master key file; back it up, since sealed secrets cannot be recovered without it",
+			slog.String("path", path), slog.String("key_id", e.ID))
+	}
+	return nil
 }

@@ -120,7 +120,9 @@ func Rotate(ctx context.Context, store junction.SealedStore, ring *Ring, logger 
 }
 
 // RotateMasterKey is the whole of `junction rotate-master-key`: with a key
-// file it adds a new primary key to the file, with keys in the environment
+// file it adds a new primary key to the file (wrapped by opts.KMS when that
+// is set, so that the same command moves keys into a KMS, to another KMS
+// key, or back into the file), with keys in the environment
 // it takes JUNCTION_MASTER_KEY as the new primary; then it re-wraps every
 // sealed value and reports. Run it again to resume an interrupted pass (with
 // a key file, that adds one more key, which is harmless).
@@ -129,8 +131,12 @@ func RotateMasterKey(ctx context.Context, store junction.SealedStore, opts LoadO
 	if err != nil {
 		return RotateResult{}, err
 	}
+	if opts.KMS != "" && path == "" {
+		return RotateResult{}, junction.Errorf(junction.EINVALID,
+			"%s is set and so is a KMS key for the master key: keep the master key in one place (unset %s, or drop the KMS key)", EnvMasterKey, EnvMasterKey)
+	}
 	if path != "" {
-		if _, err := AddKeyToFile(path); err != nil {
+		if _, err := addKeyToFile(ctx, path, opts.kmsKeys()); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return RotateResult{}, junction.Errorf(junction.EINVALID, "no master key file at %s: nothing to rotate", path)
 			}
@@ -141,6 +147,7 @@ func RotateMasterKey(ctx context.Context, store junction.SealedStore, opts LoadO
 	if err != nil {
 		return RotateResult{}, err
 	}
+	defer ring.Close()
 	res, err := Rotate(ctx, store, ring, opts.logger())
 	res.NewKey = path != ""
 	return res, err

@@ -18,6 +18,9 @@ import (
 
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
+
+	"junction"
+	"junction/kms"
 )
 
 // Config is the server's configuration after flags, environment, the
@@ -44,6 +47,12 @@ type Config struct {
 	// a count (0 turns the limit off) and a Go duration.
 	AuthFailureBurst  string
 	AuthFailureRefill string
+	// MasterKeyKMS is the URL of the KMS key that wraps the master keys
+	// in the key file; empty keeps them in the file itself.
+	MasterKeyKMS string
+	// MasterKeyKMSCAFile is a PEM file of CAs for a KMS with a private
+	// certificate (a private Vault).
+	MasterKeyKMSCAFile string
 }
 
 // setting is one configuration key: its flag, environment variable, YAML key
@@ -90,7 +99,17 @@ func (c *Config) settings() []setting {
 			usage: "URL people and OAuth providers reach this server at; OAuth redirects go to <public-url>/oauth/callback (default http://<listen>)"},
 		{flag: "metrics", env: "JUNCTION_METRICS", key: "metrics", def: "true", str: &c.Metrics, boolean: true,
 			usage: "serve Prometheus metrics at /metrics, without a token, on the API's listener"},
+		{flag: "master-key-kms", env: "JUNCTION_MASTER_KEY_KMS", key: "master_key_kms", str: &c.MasterKeyKMS,
+			usage: "URL of a KMS key (hashivault://, awskms://, azurekeyvault://, gcpkms://) that wraps the master keys, so none is stored in the clear"},
+		{flag: "master-key-kms-ca-file", env: "JUNCTION_MASTER_KEY_KMS_CA_FILE", key: "master_key_kms_ca_file", str: &c.MasterKeyKMSCAFile,
+			usage: "PEM file of the CAs that issued the KMS's TLS certificate (a private Vault)"},
 	}
+}
+
+// isKeySetting reports whether a setting says where the master key is:
+// rotate-master-key takes these along with the database's.
+func isKeySetting(flag string) bool {
+	return flag == "data-dir" || flag == "database" || flag == "master-key-kms" || flag == "master-key-kms-ca-file"
 }
 
 const envConfig = "JUNCTION_CONFIG"
@@ -258,6 +277,11 @@ func (c *Config) validate() error {
 	}
 	if d, err := time.ParseDuration(c.AuthFailureRefill); err != nil || d <= 0 {
 		return fmt.Errorf("--auth-failure-refill must be a positive duration such as 6s, not %q", c.AuthFailureRefill)
+	}
+	if c.MasterKeyKMS != "" {
+		if err := kms.CheckURL(c.MasterKeyKMS); err != nil {
+			return fmt.Errorf("--master-key-kms: %s", junction.ErrorMessage(err))
+		}
 	}
 	return nil
 }

@@ -27,6 +27,7 @@ import (
 	"junction/connector"
 	"junction/engine"
 	"junction/keyring"
+	"junction/kms"
 	"junction/outbound"
 	"junction/queue"
 	"junction/resolver"
@@ -107,7 +108,8 @@ error.
 The master key that seals secrets at rest comes from JUNCTION_MASTER_KEY
 (base64 of 32 bytes; older keys in JUNCTION_MASTER_KEY_PREVIOUS), or from the
 key file JUNCTION_MASTER_KEY_FILE, else master.key in the data directory,
-created on first start.
+created on first start. With --master-key-kms the key file holds the master
+key only wrapped by that KMS key, which unwraps it at each start.
 
 SIGINT or SIGTERM stops accepting connections, lets in-flight requests finish
 and exits 0.`,
@@ -199,6 +201,8 @@ type Main struct {
 	// they are built.
 	tuneQueue    func(*queue.Options)
 	tuneTriggers func(*trigger.Options)
+	// retireKeys is rotate-master-key's --retire.
+	retireKeys bool
 	// metrics is the one registry every component reports to.
 	metrics  *prometheus.Registry
 	listener net.Listener
@@ -264,6 +268,10 @@ func (m *Main) Run(ctx context.Context) error {
 	m.keyring, err = keyring.Load(m.keyringOptions())
 	if err != nil {
 		return fmt.Errorf("load master key: %w", err)
+	}
+	if kmsURL := m.keyring.PrimaryKMS(); kmsURL != "" {
+		m.logger.Info("master key unwrapped by the KMS", slog.String("key_id", m.keyring.PrimaryKeyID()),
+			slog.String("kms", kms.KeyName(kmsURL)))
 	}
 
 	m.db, err = sqldb.Open(ctx, m.Config.DatabaseDSN(), sqldb.Options{Clock: m.Clock, Logger: m.logger})
@@ -427,6 +435,11 @@ func (m *Main) Close() error {
 		m.db = nil
 		closed = true
 	}
+	if m.keyring != nil {
+		// Last: everything that seals or opens has stopped.
+		m.keyring.Close()
+		m.keyring = nil
+	}
 	if closed && len(errs) == 0 {
 		m.logger.Info("junction stopped")
 	}
@@ -451,15 +464,19 @@ func (m *Main) prepareDataDir() error {
 }
 
 // keyringOptions tells the keyring where master keys are: the environment
-// (JUNCTION_MASTER_KEY...) or master.key in the data directory.
+// (JUNCTION_MASTER_KEY...) or master.key in the data directory, and which
+// KMS key wraps them there.
 func (m *Main) keyringOptions() keyring.LoadOptions {
+	lookup := func(k string) (string, bool) {
+		v := m.Getenv(k)
+		return v, v != ""
+	}
 	return keyring.LoadOptions{
-		LookupEnv: func(k string) (string, bool) {
-			v := m.Getenv(k)
-			return v, v != ""
-		},
-		DataDir: m.Config.DataDir,
-		Logger:  m.logger,
+		LookupEnv: lookup,
+		DataDir:   m.Config.DataDir,
+		Logger:    m.logger,
+		KMS:       m.Config.MasterKeyKMS,
+		OpenKMS:   kms.Opener(kms.Options{CAFile: m.Config.MasterKeyKMSCAFile, LookupEnv: lookup}),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"junction"
 	"junction/cli"
 	"junction/keyring"
+	"junction/kms"
 	"junction/sqldb"
 )
 
@@ -30,8 +31,12 @@ running servers keep serving throughout.
 
 With the key file (master.key in the data directory, or JUNCTION_MASTER_KEY_FILE)
 it adds a new key to the file; older keys stay in it until every value is
-re-wrapped. With JUNCTION_MASTER_KEY set, that key is taken as the new primary
-and the older ones must be in JUNCTION_MASTER_KEY_PREVIOUS.
+re-wrapped (--retire then removes them). With --master-key-kms the new key is
+wrapped by that KMS key and only the wrapped form is written, so the same
+command moves the master key from the file into a KMS, to another KMS key, or,
+without the flag, back into the file. With JUNCTION_MASTER_KEY set, that key
+is taken as the new primary and the older ones must be in
+JUNCTION_MASTER_KEY_PREVIOUS.
 
 Run it again to resume an interrupted pass.`,
 		Args: cobra.NoArgs,
@@ -43,12 +48,13 @@ Run it again to resume an interrupted pass.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&m.Config.ConfigFile, "config", "", "YAML file setting data_dir and database (env "+envConfig+")")
+	fs.StringVar(&m.Config.ConfigFile, "config", "", "YAML file setting data_dir, database and master_key_kms (env "+envConfig+")")
 	for _, s := range m.Config.settings() {
-		if s.flag == "data-dir" || s.flag == "database" {
+		if isKeySetting(s.flag) {
 			fs.StringVar(s.str, s.flag, s.def, fmt.Sprintf("%s (env %s)", s.usage, s.env))
 		}
 	}
+	fs.BoolVar(&m.retireKeys, "retire", false, "once every value is re-wrapped, remove the older keys from the key file")
 	return cmd
 }
 
@@ -79,7 +85,10 @@ func (m *Main) RotateMasterKey(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	if res.NewKey {
+	if res.NewKey && m.Config.MasterKeyKMS != "" {
+		fmt.Fprintf(m.Stdout, "Added master key %s, wrapped by the KMS key %s, to %s as the primary key.\n",
+			res.PrimaryKeyID, kms.KeyName(m.Config.MasterKeyKMS), res.KeyFile)
+	} else if res.NewKey {
 		fmt.Fprintf(m.Stdout, "Added master key %s to %s as the primary key.\n", res.PrimaryKeyID, res.KeyFile)
 	} else {
 		fmt.Fprintf(m.Stdout, "Primary master key is %s (from the environment).\n", res.PrimaryKeyID)
@@ -90,7 +99,15 @@ func (m *Main) RotateMasterKey(cmd *cobra.Command) error {
 		return junction.Errorf(junction.EINTERNAL,
 			"%d sealed values are still wrapped with older keys; keep those keys and run rotate-master-key again", len(res.Failed))
 	}
-	fmt.Fprintln(m.Stdout, "Every sealed value is now wrapped with the primary key; older keys may be retired.")
 	m.logger.Info("master key rotated", slog.String("key_id", res.PrimaryKeyID), slog.Int("rewrapped", res.Rewrapped))
+	if !m.retireKeys || res.KeyFile == "" {
+		fmt.Fprintln(m.Stdout, "Every sealed value is now wrapped with the primary key; older keys may be retired.")
+		return nil
+	}
+	retired, err := keyring.RetireKeys(ctx, db, res.KeyFile)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "Every sealed value is now wrapped with the primary key; removed %d older keys from %s.\n", len(retired), res.KeyFile)
 	return nil
 }

@@ -1,7 +1,8 @@
-// Package awssmtest runs, in process and over real TLS, AWS Secrets Manager's
-// JSON protocol as AWS documents it, verifying the Signature Version 4 of
-// every request, so the aws-secrets-manager store is tested with the real
-// AWS SDK.
+// Package awssmtest runs, in process and over real TLS, the JSON protocols of
+// AWS Secrets Manager and of AWS KMS's Encrypt and Decrypt as AWS documents
+// them, verifying the Signature Version 4 of every request, so the
+// aws-secrets-manager store and a master key held by AWS KMS are tested with
+// the real AWS SDK.
 package awssmtest
 
 import (
@@ -41,6 +42,9 @@ type Server struct {
 	sessionToken string
 	denied       []string // name prefixes the caller may not touch
 	failing      int
+	kmsKeys      map[string]*kmsKey // by key ID
+	kmsAliases   map[string]string  // "alias/<name>" -> key ID
+	kmsCalls     map[string]int     // by operation
 }
 
 type secret struct {
@@ -57,7 +61,8 @@ type version struct{ id, value string }
 // New starts a server and stops it when the test ends.
 func New(tb testing.TB) *Server {
 	tb.Helper()
-	s := &Server{clock: junction.SystemClock{}, secrets: map[string]*secret{}}
+	s := &Server{clock: junction.SystemClock{}, secrets: map[string]*secret{},
+		kmsKeys: map[string]*kmsKey{}, kmsAliases: map[string]string{}, kmsCalls: map[string]int{}}
 	s.tls = credstoretest.NewTLSServer(tb, http.HandlerFunc(s.serve), credstoretest.TLSServerConfig{})
 	return s
 }
@@ -214,7 +219,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: http.StatusBadRequest, typ: "SerializationException", msg: "could not read the request body"})
 		return
 	}
-	if aerr := s.verifySignature(r, body, now); aerr != nil {
+	target := r.Header.Get("X-Amz-Target")
+	signingName := "secretsmanager"
+	if strings.HasPrefix(target, kmsTargetPrefix) {
+		signingName = "kms"
+	}
+	if aerr := s.verifySignature(r, body, now, signingName); aerr != nil {
 		writeError(w, aerr)
 		return
 	}
@@ -230,7 +240,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: failing, typ: typ, msg: "An error occurred on the server side."})
 		return
 	}
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "secretsmanager.")
+	if op, ok := strings.CutPrefix(target, kmsTargetPrefix); ok {
+		s.serveKMS(w, op, body)
+		return
+	}
+	op, ok := strings.CutPrefix(target, "secretsmanager.")
 	if !ok {
 		writeError(w, &apiError{status: http.StatusBadRequest, typ: "UnknownOperationException", msg: ""})
 		return

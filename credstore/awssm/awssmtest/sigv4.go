@@ -22,7 +22,6 @@ import (
 const (
 	sigAlgorithm  = "AWS4-HMAC-SHA256"
 	amzDateFormat = "20060102T150405Z"
-	service       = "secretsmanager"
 	// maxSkew is how far a request's X-Amz-Date may be from the server's
 	// clock before AWS calls the signature expired.
 	maxSkew = 5 * time.Minute
@@ -64,8 +63,8 @@ func parseAuthorization(h string) (authorization, *apiError) {
 }
 
 // verifySignature checks r, whose body is body, against the server's key
-// pair and clock.
-func (s *Server) verifySignature(r *http.Request, body []byte, now time.Time) *apiError {
+// pair and clock, for service (the signing name: "secretsmanager", "kms").
+func (s *Server) verifySignature(r *http.Request, body []byte, now time.Time, service string) *apiError {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return &apiError{status: http.StatusBadRequest, typ: "MissingAuthenticationTokenException", msg: "Missing Authentication Token"}

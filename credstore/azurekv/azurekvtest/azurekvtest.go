@@ -1,6 +1,7 @@
-// Package azurekvtest runs the Microsoft Entra ID token endpoint and the Key
-// Vault secrets API in process, over real TLS and as Microsoft documents them,
-// so the azure-key-vault store is tested with the real Azure SDK.
+// Package azurekvtest runs the Microsoft Entra ID token endpoint, the Key
+// Vault secrets API and the keys API's wrapkey and unwrapkey in process, over
+// real TLS and as Microsoft documents them, so the azure-key-vault store and
+// a master key held by Key Vault are tested with the real Azure SDK.
 package azurekvtest
 
 import (
@@ -60,9 +61,12 @@ type Server struct {
 	tokens      map[string]issuedToken
 	reads       int
 	tokenReq    int
-	failing     int  // when non-zero, the vault answers every request with this status
-	tokenFail   int  // when non-zero, the token endpoint answers with this status
-	rejectLogin bool // when set, the token endpoint refuses the client secret
+	failing     int                     // when non-zero, the vault answers every request with this status
+	tokenFail   int                     // when non-zero, the token endpoint answers with this status
+	rejectLogin bool                    // when set, the token endpoint refuses the client secret
+	keys        map[string][]rsaVersion // by name, current version last
+	keyOps      map[string]int
+	denyKeys    bool
 }
 
 type secret struct {
@@ -96,6 +100,8 @@ func New(tb testing.TB) *Server {
 		secrets: map[string]*secret{},
 		deleted: map[string]*secret{},
 		tokens:  map[string]issuedToken{},
+		keys:    map[string][]rsaVersion{},
+		keyOps:  map[string]int{},
 	}
 	if err := s.listen("127.0.0.1:0"); err != nil {
 		tb.Fatalf("azurekvtest: listen: %v", err)

@@ -17,7 +17,10 @@ var apiVersion = regexp.MustCompile(`^(7\.\d+|\d{4}-\d{2}-\d{2})(-preview(\.\d+)
 
 const recoverableDays = 90
 
-// serveVault answers the Key Vault secrets API.
+func isKeyOperation(op string) bool { return op == "wrapkey" || op == "unwrapkey" }
+
+// serveVault answers the Key Vault secrets API and the keys API's wrapkey
+// and unwrapkey.
 func (s *Server) serveVault(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	failing := s.failing
@@ -53,6 +56,10 @@ func (s *Server) serveVault(w http.ResponseWriter, r *http.Request) {
 		s.purgeSecret(w, parts[1])
 	case len(parts) == 3 && parts[0] == "deletedsecrets" && parts[2] == "recover" && r.Method == http.MethodPost:
 		s.recoverSecret(w, parts[1])
+	case len(parts) == 3 && parts[0] == "keys" && isKeyOperation(parts[2]) && r.Method == http.MethodPost:
+		s.serveKeyOperation(w, r, parts[1], "", parts[2])
+	case len(parts) == 4 && parts[0] == "keys" && isKeyOperation(parts[3]) && r.Method == http.MethodPost:
+		s.serveKeyOperation(w, r, parts[1], parts[2], parts[3])
 	default:
 		vaultError(w, http.StatusNotFound, "NotFound", "The requested resource was not found.")
 	}

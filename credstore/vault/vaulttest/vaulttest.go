@@ -1,7 +1,8 @@
 // Package vaulttest runs an in-process HTTPS server that answers HashiCorp
-// Vault's documented HTTP API (KV v1 and v2, token, AppRole, userpass and LDAP
-// login, namespaces, sealing) closely enough for the official Go client, with
-// counters tests use to assert how often Junction called the vault.
+// Vault's documented HTTP API (KV v1 and v2, Transit encrypt and decrypt,
+// token, AppRole, userpass and LDAP login, namespaces, sealing) closely
+// enough for the official Go client, with counters tests use to assert how
+// often Junction called the vault.
 package vaulttest
 
 import (
@@ -68,6 +69,7 @@ type Server struct {
 	tokens    map[string]*token
 	loginSpec TokenSpec
 	counts    map[string]int
+	transit   map[string]map[string]*transitKey // Transit mounts, then keys by name
 }
 
 type kvMount struct {
@@ -123,6 +125,7 @@ func New(tb testing.TB, opts Options) *Server {
 	s.EnableAuth(MethodAppRole, MethodAppRole)
 	s.EnableAuth(MethodUserpass, MethodUserpass)
 	s.EnableAuth(MethodLDAP, MethodLDAP)
+	s.EnableTransit("transit")
 	s.tls = credstoretest.NewTLSServer(tb, http.HandlerFunc(s.serveHTTP), credstoretest.TLSServerConfig{})
 	return s
 }
@@ -358,6 +361,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.counts["renew-self"]++
 		s.renewSelf(w, tok, body)
 	default:
+		if keys, op, name, ok := s.transitRoute(path); ok {
+			s.serveTransit(w, r, keys, op, name, body)
+			return
+		}
 		s.serveKV(w, r, path, body)
 	}
 }
