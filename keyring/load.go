@@ -38,6 +38,10 @@ type LoadOptions struct {
 	// wrapped entries. Without it, a key file holding wrapped keys cannot
 	// be loaded.
 	OpenKMS OpenKMSFunc
+	// KeyFileMustExist refuses to create a missing key file: the database
+	// already holds values sealed under a master key, and a new key would
+	// open none of them while hiding that the old one is lost.
+	KeyFileMustExist bool
 }
 
 func (o LoadOptions) kmsKeys() *kmsKeys {
@@ -103,6 +107,14 @@ func Load(opts LoadOptions) (*Ring, error) {
 			logger.Warn("both master key variables are set; using " + EnvMasterKey + " and ignoring " + EnvMasterKeyFile)
 		}
 		return loadEnv(opts)
+	}
+	if opts.KeyFileMustExist {
+		if _, err := os.Lstat(path); os.IsNotExist(err) {
+			return nil, junction.Errorf(junction.EINVALID,
+				"the master key file %s does not exist, but the database holds secrets sealed under a master key: "+
+					"restore the key file from your backup (or set %s or %s to where it is); "+
+					"a new key would open none of them", path, EnvMasterKeyFile, EnvMasterKey)
+		}
 	}
 	return loadFile(path, logger, opts.kmsKeys())
 }

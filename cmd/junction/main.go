@@ -265,18 +265,26 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.prepareDataDir(); err != nil {
 		return err
 	}
-	m.keyring, err = keyring.Load(m.keyringOptions())
+	// The database first: a server that cannot reach it must not leave a
+	// new master key behind, and one whose database already holds sealed
+	// values must not make a new key when its key file is missing.
+	m.db, err = sqldb.Open(ctx, m.Config.DatabaseDSN(), sqldb.Options{Clock: m.Clock, Logger: m.logger})
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	sealed, err := m.db.ListSealedNotWrappedWith(ctx, "", 1)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	opts := m.keyringOptions()
+	opts.KeyFileMustExist = len(sealed) > 0
+	m.keyring, err = keyring.Load(opts)
 	if err != nil {
 		return fmt.Errorf("load master key: %w", err)
 	}
 	if kmsURL := m.keyring.PrimaryKMS(); kmsURL != "" {
 		m.logger.Info("master key unwrapped by the KMS", slog.String("key_id", m.keyring.PrimaryKeyID()),
 			slog.String("kms", kms.KeyName(kmsURL)))
-	}
-
-	m.db, err = sqldb.Open(ctx, m.Config.DatabaseDSN(), sqldb.Options{Clock: m.Clock, Logger: m.logger})
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
 	}
 	m.startStoreCache()
 	types := storeTypes()
