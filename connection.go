@@ -9,10 +9,20 @@ import (
 type ConnectionStatus string
 
 const (
-	ConnectionConnected    ConnectionStatus = "connected"
+	// ConnectionUntested: nothing has proven the credentials yet (created
+	// without a test, a test that could not check them, or credentials or
+	// destination changed since). It is used like a connected one; the
+	// first test or execution that the API accepts makes it connected.
+	ConnectionUntested     ConnectionStatus = "untested"
+	ConnectionConnected    ConnectionStatus = "connected"    // proven by a test or an execution
 	ConnectionDisconnected ConnectionStatus = "disconnected" // StatusReason says why
 	ConnectionDisabled     ConnectionStatus = "disabled"     // by a user
 )
+
+// Usable reports whether executions and polls may use the connection.
+func (s ConnectionStatus) Usable() bool {
+	return s == ConnectionConnected || s == ConnectionUntested
+}
 
 // FieldValue is the stored form of one connection field. A non-secret field
 // holds Value. A secret field is either a literal, kept sealed with the

@@ -110,6 +110,12 @@ type ConnectionQuery struct {
 type ConnectionTestResult struct {
 	OK     bool                      `json:"ok"`
 	Status junction.ConnectionStatus `json:"status"`
+	// Proved says what the test proved: "credentials", "reachability"
+	// (the API answered over TLS; the credentials were not checked) or
+	// "nothing" (no test request: the credentials resolve, nothing was
+	// sent). Message says it for a person.
+	Proved  engine.Proof `json:"proved"`
+	Message string       `json:"message"`
 	// Warnings point out what works but deserves a look.
 	Warnings []ConnectionWarning `json:"warnings,omitempty"`
 }
@@ -557,7 +563,7 @@ func (a *App) CreateConnection(ctx context.Context, p *junction.Principal, in Cr
 	now := a.now()
 	c := &junction.Connection{
 		ID: junction.NewID(), TenantID: p.TenantID(), FolderID: in.FolderID, Connector: def.Key, Name: name,
-		AuthType: auth.Key(), Fields: fc.fields, IsDefault: in.IsDefault, Status: junction.ConnectionConnected,
+		AuthType: auth.Key(), Fields: fc.fields, IsDefault: in.IsDefault, Status: junction.ConnectionUntested,
 		PollIntervalMinutes: poll, ProxyURL: proxy, CreatedBy: p.User.ID, CreatedAt: now, UpdatedAt: now,
 	}
 	pending := auth.Type == connector.AuthOAuth2AuthorizationCode
@@ -571,10 +577,14 @@ func (a *App) CreateConnection(ctx context.Context, p *junction.Principal, in Cr
 	// a crash leaves no sealed value that nothing refers to.
 	tested := !pending && !in.SkipTest
 	if tested {
-		if err := a.engine.TestWith(ctx, c, fc.literals); err != nil {
+		proof, err := a.engine.TestWith(ctx, c, fc.literals)
+		if err != nil {
 			a.log(ctx).LogAttrs(ctx, slog.LevelInfo, "connection test failed; not created",
 				slog.String("connector", c.Connector), slog.String("code", junction.ErrorCode(err)))
 			return nil, err
+		}
+		if proof == engine.ProvedCredentials {
+			c.Status = junction.ConnectionConnected
 		}
 	}
 	err = a.tx(ctx, func(tx junction.Store) error {
@@ -642,7 +652,7 @@ func (a *App) GetConnection(ctx context.Context, p *junction.Principal, id strin
 
 func validConnectionStatus(s junction.ConnectionStatus) bool {
 	switch s {
-	case junction.ConnectionConnected, junction.ConnectionDisconnected, junction.ConnectionDisabled:
+	case junction.ConnectionUntested, junction.ConnectionConnected, junction.ConnectionDisconnected, junction.ConnectionDisabled:
 		return true
 	}
 	return false
@@ -656,7 +666,7 @@ func (a *App) ListConnections(ctx context.Context, p *junction.Principal, q Conn
 		return empty, err
 	}
 	if q.Status != "" && !validConnectionStatus(q.Status) {
-		return empty, junction.Invalid("status", "must be connected, disconnected or disabled")
+		return empty, junction.Invalid("status", "must be untested, connected, disconnected or disabled")
 	}
 	filter := junction.ConnectionFilter{Connector: q.Connector, Status: q.Status, NameContains: q.NameContains, Page: q.Page.Normalize()}
 	ids, all, err := a.folderScope(ctx, p, junction.PermConnectionsView, q.FolderID, q.Subfolders)
@@ -808,6 +818,11 @@ func (a *App) UpdateConnection(ctx context.Context, p *junction.Principal, id st
 			fieldsChanged = fc.changed
 			changed = append(changed, "fields")
 		}
+		// New credentials or a new destination are not proven by the old
+		// ones having worked.
+		if c.Status == junction.ConnectionConnected && (fc != nil || c.ProxyURL != before.ProxyURL) {
+			c.Status = junction.ConnectionUntested
+		}
 		if len(changed) == 0 {
 			out = c
 			return nil
@@ -896,9 +911,9 @@ func (a *App) dropToken(ctx context.Context, tx junction.Store, c *junction.Conn
 }
 
 // switchStatus applies a user's status change. Disabling always works;
-// enabling brings a disabled connection back, but a disconnected one is
-// reconnected only by proof that its credentials work: a passed test or a
-// completed authorization.
+// enabling brings a disabled connection back as untested, but a
+// disconnected one is reconnected only by proof that its credentials work:
+// a passed test or a completed authorization.
 func (a *App) switchStatus(c *junction.Connection, auth *connector.Auth, to junction.ConnectionStatus) error {
 	switch {
 	case to == junction.ConnectionDisabled:
@@ -907,8 +922,8 @@ func (a *App) switchStatus(c *junction.Connection, auth *connector.Auth, to junc
 		return junction.Invalid("status", "connection %q is disconnected: test it (POST /api/v1/connections/%s/test) or, for OAuth 2.0, authorize it again", c.Name, c.ID)
 	case auth.Type == connector.AuthOAuth2AuthorizationCode && c.TokenSealedID == "":
 		c.Status, c.StatusReason = junction.ConnectionDisconnected, ReasonAuthorizationPending
-	default:
-		c.Status, c.StatusReason = junction.ConnectionConnected, ""
+	case c.Status == junction.ConnectionDisabled:
+		c.Status, c.StatusReason = junction.ConnectionUntested, ""
 	}
 	return nil
 }
@@ -980,7 +995,7 @@ func (a *App) TestConnection(ctx context.Context, p *junction.Principal, id stri
 	if err != nil {
 		return nil, err
 	}
-	testErr := a.engine.Test(ctx, c)
+	proof, testErr := a.engine.Test(ctx, c)
 	authFailed := junction.IsCode(testErr, junction.ECONNAUTHFAILED)
 	if testErr != nil && !authFailed {
 		a.auditOutcome(ctx, p, c, "connection.test", junction.ErrorCode(testErr), nil)
@@ -996,13 +1011,16 @@ func (a *App) TestConnection(ctx context.Context, p *junction.Principal, id stri
 		switch {
 		case authFailed && cur.Status != junction.ConnectionDisabled:
 			cur.Status, cur.StatusReason = junction.ConnectionDisconnected, "authentication failed in a test"
-		case !authFailed:
+		case proof == engine.ProvedCredentials:
 			// Saved with the row: the failure count starts again.
 			cur.AuthFailures = 0
 			if cur.Status != junction.ConnectionDisabled {
 				cur.Status, cur.StatusReason = junction.ConnectionConnected, ""
 			}
 		}
+		// A test that proved less than the credentials changes nothing: a
+		// disconnected connection stays disconnected, an untested one
+		// untested.
 		cur.UpdatedAt = a.now()
 		if err := tx.UpdateConnection(ctx, cur); err != nil {
 			return err
@@ -1033,7 +1051,19 @@ func (a *App) TestConnection(ctx context.Context, p *junction.Principal, id stri
 	if err != nil {
 		return nil, err
 	}
-	return &ConnectionTestResult{OK: true, Status: status, Warnings: ws}, nil
+	return &ConnectionTestResult{OK: true, Status: status, Proved: proof, Message: proofMessage(proof), Warnings: ws}, nil
+}
+
+// proofMessage says what a passed test proved, so that nobody takes a
+// reachability check for proof of the credentials.
+func proofMessage(p engine.Proof) string {
+	switch p {
+	case engine.ProvedCredentials:
+		return "the API accepted the credentials"
+	case engine.ProvedReachability:
+		return "the API answered over TLS, but the credentials were not checked: give the connection a test path that needs them (test_path), or run an activity"
+	}
+	return "the credentials resolve, but this connector has no test request, so nothing was sent to the API: run an activity to prove the connection"
 }
 
 // auditOutcome appends, on its own, the audit entry of an attempt that

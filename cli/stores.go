@@ -103,7 +103,10 @@ func (t *storeType) describe(w io.Writer) error {
 // diagnosis is the answer of a test endpoint: a failed test is a successful
 // request whose answer says what to fix.
 type diagnosis struct {
-	OK      bool   `json:"ok"`
+	OK bool `json:"ok"`
+	// Proved, for a connection test, is what it proved: "credentials",
+	// "reachability" or "nothing".
+	Proved  string `json:"proved"`
 	Code    string `json:"code,omitempty"`
 	Message string `json:"message,omitempty"`
 	Field   string `json:"field,omitempty"`
@@ -346,7 +349,14 @@ func (c *CLI) testCall(cmd *cobra.Command, path, what string) error {
 		}
 		return &junction.Error{Code: code, Message: what + " failed the test: " + msg}
 	}
-	c.done("%s: test passed.", what)
+	switch d.Proved {
+	case "", "credentials":
+		c.done("%s: test passed.", what)
+	default:
+		// A test that proved less than the credentials must not read as
+		// one that proved them.
+		c.done("%s: test passed, but it did not check the credentials: %s", what, d.Message)
+	}
 	return nil
 }
 

@@ -155,6 +155,13 @@ type TestRequest struct {
 	Query  map[string]string `yaml:"query,omitempty" json:"query,omitempty"`
 	// ExpectStatus defaults to any 2xx.
 	ExpectStatus []int `yaml:"expect_status,omitempty" json:"expect_status,omitempty"`
+	// PathField names a connection field holding the path to test, as the
+	// user wrote it (for APIs Junction knows nothing of, like the generic
+	// http connector). With a value, the test requests that path and
+	// proves the credentials. Without one, it requests Path and accepts
+	// any HTTP answer: that proves the API is reachable over TLS, not that
+	// the credentials are good, and the test says so.
+	PathField string `yaml:"path_field,omitempty" json:"path_field,omitempty"`
 }
 
 // AuthFailure says what an authentication failure looks like. A response is

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -319,7 +320,41 @@ func (d *Definition) BuildTest(c Credentials) (*Request, error) {
 		method = http.MethodGet
 	}
 	op := &Operation{Method: method, Path: d.Test.Path, Query: d.Test.Query}
+	if f := d.Test.PathField; f != "" {
+		if p := c.Fields[f]; p != "" {
+			if err := checkTestPath(p); err != nil {
+				return nil, junction.Invalid("fields."+f, "%s", err)
+			}
+			op.Path = p
+		}
+	}
 	return conn.build(op, nil)
+}
+
+// TestChecksCredentials reports whether the connection test proves the
+// credentials, rather than only that the API is reachable (see
+// TestRequest.PathField). Without a test request it is false.
+func (d *Definition) TestChecksCredentials(c Credentials) bool {
+	return d.Test != nil && (d.Test.PathField == "" || c.Fields[d.Test.PathField] != "")
+}
+
+// checkTestPath refuses a user's test path that is not a plain path
+// relative to the base URL.
+func checkTestPath(p string) error {
+	switch {
+	case !strings.HasPrefix(p, "/"):
+		return errors.New("must start with '/', relative to the base URL (/v1/me)")
+	case strings.ContainsAny(p, "?#{}"):
+		return errors.New("must be a path only, without a query, fragment or braces")
+	case slices.Contains(strings.Split(p, "/"), ".."):
+		return errors.New("must not contain '..'")
+	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f {
+			return errors.New("must not contain control characters")
+		}
+	}
+	return nil
 }
 
 // BuildOperation builds an object's operation ("list", "get", "create",

@@ -456,6 +456,9 @@ func (v *validator) test(p string, t *TestRequest) {
 			v.add(fmt.Sprintf("%s.expect_status[%d]", p, i), "%d is not an HTTP status", s)
 		}
 	}
+	if t.PathField != "" && !slices.ContainsFunc(v.d.Fields, func(f Field) bool { return f.Name == t.PathField }) {
+		v.add(p+".path_field", "names no connection field %q", t.PathField)
+	}
 }
 
 func (v *validator) path(p, path string) {

@@ -98,7 +98,8 @@ func TestAllowedHosts(t *testing.T) {
 			t.Fatalf("result %+v", res)
 		}
 		// A test refuses the same way, and sends nothing either.
-		wantCode(t, f.eng.Test(f.ctx, conn), junction.ECREDNOTALLOWED)
+		_, err = f.eng.Test(f.ctx, conn)
+		wantCode(t, err, junction.ECREDNOTALLOWED)
 		if n, _ := attacker.requests(); n != 0 {
 			t.Fatalf("the disallowed host got %d requests from a test", n)
 		}

@@ -427,9 +427,24 @@ func usable(c *junction.Connection) error {
 //
 // Errors are those of Execute; a status other than the test's expected one
 // is EPROVIDER.
-func (e *Engine) Test(ctx context.Context, conn *junction.Connection) error {
+func (e *Engine) Test(ctx context.Context, conn *junction.Connection) (Proof, error) {
 	return e.test(ctx, conn, nil)
 }
+
+// Proof is what a passed connection test proved.
+type Proof string
+
+const (
+	// ProvedCredentials: the API accepted the credentials (or, for OAuth
+	// 2.0 client credentials without a test request, issued a token).
+	ProvedCredentials Proof = "credentials"
+	// ProvedReachability: the API answered over TLS, but the test checked
+	// no credentials (the http connector without a test path).
+	ProvedReachability Proof = "reachability"
+	// ProvedNothing: the credentials resolve, but the connector has no
+	// test request, so nothing was sent to the API.
+	ProvedNothing Proof = "nothing"
+)
 
 // TestWith is Test for a connection whose literal secrets are given in
 // memory, by field name, rather than sealed in the store: a connection
@@ -437,33 +452,44 @@ func (e *Engine) Test(ctx context.Context, conn *junction.Connection) error {
 // a crash leaves nothing behind. Every field marked Set must have its value
 // in literals; conn.SecretsSealedID is not read. Test writes nothing to the
 // store for a connection not saved yet, so TestWith neither.
-func (e *Engine) TestWith(ctx context.Context, conn *junction.Connection, literals map[string]junction.Secret) error {
+func (e *Engine) TestWith(ctx context.Context, conn *junction.Connection, literals map[string]junction.Secret) (Proof, error) {
 	if literals == nil {
 		literals = map[string]junction.Secret{}
 	}
 	return e.test(ctx, conn, literals)
 }
 
-func (e *Engine) test(ctx context.Context, conn *junction.Connection, literals map[string]junction.Secret) error {
+func (e *Engine) test(ctx context.Context, conn *junction.Connection, literals map[string]junction.Secret) (Proof, error) {
 	if conn == nil {
-		return junction.Invalid("connection", "is required")
+		return "", junction.Invalid("connection", "is required")
 	}
 	x := &run{e: e, conn: conn, testing: true, literals: literals}
 	if err := x.load(ctx); err != nil {
-		return err
+		return "", err
 	}
 	if conn.Status == junction.ConnectionDisabled {
-		return usable(conn)
+		return "", usable(conn)
 	}
 	if err := x.prepare(ctx); err != nil {
-		return err
+		return "", err
 	}
 	if x.def.Test == nil {
-		return nil
+		if x.creds.AccessToken.IsZero() {
+			return ProvedNothing, nil
+		}
+		return ProvedCredentials, nil // prepare obtained a token with them
 	}
 	req, err := x.def.BuildTest(x.creds)
 	if err != nil {
-		return err
+		return "", err
+	}
+	if !x.def.TestChecksCredentials(x.creds) {
+		// Any HTTP answer, 401 included, proves the API is there; what it
+		// thinks of the credentials is not known.
+		if _, err := x.do(ctx, req); err != nil {
+			return "", err
+		}
+		return ProvedReachability, nil
 	}
 	expect := x.def.Test.ExpectStatus
 	x.accept = func(status int) bool {
@@ -477,8 +503,10 @@ func (e *Engine) test(ctx context.Context, conn *junction.Connection, literals m
 		}
 		return false
 	}
-	_, _, err = x.send(ctx, req, func(c connector.Credentials) (*connector.Request, error) { return x.def.BuildTest(c) })
-	return err
+	if _, _, err = x.send(ctx, req, func(c connector.Credentials) (*connector.Request, error) { return x.def.BuildTest(c) }); err != nil {
+		return "", err
+	}
+	return ProvedCredentials, nil
 }
 
 func attemptsOf(err error) int {

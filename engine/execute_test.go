@@ -410,12 +410,13 @@ func TestTest(t *testing.T) {
 	f.trust(srv)
 	good := f.connection(t, "paged", "api_key", map[string]junction.FieldValue{"base_url": {Value: srv.URL}},
 		map[string]junction.Secret{"api_key": junction.NewSecret("k-paged")})
-	if err := f.eng.Test(f.ctx, good); err != nil {
+	if _, err := f.eng.Test(f.ctx, good); err != nil {
 		t.Fatal(err)
 	}
 	bad := f.connection(t, "paged", "api_key", map[string]junction.FieldValue{"base_url": {Value: srv.URL}},
 		map[string]junction.Secret{"api_key": junction.NewSecret("wrong")})
-	wantCode(t, f.eng.Test(f.ctx, bad), junction.ECONNAUTHFAILED)
+	_, err := f.eng.Test(f.ctx, bad)
+	wantCode(t, err, junction.ECONNAUTHFAILED)
 	if got := f.reload(t, bad); got.AuthFailures != 0 {
 		t.Fatalf("a test counted %d failures", got.AuthFailures)
 	}

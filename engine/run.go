@@ -486,11 +486,34 @@ func (x *run) countAuthFailure(ctx context.Context) {
 // record costs a write: the count is read with the connection, so a success
 // of the common case writes nothing.
 func (x *run) succeeded(ctx context.Context) {
-	if x.testing || x.conn.AuthFailures == 0 {
+	if x.testing {
+		return
+	}
+	if x.conn.Status == junction.ConnectionUntested {
+		x.e.markProven(ctx, x.conn)
+	}
+	if x.conn.AuthFailures == 0 {
 		return
 	}
 	if _, err := x.e.store.RecordAuthResult(ctx, x.conn.TenantID, x.conn.ID, true); err != nil {
 		x.e.logger.LogAttrs(ctx, slog.LevelWarn, "reset authentication failures", slog.String("connection_id", x.conn.ID), slog.String("error", err.Error()))
+	}
+}
+
+// markProven makes an untested connection connected: an execution the API
+// accepted proves it. It happens once per connection, so the locked
+// read-and-write costs nothing on the path of later executions.
+func (e *Engine) markProven(ctx context.Context, c *junction.Connection) {
+	err := e.store.InTx(ctx, func(s junction.Store) error {
+		cur, err := s.LockConnection(ctx, c.TenantID, c.ID)
+		if err != nil || cur.Status != junction.ConnectionUntested {
+			return err
+		}
+		cur.Status, cur.StatusReason, cur.UpdatedAt = junction.ConnectionConnected, "", e.clock.Now()
+		return s.UpdateConnection(ctx, cur)
+	})
+	if err != nil {
+		e.logger.LogAttrs(ctx, slog.LevelWarn, "mark connection connected", slog.String("connection_id", c.ID), slog.String("error", err.Error()))
 	}
 }
 

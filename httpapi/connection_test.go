@@ -211,9 +211,15 @@ func TestConnectionLifecycle(t *testing.T) {
 			if p := e.call("PATCH", path, e.admin, map[string]any{"status": "disconnected"}).problem(t); p.Field != "status" {
 				t.Fatalf("problem %+v", p)
 			}
+			// Enabled again, it is untested until something proves it.
 			e.must(http.StatusOK, "PATCH", path, e.admin, map[string]any{"status": "connected"}, &got)
-			if got.Status != junction.ConnectionConnected {
+			if got.Status != junction.ConnectionUntested {
 				t.Fatalf("status %s", got.Status)
+			}
+			e.must(http.StatusOK, "POST", path+"/execute", e.admin, getThings, nil)
+			e.must(http.StatusOK, "GET", path, e.admin, nil, &got)
+			if got.Status != junction.ConnectionConnected {
+				t.Fatalf("status after an execution %s", got.Status)
 			}
 		})
 		t.Run("TestReconnects", func(t *testing.T) {

@@ -360,7 +360,7 @@ func (h *handle) ListPollSubscriptions(ctx context.Context, after string, limit 
 	var c conds
 	c.add("t.kind = " + c.arg(string(junction.TriggerPolling)))
 	c.add("t.enabled")
-	c.add("c.status = " + c.arg(string(junction.ConnectionConnected)))
+	c.add("c.status IN (" + c.arg(string(junction.ConnectionConnected)) + ", " + c.arg(string(junction.ConnectionUntested)) + ")")
 	if after != "" {
 		parts := strings.SplitN(after, "\x00", 4)
 		for len(parts) < 4 {

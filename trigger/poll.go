@@ -423,7 +423,7 @@ func (r *Runtime) pollTargets(ctx context.Context, polls []pollArgs, claimed []i
 // enabled polling triggers on it. It returns nil when there is nothing to
 // poll: no connection, not connected, or no trigger with this input.
 func (r *Runtime) pollClaimed(ctx context.Context, p pollArgs, prev *junction.PollState, conn *junction.Connection, triggers []*junction.Trigger) (*pollOutcome, error) {
-	if conn == nil || conn.Status != junction.ConnectionConnected {
+	if conn == nil || !conn.Status.Usable() {
 		return nil, nil
 	}
 	g := &pollGroup{hash: p.InputHash}
@@ -480,7 +480,7 @@ func (r *Runtime) Poll(ctx context.Context, sub junction.PollSubscription, slot 
 	if err != nil {
 		return err
 	}
-	if conn.Status != junction.ConnectionConnected {
+	if !conn.Status.Usable() {
 		return nil
 	}
 	triggers, err := r.pollingTriggers(ctx, conn, sub.Object, sub.Event)

@@ -204,7 +204,9 @@ func runConnectionScenario(t *testing.T, dataDir, database string) {
 	}
 	var conn e2eConnection
 	api.must(http.StatusCreated, "POST", "/api/v1/connections", base, &conn)
-	if conn.Status != "connected" || conn.Fields["api_key"]["asset_id"] != asset.ID || conn.Fields["base_url"]["value"] != upstream.URL+"/v1" {
+	// Without a test path the test reaches the API but proves no
+	// credentials: untested until an execution does.
+	if conn.Status != "untested" || conn.Fields["api_key"]["asset_id"] != asset.ID || conn.Fields["base_url"]["value"] != upstream.URL+"/v1" {
 		t.Fatalf("created connection: %+v", conn)
 	}
 	execPath := "/api/v1/connections/" + conn.ID + "/execute"
@@ -285,9 +287,24 @@ func runConnectionScenario(t *testing.T, dataDir, database string) {
 		if upstream.callCount() != calls {
 			t.Fatal("a disconnected connection called the API")
 		}
-		// The key is fixed where it lives; a passed test reconnects.
+		// The key is fixed where it lives. A test that reaches the API but
+		// checks no credentials leaves the connection disconnected; one
+		// with a test path that needs them reconnects it.
 		vs.Put(keyPath, map[string]string{"value": stale})
-		api.must(http.StatusOK, "POST", "/api/v1/connections/"+conn.ID+"/test", nil, nil)
+		var tr struct {
+			Proved string `json:"proved"`
+			Status string `json:"status"`
+		}
+		api.must(http.StatusOK, "POST", "/api/v1/connections/"+conn.ID+"/test", nil, &tr)
+		if tr.Proved != "reachability" || tr.Status != "disconnected" {
+			t.Fatalf("test without a test path: %+v", tr)
+		}
+		api.must(http.StatusOK, "PATCH", "/api/v1/connections/"+conn.ID,
+			map[string]any{"fields": map[string]any{"test_path": "/v1/me"}}, nil)
+		api.must(http.StatusOK, "POST", "/api/v1/connections/"+conn.ID+"/test", nil, &tr)
+		if tr.Proved != "credentials" || tr.Status != "connected" {
+			t.Fatalf("test with a test path: %+v", tr)
+		}
 		var res e2eResult
 		api.must(http.StatusOK, "POST", execPath, get, &res)
 		if res.Status != "succeeded" {
