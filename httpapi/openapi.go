@@ -82,6 +82,7 @@ func (g *schemaGen) operation(rt route) map[string]any {
 		op["description"] = "Requires " + rt.permission + "."
 		op["x-junction-permission"] = rt.permission
 	}
+	op["x-junction-access"] = rt.access.document()
 	var params []any
 	for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {
 		params = append(params, map[string]any{
@@ -115,7 +116,7 @@ func (g *schemaGen) operation(rt route) map[string]any {
 	} else {
 		responses[strconv.Itoa(rt.status)] = map[string]any{"description": http.StatusText(rt.status)}
 	}
-	if rt.public {
+	if rt.access.Scope == ScopePublic {
 		op["security"] = []any{}
 	} else {
 		responses["401"] = problem

@@ -46,14 +46,14 @@ func (s *Server) triggerRoutes() []route {
 	const tag = "triggers"
 	on := func(p junction.Permission) string { return string(p) + " on the folder" }
 	return []route{
-		{method: "POST", path: "/api/v1/triggers", op: "createTrigger", tag: tag,
+		{method: "POST", path: "/api/v1/triggers", op: "createTrigger", access: inFolder(junction.PermTriggersCreate, junction.PermConnectionsExecute), tag: tag,
 			summary: "Create a trigger on an object event of a connection. A webhook trigger's answer carries its " +
 				"webhook_url, to give the vendor; a webhook target's secret signs each delivery",
 			permission: on(junction.PermTriggersCreate) + ", and " + string(junction.PermConnectionsExecute) +
 				" on the connection's folder",
 			request: createTriggerRequest{}, response: app.TriggerView{}, status: http.StatusCreated,
 			handle: s.createTrigger},
-		{method: "GET", path: "/api/v1/triggers", op: "listTriggers", tag: tag,
+		{method: "GET", path: "/api/v1/triggers", op: "listTriggers", access: authenticated(), tag: tag,
 			summary: "List the triggers in folders where the caller holds Triggers.View",
 			query: append([]queryParam{
 				{name: "folder_id", description: "Only triggers in this folder."},
@@ -62,29 +62,29 @@ func (s *Server) triggerRoutes() []route {
 				{name: "enabled", description: "true or false: only enabled or disabled triggers."},
 			}, pageParams...),
 			response: app.List[*app.TriggerView]{}, status: http.StatusOK, handle: s.listTriggers},
-		{method: "GET", path: "/api/v1/triggers/{id}", op: "getTrigger", tag: tag,
+		{method: "GET", path: "/api/v1/triggers/{id}", op: "getTrigger", access: inFolder(junction.PermTriggersView), tag: tag,
 			summary:    "Get a trigger, with its webhook_url when it is a webhook trigger",
 			permission: on(junction.PermTriggersView),
 			response:   app.TriggerView{}, status: http.StatusOK, handle: s.getTrigger},
-		{method: "PATCH", path: "/api/v1/triggers/{id}", op: "updateTrigger", tag: tag,
+		{method: "PATCH", path: "/api/v1/triggers/{id}", op: "updateTrigger", access: inFolder(junction.PermTriggersEdit), tag: tag,
 			summary:    "Change a trigger's filter, parameters or target",
 			permission: on(junction.PermTriggersEdit),
 			request:    updateTriggerRequest{}, response: app.TriggerView{}, status: http.StatusOK,
 			handle: s.updateTrigger},
-		{method: "DELETE", path: "/api/v1/triggers/{id}", op: "deleteTrigger", tag: tag,
+		{method: "DELETE", path: "/api/v1/triggers/{id}", op: "deleteTrigger", access: inFolder(junction.PermTriggersDelete), tag: tag,
 			summary:    "Delete a trigger with its history, pending events and jobs",
 			permission: on(junction.PermTriggersDelete),
 			status:     http.StatusNoContent, handle: s.deleteTrigger},
-		{method: "POST", path: "/api/v1/triggers/{id}/enable", op: "enableTrigger", tag: tag,
+		{method: "POST", path: "/api/v1/triggers/{id}/enable", op: "enableTrigger", access: inFolder(junction.PermTriggersEdit), tag: tag,
 			summary: "Turn a trigger on, clearing its failure count; a polling trigger takes a new baseline, " +
 				"so records made while it was off fire nothing",
 			permission: on(junction.PermTriggersEdit),
 			response:   app.TriggerView{}, status: http.StatusOK, handle: s.enableTrigger},
-		{method: "POST", path: "/api/v1/triggers/{id}/disable", op: "disableTrigger", tag: tag,
+		{method: "POST", path: "/api/v1/triggers/{id}/disable", op: "disableTrigger", access: inFolder(junction.PermTriggersEdit), tag: tag,
 			summary:    "Turn a trigger off: its events are dropped until it is enabled again",
 			permission: on(junction.PermTriggersEdit),
 			response:   app.TriggerView{}, status: http.StatusOK, handle: s.disableTrigger},
-		{method: "GET", path: "/api/v1/triggers/{id}/history", op: "triggerHistory", tag: tag,
+		{method: "GET", path: "/api/v1/triggers/{id}/history", op: "triggerHistory", access: inFolder(junction.PermTriggersView), tag: tag,
 			summary:    "List what happened to a trigger's events, oldest first: fired, skipped (and why), failed",
 			permission: on(junction.PermTriggersView),
 			query: append([]queryParam{
