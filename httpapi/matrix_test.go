@@ -47,7 +47,7 @@ func TestRouteMatrix(t *testing.T) {
 						continue
 					}
 					req := mk(t, c)
-					want := m.expect(op.Access, c, req.target)
+					want := m.expect(op, c, req.target)
 					got := m.do(t, c, req)
 					want.check(t, c, op, got)
 				}
@@ -91,6 +91,10 @@ func TestRouteMatrix(t *testing.T) {
 	})
 }
 
+// refersToFolder names the routes whose fixture body names the fixture
+// folder or an object in it.
+var refersToFolder = map[string]bool{"createAsset": true, "createConnection": true, "createTrigger": true}
+
 // caller is one identity of the matrix, with what the test expects it to
 // hold: its own model of the roles, not the server's.
 type caller struct {
@@ -99,6 +103,8 @@ type caller struct {
 	userID    string
 	anonymous bool
 	host      bool
+	// foreign callers administer another tenant.
+	foreign bool
 	// tenant is held tenant-wide; folder on the fixture folder (and so on
 	// its subfolders).
 	tenant, folder map[junction.Permission]bool
@@ -161,7 +167,8 @@ func (r *response) problemCode() string {
 }
 
 // expect applies a route's declaration to a caller.
-func (m *matrix) expect(a httpapi.Access, c *caller, target string) outcome {
+func (m *matrix) expect(op httpapi.Operation, c *caller, target string) outcome {
+	a := op.Access
 	if a.Scope == httpapi.ScopePublic {
 		return outcome{allowed: true}
 	}
@@ -169,6 +176,18 @@ func (m *matrix) expect(a httpapi.Access, c *caller, target string) outcome {
 		return outcome{status: http.StatusUnauthorized}
 	}
 	denied := outcome{status: http.StatusForbidden}
+	if c.foreign {
+		// Nothing crosses tenants: another tenant's objects do not exist
+		// for the caller, whatever it holds in its own.
+		switch {
+		case a.Scope == httpapi.ScopeAuthenticated:
+		case a.Scope == httpapi.ScopeHostAdmin:
+			return denied
+		case strings.Contains(op.Path, "{") || refersToFolder[op.ID]:
+			return outcome{status: http.StatusNotFound}
+		}
+		return outcome{allowed: true}
+	}
 	switch a.Scope {
 	case httpapi.ScopeAuthenticated:
 		return outcome{allowed: true}
@@ -406,6 +425,13 @@ func newMatrix(t *testing.T, store junction.Store) *matrix {
 	}
 	id, tok = m.newUser(t, "no-role")
 	m.callers = append(m.callers, &caller{name: "NoRole", token: tok, userID: id, tenant: set(), folder: set()})
+	var other struct {
+		Admin junction.User `json:"admin"`
+		Token string        `json:"token"`
+	}
+	m.admin(t, http.StatusCreated, "POST", "/api/v1/tenants", map[string]any{"name": "other"}, &other)
+	m.callers = append(m.callers, &caller{name: "OtherTenantAdministrator", token: other.Token, userID: other.Admin.ID,
+		foreign: true, tenant: set(all...), folder: set()})
 	m.callers = append(m.callers, &caller{name: "Anonymous", anonymous: true, tenant: set(), folder: set()})
 
 	m.targetName = "target"
