@@ -82,6 +82,10 @@ func (g *schemaGen) operation(rt route) map[string]any {
 		op["description"] = "Requires " + rt.permission + "."
 		op["x-junction-permission"] = rt.permission
 	}
+	if rt.access.HostAdminTarget {
+		d, _ := op["description"].(string)
+		op["description"] = strings.TrimSpace(d + " A host administrator's account, roles and tokens are changed by host administrators only.")
+	}
 	op["x-junction-access"] = rt.access.document()
 	var params []any
 	for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {
