@@ -68,6 +68,49 @@ func TestRouteMatrix(t *testing.T) {
 				}
 			}
 		})
+		t.Run("HiddenReferences", func(t *testing.T) {
+			// A request in a folder the caller may use must not reach an
+			// object in one it cannot see by naming it.
+			hidden := m.hiddenFolder(t)
+			for _, c := range m.callers {
+				if c.anonymous || c.tenant[junction.PermFoldersView] || len(c.tenant) > 0 {
+					continue // these see every folder
+				}
+				for _, tc := range []struct {
+					name         string
+					method, path string
+					body         any
+				}{
+					{"ConnectionOnHiddenAsset", "POST", "/api/v1/connections?test=false", map[string]any{
+						"folder_id": m.folder, "connector": "http", "name": m.unique("sneaky"), "auth_type": "bearer",
+						"fields": map[string]any{"base_url": m.upstream.URL, "token": map[string]any{"asset_id": hidden.asset}}}},
+					{"ConnectionUpdatedToHiddenAsset", "PATCH", "/api/v1/connections/" + m.conn, map[string]any{
+						"fields": map[string]any{"token": map[string]any{"asset_id": hidden.asset}}}},
+					{"TriggerOnHiddenConnection", "POST", "/api/v1/triggers", map[string]any{
+						"folder_id": m.folder, "connection_id": hidden.conn, "object": "event", "event": "received",
+						"target": map[string]any{"type": "queue", "name": "matrix"}}},
+					{"ClaimInHiddenFolder", "POST", "/api/v1/jobs/claim", map[string]any{"queue": "matrix", "folder_id": hidden.folder}},
+				} {
+					got := m.send(t, tc.method, tc.path, c.token, tc.body)
+					if got.status < 400 {
+						t.Errorf("%s: %s: %s %s answered %d%s", c.name, tc.name, tc.method, tc.path, got.status, got.problemCode())
+					}
+				}
+				for _, path := range []string{
+					"/api/v1/connections?folder_id=" + hidden.folder,
+					"/api/v1/assets?folder_id=" + hidden.folder,
+					"/api/v1/triggers?folder_id=" + hidden.folder,
+					"/api/v1/jobs?folder_id=" + hidden.folder,
+					"/api/v1/folders?parent_id=" + hidden.folder,
+					"/api/v1/executions?connection_id=" + hidden.conn,
+				} {
+					got := m.send(t, "GET", path, c.token, nil)
+					if got.status == http.StatusOK && !bytes.Contains(got.body, []byte(`"items":[]`)) {
+						t.Errorf("%s: GET %s lists what is in a hidden folder", c.name, path)
+					}
+				}
+			}
+		})
 		t.Run("HostAdminTarget", func(t *testing.T) {
 			for _, c := range m.callers {
 				if c.anonymous {
@@ -643,6 +686,27 @@ func (m *matrix) matrixCases() map[string]func(t *testing.T, c *caller) matrixRe
 		"completeJob": call("POST", "/api/v1/jobs/"+m.job+"/complete", map[string]any{}),
 		"failJob":     call("POST", "/api/v1/jobs/"+m.job+"/fail", map[string]any{"error": "matrix"}),
 	}
+}
+
+// hidden is a folder no folder role of the matrix is assigned on, with a
+// connection and an asset in it.
+type hidden struct{ folder, conn, asset string }
+
+func (m *matrix) hiddenFolder(t *testing.T) hidden {
+	t.Helper()
+	var h hidden
+	var o idOnly
+	m.admin(t, http.StatusCreated, "POST", "/api/v1/folders", map[string]any{"name": "Hidden"}, &o)
+	h.folder = o.ID
+	m.admin(t, http.StatusCreated, "POST", "/api/v1/assets", map[string]any{
+		"folder_id": h.folder, "name": "hidden-key", "type": "secret", "value": "hidden-asset-value"}, &o)
+	h.asset = o.ID
+	m.admin(t, http.StatusCreated, "POST", "/api/v1/connections?test=false", map[string]any{
+		"folder_id": h.folder, "connector": "webhook", "name": "hidden",
+		"fields": map[string]any{"signing_secret": hookSecret, "event_type_path": "type", "id_path": "id"},
+	}, &o)
+	h.conn = o.ID
+	return h
 }
 
 // selfCase is a ScopeSelf route called by a user on themself.
