@@ -356,7 +356,7 @@ func (m *matrix) admin(t *testing.T, want int, method, path string, body, out an
 	t.Helper()
 	r := m.send(t, method, path, m.host.token, body)
 	if r.status != want {
-		t.Fatalf("fixture %s %s: %d, want %d: %s", method, path, r.status, want, r.body)
+		t.Fatalf("fixture %s %s: %d, want %d%s", method, path, r.status, want, r.problemCode())
 	}
 	if out != nil {
 		if err := json.Unmarshal(r.body, out); err != nil {
@@ -388,7 +388,7 @@ func (m *matrix) newToken(t *testing.T, userID, token string) string {
 	var tok idOnly
 	r := m.send(t, "POST", "/api/v1/users/"+userID+"/tokens", token, map[string]any{"name": m.unique("spare")})
 	if r.status != http.StatusCreated {
-		t.Fatalf("fixture token: %d %s", r.status, r.body)
+		t.Fatalf("fixture token: %d%s", r.status, r.problemCode())
 	}
 	if err := json.Unmarshal(r.body, &tok); err != nil {
 		t.Fatal(err)
@@ -515,7 +515,7 @@ func newMatrix(t *testing.T, store junction.Store) *matrix {
 	m.hookPath = path
 	body := `{"type":"order","id":"o-1"}`
 	if r := m.send(t, "POST", m.hookPath, "", body, "X-Signature", hookSignature(body)); r.status/100 != 2 {
-		t.Fatalf("fixture webhook: %d %s", r.status, r.body)
+		t.Fatalf("fixture webhook: %d%s", r.status, r.problemCode())
 	}
 	m.job = m.e.waitJobs(m.trigger, 1)[0].ID
 
