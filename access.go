@@ -62,15 +62,29 @@ func (a Access) Can(p Permission, f *Folder) bool {
 	return false
 }
 
-// SeesFolder reports whether folder f is visible: the caller holds
-// Folders.View tenant-wide, or any role on f or one of its ancestors.
+// SeesFolder reports whether folder f is visible: the caller sees every
+// folder (SeesAllFolders), or holds a role on f or one of its ancestors.
 // Invisible folders, and everything in them, answer not_found.
 func (a Access) SeesFolder(f *Folder) bool {
-	if a.Tenant[PermFoldersView] {
+	if a.SeesAllFolders() {
 		return true
 	}
 	for _, id := range f.Path {
 		if len(a.Folders[id]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// SeesAllFolders reports whether every folder of the tenant is visible: the
+// caller holds Folders.View tenant-wide, or a role assigned tenant-wide that
+// carries a folder permission. Such a permission holds in every folder
+// (Can), and lists already show what it covers in all of them, so each of
+// those objects must be visible on its own too.
+func (a Access) SeesAllFolders() bool {
+	for p, ok := range a.Tenant {
+		if ok && (p == PermFoldersView || p.IsFolderPermission()) {
 			return true
 		}
 	}

@@ -88,9 +88,9 @@ type FolderQuery struct {
 	junction.Page
 }
 
-// ListFolders lists the folders the caller can see. With Folders.View
-// tenant-wide that is every folder; otherwise it is the subtrees under the
-// folders where the caller holds a role.
+// ListFolders lists the folders the caller can see. With Folders.View, or
+// any folder permission, tenant-wide that is every folder; otherwise it is
+// the subtrees under the folders where the caller holds a role.
 func (a *App) ListFolders(ctx context.Context, p *junction.Principal, q FolderQuery) (List[*junction.Folder], error) {
 	var empty List[*junction.Folder]
 	if err := checkCursor(q.Page); err != nil {
@@ -105,7 +105,7 @@ func (a *App) ListFolders(ctx context.Context, p *junction.Principal, q FolderQu
 			return empty, fieldNotFound(err, "parent_id")
 		}
 		filter.ParentID = q.ParentID
-	case p.Access.CanTenant(junction.PermFoldersView):
+	case p.Access.SeesAllFolders():
 	default:
 		roots, err := a.grantRoots(ctx, p)
 		if err != nil {

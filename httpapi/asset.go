@@ -64,11 +64,11 @@ type revealedAssetValue struct {
 func (s *Server) assetRoutes() []route {
 	const tag = "assets"
 	return []route{
-		{method: "POST", path: "/api/v1/assets", op: "createAsset", tag: tag,
+		{method: "POST", path: "/api/v1/assets", op: "createAsset", access: inFolder(junction.PermAssetsCreate), tag: tag,
 			summary:    "Create an asset (a value given for an external store is written to it)",
 			permission: string(junction.PermAssetsCreate) + " on the folder",
 			request:    createAssetRequest{}, response: app.AssetView{}, status: http.StatusCreated, handle: s.createAsset},
-		{method: "GET", path: "/api/v1/assets", op: "listAssets", tag: tag,
+		{method: "GET", path: "/api/v1/assets", op: "listAssets", access: authenticated(), tag: tag,
 			summary: "List the assets in folders where the caller holds Assets.View, without secret values",
 			query: append([]queryParam{
 				{name: "folder_id", description: "Only assets in this folder."},
@@ -78,20 +78,20 @@ func (s *Server) assetRoutes() []route {
 				{name: "name", description: "Only assets whose name contains this, ignoring case."},
 			}, pageParams...),
 			response: app.List[*app.AssetView]{}, status: http.StatusOK, handle: s.listAssets},
-		{method: "GET", path: "/api/v1/assets/{id}", op: "getAsset", tag: tag,
+		{method: "GET", path: "/api/v1/assets/{id}", op: "getAsset", access: inFolder(junction.PermAssetsView), tag: tag,
 			summary:    "Get an asset; secret and credential values are never shown (see has_value)",
 			permission: string(junction.PermAssetsView) + " on the folder",
 			response:   app.AssetView{}, status: http.StatusOK, handle: s.getAsset},
-		{method: "PATCH", path: "/api/v1/assets/{id}", op: "updateAsset", tag: tag,
+		{method: "PATCH", path: "/api/v1/assets/{id}", op: "updateAsset", access: inFolder(junction.PermAssetsEdit), tag: tag,
 			summary:    "Change an asset (a new value for an external store is written to it)",
 			permission: string(junction.PermAssetsEdit) + " on the folder",
 			request:    updateAssetRequest{}, response: app.AssetView{}, status: http.StatusOK, handle: s.updateAsset},
-		{method: "DELETE", path: "/api/v1/assets/{id}", op: "deleteAsset", tag: tag,
+		{method: "DELETE", path: "/api/v1/assets/{id}", op: "deleteAsset", access: inFolder(junction.PermAssetsDelete), tag: tag,
 			summary: "Delete an asset; in an external store that is not read-only, its secret too " +
 				"unless another asset refers to it",
 			permission: string(junction.PermAssetsDelete) + " on the folder",
 			status:     http.StatusNoContent, handle: s.deleteAsset},
-		{method: "POST", path: "/api/v1/assets/{id}/resolve", op: "resolveAsset", tag: tag,
+		{method: "POST", path: "/api/v1/assets/{id}/resolve", op: "resolveAsset", access: inFolder(junction.PermAssetsResolve), tag: tag,
 			summary: "Resolve an asset to its value. This is the only response that carries a secret; " +
 				"every call is audited as asset.resolve",
 			permission: string(junction.PermAssetsResolve) + " on the folder",

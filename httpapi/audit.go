@@ -9,7 +9,7 @@ import (
 
 func (s *Server) auditRoutes() []route {
 	return []route{
-		{method: "GET", path: "/api/v1/audit", op: "listAudit", tag: "audit",
+		{method: "GET", path: "/api/v1/audit", op: "listAudit", access: tenantWide(junction.PermAuditView), tag: "audit",
 			summary: "List the tenant's audit log, oldest first", permission: string(junction.PermAuditView),
 			query: append([]queryParam{
 				{name: "actor_id", description: "Only changes made by this user."},

@@ -51,7 +51,7 @@ type authorizeResponse struct {
 func (s *Server) connectionRoutes() []route {
 	const tag = "connections"
 	return []route{
-		{method: "POST", path: "/api/v1/connections", op: "createConnection", tag: tag,
+		{method: "POST", path: "/api/v1/connections", op: "createConnection", access: inFolder(junction.PermConnectionsCreate), tag: tag,
 			summary: "Create a connection. The connector's test request runs first (?test=false skips it) and a " +
 				"failure rejects the creation; OAuth 2.0 authorization-code connections start disconnected, " +
 				"authorization pending",
@@ -60,7 +60,7 @@ func (s *Server) connectionRoutes() []route {
 			query:   []queryParam{{name: "test", description: "false saves the connection without testing it."}},
 			request: createConnectionRequest{}, response: app.ConnectionView{}, status: http.StatusCreated,
 			handle: s.createConnection},
-		{method: "GET", path: "/api/v1/connections", op: "listConnections", tag: tag,
+		{method: "GET", path: "/api/v1/connections", op: "listConnections", access: authenticated(), tag: tag,
 			summary: "List the connections in folders where the caller holds Connections.View, without secret values",
 			query: append([]queryParam{
 				{name: "folder_id", description: "Only connections in this folder."},
@@ -70,12 +70,12 @@ func (s *Server) connectionRoutes() []route {
 				{name: "name", description: "Only connections whose name contains this, ignoring case."},
 			}, pageParams...),
 			response: app.List[*app.ConnectionView]{}, status: http.StatusOK, handle: s.listConnections},
-		{method: "GET", path: "/api/v1/connections/{id}", op: "getConnection", tag: tag,
+		{method: "GET", path: "/api/v1/connections/{id}", op: "getConnection", access: inFolder(junction.PermConnectionsView), tag: tag,
 			summary: `Get a connection; a secret field shows {"set": true} or its asset reference, never a value. ` +
 				`warnings point out asset-backed fields whose asset has no allowed hosts (asset_unrestricted)`,
 			permission: string(junction.PermConnectionsView) + " on the folder",
 			response:   app.ConnectionView{}, status: http.StatusOK, handle: s.getConnection},
-		{method: "PATCH", path: "/api/v1/connections/{id}", op: "updateConnection", tag: tag,
+		{method: "PATCH", path: "/api/v1/connections/{id}", op: "updateConnection", access: inFolder(junction.PermConnectionsEdit), tag: tag,
 			summary: "Change a connection's name, fields, default flag, poll interval, proxy or status " +
 				"(connected or disabled); the auth type is fixed. A change of where its requests go (base URL, " +
 				"a field in an API host, an OAuth endpoint, the proxy) must give its literal secret fields again, " +
@@ -83,16 +83,16 @@ func (s *Server) connectionRoutes() []route {
 			permission: string(junction.PermConnectionsEdit) + " on the folder",
 			request:    updateConnectionRequest{}, response: app.ConnectionView{}, status: http.StatusOK,
 			handle: s.updateConnection},
-		{method: "DELETE", path: "/api/v1/connections/{id}", op: "deleteConnection", tag: tag,
+		{method: "DELETE", path: "/api/v1/connections/{id}", op: "deleteConnection", access: inFolder(junction.PermConnectionsDelete), tag: tag,
 			summary:    "Delete a connection with its sealed secrets, tokens and pending authorizations",
 			permission: string(junction.PermConnectionsDelete) + " on the folder",
 			status:     http.StatusNoContent, handle: s.deleteConnection},
-		{method: "POST", path: "/api/v1/connections/{id}/test", op: "testConnection", tag: tag,
+		{method: "POST", path: "/api/v1/connections/{id}/test", op: "testConnection", access: inFolder(junction.PermConnectionsExecute), tag: tag,
 			summary: "Run the connector's test request. Passing marks the connection connected; failing answers " +
 				"the error and, when the API rejected the credentials, marks it disconnected",
 			permission: string(junction.PermConnectionsExecute) + " on the folder",
 			response:   app.ConnectionTestResult{}, status: http.StatusOK, handle: s.testConnection},
-		{method: "POST", path: "/api/v1/connections/{id}/authorize", op: "authorizeConnection", tag: tag,
+		{method: "POST", path: "/api/v1/connections/{id}/authorize", op: "authorizeConnection", access: inFolder(junction.PermConnectionsEdit), tag: tag,
 			summary: "Start the OAuth 2.0 consent of an authorization-code connection: open authorize_url in a " +
 				"browser; the provider returns to /oauth/callback",
 			permission: string(junction.PermConnectionsEdit) + " on the folder",

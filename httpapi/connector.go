@@ -10,13 +10,13 @@ import (
 func (s *Server) connectorRoutes() []route {
 	const tag = "connectors"
 	return []route{
-		{method: "GET", path: "/api/v1/connectors", op: "listConnectors", tag: tag,
+		{method: "GET", path: "/api/v1/connectors", op: "listConnectors", access: authenticated(), tag: tag,
 			summary:  "List the connectors of the catalog, ordered by key, with their auth types",
 			response: app.List[*app.ConnectorSummary]{}, status: http.StatusOK, handle: s.listConnectors},
-		{method: "GET", path: "/api/v1/connectors/schema", op: "getConnectorSchema", tag: tag,
+		{method: "GET", path: "/api/v1/connectors/schema", op: "getConnectorSchema", access: authenticated(), tag: tag,
 			summary: "The JSON Schema of connector definitions (application/schema+json), for writing your own",
 			status:  http.StatusOK, handle: s.getConnectorSchema},
-		{method: "GET", path: "/api/v1/connectors/{key}", op: "getConnector", tag: tag,
+		{method: "GET", path: "/api/v1/connectors/{key}", op: "getConnector", access: authenticated(), tag: tag,
 			summary:  "Get a connector's whole definition: fields, auth types, objects, activities",
 			response: connector.Definition{}, status: http.StatusOK, handle: s.getConnector},
 	}

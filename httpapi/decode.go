@@ -198,10 +198,14 @@ func (s *Server) decodeError(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return junction.Errorf(junction.EBADJSON, "the body ends in the middle of a JSON value")
 	case errors.As(err, &wrongType):
+		// encoding/json describes a number it could not store with its
+		// digits ("number 1e400"); the kind is enough, and the digits may
+		// be a secret.
+		got, _, _ := strings.Cut(wrongType.Value, " ")
 		if wrongType.Field == "" {
-			return junction.Invalid("", "the body must be a JSON %s, not %s", jsonKind(wrongType.Type.Kind().String()), wrongType.Value)
+			return junction.Invalid("", "the body must be %s, not %s", jsonKind(wrongType.Type.Kind().String()), got)
 		}
-		return junction.Invalid(wrongType.Field, "must be %s, not %s", jsonKind(wrongType.Type.Kind().String()), wrongType.Value)
+		return junction.Invalid(wrongType.Field, "must be %s, not %s", jsonKind(wrongType.Type.Kind().String()), got)
 	}
 	// encoding/json reports unknown fields only as text.
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {

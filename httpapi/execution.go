@@ -22,12 +22,12 @@ type executeRequest struct {
 func (s *Server) executionRoutes() []route {
 	const tag = "executions"
 	return []route{
-		{method: "POST", path: "/api/v1/connections/{id}/execute", op: "executeActivity", tag: tag,
+		{method: "POST", path: "/api/v1/connections/{id}/execute", op: "executeActivity", access: inFolder(junction.PermConnectionsExecute), tag: tag,
 			summary: "Run an activity through a connection. A failure is a problem document whose details carry " +
 				"execution_id and attempts; an error the upstream API answered says details.source \"provider\"",
 			permission: string(junction.PermConnectionsExecute) + " on the folder",
 			request:    executeRequest{}, response: engine.Result{}, status: http.StatusOK, handle: s.execute},
-		{method: "GET", path: "/api/v1/executions", op: "listExecutions", tag: tag,
+		{method: "GET", path: "/api/v1/executions", op: "listExecutions", access: authenticated(), tag: tag,
 			summary:    "List execution records, oldest first, in folders where the caller holds Logs.View",
 			permission: string(junction.PermLogsView) + " on the folders listed",
 			query: append([]queryParam{

@@ -14,11 +14,11 @@ type healthResponse struct {
 
 func (s *Server) healthRoutes() []route {
 	return []route{
-		{method: "GET", path: "/healthz", op: "health", tag: "health", public: true,
+		{method: "GET", path: "/healthz", op: "health", access: public(), tag: "health",
 			summary: "Liveness: the process serves requests", response: healthResponse{}, status: 200, handle: s.health},
-		{method: "GET", path: "/readyz", op: "ready", tag: "health", public: true,
+		{method: "GET", path: "/readyz", op: "ready", access: public(), tag: "health",
 			summary: "Readiness: the database answers", response: healthResponse{}, status: 200, handle: s.ready},
-		{method: "GET", path: "/api/v1/openapi.json", op: "openapi", tag: "health", public: true,
+		{method: "GET", path: "/api/v1/openapi.json", op: "openapi", access: public(), tag: "health",
 			summary: "This API's OpenAPI 3.1 document", response: map[string]any{}, status: 200, handle: s.serveOpenAPI},
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 func (s *Server) hookRoutes() []route {
 	return []route{
-		{method: "POST", path: "/hooks/{token}", op: "receiveWebhook", tag: "triggers", public: true,
+		{method: "POST", path: "/hooks/{token}", op: "receiveWebhook", access: public(), tag: "triggers",
 			summary: "Where a vendor sends a webhook trigger's events (its webhook_url). Needs no token: the URL " +
 				"and the vendor's signature authenticate the delivery. 2xx only once the event is stored; 401 " +
 				"for a missing or bad signature (recorded in the trigger's history), 404 for an unknown URL, " +

@@ -35,12 +35,12 @@ func (s *Server) jobRoutes() []route {
 	const tag = "jobs"
 	on := func(p junction.Permission) string { return string(p) + " on the folder" }
 	return []route{
-		{method: "POST", path: "/api/v1/jobs/claim", op: "claimJob", tag: tag,
+		{method: "POST", path: "/api/v1/jobs/claim", op: "claimJob", access: anyFolder(junction.PermJobsProcess), tag: tag,
 			summary: "Claim the oldest waiting job of a queue, or one whose lease ran out, waiting up to " +
 				"wait_seconds for one; answers {\"job\": null} when none came",
 			permission: string(junction.PermJobsProcess) + " on the job's folder",
 			request:    claimJobRequest{}, response: app.ClaimResult{}, status: http.StatusOK, handle: s.claimJob},
-		{method: "GET", path: "/api/v1/jobs", op: "listJobs", tag: tag,
+		{method: "GET", path: "/api/v1/jobs", op: "listJobs", access: authenticated(), tag: tag,
 			summary: "List jobs, oldest first, in folders where the caller holds Jobs.View",
 			query: append([]queryParam{
 				{name: "folder_id", description: "Only jobs in this folder."},
@@ -49,15 +49,15 @@ func (s *Server) jobRoutes() []route {
 				{name: "trigger_id", description: "Only jobs this trigger started."},
 			}, pageParams...),
 			response: app.List[*junction.Job]{}, status: http.StatusOK, handle: s.listJobs},
-		{method: "GET", path: "/api/v1/jobs/{id}", op: "getJob", tag: tag,
+		{method: "GET", path: "/api/v1/jobs/{id}", op: "getJob", access: inFolder(junction.PermJobsView), tag: tag,
 			summary: "Get a job", permission: on(junction.PermJobsView),
 			response: junction.Job{}, status: http.StatusOK, handle: s.getJob},
-		{method: "POST", path: "/api/v1/jobs/{id}/complete", op: "completeJob", tag: tag,
+		{method: "POST", path: "/api/v1/jobs/{id}/complete", op: "completeJob", access: inFolder(junction.PermJobsProcess), tag: tag,
 			summary:    "Complete a job the caller claimed; conflict when its lease ran out and another worker holds it",
 			permission: on(junction.PermJobsProcess),
 			request:    completeJobRequest{}, bodyOptional: true, response: junction.Job{}, status: http.StatusOK,
 			handle: s.completeJob},
-		{method: "POST", path: "/api/v1/jobs/{id}/fail", op: "failJob", tag: tag,
+		{method: "POST", path: "/api/v1/jobs/{id}/fail", op: "failJob", access: inFolder(junction.PermJobsProcess), tag: tag,
 			summary:    "Report a failed attempt of a job the caller claimed; retry returns it to the queue",
 			permission: on(junction.PermJobsProcess),
 			request:    failJobRequest{}, response: junction.Job{}, status: http.StatusOK, handle: s.failJob},

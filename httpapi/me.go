@@ -8,7 +8,7 @@ import (
 
 func (s *Server) meRoutes() []route {
 	return []route{
-		{method: "GET", path: "/api/v1/me", op: "me", tag: "me",
+		{method: "GET", path: "/api/v1/me", op: "me", access: authenticated(), tag: "me",
 			summary:  "Who the token belongs to, and what it may do",
 			response: app.Me{}, status: http.StatusOK, handle: s.me},
 	}

@@ -20,7 +20,7 @@ func (s *Server) metricsRoutes() []route {
 		ErrorHandling: promhttp.ContinueOnError,
 	})
 	return []route{
-		{method: "GET", path: "/metrics", op: "metrics", tag: "health", public: true,
+		{method: "GET", path: "/metrics", op: "metrics", access: public(), tag: "health",
 			summary: "Prometheus metrics in the text exposition format: executions, their latency, the secret " +
 				"cache and the Go runtime",
 			status: http.StatusOK,

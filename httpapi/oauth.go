@@ -12,7 +12,7 @@ import (
 
 func (s *Server) oauthRoutes() []route {
 	return []route{
-		{method: "GET", path: "/oauth/callback", op: "oauthCallback", tag: "connections", public: true,
+		{method: "GET", path: "/oauth/callback", op: "oauthCallback", access: public(), tag: "connections",
 			summary: "Where an OAuth 2.0 provider returns the browser after consent: completes the authorization " +
 				"and answers a small HTML page. Needs no token: the state parameter names the pending flow",
 			query: []queryParam{

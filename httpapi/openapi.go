@@ -82,6 +82,11 @@ func (g *schemaGen) operation(rt route) map[string]any {
 		op["description"] = "Requires " + rt.permission + "."
 		op["x-junction-permission"] = rt.permission
 	}
+	if rt.access.HostAdminTarget {
+		d, _ := op["description"].(string)
+		op["description"] = strings.TrimSpace(d + " A host administrator's account, roles and tokens are changed by host administrators only.")
+	}
+	op["x-junction-access"] = rt.access.document()
 	var params []any
 	for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {
 		params = append(params, map[string]any{
@@ -115,7 +120,7 @@ func (g *schemaGen) operation(rt route) map[string]any {
 	} else {
 		responses[strconv.Itoa(rt.status)] = map[string]any{"description": http.StatusText(rt.status)}
 	}
-	if rt.public {
+	if rt.access.Scope == ScopePublic {
 		op["security"] = []any{}
 	} else {
 		// 429: too many failed authentications from the caller's address.

@@ -13,6 +13,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"junction"
+	"junction/httpapi"
 )
 
 func oasSchema(t *testing.T) *jsonschema.Schema {
@@ -118,6 +119,49 @@ func TestOpenAPI(t *testing.T) {
 				}
 				if resp.status != want {
 					t.Errorf("%s %s: %d, want %d", method, path, resp.status, want)
+				}
+			}
+		})
+
+		t.Run("AccessDeclared", func(t *testing.T) {
+			var access struct {
+				Paths map[string]map[string]struct {
+					Security    *[]any          `json:"security"`
+					Description string          `json:"description"`
+					Raw         json.RawMessage `json:"x-junction-access"`
+				} `json:"paths"`
+			}
+			r.decode(t, &access)
+			byOp := map[string]httpapi.Operation{}
+			for _, op := range e.server.Operations() {
+				byOp[strings.ToLower(op.Method)+" "+op.Path] = op
+			}
+			for path, item := range access.Paths {
+				for method, o := range item {
+					op := byOp[method+" "+path]
+					var got struct {
+						Scope           string   `json:"scope"`
+						Permissions     []string `json:"permissions"`
+						HostAdminTarget bool     `json:"host_admin_target"`
+					}
+					if err := json.Unmarshal(o.Raw, &got); err != nil || got.Scope == "" {
+						t.Errorf("%s %s: x-junction-access %s (%v)", method, path, o.Raw, err)
+						continue
+					}
+					want := make([]string, len(op.Access.Permissions))
+					for i, p := range op.Access.Permissions {
+						want[i] = string(p)
+					}
+					if got.Scope != string(op.Access.Scope) || !slices.Equal(got.Permissions, want) ||
+						got.HostAdminTarget != op.Access.HostAdminTarget {
+						t.Errorf("%s %s: x-junction-access %s, want %+v", method, path, o.Raw, op.Access)
+					}
+					if (o.Security != nil) != (op.Access.Scope == httpapi.ScopePublic) {
+						t.Errorf("%s %s: security %v for scope %s", method, path, o.Security, op.Access.Scope)
+					}
+					if op.Access.HostAdminTarget && !strings.Contains(o.Description, "host administrators only") {
+						t.Errorf("%s %s: the description does not say who changes a host administrator: %q", method, path, o.Description)
+					}
 				}
 			}
 		})

@@ -23,18 +23,18 @@ type updateRoleRequest struct {
 func (s *Server) roleRoutes() []route {
 	const tag = "roles"
 	return []route{
-		{method: "POST", path: "/api/v1/roles", op: "createRole", tag: tag, summary: "Create a custom role",
+		{method: "POST", path: "/api/v1/roles", op: "createRole", access: tenantWide(junction.PermRolesCreate), tag: tag, summary: "Create a custom role",
 			permission: string(junction.PermRolesCreate), request: createRoleRequest{}, response: junction.Role{},
 			status: http.StatusCreated, handle: s.createRole},
-		{method: "GET", path: "/api/v1/roles", op: "listRoles", tag: tag, summary: "List roles, built-in ones included",
+		{method: "GET", path: "/api/v1/roles", op: "listRoles", access: tenantWide(junction.PermRolesView), tag: tag, summary: "List roles, built-in ones included",
 			permission: string(junction.PermRolesView), query: pageParams,
 			response: app.List[*junction.Role]{}, status: http.StatusOK, handle: s.listRoles},
-		{method: "GET", path: "/api/v1/roles/{id}", op: "getRole", tag: tag, summary: "Get a role",
+		{method: "GET", path: "/api/v1/roles/{id}", op: "getRole", access: tenantWide(junction.PermRolesView), tag: tag, summary: "Get a role",
 			permission: string(junction.PermRolesView), response: junction.Role{}, status: http.StatusOK, handle: s.getRole},
-		{method: "PATCH", path: "/api/v1/roles/{id}", op: "updateRole", tag: tag, summary: "Change a custom role",
+		{method: "PATCH", path: "/api/v1/roles/{id}", op: "updateRole", access: tenantWide(junction.PermRolesEdit), tag: tag, summary: "Change a custom role",
 			permission: string(junction.PermRolesEdit), request: updateRoleRequest{}, response: junction.Role{},
 			status: http.StatusOK, handle: s.updateRole},
-		{method: "DELETE", path: "/api/v1/roles/{id}", op: "deleteRole", tag: tag, summary: "Delete a custom role that nobody holds",
+		{method: "DELETE", path: "/api/v1/roles/{id}", op: "deleteRole", access: tenantWide(junction.PermRolesDelete), tag: tag, summary: "Delete a custom role that nobody holds",
 			permission: string(junction.PermRolesDelete), status: http.StatusNoContent, handle: s.deleteRole},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,6 +79,12 @@ func New(a *app.App, opts Options) *Server {
 		authLimit: newAuthLimiter(opts.AuthFailures, opts.Clock, opts.Logger)}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
+		if err := rt.access.check(); err != nil {
+			// Like the OpenAPI document below, the table is code: a route
+			// without an authorization decision is a bug every test run
+			// catches, before it can serve a request.
+			panic("httpapi: route " + rt.pattern() + ": " + err.Error())
+		}
 		s.mux.Handle(rt.pattern(), s.endpoint(rt))
 	}
 	doc, err := s.openAPIDocument()
@@ -113,11 +120,13 @@ type route struct {
 	op           string // operationId
 	tag          string
 	summary      string
-	// permission names what the caller needs, for the documentation;
-	// enforcement is in app.
+	// permission says in words what the caller needs, for the
+	// documentation.
 	permission string
-	// public routes need no token.
-	public bool
+	// access is the route's declared authorization decision. Every route
+	// has one: New refuses a table where one is missing, and the route
+	// matrix test checks the server keeps each, for every built-in role.
+	access Access
 	// request and response are zero values of the body types; nil for none.
 	request, response any
 	// bodyOptional documents a request body that may be left out.
@@ -130,6 +139,25 @@ type route struct {
 type queryParam struct {
 	name, description string
 	format            string // "", "date-time", "integer"
+}
+
+// Operations describes every route with its declared authorization, in
+// registration order, for tests and tooling that must cover all of them.
+func (s *Server) Operations() []Operation {
+	out := make([]Operation, len(s.routes))
+	for i, rt := range s.routes {
+		a := rt.access
+		a.Permissions = slices.Clone(a.Permissions)
+		out[i] = Operation{Method: rt.method, Path: rt.path, ID: rt.op, Access: a}
+	}
+	return out
+}
+
+// Operation is one route as Operations describes it.
+type Operation struct {
+	Method, Path string
+	ID           string // the OpenAPI operationId
+	Access       Access
 }
 
 func (rt route) pattern() string { return rt.method + " " + rt.path }
@@ -179,7 +207,7 @@ func (s *Server) routeTable() []route {
 // endpoint wraps a route's handler with authentication and error rendering.
 func (s *Server) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !rt.public {
+		if rt.access.Scope != ScopePublic {
 			r = r.WithContext(context.WithValue(r.Context(), bearerKey, true))
 			p, err := s.authenticate(r)
 			if err != nil {

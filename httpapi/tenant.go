@@ -23,11 +23,11 @@ type tenantCreatedResponse struct {
 
 func (s *Server) tenantRoutes() []route {
 	return []route{
-		{method: "POST", path: "/api/v1/tenants", op: "createTenant", tag: "tenants",
+		{method: "POST", path: "/api/v1/tenants", op: "createTenant", access: hostAdmin(), tag: "tenants",
 			summary:    "Create a tenant with its first administrator and their token",
 			permission: "host administrator", request: createTenantRequest{}, response: tenantCreatedResponse{},
 			status: http.StatusCreated, handle: s.createTenant},
-		{method: "GET", path: "/api/v1/tenants", op: "listTenants", tag: "tenants",
+		{method: "GET", path: "/api/v1/tenants", op: "listTenants", access: authenticated(), tag: "tenants",
 			summary: "List tenants: all for a host administrator, otherwise the caller's own",
 			query:   pageParams, response: app.List[*junction.Tenant]{}, status: http.StatusOK, handle: s.listTenants},
 	}

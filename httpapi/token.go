@@ -23,14 +23,14 @@ type tokenCreatedResponse struct {
 func (s *Server) tokenRoutes() []route {
 	const tag = "tokens"
 	return []route{
-		{method: "POST", path: "/api/v1/users/{id}/tokens", op: "createToken", tag: tag,
+		{method: "POST", path: "/api/v1/users/{id}/tokens", op: "createToken", access: selfOr(junction.PermUsersEdit).targetsUsers(), tag: tag,
 			summary:    "Create an API token; its secret is returned only in this response",
 			permission: "the user themselves, or " + string(junction.PermUsersEdit),
 			request:    createTokenRequest{}, response: tokenCreatedResponse{}, status: http.StatusCreated, handle: s.createToken},
-		{method: "GET", path: "/api/v1/users/{id}/tokens", op: "listTokens", tag: tag, summary: "List a user's tokens",
+		{method: "GET", path: "/api/v1/users/{id}/tokens", op: "listTokens", access: selfOr(junction.PermUsersView), tag: tag, summary: "List a user's tokens",
 			permission: "the user themselves, or " + string(junction.PermUsersView),
 			response:   app.List[*junction.Token]{}, status: http.StatusOK, handle: s.listTokens},
-		{method: "DELETE", path: "/api/v1/tokens/{id}", op: "revokeToken", tag: tag, summary: "Revoke a token",
+		{method: "DELETE", path: "/api/v1/tokens/{id}", op: "revokeToken", access: selfOr(junction.PermUsersEdit).targetsUsers(), tag: tag, summary: "Revoke a token",
 			permission: "the token's user, or " + string(junction.PermUsersEdit),
 			status:     http.StatusNoContent, handle: s.revokeToken},
 	}

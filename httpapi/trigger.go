@@ -54,14 +54,14 @@ func (s *Server) triggerRoutes() []route {
 	const tag = "triggers"
 	on := func(p junction.Permission) string { return string(p) + " on the folder" }
 	return []route{
-		{method: "POST", path: "/api/v1/triggers", op: "createTrigger", tag: tag,
+		{method: "POST", path: "/api/v1/triggers", op: "createTrigger", access: inFolder(junction.PermTriggersCreate, junction.PermConnectionsExecute), tag: tag,
 			summary: "Create a trigger on an object event of a connection. A webhook trigger's answer carries its " +
 				"webhook_url, to give the vendor; a webhook target's secret signs each delivery",
 			permission: on(junction.PermTriggersCreate) + ", and " + string(junction.PermConnectionsExecute) +
 				" on the connection's folder",
 			request: createTriggerRequest{}, response: app.TriggerView{}, status: http.StatusCreated,
 			handle: s.createTrigger},
-		{method: "GET", path: "/api/v1/triggers", op: "listTriggers", tag: tag,
+		{method: "GET", path: "/api/v1/triggers", op: "listTriggers", access: authenticated(), tag: tag,
 			summary: "List the triggers in folders where the caller holds Triggers.View; webhook_url only where " +
 				"it also holds " + string(junction.PermTriggersEdit),
 			query: append([]queryParam{
@@ -71,36 +71,36 @@ func (s *Server) triggerRoutes() []route {
 				{name: "enabled", description: "true or false: only enabled or disabled triggers."},
 			}, pageParams...),
 			response: app.List[*app.TriggerView]{}, status: http.StatusOK, handle: s.listTriggers},
-		{method: "GET", path: "/api/v1/triggers/{id}", op: "getTrigger", tag: tag,
+		{method: "GET", path: "/api/v1/triggers/{id}", op: "getTrigger", access: inFolder(junction.PermTriggersView), tag: tag,
 			summary: "Get a trigger. A webhook trigger has has_webhook_url, and its webhook_url when the caller " +
 				"holds " + string(junction.PermTriggersEdit) + " on the folder (the URL lets anyone send it events)",
 			permission: on(junction.PermTriggersView),
 			response:   app.TriggerView{}, status: http.StatusOK, handle: s.getTrigger},
-		{method: "PATCH", path: "/api/v1/triggers/{id}", op: "updateTrigger", tag: tag,
+		{method: "PATCH", path: "/api/v1/triggers/{id}", op: "updateTrigger", access: inFolder(junction.PermTriggersEdit), tag: tag,
 			summary:    "Change a trigger's filter, parameters or target",
 			permission: on(junction.PermTriggersEdit),
 			request:    updateTriggerRequest{}, response: app.TriggerView{}, status: http.StatusOK,
 			handle: s.updateTrigger},
-		{method: "DELETE", path: "/api/v1/triggers/{id}", op: "deleteTrigger", tag: tag,
+		{method: "DELETE", path: "/api/v1/triggers/{id}", op: "deleteTrigger", access: inFolder(junction.PermTriggersDelete), tag: tag,
 			summary:    "Delete a trigger with its history, pending events and jobs",
 			permission: on(junction.PermTriggersDelete),
 			status:     http.StatusNoContent, handle: s.deleteTrigger},
-		{method: "POST", path: "/api/v1/triggers/{id}/enable", op: "enableTrigger", tag: tag,
+		{method: "POST", path: "/api/v1/triggers/{id}/enable", op: "enableTrigger", access: inFolder(junction.PermTriggersEdit), tag: tag,
 			summary: "Turn a trigger on, clearing its failure count; a polling trigger takes a new baseline, " +
 				"so records made while it was off fire nothing",
 			permission: on(junction.PermTriggersEdit),
 			response:   app.TriggerView{}, status: http.StatusOK, handle: s.enableTrigger},
-		{method: "POST", path: "/api/v1/triggers/{id}/disable", op: "disableTrigger", tag: tag,
+		{method: "POST", path: "/api/v1/triggers/{id}/disable", op: "disableTrigger", access: inFolder(junction.PermTriggersEdit), tag: tag,
 			summary:    "Turn a trigger off: its events are dropped until it is enabled again",
 			permission: on(junction.PermTriggersEdit),
 			response:   app.TriggerView{}, status: http.StatusOK, handle: s.disableTrigger},
-		{method: "POST", path: "/api/v1/triggers/{id}/rotate-hook", op: "rotateTriggerHook", tag: tag,
+		{method: "POST", path: "/api/v1/triggers/{id}/rotate-hook", op: "rotateTriggerHook", access: inFolder(junction.PermTriggersEdit), tag: tag,
 			summary: "Give a webhook trigger a new webhook_url. The old URL keeps working for grace_period " +
 				"(none by default, at most 168h), then answers 404 like an unknown one",
 			permission: on(junction.PermTriggersEdit),
 			request:    rotateHookRequest{}, bodyOptional: true, response: app.TriggerView{}, status: http.StatusOK,
 			handle: s.rotateTriggerHook},
-		{method: "GET", path: "/api/v1/triggers/{id}/history", op: "triggerHistory", tag: tag,
+		{method: "GET", path: "/api/v1/triggers/{id}/history", op: "triggerHistory", access: inFolder(junction.PermTriggersView), tag: tag,
 			summary: "List what happened to a trigger's events, oldest first: fired, skipped (and why), failed, " +
 				"duplicate (a repeat of an event received before: no second job), rejected_signature (deliveries " +
 				"refused for their signature, counted per minute in count)",

@@ -258,6 +258,25 @@ func runFolderScenario(t *testing.T, urls ...string) []string {
 		}
 	})
 
+	t.Run("TenantWideRoleSeesEveryFolder", func(t *testing.T) {
+		// A role assigned tenant-wide holds in every folder, so every
+		// folder is visible to it, and its objects are found, not
+		// not_found while the lists show them.
+		carol := s.mustCreate(admin, "users", "create", "carol", "--role", junction.RoleViewer)
+		carolToken := strings.TrimSpace(s.mustCLI(admin, "tokens", "create", carol, "--name", "viewer"))
+		created = append(created, carolToken)
+		if got, want := s.visibleFolders(carolToken), s.visibleFolders(admin); !slices.Equal(got, want) {
+			t.Fatalf("a tenant-wide Viewer sees %v, want every folder %v", got, want)
+		}
+		if code := s.folderCode(carolToken, legal); code != "" {
+			t.Fatalf("a tenant-wide Viewer reading Legal: %s", code)
+		}
+		_, err := s.cli(carolToken, "folders", "create", "Rogue", "--parent", legal)
+		if err == nil || !strings.Contains(err.Error(), "(permission_denied)") {
+			t.Fatalf("a tenant-wide Viewer creating a folder: %v", err)
+		}
+	})
+
 	t.Run("UserCannotChangeTheTree", func(t *testing.T) {
 		_, err := s.cli(bobToken, "folders", "create", "Rogue", "--parent", finance)
 		if err == nil || !strings.Contains(err.Error(), "(permission_denied)") {
