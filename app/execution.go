@@ -86,7 +86,7 @@ type ExecutionQuery struct {
 	junction.Page
 }
 
-// ListExecutions lists execution records, oldest first, in folders where
+// ListExecutions lists execution records, newest first, in folders where
 // the caller holds Logs.View. Records the engine still holds in memory are
 // written first, so a caller always finds the executions it just ran.
 func (a *App) ListExecutions(ctx context.Context, p *junction.Principal, q ExecutionQuery) (List[*junction.Execution], error) {

@@ -28,7 +28,7 @@ func (s *Server) executionRoutes() []route {
 			permission: string(junction.PermConnectionsExecute) + " on the folder",
 			request:    executeRequest{}, response: engine.Result{}, status: http.StatusOK, handle: s.execute},
 		{method: "GET", path: "/api/v1/executions", op: "listExecutions", tag: tag,
-			summary:    "List execution records, oldest first, in folders where the caller holds Logs.View",
+			summary:    "List execution records, newest first, in folders where the caller holds Logs.View",
 			permission: string(junction.PermLogsView) + " on the folders listed",
 			query: append([]queryParam{
 				{name: "connection_id", description: "Only executions of this connection."},

@@ -115,9 +115,9 @@ func powerOfTwoChunks[T any](s []T, n int) func(yield func([]T) bool) {
 	}
 }
 
-// ListExecutions lists executions by ID (the order they were recorded in,
-// for IDs NewID issued). Since is inclusive and Until exclusive, on
-// StartedAt. A non-nil but empty FolderIDs matches no execution.
+// ListExecutions lists executions by ID, newest first (IDs NewID issued
+// grow with time). Since is inclusive and Until exclusive, on StartedAt. A
+// non-nil but empty FolderIDs matches no execution.
 func (h *handle) ListExecutions(ctx context.Context, tenantID string, f junction.ExecutionFilter) ([]*junction.Execution, error) {
 	var c conds
 	c.add("tenant_id = " + c.arg(tenantID))
@@ -134,7 +134,7 @@ func (h *handle) ListExecutions(ctx context.Context, tenantID string, f junction
 	if !f.Until.IsZero() {
 		c.add("started_at < " + c.arg(toMicros(f.Until)))
 	}
-	tail := c.page(f.Page, "id")
+	tail := c.pageBy(f.Page, "id", newestFirst)
 	rows, err := h.reader().QueryContext(ctx, "SELECT "+executionColumns+" FROM executions"+c.clause()+tail, c.args...)
 	if err != nil {
 		return nil, internal("list executions", err)

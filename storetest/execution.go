@@ -263,7 +263,7 @@ func testExecutions(t *testing.T, open Open) {
 			got = append(got, ids(es, func(e *junction.Execution) string { return e.ID })...)
 			after = got[len(got)-1]
 		}
-		wantIDs(t, "batch", got, sorted(want...))
+		wantIDs(t, "batch, newest first", got, newestFirst(want...))
 
 		// All or none: a clash in the middle keeps the whole batch out.
 		bad := []*junction.Execution{execution(c, "failed", base), execution(c, "failed", base), execution(c, "failed", base)}
@@ -297,21 +297,23 @@ func testExecutions(t *testing.T, open Open) {
 			must(t, err)
 			return ids(es, func(e *junction.Execution) string { return e.ID })
 		}
-		all := sorted(e1.ID, e2.ID, e3.ID, e4.ID, e5.ID)
+		// Newest first: an operator looks for what just happened.
+		all := []string{e5.ID, e4.ID, e3.ID, e2.ID, e1.ID}
+		wantIDs(t, "newest first", all, newestFirst(all...))
 		wantIDs(t, "all", list(junction.ExecutionFilter{}), all)
-		wantIDs(t, "in F", list(junction.ExecutionFilter{FolderIDs: []string{f.ID}}), sorted(e1.ID, e2.ID, e5.ID))
+		wantIDs(t, "in F", list(junction.ExecutionFilter{FolderIDs: []string{f.ID}}), newestFirst(e1.ID, e2.ID, e5.ID))
 		wantIDs(t, "in F and G", list(junction.ExecutionFilter{FolderIDs: []string{f.ID, g.ID}}), all)
 		wantIDs(t, "in no folder", list(junction.ExecutionFilter{FolderIDs: []string{}}), nil)
-		wantIDs(t, "connection 2", list(junction.ExecutionFilter{ConnectionID: c2.ID}), sorted(e3.ID, e4.ID))
-		wantIDs(t, "failed", list(junction.ExecutionFilter{Status: "failed"}), sorted(e2.ID, e4.ID))
-		wantIDs(t, "since", list(junction.ExecutionFilter{Since: at(3)}), sorted(e4.ID, e5.ID))
+		wantIDs(t, "connection 2", list(junction.ExecutionFilter{ConnectionID: c2.ID}), newestFirst(e3.ID, e4.ID))
+		wantIDs(t, "failed", list(junction.ExecutionFilter{Status: "failed"}), newestFirst(e2.ID, e4.ID))
+		wantIDs(t, "since", list(junction.ExecutionFilter{Since: at(3)}), newestFirst(e4.ID, e5.ID))
 		wantIDs(t, "until", list(junction.ExecutionFilter{Until: at(1)}), []string{e1.ID})
-		wantIDs(t, "between", list(junction.ExecutionFilter{Since: at(1), Until: at(3)}), sorted(e2.ID, e3.ID))
+		wantIDs(t, "between", list(junction.ExecutionFilter{Since: at(1), Until: at(3)}), newestFirst(e2.ID, e3.ID))
 		wantIDs(t, "failed on connection 1 since 1", list(junction.ExecutionFilter{ConnectionID: c1.ID, Status: "failed", Since: at(1)}),
 			[]string{e2.ID})
 		wantIDs(t, "other tenant's connection", list(junction.ExecutionFilter{ConnectionID: oc.ID}), nil)
 		testPaging(t, all, func(p junction.Page) []string { return list(junction.ExecutionFilter{Page: p}) })
-		testPaging(t, sorted(e1.ID, e2.ID, e5.ID), func(p junction.Page) []string {
+		testPaging(t, newestFirst(e1.ID, e2.ID, e5.ID), func(p junction.Page) []string {
 			return list(junction.ExecutionFilter{ConnectionID: c1.ID, Page: p})
 		})
 	})
