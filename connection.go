@@ -82,6 +82,14 @@ type Execution struct {
 	DurationMS   int64     `json:"duration_ms"`
 	CallerID     string    `json:"caller_id,omitempty"`
 	StartedAt    time.Time `json:"started_at"`
+	// RetryOf is the execution an operator retried to make this one.
+	RetryOf string `json:"retry_of,omitempty"`
+	// InputSealedID points at the sealed request (activity, object,
+	// operation, input) a failed execution keeps so that it can be
+	// retried: the input may hold what the caller typed, personal data
+	// or secrets, so it is kept sealed, and only for failures. Empty when
+	// nothing was kept.
+	InputSealedID string `json:"-"`
 }
 
 // ExecutionFilter narrows ListExecutions.
@@ -122,7 +130,8 @@ type ConnectionStore interface {
 	UpdateConnection(ctx context.Context, c *Connection) error
 	// DeleteConnection removes the connection with its pending OAuth flows
 	// and the sealed values it points at (literal secrets, tokens, PKCE
-	// verifiers).
+	// verifiers), and the inputs its failed executions kept
+	// (Execution.InputSealedID); the execution records stay.
 	DeleteConnection(ctx context.Context, tenantID, id string) error
 	// RecordAuthResult atomically resets (ok) or increments the consecutive
 	// authentication failure count and returns the new count, so servers
@@ -163,6 +172,9 @@ type ExecutionStore interface {
 	// AppendExecutions stores a batch in one transaction: all or none.
 	AppendExecutions(ctx context.Context, es []*Execution) error
 	ListExecutions(ctx context.Context, tenantID string, f ExecutionFilter) ([]*Execution, error)
+	// GetExecution returns one execution record; ENOTFOUND when there is
+	// none (a record the engine has not flushed yet is none).
+	GetExecution(ctx context.Context, tenantID, id string) (*Execution, error)
 	AppendEvent(ctx context.Context, e *Event) error
 	ListEvents(ctx context.Context, tenantID string, p Page) ([]*Event, error)
 }

@@ -11,10 +11,13 @@ import (
 )
 
 const executionColumns = "id, tenant_id, folder_id, connection_id, connector, activity, status, http_status, error_code, " +
-	"attempts, duration_ms, caller_id, started_at"
+	"attempts, duration_ms, caller_id, started_at, retry_of, input_sealed_id"
+
+// executionColumnCount is how many values a row of executionColumns takes.
+const executionColumnCount = 15
 
 // executionsPerInsert bounds the rows of one multi-row INSERT, keeping its
-// placeholders (13 a row) well under both dialects' limits (32766 on
+// placeholders (15 a row) well under both dialects' limits (32766 on
 // SQLite, 65535 on PostgreSQL). It is a power of two: see powerOfTwoChunks.
 const executionsPerInsert = 256
 
@@ -22,7 +25,7 @@ func scanExecution(s scanner) (*junction.Execution, error) {
 	var e junction.Execution
 	var started int64
 	if err := s.Scan(&e.ID, &e.TenantID, &e.FolderID, &e.ConnectionID, &e.Connector, &e.Activity, &e.Status,
-		&e.HTTPStatus, &e.ErrorCode, &e.Attempts, &e.DurationMS, &e.CallerID, &started); err != nil {
+		&e.HTTPStatus, &e.ErrorCode, &e.Attempts, &e.DurationMS, &e.CallerID, &started, &e.RetryOf, &e.InputSealedID); err != nil {
 		return nil, err
 	}
 	e.StartedAt = fromMicros(started)
@@ -35,7 +38,7 @@ func (h *handle) executionArgs(e *junction.Execution) []any {
 	newID(&e.ID)
 	e.StartedAt = stamp(e.StartedAt, h.db.now())
 	return []any{e.ID, e.TenantID, e.FolderID, e.ConnectionID, e.Connector, e.Activity, e.Status, e.HTTPStatus,
-		e.ErrorCode, e.Attempts, e.DurationMS, e.CallerID, toMicros(e.StartedAt)}
+		e.ErrorCode, e.Attempts, e.DurationMS, e.CallerID, toMicros(e.StartedAt), e.RetryOf, e.InputSealedID}
 }
 
 func executionWriteErr(err error) error {
@@ -45,7 +48,7 @@ func executionWriteErr(err error) error {
 // AppendExecution stores e, filling an empty ID and a zero StartedAt.
 func (h *handle) AppendExecution(ctx context.Context, e *junction.Execution) error {
 	_, err := h.writer().ExecContext(ctx,
-		"INSERT INTO executions ("+executionColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+		"INSERT INTO executions ("+executionColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
 		h.executionArgs(e)...)
 	if err != nil {
 		return executionWriteErr(err)
@@ -69,7 +72,7 @@ func (h *handle) AppendExecutions(ctx context.Context, es []*junction.Execution)
 	return h.write(ctx, func(h *handle) error {
 		for chunk := range powerOfTwoChunks(es, executionsPerInsert) {
 			var q strings.Builder
-			args := make([]any, 0, len(chunk)*13)
+			args := make([]any, 0, len(chunk)*executionColumnCount)
 			q.WriteString("INSERT INTO executions (" + executionColumns + ") VALUES ")
 			for i, e := range chunk {
 				if i > 0 {
@@ -144,6 +147,16 @@ func (h *handle) ListExecutions(ctx context.Context, tenantID string, f junction
 		return nil, internal("list executions", err)
 	}
 	return out, nil
+}
+
+// GetExecution returns one execution record.
+func (h *handle) GetExecution(ctx context.Context, tenantID, id string) (*junction.Execution, error) {
+	e, err := scanExecution(h.reader().QueryRowContext(ctx,
+		"SELECT "+executionColumns+" FROM executions WHERE tenant_id = $1 AND id = $2", tenantID, id))
+	if err != nil {
+		return nil, notFoundOr("execution", "get execution", err)
+	}
+	return e, nil
 }
 
 const eventColumns = "id, tenant_id, type, object_type, object_id, folder_id, at, details"

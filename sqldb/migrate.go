@@ -53,9 +53,11 @@ func migrations(dialect string) ([]migration, error) {
 		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
 	}
 	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
+	// Numbers are handed out ahead of the work they name, so a number may
+	// be missing for a while; a number used twice is a mistake.
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			return nil, fmt.Errorf("migration %s: version %d is taken by %s", out[i].name, out[i].version, out[i-1].name)
 		}
 	}
 	return out, nil
@@ -67,7 +69,10 @@ func KnownSchemaVersion() int {
 	if err != nil {
 		return 0
 	}
-	return len(ms)
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -125,13 +130,16 @@ func (db *DB) migrateOne(ctx context.Context, ms []migration, lockKey int64) (do
 	if err != nil {
 		return false, err
 	}
-	if current > len(ms) {
-		return false, schemaTooNew(current, len(ms))
+	last := ms[len(ms)-1].version
+	if current > last {
+		return false, schemaTooNew(current, last)
 	}
-	if current == len(ms) {
+	// The next migration is the first past the applied version.
+	next := slices.IndexFunc(ms, func(m migration) bool { return m.version > current })
+	if next < 0 {
 		return true, tx.Commit()
 	}
-	m := ms[current]
+	m := ms[next]
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return false, internal("migrate: apply "+m.name, err)
 	}

@@ -197,12 +197,34 @@ func testExecutions(t *testing.T, open Open) {
 		c := mustConnection(t, s, mustFolder(t, s, tn.ID, nil, "F"), "github", "GitHub", false)
 		e := execution(c, "failed", base)
 		must(t, s.AppendExecution(ctx, e))
-		// Executions outlive their connection.
+		got, err := s.GetExecution(ctx, tn.ID, e.ID)
+		must(t, err)
+		if *got != *e {
+			t.Fatalf("got %+v, want %+v", got, e)
+		}
+		// A retry names the execution it retried; a failure keeps its
+		// input sealed.
+		input := sealedValue(tn.ID, "k1")
+		must(t, s.PutSealed(ctx, input))
+		retry := execution(c, "failed", base.Add(time.Minute))
+		retry.RetryOf, retry.InputSealedID = e.ID, input.ID
+		must(t, s.AppendExecutions(ctx, []*junction.Execution{retry}))
+		got, err = s.GetExecution(ctx, tn.ID, retry.ID)
+		must(t, err)
+		if *got != *retry {
+			t.Fatalf("got %+v, want %+v", got, retry)
+		}
+
+		// Executions outlive their connection; the inputs they kept for
+		// retrying through it do not.
 		must(t, s.DeleteConnection(ctx, tn.ID, c.ID))
+		_, err = s.GetSealed(ctx, tn.ID, input.ID)
+		wantCode(t, err, junction.ENOTFOUND)
 		es, err := s.ListExecutions(ctx, tn.ID, junction.ExecutionFilter{})
 		must(t, err)
-		if len(es) != 1 || *es[0] != *e {
-			t.Fatalf("read %+v, want [%+v]", es, e)
+		retry.InputSealedID = ""
+		if len(es) != 2 || *es[0] != *retry || *es[1] != *e {
+			t.Fatalf("read %+v, want [%+v %+v]", es, retry, e)
 		}
 
 		// Empty IDs and start times are filled.
@@ -211,6 +233,19 @@ func testExecutions(t *testing.T, open Open) {
 		if blank.ID == "" || blank.StartedAt.IsZero() {
 			t.Fatalf("AppendExecution left %+v unfilled", blank)
 		}
+	})
+
+	t.Run("ErrNotFound", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn, other := mustTenant(t, s, "acme"), mustTenant(t, s, "other")
+		c := mustConnection(t, s, mustFolder(t, s, tn.ID, nil, "F"), "github", "GitHub", false)
+		e := execution(c, "failed", base)
+		must(t, s.AppendExecution(ctx, e))
+		_, err := s.GetExecution(ctx, tn.ID, junction.NewID())
+		wantCode(t, err, junction.ENOTFOUND)
+		_, err = s.GetExecution(ctx, other.ID, e.ID)
+		wantCode(t, err, junction.ENOTFOUND)
 	})
 
 	t.Run("ErrConflict", func(t *testing.T) {
