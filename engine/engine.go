@@ -200,6 +200,9 @@ type ExecuteRequest struct {
 	// calls and rate limit, so the caller must ask. Values above MaxPages
 	// are capped.
 	MaxPages int
+	// RetryOf is the failed execution this one runs again, for the
+	// record.
+	RetryOf string
 }
 
 // Execution statuses.
@@ -220,6 +223,8 @@ type Result struct {
 	HTTPStatus int   `json:"http_status,omitempty"`
 	Attempts   int   `json:"attempts"`
 	DurationMS int64 `json:"duration_ms"`
+	// RetryOf is the execution this one ran again.
+	RetryOf string `json:"retry_of,omitempty"`
 }
 
 // activityName is how an execution names what it ran.
@@ -233,7 +238,8 @@ func (r *ExecuteRequest) activityName() string {
 // Execute runs the activity and records the execution. It returns a Result
 // in every case where a connection was given, with Status "failed" and a
 // non-nil error when the execution failed, so callers can report the
-// execution ID alongside the error.
+// execution ID alongside the error. A failed execution keeps what it was
+// asked, sealed, to be run again (KeptRequest).
 //
 // Errors, as *junction.Error:
 //   - EINVALID from the connector package, unchanged, for unknown inputs or
@@ -262,8 +268,11 @@ func (e *Engine) Execute(ctx context.Context, req ExecuteRequest) (*Result, erro
 		HTTPStatus:  x.httpStatus,
 		Attempts:    x.attempts,
 		DurationMS:  e.clock.Now().Sub(start).Milliseconds(),
+		RetryOf:     req.RetryOf,
 	}
+	var kept string
 	if err != nil {
+		kept = e.keepInput(ctx, res.ExecutionID, &req)
 		res.Status = StatusFailed
 		res.Output = nil
 		if res.Attempts == 0 {
@@ -285,19 +294,21 @@ func (e *Engine) Execute(ctx context.Context, req ExecuteRequest) (*Result, erro
 	e.metrics.duration.WithLabelValues(connectorKey).Observe(e.clock.Now().Sub(start).Seconds())
 
 	e.recorder.record(ctx, &junction.Execution{
-		ID:           res.ExecutionID,
-		TenantID:     conn.TenantID,
-		FolderID:     conn.FolderID,
-		ConnectionID: conn.ID,
-		Connector:    conn.Connector,
-		Activity:     req.activityName(),
-		Status:       res.Status,
-		HTTPStatus:   res.HTTPStatus,
-		ErrorCode:    junction.ErrorCode(err),
-		Attempts:     res.Attempts,
-		DurationMS:   res.DurationMS,
-		CallerID:     req.Caller,
-		StartedAt:    start,
+		ID:            res.ExecutionID,
+		TenantID:      conn.TenantID,
+		FolderID:      conn.FolderID,
+		ConnectionID:  conn.ID,
+		Connector:     conn.Connector,
+		Activity:      req.activityName(),
+		Status:        res.Status,
+		HTTPStatus:    res.HTTPStatus,
+		ErrorCode:     junction.ErrorCode(err),
+		Attempts:      res.Attempts,
+		DurationMS:    res.DurationMS,
+		CallerID:      req.Caller,
+		StartedAt:     start,
+		RetryOf:       req.RetryOf,
+		InputSealedID: kept,
 	})
 	if err != nil {
 		e.logger.LogAttrs(ctx, slog.LevelInfo, "execution failed",

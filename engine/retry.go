@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"junction"
+)
+
+// KeptRequest is what a failed execution keeps, sealed, so that an
+// operator can run it again: what was asked, exactly. Successes keep
+// nothing, since there is nothing to retry; the input may hold what the
+// caller typed (personal data, a password), so it is sealed like any
+// other secret at rest and dropped with the connection.
+type KeptRequest struct {
+	Activity  string         `json:"activity,omitempty"`
+	Object    string         `json:"object,omitempty"`
+	Operation string         `json:"operation,omitempty"`
+	Input     map[string]any `json:"input,omitempty"`
+	MaxPages  int            `json:"max_pages,omitempty"`
+}
+
+// keepInput seals what a failed execution was asked and stores it, and
+// returns its ID for the record. It gives up quietly (logged, "" returned):
+// failing to keep the input must not change how the execution went, and
+// retrying the record then says that nothing was kept.
+func (e *Engine) keepInput(ctx context.Context, executionID string, req *ExecuteRequest) string {
+	b, err := json.Marshal(KeptRequest{Activity: req.Activity, Object: req.Object, Operation: req.Operation,
+		Input: req.Input, MaxPages: req.MaxPages})
+	if err != nil {
+		// The caller's input came from JSON, so this is for inputs built
+		// in Go only; nothing to keep.
+		return ""
+	}
+	defer clear(b)
+	tenantID := req.Connection.TenantID
+	id := junction.NewID()
+	sv, err := e.keyring.Seal(tenantID, id, b)
+	if err == nil {
+		err = e.store.PutSealed(context.WithoutCancel(ctx), sv)
+	}
+	if err != nil {
+		e.logger.LogAttrs(ctx, slog.LevelWarn, "keep the input of a failed execution",
+			slog.String("execution_id", executionID), slog.String("error", junction.ErrorMessage(err)))
+		return ""
+	}
+	return id
+}
+
+// KeptRequest opens what the failed execution x kept. ECONFLICT when it
+// kept nothing: it succeeded, ran before inputs were kept, or its
+// connection was deleted since.
+func (e *Engine) KeptRequest(ctx context.Context, x *junction.Execution) (*KeptRequest, error) {
+	if x.InputSealedID == "" {
+		return nil, junction.Errorf(junction.ECONFLICT,
+			"execution %s kept no input to run again: only failed executions keep theirs, while their connection exists", x.ID)
+	}
+	sv, err := e.store.GetSealed(ctx, x.TenantID, x.InputSealedID)
+	if junction.IsCode(err, junction.ENOTFOUND) {
+		return nil, junction.Errorf(junction.ECONFLICT, "the input execution %s kept is gone", x.ID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the input of execution %s: %w", x.ID, err)
+	}
+	b, err := e.keyring.Open(sv)
+	if err != nil {
+		return nil, junction.Internal(fmt.Errorf("open the input of execution %s: %w", x.ID, err))
+	}
+	defer clear(b)
+	var kr KeptRequest
+	if err := json.Unmarshal(b, &kr); err != nil {
+		return nil, junction.Internal(fmt.Errorf("decode the input of execution %s: %w", x.ID, err))
+	}
+	return &kr, nil
+}
