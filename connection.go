@@ -175,6 +175,10 @@ type ExecutionStore interface {
 	// GetExecution returns one execution record; ENOTFOUND when there is
 	// none (a record the engine has not flushed yet is none).
 	GetExecution(ctx context.Context, tenantID, id string) (*Execution, error)
+	// ForgetExecutionInputs deletes, across tenants, the inputs kept by up
+	// to limit executions started before startedBefore (oldest first), and
+	// clears their InputSealedID; it returns how many it forgot.
+	ForgetExecutionInputs(ctx context.Context, startedBefore time.Time, limit int) (int, error)
 	AppendEvent(ctx context.Context, e *Event) error
 	ListEvents(ctx context.Context, tenantID string, p Page) ([]*Event, error)
 }

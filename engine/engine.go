@@ -36,6 +36,9 @@ const (
 	DefaultRecordBatchSize     = 200
 	DefaultRecordFlushInterval = 250 * time.Millisecond
 	DefaultRecordQueueSize     = 8192
+	// DefaultInputRetention is how long a failed execution keeps its
+	// input for a retry.
+	DefaultInputRetention = 30 * 24 * time.Hour
 	// DefaultRefreshTimeout bounds one token refresh. The refresh runs
 	// while the connection's row is locked, so it must not hang.
 	DefaultRefreshTimeout = 30 * time.Second
@@ -74,6 +77,10 @@ type Options struct {
 	RecordBatchSize     int
 	RecordFlushInterval time.Duration
 	RecordQueueSize     int
+	// InputRetention is how long a failed execution keeps its input to be
+	// retried (default 30 days): long enough to fix a cause and retry,
+	// short enough that what callers typed does not pile up for ever.
+	InputRetention time.Duration
 }
 
 // Engine executes activities. It is safe for concurrent use; Close it to
@@ -121,6 +128,7 @@ type Engine struct {
 
 	skew           time.Duration
 	refreshTimeout time.Duration
+	inputRetention time.Duration
 
 	recorder *recorder
 	metrics  *metrics
@@ -151,6 +159,7 @@ func New(opts Options) (*Engine, error) {
 		logger:         opts.Logger,
 		skew:           orDefault(opts.TokenSkew, DefaultTokenSkew),
 		refreshTimeout: orDefault(opts.RefreshTimeout, DefaultRefreshTimeout),
+		inputRetention: orDefault(opts.InputRetention, DefaultInputRetention),
 		cc:             newCCCache(),
 	}
 	if e.clock == nil {

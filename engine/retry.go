@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"junction"
 )
@@ -13,7 +14,8 @@ import (
 // operator can run it again: what was asked, exactly. Successes keep
 // nothing, since there is nothing to retry; the input may hold what the
 // caller typed (personal data, a password), so it is sealed like any
-// other secret at rest and dropped with the connection.
+// other secret at rest, and dropped after Options.InputRetention or with
+// the connection, whichever comes first.
 type KeptRequest struct {
 	Activity  string         `json:"activity,omitempty"`
 	Object    string         `json:"object,omitempty"`
@@ -50,12 +52,13 @@ func (e *Engine) keepInput(ctx context.Context, executionID string, req *Execute
 }
 
 // KeptRequest opens what the failed execution x kept. ECONFLICT when it
-// kept nothing: it succeeded, ran before inputs were kept, or its
-// connection was deleted since.
+// kept nothing: it succeeded, ran before inputs were kept, or its input's
+// retention ran out or its connection was deleted since.
 func (e *Engine) KeptRequest(ctx context.Context, x *junction.Execution) (*KeptRequest, error) {
 	if x.InputSealedID == "" {
 		return nil, junction.Errorf(junction.ECONFLICT,
-			"execution %s kept no input to run again: only failed executions keep theirs, while their connection exists", x.ID)
+			"execution %s kept no input to run again: only failed executions keep theirs, for %s, while their connection exists",
+			x.ID, retentionText(e.inputRetention))
 	}
 	sv, err := e.store.GetSealed(ctx, x.TenantID, x.InputSealedID)
 	if junction.IsCode(err, junction.ENOTFOUND) {
@@ -74,4 +77,30 @@ func (e *Engine) KeptRequest(ctx context.Context, x *junction.Execution) (*KeptR
 		return nil, junction.Internal(fmt.Errorf("decode the input of execution %s: %w", x.ID, err))
 	}
 	return &kr, nil
+}
+
+// inputsPerForget bounds one store call of ForgetOldInputs.
+const inputsPerForget = 500
+
+// ForgetOldInputs deletes the inputs failed executions kept longer ago than
+// Options.InputRetention and returns how many. The trigger runtime's
+// hourly clean-up calls it.
+func (e *Engine) ForgetOldInputs(ctx context.Context) (int, error) {
+	before := e.clock.Now().Add(-e.inputRetention)
+	total := 0
+	for {
+		n, err := e.store.ForgetExecutionInputs(ctx, before, inputsPerForget)
+		total += n
+		if err != nil || n < inputsPerForget {
+			return total, err
+		}
+	}
+}
+
+// retentionText says a retention in days when it is whole days.
+func retentionText(d time.Duration) string {
+	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return d.String()
 }

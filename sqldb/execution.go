@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+	"time"
 
 	"junction"
 )
@@ -157,6 +158,43 @@ func (h *handle) GetExecution(ctx context.Context, tenantID, id string) (*juncti
 		return nil, notFoundOr("execution", "get execution", err)
 	}
 	return e, nil
+}
+
+// ForgetExecutionInputs reads the oldest executions with a kept input and
+// deletes their sealed values and the references in one transaction, so a
+// record never points at a value that is gone.
+func (h *handle) ForgetExecutionInputs(ctx context.Context, startedBefore time.Time, limit int) (int, error) {
+	limit = junction.Page{Limit: limit}.Normalize().Limit
+	var n int
+	err := h.write(ctx, func(h *handle) error {
+		rows, err := h.writer().QueryContext(ctx, `SELECT tenant_id, id, input_sealed_id FROM executions
+			WHERE input_sealed_id <> '' AND started_at < $1 ORDER BY started_at LIMIT $2`,
+			toMicros(startedBefore), limit)
+		if err != nil {
+			return internal("forget execution inputs", err)
+		}
+		type kept struct{ tenantID, id, sealedID string }
+		old, err := collect(rows, func(s scanner) (kept, error) {
+			var k kept
+			err := s.Scan(&k.tenantID, &k.id, &k.sealedID)
+			return k, err
+		})
+		if err != nil {
+			return internal("forget execution inputs", err)
+		}
+		for _, k := range old {
+			if err := h.deleteSealedValues(ctx, k.tenantID, k.sealedID); err != nil {
+				return err
+			}
+			if _, err := h.writer().ExecContext(ctx,
+				"UPDATE executions SET input_sealed_id = '' WHERE tenant_id = $1 AND id = $2", k.tenantID, k.id); err != nil {
+				return internal("forget execution inputs", err)
+			}
+		}
+		n = len(old)
+		return nil
+	})
+	return n, err
 }
 
 const eventColumns = "id, tenant_id, type, object_type, object_id, folder_id, at, details"

@@ -235,6 +235,57 @@ func testExecutions(t *testing.T, open Open) {
 		}
 	})
 
+	t.Run("ForgetInputs", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		ta, tb := mustTenant(t, s, "a"), mustTenant(t, s, "b")
+		ca := mustConnection(t, s, mustFolder(t, s, ta.ID, nil, "F"), "github", "GitHub", false)
+		cb := mustConnection(t, s, mustFolder(t, s, tb.ID, nil, "F"), "github", "GitHub", false)
+		kept := func(c *junction.Connection, started time.Time) (*junction.Execution, *junction.SealedValue) {
+			t.Helper()
+			v := sealedValue(c.TenantID, "k1")
+			must(t, s.PutSealed(ctx, v))
+			x := execution(c, "failed", started)
+			x.InputSealedID = v.ID
+			must(t, s.AppendExecution(ctx, x))
+			return x, v
+		}
+		oldA, oldAInput := kept(ca, base)
+		oldB, oldBInput := kept(cb, base.Add(time.Minute))
+		old2, _ := kept(ca, base.Add(2*time.Minute))
+		fresh, freshInput := kept(ca, base.Add(time.Hour))
+		must(t, s.AppendExecution(ctx, execution(ca, "succeeded", base)))
+
+		// Oldest first, across tenants, limit at a time.
+		n, err := s.ForgetExecutionInputs(ctx, base.Add(time.Hour), 2)
+		must(t, err)
+		wantEqual(t, "forgotten", n, 2)
+		for _, x := range []*junction.Execution{oldA, oldB} {
+			got, err := s.GetExecution(ctx, x.TenantID, x.ID)
+			must(t, err)
+			wantEqual(t, "input of a forgotten execution", got.InputSealedID, "")
+		}
+		for _, v := range []*junction.SealedValue{oldAInput, oldBInput} {
+			_, err := s.GetSealed(ctx, v.TenantID, v.ID)
+			wantCode(t, err, junction.ENOTFOUND)
+		}
+		n, err = s.ForgetExecutionInputs(ctx, base.Add(time.Hour), 10)
+		must(t, err)
+		wantEqual(t, "forgotten next", n, 1)
+		got, err := s.GetExecution(ctx, ta.ID, old2.ID)
+		must(t, err)
+		wantEqual(t, "input of the third", got.InputSealedID, "")
+		// An input kept at the bound or later stays.
+		got, err = s.GetExecution(ctx, ta.ID, fresh.ID)
+		must(t, err)
+		wantEqual(t, "input of a fresh execution", got.InputSealedID, freshInput.ID)
+		_, err = s.GetSealed(ctx, ta.ID, freshInput.ID)
+		must(t, err)
+		n, err = s.ForgetExecutionInputs(ctx, base.Add(time.Hour), 10)
+		must(t, err)
+		wantEqual(t, "forgotten once done", n, 0)
+	})
+
 	t.Run("ErrNotFound", func(t *testing.T) {
 		s := open(t)
 		ctx := ctxFor(t)
