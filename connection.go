@@ -90,6 +90,10 @@ type Execution struct {
 	// or secrets, so it is kept sealed, and only for failures. Empty when
 	// nothing was kept.
 	InputSealedID string `json:"-"`
+	// Input, when set on an execution being appended, is that sealed
+	// request: it is stored with the record, in the same transaction,
+	// under its own ID, which becomes InputSealedID. Reads leave it nil.
+	Input *SealedValue `json:"-"`
 }
 
 // ExecutionFilter narrows ListExecutions.
@@ -168,6 +172,7 @@ type OAuthState struct {
 
 // ExecutionStore persists execution records and events.
 type ExecutionStore interface {
+	// AppendExecution stores e, and e.Input when set (see Execution.Input).
 	AppendExecution(ctx context.Context, e *Execution) error
 	// AppendExecutions stores a batch in one transaction: all or none.
 	AppendExecutions(ctx context.Context, es []*Execution) error

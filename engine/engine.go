@@ -279,9 +279,9 @@ func (e *Engine) Execute(ctx context.Context, req ExecuteRequest) (*Result, erro
 		DurationMS:  e.clock.Now().Sub(start).Milliseconds(),
 		RetryOf:     req.RetryOf,
 	}
-	var kept string
+	var kept *junction.SealedValue
 	if err != nil {
-		kept = e.keepInput(ctx, res.ExecutionID, &req)
+		kept = e.sealInput(ctx, res.ExecutionID, &req)
 		res.Status = StatusFailed
 		res.Output = nil
 		if res.Attempts == 0 {
@@ -303,21 +303,21 @@ func (e *Engine) Execute(ctx context.Context, req ExecuteRequest) (*Result, erro
 	e.metrics.duration.WithLabelValues(connectorKey).Observe(e.clock.Now().Sub(start).Seconds())
 
 	e.recorder.record(ctx, &junction.Execution{
-		ID:            res.ExecutionID,
-		TenantID:      conn.TenantID,
-		FolderID:      conn.FolderID,
-		ConnectionID:  conn.ID,
-		Connector:     conn.Connector,
-		Activity:      req.activityName(),
-		Status:        res.Status,
-		HTTPStatus:    res.HTTPStatus,
-		ErrorCode:     junction.ErrorCode(err),
-		Attempts:      res.Attempts,
-		DurationMS:    res.DurationMS,
-		CallerID:      req.Caller,
-		StartedAt:     start,
-		RetryOf:       req.RetryOf,
-		InputSealedID: kept,
+		ID:           res.ExecutionID,
+		TenantID:     conn.TenantID,
+		FolderID:     conn.FolderID,
+		ConnectionID: conn.ID,
+		Connector:    conn.Connector,
+		Activity:     req.activityName(),
+		Status:       res.Status,
+		HTTPStatus:   res.HTTPStatus,
+		ErrorCode:    junction.ErrorCode(err),
+		Attempts:     res.Attempts,
+		DurationMS:   res.DurationMS,
+		CallerID:     req.Caller,
+		StartedAt:    start,
+		RetryOf:      req.RetryOf,
+		Input:        kept,
 	})
 	if err != nil {
 		e.logger.LogAttrs(ctx, slog.LevelInfo, "execution failed",

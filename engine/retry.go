@@ -24,31 +24,28 @@ type KeptRequest struct {
 	MaxPages  int            `json:"max_pages,omitempty"`
 }
 
-// keepInput seals what a failed execution was asked and stores it, and
-// returns its ID for the record. It gives up quietly (logged, "" returned):
-// failing to keep the input must not change how the execution went, and
-// retrying the record then says that nothing was kept.
-func (e *Engine) keepInput(ctx context.Context, executionID string, req *ExecuteRequest) string {
+// sealInput seals what a failed execution was asked, for its record to
+// keep (Execution.Input): the record and its input are written together,
+// in the record's batch, so neither outlives the other. It gives up
+// quietly (logged, nil returned): failing to keep the input must not
+// change how the execution went, and retrying the record then says that
+// nothing was kept.
+func (e *Engine) sealInput(ctx context.Context, executionID string, req *ExecuteRequest) *junction.SealedValue {
 	b, err := json.Marshal(KeptRequest{Activity: req.Activity, Object: req.Object, Operation: req.Operation,
 		Input: req.Input, MaxPages: req.MaxPages})
 	if err != nil {
 		// The caller's input came from JSON, so this is for inputs built
 		// in Go only; nothing to keep.
-		return ""
+		return nil
 	}
 	defer clear(b)
-	tenantID := req.Connection.TenantID
-	id := junction.NewID()
-	sv, err := e.keyring.Seal(tenantID, id, b)
-	if err == nil {
-		err = e.store.PutSealed(context.WithoutCancel(ctx), sv)
-	}
+	sv, err := e.keyring.Seal(req.Connection.TenantID, junction.NewID(), b)
 	if err != nil {
 		e.logger.LogAttrs(ctx, slog.LevelWarn, "keep the input of a failed execution",
 			slog.String("execution_id", executionID), slog.String("error", junction.ErrorMessage(err)))
-		return ""
+		return nil
 	}
-	return id
+	return sv
 }
 
 // KeptRequest opens what the failed execution x kept. ECONFLICT when it

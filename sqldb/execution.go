@@ -38,6 +38,9 @@ func scanExecution(s scanner) (*junction.Execution, error) {
 func (h *handle) executionArgs(e *junction.Execution) []any {
 	newID(&e.ID)
 	e.StartedAt = stamp(e.StartedAt, h.db.now())
+	if e.Input != nil {
+		e.InputSealedID = e.Input.ID
+	}
 	return []any{e.ID, e.TenantID, e.FolderID, e.ConnectionID, e.Connector, e.Activity, e.Status, e.HTTPStatus,
 		e.ErrorCode, e.Attempts, e.DurationMS, e.CallerID, toMicros(e.StartedAt), e.RetryOf, e.InputSealedID}
 }
@@ -46,13 +49,46 @@ func executionWriteErr(err error) error {
 	return writeErr("append execution", "execution", err, "an execution with this ID already exists", junction.NotFound("tenant"))
 }
 
-// AppendExecution stores e, filling an empty ID and a zero StartedAt.
+// AppendExecution stores e, filling an empty ID and a zero StartedAt, and
+// the input it keeps in the same transaction.
 func (h *handle) AppendExecution(ctx context.Context, e *junction.Execution) error {
-	_, err := h.writer().ExecContext(ctx,
-		"INSERT INTO executions ("+executionColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-		h.executionArgs(e)...)
-	if err != nil {
-		return executionWriteErr(err)
+	insert := func(h *handle) error {
+		_, err := h.writer().ExecContext(ctx,
+			"INSERT INTO executions ("+executionColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+			h.executionArgs(e)...)
+		if err != nil {
+			return executionWriteErr(err)
+		}
+		return nil
+	}
+	if e.Input == nil {
+		return insert(h)
+	}
+	return h.write(ctx, func(h *handle) error {
+		if err := insert(h); err != nil {
+			return err
+		}
+		return h.insertKeptInputs(ctx, []*junction.Execution{e})
+	})
+}
+
+// insertKeptInputs stores the inputs es keep. They are plain inserts under
+// new IDs, never the upsert of PutSealed: a new sealed value is in no
+// server's cache, so, unlike a replaced one, it is announced to none (see
+// migration 0012), and a failed execution costs no server its cache.
+func (h *handle) insertKeptInputs(ctx context.Context, es []*junction.Execution) error {
+	for _, e := range es {
+		v := e.Input
+		if v == nil {
+			continue
+		}
+		now := h.db.now()
+		v.CreatedAt, v.UpdatedAt = stamp(v.CreatedAt, now), stamp(v.UpdatedAt, now)
+		if _, err := h.writer().ExecContext(ctx, "INSERT INTO sealed_values ("+sealedColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+			v.ID, e.TenantID, v.KeyID, v.WrappedKey, v.Nonce, v.Ciphertext, toMicros(v.CreatedAt), toMicros(v.UpdatedAt)); err != nil {
+			return writeErr("append execution: keep its input", "sealed value", err, "a sealed value with this ID already exists",
+				junction.NotFound("tenant"))
+		}
 	}
 	return nil
 }
@@ -97,7 +133,7 @@ func (h *handle) AppendExecutions(ctx context.Context, es []*junction.Execution)
 				return executionWriteErr(err)
 			}
 		}
-		return nil
+		return h.insertKeptInputs(ctx, es)
 	})
 }
 

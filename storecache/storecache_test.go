@@ -514,8 +514,8 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"CreateOAuthState":             "OAuth states are not cached",
 		"TakeOAuthState":               "OAuth states are not cached",
 		"AppendAudit":                  "audit entries are not cached",
-		"AppendExecution":              "execution records are not cached",
-		"AppendExecutions":             "execution records are not cached",
+		"AppendExecution":              "execution records are not cached, and the inputs they keep are new sealed values",
+		"AppendExecutions":             "execution records are not cached, and the inputs they keep are new sealed values",
 		"AppendEvent":                  "events are not cached",
 		"AppendTriggerRecord":          "trigger history is not cached",
 		"CreateTrigger":                "a new trigger's webhook token is in no cached entry",
@@ -534,6 +534,9 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"CompleteJob":                  "jobs are not cached",
 		"FailJob":                      "jobs are not cached",
 		"SetJobStatus":                 "jobs are not cached",
+		"RetryJob":                     "jobs are not cached",
+		"CancelJob":                    "jobs are not cached",
+		"DeleteJob":                    "jobs are not cached",
 	}
 	storeT := reflect.TypeOf((*junction.Store)(nil)).Elem()
 	cacheT := reflect.TypeOf((*storecache.Store)(nil))

@@ -205,15 +205,25 @@ func testExecutions(t *testing.T, open Open) {
 		// A retry names the execution it retried; a failure keeps its
 		// input sealed.
 		input := sealedValue(tn.ID, "k1")
-		must(t, s.PutSealed(ctx, input))
 		retry := execution(c, "failed", base.Add(time.Minute))
-		retry.RetryOf, retry.InputSealedID = e.ID, input.ID
+		retry.RetryOf, retry.Input = e.ID, input
 		must(t, s.AppendExecutions(ctx, []*junction.Execution{retry}))
+		wantEqual(t, "input ID", retry.InputSealedID, input.ID)
+		retry.Input = nil
 		got, err = s.GetExecution(ctx, tn.ID, retry.ID)
 		must(t, err)
 		if *got != *retry {
 			t.Fatalf("got %+v, want %+v", got, retry)
 		}
+		kept, err := s.GetSealed(ctx, tn.ID, input.ID)
+		must(t, err)
+		wantSealed(t, kept, input)
+		// One at a time too.
+		single := execution(c, "failed", base.Add(2*time.Minute))
+		single.Input = sealedValue(tn.ID, "k1")
+		must(t, s.AppendExecution(ctx, single))
+		_, err = s.GetSealed(ctx, tn.ID, single.Input.ID)
+		must(t, err)
 
 		// Executions outlive their connection; the inputs they kept for
 		// retrying through it do not.
@@ -222,9 +232,11 @@ func testExecutions(t *testing.T, open Open) {
 		wantCode(t, err, junction.ENOTFOUND)
 		es, err := s.ListExecutions(ctx, tn.ID, junction.ExecutionFilter{})
 		must(t, err)
+		_, err = s.GetSealed(ctx, tn.ID, single.InputSealedID)
+		wantCode(t, err, junction.ENOTFOUND)
 		retry.InputSealedID = ""
-		if len(es) != 2 || *es[0] != *retry || *es[1] != *e {
-			t.Fatalf("read %+v, want [%+v %+v]", es, retry, e)
+		if len(es) != 3 || *es[1] != *retry || *es[2] != *e || es[0].InputSealedID != "" {
+			t.Fatalf("read %+v, want [%s %+v %+v]", es, single.ID, retry, e)
 		}
 
 		// Empty IDs and start times are filled.
@@ -244,9 +256,8 @@ func testExecutions(t *testing.T, open Open) {
 		kept := func(c *junction.Connection, started time.Time) (*junction.Execution, *junction.SealedValue) {
 			t.Helper()
 			v := sealedValue(c.TenantID, "k1")
-			must(t, s.PutSealed(ctx, v))
 			x := execution(c, "failed", started)
-			x.InputSealedID = v.ID
+			x.Input = v
 			must(t, s.AppendExecution(ctx, x))
 			return x, v
 		}
@@ -354,7 +365,10 @@ func testExecutions(t *testing.T, open Open) {
 		// All or none: a clash in the middle keeps the whole batch out.
 		bad := []*junction.Execution{execution(c, "failed", base), execution(c, "failed", base), execution(c, "failed", base)}
 		bad[1].ID = want[7]
+		bad[0].Input = sealedValue(tn.ID, "k1")
 		wantCode(t, s.AppendExecutions(ctx, bad), junction.ECONFLICT)
+		_, err := s.GetSealed(ctx, tn.ID, bad[0].Input.ID)
+		wantCode(t, err, junction.ENOTFOUND)
 		es, err := s.ListExecutions(ctx, tn.ID, junction.ExecutionFilter{Status: "failed"})
 		must(t, err)
 		wantEqual(t, "failed executions after a failed batch", len(es), 0)
