@@ -225,22 +225,20 @@ func (a *App) RetryExecution(ctx context.Context, p *junction.Principal, id stri
 	if err != nil {
 		return nil, fieldNotFound(err, "connection_id")
 	}
-	res, runErr := a.engine.Execute(ctx, engine.ExecuteRequest{
-		Connection: c, Caller: p.User.ID, Activity: kept.Activity, Object: kept.Object, Operation: kept.Operation,
-		Input: kept.Input, MaxPages: kept.MaxPages, RetryOf: x.ID,
-	})
-	// The retry is recorded whatever its outcome: the operator ran it.
-	details := map[string]any{"connection_id": c.ID, "activity": x.Activity, "status": engine.StatusFailed}
-	if res != nil {
-		details["execution_id"], details["status"] = res.ExecutionID, res.Status
-	}
+	// Audited before it runs, so no retry runs unrecorded; its outcome is
+	// on the new execution's record, which names this one (RetryOf).
 	if err := a.tx(ctx, func(tx junction.Store) error {
-		return a.audit(ctx, tx, p, "execution.retry", "execution", x.ID, c.FolderID, details)
+		return a.audit(ctx, tx, p, "execution.retry", "execution", x.ID, c.FolderID,
+			map[string]any{"connection_id": c.ID, "activity": x.Activity})
 	}); err != nil {
 		return nil, err
 	}
-	if runErr != nil {
-		return nil, withExecution(runErr, res)
+	res, err := a.engine.Execute(ctx, engine.ExecuteRequest{
+		Connection: c, Caller: p.User.ID, Activity: kept.Activity, Object: kept.Object, Operation: kept.Operation,
+		Input: kept.Input, MaxPages: kept.MaxPages, RetryOf: x.ID,
+	})
+	if err != nil {
+		return nil, withExecution(err, res)
 	}
 	return res, nil
 }

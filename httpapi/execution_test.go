@@ -134,7 +134,7 @@ func TestExecutionRetry(t *testing.T) {
 	}
 	var audit list[junction.AuditEntry]
 	e.must(http.StatusOK, "GET", "/api/v1/audit?action=execution.retry", e.admin, nil, &audit)
-	if len(audit.Items) != 1 || audit.Items[0].ObjectID != failedID || audit.Items[0].Details["execution_id"] != res.ExecutionID {
+	if len(audit.Items) != 1 || audit.Items[0].ObjectID != failedID || audit.Items[0].Details["connection_id"] != c.ID {
 		t.Fatalf("audit of the retry: %+v", audit.Items)
 	}
 
