@@ -148,7 +148,7 @@ func (c *CLI) executionError(err error) error {
 func (c *CLI) executionsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "executions",
-		Short: "Look at the record of activities run through connections",
+		Short: "Look at the record of activities run through connections, and retry failed ones",
 	}
 	var connection, status, since, until string
 	var all bool
