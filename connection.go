@@ -92,6 +92,18 @@ type Execution struct {
 	DurationMS   int64     `json:"duration_ms"`
 	CallerID     string    `json:"caller_id,omitempty"`
 	StartedAt    time.Time `json:"started_at"`
+	// RetryOf is the execution an operator retried to make this one.
+	RetryOf string `json:"retry_of,omitempty"`
+	// InputSealedID points at the sealed request (activity, object,
+	// operation, input) a failed execution keeps so that it can be
+	// retried: the input may hold what the caller typed, personal data
+	// or secrets, so it is kept sealed, and only for failures. Empty when
+	// nothing was kept.
+	InputSealedID string `json:"-"`
+	// Input, when set on an execution being appended, is that sealed
+	// request: it is stored with the record, in the same transaction,
+	// under its own ID, which becomes InputSealedID. Reads leave it nil.
+	Input *SealedValue `json:"-"`
 }
 
 // ExecutionFilter narrows ListExecutions.
@@ -132,7 +144,8 @@ type ConnectionStore interface {
 	UpdateConnection(ctx context.Context, c *Connection) error
 	// DeleteConnection removes the connection with its pending OAuth flows
 	// and the sealed values it points at (literal secrets, tokens, PKCE
-	// verifiers).
+	// verifiers), and the inputs its failed executions kept
+	// (Execution.InputSealedID); the execution records stay.
 	DeleteConnection(ctx context.Context, tenantID, id string) error
 	// RecordAuthResult atomically resets (ok) or increments the consecutive
 	// authentication failure count and returns the new count, so servers
@@ -175,10 +188,18 @@ type OAuthState struct {
 // that no execution goes unrecorded for what a caller or an upstream API
 // put in it.
 type ExecutionStore interface {
+	// AppendExecution stores e, and e.Input when set (see Execution.Input).
 	AppendExecution(ctx context.Context, e *Execution) error
 	// AppendExecutions stores a batch in one transaction: all or none.
 	AppendExecutions(ctx context.Context, es []*Execution) error
 	ListExecutions(ctx context.Context, tenantID string, f ExecutionFilter) ([]*Execution, error)
+	// GetExecution returns one execution record; ENOTFOUND when there is
+	// none (a record the engine has not flushed yet is none).
+	GetExecution(ctx context.Context, tenantID, id string) (*Execution, error)
+	// ForgetExecutionInputs deletes, across tenants, the inputs kept by up
+	// to limit executions started before startedBefore (oldest first), and
+	// clears their InputSealedID; it returns how many it forgot.
+	ForgetExecutionInputs(ctx context.Context, startedBefore time.Time, limit int) (int, error)
 	AppendEvent(ctx context.Context, e *Event) error
 	ListEvents(ctx context.Context, tenantID string, p Page) ([]*Event, error)
 }

@@ -57,9 +57,12 @@
 // ones resolved through resolver (one hour in memory), the request is built
 // by connector from the definition, and sent by outbound. When the API
 // rejects the credentials, engine re-reads the assets and retries once if
-// the vault holds a new value. Triggers run on queue: trigger schedules
-// polls (engine.Poll) and takes in webhooks (engine.ReceiveWebhook), and each
-// matching event becomes a Job in the same transaction as its record. Webhook
+// the vault holds a new value. A failed execution's record keeps its
+// request, sealed, for 30 days, so that an operator can retry it.
+//
+// Triggers run on queue: trigger schedules polls (engine.Poll) and takes
+// in webhooks (engine.ReceiveWebhook), and each matching event becomes a
+// Job in the same transaction as its record. Webhook
 // intakes arriving together share one transaction (group commit, for
 // SQLite's single writer), and the server that committed them makes the
 // first delivery attempt of their jobs at once, a queue job standing by in

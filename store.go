@@ -6,11 +6,14 @@ import (
 )
 
 // Page asks for one page of a list. Lists are ordered by ID, which for UUIDv7
-// IDs is creation order, so a cursor is simply the last ID of the previous
+// IDs is creation order (most lists run oldest first, some newest first, as
+// each method says), so a cursor is simply the last ID of the previous
 // page.
 type Page struct {
-	Limit int    // 0 means DefaultPageSize; values above MaxPageSize are capped
-	After string // return items with an ID greater than this
+	Limit int // 0 means DefaultPageSize; values above MaxPageSize are capped
+	// After returns the items that come after this ID in the list's
+	// order: greater IDs oldest first, smaller newest first.
+	After string
 }
 
 const (

@@ -200,6 +200,7 @@ const (
 	JobClaimed   JobStatus = "claimed"   // a worker holds it until LeaseExpiresAt
 	JobCompleted JobStatus = "completed" // done; Result holds what the worker reported
 	JobFailed    JobStatus = "failed"    // given up; Error says why
+	JobCancelled JobStatus = "cancelled" // stopped by an operator; Error says why; never claimed or delivered
 )
 
 // Job is what a fired trigger starts: one event, with its payload, handed
@@ -502,6 +503,21 @@ type JobStore interface {
 	// becomes failed. ECONFLICT as for CompleteJob.
 	FailJob(ctx context.Context, tenantID, id, worker, reason string, retry bool, now time.Time) (*Job, error)
 	// SetJobStatus records the outcome of a webhook target delivery (no
-	// claim involved): status, attempts, error and completion time.
+	// claim involved): status, attempts, error and completion time. A
+	// cancelled job is left as it is: an operator's cancel wins over a
+	// delivery that was under way.
 	SetJobStatus(ctx context.Context, tenantID, id string, status JobStatus, attempts int, errMsg string, now time.Time) error
+
+	// RetryJob returns a failed or cancelled job to pending for a new
+	// round of attempts: Attempts back to zero, Error, Result, the claim
+	// and the completion time cleared. ECONFLICT when the job is in
+	// another status.
+	RetryJob(ctx context.Context, tenantID, id string, now time.Time) (*Job, error)
+	// CancelJob stops a pending or claimed job: it becomes cancelled with
+	// reason as its Error and its lease ended, so no worker claims it and
+	// the worker holding it can no longer complete or fail it. ECONFLICT
+	// when the job is completed, failed or cancelled already.
+	CancelJob(ctx context.Context, tenantID, id, reason string, now time.Time) (*Job, error)
+	// DeleteJob removes a job in any status.
+	DeleteJob(ctx context.Context, tenantID, id string) error
 }

@@ -86,7 +86,7 @@ type ExecutionQuery struct {
 	junction.Page
 }
 
-// ListExecutions lists execution records, oldest first, in folders where
+// ListExecutions lists execution records, newest first, in folders where
 // the caller holds Logs.View. Records the engine still holds in memory are
 // written first, so a caller always finds the executions it just ran.
 func (a *App) ListExecutions(ctx context.Context, p *junction.Principal, q ExecutionQuery) (List[*junction.Execution], error) {
@@ -137,4 +137,108 @@ func (a *App) ListExecutions(ctx context.Context, p *junction.Principal, q Execu
 		return empty, err
 	}
 	return newList(list, q.Page, func(e *junction.Execution) string { return e.ID }), nil
+}
+
+// ExecutionDetail is one execution record as GetExecution shows it.
+// Request, what a failed execution kept to be run again, is shown only to
+// callers who may run it (Connections.Execute on its folder): it may hold
+// what the original caller typed.
+type ExecutionDetail struct {
+	*junction.Execution
+	// Retryable tells whether the execution failed and kept its input, so
+	// that RetryExecution can run it again.
+	Retryable bool                `json:"retryable"`
+	Request   *engine.KeptRequest `json:"request,omitempty"`
+}
+
+// executionIn loads an execution record for the caller with the folder
+// rule applied to the folder it ran in. Records the engine still holds
+// in memory are written first, so a caller finds the execution it just
+// ran.
+func (a *App) executionIn(ctx context.Context, p *junction.Principal, id string, perm junction.Permission) (*junction.Execution, error) {
+	if err := a.needEngine(); err != nil {
+		return nil, err
+	}
+	if !junction.ValidID(id) {
+		return nil, junction.NotFound("execution")
+	}
+	if err := a.engine.Flush(ctx); err != nil {
+		a.log(ctx).LogAttrs(ctx, slog.LevelWarn, "flush execution records before reading one", slog.Any("error", err))
+	}
+	x, err := a.store.GetExecution(ctx, p.TenantID(), id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.folderFor(ctx, a.store, p, x.FolderID, perm); err != nil {
+		if junction.IsCode(err, junction.ENOTFOUND) {
+			return nil, junction.NotFound("execution")
+		}
+		return nil, err
+	}
+	return x, nil
+}
+
+// GetExecution returns an execution record. Needs Logs.View on the folder
+// it ran in; with Connections.Execute there too, the request a failed
+// execution kept comes with it.
+func (a *App) GetExecution(ctx context.Context, p *junction.Principal, id string) (*ExecutionDetail, error) {
+	x, err := a.executionIn(ctx, p, id, junction.PermLogsView)
+	if err != nil {
+		return nil, err
+	}
+	d := &ExecutionDetail{Execution: x, Retryable: x.Status == engine.StatusFailed && x.InputSealedID != ""}
+	if d.Retryable {
+		if _, err := a.folderFor(ctx, a.store, p, x.FolderID, junction.PermConnectionsExecute); err == nil {
+			kept, err := a.engine.KeptRequest(ctx, x)
+			if err != nil && !junction.IsCode(err, junction.ECONFLICT) {
+				return nil, err
+			}
+			d.Request, d.Retryable = kept, kept != nil
+		}
+	}
+	return d, nil
+}
+
+// RetryExecution runs a failed execution again, as a new execution whose
+// record names the old one (RetryOf): through the same connection, with
+// the same activity (or object and operation) and input, which the failed
+// execution kept sealed. Needs Connections.Execute on the execution's
+// folder and on the connection's (where it is now). ECONFLICT when the
+// execution did not fail or kept no input. The retry is audited, being an
+// operator's action on a record rather than a call of the API's own.
+//
+// Its outcome is that of Execute: a failure returns the engine's error
+// with the new execution's ID and attempts in its details.
+func (a *App) RetryExecution(ctx context.Context, p *junction.Principal, id string) (*engine.Result, error) {
+	x, err := a.executionIn(ctx, p, id, junction.PermConnectionsExecute)
+	if err != nil {
+		return nil, err
+	}
+	if x.Status != engine.StatusFailed {
+		return nil, junction.Errorf(junction.ECONFLICT, "execution %s %s: only a failed execution can be retried", x.ID, x.Status)
+	}
+	kept, err := a.engine.KeptRequest(ctx, x)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.connectionIn(ctx, a.store, p, x.ConnectionID, junction.PermConnectionsExecute, false)
+	if err != nil {
+		return nil, fieldNotFound(err, "connection_id")
+	}
+	// Audited before it runs, so no retry runs unrecorded; its outcome is
+	// on the new execution's record, which names this one (RetryOf).
+	if err := a.tx(ctx, func(tx junction.Store) error {
+		return a.audit(ctx, tx, p, "execution.retry", "execution", x.ID, c.FolderID,
+			map[string]any{"connection_id": c.ID, "activity": x.Activity})
+	}); err != nil {
+		return nil, err
+	}
+	res, err := a.engine.Execute(ctx, engine.ExecuteRequest{
+		Connection: c, Caller: p.User.ID, Activity: kept.Activity, Object: kept.Object, Operation: kept.Operation,
+		Input: kept.Input, MaxPages: kept.MaxPages, RetryOf: x.ID,
+	})
+	if err != nil {
+		return nil, withExecution(err, res)
+	}
+	return res, nil
 }

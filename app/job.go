@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -14,7 +15,8 @@ import (
 // workers, who claim them for a lease and complete or fail them; Jobs.View
 // shows them, Jobs.Process works them, both per folder. Claims, completions
 // and failures are not audited: they are a worker's routine, recorded on
-// the job itself (attempts, who holds it, result, error).
+// the job itself (attempts, who holds it, result, error). An operator's
+// retry, cancel or delete is audited.
 
 // Limits of a claim.
 const (
@@ -196,9 +198,9 @@ func (a *App) ListJobs(ctx context.Context, p *junction.Principal, q JobQuery) (
 		return empty, err
 	}
 	switch q.Status {
-	case "", junction.JobPending, junction.JobClaimed, junction.JobCompleted, junction.JobFailed:
+	case "", junction.JobPending, junction.JobClaimed, junction.JobCompleted, junction.JobFailed, junction.JobCancelled:
 	default:
-		return empty, junction.Invalid("status", "must be pending, claimed, completed or failed")
+		return empty, junction.Invalid("status", "must be pending, claimed, completed, failed or cancelled")
 	}
 	filter := junction.JobFilter{Queue: q.Queue, Status: q.Status, TriggerID: q.TriggerID, Page: q.Page.Normalize()}
 	ids, all, err := a.folderScope(ctx, p, junction.PermJobsView, q.FolderID, false)
@@ -255,4 +257,94 @@ func (a *App) FailJob(ctx context.Context, p *junction.Principal, id, reason str
 		a.NotifyJobs()
 	}
 	return out, nil
+}
+
+// maxCancelReasonLen bounds the reason an operator gives for a cancel.
+const maxCancelReasonLen = 500
+
+// RetryJob returns a failed or cancelled job to pending, for a new round of
+// attempts: its attempts start again from zero (the audit entry keeps the
+// count it had), so a webhook target job gets the full number of delivery
+// attempts and a queue job's attempts count this round's claims. A queue
+// job waits for a claim again; a webhook target job is delivered again by
+// the trigger runtime's delivery job, scheduled in the same transaction.
+// Needs Jobs.Process on its folder; conflict in any other status.
+func (a *App) RetryJob(ctx context.Context, p *junction.Principal, id string) (*junction.Job, error) {
+	j, err := a.jobIn(ctx, p, id, junction.PermJobsProcess)
+	if err != nil {
+		return nil, err
+	}
+	if j.Target == junction.TargetWebhook && a.triggers == nil {
+		return nil, junction.Internal(errors.New("app: no trigger runtime configured to deliver the job"))
+	}
+	var out *junction.Job
+	err = a.tx(ctx, func(tx junction.Store) error {
+		var err error
+		if out, err = tx.RetryJob(ctx, p.TenantID(), j.ID, a.now()); err != nil {
+			return err
+		}
+		if out.Target == junction.TargetWebhook {
+			if err := a.triggers.Redeliver(ctx, tx, out); err != nil {
+				return err
+			}
+		}
+		return a.audit(ctx, tx, p, "job.retry", "job", j.ID, j.FolderID, map[string]any{
+			"trigger_id": j.TriggerID, "previous_status": string(j.Status), "previous_attempts": j.Attempts})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out.Target == junction.TargetQueue {
+		a.NotifyJobs()
+	}
+	return out, nil
+}
+
+// CancelJob stops a pending or claimed job, saying why: no worker claims
+// it, the worker holding it can no longer complete or fail it, and a
+// webhook target job is not delivered, not even by a retry already
+// scheduled. Needs Jobs.Process on its folder; conflict once the job is
+// completed, failed or cancelled.
+func (a *App) CancelJob(ctx context.Context, p *junction.Principal, id, reason string) (*junction.Job, error) {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case reason == "":
+		return nil, junction.Invalid("reason", "is required: say why the job is cancelled")
+	case len(reason) > maxCancelReasonLen:
+		return nil, junction.Invalid("reason", "must be at most %d bytes", maxCancelReasonLen)
+	}
+	j, err := a.jobIn(ctx, p, id, junction.PermJobsProcess)
+	if err != nil {
+		return nil, err
+	}
+	var out *junction.Job
+	err = a.tx(ctx, func(tx junction.Store) error {
+		var err error
+		if out, err = tx.CancelJob(ctx, p.TenantID(), j.ID, "cancelled: "+reason, a.now()); err != nil {
+			return err
+		}
+		return a.audit(ctx, tx, p, "job.cancel", "job", j.ID, j.FolderID, map[string]any{
+			"trigger_id": j.TriggerID, "previous_status": string(j.Status), "reason": reason})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteJob removes a job in any status; a worker holding it can no
+// longer complete or fail it, and a delivery under way finds it gone.
+// Needs Jobs.Process on its folder.
+func (a *App) DeleteJob(ctx context.Context, p *junction.Principal, id string) error {
+	j, err := a.jobIn(ctx, p, id, junction.PermJobsProcess)
+	if err != nil {
+		return err
+	}
+	return a.tx(ctx, func(tx junction.Store) error {
+		if err := tx.DeleteJob(ctx, p.TenantID(), j.ID); err != nil {
+			return err
+		}
+		return a.audit(ctx, tx, p, "job.delete", "job", j.ID, j.FolderID, map[string]any{
+			"trigger_id": j.TriggerID, "status": string(j.Status)})
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -80,36 +81,43 @@ from standard input (-).`,
 				}
 				body["input"] = in
 			}
-			raw, err := c.call(cmd, http.MethodPost, connectionPath(args[0])+"/execute", body)
-			if err != nil {
-				return c.executionError(err)
-			}
-			var r executionResult
-			if err := json.Unmarshal(raw, &r); err != nil {
-				return fmt.Errorf("decode response: %w", err)
-			}
-			failed := r.Status != "" && r.Status != "succeeded"
-			switch {
-			case c.raw():
-				if err := c.printDoc(raw); err != nil {
-					return err
-				}
-			case !failed:
-				fmt.Fprintln(c.env.Stdout, r.summary())
-				if len(r.Output) > 0 && string(r.Output) != "null" {
-					return c.printDoc(r.Output)
-				}
-			}
-			if failed {
-				return junction.Errorf("execution_failed", "execution %s %s: %s", r.ExecutionID, r.Status, strings.Join(r.facts(), ", "))
-			}
-			return nil
+			return c.runExecution(cmd, connectionPath(args[0])+"/execute", body)
 		},
 	}
 	cmd.Flags().StringVar(&input, "input", "", "input as JSON, @file or - (standard input)")
 	cmd.Flags().StringVar(&object, "object", "", "object whose operation to run (with --operation)")
 	cmd.Flags().StringVar(&operation, "operation", "", "operation to run: list, get, create, update or delete (with --object)")
 	return cmd
+}
+
+// runExecution posts an execution (a run or a retry) and prints its
+// outcome: with -o json the API's answer, otherwise a summary line and the
+// output as JSON. A failure is an error naming the execution.
+func (c *CLI) runExecution(cmd *cobra.Command, path string, body any) error {
+	raw, err := c.call(cmd, http.MethodPost, path, body)
+	if err != nil {
+		return c.executionError(err)
+	}
+	var r executionResult
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return fmt.Errorf("decode response: %w", err)
+	}
+	failed := r.Status != "" && r.Status != "succeeded"
+	switch {
+	case c.raw():
+		if err := c.printDoc(raw); err != nil {
+			return err
+		}
+	case !failed:
+		fmt.Fprintln(c.env.Stdout, r.summary())
+		if len(r.Output) > 0 && string(r.Output) != "null" {
+			return c.printDoc(r.Output)
+		}
+	}
+	if failed {
+		return junction.Errorf("execution_failed", "execution %s %s: %s", r.ExecutionID, r.Status, strings.Join(r.facts(), ", "))
+	}
+	return nil
 }
 
 // executionError names the failed execution in the one-line error, so
@@ -140,17 +148,26 @@ func (c *CLI) executionError(err error) error {
 func (c *CLI) executionsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "executions",
-		Short: "Look at the record of activities run through connections",
+		Short: "Look at the record of activities run through connections, and retry failed ones",
 	}
 	var connection, status, since, until string
 	var all bool
+	var limit int
 
 	list := &cobra.Command{
-		Use:   "list [--connection ID] [--status succeeded|failed] [--since 24h|RFC3339] [--until RFC3339]",
+		Use:   "list [--connection ID] [--status succeeded|failed] [--since 24h|RFC3339] [--until RFC3339] [--limit N] [--all]",
 		Short: "List executions, newest first",
-		Args:  cobra.NoArgs,
+		Long: `List shows the newest executions first: --limit of them (50 unless
+given, at most 500), or with --all every one, --limit a page at a time.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit < 0 || limit > junction.MaxPageSize {
+				return junction.Invalid("limit", "must be between 1 and %d", junction.MaxPageSize)
+			}
 			q := filterQuery(map[string]string{"connection_id": connection, "status": status})
+			if limit > 0 {
+				q.Set("limit", strconv.Itoa(limit))
+			}
 			now := c.env.Now()
 			if err := setTimeQuery(q, "since", since, now); err != nil {
 				return err
@@ -174,8 +191,78 @@ func (c *CLI) executionsCommand() *cobra.Command {
 	list.Flags().StringVar(&status, "status", "", "only succeeded or failed executions")
 	list.Flags().StringVar(&since, "since", "", "only executions from this long ago (24h) or since this time (RFC 3339)")
 	list.Flags().StringVar(&until, "until", "", "only executions before this time (RFC 3339, or a duration ago)")
+	list.Flags().IntVar(&limit, "limit", 0, "how many executions to show (a page's size with --all); 50 when 0")
 	addAllFlag(list, &all)
 
-	cmd.AddCommand(list)
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one execution; with Connections.Execute, also the request a failed one kept",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			raw, err := c.call(cmd, http.MethodGet, executionPath(args[0]), nil)
+			if err != nil {
+				return err
+			}
+			return printExecution(c, raw)
+		},
+	}
+
+	retry := &cobra.Command{
+		Use:   "retry ID",
+		Short: "Run a failed execution again with the request it kept, as a new execution",
+		Long: `Retry runs a failed execution again through its connection, with the same
+activity (or object and operation) and input, which the failed execution
+kept sealed. The new execution's record names the old one (retry_of). The
+output is that of "junction execute".`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.runExecution(cmd, executionPath(args[0])+"/retry", nil)
+		},
+	}
+
+	cmd.AddCommand(list, show, retry)
 	return cmd
+}
+
+func executionPath(id string) string { return "/api/v1/executions/" + url.PathEscape(id) }
+
+// executionDetail is the answer of GET /api/v1/executions/{id}.
+type executionDetail struct {
+	junction.Execution
+	Retryable bool            `json:"retryable"`
+	Request   json.RawMessage `json:"request"`
+}
+
+// printExecution prints an execution's facts, then the request it kept
+// when the answer has it.
+func printExecution(c *CLI, raw json.RawMessage) error {
+	var req json.RawMessage
+	if err := printObject(c, raw, func(d *executionDetail) [][2]string {
+		req = d.Request
+		httpStatus := ""
+		if d.HTTPStatus != 0 {
+			httpStatus = strconv.Itoa(d.HTTPStatus)
+		}
+		out := [][2]string{
+			{"ID", d.ID}, {"Connection", d.ConnectionID}, {"Connector", d.Connector}, {"Activity", d.Activity},
+			{"Status", d.Status}, {"HTTP status", httpStatus}, {"Error", d.ErrorCode},
+			{"Attempts", strconv.Itoa(d.Attempts)}, {"Duration", strconv.FormatInt(d.DurationMS, 10) + " ms"},
+			{"Caller", d.CallerID}, {"Started", formatTime(d.StartedAt)},
+		}
+		if d.RetryOf != "" {
+			out = append(out, [2]string{"Retry of", d.RetryOf})
+		}
+		retryable := "no"
+		if d.Retryable {
+			retryable = "yes (junction executions retry " + d.ID + ")"
+		}
+		return append(out, [2]string{"Retryable", retryable})
+	}); err != nil {
+		return err
+	}
+	if c.raw() || len(req) == 0 || string(req) == "null" {
+		return nil
+	}
+	fmt.Fprintln(c.env.Stdout, "Request:")
+	return c.printDoc(req)
 }

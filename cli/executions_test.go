@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -120,6 +121,51 @@ func TestExecute(t *testing.T) {
 		if out := e.must("executions", "list", "--until", "24h"); strings.Contains(out, conn) {
 			t.Fatalf("--until 24h (ago) listed today's executions:\n%s", out)
 		}
+	})
+
+	// A failed execution is shown with its kept request and run again.
+	t.Run("ShowRetry", func(t *testing.T) {
+		upstream.rotate("unused", "rotated")
+		_, _, err := e.run("execute", conn, "get_user", "--input", `{"username": "octocat"}`, "-o", "json")
+		upstream.rotate("unused", apiKey)
+		var failed *junction.Error
+		if !errors.As(err, &failed) || failed.Details["execution_id"] == nil {
+			t.Fatalf("execution error %v", err)
+		}
+		id := failed.Details["execution_id"].(string)
+		out := e.must("executions", "show", id)
+		wantContains(t, out, "ID:", id, "Status:", "failed", "connection_auth_failed", "Retryable:", "yes", "Request:", `"octocat"`)
+		out = e.must("executions", "retry", id)
+		summary, rest, _ := strings.Cut(out, "\n")
+		if !strings.HasPrefix(summary, "succeeded, HTTP 200") || !strings.Contains(rest, "octocat") {
+			t.Fatalf("retry output:\n%s", out)
+		}
+		newID := strings.TrimSpace(summary[strings.LastIndex(summary, "execution ")+len("execution "):])
+		v := wantJSON(t, e.must("executions", "show", newID, "-o", "json"))
+		if v["retry_of"] != id || v["status"] != "succeeded" || v["retryable"] != false {
+			t.Fatalf("the retry's record: %v", v)
+		}
+		_, _, err = e.run("executions", "retry", newID)
+		wantCode(t, err, junction.ECONFLICT)
+		_, _, err = e.run("executions", "show", junction.NewID())
+		wantCode(t, err, junction.ENOTFOUND)
+	})
+
+	t.Run("Limit", func(t *testing.T) {
+		v := wantJSON(t, e.must("executions", "list", "--limit", "2", "-o", "json"))
+		items, _ := v["items"].([]any)
+		if len(items) != 2 || v["next_cursor"] == nil {
+			t.Fatalf("--limit 2: %v", v)
+		}
+		// Newest first: the retry just made leads.
+		if first := items[0].(map[string]any); first["retry_of"] == nil {
+			t.Fatalf("the newest execution is not first: %v", first)
+		}
+		if n := len(wantJSON(t, e.must("executions", "list", "--limit", "2", "--all", "-o", "json"))["items"].([]any)); n != executions() {
+			t.Fatalf("--limit 2 --all listed %d of %d", n, executions())
+		}
+		_, _, err := e.run("executions", "list", "--limit", "501")
+		wantCode(t, err, junction.EINVALID)
 	})
 
 	t.Run("ErrBadSince", func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,13 +24,13 @@ const (
 func (c *CLI) jobsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "jobs",
-		Short: "Work the jobs triggers start: list them, claim one from a queue, complete or fail it",
+		Short: "Work the jobs triggers start: list them, claim one from a queue, complete or fail it; retry, cancel or delete one",
 	}
 	var queue, status, trigger, folder string
 	var all bool
 
 	list := &cobra.Command{
-		Use:   "list [--queue Q] [--status pending|claimed|completed|failed] [--trigger ID]",
+		Use:   "list [--queue Q] [--status pending|claimed|completed|failed|cancelled] [--trigger ID]",
 		Short: "List jobs, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -45,7 +46,7 @@ func (c *CLI) jobsCommand() *cobra.Command {
 		},
 	}
 	list.Flags().StringVar(&queue, "queue", "", "only jobs of this queue")
-	list.Flags().StringVar(&status, "status", "", "only jobs in this status: pending, claimed, completed or failed")
+	list.Flags().StringVar(&status, "status", "", "only jobs in this status: pending, claimed, completed, failed or cancelled")
 	list.Flags().StringVar(&trigger, "trigger", "", "only jobs this trigger ID started")
 	list.Flags().StringVar(&folder, "folder", "", "only jobs in this folder ID")
 	addAllFlag(list, &all)
@@ -137,7 +138,38 @@ otherwise the job, or nothing, and exits 0 either way.`,
 	fail.Flags().StringVar(&reason, "error", "", "why the job failed (required)")
 	fail.Flags().BoolVar(&retry, "retry", false, "return the job to its queue for another attempt")
 
-	cmd.AddCommand(list, show, claim, complete, fail)
+	retryJob := &cobra.Command{
+		Use:   "retry ID",
+		Short: "Return a failed or cancelled job to pending for a new round of attempts",
+		Long: `Retry returns a failed or cancelled job to pending, its attempts counted
+from zero again: a queue job waits for a worker's claim, a webhook target
+job is delivered to its target again. The retry is audited.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.jobCall(cmd, http.MethodPost, jobPath(args[0])+"/retry", nil)
+		},
+	}
+
+	var cancelReason string
+	cancelJob := &cobra.Command{
+		Use:   "cancel ID --reason TEXT",
+		Short: "Cancel a pending or claimed job, saying why",
+		Long: `Cancel stops a pending or claimed job: no worker claims it, the worker
+holding it can no longer complete or fail it, and a webhook target job is
+not delivered. "junction jobs retry" brings it back. The cancel is audited.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.TrimSpace(cancelReason) == "" {
+				return junction.Invalid("reason", "say why the job is cancelled with --reason")
+			}
+			return c.jobCall(cmd, http.MethodPost, jobPath(args[0])+"/cancel", map[string]any{"reason": cancelReason})
+		},
+	}
+	cancelJob.Flags().StringVar(&cancelReason, "reason", "", "why the job is cancelled (required)")
+
+	deleteJob := c.deleteCommand("job", "Delete a job, whatever its status (audited)", jobPath)
+
+	cmd.AddCommand(list, show, claim, complete, fail, retryJob, cancelJob, deleteJob)
 	return cmd
 }
 

@@ -291,4 +291,31 @@ func TestJobs(t *testing.T) {
 			t.Fatalf("failed job %+v", j)
 		}
 	})
+
+	// An operator brings a failed job back, cancels it, and deletes it.
+	t.Run("RetryCancelDelete", func(t *testing.T) {
+		failed := jobs("status=failed")
+		if len(failed) != 1 {
+			t.Fatalf("failed jobs %+v", failed)
+		}
+		id := failed[0].ID
+		out := e.must("jobs", "retry", id)
+		wantContains(t, out, "ID:", id, "Status:", "pending", "Attempts:", "0")
+		_, _, err := e.run("jobs", "retry", id)
+		wantCode(t, err, "conflict")
+		_, _, err = e.run("jobs", "cancel", id)
+		wantCode(t, err, "validation_failed")
+		v := wantJSON(t, e.must("jobs", "cancel", id, "--reason", "customer withdrew", "-o", "json"))
+		if v["status"] != "cancelled" || !strings.Contains(v["error"].(string), "customer withdrew") {
+			t.Fatalf("cancelled job %v", v)
+		}
+		if out := e.must("jobs", "list", "--status", "cancelled"); !strings.Contains(out, id) {
+			t.Fatalf("jobs list --status cancelled:\n%s", out)
+		}
+		if out := e.must("jobs", "delete", id); !strings.Contains(out, "Deleted job "+id) {
+			t.Fatalf("delete output %q", out)
+		}
+		_, _, err = e.run("jobs", "show", id)
+		wantCode(t, err, "not_found")
+	})
 }

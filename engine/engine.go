@@ -36,6 +36,9 @@ const (
 	DefaultRecordBatchSize     = 200
 	DefaultRecordFlushInterval = 250 * time.Millisecond
 	DefaultRecordQueueSize     = 8192
+	// DefaultInputRetention is how long a failed execution keeps its
+	// input for a retry.
+	DefaultInputRetention = 30 * 24 * time.Hour
 	// DefaultRefreshTimeout bounds one token refresh. The refresh runs
 	// while the connection's row is locked, so it must not hang.
 	DefaultRefreshTimeout = 30 * time.Second
@@ -74,6 +77,10 @@ type Options struct {
 	RecordBatchSize     int
 	RecordFlushInterval time.Duration
 	RecordQueueSize     int
+	// InputRetention is how long a failed execution keeps its input to be
+	// retried (default 30 days): long enough to fix a cause and retry,
+	// short enough that what callers typed does not pile up for ever.
+	InputRetention time.Duration
 }
 
 // Engine executes activities. It is safe for concurrent use; Close it to
@@ -121,6 +128,7 @@ type Engine struct {
 
 	skew           time.Duration
 	refreshTimeout time.Duration
+	inputRetention time.Duration
 
 	recorder *recorder
 	metrics  *metrics
@@ -151,6 +159,7 @@ func New(opts Options) (*Engine, error) {
 		logger:         opts.Logger,
 		skew:           orDefault(opts.TokenSkew, DefaultTokenSkew),
 		refreshTimeout: orDefault(opts.RefreshTimeout, DefaultRefreshTimeout),
+		inputRetention: orDefault(opts.InputRetention, DefaultInputRetention),
 		cc:             newCCCache(),
 	}
 	if e.clock == nil {
@@ -200,6 +209,9 @@ type ExecuteRequest struct {
 	// calls and rate limit, so the caller must ask. Values above MaxPages
 	// are capped.
 	MaxPages int
+	// RetryOf is the failed execution this one runs again, for the
+	// record.
+	RetryOf string
 }
 
 // Execution statuses.
@@ -220,6 +232,8 @@ type Result struct {
 	HTTPStatus int   `json:"http_status,omitempty"`
 	Attempts   int   `json:"attempts"`
 	DurationMS int64 `json:"duration_ms"`
+	// RetryOf is the execution this one ran again.
+	RetryOf string `json:"retry_of,omitempty"`
 }
 
 // activityName is how an execution names what it ran.
@@ -233,7 +247,8 @@ func (r *ExecuteRequest) activityName() string {
 // Execute runs the activity and records the execution. It returns a Result
 // in every case where a connection was given, with Status "failed" and a
 // non-nil error when the execution failed, so callers can report the
-// execution ID alongside the error.
+// execution ID alongside the error. A failed execution keeps what it was
+// asked, sealed, to be run again (KeptRequest).
 //
 // Errors, as *junction.Error:
 //   - EINVALID from the connector package, unchanged, for unknown inputs or
@@ -262,8 +277,11 @@ func (e *Engine) Execute(ctx context.Context, req ExecuteRequest) (*Result, erro
 		HTTPStatus:  x.httpStatus,
 		Attempts:    x.attempts,
 		DurationMS:  e.clock.Now().Sub(start).Milliseconds(),
+		RetryOf:     req.RetryOf,
 	}
+	var kept *junction.SealedValue
 	if err != nil {
+		kept = e.sealInput(ctx, res.ExecutionID, &req)
 		res.Status = StatusFailed
 		res.Output = nil
 		if res.Attempts == 0 {
@@ -298,6 +316,8 @@ func (e *Engine) Execute(ctx context.Context, req ExecuteRequest) (*Result, erro
 		DurationMS:   res.DurationMS,
 		CallerID:     req.Caller,
 		StartedAt:    start,
+		RetryOf:      req.RetryOf,
+		Input:        kept,
 	})
 	if err != nil {
 		e.logger.LogAttrs(ctx, slog.LevelInfo, "execution failed",

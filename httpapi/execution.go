@@ -28,7 +28,7 @@ func (s *Server) executionRoutes() []route {
 			permission: string(junction.PermConnectionsExecute) + " on the folder",
 			request:    executeRequest{}, response: engine.Result{}, status: http.StatusOK, handle: s.execute},
 		{method: "GET", path: "/api/v1/executions", op: "listExecutions", access: authenticated(), tag: tag,
-			summary:    "List execution records, oldest first, in folders where the caller holds Logs.View",
+			summary:    "List execution records, newest first, in folders where the caller holds Logs.View",
 			permission: string(junction.PermLogsView) + " on the folders listed",
 			query: append([]queryParam{
 				{name: "connection_id", description: "Only executions of this connection."},
@@ -37,6 +37,16 @@ func (s *Server) executionRoutes() []route {
 				{name: "until", description: "Only executions started before this time.", format: "date-time"},
 			}, pageParams...),
 			response: app.List[*junction.Execution]{}, status: http.StatusOK, handle: s.listExecutions},
+		{method: "GET", path: "/api/v1/executions/{id}", op: "getExecution", access: inFolder(junction.PermLogsView), tag: tag,
+			summary: "Get an execution record. retryable says whether it failed and kept its request; the request " +
+				"itself (activity, object, operation, input) is shown only to callers holding Connections.Execute there",
+			permission: string(junction.PermLogsView) + " on the folder",
+			response:   app.ExecutionDetail{}, status: http.StatusOK, handle: s.getExecution},
+		{method: "POST", path: "/api/v1/executions/{id}/retry", op: "retryExecution", access: inFolder(junction.PermConnectionsExecute), tag: tag,
+			summary: "Run a failed execution again through its connection with the request it kept, as a new " +
+				"execution whose record names the old one in retry_of; answers as executeActivity does",
+			permission: string(junction.PermConnectionsExecute) + " on the folder",
+			response:   engine.Result{}, status: http.StatusOK, handle: s.retryExecution},
 	}
 }
 
@@ -74,4 +84,25 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, list)
+}
+
+func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.app.GetExecution(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if d.Request != nil {
+		// The kept input is what the original caller typed.
+		w.Header().Set("Cache-Control", "no-store")
+	}
+	return writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) retryExecution(w http.ResponseWriter, r *http.Request) error {
+	res, err := s.app.RetryExecution(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, res)
 }

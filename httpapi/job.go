@@ -24,6 +24,11 @@ type completeJobRequest struct {
 	Result json.RawMessage `json:"result,omitempty"`
 }
 
+// cancelJobRequest stops a pending or claimed job, saying why.
+type cancelJobRequest struct {
+	Reason string `json:"reason"`
+}
+
 // failJobRequest reports a failed attempt: with retry the job returns to
 // its queue, otherwise it fails for good.
 type failJobRequest struct {
@@ -45,7 +50,7 @@ func (s *Server) jobRoutes() []route {
 			query: append([]queryParam{
 				{name: "folder_id", description: "Only jobs in this folder."},
 				{name: "queue", description: "Only jobs of this queue."},
-				{name: "status", description: "Only jobs in this status: pending, claimed, completed or failed."},
+				{name: "status", description: "Only jobs in this status: pending, claimed, completed, failed or cancelled."},
 				{name: "trigger_id", description: "Only jobs this trigger started."},
 			}, pageParams...),
 			response: app.List[*junction.Job]{}, status: http.StatusOK, handle: s.listJobs},
@@ -61,6 +66,21 @@ func (s *Server) jobRoutes() []route {
 			summary:    "Report a failed attempt of a job the caller claimed; retry returns it to the queue",
 			permission: on(junction.PermJobsProcess),
 			request:    failJobRequest{}, response: junction.Job{}, status: http.StatusOK, handle: s.failJob},
+		{method: "POST", path: "/api/v1/jobs/{id}/retry", op: "retryJob", access: inFolder(junction.PermJobsProcess), tag: tag,
+			summary: "Return a failed or cancelled job to pending for a new round of attempts (attempts start " +
+				"from zero): a queue job waits for a claim, a webhook target job is delivered again; conflict " +
+				"in any other status. Audited",
+			permission: on(junction.PermJobsProcess),
+			response:   junction.Job{}, status: http.StatusOK, handle: s.retryJob},
+		{method: "POST", path: "/api/v1/jobs/{id}/cancel", op: "cancelJob", access: inFolder(junction.PermJobsProcess), tag: tag,
+			summary: "Cancel a pending or claimed job, saying why: it is neither claimed nor delivered any more " +
+				"and its worker can no longer complete it; conflict once it is finished. Audited",
+			permission: on(junction.PermJobsProcess),
+			request:    cancelJobRequest{}, response: junction.Job{}, status: http.StatusOK, handle: s.cancelJob},
+		{method: "DELETE", path: "/api/v1/jobs/{id}", op: "deleteJob", access: inFolder(junction.PermJobsProcess), tag: tag,
+			summary:    "Delete a job in any status. Audited",
+			permission: on(junction.PermJobsProcess),
+			status:     http.StatusNoContent, handle: s.deleteJob},
 	}
 }
 
@@ -139,4 +159,32 @@ func (s *Server) failJob(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, j)
+}
+
+func (s *Server) retryJob(w http.ResponseWriter, r *http.Request) error {
+	j, err := s.app.RetryJob(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, j)
+}
+
+func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) error {
+	var req cancelJobRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	j, err := s.app.CancelJob(r.Context(), principal(r), r.PathValue("id"), req.Reason)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, j)
+}
+
+func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request) error {
+	if err := s.app.DeleteJob(r.Context(), principal(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

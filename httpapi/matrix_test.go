@@ -277,11 +277,12 @@ func (m *matrix) expect(op httpapi.Operation, c *caller, target string) outcome 
 // folder holding one of each object, a user to act on, a custom role and a
 // credential store. Objects a case deletes are made afresh for each call.
 type matrix struct {
-	e        *env
-	upstream *httptest.Server
-	vault    *vaulttest.Server
-	callers  []*caller
-	host     *caller
+	e         *env
+	execution string
+	upstream  *httptest.Server
+	vault     *vaulttest.Server
+	callers   []*caller
+	host      *caller
 
 	folder, sub       string
 	conn, oauthConn   string
@@ -381,6 +382,23 @@ func (m *matrix) newUser(t *testing.T, name string, roles ...string) (id, token 
 	}
 	m.admin(t, http.StatusCreated, "POST", "/api/v1/users/"+u.ID+"/tokens", map[string]any{"name": "matrix"}, &tok)
 	return u.ID, tok.Token
+}
+
+// newJob makes a job of its own for a case that changes it: a trigger of
+// its own, sent one event.
+func (m *matrix) newJob(t *testing.T) string {
+	t.Helper()
+	var tr triggerView
+	m.admin(t, http.StatusCreated, "POST", "/api/v1/triggers", m.triggerBody(), &tr)
+	path, ok := strings.CutPrefix(tr.WebhookURL, publicURL)
+	if !ok {
+		t.Fatalf("webhook URL %q", tr.WebhookURL)
+	}
+	body := `{"type":"order","id":"` + m.unique("o") + `"}`
+	if r := m.send(t, "POST", path, "", body, "X-Signature", hookSignature(body)); r.status/100 != 2 {
+		t.Fatalf("webhook for a job: %d%s", r.status, r.problemCode())
+	}
+	return m.e.waitJobs(tr.ID, 1)[0].ID
 }
 
 func (m *matrix) newToken(t *testing.T, userID, token string) string {
@@ -518,6 +536,15 @@ func newMatrix(t *testing.T, store junction.Store) *matrix {
 		t.Fatalf("fixture webhook: %d%s", r.status, r.problemCode())
 	}
 	m.job = m.e.waitJobs(m.trigger, 1)[0].ID
+	var res struct {
+		ExecutionID string `json:"execution_id"`
+	}
+	m.admin(t, http.StatusOK, "POST", "/api/v1/connections/"+m.conn+"/execute",
+		map[string]any{"activity": "http_request", "input": map[string]any{"path": "/things"}}, &res)
+	if err := m.e.engine.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m.execution = res.ExecutionID
 
 	m.cases = m.matrixCases()
 	return m
@@ -668,6 +695,10 @@ func (m *matrix) matrixCases() map[string]func(t *testing.T, c *caller) matrixRe
 		"executeActivity": call("POST", "/api/v1/connections/"+m.conn+"/execute",
 			map[string]any{"activity": "http_request", "input": map[string]any{"path": "/things"}}),
 		"listExecutions": get("/api/v1/executions"),
+		"getExecution":   get("/api/v1/executions/" + m.execution),
+		// It succeeded: a retry is refused with conflict, once the caller
+		// may ask.
+		"retryExecution": call("POST", "/api/v1/executions/"+m.execution+"/retry", nil),
 
 		"createTrigger":  call("POST", "/api/v1/triggers", m.triggerBody()),
 		"listTriggers":   get("/api/v1/triggers"),
@@ -690,6 +721,12 @@ func (m *matrix) matrixCases() map[string]func(t *testing.T, c *caller) matrixRe
 		"getJob":      get("/api/v1/jobs/" + m.job),
 		"completeJob": call("POST", "/api/v1/jobs/"+m.job+"/complete", map[string]any{}),
 		"failJob":     call("POST", "/api/v1/jobs/"+m.job+"/fail", map[string]any{"error": "matrix"}),
+		// Pending: a retry is refused with conflict, once the caller may ask.
+		"retryJob": call("POST", "/api/v1/jobs/"+m.job+"/retry", nil),
+		"cancelJob": func(t *testing.T, _ *caller) matrixRequest {
+			return matrixRequest{method: "POST", path: "/api/v1/jobs/" + m.newJob(t) + "/cancel", body: map[string]any{"reason": "matrix"}}
+		},
+		"deleteJob": fresh("DELETE", func(t *testing.T) string { return "/api/v1/jobs/" + m.newJob(t) }),
 	}
 }
 

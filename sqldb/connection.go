@@ -222,6 +222,19 @@ func (h *handle) DeleteConnection(ctx context.Context, tenantID, id string) erro
 		for _, st := range states {
 			sealed = append(sealed, st.id)
 		}
+		// The inputs failed executions kept are for retrying them through
+		// this connection: with it gone they serve nothing, and they may
+		// hold personal data.
+		if _, err := h.writer().ExecContext(ctx, `DELETE FROM sealed_values WHERE tenant_id = $1 AND id IN
+			(SELECT input_sealed_id FROM executions WHERE tenant_id = $1 AND connection_id = $2 AND input_sealed_id <> '')`,
+			tenantID, id); err != nil {
+			return internal("delete connection: delete kept execution inputs", err)
+		}
+		if _, err := h.writer().ExecContext(ctx,
+			"UPDATE executions SET input_sealed_id = '' WHERE tenant_id = $1 AND connection_id = $2 AND input_sealed_id <> ''",
+			tenantID, id); err != nil {
+			return internal("delete connection: forget kept execution inputs", err)
+		}
 		return h.deleteSealedValues(ctx, tenantID, sealed...)
 	})
 }

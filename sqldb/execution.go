@@ -6,15 +6,19 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+	"time"
 
 	"junction"
 )
 
 const executionColumns = "id, tenant_id, folder_id, connection_id, connector, activity, status, http_status, error_code, " +
-	"attempts, duration_ms, caller_id, started_at"
+	"attempts, duration_ms, caller_id, started_at, retry_of, input_sealed_id"
+
+// executionColumnCount is how many values a row of executionColumns takes.
+const executionColumnCount = 15
 
 // executionsPerInsert bounds the rows of one multi-row INSERT, keeping its
-// placeholders (13 a row) well under both dialects' limits (32766 on
+// placeholders (15 a row) well under both dialects' limits (32766 on
 // SQLite, 65535 on PostgreSQL). It is a power of two: see powerOfTwoChunks.
 const executionsPerInsert = 256
 
@@ -22,7 +26,7 @@ func scanExecution(s scanner) (*junction.Execution, error) {
 	var e junction.Execution
 	var started int64
 	if err := s.Scan(&e.ID, &e.TenantID, &e.FolderID, &e.ConnectionID, &e.Connector, &e.Activity, &e.Status,
-		&e.HTTPStatus, &e.ErrorCode, &e.Attempts, &e.DurationMS, &e.CallerID, &started); err != nil {
+		&e.HTTPStatus, &e.ErrorCode, &e.Attempts, &e.DurationMS, &e.CallerID, &started, &e.RetryOf, &e.InputSealedID); err != nil {
 		return nil, err
 	}
 	e.StartedAt = fromMicros(started)
@@ -36,22 +40,58 @@ func scanExecution(s scanner) (*junction.Execution, error) {
 func (h *handle) executionArgs(e *junction.Execution) []any {
 	newID(&e.ID)
 	e.StartedAt = stamp(e.StartedAt, h.db.now())
+	if e.Input != nil {
+		e.InputSealedID = e.Input.ID
+	}
 	return []any{e.ID, e.TenantID, e.FolderID, e.ConnectionID, storableText(e.Connector), storableText(e.Activity),
 		storableText(e.Status), e.HTTPStatus, storableText(e.ErrorCode), e.Attempts, e.DurationMS,
-		storableText(e.CallerID), toMicros(e.StartedAt)}
+		storableText(e.CallerID), toMicros(e.StartedAt), e.RetryOf, e.InputSealedID}
 }
 
 func executionWriteErr(err error) error {
 	return writeErr("append execution", "execution", err, "an execution with this ID already exists", junction.NotFound("tenant"))
 }
 
-// AppendExecution stores e, filling an empty ID and a zero StartedAt.
+// AppendExecution stores e, filling an empty ID and a zero StartedAt, and
+// the input it keeps in the same transaction.
 func (h *handle) AppendExecution(ctx context.Context, e *junction.Execution) error {
-	_, err := h.writer().ExecContext(ctx,
-		"INSERT INTO executions ("+executionColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-		h.executionArgs(e)...)
-	if err != nil {
-		return executionWriteErr(err)
+	insert := func(h *handle) error {
+		_, err := h.writer().ExecContext(ctx,
+			"INSERT INTO executions ("+executionColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+			h.executionArgs(e)...)
+		if err != nil {
+			return executionWriteErr(err)
+		}
+		return nil
+	}
+	if e.Input == nil {
+		return insert(h)
+	}
+	return h.write(ctx, func(h *handle) error {
+		if err := insert(h); err != nil {
+			return err
+		}
+		return h.insertKeptInputs(ctx, []*junction.Execution{e})
+	})
+}
+
+// insertKeptInputs stores the inputs es keep. They are plain inserts under
+// new IDs, never the upsert of PutSealed: a new sealed value is in no
+// server's cache, so, unlike a replaced one, it is announced to none (see
+// migration 0012), and a failed execution costs no server its cache.
+func (h *handle) insertKeptInputs(ctx context.Context, es []*junction.Execution) error {
+	for _, e := range es {
+		v := e.Input
+		if v == nil {
+			continue
+		}
+		now := h.db.now()
+		v.CreatedAt, v.UpdatedAt = stamp(v.CreatedAt, now), stamp(v.UpdatedAt, now)
+		if _, err := h.writer().ExecContext(ctx, "INSERT INTO sealed_values ("+sealedColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+			v.ID, e.TenantID, v.KeyID, v.WrappedKey, v.Nonce, v.Ciphertext, toMicros(v.CreatedAt), toMicros(v.UpdatedAt)); err != nil {
+			return writeErr("append execution: keep its input", "sealed value", err, "a sealed value with this ID already exists",
+				junction.NotFound("tenant"))
+		}
 	}
 	return nil
 }
@@ -72,7 +112,7 @@ func (h *handle) AppendExecutions(ctx context.Context, es []*junction.Execution)
 	return h.write(ctx, func(h *handle) error {
 		for chunk := range powerOfTwoChunks(es, executionsPerInsert) {
 			var q strings.Builder
-			args := make([]any, 0, len(chunk)*13)
+			args := make([]any, 0, len(chunk)*executionColumnCount)
 			q.WriteString("INSERT INTO executions (" + executionColumns + ") VALUES ")
 			for i, e := range chunk {
 				if i > 0 {
@@ -96,7 +136,7 @@ func (h *handle) AppendExecutions(ctx context.Context, es []*junction.Execution)
 				return executionWriteErr(err)
 			}
 		}
-		return nil
+		return h.insertKeptInputs(ctx, es)
 	})
 }
 
@@ -118,9 +158,9 @@ func powerOfTwoChunks[T any](s []T, n int) func(yield func([]T) bool) {
 	}
 }
 
-// ListExecutions lists executions by ID (the order they were recorded in,
-// for IDs NewID issued). Since is inclusive and Until exclusive, on
-// StartedAt. A non-nil but empty FolderIDs matches no execution.
+// ListExecutions lists executions by ID, newest first (IDs NewID issued
+// grow with time). Since is inclusive and Until exclusive, on StartedAt. A
+// non-nil but empty FolderIDs matches no execution.
 func (h *handle) ListExecutions(ctx context.Context, tenantID string, f junction.ExecutionFilter) ([]*junction.Execution, error) {
 	var c conds
 	c.add("tenant_id = " + c.arg(tenantID))
@@ -137,7 +177,7 @@ func (h *handle) ListExecutions(ctx context.Context, tenantID string, f junction
 	if !f.Until.IsZero() {
 		c.add("started_at < " + c.arg(toMicros(f.Until)))
 	}
-	tail := c.page(f.Page, "id")
+	tail := c.pageBy(f.Page, "id", newestFirst)
 	rows, err := h.reader().QueryContext(ctx, "SELECT "+executionColumns+" FROM executions"+c.clause()+tail, c.args...)
 	if err != nil {
 		return nil, internal("list executions", err)
@@ -147,6 +187,53 @@ func (h *handle) ListExecutions(ctx context.Context, tenantID string, f junction
 		return nil, internal("list executions", err)
 	}
 	return out, nil
+}
+
+// GetExecution returns one execution record.
+func (h *handle) GetExecution(ctx context.Context, tenantID, id string) (*junction.Execution, error) {
+	e, err := scanExecution(h.reader().QueryRowContext(ctx,
+		"SELECT "+executionColumns+" FROM executions WHERE tenant_id = $1 AND id = $2", tenantID, id))
+	if err != nil {
+		return nil, notFoundOr("execution", "get execution", err)
+	}
+	return e, nil
+}
+
+// ForgetExecutionInputs reads the oldest executions with a kept input and
+// deletes their sealed values and the references in one transaction, so a
+// record never points at a value that is gone.
+func (h *handle) ForgetExecutionInputs(ctx context.Context, startedBefore time.Time, limit int) (int, error) {
+	limit = junction.Page{Limit: limit}.Normalize().Limit
+	var n int
+	err := h.write(ctx, func(h *handle) error {
+		rows, err := h.writer().QueryContext(ctx, `SELECT tenant_id, id, input_sealed_id FROM executions
+			WHERE input_sealed_id <> '' AND started_at < $1 ORDER BY started_at LIMIT $2`,
+			toMicros(startedBefore), limit)
+		if err != nil {
+			return internal("forget execution inputs", err)
+		}
+		type kept struct{ tenantID, id, sealedID string }
+		old, err := collect(rows, func(s scanner) (kept, error) {
+			var k kept
+			err := s.Scan(&k.tenantID, &k.id, &k.sealedID)
+			return k, err
+		})
+		if err != nil {
+			return internal("forget execution inputs", err)
+		}
+		for _, k := range old {
+			if err := h.deleteSealedValues(ctx, k.tenantID, k.sealedID); err != nil {
+				return err
+			}
+			if _, err := h.writer().ExecContext(ctx,
+				"UPDATE executions SET input_sealed_id = '' WHERE tenant_id = $1 AND id = $2", k.tenantID, k.id); err != nil {
+				return internal("forget execution inputs", err)
+			}
+		}
+		n = len(old)
+		return nil
+	})
+	return n, err
 }
 
 const eventColumns = "id, tenant_id, type, object_type, object_id, folder_id, at, details"

@@ -232,10 +232,65 @@ func (h *handle) SetJobStatus(ctx context.Context, tenantID, id string, status j
 		completed = t
 	}
 	res, err := h.writer().ExecContext(ctx,
-		"UPDATE jobs SET status = $1, attempts = $2, error = $3, updated_at = $4, completed_at = $5 WHERE tenant_id = $6 AND id = $7",
-		string(status), attempts, errMsg, t, completed, tenantID, id)
+		"UPDATE jobs SET status = $1, attempts = $2, error = $3, updated_at = $4, completed_at = $5 WHERE tenant_id = $6 AND id = $7 AND status <> $8",
+		string(status), attempts, errMsg, t, completed, tenantID, id, string(junction.JobCancelled))
 	if err != nil {
 		return internal("set job status", err)
 	}
-	return affected(res, "job", "set job status")
+	if n, err := res.RowsAffected(); err != nil {
+		return internal("set job status", err)
+	} else if n == 0 {
+		// Missing, or cancelled, which stays so.
+		_, err := h.GetJob(ctx, tenantID, id)
+		return err
+	}
+	return nil
+}
+
+// moveJob updates a job that is in one of the statuses from, telling a job
+// in another status (ECONFLICT) from a missing one (ENOTFOUND). set uses
+// placeholders from $1, with args.
+func (h *handle) moveJob(ctx context.Context, op, tenantID, id string, from []junction.JobStatus, set string, args ...any) (*junction.Job, error) {
+	c := conds{args: args}
+	c.add("tenant_id = " + c.arg(tenantID))
+	c.add("id = " + c.arg(id))
+	statuses := make([]string, len(from))
+	for i, s := range from {
+		statuses[i] = string(s)
+	}
+	c.add("status IN (" + c.argList(statuses) + ")")
+	j, err := scanJob(h.writer().QueryRowContext(ctx, "UPDATE jobs SET "+set+c.clause()+" RETURNING "+jobColumns, c.args...))
+	if err == nil {
+		return j, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, internal(op, err)
+	}
+	cur, err := h.GetJob(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	return nil, conflict("the job is %s", cur.Status)
+}
+
+func (h *handle) RetryJob(ctx context.Context, tenantID, id string, now time.Time) (*junction.Job, error) {
+	return h.moveJob(ctx, "retry job", tenantID, id, []junction.JobStatus{junction.JobFailed, junction.JobCancelled},
+		"status = $1, attempts = 0, error = '', result = NULL, claimed_by = '', lease_expires_at = NULL, "+
+			"updated_at = $2, completed_at = NULL",
+		string(junction.JobPending), toMicros(storedTime(now)))
+}
+
+func (h *handle) CancelJob(ctx context.Context, tenantID, id, reason string, now time.Time) (*junction.Job, error) {
+	t := toMicros(storedTime(now))
+	return h.moveJob(ctx, "cancel job", tenantID, id, []junction.JobStatus{junction.JobPending, junction.JobClaimed},
+		"status = $1, error = $2, lease_expires_at = NULL, updated_at = $3, completed_at = $3",
+		string(junction.JobCancelled), reason, t)
+}
+
+func (h *handle) DeleteJob(ctx context.Context, tenantID, id string) error {
+	res, err := h.writer().ExecContext(ctx, "DELETE FROM jobs WHERE tenant_id = $1 AND id = $2", tenantID, id)
+	if err != nil {
+		return internal("delete job", err)
+	}
+	return affected(res, "job", "delete job")
 }

@@ -247,14 +247,32 @@ func (c *conds) contains(s string, columns ...string) {
 	c.add("(" + strings.Join(ors, " OR ") + ")")
 }
 
+// order is the direction a list runs in by ID. IDs from junction.NewID
+// grow with time, so ascending is oldest first.
+type order bool
+
+const (
+	oldestFirst order = false
+	newestFirst order = true
+)
+
 // page adds the cursor condition on column id and returns the ORDER BY and
-// LIMIT clause ending the query.
-func (c *conds) page(p junction.Page, id string) string {
+// LIMIT clause ending the query, for a list in creation order.
+func (c *conds) page(p junction.Page, id string) string { return c.pageBy(p, id, oldestFirst) }
+
+// pageBy is page in either direction. The cursor is the last ID of the
+// previous page, so the next page holds the IDs beyond it in the list's
+// direction: greater oldest first, smaller newest first.
+func (c *conds) pageBy(p junction.Page, id string, o order) string {
 	p = p.Normalize()
-	if p.After != "" {
-		c.add(id + " > " + c.arg(p.After))
+	beyond, dir := " > ", ""
+	if o == newestFirst {
+		beyond, dir = " < ", " DESC"
 	}
-	return " ORDER BY " + id + " LIMIT " + c.arg(p.Limit)
+	if p.After != "" {
+		c.add(id + beyond + c.arg(p.After))
+	}
+	return " ORDER BY " + id + dir + " LIMIT " + c.arg(p.Limit)
 }
 
 // clause returns " WHERE a AND b ...", or "" without conditions.

@@ -1,6 +1,7 @@
 package sqldb_test
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"strconv"
@@ -155,5 +156,68 @@ func TestPostgresConflict(t *testing.T) {
 	}
 	if sqldb.Conflict(errors.New("other")) || sqldb.Conflict(nil) {
 		t.Fatal("Conflict is true for an error that is not one")
+	}
+}
+
+// TestPostgresKeptInputsAnnounceNothing: the input a failed execution
+// keeps is a new sealed value, in no server's cache, so writing it tells
+// no server to drop its cache; replacing a sealed value still does.
+func TestPostgresKeptInputsAnnounceNothing(t *testing.T) {
+	db := sqldbtest.OpenPostgres(t)
+	ctx := t.Context()
+	tn := &junction.Tenant{Name: "acme"}
+	if err := db.CreateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	f := &junction.Folder{ID: junction.NewID(), TenantID: tn.ID, Name: "F"}
+	f.Path = []string{f.ID}
+	if err := db.CreateFolder(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	tables := make(chan string, 16)
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = db.WatchChanges(wctx, func(table string) { tables <- table }, func() {})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	next := func() string {
+		t.Helper()
+		select {
+		case table := <-tables:
+			return table
+		case <-time.After(10 * time.Second):
+			t.Fatal("no change announced within 10s")
+			return ""
+		}
+	}
+	if table := next(); table != "" {
+		t.Fatalf("first call names %q, want \"\" once listening", table)
+	}
+
+	sealed := func() *junction.SealedValue {
+		return &junction.SealedValue{ID: junction.NewID(), TenantID: tn.ID, KeyID: "k1",
+			WrappedKey: []byte("wrapped"), Nonce: []byte("nonce-12byte"), Ciphertext: []byte("ciphertext")}
+	}
+	x := &junction.Execution{TenantID: tn.ID, FolderID: f.ID, Activity: "ping", Status: "failed", Input: sealed()}
+	if err := db.AppendExecution(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	// A change that is announced, after which nothing else may come first.
+	f.Name = "G"
+	if err := db.UpdateFolder(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if table := next(); table != "folders" {
+		t.Fatalf("announced %q first, want folders: a kept input was announced", table)
+	}
+	v := sealed()
+	v.ID = x.InputSealedID
+	if err := db.PutSealed(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	if table := next(); table != "sealed_values" {
+		t.Fatalf("a replaced sealed value announced %q, want sealed_values", table)
 	}
 }

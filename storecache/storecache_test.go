@@ -571,8 +571,8 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"CreateOAuthState":             "OAuth states are not cached",
 		"TakeOAuthState":               "OAuth states are not cached",
 		"AppendAudit":                  "audit entries are not cached",
-		"AppendExecution":              "execution records are not cached",
-		"AppendExecutions":             "execution records are not cached",
+		"AppendExecution":              "execution records are not cached, and the inputs they keep are new sealed values",
+		"AppendExecutions":             "execution records are not cached, and the inputs they keep are new sealed values",
 		"AppendEvent":                  "events are not cached",
 		"AppendTriggerRecord":          "trigger history is not cached",
 		"TallyTriggerRecord":           "trigger history is not cached",
@@ -592,6 +592,9 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"CompleteJob":                  "jobs are not cached",
 		"FailJob":                      "jobs are not cached",
 		"SetJobStatus":                 "jobs are not cached",
+		"RetryJob":                     "jobs are not cached",
+		"CancelJob":                    "jobs are not cached",
+		"DeleteJob":                    "jobs are not cached",
 	}
 	storeT := reflect.TypeOf((*junction.Store)(nil)).Elem()
 	cacheT := reflect.TypeOf((*storecache.Store)(nil))

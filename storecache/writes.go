@@ -106,6 +106,13 @@ func (s *Store) DeleteSealed(ctx context.Context, tenantID, id string) error {
 	return s.Store.DeleteSealed(ctx, tenantID, id)
 }
 
+// ForgetExecutionInputs deletes sealed values, which a retry may have
+// read through the cache.
+func (s *Store) ForgetExecutionInputs(ctx context.Context, startedBefore time.Time, limit int) (int, error) {
+	defer s.wrote()
+	return s.Store.ForgetExecutionInputs(ctx, startedBefore, limit)
+}
+
 func (s *Store) RewrapSealed(ctx context.Context, id, oldKeyID string, oldWrapped []byte, newKeyID string, wrapped []byte) error {
 	defer s.wrote()
 	return s.Store.RewrapSealed(ctx, id, oldKeyID, oldWrapped, newKeyID, wrapped)

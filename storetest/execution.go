@@ -197,12 +197,46 @@ func testExecutions(t *testing.T, open Open) {
 		c := mustConnection(t, s, mustFolder(t, s, tn.ID, nil, "F"), "github", "GitHub", false)
 		e := execution(c, "failed", base)
 		must(t, s.AppendExecution(ctx, e))
-		// Executions outlive their connection.
+		got, err := s.GetExecution(ctx, tn.ID, e.ID)
+		must(t, err)
+		if *got != *e {
+			t.Fatalf("got %+v, want %+v", got, e)
+		}
+		// A retry names the execution it retried; a failure keeps its
+		// input sealed.
+		input := sealedValue(tn.ID, "k1")
+		retry := execution(c, "failed", base.Add(time.Minute))
+		retry.RetryOf, retry.Input = e.ID, input
+		must(t, s.AppendExecutions(ctx, []*junction.Execution{retry}))
+		wantEqual(t, "input ID", retry.InputSealedID, input.ID)
+		retry.Input = nil
+		got, err = s.GetExecution(ctx, tn.ID, retry.ID)
+		must(t, err)
+		if *got != *retry {
+			t.Fatalf("got %+v, want %+v", got, retry)
+		}
+		kept, err := s.GetSealed(ctx, tn.ID, input.ID)
+		must(t, err)
+		wantSealed(t, kept, input)
+		// One at a time too.
+		single := execution(c, "failed", base.Add(2*time.Minute))
+		single.Input = sealedValue(tn.ID, "k1")
+		must(t, s.AppendExecution(ctx, single))
+		_, err = s.GetSealed(ctx, tn.ID, single.Input.ID)
+		must(t, err)
+
+		// Executions outlive their connection; the inputs they kept for
+		// retrying through it do not.
 		must(t, s.DeleteConnection(ctx, tn.ID, c.ID))
+		_, err = s.GetSealed(ctx, tn.ID, input.ID)
+		wantCode(t, err, junction.ENOTFOUND)
 		es, err := s.ListExecutions(ctx, tn.ID, junction.ExecutionFilter{})
 		must(t, err)
-		if len(es) != 1 || *es[0] != *e {
-			t.Fatalf("read %+v, want [%+v]", es, e)
+		_, err = s.GetSealed(ctx, tn.ID, single.InputSealedID)
+		wantCode(t, err, junction.ENOTFOUND)
+		retry.InputSealedID = ""
+		if len(es) != 3 || *es[1] != *retry || *es[2] != *e || es[0].InputSealedID != "" {
+			t.Fatalf("read %+v, want [%s %+v %+v]", es, single.ID, retry, e)
 		}
 
 		// Empty IDs and start times are filled.
@@ -230,10 +264,74 @@ func testExecutions(t *testing.T, open Open) {
 		if len(es) != 2 {
 			t.Fatalf("read %d executions, want 2", len(es))
 		}
-		wantEqual(t, "activity", es[0].Activity, `issues.\u0000list`)
-		wantEqual(t, "caller", es[0].CallerID, "user-\uFFFD")
-		wantEqual(t, "activity", es[1].Activity, `\u0000`)
-		wantEqual(t, "error code", es[1].ErrorCode, `bad\u0000code`)
+		// Newest first.
+		wantEqual(t, "activity", es[1].Activity, `issues.\u0000list`)
+		wantEqual(t, "caller", es[1].CallerID, "user-\uFFFD")
+		wantEqual(t, "activity", es[0].Activity, `\u0000`)
+		wantEqual(t, "error code", es[0].ErrorCode, `bad\u0000code`)
+	})
+
+	t.Run("ForgetInputs", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		ta, tb := mustTenant(t, s, "a"), mustTenant(t, s, "b")
+		ca := mustConnection(t, s, mustFolder(t, s, ta.ID, nil, "F"), "github", "GitHub", false)
+		cb := mustConnection(t, s, mustFolder(t, s, tb.ID, nil, "F"), "github", "GitHub", false)
+		kept := func(c *junction.Connection, started time.Time) (*junction.Execution, *junction.SealedValue) {
+			t.Helper()
+			v := sealedValue(c.TenantID, "k1")
+			x := execution(c, "failed", started)
+			x.Input = v
+			must(t, s.AppendExecution(ctx, x))
+			return x, v
+		}
+		oldA, oldAInput := kept(ca, base)
+		oldB, oldBInput := kept(cb, base.Add(time.Minute))
+		old2, _ := kept(ca, base.Add(2*time.Minute))
+		fresh, freshInput := kept(ca, base.Add(time.Hour))
+		must(t, s.AppendExecution(ctx, execution(ca, "succeeded", base)))
+
+		// Oldest first, across tenants, limit at a time.
+		n, err := s.ForgetExecutionInputs(ctx, base.Add(time.Hour), 2)
+		must(t, err)
+		wantEqual(t, "forgotten", n, 2)
+		for _, x := range []*junction.Execution{oldA, oldB} {
+			got, err := s.GetExecution(ctx, x.TenantID, x.ID)
+			must(t, err)
+			wantEqual(t, "input of a forgotten execution", got.InputSealedID, "")
+		}
+		for _, v := range []*junction.SealedValue{oldAInput, oldBInput} {
+			_, err := s.GetSealed(ctx, v.TenantID, v.ID)
+			wantCode(t, err, junction.ENOTFOUND)
+		}
+		n, err = s.ForgetExecutionInputs(ctx, base.Add(time.Hour), 10)
+		must(t, err)
+		wantEqual(t, "forgotten next", n, 1)
+		got, err := s.GetExecution(ctx, ta.ID, old2.ID)
+		must(t, err)
+		wantEqual(t, "input of the third", got.InputSealedID, "")
+		// An input kept at the bound or later stays.
+		got, err = s.GetExecution(ctx, ta.ID, fresh.ID)
+		must(t, err)
+		wantEqual(t, "input of a fresh execution", got.InputSealedID, freshInput.ID)
+		_, err = s.GetSealed(ctx, ta.ID, freshInput.ID)
+		must(t, err)
+		n, err = s.ForgetExecutionInputs(ctx, base.Add(time.Hour), 10)
+		must(t, err)
+		wantEqual(t, "forgotten once done", n, 0)
+	})
+
+	t.Run("ErrNotFound", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn, other := mustTenant(t, s, "acme"), mustTenant(t, s, "other")
+		c := mustConnection(t, s, mustFolder(t, s, tn.ID, nil, "F"), "github", "GitHub", false)
+		e := execution(c, "failed", base)
+		must(t, s.AppendExecution(ctx, e))
+		_, err := s.GetExecution(ctx, tn.ID, junction.NewID())
+		wantCode(t, err, junction.ENOTFOUND)
+		_, err = s.GetExecution(ctx, other.ID, e.ID)
+		wantCode(t, err, junction.ENOTFOUND)
 	})
 
 	t.Run("ErrConflict", func(t *testing.T) {
@@ -286,12 +384,15 @@ func testExecutions(t *testing.T, open Open) {
 			got = append(got, ids(es, func(e *junction.Execution) string { return e.ID })...)
 			after = got[len(got)-1]
 		}
-		wantIDs(t, "batch", got, sorted(want...))
+		wantIDs(t, "batch, newest first", got, newestFirst(want...))
 
 		// All or none: a clash in the middle keeps the whole batch out.
 		bad := []*junction.Execution{execution(c, "failed", base), execution(c, "failed", base), execution(c, "failed", base)}
 		bad[1].ID = want[7]
+		bad[0].Input = sealedValue(tn.ID, "k1")
 		wantCode(t, s.AppendExecutions(ctx, bad), junction.ECONFLICT)
+		_, err := s.GetSealed(ctx, tn.ID, bad[0].Input.ID)
+		wantCode(t, err, junction.ENOTFOUND)
 		es, err := s.ListExecutions(ctx, tn.ID, junction.ExecutionFilter{Status: "failed"})
 		must(t, err)
 		wantEqual(t, "failed executions after a failed batch", len(es), 0)
@@ -320,21 +421,23 @@ func testExecutions(t *testing.T, open Open) {
 			must(t, err)
 			return ids(es, func(e *junction.Execution) string { return e.ID })
 		}
-		all := sorted(e1.ID, e2.ID, e3.ID, e4.ID, e5.ID)
+		// Newest first: an operator looks for what just happened.
+		all := []string{e5.ID, e4.ID, e3.ID, e2.ID, e1.ID}
+		wantIDs(t, "newest first", all, newestFirst(all...))
 		wantIDs(t, "all", list(junction.ExecutionFilter{}), all)
-		wantIDs(t, "in F", list(junction.ExecutionFilter{FolderIDs: []string{f.ID}}), sorted(e1.ID, e2.ID, e5.ID))
+		wantIDs(t, "in F", list(junction.ExecutionFilter{FolderIDs: []string{f.ID}}), newestFirst(e1.ID, e2.ID, e5.ID))
 		wantIDs(t, "in F and G", list(junction.ExecutionFilter{FolderIDs: []string{f.ID, g.ID}}), all)
 		wantIDs(t, "in no folder", list(junction.ExecutionFilter{FolderIDs: []string{}}), nil)
-		wantIDs(t, "connection 2", list(junction.ExecutionFilter{ConnectionID: c2.ID}), sorted(e3.ID, e4.ID))
-		wantIDs(t, "failed", list(junction.ExecutionFilter{Status: "failed"}), sorted(e2.ID, e4.ID))
-		wantIDs(t, "since", list(junction.ExecutionFilter{Since: at(3)}), sorted(e4.ID, e5.ID))
+		wantIDs(t, "connection 2", list(junction.ExecutionFilter{ConnectionID: c2.ID}), newestFirst(e3.ID, e4.ID))
+		wantIDs(t, "failed", list(junction.ExecutionFilter{Status: "failed"}), newestFirst(e2.ID, e4.ID))
+		wantIDs(t, "since", list(junction.ExecutionFilter{Since: at(3)}), newestFirst(e4.ID, e5.ID))
 		wantIDs(t, "until", list(junction.ExecutionFilter{Until: at(1)}), []string{e1.ID})
-		wantIDs(t, "between", list(junction.ExecutionFilter{Since: at(1), Until: at(3)}), sorted(e2.ID, e3.ID))
+		wantIDs(t, "between", list(junction.ExecutionFilter{Since: at(1), Until: at(3)}), newestFirst(e2.ID, e3.ID))
 		wantIDs(t, "failed on connection 1 since 1", list(junction.ExecutionFilter{ConnectionID: c1.ID, Status: "failed", Since: at(1)}),
 			[]string{e2.ID})
 		wantIDs(t, "other tenant's connection", list(junction.ExecutionFilter{ConnectionID: oc.ID}), nil)
 		testPaging(t, all, func(p junction.Page) []string { return list(junction.ExecutionFilter{Page: p}) })
-		testPaging(t, sorted(e1.ID, e2.ID, e5.ID), func(p junction.Page) []string {
+		testPaging(t, newestFirst(e1.ID, e2.ID, e5.ID), func(p junction.Page) []string {
 			return list(junction.ExecutionFilter{ConnectionID: c1.ID, Page: p})
 		})
 	})

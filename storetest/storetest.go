@@ -157,6 +157,13 @@ func sorted(s ...string) []string {
 	return out
 }
 
+// newestFirst sorts IDs from NewID, which grow with time, newest first.
+func newestFirst(s ...string) []string {
+	out := sorted(s...)
+	slices.Reverse(out)
+	return out
+}
+
 func wantIDs(t *testing.T, what string, got, want []string) {
 	t.Helper()
 	if len(got) == 0 && len(want) == 0 {

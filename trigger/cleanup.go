@@ -8,7 +8,8 @@ import (
 )
 
 // cleanUpArgs is the hourly job, run by the elected leader only, that
-// removes processed webhook events past their retention.
+// removes processed webhook events and kept execution inputs past their
+// retention.
 type cleanUpArgs struct{}
 
 func (cleanUpArgs) Kind() string { return KindCleanUp }
@@ -28,8 +29,10 @@ func (w *cleanUpWorker) Work(ctx context.Context, _ *river.Job[cleanUpArgs]) err
 
 // CleanUp removes the webhook events processed more than
 // Options.EventRetention ago and returns how many; their jobs and the
-// triggers' history stay. The elected leader runs it every
-// CleanUpInterval.
+// triggers' history stay. It also has the engine forget the inputs failed
+// executions kept past their retention: the server's one hourly
+// housekeeping job, so the engine needs no loop of its own. The elected
+// leader runs it every CleanUpInterval.
 func (r *Runtime) CleanUp(ctx context.Context) (int, error) {
 	n, err := r.store.DeleteProcessedTriggerEvents(ctx, r.clock.Now().Add(-r.keep))
 	if err != nil {
@@ -39,5 +42,10 @@ func (r *Runtime) CleanUp(ctx context.Context) (int, error) {
 		r.logger.LogAttrs(ctx, slog.LevelInfo, "removed processed webhook events", slog.Int("events", n),
 			slog.Duration("older_than", r.keep))
 	}
-	return n, nil
+	inputs, err := r.engine.ForgetOldInputs(ctx)
+	if inputs > 0 {
+		r.logger.LogAttrs(ctx, slog.LevelInfo, "forgot the inputs failed executions kept past their retention",
+			slog.Int("executions", inputs))
+	}
+	return n, err
 }

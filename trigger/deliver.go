@@ -84,7 +84,9 @@ func (r *Runtime) deliver(ctx context.Context, a deliveryArgs, attempt, maxAttem
 	if err != nil {
 		return err
 	}
-	if j.Status == junction.JobCompleted || j.Status == junction.JobFailed {
+	if j.Status != junction.JobPending {
+		// Delivered, given up, or cancelled by an operator: a cancelled
+		// job is never sent, even by a retry scheduled before the cancel.
 		return nil
 	}
 	t, err := r.store.GetTrigger(ctx, a.TenantID, j.TriggerID)
@@ -99,6 +101,20 @@ func (r *Runtime) deliver(ctx context.Context, a deliveryArgs, attempt, maxAttem
 		return err
 	}
 	return fmt.Errorf("delivery to the webhook target failed: %s", reason)
+}
+
+// Redeliver schedules, in the transaction tx, a new round of delivery
+// attempts of a webhook target job an operator returned to pending
+// (JobStore.RetryJob): the same delivery job a failed first attempt
+// leaves for the next ones, with the full Options.DeliveryAttempts, so a
+// retried job reaches its target by the one path every delivery takes.
+func (r *Runtime) Redeliver(ctx context.Context, tx junction.Store, j *junction.Job) error {
+	if j.Target != junction.TargetWebhook {
+		return nil
+	}
+	_, err := r.queue.InsertTx(ctx, tx, deliveryArgs{TenantID: j.TenantID, JobID: j.ID},
+		&river.InsertOpts{MaxAttempts: r.attempts})
+	return err
 }
 
 // deliverNow makes the first attempt to deliver each job (jobs[i] for

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"junction"
+	"junction/engine"
 	"junction/sqldb/sqldbtest"
 	"junction/trigger"
 )
@@ -59,6 +60,39 @@ func TestStoredEventsAreWorkedOff(t *testing.T) {
 		t.Fatalf("removed %d events past the retention, want 1", n)
 	}
 	wantStrings(t, "jobs after the clean-up", jobObjects(e.jobs(t, tr.ID)), []string{"c1"})
+}
+
+// TestCleanUpForgetsExecutionInputs: the hourly clean-up has the engine
+// forget what failed executions kept to be retried, once past its
+// retention.
+func TestCleanUpForgetsExecutionInputs(t *testing.T) {
+	db := sqldbtest.Open(t)
+	e := newEnv(t, db)
+	s := e.startServer(t, db)
+	res, err := s.eng.Execute(e.ctx, engine.ExecuteRequest{Connection: e.conn, Object: "ticket", Operation: "list",
+		Input: map[string]any{"unknown": "personal data"}})
+	if err == nil {
+		t.Fatal("an execution with an unknown input succeeded")
+	}
+	must(t, s.eng.Flush(e.ctx))
+	x, err := db.GetExecution(e.ctx, e.tenant.ID, res.ExecutionID)
+	must(t, err)
+	if x.InputSealedID == "" {
+		t.Fatal("the failed execution kept no input")
+	}
+	_, err = s.rt.CleanUp(e.ctx)
+	must(t, err)
+	if _, err := s.eng.KeptRequest(e.ctx, x); err != nil {
+		t.Fatalf("the input is gone within its retention: %v", err)
+	}
+	e.clock.Advance(engine.DefaultInputRetention + time.Minute)
+	_, err = s.rt.CleanUp(e.ctx)
+	must(t, err)
+	x, err = db.GetExecution(e.ctx, e.tenant.ID, res.ExecutionID)
+	must(t, err)
+	if _, err := s.eng.KeptRequest(e.ctx, x); !junction.IsCode(err, junction.ECONFLICT) {
+		t.Fatalf("the input past its retention: %v", err)
+	}
 }
 
 // TestDisabledTriggerStopsDeliveries disables a trigger while a delivery

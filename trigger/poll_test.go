@@ -98,7 +98,8 @@ func TestPollingFiresOncePerNewRecord(t *testing.T) {
 			must(t, s2.eng.Flush(e.ctx))
 			xs, err := db.ListExecutions(e.ctx, e.tenant.ID, junction.ExecutionFilter{})
 			must(t, err)
-			if len(xs) == 0 || xs[0].Activity != "ticket.created.poll" || xs[0].Status != "succeeded" {
+			// Newest first: the first poll is last.
+			if len(xs) == 0 || xs[len(xs)-1].Activity != "ticket.created.poll" || xs[len(xs)-1].Status != "succeeded" {
 				t.Fatalf("executions = %+v", xs)
 			}
 		})

@@ -67,6 +67,42 @@ func TestCLI_Execute(t *testing.T) {
 	if out := must("", "executions", "list", "--status", "succeeded", "-o", "json"); !strings.Contains(out, conn) || strings.Contains(out, bad) {
 		t.Fatalf("executions list --status succeeded:\n%s", out)
 	}
+	// The failed execution kept its request: shown, then run again once
+	// the connection has the right key, as a new execution naming it.
+	since := clock.Now().Add(-time.Hour).Format(time.RFC3339)
+	_, errOut, err = runClient(t, m.URL(), "", "execute", bad, "--object", "ticket", "--operation", "list",
+		"--input", `{"since": "`+since+`"}`)
+	failed, _, ok := strings.Cut(strings.TrimPrefix(errOut, "error: execution "), ":")
+	if err == nil || !ok {
+		t.Fatalf("failed execute: err %v, stderr %q", err, errOut)
+	}
+	show := must("", "executions", "show", failed)
+	for _, want := range []string{"Status:", "failed", "connection_auth_failed", "Retryable:", "yes", "Request:", since} {
+		if !strings.Contains(show, want) {
+			t.Fatalf("executions show lacks %q:\n%s", want, show)
+		}
+	}
+	must(ticketsKey, "connections", "update", bad, "--secret-field", "api_key=-")
+	out = must("", "executions", "retry", failed)
+	summary, rest, _ = strings.Cut(out, "\n")
+	if !strings.HasPrefix(summary, "succeeded, HTTP 200, 1 attempt, ") || !strings.Contains(rest, "Ticket t-1") {
+		t.Fatalf("executions retry:\n%s", out)
+	}
+	retried := summary[strings.LastIndex(summary, "execution ")+len("execution "):]
+	var rec struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		Retry  string `json:"retry_of"`
+	}
+	if err := json.Unmarshal([]byte(must("", "executions", "show", retried, "-o", "json")), &rec); err != nil ||
+		rec.ID != retried || rec.Status != "succeeded" || rec.Retry != failed {
+		t.Fatalf("the retry's record %+v (%v)", rec, err)
+	}
+	if out, _, err := runClient(t, m.URL(), "", "executions", "list", "--limit", "1"); err != nil ||
+		!strings.Contains(out, retried) || strings.Contains(out, failed) {
+		t.Fatalf("executions list --limit 1 is not the newest (%v):\n%s", err, out)
+	}
+
 	for _, s := range []string{ticketsKey, "wrong-key-e2e"} {
 		if strings.Contains(logs.String(), s) {
 			t.Fatal("a key reached the server's logs")

@@ -1,0 +1,149 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"junction"
+	"junction/credstore/credstoretest"
+)
+
+type executionDetail struct {
+	junction.Execution
+	Retryable bool `json:"retryable"`
+	Request   *struct {
+		Activity string         `json:"activity"`
+		Input    map[string]any `json:"input"`
+	} `json:"request"`
+}
+
+type executeResult struct {
+	ExecutionID string `json:"execution_id"`
+	Status      string `json:"status"`
+	RetryOf     string `json:"retry_of"`
+}
+
+// The executions list runs newest first, and its cursor pages on
+// backwards to the oldest.
+func TestExecutionsNewestFirst(t *testing.T) {
+	backends(t, func(t *testing.T, open func(t *testing.T) junction.Store) {
+		e := newEnv(t, open(t))
+		up := newBearerUpstream(t, "order-token-1234")
+		f := e.createFolder(e.admin, "F", "")
+		c := e.createConnection(e.admin, bearerConnection(f.ID, "c", up.URL, "order-token-1234"))
+		var ran []string
+		for range 5 {
+			var res executeResult
+			e.must(http.StatusOK, "POST", "/api/v1/connections/"+c.ID+"/execute", e.admin, getThings, &res)
+			ran = append(ran, res.ExecutionID)
+		}
+		var got []string
+		cursor := ""
+		for range len(ran) {
+			var page list[junction.Execution]
+			e.must(http.StatusOK, "GET", "/api/v1/executions?limit=2&cursor="+cursor, e.admin, nil, &page)
+			for _, x := range page.Items {
+				got = append(got, x.ID)
+			}
+			if cursor = page.NextCursor; cursor == "" {
+				break
+			}
+		}
+		want := []string{ran[4], ran[3], ran[2], ran[1], ran[0]}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("paged executions %v, want newest first %v", got, want)
+		}
+	})
+}
+
+// A failed execution keeps its request sealed, shows it only to those who
+// may run it, and runs it again as a new execution naming the old one.
+func TestExecutionRetry(t *testing.T) {
+	store, path := openSQLite(t)
+	e := newEnv(t, store)
+	up := newBearerUpstream(t, "someone-else")
+	f := e.createFolder(e.admin, "F", "")
+	g := e.createFolder(e.admin, "G", "")
+	c := e.createConnection(e.admin, bearerConnection(f.ID, "c", up.URL, "retry-token-1234"))
+	typed := plant("typed-into-input")
+	body := map[string]any{"activity": "http_request",
+		"input": map[string]any{"path": "/things", "query": map[string]any{"card": typed.Reveal()}}}
+
+	// The upstream refuses the token: the execution fails.
+	r := e.call("POST", "/api/v1/connections/"+c.ID+"/execute", e.admin, body)
+	p := r.problem(t)
+	failedID, _ := p.Details["execution_id"].(string)
+	if failedID == "" {
+		t.Fatalf("execution answered %d %s", r.status, r.body)
+	}
+
+	var d executionDetail
+	e.must(http.StatusOK, "GET", "/api/v1/executions/"+failedID, e.admin, nil, &d)
+	if d.ID != failedID || d.Status != "failed" || !d.Retryable || d.Request == nil ||
+		d.Request.Activity != "http_request" || d.Request.Input["query"].(map[string]any)["card"] != typed.Reveal() {
+		t.Fatalf("the failed execution as its runner sees it: %+v (request %+v)", d, d.Request)
+	}
+
+	// A viewer sees the record but not what was typed, and may not run it.
+	viewer, viewerToken := e.createUser(e.admin, "viewer")
+	e.must(http.StatusOK, "PUT", "/api/v1/folders/"+f.ID+"/members/"+viewer.ID, e.admin,
+		map[string]any{"roles": []string{junction.RoleViewer}}, nil)
+	d = executionDetail{}
+	r = e.must(http.StatusOK, "GET", "/api/v1/executions/"+failedID, viewerToken, nil, &d)
+	if d.Request != nil || strings.Contains(string(r.body), typed.Reveal()) {
+		t.Fatalf("a viewer sees the kept input: %s", r.body)
+	}
+	if r := e.call("POST", "/api/v1/executions/"+failedID+"/retry", viewerToken, nil); r.status != http.StatusForbidden {
+		t.Fatalf("a viewer's retry: %d %s", r.status, r.body)
+	}
+	// Someone who sees only folder G does not learn the execution exists.
+	outsider, outsiderToken := e.createUser(e.admin, "outsider")
+	e.must(http.StatusOK, "PUT", "/api/v1/folders/"+g.ID+"/members/"+outsider.ID, e.admin,
+		map[string]any{"roles": []string{junction.RoleViewer}}, nil)
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/api/v1/executions/" + failedID},
+		{"POST", "/api/v1/executions/" + failedID + "/retry"},
+		{"GET", "/api/v1/executions/" + junction.NewID()},
+		{"GET", "/api/v1/executions/not-an-id"},
+	} {
+		if r := e.call(tc.method, tc.path, outsiderToken, nil); r.status != http.StatusNotFound {
+			t.Errorf("outsider %s %s: %d %s", tc.method, tc.path, r.status, r.body)
+		}
+	}
+	var l list[junction.Execution]
+	r = e.must(http.StatusOK, "GET", "/api/v1/executions", e.admin, nil, &l)
+	credstoretest.AssertNoLeak(t, "executions list", string(r.body), typed)
+
+	// The upstream takes the token now: the retry succeeds, as a new
+	// execution naming the old one.
+	up.accept("retry-token-1234")
+	var res executeResult
+	e.must(http.StatusOK, "POST", "/api/v1/executions/"+failedID+"/retry", e.admin, nil, &res)
+	if res.Status != "succeeded" || res.RetryOf != failedID || res.ExecutionID == failedID {
+		t.Fatalf("retry: %+v", res)
+	}
+	d = executionDetail{}
+	e.must(http.StatusOK, "GET", "/api/v1/executions/"+res.ExecutionID, e.admin, nil, &d)
+	if d.RetryOf != failedID || d.Retryable || d.Request != nil {
+		t.Fatalf("the retry's record: %+v", d)
+	}
+	// A success keeps nothing and cannot be retried.
+	if p := e.call("POST", "/api/v1/executions/"+res.ExecutionID+"/retry", e.admin, nil).problem(t); p.Code != junction.ECONFLICT {
+		t.Fatalf("retry of a success: %+v", p)
+	}
+	var audit list[junction.AuditEntry]
+	e.must(http.StatusOK, "GET", "/api/v1/audit?action=execution.retry", e.admin, nil, &audit)
+	if len(audit.Items) != 1 || audit.Items[0].ObjectID != failedID || audit.Items[0].Details["connection_id"] != c.ID {
+		t.Fatalf("audit of the retry: %+v", audit.Items)
+	}
+
+	// With its connection gone, the input is too.
+	e.must(http.StatusNoContent, "DELETE", "/api/v1/connections/"+c.ID, e.admin, nil, nil)
+	if p := e.call("POST", "/api/v1/executions/"+failedID+"/retry", e.admin, nil).problem(t); p.Code != junction.ECONFLICT ||
+		!strings.Contains(p.Detail, "kept no input") {
+		t.Fatalf("retry without a kept input: %+v", p)
+	}
+	assertNotInDatabaseFiles(t, path, failedID, typed)
+	credstoretest.AssertNoLeak(t, "server logs", e.logs.String(), typed)
+}
