@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,7 +20,8 @@ const changesChannel = "junction_changes"
 //
 // On PostgreSQL it holds one connection of its own, LISTENing on the
 // channel that the triggers of migrations 0006 and 0007 notify. It calls
-// changed with the table's name after every notification, and with "" (any
+// changed with the table's name after every notification of its own
+// schema (the channel is shared by the whole database), and with "" (any
 // table) once it listens; lost when the connection fails. Then it
 // reconnects, with a growing pause up to five seconds, and calls
 // changed("") again (anything may have changed while it was away).
@@ -67,6 +69,10 @@ func (db *DB) listen(ctx context.Context, changed func(table string)) error {
 		defer cancel()
 		_ = conn.Close(cctx)
 	}()
+	var schema string
+	if err := conn.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return err
+	}
 	if _, err := conn.Exec(ctx, "LISTEN "+changesChannel); err != nil {
 		return err
 	}
@@ -78,6 +84,20 @@ func (db *DB) listen(ctx context.Context, changed func(table string)) error {
 		if err != nil {
 			return err
 		}
-		changed(n.Payload)
+		if table, ok := ownTable(n.Payload, schema); ok {
+			changed(table)
+		}
 	}
+}
+
+// ownTable reads a notification's payload, "schema.table" (migration
+// 0012): the table when the schema is the listener's own. The channel is
+// shared by every schema of the database; a payload naming no schema
+// comes from a server not yet migrated, and counts as the listener's.
+func ownTable(payload, schema string) (string, bool) {
+	i := strings.LastIndexByte(payload, '.')
+	if i < 0 {
+		return payload, true
+	}
+	return payload[i+1:], payload[:i] == schema
 }

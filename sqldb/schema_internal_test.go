@@ -18,3 +18,20 @@ func TestFirstSchema(t *testing.T) {
 		}
 	}
 }
+
+func TestOwnTable(t *testing.T) {
+	for _, tc := range []struct {
+		payload, schema, table string
+		ok                     bool
+	}{
+		{"junction.folders", "junction", "folders", true},
+		{"other.folders", "junction", "folders", false},
+		{"my.schema.assets", "my.schema", "assets", true},
+		{"folders", "junction", "folders", true},
+	} {
+		table, ok := ownTable(tc.payload, tc.schema)
+		if table != tc.table || ok != tc.ok {
+			t.Errorf("ownTable(%q, %q) = %q, %v", tc.payload, tc.schema, table, ok)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"junction"
 	"junction/sqldb"
@@ -79,5 +80,56 @@ func TestPostgresMissingSchemaWithoutRights(t *testing.T) {
 	_, err := sqldb.Open(context.Background(), u.String(), sqldb.Options{})
 	if !junction.IsCode(err, junction.EINVALID) || !strings.Contains(err.Error(), `CREATE SCHEMA "`+schema+`"`) {
 		t.Fatalf("open without rights: %v", err)
+	}
+}
+
+// TestPostgresChangesStayInTheirSchema: two installations in two schemas
+// of one database share the notification channel but hear only their own
+// changes.
+func TestPostgresChangesStayInTheirSchema(t *testing.T) {
+	a, b := sqldbtest.OpenPostgres(t), sqldbtest.OpenPostgres(t)
+	ctx := context.Background()
+	folder := func(db *sqldb.DB, name string) {
+		t.Helper()
+		tn := &junction.Tenant{Name: randomName("t")}
+		if err := db.CreateTenant(ctx, tn); err != nil {
+			t.Fatal(err)
+		}
+		f := &junction.Folder{ID: junction.NewID(), TenantID: tn.ID, Name: name}
+		f.Path = []string{f.ID}
+		if err := db.CreateFolder(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tables := make(chan string, 64)
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = b.WatchChanges(wctx, func(table string) { tables <- table }, func() {})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	if table := <-tables; table != "" {
+		t.Fatalf("first call names %q", table)
+	}
+	// Another installation's change, to a table b does not touch here: it
+	// must not be heard.
+	ta := &junction.Tenant{Name: randomName("t")}
+	if err := a.CreateTenant(ctx, ta); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.CreateUser(ctx, &junction.User{ID: junction.NewID(), TenantID: ta.ID, Name: "ann"}); err != nil {
+		t.Fatal(err)
+	}
+	folder(b, "in-b")
+	for _, want := range []string{"folders"} {
+		select {
+		case got := <-tables:
+			if got != want {
+				t.Fatalf("heard %q, want %q: another schema's change came through", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no announcement of %s", want)
+		}
 	}
 }
