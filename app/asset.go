@@ -483,6 +483,9 @@ func (a *App) CreateAsset(ctx context.Context, p *junction.Principal, in CreateA
 			if err := a.checkExternalName(cfg, as.ExternalName); err != nil {
 				return nil, err
 			}
+			if err := a.checkSharedSecret(ctx, p, as); err != nil {
+				return nil, err
+			}
 			if hasValue {
 				created, err := a.writeExternalNew(ctx, cfg, as, value)
 				if err != nil {
@@ -570,6 +573,49 @@ func (a *App) mayWiden(ctx context.Context, p *junction.Principal, as *junction.
 					as.Name, junction.PermAssetsResolve, junction.PermAssetsEdit)}
 		}
 		return err
+	}
+	return nil
+}
+
+// checkSharedSecret keeps allowed hosts from being side-stepped by a second
+// asset: an asset referring to an external secret that another asset
+// restricts to certain hosts must itself be restricted within each such
+// list, unless the caller may read the secret anyway (Assets.Resolve on the
+// asset's folder). Otherwise anyone who may create assets could refer to
+// the same vault secret without a restriction and send it to their own
+// host.
+func (a *App) checkSharedSecret(ctx context.Context, p *junction.Principal, as *junction.Asset) error {
+	var restrictions [][]string
+	page := junction.Page{Limit: junction.MaxPageSize}
+	for {
+		list, err := a.store.ListAssets(ctx, as.TenantID, junction.AssetFilter{StoreID: as.StoreID, Page: page})
+		if err != nil {
+			return err
+		}
+		for _, o := range list {
+			if o.ID != as.ID && o.ExternalName == as.ExternalName && len(o.AllowedHosts) > 0 {
+				restrictions = append(restrictions, o.AllowedHosts)
+			}
+		}
+		if len(list) < page.Limit {
+			break
+		}
+		page.After = list[len(list)-1].ID
+	}
+	for _, r := range restrictions {
+		if !widens(r, as.AllowedHosts) {
+			continue
+		}
+		if _, err := a.folderFor(ctx, a.store, p, as.FolderID, junction.PermAssetsResolve); err == nil {
+			return nil
+		} else if !junction.IsCode(err, junction.EPERMISSIONDENIED) {
+			return err
+		}
+		return &junction.Error{Code: junction.EPERMISSIONDENIED, Field: "allowed_hosts",
+			Message: fmt.Sprintf("another asset restricts the secret %q of this store to %s: an asset referring to it must be "+
+				"restricted within those hosts (allowed_hosts), unless you hold %s on its folder",
+				as.ExternalName, strings.Join(r, ", "), junction.PermAssetsResolve),
+			Details: map[string]any{"allowed_hosts": r}}
 	}
 	return nil
 }
@@ -890,6 +936,11 @@ func (a *App) UpdateAsset(ctx context.Context, p *junction.Principal, id string,
 		if en != next.ExternalName {
 			next.ExternalName = en
 			changed = append(changed, "external_name")
+		}
+	}
+	if external && (next.ExternalName != cur.ExternalName || !slices.Equal(next.AllowedHosts, cur.AllowedHosts)) {
+		if err := a.checkSharedSecret(ctx, p, &next); err != nil {
+			return nil, err
 		}
 	}
 	var seal *junction.StoredSecret

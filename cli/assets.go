@@ -55,6 +55,9 @@ type resolvedAsset struct {
 // assetValueFlags are the flags that give an asset's value.
 type assetValueFlags struct {
 	value, valueFile, username, password, passwordFile string
+	// secrets is --secret value=SPEC / password=SPEC, the way every
+	// command takes secrets.
+	secrets []string
 }
 
 func (f *assetValueFlags) register(cmd *cobra.Command) {
@@ -64,6 +67,7 @@ func (f *assetValueFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.username, "username", "", "username of a credential asset")
 	fl.StringVar(&f.password, "password", "", `password of a credential asset ("-": read it from standard input)`)
 	fl.StringVar(&f.passwordFile, "password-file", "", `read the password from this file ("-": standard input)`)
+	fl.StringArrayVar(&f.secrets, "secret", nil, `value=@path or password=@path ("-": standard input), as every command takes secrets`)
 }
 
 // fill adds the value flags that were given to body.
@@ -74,6 +78,20 @@ func (f *assetValueFlags) fill(c *CLI, cmd *cobra.Command, body map[string]any) 
 	}
 	if changed("password") && changed("password-file") {
 		return junction.Invalid("password", "give --password or --password-file, not both")
+	}
+	for _, s := range f.secrets {
+		name, spec, ok := strings.Cut(s, "=")
+		if !ok || (name != "value" && name != "password") {
+			return junction.Invalid("secret", "give value=@path or password=@path (or =- for standard input), not %q", name)
+		}
+		if changed(name) || changed(name+"-file") {
+			return junction.Invalid("secret", "give --secret %s=... or --%s, not both", name, name)
+		}
+		v, err := c.readValue("secret", "the "+name, spec)
+		if err != nil {
+			return err
+		}
+		body[name] = v
 	}
 	setIfChanged(cmd, body, "value", "value", f.value)
 	if changed("value-file") {

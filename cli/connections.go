@@ -17,13 +17,14 @@ import (
 
 // connectionFieldFlags are the flags that fill a connection's fields.
 type connectionFieldFlags struct {
-	fields, secretFields, assetFields []string
+	fields, secretFields, secrets, assetFields []string
 }
 
 func (f *connectionFieldFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.fields, "field", nil, "field name=value (repeatable)")
 	fl.StringArrayVar(&f.secretFields, "secret-field", nil, "secret field name=@path, name=- (standard input) or name=value; kept sealed by Junction (repeatable)")
+	fl.StringArrayVar(&f.secrets, "secret", nil, "the same as --secret-field: NAME=@path, NAME=- or NAME=value, as every command takes secrets (repeatable)")
 	fl.StringArrayVar(&f.assetFields, "asset-field", nil, "secret field name=ASSET_ID[:username|:password], resolved from the asset at run time (repeatable)")
 }
 
@@ -34,10 +35,12 @@ func (f *connectionFieldFlags) body(c *CLI) (map[string]any, error) {
 	if err := keyValues(m, "field", f.fields, func(_, v string) (any, error) { return v, nil }); err != nil {
 		return nil, err
 	}
-	if err := keyValues(m, "secret-field", f.secretFields, func(k, spec string) (any, error) {
-		return c.readValue("secret-field", "secret field "+k, spec)
-	}); err != nil {
-		return nil, err
+	for flag, specs := range map[string][]string{"secret-field": f.secretFields, "secret": f.secrets} {
+		if err := keyValues(m, flag, specs, func(k, spec string) (any, error) {
+			return c.readValue(flag, "secret field "+k, spec)
+		}); err != nil {
+			return nil, err
+		}
 	}
 	if err := keyValues(m, "asset-field", f.assetFields, func(k, ref string) (any, error) {
 		return assetReference(k, ref)

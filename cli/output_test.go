@@ -70,3 +70,34 @@ func TestErrorsNameFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretFlagEverywhere: every command that takes a secret takes it as
+// --secret NAME=@file or NAME=- (standard input), and never prints it.
+func TestSecretFlagEverywhere(t *testing.T) {
+	e := newEnv(t)
+	e.folder("Finance")
+	const value, token = "secret-flag-asset-value-81d2", "secret-flag-bearer-token-4e07"
+	out := e.must("assets", "create", "erp", "--folder", "Finance", "--type", "secret",
+		"--secret", "value=@"+writeFile(t, "v", value))
+	if strings.Contains(out, value) {
+		t.Fatal("assets create printed the value")
+	}
+	if got := e.must("assets", "resolve", "erp", "--field", "value"); got != value+"\n" {
+		t.Fatalf("resolved value: %d bytes, want the value", len(got))
+	}
+	if _, _, err := e.runWithStdin("pw-from-stdin-0c55", "assets", "create", "erp-login", "--folder", "Finance",
+		"--type", "credential", "--username", "svc", "--secret", "password=-"); err != nil {
+		t.Fatal(cli.FormatError(err))
+	}
+	if _, _, err := e.run("assets", "create", "x", "--folder", "Finance", "--type", "secret", "--secret", "token=abc"); err == nil {
+		t.Fatal("--secret token= on an asset passed")
+	}
+	out, _, err := e.runWithStdin(token, "connections", "create", "api", "--folder", "Finance", "--connector", "http",
+		"--auth", "bearer", "--field", "base_url=https://api.example.com", "--secret", "token=-", "--no-test")
+	if err != nil {
+		t.Fatal(cli.FormatError(err))
+	}
+	if strings.Contains(out, token) || !strings.Contains(out, "set") {
+		t.Fatalf("connections create output:\n%s", out)
+	}
+}

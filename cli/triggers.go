@@ -205,11 +205,25 @@ func registerTargetFlags(cmd *cobra.Command, queue, url, secret *string) {
 	f.StringVar(queue, "target-queue", "", "keep jobs in this queue for workers (junction jobs claim)")
 	f.StringVar(url, "target-url", "", "POST each job to this URL, signed")
 	f.StringVar(secret, "target-secret", "", "secret that signs deliveries to --target-url: @path, - (standard input) or the value")
+	f.StringArray("secret", nil, "target=@path or target=- (standard input): the same as --target-secret, as every command takes secrets")
 }
 
 // triggerTarget builds the target from the flags, or nil when none is
 // given.
 func (c *CLI) triggerTarget(cmd *cobra.Command, queue, targetURL, secret string) (map[string]any, error) {
+	if specs, _ := cmd.Flags().GetStringArray("secret"); len(specs) > 0 {
+		if cmd.Flags().Changed("target-secret") || len(specs) > 1 {
+			return nil, junction.Invalid("secret", "give the target secret once: --secret target=... or --target-secret")
+		}
+		name, spec, ok := strings.Cut(specs[0], "=")
+		if !ok || name != "target" {
+			return nil, junction.Invalid("secret", "give target=@path (or target=- for standard input), not %q", name)
+		}
+		secret = spec
+		if err := cmd.Flags().Set("target-secret", spec); err != nil {
+			return nil, err
+		}
+	}
 	changed := cmd.Flags().Changed
 	switch {
 	case changed("target-queue") && (changed("target-url") || changed("target-secret")):

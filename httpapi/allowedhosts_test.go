@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"junction"
+	"junction/credstore/vault/vaulttest"
 )
 
 type hostsJSON struct {
@@ -129,4 +130,49 @@ func TestConnectionDestinationMoves(t *testing.T) {
 	if got.Fields["site"].Value != "acme-eu" || got.ProxyURL != "http://proxy.example.com:3128" || !got.Fields["webhook_secret"].Set {
 		t.Fatalf("after the move %+v", got)
 	}
+}
+
+// TestSharedSecretKeepsItsHosts: a second asset referring to an external
+// secret that another asset restricts must be restricted within the same
+// hosts, unless its creator may read the secret anyway; otherwise allowed
+// hosts would be one asset away from useless.
+func TestSharedSecretKeepsItsHosts(t *testing.T) {
+	vs := vaulttest.New(t, vaulttest.Options{})
+	vs.SetAppRole("approle", "role-1", "secret-id-1")
+	backends(t, func(t *testing.T, open func(t *testing.T) junction.Store) {
+		e := newEnv(t, open(t))
+		cs := e.vaultStore(vs, "corp-vault", "secret-id-1", nil)
+		f := e.createFolder(e.admin, "Robots", "")
+		dev, devToken := e.createUser(e.admin, "dev")
+		e.must(http.StatusOK, "PUT", "/api/v1/folders/"+f.ID+"/members/"+dev.ID, e.admin,
+			map[string]any{"roles": []string{junction.RoleAutomationDeveloper}}, nil)
+		asset := func(name, external string, hosts ...string) map[string]any {
+			b := map[string]any{"folder_id": f.ID, "name": name, "type": "secret", "store_id": cs.ID, "external_name": external}
+			if hosts != nil {
+				b["allowed_hosts"] = hosts
+			}
+			return b
+		}
+		e.must(http.StatusCreated, "POST", "/api/v1/assets", e.admin, asset("erp", "erp/api-key", "api.erp.example.com"), nil)
+
+		for name, hosts := range map[string][]string{"none": nil, "elsewhere": {"evil.test"}, "more": {"api.erp.example.com", "evil.test"}} {
+			r := e.call("POST", "/api/v1/assets", devToken, asset("copy-"+name, "erp/api-key", hosts...))
+			if p := r.problem(t); r.status != http.StatusForbidden || p.Field != "allowed_hosts" {
+				t.Errorf("a developer's second asset with hosts %v: %d %+v", hosts, r.status, p)
+			}
+		}
+		var within hostsJSON
+		e.must(http.StatusCreated, "POST", "/api/v1/assets", devToken, asset("copy-within", "erp/api-key", "api.erp.example.com"), &within)
+
+		// Pointing another asset at the secret afterwards is the same.
+		var other hostsJSON
+		e.must(http.StatusCreated, "POST", "/api/v1/assets", devToken, asset("other", "crm/api-key"), &other)
+		r := e.call("PATCH", "/api/v1/assets/"+other.ID, devToken, map[string]any{"external_name": "erp/api-key"})
+		if p := r.problem(t); r.status != http.StatusForbidden || p.Field != "allowed_hosts" {
+			t.Errorf("a developer retargets an unrestricted asset at the secret: %d %+v", r.status, p)
+		}
+
+		// Whoever may read the secret anyway may refer to it freely.
+		e.must(http.StatusCreated, "POST", "/api/v1/assets", e.admin, asset("admin-copy", "erp/api-key"), nil)
+	})
 }
