@@ -108,7 +108,7 @@ func Import(content []byte, opts Options) (res *Result, err error) {
 			res, err = nil, junction.Invalid("content", "the description could not be read: %v", firstLine(fmt.Sprint(r)))
 		}
 	}()
-	format, err := detect(content)
+	format, content, err := detect(content)
 	if err != nil {
 		return nil, err
 	}
@@ -132,12 +132,12 @@ func Import(content []byte, opts Options) (res *Result, err error) {
 
 // detect finds the format from the content, after checking that it is
 // well-formed and within the limits.
-func detect(content []byte) (string, error) {
+func detect(content []byte) (string, []byte, error) {
 	var top map[string]any
 	trimmed := bytes.TrimLeft(content, " \t\r\n\ufeff")
 	if len(trimmed) > 0 && trimmed[0] == '{' {
 		if err := checkJSON(content); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		var head struct {
 			OpenAPI any             `json:"openapi"`
@@ -146,7 +146,7 @@ func detect(content []byte) (string, error) {
 			Item    json.RawMessage `json:"item"`
 		}
 		if err := json.Unmarshal(content, &head); err != nil {
-			return "", junction.Invalid("content", "the description is not valid JSON: %v", err)
+			return "", nil, junction.Invalid("content", "the description is not valid JSON: %v", err)
 		}
 		top = map[string]any{}
 		if head.OpenAPI != nil {
@@ -166,10 +166,20 @@ func detect(content []byte) (string, error) {
 	} else {
 		var doc yaml.Node
 		if err := yaml.Unmarshal(content, &doc); err != nil {
-			return "", junction.Invalid("content", "the description is neither JSON nor YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+			return "", nil, junction.Invalid("content", "the description is neither JSON nor YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 		}
 		if err := checkYAML(&doc); err != nil {
-			return "", err
+			return "", nil, err
+		}
+		// YAML 1.1 files write booleans as yes/no; the OpenAPI parser
+		// reads YAML 1.2, where those are strings and required: yes
+		// would be lost. Rewrite them where the key takes a boolean.
+		if yaml11Booleans(&doc) {
+			out, err := yaml.Marshal(&doc)
+			if err != nil {
+				return "", nil, junction.Invalid("content", "the YAML could not be normalised: %s", firstLine(err.Error()))
+			}
+			content = out
 		}
 		top = map[string]any{}
 		if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
@@ -196,32 +206,32 @@ func detect(content []byte) (string, error) {
 	}
 	switch v := version("openapi"); {
 	case strings.HasPrefix(v, "3.0"):
-		return FormatOpenAPI30, nil
+		return FormatOpenAPI30, content, nil
 	case strings.HasPrefix(v, "3.1"), strings.HasPrefix(v, "3.2"):
-		return FormatOpenAPI31, nil
+		return FormatOpenAPI31, content, nil
 	case v != "":
-		return "", junction.Invalid("openapi", "OpenAPI version %q is not supported (want 3.0, 3.1 or Swagger 2.0)", v)
+		return "", nil, junction.Invalid("openapi", "OpenAPI version %q is not supported (want 3.0, 3.1 or Swagger 2.0)", v)
 	}
 	switch v := version("swagger"); {
 	case v == "2.0" || v == "2":
-		return FormatSwagger20, nil
+		return FormatSwagger20, content, nil
 	case v != "":
-		return "", junction.Invalid("swagger", "Swagger version %q is not supported (want 2.0)", v)
+		return "", nil, junction.Invalid("swagger", "Swagger version %q is not supported (want 2.0)", v)
 	}
 	if _, ok := top["item"]; ok {
 		schema, _ := top["postman_schema"].(string)
 		switch {
 		case strings.Contains(schema, "v2.1"):
-			return FormatPostman21, nil
+			return FormatPostman21, content, nil
 		case strings.Contains(schema, "v2.0"):
-			return FormatPostman20, nil
+			return FormatPostman20, content, nil
 		case schema == "":
-			return FormatPostman21, nil
+			return FormatPostman21, content, nil
 		default:
-			return "", junction.Invalid("info.schema", "Postman collection schema %q is not supported (want v2.0 or v2.1)", schema)
+			return "", nil, junction.Invalid("info.schema", "Postman collection schema %q is not supported (want v2.0 or v2.1)", schema)
 		}
 	}
-	return "", junction.Invalid("content", "not an API description Junction can import: no openapi or swagger version and no Postman items")
+	return "", nil, junction.Invalid("content", "not an API description Junction can import: no openapi or swagger version and no Postman items")
 }
 
 // checkJSON reports a syntax error with its line and column, and bounds the
@@ -327,4 +337,35 @@ func firstLine(s string) string {
 
 func invalidOption(field, msg string) error {
 	return junction.Invalid(field, "%s", msg)
+}
+
+// booleanKeys are the OpenAPI keys whose values are booleans.
+var booleanKeys = map[string]bool{"required": true, "readOnly": true, "writeOnly": true, "deprecated": true, "nullable": true,
+	"uniqueItems": true, "allowEmptyValue": true, "explode": true, "allowReserved": true, "exclusiveMinimum": true,
+	"exclusiveMaximum": true, "additionalProperties": true}
+
+// yaml11Booleans rewrites unquoted YAML 1.1 booleans (yes, no, on, off)
+// under boolean keys, and reports whether it changed anything.
+func yaml11Booleans(n *yaml.Node) bool {
+	changed := false
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if !booleanKeys[k.Value] || v.Kind != yaml.ScalarNode || v.Style != 0 {
+				continue
+			}
+			switch strings.ToLower(v.Value) {
+			case "yes", "on", "y":
+				v.Value, v.Tag, changed = "true", "!!bool", true
+			case "no", "off", "n":
+				v.Value, v.Tag, changed = "false", "!!bool", true
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if yaml11Booleans(c) {
+			changed = true
+		}
+	}
+	return changed
 }

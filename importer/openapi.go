@@ -292,8 +292,7 @@ func v3Body(rb *v3.RequestBody) *body {
 // bodyFromSchema turns an object schema into one input per property, and
 // anything else into a single input that is the whole body.
 func bodyFromSchema(b *body, s *base.Schema) {
-	sh := shapeFromSchema(s, maxSchemaHops-1)
-	if s != nil && sh.typ == connector.TypeObject && len(sh.props) > 0 {
+	if s != nil && typeOf(s, 0) == connector.TypeObject && len(propsOf(s, 0)) > 0 {
 		req := map[string]bool{}
 		for _, r := range requiredOf(s, 0) {
 			req[r] = true
