@@ -309,8 +309,9 @@ func TestImportPostman(t *testing.T) {
 	}
 }
 
-// A collection variable's value may be a live key: it must not reach the
-// definition or the checklist.
+// A collection variable's value, or a value typed into a saved request's
+// credential-looking header, query parameter or body field, may be a live
+// key: it must not reach the definition or the checklist.
 func TestImportPostmanSecretsStayOut(t *testing.T) {
 	res := mustImport(t, "postman.json", importer.Options{})
 	out, err := json.Marshal(res)
@@ -319,9 +320,14 @@ func TestImportPostmanSecretsStayOut(t *testing.T) {
 	}
 	y, _ := yaml.Marshal(res.Definition)
 	for _, doc := range [][]byte{out, y} {
-		if strings.Contains(string(doc), "pk_live_planted_secret_value") {
-			t.Fatal("the secret variable's value is in the import result")
+		for _, secret := range []string{"pk_live_planted_secret_value", "lit_secret_query", "lit_secret_header", "lit_secret_body"} {
+			if strings.Contains(string(doc), secret) {
+				t.Errorf("%s is in the import result", secret)
+			}
 		}
+	}
+	if !hasCheck(res, "Query parameters", importer.StatusWarning, "access_token looks like a credential") || !hasCheck(res, "Headers", importer.StatusWarning, "X-Api-Key looks like a credential") {
+		t.Errorf("checklist does not say why values were left out: %+v", res.Checklist)
 	}
 }
 

@@ -265,6 +265,12 @@ func (p *pmReader) request(it *pmItem, folder string) {
 		if val != "" && !strings.HasPrefix(val, "<") && !strings.Contains(val, "{{") {
 			pr.def = val
 		}
+		if pr.def != nil && secretLike.MatchString(q.Key) {
+			// A value written into a saved request may be a live
+			// credential: keep the parameter, never the value.
+			pr.def = nil
+			p.a.note("Query parameters", StatusWarning, fmt.Sprintf("%s: query parameter %s looks like a credential; its value was not kept, set up an api_key auth in the query instead", it.Name, q.Key))
+		}
 		op.params = append(op.params, pr)
 	}
 	for _, h := range r.Header {
@@ -301,7 +307,12 @@ func (p *pmReader) request(it *pmItem, folder string) {
 			op.fixedHeaders[h.Key] = tmpl
 			continue
 		}
-		op.params = append(op.params, param{name: h.Key, in: "header", typ: connector.TypeString, def: val, description: text(h.Description)})
+		pr := param{name: h.Key, in: "header", typ: connector.TypeString, def: val, description: text(h.Description)}
+		if secretLike.MatchString(h.Key) {
+			pr.def = nil
+			p.a.note("Headers", StatusWarning, fmt.Sprintf("%s: header %s looks like a credential; its value was not kept, set up the matching auth instead", it.Name, h.Key))
+		}
+		op.params = append(op.params, pr)
 	}
 	if b := r.Body; b != nil && b.Mode != "" {
 		op.body = pmBodyOf(b)
@@ -330,7 +341,11 @@ func pmBodyOf(b *pmBody) *body {
 		}
 		if m, ok := v.(map[string]any); ok && len(m) > 0 {
 			for _, k := range sortedKeys(m) {
-				bd.props = append(bd.props, param{name: k, in: "body", typ: jsonType(m[k]), description: "Example: " + clip(exampleText(m[k]), 80)})
+				pr := param{name: k, in: "body", typ: jsonType(m[k])}
+				if !secretLike.MatchString(k) {
+					pr.description = "Example: " + clip(exampleText(m[k]), 80)
+				}
+				bd.props = append(bd.props, pr)
 			}
 			return bd
 		}
