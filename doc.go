@@ -21,6 +21,8 @@
 //	                         reproducing the vendor's API, plus their conformance suite
 //	connector/               declarative connector definitions, the built-in catalog,
 //	                         and the pure request builder
+//	importer/                drafts a connector definition and a checklist from an
+//	                         OpenAPI, Swagger or Postman description
 //	outbound/                the one HTTP client for third-party APIs: timeouts, TLS,
 //	                         proxy, retries, the private-network guard at dial time
 //	engine/                  runs activities, polls and webhook checks through
