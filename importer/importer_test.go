@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -487,5 +488,33 @@ func TestImportLoadsAsCatalog(t *testing.T) {
 	}
 	if n := len(cat.List()); n != 3 {
 		t.Errorf("%d connectors loaded, want 3", n)
+	}
+}
+
+// Schemas that each combine many others, circularly, would take
+// exponential time to walk without a bound; the import finishes at once.
+func TestImportSchemaFanOut(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("openapi: 3.0.0\ninfo: {title: Fan, version: '1'}\nservers: [{url: 'https://fan.example.com'}]\n")
+	b.WriteString("paths:\n  /a:\n    post:\n      requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/S0'}}}}\n")
+	b.WriteString("      responses: {'200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/S0'}}}}}\n")
+	b.WriteString("components:\n  schemas:\n")
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(&b, "    S%d:\n      type: object\n      properties:\n", i)
+		for j := 0; j < 10; j++ {
+			fmt.Fprintf(&b, "        p%d: {$ref: '#/components/schemas/S%d'}\n", j, j)
+		}
+		b.WriteString("      allOf:\n")
+		for j := 0; j < 10; j++ {
+			fmt.Fprintf(&b, "        - {$ref: '#/components/schemas/S%d'}\n", j)
+		}
+	}
+	res, err := importer.Import([]byte(b.String()), importer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	validateLikeLoader(t, res.Definition)
+	if a := activity(t, res.Definition, "post_a"); len(a.Inputs) != 10 {
+		t.Errorf("%d inputs, want p0..p9", len(a.Inputs))
 	}
 }

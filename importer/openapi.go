@@ -322,11 +322,22 @@ type namedProxy struct {
 	proxy *base.SchemaProxy
 }
 
+// A schema walk visits at most this many schemas. allOf chains and nested
+// properties fan out: a hostile file where each schema lists ten others
+// would otherwise cost ten to the power of the depth.
+const schemaBudget = 4000
+
 // propsOf lists an object schema's properties, allOf members' included.
 func propsOf(s *base.Schema, depth int) []namedProxy {
-	if s == nil || depth > maxSchemaHops {
+	budget := schemaBudget
+	return propsWithin(s, depth, &budget)
+}
+
+func propsWithin(s *base.Schema, depth int, budget *int) []namedProxy {
+	if s == nil || depth > maxSchemaHops || *budget <= 0 {
 		return nil
 	}
+	*budget--
 	var out []namedProxy
 	seen := map[string]bool{}
 	if s.Properties != nil {
@@ -338,7 +349,7 @@ func propsOf(s *base.Schema, depth int) []namedProxy {
 		}
 	}
 	for _, m := range s.AllOf {
-		for _, p := range propsOf(schemaOf(m), depth+1) {
+		for _, p := range propsWithin(schemaOf(m), depth+1, budget) {
 			if !seen[p.name] {
 				seen[p.name] = true
 				out = append(out, p)
@@ -349,12 +360,18 @@ func propsOf(s *base.Schema, depth int) []namedProxy {
 }
 
 func requiredOf(s *base.Schema, depth int) []string {
-	if s == nil || depth > maxSchemaHops {
+	budget := schemaBudget
+	return requiredWithin(s, depth, &budget)
+}
+
+func requiredWithin(s *base.Schema, depth int, budget *int) []string {
+	if s == nil || depth > maxSchemaHops || *budget <= 0 {
 		return nil
 	}
+	*budget--
 	out := append([]string(nil), s.Required...)
 	for _, m := range s.AllOf {
-		out = append(out, requiredOf(schemaOf(m), depth+1)...)
+		out = append(out, requiredWithin(schemaOf(m), depth+1, budget)...)
 	}
 	return out
 }
@@ -367,29 +384,35 @@ func schemaOf(p *base.SchemaProxy) *base.Schema {
 	return p.Schema()
 }
 
+// shapeOf keeps what the builder needs of a response schema.
 func shapeOf(p *base.SchemaProxy, depth int) *shape {
-	return shapeFromSchema(schemaOf(p), depth)
+	budget := schemaBudget
+	return shapeWithin(schemaOf(p), depth, &budget)
 }
 
-// shapeFromSchema keeps a schema's type and properties down to
-// maxSchemaHops levels; the bound is also what stops circular schemas.
-func shapeFromSchema(s *base.Schema, depth int) *shape {
+// shapeWithin keeps a schema's type and properties three levels down; the
+// depth and the budget are also what stop circular schemas.
+func shapeWithin(s *base.Schema, depth int, budget *int) *shape {
 	sh := &shape{typ: typeOf(s, 0)}
+	*budget--
 	if s == nil {
 		return sh
 	}
 	sh.description = s.Description
-	if depth >= 3 {
+	if depth >= 3 || *budget <= 0 {
 		return sh
 	}
 	switch sh.typ {
 	case connector.TypeObject:
-		for _, p := range propsOf(s, 0) {
-			sh.props = append(sh.props, prop{name: p.name, shape: shapeOf(p.proxy, depth+1)})
+		for _, p := range propsWithin(s, 0, budget) {
+			if *budget <= 0 {
+				break
+			}
+			sh.props = append(sh.props, prop{name: p.name, shape: shapeWithin(schemaOf(p.proxy), depth+1, budget)})
 		}
 	case connector.TypeArray:
 		if s.Items != nil && s.Items.IsA() {
-			sh.items = shapeOf(s.Items.A, depth+1)
+			sh.items = shapeWithin(schemaOf(s.Items.A), depth+1, budget)
 		}
 	}
 	return sh
