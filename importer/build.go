@@ -247,13 +247,22 @@ func (b *builder) auth() {
 			used[string(a.Type)] = true
 			used.take(string(a.Type), "")
 		}
-		for i := range a.Fields {
-			if _, clash := b.common[a.Fields[i].Name]; clash {
-				old := a.Fields[i].Name
-				a.Fields[i].Name = "auth_" + old
-				renameVar(&a, old, a.Fields[i].Name)
+		// A shared field of the same name and kind (a Postman variable
+		// client_id) serves the auth too; one of another kind would
+		// clash, so the auth's own is renamed.
+		own := a.Fields[:0]
+		for _, f := range a.Fields {
+			if c, clash := b.common[f.Name]; clash {
+				if c.Type == f.Type {
+					continue
+				}
+				old := f.Name
+				f.Name = "auth_" + old
+				renameVar(&a, old, f.Name)
 			}
+			own = append(own, f)
 		}
+		a.Fields = own
 		d.Auth = append(d.Auth, a)
 		if !slices.Contains(b.res.AuthTypes, a.Type) {
 			b.res.AuthTypes = append(b.res.AuthTypes, a.Type)
@@ -420,6 +429,12 @@ func (b *builder) activities() []*built {
 		if !ok {
 			b.find("Activities", StatusError, "paths with '..' segments cannot be used and were left out", where)
 			continue
+		}
+		for _, m := range pathParamRE.FindAllStringSubmatch(op.path, -1) {
+			if !identRE.MatchString(m[1]) {
+				b.find("Paths", StatusOK, "placeholders that are not identifiers were renamed (the request sent is the same)", where)
+				break
+			}
 		}
 		base := snake(op.id)
 		if base == "" {
@@ -1083,6 +1098,7 @@ func (b *builder) variableFields() {
 		}
 		if v.secret {
 			secrets = append(secrets, v.name)
+			b.addField(connector.Field{Name: id, Label: humanize(id), Type: connector.FieldSecret, Help: "The collection variable " + clip(v.name, 60) + "; its value is not imported."})
 			continue
 		}
 		f := connector.Field{Name: id, Label: humanize(id), Type: connector.FieldText, Default: v.def, Help: clip(v.description, 200)}
@@ -1092,7 +1108,7 @@ func (b *builder) variableFields() {
 		b.addField(f)
 	}
 	if len(secrets) > 0 {
-		b.check("Variables", StatusWarning, "secret-looking variables are not connection fields; the auth's fields hold credentials: "+listSome(secrets))
+		b.check("Variables", StatusWarning, "secret-looking variables became secret fields without their values; fill them in the connection: "+listSome(secrets))
 	}
 }
 

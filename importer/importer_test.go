@@ -135,8 +135,8 @@ func TestImportOpenAPI(t *testing.T) {
 		}
 
 		get := activity(t, d, "get_widget")
-		if get.Path != "/widgets/{widget_id}" {
-			t.Errorf("path = %q, want the placeholder renamed to an identifier", get.Path)
+		if get.Path != "/widgets/{widget_id}" || !hasCheck(res, "Paths", importer.StatusOK, "GET /widgets/{widget-id}") {
+			t.Errorf("path = %q, want the placeholder renamed to an identifier, and said so", get.Path)
 		}
 		if in := input(t, &get.Operation, "x_trace"); in.In != "header" || in.Key != "X-Trace" {
 			t.Errorf("header input = %+v", in)
@@ -281,8 +281,8 @@ func TestImportPostman(t *testing.T) {
 	if fields["base_url"].Default != "https://api.parcels.example.com/v1" || fields["account_id"].Default != "acme" {
 		t.Errorf("fields = %+v", d.Fields)
 	}
-	if _, ok := fields["api_key"]; ok {
-		t.Error("the secret variable became a plain field")
+	if f, ok := fields["api_key"]; !ok || f.Type != connector.FieldSecret || f.Default != "" {
+		t.Errorf("the secret variable apiKey should be a secret field without its value: %+v", f)
 	}
 	if !slices.Equal(res.AuthTypes, []connector.AuthType{connector.AuthAPIKey}) || d.Auth[0].Name != "X-Parcel-Key" || d.Auth[0].In != "header" {
 		t.Errorf("auth = %+v", d.Auth)
