@@ -31,6 +31,9 @@ func readOpenAPI(content []byte, format string) (*api, error) {
 	cfg.IgnorePolymorphicCircularReferences = true
 	cfg.IgnoreArrayCircularReferences = true
 	cfg.SkipMetadataCollection = true
+	// Resolving references one after the other costs little here and
+	// makes the draft the same on every import of the same file.
+	cfg.ExtractRefsSequentially = true
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	doc, err := libopenapi.NewDocumentWithConfiguration(content, cfg)
 	if err != nil {
