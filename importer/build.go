@@ -96,6 +96,9 @@ func build(a *api, opts Options) (*Result, error) {
 	}
 
 	b.check("Format", StatusOK, fmt.Sprintf("%d operations declared", a.total))
+	if a.total > maxOperations {
+		b.check("Activities", StatusError, fmt.Sprintf("only the first %d of %d operations were read; split the description", maxOperations, a.total))
+	}
 	b.baseURL()
 	b.variableFields()
 	b.auth()

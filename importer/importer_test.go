@@ -518,3 +518,18 @@ func TestImportSchemaFanOut(t *testing.T) {
 		t.Errorf("%d inputs, want p0..p9", len(a.Inputs))
 	}
 }
+
+// A bare "=" is a YAML 1.1 value-type scalar that some parsers refuse;
+// YAML 1.2 reads it as the string "=", and so does the import.
+func TestImportYAMLValueScalar(t *testing.T) {
+	doc := "openapi: 3.0.0\ninfo: {title: Z, version: '1'}\nservers: [{url: 'https://z.example.com'}]\npaths:\n  /a:\n    get:\n      x-change: =\n" +
+		"      parameters:\n        - {name: q, in: query, schema: {type: string, default: =}}\n      responses: {'200': {description: ok}}\n"
+	res, err := importer.Import([]byte(doc), importer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	validateLikeLoader(t, res.Definition)
+	if in := input(t, &activity(t, res.Definition, "get_a").Operation, "q"); in.Default != "=" {
+		t.Errorf("default = %#v", in.Default)
+	}
+}

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"fmt"
 	"log/slog"
 	"net/url"
 	"sort"
@@ -88,6 +89,9 @@ func readV3(a *api, d *v3.Document) {
 	readInfo(a, d.Info)
 	if d.ExternalDocs != nil {
 		a.docsURL = d.ExternalDocs.URL
+	}
+	if len(d.Servers) > 1 {
+		a.note("Base URL", StatusOK, fmt.Sprintf("%d servers declared; the draft uses the first", len(d.Servers)))
 	}
 	if len(d.Servers) > 0 && d.Servers[0] != nil {
 		s := d.Servers[0]
