@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"sort"
 	"strconv"
@@ -222,9 +223,8 @@ func v3Operation(a *api, path, method string, item *v3.PathItem, o *v3.Operation
 }
 
 // successResponse picks the response a caller reads: the lowest 2xx, else
-// the default.
+// the default (nil when there is neither).
 func successResponse[R any](codes *orderedmap.Map[string, R], def R) R {
-	var zero R
 	if codes != nil {
 		var keys []string
 		for k := range codes.KeysFromOldest() {
@@ -237,10 +237,7 @@ func successResponse[R any](codes *orderedmap.Map[string, R], def R) R {
 			return codes.GetOrZero(keys[0])
 		}
 	}
-	if any(def) != nil {
-		return def
-	}
-	return zero
+	return def
 }
 
 func pickJSON(content *orderedmap.Map[string, *v3.MediaType]) *v3.MediaType {
@@ -523,9 +520,7 @@ func scalarAs(text string, t connector.InputType) (any, bool) {
 	return nil, false
 }
 
-func isInfNaN(f float64) bool {
-	return f != f || f > 1.7976931348623157e308 || f < -1.7976931348623157e308
-}
+func isInfNaN(f float64) bool { return math.IsNaN(f) || math.IsInf(f, 0) }
 
 // ---- Swagger 2.0 ----
 

@@ -147,12 +147,14 @@ func readPostman(content []byte) (*api, error) {
 }
 
 type pmReader struct {
-	a        *api
-	used     map[string]bool
-	declared map[string]bool
-	authSeen map[string]bool
-	origins  map[string]int
-	firstOr  []string
+	a *api
+	// used and declared are variable names the requests use and the
+	// collection declares.
+	used, declared map[string]bool
+	authSeen       map[string]bool
+	// origins counts requests per scheme and host, in first-seen order.
+	origins     map[string]int
+	originOrder []string
 }
 
 func (p *pmReader) walk(items []pmItem, depth int, folder string, inherited *pmAuth) {
@@ -190,8 +192,9 @@ func (p *pmReader) walk(items []pmItem, depth int, folder string, inherited *pmA
 	}
 }
 
-// pathOf splits a request URL into origin (scheme and host) and path, with
-// Postman's {{variables}} and :params as placeholders.
+// request turns one saved request into an operation: :params and <params>
+// in the path are path parameters, {{variables}} refer to connection
+// fields, and the URL's query and the headers become inputs.
 func (p *pmReader) request(it *pmItem, folder string) {
 	r := it.Request
 	method := strings.ToUpper(strings.TrimSpace(r.Method))
@@ -210,7 +213,7 @@ func (p *pmReader) request(it *pmItem, folder string) {
 	origin, path := splitOrigin(rawNoQuery)
 	p.origins[origin]++
 	if p.origins[origin] == 1 {
-		p.firstOr = append(p.firstOr, origin)
+		p.originOrder = append(p.originOrder, origin)
 	}
 	op := &operation{method: method, summary: it.Name, description: text(r.Description)}
 	// :name segments are path variables; {{name}} in the path is a
@@ -432,19 +435,19 @@ func splitOrigin(raw string) (string, string) {
 // the requests use.
 func (p *pmReader) finish() {
 	best := ""
-	for _, o := range p.firstOr {
+	for _, o := range p.originOrder {
 		if best == "" || p.origins[o] > p.origins[best] {
 			best = o
 		}
 	}
-	if len(p.firstOr) > 1 {
+	if len(p.originOrder) > 1 {
 		var others []string
-		for _, o := range p.firstOr {
+		for _, o := range p.originOrder {
 			if o != best {
 				others = append(others, o)
 			}
 		}
-		p.a.note("Base URL", StatusWarning, fmt.Sprintf("requests go to %d hosts; the base URL is the most used one, so requests to %s need their own connector or http_request", len(p.firstOr), listSome(others)))
+		p.a.note("Base URL", StatusWarning, fmt.Sprintf("requests go to %d hosts; the base URL is the most used one, so requests to %s need their own connector or http_request", len(p.originOrder), listSome(others)))
 		// Requests to other hosts keep their paths under the chosen
 		// base: the checklist line above says so.
 	}
