@@ -76,8 +76,9 @@ type Resource struct {
 	Selected bool `json:"selected"`
 }
 
-// Result is a draft: the definition passes the connector validator, and the
-// checklist says what it could not carry over or guessed.
+// Result is a draft: a definition for the connector validator (the
+// checklist's last item, Validation, says whether it passes) and a checklist
+// of what the import guessed or could not carry over. The caller owns it.
 type Result struct {
 	SourceFormat string                `json:"source_format"`
 	Definition   *connector.Definition `json:"definition"`
