@@ -69,13 +69,13 @@ func build(a *api, opts Options) (*Result, error) {
 	b.def = d
 	b.res.Definition = d
 
-	title := a.title
+	title := clip(a.title, 100)
 	if title == "" {
 		title = "Imported API"
 	}
-	d.DisplayName = clip(title, 100)
-	if opts.DisplayName != "" {
-		d.DisplayName = opts.DisplayName
+	d.DisplayName = title
+	if strings.TrimSpace(opts.DisplayName) != "" {
+		d.DisplayName = strings.TrimSpace(opts.DisplayName)
 	}
 	d.Key = opts.Key
 	if d.Key == "" {
@@ -201,27 +201,35 @@ func (b *builder) baseURL() {
 		defaults[id] = v.def
 		return "{" + id + "}"
 	})
-	sample := pathParamRE.ReplaceAllStringFunc(tmpl, func(m string) string {
-		if d := defaults[m[1:len(m)-1]]; d != "" {
-			return d
-		}
-		return "x"
-	})
 	if _, lone := loneVar(tmpl); lone {
 		b.def.BaseURL = tmpl
 		b.check("Base URL", StatusOK, tmpl+" (from the connection)")
 		return
 	}
-	if u, err := url.Parse(sample); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil {
+	// The validator checks the URL's shape with every variable filled by a
+	// stand-in; so does this, so a variable cannot hide a bad shape.
+	fill := func(withDefaults bool) string {
+		return pathParamRE.ReplaceAllStringFunc(tmpl, func(m string) string {
+			if d := defaults[m[1:len(m)-1]]; withDefaults && d != "" {
+				return d
+			}
+			return "x"
+		})
+	}
+	if absoluteHTTP(fill(false)) {
 		b.def.BaseURL = tmpl
 		b.check("Base URL", StatusOK, tmpl)
 		return
 	}
-	// No absolute URL: the connection supplies the whole root.
+	// No usable template: the connection supplies the whole root,
+	// starting from the description's own value when that is a URL.
 	f := connector.Field{Name: "base_url", Label: "Base URL", Type: connector.FieldText, Required: true,
 		Help: "The API's root URL, such as https://api.example.com/v1.", Placeholder: "https://api.example.com"}
 	if raw != "" {
 		f.Help = fmt.Sprintf("The API's root URL; the description gives only %q.", clip(raw, 100))
+	}
+	if d := fill(true); absoluteHTTP(d) && !strings.HasSuffix(d, "/") {
+		f.Default, f.Required = d, false
 	}
 	// Fields made for variables of an unusable URL would only confuse.
 	b.def.Fields = nil
@@ -1120,4 +1128,12 @@ func boolRank(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// absoluteHTTP reports whether s is an http(s) URL with a host and nothing
+// a base URL may not hold.
+func absoluteHTTP(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil &&
+		u.RawQuery == "" && u.Fragment == "" && !strings.HasSuffix(u.Path, "/")
 }
