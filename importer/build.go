@@ -292,6 +292,9 @@ func (b *builder) auth() {
 				b.check("Authentication", StatusWarning, fmt.Sprintf("%s: API key without a parameter name; fill in auth name by hand", sc.name))
 				name = "X-API-Key"
 			}
+			// Braces would make the name a template over fields that do
+			// not exist.
+			name = strings.NewReplacer("{", "", "}", "").Replace(name)
 			a := connector.Auth{Type: connector.AuthAPIKey, Label: label, Name: name, Fields: []connector.Field{secret("api_key", "API key")}}
 			switch strings.ToLower(sc.in) {
 			case "query":
@@ -304,9 +307,6 @@ func (b *builder) auth() {
 			if a.In == "header" && !headerNameRE.MatchString(a.Name) {
 				b.check("Authentication", StatusWarning, fmt.Sprintf("%s: %q is not a valid header name; using X-API-Key", sc.name, a.Name))
 				a.Name = "X-API-Key"
-			}
-			if strings.Contains(a.Name, "{") {
-				a.Name = strings.NewReplacer("{", "", "}", "").Replace(a.Name)
 			}
 			addAuth(sc, a)
 		case "http", "basic":
@@ -487,7 +487,9 @@ func (b *builder) cleanPath(op *operation) (string, map[string]string, bool) {
 			if fixed == nil {
 				fixed = map[string]string{}
 			}
-			fixed[k] = strings.Join(v, ",")
+			// A value written into the path is literal text; braces in
+			// it would read as placeholders.
+			fixed[k] = strings.NewReplacer("{", "", "}", "").Replace(strings.Join(v, ","))
 		}
 	}
 	for k, v := range op.fixedQuery {

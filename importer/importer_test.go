@@ -533,3 +533,25 @@ func TestImportYAMLValueScalar(t *testing.T) {
 		t.Errorf("default = %#v", in.Default)
 	}
 }
+
+// Odd but real-world shapes that must still give a valid draft.
+func TestImportOddShapes(t *testing.T) {
+	for _, tt := range []struct{ name, doc string }{
+		{"BracedCookieName", `{"openapi": "3.0.0", "info": {"title": "C", "version": "1"}, "servers": [{"url": "https://c.example.com"}],
+		  "components": {"securitySchemes": {"c": {"type": "apiKey", "in": "cookie", "name": "{sid}"}}},
+		  "paths": {"/x": {"get": {"responses": {"200": {"description": "ok"}}}}}}`},
+		{"QueryInPath", `{"swagger": "2.0", "info": {"title": "Q", "version": "1"}, "host": "q.example.com",
+		  "paths": {"/x?mode={fast}&a=1": {"get": {"responses": {"200": {"description": "ok"}}}}}}`},
+		{"SchemeVariable", `{"openapi": "3.0.0", "info": {"title": "S", "version": "1"}, "servers": [{"url": "{scheme}://s.example.com/", "variables": {"scheme": {"default": "https"}}}],
+		  "paths": {"/x": {"get": {"responses": {"200": {"description": "ok"}}}}}}`},
+		{"PostmanBadHeader", `{"info": {"name": "H"}, "item": [{"name": "r", "request": {"method": "GET", "header": [{"key": "Bad Header", "value": "{{env}}"}, {"key": "X-Env", "value": "{{env}}"}], "url": "https://h.example.com/x"}}]}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := importer.Import([]byte(tt.doc), importer.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			validateLikeLoader(t, res.Definition)
+		})
+	}
+}

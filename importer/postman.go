@@ -287,6 +287,9 @@ func (p *pmReader) request(it *pmItem, folder string) {
 			continue
 		case strings.EqualFold(h.Key, "Content-Type"):
 			continue // the body encoding sets it
+		case !headerNameRE.MatchString(h.Key):
+			p.a.note("Headers", StatusWarning, fmt.Sprintf("%s: %q is not a valid header name and was left out", it.Name, clip(h.Key, 60)))
+			continue
 		}
 		if pmVarRE.MatchString(val) {
 			// A header filled from a variable: a secret one is auth's
