@@ -231,7 +231,8 @@ func TestImportSwagger(t *testing.T) {
 	if d.BaseURL != "https://desk.example.com/api/v2" {
 		t.Errorf("base_url = %q, want https chosen among the schemes and no trailing slash", d.BaseURL)
 	}
-	want := []connector.AuthType{connector.AuthBasic, connector.AuthOAuth2AuthorizationCode, connector.AuthAPIKey}
+	// In the order the file lists them.
+	want := []connector.AuthType{connector.AuthOAuth2AuthorizationCode, connector.AuthAPIKey, connector.AuthBasic}
 	if !slices.Equal(res.AuthTypes, want) {
 		t.Errorf("AuthTypes = %v, want %v", res.AuthTypes, want)
 	}

@@ -127,6 +127,15 @@ func readV3(a *api, d *v3.Document) {
 			a.schemes = append(a.schemes, sc)
 		}
 	}
+	if c := d.Components; c != nil {
+		if lc := c.GoLow(); lc != nil && lc.SecuritySchemes.Value != nil {
+			keys := map[string]*yaml.Node{}
+			for k := range lc.SecuritySchemes.Value.KeysFromOldest() {
+				keys[k.Value] = k.KeyNode
+			}
+			inSourceOrder(a.schemes, keys)
+		}
+	}
 	if d.Paths == nil || d.Paths.PathItems == nil {
 		return
 	}
@@ -560,6 +569,13 @@ func readSwagger(a *api, d *v2.Swagger) {
 			}
 			a.schemes = append(a.schemes, sc)
 		}
+		if low := d.SecurityDefinitions.GoLow(); low != nil && low.Definitions != nil {
+			keys := map[string]*yaml.Node{}
+			for k := range low.Definitions.KeysFromOldest() {
+				keys[k.Value] = k.KeyNode
+			}
+			inSourceOrder(a.schemes, keys)
+		}
 	}
 	if d.Paths == nil || d.Paths.PathItems == nil {
 		return
@@ -708,4 +724,17 @@ func splitServerURL(raw string) (string, url.Values) {
 	}
 	vals, _ := url.ParseQuery(q)
 	return base, vals
+}
+
+// inSourceOrder sorts schemes as the file lists them. The parser builds
+// these maps concurrently, so its order varies between runs; the file's
+// order is the author's preference and the same every time.
+func inSourceOrder(schemes []scheme, keys map[string]*yaml.Node) {
+	pos := func(name string) int {
+		if n := keys[name]; n != nil {
+			return n.Line<<20 + n.Column
+		}
+		return 1 << 62
+	}
+	sort.SliceStable(schemes, func(i, j int) bool { return pos(schemes[i].name) < pos(schemes[j].name) })
 }
