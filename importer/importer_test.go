@@ -556,3 +556,30 @@ func TestImportOddShapes(t *testing.T) {
 		})
 	}
 }
+
+// The same file gives the same draft every time, whatever order the
+// parser happens to build its maps in.
+func TestImportRepeatable(t *testing.T) {
+	for _, f := range []string{"openapi.yaml", "swagger.json", "postman.json"} {
+		content, err := os.ReadFile(filepath.Join("testdata", "seeds", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first []byte
+		for i := 0; i < 10; i++ {
+			res, err := importer.Import(content, importer.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := json.Marshal(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first == nil {
+				first = out
+			} else if string(out) != string(first) {
+				t.Fatalf("%s: import %d differs from the first", f, i+1)
+			}
+		}
+	}
+}

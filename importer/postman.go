@@ -465,7 +465,7 @@ func (p *pmReader) finish() {
 	})
 	// A lone variable is the whole base URL: keep its value as the
 	// default when the collection declares one.
-	for name := range p.used {
+	for _, name := range sortedKeys(p.used) {
 		if !p.declared[name] {
 			p.declared[name] = true
 			p.a.variables = append(p.a.variables, variable{name: name, secret: secretLike.MatchString(name)})
