@@ -137,6 +137,18 @@ func TestImportCorpus(t *testing.T) {
 				t.Errorf("%d activities for %d operations, and the checklist reports none left out", kept, e.operations)
 			}
 			validateLikeLoader(t, res.Definition)
+			// A draft without auth must say why: no scheme declared, or
+			// none usable (the golden files pin which auth types each
+			// description's schemes become).
+			if len(res.AuthTypes) == 1 && res.AuthTypes[0] == connector.AuthNone {
+				said := false
+				for _, c := range res.Checklist {
+					said = said || (c.Item == "Authentication" && c.Status == importer.StatusWarning)
+				}
+				if !said {
+					t.Error("the draft uses no auth and the checklist does not say why")
+				}
+			}
 
 			got := summarize(res)
 			golden := filepath.Join("testdata", "golden", e.file+".json")
