@@ -26,6 +26,8 @@
 //	                         and the pure request builder
 //	netguard/                the private-network guard and the dialer that applies it
 //	                         to every connection, with a policy per kind of traffic
+//	importer/                drafts a connector definition and a checklist from an
+//	                         OpenAPI, Swagger or Postman description
 //	outbound/                the one HTTP client for third-party APIs: timeouts, TLS,
 //	                         proxy, retries, the private-network guard at dial time
 //	engine/                  runs activities, polls and webhook checks through
