@@ -29,16 +29,7 @@ func TestCLI_Execute(t *testing.T) {
 		}
 		return out
 	}
-	id := func(out string) string {
-		t.Helper()
-		var v struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal([]byte(out), &v); err != nil || v.ID == "" {
-			t.Fatalf("no id in %q (%v)", out, err)
-		}
-		return v.ID
-	}
+	id := func(out string) string { t.Helper(); return idIn(t, out) }
 
 	folder := id(must("", "folders", "create", "Support", "-o", "json"))
 	conn := id(must(ticketsKey, "connections", "create", "tickets", "--folder", folder, "--connector", "tickets",

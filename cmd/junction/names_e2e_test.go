@@ -38,16 +38,7 @@ func TestCLI_Names_EndToEnd(t *testing.T) {
 		}
 		return out
 	}
-	id := func(out string) string {
-		t.Helper()
-		var v struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal([]byte(out), &v); err != nil || v.ID == "" {
-			t.Fatalf("no id in %q (%v)", out, err)
-		}
-		return v.ID
-	}
+	id := func(out string) string { t.Helper(); return idIn(t, out) }
 
 	finance := id(must("", "folders", "create", "Finance", "-o", "json"))
 	payroll := id(must("", "folders", "create", "Payroll", "--parent", "Finance", "-o", "json"))
@@ -126,6 +117,18 @@ func TestCLI_Names_EndToEnd(t *testing.T) {
 	must("", "folders", "show", finance)
 	must("", "folders", "delete", "Ops/Payroll")
 	must("", "folders", "show", ops)
+}
+
+// idIn reads the ID of the object a command printed with -o json.
+func idIn(t *testing.T, out string) string {
+	t.Helper()
+	var v struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.ID == "" {
+		t.Fatalf("no id in %q (%v)", out, err)
+	}
+	return v.ID
 }
 
 type cliError struct{ stderr string }
