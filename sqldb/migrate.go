@@ -15,6 +15,23 @@ import (
 	"junction"
 )
 
+// The migration runner is our own, by choice, after comparing it with
+// golang-migrate and goose:
+//   - Each migration and the row recording it commit in one transaction,
+//     so a failed migration leaves nothing half-applied. golang-migrate
+//     marks the version dirty, runs the file, then clears the mark: a
+//     failure leaves a dirty database that an operator must force.
+//   - Servers starting together on one PostgreSQL take turns through an
+//     advisory lock named after the schema, so installations in two
+//     schemas of one database migrate independently (goose's session
+//     locker can do this too, given a lock ID per schema).
+//   - A database migrated by a newer binary is refused (ESCHEMATOONEW)
+//     rather than run against.
+//   - The files are plain SQL run whole: goose needs "-- +goose Up" and
+//     StatementBegin/End annotations around every PL/pgSQL body.
+// It is about 150 lines; goose would do as much but needs every file
+// annotated, golang-migrate does less.
+
 // migrationFiles holds one folder of numbered .sql files per dialect:
 // migrations/<dialect>/NNNN_name.sql. A migration, once released, never
 // changes; a new table or column is a new file with the next number in both
