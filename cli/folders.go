@@ -33,8 +33,15 @@ func (c *CLI) foldersCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := filterQuery(map[string]string{"parent_id": parent})
-			return listAndPrint(c, cmd, "/api/v1/folders", q, all, []string{"ID", "NAME", "PARENT", "DEPTH"}, func(f *junction.Folder) []string {
-				return []string{f.ID, f.Name, f.ParentID, strconv.Itoa(len(f.Path))}
+			// People read a folder by its path, not its parent's ID.
+			paths := &refResolver{c: c, ctx: ctx(cmd)}
+			if !c.raw() {
+				if err := paths.loadFolders(); err != nil {
+					return err
+				}
+			}
+			return listAndPrint(c, cmd, "/api/v1/folders", q, all, []string{"ID", "NAME", "PATH", "DEPTH"}, func(f *junction.Folder) []string {
+				return []string{f.ID, f.Name, paths.folderPath(f.ID), strconv.Itoa(len(f.Path))}
 			})
 		},
 	}

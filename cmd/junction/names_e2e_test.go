@@ -134,3 +134,16 @@ func idIn(t *testing.T, out string) string {
 type cliError struct{ stderr string }
 
 func (e *cliError) Error() string { return strings.TrimSpace(e.stderr) }
+
+// TestCLI_FolderTableShowsPaths: the folder table names each folder by its
+// path, not by its parent's ID.
+func TestCLI_FolderTableShowsPaths(t *testing.T) {
+	m, _ := MustRunMain(t, "", "", map[string]string{envBootstrapToken: testBootstrapToken})
+	s := &scenario{t: t, urls: []string{m.URL()}, configDir: t.TempDir()}
+	s.mustCLI(testBootstrapToken, "folders", "create", "Finance")
+	s.mustCLI(testBootstrapToken, "folders", "create", "Payroll", "--parent", "Finance")
+	out := s.mustCLI(testBootstrapToken, "folders", "list")
+	if !strings.Contains(out, "PATH") || !strings.Contains(out, "Finance/Payroll") {
+		t.Fatalf("folders list:\n%s", out)
+	}
+}
