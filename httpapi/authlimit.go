@@ -105,12 +105,12 @@ func (l *authLimiter) check(addr netip.Addr, token string) error {
 	if l == nil {
 		return nil
 	}
-	now := l.clock.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.addrs.order.Len() == 0 && l.prefixes.order.Len() == 0 {
 		return nil // no failure yet: nothing to look up
 	}
+	now := l.clock.Now()
 	var wait time.Duration
 	if lim, ok := l.addrs.get(addrKey(addr)); ok {
 		wait = max(wait, l.waitFor(lim, now))

@@ -111,12 +111,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			p.Detail, p.Field, p.Details = "internal error", "", nil
 		}
 	}
-	// Only routes that take a bearer token challenge for one: a webhook
-	// intake's 401 is about the vendor's signature, and a vendor told to
-	// present a bearer token would be misled.
-	if status == http.StatusUnauthorized && bearerRoute(r.Context()) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
-	}
 	if secs, ok := p.Details["retry_after_seconds"].(int64); ok && status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	}

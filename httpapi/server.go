@@ -208,9 +208,14 @@ func (s *Server) routeTable() []route {
 func (s *Server) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rt.access.Scope != ScopePublic {
-			r = r.WithContext(context.WithValue(r.Context(), bearerKey, true))
 			p, err := s.authenticate(r)
 			if err != nil {
+				// Only routes that take a bearer token challenge for one: a
+				// webhook intake's 401 is about the vendor's signature, and
+				// a vendor told to present a bearer token would be misled.
+				if junction.IsCode(err, junction.EUNAUTHENTICATED) {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
+				}
 				s.writeError(w, r, err)
 				return
 			}
@@ -302,15 +307,7 @@ const (
 	principalKey contextKey = iota
 	loggerKey
 	requestIDKey
-	bearerKey // set on requests to routes that take a bearer token
 )
-
-// bearerRoute reports whether the request is to a route that takes a
-// bearer token.
-func bearerRoute(ctx context.Context) bool {
-	on, _ := ctx.Value(bearerKey).(bool)
-	return on
-}
 
 func loggerFrom(ctx context.Context) *slog.Logger {
 	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
