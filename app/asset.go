@@ -586,21 +586,14 @@ func (a *App) mayWiden(ctx context.Context, p *junction.Principal, as *junction.
 // host.
 func (a *App) checkSharedSecret(ctx context.Context, p *junction.Principal, as *junction.Asset) error {
 	var restrictions [][]string
-	page := junction.Page{Limit: junction.MaxPageSize}
-	for {
-		list, err := a.store.ListAssets(ctx, as.TenantID, junction.AssetFilter{StoreID: as.StoreID, Page: page})
-		if err != nil {
-			return err
+	err := a.eachAssetOfSecret(ctx, as, func(o *junction.Asset) bool {
+		if len(o.AllowedHosts) > 0 {
+			restrictions = append(restrictions, o.AllowedHosts)
 		}
-		for _, o := range list {
-			if o.ID != as.ID && o.ExternalName == as.ExternalName && len(o.AllowedHosts) > 0 {
-				restrictions = append(restrictions, o.AllowedHosts)
-			}
-		}
-		if len(list) < page.Limit {
-			break
-		}
-		page.After = list[len(list)-1].ID
+		return true
+	})
+	if err != nil {
+		return err
 	}
 	for _, r := range restrictions {
 		if !widens(r, as.AllowedHosts) {
@@ -1097,19 +1090,31 @@ func (a *App) DeleteAsset(ctx context.Context, p *junction.Principal, id string)
 // externalNameShared reports whether another asset refers to the same
 // secret of the same store, which deleting this one must then leave alone.
 func (a *App) externalNameShared(ctx context.Context, as *junction.Asset) (bool, error) {
+	shared := false
+	err := a.eachAssetOfSecret(ctx, as, func(o *junction.Asset) bool {
+		shared = kindOf(o.Type) == kindOf(as.Type)
+		return !shared
+	})
+	return shared, err
+}
+
+// eachAssetOfSecret calls fn with every other asset of the tenant that
+// refers to the same external secret as as (same store, same external
+// name), until fn returns false.
+func (a *App) eachAssetOfSecret(ctx context.Context, as *junction.Asset, fn func(*junction.Asset) bool) error {
 	page := junction.Page{Limit: junction.MaxPageSize}
 	for {
 		list, err := a.store.ListAssets(ctx, as.TenantID, junction.AssetFilter{StoreID: as.StoreID, Page: page})
 		if err != nil {
-			return false, err
+			return err
 		}
 		for _, o := range list {
-			if o.ID != as.ID && o.ExternalName == as.ExternalName && kindOf(o.Type) == kindOf(as.Type) {
-				return true, nil
+			if o.ID != as.ID && o.ExternalName == as.ExternalName && !fn(o) {
+				return nil
 			}
 		}
 		if len(list) < page.Limit {
-			return false, nil
+			return nil
 		}
 		page.After = list[len(list)-1].ID
 	}
