@@ -137,7 +137,8 @@ func (c *CLI) acceptNames(cmd *cobra.Command, group string) {
 type refResolver struct {
 	c       *CLI
 	ctx     context.Context
-	folders []namedObject // with Path set to the folder's name path
+	folders []namedObject // with where set to the folder's name path
+	byID    map[string]namedObject
 }
 
 // namedObject is what resolution reads of any listed object.
@@ -227,6 +228,10 @@ func (r *refResolver) loadFolders() error {
 		return err
 	}
 	r.folders = fs
+	r.byID = make(map[string]namedObject, len(fs))
+	for _, f := range fs {
+		r.byID[f.ID] = f
+	}
 	for i := range r.folders {
 		r.folders[i].where = r.folderPath(r.folders[i].ID)
 	}
@@ -236,10 +241,7 @@ func (r *refResolver) loadFolders() error {
 // folderPath is a folder's names from the top, as far as the caller can
 // see its ancestors.
 func (r *refResolver) folderPath(id string) string {
-	byID := make(map[string]namedObject, len(r.folders))
-	for _, f := range r.folders {
-		byID[f.ID] = f
-	}
+	byID := r.byID
 	f, ok := byID[id]
 	if !ok {
 		return id
