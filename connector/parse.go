@@ -69,6 +69,9 @@ func Parse(data []byte) (*Definition, error) {
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return nil, &DefinitionError{Problems: []Problem{{Message: "a definition file holds exactly one YAML document"}}}
 	}
+	if probs := schemaProblems(data); len(probs) > 0 {
+		return nil, &DefinitionError{Problems: probs}
+	}
 	if probs := validate(&d); len(probs) > 0 {
 		return nil, &DefinitionError{Problems: probs}
 	}
