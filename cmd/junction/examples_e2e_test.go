@@ -77,10 +77,10 @@ func TestHelpExamplesRun(t *testing.T) {
 	// What each example may need before it runs, and how it must end.
 	var hookTrigger string
 	type step struct {
-		prefix string // the example's beginning, unique among examples
-		vendor string // host of the vendor the example calls, if any
-		before func()
-		after  func(stdout string)
+		prefix  string // the example's beginning, unique among examples
+		vendor  string // host of the vendor the example calls, if any
+		before  func()
+		after   func(stdout string)
 		rewrite map[string]string
 	}
 	plan := []step{
