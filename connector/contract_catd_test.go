@@ -1,0 +1,503 @@
+package connector_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"junction/connector"
+)
+
+// The vendors' own API descriptions live in the shared folder beside the
+// repository (see importer/corpus_test.go); a checkout without it skips
+// the checks against them, never the byte-for-byte request cases.
+func publishedAPIPath(file string) string {
+	return filepath.Join("..", "..", "shared", "specs", file)
+}
+
+// publishedAPI is the part of an OpenAPI 3 or Swagger 2 description the
+// catalog is checked against: for each method and full URL path (the
+// server's path joined to the operation's), the names of the parameters by
+// where they go.
+type publishedAPI struct {
+	file string
+	ops  map[string]publishedOp // "GET /1/cards/{}"
+}
+
+type publishedOp struct {
+	path   string
+	params map[string][]string // "query", "header", "path", "body" -> names
+}
+
+var templateSegRE = regexp.MustCompile(`\{[^}]*\}`)
+
+// normalisedPath gives every {variable} the same spelling, so that
+// /cards/{idCard} and /cards/{id} are the same path.
+func normalisedPath(p string) string {
+	p = templateSegRE.ReplaceAllString(p, "{}")
+	if len(p) > 1 {
+		p = strings.TrimSuffix(p, "/")
+	}
+	return p
+}
+
+func loadPublishedAPI(tb testing.TB, file string) *publishedAPI {
+	tb.Helper()
+	data, err := os.ReadFile(publishedAPIPath(file))
+	if err != nil {
+		tb.Skipf("no vendor description %s beside the repository: %v", file, err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		tb.Fatalf("%s: %v", file, err)
+	}
+	api := &publishedAPI{file: file, ops: map[string]publishedOp{}}
+	serverPath := ""
+	if s, ok := doc["basePath"].(string); ok { // Swagger 2
+		serverPath = s
+	}
+	if servers, ok := doc["servers"].([]any); ok && len(servers) > 0 { // OpenAPI 3
+		if m, ok := servers[0].(map[string]any); ok {
+			if u, err := url.Parse(templateSegRE.ReplaceAllString(asString(m["url"]), "x")); err == nil {
+				serverPath = u.Path
+			}
+		}
+	}
+	serverPath = strings.TrimSuffix(serverPath, "/")
+	paths, _ := doc["paths"].(map[string]any)
+	for p, item := range paths {
+		pi, _ := item.(map[string]any)
+		shared, _ := pi["parameters"].([]any)
+		for method, o := range pi {
+			op, ok := o.(map[string]any)
+			if !ok || method == "parameters" {
+				continue
+			}
+			po := publishedOp{path: p, params: map[string][]string{}}
+			params, _ := op["parameters"].([]any)
+			for _, raw := range append(slices.Clone(shared), params...) {
+				prm, _ := resolveRef(doc, raw).(map[string]any)
+				in, name := asString(prm["in"]), asString(prm["name"])
+				switch in {
+				case "body":
+					po.params["body"] = append(po.params["body"], schemaProperties(doc, prm["schema"], 0)...)
+				case "formData":
+					po.params["body"] = append(po.params["body"], name)
+				default:
+					po.params[in] = append(po.params[in], name)
+				}
+			}
+			if rb, ok := resolveRef(doc, op["requestBody"]).(map[string]any); ok {
+				content, _ := rb["content"].(map[string]any)
+				for _, mt := range content {
+					m, _ := mt.(map[string]any)
+					po.params["body"] = append(po.params["body"], schemaProperties(doc, m["schema"], 0)...)
+				}
+			}
+			api.ops[strings.ToUpper(method)+" "+normalisedPath(serverPath+p)] = po
+		}
+	}
+	return api
+}
+
+// find looks an operation up by method and path; a literal segment of the
+// definition's path (/members/me) matches a variable of the description's.
+func (api *publishedAPI) find(key string) (publishedOp, bool) {
+	if po, ok := api.ops[key]; ok {
+		return po, true
+	}
+	want := strings.Split(key, "/")
+	var best publishedOp
+	bestLiterals := -1
+	for k, po := range api.ops {
+		have := strings.Split(k, "/")
+		if len(have) != len(want) {
+			continue
+		}
+		literals := 0
+		for i := range have {
+			switch {
+			case have[i] == want[i]:
+				literals++
+			case have[i] != "{}":
+				literals = -1
+			}
+			if literals < 0 {
+				break
+			}
+		}
+		if literals > bestLiterals {
+			best, bestLiterals = po, literals
+		}
+	}
+	if bestLiterals >= 0 {
+		return best, true
+	}
+	return publishedOp{}, false
+}
+
+func asString(v any) string { s, _ := v.(string); return s }
+
+// resolveRef follows a local "#/a/b" reference.
+func resolveRef(doc map[string]any, v any) any {
+	for range 8 {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return v
+		}
+		ref, ok := m["$ref"].(string)
+		if !ok || !strings.HasPrefix(ref, "#/") {
+			return v
+		}
+		var cur any = doc
+		for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+			part = strings.NewReplacer("~1", "/", "~0", "~").Replace(part)
+			cm, _ := cur.(map[string]any)
+			cur = cm[part]
+		}
+		v = cur
+	}
+	return v
+}
+
+// schemaProperties lists the top-level property names of a body schema,
+// through allOf, oneOf and anyOf.
+func schemaProperties(doc map[string]any, schema any, depth int) []string {
+	s, _ := resolveRef(doc, schema).(map[string]any)
+	if s == nil || depth > 6 {
+		return nil
+	}
+	var out []string
+	props, _ := s["properties"].(map[string]any)
+	for k := range props {
+		out = append(out, k)
+	}
+	for _, key := range []string{"allOf", "oneOf", "anyOf"} {
+		list, _ := s[key].([]any)
+		for _, sub := range list {
+			out = append(out, schemaProperties(doc, sub, depth+1)...)
+		}
+	}
+	return out
+}
+
+// checkPublished checks that every request the definition can send (its
+// test, object operations and activities) is an operation of the vendor's
+// description with the same method and path, and that every parameter it
+// may send (inputs, fixed query, pagination parameters) has a name the
+// operation declares. undocumented maps "METHOD /path" (as the definition
+// writes it) to the documentation page of an operation the description
+// lacks; those are checked byte for byte elsewhere instead.
+func checkPublished(t *testing.T, d *connector.Definition, api *publishedAPI, fields map[string]string, undocumented map[string]string) {
+	t.Helper()
+	base, err := url.Parse(templateSegRE.ReplaceAllStringFunc(d.BaseURL, func(m string) string {
+		if v := fields[strings.Trim(m, "{}")]; v != "" {
+			return v
+		}
+		return "x"
+	}))
+	if err != nil {
+		t.Fatalf("base URL: %v", err)
+	}
+	basePath := strings.TrimSuffix(base.Path, "/")
+	check := func(where string, op *connector.Operation) {
+		key := op.Method + " " + op.Path
+		if _, ok := undocumented[key]; ok {
+			return
+		}
+		full := op.Method + " " + normalisedPath(basePath+op.Path)
+		po, ok := api.find(full)
+		if !ok {
+			t.Errorf("%s: %s is not in %s", where, full, api.file)
+			return
+		}
+		has := func(in, name string) bool {
+			if in == "body" && len(po.params["body"]) == 0 && po.params["query"] != nil {
+				in = "query" // descriptions that put body fields in the query
+			}
+			return slices.Contains(po.params[in], name) ||
+				(in == "header" && slices.ContainsFunc(po.params[in], func(n string) bool { return strings.EqualFold(n, name) }))
+		}
+		for _, in := range op.Inputs {
+			loc := inputLocation(op, &in)
+			if loc == "path" {
+				continue // the path matched
+			}
+			if loc == "body" && op.Body != nil && bodyNames(op.Body, in.Name) {
+				continue // placed by the body template, whose keys are checked below
+			}
+			if !has(loc, in.WireName()) {
+				t.Errorf("%s: %s %s has no %s parameter %q", where, op.Method, po.path, loc, in.WireName())
+			}
+		}
+		if m, ok := op.Body.(map[string]any); ok {
+			for k := range m {
+				if !has("body", k) {
+					t.Errorf("%s: %s %s has no body property %q", where, op.Method, po.path, k)
+				}
+			}
+		}
+		for k := range op.Query {
+			if !has("query", k) {
+				t.Errorf("%s: %s %s has no query parameter %q", where, op.Method, po.path, k)
+			}
+		}
+		if pg := op.Pagination; pg != nil {
+			for _, k := range []string{pg.LimitParam, pg.CursorParam, pg.OffsetParam, pg.PageParam} {
+				if k != "" && !has("query", k) && !has("body", k) {
+					t.Errorf("%s: %s %s has no paging parameter %q", where, op.Method, po.path, k)
+				}
+			}
+		}
+	}
+	if tr := d.Test; tr != nil {
+		method := tr.Method
+		if method == "" {
+			method = "GET"
+		}
+		check("test", &connector.Operation{Method: method, Path: tr.Path})
+	}
+	for _, o := range d.Objects {
+		for _, name := range connector.OperationNames {
+			if op := o.Operations.ByName(name); op != nil {
+				check(o.Name+"."+name, op)
+			}
+		}
+	}
+	for i := range d.Activities {
+		check(d.Activities[i].Name, &d.Activities[i].Operation)
+	}
+}
+
+// bodyNames reports whether a body template names the input anywhere.
+func bodyNames(tmpl any, name string) bool {
+	switch v := tmpl.(type) {
+	case string:
+		return strings.Contains(v, "{"+name+"}")
+	case map[string]any:
+		for _, e := range v {
+			if bodyNames(e, name) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if bodyNames(e, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// inputLocation is where the request builder puts an input: its In, else
+// the path when the path names it, the query for GET, HEAD and DELETE, and
+// the body otherwise.
+func inputLocation(op *connector.Operation, in *connector.Input) string {
+	switch {
+	case in.In != "":
+		return in.In
+	case strings.Contains(op.Path, "{"+in.Name+"}"):
+		return "path"
+	case op.Method == "GET" || op.Method == "HEAD" || op.Method == "DELETE":
+		return "query"
+	}
+	return "body"
+}
+
+func TestContractTrello(t *testing.T) {
+	cred := connector.Credentials{Auth: "api_key_token", Fields: map[string]string{"api_key": "a1b2c3"}, Secrets: secrets("token", "ATTA-example")}
+	const hdr = "\nAccept: application/json\nAuthorization: OAuth oauth_consumer_key=\"a1b2c3\", oauth_token=\"ATTA-example\""
+	const base = "https://api.trello.com/1"
+	runContract(t, "trello", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/members/me?fields=id%2Cusername%2CfullName" + hdr},
+		{name: "ListBoards", object: "board", operation: "list", retrySafe: true, input: map[string]any{"filter": "open"},
+			want: "GET " + base + "/members/me/boards?filter=open" + hdr},
+		{name: "CreateBoard", object: "board", operation: "create", input: map[string]any{"name": "Ops", "prefs_permissionLevel": "org"},
+			want: "POST " + base + "/boards" + hdr + "\nContent-Type: application/json\n\n" + `{"name":"Ops","prefs_permissionLevel":"org"}`},
+		{name: "CreateList", object: "list", operation: "create", input: map[string]any{"name": "Doing", "idBoard": "5abbe4b7ddc1b351ef961414"},
+			want: "POST " + base + "/lists" + hdr + "\nContent-Type: application/json\n\n" + `{"idBoard":"5abbe4b7ddc1b351ef961414","name":"Doing"}`},
+		{name: "ListCards", object: "card", operation: "list", retrySafe: true, input: map[string]any{"idList": "5abbe4b7ddc1b351ef961415", "fields": "name,due"},
+			want: "GET " + base + "/lists/5abbe4b7ddc1b351ef961415/cards?fields=name%2Cdue" + hdr},
+		{name: "CreateCard", object: "card", operation: "create",
+			input: map[string]any{"idList": "5abbe4b7ddc1b351ef961415", "name": "Rotate keys", "due": "2026-12-24T12:00:00Z", "idLabels": []any{"l1", "l2"}},
+			want: "POST " + base + "/cards" + hdr + "\nContent-Type: application/json\n\n" +
+				`{"due":"2026-12-24T12:00:00Z","idLabels":["l1","l2"],"idList":"5abbe4b7ddc1b351ef961415","name":"Rotate keys"}`},
+		{name: "MoveCard", object: "card", operation: "update", retrySafe: true,
+			input: map[string]any{"idCard": "5abbe4b7ddc1b351ef961416", "idList": "5abbe4b7ddc1b351ef961417", "pos": "top"},
+			want: "PUT " + base + "/cards/5abbe4b7ddc1b351ef961416" + hdr + "\nContent-Type: application/json\n\n" +
+				`{"idList":"5abbe4b7ddc1b351ef961417","pos":"top"}`},
+		{name: "DeleteCard", object: "card", operation: "delete", retrySafe: true, input: map[string]any{"idCard": "c1"},
+			want: "DELETE " + base + "/cards/c1" + hdr},
+		{name: "Comment", kind: "activity", activity: "add_comment", input: map[string]any{"idCard": "c1", "text": "Done **today**"},
+			want: "POST " + base + "/cards/c1/actions/comments" + hdr + "\nContent-Type: application/json\n\n" + `{"text":"Done **today**"}`},
+		{name: "AttachURL", kind: "activity", activity: "attach_url", input: map[string]any{"idCard": "c1", "url": "https://example.com/report.pdf", "name": "Report"},
+			want: "POST " + base + "/cards/c1/attachments" + hdr + "\nContent-Type: application/json\n\n" + `{"name":"Report","url":"https://example.com/report.pdf"}`},
+		{name: "AddChecklistItem", kind: "activity", activity: "add_checklist_item", input: map[string]any{"idChecklist": "k1", "name": "Backup", "checked": false},
+			want: "POST " + base + "/checklists/k1/checkItems" + hdr + "\nContent-Type: application/json\n\n" + `{"checked":false,"name":"Backup"}`},
+		{name: "AddLabel", kind: "activity", activity: "add_label", retrySafe: true, input: map[string]any{"idCard": "c1", "value": "l1"},
+			want: "POST " + base + "/cards/c1/idLabels" + hdr + "\nContent-Type: application/json\n\n" + `{"value":"l1"}`},
+		{name: "Search", kind: "activity", activity: "search", retrySafe: true, input: map[string]any{"query": "is:open label:urgent"},
+			want: "GET " + base + "/search?cards_limit=100&modelTypes=cards&query=is%3Aopen+label%3Aurgent" + hdr},
+		{name: "BoardActions", kind: "activity", activity: "list_board_actions", retrySafe: true,
+			input: map[string]any{"idBoard": "b1", "filter": "createCard", "since": "2026-12-01T00:00:00Z", "limit": 1000},
+			want:  "GET " + base + "/boards/b1/actions?filter=createCard&limit=1000&since=2026-12-01T00%3A00%3A00Z" + hdr},
+		// https://developer.atlassian.com/cloud/trello/rest/api-group-webhooks/#api-webhooks-post
+		{name: "CreateWebhook", kind: "activity", activity: "create_webhook",
+			input: map[string]any{"callbackURL": "https://junction.example.com/api/v1/hooks/tok", "idModel": "b1"},
+			want: "POST " + base + "/webhooks" + hdr + "\nContent-Type: application/json\n\n" + `{"callbackURL":"https://junction.example.com/api/v1/hooks/tok","idModel":"b1"}`},
+	})
+	t.Run("PublishedAPI", func(t *testing.T) {
+		checkPublished(t, mustDefinition(t, "trello"), loadPublishedAPI(t, "trello.yaml"), nil, map[string]string{
+			"POST /webhooks": "https://developer.atlassian.com/cloud/trello/rest/api-group-webhooks/#api-webhooks-post",
+		})
+	})
+}
+
+// webhookCase is a delivery as the vendor's documentation shows it,
+// signed as the vendor signs it, and the object event it must become.
+type webhookCase struct {
+	name     string
+	cred     connector.Credentials
+	header   http.Header
+	body     string
+	object   string
+	event    string
+	objectID string
+	eventID  string
+}
+
+// checkWebhooks verifies and parses each delivery, then checks that one
+// changed byte of the body and a wrong secret are both refused.
+func checkWebhooks(t *testing.T, key, secretField string, at time.Time, cases []webhookCase) {
+	t.Helper()
+	d := mustDefinition(t, key)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := d.VerifyWebhook(tc.cred, tc.header, []byte(tc.body), at); err != nil {
+				t.Fatalf("verify: %v", err)
+			}
+			ev, hs, err := d.ParseWebhook(tc.cred, tc.header, []byte(tc.body))
+			if err != nil || hs != nil {
+				t.Fatalf("parse: %v, handshake %v", err, hs)
+			}
+			if ev.Object != tc.object || ev.Event != tc.event || ev.ObjectID != tc.objectID || ev.EventID != tc.eventID {
+				t.Errorf("event = %s.%s id %q event id %q, want %s.%s id %q event id %q",
+					ev.Object, ev.Event, ev.ObjectID, ev.EventID, tc.object, tc.event, tc.objectID, tc.eventID)
+			}
+			secret := tc.cred.Secrets[secretField].Reveal()
+			wantUnauthenticated(t, d.VerifyWebhook(tc.cred, tc.header, []byte(tc.body+" "), at), secret)
+			wrong := tc.cred
+			wrong.Secrets = secrets(secretField, "not-the-secret")
+			wantUnauthenticated(t, d.VerifyWebhook(wrong, tc.header, []byte(tc.body), at), secret)
+		})
+	}
+}
+
+// pollCase is one poll: the request it sends from a watermark, and what
+// the records of the vendor's documented answer become.
+type pollCase struct {
+	name    string
+	cred    connector.Credentials
+	object  string
+	event   string
+	input   map[string]any
+	state   connector.PollState
+	want    string // the request, as wire prints it
+	resp    string
+	header  http.Header
+	records string // "id:change" separated by spaces
+	next    string // the next page's URL, empty for none
+}
+
+func checkPolls(t *testing.T, key string, cases []pollCase) {
+	t.Helper()
+	d := mustDefinition(t, key)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := d.BuildPoll(tc.cred, tc.object, tc.event, tc.input, tc.state)
+			if err != nil {
+				t.Fatalf("build: %v", err)
+			}
+			if got := wire(req); got != tc.want {
+				t.Errorf("request mismatch\n got:\n%s\nwant:\n%s", got, tc.want)
+			}
+			page, err := d.PollRecords(tc.object, tc.event, tc.state, req, connector.Response{StatusCode: 200, Header: tc.header, Body: []byte(tc.resp)})
+			if err != nil {
+				t.Fatalf("records: %v", err)
+			}
+			var got []string
+			for _, r := range page.Records {
+				got = append(got, r.ID+":"+r.Change)
+			}
+			if g := strings.Join(got, " "); g != tc.records {
+				t.Errorf("records = %q, want %q", g, tc.records)
+			}
+			next := ""
+			if page.Next != nil {
+				next = page.Next.URL.String()
+			}
+			if next != tc.next {
+				t.Errorf("next = %q, want %q", next, tc.next)
+			}
+		})
+	}
+}
+
+func hmacSHA1Base64(secret, payload string) string {
+	m := hmac.New(sha1.New, []byte(secret))
+	m.Write([]byte(payload))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+func TestTriggersTrello(t *testing.T) {
+	const callback = "https://junction.example.com/api/v1/hooks/wh_abc"
+	hook := connector.Credentials{Fields: map[string]string{"callback_url": callback}, Secrets: secrets("webhook_secret", "trello-app-secret")}
+	// https://developer.atlassian.com/cloud/trello/guides/rest-api/webhooks/#triggering-webhooks
+	created := `{"action":{"id":"6541a1b2c3d4e5f601234567","type":"createCard","date":"2026-12-06T10:00:00.000Z",` +
+		`"data":{"card":{"id":"6541a1b2c3d4e5f601234568","name":"Rotate keys","idShort":12},"list":{"id":"l1","name":"To do"},"board":{"id":"b1","name":"Ops"}}},` +
+		`"model":{"id":"b1","name":"Ops"}}`
+	commented := strings.Replace(strings.Replace(created, "createCard", "commentCard", 1), "6541a1b2c3d4e5f601234567", "6541a1b2c3d4e5f60123456a", 1)
+	checkWebhooks(t, "trello", "webhook_secret", now, []webhookCase{
+		{name: "CardCreated", cred: hook, body: created, header: headers("X-Trello-Webhook", hmacSHA1Base64("trello-app-secret", created+callback)),
+			object: "card", event: "created", objectID: "6541a1b2c3d4e5f601234568", eventID: "6541a1b2c3d4e5f601234567"},
+		{name: "CardCommented", cred: hook, body: commented, header: headers("X-Trello-Webhook", hmacSHA1Base64("trello-app-secret", commented+callback)),
+			object: "card", event: "commented", objectID: "6541a1b2c3d4e5f601234568", eventID: "6541a1b2c3d4e5f60123456a"},
+	})
+	t.Run("OtherCallbackURL", func(t *testing.T) {
+		// A signature for another URL (a delivery replayed to this
+		// intake from another) does not verify.
+		other := hook
+		other.Fields = map[string]string{"callback_url": callback + "x"}
+		h := headers("X-Trello-Webhook", hmacSHA1Base64("trello-app-secret", created+callback))
+		wantUnauthenticated(t, mustDefinition(t, "trello").VerifyWebhook(other, h, []byte(created), now))
+	})
+
+	cred := connector.Credentials{Fields: map[string]string{"api_key": "k"}, Secrets: secrets("token", "t")}
+	const hdr = "\nAccept: application/json\nAuthorization: OAuth oauth_consumer_key=\"k\", oauth_token=\"t\""
+	// https://developer.atlassian.com/cloud/trello/rest/api-group-boards/#api-boards-boardid-actions-get
+	actions := `[
+		{"id":"a3","type":"createCard","date":"2026-12-06T10:02:00.000Z","data":{"card":{"id":"c3","name":"New"}}},
+		{"id":"a2","type":"createCard","date":"2026-12-06T10:01:00.000Z","data":{"card":{"id":"c2","name":"Also new"}}}
+	]`
+	checkPolls(t, "trello", []pollCase{
+		{name: "CardCreatedFirstPoll", cred: cred, object: "card", event: "created", input: map[string]any{"idBoard": "b1"},
+			want:    "GET https://api.trello.com/1/boards/b1/actions?filter=createCard%2CcopyCard%2CmoveCardToBoard%2CconvertToCardFromCheckItem&limit=1000" + hdr,
+			resp:    actions, records: "c3:created c2:created"},
+		{name: "CardUpdatedSince", cred: cred, object: "card", event: "updated", input: map[string]any{"idBoard": "b1"},
+			state:   connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
+			want:    "GET https://api.trello.com/1/boards/b1/actions?filter=updateCard&limit=1000&since=2026-12-06T09%3A59%3A00Z" + hdr,
+			resp:    strings.ReplaceAll(actions, "createCard", "updateCard"), records: "c3:updated c2:updated"},
+	})
+}
