@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"junction"
 	"junction/connector"
 )
 
@@ -499,5 +500,88 @@ func TestTriggersTrello(t *testing.T) {
 			state:   connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
 			want:    "GET https://api.trello.com/1/boards/b1/actions?filter=updateCard&limit=1000&since=2026-12-06T09%3A59%3A00Z" + hdr,
 			resp:    strings.ReplaceAll(actions, "createCard", "updateCard"), records: "c3:updated c2:updated"},
+	})
+}
+
+// Smartsheet publishes no OpenAPI file beside the repository; each case
+// names the operation's page at https://developers.smartsheet.com/api/smartsheet/openapi.
+func TestContractSmartsheet(t *testing.T) {
+	cred := connector.Credentials{Auth: "bearer", Secrets: secrets("token", "JKlMNOpQ12RStUVwxYZAbcde3F5g6hijklM789")}
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer JKlMNOpQ12RStUVwxYZAbcde3F5g6hijklM789"
+	const base = "https://api.smartsheet.com/2.0"
+	runContract(t, "smartsheet", cred, []contractCase{
+		// users/getcurrentuser
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/users/me" + hdr},
+		// sheets/list-sheets
+		{name: "ListSheets", object: "sheet", operation: "list", retrySafe: true, input: map[string]any{"modifiedSince": "2026-12-01T00:00:00Z"},
+			want: "GET " + base + "/sheets?modifiedSince=2026-12-01T00%3A00%3A00Z&page=1&pageSize=100" + hdr},
+		// sheets/getsheet
+		{name: "GetSheet", object: "sheet", operation: "get", retrySafe: true, input: map[string]any{"sheetId": 4583173393803140, "columnIds": []any{7960873114331012, 642523719853956}},
+			want: "GET " + base + "/sheets/4583173393803140?columnIds=7960873114331012%2C642523719853956" + hdr},
+		// sheets/create-sheet-in-sheets-folder
+		{name: "CreateSheet", object: "sheet", operation: "create",
+			input: map[string]any{"name": "Intake", "columns": []any{map[string]any{"title": "Task", "type": "TEXT_NUMBER", "primary": true}}},
+			want: "POST " + base + "/sheets" + hdr + "\nContent-Type: application/json\n\n" + `{"columns":[{"primary":true,"title":"Task","type":"TEXT_NUMBER"}],"name":"Intake"}`},
+		// rows/rows-addtosheet
+		{name: "AddRow", kind: "activity", activity: "add_row",
+			input: map[string]any{"sheetId": 4583173393803140, "cells": []any{map[string]any{"columnId": 7960873114331012, "value": "New"}}},
+			want: "POST " + base + "/sheets/4583173393803140/rows" + hdr + "\nContent-Type: application/json\n\n" + `{"cells":[{"columnId":7960873114331012,"value":"New"}],"toBottom":true}`},
+		// rows/update-rows
+		{name: "UpdateRow", kind: "activity", activity: "update_row", retrySafe: true,
+			input: map[string]any{"sheetId": 4583173393803140, "rowId": 2361756178769796, "cells": []any{map[string]any{"columnId": 7960873114331012, "value": "Done"}}},
+			want: "PUT " + base + "/sheets/4583173393803140/rows" + hdr + "\nContent-Type: application/json\n\n" + `{"cells":[{"columnId":7960873114331012,"value":"Done"}],"id":2361756178769796}`},
+		// rows/delete-rows
+		{name: "DeleteRows", object: "row", operation: "delete", retrySafe: true, input: map[string]any{"sheetId": 4583173393803140, "ids": []any{2361756178769796, 6809536215820164}},
+			want: "DELETE " + base + "/sheets/4583173393803140/rows?ids=2361756178769796%2C6809536215820164&ignoreRowsNotFound=true" + hdr},
+		// discussions/discussions-create-on-row
+		{name: "CommentOnRow", kind: "activity", activity: "add_row_comment", input: map[string]any{"sheetId": 1, "rowId": 2, "text": "Please check"},
+			want: "POST " + base + "/sheets/1/rows/2/discussions" + hdr + "\nContent-Type: application/json\n\n" + `{"comment":{"text":"Please check"}}`},
+		// attachments/attachments-attachtorow
+		{name: "AttachLink", kind: "activity", activity: "attach_url_to_row", input: map[string]any{"sheetId": 1, "rowId": 2, "url": "https://example.com/spec.pdf", "name": "Spec"},
+			want: "POST " + base + "/sheets/1/rows/2/attachments" + hdr + "\nContent-Type: application/json\n\n" + `{"attachmentType":"LINK","name":"Spec","url":"https://example.com/spec.pdf"}`},
+		// search/list-search-sheet
+		{name: "SearchSheet", kind: "activity", activity: "search_sheet", retrySafe: true, input: map[string]any{"sheetId": 1, "query": `"disk full"`},
+			want: "GET " + base + "/search/sheets/1?query=%22disk+full%22" + hdr},
+		// columns/columns-listonsheet
+		{name: "ListColumns", object: "column", operation: "list", retrySafe: true, input: map[string]any{"sheetId": 1},
+			want: "GET " + base + "/sheets/1/columns?page=1&pageSize=100" + hdr},
+	})
+	t.Run("EuropeOAuth", func(t *testing.T) {
+		d := mustDefinition(t, "smartsheet")
+		c := connector.Credentials{Auth: "oauth2_authorization_code", Fields: map[string]string{"region": "smartsheet.eu", "client_id": "abc"},
+			Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("at-1")}
+		s, err := d.OAuth2(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.AuthorizeURL != "https://app.smartsheet.eu/b/authorize" || s.TokenURL != "https://api.smartsheet.eu/2.0/token" {
+			t.Errorf("endpoints = %s %s", s.AuthorizeURL, s.TokenURL)
+		}
+		r, err := d.BuildTest(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := wire(r); got != "GET https://api.smartsheet.eu/2.0/users/me\nAccept: application/json\nAuthorization: Bearer at-1" {
+			t.Errorf("test request = %s", got)
+		}
+	})
+	t.Run("AuthFailure", func(t *testing.T) {
+		d := mustDefinition(t, "smartsheet")
+		bad := connector.Response{StatusCode: 401, Body: []byte(`{"errorCode":1002,"message":"Your Access Token is invalid.","refId":"123abc"}`)}
+		limited := connector.Response{StatusCode: 429, Body: []byte(`{"errorCode":4003,"message":"Rate limit exceeded.","refId":"456def"}`)}
+		if !d.IsAuthFailure(bad) || d.IsAuthFailure(limited) {
+			t.Errorf("IsAuthFailure(401/1002) = %v, (429/4003) = %v", d.IsAuthFailure(bad), d.IsAuthFailure(limited))
+		}
+	})
+	rows := `{"id":1,"name":"Intake","rows":[
+		{"id":11,"rowNumber":1,"createdAt":"2026-12-01T08:00:00Z","modifiedAt":"2026-12-06T10:05:00Z","cells":[]},
+		{"id":12,"rowNumber":2,"createdAt":"2026-12-06T10:06:00Z","modifiedAt":"2026-12-06T10:06:00Z","cells":[]}]}`
+	checkPolls(t, "smartsheet", []pollCase{
+		{name: "RowsCreated", cred: cred, object: "row", event: "created", input: map[string]any{"sheetId": 1},
+			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
+			want:  "GET " + base + "/sheets/1?rowsModifiedSince=2026-12-06T09%3A59%3A00Z" + hdr, resp: rows, records: "12:created"},
+		{name: "RowsUpdated", cred: cred, object: "row", event: "updated", input: map[string]any{"sheetId": 1},
+			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
+			want:  "GET " + base + "/sheets/1?rowsModifiedSince=2026-12-06T09%3A59%3A00Z" + hdr, resp: rows, records: "11:updated"},
 	})
 }
