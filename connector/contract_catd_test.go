@@ -106,7 +106,17 @@ func loadPublishedAPI(tb testing.TB, file string) *publishedAPI {
 					po.params["body"] = append(po.params["body"], schemaProperties(doc, m["schema"], 0)...)
 				}
 			}
-			api.ops[strings.ToUpper(method)+" "+normalisedPath(serverPath+p)] = po
+			// Some descriptions spell one path twice with differently
+			// named variables (Miro's tag operations); the method and
+			// path are one operation on the wire, so their parameters
+			// merge.
+			key := strings.ToUpper(method) + " " + normalisedPath(serverPath+p)
+			if prev, ok := api.ops[key]; ok {
+				for in, names := range prev.params {
+					po.params[in] = append(po.params[in], names...)
+				}
+			}
+			api.ops[key] = po
 		}
 	}
 	return api
@@ -583,5 +593,55 @@ func TestContractSmartsheet(t *testing.T) {
 		{name: "RowsUpdated", cred: cred, object: "row", event: "updated", input: map[string]any{"sheetId": 1},
 			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
 			want:  "GET " + base + "/sheets/1?rowsModifiedSince=2026-12-06T09%3A59%3A00Z" + hdr, resp: rows, records: "11:updated"},
+	})
+}
+
+func TestContractMiro(t *testing.T) {
+	cred := connector.Credentials{Auth: "bearer", Secrets: secrets("token", "eyJtaXJvLm9yaWdpbiI6ImV1MDEifQ_example")}
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer eyJtaXJvLm9yaWdpbiI6ImV1MDEifQ_example"
+	const base = "https://api.miro.com"
+	const board = "uXjVOD6LSME="
+	runContract(t, "miro", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/v1/oauth-token" + hdr},
+		{name: "ListBoards", object: "board", operation: "list", retrySafe: true, input: map[string]any{"query": "retro"},
+			want: "GET " + base + "/v2/boards?limit=50&query=retro" + hdr},
+		{name: "CreateBoard", object: "board", operation: "create", input: map[string]any{"name": "Sprint 12 retro", "teamId": "3458764516184293832"},
+			want: "POST " + base + "/v2/boards" + hdr + "\nContent-Type: application/json\n\n" + `{"name":"Sprint 12 retro","teamId":"3458764516184293832"}`},
+		{name: "ListItems", object: "item", operation: "list", retrySafe: true, input: map[string]any{"board_id": board, "type": "sticky_note"},
+			want: "GET " + base + "/v2/boards/uXjVOD6LSME=/items?limit=50&type=sticky_note" + hdr},
+		{name: "StickyNote", kind: "activity", activity: "create_sticky_note",
+			input: map[string]any{"board_id": board, "content": "<p>Ship it</p>", "fill_color": "yellow", "x": 100, "y": -50.5},
+			want: "POST " + base + "/v2/boards/uXjVOD6LSME=/sticky_notes" + hdr + "\nContent-Type: application/json\n\n" +
+				`{"data":{"content":"\u003cp\u003eShip it\u003c/p\u003e"},"position":{"x":100,"y":-50.5},"style":{"fillColor":"yellow"}}`},
+		{name: "UpdateStickyNote", object: "sticky_note", operation: "update", input: map[string]any{"board_id": board, "item_id": "3458764517517852417", "content": "Shipped"},
+			want: "PATCH " + base + "/v2/boards/uXjVOD6LSME=/sticky_notes/3458764517517852417" + hdr + "\nContent-Type: application/json\n\n" + `{"data":{"content":"Shipped"}}`},
+		{name: "Card", kind: "activity", activity: "create_card",
+			input: map[string]any{"board_id": board, "title": "Fix login", "due_date": "2026-12-24T12:00:00Z", "frame_id": "3458764517517852000"},
+			want: "POST " + base + "/v2/boards/uXjVOD6LSME=/cards" + hdr + "\nContent-Type: application/json\n\n" +
+				`{"data":{"dueDate":"2026-12-24T12:00:00Z","title":"Fix login"},"parent":{"id":"3458764517517852000"}}`},
+		{name: "Image", kind: "activity", activity: "add_image_from_url", input: map[string]any{"board_id": board, "url": "https://example.com/chart.png"},
+			want: "POST " + base + "/v2/boards/uXjVOD6LSME=/images" + hdr + "\nContent-Type: application/json\n\n" + `{"data":{"url":"https://example.com/chart.png"}}`},
+		{name: "Document", kind: "activity", activity: "add_document_from_url", input: map[string]any{"board_id": board, "url": "https://example.com/spec.pdf", "title": "Spec"},
+			want: "POST " + base + "/v2/boards/uXjVOD6LSME=/documents" + hdr + "\nContent-Type: application/json\n\n" + `{"data":{"title":"Spec","url":"https://example.com/spec.pdf"}}`},
+		{name: "AttachTag", kind: "activity", activity: "attach_tag", retrySafe: true, input: map[string]any{"board_id": board, "item_id": "345", "tag_id": "678"},
+			want: "POST " + base + "/v2/boards/uXjVOD6LSME=/items/345?tag_id=678" + hdr},
+		{name: "Share", kind: "activity", activity: "share_board", input: map[string]any{"board_id": board, "emails": []any{"ann@example.com"}},
+			want: "POST " + base + "/v2/boards/uXjVOD6LSME=/members" + hdr + "\nContent-Type: application/json\n\n" + `{"emails":["ann@example.com"],"role":"editor"}`},
+		{name: "DeleteItem", object: "item", operation: "delete", retrySafe: true, input: map[string]any{"board_id": board, "item_id": "345"},
+			want: "DELETE " + base + "/v2/boards/uXjVOD6LSME=/items/345" + hdr},
+	})
+	t.Run("PublishedAPI", func(t *testing.T) {
+		checkPublished(t, mustDefinition(t, "miro"), loadPublishedAPI(t, "miro.json"), nil, nil)
+	})
+	// https://developers.miro.com/reference/get-items: cursor pages.
+	items := `{"data":[
+		{"id":"1","type":"sticky_note","createdAt":"2026-12-01T08:00:00Z","modifiedAt":"2026-12-06T10:05:00Z"},
+		{"id":"2","type":"card","createdAt":"2026-12-06T10:06:00Z","modifiedAt":"2026-12-06T10:06:00Z"}],
+		"total":120,"size":2,"limit":50,"cursor":"MzQ1ODc2NDUxNzUxNzg1MjQxNw==","links":{}}`
+	checkPolls(t, "miro", []pollCase{
+		{name: "ItemsCreated", cred: cred, object: "item", event: "created", input: map[string]any{"board_id": board},
+			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
+			want:  "GET " + base + "/v2/boards/uXjVOD6LSME=/items?limit=50" + hdr, resp: items, records: "2:created",
+			next: base + "/v2/boards/uXjVOD6LSME=/items?cursor=MzQ1ODc2NDUxNzUxNzg1MjQxNw%3D%3D&limit=50"},
 	})
 }
