@@ -645,3 +645,62 @@ func TestContractMiro(t *testing.T) {
 			next: base + "/v2/boards/uXjVOD6LSME=/items?cursor=MzQ1ODc2NDUxNzUxNzg1MjQxNw%3D%3D&limit=50"},
 	})
 }
+
+func TestContractDiscord(t *testing.T) {
+	cred := connector.Credentials{Auth: "bot_token", Secrets: secrets("bot_token", "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.example")}
+	const hdr = "\nAccept: application/json\nAuthorization: Bot MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.example"
+	const base = "https://discord.com/api/v10"
+	const channel = "1045678901234567890"
+	runContract(t, "discord", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/users/@me" + hdr},
+		{name: "SendMessage", kind: "activity", activity: "send_message", input: map[string]any{"channel_id": channel, "content": "Deploy **finished**", "reply_to": "1045678901234567999"},
+			want: "POST " + base + "/channels/" + channel + "/messages" + hdr + "\nContent-Type: application/json\n\n" +
+				`{"content":"Deploy **finished**","message_reference":{"message_id":"1045678901234567999"}}`},
+		{name: "SendEmbed", kind: "activity", activity: "send_message",
+			input: map[string]any{"channel_id": channel, "embeds": []any{map[string]any{"title": "Deploy", "color": 5763719}}},
+			want: "POST " + base + "/channels/" + channel + "/messages" + hdr + "\nContent-Type: application/json\n\n" + `{"embeds":[{"color":5763719,"title":"Deploy"}]}`},
+		{name: "ListMessages", object: "message", operation: "list", retrySafe: true, input: map[string]any{"channel_id": channel},
+			want: "GET " + base + "/channels/" + channel + "/messages?limit=100" + hdr},
+		{name: "EditMessage", object: "message", operation: "update", input: map[string]any{"channel_id": channel, "message_id": "7", "content": "fixed"},
+			want: "PATCH " + base + "/channels/" + channel + "/messages/7" + hdr + "\nContent-Type: application/json\n\n" + `{"content":"fixed"}`},
+		{name: "React", kind: "activity", activity: "add_reaction", retrySafe: true, input: map[string]any{"channel_id": channel, "message_id": "7", "emoji_name": "👍"},
+			want: "PUT " + base + "/channels/" + channel + "/messages/7/reactions/%F0%9F%91%8D/@me" + hdr},
+		{name: "Thread", kind: "activity", activity: "start_thread", input: map[string]any{"channel_id": channel, "message_id": "7", "name": "Follow-up", "auto_archive_duration": 1440},
+			want: "POST " + base + "/channels/" + channel + "/messages/7/threads" + hdr + "\nContent-Type: application/json\n\n" + `{"auto_archive_duration":1440,"name":"Follow-up"}`},
+		{name: "OpenDM", kind: "activity", activity: "send_direct_message", retrySafe: true, input: map[string]any{"recipient_id": "80351110224678912"},
+			want: "POST " + base + "/users/@me/channels" + hdr + "\nContent-Type: application/json\n\n" + `{"recipient_id":"80351110224678912"}`},
+		{name: "AddRole", kind: "activity", activity: "add_member_role", retrySafe: true, input: map[string]any{"guild_id": "1", "user_id": "2", "role_id": "3"},
+			want: "PUT " + base + "/guilds/1/members/2/roles/3" + hdr},
+		{name: "ListMembers", object: "member", operation: "list", retrySafe: true, input: map[string]any{"guild_id": "1"},
+			want: "GET " + base + "/guilds/1/members?limit=1000" + hdr},
+		{name: "CreateChannel", object: "channel", operation: "create", input: map[string]any{"guild_id": "1", "name": "incidents", "type": 0},
+			want: "POST " + base + "/guilds/1/channels" + hdr + "\nContent-Type: application/json\n\n" + `{"name":"incidents","type":0}`},
+		{name: "SearchMembers", kind: "activity", activity: "search_members", retrySafe: true, input: map[string]any{"guild_id": "1", "query": "ann"},
+			want: "GET " + base + "/guilds/1/members/search?limit=100&query=ann" + hdr},
+	})
+	t.Run("PublishedAPI", func(t *testing.T) {
+		checkPublished(t, mustDefinition(t, "discord"), loadPublishedAPI(t, "discord.json"), nil, nil)
+	})
+	t.Run("OAuthUser", func(t *testing.T) {
+		c := connector.Credentials{Auth: "oauth2_authorization_code", Fields: map[string]string{"client_id": "1"}, Secrets: secrets("client_secret", "s"), AccessToken: junction.NewSecret("user-at")}
+		r, err := mustDefinition(t, "discord").BuildTest(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Header.Get("Authorization"); got != "Bearer user-at" {
+			t.Errorf("Authorization = %q", got)
+		}
+	})
+	// https://discord.com/developers/docs/resources/message#get-channel-messages
+	msgs := `[{"id":"1045678901234568002","channel_id":"` + channel + `","content":"second","timestamp":"2026-12-06T10:02:00.000000+00:00","edited_timestamp":null,"author":{"id":"9"}},
+		{"id":"1045678901234568001","channel_id":"` + channel + `","content":"first","timestamp":"2026-12-06T10:01:00.000000+00:00","edited_timestamp":null,"author":{"id":"9"}}]`
+	checkPolls(t, "discord", []pollCase{
+		{name: "FirstPoll", cred: cred, object: "message", event: "created", input: map[string]any{"channel_id": channel},
+			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
+			want:  "GET " + base + "/channels/" + channel + "/messages?limit=100" + hdr, resp: msgs,
+			records: "1045678901234568002:created 1045678901234568001:created"},
+		{name: "AfterNewest", cred: cred, object: "message", event: "created", input: map[string]any{"channel_id": channel},
+			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), Cursor: "1045678901234568002"},
+			want:  "GET " + base + "/channels/" + channel + "/messages?after=1045678901234568002&limit=100" + hdr, resp: `[]`, records: ""},
+	})
+}
