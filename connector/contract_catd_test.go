@@ -408,7 +408,9 @@ func checkWebhooks(t *testing.T, key, secretField string, at time.Time, cases []
 					ev.Object, ev.Event, ev.ObjectID, ev.EventID, tc.object, tc.event, tc.objectID, tc.eventID)
 			}
 			secret := tc.cred.Secrets[secretField].Reveal()
-			wantUnauthenticated(t, d.VerifyWebhook(tc.cred, tc.header, []byte(tc.body+" "), at), secret)
+			if d.Webhooks.Signature.Scheme != connector.SignatureToken { // a shared token does not cover the body
+				wantUnauthenticated(t, d.VerifyWebhook(tc.cred, tc.header, []byte(tc.body+" "), at), secret)
+			}
 			wrong := tc.cred
 			wrong.Secrets = secrets(secretField, "not-the-secret")
 			wantUnauthenticated(t, d.VerifyWebhook(wrong, tc.header, []byte(tc.body), at), secret)
@@ -702,5 +704,89 @@ func TestContractDiscord(t *testing.T) {
 		{name: "AfterNewest", cred: cred, object: "message", event: "created", input: map[string]any{"channel_id": channel},
 			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), Cursor: "1045678901234568002"},
 			want:  "GET " + base + "/channels/" + channel + "/messages?after=1045678901234568002&limit=100" + hdr, resp: `[]`, records: ""},
+	})
+}
+
+// Datadog's pages are under https://docs.datadoghq.com/api/latest/; each
+// case names its section.
+func TestContractDatadog(t *testing.T) {
+	cred := connector.Credentials{Auth: "api_app_keys", Fields: map[string]string{"site": "datadoghq.eu"},
+		Secrets: secrets("api_key", "9775a026f1ca7d1c6c5af9d94d9595a4", "application_key", "87ce4a24b5553d2e482ea8a8500e71b8ad4554ff")}
+	const keys = "\nDd-Api-Key: 9775a026f1ca7d1c6c5af9d94d9595a4\nDd-Application-Key: 87ce4a24b5553d2e482ea8a8500e71b8ad4554ff"
+	const hdr = "\nAccept: application/json" + keys
+	const jsonHdr = "\nAccept: application/json\nContent-Type: application/json" + keys + "\n\n"
+	const base = "https://api.datadoghq.eu"
+	runContract(t, "datadog", cred, []contractCase{
+		// authentication/#validate-api-key
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/api/v1/validate" + hdr},
+		// events/#post-an-event
+		{name: "PostEvent", kind: "activity", activity: "post_event",
+			input: map[string]any{"title": "Deploy api v2", "text": "Rolled out by CI", "tags": []any{"env:prod", "service:api"}, "alert_type": "info"},
+			want: "POST " + base + "/api/v1/events" + jsonHdr +
+				`{"alert_type":"info","tags":["env:prod","service:api"],"text":"Rolled out by CI","title":"Deploy api v2"}`},
+		// metrics/#submit-metrics
+		{name: "SubmitMetric", kind: "activity", activity: "submit_metric",
+			input: map[string]any{"metric": "shop.orders.paid", "value": 3, "timestamp": 1796551200, "type": 1, "tags": []any{"env:prod"}},
+			want: "POST " + base + "/api/v2/series" + jsonHdr +
+				`{"series":[{"metric":"shop.orders.paid","points":[{"timestamp":1796551200,"value":3}],"tags":["env:prod"],"type":1}]}`},
+		{name: "SubmitMetricWithHost", kind: "activity", activity: "submit_metric",
+			input: map[string]any{"metric": "queue.depth", "value": 12.5, "timestamp": 1796551200, "host": "worker-1"},
+			want: "POST " + base + "/api/v2/series" + jsonHdr +
+				`{"series":[{"metric":"queue.depth","points":[{"timestamp":1796551200,"value":12.5}],"resources":[{"name":"worker-1","type":"host"}]}]}`},
+		// metrics/#query-timeseries-points
+		{name: "QueryMetrics", kind: "activity", activity: "query_metrics", retrySafe: true,
+			input: map[string]any{"query": "avg:system.cpu.user{env:prod}", "from": 1796547600, "to": 1796551200},
+			want:  "GET " + base + "/api/v1/query?from=1796547600&query=avg%3Asystem.cpu.user%7Benv%3Aprod%7D&to=1796551200" + hdr},
+		// monitors/#get-all-monitor-details
+		{name: "ListMonitors", object: "monitor", operation: "list", retrySafe: true, input: map[string]any{"monitor_tags": "team:core"},
+			want: "GET " + base + "/api/v1/monitor?monitor_tags=team%3Acore" + hdr},
+		// monitors/#create-a-monitor
+		{name: "CreateMonitor", object: "monitor", operation: "create",
+			input: map[string]any{"name": "CPU high", "type": "metric alert", "query": "avg(last_5m):avg:system.cpu.user{env:prod} > 90", "message": "@webhook-junction", "options": map[string]any{"thresholds": map[string]any{"critical": 90}}},
+			want: "POST " + base + "/api/v1/monitor" + jsonHdr +
+				`{"message":"@webhook-junction","name":"CPU high","options":{"thresholds":{"critical":90}},"query":"avg(last_5m):avg:system.cpu.user{env:prod} \u003e 90","type":"metric alert"}`},
+		// downtimes/#schedule-a-downtime
+		{name: "Downtime", kind: "activity", activity: "schedule_downtime",
+			input: map[string]any{"scope": "env:prod", "monitor_id": 123456, "end": "2026-12-06T12:00:00Z"},
+			want: "POST " + base + "/api/v2/downtime" + jsonHdr +
+				`{"data":{"attributes":{"monitor_identifier":{"monitor_id":123456},"schedule":{"end":"2026-12-06T12:00:00Z"},"scope":"env:prod"},"type":"downtime"}}`},
+		// incidents/#create-an-incident
+		{name: "Incident", kind: "activity", activity: "create_incident", input: map[string]any{"title": "Checkout down", "customer_impacted": true},
+			want: "POST " + base + "/api/v2/incidents" + jsonHdr +
+				`{"data":{"attributes":{"customer_impacted":true,"title":"Checkout down"},"type":"incidents"}}`},
+		// events/#get-a-list-of-events
+		{name: "ListEvents", object: "event", operation: "list", retrySafe: true, input: map[string]any{"query": "source:github"},
+			want: "GET " + base + "/api/v2/events?filter%5Bquery%5D=source%3Agithub&page%5Blimit%5D=100" + hdr},
+	})
+	t.Run("AuthFailure", func(t *testing.T) {
+		d := mustDefinition(t, "datadog")
+		if !d.IsAuthFailure(connector.Response{StatusCode: 403, Body: []byte(`{"errors":["Forbidden"]}`)}) {
+			t.Error("403 Forbidden is not an auth failure")
+		}
+	})
+	t.Run("OAuthPKCE", func(t *testing.T) {
+		s, err := mustDefinition(t, "datadog").OAuth2(connector.Credentials{Auth: "oauth2_authorization_code", Fields: map[string]string{"site": "us5.datadoghq.com", "client_id": "c"}, Secrets: secrets("client_secret", "s")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.AuthorizeURL != "https://app.us5.datadoghq.com/oauth2/v1/authorize" || s.TokenURL != "https://api.us5.datadoghq.com/oauth2/v1/token" || !s.PKCE {
+			t.Errorf("settings = %s %s pkce %v", s.AuthorizeURL, s.TokenURL, s.PKCE)
+		}
+	})
+	// https://docs.datadoghq.com/integrations/webhooks/: the payload is the
+	// one the connection's help text asks for, filled by Datadog.
+	alert := `{"id":"7456374529845162432","alert_id":"123456","alert_transition":"Triggered","alert_status":"","title":"[Triggered] CPU high","body":"CPU above 90","priority":"P2","tags":"env:prod","hostname":"web-1","link":"https://app.datadoghq.eu/event/event?id=7456374529845162432","date":"1796551200000"}`
+	hook := connector.Credentials{Secrets: secrets("webhook_token", "dd-hook-token-1")}
+	checkWebhooks(t, "datadog", "webhook_token", now, []webhookCase{
+		{name: "Triggered", cred: hook, body: alert, header: headers("X-Junction-Webhook-Token", "dd-hook-token-1"),
+			object: "monitor", event: "triggered", objectID: "123456", eventID: "7456374529845162432"},
+	})
+	checkPolls(t, "datadog", []pollCase{
+		{name: "EventsSince", cred: cred, object: "event", event: "created", input: map[string]any{"query": "source:github"},
+			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
+			want:  "GET " + base + "/api/v2/events?filter%5Bfrom%5D=1796551140000&filter%5Bquery%5D=source%3Agithub&page%5Blimit%5D=100&sort=timestamp" + hdr,
+			resp: `{"data":[{"id":"AAAAAYx","type":"event","attributes":{"timestamp":"2026-12-06T10:01:00Z","message":"push"}}],
+				"meta":{"page":{"after":"eyJhZnRlciI6IkFBQUFBWXgifQ=="}},"links":{}}`,
+			records: "AAAAAYx:created", next: base + "/api/v2/events?filter%5Bfrom%5D=1796551140000&filter%5Bquery%5D=source%3Agithub&page%5Bcursor%5D=eyJhZnRlciI6IkFBQUFBWXgifQ%3D%3D&page%5Blimit%5D=100&sort=timestamp"},
 	})
 }
