@@ -846,3 +846,75 @@ func TestContractCalendly(t *testing.T) {
 		wantUnauthenticated(t, mustDefinition(t, "calendly").VerifyWebhook(hook, h, []byte(booked), now))
 	})
 }
+
+// Eventbrite's reference is https://www.eventbrite.com/platform/api; each
+// case names its section.
+func TestContractEventbrite(t *testing.T) {
+	cred := connector.Credentials{Auth: "bearer", Secrets: secrets("token", "MYPRIVATETOKEN123")}
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer MYPRIVATETOKEN123"
+	const jsonHdr = hdr + "\nContent-Type: application/json\n\n"
+	const base = "https://www.eventbriteapi.com/v3"
+	runContract(t, "eventbrite", cred, []contractCase{
+		// user/retrieve-information-about-your-user-account
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/users/me/" + hdr},
+		// organization/list-your-organizations
+		{name: "ListOrganizations", object: "organization", operation: "list", retrySafe: true, want: "GET " + base + "/users/me/organizations/" + hdr},
+		// event/list/list-events-by-organization
+		{name: "ListEvents", object: "event", operation: "list", retrySafe: true, input: map[string]any{"organization_id": "1234567", "status": "live", "time_filter": "current_future"},
+			want: "GET " + base + "/organizations/1234567/events/?page_size=100&status=live&time_filter=current_future" + hdr},
+		// event/create/create-an-event
+		{name: "CreateEvent", object: "event", operation: "create",
+			input: map[string]any{"organization_id": "1234567", "name": "Winter meetup", "timezone": "Europe/Berlin", "start_utc": "2026-12-24T18:00:00Z", "end_utc": "2026-12-24T21:00:00Z", "currency": "EUR"},
+			want: "POST " + base + "/organizations/1234567/events/" + jsonHdr +
+				`{"event":{"currency":"EUR","end":{"timezone":"Europe/Berlin","utc":"2026-12-24T21:00:00Z"},"name":{"html":"Winter meetup"},"start":{"timezone":"Europe/Berlin","utc":"2026-12-24T18:00:00Z"}}}`},
+		// event/update/update-an-event
+		{name: "UpdateEvent", object: "event", operation: "update", retrySafe: true, input: map[string]any{"event_id": "717926867587", "capacity": 150},
+			want: "POST " + base + "/events/717926867587/" + jsonHdr + `{"event":{"capacity":150}}`},
+		// ticket-class/create/create-a-ticket-class
+		{name: "CreateTicketClass", object: "ticket_class", operation: "create", input: map[string]any{"event_id": "717926867587", "name": "General", "quantity_total": 100, "cost": "EUR,2500"},
+			want: "POST " + base + "/events/717926867587/ticket_classes/" + jsonHdr + `{"ticket_class":{"cost":"EUR,2500","name":"General","quantity_total":100}}`},
+		// event/publish/publish-an-event
+		{name: "Publish", kind: "activity", activity: "publish_event", retrySafe: true, input: map[string]any{"event_id": "717926867587"},
+			want: "POST " + base + "/events/717926867587/publish/" + hdr},
+		// attendee/list/list-attendees-by-event
+		{name: "ListAttendees", object: "attendee", operation: "list", retrySafe: true, input: map[string]any{"event_id": "717926867587", "status": "attending"},
+			want: "GET " + base + "/events/717926867587/attendees/?status=attending" + hdr},
+		// order/list-orders-by-organization-id
+		{name: "ListOrders", object: "order", operation: "list", retrySafe: true, input: map[string]any{"organization_id": "1234567", "only_emails": []any{"ann@example.com", "bob@example.com"}},
+			want: "GET " + base + "/organizations/1234567/orders/?only_emails=ann%40example.com%2Cbob%40example.com" + hdr},
+		// venue/create-a-venue
+		{name: "CreateVenue", kind: "activity", activity: "create_venue", input: map[string]any{"organization_id": "1234567", "name": "Hall 1", "city": "Berlin", "country": "DE"},
+			want: "POST " + base + "/organizations/1234567/venues/" + jsonHdr + `{"venue":{"address":{"city":"Berlin","country":"DE"},"name":"Hall 1"}}`},
+	})
+	t.Run("AuthFailure", func(t *testing.T) {
+		d := mustDefinition(t, "eventbrite")
+		if !d.IsAuthFailure(connector.Response{StatusCode: 400, Body: []byte(`{"status_code":400,"error":"NO_AUTH","error_description":"No authentication provided."}`)}) {
+			t.Error("NO_AUTH is not an auth failure")
+		}
+	})
+	// https://www.eventbrite.com/platform/docs/webhooks
+	placed := `{"config":{"action":"order.placed","user_id":"163054428874","endpoint_url":"https://junction.example.com/api/v1/hooks/tok","webhook_id":"2883483"},"api_url":"https://www.eventbriteapi.com/v3/orders/1234567890/"}`
+	t.Run("OrderPlacedWebhook", func(t *testing.T) {
+		d := mustDefinition(t, "eventbrite")
+		if err := d.VerifyWebhook(connector.Credentials{}, http.Header{}, []byte(placed), now); err != nil {
+			t.Fatal(err)
+		}
+		ev, _, err := d.ParseWebhook(connector.Credentials{}, http.Header{}, []byte(placed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Object != "order" || ev.Event != "created" || ev.ObjectID != "https://www.eventbriteapi.com/v3/orders/1234567890/" {
+			t.Errorf("event = %s.%s %s", ev.Object, ev.Event, ev.ObjectID)
+		}
+	})
+	// order/list-orders-by-organization-id: changed_since in UTC to the second.
+	orders := `{"pagination":{"object_count":2,"continuation":"dGhpcyBpcyBwYWdlIDE","has_more_items":true},"orders":[
+		{"id":"1001","created":"2026-12-06T10:02:00Z","changed":"2026-12-06T10:02:00Z","status":"placed"},
+		{"id":"900","created":"2026-11-01T09:00:00Z","changed":"2026-12-06T10:03:00Z","status":"refunded"}]}`
+	checkPolls(t, "eventbrite", []pollCase{
+		{name: "OrdersPlaced", cred: cred, object: "order", event: "created", input: map[string]any{"organization_id": "1234567"},
+			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
+			want:  "GET " + base + "/organizations/1234567/orders/?changed_since=2026-12-06T09%3A59%3A00Z" + hdr, resp: orders, records: "1001:created",
+			next: base + "/organizations/1234567/orders/?changed_since=2026-12-06T09%3A59%3A00Z&continuation=dGhpcyBpcyBwYWdlIDE"},
+	})
+}
