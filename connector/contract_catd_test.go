@@ -918,3 +918,77 @@ func TestContractEventbrite(t *testing.T) {
 			next: base + "/organizations/1234567/orders/?changed_since=2026-12-06T09%3A59%3A00Z&continuation=dGhpcyBpcyBwYWdlIDE"},
 	})
 }
+
+func TestContractXero(t *testing.T) {
+	cred := connector.Credentials{Auth: "oauth2_authorization_code", Fields: map[string]string{"client_id": "C1", "tenant_id": "70784a63-d24b-46a9-a4db-0e70a274b056"},
+		Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("xero-at")}
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer xero-at"
+	const tenant = "\nXero-Tenant-Id: 70784a63-d24b-46a9-a4db-0e70a274b056"
+	const jsonHdr = hdr + "\nContent-Type: application/json" + tenant + "\n\n"
+	const base = "https://api.xero.com/api.xro/2.0"
+	runContract(t, "xero", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/Organisation" + hdr + tenant},
+		{name: "ListTenants", kind: "activity", activity: "list_tenants", retrySafe: true, want: "GET https://api.xero.com/connections" + hdr + tenant},
+		{name: "ListInvoices", object: "invoice", operation: "list", retrySafe: true,
+			input: map[string]any{"Statuses": []any{"AUTHORISED", "PAID"}, "where": `Type=="ACCREC"`},
+			want:  "GET " + base + "/Invoices?Statuses=AUTHORISED%2CPAID&page=1&pageSize=100&where=Type%3D%3D%22ACCREC%22" + hdr + tenant},
+		{name: "CreateInvoice", kind: "activity", activity: "create_invoice",
+			input: map[string]any{"contact_id": "eaa28f49-6028-4b6e-bb12-d8f6278073fc", "due_date": "2026-12-31", "idempotency_key": "inv-42",
+				"line_items": []any{map[string]any{"Description": "Consulting", "Quantity": 2, "UnitAmount": 150, "AccountCode": "200"}}},
+			want: "PUT " + base + "/Invoices" + hdr + "\nContent-Type: application/json\nIdempotency-Key: inv-42" + tenant + "\n\n" +
+				`{"Invoices":[{"Contact":{"ContactID":"eaa28f49-6028-4b6e-bb12-d8f6278073fc"},"DueDate":"2026-12-31","LineItems":[{"AccountCode":"200","Description":"Consulting","Quantity":2,"UnitAmount":150}],"Type":"ACCREC"}]}`},
+		{name: "ApproveInvoice", object: "invoice", operation: "update", retrySafe: true, input: map[string]any{"InvoiceID": "243216c5-369e-4056-ac67-05388f86dc81", "Status": "AUTHORISED"},
+			want: "POST " + base + "/Invoices/243216c5-369e-4056-ac67-05388f86dc81" + jsonHdr + `{"Invoices":[{"Status":"AUTHORISED"}]}`},
+		{name: "EmailInvoice", kind: "activity", activity: "email_invoice", input: map[string]any{"InvoiceID": "243216c5-369e-4056-ac67-05388f86dc81"},
+			want: "POST " + base + "/Invoices/243216c5-369e-4056-ac67-05388f86dc81/Email" + jsonHdr + `{}`},
+		{name: "RecordPayment", kind: "activity", activity: "record_payment",
+			input: map[string]any{"invoice_id": "243216c5", "account_code": "090", "amount": 300, "date": "2026-12-06"},
+			want: "PUT " + base + "/Payments" + jsonHdr + `{"Payments":[{"Account":{"Code":"090"},"Amount":300,"Date":"2026-12-06","Invoice":{"InvoiceID":"243216c5"}}]}`},
+		{name: "CreateContact", object: "contact", operation: "create", input: map[string]any{"Name": "ABC Limited", "EmailAddress": "ap@abc.example"},
+			want: "POST " + base + "/Contacts" + jsonHdr + `{"Contacts":[{"EmailAddress":"ap@abc.example","Name":"ABC Limited"}]}`},
+		{name: "InvoiceNote", kind: "activity", activity: "add_invoice_note", input: map[string]any{"InvoiceID": "243216c5", "note": "Customer called"},
+			want: "PUT " + base + "/Invoices/243216c5/History" + jsonHdr + `{"HistoryRecords":[{"Details":"Customer called"}]}`},
+	})
+	t.Run("PublishedAPI", func(t *testing.T) {
+		checkPublished(t, mustDefinition(t, "xero"), loadPublishedAPI(t, "xero-accounting.yaml"), nil, map[string]string{
+			"GET /connections": "https://developer.xero.com/documentation/guides/oauth2/auth-flow/#5-check-the-tenants-youre-authorized-to-access",
+		})
+	})
+	t.Run("CustomConnection", func(t *testing.T) {
+		c := connector.Credentials{Auth: "custom_connection", Fields: map[string]string{"client_id": "C1"}, Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("cc-at")}
+		d := mustDefinition(t, "xero")
+		r, err := d.BuildTest(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One organisation: no tenant header.
+		if got := wire(r); got != "GET "+base+"/Organisation\nAccept: application/json\nAuthorization: Bearer cc-at" {
+			t.Errorf("test request = %s", got)
+		}
+		s, err := d.OAuth2(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.TokenURL != "https://identity.xero.com/connect/token" || strings.Join(s.Scopes, " ") != "offline_access accounting.transactions accounting.contacts accounting.settings.read" {
+			t.Errorf("settings = %s %v", s.TokenURL, s.Scopes)
+		}
+	})
+	t.Run("AuthFailure", func(t *testing.T) {
+		d := mustDefinition(t, "xero")
+		gone := connector.Response{StatusCode: 403, Body: []byte(`{"Type":null,"Title":"Forbidden","Status":403,"Detail":"AuthorizationUnsuccessful"}`)}
+		denied := connector.Response{StatusCode: 403, Body: []byte(`{"Title":"Forbidden","Status":403,"Detail":"You are not permitted to access this resource"}`)}
+		if !d.IsAuthFailure(gone) || d.IsAuthFailure(denied) {
+			t.Errorf("IsAuthFailure(disconnected) = %v, (not permitted) = %v", d.IsAuthFailure(gone), d.IsAuthFailure(denied))
+		}
+	})
+	// https://developer.xero.com/documentation/api/accounting/invoices#get-invoices
+	invoices := `{"Id":"x","Status":"OK","Invoices":[
+		{"InvoiceID":"a1","Type":"ACCREC","Status":"AUTHORISED","UpdatedDateUTC":"/Date(1796551260000+0000)/"},
+		{"InvoiceID":"a2","Type":"ACCREC","Status":"PAID","UpdatedDateUTC":"/Date(1796551320000+0000)/"}]}`
+	checkPolls(t, "xero", []pollCase{
+		{name: "InvoicesModifiedSince", cred: cred, object: "invoice", event: "updated",
+			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
+			want: "GET " + base + "/Invoices?order=UpdatedDateUTC+ASC&page=1&pageSize=100" + hdr +
+				"\nIf-Modified-Since: 2026-12-06T09:59:00" + tenant, resp: invoices, records: "a1:updated a2:updated"},
+	})
+}
