@@ -992,3 +992,47 @@ func TestContractXero(t *testing.T) {
 				"\nIf-Modified-Since: 2026-12-06T09:59:00" + tenant, resp: invoices, records: "a1:updated a2:updated"},
 	})
 }
+
+// Workday's REST reference (https://community.workday.com/sites/default/files/file-hosting/restapi/index.html)
+// is behind a login and publishes no OpenAPI file; each case names its
+// service and resource there.
+func TestContractWorkday(t *testing.T) {
+	cred := connector.Credentials{Fields: map[string]string{"host": "wd2-impl-services1.workday.com", "tenant": "acme_preview", "client_id": "NjA0"},
+		Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("wd-at")}
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer wd-at"
+	const base = "https://wd2-impl-services1.workday.com/ccx/api"
+	const worker = "3aa5550b7fe348b98d7b5741afc65534"
+	runContract(t, "workday", cred, []contractCase{
+		// common v1: /workers/me
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/common/v1/acme_preview/workers/me" + hdr},
+		// common v1: /workers
+		{name: "SearchWorkers", object: "worker", operation: "list", retrySafe: true, input: map[string]any{"search": "Logan McNeil"},
+			want: "GET " + base + "/common/v1/acme_preview/workers?limit=100&search=Logan+McNeil" + hdr},
+		// common v1: /workers/{ID}/directReports
+		{name: "DirectReports", kind: "activity", activity: "get_direct_reports", retrySafe: true, input: map[string]any{"ID": worker},
+			want: "GET " + base + "/common/v1/acme_preview/workers/" + worker + "/directReports?limit=100" + hdr},
+		// absenceManagement v1: /balances
+		{name: "Balances", kind: "activity", activity: "get_time_off_balances", retrySafe: true, input: map[string]any{"worker": worker},
+			want: "GET " + base + "/absenceManagement/v1/acme_preview/balances?worker=" + worker + hdr},
+		// absenceManagement v1: /workers/{ID}/requestTimeOff
+		{name: "RequestTimeOff", kind: "activity", activity: "request_time_off",
+			input: map[string]any{"ID": worker, "comment": "Family visit", "days": []any{map[string]any{"date": "2026-12-28", "dailyQuantity": 8, "timeOffType": map[string]any{"id": "b35340ce4321102030f8b5a848bc0000"}}}},
+			want: "POST " + base + "/absenceManagement/v1/acme_preview/workers/" + worker + "/requestTimeOff" + hdr + "\nContent-Type: application/json\n\n" +
+				`{"businessProcessParameters":{"comment":"Family visit"},"days":[{"dailyQuantity":8,"date":"2026-12-28","timeOffType":{"id":"b35340ce4321102030f8b5a848bc0000"}}]}`},
+		// recruiting v4: /jobPostings
+		{name: "JobPostings", object: "job_posting", operation: "list", retrySafe: true,
+			want: "GET " + base + "/recruiting/v4/acme_preview/jobPostings?limit=100" + hdr},
+		// common v1: /supervisoryOrganizations/{ID}/workers
+		{name: "OrgMembers", kind: "activity", activity: "get_organization_members", retrySafe: true, input: map[string]any{"ID": "org1", "offset": 100},
+			want: "GET " + base + "/common/v1/acme_preview/supervisoryOrganizations/org1/workers?limit=100&offset=100" + hdr},
+	})
+	t.Run("OAuthEndpoints", func(t *testing.T) {
+		s, err := mustDefinition(t, "workday").OAuth2(cred)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.AuthorizeURL != "https://wd2-impl-services1.workday.com/acme_preview/authorize" || s.TokenURL != "https://wd2-impl-services1.workday.com/ccx/oauth2/acme_preview/token" {
+			t.Errorf("endpoints = %s %s", s.AuthorizeURL, s.TokenURL)
+		}
+	})
+}
