@@ -1036,3 +1036,58 @@ func TestContractWorkday(t *testing.T) {
 		}
 	})
 }
+
+// Coupa's Core API reference (https://compass.coupa.com/en-us/products/product-documentation/integration-technical-documentation/the-coupa-core-api)
+// publishes no OpenAPI file; each case names its resource page there.
+func TestContractCoupa(t *testing.T) {
+	cred := connector.Credentials{Fields: map[string]string{"host": "acme.coupahost.com", "client_id": "3c1ce11a", "scopes": "core.common.read"},
+		Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("coupa-at")}
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer coupa-at"
+	const jsonHdr = hdr + "\nContent-Type: application/json\n\n"
+	const base = "https://acme.coupahost.com/api"
+	runContract(t, "coupa", cred, []contractCase{
+		// Users API (/users)
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/users?limit=1&return_object=limited" + hdr},
+		// Purchase Orders API (/purchase_orders), with API Operators
+		{name: "ListPOs", object: "purchase_order", operation: "list", retrySafe: true, input: map[string]any{"status": "issued", "exported": false},
+			want: "GET " + base + "/purchase_orders?exported=false&limit=50&status=issued" + hdr},
+		{name: "MarkPOExported", object: "purchase_order", operation: "update", retrySafe: true, input: map[string]any{"id": 4711, "exported": true},
+			want: "PUT " + base + "/purchase_orders/4711" + jsonHdr + `{"exported":true}`},
+		{name: "IssuePO", kind: "activity", activity: "issue_purchase_order", input: map[string]any{"id": 4711},
+			want: "PUT " + base + "/purchase_orders/4711/issue" + hdr},
+		// Suppliers API (/suppliers)
+		{name: "CreateSupplier", object: "supplier", operation: "create", input: map[string]any{"name": "Acme Parts", "po_method": "email", "po_email": "orders@acme.example"},
+			want: "POST " + base + "/suppliers" + jsonHdr + `{"name":"Acme Parts","po-email":"orders@acme.example","po-method":"email"}`},
+		// Requisitions API (/requisitions)
+		{name: "CreateRequisition", object: "requisition", operation: "create",
+			input: map[string]any{"requisition_lines": []any{map[string]any{"description": "Laptop", "quantity": 1, "unit-price": 1200}}, "justification": "New hire"},
+			want: "POST " + base + "/requisitions" + jsonHdr + `{"justification":"New hire","requisition-lines":[{"description":"Laptop","quantity":1,"unit-price":1200}]}`},
+		{name: "SubmitRequisition", kind: "activity", activity: "submit_requisition", input: map[string]any{"id": 12},
+			want: "PUT " + base + "/requisitions/12/submit" + hdr},
+		// Approvals API (/approvals)
+		{name: "PendingApprovals", kind: "activity", activity: "list_pending_approvals", retrySafe: true, input: map[string]any{"approver_id": 5},
+			want: "GET " + base + "/approvals?approver%5Bid%5D=5&limit=50&status=pending_approval" + hdr},
+		{name: "Reject", kind: "activity", activity: "reject", input: map[string]any{"id": 99, "reason": "Over budget"},
+			want: "PUT " + base + "/approvals/99/reject?reason=Over+budget" + hdr},
+		// Invoices API (/invoices)
+		{name: "ListInvoices", object: "invoice", operation: "list", retrySafe: true, input: map[string]any{"status": "approved", "return_object": "shallow"},
+			want: "GET " + base + "/invoices?limit=50&return_object=shallow&status=approved" + hdr},
+	})
+	t.Run("ClientCredentials", func(t *testing.T) {
+		s, err := mustDefinition(t, "coupa").OAuth2(cred)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.TokenURL != "https://acme.coupahost.com/oauth2/token" || strings.Join(s.Scopes, " ") != "core.common.read" {
+			t.Errorf("settings = %s %v", s.TokenURL, s.Scopes)
+		}
+	})
+	// Invoices API: updated-at[gt] with an ISO 8601 time.
+	invoices := `[{"id":1,"invoice-number":"INV-1","status":"approved","created-at":"2026-12-06T02:01:00-08:00","updated-at":"2026-12-06T02:05:00-08:00"},
+		{"id":2,"invoice-number":"INV-2","status":"draft","created-at":"2026-11-01T09:00:00-08:00","updated-at":"2026-12-06T02:06:00-08:00"}]`
+	checkPolls(t, "coupa", []pollCase{
+		{name: "InvoicesChanged", cred: cred, object: "invoice", event: "updated",
+			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
+			want:  "GET " + base + "/invoices?limit=50&updated-at%5Bgt%5D=2026-12-06T09%3A59%3A00Z" + hdr, resp: invoices, records: "1:created 2:updated"},
+	})
+}
