@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -88,7 +89,7 @@ func loadPublishedAPI(tb testing.TB, file string) *publishedAPI {
 			po := publishedOp{path: p, params: map[string][]string{}}
 			params, _ := op["parameters"].([]any)
 			for _, raw := range append(slices.Clone(shared), params...) {
-				prm, _ := resolveRef(doc, raw).(map[string]any)
+				prm, _ := followRef(doc, raw).(map[string]any)
 				in, name := asString(prm["in"]), asString(prm["name"])
 				switch in {
 				case "body":
@@ -99,7 +100,7 @@ func loadPublishedAPI(tb testing.TB, file string) *publishedAPI {
 					po.params[in] = append(po.params[in], name)
 				}
 			}
-			if rb, ok := resolveRef(doc, op["requestBody"]).(map[string]any); ok {
+			if rb, ok := followRef(doc, op["requestBody"]).(map[string]any); ok {
 				content, _ := rb["content"].(map[string]any)
 				for _, mt := range content {
 					m, _ := mt.(map[string]any)
@@ -160,8 +161,8 @@ func (api *publishedAPI) find(key string) (publishedOp, bool) {
 
 func asString(v any) string { s, _ := v.(string); return s }
 
-// resolveRef follows a local "#/a/b" reference.
-func resolveRef(doc map[string]any, v any) any {
+// followRef follows a local "#/a/b" reference.
+func followRef(doc map[string]any, v any) any {
 	for range 8 {
 		m, ok := v.(map[string]any)
 		if !ok {
@@ -185,7 +186,7 @@ func resolveRef(doc map[string]any, v any) any {
 // schemaProperties lists the top-level property names of a body schema,
 // through allOf, oneOf and anyOf.
 func schemaProperties(doc map[string]any, schema any, depth int) []string {
-	s, _ := resolveRef(doc, schema).(map[string]any)
+	s, _ := followRef(doc, schema).(map[string]any)
 	if s == nil || depth > 6 {
 		return nil
 	}
@@ -422,9 +423,9 @@ func checkWebhooks(t *testing.T, key, secretField string, at time.Time, cases []
 	}
 }
 
-// pollCase is one poll: the request it sends from a watermark, and what
+// pollExpectation is one poll: the request it sends from a watermark, and what
 // the records of the vendor's documented answer become.
-type pollCase struct {
+type pollExpectation struct {
 	name    string
 	cred    connector.Credentials
 	object  string
@@ -438,7 +439,7 @@ type pollCase struct {
 	next    string // the next page's URL, empty for none
 }
 
-func checkPolls(t *testing.T, key string, cases []pollCase) {
+func checkPolls(t *testing.T, key string, cases []pollExpectation) {
 	t.Helper()
 	d := mustDefinition(t, key)
 	for _, tc := range cases {
@@ -508,7 +509,7 @@ func TestTriggersTrello(t *testing.T) {
 		{"id":"a3","type":"createCard","date":"2026-12-06T10:02:00.000Z","data":{"card":{"id":"c3","name":"New"}}},
 		{"id":"a2","type":"createCard","date":"2026-12-06T10:01:00.000Z","data":{"card":{"id":"c2","name":"Also new"}}}
 	]`
-	checkPolls(t, "trello", []pollCase{
+	checkPolls(t, "trello", []pollExpectation{
 		{name: "CardCreatedFirstPoll", cred: cred, object: "card", event: "created", input: map[string]any{"idBoard": "b1"},
 			want:    "GET https://api.trello.com/1/boards/b1/actions?filter=createCard%2CcopyCard%2CmoveCardToBoard%2CconvertToCardFromCheckItem&limit=1000" + hdr,
 			resp:    actions, records: "c3:created c2:created"},
@@ -592,7 +593,7 @@ func TestContractSmartsheet(t *testing.T) {
 	rows := `{"id":1,"name":"Intake","rows":[
 		{"id":11,"rowNumber":1,"createdAt":"2026-12-01T08:00:00Z","modifiedAt":"2026-12-06T10:05:00Z","cells":[]},
 		{"id":12,"rowNumber":2,"createdAt":"2026-12-06T10:06:00Z","modifiedAt":"2026-12-06T10:06:00Z","cells":[]}]}`
-	checkPolls(t, "smartsheet", []pollCase{
+	checkPolls(t, "smartsheet", []pollExpectation{
 		{name: "RowsCreated", cred: cred, object: "row", event: "created", input: map[string]any{"sheetId": 1},
 			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
 			want:  "GET " + base + "/sheets/1?rowsModifiedSince=2026-12-06T09%3A59%3A00Z" + hdr, resp: rows, records: "12:created"},
@@ -644,7 +645,7 @@ func TestContractMiro(t *testing.T) {
 		{"id":"1","type":"sticky_note","createdAt":"2026-12-01T08:00:00Z","modifiedAt":"2026-12-06T10:05:00Z"},
 		{"id":"2","type":"card","createdAt":"2026-12-06T10:06:00Z","modifiedAt":"2026-12-06T10:06:00Z"}],
 		"total":120,"size":2,"limit":50,"cursor":"MzQ1ODc2NDUxNzUxNzg1MjQxNw==","links":{}}`
-	checkPolls(t, "miro", []pollCase{
+	checkPolls(t, "miro", []pollExpectation{
 		{name: "ItemsCreated", cred: cred, object: "item", event: "created", input: map[string]any{"board_id": board},
 			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
 			want:  "GET " + base + "/v2/boards/uXjVOD6LSME=/items?limit=50" + hdr, resp: items, records: "2:created",
@@ -700,7 +701,7 @@ func TestContractDiscord(t *testing.T) {
 	// https://discord.com/developers/docs/resources/message#get-channel-messages
 	msgs := `[{"id":"1045678901234568002","channel_id":"` + channel + `","content":"second","timestamp":"2026-12-06T10:02:00.000000+00:00","edited_timestamp":null,"author":{"id":"9"}},
 		{"id":"1045678901234568001","channel_id":"` + channel + `","content":"first","timestamp":"2026-12-06T10:01:00.000000+00:00","edited_timestamp":null,"author":{"id":"9"}}]`
-	checkPolls(t, "discord", []pollCase{
+	checkPolls(t, "discord", []pollExpectation{
 		{name: "FirstPoll", cred: cred, object: "message", event: "created", input: map[string]any{"channel_id": channel},
 			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
 			want:  "GET " + base + "/channels/" + channel + "/messages?limit=100" + hdr, resp: msgs,
@@ -785,7 +786,7 @@ func TestContractDatadog(t *testing.T) {
 		{name: "Triggered", cred: hook, body: alert, header: headers("X-Junction-Webhook-Token", "dd-hook-token-1"),
 			object: "monitor", event: "triggered", objectID: "123456", eventID: "7456374529845162432"},
 	})
-	checkPolls(t, "datadog", []pollCase{
+	checkPolls(t, "datadog", []pollExpectation{
 		{name: "EventsSince", cred: cred, object: "event", event: "created", input: map[string]any{"query": "source:github"},
 			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
 			want:  "GET " + base + "/api/v2/events?filter%5Bfrom%5D=1796551140000&filter%5Bquery%5D=source%3Agithub&page%5Blimit%5D=100&sort=timestamp" + hdr,
@@ -911,7 +912,7 @@ func TestContractEventbrite(t *testing.T) {
 	orders := `{"pagination":{"object_count":2,"continuation":"dGhpcyBpcyBwYWdlIDE","has_more_items":true},"orders":[
 		{"id":"1001","created":"2026-12-06T10:02:00Z","changed":"2026-12-06T10:02:00Z","status":"placed"},
 		{"id":"900","created":"2026-11-01T09:00:00Z","changed":"2026-12-06T10:03:00Z","status":"refunded"}]}`
-	checkPolls(t, "eventbrite", []pollCase{
+	checkPolls(t, "eventbrite", []pollExpectation{
 		{name: "OrdersPlaced", cred: cred, object: "order", event: "created", input: map[string]any{"organization_id": "1234567"},
 			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
 			want:  "GET " + base + "/organizations/1234567/orders/?changed_since=2026-12-06T09%3A59%3A00Z" + hdr, resp: orders, records: "1001:created",
@@ -985,7 +986,7 @@ func TestContractXero(t *testing.T) {
 	invoices := `{"Id":"x","Status":"OK","Invoices":[
 		{"InvoiceID":"a1","Type":"ACCREC","Status":"AUTHORISED","UpdatedDateUTC":"/Date(1796551260000+0000)/"},
 		{"InvoiceID":"a2","Type":"ACCREC","Status":"PAID","UpdatedDateUTC":"/Date(1796551320000+0000)/"}]}`
-	checkPolls(t, "xero", []pollCase{
+	checkPolls(t, "xero", []pollExpectation{
 		{name: "InvoicesModifiedSince", cred: cred, object: "invoice", event: "updated",
 			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
 			want: "GET " + base + "/Invoices?order=UpdatedDateUTC+ASC&page=1&pageSize=100" + hdr +
@@ -1085,9 +1086,109 @@ func TestContractCoupa(t *testing.T) {
 	// Invoices API: updated-at[gt] with an ISO 8601 time.
 	invoices := `[{"id":1,"invoice-number":"INV-1","status":"approved","created-at":"2026-12-06T02:01:00-08:00","updated-at":"2026-12-06T02:05:00-08:00"},
 		{"id":2,"invoice-number":"INV-2","status":"draft","created-at":"2026-11-01T09:00:00-08:00","updated-at":"2026-12-06T02:06:00-08:00"}]`
-	checkPolls(t, "coupa", []pollCase{
+	checkPolls(t, "coupa", []pollExpectation{
 		{name: "InvoicesChanged", cred: cred, object: "invoice", event: "updated",
 			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
 			want:  "GET " + base + "/invoices?limit=50&updated-at%5Bgt%5D=2026-12-06T09%3A59%3A00Z" + hdr, resp: invoices, records: "1:created 2:updated"},
 	})
+}
+
+// TestOutputsFromVendorAnswers reads each activity's outputs, and each
+// operation's record, from an answer shaped as the vendor's documentation
+// shows it, so that a wrong path in a definition fails here rather than
+// in a user's automation.
+func TestOutputsFromVendorAnswers(t *testing.T) {
+	bearer := func(token string) connector.Credentials {
+		return connector.Credentials{Auth: "bearer", Secrets: secrets("token", token)}
+	}
+	oauth := func(fields map[string]string) connector.Credentials {
+		return connector.Credentials{Auth: "oauth2_authorization_code", Fields: fields, Secrets: secrets("client_secret", "s"), AccessToken: junction.NewSecret("at")}
+	}
+	trello := connector.Credentials{Fields: map[string]string{"api_key": "k"}, Secrets: secrets("token", "t")}
+	cases := []struct {
+		key, activity     string
+		object, operation string
+		cred              connector.Credentials
+		input             map[string]any
+		answer            string
+		want              string // outputs, or the record for an operation, as JSON
+	}{
+		{key: "trello", activity: "add_comment", cred: trello, input: map[string]any{"idCard": "c1", "text": "hi"},
+			answer: `{"id":"6541a1b2c3d4e5f60123456a","type":"commentCard","date":"2026-12-06T10:00:00.000Z","data":{"text":"hi","card":{"id":"c1"}}}`,
+			want:   `{"date":"2026-12-06T10:00:00.000Z","id":"6541a1b2c3d4e5f60123456a"}`},
+		{key: "trello", activity: "search", cred: trello, input: map[string]any{"query": "x"},
+			answer: `{"options":{},"cards":[{"id":"c1","name":"Rotate keys"}],"boards":[]}`,
+			want:   `{"boards":[],"cards":[{"id":"c1","name":"Rotate keys"}]}`},
+		{key: "smartsheet", activity: "add_row", cred: bearer("t"), input: map[string]any{"sheetId": 1, "cells": []any{}},
+			answer: `{"message":"SUCCESS","resultCode":0,"version":14,"result":[{"id":7670198317672324,"sheetId":1,"rowNumber":12,"cells":[]}]}`,
+			want:   `{"id":7670198317672324,"rowNumber":12}`},
+		{key: "smartsheet", object: "row", operation: "update", cred: bearer("t"), input: map[string]any{"sheetId": 1, "rowId": 2},
+			answer: `{"message":"SUCCESS","resultCode":0,"result":[{"id":2,"rowNumber":3,"modifiedAt":"2026-12-06T10:00:00Z"}]}`,
+			want:   `{"id":2,"modifiedAt":"2026-12-06T10:00:00Z","rowNumber":3}`},
+		{key: "smartsheet", activity: "add_row_comment", cred: bearer("t"), input: map[string]any{"sheetId": 1, "rowId": 2, "text": "x"},
+			answer: `{"message":"SUCCESS","resultCode":0,"result":{"id":4583173393803140,"comments":[{"id":1,"text":"x"}]}}`,
+			want:   `{"id":4583173393803140}`},
+		{key: "miro", activity: "create_sticky_note", cred: bearer("t"), input: map[string]any{"board_id": "b"},
+			answer: `{"id":"3458764517517852417","type":"sticky_note","data":{"content":"x"},"links":{"self":"https://api.miro.com/v2/boards/b/sticky_notes/3458764517517852417"}}`,
+			want:   `{"id":"3458764517517852417","link":"https://api.miro.com/v2/boards/b/sticky_notes/3458764517517852417"}`},
+		{key: "discord", activity: "send_direct_message", cred: connector.Credentials{Auth: "bot_token", Secrets: secrets("bot_token", "b")}, input: map[string]any{"recipient_id": "1"},
+			answer: `{"id":"319674150115610528","type":1,"last_message_id":null,"recipients":[{"id":"1"}]}`,
+			want:   `{"channel_id":"319674150115610528"}`},
+		{key: "datadog", activity: "post_event", cred: connector.Credentials{Auth: "api_app_keys", Fields: map[string]string{"site": "datadoghq.com"}, Secrets: secrets("api_key", "a", "application_key", "b")},
+			input:  map[string]any{"title": "t", "text": "x"},
+			answer: `{"status":"ok","event":{"id":1377281704830403917,"title":"t","url":"https://app.datadoghq.com/event/event?id=1377281704830403917"}}`,
+			want:   `{"id":1377281704830403917,"url":"https://app.datadoghq.com/event/event?id=1377281704830403917"}`},
+		{key: "calendly", activity: "create_scheduling_link", cred: bearer("t"), input: map[string]any{"owner": "https://api.calendly.com/event_types/E"},
+			answer: `{"resource":{"booking_url":"https://calendly.com/d/abcd-brv8/15-minute-meeting","owner":"https://api.calendly.com/event_types/E","owner_type":"EventType"}}`,
+			want:   `{"booking_url":"https://calendly.com/d/abcd-brv8/15-minute-meeting"}`},
+		{key: "eventbrite", activity: "publish_event", cred: bearer("t"), input: map[string]any{"event_id": "1"},
+			answer: `{"published":true}`, want: `{"published":true}`},
+		{key: "xero", activity: "create_invoice", cred: oauth(map[string]string{"client_id": "c"}), input: map[string]any{"contact_id": "c", "line_items": []any{}},
+			answer: `{"Id":"e3c6","Status":"OK","Invoices":[{"Type":"ACCREC","InvoiceID":"243216c5-369e-4056-ac67-05388f86dc81","InvoiceNumber":"INV-0042","Total":345.00}]}`,
+			want:   `{"InvoiceID":"243216c5-369e-4056-ac67-05388f86dc81","InvoiceNumber":"INV-0042","Total":345.00}`},
+		{key: "xero", activity: "online_invoice_url", cred: oauth(map[string]string{"client_id": "c"}), input: map[string]any{"InvoiceID": "i"},
+			answer: `{"OnlineInvoices":[{"OnlineInvoiceUrl":"https://in.xero.com/iztKMjyAEJT7MVnmruxgCdIJUDStfRgmtdQSIW13"}]}`,
+			want:   `{"url":"https://in.xero.com/iztKMjyAEJT7MVnmruxgCdIJUDStfRgmtdQSIW13"}`},
+		{key: "xero", object: "contact", operation: "get", cred: oauth(map[string]string{"client_id": "c"}), input: map[string]any{"ContactID": "c1"},
+			answer: `{"Contacts":[{"ContactID":"c1","Name":"ABC Limited"}]}`, want: `{"ContactID":"c1","Name":"ABC Limited"}`},
+		{key: "workday", activity: "request_time_off", cred: oauth(map[string]string{"host": "h.example.com", "tenant": "t", "client_id": "c"}),
+			input:  map[string]any{"ID": "w", "days": []any{}},
+			answer: `{"id":"f4a1b2","descriptor":"Time Off Request","businessProcessParameters":{"overallStatus":"In Progress","transactionStatus":{"id":"x"}}}`,
+			want:   `{"id":"f4a1b2","status":"In Progress"}`},
+		{key: "coupa", activity: "submit_requisition", cred: connector.Credentials{Fields: map[string]string{"host": "a.coupahost.com", "client_id": "c", "scopes": "s"}, Secrets: secrets("client_secret", "s"), AccessToken: junction.NewSecret("at")},
+			input: map[string]any{"id": 12}, answer: `{"id":12,"status":"pending_approval","requisition-lines":[]}`, want: `{"status":"pending_approval"}`},
+	}
+	for _, tc := range cases {
+		name := tc.key + "/" + tc.activity + tc.object + tc.operation
+		t.Run(name, func(t *testing.T) {
+			d := mustDefinition(t, tc.key)
+			var (
+				r   *connector.Request
+				err error
+				got any
+			)
+			if tc.activity != "" {
+				if r, err = d.BuildActivity(tc.cred, tc.activity, tc.input); err == nil {
+					got, err = r.Outputs([]byte(tc.answer))
+				}
+			} else if r, err = d.BuildOperation(tc.cred, tc.object, tc.operation, tc.input); err == nil {
+				got, err = r.Result([]byte(tc.answer))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b := outputsJSON(t, got); b != tc.want {
+				t.Errorf("got %s, want %s", b, tc.want)
+			}
+		})
+	}
+}
+
+func outputsJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
