@@ -1192,3 +1192,56 @@ func outputsJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestDescribedForPeople checks what a person choosing an activity or
+// filling a connection form reads: every field has help, and every input,
+// activity and trigger event a description.
+func TestDescribedForPeople(t *testing.T) {
+	for _, key := range []string{"trello", "smartsheet", "miro", "discord", "datadog", "calendly", "eventbrite", "xero", "workday", "coupa"} {
+		d := mustDefinition(t, key)
+		var missing []string
+		fields := func(where string, fs []connector.Field) {
+			for _, f := range fs {
+				if strings.TrimSpace(f.Help) == "" {
+					missing = append(missing, where+" field "+f.Name)
+				}
+			}
+		}
+		inputs := func(where string, op *connector.Operation) {
+			for _, in := range op.Inputs {
+				if strings.TrimSpace(in.Description) == "" {
+					missing = append(missing, where+" input "+in.Name)
+				}
+			}
+		}
+		fields("connection", d.Fields)
+		for _, a := range d.Auth {
+			fields(a.Key(), a.Fields)
+		}
+		for _, o := range d.Objects {
+			for _, name := range connector.OperationNames {
+				if op := o.Operations.ByName(name); op != nil {
+					inputs(o.Name+"."+name, op)
+				}
+			}
+			for _, e := range o.Events {
+				if strings.TrimSpace(e.Description) == "" {
+					missing = append(missing, "event "+o.Name+"."+e.Name)
+				}
+				if e.Webhook != nil && (d.Webhooks == nil || strings.TrimSpace(d.Webhooks.Help) == "") {
+					missing = append(missing, "webhook help")
+				}
+			}
+		}
+		for i := range d.Activities {
+			a := &d.Activities[i]
+			if strings.TrimSpace(a.Description) == "" {
+				missing = append(missing, "activity "+a.Name)
+			}
+			inputs(a.Name, &a.Operation)
+		}
+		if len(missing) > 0 {
+			t.Errorf("%s lacks descriptions: %s", key, strings.Join(missing, ", "))
+		}
+	}
+}
