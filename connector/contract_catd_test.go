@@ -1052,8 +1052,9 @@ func TestContractCoupa(t *testing.T) {
 		// Purchase Orders API (/purchase_orders), with API Operators
 		{name: "ListPOs", object: "purchase_order", operation: "list", retrySafe: true, input: map[string]any{"status": "issued", "exported": false},
 			want: "GET " + base + "/purchase_orders?exported=false&limit=50&status=issued" + hdr},
-		{name: "MarkPOExported", object: "purchase_order", operation: "update", retrySafe: true, input: map[string]any{"id": 4711, "exported": true},
-			want: "PUT " + base + "/purchase_orders/4711" + jsonHdr + `{"exported":true}`},
+		// Special Actions and API Notes: exported=true in the query, alone.
+		{name: "MarkPOExported", kind: "activity", activity: "mark_purchase_order_exported", retrySafe: true, input: map[string]any{"id": 4711},
+			want: "PUT " + base + "/purchase_orders/4711?exported=true" + hdr},
 		{name: "IssuePO", kind: "activity", activity: "issue_purchase_order", input: map[string]any{"id": 4711},
 			want: "PUT " + base + "/purchase_orders/4711/issue" + hdr},
 		// Suppliers API (/suppliers)
@@ -1064,7 +1065,7 @@ func TestContractCoupa(t *testing.T) {
 			input: map[string]any{"requisition_lines": []any{map[string]any{"description": "Laptop", "quantity": 1, "unit-price": 1200}}, "justification": "New hire"},
 			want: "POST " + base + "/requisitions" + jsonHdr + `{"justification":"New hire","requisition-lines":[{"description":"Laptop","quantity":1,"unit-price":1200}]}`},
 		{name: "SubmitRequisition", kind: "activity", activity: "submit_requisition", input: map[string]any{"id": 12},
-			want: "PUT " + base + "/requisitions/12/submit" + hdr},
+			want: "PUT " + base + "/requisitions/12/update_and_submit_for_approval" + hdr},
 		// Approvals API (/approvals)
 		{name: "PendingApprovals", kind: "activity", activity: "list_pending_approvals", retrySafe: true, input: map[string]any{"approver_id": 5},
 			want: "GET " + base + "/approvals?approver%5Bid%5D=5&limit=50&status=pending_approval" + hdr},

@@ -282,9 +282,9 @@ func TestCatalogStandIns(t *testing.T) {
 			header:   [2]string{"Authorization", "Bearer standin-at"},
 			rejected: `{"errors":{"error":["Unauthorized"]}}`,
 			routes: map[string]string{
-				"GET /api/users":                  `[{"id":1,"login":"integration"}]`,
-				"PUT /api/requisitions/12/submit": `{"id":12,"status":"pending_approval"}`,
-				"GET /api/invoices":               `[{"id":5,"created-at":"2026-12-06T02:01:00-08:00","updated-at":"2026-12-06T02:01:00-08:00"}]`,
+				"GET /api/users": `[{"id":1,"login":"integration"}]`,
+				"PUT /api/requisitions/12/update_and_submit_for_approval": `{"id":12,"status":"pending_approval"}`,
+				"GET /api/invoices": `[{"id":5,"created-at":"2026-12-06T02:01:00-08:00","updated-at":"2026-12-06T02:01:00-08:00"}]`,
 			},
 			calls: []standInCall{{activity: "submit_requisition", input: map[string]any{"id": 12}, want: `{"status":"pending_approval"}`}},
 			poll:  &standInPoll{object: "invoice", event: "updated", state: watermark, want: "5"},
