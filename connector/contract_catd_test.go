@@ -1019,7 +1019,7 @@ func TestContractWorkday(t *testing.T) {
 		{name: "RequestTimeOff", kind: "activity", activity: "request_time_off",
 			input: map[string]any{"ID": worker, "comment": "Family visit", "days": []any{map[string]any{"date": "2026-12-28", "dailyQuantity": 8, "timeOffType": map[string]any{"id": "b35340ce4321102030f8b5a848bc0000"}}}},
 			want: "POST " + base + "/absenceManagement/v1/acme_preview/workers/" + worker + "/requestTimeOff" + hdr + "\nContent-Type: application/json\n\n" +
-				`{"businessProcessParameters":{"comment":"Family visit"},"days":[{"dailyQuantity":8,"date":"2026-12-28","timeOffType":{"id":"b35340ce4321102030f8b5a848bc0000"}}]}`},
+				`{"businessProcessParameters":{"action":{"id":"d9e4223e446c11de98360015c5e6daf6"},"comment":"Family visit"},"days":[{"dailyQuantity":8,"date":"2026-12-28","timeOffType":{"id":"b35340ce4321102030f8b5a848bc0000"}}]}`},
 		// recruiting v4: /jobPostings
 		{name: "JobPostings", object: "job_posting", operation: "list", retrySafe: true,
 			want: "GET " + base + "/recruiting/v4/acme_preview/jobPostings?limit=100" + hdr},
