@@ -1,9 +1,17 @@
 package connector_test
 
 import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"junction/connector"
 )
@@ -78,5 +86,308 @@ func TestContractAnthropic(t *testing.T) {
 		{name: "DeleteFile", object: "file", operation: "delete", retrySafe: true,
 			input: map[string]any{"file_id": "file_011"},
 			want:  "DELETE https://api.anthropic.com/v1/files/file_011" + beta},
+	})
+}
+
+// vendorDescription is an OpenAPI 3 or Swagger 2 description a vendor
+// published, reduced to what a connector's requests must agree with: each
+// operation's method and path (parameters written as {}), and the names of
+// its query, header and form or JSON body parameters.
+type vendorDescription struct {
+	file string
+	ops  map[string]vendorOperation // "POST /v3/{}/messages"
+}
+
+type vendorOperation struct {
+	query map[string]bool
+	body  map[string]bool // nil when the description gives no body properties
+}
+
+var vendorPathParam = regexp.MustCompile(`\{[^}]*\}`)
+
+// loadVendorDescription reads a file of the shared spec corpus. rewrite
+// holds old, new pairs applied to the description's paths, for a vendor
+// whose file pins what the connector leaves to a field (Shopify's API
+// version). It skips the test when the corpus is not beside the repository.
+func loadVendorDescription(t *testing.T, file string, rewrite ...string) *vendorDescription {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "shared", "specs", file))
+	if err != nil {
+		t.Skipf("no vendor description %s beside the repository: %v", file, err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	base, _ := doc["basePath"].(string)
+	if servers, _ := doc["servers"].([]any); len(servers) > 0 {
+		if s, _ := servers[0].(map[string]any); s != nil {
+			u, _ := s["url"].(string)
+			base = urlPath(u)
+		}
+	}
+	base = strings.TrimSuffix(base, "/")
+	resolve := func(v any) map[string]any { return resolveRef(doc, v) }
+	vd := &vendorDescription{file: file, ops: map[string]vendorOperation{}}
+	paths, _ := doc["paths"].(map[string]any)
+	for p, item := range paths {
+		full := base + p
+		for i := 0; i+1 < len(rewrite); i += 2 {
+			full = strings.ReplaceAll(full, rewrite[i], rewrite[i+1])
+		}
+		item := resolve(item)
+		shared, _ := item["parameters"].([]any)
+		for method, op := range item {
+			m := strings.ToUpper(method)
+			if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}, m) {
+				continue
+			}
+			op := resolve(op)
+			vo := vendorOperation{query: map[string]bool{}}
+			params, _ := op["parameters"].([]any)
+			for _, prm := range append(append([]any(nil), shared...), params...) {
+				prm := resolve(prm)
+				name, _ := prm["name"].(string)
+				switch prm["in"] {
+				case "query", "header":
+					vo.query[name] = true
+				case "formData":
+					vo.addBody(name)
+				case "body":
+					vo.addProperties(resolve, prm["schema"])
+				}
+			}
+			if rb := resolve(op["requestBody"]); rb != nil {
+				content, _ := rb["content"].(map[string]any)
+				for _, media := range content {
+					vo.addProperties(resolve, resolve(media)["schema"])
+				}
+			}
+			vd.ops[m+" "+vendorPathParam.ReplaceAllString(full, "{}")] = vo
+		}
+	}
+	return vd
+}
+
+func (vo *vendorOperation) addBody(name string) {
+	if vo.body == nil {
+		vo.body = map[string]bool{}
+	}
+	vo.body[name] = true
+}
+
+// addProperties adds the top-level properties of a body schema, through
+// $ref and allOf, anyOf and oneOf.
+func (vo *vendorOperation) addProperties(resolve func(any) map[string]any, schema any) {
+	s := resolve(schema)
+	for name := range s["properties"].(map[string]any) {
+		vo.addBody(name)
+	}
+	for _, k := range []string{"allOf", "anyOf", "oneOf"} {
+		subs, _ := s[k].([]any)
+		for _, sub := range subs {
+			vo.addProperties(resolve, sub)
+		}
+	}
+}
+
+// resolveRef follows a local $ref ("#/components/schemas/X") to its object.
+func resolveRef(doc map[string]any, v any) map[string]any {
+	m, _ := v.(map[string]any)
+	for range 10 {
+		ref, ok := m["$ref"].(string)
+		if !ok || !strings.HasPrefix(ref, "#/") {
+			break
+		}
+		var cur any = doc
+		for _, part := range strings.Split(ref[2:], "/") {
+			cm, _ := cur.(map[string]any)
+			cur = cm[strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")]
+		}
+		m, _ = cur.(map[string]any)
+	}
+	if m == nil {
+		return map[string]any{}
+	}
+	if _, ok := m["properties"].(map[string]any); !ok {
+		m = maps.Clone(m)
+		m["properties"] = map[string]any{}
+	}
+	return m
+}
+
+// urlPath is the path of a URL that may hold {variables} in its host.
+func urlPath(u string) string {
+	_, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return u
+	}
+	if i := strings.Index(rest, "/"); i >= 0 {
+		return rest[i:]
+	}
+	return ""
+}
+
+// checkDefinition fails for each request of the connector (its test, every
+// object operation and activity) whose method and path the description
+// lacks, and for each query, header or top-level body parameter it sends
+// that the description does not name. documented lists requests and
+// parameters the file leaves out ("GET /v1/{}" or "POST /v1/x name" -> the
+// documentation page that describes it): vendors' files are often subsets
+// of their API, or older than it.
+func (vd *vendorDescription) checkDefinition(t *testing.T, d *connector.Definition, documented map[string]string) {
+	t.Helper()
+	base := strings.TrimSuffix(urlPath(d.BaseURL), "/")
+	check := func(where string, op *connector.Operation) {
+		key := op.Method + " " + vendorPathParam.ReplaceAllString(base+op.Path, "{}")
+		vo, ok := vd.ops[key]
+		if !ok {
+			if documented[key] == "" {
+				t.Errorf("%s: %s is not in %s", where, key, vd.file)
+			}
+			return
+		}
+		for _, name := range sentQuery(op) {
+			if !vo.query[name] && documented[key+" "+name] == "" {
+				t.Errorf("%s: %s sends query parameter %q, which %s does not name", where, key, name, vd.file)
+			}
+		}
+		if vo.body == nil {
+			return
+		}
+		for _, name := range sentBody(op) {
+			if !vo.body[name] && documented[key+" "+name] == "" {
+				t.Errorf("%s: %s sends body parameter %q, which %s does not name", where, key, name, vd.file)
+			}
+		}
+	}
+	if d.Test != nil {
+		method := d.Test.Method
+		if method == "" {
+			method = "GET"
+		}
+		q := map[string]string{}
+		maps.Copy(q, d.Test.Query)
+		check("test", &connector.Operation{Method: method, Path: d.Test.Path, Query: q})
+	}
+	for _, o := range d.Objects {
+		for _, name := range connector.OperationNames {
+			if op := o.Operations.ByName(name); op != nil {
+				check(o.Name+"."+name, op)
+			}
+		}
+	}
+	for i := range d.Activities {
+		check("activity "+d.Activities[i].Name, &d.Activities[i].Operation)
+	}
+}
+
+// inputIn is where an input goes, by the rules of connector.Input.In.
+func inputIn(op *connector.Operation, in *connector.Input) string {
+	switch {
+	case in.In != "":
+		return in.In
+	case strings.Contains(op.Path, "{"+in.Name+"}"):
+		return "path"
+	case op.Method == "GET" || op.Method == "HEAD" || op.Method == "DELETE":
+		return "query"
+	}
+	return "body"
+}
+
+func sentQuery(op *connector.Operation) []string {
+	var out []string
+	for k := range op.Query {
+		out = append(out, k)
+	}
+	for i := range op.Inputs {
+		if inputIn(op, &op.Inputs[i]) == "query" {
+			out = append(out, op.Inputs[i].WireName())
+		}
+	}
+	if pg := op.Pagination; pg != nil {
+		for _, p := range []string{pg.LimitParam, pg.OffsetParam, pg.PageParam} {
+			if p != "" {
+				out = append(out, p)
+			}
+		}
+		if pg.CursorParam != "" && pg.CursorIn != "body" {
+			out = append(out, pg.CursorParam)
+		}
+	}
+	return out
+}
+
+// sentBody lists the top-level keys of the body: the template's and those
+// of body inputs the template does not place.
+func sentBody(op *connector.Operation) []string {
+	var out []string
+	tmpl, _ := op.Body.(map[string]any)
+	for k := range tmpl {
+		out = append(out, k)
+	}
+	placed := fmt.Sprint(op.Body)
+	for i := range op.Inputs {
+		in := &op.Inputs[i]
+		if inputIn(op, in) == "body" && !strings.Contains(placed, "{"+in.Name+"}") {
+			out = append(out, in.WireName())
+		}
+	}
+	return out
+}
+
+func TestContractPerplexity(t *testing.T) {
+	cred := connector.Credentials{Secrets: secrets("api_key", "pplx-example")}
+	hdr := headerLines("Accept: application/json", "Authorization: Bearer pplx-example")
+	json := headerLines("Accept: application/json", "Authorization: Bearer pplx-example", "Content-Type: application/json") + "\n\n"
+	runContract(t, "perplexity", cred, []contractCase{
+		// https://docs.perplexity.ai/api-reference/async-chat-completions-get
+		{name: "Test", kind: "test", retrySafe: true, want: "GET https://api.perplexity.ai/async/chat/completions?limit=1" + hdr},
+		{name: "ListAsync", object: "async_chat_completion", operation: "list", retrySafe: true,
+			want: "GET https://api.perplexity.ai/async/chat/completions?limit=100" + hdr},
+		// https://docs.perplexity.ai/api-reference/async-chat-completions-request_id-get
+		{name: "GetAsync", object: "async_chat_completion", operation: "get", retrySafe: true,
+			input: map[string]any{"request_id": "req_01"},
+			want:  "GET https://api.perplexity.ai/async/chat/completions/req_01" + hdr},
+		// https://docs.perplexity.ai/api-reference/chat-completions-post
+		{name: "Ask", kind: "activity", activity: "ask",
+			input: map[string]any{"question": "How many moons has Mars?", "search_recency_filter": "month"},
+			want: "POST https://api.perplexity.ai/chat/completions" + json +
+				`{"messages":[{"content":"How many moons has Mars?","role":"user"}],"model":"sonar","search_recency_filter":"month"}`},
+		{name: "AskWithSystem", kind: "activity", activity: "ask",
+			input: map[string]any{"question": "Latest Go release?", "system": "Be brief.", "model": "sonar-pro", "search_domain_filter": []any{"go.dev"}},
+			want: "POST https://api.perplexity.ai/chat/completions" + json +
+				`{"messages":[{"content":"Be brief.","role":"system"},{"content":"Latest Go release?","role":"user"}],"model":"sonar-pro","search_domain_filter":["go.dev"]}`},
+		{name: "ChatCompletion", kind: "activity", activity: "chat_completion",
+			input: map[string]any{"model": "sonar", "messages": []any{map[string]any{"role": "user", "content": "Hi"}}, "web_search_options": map[string]any{"search_context_size": "high"}},
+			want: "POST https://api.perplexity.ai/chat/completions" + json +
+				`{"messages":[{"content":"Hi","role":"user"}],"model":"sonar","web_search_options":{"search_context_size":"high"}}`},
+		// https://docs.perplexity.ai/api-reference/search-post
+		{name: "Search", kind: "activity", activity: "search", retrySafe: true,
+			input: map[string]any{"query": "junction integration service", "max_results": 5, "country": "DE"},
+			want: "POST https://api.perplexity.ai/search" + json +
+				`{"country":"DE","max_results":5,"query":"junction integration service"}`},
+		// https://docs.perplexity.ai/api-reference/async-chat-completions-post
+		{name: "StartResearch", kind: "activity", activity: "create_async_chat_completion",
+			input: map[string]any{"question": "State of fusion power?", "reasoning_effort": "high"},
+			want: "POST https://api.perplexity.ai/async/chat/completions" + json +
+				`{"request":{"messages":[{"content":"State of fusion power?","role":"user"}],"model":"sonar-deep-research","reasoning_effort":"high"}}`},
+	})
+	t.Run("VendorDescription", func(t *testing.T) {
+		// perplexity.json (a 2024 description) has /chat/completions with
+		// the original parameters only; the rest is in the current
+		// reference, named per request.
+		const ref = "https://docs.perplexity.ai/api-reference/"
+		documented := map[string]string{
+			"GET /async/chat/completions":    ref + "async-chat-completions-get",
+			"GET /async/chat/completions/{}": ref + "async-chat-completions-request_id-get",
+			"POST /async/chat/completions":   ref + "async-chat-completions-post",
+			"POST /search":                   ref + "search-post",
+		}
+		for _, p := range []string{"search_domain_filter", "search_recency_filter", "search_mode", "search_after_date_filter",
+			"search_before_date_filter", "return_images", "return_related_questions", "response_format", "web_search_options"} {
+			documented["POST /chat/completions "+p] = ref + "chat-completions-post"
+		}
+		loadVendorDescription(t, "perplexity.json").checkDefinition(t, mustDefinition(t, "perplexity"), documented)
 	})
 }
