@@ -391,3 +391,111 @@ func TestContractPerplexity(t *testing.T) {
 		loadVendorDescription(t, "perplexity.json").checkDefinition(t, mustDefinition(t, "perplexity"), documented)
 	})
 }
+
+// transcribedDescription is a vendor description not kept in the shared
+// corpus, transcribed for the requests a connector sends: "METHOD /path"
+// to its query (q:name) and body (b:name) parameter names, copied from
+// the file named in source.
+func transcribedDescription(source string, ops map[string][]string) *vendorDescription {
+	vd := &vendorDescription{file: source, ops: map[string]vendorOperation{}}
+	for key, params := range ops {
+		method, path, _ := strings.Cut(key, " ")
+		vo := vendorOperation{query: map[string]bool{}}
+		for _, p := range params {
+			if name, ok := strings.CutPrefix(p, "b:"); ok {
+				vo.addBody(name)
+			} else {
+				vo.query[strings.TrimPrefix(p, "q:")] = true
+			}
+		}
+		vd.ops[method+" "+vendorPathParam.ReplaceAllString(path, "{}")] = vo
+	}
+	return vd
+}
+
+func TestContractPinecone(t *testing.T) {
+	cred := connector.Credentials{Fields: map[string]string{"index_host": "docs-abc1234.svc.aped-4627-b74a.pinecone.io"}, Secrets: secrets("api_key", "pcsk_example")}
+	const host = "https://docs-abc1234.svc.aped-4627-b74a.pinecone.io"
+	base := []string{"Accept: application/json", "Api-Key: pcsk_example", "X-Pinecone-Api-Version: 2026-04"}
+	hdr := headerLines(base...)
+	json := headerLines(append(base, "Content-Type: application/json")...) + "\n\n"
+	const ref = "https://docs.pinecone.io/reference/api/2026-04/data-plane/"
+	runContract(t, "pinecone", cred, []contractCase{
+		// ref + "describeindexstats"
+		{name: "Test", kind: "test", want: "POST " + host + "/describe_index_stats" + hdr},
+		// ref + "list"
+		{name: "ListVectors", object: "vector", operation: "list", retrySafe: true,
+			input: map[string]any{"namespace": "docs", "prefix": "doc1#"},
+			want:  "GET " + host + "/vectors/list?limit=100&namespace=docs&prefix=doc1%23" + hdr},
+		// ref + "fetch"
+		{name: "GetVector", object: "vector", operation: "get", retrySafe: true,
+			input: map[string]any{"id": "doc1#chunk1", "namespace": "docs"},
+			want:  "GET " + host + "/vectors/fetch?ids=doc1%23chunk1&namespace=docs" + hdr},
+		{name: "FetchVectors", kind: "activity", activity: "fetch_vectors", retrySafe: true,
+			input: map[string]any{"ids": []any{"a", "b"}},
+			want:  "GET " + host + "/vectors/fetch?ids=a&ids=b" + hdr},
+		// ref + "upsert"
+		{name: "CreateVector", object: "vector", operation: "create", retrySafe: true,
+			input: map[string]any{"id": "a", "values": []any{0.1, 0.2}, "metadata": map[string]any{"genre": "drama"}, "namespace": "docs"},
+			want: "POST " + host + "/vectors/upsert" + json +
+				`{"namespace":"docs","vectors":[{"id":"a","metadata":{"genre":"drama"},"values":[0.1,0.2]}]}`},
+		{name: "UpsertVectors", kind: "activity", activity: "upsert_vectors", retrySafe: true,
+			input: map[string]any{"vectors": []any{map[string]any{"id": "a", "values": []any{1, 2}}}},
+			want:  "POST " + host + "/vectors/upsert" + json + `{"vectors":[{"id":"a","values":[1,2]}]}`},
+		// ref + "update"
+		{name: "UpdateVector", object: "vector", operation: "update", retrySafe: true,
+			input: map[string]any{"id": "a", "set_metadata": map[string]any{"year": 2020}},
+			want:  "POST " + host + "/vectors/update" + json + `{"id":"a","setMetadata":{"year":2020}}`},
+		// ref + "delete"
+		{name: "DeleteVector", object: "vector", operation: "delete", retrySafe: true,
+			input: map[string]any{"id": "a", "namespace": "docs"},
+			want:  "POST " + host + "/vectors/delete" + json + `{"ids":["a"],"namespace":"docs"}`},
+		{name: "DeleteByFilter", kind: "activity", activity: "delete_vectors", retrySafe: true,
+			input: map[string]any{"filter": map[string]any{"genre": map[string]any{"$eq": "drama"}}, "namespace": "docs"},
+			want:  "POST " + host + "/vectors/delete" + json + `{"filter":{"genre":{"$eq":"drama"}},"namespace":"docs"}`},
+		// ref + "query"
+		{name: "Query", kind: "activity", activity: "query", retrySafe: true,
+			input: map[string]any{"vector": []any{0.1, 0.2}, "top_k": 3, "filter": map[string]any{"year": map[string]any{"$gte": 2020}}},
+			want:  "POST " + host + "/query" + json + `{"filter":{"year":{"$gte":2020}},"includeMetadata":true,"topK":3,"vector":[0.1,0.2]}`},
+		// ref + "search_records"
+		{name: "SearchRecords", kind: "activity", activity: "search_records", retrySafe: true,
+			input: map[string]any{"text": "Disease prevention", "top_k": 5, "fields": []any{"chunk_text"}},
+			want: "POST " + host + "/records/namespaces/__default__/search" + json +
+				`{"fields":["chunk_text"],"query":{"inputs":{"text":"Disease prevention"},"top_k":5}}`},
+		{name: "Stats", kind: "activity", activity: "describe_index_stats", retrySafe: true,
+			want: "POST " + host + "/describe_index_stats" + hdr},
+		// ref + "listnamespaces", "describenamespace", "createnamespace", "deletenamespace"
+		{name: "ListNamespaces", object: "namespace", operation: "list", retrySafe: true,
+			want: "GET " + host + "/namespaces?limit=100" + hdr},
+		{name: "GetNamespace", object: "namespace", operation: "get", retrySafe: true,
+			input: map[string]any{"namespace": "docs"},
+			want:  "GET " + host + "/namespaces/docs" + hdr},
+		{name: "CreateNamespace", object: "namespace", operation: "create",
+			input: map[string]any{"name": "docs"},
+			want:  "POST " + host + "/namespaces" + json + `{"name":"docs"}`},
+		{name: "DeleteNamespace", object: "namespace", operation: "delete", retrySafe: true,
+			input: map[string]any{"namespace": "docs"},
+			want:  "DELETE " + host + "/namespaces/docs" + hdr},
+	})
+	t.Run("VendorDescription", func(t *testing.T) {
+		// pinecone-io/pinecone-api 2026-04/db_data_2026-04.oas.yaml
+		// (commit d955777): the data plane, which the shared corpus lacks
+		// (it holds the control plane only, which this connector does not
+		// call).
+		vd := transcribedDescription("db_data_2026-04.oas.yaml", map[string][]string{
+			"POST /describe_index_stats":           {"b:filter"},
+			"POST /query":                          {"b:namespace", "b:topK", "b:filter", "b:includeValues", "b:includeMetadata", "b:queries", "b:vector", "b:sparseVector", "b:id"},
+			"POST /vectors/delete":                 {"b:ids", "b:deleteAll", "b:namespace", "b:filter"},
+			"GET /vectors/fetch":                   {"q:ids", "q:namespace"},
+			"GET /vectors/list":                    {"q:prefix", "q:limit", "q:paginationToken", "q:namespace"},
+			"POST /vectors/update":                 {"b:id", "b:values", "b:sparseValues", "b:setMetadata", "b:namespace", "b:filter", "b:dryRun"},
+			"POST /vectors/upsert":                 {"b:vectors", "b:namespace"},
+			"GET /namespaces":                      {"q:limit", "q:paginationToken", "q:prefix"},
+			"POST /namespaces":                     {"b:name", "b:schema"},
+			"GET /namespaces/{namespace}":          nil,
+			"DELETE /namespaces/{namespace}":       nil,
+			"POST /records/namespaces/{ns}/search": {"b:query", "b:fields", "b:rerank"},
+		})
+		vd.checkDefinition(t, mustDefinition(t, "pinecone"), nil)
+	})
+}
