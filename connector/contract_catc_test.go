@@ -10,9 +10,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"junction"
 	"junction/connector"
 )
 
@@ -497,5 +499,174 @@ func TestContractPinecone(t *testing.T) {
 			"POST /records/namespaces/{ns}/search": {"b:query", "b:fields", "b:rerank"},
 		})
 		vd.checkDefinition(t, mustDefinition(t, "pinecone"), nil)
+	})
+}
+
+func TestContractMailchimp(t *testing.T) {
+	cred := connector.Credentials{Auth: "api_key", Fields: map[string]string{"dc": "us6"}, Secrets: secrets("api_key", "0123abcd-us6")}
+	// base64("junction:0123abcd-us6")
+	base := []string{"Accept: application/json", "Authorization: Basic anVuY3Rpb246MDEyM2FiY2QtdXM2"}
+	hdr := headerLines(base...)
+	json := headerLines(append(base, "Content-Type: application/json")...) + "\n\n"
+	const api = "https://us6.api.mailchimp.com/3.0"
+	const ref = "https://mailchimp.com/developer/marketing/api/"
+	runContract(t, "mailchimp", cred, []contractCase{
+		// ref + "root/list-api-root-resources/"
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + api + "/?fields=account_id%2Caccount_name%2Cemail" + hdr},
+		// ref + "lists/get-lists-info/"
+		{name: "ListAudiences", object: "audience", operation: "list", retrySafe: true,
+			want: "GET " + api + "/lists?count=1000" + hdr},
+		// ref + "list-members/list-members-info/"
+		{name: "ListMembers", object: "member", operation: "list", retrySafe: true,
+			input: map[string]any{"list_id": "57afe96172", "status": "subscribed", "since_last_changed": "2024-03-10T12:00:00Z"},
+			want:  "GET " + api + "/lists/57afe96172/members?count=1000&since_last_changed=2024-03-10T12%3A00%3A00Z&status=subscribed" + hdr},
+		// ref + "list-members/get-member-info/": the email address stands for the hash
+		{name: "GetMember", object: "member", operation: "get", retrySafe: true,
+			input: map[string]any{"list_id": "57afe96172", "subscriber_hash": "ann+news@example.com"},
+			want:  "GET " + api + "/lists/57afe96172/members/ann+news@example.com" + hdr},
+		// ref + "list-members/add-member-to-list/"
+		{name: "CreateMember", object: "member", operation: "create",
+			input: map[string]any{"list_id": "57afe96172", "email_address": "ann@example.com", "status": "pending", "merge_fields": map[string]any{"FNAME": "Ann"}},
+			want: "POST " + api + "/lists/57afe96172/members" + json +
+				`{"email_address":"ann@example.com","merge_fields":{"FNAME":"Ann"},"status":"pending"}`},
+		// ref + "list-members/update-list-member/"
+		{name: "UpdateMember", object: "member", operation: "update",
+			input: map[string]any{"list_id": "57afe96172", "subscriber_hash": "ann@example.com", "status": "unsubscribed"},
+			want:  "PATCH " + api + "/lists/57afe96172/members/ann@example.com" + json + `{"status":"unsubscribed"}`},
+		// ref + "list-members/archive-list-member/"
+		{name: "ArchiveMember", object: "member", operation: "delete", retrySafe: true,
+			input: map[string]any{"list_id": "57afe96172", "subscriber_hash": "ann@example.com"},
+			want:  "DELETE " + api + "/lists/57afe96172/members/ann@example.com" + hdr},
+		// ref + "list-members/add-or-update-list-member/"
+		{name: "UpsertMember", kind: "activity", activity: "upsert_member", retrySafe: true,
+			input: map[string]any{"list_id": "57afe96172", "subscriber_hash": "ann@example.com", "email_address": "ann@example.com", "merge_fields": map[string]any{"FNAME": "Ann"}},
+			want: "PUT " + api + "/lists/57afe96172/members/ann@example.com" + json +
+				`{"email_address":"ann@example.com","merge_fields":{"FNAME":"Ann"},"status_if_new":"subscribed"}`},
+		// ref + "list-member-tags/add-or-remove-member-tags/"
+		{name: "Tags", kind: "activity", activity: "update_member_tags", retrySafe: true,
+			input: map[string]any{"list_id": "57afe96172", "subscriber_hash": "ann@example.com", "tags": []any{map[string]any{"name": "vip", "status": "active"}}},
+			want:  "POST " + api + "/lists/57afe96172/members/ann@example.com/tags" + json + `{"tags":[{"name":"vip","status":"active"}]}`},
+		// ref + "search-members/search-members/"
+		{name: "SearchMembers", kind: "activity", activity: "search_members", retrySafe: true,
+			input: map[string]any{"query": "ann@example.com"},
+			want:  "GET " + api + "/search-members?query=ann%40example.com" + hdr},
+		// ref + "campaigns/add-campaign/"
+		{name: "CreateCampaign", object: "campaign", operation: "create",
+			input: map[string]any{"list_id": "57afe96172", "subject_line": "March news", "from_name": "Acme", "reply_to": "news@acme.example"},
+			want: "POST " + api + "/campaigns" + json +
+				`{"recipients":{"list_id":"57afe96172"},"settings":{"from_name":"Acme","reply_to":"news@acme.example","subject_line":"March news"},"type":"regular"}`},
+		// ref + "campaigns/update-campaign-settings/"
+		{name: "UpdateCampaign", object: "campaign", operation: "update",
+			input: map[string]any{"campaign_id": "42694e9e57", "subject_line": "April news"},
+			want:  "PATCH " + api + "/campaigns/42694e9e57" + json + `{"settings":{"subject_line":"April news"}}`},
+		// ref + "campaigns/list-campaigns/"
+		{name: "ListCampaigns", object: "campaign", operation: "list", retrySafe: true,
+			input: map[string]any{"status": "sent"},
+			want:  "GET " + api + "/campaigns?count=1000&status=sent" + hdr},
+		// ref + "campaign-content/set-campaign-content/"
+		{name: "SetContent", kind: "activity", activity: "set_campaign_content", retrySafe: true,
+			input: map[string]any{"campaign_id": "42694e9e57", "html": "<p>Hello</p>"},
+			want:  "PUT " + api + "/campaigns/42694e9e57/content" + json + `{"html":"\u003cp\u003eHello\u003c/p\u003e"}`},
+		// ref + "campaigns/send-campaign/"
+		{name: "SendCampaign", kind: "activity", activity: "send_campaign",
+			input: map[string]any{"campaign_id": "42694e9e57"},
+			want:  "POST " + api + "/campaigns/42694e9e57/actions/send" + hdr},
+		// ref + "campaigns/schedule-campaign/"
+		{name: "ScheduleCampaign", kind: "activity", activity: "schedule_campaign",
+			input: map[string]any{"campaign_id": "42694e9e57", "schedule_time": "2024-04-01T09:15:00Z"},
+			want:  "POST " + api + "/campaigns/42694e9e57/actions/schedule" + json + `{"schedule_time":"2024-04-01T09:15:00Z"}`},
+		// ref + "customer-journeys-api-trigger/customer-journeys-api-trigger-for-a-contact/"
+		{name: "TriggerJourney", kind: "activity", activity: "trigger_journey",
+			input: map[string]any{"journey_id": 12, "step_id": 34, "email_address": "ann@example.com"},
+			want:  "POST " + api + "/customer-journeys/journeys/12/steps/34/actions/trigger" + json + `{"email_address":"ann@example.com"}`},
+		// ref + "list-member-events/add-event/"
+		{name: "AddEvent", kind: "activity", activity: "add_member_event",
+			input: map[string]any{"list_id": "57afe96172", "subscriber_hash": "ann@example.com", "name": "trial_started", "properties": map[string]any{"plan": "pro"}},
+			want:  "POST " + api + "/lists/57afe96172/members/ann@example.com/events" + json + `{"name":"trial_started","properties":{"plan":"pro"}}`},
+	})
+	t.Run("OAuth", func(t *testing.T) {
+		c := connector.Credentials{Auth: "oauth2_authorization_code", Fields: map[string]string{"dc": "us6", "client_id": "123"},
+			Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("at-1")}
+		r, err := mustDefinition(t, "mailchimp").BuildTest(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Header.Get("Authorization"); got != "Bearer at-1" {
+			t.Errorf("Authorization = %q", got)
+		}
+	})
+}
+
+// pollCase is one poll of a connector's trigger: the first request it
+// sends after the watermark, and what it makes of one page the vendor's
+// documentation shows.
+type pollCase struct {
+	key           string
+	cred          connector.Credentials
+	object, event string
+	input         map[string]any
+	want          string // method and URL of the first request
+	page          string // a response body
+	wantIDs       string // the records the event reports, space-separated
+}
+
+var pollWatermark = time.Date(2024, 3, 10, 12, 34, 56, 0, time.UTC)
+
+func runPolls(t *testing.T, cases map[string]pollCase) {
+	t.Helper()
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := mustDefinition(t, tc.key)
+			state := connector.PollState{Watermark: pollWatermark}
+			req, err := d.BuildPoll(tc.cred, tc.object, tc.event, tc.input, state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := req.Method + " " + req.URL.String(); got != tc.want {
+				t.Errorf("request\n got: %s\nwant: %s", got, tc.want)
+			}
+			page, err := d.PollRecords(tc.object, tc.event, state, req, connector.Response{StatusCode: 200, Body: []byte(tc.page)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, r := range page.Records {
+				ids = append(ids, r.ID)
+			}
+			if got := strings.Join(ids, " "); got != tc.wantIDs {
+				t.Errorf("records = %q, want %q", got, tc.wantIDs)
+			}
+		})
+	}
+}
+
+func TestPollCatalogC(t *testing.T) {
+	mailchimp := connector.Credentials{Auth: "api_key", Fields: map[string]string{"dc": "us6"}, Secrets: secrets("api_key", "k-us6")}
+	runPolls(t, map[string]pollCase{
+		// https://docs.anthropic.com/en/api/listing-message-batches: no
+		// time filter; the newest page is read and older batches dropped.
+		"AnthropicBatchCreated": {key: "anthropic", cred: connector.Credentials{Secrets: secrets("api_key", "k")},
+			object: "message_batch", event: "created",
+			want:    "GET https://api.anthropic.com/v1/messages/batches?limit=1000",
+			page:    `{"data":[{"id":"msgbatch_new","created_at":"2024-03-10T13:00:00Z"},{"id":"msgbatch_old","created_at":"2024-03-01T00:00:00Z"}],"has_more":false,"first_id":"msgbatch_new","last_id":"msgbatch_old"}`,
+			wantIDs: "msgbatch_new"},
+		// https://docs.perplexity.ai/api-reference/async-chat-completions-get
+		"PerplexityAsyncCreated": {key: "perplexity", cred: connector.Credentials{Secrets: secrets("api_key", "k")},
+			object: "async_chat_completion", event: "created",
+			want:    "GET https://api.perplexity.ai/async/chat/completions?limit=100",
+			page:    `{"requests":[{"id":"r2","created_at":1710077000,"status":"COMPLETED"},{"id":"r1","created_at":1700000000}],"next_token":null}`,
+			wantIDs: "r2"},
+		// https://mailchimp.com/developer/marketing/api/list-members/list-members-info/
+		"MailchimpMemberUpdated": {key: "mailchimp", cred: mailchimp, object: "member", event: "updated",
+			input: map[string]any{"list_id": "57afe96172"},
+			want:  "GET https://us6.api.mailchimp.com/3.0/lists/57afe96172/members?count=1000&since_last_changed=2024-03-10T12%3A33%3A56Z",
+			page: `{"members":[{"id":"h1","email_address":"a@example.com","timestamp_opt":"2023-01-01T00:00:00+00:00","last_changed":"2024-03-10T13:00:00+00:00"},
+				{"id":"h2","timestamp_opt":"2024-03-10T12:50:00+00:00","last_changed":"2024-03-10T12:50:00+00:00"}],"total_items":2}`,
+			wantIDs: "h1"},
+		"MailchimpMemberCreated": {key: "mailchimp", cred: mailchimp, object: "member", event: "created",
+			input:   map[string]any{"list_id": "57afe96172"},
+			want:    "GET https://us6.api.mailchimp.com/3.0/lists/57afe96172/members?count=1000&since_timestamp_opt=2024-03-10T12%3A33%3A56Z",
+			page:    `{"members":[{"id":"h2","timestamp_opt":"2024-03-10T12:50:00+00:00","last_changed":"2024-03-10T12:50:00+00:00"}],"total_items":1}`,
+			wantIDs: "h2"},
 	})
 }
