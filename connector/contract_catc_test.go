@@ -668,5 +668,97 @@ func TestPollCatalogC(t *testing.T) {
 			want:    "GET https://us6.api.mailchimp.com/3.0/lists/57afe96172/members?count=1000&since_timestamp_opt=2024-03-10T12%3A33%3A56Z",
 			page:    `{"members":[{"id":"h2","timestamp_opt":"2024-03-10T12:50:00+00:00","last_changed":"2024-03-10T12:50:00+00:00"}],"total_items":1}`,
 			wantIDs: "h2"},
+		// https://documentation.mailgun.com/docs/mailgun/api-reference/openapi-final/tag/Events/
+		"MailgunFailed": {key: "mailgun", cred: connector.Credentials{Auth: "api_key", Fields: map[string]string{"domain_name": "mg.example.com"}, Secrets: secrets("api_key", "k")},
+			object: "email_event", event: "failed",
+			want:    "GET https://api.mailgun.net/v3/mg.example.com/events?ascending=yes&begin=1710073976&event=failed&limit=300",
+			page:    `{"items":[{"id":"e1","event":"failed","timestamp":1710075000.123456,"recipient":"a@example.com"}],"paging":{"next":"https://api.mailgun.net/v3/mg.example.com/events/W3siYSI6IGZhbHNlfQ=="}}`,
+			wantIDs: "e1"},
+	})
+}
+
+func TestContractMailgun(t *testing.T) {
+	cred := connector.Credentials{Auth: "api_key", Fields: map[string]string{"domain_name": "mg.example.com"}, Secrets: secrets("api_key", "key-example")}
+	// base64("api:key-example")
+	base := []string{"Accept: application/json", "Authorization: Basic YXBpOmtleS1leGFtcGxl"}
+	hdr := headerLines(base...)
+	form := headerLines(append(base, "Content-Type: application/x-www-form-urlencoded")...) + "\n\n"
+	const api = "https://api.mailgun.net"
+	runContract(t, "mailgun", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + api + "/v4/domains/mg.example.com" + hdr},
+		{name: "SendEmail", kind: "activity", activity: "send_email",
+			input: map[string]any{"from": "Ops <ops@mg.example.com>", "to": []any{"ann@example.com", "bob@example.com"}, "subject": "Hello", "text": "Hi",
+				"tags": []any{"welcome"}, "reply_to": "help@example.com"},
+			want: "POST " + api + "/v3/mg.example.com/messages" + form +
+				"from=Ops+%3Cops%40mg.example.com%3E&h%3AReply-To=help%40example.com&o%3Atag=welcome&subject=Hello&text=Hi&to=ann%40example.com&to=bob%40example.com"},
+		{name: "SendTemplate", kind: "activity", activity: "send_email",
+			input: map[string]any{"from": "ops@mg.example.com", "to": []any{"ann@example.com"}, "subject": "Welcome", "template": "welcome", "template_variables": `{"name":"Ann"}`},
+			want: "POST " + api + "/v3/mg.example.com/messages" + form +
+				"from=ops%40mg.example.com&subject=Welcome&t%3Avariables=%7B%22name%22%3A%22Ann%22%7D&template=welcome&to=ann%40example.com"},
+		{name: "ListEvents", object: "email_event", operation: "list", retrySafe: true,
+			input: map[string]any{"event": "failed", "severity": "permanent", "ascending": "yes"},
+			want:  "GET " + api + "/v3/mg.example.com/events?ascending=yes&event=failed&limit=300&severity=permanent" + hdr},
+		{name: "ListDomains", object: "domain", operation: "list", retrySafe: true,
+			want: "GET " + api + "/v4/domains?limit=1000" + hdr},
+		{name: "ListBounces", object: "bounce", operation: "list", retrySafe: true,
+			want: "GET " + api + "/v3/mg.example.com/bounces?limit=1000" + hdr},
+		{name: "CreateBounce", object: "bounce", operation: "create", retrySafe: true,
+			input: map[string]any{"address": "gone@example.com", "code": "550"},
+			want:  "POST " + api + "/v3/mg.example.com/bounces" + form + "address=gone%40example.com&code=550"},
+		{name: "DeleteBounce", object: "bounce", operation: "delete", retrySafe: true,
+			input: map[string]any{"address": "gone@example.com"},
+			want:  "DELETE " + api + "/v3/mg.example.com/bounces/gone@example.com" + hdr},
+		{name: "CreateUnsubscribe", object: "unsubscribe", operation: "create", retrySafe: true,
+			input: map[string]any{"address": "ann@example.com", "tags": "newsletter"},
+			want:  "POST " + api + "/v3/mg.example.com/unsubscribes" + form + "address=ann%40example.com&tags=newsletter"},
+		{name: "GetUnsubscribe", object: "unsubscribe", operation: "get", retrySafe: true,
+			input: map[string]any{"address": "ann@example.com"},
+			want:  "GET " + api + "/v3/mg.example.com/unsubscribes/ann@example.com" + hdr},
+		{name: "AddListMember", object: "list_member", operation: "create",
+			input: map[string]any{"list_address": "news@mg.example.com", "address": "ann@example.com", "name": "Ann", "upsert": true},
+			want:  "POST " + api + "/v3/lists/news@mg.example.com/members" + form + "address=ann%40example.com&name=Ann&upsert=true"},
+		{name: "UpdateListMember", object: "list_member", operation: "update", retrySafe: true,
+			input: map[string]any{"list_address": "news@mg.example.com", "member_address": "ann@example.com", "subscribed": false},
+			want:  "PUT " + api + "/v3/lists/news@mg.example.com/members/ann@example.com" + form + "subscribed=false"},
+		{name: "ListMembers", object: "list_member", operation: "list", retrySafe: true,
+			input: map[string]any{"list_address": "news@mg.example.com"},
+			want:  "GET " + api + "/v3/lists/news@mg.example.com/members/pages?limit=100" + hdr},
+		{name: "ValidateAddress", kind: "activity", activity: "validate_address", retrySafe: true,
+			input: map[string]any{"address": "ann@example.com"},
+			want:  "GET " + api + "/v4/address/validate?address=ann%40example.com" + hdr},
+	})
+	t.Run("EURegion", func(t *testing.T) {
+		c := cred
+		c.Fields = map[string]string{"domain_name": "mg.example.com", "api_host": "api.eu.mailgun.net"}
+		r, err := mustDefinition(t, "mailgun").BuildTest(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.URL.String(); got != "https://api.eu.mailgun.net/v4/domains/mg.example.com" {
+			t.Errorf("URL = %s", got)
+		}
+	})
+	t.Run("EmptyPageEndsPaging", func(t *testing.T) {
+		// Mailgun always sends paging.next; an empty page is the end.
+		r, err := mustDefinition(t, "mailgun").BuildOperation(cred, "bounce", "list", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full := `{"items":[{"address":"a@example.com"}],"paging":{"next":"https://api.mailgun.net/v3/mg.example.com/bounces?page=next&address=a%40example.com&limit=1000"}}`
+		next, ok, err := r.NextPage(connector.Response{StatusCode: 200, Body: []byte(full)})
+		if err != nil || !ok || !strings.Contains(next.URL.RawQuery, "page=next") {
+			t.Fatalf("NextPage = %v, %v, %v", next, ok, err)
+		}
+		empty := `{"items":[],"paging":{"next":"https://api.mailgun.net/v3/mg.example.com/bounces?page=next&address=a%40example.com&limit=1000"}}`
+		if _, ok, err := next.NextPage(connector.Response{StatusCode: 200, Body: []byte(empty)}); ok || err != nil {
+			t.Errorf("an empty page gave a next page (%v)", err)
+		}
+	})
+	t.Run("VendorDescription", func(t *testing.T) {
+		// The file shows custom headers by example (h:X-My-Header); any
+		// header can be sent with the h: prefix.
+		loadVendorDescription(t, "mailgun.yaml").checkDefinition(t, mustDefinition(t, "mailgun"), map[string]string{
+			"POST /v3/{}/messages h:Reply-To": "https://documentation.mailgun.com/docs/mailgun/user-manual/sending-messages/send-http/",
+		})
 	})
 }
