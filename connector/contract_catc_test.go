@@ -674,6 +674,12 @@ func TestPollCatalogC(t *testing.T) {
 			want:    "GET https://api.mailgun.net/v3/mg.example.com/events?ascending=yes&begin=1710073976&event=failed&limit=300",
 			page:    `{"items":[{"id":"e1","event":"failed","timestamp":1710075000.123456,"recipient":"a@example.com"}],"paging":{"next":"https://api.mailgun.net/v3/mg.example.com/events/W3siYSI6IGZhbHNlfQ=="}}`,
 			wantIDs: "e1"},
+		// https://developers.brevo.com/reference/getcontacts-1
+		"BrevoContactCreated": {key: "brevo", cred: connector.Credentials{Secrets: secrets("api_key", "k")}, object: "contact", event: "created",
+			want: "GET https://api.brevo.com/v3/contacts?createdSince=2024-03-10T12%3A33%3A56Z&limit=1000&sort=asc",
+			page: `{"contacts":[{"id":7,"email":"ann@example.com","createdAt":"2024-03-10T13:00:00.000+01:00","modifiedAt":"2024-03-10T13:00:00.000+01:00"},
+				{"id":8,"email":"bob@example.com","createdAt":"2024-03-10T13:05:00.000Z","modifiedAt":"2024-03-10T13:05:00.000Z"}],"count":2}`,
+			wantIDs: "8"},
 	})
 }
 
@@ -760,5 +766,82 @@ func TestContractMailgun(t *testing.T) {
 		loadVendorDescription(t, "mailgun.yaml").checkDefinition(t, mustDefinition(t, "mailgun"), map[string]string{
 			"POST /v3/{}/messages h:Reply-To": "https://documentation.mailgun.com/docs/mailgun/user-manual/sending-messages/send-http/",
 		})
+	})
+}
+
+func TestContractBrevo(t *testing.T) {
+	cred := connector.Credentials{Secrets: secrets("api_key", "xkeysib-example")}
+	base := []string{"Accept: application/json", "Api-Key: xkeysib-example"}
+	hdr := headerLines(base...)
+	json := headerLines(append(base, "Content-Type: application/json")...) + "\n\n"
+	const api = "https://api.brevo.com/v3"
+	const ref = "https://developers.brevo.com/reference/"
+	runContract(t, "brevo", cred, []contractCase{
+		// ref + "getaccount"
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + api + "/account" + hdr},
+		// ref + "sendtransacemail"
+		{name: "SendEmail", kind: "activity", activity: "send_email",
+			input: map[string]any{"to": "ann@example.com", "to_name": "Ann", "sender_email": "ops@example.com", "subject": "Hello", "html": "<p>Hi</p>", "tags": []any{"welcome"}},
+			want: "POST " + api + "/smtp/email" + json +
+				`{"htmlContent":"\u003cp\u003eHi\u003c/p\u003e","sender":{"email":"ops@example.com"},"subject":"Hello","tags":["welcome"],"to":[{"email":"ann@example.com","name":"Ann"}]}`},
+		{name: "SendTemplate", kind: "activity", activity: "send_email",
+			input: map[string]any{"to": "ann@example.com", "template_id": 12, "params": map[string]any{"ORDER": "A-1"}},
+			want:  "POST " + api + "/smtp/email" + json + `{"params":{"ORDER":"A-1"},"templateId":12,"to":[{"email":"ann@example.com"}]}`},
+		// ref + "sendtransacsms"
+		{name: "SendSMS", kind: "activity", activity: "send_sms",
+			input: map[string]any{"sender": "Acme", "recipient": "33612345678", "content": "Your code is 1234"},
+			want:  "POST " + api + "/transactionalSMS/sms" + json + `{"content":"Your code is 1234","recipient":"33612345678","sender":"Acme"}`},
+		// ref + "getcontacts-1"
+		{name: "ListContacts", object: "contact", operation: "list", retrySafe: true,
+			input: map[string]any{"modified_since": "2024-03-10T12:00:00Z", "list_ids": []any{2, 7}},
+			want:  "GET " + api + "/contacts?limit=1000&listIds=2&listIds=7&modifiedSince=2024-03-10T12%3A00%3A00Z" + hdr},
+		// ref + "getcontactinfo-1"
+		{name: "GetContact", object: "contact", operation: "get", retrySafe: true,
+			input: map[string]any{"identifier": "ann@example.com"},
+			want:  "GET " + api + "/contacts/ann@example.com" + hdr},
+		// ref + "createcontact"
+		{name: "CreateContact", object: "contact", operation: "create",
+			input: map[string]any{"email": "ann@example.com", "attributes": map[string]any{"FIRSTNAME": "Ann"}, "list_ids": []any{2}, "update_enabled": true},
+			want:  "POST " + api + "/contacts" + json + `{"attributes":{"FIRSTNAME":"Ann"},"email":"ann@example.com","listIds":[2],"updateEnabled":true}`},
+		// ref + "updatecontact"
+		{name: "UpdateContact", object: "contact", operation: "update", retrySafe: true,
+			input: map[string]any{"identifier": "ann@example.com", "unlink_list_ids": []any{2}},
+			want:  "PUT " + api + "/contacts/ann@example.com" + json + `{"unlinkListIds":[2]}`},
+		// ref + "deletecontact"
+		{name: "DeleteContact", object: "contact", operation: "delete", retrySafe: true,
+			input: map[string]any{"identifier": "ann@example.com"},
+			want:  "DELETE " + api + "/contacts/ann@example.com" + hdr},
+		// ref + "getlists-1", "createlist-1"
+		{name: "ListLists", object: "list", operation: "list", retrySafe: true,
+			want: "GET " + api + "/contacts/lists?limit=50" + hdr},
+		{name: "CreateList", object: "list", operation: "create",
+			input: map[string]any{"name": "Customers", "folder_id": 1},
+			want:  "POST " + api + "/contacts/lists" + json + `{"folderId":1,"name":"Customers"}`},
+		// ref + "addcontacttolist-1"
+		{name: "AddToList", kind: "activity", activity: "add_contacts_to_list", retrySafe: true,
+			input: map[string]any{"listId": 2, "emails": []any{"ann@example.com"}},
+			want:  "POST " + api + "/contacts/lists/2/contacts/add" + json + `{"emails":["ann@example.com"]}`},
+		// ref + "getemaileventreport-1"
+		{name: "ListEmailEvents", object: "email_event", operation: "list", retrySafe: true,
+			input: map[string]any{"days": 7, "event": "hardBounces"},
+			want:  "GET " + api + "/smtp/statistics/events?days=7&event=hardBounces&limit=2500" + hdr},
+		// ref + "createevent"
+		{name: "TrackEvent", kind: "activity", activity: "track_event",
+			input: map[string]any{"event_name": "order_created", "email": "ann@example.com", "event_properties": map[string]any{"amount": 42}},
+			want:  "POST " + api + "/events" + json + `{"event_name":"order_created","event_properties":{"amount":42},"identifiers":{"email_id":"ann@example.com"}}`},
+	})
+	t.Run("Webhook", func(t *testing.T) {
+		d := mustDefinition(t, "brevo")
+		c := connector.Credentials{Secrets: secrets("api_key", "k", "webhook_token", "wh-secret-1")}
+		// https://developers.brevo.com/docs/transactional-webhooks: a "hard_bounce" delivery.
+		body := []byte(`{"event":"hard_bounce","email":"ann@example.com","id":26224,"date":"2024-03-10 13:00:00","ts":1710075600,"message-id":"<202403101300.1@smtp-relay.mailin.fr>","ts_event":1710075600,"subject":"Hello","tag":"welcome","reason":"mailbox does not exist"}`)
+		if err := d.VerifyWebhook(c, headers("Authorization", "Bearer wh-secret-1"), body, now); err != nil {
+			t.Fatal(err)
+		}
+		wantUnauthenticated(t, d.VerifyWebhook(c, headers("Authorization", "Bearer guess"), body, now), "wh-secret-1")
+		ev, _, err := d.ParseWebhook(c, nil, body)
+		if err != nil || ev.Object != "email_event" || ev.Event != "hard_bounce" || ev.ObjectID != "<202403101300.1@smtp-relay.mailin.fr>" {
+			t.Fatalf("ParseWebhook = %+v, %v", ev, err)
+		}
 	})
 }
