@@ -680,6 +680,16 @@ func TestPollCatalogC(t *testing.T) {
 			page: `{"contacts":[{"id":7,"email":"ann@example.com","createdAt":"2024-03-10T13:00:00.000+01:00","modifiedAt":"2024-03-10T13:00:00.000+01:00"},
 				{"id":8,"email":"bob@example.com","createdAt":"2024-03-10T13:05:00.000Z","modifiedAt":"2024-03-10T13:05:00.000Z"}],"count":2}`,
 			wantIDs: "8"},
+		// https://developers.klaviyo.com/en/reference/get_profiles
+		"KlaviyoProfileUpdated": {key: "klaviyo", cred: connector.Credentials{Auth: "api_key", Secrets: secrets("api_key", "pk")}, object: "profile", event: "updated",
+			want:    "GET https://a.klaviyo.com/api/profiles?filter=greater-than%28updated%2C2024-03-10T12%3A33%3A56Z%29&page%5Bsize%5D=100&sort=updated",
+			page:    `{"data":[{"type":"profile","id":"01A","attributes":{"email":"ann@example.com","created":"2023-01-01T00:00:00+00:00","updated":"2024-03-10T13:00:00+00:00"}}],"links":{"self":"x","next":null}}`,
+			wantIDs: "01A"},
+		// https://developers.klaviyo.com/en/reference/get_events
+		"KlaviyoEventCreated": {key: "klaviyo", cred: connector.Credentials{Auth: "api_key", Secrets: secrets("api_key", "pk")}, object: "event", event: "created",
+			want:    "GET https://a.klaviyo.com/api/events?filter=greater-than%28datetime%2C2024-03-10T12%3A33%3A56Z%29&page%5Bsize%5D=100&sort=datetime",
+			page:    `{"data":[{"type":"event","id":"4vRpBT","attributes":{"timestamp":1710075600,"datetime":"2024-03-10T13:00:00+00:00","event_properties":{}}}],"links":{"next":null}}`,
+			wantIDs: "4vRpBT"},
 	})
 }
 
@@ -842,6 +852,80 @@ func TestContractBrevo(t *testing.T) {
 		ev, _, err := d.ParseWebhook(c, nil, body)
 		if err != nil || ev.Object != "email_event" || ev.Event != "hard_bounce" || ev.ObjectID != "<202403101300.1@smtp-relay.mailin.fr>" {
 			t.Fatalf("ParseWebhook = %+v, %v", ev, err)
+		}
+	})
+}
+
+func TestContractKlaviyo(t *testing.T) {
+	cred := connector.Credentials{Auth: "api_key", Secrets: secrets("api_key", "pk_example")}
+	base := []string{"Accept: application/vnd.api+json", "Authorization: Klaviyo-API-Key pk_example", "Revision: 2024-10-15"}
+	hdr := headerLines(base...)
+	json := headerLines(append(base, "Content-Type: application/vnd.api+json")...) + "\n\n"
+	const api = "https://a.klaviyo.com/api"
+	const ref = "https://developers.klaviyo.com/en/reference/"
+	runContract(t, "klaviyo", cred, []contractCase{
+		// ref + "get_accounts"
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + api + "/accounts" + hdr},
+		// ref + "get_profiles"
+		{name: "ListProfiles", object: "profile", operation: "list", retrySafe: true,
+			input: map[string]any{"filter": `equals(email,"ann@example.com")`},
+			want:  "GET " + api + "/profiles?filter=equals%28email%2C%22ann%40example.com%22%29&page%5Bsize%5D=100" + hdr},
+		// ref + "create_profile"
+		{name: "CreateProfile", object: "profile", operation: "create",
+			input: map[string]any{"email": "ann@example.com", "first_name": "Ann", "properties": map[string]any{"plan": "pro"}},
+			want: "POST " + api + "/profiles" + json +
+				`{"data":{"attributes":{"email":"ann@example.com","first_name":"Ann","properties":{"plan":"pro"}},"type":"profile"}}`},
+		// ref + "update_profile"
+		{name: "UpdateProfile", object: "profile", operation: "update",
+			input: map[string]any{"id": "01GDDKASAP8TKDDA2GRZDSVP4H", "last_name": "Lee"},
+			want: "PATCH " + api + "/profiles/01GDDKASAP8TKDDA2GRZDSVP4H" + json +
+				`{"data":{"attributes":{"last_name":"Lee"},"id":"01GDDKASAP8TKDDA2GRZDSVP4H","type":"profile"}}`},
+		// ref + "create_or_update_profile"
+		{name: "UpsertProfile", kind: "activity", activity: "upsert_profile", retrySafe: true,
+			input: map[string]any{"email": "ann@example.com", "phone_number": "+15005550006"},
+			want: "POST " + api + "/profile-import" + json +
+				`{"data":{"attributes":{"email":"ann@example.com","phone_number":"+15005550006"},"type":"profile"}}`},
+		// ref + "create_event"
+		{name: "TrackEvent", kind: "activity", activity: "track_event",
+			input: map[string]any{"metric": "Placed Order", "email": "ann@example.com", "properties": map[string]any{"OrderId": "A-1"}, "value": 42.5},
+			want: "POST " + api + "/events" + json +
+				`{"data":{"attributes":{"metric":{"data":{"attributes":{"name":"Placed Order"},"type":"metric"}},"profile":{"data":{"attributes":{"email":"ann@example.com"},"type":"profile"}},"properties":{"OrderId":"A-1"},"value":42.5},"type":"event"}}`},
+		// ref + "bulk_subscribe_profiles"
+		{name: "Subscribe", kind: "activity", activity: "subscribe_to_list", retrySafe: true,
+			input: map[string]any{"email": "ann@example.com", "list_id": "Y6nRLr"},
+			want: "POST " + api + "/profile-subscription-bulk-create-jobs" + json +
+				`{"data":{"attributes":{"profiles":{"data":[{"attributes":{"email":"ann@example.com","subscriptions":{"email":{"marketing":{"consent":"SUBSCRIBED"}}}},"type":"profile"}]}},"relationships":{"list":{"data":{"id":"Y6nRLr","type":"list"}}},"type":"profile-subscription-bulk-create-job"}}`},
+		// ref + "add_profiles_to_list"
+		{name: "AddToList", kind: "activity", activity: "add_profiles_to_list", retrySafe: true,
+			input: map[string]any{"id": "Y6nRLr", "data": []any{map[string]any{"type": "profile", "id": "01GDD"}}},
+			want:  "POST " + api + "/lists/Y6nRLr/relationships/profiles" + json + `{"data":[{"id":"01GDD","type":"profile"}]}`},
+		// ref + "remove_profiles_from_list"
+		{name: "RemoveFromList", kind: "activity", activity: "remove_profiles_from_list", retrySafe: true,
+			input: map[string]any{"id": "Y6nRLr", "data": []any{map[string]any{"type": "profile", "id": "01GDD"}}},
+			want:  "DELETE " + api + "/lists/Y6nRLr/relationships/profiles" + json + `{"data":[{"id":"01GDD","type":"profile"}]}`},
+		// ref + "create_list", "get_lists"
+		{name: "CreateList", object: "list", operation: "create",
+			input: map[string]any{"name": "Newsletter"},
+			want:  "POST " + api + "/lists" + json + `{"data":{"attributes":{"name":"Newsletter"},"type":"list"}}`},
+		{name: "ListLists", object: "list", operation: "list", retrySafe: true,
+			want: "GET " + api + "/lists" + hdr},
+		// ref + "get_campaigns": the channel filter is required
+		{name: "ListCampaigns", object: "campaign", operation: "list", retrySafe: true,
+			want: "GET " + api + "/campaigns?filter=equals%28messages.channel%2C%27email%27%29" + hdr},
+		// ref + "get_events"
+		{name: "ListEvents", object: "event", operation: "list", retrySafe: true,
+			input: map[string]any{"sort": "-datetime"},
+			want:  "GET " + api + "/events?page%5Bsize%5D=100&sort=-datetime" + hdr},
+	})
+	t.Run("OAuth", func(t *testing.T) {
+		c := connector.Credentials{Auth: "oauth2_authorization_code", Fields: map[string]string{"client_id": "c"},
+			Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("at-1")}
+		r, err := mustDefinition(t, "klaviyo").BuildTest(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Header.Get("Authorization"); got != "Bearer at-1" {
+			t.Errorf("Authorization = %q", got)
 		}
 	})
 }
