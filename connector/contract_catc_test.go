@@ -585,15 +585,7 @@ func TestContractMailchimp(t *testing.T) {
 			want:  "POST " + api + "/lists/57afe96172/members/ann@example.com/events" + json + `{"name":"trial_started","properties":{"plan":"pro"}}`},
 	})
 	t.Run("OAuth", func(t *testing.T) {
-		c := connector.Credentials{Auth: "oauth2_authorization_code", Fields: map[string]string{"dc": "us6", "client_id": "123"},
-			Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("at-1")}
-		r, err := mustDefinition(t, "mailchimp").BuildTest(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := r.Header.Get("Authorization"); got != "Bearer at-1" {
-			t.Errorf("Authorization = %q", got)
-		}
+		wantOAuthBearer(t, "mailchimp", map[string]string{"dc": "us6", "client_id": "123"})
 	})
 }
 
@@ -917,15 +909,20 @@ func TestContractKlaviyo(t *testing.T) {
 			input: map[string]any{"sort": "-datetime"},
 			want:  "GET " + api + "/events?page%5Bsize%5D=100&sort=-datetime" + hdr},
 	})
-	t.Run("OAuth", func(t *testing.T) {
-		c := connector.Credentials{Auth: "oauth2_authorization_code", Fields: map[string]string{"client_id": "c"},
-			Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("at-1")}
-		r, err := mustDefinition(t, "klaviyo").BuildTest(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := r.Header.Get("Authorization"); got != "Bearer at-1" {
-			t.Errorf("Authorization = %q", got)
-		}
-	})
+	t.Run("OAuth", func(t *testing.T) { wantOAuthBearer(t, "klaviyo", map[string]string{"client_id": "c"}) })
+}
+
+// wantOAuthBearer checks that a connection using the connector's OAuth
+// authorization code scheme sends its access token as a bearer token.
+func wantOAuthBearer(t *testing.T, key string, fields map[string]string) {
+	t.Helper()
+	c := connector.Credentials{Auth: "oauth2_authorization_code", Fields: fields,
+		Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("at-1")}
+	r, err := mustDefinition(t, key).BuildTest(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Header.Get("Authorization"); got != "Bearer at-1" {
+		t.Errorf("Authorization = %q", got)
+	}
 }
