@@ -682,6 +682,11 @@ func TestPollCatalogC(t *testing.T) {
 			want:    "GET https://a.klaviyo.com/api/events?filter=greater-than%28datetime%2C2024-03-10T12%3A33%3A56Z%29&page%5Bsize%5D=100&sort=datetime",
 			page:    `{"data":[{"type":"event","id":"4vRpBT","attributes":{"timestamp":1710075600,"datetime":"2024-03-10T13:00:00+00:00","event_properties":{}}}],"links":{"next":null}}`,
 			wantIDs: "4vRpBT"},
+		// https://shopify.dev/docs/api/admin-rest/latest/resources/order#get-orders
+		"ShopifyOrderCreated": {key: "shopify", cred: connector.Credentials{Fields: map[string]string{"shop": "acme-store"}, Secrets: secrets("access_token", "t")}, object: "order", event: "created",
+			want:    "GET https://acme-store.myshopify.com/admin/api/2025-10/orders.json?created_at_min=2024-03-10T12%3A33%3A56Z&limit=250&status=any",
+			page:    `{"orders":[{"id":450789469,"created_at":"2024-03-10T08:00:00-05:00","updated_at":"2024-03-10T08:00:00-05:00"},{"id":450789470,"created_at":"2024-03-10T07:00:00-05:00","updated_at":"2024-03-10T07:00:00-05:00"}]}`,
+			wantIDs: "450789469"},
 	})
 }
 
@@ -925,4 +930,103 @@ func wantOAuthBearer(t *testing.T, key string, fields map[string]string) {
 	if got := r.Header.Get("Authorization"); got != "Bearer at-1" {
 		t.Errorf("Authorization = %q", got)
 	}
+}
+
+func TestContractShopify(t *testing.T) {
+	cred := connector.Credentials{Fields: map[string]string{"shop": "acme-store"}, Secrets: secrets("access_token", "shpat_example")}
+	base := []string{"Accept: application/json", "X-Shopify-Access-Token: shpat_example"}
+	hdr := headerLines(base...)
+	json := headerLines(append(base, "Content-Type: application/json")...) + "\n\n"
+	const api = "https://acme-store.myshopify.com/admin/api/2025-10"
+	const ref = "https://shopify.dev/docs/api/admin-rest/latest/resources/"
+	runContract(t, "shopify", cred, []contractCase{
+		// ref + "shop"
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + api + "/shop.json" + hdr},
+		// ref + "order#get-orders?status=any"
+		{name: "ListOrders", object: "order", operation: "list", retrySafe: true,
+			input: map[string]any{"status": "any", "financial_status": "paid", "ids": []any{450789469, 450789470}},
+			want:  "GET " + api + "/orders.json?financial_status=paid&ids=450789469%2C450789470&limit=250&status=any" + hdr},
+		{name: "GetOrder", object: "order", operation: "get", retrySafe: true,
+			input: map[string]any{"order_id": 450789469},
+			want:  "GET " + api + "/orders/450789469.json" + hdr},
+		// ref + "order#put-orders-order-id"
+		{name: "UpdateOrder", object: "order", operation: "update", retrySafe: true,
+			input: map[string]any{"order_id": 450789469, "note": "Gift wrap", "tags": "gift, vip"},
+			want:  "PUT " + api + "/orders/450789469.json" + json + `{"order":{"id":450789469,"note":"Gift wrap","tags":"gift, vip"}}`},
+		// ref + "order#post-orders-order-id-cancel"
+		{name: "CancelOrder", kind: "activity", activity: "cancel_order",
+			input: map[string]any{"order_id": 450789469, "reason": "customer", "restock": true},
+			want:  "POST " + api + "/orders/450789469/cancel.json" + json + `{"reason":"customer","restock":true}`},
+		// ref + "product#post-products"
+		{name: "CreateProduct", object: "product", operation: "create",
+			input: map[string]any{"title": "Burton Custom Freestyle 151", "vendor": "Burton", "status": "draft", "variants": []any{map[string]any{"price": "599.00", "sku": "BCF-151"}}},
+			want: "POST " + api + "/products.json" + json +
+				`{"product":{"status":"draft","title":"Burton Custom Freestyle 151","variants":[{"price":"599.00","sku":"BCF-151"}],"vendor":"Burton"}}`},
+		{name: "UpdateProduct", object: "product", operation: "update", retrySafe: true,
+			input: map[string]any{"product_id": 632910392, "status": "active"},
+			want:  "PUT " + api + "/products/632910392.json" + json + `{"product":{"id":632910392,"status":"active"}}`},
+		{name: "DeleteProduct", object: "product", operation: "delete", retrySafe: true,
+			input: map[string]any{"product_id": 632910392},
+			want:  "DELETE " + api + "/products/632910392.json" + hdr},
+		// ref + "customer#post-customers"
+		{name: "CreateCustomer", object: "customer", operation: "create",
+			input: map[string]any{"email": "steve.lastnameson@example.com", "first_name": "Steve", "tags": "wholesale"},
+			want:  "POST " + api + "/customers.json" + json + `{"customer":{"email":"steve.lastnameson@example.com","first_name":"Steve","tags":"wholesale"}}`},
+		// ref + "customer#get-customers-search?query=email:bob.norman@mail.example.com"
+		{name: "SearchCustomers", kind: "activity", activity: "search_customers", retrySafe: true,
+			input: map[string]any{"query": "email:bob.norman@mail.example.com"},
+			want:  "GET " + api + "/customers/search.json?query=email%3Abob.norman%40mail.example.com" + hdr},
+		// ref + "product-variant#put-variants-variant-id"
+		{name: "UpdateVariant", object: "variant", operation: "update", retrySafe: true,
+			input: map[string]any{"variant_id": 808950810, "price": "99.00"},
+			want:  "PUT " + api + "/variants/808950810.json" + json + `{"variant":{"id":808950810,"price":"99.00"}}`},
+		// ref + "inventorylevel#post-inventory-levels-set"
+		{name: "SetInventory", kind: "activity", activity: "set_inventory_level", retrySafe: true,
+			input: map[string]any{"inventory_item_id": 808950810, "location_id": 905684977, "available": 42},
+			want:  "POST " + api + "/inventory_levels/set.json" + json + `{"available":42,"inventory_item_id":808950810,"location_id":905684977}`},
+		// ref + "draftorder#post-draft-orders"
+		{name: "DraftOrder", kind: "activity", activity: "create_draft_order",
+			input: map[string]any{"line_items": []any{map[string]any{"variant_id": 447654529, "quantity": 1}}, "email": "ann@example.com"},
+			want:  "POST " + api + "/draft_orders.json" + json + `{"draft_order":{"email":"ann@example.com","line_items":[{"quantity":1,"variant_id":447654529}]}}`},
+		// ref + "fulfillment#post-fulfillments"
+		{name: "Fulfill", kind: "activity", activity: "create_fulfillment",
+			input: map[string]any{"line_items_by_fulfillment_order": []any{map[string]any{"fulfillment_order_id": 1046000778}}, "tracking_number": "1Z001985", "tracking_company": "UPS", "notify_customer": true},
+			want: "POST " + api + "/fulfillments.json" + json +
+				`{"fulfillment":{"line_items_by_fulfillment_order":[{"fulfillment_order_id":1046000778}],"notify_customer":true,"tracking_info":{"company":"UPS","number":"1Z001985"}}}`},
+		// ref + "fulfillmentorder#get-orders-order-id-fulfillment-orders"
+		{name: "FulfillmentOrders", kind: "activity", activity: "list_fulfillment_orders", retrySafe: true,
+			input: map[string]any{"order_id": 450789469},
+			want:  "GET " + api + "/orders/450789469/fulfillment_orders.json" + hdr},
+	})
+	t.Run("Webhook", func(t *testing.T) {
+		d := mustDefinition(t, "shopify")
+		const secret = "shpss_example"
+		c := connector.Credentials{Fields: map[string]string{"shop": "acme-store"}, Secrets: secrets("access_token", "t", "webhook_secret", secret)}
+		body := []byte(`{"id":820982911946154508,"email":"jon@example.com","created_at":"2024-03-10T13:00:00-05:00","total_price":"403.00"}`)
+		h := headers("X-Shopify-Hmac-Sha256", hmacBase64(secret, string(body)), "X-Shopify-Topic", "orders/create", "X-Shopify-Event-Id", "98880550-7158-44d4-b7cd-2c97c8a091b5")
+		if err := d.VerifyWebhook(c, h, body, now); err != nil {
+			t.Fatal(err)
+		}
+		ev, _, err := d.ParseWebhook(c, h, body)
+		if err != nil || ev.Object != "order" || ev.Event != "created" || ev.ObjectID != "820982911946154508" || ev.EventID != "98880550-7158-44d4-b7cd-2c97c8a091b5" {
+			t.Fatalf("ParseWebhook = %+v, %v", ev, err)
+		}
+		h.Set("X-Shopify-Hmac-Sha256", hmacBase64("wrong", string(body)))
+		wantUnauthenticated(t, d.VerifyWebhook(c, h, body, now), secret, hmacBase64(secret, string(body)))
+	})
+	t.Run("VendorDescription", func(t *testing.T) {
+		// shopify-admin.yml is a 2021-10 subset; the rest is in Shopify's
+		// REST reference, named per request.
+		documented := map[string]string{
+			"GET /admin/api/{}/shop.json":                         ref + "shop",
+			"DELETE /admin/api/{}/orders/{}.json":                 ref + "order#delete-orders-order-id",
+			"POST /admin/api/{}/orders/{}/cancel.json":            ref + "order#post-orders-order-id-cancel",
+			"DELETE /admin/api/{}/products/{}.json":               ref + "product#delete-products-product-id",
+			"POST /admin/api/{}/inventory_levels/set.json":        ref + "inventorylevel#post-inventory-levels-set",
+			"POST /admin/api/{}/inventory_levels/adjust.json":     ref + "inventorylevel#post-inventory-levels-adjust",
+			"POST /admin/api/{}/fulfillments.json":                ref + "fulfillment#post-fulfillments",
+			"GET /admin/api/{}/orders/{}/fulfillment_orders.json": ref + "fulfillmentorder#get-orders-order-id-fulfillment-orders",
+		}
+		loadVendorDescription(t, "shopify-admin.yml", "/admin/api/2021-10", "/admin/api/{v}").checkDefinition(t, mustDefinition(t, "shopify"), documented)
+	})
 }
