@@ -687,6 +687,12 @@ func TestPollCatalogC(t *testing.T) {
 			want:    "GET https://acme-store.myshopify.com/admin/api/2025-10/orders.json?created_at_min=2024-03-10T12%3A33%3A56Z&limit=250&status=any",
 			page:    `{"orders":[{"id":450789469,"created_at":"2024-03-10T08:00:00-05:00","updated_at":"2024-03-10T08:00:00-05:00"},{"id":450789470,"created_at":"2024-03-10T07:00:00-05:00","updated_at":"2024-03-10T07:00:00-05:00"}]}`,
 			wantIDs: "450789469"},
+		// https://woocommerce.github.io/woocommerce-rest-api-docs/#list-all-orders
+		"WooCommerceOrderUpdated": {key: "woocommerce", cred: connector.Credentials{Auth: "api_key", Fields: map[string]string{"store_host": "shop.example.com", "consumer_key": "ck"}, Secrets: secrets("consumer_secret", "cs")},
+			object: "order", event: "updated",
+			want:    "GET https://shop.example.com/wp-json/wc/v3/orders?dates_are_gmt=true&modified_after=2024-03-10T12%3A33%3A56&order=asc&orderby=modified&page=1&per_page=100",
+			page:    `[{"id":727,"date_created_gmt":"2024-03-01T10:00:00","date_modified_gmt":"2024-03-10T13:00:00"},{"id":728,"date_created_gmt":"2024-03-10T12:59:00","date_modified_gmt":"2024-03-10T12:59:00"}]`,
+			wantIDs: "727"},
 	})
 }
 
@@ -1028,5 +1034,97 @@ func TestContractShopify(t *testing.T) {
 			"GET /admin/api/{}/orders/{}/fulfillment_orders.json": ref + "fulfillmentorder#get-orders-order-id-fulfillment-orders",
 		}
 		loadVendorDescription(t, "shopify-admin.yml", "/admin/api/2021-10", "/admin/api/{v}").checkDefinition(t, mustDefinition(t, "shopify"), documented)
+	})
+}
+
+func TestContractWooCommerce(t *testing.T) {
+	cred := connector.Credentials{Auth: "api_key", Fields: map[string]string{"store_host": "shop.example.com", "consumer_key": "ck_example"}, Secrets: secrets("consumer_secret", "cs_example")}
+	// base64("ck_example:cs_example")
+	base := []string{"Accept: application/json", "Authorization: Basic Y2tfZXhhbXBsZTpjc19leGFtcGxl"}
+	hdr := headerLines(base...)
+	json := headerLines(append(base, "Content-Type: application/json")...) + "\n\n"
+	const api = "https://shop.example.com/wp-json/wc/v3"
+	// The cases follow https://woocommerce.github.io/woocommerce-rest-api-docs/
+	// (section named per case); woocommerce.json in the shared corpus
+	// describes a Power Automate plugin's own API, not this one.
+	runContract(t, "woocommerce", cred, []contractCase{
+		// #list-all-settings-groups
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + api + "/settings" + hdr},
+		// #list-all-orders
+		{name: "ListOrders", object: "order", operation: "list", retrySafe: true,
+			input: map[string]any{"status": []any{"processing", "on-hold"}, "customer": 25},
+			want:  "GET " + api + "/orders?customer=25&page=1&per_page=100&status=processing%2Con-hold" + hdr},
+		// #create-an-order
+		{name: "CreateOrder", object: "order", operation: "create",
+			input: map[string]any{"payment_method": "bacs", "set_paid": true, "billing": map[string]any{"email": "john.doe@example.com"}, "line_items": []any{map[string]any{"product_id": 93, "quantity": 2}}},
+			want: "POST " + api + "/orders" + json +
+				`{"billing":{"email":"john.doe@example.com"},"line_items":[{"product_id":93,"quantity":2}],"payment_method":"bacs","set_paid":true}`},
+		// #update-an-order
+		{name: "UpdateOrder", object: "order", operation: "update", retrySafe: true,
+			input: map[string]any{"id": 727, "status": "completed"},
+			want:  "PUT " + api + "/orders/727" + json + `{"status":"completed"}`},
+		// #delete-an-order
+		{name: "DeleteOrder", object: "order", operation: "delete", retrySafe: true,
+			input: map[string]any{"id": 727, "force": true},
+			want:  "DELETE " + api + "/orders/727?force=true" + hdr},
+		// #create-an-order-note
+		{name: "AddOrderNote", kind: "activity", activity: "add_order_note",
+			input: map[string]any{"order_id": 727, "note": "Order ok!!!"},
+			want:  "POST " + api + "/orders/727/notes" + json + `{"note":"Order ok!!!"}`},
+		// #create-a-refund
+		{name: "Refund", kind: "activity", activity: "create_refund",
+			input: map[string]any{"order_id": 723, "amount": "10.00", "api_refund": false},
+			want:  "POST " + api + "/orders/723/refunds" + json + `{"amount":"10.00","api_refund":false}`},
+		// #list-all-products
+		{name: "ListProducts", object: "product", operation: "list", retrySafe: true,
+			input: map[string]any{"sku": "WOO-1"},
+			want:  "GET " + api + "/products?page=1&per_page=100&sku=WOO-1" + hdr},
+		// #update-a-product
+		{name: "UpdateProduct", object: "product", operation: "update", retrySafe: true,
+			input: map[string]any{"id": 794, "regular_price": "24.54", "stock_quantity": 3},
+			want:  "PUT " + api + "/products/794" + json + `{"regular_price":"24.54","stock_quantity":3}`},
+		// #batch-update-products
+		{name: "BatchProducts", kind: "activity", activity: "batch_update_products",
+			input: map[string]any{"update": []any{map[string]any{"id": 799, "default_attributes": []any{}}}, "delete": []any{794}},
+			want:  "POST " + api + "/products/batch" + json + `{"delete":[794],"update":[{"default_attributes":[],"id":799}]}`},
+		// #create-a-customer
+		{name: "CreateCustomer", object: "customer", operation: "create",
+			input: map[string]any{"email": "john.doe@example.com", "first_name": "John"},
+			want:  "POST " + api + "/customers" + json + `{"email":"john.doe@example.com","first_name":"John"}`},
+		// #create-a-coupon
+		{name: "CreateCoupon", object: "coupon", operation: "create",
+			input: map[string]any{"code": "10off", "discount_type": "percent", "amount": "10", "individual_use": true},
+			want:  "POST " + api + "/coupons" + json + `{"amount":"10","code":"10off","discount_type":"percent","individual_use":true}`},
+		// #delete-a-coupon
+		{name: "DeleteCoupon", object: "coupon", operation: "delete", retrySafe: true,
+			input: map[string]any{"id": 719},
+			want:  "DELETE " + api + "/coupons/719?force=true" + hdr},
+	})
+	t.Run("QueryStringKey", func(t *testing.T) {
+		c := cred
+		c.Auth = "query_string"
+		r, err := mustDefinition(t, "woocommerce").BuildTest(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := wire(r); got != "GET "+api+"/settings?consumer_key=ck_example&consumer_secret=cs_example\nAccept: application/json" {
+			t.Errorf("got %s", got)
+		}
+	})
+	t.Run("Webhook", func(t *testing.T) {
+		d := mustDefinition(t, "woocommerce")
+		const secret = "wc-webhook-secret"
+		c := connector.Credentials{Auth: "api_key", Fields: cred.Fields, Secrets: secrets("consumer_secret", "cs", "webhook_secret", secret)}
+		body := []byte(`{"id":727,"status":"processing","date_created_gmt":"2024-03-10T13:00:00","total":"29.35"}`)
+		h := headers("X-WC-Webhook-Signature", hmacBase64(secret, string(body)), "X-WC-Webhook-Topic", "order.created", "X-WC-Webhook-Delivery-ID", "41")
+		if err := d.VerifyWebhook(c, h, body, now); err != nil {
+			t.Fatal(err)
+		}
+		ev, _, err := d.ParseWebhook(c, h, body)
+		if err != nil || ev.Object != "order" || ev.Event != "created" || ev.ObjectID != "727" || ev.EventID != "41" {
+			t.Fatalf("ParseWebhook = %+v, %v", ev, err)
+		}
+		h.Set("X-WC-Webhook-Signature", hmacBase64("guess", string(body)))
+		wantUnauthenticated(t, d.VerifyWebhook(c, h, body, now), secret)
 	})
 }
