@@ -693,6 +693,13 @@ func TestPollCatalogC(t *testing.T) {
 			want:    "GET https://shop.example.com/wp-json/wc/v3/orders?dates_are_gmt=true&modified_after=2024-03-10T12%3A33%3A56&order=asc&orderby=modified&page=1&per_page=100",
 			page:    `[{"id":727,"date_created_gmt":"2024-03-01T10:00:00","date_modified_gmt":"2024-03-10T13:00:00"},{"id":728,"date_created_gmt":"2024-03-10T12:59:00","date_modified_gmt":"2024-03-10T12:59:00"}]`,
 			wantIDs: "727"},
+		// https://developers.docusign.com/docs/esign-rest-api/reference/envelopes/envelopes/liststatuschanges/
+		"DocuSignEnvelopeCompleted": {key: "docusign", cred: connector.Credentials{Auth: "oauth2_authorization_code",
+			Fields: map[string]string{"base_host": "na3.docusign.net", "account_id": "7c4e3b0a", "integration_key": "ik"}, Secrets: secrets("secret_key", "sk"), AccessToken: junction.NewSecret("at")},
+			object: "envelope", event: "completed",
+			want:    "GET https://na3.docusign.net/restapi/v2.1/accounts/7c4e3b0a/envelopes?count=100&from_date=2024-03-10T12%3A32%3A56Z&from_to_status=completed",
+			page:    `{"resultSetSize":"1","totalSetSize":"1","envelopes":[{"envelopeId":"93be49ab","status":"completed","createdDateTime":"2024-03-01T10:00:00.0000000Z","completedDateTime":"2024-03-10T13:00:00.0000000Z","statusChangedDateTime":"2024-03-10T13:00:00.0000000Z"}]}`,
+			wantIDs: "93be49ab"},
 	})
 }
 
@@ -1126,5 +1133,87 @@ func TestContractWooCommerce(t *testing.T) {
 		}
 		h.Set("X-WC-Webhook-Signature", hmacBase64("guess", string(body)))
 		wantUnauthenticated(t, d.VerifyWebhook(c, h, body, now), secret)
+	})
+}
+
+func TestContractDocuSign(t *testing.T) {
+	cred := connector.Credentials{Auth: "oauth2_authorization_code",
+		Fields:  map[string]string{"base_host": "demo.docusign.net", "account_id": "7c4e3b0a", "integration_key": "ik"},
+		Secrets: secrets("secret_key", "sk"), AccessToken: junction.NewSecret("eyJ0eXAi.example")}
+	base := []string{"Accept: application/json", "Authorization: Bearer eyJ0eXAi.example"}
+	hdr := headerLines(base...)
+	json := headerLines(append(base, "Content-Type: application/json")...) + "\n\n"
+	const api = "https://demo.docusign.net/restapi/v2.1/accounts/7c4e3b0a"
+	const ref = "https://developers.docusign.com/docs/esign-rest-api/reference/"
+	runContract(t, "docusign", cred, []contractCase{
+		// ref + "accounts/accounts/get/"
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + api + hdr},
+		// ref + "envelopes/envelopes/liststatuschanges/"
+		{name: "ListEnvelopes", object: "envelope", operation: "list", retrySafe: true,
+			input: map[string]any{"from_date": "2024-03-01T00:00:00Z", "status": "sent,delivered"},
+			want:  "GET " + api + "/envelopes?count=100&from_date=2024-03-01T00%3A00%3A00Z&status=sent%2Cdelivered" + hdr},
+		// ref + "envelopes/envelopes/get/"
+		{name: "GetEnvelope", object: "envelope", operation: "get", retrySafe: true,
+			input: map[string]any{"envelopeId": "93be49ab"},
+			want:  "GET " + api + "/envelopes/93be49ab" + hdr},
+		// ref + "envelopes/envelopes/create/"
+		{name: "CreateEnvelope", object: "envelope", operation: "create",
+			input: map[string]any{"emailSubject": "Please sign", "documents": []any{map[string]any{"documentBase64": "JVBERi0=", "name": "NDA", "fileExtension": "pdf", "documentId": "1"}},
+				"recipients": map[string]any{"signers": []any{map[string]any{"email": "ann@example.com", "name": "Ann Lee", "recipientId": "1"}}}},
+			want: "POST " + api + "/envelopes" + json +
+				`{"documents":[{"documentBase64":"JVBERi0=","documentId":"1","fileExtension":"pdf","name":"NDA"}],"emailSubject":"Please sign","recipients":{"signers":[{"email":"ann@example.com","name":"Ann Lee","recipientId":"1"}]},"status":"sent"}`},
+		// ref + "envelopes/envelopes/update/": voiding
+		{name: "VoidEnvelope", object: "envelope", operation: "update", retrySafe: true,
+			input: map[string]any{"envelopeId": "93be49ab", "status": "voided", "voidedReason": "Sent in error"},
+			want:  "PUT " + api + "/envelopes/93be49ab" + json + `{"status":"voided","voidedReason":"Sent in error"}`},
+		{name: "Resend", kind: "activity", activity: "resend_envelope", retrySafe: true,
+			input: map[string]any{"envelopeId": "93be49ab"},
+			want:  "PUT " + api + "/envelopes/93be49ab?resend_envelope=true" + json + "{}"},
+		// https://developers.docusign.com/docs/esign-rest-api/how-to/request-signature-template-remote/
+		{name: "SendFromTemplate", kind: "activity", activity: "send_from_template",
+			input: map[string]any{"template_id": "b6e1a5f2", "role_name": "Signer", "signer_email": "ann@example.com", "signer_name": "Ann Lee"},
+			want: "POST " + api + "/envelopes" + json +
+				`{"status":"sent","templateId":"b6e1a5f2","templateRoles":[{"email":"ann@example.com","name":"Ann Lee","roleName":"Signer"}]}`},
+		// ref + "envelopes/envelopeviews/createrecipient/"
+		{name: "RecipientView", kind: "activity", activity: "create_recipient_view",
+			input: map[string]any{"envelopeId": "93be49ab", "return_url": "https://example.com/done", "email": "ann@example.com", "user_name": "Ann Lee", "client_user_id": "1000"},
+			want: "POST " + api + "/envelopes/93be49ab/views/recipient" + json +
+				`{"authenticationMethod":"none","clientUserId":"1000","email":"ann@example.com","returnUrl":"https://example.com/done","userName":"Ann Lee"}`},
+		// ref + "envelopes/enveloperecipients/list/"
+		{name: "Recipients", kind: "activity", activity: "list_recipients", retrySafe: true,
+			input: map[string]any{"envelopeId": "93be49ab"},
+			want:  "GET " + api + "/envelopes/93be49ab/recipients" + hdr},
+		// ref + "envelopes/envelopedocuments/list/"
+		{name: "Documents", kind: "activity", activity: "list_documents", retrySafe: true,
+			input: map[string]any{"envelopeId": "93be49ab"},
+			want:  "GET " + api + "/envelopes/93be49ab/documents" + hdr},
+		// ref + "templates/templates/list/"
+		{name: "ListTemplates", object: "template", operation: "list", retrySafe: true,
+			input: map[string]any{"search_text": "NDA"},
+			want:  "GET " + api + "/templates?count=100&search_text=NDA" + hdr},
+	})
+	t.Run("Webhook", func(t *testing.T) {
+		d := mustDefinition(t, "docusign")
+		const key = "Dq4XhRvU1QHNJT0f1G0fKq3cnz5c9YfK0Jb2JcPT5Yc="
+		c := cred
+		c.Secrets = secrets("secret_key", "sk", "connect_hmac_key", key)
+		// https://developers.docusign.com/platform/webhooks/connect/json-sim-event-model/
+		body := []byte(`{"event":"envelope-completed","apiVersion":"v2.1","uri":"/restapi/v2.1/accounts/7c4e3b0a/envelopes/93be49ab","retryCount":0,"configurationId":10418,"generatedDateTime":"2024-03-10T13:00:00.000Z","data":{"accountId":"7c4e3b0a","userId":"u1","envelopeId":"93be49ab"}}`)
+		h := headers("X-DocuSign-Signature-1", hmacBase64(key, string(body)))
+		if err := d.VerifyWebhook(c, h, body, now); err != nil {
+			t.Fatal(err)
+		}
+		ev, _, err := d.ParseWebhook(c, h, body)
+		if err != nil || ev.Object != "envelope" || ev.Event != "completed" || ev.ObjectID != "93be49ab" {
+			t.Fatalf("ParseWebhook = %+v, %v", ev, err)
+		}
+		h.Set("X-DocuSign-Signature-1", hmacBase64("other", string(body)))
+		wantUnauthenticated(t, d.VerifyWebhook(c, h, body, now), key)
+	})
+	t.Run("OAuthEndpoints", func(t *testing.T) {
+		a := mustDefinition(t, "docusign").AuthByID("oauth2_authorization_code")
+		if a == nil || a.AuthorizeURL != "https://{auth_host}/oauth/auth" || a.TokenURL != "https://{auth_host}/oauth/token" || !a.PKCE {
+			t.Fatalf("auth = %+v", a)
+		}
 	})
 }

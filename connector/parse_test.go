@@ -126,7 +126,7 @@ func TestLoadCatalog(t *testing.T) {
 				t.Errorf("%s has no source", d.Key)
 			}
 		}
-		want := "anthropic brevo github http jira klaviyo mailchimp mailgun openai pagerduty perplexity pinecone sendgrid shopify slack stripe todoist twilio webhook woocommerce zendesk"
+		want := "anthropic brevo docusign github http jira klaviyo mailchimp mailgun openai pagerduty perplexity pinecone sendgrid shopify slack stripe todoist twilio webhook woocommerce zendesk"
 		if got := strings.Join(keys, " "); got != want {
 			t.Errorf("List() = %s, want %s", got, want)
 		}
