@@ -1217,3 +1217,160 @@ func TestContractDocuSign(t *testing.T) {
 		}
 	})
 }
+
+// catalogCKeys are the connectors this file checks.
+var catalogCKeys = []string{"anthropic", "brevo", "docusign", "klaviyo", "mailchimp", "mailgun", "perplexity", "pinecone", "shopify", "woocommerce"}
+
+// TestCatalogCDescribed fails for an operation, activity, input, output or
+// event a person would meet without a word of explanation.
+func TestCatalogCDescribed(t *testing.T) {
+	for _, key := range catalogCKeys {
+		d := mustDefinition(t, key)
+		check := func(where string, op *connector.Operation) {
+			if op.Description == "" {
+				t.Errorf("%s %s has no description", key, where)
+			}
+			for _, in := range op.Inputs {
+				if in.Description == "" {
+					t.Errorf("%s %s: input %s has no description", key, where, in.Name)
+				}
+			}
+			for _, out := range op.Outputs {
+				if out.Description == "" {
+					t.Errorf("%s %s: output %s has no description", key, where, out.Name)
+				}
+			}
+		}
+		for _, o := range d.Objects {
+			for _, name := range connector.OperationNames {
+				if op := o.Operations.ByName(name); op != nil {
+					check(o.Name+"."+name, op)
+				}
+			}
+			for _, e := range o.Events {
+				if e.Description == "" {
+					t.Errorf("%s %s event %s has no description", key, o.Name, e.Name)
+				}
+			}
+			for _, f := range o.Fields {
+				if f.Description == "" {
+					t.Errorf("%s %s field %s has no description", key, o.Name, f.Name)
+				}
+			}
+		}
+		for i := range d.Activities {
+			check("activity "+d.Activities[i].Name, &d.Activities[i].Operation)
+		}
+	}
+}
+
+// TestResponsesCatalogC reads example responses from each vendor's
+// reference through the outputs the activities declare, and the vendors'
+// authentication failures through auth_failure.
+func TestResponsesCatalogC(t *testing.T) {
+	creds := map[string]connector.Credentials{
+		"anthropic":   {Secrets: secrets("api_key", "k")},
+		"perplexity":  {Secrets: secrets("api_key", "k")},
+		"pinecone":    {Fields: map[string]string{"index_host": "i.svc.pinecone.io"}, Secrets: secrets("api_key", "k")},
+		"mailchimp":   {Auth: "api_key", Fields: map[string]string{"dc": "us6"}, Secrets: secrets("api_key", "k")},
+		"mailgun":     {Auth: "api_key", Fields: map[string]string{"domain_name": "mg.example.com"}, Secrets: secrets("api_key", "k")},
+		"brevo":       {Secrets: secrets("api_key", "k")},
+		"klaviyo":     {Auth: "api_key", Secrets: secrets("api_key", "k")},
+		"shopify":     {Fields: map[string]string{"shop": "s"}, Secrets: secrets("access_token", "k")},
+		"woocommerce": {Auth: "api_key", Fields: map[string]string{"store_host": "shop.example.com", "consumer_key": "ck"}, Secrets: secrets("consumer_secret", "cs")},
+		"docusign": {Auth: "oauth2_authorization_code", Fields: map[string]string{"base_host": "demo.docusign.net", "account_id": "a", "integration_key": "ik"},
+			Secrets: secrets("secret_key", "sk"), AccessToken: junction.NewSecret("at")},
+	}
+	outputs := []struct {
+		key, activity string
+		input         map[string]any
+		body          string
+		want          map[string]any
+	}{
+		// https://docs.anthropic.com/en/api/messages (response example)
+		{"anthropic", "ask", map[string]any{"prompt": "Hi"},
+			`{"id":"msg_013Zva2CMHLNnXjNJJKqJ2EF","type":"message","role":"assistant","content":[{"type":"text","text":"Hi! My name is Claude."}],"model":"claude-sonnet-4-20250514","stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":2095,"output_tokens":503}}`,
+			map[string]any{"text": "Hi! My name is Claude.", "id": "msg_013Zva2CMHLNnXjNJJKqJ2EF", "stop_reason": "end_turn"}},
+		// https://docs.anthropic.com/en/api/messages-count-tokens
+		{"anthropic", "count_tokens", map[string]any{"model": "m", "messages": []any{}}, `{"input_tokens":2095}`, map[string]any{"input_tokens": "2095"}},
+		// https://docs.perplexity.ai/api-reference/chat-completions-post
+		{"perplexity", "ask", map[string]any{"question": "q"},
+			`{"id":"3c90c3cc","model":"sonar","created":1724369245,"usage":{"prompt_tokens":14,"completion_tokens":70,"total_tokens":84},"citations":["https://example.com/a"],"search_results":[{"title":"A","url":"https://example.com/a","date":"2023-12-25"}],"object":"chat.completion","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Mars has two moons [1]."}}]}`,
+			map[string]any{"content": "Mars has two moons [1].", "citations": []any{"https://example.com/a"}}},
+		// https://docs.perplexity.ai/api-reference/search-post
+		{"perplexity", "search", map[string]any{"query": "q"}, `{"results":[{"title":"T","url":"https://example.com","snippet":"S","date":"2025-03-20"}],"id":"e38104d5"}`,
+			map[string]any{"results": []any{map[string]any{"title": "T", "url": "https://example.com", "snippet": "S", "date": "2025-03-20"}}}},
+		// https://docs.pinecone.io/reference/api/2026-04/data-plane/search_records
+		{"pinecone", "search_records", map[string]any{"text": "q"},
+			`{"result":{"hits":[{"_id":"rec3","_score":0.82,"fields":{"chunk_text":"Vaccines"}}]},"usage":{"read_units":6,"embed_total_tokens":8}}`,
+			map[string]any{"hits": []any{map[string]any{"_id": "rec3", "_score": "0.82", "fields": map[string]any{"chunk_text": "Vaccines"}}}}},
+		// https://docs.pinecone.io/reference/api/2026-04/data-plane/upsert
+		{"pinecone", "upsert_vectors", map[string]any{"vectors": []any{}}, `{"upsertedCount":2}`, map[string]any{"upserted_count": "2"}},
+		// https://mailchimp.com/developer/marketing/api/search-members/search-members/
+		{"mailchimp", "search_members", map[string]any{"query": "ann"}, `{"exact_matches":{"members":[{"id":"h1"}],"total_items":1},"full_search":{"members":[],"total_items":0}}`,
+			map[string]any{"exact_matches": []any{map[string]any{"id": "h1"}}, "full_search": []any{}}},
+		// https://documentation.mailgun.com/docs/mailgun/api-reference/openapi-final/tag/Messages/
+		{"mailgun", "send_email", map[string]any{"from": "a@mg.example.com", "to": []any{"b@example.com"}, "subject": "s", "text": "t"},
+			`{"id":"<20111114174239.25659.5817@samples.mailgun.org>","message":"Queued. Thank you."}`,
+			map[string]any{"id": "<20111114174239.25659.5817@samples.mailgun.org>", "message": "Queued. Thank you."}},
+		// https://developers.brevo.com/reference/sendtransacemail
+		{"brevo", "send_email", map[string]any{"to": "a@example.com"}, `{"messageId":"<201798300811.5787683@relay.domain.com>"}`,
+			map[string]any{"message_id": "<201798300811.5787683@relay.domain.com>"}},
+		// https://developers.klaviyo.com/en/reference/create_or_update_profile
+		{"klaviyo", "upsert_profile", map[string]any{"email": "a@example.com"}, `{"data":{"type":"profile","id":"01GDDKASAP8TKDDA2GRZDSVP4H","attributes":{"email":"a@example.com"}}}`,
+			map[string]any{"id": "01GDDKASAP8TKDDA2GRZDSVP4H"}},
+		// https://shopify.dev/docs/api/admin-rest/latest/resources/draftorder#post-draft-orders
+		{"shopify", "create_draft_order", map[string]any{"line_items": []any{}}, `{"draft_order":{"id":1069920478,"invoice_url":"https://s.myshopify.com/548380009/invoices/4bd1e1a5"}}`,
+			map[string]any{"id": "1069920478", "invoice_url": "https://s.myshopify.com/548380009/invoices/4bd1e1a5"}},
+		// https://woocommerce.github.io/woocommerce-rest-api-docs/#create-an-order-note
+		{"woocommerce", "add_order_note", map[string]any{"order_id": 723, "note": "n"}, `{"id":281,"author":"system","note":"Order ok!!!","customer_note":false}`,
+			map[string]any{"id": "281"}},
+		// https://developers.docusign.com/docs/esign-rest-api/reference/envelopes/envelopeviews/createrecipient/
+		{"docusign", "create_recipient_view", map[string]any{"envelopeId": "e", "return_url": "https://example.com", "email": "a@example.com", "user_name": "A", "client_user_id": "1"},
+			`{"url":"https://demo.docusign.net/Signing/MTRedeem/v1/4b3c...?slt=eyJ0eXAiOiJN"}`, map[string]any{"url": "https://demo.docusign.net/Signing/MTRedeem/v1/4b3c...?slt=eyJ0eXAiOiJN"}},
+	}
+	for _, tc := range outputs {
+		t.Run(tc.key+"/"+tc.activity, func(t *testing.T) {
+			r, err := mustDefinition(t, tc.key).BuildActivity(creds[tc.key], tc.activity, tc.input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := r.Outputs([]byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, want := range tc.want {
+				if g := fmt.Sprint(got[k]); g != fmt.Sprint(want) {
+					t.Errorf("output %s = %s, want %s", k, g, fmt.Sprint(want))
+				}
+			}
+		})
+	}
+	failures := []struct {
+		key    string
+		status int
+		body   string
+		want   bool
+	}{
+		{"anthropic", 401, `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}`, true},
+		{"anthropic", 429, `{"type":"error","error":{"type":"rate_limit_error","message":"Number of requests has exceeded your rate limit"}}`, false},
+		{"perplexity", 401, `{"error":{"message":"Invalid API key","type":"invalid_api_key","code":401}}`, true},
+		{"pinecone", 401, `Invalid API Key`, true},
+		{"mailchimp", 401, `{"type":"https://mailchimp.com/developer/marketing/docs/errors/","title":"API Key Invalid","status":401,"detail":"Your API key may be invalid, or you've attempted to access the wrong datacenter.","instance":"d9b3"}`, true},
+		{"mailgun", 401, `Forbidden`, true},
+		{"brevo", 401, `{"code":"unauthorized","message":"Key not found"}`, true},
+		{"brevo", 400, `{"code":"invalid_parameter","message":"email is not valid"}`, false},
+		{"klaviyo", 401, `{"errors":[{"id":"e1","status":401,"code":"not_authenticated","title":"Authentication credentials were not provided."}]}`, true},
+		{"shopify", 401, `{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}`, true},
+		{"woocommerce", 401, `{"code":"woocommerce_rest_authentication_error","message":"Invalid signature - provided signature does not match.","data":{"status":401}}`, true},
+		{"docusign", 401, `{"errorCode":"AUTHORIZATION_INVALID_TOKEN","message":"The access token provided is expired, revoked or malformed."}`, true},
+		{"docusign", 400, `{"errorCode":"USER_AUTHENTICATION_FAILED","message":"One or both of Username and Password are invalid."}`, true},
+		{"docusign", 400, `{"errorCode":"ENVELOPE_IS_INCOMPLETE","message":"The Envelope is not Complete."}`, false},
+	}
+	for _, tc := range failures {
+		d := mustDefinition(t, tc.key)
+		if got := d.IsAuthFailure(connector.Response{StatusCode: tc.status, Body: []byte(tc.body)}); got != tc.want {
+			t.Errorf("%s: IsAuthFailure(%d %s) = %v, want %v", tc.key, tc.status, tc.body, got, tc.want)
+		}
+	}
+}
