@@ -683,7 +683,7 @@ func TestPollCatalogC(t *testing.T) {
 			page:    `{"data":[{"type":"event","id":"4vRpBT","attributes":{"timestamp":1710075600,"datetime":"2024-03-10T13:00:00+00:00","event_properties":{}}}],"links":{"next":null}}`,
 			wantIDs: "4vRpBT"},
 		// https://shopify.dev/docs/api/admin-rest/latest/resources/order#get-orders
-		"ShopifyOrderCreated": {key: "shopify", cred: connector.Credentials{Fields: map[string]string{"shop": "acme-store"}, Secrets: secrets("access_token", "t")}, object: "order", event: "created",
+		"ShopifyOrderCreated": {key: "shopify", cred: connector.Credentials{Auth: "access_token", Fields: map[string]string{"shop": "acme-store"}, Secrets: secrets("access_token", "t")}, object: "order", event: "created",
 			want:    "GET https://acme-store.myshopify.com/admin/api/2025-10/orders.json?created_at_min=2024-03-10T12%3A33%3A56Z&limit=250&status=any",
 			page:    `{"orders":[{"id":450789469,"created_at":"2024-03-10T08:00:00-05:00","updated_at":"2024-03-10T08:00:00-05:00"},{"id":450789470,"created_at":"2024-03-10T07:00:00-05:00","updated_at":"2024-03-10T07:00:00-05:00"}]}`,
 			wantIDs: "450789469"},
@@ -946,7 +946,7 @@ func wantOAuthBearer(t *testing.T, key string, fields map[string]string) {
 }
 
 func TestContractShopify(t *testing.T) {
-	cred := connector.Credentials{Fields: map[string]string{"shop": "acme-store"}, Secrets: secrets("access_token", "shpat_example")}
+	cred := connector.Credentials{Auth: "access_token", Fields: map[string]string{"shop": "acme-store"}, Secrets: secrets("access_token", "shpat_example")}
 	base := []string{"Accept: application/json", "X-Shopify-Access-Token: shpat_example"}
 	hdr := headerLines(base...)
 	json := headerLines(append(base, "Content-Type: application/json")...) + "\n\n"
@@ -1014,7 +1014,7 @@ func TestContractShopify(t *testing.T) {
 	t.Run("Webhook", func(t *testing.T) {
 		d := mustDefinition(t, "shopify")
 		const secret = "shpss_example"
-		c := connector.Credentials{Fields: map[string]string{"shop": "acme-store"}, Secrets: secrets("access_token", "t", "webhook_secret", secret)}
+		c := connector.Credentials{Auth: "access_token", Fields: map[string]string{"shop": "acme-store"}, Secrets: secrets("access_token", "t", "webhook_secret", secret)}
 		body := []byte(`{"id":820982911946154508,"email":"jon@example.com","created_at":"2024-03-10T13:00:00-05:00","total_price":"403.00"}`)
 		h := headers("X-Shopify-Hmac-Sha256", hmacBase64(secret, string(body)), "X-Shopify-Topic", "orders/create", "X-Shopify-Event-Id", "98880550-7158-44d4-b7cd-2c97c8a091b5")
 		if err := d.VerifyWebhook(c, h, body, now); err != nil {
@@ -1026,6 +1026,21 @@ func TestContractShopify(t *testing.T) {
 		}
 		h.Set("X-Shopify-Hmac-Sha256", hmacBase64("wrong", string(body)))
 		wantUnauthenticated(t, d.VerifyWebhook(c, h, body, now), secret, hmacBase64(secret, string(body)))
+	})
+	t.Run("OAuthTokenHeader", func(t *testing.T) {
+		// Tokens of both OAuth grants go in X-Shopify-Access-Token, never
+		// in Authorization.
+		for _, auth := range []string{"oauth2_authorization_code", "oauth2_client_credentials"} {
+			c := connector.Credentials{Auth: auth, Fields: map[string]string{"shop": "acme-store", "client_id": "c"},
+				Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("shpua_example")}
+			r, err := mustDefinition(t, "shopify").BuildTest(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := wire(r); got != "GET "+api+"/shop.json\nAccept: application/json\nX-Shopify-Access-Token: shpua_example" {
+				t.Errorf("%s: got %s", auth, got)
+			}
+		}
 	})
 	t.Run("VendorDescription", func(t *testing.T) {
 		// shopify-admin.yml is a 2021-10 subset; the rest is in Shopify's
@@ -1276,7 +1291,7 @@ func TestResponsesCatalogC(t *testing.T) {
 		"mailgun":     {Auth: "api_key", Fields: map[string]string{"domain_name": "mg.example.com"}, Secrets: secrets("api_key", "k")},
 		"brevo":       {Secrets: secrets("api_key", "k")},
 		"klaviyo":     {Auth: "api_key", Secrets: secrets("api_key", "k")},
-		"shopify":     {Fields: map[string]string{"shop": "s"}, Secrets: secrets("access_token", "k")},
+		"shopify":     {Auth: "access_token", Fields: map[string]string{"shop": "s"}, Secrets: secrets("access_token", "k")},
 		"woocommerce": {Auth: "api_key", Fields: map[string]string{"store_host": "shop.example.com", "consumer_key": "ck"}, Secrets: secrets("consumer_secret", "cs")},
 		"docusign": {Auth: "oauth2_authorization_code", Fields: map[string]string{"base_host": "demo.docusign.net", "account_id": "a", "integration_key": "ik"},
 			Secrets: secrets("secret_key", "sk"), AccessToken: junction.NewSecret("at")},
@@ -1372,5 +1387,33 @@ func TestResponsesCatalogC(t *testing.T) {
 		if got := d.IsAuthFailure(connector.Response{StatusCode: tc.status, Body: []byte(tc.body)}); got != tc.want {
 			t.Errorf("%s: IsAuthFailure(%d %s) = %v, want %v", tc.key, tc.status, tc.body, got, tc.want)
 		}
+	}
+}
+
+func TestOAuthTokenHeaderName(t *testing.T) {
+	const def = `
+key: t
+display_name: T
+version: "1"
+base_url: https://api.example.com
+auth:
+  - type: oauth2_client_credentials
+    token_url: https://api.example.com/token
+    client_id: "{client_id}"
+    name: %s
+    fields:
+      - {name: client_id, type: text}
+`
+	d := mustParse(t, fmt.Sprintf(def, "X-Access-Token"))
+	c := connector.Credentials{Fields: map[string]string{"client_id": "c"}, AccessToken: junction.NewSecret("tok")}
+	r, err := d.BuildHTTPRequest(c, connector.HTTPRequestInput{Method: "GET", Path: "/me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := wire(r); got != "GET https://api.example.com/me\nAccept: application/json\nX-Access-Token: tok" {
+		t.Errorf("got %s", got)
+	}
+	if _, err := connector.Parse([]byte(fmt.Sprintf(def, `"X Access"`))); err == nil || !strings.Contains(err.Error(), "invalid header name") {
+		t.Errorf("Parse with a bad header name = %v", err)
 	}
 }
