@@ -668,7 +668,7 @@ func TestPollCatalogC(t *testing.T) {
 			wantIDs: "e1"},
 		// https://developers.brevo.com/reference/getcontacts-1
 		"BrevoContactCreated": {key: "brevo", cred: connector.Credentials{Secrets: secrets("api_key", "k")}, object: "contact", event: "created",
-			want: "GET https://api.brevo.com/v3/contacts?createdSince=2024-03-10T12%3A33%3A56Z&limit=1000&sort=asc",
+			want: "GET https://api.brevo.com/v3/contacts?createdSince=2024-03-10T12%3A33%3A56.000Z&limit=1000&sort=asc",
 			page: `{"contacts":[{"id":7,"email":"ann@example.com","createdAt":"2024-03-10T13:00:00.000+01:00","modifiedAt":"2024-03-10T13:00:00.000+01:00"},
 				{"id":8,"email":"bob@example.com","createdAt":"2024-03-10T13:05:00.000Z","modifiedAt":"2024-03-10T13:05:00.000Z"}],"count":2}`,
 			wantIDs: "8"},
