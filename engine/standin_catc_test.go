@@ -1,12 +1,16 @@
 package engine_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -249,5 +253,38 @@ func TestStandInShopifyPoll(t *testing.T) {
 	}
 	if got := res.State.Watermark.Format("15:04"); got != "10:30" {
 		t.Fatalf("watermark %s", got)
+	}
+}
+
+// TestStandInMailgunWebhook receives a Mailgun delivery, signed in its body
+// as https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/securing-webhooks
+// describes, with the signing key in a vault: after the key is rotated in
+// the vault, a delivery signed with the new key is accepted at once.
+func TestStandInMailgunWebhook(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	a := f.vaultAsset(t, "mailgun-signing-key", junction.AssetSecret, map[string]string{"value": "key-old"})
+	conn := f.connection(t, "mailgun", "api_key", map[string]junction.FieldValue{
+		"domain_name": {Value: "mg.example.com"}, "webhook_signing_key": {AssetID: a.ID},
+	}, map[string]junction.Secret{"api_key": junction.NewSecret("k")})
+	delivery := func(key, token string) []byte {
+		ts := strconv.FormatInt(f.clock.Now().Unix(), 10)
+		m := hmac.New(sha256.New, []byte(key))
+		m.Write([]byte(ts + token))
+		return []byte(`{"signature":{"timestamp":"` + ts + `","token":"` + token + `","signature":"` + hex.EncodeToString(m.Sum(nil)) + `"},` +
+			`"event-data":{"id":"ev-` + token + `","event":"delivered","timestamp":` + ts + `,"recipient":"a@example.com"}}`)
+	}
+	ev, _, err := f.eng.ReceiveWebhook(f.ctx, engine.WebhookDelivery{Connection: conn, Header: http.Header{}, Body: delivery("key-old", "t1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Object != "email_event" || ev.Event != "delivered" || ev.EventID != "ev-t1" {
+		t.Fatalf("event %s.%s %s", ev.Object, ev.Event, ev.EventID)
+	}
+	_, _, err = f.eng.ReceiveWebhook(f.ctx, engine.WebhookDelivery{Connection: conn, Header: http.Header{}, Body: delivery("key-forged", "t2")})
+	wantCode(t, err, junction.EUNAUTHENTICATED)
+
+	f.vault.Put("secret/apps/mailgun-signing-key", map[string]string{"value": "key-new"})
+	if _, _, err := f.eng.ReceiveWebhook(f.ctx, engine.WebhookDelivery{Connection: conn, Header: http.Header{}, Body: delivery("key-new", "t3")}); err != nil {
+		t.Fatalf("after rotation: %v", err)
 	}
 }
