@@ -288,3 +288,134 @@ func TestStandInMailgunWebhook(t *testing.T) {
 		t.Fatalf("after rotation: %v", err)
 	}
 }
+
+// TestStandInEveryAuthAndActivity creates a connection with each auth
+// type a connector offers that needs no OAuth consent, against a loopback
+// stand-in that accepts only the credentials sent the vendor's way and
+// otherwise answers with the vendor's documented authentication failure;
+// runs the connection test with good and bad credentials; and runs every
+// activity with its required inputs.
+func TestStandInEveryAuthAndActivity(t *testing.T) {
+	type authCase struct {
+		auth   string
+		fields map[string]string
+		good   map[string]string // secret fields
+		bad    map[string]string
+		ok     func(r *http.Request) bool
+	}
+	basic := func(user, pass string) func(r *http.Request) bool {
+		return func(r *http.Request) bool { u, p, ok := r.BasicAuth(); return ok && u == user && p == pass }
+	}
+	header := func(name, value string) func(r *http.Request) bool {
+		return func(r *http.Request) bool { return r.Header.Get(name) == value }
+	}
+	cases := []struct {
+		key     string
+		failure string // the vendor's 401 body
+		auths   []authCase
+	}{
+		{"anthropic", `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}`, []authCase{
+			{"api_key", nil, map[string]string{"api_key": "sk-ant-1"}, map[string]string{"api_key": "sk-ant-2"}, header("x-api-key", "sk-ant-1")}}},
+		{"perplexity", `{"error":{"message":"Invalid API key","type":"invalid_api_key","code":401}}`, []authCase{
+			{"bearer", nil, map[string]string{"api_key": "pplx-1"}, map[string]string{"api_key": "pplx-2"}, header("Authorization", "Bearer pplx-1")}}},
+		{"pinecone", `Invalid API Key`, []authCase{
+			{"api_key", map[string]string{"index_host": "i.svc.pinecone.io"}, map[string]string{"api_key": "pc-1"}, map[string]string{"api_key": "pc-2"}, header("Api-Key", "pc-1")}}},
+		{"mailchimp", `{"title":"API Key Invalid","status":401}`, []authCase{
+			{"api_key", map[string]string{"dc": "us6"}, map[string]string{"api_key": "k1-us6"}, map[string]string{"api_key": "k2-us6"}, basic("junction", "k1-us6")}}},
+		{"mailgun", `Forbidden`, []authCase{
+			{"api_key", map[string]string{"domain_name": "mg.example.com"}, map[string]string{"api_key": "key-1"}, map[string]string{"api_key": "key-2"}, basic("api", "key-1")}}},
+		{"brevo", `{"code":"unauthorized","message":"Key not found"}`, []authCase{
+			{"api_key", nil, map[string]string{"api_key": "xkeysib-1"}, map[string]string{"api_key": "xkeysib-2"}, header("api-key", "xkeysib-1")}}},
+		{"klaviyo", `{"errors":[{"status":401,"code":"not_authenticated"}]}`, []authCase{
+			{"api_key", nil, map[string]string{"api_key": "pk_1"}, map[string]string{"api_key": "pk_2"}, header("Authorization", "Klaviyo-API-Key pk_1")}}},
+		{"shopify", `{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}`, []authCase{
+			{"access_token", map[string]string{"shop": "acme"}, map[string]string{"access_token": "shpat_1"}, map[string]string{"access_token": "shpat_2"}, header("X-Shopify-Access-Token", "shpat_1")}}},
+		{"woocommerce", `{"code":"woocommerce_rest_authentication_error","data":{"status":401}}`, []authCase{
+			{"api_key", map[string]string{"store_host": "shop.example.com", "consumer_key": "ck_1"}, map[string]string{"consumer_secret": "cs_1"}, map[string]string{"consumer_secret": "cs_2"}, basic("ck_1", "cs_1")},
+			{"query_string", map[string]string{"store_host": "shop.example.com", "consumer_key": "ck_1"}, map[string]string{"consumer_secret": "cs_1"}, map[string]string{"consumer_secret": "cs_2"},
+				func(r *http.Request) bool {
+					q := r.URL.Query()
+					return q.Get("consumer_key") == "ck_1" && q.Get("consumer_secret") == "cs_1"
+				}}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.key, func(t *testing.T) {
+			var current atomic.Pointer[func(*http.Request) bool]
+			var sent atomic.Int64
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				sent.Add(1)
+				if !(*current.Load())(r) {
+					w.WriteHeader(http.StatusUnauthorized)
+					io.WriteString(w, tc.failure)
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{}`)
+			}))
+			t.Cleanup(srv.Close)
+			f := newFixture(t, fixtureOptions{extra: writeDefinition(t, standIn(t, tc.key, srv))})
+			f.trust(srv)
+			def, err := f.cat.Get(tc.key + "-standin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ac := range tc.auths {
+				current.Store(&ac.ok)
+				conn := func(secrets map[string]string) *junction.Connection {
+					fields := map[string]junction.FieldValue{}
+					for k, v := range ac.fields {
+						fields[k] = junction.FieldValue{Value: v}
+					}
+					lit := map[string]junction.Secret{}
+					for k, v := range secrets {
+						lit[k] = junction.NewSecret(v)
+					}
+					return f.connection(t, tc.key+"-standin", ac.auth, fields, lit)
+				}
+				good := conn(ac.good)
+				if _, err := f.eng.Test(f.ctx, good); err != nil {
+					t.Fatalf("%s: test: %v", ac.auth, err)
+				}
+				_, err := f.eng.Test(f.ctx, conn(ac.bad))
+				wantCode(t, err, junction.ECONNAUTHFAILED)
+				for _, a := range def.Activities {
+					before := sent.Load()
+					if _, err := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: good, Activity: a.Name, Input: requiredInputs(a.Inputs)}); err != nil {
+						t.Errorf("%s: activity %s: %v", ac.auth, a.Name, err)
+					}
+					if sent.Load() == before {
+						t.Errorf("%s: activity %s sent nothing", ac.auth, a.Name)
+					}
+				}
+			}
+		})
+	}
+}
+
+// requiredInputs makes a value of the right type for every required input
+// without a default: the first of its enum, or a placeholder.
+func requiredInputs(ins []connector.Input) map[string]any {
+	out := map[string]any{}
+	for _, in := range ins {
+		if !in.Required || in.Default != nil {
+			continue
+		}
+		if len(in.Enum) > 0 {
+			out[in.Name] = in.Enum[0]
+			continue
+		}
+		switch in.Type {
+		case connector.TypeInteger, connector.TypeNumber:
+			out[in.Name] = 7
+		case connector.TypeBoolean:
+			out[in.Name] = true
+		case connector.TypeArray:
+			out[in.Name] = []any{"x"}
+		case connector.TypeObject:
+			out[in.Name] = map[string]any{"k": "v"}
+		default:
+			out[in.Name] = "x"
+		}
+	}
+	return out
+}
