@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"junction"
 	"junction/connector"
@@ -418,4 +419,131 @@ func requiredInputs(ins []connector.Input) map[string]any {
 		}
 	}
 	return out
+}
+
+// TestStandInEveryPoll fires every polling trigger of the new connectors
+// once through the engine against a stand-in whose list answers one record
+// shaped as the definition reads it (records path, ID, times in the
+// vendor's format): the poll must report it and advance the watermark.
+func TestStandInEveryPoll(t *testing.T) {
+	conns := map[string]struct {
+		auth    string
+		fields  map[string]string
+		secrets map[string]string
+	}{
+		"anthropic":   {"api_key", nil, map[string]string{"api_key": "k"}},
+		"perplexity":  {"bearer", nil, map[string]string{"api_key": "k"}},
+		"mailchimp":   {"api_key", map[string]string{"dc": "us6"}, map[string]string{"api_key": "k"}},
+		"mailgun":     {"api_key", map[string]string{"domain_name": "mg.example.com"}, map[string]string{"api_key": "k"}},
+		"brevo":       {"api_key", nil, map[string]string{"api_key": "k"}},
+		"klaviyo":     {"api_key", nil, map[string]string{"api_key": "k"}},
+		"shopify":     {"access_token", map[string]string{"shop": "acme"}, map[string]string{"access_token": "k"}},
+		"woocommerce": {"api_key", map[string]string{"store_host": "shop.example.com", "consumer_key": "ck"}, map[string]string{"consumer_secret": "k"}},
+	}
+	// Inputs the list operations require, beyond what polling sets.
+	inputs := map[string]map[string]any{"mailchimp/member": {"list_id": "57afe96172"}}
+	polled := 0
+	for key, c := range conns {
+		t.Run(key, func(t *testing.T) {
+			var page atomic.Pointer[[]byte]
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Write(*page.Load())
+			}))
+			t.Cleanup(srv.Close)
+			f := newFixture(t, fixtureOptions{extra: writeDefinition(t, standIn(t, key, srv))})
+			f.trust(srv)
+			def, err := f.cat.Get(key + "-standin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fields := map[string]junction.FieldValue{}
+			for k, v := range c.fields {
+				fields[k] = junction.FieldValue{Value: v}
+			}
+			lit := map[string]junction.Secret{}
+			for k, v := range c.secrets {
+				lit[k] = junction.NewSecret(v)
+			}
+			conn := f.connection(t, key+"-standin", c.auth, fields, lit)
+			watermark := f.clock.Now().Add(-time.Hour)
+			at := f.clock.Now().Add(-time.Minute).Truncate(time.Second)
+			for _, oe := range def.Events() {
+				p := oe.Event.Polling
+				if p == nil {
+					continue
+				}
+				op := oe.Object.Operations.ByName("list")
+				if p.Activity != "" {
+					op = &def.Activity(p.Activity).Operation
+				} else if p.Operation != "" {
+					op = oe.Object.Operations.ByName(p.Operation)
+				}
+				id := p.ID
+				if id == "" {
+					id = oe.Object.IDField
+				}
+				rec := map[string]any{}
+				setPath(rec, id, "rec-1")
+				if tf := p.Created; tf != nil {
+					created := at
+					if oe.Event.Name == connector.EventUpdated {
+						created = at.Add(-48 * time.Hour) // an old record, changed now
+					}
+					setPath(rec, tf.Path, timeValue(created, tf.Format))
+				}
+				if tf := p.Updated; tf != nil {
+					setPath(rec, tf.Path, timeValue(at, tf.Format))
+				}
+				var doc any = []any{rec}
+				if op.Records != "" {
+					m := map[string]any{}
+					setPath(m, op.Records, []any{rec})
+					doc = m
+				}
+				body, _ := json.Marshal(doc)
+				page.Store(&body)
+				res, err := f.eng.Poll(f.ctx, engine.PollRequest{Connection: conn, Object: oe.Object.Name, Event: oe.Event.Name,
+					Input: inputs[key+"/"+oe.Object.Name], State: connector.PollState{Watermark: watermark}})
+				if err != nil {
+					t.Errorf("%s.%s: %v", oe.Object.Name, oe.Event.Name, err)
+					continue
+				}
+				if len(res.Records) != 1 || res.Records[0].ID != "rec-1" || !res.State.Watermark.Equal(at) {
+					t.Errorf("%s.%s: records %+v, watermark %s (body %s)", oe.Object.Name, oe.Event.Name, res.Records, res.State.Watermark, body)
+				}
+				polled++
+			}
+		})
+	}
+	if polled < 20 {
+		t.Errorf("fired %d polling triggers; the connectors declare more", polled)
+	}
+}
+
+// setPath sets a dotted JSON path ("attributes.created") in m.
+func setPath(m map[string]any, path string, v any) {
+	parts := strings.Split(path, ".")
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[parts[len(parts)-1]] = v
+}
+
+// timeValue writes t as a vendor does in the given format.
+func timeValue(t time.Time, format string) any {
+	switch format {
+	case "", "rfc3339":
+		return t.UTC().Format(time.RFC3339)
+	case "unix":
+		return t.Unix()
+	case "unix_ms":
+		return t.UnixMilli()
+	}
+	return t.UTC().Format(format)
 }
