@@ -3,6 +3,7 @@ package engine_test
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -546,4 +547,108 @@ func timeValue(t time.Time, format string) any {
 		return t.UnixMilli()
 	}
 	return t.UTC().Format(format)
+}
+
+// TestStandInEveryWebhook delivers every webhook event of the new
+// connectors, signed as each vendor signs (an HMAC header, a bearer token,
+// Mailgun's body signature), through the engine: each must verify and map
+// to its object event, and fail verification with another secret.
+func TestStandInEveryWebhook(t *testing.T) {
+	conns := map[string]struct {
+		auth    string
+		fields  map[string]string
+		secrets map[string]string
+	}{
+		"mailgun":     {"api_key", map[string]string{"domain_name": "mg.example.com"}, map[string]string{"api_key": "k"}},
+		"brevo":       {"api_key", nil, map[string]string{"api_key": "k"}},
+		"shopify":     {"access_token", map[string]string{"shop": "acme"}, map[string]string{"access_token": "k"}},
+		"woocommerce": {"api_key", map[string]string{"store_host": "shop.example.com", "consumer_key": "ck"}, map[string]string{"consumer_secret": "k"}},
+		"docusign":    {"oauth2_authorization_code", map[string]string{"base_host": "demo.docusign.net", "account_id": "a", "integration_key": "ik"}, map[string]string{"secret_key": "sk"}},
+	}
+	f := newFixture(t, fixtureOptions{})
+	delivered := 0
+	for key, c := range conns {
+		def, err := f.cat.Get(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wh := def.Webhooks
+		sig := wh.Signature
+		connection := func(secret string) *junction.Connection {
+			fields := map[string]junction.FieldValue{}
+			for k, v := range c.fields {
+				fields[k] = junction.FieldValue{Value: v}
+			}
+			lit := map[string]junction.Secret{sig.SecretField: junction.NewSecret(secret)}
+			for k, v := range c.secrets {
+				lit[k] = junction.NewSecret(v)
+			}
+			return f.connection(t, key, c.auth, fields, lit)
+		}
+		good, bad := connection("signing-secret-1"), connection("signing-secret-2")
+		for _, oe := range def.Events() {
+			if oe.Event.Webhook == nil {
+				continue
+			}
+			vendorType := oe.Event.Webhook.Types[0]
+			record := map[string]any{}
+			idPath := wh.ID
+			if idPath == "" {
+				idPath = oe.Object.IDField
+			}
+			setPath(record, idPath, "obj-1")
+			body := record
+			if wh.Record != "$" {
+				body = map[string]any{}
+				setPath(body, wh.Record, record)
+			}
+			header := http.Header{}
+			if wh.EventType.Header != "" {
+				header.Set(wh.EventType.Header, vendorType)
+			} else {
+				setPath(body, wh.EventType.Path, vendorType)
+			}
+			ts := strconv.FormatInt(f.clock.Now().Unix(), 10)
+			if sig.Scheme == "mailgun" {
+				setPath(body, "signature.timestamp", ts)
+				setPath(body, "signature.token", "tok-"+vendorType)
+			}
+			raw, _ := json.Marshal(body)
+			mac := func(payload string) []byte {
+				m := hmac.New(sha256.New, []byte("signing-secret-1"))
+				m.Write([]byte(payload))
+				return m.Sum(nil)
+			}
+			switch sig.Scheme {
+			case "mailgun":
+				setPath(body, "signature.signature", hex.EncodeToString(mac(ts+"tok-"+vendorType)))
+				raw, _ = json.Marshal(body)
+			case "token":
+				header.Set(sig.Header, sig.Prefix+"signing-secret-1")
+			case "hmac_sha256":
+				sum := mac(string(raw))
+				v := hex.EncodeToString(sum)
+				if sig.Encoding == "base64" {
+					v = base64.StdEncoding.EncodeToString(sum)
+				}
+				header.Set(sig.Header, sig.Prefix+v)
+			default:
+				t.Fatalf("%s: scheme %s not covered", key, sig.Scheme)
+			}
+			ev, _, err := f.eng.ReceiveWebhook(f.ctx, engine.WebhookDelivery{Connection: good, Header: header, Body: raw})
+			if err != nil {
+				t.Errorf("%s %s: %v", key, vendorType, err)
+				continue
+			}
+			if ev.Object != oe.Object.Name || ev.Event != oe.Event.Name || ev.ObjectID != "obj-1" {
+				t.Errorf("%s %s: got %s.%s %q, want %s.%s", key, vendorType, ev.Object, ev.Event, ev.ObjectID, oe.Object.Name, oe.Event.Name)
+			}
+			_, _, err = f.eng.ReceiveWebhook(f.ctx, engine.WebhookDelivery{Connection: bad, Header: header, Body: raw})
+			wantCode(t, err, junction.EUNAUTHENTICATED)
+			delivered++
+		}
+	}
+	if delivered < 30 {
+		t.Errorf("delivered %d webhook events; the connectors declare more", delivered)
+	}
 }
