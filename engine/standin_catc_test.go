@@ -652,3 +652,62 @@ func TestStandInEveryWebhook(t *testing.T) {
 		t.Errorf("delivered %d webhook events; the connectors declare more", delivered)
 	}
 }
+
+// TestStandInShopifyClientCredentials runs Shopify's client credentials
+// grant (https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/client-credentials-grant)
+// against a stand-in: the token comes from the store's
+// /admin/oauth/access_token and goes to the Admin API in
+// X-Shopify-Access-Token, never in Authorization.
+func TestStandInShopifyClientCredentials(t *testing.T) {
+	var grants atomic.Int64
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == "POST" && r.URL.Path == "/admin/oauth/access_token":
+			id, secret, ok := r.BasicAuth()
+			if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "client_credentials" {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
+			if !ok {
+				id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+			}
+			if id != "app-client" || secret != "app-secret-7f3a" {
+				w.WriteHeader(http.StatusUnauthorized)
+				io.WriteString(w, `{"error":"invalid_client"}`)
+				return
+			}
+			grants.Add(1)
+			io.WriteString(w, `{"access_token":"shpat_from_grant","scope":"read_orders","expires_in":86399}`)
+		case r.URL.Path == "/admin/api/2025-10/shop.json":
+			if r.Header.Get("Authorization") != "" || r.Header.Get("X-Shopify-Access-Token") != "shpat_from_grant" {
+				w.WriteHeader(http.StatusUnauthorized)
+				io.WriteString(w, `{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}`)
+				return
+			}
+			io.WriteString(w, `{"shop":{"id":548380009,"name":"Acme"}}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	def := strings.ReplaceAll(standIn(t, "shopify", srv), "https://{shop}.myshopify.com", srv.URL)
+	f := newFixture(t, fixtureOptions{extra: writeDefinition(t, def)})
+	f.trust(srv)
+	conn := f.connection(t, "shopify-standin", "oauth2_client_credentials",
+		map[string]junction.FieldValue{"shop": {Value: "acme"}, "client_id": {Value: "app-client"}},
+		map[string]junction.Secret{"client_secret": junction.NewSecret("app-secret-7f3a")})
+	if _, err := f.eng.Test(f.ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: conn, Activity: "http_request", Input: map[string]any{"method": "GET", "path": "/shop.json"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustJSON(t, res.Output); !strings.Contains(got, "548380009") {
+		t.Fatalf("output %s", got)
+	}
+	if grants.Load() == 0 {
+		t.Fatal("no token was fetched")
+	}
+}
