@@ -126,7 +126,7 @@ func TestLoadCatalog(t *testing.T) {
 				t.Errorf("%s has no source", d.Key)
 			}
 		}
-		want := "calendly coupa datadog discord eventbrite github http jira miro openai pagerduty sendgrid slack smartsheet stripe todoist trello twilio webhook workday xero zendesk"
+		want := "anthropic brevo calendly coupa datadog discord docusign eventbrite github http jira klaviyo mailchimp mailgun miro openai pagerduty perplexity pinecone sendgrid shopify slack smartsheet stripe todoist trello twilio webhook woocommerce workday xero zendesk"
 		if got := strings.Join(keys, " "); got != want {
 			t.Errorf("List() = %s, want %s", got, want)
 		}
