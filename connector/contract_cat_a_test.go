@@ -1,0 +1,340 @@
+package connector_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"junction"
+	"junction/connector"
+)
+
+// googleCred is an OAuth connection to a Google API; the access token is
+// what Junction obtained at the token endpoint.
+func googleCred() connector.Credentials {
+	return connector.Credentials{Auth: "oauth2_authorization_code",
+		Fields:      map[string]string{"client_id": "123-abc.apps.googleusercontent.com"},
+		Secrets:     secrets("client_secret", "GOCSPX-example"),
+		AccessToken: junction.NewSecret("ya29.example")}
+}
+
+// Gmail publishes no OpenAPI file in ../shared/specs; each case names the
+// page of https://developers.google.com/workspace/gmail/api/reference/rest
+// that documents the request.
+func TestContractGmail(t *testing.T) {
+	const base = "https://gmail.googleapis.com/gmail/v1/users/me"
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer ya29.example"
+	const js = hdr + "\nContent-Type: application/json\n\n"
+	runContract(t, "gmail", googleCred(), []contractCase{
+		// v1/users/getProfile
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/profile" + hdr},
+		// v1/users.messages/send
+		{name: "SendMessage", kind: "activity", activity: "send_message",
+			input: map[string]any{"raw": "VG86IGFubkBleGFtcGxlLmNvbQ0KDQpIaQ", "threadId": "18c1"},
+			want:  "POST " + base + "/messages/send" + js + `{"raw":"VG86IGFubkBleGFtcGxlLmNvbQ0KDQpIaQ","threadId":"18c1"}`},
+		// v1/users.drafts/create: the draft wraps a message resource.
+		{name: "CreateDraft", kind: "activity", activity: "create_draft",
+			input: map[string]any{"raw": "SGk"},
+			want:  "POST " + base + "/drafts" + js + `{"message":{"raw":"SGk"}}`},
+		// v1/users.drafts/send: the body is the draft, by id.
+		{name: "SendDraft", kind: "activity", activity: "send_draft",
+			input: map[string]any{"id": "r-42"},
+			want:  "POST " + base + "/drafts/send" + js + `{"id":"r-42"}`},
+		// v1/users.messages/modify
+		{name: "ModifyLabels", kind: "activity", activity: "modify_labels", retrySafe: true,
+			input: map[string]any{"id": "18c2", "addLabelIds": []any{"Label_12"}, "removeLabelIds": []any{"INBOX", "UNREAD"}},
+			want:  "POST " + base + "/messages/18c2/modify" + js + `{"addLabelIds":["Label_12"],"removeLabelIds":["INBOX","UNREAD"]}`},
+		// v1/users.messages/trash
+		{name: "TrashMessage", kind: "activity", activity: "trash_message", retrySafe: true,
+			input: map[string]any{"id": "18c2"},
+			want:  "POST " + base + "/messages/18c2/trash" + hdr},
+		// v1/users.messages.attachments/get
+		{name: "GetAttachment", kind: "activity", activity: "get_attachment", retrySafe: true,
+			input: map[string]any{"message_id": "18c2", "id": "ANGjdJ8"},
+			want:  "GET " + base + "/messages/18c2/attachments/ANGjdJ8" + hdr},
+		// v1/users.messages/list: q, labelIds (repeated), maxResults, pageToken.
+		{name: "ListMessages", object: "message", operation: "list", retrySafe: true,
+			input: map[string]any{"q": "from:ann@example.com is:unread", "labelIds": []any{"INBOX", "IMPORTANT"}},
+			want:  "GET " + base + "/messages?labelIds=INBOX&labelIds=IMPORTANT&maxResults=100&q=from%3Aann%40example.com+is%3Aunread" + hdr},
+		// v1/users.messages/get: format and repeated metadataHeaders.
+		{name: "GetMessage", object: "message", operation: "get", retrySafe: true,
+			input: map[string]any{"id": "18c2", "format": "metadata", "metadataHeaders": []any{"Subject", "From"}},
+			want:  "GET " + base + "/messages/18c2?format=metadata&metadataHeaders=Subject&metadataHeaders=From" + hdr},
+		// v1/users.messages/delete
+		{name: "DeleteMessage", object: "message", operation: "delete", retrySafe: true,
+			input: map[string]any{"id": "18c2"},
+			want:  "DELETE " + base + "/messages/18c2" + hdr},
+		// v1/users.threads/list and get
+		{name: "ListThreads", object: "thread", operation: "list", retrySafe: true,
+			input: map[string]any{"q": "subject:invoice"},
+			want:  "GET " + base + "/threads?maxResults=100&q=subject%3Ainvoice" + hdr},
+		{name: "GetThread", object: "thread", operation: "get", retrySafe: true,
+			input: map[string]any{"id": "18c1", "format": "minimal"},
+			want:  "GET " + base + "/threads/18c1?format=minimal" + hdr},
+		// v1/users.labels/list, create, patch, delete
+		{name: "ListLabels", object: "label", operation: "list", retrySafe: true, want: "GET " + base + "/labels" + hdr},
+		{name: "GetLabel", object: "label", operation: "get", retrySafe: true, input: map[string]any{"id": "Label_12"},
+			want: "GET " + base + "/labels/Label_12" + hdr},
+		{name: "CreateLabel", object: "label", operation: "create",
+			input: map[string]any{"name": "Clients/Acme", "labelListVisibility": "labelShow", "messageListVisibility": "show"},
+			want:  "POST " + base + "/labels" + js + `{"labelListVisibility":"labelShow","messageListVisibility":"show","name":"Clients/Acme"}`},
+		{name: "UpdateLabel", object: "label", operation: "update",
+			input: map[string]any{"id": "Label_12", "name": "Clients/Acme Ltd"},
+			want:  "PATCH " + base + "/labels/Label_12" + js + `{"name":"Clients/Acme Ltd"}`},
+		{name: "DeleteLabel", object: "label", operation: "delete", retrySafe: true, input: map[string]any{"id": "Label_12"},
+			want: "DELETE " + base + "/labels/Label_12" + hdr},
+		// v1/users.drafts/list, get, delete
+		{name: "ListDrafts", object: "draft", operation: "list", retrySafe: true,
+			want: "GET " + base + "/drafts?maxResults=100" + hdr},
+		{name: "GetDraft", object: "draft", operation: "get", retrySafe: true, input: map[string]any{"id": "r-42"},
+			want: "GET " + base + "/drafts/r-42" + hdr},
+		{name: "DeleteDraft", object: "draft", operation: "delete", retrySafe: true, input: map[string]any{"id": "r-42"},
+			want: "DELETE " + base + "/drafts/r-42" + hdr},
+	})
+	t.Run("OtherMailbox", func(t *testing.T) {
+		c := googleCred()
+		c.Fields["user_id"] = "ann@example.com"
+		r, err := mustDefinition(t, "gmail").BuildTest(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.URL.String(); got != "https://gmail.googleapis.com/gmail/v1/users/ann@example.com/profile" {
+			t.Errorf("URL = %s", got)
+		}
+	})
+}
+
+// Google Drive publishes no OpenAPI file in ../shared/specs; each case names
+// the page of https://developers.google.com/workspace/drive/api/reference/rest/v3
+// that documents the request.
+func TestContractGoogleDrive(t *testing.T) {
+	const base = "https://www.googleapis.com/drive/v3"
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer ya29.example"
+	const js = hdr + "\nContent-Type: application/json\n\n"
+	const fileFields = "fields=id%2Cname%2CmimeType%2Cparents%2Csize%2CcreatedTime%2CmodifiedTime%2CwebViewLink%2Ctrashed"
+	runContract(t, "google-drive", googleCred(), []contractCase{
+		// about/get: fields is required.
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/about?fields=user" + hdr},
+		// files/list
+		{name: "ListFiles", object: "file", operation: "list", retrySafe: true,
+			input: map[string]any{"q": "'1AbC' in parents and trashed = false", "orderBy": "modifiedTime desc", "fields": "nextPageToken,files(id,name)"},
+			want: "GET " + base + "/files?fields=nextPageToken%2Cfiles%28id%2Cname%29&includeItemsFromAllDrives=true&orderBy=modifiedTime+desc&pageSize=100" +
+				"&q=%271AbC%27+in+parents+and+trashed+%3D+false&supportsAllDrives=true" + hdr},
+		{name: "ListSharedDrive", object: "file", operation: "list", retrySafe: true,
+			input: map[string]any{"corpora": "drive", "driveId": "0ABx", "fields": "files(id)"},
+			want:  "GET " + base + "/files?corpora=drive&driveId=0ABx&fields=files%28id%29&includeItemsFromAllDrives=true&pageSize=100&supportsAllDrives=true" + hdr},
+		// files/get
+		{name: "GetFile", object: "file", operation: "get", retrySafe: true, input: map[string]any{"fileId": "1xyz"},
+			want: "GET " + base + "/files/1xyz?" + fileFields + "&supportsAllDrives=true" + hdr},
+		// files/create (metadata only)
+		{name: "CreateFile", object: "file", operation: "create",
+			input: map[string]any{"name": "Q3 plan", "mimeType": "application/vnd.google-apps.document", "parents": []any{"1AbC"}},
+			want:  "POST " + base + "/files?supportsAllDrives=true" + js + `{"mimeType":"application/vnd.google-apps.document","name":"Q3 plan","parents":["1AbC"]}`},
+		// files/update: metadata in the body, parents in the query.
+		{name: "UpdateFile", object: "file", operation: "update", retrySafe: false,
+			input: map[string]any{"fileId": "1xyz", "name": "Q3 plan (final)", "trashed": false, "addParents": "1New", "removeParents": "1AbC"},
+			want:  "PATCH " + base + "/files/1xyz?addParents=1New&removeParents=1AbC&supportsAllDrives=true" + js + `{"name":"Q3 plan (final)","trashed":false}`},
+		// files/delete
+		{name: "DeleteFile", object: "file", operation: "delete", retrySafe: true, input: map[string]any{"fileId": "1xyz"},
+			want: "DELETE " + base + "/files/1xyz?supportsAllDrives=true" + hdr},
+		// permissions/list and delete
+		{name: "ListPermissions", object: "permission", operation: "list", retrySafe: true, input: map[string]any{"fileId": "1xyz"},
+			want: "GET " + base + "/files/1xyz/permissions?pageSize=100&supportsAllDrives=true" + hdr},
+		{name: "DeletePermission", object: "permission", operation: "delete", retrySafe: true, input: map[string]any{"fileId": "1xyz", "permissionId": "0987"},
+			want: "DELETE " + base + "/files/1xyz/permissions/0987?supportsAllDrives=true" + hdr},
+		// drives/list
+		{name: "ListDrives", object: "drive", operation: "list", retrySafe: true,
+			want: "GET " + base + "/drives?pageSize=100" + hdr},
+		// files/list as an activity
+		{name: "SearchFiles", kind: "activity", activity: "search_files", retrySafe: true,
+			input: map[string]any{"q": "name contains 'invoice'"},
+			want: "GET " + base + "/files?fields=nextPageToken%2Cfiles%28id%2Cname%2CmimeType%2Cparents%2Csize%2CmodifiedTime%2CwebViewLink%29" +
+				"&includeItemsFromAllDrives=true&pageSize=100&q=name+contains+%27invoice%27&supportsAllDrives=true" + hdr},
+		// files/create with the folder MIME type
+		{name: "CreateFolder", kind: "activity", activity: "create_folder",
+			input: map[string]any{"name": "Invoices", "parent_id": "1AbC"},
+			want:  "POST " + base + "/files?supportsAllDrives=true" + js + `{"mimeType":"application/vnd.google-apps.folder","name":"Invoices","parents":["1AbC"]}`},
+		{name: "CreateFolderInRoot", kind: "activity", activity: "create_folder",
+			input: map[string]any{"name": "Invoices"},
+			want:  "POST " + base + "/files?supportsAllDrives=true" + js + `{"mimeType":"application/vnd.google-apps.folder","name":"Invoices"}`},
+		// files/copy
+		{name: "CopyFile", kind: "activity", activity: "copy_file",
+			input: map[string]any{"fileId": "1tpl", "name": "Contract ACME", "parents": []any{"1AbC"}},
+			want:  "POST " + base + "/files/1tpl/copy?supportsAllDrives=true" + js + `{"name":"Contract ACME","parents":["1AbC"]}`},
+		// files/update with addParents and removeParents
+		{name: "MoveFile", kind: "activity", activity: "move_file", retrySafe: false,
+			input: map[string]any{"fileId": "1xyz", "to_folder_id": "1New", "from_folder_id": "1AbC"},
+			want:  "PATCH " + base + "/files/1xyz?addParents=1New&removeParents=1AbC&supportsAllDrives=true" + hdr},
+		// permissions/create
+		{name: "ShareFile", kind: "activity", activity: "share_file",
+			input: map[string]any{"fileId": "1xyz", "type": "user", "role": "writer", "emailAddress": "ann@example.com", "send_notification_email": false},
+			want:  "POST " + base + "/files/1xyz/permissions?sendNotificationEmail=false&supportsAllDrives=true" + js + `{"emailAddress":"ann@example.com","role":"writer","type":"user"}`},
+		// files/export
+		{name: "ExportFile", kind: "activity", activity: "export_file", retrySafe: true,
+			input: map[string]any{"fileId": "1doc", "mimeType": "application/pdf"},
+			want:  "GET " + base + "/files/1doc/export?mimeType=application%2Fpdf" + hdr},
+		// files/get with alt=media
+		{name: "DownloadFile", kind: "activity", activity: "download_file", retrySafe: true,
+			input: map[string]any{"fileId": "1bin"},
+			want:  "GET " + base + "/files/1bin?alt=media&supportsAllDrives=true" + hdr},
+	})
+}
+
+// pollCase is one poll of an event: the request it sends from a watermark,
+// and the records it finds in the vendor's documented answer.
+type pollCase struct {
+	key, object, event string
+	cred               connector.Credentials
+	input              map[string]any
+	state              connector.PollState
+	want               string   // the request, as wire renders it
+	answer             string   // the vendor's response body
+	wantIDs            []string // the records reported, in order
+	wantNext           string   // the next page's URL, if any
+}
+
+func runPoll(t *testing.T, tc pollCase) {
+	t.Helper()
+	d := mustDefinition(t, tc.key)
+	r, err := d.BuildPoll(tc.cred, tc.object, tc.event, tc.input, tc.state)
+	if err != nil {
+		t.Fatalf("build poll: %v", err)
+	}
+	if got := wire(r); got != tc.want {
+		t.Errorf("poll request\n got:\n%s\nwant:\n%s", got, tc.want)
+	}
+	page, err := d.PollRecords(tc.object, tc.event, tc.state, r, connector.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: []byte(tc.answer)})
+	if err != nil {
+		t.Fatalf("poll records: %v", err)
+	}
+	var ids []string
+	for _, rec := range page.Records {
+		if rec.Created.IsZero() && rec.Updated.IsZero() {
+			t.Errorf("record %s has no time", rec.ID)
+		}
+		ids = append(ids, rec.ID)
+	}
+	if strings.Join(ids, " ") != strings.Join(tc.wantIDs, " ") {
+		t.Errorf("records %v, want %v", ids, tc.wantIDs)
+	}
+	next := ""
+	if page.Next != nil {
+		next = page.Next.URL.String()
+	}
+	if next != tc.wantNext {
+		t.Errorf("next page %q, want %q", next, tc.wantNext)
+	}
+}
+
+var since = connector.PollState{Watermark: time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)}
+
+func TestPollGoogleDrive(t *testing.T) {
+	// files/list answers files[] with the fields asked for, and
+	// nextPageToken while there is more.
+	const answer = `{"nextPageToken": "tok-2", "files": [
+		{"id": "1a", "name": "a.pdf", "createdTime": "2026-03-01T09:31:00.000Z", "modifiedTime": "2026-03-01T09:31:00.000Z"},
+		{"id": "1b", "name": "b.pdf", "createdTime": "2025-12-24T10:00:00.000Z", "modifiedTime": "2026-03-01T10:00:00.000Z"}]}`
+	const fields = "fields=nextPageToken%2Cfiles%28id%2Cname%2CmimeType%2Cparents%2Csize%2CcreatedTime%2CmodifiedTime%2CwebViewLink%2Ctrashed%29"
+	const base = "https://www.googleapis.com/drive/v3/files?"
+	runPoll(t, pollCase{key: "google-drive", object: "file", event: "updated", cred: googleCred(), state: since,
+		want: "GET " + base + fields + "&includeItemsFromAllDrives=true&orderBy=modifiedTime&pageSize=100" +
+			"&q=modifiedTime+%3E+%272026-03-01T09%3A29%3A00Z%27&supportsAllDrives=true\nAccept: application/json\nAuthorization: Bearer ya29.example",
+		answer: answer, wantIDs: []string{"1a", "1b"},
+		wantNext: base + fields + "&includeItemsFromAllDrives=true&orderBy=modifiedTime&pageSize=100" +
+			"&pageToken=tok-2&q=modifiedTime+%3E+%272026-03-01T09%3A29%3A00Z%27&supportsAllDrives=true"})
+	runPoll(t, pollCase{key: "google-drive", object: "file", event: "created", cred: googleCred(), state: since,
+		want: "GET " + base + fields + "&includeItemsFromAllDrives=true&orderBy=createdTime&pageSize=100" +
+			"&q=createdTime+%3E+%272026-03-01T09%3A29%3A00Z%27+and+trashed+%3D+false&supportsAllDrives=true\nAccept: application/json\nAuthorization: Bearer ya29.example",
+		answer: answer, wantIDs: []string{"1a"}, wantNext: base + fields + "&includeItemsFromAllDrives=true&orderBy=createdTime&pageSize=100" +
+			"&pageToken=tok-2&q=createdTime+%3E+%272026-03-01T09%3A29%3A00Z%27+and+trashed+%3D+false&supportsAllDrives=true"})
+}
+
+// Google Sheets publishes no OpenAPI file in ../shared/specs; each case
+// names the page of https://developers.google.com/workspace/sheets/api/reference/rest
+// that documents the request.
+func TestContractGoogleSheets(t *testing.T) {
+	const base = "https://sheets.googleapis.com/v4/spreadsheets"
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer ya29.example"
+	const js = hdr + "\nContent-Type: application/json\n\n"
+	runContract(t, "google-sheets", googleCred(), []contractCase{
+		// v4/spreadsheets/get of an ID that cannot exist: 404 proves the token.
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/junction-connection-test?fields=spreadsheetId" + hdr},
+		// v4/spreadsheets/get
+		{name: "GetSpreadsheet", object: "spreadsheet", operation: "get", retrySafe: true,
+			input: map[string]any{"spreadsheetId": "1BxiM", "ranges": []any{"Sheet1!A1:B2", "Totals"}, "fields": "sheets.properties"},
+			want:  "GET " + base + "/1BxiM?fields=sheets.properties&ranges=Sheet1%21A1%3AB2&ranges=Totals" + hdr},
+		// v4/spreadsheets/create
+		{name: "CreateSpreadsheet", object: "spreadsheet", operation: "create",
+			input: map[string]any{"title": "Orders 2026", "time_zone": "Europe/Paris", "sheets": []any{map[string]any{"properties": map[string]any{"title": "Orders"}}}},
+			want:  "POST " + base + js + `{"properties":{"timeZone":"Europe/Paris","title":"Orders 2026"},"sheets":[{"properties":{"title":"Orders"}}]}`},
+		// v4/spreadsheets.values/get: the range is a path segment.
+		{name: "GetValues", kind: "activity", activity: "get_values", retrySafe: true,
+			input: map[string]any{"spreadsheetId": "1BxiM", "range": "Class Data!A2:E", "valueRenderOption": "UNFORMATTED_VALUE"},
+			want:  "GET " + base + "/1BxiM/values/Class%20Data%21A2:E?valueRenderOption=UNFORMATTED_VALUE" + hdr},
+		// v4/spreadsheets.values/batchGet: ranges repeated.
+		{name: "BatchGetValues", kind: "activity", activity: "batch_get_values", retrySafe: true,
+			input: map[string]any{"spreadsheetId": "1BxiM", "ranges": []any{"A1:B2", "Totals!C1"}},
+			want:  "GET " + base + "/1BxiM/values:batchGet?ranges=A1%3AB2&ranges=Totals%21C1" + hdr},
+		// v4/spreadsheets.values/append
+		{name: "AppendRows", kind: "activity", activity: "append_rows",
+			input: map[string]any{"spreadsheetId": "1BxiM", "range": "Sheet1!A:D", "values": []any{[]any{"2026-03-01", "ACME", 120}}},
+			want: "POST " + base + "/1BxiM/values/Sheet1%21A:D:append?insertDataOption=INSERT_ROWS&valueInputOption=USER_ENTERED" + js +
+				`{"values":[["2026-03-01","ACME",120]]}`},
+		// v4/spreadsheets.values/update
+		{name: "UpdateValues", kind: "activity", activity: "update_values", retrySafe: true,
+			input: map[string]any{"spreadsheetId": "1BxiM", "range": "Sheet1!B2:C2", "values": []any{[]any{"paid", nil}}, "valueInputOption": "RAW"},
+			want:  "PUT " + base + "/1BxiM/values/Sheet1%21B2:C2?valueInputOption=RAW" + js + `{"values":[["paid",null]]}`},
+		// v4/spreadsheets.values/clear
+		{name: "ClearValues", kind: "activity", activity: "clear_values", retrySafe: true,
+			input: map[string]any{"spreadsheetId": "1BxiM", "range": "Sheet1!A2:D"},
+			want:  "POST " + base + "/1BxiM/values/Sheet1%21A2:D:clear" + hdr},
+		// v4/spreadsheets/batchUpdate with an AddSheetRequest
+		{name: "AddSheet", kind: "activity", activity: "add_sheet",
+			input: map[string]any{"spreadsheetId": "1BxiM", "title": "March"},
+			want:  "POST " + base + "/1BxiM:batchUpdate" + js + `{"requests":[{"addSheet":{"properties":{"title":"March"}}}]}`},
+	})
+}
+
+// authorizeQuery is the query of the URL a user is sent to for consent.
+func authorizeQuery(t *testing.T, key string, c connector.Credentials) url.Values {
+	t.Helper()
+	s, err := mustDefinition(t, key).OAuth2(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(s.Config("https://junction.example.com/oauth/callback").AuthCodeURL("st", s.AuthCodeOptions(oauth2.GenerateVerifier())...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query()
+}
+
+// Google hands out a refresh token only with access_type=offline, and again
+// for a user who consented before only with prompt=consent
+// (https://developers.google.com/identity/protocols/oauth2/web-server).
+func TestOAuthGoogle(t *testing.T) {
+	for key, scope := range map[string]string{
+		"gmail":         "https://www.googleapis.com/auth/gmail.modify",
+		"google-drive":  "https://www.googleapis.com/auth/drive",
+		"google-sheets": "https://www.googleapis.com/auth/spreadsheets",
+	} {
+		t.Run(key, func(t *testing.T) {
+			s, err := mustDefinition(t, key).OAuth2(googleCred())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.AuthorizeURL != "https://accounts.google.com/o/oauth2/v2/auth" || s.TokenURL != "https://oauth2.googleapis.com/token" {
+				t.Errorf("endpoints %s %s", s.AuthorizeURL, s.TokenURL)
+			}
+			q := authorizeQuery(t, key, googleCred())
+			if q.Get("access_type") != "offline" || q.Get("prompt") != "consent" || q.Get("scope") != scope ||
+				q.Get("code_challenge_method") != "S256" || q.Get("client_id") != "123-abc.apps.googleusercontent.com" {
+				t.Errorf("authorize query %v", q)
+			}
+		})
+	}
+}
