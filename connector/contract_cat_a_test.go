@@ -459,3 +459,86 @@ func TestPollMicrosoftOutlook(t *testing.T) {
 		answer: answer, wantIDs: []string{"AAMk1", "AAMk2"},
 		wantNext: "https://graph.microsoft.com/v1.0/users/ann@contoso.com/mailFolders/inbox/messages?$skip=50"})
 }
+
+// Each case names the page under https://learn.microsoft.com/en-us/graph/api/
+// that documents the request.
+func TestContractMicrosoftTeams(t *testing.T) {
+	const base = "https://graph.microsoft.com/v1.0"
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer eyJ0eXAi.example"
+	const js = hdr + "\nContent-Type: application/json\n\n"
+	const team, channel = "/teams/172b0cce-e65d-44ce-9a49-91d9f2e8493a", "/channels/19:abc@thread.tacv2"
+	runContract(t, "microsoft-teams", graphCred(), []contractCase{
+		// user-get
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/me?%24select=id%2CdisplayName%2CuserPrincipalName" + hdr},
+		// channel-post-messages
+		{name: "SendChannelMessage", kind: "activity", activity: "send_channel_message",
+			input: map[string]any{"team_id": "172b0cce-e65d-44ce-9a49-91d9f2e8493a", "channel_id": "19:abc@thread.tacv2", "content": "Deploy finished"},
+			want:  "POST " + base + team + channel + "/messages" + js + `{"body":{"content":"Deploy finished","contentType":"text"}}`},
+		// chatmessage-post-replies
+		{name: "Reply", kind: "activity", activity: "reply_to_channel_message",
+			input: map[string]any{"team_id": "172b0cce-e65d-44ce-9a49-91d9f2e8493a", "channel_id": "19:abc@thread.tacv2", "message_id": "1616990032035", "content": "<b>Done</b>", "content_type": "html"},
+			want:  "POST " + base + team + channel + "/messages/1616990032035/replies" + js + `{"body":{"content":"\u003cb\u003eDone\u003c/b\u003e","contentType":"html"}}`},
+		// chat-post-messages
+		{name: "SendChatMessage", kind: "activity", activity: "send_chat_message",
+			input: map[string]any{"chat_id": "19:2da4c29f@thread.v2", "content": "Hello"},
+			want:  "POST " + base + "/chats/19:2da4c29f@thread.v2/messages" + js + `{"body":{"content":"Hello","contentType":"text"}}`},
+		// chatmessage-delta
+		{name: "MessagesSince", kind: "activity", activity: "channel_messages_since", retrySafe: true,
+			input: map[string]any{"team_id": "172b0cce-e65d-44ce-9a49-91d9f2e8493a", "channel_id": "19:abc@thread.tacv2", "filter": "lastModifiedDateTime gt 2026-03-01T00:00:00Z"},
+			want:  "GET " + base + team + channel + "/messages/delta?%24filter=lastModifiedDateTime+gt+2026-03-01T00%3A00%3A00Z&%24top=50" + hdr},
+		// application-post-onlinemeetings
+		{name: "CreateOnlineMeeting", kind: "activity", activity: "create_online_meeting",
+			input: map[string]any{"subject": "Incident bridge", "startDateTime": "2026-03-02T10:00:00+01:00", "endDateTime": "2026-03-02T11:00:00+01:00"},
+			want:  "POST " + base + "/me/onlineMeetings" + js + `{"endDateTime":"2026-03-02T11:00:00+01:00","startDateTime":"2026-03-02T10:00:00+01:00","subject":"Incident bridge"}`},
+		// user-list-joinedteams, team-get
+		{name: "ListTeams", object: "team", operation: "list", retrySafe: true, want: "GET " + base + "/me/joinedTeams" + hdr},
+		{name: "GetTeam", object: "team", operation: "get", retrySafe: true, input: map[string]any{"team_id": "172b0cce-e65d-44ce-9a49-91d9f2e8493a"},
+			want: "GET " + base + team + hdr},
+		// channel-list, channel-get, channel-post
+		{name: "ListChannels", object: "channel", operation: "list", retrySafe: true,
+			input: map[string]any{"team_id": "172b0cce-e65d-44ce-9a49-91d9f2e8493a", "filter": "membershipType eq 'private'"},
+			want:  "GET " + base + team + "/channels?%24filter=membershipType+eq+%27private%27" + hdr},
+		{name: "GetChannel", object: "channel", operation: "get", retrySafe: true,
+			input: map[string]any{"team_id": "172b0cce-e65d-44ce-9a49-91d9f2e8493a", "channel_id": "19:abc@thread.tacv2"},
+			want:  "GET " + base + team + channel + hdr},
+		{name: "CreateChannel", object: "channel", operation: "create",
+			input: map[string]any{"team_id": "172b0cce-e65d-44ce-9a49-91d9f2e8493a", "displayName": "incidents", "membershipType": "standard"},
+			want:  "POST " + base + team + "/channels" + js + `{"displayName":"incidents","membershipType":"standard"}`},
+		// channel-list-messages, chatmessage-get
+		{name: "ListChannelMessages", object: "channel_message", operation: "list", retrySafe: true,
+			input: map[string]any{"team_id": "172b0cce-e65d-44ce-9a49-91d9f2e8493a", "channel_id": "19:abc@thread.tacv2", "expand": "replies"},
+			want:  "GET " + base + team + channel + "/messages?%24expand=replies&%24top=50" + hdr},
+		{name: "GetChannelMessage", object: "channel_message", operation: "get", retrySafe: true,
+			input: map[string]any{"team_id": "172b0cce-e65d-44ce-9a49-91d9f2e8493a", "channel_id": "19:abc@thread.tacv2", "message_id": "1616990032035"},
+			want:  "GET " + base + team + channel + "/messages/1616990032035" + hdr},
+		// chat-list
+		{name: "ListChats", object: "chat", operation: "list", retrySafe: true, input: map[string]any{"filter": "chatType eq 'group'"},
+			want: "GET " + base + "/me/chats?%24filter=chatType+eq+%27group%27&%24top=50" + hdr},
+		// team-list-members, team-post-members, team-delete-members
+		{name: "ListMembers", object: "member", operation: "list", retrySafe: true, input: map[string]any{"team_id": "172b0cce-e65d-44ce-9a49-91d9f2e8493a"},
+			want: "GET " + base + team + "/members" + hdr},
+		{name: "AddMember", object: "member", operation: "create",
+			input: map[string]any{"team_id": "172b0cce-e65d-44ce-9a49-91d9f2e8493a", "user_id": "ann@contoso.com", "roles": []any{"owner"}},
+			want: "POST " + base + team + "/members" + js +
+				`{"@odata.type":"#microsoft.graph.aadUserConversationMember","roles":["owner"],"user@odata.bind":"https://graph.microsoft.com/v1.0/users('ann@contoso.com')"}`},
+		{name: "AddMemberDefaultRole", object: "member", operation: "create",
+			input: map[string]any{"team_id": "172b0cce-e65d-44ce-9a49-91d9f2e8493a", "user_id": "ann@contoso.com"},
+			want: "POST " + base + team + "/members" + js +
+				`{"@odata.type":"#microsoft.graph.aadUserConversationMember","roles":[],"user@odata.bind":"https://graph.microsoft.com/v1.0/users('ann@contoso.com')"}`},
+		{name: "RemoveMember", object: "member", operation: "delete", retrySafe: true,
+			input: map[string]any{"team_id": "172b0cce-e65d-44ce-9a49-91d9f2e8493a", "membership_id": "MCMjMiMj"},
+			want:  "DELETE " + base + team + "/members/MCMjMiMj" + hdr},
+	})
+}
+
+func TestPollMicrosoftTeams(t *testing.T) {
+	const answer = `{"value": [
+		{"id": "1616990032035", "createdDateTime": "2026-03-01T09:31:00.123Z", "lastModifiedDateTime": "2026-03-01T09:31:00.123Z"},
+		{"id": "1616990000001", "createdDateTime": "2026-02-27T08:00:00Z", "lastModifiedDateTime": "2026-03-01T09:35:00Z"}],
+		"@odata.deltaLink": "https://graph.microsoft.com/v1.0/teams/t/channels/c/messages/delta?$deltatoken=x"}`
+	runPoll(t, pollCase{key: "microsoft-teams", object: "channel_message", event: "created", cred: graphCred(), state: since,
+		input: map[string]any{"team_id": "t", "channel_id": "19:abc@thread.tacv2"},
+		want: "GET https://graph.microsoft.com/v1.0/teams/t/channels/19:abc@thread.tacv2/messages/delta?%24filter=lastModifiedDateTime+gt+2026-03-01T09%3A29%3A00Z&%24top=50" +
+			"\nAccept: application/json\nAuthorization: Bearer eyJ0eXAi.example",
+		answer: answer, wantIDs: []string{"1616990032035"}})
+}
