@@ -542,3 +542,77 @@ func TestPollMicrosoftTeams(t *testing.T) {
 			"\nAccept: application/json\nAuthorization: Bearer eyJ0eXAi.example",
 		answer: answer, wantIDs: []string{"1616990032035"}})
 }
+
+// Each case names the page under https://learn.microsoft.com/en-us/graph/api/
+// that documents the request.
+// Path values are percent-encoded (b! as b%21, commas as %2C) as Graph's
+// own SDKs encode them; Graph decodes them.
+func TestContractMicrosoftOneDrive(t *testing.T) {
+	c := graphCred()
+	c.Fields["drive_id"] = "b!t18F8ybsHUq1z3LTz8xvZqP8zaSWjkFNhsME-Fepo75dTf9vQKfeRblBZjoSQrd7"
+	const base = "https://graph.microsoft.com/v1.0"
+	const drive = base + "/drives/b%21t18F8ybsHUq1z3LTz8xvZqP8zaSWjkFNhsME-Fepo75dTf9vQKfeRblBZjoSQrd7"
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer eyJ0eXAi.example"
+	const js = hdr + "\nContent-Type: application/json\n\n"
+	runContract(t, "microsoft-onedrive", c, []contractCase{
+		// drive-get
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + drive + "?%24select=id%2Cname%2CdriveType" + hdr},
+		// driveitem-list-children
+		{name: "ListRoot", object: "item", operation: "list", retrySafe: true,
+			want: "GET " + drive + "/items/root/children?%24top=200" + hdr},
+		{name: "ListFolder", object: "item", operation: "list", retrySafe: true,
+			input: map[string]any{"item_id": "01BYE5RZ", "select": "id,name", "orderby": "name"},
+			want:  "GET " + drive + "/items/01BYE5RZ/children?%24orderby=name&%24select=id%2Cname&%24top=200" + hdr},
+		// driveitem-get
+		{name: "GetItem", object: "item", operation: "get", retrySafe: true, input: map[string]any{"item_id": "01BYE5RZ"},
+			want: "GET " + drive + "/items/01BYE5RZ" + hdr},
+		// driveitem-post-children
+		{name: "CreateFolder", object: "item", operation: "create", input: map[string]any{"name": "Invoices"},
+			want: "POST " + drive + "/items/root/children" + js + `{"@microsoft.graph.conflictBehavior":"fail","folder":{},"name":"Invoices"}`},
+		// driveitem-update, driveitem-move
+		{name: "Rename", object: "item", operation: "update", input: map[string]any{"item_id": "01BYE5RZ", "name": "Invoices 2026"},
+			want: "PATCH " + drive + "/items/01BYE5RZ" + js + `{"name":"Invoices 2026"}`},
+		{name: "Move", object: "item", operation: "update", input: map[string]any{"item_id": "01BYE5RZ", "parent_id": "01ARCHIV"},
+			want: "PATCH " + drive + "/items/01BYE5RZ" + js + `{"parentReference":{"id":"01ARCHIV"}}`},
+		// driveitem-delete
+		{name: "Delete", object: "item", operation: "delete", retrySafe: true, input: map[string]any{"item_id": "01BYE5RZ"},
+			want: "DELETE " + drive + "/items/01BYE5RZ" + hdr},
+		// driveitem-search
+		{name: "Search", kind: "activity", activity: "search", retrySafe: true, input: map[string]any{"q": "invoice 2026"},
+			want: "GET " + drive + "/root/search(q='invoice%202026')?%24select=id%2Cname%2Csize%2Cfile%2Cfolder%2CparentReference%2ClastModifiedDateTime%2CwebUrl" + hdr},
+		// driveitem-get with @microsoft.graph.downloadUrl
+		{name: "GetDownloadURL", kind: "activity", activity: "get_download_url", retrySafe: true, input: map[string]any{"item_id": "01BYE5RZ"},
+			want: "GET " + drive + "/items/01BYE5RZ?%24select=id%2Cname%2Csize%2Cfile%2C%40microsoft.graph.downloadUrl" + hdr},
+		// driveitem-createuploadsession
+		{name: "CreateUploadSession", kind: "activity", activity: "create_upload_session",
+			input: map[string]any{"parent_id": "01BYE5RZ", "file_name": "report Q1.pdf"},
+			want:  "POST " + drive + "/items/01BYE5RZ:/report%20Q1.pdf:/createUploadSession" + js + `{"item":{"@microsoft.graph.conflictBehavior":"rename"}}`},
+		// driveitem-copy
+		{name: "Copy", kind: "activity", activity: "copy", input: map[string]any{"item_id": "01BYE5RZ", "to_folder_id": "01ARCHIV", "name": "copy.pdf"},
+			want: "POST " + drive + "/items/01BYE5RZ/copy" + js + `{"name":"copy.pdf","parentReference":{"id":"01ARCHIV"}}`},
+		// driveitem-createlink
+		{name: "CreateLink", kind: "activity", activity: "create_sharing_link", retrySafe: true,
+			input: map[string]any{"item_id": "01BYE5RZ", "type": "view", "scope": "organization"},
+			want:  "POST " + drive + "/items/01BYE5RZ/createLink" + js + `{"scope":"organization","type":"view"}`},
+		// drive-get (/me/drive), drive-list, site-search
+		{name: "GetMyDrive", kind: "activity", activity: "get_my_drive", retrySafe: true,
+			want: "GET " + base + "/me/drive?%24select=id%2Cname%2CdriveType%2CwebUrl" + hdr},
+		{name: "ListSiteDrives", kind: "activity", activity: "list_site_drives", retrySafe: true,
+			input: map[string]any{"site_id": "contoso.sharepoint.com,2C712604,2D471E3F"},
+			want:  "GET " + base + "/sites/contoso.sharepoint.com%2C2C712604%2C2D471E3F/drives" + hdr},
+		{name: "SearchSites", kind: "activity", activity: "search_sites", retrySafe: true, input: map[string]any{"search": "finance"},
+			want: "GET " + base + "/sites?search=finance" + hdr},
+	})
+}
+
+func TestPollMicrosoftOneDrive(t *testing.T) {
+	c := graphCred()
+	c.Fields["drive_id"] = "b!abc"
+	runPoll(t, pollCase{key: "microsoft-onedrive", object: "item", event: "created", cred: c, state: since,
+		input: map[string]any{"item_id": "01INBOX"},
+		want:  "GET https://graph.microsoft.com/v1.0/drives/b%21abc/items/01INBOX/children?%24top=200\nAccept: application/json\nAuthorization: Bearer eyJ0eXAi.example",
+		answer: `{"value": [
+			{"id": "01OLD", "name": "old.pdf", "createdDateTime": "2025-01-01T00:00:00Z", "lastModifiedDateTime": "2026-03-01T10:00:00Z"},
+			{"id": "01NEW", "name": "new.pdf", "createdDateTime": "2026-03-01T09:45:00Z", "lastModifiedDateTime": "2026-03-01T09:45:00Z"}]}`,
+		wantIDs: []string{"01NEW"}})
+}
