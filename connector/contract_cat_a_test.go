@@ -3,10 +3,14 @@ package connector_test
 import (
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/oauth2"
 
 	"junction"
@@ -615,4 +619,262 @@ func TestPollMicrosoftOneDrive(t *testing.T) {
 			{"id": "01OLD", "name": "old.pdf", "createdDateTime": "2025-01-01T00:00:00Z", "lastModifiedDateTime": "2026-03-01T10:00:00Z"},
 			{"id": "01NEW", "name": "new.pdf", "createdDateTime": "2026-03-01T09:45:00Z", "lastModifiedDateTime": "2026-03-01T09:45:00Z"}]}`,
 		wantIDs: []string{"01NEW"}})
+}
+
+// specOperation is one operation of a vendor's OpenAPI description: the
+// names of its parameters (by where they go) and of its JSON body's
+// top-level properties.
+type specOperation struct {
+	params map[string]map[string]bool // "query", "header", "path" -> names
+	body   map[string]bool
+}
+
+// loadSpec reads an OpenAPI 3 file of ../shared/specs (JSON or YAML) into
+// its operations, keyed by "METHOD /path" with every {variable} written {}.
+func loadSpec(t *testing.T, file string) map[string]specOperation {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "shared", "specs", file))
+	if err != nil {
+		t.Skipf("vendor description not available: %v", err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	resolve := func(v any) map[string]any {
+		m, _ := v.(map[string]any)
+		for i := 0; i < 8 && m != nil; i++ {
+			ref, ok := m["$ref"].(string)
+			if !ok {
+				break
+			}
+			cur := any(doc)
+			for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+				cm, _ := cur.(map[string]any)
+				cur = cm[strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")]
+			}
+			m, _ = cur.(map[string]any)
+		}
+		return m
+	}
+	out := map[string]specOperation{}
+	paths, _ := doc["paths"].(map[string]any)
+	for p, item := range paths {
+		im := resolve(item)
+		for _, method := range []string{"get", "post", "put", "patch", "delete"} {
+			om := resolve(im[method])
+			if om == nil {
+				continue
+			}
+			op := specOperation{params: map[string]map[string]bool{}, body: map[string]bool{}}
+			for _, list := range []any{im["parameters"], om["parameters"]} {
+				ps, _ := list.([]any)
+				for _, pv := range ps {
+					pm := resolve(pv)
+					in, _ := pm["in"].(string)
+					name, _ := pm["name"].(string)
+					if op.params[in] == nil {
+						op.params[in] = map[string]bool{}
+					}
+					op.params[in][strings.ToLower(name)] = true
+				}
+			}
+			if rb := resolve(om["requestBody"]); rb != nil {
+				content, _ := rb["content"].(map[string]any)
+				for _, mt := range content {
+					schema := resolve(resolve(mt)["schema"])
+					var collect func(s map[string]any, depth int)
+					collect = func(s map[string]any, depth int) {
+						if s == nil || depth > 4 {
+							return
+						}
+						props, _ := s["properties"].(map[string]any)
+						for k := range props {
+							op.body[k] = true
+						}
+						for _, key := range []string{"allOf", "oneOf", "anyOf"} {
+							subs, _ := s[key].([]any)
+							for _, sub := range subs {
+								collect(resolve(sub), depth+1)
+							}
+						}
+					}
+					collect(schema, 0)
+				}
+			}
+			out[strings.ToUpper(method)+" "+specPathRE.ReplaceAllString(p, "{}")] = op
+		}
+	}
+	return out
+}
+
+var specPathRE = regexp.MustCompile(`\{[^}]*\}`)
+
+// checkSpec checks every request the connector can send (its test, object
+// operations and activities) against the vendor's description: the method
+// and path exist, and every query and header parameter and top-level body
+// key the definition names is one the operation declares. prefix is the
+// part of the base URL's path the description's paths leave out. absent
+// names the requests a partial description lacks, each with the vendor's
+// reference page that documents it instead.
+func checkSpec(t *testing.T, key, file, prefix string, absent map[string]string) {
+	t.Helper()
+	spec := loadSpec(t, file)
+	d := mustDefinition(t, key)
+	base, err := url.Parse(specPathRE.ReplaceAllString(d.BaseURL, "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	basePath := strings.TrimPrefix(base.Path, prefix)
+	check := func(name string, op *connector.Operation) {
+		t.Run(name, func(t *testing.T) {
+			if page, ok := absent[name]; ok {
+				if !strings.HasPrefix(page, "https://") {
+					t.Fatalf("name the page documenting %s", name)
+				}
+				t.Skipf("not in %s; documented at %s", file, page)
+			}
+			k := op.Method + " " + specPathRE.ReplaceAllString(basePath+op.Path, "{}")
+			so, ok := spec[k]
+			if !ok {
+				t.Fatalf("%s is not in %s", k, file)
+			}
+			for q := range op.Query {
+				if !so.params["query"][strings.ToLower(q)] {
+					t.Errorf("query parameter %s is not declared", q)
+				}
+			}
+			for h := range op.Headers {
+				if !so.params["header"][strings.ToLower(h)] && !strings.EqualFold(h, "Content-Type") {
+					t.Errorf("header %s is not declared", h)
+				}
+			}
+			var bodyKeys []string
+			if m, ok := op.Body.(map[string]any); ok {
+				for k := range m {
+					bodyKeys = append(bodyKeys, k)
+				}
+			}
+			for i := range op.Inputs {
+				in := &op.Inputs[i]
+				where := in.In
+				if where == "" {
+					switch {
+					case strings.Contains(op.Path, "{"+in.Name+"}"):
+						where = "path"
+					case op.Method == "GET" || op.Method == "DELETE":
+						where = "query"
+					default:
+						where = "body"
+					}
+				}
+				switch where {
+				case "query", "header":
+					if !so.params[where][strings.ToLower(in.WireName())] {
+						t.Errorf("%s parameter %s is not declared", where, in.WireName())
+					}
+				case "body":
+					if op.Body == nil {
+						bodyKeys = append(bodyKeys, in.WireName())
+					}
+				}
+			}
+			for _, k := range bodyKeys {
+				if !so.body[k] {
+					t.Errorf("body property %s is not declared", k)
+				}
+			}
+		})
+	}
+	if d.Test != nil {
+		method := d.Test.Method
+		if method == "" {
+			method = "GET"
+		}
+		check("test", &connector.Operation{Method: method, Path: d.Test.Path, Query: d.Test.Query})
+	}
+	for i := range d.Objects {
+		o := &d.Objects[i]
+		for _, name := range connector.OperationNames {
+			if op := o.Operations.ByName(name); op != nil {
+				check(o.Name+"."+name, op)
+			}
+		}
+	}
+	for i := range d.Activities {
+		check(d.Activities[i].Name, &d.Activities[i].Operation)
+	}
+}
+
+// The Dropbox description in ../shared/specs is a subset of the API; the
+// requests it lacks are checked byte for byte below, with their pages.
+func TestSpecDropbox(t *testing.T) {
+	const doc = "https://www.dropbox.com/developers/documentation/http/documentation"
+	checkSpec(t, "dropbox", "dropbox.yaml", "/2", map[string]string{
+		"test":                 doc + "#users-get_current_account",
+		"list_folder":          doc + "#files-list_folder",
+		"list_folder_continue": doc + "#files-list_folder-continue",
+	})
+}
+
+func TestContractDropbox(t *testing.T) {
+	cred := connector.Credentials{Auth: "bearer", Secrets: secrets("token", "sl.example")}
+	const base = "https://api.dropboxapi.com/2"
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer sl.example"
+	const js = hdr + "\nContent-Type: application/json\n\n"
+	runContract(t, "dropbox", cred, []contractCase{
+		{name: "Test", kind: "test", want: "POST " + base + "/users/get_current_account" + hdr},
+		{name: "ListFolder", kind: "activity", activity: "list_folder", retrySafe: true,
+			input: map[string]any{"recursive": true, "limit": 500},
+			want:  "POST " + base + "/files/list_folder" + js + `{"limit":500,"path":"","recursive":true}`},
+		{name: "ListFolderContinue", kind: "activity", activity: "list_folder_continue", retrySafe: true,
+			input: map[string]any{"cursor": "ZtkX9_EHj3x7PMkVuFIhwKYXEpwpLwyxp9vMKomUhllil9q7eWiAu"},
+			want:  "POST " + base + "/files/list_folder/continue" + js + `{"cursor":"ZtkX9_EHj3x7PMkVuFIhwKYXEpwpLwyxp9vMKomUhllil9q7eWiAu"}`},
+		{name: "Search", kind: "activity", activity: "search", retrySafe: true,
+			input: map[string]any{"query": "invoice", "path": "/Invoices", "max_results": 20},
+			want:  "POST " + base + "/files/search_v2" + js + `{"options":{"max_results":20,"path":"/Invoices"},"query":"invoice"}`},
+		{name: "SearchEverywhere", kind: "activity", activity: "search", retrySafe: true,
+			input: map[string]any{"query": "invoice"},
+			want:  "POST " + base + "/files/search_v2" + js + `{"query":"invoice"}`},
+		{name: "GetMetadata", kind: "activity", activity: "get_metadata", retrySafe: true,
+			input: map[string]any{"path": "/Invoices/42.pdf"},
+			want:  "POST " + base + "/files/get_metadata" + js + `{"path":"/Invoices/42.pdf"}`},
+		{name: "CreateFolder", kind: "activity", activity: "create_folder",
+			input: map[string]any{"path": "/Invoices/2026", "autorename": false},
+			want:  "POST " + base + "/files/create_folder_v2" + js + `{"autorename":false,"path":"/Invoices/2026"}`},
+		{name: "Copy", kind: "activity", activity: "copy",
+			input: map[string]any{"from_path": "/Templates/contract.docx", "to_path": "/Clients/ACME/contract.docx", "autorename": true},
+			want:  "POST " + base + "/files/copy_v2" + js + `{"autorename":true,"from_path":"/Templates/contract.docx","to_path":"/Clients/ACME/contract.docx"}`},
+		{name: "Move", kind: "activity", activity: "move",
+			input: map[string]any{"from_path": "id:a4ayc_80_OEAAAAAAAAAXw", "to_path": "/Archive/42.pdf"},
+			want:  "POST " + base + "/files/move_v2" + js + `{"from_path":"id:a4ayc_80_OEAAAAAAAAAXw","to_path":"/Archive/42.pdf"}`},
+		{name: "Delete", kind: "activity", activity: "delete", retrySafe: true, input: map[string]any{"path": "/Archive/42.pdf"},
+			want: "POST " + base + "/files/delete_v2" + js + `{"path":"/Archive/42.pdf"}`},
+		{name: "ListRevisions", kind: "activity", activity: "list_revisions", retrySafe: true, input: map[string]any{"path": "/a.txt", "limit": 10},
+			want: "POST " + base + "/files/list_revisions" + js + `{"limit":10,"path":"/a.txt"}`},
+		{name: "Restore", kind: "activity", activity: "restore", retrySafe: true, input: map[string]any{"path": "/a.txt", "rev": "a1c10ce0dd78"},
+			want: "POST " + base + "/files/restore" + js + `{"path":"/a.txt","rev":"a1c10ce0dd78"}`},
+		{name: "TemporaryLink", kind: "activity", activity: "get_temporary_link", retrySafe: true, input: map[string]any{"path": "/a.pdf"},
+			want: "POST " + base + "/files/get_temporary_link" + js + `{"path":"/a.pdf"}`},
+		{name: "SharedLink", kind: "activity", activity: "create_shared_link",
+			input: map[string]any{"path": "/Reports/q1.pdf", "visibility": "team_only", "access": "viewer"},
+			want:  "POST " + base + "/sharing/create_shared_link_with_settings" + js + `{"path":"/Reports/q1.pdf","settings":{"access":"viewer","requested_visibility":"team_only"}}`},
+	})
+	t.Run("TeamMember", func(t *testing.T) {
+		c := cred
+		c.Fields = map[string]string{"team_member_id": "dbmid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc"}
+		r, err := mustDefinition(t, "dropbox").BuildTest(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Header.Get("Dropbox-Api-Select-User"); got != "dbmid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc" {
+			t.Errorf("Dropbox-API-Select-User = %q", got)
+		}
+	})
+	t.Run("OfflineConsent", func(t *testing.T) {
+		q := authorizeQuery(t, "dropbox", connector.Credentials{Auth: "oauth2_authorization_code", Fields: map[string]string{"client_id": "appkey"}, Secrets: secrets("client_secret", "s")})
+		if q.Get("token_access_type") != "offline" || q.Get("code_challenge_method") != "S256" || !strings.HasPrefix(q.Get("scope"), "account_info.read files.metadata.read") {
+			t.Errorf("authorize query %v", q)
+		}
+	})
 }
