@@ -1,6 +1,9 @@
 package connector_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"os"
@@ -877,4 +880,93 @@ func TestContractDropbox(t *testing.T) {
 			t.Errorf("authorize query %v", q)
 		}
 	})
+}
+
+func TestSpecBox(t *testing.T) { checkSpec(t, "box", "box.json", "/2.0", nil) }
+
+func TestContractBox(t *testing.T) {
+	cred := connector.Credentials{Auth: "bearer", Secrets: secrets("token", "devtoken-example")}
+	const base = "https://api.box.com/2.0"
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer devtoken-example"
+	const js = hdr + "\nContent-Type: application/json\n\n"
+	runContract(t, "box", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/users/me?fields=id%2Cname%2Clogin" + hdr},
+		{name: "GetFolder", object: "folder", operation: "get", retrySafe: true, input: map[string]any{"folder_id": "0"},
+			want: "GET " + base + "/folders/0" + hdr},
+		{name: "CreateFolder", object: "folder", operation: "create", input: map[string]any{"name": "Invoices", "parent_id": "0"},
+			want: "POST " + base + "/folders" + js + `{"name":"Invoices","parent":{"id":"0"}}`},
+		{name: "MoveFolder", object: "folder", operation: "update", retrySafe: true, input: map[string]any{"folder_id": "12", "parent_id": "34"},
+			want: "PUT " + base + "/folders/12" + js + `{"parent":{"id":"34"}}`},
+		{name: "DeleteFolder", object: "folder", operation: "delete", retrySafe: true, input: map[string]any{"folder_id": "12", "recursive": true},
+			want: "DELETE " + base + "/folders/12?recursive=true" + hdr},
+		{name: "ListItems", object: "item", operation: "list", retrySafe: true, input: map[string]any{"sort": "date", "direction": "DESC"},
+			want: "GET " + base + "/folders/0/items?direction=DESC&fields=type%2Cid%2Cname%2Csize%2Ccreated_at%2Cmodified_at%2Cparent&limit=1000&sort=date&usemarker=true" + hdr},
+		{name: "GetFile", object: "file", operation: "get", retrySafe: true, input: map[string]any{"file_id": "12345", "fields": "id,name,sha1"},
+			want: "GET " + base + "/files/12345?fields=id%2Cname%2Csha1" + hdr},
+		{name: "RenameFile", object: "file", operation: "update", retrySafe: true, input: map[string]any{"file_id": "12345", "name": "q1.pdf", "tags": []any{"finance"}},
+			want: "PUT " + base + "/files/12345" + js + `{"name":"q1.pdf","tags":["finance"]}`},
+		{name: "DeleteFile", object: "file", operation: "delete", retrySafe: true, input: map[string]any{"file_id": "12345"},
+			want: "DELETE " + base + "/files/12345" + hdr},
+		{name: "Search", kind: "activity", activity: "search", retrySafe: true,
+			input: map[string]any{"query": "invoice", "type": "file", "file_extensions": []any{"pdf", "docx"}, "ancestor_folder_ids": []any{"0"}},
+			want:  "GET " + base + "/search?ancestor_folder_ids=0&file_extensions=pdf%2Cdocx&limit=100&query=invoice&type=file" + hdr},
+		{name: "CopyFile", kind: "activity", activity: "copy_file", input: map[string]any{"file_id": "12345", "parent_id": "0", "name": "copy.pdf"},
+			want: "POST " + base + "/files/12345/copy" + js + `{"name":"copy.pdf","parent":{"id":"0"}}`},
+		{name: "ShareFile", kind: "activity", activity: "share_file", retrySafe: true, input: map[string]any{"file_id": "12345", "access": "company"},
+			want: "PUT " + base + "/files/12345?fields=shared_link" + js + `{"shared_link":{"access":"company"}}`},
+		{name: "AddCollaborator", kind: "activity", activity: "add_collaborator",
+			input: map[string]any{"item_id": "11446498", "login": "ann@example.com", "role": "editor", "notify": true},
+			want:  "POST " + base + "/collaborations?notify=true" + js + `{"accessible_by":{"login":"ann@example.com","type":"user"},"item":{"id":"11446498","type":"folder"},"role":"editor"}`},
+		{name: "AddComment", kind: "activity", activity: "add_comment", input: map[string]any{"file_id": "12345", "message": "Approved"},
+			want: "POST " + base + "/comments" + js + `{"item":{"id":"12345","type":"file"},"message":"Approved"}`},
+		{name: "CreateTask", kind: "activity", activity: "create_task", input: map[string]any{"file_id": "12345", "message": "Please review", "due_at": "2026-03-05T00:00:00Z"},
+			want: "POST " + base + "/tasks" + js + `{"action":"review","due_at":"2026-03-05T00:00:00Z","item":{"id":"12345","type":"file"},"message":"Please review"}`},
+		{name: "CreateWebhook", kind: "activity", activity: "create_webhook",
+			input: map[string]any{"target_id": "0", "address": "https://junction.example.com/hooks/abc", "triggers": []any{"FILE.UPLOADED"}},
+			want:  "POST " + base + "/webhooks" + js + `{"address":"https://junction.example.com/hooks/abc","target":{"id":"0","type":"folder"},"triggers":["FILE.UPLOADED"]}`},
+	})
+	t.Run("ClientCredentialsGrant", func(t *testing.T) {
+		s, err := mustDefinition(t, "box").OAuth2(connector.Credentials{Auth: "client_credentials",
+			Fields: map[string]string{"client_id": "ck", "box_subject_type": "enterprise", "box_subject_id": "899905961"}, Secrets: secrets("client_secret", "cs")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.TokenURL != "https://api.box.com/oauth2/token" || s.TokenParams["box_subject_type"] != "enterprise" || s.TokenParams["box_subject_id"] != "899905961" {
+			t.Errorf("settings %+v", s)
+		}
+	})
+}
+
+// A delivery signed as https://developer.box.com/guides/webhooks/v2/signatures-v2/
+// describes: base64 HMAC-SHA256 of the body followed by the timestamp.
+func TestWebhookBox(t *testing.T) {
+	d := mustDefinition(t, "box")
+	cred := connector.Credentials{Auth: "bearer", Secrets: secrets("token", "t", "webhook_primary_key", "SamplePrimaryKey")}
+	body := []byte(`{"type":"webhook_event","id":"eb0c4e06-751f-442c-86f8-fd5bb404dbec","created_at":"2026-03-01T09:31:00-08:00",` +
+		`"trigger":"FILE.UPLOADED","source":{"id":"12345","type":"file","name":"q1.pdf"}}`)
+	const ts = "2026-03-01T09:31:05-08:00"
+	mac := hmac.New(sha256.New, []byte("SamplePrimaryKey"))
+	mac.Write(body)
+	mac.Write([]byte(ts))
+	h := http.Header{}
+	h.Set("BOX-DELIVERY-ID", "f96bb54b-ee16-4fc5-aa65-8c2d9e5b546f")
+	h.Set("BOX-DELIVERY-TIMESTAMP", ts)
+	h.Set("BOX-SIGNATURE-PRIMARY", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	now, _ := time.Parse(time.RFC3339, "2026-03-01T09:32:00-08:00")
+	if err := d.VerifyWebhook(cred, h, body, now); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	ev, _, err := d.ParseWebhook(cred, h, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Object != "file" || ev.Event != "uploaded" || ev.ObjectID != "12345" || ev.EventID != "f96bb54b-ee16-4fc5-aa65-8c2d9e5b546f" {
+		t.Errorf("event %+v", ev)
+	}
+	if err := d.VerifyWebhook(cred, h, append(body, ' '), now); err == nil {
+		t.Error("a changed body verified")
+	}
+	if err := d.VerifyWebhook(cred, h, body, now.Add(time.Hour)); err == nil {
+		t.Error("a delivery an hour old verified")
+	}
 }
