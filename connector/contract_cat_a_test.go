@@ -970,3 +970,62 @@ func TestWebhookBox(t *testing.T) {
 		t.Error("a delivery an hour old verified")
 	}
 }
+
+func TestSpecConfluence(t *testing.T) { checkSpec(t, "confluence", "confluence.json", "", nil) }
+
+func TestContractConfluence(t *testing.T) {
+	cred := connector.Credentials{Auth: "basic", Fields: map[string]string{"site": "acme", "email": "ann@example.com"}, Secrets: secrets("api_token", "ATATT-example")}
+	const base = "https://acme.atlassian.net/wiki/rest/api"
+	// base64("ann@example.com:ATATT-example")
+	const hdr = "\nAccept: application/json\nAuthorization: Basic YW5uQGV4YW1wbGUuY29tOkFUQVRULWV4YW1wbGU="
+	const js = hdr + "\nContent-Type: application/json\n\n"
+	runContract(t, "confluence", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/user/current" + hdr},
+		{name: "ListPages", object: "page", operation: "list", retrySafe: true, input: map[string]any{"spaceKey": "ENG", "expand": []any{"version", "space"}},
+			want: "GET " + base + "/content?expand=version%2Cspace&limit=100&spaceKey=ENG&type=page" + hdr},
+		{name: "GetPage", object: "page", operation: "get", retrySafe: true, input: map[string]any{"id": "65598"},
+			want: "GET " + base + "/content/65598?expand=body.storage%2Cversion%2Cspace" + hdr},
+		{name: "CreatePage", object: "page", operation: "create",
+			input: map[string]any{"spaceKey": "ENG", "title": "Runbook", "body": "<p>Step 1</p>", "parent_id": "65598"},
+			want: "POST " + base + "/content" + js +
+				`{"ancestors":[{"id":"65598"}],"body":{"storage":{"representation":"storage","value":"\u003cp\u003eStep 1\u003c/p\u003e"}},"space":{"key":"ENG"},"title":"Runbook","type":"page"}`},
+		{name: "CreateBlogPost", object: "page", operation: "create",
+			input: map[string]any{"spaceKey": "ENG", "title": "Release 4.2", "body": "<p>Out</p>", "type": "blogpost"},
+			want: "POST " + base + "/content" + js +
+				`{"body":{"storage":{"representation":"storage","value":"\u003cp\u003eOut\u003c/p\u003e"}},"space":{"key":"ENG"},"title":"Release 4.2","type":"blogpost"}`},
+		{name: "UpdatePage", object: "page", operation: "update", retrySafe: true,
+			input: map[string]any{"id": "65598", "version": 3, "title": "Runbook", "body": "<p>Step 2</p>"},
+			want: "PUT " + base + "/content/65598" + js +
+				`{"body":{"storage":{"representation":"storage","value":"\u003cp\u003eStep 2\u003c/p\u003e"}},"title":"Runbook","type":"page","version":{"number":3}}`},
+		{name: "DeletePage", object: "page", operation: "delete", retrySafe: true, input: map[string]any{"id": "65598"},
+			want: "DELETE " + base + "/content/65598" + hdr},
+		{name: "ListSpaces", object: "space", operation: "list", retrySafe: true, input: map[string]any{"type": "global"},
+			want: "GET " + base + "/space?limit=100&type=global" + hdr},
+		{name: "GetSpace", object: "space", operation: "get", retrySafe: true, input: map[string]any{"spaceKey": "ENG"},
+			want: "GET " + base + "/space/ENG" + hdr},
+		{name: "ListComments", object: "comment", operation: "list", retrySafe: true, input: map[string]any{"id": "65598"},
+			want: "GET " + base + "/content/65598/child/comment?expand=body.storage%2Cversion&limit=100" + hdr},
+		{name: "Search", kind: "activity", activity: "search_content", retrySafe: true, input: map[string]any{"cql": `space = ENG and text ~ "runbook"`},
+			want: "GET " + base + "/content/search?cql=space+%3D+ENG+and+text+~+%22runbook%22&limit=100" + hdr},
+		{name: "AddComment", kind: "activity", activity: "add_comment", input: map[string]any{"page_id": "65598", "body": "<p>Looks good</p>"},
+			want: "POST " + base + "/content" + js +
+				`{"body":{"storage":{"representation":"storage","value":"\u003cp\u003eLooks good\u003c/p\u003e"}},"container":{"id":"65598","type":"page"},"type":"comment"}`},
+		{name: "AddLabels", kind: "activity", activity: "add_labels", retrySafe: true,
+			input: map[string]any{"id": "65598", "labels": []any{map[string]any{"prefix": "global", "name": "runbook"}}},
+			want:  "POST " + base + "/content/65598/label" + js + `[{"name":"runbook","prefix":"global"}]`},
+		{name: "ListAttachments", kind: "activity", activity: "list_attachments", retrySafe: true, input: map[string]any{"id": "65598"},
+			want: "GET " + base + "/content/65598/child/attachment" + hdr},
+	})
+}
+
+func TestPollConfluence(t *testing.T) {
+	cred := connector.Credentials{Auth: "basic", Fields: map[string]string{"site": "acme", "email": "ann@example.com", "time_zone": "Europe/Berlin"}, Secrets: secrets("api_token", "ATATT-example")}
+	runPoll(t, pollCase{key: "confluence", object: "page", event: "updated", cred: cred, state: since,
+		// 09:29 UTC, a minute of look-back, is 10:29 in Berlin.
+		want: "GET https://acme.atlassian.net/wiki/rest/api/content/search?cql=type+in+%28page%2C+blogpost%29+and+lastmodified+%3E%3D+%222026%2F03%2F01+10%3A29%22+order+by+lastmodified+asc" +
+			"&expand=version%2Chistory%2Cspace&limit=100\nAccept: application/json\nAuthorization: Basic YW5uQGV4YW1wbGUuY29tOkFUQVRULWV4YW1wbGU=",
+		answer: `{"results": [{"id": "65598", "type": "page", "title": "Runbook",
+			"history": {"createdDate": "2026-02-01T08:00:00.000Z"}, "version": {"number": 4, "when": "2026-03-01T09:40:12.345Z"}}],
+			"start": 0, "limit": 100, "size": 1}`,
+		wantIDs: []string{"65598"}})
+}
