@@ -62,6 +62,16 @@ func (a *App) GetConnector(ctx context.Context, p *junction.Principal, key strin
 	return a.catalog.Get(key)
 }
 
+// ConnectorDocs returns a connector's reference page in Markdown, generated
+// from its definition, so operators' own definitions get one too.
+func (a *App) ConnectorDocs(ctx context.Context, p *junction.Principal, key string) ([]byte, error) {
+	d, err := a.GetConnector(ctx, p, key)
+	if err != nil {
+		return nil, err
+	}
+	return connector.Markdown(d), nil
+}
+
 // ConnectorSchema returns the JSON Schema of connector definitions, for
 // people writing their own.
 func (a *App) ConnectorSchema() []byte { return connector.Schema() }

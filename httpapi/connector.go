@@ -19,6 +19,9 @@ func (s *Server) connectorRoutes() []route {
 		{method: "GET", path: "/api/v1/connectors/{key}", op: "getConnector", access: authenticated(), tag: tag,
 			summary:  "Get a connector's whole definition: fields, auth types, objects, activities",
 			response: connector.Definition{}, status: http.StatusOK, handle: s.getConnector},
+		{method: "GET", path: "/api/v1/connectors/{key}/docs", op: "getConnectorDocs", access: authenticated(), tag: tag,
+			summary: "A connector's reference page (text/markdown): auth types and where to get credentials, fields, operations, activities, triggers",
+			status:  http.StatusOK, handle: s.getConnectorDocs},
 	}
 }
 
@@ -42,5 +45,16 @@ func (s *Server) getConnectorSchema(w http.ResponseWriter, r *http.Request) erro
 	w.Header().Set("Content-Type", "application/schema+json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write(s.app.ConnectorSchema())
+	return nil
+}
+
+func (s *Server) getConnectorDocs(w http.ResponseWriter, r *http.Request) error {
+	page, err := s.app.ConnectorDocs(r.Context(), principal(r), r.PathValue("key"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(page)
 	return nil
 }

@@ -680,6 +680,7 @@ func (m *matrix) matrixCases() map[string]func(t *testing.T, c *caller) matrixRe
 		"listConnectors":     get("/api/v1/connectors"),
 		"getConnectorSchema": get("/api/v1/connectors/schema"),
 		"getConnector":       get("/api/v1/connectors/http"),
+		"getConnectorDocs":   get("/api/v1/connectors/http/docs"),
 
 		"createConnection": func(*testing.T, *caller) matrixRequest {
 			return matrixRequest{method: "POST", path: "/api/v1/connections?test=false", body: m.connectionBody(m.unique("conn"))}
