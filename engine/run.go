@@ -58,10 +58,13 @@ type assetUse struct {
 }
 
 // load finds the connection's definition and auth scheme.
-func (x *run) load(context.Context) error {
-	def, err := x.e.catalog.Get(x.conn.Connector)
-	if err != nil {
-		return err
+func (x *run) load(ctx context.Context) error {
+	def := x.def // a test run of a draft brings its own
+	if def == nil {
+		var err error
+		if def, err = x.e.catalog.Definition(ctx, x.conn.TenantID, x.conn.Connector, x.conn.ConnectorVersion); err != nil {
+			return err
+		}
 	}
 	x.def = def
 	switch {

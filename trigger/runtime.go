@@ -87,7 +87,7 @@ var PollIntervals = []int{1, 5, 10, 15, 30, 60}
 type Options struct {
 	Store    junction.Store
 	Keyring  junction.Keyring
-	Catalog  *connector.Catalog
+	Catalog  connector.Definitions
 	Engine   *engine.Engine
 	Queue    *queue.Queue
 	Outbound *outbound.Client
@@ -135,7 +135,7 @@ type Options struct {
 type Runtime struct {
 	store    junction.Store
 	keyring  junction.Keyring
-	catalog  *connector.Catalog
+	catalog  connector.Definitions
 	engine   *engine.Engine
 	queue    *queue.Queue
 	out      *outbound.Client
@@ -265,7 +265,7 @@ func New(opts Options) (*Runtime, error) {
 // lets through (CheckTargetURL). Errors are validation_failed naming the
 // field.
 func (r *Runtime) Validate(ctx context.Context, t *junction.Trigger) error {
-	def, err := r.catalog.Get(t.Connector)
+	def, err := r.definition(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -480,4 +480,16 @@ func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigge
 	}
 	tl.add(rec.Status)
 	return j, nil
+}
+
+// definition returns the definition a trigger's events come from: its
+// connection's connector at the version the connection uses.
+func (r *Runtime) definition(ctx context.Context, t *junction.Trigger) (*connector.Definition, error) {
+	version := ""
+	if t.ConnectionID != "" {
+		if c, err := r.store.GetConnection(ctx, t.TenantID, t.ConnectionID); err == nil {
+			version = c.ConnectorVersion
+		}
+	}
+	return r.catalog.Definition(ctx, t.TenantID, t.Connector, version)
 }
