@@ -167,6 +167,41 @@ func TestConnectorBuilder_EndToEnd(t *testing.T) {
 	api.must(http.StatusOK, "POST", "/api/v1/connections/"+conn.ID+"/execute",
 		map[string]any{"object": "basic", "operation": "get", "input": map[string]any{"contactId": "42"}}, &res)
 
+	// The same from the command line, by key.
+	cliMust := func(stdin string, args ...string) string {
+		t.Helper()
+		out, errOut, err := runClient(t, m.URL(), stdin, args...)
+		if err != nil || errOut != "" {
+			t.Fatalf("junction %s: %v %s", strings.Join(args, " "), err, errOut)
+		}
+		return out
+	}
+	if out := cliMust("", "builder", "list"); !strings.Contains(out, "hubspot-contacts") || !strings.Contains(out, "2.0.0") {
+		t.Fatalf("builder list:\n%s", out)
+	}
+	exported := cliMust("", "builder", "export", "hubspot-contacts")
+	if !strings.Contains(exported, "key: hubspot-contacts") {
+		t.Fatalf("builder export:\n%s", exported)
+	}
+	file := filepath.Join(t.TempDir(), "connector.yaml")
+	if err := os.WriteFile(file, []byte(strings.Replace(exported, "display_name: HubSpot contacts", "display_name: HubSpot CRM", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := cliMust("", "builder", "apply", "hubspot-contacts", file); !strings.Contains(out, "HubSpot CRM") {
+		t.Fatalf("builder apply:\n%s", out)
+	}
+	if out := cliMust("", "builder", "checklist", "hubspot-contacts"); !strings.Contains(out, "Validation") || strings.Contains(out, "error:") {
+		t.Fatalf("builder checklist:\n%s", out)
+	}
+	out := cliMust(token, "builder", "test", "hubspot-contacts", "get_crm_v3_objects_contacts_get_page",
+		"--auth", "private-apps", "--secret", "api_key=-")
+	if !strings.Contains(out, `"succeeded": true`) || strings.Contains(out, token) {
+		t.Fatalf("builder test:\n%s", out)
+	}
+	// The connection is still on 1.1.0, which has the objects this draft
+	// lacks: only --force publishes.
+	cliMust("", "builder", "publish", "hubspot-contacts", "2.1.0", "--force")
+
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
