@@ -138,3 +138,29 @@ func TestVersions(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDefinitionBuiltin compares the lookup every execution makes,
+// through the Library, with the catalog's own.
+func BenchmarkDefinitionBuiltin(b *testing.B) {
+	cat, err := connector.LoadCatalog(connector.Builtin(), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	lib := connector.NewLibrary(cat, nil)
+	ctx := context.Background()
+	b.Run("Catalog.Get", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := cat.Get("github"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Library.Definition", func(b *testing.B) {
+		var defs connector.Definitions = lib
+		for b.Loop() {
+			if _, err := defs.Definition(ctx, "tenant", "github", ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -145,13 +145,13 @@ func activityNames(d *connector.Definition) (string, Status, string, []any) {
 	}
 	switch {
 	case len(d.Activities) == 0 && len(d.Objects) == 0:
-		return "Activities", StatusWarning, "the connector has no activities or objects yet; add one in the activity designer", nil
+		return "Activity names", StatusWarning, "the connector has no activities or objects yet; add one in the activity designer", nil
 	case len(dups) > 0:
-		return "Activities", StatusError, "activity names must be unique: %s", []any{listSome(dups)}
+		return "Activity names", StatusError, "activity names must be unique: %s", []any{listSome(dups)}
 	case len(untyped) > 0:
-		return "Activities", StatusWarning, "these activities declare no typed outputs, so their results are passed on untyped: %s", []any{listSome(untyped)}
+		return "Activity names", StatusWarning, "these activities declare no typed outputs, so their results are passed on untyped: %s", []any{listSome(untyped)}
 	}
-	return "Activities", StatusOK, "%d activities with unique names and typed outputs", []any{len(d.Activities)}
+	return "Activity names", StatusOK, "%d activities with unique names and typed outputs", []any{len(d.Activities)}
 }
 
 // pathParameters checks that every {name} in an operation's path is one
