@@ -60,7 +60,13 @@ const meActivity = `  - name: me
 
 func TestCustomConnectorLifecycle(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, sqliteStore(t))
+	backends(t, func(t *testing.T, open func(t *testing.T) junction.Store) {
+		t.Parallel()
+		customConnectorLifecycle(t, newEnv(t, open(t)))
+	})
+}
+
+func customConnectorLifecycle(t *testing.T, e *env) {
 	const secret = "planted-builder-token-7f3a"
 	up, _ := meUpstream(t, secret)
 	folder := e.createFolder(e.admin, "Builder", "")
@@ -211,5 +217,37 @@ func TestCustomConnectorLifecycle(t *testing.T) {
 	e.must(http.StatusNotFound, "GET", path, e.admin, nil, nil)
 	if strings.Contains(e.logs.String(), secret) {
 		t.Fatal("the logs hold the secret")
+	}
+}
+
+// The import route takes descriptions past the API's 1 MiB limit, and a
+// URL is fetched through the outbound client and its guard.
+func TestCustomConnectorImportSources(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, sqliteStore(t))
+	big := `{"openapi":"3.0.3","info":{"title":"Big","version":"1","description":"` + strings.Repeat("x", 3<<20) +
+		`"},"servers":[{"url":"https://api.big.test"}],"paths":{"/me":{"get":{"operationId":"me","responses":{"200":{"description":"ok"}}}}}}`
+	var v app.ImportView
+	e.must(http.StatusCreated, "POST", "/api/v1/custom-connectors/import", e.admin, map[string]any{"content": big, "key": "big"}, &v)
+	if v.Operations != 1 {
+		t.Fatalf("big import: %+v", v)
+	}
+	if r := e.call("POST", "/api/v1/custom-connectors", e.admin, map[string]any{"display_name": big}); r.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("other routes keep 1 MiB: %d", r.status)
+	}
+
+	spec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write([]byte("openapi: 3.1.0\ninfo: {title: Fetched, version: '1'}\nservers: [{url: 'https://api.fetched.test'}]\n" +
+			"paths:\n  /me:\n    get:\n      operationId: me\n      responses: {'200': {description: ok}}\n"))
+	}))
+	t.Cleanup(spec.Close)
+	e.must(http.StatusCreated, "POST", "/api/v1/custom-connectors/import", e.admin, map[string]any{"url": spec.URL + "/openapi.yaml"}, &v)
+	if v.Key != "fetched" || v.SourceFormat != "openapi-3.1" {
+		t.Fatalf("fetched import: %+v", v)
+	}
+	r := e.call("POST", "/api/v1/custom-connectors/import", e.admin, map[string]any{"url": "http://169.254.169.254/openapi.json"})
+	if p := r.problem(t); p.Code != junction.EOUTBOUNDBLOCKED {
+		t.Fatalf("a private address: %d %s", r.status, r.body)
 	}
 }
