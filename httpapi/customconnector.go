@@ -233,6 +233,12 @@ func (s *Server) readDefinition(w http.ResponseWriter, r *http.Request, yamlToo 
 	if !isYAML && len(bytes.TrimSpace(body)) > 0 && bytes.TrimSpace(body)[0] != '{' {
 		return nil, junction.Errorf(junction.EBADJSON, "the definition must be a JSON object")
 	}
+	if field, ok := nulField(body); ok && !isYAML {
+		return nil, junction.Invalid(field, "must not contain a NUL character (\\u0000)")
+	}
+	if bytes.IndexByte(body, 0) >= 0 {
+		return nil, junction.Invalid("definition", "must not contain a NUL character")
+	}
 	return body, nil
 }
 
