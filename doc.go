@@ -1,7 +1,8 @@
 // Package junction holds Junction's domain: the objects (tenants, folders,
-// users, roles, tokens, credential stores, assets, connectors, connections,
-// executions, triggers, jobs, custom connectors and their versions), the one error type with its stable codes, and
-// the small interfaces that adapters implement. It imports nothing from the
+// users, roles, tokens, credential stores, assets, connectors, custom
+// connectors and their versions, connections, executions, triggers, jobs),
+// the one error type with its stable codes, and the small interfaces that
+// adapters implement. It imports nothing from the
 // rest of the project; every other package depends on it.
 //
 // # Where things live
