@@ -185,10 +185,11 @@ func (c *CLI) builderCommand() *cobra.Command {
 	publish.Flags().BoolVar(&force, "force", false, "publish even though connections use what the version removes")
 
 	export := &cobra.Command{
-		Use:     "export ID",
-		Short:   "Print the draft as a connector definition file (YAML)",
-		Example: `  junction builder export acme > connector.yaml`,
-		Args:    cobra.ExactArgs(1),
+		Use:   "export ID",
+		Short: "Print the draft as a connector definition file (YAML), to redirect into connector.yaml",
+		Example: `  junction builder export acme
+  junction builder export acme -o json`,
+		Args: cobra.ExactArgs(1),
 		RunE: withPath(func(cmd *cobra.Command, path string, _ []string) error {
 			raw, err := c.call(cmd, http.MethodGet, path+"/definition", nil)
 			if err != nil {
