@@ -485,11 +485,20 @@ func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigge
 // definition returns the definition a trigger's events come from: its
 // connection's connector at the version the connection uses.
 func (r *Runtime) definition(ctx context.Context, t *junction.Trigger) (*connector.Definition, error) {
-	version := ""
-	if t.ConnectionID != "" {
-		if c, err := r.store.GetConnection(ctx, t.TenantID, t.ConnectionID); err == nil {
-			version = c.ConnectorVersion
-		}
+	return r.connectionDefinition(ctx, t.TenantID, t.Connector, t.ConnectionID)
+}
+
+// connectionDefinition returns connector key at the version connection
+// connectionID uses. Built-in connectors have one version, so only a
+// custom connector costs a read of the connection.
+func (r *Runtime) connectionDefinition(ctx context.Context, tenantID, key, connectionID string) (*connector.Definition, error) {
+	def, err := r.catalog.Definition(ctx, tenantID, key, "")
+	if err != nil || !def.Custom || connectionID == "" {
+		return def, err
 	}
-	return r.catalog.Definition(ctx, t.TenantID, t.Connector, version)
+	c, err := r.store.GetConnection(ctx, tenantID, connectionID)
+	if err != nil || c.ConnectorVersion == "" || c.ConnectorVersion == def.Version {
+		return def, nil
+	}
+	return r.catalog.Definition(ctx, tenantID, key, c.ConnectorVersion)
 }
