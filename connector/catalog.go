@@ -87,7 +87,7 @@ func LoadCatalog(builtin fs.FS, extraDir string) (*Catalog, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	sort.Slice(c.list, func(i, j int) bool { return c.list[i].Key < c.list[j].Key })
+	sortByKey(c.list)
 	return c, nil
 }
 
@@ -152,4 +152,8 @@ func (c *Catalog) Get(key string) (*Definition, error) {
 		return d, nil
 	}
 	return nil, junction.NotFound("connector " + key)
+}
+
+func sortByKey(ds []*Definition) {
+	sort.Slice(ds, func(i, j int) bool { return ds[i].Key < ds[j].Key })
 }
