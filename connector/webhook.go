@@ -150,6 +150,9 @@ func (d *Definition) VerifyWebhook(c Credentials, header http.Header, body []byt
 		}
 		return junction.Invalid("fields."+sig.SecretField, "is required to verify %s webhooks", d.DisplayName)
 	}
+	if sig.Scheme == SignatureMailgun {
+		return verifyMailgun(secret, sig, body, now)
+	}
 	fv := fieldValues{d, c}
 	name := fv.fill(sig.Header)
 	hfield := "header." + name
