@@ -191,9 +191,9 @@ func TestContractGoogleDrive(t *testing.T) {
 	})
 }
 
-// vendorPoll is one poll of an event: the request it sends from a watermark,
+// catAPollCase is one poll of an event: the request it sends from a watermark,
 // and the records it finds in the vendor's documented answer.
-type vendorPoll struct {
+type catAPollCase struct {
 	key, object, event string
 	cred               connector.Credentials
 	input              map[string]any
@@ -204,7 +204,7 @@ type vendorPoll struct {
 	wantNext           string   // the next page's URL, if any
 }
 
-func runPoll(t *testing.T, tc vendorPoll) {
+func runCatAPoll(t *testing.T, tc catAPollCase) {
 	t.Helper()
 	d := mustDefinition(t, tc.key)
 	r, err := d.BuildPoll(tc.cred, tc.object, tc.event, tc.input, tc.state)
@@ -247,13 +247,13 @@ func TestPollGoogleDrive(t *testing.T) {
 		{"id": "1b", "name": "b.pdf", "createdTime": "2025-12-24T10:00:00.000Z", "modifiedTime": "2026-03-01T10:00:00.000Z"}]}`
 	const fields = "fields=nextPageToken%2Cfiles%28id%2Cname%2CmimeType%2Cparents%2Csize%2CcreatedTime%2CmodifiedTime%2CwebViewLink%2Ctrashed%29"
 	const base = "https://www.googleapis.com/drive/v3/files?"
-	runPoll(t, vendorPoll{key: "google-drive", object: "file", event: "updated", cred: googleCred(), state: since,
+	runCatAPoll(t, catAPollCase{key: "google-drive", object: "file", event: "updated", cred: googleCred(), state: since,
 		want: "GET " + base + fields + "&includeItemsFromAllDrives=true&orderBy=modifiedTime&pageSize=100" +
 			"&q=modifiedTime+%3E+%272026-03-01T09%3A29%3A00Z%27&supportsAllDrives=true\nAccept: application/json\nAuthorization: Bearer ya29.example",
 		answer: answer, wantIDs: []string{"1a", "1b"},
 		wantNext: base + fields + "&includeItemsFromAllDrives=true&orderBy=modifiedTime&pageSize=100" +
 			"&pageToken=tok-2&q=modifiedTime+%3E+%272026-03-01T09%3A29%3A00Z%27&supportsAllDrives=true"})
-	runPoll(t, vendorPoll{key: "google-drive", object: "file", event: "created", cred: googleCred(), state: since,
+	runCatAPoll(t, catAPollCase{key: "google-drive", object: "file", event: "created", cred: googleCred(), state: since,
 		want: "GET " + base + fields + "&includeItemsFromAllDrives=true&orderBy=createdTime&pageSize=100" +
 			"&q=createdTime+%3E+%272026-03-01T09%3A29%3A00Z%27+and+trashed+%3D+false&supportsAllDrives=true\nAccept: application/json\nAuthorization: Bearer ya29.example",
 		answer: answer, wantIDs: []string{"1a"}, wantNext: base + fields + "&includeItemsFromAllDrives=true&orderBy=createdTime&pageSize=100" +
@@ -462,7 +462,7 @@ func TestPollMicrosoftOutlook(t *testing.T) {
 		{"id": "AAMk2", "subject": "b", "receivedDateTime": "2026-03-01T09:40:00Z", "lastModifiedDateTime": "2026-03-01T09:40:02Z"}],
 		"@odata.nextLink": "https://graph.microsoft.com/v1.0/users/ann@contoso.com/mailFolders/inbox/messages?$skip=50"}`
 	const base = "https://graph.microsoft.com/v1.0/users/ann@contoso.com/mailFolders/inbox/messages?"
-	runPoll(t, vendorPoll{key: "microsoft-outlook", object: "message", event: "received", cred: graphCred(), state: since,
+	runCatAPoll(t, catAPollCase{key: "microsoft-outlook", object: "message", event: "received", cred: graphCred(), state: since,
 		want: "GET " + base + "%24filter=receivedDateTime+ge+2026-03-01T09%3A29%3A00Z&%24orderby=receivedDateTime+asc" +
 			"&%24select=id%2Csubject%2Cfrom%2CtoRecipients%2CbodyPreview%2CisRead%2ChasAttachments%2CreceivedDateTime%2ClastModifiedDateTime%2CwebLink&%24top=50" +
 			"\nAccept: application/json\nAuthorization: Bearer eyJ0eXAi.example",
@@ -546,7 +546,7 @@ func TestPollMicrosoftTeams(t *testing.T) {
 		{"id": "1616990032035", "createdDateTime": "2026-03-01T09:31:00.123Z", "lastModifiedDateTime": "2026-03-01T09:31:00.123Z"},
 		{"id": "1616990000001", "createdDateTime": "2026-02-27T08:00:00Z", "lastModifiedDateTime": "2026-03-01T09:35:00Z"}],
 		"@odata.deltaLink": "https://graph.microsoft.com/v1.0/teams/t/channels/c/messages/delta?$deltatoken=x"}`
-	runPoll(t, vendorPoll{key: "microsoft-teams", object: "channel_message", event: "created", cred: graphCred(), state: since,
+	runCatAPoll(t, catAPollCase{key: "microsoft-teams", object: "channel_message", event: "created", cred: graphCred(), state: since,
 		input: map[string]any{"team_id": "t", "channel_id": "19:abc@thread.tacv2"},
 		want: "GET https://graph.microsoft.com/v1.0/teams/t/channels/19:abc@thread.tacv2/messages/delta?%24filter=lastModifiedDateTime+gt+2026-03-01T09%3A29%3A00Z&%24top=50" +
 			"\nAccept: application/json\nAuthorization: Bearer eyJ0eXAi.example",
@@ -618,7 +618,7 @@ func TestContractMicrosoftOneDrive(t *testing.T) {
 func TestPollMicrosoftOneDrive(t *testing.T) {
 	c := graphCred()
 	c.Fields["drive_id"] = "b!abc"
-	runPoll(t, vendorPoll{key: "microsoft-onedrive", object: "item", event: "created", cred: c, state: since,
+	runCatAPoll(t, catAPollCase{key: "microsoft-onedrive", object: "item", event: "created", cred: c, state: since,
 		input: map[string]any{"item_id": "01INBOX"},
 		want:  "GET https://graph.microsoft.com/v1.0/drives/b%21abc/items/01INBOX/children?%24top=200\nAccept: application/json\nAuthorization: Bearer eyJ0eXAi.example",
 		answer: `{"value": [
@@ -1028,7 +1028,7 @@ func TestContractConfluence(t *testing.T) {
 
 func TestPollConfluence(t *testing.T) {
 	cred := connector.Credentials{Auth: "basic", Fields: map[string]string{"site": "acme", "email": "ann@example.com", "time_zone": "Europe/Berlin"}, Secrets: secrets("api_token", "ATATT-example")}
-	runPoll(t, vendorPoll{key: "confluence", object: "page", event: "updated", cred: cred, state: since,
+	runCatAPoll(t, catAPollCase{key: "confluence", object: "page", event: "updated", cred: cred, state: since,
 		// 09:29 UTC, a minute of look-back, is 10:29 in Berlin.
 		want: "GET https://acme.atlassian.net/wiki/rest/api/content/search?cql=type+in+%28page%2C+blogpost%29+and+lastmodified+%3E%3D+%222026%2F03%2F01+10%3A29%22+order+by+lastmodified+asc" +
 			"&expand=version%2Chistory%2Cspace&limit=100\nAccept: application/json\nAuthorization: Basic YW5uQGV4YW1wbGUuY29tOkFUQVRULWV4YW1wbGU=",
@@ -1087,7 +1087,7 @@ func TestContractAsana(t *testing.T) {
 
 func TestPollAsana(t *testing.T) {
 	cred := connector.Credentials{Auth: "bearer", Secrets: secrets("token", "pat")}
-	runPoll(t, vendorPoll{key: "asana", object: "task", event: "created", cred: cred, state: since, input: map[string]any{"project": "1204"},
+	runCatAPoll(t, catAPollCase{key: "asana", object: "task", event: "created", cred: cred, state: since, input: map[string]any{"project": "1204"},
 		want: "GET https://app.asana.com/api/1.0/tasks?limit=100&modified_since=2026-03-01T09%3A29%3A00Z&opt_fields=name%2Ccompleted%2Cassignee.name%2Cdue_on%2Ccreated_at%2Cmodified_at%2Cpermalink_url&project=1204" +
 			"\nAccept: application/json\nAuthorization: Bearer pat",
 		answer: `{"data": [
