@@ -421,6 +421,9 @@ func TestContractMicrosoftOutlook(t *testing.T) {
 				"end": map[string]any{"dateTime": "2026-03-02T10:30:00", "timeZone": "Europe/Paris"}, "isOnlineMeeting": true},
 			want: "POST " + base + "/events" + js +
 				`{"end":{"dateTime":"2026-03-02T10:30:00","timeZone":"Europe/Paris"},"isOnlineMeeting":true,"start":{"dateTime":"2026-03-02T10:00:00","timeZone":"Europe/Paris"},"subject":"Review"}`},
+		// event-get
+		{name: "GetEvent", object: "event", operation: "get", retrySafe: true, input: map[string]any{"id": "AAMkE"},
+			want: "GET " + base + "/events/AAMkE" + hdr},
 		{name: "UpdateEvent", object: "event", operation: "update", input: map[string]any{"id": "AAMkE", "subject": "Review (moved)"},
 			want: "PATCH " + base + "/events/AAMkE" + js + `{"subject":"Review (moved)"}`},
 		{name: "DeleteEvent", object: "event", operation: "delete", retrySafe: true, input: map[string]any{"id": "AAMkE"},
