@@ -430,7 +430,7 @@ func (x *run) do(ctx context.Context, req *connector.Request) (connector.Respons
 	if err != nil {
 		return connector.Response{}, err
 	}
-	r, err := x.e.out.Do(ctx, hr, outbound.RequestOptions{RetrySafe: req.RetrySafe, ProxyURL: x.conn.ProxyURL, CheckHost: x.apiHosts})
+	r, err := x.e.out.Do(ctx, hr, outbound.RequestOptions{RetrySafe: req.RetrySafe, ProxyURL: x.conn.ProxyURL, CheckHost: x.apiHosts, Sign: req.Signer()})
 	if err != nil {
 		x.attempts += max(attemptsOf(err), 1)
 		return connector.Response{}, err
