@@ -1,8 +1,11 @@
 package connector_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
+	"junction"
 	"junction/connector"
 )
 
@@ -73,4 +76,127 @@ func TestContractAmazonSES(t *testing.T) {
 			input: map[string]any{"Reason": []any{"BOUNCE", "COMPLAINT"}, "StartDate": "2026-03-01T00:00:00Z"},
 			want:  "GET " + base + "/suppression/addresses?PageSize=1000&Reason=BOUNCE&Reason=COMPLAINT&StartDate=2026-03-01T00%3A00%3A00Z" + hdr},
 	})
+}
+
+// Salesforce REST API Developer Guide,
+// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/:
+// resources_limits.htm (test), resources_query.htm (query, nextRecordsUrl),
+// resources_search.htm, resources_sobject_basic_info.htm (create),
+// resources_sobject_retrieve.htm (get, update, delete),
+// resources_sobject_upsert.htm, resources_sobject_describe.htm,
+// dome_sobject_insert_update_blob.htm (ContentVersion upload).
+func TestContractSalesforce(t *testing.T) {
+	cred := connector.Credentials{Auth: "oauth2_authorization_code",
+		Fields:      map[string]string{"instance_host": "acme.my.salesforce.com", "client_id": "3MVG9example"},
+		Secrets:     secrets("client_secret", "cs"),
+		AccessToken: junction.NewSecret("00Dxx0000001gPL!AR8AQexample")}
+	const base = "https://acme.my.salesforce.com/services/data/v62.0"
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer 00Dxx0000001gPL!AR8AQexample"
+	const js = hdr + "\nContent-Type: application/json\n\n"
+	runContract(t, "salesforce", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/limits" + hdr},
+		{name: "Query", kind: "activity", activity: "query", retrySafe: true,
+			input: map[string]any{"q": "SELECT Id, Name FROM Account WHERE Industry = 'Energy'"},
+			want:  "GET " + base + "/query?q=SELECT+Id%2C+Name+FROM+Account+WHERE+Industry+%3D+%27Energy%27" + hdr},
+		{name: "Search", kind: "activity", activity: "search", retrySafe: true,
+			input: map[string]any{"q": "FIND {Acme} RETURNING Account(Id)"},
+			want:  "GET " + base + "/search?q=FIND+%7BAcme%7D+RETURNING+Account%28Id%29" + hdr},
+		{name: "CreateRecord", kind: "activity", activity: "create_record",
+			input: map[string]any{"sobject": "Invoice__c", "record": map[string]any{"Amount__c": 120.5}},
+			want:  "POST " + base + "/sobjects/Invoice__c" + js + `{"Amount__c":120.5}`},
+		{name: "Upsert", kind: "activity", activity: "upsert_record", retrySafe: true,
+			input: map[string]any{"sobject": "Account", "external_id_field": "Customer_Number__c", "external_id": "C-42", "record": map[string]any{"Name": "Acme"}},
+			want:  "PATCH " + base + "/sobjects/Account/Customer_Number__c/C-42" + js + `{"Name":"Acme"}`},
+		{name: "Describe", kind: "activity", activity: "describe_object", retrySafe: true,
+			input: map[string]any{"sobject": "Lead"},
+			want:  "GET " + base + "/sobjects/Lead/describe" + hdr},
+		{name: "UploadFile", kind: "activity", activity: "upload_file",
+			input: map[string]any{"title": "Q1", "path_on_client": "q1.pdf", "content_base64": "JVBERi0=", "first_publish_location_id": "001xx000003DGb2"},
+			want: "POST " + base + "/sobjects/ContentVersion" + js +
+				`{"FirstPublishLocationId":"001xx000003DGb2","PathOnClient":"q1.pdf","Title":"Q1","VersionData":"JVBERi0="}`},
+		{name: "AddTask", kind: "activity", activity: "add_task",
+			input: map[string]any{"subject": "Call", "what_id": "006xx0000012345", "activity_date": "2026-03-02"},
+			want:  "POST " + base + "/sobjects/Task" + js + `{"ActivityDate":"2026-03-02","Subject":"Call","WhatId":"006xx0000012345"}`},
+		{name: "ListAccounts", object: "account", operation: "list", retrySafe: true,
+			want: "GET " + base + "/query?q=SELECT+Id%2C+Name%2C+Type%2C+Industry%2C+Website%2C+Phone%2C+OwnerId%2C+CreatedDate%2C+LastModifiedDate+FROM+Account+ORDER+BY+LastModifiedDate+ASC" + hdr},
+		{name: "GetContact", object: "contact", operation: "get", retrySafe: true,
+			input: map[string]any{"id": "003xx000004TmiQ", "fields": []any{"Email", "Phone"}},
+			want:  "GET " + base + "/sobjects/Contact/003xx000004TmiQ?fields=Email%2CPhone" + hdr},
+		{name: "CreateLead", object: "lead", operation: "create",
+			input: map[string]any{"record": map[string]any{"LastName": "Rosen", "Company": "Acme"}},
+			want:  "POST " + base + "/sobjects/Lead" + js + `{"Company":"Acme","LastName":"Rosen"}`},
+		{name: "UpdateOpportunity", object: "opportunity", operation: "update", retrySafe: true,
+			input: map[string]any{"id": "006xx0000012345", "record": map[string]any{"StageName": "Closed Won"}},
+			want:  "PATCH " + base + "/sobjects/Opportunity/006xx0000012345" + js + `{"StageName":"Closed Won"}`},
+		{name: "DeleteCase", object: "case", operation: "delete", retrySafe: true,
+			input: map[string]any{"id": "500xx000000bZ1A"},
+			want:  "DELETE " + base + "/sobjects/Case/500xx000000bZ1A" + hdr},
+	})
+	t.Run("ClientCredentials", func(t *testing.T) {
+		c := cred
+		c.Auth = "oauth2_client_credentials"
+		c.Fields = map[string]string{"instance_host": "acme--uat.sandbox.my.salesforce.com", "client_id": "3MVG9", "api_version": "61.0"}
+		r, err := mustDefinition(t, "salesforce").BuildTest(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.URL.String(); got != "https://acme--uat.sandbox.my.salesforce.com/services/data/v61.0/limits" {
+			t.Errorf("URL = %s", got)
+		}
+	})
+	t.Run("PollAndNextPage", func(t *testing.T) {
+		d := mustDefinition(t, "salesforce")
+		state := connector.PollState{Watermark: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		r, err := d.BuildPoll(cred, "opportunity", "updated", nil, state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := r.URL.Query().Get("q")
+		if !strings.Contains(q, "FROM Opportunity WHERE LastModifiedDate > 2026-03-01T09:58:00Z ORDER BY LastModifiedDate ASC") {
+			t.Errorf("q = %s", q)
+		}
+		body := `{"totalSize":3,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gxx-2000","records":[
+			{"Id":"006A","CreatedDate":"2026-02-01T08:00:00.000+0000","LastModifiedDate":"2026-03-01T10:05:00.000+0000"},
+			{"Id":"006B","CreatedDate":"2026-03-01T10:06:00.000+0000","LastModifiedDate":"2026-03-01T10:06:00.000+0000"}]}`
+		page, err := d.PollRecords("opportunity", "updated", state, r, connector.Response{StatusCode: 200, Body: []byte(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Records) != 1 || page.Records[0].ID != "006A" {
+			t.Errorf("updated records = %+v", page.Records)
+		}
+		if !page.Watermark.Equal(time.Date(2026, 3, 1, 10, 6, 0, 0, time.UTC)) {
+			t.Errorf("watermark = %s", page.Watermark)
+		}
+		if page.Next == nil || page.Next.URL.String() != base+"/query/01gxx-2000" {
+			t.Fatalf("next page = %v", page.Next)
+		}
+	})
+}
+
+func TestContractAmazonSESPoll(t *testing.T) {
+	d := mustDefinition(t, "amazon-ses")
+	cred := connector.Credentials{Fields: map[string]string{"region": "us-east-1", "access_key_id": "AKIA"}, Secrets: secrets("secret_access_key", "s")}
+	state := connector.PollState{Watermark: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	r, err := d.BuildPoll(cred, "suppressed_destination", "created", nil, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.URL.String(); got != "https://email.us-east-1.amazonaws.com/v2/email/suppression/addresses?PageSize=1000&StartDate=2026-03-01T09%3A55%3A00Z" {
+		t.Errorf("poll URL = %s", got)
+	}
+	if r.Signer() == nil {
+		t.Errorf("a poll request is not signed")
+	}
+	body := `{"SuppressedDestinationSummaries":[{"EmailAddress":"gone@example.com","Reason":"BOUNCE","LastUpdateTime":1772359500.123}],"NextToken":"tok2"}`
+	page, err := d.PollRecords("suppressed_destination", "created", state, r, connector.Response{StatusCode: 200, Body: []byte(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Records) != 1 || page.Records[0].ID != "gone@example.com" {
+		t.Fatalf("records = %+v", page.Records)
+	}
+	if page.Next == nil || page.Next.URL.Query().Get("NextToken") != "tok2" || page.Next.Signer() == nil {
+		t.Errorf("next page = %v", page.Next)
+	}
 }
