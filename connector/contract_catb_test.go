@@ -200,3 +200,91 @@ func TestContractAmazonSESPoll(t *testing.T) {
 		t.Errorf("next page = %v", page.Next)
 	}
 }
+
+// HubSpot CRM: the contacts requests are checked against HubSpot's own
+// description (TestSpecHubSpotCRM); the others against
+// https://developers.hubspot.com/docs/api/crm/ (objects, search,
+// associations v4, notes, owners) and
+// https://developers.hubspot.com/docs/api/settings/account-information-api.
+func TestContractHubSpotCRM(t *testing.T) {
+	cred := connector.Credentials{Auth: "private_app", Secrets: secrets("access_token", "pat-na1-example")}
+	const base = "https://api.hubapi.com"
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer pat-na1-example"
+	const js = hdr + "\nContent-Type: application/json\n\n"
+	runContract(t, "hubspot-crm", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/account-info/v3/details" + hdr},
+		{name: "ListContacts", object: "contact", operation: "list", retrySafe: true,
+			input: map[string]any{"properties": []any{"email", "firstname"}},
+			want:  "GET " + base + "/crm/v3/objects/contacts?limit=100&properties=email%2Cfirstname" + hdr},
+		{name: "GetCompany", object: "company", operation: "get", retrySafe: true,
+			input: map[string]any{"companyId": "9876", "associations": []any{"contacts"}},
+			want:  "GET " + base + "/crm/v3/objects/companies/9876?associations=contacts" + hdr},
+		{name: "CreateDeal", object: "deal", operation: "create",
+			input: map[string]any{"properties": map[string]any{"dealname": "Acme renewal", "amount": "1200", "dealstage": "appointmentscheduled"}},
+			want:  "POST " + base + "/crm/v3/objects/deals" + js + `{"properties":{"amount":"1200","dealname":"Acme renewal","dealstage":"appointmentscheduled"}}`},
+		{name: "UpdateTicket", object: "ticket", operation: "update", retrySafe: true,
+			input: map[string]any{"ticketId": "55", "properties": map[string]any{"hs_pipeline_stage": "4"}},
+			want:  "PATCH " + base + "/crm/v3/objects/tickets/55" + js + `{"properties":{"hs_pipeline_stage":"4"}}`},
+		{name: "ArchiveContact", object: "contact", operation: "delete", retrySafe: true,
+			input: map[string]any{"contactId": "101"},
+			want:  "DELETE " + base + "/crm/v3/objects/contacts/101" + hdr},
+		{name: "FindByEmail", kind: "activity", activity: "find_contact_by_email", retrySafe: true,
+			input: map[string]any{"email": "ann@example.com"},
+			want:  "GET " + base + "/crm/v3/objects/contacts/ann@example.com?idProperty=email" + hdr},
+		{name: "UpsertContact", kind: "activity", activity: "upsert_contact", retrySafe: true,
+			input: map[string]any{"email": "ann@example.com", "properties": map[string]any{"firstname": "Ann"}},
+			want:  "POST " + base + "/crm/v3/objects/contacts/batch/upsert" + js + `{"inputs":[{"id":"ann@example.com","idProperty":"email","properties":{"firstname":"Ann"}}]}`},
+		{name: "Search", kind: "activity", activity: "search", retrySafe: true,
+			input: map[string]any{"object_type": "deals", "filterGroups": []any{map[string]any{"filters": []any{map[string]any{"propertyName": "amount", "operator": "GT", "value": "1000"}}}}},
+			want:  "POST " + base + "/crm/v3/objects/deals/search" + js + `{"filterGroups":[{"filters":[{"operator":"GT","propertyName":"amount","value":"1000"}]}],"limit":100}`},
+		{name: "Associate", kind: "activity", activity: "associate", retrySafe: true,
+			input: map[string]any{"from_object_type": "contacts", "from_object_id": "101", "to_object_type": "companies", "to_object_id": "9876"},
+			want:  "PUT " + base + "/crm/v4/objects/contacts/101/associations/default/companies/9876" + hdr},
+		{name: "AddNote", kind: "activity", activity: "add_note",
+			input: map[string]any{"body": "Called, left a message", "timestamp": "2026-03-01T10:00:00Z", "record_id": "101", "association_type_id": 202},
+			want: "POST " + base + "/crm/v3/objects/notes" + js +
+				`{"associations":[{"to":{"id":"101"},"types":[{"associationCategory":"HUBSPOT_DEFINED","associationTypeId":202}]}],"properties":{"hs_note_body":"Called, left a message","hs_timestamp":"2026-03-01T10:00:00Z"}}`},
+		{name: "ListOwners", kind: "activity", activity: "list_owners", retrySafe: true,
+			input: map[string]any{"email": "rep@example.com"},
+			want:  "GET " + base + "/crm/v3/owners?email=rep%40example.com&limit=100" + hdr},
+	})
+	t.Run("Poll", func(t *testing.T) {
+		d := mustDefinition(t, "hubspot-crm")
+		state := connector.PollState{Watermark: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		r, err := d.BuildPoll(cred, "contact", "updated", nil, state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const want = `{"filterGroups":[{"filters":[{"operator":"GTE","propertyName":"lastmodifieddate","value":"1772359080000"}]}],"limit":100,"sorts":[{"direction":"ASCENDING","propertyName":"lastmodifieddate"}]}`
+		if got := r.URL.String() + " " + string(r.Body); got != base+"/crm/v3/objects/contacts/search "+want {
+			t.Errorf("poll request\n got %s\nwant %s", got, want)
+		}
+		body := `{"total":2,"results":[{"id":"101","properties":{"email":"ann@example.com"},"createdAt":"2026-03-01T10:01:00Z","updatedAt":"2026-03-01T10:01:00Z"}],"paging":{"next":{"after":"100"}}}`
+		page, err := d.PollRecords("contact", "updated", state, r, connector.Response{StatusCode: 200, Body: []byte(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Records) != 0 {
+			t.Errorf("a new contact reported as updated: %+v", page.Records)
+		}
+		if page.Next == nil || !strings.Contains(string(page.Next.Body), `"after":"100"`) {
+			t.Errorf("next page = %v", page.Next)
+		}
+		// The first poll, without a watermark, starts from the beginning.
+		r, err = d.BuildPoll(cred, "deal", "created", nil, connector.PollState{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(r.Body), `"propertyName":"hs_lastmodifieddate","value":"0"`) {
+			t.Errorf("first poll body = %s", r.Body)
+		}
+	})
+}
+
+func TestSpecHubSpotCRM(t *testing.T) {
+	checkSpec(t, "hubspot-crm", "hubspot-crm-contacts.json", "",
+		"company/list", "company/get", "company/create", "company/update", "company/delete",
+		"deal/list", "deal/get", "deal/create", "deal/update", "deal/delete",
+		"ticket/list", "ticket/get", "ticket/create", "ticket/update", "ticket/delete",
+		"search_changed", "search", "associate", "add_note", "list_owners")
+}
