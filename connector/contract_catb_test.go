@@ -288,3 +288,81 @@ func TestSpecHubSpotCRM(t *testing.T) {
 		"ticket/list", "ticket/get", "ticket/create", "ticket/update", "ticket/delete",
 		"search_changed", "search", "associate", "add_note", "list_owners")
 }
+
+// ServiceNow: every request is checked against the Table, Aggregate and
+// Import Set description in the corpus (TestSpecServiceNow); the pages are
+// https://developer.servicenow.com/dev.do#!/reference/api/latest/rest/c_TableAPI.
+func TestContractServiceNow(t *testing.T) {
+	cred := connector.Credentials{Auth: "basic", Fields: map[string]string{"instance": "acme", "username": "junction.int"}, Secrets: secrets("password", "pw")}
+	const base = "https://acme.service-now.com/api/now"
+	// base64("junction.int:pw")
+	const hdr = "\nAccept: application/json\nAuthorization: Basic anVuY3Rpb24uaW50OnB3"
+	const js = hdr + "\nContent-Type: application/json\n\n"
+	runContract(t, "servicenow", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true,
+			want: "GET " + base + "/table/sys_user?sysparm_fields=sys_id%2Cuser_name&sysparm_limit=1&sysparm_query=sys_id%3Djavascript%3Ags.getUserID%28%29" + hdr},
+		{name: "ListIncidents", object: "incident", operation: "list", retrySafe: true,
+			input: map[string]any{"sysparm_query": "active=true^priority=1", "sysparm_fields": []any{"sys_id", "number"}},
+			want:  "GET " + base + "/table/incident?sysparm_exclude_reference_link=true&sysparm_fields=sys_id%2Cnumber&sysparm_limit=1000&sysparm_query=active%3Dtrue%5Epriority%3D1" + hdr},
+		{name: "CreateChange", object: "change_request", operation: "create",
+			input: map[string]any{"record": map[string]any{"short_description": "Patch db-1", "type": "standard"}, "sysparm_input_display_value": true},
+			want:  "POST " + base + "/table/change_request?sysparm_input_display_value=true" + js + `{"short_description":"Patch db-1","type":"standard"}`},
+		{name: "UpdateUser", object: "user", operation: "update", retrySafe: true,
+			input: map[string]any{"sys_id": "6816f79cc0a8016401c5a33be04be441", "record": map[string]any{"active": "false"}},
+			want:  "PATCH " + base + "/table/sys_user/6816f79cc0a8016401c5a33be04be441" + js + `{"active":"false"}`},
+		{name: "CreateIncident", kind: "activity", activity: "create_incident",
+			input: map[string]any{"short_description": "Email down", "urgency": "1", "impact": "2", "assignment_group": "Service Desk", "sysparm_input_display_value": true},
+			want:  "POST " + base + "/table/incident?sysparm_input_display_value=true" + js + `{"assignment_group":"Service Desk","impact":"2","short_description":"Email down","urgency":"1"}`},
+		{name: "WorkNote", kind: "activity", activity: "add_work_note",
+			input: map[string]any{"table": "incident", "sys_id": "abc123", "work_note": "Restarted the relay"},
+			want:  "PATCH " + base + "/table/incident/abc123" + js + `{"work_notes":"Restarted the relay"}`},
+		{name: "Resolve", kind: "activity", activity: "resolve_incident", retrySafe: true,
+			input: map[string]any{"sys_id": "abc123", "close_code": "Solution provided", "close_notes": "Relay restarted"},
+			want:  "PATCH " + base + "/table/incident/abc123" + js + `{"close_code":"Solution provided","close_notes":"Relay restarted","state":"6"}`},
+		{name: "Aggregate", kind: "activity", activity: "aggregate", retrySafe: true,
+			input: map[string]any{"tableName": "incident", "sysparm_query": "active=true", "sysparm_group_by": []any{"priority"}},
+			want:  "GET " + base + "/stats/incident?sysparm_count=true&sysparm_group_by=priority&sysparm_query=active%3Dtrue" + hdr},
+		{name: "Import", kind: "activity", activity: "import_record",
+			input: map[string]any{"stagingTableName": "u_imp_assets", "row": map[string]any{"u_serial": "SN1"}},
+			want:  "POST " + base + "/import/u_imp_assets" + js + `{"u_serial":"SN1"}`},
+	})
+	t.Run("APIKey", func(t *testing.T) {
+		c := connector.Credentials{Auth: "api_key", Fields: map[string]string{"instance": "acme"}, Secrets: secrets("api_key", "now_key")}
+		r, err := mustDefinition(t, "servicenow").BuildTest(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Header.Get("X-Sn-Apikey"); got != "now_key" {
+			t.Errorf("x-sn-apikey = %q", got)
+		}
+	})
+	t.Run("Poll", func(t *testing.T) {
+		d := mustDefinition(t, "servicenow")
+		c := cred
+		c.Fields = map[string]string{"instance": "acme", "username": "junction.int", "time_zone": "Europe/Paris"}
+		state := connector.PollState{Watermark: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		r, err := d.BuildPoll(c, "incident", "updated", nil, state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := r.URL.Query()
+		if got := q.Get("sysparm_query"); got != "sys_updated_on>=javascript:gs.dateGenerate('2026-03-01','10:58:00')^ORDERBYsys_updated_on" {
+			t.Errorf("sysparm_query = %s", got)
+		}
+		if q.Get("sysparm_display_value") != "false" {
+			t.Errorf("display values asked for: %s", r.URL)
+		}
+		body := `{"result":[{"sys_id":"a1","sys_created_on":"2026-02-01 08:00:00","sys_updated_on":"2026-03-01 10:03:00"}]}`
+		page, err := d.PollRecords("incident", "updated", state, r, connector.Response{StatusCode: 200, Body: []byte(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Records) != 1 || !page.Watermark.Equal(time.Date(2026, 3, 1, 10, 3, 0, 0, time.UTC)) {
+			t.Errorf("records %+v, watermark %s", page.Records, page.Watermark)
+		}
+	})
+}
+
+func TestSpecServiceNow(t *testing.T) {
+	checkSpec(t, "servicenow", "servicenow.yaml", "")
+}
