@@ -124,6 +124,9 @@ func checkSpec(t *testing.T, key, file, prefix string, undocumented ...string) {
 						where = "body"
 					}
 				}
+				if where == "body" && params["query:"+in.WireName()] {
+					t.Errorf("%q is sent in the body, but %s takes it in the query", in.WireName(), k)
+				}
 				if (where == "query" || where == "header") && !params[where+":"+in.WireName()] && !strings.EqualFold(in.WireName(), paramIn(params, where, in.WireName())) {
 					t.Errorf("%s parameter %q is not one of %s", where, in.WireName(), k)
 				}
