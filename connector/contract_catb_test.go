@@ -1,6 +1,7 @@
 package connector_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -365,4 +366,79 @@ func TestContractServiceNow(t *testing.T) {
 
 func TestSpecServiceNow(t *testing.T) {
 	checkSpec(t, "servicenow", "servicenow.yaml", "")
+}
+
+// Okta: every request is checked against Okta's Management API description
+// (TestSpecOkta); the pages are under
+// https://developer.okta.com/docs/api/openapi/okta-management/management/.
+func TestContractOkta(t *testing.T) {
+	cred := connector.Credentials{Auth: "api_token", Fields: map[string]string{"okta_domain": "acme.okta.com"}, Secrets: secrets("api_token", "00QCjAl4MlV-WPXM")}
+	const base = "https://acme.okta.com/api/v1"
+	const hdr = "\nAccept: application/json\nAuthorization: SSWS 00QCjAl4MlV-WPXM"
+	const js = hdr + "\nContent-Type: application/json\n\n"
+	runContract(t, "okta", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/users/me" + hdr},
+		{name: "SearchUsers", object: "user", operation: "list", retrySafe: true,
+			input: map[string]any{"search": `profile.department eq "Sales"`},
+			want:  "GET " + base + "/users?limit=200&search=profile.department+eq+%22Sales%22" + hdr},
+		{name: "CreateUser", object: "user", operation: "create",
+			input: map[string]any{"profile": map[string]any{"login": "ann@example.com", "email": "ann@example.com", "firstName": "Ann", "lastName": "Lee"}, "groupIds": []any{"00g1"}},
+			want: "POST " + base + "/users?activate=true" + js +
+				`{"groupIds":["00g1"],"profile":{"email":"ann@example.com","firstName":"Ann","lastName":"Lee","login":"ann@example.com"}}`},
+		{name: "UpdateUser", object: "user", operation: "update", retrySafe: true,
+			input: map[string]any{"id": "00u1", "profile": map[string]any{"title": "Lead"}},
+			want:  "POST " + base + "/users/00u1" + js + `{"profile":{"title":"Lead"}}`},
+		{name: "CreateGroup", object: "group", operation: "create",
+			input: map[string]any{"name": "Sales"},
+			want:  "POST " + base + "/groups" + js + `{"profile":{"name":"Sales"}}`},
+		{name: "ListApps", object: "app", operation: "list", retrySafe: true,
+			input: map[string]any{"filter": `status eq "ACTIVE"`},
+			want:  "GET " + base + "/apps?filter=status+eq+%22ACTIVE%22&limit=200" + hdr},
+		{name: "Logs", object: "log_event", operation: "list", retrySafe: true,
+			input: map[string]any{"filter": `eventType eq "user.session.start"`},
+			want:  "GET " + base + "/logs?filter=eventType+eq+%22user.session.start%22&limit=1000&sortOrder=ASCENDING" + hdr},
+		{name: "Deactivate", kind: "activity", activity: "deactivate_user", retrySafe: true,
+			input: map[string]any{"id": "00u1"},
+			want:  "POST " + base + "/users/00u1/lifecycle/deactivate" + hdr},
+		{name: "ResetPassword", kind: "activity", activity: "reset_password",
+			input: map[string]any{"id": "00u1", "sendEmail": false},
+			want:  "POST " + base + "/users/00u1/lifecycle/reset_password?sendEmail=false" + hdr},
+		{name: "AddToGroup", kind: "activity", activity: "add_user_to_group", retrySafe: true,
+			input: map[string]any{"groupId": "00g1", "userId": "00u1"},
+			want:  "PUT " + base + "/groups/00g1/users/00u1" + hdr},
+		{name: "AssignApp", kind: "activity", activity: "assign_app",
+			input: map[string]any{"appId": "0oa1", "userId": "00u1"},
+			want:  "POST " + base + "/apps/0oa1/users" + js + `{"id":"00u1","scope":"USER"}`},
+	})
+	t.Run("Poll", func(t *testing.T) {
+		d := mustDefinition(t, "okta")
+		state := connector.PollState{Watermark: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		r, err := d.BuildPoll(cred, "user", "updated", nil, state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.URL.String(); got != base+"/users?limit=200&search=lastUpdated+gt+%222026-03-01T09%3A58%3A00.000Z%22&sortBy=lastUpdated&sortOrder=asc" {
+			t.Errorf("poll URL = %s", got)
+		}
+		r, err = d.BuildPoll(cred, "log_event", "created", nil, state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.URL.String(); got != base+"/logs?limit=1000&since=2026-03-01T09%3A58%3A00.000Z&sortOrder=ASCENDING" {
+			t.Errorf("log poll URL = %s", got)
+		}
+		resp := connector.Response{StatusCode: 200, Header: http.Header{"Link": {`<https://acme.okta.com/api/v1/logs?after=1772359500&limit=1000>; rel="next"`}},
+			Body: []byte(`[{"uuid":"e1","published":"2026-03-01T10:01:02.123Z","eventType":"user.lifecycle.create"}]`)}
+		page, err := d.PollRecords("log_event", "created", state, r, resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Records) != 1 || page.Records[0].ID != "e1" || page.Next == nil {
+			t.Errorf("page = %+v", page)
+		}
+	})
+}
+
+func TestSpecOkta(t *testing.T) {
+	checkSpec(t, "okta", "okta-management.yaml", "")
 }
