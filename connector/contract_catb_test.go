@@ -1,6 +1,9 @@
 package connector_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strings"
 	"testing"
@@ -441,4 +444,104 @@ func TestContractOkta(t *testing.T) {
 
 func TestSpecOkta(t *testing.T) {
 	checkSpec(t, "okta", "okta-management.yaml", "")
+}
+
+// Zoom API reference, https://developers.zoom.us/docs/api/meetings/
+// (meetings, webinars, registrants, cloud recordings, past meetings),
+// https://developers.zoom.us/docs/api/users/ and
+// https://developers.zoom.us/docs/api/team-chat/ (chat messages).
+func TestContractZoom(t *testing.T) {
+	cred := connector.Credentials{Auth: "server_to_server", Fields: map[string]string{"account_id": "acc1", "client_id": "cid"},
+		Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("eyJzm.example")}
+	const base = "https://api.zoom.us/v2"
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer eyJzm.example"
+	const js = hdr + "\nContent-Type: application/json\n\n"
+	runContract(t, "zoom", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/users/me" + hdr},
+		{name: "ListMeetings", object: "meeting", operation: "list", retrySafe: true,
+			input: map[string]any{"type": "upcoming"},
+			want:  "GET " + base + "/users/me/meetings?page_size=300&type=upcoming" + hdr},
+		{name: "CreateMeeting", object: "meeting", operation: "create",
+			input: map[string]any{"userId": "ann@example.com", "topic": "Standup", "start_time": "2026-03-02T09:00:00", "timezone": "Europe/Paris", "duration": 15, "settings": map[string]any{"waiting_room": true}},
+			want: "POST " + base + "/users/ann@example.com/meetings" + js +
+				`{"duration":15,"settings":{"waiting_room":true},"start_time":"2026-03-02T09:00:00","timezone":"Europe/Paris","topic":"Standup","type":2}`},
+		{name: "UpdateMeeting", object: "meeting", operation: "update", retrySafe: true,
+			input: map[string]any{"meetingId": 85746065432, "topic": "Daily standup"},
+			want:  "PATCH " + base + "/meetings/85746065432" + js + `{"topic":"Daily standup"}`},
+		{name: "CreateUser", object: "user", operation: "create",
+			input: map[string]any{"email": "bob@example.com", "first_name": "Bob"},
+			want:  "POST " + base + "/users" + js + `{"action":"create","user_info":{"email":"bob@example.com","first_name":"Bob","type":1}}`},
+		{name: "DeleteUser", object: "user", operation: "delete", retrySafe: true,
+			input: map[string]any{"userId": "u1"},
+			want:  "DELETE " + base + "/users/u1?action=disassociate" + hdr},
+		{name: "Recordings", object: "recording", operation: "list", retrySafe: true,
+			input: map[string]any{"from": "2026-03-01", "to": "2026-03-02"},
+			want:  "GET " + base + "/users/me/recordings?from=2026-03-01&page_size=300&to=2026-03-02" + hdr},
+		{name: "Register", kind: "activity", activity: "add_meeting_registrant",
+			input: map[string]any{"meetingId": 85746065432, "email": "ann@example.com", "first_name": "Ann"},
+			want:  "POST " + base + "/meetings/85746065432/registrants" + js + `{"email":"ann@example.com","first_name":"Ann"}`},
+		{name: "EndMeeting", kind: "activity", activity: "end_meeting", retrySafe: true,
+			input: map[string]any{"meetingId": 85746065432},
+			want:  "PUT " + base + "/meetings/85746065432/status" + js + `{"action":"end"}`},
+		{name: "Chat", kind: "activity", activity: "send_chat_message",
+			input: map[string]any{"message": "Deploy done", "to_channel": "ch1"},
+			want:  "POST " + base + "/chat/users/me/messages" + js + `{"message":"Deploy done","to_channel":"ch1"}`},
+	})
+}
+
+// Zoom signs each delivery (x-zm-signature, v0 scheme) and validates the
+// endpoint with an HMAC of a plain token; both with the app's secret token,
+// as https://developers.zoom.us/docs/api/webhooks/ describes.
+func TestWebhookZoom(t *testing.T) {
+	d := mustDefinition(t, "zoom")
+	const secret = "zoom-secret-token"
+	cred := connector.Credentials{Auth: "server_to_server", Secrets: secrets("webhook_secret", secret)}
+	now := time.Unix(1772359200, 0)
+	sign := func(ts string, body []byte) http.Header {
+		m := hmac.New(sha256.New, []byte(secret))
+		m.Write([]byte("v0:" + ts + ":" + string(body)))
+		return http.Header{"X-Zm-Signature": {"v0=" + hex.EncodeToString(m.Sum(nil))}, "X-Zm-Request-Timestamp": {ts}}
+	}
+	t.Run("MeetingStarted", func(t *testing.T) {
+		body := []byte(`{"event":"meeting.started","event_ts":1772359200123,"payload":{"account_id":"acc1","object":{"id":85746065432,"uuid":"4444AAAiAAAAAiAiAiiAii==","topic":"Standup"}}}`)
+		if err := d.VerifyWebhook(cred, sign("1772359200", body), body, now); err != nil {
+			t.Fatal(err)
+		}
+		ev, hs, err := d.ParseWebhook(cred, nil, body)
+		if err != nil || hs != nil {
+			t.Fatalf("parse: %v %v", err, hs)
+		}
+		if ev.Object != "meeting" || ev.Event != "started" || ev.ObjectID != "85746065432" {
+			t.Errorf("event = %+v", ev)
+		}
+	})
+	t.Run("URLValidation", func(t *testing.T) {
+		body := []byte(`{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"}`)
+		if err := d.VerifyWebhook(cred, sign("1772359200", body), body, now); err != nil {
+			t.Fatal(err)
+		}
+		_, hs, err := d.ParseWebhook(cred, nil, body)
+		if err != nil || hs == nil {
+			t.Fatalf("handshake: %v %v", err, hs)
+		}
+		m := hmac.New(sha256.New, []byte(secret))
+		m.Write([]byte("qgg8vlvZRS6UYooatFL8Aw"))
+		want := `{"encryptedToken":"` + hex.EncodeToString(m.Sum(nil)) + `","plainToken":"qgg8vlvZRS6UYooatFL8Aw"}`
+		if string(hs.Body) != want || hs.ContentType != "application/json" {
+			t.Errorf("answer %s %s, want %s", hs.ContentType, hs.Body, want)
+		}
+		if strings.Contains(string(hs.Body), secret) {
+			t.Errorf("the answer holds the secret")
+		}
+	})
+	t.Run("Refused", func(t *testing.T) {
+		body := []byte(`{"event":"meeting.created","payload":{"object":{"id":1}}}`)
+		h := sign("1772359200", body)
+		if err := d.VerifyWebhook(cred, h, []byte(`{"event":"meeting.deleted","payload":{"object":{"id":1}}}`), now); err == nil {
+			t.Errorf("a changed body was accepted")
+		}
+		if err := d.VerifyWebhook(cred, h, body, now.Add(10*time.Minute)); err == nil {
+			t.Errorf("a replay ten minutes late was accepted")
+		}
+	})
 }

@@ -604,6 +604,10 @@ type WebhookHandshake struct {
 	Match []Condition `yaml:"match" json:"match"`
 	// Respond is the JSON path of the value to echo as text/plain.
 	Respond string `yaml:"respond" json:"respond"`
+	// RespondHMAC, when set, answers with JSON instead: the value under
+	// its Plain key and its HMAC under Hashed (Zoom's URL validation; see
+	// webhook_zoom.go).
+	RespondHMAC *HandshakeHMAC `yaml:"respond_hmac,omitempty" json:"respond_hmac,omitempty"`
 }
 
 // HTTPRequestActivity is the name of the generic activity that sends any
