@@ -2,6 +2,7 @@ package connector_test
 
 import (
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -544,4 +545,77 @@ func TestWebhookZoom(t *testing.T) {
 			t.Errorf("a replay ten minutes late was accepted")
 		}
 	})
+}
+
+// Intercom: checked against Intercom's 2.15 description (TestSpecIntercom),
+// which leaves out the paging parameters of GET /contacts and
+// GET /conversations; those follow
+// https://developers.intercom.com/docs/build-an-integration/learn-more/rest-apis/pagination.
+func TestContractIntercom(t *testing.T) {
+	cred := connector.Credentials{Auth: "access_token", Fields: map[string]string{"api_host": "api.eu.intercom.io"}, Secrets: secrets("access_token", "dG9rOmV4YW1wbGU=")}
+	const base = "https://api.eu.intercom.io"
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer dG9rOmV4YW1wbGU="
+	const ver = "\nIntercom-Version: 2.15"
+	const js = hdr + "\nContent-Type: application/json" + ver + "\n\n"
+	runContract(t, "intercom", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/me" + hdr + ver},
+		{name: "ListContacts", object: "contact", operation: "list", retrySafe: true,
+			want: "GET " + base + "/contacts?per_page=150" + hdr + ver},
+		{name: "CreateContact", object: "contact", operation: "create",
+			input: map[string]any{"email": "ann@example.com", "external_id": "u-42", "custom_attributes": map[string]any{"plan": "pro"}},
+			want:  "POST " + base + "/contacts" + js + `{"custom_attributes":{"plan":"pro"},"email":"ann@example.com","external_id":"u-42","role":"user"}`},
+		{name: "UpsertCompany", object: "company", operation: "create", retrySafe: true,
+			input: map[string]any{"company_id": "c-7", "name": "Acme"},
+			want:  "POST " + base + "/companies" + js + `{"company_id":"c-7","name":"Acme"}`},
+		{name: "ListCompanies", object: "company", operation: "list", retrySafe: true,
+			want: "GET " + base + "/companies?page=1&per_page=50" + hdr + ver},
+		{name: "CreateTicket", object: "ticket", operation: "create",
+			input: map[string]any{"ticket_type_id": "1234", "contacts": []any{map[string]any{"email": "ann@example.com"}}, "ticket_attributes": map[string]any{"_default_title_": "Broken export"}},
+			want:  "POST " + base + "/tickets" + js + `{"contacts":[{"email":"ann@example.com"}],"ticket_attributes":{"_default_title_":"Broken export"},"ticket_type_id":"1234"}`},
+		{name: "Reply", kind: "activity", activity: "reply_to_conversation",
+			input: map[string]any{"conversation_id": "123", "admin_id": "991", "body": "On it", "message_type": "note"},
+			want:  "POST " + base + "/conversations/123/reply" + js + `{"admin_id":"991","body":"On it","message_type":"note","type":"admin"}`},
+		{name: "Close", kind: "activity", activity: "close_conversation", retrySafe: true,
+			input: map[string]any{"conversation_id": "123", "admin_id": "991"},
+			want:  "POST " + base + "/conversations/123/parts" + js + `{"admin_id":"991","message_type":"close","type":"admin"}`},
+		{name: "SendEmail", kind: "activity", activity: "send_message",
+			input: map[string]any{"message_type": "email", "admin_id": "991", "contact_id": "c1", "subject": "Hi", "body": "Welcome"},
+			want:  "POST " + base + "/messages" + js + `{"body":"Welcome","from":{"id":"991","type":"admin"},"message_type":"email","subject":"Hi","to":{"id":"c1","type":"user"}}`},
+		{name: "Tag", kind: "activity", activity: "tag_contact", retrySafe: true,
+			input: map[string]any{"contact_id": "c1", "tag_id": "t9"},
+			want:  "POST " + base + "/contacts/c1/tags" + js + `{"id":"t9"}`},
+		{name: "TrackEvent", kind: "activity", activity: "track_event",
+			input: map[string]any{"event_name": "placed-order", "created_at": 1772359200, "user_id": "u-42"},
+			want:  "POST " + base + "/events" + js + `{"created_at":1772359200,"event_name":"placed-order","user_id":"u-42"}`},
+	})
+	t.Run("Poll", func(t *testing.T) {
+		d := mustDefinition(t, "intercom")
+		r, err := d.BuildPoll(cred, "contact", "updated", nil, connector.PollState{Watermark: time.Unix(1772359200, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const want = `{"pagination":{"per_page":150},"query":{"field":"updated_at","operator":"\u003e","value":1772359080},"sort":{"field":"updated_at","order":"ascending"}}`
+		if string(r.Body) != want {
+			t.Errorf("poll body\n got %s\nwant %s", r.Body, want)
+		}
+	})
+	t.Run("Webhook", func(t *testing.T) {
+		d := mustDefinition(t, "intercom")
+		c := connector.Credentials{Auth: "access_token", Secrets: secrets("client_secret_for_webhooks", "app-secret")}
+		body := []byte(`{"type":"notification_event","id":"notif_ccd8a4d0","topic":"contact.user.created","data":{"type":"notification_event_data","item":{"type":"contact","id":"6548f4f2","email":"ann@example.com"}}}`)
+		m := hmac.New(sha1.New, []byte("app-secret"))
+		m.Write(body)
+		h := http.Header{"X-Hub-Signature": {"sha1=" + hex.EncodeToString(m.Sum(nil))}}
+		if err := d.VerifyWebhook(c, h, body, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		ev, _, err := d.ParseWebhook(c, h, body)
+		if err != nil || ev.Object != "contact" || ev.Event != "created" || ev.ObjectID != "6548f4f2" || ev.EventID != "notif_ccd8a4d0" {
+			t.Errorf("event %+v, %v", ev, err)
+		}
+	})
+}
+
+func TestSpecIntercom(t *testing.T) {
+	checkSpec(t, "intercom", "intercom.yaml", "", "contact/list", "conversation/list")
 }
