@@ -619,3 +619,59 @@ func TestContractIntercom(t *testing.T) {
 func TestSpecIntercom(t *testing.T) {
 	checkSpec(t, "intercom", "intercom.yaml", "", "contact/list", "conversation/list")
 }
+
+// Freshdesk: tickets and contacts are checked against the description in
+// the corpus (TestSpecFreshdesk), which holds only their list, create, get
+// and delete; the rest follows https://developers.freshdesk.com/api/
+// (tickets, conversations, contacts, companies, agents, search).
+func TestContractFreshdesk(t *testing.T) {
+	cred := connector.Credentials{Fields: map[string]string{"domain": "acme"}, Secrets: secrets("api_key", "fdKey123")}
+	const base = "https://acme.freshdesk.com/api/v2"
+	// base64("fdKey123:X")
+	const hdr = "\nAccept: application/json\nAuthorization: Basic ZmRLZXkxMjM6WA=="
+	const js = hdr + "\nContent-Type: application/json\n\n"
+	runContract(t, "freshdesk", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/agents/me" + hdr},
+		{name: "ListTickets", object: "ticket", operation: "list", retrySafe: true,
+			input: map[string]any{"email": "ann@example.com", "include": []any{"requester", "stats"}},
+			want:  "GET " + base + "/tickets?email=ann%40example.com&include=requester%2Cstats&page=1&per_page=100" + hdr},
+		{name: "CreateTicket", object: "ticket", operation: "create",
+			input: map[string]any{"subject": "Printer jam", "description": "<p>Tray 2</p>", "email": "ann@example.com", "priority": 3, "tags": []any{"hw"}},
+			want:  "POST " + base + "/tickets" + js + `{"description":"\u003cp\u003eTray 2\u003c/p\u003e","email":"ann@example.com","priority":3,"status":2,"subject":"Printer jam","tags":["hw"]}`},
+		{name: "UpdateTicket", object: "ticket", operation: "update", retrySafe: true,
+			input: map[string]any{"id": 42, "status": 4},
+			want:  "PUT " + base + "/tickets/42" + js + `{"status":4}`},
+		{name: "CreateContact", object: "contact", operation: "create",
+			input: map[string]any{"name": "Ann Lee", "email": "ann@example.com"},
+			want:  "POST " + base + "/contacts" + js + `{"email":"ann@example.com","name":"Ann Lee"}`},
+		{name: "CreateCompany", object: "company", operation: "create",
+			input: map[string]any{"name": "Acme", "domains": []any{"acme.com"}},
+			want:  "POST " + base + "/companies" + js + `{"domains":["acme.com"],"name":"Acme"}`},
+		{name: "Reply", kind: "activity", activity: "reply_to_ticket",
+			input: map[string]any{"id": 42, "body": "Fixed"},
+			want:  "POST " + base + "/tickets/42/reply" + js + `{"body":"Fixed"}`},
+		{name: "Note", kind: "activity", activity: "add_note",
+			input: map[string]any{"id": 42, "body": "Called the vendor"},
+			want:  "POST " + base + "/tickets/42/notes" + js + `{"body":"Called the vendor","private":true}`},
+		{name: "Search", kind: "activity", activity: "search_tickets", retrySafe: true,
+			input: map[string]any{"query": `"status:2 AND priority:4"`},
+			want:  "GET " + base + "/search/tickets?page=1&query=%22status%3A2+AND+priority%3A4%22" + hdr},
+	})
+	t.Run("Poll", func(t *testing.T) {
+		d := mustDefinition(t, "freshdesk")
+		r, err := d.BuildPoll(cred, "ticket", "updated", nil, connector.PollState{Watermark: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.URL.String(); got != base+"/tickets?order_by=updated_at&order_type=asc&page=1&per_page=100&updated_since=2026-03-01T09%3A58%3A00Z" {
+			t.Errorf("poll URL = %s", got)
+		}
+	})
+}
+
+func TestSpecFreshdesk(t *testing.T) {
+	checkSpecPaths(t, "freshdesk", "freshdesk.yaml", "",
+		"ticket/update", "contact/create", "contact/update",
+		"company/list", "company/get", "company/create", "company/update", "agent/list",
+		"reply_to_ticket", "add_note", "search_tickets")
+}
