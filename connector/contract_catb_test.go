@@ -675,3 +675,70 @@ func TestSpecFreshdesk(t *testing.T) {
 		"company/list", "company/get", "company/create", "company/update", "agent/list",
 		"reply_to_ticket", "add_note", "search_tickets")
 }
+
+// Pipedrive: checked against the v1 description in the corpus
+// (TestSpecPipedrive); pages at https://developers.pipedrive.com/docs/api/v1.
+func TestContractPipedrive(t *testing.T) {
+	cred := connector.Credentials{Auth: "api_token", Fields: map[string]string{"company_domain": "acme"}, Secrets: secrets("api_token", "pd0123")}
+	const base = "https://acme.pipedrive.com/api/v1"
+	const hdr = "\nAccept: application/json"
+	const key = "\nX-Api-Token: pd0123"
+	const js = hdr + "\nContent-Type: application/json" + key + "\n\n"
+	runContract(t, "pipedrive", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/users/me" + hdr + key},
+		{name: "ListDeals", object: "deal", operation: "list", retrySafe: true,
+			input: map[string]any{"status": "open"},
+			want:  "GET " + base + "/deals?limit=500&status=open" + hdr + key},
+		{name: "CreateDeal", object: "deal", operation: "create",
+			input: map[string]any{"title": "Acme renewal", "value": 1200, "currency": "EUR", "custom_fields": map[string]any{"dcf558aac1ae4e8c4f849ba5e668430d8df9be12": "Q2"}},
+			want:  "POST " + base + "/deals" + js + `{"currency":"EUR","dcf558aac1ae4e8c4f849ba5e668430d8df9be12":"Q2","title":"Acme renewal","value":1200}`},
+		{name: "CreatePerson", object: "person", operation: "create",
+			input: map[string]any{"name": "Ann Lee", "email": []any{"ann@example.com"}, "org_id": 7},
+			want:  "POST " + base + "/persons" + js + `{"email":["ann@example.com"],"name":"Ann Lee","org_id":7}`},
+		{name: "UpdateOrganization", object: "organization", operation: "update", retrySafe: true,
+			input: map[string]any{"id": 7, "name": "Acme Ltd"},
+			want:  "PUT " + base + "/organizations/7" + js + `{"name":"Acme Ltd"}`},
+		{name: "CreateActivity", object: "activity", operation: "create",
+			input: map[string]any{"subject": "Call Ann", "type": "call", "due_date": "2026-03-02", "deal_id": 42},
+			want:  "POST " + base + "/activities" + js + `{"deal_id":42,"due_date":"2026-03-02","subject":"Call Ann","type":"call"}`},
+		{name: "CreateNote", object: "note", operation: "create",
+			input: map[string]any{"content": "Budget approved", "deal_id": 42},
+			want:  "POST " + base + "/notes" + js + `{"content":"Budget approved","deal_id":42}`},
+		{name: "CreateLead", object: "lead", operation: "create",
+			input: map[string]any{"title": "Inbound: Acme", "person_id": 9, "value": map[string]any{"amount": 500, "currency": "EUR"}},
+			want:  "POST " + base + "/leads" + js + `{"person_id":9,"title":"Inbound: Acme","value":{"amount":500,"currency":"EUR"}}`},
+		{name: "Search", kind: "activity", activity: "search", retrySafe: true,
+			input: map[string]any{"term": "acme", "item_types": []any{"deal", "person"}},
+			want:  "GET " + base + "/itemSearch?item_types=deal%2Cperson&limit=100&term=acme" + hdr + key},
+		{name: "FindPerson", kind: "activity", activity: "find_person_by_email", retrySafe: true,
+			input: map[string]any{"term": "ann@example.com"},
+			want:  "GET " + base + "/persons/search?exact_match=true&fields=email&term=ann%40example.com" + hdr + key},
+		{name: "Won", kind: "activity", activity: "mark_deal_won", retrySafe: true,
+			input: map[string]any{"id": 42, "status": "won"},
+			want:  "PUT " + base + "/deals/42" + js + `{"status":"won"}`},
+	})
+	t.Run("Poll", func(t *testing.T) {
+		d := mustDefinition(t, "pipedrive")
+		state := connector.PollState{Watermark: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		r, err := d.BuildPoll(cred, "deal", "updated", nil, state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.URL.String(); got != base+"/recents?items=deal&limit=500&since_timestamp=2026-03-01+09%3A58%3A00" {
+			t.Errorf("poll URL = %s", got)
+		}
+		body := `{"success":true,"data":[{"item":"deal","id":42,"data":{"id":42,"add_time":"2026-01-05 08:00:00","update_time":"2026-03-01 10:04:00"}}],
+			"additional_data":{"pagination":{"start":0,"limit":500,"more_items_in_collection":false}}}`
+		page, err := d.PollRecords("deal", "updated", state, r, connector.Response{StatusCode: 200, Body: []byte(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Records) != 1 || page.Records[0].ID != "42" || page.Next != nil {
+			t.Errorf("page = %+v", page)
+		}
+	})
+}
+
+func TestSpecPipedrive(t *testing.T) {
+	checkSpec(t, "pipedrive", "pipedrive.yml", "")
+}
