@@ -742,3 +742,67 @@ func TestContractPipedrive(t *testing.T) {
 func TestSpecPipedrive(t *testing.T) {
 	checkSpec(t, "pipedrive", "pipedrive.yml", "")
 }
+
+// QuickBooks Online Accounting API,
+// https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/
+// (customer, invoice, payment, item, vendor: create, read, sparse update,
+// delete; query; invoice send; change data capture) and
+// .../all-entities/companyinfo for the test.
+func TestContractQuickBooks(t *testing.T) {
+	cred := connector.Credentials{Fields: map[string]string{"realm_id": "9130357766900456", "client_id": "AB1"},
+		Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("eyJlbmMiOi.example")}
+	const base = "https://quickbooks.api.intuit.com/v3/company/9130357766900456"
+	const hdr = "\nAccept: application/json\nAuthorization: Bearer eyJlbmMiOi.example"
+	const js = hdr + "\nContent-Type: application/json\n\n"
+	runContract(t, "quickbooks", cred, []contractCase{
+		{name: "Test", kind: "test", retrySafe: true, want: "GET " + base + "/companyinfo/9130357766900456?minorversion=75" + hdr},
+		{name: "ListCustomers", object: "customer", operation: "list", retrySafe: true,
+			want: "GET " + base + "/query?minorversion=75&query=select+%2A+from+Customer+MAXRESULTS+1000" + hdr},
+		{name: "GetInvoice", object: "invoice", operation: "get", retrySafe: true,
+			input: map[string]any{"Id": "130"},
+			want:  "GET " + base + "/invoice/130?minorversion=75" + hdr},
+		{name: "CreateCustomer", object: "customer", operation: "create",
+			input: map[string]any{"record": map[string]any{"DisplayName": "Acme Ltd", "PrimaryEmailAddr": map[string]any{"Address": "ap@acme.example"}}},
+			want:  "POST " + base + "/customer?minorversion=75" + js + `{"DisplayName":"Acme Ltd","PrimaryEmailAddr":{"Address":"ap@acme.example"}}`},
+		{name: "SparseUpdateItem", object: "item", operation: "update",
+			input: map[string]any{"Id": "5", "SyncToken": "2", "record": map[string]any{"UnitPrice": 12.5}},
+			want:  "POST " + base + "/item?minorversion=75" + js + `{"Id":"5","SyncToken":"2","UnitPrice":12.5,"sparse":true}`},
+		{name: "DeletePayment", object: "payment", operation: "delete", retrySafe: true,
+			input: map[string]any{"Id": "88", "SyncToken": "0"},
+			want:  "POST " + base + "/payment?minorversion=75&operation=delete" + js + `{"Id":"88","SyncToken":"0"}`},
+		{name: "CreateInvoice", kind: "activity", activity: "create_invoice",
+			input: map[string]any{"customer_id": "58", "lines": []any{map[string]any{"Amount": 100, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": map[string]any{"ItemRef": map[string]any{"value": "1"}}}}},
+			want: "POST " + base + "/invoice?minorversion=75" + js +
+				`{"CustomerRef":{"value":"58"},"Line":[{"Amount":100,"DetailType":"SalesItemLineDetail","SalesItemLineDetail":{"ItemRef":{"value":"1"}}}]}`},
+		{name: "SendInvoice", kind: "activity", activity: "send_invoice",
+			input: map[string]any{"invoice_id": "130", "sendTo": "ap@acme.example"},
+			want:  "POST " + base + "/invoice/130/send?minorversion=75&sendTo=ap%40acme.example" + hdr},
+		{name: "RecordPayment", kind: "activity", activity: "record_payment",
+			input: map[string]any{"customer_id": "58", "amount": 100, "invoice_id": "130"},
+			want:  "POST " + base + "/payment?minorversion=75" + js + `{"CustomerRef":{"value":"58"},"Line":[{"Amount":100,"LinkedTxn":[{"TxnId":"130","TxnType":"Invoice"}]}],"TotalAmt":100}`},
+		{name: "CDC", kind: "activity", activity: "changed_entities", retrySafe: true,
+			input: map[string]any{"entities": []any{"Customer", "Invoice"}, "changedSince": "2026-03-01T00:00:00Z"},
+			want:  "GET " + base + "/cdc?changedSince=2026-03-01T00%3A00%3A00Z&entities=Customer%2CInvoice&minorversion=75" + hdr},
+	})
+	t.Run("PollAndSandbox", func(t *testing.T) {
+		d := mustDefinition(t, "quickbooks")
+		c := cred
+		c.Fields = map[string]string{"realm_id": "4620816365", "client_id": "AB1", "api_host": "sandbox-quickbooks.api.intuit.com"}
+		state := connector.PollState{Watermark: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		r, err := d.BuildPoll(c, "invoice", "updated", nil, state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.URL.Host != "sandbox-quickbooks.api.intuit.com" || r.URL.Query().Get("query") != "select * from Invoice where Metadata.LastUpdatedTime > '2026-03-01T09:58:00Z' orderby Metadata.LastUpdatedTime MAXRESULTS 1000" {
+			t.Errorf("poll URL = %s", r.URL)
+		}
+		body := `{"QueryResponse":{"Invoice":[{"Id":"130","SyncToken":"1","MetaData":{"CreateTime":"2026-02-20T02:00:00-08:00","LastUpdatedTime":"2026-03-01T02:05:00-08:00"}}],"startPosition":1,"maxResults":1},"time":"2026-03-01T02:06:00.000-08:00"}`
+		page, err := d.PollRecords("invoice", "updated", state, r, connector.Response{StatusCode: 200, Body: []byte(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Records) != 1 || page.Records[0].ID != "130" || !page.Watermark.Equal(time.Date(2026, 3, 1, 10, 5, 0, 0, time.UTC)) {
+			t.Errorf("page = %+v", page)
+		}
+	})
+}

@@ -126,7 +126,7 @@ func TestLoadCatalog(t *testing.T) {
 				t.Errorf("%s has no source", d.Key)
 			}
 		}
-		want := "amazon-ses freshdesk github http hubspot-crm intercom jira okta openai pagerduty pipedrive salesforce sendgrid servicenow slack stripe todoist twilio webhook zendesk zoom"
+		want := "amazon-ses freshdesk github http hubspot-crm intercom jira okta openai pagerduty pipedrive quickbooks salesforce sendgrid servicenow slack stripe todoist twilio webhook zendesk zoom"
 		if got := strings.Join(keys, " "); got != want {
 			t.Errorf("List() = %s, want %s", got, want)
 		}
