@@ -150,12 +150,7 @@ func TestContractSalesforce(t *testing.T) {
 		}
 	})
 	t.Run("PollAndNextPage", func(t *testing.T) {
-		d := mustDefinition(t, "salesforce")
-		state := connector.PollState{Watermark: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
-		r, err := d.BuildPoll(cred, "opportunity", "updated", nil, state)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d, state, r := pollFrom(t, "salesforce", cred, "opportunity", "updated", time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		q := r.URL.Query().Get("q")
 		if !strings.Contains(q, "FROM Opportunity WHERE LastModifiedDate > 2026-03-01T09:58:00Z ORDER BY LastModifiedDate ASC") {
 			t.Errorf("q = %s", q)
@@ -254,12 +249,7 @@ func TestContractHubSpotCRM(t *testing.T) {
 			want:  "GET " + base + "/crm/v3/owners?email=rep%40example.com&limit=100" + hdr},
 	})
 	t.Run("Poll", func(t *testing.T) {
-		d := mustDefinition(t, "hubspot-crm")
-		state := connector.PollState{Watermark: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
-		r, err := d.BuildPoll(cred, "contact", "updated", nil, state)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d, state, r := pollFrom(t, "hubspot-crm", cred, "contact", "updated", time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		const want = `{"filterGroups":[{"filters":[{"operator":"GTE","propertyName":"lastmodifieddate","value":"1772359080000"}]}],"limit":100,"sorts":[{"direction":"ASCENDING","propertyName":"lastmodifieddate"}]}`
 		if got := r.URL.String() + " " + string(r.Body); got != base+"/crm/v3/objects/contacts/search "+want {
 			t.Errorf("poll request\n got %s\nwant %s", got, want)
@@ -342,14 +332,9 @@ func TestContractServiceNow(t *testing.T) {
 		}
 	})
 	t.Run("Poll", func(t *testing.T) {
-		d := mustDefinition(t, "servicenow")
 		c := cred
 		c.Fields = map[string]string{"instance": "acme", "username": "junction.int", "time_zone": "Europe/Paris"}
-		state := connector.PollState{Watermark: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
-		r, err := d.BuildPoll(c, "incident", "updated", nil, state)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d, state, r := pollFrom(t, "servicenow", c, "incident", "updated", time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		q := r.URL.Query()
 		if got := q.Get("sysparm_query"); got != "sys_updated_on>=javascript:gs.dateGenerate('2026-03-01','10:58:00')^ORDERBYsys_updated_on" {
 			t.Errorf("sysparm_query = %s", got)
@@ -415,19 +400,11 @@ func TestContractOkta(t *testing.T) {
 			want:  "POST " + base + "/apps/0oa1/users" + js + `{"id":"00u1","scope":"USER"}`},
 	})
 	t.Run("Poll", func(t *testing.T) {
-		d := mustDefinition(t, "okta")
-		state := connector.PollState{Watermark: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
-		r, err := d.BuildPoll(cred, "user", "updated", nil, state)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d, state, r := pollFrom(t, "okta", cred, "user", "updated", time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		if got := r.URL.String(); got != base+"/users?limit=200&search=lastUpdated+gt+%222026-03-01T09%3A58%3A00.000Z%22&sortBy=lastUpdated&sortOrder=asc" {
 			t.Errorf("poll URL = %s", got)
 		}
-		r, err = d.BuildPoll(cred, "log_event", "created", nil, state)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, _, r = pollFrom(t, "okta", cred, "log_event", "created", state.Watermark)
 		if got := r.URL.String(); got != base+"/logs?limit=1000&since=2026-03-01T09%3A58%3A00.000Z&sortOrder=ASCENDING" {
 			t.Errorf("log poll URL = %s", got)
 		}
@@ -718,12 +695,7 @@ func TestContractPipedrive(t *testing.T) {
 			want:  "PUT " + base + "/deals/42" + js + `{"status":"won"}`},
 	})
 	t.Run("Poll", func(t *testing.T) {
-		d := mustDefinition(t, "pipedrive")
-		state := connector.PollState{Watermark: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
-		r, err := d.BuildPoll(cred, "deal", "updated", nil, state)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d, state, r := pollFrom(t, "pipedrive", cred, "deal", "updated", time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		if got := r.URL.String(); got != base+"/recents?items=deal&limit=500&since_timestamp=2026-03-01+09%3A58%3A00" {
 			t.Errorf("poll URL = %s", got)
 		}
@@ -785,14 +757,9 @@ func TestContractQuickBooks(t *testing.T) {
 			want:  "GET " + base + "/cdc?changedSince=2026-03-01T00%3A00%3A00Z&entities=Customer%2CInvoice&minorversion=75" + hdr},
 	})
 	t.Run("PollAndSandbox", func(t *testing.T) {
-		d := mustDefinition(t, "quickbooks")
 		c := cred
 		c.Fields = map[string]string{"realm_id": "4620816365", "client_id": "AB1", "api_host": "sandbox-quickbooks.api.intuit.com"}
-		state := connector.PollState{Watermark: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
-		r, err := d.BuildPoll(c, "invoice", "updated", nil, state)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d, state, r := pollFrom(t, "quickbooks", c, "invoice", "updated", time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		if r.URL.Host != "sandbox-quickbooks.api.intuit.com" || r.URL.Query().Get("query") != "select * from Invoice where Metadata.LastUpdatedTime > '2026-03-01T09:58:00Z' orderby Metadata.LastUpdatedTime MAXRESULTS 1000" {
 			t.Errorf("poll URL = %s", r.URL)
 		}
@@ -805,4 +772,16 @@ func TestContractQuickBooks(t *testing.T) {
 			t.Errorf("page = %+v", page)
 		}
 	})
+}
+
+// pollFrom builds the first request of a poll after the watermark.
+func pollFrom(t *testing.T, key string, cred connector.Credentials, object, event string, watermark time.Time) (*connector.Definition, connector.PollState, *connector.Request) {
+	t.Helper()
+	d := mustDefinition(t, key)
+	state := connector.PollState{Watermark: watermark}
+	r, err := d.BuildPoll(cred, object, event, nil, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, state, r
 }
