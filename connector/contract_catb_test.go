@@ -466,7 +466,6 @@ func TestContractZoom(t *testing.T) {
 	})
 }
 
-
 // Intercom: checked against Intercom's 2.15 description (TestSpecIntercom),
 // which leaves out the paging parameters of GET /contacts and
 // GET /conversations; those follow
