@@ -374,3 +374,44 @@ func poolOf(ts *httptest.Server) *x509.CertPool {
 	pool.AddCert(ts.Certificate())
 	return pool
 }
+
+// BenchmarkAWSSigV4Sign is what signing adds to each attempt of an SES
+// send: hashing the body, deriving the key (a fresh signer each time, see
+// awsSigning.sign) and signing.
+func BenchmarkAWSSigV4Sign(b *testing.B) {
+	d := mustDefinition(b, "amazon-ses")
+	cred := connector.Credentials{Fields: map[string]string{"region": "eu-west-1", "access_key_id": "AKIAEXAMPLE"},
+		Secrets: secrets("secret_access_key", "s3cr3t/KEY+example")}
+	r, err := d.BuildActivity(cred, "send_email", map[string]any{"from": "ops@example.com", "to": []any{"ann@example.com"},
+		"subject": "Deploy done", "html": strings.Repeat("<p>All green</p>", 200)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sign, now := r.Signer(), time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	for b.Loop() {
+		hr, _ := r.HTTPRequest(context.Background())
+		if err := sign(hr, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAWSSigV4Build is building the same request without signing it,
+// for comparison.
+func BenchmarkAWSSigV4Build(b *testing.B) {
+	d := mustDefinition(b, "amazon-ses")
+	cred := connector.Credentials{Fields: map[string]string{"region": "eu-west-1", "access_key_id": "AKIAEXAMPLE"},
+		Secrets: secrets("secret_access_key", "s3cr3t/KEY+example")}
+	r, err := d.BuildActivity(cred, "send_email", map[string]any{"from": "ops@example.com", "to": []any{"ann@example.com"},
+		"subject": "Deploy done", "html": strings.Repeat("<p>All green</p>", 200)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.HTTPRequest(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
