@@ -118,6 +118,8 @@ type Auth struct {
 	// api_key: In is "header", "query", or a template naming a field whose
 	// value is one of those; Name is the header or parameter name; Value
 	// defaults to "{api_key}" and may add a prefix ("Token token={api_key}").
+	// oauth2_*: Name, when set, is a header that carries the access token as
+	// is (Shopify's X-Shopify-Access-Token) instead of Authorization: Bearer.
 	In    string `yaml:"in,omitempty" json:"in,omitempty"`
 	Name  string `yaml:"name,omitempty" json:"name,omitempty"`
 	Value string `yaml:"value,omitempty" json:"value,omitempty"`

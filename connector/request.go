@@ -913,6 +913,10 @@ func (c *connection) applyAuth(r *Request) error {
 		if strings.ContainsAny(tok, "\r\n\x00") {
 			return junction.Invalid("access_token", "must not contain line breaks")
 		}
+		if a.Name != "" { // a vendor header that takes the token as is
+			setHeader(a.Name, tok)
+			break
+		}
 		setHeader("Authorization", "Bearer "+tok)
 	case AuthCustom:
 		for _, name := range sortedKeys(a.Headers) {

@@ -233,6 +233,11 @@ func (r *Request) NextPage(resp Response) (*Request, bool, error) {
 		}
 		return next, true, nil
 	case PageNextURL:
+		// Some APIs always give a next link (Mailgun's paging.next) and
+		// end with an empty page.
+		if n, ok := r.recordCount(doc); ok && n == 0 {
+			return nil, false, nil
+		}
 		v, _ := lookupPath(doc, pg.NextURLPath)
 		s, _ := v.(string)
 		if s == "" {

@@ -264,8 +264,8 @@ var authAttrs = map[AuthType][]string{
 	AuthBasic:                   {"username", "password"},
 	AuthAPIKey:                  {"in", "name", "value"},
 	AuthBearer:                  {"token"},
-	AuthOAuth2ClientCredentials: {"token_url", "client_id", "client_secret", "scopes", "scope_separator", "token_params"},
-	AuthOAuth2AuthorizationCode: {"authorize_url", "token_url", "client_id", "client_secret", "scopes", "scope_separator", "pkce", "authorize_params", "token_params"},
+	AuthOAuth2ClientCredentials: {"token_url", "client_id", "client_secret", "scopes", "scope_separator", "token_params", "name"},
+	AuthOAuth2AuthorizationCode: {"authorize_url", "token_url", "client_id", "client_secret", "scopes", "scope_separator", "pkce", "authorize_params", "token_params", "name"},
 	AuthCustom:                  {"headers", "query"},
 }
 
@@ -391,6 +391,9 @@ func (v *validator) auth(p string, a *Auth) {
 			v.oauthURL(p+".authorize_url", a.AuthorizeURL, publicField)
 		}
 		v.oauthURL(p+".token_url", a.TokenURL, publicField)
+		if a.Name != "" && !headerNameRE.MatchString(a.Name) {
+			v.add(p+".name", "invalid header name")
+		}
 		if a.ClientID == "" {
 			v.add(p+".client_id", "is required (usually \"{client_id}\", a connection field)")
 		}

@@ -93,6 +93,8 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 		sp := p + ".signature"
 		switch s.Scheme {
 		case SignatureHMACSHA256, SignatureHMACSHA1, SignatureToken:
+		case SignatureMailgun:
+			v.mailgunSignature(sp, s)
 		case "":
 			v.add(sp+".scheme", "is required (hmac_sha256, hmac_sha1 or token)")
 		default:
@@ -106,7 +108,7 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 		case f.Type != FieldSecret:
 			v.add(sp+".secret_field", "field %q must be of type secret", s.SecretField)
 		}
-		v.templatedHeader(sp+".header", s.Header, true)
+		v.templatedHeader(sp+".header", s.Header, s.Scheme != SignatureMailgun)
 		v.checkTemplate(sp+".prefix", s.Prefix, v.commonPublic)
 		if s.Params != nil {
 			if s.Prefix != "" {
@@ -132,8 +134,8 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 		if s.Payload != "" {
 			names := templateVars(s.Payload)
 			for _, n := range names {
-				if n != "body" && n != "timestamp" {
-					v.add(sp+".payload", "names {%s}; only {body} and {timestamp} are known", n)
+				if n != "body" && n != "timestamp" && v.commonPublic(n) != "" {
+					v.add(sp+".payload", "names {%s}; only {body}, {timestamp} and shared public fields are known", n)
 				}
 			}
 			if !slices.Contains(names, "body") {
@@ -147,7 +149,7 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 			tp := sp + ".timestamp"
 			fromParams := s.Params != nil && s.Params.Timestamp != ""
 			switch {
-			case ts.Header == "" && !fromParams:
+			case ts.Header == "" && !fromParams && s.Scheme != SignatureMailgun:
 				v.add(tp+".header", "is required unless params.timestamp names it")
 			case ts.Header != "" && fromParams:
 				v.add(tp+".header", "does not apply when params.timestamp names the timestamp")

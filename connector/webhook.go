@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,6 +98,18 @@ func (f fieldValues) fill(tmpl string) string {
 	return s
 }
 
+// fillExcept fills the template but leaves the named placeholders as they
+// are, for a later pass to fill.
+func (f fieldValues) fillExcept(tmpl string, keep ...string) string {
+	s, _ := fillTemplate(tmpl, func(name string) (string, bool) {
+		if slices.Contains(keep, name) {
+			return "{" + name + "}", true
+		}
+		return f.public(name)
+	})
+	return s
+}
+
 func (d *Definition) webhooks() (*Webhooks, error) {
 	if d.Webhooks == nil {
 		return nil, junction.Errorf(junction.EINVALID, "connector %s receives no webhooks", d.Key)
@@ -136,6 +149,9 @@ func (d *Definition) VerifyWebhook(c Credentials, header http.Header, body []byt
 			return nil
 		}
 		return junction.Invalid("fields."+sig.SecretField, "is required to verify %s webhooks", d.DisplayName)
+	}
+	if sig.Scheme == SignatureMailgun {
+		return verifyMailgun(secret, sig, body, now)
 	}
 	fv := fieldValues{d, c}
 	name := fv.fill(sig.Header)
@@ -219,7 +235,7 @@ func (d *Definition) VerifyWebhook(c Credentials, header http.Header, body []byt
 		if sig.Scheme == SignatureHMACSHA1 {
 			newHash = sha1.New
 		}
-		mac := signedMAC(newHash, secret, sig.Payload, tsRaw, body)
+		mac := signedMAC(newHash, secret, fv.fillExcept(sig.Payload, "body", "timestamp"), tsRaw, body)
 		for _, cand := range candidates {
 			if got, ok := decodeMAC(cand, sig.Encoding); ok && hmac.Equal(got, mac) {
 				return nil
