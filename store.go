@@ -92,6 +92,7 @@ type Store interface {
 	ExecutionStore
 	TriggerStore
 	JobStore
+	LoginStore
 }
 
 // TenantStore persists tenants.
