@@ -54,6 +54,11 @@ func parsePages() map[string]*template.Template {
 			}
 			return ""
 		},
+		// multiline tells the settings that hold PEM documents, whose line
+		// breaks a one-line input would drop.
+		"multiline": func(key string) bool {
+			return strings.HasSuffix(key, "_cert") || key == "client_key"
+		},
 		// icon accepts data: images only: the stylesheet's CSP allows no
 		// other origin, and a definition's URL must not make the browser
 		// call out.
@@ -425,8 +430,11 @@ func (u *UI) createConnection(w http.ResponseWriter, r *request) error {
 				in.Fields[f.Name] = app.FieldInput{Value: n}
 			}
 		default:
+			// Strings come as literals, as in the API's JSON: plain fields
+			// are stored as given once validated.
 			if v != "" {
-				in.Fields[f.Name] = app.FieldInput{Value: v}
+				s := junction.NewSecret(v)
+				in.Fields[f.Name] = app.FieldInput{Literal: &s}
 			}
 		}
 	}
