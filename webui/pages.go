@@ -209,7 +209,7 @@ func (u *UI) overview(w http.ResponseWriter, r *request) error {
 			}
 		}
 	}
-	exs, err := u.app.ListExecutions(ctx, p, app.ExecutionQuery{Since: time.Now().Add(-24 * time.Hour),
+	exs, err := u.app.ListExecutions(ctx, p, app.ExecutionQuery{Since: u.opts.Clock.Now().Add(-24 * time.Hour),
 		Page: junction.Page{Limit: junction.MaxPageSize}})
 	if err == nil {
 		byOutcome := map[string]int{}

@@ -48,6 +48,9 @@ type Options struct {
 	Secure bool
 	Guard  Guard
 	Logger *slog.Logger
+	// Clock sets "now" for the pages (the overview's last 24 hours); the
+	// system clock when nil.
+	Clock junction.Clock
 }
 
 // contentSecurityPolicy allows nothing but the page's own stylesheet and
@@ -69,6 +72,9 @@ type UI struct {
 func New(a *app.App, opts Options) *UI {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = junction.SystemClock{}
 	}
 	u := &UI{app: a, opts: opts, cookie: "junction_session", pages: parsePages()}
 	if opts.Secure {
@@ -233,7 +239,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusTooManyRequests, err)
 		return
 	}
-	p, secret, err := u.app.Login(r.Context(), app.LoginInput{Tenant: tenant, Username: name,
+	_, secret, err := u.app.Login(r.Context(), app.LoginInput{Tenant: tenant, Username: name,
 		Password: junction.NewSecret(r.PostFormValue("password")), IP: u.opts.Guard.ClientIP(r), RequestID: u.opts.Guard.RequestID(r)})
 	if err != nil {
 		if junction.IsCode(err, junction.EUNAUTHENTICATED) {
@@ -242,7 +248,6 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		again(httpStatus(junction.ErrorCode(err)), err)
 		return
 	}
-	_ = p
 	// A new secret at every sign-in: a session ID planted before it
 	// (fixation) is never the one that gets signed in.
 	http.SetCookie(w, u.sessionCookie(secret.Reveal(), int(app.SessionMaxAge/time.Second)))

@@ -31,7 +31,7 @@ type env struct {
 	client *http.Client
 }
 
-func newEnv(t *testing.T, opts webui.Options) *env {
+func newEnv(t *testing.T, opts webui.Options, limit ...httpapi.AuthLimit) *env {
 	t.Helper()
 	clock := clocktest.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 	a := app.New(sqldbtest.Open(t), app.Options{Clock: clock})
@@ -43,8 +43,12 @@ func newEnv(t *testing.T, opts webui.Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httpapi.New(a, httpapi.Options{Clock: clock})
-	opts.Guard = api
+	apiOpts := httpapi.Options{Clock: clock}
+	if len(limit) > 0 {
+		apiOpts.AuthFailures = limit[0]
+	}
+	api := httpapi.New(a, apiOpts)
+	opts.Guard, opts.Clock = api, clock
 	api.Mount(webui.New(a, opts))
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
@@ -238,5 +242,37 @@ func TestSecureCookie(t *testing.T) {
 	ck := resp.Cookies()
 	if len(ck) != 1 || ck[0].Name != "__Host-junction_session" || !ck[0].Secure || ck[0].Path != "/" {
 		t.Fatalf("cookies %+v", ck)
+	}
+}
+
+// TestSignInLimited: failed sign-ins spend the user's budget and the
+// address's, and a spent one answers 429 without checking the password.
+func TestSignInLimited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, webui.Options{}, httpapi.AuthLimit{Burst: 2, Every: time.Minute})
+	for i, want := range []int{http.StatusUnauthorized, http.StatusUnauthorized, http.StatusTooManyRequests} {
+		resp, _ := e.do(e.newClient(), "POST", "/login", url.Values{"username": {"admin"}, "password": {"a wrong guess, again"}})
+		if resp.StatusCode != want {
+			t.Fatalf("attempt %d: %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+	resp, body := e.do(e.newClient(), "POST", "/login", url.Values{"username": {"admin"}, "password": {adminPassword}})
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "rate_limited") {
+		t.Fatalf("right password while limited: %d", resp.StatusCode)
+	}
+	e.clock.Advance(time.Minute)
+	e.login(e.newClient(), "/")
+	entries, err := e.app.ListAudit(context.Background(), e.admin, app.AuditQuery{Action: "user.login"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed int
+	for _, x := range entries.Items {
+		if x.Outcome == junction.EUNAUTHENTICATED {
+			failed++
+		}
+	}
+	if failed != 2 {
+		t.Fatalf("%d failed sign-ins audited, want 2", failed)
 	}
 }

@@ -70,7 +70,7 @@ func (m *Main) handler() (http.Handler, error) {
 		opts.Metrics = m.metrics
 	}
 	api := httpapi.New(m.app, opts)
-	api.Mount(webui.New(m.app, webui.Options{Guard: api, Logger: m.logger,
+	api.Mount(webui.New(m.app, webui.Options{Guard: api, Logger: m.logger, Clock: m.Clock,
 		Secure: strings.HasPrefix(m.Config.PublicURL, "https://")}))
 	return api.Handler(), nil
 }
