@@ -2,7 +2,6 @@ package webui
 
 import (
 	"bytes"
-	"cmp"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -162,63 +161,70 @@ func redirect(w http.ResponseWriter, r *request, path, notice string) error {
 // overview -----------------------------------------------------------
 
 type overviewData struct {
-	Broken       []*junction.Connection
-	ByStatus     []countRow
-	Triggers     []*app.TriggerView
-	Executions   []countRow
-	Stores       []*app.CredentialStoreView
-	MoreConnects bool
+	Broken     []*junction.Connection
+	ByStatus   []countRow
+	Triggers   []*app.TriggerView
+	Executions []countRow
+	Stores     []*app.CredentialStoreView
 }
 
+// countRow is a count shown as "100+" past overviewCap.
 type countRow struct {
 	Name  string
-	Count int
+	Count string
 }
 
-func counted(m map[string]int) []countRow {
-	var out []countRow
-	for k, v := range m {
-		out = append(out, countRow{k, v})
+// overviewCap bounds what the overview reads per status: it counts up
+// to this many and says "more" past it, so that the page costs the same
+// with a thousand connections as with ten.
+const overviewCap = 100
+
+func capped(name string, n int, more bool) countRow {
+	if more {
+		return countRow{name, strconv.Itoa(n) + "+"}
 	}
-	slices.SortFunc(out, func(a, b countRow) int { return cmp.Compare(a.Name, b.Name) })
-	return out
+	return countRow{name, strconv.Itoa(n)}
 }
 
 func (u *UI) overview(w http.ResponseWriter, r *request) error {
 	ctx, p := r.Context(), r.p
 	var d overviewData
-	conns, err := u.app.ListConnections(ctx, p, app.ConnectionQuery{Page: junction.Page{Limit: junction.MaxPageSize}})
-	if err != nil && !junction.IsCode(err, junction.EPERMISSIONDENIED) {
-		return err
-	}
-	byStatus := map[string]int{}
-	for _, c := range conns.Items {
-		byStatus[string(c.Status)]++
-		if c.Status == junction.ConnectionDisconnected || c.Status == junction.ConnectionDisabled {
-			d.Broken = append(d.Broken, c)
+	// Broken first: disconnected, then disabled.
+	for _, st := range []junction.ConnectionStatus{junction.ConnectionDisconnected, junction.ConnectionDisabled,
+		junction.ConnectionUntested, junction.ConnectionConnected} {
+		list, err := u.app.ListConnections(ctx, p, app.ConnectionQuery{Status: st, Page: junction.Page{Limit: overviewCap}})
+		if junction.IsCode(err, junction.EPERMISSIONDENIED) {
+			break
+		} else if err != nil {
+			return err
+		}
+		if len(list.Items) > 0 {
+			d.ByStatus = append(d.ByStatus, capped(string(st), len(list.Items), list.NextCursor != ""))
+		}
+		if st == junction.ConnectionDisconnected || st == junction.ConnectionDisabled {
+			d.Broken = append(d.Broken, list.Items...)
 		}
 	}
-	// Disconnected before disabled: those are the ones that broke.
-	slices.SortStableFunc(d.Broken, func(a, b *junction.Connection) int { return cmp.Compare(a.Status, b.Status) })
-	d.ByStatus, d.MoreConnects = counted(byStatus), conns.NextCursor != ""
-	trs, err := u.app.ListTriggers(ctx, p, app.TriggerQuery{Page: junction.Page{Limit: junction.MaxPageSize}})
-	if err == nil {
+	off := false
+	if trs, err := u.app.ListTriggers(ctx, p, app.TriggerQuery{Enabled: &off, Page: junction.Page{Limit: overviewCap}}); err == nil {
+		d.Triggers = trs.Items
+	}
+	if trs, err := u.app.ListTriggers(ctx, p, app.TriggerQuery{Page: junction.Page{Limit: overviewCap}}); err == nil {
 		for _, t := range trs.Items {
-			if !t.Enabled || t.ConsecutiveFailures > 0 {
+			if t.Enabled && t.ConsecutiveFailures > 0 {
 				d.Triggers = append(d.Triggers, t)
 			}
 		}
 	}
-	exs, err := u.app.ListExecutions(ctx, p, app.ExecutionQuery{Since: u.opts.Clock.Now().Add(-24 * time.Hour),
-		Page: junction.Page{Limit: junction.MaxPageSize}})
-	if err == nil {
-		byOutcome := map[string]int{}
-		for _, e := range exs.Items {
-			byOutcome[e.Status]++
+	since := u.opts.Clock.Now().Add(-24 * time.Hour)
+	for _, st := range []string{"failed", "succeeded"} {
+		exs, err := u.app.ListExecutions(ctx, p, app.ExecutionQuery{Status: st, Since: since, Page: junction.Page{Limit: overviewCap}})
+		if err != nil {
+			break
 		}
-		d.Executions = counted(byOutcome)
+		d.Executions = append(d.Executions, capped(st, len(exs.Items), exs.NextCursor != ""))
 	}
-	if stores, err := u.app.ListCredentialStores(ctx, p, junction.Page{Limit: junction.MaxPageSize}); err == nil {
+	if stores, err := u.app.ListCredentialStores(ctx, p, junction.Page{Limit: overviewCap}); err == nil {
 		d.Stores = stores.Items
 	}
 	return u.show(w, r, "overview", "overview", "Overview", d, nil)

@@ -276,3 +276,22 @@ func TestSignInLimited(t *testing.T) {
 		t.Fatalf("%d failed sign-ins audited, want 2", failed)
 	}
 }
+
+func httpRequest(method, path string, form url.Values) *http.Request {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, path, body)
+	req.RemoteAddr = "192.0.2.10:1234"
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	return req
+}
+
+func record(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
