@@ -59,6 +59,10 @@ type Options struct {
 const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; " +
 	"frame-ancestors 'none'; base-uri 'none'"
 
+// maxFormBytes bounds a posted form: settings and PEM certificates, not
+// documents.
+const maxFormBytes = 1 << 20
+
 // UI is the web UI's handler. It is safe for concurrent use.
 type UI struct {
 	app     *app.App
@@ -82,7 +86,7 @@ func New(a *app.App, opts Options) *UI {
 	}
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /static/style.css", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /login", u.loginPage)
 	mux.HandleFunc("POST /login", u.login)
 	mux.Handle("POST /logout", u.signedIn(u.logout))
@@ -153,6 +157,7 @@ func (u *UI) signedIn(h func(w http.ResponseWriter, r *request) error) http.Hand
 		p.IP, p.RequestID = u.opts.Guard.ClientIP(r), u.opts.Guard.RequestID(r)
 		req := &request{Request: r, p: p, session: s, csrf: csrfToken(c.Value)}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(req.csrf)) != 1 {
 				http.Error(w, "the form is out of date or did not come from this site: reload the page and try again", http.StatusForbidden)
 				return
@@ -228,7 +233,7 @@ func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	tenant, name := strings.TrimSpace(r.PostFormValue("tenant")), strings.TrimSpace(r.PostFormValue("username"))
 	next := safeNext(r.PostFormValue("next"))
 	again := func(status int, err error) {
