@@ -595,6 +595,12 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"RetryJob":                     "jobs are not cached",
 		"CancelJob":                    "jobs are not cached",
 		"DeleteJob":                    "jobs are not cached",
+		"SetPasswordHash":              "a cached user holds no password hash",
+		"CreateSession":                "sessions are not cached",
+		"TouchSession":                 "sessions are not cached",
+		"DeleteSession":                "sessions are not cached",
+		"DeleteUserSessions":           "sessions are not cached",
+		"DeleteSessionsBefore":         "sessions are not cached",
 	}
 	storeT := reflect.TypeOf((*junction.Store)(nil)).Elem()
 	cacheT := reflect.TypeOf((*storecache.Store)(nil))
