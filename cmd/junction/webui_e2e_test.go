@@ -45,7 +45,7 @@ func browser(t *testing.T) context.Context {
 	}
 	// Generous: a loaded two-core machine starts Chromium slowly; every
 	// step waits on a condition of the page, never on time.
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	t.Cleanup(cancel)
 	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	t.Cleanup(cancelAlloc)
@@ -97,8 +97,10 @@ func TestWebUI_Browser(t *testing.T) {
 		shots = t.TempDir()
 	}
 	var pages []string // every page's HTML, scanned for secrets at the end
+	start := time.Now()
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
+		t.Logf("%6.1fs %s", time.Since(start).Seconds(), what)
 		if err := chromedp.Do(ctx, actions...); err != nil {
 			t.Fatalf("%s: %v\nserver log:\n%s", what, err, logs)
 		}
@@ -115,11 +117,13 @@ func TestWebUI_Browser(t *testing.T) {
 		t.Helper()
 		run("open "+path, chromedp.Navigate(base+path), chromedp.WaitVisible(ready))
 	}
-	// submit clicks a form's button and waits for the next page, failing
-	// with the problem it shows when it shows one.
+	// submit sends the form of a button and waits for the next page,
+	// failing with the problem it shows when it shows one. It submits
+	// the form rather than clicking at the button's place, which a page
+	// still laying out on a loaded machine can move.
 	submit := func(what, button, ready string) {
 		t.Helper()
-		run(what, chromedp.Click(button), chromedp.WaitVisible(ready+", #problem"))
+		run(what, chromedp.WaitVisible(button), chromedp.Submit(button), chromedp.WaitVisible(ready+", #problem"))
 		if p := value(t, ctx, what, chromedp.Evaluate[string](`(document.querySelector('#problem') || {}).innerText || ""`)); p != "" {
 			t.Fatalf("%s: %s", what, p)
 		}
@@ -128,7 +132,7 @@ func TestWebUI_Browser(t *testing.T) {
 		t.Helper()
 		visit("/", "#username") // signed out: the login page, coming back to / after
 		run("sign in as "+user, chromedp.SetValue("#username", user), chromedp.SetValue("#password", password),
-			chromedp.Click("#signin"), chromedp.WaitVisible("#logout"))
+			chromedp.Submit("#signin"), chromedp.WaitVisible("#logout"))
 	}
 	idOf := func(path, name string) string {
 		t.Helper()
@@ -183,7 +187,7 @@ func TestWebUI_Browser(t *testing.T) {
 
 	visit("/connectors/http", `a[href*="auth_type=api_key"]`)
 	shot("connector")
-	run("new connection", chromedp.Click(`a[href*="auth_type=api_key"]`), chromedp.WaitVisible("#connection-form"))
+	visit("/connections/new?connector=http&auth_type=api_key", "#connection-form")
 	run("fill the form generated from the definition",
 		chromedp.SetValue("#folder_id", folderID), chromedp.SetValue("#name", "upstream"),
 		chromedp.SetValue(`[name="field.base_url"]`, upstream.URL+"/v1"),
@@ -221,7 +225,7 @@ func TestWebUI_Browser(t *testing.T) {
 	if cookie != "" {
 		t.Fatalf("the session cookie is readable by scripts: %q", cookie)
 	}
-	run("sign out", chromedp.Click("#logout"), chromedp.WaitVisible("#username"))
+	run("sign out", chromedp.Submit("#logout"), chromedp.WaitVisible("#username"))
 
 	signIn("vera", viewerPassword)
 	for _, p := range []struct{ path, ready, absent string }{
@@ -236,7 +240,7 @@ func TestWebUI_Browser(t *testing.T) {
 		}
 	}
 	shot("viewer-connections")
-	run("viewer signs out", chromedp.Click("#logout"), chromedp.WaitVisible("#username"))
+	run("viewer signs out", chromedp.Submit("#logout"), chromedp.WaitVisible("#username"))
 
 	for i, html := range pages {
 		assertNoSecret(t, fmt.Sprintf("page %d", i), []byte(html),
