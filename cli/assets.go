@@ -171,9 +171,9 @@ written to the store.
 asset's value is sent to: a host name, *. and a domain for any host below
 it, or an IP address, without scheme, port or path. Without it the value
 goes wherever a connection using the asset points.`,
-		Example: `  junction assets create erp-password --folder F --type credential --username svc-erp --password-file ./pw.txt
-  junction assets create erp-api-key --folder F --type secret --store S --external-name erp/api-key
-  junction assets create crm-token --folder F --type secret --value-file ./token.txt --allowed-host api.crm.example.com --allowed-host '*.crm.example.net'`,
+		Example: `  junction assets create erp-password --folder Finance --type credential --username svc-erp --password-file ./pw.txt
+  junction assets create erp-api-key --folder Finance --type secret --store vault-prod --external-name erp/api-key
+  junction assets create crm-token --folder Finance --type secret --value-file ./token.txt --allowed-host api.crm.example.com --allowed-host '*.crm.example.net'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if folder == "" {

@@ -25,7 +25,7 @@ func (f *connectionFieldFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.fields, "field", nil, "field name=value (repeatable)")
 	fl.StringArrayVar(&f.secretFields, "secret-field", nil, "secret field name=@path, name=- (standard input) or name=value; kept sealed by Junction (repeatable)")
 	fl.StringArrayVar(&f.secrets, "secret", nil, "the same as --secret-field: NAME=@path, NAME=- or NAME=value, as every command takes secrets (repeatable)")
-	fl.StringArrayVar(&f.assetFields, "asset-field", nil, "secret field name=ASSET_ID[:username|:password], resolved from the asset at run time (repeatable)")
+	fl.StringArrayVar(&f.assetFields, "asset-field", nil, "secret field name=ASSET[:username|:password], the asset's ID or name, resolved from the asset at run time (repeatable)")
 }
 
 // body returns the fields the flags give, or nil when they give none. A
@@ -58,7 +58,7 @@ func (f *connectionFieldFlags) body(c *CLI) (map[string]any, error) {
 func assetReference(field, ref string) (map[string]any, error) {
 	id, part, hasPart := strings.Cut(ref, ":")
 	if id == "" {
-		return nil, junction.Invalid("asset-field", "%s: give the asset ID, as %s=ASSET_ID[:username|:password]", field, field)
+		return nil, junction.Invalid("asset-field", "%s: give the asset, as %s=ASSET[:username|:password]", field, field)
 	}
 	out := map[string]any{"asset_id": id}
 	if hasPart {
@@ -101,10 +101,12 @@ func (c *CLI) connectionsCommand() *cobra.Command {
 	create := &cobra.Command{
 		Use:   "create NAME --folder ID --connector KEY --auth TYPE [--field k=v ...] [--secret-field k=@path|-|value ...] [--asset-field k=ASSET_ID[:part] ...]",
 		Short: "Create a connection; the server tests it first unless --no-test",
-		Example: `  junction connections create jira --folder F --connector jira --auth basic \
-    --field site=acme --field email=bot@acme.com --asset-field api_token=A
-  junction connections create gh --folder F --connector github --auth bearer \
-    --secret-field token=@token.txt --default`,
+		Example: `  junction connections create jira --folder Finance --connector jira --auth basic \
+    --field site=acme --field email=bot@acme.com --asset-field api_token=erp-api-key
+  junction connections create gh --folder Finance --connector github --auth bearer \
+    --secret-field token=@token.txt --default
+  junction connections create hooks --folder Finance --connector webhook --auth none \
+    --secret-field signing_secret=@hook-secret.txt`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if folder == "" {

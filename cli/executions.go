@@ -59,8 +59,8 @@ A failed execution is one line on standard error naming the execution
 details (what the API answered, secrets masked) also go to standard output.
 --input takes the activity's input as JSON: literally, from a file (@path) or
 from standard input (-).`,
-		Example: `  junction execute C create_issue --input '{"owner": "acme", "repo": "api", "title": "Broken build"}'
-  junction execute C --object repository --operation list --input @query.json -o json`,
+		Example: `  junction execute gh create_issue --input '{"owner": "acme", "repo": "api", "title": "Broken build"}'
+  junction execute gh --object repository --operation list --input @query.json -o json`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := map[string]any{}

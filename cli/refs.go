@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"junction"
 )
@@ -62,6 +63,10 @@ var refsByFlag = map[string]*refKind{
 	"folder": refFolder, "parent": refFolder, "connection": refConnection, "store": refStore, "trigger": refTrigger,
 }
 
+// refsInValues are the repeatable flags whose values are "key=REF" or
+// "key=REF:part", REF naming an object ("--asset-field api_token=erp-key").
+var refsInValues = map[string]*refKind{"asset-field": refAsset}
+
 // acceptNames walks the command tree and lets every argument and flag that
 // names an object take its name: the command's RunE is wrapped to resolve
 // them to IDs first.
@@ -96,7 +101,13 @@ func (c *CLI) acceptNames(cmd *cobra.Command, group string) {
 			}
 		}
 	}
-	if !slices.ContainsFunc(args, func(k *refKind) bool { return k != nil }) && len(flags) == 0 {
+	var valueFlags []string
+	for name := range refsInValues {
+		if cmd.Flags().Lookup(name) != nil {
+			valueFlags = append(valueFlags, name)
+		}
+	}
+	if !slices.ContainsFunc(args, func(k *refKind) bool { return k != nil }) && len(flags) == 0 && len(valueFlags) == 0 {
 		return
 	}
 	slices.Sort(flags)
@@ -128,8 +139,42 @@ func (c *CLI) acceptNames(cmd *cobra.Command, group string) {
 				return err
 			}
 		}
+		for _, name := range valueFlags {
+			if err := r.resolveValues(cmd.Flags().Lookup(name), refsInValues[name]); err != nil {
+				return err
+			}
+		}
 		return run(cmd, given)
 	}
+}
+
+// resolveValues replaces the REF of each "key=REF[:part]" value of a
+// repeatable flag by the ID it names.
+func (r *refResolver) resolveValues(f *pflag.Flag, k *refKind) error {
+	sv, ok := f.Value.(pflag.SliceValue)
+	if !f.Changed || !ok {
+		return nil
+	}
+	values := sv.GetSlice()
+	for i, v := range values {
+		key, ref, found := strings.Cut(v, "=")
+		if !found || ref == "" {
+			continue // the command's own check names what is missing
+		}
+		ref, part, hasPart := strings.Cut(ref, ":")
+		if hasPart && part != "username" && part != "password" {
+			continue // not a part an asset has: the command's check says so
+		}
+		id, err := r.resolve(k, ref)
+		if err != nil {
+			return err
+		}
+		values[i] = key + "=" + id
+		if hasPart {
+			values[i] += ":" + part
+		}
+	}
+	return sv.Replace(values)
 }
 
 // refResolver resolves the names of one command line, fetching the folder

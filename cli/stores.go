@@ -186,7 +186,7 @@ func (c *CLI) storesCommand() *cobra.Command {
 		Short: "Add a credential store; its configuration is checked, the vault is not contacted (see test)",
 		Example: `  junction stores create vault-prod --type hashicorp-vault \
     --config address=https://vault.example.com:8200 --config auth_method=approle \
-    --config role_id=4f1c... --config-file ca_cert=./ca.pem --secret secret_id=@secret-id.txt`,
+    --config role_id=junction-prod --config-file ca_cert=./ca.pem --secret secret_id=@secret-id.txt`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if typ == "" {

@@ -39,9 +39,9 @@ payload, event, object, object_id, change and vendor_type, such as
 'record.state == "open"'. Each match is a job: kept in a queue for workers
 (--target-queue, see junction jobs claim), or POSTed to --target-url, signed
 with --target-secret (X-Junction-Signature).`,
-		Example: `  junction triggers create --folder F --connection C --object issue --event created \
-    --filter 'record.state == "open"' --target-queue triage
-  junction triggers create --folder F --connection W --object event --event received \
+		Example: `  junction triggers create --folder Finance --connection gh --object issue --event created \
+    --param owner=acme --param repo=api --filter 'record.state == "open"' --target-queue triage
+  junction triggers create --folder Finance --connection hooks --object event --event received \
     --target-url https://hooks.acme.com/junction --target-secret @secret.txt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -69,10 +69,38 @@ func Parse(data []byte) (*Definition, error) {
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return nil, &DefinitionError{Problems: []Problem{{Message: "a definition file holds exactly one YAML document"}}}
 	}
-	if probs := validate(&d); len(probs) > 0 {
+	if probs := mergeProblems(schemaProblems(data), validate(&d)); len(probs) > 0 {
 		return nil, &DefinitionError{Problems: probs}
 	}
 	return &d, nil
+}
+
+// mergeProblems reports the schema's problems (structure) and, of the
+// hand-written checks' (meaning), those about parts the schema found
+// nothing wrong with, so one mistake is reported once.
+func mergeProblems(structural, semantic []Problem) []Problem {
+	out := structural
+	related := func(a, b string) bool {
+		return a == b || a == "" || b == "" || under(a, b) || under(b, a)
+	}
+	for _, p := range semantic {
+		dup := false
+		for _, q := range structural {
+			if related(p.Path, q.Path) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// under reports whether path lies inside parent ("a.b[1]" inside "a.b").
+func under(path, parent string) bool {
+	return strings.HasPrefix(path, parent) && len(path) > len(parent) && (path[len(parent)] == '.' || path[len(parent)] == '[')
 }
 
 var yamlUnknownFieldRE = regexp.MustCompile(`field (.+) not found in type \S+`)

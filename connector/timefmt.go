@@ -24,7 +24,7 @@ const (
 // checkTimeFormat reports what is wrong with a format, or "".
 func checkTimeFormat(format string) string {
 	switch format {
-	case "", TimeRFC3339, TimeUnix, TimeUnixMS:
+	case "", TimeRFC3339, TimeUnix, TimeUnixMS, TimeMSJSON:
 		return ""
 	}
 	if !strings.Contains(format, "2006") && !strings.Contains(format, "06") {
@@ -48,6 +48,8 @@ func formatTime(t time.Time, format string, loc *time.Location) any {
 		return t.Unix()
 	case TimeUnixMS:
 		return t.UnixMilli()
+	case TimeMSJSON:
+		return formatMSJSONDate(t)
 	case "", TimeRFC3339:
 		return t.In(loc).Format(time.RFC3339)
 	}
@@ -89,6 +91,8 @@ func parseTime(v any, format string, loc *time.Location) (time.Time, error) {
 			ns, _ = strconv.ParseInt(frac, 10, 64)
 		}
 		return time.Unix(whole, ns).UTC(), nil
+	case TimeMSJSON:
+		return parseMSJSONDate(s)
 	case "", TimeRFC3339:
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {

@@ -134,8 +134,8 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 		if s.Payload != "" {
 			names := templateVars(s.Payload)
 			for _, n := range names {
-				if n != "body" && n != "timestamp" {
-					v.add(sp+".payload", "names {%s}; only {body} and {timestamp} are known", n)
+				if n != "body" && n != "timestamp" && v.commonPublic(n) != "" {
+					v.add(sp+".payload", "names {%s}; only {body}, {timestamp} and shared public fields are known", n)
 				}
 			}
 			if !slices.Contains(names, "body") {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,6 +95,18 @@ func (f fieldValues) public(name string) (string, bool) {
 
 func (f fieldValues) fill(tmpl string) string {
 	s, _ := fillTemplate(tmpl, f.public)
+	return s
+}
+
+// fillExcept fills the template but leaves the named placeholders as they
+// are, for a later pass to fill.
+func (f fieldValues) fillExcept(tmpl string, keep ...string) string {
+	s, _ := fillTemplate(tmpl, func(name string) (string, bool) {
+		if slices.Contains(keep, name) {
+			return "{" + name + "}", true
+		}
+		return f.public(name)
+	})
 	return s
 }
 
@@ -222,7 +235,7 @@ func (d *Definition) VerifyWebhook(c Credentials, header http.Header, body []byt
 		if sig.Scheme == SignatureHMACSHA1 {
 			newHash = sha1.New
 		}
-		mac := signedMAC(newHash, secret, sig.Payload, tsRaw, body)
+		mac := signedMAC(newHash, secret, fv.fillExcept(sig.Payload, "body", "timestamp"), tsRaw, body)
 		for _, cand := range candidates {
 			if got, ok := decodeMAC(cand, sig.Encoding); ok && hmac.Equal(got, mac) {
 				return nil

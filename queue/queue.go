@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
@@ -81,7 +82,10 @@ type Options struct {
 //
 // # PostgreSQL
 //
-// River uses the database/sql driver over the Store's pool. Several servers
+// River uses the database/sql driver over the Store's pool, so that jobs are
+// inserted in the Store's transactions, plus a pgx connection of its own
+// that LISTENs: a job inserted by any server wakes idle workers at once
+// rather than at their next poll. Several servers
 // share the work: each fetches jobs with FOR UPDATE SKIP LOCKED, and River
 // elects one leader, which alone runs periodic jobs and maintenance.
 type Queue struct {
@@ -89,6 +93,9 @@ type Queue struct {
 	client  *river.Client[*sql.Tx]
 	workers *river.Workers
 	logger  *slog.Logger
+	// listenPool holds the LISTEN connection on PostgreSQL (nil on
+	// SQLite); closed by Stop.
+	listenPool interface{ Close() }
 }
 
 // Default settings.
@@ -110,8 +117,12 @@ func New(ctx context.Context, opts Options) (*Queue, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	driver := newDriver(opts.DB)
+	driver, listenPool, err := newDriver(ctx, opts.DB)
+	if err != nil {
+		return nil, err
+	}
 	if err := migrate(ctx, opts.DB, driver, logger); err != nil {
+		closePool(listenPool)
 		return nil, err
 	}
 	workers := river.NewWorkers()
@@ -137,16 +148,33 @@ func New(ctx context.Context, opts Options) (*Queue, error) {
 	}
 	client, err := river.NewClient(driver, cfg)
 	if err != nil {
+		closePool(listenPool)
 		return nil, fmt.Errorf("queue: create River client: %w", err)
 	}
-	return &Queue{db: opts.DB, client: client, workers: workers, logger: logger}, nil
+	q := &Queue{db: opts.DB, client: client, workers: workers, logger: logger}
+	if listenPool != nil {
+		q.listenPool = listenPool
+	}
+	return q, nil
 }
 
-func newDriver(db *sqldb.DB) riverdriver.Driver[*sql.Tx] {
+// newDriver returns River's driver for the database and, on PostgreSQL,
+// the pgx pool its listener takes a connection from.
+func newDriver(ctx context.Context, db *sqldb.DB) (riverdriver.Driver[*sql.Tx], *pgxpool.Pool, error) {
 	if db.Dialect() == sqldb.DialectSQLite {
-		return riversqlite.New(db.SQL())
+		return riversqlite.New(db.SQL()), nil, nil
 	}
-	return riverdatabasesql.New(db.SQL())
+	pool, err := db.ListenerPool(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return riverdatabasesql.NewWithPgxListener(db.SQL(), pool), pool, nil
+}
+
+func closePool(p *pgxpool.Pool) {
+	if p != nil {
+		p.Close()
+	}
 }
 
 // migrate applies River's migrations. River's migrator takes no lock, so
@@ -222,6 +250,9 @@ func (q *Queue) Start(ctx context.Context) error {
 // is done; then it cancels them (a cancelled job runs again later: it was
 // never completed).
 func (q *Queue) Stop(ctx context.Context) error {
+	if q.listenPool != nil {
+		defer q.listenPool.Close()
+	}
 	err := q.client.Stop(ctx)
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		return err

@@ -128,3 +128,52 @@ func TestMigrateTwice(t *testing.T) {
 		})
 	}
 }
+
+// TestListenWakesWorkers inserts a job into a running PostgreSQL queue
+// whose workers poll once a minute: LISTEN/NOTIFY must wake them long
+// before. On SQLite River's driver polls its own notification table, so
+// the same holds there too.
+func TestListenWakesWorkers(t *testing.T) {
+	for _, b := range sqldbtest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			db := b.Open(t, sqldb.Options{})
+			tn := &junction.Tenant{Name: "acme"}
+			if err := db.CreateTenant(ctx, tn); err != nil {
+				t.Fatal(err)
+			}
+			q, err := queue.New(ctx, queue.Options{DB: db, FetchPollInterval: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			river.AddWorker(q.Workers(), &noteWorker{db: db})
+			done, unsubscribe := q.Client().Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
+			defer unsubscribe()
+			if err := q.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if err := q.Stop(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}()
+			// Workers fetch once as they start, which may find the first job;
+			// once it is worked, the second can only be found by a wake-up
+			// (or by the next poll, a minute away).
+			for _, note := range []string{"first", "woken"} {
+				if _, err := q.Insert(ctx, noteArgs{TenantID: tn.ID, Note: note}, nil); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case ev := <-done:
+					if ev.Kind != river.EventKindJobCompleted {
+						t.Fatalf("job ended %s: %v", ev.Kind, ev.Job.Errors)
+					}
+				case <-ctx.Done():
+					t.Fatalf("job %q was not worked within 30 s: workers were not woken by the insert", note)
+				}
+			}
+		})
+	}
+}

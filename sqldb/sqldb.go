@@ -17,6 +17,7 @@ import (
 
 	"junction"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 )
@@ -231,6 +232,28 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Dialect returns DialectSQLite or DialectPostgres.
 func (db *DB) Dialect() string { return db.dialect }
+
+// ListenerPool opens a pgx pool on the same PostgreSQL database, user and
+// schema as the Store, for a package that LISTENs for notifications (the
+// job queue hijacks one connection from it for as long as it runs). It
+// returns nil on SQLite, which has no LISTEN. The caller closes the pool.
+// It is separate from the Store's database/sql pool because LISTEN needs a
+// connection held outside database/sql's control.
+func (db *DB) ListenerPool(ctx context.Context) (*pgxpool.Pool, error) {
+	if db.dialect != DialectPostgres {
+		return nil, nil
+	}
+	cfg, err := pgxpool.ParseConfig(db.dsn)
+	if err != nil {
+		return nil, junction.Internal(fmt.Errorf("sqldb: listener pool: %w", err))
+	}
+	cfg.MinConns, cfg.MaxConns = 0, 1
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, junction.Internal(fmt.Errorf("sqldb: listener pool: %w", err))
+	}
+	return pool, nil
+}
 
 // SQL returns the pool that writes go through, for packages that keep tables
 // of their own beside the Store's (a job queue claiming rows with its own
