@@ -38,13 +38,16 @@ type FieldValue struct {
 
 // Connection is a connector plus credentials, living in a folder.
 type Connection struct {
-	ID        string                `json:"id"`
-	TenantID  string                `json:"tenant_id"`
-	FolderID  string                `json:"folder_id"`
-	Connector string                `json:"connector"`
-	Name      string                `json:"name"`
-	AuthType  string                `json:"auth_type"`
-	Fields    map[string]FieldValue `json:"fields"`
+	ID        string `json:"id"`
+	TenantID  string `json:"tenant_id"`
+	FolderID  string `json:"folder_id"`
+	Connector string `json:"connector"`
+	// ConnectorVersion is the published version of a custom connector the
+	// connection uses; empty for a built-in connector, which has one.
+	ConnectorVersion string                `json:"connector_version,omitempty"`
+	Name             string                `json:"name"`
+	AuthType         string                `json:"auth_type"`
+	Fields           map[string]FieldValue `json:"fields"`
 	// IsDefault marks the folder's default connection for its connector.
 	IsDefault    bool             `json:"is_default"`
 	Status       ConnectionStatus `json:"status"`

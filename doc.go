@@ -1,7 +1,8 @@
 // Package junction holds Junction's domain: the objects (tenants, folders,
-// users, roles, tokens, credential stores, assets, connectors, connections,
-// executions, triggers, jobs), the one error type with its stable codes, and
-// the small interfaces that adapters implement. It imports nothing from the
+// users, roles, tokens, credential stores, assets, connectors, custom
+// connectors and their versions, connections, executions, triggers, jobs),
+// the one error type with its stable codes, and the small interfaces that
+// adapters implement. It imports nothing from the
 // rest of the project; every other package depends on it.
 //
 // # Where things live
@@ -23,7 +24,8 @@
 //	credstore/...            one package per external vault, each with a test server
 //	                         reproducing the vendor's API, plus their conformance suite
 //	connector/               declarative connector definitions, the built-in catalog,
-//	                         and the pure request builder
+//	                         the Library that adds each tenant's published custom
+//	                         connectors (Definitions), and the pure request builder
 //	netguard/                the private-network guard and the dialer that applies it
 //	                         to every connection, with a policy per kind of traffic
 //	importer/                drafts a connector definition and a checklist from an

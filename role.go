@@ -49,6 +49,9 @@ const (
 	PermRolesEdit              Permission = "Roles.Edit"
 	PermRolesDelete            Permission = "Roles.Delete"
 	PermAuditView              Permission = "Audit.View"
+	// PermConnectorsManage builds, imports, tests, publishes and deletes
+	// the tenant's custom connectors.
+	PermConnectorsManage Permission = "Connectors.Manage"
 )
 
 // FolderPermissions lists every folder-level permission, in display order.
@@ -66,6 +69,7 @@ var TenantPermissions = []Permission{
 	PermUsersView, PermUsersCreate, PermUsersEdit, PermUsersDelete,
 	PermRolesView, PermRolesCreate, PermRolesEdit, PermRolesDelete,
 	PermAuditView,
+	PermConnectorsManage,
 }
 
 // IsFolderPermission reports whether p is granted per folder.

@@ -92,6 +92,7 @@ type Store interface {
 	ExecutionStore
 	TriggerStore
 	JobStore
+	CustomConnectorStore
 }
 
 // TenantStore persists tenants.

@@ -40,7 +40,7 @@ type Options struct {
 	// runs their tests, executions and OAuth flows. The connector,
 	// connection and execution services need both; without them they
 	// answer internal errors.
-	Catalog *connector.Catalog
+	Catalog connector.Definitions
 	Engine  *engine.Engine
 	// OAuthRedirectURI is where providers send the browser back after an
 	// OAuth 2.0 consent: the public URL of GET /oauth/callback.
@@ -67,7 +67,7 @@ type App struct {
 	storeTypes map[string]junction.CredentialStoreType
 	// catalog, engine and redirectURI serve connectors, connections and
 	// executions.
-	catalog     *connector.Catalog
+	catalog     connector.Definitions
 	engine      *engine.Engine
 	redirectURI string
 	// triggers, publicURL, jobRecheck and jobSignal serve triggers and

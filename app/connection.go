@@ -62,7 +62,10 @@ type FieldInput struct {
 type CreateConnectionInput struct {
 	FolderID  string
 	Connector string
-	Name      string
+	// ConnectorVersion picks a published version of a custom connector;
+	// the newest when empty. Built-in connectors take none.
+	ConnectorVersion string
+	Name             string
 	// AuthType is the ID of one of the connector's auth schemes; it may be
 	// left out when the connector has only one.
 	AuthType  string
@@ -91,6 +94,9 @@ type UpdateConnectionInput struct {
 	ProxyURL            *string
 	// Status switches a connection between connected and disabled.
 	Status *junction.ConnectionStatus
+	// ConnectorVersion moves a connection of a custom connector to another
+	// published version.
+	ConnectorVersion *string
 }
 
 // ConnectionQuery narrows ListConnections.
@@ -182,8 +188,8 @@ func (a *App) connectionIn(ctx context.Context, st junction.Store, p *junction.P
 }
 
 // definitionOf returns the definition and auth scheme a connection uses.
-func (a *App) definitionOf(c *junction.Connection) (*connector.Definition, *connector.Auth, error) {
-	def, err := a.catalog.Get(c.Connector)
+func (a *App) definitionOf(ctx context.Context, c *junction.Connection) (*connector.Definition, *connector.Auth, error) {
+	def, err := a.catalog.Definition(ctx, c.TenantID, c.Connector, c.ConnectorVersion)
 	if err != nil {
 		return nil, nil, junction.Invalid("connector", "connector %q is no longer in the catalog", c.Connector)
 	}
@@ -467,7 +473,7 @@ func (a *App) connectionWarnings(ctx context.Context, c *junction.Connection, as
 	for i, name := range slices.Sorted(maps.Keys(c.Fields)) {
 		fv := c.Fields[name]
 		if i == 0 {
-			_, auth, err := a.definitionOf(c)
+			_, auth, err := a.definitionOf(ctx, c)
 			if err != nil {
 				return nil, nil // nothing is sent through it any more
 			}
@@ -532,9 +538,18 @@ func (a *App) CreateConnection(ctx context.Context, p *junction.Principal, in Cr
 	if err != nil {
 		return nil, err
 	}
-	def, err := a.catalog.Get(in.Connector)
+	def, err := a.catalog.Definition(ctx, p.TenantID(), in.Connector, in.ConnectorVersion)
 	if err != nil {
+		if in.ConnectorVersion != "" {
+			return nil, junction.Invalid("connector_version", "connector %q has no published version %q", in.Connector, in.ConnectorVersion)
+		}
 		return nil, junction.Invalid("connector", "there is no connector %q (see GET /api/v1/connectors)", in.Connector)
+	}
+	version := ""
+	if def.Custom {
+		version = def.Version
+	} else if in.ConnectorVersion != "" {
+		return nil, junction.Invalid("connector_version", "connector %q is built in and has no versions to choose from", in.Connector)
 	}
 	auth, err := authScheme(def, in.AuthType)
 	if err != nil {
@@ -562,7 +577,7 @@ func (a *App) CreateConnection(ctx context.Context, p *junction.Principal, in Cr
 	}
 	now := a.now()
 	c := &junction.Connection{
-		ID: junction.NewID(), TenantID: p.TenantID(), FolderID: in.FolderID, Connector: def.Key, Name: name,
+		ID: junction.NewID(), TenantID: p.TenantID(), FolderID: in.FolderID, Connector: def.Key, ConnectorVersion: version, Name: name,
 		AuthType: auth.Key(), Fields: fc.fields, IsDefault: in.IsDefault, Status: junction.ConnectionUntested,
 		PollIntervalMinutes: poll, ProxyURL: proxy, CreatedBy: p.User.ID, CreatedAt: now, UpdatedAt: now,
 	}
@@ -753,11 +768,18 @@ func (a *App) UpdateConnection(ctx context.Context, p *junction.Principal, id st
 
 	var out *junction.Connection
 	err = a.tx(ctx, func(tx junction.Store) error {
+		changedVersion := false
 		c, err := a.connectionIn(ctx, tx, p, id, junction.PermConnectionsEdit, true)
 		if err != nil {
 			return err
 		}
-		def, auth, err := a.definitionOf(c)
+		if in.ConnectorVersion != nil && *in.ConnectorVersion != c.ConnectorVersion {
+			if err := a.moveVersion(ctx, c, *in.ConnectorVersion); err != nil {
+				return err
+			}
+			changedVersion = true
+		}
+		def, auth, err := a.definitionOf(ctx, c)
 		if err != nil {
 			return err
 		}
@@ -766,6 +788,9 @@ func (a *App) UpdateConnection(ctx context.Context, p *junction.Principal, id st
 		}
 		before := *c
 		var changed []string
+		if changedVersion {
+			changed = append(changed, "connector_version")
+		}
 		if in.Name != nil && name != c.Name {
 			c.Name = name
 			changed = append(changed, "name")
@@ -1175,4 +1200,22 @@ func oneLine(s string, n int) string {
 		s = string([]rune(s)[:n]) + "…"
 	}
 	return s
+}
+
+// moveVersion points a connection of a custom connector at another of its
+// published versions. The definition it moves to must still offer the
+// connection's auth type; the caller checks that through definitionOf.
+func (a *App) moveVersion(ctx context.Context, c *junction.Connection, version string) error {
+	if version == "" {
+		return junction.Invalid("connector_version", "must name a published version")
+	}
+	def, err := a.catalog.Definition(ctx, c.TenantID, c.Connector, version)
+	if err != nil {
+		return junction.Invalid("connector_version", "connector %q has no published version %q", c.Connector, version)
+	}
+	if !def.Custom {
+		return junction.Invalid("connector_version", "connector %q is built in and has no versions to choose from", c.Connector)
+	}
+	c.ConnectorVersion = version
+	return nil
 }

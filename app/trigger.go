@@ -329,7 +329,7 @@ func (a *App) CreateTrigger(ctx context.Context, p *junction.Principal, in Creat
 	if err != nil {
 		return nil, err
 	}
-	def, err := a.catalog.Get(conn.Connector)
+	def, err := a.catalog.Definition(ctx, conn.TenantID, conn.Connector, conn.ConnectorVersion)
 	if err != nil {
 		return nil, junction.Invalid("connection_id", "the connection's connector %q is no longer in the catalog", conn.Connector)
 	}

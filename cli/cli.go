@@ -103,6 +103,7 @@ func (c *CLI) Commands() []*cobra.Command {
 		c.storesCommand(),
 		c.assetsCommand(),
 		c.connectorsCommand(),
+		c.builderCommand(),
 		c.connectionsCommand(),
 		c.executeCommand(),
 		c.executionsCommand(),

@@ -145,6 +145,21 @@ func (c *CLI) connectorsCommand() *cobra.Command {
 		},
 	}
 
-	cmd.AddCommand(list, show, schema)
+	docs := &cobra.Command{
+		Use:   "docs KEY",
+		Short: "Print a connector's reference page (Markdown): auth types, where to get credentials, operations, activities, triggers",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			raw, err := c.call(cmd, http.MethodGet, "/api/v1/connectors/"+url.PathEscape(args[0])+"/docs", nil)
+			if err != nil {
+				return err
+			}
+			// The page is Markdown whatever the output format.
+			_, err = c.env.Stdout.Write(raw)
+			return err
+		},
+	}
+
+	cmd.AddCommand(list, show, schema, docs)
 	return cmd
 }

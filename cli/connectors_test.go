@@ -43,6 +43,16 @@ func TestConnectors(t *testing.T) {
 		}
 	})
 
+	t.Run("Docs", func(t *testing.T) {
+		// An operator's own definition gets a page as well as the built-in ones.
+		out := e.must("connectors", "docs", "erp")
+		wantContains(t, out, "<!-- Generated from the connector definition \"erp\"", "## Authentication", "`get_user`")
+		_, _, err := e.run("connectors", "docs", "nope")
+		if got := cli.FormatError(err); got != "error: connector nope not found (not_found)" {
+			t.Fatalf("FormatError = %q", got)
+		}
+	})
+
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, _, err := e.run("connectors", "show", "nope")
 		if got := cli.FormatError(err); got != "error: connector nope not found (not_found)" {

@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"junction"
 )
@@ -17,13 +18,32 @@ import (
 var builtinFS embed.FS
 
 // Builtin returns the definitions shipped with Junction, as a file system
-// whose root holds one YAML file per connector.
-func Builtin() fs.FS {
+// whose root holds one YAML file per connector. It is the same value on
+// every call, which LoadCatalog recognises.
+func Builtin() fs.FS { return builtinSub }
+
+var builtinSub = func() fs.FS {
 	sub, err := fs.Sub(builtinFS, "catalog")
 	if err != nil {
 		panic(err) // the embed pattern guarantees the directory
 	}
 	return sub
+}()
+
+// The built-in files are compiled in, so parsing them gives the same
+// definitions every time: they are parsed once per process (a server, or a
+// test binary starting many servers) and shared, as definitions always are.
+var (
+	builtinOnce sync.Once
+	builtinDefs []*Definition
+	builtinErr  error
+)
+
+func loadBuiltin() ([]*Definition, error) {
+	builtinOnce.Do(func() {
+		builtinDefs, builtinErr = loadDefinitions(builtinSub, "builtin")
+	})
+	return builtinDefs, builtinErr
 }
 
 // Catalog is the set of connector definitions Junction knows. It is
@@ -42,48 +62,64 @@ type Catalog struct {
 func LoadCatalog(builtin fs.FS, extraDir string) (*Catalog, error) {
 	c := &Catalog{byKey: map[string]*Definition{}}
 	var errs []error
-	load := func(fsys fs.FS, label string) {
-		names, err := definitionFiles(fsys)
+	add := func(defs []*Definition, err error) {
 		if err != nil {
-			errs = append(errs, fmt.Errorf("read connector definitions in %s: %w", label, err))
-			return
+			errs = append(errs, err)
 		}
-		for _, name := range names {
-			file := path.Join(label, name)
-			data, err := fs.ReadFile(fsys, name)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("read connector definition %s: %w", file, err))
-				continue
-			}
-			d, err := Parse(data)
-			if err != nil {
-				var de *DefinitionError
-				if errors.As(err, &de) {
-					de.File = file
-				}
-				errs = append(errs, err)
-				continue
-			}
-			d.Source = file
+		for _, d := range defs {
 			if prev, dup := c.byKey[d.Key]; dup {
-				errs = append(errs, &DefinitionError{File: file, Problems: []Problem{{Path: "key", Message: fmt.Sprintf("connector %q is already defined in %s", d.Key, prev.Source)}}})
+				errs = append(errs, &DefinitionError{File: d.Source, Problems: []Problem{{Path: "key", Message: fmt.Sprintf("connector %q is already defined in %s", d.Key, prev.Source)}}})
 				continue
 			}
 			c.byKey[d.Key] = d
 			c.list = append(c.list, d)
 		}
 	}
-	if builtin != nil {
-		load(builtin, "builtin")
+	switch {
+	case builtin == builtinSub:
+		add(loadBuiltin())
+	case builtin != nil:
+		add(loadDefinitions(builtin, "builtin"))
 	}
 	if extraDir != "" {
-		load(os.DirFS(extraDir), extraDir)
+		add(loadDefinitions(os.DirFS(extraDir), extraDir))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	sort.Slice(c.list, func(i, j int) bool { return c.list[i].Key < c.list[j].Key })
+	sortByKey(c.list)
 	return c, nil
+}
+
+// loadDefinitions parses every definition file at the root of fsys, in
+// name order, reporting every bad file.
+func loadDefinitions(fsys fs.FS, label string) ([]*Definition, error) {
+	names, err := definitionFiles(fsys)
+	if err != nil {
+		return nil, fmt.Errorf("read connector definitions in %s: %w", label, err)
+	}
+	var defs []*Definition
+	var errs []error
+	for _, name := range names {
+		file := path.Join(label, name)
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("read connector definition %s: %w", file, err))
+			continue
+		}
+		d, err := Parse(data)
+		if err != nil {
+			var de *DefinitionError
+			if errors.As(err, &de) {
+				de.File = file
+			}
+			errs = append(errs, err)
+			continue
+		}
+		d.Source = file
+		defs = append(defs, d)
+	}
+	return defs, errors.Join(errs...)
 }
 
 func definitionFiles(fsys fs.FS) ([]string, error) {
@@ -116,4 +152,8 @@ func (c *Catalog) Get(key string) (*Definition, error) {
 		return d, nil
 	}
 	return nil, junction.NotFound("connector " + key)
+}
+
+func sortByKey(ds []*Definition) {
+	sort.Slice(ds, func(i, j int) bool { return ds[i].Key < ds[j].Key })
 }

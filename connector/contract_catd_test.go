@@ -1246,3 +1246,32 @@ func TestDescribedForPeople(t *testing.T) {
 		}
 	}
 }
+
+// A signature payload may name shared public fields (Trello's callback
+// URL), and nothing else: not secrets, not undeclared names.
+func TestSignaturePayloadFields(t *testing.T) {
+	const def = `
+key: signed
+display_name: Signed
+version: 1.0.0
+base_url: https://api.example.com
+fields:
+  - {name: callback_url, type: text}
+  - {name: signing_secret, type: secret}
+auth: [{type: none}]
+objects:
+  - name: item
+    id_field: id
+    operations: {get: {method: GET, path: "/items/{id}", inputs: [{name: id, type: string, required: true}]}}
+    events: [{name: created, webhook: {types: [created]}}]
+webhooks:
+  signature: {scheme: hmac_sha1, secret_field: signing_secret, header: X-Sig, encoding: base64, payload: "PAYLOAD"}
+  event_type: {path: type}
+`
+	mustParse(t, strings.Replace(def, "PAYLOAD", "{body}{callback_url}", 1))
+	for _, bad := range []string{"{body}{signing_secret}", "{body}{nope}"} {
+		if _, err := connector.Parse([]byte(strings.Replace(def, "PAYLOAD", bad, 1))); err == nil || !strings.Contains(err.Error(), "webhooks.signature.payload") {
+			t.Errorf("payload %s: got %v, want a problem at webhooks.signature.payload", bad, err)
+		}
+	}
+}

@@ -42,6 +42,9 @@ type Definition struct {
 	// Absent means on.
 	HTTPRequest *bool `yaml:"http_request,omitempty" json:"http_request,omitempty"`
 
+	// Custom marks a tenant's own connector, published from the
+	// Connector Builder; false for the built-in catalog.
+	Custom bool `yaml:"-" json:"custom,omitempty"`
 	// Source names the file the definition was read from.
 	Source string `yaml:"-" json:"-"`
 }

@@ -5,16 +5,24 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"junction"
 	"junction/connector"
 )
 
-// mustCatalog loads the built-in catalog or fails the test.
+// builtinCatalog loads the built-in catalog once for the package's tests:
+// a Catalog is immutable, and parsing every definition again for each of
+// hundreds of cases grows with the catalog.
+var builtinCatalog = sync.OnceValues(func() (*connector.Catalog, error) {
+	return connector.LoadCatalog(connector.Builtin(), "")
+})
+
+// mustCatalog returns the built-in catalog or fails the test.
 func mustCatalog(tb testing.TB) *connector.Catalog {
 	tb.Helper()
-	c, err := connector.LoadCatalog(connector.Builtin(), "")
+	c, err := builtinCatalog()
 	if err != nil {
 		tb.Fatalf("load built-in catalog: %v", err)
 	}

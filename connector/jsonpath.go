@@ -56,8 +56,14 @@ func parsePath(p string) ([]pathStep, error) {
 }
 
 // lookupPath returns the value at path in a document decoded by
-// encoding/json, and whether it exists.
+// encoding/json, and whether it exists. A top-level key that itself holds
+// dots (OData's "@odata.nextLink") matches whole before the path is split.
 func lookupPath(doc any, path string) (any, bool) {
+	if m, ok := doc.(map[string]any); ok && strings.Contains(path, ".") {
+		if v, ok := m[path]; ok {
+			return v, true
+		}
+	}
 	steps, err := parsePath(path)
 	if err != nil {
 		return nil, false

@@ -59,7 +59,7 @@ type Options struct {
 	// OAuth states), execution records and events.
 	Store    junction.Store
 	Keyring  junction.Keyring
-	Catalog  *connector.Catalog
+	Catalog  connector.Definitions
 	Resolver SecretResolver
 	Outbound *outbound.Client
 	Clock    junction.Clock
@@ -120,7 +120,7 @@ type Options struct {
 type Engine struct {
 	store    junction.Store
 	keyring  junction.Keyring
-	catalog  *connector.Catalog
+	catalog  connector.Definitions
 	resolver SecretResolver
 	out      *outbound.Client
 	clock    junction.Clock

@@ -48,6 +48,10 @@ type run struct {
 
 	httpStatus int
 	attempts   int
+	// lastSent and lastResp are the last request sent and its answer, for
+	// a test run of a draft to show.
+	lastSent *connector.Request
+	lastResp connector.Response
 }
 
 // assetUse is a connection field whose value came from an asset.
@@ -58,10 +62,13 @@ type assetUse struct {
 }
 
 // load finds the connection's definition and auth scheme.
-func (x *run) load(context.Context) error {
-	def, err := x.e.catalog.Get(x.conn.Connector)
-	if err != nil {
-		return err
+func (x *run) load(ctx context.Context) error {
+	def := x.def // a test run of a draft brings its own
+	if def == nil {
+		var err error
+		if def, err = x.e.catalog.Definition(ctx, x.conn.TenantID, x.conn.Connector, x.conn.ConnectorVersion); err != nil {
+			return err
+		}
 	}
 	x.def = def
 	switch {
@@ -430,6 +437,7 @@ func (x *run) do(ctx context.Context, req *connector.Request) (connector.Respons
 	if err != nil {
 		return connector.Response{}, err
 	}
+	x.lastSent = req
 	r, err := x.e.out.Do(ctx, hr, outbound.RequestOptions{RetrySafe: req.RetrySafe, ProxyURL: x.conn.ProxyURL, CheckHost: x.apiHosts})
 	if err != nil {
 		x.attempts += max(attemptsOf(err), 1)
@@ -437,7 +445,9 @@ func (x *run) do(ctx context.Context, req *connector.Request) (connector.Respons
 	}
 	x.attempts += r.Attempts
 	x.httpStatus = r.StatusCode
-	return connector.Response{StatusCode: r.StatusCode, Header: r.Header, Body: r.Body}, nil
+	resp := connector.Response{StatusCode: r.StatusCode, Header: r.Header, Body: r.Body}
+	x.lastSent, x.lastResp = req, resp
+	return resp, nil
 }
 
 // authFailed counts an authentication failure and returns the error.

@@ -19,12 +19,15 @@ type fieldValues map[string]json.RawMessage
 
 // createConnectionRequest describes a new connection.
 type createConnectionRequest struct {
-	FolderID  string      `json:"folder_id"`
-	Connector string      `json:"connector"`
-	Name      string      `json:"name"`
-	AuthType  string      `json:"auth_type,omitempty"`
-	Fields    fieldValues `json:"fields,omitempty"`
-	IsDefault bool        `json:"is_default,omitempty"`
+	FolderID  string `json:"folder_id"`
+	Connector string `json:"connector"`
+	// ConnectorVersion picks a published version of a custom connector;
+	// its newest when left out.
+	ConnectorVersion string      `json:"connector_version,omitempty"`
+	Name             string      `json:"name"`
+	AuthType         string      `json:"auth_type,omitempty"`
+	Fields           fieldValues `json:"fields,omitempty"`
+	IsDefault        bool        `json:"is_default,omitempty"`
 	// PollIntervalMinutes is 1, 5, 10, 15, 30 or 60; 5 when left out.
 	PollIntervalMinutes int    `json:"poll_interval_minutes,omitempty"`
 	ProxyURL            string `json:"proxy_url,omitempty"`
@@ -42,6 +45,9 @@ type updateConnectionRequest struct {
 	ProxyURL            *string     `json:"proxy_url,omitempty"`
 	// Status is connected or disabled.
 	Status *string `json:"status,omitempty"`
+	// ConnectorVersion moves a connection of a custom connector to another
+	// of its published versions.
+	ConnectorVersion *string `json:"connector_version,omitempty"`
 }
 
 type authorizeResponse struct {
@@ -174,7 +180,7 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	c, err := s.app.CreateConnection(r.Context(), principal(r), app.CreateConnectionInput{
-		FolderID: req.FolderID, Connector: req.Connector, Name: req.Name, AuthType: req.AuthType, Fields: fields,
+		FolderID: req.FolderID, Connector: req.Connector, ConnectorVersion: req.ConnectorVersion, Name: req.Name, AuthType: req.AuthType, Fields: fields,
 		IsDefault: req.IsDefault, PollIntervalMinutes: req.PollIntervalMinutes, ProxyURL: req.ProxyURL, SkipTest: !test,
 	})
 	if err != nil {
@@ -235,7 +241,7 @@ func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request) error 
 	}
 	in := app.UpdateConnectionInput{
 		Name: req.Name, AuthType: req.AuthType, Fields: fields, IsDefault: req.IsDefault,
-		PollIntervalMinutes: req.PollIntervalMinutes, ProxyURL: req.ProxyURL,
+		PollIntervalMinutes: req.PollIntervalMinutes, ProxyURL: req.ProxyURL, ConnectorVersion: req.ConnectorVersion,
 	}
 	if req.Status != nil {
 		st := junction.ConnectionStatus(*req.Status)

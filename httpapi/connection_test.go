@@ -124,6 +124,15 @@ func TestConnectors(t *testing.T) {
 			t.Fatalf("schema %s: %.100s", r.header.Get("Content-Type"), r.body)
 		}
 	})
+	t.Run("Docs", func(t *testing.T) {
+		r := e.must(http.StatusOK, "GET", "/api/v1/connectors/github/docs", token, nil, nil)
+		if r.header.Get("Content-Type") != "text/markdown; charset=utf-8" || !strings.HasPrefix(string(r.body), "# GitHub\n") {
+			t.Fatalf("docs %s: %.100s", r.header.Get("Content-Type"), r.body)
+		}
+		if p := e.call("GET", "/api/v1/connectors/nope/docs", token, nil).problem(t); p.Status != 404 {
+			t.Fatalf("problem %+v", p)
+		}
+	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		if p := e.call("GET", "/api/v1/connectors/nope", token, nil).problem(t); p.Status != 404 {
 			t.Fatalf("problem %+v", p)

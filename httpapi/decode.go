@@ -28,24 +28,30 @@ import (
 // body is read: handlers that decode a member further (a connection's
 // fields, an asset's value) do so from what it accepted.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return s.decodeUpTo(w, r, v, s.opts.MaxBodyBytes)
+}
+
+// decodeUpTo is decode with its own body limit, for the one route that
+// takes larger bodies (an API description to import).
+func (s *Server) decodeUpTo(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return junction.Errorf(junction.EBADJSON, "a JSON request body is required")
 	}
-	if r.ContentLength > s.opts.MaxBodyBytes {
-		return tooLarge(s.opts.MaxBodyBytes)
+	if r.ContentLength > limit {
+		return tooLarge(limit)
 	}
 	if !isJSON(r.Header.Get("Content-Type")) {
 		// A body of undeclared length is read up to the limit: past it,
 		// the size is what the client has to fix first.
 		if r.ContentLength < 0 {
 			var tooBig *http.MaxBytesError
-			if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)); errors.As(err, &tooBig) {
-				return tooLarge(s.opts.MaxBodyBytes)
+			if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, limit)); errors.As(err, &tooBig) {
+				return tooLarge(limit)
 			}
 		}
 		return junction.Errorf(junction.EUNSUPPORTEDMEDIA, "the request body must be sent as Content-Type: application/json")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		return s.decodeError(err)
 	}
@@ -190,7 +196,7 @@ func (s *Server) decodeError(err error) error {
 	)
 	switch {
 	case errors.As(err, &tooBig):
-		return tooLarge(s.opts.MaxBodyBytes)
+		return tooLarge(tooBig.Limit)
 	case errors.As(err, &syntax):
 		return junction.Errorf(junction.EBADJSON, "the body is not valid JSON (at byte %d)", syntax.Offset)
 	case errors.Is(err, io.EOF):

@@ -223,6 +223,10 @@ func (m *matrix) expect(op httpapi.Operation, c *caller, target string) outcome 
 		// Nothing crosses tenants: another tenant's objects do not exist
 		// for the caller, whatever it holds in its own.
 		switch {
+		case a.Scope == httpapi.ScopeAuthenticated && strings.HasPrefix(op.Path, "/api/v1/custom-connectors/{"):
+			// Readable by anyone of the tenant that owns them, like the
+			// catalog, and by no one else.
+			return outcome{status: http.StatusNotFound}
 		case a.Scope == httpapi.ScopeAuthenticated:
 		case a.Scope == httpapi.ScopeHostAdmin:
 			return denied
@@ -286,6 +290,7 @@ type matrix struct {
 
 	folder, sub       string
 	conn, oauthConn   string
+	custom            string // a custom connector's ID
 	hookConn          string
 	asset             string
 	trigger, hookPath string
@@ -546,8 +551,20 @@ func newMatrix(t *testing.T, store junction.Store) *matrix {
 	}
 	m.execution = res.ExecutionID
 
+	var custom idOnly
+	m.admin(t, http.StatusCreated, "POST", "/api/v1/custom-connectors",
+		map[string]any{"key": "matrix-custom", "display_name": "Matrix", "base_url": m.upstream.URL}, &custom)
+	m.custom = custom.ID
+
 	m.cases = m.matrixCases()
 	return m
+}
+
+// customDefinition is a valid draft of the matrix's custom connector.
+func (m *matrix) customDefinition() map[string]any {
+	return map[string]any{"key": "matrix-custom", "display_name": "Matrix", "version": "0.1.0", "base_url": m.upstream.URL,
+		"auth":       []any{map[string]any{"type": "none"}},
+		"activities": []any{map[string]any{"name": "things", "method": "GET", "path": "/things"}}}
 }
 
 func (m *matrix) storeBody() map[string]any {
@@ -677,9 +694,36 @@ func (m *matrix) matrixCases() map[string]func(t *testing.T, c *caller) matrixRe
 		}),
 		"resolveAsset": call("POST", "/api/v1/assets/"+m.asset+"/resolve", nil),
 
+		"createCustomConnector": func(*testing.T, *caller) matrixRequest {
+			return matrixRequest{method: "POST", path: "/api/v1/custom-connectors", body: map[string]any{"display_name": m.unique("custom")}}
+		},
+		"listCustomConnectors": get("/api/v1/custom-connectors"),
+		"importCustomConnector": func(*testing.T, *caller) matrixRequest {
+			return matrixRequest{method: "POST", path: "/api/v1/custom-connectors/import", body: map[string]any{
+				"key": m.unique("imported"), "content": `{"openapi":"3.0.3","info":{"title":"T","version":"1"},` +
+					`"servers":[{"url":"https://api.example.com"}],"paths":{"/me":{"get":{"operationId":"me","responses":{"200":{"description":"ok"}}}}}}`}}
+		},
+		"getCustomConnector":          get("/api/v1/custom-connectors/" + m.custom),
+		"replaceCustomConnectorDraft": call("PUT", "/api/v1/custom-connectors/"+m.custom, m.customDefinition()),
+		"updateCustomConnector":       call("PATCH", "/api/v1/custom-connectors/"+m.custom, map[string]any{"display_name": "Matrix"}),
+		"deleteCustomConnector": fresh("DELETE", func(t *testing.T) string {
+			return "/api/v1/custom-connectors/" + created(t, "/api/v1/custom-connectors", map[string]any{"display_name": m.unique("gone")})
+		}),
+		"exportCustomConnectorDraft":  get("/api/v1/custom-connectors/" + m.custom + "/definition"),
+		"applyCustomConnectorDraft":   call("PUT", "/api/v1/custom-connectors/"+m.custom+"/definition", m.customDefinition()),
+		"getCustomConnectorChecklist": get("/api/v1/custom-connectors/" + m.custom + "/checklist"),
+		"listCustomConnectorVersions": get("/api/v1/custom-connectors/" + m.custom + "/versions"),
+		"publishCustomConnector": func(*testing.T, *caller) matrixRequest {
+			return matrixRequest{method: "POST", path: "/api/v1/custom-connectors/" + m.custom + "/publish",
+				body: map[string]any{"version": fmt.Sprintf("1.0.%d", m.seq.Add(1))}}
+		},
+		"testCustomConnectorDraft": call("POST", "/api/v1/custom-connectors/"+m.custom+"/test", map[string]any{
+			"connection": map[string]any{"auth_type": "none"}, "activity": "http_request", "input": map[string]any{"path": "/things"}}),
+
 		"listConnectors":     get("/api/v1/connectors"),
 		"getConnectorSchema": get("/api/v1/connectors/schema"),
 		"getConnector":       get("/api/v1/connectors/http"),
+		"getConnectorDocs":   get("/api/v1/connectors/http/docs"),
 
 		"createConnection": func(*testing.T, *caller) matrixRequest {
 			return matrixRequest{method: "POST", path: "/api/v1/connections?test=false", body: m.connectionBody(m.unique("conn"))}

@@ -194,6 +194,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.credentialStoreRoutes()...)
 	rs = append(rs, s.assetRoutes()...)
 	rs = append(rs, s.connectorRoutes()...)
+	rs = append(rs, s.customConnectorRoutes()...)
 	rs = append(rs, s.connectionRoutes()...)
 	rs = append(rs, s.executionRoutes()...)
 	rs = append(rs, s.oauthRoutes()...)

@@ -137,21 +137,10 @@ func Import(content []byte, opts Options) (res *Result, err error) {
 // tells of a draft the importer got wrong.
 func validateDraft(d *connector.Definition) ChecklistItem {
 	data, err := yaml.Marshal(d)
-	if err == nil {
-		_, err = connector.Parse(data)
+	if err != nil {
+		return ChecklistItem{Item: "Validation", Status: StatusError, Detail: firstLine(err.Error())}
 	}
-	if err == nil {
-		return ChecklistItem{Item: "Validation", Status: StatusOK, Detail: "the draft passes the connector validator"}
-	}
-	var de *connector.DefinitionError
-	if errors.As(err, &de) {
-		probs := make([]string, 0, len(de.Problems))
-		for _, p := range de.Problems {
-			probs = append(probs, p.String())
-		}
-		return ChecklistItem{Item: "Validation", Status: StatusError, Detail: listSome(probs)}
-	}
-	return ChecklistItem{Item: "Validation", Status: StatusError, Detail: firstLine(err.Error())}
+	return validateText(data)
 }
 
 // detect finds the format from the content, after checking that it is

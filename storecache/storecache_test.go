@@ -595,6 +595,10 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"RetryJob":                     "jobs are not cached",
 		"CancelJob":                    "jobs are not cached",
 		"DeleteJob":                    "jobs are not cached",
+		"CreateCustomConnector":        "custom connectors are not cached here",
+		"UpdateCustomConnector":        "custom connectors are not cached here",
+		"DeleteCustomConnector":        "custom connectors are not cached here",
+		"CreateConnectorVersion":       "published versions never change; connector.Library keeps them",
 	}
 	storeT := reflect.TypeOf((*junction.Store)(nil)).Elem()
 	cacheT := reflect.TypeOf((*storecache.Store)(nil))

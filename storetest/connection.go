@@ -65,7 +65,7 @@ func testConnections(t *testing.T, open Open) {
 		f := mustFolder(t, s, tn.ID, nil, "Shared")
 		g := mustFolder(t, s, tn.ID, nil, "Other")
 		u := mustUser(t, s, tn.ID, "ann")
-		c := &junction.Connection{ID: junction.NewID(), TenantID: tn.ID, FolderID: f.ID, Connector: "github", Name: "GitHub",
+		c := &junction.Connection{ID: junction.NewID(), TenantID: tn.ID, FolderID: f.ID, Connector: "github", ConnectorVersion: "1.2.0", Name: "GitHub",
 			AuthType: "oauth2", IsDefault: true, Status: junction.ConnectionConnected, PollIntervalMinutes: 15,
 			ProxyURL: "http://proxy.example.com:3128", SecretsSealedID: junction.NewID(), TokenSealedID: junction.NewID(),
 			CreatedBy: u.ID, CreatedAt: base, UpdatedAt: base,
@@ -83,7 +83,7 @@ func testConnections(t *testing.T, open Open) {
 		c.FolderID, c.Name, c.AuthType, c.IsDefault = g.ID, "GitHub 2", "api_key", false
 		c.Status, c.StatusReason = junction.ConnectionDisconnected, "the token was revoked"
 		c.PollIntervalMinutes, c.ProxyURL, c.SecretsSealedID, c.TokenSealedID = 60, "", "", ""
-		c.AuthFailures = 3
+		c.AuthFailures, c.ConnectorVersion = 3, "2.0.0"
 		c.Fields = map[string]junction.FieldValue{"org": {Value: "acme-2"}}
 		c.UpdatedAt = base.Add(later)
 		sent := *c

@@ -1,6 +1,7 @@
 package trigger
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -128,7 +129,7 @@ func pollInput(def *connector.Definition, t *junction.Trigger) map[string]any {
 // same hash share one poll. A trigger of a connector no longer in the
 // catalog polls with no input (and the poll fails, as it would anyway).
 func (r *Runtime) PollInput(t *junction.Trigger) (map[string]any, string, error) {
-	def, _ := r.catalog.Get(t.Connector)
+	def, _ := r.definition(context.Background(), t)
 	in := pollInput(def, t)
 	hash, err := PollInputHash(in)
 	if err != nil {

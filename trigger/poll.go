@@ -194,7 +194,7 @@ func (r *Runtime) SchedulePolls(ctx context.Context) (int, error) {
 		keys := make([]junction.PollStateKey, 0, len(subs))
 		polls := make([]pollArgs, 0, len(subs))
 		for _, s := range subs {
-			def, _ := r.catalog.Get(s.Connector)
+			def, _ := r.connectionDefinition(ctx, s.TenantID, s.Connector, s.ConnectionID)
 			hash, err := PollInputHash(pollInput(def, &junction.Trigger{Object: s.Object, Event: s.Event,
 				Parameters: s.Parameters}))
 			if err != nil {

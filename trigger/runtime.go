@@ -87,7 +87,7 @@ var PollIntervals = []int{1, 5, 10, 15, 30, 60}
 type Options struct {
 	Store    junction.Store
 	Keyring  junction.Keyring
-	Catalog  *connector.Catalog
+	Catalog  connector.Definitions
 	Engine   *engine.Engine
 	Queue    *queue.Queue
 	Outbound *outbound.Client
@@ -135,7 +135,7 @@ type Options struct {
 type Runtime struct {
 	store    junction.Store
 	keyring  junction.Keyring
-	catalog  *connector.Catalog
+	catalog  connector.Definitions
 	engine   *engine.Engine
 	queue    *queue.Queue
 	out      *outbound.Client
@@ -265,7 +265,7 @@ func New(opts Options) (*Runtime, error) {
 // lets through (CheckTargetURL). Errors are validation_failed naming the
 // field.
 func (r *Runtime) Validate(ctx context.Context, t *junction.Trigger) error {
-	def, err := r.catalog.Get(t.Connector)
+	def, err := r.definition(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -480,4 +480,25 @@ func (r *Runtime) fire(ctx context.Context, s junction.Store, t *junction.Trigge
 	}
 	tl.add(rec.Status)
 	return j, nil
+}
+
+// definition returns the definition a trigger's events come from: its
+// connection's connector at the version the connection uses.
+func (r *Runtime) definition(ctx context.Context, t *junction.Trigger) (*connector.Definition, error) {
+	return r.connectionDefinition(ctx, t.TenantID, t.Connector, t.ConnectionID)
+}
+
+// connectionDefinition returns connector key at the version connection
+// connectionID uses. Built-in connectors have one version, so only a
+// custom connector costs a read of the connection.
+func (r *Runtime) connectionDefinition(ctx context.Context, tenantID, key, connectionID string) (*connector.Definition, error) {
+	def, err := r.catalog.Definition(ctx, tenantID, key, "")
+	if err != nil || !def.Custom || connectionID == "" {
+		return def, err
+	}
+	c, err := r.store.GetConnection(ctx, tenantID, connectionID)
+	if err != nil || c.ConnectorVersion == "" || c.ConnectorVersion == def.Version {
+		return def, nil
+	}
+	return r.catalog.Definition(ctx, tenantID, key, c.ConnectorVersion)
 }

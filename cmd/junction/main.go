@@ -299,8 +299,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load connector definitions: %w", err)
 	}
+	// The built-in catalog plus each tenant's published custom connectors.
+	defs := connector.NewLibrary(catalog, m.store)
 	m.metrics = newMetricsRegistry(m.resolver)
-	if m.engine, err = m.newEngine(catalog); err != nil {
+	if m.engine, err = m.newEngine(defs); err != nil {
 		return err
 	}
 	// The listener comes before the app: without --public-url, OAuth
@@ -309,12 +311,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
 	}
-	if err := m.newTriggerRuntime(ctx, catalog); err != nil {
+	if err := m.newTriggerRuntime(ctx, defs); err != nil {
 		return err
 	}
 	m.app = app.New(m.store, app.Options{
 		Clock: m.Clock, Logger: m.logger, Keyring: m.keyring, Resolver: m.resolver, StoreTypes: types,
-		Catalog: catalog, Engine: m.engine, OAuthRedirectURI: m.Config.OAuthRedirectURI(m.listener.Addr().String()),
+		Catalog: defs, Engine: m.engine, OAuthRedirectURI: m.Config.OAuthRedirectURI(m.listener.Addr().String()),
 		Triggers: m.triggers, PublicURL: m.Config.PublicBaseURL(m.listener.Addr().String()),
 	})
 	if err := m.bootstrap(ctx); err != nil {

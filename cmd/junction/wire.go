@@ -85,7 +85,7 @@ func newMetricsRegistry(res *resolver.Resolver) *prometheus.Registry {
 
 // newEngine builds the engine over the outbound client, which may reach
 // the private networks --outbound-allow names and no others.
-func (m *Main) newEngine(catalog *connector.Catalog) (*engine.Engine, error) {
+func (m *Main) newEngine(catalog connector.Definitions) (*engine.Engine, error) {
 	out, err := outbound.New(outbound.Options{Allow: prefixes(m.Config.OutboundAllow), Clock: m.Clock, Logger: m.logger})
 	if err != nil {
 		return nil, fmt.Errorf("outbound client: %w", err)
@@ -120,7 +120,7 @@ const (
 // newTriggerRuntime builds the job queue in the database and the trigger
 // runtime whose workers it runs (polls, webhook events, deliveries). They
 // start with startTriggers.
-func (m *Main) newTriggerRuntime(ctx context.Context, catalog *connector.Catalog) error {
+func (m *Main) newTriggerRuntime(ctx context.Context, catalog connector.Definitions) error {
 	qo := queue.Options{DB: m.db, Logger: m.logger, FetchPollInterval: queueFetchInterval, MaxWorkers: queueMaxWorkers,
 		JobTimeout: queueJobTimeout, RescueStuckJobsAfter: queueRescueAfter}
 	if m.tuneQueue != nil {

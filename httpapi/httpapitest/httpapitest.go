@@ -144,10 +144,11 @@ func NewServer(tb testing.TB, opts ...Options) *Server {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { res.Close() })
-	cat, err := connector.LoadCatalog(connector.Builtin(), o.ConnectorsDir)
+	builtin, err := connector.LoadCatalog(connector.Builtin(), o.ConnectorsDir)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	cat := connector.NewLibrary(builtin, db)
 	out, err := outbound.New(outbound.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		RootCAs: o.RootCAs, Clock: clock, Logger: logger, MaxRetries: -1})
 	if err != nil {
