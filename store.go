@@ -92,6 +92,8 @@ type Store interface {
 	ExecutionStore
 	TriggerStore
 	JobStore
+	NotificationStore
+	RetentionStore
 }
 
 // TenantStore persists tenants.
