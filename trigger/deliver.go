@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"sync"
 	"time"
 
@@ -320,16 +319,15 @@ func (r *Runtime) send(ctx context.Context, t *junction.Trigger, j *junction.Job
 		return "the target URL is not valid"
 	}
 	ts := r.clock.Now()
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
-	req.Header.Set(HeaderIdempotencyKey, j.IdempotencyKey)
+	var secret *junction.Secret
 	if t.Target.SealedID != "" {
-		secret, err := OpenTargetSecret(ctx, r.store, r.keyring, t)
+		s, err := OpenTargetSecret(ctx, r.store, r.keyring, t)
 		if err != nil {
 			return "the target's signing secret cannot be read"
 		}
-		req.Header.Set(HeaderSignature, Sign(secret, ts, body))
+		secret = &s
 	}
+	SignRequest(req, secret, ts, body, j.IdempotencyKey)
 	resp, err := r.out.Do(ctx, req, outbound.RequestOptions{MaxResponseBytes: 64 << 10})
 	if err != nil {
 		return junction.ErrorMessage(err)
