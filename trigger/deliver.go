@@ -267,6 +267,11 @@ func (r *Runtime) attempt(ctx context.Context, t *junction.Trigger, j *junction.
 		if err := s.SetJobStatus(ctx, j.TenantID, j.ID, status, attempt, reason, now); err != nil {
 			return err
 		}
+		if final {
+			if err := s.AppendEvent(ctx, JobFailedEvent(j, now, fmt.Sprintf("%d delivery attempts failed; last: %s", attempt, reason))); err != nil {
+				return err
+			}
+		}
 		if first && !final {
 			if _, err := r.queue.InsertTx(ctx, s, deliveryArgs{TenantID: j.TenantID, JobID: j.ID, Tried: attempt},
 				&river.InsertOpts{MaxAttempts: maxAttempts - attempt, ScheduledAt: r.retryAt(attempt)}); err != nil {
@@ -372,4 +377,13 @@ func checkTargetURL(ctx context.Context, out *outbound.Client, raw string) error
 		}
 	}
 	return nil
+}
+
+// JobFailedEvent is the job.failed event of a job that exhausted its
+// attempts (a delivery's, or a queue job's worker giving up), for the
+// notifications.
+func JobFailedEvent(j *junction.Job, at time.Time, reason string) *junction.Event {
+	return &junction.Event{TenantID: j.TenantID, Type: junction.EventJobFailed, ObjectType: "job", ObjectID: j.ID,
+		FolderID: j.FolderID, At: at, Details: map[string]any{"reason": reason, "trigger_id": j.TriggerID,
+			"connection_id": j.ConnectionID, "attempts": j.Attempts}}
 }
