@@ -113,6 +113,25 @@ func TestNotifications_EndToEnd(t *testing.T) {
 		t.Fatalf("webhook body %s: %v", body, err)
 	}
 
+	sc := &scenario{t: t, urls: []string{m.URL()}, configDir: t.TempDir()}
+	if out := sc.mustCLI(testBootstrapToken, "notifications", "list", "--unread"); !strings.Contains(out, "billing-api") ||
+		!strings.Contains(out, list.Items[0].ID) {
+		t.Fatalf("notifications list:\n%s", out)
+	}
+	sc.mustCLI(testBootstrapToken, "notifications", "preferences", "set", junction.EventJobFailed, "--folder", "Billing", "--email")
+	if out := sc.mustCLI(testBootstrapToken, "notifications", "preferences"); !strings.Contains(out, "job.failed (folder "+folder.ID+")") ||
+		!strings.Contains(out, "in-app no, email yes") {
+		t.Fatalf("preferences:\n%s", out)
+	}
+	if out := sc.mustCLI(testBootstrapToken, "settings", "retention", "--audit", "400"); !strings.Contains(out, "400") ||
+		!strings.Contains(out, "30") {
+		t.Fatalf("settings retention:\n%s", out)
+	}
+	if out := sc.mustCLI(testBootstrapToken, "settings", "notification-webhook"); !strings.Contains(out, receiver.URL) ||
+		strings.Contains(out, hookSecret) {
+		t.Fatalf("settings notification-webhook:\n%s", out)
+	}
+
 	var read junction.Notification
 	api.must(http.StatusOK, "POST", "/api/v1/notifications/"+list.Items[0].ID+"/read", nil, &read)
 	api.must(http.StatusOK, "GET", "/api/v1/notifications?unread=true", nil, &list)
