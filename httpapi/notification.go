@@ -10,8 +10,8 @@ import (
 func (s *Server) notificationRoutes() []route {
 	return []route{
 		{method: "GET", path: "/api/v1/notifications", op: "listNotifications", access: authenticated(), tag: "notifications",
-			summary: "List the caller's notifications, newest first, with the unread count",
-			query: append([]queryParam{{name: "unread", description: "true: only unread notifications."}}, pageParams...),
+			summary:  "List the caller's notifications, newest first, with the unread count",
+			query:    append([]queryParam{{name: "unread", description: "true: only unread notifications."}}, pageParams...),
 			response: app.NotificationList{}, status: http.StatusOK, handle: s.listNotifications},
 		{method: "POST", path: "/api/v1/notifications/{id}/read", op: "readNotification", access: authenticated(), tag: "notifications",
 			summary:  "Mark one of the caller's notifications read",

@@ -24,9 +24,9 @@ import (
 	"junction/httpapi"
 	"junction/notify"
 	"junction/outbound"
-	"junction/retention"
 	"junction/queue"
 	"junction/resolver"
+	"junction/retention"
 	"junction/storecache"
 	"junction/trigger"
 )
