@@ -704,8 +704,9 @@ func (m *matrix) matrixCases() map[string]func(t *testing.T, c *caller) matrixRe
 		"authorizeConnection": call("POST", "/api/v1/connections/"+m.oauthConn+"/authorize", nil),
 		"executeActivity": call("POST", "/api/v1/connections/"+m.conn+"/execute",
 			map[string]any{"activity": "http_request", "input": map[string]any{"path": "/things"}}),
-		"listExecutions": get("/api/v1/executions"),
-		"getExecution":   get("/api/v1/executions/" + m.execution),
+		"listExecutions":   get("/api/v1/executions"),
+		"exportExecutions": get("/api/v1/executions/export?format=csv"),
+		"getExecution":     get("/api/v1/executions/" + m.execution),
 		// It succeeded: a retry is refused with conflict, once the caller
 		// may ask.
 		"retryExecution": call("POST", "/api/v1/executions/"+m.execution+"/retry", nil),
