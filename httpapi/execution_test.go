@@ -156,6 +156,7 @@ func TestExecutionRetry(t *testing.T) {
 // The export streams every record the list shows, across pages, newest
 // first, as NDJSON or CSV; a viewer of one folder exports only that one.
 func TestExecutionsExport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, sqldbtest.Open(t))
 	f := e.createFolder(e.admin, "F", "")
 	other := e.createFolder(e.admin, "Other", "")
