@@ -94,6 +94,9 @@ type Store interface {
 	JobStore
 	CustomConnectorStore
 	LoginStore
+
+	NotificationStore
+	RetentionStore
 }
 
 // TenantStore persists tenants.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"junction"
+	"junction/trigger"
 )
 
 // Jobs are what fired triggers start. Those with a queue target wait for
@@ -249,7 +250,17 @@ func (a *App) FailJob(ctx context.Context, p *junction.Principal, id, reason str
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.store.FailJob(ctx, p.TenantID(), j.ID, worker(p), reason, retry, a.now())
+	var out *junction.Job
+	err = a.tx(ctx, func(tx junction.Store) error {
+		var err error
+		if out, err = tx.FailJob(ctx, p.TenantID(), j.ID, worker(p), reason, retry, a.now()); err != nil {
+			return err
+		}
+		if out.Status != junction.JobFailed {
+			return nil
+		}
+		return tx.AppendEvent(ctx, trigger.JobFailedEvent(out, a.now(), reason))
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -109,6 +109,8 @@ func (c *CLI) Commands() []*cobra.Command {
 		c.executionsCommand(),
 		c.triggersCommand(),
 		c.jobsCommand(),
+		c.notificationsCommand(),
+		c.settingsCommand(),
 	}
 	for _, cmd := range cmds {
 		c.acceptNames(cmd, cmd.Name())

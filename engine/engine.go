@@ -133,6 +133,8 @@ type Engine struct {
 	recorder *recorder
 	metrics  *metrics
 	cc       *ccCache
+	// reauth paces CheckReauthorization.
+	reauth reauthCheck
 }
 
 // New returns an Engine and starts its record writer.

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,14 +35,18 @@ type tokenSet struct {
 	Refresh   junction.Secret
 	TokenType string
 	Expiry    time.Time // zero: the provider gave no lifetime
+	// RefreshExpiry is when the refresh token stops working, from the
+	// provider's refresh_token_expires_in; zero when it said nothing.
+	RefreshExpiry time.Time
 }
 
 // sealedTokenSet is the JSON form of a tokenSet inside the sealed value.
 type sealedTokenSet struct {
-	AccessToken  string    `json:"access_token"`
-	RefreshToken string    `json:"refresh_token,omitempty"`
-	TokenType    string    `json:"token_type,omitempty"`
-	Expiry       time.Time `json:"expiry,omitzero"`
+	AccessToken   string    `json:"access_token"`
+	RefreshToken  string    `json:"refresh_token,omitempty"`
+	TokenType     string    `json:"token_type,omitempty"`
+	Expiry        time.Time `json:"expiry,omitzero"`
+	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
 }
 
 // usable reports whether the access token may be sent at now: present and
@@ -52,10 +57,11 @@ func (t tokenSet) usable(now time.Time, skew time.Duration) bool {
 
 func sealToken(k junction.Keyring, tenantID, sealedID string, t tokenSet) (*junction.SealedValue, error) {
 	b, err := json.Marshal(sealedTokenSet{
-		AccessToken:  t.Access.Reveal(),
-		RefreshToken: t.Refresh.Reveal(),
-		TokenType:    t.TokenType,
-		Expiry:       t.Expiry.UTC(),
+		AccessToken:   t.Access.Reveal(),
+		RefreshToken:  t.Refresh.Reveal(),
+		TokenType:     t.TokenType,
+		Expiry:        t.Expiry.UTC(),
+		RefreshExpiry: t.RefreshExpiry.UTC(),
 	})
 	if err != nil {
 		return nil, junction.Internal(err)
@@ -79,10 +85,11 @@ func openToken(ctx context.Context, st junction.SealedStore, k junction.Keyring,
 		return tokenSet{}, junction.Internal(fmt.Errorf("decode OAuth token: %w", err))
 	}
 	return tokenSet{
-		Access:    junction.NewSecret(s.AccessToken),
-		Refresh:   junction.NewSecret(s.RefreshToken),
-		TokenType: s.TokenType,
-		Expiry:    s.Expiry,
+		Access:        junction.NewSecret(s.AccessToken),
+		Refresh:       junction.NewSecret(s.RefreshToken),
+		TokenType:     s.TokenType,
+		Expiry:        s.Expiry,
+		RefreshExpiry: s.RefreshExpiry,
 	}, nil
 }
 
@@ -104,7 +111,26 @@ func (e *Engine) fromOAuth2(t *oauth2.Token) tokenSet {
 		// lifetime from it.
 		ts.Expiry = e.clock.Now().Add(time.Until(t.Expiry))
 	}
+	if secs := refreshLifetime(t); secs > 0 && !ts.Refresh.IsZero() {
+		ts.RefreshExpiry = e.clock.Now().Add(time.Duration(secs) * time.Second)
+	}
 	return ts
+}
+
+// refreshLifetime reads refresh_token_expires_in, which several providers
+// (Microsoft, GitHub apps, Salesforce as refresh_token_expires_in too) add
+// to the token response; 0 when absent.
+func refreshLifetime(t *oauth2.Token) int64 {
+	switch v := t.Extra("refresh_token_expires_in").(type) {
+	case float64:
+		return int64(v)
+	case int64:
+		return v
+	case string:
+		n, _ := strconv.ParseInt(v, 10, 64)
+		return n
+	}
+	return 0
 }
 
 // errInvalidGrant marks a refresh the provider refused for good.
@@ -248,6 +274,7 @@ func (e *Engine) authCodeToken(ctx context.Context, x *run, failed junction.Secr
 		}
 		if nt.Refresh.IsZero() {
 			nt.Refresh = t.Refresh // a provider that does not rotate
+			nt.RefreshExpiry = t.RefreshExpiry
 		}
 		sv, err := sealToken(e.keyring, c.TenantID, c.TokenSealedID, nt)
 		if err != nil {

@@ -48,6 +48,9 @@ type authServer struct {
 
 	mu     sync.Mutex
 	grants map[string]int
+	// refreshLifetime, when set, is added to token responses as
+	// refresh_token_expires_in (seconds), as some providers send it.
+	refreshLifetime atomic.Int64
 }
 
 func newAuthServer(t testing.TB) *authServer {
@@ -61,6 +64,22 @@ func newAuthServer(t testing.TB) *authServer {
 			a.mu.Lock()
 			a.grants[form.Get("grant_type")]++
 			a.mu.Unlock()
+		}
+		if secs := a.refreshLifetime.Load(); secs > 0 && r.URL.Path == "/oauth/token" {
+			rec := httptest.NewRecorder()
+			(*handler.Load()).ServeHTTP(rec, r)
+			var body map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err == nil && body["refresh_token"] != nil {
+				body["refresh_token_expires_in"] = secs
+			}
+			b, _ := json.Marshal(body)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.Header().Del("Content-Length")
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(b)
+			return
 		}
 		(*handler.Load()).ServeHTTP(w, r)
 	}))
@@ -465,5 +484,41 @@ func TestOAuthClientCredentials(t *testing.T) {
 	wantCode(t, err, junction.ECONNAUTHFAILED)
 	if got := f.reload(t, bad); got.AuthFailures != 1 {
 		t.Fatalf("failures %d", got.AuthFailures)
+	}
+}
+
+// TestReauthorizationWarnedAWeekAhead: a refresh token the provider says
+// expires in six days is warned of at the daily check, once a day.
+func TestReauthorizationWarnedAWeekAhead(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	as := newAuthServer(t)
+	api := newBearerAPI(t, as)
+	f.trust(as.srv)
+	conn := codeConnection(t, f, as, api)
+	as.refreshLifetime.Store(int64((6 * 24 * time.Hour).Seconds()))
+	conn = authorize(t, f, as, conn)
+	n, err := f.eng.CheckReauthorization(f.ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("first check found %d: %v", n, err)
+	}
+	if n, _ := f.eng.CheckReauthorization(f.ctx); n != 0 {
+		t.Fatalf("a second check the same day found %d", n)
+	}
+	es, err := f.store.ListEvents(f.ctx, conn.TenantID, junction.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warned []*junction.Event
+	for _, e := range es {
+		if e.Type == junction.EventConnectionReauthorizationNeeded {
+			warned = append(warned, e)
+		}
+	}
+	if len(warned) != 1 || warned[0].ObjectID != conn.ID || warned[0].Details["expires_at"] == nil {
+		t.Fatalf("events %+v", warned)
+	}
+	f.clock.Advance(25 * time.Hour)
+	if n, _ := f.eng.CheckReauthorization(f.ctx); n != 1 {
+		t.Fatalf("the next day's check found %d", n)
 	}
 }

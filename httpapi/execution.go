@@ -37,6 +37,18 @@ func (s *Server) executionRoutes() []route {
 				{name: "until", description: "Only executions started before this time.", format: "date-time"},
 			}, pageParams...),
 			response: app.List[*junction.Execution]{}, status: http.StatusOK, handle: s.listExecutions},
+		{method: "GET", path: "/api/v1/executions/export", op: "exportExecutions", access: authenticated(), tag: tag,
+			summary: "Stream every execution record the list would show, newest first, as NDJSON (application/x-ndjson, " +
+				"one record a line) or CSV (text/csv, with a header row); ?format= or Accept chooses, NDJSON by default",
+			permission: string(junction.PermLogsView) + " on the folders exported",
+			query: []queryParam{
+				{name: "format", description: "ndjson or csv; without it, Accept: text/csv chooses CSV."},
+				{name: "connection_id", description: "Only executions of this connection."},
+				{name: "status", description: "Only executions with this outcome: succeeded or failed."},
+				{name: "since", description: "Only executions started at or after this time.", format: "date-time"},
+				{name: "until", description: "Only executions started before this time.", format: "date-time"},
+			},
+			status: http.StatusOK, handle: s.exportExecutions},
 		{method: "GET", path: "/api/v1/executions/{id}", op: "getExecution", access: inFolder(junction.PermLogsView), tag: tag,
 			summary: "Get an execution record. retryable says whether it failed and kept its request; the request " +
 				"itself (activity, object, operation, input) is shown only to callers holding Connections.Execute there",

@@ -1,12 +1,17 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"junction"
 	"junction/credstore/credstoretest"
+	"junction/sqldb/sqldbtest"
 )
 
 type executionDetail struct {
@@ -146,4 +151,62 @@ func TestExecutionRetry(t *testing.T) {
 	}
 	assertNotInDatabaseFiles(t, path, failedID, typed)
 	credstoretest.AssertNoLeak(t, "server logs", e.logs.String(), typed)
+}
+
+// The export streams every record the list shows, across pages, newest
+// first, as NDJSON or CSV; a viewer of one folder exports only that one.
+func TestExecutionsExport(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, sqldbtest.Open(t))
+	f := e.createFolder(e.admin, "F", "")
+	other := e.createFolder(e.admin, "Other", "")
+	vic, viewer := e.createUser(e.admin, "vic")
+	e.must(http.StatusOK, "PUT", "/api/v1/folders/"+f.ID+"/members/"+vic.ID, e.admin,
+		map[string]any{"roles": []string{junction.RoleViewer}}, nil)
+	tenant := f.TenantID
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n = junction.MaxPageSize + 20 // more than a page
+	var es []*junction.Execution
+	for i := range n {
+		folder := f.ID
+		if i%10 == 0 {
+			folder = other.ID
+		}
+		es = append(es, &junction.Execution{ID: junction.NewID(), TenantID: tenant, FolderID: folder,
+			ConnectionID: junction.NewID(), Connector: "http", Activity: "http_request", Status: "succeeded",
+			Attempts: 1, StartedAt: start.Add(time.Duration(i) * time.Second)})
+	}
+	if err := e.store.AppendExecutions(t.Context(), es); err != nil {
+		t.Fatal(err)
+	}
+	r := e.must(http.StatusOK, "GET", "/api/v1/executions/export", e.admin, nil, nil)
+	lines := strings.Split(strings.TrimSpace(string(r.body)), "\n")
+	if len(lines) != n || r.header.Get("Content-Type") != "application/x-ndjson" {
+		t.Fatalf("%d NDJSON lines (%s), want %d", len(lines), r.header.Get("Content-Type"), n)
+	}
+	var first, last junction.Execution
+	if json.Unmarshal([]byte(lines[0]), &first) != nil || json.Unmarshal([]byte(lines[n-1]), &last) != nil ||
+		first.ID != es[n-1].ID || last.ID != es[0].ID {
+		t.Fatalf("not newest first: %s ... %s", lines[0], lines[n-1])
+	}
+	r = e.call("GET", "/api/v1/executions/export", viewer, nil, "Accept", "text/csv")
+	if r.status != http.StatusOK {
+		t.Fatalf("CSV export: %d", r.status)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := n - (n+9)/10; len(rows) != want+1 || rows[0][0] != "id" {
+		t.Fatalf("%d CSV rows for the viewer, want a header and %d", len(rows), want)
+	}
+	for _, row := range rows[1:] {
+		if row[2] != f.ID {
+			t.Fatalf("the viewer exported a record of another folder: %v", row)
+		}
+	}
+	p := e.call("GET", "/api/v1/executions/export?format=xml", e.admin, nil).problem(t)
+	if p.Code != junction.EINVALID {
+		t.Fatalf("format=xml: %+v", p)
+	}
 }

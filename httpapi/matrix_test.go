@@ -616,9 +616,19 @@ func (m *matrix) matrixCases() map[string]func(t *testing.T, c *caller) matrixRe
 		"createTenant": func(*testing.T, *caller) matrixRequest {
 			return matrixRequest{method: "POST", path: "/api/v1/tenants", body: map[string]any{"name": m.unique("tenant")}}
 		},
-		"listTenants": get("/api/v1/tenants"),
-		"me":          get("/api/v1/me"),
-		"listAudit":   get("/api/v1/audit"),
+		"listTenants":                get("/api/v1/tenants"),
+		"listNotifications":          get("/api/v1/notifications"),
+		"readNotification":           m.readNotificationCase,
+		"readAllNotifications":       call("POST", "/api/v1/notifications/read-all", nil),
+		"getNotificationPreferences": get("/api/v1/me/notification-preferences"),
+		"setNotificationPreferences": call("PUT", "/api/v1/me/notification-preferences",
+			map[string]any{"preferences": []any{}}),
+		"getNotificationWebhook": get("/api/v1/settings/notification-webhook"),
+		"setNotificationWebhook": call("PUT", "/api/v1/settings/notification-webhook", map[string]any{"url": ""}),
+		"getRetention":           get("/api/v1/settings/retention"),
+		"setRetention":           call("PUT", "/api/v1/settings/retention", map[string]any{"audit_days": 400}),
+		"me":                     get("/api/v1/me"),
+		"listAudit":              get("/api/v1/audit"),
 
 		"createFolder": func(*testing.T, *caller) matrixRequest {
 			return matrixRequest{method: "POST", path: "/api/v1/folders", body: map[string]any{"name": m.unique("folder")}}
@@ -742,8 +752,9 @@ func (m *matrix) matrixCases() map[string]func(t *testing.T, c *caller) matrixRe
 		"authorizeConnection": call("POST", "/api/v1/connections/"+m.oauthConn+"/authorize", nil),
 		"executeActivity": call("POST", "/api/v1/connections/"+m.conn+"/execute",
 			map[string]any{"activity": "http_request", "input": map[string]any{"path": "/things"}}),
-		"listExecutions": get("/api/v1/executions"),
-		"getExecution":   get("/api/v1/executions/" + m.execution),
+		"listExecutions":   get("/api/v1/executions"),
+		"exportExecutions": get("/api/v1/executions/export?format=csv"),
+		"getExecution":     get("/api/v1/executions/" + m.execution),
 		// It succeeded: a retry is refused with conflict, once the caller
 		// may ask.
 		"retryExecution": call("POST", "/api/v1/executions/"+m.execution+"/retry", nil),
@@ -856,4 +867,26 @@ func (m *matrix) hostTargetCase(t *testing.T, op string) matrixRequest {
 	}
 	t.Fatalf("route %s changes users: add a HostAdminTarget case", op)
 	return matrixRequest{}
+}
+
+// readNotificationCase gives the caller a notification of their own to
+// mark read: the route only ever reaches the caller's own.
+func (m *matrix) readNotificationCase(t *testing.T, c *caller) matrixRequest {
+	if c.anonymous {
+		return matrixRequest{method: "POST", path: "/api/v1/notifications/" + junction.NewID() + "/read"}
+	}
+	var me struct {
+		User junction.User `json:"user"`
+	}
+	if r := m.send(t, "GET", "/api/v1/me", c.token, nil); r.status != http.StatusOK {
+		t.Fatalf("me: %d", r.status)
+	} else {
+		r.decode(t, &me)
+	}
+	n := &junction.Notification{TenantID: me.User.TenantID, UserID: c.userID, EventID: junction.NewID(),
+		Type: junction.EventJobFailed, Title: "Job failed", InApp: true}
+	if err := m.e.store.CreateNotification(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	return matrixRequest{method: "POST", path: "/api/v1/notifications/" + n.ID + "/read"}
 }

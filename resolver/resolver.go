@@ -52,6 +52,8 @@ type Resolver struct {
 
 	mu      sync.Mutex
 	clients map[string]openStore // by store ID
+
+	health storeHealth
 }
 
 // openStore is a live adapter for one store configuration version.
@@ -72,7 +74,8 @@ func New(opts Options) (*Resolver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Resolver{opts: opts, cache: cache, clients: map[string]openStore{}}, nil
+	return &Resolver{opts: opts, cache: cache, clients: map[string]openStore{},
+		health: storeHealth{failing: map[string]*failure{}}}, nil
 }
 
 // Close drops every cached value and closes the store adapters.
@@ -190,7 +193,9 @@ func (r *Resolver) read(ctx context.Context, cfg *junction.CredentialStoreConfig
 	if err != nil {
 		return junction.StoredSecret{}, err
 	}
-	return s.Read(ctx, kindOf(a.Type), a.ExternalName)
+	v, err := s.Read(ctx, kindOf(a.Type), a.ExternalName)
+	r.health.observe(ctx, r, cfg, err)
+	return v, err
 }
 
 // Client returns the live adapter of an external store, opening it (with its

@@ -2,6 +2,8 @@ package resolver_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -247,4 +249,50 @@ func TestResolve(t *testing.T) {
 			t.Fatalf("got %v", err)
 		}
 	})
+}
+
+// TestStoreUnreachableTellsPeople: a store failing every read for five
+// minutes is reported once, and its recovery once.
+func TestStoreUnreachableTellsPeople(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	events := func() []*junction.Event {
+		t.Helper()
+		es, err := f.store.ListEvents(ctx, f.asset.TenantID, junction.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return es
+	}
+	f.vault.Stop()
+	for _, step := range []time.Duration{0, 2 * time.Minute, 2 * time.Minute} {
+		f.clock.Advance(step)
+		if _, err := f.res.Resolve(ctx, f.asset); err == nil {
+			t.Fatal("resolved from a stopped vault")
+		}
+	}
+	if es := events(); len(es) != 0 {
+		t.Fatalf("reported after 4 minutes: %+v", es[0])
+	}
+	for range 2 {
+		f.clock.Advance(time.Minute)
+		_, _ = f.res.Resolve(ctx, f.asset)
+	}
+	es := events()
+	if len(es) != 1 || es[0].Type != junction.EventCredentialStoreUnreachable || es[0].Details["state"] != "unreachable" ||
+		es[0].Details["name"] != "corp-vault" {
+		t.Fatalf("events after 6 minutes: %+v", es)
+	}
+	if err := f.vault.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.res.Resolve(ctx, f.asset); err != nil {
+		t.Fatal(err)
+	}
+	es = events()
+	if len(es) != 2 || es[1].Details["state"] != "recovered" {
+		t.Fatalf("events after recovery: %+v", es)
+	}
+	b, _ := json.Marshal(es)
+	credstoretest.AssertErrorNoLeak(t, errors.New(string(b)), junction.NewSecret("first-password-plant"), junction.NewSecret("secret-id-1"))
 }

@@ -606,6 +606,20 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"DeleteSession":        "sessions are not cached",
 		"DeleteUserSessions":   "sessions are not cached",
 		"DeleteSessionsBefore": "sessions are not cached",
+
+		"MarkEventDispatched":        "events are not cached",
+		"CreateNotification":         "notifications are not cached",
+		"MarkNotificationRead":       "notifications are not cached",
+		"MarkAllNotificationsRead":   "notifications are not cached",
+		"MarkEmailed":                "notifications are not cached",
+		"LastEmailedAt":              "a read: notifications are not cached",
+		"SetNotificationPreferences": "preferences are not cached",
+		"PutTenantSettings":          "tenant settings are not cached",
+		"PruneExecutions":            "executions are not cached",
+		"PruneTriggerRecords":        "trigger history is not cached",
+		"PruneAudit":                 "audit entries are not cached",
+		"PruneJobs":                  "jobs are not cached",
+		"PruneNotifications":         "notifications are not cached",
 	}
 	storeT := reflect.TypeOf((*junction.Store)(nil)).Elem()
 	cacheT := reflect.TypeOf((*storecache.Store)(nil))

@@ -40,6 +40,9 @@ func Run(t *testing.T, open func(t *testing.T) junction.Store) {
 	t.Run("Event", func(t *testing.T) { t.Parallel(); testEvents(t, open) })
 	t.Run("Trigger", func(t *testing.T) { t.Parallel(); testTriggers(t, open) })
 	t.Run("CustomConnector", func(t *testing.T) { t.Parallel(); testCustomConnectors(t, open) })
+
+	t.Run("Notification", func(t *testing.T) { t.Parallel(); testNotifications(t, open) })
+	t.Run("Retention", func(t *testing.T) { t.Parallel(); testRetention(t, open) })
 	t.Run("Tx", func(t *testing.T) { t.Parallel(); testTx(t, open) })
 	t.Run("Concurrent", func(t *testing.T) { t.Parallel(); testConcurrent(t, open) })
 }

@@ -31,7 +31,8 @@ func (w *cleanUpWorker) Work(ctx context.Context, _ *river.Job[cleanUpArgs]) err
 // Options.EventRetention ago and returns how many; their jobs and the
 // triggers' history stay. It also has the engine forget the inputs failed
 // executions kept past their retention: the server's one hourly
-// housekeeping job, so the engine needs no loop of its own. The elected
+// housekeeping job, so the engine needs no loop of its own; it also has the
+// engine look (once a day) for OAuth refresh tokens about to expire. The elected
 // leader runs it every CleanUpInterval.
 func (r *Runtime) CleanUp(ctx context.Context) (int, error) {
 	n, err := r.store.DeleteProcessedTriggerEvents(ctx, r.clock.Now().Add(-r.keep))
@@ -41,6 +42,9 @@ func (r *Runtime) CleanUp(ctx context.Context) (int, error) {
 	if n > 0 {
 		r.logger.LogAttrs(ctx, slog.LevelInfo, "removed processed webhook events", slog.Int("events", n),
 			slog.Duration("older_than", r.keep))
+	}
+	if _, err := r.engine.CheckReauthorization(ctx); err != nil {
+		r.logger.LogAttrs(ctx, slog.LevelWarn, "checking for credentials about to expire failed", slog.String("error", err.Error()))
 	}
 	inputs, err := r.engine.ForgetOldInputs(ctx)
 	if inputs > 0 {

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"sync"
 	"time"
 
@@ -268,6 +267,11 @@ func (r *Runtime) attempt(ctx context.Context, t *junction.Trigger, j *junction.
 		if err := s.SetJobStatus(ctx, j.TenantID, j.ID, status, attempt, reason, now); err != nil {
 			return err
 		}
+		if final {
+			if err := s.AppendEvent(ctx, JobFailedEvent(j, now, fmt.Sprintf("%d delivery attempts failed; last: %s", attempt, reason))); err != nil {
+				return err
+			}
+		}
 		if first && !final {
 			if _, err := r.queue.InsertTx(ctx, s, deliveryArgs{TenantID: j.TenantID, JobID: j.ID, Tried: attempt},
 				&river.InsertOpts{MaxAttempts: maxAttempts - attempt, ScheduledAt: r.retryAt(attempt)}); err != nil {
@@ -320,16 +324,15 @@ func (r *Runtime) send(ctx context.Context, t *junction.Trigger, j *junction.Job
 		return "the target URL is not valid"
 	}
 	ts := r.clock.Now()
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
-	req.Header.Set(HeaderIdempotencyKey, j.IdempotencyKey)
+	var secret *junction.Secret
 	if t.Target.SealedID != "" {
-		secret, err := OpenTargetSecret(ctx, r.store, r.keyring, t)
+		s, err := OpenTargetSecret(ctx, r.store, r.keyring, t)
 		if err != nil {
 			return "the target's signing secret cannot be read"
 		}
-		req.Header.Set(HeaderSignature, Sign(secret, ts, body))
+		secret = &s
 	}
+	SignRequest(req, secret, ts, body, j.IdempotencyKey)
 	resp, err := r.out.Do(ctx, req, outbound.RequestOptions{MaxResponseBytes: 64 << 10})
 	if err != nil {
 		return junction.ErrorMessage(err)
@@ -374,4 +377,13 @@ func checkTargetURL(ctx context.Context, out *outbound.Client, raw string) error
 		}
 	}
 	return nil
+}
+
+// JobFailedEvent is the job.failed event of a job that exhausted its
+// attempts (a delivery's, or a queue job's worker giving up), for the
+// notifications.
+func JobFailedEvent(j *junction.Job, at time.Time, reason string) *junction.Event {
+	return &junction.Event{TenantID: j.TenantID, Type: junction.EventJobFailed, ObjectType: "job", ObjectID: j.ID,
+		FolderID: j.FolderID, At: at, Details: map[string]any{"reason": reason, "trigger_id": j.TriggerID,
+			"connection_id": j.ConnectionID, "attempts": j.Attempts}}
 }

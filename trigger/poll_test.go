@@ -210,8 +210,10 @@ func TestAutoDisable(t *testing.T) {
 	}
 	evs, err := db.ListEvents(e.ctx, e.tenant.ID, junction.Page{})
 	must(t, err)
-	if len(evs) != 1 || evs[0].Type != junction.EventTriggerDisabled || evs[0].ObjectID != tr.ID {
-		t.Fatalf("events = %+v", evs)
+	// Failing at the fifth failure in a row, once; disabled at the end.
+	if len(evs) != 2 || evs[0].Type != junction.EventTriggerFailing || evs[0].Details["failures"] != float64(junction.TriggerFailingAfter) ||
+		evs[1].Type != junction.EventTriggerDisabled || evs[1].ObjectID != tr.ID {
+		t.Fatalf("events = %+v, %+v", evs[0], evs[len(evs)-1])
 	}
 	// A disabled trigger is no longer polled.
 	subs, err := db.ListPollSubscriptions(e.ctx, "", 10)

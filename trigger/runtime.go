@@ -329,6 +329,17 @@ func (r *Runtime) failure(ctx context.Context, s junction.Store, t *junction.Tri
 	if err != nil {
 		return err
 	}
+	if u.ConsecutiveFailures == junction.TriggerFailingAfter {
+		// Once a streak: the count passes this number once.
+		if err := s.AppendEvent(ctx, &junction.Event{
+			TenantID: t.TenantID, Type: junction.EventTriggerFailing, ObjectType: "trigger", ObjectID: t.ID,
+			FolderID: t.FolderID, At: now,
+			Details: map[string]any{"reason": rec.Reason, "failures": u.ConsecutiveFailures,
+				"connection_id": t.ConnectionID, "object": t.Object, "event": t.Event},
+		}); err != nil {
+			return err
+		}
+	}
 	if u.ConsecutiveFailures < junction.TriggerMaxConsecutiveFailures {
 		return nil
 	}

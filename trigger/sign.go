@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,19 @@ func Sign(secret junction.Secret, ts time.Time, body []byte) string {
 	mac.Write([]byte("."))
 	mac.Write(body)
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// SignRequest sets the headers of a signed delivery on req: the timestamp,
+// the idempotency key and, with a secret, the signature of body at ts.
+// Trigger deliveries and notification webhooks both go out this way, so a
+// receiver verifies them alike.
+func SignRequest(req *http.Request, secret *junction.Secret, ts time.Time, body []byte, idempotencyKey string) {
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
+	req.Header.Set(HeaderIdempotencyKey, idempotencyKey)
+	if secret != nil {
+		req.Header.Set(HeaderSignature, Sign(*secret, ts, body))
+	}
 }
 
 // VerifySignature checks a delivery as a receiver would: the signature

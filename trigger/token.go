@@ -57,6 +57,12 @@ func OpenTargetSecret(ctx context.Context, s junction.SealedStore, k junction.Ke
 	return openSealed(ctx, s, k, t.TenantID, t.Target.SealedID, "target secret")
 }
 
+// OpenSealedSecret opens the sealed value id of the tenant as a Secret;
+// what names it in errors.
+func OpenSealedSecret(ctx context.Context, s junction.SealedStore, k junction.Keyring, tenantID, id, what string) (junction.Secret, error) {
+	return openSealed(ctx, s, k, tenantID, id, what)
+}
+
 func openSealed(ctx context.Context, s junction.SealedStore, k junction.Keyring, tenantID, id, what string) (junction.Secret, error) {
 	if id == "" {
 		return junction.Secret{}, junction.NotFound(what)

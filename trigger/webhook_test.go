@@ -538,3 +538,37 @@ func (h *heldTarget) answered() []string {
 	defer h.mu.Unlock()
 	return slices.Clone(h.ok)
 }
+
+// TestDeliveryGivingUpRecordsJobFailed: a job whose every delivery attempt
+// fails ends failed, with a job.failed event for the notifications.
+func TestDeliveryGivingUpRecordsJobFailed(t *testing.T) {
+	db := sqldbtest.Open(t)
+	e := newEnv(t, db)
+	tg := newTarget(t, 100)
+	s := e.startServer(t, db, func(o *trigger.Options) { o.DeliveryAttempts = 2 })
+	events := subscribe(t, s)
+	tr := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created",
+		Target: junction.TriggerTarget{Type: junction.TargetWebhook, URL: tg.URL + "/in"}}
+	token := e.newTrigger(t, s, tr)
+	body := ticketEvent("ticket.created", "d1", "high")
+	_, err := s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+	must(t, err)
+	waitJobs(t, events, trigger.KindDeliver, 1)
+
+	js := e.jobs(t, tr.ID)
+	if len(js) != 1 || js[0].Status != junction.JobFailed {
+		t.Fatalf("jobs = %+v", js)
+	}
+	evs, err := db.ListEvents(e.ctx, e.tenant.ID, junction.Page{})
+	must(t, err)
+	var failed []*junction.Event
+	for _, ev := range evs {
+		if ev.Type == junction.EventJobFailed {
+			failed = append(failed, ev)
+		}
+	}
+	if len(failed) != 1 || failed[0].ObjectID != js[0].ID || failed[0].FolderID != js[0].FolderID ||
+		!strings.Contains(failed[0].Details["reason"].(string), "HTTP 500") {
+		t.Fatalf("job.failed events = %+v", failed)
+	}
+}

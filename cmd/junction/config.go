@@ -53,6 +53,12 @@ type Config struct {
 	// MasterKeyKMSCAFile is a PEM file of CAs for a KMS with a private
 	// certificate (a private Vault).
 	MasterKeyKMSCAFile string
+	// SMTPURL is smtp://user@host:587 (or smtps://); empty sends no email.
+	// The password comes from SMTPPasswordFile or JUNCTION_SMTP_PASSWORD,
+	// never from the URL or a flag, so it shows in no process list.
+	SMTPURL          string
+	SMTPFrom         string
+	SMTPPasswordFile string
 }
 
 // setting is one configuration key: its flag, environment variable, YAML key
@@ -103,6 +109,12 @@ func (c *Config) settings() []setting {
 			usage: "URL of a KMS key (hashivault://, awskms://, azurekeyvault://, gcpkms://) that wraps the master keys, so none is stored in the clear"},
 		{flag: "master-key-kms-ca-file", env: "JUNCTION_MASTER_KEY_KMS_CA_FILE", key: "master_key_kms_ca_file", str: &c.MasterKeyKMSCAFile,
 			usage: "PEM file of the CAs that issued the KMS's TLS certificate (a private Vault)"},
+		{flag: "smtp-url", env: "JUNCTION_SMTP_URL", key: "smtp_url", str: &c.SMTPURL,
+			usage: "SMTP server notifications are emailed through, smtp://user@host:587 (STARTTLS, required except to loopback) or smtps://user@host:465; no password here"},
+		{flag: "smtp-from", env: "JUNCTION_SMTP_FROM", key: "smtp_from", str: &c.SMTPFrom,
+			usage: "sender address of notification emails, such as Junction <junction@example.com>"},
+		{flag: "smtp-password-file", env: "JUNCTION_SMTP_PASSWORD_FILE", key: "smtp_password_file", str: &c.SMTPPasswordFile,
+			usage: "file holding the SMTP password (or set JUNCTION_SMTP_PASSWORD)"},
 	}
 }
 
@@ -277,6 +289,9 @@ func (c *Config) validate() error {
 	}
 	if d, err := time.ParseDuration(c.AuthFailureRefill); err != nil || d <= 0 {
 		return fmt.Errorf("--auth-failure-refill must be a positive duration such as 6s, not %q", c.AuthFailureRefill)
+	}
+	if c.SMTPURL != "" && c.SMTPFrom == "" {
+		return errors.New("--smtp-from is required with --smtp-url: say which address notification emails come from")
 	}
 	if c.MasterKeyKMS != "" {
 		if err := kms.CheckURL(c.MasterKeyKMS); err != nil {

@@ -28,6 +28,7 @@ import (
 	"junction/engine"
 	"junction/keyring"
 	"junction/kms"
+	"junction/notify"
 	"junction/outbound"
 	"junction/queue"
 	"junction/resolver"
@@ -206,6 +207,10 @@ type Main struct {
 	// they are built.
 	tuneQueue    func(*queue.Options)
 	tuneTriggers func(*trigger.Options)
+	// notifier turns events into notifications; tuneNotify, set by tests
+	// only, adjusts its options.
+	notifier   *notify.Notifier
+	tuneNotify func(*notify.Options)
 	// retireKeys is rotate-master-key's --retire.
 	retireKeys bool
 	// metrics is the one registry every component reports to.
@@ -324,6 +329,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Catalog: defs, Engine: m.engine, OAuthRedirectURI: m.Config.OAuthRedirectURI(m.listener.Addr().String()),
 		Triggers: m.triggers, PublicURL: m.Config.PublicBaseURL(m.listener.Addr().String()),
 	})
+	if err := m.startNotifications(); err != nil {
+		return err
+	}
 	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}

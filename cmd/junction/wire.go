@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+
+	"os"
 	"strings"
 	"time"
 
@@ -21,9 +23,11 @@ import (
 	"junction/credstore/vault"
 	"junction/engine"
 	"junction/httpapi"
+	"junction/notify"
 	"junction/outbound"
 	"junction/queue"
 	"junction/resolver"
+	"junction/retention"
 	"junction/storecache"
 	"junction/trigger"
 	"junction/webui"
@@ -198,4 +202,47 @@ func (m *Main) startStoreCache() {
 		defer close(m.cacheDone)
 		_ = m.store.Run(ctx) // returns when stopped; losses are logged as they happen
 	}()
+}
+
+// startNotifications registers the notifier (with the SMTP mailer when
+// --smtp-url is set) and the retention sweep on the queue, before it
+// starts.
+func (m *Main) startNotifications() error {
+	opts := notify.Options{Store: m.store, Queue: m.queue, Keyring: m.keyring, Outbound: m.outbound,
+		PublicURL: m.Config.PublicBaseURL(m.listener.Addr().String()), Clock: m.Clock, Logger: m.logger}
+	if m.Config.SMTPURL != "" {
+		password, err := m.smtpPassword()
+		if err != nil {
+			return err
+		}
+		mailer, err := notify.NewSMTP(notify.SMTPConfig{URL: m.Config.SMTPURL, From: m.Config.SMTPFrom, Password: password})
+		if err != nil {
+			return fmt.Errorf("--smtp-url: %s", junction.ErrorMessage(err))
+		}
+		opts.Mailer = mailer
+	}
+	if m.tuneNotify != nil {
+		m.tuneNotify(&opts)
+	}
+	m.notifier = notify.New(opts)
+	m.notifier.Register()
+	retention.New(retention.Options{Store: m.store, Clock: m.Clock, Logger: m.logger}).Register(m.queue)
+	return nil
+}
+
+// envSMTPPassword holds the SMTP password when no file does.
+const envSMTPPassword = "JUNCTION_SMTP_PASSWORD"
+
+// smtpPassword reads the SMTP password from --smtp-password-file, else
+// the environment. Errors name the file, never its content.
+func (m *Main) smtpPassword() (junction.Secret, error) {
+	if f := m.Config.SMTPPasswordFile; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return junction.Secret{}, fmt.Errorf("--smtp-password-file: %w", err)
+		}
+		defer clear(b)
+		return junction.NewSecret(strings.TrimRight(string(b), "\r\n")), nil
+	}
+	return junction.NewSecret(m.Getenv(envSMTPPassword)), nil
 }

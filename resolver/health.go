@@ -1,0 +1,74 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"junction"
+)
+
+// storeHealth follows each external store's reads on this server, to tell
+// people when one has been unreachable for junction.StoreUnreachableAfter,
+// and again when it answers after that: a credential_store.unreachable
+// event each time, with Details["state"] "unreachable" or "recovered".
+// Only reads made on a cache miss count; a store nobody reads from is
+// not watched.
+type storeHealth struct {
+	mu      sync.Mutex
+	failing map[string]*failure // by store ID
+}
+
+type failure struct {
+	since    time.Time
+	reported bool
+}
+
+// observe records a read's outcome, and appends the event when the store
+// crosses the threshold or recovers after having crossed it. Only an
+// unreachable store counts: a missing secret is an answer.
+func (h *storeHealth) observe(ctx context.Context, r *Resolver, cfg *junction.CredentialStoreConfig, err error) {
+	var unreachable *junction.StoreUnreachableError
+	down := errors.As(err, &unreachable) || junction.IsCode(err, junction.ECREDSTOREUNAVAILABLE)
+	now := r.opts.Clock.Now()
+	h.mu.Lock()
+	f := h.failing[cfg.ID]
+	var event *junction.Event
+	switch {
+	case down && f == nil:
+		h.failing[cfg.ID] = &failure{since: now}
+	case down && !f.reported && now.Sub(f.since) >= junction.StoreUnreachableAfter:
+		f.reported = true
+		reason := "it did not answer"
+		if unreachable != nil {
+			reason = unreachable.Diagnosis
+		}
+		event = storeEvent(cfg, now, map[string]any{"state": "unreachable", "reason": reason,
+			"since": f.since.UTC().Format(time.RFC3339)})
+	case !down && f != nil:
+		delete(h.failing, cfg.ID)
+		if f.reported {
+			event = storeEvent(cfg, now, map[string]any{"state": "recovered",
+				"since": f.since.UTC().Format(time.RFC3339)})
+		}
+	}
+	h.mu.Unlock()
+	if event == nil {
+		return
+	}
+	// The reader's context may end with its request; the event is still
+	// worth keeping.
+	if err := r.opts.Store.AppendEvent(context.WithoutCancel(ctx), event); err != nil {
+		r.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "credential store health event not recorded",
+			slog.String("credential_store_id", cfg.ID), slog.String("error", err.Error()))
+	}
+}
+
+func storeEvent(cfg *junction.CredentialStoreConfig, at time.Time, details map[string]any) *junction.Event {
+	details["name"] = cfg.Name
+	details["type"] = cfg.Type
+	return &junction.Event{TenantID: cfg.TenantID, Type: junction.EventCredentialStoreUnreachable,
+		ObjectType: "credential_store", ObjectID: cfg.ID, At: at, Details: details}
+}
