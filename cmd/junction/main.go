@@ -201,6 +201,9 @@ type Main struct {
 	// they are built.
 	tuneQueue    func(*queue.Options)
 	tuneTriggers func(*trigger.Options)
+	// tuneOutbound, set by tests only, adjusts the outbound client: the
+	// roots that verify a loopback API's TLS certificate.
+	tuneOutbound func(*outbound.Options)
 	// retireKeys is rotate-master-key's --retire.
 	retireKeys bool
 	// metrics is the one registry every component reports to.
