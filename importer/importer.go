@@ -134,9 +134,12 @@ func Import(content []byte, opts Options) (res *Result, err error) {
 
 // validateDraft runs the draft through the validator an operator's
 // --connectors-dir file meets, so that the checklist, not a later save,
-// tells of a draft the importer got wrong.
+// tells of a draft the importer got wrong. The draft is written as JSON,
+// which the YAML parser reads as it is: encoding/json writes a large
+// draft several times faster than the YAML encoder, whose time was a
+// fifth of a large import's.
 func validateDraft(d *connector.Definition) ChecklistItem {
-	data, err := yaml.Marshal(d)
+	data, err := json.Marshal(d)
 	if err != nil {
 		return ChecklistItem{Item: "Validation", Status: StatusError, Detail: firstLine(err.Error())}
 	}

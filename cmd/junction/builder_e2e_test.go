@@ -205,16 +205,5 @@ func TestConnectorBuilder_EndToEnd(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(dataDir, "junction.db*"))
-	if len(files) == 0 {
-		t.Fatal("no database files in the data dir")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		assertNoSecret(t, filepath.Base(f), b, []string{token, trialToken})
-	}
-	assertNoSecret(t, "logs", []byte(logs.String()), []string{token, trialToken})
+	assertNoSecretAtRest(t, dataDir, logs.String(), []string{token, trialToken})
 }

@@ -211,6 +211,10 @@ type Main struct {
 	// only, adjusts its options.
 	notifier   *notify.Notifier
 	tuneNotify func(*notify.Options)
+
+	// tuneOutbound, set by tests only, adjusts the outbound client: the
+	// roots that verify a loopback API's TLS certificate.
+	tuneOutbound func(*outbound.Options)
 	// retireKeys is rotate-master-key's --retire.
 	retireKeys bool
 	// metrics is the one registry every component reports to.

@@ -56,6 +56,13 @@ func (s *syncBuffer) String() string {
 // test. Its logs go to the returned buffer.
 func MustRunMain(tb testing.TB, dataDir, database string, env map[string]string) (*Main, *syncBuffer) {
 	tb.Helper()
+	return mustRunTunedMain(tb, dataDir, database, env, nil)
+}
+
+// mustRunTunedMain is MustRunMain with tune, when not nil, applied to the
+// server before it runs (its test-only hooks).
+func mustRunTunedMain(tb testing.TB, dataDir, database string, env map[string]string, tune func(*Main)) (*Main, *syncBuffer) {
+	tb.Helper()
 	if dataDir == "" {
 		dataDir = tb.TempDir()
 	}
@@ -64,6 +71,9 @@ func MustRunMain(tb testing.TB, dataDir, database string, env map[string]string)
 	m.Stdout, m.Stderr = io.Discard, logs
 	m.Getenv = func(k string) string { return env[k] }
 	m.ShutdownTimeout = 10 * time.Second
+	if tune != nil {
+		tune(m)
+	}
 	if err := m.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data-dir", dataDir, "--database", database}); err != nil {
 		tb.Fatal(err)
 	}
@@ -342,19 +352,26 @@ func TestServe_SQLite(t *testing.T) {
 		if err := m.Close(); err != nil {
 			t.Fatal(err)
 		}
-		files, _ := filepath.Glob(filepath.Join(dataDir, "junction.db*"))
-		if len(files) == 0 {
-			t.Fatal("no database files in the data dir")
-		}
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			assertNoSecret(t, filepath.Base(f), b, append(tokens, testBootstrapToken))
-		}
-		assertNoSecret(t, "logs", []byte(logs.String()), append(tokens, testBootstrapToken))
+		assertNoSecretAtRest(t, dataDir, logs.String(), append(tokens, testBootstrapToken))
 	})
+}
+
+// assertNoSecretAtRest fails when the SQLite files in dataDir or the logs
+// hold any of secrets.
+func assertNoSecretAtRest(t *testing.T, dataDir, logs string, secrets []string) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dataDir, "junction.db*"))
+	if len(files) == 0 {
+		t.Fatal("no database files in the data dir")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertNoSecret(t, filepath.Base(f), b, secrets)
+	}
+	assertNoSecret(t, "logs", []byte(logs), secrets)
 }
 
 // assertNoSecret fails when data holds any of secrets, plain or in base64.

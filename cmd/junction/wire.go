@@ -95,7 +95,11 @@ func newMetricsRegistry(res *resolver.Resolver) *prometheus.Registry {
 // newEngine builds the engine over the outbound client, which may reach
 // the private networks --outbound-allow names and no others.
 func (m *Main) newEngine(catalog connector.Definitions) (*engine.Engine, error) {
-	out, err := outbound.New(outbound.Options{Allow: prefixes(m.Config.OutboundAllow), Clock: m.Clock, Logger: m.logger})
+	oo := outbound.Options{Allow: prefixes(m.Config.OutboundAllow), Clock: m.Clock, Logger: m.logger}
+	if m.tuneOutbound != nil {
+		m.tuneOutbound(&oo)
+	}
+	out, err := outbound.New(oo)
 	if err != nil {
 		return nil, fmt.Errorf("outbound client: %w", err)
 	}
