@@ -93,6 +93,7 @@ type Store interface {
 	TriggerStore
 	JobStore
 	CustomConnectorStore
+	LoginStore
 }
 
 // TenantStore persists tenants.

@@ -75,6 +75,9 @@ type BootstrapOptions struct {
 	// It must be at least MinBootstrapTokenLen characters: only its SHA-256
 	// is stored, which is safe for long random strings only.
 	Token junction.Secret
+	// Password, when set, becomes the administrator's password for the web
+	// UI (from JUNCTION_BOOTSTRAP_PASSWORD), checked by the usual rules.
+	Password junction.Secret
 }
 
 // MinBootstrapTokenLen is the shortest token Bootstrap accepts.
@@ -120,6 +123,11 @@ func (a *App) Bootstrap(ctx context.Context, opts BootstrapOptions) (BootstrapRe
 		return BootstrapResult{}, junction.Invalid("bootstrap_token",
 			"must be at least %d characters without spaces", MinBootstrapTokenLen)
 	}
+	if !opts.Password.IsZero() {
+		if err := checkPassword("bootstrap_password", opts.Password, adminName); err != nil {
+			return BootstrapResult{}, err
+		}
+	}
 
 	var res BootstrapResult
 	err = a.tx(ctx, func(tx junction.Store) error {
@@ -133,6 +141,11 @@ func (a *App) Bootstrap(ctx context.Context, opts BootstrapOptions) (BootstrapRe
 		s, err := a.seedTenant(ctx, tx, junction.DefaultTenantName, adminName, true, token)
 		if err != nil {
 			return err
+		}
+		if !opts.Password.IsZero() {
+			if err := tx.SetPasswordHash(ctx, s.Tenant.ID, s.Admin.ID, hashPassword(opts.Password)); err != nil {
+				return err
+			}
 		}
 		if err := a.auditIn(ctx, tx, s.Tenant.ID, nil, "tenant.bootstrap", "tenant", s.Tenant.ID, "",
 			map[string]any{"admin_id": s.Admin.ID, "admin_name": s.Admin.Name}); err != nil {

@@ -185,11 +185,10 @@ func (c *CLI) builderCommand() *cobra.Command {
 	publish.Flags().BoolVar(&force, "force", false, "publish even though connections use what the version removes")
 
 	export := &cobra.Command{
-		Use:   "export ID",
-		Short: "Print the draft as a connector definition file (YAML), to redirect into connector.yaml",
-		Example: `  junction builder export acme
-  junction builder export acme -o json`,
-		Args: cobra.ExactArgs(1),
+		Use:     "export ID",
+		Short:   "Print the draft as a connector definition file (YAML), to redirect into connector.yaml",
+		Example: `  junction builder export acme`,
+		Args:    cobra.ExactArgs(1),
 		RunE: withPath(func(cmd *cobra.Command, path string, _ []string) error {
 			raw, err := c.call(cmd, http.MethodGet, path+"/definition", nil)
 			if err != nil {
@@ -233,7 +232,7 @@ func (c *CLI) builderCommand() *cobra.Command {
 		Use:   "test ID [ACTIVITY] [--connection CONNECTION | --auth TYPE --field k=v --secret k=@file ...] [--input JSON|@file|-]",
 		Short: "Run one activity of the draft against the real API and show the request sent (credentials masked) and the answer",
 		Example: `  junction builder test acme me --auth bearer --secret token=@token.txt
-  junction builder test acme --object contact --operation get --connection crm --input '{"id": "42"}'`,
+  junction builder test acme list_orders --auth bearer --secret token=@token.txt --input '{"limit": 10}'`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: withPath(func(cmd *cobra.Command, path string, args []string) error {
 			body := map[string]any{}

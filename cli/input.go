@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 
+	"golang.org/x/term"
+
 	"junction"
 )
 
@@ -78,6 +80,37 @@ func (c *CLI) readStdin(flag, what string) (string, error) {
 		}
 	}
 	return readBounded(flag, what, c.env.Stdin)
+}
+
+// askSecret reads a secret at the terminal without echo (twice when
+// confirm is set, to catch a typo), or from standard input when that is
+// not a terminal.
+func (c *CLI) askSecret(flag, what string, confirm bool) (string, error) {
+	f, ok := c.env.Stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return c.readStdin(flag, what)
+	}
+	read := func(prompt string) (string, error) {
+		fmt.Fprintf(c.env.Stderr, "%s: ", prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(c.env.Stderr)
+		if err != nil {
+			return "", junction.Invalid(flag, "read %s: %v", what, err)
+		}
+		return string(b), nil
+	}
+	v, err := read("Enter " + what)
+	if err != nil || !confirm {
+		return v, err
+	}
+	again, err := read("Enter " + what + " again")
+	if err != nil {
+		return "", err
+	}
+	if again != v {
+		return "", junction.Invalid(flag, "the two entries of %s differ", what)
+	}
+	return v, nil
 }
 
 func readBounded(flag, what string, r io.Reader) (string, error) {

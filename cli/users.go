@@ -102,7 +102,49 @@ func (c *CLI) usersCommand() *cobra.Command {
 	}
 	setRoles.Flags().StringArrayVar(&roles, "role", nil, "tenant-wide role name (repeatable)")
 
-	cmd.AddCommand(list, create, show, update, del, setRoles)
+	var passwordFile string
+	var askCurrent bool
+	setPassword := &cobra.Command{
+		Use:   "set-password ID [--password-file PATH|-] [--current]",
+		Short: "Set a user's password for the web UI (yours, or another's with Users.Edit)",
+		Long: `Set-password sets the password a user signs in to the web UI with: at least
+12 characters, not containing the user's name. It is read from --password-file
+(a path, or - for standard input), else asked for at the terminal without
+echo, twice; piped standard input is read when there is no terminal.
+Changing your own password needs your current one when you have one
+(--current asks for it first). Every session of the user ends.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body := map[string]any{}
+			if askCurrent {
+				cur, err := c.askSecret("current-password", "the current password", false)
+				if err != nil {
+					return err
+				}
+				body["current_password"] = cur
+			}
+			var pw string
+			var err error
+			if passwordFile != "" {
+				pw, err = c.readFile("password-file", "the new password", passwordFile)
+			} else {
+				pw, err = c.askSecret("password", "the new password", true)
+			}
+			if err != nil {
+				return err
+			}
+			body["password"] = pw
+			if _, err := c.call(cmd, http.MethodPut, userPath(args[0])+"/password", body); err != nil {
+				return err
+			}
+			c.done("Password set for user %s; their sessions have ended.", args[0])
+			return nil
+		},
+	}
+	setPassword.Flags().StringVar(&passwordFile, "password-file", "", "read the new password from this file (- for standard input)")
+	setPassword.Flags().BoolVar(&askCurrent, "current", false, "ask for the current password first (needed to change your own)")
+
+	cmd.AddCommand(list, create, show, update, del, setRoles, setPassword)
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -390,7 +391,7 @@ func TestContractPerplexity(t *testing.T) {
 			"search_before_date_filter", "return_images", "return_related_questions", "response_format", "web_search_options"} {
 			documented["POST /chat/completions "+p] = ref + "chat-completions-post"
 		}
-		loadVendorDescription(t, "perplexity.json").checkDefinition(t, mustDefinition(t, "perplexity"), documented)
+		loadVendorDescription(t, "perplexity.json").checkDefinition(t, catalogCDefinition(t, "perplexity"), documented)
 	})
 }
 
@@ -498,7 +499,7 @@ func TestContractPinecone(t *testing.T) {
 			"DELETE /namespaces/{namespace}":       nil,
 			"POST /records/namespaces/{ns}/search": {"b:query", "b:fields", "b:rerank"},
 		})
-		vd.checkDefinition(t, mustDefinition(t, "pinecone"), nil)
+		vd.checkDefinition(t, catalogCDefinition(t, "pinecone"), nil)
 	})
 }
 
@@ -608,7 +609,7 @@ func runPolls(t *testing.T, cases map[string]pollCase) {
 	t.Helper()
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := mustDefinition(t, tc.key)
+			d := catalogCDefinition(t, tc.key)
 			state := connector.PollState{Watermark: pollWatermark}
 			req, err := d.BuildPoll(tc.cred, tc.object, tc.event, tc.input, state)
 			if err != nil {
@@ -756,7 +757,7 @@ func TestContractMailgun(t *testing.T) {
 	t.Run("EURegion", func(t *testing.T) {
 		c := cred
 		c.Fields = map[string]string{"domain_name": "mg.example.com", "api_host": "api.eu.mailgun.net"}
-		r, err := mustDefinition(t, "mailgun").BuildTest(c)
+		r, err := catalogCDefinition(t, "mailgun").BuildTest(c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -766,7 +767,7 @@ func TestContractMailgun(t *testing.T) {
 	})
 	t.Run("EmptyPageEndsPaging", func(t *testing.T) {
 		// Mailgun always sends paging.next; an empty page is the end.
-		r, err := mustDefinition(t, "mailgun").BuildOperation(cred, "bounce", "list", nil)
+		r, err := catalogCDefinition(t, "mailgun").BuildOperation(cred, "bounce", "list", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -783,7 +784,7 @@ func TestContractMailgun(t *testing.T) {
 	t.Run("VendorDescription", func(t *testing.T) {
 		// The file shows custom headers by example (h:X-My-Header); any
 		// header can be sent with the h: prefix.
-		loadVendorDescription(t, "mailgun.yaml").checkDefinition(t, mustDefinition(t, "mailgun"), map[string]string{
+		loadVendorDescription(t, "mailgun.yaml").checkDefinition(t, catalogCDefinition(t, "mailgun"), map[string]string{
 			"POST /v3/{}/messages h:Reply-To": "https://documentation.mailgun.com/docs/mailgun/user-manual/sending-messages/send-http/",
 		})
 	})
@@ -851,7 +852,7 @@ func TestContractBrevo(t *testing.T) {
 			want:  "POST " + api + "/events" + json + `{"event_name":"order_created","event_properties":{"amount":42},"identifiers":{"email_id":"ann@example.com"}}`},
 	})
 	t.Run("Webhook", func(t *testing.T) {
-		d := mustDefinition(t, "brevo")
+		d := catalogCDefinition(t, "brevo")
 		c := connector.Credentials{Secrets: secrets("api_key", "k", "webhook_token", "wh-secret-1")}
 		// https://developers.brevo.com/docs/transactional-webhooks: a "hard_bounce" delivery.
 		body := []byte(`{"event":"hard_bounce","email":"ann@example.com","id":26224,"date":"2024-03-10 13:00:00","ts":1710075600,"message-id":"<202403101300.1@smtp-relay.mailin.fr>","ts_event":1710075600,"subject":"Hello","tag":"welcome","reason":"mailbox does not exist"}`)
@@ -936,7 +937,7 @@ func wantOAuthBearer(t *testing.T, key string, fields map[string]string) {
 	t.Helper()
 	c := connector.Credentials{Auth: "oauth2_authorization_code", Fields: fields,
 		Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("at-1")}
-	r, err := mustDefinition(t, key).BuildTest(c)
+	r, err := catalogCDefinition(t, key).BuildTest(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1012,7 +1013,7 @@ func TestContractShopify(t *testing.T) {
 			want:  "GET " + api + "/orders/450789469/fulfillment_orders.json" + hdr},
 	})
 	t.Run("Webhook", func(t *testing.T) {
-		d := mustDefinition(t, "shopify")
+		d := catalogCDefinition(t, "shopify")
 		const secret = "shpss_example"
 		c := connector.Credentials{Auth: "access_token", Fields: map[string]string{"shop": "acme-store"}, Secrets: secrets("access_token", "t", "webhook_secret", secret)}
 		body := []byte(`{"id":820982911946154508,"email":"jon@example.com","created_at":"2024-03-10T13:00:00-05:00","total_price":"403.00"}`)
@@ -1033,7 +1034,7 @@ func TestContractShopify(t *testing.T) {
 		for _, auth := range []string{"oauth2_authorization_code", "oauth2_client_credentials"} {
 			c := connector.Credentials{Auth: auth, Fields: map[string]string{"shop": "acme-store", "client_id": "c"},
 				Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("shpua_example")}
-			r, err := mustDefinition(t, "shopify").BuildTest(c)
+			r, err := catalogCDefinition(t, "shopify").BuildTest(c)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1055,7 +1056,7 @@ func TestContractShopify(t *testing.T) {
 			"POST /admin/api/{}/fulfillments.json":                ref + "fulfillment#post-fulfillments",
 			"GET /admin/api/{}/orders/{}/fulfillment_orders.json": ref + "fulfillmentorder#get-orders-order-id-fulfillment-orders",
 		}
-		loadVendorDescription(t, "shopify-admin.yml", "/admin/api/2021-10", "/admin/api/{v}").checkDefinition(t, mustDefinition(t, "shopify"), documented)
+		loadVendorDescription(t, "shopify-admin.yml", "/admin/api/2021-10", "/admin/api/{v}").checkDefinition(t, catalogCDefinition(t, "shopify"), documented)
 	})
 }
 
@@ -1125,7 +1126,7 @@ func TestContractWooCommerce(t *testing.T) {
 	t.Run("QueryStringKey", func(t *testing.T) {
 		c := cred
 		c.Auth = "query_string"
-		r, err := mustDefinition(t, "woocommerce").BuildTest(c)
+		r, err := catalogCDefinition(t, "woocommerce").BuildTest(c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1134,7 +1135,7 @@ func TestContractWooCommerce(t *testing.T) {
 		}
 	})
 	t.Run("Webhook", func(t *testing.T) {
-		d := mustDefinition(t, "woocommerce")
+		d := catalogCDefinition(t, "woocommerce")
 		const secret = "wc-webhook-secret"
 		c := connector.Credentials{Auth: "api_key", Fields: cred.Fields, Secrets: secrets("consumer_secret", "cs", "webhook_secret", secret)}
 		body := []byte(`{"id":727,"status":"processing","date_created_gmt":"2024-03-10T13:00:00","total":"29.35"}`)
@@ -1208,7 +1209,7 @@ func TestContractDocuSign(t *testing.T) {
 			want:  "GET " + api + "/templates?count=100&search_text=NDA" + hdr},
 	})
 	t.Run("Webhook", func(t *testing.T) {
-		d := mustDefinition(t, "docusign")
+		d := catalogCDefinition(t, "docusign")
 		const key = "Dq4XhRvU1QHNJT0f1G0fKq3cnz5c9YfK0Jb2JcPT5Yc="
 		c := cred
 		c.Secrets = secrets("secret_key", "sk", "connect_hmac_key", key)
@@ -1226,7 +1227,7 @@ func TestContractDocuSign(t *testing.T) {
 		wantUnauthenticated(t, d.VerifyWebhook(c, h, body, now), key)
 	})
 	t.Run("OAuthEndpoints", func(t *testing.T) {
-		a := mustDefinition(t, "docusign").AuthByID("oauth2_authorization_code")
+		a := catalogCDefinition(t, "docusign").AuthByID("oauth2_authorization_code")
 		if a == nil || a.AuthorizeURL != "https://{auth_host}/oauth/auth" || a.TokenURL != "https://{auth_host}/oauth/token" || !a.PKCE {
 			t.Fatalf("auth = %+v", a)
 		}
@@ -1240,7 +1241,7 @@ var catalogCKeys = []string{"anthropic", "brevo", "docusign", "klaviyo", "mailch
 // event a person would meet without a word of explanation.
 func TestCatalogCDescribed(t *testing.T) {
 	for _, key := range catalogCKeys {
-		d := mustDefinition(t, key)
+		d := catalogCDefinition(t, key)
 		check := func(where string, op *connector.Operation) {
 			if op.Description == "" {
 				t.Errorf("%s %s has no description", key, where)
@@ -1346,7 +1347,7 @@ func TestResponsesCatalogC(t *testing.T) {
 	}
 	for _, tc := range outputs {
 		t.Run(tc.key+"/"+tc.activity, func(t *testing.T) {
-			r, err := mustDefinition(t, tc.key).BuildActivity(creds[tc.key], tc.activity, tc.input)
+			r, err := catalogCDefinition(t, tc.key).BuildActivity(creds[tc.key], tc.activity, tc.input)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1383,7 +1384,7 @@ func TestResponsesCatalogC(t *testing.T) {
 		{"docusign", 400, `{"errorCode":"ENVELOPE_IS_INCOMPLETE","message":"The Envelope is not Complete."}`, false},
 	}
 	for _, tc := range failures {
-		d := mustDefinition(t, tc.key)
+		d := catalogCDefinition(t, tc.key)
 		if got := d.IsAuthFailure(connector.Response{StatusCode: tc.status, Body: []byte(tc.body)}); got != tc.want {
 			t.Errorf("%s: IsAuthFailure(%d %s) = %v, want %v", tc.key, tc.status, tc.body, got, tc.want)
 		}
@@ -1416,4 +1417,25 @@ auth:
 	if _, err := connector.Parse([]byte(fmt.Sprintf(def, `"X Access"`))); err == nil || !strings.Contains(err.Error(), "invalid header name") {
 		t.Errorf("Parse with a bad header name = %v", err)
 	}
+}
+
+// catalogC is the built-in catalog, loaded once for this file's tests:
+// a load validates every definition against the JSON Schema, which is
+// too slow to repeat per case. Definitions are read-only, so sharing
+// them is safe.
+var catalogC = sync.OnceValues(func() (*connector.Catalog, error) {
+	return connector.LoadCatalog(connector.Builtin(), "")
+})
+
+func catalogCDefinition(tb testing.TB, key string) *connector.Definition {
+	tb.Helper()
+	c, err := catalogC()
+	if err != nil {
+		tb.Fatalf("load built-in catalog: %v", err)
+	}
+	d, err := c.Get(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
 }

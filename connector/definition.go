@@ -90,6 +90,9 @@ const (
 	AuthOAuth2ClientCredentials AuthType = "oauth2_client_credentials"
 	AuthOAuth2AuthorizationCode AuthType = "oauth2_authorization_code"
 	AuthCustom                  AuthType = "custom"
+	// AuthAWSSigV4 signs each request with AWS Signature Version 4 when it
+	// is sent (see Request.Signer), not when it is built.
+	AuthAWSSigV4 AuthType = "aws_sigv4"
 )
 
 // IsOAuth2 reports whether the scheme sends an OAuth 2.0 access token that the
@@ -143,6 +146,18 @@ type Auth struct {
 	// names may be templates too.
 	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
 	Query   map[string]string `yaml:"query,omitempty" json:"query,omitempty"`
+
+	// aws_sigv4: the access key pair, default "{access_key_id}" and
+	// "{secret_access_key}"; the session token of temporary credentials,
+	// default "{session_token}" and sent only when it has a value; the
+	// region (a template, "{region}") and the service's signing name
+	// ("ses"). The secret may come from a credential asset like any
+	// secret field.
+	AccessKeyID     string `yaml:"access_key_id,omitempty" json:"access_key_id,omitempty"`
+	SecretAccessKey string `yaml:"secret_access_key,omitempty" json:"secret_access_key,omitempty"`
+	SessionToken    string `yaml:"session_token,omitempty" json:"session_token,omitempty"`
+	Region          string `yaml:"region,omitempty" json:"region,omitempty"`
+	Service         string `yaml:"service,omitempty" json:"service,omitempty"`
 }
 
 // Key is the name connections use to pick this scheme: ID, or else Type.
@@ -594,6 +609,10 @@ type WebhookHandshake struct {
 	Match []Condition `yaml:"match" json:"match"`
 	// Respond is the JSON path of the value to echo as text/plain.
 	Respond string `yaml:"respond" json:"respond"`
+	// RespondHMAC, when set, answers with JSON instead: the value under
+	// its Plain key and its HMAC under Hashed (Zoom's URL validation; see
+	// webhook_zoom.go).
+	RespondHMAC *HandshakeHMAC `yaml:"respond_hmac,omitempty" json:"respond_hmac,omitempty"`
 }
 
 // HTTPRequestActivity is the name of the generic activity that sends any

@@ -45,6 +45,8 @@ func (a *Auth) RequestFields() []string {
 		for _, name := range sortedKeys(a.Query) {
 			tmpls = append(tmpls, name, a.Query[name])
 		}
+	case AuthAWSSigV4:
+		tmpls = []string{or(a.AccessKeyID, "{access_key_id}"), or(a.SecretAccessKey, "{secret_access_key}"), or(a.SessionToken, "{session_token}")}
 	}
 	return varsOf(tmpls...)
 }

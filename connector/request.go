@@ -52,6 +52,7 @@ type Request struct {
 	op               *Operation
 	bodyValue        any
 	bodyEncoding     BodyEncoding
+	sigv4            *awsSigning // signed at send time, see Signer
 }
 
 // HTTPRequest returns a new *http.Request for r; each call gets its own body
@@ -940,6 +941,8 @@ func (c *connection) applyAuth(r *Request) error {
 			v, _ := fillTemplate(a.Query[name], c.value)
 			setQuery(name, v)
 		}
+	case AuthAWSSigV4:
+		return c.applyAWSSigV4(r)
 	}
 	return nil
 }

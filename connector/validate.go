@@ -267,6 +267,7 @@ var authAttrs = map[AuthType][]string{
 	AuthOAuth2ClientCredentials: {"token_url", "client_id", "client_secret", "scopes", "scope_separator", "token_params", "name"},
 	AuthOAuth2AuthorizationCode: {"authorize_url", "token_url", "client_id", "client_secret", "scopes", "scope_separator", "pkce", "authorize_params", "token_params", "name"},
 	AuthCustom:                  {"headers", "query"},
+	AuthAWSSigV4:                {"access_key_id", "secret_access_key", "session_token", "region", "service"},
 }
 
 // setAttrs lists the type-specific attributes an auth entry sets.
@@ -294,6 +295,11 @@ func setAttrs(a *Auth) []string {
 	add("token_params", len(a.TokenParams) > 0)
 	add("headers", len(a.Headers) > 0)
 	add("query", len(a.Query) > 0)
+	add("access_key_id", a.AccessKeyID != "")
+	add("secret_access_key", a.SecretAccessKey != "")
+	add("session_token", a.SessionToken != "")
+	add("region", a.Region != "")
+	add("service", a.Service != "")
 	return out
 }
 
@@ -303,7 +309,7 @@ func (v *validator) auth(p string, a *Auth) {
 		if a.Type == "" {
 			v.add(p+".type", "is required")
 		} else {
-			v.add(p+".type", "unknown auth type %q (want none, basic, api_key, bearer, oauth2_client_credentials, oauth2_authorization_code or custom)", a.Type)
+			v.add(p+".type", "unknown auth type %q (want none, basic, api_key, bearer, oauth2_client_credentials, oauth2_authorization_code, custom or aws_sigv4)", a.Type)
 		}
 		return
 	}
@@ -427,6 +433,8 @@ func (v *validator) auth(p string, a *Auth) {
 		for _, name := range sortedKeys(a.Query) {
 			v.checkTemplate(p+".query."+name, a.Query[name], anyField)
 		}
+	case AuthAWSSigV4:
+		v.awsSigV4(p, a, anyField, publicField)
 	}
 }
 

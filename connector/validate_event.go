@@ -182,6 +182,9 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 			}
 		}
 		v.jsonPath(hp+".respond", h.Respond, true)
+		if h.RespondHMAC != nil && wh.Signature == nil {
+			v.add(hp+".respond_hmac", "needs the signature's secret field to key the HMAC")
+		}
 	}
 }
 

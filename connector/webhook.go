@@ -313,6 +313,9 @@ func (d *Definition) ParseWebhook(c Credentials, header http.Header, body []byte
 		if !ok || s == "" {
 			return nil, nil, junction.Invalid("body."+h.Respond, "the handshake has no value to answer with")
 		}
+		if h.RespondHMAC != nil {
+			return nil, hmacHandshake(wh, c, h.RespondHMAC, s), nil
+		}
 		return nil, &HandshakeResponse{StatusCode: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte(s)}, nil
 	}
 

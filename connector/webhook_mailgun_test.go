@@ -20,7 +20,7 @@ func mailgunDelivery(key string, ts int64, token, event string) []byte {
 }
 
 func TestVerifyWebhookMailgun(t *testing.T) {
-	d := mustDefinition(t, "mailgun")
+	d := catalogCDefinition(t, "mailgun")
 	const key = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"
 	cred := connector.Credentials{Auth: "api_key", Fields: map[string]string{"domain_name": "mg.example.com"}, Secrets: secrets("webhook_signing_key", key)}
 	token := "a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0"

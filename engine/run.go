@@ -438,7 +438,7 @@ func (x *run) do(ctx context.Context, req *connector.Request) (connector.Respons
 		return connector.Response{}, err
 	}
 	x.lastSent = req
-	r, err := x.e.out.Do(ctx, hr, outbound.RequestOptions{RetrySafe: req.RetrySafe, ProxyURL: x.conn.ProxyURL, CheckHost: x.apiHosts})
+	r, err := x.e.out.Do(ctx, hr, outbound.RequestOptions{RetrySafe: req.RetrySafe, ProxyURL: x.conn.ProxyURL, CheckHost: x.apiHosts, Sign: req.Signer()})
 	if err != nil {
 		x.attempts += max(attemptsOf(err), 1)
 		return connector.Response{}, err

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -38,6 +40,19 @@ func standIn(t *testing.T, key string, srv *httptest.Server) string {
 		t.Fatalf("%s: no base_url to replace", key)
 	}
 	return base.ReplaceAllLiteralString(s, "base_url: "+srv.URL)
+}
+
+// standIns writes the stand-in copies of several definitions, all on one
+// server, into one directory for fixtureOptions.extra.
+func standIns(t *testing.T, srv *httptest.Server, keys ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, key := range keys {
+		if err := os.WriteFile(filepath.Join(dir, key+".yaml"), []byte(standIn(t, key, srv)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 // mailgunStandIn answers as https://documentation.mailgun.com describes:
@@ -340,23 +355,31 @@ func TestStandInEveryAuthAndActivity(t *testing.T) {
 					return q.Get("consumer_key") == "ck_1" && q.Get("consumer_secret") == "cs_1"
 				}}}},
 	}
+	// One stand-in and one engine for all: each case sets what the
+	// stand-in accepts and the failure it answers with.
+	var current atomic.Pointer[func(*http.Request) bool]
+	var failure atomic.Pointer[string]
+	var sent atomic.Int64
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent.Add(1)
+		if !(*current.Load())(r) {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, *failure.Load())
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{}`)
+	}))
+	t.Cleanup(srv.Close)
+	keys := make([]string, len(cases))
+	for i, tc := range cases {
+		keys[i] = tc.key
+	}
+	f := newFixture(t, fixtureOptions{extra: standIns(t, srv, keys...)})
+	f.trust(srv)
 	for _, tc := range cases {
 		t.Run(tc.key, func(t *testing.T) {
-			var current atomic.Pointer[func(*http.Request) bool]
-			var sent atomic.Int64
-			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				sent.Add(1)
-				if !(*current.Load())(r) {
-					w.WriteHeader(http.StatusUnauthorized)
-					io.WriteString(w, tc.failure)
-					return
-				}
-				w.Header().Set("Content-Type", "application/json")
-				io.WriteString(w, `{}`)
-			}))
-			t.Cleanup(srv.Close)
-			f := newFixture(t, fixtureOptions{extra: writeDefinition(t, standIn(t, tc.key, srv))})
-			f.trust(srv)
+			failure.Store(&tc.failure)
 			def, err := f.cat.Get(tc.key + "-standin")
 			if err != nil {
 				t.Fatal(err)
@@ -444,16 +467,20 @@ func TestStandInEveryPoll(t *testing.T) {
 	// Inputs the list operations require, beyond what polling sets.
 	inputs := map[string]map[string]any{"mailchimp/member": {"list_id": "57afe96172"}}
 	polled := 0
+	var page atomic.Pointer[[]byte]
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(*page.Load())
+	}))
+	t.Cleanup(srv.Close)
+	var keys []string
+	for key := range conns {
+		keys = append(keys, key)
+	}
+	f := newFixture(t, fixtureOptions{extra: standIns(t, srv, keys...)})
+	f.trust(srv)
 	for key, c := range conns {
 		t.Run(key, func(t *testing.T) {
-			var page atomic.Pointer[[]byte]
-			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				w.Write(*page.Load())
-			}))
-			t.Cleanup(srv.Close)
-			f := newFixture(t, fixtureOptions{extra: writeDefinition(t, standIn(t, key, srv))})
-			f.trust(srv)
 			def, err := f.cat.Get(key + "-standin")
 			if err != nil {
 				t.Fatal(err)

@@ -99,9 +99,16 @@ func prefixKey(token string) [sha256.Size]byte {
 	return sha256.Sum256([]byte(token[:min(len(token), tokenPrefixLen)]))
 }
 
-// check answers rate_limited when the address or the token's prefix has
-// no attempt left, unless the token authenticated on this server before.
-func (l *authLimiter) check(addr netip.Addr, token string) error {
+// loginKey is the budget a sign-in form's user name draws on, apart from
+// any token prefix.
+func loginKey(tenant, user string) [sha256.Size]byte {
+	return sha256.Sum256([]byte("login\x00" + tenant + "\x00" + user))
+}
+
+// check answers rate_limited when the address or the subject (a token's
+// prefix, a sign-in's user name) has no attempt left, unless token
+// authenticated on this server before; an empty token is never excused.
+func (l *authLimiter) check(addr netip.Addr, subject [sha256.Size]byte, token string) error {
 	if l == nil {
 		return nil
 	}
@@ -115,13 +122,13 @@ func (l *authLimiter) check(addr netip.Addr, token string) error {
 	if lim, ok := l.addrs.get(addrKey(addr)); ok {
 		wait = max(wait, l.waitFor(lim, now))
 	}
-	if lim, ok := l.prefixes.get(prefixKey(token)); ok {
+	if lim, ok := l.prefixes.get(subject); ok {
 		wait = max(wait, l.waitFor(lim, now))
 	}
 	if wait == 0 {
 		return nil
 	}
-	if _, ok := l.valid.get(sha256.Sum256([]byte(token))); ok {
+	if _, ok := l.valid.get(sha256.Sum256([]byte(token))); ok && token != "" {
 		return nil
 	}
 	secs := int64(math.Ceil(wait.Seconds()))
@@ -139,21 +146,21 @@ func (l *authLimiter) waitFor(lim *rate.Limiter, now time.Time) time.Duration {
 	return time.Duration((1 - tokens) * float64(l.every))
 }
 
-// failed spends one attempt of the address and of the token's prefix,
-// and logs the budgets it exhausts (never the token, nor its prefix).
-func (l *authLimiter) failed(ctx context.Context, addr netip.Addr, token string) {
+// failed spends one attempt of the address and of the subject, and logs
+// the budgets it exhausts (never the token, nor its prefix).
+func (l *authLimiter) failed(ctx context.Context, addr netip.Addr, subject [sha256.Size]byte) {
 	if l == nil {
 		return
 	}
 	now := l.clock.Now()
 	l.mu.Lock()
 	a := spend(l, l.addrs, addrKey(addr), now)
-	p := spend(l, l.prefixes, prefixKey(token), now)
+	p := spend(l, l.prefixes, subject, now)
 	l.mu.Unlock()
 	for _, tripped := range []struct {
 		on   bool
 		kind string
-	}{{a, "client address"}, {p, "token prefix"}} {
+	}{{a, "client address"}, {p, "token prefix or user name"}} {
 		if tripped.on {
 			loggerFrom(ctx).LogAttrs(ctx, slog.LevelWarn, "failed authentication limit reached: refusing further attempts",
 				slog.String("limit", tripped.kind), slog.String("client_address", addr.String()),

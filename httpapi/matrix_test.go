@@ -647,6 +647,10 @@ func (m *matrix) matrixCases() map[string]func(t *testing.T, c *caller) matrixRe
 			return "/api/v1/users/" + id
 		}),
 		"setUserRoles": call("PUT", "/api/v1/users/"+m.targetUser+"/roles", map[string]any{"roles": []string{}}),
+		"setUserPassword": func(*testing.T, *caller) matrixRequest {
+			return matrixRequest{method: "PUT", path: "/api/v1/users/" + m.targetUser + "/password",
+				body: map[string]any{"password": "matrix-passphrase-1"}, target: m.targetUser}
+		},
 		"createToken": func(*testing.T, *caller) matrixRequest {
 			return matrixRequest{method: "POST", path: "/api/v1/users/" + m.targetUser + "/tokens",
 				body: map[string]any{"name": "matrix"}, target: m.targetUser}
@@ -807,6 +811,9 @@ func (m *matrix) selfCase(t *testing.T, op string, c *caller) matrixRequest {
 		return matrixRequest{method: "POST", path: "/api/v1/users/" + c.userID + "/tokens", body: map[string]any{"name": "self"}}
 	case "revokeToken":
 		return matrixRequest{method: "DELETE", path: "/api/v1/tokens/" + m.newToken(t, c.userID, c.token)}
+	case "setUserPassword":
+		return matrixRequest{method: "PUT", path: "/api/v1/users/" + c.userID + "/password",
+			body: map[string]any{"password": m.unique("own-passphrase")}}
 	}
 	t.Fatalf("route %s acts on a user: add a Self case", op)
 	return matrixRequest{}
@@ -835,6 +842,8 @@ func (m *matrix) hostTargetCase(t *testing.T, op string) matrixRequest {
 		return matrixRequest{method: "PUT", path: "/api/v1/users/" + id + "/roles", body: map[string]any{"roles": []string{}}}
 	case "createToken":
 		return matrixRequest{method: "POST", path: "/api/v1/users/" + id + "/tokens", body: map[string]any{"name": "taken"}}
+	case "setUserPassword":
+		return matrixRequest{method: "PUT", path: "/api/v1/users/" + id + "/password", body: map[string]any{"password": "taken-over-passphrase"}}
 	case "revokeToken":
 		return matrixRequest{method: "DELETE", path: "/api/v1/tokens/" + m.newToken(t, id, token)}
 	case "setFolderMember":

@@ -59,6 +59,32 @@ type Server struct {
 	handler http.Handler
 	// authLimit is nil when failed authentication is not limited.
 	authLimit *authLimiter
+	// ui serves every path outside the API; see Mount.
+	ui http.Handler
+}
+
+// Mount serves ui, the web UI, for every path the API does not route
+// outside /api/, behind the same request IDs, access log and panic
+// recovery. Call it before serving.
+func (s *Server) Mount(ui http.Handler) { s.ui = ui }
+
+// ClientIP is the client's address as the audit log records it: the
+// peer's, or the nearest untrusted hop behind a trusted proxy.
+func (s *Server) ClientIP(r *http.Request) string { return s.clientIP(r) }
+
+// RequestID is the ID the request was given for logs and audit entries.
+func (s *Server) RequestID(r *http.Request) string { return requestIDFrom(r.Context()) }
+
+// CheckLogin applies the limit on failed authentication to a sign-in by
+// user name: the client address's budget, shared with bearer tokens, and
+// the user's own. It answers rate_limited when either is spent.
+func (s *Server) CheckLogin(r *http.Request, tenant, user string) error {
+	return s.authLimit.check(s.clientAddr(r), loginKey(tenant, user), "")
+}
+
+// LoginFailed spends one attempt of the client address and of the user.
+func (s *Server) LoginFailed(r *http.Request, tenant, user string) {
+	s.authLimit.failed(r.Context(), s.clientAddr(r), loginKey(tenant, user))
 }
 
 // New returns a Server calling a for every operation.
@@ -242,6 +268,10 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		s.mux.ServeHTTP(w, r)
 		return
 	}
+	if s.ui != nil && r.URL.Path != "/api" && !strings.HasPrefix(r.URL.Path, "/api/") {
+		s.ui.ServeHTTP(w, r)
+		return
+	}
 	var allowed []string
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		probe := r.Clone(r.Context())
@@ -270,12 +300,12 @@ func (s *Server) authenticate(r *http.Request) (*junction.Principal, error) {
 		return nil, junction.Errorf(junction.EUNAUTHENTICATED, "missing, invalid or expired token")
 	}
 	addr := s.clientAddr(r)
-	if err := s.authLimit.check(addr, token); err != nil {
+	if err := s.authLimit.check(addr, prefixKey(token), token); err != nil {
 		return nil, err
 	}
 	p, err := s.app.Authenticate(r.Context(), token)
 	if junction.IsCode(err, junction.EUNAUTHENTICATED) {
-		s.authLimit.failed(r.Context(), addr, token)
+		s.authLimit.failed(r.Context(), addr, prefixKey(token))
 	}
 	if err != nil {
 		return nil, err

@@ -45,7 +45,32 @@ func (s *Server) userRoutes() []route {
 			summary:    "Replace the roles a user holds tenant-wide",
 			permission: string(junction.PermUsersEdit), request: setRolesRequest{}, response: app.UserWithRoles{},
 			status: http.StatusOK, handle: s.setUserRoles},
+		{method: "PUT", path: "/api/v1/users/{id}/password", op: "setUserPassword", access: selfOr(junction.PermUsersEdit).targetsUsers(), tag: tag,
+			summary:    "Set a user's password for signing in to the web UI; every session of the user ends",
+			permission: "the user themselves (with current_password when they have one), or " + string(junction.PermUsersEdit),
+			request:    setPasswordRequest{}, status: http.StatusNoContent, handle: s.setUserPassword},
 	}
+}
+
+// setPasswordRequest sets a password: at least 12 characters, not
+// containing the user's name. current_password is needed when users
+// change their own password and already have one.
+type setPasswordRequest struct {
+	Password        junction.Secret `json:"password"`
+	CurrentPassword junction.Secret `json:"current_password,omitzero"`
+}
+
+func (s *Server) setUserPassword(w http.ResponseWriter, r *http.Request) error {
+	var req setPasswordRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.app.SetPassword(r.Context(), principal(r), r.PathValue("id"),
+		app.SetPasswordInput{Current: req.CurrentPassword, Password: req.Password}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {

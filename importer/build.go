@@ -326,6 +326,8 @@ func (b *builder) auth() {
 			if len(sc.flows) == 0 {
 				b.check("Authentication", StatusWarning, fmt.Sprintf("%s: OAuth 2.0 scheme without flows; add the authorization and token URLs by hand", sc.name))
 			}
+		case "awsv4":
+			b.awsSigV4(sc, label, addAuth)
 		case "openidconnect":
 			b.check("Authentication", StatusWarning, fmt.Sprintf("%s: OpenID Connect discovery is not supported; look up the authorization and token endpoints in the provider's discovery document and add an oauth2_authorization_code auth with them", sc.name))
 		case "mutualtls":
@@ -349,6 +351,7 @@ func renameVar(a *connector.Auth, old, new string) {
 	r := strings.NewReplacer("{"+old+"}", "{"+new+"}")
 	a.Username, a.Password, a.Value, a.Token = r.Replace(a.Username), r.Replace(a.Password), r.Replace(a.Value), r.Replace(a.Token)
 	a.ClientID, a.ClientSecret = r.Replace(a.ClientID), r.Replace(a.ClientSecret)
+	a.AccessKeyID, a.SecretAccessKey, a.SessionToken, a.Region = r.Replace(a.AccessKeyID), r.Replace(a.SecretAccessKey), r.Replace(a.SessionToken), r.Replace(a.Region)
 	if a.Type == connector.AuthBasic {
 		if a.Username == "" && old == "username" {
 			a.Username = "{" + new + "}"

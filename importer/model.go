@@ -40,6 +40,8 @@ type scheme struct {
 	paramName   string // apiKey
 	httpScheme  string // http: basic, bearer, digest...
 	flows       []flow
+	// awsv4 (Postman's AWS Signature): region and service when literal.
+	region, service string
 }
 
 type flow struct {

@@ -86,6 +86,7 @@ type pmAuth struct {
 	Bearer any    `json:"bearer"`
 	Basic  any    `json:"basic"`
 	OAuth2 any    `json:"oauth2"`
+	AWSv4  any    `json:"awsv4"`
 }
 
 type pmVariable struct {
@@ -563,6 +564,17 @@ func (p *pmReader) auth(a *pmAuth, where string) {
 			auth = ""
 		}
 		p.addScheme(scheme{name: "oauth2", kind: "oauth2", flows: []flow{{kind: kind, authorizeURL: auth, tokenURL: tok, scopes: scopes}}})
+	case "awsv4":
+		// Region and service are kept when literal; the keys never are.
+		kv := authParams(a.AWSv4)
+		region, service := kv["region"], kv["service"]
+		if strings.Contains(region, "{{") {
+			region = ""
+		}
+		if strings.Contains(service, "{{") {
+			service = ""
+		}
+		p.addScheme(scheme{name: "aws_sigv4", kind: "awsv4", region: region, service: service})
 	default:
 		if p.authSeen == nil {
 			p.authSeen = map[string]bool{}

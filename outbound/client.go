@@ -119,6 +119,11 @@ type RequestOptions struct {
 	// host after redirects is the one checked, and a redirect elsewhere is
 	// refused rather than followed.
 	CheckHost func(host string) error
+	// Sign, when set, signs each attempt's copy of the request just before
+	// it is sent, with the client's clock: a scheme that signs the time
+	// (AWS Signature Version 4) gets a fresh signature on every retry. An
+	// error stops the request unsent.
+	Sign func(r *http.Request, now time.Time) error
 }
 
 // Response is an upstream answer read in full. Any status, 4xx and 5xx
@@ -266,7 +271,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, o RequestOptions) (*
 
 	host := req.URL.Host
 	for attempt := 1; ; attempt++ {
-		resp, err, retryable := c.attempt(ctx, req, attempt, limit, o.CheckHost)
+		resp, err, retryable := c.attempt(ctx, req, attempt, limit, o)
 		if resp != nil {
 			resp.Attempts = attempt
 		}
@@ -301,7 +306,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, o RequestOptions) (*
 
 // attempt sends req once. retryable says whether a failure is worth another
 // try (a transport failure), as opposed to a refusal that will not change.
-func (c *Client) attempt(ctx context.Context, req *http.Request, n int, limit int64, check func(string) error) (_ *Response, _ error, retryable bool) {
+func (c *Client) attempt(ctx context.Context, req *http.Request, n int, limit int64, o RequestOptions) (_ *Response, _ error, retryable bool) {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	r := req.Clone(actx)
@@ -315,8 +320,13 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, n int, limit in
 	if r.Header.Get("User-Agent") == "" {
 		r.Header.Set("User-Agent", c.userAgent)
 	}
-	if err := c.checkHost(r, check); err != nil {
+	if err := c.checkHost(r, o.CheckHost); err != nil {
 		return nil, err, false
+	}
+	if o.Sign != nil {
+		if err := o.Sign(r, c.clock.Now()); err != nil {
+			return nil, err, false
+		}
 	}
 	if err := c.checkProxiedTarget(actx, r); err != nil {
 		return nil, err, false

@@ -599,6 +599,13 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"UpdateCustomConnector":        "custom connectors are not cached here",
 		"DeleteCustomConnector":        "custom connectors are not cached here",
 		"CreateConnectorVersion":       "published versions never change; connector.Library keeps them",
+
+		"SetPasswordHash":      "a cached user holds no password hash",
+		"CreateSession":        "sessions are not cached",
+		"TouchSession":         "sessions are not cached",
+		"DeleteSession":        "sessions are not cached",
+		"DeleteUserSessions":   "sessions are not cached",
+		"DeleteSessionsBefore": "sessions are not cached",
 	}
 	storeT := reflect.TypeOf((*junction.Store)(nil)).Elem()
 	cacheT := reflect.TypeOf((*storecache.Store)(nil))

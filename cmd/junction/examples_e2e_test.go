@@ -74,6 +74,35 @@ func TestHelpExamplesRun(t *testing.T) {
 	}
 	mustRun("junction folders create Finance")
 
+	// The Connector Builder's examples import descriptions of a loopback
+	// API that takes the bearer token in token.txt.
+	builderAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer examples-token-9e02" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id": "u-1", "orders": []}`)
+	}))
+	t.Cleanup(builderAPI.Close)
+	description := func(title string) string {
+		return `{"openapi": "3.0.3", "info": {"title": "` + title + `", "version": "1"},
+"servers": [{"url": "` + builderAPI.URL + `"}],
+"components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}}, "security": [{"token": []}],
+"paths": {"/me": {"get": {"tags": ["users"], "operationId": "me", "responses": {"200": {"description": "ok"}}}},
+"/orders": {"get": {"tags": ["orders"], "operationId": "list_orders",
+  "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+  "responses": {"200": {"description": "ok"}}}},
+"/admin/stats": {"get": {"tags": ["admin"], "operationId": "stats", "responses": {"200": {"description": "ok"}}}}}}`
+	}
+	if err := os.WriteFile("openapi.yaml", []byte(description("Acme")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	specServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, description("Example API"))
+	}))
+	t.Cleanup(specServer.Close)
+
 	// What each example may need before it runs, and how it must end.
 	var hookTrigger string
 	type step struct {
@@ -84,6 +113,20 @@ func TestHelpExamplesRun(t *testing.T) {
 		rewrite map[string]string
 	}
 	plan := []step{
+		{prefix: "junction builder import openapi.yaml"},
+		{prefix: "junction builder import https://api.example.com/openapi.json", rewrite: map[string]string{
+			"https://api.example.com": specServer.URL}},
+		{prefix: "junction builder test acme me", after: func(out string) {
+			if !strings.Contains(out, `"succeeded": true`) || strings.Contains(out, "examples-token-9e02") {
+				t.Errorf("builder test printed %q", out)
+			}
+		}},
+		{prefix: "junction builder test acme list_orders"},
+		{prefix: "junction builder export acme", after: func(out string) {
+			if !strings.Contains(out, "key: acme") {
+				t.Errorf("builder export printed %q", out)
+			}
+		}},
 		{prefix: "junction stores create vault-prod", rewrite: map[string]string{"https://vault.example.com:8200": vs.URL()}},
 		{prefix: "junction assets create erp-password"},
 		{prefix: "junction assets create erp-api-key"},

@@ -40,6 +40,10 @@ import (
 // token on an empty database.
 const envBootstrapToken = "JUNCTION_BOOTSTRAP_TOKEN"
 
+// envBootstrapPassword names the variable that gives the first
+// administrator a password for the web UI on an empty database.
+const envBootstrapPassword = "JUNCTION_BOOTSTRAP_PASSWORD"
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
@@ -103,7 +107,8 @@ environment, which wins over the file, which wins over the default.
 On an empty database it creates the default tenant and its administrator. The
 administrator's API token is taken from JUNCTION_BOOTSTRAP_TOKEN (at least 32
 characters) or, when that is unset, generated and printed once to standard
-error.
+error. JUNCTION_BOOTSTRAP_PASSWORD, when set, becomes the administrator's
+password for the web UI (at least 12 characters, not containing "admin").
 
 The master key that seals secrets at rest comes from JUNCTION_MASTER_KEY
 (base64 of 32 bytes; older keys in JUNCTION_MASTER_KEY_PREVIOUS), or from the
@@ -494,7 +499,8 @@ func (m *Main) keyringOptions() keyring.LoadOptions {
 // written straight to Stderr, once, and never through the logger: log
 // pipelines keep what they receive.
 func (m *Main) bootstrap(ctx context.Context) error {
-	res, err := m.app.Bootstrap(ctx, app.BootstrapOptions{Token: junction.NewSecret(m.Getenv(envBootstrapToken))})
+	res, err := m.app.Bootstrap(ctx, app.BootstrapOptions{Token: junction.NewSecret(m.Getenv(envBootstrapToken)),
+		Password: junction.NewSecret(m.Getenv(envBootstrapPassword))})
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +26,7 @@ import (
 	"junction/resolver"
 	"junction/storecache"
 	"junction/trigger"
+	"junction/webui"
 )
 
 // storeTypes is the registry of external credential store types, by the
@@ -53,7 +55,8 @@ func newFlagSet() *pflag.FlagSet {
 	return pflag.NewFlagSet("serve", pflag.ContinueOnError)
 }
 
-// handler builds the HTTP API over the app.
+// handler builds the HTTP API over the app, with the web UI on every
+// other path.
 func (m *Main) handler() (http.Handler, error) {
 	burst, refill := m.Config.AuthFailureLimit()
 	opts := httpapi.Options{
@@ -67,6 +70,8 @@ func (m *Main) handler() (http.Handler, error) {
 		opts.Metrics = m.metrics
 	}
 	api := httpapi.New(m.app, opts)
+	api.Mount(webui.New(m.app, webui.Options{Guard: api, Logger: m.logger, Clock: m.Clock,
+		Secure: strings.HasPrefix(m.Config.PublicURL, "https://")}))
 	return api.Handler(), nil
 }
 

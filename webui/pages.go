@@ -1,0 +1,642 @@
+package webui
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"junction"
+	"junction/app"
+	"junction/connector"
+)
+
+// pageData is what every page template gets: the layout reads the first
+// fields, the page its Data.
+type pageData struct {
+	Title  string
+	Nav    string
+	User   *junction.User
+	CSRF   string
+	Err    *problem
+	Notice string
+	Data   any
+}
+
+// pageSize is how many rows a list page shows.
+const pageSize = 50
+
+func parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"errFor": func(p *problem, field string) *problem {
+			if p != nil && p.Field == field {
+				return p
+			}
+			return nil
+		},
+		"when": func(t any) string {
+			switch v := t.(type) {
+			case time.Time:
+				if v.IsZero() {
+					return ""
+				}
+				return v.UTC().Format("2006-01-02 15:04:05Z")
+			case *time.Time:
+				if v == nil {
+					return ""
+				}
+				return v.UTC().Format("2006-01-02 15:04:05Z")
+			}
+			return ""
+		},
+		// multiline tells the settings that hold PEM documents, whose line
+		// breaks a one-line input would drop.
+		"multiline": func(key string) bool {
+			return strings.HasSuffix(key, "_cert") || key == "client_key"
+		},
+		// icon accepts data: images only: the stylesheet's CSP allows no
+		// other origin, and a definition's URL must not make the browser
+		// call out.
+		"icon": func(s string) template.URL {
+			if strings.HasPrefix(s, "data:image/svg+xml;base64,") || strings.HasPrefix(s, "data:image/png;base64,") {
+				return template.URL(s)
+			}
+			return ""
+		},
+	}
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	names, _ := templateFS.ReadDir("templates")
+	out := map[string]*template.Template{}
+	for _, e := range names {
+		name := strings.TrimSuffix(e.Name(), ".html")
+		if name == "layout" {
+			continue
+		}
+		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+e.Name()))
+	}
+	return out
+}
+
+// render executes a page into a buffer first, so that a template error
+// never leaves half a page.
+func (u *UI) render(w http.ResponseWriter, status int, name string, d *pageData) {
+	var buf bytes.Buffer
+	if err := u.pages[name].ExecuteTemplate(&buf, "layout.html", d); err != nil {
+		u.opts.Logger.Error("render page", "page", name, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// show renders a signed-in page; formErr, when set, is shown with the
+// form it concerns and sets the status.
+func (u *UI) show(w http.ResponseWriter, r *request, name, nav, title string, data any, formErr error) error {
+	status := http.StatusOK
+	if formErr != nil {
+		status = httpStatus(junction.ErrorCode(formErr))
+	}
+	u.render(w, status, name, &pageData{Title: title, Nav: nav, User: r.p.User, CSRF: r.csrf,
+		Err: problemOf(formErr), Notice: r.URL.Query().Get("notice"), Data: data})
+	return nil
+}
+
+func (u *UI) routes(mux *http.ServeMux) {
+	for pattern, h := range map[string]func(http.ResponseWriter, *request) error{
+		"GET /{$}":                          u.overview,
+		"GET /connectors":                   u.connectors,
+		"GET /connectors/{key}":             u.connectorPage,
+		"GET /connections":                  u.connections,
+		"GET /connections/new":              u.newConnection,
+		"POST /connections":                 u.createConnection,
+		"GET /connections/{id}":             u.connection,
+		"POST /connections/{id}/test":       u.testConnection,
+		"GET /credential-stores":            u.stores,
+		"POST /credential-stores":           u.createStore,
+		"POST /credential-stores/{id}/test": u.testStore,
+		"GET /assets":                       u.assets,
+		"POST /assets":                      u.createAsset,
+		"GET /folders":                      u.folders,
+		"POST /folders":                     u.createFolder,
+		"GET /triggers":                     u.triggers,
+		"GET /triggers/{id}":                u.trigger,
+		"GET /executions":                   u.executions,
+		"GET /audit":                        u.audit,
+	} {
+		mux.Handle(pattern, u.signedIn(h))
+	}
+}
+
+// canAnywhere tells whether p holds perm tenant-wide or on some folder:
+// whether to offer the action at all (the service still decides).
+func canAnywhere(p *junction.Principal, perm junction.Permission) bool {
+	if p.Access.Tenant[perm] {
+		return true
+	}
+	for _, ps := range p.Access.Folders {
+		if ps[perm] {
+			return true
+		}
+	}
+	return false
+}
+
+// pageOf reads ?after= for the next page of a list.
+func pageOf(r *request) junction.Page {
+	return junction.Page{Limit: pageSize, After: r.URL.Query().Get("after")}
+}
+
+// redirect answers a successful form with the page showing its result.
+func redirect(w http.ResponseWriter, r *request, path, notice string) error {
+	http.Redirect(w, r.Request, path+"?notice="+urlQueryEscape(notice), http.StatusSeeOther)
+	return nil
+}
+
+// overview -----------------------------------------------------------
+
+type overviewData struct {
+	Broken     []*junction.Connection
+	ByStatus   []countRow
+	Triggers   []*app.TriggerView
+	Executions []countRow
+	Stores     []*app.CredentialStoreView
+}
+
+// countRow is a count shown as "100+" past overviewCap.
+type countRow struct {
+	Name  string
+	Count string
+}
+
+// overviewCap bounds what the overview reads per status: it counts up
+// to this many and says "more" past it, so that the page costs the same
+// with a thousand connections as with ten.
+const overviewCap = 100
+
+func capped(name string, n int, more bool) countRow {
+	if more {
+		return countRow{name, strconv.Itoa(n) + "+"}
+	}
+	return countRow{name, strconv.Itoa(n)}
+}
+
+func (u *UI) overview(w http.ResponseWriter, r *request) error {
+	ctx, p := r.Context(), r.p
+	var d overviewData
+	// Broken first: disconnected, then disabled.
+	for _, st := range []junction.ConnectionStatus{junction.ConnectionDisconnected, junction.ConnectionDisabled,
+		junction.ConnectionUntested, junction.ConnectionConnected} {
+		list, err := u.app.ListConnections(ctx, p, app.ConnectionQuery{Status: st, Page: junction.Page{Limit: overviewCap}})
+		if junction.IsCode(err, junction.EPERMISSIONDENIED) {
+			break
+		} else if err != nil {
+			return err
+		}
+		if len(list.Items) > 0 {
+			d.ByStatus = append(d.ByStatus, capped(string(st), len(list.Items), list.NextCursor != ""))
+		}
+		if st == junction.ConnectionDisconnected || st == junction.ConnectionDisabled {
+			d.Broken = append(d.Broken, list.Items...)
+		}
+	}
+	off := false
+	if trs, err := u.app.ListTriggers(ctx, p, app.TriggerQuery{Enabled: &off, Page: junction.Page{Limit: overviewCap}}); err == nil {
+		d.Triggers = trs.Items
+	}
+	if trs, err := u.app.ListTriggers(ctx, p, app.TriggerQuery{Page: junction.Page{Limit: overviewCap}}); err == nil {
+		for _, t := range trs.Items {
+			if t.Enabled && t.ConsecutiveFailures > 0 {
+				d.Triggers = append(d.Triggers, t)
+			}
+		}
+	}
+	since := u.opts.Clock.Now().Add(-24 * time.Hour)
+	for _, st := range []string{"failed", "succeeded"} {
+		exs, err := u.app.ListExecutions(ctx, p, app.ExecutionQuery{Status: st, Since: since, Page: junction.Page{Limit: overviewCap}})
+		if err != nil {
+			break
+		}
+		d.Executions = append(d.Executions, capped(st, len(exs.Items), exs.NextCursor != ""))
+	}
+	if stores, err := u.app.ListCredentialStores(ctx, p, junction.Page{Limit: overviewCap}); err == nil {
+		d.Stores = stores.Items
+	}
+	return u.show(w, r, "overview", "overview", "Overview", d, nil)
+}
+
+// connectors ---------------------------------------------------------
+
+func (u *UI) connectors(w http.ResponseWriter, r *request) error {
+	list, err := u.app.ListConnectors(r.Context(), r.p)
+	if err != nil {
+		return err
+	}
+	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
+	var items []*app.ConnectorSummary
+	for _, c := range list.Items {
+		if q == "" || strings.Contains(strings.ToLower(c.DisplayName+" "+c.Key+" "+strings.Join(c.Categories, " ")), q) {
+			items = append(items, c)
+		}
+	}
+	return u.show(w, r, "connectors", "connectors", "Connectors", map[string]any{
+		"Items": items, "Q": q, "CanCreate": canAnywhere(r.p, junction.PermConnectionsCreate)}, nil)
+}
+
+func (u *UI) connectorPage(w http.ResponseWriter, r *request) error {
+	def, err := u.app.GetConnector(r.Context(), r.p, r.PathValue("key"), "")
+	if err != nil {
+		return err
+	}
+	return u.show(w, r, "connector", "connectors", def.DisplayName, map[string]any{
+		"Def": def, "CanCreate": canAnywhere(r.p, junction.PermConnectionsCreate)}, nil)
+}
+
+// connections --------------------------------------------------------
+
+func (u *UI) connections(w http.ResponseWriter, r *request) error {
+	q := r.URL.Query()
+	list, err := u.app.ListConnections(r.Context(), r.p, app.ConnectionQuery{NameContains: q.Get("q"),
+		Status: junction.ConnectionStatus(q.Get("status")), Page: pageOf(r)})
+	if err != nil {
+		return err
+	}
+	return u.show(w, r, "connections", "connections", "Connections", map[string]any{
+		"List": list, "Q": q.Get("q"), "Status": q.Get("status"),
+		"Statuses":  []junction.ConnectionStatus{junction.ConnectionConnected, junction.ConnectionDisconnected, junction.ConnectionUntested, junction.ConnectionDisabled},
+		"CanCreate": canAnywhere(r.p, junction.PermConnectionsCreate)}, nil)
+}
+
+func (u *UI) connection(w http.ResponseWriter, r *request) error {
+	return u.connectionView(w, r, r.PathValue("id"), nil, nil)
+}
+
+func (u *UI) connectionView(w http.ResponseWriter, r *request, id string, test *app.ConnectionTestResult, testErr error) error {
+	ctx := r.Context()
+	c, err := u.app.GetConnection(ctx, r.p, id)
+	if err != nil {
+		return err
+	}
+	folder, err := u.app.GetFolder(ctx, r.p, c.FolderID)
+	if err != nil {
+		return err
+	}
+	exs, err := u.app.ListExecutions(ctx, r.p, app.ExecutionQuery{ConnectionID: c.ID, Page: junction.Page{Limit: 20}})
+	if err != nil && !junction.IsCode(err, junction.EPERMISSIONDENIED) {
+		return err
+	}
+	return u.show(w, r, "connection", "connections", c.Name, map[string]any{
+		"C": c, "Folder": folder, "Executions": exs.Items, "Test": test,
+		"CanTest": r.p.Access.Can(junction.PermConnectionsExecute, folder)}, testErr)
+}
+
+func (u *UI) testConnection(w http.ResponseWriter, r *request) error {
+	id := r.PathValue("id")
+	res, err := u.app.TestConnection(r.Context(), r.p, id)
+	if err != nil && !isFormError(err) {
+		return err
+	}
+	return u.connectionView(w, r, id, res, err)
+}
+
+// isFormError tells the errors a form shows beside itself from those that
+// replace the page.
+func isFormError(err error) bool {
+	switch junction.ErrorCode(err) {
+	case junction.ENOTFOUND, junction.EINTERNAL, junction.EUNAUTHENTICATED:
+		return false
+	}
+	return true
+}
+
+// newConnectionData drives the form generated from a connector's
+// definition: its fields and those of the chosen auth type, each secret
+// field with the assets that may stand in for a literal.
+type newConnectionData struct {
+	Def      *connector.Definition
+	Auth     *connector.Auth
+	Fields   []formField
+	Folders  []*junction.Folder
+	Form     map[string]string
+	Assets   []assetChoice
+	FolderID string
+}
+
+type formField struct {
+	connector.Field
+	Value string
+}
+
+type assetChoice struct {
+	Value, Label string
+}
+
+func (u *UI) newConnection(w http.ResponseWriter, r *request) error {
+	return u.connectionForm(w, r, nil)
+}
+
+func (u *UI) connectionForm(w http.ResponseWriter, r *request, formErr error) error {
+	ctx := r.Context()
+	form := map[string]string{}
+	for k, v := range r.Form {
+		if !strings.HasPrefix(k, "literal.") && k != "csrf" && len(v) > 0 {
+			form[k] = v[0] // never echo a secret typed in
+		}
+	}
+	if len(r.Form) == 0 {
+		for k, v := range r.URL.Query() {
+			form[k] = v[0]
+		}
+	}
+	key := form["connector"]
+	if key == "" {
+		return u.show(w, r, "connection_pick", "connections", "New connection", nil, formErr)
+	}
+	def, err := u.app.GetConnector(ctx, r.p, key, "")
+	if err != nil {
+		return err
+	}
+	d := newConnectionData{Def: def, Form: form}
+	for i := range def.Auth {
+		if string(def.Auth[i].Type) == form["auth_type"] || (form["auth_type"] == "" && len(def.Auth) == 1) {
+			d.Auth = &def.Auth[i]
+		}
+	}
+	fields := slices.Clone(def.Fields)
+	if d.Auth != nil {
+		fields = append(fields, d.Auth.Fields...)
+	}
+	for _, f := range fields {
+		v, ok := form["field."+f.Name]
+		if !ok {
+			v = f.Default
+		}
+		d.Fields = append(d.Fields, formField{Field: f, Value: v})
+	}
+	folders, err := u.app.ListFolders(ctx, r.p, app.FolderQuery{Page: junction.Page{Limit: junction.MaxPageSize}})
+	if err != nil {
+		return err
+	}
+	d.Folders = folders.Items
+	assets, err := u.app.ListAssets(ctx, r.p, app.AssetQuery{Page: junction.Page{Limit: junction.MaxPageSize}})
+	if err != nil && !junction.IsCode(err, junction.EPERMISSIONDENIED) {
+		return err
+	}
+	for _, a := range assets.Items {
+		switch a.Type {
+		case junction.AssetSecret:
+			d.Assets = append(d.Assets, assetChoice{a.ID, a.Name})
+		case junction.AssetCredential:
+			d.Assets = append(d.Assets, assetChoice{a.ID + ":password", a.Name + " (password)"},
+				assetChoice{a.ID + ":username", a.Name + " (username)"})
+		}
+	}
+	return u.show(w, r, "connection_new", "connections", "New "+def.DisplayName+" connection", d, formErr)
+}
+
+func (u *UI) createConnection(w http.ResponseWriter, r *request) error {
+	ctx := r.Context()
+	def, err := u.app.GetConnector(ctx, r.p, r.PostFormValue("connector"), "")
+	if err != nil {
+		return err
+	}
+	authType := r.PostFormValue("auth_type")
+	fields := slices.Clone(def.Fields)
+	for _, a := range def.Auth {
+		if string(a.Type) == authType {
+			fields = append(fields, a.Fields...)
+		}
+	}
+	in := app.CreateConnectionInput{FolderID: r.PostFormValue("folder_id"), Connector: def.Key,
+		Name: r.PostFormValue("name"), AuthType: authType, Fields: map[string]app.FieldInput{}, SkipTest: true}
+	for _, f := range fields {
+		v := r.PostFormValue("field." + f.Name)
+		switch f.Type {
+		case connector.FieldSecret:
+			if ref := r.PostFormValue("asset." + f.Name); ref != "" {
+				id, part, _ := strings.Cut(ref, ":")
+				in.Fields[f.Name] = app.FieldInput{Ref: &app.AssetRef{AssetID: id, Part: part}}
+			} else if lit := r.PostFormValue("literal." + f.Name); lit != "" {
+				s := junction.NewSecret(lit)
+				in.Fields[f.Name] = app.FieldInput{Literal: &s}
+			}
+		case connector.FieldBoolean:
+			in.Fields[f.Name] = app.FieldInput{Value: v == "on" || v == "true"}
+		case connector.FieldNumber:
+			if v != "" {
+				n, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					return u.connectionForm(w, r, junction.Invalid("fields."+f.Name, "is not a number"))
+				}
+				in.Fields[f.Name] = app.FieldInput{Value: n}
+			}
+		default:
+			// Strings come as literals, as in the API's JSON: plain fields
+			// are stored as given once validated.
+			if v != "" {
+				s := junction.NewSecret(v)
+				in.Fields[f.Name] = app.FieldInput{Literal: &s}
+			}
+		}
+	}
+	c, err := u.app.CreateConnection(ctx, r.p, in)
+	if err != nil {
+		if !isFormError(err) && !junction.IsCode(err, junction.ENOTFOUND) {
+			return err
+		}
+		return u.connectionForm(w, r, err)
+	}
+	return redirect(w, r, "/connections/"+c.ID, "Connection created.")
+}
+
+// credential stores ----------------------------------------------------
+
+func (u *UI) stores(w http.ResponseWriter, r *request) error {
+	return u.storesPage(w, r, nil, nil)
+}
+
+func (u *UI) storesPage(w http.ResponseWriter, r *request, test *app.StoreTestResult, formErr error) error {
+	list, err := u.app.ListCredentialStores(r.Context(), r.p, pageOf(r))
+	if err != nil {
+		return err
+	}
+	typeName := r.FormValue("type")
+	var types []string
+	var chosen *junction.CredentialStoreType
+	for _, t := range u.app.StoreTypes() {
+		types = append(types, t.Name)
+		if t.Name == typeName {
+			chosen = &t
+		}
+	}
+	form := map[string]string{}
+	for k, v := range r.Form {
+		if k != "csrf" && len(v) > 0 {
+			form[k] = v[0]
+		}
+	}
+	if chosen != nil {
+		for _, k := range chosen.ConfigKeys {
+			if k.Secret {
+				delete(form, "config."+k.Name) // never echo a secret
+			}
+		}
+	}
+	return u.show(w, r, "stores", "stores", "Credential stores", map[string]any{
+		"List": list, "Types": types, "Type": chosen, "Form": form, "Test": test,
+		"CanCreate": r.p.Access.CanTenant(junction.PermCredentialStoresCreate),
+		"CanTest":   r.p.Access.CanTenant(junction.PermCredentialStoresView)}, formErr)
+}
+
+func (u *UI) createStore(w http.ResponseWriter, r *request) error {
+	in := app.CreateCredentialStoreInput{Name: r.PostFormValue("name"), Type: r.PostFormValue("type"),
+		ReadOnly: r.PostFormValue("read_only") == "on", Insecure: r.PostFormValue("insecure") == "on",
+		ProxyURL: r.PostFormValue("proxy_url"), Config: map[string]junction.Secret{}}
+	for k, v := range r.PostForm {
+		if name, ok := strings.CutPrefix(k, "config."); ok && len(v) > 0 && v[0] != "" {
+			in.Config[name] = junction.NewSecret(v[0])
+		}
+	}
+	s, err := u.app.CreateCredentialStore(r.Context(), r.p, in)
+	if err != nil {
+		if !isFormError(err) {
+			return err
+		}
+		return u.storesPage(w, r, nil, err)
+	}
+	return redirect(w, r, "/credential-stores", fmt.Sprintf("Credential store %s created.", s.Name))
+}
+
+func (u *UI) testStore(w http.ResponseWriter, r *request) error {
+	res, err := u.app.TestCredentialStore(r.Context(), r.p, r.PathValue("id"))
+	if err != nil && !isFormError(err) {
+		return err
+	}
+	return u.storesPage(w, r, res, err)
+}
+
+// assets -------------------------------------------------------------
+
+func (u *UI) assets(w http.ResponseWriter, r *request) error { return u.assetsPage(w, r, nil) }
+
+func (u *UI) assetsPage(w http.ResponseWriter, r *request, formErr error) error {
+	ctx := r.Context()
+	list, err := u.app.ListAssets(ctx, r.p, app.AssetQuery{NameContains: r.FormValue("q"), Page: pageOf(r)})
+	if err != nil {
+		return err
+	}
+	folders, err := u.app.ListFolders(ctx, r.p, app.FolderQuery{Page: junction.Page{Limit: junction.MaxPageSize}})
+	if err != nil {
+		return err
+	}
+	stores, err := u.app.ListCredentialStores(ctx, r.p, junction.Page{Limit: junction.MaxPageSize})
+	if err != nil && !junction.IsCode(err, junction.EPERMISSIONDENIED) {
+		return err
+	}
+	form := map[string]string{}
+	for _, k := range []string{"folder_id", "name", "type", "store_id", "external_name", "username", "description"} {
+		form[k] = r.PostFormValue(k)
+	}
+	return u.show(w, r, "assets", "assets", "Assets", map[string]any{
+		"List": list, "Q": r.FormValue("q"), "Folders": folders.Items, "Stores": stores.Items, "Form": form,
+		"Types":     []junction.AssetType{junction.AssetCredential, junction.AssetSecret, junction.AssetText, junction.AssetInteger, junction.AssetBoolean},
+		"CanCreate": canAnywhere(r.p, junction.PermAssetsCreate)}, formErr)
+}
+
+func (u *UI) createAsset(w http.ResponseWriter, r *request) error {
+	in := app.CreateAssetInput{FolderID: r.PostFormValue("folder_id"), Name: r.PostFormValue("name"),
+		Type: junction.AssetType(r.PostFormValue("type")), Description: r.PostFormValue("description"),
+		StoreID: r.PostFormValue("store_id"), ExternalName: r.PostFormValue("external_name")}
+	if v := r.PostFormValue("value"); v != "" {
+		s := junction.NewSecret(v)
+		in.Value = &s
+	}
+	if v := r.PostFormValue("username"); v != "" {
+		in.Username = &v
+	}
+	if v := r.PostFormValue("password"); v != "" {
+		s := junction.NewSecret(v)
+		in.Password = &s
+	}
+	a, err := u.app.CreateAsset(r.Context(), r.p, in)
+	if err != nil {
+		if !isFormError(err) && !junction.IsCode(err, junction.ENOTFOUND) {
+			return err
+		}
+		return u.assetsPage(w, r, err)
+	}
+	return redirect(w, r, "/assets", fmt.Sprintf("Asset %s created.", a.Name))
+}
+
+// folders ------------------------------------------------------------
+
+func (u *UI) folders(w http.ResponseWriter, r *request) error { return u.foldersPage(w, r, nil) }
+
+func (u *UI) foldersPage(w http.ResponseWriter, r *request, formErr error) error {
+	list, err := u.app.ListFolders(r.Context(), r.p, app.FolderQuery{NameContains: r.FormValue("q"), Page: pageOf(r)})
+	if err != nil {
+		return err
+	}
+	return u.show(w, r, "folders", "folders", "Folders", map[string]any{
+		"List": list, "Q": r.FormValue("q"), "Form": map[string]string{"name": r.PostFormValue("name"), "parent_id": r.PostFormValue("parent_id")},
+		"CanCreate": canAnywhere(r.p, junction.PermFoldersCreate)}, formErr)
+}
+
+func (u *UI) createFolder(w http.ResponseWriter, r *request) error {
+	f, err := u.app.CreateFolder(r.Context(), r.p, app.CreateFolderInput{Name: r.PostFormValue("name"), ParentID: r.PostFormValue("parent_id")})
+	if err != nil {
+		if !isFormError(err) && !junction.IsCode(err, junction.ENOTFOUND) {
+			return err
+		}
+		return u.foldersPage(w, r, err)
+	}
+	return redirect(w, r, "/folders", fmt.Sprintf("Folder %s created.", f.Name))
+}
+
+// triggers, executions, audit ------------------------------------------
+
+func (u *UI) triggers(w http.ResponseWriter, r *request) error {
+	list, err := u.app.ListTriggers(r.Context(), r.p, app.TriggerQuery{ConnectionID: r.URL.Query().Get("connection_id"), Page: pageOf(r)})
+	if err != nil {
+		return err
+	}
+	return u.show(w, r, "triggers", "triggers", "Triggers", map[string]any{"List": list}, nil)
+}
+
+func (u *UI) trigger(w http.ResponseWriter, r *request) error {
+	t, err := u.app.GetTrigger(r.Context(), r.p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	hist, err := u.app.TriggerHistory(r.Context(), r.p, t.ID, app.TriggerHistoryQuery{
+		Status: junction.TriggerRecordStatus(r.URL.Query().Get("status")), Page: pageOf(r)})
+	if err != nil {
+		return err
+	}
+	return u.show(w, r, "trigger", "triggers", "Trigger "+t.Object+"."+t.Event, map[string]any{"T": t, "History": hist}, nil)
+}
+
+func (u *UI) executions(w http.ResponseWriter, r *request) error {
+	q := r.URL.Query()
+	list, err := u.app.ListExecutions(r.Context(), r.p, app.ExecutionQuery{ConnectionID: q.Get("connection_id"),
+		Status: q.Get("status"), Page: pageOf(r)})
+	if err != nil {
+		return err
+	}
+	return u.show(w, r, "executions", "executions", "Executions", map[string]any{
+		"List": list, "Status": q.Get("status"), "ConnectionID": q.Get("connection_id")}, nil)
+}
+
+func (u *UI) audit(w http.ResponseWriter, r *request) error {
+	q := r.URL.Query()
+	list, err := u.app.ListAudit(r.Context(), r.p, app.AuditQuery{Action: q.Get("action"), Page: pageOf(r)})
+	if err != nil {
+		return err
+	}
+	return u.show(w, r, "audit", "audit", "Audit log", map[string]any{"List": list, "Action": q.Get("action")}, nil)
+}
