@@ -60,9 +60,12 @@ const (
 // a record is created or updated (polling), or the vendor pushes a
 // notification (webhook).
 type Trigger struct {
-	ID           string `json:"id"`
-	TenantID     string `json:"tenant_id"`
-	FolderID     string `json:"folder_id"`
+	ID       string `json:"id"`
+	TenantID string `json:"tenant_id"`
+	FolderID string `json:"folder_id"`
+	// Name is optional; a named trigger is the only one of its name in
+	// its folder, so people can refer to it by name.
+	Name         string `json:"name,omitempty"`
 	ConnectionID string `json:"connection_id"`
 	// Connector is the connection's connector key, copied when the trigger
 	// is created (a connection never changes connector).
@@ -133,6 +136,8 @@ type TriggerFilter struct {
 	// matches none.
 	FolderIDs    []string
 	ConnectionID string
+	// NameContains keeps triggers whose name contains it, ignoring case.
+	NameContains string
 	Kind         TriggerKind
 	// Enabled, when non-nil, keeps enabled (true) or disabled triggers.
 	Enabled *bool

@@ -66,7 +66,9 @@ type TriggerTargetInput struct {
 
 // CreateTriggerInput describes a new trigger.
 type CreateTriggerInput struct {
-	FolderID     string
+	FolderID string
+	// Name is optional (see triggerName).
+	Name         string
 	ConnectionID string
 	Object       string
 	Event        string
@@ -82,6 +84,8 @@ type CreateTriggerInput struct {
 // Target replaces the target; a webhook target given without a secret keeps
 // the one it has, when it had one.
 type UpdateTriggerInput struct {
+	// Name renames the trigger; "" takes its name away.
+	Name       *string
 	Filter     *string
 	Parameters *map[string]any
 	Target     *TriggerTargetInput
@@ -91,6 +95,7 @@ type UpdateTriggerInput struct {
 type TriggerQuery struct {
 	FolderID     string
 	ConnectionID string
+	NameContains string
 	Kind         junction.TriggerKind
 	Enabled      *bool
 	junction.Page
@@ -289,6 +294,15 @@ func checkTarget(in TriggerTargetInput, keepSecret bool) (junction.TriggerTarget
 	return out, nil
 }
 
+// triggerName checks an optional trigger name: none, or a name as
+// connections have.
+func triggerName(s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", nil
+	}
+	return cleanName("name", s)
+}
+
 func checkParameters(params map[string]any) error {
 	b, err := json.Marshal(params)
 	if err != nil {
@@ -322,6 +336,10 @@ func (a *App) CreateTrigger(ctx context.Context, p *junction.Principal, in Creat
 	if in.FolderID == "" {
 		return nil, junction.Invalid("folder_id", "is required")
 	}
+	name, err := triggerName(in.Name)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := a.folderFor(ctx, a.store, p, in.FolderID, junction.PermTriggersCreate); err != nil {
 		return nil, fieldNotFound(err, "folder_id")
 	}
@@ -346,7 +364,7 @@ func (a *App) CreateTrigger(ctx context.Context, p *junction.Principal, in Creat
 	}
 	now := a.now()
 	t := &junction.Trigger{
-		ID: junction.NewID(), TenantID: p.TenantID(), FolderID: in.FolderID, ConnectionID: conn.ID,
+		ID: junction.NewID(), TenantID: p.TenantID(), FolderID: in.FolderID, Name: name, ConnectionID: conn.ID,
 		Connector: conn.Connector, Object: in.Object, Event: in.Event, Kind: kind, Filter: strings.TrimSpace(in.Filter),
 		Parameters: in.Parameters, Target: target, Enabled: true, CreatedBy: p.User.ID, CreatedAt: now, UpdatedAt: now,
 	}
@@ -416,6 +434,9 @@ func triggerDetails(t *junction.Trigger, changed []string) map[string]any {
 	if t.Target.Name != "" {
 		d["target_name"] = t.Target.Name
 	}
+	if t.Name != "" {
+		d["name"] = t.Name
+	}
 	if changed != nil {
 		d["changed"] = changed
 	}
@@ -448,7 +469,7 @@ func (a *App) ListTriggers(ctx context.Context, p *junction.Principal, q Trigger
 	if q.Kind != "" && q.Kind != junction.TriggerPolling && q.Kind != junction.TriggerWebhook {
 		return empty, junction.Invalid("kind", "must be polling or webhook")
 	}
-	filter := junction.TriggerFilter{ConnectionID: q.ConnectionID, Kind: q.Kind, Enabled: q.Enabled, Page: q.Page.Normalize()}
+	filter := junction.TriggerFilter{ConnectionID: q.ConnectionID, NameContains: q.NameContains, Kind: q.Kind, Enabled: q.Enabled, Page: q.Page.Normalize()}
 	ids, all, err := a.folderScope(ctx, p, junction.PermTriggersView, q.FolderID, false)
 	if err != nil {
 		return empty, err
@@ -491,6 +512,16 @@ func (a *App) UpdateTrigger(ctx context.Context, p *junction.Principal, id strin
 	next := *cur
 	next.Parameters = maps.Clone(cur.Parameters)
 	var changed []string
+	if in.Name != nil {
+		name, err := triggerName(*in.Name)
+		if err != nil {
+			return nil, err
+		}
+		if name != cur.Name {
+			next.Name = name
+			changed = append(changed, "name")
+		}
+	}
 	if in.Filter != nil && strings.TrimSpace(*in.Filter) != cur.Filter {
 		next.Filter = strings.TrimSpace(*in.Filter)
 		changed = append(changed, "filter")
@@ -533,7 +564,7 @@ func (a *App) UpdateTrigger(ctx context.Context, p *junction.Principal, id strin
 		if err != nil {
 			return err
 		}
-		t.Filter, t.Parameters, t.Target = next.Filter, next.Parameters, next.Target
+		t.Name, t.Filter, t.Parameters, t.Target = next.Name, next.Filter, next.Parameters, next.Target
 		if sealed != nil {
 			if err := tx.PutSealed(ctx, sealed); err != nil {
 				return err

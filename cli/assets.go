@@ -144,7 +144,7 @@ func (c *CLI) assetsCommand() *cobra.Command {
 				q.Set("subfolders", "true")
 			}
 			return listAndPrint(c, cmd, "/api/v1/assets", q, all, []string{"ID", "NAME", "TYPE", "FOLDER", "STORE", "VALUE"}, func(a *asset) []string {
-				return []string{a.ID, a.Name, string(a.Type), a.FolderID, a.StoreID, a.shownValue()}
+				return []string{a.ID, a.Name, string(a.Type), c.label(refFolder, a.FolderID), c.label(refStore, a.StoreID), a.shownValue()}
 			})
 		},
 	}
@@ -155,7 +155,7 @@ func (c *CLI) assetsCommand() *cobra.Command {
 	list.Flags().StringVar(&nameContains, "name", "", "only assets whose name contains this, ignoring case")
 	addAllFlag(list, &all)
 
-	show := showCommand(c, "Show one asset (never a secret value: see resolve)", assetPath, assetFields)
+	show := showCommand(c, "Show one asset (never a secret value: see resolve)", assetPath, c.assetFields)
 
 	create := &cobra.Command{
 		Use:   "create NAME --folder ID --type TYPE [--value V | --value-file F | --username U --password-file F] [--store ID --external-name N] [--allowed-host H]...",
@@ -198,7 +198,7 @@ goes wherever a connection using the asset points.`,
 			if err := vf.fill(c, cmd, body); err != nil {
 				return err
 			}
-			return callAndPrint(c, cmd, http.MethodPost, "/api/v1/assets", body, assetFields)
+			return callAndPrint(c, cmd, http.MethodPost, "/api/v1/assets", body, c.assetFields)
 		},
 	}
 	create.Flags().StringVar(&folder, "folder", "", "ID of the folder to create it in (required)")
@@ -234,7 +234,7 @@ credential asset's value may be sent to; --any-host lifts the restriction.`,
 			if len(body) == 0 {
 				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --description, --value, --value-file, --username, --password, --password-file, --external-name, --allowed-host or --any-host")
 			}
-			return callAndPrint(c, cmd, http.MethodPatch, assetPath(args[0]), body, assetFields)
+			return callAndPrint(c, cmd, http.MethodPatch, assetPath(args[0]), body, c.assetFields)
 		},
 	}
 	update.Flags().StringVar(&name, "name", "", "new name")
@@ -274,13 +274,13 @@ field you need.`,
 func assetPath(id string) string { return "/api/v1/assets/" + url.PathEscape(id) }
 
 // assetFields are the lines printObject shows for an asset.
-func assetFields(a *asset) [][2]string {
-	out := [][2]string{{"ID", a.ID}, {"Name", a.Name}, {"Type", string(a.Type)}, {"Folder", a.FolderID}}
+func (c *CLI) assetFields(a *asset) [][2]string {
+	out := [][2]string{{"ID", a.ID}, {"Name", a.Name}, {"Type", string(a.Type)}, {"Folder", c.label(refFolder, a.FolderID)}}
 	if a.Description != "" {
 		out = append(out, [2]string{"Description", a.Description})
 	}
 	if a.StoreID != "" {
-		out = append(out, [2]string{"Store", a.StoreID})
+		out = append(out, [2]string{"Store", c.label(refStore, a.StoreID)})
 	}
 	if a.ExternalName != "" {
 		out = append(out, [2]string{"External name", a.ExternalName})

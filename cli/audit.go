@@ -30,7 +30,11 @@ func (c *CLI) auditCommand() *cobra.Command {
 				if e.ObjectID != "" {
 					obj += " " + e.ObjectID
 				}
-				return []string{formatTime(e.At), firstNonEmpty(e.ActorName, e.ActorID), e.Action, obj, e.Outcome}
+				actor := e.ActorName
+				if actor == "" {
+					actor = c.label(refUser, e.ActorID)
+				}
+				return []string{formatTime(e.At), actor, e.Action, obj, e.Outcome}
 			})
 		},
 	}

@@ -82,6 +82,9 @@ type CLI struct {
 	// stdinTakenBy names the value read from standard input, which holds
 	// one value only.
 	stdinTakenBy string
+	// names resolves the command line's names to IDs and shows IDs as
+	// names, listing each kind of object at most once (see refs).
+	names *refResolver
 }
 
 // New returns the client commands' builder.
@@ -120,7 +123,8 @@ func (c *CLI) Commands() []*cobra.Command {
 		f.StringVar(&c.token, "token", "", "API token (env "+EnvToken+"; default: the one saved by junction login)")
 		f.StringVarP(&c.output, "output", "o", "", "output format: table, json or yaml (the API's answer, for scripts); default "+EnvFormat+" or table")
 		f.StringVar(&c.field, "field", "", "print only this field of the answer (of each item of a list), bare: --field password, --field user.name")
-		cmd.PersistentPreRunE = func(*cobra.Command, []string) error {
+		cmd.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+			c.refs(cmd)
 			if c.output == "" {
 				c.output = c.env.Getenv(EnvFormat)
 			}

@@ -87,7 +87,7 @@ func (c *CLI) connectionsCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := filterQuery(map[string]string{"folder_id": folder, "connector": connector, "status": status})
 			return listAndPrint(c, cmd, "/api/v1/connections", q, all, []string{"ID", "NAME", "CONNECTOR", "AUTH", "FOLDER", "STATUS", "DEFAULT"}, func(k *junction.Connection) []string {
-				return []string{k.ID, k.Name, k.Connector, k.AuthType, k.FolderID, string(k.Status), yesNo(k.IsDefault)}
+				return []string{k.ID, k.Name, k.Connector, k.AuthType, c.label(refFolder, k.FolderID), string(k.Status), yesNo(k.IsDefault)}
 			})
 		},
 	}
@@ -96,7 +96,7 @@ func (c *CLI) connectionsCommand() *cobra.Command {
 	list.Flags().StringVar(&status, "status", "", "only connections in this status: connected, disconnected or disabled")
 	addAllFlag(list, &all)
 
-	show := showCommand(c, "Show one connection (secret fields say only whether they are set)", connectionPath, connectionFields)
+	show := showCommand(c, "Show one connection (secret fields say only whether they are set)", connectionPath, c.connectionFields)
 
 	create := &cobra.Command{
 		Use:   "create NAME --folder ID --connector KEY --auth TYPE [--field k=v ...] [--secret-field k=@path|-|value ...] [--asset-field k=ASSET_ID[:part] ...]",
@@ -136,7 +136,7 @@ func (c *CLI) connectionsCommand() *cobra.Command {
 			if noTest {
 				path += "?test=false"
 			}
-			return callAndPrint(c, cmd, http.MethodPost, path, body, connectionFields)
+			return callAndPrint(c, cmd, http.MethodPost, path, body, c.connectionFields)
 		},
 	}
 	create.Flags().StringVar(&folder, "folder", "", "ID of the folder to create it in (required)")
@@ -169,7 +169,7 @@ func (c *CLI) connectionsCommand() *cobra.Command {
 			if len(body) == 0 {
 				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --auth, --field, --secret-field, --asset-field, --default, --poll-interval or --proxy-url")
 			}
-			return callAndPrint(c, cmd, http.MethodPatch, connectionPath(args[0]), body, connectionFields)
+			return callAndPrint(c, cmd, http.MethodPatch, connectionPath(args[0]), body, c.connectionFields)
 		},
 	}
 	update.Flags().StringVar(&name, "name", "", "new name")
@@ -234,7 +234,7 @@ type connectionView struct {
 }
 
 // connectionFields are the lines printObject shows for a connection.
-func connectionFields(v *connectionView) [][2]string {
+func (c *CLI) connectionFields(v *connectionView) [][2]string {
 	k := &v.Connection
 	st := string(k.Status)
 	if k.StatusReason != "" {
@@ -242,7 +242,7 @@ func connectionFields(v *connectionView) [][2]string {
 	}
 	out := [][2]string{
 		{"ID", k.ID}, {"Name", k.Name}, {"Connector", k.Connector}, {"Auth", k.AuthType},
-		{"Folder", k.FolderID}, {"Status", st}, {"Default", yesNo(k.IsDefault)},
+		{"Folder", c.label(refFolder, k.FolderID)}, {"Status", st}, {"Default", yesNo(k.IsDefault)},
 	}
 	if k.PollIntervalMinutes > 0 {
 		out = append(out, [2]string{"Poll interval", strconv.Itoa(k.PollIntervalMinutes) + " min"})

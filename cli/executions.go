@@ -181,7 +181,7 @@ given, at most 500), or with --all every one, --limit a page at a time.`,
 					httpStatus = strconv.Itoa(e.HTTPStatus)
 				}
 				return []string{
-					formatTime(e.StartedAt), e.ID, e.ConnectionID, e.Activity, e.Status, httpStatus,
+					formatTime(e.StartedAt), e.ID, c.label(refConnection, e.ConnectionID), e.Activity, e.Status, httpStatus,
 					strconv.Itoa(e.Attempts), strconv.FormatInt(e.DurationMS, 10) + " ms", e.ErrorCode,
 				}
 			})
@@ -244,10 +244,10 @@ func printExecution(c *CLI, raw json.RawMessage) error {
 			httpStatus = strconv.Itoa(d.HTTPStatus)
 		}
 		out := [][2]string{
-			{"ID", d.ID}, {"Connection", d.ConnectionID}, {"Connector", d.Connector}, {"Activity", d.Activity},
+			{"ID", d.ID}, {"Connection", c.label(refConnection, d.ConnectionID)}, {"Connector", d.Connector}, {"Activity", d.Activity},
 			{"Status", d.Status}, {"HTTP status", httpStatus}, {"Error", d.ErrorCode},
 			{"Attempts", strconv.Itoa(d.Attempts)}, {"Duration", strconv.FormatInt(d.DurationMS, 10) + " ms"},
-			{"Caller", d.CallerID}, {"Started", formatTime(d.StartedAt)},
+			{"Caller", c.label(refUser, d.CallerID)}, {"Started", formatTime(d.StartedAt)},
 		}
 		if d.RetryOf != "" {
 			out = append(out, [2]string{"Retry of", d.RetryOf})

@@ -57,19 +57,19 @@ func (c *CLI) foldersCommand() *cobra.Command {
 			if parent != "" {
 				body["parent_id"] = parent
 			}
-			return callAndPrint(c, cmd, http.MethodPost, "/api/v1/folders", body, folderFields)
+			return callAndPrint(c, cmd, http.MethodPost, "/api/v1/folders", body, c.folderFields)
 		},
 	}
 	create.Flags().StringVar(&parent, "parent", "", "ID of the folder to create it in")
 
-	show := showCommand(c, "Show one folder", folderPath, folderFields)
+	show := showCommand(c, "Show one folder", folderPath, c.folderFields)
 
 	rename := &cobra.Command{
 		Use:   "rename ID NAME",
 		Short: "Rename a folder",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return callAndPrint(c, cmd, http.MethodPatch, folderPath(args[0]), map[string]any{"name": args[1]}, folderFields)
+			return callAndPrint(c, cmd, http.MethodPatch, folderPath(args[0]), map[string]any{"name": args[1]}, c.folderFields)
 		},
 	}
 
@@ -81,7 +81,7 @@ func (c *CLI) foldersCommand() *cobra.Command {
 			if !cmd.Flags().Changed("parent") {
 				return junction.Invalid("parent", "give the new parent folder ID with --parent")
 			}
-			return callAndPrint(c, cmd, http.MethodPatch, folderPath(args[0]), map[string]any{"parent_id": parent}, folderFields)
+			return callAndPrint(c, cmd, http.MethodPatch, folderPath(args[0]), map[string]any{"parent_id": parent}, c.folderFields)
 		},
 	}
 	move.Flags().StringVar(&parent, "parent", "", "ID of the new parent folder")
@@ -143,10 +143,10 @@ func (c *CLI) foldersCommand() *cobra.Command {
 func folderPath(id string) string { return "/api/v1/folders/" + url.PathEscape(id) }
 
 // folderFields are the lines printObject shows for a folder.
-func folderFields(f *junction.Folder) [][2]string {
+func (c *CLI) folderFields(f *junction.Folder) [][2]string {
 	return [][2]string{
-		{"ID", f.ID}, {"Name", f.Name}, {"Parent", f.ParentID},
-		{"Path", strings.Join(f.Path, " / ")},
+		{"ID", f.ID}, {"Name", f.Name}, {"Parent", c.label(refFolder, f.ParentID)},
+		{"Path", c.label(refFolder, f.ID)},
 		{"Created", formatTime(f.CreatedAt)}, {"Updated", formatTime(f.UpdatedAt)},
 	}
 }

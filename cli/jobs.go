@@ -40,7 +40,7 @@ func (c *CLI) jobsCommand() *cobra.Command {
 				if j.Target == junction.TargetWebhook {
 					dest = "(webhook)"
 				}
-				return []string{formatTime(j.CreatedAt), j.ID, j.TriggerID, j.ObjectType + "." + j.Event, j.ObjectID,
+				return []string{formatTime(j.CreatedAt), j.ID, c.label(refTrigger, j.TriggerID), j.ObjectType + "." + j.Event, j.ObjectID,
 					dest, string(j.Status), strconv.Itoa(j.Attempts)}
 			})
 		},
@@ -198,7 +198,7 @@ func printJob(c *CLI, raw json.RawMessage) error {
 	if err := printObject(c, raw, func(v *junction.Job) [][2]string {
 		j = *v
 		out := [][2]string{
-			{"ID", v.ID}, {"Trigger", v.TriggerID}, {"Event", v.ObjectType + "." + v.Event}, {"Object", v.ObjectID},
+			{"ID", v.ID}, {"Trigger", c.label(refTrigger, v.TriggerID)}, {"Event", v.ObjectType + "." + v.Event}, {"Object", v.ObjectID},
 			{"Status", string(v.Status)}, {"Attempts", strconv.Itoa(v.Attempts)}, {"Idempotency key", v.IdempotencyKey},
 		}
 		if v.Queue != "" {

@@ -41,7 +41,7 @@ var (
 	refConnection = &refKind{noun: "connection", path: "/api/v1/connections", nameQuery: true, inFolder: true}
 	refAsset      = &refKind{noun: "asset", path: "/api/v1/assets", nameQuery: true, inFolder: true}
 	refStore      = &refKind{noun: "credential store", path: "/api/v1/credential-stores"}
-	refTrigger    = &refKind{noun: "trigger", path: "/api/v1/triggers", inFolder: true}
+	refTrigger    = &refKind{noun: "trigger", path: "/api/v1/triggers", nameQuery: true, inFolder: true}
 )
 
 // refsByGroup is the kind a group's "ID" argument names ("junction
@@ -114,7 +114,7 @@ func (c *CLI) acceptNames(cmd *cobra.Command, group string) {
 	c.completeNames(cmd, args, flags)
 	run := cmd.RunE
 	cmd.RunE = func(cmd *cobra.Command, given []string) error {
-		r := &refResolver{c: c, ctx: ctx(cmd)}
+		r := c.refs(cmd)
 		given = slices.Clone(given)
 		for i, k := range args {
 			if k == nil || i >= len(given) {
@@ -178,12 +178,63 @@ func (r *refResolver) resolveValues(f *pflag.Flag, k *refKind) error {
 }
 
 // refResolver resolves the names of one command line, fetching the folder
-// tree at most once.
+// tree at most once, and shows the IDs in its answers as names (label),
+// listing each other kind at most once.
 type refResolver struct {
-	c       *CLI
-	ctx     context.Context
-	folders []namedObject // with where set to the folder's name path
-	byID    map[string]namedObject
+	c          *CLI
+	ctx        context.Context
+	folders    []namedObject // with where set to the folder's name path
+	foldersErr error
+	byID       map[string]namedObject
+	// labels holds, per kind, the names of the objects the caller can
+	// see by ID; empty when they could not be listed.
+	labels map[*refKind]map[string]string
+}
+
+// refs returns the command line's resolver.
+func (c *CLI) refs(cmd *cobra.Command) *refResolver {
+	if c.names == nil {
+		c.names = &refResolver{c: c, ctx: ctx(cmd)}
+	}
+	return c.names
+}
+
+// label shows an ID as its object's name (refResolver.label).
+func (c *CLI) label(k *refKind, id string) string { return c.names.label(k, id) }
+
+// label is how a table or a detail view shows the object of kind k with
+// this ID: a folder by its path, another object by its name. An object
+// without a name, or one the caller cannot see or list, shows its ID:
+// a label never fails the command that prints it.
+func (r *refResolver) label(k *refKind, id string) string {
+	if id == "" || r == nil {
+		return id
+	}
+	if k == refFolder {
+		if r.loadFolders() != nil {
+			return id
+		}
+		return r.folderPath(id)
+	}
+	names, ok := r.labels[k]
+	if !ok {
+		names = map[string]string{}
+		if objs, err := r.list(k.path, url.Values{"limit": {"500"}}); err == nil {
+			for _, o := range objs {
+				if o.Name != "" {
+					names[o.ID] = o.Name
+				}
+			}
+		}
+		if r.labels == nil {
+			r.labels = map[*refKind]map[string]string{}
+		}
+		r.labels[k] = names
+	}
+	if name, ok := names[id]; ok {
+		return name
+	}
+	return id
 }
 
 // namedObject is what resolution reads of any listed object.
@@ -265,11 +316,12 @@ func (r *refResolver) folder(ref string) (string, error) {
 }
 
 func (r *refResolver) loadFolders() error {
-	if r.folders != nil {
-		return nil
+	if r.folders != nil || r.foldersErr != nil {
+		return r.foldersErr
 	}
 	fs, err := r.list(refFolder.path, url.Values{"limit": {"500"}})
 	if err != nil {
+		r.foldersErr = err
 		return err
 	}
 	r.folders = fs

@@ -24,12 +24,12 @@ func (c *CLI) triggersCommand() *cobra.Command {
 		Use:   "triggers",
 		Short: "Manage triggers: start jobs when a record changes or a vendor sends an event",
 	}
-	var folder, connection, object, event, kind, filter, targetQueue, targetURL, targetSecret string
+	var folder, connection, object, event, kind, filter, targetQueue, targetURL, targetSecret, name string
 	var params []string
 	var all bool
 
 	create := &cobra.Command{
-		Use: "create --folder F --connection C --object O --event E [--filter EXPR] [--param k=v ...] " +
+		Use: "create --folder F --connection C --object O --event E [--name NAME] [--filter EXPR] [--param k=v ...] " +
 			"(--target-queue NAME | --target-url URL --target-secret @file|-)",
 		Short: "Create a trigger; a webhook trigger prints the URL to give the vendor",
 		Long: `Create watches an object event of a connection. Polling triggers read the API
@@ -40,7 +40,7 @@ payload, event, object, object_id, change and vendor_type, such as
 (--target-queue, see junction jobs claim), or POSTed to --target-url, signed
 with --target-secret (X-Junction-Signature).`,
 		Example: `  junction triggers create --folder Finance --connection gh --object issue --event created \
-    --param owner=acme --param repo=api --filter 'record.state == "open"' --target-queue triage
+    --name "Open issues" --param owner=acme --param repo=api --filter 'record.state == "open"' --target-queue triage
   junction triggers create --folder Finance --connection hooks --object event --event received \
     --target-url https://hooks.acme.com/junction --target-secret @secret.txt`,
 		Args: cobra.NoArgs,
@@ -65,6 +65,9 @@ with --target-secret (X-Junction-Signature).`,
 			if kind != "" {
 				body["kind"] = kind
 			}
+			if name != "" {
+				body["name"] = name
+			}
 			if filter != "" {
 				body["filter"] = filter
 			}
@@ -75,11 +78,12 @@ with --target-secret (X-Junction-Signature).`,
 			if p != nil {
 				body["parameters"] = p
 			}
-			return callAndPrint(c, cmd, http.MethodPost, "/api/v1/triggers", body, triggerFields)
+			return callAndPrint(c, cmd, http.MethodPost, "/api/v1/triggers", body, c.triggerFields)
 		},
 	}
 	create.Flags().StringVar(&folder, "folder", "", "ID of the folder to create it in (required)")
 	create.Flags().StringVar(&connection, "connection", "", "ID of the connection to watch (required)")
+	create.Flags().StringVar(&name, "name", "", "a name for the trigger, unique in its folder (optional)")
 	create.Flags().StringVar(&object, "object", "", "object of the connector, such as issue (required)")
 	create.Flags().StringVar(&event, "event", "", "event of the object, such as created (required)")
 	create.Flags().StringVar(&kind, "kind", "", "polling or webhook (default: polling when the event can be polled)")
@@ -88,29 +92,32 @@ with --target-secret (X-Junction-Signature).`,
 	registerTargetFlags(create, &targetQueue, &targetURL, &targetSecret)
 
 	list := &cobra.Command{
-		Use:   "list [--folder ID] [--connection ID]",
+		Use:   "list [--folder ID] [--connection ID] [--name TEXT]",
 		Short: "List the triggers you can see",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := filterQuery(map[string]string{"folder_id": folder, "connection_id": connection})
-			return listAndPrint(c, cmd, "/api/v1/triggers", q, all, []string{"ID", "CONNECTION", "EVENT", "KIND", "TARGET", "ENABLED", "FAILURES"}, func(t *triggerView) []string {
-				return []string{t.ID, t.ConnectionID, t.Object + "." + t.Event, string(t.Kind), describeTarget(t.Target),
-					enabledText(&t.Trigger), strconv.Itoa(t.ConsecutiveFailures)}
+			q := filterQuery(map[string]string{"folder_id": folder, "connection_id": connection, "name": name})
+			return listAndPrint(c, cmd, "/api/v1/triggers", q, all, []string{"ID", "NAME", "FOLDER", "CONNECTION", "EVENT", "KIND", "TARGET", "ENABLED", "FAILURES"}, func(t *triggerView) []string {
+				return []string{t.ID, t.Name, c.label(refFolder, t.FolderID), c.label(refConnection, t.ConnectionID),
+					t.Object + "." + t.Event, string(t.Kind), describeTarget(t.Target), enabledText(&t.Trigger),
+					strconv.Itoa(t.ConsecutiveFailures)}
 			})
 		},
 	}
 	list.Flags().StringVar(&folder, "folder", "", "only triggers in this folder ID")
 	list.Flags().StringVar(&connection, "connection", "", "only triggers on this connection ID")
+	list.Flags().StringVar(&name, "name", "", "only triggers whose name contains this")
 	addAllFlag(list, &all)
 
-	show := showCommand(c, "Show one trigger, with its webhook URL for a webhook trigger you may edit", triggerPath, triggerFields)
+	show := showCommand(c, "Show one trigger, with its webhook URL for a webhook trigger you may edit", triggerPath, c.triggerFields)
 
 	update := &cobra.Command{
-		Use:   "update ID [--filter EXPR] [--param k=v ...] [--target-queue NAME | --target-url URL [--target-secret @file|-]]",
-		Short: "Change a trigger's filter, parameters or target",
+		Use:   "update ID [--name NAME] [--filter EXPR] [--param k=v ...] [--target-queue NAME | --target-url URL [--target-secret @file|-]]",
+		Short: "Change a trigger's name, filter, parameters or target",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := map[string]any{}
+			setIfChanged(cmd, body, "name", "name", name)
 			setIfChanged(cmd, body, "filter", "filter", filter)
 			if cmd.Flags().Changed("param") {
 				p, err := paramValues(params)
@@ -130,11 +137,12 @@ with --target-secret (X-Junction-Signature).`,
 				body["target"] = target
 			}
 			if len(body) == 0 {
-				return junction.Errorf(junction.EINVALID, "nothing to change: give --filter, --param, --target-queue or --target-url")
+				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --filter, --param, --target-queue or --target-url")
 			}
-			return callAndPrint(c, cmd, http.MethodPatch, triggerPath(args[0]), body, triggerFields)
+			return callAndPrint(c, cmd, http.MethodPatch, triggerPath(args[0]), body, c.triggerFields)
 		},
 	}
+	update.Flags().StringVar(&name, "name", "", `new name ("" takes the name away)`)
 	update.Flags().StringVar(&filter, "filter", "", `new CEL filter ("" matches every event)`)
 	update.Flags().StringArrayVar(&params, "param", nil, "parameter name=value; the given ones replace all (repeatable)")
 	registerTargetFlags(update, &targetQueue, &targetURL, &targetSecret)
@@ -144,7 +152,7 @@ with --target-secret (X-Junction-Signature).`,
 		Short: "Turn a trigger on (a polling trigger fires only for records made from then on)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return callAndPrint(c, cmd, http.MethodPost, triggerPath(args[0])+"/enable", nil, triggerFields)
+			return callAndPrint(c, cmd, http.MethodPost, triggerPath(args[0])+"/enable", nil, c.triggerFields)
 		},
 	}
 	disable := &cobra.Command{
@@ -152,7 +160,7 @@ with --target-secret (X-Junction-Signature).`,
 		Short: "Turn a trigger off",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return callAndPrint(c, cmd, http.MethodPost, triggerPath(args[0])+"/disable", nil, triggerFields)
+			return callAndPrint(c, cmd, http.MethodPost, triggerPath(args[0])+"/disable", nil, c.triggerFields)
 		},
 	}
 	del := c.deleteCommand("trigger", "Delete a trigger with its history and jobs", triggerPath)
@@ -172,7 +180,7 @@ default it stops at once. Needs Triggers.Edit on the trigger's folder.`,
 			if cmd.Flags().Changed("grace") {
 				body = map[string]any{"grace_period": grace}
 			}
-			return callAndPrint(c, cmd, http.MethodPost, triggerPath(args[0])+"/rotate-hook", body, triggerFields)
+			return callAndPrint(c, cmd, http.MethodPost, triggerPath(args[0])+"/rotate-hook", body, c.triggerFields)
 		},
 	}
 	rotateHook.Flags().StringVar(&grace, "grace", "", "how long the old URL keeps working, such as 1h (default: it stops at once)")
@@ -283,11 +291,16 @@ func enabledText(t *junction.Trigger) string {
 }
 
 // triggerFields are the lines printObject shows for a trigger.
-func triggerFields(t *triggerView) [][2]string {
-	out := [][2]string{
-		{"ID", t.ID}, {"Folder", t.FolderID}, {"Connection", t.ConnectionID + " (" + t.Connector + ")"},
-		{"Event", t.Object + "." + t.Event}, {"Kind", string(t.Kind)}, {"Enabled", enabledText(&t.Trigger)},
+func (c *CLI) triggerFields(t *triggerView) [][2]string {
+	out := [][2]string{{"ID", t.ID}}
+	if t.Name != "" {
+		out = append(out, [2]string{"Name", t.Name})
 	}
+	out = append(out, [][2]string{
+		{"Folder", c.label(refFolder, t.FolderID)},
+		{"Connection", c.label(refConnection, t.ConnectionID) + " (" + t.Connector + ")"},
+		{"Event", t.Object + "." + t.Event}, {"Kind", string(t.Kind)}, {"Enabled", enabledText(&t.Trigger)},
+	}...)
 	switch {
 	case t.WebhookURL != "":
 		out = append(out, [2]string{"Webhook URL", t.WebhookURL})

@@ -26,6 +26,7 @@ func (t *triggerTarget) input() app.TriggerTargetInput {
 // polling when the event can be polled, else webhook.
 type createTriggerRequest struct {
 	FolderID     string         `json:"folder_id"`
+	Name         string         `json:"name,omitempty"`
 	ConnectionID string         `json:"connection_id"`
 	Object       string         `json:"object"`
 	Event        string         `json:"event"`
@@ -38,6 +39,7 @@ type createTriggerRequest struct {
 // updateTriggerRequest changes a trigger; members left out stay as they
 // are. A webhook target given without a secret keeps its secret.
 type updateTriggerRequest struct {
+	Name       *string         `json:"name,omitempty"`
 	Filter     *string         `json:"filter,omitempty"`
 	Parameters *map[string]any `json:"parameters,omitempty"`
 	Target     *triggerTarget  `json:"target,omitempty"`
@@ -67,6 +69,7 @@ func (s *Server) triggerRoutes() []route {
 			query: append([]queryParam{
 				{name: "folder_id", description: "Only triggers in this folder."},
 				{name: "connection_id", description: "Only triggers on this connection."},
+				{name: "name", description: "Only triggers whose name contains this, ignoring case."},
 				{name: "kind", description: "Only polling or webhook triggers."},
 				{name: "enabled", description: "true or false: only enabled or disabled triggers."},
 			}, pageParams...),
@@ -77,7 +80,7 @@ func (s *Server) triggerRoutes() []route {
 			permission: on(junction.PermTriggersView),
 			response:   app.TriggerView{}, status: http.StatusOK, handle: s.getTrigger},
 		{method: "PATCH", path: "/api/v1/triggers/{id}", op: "updateTrigger", access: inFolder(junction.PermTriggersEdit), tag: tag,
-			summary:    "Change a trigger's filter, parameters or target",
+			summary:    "Change a trigger's name, filter, parameters or target",
 			permission: on(junction.PermTriggersEdit),
 			request:    updateTriggerRequest{}, response: app.TriggerView{}, status: http.StatusOK,
 			handle: s.updateTrigger},
@@ -120,7 +123,7 @@ func (s *Server) createTrigger(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v, err := s.app.CreateTrigger(r.Context(), principal(r), app.CreateTriggerInput{
-		FolderID: req.FolderID, ConnectionID: req.ConnectionID, Object: req.Object, Event: req.Event,
+		FolderID: req.FolderID, Name: req.Name, ConnectionID: req.ConnectionID, Object: req.Object, Event: req.Event,
 		Kind: junction.TriggerKind(req.Kind), Filter: req.Filter, Parameters: req.Parameters, Target: req.Target.input(),
 	})
 	if err != nil {
@@ -136,7 +139,7 @@ func (s *Server) listTriggers(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	in := app.TriggerQuery{FolderID: q.Get("folder_id"), ConnectionID: q.Get("connection_id"),
-		Kind: junction.TriggerKind(q.Get("kind")), Page: page}
+		NameContains: q.Get("name"), Kind: junction.TriggerKind(q.Get("kind")), Page: page}
 	if q.Get("enabled") != "" {
 		b, err := boolParam(r, "enabled", false)
 		if err != nil {
@@ -164,7 +167,7 @@ func (s *Server) updateTrigger(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &req); err != nil {
 		return err
 	}
-	in := app.UpdateTriggerInput{Filter: req.Filter, Parameters: req.Parameters}
+	in := app.UpdateTriggerInput{Name: req.Name, Filter: req.Filter, Parameters: req.Parameters}
 	if req.Target != nil {
 		t := req.Target.input()
 		in.Target = &t

@@ -66,12 +66,19 @@ func (e *env) waitJobs(triggerID string, n int) []junction.Job {
 	}
 }
 
-func TestTriggerValidationProblems(t *testing.T) {
-	e := newEnv(t, sqliteStore(t))
-	f := e.createFolder(e.admin, "Hooks", "")
+// webhookConnection makes a folder and a webhook connection "in" in it.
+func (e *env) webhookConnection(folder string) (*junction.Folder, *junction.Connection) {
+	e.t.Helper()
+	f := e.createFolder(e.admin, folder, "")
 	var conn junction.Connection
 	e.must(http.StatusCreated, "POST", "/api/v1/connections?test=false", e.admin, map[string]any{
 		"folder_id": f.ID, "connector": "webhook", "name": "in"}, &conn)
+	return f, &conn
+}
+
+func TestTriggerValidationProblems(t *testing.T) {
+	e := newEnv(t, sqliteStore(t))
+	f, conn := e.webhookConnection("Hooks")
 	base := func(change func(map[string]any)) map[string]any {
 		b := map[string]any{"folder_id": f.ID, "connection_id": conn.ID, "object": "event", "event": "received",
 			"target": map[string]any{"type": "queue", "name": "q"}}
@@ -92,6 +99,8 @@ func TestTriggerValidationProblems(t *testing.T) {
 			b["target"] = map[string]any{"type": "webhook", "url": "https://93.184.215.14/x"}
 		})},
 		{"UnknownField", "schedule", "not a known field", base(func(b map[string]any) { b["schedule"] = "hourly" })},
+		{"NameControl", "name", "control characters", base(func(b map[string]any) { b["name"] = "bad\x07name" })},
+		{"NameLong", "name", "at most", base(func(b map[string]any) { b["name"] = strings.Repeat("n", 300) })},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := e.call("POST", "/api/v1/triggers", e.admin, tc.body).problem(t)
@@ -102,6 +111,47 @@ func TestTriggerValidationProblems(t *testing.T) {
 	}
 	if p := e.call("GET", "/api/v1/triggers/"+junction.NewID(), e.admin, nil).problem(t); p.Status != http.StatusNotFound {
 		t.Fatalf("unknown trigger: %+v", p)
+	}
+}
+
+// A trigger may be named: one of a name per folder, a clash answers
+// conflict on name, the list filters by name, and PATCH renames.
+func TestTriggerNames(t *testing.T) {
+	e := newEnv(t, sqliteStore(t))
+	f, conn := e.webhookConnection("Named")
+	body := func(name string) map[string]any {
+		return map[string]any{"folder_id": f.ID, "connection_id": conn.ID, "object": "event", "event": "received",
+			"name": name, "target": map[string]any{"type": "queue", "name": "q"}}
+	}
+	var a, b triggerView
+	e.must(http.StatusCreated, "POST", "/api/v1/triggers", e.admin, body("  Orders in  "), &a)
+	if a.Name != "Orders in" {
+		t.Fatalf("name %q, want it trimmed", a.Name)
+	}
+	p := e.call("POST", "/api/v1/triggers", e.admin, body("Orders in")).problem(t)
+	if p.Status != http.StatusConflict || p.Code != junction.ECONFLICT || p.Field != "name" {
+		t.Fatalf("name clash: %+v", p)
+	}
+	e.must(http.StatusCreated, "POST", "/api/v1/triggers", e.admin, body(""), &b)
+	e.must(http.StatusCreated, "POST", "/api/v1/triggers", e.admin, body(""), nil)
+
+	var l list[triggerView]
+	e.must(http.StatusOK, "GET", "/api/v1/triggers?name=orders", e.admin, nil, &l)
+	if len(l.Items) != 1 || l.Items[0].ID != a.ID {
+		t.Fatalf("?name=orders listed %+v", l.Items)
+	}
+	p = e.call("PATCH", "/api/v1/triggers/"+b.ID, e.admin, map[string]any{"name": "Orders in"}).problem(t)
+	if p.Status != http.StatusConflict || p.Field != "name" {
+		t.Fatalf("rename clash: %+v", p)
+	}
+	e.must(http.StatusOK, "PATCH", "/api/v1/triggers/"+b.ID, e.admin, map[string]any{"name": "Refunds"}, &b)
+	if b.Name != "Refunds" {
+		t.Fatalf("renamed to %q", b.Name)
+	}
+	var cleared triggerView
+	e.must(http.StatusOK, "PATCH", "/api/v1/triggers/"+a.ID, e.admin, map[string]any{"name": ""}, &cleared)
+	if cleared.Name != "" {
+		t.Fatalf("name not cleared: %q", cleared.Name)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 const triggerColumns = "id, tenant_id, folder_id, connection_id, connector, object, event, kind, filter, parameters, " +
 	"target_type, target_url, target_name, target_sealed_id, enabled, disabled_reason, consecutive_failures, " +
 	"last_success_at, last_failure_at, baseline_at, webhook_token_hash, webhook_token_sealed_id, created_by, " +
-	"created_at, updated_at, previous_webhook_token_hash, previous_webhook_token_expires_at"
+	"created_at, updated_at, previous_webhook_token_hash, previous_webhook_token_expires_at, name"
 
 func scanTrigger(s scanner) (*junction.Trigger, error) {
 	var t junction.Trigger
@@ -24,7 +24,7 @@ func scanTrigger(s scanner) (*junction.Trigger, error) {
 	if err := s.Scan(&t.ID, &t.TenantID, &t.FolderID, &t.ConnectionID, &t.Connector, &t.Object, &t.Event, &kind,
 		&t.Filter, &params, &targetType, &t.Target.URL, &t.Target.Name, &targetSealed, &t.Enabled, &t.DisabledReason,
 		&t.ConsecutiveFailures, &success, &failure, &baseline, &t.WebhookTokenHash, &tokenSealed, &t.CreatedBy,
-		&created, &updated, &t.PreviousWebhookTokenHash, &previousExpires); err != nil {
+		&created, &updated, &t.PreviousWebhookTokenHash, &previousExpires, &t.Name); err != nil {
 		return nil, err
 	}
 	t.Kind = junction.TriggerKind(kind)
@@ -68,7 +68,13 @@ func encodeParams(m map[string]any) (string, error) {
 	return encodeJSON(m)
 }
 
-func triggerWriteErr(op string, err error) error {
+func triggerWriteErr(op string, t *junction.Trigger, err error) error {
+	if classify(err) == uniqueViolation {
+		if msg := err.Error(); strings.Contains(msg, "triggers_name") || strings.Contains(msg, "triggers.name") {
+			return &junction.Error{Code: junction.ECONFLICT, Field: "name", Err: err,
+				Message: "a trigger named " + quote(t.Name) + " already exists in this folder"}
+		}
+	}
 	return writeErr(op, "trigger", err, "another trigger already has this webhook token",
 		&junction.Error{Code: junction.ENOTFOUND, Field: "connection_id", Message: "connection not found"})
 }
@@ -97,14 +103,14 @@ func (h *handle) CreateTrigger(ctx context.Context, t *junction.Trigger) error {
 		}
 		_, err = h.writer().ExecContext(ctx, "INSERT INTO triggers ("+triggerColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
-				$26, $27)`,
+				$26, $27, $28)`,
 			t.ID, t.TenantID, t.FolderID, t.ConnectionID, t.Connector, t.Object, t.Event, string(t.Kind), t.Filter, params,
 			string(t.Target.Type), t.Target.URL, t.Target.Name, nullString(t.Target.SealedID), t.Enabled, t.DisabledReason,
 			t.ConsecutiveFailures, nullMicros(t.LastSuccessAt), nullMicros(t.LastFailureAt), nullMicros(t.BaselineAt),
 			nullBytes(t.WebhookTokenHash), nullString(t.WebhookTokenSealedID), t.CreatedBy, toMicros(t.CreatedAt),
-			toMicros(t.UpdatedAt), nullBytes(t.PreviousWebhookTokenHash), nullMicros(t.PreviousWebhookTokenExpiresAt))
+			toMicros(t.UpdatedAt), nullBytes(t.PreviousWebhookTokenHash), nullMicros(t.PreviousWebhookTokenExpiresAt), t.Name)
 		if err != nil {
-			return triggerWriteErr("create trigger", err)
+			return triggerWriteErr("create trigger", t, err)
 		}
 		return nil
 	})
@@ -142,6 +148,9 @@ func (h *handle) ListTriggers(ctx context.Context, tenantID string, f junction.T
 	if f.ConnectionID != "" {
 		c.add("connection_id = " + c.arg(f.ConnectionID))
 	}
+	if f.NameContains != "" {
+		c.contains(f.NameContains, "name")
+	}
 	if f.Kind != "" {
 		c.add("kind = " + c.arg(string(f.Kind)))
 	}
@@ -177,13 +186,13 @@ func (h *handle) UpdateTrigger(ctx context.Context, t *junction.Trigger) error {
 			target_name = $6, target_sealed_id = $7, enabled = $8, disabled_reason = $9, consecutive_failures = $10,
 			last_success_at = $11, last_failure_at = $12, baseline_at = $13, webhook_token_hash = $14,
 			webhook_token_sealed_id = $15, updated_at = $16, previous_webhook_token_hash = $17,
-			previous_webhook_token_expires_at = $18
-		WHERE tenant_id = $19 AND id = $20
+			previous_webhook_token_expires_at = $18, name = $19
+		WHERE tenant_id = $20 AND id = $21
 		RETURNING connection_id, connector, object, event, kind, created_by, created_at`,
 		t.FolderID, t.Filter, params, string(t.Target.Type), t.Target.URL, t.Target.Name, nullString(t.Target.SealedID),
 		t.Enabled, t.DisabledReason, t.ConsecutiveFailures, nullMicros(t.LastSuccessAt), nullMicros(t.LastFailureAt),
 		nullMicros(t.BaselineAt), nullBytes(t.WebhookTokenHash), nullString(t.WebhookTokenSealedID), toMicros(t.UpdatedAt),
-		nullBytes(t.PreviousWebhookTokenHash), nullMicros(t.PreviousWebhookTokenExpiresAt), t.TenantID, t.ID).Scan(&t.ConnectionID, &t.Connector, &t.Object, &t.Event, &kind, &t.CreatedBy, &created)
+		nullBytes(t.PreviousWebhookTokenHash), nullMicros(t.PreviousWebhookTokenExpiresAt), t.Name, t.TenantID, t.ID).Scan(&t.ConnectionID, &t.Connector, &t.Object, &t.Event, &kind, &t.CreatedBy, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return junction.NotFound("trigger")
 	}
@@ -191,7 +200,7 @@ func (h *handle) UpdateTrigger(ctx context.Context, t *junction.Trigger) error {
 		if classify(err) == foreignKeyViolation {
 			return &junction.Error{Code: junction.ENOTFOUND, Field: "folder_id", Message: "folder not found"}
 		}
-		return triggerWriteErr("update trigger", err)
+		return triggerWriteErr("update trigger", t, err)
 	}
 	t.Kind = junction.TriggerKind(kind)
 	t.CreatedAt = fromMicros(created)

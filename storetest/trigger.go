@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +87,59 @@ func testTriggers(t *testing.T, open Open) {
 
 		must(t, s.DeleteTrigger(ctx, tn.ID, tr.ID))
 		wantCode(t, s.DeleteTrigger(ctx, tn.ID, tr.ID), junction.ENOTFOUND)
+	})
+	t.Run("Names", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn := mustTenant(t, s, "acme")
+		f := mustFolder(t, s, tn.ID, nil, "F")
+		g := mustFolder(t, s, tn.ID, nil, "G")
+		c := mustConnection(t, s, f, "github", "gh", false)
+		named := func(folder *junction.Folder, name string) *junction.Trigger {
+			return &junction.Trigger{TenantID: tn.ID, FolderID: folder.ID, ConnectionID: c.ID, Connector: "github",
+				Object: "issue", Event: "created", Kind: junction.TriggerPolling, Name: name,
+				Target: junction.TriggerTarget{Type: junction.TargetQueue, Name: "q"}}
+		}
+		first := named(f, "New issues")
+		must(t, s.CreateTrigger(ctx, first))
+		got, err := s.GetTrigger(ctx, tn.ID, first.ID)
+		must(t, err)
+		wantEqual(t, "name", got.Name, "New issues")
+
+		// A name is the only one of its name in its folder.
+		err = s.CreateTrigger(ctx, named(f, "New issues"))
+		wantCode(t, err, junction.ECONFLICT)
+		var e *junction.Error
+		if !errors.As(err, &e) || e.Field != "name" {
+			t.Fatalf("name clash: want field name, got %v", err)
+		}
+		// The same name in another folder is fine, and so are many
+		// unnamed triggers in one.
+		other := named(g, "New issues")
+		must(t, s.CreateTrigger(ctx, other))
+		for range 3 {
+			must(t, s.CreateTrigger(ctx, named(f, "")))
+		}
+		// Renaming onto a taken name clashes; renaming to a free one works.
+		unnamed := named(f, "")
+		must(t, s.CreateTrigger(ctx, unnamed))
+		unnamed.Name = "New issues"
+		wantCode(t, s.UpdateTrigger(ctx, unnamed), junction.ECONFLICT)
+		unnamed.Name = "Closed issues"
+		must(t, s.UpdateTrigger(ctx, unnamed))
+		got, err = s.GetTrigger(ctx, tn.ID, unnamed.ID)
+		must(t, err)
+		wantEqual(t, "renamed", got.Name, "Closed issues")
+		// Moving a named trigger into a folder that has its name clashes.
+		other.FolderID = f.ID
+		wantCode(t, s.UpdateTrigger(ctx, other), junction.ECONFLICT)
+
+		list, err := s.ListTriggers(ctx, tn.ID, junction.TriggerFilter{NameContains: "issues"})
+		must(t, err)
+		wantEqual(t, "name contains", len(list), 3)
+		list, err = s.ListTriggers(ctx, tn.ID, junction.TriggerFilter{NameContains: "closed", FolderIDs: []string{f.ID}})
+		must(t, err)
+		wantEqual(t, "name contains, ignoring case", len(list), 1)
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		s := open(t)
