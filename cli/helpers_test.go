@@ -38,7 +38,12 @@ func newEnv(t *testing.T, opts ...httpapitest.Options) *env {
 		// only when allowed.
 		o.StoreAllow = credstoretest.Loopback
 	}
+	sent := &requestLog{}
+	if o.OnRequest == nil {
+		o.OnRequest = sent.record
+	}
 	srv := httpapitest.NewServer(t, o)
+	t.Cleanup(func() { checkAgainstOpenAPI(t, srv.URL, sent) })
 	return &env{srv: srv, runner: newRunner(t, map[string]string{cli.EnvServer: srv.URL, cli.EnvToken: srv.AdminToken})}
 }
 

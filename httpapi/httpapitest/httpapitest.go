@@ -5,6 +5,7 @@
 package httpapitest
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"io"
@@ -70,6 +71,10 @@ type Options struct {
 	// AuthFailures limits failed authentication, timed by the server's
 	// clock; httpapi's defaults when zero.
 	AuthFailures httpapi.AuthLimit
+	// OnRequest, when set, sees every request before the API serves it,
+	// with its body readable again afterwards: for tests that check what
+	// a client sends against the API's own description.
+	OnRequest func(r *http.Request, body []byte)
 }
 
 // Server is a running API with a bootstrapped administrator. Outbound calls
@@ -177,6 +182,11 @@ func NewServer(tb testing.TB, opts ...Options) *Server {
 	var handler atomic.Pointer[http.Handler]
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h := handler.Load(); h != nil {
+			if o.OnRequest != nil {
+				body, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				o.OnRequest(r, body)
+			}
 			(*h).ServeHTTP(w, r)
 			return
 		}
