@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"junction"
+	"junction/trigger"
 	"junction/sqldb"
 	"junction/sqldb/sqldbtest"
 )
@@ -48,7 +49,7 @@ func TestUpstreamIDWithNUL(t *testing.T) {
 				tr := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created"}
 				token := e.newTrigger(t, s, tr)
 				body := ticketEvent("ticket.created", "w\x001", "high")
-				resp, err := s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+				resp, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(body, webhookSecret), Body: body})
 				must(t, err)
 				if resp.StatusCode != http.StatusOK {
 					t.Fatalf("intake answered %d", resp.StatusCode)
