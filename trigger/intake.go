@@ -92,7 +92,7 @@ func intakeResult(err error) string {
 		return intakeBadSignature
 	case junction.ETOOLARGE:
 		return intakeTooLarge
-	case junction.EINVALID:
+	case junction.EINVALID, junction.EMETHODNOTALLOWED:
 		return intakeInvalid
 	case junction.ENOTFOUND:
 		return intakeNotFound

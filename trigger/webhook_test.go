@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -537,4 +538,41 @@ func (h *heldTarget) answered() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return slices.Clone(h.ok)
+}
+
+// TestWebhookIntakeMethods answers a declared HEAD check on an enabled or
+// disabled trigger, refuses an undeclared GET, and answers a POSTed
+// handshake only while the trigger is enabled.
+func TestWebhookIntakeMethods(t *testing.T) {
+	db := sqldbtest.Backends(t)[0].Open(t, sqldb.Options{})
+	e := newEnv(t, db)
+	s := e.startServer(t, db)
+	tr := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created"}
+	token := e.newTrigger(t, s, tr)
+	head := func() {
+		t.Helper()
+		resp, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Method: http.MethodHead})
+		if err != nil || resp.StatusCode != http.StatusOK || len(resp.Body) != 0 {
+			t.Fatalf("HEAD: %+v, %v", resp, err)
+		}
+	}
+	head()
+	if _, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Method: http.MethodGet, Query: url.Values{"challenge": {"x"}}}); !junction.IsCode(err, junction.EMETHODNOTALLOWED) {
+		t.Fatalf("undeclared GET: %v", err)
+	}
+	if _, err := s.rt.Intake(e.ctx, "no-such-token", trigger.WebhookRequest{Method: http.MethodHead}); !junction.IsCode(err, junction.ENOTFOUND) {
+		t.Fatalf("HEAD of an unknown token: %v", err)
+	}
+
+	got, err := db.GetTrigger(e.ctx, e.tenant.ID, tr.ID)
+	must(t, err)
+	got.Enabled = false
+	must(t, db.UpdateTrigger(e.ctx, got))
+	head()
+	hs := []byte(`{"type":"url_verification","challenge":"c-9"}`)
+	resp, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Body: hs})
+	must(t, err)
+	if string(resp.Body) == "c-9" {
+		t.Fatalf("a disabled trigger answered a POSTed handshake")
+	}
 }
