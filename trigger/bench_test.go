@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"junction"
-	"junction/trigger"
 	"junction/sqldb/sqldbtest"
+	"junction/trigger"
 )
 
 // BenchmarkWebhookIntakeToJob measures webhook intake on SQLite until every

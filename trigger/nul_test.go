@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"junction"
-	"junction/trigger"
 	"junction/sqldb"
 	"junction/sqldb/sqldbtest"
+	"junction/trigger"
 )
 
 // An ID holding a NUL in an API's answer or a vendor's delivery fires like

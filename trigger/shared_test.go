@@ -8,9 +8,9 @@ import (
 	"github.com/riverqueue/river"
 
 	"junction"
-	"junction/trigger"
 	"junction/sqldb"
 	"junction/sqldb/sqldbtest"
+	"junction/trigger"
 )
 
 // TestTwoServersOnePostgres runs two runtimes, each with its own pool and
