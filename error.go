@@ -20,6 +20,7 @@ const (
 	EPERMISSIONDENIED = "permission_denied"      // the caller is known and sees the object but may not do this
 	ESCHEMATOONEW     = "schema_too_new"         // the database was migrated by a newer Junction
 	EUNAVAILABLE      = "unavailable"            // a dependency (the database) cannot be reached right now
+	EMETHODNOTALLOWED = "method_not_allowed"     // the URL exists but does not answer this HTTP method
 	ERATELIMITED      = "rate_limited"           // too many attempts (failed authentication); details.retry_after_seconds says when to try again
 
 	// Credential stores and secret resolution.

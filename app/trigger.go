@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -739,9 +738,9 @@ func statusList() string {
 // ReceiveWebhook hands a delivery sent to a trigger's intake URL to the
 // runtime, which authenticates it by the token and the vendor's signature
 // (see trigger.Runtime.Intake for the answers). It needs no caller.
-func (a *App) ReceiveWebhook(ctx context.Context, token string, header http.Header, body []byte) (*trigger.Response, error) {
+func (a *App) ReceiveWebhook(ctx context.Context, token string, d trigger.WebhookRequest) (*trigger.Response, error) {
 	if err := a.needTriggers(); err != nil {
 		return nil, err
 	}
-	return a.triggers.Intake(ctx, token, header, body)
+	return a.triggers.Intake(ctx, token, d)
 }

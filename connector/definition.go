@@ -603,16 +603,71 @@ type WebhookEventType struct {
 }
 
 // WebhookHandshake is a request the vendor sends to prove the endpoint is
-// live (Slack's url_verification): when every condition holds, Junction
-// answers with the value at Respond instead of delivering an event.
+// live, answered instead of delivering an event: when the request has the
+// Method, every Match condition holds and the value From names is present,
+// Junction echoes that value Into the answer. Slack puts a challenge in the
+// body (match type url_verification, from path challenge), Microsoft Graph
+// a validationToken in the query, Dropbox a challenge in the query of a
+// GET, Asana and Smartsheet a header to echo in a header of the answer,
+// and Trello checks the URL with a HEAD (a rule with only method: HEAD).
+//
+// Only the value a rule names is echoed, never the request: it must be
+// printable ASCII of at most MaxHandshakeEcho bytes, and a text answer is
+// text/plain with nosniff. Handshakes are answered before the signature is
+// checked, since vendors send them unsigned and the answer reveals nothing
+// the request did not carry.
 type WebhookHandshake struct {
-	Match []Condition `yaml:"match" json:"match"`
-	// Respond is the JSON path of the value to echo as text/plain.
-	Respond string `yaml:"respond" json:"respond"`
+	// Method is the HTTP method of the handshake: POST (the default), GET
+	// or HEAD. GET and HEAD carry no body to match.
+	Method string `yaml:"method,omitempty" json:"method,omitempty"`
+	// Match holds conditions on the JSON body; all must hold.
+	Match []Condition `yaml:"match,omitempty" json:"match,omitempty"`
+	// Respond is the JSON path of the body value to echo as text/plain:
+	// short for from: {path: ...}.
+	Respond string `yaml:"respond,omitempty" json:"respond,omitempty"`
 	// RespondHMAC, when set, answers with JSON instead: the value under
 	// its Plain key and its HMAC under Hashed (Zoom's URL validation; see
-	// webhook_zoom.go).
+	// webhook_zoom.go). Such a handshake is answered only once the
+	// request's signature is verified: otherwise anyone could have the
+	// server compute HMACs with the connection's secret.
 	RespondHMAC *HandshakeHMAC `yaml:"respond_hmac,omitempty" json:"respond_hmac,omitempty"`
+	// From says where the value to echo is.
+	From *HandshakeValue `yaml:"from,omitempty" json:"from,omitempty"`
+	// Into says where the answer carries it: the text/plain body when
+	// empty.
+	Into *HandshakeAnswer `yaml:"into,omitempty" json:"into,omitempty"`
+}
+
+// HandshakeValue names one place in the vendor's request: a query
+// parameter (decoded), a header, or a JSON path in the body. Exactly one
+// is set.
+type HandshakeValue struct {
+	Query  string `yaml:"query,omitempty" json:"query,omitempty"`
+	Header string `yaml:"header,omitempty" json:"header,omitempty"`
+	Path   string `yaml:"path,omitempty" json:"path,omitempty"`
+}
+
+// HandshakeAnswer names where the echoed value goes: a response header, or
+// a member of a JSON object answered as the body. At most one is set.
+type HandshakeAnswer struct {
+	Header string `yaml:"header,omitempty" json:"header,omitempty"`
+	JSON   string `yaml:"json,omitempty" json:"json,omitempty"`
+}
+
+// Source is the rule's value source, Respond read as a body path.
+func (h *WebhookHandshake) Source() HandshakeValue {
+	if h.From != nil {
+		return *h.From
+	}
+	return HandshakeValue{Path: h.Respond}
+}
+
+// HTTPMethod is the rule's method, POST when unset.
+func (h *WebhookHandshake) HTTPMethod() string {
+	if h.Method == "" {
+		return "POST"
+	}
+	return h.Method
 }
 
 // HTTPRequestActivity is the name of the generic activity that sends any

@@ -3,6 +3,7 @@ package connector_test
 import (
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -106,6 +107,23 @@ func FuzzWebhook(f *testing.F) {
 			ev, hs, err := d.ParseWebhook(cred, h, body)
 			if err == nil && ev == nil && hs == nil {
 				t.Fatalf("%s: ParseWebhook returned nothing", d.Key)
+			}
+			// A handshake echoes only printable ASCII, whatever it is sent.
+			for _, m := range []string{"POST", "GET", "HEAD"} {
+				h.Set("X-Hook-Secret", sig)
+				h.Set("Smartsheet-Hook-Challenge", stamp)
+				q := url.Values{"validationToken": {sig}, "challenge": {eventType}}
+				hs, _ := d.AnswerHandshake(cred, connector.WebhookRequest{Method: m, Query: q, Header: h, Body: body})
+				if hs == nil {
+					continue
+				}
+				echoed := string(hs.Body)
+				for _, vs := range hs.Header {
+					echoed += strings.Join(vs, "")
+				}
+				if strings.ContainsFunc(echoed, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+					t.Fatalf("%s: %s handshake echoed %q", d.Key, m, echoed)
+				}
 			}
 		}
 	})

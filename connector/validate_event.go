@@ -169,21 +169,69 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 	v.templatedPath(p+".id", wh.ID, false)
 	v.templatedHeader(p+".event_id.header", wh.EventID.Header, false)
 	v.templatedPath(p+".event_id.path", wh.EventID.Path, false)
-	for i, h := range wh.Handshake {
+	for i := range wh.Handshake {
 		hp := fmt.Sprintf("%s.handshake[%d]", p, i)
-		if len(h.Match) == 0 {
-			v.add(hp+".match", "needs at least one condition")
-		}
-		for j, c := range h.Match {
-			cp := fmt.Sprintf("%s.match[%d]", hp, j)
-			v.jsonPath(cp+".path", c.Path, true)
-			if len(c.Values) == 0 {
-				v.add(cp+".values", "needs at least one value")
-			}
-		}
-		v.jsonPath(hp+".respond", h.Respond, true)
-		if h.RespondHMAC != nil && wh.Signature == nil {
+		v.handshake(hp, &wh.Handshake[i])
+		if wh.Handshake[i].RespondHMAC != nil && wh.Signature == nil {
 			v.add(hp+".respond_hmac", "needs the signature's secret field to key the HMAC")
+		}
+	}
+}
+
+func (v *validator) handshake(hp string, h *WebhookHandshake) {
+	method := h.HTTPMethod()
+	switch h.Method {
+	case "", "POST", "GET", "HEAD":
+	default:
+		v.add(hp+".method", "must be POST, GET or HEAD")
+	}
+	for j, c := range h.Match {
+		cp := fmt.Sprintf("%s.match[%d]", hp, j)
+		v.jsonPath(cp+".path", c.Path, true)
+		if len(c.Values) == 0 {
+			v.add(cp+".values", "needs at least one value")
+		}
+	}
+	if h.Match != nil && len(h.Match) == 0 {
+		v.add(hp+".match", "needs at least one condition")
+	}
+	if h.Respond != "" && h.From != nil {
+		v.add(hp+".respond", "give respond or from, not both")
+	}
+	src := h.Source()
+	set := 0
+	for _, s := range []string{src.Query, src.Header, src.Path} {
+		if s != "" {
+			set++
+		}
+	}
+	switch {
+	case h.From != nil && set != 1:
+		v.add(hp+".from", "needs exactly one of query, header and path")
+	case src.Path != "":
+		v.jsonPath(hp+".respond", src.Path, true)
+	case src.Header != "":
+		v.templatedHeader(hp+".from.header", src.Header, true)
+	}
+	if method == "GET" || method == "HEAD" {
+		if len(h.Match) > 0 || src.Path != "" {
+			v.add(hp, "a %s handshake has no body to match or echo", method)
+		}
+	}
+	switch {
+	case method == "HEAD" && (set > 0 || h.Into != nil):
+		v.add(hp, "a HEAD handshake answers 200 with nothing to echo")
+	case method != "HEAD" && set == 0:
+		v.add(hp, "needs a value to echo (from or respond); only a HEAD handshake echoes nothing")
+	}
+	if a := h.Into; a != nil {
+		switch {
+		case (a.Header == "") == (a.JSON == ""):
+			v.add(hp+".into", "needs exactly one of header and json")
+		case a.Header != "":
+			v.templatedHeader(hp+".into.header", a.Header, true)
+		case !identRE.MatchString(a.JSON):
+			v.add(hp+".into.json", "must be an identifier")
 		}
 	}
 }

@@ -54,7 +54,10 @@ func (e *WebhookEvent) Matched() bool { return e.Object != "" }
 type HandshakeResponse struct {
 	StatusCode  int
 	ContentType string
-	Body        []byte
+	// Header holds the headers the answer carries besides Content-Type
+	// (Asana's X-Hook-Secret); nil for most.
+	Header http.Header
+	Body   []byte
 }
 
 // fieldValues reads a connection's field values for webhook templates
@@ -304,21 +307,11 @@ func (d *Definition) ParseWebhook(c Credentials, header http.Header, body []byte
 	if err != nil {
 		return nil, nil, junction.Invalid("body", "the webhook body is not JSON")
 	}
-	for _, h := range wh.Handshake {
-		if !matches(BodyMatch{Match: h.Match}, 0, doc) {
-			continue
-		}
-		v, _ := lookupPath(doc, h.Respond)
-		s, ok := scalarText(v)
-		if !ok || s == "" {
-			return nil, nil, junction.Invalid("body."+h.Respond, "the handshake has no value to answer with")
-		}
-		if h.RespondHMAC != nil {
-			return nil, hmacHandshake(wh, c, h.RespondHMAC, s), nil
-		}
-		return nil, &HandshakeResponse{StatusCode: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte(s)}, nil
+	// A signed handshake (Slack's) is answered here too, for callers that
+	// parse without asking AnswerHandshake first.
+	if hs, err := d.AnswerHandshake(c, WebhookRequest{Header: header, Body: body, Verified: true}); hs != nil || err != nil {
+		return nil, hs, err
 	}
-
 	fv := fieldValues{d, c}
 	ev := &WebhookEvent{Payload: doc, VendorType: vendorType(wh.EventType, fv, header, doc)}
 	if ev.EventID, err = eventID(wh.EventID, fv, header, doc); err != nil {

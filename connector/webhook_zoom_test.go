@@ -57,6 +57,16 @@ func TestWebhookZoom(t *testing.T) {
 			t.Errorf("the answer holds the secret")
 		}
 	})
+	t.Run("URLValidationUnsignedIsNoOracle", func(t *testing.T) {
+		// Before its signature is checked, a validation request gets no
+		// HMAC: anyone could otherwise have the server sign what they
+		// choose (a forged delivery's "v0:ts:body") with the secret.
+		body := []byte(`{"payload":{"plainToken":"v0:1772359200:{}"},"event":"endpoint.url_validation"}`)
+		hs, err := d.AnswerHandshake(cred, connector.WebhookRequest{Header: http.Header{}, Body: body})
+		if err != nil || hs != nil {
+			t.Fatalf("unverified handshake answered: %v %+v", err, hs)
+		}
+	})
 	t.Run("Refused", func(t *testing.T) {
 		body := []byte(`{"event":"meeting.created","payload":{"object":{"id":1}}}`)
 		h := sign("1772359200", body)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"junction"
 	"junction/connector"
@@ -182,8 +183,12 @@ func (e *Engine) poll(ctx context.Context, x *run, req *PollRequest, res *PollRe
 // WebhookDelivery is one request a vendor sent to a trigger's URL.
 type WebhookDelivery struct {
 	Connection *junction.Connection
-	Header     http.Header
-	Body       []byte
+	// Method is the HTTP method, POST when empty; GET and HEAD only ever
+	// carry a handshake.
+	Method string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
 }
 
 // ReceiveWebhook verifies a delivery with the connection's signing secret
@@ -192,8 +197,12 @@ type WebhookDelivery struct {
 // vault, the value is read from the vault again, once, and the delivery
 // verified again: the secret may have been rotated within the cache's hour.
 //
+// A handshake the connector declares is answered first, unverified, since
+// vendors send them unsigned (see connector.Definition.AnswerHandshake).
+//
 // It returns either the event or, for the vendor's handshake, the answer
-// to give. Errors: unauthenticated for a bad or missing signature (never
+// to give. Errors: method_not_allowed for a GET or HEAD that is no
+// declared handshake, unauthenticated for a bad or missing signature (never
 // counted against the connection: anyone can send one), validation_failed
 // from the connector for a connector that receives no webhooks, a missing
 // secret or a malformed body, and the credential stores' errors.
@@ -208,7 +217,15 @@ func (e *Engine) ReceiveWebhook(ctx context.Context, d WebhookDelivery) (*connec
 	if err := x.materialise(ctx); err != nil {
 		return nil, nil, err
 	}
-	err := x.def.VerifyWebhook(x.creds, d.Header, d.Body, e.clock.Now())
+	hs, err := x.def.AnswerHandshake(x.creds, connector.WebhookRequest{Method: d.Method, Query: d.Query, Header: d.Header, Body: d.Body})
+	if hs != nil || err != nil {
+		return nil, hs, err
+	}
+	if d.Method != "" && d.Method != http.MethodPost {
+		return nil, nil, &junction.Error{Code: junction.EMETHODNOTALLOWED,
+			Message: d.Method + " answers only the handshakes the connector declares; deliveries are POSTed"}
+	}
+	err = x.def.VerifyWebhook(x.creds, d.Header, d.Body, e.clock.Now())
 	if junction.IsCode(err, junction.EUNAUTHENTICATED) && len(x.assets) > 0 {
 		changed, rerr := x.refreshAssets(ctx)
 		if rerr != nil {

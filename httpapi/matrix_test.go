@@ -611,6 +611,14 @@ func (m *matrix) matrixCases() map[string]func(t *testing.T, c *caller) matrixRe
 		"receiveWebhook": func(*testing.T, *caller) matrixRequest {
 			return matrixRequest{method: "POST", path: m.hookPath, body: hookBody, header: []string{"X-Signature", hookSignature(hookBody)}}
 		},
+		// The generic webhook connector declares no GET or HEAD
+		// handshake: both reach the trigger and answer 405.
+		"answerWebhookChallenge": func(*testing.T, *caller) matrixRequest {
+			return matrixRequest{method: "GET", path: m.hookPath + "?challenge=c"}
+		},
+		"checkWebhookURL": func(*testing.T, *caller) matrixRequest {
+			return matrixRequest{method: "HEAD", path: m.hookPath}
+		},
 		"oauthCallback": get("/oauth/callback?state=matrix&code=c"),
 
 		"createTenant": func(*testing.T, *caller) matrixRequest {

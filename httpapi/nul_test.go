@@ -116,6 +116,9 @@ func TestNULRefused(t *testing.T) {
 					continue
 				}
 				for method := range item {
+					if method == "head" { // no body to read the problem from; the GET twin is checked
+						continue
+					}
 					for i, name := range names {
 						target := path
 						for j, other := range names {

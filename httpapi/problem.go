@@ -11,8 +11,8 @@ import (
 )
 
 // errMethodNotAllowed is the code of the problem answering a known path
-// with an unsupported method. It exists only at the HTTP layer.
-const errMethodNotAllowed = "method_not_allowed"
+// with an unsupported method.
+const errMethodNotAllowed = junction.EMETHODNOTALLOWED
 
 // statusOf maps an error code to its HTTP status. It is the one place where
 // that mapping lives; unknown codes are server errors.

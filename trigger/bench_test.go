@@ -8,6 +8,7 @@ import (
 
 	"junction"
 	"junction/sqldb/sqldbtest"
+	"junction/trigger"
 )
 
 // BenchmarkWebhookIntakeToJob measures webhook intake on SQLite until every
@@ -28,7 +29,7 @@ func BenchmarkWebhookIntakeToJob(b *testing.B) {
 	began := time.Now()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		if _, err := s.rt.Intake(e.ctx, token, signed(bodies[i], webhookSecret), bodies[i]); err != nil {
+		if _, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(bodies[i], webhookSecret), Body: bodies[i]}); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(t0))

@@ -115,7 +115,7 @@ func TestDisabledTriggerStopsDeliveries(t *testing.T) {
 		Target: junction.TriggerTarget{Type: junction.TargetWebhook, URL: tg.URL + "/in"}}
 	token := e.newTrigger(t, s, tr)
 	body := ticketEvent("ticket.created", "d1", "high")
-	_, err := s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+	_, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(body, webhookSecret), Body: body})
 	must(t, err)
 
 	<-arrived
@@ -148,15 +148,15 @@ func TestMetrics(t *testing.T) {
 	hook := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created", Filter: `record.priority != "low"`}
 	token := e.newTrigger(t, s, hook)
 	for _, b := range [][]byte{ticketEvent("ticket.created", "m1", "high"), ticketEvent("ticket.created", "m2", "low")} {
-		_, err := s.rt.Intake(e.ctx, token, signed(b, webhookSecret), b)
+		_, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(b, webhookSecret), Body: b})
 		must(t, err)
 	}
 	bad := ticketEvent("ticket.created", "m3", "high")
-	if _, err := s.rt.Intake(e.ctx, token, signed(bad, "wrong"), bad); !junction.IsCode(err, junction.EUNAUTHENTICATED) {
+	if _, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(bad, "wrong"), Body: bad}); !junction.IsCode(err, junction.EUNAUTHENTICATED) {
 		t.Fatalf("bad signature: %v", err)
 	}
 	huge := bytes.Repeat([]byte("x"), trigger.MaxWebhookBody+1)
-	if _, err := s.rt.Intake(e.ctx, token, signed(huge, webhookSecret), huge); !junction.IsCode(err, junction.ETOOLARGE) {
+	if _, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(huge, webhookSecret), Body: huge}); !junction.IsCode(err, junction.ETOOLARGE) {
 		t.Fatalf("large body: %v", err)
 	}
 	polled := &junction.Trigger{Kind: junction.TriggerPolling, Event: "created"}

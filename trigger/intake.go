@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"junction"
+	"junction/connector"
 	"junction/engine"
 )
 
@@ -24,8 +25,15 @@ const MaxWebhookBody = 1 << 20
 type Response struct {
 	StatusCode  int
 	ContentType string
-	Body        []byte
+	// Header holds headers a handshake's answer carries (Asana's
+	// X-Hook-Secret); nil for most.
+	Header http.Header
+	Body   []byte
 }
+
+// WebhookRequest is the request a vendor sent to a trigger's URL: its method
+// (POST when empty), query, headers and raw body.
+type WebhookRequest = connector.WebhookRequest
 
 var accepted = &Response{StatusCode: http.StatusOK, ContentType: "application/json", Body: []byte(`{"status":"accepted"}` + "\n")}
 
@@ -57,6 +65,11 @@ var accepted = &Response{StatusCode: http.StatusOK, ContentType: "application/js
 // acknowledged like the first, so the vendor stops sending it, and
 // recorded in the history as duplicate.
 //
+// A GET or HEAD answers only a handshake the connector declares, on a
+// disabled trigger too (a vendor checks the URL before the trigger is
+// switched on); anything else is EMETHODNOTALLOWED. A POSTed handshake is
+// answered only while the trigger is enabled.
+//
 // Errors, as *junction.Error: ENOTFOUND for an unknown token, or one a
 // rotation retired (answer 404); EUNAUTHENTICATED for a missing or bad
 // signature or a stale timestamp (answer 401; counted in the trigger's
@@ -65,8 +78,8 @@ var accepted = &Response{StatusCode: http.StatusOK, ContentType: "application/js
 // MaxWebhookBody; EINVALID for a body the connector cannot read (recorded
 // as failed); anything else is internal (answer 5xx so the vendor
 // retries).
-func (r *Runtime) Intake(ctx context.Context, token string, header http.Header, body []byte) (*Response, error) {
-	resp, err := r.intake(ctx, token, header, body)
+func (r *Runtime) Intake(ctx context.Context, token string, d WebhookRequest) (*Response, error) {
+	resp, err := r.intake(ctx, token, d)
 	r.metrics.intake.WithLabelValues(intakeResult(err)).Inc()
 	return resp, err
 }
@@ -79,7 +92,7 @@ func intakeResult(err error) string {
 		return intakeBadSignature
 	case junction.ETOOLARGE:
 		return intakeTooLarge
-	case junction.EINVALID:
+	case junction.EINVALID, junction.EMETHODNOTALLOWED:
 		return intakeInvalid
 	case junction.ENOTFOUND:
 		return intakeNotFound
@@ -88,7 +101,8 @@ func intakeResult(err error) string {
 }
 
 // intake is Intake without the metrics.
-func (r *Runtime) intake(ctx context.Context, token string, header http.Header, body []byte) (*Response, error) {
+func (r *Runtime) intake(ctx context.Context, token string, d WebhookRequest) (*Response, error) {
+	body := d.Body
 	if token == "" {
 		return nil, junction.NotFound("trigger")
 	}
@@ -103,7 +117,8 @@ func (r *Runtime) intake(ctx context.Context, token string, header http.Header, 
 	if t.Kind != junction.TriggerWebhook || !t.AcceptsWebhookToken(hash, r.clock.Now()) {
 		return nil, junction.NotFound("trigger")
 	}
-	if !t.Enabled {
+	post := d.Method == "" || d.Method == http.MethodPost
+	if !t.Enabled && post {
 		return accepted, nil
 	}
 	// The connection with its folder is what executions read, and what
@@ -112,7 +127,8 @@ func (r *Runtime) intake(ctx context.Context, token string, header http.Header, 
 	if err != nil {
 		return nil, err
 	}
-	ev, hs, err := r.engine.ReceiveWebhook(ctx, engine.WebhookDelivery{Connection: conn, Header: header, Body: body})
+	ev, hs, err := r.engine.ReceiveWebhook(ctx, engine.WebhookDelivery{Connection: conn,
+		Method: d.Method, Query: d.Query, Header: d.Header, Body: body})
 	if err != nil {
 		if rerr := r.recordRefused(ctx, t, err); rerr != nil {
 			return nil, rerr
@@ -120,7 +136,7 @@ func (r *Runtime) intake(ctx context.Context, token string, header http.Header, 
 		return nil, err
 	}
 	if hs != nil {
-		return &Response{StatusCode: hs.StatusCode, ContentType: hs.ContentType, Body: hs.Body}, nil
+		return &Response{StatusCode: hs.StatusCode, ContentType: hs.ContentType, Header: hs.Header, Body: hs.Body}, nil
 	}
 	if !ev.Matched() || ev.Object != t.Object || ev.Event != t.Event {
 		return accepted, nil

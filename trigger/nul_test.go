@@ -8,6 +8,7 @@ import (
 	"junction"
 	"junction/sqldb"
 	"junction/sqldb/sqldbtest"
+	"junction/trigger"
 )
 
 // An ID holding a NUL in an API's answer or a vendor's delivery fires like
@@ -48,7 +49,7 @@ func TestUpstreamIDWithNUL(t *testing.T) {
 				tr := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created"}
 				token := e.newTrigger(t, s, tr)
 				body := ticketEvent("ticket.created", "w\x001", "high")
-				resp, err := s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+				resp, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(body, webhookSecret), Body: body})
 				must(t, err)
 				if resp.StatusCode != http.StatusOK {
 					t.Fatalf("intake answered %d", resp.StatusCode)

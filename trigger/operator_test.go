@@ -32,7 +32,7 @@ func TestCancelledJobNotDelivered(t *testing.T) {
 	token := e.newTrigger(t, s, tr)
 
 	body := ticketEvent("ticket.created", "c1", "high")
-	_, err = s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+	_, err = s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(body, webhookSecret), Body: body})
 	must(t, err)
 	var job *junction.Job
 	waitFor(t, "the first attempt to fail", func() bool {

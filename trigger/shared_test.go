@@ -10,6 +10,7 @@ import (
 	"junction"
 	"junction/sqldb"
 	"junction/sqldb/sqldbtest"
+	"junction/trigger"
 )
 
 // TestTwoServersOnePostgres runs two runtimes, each with its own pool and
@@ -72,7 +73,7 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	// load balancer): one job.
 	body := ticketEvent("ticket.created", "h1", "high")
 	for _, s := range []*server{s1, s2} {
-		_, err := s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+		_, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(body, webhookSecret), Body: body})
 		must(t, err)
 	}
 	wantStrings(t, "webhook jobs", jobObjects(e.jobs(t, hooked.ID)), []string{"h1"})
@@ -90,7 +91,7 @@ func TestTwoServersOnePostgres(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			b := []byte(bodies[i])
-			if _, err := s.rt.Intake(e.ctx, token, signed(b, webhookSecret), b); err != nil {
+			if _, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(b, webhookSecret), Body: b}); err != nil {
 				t.Errorf("server %d: %v", i+1, err)
 			}
 		}()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -48,43 +49,43 @@ func TestWebhookIntake(t *testing.T) {
 				t.Fatalf("token read back differs or is %d characters", len(token))
 			}
 
-			if _, err := s.rt.Intake(e.ctx, "no-such-token", http.Header{}, []byte(`{}`)); !junction.IsCode(err, junction.ENOTFOUND) {
+			if _, err := s.rt.Intake(e.ctx, "no-such-token", trigger.WebhookRequest{Header: http.Header{}, Body: []byte(`{}`)}); !junction.IsCode(err, junction.ENOTFOUND) {
 				t.Fatalf("unknown token: %v", err)
 			}
 
 			hs := []byte(`{"type":"url_verification","challenge":"c-123"}`)
-			resp, err := s.rt.Intake(e.ctx, token, signed(hs, webhookSecret), hs)
+			resp, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(hs, webhookSecret), Body: hs})
 			must(t, err)
 			if resp.StatusCode != 200 || string(resp.Body) != "c-123" {
 				t.Fatalf("handshake answered %d %q", resp.StatusCode, resp.Body)
 			}
 
 			body := ticketEvent("ticket.created", "w1", "high")
-			_, err = s.rt.Intake(e.ctx, token, signed(body, "wrong-secret"), body)
+			_, err = s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(body, "wrong-secret"), Body: body})
 			if !junction.IsCode(err, junction.EUNAUTHENTICATED) {
 				t.Fatalf("bad signature: %v", err)
 			}
 			if strings.Contains(err.Error(), webhookSecret) {
 				t.Fatal("the error shows the secret")
 			}
-			_, err = s.rt.Intake(e.ctx, token, http.Header{}, body)
+			_, err = s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: http.Header{}, Body: body})
 			if !junction.IsCode(err, junction.EUNAUTHENTICATED) {
 				t.Fatalf("missing signature: %v", err)
 			}
 
 			for range 2 { // the vendor redelivers
-				resp, err = s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+				resp, err = s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(body, webhookSecret), Body: body})
 				must(t, err)
 				if resp.StatusCode/100 != 2 {
 					t.Fatalf("intake answered %d", resp.StatusCode)
 				}
 			}
 			low := ticketEvent("ticket.created", "w2", "low")
-			_, err = s.rt.Intake(e.ctx, token, signed(low, webhookSecret), low)
+			_, err = s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(low, webhookSecret), Body: low})
 			must(t, err)
 			// Another event type sent to this URL is acknowledged, not kept.
 			other := ticketEvent("ticket.updated", "w1", "high")
-			_, err = s.rt.Intake(e.ctx, token, signed(other, webhookSecret), other)
+			_, err = s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(other, webhookSecret), Body: other})
 			must(t, err)
 
 			js := e.jobs(t, tr.ID)
@@ -128,7 +129,7 @@ func TestWebhookRepeats(t *testing.T) {
 				for i := 0; i+1 < len(header); i += 2 {
 					h.Set(header[i], header[i+1])
 				}
-				resp, err := s.rt.Intake(e.ctx, token, h, []byte(body))
+				resp, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: h, Body: []byte(body)})
 				must(t, err)
 				if resp.StatusCode != http.StatusOK {
 					t.Fatalf("intake answered %d", resp.StatusCode)
@@ -189,14 +190,14 @@ func TestRejectedSignaturesCounted(t *testing.T) {
 					if i%2 == 0 {
 						h = http.Header{}
 					}
-					if _, err := s.rt.Intake(e.ctx, token, h, body); !junction.IsCode(err, junction.EUNAUTHENTICATED) {
+					if _, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: h, Body: body}); !junction.IsCode(err, junction.EUNAUTHENTICATED) {
 						t.Errorf("forged delivery: %v", err)
 					}
 				}()
 			}
 			wg.Wait()
 			e.clock.Advance(time.Minute)
-			if _, err := s.rt.Intake(e.ctx, token, signed(body, "forged"), body); !junction.IsCode(err, junction.EUNAUTHENTICATED) {
+			if _, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(body, "forged"), Body: body}); !junction.IsCode(err, junction.EUNAUTHENTICATED) {
 				t.Fatalf("forged delivery: %v", err)
 			}
 			h := e.history(t, tr.ID)
@@ -224,7 +225,7 @@ func TestQueueTarget(t *testing.T) {
 	token := e.newTrigger(t, s, tr)
 	for _, id := range []string{"q1", "q2", "q2"} { // q2 sent twice makes one job
 		body := ticketEvent("ticket.created", id, "high")
-		_, err := s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+		_, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(body, webhookSecret), Body: body})
 		must(t, err)
 	}
 	// Waiting workers are woken once per job made, when it has committed.
@@ -327,7 +328,7 @@ func TestWebhookTargetDelivery(t *testing.T) {
 	token := e.newTrigger(t, s, tr)
 
 	body := ticketEvent("ticket.created", "d1", "high")
-	_, err = s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+	_, err = s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(body, webhookSecret), Body: body})
 	must(t, err)
 	// The event's job makes the first attempt (the 500), and a delivery
 	// job the retry (the success).
@@ -392,7 +393,7 @@ func TestFirstDeliveryFallback(t *testing.T) {
 	// Stopped with the attempt under way: nothing is recorded and the
 	// fallback stays scheduled.
 	body := ticketEvent("ticket.created", "f1", "high")
-	_, err := s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+	_, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(body, webhookSecret), Body: body})
 	must(t, err)
 	if got := <-tg.arrived; got != "f1" {
 		t.Fatalf("first attempt for %s", got)
@@ -431,7 +432,7 @@ func TestFirstDeliveryFallback(t *testing.T) {
 
 	// Made from memory: the fallback is deleted with the outcome.
 	body = ticketEvent("ticket.created", "f2", "high")
-	_, err = s2.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+	_, err = s2.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(body, webhookSecret), Body: body})
 	must(t, err)
 	waitFor(t, "the second delivery", func() bool {
 		for _, j := range e.jobs(t, tr.ID) {
@@ -467,14 +468,14 @@ func TestFirstDeliveriesOverflowToQueue(t *testing.T) {
 		Target: junction.TriggerTarget{Type: junction.TargetWebhook, URL: tg.URL + "/in"}}
 	token := e.newTrigger(t, s, tr)
 	body := ticketEvent("ticket.created", "o1", "high")
-	_, err := s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+	_, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(body, webhookSecret), Body: body})
 	must(t, err)
 	if got := <-tg.arrived; got != "o1" {
 		t.Fatalf("first attempt for %s", got)
 	}
 	tg.setHold(false)
 	body = ticketEvent("ticket.created", "o2", "high")
-	_, err = s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+	_, err = s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(body, webhookSecret), Body: body})
 	must(t, err)
 	waitFor(t, "o2 delivered through the queue while o1 is held", func() bool {
 		return slices.Equal(tg.answered(), []string{"o2"})
@@ -539,6 +540,43 @@ func (h *heldTarget) answered() []string {
 	return slices.Clone(h.ok)
 }
 
+// TestWebhookIntakeMethods answers a declared HEAD check on an enabled or
+// disabled trigger, refuses an undeclared GET, and answers a POSTed
+// handshake only while the trigger is enabled.
+func TestWebhookIntakeMethods(t *testing.T) {
+	db := sqldbtest.Backends(t)[0].Open(t, sqldb.Options{})
+	e := newEnv(t, db)
+	s := e.startServer(t, db)
+	tr := &junction.Trigger{Kind: junction.TriggerWebhook, Event: "created"}
+	token := e.newTrigger(t, s, tr)
+	head := func() {
+		t.Helper()
+		resp, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Method: http.MethodHead})
+		if err != nil || resp.StatusCode != http.StatusOK || len(resp.Body) != 0 {
+			t.Fatalf("HEAD: %+v, %v", resp, err)
+		}
+	}
+	head()
+	if _, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Method: http.MethodGet, Query: url.Values{"challenge": {"x"}}}); !junction.IsCode(err, junction.EMETHODNOTALLOWED) {
+		t.Fatalf("undeclared GET: %v", err)
+	}
+	if _, err := s.rt.Intake(e.ctx, "no-such-token", trigger.WebhookRequest{Method: http.MethodHead}); !junction.IsCode(err, junction.ENOTFOUND) {
+		t.Fatalf("HEAD of an unknown token: %v", err)
+	}
+
+	got, err := db.GetTrigger(e.ctx, e.tenant.ID, tr.ID)
+	must(t, err)
+	got.Enabled = false
+	must(t, db.UpdateTrigger(e.ctx, got))
+	head()
+	hs := []byte(`{"type":"url_verification","challenge":"c-9"}`)
+	resp, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Body: hs})
+	must(t, err)
+	if string(resp.Body) == "c-9" {
+		t.Fatalf("a disabled trigger answered a POSTed handshake")
+	}
+}
+
 // TestDeliveryGivingUpRecordsJobFailed: a job whose every delivery attempt
 // fails ends failed, with a job.failed event for the notifications.
 func TestDeliveryGivingUpRecordsJobFailed(t *testing.T) {
@@ -551,7 +589,7 @@ func TestDeliveryGivingUpRecordsJobFailed(t *testing.T) {
 		Target: junction.TriggerTarget{Type: junction.TargetWebhook, URL: tg.URL + "/in"}}
 	token := e.newTrigger(t, s, tr)
 	body := ticketEvent("ticket.created", "d1", "high")
-	_, err := s.rt.Intake(e.ctx, token, signed(body, webhookSecret), body)
+	_, err := s.rt.Intake(e.ctx, token, trigger.WebhookRequest{Header: signed(body, webhookSecret), Body: body})
 	must(t, err)
 	waitJobs(t, events, trigger.KindDeliver, 1)
 
