@@ -709,7 +709,8 @@ func TestCLI_EndToEnd(t *testing.T) {
 	if out := s.mustCLI(admin, "folders", "list", "--parent", a); !strings.Contains(out, b) {
 		t.Fatalf("children of Alpha:\n%s", out)
 	}
-	if out := s.mustCLI(admin, "folders", "show", b); !strings.Contains(out, a) {
+	// The view names the parent; its ID is in -o json.
+	if out := s.mustCLI(admin, "folders", "show", b); !strings.Contains(out, "Parent:   Alpha") || !strings.Contains(out, "Alpha/B") {
 		t.Fatalf("B after the move:\n%s", out)
 	}
 	s.mustCLI(admin, "folders", "move", b, "--parent", "")

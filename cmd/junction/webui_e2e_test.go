@@ -51,6 +51,11 @@ func browser(t *testing.T) context.Context {
 	t.Cleanup(cancelAlloc)
 	ctx, cancelBrowser := chromedp.NewContext(ctx)
 	t.Cleanup(cancelBrowser)
+	// Start the browser now, on this context: the first Run binds the
+	// browser to its context, and steps run on shorter-lived ones.
+	if _, err := chromedp.Run(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
 	return ctx
 }
 
@@ -101,8 +106,14 @@ func TestWebUI_Browser(t *testing.T) {
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		t.Logf("%6.1fs %s", time.Since(start).Seconds(), what)
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v\nserver log:\n%s", what, err, logs)
+		// A step that never sees its condition fails on its own, with the
+		// page and the server log, rather than hanging the package until
+		// its timeout; the bound is generous for a loaded machine.
+		stepCtx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		defer cancel()
+		if err := chromedp.Do(stepCtx, actions...); err != nil {
+			html, _ := chromedp.Run(ctx, chromedp.OuterHTML("body"))
+			t.Fatalf("%s: %v\npage:\n%.3000s\nserver log:\n%s", what, err, html, logs)
 		}
 		pages = append(pages, value(t, ctx, what, chromedp.OuterHTML("html")))
 	}
@@ -202,8 +213,11 @@ func TestWebUI_Browser(t *testing.T) {
 		t.Fatalf("connection test: status %q, %q", status, result)
 	}
 	shot("connection")
+	// Selectors are searched as text too: "table" also matches a connector
+	// whose description speaks of ServiceNow's Table API, so the
+	// catalog waits for its heading.
 	for _, p := range []struct{ path, ready, name string }{
-		{"/connectors", "table", "connectors"}, {"/connections", "table", "connections"},
+		{"/connectors", "h1", "connectors"}, {"/connections", "table", "connections"},
 		{"/triggers", "table", "triggers"}, {"/executions", "table", "executions"}, {"/audit", "table", "audit"},
 	} {
 		visit(p.path, p.ready)
