@@ -29,7 +29,7 @@ func headerLines(lines ...string) string {
 }
 
 // The cases below follow each vendor's API reference, named above each
-// case; where /work/shared/specs holds the vendor's own description, the
+// case; where the shared specs folder holds the vendor's own description, the
 // operations are also checked against it (TestVendorDescriptions).
 
 func TestContractAnthropic(t *testing.T) {

@@ -372,7 +372,7 @@ func TestContractTrello(t *testing.T) {
 		// https://developer.atlassian.com/cloud/trello/rest/api-group-webhooks/#api-webhooks-post
 		{name: "CreateWebhook", kind: "activity", activity: "create_webhook",
 			input: map[string]any{"callbackURL": "https://junction.example.com/api/v1/hooks/tok", "idModel": "b1"},
-			want: "POST " + base + "/webhooks" + hdr + "\nContent-Type: application/json\n\n" + `{"callbackURL":"https://junction.example.com/api/v1/hooks/tok","idModel":"b1"}`},
+			want:  "POST " + base + "/webhooks" + hdr + "\nContent-Type: application/json\n\n" + `{"callbackURL":"https://junction.example.com/api/v1/hooks/tok","idModel":"b1"}`},
 	})
 	t.Run("PublishedAPI", func(t *testing.T) {
 		checkPublished(t, mustDefinition(t, "trello"), loadPublishedAPI(t, "trello.yaml"), nil, map[string]string{
@@ -511,12 +511,12 @@ func TestTriggersTrello(t *testing.T) {
 	]`
 	checkPolls(t, "trello", []pollExpectation{
 		{name: "CardCreatedFirstPoll", cred: cred, object: "card", event: "created", input: map[string]any{"idBoard": "b1"},
-			want:    "GET https://api.trello.com/1/boards/b1/actions?filter=createCard%2CcopyCard%2CmoveCardToBoard%2CconvertToCardFromCheckItem&limit=1000" + hdr,
-			resp:    actions, records: "c3:created c2:created"},
+			want: "GET https://api.trello.com/1/boards/b1/actions?filter=createCard%2CcopyCard%2CmoveCardToBoard%2CconvertToCardFromCheckItem&limit=1000" + hdr,
+			resp: actions, records: "c3:created c2:created"},
 		{name: "CardUpdatedSince", cred: cred, object: "card", event: "updated", input: map[string]any{"idBoard": "b1"},
-			state:   connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
-			want:    "GET https://api.trello.com/1/boards/b1/actions?filter=updateCard&limit=1000&since=2026-12-06T09%3A59%3A00Z" + hdr,
-			resp:    strings.ReplaceAll(actions, "createCard", "updateCard"), records: "c3:updated c2:updated"},
+			state: connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)},
+			want:  "GET https://api.trello.com/1/boards/b1/actions?filter=updateCard&limit=1000&since=2026-12-06T09%3A59%3A00Z" + hdr,
+			resp:  strings.ReplaceAll(actions, "createCard", "updateCard"), records: "c3:updated c2:updated"},
 	})
 }
 
@@ -538,15 +538,15 @@ func TestContractSmartsheet(t *testing.T) {
 		// sheets/create-sheet-in-sheets-folder
 		{name: "CreateSheet", object: "sheet", operation: "create",
 			input: map[string]any{"name": "Intake", "columns": []any{map[string]any{"title": "Task", "type": "TEXT_NUMBER", "primary": true}}},
-			want: "POST " + base + "/sheets" + hdr + "\nContent-Type: application/json\n\n" + `{"columns":[{"primary":true,"title":"Task","type":"TEXT_NUMBER"}],"name":"Intake"}`},
+			want:  "POST " + base + "/sheets" + hdr + "\nContent-Type: application/json\n\n" + `{"columns":[{"primary":true,"title":"Task","type":"TEXT_NUMBER"}],"name":"Intake"}`},
 		// rows/rows-addtosheet
 		{name: "AddRow", kind: "activity", activity: "add_row",
 			input: map[string]any{"sheetId": 4583173393803140, "cells": []any{map[string]any{"columnId": 7960873114331012, "value": "New"}}},
-			want: "POST " + base + "/sheets/4583173393803140/rows" + hdr + "\nContent-Type: application/json\n\n" + `{"cells":[{"columnId":7960873114331012,"value":"New"}],"toBottom":true}`},
+			want:  "POST " + base + "/sheets/4583173393803140/rows" + hdr + "\nContent-Type: application/json\n\n" + `{"cells":[{"columnId":7960873114331012,"value":"New"}],"toBottom":true}`},
 		// rows/update-rows
 		{name: "UpdateRow", kind: "activity", activity: "update_row", retrySafe: true,
 			input: map[string]any{"sheetId": 4583173393803140, "rowId": 2361756178769796, "cells": []any{map[string]any{"columnId": 7960873114331012, "value": "Done"}}},
-			want: "PUT " + base + "/sheets/4583173393803140/rows" + hdr + "\nContent-Type: application/json\n\n" + `{"cells":[{"columnId":7960873114331012,"value":"Done"}],"id":2361756178769796}`},
+			want:  "PUT " + base + "/sheets/4583173393803140/rows" + hdr + "\nContent-Type: application/json\n\n" + `{"cells":[{"columnId":7960873114331012,"value":"Done"}],"id":2361756178769796}`},
 		// rows/delete-rows
 		{name: "DeleteRows", object: "row", operation: "delete", retrySafe: true, input: map[string]any{"sheetId": 4583173393803140, "ids": []any{2361756178769796, 6809536215820164}},
 			want: "DELETE " + base + "/sheets/4583173393803140/rows?ids=2361756178769796%2C6809536215820164&ignoreRowsNotFound=true" + hdr},
@@ -665,7 +665,7 @@ func TestContractDiscord(t *testing.T) {
 				`{"content":"Deploy **finished**","message_reference":{"message_id":"1045678901234567999"}}`},
 		{name: "SendEmbed", kind: "activity", activity: "send_message",
 			input: map[string]any{"channel_id": channel, "embeds": []any{map[string]any{"title": "Deploy", "color": 5763719}}},
-			want: "POST " + base + "/channels/" + channel + "/messages" + hdr + "\nContent-Type: application/json\n\n" + `{"embeds":[{"color":5763719,"title":"Deploy"}]}`},
+			want:  "POST " + base + "/channels/" + channel + "/messages" + hdr + "\nContent-Type: application/json\n\n" + `{"embeds":[{"color":5763719,"title":"Deploy"}]}`},
 		{name: "ListMessages", object: "message", operation: "list", retrySafe: true, input: map[string]any{"channel_id": channel},
 			want: "GET " + base + "/channels/" + channel + "/messages?limit=100" + hdr},
 		{name: "EditMessage", object: "message", operation: "update", input: map[string]any{"channel_id": channel, "message_id": "7", "content": "fixed"},
@@ -807,7 +807,7 @@ func TestContractCalendly(t *testing.T) {
 			want: "GET " + base + "/event_types?active=true&count=100&user=https%3A%2F%2Fapi.calendly.com%2Fusers%2FAAAAAAAAAAAAAAAA" + hdr},
 		{name: "ListScheduledEvents", object: "scheduled_event", operation: "list", retrySafe: true,
 			input: map[string]any{"user": user, "min_start_time": "2026-12-07T00:00:00Z", "status": "active", "sort": "start_time:asc"},
-			want: "GET " + base + "/scheduled_events?count=100&min_start_time=2026-12-07T00%3A00%3A00Z&sort=start_time%3Aasc&status=active&user=https%3A%2F%2Fapi.calendly.com%2Fusers%2FAAAAAAAAAAAAAAAA" + hdr},
+			want:  "GET " + base + "/scheduled_events?count=100&min_start_time=2026-12-07T00%3A00%3A00Z&sort=start_time%3Aasc&status=active&user=https%3A%2F%2Fapi.calendly.com%2Fusers%2FAAAAAAAAAAAAAAAA" + hdr},
 		{name: "ListInvitees", object: "invitee", operation: "list", retrySafe: true, input: map[string]any{"uuid": "GBGBDCAADAEDCRZ2"},
 			want: "GET " + base + "/scheduled_events/GBGBDCAADAEDCRZ2/invitees?count=100" + hdr},
 		{name: "Cancel", kind: "activity", activity: "cancel_event", input: map[string]any{"uuid": "GBGBDCAADAEDCRZ2", "reason": "Host is ill"},
@@ -944,7 +944,7 @@ func TestContractXero(t *testing.T) {
 			want: "POST " + base + "/Invoices/243216c5-369e-4056-ac67-05388f86dc81/Email" + jsonHdr + `{}`},
 		{name: "RecordPayment", kind: "activity", activity: "record_payment",
 			input: map[string]any{"invoice_id": "243216c5", "account_code": "090", "amount": 300, "date": "2026-12-06"},
-			want: "PUT " + base + "/Payments" + jsonHdr + `{"Payments":[{"Account":{"Code":"090"},"Amount":300,"Date":"2026-12-06","Invoice":{"InvoiceID":"243216c5"}}]}`},
+			want:  "PUT " + base + "/Payments" + jsonHdr + `{"Payments":[{"Account":{"Code":"090"},"Amount":300,"Date":"2026-12-06","Invoice":{"InvoiceID":"243216c5"}}]}`},
 		{name: "CreateContact", object: "contact", operation: "create", input: map[string]any{"Name": "ABC Limited", "EmailAddress": "ap@abc.example"},
 			want: "POST " + base + "/Contacts" + jsonHdr + `{"Contacts":[{"EmailAddress":"ap@abc.example","Name":"ABC Limited"}]}`},
 		{name: "InvoiceNote", kind: "activity", activity: "add_invoice_note", input: map[string]any{"InvoiceID": "243216c5", "note": "Customer called"},
@@ -1063,7 +1063,7 @@ func TestContractCoupa(t *testing.T) {
 		// Requisitions API (/requisitions)
 		{name: "CreateRequisition", object: "requisition", operation: "create",
 			input: map[string]any{"requisition_lines": []any{map[string]any{"description": "Laptop", "quantity": 1, "unit-price": 1200}}, "justification": "New hire"},
-			want: "POST " + base + "/requisitions" + jsonHdr + `{"justification":"New hire","requisition-lines":[{"description":"Laptop","quantity":1,"unit-price":1200}]}`},
+			want:  "POST " + base + "/requisitions" + jsonHdr + `{"justification":"New hire","requisition-lines":[{"description":"Laptop","quantity":1,"unit-price":1200}]}`},
 		{name: "SubmitRequisition", kind: "activity", activity: "submit_requisition", input: map[string]any{"id": 12},
 			want: "PUT " + base + "/requisitions/12/update_and_submit_for_approval" + hdr},
 		// Approvals API (/approvals)

@@ -22,7 +22,7 @@ var pathVarREB = regexp.MustCompile(`\{[^}]*\}`)
 // repository; tests that need it skip when it is absent.
 func specsDirB(tb testing.TB) string {
 	tb.Helper()
-	for _, d := range []string{os.Getenv("JUNCTION_SPECS"), "../../shared/specs", "../../../shared/specs", "/work/shared/specs"} {
+	for _, d := range []string{os.Getenv("JUNCTION_SPECS"), "../../shared/specs", "../../../shared/specs"} {
 		if d == "" {
 			continue
 		}

@@ -72,7 +72,7 @@ func TestConnectorBuilder_EndToEnd(t *testing.T) {
 	upstream := newHubspotAPI(t, token)
 	trialAPI := newHubspotAPI(t, trialToken)
 
-	spec, err := os.ReadFile("/work/shared/specs/hubspot-crm-contacts.json")
+	spec, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "specs", "hubspot-crm-contacts.json"))
 	if err != nil {
 		t.Skip("the shared specs are not here:", err)
 	}
