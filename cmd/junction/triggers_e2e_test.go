@@ -790,11 +790,22 @@ func TestTwoServersPostgres_EndToEnd(t *testing.T) {
 	}, &hooked)
 
 	// Polls: both servers schedule every interval; the API is listed
-	// once per interval.
+	// once per interval. A poll is done once its job has completed, not
+	// when the API was listed: the next interval's poll reads the state
+	// this one commits after listing (under load, a second poll that
+	// started before the first's baseline was stored baselined again).
+	pollsDone := func() int {
+		res, err := m1.queue.Client().JobList(context.Background(), river.NewJobListParams().Kinds(trigger.KindPoll).
+			States(rivertype.JobStateCompleted).First(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(res.Jobs)
+	}
 	waitListed := func(n int) {
 		t.Helper()
 		deadline := time.Now().Add(60 * time.Second)
-		for sim.listCalls() < n {
+		for sim.listCalls() < n || pollsDone() < n {
 			if time.Now().After(deadline) {
 				res, _ := m1.queue.Client().JobList(context.Background(), river.NewJobListParams().Kinds(trigger.KindPoll).
 					States(rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStateRetryable,
