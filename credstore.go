@@ -23,6 +23,11 @@ const (
 type StoredSecret struct {
 	Username string
 	Value    Secret
+	// ValidFor is how long the store says a value it read stays valid (a
+	// Vault lease or ttl, a check-out's duration, a secret's expiry), from
+	// the read; zero when it does not say. The secret cache keeps a value
+	// no longer than this, and never longer than its own limit.
+	ValidFor time.Duration
 }
 
 // CredentialStore is a live client of one external vault (or of Junction's

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"junction"
 	"junction/credstore/credstoretest"
@@ -54,5 +55,36 @@ func TestStoreAllowedHosts(t *testing.T) {
 	_, err = f.eng.Execute(f.ctx, itemsRequest(ok))
 	if je := wantCode(t, err, junction.ECREDNOTALLOWED); !strings.Contains(je.Message, "its allowed hosts") {
 		t.Errorf("refused by the asset's own list: %q", je.Message)
+	}
+}
+
+// A Vault value with a ten-minute lease is read again once the lease is
+// nearly over, not after the cache's hour: the value a connection sends
+// is never one its vault no longer vouches for.
+func TestLeasedValueReadAgain(t *testing.T) {
+	const key = "key-plant-leased-2d9b"
+	f := newFixture(t, fixtureOptions{})
+	api := newKeyedAPI(t, key)
+	f.trust(api.srv)
+	a := f.vaultAsset(t, "leased", junction.AssetSecret, map[string]string{"value": key, "ttl": "10m"})
+	conn := f.connection(t, "http", "api_key", map[string]junction.FieldValue{
+		"base_url": {Value: api.srv.URL + "/v1"}, "api_key": {AssetID: a.ID},
+	}, nil)
+	run := func() {
+		t.Helper()
+		if _, err := f.eng.Execute(f.ctx, itemsRequest(conn)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run()
+	f.clock.Advance(9 * time.Minute)
+	run()
+	if n := f.vault.Reads("secret/apps/leased"); n != 1 {
+		t.Fatalf("%d vault reads within the lease, want 1", n)
+	}
+	f.clock.Advance(time.Minute)
+	run()
+	if n := f.vault.Reads("secret/apps/leased"); n != 2 {
+		t.Fatalf("%d vault reads once the lease ran out, want 2", n)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +44,15 @@ type Options struct {
 	// StoreAllow lists the loopback, link-local and metadata addresses
 	// stores may reach (--store-allow); see CredentialStoreOptions.Allow.
 	StoreAllow []netip.Prefix
+	// Peers, when set, is told of every value Refresh finds rotated, so
+	// that the other servers drop it too (nil: one server).
+	Peers RotationAnnouncer
+}
+
+// RotationAnnouncer tells the other servers that the value behind an asset
+// changed in its vault; each then calls Rotated. Implemented by sqldb.DB.
+type RotationAnnouncer interface {
+	AnnounceRotation(ctx context.Context, tenantID, assetID string) error
 }
 
 // Resolver resolves assets to values. It is safe for concurrent use.
@@ -54,6 +64,9 @@ type Resolver struct {
 	clients map[string]openStore // by store ID
 
 	health storeHealth
+	// rotationsHeard counts the rotations other servers announced that
+	// dropped a value here.
+	rotationsHeard atomic.Uint64
 }
 
 // openStore is a live adapter for one store configuration version.
@@ -129,9 +142,35 @@ func (r *Resolver) Refresh(ctx context.Context, a *junction.Asset) (v junction.S
 	if err != nil {
 		return junction.StoredSecret{}, false, err
 	}
-	return r.cache.RefreshLabeled(ctx, key, cfg.Type, func(ctx context.Context) (junction.StoredSecret, error) {
+	v, changed, err = r.cache.RefreshLabeled(ctx, key, cfg.Type, func(ctx context.Context) (junction.StoredSecret, error) {
 		return r.read(ctx, cfg, a)
 	})
+	if changed && r.opts.Peers != nil {
+		// The others would each find out with a failed attempt of their
+		// own; a lost announcement only costs them that.
+		if aerr := r.opts.Peers.AnnounceRotation(ctx, a.TenantID, a.ID); aerr != nil {
+			r.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "could not tell the other servers of a rotated value",
+				slog.String("asset_id", a.ID), slog.Any("error", aerr))
+		}
+	}
+	return v, changed, err
+}
+
+// Rotated drops the cached value of an asset another server found
+// rotated, so the next execution here reads the new one from the vault
+// instead of failing with the old. Assets sharing the vault secret share
+// the cached value, and are dropped with it.
+func (r *Resolver) Rotated(ctx context.Context, tenantID, assetID string) {
+	a, err := r.opts.Store.GetAsset(ctx, tenantID, assetID)
+	if err != nil {
+		if !junction.IsCode(err, junction.ENOTFOUND) {
+			r.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "could not drop a value another server found rotated",
+				slog.String("asset_id", assetID), slog.Any("error", err))
+		}
+		return
+	}
+	r.Invalidate(a)
+	r.rotationsHeard.Add(1)
 }
 
 // Invalidate forgets the cached value of an asset, so the next Resolve reads
@@ -139,6 +178,10 @@ func (r *Resolver) Refresh(ctx context.Context, a *junction.Asset) (v junction.S
 func (r *Resolver) Invalidate(a *junction.Asset) {
 	r.cache.Invalidate(cacheKey(a))
 }
+
+// RotationsHeard counts the cached values dropped because another server
+// announced them rotated.
+func (r *Resolver) RotationsHeard() uint64 { return r.rotationsHeard.Load() }
 
 // Stats returns the cache counters per store type.
 func (r *Resolver) Stats() map[string]secretcache.Stats { return r.cache.StatsByLabel() }
@@ -304,6 +347,7 @@ var (
 	descMisses = prometheus.NewDesc("junction_resolver_cache_misses_total", "Secret resolutions that found no fresh cached value.", []string{"store_type"}, nil)
 	descReads  = prometheus.NewDesc("junction_resolver_store_reads_total", "Reads from credential stores.", []string{"store_type"}, nil)
 	descErrors = prometheus.NewDesc("junction_resolver_store_errors_total", "Credential store reads that failed.", []string{"store_type"}, nil)
+	descHeard  = prometheus.NewDesc("junction_resolver_rotations_heard_total", "Cached values dropped because another server found them rotated.", nil, nil)
 )
 
 type collector struct{ r *Resolver }
@@ -313,9 +357,11 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descMisses
 	ch <- descReads
 	ch <- descErrors
+	ch <- descHeard
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(descHeard, prometheus.CounterValue, float64(c.r.rotationsHeard.Load()))
 	for label, s := range c.r.cache.StatsByLabel() {
 		if label == "" {
 			continue

@@ -40,7 +40,8 @@ var ErrClosed = errors.New("secret cache closed")
 type Options struct {
 	// Clock decides entry freshness; nil means the system clock.
 	Clock junction.Clock
-	// TTL is how long an entry may be used after its fetch began. Required.
+	// TTL is the longest an entry may be used after its fetch began (a
+	// value the store says is valid for less is kept less). Required.
 	TTL time.Duration
 	// FetchTimeout bounds each fetch; zero means DefaultFetchTimeout.
 	FetchTimeout time.Duration
@@ -95,8 +96,25 @@ type Cache struct {
 // entry is what the cache keeps of a secret: ciphertext only.
 type entry struct {
 	fetchedAt time.Time
-	sealed    []byte // nonce followed by AES-GCM ciphertext of the encoded secret
+	// expires is when the entry stops being used: the TTL after the fetch
+	// began, or sooner when the store said the value is valid for less.
+	expires time.Time
+	sealed  []byte // nonce followed by AES-GCM ciphertext of the encoded secret
 }
+
+// lifetime is how long a value fetched now may be used: the cache's TTL, or
+// less when the store gave the value a shorter validity (a lease), minus a
+// margin so the value is read again before it runs out rather than after.
+func (c *Cache) lifetime(v junction.StoredSecret) time.Duration {
+	if v.ValidFor <= 0 {
+		return c.ttl
+	}
+	return min(c.ttl, v.ValidFor-min(v.ValidFor/10, leaseMargin))
+}
+
+// leaseMargin is the most a value with a lease is read early: enough for a
+// slow vault round trip, small against any lease worth caching.
+const leaseMargin = 30 * time.Second
 
 // New returns an empty cache with a fresh random key.
 func New(opts Options) (*Cache, error) {
@@ -158,7 +176,9 @@ func (c *Cache) Get(ctx context.Context, key string, fetch func(ctx context.Cont
 // credential store type).
 //
 // An entry is returned without calling fetch while less than the TTL has
-// passed since its fetch began, and never after. Concurrent misses for one
+// passed since its fetch began, and never after; a value the store gave a
+// shorter validity (StoredSecret.ValidFor) is fetched again a little before
+// that runs out. Concurrent misses for one
 // key share one call of fetch; it runs on a context detached from the
 // callers (keeping their values) and bounded by the fetch timeout, so a
 // caller whose ctx ends returns ctx.Err() at once without failing the
@@ -290,7 +310,7 @@ func (c *Cache) lookup(key string) (junction.StoredSecret, bool, error) {
 	}
 	e, ok := c.entries[key]
 	c.mu.RUnlock()
-	if !ok || !now.Before(e.fetchedAt.Add(c.ttl)) {
+	if !ok || !now.Before(e.expires) {
 		return junction.StoredSecret{}, false, nil
 	}
 	pt, err := c.open(key, e)
@@ -340,9 +360,13 @@ func (c *Cache) fetchAndStore(ctx context.Context, key string, st *counters, fet
 		st.errors.Add(1)
 		return junction.StoredSecret{}, err
 	}
+	life := c.lifetime(v)
+	if life <= 0 {
+		return v, nil // valid too briefly to keep
+	}
 	pt := encode(v)
 	defer clear(pt)
-	e := entry{fetchedAt: fetchedAt, sealed: c.seal(key, fetchedAt, pt)}
+	e := entry{fetchedAt: fetchedAt, expires: fetchedAt.Add(life), sealed: c.seal(key, fetchedAt, pt)}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -363,7 +387,7 @@ func (c *Cache) sweepLocked(now time.Time) {
 	}
 	c.lastSweep = now
 	for k, e := range c.entries {
-		if !now.Before(e.fetchedAt.Add(c.ttl)) {
+		if !now.Before(e.expires) {
 			delete(c.entries, k)
 		}
 	}

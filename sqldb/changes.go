@@ -32,21 +32,69 @@ const changesChannel = "junction_changes"
 //
 // It returns ctx.Err() when ctx is done.
 func (db *DB) WatchChanges(ctx context.Context, changed func(table string), lost func()) error {
+	return db.follow(ctx, changesChannel, func() { changed("") }, func(payload, schema string) {
+		if table, ok := ownTable(payload, schema); ok {
+			changed(table)
+		}
+	}, lost)
+}
+
+// rotationsChannel carries, from one server to the others, that a vault
+// value was found changed (see AnnounceRotation).
+const rotationsChannel = "junction_rotations"
+
+// AnnounceRotation tells the other servers sharing the database that the
+// value behind an asset was found rotated in its vault, so they drop it
+// from their caches rather than each find out with a failed attempt of its
+// own. The payload is the schema, this process's origin and IDs only,
+// never a name or value. On
+// SQLite, where one server owns the file, it does nothing.
+func (db *DB) AnnounceRotation(ctx context.Context, tenantID, assetID string) error {
 	if db.dialect != DialectPostgres {
-		changed("")
+		return nil
+	}
+	_, err := db.write.ExecContext(ctx, "SELECT pg_notify($1, current_schema() || '/' || $2 || '/' || $3 || '/' || $4)",
+		rotationsChannel, db.origin, tenantID, assetID)
+	if err != nil {
+		return internal("announce rotation", err)
+	}
+	return nil
+}
+
+// WatchRotations calls rotated for every rotation another server announces
+// in this schema (its own it knows of), until ctx is done, reconnecting like
+// WatchChanges. A rotation announced while the connection was down is
+// missed: the cache's hour, or the next failed attempt, still catches it.
+// On SQLite it waits for ctx.
+func (db *DB) WatchRotations(ctx context.Context, rotated func(tenantID, assetID string)) error {
+	return db.follow(ctx, rotationsChannel, func() {}, func(payload, schema string) {
+		parts := strings.Split(payload, "/")
+		if len(parts) == 4 && parts[0] == schema && parts[1] != db.origin {
+			rotated(parts[2], parts[3])
+		}
+	}, func() {})
+}
+
+// follow LISTENs on channel on PostgreSQL, calling ready once listening
+// and handle with each notification's payload and the listener's schema,
+// and reconnects with a growing pause up to five seconds after calling
+// lost. On SQLite it calls ready and waits for ctx.
+func (db *DB) follow(ctx context.Context, channel string, ready func(), handle func(payload, schema string), lost func()) error {
+	if db.dialect != DialectPostgres {
+		ready()
 		<-ctx.Done()
 		return ctx.Err()
 	}
 	pause := 100 * time.Millisecond
 	for {
-		err := db.listen(ctx, changed)
+		err := db.listen(ctx, channel, ready, handle)
 		lost()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		// The error names the host and user at most, never a password.
-		db.logger.LogAttrs(ctx, slog.LevelWarn, "database change feed lost; reconnecting",
-			slog.Any("error", err), slog.Duration("retry_in", pause))
+		db.logger.LogAttrs(ctx, slog.LevelWarn, "database notifications lost; reconnecting",
+			slog.String("channel", channel), slog.Any("error", err), slog.Duration("retry_in", pause))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -58,7 +106,7 @@ func (db *DB) WatchChanges(ctx context.Context, changed func(table string), lost
 
 // listen connects, LISTENs and reports notifications until the
 // connection fails or ctx ends.
-func (db *DB) listen(ctx context.Context, changed func(table string)) error {
+func (db *DB) listen(ctx context.Context, channel string, ready func(), handle func(payload, schema string)) error {
 	conn, err := pgx.Connect(ctx, db.dsn)
 	if err != nil {
 		return err
@@ -73,20 +121,18 @@ func (db *DB) listen(ctx context.Context, changed func(table string)) error {
 	if err := conn.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
 		return err
 	}
-	if _, err := conn.Exec(ctx, "LISTEN "+changesChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
 		return err
 	}
-	// Only now may the cache fill: a change committed before LISTEN took
+	// Only now may a cache fill: a change committed before LISTEN took
 	// effect would not be announced.
-	changed("")
+	ready()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
-		if table, ok := ownTable(n.Payload, schema); ok {
-			changed(table)
-		}
+		handle(n.Payload, schema)
 	}
 }
 

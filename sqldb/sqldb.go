@@ -77,6 +77,10 @@ type DB struct {
 	checkpoints *checkpointer
 
 	perms permissionSets
+
+	// origin names this process in the notifications it sends, so that it
+	// can tell its own from other servers'.
+	origin string
 }
 
 var _ junction.Store = (*DB)(nil)
@@ -91,7 +95,7 @@ var _ junction.Store = (*DB)(nil)
 // Open returns ESCHEMATOONEW when the database was migrated by a newer
 // Junction: running older code against it could corrupt data.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
-	db := &DB{clock: opts.Clock, logger: opts.Logger}
+	db := &DB{clock: opts.Clock, logger: opts.Logger, origin: junction.NewID()}
 	if db.clock == nil {
 		db.clock = junction.SystemClock{}
 	}

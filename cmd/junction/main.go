@@ -191,6 +191,9 @@ type Main struct {
 	store     *storecache.Store
 	stopCache context.CancelFunc
 	cacheDone chan struct{}
+	// stopRotations ends the watch for values other servers found rotated.
+	stopRotations context.CancelFunc
+	rotationsDone chan struct{}
 	app       *app.App
 	resolver  *resolver.Resolver
 	engine    *engine.Engine
@@ -304,11 +307,12 @@ func (m *Main) Run(ctx context.Context) error {
 	types := storeTypes()
 	m.resolver, err = resolver.New(resolver.Options{
 		Store: m.store, Keyring: m.keyring, Types: types, Clock: m.Clock, Logger: m.logger,
-		StoreAllow: prefixes(m.Config.StoreAllow),
+		StoreAllow: prefixes(m.Config.StoreAllow), Peers: m.db,
 	})
 	if err != nil {
 		return fmt.Errorf("start secret resolver: %w", err)
 	}
+	m.followRotations()
 	catalog, err := connector.LoadCatalog(connector.Builtin(), m.Config.ConnectorsDir)
 	if err != nil {
 		return fmt.Errorf("load connector definitions: %w", err)
@@ -442,6 +446,11 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("close engine: %w", err))
 		}
 		m.engine = nil
+	}
+	if m.stopRotations != nil {
+		m.stopRotations()
+		<-m.rotationsDone
+		m.stopRotations = nil
 	}
 	if m.resolver != nil {
 		// Drops every cached secret and ends the stores' login renewals.

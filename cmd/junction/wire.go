@@ -208,6 +208,19 @@ func (m *Main) startStoreCache() {
 	}()
 }
 
+// followRotations drops from the secret cache every value another server
+// found rotated in its vault (PostgreSQL; on SQLite one server is all there
+// is), so an execution here uses the new value without a failed attempt.
+func (m *Main) followRotations() {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopRotations, m.rotationsDone = cancel, make(chan struct{})
+	res := m.resolver
+	go func() {
+		defer close(m.rotationsDone)
+		_ = m.db.WatchRotations(ctx, func(tenantID, assetID string) { res.Rotated(ctx, tenantID, assetID) })
+	}()
+}
+
 // startNotifications registers the notifier (with the SMTP mailer when
 // --smtp-url is set) and the retention sweep on the queue, before it
 // starts.

@@ -5,6 +5,7 @@ package vault
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/go-secure-stdlib/parseutil"
 	vaultapi "github.com/hashicorp/vault/api"
 
 	"junction"
@@ -151,6 +153,7 @@ func (s *Store) Read(ctx context.Context, kind junction.SecretKind, name string)
 		return junction.StoredSecret{}, err
 	}
 	var data map[string]any
+	var lease time.Duration
 	err = s.withToken(ctx, name, func(ctx context.Context) error {
 		resp, err := s.client.Logical().ReadRawWithContext(ctx, s.dataURL(p))
 		if resp != nil {
@@ -164,6 +167,9 @@ func (s *Store) Read(ctx context.Context, kind junction.SecretKind, name string)
 			return fmt.Errorf("parse Vault response: %w", err)
 		}
 		data = s.secretData(secret)
+		if secret != nil {
+			lease = time.Duration(secret.LeaseDuration) * time.Second
+		}
 		return nil
 	})
 	if err != nil {
@@ -172,7 +178,37 @@ func (s *Store) Read(ctx context.Context, kind junction.SecretKind, name string)
 	if data == nil {
 		return junction.StoredSecret{}, s.notFound(name)
 	}
-	return s.decode(kind, name, data)
+	v, err := s.decode(kind, name, data)
+	v.ValidFor = validFor(lease, data["ttl"])
+	return v, err
+}
+
+// validFor is how long a read value stays valid: the read's lease (KV v1
+// answers with the secret's ttl key as its lease, else the mount's default
+// of a month), or the secret's own ttl key, which KV v2 does not turn into a
+// lease but which Vault's own agents honour the same way. The shorter wins;
+// zero when neither says.
+func validFor(lease time.Duration, ttl any) time.Duration {
+	var d time.Duration
+	switch t := ttl.(type) {
+	case string:
+		if parsed, err := parseutil.ParseDurationSecond(t); err == nil {
+			d = parsed
+		}
+	case json.Number:
+		if n, err := t.Int64(); err == nil {
+			d = time.Duration(n) * time.Second
+		}
+	case float64:
+		d = time.Duration(t) * time.Second
+	}
+	switch {
+	case d <= 0:
+		return max(lease, 0)
+	case lease <= 0:
+		return d
+	}
+	return min(d, lease)
 }
 
 // Write stores v at name, replacing the whole secret (a new version on KV v2).

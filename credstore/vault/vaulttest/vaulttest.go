@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -616,7 +617,7 @@ func (s *Server) serveKV1(w http.ResponseWriter, r *http.Request, mountPath stri
 			"request_id":     newID(),
 			"lease_id":       "",
 			"renewable":      false,
-			"lease_duration": 2764800,
+			"lease_duration": kv1Lease(e.data),
 			"data":           e.data,
 			"warnings":       nil,
 		})
@@ -822,4 +823,21 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// kv1Lease is the lease KV v1 gives a read: the secret's own ttl key (a
+// duration such as "10m", or seconds), else the mount's default, 32 days.
+func kv1Lease(data map[string]any) int {
+	switch t := data["ttl"].(type) {
+	case string:
+		if d, err := time.ParseDuration(t); err == nil {
+			return int(d.Seconds())
+		}
+		if n, err := strconv.Atoi(t); err == nil {
+			return n
+		}
+	case float64:
+		return int(t)
+	}
+	return 2764800
 }
