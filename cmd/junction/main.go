@@ -194,10 +194,10 @@ type Main struct {
 	// stopRotations ends the watch for values other servers found rotated.
 	stopRotations context.CancelFunc
 	rotationsDone chan struct{}
-	app       *app.App
-	resolver  *resolver.Resolver
-	engine    *engine.Engine
-	outbound  *outbound.Client
+	app           *app.App
+	resolver      *resolver.Resolver
+	engine        *engine.Engine
+	outbound      *outbound.Client
 	// queue runs background jobs (polls, webhook events, deliveries) and
 	// triggers is the trigger runtime whose workers it runs.
 	queue    *queue.Queue
