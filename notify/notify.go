@@ -347,14 +347,24 @@ func Choose(prefs []junction.NotificationPreference, eventType string, folder *j
 	return prefs[best].InApp, prefs[best].Email
 }
 
-// link is where a notification points: the object in the API.
+// link is where a notification points: the object's page in the web UI,
+// which a person reading an email or the bell can open (the API answers
+// their browser with a bearer-token challenge only).
 func (n *Notifier) link(e *junction.Event) string {
-	coll := map[string]string{"connection": "connections", "trigger": "triggers", "job": "jobs",
-		"credential_store": "credential-stores"}[e.ObjectType]
-	if n.publicURL == "" || coll == "" || e.ObjectID == "" {
+	if n.publicURL == "" || e.ObjectID == "" {
 		return ""
 	}
-	return n.publicURL + "/api/v1/" + coll + "/" + e.ObjectID
+	switch e.ObjectType {
+	case "connection":
+		return n.publicURL + "/connections/" + e.ObjectID
+	case "trigger":
+		return n.publicURL + "/triggers/" + e.ObjectID
+	case "job":
+		return n.publicURL + "/jobs?id=" + e.ObjectID
+	case "credential_store":
+		return n.publicURL + "/credential-stores?id=" + e.ObjectID
+	}
+	return ""
 }
 
 // errNoMailer is returned by an email job on a server without SMTP.

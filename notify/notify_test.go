@@ -182,7 +182,7 @@ func TestDisconnectedConnectionTellsFolderAdministrator(t *testing.T) {
 
 	ns := e.inApp(t, e.admin)
 	if len(ns) != 1 || !strings.Contains(ns[0].Title, "billing-api") || !strings.Contains(ns[0].Body, reason) ||
-		ns[0].Link != "https://junction.example.com/api/v1/connections/"+e.conn.ID {
+		ns[0].Link != "https://junction.example.com/connections/"+e.conn.ID {
 		t.Fatalf("folder administrator's notifications = %+v", ns)
 	}
 	if got := e.inApp(t, e.viewer); len(got) != 0 {
@@ -198,7 +198,7 @@ func TestDisconnectedConnectionTellsFolderAdministrator(t *testing.T) {
 		t.Fatalf("received %d emails, want 1", len(msgs))
 	}
 	m := msgs[0]
-	link := "https://junction.example.com/api/v1/connections/" + e.conn.ID
+	link := "https://junction.example.com/connections/" + e.conn.ID
 	if !strings.Contains(m.Subject, "billing-api") || !strings.Contains(m.Text, reason) || !strings.Contains(m.Text, link) ||
 		!strings.Contains(m.HTML, `href="`+link+`"`) {
 		t.Fatalf("email = %+v", m)

@@ -90,7 +90,7 @@ func TestNotifications_EndToEnd(t *testing.T) {
 		UnreadCount int                     `json:"unread_count"`
 	}
 	api.must(http.StatusOK, "GET", "/api/v1/notifications", nil, &list)
-	link := "https://junction.example.com/api/v1/connections/" + conn.ID
+	link := "https://junction.example.com/connections/" + conn.ID
 	if len(list.Items) != 1 || list.UnreadCount != 1 || !strings.Contains(list.Items[0].Title, "billing-api") ||
 		!strings.Contains(list.Items[0].Body, "authentication failed") || list.Items[0].Link != link {
 		t.Fatalf("in-app notifications: %+v", list)
