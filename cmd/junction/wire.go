@@ -19,6 +19,7 @@ import (
 	"junction/connector"
 	"junction/credstore/awssm"
 	"junction/credstore/azurekv"
+	"junction/credstore/conjur"
 	"junction/credstore/cyberark"
 	"junction/credstore/vault"
 	"junction/engine"
@@ -42,6 +43,7 @@ func storeTypes() map[string]junction.CredentialStoreType {
 		cyberark.TypeName: cyberark.Type,
 		azurekv.TypeName:  azurekv.Type(),
 		awssm.TypeName:    awssm.Type(),
+		conjur.TypeName:   conjur.Type,
 	}
 }
 

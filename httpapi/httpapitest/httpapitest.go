@@ -25,6 +25,7 @@ import (
 	"junction/connector"
 	"junction/credstore/awssm"
 	"junction/credstore/azurekv"
+	"junction/credstore/conjur"
 	"junction/credstore/credstoretest"
 	"junction/credstore/cyberark"
 	"junction/credstore/vault"
@@ -121,6 +122,7 @@ func StoreTypes() map[string]junction.CredentialStoreType {
 		cyberark.TypeName: cyberark.Type,
 		azurekv.TypeName:  azurekv.Type(),
 		awssm.TypeName:    awssm.Type(),
+		conjur.TypeName:   conjur.Type,
 	}
 }
 
