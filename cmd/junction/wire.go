@@ -21,6 +21,7 @@ import (
 	"junction/credstore/azurekv"
 	"junction/credstore/conjur"
 	"junction/credstore/cyberark"
+	"junction/credstore/gcpsm"
 	"junction/credstore/vault"
 	"junction/engine"
 	"junction/httpapi"
@@ -44,6 +45,7 @@ func storeTypes() map[string]junction.CredentialStoreType {
 		azurekv.TypeName:  azurekv.Type(),
 		awssm.TypeName:    awssm.Type(),
 		conjur.TypeName:   conjur.Type,
+		gcpsm.TypeName:    gcpsm.Type,
 	}
 }
 

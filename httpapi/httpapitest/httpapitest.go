@@ -28,6 +28,7 @@ import (
 	"junction/credstore/conjur"
 	"junction/credstore/credstoretest"
 	"junction/credstore/cyberark"
+	"junction/credstore/gcpsm"
 	"junction/credstore/vault"
 	"junction/engine"
 	"junction/httpapi"
@@ -123,6 +124,7 @@ func StoreTypes() map[string]junction.CredentialStoreType {
 		azurekv.TypeName:  azurekv.Type(),
 		awssm.TypeName:    awssm.Type(),
 		conjur.TypeName:   conjur.Type,
+		gcpsm.TypeName:    gcpsm.Type,
 	}
 }
 
