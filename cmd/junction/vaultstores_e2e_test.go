@@ -8,10 +8,12 @@ import (
 
 	"junction"
 	"junction/credstore/conjur/conjurtest"
+	"junction/credstore/delinea/delineatest"
 	"junction/credstore/gcpsm/gcpsmtest"
 )
 
-// An asset kept in each of CyberArk Conjur and Google Secret Manager
+// An asset kept in each of CyberArk Conjur, Google Secret Manager and
+// Delinea Secret Server
 // reaches an API through a connection; a rotation in the vault costs one
 // vault read and one repeated attempt, no failed execution; and neither the
 // vault logins nor the values are in the database or the logs.
@@ -21,8 +23,12 @@ func TestVaultStores_ResolveThroughConnection(t *testing.T) {
 		conjurKey2 = "e2e-conjur-upstream-key-two-91c3"
 		gsmKey1    = "e2e-gsm-upstream-key-one-0d5a"
 		gsmKey2    = "e2e-gsm-upstream-key-two-6f28"
+		ssKey1     = "e2e-ss-upstream-key-one-3a8c"
+		ssKey2     = "e2e-ss-upstream-key-two-c61d"
+		ssLogin    = "e2e-ss-app-login-pw-55e0"
 		variable   = "prod/upstream/api-key"
 		gsmSecret  = "upstream-api-key"
+		ssSecret   = "Upstream API key"
 	)
 	dataDir := t.TempDir()
 	m, logs := MustRunMain(t, dataDir, "", map[string]string{
@@ -47,6 +53,10 @@ func TestVaultStores_ResolveThroughConnection(t *testing.T) {
 	}
 	// One line of the PEM body stands for the whole private key.
 	privateKeyLine := strings.Split(sa.PrivateKey, "\n")[3]
+
+	ssSrv := delineatest.New(t, junction.SystemClock{})
+	ssSrv.SetUser("svc-junction", ssLogin)
+	ssSrv.Put(ssSecret, "", ssKey1)
 
 	var folder struct {
 		ID string `json:"id"`
@@ -75,6 +85,14 @@ func TestVaultStores_ResolveThroughConnection(t *testing.T) {
 			key1: gsmKey1, key2: gsmKey2,
 			rotate: func(v string) { gsmSrv.AddVersion(gsmSecret, []byte(v)) },
 			reads:  func() int { return gsmSrv.Count("access") },
+		},
+		{
+			name: "DelineaSecretServer", storeType: "delinea-secret-server", externalName: `\Integrations\` + ssSecret,
+			config: map[string]string{"url": ssSrv.URL(), "username": "svc-junction", "password": ssLogin,
+				"ca_cert": ssSrv.CACertPEM()},
+			key1: ssKey1, key2: ssKey2,
+			rotate: func(v string) { ssSrv.Put(ssSecret, "", v) },
+			reads:  func() int { return ssSrv.Count("get") },
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,5 +147,5 @@ func TestVaultStores_ResolveThroughConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertNoSecretAtRest(t, dataDir, logs.String(),
-		[]string{conjurAPIKey, privateKeyLine, conjurKey1, conjurKey2, gsmKey1, gsmKey2})
+		[]string{conjurAPIKey, privateKeyLine, ssLogin, conjurKey1, conjurKey2, gsmKey1, gsmKey2, ssKey1, ssKey2})
 }

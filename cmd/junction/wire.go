@@ -21,6 +21,7 @@ import (
 	"junction/credstore/azurekv"
 	"junction/credstore/conjur"
 	"junction/credstore/cyberark"
+	"junction/credstore/delinea"
 	"junction/credstore/gcpsm"
 	"junction/credstore/vault"
 	"junction/engine"
@@ -46,6 +47,7 @@ func storeTypes() map[string]junction.CredentialStoreType {
 		awssm.TypeName:    awssm.Type(),
 		conjur.TypeName:   conjur.Type,
 		gcpsm.TypeName:    gcpsm.Type,
+		delinea.TypeName:  delinea.Type,
 	}
 }
 

@@ -28,6 +28,7 @@ import (
 	"junction/credstore/conjur"
 	"junction/credstore/credstoretest"
 	"junction/credstore/cyberark"
+	"junction/credstore/delinea"
 	"junction/credstore/gcpsm"
 	"junction/credstore/vault"
 	"junction/engine"
@@ -125,6 +126,7 @@ func StoreTypes() map[string]junction.CredentialStoreType {
 		awssm.TypeName:    awssm.Type(),
 		conjur.TypeName:   conjur.Type,
 		gcpsm.TypeName:    gcpsm.Type,
+		delinea.TypeName:  delinea.Type,
 	}
 }
 
