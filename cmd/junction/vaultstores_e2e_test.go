@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"junction"
+	"junction/credstore/beyondtrust/beyondtrusttest"
 	"junction/credstore/conjur/conjurtest"
 	"junction/credstore/delinea/delineatest"
 	"junction/credstore/gcpsm/gcpsmtest"
 )
 
-// An asset kept in each of CyberArk Conjur, Google Secret Manager and
-// Delinea Secret Server
+// An asset kept in each of CyberArk Conjur, Google Secret Manager, Delinea
+// Secret Server and BeyondTrust Password Safe (a managed account)
 // reaches an API through a connection; a rotation in the vault costs one
 // vault read and one repeated attempt, no failed execution; and neither the
 // vault logins nor the values are in the database or the logs.
@@ -29,6 +30,9 @@ func TestVaultStores_ResolveThroughConnection(t *testing.T) {
 		variable   = "prod/upstream/api-key"
 		gsmSecret  = "upstream-api-key"
 		ssSecret   = "Upstream API key"
+		btKey1     = "e2e-bt-upstream-key-one-7e4d"
+		btKey2     = "e2e-bt-upstream-key-two-19fa"
+		btAPIKey   = "e2e-bt-registration-key-c08b2f"
 	)
 	dataDir := t.TempDir()
 	m, logs := MustRunMain(t, dataDir, "", map[string]string{
@@ -57,6 +61,9 @@ func TestVaultStores_ResolveThroughConnection(t *testing.T) {
 	ssSrv := delineatest.New(t, junction.SystemClock{})
 	ssSrv.SetUser("svc-junction", ssLogin)
 	ssSrv.Put(ssSecret, "", ssKey1)
+
+	btSrv := beyondtrusttest.New(t, btAPIKey, "junction-api")
+	btSrv.PutAccount("upstream-api", "svc_junction", btKey1)
 
 	var folder struct {
 		ID string `json:"id"`
@@ -93,6 +100,14 @@ func TestVaultStores_ResolveThroughConnection(t *testing.T) {
 			key1: ssKey1, key2: ssKey2,
 			rotate: func(v string) { ssSrv.Put(ssSecret, "", v) },
 			reads:  func() int { return ssSrv.Count("get") },
+		},
+		{
+			name: "BeyondTrustPasswordSafe", storeType: "beyondtrust-password-safe", externalName: "managed:upstream-api/svc_junction",
+			config: map[string]string{"url": btSrv.URL(), "api_key": btAPIKey, "runas": "junction-api",
+				"ca_cert": btSrv.CACertPEM()},
+			key1: btKey1, key2: btKey2,
+			rotate: func(v string) { btSrv.PutAccount("upstream-api", "svc_junction", v) },
+			reads:  func() int { return btSrv.Count("credentials") },
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -147,5 +162,8 @@ func TestVaultStores_ResolveThroughConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertNoSecretAtRest(t, dataDir, logs.String(),
-		[]string{conjurAPIKey, privateKeyLine, ssLogin, conjurKey1, conjurKey2, gsmKey1, gsmKey2, ssKey1, ssKey2})
+		[]string{conjurAPIKey, privateKeyLine, ssLogin, conjurKey1, conjurKey2, gsmKey1, gsmKey2, ssKey1, ssKey2, btAPIKey, btKey1, btKey2})
+	if n := btSrv.OpenRequests(); n != 0 {
+		t.Errorf("%d Password Safe requests left open", n)
+	}
 }

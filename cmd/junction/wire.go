@@ -19,6 +19,7 @@ import (
 	"junction/connector"
 	"junction/credstore/awssm"
 	"junction/credstore/azurekv"
+	"junction/credstore/beyondtrust"
 	"junction/credstore/conjur"
 	"junction/credstore/cyberark"
 	"junction/credstore/delinea"
@@ -41,13 +42,14 @@ import (
 // here; the built-in "database" type needs no entry.
 func storeTypes() map[string]junction.CredentialStoreType {
 	return map[string]junction.CredentialStoreType{
-		vault.TypeName:    vault.Type,
-		cyberark.TypeName: cyberark.Type,
-		azurekv.TypeName:  azurekv.Type(),
-		awssm.TypeName:    awssm.Type(),
-		conjur.TypeName:   conjur.Type,
-		gcpsm.TypeName:    gcpsm.Type,
-		delinea.TypeName:  delinea.Type,
+		vault.TypeName:       vault.Type,
+		cyberark.TypeName:    cyberark.Type,
+		azurekv.TypeName:     azurekv.Type(),
+		awssm.TypeName:       awssm.Type(),
+		conjur.TypeName:      conjur.Type,
+		gcpsm.TypeName:       gcpsm.Type,
+		delinea.TypeName:     delinea.Type,
+		beyondtrust.TypeName: beyondtrust.Type,
 	}
 }
 
