@@ -16,12 +16,10 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"junction"
 	"junction/credstore/storehttp"
@@ -76,18 +74,11 @@ const maxNameLen = 1024
 // path and title ("Integrations/ERP/db-login") or title alone, or a managed
 // account, "managed:<system>/<account>".
 func CheckName(name string) error {
-	switch {
-	case name == "":
+	if name == "" {
 		return junction.Invalid("external_name", "must be a secret ID, a folder path and title, or managed:<system>/<account>")
-	case len(name) > maxNameLen:
-		return junction.Invalid("external_name", "must be at most %d bytes", maxNameLen)
-	case strings.TrimSpace(name) != name:
-		return junction.Invalid("external_name", "must not begin or end with white space")
 	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return junction.Invalid("external_name", "must not contain control characters")
-		}
+	if err := storehttp.CheckNameText(name, maxNameLen); err != nil {
+		return err
 	}
 	if rest, ok := strings.CutPrefix(name, ManagedPrefix); ok {
 		system, account, found := strings.Cut(rest, "/")
@@ -138,19 +129,8 @@ const apiPath = "/BeyondTrust/api/public/v3"
 // Open validates config and returns a Store. It does not contact Password
 // Safe.
 func Open(config map[string]string, opts junction.CredentialStoreOptions) (*Store, error) {
-	known := map[string]bool{}
-	for _, k := range configKeys {
-		known[k.Name] = true
-	}
-	keys := make([]string, 0, len(config))
-	for k := range config {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !known[k] {
-			return nil, junction.Invalid(k, "is not a %s setting", TypeName)
-		}
+	if err := storehttp.CheckKeys(TypeName, configKeys, config); err != nil {
+		return nil, err
 	}
 	get := func(k string) string { return strings.TrimSpace(config[k]) }
 

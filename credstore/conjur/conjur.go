@@ -15,11 +15,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
-	"sync"
 	"time"
-	"unicode"
 
 	"junction"
 	"junction/credstore/credjson"
@@ -79,22 +76,17 @@ const maxNameLen = 1000
 // resource ID. Conjur allows nearly any character; what is refused here is
 // what no variable defined by policy can be named.
 func CheckName(name string) error {
-	switch {
-	case name == "":
+	if name == "" {
 		return junction.Invalid("external_name", "must be a Conjur variable ID such as prod/db/password")
-	case len(name) > maxNameLen:
-		return junction.Invalid("external_name", "must be at most %d bytes", maxNameLen)
-	case strings.TrimSpace(name) != name:
-		return junction.Invalid("external_name", "must not begin or end with white space")
+	}
+	if err := storehttp.CheckNameText(name, maxNameLen); err != nil {
+		return err
+	}
+	switch {
 	case strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/") || strings.Contains(name, "//"):
 		return junction.Invalid("external_name", "must be a variable ID such as prod/db/password, with no empty path segment")
 	case strings.Contains(name, ":variable:"):
 		return junction.Invalid("external_name", "must be the variable ID alone, without the account:variable: prefix")
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return junction.Invalid("external_name", "must not contain control characters")
-		}
 	}
 	return nil
 }
@@ -114,14 +106,9 @@ type Store struct {
 	account string
 	base    *url.URL
 	http    *http.Client
-	clock   junction.Clock
 	log     *slog.Logger
 	login   loginMethod
-
-	loginMu sync.Mutex // one login at a time
-	mu      sync.Mutex // guards token and issued
-	token   string     // base64 of Conjur's token, as sent in Authorization
-	issued  time.Time
+	tokens  storehttp.TokenCache // base64 of Conjur's token, as sent in Authorization
 }
 
 var _ junction.CredentialStore = (*Store)(nil)
@@ -134,19 +121,8 @@ type loginMethod struct {
 
 // Open validates config and returns a Store. It does not contact Conjur.
 func Open(config map[string]string, opts junction.CredentialStoreOptions) (*Store, error) {
-	known := map[string]bool{}
-	for _, k := range configKeys {
-		known[k.Name] = true
-	}
-	keys := make([]string, 0, len(config))
-	for k := range config {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !known[k] {
-			return nil, junction.Invalid(k, "is not a %s setting", TypeName)
-		}
+	if err := storehttp.CheckKeys(TypeName, configKeys, config); err != nil {
+		return nil, err
 	}
 	get := func(k string) string { return strings.TrimSpace(config[k]) }
 
@@ -165,10 +141,8 @@ func Open(config map[string]string, opts junction.CredentialStoreOptions) (*Stor
 		return nil, junction.Invalid(keyAccount, "must be the account name alone, such as myorg")
 	}
 
-	s := &Store{name: opts.Name, account: account, base: base, clock: opts.Clock}
-	if s.clock == nil {
-		s.clock = junction.SystemClock{}
-	}
+	s := &Store{name: opts.Name, account: account, base: base}
+	s.tokens.Clock = opts.Clock
 	hasAPIKey := get(keyLogin) != "" || config[keyAPIKey] != ""
 	hasJWT := get(keyJWTServiceID) != "" || config[keyJWT] != "" || get(keyJWTFile) != "" || get(keyHostID) != ""
 	switch {
@@ -290,8 +264,8 @@ func (s *Store) endpoint(segments ...string) string {
 // Check logs in to Conjur, which proves the address, TLS and Junction's
 // identity without reading a variable.
 func (s *Store) Check(ctx context.Context) error {
-	s.dropToken("")
-	_, err := s.accessToken(ctx)
+	s.tokens.Drop("")
+	_, err := s.tokens.Token(ctx, s.authenticate)
 	return err
 }
 
@@ -317,7 +291,7 @@ func (s *Store) Read(ctx context.Context, kind junction.SecretKind, name string)
 // accepts the token (it expired early, or Conjur's signing key rotated).
 func (s *Store) variable(ctx context.Context, id string) (string, error) {
 	for attempt := 0; ; attempt++ {
-		token, err := s.accessToken(ctx)
+		token, err := s.tokens.Token(ctx, s.authenticate)
 		if err != nil {
 			return "", err
 		}
@@ -340,7 +314,7 @@ func (s *Store) variable(ctx context.Context, id string) (string, error) {
 			return string(body), nil
 		case resp.StatusCode == http.StatusUnauthorized && attempt == 0:
 			s.log.Debug("Conjur refused the access token; logging in again")
-			s.dropToken(token)
+			s.tokens.Drop(token)
 			continue
 		case resp.StatusCode == http.StatusUnauthorized:
 			return "", &junction.Error{Code: junction.ECREDSTOREAUTH, Err: conjurCause(resp.StatusCode, body),
@@ -358,81 +332,43 @@ func (s *Store) variable(ctx context.Context, id string) (string, error) {
 	}
 }
 
-// accessToken returns the current token, logging in when there is none or
-// it is older than tokenReuse.
-func (s *Store) accessToken(ctx context.Context) (string, error) {
-	if t := s.freshToken(); t != "" {
-		return t, nil
-	}
-	s.loginMu.Lock()
-	defer s.loginMu.Unlock()
-	if t := s.freshToken(); t != "" {
-		return t, nil
-	}
-	issued := s.clock.Now()
-	token, err := s.authenticate(ctx)
-	if err != nil {
-		return "", err
-	}
-	s.mu.Lock()
-	s.token, s.issued = token, issued
-	s.mu.Unlock()
-	return token, nil
-}
-
-func (s *Store) freshToken() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.token != "" && s.clock.Now().Sub(s.issued) < tokenReuse {
-		return s.token
-	}
-	return ""
-}
-
-// dropToken forgets the token if it is still old (or any token when old is
-// empty), so that a concurrent login's newer token survives.
-func (s *Store) dropToken(old string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old == "" || s.token == old {
-		s.token = ""
-	}
-}
-
-func (s *Store) authenticate(ctx context.Context) (string, error) {
+// authenticate logs in; the token is used for tokenReuse from the moment
+// the login was asked for.
+func (s *Store) authenticate(ctx context.Context) (string, time.Time, error) {
+	issued := s.tokens.Now()
 	req, err := s.login.request(ctx)
 	if err != nil {
 		if _, ok := err.(*junction.Error); ok {
-			return "", err
+			return "", issued, err
 		}
-		return "", junction.Internal(err)
+		return "", issued, junction.Internal(err)
 	}
 	resp, err := s.http.Do(req)
 	if err != nil {
-		return "", storehttp.Unavailable(s.name, err)
+		return "", issued, storehttp.Unavailable(s.name, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		return "", storehttp.Unavailable(s.name, err)
+		return "", issued, storehttp.Unavailable(s.name, err)
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
 		if !json.Valid(body) {
-			return "", &junction.Error{Code: junction.ECREDSTOREUNAVAILABLE,
+			return "", issued, &junction.Error{Code: junction.ECREDSTOREUNAVAILABLE,
 				Message: fmt.Sprintf("credential store %q answered the login with something that is not a Conjur access token; check that url is the Conjur API", s.name)}
 		}
 		s.log.Debug("logged in to Conjur")
-		return base64.StdEncoding.EncodeToString(body), nil
+		return base64.StdEncoding.EncodeToString(body), issued.Add(tokenReuse), nil
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return "", &junction.Error{Code: junction.ECREDSTOREAUTH, Err: conjurCause(resp.StatusCode, body),
+		return "", issued, &junction.Error{Code: junction.ECREDSTOREAUTH, Err: conjurCause(resp.StatusCode, body),
 			Message: fmt.Sprintf("credential store %q refused the login of %s in account %q (HTTP %d); check the account, the identity and its API key or JWT, and that the authenticator is enabled",
 				s.name, s.login.who, s.account, resp.StatusCode)}
 	case http.StatusNotFound:
-		return "", &junction.Error{Code: junction.EINVALID, Field: keyURL, Err: conjurCause(resp.StatusCode, body),
+		return "", issued, &junction.Error{Code: junction.EINVALID, Field: keyURL, Err: conjurCause(resp.StatusCode, body),
 			Message: fmt.Sprintf("credential store %q has no Conjur authenticator at %s; check url (Conjur Cloud needs the /api path) and account", s.name, s.base.Redacted())}
 	}
-	return "", s.statusError(resp.StatusCode, body)
+	return "", issued, s.statusError(resp.StatusCode, body)
 }
 
 func (s *Store) statusError(status int, body []byte) error {

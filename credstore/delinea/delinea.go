@@ -14,12 +14,9 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-	"unicode"
 
 	"junction"
 	"junction/credstore/storehttp"
@@ -92,25 +89,17 @@ func CheckName(name string) error {
 		return junction.Invalid("external_name", `must be a secret ID, a path such as \Folder\Secret, or a secret name`)
 	case idPattern.MatchString(name):
 		return nil
-	case strings.TrimSpace(name) != name:
-		return junction.Invalid("external_name", "must not begin or end with white space")
 	case strings.HasPrefix(name, `\`):
-		if len(name) > maxPathLen || strings.HasSuffix(name, `\`) || strings.Contains(name, `\\`) {
+		if strings.HasSuffix(name, `\`) || strings.Contains(name, `\\`) {
 			return junction.Invalid("external_name", `must be a path such as \Folder\Secret, with no empty folder name`)
 		}
+		return storehttp.CheckNameText(name, maxPathLen)
 	case strings.Contains(name, `\`):
 		return junction.Invalid("external_name", `must begin with \ when it is a path, such as \Folder\Secret`)
-	case len(name) > maxNameLen:
-		return junction.Invalid("external_name", "must be at most %d bytes", maxNameLen)
 	case strings.Trim(name, "0123456789") == "":
 		return junction.Invalid("external_name", "must be a secret ID from 1 upwards")
 	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return junction.Invalid("external_name", "must not contain control characters")
-		}
-	}
-	return nil
+	return storehttp.CheckNameText(name, maxNameLen)
 }
 
 // tokenMargin is how long before the token's stated expiry Junction logs in
@@ -137,11 +126,7 @@ type Store struct {
 	passwordSlug string
 	folderID     int
 	templateID   int
-
-	loginMu sync.Mutex
-	mu      sync.Mutex
-	token   string
-	expires time.Time
+	tokens       storehttp.TokenCache
 }
 
 var (
@@ -151,19 +136,8 @@ var (
 
 // Open validates config and returns a Store. It does not contact Delinea.
 func Open(config map[string]string, opts junction.CredentialStoreOptions) (*Store, error) {
-	known := map[string]bool{}
-	for _, k := range configKeys {
-		known[k.Name] = true
-	}
-	keys := make([]string, 0, len(config))
-	for k := range config {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !known[k] {
-			return nil, junction.Invalid(k, "is not a %s setting", TypeName)
-		}
+	if err := storehttp.CheckKeys(TypeName, configKeys, config); err != nil {
+		return nil, err
 	}
 	get := func(k string) string { return strings.TrimSpace(config[k]) }
 
@@ -174,11 +148,8 @@ func Open(config map[string]string, opts junction.CredentialStoreOptions) (*Stor
 	base.RawQuery, base.Fragment = "", ""
 	root := strings.TrimRight(base.String(), "/")
 	s := &Store{
-		name: opts.Name, api: root + "/api/v1", clock: opts.Clock,
+		name: opts.Name, api: root + "/api/v1", tokens: storehttp.TokenCache{Clock: opts.Clock},
 		usernameSlug: get(keyUsernameSlug), passwordSlug: get(keyPasswordSlug),
-	}
-	if s.clock == nil {
-		s.clock = junction.SystemClock{}
 	}
 	if s.usernameSlug == "" {
 		s.usernameSlug = "username"
@@ -273,33 +244,27 @@ func formPost(u string, form url.Values) func(ctx context.Context) (*http.Reques
 // Check logs in, which proves the address, TLS and Junction's account
 // without reading a secret.
 func (s *Store) Check(ctx context.Context) error {
-	s.dropToken("")
-	_, err := s.accessToken(ctx)
+	s.tokens.Drop("")
+	_, err := s.tokens.Token(ctx, s.authenticate)
 	return err
 }
 
-func (s *Store) accessToken(ctx context.Context) (string, error) {
-	if t := s.freshToken(); t != "" {
-		return t, nil
-	}
-	s.loginMu.Lock()
-	defer s.loginMu.Unlock()
-	if t := s.freshToken(); t != "" {
-		return t, nil
-	}
-	start := s.clock.Now()
+// authenticate logs in; the token is used until tokenMargin before the
+// expiry Secret Server states, counted from when the login was asked for.
+func (s *Store) authenticate(ctx context.Context) (string, time.Time, error) {
+	start := s.tokens.Now()
 	req, err := s.login(ctx)
 	if err != nil {
-		return "", junction.Internal(err)
+		return "", start, junction.Internal(err)
 	}
 	resp, err := s.http.Do(req)
 	if err != nil {
-		return "", storehttp.Unavailable(s.name, err)
+		return "", start, storehttp.Unavailable(s.name, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		return "", storehttp.Unavailable(s.name, err)
+		return "", start, storehttp.Unavailable(s.name, err)
 	}
 	var grant struct {
 		AccessToken string `json:"access_token"`
@@ -310,20 +275,20 @@ func (s *Store) accessToken(ctx context.Context) (string, error) {
 	switch {
 	case resp.StatusCode == http.StatusOK && grant.AccessToken != "":
 	case resp.StatusCode == http.StatusOK:
-		return "", &junction.Error{Code: junction.ECREDSTOREUNAVAILABLE,
+		return "", start, &junction.Error{Code: junction.ECREDSTOREUNAVAILABLE,
 			Message: fmt.Sprintf("credential store %q answered the login with no access token; check that url is Secret Server", s.name)}
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return "", &junction.Error{Code: junction.ECREDSTOREUNAVAILABLE, Err: fmt.Errorf("login answered HTTP %d", resp.StatusCode),
+		return "", start, &junction.Error{Code: junction.ECREDSTOREUNAVAILABLE, Err: fmt.Errorf("login answered HTTP %d", resp.StatusCode),
 			Message: fmt.Sprintf("credential store %q is unavailable: the login answered HTTP %d", s.name, resp.StatusCode)}
 	case resp.StatusCode == http.StatusNotFound:
-		return "", &junction.Error{Code: junction.EINVALID, Field: keyURL,
+		return "", start, &junction.Error{Code: junction.EINVALID, Field: keyURL,
 			Message: fmt.Sprintf("credential store %q has no OAuth2 token endpoint where url (or platform_url) points", s.name)}
 	default:
 		reason := grant.Error
 		if len(reason) > 200 {
 			reason = reason[:200] + "..."
 		}
-		return "", &junction.Error{Code: junction.ECREDSTOREAUTH, Err: fmt.Errorf("login answered HTTP %d %s", resp.StatusCode, reason),
+		return "", start, &junction.Error{Code: junction.ECREDSTOREAUTH, Err: fmt.Errorf("login answered HTTP %d %s", resp.StatusCode, reason),
 			Message: fmt.Sprintf("credential store %q refused the login of %s (HTTP %d: %s); check the credentials, and that the account may use the API",
 				s.name, s.who, resp.StatusCode, reason)}
 	}
@@ -331,28 +296,8 @@ func (s *Store) accessToken(ctx context.Context) (string, error) {
 	if life <= tokenMargin {
 		life = 2 * tokenMargin
 	}
-	s.mu.Lock()
-	s.token, s.expires = grant.AccessToken, start.Add(life-tokenMargin)
-	s.mu.Unlock()
 	s.log.Debug("logged in to Secret Server")
-	return grant.AccessToken, nil
-}
-
-func (s *Store) freshToken() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.token != "" && s.clock.Now().Before(s.expires) {
-		return s.token
-	}
-	return ""
-}
-
-func (s *Store) dropToken(old string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old == "" || s.token == old {
-		s.token = ""
-	}
+	return grant.AccessToken, start.Add(life - tokenMargin), nil
 }
 
 // apiError is Secret Server's error body. Its message describes the
@@ -375,7 +320,7 @@ func (s *Store) call(ctx context.Context, method, path string, in any, secret st
 		defer clear(payload)
 	}
 	for attempt := 0; ; attempt++ {
-		token, err := s.accessToken(ctx)
+		token, err := s.tokens.Token(ctx, s.authenticate)
 		if err != nil {
 			return nil, err
 		}
@@ -401,7 +346,7 @@ func (s *Store) call(ctx context.Context, method, path string, in any, secret st
 			return body, nil
 		}
 		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
-			s.dropToken(token)
+			s.tokens.Drop(token)
 			continue
 		}
 		return nil, s.statusError(resp.StatusCode, body, secret)

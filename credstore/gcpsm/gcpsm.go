@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"os"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 
@@ -162,19 +161,8 @@ type keySource struct {
 // Open validates config and returns a Store. It does not contact Google and
 // reads no key file yet.
 func Open(config map[string]string, opts junction.CredentialStoreOptions) (*Store, error) {
-	known := map[string]bool{}
-	for _, k := range configKeys {
-		known[k.Name] = true
-	}
-	keys := make([]string, 0, len(config))
-	for k := range config {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !known[k] {
-			return nil, junction.Invalid(k, "is not a %s setting", TypeName)
-		}
+	if err := storehttp.CheckKeys(TypeName, configKeys, config); err != nil {
+		return nil, err
 	}
 	get := func(k string) string { return strings.TrimSpace(config[k]) }
 
