@@ -15,10 +15,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
+	"time"
 
+	"cloud.google.com/go/compute/metadata"
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"github.com/googleapis/gax-go/v2"
@@ -294,7 +298,7 @@ func (s *Store) api(ctx context.Context) (*secretmanager.Client, error) {
 			return nil, junction.Invalid(s.keyField(), "is not a usable service-account key")
 		}
 	} else {
-		creds, err = google.FindDefaultCredentials(tokenCtx, scope)
+		creds, err = s.defaultCredentials(tokenCtx, tokens)
 		if err != nil {
 			return nil, &junction.Error{Code: junction.ECREDSTOREAUTH, Err: err,
 				Message: fmt.Sprintf("credential store %q has no key configured and the Junction server has no Google Application Default Credentials: run it with workload identity or GOOGLE_APPLICATION_CREDENTIALS, or give the store a service-account key", s.name)}
@@ -317,6 +321,61 @@ func (s *Store) api(ctx context.Context) (*secretmanager.Client, error) {
 	}
 	s.client, s.tokens = c, tokens
 	return c, nil
+}
+
+// defaultCredentials are the server's Application Default Credentials. A
+// key file named by GOOGLE_APPLICATION_CREDENTIALS or left by gcloud is read
+// by Google's library; the metadata server is asked through the store's
+// guarded transport, so that, as for AWS instance roles, the host's own
+// identity is used only when --store-allow names the metadata address.
+func (s *Store) defaultCredentials(tokenCtx context.Context, tokens http.RoundTripper) (*google.Credentials, error) {
+	if os.Getenv("GOOGLE_APPLICATION_CREDENTIALS") != "" || gcloudCredentialsExist() {
+		return google.FindDefaultCredentials(tokenCtx, scope)
+	}
+	mc := metadata.NewClient(&http.Client{Transport: tokens, Timeout: storehttp.Timeout(s.opts)})
+	return &google.Credentials{TokenSource: oauth2.ReuseTokenSource(nil, metadataTokens{mc, storehttp.Timeout(s.opts)})}, nil
+}
+
+// gcloudCredentialsExist reports whether "gcloud auth application-default
+// login" left credentials where Google's library looks for them.
+func gcloudCredentialsExist() bool {
+	var dir string
+	if runtime.GOOS == "windows" {
+		dir = os.Getenv("APPDATA")
+	} else if home, err := os.UserHomeDir(); err == nil {
+		dir = filepath.Join(home, ".config")
+	}
+	if dir == "" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(dir, "gcloud", "application_default_credentials.json"))
+	return err == nil
+}
+
+// metadataTokens fetches the access token of the instance's (or the
+// workload identity's) service account from the metadata server.
+type metadataTokens struct {
+	client  *metadata.Client
+	timeout time.Duration
+}
+
+func (m metadataTokens) Token() (*oauth2.Token, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), m.timeout)
+	defer cancel()
+	body, err := m.client.GetWithContext(ctx, "instance/service-accounts/default/token?scopes="+url.QueryEscape(scope))
+	if err != nil {
+		return nil, err
+	}
+	var t struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+		TokenType   string `json:"token_type"`
+	}
+	if err := json.Unmarshal([]byte(body), &t); err != nil || t.AccessToken == "" {
+		return nil, errors.New("the metadata server answered with no access token")
+	}
+	return &oauth2.Token{AccessToken: t.AccessToken, TokenType: t.TokenType,
+		Expiry: time.Now().Add(time.Duration(t.ExpiresIn) * time.Second)}, nil
 }
 
 func (s *Store) keyField() string {
@@ -367,11 +426,19 @@ func (ts tokenSource) Token() (*oauth2.Token, error) {
 	tok, err := ts.src.Token()
 	if err != nil {
 		if netErr := ts.tokens.take(); netErr != nil {
-			return nil, fmt.Errorf("fetch a Google access token: %w", netErr)
+			return nil, &tokenFetchError{netErr}
 		}
 	}
 	return tok, err
 }
+
+// tokenFetchError is a token request that got no answer. It keeps the
+// token endpoint's (or metadata server's) own URL error, so that the store's
+// message names the host that could not be reached, not the API's.
+type tokenFetchError struct{ err error }
+
+func (e *tokenFetchError) Error() string { return "fetch a Google access token: " + e.err.Error() }
+func (e *tokenFetchError) Unwrap() error { return e.err }
 
 // noRetry leaves retrying to Junction: the resolver has its own rules for
 // a vault that is down, and a read must not sit in Google's backoff for a
@@ -564,6 +631,10 @@ func (s *Store) fail(name string, err error) error {
 	if errors.As(err, &re) {
 		return &junction.Error{Code: junction.ECREDSTOREAUTH, Err: err,
 			Message: fmt.Sprintf("credential store %q: Google refused the service account's login (%s); check that the key is current and not disabled", s.name, retrieveReason(re))}
+	}
+	var tf *tokenFetchError
+	if errors.As(err, &tf) {
+		return storehttp.Unavailable(s.name, tf.err)
 	}
 	var ae *apierror.APIError
 	if !errors.As(err, &ae) || ae.HTTPCode() <= 0 {

@@ -1,7 +1,10 @@
 package gcpsm_test
 
 import (
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -254,5 +257,45 @@ func TestCheckName(t *testing.T) {
 		if err := gcpsm.CheckName(bad); junction.ErrorCode(err) != junction.EINVALID {
 			t.Errorf("CheckName(%q) = %v, want %s", bad, err, junction.EINVALID)
 		}
+	}
+}
+
+// With no key configured the store uses the server's Application Default
+// Credentials: on Google Cloud, a token from the metadata server, asked
+// through the store's guarded transport.
+func TestWorkloadIdentity_MetadataServer(t *testing.T) {
+	h := newHarness(t)
+	delete(h.config, "credentials_json")
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+	t.Setenv("HOME", t.TempDir())
+	metadata := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Metadata-Flavor") != "Google" || r.URL.Path != "/computeMetadata/v1/instance/service-accounts/default/token" {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": h.srv.NewAccessToken(), "expires_in": 3599, "token_type": "Bearer"})
+	}))
+	t.Cleanup(metadata.Close)
+	mdHost := strings.TrimPrefix(metadata.URL, "http://")
+	t.Setenv("GCE_METADATA_HOST", mdHost)
+	h.srv.AddVersion("wi-secret", []byte("pw-workload"))
+
+	got, err := open(t, h).Read(t.Context(), junction.KindSecret, "wi-secret")
+	if err != nil || got.Value.Reveal() != "pw-workload" {
+		t.Fatalf("Read = %v", err)
+	}
+
+	// Without --store-allow for its address, the metadata server is not
+	// asked, and the message names it rather than the API.
+	s, err := gcpsm.Open(h.config, junction.CredentialStoreOptions{Name: "corp gsm", Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Check(t.Context())
+	var ue *junction.StoreUnreachableError
+	if junction.ErrorCode(err) != junction.ECREDSTOREUNAVAILABLE || !errors.As(err, &ue) || !ue.Blocked ||
+		!strings.Contains(junction.ErrorMessage(err), mdHost) {
+		t.Fatalf("Check without --store-allow = %v (cause %+v), want the metadata server refused by the guard", err, ue)
 	}
 }

@@ -99,6 +99,16 @@ func (s *Server) NewServiceAccount(tb testing.TB, name string) string {
 	return string(b)
 }
 
+// NewAccessToken returns an access token the API accepts, as the metadata
+// server hands out for a workload's service account.
+func (s *Server) NewAccessToken() string {
+	tok := "ya29.md-" + randomHex(24)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens[tok] = true
+	return tok
+}
+
 // DisableKey makes the token endpoint refuse every key of the service
 // account in keyJSON, and the API refuse tokens already issued; EnableKey
 // undoes it with the same key.
