@@ -22,7 +22,10 @@
 //	secretcache/             the encrypted one-hour in-memory cache of resolved secrets
 //	resolver/                asset -> credential store -> value, through the cache
 //	credstore/...            one package per external vault, each with a test server
-//	                         reproducing the vendor's API, plus their conformance suite
+//	                         reproducing the vendor's API, plus their conformance suite,
+//	                         their shared HTTP client, login cache and checks (storehttp)
+//	                         and the JSON layout of a credential in single-value vaults
+//	                         (credjson)
 //	connector/               declarative connector definitions, the built-in catalog,
 //	                         the Library that adds each tenant's published custom
 //	                         connectors (Definitions), and the pure request builder

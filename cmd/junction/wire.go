@@ -19,7 +19,11 @@ import (
 	"junction/connector"
 	"junction/credstore/awssm"
 	"junction/credstore/azurekv"
+	"junction/credstore/beyondtrust"
+	"junction/credstore/conjur"
 	"junction/credstore/cyberark"
+	"junction/credstore/delinea"
+	"junction/credstore/gcpsm"
 	"junction/credstore/vault"
 	"junction/engine"
 	"junction/httpapi"
@@ -38,10 +42,14 @@ import (
 // here; the built-in "database" type needs no entry.
 func storeTypes() map[string]junction.CredentialStoreType {
 	return map[string]junction.CredentialStoreType{
-		vault.TypeName:    vault.Type,
-		cyberark.TypeName: cyberark.Type,
-		azurekv.TypeName:  azurekv.Type(),
-		awssm.TypeName:    awssm.Type(),
+		vault.TypeName:       vault.Type,
+		cyberark.TypeName:    cyberark.Type,
+		azurekv.TypeName:     azurekv.Type(),
+		awssm.TypeName:       awssm.Type(),
+		conjur.TypeName:      conjur.Type,
+		gcpsm.TypeName:       gcpsm.Type,
+		delinea.TypeName:     delinea.Type,
+		beyondtrust.TypeName: beyondtrust.Type,
 	}
 }
 

@@ -25,8 +25,12 @@ import (
 	"junction/connector"
 	"junction/credstore/awssm"
 	"junction/credstore/azurekv"
+	"junction/credstore/beyondtrust"
+	"junction/credstore/conjur"
 	"junction/credstore/credstoretest"
 	"junction/credstore/cyberark"
+	"junction/credstore/delinea"
+	"junction/credstore/gcpsm"
 	"junction/credstore/vault"
 	"junction/engine"
 	"junction/httpapi"
@@ -117,10 +121,14 @@ func (s *Server) Logs() string { return s.logs.String() }
 // main registers them.
 func StoreTypes() map[string]junction.CredentialStoreType {
 	return map[string]junction.CredentialStoreType{
-		vault.TypeName:    vault.Type,
-		cyberark.TypeName: cyberark.Type,
-		azurekv.TypeName:  azurekv.Type(),
-		awssm.TypeName:    awssm.Type(),
+		vault.TypeName:       vault.Type,
+		cyberark.TypeName:    cyberark.Type,
+		azurekv.TypeName:     azurekv.Type(),
+		awssm.TypeName:       awssm.Type(),
+		conjur.TypeName:      conjur.Type,
+		gcpsm.TypeName:       gcpsm.Type,
+		delinea.TypeName:     delinea.Type,
+		beyondtrust.TypeName: beyondtrust.Type,
 	}
 }
 
