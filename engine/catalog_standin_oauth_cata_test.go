@@ -25,10 +25,17 @@ type oauthStandInCase struct {
 	fields    map[string]string
 	// authorize are the query parameters the vendor's consent page needs.
 	authorize map[string]string
-	routes    map[string]string // "METHOD /path" -> JSON answer
-	status    map[string]int    // "METHOD /path" -> status when not 200
-	calls     []standInCall
-	poll      *standInPoll
+	// authorizePath and tokenPath name the vendor's consent and token
+	// endpoints when they end otherwise than /authorize (or /auth) and
+	// /token.
+	authorizePath, tokenPath string
+	// noPKCE: the vendor documents no PKCE, so the definition asks for
+	// none and none may be sent.
+	noPKCE bool
+	routes map[string]string // "METHOD /path" -> JSON answer
+	status map[string]int    // "METHOD /path" -> status when not 200
+	calls  []standInCall
+	poll   *standInPoll
 }
 
 func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
@@ -46,19 +53,19 @@ func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		route := r.Method + " " + r.URL.Path
 		switch {
-		case r.Method == "GET" && (strings.HasSuffix(r.URL.Path, "/authorize") || strings.HasSuffix(r.URL.Path, "/auth")):
+		case r.Method == "GET" && (strings.HasSuffix(r.URL.Path, "/authorize") || strings.HasSuffix(r.URL.Path, "/auth") || tc.authorizePath != "" && r.URL.Path == tc.authorizePath):
 			q := r.URL.Query()
 			for k, v := range tc.authorize {
 				if q.Get(k) != v {
 					t.Errorf("authorize %s = %q, want %q", k, q.Get(k), v)
 				}
 			}
-			if q.Get("code_challenge_method") != "S256" || q.Get("client_id") != tc.fields["client_id"] || q.Get("response_type") != "code" {
+			if (q.Get("code_challenge_method") != "S256") != tc.noPKCE || q.Get("client_id") != tc.fields["client_id"] || q.Get("response_type") != "code" {
 				t.Errorf("authorize query %v", q)
 			}
 			http.Redirect(w, r, q.Get("redirect_uri")+"?code="+code+"&state="+q.Get("state"), http.StatusFound)
 			return
-		case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/token"):
+		case r.Method == "POST" && (strings.HasSuffix(r.URL.Path, "/token") || tc.tokenPath != "" && r.URL.Path == tc.tokenPath):
 			_ = r.ParseForm()
 			id, sec, basic := r.BasicAuth()
 			if !basic {
@@ -66,7 +73,7 @@ func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
 			}
 			w.Header().Set("Content-Type", "application/json")
 			if r.PostForm.Get("grant_type") != "authorization_code" || r.PostForm.Get("code") != code || id != tc.fields["client_id"] || sec != secret ||
-				r.PostForm.Get("code_verifier") == "" {
+				(r.PostForm.Get("code_verifier") == "") != tc.noPKCE {
 				w.WriteHeader(http.StatusBadRequest)
 				_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
 				return
@@ -125,7 +132,7 @@ func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
 	if err != nil {
 		t.Fatalf("complete authorize: %v", err)
 	}
-	if verifier == "" || done.Connection.TokenSealedID == "" {
+	if (verifier == "") != tc.noPKCE || done.Connection.TokenSealedID == "" {
 		t.Fatalf("no PKCE verifier or no token: %+v", done.Connection)
 	}
 	conn = f.reload(t, conn)

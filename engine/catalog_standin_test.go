@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -31,11 +32,20 @@ type standInCase struct {
 	secrets map[string]string
 	// header is what every request must carry; anything else is answered
 	// with unauthorized, as the vendor answers a bad credential.
-	header   [2]string
-	routes   map[string]string // "METHOD /path" -> JSON answer
-	calls    []standInCall
-	poll     *standInPoll
-	rejected string // the vendor's answer to a bad credential
+	header [2]string
+	// sigv4 is the service and region every request must be signed for
+	// (AWS Signature Version 4, with fields["access_key_id"] and
+	// secrets["secret_access_key"]), in place of header.
+	sigv4 [2]string
+	// tokenPath and grant are the token endpoint's path and grant type
+	// when the vendor's differ from /oauth2/token (or /connect/token) and
+	// client_credentials.
+	tokenPath, grant string
+	routes           map[string]string // "METHOD /path" -> JSON answer
+	status           map[string]int    // "METHOD /path" -> status when not 200
+	calls            []standInCall
+	poll             *standInPoll
+	rejected         string // the vendor's answer to a bad credential
 }
 
 type standInCall struct {
@@ -79,13 +89,21 @@ func runStandIn(t *testing.T, tc standInCase) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		route := r.Method + " " + r.URL.Path
 		w.Header().Set("Content-Type", "application/json")
-		if route == "POST /oauth2/token" || route == "POST /connect/token" {
+		tokenRoute := route == "POST /oauth2/token" || route == "POST /connect/token"
+		if tc.tokenPath != "" {
+			tokenRoute = route == "POST "+tc.tokenPath
+		}
+		grant := tc.grant
+		if grant == "" {
+			grant = "client_credentials"
+		}
+		if tokenRoute {
 			_ = r.ParseForm()
 			id, secret, basic := r.BasicAuth()
 			if !basic {
 				id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 			}
-			if r.PostForm.Get("grant_type") != "client_credentials" || id != tc.fields["client_id"] || secret != tc.secrets["client_secret"] {
+			if r.PostForm.Get("grant_type") != grant || id != tc.fields["client_id"] || secret != tc.secrets["client_secret"] {
 				w.WriteHeader(http.StatusUnauthorized)
 				_, _ = w.Write([]byte(`{"error":"invalid_client"}`))
 				return
@@ -93,7 +111,13 @@ func runStandIn(t *testing.T, tc standInCase) {
 			_, _ = w.Write([]byte(`{"access_token":"standin-at","token_type":"bearer","expires_in":3600}`))
 			return
 		}
-		if r.Header.Get(tc.header[0]) != tc.header[1] {
+		if tc.sigv4[0] != "" {
+			body, _ := io.ReadAll(r.Body)
+			if !awsSigned(r, body, tc.fields["access_key_id"], tc.secrets["secret_access_key"], tc.sigv4[0], tc.sigv4[1]) {
+				refuseAWSSignature(w)
+				return
+			}
+		} else if r.Header.Get(tc.header[0]) != tc.header[1] {
 			w.WriteHeader(http.StatusUnauthorized)
 			_, _ = w.Write([]byte(tc.rejected))
 			return
@@ -107,6 +131,9 @@ func runStandIn(t *testing.T, tc standInCase) {
 		mu.Lock()
 		seen[route]++
 		mu.Unlock()
+		if s := tc.status[route]; s != 0 {
+			w.WriteHeader(s)
+		}
 		_, _ = w.Write([]byte(answer))
 	}))
 	t.Cleanup(srv.Close)
