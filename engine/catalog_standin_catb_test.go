@@ -31,6 +31,11 @@ func TestCatalogStandInsCRMAndSupport(t *testing.T) {
 					{"id":"151","properties":{"email":"bh@hubspot.com","lastmodifieddate":"2026-12-06T10:01:00.000Z"},"createdAt":"2026-11-02T10:00:00.000Z","updatedAt":"2026-12-06T10:01:00.000Z","archived":false},
 					{"id":"152","properties":{"email":"ds@hubspot.com","lastmodifieddate":"2026-12-06T10:02:00.000Z"},"createdAt":"2026-12-06T10:02:00.000Z","updatedAt":"2026-12-06T10:02:00.000Z","archived":false}]}`,
 			},
+			sent: map[string][]string{
+				"GET /crm/v3/objects/contacts/bh@hubspot.com": {"idProperty=email"},
+				"POST /crm/v3/objects/notes":                  {`"hs_note_body":"Called back"`, `"to":{"id":"151"}`, `"associationCategory":"HUBSPOT_DEFINED","associationTypeId":202`},
+				"POST /crm/v3/objects/contacts/search":        {`{"operator":"GTE","propertyName":"lastmodifieddate","value":"1796551080000"}`, `"direction":"ASCENDING"`},
+			},
 			calls: []standInCall{
 				{activity: "add_note", input: map[string]any{"body": "Called back", "timestamp": "2026-12-06T10:00:00.000Z", "record_id": "151", "association_type_id": 202}, want: `{"id":"512"}`},
 				{activity: "find_contact_by_email", input: map[string]any{"email": "bh@hubspot.com"},
@@ -52,6 +57,12 @@ func TestCatalogStandInsCRMAndSupport(t *testing.T) {
 				"GET /api/now/table/incident": `{"result":[
 					{"sys_id":"9d385017c611228701d22104cc95c371","number":"INC0000001","sys_created_on":"2026-11-06 10:01:00","sys_updated_on":"2026-12-06 10:01:00"},
 					{"sys_id":"c537bae64f411200adf9f8e18110c76e","number":"INC0010002","sys_created_on":"2026-12-06 10:00:05","sys_updated_on":"2026-12-06 10:00:05"}]}`,
+			},
+			sent: map[string][]string{
+				"GET /api/now/table/sys_user":                                    {"sysparm_query=sys_id=javascript:gs.getUserID()"},
+				"POST /api/now/table/incident":                                   {`"short_description":"Mail down"`, `"urgency":"2"`},
+				"PATCH /api/now/table/incident/c537bae64f411200adf9f8e18110c76e": {`"state":"6"`, `"close_code":"Solved (Permanently)"`, `"close_notes":"Restarted"`},
+				"GET /api/now/table/incident":                                    {"sysparm_query=sys_updated_on>=javascript:gs.dateGenerate('2026-12-06','09:58:00')^ORDERBYsys_updated_on", "sysparm_display_value=false"},
 			},
 			calls: []standInCall{
 				{activity: "create_incident", input: map[string]any{"short_description": "Mail down", "urgency": "2"},
@@ -77,6 +88,10 @@ func TestCatalogStandInsCRMAndSupport(t *testing.T) {
 					{"id":"00ub0oNGTSWTBKOLGLNR","status":"STAGED","created":"2026-12-06T10:02:00.000Z","lastUpdated":"2026-12-06T10:02:00.000Z","profile":{"login":"bob@acme.com"}}]`,
 			},
 			status: map[string]int{"PUT /api/v1/groups/00g1emaKYZTWRYYRRTSK/users/00ub0oNGTSWTBKOLGLNR": http.StatusNoContent},
+			sent: map[string][]string{
+				"POST /api/v1/users/00ub0oNGTSWTBKOLGLNR/lifecycle/activate": {"sendEmail=false"},
+				"GET /api/v1/users": {`search=lastUpdated gt "2026-12-06T09:58:00.000Z"`, "sortBy=lastUpdated", "sortOrder=asc"},
+			},
 			calls: []standInCall{
 				{activity: "activate_user", input: map[string]any{"id": "00ub0oNGTSWTBKOLGLNR", "sendEmail": false},
 					want: `{"activation_url":"https://acme.okta.com/welcome/XE6wE17zmphl3KqAPFxO"}`},
@@ -100,6 +115,10 @@ func TestCatalogStandInsCRMAndSupport(t *testing.T) {
 					{"type":"contact","id":"6762f0d11bb69f9f2193bb80","created_at":1793963000,"updated_at":1796551260},
 					{"type":"contact","id":"6762f0d11bb69f9f2193bb81","created_at":1796551320,"updated_at":1796551320}],
 					"total_count":2,"pages":{"type":"pages","page":1,"per_page":150,"total_pages":1}}`,
+			},
+			sent: map[string][]string{
+				"POST /messages":        {`"message_type":"inapp"`, `"from":{"id":"991267460","type":"admin"}`, `"to":{"id":"6762f0d01bb69f9f2193bb7f","type":"user"}`},
+				"POST /contacts/search": {`"field":"updated_at","operator":"\u003e","value":1796551080`, `"per_page":150`},
 			},
 			calls: []standInCall{
 				{activity: "send_message", input: map[string]any{"message_type": "inapp", "admin_id": "991267460", "contact_id": "6762f0d01bb69f9f2193bb7f", "body": "Welcome"},
@@ -125,6 +144,10 @@ func TestCatalogStandInsCRMAndSupport(t *testing.T) {
 					{"id":18,"subject":"Printer","status":2,"priority":1,"created_at":"2026-11-06T10:01:00Z","updated_at":"2026-12-06T10:01:00Z"},
 					{"id":20,"subject":"Mail down","status":2,"priority":3,"created_at":"2026-12-06T10:02:00Z","updated_at":"2026-12-06T10:02:00Z"}]`,
 			},
+			sent: map[string][]string{
+				"POST /api/v2/tickets/20/notes": {`"private":true`},
+				"GET /api/v2/tickets":           {"updated_since=2026-12-06T09:58:00Z", "order_by=updated_at", "order_type=asc"},
+			},
 			calls: []standInCall{
 				{activity: "reply_to_ticket", input: map[string]any{"id": 20, "body": "<div>We are on it</div>"}, want: `{"id":43000655823}`},
 				{activity: "add_note", input: map[string]any{"id": 20, "body": "<div>Escalated</div>"}, want: `{"id":43000655824}`},
@@ -148,6 +171,11 @@ func TestCatalogStandInsCRMAndSupport(t *testing.T) {
 					{"item":"deal","id":71,"data":{"id":71,"title":"Renewal","add_time":"2026-12-06 10:02:00","update_time":"2026-12-06 10:02:00"}}],
 					"additional_data":{"since_timestamp":"2026-12-06 09:58:00","last_timestamp_on_page":"2026-12-06 10:02:00",
 					"pagination":{"start":0,"limit":500,"more_items_in_collection":false}}}`,
+			},
+			sent: map[string][]string{
+				"PUT /api/v1/deals/71":       {`"status":"won"`},
+				"GET /api/v1/persons/search": {"term=joe@example.com", "fields=email", "exact_match=true"},
+				"GET /api/v1/recents":        {"since_timestamp=2026-12-06 09:58:00", "items=deal"},
 			},
 			calls: []standInCall{
 				{activity: "mark_deal_won", input: map[string]any{"id": 71, "status": "won"}, want: `{"status":"won"}`},
@@ -188,6 +216,9 @@ func TestCatalogStandInsSignedAndExchanged(t *testing.T) {
 					{"attributes":{"type":"Account","url":"/services/data/v62.0/sobjects/Account/001D000000IqhSLIAZ"},"Id":"001D000000IqhSLIAZ","Name":"Acme","CreatedDate":"2026-12-06T10:02:00.000+0000","LastModifiedDate":"2026-12-06T10:02:00.000+0000"}]}`,
 			},
 			status: map[string]int{"POST /services/data/v62.0/sobjects/Account": http.StatusCreated},
+			sent: map[string][]string{
+				"GET /services/data/v62.0/query": {"WHERE LastModifiedDate > 2026-12-06T09:58:00Z ORDER BY LastModifiedDate ASC"},
+			},
 			calls: []standInCall{
 				{activity: "create_record", input: map[string]any{"sobject": "Account", "record": map[string]any{"Name": "Acme"}}, want: `{"id":"001D000000IqhSLIAZ","success":true}`},
 				{activity: "query", input: map[string]any{"q": "SELECT Id FROM Account WHERE Name = 'Acme'"}, want: `{"records":[{"CreatedDate":"2026-11-06T10:01:00.000+0000","Id":"001D000000IRFmaIAH","LastModifiedDate":"2026-12-06T10:01:00.000+0000","Name":"Edge",` +
@@ -216,6 +247,12 @@ func TestCatalogStandInsSignedAndExchanged(t *testing.T) {
 					{"uuid":"4444AAAiAAAAAiAiAiiAii==","id":85746065000,"topic":"Standup","start_time":"2026-12-05T08:00:00Z","recording_files":[]}]}`,
 			},
 			status: map[string]int{"POST /meetings/85746065432/registrants": http.StatusCreated, "PUT /meetings/85746065432/status": http.StatusNoContent},
+			sent: map[string][]string{
+				"POST /oauth/token":                      {"account_id=aBcD1234"},
+				"POST /meetings/85746065432/registrants": {`"email":"joe@example.com"`, `"first_name":"Joe"`},
+				"PUT /meetings/85746065432/status":       {`"action":"end"`},
+				"GET /users/me/recordings":               {"from=2026-12-05"},
+			},
 			calls: []standInCall{
 				{activity: "add_meeting_registrant", input: map[string]any{"meetingId": 85746065432, "email": "joe@example.com", "first_name": "Joe"},
 					want: `{"join_url":"https://example.com/j/11111","registrant_id":"fdgsfh2ey82fuh"}`},
@@ -239,6 +276,10 @@ func TestCatalogStandInsSignedAndExchanged(t *testing.T) {
 				"GET /v2/email/suppression/addresses": `{"SuppressedDestinationSummaries":[
 					{"EmailAddress":"bounced@example.com","Reason":"BOUNCE","LastUpdateTime":1796551320},
 					{"EmailAddress":"old@example.com","Reason":"COMPLAINT","LastUpdateTime":1796400000}]}`,
+			},
+			sent: map[string][]string{
+				"POST /v2/email/outbound-emails":      {`"FromEmailAddress":"ops@example.com"`, `"ToAddresses":["ann@example.com"]`, `"Subject":{"Data":"Hello"}`, `"Text":{"Data":"Hi"}`},
+				"GET /v2/email/suppression/addresses": {"StartDate=2026-12-06T09:55:00Z"},
 			},
 			calls: []standInCall{
 				{activity: "send_email", input: map[string]any{"from": "ops@example.com", "to": []any{"ann@example.com"}, "subject": "Hello", "text": "Hi"},
@@ -278,6 +319,11 @@ func TestCatalogStandInsQuickBooks(t *testing.T) {
 				{"Id":"129","TotalAmt":20.0,"MetaData":{"CreateTime":"2026-11-06T02:01:00-08:00","LastUpdatedTime":"2026-12-06T02:01:00-08:00"}},
 				{"Id":"130","TotalAmt":150.0,"MetaData":{"CreateTime":"2026-12-06T02:05:00-08:00","LastUpdatedTime":"2026-12-06T02:06:00-08:00"}}],
 				"startPosition":1,"maxResults":2},"time":"2026-12-06T02:10:00.000-08:00"}`,
+		},
+		sent: map[string][]string{
+			"POST " + company + "/invoice":          {"minorversion=75", `"CustomerRef":{"value":"1"}`, `"DetailType":"SalesItemLineDetail"`},
+			"POST " + company + "/invoice/130/send": {"minorversion=75"},
+			"GET " + company + "/query":             {"select * from Invoice where Metadata.LastUpdatedTime > '2026-12-06T09:58:00Z'"},
 		},
 		calls: []standInCall{
 			{activity: "create_invoice", input: map[string]any{"customer_id": "1", "lines": []any{map[string]any{"Amount": 150.0, "DetailType": "SalesItemLineDetail",

@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,8 +34,9 @@ type oauthStandInCase struct {
 	// noPKCE: the vendor documents no PKCE, so the definition asks for
 	// none and none may be sent.
 	noPKCE bool
-	routes map[string]string // "METHOD /path" -> JSON answer
-	status map[string]int    // "METHOD /path" -> status when not 200
+	routes map[string]string   // "METHOD /path" -> JSON answer
+	status map[string]int      // "METHOD /path" -> status when not 200
+	sent   map[string][]string // as standInCase.sent
 	calls  []standInCall
 	poll   *standInPoll
 }
@@ -48,10 +51,16 @@ func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
 	var (
 		mu       sync.Mutex
 		seen     = map[string]int{}
+		sent     = map[string]string{}
 		verifier string
 	)
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		route := r.Method + " " + r.URL.Path
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		mu.Lock()
+		sent[route] += requestText(r, body)
+		mu.Unlock()
 		switch {
 		case r.Method == "GET" && (strings.HasSuffix(r.URL.Path, "/authorize") || strings.HasSuffix(r.URL.Path, "/auth") || tc.authorizePath != "" && r.URL.Path == tc.authorizePath):
 			q := r.URL.Query()
@@ -148,6 +157,7 @@ func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
 			t.Errorf("%s was never called", route)
 		}
 	}
+	checkSent(t, tc.sent, sent)
 }
 
 func TestCatalogStandInsGoogleAndMicrosoft(t *testing.T) {

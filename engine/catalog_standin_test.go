@@ -1,10 +1,12 @@
 package engine_test
 
 import (
+	"bytes"
 	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -43,9 +45,12 @@ type standInCase struct {
 	tokenPath, grant string
 	routes           map[string]string // "METHOD /path" -> JSON answer
 	status           map[string]int    // "METHOD /path" -> status when not 200
-	calls            []standInCall
-	poll             *standInPoll
-	rejected         string // the vendor's answer to a bad credential
+	// sent are what requests to a route must carry in their query or body
+	// (unescaped), as the vendor's reference names the parameters.
+	sent     map[string][]string
+	calls    []standInCall
+	poll     *standInPoll
+	rejected string // the vendor's answer to a bad credential
 }
 
 type standInCall struct {
@@ -85,9 +90,14 @@ func standInDefinition(t *testing.T, key, base string, hosts []string) string {
 func runStandIn(t *testing.T, tc standInCase) {
 	t.Helper()
 	var mu sync.Mutex
-	seen := map[string]int{}
+	seen, sent := map[string]int{}, map[string]string{}
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		route := r.Method + " " + r.URL.Path
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		mu.Lock()
+		sent[route] += requestText(r, body)
+		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		tokenRoute := route == "POST /oauth2/token" || route == "POST /connect/token"
 		if tc.tokenPath != "" {
@@ -112,7 +122,6 @@ func runStandIn(t *testing.T, tc standInCase) {
 			return
 		}
 		if tc.sigv4[0] != "" {
-			body, _ := io.ReadAll(r.Body)
 			if !awsSigned(r, body, tc.fields["access_key_id"], tc.secrets["secret_access_key"], tc.sigv4[0], tc.sigv4[1]) {
 				refuseAWSSignature(w)
 				return
@@ -171,6 +180,27 @@ func runStandIn(t *testing.T, tc standInCase) {
 	for route := range tc.routes {
 		if seen[route] == 0 {
 			t.Errorf("%s was never called", route)
+		}
+	}
+	checkSent(t, tc.sent, sent)
+}
+
+// requestText is what a request put in its query and body, unescaped.
+func requestText(r *http.Request, body []byte) string {
+	q, _ := url.QueryUnescape(r.URL.RawQuery)
+	return q + "\n" + string(body) + "\n"
+}
+
+// checkSent reports each text a route's requests should have carried and
+// did not. What was sent is not printed: token requests hold the client
+// secret.
+func checkSent(t *testing.T, want map[string][]string, got map[string]string) {
+	t.Helper()
+	for route, texts := range want {
+		for _, s := range texts {
+			if !strings.Contains(got[route], s) {
+				t.Errorf("no request to %s carried %q", route, s)
+			}
 		}
 	}
 }
