@@ -170,7 +170,11 @@ func TestCatalogStandInsCRMAndSupport(t *testing.T) {
 					{"item":"deal","id":70,"data":{"id":70,"title":"Upsell","add_time":"2026-11-06 10:01:00","update_time":"2026-12-06 10:01:00"}},
 					{"item":"deal","id":71,"data":{"id":71,"title":"Renewal","add_time":"2026-12-06 10:02:00","update_time":"2026-12-06 10:02:00"}}],
 					"additional_data":{"since_timestamp":"2026-12-06 09:58:00","last_timestamp_on_page":"2026-12-06 10:02:00",
-					"pagination":{"start":0,"limit":500,"more_items_in_collection":false}}}`,
+					"pagination":{"start":0,"limit":500,"more_items_in_collection":true,"next_start":2}}}`,
+				"GET /api/v1/recents?start=2": `{"success":true,"data":[
+					{"item":"deal","id":72,"data":{"id":72,"title":"Pilot","add_time":"2026-12-06 10:03:00","update_time":"2026-12-06 10:03:00"}}],
+					"additional_data":{"since_timestamp":"2026-12-06 09:58:00","last_timestamp_on_page":"2026-12-06 10:03:00",
+					"pagination":{"start":2,"limit":500,"more_items_in_collection":false}}}`,
 			},
 			sent: map[string][]string{
 				"PUT /api/v1/deals/71":       {`"status":"won"`},
@@ -182,7 +186,7 @@ func TestCatalogStandInsCRMAndSupport(t *testing.T) {
 				{activity: "find_person_by_email", input: map[string]any{"term": "joe@example.com"},
 					want: `{"items":[{"item":{"emails":["joe@example.com"],"id":42,"name":"Joe","type":"person"},"result_score":1.0}]}`},
 			},
-			poll: &standInPoll{object: "deal", event: "created", state: watermark, want: "71"},
+			poll: &standInPoll{object: "deal", event: "created", state: watermark, want: "71 72"},
 		},
 	}
 	for _, tc := range cases {
@@ -211,9 +215,11 @@ func TestCatalogStandInsSignedAndExchanged(t *testing.T) {
 			routes: map[string]string{
 				"GET /services/data/v62.0/limits":            `{"DailyApiRequests":{"Max":15000,"Remaining":14998}}`,
 				"POST /services/data/v62.0/sobjects/Account": `{"id":"001D000000IqhSLIAZ","errors":[],"success":true}`,
-				"GET /services/data/v62.0/query": `{"totalSize":2,"done":true,"records":[
+				"GET /services/data/v62.0/query": `{"totalSize":3,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gD0000002HU6KIAW-2000","records":[
 					{"attributes":{"type":"Account","url":"/services/data/v62.0/sobjects/Account/001D000000IRFmaIAH"},"Id":"001D000000IRFmaIAH","Name":"Edge","CreatedDate":"2026-11-06T10:01:00.000+0000","LastModifiedDate":"2026-12-06T10:01:00.000+0000"},
 					{"attributes":{"type":"Account","url":"/services/data/v62.0/sobjects/Account/001D000000IqhSLIAZ"},"Id":"001D000000IqhSLIAZ","Name":"Acme","CreatedDate":"2026-12-06T10:02:00.000+0000","LastModifiedDate":"2026-12-06T10:02:00.000+0000"}]}`,
+				"GET /services/data/v62.0/query/01gD0000002HU6KIAW-2000": `{"totalSize":3,"done":true,"records":[
+					{"attributes":{"type":"Account","url":"/services/data/v62.0/sobjects/Account/001D000000IqhSMIAZ"},"Id":"001D000000IqhSMIAZ","Name":"Globex","CreatedDate":"2026-12-06T10:03:00.000+0000","LastModifiedDate":"2026-12-06T10:03:00.000+0000"}]}`,
 			},
 			status: map[string]int{"POST /services/data/v62.0/sobjects/Account": http.StatusCreated},
 			sent: map[string][]string{
@@ -223,9 +229,9 @@ func TestCatalogStandInsSignedAndExchanged(t *testing.T) {
 				{activity: "create_record", input: map[string]any{"sobject": "Account", "record": map[string]any{"Name": "Acme"}}, want: `{"id":"001D000000IqhSLIAZ","success":true}`},
 				{activity: "query", input: map[string]any{"q": "SELECT Id FROM Account WHERE Name = 'Acme'"}, want: `{"records":[{"CreatedDate":"2026-11-06T10:01:00.000+0000","Id":"001D000000IRFmaIAH","LastModifiedDate":"2026-12-06T10:01:00.000+0000","Name":"Edge",` +
 					`"attributes":{"type":"Account","url":"/services/data/v62.0/sobjects/Account/001D000000IRFmaIAH"}},{"CreatedDate":"2026-12-06T10:02:00.000+0000","Id":"001D000000IqhSLIAZ",` +
-					`"LastModifiedDate":"2026-12-06T10:02:00.000+0000","Name":"Acme","attributes":{"type":"Account","url":"/services/data/v62.0/sobjects/Account/001D000000IqhSLIAZ"}}],"total_size":2}`},
+					`"LastModifiedDate":"2026-12-06T10:02:00.000+0000","Name":"Acme","attributes":{"type":"Account","url":"/services/data/v62.0/sobjects/Account/001D000000IqhSLIAZ"}}],"total_size":3}`},
 			},
-			poll: &standInPoll{object: "account", event: "created", state: watermark, want: "001D000000IqhSLIAZ"},
+			poll: &standInPoll{object: "account", event: "created", state: watermark, want: "001D000000IqhSLIAZ 001D000000IqhSMIAZ"},
 		},
 		{
 			// developers.zoom.us: Server-to-Server OAuth (grant_type
@@ -242,9 +248,11 @@ func TestCatalogStandInsSignedAndExchanged(t *testing.T) {
 				"POST /meetings/85746065432/registrants": `{"id":85746065432,"join_url":"https://example.com/j/11111","registrant_id":"fdgsfh2ey82fuh",
 					"start_time":"2026-12-07T15:00:00Z","topic":"Onboarding","occurrences":[]}`,
 				"PUT /meetings/85746065432/status": ``,
-				"GET /users/me/recordings": `{"from":"2026-12-06","to":"2026-12-07","page_size":300,"next_page_token":"","total_records":2,"meetings":[
+				"GET /users/me/recordings": `{"from":"2026-12-05","to":"2026-12-06","page_size":300,"next_page_token":"Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3","total_records":3,"meetings":[
 					{"uuid":"aDYlohsHRtCd4ii1uC2+hA==","id":85746065432,"topic":"Onboarding","start_time":"2026-12-06T10:05:00Z","recording_files":[]},
 					{"uuid":"4444AAAiAAAAAiAiAiiAii==","id":85746065000,"topic":"Standup","start_time":"2026-12-05T08:00:00Z","recording_files":[]}]}`,
+				"GET /users/me/recordings?next_page_token=Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3": `{"from":"2026-12-05","to":"2026-12-06","page_size":300,"next_page_token":"","total_records":3,"meetings":[
+					{"uuid":"8OXCDSqdTR+6PnNs5Ia1Xw==","id":85746065999,"topic":"Review","start_time":"2026-12-06T10:07:00Z","recording_files":[]}]}`,
 			},
 			status: map[string]int{"POST /meetings/85746065432/registrants": http.StatusCreated, "PUT /meetings/85746065432/status": http.StatusNoContent},
 			sent: map[string][]string{
@@ -258,7 +266,7 @@ func TestCatalogStandInsSignedAndExchanged(t *testing.T) {
 					want: `{"join_url":"https://example.com/j/11111","registrant_id":"fdgsfh2ey82fuh"}`},
 				{activity: "end_meeting", input: map[string]any{"meetingId": 85746065432}, want: `null`},
 			},
-			poll: &standInPoll{object: "recording", event: "created", state: watermark, want: "aDYlohsHRtCd4ii1uC2+hA=="},
+			poll: &standInPoll{object: "recording", event: "created", state: watermark, want: "aDYlohsHRtCd4ii1uC2+hA== 8OXCDSqdTR+6PnNs5Ia1Xw=="},
 		},
 		{
 			// docs.aws.amazon.com/ses/latest/APIReference-V2: GetAccount,
@@ -275,7 +283,9 @@ func TestCatalogStandInsSignedAndExchanged(t *testing.T) {
 				"POST /v2/email/outbound-emails": `{"MessageId":"0102018f3c1e2a3b-5c6d7e8f-0000-0000-0000-000000000000-000000"}`,
 				"GET /v2/email/suppression/addresses": `{"SuppressedDestinationSummaries":[
 					{"EmailAddress":"bounced@example.com","Reason":"BOUNCE","LastUpdateTime":1796551320},
-					{"EmailAddress":"old@example.com","Reason":"COMPLAINT","LastUpdateTime":1796400000}]}`,
+					{"EmailAddress":"old@example.com","Reason":"COMPLAINT","LastUpdateTime":1796400000}],"NextToken":"AQICAHhBZ3Vsc2VybmV4dA"}`,
+				"GET /v2/email/suppression/addresses?NextToken=AQICAHhBZ3Vsc2VybmV4dA": `{"SuppressedDestinationSummaries":[
+					{"EmailAddress":"late@example.com","Reason":"BOUNCE","LastUpdateTime":1796551440}]}`,
 			},
 			sent: map[string][]string{
 				"POST /v2/email/outbound-emails":      {`"FromEmailAddress":"ops@example.com"`, `"ToAddresses":["ann@example.com"]`, `"Subject":{"Data":"Hello"}`, `"Text":{"Data":"Hi"}`},
@@ -286,7 +296,7 @@ func TestCatalogStandInsSignedAndExchanged(t *testing.T) {
 					want: `{"message_id":"0102018f3c1e2a3b-5c6d7e8f-0000-0000-0000-000000000000-000000"}`},
 				{activity: "get_account", want: `{"max_24_hour_send":50000.0,"max_send_rate":14.0,"production_access":true,"sending_enabled":true,"sent_last_24_hours":12.0}`},
 			},
-			poll: &standInPoll{object: "suppressed_destination", event: "created", state: watermark, want: "bounced@example.com"},
+			poll: &standInPoll{object: "suppressed_destination", event: "created", state: watermark, want: "bounced@example.com late@example.com"},
 		},
 	}
 	for _, tc := range cases {
