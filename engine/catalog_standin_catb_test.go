@@ -114,18 +114,22 @@ func TestCatalogStandInsCRMAndSupport(t *testing.T) {
 				"POST /contacts/search": `{"type":"list","data":[
 					{"type":"contact","id":"6762f0d11bb69f9f2193bb80","created_at":1793963000,"updated_at":1796551260},
 					{"type":"contact","id":"6762f0d11bb69f9f2193bb81","created_at":1796551320,"updated_at":1796551320}],
-					"total_count":2,"pages":{"type":"pages","page":1,"per_page":150,"total_pages":1}}`,
+					"total_count":3,"pages":{"type":"pages","next":{"page":2,"starting_after":"WzE3OTY1NTEzMjAwMDAsIjY3NjJmMGQxMWJiNjkiXQ"},"page":1,"per_page":150,"total_pages":2}}`,
+				"POST /contacts/search?starting_after=WzE3OTY1NTEzMjAwMDAsIjY3NjJmMGQxMWJiNjkiXQ": `{"type":"list","data":[
+					{"type":"contact","id":"6762f0d11bb69f9f2193bb82","created_at":1796551500,"updated_at":1796551500}],
+					"total_count":3,"pages":{"type":"pages","page":2,"per_page":150,"total_pages":2}}`,
 			},
 			sent: map[string][]string{
-				"POST /messages":        {`"message_type":"inapp"`, `"from":{"id":"991267460","type":"admin"}`, `"to":{"id":"6762f0d01bb69f9f2193bb7f","type":"user"}`},
-				"POST /contacts/search": {`"field":"updated_at","operator":"\u003e","value":1796551080`, `"per_page":150`},
+				"POST /messages": {`"message_type":"inapp"`, `"from":{"id":"991267460","type":"admin"}`, `"to":{"id":"6762f0d01bb69f9f2193bb7f","type":"user"}`},
+				"POST /contacts/search": {`"field":"updated_at","operator":"\u003e","value":1796378400`, `"sort":{"field":"updated_at","order":"ascending"}`,
+					`"pagination":{"per_page":150,"starting_after":"WzE3OTY1NTEzMjAwMDAsIjY3NjJmMGQxMWJiNjkiXQ"}`},
 			},
 			calls: []standInCall{
 				{activity: "send_message", input: map[string]any{"message_type": "inapp", "admin_id": "991267460", "contact_id": "6762f0d01bb69f9f2193bb7f", "body": "Welcome"},
 					want: `{"id":"403918330"}`},
 				{activity: "find_contact_by_external_id", input: map[string]any{"external_id": "ext-42"}, want: `{"id":"6762f0d01bb69f9f2193bb7f"}`},
 			},
-			poll: &standInPoll{object: "contact", event: "created", state: watermark, want: "6762f0d11bb69f9f2193bb81"},
+			poll: &standInPoll{object: "contact", event: "created", state: watermark, want: "6762f0d11bb69f9f2193bb81 6762f0d11bb69f9f2193bb82"},
 		},
 		{
 			// developers.freshdesk.com/api: Agents, Tickets (reply, notes,

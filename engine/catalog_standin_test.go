@@ -133,9 +133,10 @@ func runStandIn(t *testing.T, tc standInCase) {
 		}
 		answer, ok := tc.routes[route]
 		// A route with a query ("GET /path?after=2") answers the requests
-		// carrying those parameters: a list's later pages.
+		// carrying those parameters, in the query or a JSON body: a list's
+		// later pages.
 		for key, a := range tc.routes {
-			if path, q, found := strings.Cut(key, "?"); found && path == route && carriesQuery(r.URL.Query(), q) {
+			if path, q, found := strings.Cut(key, "?"); found && path == route && carriesQuery(r.URL.Query(), body, q) {
 				route, answer, ok = key, a, true
 				break
 			}
@@ -193,14 +194,15 @@ func runStandIn(t *testing.T, tc standInCase) {
 	checkSent(t, tc.sent, sent)
 }
 
-// carriesQuery tells whether got holds every parameter of the query want.
-func carriesQuery(got url.Values, want string) bool {
+// carriesQuery tells whether a request's query or JSON body holds every
+// parameter of the query want.
+func carriesQuery(query url.Values, body []byte, want string) bool {
 	w, err := url.ParseQuery(want)
 	if err != nil {
 		return false
 	}
 	for k := range w {
-		if got.Get(k) != w.Get(k) {
+		if query.Get(k) != w.Get(k) && !bytes.Contains(body, []byte(`"`+k+`":"`+w.Get(k)+`"`)) {
 			return false
 		}
 	}
