@@ -348,3 +348,75 @@ func TestCatalogStandInsQuickBooks(t *testing.T) {
 		poll: &standInPoll{object: "invoice", event: "updated", state: watermark, want: "129"},
 	})
 }
+
+// The authorization-code types of two marketing connectors whose other
+// types have stand-in runs already: Mailchimp (no PKCE; the data center is
+// a field) and Klaviyo (PKCE required, JSON:API answers).
+func TestCatalogStandInsMarketingOAuth(t *testing.T) {
+	watermark := connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)}
+	cases := []oauthStandInCase{
+		{
+			// mailchimp.com/developer/marketing: Access OAuth 2, API Root,
+			// List Members (PUT upsert, list), Search Members.
+			key: "mailchimp", auth: "oauth2_authorization_code", hosts: []string{"https://{dc}.api.mailchimp.com", "https://login.mailchimp.com"},
+			fields: map[string]string{"client_id": "366426127388", "dc": "us6"}, noPKCE: true,
+			routes: map[string]string{
+				"GET /3.0/": `{"account_id":"8d3a3db4d97663a9074efcc16","account_name":"Freddie's Jokes","email":"freddie@freddiesjokes.com"}`,
+				"PUT /3.0/lists/57afe96172/members/62eeb292278cc15f5817cb78f7790b08": `{"id":"62eeb292278cc15f5817cb78f7790b08","email_address":"urist.mcvankab@freddiesjokes.com",
+					"unique_email_id":"aaabbbccc1","status":"subscribed","list_id":"57afe96172","timestamp_opt":"2026-12-06T10:00:05+00:00","last_changed":"2026-12-06T10:00:05+00:00"}`,
+				"GET /3.0/search-members": `{"exact_matches":{"members":[{"id":"62eeb292278cc15f5817cb78f7790b08","email_address":"urist.mcvankab@freddiesjokes.com","status":"subscribed"}],"total_items":1},
+					"full_search":{"members":[],"total_items":0}}`,
+				"GET /3.0/lists/57afe96172/members": `{"members":[
+					{"id":"62eeb292278cc15f5817cb78f7790b08","email_address":"urist.mcvankab@freddiesjokes.com","timestamp_opt":"2026-12-06T10:00:05+00:00","last_changed":"2026-12-06T10:00:05+00:00"},
+					{"id":"0e1c9c9a7b1f6a0f3a4d7c2e5b8a1f00","email_address":"old@freddiesjokes.com","timestamp_opt":"2026-11-06T10:00:05+00:00","last_changed":"2026-12-06T10:00:06+00:00"}],
+					"list_id":"57afe96172","total_items":2}`,
+			},
+			sent: map[string][]string{
+				"GET /3.0/": {"fields=account_id,account_name,email"},
+				"PUT /3.0/lists/57afe96172/members/62eeb292278cc15f5817cb78f7790b08": {`"email_address":"urist.mcvankab@freddiesjokes.com"`, `"status_if_new":"subscribed"`},
+				"GET /3.0/search-members":           {"query=urist.mcvankab@freddiesjokes.com"},
+				"GET /3.0/lists/57afe96172/members": {"since_timestamp_opt=2026-12-06T09:59:00Z"},
+			},
+			calls: []standInCall{
+				{activity: "upsert_member", input: map[string]any{"list_id": "57afe96172", "subscriber_hash": "62eeb292278cc15f5817cb78f7790b08", "email_address": "urist.mcvankab@freddiesjokes.com"},
+					want: `{"id":"62eeb292278cc15f5817cb78f7790b08","status":"subscribed"}`},
+				{activity: "search_members", input: map[string]any{"query": "urist.mcvankab@freddiesjokes.com"},
+					want: `{"exact_matches":[{"email_address":"urist.mcvankab@freddiesjokes.com","id":"62eeb292278cc15f5817cb78f7790b08","status":"subscribed"}],"full_search":[]}`},
+			},
+			poll: &standInPoll{object: "member", event: "created", input: map[string]any{"list_id": "57afe96172"}, state: watermark, want: "62eeb292278cc15f5817cb78f7790b08"},
+		},
+		{
+			// developers.klaviyo.com: Set up OAuth (PKCE, Basic client
+			// authentication), Get Accounts, Create or Update Profile
+			// (profile-import), Create Event, Get Profiles.
+			key: "klaviyo", auth: "oauth2_authorization_code", hosts: []string{"https://a.klaviyo.com", "https://www.klaviyo.com"},
+			fields: map[string]string{"client_id": "klaviyo-app-1"},
+			routes: map[string]string{
+				"GET /api/accounts": `{"data":[{"type":"account","id":"AbC123","attributes":{"contact_information":{"organization_name":"Acme"}}}],"links":{"self":"https://a.klaviyo.com/api/accounts/"}}`,
+				"POST /api/profile-import": `{"data":{"type":"profile","id":"01GDDKASAP8TKDDA2GRZDSVP4H","attributes":{"email":"sarah.mason@klaviyo-demo.com",
+					"created":"2026-12-06T10:00:05+00:00","updated":"2026-12-06T10:00:05+00:00"}}}`,
+				"POST /api/events": ``,
+				"GET /api/profiles": `{"data":[
+					{"type":"profile","id":"01GDDKASAP8TKDDA2GRZDSVP4H","attributes":{"email":"sarah.mason@klaviyo-demo.com","created":"2026-12-06T10:00:05+00:00","updated":"2026-12-06T10:00:05+00:00"}}],
+					"links":{"self":"https://a.klaviyo.com/api/profiles/","next":null,"prev":null}}`,
+			},
+			status: map[string]int{"POST /api/events": http.StatusAccepted},
+			sent: map[string][]string{
+				"POST /api/profile-import": {`"type":"profile"`, `"email":"sarah.mason@klaviyo-demo.com"`},
+				"POST /api/events":         {`"metric":{"data":{"attributes":{"name":"Placed Order"},"type":"metric"}}`, `"profile":{"data":{"attributes":{"email":"sarah.mason@klaviyo-demo.com"},"type":"profile"}}`},
+				"GET /api/profiles":        {"filter=greater-than(created,2026-12-06T09:59:00Z)", "sort=created"},
+			},
+			calls: []standInCall{
+				{activity: "upsert_profile", input: map[string]any{"email": "sarah.mason@klaviyo-demo.com"}, want: `{"id":"01GDDKASAP8TKDDA2GRZDSVP4H"}`},
+				{activity: "track_event", input: map[string]any{"metric": "Placed Order", "email": "sarah.mason@klaviyo-demo.com", "properties": map[string]any{"value": 9.99}}, want: `null`},
+			},
+			poll: &standInPoll{object: "profile", event: "created", state: watermark, want: "01GDDKASAP8TKDDA2GRZDSVP4H"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.key, func(t *testing.T) {
+			t.Parallel()
+			runOAuthStandIn(t, tc)
+		})
+	}
+}
