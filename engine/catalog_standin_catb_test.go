@@ -420,3 +420,32 @@ func TestCatalogStandInsMarketingOAuth(t *testing.T) {
 		})
 	}
 }
+
+// Workday's REST APIs (community.workday.com REST API directory: Common
+// workers, Absence Management balances) behind an API client. The stand-in
+// is both the website host (consent) and the services host (API, tokens);
+// that the consent page is sought on the former is TestContractWorkday's.
+func TestCatalogStandInsWorkday(t *testing.T) {
+	const common = "/ccx/api/common/v1/acme"
+	runOAuthStandIn(t, oauthStandInCase{
+		key: "workday", auth: "oauth2_authorization_code", hosts: []string{"https://{host}", "https://{auth_host}"},
+		fields: map[string]string{"client_id": "ZjRlYjNjYzAtN2NhNi00", "tenant": "acme", "host": "wd2-impl-services1.workday.com", "auth_host": "wd2-impl.workday.com"},
+		noPKCE: true,
+		routes: map[string]string{
+			"GET " + common + "/workers/me": `{"id":"3aa5550b7fe348b98d7b5741afc65534","descriptor":"Logan McNeil","workerId":"21001","isManager":true}`,
+			"GET " + common + "/workers/3aa5550b7fe348b98d7b5741afc65534/directReports": `{"total":1,"data":[{"id":"0e44c92412d34b01ace61e80a47aaf6d","descriptor":"Teresa Serrano",
+				"primaryWorkEmail":"tserrano@workday.net","businessTitle":"Vice President, Human Resources"}]}`,
+			"GET /ccx/api/absenceManagement/v1/acme/balances": `{"total":1,"data":[{"id":"b1","absencePlan":{"id":"p1","descriptor":"Paid Time Off (Hours)"},"quantity":"84","unit":{"descriptor":"Hours"}}]}`,
+		},
+		sent: map[string][]string{
+			"GET " + common + "/workers/3aa5550b7fe348b98d7b5741afc65534/directReports": {"limit=100"},
+			"GET /ccx/api/absenceManagement/v1/acme/balances":                           {"worker=3aa5550b7fe348b98d7b5741afc65534"},
+		},
+		calls: []standInCall{
+			{activity: "get_direct_reports", input: map[string]any{"ID": "3aa5550b7fe348b98d7b5741afc65534"},
+				want: `{"total":1,"workers":[{"businessTitle":"Vice President, Human Resources","descriptor":"Teresa Serrano","id":"0e44c92412d34b01ace61e80a47aaf6d","primaryWorkEmail":"tserrano@workday.net"}]}`},
+			{activity: "get_time_off_balances", input: map[string]any{"worker": "3aa5550b7fe348b98d7b5741afc65534"},
+				want: `{"balances":[{"absencePlan":{"descriptor":"Paid Time Off (Hours)","id":"p1"},"id":"b1","quantity":"84","unit":{"descriptor":"Hours"}}]}`},
+		},
+	})
+}
