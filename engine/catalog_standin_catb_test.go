@@ -449,3 +449,40 @@ func TestCatalogStandInsWorkday(t *testing.T) {
 		},
 	})
 }
+
+// DocuSign eSignature (developers.docusign.com: Authorization Code Grant
+// with PKCE at account-d.docusign.com, Accounts: get, Envelopes: create
+// from a template, EnvelopeViews: createRecipient, Envelopes: listStatusChanges).
+func TestCatalogStandInsDocuSign(t *testing.T) {
+	watermark := connector.PollState{Watermark: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)}
+	const account = "/restapi/v2.1/accounts/f0f3f3d5-3a1e-4c28-9d0c-1a2b3c4d5e6f"
+	runOAuthStandIn(t, oauthStandInCase{
+		key: "docusign", auth: "oauth2_authorization_code", hosts: []string{"https://{base_host}", "https://{auth_host}"},
+		fields: map[string]string{"integration_key": "7c2b8d7e-83c3-4940-af5e-dda8b7f0d1a2", "base_host": "demo.docusign.net",
+			"account_id": "f0f3f3d5-3a1e-4c28-9d0c-1a2b3c4d5e6f", "auth_host": "account-d.docusign.com"},
+		clientIDField: "integration_key", secretField: "secret_key",
+		authorize: map[string]string{"scope": "signature extended"},
+		routes: map[string]string{
+			"GET " + account: `{"currentPlanId":"d8f5a8b2","planName":"DEVELOPER","accountName":"Acme","accountIdGuid":"f0f3f3d5-3a1e-4c28-9d0c-1a2b3c4d5e6f"}`,
+			"POST " + account + "/envelopes": `{"envelopeId":"93be49ab-c128-4f19-8cd8-f6c8b4a8c3e5","uri":"/envelopes/93be49ab-c128-4f19-8cd8-f6c8b4a8c3e5",
+				"statusDateTime":"2026-12-06T10:00:05.0000000Z","status":"sent"}`,
+			"POST " + account + "/envelopes/93be49ab-c128-4f19-8cd8-f6c8b4a8c3e5/views/recipient": `{"url":"https://demo.docusign.net/Signing/MTRedeem/v1/4b4c1b9c?slt=eyJ0eXAi"}`,
+			"GET " + account + "/envelopes": `{"resultSetSize":"2","totalSetSize":"2","startPosition":"0","endPosition":"1","envelopes":[
+				{"envelopeId":"93be49ab-c128-4f19-8cd8-f6c8b4a8c3e5","status":"completed","createdDateTime":"2026-12-06T10:00:05.0000000Z","statusChangedDateTime":"2026-12-06T10:04:00.0000000Z","completedDateTime":"2026-12-06T10:04:00.0000000Z"},
+				{"envelopeId":"1b2c3d4e-0000-4f19-8cd8-f6c8b4a8c3e5","status":"completed","createdDateTime":"2026-11-30T10:00:05.0000000Z","statusChangedDateTime":"2026-12-05T10:04:00.0000000Z","completedDateTime":"2026-12-05T10:04:00.0000000Z"}]}`,
+		},
+		status: map[string]int{"POST " + account + "/envelopes": http.StatusCreated, "POST " + account + "/envelopes/93be49ab-c128-4f19-8cd8-f6c8b4a8c3e5/views/recipient": http.StatusCreated},
+		sent: map[string][]string{
+			"POST " + account + "/envelopes": {`"templateId":"c0d4e5f6"`, `"roleName":"Signer"`, `"email":"ann@example.com"`, `"status":"sent"`},
+			"POST " + account + "/envelopes/93be49ab-c128-4f19-8cd8-f6c8b4a8c3e5/views/recipient": {`"returnUrl":"https://example.com/done"`, `"clientUserId":"1001"`, `"authenticationMethod":"none"`},
+			"GET " + account + "/envelopes": {"from_date=2026-12-06T09:58:00Z", "from_to_status=completed"},
+		},
+		calls: []standInCall{
+			{activity: "send_from_template", input: map[string]any{"template_id": "c0d4e5f6", "role_name": "Signer", "signer_email": "ann@example.com", "signer_name": "Ann"},
+				want: `{"envelopeId":"93be49ab-c128-4f19-8cd8-f6c8b4a8c3e5","status":"sent","uri":"/envelopes/93be49ab-c128-4f19-8cd8-f6c8b4a8c3e5"}`},
+			{activity: "create_recipient_view", input: map[string]any{"envelopeId": "93be49ab-c128-4f19-8cd8-f6c8b4a8c3e5", "return_url": "https://example.com/done",
+				"email": "ann@example.com", "user_name": "Ann", "client_user_id": "1001"}, want: `{"url":"https://demo.docusign.net/Signing/MTRedeem/v1/4b4c1b9c?slt=eyJ0eXAi"}`},
+		},
+		poll: &standInPoll{object: "envelope", event: "completed", state: watermark, want: "93be49ab-c128-4f19-8cd8-f6c8b4a8c3e5"},
+	})
+}

@@ -34,11 +34,14 @@ type oauthStandInCase struct {
 	// noPKCE: the vendor documents no PKCE, so the definition asks for
 	// none and none may be sent.
 	noPKCE bool
-	routes map[string]string   // "METHOD /path" -> JSON answer
-	status map[string]int      // "METHOD /path" -> status when not 200
-	sent   map[string][]string // as standInCase.sent
-	calls  []standInCall
-	poll   *standInPoll
+	// clientIDField and secretField are the definition's names for the
+	// client ID and secret when not client_id and client_secret.
+	clientIDField, secretField string
+	routes                     map[string]string   // "METHOD /path" -> JSON answer
+	status                     map[string]int      // "METHOD /path" -> status when not 200
+	sent                       map[string][]string // as standInCase.sent
+	calls                      []standInCall
+	poll                       *standInPoll
 }
 
 func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
@@ -48,6 +51,13 @@ func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
 		code   = "standin-code"
 		access = "standin-access-token"
 	)
+	clientID, secretField := tc.fields["client_id"], "client_secret"
+	if tc.clientIDField != "" {
+		clientID = tc.fields[tc.clientIDField]
+	}
+	if tc.secretField != "" {
+		secretField = tc.secretField
+	}
 	var (
 		mu       sync.Mutex
 		seen     = map[string]int{}
@@ -69,7 +79,7 @@ func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
 					t.Errorf("authorize %s = %q, want %q", k, q.Get(k), v)
 				}
 			}
-			if (q.Get("code_challenge_method") != "S256") != tc.noPKCE || q.Get("client_id") != tc.fields["client_id"] || q.Get("response_type") != "code" {
+			if (q.Get("code_challenge_method") != "S256") != tc.noPKCE || q.Get("client_id") != clientID || q.Get("response_type") != "code" {
 				t.Errorf("authorize query %v", q)
 			}
 			http.Redirect(w, r, q.Get("redirect_uri")+"?code="+code+"&state="+q.Get("state"), http.StatusFound)
@@ -81,7 +91,7 @@ func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
 				id, sec = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 			}
 			w.Header().Set("Content-Type", "application/json")
-			if r.PostForm.Get("grant_type") != "authorization_code" || r.PostForm.Get("code") != code || id != tc.fields["client_id"] || sec != secret ||
+			if r.PostForm.Get("grant_type") != "authorization_code" || r.PostForm.Get("code") != code || id != clientID || sec != secret ||
 				(r.PostForm.Get("code_verifier") == "") != tc.noPKCE {
 				w.WriteHeader(http.StatusBadRequest)
 				_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
@@ -121,7 +131,7 @@ func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
 	for k, v := range tc.fields {
 		fields[k] = junction.FieldValue{Value: v}
 	}
-	conn := f.connection(t, tc.key+"-standin", tc.auth, fields, map[string]junction.Secret{"client_secret": junction.NewSecret(secret)})
+	conn := f.connection(t, tc.key+"-standin", tc.auth, fields, map[string]junction.Secret{secretField: junction.NewSecret(secret)})
 	authURL, err := f.eng.BeginAuthorize(f.ctx, conn, "user-1", redirectURI)
 	if err != nil {
 		t.Fatal(err)
