@@ -513,7 +513,9 @@ func TestContractIntercom(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		const want = `{"pagination":{"per_page":150},"query":{"field":"updated_at","operator":"\u003e","value":1772359080},"sort":{"field":"updated_at","order":"ascending"}}`
+		// Two days back: the search compares timestamps by day and ">"
+		// starts at the next one.
+		const want = `{"pagination":{"per_page":150},"query":{"field":"updated_at","operator":"\u003e","value":1772186400},"sort":{"field":"updated_at","order":"ascending"}}`
 		if string(r.Body) != want {
 			t.Errorf("poll body\n got %s\nwant %s", r.Body, want)
 		}

@@ -998,7 +998,7 @@ func TestContractXero(t *testing.T) {
 // is behind a login and publishes no OpenAPI file; each case names its
 // service and resource there.
 func TestContractWorkday(t *testing.T) {
-	cred := connector.Credentials{Fields: map[string]string{"host": "wd2-impl-services1.workday.com", "tenant": "acme_preview", "client_id": "NjA0"},
+	cred := connector.Credentials{Fields: map[string]string{"host": "wd2-impl-services1.workday.com", "auth_host": "wd2-impl.workday.com", "tenant": "acme_preview", "client_id": "NjA0"},
 		Secrets: secrets("client_secret", "cs"), AccessToken: junction.NewSecret("wd-at")}
 	const hdr = "\nAccept: application/json\nAuthorization: Bearer wd-at"
 	const base = "https://wd2-impl-services1.workday.com/ccx/api"
@@ -1027,12 +1027,14 @@ func TestContractWorkday(t *testing.T) {
 		{name: "OrgMembers", kind: "activity", activity: "get_organization_members", retrySafe: true, input: map[string]any{"ID": "org1", "offset": 100},
 			want: "GET " + base + "/common/v1/acme_preview/supervisoryOrganizations/org1/workers?limit=100&offset=100" + hdr},
 	})
+	// View API Clients shows the Authorization Endpoint on the website
+	// host; the services host serves the API and tokens only.
 	t.Run("OAuthEndpoints", func(t *testing.T) {
 		s, err := mustDefinition(t, "workday").OAuth2(cred)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.AuthorizeURL != "https://wd2-impl-services1.workday.com/acme_preview/authorize" || s.TokenURL != "https://wd2-impl-services1.workday.com/ccx/oauth2/acme_preview/token" {
+		if s.AuthorizeURL != "https://wd2-impl.workday.com/acme_preview/authorize" || s.TokenURL != "https://wd2-impl-services1.workday.com/ccx/oauth2/acme_preview/token" {
 			t.Errorf("endpoints = %s %s", s.AuthorizeURL, s.TokenURL)
 		}
 	})
@@ -1152,7 +1154,7 @@ func TestOutputsFromVendorAnswers(t *testing.T) {
 			want:   `{"url":"https://in.xero.com/iztKMjyAEJT7MVnmruxgCdIJUDStfRgmtdQSIW13"}`},
 		{key: "xero", object: "contact", operation: "get", cred: oauth(map[string]string{"client_id": "c"}), input: map[string]any{"ContactID": "c1"},
 			answer: `{"Contacts":[{"ContactID":"c1","Name":"ABC Limited"}]}`, want: `{"ContactID":"c1","Name":"ABC Limited"}`},
-		{key: "workday", activity: "request_time_off", cred: oauth(map[string]string{"host": "h.example.com", "tenant": "t", "client_id": "c"}),
+		{key: "workday", activity: "request_time_off", cred: oauth(map[string]string{"host": "h.example.com", "auth_host": "w.example.com", "tenant": "t", "client_id": "c"}),
 			input:  map[string]any{"ID": "w", "days": []any{}},
 			answer: `{"id":"f4a1b2","descriptor":"Time Off Request","businessProcessParameters":{"overallStatus":"In Progress","transactionStatus":{"id":"x"}}}`,
 			want:   `{"id":"f4a1b2","status":"In Progress"}`},

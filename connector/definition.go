@@ -383,7 +383,8 @@ type Pagination struct {
 	// true (Zendesk's end_of_stream).
 	EndPath string `yaml:"end_path,omitempty" json:"end_path,omitempty"`
 
-	// cursor
+	// cursor; in the body, a dotted cursor_param names a nested field
+	// (Intercom's pagination.starting_after).
 	CursorParam    string `yaml:"cursor_param,omitempty" json:"cursor_param,omitempty"`
 	CursorIn       string `yaml:"cursor_in,omitempty" json:"cursor_in,omitempty"` // query (default) or body
 	NextCursorPath string `yaml:"next_cursor_path,omitempty" json:"next_cursor_path,omitempty"`

@@ -198,12 +198,7 @@ func (r *Request) NextPage(resp Response) (*Request, bool, error) {
 		next := r.clone()
 		if pg.CursorIn == "body" {
 			m, _ := r.bodyValue.(map[string]any)
-			nm := make(map[string]any, len(m)+1)
-			for k, v := range m {
-				nm[k] = v
-			}
-			nm[pg.CursorParam] = cursor
-			if err := next.setBody(nm, r.bodyEncoding, r.op); err != nil {
+			if err := next.setBody(withBodyPath(m, pg.CursorParam, cursor), r.bodyEncoding, r.op); err != nil {
 				return nil, false, err
 			}
 		} else {
@@ -250,11 +245,30 @@ func (r *Request) NextPage(resp Response) (*Request, bool, error) {
 
 func (r *Request) cursor(pg *Pagination) string {
 	if pg.CursorIn == "body" {
-		m, _ := r.bodyValue.(map[string]any)
-		s, _ := scalarText(m[pg.CursorParam])
+		v, _ := lookupPath(r.bodyValue, pg.CursorParam)
+		s, _ := scalarText(v)
 		return s
 	}
 	return r.queryValue(pg.CursorParam)
+}
+
+// withBodyPath returns a copy of body with the value at a dotted path
+// ("pagination.starting_after"): APIs that page a search by a cursor nested
+// in the request body beside its page size. The maps on the path are
+// copied, so the request the copy came from keeps its body.
+func withBodyPath(body map[string]any, path string, value any) map[string]any {
+	key, rest, nested := strings.Cut(path, ".")
+	out := make(map[string]any, len(body)+1)
+	for k, v := range body {
+		out[k] = v
+	}
+	if !nested {
+		out[key] = value
+		return out
+	}
+	inner, _ := out[key].(map[string]any)
+	out[key] = withBodyPath(inner, rest, value)
+	return out
 }
 
 func (r *Request) recordCount(doc any) (int, bool) {

@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -25,10 +27,21 @@ type oauthStandInCase struct {
 	fields    map[string]string
 	// authorize are the query parameters the vendor's consent page needs.
 	authorize map[string]string
-	routes    map[string]string // "METHOD /path" -> JSON answer
-	status    map[string]int    // "METHOD /path" -> status when not 200
-	calls     []standInCall
-	poll      *standInPoll
+	// authorizePath and tokenPath name the vendor's consent and token
+	// endpoints when they end otherwise than /authorize (or /auth) and
+	// /token.
+	authorizePath, tokenPath string
+	// noPKCE: the vendor documents no PKCE, so the definition asks for
+	// none and none may be sent.
+	noPKCE bool
+	// clientIDField and secretField are the definition's names for the
+	// client ID and secret when not client_id and client_secret.
+	clientIDField, secretField string
+	routes                     map[string]string   // "METHOD /path" -> JSON answer
+	status                     map[string]int      // "METHOD /path" -> status when not 200
+	sent                       map[string][]string // as standInCase.sent
+	calls                      []standInCall
+	poll                       *standInPoll
 }
 
 func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
@@ -38,35 +51,48 @@ func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
 		code   = "standin-code"
 		access = "standin-access-token"
 	)
+	clientID, secretField := tc.fields["client_id"], "client_secret"
+	if tc.clientIDField != "" {
+		clientID = tc.fields[tc.clientIDField]
+	}
+	if tc.secretField != "" {
+		secretField = tc.secretField
+	}
 	var (
 		mu       sync.Mutex
 		seen     = map[string]int{}
+		sent     = map[string]string{}
 		verifier string
 	)
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		route := r.Method + " " + r.URL.Path
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		mu.Lock()
+		sent[route] += requestText(r, body)
+		mu.Unlock()
 		switch {
-		case r.Method == "GET" && (strings.HasSuffix(r.URL.Path, "/authorize") || strings.HasSuffix(r.URL.Path, "/auth")):
+		case r.Method == "GET" && (strings.HasSuffix(r.URL.Path, "/authorize") || strings.HasSuffix(r.URL.Path, "/auth") || tc.authorizePath != "" && r.URL.Path == tc.authorizePath):
 			q := r.URL.Query()
 			for k, v := range tc.authorize {
 				if q.Get(k) != v {
 					t.Errorf("authorize %s = %q, want %q", k, q.Get(k), v)
 				}
 			}
-			if q.Get("code_challenge_method") != "S256" || q.Get("client_id") != tc.fields["client_id"] || q.Get("response_type") != "code" {
+			if (q.Get("code_challenge_method") != "S256") != tc.noPKCE || q.Get("client_id") != clientID || q.Get("response_type") != "code" {
 				t.Errorf("authorize query %v", q)
 			}
 			http.Redirect(w, r, q.Get("redirect_uri")+"?code="+code+"&state="+q.Get("state"), http.StatusFound)
 			return
-		case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/token"):
+		case r.Method == "POST" && (strings.HasSuffix(r.URL.Path, "/token") || tc.tokenPath != "" && r.URL.Path == tc.tokenPath):
 			_ = r.ParseForm()
 			id, sec, basic := r.BasicAuth()
 			if !basic {
 				id, sec = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 			}
 			w.Header().Set("Content-Type", "application/json")
-			if r.PostForm.Get("grant_type") != "authorization_code" || r.PostForm.Get("code") != code || id != tc.fields["client_id"] || sec != secret ||
-				r.PostForm.Get("code_verifier") == "" {
+			if r.PostForm.Get("grant_type") != "authorization_code" || r.PostForm.Get("code") != code || id != clientID || sec != secret ||
+				(r.PostForm.Get("code_verifier") == "") != tc.noPKCE {
 				w.WriteHeader(http.StatusBadRequest)
 				_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
 				return
@@ -105,7 +131,7 @@ func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
 	for k, v := range tc.fields {
 		fields[k] = junction.FieldValue{Value: v}
 	}
-	conn := f.connection(t, tc.key+"-standin", tc.auth, fields, map[string]junction.Secret{"client_secret": junction.NewSecret(secret)})
+	conn := f.connection(t, tc.key+"-standin", tc.auth, fields, map[string]junction.Secret{secretField: junction.NewSecret(secret)})
 	authURL, err := f.eng.BeginAuthorize(f.ctx, conn, "user-1", redirectURI)
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +151,7 @@ func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
 	if err != nil {
 		t.Fatalf("complete authorize: %v", err)
 	}
-	if verifier == "" || done.Connection.TokenSealedID == "" {
+	if (verifier == "") != tc.noPKCE || done.Connection.TokenSealedID == "" {
 		t.Fatalf("no PKCE verifier or no token: %+v", done.Connection)
 	}
 	conn = f.reload(t, conn)
@@ -141,6 +167,7 @@ func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
 			t.Errorf("%s was never called", route)
 		}
 	}
+	checkSent(t, tc.sent, sent)
 }
 
 func TestCatalogStandInsGoogleAndMicrosoft(t *testing.T) {

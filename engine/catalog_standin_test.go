@@ -1,9 +1,12 @@
 package engine_test
 
 import (
+	"bytes"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -31,8 +34,20 @@ type standInCase struct {
 	secrets map[string]string
 	// header is what every request must carry; anything else is answered
 	// with unauthorized, as the vendor answers a bad credential.
-	header   [2]string
-	routes   map[string]string // "METHOD /path" -> JSON answer
+	header [2]string
+	// sigv4 is the service and region every request must be signed for
+	// (AWS Signature Version 4, with fields["access_key_id"] and
+	// secrets["secret_access_key"]), in place of header.
+	sigv4 [2]string
+	// tokenPath and grant are the token endpoint's path and grant type
+	// when the vendor's differ from /oauth2/token (or /connect/token) and
+	// client_credentials.
+	tokenPath, grant string
+	routes           map[string]string // "METHOD /path" -> JSON answer
+	status           map[string]int    // "METHOD /path" -> status when not 200
+	// sent are what requests to a route must carry in their query or body
+	// (unescaped), as the vendor's reference names the parameters.
+	sent     map[string][]string
 	calls    []standInCall
 	poll     *standInPoll
 	rejected string // the vendor's answer to a bad credential
@@ -75,17 +90,30 @@ func standInDefinition(t *testing.T, key, base string, hosts []string) string {
 func runStandIn(t *testing.T, tc standInCase) {
 	t.Helper()
 	var mu sync.Mutex
-	seen := map[string]int{}
+	seen, sent := map[string]int{}, map[string]string{}
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		route := r.Method + " " + r.URL.Path
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		mu.Lock()
+		sent[route] += requestText(r, body)
+		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
-		if route == "POST /oauth2/token" || route == "POST /connect/token" {
+		tokenRoute := route == "POST /oauth2/token" || route == "POST /connect/token"
+		if tc.tokenPath != "" {
+			tokenRoute = route == "POST "+tc.tokenPath
+		}
+		grant := tc.grant
+		if grant == "" {
+			grant = "client_credentials"
+		}
+		if tokenRoute {
 			_ = r.ParseForm()
 			id, secret, basic := r.BasicAuth()
 			if !basic {
 				id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 			}
-			if r.PostForm.Get("grant_type") != "client_credentials" || id != tc.fields["client_id"] || secret != tc.secrets["client_secret"] {
+			if r.PostForm.Get("grant_type") != grant || id != tc.fields["client_id"] || secret != tc.secrets["client_secret"] {
 				w.WriteHeader(http.StatusUnauthorized)
 				_, _ = w.Write([]byte(`{"error":"invalid_client"}`))
 				return
@@ -93,12 +121,26 @@ func runStandIn(t *testing.T, tc standInCase) {
 			_, _ = w.Write([]byte(`{"access_token":"standin-at","token_type":"bearer","expires_in":3600}`))
 			return
 		}
-		if r.Header.Get(tc.header[0]) != tc.header[1] {
+		if tc.sigv4[0] != "" {
+			if !awsSigned(r, body, tc.fields["access_key_id"], tc.secrets["secret_access_key"], tc.sigv4[0], tc.sigv4[1]) {
+				refuseAWSSignature(w)
+				return
+			}
+		} else if r.Header.Get(tc.header[0]) != tc.header[1] {
 			w.WriteHeader(http.StatusUnauthorized)
 			_, _ = w.Write([]byte(tc.rejected))
 			return
 		}
 		answer, ok := tc.routes[route]
+		// A route with a query ("GET /path?after=2") answers the requests
+		// carrying those parameters, in the query or a JSON body: a list's
+		// later pages.
+		for key, a := range tc.routes {
+			if path, q, found := strings.Cut(key, "?"); found && path == route && carriesQuery(r.URL.Query(), body, q) {
+				route, answer, ok = key, a, true
+				break
+			}
+		}
 		if !ok {
 			t.Errorf("%s: the stand-in has no %s", tc.key, route)
 			w.WriteHeader(http.StatusNotFound)
@@ -107,6 +149,9 @@ func runStandIn(t *testing.T, tc standInCase) {
 		mu.Lock()
 		seen[route]++
 		mu.Unlock()
+		if s := tc.status[route]; s != 0 {
+			w.WriteHeader(s)
+		}
 		_, _ = w.Write([]byte(answer))
 	}))
 	t.Cleanup(srv.Close)
@@ -144,6 +189,42 @@ func runStandIn(t *testing.T, tc standInCase) {
 	for route := range tc.routes {
 		if seen[route] == 0 {
 			t.Errorf("%s was never called", route)
+		}
+	}
+	checkSent(t, tc.sent, sent)
+}
+
+// carriesQuery tells whether a request's query or JSON body holds every
+// parameter of the query want.
+func carriesQuery(query url.Values, body []byte, want string) bool {
+	w, err := url.ParseQuery(want)
+	if err != nil {
+		return false
+	}
+	for k := range w {
+		if query.Get(k) != w.Get(k) && !bytes.Contains(body, []byte(`"`+k+`":"`+w.Get(k)+`"`)) {
+			return false
+		}
+	}
+	return true
+}
+
+// requestText is what a request put in its query and body, unescaped.
+func requestText(r *http.Request, body []byte) string {
+	q, _ := url.QueryUnescape(r.URL.RawQuery)
+	return q + "\n" + string(body) + "\n"
+}
+
+// checkSent reports each text a route's requests should have carried and
+// did not. What was sent is not printed: token requests hold the client
+// secret.
+func checkSent(t *testing.T, want map[string][]string, got map[string]string) {
+	t.Helper()
+	for route, texts := range want {
+		for _, s := range texts {
+			if !strings.Contains(got[route], s) {
+				t.Errorf("no request to %s carried %q", route, s)
+			}
 		}
 	}
 }

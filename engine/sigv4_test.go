@@ -41,22 +41,8 @@ func newAWSAPI(t testing.TB, secret string) *awsAPI {
 		secret := a.secret
 		a.bodies = append(a.bodies, string(body))
 		a.mu.Unlock()
-		at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
-		check := r.Clone(context.Background())
-		check.Header.Del("Authorization")
-		check.Header.Del("X-Amz-Date")
-		check.Header.Del("User-Agent")
-		check.Header.Del("Accept-Encoding")
-		sum := sha256.Sum256(body)
-		if err == nil {
-			err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: secret},
-				check, hex.EncodeToString(sum[:]), "ses", "eu-west-1", at)
-		}
-		if err != nil || check.Header.Get("Authorization") != r.Header.Get("Authorization") {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("X-Amzn-Errortype", "InvalidSignatureException")
-			w.WriteHeader(http.StatusForbidden)
-			fmt.Fprint(w, `{"message":"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}`)
+		if !awsSigned(r, body, "AKIAEXAMPLE", secret, "ses", "eu-west-1") {
+			refuseAWSSignature(w)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -64,6 +50,33 @@ func newAWSAPI(t testing.TB, secret string) *awsAPI {
 	}))
 	t.Cleanup(a.srv.Close)
 	return a
+}
+
+// awsSigned tells whether r (whose body was read into body) carries the
+// Signature Version 4 that AWS computes with the key pair, at the request's
+// own X-Amz-Date.
+func awsSigned(r *http.Request, body []byte, keyID, secret, service, region string) bool {
+	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		return false
+	}
+	check := r.Clone(context.Background())
+	check.Header.Del("Authorization")
+	check.Header.Del("X-Amz-Date")
+	check.Header.Del("User-Agent")
+	check.Header.Del("Accept-Encoding")
+	sum := sha256.Sum256(body)
+	err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret},
+		check, hex.EncodeToString(sum[:]), service, region, at)
+	return err == nil && check.Header.Get("Authorization") == r.Header.Get("Authorization")
+}
+
+// refuseAWSSignature answers as AWS does when the signatures differ.
+func refuseAWSSignature(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Amzn-Errortype", "InvalidSignatureException")
+	w.WriteHeader(http.StatusForbidden)
+	fmt.Fprint(w, `{"message":"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}`)
 }
 
 // A definition like amazon-ses but with its endpoint a field, so that the
