@@ -51,6 +51,8 @@ type Options struct {
 	// Clock sets "now" for the pages (the overview's last 24 hours); the
 	// system clock when nil.
 	Clock junction.Clock
+	// SSO, when set, offers single sign-on on the login page.
+	SSO *SSO
 }
 
 // contentSecurityPolicy allows nothing but the page's own stylesheet and
@@ -70,6 +72,7 @@ type UI struct {
 	cookie  string
 	pages   map[string]*template.Template
 	handler http.Handler
+	sso     *sso // nil without single sign-on
 }
 
 // New returns the UI over a.
@@ -90,6 +93,11 @@ func New(a *app.App, opts Options) *UI {
 	mux.HandleFunc("GET /login", u.loginPage)
 	mux.HandleFunc("POST /login", u.login)
 	mux.Handle("POST /logout", u.signedIn(u.logout))
+	if opts.SSO != nil {
+		u.sso = newSSO(*opts.SSO, opts.Secure)
+		mux.HandleFunc("GET /login/sso", u.ssoStart)
+		mux.HandleFunc("GET /login/sso/callback", u.ssoCallback)
+	}
 	u.routes(mux)
 	// Cross-origin POSTs are refused before anything else, sign-in
 	// included, where no session token exists yet.
@@ -225,11 +233,18 @@ func problemOf(err error) *problem {
 
 type loginData struct {
 	Next, Tenant, Username string
+	SSO                    bool
 }
 
 func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
-	u.render(w, http.StatusOK, "login", &pageData{Title: "Sign in",
-		Data: loginData{Next: safeNext(r.URL.Query().Get("next"))}})
+	u.renderLogin(w, r, http.StatusOK, nil, loginData{Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+// renderLogin shows the login page, offering single sign-on when it is
+// configured.
+func (u *UI) renderLogin(w http.ResponseWriter, _ *http.Request, status int, err error, d loginData) {
+	d.SSO = u.sso != nil
+	u.render(w, status, "login", &pageData{Title: "Sign in", Err: problemOf(err), Data: d})
 }
 
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
@@ -237,8 +252,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	tenant, name := strings.TrimSpace(r.PostFormValue("tenant")), strings.TrimSpace(r.PostFormValue("username"))
 	next := safeNext(r.PostFormValue("next"))
 	again := func(status int, err error) {
-		u.render(w, status, "login", &pageData{Title: "Sign in", Err: problemOf(err),
-			Data: loginData{Next: next, Tenant: tenant, Username: name}})
+		u.renderLogin(w, r, status, err, loginData{Next: next, Tenant: tenant, Username: name})
 	}
 	if err := u.opts.Guard.CheckLogin(r, tenant, name); err != nil {
 		again(http.StatusTooManyRequests, err)

@@ -346,7 +346,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("check credential stores: %w", err)
 	}
 
-	handler, err := m.handler()
+	handler, err := m.handler(ctx)
 	if err != nil {
 		return err
 	}
