@@ -17,6 +17,10 @@ type CredentialStoreConfig struct {
 	// Insecure allows plain http:// for local development.
 	Insecure bool   `json:"insecure,omitempty"`
 	ProxyURL string `json:"proxy_url,omitempty"`
+	// AllowedHosts, when set, are the only hosts the values of this
+	// store's secrets may be sent to, through any asset: an administrator
+	// confines the store once rather than trusting each asset's creator.
+	AllowedHosts []string `json:"allowed_hosts,omitempty"`
 	// Config holds the non-secret configuration keys.
 	Config map[string]string `json:"config"`
 	// SecretKeys names the secret configuration keys that are set.

@@ -483,6 +483,9 @@ func (a *App) CreateAsset(ctx context.Context, p *junction.Principal, in CreateA
 			if err := a.checkExternalName(cfg, as.ExternalName); err != nil {
 				return nil, err
 			}
+			if err := a.checkReference(ctx, p, cfg, as, hasValue); err != nil {
+				return nil, err
+			}
 			if err := a.checkSharedSecret(ctx, p, as); err != nil {
 				return nil, err
 			}
@@ -575,6 +578,40 @@ func (a *App) mayWiden(ctx context.Context, p *junction.Principal, as *junction.
 		return err
 	}
 	return nil
+}
+
+// checkReference keeps a vault's secrets from being handed out by
+// reference. An asset that refers to a secret already in an external store
+// lets its value go wherever the asset's connections point, and Junction's
+// login to the vault may read far more than anyone meant to share. Unless
+// the store confines where its values may go (its allowed hosts, set by
+// whoever administers the store), referring to an existing secret is as
+// good as reading it and needs Assets.Resolve on the folder. An asset that
+// brings its own value (written) reveals nothing it did not know. Within a
+// confined store, an asset may only narrow the store's hosts.
+func (a *App) checkReference(ctx context.Context, p *junction.Principal, store *junction.CredentialStoreConfig, as *junction.Asset, written bool) error {
+	if len(store.AllowedHosts) > 0 {
+		if len(as.AllowedHosts) > 0 && widens(store.AllowedHosts, as.AllowedHosts) {
+			return &junction.Error{Code: junction.EINVALID, Field: "allowed_hosts",
+				Message: fmt.Sprintf("credential store %q confines its values to %s: an asset of it may only narrow that list",
+					store.Name, strings.Join(store.AllowedHosts, ", ")),
+				Details: map[string]any{"store_allowed_hosts": store.AllowedHosts}}
+		}
+		return nil
+	}
+	if written {
+		return nil
+	}
+	if _, err := a.folderFor(ctx, a.store, p, as.FolderID, junction.PermAssetsResolve); err == nil {
+		return nil
+	} else if !junction.IsCode(err, junction.EPERMISSIONDENIED) {
+		return err
+	}
+	return &junction.Error{Code: junction.EPERMISSIONDENIED, Field: "external_name",
+		Message: fmt.Sprintf("credential store %q does not confine where its values may be sent, so referring to its "+
+			"existing secret %q is as good as reading it: that needs %s on the folder; or have the store's "+
+			"administrator set its allowed hosts (allowed_hosts), or give the value yourself",
+			store.Name, as.ExternalName, junction.PermAssetsResolve)}
 }
 
 // checkSharedSecret keeps allowed hosts from being side-stepped by a second
@@ -932,6 +969,11 @@ func (a *App) UpdateAsset(ctx context.Context, p *junction.Principal, id string,
 		}
 	}
 	if external && (next.ExternalName != cur.ExternalName || !slices.Equal(next.AllowedHosts, cur.AllowedHosts)) {
+		// Pointing at another secret without giving its value refers to
+		// what is already there, like a new asset would.
+		if err := a.checkReference(ctx, p, cfg, &next, next.ExternalName == cur.ExternalName || hasValue); err != nil {
+			return nil, err
+		}
 		if err := a.checkSharedSecret(ctx, p, &next); err != nil {
 			return nil, err
 		}

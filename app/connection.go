@@ -465,7 +465,8 @@ func (a *App) ConnectionViews(ctx context.Context, cs ...*junction.Connection) (
 }
 
 // connectionWarnings lists what deserves a look in c: every field sent
-// out whose value comes from a secret asset without allowed hosts. assets
+// out whose value comes from a secret asset without allowed hosts, of its
+// own or of its store. assets
 // memoises the assets read (nil for one that is gone).
 func (a *App) connectionWarnings(ctx context.Context, c *junction.Connection, assets map[string]*junction.Asset) ([]ConnectionWarning, error) {
 	var sent []string
@@ -484,11 +485,17 @@ func (a *App) connectionWarnings(ctx context.Context, c *junction.Connection, as
 		}
 		as, seen := assets[fv.AssetID]
 		if !seen {
-			var err error
-			as, err = a.store.GetAsset(ctx, c.TenantID, fv.AssetID)
+			got, store, err := a.store.GetAssetWithStore(ctx, c.TenantID, fv.AssetID)
 			if err != nil && !junction.IsCode(err, junction.ENOTFOUND) {
 				return nil, err
 			}
+			if got != nil && len(got.AllowedHosts) == 0 && store != nil && len(store.AllowedHosts) > 0 {
+				// Its store confines it: as restricted as a list of its own.
+				confined := *got
+				confined.AllowedHosts = store.AllowedHosts
+				got = &confined
+			}
+			as = got
 			assets[fv.AssetID] = as
 		}
 		if as == nil || !as.Type.Sensitive() || len(as.AllowedHosts) > 0 {

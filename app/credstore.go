@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"junction/outbound"
 	"log/slog"
 	"maps"
 	"net/url"
@@ -296,6 +297,9 @@ type CreateCredentialStoreInput struct {
 	// Insecure allows plain http:// (local development only).
 	Insecure bool
 	ProxyURL string
+	// AllowedHosts confine where the values of the store's secrets may be
+	// sent, through any asset (see junction.CredentialStoreConfig).
+	AllowedHosts []string
 	// Config holds every configuration key of the type, secret ones
 	// included; the type says which are sealed. Empty values are ignored.
 	Config map[string]junction.Secret
@@ -323,6 +327,10 @@ func (a *App) CreateCredentialStore(ctx context.Context, p *junction.Principal, 
 	if err != nil {
 		return nil, err
 	}
+	hosts, err := storeHosts(in.AllowedHosts)
+	if err != nil {
+		return nil, err
+	}
 	raw := make(map[string]string, len(in.Config))
 	for k, v := range in.Config {
 		raw[k] = v.Reveal()
@@ -333,7 +341,7 @@ func (a *App) CreateCredentialStore(ctx context.Context, p *junction.Principal, 
 	cfg := &junction.CredentialStoreConfig{
 		ID: junction.NewID(), TenantID: p.TenantID(), Name: name, Type: typ.Name,
 		ReadOnly: in.ReadOnly || !typ.Writable, Insecure: in.Insecure, ProxyURL: proxy,
-		Config: plain, CreatedAt: now, UpdatedAt: now,
+		AllowedHosts: hosts, Config: plain, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := a.validateStore(cfg, secrets); err != nil {
 		return nil, err
@@ -372,6 +380,7 @@ func storeAuditDetails(cfg *junction.CredentialStoreConfig) map[string]any {
 	return map[string]any{
 		"name": cfg.Name, "type": cfg.Type, "read_only": cfg.ReadOnly, "insecure": cfg.Insecure,
 		"proxy": cfg.ProxyURL != "", "config_keys": keys, "secret_keys": secretKeys,
+		"allowed_hosts": auditHosts(cfg.AllowedHosts),
 	}
 }
 
@@ -422,6 +431,9 @@ type UpdateCredentialStoreInput struct {
 	ReadOnly *bool
 	Insecure *bool
 	ProxyURL *string
+	// AllowedHosts replaces the store's allowed hosts; an empty list lifts
+	// the confinement.
+	AllowedHosts *[]string
 	// Config changes configuration keys one by one: a key left out keeps
 	// its value (a secret one its sealed value); a key set to nil or ""
 	// is removed.
@@ -482,6 +494,16 @@ func (a *App) UpdateCredentialStore(ctx context.Context, p *junction.Principal, 
 			if proxy != cfg.ProxyURL {
 				cfg.ProxyURL = proxy
 				changed = append(changed, "proxy_url")
+			}
+		}
+		if in.AllowedHosts != nil {
+			hosts, err := storeHosts(*in.AllowedHosts)
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(hosts, cfg.AllowedHosts) {
+				cfg.AllowedHosts = hosts
+				changed = append(changed, "allowed_hosts")
 			}
 		}
 		secrets := map[string]string{}
@@ -679,4 +701,14 @@ func (a *App) TestCredentialStore(ctx context.Context, p *junction.Principal, id
 		res.Field = e.Field
 	}
 	return res, nil
+}
+
+// storeHosts checks a store's allowed hosts and returns them in canonical
+// form, nil for none.
+func storeHosts(hosts []string) ([]string, error) {
+	out, err := outbound.ParseAllowedHosts("allowed_hosts", hosts)
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return out, nil
 }

@@ -437,13 +437,13 @@ func (a *App) DeleteCustomConnector(ctx context.Context, p *junction.Principal, 
 		if err != nil {
 			return err
 		}
-		conns, err := tx.ListConnections(ctx, c.TenantID, junction.ConnectionFilter{Connector: c.Key, Page: junction.Page{Limit: junction.MaxPageSize}})
+		conns, err := connectorConnections(ctx, tx, c)
 		if err != nil {
 			return err
 		}
 		if len(conns) > 0 {
-			names := make([]map[string]any, 0, len(conns))
-			for _, cn := range conns {
+			names := make([]map[string]any, 0, min(len(conns), maxNamedInConflict))
+			for _, cn := range conns[:min(len(conns), maxNamedInConflict)] {
 				names = append(names, map[string]any{"id": cn.ID, "name": cn.Name, "connector_version": cn.ConnectorVersion})
 			}
 			return &junction.Error{Code: junction.ECONFLICT,
@@ -528,7 +528,7 @@ func (a *App) Publish(ctx context.Context, p *junction.Principal, id string, in 
 // fields, the activities, object operations and events of the version
 // each connection is on. Conflict lists them by connection.
 func (a *App) checkBreaking(ctx context.Context, tx junction.Store, c *junction.CustomConnector, def *connector.Definition) error {
-	conns, err := tx.ListConnections(ctx, c.TenantID, junction.ConnectionFilter{Connector: c.Key, Page: junction.Page{Limit: junction.MaxPageSize}})
+	conns, err := connectorConnections(ctx, tx, c)
 	if err != nil {
 		return err
 	}
@@ -559,7 +559,9 @@ func (a *App) checkBreaking(ctx context.Context, tx junction.Store, c *junction.
 				}
 			}
 		}
-		trs, err := tx.ListTriggers(ctx, c.TenantID, junction.TriggerFilter{ConnectionID: cn.ID, Page: junction.Page{Limit: junction.MaxPageSize}})
+		trs, err := listAll(func(page junction.Page) ([]*junction.Trigger, error) {
+			return tx.ListTriggers(ctx, c.TenantID, junction.TriggerFilter{ConnectionID: cn.ID, Page: page})
+		}, func(t *junction.Trigger) string { return t.ID })
 		if err != nil {
 			return err
 		}
@@ -743,4 +745,34 @@ func definitionInvalid(err error) error {
 		e.Field = "definition." + de.Problems[0].Path
 	}
 	return e
+}
+
+// maxNamedInConflict bounds how many connections a refused delete names;
+// its message still counts them all.
+const maxNamedInConflict = 100
+
+// connectorConnections is every connection of a custom connector, every
+// version: a delete or a breaking change must see all of them, not a page.
+func connectorConnections(ctx context.Context, tx junction.Store, c *junction.CustomConnector) ([]*junction.Connection, error) {
+	return listAll(func(page junction.Page) ([]*junction.Connection, error) {
+		return tx.ListConnections(ctx, c.TenantID, junction.ConnectionFilter{Connector: c.Key, Page: page})
+	}, func(cn *junction.Connection) string { return cn.ID })
+}
+
+// listAll reads every page of a list, for the checks that must see all of
+// it rather than the first page.
+func listAll[T any](list func(junction.Page) ([]T, error), id func(T) string) ([]T, error) {
+	page := junction.Page{Limit: junction.MaxPageSize}
+	var all []T
+	for {
+		items, err := list(page)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if len(items) < page.Limit {
+			return all, nil
+		}
+		page.After = id(items[len(items)-1])
+	}
 }

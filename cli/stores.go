@@ -163,8 +163,9 @@ func (c *CLI) storesCommand() *cobra.Command {
 		Aliases: []string{"credential-stores"},
 		Short:   "Manage the credential stores (vaults) your tenant reads secrets from",
 	}
-	var all, readOnly, insecure bool
+	var all, readOnly, insecure, anyHost bool
 	var name, typ, proxyURL string
+	var allowedHosts []string
 	var cf storeConfigFlags
 
 	list := &cobra.Command{
@@ -182,8 +183,15 @@ func (c *CLI) storesCommand() *cobra.Command {
 	show := showCommand(c, "Show one credential store (never its secret keys' values)", storePath, storeFields)
 
 	create := &cobra.Command{
-		Use:   "create NAME --type TYPE [--config key=value ...] [--secret key=@path|-|value ...]",
+		Use:   "create NAME --type TYPE [--config key=value ...] [--secret key=@path|-|value ...] [--allowed-host H ...]",
 		Short: "Add a credential store; its configuration is checked, the vault is not contacted (see test)",
+		Long: `Add a credential store. Its configuration is checked; the vault is not
+contacted (see test).
+
+--allowed-host, repeated, confines where the values of the store's secrets
+may be sent, through any of its assets, whoever made them. Without it,
+referring to a secret already in the store is as good as reading it, so
+an asset that does so needs Assets.Resolve on its folder.`,
 		Example: `  junction stores create vault-prod --type hashicorp-vault \
     --config address=https://vault.example.com:8200 --config auth_method=approle \
     --config role_id=junction-prod --config-file ca_cert=./ca.pem --secret secret_id=@secret-id.txt`,
@@ -205,6 +213,9 @@ func (c *CLI) storesCommand() *cobra.Command {
 			if proxyURL != "" {
 				body["proxy_url"] = proxyURL
 			}
+			if len(allowedHosts) > 0 {
+				body["allowed_hosts"] = allowedHosts
+			}
 			return callAndPrint(c, cmd, http.MethodPost, "/api/v1/credential-stores", body, storeFields)
 		},
 	}
@@ -212,10 +223,11 @@ func (c *CLI) storesCommand() *cobra.Command {
 	create.Flags().BoolVar(&readOnly, "read-only", false, "never write to this store")
 	create.Flags().BoolVar(&insecure, "insecure", false, "allow plain http:// (local development only)")
 	create.Flags().StringVar(&proxyURL, "proxy-url", "", "reach the store through this forward proxy")
+	create.Flags().StringArrayVar(&allowedHosts, "allowed-host", nil, "a host the store's values may be sent to (repeat for more)")
 	cf.register(create, false)
 
 	update := &cobra.Command{
-		Use:   "update ID [--name NAME] [--config key=value ...] [--secret key=@path|-|value ...] [--unset key ...]",
+		Use:   "update ID [--name NAME] [--config key=value ...] [--secret key=@path|-|value ...] [--unset key ...] [--allowed-host H ... | --any-host]",
 		Short: "Change a credential store; configuration keys not named keep their values",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -224,6 +236,14 @@ func (c *CLI) storesCommand() *cobra.Command {
 			setIfChanged(cmd, body, "read-only", "read_only", readOnly)
 			setIfChanged(cmd, body, "insecure", "insecure", insecure)
 			setIfChanged(cmd, body, "proxy-url", "proxy_url", proxyURL)
+			switch {
+			case anyHost && len(allowedHosts) > 0:
+				return junction.Invalid("allowed-host", "give --allowed-host or --any-host, not both")
+			case anyHost:
+				body["allowed_hosts"] = []string{}
+			case len(allowedHosts) > 0:
+				body["allowed_hosts"] = allowedHosts
+			}
 			config, err := cf.body(c)
 			if err != nil {
 				return err
@@ -232,7 +252,7 @@ func (c *CLI) storesCommand() *cobra.Command {
 				body["config"] = config
 			}
 			if len(body) == 0 {
-				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --read-only, --insecure, --proxy-url, --config, --config-file, --secret or --unset")
+				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --read-only, --insecure, --proxy-url, --allowed-host, --any-host, --config, --config-file, --secret or --unset")
 			}
 			return callAndPrint(c, cmd, http.MethodPatch, storePath(args[0]), body, storeFields)
 		},
@@ -241,6 +261,8 @@ func (c *CLI) storesCommand() *cobra.Command {
 	update.Flags().BoolVar(&readOnly, "read-only", false, "never write to this store (=false to allow writes)")
 	update.Flags().BoolVar(&insecure, "insecure", false, "allow plain http:// (=false to require https://)")
 	update.Flags().StringVar(&proxyURL, "proxy-url", "", `reach the store through this forward proxy ("" for none)`)
+	update.Flags().StringArrayVar(&allowedHosts, "allowed-host", nil, "a host the store's values may be sent to (repeat for more); replaces the list")
+	update.Flags().BoolVar(&anyHost, "any-host", false, "lift the store's allowed hosts")
 	cf.register(update, true)
 
 	del := c.deleteCommand("credential store", "Delete a credential store no asset uses any more", storePath)
@@ -300,6 +322,9 @@ func storeFields(s *credentialStore) [][2]string {
 	}
 	if s.ProxyURL != "" {
 		out = append(out, [2]string{"Proxy URL", s.ProxyURL})
+	}
+	if len(s.AllowedHosts) > 0 {
+		out = append(out, [2]string{"Allowed hosts", strings.Join(s.AllowedHosts, ", ")})
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Config)) {
 		out = append(out, [2]string{"Config " + k, oneLineValue(s.Config[k])})

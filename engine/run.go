@@ -59,6 +59,19 @@ type assetUse struct {
 	field string
 	part  string
 	asset *junction.Asset
+	// store is the asset's credential store when it confines where its
+	// values may go (allowed hosts); nil otherwise.
+	store *junction.CredentialStoreConfig
+}
+
+// confined tells whether the value may go to some hosts only.
+func (u assetUse) confined() bool { return len(u.asset.AllowedHosts) > 0 || u.store != nil }
+
+// allows tells whether the value may be sent to host: both the asset's and
+// its store's lists, where set, must allow it.
+func (u assetUse) allows(host string) bool {
+	return (len(u.asset.AllowedHosts) == 0 || outbound.HostAllowed(u.asset.AllowedHosts, host)) &&
+		(u.store == nil || outbound.HostAllowed(u.store.AllowedHosts, host))
 }
 
 // load finds the connection's definition and auth scheme.
@@ -240,7 +253,7 @@ func (x *run) materialise(ctx context.Context) error {
 	x.creds = creds
 	x.apiHosts, x.tokenHosts, x.consentHosts = nil, nil, nil
 	for _, u := range x.assets {
-		if len(u.asset.AllowedHosts) > 0 {
+		if u.confined() {
 			x.apiHosts = x.hostCheck(x.auth.RequestFields())
 			x.tokenHosts = x.hostCheck(x.auth.TokenFields())
 			x.consentHosts = x.hostCheck(x.auth.AuthorizeFields())
@@ -255,7 +268,7 @@ func (x *run) materialise(ctx context.Context) error {
 func (x *run) hostCheck(fields []string) func(host string) error {
 	var held []assetUse
 	for _, u := range x.assets {
-		if len(u.asset.AllowedHosts) > 0 && slices.Contains(fields, u.field) {
+		if u.confined() && slices.Contains(fields, u.field) {
 			held = append(held, u)
 		}
 	}
@@ -264,7 +277,7 @@ func (x *run) hostCheck(fields []string) func(host string) error {
 	}
 	return func(host string) error {
 		for _, u := range held {
-			if !outbound.HostAllowed(u.asset.AllowedHosts, host) {
+			if !u.allows(host) {
 				return credentialNotAllowed(u, host)
 			}
 		}
@@ -278,11 +291,20 @@ func credentialNotAllowed(u assetUse, host string) error {
 	return &junction.Error{
 		Code:  junction.ECREDNOTALLOWED,
 		Field: "fields." + u.field,
-		Message: fmt.Sprintf("asset %q (%s) may not be sent to %s: that host is not among its allowed hosts; "+
+		Message: fmt.Sprintf("asset %q (%s) may not be sent to %s: that host is not among %s; "+
 			"point the connection at an allowed host, or have someone who may resolve the asset allow this one",
-			u.asset.Name, u.asset.ID, host),
+			u.asset.Name, u.asset.ID, host, whoseHosts(u, host)),
 		Details: map[string]any{"asset_id": u.asset.ID, "host": host},
 	}
+}
+
+// whoseHosts names the list that refused host: the asset's own, or its
+// store's, which only the store's administrator can change.
+func whoseHosts(u assetUse, host string) string {
+	if u.store != nil && !outbound.HostAllowed(u.store.AllowedHosts, host) {
+		return fmt.Sprintf("the allowed hosts of its credential store %q", u.store.Name)
+	}
+	return "its allowed hosts"
 }
 
 // assetValue resolves one asset-backed field. Plain (text, integer,
@@ -306,7 +328,11 @@ func (x *run) assetValue(ctx context.Context, field string, fv junction.FieldVal
 	if err != nil {
 		return junction.Secret{}, nil, junction.Invalid("fields."+field, "%s", err.Error())
 	}
-	return s, &assetUse{field: field, part: fv.Part, asset: a}, nil
+	use := &assetUse{field: field, part: fv.Part, asset: a}
+	if store != nil && len(store.AllowedHosts) > 0 {
+		use.store = store
+	}
+	return s, use, nil
 }
 
 // pick chooses the part of a resolved value a field uses.

@@ -135,13 +135,16 @@ func TestConnectionDestinationMoves(t *testing.T) {
 // TestSharedSecretKeepsItsHosts: a second asset referring to an external
 // secret that another asset restricts must be restricted within the same
 // hosts, unless its creator may read the secret anyway; otherwise allowed
-// hosts would be one asset away from useless.
+// hosts would be one asset away from useless. (The store confines its
+// values to a wider list, without which a developer could not refer to
+// its secrets at all: TestStoreConfinesReferences.)
 func TestSharedSecretKeepsItsHosts(t *testing.T) {
 	vs := vaulttest.New(t, vaulttest.Options{})
 	vs.SetAppRole("approle", "role-1", "secret-id-1")
 	backends(t, func(t *testing.T, open func(t *testing.T) junction.Store) {
 		e := newEnv(t, open(t))
-		cs := e.vaultStore(vs, "corp-vault", "secret-id-1", nil)
+		cs := e.vaultStore(vs, "corp-vault", "secret-id-1", map[string]any{
+			"allowed_hosts": []string{"api.erp.example.com", "api.crm.example.com", "evil.test"}})
 		f := e.createFolder(e.admin, "Robots", "")
 		dev, devToken := e.createUser(e.admin, "dev")
 		e.must(http.StatusOK, "PUT", "/api/v1/folders/"+f.ID+"/members/"+dev.ID, e.admin,

@@ -12,23 +12,28 @@ import (
 // /api/v1/credential-store-types); secret keys are sealed and never
 // returned.
 type createCredentialStoreRequest struct {
-	Name     string                     `json:"name"`
-	Type     string                     `json:"type"`
-	ReadOnly bool                       `json:"read_only,omitempty"`
-	Insecure bool                       `json:"insecure,omitempty"`
-	ProxyURL string                     `json:"proxy_url,omitempty"`
-	Config   map[string]junction.Secret `json:"config,omitempty"`
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	ReadOnly bool   `json:"read_only,omitempty"`
+	Insecure bool   `json:"insecure,omitempty"`
+	ProxyURL string `json:"proxy_url,omitempty"`
+	// AllowedHosts confine where the values of the store's secrets may be
+	// sent, through any of its assets, whoever made them.
+	AllowedHosts []string                   `json:"allowed_hosts,omitempty"`
+	Config       map[string]junction.Secret `json:"config,omitempty"`
 }
 
 // updateCredentialStoreRequest changes a store; fields left out stay as
 // they are. In config, a key left out keeps its value (a secret key its
 // sealed value), and a key set to "" or null is removed.
 type updateCredentialStoreRequest struct {
-	Name     *string                     `json:"name,omitempty"`
-	ReadOnly *bool                       `json:"read_only,omitempty"`
-	Insecure *bool                       `json:"insecure,omitempty"`
-	ProxyURL *string                     `json:"proxy_url,omitempty"`
-	Config   map[string]*junction.Secret `json:"config,omitempty"`
+	Name     *string `json:"name,omitempty"`
+	ReadOnly *bool   `json:"read_only,omitempty"`
+	Insecure *bool   `json:"insecure,omitempty"`
+	ProxyURL *string `json:"proxy_url,omitempty"`
+	// AllowedHosts replaces the store's allowed hosts; [] lifts them.
+	AllowedHosts *[]string                   `json:"allowed_hosts,omitempty"`
+	Config       map[string]*junction.Secret `json:"config,omitempty"`
 }
 
 // credentialStoreType describes a kind of store that can be created.
@@ -98,7 +103,7 @@ func (s *Server) createCredentialStore(w http.ResponseWriter, r *http.Request) e
 	}
 	cs, err := s.app.CreateCredentialStore(r.Context(), principal(r), app.CreateCredentialStoreInput{
 		Name: req.Name, Type: req.Type, ReadOnly: req.ReadOnly, Insecure: req.Insecure,
-		ProxyURL: req.ProxyURL, Config: req.Config,
+		ProxyURL: req.ProxyURL, AllowedHosts: req.AllowedHosts, Config: req.Config,
 	})
 	if err != nil {
 		return err
@@ -132,7 +137,8 @@ func (s *Server) updateCredentialStore(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	cs, err := s.app.UpdateCredentialStore(r.Context(), principal(r), r.PathValue("id"), app.UpdateCredentialStoreInput{
-		Name: req.Name, ReadOnly: req.ReadOnly, Insecure: req.Insecure, ProxyURL: req.ProxyURL, Config: req.Config,
+		Name: req.Name, ReadOnly: req.ReadOnly, Insecure: req.Insecure, ProxyURL: req.ProxyURL,
+		AllowedHosts: req.AllowedHosts, Config: req.Config,
 	})
 	if err != nil {
 		return err

@@ -7,16 +7,22 @@ import (
 	"junction"
 )
 
-const credStoreColumns = "id, tenant_id, name, type, read_only, insecure, proxy_url, config, secret_keys, sealed_id, created_at, updated_at"
+const credStoreColumns = "id, tenant_id, name, type, read_only, insecure, proxy_url, config, secret_keys, sealed_id, created_at, updated_at, allowed_hosts"
 
 func scanCredStore(s scanner) (*junction.CredentialStoreConfig, error) {
 	var cs junction.CredentialStoreConfig
-	var config, secretKeys string
+	var config, secretKeys, hosts string
 	var sealed sql.NullString
 	var created, updated int64
 	if err := s.Scan(&cs.ID, &cs.TenantID, &cs.Name, &cs.Type, &cs.ReadOnly, &cs.Insecure, &cs.ProxyURL,
-		&config, &secretKeys, &sealed, &created, &updated); err != nil {
+		&config, &secretKeys, &sealed, &created, &updated, &hosts); err != nil {
 		return nil, err
+	}
+	if err := decodeJSON(hosts, &cs.AllowedHosts); err != nil {
+		return nil, err
+	}
+	if len(cs.AllowedHosts) == 0 {
+		cs.AllowedHosts = nil
 	}
 	cs.Config = map[string]string{}
 	if err := decodeJSON(config, &cs.Config); err != nil {
@@ -33,8 +39,8 @@ func scanCredStore(s scanner) (*junction.CredentialStoreConfig, error) {
 	return &cs, nil
 }
 
-// encodeCredStore returns the config and secret key columns.
-func encodeCredStore(cs *junction.CredentialStoreConfig) (config, secretKeys string, err error) {
+// encodeCredStore returns the config, secret key and allowed hosts columns.
+func encodeCredStore(cs *junction.CredentialStoreConfig) (config, secretKeys, hosts string, err error) {
 	cfg := cs.Config
 	if cfg == nil {
 		cfg = map[string]string{}
@@ -43,11 +49,18 @@ func encodeCredStore(cs *junction.CredentialStoreConfig) (config, secretKeys str
 	if keys == nil {
 		keys = []string{}
 	}
+	allowed := cs.AllowedHosts
+	if allowed == nil {
+		allowed = []string{}
+	}
 	if config, err = encodeJSON(cfg); err != nil {
-		return "", "", err
+		return "", "", "", err
+	}
+	if hosts, err = encodeJSON(allowed); err != nil {
+		return "", "", "", err
 	}
 	secretKeys, err = encodeJSON(keys)
-	return config, secretKeys, err
+	return config, secretKeys, hosts, err
 }
 
 func credStoreNameTaken(cs *junction.CredentialStoreConfig) string {
@@ -57,16 +70,16 @@ func credStoreNameTaken(cs *junction.CredentialStoreConfig) string {
 // CreateCredentialStore stores cs, filling an empty ID and the timestamps.
 func (h *handle) CreateCredentialStore(ctx context.Context, cs *junction.CredentialStoreConfig) error {
 	newID(&cs.ID)
-	config, keys, err := encodeCredStore(cs)
+	config, keys, hosts, err := encodeCredStore(cs)
 	if err != nil {
 		return internal("create credential store", err)
 	}
 	cs.CreatedAt = stamp(cs.CreatedAt, h.db.now())
 	cs.UpdatedAt = stamp(cs.UpdatedAt, cs.CreatedAt)
 	_, err = h.writer().ExecContext(ctx,
-		"INSERT INTO credential_stores ("+credStoreColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+		"INSERT INTO credential_stores ("+credStoreColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
 		cs.ID, cs.TenantID, cs.Name, cs.Type, cs.ReadOnly, cs.Insecure, cs.ProxyURL, config, keys,
-		nullString(cs.SealedID), toMicros(cs.CreatedAt), toMicros(cs.UpdatedAt))
+		nullString(cs.SealedID), toMicros(cs.CreatedAt), toMicros(cs.UpdatedAt), hosts)
 	if err != nil {
 		return writeErr("create credential store", "credential store", err, credStoreNameTaken(cs), junction.NotFound("tenant"))
 	}
@@ -101,17 +114,17 @@ func (h *handle) ListCredentialStores(ctx context.Context, tenantID string, p ju
 // and stamps UpdatedAt. A store's type never changes: its configuration
 // would mean something else.
 func (h *handle) UpdateCredentialStore(ctx context.Context, cs *junction.CredentialStoreConfig) error {
-	config, keys, err := encodeCredStore(cs)
+	config, keys, hosts, err := encodeCredStore(cs)
 	if err != nil {
 		return internal("update credential store", err)
 	}
 	cs.UpdatedAt = stamp(cs.UpdatedAt, h.db.now())
 	res, err := h.writer().ExecContext(ctx,
 		`UPDATE credential_stores SET name = $1, read_only = $2, insecure = $3, proxy_url = $4, config = $5,
-			secret_keys = $6, sealed_id = $7, updated_at = $8
-		WHERE tenant_id = $9 AND id = $10`,
+			secret_keys = $6, sealed_id = $7, updated_at = $8, allowed_hosts = $9
+		WHERE tenant_id = $10 AND id = $11`,
 		cs.Name, cs.ReadOnly, cs.Insecure, cs.ProxyURL, config, keys, nullString(cs.SealedID),
-		toMicros(cs.UpdatedAt), cs.TenantID, cs.ID)
+		toMicros(cs.UpdatedAt), hosts, cs.TenantID, cs.ID)
 	if err != nil {
 		return writeErr("update credential store", "credential store", err, credStoreNameTaken(cs), nil)
 	}

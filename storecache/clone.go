@@ -92,6 +92,7 @@ func cloneCredentialStore(s *junction.CredentialStoreConfig) *junction.Credentia
 	c := *s
 	c.Config = maps.Clone(s.Config)
 	c.SecretKeys = slices.Clone(s.SecretKeys)
+	c.AllowedHosts = slices.Clone(s.AllowedHosts)
 	return &c
 }
 

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"junction"
@@ -16,14 +17,15 @@ func testCredentialStores(t *testing.T, open Open) {
 		must(t, s.PutSealed(ctx, sealed))
 		cs := &junction.CredentialStoreConfig{ID: junction.NewID(), TenantID: tn.ID, Name: "Vault", Type: "hashicorp-vault",
 			ReadOnly: true, Insecure: true, ProxyURL: "http://proxy.example.com:3128",
-			Config:     map[string]string{"address": "https://vault.example.com", "mount": "kv"},
-			SecretKeys: []string{"role_id", "secret_id"}, SealedID: sealed.ID, CreatedAt: base, UpdatedAt: base}
+			AllowedHosts: []string{"api.example.com", "*.example.net"},
+			Config:       map[string]string{"address": "https://vault.example.com", "mount": "kv"},
+			SecretKeys:   []string{"role_id", "secret_id"}, SealedID: sealed.ID, CreatedAt: base, UpdatedAt: base}
 		must(t, s.CreateCredentialStore(ctx, cs))
 		got, err := s.GetCredentialStore(ctx, tn.ID, cs.ID)
 		must(t, err)
 		wantCredStore(t, got, cs)
 
-		cs.Name, cs.ReadOnly, cs.Insecure, cs.ProxyURL = "Vault 2", false, false, ""
+		cs.Name, cs.ReadOnly, cs.Insecure, cs.ProxyURL, cs.AllowedHosts = "Vault 2", false, false, "", nil
 		cs.Config = map[string]string{"address": "https://vault2.example.com"}
 		cs.SecretKeys, cs.SealedID = nil, ""
 		cs.UpdatedAt = base.Add(later)
@@ -113,7 +115,8 @@ func wantCredStore(t *testing.T, got, want *junction.CredentialStoreConfig) {
 	if got.ID != want.ID || got.TenantID != want.TenantID || got.Name != want.Name || got.Type != want.Type ||
 		got.ReadOnly != want.ReadOnly || got.Insecure != want.Insecure || got.ProxyURL != want.ProxyURL ||
 		got.SealedID != want.SealedID || !got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) ||
-		len(got.Config) != len(want.Config) || len(got.SecretKeys) != len(want.SecretKeys) {
+		len(got.Config) != len(want.Config) || len(got.SecretKeys) != len(want.SecretKeys) ||
+		!slices.Equal(got.AllowedHosts, want.AllowedHosts) {
 		t.Fatalf("read %+v, want %+v", got, want)
 	}
 	for k, v := range want.Config {
