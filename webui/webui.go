@@ -93,6 +93,8 @@ func New(a *app.App, opts Options) *UI {
 	mux.HandleFunc("GET /login", u.loginPage)
 	mux.HandleFunc("POST /login", u.login)
 	mux.Handle("POST /logout", u.signedIn(u.logout))
+	mux.HandleFunc("GET /setup", u.setupPage)
+	mux.HandleFunc("POST /setup", u.setup)
 	if opts.SSO != nil {
 		u.sso = newSSO(*opts.SSO, opts.Secure)
 		mux.HandleFunc("GET /login/sso", u.ssoStart)
