@@ -131,6 +131,8 @@ type request struct {
 	p       *junction.Principal
 	session *junction.Session
 	csrf    string
+	// folder is the folder chosen in the header, empty for all.
+	folder string
 }
 
 // csrfToken is derived from the session's secret, which only the browser
@@ -165,7 +167,7 @@ func (u *UI) signedIn(h func(w http.ResponseWriter, r *request) error) http.Hand
 			return
 		}
 		p.IP, p.RequestID = u.opts.Guard.ClientIP(r), u.opts.Guard.RequestID(r)
-		req := &request{Request: r, p: p, session: s, csrf: csrfToken(c.Value)}
+		req := &request{Request: r, p: p, session: s, csrf: csrfToken(c.Value), folder: currentFolder(r)}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(req.csrf)) != 1 {
@@ -190,7 +192,8 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, req *request, err erro
 	}
 	d := &pageData{Title: "Error", Err: problemOf(err)}
 	if req != nil {
-		d.User, d.CSRF = req.p.User, req.csrf
+		d.User, d.CSRF, d.Switcher = req.p.User, req.csrf, u.switcherOf(req)
+		d.SeeUsers, d.SeeRoles = req.p.Access.CanTenant(junction.PermUsersView), req.p.Access.CanTenant(junction.PermRolesView)
 	}
 	u.render(w, status, "error", d)
 }
