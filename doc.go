@@ -42,7 +42,8 @@
 //	                         CEL filters, jobs and signed deliveries
 //	app/                     the services: authorization, validation, audit, transactions
 //	httpapi/                 the REST API under /api/v1, problem documents, OpenAPI
-//	webui/                   the web UI on the same port: sign-in, server-side
+//	webui/                   the web UI on the same port: sign-in (password or
+//	                         OpenID Connect single sign-on), server-side
 //	                         sessions, server-rendered pages over the services
 //	cli/                     the client commands that call the REST API
 //	cmd/junction/            main: flags, configuration and wiring, nothing else;

@@ -20,6 +20,16 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
+// SetupToken is a one-time link that lets a user set their first
+// password. The Store keeps only the SHA-256 of the link's secret.
+type SetupToken struct {
+	Hash      []byte
+	TenantID  string
+	UserID    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
 // LoginStore persists what signing in to the web UI needs: password hashes
 // and sessions. Password hashes are kept apart from User so that no read of
 // a user, nor its JSON, ever carries one.
@@ -47,4 +57,12 @@ type LoginStore interface {
 	// DeleteSessionsBefore removes sessions that expired before at or were
 	// last seen before idleBefore, and returns how many.
 	DeleteSessionsBefore(ctx context.Context, at, idleBefore time.Time) (int, error)
+
+	// CreateSetupToken stores t; the hash is unique (ECONFLICT), the user
+	// must exist (ENOTFOUND).
+	CreateSetupToken(ctx context.Context, t *SetupToken) error
+	// TakeSetupToken removes the token with this hash and returns it,
+	// expired or not, so that a link works once. ENOTFOUND when there is
+	// none.
+	TakeSetupToken(ctx context.Context, hash []byte) (*SetupToken, error)
 }

@@ -87,14 +87,8 @@ type LoginInput struct {
 // same work, and is audited in the tenant when the tenant exists.
 func (a *App) Login(ctx context.Context, in LoginInput) (*junction.Principal, junction.Secret, error) {
 	fail := func(tenantID, userID, reason string) (*junction.Principal, junction.Secret, error) {
-		if tenantID != "" {
-			e := &junction.AuditEntry{ID: junction.NewID(), TenantID: tenantID, At: a.now(), Action: "user.login",
-				ObjectType: "user", ObjectID: userID, Outcome: junction.EUNAUTHENTICATED,
-				IP: in.IP, RequestID: in.RequestID, Details: map[string]any{"name": in.Username, "reason": reason}}
-			if err := a.store.AppendAudit(ctx, e); err != nil {
-				a.log(ctx).LogAttrs(ctx, slog.LevelError, "audit failed login", slog.Any("error", err))
-			}
-		}
+		a.auditLoginFailure(ctx, loginAttempt{TenantID: tenantID, UserID: userID, Name: in.Username,
+			Method: LoginPassword, Reason: reason, IP: in.IP, RequestID: in.RequestID})
 		return nil, junction.Secret{}, junction.Errorf(junction.EUNAUTHENTICATED, "wrong user name or password")
 	}
 	tenantName := in.Tenant
@@ -130,22 +124,54 @@ func (a *App) Login(ctx context.Context, in LoginInput) (*junction.Principal, ju
 		return fail(t.ID, u.ID, "user disabled")
 	}
 
+	return a.openSession(ctx, u, LoginPassword, in.IP, in.RequestID)
+}
+
+// Sign-in methods, as the audit log names them.
+const (
+	LoginPassword = "password"
+	LoginOIDC     = "oidc"
+)
+
+// loginAttempt is a refused sign-in as the audit log records it.
+type loginAttempt struct {
+	TenantID, UserID, Name, Method, Reason, IP, RequestID string
+}
+
+// auditLoginFailure records a refused sign-in in its tenant, when there is
+// one. A failure to record is logged only: the caller answers the refusal
+// either way.
+func (a *App) auditLoginFailure(ctx context.Context, f loginAttempt) {
+	if f.TenantID == "" {
+		return
+	}
+	e := &junction.AuditEntry{ID: junction.NewID(), TenantID: f.TenantID, At: a.now(), Action: "user.login",
+		ObjectType: "user", ObjectID: f.UserID, Outcome: junction.EUNAUTHENTICATED, IP: f.IP, RequestID: f.RequestID,
+		Details: map[string]any{"name": f.Name, "method": f.Method, "reason": f.Reason}}
+	if err := a.store.AppendAudit(ctx, e); err != nil {
+		a.log(ctx).LogAttrs(ctx, slog.LevelError, "audit failed login", slog.Any("error", err))
+	}
+}
+
+// openSession signs u in: a new session, audited as user.login with the
+// method. It returns the session's secret, for the browser's cookie only.
+func (a *App) openSession(ctx context.Context, u *junction.User, method, ip, requestID string) (*junction.Principal, junction.Secret, error) {
 	var b [32]byte
 	_, _ = rand.Read(b[:]) // never fails; see crypto/rand.Read
 	secret := junction.NewSecret(sessionPrefix + base64.RawURLEncoding.EncodeToString(b[:]))
 	now := a.now()
-	s := &junction.Session{ID: junction.NewID(), TenantID: t.ID, UserID: u.ID, Hash: hashToken(secret.Reveal()),
+	s := &junction.Session{ID: junction.NewID(), TenantID: u.TenantID, UserID: u.ID, Hash: hashToken(secret.Reveal()),
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionMaxAge)}
 	p, err := a.principalOf(ctx, a.store, u)
 	if err != nil {
 		return nil, junction.Secret{}, err
 	}
-	p.IP, p.RequestID = in.IP, in.RequestID
+	p.IP, p.RequestID = ip, requestID
 	err = a.tx(ctx, func(tx junction.Store) error {
 		if err := tx.CreateSession(ctx, s); err != nil {
 			return err
 		}
-		return a.audit(ctx, tx, p, "user.login", "user", u.ID, "", map[string]any{"name": u.Name})
+		return a.audit(ctx, tx, p, "user.login", "user", u.ID, "", map[string]any{"name": u.Name, "method": method})
 	})
 	if err != nil {
 		return nil, junction.Secret{}, err

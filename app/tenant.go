@@ -94,6 +94,10 @@ type BootstrapResult struct {
 	// Token is the generated administrator token, to be shown once. It is
 	// empty when BootstrapOptions.Token was given.
 	Token junction.Secret
+	// SetupToken, when no password was given, is the secret of a one-time
+	// link that lets the administrator set theirs (SetFirstPassword),
+	// valid for SetupTokenTTL, to be shown once.
+	SetupToken junction.Secret
 }
 
 // Bootstrap prepares an empty database on first start: the default tenant
@@ -142,16 +146,19 @@ func (a *App) Bootstrap(ctx context.Context, opts BootstrapOptions) (BootstrapRe
 		if err != nil {
 			return err
 		}
+		var setup junction.Secret
 		if !opts.Password.IsZero() {
 			if err := tx.SetPasswordHash(ctx, s.Tenant.ID, s.Admin.ID, hashPassword(opts.Password)); err != nil {
 				return err
 			}
+		} else if setup, err = a.newSetupToken(ctx, tx, s.Admin); err != nil {
+			return err
 		}
 		if err := a.auditIn(ctx, tx, s.Tenant.ID, nil, "tenant.bootstrap", "tenant", s.Tenant.ID, "",
 			map[string]any{"admin_id": s.Admin.ID, "admin_name": s.Admin.Name}); err != nil {
 			return err
 		}
-		res = BootstrapResult{Created: true, Tenant: s.Tenant, Admin: s.Admin, TokenID: s.Token.ID}
+		res = BootstrapResult{Created: true, Tenant: s.Tenant, Admin: s.Admin, TokenID: s.Token.ID, SetupToken: setup}
 		if generated {
 			res.Token = token
 		}

@@ -103,3 +103,29 @@ func (h *handle) DeleteSessionsBefore(ctx context.Context, at, idleBefore time.T
 	}
 	return int(n), nil
 }
+
+func (h *handle) CreateSetupToken(ctx context.Context, t *junction.SetupToken) error {
+	t.CreatedAt = stamp(t.CreatedAt, h.db.now())
+	t.ExpiresAt = storedTime(t.ExpiresAt)
+	_, err := h.writer().ExecContext(ctx,
+		"INSERT INTO setup_tokens (hash, tenant_id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+		t.Hash, t.TenantID, t.UserID, toMicros(t.CreatedAt), toMicros(t.ExpiresAt))
+	if err != nil {
+		return writeErr("create setup token", "setup token", err, "a setup token with this secret already exists",
+			&junction.Error{Code: junction.ENOTFOUND, Field: "user_id", Message: "user not found"})
+	}
+	return nil
+}
+
+func (h *handle) TakeSetupToken(ctx context.Context, hash []byte) (*junction.SetupToken, error) {
+	t := junction.SetupToken{Hash: hash}
+	var created, expires int64
+	err := h.writer().QueryRowContext(ctx,
+		"DELETE FROM setup_tokens WHERE hash = $1 RETURNING tenant_id, user_id, created_at, expires_at", hash).
+		Scan(&t.TenantID, &t.UserID, &created, &expires)
+	if err != nil {
+		return nil, notFoundOr("setup token", "take setup token", err)
+	}
+	t.CreatedAt, t.ExpiresAt = fromMicros(created), fromMicros(expires)
+	return &t, nil
+}

@@ -606,6 +606,8 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"DeleteSession":        "sessions are not cached",
 		"DeleteUserSessions":   "sessions are not cached",
 		"DeleteSessionsBefore": "sessions are not cached",
+		"CreateSetupToken":     "setup tokens are not cached",
+		"TakeSetupToken":       "setup tokens are not cached",
 
 		"MarkEventDispatched":        "events are not cached",
 		"CreateNotification":         "notifications are not cached",

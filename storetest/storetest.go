@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) junction.Store) {
 	t.Run("Assignment", func(t *testing.T) { t.Parallel(); testAssignments(t, open) })
 	t.Run("Token", func(t *testing.T) { t.Parallel(); testTokens(t, open) })
 	t.Run("Login", func(t *testing.T) { t.Parallel(); testLogins(t, open) })
+	t.Run("SetupToken", func(t *testing.T) { t.Parallel(); testSetupTokens(t, open) })
 	t.Run("Audit", func(t *testing.T) { t.Parallel(); testAudit(t, open) })
 	t.Run("Sealed", func(t *testing.T) { t.Parallel(); testSealed(t, open) })
 	t.Run("CredentialStore", func(t *testing.T) { t.Parallel(); testCredentialStores(t, open) })

@@ -25,6 +25,12 @@ type pageData struct {
 	Err    *problem
 	Notice string
 	Data   any
+	// Switcher is the header's folder switcher, nil when not shown.
+	Switcher *switcher
+	// SeeUsers and SeeRoles tell whether to link to the users (and
+	// folder members) and roles pages, which need Users.View and
+	// Roles.View.
+	SeeUsers, SeeRoles bool
 }
 
 // pageSize is how many rows a list page shows.
@@ -32,6 +38,7 @@ const pageSize = 50
 
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
+		"hasRole": func(roles []string, name string) bool { return slices.Contains(roles, name) },
 		"errFor": func(p *problem, field string) *problem {
 			if p != nil && p.Field == field {
 				return p
@@ -103,31 +110,41 @@ func (u *UI) show(w http.ResponseWriter, r *request, name, nav, title string, da
 		status = httpStatus(junction.ErrorCode(formErr))
 	}
 	u.render(w, status, name, &pageData{Title: title, Nav: nav, User: r.p.User, CSRF: r.csrf,
-		Err: problemOf(formErr), Notice: r.URL.Query().Get("notice"), Data: data})
+		Err: problemOf(formErr), Notice: r.URL.Query().Get("notice"), Data: data, Switcher: u.switcherOf(r),
+		SeeUsers: r.p.Access.CanTenant(junction.PermUsersView), SeeRoles: r.p.Access.CanTenant(junction.PermRolesView)})
 	return nil
 }
 
 func (u *UI) routes(mux *http.ServeMux) {
 	for pattern, h := range map[string]func(http.ResponseWriter, *request) error{
-		"GET /{$}":                          u.overview,
-		"GET /connectors":                   u.connectors,
-		"GET /connectors/{key}":             u.connectorPage,
-		"GET /connections":                  u.connections,
-		"GET /connections/new":              u.newConnection,
-		"POST /connections":                 u.createConnection,
-		"GET /connections/{id}":             u.connection,
-		"POST /connections/{id}/test":       u.testConnection,
-		"GET /credential-stores":            u.stores,
-		"POST /credential-stores":           u.createStore,
-		"POST /credential-stores/{id}/test": u.testStore,
-		"GET /assets":                       u.assets,
-		"POST /assets":                      u.createAsset,
-		"GET /folders":                      u.folders,
-		"POST /folders":                     u.createFolder,
-		"GET /triggers":                     u.triggers,
-		"GET /triggers/{id}":                u.trigger,
-		"GET /executions":                   u.executions,
-		"GET /audit":                        u.audit,
+		"GET /{$}":                                 u.overview,
+		"GET /connectors":                          u.connectors,
+		"GET /connectors/{key}":                    u.connectorPage,
+		"GET /connections":                         u.connections,
+		"GET /connections/new":                     u.newConnection,
+		"POST /connections":                        u.createConnection,
+		"GET /connections/{id}":                    u.connection,
+		"POST /connections/{id}/test":              u.testConnection,
+		"GET /credential-stores":                   u.stores,
+		"POST /credential-stores":                  u.createStore,
+		"POST /credential-stores/{id}/test":        u.testStore,
+		"GET /assets":                              u.assets,
+		"POST /assets":                             u.createAsset,
+		"GET /folders":                             u.folders,
+		"POST /folders":                            u.createFolder,
+		"GET /triggers":                            u.triggers,
+		"GET /triggers/{id}":                       u.trigger,
+		"GET /executions":                          u.executions,
+		"GET /audit":                               u.audit,
+		"GET /users":                               u.users,
+		"POST /users":                              u.createUser,
+		"POST /users/{id}/roles":                   u.setUserRoles,
+		"POST /users/{id}/disabled":                u.setUserDisabled,
+		"GET /roles":                               u.roles,
+		"GET /folders/{id}/members":                u.members,
+		"POST /folders/{id}/members":               u.addMember,
+		"POST /folders/{id}/members/{user}/remove": u.removeMember,
+		"GET /folder":                              u.switchFolder,
 	} {
 		mux.Handle(pattern, u.signedIn(h))
 	}
@@ -262,6 +279,7 @@ func (u *UI) connectorPage(w http.ResponseWriter, r *request) error {
 func (u *UI) connections(w http.ResponseWriter, r *request) error {
 	q := r.URL.Query()
 	list, err := u.app.ListConnections(r.Context(), r.p, app.ConnectionQuery{NameContains: q.Get("q"),
+		FolderID: r.folder, Subfolders: r.folder != "",
 		Status: junction.ConnectionStatus(q.Get("status")), Page: pageOf(r)})
 	if err != nil {
 		return err
@@ -526,7 +544,8 @@ func (u *UI) assets(w http.ResponseWriter, r *request) error { return u.assetsPa
 
 func (u *UI) assetsPage(w http.ResponseWriter, r *request, formErr error) error {
 	ctx := r.Context()
-	list, err := u.app.ListAssets(ctx, r.p, app.AssetQuery{NameContains: r.FormValue("q"), Page: pageOf(r)})
+	list, err := u.app.ListAssets(ctx, r.p, app.AssetQuery{NameContains: r.FormValue("q"), Page: pageOf(r),
+		FolderID: r.folder, Subfolders: r.folder != ""})
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,8 @@ type Options struct {
 	// Clock sets "now" for the pages (the overview's last 24 hours); the
 	// system clock when nil.
 	Clock junction.Clock
+	// SSO, when set, offers single sign-on on the login page.
+	SSO *SSO
 }
 
 // contentSecurityPolicy allows nothing but the page's own stylesheet and
@@ -70,6 +72,7 @@ type UI struct {
 	cookie  string
 	pages   map[string]*template.Template
 	handler http.Handler
+	sso     *sso // nil without single sign-on
 }
 
 // New returns the UI over a.
@@ -90,6 +93,13 @@ func New(a *app.App, opts Options) *UI {
 	mux.HandleFunc("GET /login", u.loginPage)
 	mux.HandleFunc("POST /login", u.login)
 	mux.Handle("POST /logout", u.signedIn(u.logout))
+	mux.HandleFunc("GET /setup", u.setupPage)
+	mux.HandleFunc("POST /setup", u.setup)
+	if opts.SSO != nil {
+		u.sso = newSSO(*opts.SSO, opts.Secure)
+		mux.HandleFunc("GET /login/sso", u.ssoStart)
+		mux.HandleFunc("GET /login/sso/callback", u.ssoCallback)
+	}
 	u.routes(mux)
 	// Cross-origin POSTs are refused before anything else, sign-in
 	// included, where no session token exists yet.
@@ -121,6 +131,8 @@ type request struct {
 	p       *junction.Principal
 	session *junction.Session
 	csrf    string
+	// folder is the folder chosen in the header, empty for all.
+	folder string
 }
 
 // csrfToken is derived from the session's secret, which only the browser
@@ -155,7 +167,7 @@ func (u *UI) signedIn(h func(w http.ResponseWriter, r *request) error) http.Hand
 			return
 		}
 		p.IP, p.RequestID = u.opts.Guard.ClientIP(r), u.opts.Guard.RequestID(r)
-		req := &request{Request: r, p: p, session: s, csrf: csrfToken(c.Value)}
+		req := &request{Request: r, p: p, session: s, csrf: csrfToken(c.Value), folder: currentFolder(r)}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(req.csrf)) != 1 {
@@ -180,7 +192,8 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, req *request, err erro
 	}
 	d := &pageData{Title: "Error", Err: problemOf(err)}
 	if req != nil {
-		d.User, d.CSRF = req.p.User, req.csrf
+		d.User, d.CSRF, d.Switcher = req.p.User, req.csrf, u.switcherOf(req)
+		d.SeeUsers, d.SeeRoles = req.p.Access.CanTenant(junction.PermUsersView), req.p.Access.CanTenant(junction.PermRolesView)
 	}
 	u.render(w, status, "error", d)
 }
@@ -225,11 +238,18 @@ func problemOf(err error) *problem {
 
 type loginData struct {
 	Next, Tenant, Username string
+	SSO                    bool
 }
 
 func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
-	u.render(w, http.StatusOK, "login", &pageData{Title: "Sign in",
-		Data: loginData{Next: safeNext(r.URL.Query().Get("next"))}})
+	u.renderLogin(w, r, http.StatusOK, nil, loginData{Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+// renderLogin shows the login page, offering single sign-on when it is
+// configured.
+func (u *UI) renderLogin(w http.ResponseWriter, _ *http.Request, status int, err error, d loginData) {
+	d.SSO = u.sso != nil
+	u.render(w, status, "login", &pageData{Title: "Sign in", Err: problemOf(err), Data: d})
 }
 
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
@@ -237,8 +257,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	tenant, name := strings.TrimSpace(r.PostFormValue("tenant")), strings.TrimSpace(r.PostFormValue("username"))
 	next := safeNext(r.PostFormValue("next"))
 	again := func(status int, err error) {
-		u.render(w, status, "login", &pageData{Title: "Sign in", Err: problemOf(err),
-			Data: loginData{Next: next, Tenant: tenant, Username: name}})
+		u.renderLogin(w, r, status, err, loginData{Next: next, Tenant: tenant, Username: name})
 	}
 	if err := u.opts.Guard.CheckLogin(r, tenant, name); err != nil {
 		again(http.StatusTooManyRequests, err)

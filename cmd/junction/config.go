@@ -59,6 +59,16 @@ type Config struct {
 	SMTPURL          string
 	SMTPFrom         string
 	SMTPPasswordFile string
+	// OIDCIssuer turns on single sign-on with that OpenID Connect
+	// provider. The client secret comes from OIDCClientSecretFile or
+	// JUNCTION_OIDC_CLIENT_SECRET, never from a flag.
+	OIDCIssuer           string
+	OIDCClientID         string
+	OIDCClientSecretFile string
+	OIDCUsernameClaim    string
+	OIDCCreateUsers      string // "true" or "false"
+	OIDCDefaultRoles     []string
+	OIDCCAFile           string
 }
 
 // setting is one configuration key: its flag, environment variable, YAML key
@@ -115,6 +125,20 @@ func (c *Config) settings() []setting {
 			usage: "sender address of notification emails, such as Junction <junction@example.com>"},
 		{flag: "smtp-password-file", env: "JUNCTION_SMTP_PASSWORD_FILE", key: "smtp_password_file", str: &c.SMTPPasswordFile,
 			usage: "file holding the SMTP password (or set JUNCTION_SMTP_PASSWORD)"},
+		{flag: "oidc-issuer", env: "JUNCTION_OIDC_ISSUER", key: "oidc_issuer", str: &c.OIDCIssuer,
+			usage: "issuer URL of an OpenID Connect provider to offer single sign-on with; register <public-url>/login/sso/callback as its redirect URI"},
+		{flag: "oidc-client-id", env: "JUNCTION_OIDC_CLIENT_ID", key: "oidc_client_id", str: &c.OIDCClientID,
+			usage: "client ID Junction has at the OpenID Connect provider"},
+		{flag: "oidc-client-secret-file", env: "JUNCTION_OIDC_CLIENT_SECRET_FILE", key: "oidc_client_secret_file", str: &c.OIDCClientSecretFile,
+			usage: "file holding the OpenID Connect client secret (or set JUNCTION_OIDC_CLIENT_SECRET)"},
+		{flag: "oidc-username-claim", env: "JUNCTION_OIDC_USERNAME_CLAIM", key: "oidc_username_claim", str: &c.OIDCUsernameClaim,
+			usage: "ID token or userinfo claim holding the Junction user name (default preferred_username, else email)"},
+		{flag: "oidc-create-users", env: "JUNCTION_OIDC_CREATE_USERS", key: "oidc_create_users", def: "false", str: &c.OIDCCreateUsers, boolean: true,
+			usage: "create a user at their first single sign-on instead of refusing names Junction does not know"},
+		{flag: "oidc-default-roles", env: "JUNCTION_OIDC_DEFAULT_ROLES", key: "oidc_default_roles", list: &c.OIDCDefaultRoles,
+			usage: "role given tenant-wide in the default tenant to users created at single sign-on; repeatable, env comma-separated"},
+		{flag: "oidc-ca-file", env: "JUNCTION_OIDC_CA_FILE", key: "oidc_ca_file", str: &c.OIDCCAFile,
+			usage: "PEM file of the CAs that issued the OpenID Connect provider's TLS certificate (a private provider)"},
 	}
 }
 
@@ -302,6 +326,9 @@ func (c *Config) validate() error {
 	if c.SMTPURL != "" && c.SMTPFrom == "" {
 		return errors.New("--smtp-from is required with --smtp-url: say which address notification emails come from")
 	}
+	if err := c.validateOIDC(); err != nil {
+		return err
+	}
 	if c.MasterKeyKMS != "" {
 		if err := kms.CheckURL(c.MasterKeyKMS); err != nil {
 			return fmt.Errorf("--master-key-kms: %s", junction.ErrorMessage(err))
@@ -370,4 +397,39 @@ func parseLevel(s string) (slog.Level, error) {
 		return 0, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", s)
 	}
 	return l, nil
+}
+
+func (c *Config) validateOIDC() error {
+	if _, err := strconv.ParseBool(c.OIDCCreateUsers); err != nil {
+		return fmt.Errorf("--oidc-create-users must be true or false, not %q", c.OIDCCreateUsers)
+	}
+	if c.OIDCIssuer == "" {
+		if c.OIDCClientID != "" || c.OIDCClientSecretFile != "" || c.OIDCCAFile != "" || len(c.OIDCDefaultRoles) > 0 {
+			return errors.New("--oidc-issuer is required with the other --oidc- settings: say which provider to sign in with")
+		}
+		return nil
+	}
+	u, err := url.Parse(c.OIDCIssuer)
+	if err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname()))) || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("--oidc-issuer %q is not an https URL such as https://login.example.com (http only to loopback)", c.OIDCIssuer)
+	}
+	if c.OIDCClientID == "" {
+		return errors.New("--oidc-client-id is required with --oidc-issuer")
+	}
+	return nil
+}
+
+// OIDCCreate reports whether single sign-on creates unknown users.
+func (c *Config) OIDCCreate() bool {
+	b, _ := strconv.ParseBool(c.OIDCCreateUsers) // validate checked it
+	return b
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.IsLoopback()
 }

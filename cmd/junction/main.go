@@ -109,7 +109,9 @@ On an empty database it creates the default tenant and its administrator. The
 administrator's API token is taken from JUNCTION_BOOTSTRAP_TOKEN (at least 32
 characters) or, when that is unset, generated and printed once to standard
 error. JUNCTION_BOOTSTRAP_PASSWORD, when set, becomes the administrator's
-password for the web UI (at least 12 characters, not containing "admin").
+password for the web UI (at least 12 characters, not containing "admin");
+when unset, a one-time link to set it, valid 24 hours, is printed once to
+standard error.
 
 The master key that seals secrets at rest comes from JUNCTION_MASTER_KEY
 (base64 of 32 bytes; older keys in JUNCTION_MASTER_KEY_PREVIOUS), or from the
@@ -350,7 +352,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("check credential stores: %w", err)
 	}
 
-	handler, err := m.handler()
+	handler, err := m.handler(ctx)
 	if err != nil {
 		return err
 	}
@@ -533,6 +535,10 @@ func (m *Main) bootstrap(ctx context.Context) error {
 	if !res.Token.IsZero() {
 		fmt.Fprintf(m.Stderr, "\nAdministrator %q API token (shown only this once; store it now):\n\n    %s\n\n",
 			res.Admin.Name, res.Token.Reveal())
+	}
+	if !res.SetupToken.IsZero() {
+		fmt.Fprintf(m.Stderr, "\nSet administrator %q's password for the web UI within %s (this link works once):\n\n    %s/setup?token=%s\n\n",
+			res.Admin.Name, app.SetupTokenTTL, m.Config.PublicBaseURL(m.listener.Addr().String()), res.SetupToken.Reveal())
 	}
 	return nil
 }

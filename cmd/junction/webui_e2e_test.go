@@ -33,8 +33,9 @@ func chromiumPath(t *testing.T) string {
 	return p
 }
 
-// browser starts one headless Chromium with a fresh profile for the test.
-func browser(t *testing.T) context.Context {
+// browser starts one headless Chromium with a fresh profile for the test;
+// extra adds to its flags.
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
@@ -43,6 +44,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 	}
+	opts = append(opts, extra...)
 	// Generous: a loaded two-core machine starts Chromium slowly; every
 	// step waits on a condition of the page, never on time.
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)

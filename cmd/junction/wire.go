@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/netip"
 
-	"os"
 	"strings"
 	"time"
 
@@ -69,7 +68,7 @@ func newFlagSet() *pflag.FlagSet {
 
 // handler builds the HTTP API over the app, with the web UI on every
 // other path.
-func (m *Main) handler() (http.Handler, error) {
+func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 	burst, refill := m.Config.AuthFailureLimit()
 	opts := httpapi.Options{
 		Logger:         m.logger,
@@ -81,8 +80,12 @@ func (m *Main) handler() (http.Handler, error) {
 	if m.Config.MetricsEnabled() {
 		opts.Metrics = m.metrics
 	}
+	sso, err := m.ssoOptions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	api := httpapi.New(m.app, opts)
-	api.Mount(webui.New(m.app, webui.Options{Guard: api, Logger: m.logger, Clock: m.Clock,
+	api.Mount(webui.New(m.app, webui.Options{Guard: api, Logger: m.logger, Clock: m.Clock, SSO: sso,
 		Secure: strings.HasPrefix(m.Config.PublicURL, "https://")}))
 	return api.Handler(), nil
 }
@@ -261,13 +264,5 @@ const envSMTPPassword = "JUNCTION_SMTP_PASSWORD"
 // smtpPassword reads the SMTP password from --smtp-password-file, else
 // the environment. Errors name the file, never its content.
 func (m *Main) smtpPassword() (junction.Secret, error) {
-	if f := m.Config.SMTPPasswordFile; f != "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return junction.Secret{}, fmt.Errorf("--smtp-password-file: %w", err)
-		}
-		defer clear(b)
-		return junction.NewSecret(strings.TrimRight(string(b), "\r\n")), nil
-	}
-	return junction.NewSecret(m.Getenv(envSMTPPassword)), nil
+	return readSecret(m.Config.SMTPPasswordFile, "--smtp-password-file", m.Getenv(envSMTPPassword))
 }
