@@ -120,7 +120,7 @@ func (u *UI) deleteTriggerPage(w http.ResponseWriter, r *request) error {
 	}
 	return u.show(w, r, "confirm", "triggers", "Delete trigger "+triggerLabel(t)+"?", confirmData{
 		Action: "/triggers/" + t.ID + "/delete", Back: "/triggers/" + t.ID, Button: "Delete the trigger",
-		What: "The trigger stops at once and its webhook URL stops working. Its jobs stay until deleted."}, nil)
+		What: "The trigger stops at once and its webhook URL stops working. Its history and its jobs, done or waiting, are deleted with it."}, nil)
 }
 
 func (u *UI) deleteTrigger(w http.ResponseWriter, r *request) error {
