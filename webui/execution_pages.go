@@ -41,13 +41,13 @@ func (u *UI) executions(w http.ResponseWriter, r *request) error {
 			return err
 		}
 	}
-	conns, cerr := u.app.ListConnections(ctx, r.p, app.ConnectionQuery{Page: junction.Page{Limit: junction.MaxPageSize}})
-	if cerr != nil && !junction.IsCode(cerr, junction.EPERMISSIONDENIED) {
+	conns, cerr := u.connectionChoices(r, "")
+	if cerr != nil {
 		return cerr
 	}
 	return u.show(w, r, "executions", "executions", "Executions", map[string]any{
 		"List": list, "Status": q.Get("status"), "ConnectionID": q.Get("connection_id"),
-		"Since": q.Get("since"), "Until": q.Get("until"), "Connections": conns.Items}, err)
+		"Since": q.Get("since"), "Until": q.Get("until"), "Connections": conns}, err)
 }
 
 func (u *UI) execution(w http.ResponseWriter, r *request) error {
@@ -97,4 +97,24 @@ func failedExecution(err error) string {
 		}
 	}
 	return ""
+}
+
+// pickerCap is how many connections a select offers; past it, pages ask
+// for a name to narrow the choice (or an ID), so that a tenant with
+// thousands of connections gets pages as fast as one with ten.
+const pickerCap = 100
+
+// connectionChoice lists the connections a select offers; More tells
+// that there are others.
+type connectionChoice struct {
+	Items []*junction.Connection
+	More  bool
+}
+
+func (u *UI) connectionChoices(r *request, nameContains string) (connectionChoice, error) {
+	list, err := u.app.ListConnections(r.Context(), r.p, app.ConnectionQuery{NameContains: nameContains, Page: junction.Page{Limit: pickerCap}})
+	if err != nil && !junction.IsCode(err, junction.EPERMISSIONDENIED) {
+		return connectionChoice{}, err
+	}
+	return connectionChoice{Items: list.Items, More: list.NextCursor != ""}, nil
 }

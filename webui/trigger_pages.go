@@ -19,7 +19,7 @@ type eventChoice struct {
 // newTriggerData drives /triggers/new: the connection first, then its
 // events and the rest of the form.
 type newTriggerData struct {
-	Connections []*junction.Connection
+	Connections connectionChoice
 	Connection  *junction.Connection
 	Events      []eventChoice
 	Chosen      *eventChoice
@@ -68,11 +68,11 @@ func (u *UI) triggerForm(w http.ResponseWriter, r *request, formErr error) error
 			}
 		}
 	} else {
-		list, err := u.app.ListConnections(ctx, r.p, app.ConnectionQuery{Page: junction.Page{Limit: junction.MaxPageSize}})
+		choices, err := u.connectionChoices(r, form["q"])
 		if err != nil {
 			return err
 		}
-		d.Connections = list.Items
+		d.Connections = choices
 	}
 	return u.show(w, r, "trigger_new", "triggers", "New trigger", d, formErr)
 }
