@@ -63,37 +63,32 @@ func (u *UI) connectionView(w http.ResponseWriter, r *request, id string, res co
 	if err != nil && !junction.IsCode(err, junction.EPERMISSIONDENIED) {
 		return err
 	}
-	def, err := u.app.GetConnector(ctx, r.p, c.Connector, c.ConnectorVersion)
-	if err != nil {
-		return err
-	}
-	var auth *connector.Auth
-	if a := def.AuthByID(c.AuthType); a != nil {
-		auth = a
-	}
 	canExecute := r.p.Access.Can(junction.PermConnectionsExecute, folder)
 	d := map[string]any{
 		"C": c, "Folder": folder, "Executions": exs.Items, "Triggers": trs.Items, "Test": res.Test, "Run": res.Run,
 		"CanTest": canExecute, "CanExecute": canExecute,
-		"CanEdit":           r.p.Access.Can(junction.PermConnectionsEdit, folder),
-		"CanDelete":         r.p.Access.Can(junction.PermConnectionsDelete, folder),
-		"CanCreateTrigger":  r.p.Access.Can(junction.PermTriggersCreate, folder),
-		"OAuth":             auth != nil && auth.Type == connector.AuthOAuth2AuthorizationCode,
-		"ConsentError":      consentErrorCode(r.URL.Query().Get("consent_error")),
-		"Activities":        activitiesOf(def),
-		"Activity":          "",
-		"Inputs":            []activityInput{},
-		"ActivityIsRequest": false,
+		"CanEdit":          r.p.Access.Can(junction.PermConnectionsEdit, folder),
+		"CanDelete":        r.p.Access.Can(junction.PermConnectionsDelete, folder),
+		"CanCreateTrigger": r.p.Access.Can(junction.PermTriggersCreate, folder),
+		"ConsentError":     consentErrorCode(r.URL.Query().Get("consent_error")),
+		"Activity":         "",
 	}
-	if canExecute {
+	// A connection whose connector version is gone still shows, without
+	// what its definition offers.
+	if def, err := u.app.GetConnector(ctx, r.p, c.Connector, c.ConnectorVersion); err == nil {
+		auth := def.AuthByID(c.AuthType)
+		d["OAuth"] = auth != nil && auth.Type == connector.AuthOAuth2AuthorizationCode
+		d["Activities"] = activitiesOf(def)
 		name := r.FormValue("activity")
-		if inputs, ok := activityInputs(def, name); ok {
-			d["Activity"] = name
-			d["ActivityIsRequest"] = name == connector.HTTPRequestActivity
+		if inputs, ok := activityInputs(def, name); ok && canExecute {
+			var form []activityInput
 			for _, in := range inputs {
-				d["Inputs"] = append(d["Inputs"].([]activityInput), activityInput{Input: in, Value: r.FormValue("input." + in.Name)})
+				form = append(form, activityInput{Input: in, Value: r.FormValue("input." + in.Name)})
 			}
+			d["Activity"], d["Inputs"] = name, form
 		}
+	} else if !junction.IsCode(err, junction.ENOTFOUND) {
+		return err
 	}
 	return u.show(w, r, "connection", "connections", c.Name, d, formErr)
 }
