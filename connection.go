@@ -119,6 +119,14 @@ type ExecutionFilter struct {
 	Page
 }
 
+// ExecutionCount is how many executions of a status started in one period
+// (CountExecutions): from Start, for the period asked.
+type ExecutionCount struct {
+	Start  time.Time
+	Status string
+	Count  int
+}
+
 // Event is something that happened that people may want to be told about
 // (connection.disconnected, trigger.disabled). Notifications deliver them.
 type Event struct {
@@ -196,6 +204,11 @@ type ExecutionStore interface {
 	// AppendExecutions stores a batch in one transaction: all or none.
 	AppendExecutions(ctx context.Context, es []*Execution) error
 	ListExecutions(ctx context.Context, tenantID string, f ExecutionFilter) ([]*Execution, error)
+	// CountExecutions counts the executions f matches (its Page aside) by
+	// status and by period of the given length from f.Since, which is
+	// required: EINVALID without it or with a period under a second. Only
+	// periods with executions are returned, in no particular order.
+	CountExecutions(ctx context.Context, tenantID string, f ExecutionFilter, period time.Duration) ([]ExecutionCount, error)
 	// GetExecution returns one execution record; ENOTFOUND when there is
 	// none (a record the engine has not flushed yet is none).
 	GetExecution(ctx context.Context, tenantID, id string) (*Execution, error)

@@ -91,52 +91,82 @@ type ExecutionQuery struct {
 // written first, so a caller always finds the executions it just ran.
 func (a *App) ListExecutions(ctx context.Context, p *junction.Principal, q ExecutionQuery) (List[*junction.Execution], error) {
 	var empty List[*junction.Execution]
-	if err := a.needEngine(); err != nil {
-		return empty, err
-	}
 	if err := checkCursor(q.Page); err != nil {
 		return empty, err
 	}
-	if q.Status != "" && q.Status != engine.StatusSucceeded && q.Status != engine.StatusFailed {
-		return empty, junction.Invalid("status", "must be succeeded or failed")
+	filter, none, err := a.executionFilter(ctx, p, q)
+	if err != nil {
+		return empty, err
 	}
-	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
-		return empty, junction.Invalid("until", "must be after since")
-	}
-	filter := junction.ExecutionFilter{Status: q.Status, Since: q.Since, Until: q.Until, Page: q.Page.Normalize()}
-	if q.ConnectionID != "" {
-		c, err := a.connectionIn(ctx, a.store, p, q.ConnectionID, junction.PermLogsView, false)
-		if err != nil {
-			// A deleted connection's records stay; they are found by
-			// folder like any other, not by a connection that is gone.
-			if !junction.IsCode(err, junction.ENOTFOUND) || !junction.ValidID(q.ConnectionID) {
-				return empty, fieldNotFound(err, "connection_id")
-			}
-		} else {
-			filter.FolderIDs = []string{c.FolderID}
-		}
-		filter.ConnectionID = q.ConnectionID
-	}
-	if filter.FolderIDs == nil {
-		ids, all, err := a.folderScope(ctx, p, junction.PermLogsView, "", false)
-		if err != nil {
-			return empty, err
-		}
-		if !all {
-			if len(ids) == 0 {
-				return newList([]*junction.Execution{}, q.Page, nil), nil
-			}
-			filter.FolderIDs = ids
-		}
-	}
-	if err := a.engine.Flush(ctx); err != nil {
-		a.log(ctx).LogAttrs(ctx, slog.LevelWarn, "flush execution records before listing", slog.Any("error", err))
+	if none {
+		return newList([]*junction.Execution{}, q.Page, nil), nil
 	}
 	list, err := a.store.ListExecutions(ctx, p.TenantID(), filter)
 	if err != nil {
 		return empty, err
 	}
 	return newList(list, q.Page, func(e *junction.Execution) string { return e.ID }), nil
+}
+
+// CountExecutions counts the execution records q matches (its Page aside)
+// by status and by period from q.Since, which is required, in folders
+// where the caller holds Logs.View: a chart's data without reading the
+// records.
+func (a *App) CountExecutions(ctx context.Context, p *junction.Principal, q ExecutionQuery, period time.Duration) ([]junction.ExecutionCount, error) {
+	if q.Since.IsZero() {
+		return nil, junction.Invalid("since", "is required to count executions")
+	}
+	filter, none, err := a.executionFilter(ctx, p, q)
+	if err != nil || none {
+		return nil, err
+	}
+	return a.store.CountExecutions(ctx, p.TenantID(), filter, period)
+}
+
+// executionFilter checks q and scopes it to the folders where p holds
+// Logs.View; none tells that p sees no execution at all. Records the engine
+// still holds in memory are written first, so that a caller finds the
+// executions it just ran.
+func (a *App) executionFilter(ctx context.Context, p *junction.Principal, q ExecutionQuery) (f junction.ExecutionFilter, none bool, err error) {
+	if err := a.needEngine(); err != nil {
+		return f, false, err
+	}
+	if q.Status != "" && q.Status != engine.StatusSucceeded && q.Status != engine.StatusFailed {
+		return f, false, junction.Invalid("status", "must be succeeded or failed")
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+		return f, false, junction.Invalid("until", "must be after since")
+	}
+	f = junction.ExecutionFilter{Status: q.Status, Since: q.Since, Until: q.Until, Page: q.Page.Normalize()}
+	if q.ConnectionID != "" {
+		c, err := a.connectionIn(ctx, a.store, p, q.ConnectionID, junction.PermLogsView, false)
+		if err != nil {
+			// A deleted connection's records stay; they are found by
+			// folder like any other, not by a connection that is gone.
+			if !junction.IsCode(err, junction.ENOTFOUND) || !junction.ValidID(q.ConnectionID) {
+				return f, false, fieldNotFound(err, "connection_id")
+			}
+		} else {
+			f.FolderIDs = []string{c.FolderID}
+		}
+		f.ConnectionID = q.ConnectionID
+	}
+	if f.FolderIDs == nil {
+		ids, all, err := a.folderScope(ctx, p, junction.PermLogsView, "", false)
+		if err != nil {
+			return f, false, err
+		}
+		if !all {
+			if len(ids) == 0 {
+				return f, true, nil
+			}
+			f.FolderIDs = ids
+		}
+	}
+	if err := a.engine.Flush(ctx); err != nil {
+		a.log(ctx).LogAttrs(ctx, slog.LevelWarn, "flush execution records before listing", slog.Any("error", err))
+	}
+	return f, false, nil
 }
 
 // ExecutionDetail is one execution record as GetExecution shows it.

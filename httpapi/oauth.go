@@ -25,6 +25,16 @@ func (s *Server) oauthRoutes() []route {
 	}
 }
 
+// ConsentReturner is an optional ability of the mounted web UI: taking
+// the browser back to the page a consent was started from.
+type ConsentReturner interface {
+	// ReturnFromConsent answers the callback with the outcome of the
+	// consent (c is set when err is nil) and reports true when the
+	// consent was started from the UI in this browser; false leaves the
+	// answer to the callback's own page.
+	ReturnFromConsent(w http.ResponseWriter, r *http.Request, c *junction.Connection, err error) bool
+}
+
 // callbackPage is what the browser shows at the end of a consent. It names
 // the connection, never a token or code.
 var callbackPage = template.Must(template.New("callback").Parse(`<!doctype html>
@@ -59,6 +69,13 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 		Error: q.Get("error"), ErrorDescription: q.Get("error_description"),
 		IP: s.clientIP(r), RequestID: requestIDFrom(r.Context()),
 	})
+	if err != nil && statusOf(junction.ErrorCode(err)) >= 500 {
+		loggerFrom(r.Context()).LogAttrs(r.Context(), slog.LevelError, "OAuth callback failed",
+			slog.String("code", junction.ErrorCode(err)), slog.Any("error", err))
+	}
+	if cr, ok := s.ui.(ConsentReturner); ok && cr.ReturnFromConsent(w, r, c, err) {
+		return nil
+	}
 	view := callbackView{OK: true, Title: "Connected",
 		Message: "You can close this window."}
 	status := http.StatusOK
@@ -80,10 +97,6 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 			view.Message = "This authorization request is unknown, already used or expired. Start it again from Junction."
 		default:
 			view.Message = junction.ErrorMessage(err)
-		}
-		if status >= 500 {
-			loggerFrom(r.Context()).LogAttrs(r.Context(), slog.LevelError, "OAuth callback failed",
-				slog.String("code", code), slog.Any("error", err))
 		}
 	}
 	var buf bytes.Buffer

@@ -19,6 +19,31 @@ import (
 type storeHealth struct {
 	mu      sync.Mutex
 	failing map[string]*failure // by store ID
+	// answered is when each store last answered a read, by store ID.
+	answered map[string]time.Time
+}
+
+// StoreHealth is what this server saw of an external store's reads. A
+// store nobody read from since the server started has neither time.
+type StoreHealth struct {
+	// UnreachableSince is set while the store's reads fail to reach it:
+	// when the first of them failed.
+	UnreachableSince time.Time
+	// AnsweredAt is when the store last answered a read.
+	AnsweredAt time.Time
+}
+
+// StoreHealth tells how the store's reads went on this server, from
+// memory: asking costs no call to the store.
+func (r *Resolver) StoreHealth(id string) StoreHealth {
+	h := &r.health
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := StoreHealth{AnsweredAt: h.answered[id]}
+	if f := h.failing[id]; f != nil {
+		out.UnreachableSince = f.since
+	}
+	return out
 }
 
 type failure struct {
@@ -34,6 +59,12 @@ func (h *storeHealth) observe(ctx context.Context, r *Resolver, cfg *junction.Cr
 	down := errors.As(err, &unreachable) || junction.IsCode(err, junction.ECREDSTOREUNAVAILABLE)
 	now := r.opts.Clock.Now()
 	h.mu.Lock()
+	if !down {
+		if h.answered == nil {
+			h.answered = map[string]time.Time{}
+		}
+		h.answered[cfg.ID] = now
+	}
 	f := h.failing[cfg.ID]
 	var event *junction.Event
 	switch {

@@ -162,6 +162,20 @@ func powerOfTwoChunks[T any](s []T, n int) func(yield func([]T) bool) {
 // grow with time). Since is inclusive and Until exclusive, on StartedAt. A
 // non-nil but empty FolderIDs matches no execution.
 func (h *handle) ListExecutions(ctx context.Context, tenantID string, f junction.ExecutionFilter) ([]*junction.Execution, error) {
+	c := executionConds(tenantID, f)
+	tail := c.pageBy(f.Page, "id", newestFirst)
+	rows, err := h.reader().QueryContext(ctx, "SELECT "+executionColumns+" FROM executions"+c.clause()+tail, c.args...)
+	if err != nil {
+		return nil, internal("list executions", err)
+	}
+	out, err := collect(rows, scanExecution)
+	if err != nil {
+		return nil, internal("list executions", err)
+	}
+	return out, nil
+}
+
+func executionConds(tenantID string, f junction.ExecutionFilter) *conds {
 	var c conds
 	c.add("tenant_id = " + c.arg(tenantID))
 	c.in("folder_id", f.FolderIDs)
@@ -177,14 +191,39 @@ func (h *handle) ListExecutions(ctx context.Context, tenantID string, f junction
 	if !f.Until.IsZero() {
 		c.add("started_at < " + c.arg(toMicros(f.Until)))
 	}
-	tail := c.pageBy(f.Page, "id", newestFirst)
-	rows, err := h.reader().QueryContext(ctx, "SELECT "+executionColumns+" FROM executions"+c.clause()+tail, c.args...)
-	if err != nil {
-		return nil, internal("list executions", err)
+	return &c
+}
+
+// CountExecutions groups in the database: integer division of the
+// microseconds since f.Since gives each row its period on both SQLite and
+// PostgreSQL.
+func (h *handle) CountExecutions(ctx context.Context, tenantID string, f junction.ExecutionFilter, period time.Duration) ([]junction.ExecutionCount, error) {
+	if f.Since.IsZero() {
+		return nil, junction.Invalid("since", "is required to count executions by period")
 	}
-	out, err := collect(rows, scanExecution)
+	if period < time.Second {
+		return nil, junction.Invalid("period", "must be at least a second")
+	}
+	c := executionConds(tenantID, f)
+	bucket := "(started_at - " + c.arg(toMicros(f.Since)) + ") / " + c.arg(period.Microseconds())
+	rows, err := h.reader().QueryContext(ctx, "SELECT "+bucket+" AS period, status, COUNT(*) FROM executions"+c.clause()+
+		" GROUP BY period, status", c.args...)
 	if err != nil {
-		return nil, internal("list executions", err)
+		return nil, internal("count executions", err)
+	}
+	defer rows.Close()
+	var out []junction.ExecutionCount
+	for rows.Next() {
+		var n junction.ExecutionCount
+		var i int64
+		if err := rows.Scan(&i, &n.Status, &n.Count); err != nil {
+			return nil, internal("count executions", err)
+		}
+		n.Start = f.Since.Add(time.Duration(i) * period).UTC()
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("count executions", err)
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"junction"
 	"junction/app"
@@ -34,19 +35,40 @@ func BenchmarkPages(b *testing.B) {
 		b.Fatal(err)
 	}
 	base := junction.NewSecret("https://api.example.com")
+	var first *junction.Connection
 	for i := range 1000 {
-		if _, err := a.CreateConnection(ctx, admin, app.CreateConnectionInput{FolderID: f.ID, Connector: "http",
+		c, err := a.CreateConnection(ctx, admin, app.CreateConnectionInput{FolderID: f.ID, Connector: "http",
 			Name: fmt.Sprintf("conn-%04d", i), AuthType: "none", SkipTest: true,
-			Fields: map[string]app.FieldInput{"base_url": {Literal: &base}}}); err != nil {
+			Fields: map[string]app.FieldInput{"base_url": {Literal: &base}}})
+		if err != nil {
 			b.Fatal(err)
 		}
+		if first == nil {
+			first = c
+		}
 	}
-	srv.API.Mount(webui.New(a, webui.Options{Guard: srv.API}))
+	// A busy day: 2,000 executions in the last 24 hours, more than the
+	// overview's chart reads.
+	var exs []*junction.Execution
+	for i := range 2000 {
+		status, code := "succeeded", ""
+		if i%7 == 0 {
+			status, code = "failed", junction.ECONNAUTHFAILED
+		}
+		exs = append(exs, &junction.Execution{ID: junction.NewID(), TenantID: first.TenantID, FolderID: f.ID,
+			ConnectionID: first.ID, Connector: "http", Activity: "http_request", Status: status, ErrorCode: code,
+			Attempts: 1, StartedAt: srv.Clock.Now().Add(-time.Duration(i) * 40 * time.Second)})
+	}
+	if err := srv.DB.AppendExecutions(ctx, exs); err != nil {
+		b.Fatal(err)
+	}
+	srv.API.Mount(webui.New(a, webui.Options{Guard: srv.API, Clock: srv.Clock}))
 	h := srv.API.Handler()
 	login := httpRequest("POST", "/login", url.Values{"username": {"admin"}, "password": {adminPassword}})
 	rec := record(h, login)
 	cookie := rec.Result().Cookies()[0]
-	for _, path := range []string{"/", "/connections", "/connections?q=conn-09", "/connectors"} {
+	for _, path := range []string{"/", "/connections", "/connections?q=conn-09", "/connectors", "/executions",
+		"/connections/" + first.ID, "/jobs", "/triggers/new"} {
 		b.Run(path, func(b *testing.B) {
 			var size int
 			for b.Loop() {

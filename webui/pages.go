@@ -125,16 +125,34 @@ func (u *UI) routes(mux *http.ServeMux) {
 		"POST /connections":                        u.createConnection,
 		"GET /connections/{id}":                    u.connection,
 		"POST /connections/{id}/test":              u.testConnection,
+		"GET /connections/{id}/edit":               u.editConnection,
+		"POST /connections/{id}/edit":              u.updateConnection,
+		"GET /connections/{id}/delete":             u.deleteConnectionPage,
+		"POST /connections/{id}/delete":            u.deleteConnection,
+		"POST /connections/{id}/default":           u.setDefaultConnection,
+		"POST /connections/{id}/authorize":         u.authorizeConnection,
+		"POST /connections/{id}/execute":           u.executeActivity,
 		"GET /credential-stores":                   u.stores,
 		"POST /credential-stores":                  u.createStore,
 		"POST /credential-stores/{id}/test":        u.testStore,
 		"GET /assets":                              u.assets,
 		"POST /assets":                             u.createAsset,
+		"GET /assets/{id}/reveal":                  u.revealPage,
+		"POST /assets/{id}/reveal":                 u.revealAsset,
 		"GET /folders":                             u.folders,
 		"POST /folders":                            u.createFolder,
 		"GET /triggers":                            u.triggers,
+		"GET /triggers/new":                        u.newTrigger,
+		"POST /triggers":                           u.createTrigger,
 		"GET /triggers/{id}":                       u.trigger,
+		"POST /triggers/{id}/enabled":              u.setTriggerEnabled,
+		"GET /triggers/{id}/delete":                u.deleteTriggerPage,
+		"POST /triggers/{id}/delete":               u.deleteTrigger,
+		"GET /jobs":                                u.jobs,
+		"POST /jobs/{id}/{action}":                 u.jobAction,
 		"GET /executions":                          u.executions,
+		"GET /executions/{id}":                     u.execution,
+		"POST /executions/{id}/retry":              u.retryExecution,
 		"GET /audit":                               u.audit,
 		"GET /users":                               u.users,
 		"POST /users":                              u.createUser,
@@ -178,11 +196,11 @@ func redirect(w http.ResponseWriter, r *request, path, notice string) error {
 // overview -----------------------------------------------------------
 
 type overviewData struct {
-	Broken     []*junction.Connection
-	ByStatus   []countRow
-	Triggers   []*app.TriggerView
-	Executions []countRow
-	Stores     []*app.CredentialStoreView
+	Broken   []*junction.Connection
+	ByStatus []countRow
+	Triggers []*app.TriggerView
+	Chart    *executionChart
+	Stores   []storeHealthRow
 }
 
 // countRow is a count shown as "100+" past overviewCap.
@@ -233,16 +251,13 @@ func (u *UI) overview(w http.ResponseWriter, r *request) error {
 			}
 		}
 	}
-	since := u.opts.Clock.Now().Add(-24 * time.Hour)
-	for _, st := range []string{"failed", "succeeded"} {
-		exs, err := u.app.ListExecutions(ctx, p, app.ExecutionQuery{Status: st, Since: since, Page: junction.Page{Limit: overviewCap}})
-		if err != nil {
-			break
-		}
-		d.Executions = append(d.Executions, capped(st, len(exs.Items), exs.NextCursor != ""))
+	// The chart is left out, as the other sections are, when the caller
+	// may not see executions or the server runs none.
+	if chart, err := u.executionChart(ctx, p); err == nil {
+		d.Chart = chart
 	}
 	if stores, err := u.app.ListCredentialStores(ctx, p, junction.Page{Limit: overviewCap}); err == nil {
-		d.Stores = stores.Items
+		d.Stores = u.storeHealth(stores.Items)
 	}
 	return u.show(w, r, "overview", "overview", "Overview", d, nil)
 }
@@ -291,26 +306,7 @@ func (u *UI) connections(w http.ResponseWriter, r *request) error {
 }
 
 func (u *UI) connection(w http.ResponseWriter, r *request) error {
-	return u.connectionView(w, r, r.PathValue("id"), nil, nil)
-}
-
-func (u *UI) connectionView(w http.ResponseWriter, r *request, id string, test *app.ConnectionTestResult, testErr error) error {
-	ctx := r.Context()
-	c, err := u.app.GetConnection(ctx, r.p, id)
-	if err != nil {
-		return err
-	}
-	folder, err := u.app.GetFolder(ctx, r.p, c.FolderID)
-	if err != nil {
-		return err
-	}
-	exs, err := u.app.ListExecutions(ctx, r.p, app.ExecutionQuery{ConnectionID: c.ID, Page: junction.Page{Limit: 20}})
-	if err != nil && !junction.IsCode(err, junction.EPERMISSIONDENIED) {
-		return err
-	}
-	return u.show(w, r, "connection", "connections", c.Name, map[string]any{
-		"C": c, "Folder": folder, "Executions": exs.Items, "Test": test,
-		"CanTest": r.p.Access.Can(junction.PermConnectionsExecute, folder)}, testErr)
+	return u.connectionView(w, r, r.PathValue("id"), connectionResults{}, nil)
 }
 
 func (u *UI) testConnection(w http.ResponseWriter, r *request) error {
@@ -319,7 +315,7 @@ func (u *UI) testConnection(w http.ResponseWriter, r *request) error {
 	if err != nil && !isFormError(err) {
 		return err
 	}
-	return u.connectionView(w, r, id, res, err)
+	return u.connectionView(w, r, id, connectionResults{Test: res}, err)
 }
 
 // isFormError tells the errors a form shows beside itself from those that
@@ -336,6 +332,8 @@ func isFormError(err error) bool {
 // definition: its fields and those of the chosen auth type, each secret
 // field with the assets that may stand in for a literal.
 type newConnectionData struct {
+	// Edit is the connection being changed; nil for a new one.
+	Edit     *junction.Connection
 	Def      *connector.Definition
 	Auth     *connector.Auth
 	Fields   []formField
@@ -356,120 +354,6 @@ type assetChoice struct {
 
 func (u *UI) newConnection(w http.ResponseWriter, r *request) error {
 	return u.connectionForm(w, r, nil)
-}
-
-func (u *UI) connectionForm(w http.ResponseWriter, r *request, formErr error) error {
-	ctx := r.Context()
-	form := map[string]string{}
-	for k, v := range r.Form {
-		if !strings.HasPrefix(k, "literal.") && k != "csrf" && len(v) > 0 {
-			form[k] = v[0] // never echo a secret typed in
-		}
-	}
-	if len(r.Form) == 0 {
-		for k, v := range r.URL.Query() {
-			form[k] = v[0]
-		}
-	}
-	key := form["connector"]
-	if key == "" {
-		return u.show(w, r, "connection_pick", "connections", "New connection", nil, formErr)
-	}
-	def, err := u.app.GetConnector(ctx, r.p, key, "")
-	if err != nil {
-		return err
-	}
-	d := newConnectionData{Def: def, Form: form}
-	for i := range def.Auth {
-		if string(def.Auth[i].Type) == form["auth_type"] || (form["auth_type"] == "" && len(def.Auth) == 1) {
-			d.Auth = &def.Auth[i]
-		}
-	}
-	fields := slices.Clone(def.Fields)
-	if d.Auth != nil {
-		fields = append(fields, d.Auth.Fields...)
-	}
-	for _, f := range fields {
-		v, ok := form["field."+f.Name]
-		if !ok {
-			v = f.Default
-		}
-		d.Fields = append(d.Fields, formField{Field: f, Value: v})
-	}
-	folders, err := u.app.ListFolders(ctx, r.p, app.FolderQuery{Page: junction.Page{Limit: junction.MaxPageSize}})
-	if err != nil {
-		return err
-	}
-	d.Folders = folders.Items
-	assets, err := u.app.ListAssets(ctx, r.p, app.AssetQuery{Page: junction.Page{Limit: junction.MaxPageSize}})
-	if err != nil && !junction.IsCode(err, junction.EPERMISSIONDENIED) {
-		return err
-	}
-	for _, a := range assets.Items {
-		switch a.Type {
-		case junction.AssetSecret:
-			d.Assets = append(d.Assets, assetChoice{a.ID, a.Name})
-		case junction.AssetCredential:
-			d.Assets = append(d.Assets, assetChoice{a.ID + ":password", a.Name + " (password)"},
-				assetChoice{a.ID + ":username", a.Name + " (username)"})
-		}
-	}
-	return u.show(w, r, "connection_new", "connections", "New "+def.DisplayName+" connection", d, formErr)
-}
-
-func (u *UI) createConnection(w http.ResponseWriter, r *request) error {
-	ctx := r.Context()
-	def, err := u.app.GetConnector(ctx, r.p, r.PostFormValue("connector"), "")
-	if err != nil {
-		return err
-	}
-	authType := r.PostFormValue("auth_type")
-	fields := slices.Clone(def.Fields)
-	for _, a := range def.Auth {
-		if string(a.Type) == authType {
-			fields = append(fields, a.Fields...)
-		}
-	}
-	in := app.CreateConnectionInput{FolderID: r.PostFormValue("folder_id"), Connector: def.Key,
-		Name: r.PostFormValue("name"), AuthType: authType, Fields: map[string]app.FieldInput{}, SkipTest: true}
-	for _, f := range fields {
-		v := r.PostFormValue("field." + f.Name)
-		switch f.Type {
-		case connector.FieldSecret:
-			if ref := r.PostFormValue("asset." + f.Name); ref != "" {
-				id, part, _ := strings.Cut(ref, ":")
-				in.Fields[f.Name] = app.FieldInput{Ref: &app.AssetRef{AssetID: id, Part: part}}
-			} else if lit := r.PostFormValue("literal." + f.Name); lit != "" {
-				s := junction.NewSecret(lit)
-				in.Fields[f.Name] = app.FieldInput{Literal: &s}
-			}
-		case connector.FieldBoolean:
-			in.Fields[f.Name] = app.FieldInput{Value: v == "on" || v == "true"}
-		case connector.FieldNumber:
-			if v != "" {
-				n, err := strconv.ParseFloat(v, 64)
-				if err != nil {
-					return u.connectionForm(w, r, junction.Invalid("fields."+f.Name, "is not a number"))
-				}
-				in.Fields[f.Name] = app.FieldInput{Value: n}
-			}
-		default:
-			// Strings come as literals, as in the API's JSON: plain fields
-			// are stored as given once validated.
-			if v != "" {
-				s := junction.NewSecret(v)
-				in.Fields[f.Name] = app.FieldInput{Literal: &s}
-			}
-		}
-	}
-	c, err := u.app.CreateConnection(ctx, r.p, in)
-	if err != nil {
-		if !isFormError(err) && !junction.IsCode(err, junction.ENOTFOUND) {
-			return err
-		}
-		return u.connectionForm(w, r, err)
-	}
-	return redirect(w, r, "/connections/"+c.ID, "Connection created.")
 }
 
 // credential stores ----------------------------------------------------
@@ -563,8 +447,9 @@ func (u *UI) assetsPage(w http.ResponseWriter, r *request, formErr error) error 
 	}
 	return u.show(w, r, "assets", "assets", "Assets", map[string]any{
 		"List": list, "Q": r.FormValue("q"), "Folders": folders.Items, "Stores": stores.Items, "Form": form,
-		"Types":     []junction.AssetType{junction.AssetCredential, junction.AssetSecret, junction.AssetText, junction.AssetInteger, junction.AssetBoolean},
-		"CanCreate": canAnywhere(r.p, junction.PermAssetsCreate)}, formErr)
+		"CanResolve": resolvableAssets(r.p, list.Items, folders.Items),
+		"Types":      []junction.AssetType{junction.AssetCredential, junction.AssetSecret, junction.AssetText, junction.AssetInteger, junction.AssetBoolean},
+		"CanCreate":  canAnywhere(r.p, junction.PermAssetsCreate)}, formErr)
 }
 
 func (u *UI) createAsset(w http.ResponseWriter, r *request) error {
@@ -624,32 +509,35 @@ func (u *UI) triggers(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	return u.show(w, r, "triggers", "triggers", "Triggers", map[string]any{"List": list}, nil)
+	return u.show(w, r, "triggers", "triggers", "Triggers", map[string]any{"List": list,
+		"CanCreate": canAnywhere(r.p, junction.PermTriggersCreate)}, nil)
 }
 
 func (u *UI) trigger(w http.ResponseWriter, r *request) error {
-	t, err := u.app.GetTrigger(r.Context(), r.p, r.PathValue("id"))
+	ctx := r.Context()
+	t, err := u.app.GetTrigger(ctx, r.p, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	hist, err := u.app.TriggerHistory(r.Context(), r.p, t.ID, app.TriggerHistoryQuery{
-		Status: junction.TriggerRecordStatus(r.URL.Query().Get("status")), Page: pageOf(r)})
+	status := r.URL.Query().Get("status")
+	hist, err := u.app.TriggerHistory(ctx, r.p, t.ID, app.TriggerHistoryQuery{
+		Status: junction.TriggerRecordStatus(status), Page: pageOf(r)})
 	if err != nil {
 		return err
 	}
-	return u.show(w, r, "trigger", "triggers", "Trigger "+t.Object+"."+t.Event, map[string]any{"T": t, "History": hist}, nil)
+	folder, err := u.app.GetFolder(ctx, r.p, t.FolderID)
+	if err != nil {
+		return err
+	}
+	return u.show(w, r, "trigger", "triggers", "Trigger "+triggerLabel(t), map[string]any{"T": t, "History": hist,
+		"Status": status, "Statuses": triggerRecordStatuses,
+		"CanEdit":   r.p.Access.Can(junction.PermTriggersEdit, folder),
+		"CanDelete": r.p.Access.Can(junction.PermTriggersDelete, folder)}, nil)
 }
 
-func (u *UI) executions(w http.ResponseWriter, r *request) error {
-	q := r.URL.Query()
-	list, err := u.app.ListExecutions(r.Context(), r.p, app.ExecutionQuery{ConnectionID: q.Get("connection_id"),
-		Status: q.Get("status"), Page: pageOf(r)})
-	if err != nil {
-		return err
-	}
-	return u.show(w, r, "executions", "executions", "Executions", map[string]any{
-		"List": list, "Status": q.Get("status"), "ConnectionID": q.Get("connection_id")}, nil)
-}
+// triggerRecordStatuses are the statuses a trigger's history filters by.
+var triggerRecordStatuses = []junction.TriggerRecordStatus{junction.TriggerFired, junction.TriggerSkipped, junction.TriggerFailed,
+	junction.TriggerDuplicate, junction.TriggerRejectedSignature, junction.TriggerDisabled}
 
 func (u *UI) audit(w http.ResponseWriter, r *request) error {
 	q := r.URL.Query()
