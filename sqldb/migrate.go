@@ -70,9 +70,12 @@ func migrations(dialect string) ([]migration, error) {
 		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
 	}
 	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
+	// Numbers are handed out ahead of time to changes made side by side,
+	// so a number may stay unused: versions must be distinct, not
+	// contiguous.
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s have the same version", out[i-1].name, out[i].name)
 		}
 	}
 	return out, nil
@@ -81,9 +84,15 @@ func migrations(dialect string) ([]migration, error) {
 // KnownSchemaVersion returns the schema version this binary migrates to.
 func KnownSchemaVersion() int {
 	ms, err := migrations(DialectSQLite)
-	if err != nil {
+	if err != nil || len(ms) == 0 {
 		return 0
 	}
+	return ms[len(ms)-1].version
+}
+
+// KnownMigrations returns how many migrations this binary applies.
+func KnownMigrations() int {
+	ms, _ := migrations(DialectSQLite)
 	return len(ms)
 }
 
@@ -142,13 +151,24 @@ func (db *DB) migrateOne(ctx context.Context, ms []migration, lockKey int64) (do
 	if err != nil {
 		return false, err
 	}
-	if current > len(ms) {
-		return false, schemaTooNew(current, len(ms))
+	known := 0
+	if len(ms) > 0 {
+		known = ms[len(ms)-1].version
 	}
-	if current == len(ms) {
+	if current > known {
+		return false, schemaTooNew(current, known)
+	}
+	applied, err := appliedVersions(ctx, tx)
+	if err != nil {
+		return false, err
+	}
+	// Every migration not applied yet, lowest first: one numbered below
+	// the newest applied one (merged after it) is applied too.
+	next := slices.IndexFunc(ms, func(m migration) bool { return !applied[m.version] })
+	if next < 0 {
 		return true, tx.Commit()
 	}
-	m := ms[current]
+	m := ms[next]
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return false, internal("migrate: apply "+m.name, err)
 	}
@@ -189,6 +209,26 @@ func schemaVersion(ctx context.Context, q querier) (int, error) {
 		return 0, internal("read schema version", err)
 	}
 	return int(v.Int64), nil
+}
+
+func appliedVersions(ctx context.Context, q querier) (map[int]bool, error) {
+	rows, err := q.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, internal("read applied migrations", err)
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, internal("read applied migrations", err)
+		}
+		out[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("read applied migrations", err)
+	}
+	return out, nil
 }
 
 func schemaTooNew(current, known int) error {
