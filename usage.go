@@ -94,10 +94,10 @@ type Quotas struct {
 	// APICallsPerMonth bounds the API calls (UsageCounts.APICalls) of a
 	// UTC calendar month: executions over it are refused until the month
 	// ends.
-	APICallsPerMonth *int64 `json:"api_calls_per_month"`
+	APICallsPerMonth *int64 `json:"api_calls_per_month" nullable:"true"`
 	// Connections and Triggers bound how many the tenant may have.
-	Connections *int64 `json:"connections"`
-	Triggers    *int64 `json:"triggers"`
+	Connections *int64 `json:"connections" nullable:"true"`
+	Triggers    *int64 `json:"triggers" nullable:"true"`
 }
 
 // MonthStart is the first instant of t's UTC month; the next month starts
