@@ -73,7 +73,7 @@ func TestUsageAndQuotas(t *testing.T) {
 	conns := map[string]string{}
 	for _, name := range []string{"tickets-a", "tickets-b"} {
 		conns[name] = idIn(t, must(ticketsKey, "connections", "create", name, "--folder", folder, "--connector", "tickets",
-			"--auth", "api_key", "--field", "base_url="+sim.URL, "--secret-field", "api_key=-", "-o", "json"))
+			"--auth", "api_key", "--field", "base_url="+sim.URL, "--secret-field", "api_key=-", "--poll-interval", "1", "-o", "json"))
 	}
 	execute := func(conn string) *http.Response {
 		t.Helper()
@@ -89,6 +89,26 @@ func TestUsageAndQuotas(t *testing.T) {
 		}
 	}
 
+	// A polling trigger on tickets-a: the first poll takes the baseline,
+	// the second finds one new ticket, whose job a worker then claims.
+	var trig struct {
+		ID string `json:"id"`
+	}
+	if resp := apiCall(t, m, "POST", "/api/v1/triggers", map[string]any{"folder_id": folder, "connection_id": conns["tickets-a"],
+		"object": "ticket", "event": "created", "target": map[string]any{"type": "queue", "name": "triage"}}, &trig); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create trigger: %d", resp.StatusCode)
+	}
+	pollNow(t, clock, m)
+	sim.put("t-2", "open", clock.Now())
+	pollNow(t, clock, m)
+	var claimed struct {
+		Job *junction.Job `json:"job"`
+	}
+	apiCall(t, m, "POST", "/api/v1/jobs/claim", map[string]any{"queue": "triage", "wait_seconds": 10}, &claimed)
+	if claimed.Job == nil || claimed.Job.ObjectID != "t-2" {
+		t.Fatalf("claimed %+v, want the job of t-2", claimed.Job)
+	}
+
 	type report struct {
 		Items []junction.UsageRow  `json:"items"`
 		Total junction.UsageCounts `json:"total"`
@@ -102,17 +122,20 @@ func TestUsageAndQuotas(t *testing.T) {
 	}
 	apiCall(t, m, "GET", "/api/v1/executions?limit=500", nil, &executions)
 	if len(byConnector.Items) != 1 || byConnector.Items[0].Key != "tickets" ||
-		byConnector.Items[0].Executions != int64(len(executions.Items)) || byConnector.Items[0].APICalls != 5 {
-		t.Fatalf("usage by connector = %+v, want tickets with the %d executions recorded and 5 API calls", byConnector.Items, len(executions.Items))
+		byConnector.Items[0].Executions+byConnector.Items[0].Polls != int64(len(executions.Items)) || byConnector.Items[0].APICalls != 7 {
+		t.Fatalf("usage by connector = %+v, want tickets with the %d executions recorded (polls among them) and 7 API calls",
+			byConnector.Items, len(executions.Items))
 	}
 	var byConnection report
 	apiCall(t, m, "GET", "/api/v1/usage?group_by=connection&from=2026-06-01&to=2026-07-01", nil, &byConnection)
-	got := map[string]int64{}
+	got := map[string]junction.UsageCounts{}
 	for _, it := range byConnection.Items {
-		got[it.Key] = it.Executions
+		got[it.Key] = it.UsageCounts
 	}
-	if got[conns["tickets-a"]] != 3 || got[conns["tickets-b"]] != 2 || byConnection.Total.Executions != 5 {
-		t.Fatalf("usage by connection = %+v", byConnection.Items)
+	// Each poll made one API call of its own.
+	wantA := junction.UsageCounts{Executions: 3, APICalls: 5, Polls: 2, TriggerEvents: 1, JobsDelivered: 1}
+	if got[conns["tickets-a"]] != wantA || got[conns["tickets-b"]] != (junction.UsageCounts{Executions: 2, APICalls: 2}) {
+		t.Fatalf("usage by connection = %+v, want tickets-a %+v", byConnection.Items, wantA)
 	}
 	// The CLI counts --since from its own clock; the server's is the
 	// test's.
@@ -121,17 +144,17 @@ func TestUsageAndQuotas(t *testing.T) {
 		t.Fatalf("junction usage:\n%s", out)
 	}
 
-	// A quota of N = 7 API calls: 5 made, 2 more pass, the 8th is refused.
+	// A quota of N = 9 API calls: 7 made, 2 more pass, the 10th is refused.
 	var me struct {
 		User junction.User `json:"user"`
 	}
 	apiCall(t, m, "GET", "/api/v1/me", nil, &me)
 	quotas := "/api/v1/tenants/" + me.User.TenantID + "/quotas"
-	const n = 7
-	if resp := apiCall(t, m, "PUT", quotas, map[string]any{"api_calls_per_month": n, "connections": 2}, nil); resp.StatusCode != http.StatusOK {
+	const n = 9
+	if resp := apiCall(t, m, "PUT", quotas, map[string]any{"api_calls_per_month": n, "connections": 2, "triggers": 1}, nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("set quotas: %d", resp.StatusCode)
 	}
-	for range n - 5 {
+	for range n - 7 {
 		if resp := execute(conns["tickets-a"]); resp.StatusCode != http.StatusOK {
 			t.Fatalf("execute within the quota: %d", resp.StatusCode)
 		}
@@ -152,8 +175,14 @@ func TestUsageAndQuotas(t *testing.T) {
 	// Nothing ran: no API call was made, no execution recorded.
 	var after report
 	apiCall(t, m, "GET", "/api/v1/usage", nil, &after)
-	if after.Total.APICalls != n || after.Total.Executions != n {
-		t.Fatalf("after the refusal: %+v, want %d calls and executions", after.Total, n)
+	if after.Total.APICalls != n || after.Total.Executions != 7 {
+		t.Fatalf("after the refusal: %+v, want %d calls and 7 executions", after.Total, n)
+	}
+	// The trigger already accepted keeps polling; a second is refused.
+	resp = apiCall(t, m, "POST", "/api/v1/triggers", map[string]any{"folder_id": folder, "connection_id": conns["tickets-b"],
+		"object": "ticket", "event": "created", "target": map[string]any{"type": "queue", "name": "triage"}}, &problem)
+	if resp.StatusCode != http.StatusTooManyRequests || problem.Code != junction.EQUOTAEXCEEDED || problem.Details["quota"] != "triggers" {
+		t.Fatalf("second trigger over a quota of 1: %d %s %v", resp.StatusCode, problem.Code, problem.Details)
 	}
 
 	_, errOut, err := runClient(t, m.URL(), ticketsKey, "connections", "create", "tickets-c", "--folder", folder, "--connector", "tickets",
@@ -161,7 +190,7 @@ func TestUsageAndQuotas(t *testing.T) {
 	if err == nil || !strings.Contains(errOut, "quota_exceeded") {
 		t.Fatalf("third connection over a quota of 2: err %v, stderr %q", err, errOut)
 	}
-	if out := must("", "tenants", "quotas", "get", me.User.TenantID); !strings.Contains(out, "7 used of 7") ||
+	if out := must("", "tenants", "quotas", "get", me.User.TenantID); !strings.Contains(out, "9 used of 9") ||
 		!strings.Contains(out, "2 used of 2") {
 		t.Fatalf("tenants quotas get:\n%s", out)
 	}
