@@ -229,3 +229,38 @@ func TestUsageAndQuotas(t *testing.T) {
 		t.Fatal("the API key reached the logs")
 	}
 }
+
+// TestUsageCountsWebhooks counts a webhook event taken in and its
+// delivery to a webhook target against the trigger's connection.
+func TestUsageCountsWebhooks(t *testing.T) {
+	clock := credstoretest.NewClock(time.Now().UTC())
+	m, _ := triggerServer(t, t.TempDir(), "", clock)
+	c := &apiClient{t: t, base: m.URL(), token: testBootstrapToken}
+	target := newCallbackTarget(t, clock, false)
+	var folder junction.Folder
+	c.must(http.StatusCreated, "POST", "/api/v1/folders", map[string]any{"name": "Orders"}, &folder)
+	var conn e2eConnection
+	c.must(http.StatusCreated, "POST", "/api/v1/connections?test=false", map[string]any{
+		"folder_id": folder.ID, "connector": "webhook", "name": "shop",
+		"fields": map[string]any{"signing_secret": hookSigningSecret, "event_type_path": "type"},
+	}, &conn)
+	var tr e2eTrigger
+	c.must(http.StatusCreated, "POST", "/api/v1/triggers", map[string]any{
+		"folder_id": folder.ID, "connection_id": conn.ID, "object": "event", "event": "received",
+		"target": map[string]any{"type": "webhook", "url": target.URL + "/junction", "secret": targetSecret},
+	}, &tr)
+	paid := `{"type":"order.paid","order":"o-1"}`
+	if st := postHook(t, tr.WebhookURL, paid, signHook(paid)); st != http.StatusOK {
+		t.Fatalf("webhook: %d", st)
+	}
+	var rep struct {
+		Items []junction.UsageRow `json:"items"`
+	}
+	eventually(t, "the delivery counted", func() bool {
+		c.must(http.StatusOK, "GET", "/api/v1/usage?group_by=connection", nil, &rep)
+		return len(rep.Items) == 1 && rep.Items[0].JobsDelivered == 1
+	})
+	if rep.Items[0].Key != conn.ID || rep.Items[0].UsageCounts != (junction.UsageCounts{TriggerEvents: 1, JobsDelivered: 1}) {
+		t.Fatalf("usage = %+v, want one event and one delivery of connection %s", rep.Items, conn.ID)
+	}
+}
