@@ -71,6 +71,31 @@ func TestMeter(t *testing.T) {
 				}
 			})
 
+			t.Run("RefusedFlushKeepsCounts", func(t *testing.T) {
+				db, tn, clock := setup(t, b)
+				ctx := t.Context()
+				m := usage.New(usage.Options{Store: db, Clock: clock})
+				scope := junction.UsageScope{TenantID: tn.ID, FolderID: "f", Connector: "github", ConnectionID: "c"}
+				m.Count(scope, junction.UsageCounts{Executions: 2, APICalls: 2})
+				// The database refuses the write: the table is away.
+				if _, err := db.SQL().ExecContext(ctx, "ALTER TABLE usage_daily RENAME TO usage_daily_away"); err != nil {
+					t.Fatal(err)
+				}
+				if err := m.Flush(ctx); err == nil {
+					t.Fatal("flush without its table succeeded")
+				}
+				if _, err := db.SQL().ExecContext(ctx, "ALTER TABLE usage_daily_away RENAME TO usage_daily"); err != nil {
+					t.Fatal(err)
+				}
+				m.Count(scope, junction.UsageCounts{Executions: 1, APICalls: 1})
+				if err := m.Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if got := total(t, db, tn.ID, junction.UsageTotal); got[0].Executions != 3 || got[0].APICalls != 3 {
+					t.Fatalf("after a refused flush and a good one: %+v, want 3 executions and calls", got)
+				}
+			})
+
 			t.Run("QuotaAndThresholds", func(t *testing.T) {
 				db, tn, clock := setup(t, b)
 				ctx := t.Context()
