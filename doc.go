@@ -40,6 +40,9 @@
 //	queue/                   the durable job queue (River) in Junction's own database
 //	trigger/                 the trigger runtime: poll scheduling, webhook intake,
 //	                         CEL filters, jobs and signed deliveries
+//	usage/                   usage counted in memory (executions, API calls, trigger
+//	                         events, polls, deliveries), flushed to daily rows every
+//	                         few seconds; the month's API calls held against quotas
 //	app/                     the services: authorization, validation, audit, transactions
 //	httpapi/                 the REST API under /api/v1, problem documents, OpenAPI
 //	webui/                   the web UI on the same port: sign-in (password or

@@ -22,6 +22,7 @@ const (
 	EUNAVAILABLE      = "unavailable"            // a dependency (the database) cannot be reached right now
 	EMETHODNOTALLOWED = "method_not_allowed"     // the URL exists but does not answer this HTTP method
 	ERATELIMITED      = "rate_limited"           // too many attempts (failed authentication); details.retry_after_seconds says when to try again
+	EQUOTAEXCEEDED    = "quota_exceeded"         // the tenant used up a quota (details.quota names it); for API calls details.retry_after_seconds says when the month resets
 
 	// Credential stores and secret resolution.
 	ECREDSTOREUNAVAILABLE = "credential_store_unavailable" // the store cannot be reached; names the store, never the secret

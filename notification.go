@@ -37,7 +37,7 @@ const (
 // display order.
 var NotificationEventTypes = []string{
 	EventConnectionDisconnected, EventConnectionReauthorizationNeeded, EventCredentialStoreUnreachable,
-	EventTriggerDisabled, EventTriggerFailing, EventJobFailed,
+	EventTriggerDisabled, EventTriggerFailing, EventJobFailed, EventQuotaThreshold,
 }
 
 // Email states of a notification.

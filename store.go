@@ -97,6 +97,7 @@ type Store interface {
 
 	NotificationStore
 	RetentionStore
+	UsageStore
 }
 
 // TenantStore persists tenants.

@@ -51,6 +51,12 @@ type Options struct {
 	// PublicURL is the base of the URLs Junction shows for others to call:
 	// a webhook trigger's intake URL is <PublicURL>/hooks/<token>.
 	PublicURL string
+	// Usage counts consumption and holds executions against quotas; nil
+	// counts nothing and enforces no API-call quota.
+	Usage UsageMeter
+	// System is what GET /api/v1/system tells of this server; System
+	// adds the catalog, credential store types and the caller's quotas.
+	System SystemInfo
 	// JobRecheck is how often a claim waiting for a job looks at the store
 	// again; DefaultJobRecheck when zero.
 	JobRecheck time.Duration
@@ -76,6 +82,8 @@ type App struct {
 	publicURL  string
 	jobRecheck time.Duration
 	jobSignal  jobSignal
+	usage      UsageMeter
+	system     SystemInfo
 	// access remembers each user's Access between requests.
 	access accessMemo
 }
@@ -85,7 +93,8 @@ func New(store junction.Store, opts Options) *App {
 	a := &App{store: store, clock: opts.Clock, logger: opts.Logger, keyring: opts.Keyring,
 		resolver: opts.Resolver, storeTypes: opts.StoreTypes,
 		catalog: opts.Catalog, engine: opts.Engine, redirectURI: opts.OAuthRedirectURI,
-		triggers: opts.Triggers, publicURL: opts.PublicURL, jobRecheck: opts.JobRecheck}
+		triggers: opts.Triggers, publicURL: opts.PublicURL, jobRecheck: opts.JobRecheck,
+		usage: opts.Usage, system: opts.System}
 	if a.clock == nil {
 		a.clock = junction.SystemClock{}
 	}

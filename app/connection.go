@@ -613,6 +613,9 @@ func (a *App) CreateConnection(ctx context.Context, p *junction.Principal, in Cr
 		if _, err := a.folderFor(ctx, tx, p, c.FolderID, junction.PermConnectionsCreate); err != nil {
 			return fieldNotFound(err, "folder_id")
 		}
+		if err := checkCountQuota(ctx, tx, c.TenantID, "connections"); err != nil {
+			return err
+		}
 		if len(fc.literals) > 0 {
 			sealed, err := a.sealLiterals(c, fc.literals)
 			if err != nil {

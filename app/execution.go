@@ -48,6 +48,9 @@ func (a *App) Execute(ctx context.Context, p *junction.Principal, connectionID s
 	if err != nil {
 		return nil, err
 	}
+	if err := a.checkAPICalls(ctx, c.TenantID); err != nil {
+		return nil, err
+	}
 	res, err := a.engine.Execute(ctx, engine.ExecuteRequest{
 		Connection: c, Caller: p.User.ID, Activity: in.Activity, Object: in.Object, Operation: in.Operation,
 		Input: in.Input, MaxPages: in.MaxPages,
@@ -254,6 +257,9 @@ func (a *App) RetryExecution(ctx context.Context, p *junction.Principal, id stri
 	c, err := a.connectionIn(ctx, a.store, p, x.ConnectionID, junction.PermConnectionsExecute, false)
 	if err != nil {
 		return nil, fieldNotFound(err, "connection_id")
+	}
+	if err := a.checkAPICalls(ctx, c.TenantID); err != nil {
+		return nil, err
 	}
 	// Audited before it runs, so no retry runs unrecorded; its outcome is
 	// on the new execution's record, which names this one (RetryOf).

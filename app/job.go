@@ -147,6 +147,11 @@ func (a *App) ClaimJob(ctx context.Context, p *junction.Principal, in ClaimJobIn
 		woken := a.jobSignal.wait()
 		j, err := a.store.ClaimJob(ctx, p.TenantID(), ids, queue, worker(p), lease, a.now())
 		if err == nil {
+			if a.usage != nil {
+				// A queue job is delivered when a worker takes it.
+				a.usage.Count(junction.UsageScope{TenantID: j.TenantID, FolderID: j.FolderID, Connector: j.Connector,
+					ConnectionID: j.ConnectionID}, junction.UsageCounts{JobsDelivered: 1})
+			}
 			return &ClaimResult{Job: j}, nil
 		}
 		if !junction.IsCode(err, junction.ENOTFOUND) {

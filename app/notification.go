@@ -96,9 +96,9 @@ func (a *App) SetNotificationPreferences(ctx context.Context, p *junction.Princi
 				i, junction.NotificationEventTypes)
 		}
 		if pr.FolderID != "" {
-			if pr.EventType == junction.EventCredentialStoreUnreachable {
+			if pr.EventType == junction.EventCredentialStoreUnreachable || pr.EventType == junction.EventQuotaThreshold {
 				return NotificationPreferences{}, junction.Invalid("preferences",
-					"item %d: credential stores are not in folders; leave folder_id out", i)
+					"item %d: %s is not about a folder; leave folder_id out", i, pr.EventType)
 			}
 			if _, err := a.folderFor(ctx, a.store, p, pr.FolderID, ""); err != nil {
 				return NotificationPreferences{}, err

@@ -395,6 +395,9 @@ func (a *App) CreateTrigger(ctx context.Context, p *junction.Principal, in Creat
 		if _, err := a.folderFor(ctx, tx, p, t.FolderID, junction.PermTriggersCreate); err != nil {
 			return fieldNotFound(err, "folder_id")
 		}
+		if err := checkCountQuota(ctx, tx, t.TenantID, "triggers"); err != nil {
+			return err
+		}
 		for _, sv := range sealed {
 			if err := tx.PutSealed(ctx, sv); err != nil {
 				return err

@@ -114,6 +114,7 @@ func (c *CLI) Commands() []*cobra.Command {
 		c.jobsCommand(),
 		c.notificationsCommand(),
 		c.settingsCommand(),
+		c.usageCommand(),
 	}
 	for _, cmd := range cmds {
 		c.acceptNames(cmd, cmd.Name())

@@ -42,6 +42,9 @@ var (
 	refAsset      = &refKind{noun: "asset", path: "/api/v1/assets", nameQuery: true, inFolder: true}
 	refStore      = &refKind{noun: "credential store", path: "/api/v1/credential-stores"}
 	refTrigger    = &refKind{noun: "trigger", path: "/api/v1/triggers", nameQuery: true, inFolder: true}
+	// Tenants are listed whole to host administrators, who alone name
+	// other tenants.
+	refTenant = &refKind{noun: "tenant", path: "/api/v1/tenants"}
 )
 
 // refsByGroup is the kind a group's "ID" argument names ("junction
@@ -55,7 +58,7 @@ var refsByGroup = map[string]*refKind{
 // refsByPlaceholder is the kind an argument named in a Use line names.
 var refsByPlaceholder = map[string]*refKind{
 	"FOLDER_ID": refFolder, "USER_ID": refUser, "CONNECTION_ID": refConnection, "CONNECTION": refConnection,
-	"ASSET_ID": refAsset, "STORE_ID": refStore, "TRIGGER_ID": refTrigger,
+	"ASSET_ID": refAsset, "STORE_ID": refStore, "TRIGGER_ID": refTrigger, "TENANT": refTenant,
 }
 
 // refsByFlag is the kind a flag names.

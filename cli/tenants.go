@@ -20,7 +20,7 @@ type createdTenant struct {
 func (c *CLI) tenantsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tenants",
-		Short: "List and create tenants (host administrators only)",
+		Short: "List and create tenants and set their quotas (host administrators only)",
 	}
 	var all bool
 	var admin string
@@ -60,6 +60,6 @@ func (c *CLI) tenantsCommand() *cobra.Command {
 	}
 	create.Flags().StringVar(&admin, "admin", "", "login name of the tenant's first administrator (default: admin)")
 
-	cmd.AddCommand(list, create)
+	cmd.AddCommand(list, create, c.tenantQuotasCommand())
 	return cmd
 }

@@ -30,6 +30,13 @@ type SecretResolver interface {
 	Refresh(ctx context.Context, a *junction.Asset) (v junction.StoredSecret, changed bool, err error)
 }
 
+// UsageCounter counts what executions and polls consume. Count is called
+// once per execution or poll, on its path, so it must not block on I/O.
+// *usage.Meter implements it.
+type UsageCounter interface {
+	Count(scope junction.UsageScope, n junction.UsageCounts)
+}
+
 // Defaults for zero Options fields.
 const (
 	DefaultTokenSkew           = 60 * time.Second
@@ -66,6 +73,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// Registerer receives the engine's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
+	// Usage, when set, counts each execution and poll with its API calls
+	// (every attempt sent).
+	Usage UsageCounter
 
 	// TokenSkew is how long before its expiry an access token is refreshed
 	// (default 60 s).
@@ -132,6 +142,7 @@ type Engine struct {
 
 	recorder *recorder
 	metrics  *metrics
+	usage    UsageCounter
 	cc       *ccCache
 	// reauth paces CheckReauthorization.
 	reauth reauthCheck
@@ -163,6 +174,7 @@ func New(opts Options) (*Engine, error) {
 		refreshTimeout: orDefault(opts.RefreshTimeout, DefaultRefreshTimeout),
 		inputRetention: orDefault(opts.InputRetention, DefaultInputRetention),
 		cc:             newCCCache(),
+		usage:          opts.Usage,
 	}
 	if e.clock == nil {
 		e.clock = junction.SystemClock{}
@@ -303,6 +315,7 @@ func (e *Engine) Execute(ctx context.Context, req ExecuteRequest) (*Result, erro
 	}
 	e.metrics.executions.WithLabelValues(connectorKey, activity, outcome).Inc()
 	e.metrics.duration.WithLabelValues(connectorKey).Observe(e.clock.Now().Sub(start).Seconds())
+	e.count(conn, junction.UsageCounts{Executions: 1, APICalls: int64(res.Attempts)})
 
 	e.recorder.record(ctx, &junction.Execution{
 		ID:           res.ExecutionID,
@@ -529,6 +542,15 @@ func (e *Engine) test(ctx context.Context, conn *junction.Connection, literals m
 		return "", err
 	}
 	return ProvedCredentials, nil
+}
+
+// count meters what an execution or poll through conn consumed.
+func (e *Engine) count(conn *junction.Connection, n junction.UsageCounts) {
+	if e.usage == nil {
+		return
+	}
+	e.usage.Count(junction.UsageScope{TenantID: conn.TenantID, FolderID: conn.FolderID, Connector: conn.Connector,
+		ConnectionID: conn.ID}, n)
 }
 
 func attemptsOf(err error) int {

@@ -83,6 +83,7 @@ func (e *Engine) Poll(ctx context.Context, req PollRequest) (*PollResult, error)
 	if err != nil && attempts == 0 {
 		attempts = attemptsOf(err)
 	}
+	e.count(conn, junction.UsageCounts{Polls: 1, APICalls: int64(attempts)})
 	e.recorder.record(ctx, &junction.Execution{
 		ID:           res.ExecutionID,
 		TenantID:     conn.TenantID,

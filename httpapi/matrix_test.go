@@ -624,7 +624,15 @@ func (m *matrix) matrixCases() map[string]func(t *testing.T, c *caller) matrixRe
 		"createTenant": func(*testing.T, *caller) matrixRequest {
 			return matrixRequest{method: "POST", path: "/api/v1/tenants", body: map[string]any{"name": m.unique("tenant")}}
 		},
-		"listTenants":                get("/api/v1/tenants"),
+		"listTenants": get("/api/v1/tenants"),
+		"getTenantQuotas": func(*testing.T, *caller) matrixRequest {
+			return matrixRequest{method: "GET", path: "/api/v1/tenants/" + m.tenantID + "/quotas"}
+		},
+		"setTenantQuotas": func(*testing.T, *caller) matrixRequest {
+			return matrixRequest{method: "PUT", path: "/api/v1/tenants/" + m.tenantID + "/quotas", body: map[string]any{}}
+		},
+		"getUsage":                   get("/api/v1/usage?group_by=connector"),
+		"getSystem":                  get("/api/v1/system"),
 		"listNotifications":          get("/api/v1/notifications"),
 		"readNotification":           m.readNotificationCase,
 		"readAllNotifications":       call("POST", "/api/v1/notifications/read-all", nil),

@@ -278,6 +278,9 @@ func (g *schemaGen) addFields(t reflect.Type, props map[string]any, required *[]
 		if format := f.Tag.Get("format"); format != "" {
 			s["format"] = format
 		}
+		if typ, ok := s["type"].(string); ok && f.Tag.Get("nullable") == "true" {
+			s["type"] = []any{typ, "null"}
+		}
 		props[name] = s
 		if !strings.Contains(opts, "omitempty") && ft.Kind() != reflect.Pointer {
 			*required = append(*required, name)

@@ -53,7 +53,9 @@ func statusOf(code string) int {
 	// (details.source "provider" says so), or sent more than Junction reads.
 	case junction.ECREDSTOREAUTH, junction.ECONNAUTHFAILED, junction.EPROVIDER, junction.ERESPONSETOOLARGE:
 		return http.StatusBadGateway
-	case junction.ERATELIMITED:
+	// Over a quota, like too many attempts, is a matter of waiting (the
+	// month's reset, in Retry-After) or of a higher limit.
+	case junction.ERATELIMITED, junction.EQUOTAEXCEEDED:
 		return http.StatusTooManyRequests
 	case errMethodNotAllowed:
 		return http.StatusMethodNotAllowed

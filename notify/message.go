@@ -62,6 +62,10 @@ func render(e *junction.Event, link string) message {
 	case junction.EventJobFailed:
 		m.title = "Job " + e.ObjectID + " failed"
 		m.body = "The job's delivery gave up after its last attempt: " + orUnknown(reason) + ". It can be retried."
+	case junction.EventQuotaThreshold:
+		m.title = fmt.Sprintf("API calls at %s%% of this month's quota", orUnknown(detail(e, "percent")))
+		m.body = fmt.Sprintf("The tenant made %s of its %s API calls for %s. At 100%%, executions are refused until the month ends; "+
+			"a host administrator can raise the quota.", orUnknown(detail(e, "used")), orUnknown(detail(e, "limit")), orUnknown(detail(e, "month")))
 	default:
 		m.title = e.Type + " " + named(e)
 		m.body = reason

@@ -622,6 +622,10 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"PruneAudit":                 "audit entries are not cached",
 		"PruneJobs":                  "jobs are not cached",
 		"PruneNotifications":         "notifications are not cached",
+		"AddUsage":                   "usage is not cached",
+		"SumUsage":                   "a read: usage is not cached",
+		"PutQuotas":                  "quotas are not cached here; usage.Meter holds them and reads them again every flush",
+		"ClaimQuotaThreshold":        "thresholds are not cached",
 	}
 	storeT := reflect.TypeOf((*junction.Store)(nil)).Elem()
 	cacheT := reflect.TypeOf((*storecache.Store)(nil))

@@ -178,6 +178,10 @@ func (r *Runtime) deliverNow(ctx context.Context, ts []*junction.Trigger, jobs [
 		})
 		if errs[len(jobs)] == nil && len(done) > 0 {
 			r.metrics.deliveries.WithLabelValues("ok").Add(float64(len(done)))
+			for _, i := range done {
+				j := jobs[i]
+				r.count(j.TenantID, j.FolderID, j.Connector, j.ConnectionID, junction.UsageCounts{JobsDelivered: 1})
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -220,6 +224,7 @@ func (r *Runtime) deliverJob(ctx context.Context, t *junction.Trigger, j *juncti
 	})
 	if err == nil {
 		r.metrics.deliveries.WithLabelValues("ok").Inc()
+		r.count(j.TenantID, j.FolderID, j.Connector, j.ConnectionID, junction.UsageCounts{JobsDelivered: 1})
 	}
 	return "", err
 }

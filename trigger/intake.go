@@ -153,6 +153,7 @@ func (r *Runtime) intake(ctx context.Context, token string, d WebhookRequest) (*
 	if err := r.writes.fire(ctx, r, t, fired); err != nil {
 		return nil, err
 	}
+	r.count(t.TenantID, t.FolderID, t.Connector, t.ConnectionID, junction.UsageCounts{TriggerEvents: 1})
 	return accepted, nil
 }
 

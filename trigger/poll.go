@@ -567,6 +567,9 @@ func (r *Runtime) poll(ctx context.Context, conn *junction.Connection, object, e
 	o.at = r.clock.Now()
 	fresh, seen := newRecords(prev.Seen, res.Records, prev.Floor)
 	o.fresh = fresh
+	if prev.Baselined && len(fresh) > 0 {
+		r.count(conn.TenantID, conn.FolderID, conn.Connector, conn.ID, junction.UsageCounts{TriggerEvents: int64(len(fresh))})
+	}
 	o.next = &junction.PollState{TenantID: conn.TenantID, ConnectionID: conn.ID, Object: object, Event: eventName,
 		InputHash: g.hash, Watermark: res.State.Watermark, Cursor: res.State.Cursor, Seen: seen, Baselined: true,
 		Slot: slot, UpdatedAt: o.at}

@@ -83,6 +83,13 @@ const DefaultPollWorkers = 20
 // PollIntervals are the poll intervals, in minutes, a connection may have.
 var PollIntervals = []int{1, 5, 10, 15, 30, 60}
 
+// UsageCounter counts the trigger events received and the jobs
+// delivered to webhook targets. It must not block on I/O: it is called on
+// the intake's path. *usage.Meter implements it.
+type UsageCounter interface {
+	Count(scope junction.UsageScope, n junction.UsageCounts)
+}
+
 // Options configure a Runtime.
 type Options struct {
 	Store    junction.Store
@@ -124,6 +131,8 @@ type Options struct {
 	// EventRetention is how long processed webhook events are kept
 	// before the hourly clean-up removes them (default 7 days).
 	EventRetention time.Duration
+	// Usage, when set, counts trigger events and deliveries.
+	Usage UsageCounter
 	// Registerer receives the runtime's metrics (events by outcome,
 	// webhook intake, polls and their start delay, deliveries); nil
 	// keeps them unregistered.
@@ -146,6 +155,7 @@ type Runtime struct {
 	delay    func(int) time.Duration
 	keep     time.Duration
 	metrics  *metrics
+	usage    UsageCounter
 
 	filters sync.Map // filter source -> *filter
 	writes  txBatcher
@@ -192,6 +202,7 @@ func New(opts Options) (*Runtime, error) {
 		timeout:  opts.DeliveryTimeout,
 		delay:    opts.DeliveryRetryDelay,
 		keep:     opts.EventRetention,
+		usage:    opts.Usage,
 
 		onQueueJobs: opts.OnQueueJobs,
 	}
@@ -255,6 +266,14 @@ func New(opts Options) (*Runtime, error) {
 		func() (river.JobArgs, *river.InsertOpts) { return cleanUpArgs{}, nil },
 		&river.PeriodicJobOpts{ID: KindCleanUp}))
 	return r, nil
+}
+
+// count meters what a trigger's connection consumed.
+func (r *Runtime) count(tenantID, folderID, connector, connectionID string, n junction.UsageCounts) {
+	if r.usage == nil {
+		return
+	}
+	r.usage.Count(junction.UsageScope{TenantID: tenantID, FolderID: folderID, Connector: connector, ConnectionID: connectionID}, n)
 }
 
 // Validate checks a trigger before it is saved: the connector offers the

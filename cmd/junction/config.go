@@ -69,6 +69,9 @@ type Config struct {
 	OIDCCreateUsers      string // "true" or "false"
 	OIDCDefaultRoles     []string
 	OIDCCAFile           string
+	// UsageFlushInterval is a Go duration: how often usage counts are
+	// written, which is also what a crash may lose of them.
+	UsageFlushInterval string
 }
 
 // setting is one configuration key: its flag, environment variable, YAML key
@@ -139,6 +142,9 @@ func (c *Config) settings() []setting {
 			usage: "role given tenant-wide in the default tenant to users created at single sign-on; repeatable, env comma-separated"},
 		{flag: "oidc-ca-file", env: "JUNCTION_OIDC_CA_FILE", key: "oidc_ca_file", str: &c.OIDCCAFile,
 			usage: "PEM file of the CAs that issued the OpenID Connect provider's TLS certificate (a private provider)"},
+		{flag: "usage-flush-interval", env: "JUNCTION_USAGE_FLUSH_INTERVAL", key: "usage_flush_interval", def: "5s",
+			str:   &c.UsageFlushInterval,
+			usage: "how often usage counts are written to the database; a crash loses at most this much of them, and servers together may overshoot an API-call quota by this much"},
 	}
 }
 
@@ -323,6 +329,9 @@ func (c *Config) validate() error {
 	if d, err := time.ParseDuration(c.AuthFailureRefill); err != nil || d <= 0 {
 		return fmt.Errorf("--auth-failure-refill must be a positive duration such as 6s, not %q", c.AuthFailureRefill)
 	}
+	if d, err := time.ParseDuration(c.UsageFlushInterval); err != nil || d < 100*time.Millisecond || d > time.Hour {
+		return fmt.Errorf("--usage-flush-interval must be a duration between 100ms and 1h such as 5s, not %q", c.UsageFlushInterval)
+	}
 	if c.SMTPURL != "" && c.SMTPFrom == "" {
 		return errors.New("--smtp-from is required with --smtp-url: say which address notification emails come from")
 	}
@@ -348,6 +357,12 @@ func (c *Config) AuthFailureLimit() (burst int, refill time.Duration) {
 		burst = -1
 	}
 	return burst, refill
+}
+
+// UsageFlush is the usage flush interval, which validate checked.
+func (c *Config) UsageFlush() time.Duration {
+	d, _ := time.ParseDuration(c.UsageFlushInterval)
+	return d
 }
 
 // MetricsEnabled reports whether GET /metrics is served.

@@ -185,6 +185,17 @@ func TestHelpExamplesRun(t *testing.T) {
 				t.Errorf("jobs claim printed no job for the event: %q", out)
 			}
 		}},
+		{prefix: "junction usage --since 30d", after: func(out string) {
+			if !strings.Contains(out, "CONNECTOR") || !strings.Contains(out, "TOTAL") {
+				t.Errorf("usage printed %q", out)
+			}
+		}},
+		{prefix: "junction tenants quotas set acme", before: func() { mustRun("junction tenants create acme") }},
+		{prefix: "junction tenants quotas get acme", after: func(out string) {
+			if !strings.Contains(out, "0 used of 100000") || !strings.Contains(out, "unlimited") {
+				t.Errorf("tenants quotas get printed %q", out)
+			}
+		}},
 	}
 
 	examples := allExamples()

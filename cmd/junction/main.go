@@ -35,6 +35,7 @@ import (
 	"junction/sqldb"
 	"junction/storecache"
 	"junction/trigger"
+	"junction/usage"
 )
 
 // envBootstrapToken names the variable that fixes the first administrator's
@@ -200,6 +201,8 @@ type Main struct {
 	resolver      *resolver.Resolver
 	engine        *engine.Engine
 	outbound      *outbound.Client
+	// usage counts consumption in memory and flushes it to the database.
+	usage *usage.Meter
 	// queue runs background jobs (polls, webhook events, deliveries) and
 	// triggers is the trigger runtime whose workers it runs.
 	queue    *queue.Queue
@@ -322,6 +325,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// The built-in catalog plus each tenant's published custom connectors.
 	defs := connector.NewLibrary(catalog, m.store)
 	m.metrics = newMetricsRegistry(m.resolver)
+	m.startUsage(ctx)
 	if m.engine, err = m.newEngine(defs); err != nil {
 		return err
 	}
@@ -338,6 +342,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Clock: m.Clock, Logger: m.logger, Keyring: m.keyring, Resolver: m.resolver, StoreTypes: types,
 		Catalog: defs, Engine: m.engine, OAuthRedirectURI: m.Config.OAuthRedirectURI(m.listener.Addr().String()),
 		Triggers: m.triggers, PublicURL: m.Config.PublicBaseURL(m.listener.Addr().String()),
+		Usage: m.usage, System: m.systemInfo(),
 	})
 	if err := m.startNotifications(); err != nil {
 		return err
@@ -448,6 +453,16 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("close engine: %w", err))
 		}
 		m.engine = nil
+	}
+	if m.usage != nil {
+		// After the engine and the queue: every execution, poll and
+		// delivery has been counted.
+		ctx, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)
+		if err := m.usage.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("write usage counts: %w", err))
+		}
+		cancel()
+		m.usage = nil
 	}
 	if m.stopRotations != nil {
 		m.stopRotations()

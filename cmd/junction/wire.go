@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"junction"
+	"junction/app"
 	"junction/connector"
 	"junction/credstore/awssm"
 	"junction/credstore/azurekv"
@@ -33,6 +34,7 @@ import (
 	"junction/retention"
 	"junction/storecache"
 	"junction/trigger"
+	"junction/usage"
 	"junction/webui"
 )
 
@@ -117,7 +119,7 @@ func (m *Main) newEngine(catalog connector.Definitions) (*engine.Engine, error) 
 	m.outbound = out
 	eng, err := engine.New(engine.Options{
 		Store: m.store, Keyring: m.keyring, Catalog: catalog, Resolver: m.resolver, Outbound: out,
-		Clock: m.Clock, Logger: m.logger, Registerer: m.metrics,
+		Clock: m.Clock, Logger: m.logger, Registerer: m.metrics, Usage: m.usage,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start engine: %w", err)
@@ -155,7 +157,7 @@ func (m *Main) newTriggerRuntime(ctx context.Context, catalog connector.Definiti
 		return fmt.Errorf("job queue: %w", err)
 	}
 	to := trigger.Options{Store: m.store, Keyring: m.keyring, Catalog: catalog, Engine: m.engine, Queue: q,
-		Outbound: m.outbound, Clock: m.Clock, Logger: m.logger, Registerer: m.metrics,
+		Outbound: m.outbound, Clock: m.Clock, Logger: m.logger, Registerer: m.metrics, Usage: m.usage,
 		// The app is made after the runtime, and serves before any
 		// webhook arrives.
 		OnQueueJobs: func() { m.app.NotifyJobs() }}
@@ -230,6 +232,36 @@ func (m *Main) followRotations() {
 		defer close(m.rotationsDone)
 		_ = m.db.WatchRotations(ctx, func(tenantID, assetID string) { res.Rotated(ctx, tenantID, assetID) })
 	}()
+}
+
+// startUsage starts the usage meter, whose counts are flushed every
+// --usage-flush-interval and on Close.
+func (m *Main) startUsage(ctx context.Context) {
+	m.usage = usage.New(usage.Options{Store: m.store, Clock: m.Clock, Logger: m.logger, FlushInterval: m.Config.UsageFlush()})
+	m.usage.Run(context.WithoutCancel(ctx))
+}
+
+// systemInfo is what GET /api/v1/system tells of this server besides
+// what the app adds: never the database's address, only its kind.
+func (m *Main) systemInfo() app.SystemInfo {
+	b := readBuildInfo()
+	db := "sqlite"
+	if m.Config.IsPostgres() {
+		db = "postgres"
+	}
+	return app.SystemInfo{
+		Version: b.Version, Commit: b.Commit, BuildDate: b.BuildDate, Database: db,
+		SMTP: m.Config.SMTPURL != "", OIDC: m.Config.OIDCIssuer != "", SeveralServers: m.Config.IsPostgres(),
+		Limits: app.SystemLimits{
+			RequestBodyBytes:       httpapi.DefaultMaxBodyBytes,
+			WebhookBodyBytes:       trigger.MaxWebhookBody,
+			UpstreamResponseBytes:  outbound.DefaultMaxResponseBytes,
+			UpstreamTimeoutSeconds: int64(outbound.DefaultTimeout.Seconds()),
+			DeliveryTimeoutSeconds: int64(trigger.DefaultDeliveryTimeout.Seconds()),
+			MaxPages:               engine.MaxPages,
+			UsageFlushSeconds:      int64(m.Config.UsageFlush().Seconds()),
+		},
+	}
 }
 
 // startNotifications registers the notifier (with the SMTP mailer when
