@@ -17,7 +17,7 @@ func (u *UI) errorCodePage(w http.ResponseWriter, r *http.Request) {
 	e, ok := junction.LookupError(r.PathValue("code"))
 	if !ok {
 		u.render(w, http.StatusNotFound, "errorcodes", &pageData{Title: "Error codes",
-			Err: &problem{Code: junction.ENOTFOUND, Message: "No error has this code; every code Junction answers with is listed below."},
+			Err:  &problem{Code: junction.ENOTFOUND, Message: "No error has this code; every code Junction answers with is listed below."},
 			Data: junction.ErrorCatalog()})
 		return
 	}
