@@ -228,6 +228,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.hookRoutes()...)
 	rs = append(rs, s.jobRoutes()...)
 	rs = append(rs, s.notificationRoutes()...)
+	rs = append(rs, s.diagnosticsRoutes()...)
 	rs = append(rs, s.metricsRoutes()...)
 	return rs
 }
