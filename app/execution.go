@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"maps"
+	"strings"
 	"time"
 
 	"junction"
@@ -83,8 +84,15 @@ type ExecutionQuery struct {
 	Status string
 	Since  time.Time // inclusive
 	Until  time.Time // exclusive
+	// Text keeps executions with it in their activity, connector, error
+	// code or connection's name.
+	Text string
 	junction.Page
 }
+
+// maxSearchText bounds free text: a longer one is no search a person
+// types, and every character is matched against every row read.
+const maxSearchText = 200
 
 // ListExecutions lists execution records, newest first, in folders where
 // the caller holds Logs.View. Records the engine still holds in memory are
@@ -103,7 +111,11 @@ func (a *App) ListExecutions(ctx context.Context, p *junction.Principal, q Execu
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
 		return empty, junction.Invalid("until", "must be after since")
 	}
-	filter := junction.ExecutionFilter{Status: q.Status, Since: q.Since, Until: q.Until, Page: q.Page.Normalize()}
+	if len(q.Text) > maxSearchText {
+		return empty, junction.Invalid("q", "must be at most %d characters", maxSearchText)
+	}
+	filter := junction.ExecutionFilter{Status: q.Status, Since: q.Since, Until: q.Until, Text: strings.TrimSpace(q.Text),
+		Page: q.Page.Normalize()}
 	if q.ConnectionID != "" {
 		c, err := a.connectionIn(ctx, a.store, p, q.ConnectionID, junction.PermLogsView, false)
 		if err != nil {

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) junction.Store) {
 	t.Run("Connection", func(t *testing.T) { t.Parallel(); testConnections(t, open) })
 	t.Run("OAuthState", func(t *testing.T) { t.Parallel(); testOAuthStates(t, open) })
 	t.Run("Execution", func(t *testing.T) { t.Parallel(); testExecutions(t, open) })
+	t.Run("ExecutionSearch", func(t *testing.T) { t.Parallel(); testExecutionSearch(t, open) })
 	t.Run("Event", func(t *testing.T) { t.Parallel(); testEvents(t, open) })
 	t.Run("Trigger", func(t *testing.T) { t.Parallel(); testTriggers(t, open) })
 	t.Run("CustomConnector", func(t *testing.T) { t.Parallel(); testCustomConnectors(t, open) })
