@@ -13,6 +13,7 @@ import (
 	"junction"
 	"junction/cli"
 	"junction/keyring"
+	"junction/notify/mailtest"
 )
 
 // runDoctor runs `junction doctor` with args and env, returning its exit
@@ -159,4 +160,35 @@ func TestDoctor(t *testing.T) {
 		}
 	})
 	assertNoSecret(t, "logs", []byte(logs.String()), []string{secretID, assetValue})
+}
+
+// TestDoctorSMTP: doctor holds an SMTP conversation up to the login and
+// sends nothing; a server that does not answer is an error naming it.
+func TestDoctorSMTP(t *testing.T) {
+	mail := mailtest.Start(t)
+	dataDir := t.TempDir()
+	env := map[string]string{envSMTPPassword: "doctor-smtp-password-4e1b"}
+	code, out := runDoctor(t, env, "--data-dir", dataDir,
+		"--smtp-url", "smtp://junction@"+mail.SMTPAddr, "--smtp-from", "Junction <junction@example.com>")
+	if l := checkLine(t, out, "SMTP"); !strings.HasPrefix(l, "ok") || !strings.Contains(l, "no mail sent") {
+		t.Errorf("SMTP: %s", l)
+	}
+	// A data directory without a database or a key is not an error: serve
+	// would create both.
+	if code != 0 {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	code, out = runDoctor(t, env, "--data-dir", dataDir,
+		"--smtp-url", "smtp://junction@"+closed, "--smtp-from", "junction@example.com")
+	if l := checkLine(t, out, "SMTP"); code == 0 || !strings.HasPrefix(l, "error") || !strings.Contains(l, closed) {
+		t.Errorf("exit %d, SMTP: %s", code, l)
+	}
+	assertNoSecret(t, "doctor output", []byte(out), []string{env[envSMTPPassword]})
 }
