@@ -192,3 +192,29 @@ func TestDoctorSMTP(t *testing.T) {
 	}
 	assertNoSecret(t, "doctor output", []byte(out), []string{env[envSMTPPassword]})
 }
+
+// TestDoctorPostgres: on PostgreSQL doctor compares the clocks too, and
+// reads an empty schema as one serve has yet to create.
+func TestDoctorPostgres(t *testing.T) {
+	database := postgresURL(t)
+	env := map[string]string{envBootstrapToken: testBootstrapToken}
+	code, out := runDoctor(t, env, "--data-dir", t.TempDir(), "--database", database)
+	if l := checkLine(t, out, "database schema"); code != 0 || !strings.HasPrefix(l, "warning") || !strings.Contains(l, "no Junction schema yet") {
+		t.Errorf("exit %d, empty schema: %s", code, l)
+	}
+	dataDir := t.TempDir()
+	m, _ := MustRunMain(t, dataDir, database, env)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, out = runDoctor(t, env, "--data-dir", dataDir, "--database", database)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for name, want := range map[string]string{"database schema": "as this Junction expects", "clock": "differ by",
+		"master key": "nothing is sealed", "DNS": "no host to resolve"} {
+		if l := checkLine(t, out, name); !strings.HasPrefix(l, "ok") || !strings.Contains(l, want) {
+			t.Errorf("%s: %s", name, l)
+		}
+	}
+}
