@@ -116,6 +116,10 @@ type ExecutionFilter struct {
 	Status       string
 	Since        time.Time
 	Until        time.Time
+	// Text, when set, keeps executions with Text in their activity,
+	// connector, error code or connection's name, case aside; LIKE
+	// wildcards in it match only themselves.
+	Text string
 	Page
 }
 

@@ -7,7 +7,9 @@
 //
 // # Where things live
 //
-//	junction (this package)  domain types, Error and codes, Store, Keyring, CredentialStore
+//	junction (this package)  domain types, Error and codes, Store, Keyring, CredentialStore;
+//	                         the error catalogue (errorcatalog.go) explaining each code
+//	internal/errordocs       writes docs/errors.md from the catalogue (go generate)
 //	sqldb/                   Store on SQLite (default, embedded, no cgo) or PostgreSQL; migrations
 //	storetest/               the conformance suite every Store passes
 //	storecache/              the Store in front of sqldb that keeps what every request

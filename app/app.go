@@ -60,6 +60,9 @@ type Options struct {
 	// JobRecheck is how often a claim waiting for a job looks at the store
 	// again; DefaultJobRecheck when zero.
 	JobRecheck time.Duration
+	// SystemChecks runs the checks of the server itself that Diagnostics
+	// reports before the tenant's stores (database, schema, clocks).
+	SystemChecks func(ctx context.Context) []junction.Check
 }
 
 // App is the service layer. It is safe for concurrent use.
@@ -78,12 +81,13 @@ type App struct {
 	redirectURI string
 	// triggers, publicURL, jobRecheck and jobSignal serve triggers and
 	// jobs.
-	triggers   *trigger.Runtime
-	publicURL  string
-	jobRecheck time.Duration
-	jobSignal  jobSignal
-	usage      UsageMeter
-	system     SystemInfo
+	triggers     *trigger.Runtime
+	publicURL    string
+	jobRecheck   time.Duration
+	jobSignal    jobSignal
+	usage        UsageMeter
+	system       SystemInfo
+	systemChecks func(ctx context.Context) []junction.Check
 	// access remembers each user's Access between requests.
 	access accessMemo
 }
@@ -94,7 +98,7 @@ func New(store junction.Store, opts Options) *App {
 		resolver: opts.Resolver, storeTypes: opts.StoreTypes,
 		catalog: opts.Catalog, engine: opts.Engine, redirectURI: opts.OAuthRedirectURI,
 		triggers: opts.Triggers, publicURL: opts.PublicURL, jobRecheck: opts.JobRecheck,
-		usage: opts.Usage, system: opts.System}
+		usage: opts.Usage, system: opts.System, systemChecks: opts.SystemChecks}
 	if a.clock == nil {
 		a.clock = junction.SystemClock{}
 	}

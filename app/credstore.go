@@ -655,6 +655,13 @@ func (a *App) TestCredentialStore(ctx context.Context, p *junction.Principal, id
 	if err != nil {
 		return nil, err
 	}
+	return a.testStore(ctx, cfg, p.User.HostAdmin)
+}
+
+// testStore logs in to cfg's store with a fresh adapter. withDetail adds
+// why an unreachable store could not be reached, for host administrators
+// and the operator running doctor.
+func (a *App) testStore(ctx context.Context, cfg *junction.CredentialStoreConfig, withDetail bool) (*StoreTestResult, error) {
 	if cfg.Type == junction.DatabaseStoreType {
 		return &StoreTestResult{OK: true}, nil
 	}
@@ -689,7 +696,7 @@ func (a *App) TestCredentialStore(ctx context.Context, p *junction.Principal, id
 		}
 		a.log(ctx).LogAttrs(ctx, slog.LevelWarn, msg,
 			slog.String("credential_store_id", cfg.ID), slog.String("host", unreachable.Host), slog.String("cause", unreachable.Diagnosis))
-		if p.User.HostAdmin {
+		if withDetail {
 			res.Detail = unreachable.Diagnosis
 		}
 		return res, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"maps"
+	"strings"
 	"time"
 
 	"junction"
@@ -86,8 +87,15 @@ type ExecutionQuery struct {
 	Status string
 	Since  time.Time // inclusive
 	Until  time.Time // exclusive
+	// Text keeps executions with it in their activity, connector, error
+	// code or connection's name.
+	Text string
 	junction.Page
 }
+
+// maxSearchText bounds free text: a longer one is no search a person
+// types, and every character is matched against every row read.
+const maxSearchText = 200
 
 // ListExecutions lists execution records, newest first, in folders where
 // the caller holds Logs.View. Records the engine still holds in memory are
@@ -140,7 +148,11 @@ func (a *App) executionFilter(ctx context.Context, p *junction.Principal, q Exec
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
 		return f, false, junction.Invalid("until", "must be after since")
 	}
-	f = junction.ExecutionFilter{Status: q.Status, Since: q.Since, Until: q.Until, Page: q.Page.Normalize()}
+	if len(q.Text) > maxSearchText {
+		return f, false, junction.Invalid("q", "must be at most %d characters", maxSearchText)
+	}
+	f = junction.ExecutionFilter{Status: q.Status, Since: q.Since, Until: q.Until, Text: strings.TrimSpace(q.Text),
+		Page: q.Page.Normalize()}
 	if q.ConnectionID != "" {
 		c, err := a.connectionIn(ctx, a.store, p, q.ConnectionID, junction.PermLogsView, false)
 		if err != nil {

@@ -42,6 +42,7 @@ func (c *CLI) auditCommand() *cobra.Command {
 	cmd.Flags().StringVar(&since, "since", "", "only entries from this long ago (24h) or since this time (RFC 3339)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "entries per page (server default when 0)")
 	cmd.Flags().BoolVar(&all, "all", false, "follow pages until the end of the log")
+	cmd.AddCommand(c.auditExportCommand())
 	return cmd
 }
 

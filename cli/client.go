@@ -64,37 +64,9 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	if err != nil {
 		return junction.Errorf(junction.EINVALID, "bad request path %q", path)
 	}
-	u := c.base.ResolveReference(&url.URL{Path: c.base.Path + ref.Path, RawQuery: ref.RawQuery})
-
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("encode request body: %w", err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	resp, err := c.send(ctx, method, ref, body, "application/json, application/problem+json")
 	if err != nil {
-		return fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("Accept", "application/json, application/problem+json")
-	req.Header.Set("User-Agent", c.agent)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if !c.token.IsZero() {
-		req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
-	}
-
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		// The URL error names the server, never the token: the token is
-		// in a header, not in the URL.
-		return &junction.Error{Code: junction.EUNAVAILABLE, Message: fmt.Sprintf("cannot reach %s", c.base), Err: err}
+		return err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
@@ -113,6 +85,61 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("decode response of %s %s: %w", method, ref.Path, err)
+	}
+	return nil
+}
+
+// send makes the request and returns the answer, whatever its status; a
+// server that cannot be reached yields EUNAVAILABLE.
+func (c *Client) send(ctx context.Context, method string, ref *url.URL, body any, accept string) (*http.Response, error) {
+	u := c.base.ResolveReference(&url.URL{Path: c.base.Path + ref.Path, RawQuery: ref.RawQuery})
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("encode request body: %w", err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Accept", accept)
+	req.Header.Set("User-Agent", c.agent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if !c.token.IsZero() {
+		req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// The URL error names the server, never the token: the token is
+		// in a header, not in the URL.
+		return nil, &junction.Error{Code: junction.EUNAVAILABLE, Message: fmt.Sprintf("cannot reach %s", c.base), Err: err}
+	}
+	return resp, nil
+}
+
+// Stream copies the answer of GET path with query q to w as it arrives,
+// without holding it: exports have no size limit. accept names the media
+// type wanted. An error answer is returned as Do returns it.
+func (c *Client) Stream(ctx context.Context, path string, q url.Values, accept string, w io.Writer) error {
+	resp, err := c.send(ctx, http.MethodGet, &url.URL{Path: path, RawQuery: q.Encode()}, nil, accept+", application/problem+json")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+		return decodeProblem(resp, data)
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return &junction.Error{Code: junction.EUNAVAILABLE, Message: fmt.Sprintf("read the export from %s; what was written is incomplete", c.base), Err: err}
 	}
 	return nil
 }

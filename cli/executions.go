@@ -150,12 +150,12 @@ func (c *CLI) executionsCommand() *cobra.Command {
 		Use:   "executions",
 		Short: "Look at the record of activities run through connections, and retry failed ones",
 	}
-	var connection, status, since, until string
+	var connection, status, since, until, search string
 	var all bool
 	var limit int
 
 	list := &cobra.Command{
-		Use:   "list [--connection ID] [--status succeeded|failed] [--since 24h|RFC3339] [--until RFC3339] [--limit N] [--all]",
+		Use:   "list [--connection ID] [--status succeeded|failed] [--since 24h|RFC3339] [--until RFC3339] [--search TEXT] [--limit N] [--all]",
 		Short: "List executions, newest first",
 		Long: `List shows the newest executions first: --limit of them (50 unless
 given, at most 500), or with --all every one, --limit a page at a time.`,
@@ -164,7 +164,7 @@ given, at most 500), or with --all every one, --limit a page at a time.`,
 			if limit < 0 || limit > junction.MaxPageSize {
 				return junction.Invalid("limit", "must be between 1 and %d", junction.MaxPageSize)
 			}
-			q := filterQuery(map[string]string{"connection_id": connection, "status": status})
+			q := filterQuery(map[string]string{"connection_id": connection, "status": status, "q": search})
 			if limit > 0 {
 				q.Set("limit", strconv.Itoa(limit))
 			}
@@ -191,6 +191,7 @@ given, at most 500), or with --all every one, --limit a page at a time.`,
 	list.Flags().StringVar(&status, "status", "", "only succeeded or failed executions")
 	list.Flags().StringVar(&since, "since", "", "only executions from this long ago (24h) or since this time (RFC 3339)")
 	list.Flags().StringVar(&until, "until", "", "only executions before this time (RFC 3339, or a duration ago)")
+	list.Flags().StringVar(&search, "search", "", "only executions with this text in their activity, connector, error code or connection's name")
 	list.Flags().IntVar(&limit, "limit", 0, "how many executions to show (a page's size with --all); 50 when 0")
 	addAllFlag(list, &all)
 
@@ -220,7 +221,7 @@ output is that of "junction execute".`,
 		},
 	}
 
-	cmd.AddCommand(list, show, retry)
+	cmd.AddCommand(list, show, retry, c.executionsExportCommand())
 	return cmd
 }
 

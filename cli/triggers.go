@@ -204,7 +204,7 @@ default it stops at once. Needs Triggers.Edit on the trigger's folder.`,
 	history.Flags().StringVar(&since, "since", "", "only entries from this long ago (24h) or since this time (RFC 3339)")
 	addAllFlag(history, &all)
 
-	cmd.AddCommand(create, list, show, update, enable, disable, del, rotateHook, history)
+	cmd.AddCommand(create, list, show, update, enable, disable, del, rotateHook, history, c.triggerHistoryExportCommand())
 	return cmd
 }
 

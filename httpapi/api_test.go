@@ -290,7 +290,7 @@ func TestProblemDocuments(t *testing.T) {
 		r := e.call("GET", "/api/v1/folders/01890000-0000-7000-8000-000000000000", e.admin, nil, "X-Request-Id", "trace-123")
 		p := r.problem(t)
 		want := "trace-123"
-		if r.status != 404 || p.Status != 404 || p.Type != "about:blank" || p.Title != "Not Found" ||
+		if r.status != 404 || p.Status != 404 || p.Type != "/errors/not_found" || p.Title != "Not Found" ||
 			p.Code != junction.ENOTFOUND || p.Detail == "" || p.Instance != "/api/v1/folders/01890000-0000-7000-8000-000000000000" ||
 			p.RequestID != want || r.header.Get("X-Request-Id") != want {
 			t.Fatalf("problem = %+v, header %q", p, r.header.Get("X-Request-Id"))

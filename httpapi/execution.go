@@ -31,6 +31,7 @@ func (s *Server) executionRoutes() []route {
 			summary:    "List execution records, newest first, in folders where the caller holds Logs.View",
 			permission: string(junction.PermLogsView) + " on the folders listed",
 			query: append([]queryParam{
+				{name: "q", description: "Only executions with this text (case aside) in their activity, connector, error code or connection's name."},
 				{name: "connection_id", description: "Only executions of this connection."},
 				{name: "status", description: "Only executions with this outcome: succeeded or failed."},
 				{name: "since", description: "Only executions started at or after this time.", format: "date-time"},
@@ -42,7 +43,8 @@ func (s *Server) executionRoutes() []route {
 				"one record a line) or CSV (text/csv, with a header row); ?format= or Accept chooses, NDJSON by default",
 			permission: string(junction.PermLogsView) + " on the folders exported",
 			query: []queryParam{
-				{name: "format", description: "ndjson or csv; without it, Accept: text/csv chooses CSV."},
+				exportFormatParam,
+				{name: "q", description: "Only executions with this text (case aside) in their activity, connector, error code or connection's name."},
 				{name: "connection_id", description: "Only executions of this connection."},
 				{name: "status", description: "Only executions with this outcome: succeeded or failed."},
 				{name: "since", description: "Only executions started at or after this time.", format: "date-time"},
@@ -90,7 +92,7 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	list, err := s.app.ListExecutions(r.Context(), principal(r), app.ExecutionQuery{
-		ConnectionID: q.Get("connection_id"), Status: q.Get("status"), Since: since, Until: until, Page: page,
+		ConnectionID: q.Get("connection_id"), Status: q.Get("status"), Since: since, Until: until, Text: q.Get("q"), Page: page,
 	})
 	if err != nil {
 		return err

@@ -645,6 +645,8 @@ func (m *matrix) matrixCases() map[string]func(t *testing.T, c *caller) matrixRe
 		"setRetention":           call("PUT", "/api/v1/settings/retention", map[string]any{"audit_days": 400}),
 		"me":                     get("/api/v1/me"),
 		"listAudit":              get("/api/v1/audit"),
+		"exportAudit":            get("/api/v1/audit/export?format=csv"),
+		"getDiagnostics":         get("/api/v1/system/diagnostics"),
 
 		"createFolder": func(*testing.T, *caller) matrixRequest {
 			return matrixRequest{method: "POST", path: "/api/v1/folders", body: map[string]any{"name": m.unique("folder")}}
@@ -775,13 +777,14 @@ func (m *matrix) matrixCases() map[string]func(t *testing.T, c *caller) matrixRe
 		// may ask.
 		"retryExecution": call("POST", "/api/v1/executions/"+m.execution+"/retry", nil),
 
-		"createTrigger":  call("POST", "/api/v1/triggers", m.triggerBody()),
-		"listTriggers":   get("/api/v1/triggers"),
-		"getTrigger":     get("/api/v1/triggers/" + m.trigger),
-		"updateTrigger":  call("PATCH", "/api/v1/triggers/"+m.trigger, map[string]any{"filter": ""}),
-		"enableTrigger":  call("POST", "/api/v1/triggers/"+m.trigger+"/enable", nil),
-		"disableTrigger": call("POST", "/api/v1/triggers/"+m.trigger+"/disable", nil),
-		"triggerHistory": get("/api/v1/triggers/" + m.trigger + "/history"),
+		"createTrigger":        call("POST", "/api/v1/triggers", m.triggerBody()),
+		"listTriggers":         get("/api/v1/triggers"),
+		"getTrigger":           get("/api/v1/triggers/" + m.trigger),
+		"updateTrigger":        call("PATCH", "/api/v1/triggers/"+m.trigger, map[string]any{"filter": ""}),
+		"enableTrigger":        call("POST", "/api/v1/triggers/"+m.trigger+"/enable", nil),
+		"disableTrigger":       call("POST", "/api/v1/triggers/"+m.trigger+"/disable", nil),
+		"triggerHistory":       get("/api/v1/triggers/" + m.trigger + "/history"),
+		"exportTriggerHistory": get("/api/v1/triggers/" + m.trigger + "/history/export"),
 		// A trigger of its own: rotating the shared one's URL would retire
 		// the URL the hook intake case posts to.
 		"rotateTriggerHook": fresh("POST", func(t *testing.T) string {

@@ -46,7 +46,7 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			"version": s.opts.Version,
 			"description": "Junction's REST API. Every /api/v1 operation except this document needs " +
 				"an API token as Authorization: Bearer <token>. Errors are RFC 9457 problem documents " +
-				"whose code member is stable. Folders the caller cannot see, and everything in them, " +
+				"whose code member is stable and whose type, /errors/{code} on this server, explains the code. Folders the caller cannot see, and everything in them, " +
 				"answer 404 exactly like missing ones.",
 		},
 		"tags":     tagList,

@@ -67,7 +67,8 @@ func statusOf(code string) int {
 // Problem is an RFC 9457 problem document with Junction's extension
 // members.
 type Problem struct {
-	// Type is "about:blank": the stable code member carries the meaning.
+	// Type is /errors/{code}, relative to the server: the page that
+	// explains the code (cause, what to check, how to fix).
 	Type   string `json:"type"`
 	Title  string `json:"title"`
 	Status int    `json:"status"`
@@ -88,7 +89,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := junction.ErrorCode(err)
 	status := statusOf(code)
 	p := Problem{
-		Type:      "about:blank",
+		Type:      junction.ErrorTypeURI(code),
 		Title:     http.StatusText(status),
 		Status:    status,
 		Detail:    junction.ErrorMessage(err),

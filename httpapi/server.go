@@ -229,6 +229,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.jobRoutes()...)
 	rs = append(rs, s.notificationRoutes()...)
 	rs = append(rs, s.usageRoutes()...)
+	rs = append(rs, s.diagnosticsRoutes()...)
 	rs = append(rs, s.metricsRoutes()...)
 	return rs
 }

@@ -114,6 +114,16 @@ func (s *Server) triggerRoutes() []route {
 				{name: "since", description: "Only entries at or after this time.", format: "date-time"},
 			}, pageParams...),
 			response: app.List[*junction.TriggerRecord]{}, status: http.StatusOK, handle: s.triggerHistory},
+		{method: "GET", path: "/api/v1/triggers/{id}/history/export", op: "exportTriggerHistory", access: inFolder(junction.PermTriggersView), tag: tag,
+			summary: "Stream a trigger's whole history, oldest first, as NDJSON (application/x-ndjson, one entry a line) " +
+				"or CSV (text/csv, with a header row); ?format= or Accept chooses, NDJSON by default",
+			permission: on(junction.PermTriggersView),
+			query: []queryParam{exportFormatParam,
+				{name: "status", description: "Only entries with this status: fired, skipped, failed, " +
+					junction.DisabledDueToFailures + ", duplicate or rejected_signature."},
+				{name: "since", description: "Only entries at or after this time.", format: "date-time"},
+			},
+			status: http.StatusOK, handle: s.exportTriggerHistory},
 	}
 }
 

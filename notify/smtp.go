@@ -124,40 +124,11 @@ func (s *SMTP) Send(ctx context.Context, m Mail) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", s.addr)
+	c, err := s.open(ctx)
 	if err != nil {
-		return fmt.Errorf("smtp: connect to %s: %w", s.addr, err)
-	}
-	if d, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(d)
-	}
-	tlsConfig := &tls.Config{ServerName: s.host, RootCAs: s.rootCAs, MinVersion: tls.VersionTLS12}
-	if s.implicitTLS {
-		conn = tls.Client(conn, tlsConfig)
-	}
-	c, err := smtp.NewClient(conn, s.host)
-	if err != nil {
-		conn.Close()
-		return fmt.Errorf("smtp: greeting from %s: %w", s.addr, err)
+		return err
 	}
 	defer c.Close()
-	if err := c.Hello("junction"); err != nil {
-		return fmt.Errorf("smtp: hello to %s: %w", s.addr, err)
-	}
-	if !s.implicitTLS {
-		if ok, _ := c.Extension("STARTTLS"); ok {
-			if err := c.StartTLS(tlsConfig); err != nil {
-				return fmt.Errorf("smtp: STARTTLS with %s: %w", s.addr, err)
-			}
-		} else if !loopback(s.host) {
-			return fmt.Errorf("smtp: %s does not offer STARTTLS, and Junction sends mail unencrypted to loopback only", s.addr)
-		}
-	}
-	if s.user != "" {
-		if err := c.Auth(smtp.PlainAuth("", s.user, s.password.Reveal(), s.host)); err != nil {
-			return fmt.Errorf("smtp: %s refused the login of %q: %w", s.addr, s.user, err)
-		}
-	}
 	if err := c.Mail(s.from.Address); err != nil {
 		return fmt.Errorf("smtp: sender refused by %s: %w", s.addr, err)
 	}
@@ -175,6 +146,66 @@ func (s *SMTP) Send(ctx context.Context, m Mail) error {
 		return fmt.Errorf("smtp: %s did not take the message: %w", s.addr, err)
 	}
 	return c.Quit()
+}
+
+// Check opens a conversation as Send does (connection, TLS or STARTTLS,
+// login) and ends it without sending anything.
+func (s *SMTP) Check(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	c, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Quit()
+}
+
+// open connects, greets, secures and logs in: everything before the
+// envelope. The caller closes the client.
+func (s *SMTP) open(ctx context.Context) (*smtp.Client, error) {
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", s.addr)
+	if err != nil {
+		return nil, fmt.Errorf("smtp: connect to %s: %w", s.addr, err)
+	}
+	if d, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(d)
+	}
+	tlsConfig := &tls.Config{ServerName: s.host, RootCAs: s.rootCAs, MinVersion: tls.VersionTLS12}
+	if s.implicitTLS {
+		conn = tls.Client(conn, tlsConfig)
+	}
+	c, err := smtp.NewClient(conn, s.host)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("smtp: greeting from %s: %w", s.addr, err)
+	}
+	if err := s.secure(c, tlsConfig); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (s *SMTP) secure(c *smtp.Client, tlsConfig *tls.Config) error {
+	if err := c.Hello("junction"); err != nil {
+		return fmt.Errorf("smtp: hello to %s: %w", s.addr, err)
+	}
+	if !s.implicitTLS {
+		if ok, _ := c.Extension("STARTTLS"); ok {
+			if err := c.StartTLS(tlsConfig); err != nil {
+				return fmt.Errorf("smtp: STARTTLS with %s: %w", s.addr, err)
+			}
+		} else if !loopback(s.host) {
+			return fmt.Errorf("smtp: %s does not offer STARTTLS, and Junction sends mail unencrypted to loopback only", s.addr)
+		}
+	}
+	if s.user != "" {
+		if err := c.Auth(smtp.PlainAuth("", s.user, s.password.Reveal(), s.host)); err != nil {
+			return fmt.Errorf("smtp: %s refused the login of %q: %w", s.addr, s.user, err)
+		}
+	}
+	return nil
 }
 
 // compose writes the message: headers and a multipart/alternative body

@@ -160,7 +160,9 @@ func powerOfTwoChunks[T any](s []T, n int) func(yield func([]T) bool) {
 
 // ListExecutions lists executions by ID, newest first (IDs NewID issued
 // grow with time). Since is inclusive and Until exclusive, on StartedAt. A
-// non-nil but empty FolderIDs matches no execution.
+// non-nil but empty FolderIDs matches no execution. Text matches, without
+// regard to case, a part of the activity, connector, error code or the
+// connection's name.
 func (h *handle) ListExecutions(ctx context.Context, tenantID string, f junction.ExecutionFilter) ([]*junction.Execution, error) {
 	c := executionConds(tenantID, f)
 	tail := c.pageBy(f.Page, "id", newestFirst)
@@ -190,6 +192,16 @@ func executionConds(tenantID string, f junction.ExecutionFilter) *conds {
 	}
 	if !f.Until.IsZero() {
 		c.add("started_at < " + c.arg(toMicros(f.Until)))
+	}
+	if f.Text != "" {
+		// No index serves a substring: the newest-first walk of the
+		// tenant's index reads rows until the page is full, every row when
+		// few match. The connection's name is its name now; a deleted
+		// connection's executions are found by the other columns.
+		p := c.containsArg(f.Text)
+		c.add("(" + c.containsAny(p, "activity", "connector", "error_code") +
+			" OR connection_id IN (SELECT id FROM connections WHERE tenant_id = " + c.arg(tenantID) +
+			" AND (" + c.containsAny(p, "name") + ")))")
 	}
 	return &c
 }

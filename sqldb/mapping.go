@@ -239,12 +239,23 @@ func (c *conds) in(column string, ids []string) {
 
 // contains adds a case-insensitive substring match of s on any of columns.
 func (c *conds) contains(s string, columns ...string) {
-	p := c.arg("%" + escapeLike(strings.ToLower(s)) + "%")
+	c.add("(" + c.containsAny(c.containsArg(s), columns...) + ")")
+}
+
+// containsArg adds the LIKE pattern matching s anywhere, its wildcards
+// escaped, and returns its placeholder.
+func (c *conds) containsArg(s string) string {
+	return c.arg("%" + escapeLike(strings.ToLower(s)) + "%")
+}
+
+// containsAny is the condition that any of columns matches the pattern
+// behind placeholder p, case-insensitively.
+func (c *conds) containsAny(p string, columns ...string) string {
 	ors := make([]string, len(columns))
 	for i, col := range columns {
 		ors[i] = "lower(" + col + ") LIKE " + p + ` ESCAPE '\'`
 	}
-	c.add("(" + strings.Join(ors, " OR ") + ")")
+	return strings.Join(ors, " OR ")
 }
 
 // order is the direction a list runs in by ID. IDs from junction.NewID

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"junction"
 )
@@ -219,4 +220,17 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 		return junction.Errorf(junction.EUNAVAILABLE, "the database schema is at version %d, expected %d", v, known)
 	}
 	return nil
+}
+
+// ServerTime returns the database server's clock, to compare with this
+// machine's: the two disagreeing skews every time the database stamps.
+// SQLite runs in this process, on this machine's clock: ok is false.
+func (db *DB) ServerTime(ctx context.Context) (t time.Time, ok bool, err error) {
+	if db.dialect != DialectPostgres {
+		return time.Time{}, false, nil
+	}
+	if err := db.read.QueryRowContext(ctx, "SELECT now()").Scan(&t); err != nil {
+		return time.Time{}, false, internal("read the database clock", err)
+	}
+	return t, true, nil
 }

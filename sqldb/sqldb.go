@@ -34,6 +34,9 @@ type Options struct {
 	Clock junction.Clock
 	// Logger receives migration progress. Nil discards it.
 	Logger *slog.Logger
+	// Inspect opens the database as it is, without creating a schema or
+	// migrating it: for diagnosis, which must change nothing.
+	Inspect bool
 }
 
 // DB is a Store backed by SQLite or PostgreSQL. It is safe for concurrent
@@ -124,6 +127,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 				Message: fmt.Sprintf("cannot open the %s database: %v", db.dialect, je.Err)}
 		}
 		return nil, err
+	}
+	if opts.Inspect {
+		return db, nil
 	}
 	if db.dialect == DialectPostgres {
 		if err := db.ensureSchema(ctx); err != nil {

@@ -92,6 +92,8 @@ func New(a *app.App, opts Options) *UI {
 	mux.Handle("GET /static/style.css", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /login", u.loginPage)
 	mux.HandleFunc("POST /login", u.login)
+	mux.HandleFunc("GET /errors", u.errorCatalogPage)
+	mux.HandleFunc("GET /errors/{code}", u.errorCodePage)
 	mux.Handle("POST /logout", u.signedIn(u.logout))
 	mux.HandleFunc("GET /setup", u.setupPage)
 	mux.HandleFunc("POST /setup", u.setup)

@@ -156,6 +156,34 @@ func TestHelpExamplesRun(t *testing.T) {
 				t.Fatal("no webhook trigger to rotate")
 			}
 		}},
+		{prefix: "junction triggers history-export", before: func() {
+			if hookTrigger == "" {
+				t.Fatal("no webhook trigger to export the history of")
+			}
+		}, after: func(out string) {
+			if !strings.HasPrefix(out, "id,at,trigger_id,") {
+				t.Errorf("history export printed %q", out)
+			}
+		}},
+		{prefix: "junction executions export --format csv", after: func(out string) {
+			// The examples above ran executions that could not reach
+			// their vendors.
+			if !strings.HasPrefix(out, "id,started_at,") || !strings.Contains(out, ",failed,") {
+				t.Errorf("executions export printed %q", out)
+			}
+		}},
+		{prefix: "junction executions export --status failed --search", after: func(out string) {
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				if line != "" && !strings.Contains(line, `"status":"failed"`) {
+					t.Errorf("executions export printed %q", line)
+				}
+			}
+		}},
+		{prefix: "junction audit export --format csv", after: func(out string) {
+			if !strings.HasPrefix(out, "id,at,") || !strings.Contains(out, "folder.create") {
+				t.Errorf("audit export printed %q", out)
+			}
+		}},
 		{prefix: "junction jobs claim --queue triage", before: func() {
 			// A webhook event for a trigger whose jobs go to the queue.
 			var tr struct {

@@ -88,7 +88,7 @@ Objects are named by ID or by name; folders by path (Finance/Payroll).`,
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	root.AddCommand(newServeCommand(env), newRotateCommand(env), newVersionCommand(env))
+	root.AddCommand(newServeCommand(env), newRotateCommand(env), newDoctorCommand(env), newVersionCommand(env))
 	root.AddCommand(cli.New(env).Commands()...)
 	root.Version = readBuildInfo().String()
 	root.SetVersionTemplate("{{.Version}}\n")
@@ -342,7 +342,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Clock: m.Clock, Logger: m.logger, Keyring: m.keyring, Resolver: m.resolver, StoreTypes: types,
 		Catalog: defs, Engine: m.engine, OAuthRedirectURI: m.Config.OAuthRedirectURI(m.listener.Addr().String()),
 		Triggers: m.triggers, PublicURL: m.Config.PublicBaseURL(m.listener.Addr().String()),
-		Usage: m.usage, System: m.systemInfo(),
+		Usage: m.usage, System: m.systemInfo(), SystemChecks: m.systemChecks,
 	})
 	if err := m.startNotifications(); err != nil {
 		return err
