@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -557,6 +558,7 @@ func newMatrix(t *testing.T, store junction.Store) *matrix {
 	m.custom = custom.ID
 
 	m.cases = m.matrixCases()
+	maps.Copy(m.cases, m.draftPartCases())
 	return m
 }
 
