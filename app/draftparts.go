@@ -274,3 +274,72 @@ func setMappingValue(m *yaml.Node, key string, v *yaml.Node) {
 	}
 	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
 }
+
+// KeepResources narrows an imported draft to the resources a person
+// picked after the import: it removes the activities of the others
+// (dropped, by name) and each object whose every operation is one of
+// theirs (same method and path), with its triggers.
+func (a *App) KeepResources(ctx context.Context, p *junction.Principal, id string, dropped []string) (*CustomConnectorView, error) {
+	if len(dropped) == 0 {
+		return a.GetCustomConnector(ctx, p, id)
+	}
+	drop := map[string]bool{}
+	for _, n := range dropped {
+		drop[n] = true
+	}
+	return a.editDraft(ctx, p, id, "custom_connector.keep_resources", map[string]any{"dropped_activities": len(dropped)},
+		func(root *yaml.Node) error {
+			acts, _ := activityList.items(root, false)
+			endpoints := map[string]bool{}
+			acts.Content = slices.DeleteFunc(acts.Content, func(it *yaml.Node) bool {
+				if !drop[activityList.keyOf(it)] {
+					return false
+				}
+				endpoints[endpointOf(it)] = true
+				return true
+			})
+			objs := mappingValue(root, "objects")
+			if objs == nil || objs.Kind != yaml.SequenceNode {
+				return nil
+			}
+			objs.Content = slices.DeleteFunc(objs.Content, func(o *yaml.Node) bool {
+				ops := mappingValue(o, "operations")
+				if ops == nil || ops.Kind != yaml.MappingNode || len(ops.Content) == 0 {
+					return false
+				}
+				for i := 1; i < len(ops.Content); i += 2 {
+					if !endpoints[endpointOf(ops.Content[i])] {
+						return false
+					}
+				}
+				return true
+			})
+			return nil
+		})
+}
+
+// endpointOf is an operation's "METHOD path".
+func endpointOf(op *yaml.Node) string {
+	var method, path string
+	if m := mappingValue(op, "method"); m != nil {
+		method = strings.ToUpper(m.Value)
+	}
+	if p := mappingValue(op, "path"); p != nil {
+		path = p.Value
+	}
+	return method + " " + path
+}
+
+// SetDraftVariables replaces the connection variables (the definition's
+// fields), which the base URL, paths, headers and bodies use as {name}.
+func (a *App) SetDraftVariables(ctx context.Context, p *junction.Principal, id string, fields []connector.Field) (*CustomConnectorView, error) {
+	var node yaml.Node
+	if err := node.Encode(fields); err != nil {
+		return nil, junction.Internal(fmt.Errorf("encode variables: %w", err))
+	}
+	return a.editDraft(ctx, p, id, "custom_connector.set_variables", map[string]any{"variables": len(fields)},
+		func(root *yaml.Node) error {
+			setMappingValue(root, "fields", &node)
+			return nil
+		})
+}

@@ -131,6 +131,9 @@ func (u *UI) routes(mux *http.ServeMux) {
 	} {
 		mux.Handle(pattern, u.signedIn(h))
 	}
+	for pattern, h := range u.builderRoutes() {
+		mux.Handle(pattern, u.signedIn(h))
+	}
 }
 
 // canAnywhere tells whether p holds perm tenant-wide or on some folder:
@@ -413,36 +416,9 @@ func (u *UI) createConnection(w http.ResponseWriter, r *request) error {
 		}
 	}
 	in := app.CreateConnectionInput{FolderID: r.PostFormValue("folder_id"), Connector: def.Key,
-		Name: r.PostFormValue("name"), AuthType: authType, Fields: map[string]app.FieldInput{}, SkipTest: true}
-	for _, f := range fields {
-		v := r.PostFormValue("field." + f.Name)
-		switch f.Type {
-		case connector.FieldSecret:
-			if ref := r.PostFormValue("asset." + f.Name); ref != "" {
-				id, part, _ := strings.Cut(ref, ":")
-				in.Fields[f.Name] = app.FieldInput{Ref: &app.AssetRef{AssetID: id, Part: part}}
-			} else if lit := r.PostFormValue("literal." + f.Name); lit != "" {
-				s := junction.NewSecret(lit)
-				in.Fields[f.Name] = app.FieldInput{Literal: &s}
-			}
-		case connector.FieldBoolean:
-			in.Fields[f.Name] = app.FieldInput{Value: v == "on" || v == "true"}
-		case connector.FieldNumber:
-			if v != "" {
-				n, err := strconv.ParseFloat(v, 64)
-				if err != nil {
-					return u.connectionForm(w, r, junction.Invalid("fields."+f.Name, "is not a number"))
-				}
-				in.Fields[f.Name] = app.FieldInput{Value: n}
-			}
-		default:
-			// Strings come as literals, as in the API's JSON: plain fields
-			// are stored as given once validated.
-			if v != "" {
-				s := junction.NewSecret(v)
-				in.Fields[f.Name] = app.FieldInput{Literal: &s}
-			}
-		}
+		Name: r.PostFormValue("name"), AuthType: authType, SkipTest: true}
+	if in.Fields, err = fieldInputs(r, fields, ""); err != nil {
+		return u.connectionForm(w, r, err)
 	}
 	c, err := u.app.CreateConnection(ctx, r.p, in)
 	if err != nil {
