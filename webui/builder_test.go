@@ -1,0 +1,153 @@
+package webui_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"junction"
+	"junction/app"
+	"junction/httpapi/httpapitest"
+	"junction/webui"
+)
+
+// maxPageBytes is the issue's bar for any page sent.
+const maxPageBytes = 200 << 10
+
+// builderSite is the whole server with the web UI, a custom connector
+// imported from the shared Freshdesk description, and a signed-in
+// administrator.
+type builderSite struct {
+	h      http.Handler
+	app    *app.App
+	admin  *junction.Principal
+	cookie *http.Cookie
+	id     string
+}
+
+func newBuilderSite(tb testing.TB) *builderSite {
+	tb.Helper()
+	spec, err := os.ReadFile(filepath.Join("..", "..", "shared", "specs", "freshdesk.yaml"))
+	if err != nil {
+		tb.Skip("the shared specs are not here:", err)
+	}
+	ctx := context.Background()
+	srv := httpapitest.NewServer(tb, httpapitest.Options{})
+	a := srv.App
+	admin, err := a.Authenticate(ctx, srv.AdminToken)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := a.SetPassword(ctx, admin, admin.User.ID, app.SetPasswordInput{Password: junction.NewSecret(adminPassword)}); err != nil {
+		tb.Fatal(err)
+	}
+	v, err := a.ImportCustomConnector(ctx, admin, app.ImportInput{Content: spec, Key: "helpdesk"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv.API.Mount(webui.New(a, webui.Options{Guard: srv.API}))
+	s := &builderSite{h: srv.API.Handler(), app: a, admin: admin, id: v.ID}
+	s.cookie = s.signIn(tb, "admin", adminPassword)
+	return s
+}
+
+func (s *builderSite) signIn(tb testing.TB, user, password string) *http.Cookie {
+	tb.Helper()
+	rec := record(s.h, httpRequest("POST", "/login", url.Values{"username": {user}, "password": {password}}))
+	if rec.Code != http.StatusSeeOther || len(rec.Result().Cookies()) == 0 {
+		tb.Fatalf("sign in as %s: %d", user, rec.Code)
+	}
+	return rec.Result().Cookies()[0]
+}
+
+func (s *builderSite) do(tb testing.TB, cookie *http.Cookie, method, path string, form url.Values) (int, http.Header, string) {
+	tb.Helper()
+	req := httpRequest(method, path, form)
+	req.AddCookie(cookie)
+	rec := record(s.h, req)
+	body, _ := io.ReadAll(rec.Body)
+	return rec.Code, rec.Header(), string(body)
+}
+
+func TestBuilderPages(t *testing.T) {
+	t.Parallel()
+	s := newBuilderSite(t)
+	draft := "/builder/" + s.id
+
+	status, _, page := s.do(t, s.cookie, "GET", draft, nil)
+	if status != http.StatusOK || !strings.Contains(page, `id="test-form"`) || !strings.Contains(page, `id="checklist"`) {
+		t.Fatalf("draft page: %d\n%.2000s", status, page)
+	}
+	if len(page) > maxPageBytes {
+		t.Errorf("the draft page is %d bytes, over %d", len(page), maxPageBytes)
+	}
+	csrf := csrfRE.FindStringSubmatch(page)[1]
+
+	t.Run("ErrBesideTheForm", func(t *testing.T) {
+		status, _, page := s.do(t, s.cookie, "POST", draft+"/activities", url.Values{"csrf": {csrf},
+			"name": {"ticket_subject"}, "method": {"GET"}, "path": {"/api/v2/tickets/{ticket_id}"}, "inputs": {"- {name: ticket_id, typ: integer}"}})
+		if status != http.StatusUnprocessableEntity || !strings.Contains(page, "validation_failed") ||
+			!strings.Contains(page, `value="/api/v2/tickets/{ticket_id}"`) || !strings.Contains(page, "typ") {
+			t.Fatalf("a bad activity: %d\n%.3000s", status, page)
+		}
+	})
+	t.Run("Export", func(t *testing.T) {
+		status, h, body := s.do(t, s.cookie, "GET", draft+"/definition", nil)
+		if status != http.StatusOK || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") || !strings.Contains(body, "key: helpdesk") {
+			t.Fatalf("export: %d %v\n%.300s", status, h, body)
+		}
+	})
+	t.Run("ErrNoCSRF", func(t *testing.T) {
+		if status, _, _ := s.do(t, s.cookie, "POST", draft+"/activities/list_tickets/delete", url.Values{}); status != http.StatusForbidden {
+			t.Fatalf("a form without its token: %d", status)
+		}
+	})
+	t.Run("ViewerSeesNoForms", func(t *testing.T) {
+		ctx := context.Background()
+		u, err := s.app.CreateUser(ctx, s.admin, app.CreateUserInput{Name: "vera", Roles: []string{"Viewer"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const password = "a viewer's long passphrase"
+		if err := s.app.SetPassword(ctx, s.admin, u.ID, app.SetPasswordInput{Password: junction.NewSecret(password)}); err != nil {
+			t.Fatal(err)
+		}
+		viewer := s.signIn(t, "vera", password)
+		status, _, page := s.do(t, viewer, "GET", draft, nil)
+		if status != http.StatusOK || strings.Contains(page, `action="/builder/`) {
+			t.Fatalf("a Viewer's draft page: %d, forms: %v", status, strings.Contains(page, `action="/builder/`))
+		}
+		if _, _, list := s.do(t, viewer, "GET", "/builder", nil); strings.Contains(list, `id="new-custom"`) {
+			t.Fatal("a Viewer is offered a new custom connector")
+		}
+		vcsrf := csrfRE.FindStringSubmatch(page)[1]
+		if status, _, _ := s.do(t, viewer, "POST", draft+"/activities/list_tickets/delete", url.Values{"csrf": {vcsrf}}); status != http.StatusForbidden {
+			t.Fatalf("a Viewer deletes an activity: %d", status)
+		}
+	})
+}
+
+// BenchmarkBuilderPages renders the builder's pages for a draft imported
+// from the Freshdesk description and reports the bytes each sends. Run
+// with go test -run - -bench BuilderPages -benchtime 50x ./webui/
+func BenchmarkBuilderPages(b *testing.B) {
+	s := newBuilderSite(b)
+	for _, path := range []string{"/builder", "/builder/new", "/builder/" + s.id} {
+		b.Run(path, func(b *testing.B) {
+			var size int
+			for b.Loop() {
+				status, _, page := s.do(b, s.cookie, "GET", path, nil)
+				if status != http.StatusOK {
+					b.Fatalf("%s: %d", path, status)
+				}
+				size = len(page)
+			}
+			b.ReportMetric(float64(size), "bytes/page")
+		})
+	}
+}
