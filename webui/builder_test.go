@@ -1,12 +1,16 @@
 package webui_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -149,5 +153,103 @@ func BenchmarkBuilderPages(b *testing.B) {
 			}
 			b.ReportMetric(float64(size), "bytes/page")
 		})
+	}
+}
+
+// post sends a form with the session's CSRF token, read from page.
+func (s *builderSite) post(tb testing.TB, path, page string, form url.Values) (int, http.Header, string) {
+	tb.Helper()
+	form.Set("csrf", csrfRE.FindStringSubmatch(page)[1])
+	return s.do(tb, s.cookie, "POST", path, form)
+}
+
+func TestBuilderImportWizard(t *testing.T) {
+	t.Parallel()
+	s := newBuilderSite(t)
+	spec, _ := os.ReadFile(filepath.Join("..", "..", "shared", "specs", "freshdesk.yaml"))
+	_, _, newPage := s.do(t, s.cookie, "GET", "/builder/new", nil)
+
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("csrf", csrfRE.FindStringSubmatch(newPage)[1])
+	_ = mw.WriteField("key", "desk")
+	fw, _ := mw.CreateFormFile("file", "freshdesk.yaml")
+	_, _ = fw.Write(spec)
+	_ = mw.Close()
+	req := httptest.NewRequest("POST", "/builder/import", &buf)
+	req.RemoteAddr = "192.0.2.10:1234"
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.AddCookie(s.cookie)
+	rec := record(s.h, req)
+	picker := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(picker, `id="resource-form"`) {
+		t.Fatalf("import: %d\n%.2000s", rec.Code, picker)
+	}
+	action := regexp.MustCompile(`action="(/builder/[^"]+/resources)"`).FindStringSubmatch(picker)[1]
+	form := url.Values{"resource": {"tickets"}}
+	for _, m := range regexp.MustCompile(`name="ops\.([^"]+)" value="([^"]*)"`).FindAllStringSubmatch(picker, -1) {
+		form.Set("ops."+m[1], m[2])
+	}
+	status, h, _ := s.post(t, action, picker, form)
+	if status != http.StatusSeeOther {
+		t.Fatalf("keep tickets: %d", status)
+	}
+	id := strings.Split(strings.TrimPrefix(h.Get("Location"), "/builder/"), "?")[0]
+	draft, err := s.app.CustomConnectorDraft(context.Background(), s.admin, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(draft), "contacts") || !strings.Contains(string(draft), "name: tickets") {
+		t.Fatalf("the draft keeps more or less than the tickets:\n%s", draft)
+	}
+
+	t.Run("Variables", func(t *testing.T) {
+		_, _, page := s.do(t, s.cookie, "GET", "/builder/"+id, nil)
+		status, _, body := s.post(t, "/builder/"+id+"/variables", page, url.Values{"variables": {"- {name: base_url, type: text, required: true}\n- {name: domain, typo: text}"}})
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, "typo") || !strings.Contains(body, "validation_failed") {
+			t.Fatalf("bad variables: %d\n%.2000s", status, body)
+		}
+		status, _, _ = s.post(t, "/builder/"+id+"/variables", page, url.Values{"variables": {"- {name: base_url, type: text, required: true}\n- {name: domain, type: text, default: acme}"}})
+		if status != http.StatusSeeOther {
+			t.Fatalf("variables: %d", status)
+		}
+		draft, _ := s.app.CustomConnectorDraft(context.Background(), s.admin, id)
+		if !strings.Contains(string(draft), "name: domain") {
+			t.Fatalf("variables not saved:\n%s", draft)
+		}
+	})
+}
+
+// TestBuilderPublishBreaking publishes a version that drops an activity
+// a connection's version has: the page names the connection and what it
+// loses, and publishes once forced.
+func TestBuilderPublishBreaking(t *testing.T) {
+	t.Parallel()
+	s := newBuilderSite(t)
+	ctx := context.Background()
+	draft := "/builder/" + s.id
+	if _, err := s.app.Publish(ctx, s.admin, s.id, app.PublishInput{Version: "1.0.0"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.app.CreateFolder(ctx, s.admin, app.CreateFolderInput{Name: "Desk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, user, pass := junction.NewSecret("https://desk.example.com"), junction.NewSecret("agent"), junction.NewSecret("x")
+	if _, err := s.app.CreateConnection(ctx, s.admin, app.CreateConnectionInput{FolderID: f.ID, Connector: "helpdesk", Name: "support-desk",
+		AuthType: "basic", SkipTest: true, Fields: map[string]app.FieldInput{"base_url": {Literal: &base}, "username": {Literal: &user}, "password": {Literal: &pass}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, page := s.do(t, s.cookie, "GET", draft, nil)
+	if status, _, body := s.post(t, draft+"/activities/list_contacts/delete", page, url.Values{}); status != http.StatusSeeOther {
+		t.Fatalf("delete an activity: %d\n%.2000s", status, body)
+	}
+	status, _, body := s.post(t, draft+"/publish", page, url.Values{"version": {"1.1.0"}})
+	if status != http.StatusConflict || !strings.Contains(body, "support-desk") || !strings.Contains(body, "activity list_contacts") ||
+		!strings.Contains(body, `id="publish-force"`) {
+		t.Fatalf("a breaking version: %d\n%.3000s", status, body)
+	}
+	if status, _, _ := s.post(t, draft+"/publish", page, url.Values{"version": {"1.1.0"}, "force": {"on"}}); status != http.StatusSeeOther {
+		t.Fatalf("forced: %d", status)
 	}
 }
