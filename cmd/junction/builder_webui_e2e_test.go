@@ -52,6 +52,21 @@ func (b *browserSteps) submit(what, button, ready string) string {
 	return b.text(`#problem`)
 }
 
+// shot saves what the window shows of the page, scrolled to sel, to
+// JUNCTION_TEST_SCREENSHOTS when it is set.
+func (b *browserSteps) shot(name, sel string) {
+	b.t.Helper()
+	dir := os.Getenv("JUNCTION_TEST_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	b.run("scroll to "+sel, chromedp.ScrollIntoView(sel))
+	png := value(b.t, b.ctx, "screenshot "+name, chromedp.CaptureScreenshot())
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
 // text is the inner text of the first element sel matches, or "".
 func (b *browserSteps) text(sel string) string {
 	b.t.Helper()
@@ -105,6 +120,7 @@ func TestBuilderWebUI_Browser(t *testing.T) {
 	if p := b.submit("import", "#do-import", "#resource-form"); p != "" {
 		t.Fatalf("import: %s", p)
 	}
+	b.shot("builder-resources", "#resource-form")
 	b.run("keep the tickets only", chromedp.WaitVisible("#resource-contacts"), chromedp.Click("#resource-contacts"))
 	if p := b.submit("keep the picked resources", "#keep-resources", "#checklist"); p != "" {
 		t.Fatalf("keep resources: %s", p)
@@ -149,6 +165,7 @@ func TestBuilderWebUI_Browser(t *testing.T) {
 		t.Fatalf("test run: %q\n%s\n%s", outcome, request, output)
 	}
 
+	b.shot("builder-test", "#test-result")
 	b.run("version", chromedp.SetValue("#publish-version", "1.0.0"))
 	if p := b.submit("publish", "#do-publish", ".notice"); p != "" {
 		t.Fatalf("publish: %s", p)
