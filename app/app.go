@@ -78,6 +78,8 @@ type App struct {
 	jobSignal  jobSignal
 	// access remembers each user's Access between requests.
 	access accessMemo
+	// checklists remembers the checklists of unchanged drafts.
+	checklists checklistMemo
 }
 
 // New returns an App working on store.

@@ -152,7 +152,7 @@ func (a *App) CustomConnectorChecklist(ctx context.Context, p *junction.Principa
 	if err != nil {
 		return nil, err
 	}
-	return checklistOf(c), nil
+	return a.checklistOf(c), nil
 }
 
 // ListConnectorVersions lists the published versions, oldest first.
@@ -493,7 +493,7 @@ func (a *App) Publish(ctx context.Context, p *junction.Principal, id string, in 
 			return err
 		}
 		var blocking []string
-		for _, it := range checklistOf(c) {
+		for _, it := range a.checklistOf(c) {
 			if it.Status == importer.StatusError {
 				blocking = append(blocking, it.Item+": "+it.Detail)
 			}
@@ -670,7 +670,7 @@ func (a *App) customView(ctx context.Context, st junction.Store, c *junction.Cus
 		return nil, err
 	}
 	v := &CustomConnectorView{ID: c.ID, Key: c.Key, DisplayName: c.DisplayName, Status: StatusDraft,
-		SourceFormat: c.SourceFormat, Checklist: checklistOf(c), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		SourceFormat: c.SourceFormat, Checklist: a.checklistOf(c), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if newest := connector.NewestVersion(vs); newest != "" {
 		v.Status, v.LatestVersion = StatusPublished, newest
 	}
@@ -681,12 +681,14 @@ func (a *App) customView(ctx context.Context, st junction.Store, c *junction.Cus
 	return v, nil
 }
 
-func checklistOf(c *junction.CustomConnector) []importer.ChecklistItem {
-	var notes []importer.ChecklistItem
-	if c.ImportNotes != "" {
-		_ = json.Unmarshal([]byte(c.ImportNotes), &notes)
-	}
-	return importer.Review([]byte(c.Draft), notes)
+func (a *App) checklistOf(c *junction.CustomConnector) []importer.ChecklistItem {
+	return a.checklists.get(c, func() []importer.ChecklistItem {
+		var notes []importer.ChecklistItem
+		if c.ImportNotes != "" {
+			_ = json.Unmarshal([]byte(c.ImportNotes), &notes)
+		}
+		return importer.Review([]byte(c.Draft), notes)
+	})
 }
 
 // normalizeDraft keeps a YAML definition as written (comments included) and

@@ -159,14 +159,20 @@ func (u *UI) builderKeepResources(w http.ResponseWriter, r *request) error {
 // draftPage is the draft's page: the definition as forms, with the
 // result or problem of the form last posted.
 type draftPage struct {
-	V          *app.CustomConnectorView
-	Def        *connector.Definition
-	Versions   []*junction.ConnectorVersion
-	CanManage  bool
-	Auth       []authForm
-	AuthKinds  []authKind
-	Variables  string
-	Activities []activityForm
+	V         *app.CustomConnectorView
+	Def       *connector.Definition
+	Versions  []*junction.ConnectorVersion
+	CanManage bool
+	Auth      []authForm
+	AuthKinds []authKind
+	Variables string
+	// Activities is one page of the activity list; Designer is the one
+	// activity form shown (?activity=NAME, or a new activity), so that a
+	// description of hundreds of operations stays a page of bounded size.
+	Activities []activityRow
+	From, Next int
+	Prev       int
+	Designer   activityForm
 	Methods    []string
 	Objects    []string
 	Triggers   []triggerForm
@@ -196,6 +202,18 @@ type authForm struct {
 
 type activityForm struct {
 	Was, Name, DisplayName, Description, Method, Path, Inputs, Body, Outputs, Records, Pagination string
+}
+
+// activityPage is how many activities the draft's page lists at once.
+const activityPage = 50
+
+type activityRow struct {
+	Name, DisplayName, Method, Path string
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 type triggerForm struct {
@@ -228,14 +246,13 @@ func (u *UI) draftView(w http.ResponseWriter, r *request, id string, adjust func
 	if err != nil {
 		return err
 	}
-	text, err := u.app.CustomConnectorDraft(ctx, r.p, id)
-	if err != nil {
-		return err
-	}
 	// A draft that does not validate yet is still shown as far as it
-	// reads: its checklist says what to fix.
+	// reads: its checklist says what to fix. The view holds it parsed
+	// already; JSON carries it over far faster than parsing the YAML again.
 	var def connector.Definition
-	_ = yaml.Unmarshal(text, &def)
+	if b, err := json.Marshal(v.Definition); err == nil {
+		_ = json.Unmarshal(b, &def)
+	}
 	vs, err := u.app.ListConnectorVersions(ctx, r.p, id)
 	if err != nil {
 		return err
@@ -249,10 +266,25 @@ func (u *UI) draftView(w http.ResponseWriter, r *request, id string, adjust func
 	if len(def.Fields) > 0 {
 		d.Variables = yamlText(def.Fields)
 	}
+	d.Designer = activityForm{Method: "GET"}
+	chosen := r.URL.Query().Get("activity")
 	for _, a := range def.Activities {
-		d.Activities = append(d.Activities, activityFormOf(a))
+		if a.Name == chosen {
+			d.Designer = activityFormOf(a)
+		}
 	}
-	d.Activities = append(d.Activities, activityForm{Method: "GET"})
+	d.From, d.Prev = max(0, atoi(r.URL.Query().Get("from"))), -1
+	for i, a := range def.Activities {
+		if i >= d.From && i < d.From+activityPage {
+			d.Activities = append(d.Activities, activityRow{Name: a.Name, DisplayName: a.DisplayName, Method: a.Method, Path: a.Path})
+		}
+	}
+	if d.From+activityPage < len(def.Activities) {
+		d.Next = d.From + activityPage
+	}
+	if d.From > 0 {
+		d.Prev = max(0, d.From-activityPage)
+	}
 	for _, o := range def.Objects {
 		d.Objects = append(d.Objects, o.Name)
 		for _, ev := range o.Events {
@@ -492,20 +524,24 @@ func (u *UI) builderSetActivity(w http.ResponseWriter, r *request) error {
 		"outputs": &f.Outputs, "records": &f.Records, "pagination": &f.Pagination} {
 		*p = strings.TrimSpace(r.PostFormValue(k))
 	}
-	keep := func(d *draftPage) { replaceForm(d.Activities, func(a activityForm) bool { return a.Was == f.Was }, f) }
+	keep := func(d *draftPage) { d.Designer = f }
 	act := connector.Activity{Name: f.Name, DisplayName: f.DisplayName}
 	act.Description, act.Method, act.Path, act.Records = f.Description, f.Method, f.Path, f.Records
 	err := errors.Join(yamlInto("inputs", f.Inputs, &act.Inputs), yamlInto("body", f.Body, &act.Body),
 		yamlInto("outputs", f.Outputs, &act.Outputs), yamlInto("pagination", f.Pagination, &act.Pagination))
 	if err != nil {
-		return u.formAnswer(w, r, "activity-"+f.Was, "", keep, firstError(err))
+		return u.formAnswer(w, r, "designer", "", keep, firstError(err))
 	}
 	key := f.Was
 	if key == "" {
 		key = f.Name
 	}
-	_, err = u.app.SetDraftActivity(r.Context(), r.p, r.PathValue("id"), key, act)
-	return u.formAnswer(w, r, "activity-"+f.Was, "Activity "+f.Name+" saved.", keep, err)
+	if _, err = u.app.SetDraftActivity(r.Context(), r.p, r.PathValue("id"), key, act); err == nil {
+		http.Redirect(w, r.Request, "/builder/"+r.PathValue("id")+"?activity="+urlQueryEscape(f.Name)+
+			"&notice="+urlQueryEscape("Activity "+f.Name+" saved.")+"#designer", http.StatusSeeOther)
+		return nil
+	}
+	return u.formAnswer(w, r, "designer", "", keep, err)
 }
 
 // firstError is the first of joined errors: a form shows one problem.

@@ -34,9 +34,12 @@ type builderSite struct {
 	id     string
 }
 
-func newBuilderSite(tb testing.TB) *builderSite {
+func newBuilderSite(tb testing.TB) *builderSite { return newBuilderSiteOf(tb, "freshdesk.yaml") }
+
+// newBuilderSiteOf imports the named description of the shared specs.
+func newBuilderSiteOf(tb testing.TB, file string) *builderSite {
 	tb.Helper()
-	spec, err := os.ReadFile(filepath.Join("..", "..", "shared", "specs", "freshdesk.yaml"))
+	spec, err := os.ReadFile(filepath.Join("..", "..", "shared", "specs", file))
 	if err != nil {
 		tb.Skip("the shared specs are not here:", err)
 	}
@@ -137,12 +140,20 @@ func TestBuilderPages(t *testing.T) {
 }
 
 // BenchmarkBuilderPages renders the builder's pages for a draft imported
-// from the Freshdesk description and reports the bytes each sends. Run
-// with go test -run - -bench BuilderPages -benchtime 50x ./webui/
+// from the Freshdesk description (7 operations) and from GitHub's (874),
+// and reports the bytes each sends. Run with
+// go test -run - -bench BuilderPages -benchtime 20x ./webui/
 func BenchmarkBuilderPages(b *testing.B) {
 	s := newBuilderSite(b)
-	for _, path := range []string{"/builder", "/builder/new", "/builder/" + s.id} {
-		b.Run(path, func(b *testing.B) {
+	big := newBuilderSiteOf(b, "github.json")
+	for _, p := range []struct {
+		name string
+		site *builderSite
+		path string
+	}{{"list", s, "/builder"}, {"new", s, "/builder/new"}, {"draft-freshdesk", s, "/builder/" + s.id},
+		{"draft-github", big, "/builder/" + big.id}} {
+		s, path := p.site, p.path
+		b.Run(p.name, func(b *testing.B) {
 			var size int
 			for b.Loop() {
 				status, _, page := s.do(b, s.cookie, "GET", path, nil)

@@ -134,16 +134,16 @@ func TestBuilderWebUI_Browser(t *testing.T) {
 
 	// An activity whose path names a parameter it does not declare is
 	// refused beside its form, then fixed.
-	b.run("design an activity", chromedp.SetValue("#activity-new [name=name]", "ticket_subject"),
-		chromedp.SetValue("#activity-new [name=display_name]", "Ticket subject"),
-		chromedp.SetValue("#activity-new [name=path]", "/api/v2/tickets/{ticket_id}"),
-		chromedp.SetValue("#activity-new [name=outputs]", "- {name: subject, type: string, path: subject}"))
-	p := b.submit("add the activity", "#activity-new button[type=submit]", "#activity-ticket_subject")
+	b.run("design an activity", chromedp.SetValue("#designer [name=name]", "ticket_subject"),
+		chromedp.SetValue("#designer [name=display_name]", "Ticket subject"),
+		chromedp.SetValue("#designer [name=path]", "/api/v2/tickets/{ticket_id}"),
+		chromedp.SetValue("#designer [name=outputs]", "- {name: subject, type: string, path: subject}"))
+	p := b.submit("add the activity", "#save-activity", "#activity-ticket_subject")
 	if !strings.Contains(p, "validation_failed") || !strings.Contains(p, "ticket_id") {
 		t.Fatalf("an undeclared path parameter: %q", p)
 	}
-	b.run("declare the parameter", chromedp.SetValue("#activity-new [name=inputs]", "- {name: ticket_id, type: integer, required: true}"))
-	if p := b.submit("fix the activity", "#activity-new button[type=submit]", "#activity-ticket_subject"); p != "" {
+	b.run("declare the parameter", chromedp.SetValue("#designer [name=inputs]", "- {name: ticket_id, type: integer, required: true}"))
+	if p := b.submit("fix the activity", "#save-activity", "#activity-ticket_subject"); p != "" {
 		t.Fatalf("fixed activity: %s", p)
 	}
 	if value(t, ctx, "checklist errors", chromedp.Evaluate[bool](`document.querySelector('#checklist tr.check-error') !== null`)) {
