@@ -173,6 +173,15 @@ func TestBuilderWebUI_Browser(t *testing.T) {
 	if v := b.text("#latest-version"); v != "1.0.0" {
 		t.Fatalf("newest version %q", v)
 	}
+	draftURL := value(t, ctx, "draft URL", chromedp.Evaluate[string](`location.pathname`))
+	b.run("narrow screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	for _, path := range []string{draftURL, "/builder/new"} {
+		b.visit(path, "main")
+		if w := value(t, ctx, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
+			t.Errorf("%s is %d px wide on a 390 px screen", path, w)
+		}
+	}
+	b.run("wide screen", chromedp.EmulateViewport(1280, 900))
 	b.visit("/connectors?q=helpdesk", `a[href="/connectors/helpdesk"]`)
 	b.visit("/builder", "#custom-connectors")
 	if list := b.text("#custom-connectors"); !strings.Contains(list, "published") {
