@@ -109,6 +109,20 @@ func TestBuilderPages(t *testing.T) {
 			t.Fatalf("export: %d %v\n%.300s", status, h, body)
 		}
 	})
+	t.Run("Apply", func(t *testing.T) {
+		_, _, yamlText := s.do(t, s.cookie, "GET", draft+"/definition", nil)
+		status, _, body := s.upload(t, draft+"/definition", page, nil, "helpdesk.yaml", []byte(strings.Replace(yamlText, "key: helpdesk", "key: other", 1)))
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, "definition.key") {
+			t.Fatalf("a file with another key: %d\n%.2000s", status, body)
+		}
+		edited := strings.Replace(yamlText, "display_name: Freshdesk API", "display_name: Help Desk", 1)
+		if status, _, _ := s.upload(t, draft+"/definition", page, nil, "helpdesk.yaml", []byte(edited)); status != http.StatusSeeOther {
+			t.Fatalf("apply: %d", status)
+		}
+		if _, _, page := s.do(t, s.cookie, "GET", draft, nil); !strings.Contains(page, "<title>Help Desk") {
+			t.Fatal("the applied file's display name is not the draft's")
+		}
+	})
 	t.Run("ErrNoCSRF", func(t *testing.T) {
 		if status, _, _ := s.do(t, s.cookie, "POST", draft+"/activities/list_tickets/delete", url.Values{}); status != http.StatusForbidden {
 			t.Fatalf("a form without its token: %d", status)
@@ -174,27 +188,36 @@ func (s *builderSite) post(tb testing.TB, path, page string, form url.Values) (i
 	return s.do(tb, s.cookie, "POST", path, form)
 }
 
+// upload posts a multipart form with one file, as a browser sends a form
+// with enctype=multipart/form-data.
+func (s *builderSite) upload(tb testing.TB, path, page string, fields map[string]string, file string, content []byte) (int, http.Header, string) {
+	tb.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("csrf", csrfRE.FindStringSubmatch(page)[1])
+	for k, v := range fields {
+		_ = mw.WriteField(k, v)
+	}
+	fw, _ := mw.CreateFormFile("file", file)
+	_, _ = fw.Write(content)
+	_ = mw.Close()
+	req := httptest.NewRequest("POST", path, &buf)
+	req.RemoteAddr = "192.0.2.10:1234"
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.AddCookie(s.cookie)
+	rec := record(s.h, req)
+	return rec.Code, rec.Header(), rec.Body.String()
+}
+
 func TestBuilderImportWizard(t *testing.T) {
 	t.Parallel()
 	s := newBuilderSite(t)
 	spec, _ := os.ReadFile(filepath.Join("..", "..", "shared", "specs", "freshdesk.yaml"))
 	_, _, newPage := s.do(t, s.cookie, "GET", "/builder/new", nil)
 
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	_ = mw.WriteField("csrf", csrfRE.FindStringSubmatch(newPage)[1])
-	_ = mw.WriteField("key", "desk")
-	fw, _ := mw.CreateFormFile("file", "freshdesk.yaml")
-	_, _ = fw.Write(spec)
-	_ = mw.Close()
-	req := httptest.NewRequest("POST", "/builder/import", &buf)
-	req.RemoteAddr = "192.0.2.10:1234"
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.AddCookie(s.cookie)
-	rec := record(s.h, req)
-	picker := rec.Body.String()
-	if rec.Code != http.StatusOK || !strings.Contains(picker, `id="resource-form"`) {
-		t.Fatalf("import: %d\n%.2000s", rec.Code, picker)
+	status, _, picker := s.upload(t, "/builder/import", newPage, map[string]string{"key": "desk"}, "freshdesk.yaml", spec)
+	if status != http.StatusOK || !strings.Contains(picker, `id="resource-form"`) {
+		t.Fatalf("import: %d\n%.2000s", status, picker)
 	}
 	action := regexp.MustCompile(`action="(/builder/[^"]+/resources)"`).FindStringSubmatch(picker)[1]
 	form := url.Values{"resource": {"tickets"}}
