@@ -90,6 +90,8 @@ type App struct {
 	systemChecks func(ctx context.Context) []junction.Check
 	// access remembers each user's Access between requests.
 	access accessMemo
+	// checklists remembers the checklists of unchanged drafts.
+	checklists checklistMemo
 }
 
 // New returns an App working on store.

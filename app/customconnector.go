@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -151,7 +152,7 @@ func (a *App) CustomConnectorChecklist(ctx context.Context, p *junction.Principa
 	if err != nil {
 		return nil, err
 	}
-	return checklistOf(c), nil
+	return a.checklistOf(c), nil
 }
 
 // ListConnectorVersions lists the published versions, oldest first.
@@ -327,15 +328,31 @@ func (a *App) ReplaceDraft(ctx context.Context, p *junction.Principal, id string
 	if err != nil {
 		return nil, err
 	}
-	def, err := connector.Parse(draft)
-	if err != nil {
-		return nil, definitionInvalid(err)
+	return a.saveDraft(ctx, p, id, "custom_connector.save", nil, func(*junction.CustomConnector) ([]byte, error) {
+		return draft, nil
+	})
+}
+
+// saveDraft replaces the draft with what change makes of it, validated as
+// a --connectors-dir file is, in one transaction with its audit entry.
+func (a *App) saveDraft(ctx context.Context, p *junction.Principal, id, action string, details map[string]any,
+	change func(c *junction.CustomConnector) ([]byte, error)) (*CustomConnectorView, error) {
+	if err := requireTenant(p, junction.PermConnectorsManage); err != nil {
+		return nil, err
 	}
 	var out *junction.CustomConnector
-	err = a.tx(ctx, func(tx junction.Store) error {
+	err := a.tx(ctx, func(tx junction.Store) error {
 		c, err := a.customConnector(ctx, tx, p, id)
 		if err != nil {
 			return err
+		}
+		draft, err := change(c)
+		if err != nil {
+			return err
+		}
+		def, err := connector.Parse(draft)
+		if err != nil {
+			return definitionInvalid(err)
 		}
 		if def.Key != c.Key {
 			return definitionInvalid(&connector.DefinitionError{Problems: []connector.Problem{{Path: "key",
@@ -346,7 +363,11 @@ func (a *App) ReplaceDraft(ctx context.Context, p *junction.Principal, id string
 			return err
 		}
 		out = c
-		return a.audit(ctx, tx, p, "custom_connector.save", "custom_connector", c.ID, "", map[string]any{"key": c.Key})
+		audit := map[string]any{"key": c.Key}
+		for k, v := range details {
+			audit[k] = v
+		}
+		return a.audit(ctx, tx, p, action, "custom_connector", c.ID, "", audit)
 	})
 	if err != nil {
 		return nil, err
@@ -407,22 +428,12 @@ func (a *App) UpdateCustomConnector(ctx context.Context, p *junction.Principal, 
 		}
 		out = c
 		return a.audit(ctx, tx, p, "custom_connector.update", "custom_connector", c.ID, "", map[string]any{
-			"key": c.Key, "changed": slices.Sorted(mapKeys(set))})
+			"key": c.Key, "changed": slices.Sorted(maps.Keys(set))})
 	})
 	if err != nil {
 		return nil, err
 	}
 	return a.customView(ctx, a.store, out)
-}
-
-func mapKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // DeleteCustomConnector removes a custom connector and its versions. While
@@ -482,7 +493,7 @@ func (a *App) Publish(ctx context.Context, p *junction.Principal, id string, in 
 			return err
 		}
 		var blocking []string
-		for _, it := range checklistOf(c) {
+		for _, it := range a.checklistOf(c) {
 			if it.Status == importer.StatusError {
 				blocking = append(blocking, it.Item+": "+it.Detail)
 			}
@@ -661,7 +672,7 @@ func (a *App) customView(ctx context.Context, st junction.Store, c *junction.Cus
 		return nil, err
 	}
 	v := &CustomConnectorView{ID: c.ID, Key: c.Key, DisplayName: c.DisplayName, Status: StatusDraft,
-		SourceFormat: c.SourceFormat, Checklist: checklistOf(c), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		SourceFormat: c.SourceFormat, Checklist: a.checklistOf(c), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if newest := connector.NewestVersion(vs); newest != "" {
 		v.Status, v.LatestVersion = StatusPublished, newest
 	}
@@ -672,12 +683,14 @@ func (a *App) customView(ctx context.Context, st junction.Store, c *junction.Cus
 	return v, nil
 }
 
-func checklistOf(c *junction.CustomConnector) []importer.ChecklistItem {
-	var notes []importer.ChecklistItem
-	if c.ImportNotes != "" {
-		_ = json.Unmarshal([]byte(c.ImportNotes), &notes)
-	}
-	return importer.Review([]byte(c.Draft), notes)
+func (a *App) checklistOf(c *junction.CustomConnector) []importer.ChecklistItem {
+	return a.checklists.get(c, func() []importer.ChecklistItem {
+		var notes []importer.ChecklistItem
+		if c.ImportNotes != "" {
+			_ = json.Unmarshal([]byte(c.ImportNotes), &notes)
+		}
+		return importer.Review([]byte(c.Draft), notes)
+	})
 }
 
 // normalizeDraft keeps a YAML definition as written (comments included) and
@@ -704,25 +717,14 @@ func setDraftMembers(draft []byte, set map[string]string) ([]byte, error) {
 	if len(set) == 0 {
 		return draft, nil
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(draft, &doc); err != nil || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, junction.Invalid("definition", "the draft is not a YAML mapping; replace it with PUT first")
+	doc, m, err := draftRoot(draft)
+	if err != nil {
+		return nil, err
 	}
-	m := doc.Content[0]
-	for _, k := range slices.Sorted(mapKeys(set)) {
-		found := false
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			if m.Content[i].Value == k {
-				m.Content[i+1] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: set[k]}
-				found = true
-			}
-		}
-		if !found {
-			m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k},
-				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: set[k]})
-		}
+	for _, k := range slices.Sorted(maps.Keys(set)) {
+		setMappingValue(m, k, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: set[k]})
 	}
-	return yaml.Marshal(&doc)
+	return yaml.Marshal(doc)
 }
 
 // definitionInvalid turns the validator's problems into validation_failed,

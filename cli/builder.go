@@ -283,6 +283,6 @@ func (c *CLI) builderCommand() *cobra.Command {
 			return nil
 		}),
 	}
-	cmd.AddCommand(imp, list, show, checklist, publish, export, apply, test, del)
+	cmd.AddCommand(imp, list, show, checklist, publish, export, apply, test, del, c.builderActivityCommand(withPath))
 	return cmd
 }

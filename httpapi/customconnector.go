@@ -41,6 +41,20 @@ type importRequest struct {
 	Resources   []string `json:"resources,omitempty"`
 }
 
+// importUpload is the import's multipart/form-data body: the file as
+// uploaded, with the JSON body's options as form fields.
+var importUpload = map[string]any{
+	"type":     "object",
+	"required": []any{"file"},
+	"properties": map[string]any{
+		"file":         map[string]any{"type": "string", "format": "binary", "description": "The description file: OpenAPI 3.x, Swagger 2.0 or a Postman collection, JSON or YAML."},
+		"key":          map[string]any{"type": "string", "description": "The custom connector's key; derived from the title when absent."},
+		"display_name": map[string]any{"type": "string", "description": "The display name; the description's title when absent."},
+		"resources": map[string]any{"type": "array", "items": map[string]any{"type": "string"},
+			"description": "Resources to keep (repeat the field, or separate names with commas); all when absent."},
+	},
+}
+
 type publishRequest struct {
 	Version string `json:"version"`
 	Force   bool   `json:"force,omitempty"`
@@ -95,7 +109,7 @@ func (s *Server) customConnectorRoutes() []route {
 		{method: "POST", path: "/api/v1/custom-connectors/import", op: "importCustomConnector", access: manage, tag: tag, permission: perm,
 			summary: "Draft a custom connector from an OpenAPI 3.x, Swagger 2.0 or Postman description: its text " +
 				"(content), a URL to fetch, or a multipart/form-data upload (field file); up to 32 MiB",
-			request: importRequest{}, response: app.ImportView{}, status: http.StatusCreated, handle: s.importCustomConnector},
+			request: importRequest{}, upload: importUpload, response: app.ImportView{}, status: http.StatusCreated, handle: s.importCustomConnector},
 		{method: "GET", path: "/api/v1/custom-connectors/{id}", op: "getCustomConnector", access: authenticated(), tag: tag,
 			summary:  "Get a custom connector with its draft definition (as JSON) and checklist",
 			response: app.CustomConnectorView{}, status: http.StatusOK, handle: s.getCustomConnector},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -557,6 +558,7 @@ func newMatrix(t *testing.T, store junction.Store) *matrix {
 	m.custom = custom.ID
 
 	m.cases = m.matrixCases()
+	maps.Copy(m.cases, m.draftPartCases())
 	return m
 }
 

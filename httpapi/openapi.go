@@ -133,6 +133,9 @@ func (g *schemaGen) operation(rt route) map[string]any {
 				"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.request))},
 			},
 		}
+		if rt.upload != nil {
+			op["requestBody"].(map[string]any)["content"].(map[string]any)["multipart/form-data"] = map[string]any{"schema": rt.upload}
+		}
 		for _, status := range []string{"400", "413", "415", "422"} {
 			responses[status] = problem
 		}

@@ -155,6 +155,9 @@ type route struct {
 	access Access
 	// request and response are zero values of the body types; nil for none.
 	request, response any
+	// upload, when set, is the schema of a multipart/form-data body the
+	// route takes besides its JSON one.
+	upload map[string]any
 	// bodyOptional documents a request body that may be left out.
 	bodyOptional bool
 	status       int // success status
@@ -221,6 +224,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.assetRoutes()...)
 	rs = append(rs, s.connectorRoutes()...)
 	rs = append(rs, s.customConnectorRoutes()...)
+	rs = append(rs, s.draftPartRoutes()...)
 	rs = append(rs, s.connectionRoutes()...)
 	rs = append(rs, s.executionRoutes()...)
 	rs = append(rs, s.oauthRoutes()...)

@@ -96,21 +96,23 @@ func (u *UI) connectionFormPage(w http.ResponseWriter, r *request, def *connecto
 	return u.show(w, r, "connection_new", "connections", "New "+def.DisplayName+" connection", d, formErr)
 }
 
-// fieldInputs reads the connection fields of a posted form. cur, the
-// fields of the connection being changed (nil for a new one), decides
-// what an empty input means: a secret left empty keeps its value, a plain
-// field emptied is cleared.
-func fieldInputs(r *request, fields []connector.Field, cur map[string]junction.FieldValue) (map[string]app.FieldInput, error) {
+// fieldInputs reads the connection fields of a posted form:
+// prefix+"field."+name for plain values, prefix+"literal."+name for a
+// secret typed in, and prefix+"asset."+name for a credential asset
+// standing in for it. cur, the fields of the connection being changed (nil
+// for a new one), decides what an empty input means: a secret left empty
+// keeps its value, a plain field emptied is cleared.
+func fieldInputs(r *request, fields []connector.Field, prefix string, cur map[string]junction.FieldValue) (map[string]app.FieldInput, error) {
 	out := map[string]app.FieldInput{}
 	for _, f := range fields {
-		v := r.PostFormValue("field." + f.Name)
+		v := r.PostFormValue(prefix + "field." + f.Name)
 		_, had := cur[f.Name]
 		switch f.Type {
 		case connector.FieldSecret:
-			if ref := r.PostFormValue("asset." + f.Name); ref != "" {
+			if ref := r.PostFormValue(prefix + "asset." + f.Name); ref != "" {
 				id, part, _ := strings.Cut(ref, ":")
 				out[f.Name] = app.FieldInput{Ref: &app.AssetRef{AssetID: id, Part: part}}
-			} else if lit := r.PostFormValue("literal." + f.Name); lit != "" {
+			} else if lit := r.PostFormValue(prefix + "literal." + f.Name); lit != "" {
 				s := junction.NewSecret(lit)
 				out[f.Name] = app.FieldInput{Literal: &s}
 			}
@@ -146,7 +148,7 @@ func (u *UI) createConnection(w http.ResponseWriter, r *request) error {
 		return err
 	}
 	authType := r.PostFormValue("auth_type")
-	fields, err := fieldInputs(r, formFields(def, schemeOf(def, authType)), nil)
+	fields, err := fieldInputs(r, formFields(def, schemeOf(def, authType)), "", nil)
 	if err != nil {
 		return u.connectionForm(w, r, err)
 	}
@@ -217,7 +219,7 @@ func (u *UI) updateConnection(w http.ResponseWriter, r *request) error {
 		form["auth_type"], form["folder_id"] = c.AuthType, c.FolderID
 		return u.connectionFormPage(w, r, def, form, c, err)
 	}
-	fields, err := fieldInputs(r, formFields(def, def.AuthByID(c.AuthType)), c.Fields)
+	fields, err := fieldInputs(r, formFields(def, def.AuthByID(c.AuthType)), "", c.Fields)
 	if err != nil {
 		return again(err)
 	}

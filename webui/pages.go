@@ -166,6 +166,9 @@ func (u *UI) routes(mux *http.ServeMux) {
 	} {
 		mux.Handle(pattern, u.signedIn(h))
 	}
+	for pattern, h := range u.builderRoutes() {
+		mux.Handle(pattern, u.signedIn(h))
+	}
 }
 
 // canAnywhere tells whether p holds perm tenant-wide or on some folder:

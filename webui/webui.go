@@ -171,7 +171,11 @@ func (u *UI) signedIn(h func(w http.ResponseWriter, r *request) error) http.Hand
 		p.IP, p.RequestID = u.opts.Guard.ClientIP(r), u.opts.Guard.RequestID(r)
 		req := &request{Request: r, p: p, session: s, csrf: csrfToken(c.Value), folder: currentFolder(r)}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			limit := int64(maxFormBytes)
+			if r.URL.Path == "/builder/import" {
+				limit = maxImportFormBytes
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(req.csrf)) != 1 {
 				http.Error(w, "the form is out of date or did not come from this site: reload the page and try again", http.StatusForbidden)
 				return
