@@ -135,6 +135,10 @@ func (u *UI) routes(mux *http.ServeMux) {
 		"GET /credential-stores":                   u.stores,
 		"POST /credential-stores":                  u.createStore,
 		"POST /credential-stores/{id}/test":        u.testStore,
+		"GET /credential-stores/{id}":              u.store,
+		"POST /credential-stores/{id}/edit":        u.updateStore,
+		"GET /credential-stores/{id}/delete":       u.deleteStorePage,
+		"POST /credential-stores/{id}/delete":      u.deleteStore,
 		"GET /assets":                              u.assets,
 		"POST /assets":                             u.createAsset,
 		"GET /assets/{id}/reveal":                  u.revealPage,
@@ -401,7 +405,8 @@ func (u *UI) storesPage(w http.ResponseWriter, r *request, test *app.StoreTestRe
 func (u *UI) createStore(w http.ResponseWriter, r *request) error {
 	in := app.CreateCredentialStoreInput{Name: r.PostFormValue("name"), Type: r.PostFormValue("type"),
 		ReadOnly: r.PostFormValue("read_only") == "on", Insecure: r.PostFormValue("insecure") == "on",
-		ProxyURL: r.PostFormValue("proxy_url"), Config: map[string]junction.Secret{}}
+		ProxyURL: r.PostFormValue("proxy_url"), AllowedHosts: hostLines(r.PostFormValue("allowed_hosts")),
+		Config: map[string]junction.Secret{}}
 	for k, v := range r.PostForm {
 		if name, ok := strings.CutPrefix(k, "config."); ok && len(v) > 0 && v[0] != "" {
 			in.Config[name] = junction.NewSecret(v[0])

@@ -1,0 +1,220 @@
+package webui_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"junction"
+	"junction/app"
+	"junction/credstore/credstoretest"
+	"junction/credstore/vault/vaulttest"
+	"junction/httpapi/httpapitest"
+)
+
+// storeSecretPlanted is the vault login of the stores these tests make;
+// no page may show it.
+const storeSecretPlanted = "ui-edit-approle-secret-planted-2718281828"
+
+// assetSecretPlanted is the value of the database asset these tests make.
+const assetSecretPlanted = "ui-edit-asset-value-planted-1414213562"
+
+// editEnv is the whole server with the UI, a Vault test server the
+// stores log in to, and a check that no page shows a planted secret.
+type editEnv struct {
+	*fullEnv
+	vs *vaulttest.Server
+}
+
+func newEditEnv(t *testing.T) *editEnv {
+	t.Helper()
+	e := &editEnv{fullEnv: newFullEnv(t, httpapitest.Options{StoreAllow: credstoretest.Loopback})}
+	e.vs = vaulttest.New(t, vaulttest.Options{})
+	e.vs.SetAppRole("approle", "ui-role", storeSecretPlanted)
+	t.Cleanup(func() {
+		for _, s := range []string{storeSecretPlanted, assetSecretPlanted} {
+			if strings.Contains(e.s.Logs(), s) {
+				t.Error("the server log holds a planted secret")
+			}
+		}
+	})
+	return e
+}
+
+// page fetches a page as the administrator and refuses one that shows a
+// planted secret.
+func (e *editEnv) page(path string, want int) string {
+	e.t.Helper()
+	return noSecret(e.t, "GET "+path, e.get(path, want))
+}
+
+// send posts a form as the administrator and refuses an answer that
+// shows a planted secret.
+func (e *editEnv) send(path string, form url.Values) (*http.Response, string) {
+	e.t.Helper()
+	resp, body := e.post(path, form)
+	return resp, noSecret(e.t, "POST "+path, body)
+}
+
+func noSecret(t *testing.T, what, body string) string {
+	t.Helper()
+	for _, s := range []string{storeSecretPlanted, assetSecretPlanted} {
+		if strings.Contains(body, s) {
+			t.Fatalf("%s: the page holds a planted secret", what)
+		}
+	}
+	return body
+}
+
+// createStore adds a Vault store through the UI's form and returns it.
+func (e *editEnv) createStore(name string, hosts string) *app.CredentialStoreView {
+	e.t.Helper()
+	resp, body := e.send("/credential-stores", url.Values{"type": {"hashicorp-vault"}, "name": {name},
+		"config.address": {e.vs.URL()}, "config.ca_cert": {e.vs.CACertPEM()}, "config.auth_method": {"approle"},
+		"config.role_id": {"ui-role"}, "config.secret_id": {storeSecretPlanted}, "allowed_hosts": {hosts}})
+	wantStatus(e.t, "create a store: "+body, resp, http.StatusSeeOther)
+	list, err := e.app.ListCredentialStores(context.Background(), e.admin, junction.Page{Limit: junction.MaxPageSize})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, s := range list.Items {
+		if s.Name == name {
+			return s
+		}
+	}
+	e.t.Fatalf("no store %s", name)
+	return nil
+}
+
+func TestStoreEditPages(t *testing.T) {
+	e := newEditEnv(t)
+	ctx := context.Background()
+	s := e.createStore("corp-vault", "api.example.com\n\n files.example.com \n")
+	page := "/credential-stores/" + s.ID
+	if !slices.Equal(s.AllowedHosts, []string{"api.example.com", "files.example.com"}) {
+		t.Fatalf("the create form's hosts: %v", s.AllowedHosts)
+	}
+
+	t.Run("Show", func(t *testing.T) {
+		body := e.page("/credential-stores?type=hashicorp-vault", http.StatusOK)
+		if !strings.Contains(body, `href="`+page+`"`) || !strings.Contains(body, `id="store-allowed-hosts"`) {
+			t.Fatalf("the list links no store page or has no hosts field: %s", body)
+		}
+		body = e.page(page, http.StatusOK)
+		for _, want := range []string{`id="store-edit-form"`, `id="delete-store"`, "<code>secret_id</code></td><td>[secret, set]",
+			"<code>api.example.com</code>", "<code>role_id</code></td><td>ui-role", `name="config.secret_id" value=""`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the store page has no %s", want)
+			}
+		}
+	})
+
+	t.Run("Edit", func(t *testing.T) {
+		resp, _ := e.send(page+"/edit", url.Values{"name": {"corp-vault-2"}, "config.address": {e.vs.URL()},
+			"config.ca_cert": {e.vs.CACertPEM()}, "config.auth_method": {"approle"}, "config.role_id": {"ui-role"},
+			"config.secret_id": {""}, "allowed_hosts": {"api.example.com"}, "proxy_url": {"http://proxy.example.com:3128"},
+			"read_only": {"on"}})
+		wantStatus(t, "edit", resp, http.StatusSeeOther)
+		got, err := e.app.GetCredentialStore(ctx, e.admin, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Name != "corp-vault-2" || !got.ReadOnly || got.ProxyURL != "http://proxy.example.com:3128" ||
+			!slices.Equal(got.AllowedHosts, []string{"api.example.com"}) || !slices.Equal(got.SecretKeys, []string{"secret_id"}) {
+			t.Fatalf("after the edit: %+v", got)
+		}
+		body := e.page(page, http.StatusOK)
+		if !strings.Contains(body, `id="store-read-only"`) || !strings.Contains(body, "http://proxy.example.com:3128") {
+			t.Fatalf("the page does not show the edit: %s", body)
+		}
+	})
+
+	t.Run("EditKeepsSecret", func(t *testing.T) {
+		// The proxy would stand between Junction and the vault; without it
+		// the store logs in with the secret it kept.
+		resp, _ := e.send(page+"/edit", url.Values{"name": {"corp-vault-2"}, "config.address": {e.vs.URL()},
+			"config.ca_cert": {e.vs.CACertPEM()}, "config.auth_method": {"approle"}, "config.role_id": {"ui-role"},
+			"allowed_hosts": {"api.example.com"}, "read_only": {"on"}})
+		wantStatus(t, "edit", resp, http.StatusSeeOther)
+		res, err := e.app.TestCredentialStore(ctx, e.admin, s.ID)
+		if err != nil || !res.OK {
+			t.Fatalf("the store does not log in after an edit left its secret empty: %+v %v", res, err)
+		}
+	})
+
+	t.Run("EditRefused", func(t *testing.T) {
+		resp, body := e.send(page+"/edit", url.Values{"name": {"corp-vault-2"}, "config.address": {e.vs.URL()},
+			"config.auth_method": {"approle"}, "config.role_id": {"ui-role"}, "config.secret_id": {storeSecretPlanted},
+			"proxy_url": {"http://user:pw@proxy.example.com"}, "allowed_hosts": {"typed.example.com"}})
+		wantStatus(t, "bad proxy", resp, http.StatusUnprocessableEntity)
+		if !strings.Contains(body, `<p class="error">must not carry a user name or password`) || !strings.Contains(body, "typed.example.com") {
+			t.Fatalf("no problem beside the proxy field, or the form lost what was typed: %s", body)
+		}
+		if strings.Contains(body, "user:pw@") {
+			t.Fatal("the form shows the proxy password it refused")
+		}
+		if got, _ := e.app.GetCredentialStore(ctx, e.admin, s.ID); got.ProxyURL != "" || !got.ReadOnly {
+			t.Fatalf("a refused edit changed the store: %+v", got)
+		}
+	})
+
+	t.Run("DeleteInUse", func(t *testing.T) {
+		a, err := e.app.CreateAsset(ctx, e.admin, app.CreateAssetInput{FolderID: e.folder.ID, Name: "erp-login",
+			Type: junction.AssetSecret, StoreID: s.ID, ExternalName: "apps/erp"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := e.page(page+"/delete", http.StatusOK)
+		if !strings.Contains(body, `id="confirm"`) || !strings.Contains(body, `action="`+page+`/delete"`) {
+			t.Fatalf("confirmation: %s", body)
+		}
+		resp, body := e.send(page+"/delete", nil)
+		wantStatus(t, "delete a used store", resp, http.StatusConflict)
+		if !strings.Contains(body, `id="problem"`) || !strings.Contains(body, "still used by 1 asset") || !strings.Contains(body, "<code>conflict</code>") {
+			t.Fatalf("the conflict is not shown: %s", body)
+		}
+		if err := e.app.DeleteAsset(ctx, e.admin, a.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("NoCSRF", func(t *testing.T) {
+		resp, _ := e.do(e.client, "POST", page+"/delete", url.Values{})
+		wantStatus(t, "delete without the token", resp, http.StatusForbidden)
+		resp, _ = e.do(e.client, "POST", page+"/edit", url.Values{"name": {"x"}})
+		wantStatus(t, "edit without the token", resp, http.StatusForbidden)
+	})
+
+	t.Run("Viewer", func(t *testing.T) {
+		viewer, token := e.signInAs("vera", "Viewer")
+		resp, body := e.do(viewer, "GET", page, nil)
+		if resp.StatusCode != http.StatusForbidden || strings.Contains(body, "store-edit-form") {
+			t.Fatalf("a Viewer's store page: %d", resp.StatusCode)
+		}
+		resp, _ = e.postAs(viewer, token, page+"/delete", nil)
+		wantStatus(t, "a Viewer's delete", resp, http.StatusForbidden)
+		resp, _ = e.postAs(viewer, token, page+"/edit", url.Values{"name": {"taken-over"}})
+		wantStatus(t, "a Viewer's edit", resp, http.StatusForbidden)
+	})
+
+	t.Run("BuiltIn", func(t *testing.T) {
+		list, _ := e.app.ListCredentialStores(ctx, e.admin, junction.Page{Limit: junction.MaxPageSize})
+		for _, st := range list.Items {
+			if st.BuiltIn {
+				body := e.page("/credential-stores/"+st.ID, http.StatusOK)
+				if strings.Contains(body, "store-edit-form") || strings.Contains(body, "delete-store") {
+					t.Fatal("the database store offers edit or delete")
+				}
+			}
+		}
+	})
+
+	t.Run("Delete", func(t *testing.T) {
+		resp, _ := e.send(page+"/delete", nil)
+		wantStatus(t, "delete", resp, http.StatusSeeOther)
+		e.page(page, http.StatusNotFound)
+	})
+}
