@@ -218,3 +218,144 @@ func TestStoreEditPages(t *testing.T) {
 		e.page(page, http.StatusNotFound)
 	})
 }
+
+func TestAssetEditPages(t *testing.T) {
+	e := newEditEnv(t)
+	ctx := context.Background()
+	v := junction.NewSecret(assetSecretPlanted)
+	db, err := e.app.CreateAsset(ctx, e.admin, app.CreateAssetInput{FolderID: e.folder.ID, Name: "db-password",
+		Type: junction.AssetSecret, Value: &v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolved := func(id string) string {
+		t.Helper()
+		res, err := e.app.ResolveAsset(ctx, e.admin, id, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Value.Reveal()
+	}
+
+	t.Run("List", func(t *testing.T) {
+		body := e.page("/assets", http.StatusOK)
+		for _, want := range []string{`href="/assets/` + db.ID + `/edit"`, `href="/assets/` + db.ID + `/delete"`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the list has no %s", want)
+			}
+		}
+	})
+
+	t.Run("EditKeepsValue", func(t *testing.T) {
+		body := e.page("/assets/"+db.ID+"/edit", http.StatusOK)
+		if !strings.Contains(body, `id="asset-edit-form"`) || !strings.Contains(body, `name="value" autocomplete="off"`) {
+			t.Fatalf("edit form: %s", body)
+		}
+		resp, _ := e.send("/assets/"+db.ID+"/edit", url.Values{"name": {"db-password"}, "description": {"the ERP database"},
+			"value": {""}, "allowed_hosts": {"db.example.com\n"}})
+		wantStatus(t, "edit", resp, http.StatusSeeOther)
+		got, err := e.app.GetAsset(ctx, e.admin, db.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Description != "the ERP database" || !slices.Equal(got.AllowedHosts, []string{"db.example.com"}) {
+			t.Fatalf("after the edit: %+v", got)
+		}
+		if resolved(db.ID) != assetSecretPlanted {
+			t.Fatal("an edit with the value left empty changed the value")
+		}
+	})
+
+	t.Run("EditValue", func(t *testing.T) {
+		resp, _ := e.send("/assets/"+db.ID+"/edit", url.Values{"name": {"db-password"}, "description": {"the ERP database"},
+			"value": {"second-value"}, "allowed_hosts": {"db.example.com"}})
+		wantStatus(t, "edit", resp, http.StatusSeeOther)
+		if resolved(db.ID) != "second-value" {
+			t.Fatal("the new value was not sealed")
+		}
+	})
+
+	t.Run("EditRefused", func(t *testing.T) {
+		resp, body := e.send("/assets/"+db.ID+"/edit", url.Values{"name": {"db-password"}, "description": {"typed, then refused"},
+			"value": {assetSecretPlanted}, "allowed_hosts": {"https://db.example.com/path"}})
+		wantStatus(t, "bad host", resp, http.StatusUnprocessableEntity)
+		if !strings.Contains(body, `id="asset-allowed-hosts"`) || !strings.Contains(body, "typed, then refused") ||
+			!strings.Contains(body, `<p class="error">`) || !strings.Contains(body, "<code>validation_failed</code>") {
+			t.Fatalf("no problem beside the hosts, or the form lost what was typed: %s", body)
+		}
+		if got, _ := e.app.GetAsset(ctx, e.admin, db.ID); got.Description != "the ERP database" || resolved(db.ID) != "second-value" {
+			t.Fatalf("a refused edit changed the asset: %+v", got)
+		}
+	})
+
+	t.Run("Text", func(t *testing.T) {
+		a, err := e.app.CreateAsset(ctx, e.admin, app.CreateAssetInput{FolderID: e.folder.ID, Name: "region",
+			Type: junction.AssetText, Value: ptr(junction.NewSecret("eu-west"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := e.page("/assets/"+a.ID+"/edit", http.StatusOK); !strings.Contains(body, `value="eu-west"`) {
+			t.Fatalf("the text value is not in the form: %s", body)
+		}
+		resp, _ := e.send("/assets/"+a.ID+"/edit", url.Values{"name": {"region"}, "value": {"us-east"}})
+		wantStatus(t, "edit", resp, http.StatusSeeOther)
+		if got, _ := e.app.GetAsset(ctx, e.admin, a.ID); string(got.Value) != `"us-east"` {
+			t.Fatalf("text value: %s", got.Value)
+		}
+	})
+
+	t.Run("External", func(t *testing.T) {
+		s := e.createStore("team-vault", "")
+		a, err := e.app.CreateAsset(ctx, e.admin, app.CreateAssetInput{FolderID: e.folder.ID, Name: "erp-token",
+			Type: junction.AssetSecret, StoreID: s.ID, ExternalName: "apps/erp"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := e.page("/assets/"+a.ID+"/edit", http.StatusOK)
+		if !strings.Contains(body, `value="apps/erp"`) || strings.Contains(body, `id="asset-value"`) {
+			t.Fatalf("external asset form: %s", body)
+		}
+		resp, _ := e.send("/assets/"+a.ID+"/edit", url.Values{"name": {"erp-token"}, "external_name": {"apps/erp-2"},
+			"allowed_hosts": {"erp.example.com"}})
+		wantStatus(t, "edit", resp, http.StatusSeeOther)
+		if got, _ := e.app.GetAsset(ctx, e.admin, a.ID); got.ExternalName != "apps/erp-2" || !slices.Equal(got.AllowedHosts, []string{"erp.example.com"}) {
+			t.Fatalf("after the edit: %+v", got)
+		}
+	})
+
+	t.Run("NoCSRF", func(t *testing.T) {
+		resp, _ := e.do(e.client, "POST", "/assets/"+db.ID+"/delete", url.Values{})
+		wantStatus(t, "delete without the token", resp, http.StatusForbidden)
+		resp, _ = e.do(e.client, "POST", "/assets/"+db.ID+"/edit", url.Values{"name": {"x"}})
+		wantStatus(t, "edit without the token", resp, http.StatusForbidden)
+	})
+
+	t.Run("Viewer", func(t *testing.T) {
+		viewer, token := e.signInAs("vita", "Viewer")
+		_, body := e.do(viewer, "GET", "/assets", nil)
+		if !strings.Contains(body, "db-password") || strings.Contains(body, "edit-asset") || strings.Contains(body, "delete-asset") {
+			t.Fatalf("a Viewer is offered to edit or delete: %s", body)
+		}
+		for _, path := range []string{"/assets/" + db.ID + "/edit", "/assets/" + db.ID + "/delete"} {
+			resp, _ := e.postAs(viewer, token, path, url.Values{"name": {"taken-over"}})
+			if resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("a Viewer's POST %s: %d", path, resp.StatusCode)
+			}
+		}
+		if got, _ := e.app.GetAsset(ctx, e.admin, db.ID); got.Name != "db-password" {
+			t.Fatal("a Viewer changed the asset")
+		}
+	})
+
+	t.Run("Delete", func(t *testing.T) {
+		body := e.page("/assets/"+db.ID+"/delete", http.StatusOK)
+		if !strings.Contains(body, `id="confirm"`) || !strings.Contains(body, `action="/assets/`+db.ID+`/delete"`) {
+			t.Fatalf("confirmation: %s", body)
+		}
+		resp, _ := e.send("/assets/"+db.ID+"/delete", nil)
+		wantStatus(t, "delete", resp, http.StatusSeeOther)
+		e.page("/assets/"+db.ID+"/edit", http.StatusNotFound)
+	})
+}
+
+func ptr[T any](v T) *T { return &v }

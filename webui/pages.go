@@ -39,8 +39,10 @@ const pageSize = 50
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"hasRole": func(roles []string, name string) bool { return slices.Contains(roles, name) },
+		// errFor also takes the problem of one item of a list field
+		// ("allowed_hosts[0]") to the list's control.
 		"errFor": func(p *problem, field string) *problem {
-			if p != nil && p.Field == field {
+			if p != nil && (p.Field == field || strings.HasPrefix(p.Field, field+"[")) {
 				return p
 			}
 			return nil
@@ -143,6 +145,10 @@ func (u *UI) routes(mux *http.ServeMux) {
 		"POST /assets":                             u.createAsset,
 		"GET /assets/{id}/reveal":                  u.revealPage,
 		"POST /assets/{id}/reveal":                 u.revealAsset,
+		"GET /assets/{id}/edit":                    u.editAsset,
+		"POST /assets/{id}/edit":                   u.updateAsset,
+		"GET /assets/{id}/delete":                  u.deleteAssetPage,
+		"POST /assets/{id}/delete":                 u.deleteAsset,
 		"GET /folders":                             u.folders,
 		"POST /folders":                            u.createFolder,
 		"GET /triggers":                            u.triggers,
@@ -456,6 +462,8 @@ func (u *UI) assetsPage(w http.ResponseWriter, r *request, formErr error) error 
 	return u.show(w, r, "assets", "assets", "Assets", map[string]any{
 		"List": list, "Q": r.FormValue("q"), "Folders": folders.Items, "Stores": stores.Items, "Form": form,
 		"CanResolve": resolvableAssets(r.p, list.Items, folders.Items),
+		"CanEdit":    assetsAllowed(r.p, junction.PermAssetsEdit, list.Items, folders.Items),
+		"CanDelete":  assetsAllowed(r.p, junction.PermAssetsDelete, list.Items, folders.Items),
 		"Types":      []junction.AssetType{junction.AssetCredential, junction.AssetSecret, junction.AssetText, junction.AssetInteger, junction.AssetBoolean},
 		"CanCreate":  canAnywhere(r.p, junction.PermAssetsCreate)}, formErr)
 }
