@@ -359,3 +359,120 @@ func TestAssetEditPages(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestFolderEditPages(t *testing.T) {
+	e := newEditEnv(t)
+	ctx := context.Background()
+	mk := func(name, parent string) *junction.Folder {
+		t.Helper()
+		f, err := e.app.CreateFolder(ctx, e.admin, app.CreateFolderInput{Name: name, ParentID: parent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	ops := mk("Ops", "")
+	child := mk("Batch", ops.ID)
+	grand := mk("Nightly", child.ID)
+
+	t.Run("Tree", func(t *testing.T) {
+		body := e.page("/folders", http.StatusOK)
+		rows := []string{`<tr class="depth-0"><td>Ops</td>`, "<tr class=\"depth-1\"><td>\u00a0\u00a0\u00a0\u00a0Batch</td>",
+			"<tr class=\"depth-2\"><td>\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0Nightly</td>", `<tr class="depth-0"><td>Pages</td>`}
+		at := -1
+		for _, row := range rows {
+			i := strings.Index(body, row)
+			if i < at {
+				t.Fatalf("%q is missing or out of order: %s", row, body)
+			}
+			at = i
+		}
+		if !strings.Contains(body, `href="/folders/`+child.ID+`/edit"`) || !strings.Contains(body, `href="/folders/`+child.ID+`/delete"`) {
+			t.Fatal("no rename or delete link")
+		}
+	})
+
+	t.Run("EditForm", func(t *testing.T) {
+		body := e.page("/folders/"+child.ID+"/edit", http.StatusOK)
+		_, sel, _ := strings.Cut(body, `id="folder-parent"`)
+		sel, _, _ = strings.Cut(sel, "</select>")
+		if !strings.Contains(body, `id="folder-edit-form"`) || !strings.Contains(sel, `<option value="`+ops.ID+`" selected>`) {
+			t.Fatalf("edit form: %s", body)
+		}
+		if strings.Contains(sel, `<option value="`+grand.ID+`"`) || strings.Contains(sel, `<option value="`+child.ID+`"`) {
+			t.Fatal("the folder may be moved into itself or its subfolder")
+		}
+	})
+
+	t.Run("RenameAndMove", func(t *testing.T) {
+		resp, _ := e.send("/folders/"+child.ID+"/edit", url.Values{"name": {"Batches"}, "parent_id": {ops.ID}})
+		wantStatus(t, "rename", resp, http.StatusSeeOther)
+		resp, _ = e.send("/folders/"+child.ID+"/edit", url.Values{"name": {"Batches"}, "parent_id": {e.folder.ID}})
+		wantStatus(t, "move", resp, http.StatusSeeOther)
+		f, err := e.app.GetFolder(ctx, e.admin, child.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name != "Batches" || f.ParentID != e.folder.ID {
+			t.Fatalf("after rename and move: %+v", f)
+		}
+		g, _ := e.app.GetFolder(ctx, e.admin, grand.ID)
+		if !slices.Equal(g.Path, []string{e.folder.ID, child.ID, grand.ID}) {
+			t.Fatalf("the subfolder did not move along: %v", g.Path)
+		}
+	})
+
+	t.Run("MoveRefused", func(t *testing.T) {
+		resp, body := e.send("/folders/"+child.ID+"/edit", url.Values{"name": {"Typed"}, "parent_id": {grand.ID}})
+		wantStatus(t, "move into a subfolder", resp, http.StatusUnprocessableEntity)
+		if !strings.Contains(body, `<p class="error">a folder cannot move into itself`) || !strings.Contains(body, `value="Typed"`) {
+			t.Fatalf("no problem beside the parent: %s", body)
+		}
+	})
+
+	t.Run("DeleteNotEmpty", func(t *testing.T) {
+		if _, err := e.app.CreateAsset(ctx, e.admin, app.CreateAssetInput{FolderID: grand.ID, Name: "keep-me",
+			Type: junction.AssetText, Value: ptr(junction.NewSecret("x"))}); err != nil {
+			t.Fatal(err)
+		}
+		body := e.page("/folders/"+child.ID+"/delete", http.StatusOK)
+		if !strings.Contains(body, `id="confirm"`) || !strings.Contains(body, "1 subfolder(s) depend on it") {
+			t.Fatalf("confirmation: %s", body)
+		}
+		resp, body := e.send("/folders/"+child.ID+"/delete", nil)
+		wantStatus(t, "delete a folder holding an asset", resp, http.StatusConflict)
+		if !strings.Contains(body, `id="problem"`) || !strings.Contains(body, "<code>conflict</code>") {
+			t.Fatalf("the conflict is not shown: %s", body)
+		}
+	})
+
+	t.Run("NoCSRF", func(t *testing.T) {
+		resp, _ := e.do(e.client, "POST", "/folders/"+ops.ID+"/delete", url.Values{})
+		wantStatus(t, "delete without the token", resp, http.StatusForbidden)
+		resp, _ = e.do(e.client, "POST", "/folders/"+ops.ID+"/edit", url.Values{"name": {"x"}})
+		wantStatus(t, "edit without the token", resp, http.StatusForbidden)
+	})
+
+	t.Run("Viewer", func(t *testing.T) {
+		viewer, token := e.signInAs("vito", "Viewer")
+		_, body := e.do(viewer, "GET", "/folders", nil)
+		if !strings.Contains(body, "Ops") || strings.Contains(body, "edit-folder") || strings.Contains(body, "delete-folder") {
+			t.Fatalf("a Viewer is offered to edit or delete: %s", body)
+		}
+		for _, path := range []string{"/folders/" + ops.ID + "/edit", "/folders/" + ops.ID + "/delete"} {
+			resp, _ := e.postAs(viewer, token, path, url.Values{"name": {"taken-over"}})
+			if resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("a Viewer's POST %s: %d", path, resp.StatusCode)
+			}
+		}
+		if f, _ := e.app.GetFolder(ctx, e.admin, ops.ID); f.Name != "Ops" {
+			t.Fatal("a Viewer changed the folder")
+		}
+	})
+
+	t.Run("Delete", func(t *testing.T) {
+		resp, _ := e.send("/folders/"+ops.ID+"/delete", nil)
+		wantStatus(t, "delete", resp, http.StatusSeeOther)
+		e.page("/folders/"+ops.ID+"/edit", http.StatusNotFound)
+	})
+}

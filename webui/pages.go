@@ -151,6 +151,10 @@ func (u *UI) routes(mux *http.ServeMux) {
 		"POST /assets/{id}/delete":                 u.deleteAsset,
 		"GET /folders":                             u.folders,
 		"POST /folders":                            u.createFolder,
+		"GET /folders/{id}/edit":                   u.editFolder,
+		"POST /folders/{id}/edit":                  u.updateFolder,
+		"GET /folders/{id}/delete":                 u.deleteFolderPage,
+		"POST /folders/{id}/delete":                u.deleteFolder,
 		"GET /triggers":                            u.triggers,
 		"GET /triggers/new":                        u.newTrigger,
 		"POST /triggers":                           u.createTrigger,
@@ -498,12 +502,12 @@ func (u *UI) createAsset(w http.ResponseWriter, r *request) error {
 func (u *UI) folders(w http.ResponseWriter, r *request) error { return u.foldersPage(w, r, nil) }
 
 func (u *UI) foldersPage(w http.ResponseWriter, r *request, formErr error) error {
-	list, err := u.app.ListFolders(r.Context(), r.p, app.FolderQuery{NameContains: r.FormValue("q"), Page: pageOf(r)})
+	all, err := u.allFolders(r)
 	if err != nil {
 		return err
 	}
 	return u.show(w, r, "folders", "folders", "Folders", map[string]any{
-		"List": list, "Q": r.FormValue("q"), "Form": map[string]string{"name": r.PostFormValue("name"), "parent_id": r.PostFormValue("parent_id")},
+		"Tree": folderTree(r.p, all), "Form": map[string]string{"name": r.PostFormValue("name"), "parent_id": r.PostFormValue("parent_id")},
 		"CanCreate": canAnywhere(r.p, junction.PermFoldersCreate)}, formErr)
 }
 
