@@ -43,6 +43,14 @@ func (u *UI) assetEditPage(w http.ResponseWriter, r *request, edited bool, formE
 	if err != nil {
 		return err
 	}
+	folder, err := u.app.GetFolder(r.Context(), r.p, a.FolderID)
+	if err != nil {
+		return err
+	}
+	if !r.p.Access.Can(junction.PermAssetsEdit, folder) {
+		// The form would only be refused: say so before it is filled in.
+		return &junction.Error{Code: junction.EPERMISSIONDENIED, Message: "this needs the " + string(junction.PermAssetsEdit) + " permission"}
+	}
 	d := assetEditData{A: a, External: a.ExternalName != "", Sensitive: a.Type.Sensitive(), Plain: !a.Type.Sensitive(),
 		Form: map[string]string{"name": a.Name, "description": a.Description, "external_name": a.ExternalName,
 			"allowed_hosts": strings.Join(a.AllowedHosts, "\n")}}

@@ -145,6 +145,23 @@ func TestStoreEditPages(t *testing.T) {
 		}
 	})
 
+	t.Run("ClearSecret", func(t *testing.T) {
+		// Removing the only login the store has is refused by its type,
+		// and the sealed secret stays.
+		resp, body := e.send(page+"/edit", url.Values{"name": {"corp-vault-2"}, "config.address": {e.vs.URL()},
+			"config.ca_cert": {e.vs.CACertPEM()}, "config.auth_method": {"approle"}, "config.role_id": {"ui-role"},
+			"clear.secret_id": {"on"}, "allowed_hosts": {"api.example.com"}, "read_only": {"on"}})
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `<p class="error">`) {
+			t.Fatalf("clearing the login: %d %s", resp.StatusCode, body)
+		}
+		if got, _ := e.app.GetCredentialStore(ctx, e.admin, s.ID); !slices.Equal(got.SecretKeys, []string{"secret_id"}) {
+			t.Fatalf("a refused edit removed the secret: %+v", got)
+		}
+		if !strings.Contains(e.page(page, http.StatusOK), `id="clear.secret_id"`) {
+			t.Fatal("no way to remove a secret that is set")
+		}
+	})
+
 	t.Run("EditRefused", func(t *testing.T) {
 		resp, body := e.send(page+"/edit", url.Values{"name": {"corp-vault-2"}, "config.address": {e.vs.URL()},
 			"config.auth_method": {"approle"}, "config.role_id": {"ui-role"}, "config.secret_id": {storeSecretPlanted},
@@ -158,6 +175,16 @@ func TestStoreEditPages(t *testing.T) {
 		}
 		if got, _ := e.app.GetCredentialStore(ctx, e.admin, s.ID); got.ProxyURL != "" || !got.ReadOnly {
 			t.Fatalf("a refused edit changed the store: %+v", got)
+		}
+	})
+
+	t.Run("SwitchLogin", func(t *testing.T) {
+		resp, _ := e.send(page+"/edit", url.Values{"name": {"corp-vault-2"}, "config.address": {e.vs.URL()},
+			"config.ca_cert": {e.vs.CACertPEM()}, "config.auth_method": {"token"}, "config.token": {storeSecretPlanted + "-token"},
+			"clear.secret_id": {"on"}, "allowed_hosts": {"api.example.com"}, "read_only": {"on"}})
+		wantStatus(t, "switch to a token", resp, http.StatusSeeOther)
+		if got, _ := e.app.GetCredentialStore(ctx, e.admin, s.ID); !slices.Equal(got.SecretKeys, []string{"token"}) || got.Config["role_id"] != "" {
+			t.Fatalf("after switching the login: %+v", got)
 		}
 	})
 
@@ -335,6 +362,9 @@ func TestAssetEditPages(t *testing.T) {
 		_, body := e.do(viewer, "GET", "/assets", nil)
 		if !strings.Contains(body, "db-password") || strings.Contains(body, "edit-asset") || strings.Contains(body, "delete-asset") {
 			t.Fatalf("a Viewer is offered to edit or delete: %s", body)
+		}
+		if resp, body := e.do(viewer, "GET", "/assets/"+db.ID+"/edit", nil); resp.StatusCode != http.StatusForbidden || strings.Contains(body, "asset-edit-form") {
+			t.Fatalf("a Viewer's edit page: %d", resp.StatusCode)
 		}
 		for _, path := range []string{"/assets/" + db.ID + "/edit", "/assets/" + db.ID + "/delete"} {
 			resp, _ := e.postAs(viewer, token, path, url.Values{"name": {"taken-over"}})

@@ -107,6 +107,10 @@ func (u *UI) updateStore(w http.ResponseWriter, r *request) error {
 	if t := u.storeTypeOf(s.Type); t != nil {
 		for _, k := range t.ConfigKeys {
 			v := r.PostFormValue("config." + k.Name)
+			if k.Secret && r.PostFormValue("clear."+k.Name) == "on" {
+				in.Config[k.Name] = nil
+				continue
+			}
 			if k.Secret && v == "" {
 				continue // an empty secret keeps its sealed value
 			}
