@@ -52,13 +52,5 @@ func (u *UI) revealAsset(w http.ResponseWriter, r *request) error {
 // resolvableAssets tells, per asset ID, whether the caller may reveal it:
 // Assets.Resolve on its folder.
 func resolvableAssets(p *junction.Principal, assets []*app.AssetView, folders []*junction.Folder) map[string]bool {
-	byID := map[string]*junction.Folder{}
-	for _, f := range folders {
-		byID[f.ID] = f
-	}
-	out := map[string]bool{}
-	for _, a := range assets {
-		out[a.ID] = p.Access.Can(junction.PermAssetsResolve, byID[a.FolderID])
-	}
-	return out
+	return assetsAllowed(p, junction.PermAssetsResolve, assets, folders)
 }

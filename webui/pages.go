@@ -39,8 +39,10 @@ const pageSize = 50
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"hasRole": func(roles []string, name string) bool { return slices.Contains(roles, name) },
+		// errFor also takes the problem of one item of a list field
+		// ("allowed_hosts[0]") to the list's control.
 		"errFor": func(p *problem, field string) *problem {
-			if p != nil && p.Field == field {
+			if p != nil && (p.Field == field || strings.HasPrefix(p.Field, field+"[")) {
 				return p
 			}
 			return nil
@@ -135,12 +137,24 @@ func (u *UI) routes(mux *http.ServeMux) {
 		"GET /credential-stores":                   u.stores,
 		"POST /credential-stores":                  u.createStore,
 		"POST /credential-stores/{id}/test":        u.testStore,
+		"GET /credential-stores/{id}":              u.store,
+		"POST /credential-stores/{id}/edit":        u.updateStore,
+		"GET /credential-stores/{id}/delete":       u.deleteStorePage,
+		"POST /credential-stores/{id}/delete":      u.deleteStore,
 		"GET /assets":                              u.assets,
 		"POST /assets":                             u.createAsset,
 		"GET /assets/{id}/reveal":                  u.revealPage,
 		"POST /assets/{id}/reveal":                 u.revealAsset,
+		"GET /assets/{id}/edit":                    u.editAsset,
+		"POST /assets/{id}/edit":                   u.updateAsset,
+		"GET /assets/{id}/delete":                  u.deleteAssetPage,
+		"POST /assets/{id}/delete":                 u.deleteAsset,
 		"GET /folders":                             u.folders,
 		"POST /folders":                            u.createFolder,
+		"GET /folders/{id}/edit":                   u.editFolder,
+		"POST /folders/{id}/edit":                  u.updateFolder,
+		"GET /folders/{id}/delete":                 u.deleteFolderPage,
+		"POST /folders/{id}/delete":                u.deleteFolder,
 		"GET /triggers":                            u.triggers,
 		"GET /triggers/new":                        u.newTrigger,
 		"POST /triggers":                           u.createTrigger,
@@ -401,7 +415,8 @@ func (u *UI) storesPage(w http.ResponseWriter, r *request, test *app.StoreTestRe
 func (u *UI) createStore(w http.ResponseWriter, r *request) error {
 	in := app.CreateCredentialStoreInput{Name: r.PostFormValue("name"), Type: r.PostFormValue("type"),
 		ReadOnly: r.PostFormValue("read_only") == "on", Insecure: r.PostFormValue("insecure") == "on",
-		ProxyURL: r.PostFormValue("proxy_url"), Config: map[string]junction.Secret{}}
+		ProxyURL: r.PostFormValue("proxy_url"), AllowedHosts: hostLines(r.PostFormValue("allowed_hosts")),
+		Config: map[string]junction.Secret{}}
 	for k, v := range r.PostForm {
 		if name, ok := strings.CutPrefix(k, "config."); ok && len(v) > 0 && v[0] != "" {
 			in.Config[name] = junction.NewSecret(v[0])
@@ -451,6 +466,8 @@ func (u *UI) assetsPage(w http.ResponseWriter, r *request, formErr error) error 
 	return u.show(w, r, "assets", "assets", "Assets", map[string]any{
 		"List": list, "Q": r.FormValue("q"), "Folders": folders.Items, "Stores": stores.Items, "Form": form,
 		"CanResolve": resolvableAssets(r.p, list.Items, folders.Items),
+		"CanEdit":    assetsAllowed(r.p, junction.PermAssetsEdit, list.Items, folders.Items),
+		"CanDelete":  assetsAllowed(r.p, junction.PermAssetsDelete, list.Items, folders.Items),
 		"Types":      []junction.AssetType{junction.AssetCredential, junction.AssetSecret, junction.AssetText, junction.AssetInteger, junction.AssetBoolean},
 		"CanCreate":  canAnywhere(r.p, junction.PermAssetsCreate)}, formErr)
 }
@@ -485,12 +502,12 @@ func (u *UI) createAsset(w http.ResponseWriter, r *request) error {
 func (u *UI) folders(w http.ResponseWriter, r *request) error { return u.foldersPage(w, r, nil) }
 
 func (u *UI) foldersPage(w http.ResponseWriter, r *request, formErr error) error {
-	list, err := u.app.ListFolders(r.Context(), r.p, app.FolderQuery{NameContains: r.FormValue("q"), Page: pageOf(r)})
+	all, err := u.allFolders(r)
 	if err != nil {
 		return err
 	}
 	return u.show(w, r, "folders", "folders", "Folders", map[string]any{
-		"List": list, "Q": r.FormValue("q"), "Form": map[string]string{"name": r.PostFormValue("name"), "parent_id": r.PostFormValue("parent_id")},
+		"Tree": folderTree(r.p, all), "Form": map[string]string{"name": r.PostFormValue("name"), "parent_id": r.PostFormValue("parent_id")},
 		"CanCreate": canAnywhere(r.p, junction.PermFoldersCreate)}, formErr)
 }
 
