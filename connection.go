@@ -58,7 +58,7 @@ type Connection struct {
 	ProxyURL string `json:"proxy_url,omitempty"`
 	// DebugUntil, while in the future, makes each execution keep what it
 	// sent and got (Execution.Debug), secrets masked. Nil is off.
-	DebugUntil *time.Time `json:"debug_until"`
+	DebugUntil *time.Time `json:"debug_until" nullable:"true"`
 	// SecretsSealedID points at the sealed JSON object of literal secret
 	// field values; TokenSealedID at the sealed OAuth token set.
 	SecretsSealedID string `json:"-"`
