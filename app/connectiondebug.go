@@ -20,12 +20,16 @@ func (a *App) checkDebugUntil(until *time.Time) (*time.Time, error) {
 	if !t.After(now) {
 		return nil, nil
 	}
-	if t.Sub(now) > junction.MaxDebugWindow {
+	if t.Sub(now) > junction.MaxDebugWindow+debugClockGrace {
 		return nil, junction.Invalid("debug_until", "must be at most %s ahead (until %s at the latest)",
 			"24 hours", now.Add(junction.MaxDebugWindow).Format(time.RFC3339))
 	}
 	return &t, nil
 }
+
+// debugClockGrace lets a client whose clock runs a little ahead ask for
+// the whole window ("--for 24h").
+const debugClockGrace = time.Minute
 
 func sameDebugUntil(a, b *time.Time) bool {
 	if a == nil || b == nil {

@@ -31,7 +31,7 @@ func TestConnectionDebugLogging(t *testing.T) {
 	}
 
 	now := e.clock.Now()
-	for _, bad := range []any{now.Add(24*time.Hour + time.Minute).Format(time.RFC3339), "tomorrow", 42} {
+	for _, bad := range []any{now.Add(25 * time.Hour).Format(time.RFC3339), "tomorrow", 42} {
 		p := patch(bad).problem(t)
 		if p.Code != junction.EINVALID || p.Field != "debug_until" {
 			t.Fatalf("debug_until %v: %+v", bad, p)
