@@ -2,10 +2,7 @@ package cli
 
 import (
 	"fmt"
-	"io"
-	"maps"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -55,37 +52,6 @@ them to those who may edit the connection. --off switches it off now.`,
 // printDebug prints what an execution sent and got while its connection's
 // debug logging was on, as the server masked it.
 func printDebug(c *CLI, d *junction.ExecutionDebug) error {
-	w := c.env.Stdout
-	for i, a := range d.Attempts {
-		fmt.Fprintf(w, "Debug, request %d:\n%s %s\n", i+1, a.Request.Method, a.Request.URL)
-		printDebugHeaders(w, a.Request.Headers)
-		printDebugBody(w, a.Request.Body, a.Request.BodyTruncated)
-		if a.Error != "" {
-			fmt.Fprintf(w, "Error: %s\n", a.Error)
-		}
-		if r := a.Response; r != nil {
-			fmt.Fprintf(w, "Debug, response %d:\nHTTP %d\n", i+1, r.Status)
-			printDebugHeaders(w, r.Headers)
-			printDebugBody(w, r.Body, r.BodyTruncated)
-		}
-	}
-	return nil
-}
-
-func printDebugHeaders(w io.Writer, h map[string][]string) {
-	for _, name := range slices.Sorted(maps.Keys(h)) {
-		for _, v := range h[name] {
-			fmt.Fprintf(w, "%s: %s\n", name, v)
-		}
-	}
-}
-
-func printDebugBody(w io.Writer, body string, truncated bool) {
-	if body == "" {
-		return
-	}
-	fmt.Fprintf(w, "\n%s\n", body)
-	if truncated {
-		fmt.Fprintln(w, "(cut at 64 KiB)")
-	}
+	_, err := fmt.Fprintf(c.env.Stdout, "Debug:\n%s", d.Transcript())
+	return err
 }

@@ -26,8 +26,8 @@ func TestConnectionDebug(t *testing.T) {
 	v := wantJSON(t, e.must("execute", conn, "get_user", "--input", `{"username": "octocat"}`, "-o", "json"))
 	id, _ := v["execution_id"].(string)
 	shown := e.must("executions", "show", id)
-	wantContains(t, shown, "Debug, request 1:", "GET "+upstream.URL+"/users/octocat", "X-Api-Key: [redacted]",
-		"Debug, response 1:", "HTTP 200", `"login":"octocat"`)
+	wantContains(t, shown, "# Request 1", "GET "+upstream.URL+"/users/octocat", "X-Api-Key: [redacted]",
+		"# Response 1", "HTTP 200", `"login":"octocat"`)
 
 	off := e.must("connections", "debug", conn, "--off")
 	if c := e.get("/api/v1/connections/" + conn); c["debug_until"] != nil {
