@@ -125,6 +125,10 @@ func (r *Request) Operation() *Operation        { return r.op }
 // SensitiveHeaders are the canonical names of the headers the auth type
 // puts a credential in.
 func (r *Request) SensitiveHeaders() []string { return r.sensitiveHeaders }
+
+// SensitiveQuery are the query parameters the auth type puts a credential
+// in.
+func (r *Request) SensitiveQuery() []string { return r.sensitiveQuery }
 func (r *Request) clone() *Request {
 	c := *r
 	c.Header = r.Header.Clone()

@@ -135,7 +135,7 @@ func (x *run) recordDebug(req *connector.Request, hr *http.Request, r *outbound.
 	m := x.masker(hr, sensitive)
 	a := junction.DebugAttempt{Request: junction.DebugRequest{
 		Method:  hr.Method,
-		URL:     debugURL(hr.URL, m, sensitive),
+		URL:     debugURL(hr.URL, m, sensitive, req.SensitiveQuery()),
 		Headers: debugHeaders(hr.Header, m, sensitive),
 	}}
 	a.Request.Body, a.Request.BodyTruncated = debugBody(req.Body, m)
@@ -170,8 +170,9 @@ func debugHeaders(h http.Header, m *debugMasker, sensitive []string) map[string]
 }
 
 // debugURL is u without its user information, with the values of
-// credential-named query parameters and every secret value masked.
-func debugURL(u *url.URL, m *debugMasker, sensitive []string) string {
+// credential-named query parameters, of those the auth type puts a
+// credential in (sensitiveQuery), and every secret value masked.
+func debugURL(u *url.URL, m *debugMasker, sensitive, sensitiveQuery []string) string {
 	if u == nil {
 		return ""
 	}
@@ -181,7 +182,7 @@ func debugURL(u *url.URL, m *debugMasker, sensitive []string) string {
 		q := c.Query()
 		changed := false
 		for k := range q {
-			if carriesCredential(k, sensitive) {
+			if carriesCredential(k, sensitive) || slices.Contains(sensitiveQuery, k) {
 				q[k] = []string{junction.Redacted}
 				changed = true
 			}

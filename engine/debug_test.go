@@ -149,6 +149,27 @@ func TestExecutionDebugRecord(t *testing.T) {
 		t.Errorf("the echoed response body was not cut")
 	}
 
+	// A key in a query parameter the auth type names shows masked by
+	// name, whatever its value.
+	queried := f.connection(t, "http", "api_key", map[string]junction.FieldValue{
+		"base_url":     {Value: srv.URL + "/v1"},
+		"api_key_in":   {Value: "query"},
+		"api_key_name": {Value: "cred"},
+	}, map[string]junction.Secret{"api_key": junction.NewSecret(apiKey)})
+	queried.DebugUntil = &until
+	queriedID := run(queried, apiKey, "")
+	if err := f.eng.Flush(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	queriedX, err := f.store.GetExecution(f.ctx, f.tenant.ID, queriedID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := queriedX.Debug.Attempts[0].Request.URL; !strings.Contains(u, "cred=[redacted]") {
+		t.Errorf("the auth type's query parameter is shown: %s", u)
+	}
+	b, _ := json.Marshal(queriedX.Debug)
+	credstoretest.AssertNoLeak(t, "debug record of a key in the query", string(b), planted...)
 	// Once debug_until passes, executions keep nothing more.
 	f.clock.Advance(2*time.Hour + time.Second)
 	afterID := run(keyed, "", "")
