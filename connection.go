@@ -56,6 +56,9 @@ type Connection struct {
 	PollIntervalMinutes int `json:"poll_interval_minutes"`
 	// ProxyURL routes this connection's traffic through a forward proxy.
 	ProxyURL string `json:"proxy_url,omitempty"`
+	// DebugUntil, while in the future, makes each execution keep what it
+	// sent and got (Execution.Debug), secrets masked. Nil is off.
+	DebugUntil *time.Time `json:"debug_until" nullable:"true"`
 	// SecretsSealedID points at the sealed JSON object of literal secret
 	// field values; TokenSealedID at the sealed OAuth token set.
 	SecretsSealedID string `json:"-"`
@@ -79,8 +82,9 @@ type ConnectionFilter struct {
 	Page
 }
 
-// Execution records one activity run through a connection. It never holds
-// request or response headers or bodies.
+// Execution records one activity run through a connection. It holds
+// request or response headers and bodies only in Debug, masked, while its
+// connection's debug logging was on.
 type Execution struct {
 	ID           string    `json:"id"`
 	TenantID     string    `json:"tenant_id"`
@@ -107,6 +111,55 @@ type Execution struct {
 	// request: it is stored with the record, in the same transaction,
 	// under its own ID, which becomes InputSealedID. Reads leave it nil.
 	Input *SealedValue `json:"-"`
+	// Debug is what the execution sent and got, kept while its
+	// connection's debug logging was on; nil otherwise.
+	Debug *ExecutionDebug `json:"debug,omitempty"`
+}
+
+// MaxDebugWindow is how far ahead debug logging may be switched on: bodies
+// may hold business data, so it must end by itself.
+const MaxDebugWindow = 24 * time.Hour
+
+// DebugBodyLimit is how much of each request and response body a debug
+// record keeps.
+const DebugBodyLimit = 64 << 10
+
+// DebugOn reports whether the connection's debug logging is on at now.
+func (c *Connection) DebugOn(now time.Time) bool {
+	return c.DebugUntil != nil && now.Before(*c.DebugUntil)
+}
+
+// ExecutionDebug is what an execution sent and got, each attempt in the
+// order sent, with every credential-carrying header and every secret value
+// of the connection replaced by [redacted] before it was kept.
+type ExecutionDebug struct {
+	Attempts []DebugAttempt `json:"attempts"`
+}
+
+// DebugAttempt is one request sent and the response it got (nil when none
+// came: the request failed before an answer).
+type DebugAttempt struct {
+	Request  DebugRequest   `json:"request"`
+	Response *DebugResponse `json:"response,omitempty"`
+	Error    string         `json:"error,omitempty"`
+}
+
+// DebugRequest is one request as sent, masked. BodyTruncated is set when
+// the body was cut at DebugBodyLimit.
+type DebugRequest struct {
+	Method        string              `json:"method"`
+	URL           string              `json:"url"`
+	Headers       map[string][]string `json:"headers,omitempty"`
+	Body          string              `json:"body,omitempty"`
+	BodyTruncated bool                `json:"body_truncated,omitempty"`
+}
+
+// DebugResponse is one response as received, masked.
+type DebugResponse struct {
+	Status        int                 `json:"status"`
+	Headers       map[string][]string `json:"headers,omitempty"`
+	Body          string              `json:"body,omitempty"`
+	BodyTruncated bool                `json:"body_truncated,omitempty"`
 }
 
 // ExecutionFilter narrows ListExecutions.

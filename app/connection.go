@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"junction"
@@ -97,6 +98,10 @@ type UpdateConnectionInput struct {
 	// ConnectorVersion moves a connection of a custom connector to another
 	// published version.
 	ConnectorVersion *string
+	// DebugUntil switches debug logging on until that time, at most
+	// junction.MaxDebugWindow ahead; the zero time or a past one switches
+	// it off. Nil leaves it as it is.
+	DebugUntil *time.Time
 }
 
 // ConnectionQuery narrows ListConnections.
@@ -776,6 +781,11 @@ func (a *App) UpdateConnection(ctx context.Context, p *junction.Principal, id st
 		return nil, junction.Invalid("status", "must be connected or disabled; Junction marks a connection disconnected when its credentials fail")
 	}
 
+	debugUntil, err := a.checkDebugUntil(in.DebugUntil)
+	if err != nil {
+		return nil, err
+	}
+
 	var out *junction.Connection
 	err = a.tx(ctx, func(tx junction.Store) error {
 		changedVersion := false
@@ -816,6 +826,10 @@ func (a *App) UpdateConnection(ctx context.Context, p *junction.Principal, id st
 		if in.ProxyURL != nil && proxy != c.ProxyURL {
 			c.ProxyURL = proxy
 			changed = append(changed, "proxy_url")
+		}
+		if in.DebugUntil != nil && !sameDebugUntil(debugUntil, c.DebugUntil) {
+			c.DebugUntil = debugUntil
+			changed = append(changed, "debug_until")
 		}
 		if in.Status != nil && *in.Status != c.Status {
 			if err := a.switchStatus(c, auth, *in.Status); err != nil {
@@ -870,6 +884,9 @@ func (a *App) UpdateConnection(ctx context.Context, p *junction.Principal, id st
 		details := map[string]any{"name": c.Name, "connector": c.Connector, "changed": changed, "status": string(c.Status)}
 		if fieldsChanged != nil {
 			details["fields"] = fieldsChanged
+		}
+		if slices.Contains(changed, "debug_until") {
+			details["debug_until"] = c.DebugUntil
 		}
 		return a.audit(ctx, tx, p, "connection.update", "connection", c.ID, c.FolderID, details)
 	})

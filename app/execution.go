@@ -116,6 +116,11 @@ func (a *App) ListExecutions(ctx context.Context, p *junction.Principal, q Execu
 	if err != nil {
 		return empty, err
 	}
+	for _, e := range list {
+		// Debug records are shown on an execution's detail only, to
+		// those allowed them (GetExecution).
+		e.Debug = nil
+	}
 	return newList(list, q.Page, func(e *junction.Execution) string { return e.ID }), nil
 }
 
@@ -225,11 +230,19 @@ func (a *App) executionIn(ctx context.Context, p *junction.Principal, id string,
 
 // GetExecution returns an execution record. Needs Logs.View on the folder
 // it ran in; with Connections.Execute there too, the request a failed
-// execution kept comes with it.
+// execution kept comes with it; with Connections.Edit there, its debug
+// record.
 func (a *App) GetExecution(ctx context.Context, p *junction.Principal, id string) (*ExecutionDetail, error) {
 	x, err := a.executionIn(ctx, p, id, junction.PermLogsView)
 	if err != nil {
 		return nil, err
+	}
+	if x.Debug != nil {
+		// Bodies may hold business data: the debug record is for those
+		// who may switch debug logging on.
+		if _, err := a.folderFor(ctx, a.store, p, x.FolderID, junction.PermConnectionsEdit); err != nil {
+			x.Debug = nil
+		}
 	}
 	d := &ExecutionDetail{Execution: x, Retryable: x.Status == engine.StatusFailed && x.InputSealedID != ""}
 	if d.Retryable {

@@ -211,7 +211,7 @@ test request. A failed test prints what went wrong and exits with status 1.`,
 
 	del := c.deleteCommand("connection", "Delete a connection with its sealed secrets and tokens", connectionPath)
 
-	cmd.AddCommand(list, show, create, update, test, authorize, del)
+	cmd.AddCommand(list, show, create, update, test, authorize, c.connectionDebugCommand(), del)
 	return cmd
 }
 
@@ -249,6 +249,9 @@ func (c *CLI) connectionFields(v *connectionView) [][2]string {
 	}
 	if k.ProxyURL != "" {
 		out = append(out, [2]string{"Proxy URL", k.ProxyURL})
+	}
+	if k.DebugUntil != nil && k.DebugUntil.After(c.env.Now()) {
+		out = append(out, [2]string{"Debug until", formatTime(*k.DebugUntil)})
 	}
 	for _, name := range slices.Sorted(maps.Keys(k.Fields)) {
 		out = append(out, [2]string{"Field " + name, describeFieldValue(k.Fields[name])})

@@ -238,8 +238,9 @@ type executionDetail struct {
 // when the answer has it.
 func printExecution(c *CLI, raw json.RawMessage) error {
 	var req json.RawMessage
+	var debug *junction.ExecutionDebug
 	if err := printObject(c, raw, func(d *executionDetail) [][2]string {
-		req = d.Request
+		req, debug = d.Request, d.Debug
 		httpStatus := ""
 		if d.HTTPStatus != 0 {
 			httpStatus = strconv.Itoa(d.HTTPStatus)
@@ -261,9 +262,17 @@ func printExecution(c *CLI, raw json.RawMessage) error {
 	}); err != nil {
 		return err
 	}
-	if c.raw() || len(req) == 0 || string(req) == "null" {
+	if c.raw() {
 		return nil
 	}
-	fmt.Fprintln(c.env.Stdout, "Request:")
-	return c.printDoc(req)
+	if len(req) > 0 && string(req) != "null" {
+		fmt.Fprintln(c.env.Stdout, "Request:")
+		if err := c.printDoc(req); err != nil {
+			return err
+		}
+	}
+	if debug != nil {
+		return printDebug(c, debug)
+	}
+	return nil
 }

@@ -121,6 +121,14 @@ func (r *Request) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte(r.String
 func (r *Request) LogValue() slog.Value         { return slog.StringValue(r.String()) }
 func (r *Request) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) }
 func (r *Request) Operation() *Operation        { return r.op }
+
+// SensitiveHeaders are the canonical names of the headers the auth type
+// puts a credential in.
+func (r *Request) SensitiveHeaders() []string { return r.sensitiveHeaders }
+
+// SensitiveQuery are the query parameters the auth type puts a credential
+// in.
+func (r *Request) SensitiveQuery() []string { return r.sensitiveQuery }
 func (r *Request) clone() *Request {
 	c := *r
 	c.Header = r.Header.Clone()

@@ -281,7 +281,7 @@ func (e *Engine) Execute(ctx context.Context, req ExecuteRequest) (*Result, erro
 		return nil, junction.Invalid("connection", "is required")
 	}
 	start := e.clock.Now()
-	x := &run{e: e, conn: conn}
+	x := &run{e: e, conn: conn, debug: debugRecord(conn, start)}
 	out, err := e.execute(ctx, x, &req)
 
 	res := &Result{
@@ -333,6 +333,7 @@ func (e *Engine) Execute(ctx context.Context, req ExecuteRequest) (*Result, erro
 		StartedAt:    start,
 		RetryOf:      req.RetryOf,
 		Input:        kept,
+		Debug:        x.debug,
 	})
 	if err != nil {
 		e.logger.LogAttrs(ctx, slog.LevelInfo, "execution failed",

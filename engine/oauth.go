@@ -237,6 +237,8 @@ func (e *Engine) authCodeToken(ctx context.Context, x *run, failed junction.Secr
 		return t.usable(e.clock.Now(), e.skew) && (failed.IsZero() || !t.Access.Equal(failed))
 	}
 	if t, err := openToken(ctx, e.store, e.keyring, conn.TenantID, conn.TokenSealedID); err == nil && fresh(t) {
+		// The refresh token is masked too, should an API echo it.
+		x.secrets = append(x.secrets, t.Refresh)
 		return t.Access, nil
 	}
 
@@ -256,6 +258,7 @@ func (e *Engine) authCodeToken(ctx context.Context, x *run, failed junction.Secr
 		if err != nil {
 			return err
 		}
+		x.secrets = append(x.secrets, t.Refresh)
 		if fresh(t) {
 			out = t.Access // another server refreshed meanwhile
 			return nil
@@ -276,6 +279,7 @@ func (e *Engine) authCodeToken(ctx context.Context, x *run, failed junction.Secr
 			nt.Refresh = t.Refresh // a provider that does not rotate
 			nt.RefreshExpiry = t.RefreshExpiry
 		}
+		x.secrets = append(x.secrets, nt.Refresh)
 		sv, err := sealToken(e.keyring, c.TenantID, c.TokenSealedID, nt)
 		if err != nil {
 			return err

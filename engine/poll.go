@@ -58,7 +58,7 @@ func (e *Engine) Poll(ctx context.Context, req PollRequest) (*PollResult, error)
 		return nil, junction.Invalid("connection", "is required")
 	}
 	start := e.clock.Now()
-	x := &run{e: e, conn: conn}
+	x := &run{e: e, conn: conn, debug: debugRecord(conn, start)}
 	res := &PollResult{ExecutionID: junction.NewID()}
 	err := e.poll(ctx, x, &req, res)
 
@@ -97,6 +97,7 @@ func (e *Engine) Poll(ctx context.Context, req PollRequest) (*PollResult, error)
 		Attempts:     attempts,
 		DurationMS:   e.clock.Now().Sub(start).Milliseconds(),
 		StartedAt:    start,
+		Debug:        x.debug,
 	})
 	if err != nil {
 		e.logger.LogAttrs(ctx, slog.LevelInfo, "poll failed",

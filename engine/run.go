@@ -52,6 +52,9 @@ type run struct {
 	// a test run of a draft to show.
 	lastSent *connector.Request
 	lastResp connector.Response
+	// debug, when set, collects each request sent and its answer, masked,
+	// for the execution's record: the connection's debug logging is on.
+	debug *junction.ExecutionDebug
 }
 
 // assetUse is a connection field whose value came from an asset.
@@ -465,6 +468,7 @@ func (x *run) do(ctx context.Context, req *connector.Request) (connector.Respons
 	}
 	x.lastSent = req
 	r, err := x.e.out.Do(ctx, hr, outbound.RequestOptions{RetrySafe: req.RetrySafe, ProxyURL: x.conn.ProxyURL, CheckHost: x.apiHosts, Sign: req.Signer()})
+	x.recordDebug(req, hr, r, err)
 	if err != nil {
 		x.attempts += max(attemptsOf(err), 1)
 		return connector.Response{}, err

@@ -48,6 +48,9 @@ type updateConnectionRequest struct {
 	// ConnectorVersion moves a connection of a custom connector to another
 	// of its published versions.
 	ConnectorVersion *string `json:"connector_version,omitempty"`
+	// DebugUntil switches debug logging on until then (RFC 3339, at most
+	// 24 hours ahead); null or a past time switches it off.
+	DebugUntil nullableTime `json:"debug_until,omitempty"`
 }
 
 type authorizeResponse struct {
@@ -83,7 +86,8 @@ func (s *Server) connectionRoutes() []route {
 			response:   app.ConnectionView{}, status: http.StatusOK, handle: s.getConnection},
 		{method: "PATCH", path: "/api/v1/connections/{id}", op: "updateConnection", access: inFolder(junction.PermConnectionsEdit), tag: tag,
 			summary: "Change a connection's name, fields, default flag, poll interval, proxy or status " +
-				"(connected or disabled); the auth type is fixed. A change of where its requests go (base URL, " +
+				"(connected or disabled), or switch its debug logging on until debug_until (at most 24 hours ahead; " +
+				"null or a past time switches it off); the auth type is fixed. A change of where its requests go (base URL, " +
 				"a field in an API host, an OAuth endpoint, the proxy) must give its literal secret fields again, " +
 				"and drops its OAuth tokens",
 			permission: string(junction.PermConnectionsEdit) + " on the folder",
@@ -246,6 +250,9 @@ func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request) error 
 	if req.Status != nil {
 		st := junction.ConnectionStatus(*req.Status)
 		in.Status = &st
+	}
+	if in.DebugUntil, err = req.DebugUntil.value("debug_until"); err != nil {
+		return err
 	}
 	c, err := s.app.UpdateConnection(r.Context(), principal(r), r.PathValue("id"), in)
 	if err != nil {

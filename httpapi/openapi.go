@@ -162,6 +162,7 @@ var (
 	permissionType = reflect.TypeFor[junction.Permission]()
 	rawJSONType    = reflect.TypeFor[json.RawMessage]()
 	secretType     = reflect.TypeFor[junction.Secret]()
+	nullTimeType   = reflect.TypeFor[nullableTime]()
 )
 
 func (g *schemaGen) schema(t reflect.Type) map[string]any {
@@ -171,6 +172,8 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	switch t {
 	case timeType:
 		return map[string]any{"type": "string", "format": "date-time"}
+	case nullTimeType:
+		return map[string]any{"type": []any{"string", "null"}, "format": "date-time"}
 	case permissionType:
 		var all []any
 		for _, p := range append(append([]junction.Permission{}, junction.FolderPermissions...), junction.TenantPermissions...) {

@@ -11,18 +11,20 @@ import (
 
 const connectionColumns = "id, tenant_id, folder_id, connector, name, auth_type, fields, is_default, status, status_reason, " +
 	"poll_interval_minutes, proxy_url, secrets_sealed_id, token_sealed_id, auth_failures, created_by, created_at, updated_at, " +
-	"connector_version"
+	"connector_version, debug_until"
 
 func scanConnection(s scanner) (*junction.Connection, error) {
 	var c junction.Connection
 	var fields, status string
 	var secrets, token sql.NullString
 	var created, updated int64
+	var debugUntil sql.NullInt64
 	if err := s.Scan(&c.ID, &c.TenantID, &c.FolderID, &c.Connector, &c.Name, &c.AuthType, &fields, &c.IsDefault,
 		&status, &c.StatusReason, &c.PollIntervalMinutes, &c.ProxyURL, &secrets, &token, &c.AuthFailures,
-		&c.CreatedBy, &created, &updated, &c.ConnectorVersion); err != nil {
+		&c.CreatedBy, &created, &updated, &c.ConnectorVersion, &debugUntil); err != nil {
 		return nil, err
 	}
+	c.DebugUntil = fromNullMicros(debugUntil)
 	c.Fields = map[string]junction.FieldValue{}
 	if err := decodeJSON(fields, &c.Fields); err != nil {
 		return nil, err
@@ -109,10 +111,11 @@ func (h *handle) CreateConnection(ctx context.Context, c *junction.Connection) e
 		}
 		_, err := h.writer().ExecContext(ctx,
 			"INSERT INTO connections ("+connectionColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 			c.ID, c.TenantID, c.FolderID, c.Connector, c.Name, c.AuthType, fields, c.IsDefault, string(c.Status),
 			c.StatusReason, c.PollIntervalMinutes, c.ProxyURL, nullString(c.SecretsSealedID), nullString(c.TokenSealedID),
-			c.AuthFailures, c.CreatedBy, toMicros(c.CreatedAt), toMicros(c.UpdatedAt), c.ConnectorVersion)
+			c.AuthFailures, c.CreatedBy, toMicros(c.CreatedAt), toMicros(c.UpdatedAt), c.ConnectorVersion,
+			nullMicros(c.DebugUntil))
 		if err != nil {
 			return connectionWriteErr("create connection", c, err)
 		}
@@ -177,12 +180,13 @@ func (h *handle) UpdateConnection(ctx context.Context, c *junction.Connection) e
 		err := h.writer().QueryRowContext(ctx,
 			`UPDATE connections SET folder_id = $1, name = $2, auth_type = $3, fields = $4, is_default = $5, status = $6,
 				status_reason = $7, poll_interval_minutes = $8, proxy_url = $9, secrets_sealed_id = $10,
-				token_sealed_id = $11, auth_failures = $12, updated_at = $13, connector_version = $14
+				token_sealed_id = $11, auth_failures = $12, updated_at = $13, connector_version = $14,
+				debug_until = $17
 			WHERE tenant_id = $15 AND id = $16
 			RETURNING connector, created_by, created_at`,
 			c.FolderID, c.Name, c.AuthType, fields, c.IsDefault, string(c.Status), c.StatusReason, c.PollIntervalMinutes,
 			c.ProxyURL, nullString(c.SecretsSealedID), nullString(c.TokenSealedID), c.AuthFailures,
-			toMicros(c.UpdatedAt), c.ConnectorVersion, c.TenantID, c.ID).Scan(&c.Connector, &c.CreatedBy, &created)
+			toMicros(c.UpdatedAt), c.ConnectorVersion, c.TenantID, c.ID, nullMicros(c.DebugUntil)).Scan(&c.Connector, &c.CreatedBy, &created)
 		if errors.Is(err, sql.ErrNoRows) {
 			return junction.NotFound("connection")
 		}

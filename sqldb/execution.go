@@ -12,22 +12,30 @@ import (
 )
 
 const executionColumns = "id, tenant_id, folder_id, connection_id, connector, activity, status, http_status, error_code, " +
-	"attempts, duration_ms, caller_id, started_at, retry_of, input_sealed_id"
+	"attempts, duration_ms, caller_id, started_at, retry_of, input_sealed_id, debug"
 
 // executionColumnCount is how many values a row of executionColumns takes.
-const executionColumnCount = 15
+const executionColumnCount = 16
 
 // executionsPerInsert bounds the rows of one multi-row INSERT, keeping its
-// placeholders (15 a row) well under both dialects' limits (32766 on
+// placeholders (16 a row) well under both dialects' limits (32766 on
 // SQLite, 65535 on PostgreSQL). It is a power of two: see powerOfTwoChunks.
 const executionsPerInsert = 256
 
 func scanExecution(s scanner) (*junction.Execution, error) {
 	var e junction.Execution
 	var started int64
+	var debug sql.NullString
 	if err := s.Scan(&e.ID, &e.TenantID, &e.FolderID, &e.ConnectionID, &e.Connector, &e.Activity, &e.Status,
-		&e.HTTPStatus, &e.ErrorCode, &e.Attempts, &e.DurationMS, &e.CallerID, &started, &e.RetryOf, &e.InputSealedID); err != nil {
+		&e.HTTPStatus, &e.ErrorCode, &e.Attempts, &e.DurationMS, &e.CallerID, &started, &e.RetryOf, &e.InputSealedID,
+		&debug); err != nil {
 		return nil, err
+	}
+	if debug.Valid {
+		e.Debug = &junction.ExecutionDebug{}
+		if err := decodeJSON(debug.String, e.Debug); err != nil {
+			return nil, err
+		}
 	}
 	e.StartedAt = fromMicros(started)
 	return &e, nil
@@ -45,7 +53,22 @@ func (h *handle) executionArgs(e *junction.Execution) []any {
 	}
 	return []any{e.ID, e.TenantID, e.FolderID, e.ConnectionID, storableText(e.Connector), storableText(e.Activity),
 		storableText(e.Status), e.HTTPStatus, storableText(e.ErrorCode), e.Attempts, e.DurationMS,
-		storableText(e.CallerID), toMicros(e.StartedAt), e.RetryOf, e.InputSealedID}
+		storableText(e.CallerID), toMicros(e.StartedAt), e.RetryOf, e.InputSealedID, debugJSON(e.Debug)}
+}
+
+// debugJSON is the debug column's value: NULL without a debug record. The
+// record's text is made storable like the rest of the row (a body may
+// hold anything), and a record that cannot be encoded is kept as an
+// empty one rather than losing the execution's record.
+func debugJSON(d *junction.ExecutionDebug) any {
+	if d == nil {
+		return nil
+	}
+	s, err := encodeJSON(d)
+	if err != nil {
+		return `{"attempts":[]}`
+	}
+	return storableText(s)
 }
 
 func executionWriteErr(err error) error {
@@ -57,7 +80,7 @@ func executionWriteErr(err error) error {
 func (h *handle) AppendExecution(ctx context.Context, e *junction.Execution) error {
 	insert := func(h *handle) error {
 		_, err := h.writer().ExecContext(ctx,
-			"INSERT INTO executions ("+executionColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+			"INSERT INTO executions ("+executionColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
 			h.executionArgs(e)...)
 		if err != nil {
 			return executionWriteErr(err)

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) junction.Store) {
 	t.Run("Notification", func(t *testing.T) { t.Parallel(); testNotifications(t, open) })
 	t.Run("Retention", func(t *testing.T) { t.Parallel(); testRetention(t, open) })
 	t.Run("Usage", func(t *testing.T) { t.Parallel(); testUsage(t, open) })
+	t.Run("Debug", func(t *testing.T) { t.Parallel(); testDebug(t, open) })
 	t.Run("Tx", func(t *testing.T) { t.Parallel(); testTx(t, open) })
 	t.Run("Concurrent", func(t *testing.T) { t.Parallel(); testConcurrent(t, open) })
 }

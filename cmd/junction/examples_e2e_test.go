@@ -143,6 +143,16 @@ func TestHelpExamplesRun(t *testing.T) {
 			mustRun("junction connections create gh --folder Finance --connector github --auth bearer --secret-field token=@token.txt --default --no-test")
 		}},
 		{prefix: "junction connections create hooks"},
+		{prefix: "junction connections debug gh --for 2h", after: func(out string) {
+			if !strings.Contains(out, "Debug until") {
+				t.Errorf("connections debug --for printed %q", out)
+			}
+		}},
+		{prefix: "junction connections debug gh --off", after: func(out string) {
+			if strings.Contains(out, "Debug until") {
+				t.Errorf("connections debug --off printed %q", out)
+			}
+		}},
 		{prefix: "junction execute gh create_issue", vendor: "api.github.com"},
 		{prefix: "junction execute gh --object repository", vendor: "api.github.com"},
 		{prefix: "junction triggers create --folder Finance --connection gh"},
