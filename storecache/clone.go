@@ -64,6 +64,10 @@ func cloneConnection(cn *junction.Connection) *junction.Connection {
 			c.Fields[k] = v
 		}
 	}
+	if cn.DebugUntil != nil {
+		t := *cn.DebugUntil
+		c.DebugUntil = &t
+	}
 	return &c
 }
 
