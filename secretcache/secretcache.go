@@ -105,6 +105,7 @@ type entry struct {
 // lifetime is how long a value fetched now may be used: the cache's TTL, or
 // less when the store gave the value a shorter validity (a lease), minus a
 // margin so the value is read again before it runs out rather than after.
+// It is always positive: the margin is at most a tenth of the validity.
 func (c *Cache) lifetime(v junction.StoredSecret) time.Duration {
 	if v.ValidFor <= 0 {
 		return c.ttl
@@ -360,13 +361,9 @@ func (c *Cache) fetchAndStore(ctx context.Context, key string, st *counters, fet
 		st.errors.Add(1)
 		return junction.StoredSecret{}, err
 	}
-	life := c.lifetime(v)
-	if life <= 0 {
-		return v, nil // valid too briefly to keep
-	}
 	pt := encode(v)
 	defer clear(pt)
-	e := entry{fetchedAt: fetchedAt, expires: fetchedAt.Add(life), sealed: c.seal(key, fetchedAt, pt)}
+	e := entry{fetchedAt: fetchedAt, expires: fetchedAt.Add(c.lifetime(v)), sealed: c.seal(key, fetchedAt, pt)}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
