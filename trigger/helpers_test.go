@@ -43,6 +43,9 @@ type ticketAPI struct {
 	tickets []map[string]any
 	calls   int
 	fail    bool
+	// gate, when set, is called with each list's answer made and not yet
+	// sent: a test holds a poll there to overlap it with another.
+	gate func()
 }
 
 func newTicketAPI(t testing.TB) *ticketAPI {
@@ -96,6 +99,11 @@ func (a *ticketAPI) serve(w http.ResponseWriter, r *http.Request) {
 	out := map[string]any{"data": match[start:end]}
 	if end < len(match) {
 		out["next"] = strconv.Itoa(end)
+	}
+	if gate := a.gate; gate != nil {
+		a.mu.Unlock()
+		gate()
+		a.mu.Lock()
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)

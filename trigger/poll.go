@@ -265,6 +265,11 @@ func (r *Runtime) pollBatch(ctx context.Context, polls []pollArgs, first bool) e
 				if ok {
 					claimed = append(claimed, i)
 				}
+			case baselining(prev, p.Slot):
+				// Another poll is taking this input's baseline: a second
+				// one now would set the baseline later, and the records
+				// made between the two listings would never fire. The
+				// next interval polls from the first one's baseline.
 			case prev.Slot.Before(storedSlot(p.Slot)):
 				bySlot[storedSlot(p.Slot)] = append(bySlot[storedSlot(p.Slot)], keys[i])
 			}
@@ -655,6 +660,20 @@ func sameState(prev, next *junction.PollState) bool {
 }
 
 func storedSlot(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// baselineGrace is how long a claimed baseline keeps later intervals from
+// taking one of their own: longer than a poll job may run (the queue's
+// job timeout, a minute unless configured otherwise), so that only a
+// baseline whose server died is taken over.
+const baselineGrace = 10 * time.Minute
+
+// baselining reports whether prev is a baseline claimed for an earlier
+// interval and not completed yet (nor given back, which resets the slot),
+// as seen from the interval starting at slot.
+func baselining(prev *junction.PollState, slot time.Time) bool {
+	return !prev.Baselined && !prev.Slot.IsZero() && prev.Slot.Before(storedSlot(slot)) &&
+		storedSlot(slot).Sub(prev.Slot) < baselineGrace
+}
 
 // pollingTriggers lists the enabled polling triggers of conn on one object
 // event.
