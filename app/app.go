@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"junction"
 	"junction/connector"
 	"junction/engine"
+	"junction/importer"
 	"junction/resolver"
 	"junction/trigger"
 )
@@ -90,8 +92,10 @@ type App struct {
 	systemChecks func(ctx context.Context) []junction.Check
 	// access remembers each user's Access between requests.
 	access accessMemo
-	// checklists remembers the checklists of unchanged drafts.
-	checklists checklistMemo
+	// checklists and draftDocs remember the checklists and the JSON of
+	// unchanged drafts.
+	checklists textMemo[[]importer.ChecklistItem]
+	draftDocs  textMemo[json.RawMessage]
 }
 
 // New returns an App working on store.

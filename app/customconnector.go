@@ -676,21 +676,34 @@ func (a *App) customView(ctx context.Context, st junction.Store, c *junction.Cus
 	if newest := connector.NewestVersion(vs); newest != "" {
 		v.Status, v.LatestVersion = StatusPublished, newest
 	}
-	var doc any
-	if err := yaml.Unmarshal([]byte(c.Draft), &doc); err == nil {
-		v.Definition = doc
+	if doc := a.draftDocs.get(textKey(c.Draft), func() json.RawMessage { return draftJSON(c.Draft) }); doc != nil {
+		v.Definition = slices.Clone(doc)
 	}
 	return v, nil
 }
 
+// draftJSON is a draft's YAML as JSON, or nil when it does not read as
+// YAML (its checklist says why).
+func draftJSON(draft string) json.RawMessage {
+	var doc any
+	if err := yaml.Unmarshal([]byte(draft), &doc); err != nil {
+		return nil
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
 func (a *App) checklistOf(c *junction.CustomConnector) []importer.ChecklistItem {
-	return a.checklists.get(c, func() []importer.ChecklistItem {
+	return slices.Clone(a.checklists.get(textKey(c.Draft, c.ImportNotes), func() []importer.ChecklistItem {
 		var notes []importer.ChecklistItem
 		if c.ImportNotes != "" {
 			_ = json.Unmarshal([]byte(c.ImportNotes), &notes)
 		}
 		return importer.Review([]byte(c.Draft), notes)
-	})
+	}))
 }
 
 // normalizeDraft keeps a YAML definition as written (comments included) and
