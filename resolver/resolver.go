@@ -402,11 +402,12 @@ func closeStore(s junction.CredentialStore) {
 func (r *Resolver) Collector() prometheus.Collector { return collector{r} }
 
 var (
-	descHits   = prometheus.NewDesc("junction_resolver_cache_hits_total", "Secret resolutions answered from the in-memory cache.", []string{"store_type"}, nil)
-	descMisses = prometheus.NewDesc("junction_resolver_cache_misses_total", "Secret resolutions that found no fresh cached value.", []string{"store_type"}, nil)
-	descReads  = prometheus.NewDesc("junction_resolver_store_reads_total", "Reads from credential stores.", []string{"store_type"}, nil)
-	descErrors = prometheus.NewDesc("junction_resolver_store_errors_total", "Credential store reads that failed.", []string{"store_type"}, nil)
-	descHeard  = prometheus.NewDesc("junction_resolver_rotations_heard_total", "Cached values dropped because another server found them rotated.", nil, nil)
+	descHits    = prometheus.NewDesc("junction_resolver_cache_hits_total", "Secret resolutions answered from the in-memory cache.", []string{"store_type"}, nil)
+	descMisses  = prometheus.NewDesc("junction_resolver_cache_misses_total", "Secret resolutions that found no fresh cached value.", []string{"store_type"}, nil)
+	descReads   = prometheus.NewDesc("junction_resolver_store_reads_total", "Reads from credential stores.", []string{"store_type"}, nil)
+	descErrors  = prometheus.NewDesc("junction_resolver_store_errors_total", "Credential store reads that failed.", []string{"store_type"}, nil)
+	descRenewed = prometheus.NewDesc("junction_resolver_leases_renewed_total", "Leased values in use read again before they ran out.", []string{"store_type"}, nil)
+	descHeard   = prometheus.NewDesc("junction_resolver_rotations_heard_total", "Cached values dropped because another server found them rotated.", nil, nil)
 )
 
 type collector struct{ r *Resolver }
@@ -416,6 +417,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descMisses
 	ch <- descReads
 	ch <- descErrors
+	ch <- descRenewed
 	ch <- descHeard
 }
 
@@ -429,6 +431,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descMisses, prometheus.CounterValue, float64(s.Misses), label)
 		ch <- prometheus.MustNewConstMetric(descReads, prometheus.CounterValue, float64(s.Fetches), label)
 		ch <- prometheus.MustNewConstMetric(descErrors, prometheus.CounterValue, float64(s.Errors), label)
+		ch <- prometheus.MustNewConstMetric(descRenewed, prometheus.CounterValue, float64(s.Renewed), label)
 	}
 }
 
