@@ -58,7 +58,9 @@ func TestRenewLeases_ReleasesThroughStore(t *testing.T) {
 	f := setup(t)
 	ls := &leasingStore{}
 	typ := junction.CredentialStoreType{Name: "leasing", ConfigKeys: nil,
-		Open: func(map[string]string, junction.CredentialStoreOptions) (junction.CredentialStore, error) { return ls, nil }}
+		Open: func(map[string]string, junction.CredentialStoreOptions) (junction.CredentialStore, error) {
+			return ls, nil
+		}}
 	cfg := &junction.CredentialStoreConfig{ID: junction.NewID(), TenantID: f.asset.TenantID, Name: "leasing", Type: typ.Name,
 		Config: map[string]string{}, CreatedAt: f.clock.Now(), UpdatedAt: f.clock.Now()}
 	if err := f.store.CreateCredentialStore(ctx, cfg); err != nil {
