@@ -106,7 +106,9 @@ func CheckName(name string) error {
 // value is valid for the request's duration and carries the request as its
 // lease, which the secret cache hands back (ReleaseLease) when it drops the
 // value. Reading an account again checks its earlier request in first, or
-// Password Safe would answer with that request, whose time is nearly up.
+// Password Safe would answer with that request, whose time is nearly up;
+// while the account then reports its password changing, the read is
+// refused as unavailable rather than handed the password being replaced.
 // Close checks in every request still held.
 type Store struct {
 	name     string
@@ -439,6 +441,19 @@ func (s *Store) managed(ctx context.Context, kind junction.SecretKind, name, sys
 		return &junction.Error{Code: junction.ECREDNOTFOUND,
 			Message: fmt.Sprintf("credential store %q has no managed account %q on system %q that user %q may request", s.name, account, system, s.runAs)}
 	}
+	// An earlier request is checked in first: Password Safe would answer
+	// a new one with it, and a password change it triggers must show in
+	// the account's IsChanging below.
+	accountKey := system + "/" + account
+	s.mu.Lock()
+	earlier, held := s.heldByAccount[accountKey]
+	if held {
+		s.forgetLocked(earlier)
+	}
+	s.mu.Unlock()
+	if held {
+		s.checkIn(earlier)
+	}
 	body, err := s.call(ctx, http.MethodGet, "/ManagedAccounts?"+url.Values{"systemName": {system}, "accountName": {account}}.Encode(), nil, missing)
 	if err != nil {
 		return junction.StoredSecret{}, err
@@ -447,19 +462,15 @@ func (s *Store) managed(ctx context.Context, kind junction.SecretKind, name, sys
 		SystemID    int    `json:"SystemId"`
 		AccountID   int    `json:"AccountId"`
 		AccountName string `json:"AccountName"`
+		IsChanging  bool   `json:"IsChanging"`
 	}
 	if err := json.Unmarshal(body, &acct); err != nil || acct.AccountID == 0 {
 		return junction.StoredSecret{}, s.notPasswordSafe()
 	}
-	accountKey := system + "/" + account
-	s.mu.Lock()
-	earlier, ok := s.heldByAccount[accountKey]
-	if ok {
-		s.forgetLocked(earlier)
-	}
-	s.mu.Unlock()
-	if ok {
-		s.checkIn(earlier)
+	if acct.IsChanging {
+		// The password handed out now would be the one being replaced.
+		return junction.StoredSecret{}, &junction.Error{Code: junction.ECREDSTOREUNAVAILABLE,
+			Message: fmt.Sprintf("credential store %q is changing the password of managed account %q on system %q; try again when the change is done", s.name, account, system)}
 	}
 	body, err = s.call(ctx, http.MethodPost, "/Requests", map[string]any{
 		"SystemID": acct.SystemID, "AccountID": acct.AccountID, "DurationMinutes": s.duration,

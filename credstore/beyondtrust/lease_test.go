@@ -2,6 +2,7 @@ package beyondtrust_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,5 +129,32 @@ func TestCache_ChecksInWhenValueExpires(t *testing.T) {
 	c.RenewLeases(ctx)
 	if h.srv.Count("request") != 2 || h.srv.Count("checkin") != 2 || h.srv.OpenRequests() != 0 {
 		t.Fatalf("after expiry: %d requests, %d check-ins, %d open; want every request checked in", h.srv.Count("request"), h.srv.Count("checkin"), h.srv.OpenRequests())
+	}
+}
+
+// While Password Safe is still changing a password it checked in, a read
+// is refused as unavailable (the cache keeps the old value meanwhile)
+// rather than handed the password being replaced.
+func TestRead_RefusedWhilePasswordChanges(t *testing.T) {
+	ctx := t.Context()
+	h := newHarness(t)
+	h.srv.PutAccount("db-prod-01", "svc_erp", "pw-managed-1")
+	h.srv.SetRotateOnCheckin("db-prod-01", "svc_erp", true)
+	h.srv.SetChangeLags("db-prod-01", "svc_erp", true)
+	s := open(t, h)
+	if _, err := s.Read(ctx, junction.KindSecret, managedName); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Read(ctx, junction.KindSecret, managedName) // checks the first in: the change starts
+	if junction.ErrorCode(err) != junction.ECREDSTOREUNAVAILABLE || !strings.Contains(junction.ErrorMessage(err), "changing the password") {
+		t.Fatalf("Read during the change = %v, want %s saying so", err, junction.ECREDSTOREUNAVAILABLE)
+	}
+	h.srv.FinishChange("db-prod-01", "svc_erp")
+	v, err := s.Read(ctx, junction.KindSecret, managedName)
+	if err != nil || v.Value.Reveal() != h.srv.Password("db-prod-01", "svc_erp") || v.Value.Reveal() == "pw-managed-1" {
+		t.Fatalf("Read after the change = %v; want the new password", err)
+	}
+	if h.srv.OpenRequests() != 1 {
+		t.Fatalf("%d requests open, want the one held", h.srv.OpenRequests())
 	}
 }

@@ -51,6 +51,11 @@ type account struct {
 	password            string
 	rotateOnCheckin     bool
 	rotations           int
+	// changeLags makes a change at check-in wait for FinishChange, with
+	// IsChanging set meanwhile, as Password Safe's change job does.
+	changeLags bool
+	changing   bool
+	pending    string
 }
 
 type request struct {
@@ -126,6 +131,26 @@ func (s *Server) SetRotateOnCheckin(system, name string, rotate bool) {
 	defer s.mu.Unlock()
 	if a := s.accounts[system+"/"+name]; a != nil {
 		a.rotateOnCheckin = rotate
+	}
+}
+
+// SetChangeLags makes the account's password changes at check-in wait for
+// FinishChange: until then the account reports IsChanging and requests
+// are handed the old password.
+func (s *Server) SetChangeLags(system, name string, lags bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.accounts[system+"/"+name]; a != nil {
+		a.changeLags = lags
+	}
+}
+
+// FinishChange completes the account's pending password change.
+func (s *Server) FinishChange(system, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.accounts[system+"/"+name]; a != nil && a.changing {
+		a.password, a.pending, a.changing = a.pending, "", false
 	}
 }
 
@@ -257,7 +282,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{
 			"PlatformID": 4, "SystemId": a.systemID, "SystemName": a.system, "DomainName": nil,
 			"AccountId": a.accountID, "AccountName": a.name, "InstanceName": "", "DefaultReleaseDuration": 120,
-			"MaximumReleaseDuration": 525600, "LastChangeDate": "2026-02-01T10:00:00", "IsChanging": false,
+			"MaximumReleaseDuration": 525600, "LastChangeDate": "2026-02-01T10:00:00", "IsChanging": a.changing,
 		})
 	case p == "/Requests" && r.Method == http.MethodPost:
 		s.createRequest(w, r)
@@ -278,9 +303,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		req.open = false
-		if req.rotate && req.account.rotateOnCheckin {
-			req.account.rotations++
-			req.account.password = fmt.Sprintf("%s-rotated-%d", req.account.password, req.account.rotations)
+		if a := req.account; req.rotate && a.rotateOnCheckin {
+			a.rotations++
+			next := fmt.Sprintf("%s-rotated-%d", a.password, a.rotations)
+			if a.changeLags {
+				a.changing, a.pending = true, next
+			} else {
+				a.password = next
+			}
 		}
 		s.counts["checkin"]++
 		w.WriteHeader(http.StatusNoContent)
