@@ -28,6 +28,21 @@ type StoredSecret struct {
 	// the read; zero when it does not say. The secret cache keeps a value
 	// no longer than this, and never longer than its own limit.
 	ValidFor time.Duration
+	// Lease names what the read holds in the store until it is released (a
+	// Password Safe request kept checked out), for the store's
+	// LeaseReleaser; empty when the read holds nothing. It is an opaque
+	// handle, never a secret.
+	Lease string
+}
+
+// LeaseReleaser is implemented by stores whose reads hold something in the
+// vault until told to let go (StoredSecret.Lease). The secret cache
+// releases a lease when it drops or replaces the value that came with it.
+// ReleaseLease of a lease the store no longer holds (released, expired, or
+// from an earlier instance of the store) does nothing; it is safe for
+// concurrent use, and a store's Close releases every lease it still holds.
+type LeaseReleaser interface {
+	ReleaseLease(ctx context.Context, lease string) error
 }
 
 // CredentialStore is a live client of one external vault (or of Junction's

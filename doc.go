@@ -21,7 +21,9 @@
 //	                         key file wrapped by a KMS
 //	kms/                     the key management services that wrap master keys
 //	lockedmem/               memory that is locked and kept out of core dumps
-//	secretcache/             the encrypted one-hour in-memory cache of resolved secrets
+//	secretcache/             the encrypted one-hour in-memory cache of resolved secrets;
+//	                         less for values a store leases for less, renewed before
+//	                         they run out while in use, and released when dropped
 //	resolver/                asset -> credential store -> value, through the cache
 //	credstore/...            one package per external vault, each with a test server
 //	                         reproducing the vendor's API, plus their conformance suite,

@@ -1,7 +1,9 @@
 // Package resolver turns a secret or credential asset into its value at run
 // time. It goes through the asset to its credential store, keeps what it
-// read in an encrypted in-memory cache for exactly one hour from the fetch,
-// and never writes a resolved value anywhere. Every feature that needs a
+// read in an encrypted in-memory cache for one hour from the fetch (less
+// when the store says the value is valid for less, in which case a value in
+// use is read again before it runs out), and never writes a resolved value
+// anywhere. Every feature that needs a
 // secret (the resolve endpoint, connections, triggers) goes through it.
 package resolver
 
@@ -13,6 +15,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +50,10 @@ type Options struct {
 	// Peers, when set, is told of every value Refresh finds rotated, so
 	// that the other servers drop it too (nil: one server).
 	Peers RotationAnnouncer
+	// RenewInterval is how often leased values are looked at for renewal
+	// and release (zero: secretcache.DefaultRenewInterval). Negative runs
+	// no background loop: the owner calls RenewLeases itself (tests).
+	RenewInterval time.Duration
 }
 
 // RotationAnnouncer tells the other servers that the value behind an asset
@@ -67,6 +74,9 @@ type Resolver struct {
 	// rotationsHeard counts the rotations other servers announced that
 	// dropped a value here.
 	rotationsHeard atomic.Uint64
+
+	stopLeases func()
+	leasesDone chan struct{}
 }
 
 // openStore is a live adapter for one store configuration version.
@@ -83,16 +93,31 @@ func New(opts Options) (*Resolver, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	cache, err := secretcache.New(secretcache.Options{Clock: opts.Clock, TTL: CacheTTL, Logger: opts.Logger})
+	r := &Resolver{opts: opts, clients: map[string]openStore{},
+		health: storeHealth{failing: map[string]*failure{}}, leasesDone: make(chan struct{})}
+	cache, err := secretcache.New(secretcache.Options{Clock: opts.Clock, TTL: CacheTTL, Logger: opts.Logger, Release: r.releaseLease})
 	if err != nil {
 		return nil, err
 	}
-	return &Resolver{opts: opts, cache: cache, clients: map[string]openStore{},
-		health: storeHealth{failing: map[string]*failure{}}}, nil
+	r.cache = cache
+	ctx, cancel := context.WithCancel(context.Background())
+	r.stopLeases = cancel
+	if opts.RenewInterval < 0 {
+		close(r.leasesDone)
+	} else {
+		go func() {
+			defer close(r.leasesDone)
+			cache.RunLeases(ctx, opts.RenewInterval)
+		}()
+	}
+	return r, nil
 }
 
-// Close drops every cached value and closes the store adapters.
+// Close stops lease renewal, drops every cached value and closes the store
+// adapters, which let go of what they still hold.
 func (r *Resolver) Close() error {
+	r.stopLeases()
+	<-r.leasesDone
 	r.mu.Lock()
 	for id, c := range r.clients {
 		closeStore(c.store)
@@ -179,6 +204,31 @@ func (r *Resolver) Invalidate(a *junction.Asset) {
 	r.cache.Invalidate(cacheKey(a))
 }
 
+// RenewLeases reads again the leased values in use that are about to run
+// out, and releases what dropped values held in their stores; see
+// secretcache.Cache.RenewLeases. The resolver does this every
+// RenewInterval; tests moving a fake clock call it themselves.
+func (r *Resolver) RenewLeases(ctx context.Context) { r.cache.RenewLeases(ctx) }
+
+// releaseLease hands a dropped value's lease back to the store it came
+// from. A store replaced since has already let go of it in its Close.
+func (r *Resolver) releaseLease(ctx context.Context, key, lease string) error {
+	storeID, ok := storeOfKey(key)
+	if !ok {
+		return nil
+	}
+	r.mu.Lock()
+	c, ok := r.clients[storeID]
+	r.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if lr, ok := c.store.(junction.LeaseReleaser); ok {
+		return lr.ReleaseLease(ctx, lease)
+	}
+	return nil
+}
+
 // RotationsHeard counts the cached values dropped because another server
 // announced them rotated.
 func (r *Resolver) RotationsHeard() uint64 { return r.rotationsHeard.Load() }
@@ -195,6 +245,15 @@ func cacheKey(a *junction.Asset) string {
 		return "ext\x00" + a.TenantID + "\x00" + a.StoreID + "\x00" + string(kindOf(a.Type)) + "\x00" + a.ExternalName
 	}
 	return "db\x00" + a.TenantID + "\x00" + a.ID + "\x00" + strconv.FormatInt(a.UpdatedAt.UnixNano(), 10)
+}
+
+// storeOfKey is the store ID in the cache key of an external value.
+func storeOfKey(key string) (string, bool) {
+	parts := strings.SplitN(key, "\x00", 4)
+	if len(parts) < 4 || parts[0] != "ext" {
+		return "", false
+	}
+	return parts[2], true
 }
 
 // resolvable refuses assets that hold no secret.
@@ -343,11 +402,12 @@ func closeStore(s junction.CredentialStore) {
 func (r *Resolver) Collector() prometheus.Collector { return collector{r} }
 
 var (
-	descHits   = prometheus.NewDesc("junction_resolver_cache_hits_total", "Secret resolutions answered from the in-memory cache.", []string{"store_type"}, nil)
-	descMisses = prometheus.NewDesc("junction_resolver_cache_misses_total", "Secret resolutions that found no fresh cached value.", []string{"store_type"}, nil)
-	descReads  = prometheus.NewDesc("junction_resolver_store_reads_total", "Reads from credential stores.", []string{"store_type"}, nil)
-	descErrors = prometheus.NewDesc("junction_resolver_store_errors_total", "Credential store reads that failed.", []string{"store_type"}, nil)
-	descHeard  = prometheus.NewDesc("junction_resolver_rotations_heard_total", "Cached values dropped because another server found them rotated.", nil, nil)
+	descHits    = prometheus.NewDesc("junction_resolver_cache_hits_total", "Secret resolutions answered from the in-memory cache.", []string{"store_type"}, nil)
+	descMisses  = prometheus.NewDesc("junction_resolver_cache_misses_total", "Secret resolutions that found no fresh cached value.", []string{"store_type"}, nil)
+	descReads   = prometheus.NewDesc("junction_resolver_store_reads_total", "Reads from credential stores.", []string{"store_type"}, nil)
+	descErrors  = prometheus.NewDesc("junction_resolver_store_errors_total", "Credential store reads that failed.", []string{"store_type"}, nil)
+	descRenewed = prometheus.NewDesc("junction_resolver_leases_renewed_total", "Leased values in use read again before they ran out.", []string{"store_type"}, nil)
+	descHeard   = prometheus.NewDesc("junction_resolver_rotations_heard_total", "Cached values dropped because another server found them rotated.", nil, nil)
 )
 
 type collector struct{ r *Resolver }
@@ -357,6 +417,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descMisses
 	ch <- descReads
 	ch <- descErrors
+	ch <- descRenewed
 	ch <- descHeard
 }
 
@@ -370,6 +431,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descMisses, prometheus.CounterValue, float64(s.Misses), label)
 		ch <- prometheus.MustNewConstMetric(descReads, prometheus.CounterValue, float64(s.Fetches), label)
 		ch <- prometheus.MustNewConstMetric(descErrors, prometheus.CounterValue, float64(s.Errors), label)
+		ch <- prometheus.MustNewConstMetric(descRenewed, prometheus.CounterValue, float64(s.Renewed), label)
 	}
 }
 

@@ -100,6 +100,9 @@ func setup(t *testing.T) *fixture {
 		Store: st, Keyring: ring, Clock: clock,
 		Types:      map[string]junction.CredentialStoreType{vault.TypeName: vault.Type},
 		StoreAllow: credstoretest.Loopback,
+		// Lease renewal runs when a test calls RenewLeases, after moving
+		// the clock.
+		RenewInterval: -1,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,9 @@
 // Package secretcache is the secret resolver's in-memory cache of values read
 // from external vaults. Entries are kept encrypted under a per-process key
-// held in locked memory, live for a fixed time from their fetch, and
-// concurrent misses for one secret share a single fetch.
+// held in locked memory, live for a fixed time from their fetch (less when
+// the store gives the value a shorter lease, which RenewLeases then reads
+// again before it runs out), and concurrent misses for one secret share a
+// single fetch.
 package secretcache
 
 import (
@@ -45,9 +47,13 @@ type Options struct {
 	TTL time.Duration
 	// FetchTimeout bounds each fetch; zero means DefaultFetchTimeout.
 	FetchTimeout time.Duration
-	// Logger receives the one-time warning when memory cannot be locked;
-	// nil discards.
+	// Logger receives the one-time warning when memory cannot be locked,
+	// and failed lease renewals and releases; nil discards.
 	Logger *slog.Logger
+	// Release lets go of what a dropped value held in its store
+	// (StoredSecret.Lease); nil when no store holds anything. It is called
+	// from RenewLeases, never with the cache's lock held.
+	Release func(ctx context.Context, key, lease string) error
 }
 
 // Stats counts cache activity. Hits and Misses count callers; Fetches and
@@ -56,16 +62,17 @@ type Options struct {
 type Stats struct {
 	Hits    uint64 // answered from a fresh entry
 	Misses  uint64 // found no fresh entry and waited for a fetch
-	Fetches uint64 // fetch functions called (by Get or Refresh)
+	Fetches uint64 // fetch functions called (by Get, Refresh or RenewLeases)
 	Errors  uint64 // fetches that returned an error
+	Renewed uint64 // leased values read again before they ran out
 }
 
 type counters struct {
-	hits, misses, fetches, errors atomic.Uint64
+	hits, misses, fetches, errors, renewed atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
-	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Fetches: c.fetches.Load(), Errors: c.errors.Load()}
+	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Fetches: c.fetches.Load(), Errors: c.errors.Load(), Renewed: c.renewed.Load()}
 }
 
 // Cache holds secrets in memory, encrypted. It is safe for concurrent use.
@@ -77,6 +84,8 @@ type Cache struct {
 	clock        junction.Clock
 	ttl          time.Duration
 	fetchTimeout time.Duration
+	log          *slog.Logger
+	release      func(ctx context.Context, key, lease string) error
 
 	key  *lockedmem.Buffer
 	aead cipher.AEAD
@@ -88,6 +97,9 @@ type Cache struct {
 	// epoch changes on every Invalidate, so a fetch that began before an
 	// invalidation does not store its now-suspect result.
 	epoch uint64
+	// released are leases of values dropped since the last RenewLeases,
+	// which lets them go outside the lock.
+	released []heldLease
 
 	flights singleflight.Group
 	stats   sync.Map // label → *counters
@@ -100,7 +112,26 @@ type entry struct {
 	// began, or sooner when the store said the value is valid for less.
 	expires time.Time
 	sealed  []byte // nonce followed by AES-GCM ciphertext of the encoded secret
+	// lease is set when the store's validity, not the TTL, bounds the
+	// entry: RenewLeases then reads it again before it expires, if used.
+	lease *lease
+	// held is the store's handle on what the value holds (StoredSecret.Lease).
+	held string
 }
+
+// lease is what RenewLeases needs to read a leased entry again.
+type lease struct {
+	// renewAt is when a used entry is read again; moved on after a
+	// failed attempt. Guarded by Cache.mu.
+	renewAt time.Time
+	// used says a caller was handed the value in this lifetime; only used
+	// entries are renewed, the others simply expire.
+	used  atomic.Bool
+	fetch func(ctx context.Context) (junction.StoredSecret, error)
+	st    *counters
+}
+
+type heldLease struct{ key, lease string }
 
 // lifetime is how long a value fetched now may be used: the cache's TTL, or
 // less when the store gave the value a shorter validity (a lease), minus a
@@ -116,6 +147,22 @@ func (c *Cache) lifetime(v junction.StoredSecret) time.Duration {
 // leaseMargin is the most a value with a lease is read early: enough for a
 // slow vault round trip, small against any lease worth caching.
 const leaseMargin = 30 * time.Second
+
+// renewLead is how long before its early expiry a used leased entry is read
+// again in the background: a tenth of its lifetime, at most a minute, so
+// that a caller at the expiry finds the new value instead of waiting for
+// the vault.
+func renewLead(lifetime time.Duration) time.Duration {
+	return min(lifetime/10, time.Minute)
+}
+
+const (
+	// renewWorkers bounds the leased entries read again at once.
+	renewWorkers = 4
+	// renewRetry is how long a failed renewal waits before the next try;
+	// the old value is used meanwhile, until its own expiry.
+	renewRetry = 10 * time.Second
+)
 
 // New returns an empty cache with a fresh random key.
 func New(opts Options) (*Cache, error) {
@@ -143,10 +190,15 @@ func New(opts Options) (*Cache, error) {
 		key.Destroy()
 		return nil, junction.Internal(err)
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	return &Cache{
 		clock:        opts.Clock,
 		ttl:          opts.TTL,
 		fetchTimeout: opts.FetchTimeout,
+		log:          opts.Logger,
+		release:      opts.Release,
 		key:          key,
 		aead:         aead,
 		entries:      map[string]entry{},
@@ -163,6 +215,8 @@ func (c *Cache) Close() error {
 	}
 	c.closed = true
 	c.entries = nil
+	// The stores' own Close lets go of what they still hold.
+	c.released = nil
 	c.key.Destroy()
 	return nil
 }
@@ -202,7 +256,7 @@ func (c *Cache) GetLabeled(ctx context.Context, key, label string, fetch func(ct
 		if v, ok, err := c.lookup(key); ok || err != nil {
 			return v, err
 		}
-		return c.fetchAndStore(ctx, key, st, fetch)
+		return c.fetchAndStore(ctx, key, st, fetch, true)
 	})
 	select {
 	case <-ctx.Done():
@@ -239,7 +293,7 @@ func (c *Cache) RefreshLabeled(ctx context.Context, key, label string, fetch fun
 			return nil, err
 		}
 		defer clear(prev)
-		v, err := c.fetchAndStore(ctx, key, st, fetch)
+		v, err := c.fetchAndStore(ctx, key, st, fetch, true)
 		if err != nil {
 			return nil, err
 		}
@@ -266,7 +320,9 @@ func (c *Cache) RefreshLabeled(ctx context.Context, key, label string, fetch fun
 func (c *Cache) Invalidate(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.entries, key)
+	if e, ok := c.entries[key]; ok {
+		c.dropLocked(key, e)
+	}
 	c.epoch++
 	c.flights.Forget("get\x00" + key)
 }
@@ -279,6 +335,7 @@ func (c *Cache) Stats() Stats {
 		total.Misses += s.Misses
 		total.Fetches += s.Fetches
 		total.Errors += s.Errors
+		total.Renewed += s.Renewed
 	}
 	return total
 }
@@ -314,6 +371,9 @@ func (c *Cache) lookup(key string) (junction.StoredSecret, bool, error) {
 	if !ok || !now.Before(e.expires) {
 		return junction.StoredSecret{}, false, nil
 	}
+	if e.lease != nil && !e.lease.used.Load() {
+		e.lease.used.Store(true)
+	}
 	pt, err := c.open(key, e)
 	if err != nil {
 		return junction.StoredSecret{}, false, err
@@ -346,7 +406,9 @@ func (c *Cache) cachedPlaintext(key string) ([]byte, bool, error) {
 	return pt, true, nil
 }
 
-func (c *Cache) fetchAndStore(ctx context.Context, key string, st *counters, fetch func(context.Context) (junction.StoredSecret, error)) (junction.StoredSecret, error) {
+// fetchAndStore reads the value and caches it; used says a caller asked for
+// it (rather than RenewLeases), which makes a leased entry due for renewal.
+func (c *Cache) fetchAndStore(ctx context.Context, key string, st *counters, fetch func(context.Context) (junction.StoredSecret, error), used bool) (junction.StoredSecret, error) {
 	c.mu.RLock()
 	epoch := c.epoch
 	c.mu.RUnlock()
@@ -363,16 +425,39 @@ func (c *Cache) fetchAndStore(ctx context.Context, key string, st *counters, fet
 	}
 	pt := encode(v)
 	defer clear(pt)
-	e := entry{fetchedAt: fetchedAt, expires: fetchedAt.Add(c.lifetime(v)), sealed: c.seal(key, fetchedAt, pt)}
+	life := c.lifetime(v)
+	e := entry{fetchedAt: fetchedAt, expires: fetchedAt.Add(life), sealed: c.seal(key, fetchedAt, pt), held: v.Lease}
+	if life < c.ttl {
+		e.lease = &lease{renewAt: e.expires.Add(-renewLead(life)), fetch: fetch, st: st}
+		e.lease.used.Store(used)
+	}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.epoch != epoch {
+	switch {
+	case c.closed:
 		return v, nil
+	case c.epoch != epoch:
+		// Not cached, so nothing would ever let go of what it holds.
+		if e.held != "" {
+			c.released = append(c.released, heldLease{key, e.held})
+		}
+		return v, nil
+	}
+	if old, ok := c.entries[key]; ok && old.held != "" && old.held != e.held {
+		c.released = append(c.released, heldLease{key, old.held})
 	}
 	c.entries[key] = e
 	c.sweepLocked(c.clock.Now())
 	return v, nil
+}
+
+// dropLocked removes an entry, keeping what it holds for release.
+func (c *Cache) dropLocked(key string, e entry) {
+	delete(c.entries, key)
+	if e.held != "" {
+		c.released = append(c.released, heldLease{key, e.held})
+	}
 }
 
 // sweepLocked drops expired entries at most once per TTL, so that secrets no
@@ -385,7 +470,7 @@ func (c *Cache) sweepLocked(now time.Time) {
 	c.lastSweep = now
 	for k, e := range c.entries {
 		if !now.Before(e.expires) {
-			delete(c.entries, k)
+			c.dropLocked(k, e)
 		}
 	}
 }

@@ -46,7 +46,7 @@ var configKeys = []junction.ConfigKey{
 	{Name: keyRunAsPassword, Secret: true, Help: "That user's password, when the API registration requires it."},
 	{Name: keyFolder, Help: "Secrets Safe folder path where a secret title alone is looked up, such as Integrations/ERP."},
 	{Name: keyReason, Help: "Reason given on each managed-account request; default \"Junction credential asset\"."},
-	{Name: keyDuration, Help: "Duration of each managed-account request in minutes, 1 to 10080; default 5. Junction checks the request in as soon as it has the password."},
+	{Name: keyDuration, Help: "Duration of each managed-account request in minutes, 1 to 10080; default 5. Junction holds the request, and keeps the password, for that long at most (an hour at most), and checks it in when it drops the password."},
 	{Name: keyCACert, Help: "PEM of the CA that issued Password Safe's certificate; system roots when empty."},
 }
 
@@ -99,9 +99,17 @@ func CheckName(name string) error {
 //
 // A Secrets Safe secret gives its Username and Password (a secret asset
 // takes the password, or a text secret's text). A managed account is read
-// by requesting it with the store's reason and duration, retrieving the
-// password, and checking the request in at once; a credential asset gets the
-// account name as its username.
+// by requesting it with the store's reason and duration and retrieving the
+// password; a credential asset gets the account name as its username. The
+// request stays checked out while the password is in use, since Password
+// Safe may change the password when it is checked in: the read says the
+// value is valid for the request's duration and carries the request as its
+// lease, which the secret cache hands back (ReleaseLease) when it drops the
+// value. Reading an account again checks its earlier request in first, or
+// Password Safe would answer with that request, whose time is nearly up;
+// while the account then reports its password changing, the read is
+// refused as unavailable rather than handed the password being replaced.
+// Close checks in every request still held.
 type Store struct {
 	name     string
 	api      string // .../BeyondTrust/api/public/v3
@@ -116,11 +124,24 @@ type Store struct {
 	loginMu  sync.Mutex
 	mu       sync.Mutex
 	signedIn bool
+
+	// held are the requests checked out for values still in use, by
+	// request ID; heldByAccount finds an account's. Guarded by mu.
+	held          map[int]heldRequest
+	heldByAccount map[string]int
+	leaseSeq      uint64
+}
+
+// heldRequest is a managed-account request Junction keeps checked out.
+type heldRequest struct {
+	account string // system/account
+	lease   string // the lease handed out with its password
 }
 
 var (
 	_ junction.CredentialStore = (*Store)(nil)
 	_ junction.Closer          = (*Store)(nil)
+	_ junction.LeaseReleaser   = (*Store)(nil)
 )
 
 // apiPath is where Password Safe serves its public API.
@@ -184,7 +205,8 @@ func Open(config map[string]string, opts junction.CredentialStoreOptions) (*Stor
 	return &Store{
 		name: opts.Name, api: root + apiPath, http: hc, auth: auth, runAs: runAs,
 		folder: folder, reason: reason, duration: duration,
-		log: log.With("credential_store", opts.Name, "store_type", TypeName),
+		log:  log.With("credential_store", opts.Name, "store_type", TypeName),
+		held: map[int]heldRequest{}, heldByAccount: map[string]int{},
 	}, nil
 }
 
@@ -412,12 +434,25 @@ func (s *Store) notPasswordSafe() error {
 		Message: fmt.Sprintf("credential store %q answered with something that is not a Password Safe response", s.name)}
 }
 
-// managed reads a managed account's password through a request, checked in
-// as soon as the password is read so that the account is not held.
+// managed reads a managed account's password through a request, which it
+// keeps checked out for the value's lease (see Store).
 func (s *Store) managed(ctx context.Context, kind junction.SecretKind, name, system, account string) (junction.StoredSecret, error) {
 	missing := func() error {
 		return &junction.Error{Code: junction.ECREDNOTFOUND,
 			Message: fmt.Sprintf("credential store %q has no managed account %q on system %q that user %q may request", s.name, account, system, s.runAs)}
+	}
+	// An earlier request is checked in first: Password Safe would answer
+	// a new one with it, and a password change it triggers must show in
+	// the account's IsChanging below.
+	accountKey := system + "/" + account
+	s.mu.Lock()
+	earlier, held := s.heldByAccount[accountKey]
+	if held {
+		s.forgetLocked(earlier)
+	}
+	s.mu.Unlock()
+	if held {
+		s.checkIn(earlier)
 	}
 	body, err := s.call(ctx, http.MethodGet, "/ManagedAccounts?"+url.Values{"systemName": {system}, "accountName": {account}}.Encode(), nil, missing)
 	if err != nil {
@@ -427,9 +462,15 @@ func (s *Store) managed(ctx context.Context, kind junction.SecretKind, name, sys
 		SystemID    int    `json:"SystemId"`
 		AccountID   int    `json:"AccountId"`
 		AccountName string `json:"AccountName"`
+		IsChanging  bool   `json:"IsChanging"`
 	}
 	if err := json.Unmarshal(body, &acct); err != nil || acct.AccountID == 0 {
 		return junction.StoredSecret{}, s.notPasswordSafe()
+	}
+	if acct.IsChanging {
+		// The password handed out now would be the one being replaced.
+		return junction.StoredSecret{}, &junction.Error{Code: junction.ECREDSTOREUNAVAILABLE,
+			Message: fmt.Sprintf("credential store %q is changing the password of managed account %q on system %q; try again when the change is done", s.name, account, system)}
 	}
 	body, err = s.call(ctx, http.MethodPost, "/Requests", map[string]any{
 		"SystemID": acct.SystemID, "AccountID": acct.AccountID, "DurationMinutes": s.duration,
@@ -442,17 +483,24 @@ func (s *Store) managed(ctx context.Context, kind junction.SecretKind, name, sys
 	if err != nil {
 		return junction.StoredSecret{}, s.notPasswordSafe()
 	}
-	defer s.checkIn(requestID)
 	body, err = s.call(ctx, http.MethodGet, "/Credentials/"+strconv.Itoa(requestID)+"?type=password", nil, missing)
 	if err != nil {
+		s.checkIn(requestID)
 		return junction.StoredSecret{}, err
 	}
 	defer clear(body)
 	var password string
 	if err := json.Unmarshal(body, &password); err != nil {
+		s.checkIn(requestID)
 		return junction.StoredSecret{}, s.notPasswordSafe()
 	}
-	v := junction.StoredSecret{Value: junction.NewSecret(password)}
+	s.mu.Lock()
+	s.leaseSeq++
+	lease := strconv.Itoa(requestID) + "." + strconv.FormatUint(s.leaseSeq, 10)
+	s.held[requestID] = heldRequest{account: accountKey, lease: lease}
+	s.heldByAccount[accountKey] = requestID
+	s.mu.Unlock()
+	v := junction.StoredSecret{Value: junction.NewSecret(password), ValidFor: time.Duration(s.duration) * time.Minute, Lease: lease}
 	if kind == junction.KindCredential {
 		v.Username = acct.AccountName
 		if v.Username == "" {
@@ -465,6 +513,36 @@ func (s *Store) managed(ctx context.Context, kind junction.SecretKind, name, sys
 // checkInTimeout bounds a check-in, which runs even when the read's own
 // context has ended.
 const checkInTimeout = 10 * time.Second
+
+// ReleaseLease checks in the request a read returned as its lease, if this
+// store still holds it for that read.
+func (s *Store) ReleaseLease(ctx context.Context, lease string) error {
+	id, _, ok := strings.Cut(lease, ".")
+	requestID, err := strconv.Atoi(id)
+	if !ok || err != nil {
+		return nil
+	}
+	s.mu.Lock()
+	h, held := s.held[requestID]
+	if !held || h.lease != lease {
+		s.mu.Unlock()
+		return nil
+	}
+	s.forgetLocked(requestID)
+	s.mu.Unlock()
+	s.checkIn(requestID)
+	return nil
+}
+
+// forgetLocked stops holding a request. Callers hold s.mu.
+func (s *Store) forgetLocked(requestID int) {
+	if h, ok := s.held[requestID]; ok {
+		delete(s.held, requestID)
+		if s.heldByAccount[h.account] == requestID {
+			delete(s.heldByAccount, h.account)
+		}
+	}
+}
 
 // checkIn releases a request. A failed check-in is logged, not returned:
 // the password was read, and Password Safe releases the request when its
@@ -479,8 +557,19 @@ func (s *Store) checkIn(requestID int) {
 	}
 }
 
-// Close signs the session out.
+// Close checks in the requests still held and signs the session out.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	held := make([]int, 0, len(s.held))
+	for id := range s.held {
+		held = append(held, id)
+	}
+	clear(s.held)
+	clear(s.heldByAccount)
+	s.mu.Unlock()
+	for _, id := range held {
+		s.checkIn(id)
+	}
 	if !s.isSignedIn() {
 		return nil
 	}

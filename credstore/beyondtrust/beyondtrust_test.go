@@ -85,7 +85,7 @@ func open(t *testing.T, h *harness) *beyondtrust.Store {
 	return s
 }
 
-func TestRead_ManagedAccountIsCheckedIn(t *testing.T) {
+func TestRead_ManagedAccountIsHeldUntilClose(t *testing.T) {
 	h := newHarness(t)
 	h.config["reason"] = "ERP sync"
 	h.config["duration_minutes"] = "15"
@@ -95,18 +95,21 @@ func TestRead_ManagedAccountIsCheckedIn(t *testing.T) {
 	if err != nil || got.Username != "svc_erp" || got.Value.Reveal() != "pw-managed-1" {
 		t.Fatalf("Read = %q, %v", got.Username, err)
 	}
+	if got.ValidFor != 15*time.Minute || got.Lease == "" {
+		t.Errorf("read valid for %s with lease %q; want the request's 15 minutes and its lease", got.ValidFor, got.Lease)
+	}
 	if reason, minutes := h.srv.LastRequest(); reason != "ERP sync" || minutes != 15 {
 		t.Errorf("request reason %q, duration %d; want the store's", reason, minutes)
 	}
-	if n := h.srv.OpenRequests(); n != 0 {
-		t.Errorf("%d requests left open, want every one checked in", n)
+	if n := h.srv.OpenRequests(); n != 1 {
+		t.Errorf("%d requests open, want the one held for the value", n)
 	}
 	_, err = s.Read(t.Context(), junction.KindSecret, "managed:db-prod-01/nobody")
 	if junction.ErrorCode(err) != junction.ECREDNOTFOUND {
 		t.Errorf("Read(missing account) = %v, want %s", err, junction.ECREDNOTFOUND)
 	}
-	if err := s.Close(); err != nil || h.srv.Count("signout") != 1 {
-		t.Errorf("Close = %v, signouts = %d; want one sign-out", err, h.srv.Count("signout"))
+	if err := s.Close(); err != nil || h.srv.Count("signout") != 1 || h.srv.OpenRequests() != 0 {
+		t.Errorf("Close = %v, signouts = %d, open requests = %d; want every request checked in and one sign-out", err, h.srv.Count("signout"), h.srv.OpenRequests())
 	}
 }
 

@@ -113,7 +113,9 @@ const tokenMargin = time.Minute
 // username and password fields (the slugs are configurable). Writing updates
 // those fields of an existing secret, or creates a secret from template_id
 // in folder_id when a name alone is not found there. Deleting deactivates
-// the secret, which is what Secret Server's DELETE does.
+// the secret, which is what Secret Server's DELETE does. A read also asks
+// for the secret's summary, whose expiry bounds how long the value is kept
+// (StoredSecret.ValidFor).
 type Store struct {
 	name         string
 	api          string // .../api/v1
@@ -526,11 +528,12 @@ func (s *Store) Read(ctx context.Context, kind junction.SecretKind, name string)
 		return junction.StoredSecret{}, err
 	}
 	defer m.clear()
+	validFor := s.validFor(ctx, m.ID)
 	pass, ok := m.field(s.passwordSlug)
 	if !ok {
 		return junction.StoredSecret{}, junction.Invalid("external_name", "secret %q in credential store %q has no text field %q; set password_slug", name, s.name, s.passwordSlug)
 	}
-	v := junction.StoredSecret{Value: junction.NewSecret(pass)}
+	v := junction.StoredSecret{Value: junction.NewSecret(pass), ValidFor: validFor}
 	if kind == junction.KindCredential {
 		user, ok := m.field(s.usernameSlug)
 		if !ok || user == "" {
@@ -539,6 +542,39 @@ func (s *Store) Read(ctx context.Context, kind junction.SecretKind, name string)
 		v.Username = user
 	}
 	return v, nil
+}
+
+// expiringValidFor is how long a value is kept once its secret expires
+// within a day or so, or has expired: Secret Server counts expiry in whole
+// days, so the hour is unknown, and the password is due to be changed
+// (by Secret Server itself when it changes passwords, by a person
+// otherwise) at any moment.
+const expiringValidFor = 5 * time.Minute
+
+// validFor is how long the value of secret id stays valid, from the
+// secret's summary (GET /secrets/{id}/summary, whose daysUntilExpiration
+// is whole days left, null when the secret does not expire); zero when it
+// does not expire or the summary cannot be read. A summary that fails does
+// not fail the read: the value is then kept for the cache's hour.
+func (s *Store) validFor(ctx context.Context, id int) time.Duration {
+	body, err := s.call(ctx, http.MethodGet, "/secrets/"+strconv.Itoa(id)+"/summary", nil, strconv.Itoa(id))
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelDebug, "could not read the secret's expiry", slog.Int("secret_id", id),
+			slog.String("error", junction.ErrorMessage(err)))
+		return 0
+	}
+	var sum struct {
+		DaysUntilExpiration *int `json:"daysUntilExpiration"`
+	}
+	if json.Unmarshal(body, &sum) != nil || sum.DaysUntilExpiration == nil {
+		return 0
+	}
+	// How the days are rounded is not documented: one day left may be
+	// less than a day.
+	if d := *sum.DaysUntilExpiration; d > 1 {
+		return time.Duration(d-1) * 24 * time.Hour
+	}
+	return expiringValidFor
 }
 
 // Write sets the password field (and the username field of a credential)

@@ -168,6 +168,8 @@ func (s *Store) Read(ctx context.Context, kind junction.SecretKind, name string)
 		}
 		data = s.secretData(secret)
 		if secret != nil {
+			// KV leases cannot be renewed (no lease ID, renewable
+			// false): a value is kept fresh by reading it again.
 			lease = time.Duration(secret.LeaseDuration) * time.Second
 		}
 		return nil

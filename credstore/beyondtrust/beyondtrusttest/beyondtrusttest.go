@@ -2,7 +2,11 @@
 // real TLS: the public API v3 sign-in with the PS-Auth header and a session
 // cookie, managed accounts with requests, credentials and check-in, and
 // Secrets Safe secrets by ID and by folder path and title, with counters
-// that tell whether every request was checked in.
+// that tell whether every request was checked in. As Password Safe does, a
+// request for an account that already has an open one answers with that
+// one when ConflictOption is "reuse", and an account whose policy rotates
+// on check-in gets a new password when a request asking for it
+// (RotateOnCheckin, true unless said) is checked in.
 package beyondtrusttest
 
 import (
@@ -45,6 +49,13 @@ type account struct {
 	systemID, accountID int
 	system, name        string
 	password            string
+	rotateOnCheckin     bool
+	rotations           int
+	// changeLags makes a change at check-in wait for FinishChange, with
+	// IsChanging set meanwhile, as Password Safe's change job does.
+	changeLags bool
+	changing   bool
+	pending    string
 }
 
 type request struct {
@@ -52,6 +63,7 @@ type request struct {
 	reason   string
 	duration int
 	open     bool
+	rotate   bool
 }
 
 // Secret is a Secrets Safe secret.
@@ -112,6 +124,46 @@ func (s *Server) PutAccount(system, name, password string) {
 	s.accounts[k] = &account{systemID: 10 + n, accountID: 100 + n, system: system, name: name, password: password}
 }
 
+// SetRotateOnCheckin sets whether the account's policy changes its password
+// when a request for it is checked in.
+func (s *Server) SetRotateOnCheckin(system, name string, rotate bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.accounts[system+"/"+name]; a != nil {
+		a.rotateOnCheckin = rotate
+	}
+}
+
+// SetChangeLags makes the account's password changes at check-in wait for
+// FinishChange: until then the account reports IsChanging and requests
+// are handed the old password.
+func (s *Server) SetChangeLags(system, name string, lags bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.accounts[system+"/"+name]; a != nil {
+		a.changeLags = lags
+	}
+}
+
+// FinishChange completes the account's pending password change.
+func (s *Server) FinishChange(system, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.accounts[system+"/"+name]; a != nil && a.changing {
+		a.password, a.pending, a.changing = a.pending, "", false
+	}
+}
+
+// Password returns the account's current password.
+func (s *Server) Password(system, name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.accounts[system+"/"+name]; a != nil {
+		return a.password
+	}
+	return ""
+}
+
 // PutSecret adds or replaces a credential secret with sec's ID, or with
 // sec's folder and title when it has no ID, and returns its ID.
 func (s *Server) PutSecret(sec Secret) string {
@@ -156,7 +208,8 @@ func (s *Server) Stop() { s.tls.Stop() }
 func (s *Server) Start() error { return s.tls.Start() }
 
 // Count returns how many calls of kind ("signin", "signout", "request",
-// "credentials", "checkin", "secret") were answered.
+// "reused" (a request answered with an open one), "credentials", "checkin",
+// "secret") were answered.
 func (s *Server) Count(kind string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -229,7 +282,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{
 			"PlatformID": 4, "SystemId": a.systemID, "SystemName": a.system, "DomainName": nil,
 			"AccountId": a.accountID, "AccountName": a.name, "InstanceName": "", "DefaultReleaseDuration": 120,
-			"MaximumReleaseDuration": 525600, "LastChangeDate": "2026-02-01T10:00:00", "IsChanging": false,
+			"MaximumReleaseDuration": 525600, "LastChangeDate": "2026-02-01T10:00:00", "IsChanging": a.changing,
 		})
 	case p == "/Requests" && r.Method == http.MethodPost:
 		s.createRequest(w, r)
@@ -250,6 +303,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		req.open = false
+		if a := req.account; req.rotate && a.rotateOnCheckin {
+			a.rotations++
+			next := fmt.Sprintf("%s-rotated-%d", a.password, a.rotations)
+			if a.changeLags {
+				a.changing, a.pending = true, next
+			} else {
+				a.password = next
+			}
+		}
 		s.counts["checkin"]++
 		w.WriteHeader(http.StatusNoContent)
 	case p == "/Secrets-Safe/Secrets" && r.Method == http.MethodGet:
@@ -301,6 +363,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 		DurationMinutes int    `json:"DurationMinutes"`
 		Reason          string `json:"Reason"`
 		ConflictOption  string `json:"ConflictOption"`
+		RotateOnCheckin *bool  `json:"RotateOnCheckin"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.DurationMinutes < 1 {
 		writeJSON(w, http.StatusBadRequest, "Invalid request body")
@@ -308,8 +371,20 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, a := range s.accounts {
 		if a.systemID == in.SystemID && a.accountID == in.AccountID {
+			for id, req := range s.requests {
+				if req.open && req.account == a {
+					if in.ConflictOption != "reuse" {
+						writeJSON(w, http.StatusConflict, "An open request already exists for this account")
+						return
+					}
+					s.counts["reused"]++
+					writeJSON(w, http.StatusOK, id)
+					return
+				}
+			}
 			s.nextReq++
-			s.requests[s.nextReq] = &request{account: a, reason: in.Reason, duration: in.DurationMinutes, open: true}
+			s.requests[s.nextReq] = &request{account: a, reason: in.Reason, duration: in.DurationMinutes, open: true,
+				rotate: in.RotateOnCheckin == nil || *in.RotateOnCheckin}
 			s.counts["request"]++
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusCreated)

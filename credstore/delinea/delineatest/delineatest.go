@@ -1,9 +1,10 @@
 // Package delineatest runs an in-process Delinea Secret Server over real
 // TLS: the OAuth2 password grant (/oauth2/token), the Delinea Platform's
 // client-credentials token endpoint, and the REST API's secrets (by ID, by
-// path, search, stub, create, field update, deactivate) with Secret
-// Server's error bodies, tokens that expire on an injected clock, and
-// counters for tests.
+// path, search, stub, create, field update, deactivate, and the summary
+// that says in how many days a secret expires) with Secret Server's error
+// bodies, tokens and secret expiry on an injected clock, and counters for
+// tests.
 package delineatest
 
 import (
@@ -52,6 +53,8 @@ type Secret struct {
 	FolderID int
 	Fields   map[string]string
 	Active   bool
+	// Expires is when the secret expires; zero when it does not.
+	Expires time.Time
 }
 
 // New starts a server whose tokens expire by clock, with a root-level
@@ -69,6 +72,7 @@ func New(tb testing.TB, clock junction.Clock) *Server {
 	mux.HandleFunc("GET /api/v1/secrets/stub", s.authed(s.stub))
 	mux.HandleFunc("POST /api/v1/secrets", s.authed(s.create))
 	mux.HandleFunc("GET /api/v1/secrets/{id}", s.authed(s.get))
+	mux.HandleFunc("GET /api/v1/secrets/{id}/summary", s.authed(s.summary))
 	mux.HandleFunc("DELETE /api/v1/secrets/{id}", s.authed(s.deactivate))
 	mux.HandleFunc("PUT /api/v1/secrets/{id}/fields/{slug}", s.authed(s.putField))
 	s.tls = credstoretest.NewTLSServer(tb, mux, credstoretest.TLSServerConfig{})
@@ -121,6 +125,16 @@ func (s *Server) Put(name, username, password string) int {
 	return s.nextID
 }
 
+// SetExpires makes the secret with ID id expire at t (zero: never), as its
+// template's or its own expiration setting does.
+func (s *Server) SetExpires(id int, t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sec := s.secrets[id]; sec != nil {
+		sec.Expires = t
+	}
+}
+
 // Deactivate deactivates every secret named name, as deleting in the UI does.
 func (s *Server) Deactivate(name string) {
 	s.mu.Lock()
@@ -163,8 +177,8 @@ func (s *Server) Stop() { s.tls.Stop() }
 // Start serves again on the same address after Stop.
 func (s *Server) Start() error { return s.tls.Start() }
 
-// Count returns how many requests of kind ("login", "get", "search",
-// "create", "put") were answered.
+// Count returns how many requests of kind ("login", "get", "summary",
+// "search", "create", "put") were answered.
 func (s *Server) Count(kind string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -263,6 +277,36 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	}
 	s.counts["get"]++
 	writeJSON(w, http.StatusOK, s.model(sec))
+}
+
+// summary answers GET /secrets/{id}/summary with a SecretSummary, whose
+// daysUntilExpiration is whole days left (negative once expired), null for
+// a secret that does not expire.
+func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
+	sec := s.find(r)
+	if sec == nil {
+		accessDenied(w)
+		return
+	}
+	s.counts["summary"]++
+	var days any
+	if !sec.Expires.IsZero() {
+		left := sec.Expires.Sub(s.clock.Now())
+		d := int(left / (24 * time.Hour))
+		if left < 0 && left%(24*time.Hour) != 0 {
+			d-- // whole days, rounded down
+		}
+		days = d
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": sec.ID, "name": sec.Name, "secretTemplateId": PasswordTemplate, "secretTemplateName": "Password",
+		"folderId": sec.FolderID, "siteId": 1, "active": sec.Active, "checkedOut": false, "isRestricted": false,
+		"isOutOfSync": false, "outOfSyncReason": "", "lastHeartBeatStatus": "Pending", "lastPasswordChangeAttempt": nil,
+		"responseCodes": []string{}, "lastAccessed": nil, "extendedFields": nil, "checkOutEnabled": false,
+		"autoChangeEnabled": false, "doubleLockEnabled": false, "requiresApproval": false, "requiresComment": false,
+		"inheritsPermissions": true, "hidePassword": false, "createDate": "2026-01-05T10:00:00", "daysUntilExpiration": days,
+		"hasLauncher": false,
+	})
 }
 
 func (s *Server) model(sec *Secret) map[string]any {
