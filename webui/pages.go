@@ -559,7 +559,8 @@ func (u *UI) createFolder(w http.ResponseWriter, r *request) error {
 // triggers, executions, audit ------------------------------------------
 
 func (u *UI) triggers(w http.ResponseWriter, r *request) error {
-	list, err := u.app.ListTriggers(r.Context(), r.p, app.TriggerQuery{ConnectionID: r.URL.Query().Get("connection_id"), Page: pageOf(r)})
+	list, err := u.app.ListTriggers(r.Context(), r.p, app.TriggerQuery{ConnectionID: r.URL.Query().Get("connection_id"),
+		FolderID: r.folder, Subfolders: r.folder != "", Page: pageOf(r)})
 	if err != nil {
 		return err
 	}
