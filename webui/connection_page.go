@@ -86,6 +86,9 @@ func (u *UI) connectionView(w http.ResponseWriter, r *request, id string, res co
 				form = append(form, activityInput{Input: in, Value: r.FormValue("input." + in.Name)})
 			}
 			d["Activity"], d["Inputs"] = name, form
+			if _, op, ok := objectOperation(name); ok && op == "list" {
+				d["MaxPages"], d["PagesCap"] = r.FormValue("max_pages"), engine.MaxPages
+			}
 		}
 	} else if !junction.IsCode(err, junction.ENOTFOUND) {
 		return err
@@ -211,6 +214,13 @@ func (u *UI) executeActivity(w http.ResponseWriter, r *request) error {
 	exec := app.ExecuteInput{Activity: name, Input: in}
 	if object, operation, ok := objectOperation(name); ok {
 		exec = app.ExecuteInput{Object: object, Operation: operation, Input: in}
+		if v := r.PostFormValue("max_pages"); v != "" && operation == "list" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > engine.MaxPages {
+				return u.connectionView(w, r, c.ID, connectionResults{}, junction.Invalid("max_pages", "must be a whole number from 1 to %d", engine.MaxPages))
+			}
+			exec.MaxPages = n
+		}
 	}
 	res, err := u.app.Execute(r.Context(), r.p, c.ID, exec)
 	if err != nil && !isFormError(err) {

@@ -42,7 +42,9 @@ objects:
         path: /tickets
         inputs:
           - {name: status, type: string, in: query, description: Only tickets with this status.}
+          - {name: cursor, type: string, in: query, description: Where the page starts.}
         records: data
+        pagination: {type: cursor, cursor_param: cursor, next_cursor_path: next}
       get:
         description: Gets a ticket.
         method: GET
@@ -75,7 +77,11 @@ func deskAPI(t *testing.T, posted *map[string]any) *httptest.Server {
 		w.Header().Set("Content-Type", "application/json")
 		switch {
 		case r.Method == "GET" && r.URL.Path == "/tickets":
-			_, _ = io.WriteString(w, `{"data":[{"id":"T-1","subject":"printer","status":"`+r.URL.Query().Get("status")+`"}]}`)
+			if r.URL.Query().Get("cursor") == "page-2" {
+				_, _ = io.WriteString(w, `{"data":[{"id":"T-9","subject":"second page"}]}`)
+				return
+			}
+			_, _ = io.WriteString(w, `{"data":[{"id":"T-1","subject":"printer","status":"`+r.URL.Query().Get("status")+`"}],"next":"page-2"}`)
 		case r.Method == "GET" && r.URL.Path == "/tickets/T-404":
 			http.Error(w, `{"error":"no such ticket"}`, http.StatusNotFound)
 		case r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/tickets/"):
@@ -158,6 +164,29 @@ func TestTryObjectOperations(t *testing.T) {
 		}
 		if !strings.Contains(body, `href="/executions/`) {
 			t.Fatal("no execution record linked")
+		}
+	})
+
+	t.Run("ListPages", func(t *testing.T) {
+		body := e.get(page+"?activity=ticket.list", http.StatusOK)
+		if !strings.Contains(body, `id="max_pages"`) {
+			t.Fatal("a list operation offers no page count")
+		}
+		if body := e.get(page+"?activity=ticket.get", http.StatusOK); strings.Contains(body, `id="max_pages"`) {
+			t.Fatal("a get operation offers a page count")
+		}
+		resp, body := e.post(page+"/execute", url.Values{"activity": {"ticket.list"}, "max_pages": {"2"}})
+		wantStatus(t, "two pages: "+body, resp, http.StatusOK)
+		if !strings.Contains(body, "printer") || !strings.Contains(body, "second page") {
+			t.Fatalf("not both pages: %s", body)
+		}
+		if _, body := e.post(page+"/execute", url.Values{"activity": {"ticket.list"}}); strings.Contains(body, "second page") {
+			t.Fatal("a list follows more than its first page unless told")
+		}
+		resp, body = e.post(page+"/execute", url.Values{"activity": {"ticket.list"}, "max_pages": {"1000"}})
+		wantStatus(t, "too many pages", resp, http.StatusUnprocessableEntity)
+		if !strings.Contains(body, `value="1000"`) || !strings.Contains(body, "from 1 to") {
+			t.Fatalf("the problem is not shown beside the count: %s", body)
 		}
 	})
 
