@@ -127,7 +127,7 @@ func (u *UI) exchange(ctx context.Context, cfg *oauth2.Config, code, verifier st
 	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	var re *oauth2.RetrieveError
 	if err == nil || u.sso.cfg.ClientSecretAsset == "" || !errors.As(err, &re) ||
-		(re.ErrorCode != "invalid_client" && re.Response.StatusCode != http.StatusUnauthorized) {
+		(re.ErrorCode != "invalid_client" && (re.Response == nil || re.Response.StatusCode != http.StatusUnauthorized)) {
 		return tok, err
 	}
 	fresh, ferr := u.clientSecret(ctx, true)
