@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,6 +83,10 @@ func withExecution(err error, res *engine.Result) error {
 
 // ExecutionQuery narrows ListExecutions.
 type ExecutionQuery struct {
+	// FolderID keeps the executions of that folder, or, with Subfolders,
+	// of that folder and every folder below it.
+	FolderID     string
+	Subfolders   bool
 	ConnectionID string
 	// Status is "succeeded" or "failed".
 	Status string
@@ -158,6 +163,12 @@ func (a *App) executionFilter(ctx context.Context, p *junction.Principal, q Exec
 	}
 	f = junction.ExecutionFilter{Status: q.Status, Since: q.Since, Until: q.Until, Text: strings.TrimSpace(q.Text),
 		Page: q.Page.Normalize()}
+	var scope []string // the folders q.FolderID names, when it does
+	if q.FolderID != "" {
+		if scope, _, err = a.folderScope(ctx, p, junction.PermLogsView, q.FolderID, q.Subfolders); err != nil {
+			return f, false, err
+		}
+	}
 	if q.ConnectionID != "" {
 		c, err := a.connectionIn(ctx, a.store, p, q.ConnectionID, junction.PermLogsView, false)
 		if err != nil {
@@ -167,9 +178,15 @@ func (a *App) executionFilter(ctx context.Context, p *junction.Principal, q Exec
 				return f, false, fieldNotFound(err, "connection_id")
 			}
 		} else {
+			if scope != nil && !slices.Contains(scope, c.FolderID) {
+				return f, true, nil
+			}
 			f.FolderIDs = []string{c.FolderID}
 		}
 		f.ConnectionID = q.ConnectionID
+	}
+	if f.FolderIDs == nil && scope != nil {
+		f.FolderIDs = scope
 	}
 	if f.FolderIDs == nil {
 		ids, all, err := a.folderScope(ctx, p, junction.PermLogsView, "", false)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 
 	"junction"
 )
@@ -127,4 +128,63 @@ func (a *App) CheckRoleNames(ctx context.Context, field string, names []string) 
 		}
 	}
 	return nil
+}
+
+// CheckSSOClientSecretAsset fails unless assetID names a secret or
+// credential asset of the default tenant: the server checks
+// --oidc-client-secret-asset at start, without reading the value, so that
+// a credential store down at start keeps no one from signing in with a
+// password.
+func (a *App) CheckSSOClientSecretAsset(ctx context.Context, assetID string) error {
+	_, err := a.ssoSecretAsset(ctx, assetID)
+	return err
+}
+
+// SSOClientSecret resolves the OpenID Connect client secret from the
+// secret or credential asset assetID of the default tenant (a credential's
+// password), through the resolver and its cache, at each sign-in: a value
+// rotated in its store is used once the cache lets it go, or at once with
+// refresh, which reads the store again. The value goes to the provider
+// only; nothing of it is written.
+func (a *App) SSOClientSecret(ctx context.Context, assetID string, refresh bool) (junction.Secret, error) {
+	as, err := a.ssoSecretAsset(ctx, assetID)
+	if err != nil {
+		return junction.Secret{}, err
+	}
+	if err := a.needResolver(); err != nil {
+		return junction.Secret{}, err
+	}
+	var v junction.StoredSecret
+	if refresh {
+		v, _, err = a.resolver.Refresh(ctx, as)
+	} else {
+		v, err = a.resolver.Resolve(ctx, as)
+	}
+	if err != nil {
+		return junction.Secret{}, fmt.Errorf("resolve the OpenID Connect client secret from asset %q: %w", as.Name, err)
+	}
+	if v.Value.IsZero() {
+		return junction.Secret{}, junction.Invalid("oidc_client_secret_asset", "asset %q holds no value", as.Name)
+	}
+	return v.Value, nil
+}
+
+func (a *App) ssoSecretAsset(ctx context.Context, assetID string) (*junction.Asset, error) {
+	if !junction.ValidID(assetID) {
+		return nil, junction.Invalid("oidc_client_secret_asset", "is not an asset ID")
+	}
+	t, err := a.store.GetTenantByName(ctx, junction.DefaultTenantName)
+	if err != nil {
+		return nil, err
+	}
+	as, err := a.store.GetAsset(ctx, t.ID, assetID)
+	if junction.IsCode(err, junction.ENOTFOUND) {
+		return nil, junction.Invalid("oidc_client_secret_asset", "the default tenant has no asset %s", assetID)
+	} else if err != nil {
+		return nil, err
+	}
+	if !as.Type.Sensitive() {
+		return nil, junction.Invalid("oidc_client_secret_asset", "asset %q is a %s asset: the client secret must be a secret or credential asset", as.Name, as.Type)
+	}
+	return as, nil
 }

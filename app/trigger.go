@@ -92,7 +92,10 @@ type UpdateTriggerInput struct {
 
 // TriggerQuery narrows ListTriggers.
 type TriggerQuery struct {
+	// FolderID keeps the triggers of that folder, or, with Subfolders,
+	// of that folder and every folder below it.
 	FolderID     string
+	Subfolders   bool
 	ConnectionID string
 	NameContains string
 	Kind         junction.TriggerKind
@@ -472,7 +475,7 @@ func (a *App) ListTriggers(ctx context.Context, p *junction.Principal, q Trigger
 		return empty, junction.Invalid("kind", "must be polling or webhook")
 	}
 	filter := junction.TriggerFilter{ConnectionID: q.ConnectionID, NameContains: q.NameContains, Kind: q.Kind, Enabled: q.Enabled, Page: q.Page.Normalize()}
-	ids, all, err := a.folderScope(ctx, p, junction.PermTriggersView, q.FolderID, false)
+	ids, all, err := a.folderScope(ctx, p, junction.PermTriggersView, q.FolderID, q.Subfolders)
 	if err != nil {
 		return empty, err
 	}

@@ -301,3 +301,64 @@ func (a *App) System(ctx context.Context, p *junction.Principal) (*SystemInfo, e
 	info.Limits.Quotas, info.Limits.Used = v.Quotas, v.Used
 	return &info, nil
 }
+
+// MonthUsage is what the tenant used in the current UTC month, as the web
+// UI's overview shows it.
+type MonthUsage struct {
+	// Month is the month, as 2006-01.
+	Month string `json:"month"`
+	// Used sums the month's stored usage in the folders where the caller
+	// holds Logs.View: counts are written every few seconds, so the last
+	// moments may be missing.
+	Used junction.UsageCounts `json:"used"`
+	// APICallsQuota is the tenant's monthly API-call quota, and
+	// TenantAPICalls what the tenant made of it this month, counts not yet
+	// written included, as the quota counts them. Both are given to
+	// callers holding Logs.View tenant-wide only (they sum every folder),
+	// and the quota only when one is set.
+	APICallsQuota  *int64 `json:"api_calls_quota,omitempty"`
+	TenantAPICalls int64  `json:"tenant_api_calls,omitempty"`
+}
+
+// GetMonthUsage sums the current month's usage from the daily aggregates,
+// reading no execution record and writing nothing: cheap enough for a
+// page shown at every sign-in. Needs Logs.View somewhere.
+func (a *App) GetMonthUsage(ctx context.Context, p *junction.Principal) (*MonthUsage, error) {
+	start := junction.MonthStart(a.now())
+	ids, all, err := a.folderScope(ctx, p, junction.PermLogsView, "", false)
+	if err != nil {
+		return nil, err
+	}
+	if !all && len(ids) == 0 {
+		return nil, denied(junction.PermLogsView)
+	}
+	if all {
+		ids = nil
+	}
+	rows, err := a.store.SumUsage(ctx, p.TenantID(), junction.UsageFilter{From: start.Format(junction.UsageDay),
+		To: start.AddDate(0, 1, 0).Format(junction.UsageDay), FolderIDs: ids})
+	if err != nil {
+		return nil, err
+	}
+	u := &MonthUsage{Month: start.Format("2006-01")}
+	for _, row := range rows {
+		u.Used.Add(row.UsageCounts)
+	}
+	if !all {
+		return u, nil
+	}
+	q, err := a.store.GetQuotas(ctx, p.TenantID())
+	if err != nil {
+		return nil, err
+	}
+	if q.APICallsPerMonth == nil {
+		return u, nil
+	}
+	u.APICallsQuota, u.TenantAPICalls = q.APICallsPerMonth, u.Used.APICalls
+	if a.usage != nil {
+		if u.TenantAPICalls, err = a.usage.MonthAPICalls(ctx, p.TenantID()); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}

@@ -86,6 +86,9 @@ func (u *UI) connectionView(w http.ResponseWriter, r *request, id string, res co
 				form = append(form, activityInput{Input: in, Value: r.FormValue("input." + in.Name)})
 			}
 			d["Activity"], d["Inputs"] = name, form
+			if _, op, ok := objectOperation(name); ok && op == "list" {
+				d["MaxPages"], d["PagesCap"] = r.FormValue("max_pages"), engine.MaxPages
+			}
 		}
 	} else if !junction.IsCode(err, junction.ENOTFOUND) {
 		return err
@@ -94,7 +97,9 @@ func (u *UI) connectionView(w http.ResponseWriter, r *request, id string, res co
 }
 
 // activitiesOf lists what "try an activity" offers: the curated
-// activities, then the generic request when the connector allows it.
+// activities, the generic request when the connector allows it, then each
+// object's standard operations, named "object.operation" (activity and
+// object names hold no dot, so the two cannot be confused).
 func activitiesOf(def *connector.Definition) []activityChoice {
 	var out []activityChoice
 	for _, a := range def.Activities {
@@ -107,12 +112,38 @@ func activitiesOf(def *connector.Definition) []activityChoice {
 	if def.HTTPRequestEnabled() {
 		out = append(out, activityChoice{connector.HTTPRequestActivity, "HTTP request"})
 	}
+	for i := range def.Objects {
+		o := &def.Objects[i]
+		label := o.DisplayName
+		if label == "" {
+			label = o.Name
+		}
+		for _, op := range connector.OperationNames {
+			if o.Operations.ByName(op) != nil {
+				out = append(out, activityChoice{o.Name + "." + op, label + ": " + op})
+			}
+		}
+	}
 	return out
 }
 
-// activityInputs are the inputs of a named activity; false when def has
-// no such activity.
+// objectOperation splits a choice naming an object's operation; false for
+// an activity.
+func objectOperation(name string) (object, operation string, ok bool) {
+	return strings.Cut(name, ".")
+}
+
+// activityInputs are the inputs of a named activity or object operation;
+// false when def has no such thing.
 func activityInputs(def *connector.Definition, name string) ([]connector.Input, bool) {
+	if object, operation, ok := objectOperation(name); ok {
+		if o := def.Object(object); o != nil {
+			if op := o.Operations.ByName(operation); op != nil {
+				return op.Inputs, true
+			}
+		}
+		return nil, false
+	}
 	if name == connector.HTTPRequestActivity && def.HTTPRequestEnabled() {
 		return connector.HTTPRequestInputs, true
 	}
@@ -166,7 +197,7 @@ func (u *UI) executeActivity(w http.ResponseWriter, r *request) error {
 	name := r.PostFormValue("activity")
 	inputs, ok := activityInputs(def, name)
 	if !ok {
-		return u.connectionView(w, r, c.ID, connectionResults{}, junction.Invalid("activity", "%q is not an activity of %s", name, def.DisplayName))
+		return u.connectionView(w, r, c.ID, connectionResults{}, junction.Invalid("activity", "%q is not an activity or object operation of %s", name, def.DisplayName))
 	}
 	in := map[string]any{}
 	for _, i := range inputs {
@@ -178,7 +209,20 @@ func (u *UI) executeActivity(w http.ResponseWriter, r *request) error {
 			in[i.Name] = v
 		}
 	}
-	res, err := u.app.Execute(r.Context(), r.p, c.ID, app.ExecuteInput{Activity: name, Input: in})
+	// An object's operation runs as the API runs it: object and
+	// operation, never as an activity of that name.
+	exec := app.ExecuteInput{Activity: name, Input: in}
+	if object, operation, ok := objectOperation(name); ok {
+		exec = app.ExecuteInput{Object: object, Operation: operation, Input: in}
+		if v := r.PostFormValue("max_pages"); v != "" && operation == "list" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > engine.MaxPages {
+				return u.connectionView(w, r, c.ID, connectionResults{}, junction.Invalid("max_pages", "must be a whole number from 1 to %d", engine.MaxPages))
+			}
+			exec.MaxPages = n
+		}
+	}
+	res, err := u.app.Execute(r.Context(), r.p, c.ID, exec)
 	if err != nil && !isFormError(err) {
 		return err
 	}

@@ -35,19 +35,19 @@ func (u *UI) executions(w http.ResponseWriter, r *request) error {
 	}
 	var list app.List[*junction.Execution]
 	if err == nil {
-		list, err = u.app.ListExecutions(ctx, r.p, app.ExecutionQuery{ConnectionID: q.Get("connection_id"),
-			Status: q.Get("status"), Since: since, Until: until, Page: pageOf(r)})
+		list, err = u.app.ListExecutions(ctx, r.p, app.ExecutionQuery{FolderID: r.folder, Subfolders: r.folder != "", ConnectionID: q.Get("connection_id"),
+			Status: q.Get("status"), Since: since, Until: until, Text: q.Get("q"), Page: pageOf(r)})
 		if err != nil && !isFormError(err) {
 			return err
 		}
 	}
-	conns, cerr := u.connectionChoices(r, "")
+	conns, cerr := u.connectionChoicesIn(r, r.folder, "")
 	if cerr != nil {
 		return cerr
 	}
 	return u.show(w, r, "executions", "executions", "Executions", map[string]any{
 		"List": list, "Status": q.Get("status"), "ConnectionID": q.Get("connection_id"),
-		"Since": q.Get("since"), "Until": q.Get("until"), "Connections": conns}, err)
+		"Since": q.Get("since"), "Until": q.Get("until"), "Q": q.Get("q"), "Connections": conns}, err)
 }
 
 func (u *UI) execution(w http.ResponseWriter, r *request) error {
@@ -112,7 +112,14 @@ type connectionChoice struct {
 }
 
 func (u *UI) connectionChoices(r *request, nameContains string) (connectionChoice, error) {
-	list, err := u.app.ListConnections(r.Context(), r.p, app.ConnectionQuery{NameContains: nameContains, Page: junction.Page{Limit: pickerCap}})
+	return u.connectionChoicesIn(r, "", nameContains)
+}
+
+// connectionChoicesIn is connectionChoices within folder and the folders
+// below it; every folder when empty.
+func (u *UI) connectionChoicesIn(r *request, folder, nameContains string) (connectionChoice, error) {
+	list, err := u.app.ListConnections(r.Context(), r.p, app.ConnectionQuery{NameContains: nameContains,
+		FolderID: folder, Subfolders: folder != "", Page: junction.Page{Limit: pickerCap}})
 	if err != nil && !junction.IsCode(err, junction.EPERMISSIONDENIED) {
 		return connectionChoice{}, err
 	}

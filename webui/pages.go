@@ -218,6 +218,35 @@ type overviewData struct {
 	Triggers []*app.TriggerView
 	Chart    *executionChart
 	Stores   []storeHealthRow
+	Usage    *usageView
+}
+
+// usageView is the month's usage on the overview, with the share of the
+// API-call quota used when the tenant has one.
+type usageView struct {
+	*app.MonthUsage
+	Percent int64
+}
+
+func usageOf(m *app.MonthUsage) *usageView {
+	v := &usageView{MonthUsage: m}
+	if q := m.APICallsQuota; q != nil {
+		if *q > 0 {
+			v.Percent = m.TenantAPICalls * 100 / *q
+		} else {
+			v.Percent = 100
+		}
+	}
+	return v
+}
+
+// High is where the quota meter turns to a warning: 80 percent, the
+// first threshold the server tells of.
+func (v *usageView) High() int64 {
+	if v.APICallsQuota == nil {
+		return 0
+	}
+	return *v.APICallsQuota * int64(junction.QuotaThresholds[0]) / 100
 }
 
 // countRow is a count shown as "100+" past overviewCap.
@@ -275,6 +304,11 @@ func (u *UI) overview(w http.ResponseWriter, r *request) error {
 	}
 	if stores, err := u.app.ListCredentialStores(ctx, p, junction.Page{Limit: overviewCap}); err == nil {
 		d.Stores = u.storeHealth(stores.Items)
+	}
+	// From the daily aggregates: the same few rows a month whatever the
+	// number of executions.
+	if m, err := u.app.GetMonthUsage(ctx, p); err == nil {
+		d.Usage = usageOf(m)
 	}
 	return u.show(w, r, "overview", "overview", "Overview", d, nil)
 }
@@ -525,7 +559,8 @@ func (u *UI) createFolder(w http.ResponseWriter, r *request) error {
 // triggers, executions, audit ------------------------------------------
 
 func (u *UI) triggers(w http.ResponseWriter, r *request) error {
-	list, err := u.app.ListTriggers(r.Context(), r.p, app.TriggerQuery{ConnectionID: r.URL.Query().Get("connection_id"), Page: pageOf(r)})
+	list, err := u.app.ListTriggers(r.Context(), r.p, app.TriggerQuery{ConnectionID: r.URL.Query().Get("connection_id"),
+		FolderID: r.folder, Subfolders: r.folder != "", Page: pageOf(r)})
 	if err != nil {
 		return err
 	}

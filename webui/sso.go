@@ -27,6 +27,11 @@ type SSO struct {
 	Issuer       string
 	ClientID     string
 	ClientSecret junction.Secret
+	// ClientSecretAsset, when set, names a secret or credential asset of
+	// the default tenant holding the client secret instead: it is resolved
+	// at each sign-in, so a rotation is picked up without a restart, and
+	// ClientSecret is not used.
+	ClientSecretAsset string
 	// RedirectURL is <public URL>/login/sso/callback, registered at the
 	// provider.
 	RedirectURL string
@@ -92,10 +97,56 @@ func (s *sso) discover(ctx context.Context) (*oidc.Provider, *oauth2.Config, err
 		}
 		s.provider = p
 	}
-	return s.provider, &oauth2.Config{ClientID: s.cfg.ClientID, ClientSecret: s.cfg.ClientSecret.Reveal(),
+	// The secret is added where the code is exchanged, the one place it
+	// is sent.
+	return s.provider, &oauth2.Config{ClientID: s.cfg.ClientID,
 		Endpoint: s.provider.Endpoint(), RedirectURL: s.cfg.RedirectURL,
 		Scopes: []string{oidc.ScopeOpenID, "profile", "email"}}, nil
 }
+
+// clientSecret is the client secret for one exchange: the configured one,
+// or the asset's value, read again from its store with refresh.
+func (u *UI) clientSecret(ctx context.Context, refresh bool) (junction.Secret, error) {
+	if u.sso.cfg.ClientSecretAsset == "" {
+		return u.sso.cfg.ClientSecret, nil
+	}
+	return u.app.SSOClientSecret(ctx, u.sso.cfg.ClientSecretAsset, refresh)
+}
+
+// exchange trades the code for tokens. A client secret from an asset
+// that the provider refuses is read again from its store, and the
+// exchange tried once more when it changed: the secret was rotated and
+// the cache still held the old one. A provider that refuses the client
+// has not used the code.
+func (u *UI) exchange(ctx context.Context, cfg *oauth2.Config, code, verifier string) (*oauth2.Token, error) {
+	secret, err := u.clientSecret(ctx, false)
+	if err != nil {
+		return nil, errClientSecret{err}
+	}
+	cfg.ClientSecret = secret.Reveal()
+	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	var re *oauth2.RetrieveError
+	if err == nil || u.sso.cfg.ClientSecretAsset == "" || !errors.As(err, &re) ||
+		(re.ErrorCode != "invalid_client" && (re.Response == nil || re.Response.StatusCode != http.StatusUnauthorized)) {
+		return tok, err
+	}
+	fresh, ferr := u.clientSecret(ctx, true)
+	if ferr != nil {
+		return nil, errClientSecret{ferr}
+	}
+	if fresh.Equal(secret) {
+		return nil, err
+	}
+	cfg.ClientSecret = fresh.Reveal()
+	return cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+}
+
+// errClientSecret is a client secret that could not be resolved, told
+// apart from a failed exchange.
+type errClientSecret struct{ err error }
+
+func (e errClientSecret) Error() string { return e.err.Error() }
+func (e errClientSecret) Unwrap() error { return e.err }
 
 func randomString() string {
 	var b [32]byte
@@ -146,8 +197,11 @@ func (u *UI) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := u.sso.context(r.Context())
-	tok, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(f.Verifier))
-	if err != nil {
+	tok, err := u.exchange(ctx, cfg, q.Get("code"), f.Verifier)
+	if errors.As(err, new(errClientSecret)) {
+		u.ssoFailed(w, r, "", "client secret unavailable", err)
+		return
+	} else if err != nil {
 		u.ssoFailed(w, r, "", "code exchange failed", err)
 		return
 	}

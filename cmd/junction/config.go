@@ -65,10 +65,13 @@ type Config struct {
 	OIDCIssuer           string
 	OIDCClientID         string
 	OIDCClientSecretFile string
-	OIDCUsernameClaim    string
-	OIDCCreateUsers      string // "true" or "false"
-	OIDCDefaultRoles     []string
-	OIDCCAFile           string
+	// OIDCClientSecretAsset names a secret or credential asset of the
+	// default tenant holding the client secret, resolved at each sign-in.
+	OIDCClientSecretAsset string
+	OIDCUsernameClaim     string
+	OIDCCreateUsers       string // "true" or "false"
+	OIDCDefaultRoles      []string
+	OIDCCAFile            string
 	// UsageFlushInterval is a Go duration: how often usage counts are
 	// written, which is also what a crash may lose of them.
 	UsageFlushInterval string
@@ -134,6 +137,8 @@ func (c *Config) settings() []setting {
 			usage: "client ID Junction has at the OpenID Connect provider"},
 		{flag: "oidc-client-secret-file", env: "JUNCTION_OIDC_CLIENT_SECRET_FILE", key: "oidc_client_secret_file", str: &c.OIDCClientSecretFile,
 			usage: "file holding the OpenID Connect client secret (or set JUNCTION_OIDC_CLIENT_SECRET)"},
+		{flag: "oidc-client-secret-asset", env: "JUNCTION_OIDC_CLIENT_SECRET_ASSET", key: "oidc_client_secret_asset", str: &c.OIDCClientSecretAsset,
+			usage: "ID of a secret or credential asset of the default tenant holding the OpenID Connect client secret, resolved from its store at each sign-in so that a rotation needs no restart"},
 		{flag: "oidc-username-claim", env: "JUNCTION_OIDC_USERNAME_CLAIM", key: "oidc_username_claim", str: &c.OIDCUsernameClaim,
 			usage: "ID token or userinfo claim holding the Junction user name (default preferred_username, else email)"},
 		{flag: "oidc-create-users", env: "JUNCTION_OIDC_CREATE_USERS", key: "oidc_create_users", def: "false", str: &c.OIDCCreateUsers, boolean: true,
@@ -419,7 +424,7 @@ func (c *Config) validateOIDC() error {
 		return fmt.Errorf("--oidc-create-users must be true or false, not %q", c.OIDCCreateUsers)
 	}
 	if c.OIDCIssuer == "" {
-		if c.OIDCClientID != "" || c.OIDCClientSecretFile != "" || c.OIDCCAFile != "" || len(c.OIDCDefaultRoles) > 0 {
+		if c.OIDCClientID != "" || c.OIDCClientSecretFile != "" || c.OIDCClientSecretAsset != "" || c.OIDCCAFile != "" || len(c.OIDCDefaultRoles) > 0 {
 			return errors.New("--oidc-issuer is required with the other --oidc- settings: say which provider to sign in with")
 		}
 		return nil
@@ -431,6 +436,9 @@ func (c *Config) validateOIDC() error {
 	}
 	if c.OIDCClientID == "" {
 		return errors.New("--oidc-client-id is required with --oidc-issuer")
+	}
+	if c.OIDCClientSecretAsset != "" && c.OIDCClientSecretFile != "" {
+		return errors.New("--oidc-client-secret-asset and --oidc-client-secret-file both name the client secret: give one")
 	}
 	return nil
 }

@@ -27,9 +27,20 @@ func (m *Main) ssoOptions(ctx context.Context) (*webui.SSO, error) {
 	if c.OIDCIssuer == "" {
 		return nil, nil
 	}
-	secret, err := readSecret(c.OIDCClientSecretFile, "--oidc-client-secret-file", m.Getenv(envOIDCClientSecret))
-	if err != nil {
-		return nil, err
+	var secret junction.Secret
+	if c.OIDCClientSecretAsset != "" {
+		// Read at each sign-in; checked now, without its value.
+		if m.Getenv(envOIDCClientSecret) != "" {
+			return nil, fmt.Errorf("--oidc-client-secret-asset and %s both give the client secret: give one", envOIDCClientSecret)
+		}
+		if err := m.app.CheckSSOClientSecretAsset(ctx, c.OIDCClientSecretAsset); err != nil {
+			return nil, fmt.Errorf("--oidc-client-secret-asset: %s", junction.ErrorMessage(err))
+		}
+	} else {
+		var err error
+		if secret, err = readSecret(c.OIDCClientSecretFile, "--oidc-client-secret-file", m.Getenv(envOIDCClientSecret)); err != nil {
+			return nil, err
+		}
 	}
 	if err := m.app.CheckRoleNames(ctx, "oidc_default_roles", c.OIDCDefaultRoles); err != nil {
 		return nil, fmt.Errorf("--oidc-default-roles: %s", junction.ErrorMessage(err))
@@ -47,7 +58,7 @@ func (m *Main) ssoOptions(ctx context.Context) (*webui.SSO, error) {
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
 	return &webui.SSO{
-		Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID, ClientSecret: secret,
+		Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID, ClientSecret: secret, ClientSecretAsset: c.OIDCClientSecretAsset,
 		RedirectURL:   c.PublicBaseURL(m.listener.Addr().String()) + "/login/sso/callback",
 		UsernameClaim: c.OIDCUsernameClaim, CreateUsers: c.OIDCCreate(), DefaultRoles: c.OIDCDefaultRoles,
 		HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second},
