@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -145,7 +146,11 @@ type ConfigKey struct {
 	Name     string `json:"name"`
 	Secret   bool   `json:"secret"`   // stored sealed, never returned
 	Required bool   `json:"required"` // always, or depending on other keys (checked by Open)
-	Help     string `json:"help,omitempty"`
+	// Server marks a key that names something of the Junction server
+	// itself (a file, an environment variable) the store logs in with:
+	// see CredentialStoreType.ServerIdentity.
+	Server bool   `json:"server,omitempty"`
+	Help   string `json:"help,omitempty"`
 }
 
 // ConfigChoice is one decision a store's configuration makes between ways
@@ -184,4 +189,37 @@ type CredentialStoreType struct {
 	// fault with EINVALID) and returns a store. It does not contact the
 	// vault: that happens on first use or on Check.
 	Open func(config map[string]string, opts CredentialStoreOptions) (CredentialStore, error)
+}
+
+// ServerIdentity reports whether config makes the store log in as the
+// Junction server rather than with credentials of its own: with a file or
+// an environment variable of the server (a key marked Server), or with
+// the server's ambient cloud identity (a choice whose option without keys
+// is taken because none of its keys is set). Such a store reaches whatever
+// the server's own identity may read, so the server decides which tenants
+// may configure one. It returns the key to blame, "" for an ambient
+// login, and false when the store brings its own credentials.
+func (t CredentialStoreType) ServerIdentity(config map[string]string) (key string, ok bool) {
+	set := func(k string) bool { return strings.TrimSpace(config[k]) != "" }
+	for _, k := range t.ConfigKeys {
+		if k.Server && set(k.Name) {
+			return k.Name, true
+		}
+	}
+	for _, c := range t.Choices {
+		if c.Key != "" {
+			continue
+		}
+		ambient, chosen := false, false
+		for _, o := range c.Options {
+			ambient = ambient || len(o.Keys) == 0
+			for _, k := range o.Keys {
+				chosen = chosen || set(k)
+			}
+		}
+		if ambient && !chosen {
+			return "", true
+		}
+	}
+	return "", false
 }

@@ -50,6 +50,10 @@ type Options struct {
 	// Peers, when set, is told of every value Refresh finds rotated, so
 	// that the other servers drop it too (nil: one server).
 	Peers RotationAnnouncer
+	// ServerIdentity says whether a tenant's stores may log in as the
+	// Junction server itself (see CredentialStoreType.ServerIdentity);
+	// nil lets every tenant's.
+	ServerIdentity func(tenantID string) bool
 	// RenewInterval is how often leased values are looked at for renewal
 	// and release (zero: secretcache.DefaultRenewInterval). Negative runs
 	// no background loop: the owner calls RenewLeases itself (tests).
@@ -348,7 +352,7 @@ func (r *Resolver) Open(ctx context.Context, cfg *junction.CredentialStoreConfig
 			merged[k] = v
 		}
 	}
-	return t.Open(merged, r.storeOptions(cfg))
+	return r.openType(t, cfg, merged)
 }
 
 // OpenWith builds an adapter from a configuration whose secret keys are
@@ -365,7 +369,23 @@ func (r *Resolver) OpenWith(cfg *junction.CredentialStoreConfig, secrets map[str
 	for k, v := range secrets {
 		merged[k] = v
 	}
-	return t.Open(merged, r.storeOptions(cfg))
+	return r.openType(t, cfg, merged)
+}
+
+// openType opens an adapter of type t for cfg with its whole configuration
+// (secret keys included), unless it would log in as this server and the
+// server does not let cfg's tenant do that.
+func (r *Resolver) openType(t junction.CredentialStoreType, cfg *junction.CredentialStoreConfig, config map[string]string) (junction.CredentialStore, error) {
+	if key, ok := t.ServerIdentity(config); ok && r.opts.ServerIdentity != nil && !r.opts.ServerIdentity(cfg.TenantID) {
+		how := "the server's own cloud identity (no credentials given)"
+		if key != "" {
+			how = "a file or environment variable of the server (" + key + ")"
+		}
+		return nil, &junction.Error{Code: junction.EPERMISSIONDENIED, Field: key,
+			Message: fmt.Sprintf("credential store %q would log in with %s, which this server does not allow for this tenant (--store-server-identity); give the store credentials of its own",
+				cfg.Name, how)}
+	}
+	return t.Open(config, r.storeOptions(cfg))
 }
 
 func (r *Resolver) storeOptions(cfg *junction.CredentialStoreConfig) junction.CredentialStoreOptions {

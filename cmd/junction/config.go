@@ -36,7 +36,10 @@ type Config struct {
 	LogLevel       string // debug, info, warn, error
 	OutboundAllow  []string
 	StoreAllow     []string
-	ConnectorsDir  string
+	// StoreServerIdentity is which tenants' credential stores may log in
+	// as the server itself: default, all or none.
+	StoreServerIdentity string
+	ConnectorsDir       string
 	TrustedProxies []string
 	// PublicURL is the address people and OAuth providers reach the server
 	// at; empty means http://<the listen address>.
@@ -108,6 +111,9 @@ func (c *Config) settings() []setting {
 			usage: "private network (CIDR) that outbound calls may reach; repeatable, env comma-separated"},
 		{flag: "store-allow", env: "JUNCTION_STORE_ALLOW", key: "store_allow", list: &c.StoreAllow,
 			usage: "loopback, link-local or metadata address (CIDR) that credential stores may reach; repeatable, env comma-separated"},
+		{flag: "store-server-identity", env: "JUNCTION_STORE_SERVER_IDENTITY", key: "store_server_identity", def: "default",
+			str: &c.StoreServerIdentity,
+			usage: "which tenants' credential stores may log in as this server (its cloud identity, a file or an environment variable of it): default (the default tenant only), all or none"},
 		{flag: "connectors-dir", env: "JUNCTION_CONNECTORS_DIR", key: "connectors_dir", str: &c.ConnectorsDir,
 			usage: "directory of connector definitions"},
 		{flag: "trusted-proxy", env: "JUNCTION_TRUSTED_PROXIES", key: "trusted_proxies", list: &c.TrustedProxies,
@@ -313,6 +319,9 @@ func (c *Config) validate() error {
 		if _, err := netip.ParsePrefix(cidr); err != nil {
 			return fmt.Errorf("--store-allow %q is not a CIDR such as 127.0.0.1/32", cidr)
 		}
+	}
+	if !slices.Contains([]string{"default", "all", "none"}, c.StoreServerIdentity) {
+		return fmt.Errorf("--store-server-identity must be default, all or none, not %q", c.StoreServerIdentity)
 	}
 	if _, err := strconv.ParseBool(c.Metrics); err != nil {
 		return fmt.Errorf("--metrics must be true or false, not %q", c.Metrics)

@@ -278,7 +278,7 @@ func (m *Main) doctorStores(ctx context.Context, db *sqldb.DB, ring *keyring.Rin
 	}
 	types := storeTypes()
 	res, err := resolver.New(resolver.Options{Store: db, Keyring: ring, Types: types, Clock: m.Clock, Logger: m.logger,
-		StoreAllow: prefixes(m.Config.StoreAllow)})
+		StoreAllow: prefixes(m.Config.StoreAllow), ServerIdentity: m.serverIdentity(db)})
 	if err != nil {
 		c.Status, c.Message = junction.CheckError, junction.ErrorMessage(err)
 		return []junction.Check{c}

@@ -312,7 +312,7 @@ func (m *Main) Run(ctx context.Context) error {
 	types := storeTypes()
 	m.resolver, err = resolver.New(resolver.Options{
 		Store: m.store, Keyring: m.keyring, Types: types, Clock: m.Clock, Logger: m.logger,
-		StoreAllow: prefixes(m.Config.StoreAllow), Peers: m.db,
+		StoreAllow: prefixes(m.Config.StoreAllow), Peers: m.db, ServerIdentity: m.serverIdentity(m.store),
 	})
 	if err != nil {
 		return fmt.Errorf("start secret resolver: %w", err)

@@ -45,7 +45,7 @@ var configKeys = []junction.ConfigKey{
 	{Name: keyAPIKey, Secret: true, Help: "API key of that host."},
 	{Name: keyJWTServiceID, Help: "Service ID of the authn-jwt authenticator Junction logs in through, instead of login and api_key."},
 	{Name: keyJWT, Secret: true, Help: "The JWT presented to authn-jwt (with jwt_service_id). Use jwt_file for tokens that are renewed on disk."},
-	{Name: keyJWTFile, Help: "Path of a file holding the JWT, read at every login (a Kubernetes projected service-account token, say)."},
+	{Name: keyJWTFile, Server: true, Help: "Path of a file holding the JWT, read at every login (a Kubernetes projected service-account token, say)."},
 	{Name: keyHostID, Help: "Host identity for authn-jwt when the authenticator does not take it from a token claim, host/<policy path>/<host id>."},
 	{Name: keyCACert, Help: "PEM of the CA that issued Conjur's certificate; system roots when empty."},
 }

@@ -54,8 +54,8 @@ const scope = "https://www.googleapis.com/auth/cloud-platform"
 var configKeys = []junction.ConfigKey{
 	{Name: keyProject, Required: true, Help: "Google Cloud project ID (or number) holding the secrets."},
 	{Name: keyCredentialsJSON, Secret: true, Help: "A service-account key (the JSON file's content), stored sealed."},
-	{Name: keyCredentialsFile, Help: "Path, on the Junction server, of a service-account key file, read at first use."},
-	{Name: keyCredentialsEnv, Help: "Name of an environment variable of the Junction server holding a service-account key's JSON."},
+	{Name: keyCredentialsFile, Server: true, Help: "Path, on the Junction server, of a service-account key file, read at first use."},
+	{Name: keyCredentialsEnv, Server: true, Help: "Name of an environment variable of the Junction server holding a service-account key's JSON."},
 	{Name: keyEndpoint, Help: "Secret Manager API endpoint, for regional endpoints or Private Service Connect; default https://secretmanager.googleapis.com."},
 	{Name: keyCACert, Help: "PEM of the CA that issued the endpoint's certificate; system roots when empty."},
 }
