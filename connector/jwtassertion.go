@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"maps"
+	"regexp"
 	"strings"
 	"time"
 
@@ -97,6 +98,9 @@ func parseSigningKey(v string) (*parsedKey, error) {
 	}
 	block, _ := pem.Decode([]byte(v))
 	if block == nil {
+		block = flatPEM(v)
+	}
+	if block == nil {
 		return nil, errBadKey
 	}
 	defer clear(block.Bytes)
@@ -126,6 +130,23 @@ func parseSigningKey(v string) (*parsedKey, error) {
 		return nil, errBadKey
 	}
 	return out, nil
+}
+
+// flatPEMRE matches a PEM block whose line breaks were lost or turned
+// into spaces, as pasting into a one-line password input does.
+var flatPEMRE = regexp.MustCompile(`^-----BEGIN ([A-Z ]+)-----([A-Za-z0-9+/=\s]+)-----END ([A-Z ]+)-----$`)
+
+// flatPEM decodes such a block, or returns nil.
+func flatPEM(v string) *pem.Block {
+	m := flatPEMRE.FindStringSubmatch(v)
+	if m == nil || m[1] != m[3] {
+		return nil
+	}
+	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(m[2]), ""))
+	if err != nil {
+		return nil
+	}
+	return &pem.Block{Type: m[1], Bytes: der}
 }
 
 // signingMethod checks that the key suits the algorithm; without one, the

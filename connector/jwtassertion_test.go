@@ -263,10 +263,17 @@ func TestJWTAssertionKeyErrors(t *testing.T) {
 			t.Errorf("printed settings hold the key: %.80s", out)
 		}
 	}
-	// Escaped line breaks, as a key pasted from a .env file, are accepted.
-	if _, err := d.OAuth2(connector.Credentials{Auth: "jwt_grant", Fields: base,
-		Secrets: secrets("rsa_private_key", strings.ReplaceAll(good, "\n", `\n`))}); err != nil {
-		t.Errorf("escaped PEM: %v", err)
+	// Escaped line breaks (a key pasted from a .env file), and line breaks
+	// lost or turned into spaces (pasted into a one-line input), are
+	// accepted.
+	for name, key := range map[string]string{
+		"Escaped": strings.ReplaceAll(good, "\n", `\n`),
+		"Joined":  strings.ReplaceAll(good, "\n", ""),
+		"Spaces":  strings.ReplaceAll(good, "\n", " "),
+	} {
+		if _, err := d.OAuth2(connector.Credentials{Auth: "jwt_grant", Fields: base, Secrets: secrets("rsa_private_key", key)}); err != nil {
+			t.Errorf("%s PEM: %v", name, err)
+		}
 	}
 }
 
@@ -336,4 +343,22 @@ auth:
 			}
 		})
 	}
+}
+
+// FuzzJWTKey: whatever is given as the key, reading it neither panics nor
+// quotes it back.
+func FuzzJWTKey(f *testing.F) {
+	f.Add(pemPKCS1(testRSAKey()))
+	f.Add(strings.ReplaceAll(pemPKCS1(testRSAKey()), "\n", " "))
+	f.Add(`{"type":"service_account","private_key":"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"}`)
+	f.Add("-----BEGIN EC PRIVATE KEY-----MHcCAQEE-----END EC PRIVATE KEY-----")
+	d := mustDefinition(f, "docusign")
+	base := map[string]string{"base_host": "demo.docusign.net", "account_id": "f0f3f3d5", "auth_host": "account-d.docusign.com",
+		"integration_key": "7c2b8d7e", "user_id": "4c3b2a19"}
+	f.Fuzz(func(t *testing.T, key string) {
+		_, err := d.OAuth2(connector.Credentials{Auth: "jwt_grant", Fields: base, Secrets: secrets("rsa_private_key", key)})
+		if err != nil && len(key) >= 12 && strings.Contains(err.Error(), key) {
+			t.Errorf("the error quotes the key")
+		}
+	})
 }
