@@ -463,8 +463,7 @@ func (e *Engine) signAssertion(x *run, s *connector.OAuth2Settings, cfg *clientc
 		cfg.EndpointParams = map[string][]string{}
 	}
 	if x.auth.Type == connector.AuthOAuth2JWTBearer {
-		cfg.Scopes = nil
-		delete(cfg.EndpointParams, "scope")
+		cfg.Scopes = nil // in the assertion's scope claim
 		cfg.EndpointParams["grant_type"] = []string{connector.GrantTypeJWTBearer}
 		cfg.EndpointParams["assertion"] = []string{jwt.Reveal()}
 		return nil
