@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"maps"
 	"regexp"
 	"strings"
 	"time"
@@ -264,13 +263,11 @@ func (c *connection) assertion(a *Auth, s *OAuth2Settings) (*JWTAssertion, error
 		j.Claims["sub"] = s.ClientID
 	}
 	j.Claims["aud"] = s.TokenURL
-	declared := map[string]string{}
 	for name, t := range a.Claims {
 		if v, missing := fillTemplate(t, c.public); len(missing) == 0 {
-			declared[name] = v
+			j.Claims[name] = v
 		}
 	}
-	maps.Copy(j.Claims, declared)
 	if j.Claims["iss"] == "" {
 		return nil, junction.Invalid(keyField, "the assertion has no issuer: declare the iss claim or use a service-account key")
 	}
