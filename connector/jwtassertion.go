@@ -54,6 +54,9 @@ type JWTAssertion struct {
 	// ClientAssertion marks a private_key_jwt client assertion (RFC 7523
 	// section 2.2), which carries a fresh jti each time.
 	ClientAssertion bool
+	// KeyField is where errors about the key point: the connection field
+	// that holds it.
+	KeyField string
 }
 
 // serviceAccountKey is the part of a Google service-account JSON key that
@@ -66,9 +69,12 @@ type serviceAccountKey struct {
 	TokenURI     string `json:"token_uri"`
 }
 
-// parsedKey is a signing key read from a connection's secret field.
-type parsedKey struct {
-	signer      crypto.Signer
+// keyFile is a signing key as a connection holds it, read only as far as
+// its PEM block and what a service-account key says about itself: parsing
+// the key (RSA validation is most of a millisecond) waits until a JWT is
+// signed, not every time a connection's settings are filled.
+type keyFile struct {
+	block       *pem.Block
 	keyID       string // the service-account key's private_key_id
 	clientEmail string
 	tokenURI    string
@@ -78,11 +84,11 @@ type parsedKey struct {
 // was expected and nothing of what was given.
 var errBadKey = errors.New("is not a PEM private key (RSA or EC, unencrypted) or a Google service-account JSON key")
 
-// parseSigningKey reads a PEM private key or a Google service-account JSON
+// readKeyFile reads a PEM private key or a Google service-account JSON
 // key. Errors never quote the value.
-func parseSigningKey(v string) (*parsedKey, error) {
+func readKeyFile(v string) (*keyFile, error) {
 	v = strings.TrimSpace(v)
-	out := &parsedKey{}
+	out := &keyFile{}
 	if strings.HasPrefix(v, "{") {
 		var sa serviceAccountKey
 		if err := json.Unmarshal([]byte(v), &sa); err != nil || sa.PrivateKey == "" {
@@ -102,33 +108,40 @@ func parseSigningKey(v string) (*parsedKey, error) {
 	if block == nil {
 		return nil, errBadKey
 	}
-	defer clear(block.Bytes)
-	var (
-		k   any
-		err error
-	)
 	switch block.Type {
-	case "RSA PRIVATE KEY":
-		k, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-	case "EC PRIVATE KEY":
-		k, err = x509.ParseECPrivateKey(block.Bytes)
-	case "PRIVATE KEY":
-		k, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY":
 	default:
 		return nil, errBadKey
+	}
+	out.block = block
+	return out, nil
+}
+
+// signer parses the key; the DER bytes are cleared once it is parsed.
+func (k *keyFile) signer() (crypto.Signer, error) {
+	defer clear(k.block.Bytes)
+	var (
+		key any
+		err error
+	)
+	switch k.block.Type {
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(k.block.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(k.block.Bytes)
+	default:
+		key, err = x509.ParsePKCS8PrivateKey(k.block.Bytes)
 	}
 	if err != nil {
 		return nil, errBadKey
 	}
-	switch k := k.(type) {
+	switch key := key.(type) {
 	case *rsa.PrivateKey:
-		out.signer = k
+		return key, nil
 	case *ecdsa.PrivateKey:
-		out.signer = k
-	default:
-		return nil, errBadKey
+		return key, nil
 	}
-	return out, nil
+	return nil, errBadKey
 }
 
 // flatPEMRE matches a PEM block whose line breaks were lost or turned
@@ -174,14 +187,25 @@ func signingMethod(alg string, k crypto.Signer) (jwt.SigningMethod, error) {
 
 // Sign returns the signed assertion, issued at now. The JWT is a bearer
 // credential for its lifetime, so it is returned as a Secret.
+//
+// Errors: EINVALID naming KeyField when the key cannot be parsed or does
+// not suit the algorithm.
 func (a *JWTAssertion) Sign(now time.Time) (junction.Secret, error) {
-	k, err := parseSigningKey(a.Key.Reveal())
-	if err != nil {
-		return junction.Secret{}, junction.Invalid("auth.private_key", "%s", err.Error())
+	field := a.KeyField
+	if field == "" {
+		field = "auth.private_key"
 	}
-	method, err := signingMethod(a.Alg, k.signer)
+	kf, err := readKeyFile(a.Key.Reveal())
 	if err != nil {
-		return junction.Secret{}, junction.Invalid("auth.private_key", "%s", err.Error())
+		return junction.Secret{}, junction.Invalid(field, "%s", err.Error())
+	}
+	signer, err := kf.signer()
+	if err != nil {
+		return junction.Secret{}, junction.Invalid(field, "%s", err.Error())
+	}
+	method, err := signingMethod(a.Alg, signer)
+	if err != nil {
+		return junction.Secret{}, junction.Invalid(field, "%s", err.Error())
 	}
 	claims := jwt.MapClaims{}
 	for name, v := range a.Claims {
@@ -200,7 +224,7 @@ func (a *JWTAssertion) Sign(now time.Time) (junction.Secret, error) {
 	if a.KeyID != "" {
 		tok.Header["kid"] = a.KeyID
 	}
-	s, err := tok.SignedString(k.signer)
+	s, err := tok.SignedString(signer)
 	if err != nil {
 		return junction.Secret{}, junction.Internal(errors.New("sign the JWT assertion"))
 	}
@@ -227,14 +251,11 @@ func (c *connection) assertion(a *Auth, s *OAuth2Settings) (*JWTAssertion, error
 	if raw == "" {
 		return nil, junction.Invalid(keyField, "is required")
 	}
-	k, err := parseSigningKey(raw)
+	k, err := readKeyFile(raw)
 	if err != nil {
 		return nil, junction.Invalid(keyField, "%s", err.Error())
 	}
-	if _, err := signingMethod(a.SigningAlg, k.signer); err != nil {
-		return nil, junction.Invalid(keyField, "%s", err.Error())
-	}
-	j := &JWTAssertion{Key: junction.NewSecret(raw), Alg: a.SigningAlg, Claims: map[string]string{}}
+	j := &JWTAssertion{Key: junction.NewSecret(raw), Alg: a.SigningAlg, Claims: map[string]string{}, KeyField: keyField}
 	j.KeyID, _ = fillTemplate(a.KeyID, c.public)
 	if j.KeyID == "" {
 		j.KeyID = k.keyID

@@ -241,7 +241,11 @@ func TestJWTAssertionKeyErrors(t *testing.T) {
 		"BadJSON":   `{"type":"service_account","private_key":"` + body + `"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := d.OAuth2(connector.Credentials{Auth: "jwt_grant", Fields: base, Secrets: secrets("rsa_private_key", key)})
+			// A key that looks like one is parsed only when it signs.
+			s, err := d.OAuth2(connector.Credentials{Auth: "jwt_grant", Fields: base, Secrets: secrets("rsa_private_key", key)})
+			if err == nil {
+				_, err = s.Assertion.Sign(time.Unix(1780000000, 0))
+			}
 			if name == "EC" {
 				if err != nil {
 					t.Fatalf("an EC key signs ES256: %v", err)
@@ -271,7 +275,11 @@ func TestJWTAssertionKeyErrors(t *testing.T) {
 		"Joined":  strings.ReplaceAll(good, "\n", ""),
 		"Spaces":  strings.ReplaceAll(good, "\n", " "),
 	} {
-		if _, err := d.OAuth2(connector.Credentials{Auth: "jwt_grant", Fields: base, Secrets: secrets("rsa_private_key", key)}); err != nil {
+		s, err := d.OAuth2(connector.Credentials{Auth: "jwt_grant", Fields: base, Secrets: secrets("rsa_private_key", key)})
+		if err == nil {
+			_, err = s.Assertion.Sign(time.Unix(1780000000, 0))
+		}
+		if err != nil {
 			t.Errorf("%s PEM: %v", name, err)
 		}
 	}
@@ -356,9 +364,49 @@ func FuzzJWTKey(f *testing.F) {
 	base := map[string]string{"base_host": "demo.docusign.net", "account_id": "f0f3f3d5", "auth_host": "account-d.docusign.com",
 		"integration_key": "7c2b8d7e", "user_id": "4c3b2a19"}
 	f.Fuzz(func(t *testing.T, key string) {
-		_, err := d.OAuth2(connector.Credentials{Auth: "jwt_grant", Fields: base, Secrets: secrets("rsa_private_key", key)})
+		s, err := d.OAuth2(connector.Credentials{Auth: "jwt_grant", Fields: base, Secrets: secrets("rsa_private_key", key)})
+		if err == nil {
+			_, err = s.Assertion.Sign(time.Unix(1780000000, 0))
+		}
 		if err != nil && len(key) >= 12 && strings.Contains(err.Error(), key) {
 			t.Errorf("the error quotes the key")
 		}
 	})
+}
+
+// BenchmarkJWTAssertionSign: the key is parsed again for every signature,
+// which happens about once an hour per connection; this shows what that
+// costs next to the signature itself.
+func BenchmarkJWTAssertionSign(b *testing.B) {
+	now := time.Unix(1780000000, 0)
+	for _, tc := range []struct{ name, key string }{
+		{"RS256-PKCS1", pemPKCS1(testRSAKey())},
+		{"RS256-ServiceAccountJSON", serviceAccountJSON(b, "https://oauth2.googleapis.com/token")},
+		{"ES256-PKCS8", pemPKCS8(b, testECKey())},
+	} {
+		a := &connector.JWTAssertion{Key: junction.NewSecret(tc.key), Claims: map[string]string{"iss": "x", "aud": "y"}, Lifetime: time.Hour}
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := a.Sign(now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkJWTBearerSettings: the settings are filled on every execution,
+// cached token or not, so they read the key's PEM block without parsing
+// the key.
+func BenchmarkJWTBearerSettings(b *testing.B) {
+	d := mustDefinition(b, "docusign")
+	cred := connector.Credentials{Auth: "jwt_grant",
+		Fields: map[string]string{"base_host": "demo.docusign.net", "account_id": "f0f3f3d5", "auth_host": "account-d.docusign.com",
+			"integration_key": "7c2b8d7e", "user_id": "4c3b2a19"},
+		Secrets: secrets("rsa_private_key", pemPKCS1(testRSAKey()))}
+	for b.Loop() {
+		if _, err := d.OAuth2(cred); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
