@@ -484,3 +484,51 @@ func TestPrivateKeyJWTOktaServiceApp(t *testing.T) {
 	wantCode(t, err, junction.ECONNAUTHFAILED)
 	assertKeyNowhere(t, f, v, logs, dbFile, errs, conn, append(keyPlants(key), junction.NewSecret(key)))
 }
+
+// Sheets and Gmail take the same service-account key as Drive, each with
+// its own scope; Gmail acts as the mailbox's owner. Their connection tests
+// pass with the token the stand-in issues (Sheets' test expects 404).
+func TestJWTGrantGoogleSheetsAndGmail(t *testing.T) {
+	for _, tc := range []struct {
+		key, base, scope, subject string
+		status                    int
+	}{
+		{"google-sheets", "https://sheets.googleapis.com/v4", "https://www.googleapis.com/auth/spreadsheets", "", http.StatusNotFound},
+		{"gmail", "https://gmail.googleapis.com/gmail/v1", "https://www.googleapis.com/auth/gmail.modify", "ann@acme.com", http.StatusOK},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			v := newJWTVendor(t, "/token", http.StatusBadRequest, tc.status, `{}`)
+			f, logs, dbFile := jwtFixture(t, standInDefinition(t, tc.key, v.srv.URL, []string{tc.base, "https://oauth2.googleapis.com"}))
+			v.attach(f)
+			wantClaims := "aud,exp,iat,iss,scope"
+			if tc.subject != "" {
+				wantClaims = "aud,exp,iat,iss,scope,sub"
+			}
+			v.check = func(v *jwtVendor, form url.Values, h map[string]any, c jwt.MapClaims) string {
+				if formKeys(form) != "assertion,grant_type" || form.Get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" ||
+					h["alg"] != "RS256" || h["kid"] != "0123456789abcdef0123456789abcdef01234567" || claimKeys(c) != wantClaims ||
+					c["iss"] != "junction@acme-prod.iam.gserviceaccount.com" || c["aud"] != v.srv.URL+"/token" || c["scope"] != tc.scope ||
+					(tc.subject != "" && c["sub"] != tc.subject) || !lifetimeOK(v, c, time.Hour) {
+					t.Errorf("token request %v, header %v, claims %v", form, h, c)
+					return "invalid_grant"
+				}
+				return ""
+			}
+			v.setKey(&jwtKeyA().PublicKey)
+			key := googleServiceAccountKey(t, jwtKeyA(), "0123456789abcdef0123456789abcdef01234567")
+			fields := map[string]junction.FieldValue{}
+			if tc.subject != "" {
+				fields["subject"] = junction.FieldValue{Value: tc.subject}
+			}
+			conn := f.connection(t, tc.key+"-standin", "service_account", fields, map[string]junction.Secret{"service_account_key": junction.NewSecret(key)})
+			_, err := f.eng.Test(f.ctx, conn)
+			if err != nil {
+				t.Fatalf("test: %v", err)
+			}
+			if issued, _ := v.counts(); issued != 1 {
+				t.Fatalf("%d tokens issued", issued)
+			}
+			assertKeyNowhere(t, f, v, logs, dbFile, nil, conn, append(keyPlants(pkcs8PEM(t, jwtKeyA())), junction.NewSecret(key)))
+		})
+	}
+}
