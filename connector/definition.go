@@ -93,13 +93,22 @@ const (
 	// AuthAWSSigV4 signs each request with AWS Signature Version 4 when it
 	// is sent (see Request.Signer), not when it is built.
 	AuthAWSSigV4 AuthType = "aws_sigv4"
+	// AuthOAuth2JWTBearer trades a JWT signed with the connection's private
+	// key for an access token (RFC 7523 section 2.1): Google service
+	// accounts, DocuSign's JWT grant.
+	AuthOAuth2JWTBearer AuthType = "oauth2_jwt_bearer"
 )
 
 // IsOAuth2 reports whether the scheme sends an OAuth 2.0 access token that the
 // caller obtains and refreshes.
 func (t AuthType) IsOAuth2() bool {
-	return t == AuthOAuth2ClientCredentials || t == AuthOAuth2AuthorizationCode
+	return t == AuthOAuth2ClientCredentials || t == AuthOAuth2AuthorizationCode || t == AuthOAuth2JWTBearer
 }
+
+// ClientAuthPrivateKeyJWT is the client_auth of a client-credentials scheme
+// whose client proves itself with a JWT signed by its private key (RFC 7523
+// section 2.2, OpenID Connect's private_key_jwt) instead of a secret.
+const ClientAuthPrivateKeyJWT = "private_key_jwt"
 
 // Auth is one auth scheme a connection may use. Which attributes apply
 // depends on Type; the validator rejects the others. Every string attribute
@@ -141,6 +150,27 @@ type Auth struct {
 	PKCE            bool              `yaml:"pkce,omitempty" json:"pkce,omitempty"`
 	AuthorizeParams map[string]string `yaml:"authorize_params,omitempty" json:"authorize_params,omitempty"`
 	TokenParams     map[string]string `yaml:"token_params,omitempty" json:"token_params,omitempty"`
+
+	// oauth2_jwt_bearer, and oauth2_client_credentials with ClientAuth
+	// private_key_jwt: the signing key, a PEM private key (PKCS #1, PKCS #8
+	// or SEC 1) or a whole Google service-account JSON key, usually
+	// "{private_key}", a secret field that may come from a credential
+	// asset; SigningAlg is RS256 or ES256, by default the one the key's
+	// type calls for (RSA or EC P-256); KeyID, when set,
+	// is the JWT header's kid (a service-account key gives its own).
+	//
+	// Claims are the assertion's claims, templates over fields; a claim
+	// naming an optional field left empty is left out. iat and exp are set
+	// when signing. For oauth2_jwt_bearer, iss defaults to a
+	// service-account key's client_email, aud to the token URL, and scope
+	// to Scopes joined with spaces; the token URL defaults to the key's
+	// token_uri. For private_key_jwt, iss and sub default to the client
+	// ID, aud to the token URL, and a random jti is added.
+	ClientAuth string            `yaml:"client_auth,omitempty" json:"client_auth,omitempty"`
+	PrivateKey string            `yaml:"private_key,omitempty" json:"private_key,omitempty"`
+	SigningAlg string            `yaml:"signing_alg,omitempty" json:"signing_alg,omitempty"`
+	KeyID      string            `yaml:"key_id,omitempty" json:"key_id,omitempty"`
+	Claims     map[string]string `yaml:"claims,omitempty" json:"claims,omitempty"`
 
 	// custom: headers and query parameters, templates over fields. Header
 	// names may be templates too.

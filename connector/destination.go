@@ -52,12 +52,13 @@ func (a *Auth) RequestFields() []string {
 }
 
 // TokenFields names the fields an OAuth 2.0 scheme sends to its token
-// endpoint: those of the client ID and the client secret.
+// endpoint: those of the client ID and the client secret, and the private
+// key whose signed assertion goes there in their stead.
 func (a *Auth) TokenFields() []string {
 	if !a.Type.IsOAuth2() {
 		return nil
 	}
-	return varsOf(a.ClientID, a.ClientSecret)
+	return varsOf(a.ClientID, a.ClientSecret, a.PrivateKey)
 }
 
 // AuthorizeFields names the fields an authorization-code scheme puts in

@@ -217,6 +217,23 @@ func authText(a *Auth) string {
 		return fmt.Sprintf("an API key sent as the %s `%s` = `%s`.", where, a.Name, orDefault(a.Value, "{api_key}"))
 	case AuthOAuth2ClientCredentials:
 		s := fmt.Sprintf("OAuth 2.0 client credentials; Junction obtains and renews the access token at `%s`", a.TokenURL)
+		if a.ClientAuth == ClientAuthPrivateKeyJWT {
+			s += fmt.Sprintf(", authenticating the client with a JWT signed %s by the private key `%s` (private_key_jwt)", orDefault(a.SigningAlg, "RS256 or ES256"), a.PrivateKey)
+		}
+		return s + scopesText(a) + "."
+	case AuthOAuth2JWTBearer:
+		at := "the key's `token_uri`"
+		if a.TokenURL != "" {
+			at = "`" + a.TokenURL + "`"
+		}
+		s := fmt.Sprintf("OAuth 2.0 JWT bearer grant (RFC 7523); Junction signs a JWT %s with the private key `%s` and trades it for an access token at %s", orDefault(a.SigningAlg, "RS256 or ES256"), a.PrivateKey, at)
+		if len(a.Claims) > 0 {
+			var cl []string
+			for _, k := range sortedKeys(a.Claims) {
+				cl = append(cl, k+": "+a.Claims[k])
+			}
+			s += "; claims " + codeList(cl)
+		}
 		return s + scopesText(a) + "."
 	case AuthOAuth2AuthorizationCode:
 		s := fmt.Sprintf("OAuth 2.0 authorization code; the user consents at `%s`, Junction exchanges the code and refreshes the token at `%s`", a.AuthorizeURL, a.TokenURL)

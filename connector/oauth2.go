@@ -25,6 +25,9 @@ type OAuth2Settings struct {
 	PKCE            bool
 	AuthorizeParams map[string]string
 	TokenParams     map[string]string
+	// Assertion signs the JWT of an oauth2_jwt_bearer grant or of a
+	// private_key_jwt client; nil for the other schemes.
+	Assertion *JWTAssertion
 }
 
 // OAuth2 returns the filled OAuth 2.0 settings of the connection's scheme.
@@ -47,8 +50,7 @@ func (d *Definition) OAuth2(c Credentials) (*OAuth2Settings, error) {
 		if len(missing) > 0 {
 			return "", junction.Invalid("fields."+missing[0], "is required")
 		}
-		u, err := url.Parse(v)
-		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || !hostnameRE.MatchString(u.Hostname()) {
+		if !isHTTPSURL(v) {
 			return "", junction.Invalid(fieldOf(tmpl, "auth."+attr), "must be an https URL")
 		}
 		return v, nil
@@ -64,7 +66,7 @@ func (d *Definition) OAuth2(c Credentials) (*OAuth2Settings, error) {
 		return nil, err
 	}
 	s.ClientID, _ = fillTemplate(a.ClientID, conn.value)
-	if s.ClientID == "" {
+	if s.ClientID == "" && a.Type != AuthOAuth2JWTBearer {
 		return nil, junction.Invalid(fieldOf(a.ClientID, "auth.client_id"), "is required")
 	}
 	secret, _ := fillTemplate(a.ClientSecret, conn.value)
@@ -91,7 +93,19 @@ func (d *Definition) OAuth2(c Credentials) (*OAuth2Settings, error) {
 	}
 	s.AuthorizeParams = fillMap(a.AuthorizeParams)
 	s.TokenParams = fillMap(a.TokenParams)
+	if a.Type == AuthOAuth2JWTBearer || a.ClientAuth == ClientAuthPrivateKeyJWT {
+		if s.Assertion, err = conn.assertion(a, s); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// isHTTPSURL reports whether v is an absolute https URL with a plain host
+// name and no user info.
+func isHTTPSURL(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil && hostnameRE.MatchString(u.Hostname())
 }
 
 // scopeList joins scopes with the API's separator. oauth2 joins its Scopes

@@ -246,10 +246,20 @@ func (c *connection) checkField(f Field) error {
 			return junction.Invalid(p, "must be a number")
 		}
 	}
-	if strings.ContainsAny(v, "\r\n\x00") {
+	if strings.ContainsAny(v, "\r\n\x00") && !(c.signingKeyOnly(f) && !strings.Contains(v, "\x00")) {
 		return junction.Invalid(p, "must not contain line breaks")
 	}
 	return nil
+}
+
+// signingKeyOnly reports whether f is a secret field used only as the
+// scheme's private key, which is never sent: a PEM key spans lines.
+func (c *connection) signingKeyOnly(f Field) bool {
+	a := c.auth
+	if f.Type != FieldSecret || !slices.Contains(varsOf(a.PrivateKey), f.Name) {
+		return false
+	}
+	return !slices.Contains(a.RequestFields(), f.Name) && !slices.Contains(varsOf(a.ClientID, a.ClientSecret), f.Name)
 }
 
 func optionList(opts []Option) string {
@@ -914,7 +924,7 @@ func (c *connection) applyAuth(r *Request) error {
 		default:
 			return junction.Invalid(fieldOf(a.In, "auth.in"), "must be header or query")
 		}
-	case AuthOAuth2AuthorizationCode, AuthOAuth2ClientCredentials:
+	case AuthOAuth2AuthorizationCode, AuthOAuth2ClientCredentials, AuthOAuth2JWTBearer:
 		if c.cred.AccessToken.IsZero() {
 			return junction.Invalid("access_token", "an OAuth 2.0 access token is required")
 		}

@@ -264,7 +264,8 @@ var authAttrs = map[AuthType][]string{
 	AuthBasic:                   {"username", "password"},
 	AuthAPIKey:                  {"in", "name", "value"},
 	AuthBearer:                  {"token"},
-	AuthOAuth2ClientCredentials: {"token_url", "client_id", "client_secret", "scopes", "scope_separator", "token_params", "name"},
+	AuthOAuth2ClientCredentials: {"token_url", "client_id", "client_secret", "scopes", "scope_separator", "token_params", "name", "client_auth", "private_key", "signing_alg", "key_id", "claims"},
+	AuthOAuth2JWTBearer:         {"token_url", "scopes", "token_params", "name", "private_key", "signing_alg", "key_id", "claims"},
 	AuthOAuth2AuthorizationCode: {"authorize_url", "token_url", "client_id", "client_secret", "scopes", "scope_separator", "pkce", "authorize_params", "token_params", "name"},
 	AuthCustom:                  {"headers", "query"},
 	AuthAWSSigV4:                {"access_key_id", "secret_access_key", "session_token", "region", "service"},
@@ -293,6 +294,11 @@ func setAttrs(a *Auth) []string {
 	add("pkce", a.PKCE)
 	add("authorize_params", len(a.AuthorizeParams) > 0)
 	add("token_params", len(a.TokenParams) > 0)
+	add("client_auth", a.ClientAuth != "")
+	add("private_key", a.PrivateKey != "")
+	add("signing_alg", a.SigningAlg != "")
+	add("key_id", a.KeyID != "")
+	add("claims", len(a.Claims) > 0)
 	add("headers", len(a.Headers) > 0)
 	add("query", len(a.Query) > 0)
 	add("access_key_id", a.AccessKeyID != "")
@@ -309,7 +315,7 @@ func (v *validator) auth(p string, a *Auth) {
 		if a.Type == "" {
 			v.add(p+".type", "is required")
 		} else {
-			v.add(p+".type", "unknown auth type %q (want none, basic, api_key, bearer, oauth2_client_credentials, oauth2_authorization_code, custom or aws_sigv4)", a.Type)
+			v.add(p+".type", "unknown auth type %q (want none, basic, api_key, bearer, oauth2_client_credentials, oauth2_authorization_code, oauth2_jwt_bearer, custom or aws_sigv4)", a.Type)
 		}
 		return
 	}
@@ -417,6 +423,36 @@ func (v *validator) auth(p string, a *Auth) {
 		for _, k := range sortedKeys(a.TokenParams) {
 			v.checkTemplate(p+".token_params."+k, a.TokenParams[k], publicField)
 		}
+		switch a.ClientAuth {
+		case "", "client_secret":
+			for _, attr := range []string{"private_key", "signing_alg", "key_id", "claims"} {
+				if slices.Contains(setAttrs(a), attr) {
+					v.add(p+"."+attr, "applies only with client_auth %s", ClientAuthPrivateKeyJWT)
+				}
+			}
+		case ClientAuthPrivateKeyJWT:
+			if a.ClientSecret != "" {
+				v.add(p+".client_secret", "a private_key_jwt client sends no secret")
+			}
+			v.signingKey(p, a, anyField, publicField)
+		default:
+			v.add(p+".client_auth", "must be client_secret or %s", ClientAuthPrivateKeyJWT)
+		}
+	case AuthOAuth2JWTBearer:
+		// Without a token URL the service-account key's token_uri is used.
+		if a.TokenURL != "" {
+			v.oauthURL(p+".token_url", a.TokenURL, publicField)
+		}
+		if a.Name != "" && !headerNameRE.MatchString(a.Name) {
+			v.add(p+".name", "invalid header name")
+		}
+		for i, s := range a.Scopes {
+			v.checkTemplate(fmt.Sprintf("%s.scopes[%d]", p, i), s, publicField)
+		}
+		for _, k := range sortedKeys(a.TokenParams) {
+			v.checkTemplate(p+".token_params."+k, a.TokenParams[k], publicField)
+		}
+		v.signingKey(p, a, anyField, publicField)
 	case AuthCustom:
 		if len(a.Headers) == 0 && len(a.Query) == 0 {
 			v.add(p, "a custom auth type needs headers or query parameters")
@@ -435,6 +471,29 @@ func (v *validator) auth(p string, a *Auth) {
 		}
 	case AuthAWSSigV4:
 		v.awsSigV4(p, a, anyField, publicField)
+	}
+}
+
+// signingKey checks the key and claims of a scheme that signs a JWT.
+func (v *validator) signingKey(p string, a *Auth, anyField, publicField func(string) string) {
+	if a.PrivateKey == "" {
+		v.add(p+".private_key", "is required (usually \"{private_key}\", a secret connection field)")
+	} else {
+		v.checkTemplate(p+".private_key", a.PrivateKey, anyField)
+	}
+	switch a.SigningAlg {
+	case "", SigningRS256, SigningES256:
+	default:
+		v.add(p+".signing_alg", "must be RS256 or ES256")
+	}
+	v.checkTemplate(p+".key_id", a.KeyID, publicField)
+	for _, name := range sortedKeys(a.Claims) {
+		switch name {
+		case "iat", "exp", "jti":
+			v.add(p+".claims."+name, "is set when the assertion is signed")
+			continue
+		}
+		v.checkTemplate(p+".claims."+name, a.Claims[name], publicField)
 	}
 }
 

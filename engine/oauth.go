@@ -343,8 +343,13 @@ func ccKey(x *run) string {
 		base = u.String()
 	}
 	h := sha256.New()
-	for _, part := range []string{x.conn.ID, s.TokenURL, s.ClientID, s.ClientSecret.Reveal(), strings.Join(s.Scopes, " "),
-		base, x.conn.ProxyURL} {
+	parts := []string{x.conn.ID, s.TokenURL, s.ClientID, s.ClientSecret.Reveal(), strings.Join(s.Scopes, " "),
+		base, x.conn.ProxyURL}
+	if s.Assertion != nil {
+		// A rotated key or a new subject gets a token of its own.
+		parts = append(parts, s.Assertion.Fingerprint()...)
+	}
+	for _, part := range parts {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -416,10 +421,18 @@ func (e *Engine) clientCredentialsToken(ctx context.Context, x *run, failed junc
 				cfg.EndpointParams["scope"] = []string{strings.Join(s.Scopes, s.ScopeSeparator)}
 			}
 		}
+		if s.Assertion != nil {
+			if err := e.signAssertion(x, s, cfg); err != nil {
+				return nil, err
+			}
+		}
 		rctx, cancel := context.WithTimeout(ctx, e.refreshTimeout)
 		defer cancel()
 		tok, err := cfg.Token(e.clientContext(rctx, proxy, check))
 		if err != nil {
+			if s.Assertion != nil {
+				return nil, assertionTokenError(err)
+			}
 			return nil, tokenError(err)
 		}
 		ts := e.fromOAuth2(tok)
@@ -430,6 +443,53 @@ func (e *Engine) clientCredentialsToken(ctx context.Context, x *run, failed junc
 		return junction.Secret{}, err
 	}
 	return v.(junction.Secret), nil
+}
+
+// signAssertion turns cfg into the token request of a scheme that signs a
+// JWT, at the engine's clock: the JWT bearer grant (RFC 7523 section 2.1),
+// whose scopes travel in the assertion, or client credentials with a
+// private_key_jwt client assertion (section 2.2) in place of the client ID
+// and secret. The signed JWT is masked like any secret: it is a bearer
+// credential until it expires.
+func (e *Engine) signAssertion(x *run, s *connector.OAuth2Settings, cfg *clientcredentials.Config) error {
+	jwt, err := s.Assertion.Sign(e.clock.Now())
+	if err != nil {
+		return err
+	}
+	x.secrets = append(x.secrets, jwt)
+	cfg.ClientID, cfg.ClientSecret = "", ""
+	cfg.AuthStyle = oauth2.AuthStyleInParams
+	if cfg.EndpointParams == nil {
+		cfg.EndpointParams = map[string][]string{}
+	}
+	if x.auth.Type == connector.AuthOAuth2JWTBearer {
+		cfg.Scopes = nil // in the assertion's scope claim
+		cfg.EndpointParams["grant_type"] = []string{connector.GrantTypeJWTBearer}
+		cfg.EndpointParams["assertion"] = []string{jwt.Reveal()}
+		return nil
+	}
+	cfg.EndpointParams["client_assertion_type"] = []string{connector.ClientAssertionJWTBearer}
+	cfg.EndpointParams["client_assertion"] = []string{jwt.Reveal()}
+	return nil
+}
+
+// assertionTokenError is tokenError for a signed assertion: invalid_grant
+// there refuses the assertion (a key the provider does not know, a wrong
+// issuer or subject), not a refresh token, and DocuSign answers
+// consent_required until the user has consented to the integration.
+func assertionTokenError(err error) error {
+	err = tokenError(err)
+	var je *junction.Error
+	if !errors.As(err, &je) {
+		return err
+	}
+	switch code, _ := je.Details["error"].(string); code {
+	case "invalid_grant":
+		return &junction.Error{Code: junction.ECONNAUTHFAILED, Message: "the provider refused the signed JWT assertion (invalid_grant): check the key, the issuer and the subject", Details: je.Details}
+	case "consent_required":
+		return &junction.Error{Code: junction.ECONNAUTHFAILED, Message: "the provider needs the user to consent to the integration first (consent_required)", Details: je.Details}
+	}
+	return err
 }
 
 // BeginAuthorize starts the authorization-code flow of conn for the user

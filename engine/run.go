@@ -162,10 +162,11 @@ func (x *run) prepare(ctx context.Context) error {
 	x.oauth = s
 	x.secrets = append(x.secrets, s.ClientSecret)
 	var tok junction.Secret
-	if x.auth.Type == connector.AuthOAuth2ClientCredentials {
+	if x.auth.Type == connector.AuthOAuth2ClientCredentials || x.auth.Type == connector.AuthOAuth2JWTBearer {
 		tok, err = x.e.clientCredentialsToken(ctx, x, junction.Secret{})
 		if junction.IsCode(err, junction.ECONNAUTHFAILED) && len(x.assets) > 0 && !x.recovered {
-			// The client secret may have been rotated in the vault.
+			// The client secret or private key may have been rotated in
+			// the vault.
 			x.recovered = true
 			changed, rerr := x.refreshAssets(ctx)
 			if rerr != nil {
@@ -405,7 +406,7 @@ func (x *run) recover(ctx context.Context) (bool, error) {
 		x.creds.AccessToken = tok
 		x.secrets = append(x.secrets, tok)
 		return true, nil
-	case connector.AuthOAuth2ClientCredentials:
+	case connector.AuthOAuth2ClientCredentials, connector.AuthOAuth2JWTBearer:
 		tok, err := x.e.clientCredentialsToken(ctx, x, x.creds.AccessToken)
 		if err != nil {
 			return false, err
