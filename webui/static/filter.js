@@ -32,12 +32,23 @@
     return el("code", {}, text);
   }
 
+  // show puts a check's answer under the field. It stands for any
+  // problem the server showed when the form was last saved, which the
+  // filter may no longer have.
+  function show(nodes) {
+    var stale = document.getElementById("filter-error");
+    if (stale) {
+      stale.remove();
+    }
+    out.replaceChildren.apply(out, nodes);
+  }
+
   function showProblem(message, codeText) {
     var p = el("p", { "class": "error", id: "filter-check-problem" }, message + " ");
     if (codeText) {
       p.appendChild(code(codeText));
     }
-    out.replaceChildren(p);
+    show([p]);
   }
 
   function showValid(answer) {
@@ -52,7 +63,7 @@
       });
       p.appendChild(document.createTextNode("."));
     }
-    out.replaceChildren(p);
+    var nodes = [p];
     var undeclared = answer.undeclared || [];
     if (undeclared.length > 0) {
       var w = el("p", { "class": "hint", id: "filter-check-undeclared" },
@@ -64,8 +75,9 @@
         w.appendChild(code("record." + name));
       });
       w.appendChild(document.createTextNode(": a record without it does not match (guard it with has())."));
-      out.appendChild(w);
+      nodes.push(w);
     }
+    show(nodes);
   }
 
   function check() {
