@@ -3,10 +3,14 @@ package trigger
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/operators"
 )
 
 // FilterCostLimit bounds the work one evaluation of a filter may do (CEL's
@@ -58,28 +62,76 @@ type filter struct {
 }
 
 func compileFilter(src string) (*filter, error) {
-	if strings.TrimSpace(src) == "" {
-		return nil, nil
-	}
-	if len(src) > MaxFilterLength {
-		return nil, invalid("filter", "is longer than %d characters", MaxFilterLength)
-	}
-	env, err := filterEnv()
-	if err != nil {
-		return nil, fmt.Errorf("filter environment: %w", err)
-	}
-	ast, iss := env.Compile(src)
-	if iss.Err() != nil {
-		return nil, invalid("filter", "%s", iss.Err().Error())
-	}
-	if !ast.OutputType().IsExactType(cel.BoolType) && !ast.OutputType().IsExactType(cel.DynType) {
-		return nil, invalid("filter", "must yield a bool, not %s", ast.OutputType())
+	env, ast, err := checkFilter(src)
+	if ast == nil || err != nil {
+		return nil, err
 	}
 	prg, err := env.Program(ast, cel.CostLimit(FilterCostLimit), cel.InterruptCheckFrequency(100))
 	if err != nil {
 		return nil, invalid("filter", "%s", err.Error())
 	}
 	return &filter{prg: prg}, nil
+}
+
+// checkFilter parses and type-checks a filter; the AST is nil for the
+// empty filter.
+func checkFilter(src string) (*cel.Env, *cel.Ast, error) {
+	if strings.TrimSpace(src) == "" {
+		return nil, nil, nil
+	}
+	if len(src) > MaxFilterLength {
+		return nil, nil, invalid("filter", "is longer than %d characters", MaxFilterLength)
+	}
+	env, err := filterEnv()
+	if err != nil {
+		return nil, nil, fmt.Errorf("filter environment: %w", err)
+	}
+	ast, iss := env.Compile(src)
+	if iss.Err() != nil {
+		return nil, nil, invalid("filter", "%s", iss.Err().Error())
+	}
+	if !ast.OutputType().IsExactType(cel.BoolType) && !ast.OutputType().IsExactType(cel.DynType) {
+		return nil, nil, invalid("filter", "must yield a bool, not %s", ast.OutputType())
+	}
+	return env, ast, nil
+}
+
+// FilterRecordFields checks a filter as CompileFilter does and returns the
+// record fields it reads by name (record.state, record["state"]), sorted,
+// each once; none for the empty filter. A field tested with has() is not
+// read, so is not listed: has() is how a filter guards a field that some
+// records lack. Editors use it to point at fields the connector does not
+// declare, which make the filter fail on every record without them.
+func FilterRecordFields(src string) ([]string, error) {
+	_, ast, err := checkFilter(src)
+	if ast == nil || err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	celast.PreOrderVisit(ast.NativeRep().Expr(), celast.NewExprVisitor(func(e celast.Expr) {
+		switch e.Kind() {
+		case celast.SelectKind:
+			sel := e.AsSelect()
+			if !sel.IsTestOnly() && isRecord(sel.Operand()) {
+				seen[sel.FieldName()] = true
+			}
+		case celast.CallKind:
+			call := e.AsCall()
+			if call.FunctionName() != operators.Index || len(call.Args()) != 2 || !isRecord(call.Args()[0]) {
+				return
+			}
+			if key := call.Args()[1]; key.Kind() == celast.LiteralKind {
+				if name, ok := key.AsLiteral().Value().(string); ok {
+					seen[name] = true
+				}
+			}
+		}
+	}))
+	return slices.Sorted(maps.Keys(seen)), nil
+}
+
+func isRecord(e celast.Expr) bool {
+	return e.Kind() == celast.IdentKind && e.AsIdent() == "record"
 }
 
 // eventVars is what a filter is evaluated over.

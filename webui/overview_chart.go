@@ -20,7 +20,7 @@ const (
 )
 
 // executionChart is the overview's chart: executions of the last 24 hours
-// by hour and outcome, drawn as inline SVG (the CSP allows no script, and
+// by hour and outcome, drawn as inline SVG (no script: the CSP allows no inline script, and
 // the bars' colours come from the stylesheet's classes).
 type executionChart struct {
 	Bars              []chartBar

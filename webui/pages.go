@@ -47,6 +47,9 @@ func parsePages() map[string]*template.Template {
 			}
 			return nil
 		},
+		"filterField": func(form map[string]string, p *problem, ev *eventChoice) filterField {
+			return filterField{Filter: form["filter"], Err: p, Event: ev}
+		},
 		"when": func(t any) string {
 			switch v := t.(type) {
 			case time.Time:
@@ -77,12 +80,13 @@ func parsePages() map[string]*template.Template {
 			return ""
 		},
 	}
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	// Files named part_*.html define pieces shared by several pages.
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/part_*.html"))
 	names, _ := templateFS.ReadDir("templates")
 	out := map[string]*template.Template{}
 	for _, e := range names {
 		name := strings.TrimSuffix(e.Name(), ".html")
-		if name == "layout" {
+		if name == "layout" || strings.HasPrefix(name, "part_") {
 			continue
 		}
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+e.Name()))
@@ -159,6 +163,9 @@ func (u *UI) routes(mux *http.ServeMux) {
 		"GET /triggers/new":                        u.newTrigger,
 		"POST /triggers":                           u.createTrigger,
 		"GET /triggers/{id}":                       u.trigger,
+		"POST /triggers/filter-check":              u.checkTriggerFilter,
+		"GET /triggers/{id}/edit":                  u.editTrigger,
+		"POST /triggers/{id}/edit":                 u.updateTrigger,
 		"POST /triggers/{id}/enabled":              u.setTriggerEnabled,
 		"GET /triggers/{id}/delete":                u.deleteTriggerPage,
 		"POST /triggers/{id}/delete":               u.deleteTrigger,
@@ -585,7 +592,7 @@ func (u *UI) trigger(w http.ResponseWriter, r *request) error {
 		return err
 	}
 	return u.show(w, r, "trigger", "triggers", "Trigger "+triggerLabel(t), map[string]any{"T": t, "History": hist,
-		"Status": status, "Statuses": triggerRecordStatuses,
+		"Status": status, "Statuses": triggerRecordStatuses, "After": r.URL.Query().Get("after"),
 		"CanEdit":   r.p.Access.Can(junction.PermTriggersEdit, folder),
 		"CanDelete": r.p.Access.Can(junction.PermTriggersDelete, folder)}, nil)
 }

@@ -1,8 +1,9 @@
 // Package webui serves Junction's web UI on the API's port: server-rendered
 // html/template pages over the app services, signed in with a password and
-// a server-side session. It runs no script at all: plain forms, one
-// embedded stylesheet, a strict Content-Security-Policy, a CSRF token on
-// every form that changes something. A session cookie authorises these
+// a server-side session. Plain forms, one embedded stylesheet, a strict
+// Content-Security-Policy, a CSRF token on every form that changes
+// something. Pages work without script; the one embedded script
+// (static/filter.js) only adds checking a trigger filter as it is typed. A session cookie authorises these
 // pages only; the REST API keeps bearer tokens.
 package webui
 
@@ -55,10 +56,11 @@ type Options struct {
 	SSO *SSO
 }
 
-// contentSecurityPolicy allows nothing but the page's own stylesheet and
-// images (connector icons come as data: URLs): no script runs, no page
-// frames this one, forms post only here.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; " +
+// contentSecurityPolicy allows nothing but the page's own stylesheet,
+// script files and images (connector icons come as data: URLs): no inline
+// script or handler runs, scripts call only this origin, no page frames
+// this one, forms post only here.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; " +
 	"frame-ancestors 'none'; base-uri 'none'"
 
 // maxFormBytes bounds a posted form: settings and PEM certificates, not
@@ -89,7 +91,9 @@ func New(a *app.App, opts Options) *UI {
 	}
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
-	mux.Handle("GET /static/style.css", http.StripPrefix("/static/", http.FileServerFS(static)))
+	statics := http.StripPrefix("/static/", http.FileServerFS(static))
+	mux.Handle("GET /static/style.css", statics)
+	mux.Handle("GET /static/filter.js", statics)
 	mux.HandleFunc("GET /login", u.loginPage)
 	mux.HandleFunc("POST /login", u.login)
 	mux.HandleFunc("GET /errors", u.errorCatalogPage)

@@ -1,0 +1,326 @@
+package webui_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"junction"
+	"junction/app"
+	"junction/httpapi/httpapitest"
+)
+
+// targetSecretPlanted signs the webhook target these tests set; no page
+// may show it.
+const targetSecretPlanted = "ui-target-signing-secret-planted-5772156649"
+
+// triggerEditEnv has a GitHub connection (whose issues declare fields), a
+// webhook connection and a queue trigger on the latter.
+type triggerEditEnv struct {
+	*fullEnv
+	github, hook *junction.Connection
+	trigger      *app.TriggerView
+}
+
+func newTriggerEditEnv(t *testing.T) *triggerEditEnv {
+	t.Helper()
+	e := &triggerEditEnv{fullEnv: newFullEnv(t, httpapitest.Options{HoldQueue: true})}
+	ctx := context.Background()
+	token := junction.NewSecret("ghp-ui-test-token")
+	var err error
+	e.github, err = e.app.CreateConnection(ctx, e.admin, app.CreateConnectionInput{FolderID: e.folder.ID, Connector: "github",
+		Name: "gh", AuthType: "bearer", Fields: map[string]app.FieldInput{"token": {Literal: &token}}, SkipTest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.hook, err = e.app.CreateConnection(ctx, e.admin, app.CreateConnectionInput{FolderID: e.folder.ID, Connector: "webhook",
+		Name: "shop", Fields: map[string]app.FieldInput{}, SkipTest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.trigger, err = e.app.CreateTrigger(ctx, e.admin, app.CreateTriggerInput{FolderID: e.folder.ID, Name: "orders",
+		ConnectionID: e.hook.ID, Object: "event", Event: "received", Filter: `payload.type == "order.paid"`,
+		Target: app.TriggerTargetInput{Type: junction.TargetQueue, Name: "orders"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+type checkAnswer struct {
+	Valid      bool     `json:"valid"`
+	Code       string   `json:"code"`
+	Message    string   `json:"message"`
+	Field      string   `json:"field"`
+	Undeclared []string `json:"undeclared"`
+	Fields     []struct {
+		Name, Type string
+	} `json:"fields"`
+}
+
+// check posts to the filter check as c with token and decodes the answer.
+func (e *triggerEditEnv) check(c *http.Client, token string, form url.Values, want int) checkAnswer {
+	e.t.Helper()
+	resp, body := e.postAs(c, token, "/triggers/filter-check", form)
+	wantStatus(e.t, "check "+form.Encode()+": "+body, resp, want)
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		e.t.Fatalf("check: Content-Type %q", ct)
+	}
+	var a checkAnswer
+	if err := json.Unmarshal([]byte(body), &a); err != nil {
+		e.t.Fatalf("check: %v: %s", err, body)
+	}
+	return a
+}
+
+func issueFilter(e *triggerEditEnv, filter string) url.Values {
+	return url.Values{"connection_id": {e.github.ID}, "event": {"issue.created"}, "filter": {filter}}
+}
+
+func TestTriggerFilterCheck(t *testing.T) {
+	e := newTriggerEditEnv(t)
+
+	t.Run("OK", func(t *testing.T) {
+		a := e.check(e.client, e.token, issueFilter(e, `record.state == "open"`), http.StatusOK)
+		if !a.Valid || a.Code != "" || !slices.ContainsFunc(a.Fields, func(f struct{ Name, Type string }) bool {
+			return f.Name == "state" && f.Type == "string"
+		}) {
+			t.Fatalf("answer %+v", a)
+		}
+		if a := e.check(e.client, e.token, issueFilter(e, ""), http.StatusOK); !a.Valid {
+			t.Fatalf("the empty filter: %+v", a)
+		}
+	})
+
+	t.Run("Undeclared", func(t *testing.T) {
+		a := e.check(e.client, e.token, issueFilter(e, `record.priority == "high"`), http.StatusOK)
+		if !a.Valid || !slices.Equal(a.Undeclared, []string{"priority"}) {
+			t.Fatalf("answer %+v", a)
+		}
+	})
+
+	t.Run("ErrInvalid", func(t *testing.T) {
+		a := e.check(e.client, e.token, issueFilter(e, `record.state == `), http.StatusOK)
+		if a.Valid || a.Code != junction.EINVALID || a.Field != "filter" || a.Message == "" {
+			t.Fatalf("answer %+v", a)
+		}
+		form := issueFilter(e, `true`)
+		form.Set("event", "issue.starred")
+		if a := e.check(e.client, e.token, form, http.StatusOK); a.Valid || a.Field != "event" {
+			t.Fatalf("an unknown event: %+v", a)
+		}
+	})
+
+	t.Run("ErrNotFound", func(t *testing.T) {
+		form := issueFilter(e, `true`)
+		form.Set("connection_id", junction.NewID())
+		if a := e.check(e.client, e.token, form, http.StatusNotFound); a.Valid || a.Code != junction.ENOTFOUND {
+			t.Fatalf("answer %+v", a)
+		}
+	})
+
+	t.Run("CSRF", func(t *testing.T) {
+		form := issueFilter(e, `true`)
+		resp, _ := e.do(e.client, "POST", "/triggers/filter-check", form)
+		wantStatus(t, "no token", resp, http.StatusForbidden)
+		form.Set("csrf", e.token+"x")
+		resp, _ = e.do(e.client, "POST", "/triggers/filter-check", form)
+		wantStatus(t, "wrong token", resp, http.StatusForbidden)
+		form.Set("csrf", e.token)
+		resp, body := e.do(e.client, "POST", "/triggers/filter-check", form, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
+		wantStatus(t, "cross-site", resp, http.StatusForbidden)
+		if strings.Contains(body, `"valid"`) {
+			t.Fatalf("a cross-site call got an answer: %s", body)
+		}
+		resp, _ = e.do(e.newClient(), "POST", "/triggers/filter-check", form)
+		wantStatus(t, "signed out", resp, http.StatusUnauthorized)
+	})
+
+	t.Run("Viewer", func(t *testing.T) {
+		viewer, token := e.signInAs("vic", "Viewer")
+		if a := e.check(viewer, token, issueFilter(e, `record.state == "open"`), http.StatusOK); !a.Valid {
+			t.Fatalf("a Viewer's check: %+v", a)
+		}
+		page := "/triggers/" + e.trigger.ID
+		resp, body := e.do(viewer, "GET", page, nil)
+		wantStatus(t, "a Viewer's trigger page", resp, http.StatusOK)
+		if strings.Contains(body, `id="edit-trigger"`) || strings.Contains(body, page+"/edit") {
+			t.Fatal("a Viewer is offered to edit the trigger")
+		}
+		resp, _ = e.do(viewer, "GET", page+"/edit", nil)
+		wantStatus(t, "a Viewer's edit form", resp, http.StatusForbidden)
+		resp, _ = e.postAs(viewer, token, page+"/edit", url.Values{"name": {"hijacked"}, "filter": {"true"},
+			"target_type": {"queue"}, "target_name": {"elsewhere"}})
+		if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("a Viewer edited a trigger: %d", resp.StatusCode)
+		}
+		got, err := e.app.GetTrigger(context.Background(), e.admin, e.trigger.ID)
+		if err != nil || got.Name != "orders" || got.Target.Name != "orders" {
+			t.Fatalf("after a Viewer's edit: %+v %v", got, err)
+		}
+	})
+}
+
+var inlineScriptRE = regexp.MustCompile(`<script(\s[^>]*)?>`)
+
+func TestFilterScriptServed(t *testing.T) {
+	e := newTriggerEditEnv(t)
+	resp, body := e.do(e.client, "GET", "/static/filter.js", nil)
+	wantStatus(t, "script", resp, http.StatusOK)
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
+		t.Fatalf("script Content-Type %q", ct)
+	}
+	if cc := resp.Header.Get("Cache-Control"); strings.Contains(cc, "no-store") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("script headers %v", resp.Header)
+	}
+	if !strings.Contains(body, "/triggers/filter-check") && !strings.Contains(body, "checkUrl") {
+		t.Fatal("not the filter script")
+	}
+	for _, path := range []string{"/triggers/new?connection_id=" + e.github.ID, "/triggers/" + e.trigger.ID + "/edit"} {
+		resp, body := e.do(e.client, "GET", path, nil)
+		wantStatus(t, path, resp, http.StatusOK)
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "connect-src 'self'") ||
+			strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+			t.Fatalf("%s: CSP %q", path, csp)
+		}
+		tags := inlineScriptRE.FindAllString(body, -1)
+		if len(tags) != 1 || tags[0] != `<script src="/static/filter.js" defer>` {
+			t.Fatalf("%s: script tags %q, want only the filter script's", path, tags)
+		}
+		if !strings.Contains(body, `data-check-url="/triggers/filter-check"`) || !strings.Contains(body, `id="filter-check"`) {
+			t.Fatalf("%s: no filter check: %s", path, body)
+		}
+	}
+}
+
+func TestTriggerEdit(t *testing.T) {
+	e := newTriggerEditEnv(t)
+	ctx := context.Background()
+	page := "/triggers/" + e.trigger.ID
+	edit := page + "/edit"
+	if body := e.get(page, http.StatusOK); !strings.Contains(body, `href="`+edit+`" id="edit-trigger"`) {
+		t.Fatalf("no edit button: %s", body)
+	}
+	body := e.get(edit, http.StatusOK)
+	for _, want := range []string{`id="trigger-edit-form"`, `payload.type == &#34;order.paid&#34;</textarea>`, `value="orders"`,
+		`name="event" value="event.received"`, `name="connection_id" value="` + e.hook.ID + `"`} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("edit form lacks %s: %s", want, body)
+		}
+	}
+	form := func(filter string) url.Values {
+		return url.Values{"name": {"paid orders"}, "filter": {filter}, "target_type": {"queue"}, "target_name": {"orders"}}
+	}
+
+	t.Run("FilterRefused", func(t *testing.T) {
+		resp, body := e.post(edit, form(`payload.type == `))
+		wantStatus(t, "bad filter", resp, http.StatusUnprocessableEntity)
+		if !strings.Contains(body, `id="filter-error"`) || !strings.Contains(body, "validation_failed") ||
+			!strings.Contains(body, `payload.type == </textarea>`) {
+			t.Fatalf("no problem next to the filter: %s", body)
+		}
+	})
+
+	t.Run("OK", func(t *testing.T) {
+		resp, body := e.post(edit, form(`payload.type == "order.refunded"`))
+		wantStatus(t, "edit: "+body, resp, http.StatusSeeOther)
+		if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, page+"?notice=") {
+			t.Fatalf("after the edit: %q", loc)
+		}
+		body = e.get(page, http.StatusOK)
+		if !strings.Contains(body, `id="trigger-filter-shown">payload.type == &#34;order.refunded&#34;<`) ||
+			!strings.Contains(body, `id="trigger-name">paid orders<`) {
+			t.Fatalf("the trigger page shows the old trigger: %s", body)
+		}
+		audit, err := e.app.ListAudit(ctx, e.admin, app.AuditQuery{Action: "trigger.update"})
+		if err != nil || len(audit.Items) != 1 {
+			t.Fatalf("audit %+v %v", audit.Items, err)
+		}
+		a := audit.Items[0]
+		if got := fmt.Sprint(a.Details["changed"]); a.ObjectID != e.trigger.ID || a.Outcome != "success" || got != "[name filter]" {
+			t.Fatalf("audited %+v, changed %s, want [name filter]", a, got)
+		}
+	})
+
+	t.Run("WebhookTarget", func(t *testing.T) {
+		f := form(`payload.type == "order.refunded"`)
+		f.Set("target_type", "webhook")
+		f.Set("target_url", "https://93.184.215.14/hook")
+		resp, body := e.post(edit, f)
+		wantStatus(t, "no secret", resp, http.StatusUnprocessableEntity)
+		if !strings.Contains(body, "target.secret") || !strings.Contains(body, `value="https://93.184.215.14/hook"`) {
+			t.Fatalf("no problem next to the secret: %s", body)
+		}
+		f.Set("target_secret", targetSecretPlanted)
+		f.Set("target_url", "ftp://93.184.215.14/hook")
+		resp, body = e.post(edit, f)
+		if resp.StatusCode == http.StatusSeeOther || !strings.Contains(body, "target.url") || strings.Contains(body, targetSecretPlanted) {
+			t.Fatalf("a target that is not http: %d %s", resp.StatusCode, body)
+		}
+		f.Set("target_url", "https://93.184.215.14/hook")
+		resp, body = e.post(edit, f)
+		wantStatus(t, "webhook target: "+body, resp, http.StatusSeeOther)
+		got, err := e.app.GetTrigger(ctx, e.admin, e.trigger.ID)
+		if err != nil || got.Target.Type != junction.TargetWebhook || !got.Target.SecretSet || got.Target.Name != "" {
+			t.Fatalf("trigger %+v %v", got, err)
+		}
+		// Kept without a new secret; never shown.
+		f.Del("target_secret")
+		f.Set("name", "refunds")
+		resp, _ = e.post(edit, f)
+		wantStatus(t, "rename", resp, http.StatusSeeOther)
+		for _, p := range []string{page, edit} {
+			if body := e.get(p, http.StatusOK); strings.Contains(body, targetSecretPlanted) {
+				t.Fatalf("%s shows the signing secret", p)
+			}
+		}
+		if strings.Contains(e.s.Logs(), targetSecretPlanted) {
+			t.Fatal("the log holds the signing secret")
+		}
+	})
+}
+
+// TestTriggerHistoryPages: the history pages by its cursor and keeps its
+// status filter from page to page.
+func TestTriggerHistoryPages(t *testing.T) {
+	e := newTriggerEditEnv(t)
+	page := "/triggers/" + e.trigger.ID
+	m := regexp.MustCompile(`id="hook-url">([^<]+)<`).FindStringSubmatch(e.get(page, http.StatusOK))
+	if m == nil {
+		t.Fatal("no hook URL")
+	}
+	const events = 52 // past one page of 50
+	for i := range events {
+		resp, err := http.Post(m[1], "application/json", strings.NewReader(fmt.Sprintf(`{"type":"order.paid","id":%d}`, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		wantStatus(t, "post an event", resp, http.StatusOK)
+	}
+	rows := regexp.MustCompile(`class="status status-fired"`)
+	next := regexp.MustCompile(`href="(/triggers/[^"]+)" id="history-next"`)
+	body := e.get(page+"?status=fired", http.StatusOK)
+	first := len(rows.FindAllString(body, -1))
+	n := next.FindStringSubmatch(body)
+	if first != 50 || n == nil || strings.Contains(body, `id="history-first"`) {
+		t.Fatalf("first page: %d rows, next %v", first, n)
+	}
+	body = e.get(strings.ReplaceAll(n[1], "&amp;", "&"), http.StatusOK)
+	if got := len(rows.FindAllString(body, -1)); got != events-50 || next.MatchString(body) || !strings.Contains(body, `id="history-first"`) {
+		t.Fatalf("second page: %d rows", got)
+	}
+	if !strings.Contains(body, `<option value="fired" selected>`) {
+		t.Fatal("the second page lost the status filter")
+	}
+	if body := e.get(page+"?status=skipped", http.StatusOK); rows.MatchString(body) {
+		t.Fatal("the skipped history shows fired records")
+	}
+}
