@@ -36,7 +36,7 @@ func (u *UI) executions(w http.ResponseWriter, r *request) error {
 	var list app.List[*junction.Execution]
 	if err == nil {
 		list, err = u.app.ListExecutions(ctx, r.p, app.ExecutionQuery{ConnectionID: q.Get("connection_id"),
-			Status: q.Get("status"), Since: since, Until: until, Page: pageOf(r)})
+			Status: q.Get("status"), Text: q.Get("q"), Since: since, Until: until, Page: pageOf(r)})
 		if err != nil && !isFormError(err) {
 			return err
 		}
@@ -46,7 +46,7 @@ func (u *UI) executions(w http.ResponseWriter, r *request) error {
 		return cerr
 	}
 	return u.show(w, r, "executions", "executions", "Executions", map[string]any{
-		"List": list, "Status": q.Get("status"), "ConnectionID": q.Get("connection_id"),
+		"List": list, "Q": q.Get("q"), "Status": q.Get("status"), "ConnectionID": q.Get("connection_id"),
 		"Since": q.Get("since"), "Until": q.Get("until"), "Connections": conns}, err)
 }
 
