@@ -86,15 +86,20 @@ type ConnectionFilter struct {
 // request or response headers and bodies only in Debug, masked, while its
 // connection's debug logging was on.
 type Execution struct {
-	ID           string    `json:"id"`
-	TenantID     string    `json:"tenant_id"`
-	FolderID     string    `json:"folder_id"`
-	ConnectionID string    `json:"connection_id"`
-	Connector    string    `json:"connector"`
-	Activity     string    `json:"activity"` // activity name, or "object.operation"
-	Status       string    `json:"status"`   // "succeeded" or "failed"
-	HTTPStatus   int       `json:"http_status,omitempty"`
-	ErrorCode    string    `json:"error_code,omitempty"`
+	ID           string `json:"id"`
+	TenantID     string `json:"tenant_id"`
+	FolderID     string `json:"folder_id"`
+	ConnectionID string `json:"connection_id"`
+	Connector    string `json:"connector"`
+	Activity     string `json:"activity"` // activity name, or "object.operation"
+	Status       string `json:"status"`   // "succeeded" or "failed"
+	HTTPStatus   int    `json:"http_status,omitempty"`
+	ErrorCode    string `json:"error_code,omitempty"`
+	// ErrorMessage is what a failed execution told its caller: the
+	// problem's field and detail, the text an API caller saw, which never
+	// holds a secret or the upstream API's body. "internal error" for
+	// failures whose cause is kept for the logs only.
+	ErrorMessage string    `json:"error_message,omitempty"`
 	Attempts     int       `json:"attempts"`
 	DurationMS   int64     `json:"duration_ms"`
 	CallerID     string    `json:"caller_id,omitempty"`
@@ -170,7 +175,8 @@ type ExecutionFilter struct {
 	Since        time.Time
 	Until        time.Time
 	// Text, when set, keeps executions with Text in their activity,
-	// connector, error code or connection's name, case aside; LIKE
+	// connector, error code, error message or connection's name, case
+	// aside; LIKE
 	// wildcards in it match only themselves.
 	Text string
 	Page

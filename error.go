@@ -119,5 +119,23 @@ func ErrorMessage(err error) string {
 	return "internal error"
 }
 
+// PublicMessage is err as an API caller is told it: the message of the
+// first *Error in its chain, after its field when it names one, and
+// "internal error" for internal errors and anything that is no *Error, whose
+// causes are for logs only. It is safe to store and show.
+func PublicMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.Code == EINTERNAL || e.Code == ESCHEMATOONEW {
+		return "internal error"
+	}
+	if e.Field != "" {
+		return e.Field + ": " + e.Message
+	}
+	return e.Message
+}
+
 // IsCode reports whether err carries the given code.
 func IsCode(err error, code string) bool { return ErrorCode(err) == code }

@@ -93,7 +93,7 @@ type ExecutionQuery struct {
 	Since  time.Time // inclusive
 	Until  time.Time // exclusive
 	// Text keeps executions with it in their activity, connector, error
-	// code or connection's name.
+	// code, error message or connection's name.
 	Text string
 	junction.Page
 }

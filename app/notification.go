@@ -36,6 +36,16 @@ func (a *App) ListNotifications(ctx context.Context, p *junction.Principal, unre
 	return NotificationList{Items: l.Items, NextCursor: l.NextCursor, UnreadCount: unread}, nil
 }
 
+// CountUnreadNotifications tells how many of the caller's in-app
+// notifications are unread: one count, cheap enough for every page's
+// header.
+func (a *App) CountUnreadNotifications(ctx context.Context, p *junction.Principal) (int, error) {
+	if p.User == nil {
+		return 0, nil
+	}
+	return a.store.CountUnreadNotifications(ctx, p.TenantID(), p.User.ID)
+}
+
 // MarkNotificationRead marks one of the caller's notifications read;
 // notification_not_found for any other.
 func (a *App) MarkNotificationRead(ctx context.Context, p *junction.Principal, id string) (*junction.Notification, error) {

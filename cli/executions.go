@@ -191,7 +191,7 @@ given, at most 500), or with --all every one, --limit a page at a time.`,
 	list.Flags().StringVar(&status, "status", "", "only succeeded or failed executions")
 	list.Flags().StringVar(&since, "since", "", "only executions from this long ago (24h) or since this time (RFC 3339)")
 	list.Flags().StringVar(&until, "until", "", "only executions before this time (RFC 3339, or a duration ago)")
-	list.Flags().StringVar(&search, "search", "", "only executions with this text in their activity, connector, error code or connection's name")
+	list.Flags().StringVar(&search, "search", "", "only executions with this text in their activity, connector, error code, error message or connection's name")
 	list.Flags().IntVar(&limit, "limit", 0, "how many executions to show (a page's size with --all); 50 when 0")
 	addAllFlag(list, &all)
 
@@ -250,6 +250,9 @@ func printExecution(c *CLI, raw json.RawMessage) error {
 			{"Status", d.Status}, {"HTTP status", httpStatus}, {"Error", d.ErrorCode},
 			{"Attempts", strconv.Itoa(d.Attempts)}, {"Duration", strconv.FormatInt(d.DurationMS, 10) + " ms"},
 			{"Caller", c.label(refUser, d.CallerID)}, {"Started", formatTime(d.StartedAt)},
+		}
+		if d.ErrorMessage != "" {
+			out = append(out, [2]string{"Message", d.ErrorMessage})
 		}
 		if d.RetryOf != "" {
 			out = append(out, [2]string{"Retry of", d.RetryOf})

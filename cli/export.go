@@ -61,7 +61,7 @@ func (c *CLI) executionsExportCommand() *cobra.Command {
 	cmd.Flags().StringVar(&status, "status", "", "only succeeded or failed executions")
 	cmd.Flags().StringVar(&since, "since", "", "only executions from this long ago (24h) or since this time (RFC 3339)")
 	cmd.Flags().StringVar(&until, "until", "", "only executions before this time (RFC 3339, or a duration ago)")
-	cmd.Flags().StringVar(&search, "search", "", "only executions with this text in their activity, connector, error code or connection's name")
+	cmd.Flags().StringVar(&search, "search", "", "only executions with this text in their activity, connector, error code, error message or connection's name")
 	return cmd
 }
 

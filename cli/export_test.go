@@ -33,7 +33,7 @@ func TestExports(t *testing.T) {
 	t.Run("ExecutionsEmpty", func(t *testing.T) {
 		if out := e.must("executions", "export", "--format", "csv", "--search", "nothing-matches"); strings.TrimSpace(out) != strings.Join([]string{
 			"id", "started_at", "folder_id", "connection_id", "connector", "activity", "status", "http_status", "error_code",
-			"attempts", "duration_ms", "caller_id", "retry_of"}, ",") {
+			"attempts", "duration_ms", "caller_id", "retry_of", "error_message"}, ",") {
 			t.Fatalf("executions export:\n%s", out)
 		}
 	})

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -327,6 +328,7 @@ func (e *Engine) Execute(ctx context.Context, req ExecuteRequest) (*Result, erro
 		Status:       res.Status,
 		HTTPStatus:   res.HTTPStatus,
 		ErrorCode:    junction.ErrorCode(err),
+		ErrorMessage: failureMessage(err),
 		Attempts:     res.Attempts,
 		DurationMS:   res.DurationMS,
 		CallerID:     req.Caller,
@@ -552,6 +554,25 @@ func (e *Engine) count(conn *junction.Connection, n junction.UsageCounts) {
 	}
 	e.usage.Count(junction.UsageScope{TenantID: conn.TenantID, FolderID: conn.FolderID, Connector: conn.Connector,
 		ConnectionID: conn.ID}, n)
+}
+
+// maxFailureMessage bounds the message an execution record keeps: messages
+// are a sentence, but one may quote a long connection or asset name.
+const maxFailureMessage = 1024
+
+// failureMessage is what the record of an execution that failed with err
+// keeps of its message: the text its caller was told (PublicMessage),
+// cut to maxFailureMessage bytes on a character boundary.
+func failureMessage(err error) string {
+	m := junction.PublicMessage(err)
+	if len(m) <= maxFailureMessage {
+		return m
+	}
+	cut := maxFailureMessage
+	for cut > 0 && !utf8.RuneStart(m[cut]) {
+		cut--
+	}
+	return m[:cut] + "…"
 }
 
 func attemptsOf(err error) int {

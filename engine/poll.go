@@ -94,6 +94,7 @@ func (e *Engine) Poll(ctx context.Context, req PollRequest) (*PollResult, error)
 		Status:       status,
 		HTTPStatus:   x.httpStatus,
 		ErrorCode:    junction.ErrorCode(err),
+		ErrorMessage: failureMessage(err),
 		Attempts:     attempts,
 		DurationMS:   e.clock.Now().Sub(start).Milliseconds(),
 		StartedAt:    start,

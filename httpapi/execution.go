@@ -31,7 +31,7 @@ func (s *Server) executionRoutes() []route {
 			summary:    "List execution records, newest first, in folders where the caller holds Logs.View",
 			permission: string(junction.PermLogsView) + " on the folders listed",
 			query: append([]queryParam{
-				{name: "q", description: "Only executions with this text (case aside) in their activity, connector, error code or connection's name."},
+				{name: "q", description: "Only executions with this text (case aside) in their activity, connector, error code, error message or connection's name."},
 				{name: "connection_id", description: "Only executions of this connection."},
 				{name: "status", description: "Only executions with this outcome: succeeded or failed."},
 				{name: "since", description: "Only executions started at or after this time.", format: "date-time"},
@@ -44,7 +44,7 @@ func (s *Server) executionRoutes() []route {
 			permission: string(junction.PermLogsView) + " on the folders exported",
 			query: []queryParam{
 				exportFormatParam,
-				{name: "q", description: "Only executions with this text (case aside) in their activity, connector, error code or connection's name."},
+				{name: "q", description: "Only executions with this text (case aside) in their activity, connector, error code, error message or connection's name."},
 				{name: "connection_id", description: "Only executions of this connection."},
 				{name: "status", description: "Only executions with this outcome: succeeded or failed."},
 				{name: "since", description: "Only executions started at or after this time.", format: "date-time"},

@@ -99,12 +99,12 @@ func exportPage(after string) junction.Page {
 }
 
 var executionCSVHeader = []string{"id", "started_at", "folder_id", "connection_id", "connector", "activity", "status",
-	"http_status", "error_code", "attempts", "duration_ms", "caller_id", "retry_of"}
+	"http_status", "error_code", "attempts", "duration_ms", "caller_id", "retry_of", "error_message"}
 
 func executionCSVRow(e *junction.Execution) []string {
 	return []string{e.ID, e.StartedAt.Format(time.RFC3339Nano), e.FolderID, e.ConnectionID, e.Connector, e.Activity,
 		e.Status, strconv.Itoa(e.HTTPStatus), e.ErrorCode, strconv.Itoa(e.Attempts),
-		strconv.FormatInt(e.DurationMS, 10), e.CallerID, e.RetryOf}
+		strconv.FormatInt(e.DurationMS, 10), e.CallerID, e.RetryOf, e.ErrorMessage}
 }
 
 // exportExecutions streams every execution record the listing would show,

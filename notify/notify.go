@@ -288,6 +288,10 @@ func CanSee(a junction.Access, e *junction.Event, folder *junction.Folder) bool 
 	switch e.ObjectType {
 	case "credential_store":
 		return a.CanTenant(junction.PermCredentialStoresView)
+	case "tenant":
+		// The tenant's usage against its quotas (quota.threshold): those
+		// who may read the whole tenant's usage, which needs Logs.View.
+		return a.CanTenant(junction.PermLogsView)
 	case "connection":
 		return folder != nil && a.Can(junction.PermConnectionsView, folder)
 	case "trigger":

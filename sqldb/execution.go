@@ -12,13 +12,13 @@ import (
 )
 
 const executionColumns = "id, tenant_id, folder_id, connection_id, connector, activity, status, http_status, error_code, " +
-	"attempts, duration_ms, caller_id, started_at, retry_of, input_sealed_id, debug"
+	"attempts, duration_ms, caller_id, started_at, retry_of, input_sealed_id, debug, error_message"
 
 // executionColumnCount is how many values a row of executionColumns takes.
-const executionColumnCount = 16
+const executionColumnCount = 17
 
 // executionsPerInsert bounds the rows of one multi-row INSERT, keeping its
-// placeholders (16 a row) well under both dialects' limits (32766 on
+// placeholders (17 a row) well under both dialects' limits (32766 on
 // SQLite, 65535 on PostgreSQL). It is a power of two: see powerOfTwoChunks.
 const executionsPerInsert = 256
 
@@ -28,7 +28,7 @@ func scanExecution(s scanner) (*junction.Execution, error) {
 	var debug sql.NullString
 	if err := s.Scan(&e.ID, &e.TenantID, &e.FolderID, &e.ConnectionID, &e.Connector, &e.Activity, &e.Status,
 		&e.HTTPStatus, &e.ErrorCode, &e.Attempts, &e.DurationMS, &e.CallerID, &started, &e.RetryOf, &e.InputSealedID,
-		&debug); err != nil {
+		&debug, &e.ErrorMessage); err != nil {
 		return nil, err
 	}
 	if debug.Valid {
@@ -53,7 +53,8 @@ func (h *handle) executionArgs(e *junction.Execution) []any {
 	}
 	return []any{e.ID, e.TenantID, e.FolderID, e.ConnectionID, storableText(e.Connector), storableText(e.Activity),
 		storableText(e.Status), e.HTTPStatus, storableText(e.ErrorCode), e.Attempts, e.DurationMS,
-		storableText(e.CallerID), toMicros(e.StartedAt), e.RetryOf, e.InputSealedID, debugJSON(e.Debug)}
+		storableText(e.CallerID), toMicros(e.StartedAt), e.RetryOf, e.InputSealedID, debugJSON(e.Debug),
+		storableText(e.ErrorMessage)}
 }
 
 // debugJSON is the debug column's value: NULL without a debug record. The
@@ -80,7 +81,7 @@ func executionWriteErr(err error) error {
 func (h *handle) AppendExecution(ctx context.Context, e *junction.Execution) error {
 	insert := func(h *handle) error {
 		_, err := h.writer().ExecContext(ctx,
-			"INSERT INTO executions ("+executionColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+			"INSERT INTO executions ("+executionColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
 			h.executionArgs(e)...)
 		if err != nil {
 			return executionWriteErr(err)
@@ -184,8 +185,8 @@ func powerOfTwoChunks[T any](s []T, n int) func(yield func([]T) bool) {
 // ListExecutions lists executions by ID, newest first (IDs NewID issued
 // grow with time). Since is inclusive and Until exclusive, on StartedAt. A
 // non-nil but empty FolderIDs matches no execution. Text matches, without
-// regard to case, a part of the activity, connector, error code or the
-// connection's name.
+// regard to case, a part of the activity, connector, error code, error
+// message or the connection's name.
 func (h *handle) ListExecutions(ctx context.Context, tenantID string, f junction.ExecutionFilter) ([]*junction.Execution, error) {
 	c := executionConds(tenantID, f)
 	tail := c.pageBy(f.Page, "id", newestFirst)
@@ -222,7 +223,7 @@ func executionConds(tenantID string, f junction.ExecutionFilter) *conds {
 		// few match. The connection's name is its name now; a deleted
 		// connection's executions are found by the other columns.
 		p := c.containsArg(f.Text)
-		c.add("(" + c.containsAny(p, "activity", "connector", "error_code") +
+		c.add("(" + c.containsAny(p, "activity", "connector", "error_code", "error_message") +
 			" OR connection_id IN (SELECT id FROM connections WHERE tenant_id = " + c.arg(tenantID) +
 			" AND (" + c.containsAny(p, "name") + ")))")
 	}

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) junction.Store) {
 	t.Run("Execution", func(t *testing.T) { t.Parallel(); testExecutions(t, open) })
 	t.Run("ExecutionCount", func(t *testing.T) { t.Parallel(); testExecutionCounts(t, open) })
 	t.Run("ExecutionSearch", func(t *testing.T) { t.Parallel(); testExecutionSearch(t, open) })
+	t.Run("ExecutionMessage", func(t *testing.T) { t.Parallel(); testExecutionMessage(t, open) })
 	t.Run("Event", func(t *testing.T) { t.Parallel(); testEvents(t, open) })
 	t.Run("Trigger", func(t *testing.T) { t.Parallel(); testTriggers(t, open) })
 	t.Run("CustomConnector", func(t *testing.T) { t.Parallel(); testCustomConnectors(t, open) })

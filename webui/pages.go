@@ -31,6 +31,9 @@ type pageData struct {
 	// folder members) and roles pages, which need Users.View and
 	// Roles.View.
 	SeeUsers, SeeRoles bool
+	// Unread is how many of the user's in-app notifications are unread,
+	// shown on the header's bell.
+	Unread int
 }
 
 // pageSize is how many rows a list page shows.
@@ -117,7 +120,8 @@ func (u *UI) show(w http.ResponseWriter, r *request, name, nav, title string, da
 	}
 	u.render(w, status, name, &pageData{Title: title, Nav: nav, User: r.p.User, CSRF: r.csrf,
 		Err: problemOf(formErr), Notice: r.URL.Query().Get("notice"), Data: data, Switcher: u.switcherOf(r),
-		SeeUsers: r.p.Access.CanTenant(junction.PermUsersView), SeeRoles: r.p.Access.CanTenant(junction.PermRolesView)})
+		SeeUsers: r.p.Access.CanTenant(junction.PermUsersView), SeeRoles: r.p.Access.CanTenant(junction.PermRolesView),
+		Unread: u.unreadCount(r, data)})
 	return nil
 }
 
@@ -184,6 +188,9 @@ func (u *UI) routes(mux *http.ServeMux) {
 		"POST /folders/{id}/members":               u.addMember,
 		"POST /folders/{id}/members/{user}/remove": u.removeMember,
 		"GET /folder":                              u.switchFolder,
+		"GET /notifications":                       u.notifications,
+		"POST /notifications/{id}/read":            u.markNotificationRead,
+		"POST /notifications/read-all":             u.markAllNotificationsRead,
 	} {
 		mux.Handle(pattern, u.signedIn(h))
 	}
