@@ -60,6 +60,9 @@ func (e *Engine) TryDraft(ctx context.Context, def *connector.Definition, conn *
 		t.Status = x.lastResp.StatusCode
 		t.Headers = httpOutput(x.lastResp).Headers
 		body := x.lastResp.Body
+		if ct := x.lastResp.Header.Get("Content-Type"); len(body) > 0 && !connector.ShowableBody(ct) {
+			body = []byte(connector.BodySummary(ct, len(body)))
+		}
 		if len(body) > trialBodyLimit {
 			body = body[:trialBodyLimit]
 		}

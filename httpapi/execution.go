@@ -5,6 +5,7 @@ import (
 
 	"junction"
 	"junction/app"
+	"junction/connector"
 	"junction/engine"
 )
 
@@ -24,7 +25,11 @@ func (s *Server) executionRoutes() []route {
 	return []route{
 		{method: "POST", path: "/api/v1/connections/{id}/execute", op: "executeActivity", access: inFolder(junction.PermConnectionsExecute), tag: tag,
 			summary: "Run an activity through a connection. A failure is a problem document whose details carry " +
-				"execution_id and attempts; an error the upstream API answered says details.source \"provider\"",
+				"execution_id and attempts; an error the upstream API answered says details.source \"provider\". " +
+				"A file input is {content (base64), filename, content_type}. An activity whose answer is a file returns " +
+				"output {filename, content_type, size, content (base64)}; with Accept naming the file's type or " +
+				"application/octet-stream (and not application/json) the answer is the file's bytes instead, the " +
+				"execution's ID in the Junction-Execution-Id header",
 			permission: string(junction.PermConnectionsExecute) + " on the folder",
 			request:    executeRequest{}, response: engine.Result{}, status: http.StatusOK, handle: s.execute},
 		{method: "GET", path: "/api/v1/executions", op: "listExecutions", access: authenticated(), tag: tag,
@@ -78,6 +83,9 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) error {
 	// The output is the upstream API's answer, which may be anything the
 	// caller's own credentials can read.
 	w.Header().Set("Cache-Control", "no-store")
+	if f, ok := res.Output.(*connector.File); ok && wantsRawFile(r, f) {
+		return writeRawFile(w, res, f)
+	}
 	return writeJSON(w, http.StatusOK, res)
 }
 
