@@ -125,8 +125,43 @@ func fileOf(v any) (*File, error) {
 	return f, nil
 }
 
-// isFile reports whether a body value is a file.
-func isFile(v any) bool { _, ok := v.(*File); return ok }
+// fileInput checks the value of the file input name: one file, or, for a
+// multipart body that repeats the part (Mailgun's attachment), a list of
+// them.
+func fileInput(name string, v any) (any, error) {
+	if list, ok := v.([]any); ok {
+		files := make([]*File, len(list))
+		for i, e := range list {
+			f, err := fileOf(e)
+			if err != nil {
+				return nil, fileError(fmt.Sprintf("input.%s[%d]", name, i), e, err)
+			}
+			files[i] = f
+		}
+		return files, nil
+	}
+	f, err := fileOf(v)
+	if err != nil {
+		return nil, fileError("input."+name, v, err)
+	}
+	return f, nil
+}
+
+func fileError(field string, v any, err error) error {
+	if err == errType {
+		return junction.Invalid(field, "must be a file {content (base64), filename, content_type}, not %s", typeName(v))
+	}
+	return junction.Invalid(field, "%s", err.Error())
+}
+
+// isFile reports whether a body value is a file or a list of files.
+func isFile(v any) bool {
+	switch v.(type) {
+	case *File, []*File:
+		return true
+	}
+	return false
+}
 
 // partText is a multipart field's text: scalars as in a form, objects and
 // arrays as JSON.
@@ -166,22 +201,27 @@ func encodeMultipart(m map[string]any) ([]byte, string, error) {
 		}
 	}
 	for _, k := range keys {
-		f, ok := m[k].(*File)
-		if !ok {
-			continue
+		var files []*File
+		switch f := m[k].(type) {
+		case *File:
+			files = []*File{f}
+		case []*File:
+			files = f
 		}
-		h := textproto.MIMEHeader{}
-		name := f.Filename
-		if name == "" {
-			name = k
+		for _, f := range files {
+			h := textproto.MIMEHeader{}
+			name := f.Filename
+			if name == "" {
+				name = k
+			}
+			h.Set("Content-Disposition", mime.FormatMediaType("form-data", map[string]string{"name": k, "filename": name}))
+			h.Set("Content-Type", f.MediaType())
+			pw, err := w.CreatePart(h)
+			if err != nil {
+				return nil, "", junction.Internal(err)
+			}
+			_, _ = pw.Write(f.Content)
 		}
-		h.Set("Content-Disposition", mime.FormatMediaType("form-data", map[string]string{"name": k, "filename": name}))
-		h.Set("Content-Type", f.MediaType())
-		pw, err := w.CreatePart(h)
-		if err != nil {
-			return nil, "", junction.Internal(err)
-		}
-		_, _ = pw.Write(f.Content)
 	}
 	if err := w.Close(); err != nil {
 		return nil, "", junction.Internal(err)
@@ -204,8 +244,9 @@ func encodeRelated(m map[string]any) ([]byte, string, error) {
 	meta := map[string]any{}
 	var file *File
 	for k, v := range m {
-		if f, ok := v.(*File); ok {
-			if file != nil {
+		if isFile(v) {
+			f, ok := v.(*File)
+			if !ok || file != nil {
 				return nil, "", junction.Invalid("input."+k, "a multipart_related body takes one file")
 			}
 			file = f

@@ -53,7 +53,7 @@ type Request struct {
 	bodyValue        any
 	bodyEncoding     BodyEncoding
 	inputs           map[string]any // the checked inputs, for output_file's filename
-	sigv4            *awsSigning // signed at send time, see Signer
+	sigv4            *awsSigning    // signed at send time, see Signer
 }
 
 // HTTPRequest returns a new *http.Request for r; each call gets its own body
@@ -652,12 +652,9 @@ func checkInput(op *Operation, input map[string]any) (map[string]any, error) {
 			}
 		}
 		if in.Type == TypeFile {
-			f, err := fileOf(v)
-			if err == errType {
-				return nil, junction.Invalid("input."+in.Name, "must be a file {content (base64), filename, content_type}, not %s", typeName(v))
-			}
+			f, err := fileInput(in.Name, v)
 			if err != nil {
-				return nil, junction.Invalid("input."+in.Name, "%s", err.Error())
+				return nil, err
 			}
 			vals[in.Name] = f
 			continue
