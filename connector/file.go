@@ -23,26 +23,16 @@ import (
 //	{"content": "<base64>", "filename": "invoice.pdf", "content_type": "application/pdf"}
 //
 // and the output of an operation with output_file, which marshals the same
-// way with its size added. Its String and LogValue name it without its
-// content, so a file never fills a log.
+// way with its size added (encoding/json writes Content in base64 straight
+// into its output, which no string field or MarshalJSON method matches for
+// megabytes). Its String and LogValue name it without its content, so a
+// file never fills a log.
 type File struct {
-	Filename    string
-	ContentType string
-	Content     []byte
-}
-
-// fileJSON is File on the wire.
-type fileJSON struct {
 	Filename    string `json:"filename,omitempty"`
 	ContentType string `json:"content_type,omitempty"`
-	Size        int    `json:"size"`
-	Content     string `json:"content"`
-}
-
-// MarshalJSON writes the file with its content in standard base64.
-func (f *File) MarshalJSON() ([]byte, error) {
-	return json.Marshal(fileJSON{Filename: f.Filename, ContentType: f.ContentType, Size: len(f.Content),
-		Content: base64.StdEncoding.EncodeToString(f.Content)})
+	// Size is len(Content), for readers of the JSON form.
+	Size    int    `json:"size"`
+	Content []byte `json:"content"`
 }
 
 // String names the file and its size, never its content.
@@ -63,7 +53,7 @@ func (f *File) MediaType() string {
 }
 
 var (
-	_ json.Marshaler = (*File)(nil)
+	_ fmt.Stringer   = (*File)(nil)
 	_ slog.LogValuer = (*File)(nil)
 )
 
@@ -100,7 +90,7 @@ func fileOf(v any) (*File, error) {
 			if err != nil {
 				return nil, fmt.Errorf("content must be standard base64")
 			}
-			f.Content = b
+			f.Content, f.Size = b, len(b)
 		case "filename":
 			if len(s) > maxFilenameLen || strings.ContainsAny(s, "\r\n\x00\"\\/") || !utf8.ValidString(s) {
 				return nil, fmt.Errorf("filename must be a name of at most %d bytes without quotes, slashes or line breaks", maxFilenameLen)
@@ -382,7 +372,7 @@ func ShowableBody(contentType string) bool { return textual(contentType) }
 // its content type from Content-Type, its name from Content-Disposition
 // or else the operation's filename template.
 func (r *Request) FileResult(resp Response) *File {
-	f := &File{Content: resp.Body, ContentType: resp.Header.Get("Content-Type")}
+	f := &File{Content: resp.Body, Size: len(resp.Body), ContentType: resp.Header.Get("Content-Type")}
 	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil {
 		f.Filename = cleanFilename(params["filename"])
 	}

@@ -13,6 +13,7 @@ import (
 	"junction"
 	"junction/connector"
 	"junction/engine"
+	"junction/outbound"
 )
 
 // filesAPI answers as a file service would: raw uploads on /content with
@@ -47,6 +48,9 @@ func filesAPI(t *testing.T, pdf []byte) *httptest.Server {
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(map[string]any{"name": r.FormValue("name"), "filename": fh[0].Filename,
 				"type": fh[0].Header.Get("Content-Type"), "size": fh[0].Size})
+		case "/huge":
+			w.Header().Set("Content-Type", "application/zip")
+			_, _ = w.Write(make([]byte, outbound.DefaultMaxResponseBytes+1))
 		case "/download":
 			if r.Header.Get("Accept") != "*/*" {
 				w.WriteHeader(http.StatusNotAcceptable)
@@ -91,6 +95,10 @@ activities:
     inputs:
       - {name: file, type: file, required: true}
       - {name: name, type: string}
+  - name: huge
+    method: GET
+    path: /huge
+    output_file: {}
   - name: download
     method: GET
     path: /download
@@ -151,6 +159,12 @@ func TestExecuteFiles(t *testing.T) {
 		if b := mustJSON(t, res.Output); b != want {
 			t.Errorf("JSON = %s, want %s", b, want)
 		}
+	})
+	// A file answer is read into memory, so it has the outbound client's
+	// response limit (8 MiB unless configured).
+	t.Run("DownloadTooLarge", func(t *testing.T) {
+		_, err := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: conn, Activity: "huge"})
+		wantCode(t, err, outbound.ERESPONSETOOLARGE)
 	})
 	t.Run("BadFileInput", func(t *testing.T) {
 		_, err := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: conn, Activity: "upload",
