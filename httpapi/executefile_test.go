@@ -123,12 +123,23 @@ func TestExecuteFiles(t *testing.T) {
 			t.Errorf("output = %v", res.Output)
 		}
 	})
-	// A file travels in the JSON body, so the request body limit bounds it.
+	// A file travels in base64 in the JSON body: an execution takes a
+	// larger body than other requests, and no larger.
+	t.Run("UploadAboveOtherRequestsLimit", func(t *testing.T) {
+		var res struct {
+			Output map[string]any `json:"output"`
+		}
+		big := base64.StdEncoding.EncodeToString(make([]byte, httpapi.DefaultMaxBodyBytes+1))
+		e.must(http.StatusOK, "POST", path, e.admin, map[string]any{"activity": "upload", "input": map[string]any{"file": map[string]any{"content": big}}}, &res)
+		if res.Output["size"] != float64(httpapi.DefaultMaxBodyBytes+1) {
+			t.Errorf("output = %v", res.Output)
+		}
+	})
 	t.Run("UploadTooLarge", func(t *testing.T) {
-		big := base64.StdEncoding.EncodeToString(make([]byte, httpapi.DefaultMaxBodyBytes))
+		big := strings.Repeat("A", httpapi.DefaultMaxExecuteBodyBytes)
 		r := e.call("POST", path, e.admin, map[string]any{"activity": "upload", "input": map[string]any{"file": map[string]any{"content": big}}})
 		if r.status != http.StatusRequestEntityTooLarge || r.problem(t).Code != junction.ETOOLARGE {
-			t.Errorf("status %d: %s", r.status, r.body)
+			t.Errorf("status %d: %.200s", r.status, r.body)
 		}
 	})
 }

@@ -71,7 +71,7 @@ func (s *Server) executionRoutes() []route {
 
 func (s *Server) execute(w http.ResponseWriter, r *http.Request) error {
 	var req executeRequest
-	if err := s.decode(w, r, &req); err != nil {
+	if err := s.decodeUpTo(w, r, &req, s.opts.MaxExecuteBodyBytes); err != nil {
 		return err
 	}
 	res, err := s.app.Execute(r.Context(), principal(r), r.PathValue("id"), app.ExecuteInput{
