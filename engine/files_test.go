@@ -33,6 +33,10 @@ func filesAPI(t *testing.T, pdf []byte) *httptest.Server {
 				w.WriteHeader(http.StatusBadRequest)
 				return
 			}
+			if arg["path"] == "/fail" {
+				w.WriteHeader(http.StatusInternalServerError)
+				return
+			}
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(map[string]any{"path": arg["path"], "size": len(body), "same": string(body) == string(pdf)})
 		case "/forms":
@@ -165,6 +169,20 @@ func TestExecuteFiles(t *testing.T) {
 	t.Run("DownloadTooLarge", func(t *testing.T) {
 		_, err := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: conn, Activity: "huge"})
 		wantCode(t, err, outbound.ERESPONSETOOLARGE)
+	})
+	// A failed upload keeps its input for a retry, unless the file makes
+	// it larger than MaxKeptInputBytes.
+	t.Run("FailedUploadKeptWhenSmall", func(t *testing.T) {
+		small, _ := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: conn, Activity: "upload", Input: map[string]any{"file": file, "path": "/fail"}})
+		big := map[string]any{"content": base64.StdEncoding.EncodeToString(make([]byte, engine.MaxKeptInputBytes))}
+		large, _ := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: conn, Activity: "upload", Input: map[string]any{"file": big, "path": "/fail"}})
+		kept := map[string]bool{}
+		for _, x := range f.executions(t) {
+			kept[x.ID] = x.InputSealedID != ""
+		}
+		if !kept[small.ExecutionID] || kept[large.ExecutionID] {
+			t.Errorf("kept small %v, large %v; want only the small one", kept[small.ExecutionID], kept[large.ExecutionID])
+		}
 	})
 	t.Run("BadFileInput", func(t *testing.T) {
 		_, err := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: conn, Activity: "upload",
