@@ -170,6 +170,25 @@ func TestExecuteFiles(t *testing.T) {
 		_, err := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: conn, Activity: "huge"})
 		wantCode(t, err, outbound.ERESPONSETOOLARGE)
 	})
+	// A draft's trial run shows the file's name, type and size, and the
+	// answer's body as its size and type.
+	t.Run("TrialShowsNoContent", func(t *testing.T) {
+		def, err := f.cat.Get("files-demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := f.eng.TryDraft(f.ctx, def, conn, nil, engine.ExecuteRequest{Activity: "download", Input: map[string]any{"id": "env-1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := mustJSON(t, tr)
+		if strings.Contains(text, "marker-7f3a") || strings.Contains(text, base64.StdEncoding.EncodeToString(pdf)[:24]) {
+			t.Errorf("trial holds the file: %s", text)
+		}
+		if got := mustJSON(t, tr.Output); got != `{"content_type":"application/pdf","filename":"Signed contract.pdf","size":`+itoa(len(pdf))+`}` {
+			t.Errorf("trial output = %s", got)
+		}
+	})
 	// A failed upload keeps its input for a retry, unless the file makes
 	// it larger than MaxKeptInputBytes.
 	t.Run("FailedUploadKeptWhenSmall", func(t *testing.T) {
