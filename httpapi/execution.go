@@ -126,5 +126,8 @@ func (s *Server) retryExecution(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	if f, ok := res.Output.(*connector.File); ok && wantsRawFile(r, f) {
+		return writeRawFile(w, res, f)
+	}
 	return writeJSON(w, http.StatusOK, res)
 }
