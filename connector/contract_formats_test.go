@@ -161,6 +161,11 @@ func TestContractBoxUpload(t *testing.T) {
 	if want := "https://upload.box.com/api/2.0/files/content"; r.Method != "POST" || r.URL.String() != want {
 		t.Errorf("request = %s %s, want POST %s", r.Method, r.URL, want)
 	}
+	// https://developer.box.com/reference/get-files-id-content/
+	runContract(t, "box", cred, []contractCase{
+		{name: "Download", kind: "activity", activity: "download_file", retrySafe: true, input: map[string]any{"file_id": "12345", "version": "456"},
+			want: "GET https://api.box.com/2.0/files/12345/content?version=456\nAccept: */*\nAuthorization: Bearer box-example"},
+	})
 	// The attributes part must come before the file part.
 	wantParts(t, readParts(t, r, "multipart/form-data"), []part{
 		{name: "attributes", body: `{"name":"Contract.pdf","parent":{"id":"11446498"}}`},

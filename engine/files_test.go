@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,7 +20,8 @@ import (
 // filesAPI answers as a file service would: raw uploads on /content with
 // their arguments in a JSON header, multipart uploads on /forms, and
 // downloads that answer the file itself.
-func filesAPI(t *testing.T, pdf []byte) *httptest.Server {
+// filesAPI's /redirected sends the client where redirectTo says.
+func filesAPI(t *testing.T, pdf []byte, redirectTo *atomic.Value) *httptest.Server {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer files-token-1" {
 			w.WriteHeader(http.StatusUnauthorized)
@@ -52,6 +54,8 @@ func filesAPI(t *testing.T, pdf []byte) *httptest.Server {
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(map[string]any{"name": r.FormValue("name"), "filename": fh[0].Filename,
 				"type": fh[0].Header.Get("Content-Type"), "size": fh[0].Size})
+		case "/redirected":
+			http.Redirect(w, r, redirectTo.Load().(string), http.StatusFound)
 		case "/huge":
 			w.Header().Set("Content-Type", "application/zip")
 			_, _ = w.Write(make([]byte, outbound.DefaultMaxResponseBytes+1))
@@ -99,6 +103,10 @@ activities:
     inputs:
       - {name: file, type: file, required: true}
       - {name: name, type: string}
+  - name: redirected
+    method: GET
+    path: /redirected
+    output_file: {}
   - name: huge
     method: GET
     path: /huge
@@ -114,7 +122,8 @@ activities:
 
 func TestExecuteFiles(t *testing.T) {
 	pdf := []byte("%PDF-1.7\n\x00\xff\xfe binary content marker-7f3a\n%%EOF")
-	srv := filesAPI(t, pdf)
+	var redirectTo atomic.Value
+	srv := filesAPI(t, pdf, &redirectTo)
 	f := newFixture(t, fixtureOptions{extra: writeDefinition(t, filesDefinition(srv.URL))})
 	f.trust(srv)
 	conn := f.connection(t, "files-demo", "bearer", map[string]junction.FieldValue{}, map[string]junction.Secret{"token": junction.NewSecret("files-token-1")})
@@ -162,6 +171,29 @@ func TestExecuteFiles(t *testing.T) {
 			`,"content":"` + base64.StdEncoding.EncodeToString(pdf) + `"}`
 		if b := mustJSON(t, res.Output); b != want {
 			t.Errorf("JSON = %s, want %s", b, want)
+		}
+	})
+	// Box answers a download with a redirect to another host: the file
+	// is read from there, and the credentials stay behind.
+	t.Run("DownloadThroughRedirect", func(t *testing.T) {
+		dl := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "" {
+				w.WriteHeader(http.StatusForbidden)
+				return
+			}
+			w.Header().Set("Content-Type", "text/csv")
+			w.Header().Set("Content-Disposition", `attachment; filename="data.csv"`)
+			_, _ = io.WriteString(w, "a,b\n")
+		}))
+		t.Cleanup(dl.Close)
+		f.trust(dl)
+		redirectTo.Store(dl.URL + "/signed/abc")
+		res, err := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: conn, Activity: "redirected"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Output.(*connector.File); got.Filename != "data.csv" || string(got.Content) != "a,b\n" {
+			t.Errorf("file = %v", got)
 		}
 	})
 	// A file answer is read into memory, so it has the outbound client's
