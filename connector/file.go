@@ -77,6 +77,9 @@ func fileOf(v any) (*File, error) {
 	}
 	f := &File{}
 	for k, val := range m {
+		if k == "size" {
+			continue // accepted, so that a file output can be sent on as an input
+		}
 		s, ok := val.(string)
 		if !ok && val != nil {
 			return nil, fmt.Errorf("%s must be a string", k)
@@ -98,13 +101,11 @@ func fileOf(v any) (*File, error) {
 			f.Filename = s
 		case "content_type":
 			if s != "" {
-				if _, _, err := mime.ParseMediaType(s); err != nil {
+				if _, _, err := mime.ParseMediaType(s); err != nil || strings.ContainsFunc(s, isControl) {
 					return nil, fmt.Errorf("content_type must be a media type such as application/pdf")
 				}
 			}
 			f.ContentType = s
-		case "size":
-			// Accepted so that a file output can be sent on as an input.
 		default:
 			return nil, fmt.Errorf("unknown member %q (want content, filename, content_type)", k)
 		}
@@ -114,6 +115,8 @@ func fileOf(v any) (*File, error) {
 	}
 	return f, nil
 }
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // fileInput checks the value of the file input name: one file, or, for a
 // multipart body that repeats the part (Mailgun's attachment), a list of

@@ -1,6 +1,7 @@
 package connector_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -140,6 +141,7 @@ func TestFileInputs(t *testing.T) {
 		"SlashInName":   map[string]any{"content": "", "filename": "../etc/passwd"},
 		"QuoteInName":   map[string]any{"content": "", "filename": `a".txt`},
 		"BadType":       map[string]any{"content": "", "content_type": "not a type"},
+		"TypeWithCRLF":  map[string]any{"content": "", "content_type": "text/plain; a=\"x\r\nX-Injected: y\""},
 		"UnknownMember": map[string]any{"content": "", "path": "/x"},
 		"ListOfStrings": []any{"aGVsbG8="},
 	}
@@ -167,6 +169,19 @@ func TestFileInputs(t *testing.T) {
 		if s := r.String(); strings.Contains(s, "hi\r\n") || !strings.Contains(s, "bytes of multipart/form-data") {
 			t.Errorf("String() = %s", s)
 		}
+	})
+	// A file output, size and all, can be sent on as an input.
+	t.Run("OutputAsInput", func(t *testing.T) {
+		var in map[string]any
+		out, _ := json.Marshal(&connector.File{Filename: "a.txt", ContentType: "text/plain", Size: 2, Content: []byte("hi")})
+		if err := json.Unmarshal(out, &in); err != nil {
+			t.Fatal(err)
+		}
+		r, err := d.BuildActivity(cred, "send", map[string]any{"file": in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantParts(t, readParts(t, r, "multipart/form-data"), []part{{name: "file", filename: "a.txt", contentType: "text/plain", body: "hi"}})
 	})
 	t.Run("NDJSONNeedsArray", func(t *testing.T) {
 		_, err := d.BuildActivity(cred, "records", map[string]any{"records": "x"})
