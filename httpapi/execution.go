@@ -31,7 +31,7 @@ func (s *Server) executionRoutes() []route {
 				"application/octet-stream (and not application/json) the answer is the file's bytes instead, the " +
 				"execution's ID in the Junction-Execution-Id header",
 			permission: string(junction.PermConnectionsExecute) + " on the folder",
-			request:    executeRequest{}, response: engine.Result{}, status: http.StatusOK, handle: s.execute},
+			request:    executeRequest{}, response: engine.Result{}, fileAnswer: true, status: http.StatusOK, handle: s.execute},
 		{method: "GET", path: "/api/v1/executions", op: "listExecutions", access: authenticated(), tag: tag,
 			summary:    "List execution records, newest first, in folders where the caller holds Logs.View",
 			permission: string(junction.PermLogsView) + " on the folders listed",
@@ -65,7 +65,7 @@ func (s *Server) executionRoutes() []route {
 			summary: "Run a failed execution again through its connection with the request it kept, as a new " +
 				"execution whose record names the old one in retry_of; answers as executeActivity does",
 			permission: string(junction.PermConnectionsExecute) + " on the folder",
-			response:   engine.Result{}, status: http.StatusOK, handle: s.retryExecution},
+			response:   engine.Result{}, fileAnswer: true, status: http.StatusOK, handle: s.retryExecution},
 	}
 }
 

@@ -173,6 +173,9 @@ type route struct {
 	upload map[string]any
 	// bodyOptional documents a request body that may be left out.
 	bodyOptional bool
+	// fileAnswer documents that the success answer may be a file's bytes
+	// instead of the JSON response (an execution asked with Accept).
+	fileAnswer bool
 	status       int // success status
 	query        []queryParam
 	handle       func(w http.ResponseWriter, r *http.Request) error
