@@ -47,7 +47,8 @@ func (r *executionResult) facts() []string {
 }
 
 func (c *CLI) executeCommand() *cobra.Command {
-	var input, object, operation string
+	var input, object, operation, save string
+	var files []string
 	cmd := &cobra.Command{
 		Use:   "execute CONNECTION ACTIVITY [--input JSON|@file|-] | execute CONNECTION --object O --operation OP [--input ...]",
 		Short: "Run an activity, or an object's operation, through a connection and print its output",
@@ -58,7 +59,10 @@ A failed execution is one line on standard error naming the execution
 ("junction executions list" has its record); with -o json the failure's
 details (what the API answered, secrets masked) also go to standard output.
 --input takes the activity's input as JSON: literally, from a file (@path) or
-from standard input (-).`,
+from standard input (-). --file NAME=PATH adds the file at PATH as the input
+NAME of type file (its content, base name and a type from its extension).
+--save PATH writes the content of an activity's file output to PATH (- for
+standard output) instead of printing it in base64.`,
 		Example: `  junction execute gh create_issue --input '{"owner": "acme", "repo": "api", "title": "Broken build"}'
   junction execute gh --object repository --operation list --input @query.json -o json`,
 		Args: cobra.RangeArgs(1, 2),
@@ -81,9 +85,22 @@ from standard input (-).`,
 				}
 				body["input"] = in
 			}
+			if len(files) > 0 {
+				raw, _ := body["input"].(json.RawMessage)
+				in, err := withFiles(raw, files)
+				if err != nil {
+					return err
+				}
+				body["input"] = in
+			}
+			if save != "" {
+				return c.runExecutionSaving(cmd, connectionPath(args[0])+"/execute", body, save)
+			}
 			return c.runExecution(cmd, connectionPath(args[0])+"/execute", body)
 		},
 	}
+	cmd.Flags().StringArrayVar(&files, "file", nil, "NAME=PATH: send the file at PATH as the file input NAME (repeatable)")
+	cmd.Flags().StringVar(&save, "save", "", "write the content of a file output to this path (- for standard output)")
 	cmd.Flags().StringVar(&input, "input", "", "input as JSON, @file or - (standard input)")
 	cmd.Flags().StringVar(&object, "object", "", "object whose operation to run (with --operation)")
 	cmd.Flags().StringVar(&operation, "operation", "", "operation to run: list, get, create, update or delete (with --object)")
@@ -116,6 +133,31 @@ func (c *CLI) runExecution(cmd *cobra.Command, path string, body any) error {
 	}
 	if failed {
 		return junction.Errorf("execution_failed", "execution %s %s: %s", r.ExecutionID, r.Status, strings.Join(r.facts(), ", "))
+	}
+	return nil
+}
+
+// runExecutionSaving runs an execution whose output is a file and writes
+// the file to path rather than printing it.
+func (c *CLI) runExecutionSaving(cmd *cobra.Command, path string, body any, save string) error {
+	raw, err := c.call(cmd, http.MethodPost, path, body)
+	if err != nil {
+		return c.executionError(err)
+	}
+	var r executionResult
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return fmt.Errorf("decode response: %w", err)
+	}
+	if r.Status != "" && r.Status != "succeeded" {
+		return junction.Errorf("execution_failed", "execution %s %s: %s", r.ExecutionID, r.Status, strings.Join(r.facts(), ", "))
+	}
+	line, err := c.saveFile(r.Output, save)
+	if err != nil {
+		return err
+	}
+	if save != "-" {
+		fmt.Fprintln(c.env.Stdout, r.summary())
+		fmt.Fprintln(c.env.Stdout, line)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -121,6 +122,7 @@ func TestContractGmail(t *testing.T) {
 func TestContractGoogleDrive(t *testing.T) {
 	const base = "https://www.googleapis.com/drive/v3"
 	const hdr = "\nAccept: application/json\nAuthorization: Bearer ya29.example"
+	const fileHdr = "\nAccept: */*\nAuthorization: Bearer ya29.example" // the answer is a file
 	const js = hdr + "\nContent-Type: application/json\n\n"
 	const fileFields = "fields=id%2Cname%2CmimeType%2Cparents%2Csize%2CcreatedTime%2CmodifiedTime%2CwebViewLink%2Ctrashed"
 	runContract(t, "google-drive", googleCred(), []contractCase{
@@ -183,11 +185,11 @@ func TestContractGoogleDrive(t *testing.T) {
 		// files/export
 		{name: "ExportFile", kind: "activity", activity: "export_file", retrySafe: true,
 			input: map[string]any{"fileId": "1doc", "mimeType": "application/pdf"},
-			want:  "GET " + base + "/files/1doc/export?mimeType=application%2Fpdf" + hdr},
+			want:  "GET " + base + "/files/1doc/export?mimeType=application%2Fpdf" + fileHdr},
 		// files/get with alt=media
 		{name: "DownloadFile", kind: "activity", activity: "download_file", retrySafe: true,
 			input: map[string]any{"fileId": "1bin"},
-			want:  "GET " + base + "/files/1bin?alt=media&supportsAllDrives=true" + hdr},
+			want:  "GET " + base + "/files/1bin?alt=media&supportsAllDrives=true" + fileHdr},
 	})
 }
 
@@ -760,6 +762,15 @@ func checkSpec(t *testing.T, key, file, prefix string, absent map[string]string)
 					t.Errorf("header %s is not declared", h)
 				}
 			}
+			inJSONHeader := map[string]bool{}
+			for h, tmpl := range op.JSONHeaders {
+				if !so.params["header"][strings.ToLower(h)] {
+					t.Errorf("header %s is not declared", h)
+				}
+				for _, m := range specPathRE.FindAllString(fmt.Sprint(tmpl), -1) {
+					inJSONHeader[strings.Trim(m, "{}")] = true
+				}
+			}
 			var bodyKeys []string
 			if m, ok := op.Body.(map[string]any); ok {
 				for k := range m {
@@ -785,7 +796,7 @@ func checkSpec(t *testing.T, key, file, prefix string, absent map[string]string)
 						t.Errorf("%s parameter %s is not declared", where, in.WireName())
 					}
 				case "body":
-					if op.Body == nil {
+					if op.Body == nil && !inJSONHeader[in.Name] && in.Type != connector.TypeFile {
 						bodyKeys = append(bodyKeys, in.WireName())
 					}
 				}
@@ -825,6 +836,7 @@ func TestSpecDropbox(t *testing.T) {
 		"test":                 doc + "#users-get_current_account",
 		"list_folder":          doc + "#files-list_folder",
 		"list_folder_continue": doc + "#files-list_folder-continue",
+		"upload":               doc + "#files-upload",
 	})
 }
 

@@ -498,6 +498,7 @@ func TestContractPinecone(t *testing.T) {
 			"GET /namespaces/{namespace}":          nil,
 			"DELETE /namespaces/{namespace}":       nil,
 			"POST /records/namespaces/{ns}/search": {"b:query", "b:fields", "b:rerank"},
+			"POST /records/namespaces/{ns}/upsert": nil, // an NDJSON body of records
 		})
 		vd.checkDefinition(t, catalogCDefinition(t, "pinecone"), nil)
 	})

@@ -292,7 +292,27 @@ const (
 	// BodyForm is application/x-www-form-urlencoded with bracket notation
 	// for nested values: a[b]=1, list[]=x, items[0][price]=p.
 	BodyForm BodyEncoding = "form"
+	// BodyMultipart is multipart/form-data: every file input a file part
+	// (with its filename and content type), every other entry a field, its
+	// text as is or, for an object or array, as JSON. Fields come first, in
+	// key order, then the files: an API that reads the metadata before the
+	// content (Box) finds it there.
+	BodyMultipart BodyEncoding = "multipart"
+	// BodyMultipartRelated is multipart/related as Google documents it for
+	// a multipart upload: the entries that are not files as one JSON part
+	// (the metadata), then the file's content as the second part.
+	BodyMultipartRelated BodyEncoding = "multipart_related"
+	// BodyNDJSON is newline-delimited JSON (application/x-ndjson): the body
+	// is an array and each element is one line.
+	BodyNDJSON BodyEncoding = "ndjson"
+	// BodyBinary sends the one file input's content as the whole body,
+	// with the file's content type (application/octet-stream when it has
+	// none); other inputs go in the path, query or headers.
+	BodyBinary BodyEncoding = "binary"
 )
+
+// BodyEncodings are the encodings an operation may name.
+var BodyEncodings = []BodyEncoding{BodyJSON, BodyForm, BodyMultipart, BodyMultipartRelated, BodyNDJSON, BodyBinary}
 
 // Operation is one HTTP call: an object's operation or an activity.
 type Operation struct {
@@ -325,6 +345,28 @@ type Operation struct {
 	// HEAD, PUT and DELETE are safe and the others are not.
 	RetrySafe *bool    `yaml:"retry_safe,omitempty" json:"retry_safe,omitempty"`
 	Outputs   []Output `yaml:"outputs,omitempty" json:"outputs,omitempty"`
+
+	// BaseURL, when set, replaces the definition's base URL for this
+	// operation: an absolute https URL without placeholders, for the
+	// vendors that take uploads and downloads on a host or path of their
+	// own (content.dropboxapi.com, upload.box.com, Drive's /upload).
+	BaseURL string `yaml:"base_url,omitempty" json:"base_url,omitempty"`
+	// JSONHeaders are headers whose value is a JSON document, a template
+	// like Body (Dropbox's Dropbox-API-Arg). The document is written
+	// compact with every non-ASCII character escaped, as headers must be.
+	// Inputs it names are sent there and nowhere else.
+	JSONHeaders map[string]any `yaml:"json_headers,omitempty" json:"json_headers,omitempty"`
+	// OutputFile, when set, says the answer is a file's content rather
+	// than JSON: the execution returns it as a File.
+	OutputFile *OutputFile `yaml:"output_file,omitempty" json:"output_file,omitempty"`
+}
+
+// OutputFile describes an operation whose answer is a file.
+type OutputFile struct {
+	// Filename is a template over inputs naming the file when the answer's
+	// Content-Disposition names none; its last path element is used, so
+	// "{path}" gives the name of a Dropbox path.
+	Filename string `yaml:"filename,omitempty" json:"filename,omitempty"`
 }
 
 // Activity is a curated, named operation.
@@ -344,6 +386,10 @@ const (
 	TypeBoolean InputType = "boolean"
 	TypeObject  InputType = "object"
 	TypeArray   InputType = "array"
+	// TypeFile is a file the caller sends: in JSON, an object with its
+	// content in base64, its filename and its content type (see File). It
+	// goes in a multipart, multipart_related or binary body only.
+	TypeFile InputType = "file"
 )
 
 // Input is one typed argument of an operation.

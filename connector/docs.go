@@ -316,6 +316,18 @@ func (w *mdWriter) operation(op *Operation) {
 		w.line("%s", oneLineText(op.Description))
 		w.line("")
 	}
+	if t := formatText(op); t != "" {
+		w.line("%s", t)
+		w.line("")
+	}
+	jsonHeader := map[string]string{}
+	for _, name := range sortedKeys(op.JSONHeaders) {
+		walkStrings(op.JSONHeaders[name], func(s string) {
+			for _, n := range templateVars(s) {
+				jsonHeader[n] = "header `" + name + "` (JSON)"
+			}
+		})
+	}
 	if len(op.Inputs) > 0 {
 		w.line("| Input | Type | In | Required | Description |")
 		w.line("|---|---|---|---|---|")
@@ -331,7 +343,11 @@ func (w *mdWriter) operation(op *Operation) {
 			if in.Default != nil {
 				desc = joinText(desc, fmt.Sprintf("Default `%v`.", in.Default))
 			}
-			w.line("| `%s` | %s | %s | %s | %s |", in.Name, in.Type, inputIn(op, in), yesNo(in.Required), cell(desc))
+			where := inputIn(op, in)
+			if h, ok := jsonHeader[in.Name]; ok {
+				where = h
+			}
+			w.line("| `%s` | %s | %s | %s | %s |", in.Name, in.Type, where, yesNo(in.Required), cell(desc))
 		}
 		w.line("")
 	}
@@ -523,3 +539,26 @@ func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") 
 
 // cell makes text safe inside a Markdown table cell.
 func cell(s string) string { return strings.ReplaceAll(oneLineText(s), "|", `\|`) }
+
+// formatText says, for an operation that is not plain JSON, where it is
+// sent, how its body is encoded and whether its answer is a file.
+func formatText(op *Operation) string {
+	var parts []string
+	if op.BaseURL != "" {
+		parts = append(parts, fmt.Sprintf("Sent to `%s`.", op.BaseURL+op.Path))
+	}
+	switch op.BodyEncoding {
+	case BodyMultipart:
+		parts = append(parts, "The body is multipart/form-data: each file a part, the other inputs fields.")
+	case BodyMultipartRelated:
+		parts = append(parts, "The body is multipart/related: the metadata as JSON, then the file.")
+	case BodyNDJSON:
+		parts = append(parts, "The body is NDJSON (application/x-ndjson), one record a line.")
+	case BodyBinary:
+		parts = append(parts, "The body is the file's bytes.")
+	}
+	if op.OutputFile != nil {
+		parts = append(parts, "The output is a file: `filename`, `content_type`, `size` and `content` in base64, or its bytes when the caller's Accept header names its type.")
+	}
+	return strings.Join(parts, " ")
+}

@@ -52,7 +52,8 @@ type Request struct {
 	op               *Operation
 	bodyValue        any
 	bodyEncoding     BodyEncoding
-	sigv4            *awsSigning // signed at send time, see Signer
+	inputs           map[string]any // the checked inputs, for output_file's filename
+	sigv4            *awsSigning    // signed at send time, see Signer
 }
 
 // HTTPRequest returns a new *http.Request for r; each call gets its own body
@@ -91,8 +92,13 @@ func (r *Request) String() string {
 			fmt.Fprintf(&b, "\n%s: %s", name, val)
 		}
 	}
-	if len(r.Body) > 0 {
+	switch ct := r.Header.Get("Content-Type"); {
+	case len(r.Body) == 0:
+	case textual(ct):
 		fmt.Fprintf(&b, "\n\n%s", r.Body)
+	default:
+		// Files are not logged: only their size and type.
+		fmt.Fprintf(&b, "\n\n%s", BodySummary(ct, len(r.Body)))
 	}
 	return b.String()
 }
@@ -448,9 +454,25 @@ func (c *connection) build(op *Operation, input map[string]any) (*Request, error
 	if perr != nil {
 		return nil, perr
 	}
-	r := c.newRequest(op.Method, path)
+	r, err := c.newOperationRequest(op, path)
+	if err != nil {
+		return nil, err
+	}
 	r.op = op
 	r.conn = c
+	r.inputs = vals
+	if op.OutputFile != nil {
+		// Overridden by the operation's own Accept header, set below.
+		r.Header.Set("Accept", "*/*")
+	}
+	jsonNamed := map[string]bool{}
+	for _, t := range op.JSONHeaders {
+		walkStrings(t, func(s string) {
+			for _, n := range templateVars(s) {
+				jsonNamed[n] = true
+			}
+		})
+	}
 	if op.RetrySafe != nil {
 		r.RetrySafe = *op.RetrySafe
 	}
@@ -482,7 +504,9 @@ func (c *connection) build(op *Operation, input map[string]any) (*Request, error
 			}
 			r.Header.Set(in.WireName(), s)
 		case "body":
-			body[in.Name] = v
+			if !jsonNamed[in.Name] {
+				body[in.Name] = v
+			}
 		}
 	}
 	if pg := op.Pagination; pg != nil {
@@ -506,6 +530,9 @@ func (c *connection) build(op *Operation, input map[string]any) (*Request, error
 		r.Header.Set(name, v)
 	}
 
+	if err := c.setJSONHeaders(r, op, vals); err != nil {
+		return nil, err
+	}
 	if bv, ok := buildBody(op, vals, body, c.public); ok {
 		if err := r.setBody(bv, op.BodyEncoding, op); err != nil {
 			return nil, err
@@ -538,6 +565,47 @@ func startPage(pg *Pagination) int {
 		return pg.StartPage
 	}
 	return 1
+}
+
+// newOperationRequest starts the operation's request: at its own base
+// URL when it has one, else at the connection's.
+func (c *connection) newOperationRequest(op *Operation, escapedPath string) (*Request, error) {
+	if op.BaseURL == "" {
+		return c.newRequest(op.Method, escapedPath), nil
+	}
+	u, err := url.Parse(op.BaseURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, junction.Invalid("base_url", "the operation's base URL must be an absolute https URL")
+	}
+	own := *c
+	own.base = u
+	return own.newRequest(op.Method, escapedPath), nil
+}
+
+// setJSONHeaders fills the operation's JSON headers. One whose template
+// leaves nothing is not sent.
+func (c *connection) setJSONHeaders(r *Request, op *Operation, vals map[string]any) error {
+	lookup := func(name string) (any, bool) {
+		if v, ok := vals[name]; ok {
+			return v, true
+		}
+		if s, ok := c.public(name); ok {
+			return s, true
+		}
+		return nil, false
+	}
+	for _, name := range sortedKeys(op.JSONHeaders) {
+		v, hadVars, present := renderValue(op.JSONHeaders[name], lookup, 0)
+		if hadVars && !present {
+			continue
+		}
+		s, err := headerJSON(v)
+		if err != nil {
+			return junction.Invalid("json_headers."+name, "cannot be encoded as JSON")
+		}
+		r.Header.Set(name, s)
+	}
+	return nil
 }
 
 // newRequest starts a request at base URL + path (path already escaped) with
@@ -592,6 +660,14 @@ func checkInput(op *Operation, input map[string]any) (map[string]any, error) {
 			} else {
 				continue
 			}
+		}
+		if in.Type == TypeFile {
+			f, err := fileInput(in.Name, v)
+			if err != nil {
+				return nil, err
+			}
+			vals[in.Name] = f
+			continue
 		}
 		nv, err := checkType(in.Type, v)
 		if err != nil {
@@ -747,11 +823,52 @@ func renderValue(t any, lookup func(string) (any, bool), depth int) (v any, hadV
 	return t, false, false
 }
 
-// setBody encodes the body value as JSON or as a form.
+// setBody encodes the body value as the operation's encoding says.
 func (r *Request) setBody(v any, enc BodyEncoding, op *Operation) error {
 	r.bodyValue = v
 	r.bodyEncoding = enc
 	switch enc {
+	case BodyMultipart:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return junction.Invalid("input", "a multipart body must be an object")
+		}
+		b, ct, err := encodeMultipart(m)
+		if err != nil {
+			return err
+		}
+		r.Body = b
+		r.Header.Set("Content-Type", ct)
+	case BodyMultipartRelated:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return junction.Invalid("input", "a multipart_related body must be an object")
+		}
+		b, ct, err := encodeRelated(m)
+		if err != nil {
+			return err
+		}
+		r.Body = b
+		r.Header.Set("Content-Type", ct)
+	case BodyNDJSON:
+		b, err := encodeNDJSON(v)
+		if err != nil {
+			return err
+		}
+		r.Body = b
+		r.Header.Set("Content-Type", "application/x-ndjson")
+	case BodyBinary:
+		f, err := binaryFile(v)
+		if err != nil {
+			return err
+		}
+		r.Body = f.Content
+		if r.Body == nil {
+			r.Body = []byte{} // an empty file is still a body
+		}
+		if r.Header.Get("Content-Type") == "" { // the operation may fix it (Dropbox)
+			r.Header.Set("Content-Type", f.MediaType())
+		}
 	case BodyForm:
 		m, ok := v.(map[string]any)
 		if !ok {

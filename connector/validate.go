@@ -643,10 +643,21 @@ func (v *validator) operation(p string, op *Operation, opName string) {
 			v.add(ip+".name", "duplicate input %q", in.Name)
 		}
 		inputs[in.Name] = in
-		if !knownType(in.Type) {
-			v.add(ip+".type", "unknown type %q (want string, integer, number, boolean, object or array)", in.Type)
+		if !knownType(in.Type) && in.Type != TypeFile {
+			v.add(ip+".type", "unknown type %q (want string, integer, number, boolean, object, array or file)", in.Type)
 		}
 		where := inputIn(op, in)
+		if in.Type == TypeFile {
+			switch {
+			case where != "body":
+				v.add(ip+".in", "a file input goes in the body")
+			case !slices.Contains([]BodyEncoding{BodyMultipart, BodyMultipartRelated, BodyBinary}, op.BodyEncoding):
+				v.add(ip+".type", "a file input needs body_encoding multipart, multipart_related or binary")
+			}
+			if in.Default != nil || len(in.Enum) > 0 {
+				v.add(ip+".type", "a file input has no default or enum")
+			}
+		}
 		switch where {
 		case "path":
 			if !slices.Contains(templateVars(op.Path), in.Name) {
@@ -728,11 +739,10 @@ func (v *validator) operation(p string, op *Operation, opName string) {
 			}
 		}
 	}
-	switch op.BodyEncoding {
-	case "", BodyJSON, BodyForm:
-	default:
-		v.add(p+".body_encoding", "unknown encoding %q (want json or form)", op.BodyEncoding)
+	if op.BodyEncoding != "" && !slices.Contains(BodyEncodings, op.BodyEncoding) {
+		v.add(p+".body_encoding", "unknown encoding %q (want json, form, multipart, multipart_related, ndjson or binary)", op.BodyEncoding)
 	}
+	v.formats(p, op, inputs, inputOrField)
 	v.jsonPath(p+".records", op.Records, false)
 
 	if pg := op.Pagination; pg != nil {
@@ -841,4 +851,75 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// formats checks what an operation says about its body's encoding beyond
+// JSON and forms, its own base URL, its JSON headers and a file answer.
+func (v *validator) formats(p string, op *Operation, inputs map[string]*Input, inputOrField func(string) string) {
+	jsonNamed := map[string]bool{}
+	for _, name := range sortedKeys(op.JSONHeaders) {
+		hp := p + ".json_headers." + name
+		if !headerNameRE.MatchString(name) {
+			v.add(hp, "invalid header name")
+		}
+		walkStrings(op.JSONHeaders[name], func(s string) {
+			v.checkTemplate(hp, s, inputOrField)
+			for _, n := range templateVars(s) {
+				jsonNamed[n] = true
+				if in := inputs[n]; in != nil && inputIn(op, in) != "body" {
+					v.add(hp, "placeholder {%s} names an input that goes in the %s; inputs of a JSON header are left in the body", n, inputIn(op, in))
+				}
+			}
+		})
+	}
+	switch op.BodyEncoding {
+	case BodyBinary:
+		files, others := 0, 0
+		for i := range op.Inputs {
+			in := &op.Inputs[i]
+			if inputIn(op, in) != "body" || jsonNamed[in.Name] {
+				continue
+			}
+			if in.Type == TypeFile {
+				files++
+			} else {
+				others++
+			}
+		}
+		if files != 1 || others > 0 {
+			v.add(p+".body_encoding", "a binary body takes exactly one file input and no other body input")
+		}
+		if op.Body != nil {
+			v.add(p+".body", "a binary body is the file input; leave body out")
+		}
+	case BodyMultipartRelated:
+		files := 0
+		for i := range op.Inputs {
+			if op.Inputs[i].Type == TypeFile {
+				files++
+			}
+		}
+		if files != 1 {
+			v.add(p+".body_encoding", "a multipart_related body takes exactly one file input")
+		}
+	}
+	if b := op.BaseURL; b != "" {
+		u, err := url.Parse(b)
+		switch {
+		case len(templateVars(b)) > 0:
+			v.add(p+".base_url", "must be a fixed URL, without placeholders")
+		case err != nil || u.Scheme != "https" || u.Host == "":
+			v.add(p+".base_url", "must be an absolute https URL")
+		case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+			v.add(p+".base_url", "must not hold a query, fragment or user info")
+		case strings.HasSuffix(u.Path, "/"):
+			v.add(p+".base_url", "must not end with '/'; operation paths start with one")
+		}
+	}
+	if of := op.OutputFile; of != nil {
+		v.checkTemplate(p+".output_file.filename", of.Filename, inputOrField)
+		if op.Records != "" || len(op.Outputs) > 0 || op.Pagination != nil {
+			v.add(p+".output_file", "a file answer has no records, outputs or pagination")
+		}
+	}
 }

@@ -138,13 +138,13 @@ func (x *run) recordDebug(req *connector.Request, hr *http.Request, r *outbound.
 		URL:     debugURL(hr.URL, m, sensitive, req.SensitiveQuery()),
 		Headers: debugHeaders(hr.Header, m, sensitive),
 	}}
-	a.Request.Body, a.Request.BodyTruncated = debugBody(req.Body, m)
+	a.Request.Body, a.Request.BodyTruncated = debugBody(req.Body, hr.Header.Get("Content-Type"), m)
 	if err != nil {
 		a.Error = m.mask(junction.ErrorMessage(err))
 	}
 	if r != nil {
 		resp := &junction.DebugResponse{Status: r.StatusCode, Headers: debugHeaders(r.Header, m, sensitive)}
-		resp.Body, resp.BodyTruncated = debugBody(r.Body, m)
+		resp.Body, resp.BodyTruncated = debugBody(r.Body, r.Header.Get("Content-Type"), m)
 		a.Response = resp
 	}
 	x.debug.Attempts = append(x.debug.Attempts, a)
@@ -197,9 +197,14 @@ func debugURL(u *url.URL, m *debugMasker, sensitive, sensitiveQuery []string) st
 
 // debugBody is b masked, then cut at DebugBodyLimit on a character
 // boundary: masking first, so a cut never leaves part of a secret behind.
-func debugBody(b []byte, m *debugMasker) (string, bool) {
+// A body that is not text (a file, a multipart upload) is kept as its size
+// and type only: files are the caller's documents, not debugging aids.
+func debugBody(b []byte, contentType string, m *debugMasker) (string, bool) {
 	if len(b) == 0 {
 		return "", false
+	}
+	if !connector.ShowableBody(contentType) {
+		return connector.BodySummary(contentType, len(b)), false
 	}
 	s := m.mask(string(b))
 	cut := false

@@ -241,8 +241,9 @@ type Result struct {
 	Status      string `json:"status"`
 	// Output is the activity's result. For http_request it is an
 	// *HTTPOutput, {status, headers, body}; for a list operation the
-	// records of every page read; for other operations the record or the
-	// declared outputs.
+	// records of every page read; for an operation whose answer is a file
+	// a *connector.File (filename, content_type, size and content in
+	// base64); for other operations the record or the declared outputs.
 	Output     any   `json:"output,omitempty"`
 	HTTPStatus int   `json:"http_status,omitempty"`
 	Attempts   int   `json:"attempts"`
@@ -404,6 +405,8 @@ func (e *Engine) execute(ctx context.Context, x *run, req *ExecuteRequest) (any,
 		switch {
 		case req.Activity == connector.HTTPRequestActivity && op == nil:
 			out = httpOutput(resp)
+		case op != nil && op.OutputFile != nil:
+			out = cur.FileResult(resp)
 		case isList:
 			recs, err := records(cur, resp.Body)
 			if err != nil {

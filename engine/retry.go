@@ -24,6 +24,11 @@ type KeptRequest struct {
 	MaxPages  int            `json:"max_pages,omitempty"`
 }
 
+// MaxKeptInputBytes bounds the input a failed execution keeps: one
+// larger, which only files make, is not kept, and the execution cannot be
+// retried from its record.
+const MaxKeptInputBytes = 1 << 20
+
 // sealInput seals what a failed execution was asked, for its record to
 // keep (Execution.Input): the record and its input are written together,
 // in the record's batch, so neither outlives the other. It gives up
@@ -39,6 +44,13 @@ func (e *Engine) sealInput(ctx context.Context, executionID string, req *Execute
 		return nil
 	}
 	defer clear(b)
+	if len(b) > MaxKeptInputBytes {
+		// An upload's file: megabytes in every batch of records, for a
+		// retry the caller can make by sending the file again.
+		e.logger.LogAttrs(ctx, slog.LevelInfo, "input of a failed execution too large to keep",
+			slog.String("execution_id", executionID), slog.Int("bytes", len(b)))
+		return nil
+	}
 	sv, err := e.keyring.Seal(req.Connection.TenantID, junction.NewID(), b)
 	if err != nil {
 		e.logger.LogAttrs(ctx, slog.LevelWarn, "keep the input of a failed execution",
@@ -54,8 +66,8 @@ func (e *Engine) sealInput(ctx context.Context, executionID string, req *Execute
 func (e *Engine) KeptRequest(ctx context.Context, x *junction.Execution) (*KeptRequest, error) {
 	if x.InputSealedID == "" {
 		return nil, junction.Errorf(junction.ECONFLICT,
-			"execution %s kept no input to run again: only failed executions keep theirs, for %s, while their connection exists",
-			x.ID, retentionText(e.inputRetention))
+			"execution %s kept no input to run again: only failed executions keep theirs (up to %d bytes, files included), for %s, while their connection exists",
+			x.ID, MaxKeptInputBytes, retentionText(e.inputRetention))
 	}
 	sv, err := e.store.GetSealed(ctx, x.TenantID, x.InputSealedID)
 	if junction.IsCode(err, junction.ENOTFOUND) {

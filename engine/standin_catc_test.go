@@ -438,6 +438,8 @@ func requiredInputs(ins []connector.Input) map[string]any {
 			out[in.Name] = []any{"x"}
 		case connector.TypeObject:
 			out[in.Name] = map[string]any{"k": "v"}
+		case connector.TypeFile:
+			out[in.Name] = map[string]any{"content": "eA==", "filename": "x.txt", "content_type": "text/plain"}
 		default:
 			out[in.Name] = "x"
 		}

@@ -52,6 +52,11 @@ func (e *Engine) TryDraft(ctx context.Context, def *connector.Definition, conn *
 	x := &run{e: e, conn: conn, def: def, testing: true, literals: literals}
 	req.Connection = conn
 	out, err := e.execute(ctx, x, &req)
+	if f, ok := out.(*connector.File); ok {
+		// A trial shows a draft's author what the API answered; a file's
+		// base64 would only fill the page.
+		out = map[string]any{"filename": f.Filename, "content_type": f.ContentType, "size": f.Size}
+	}
 	t := &Trial{Output: out, Attempts: x.attempts, DurationMS: e.clock.Now().Sub(start).Milliseconds()}
 	if x.lastSent != nil {
 		t.Request = x.mask(x.lastSent.String())
@@ -60,6 +65,9 @@ func (e *Engine) TryDraft(ctx context.Context, def *connector.Definition, conn *
 		t.Status = x.lastResp.StatusCode
 		t.Headers = httpOutput(x.lastResp).Headers
 		body := x.lastResp.Body
+		if ct := x.lastResp.Header.Get("Content-Type"); len(body) > 0 && !connector.ShowableBody(ct) {
+			body = []byte(connector.BodySummary(ct, len(body)))
+		}
 		if len(body) > trialBodyLimit {
 			body = body[:trialBodyLimit]
 		}

@@ -5,6 +5,7 @@ import (
 
 	"junction"
 	"junction/app"
+	"junction/connector"
 	"junction/engine"
 )
 
@@ -24,9 +25,13 @@ func (s *Server) executionRoutes() []route {
 	return []route{
 		{method: "POST", path: "/api/v1/connections/{id}/execute", op: "executeActivity", access: inFolder(junction.PermConnectionsExecute), tag: tag,
 			summary: "Run an activity through a connection. A failure is a problem document whose details carry " +
-				"execution_id and attempts; an error the upstream API answered says details.source \"provider\"",
+				"execution_id and attempts; an error the upstream API answered says details.source \"provider\". " +
+				"A file input is {content (base64), filename, content_type}. An activity whose answer is a file returns " +
+				"output {filename, content_type, size, content (base64)}; with Accept naming the file's type or " +
+				"application/octet-stream (and not application/json) the answer is the file's bytes instead, the " +
+				"execution's ID in the Junction-Execution-Id header",
 			permission: string(junction.PermConnectionsExecute) + " on the folder",
-			request:    executeRequest{}, response: engine.Result{}, status: http.StatusOK, handle: s.execute},
+			request:    executeRequest{}, response: engine.Result{}, fileAnswer: true, status: http.StatusOK, handle: s.execute},
 		{method: "GET", path: "/api/v1/executions", op: "listExecutions", access: authenticated(), tag: tag,
 			summary:    "List execution records, newest first, in folders where the caller holds Logs.View",
 			permission: string(junction.PermLogsView) + " on the folders listed",
@@ -60,13 +65,13 @@ func (s *Server) executionRoutes() []route {
 			summary: "Run a failed execution again through its connection with the request it kept, as a new " +
 				"execution whose record names the old one in retry_of; answers as executeActivity does",
 			permission: string(junction.PermConnectionsExecute) + " on the folder",
-			response:   engine.Result{}, status: http.StatusOK, handle: s.retryExecution},
+			response:   engine.Result{}, fileAnswer: true, status: http.StatusOK, handle: s.retryExecution},
 	}
 }
 
 func (s *Server) execute(w http.ResponseWriter, r *http.Request) error {
 	var req executeRequest
-	if err := s.decode(w, r, &req); err != nil {
+	if err := s.decodeUpTo(w, r, &req, s.opts.MaxExecuteBodyBytes); err != nil {
 		return err
 	}
 	res, err := s.app.Execute(r.Context(), principal(r), r.PathValue("id"), app.ExecuteInput{
@@ -78,6 +83,9 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) error {
 	// The output is the upstream API's answer, which may be anything the
 	// caller's own credentials can read.
 	w.Header().Set("Cache-Control", "no-store")
+	if f, ok := res.Output.(*connector.File); ok && wantsRawFile(r, f) {
+		return writeRawFile(w, res, f)
+	}
 	return writeJSON(w, http.StatusOK, res)
 }
 
@@ -118,5 +126,8 @@ func (s *Server) retryExecution(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	if f, ok := res.Output.(*connector.File); ok && wantsRawFile(r, f) {
+		return writeRawFile(w, res, f)
+	}
 	return writeJSON(w, http.StatusOK, res)
 }

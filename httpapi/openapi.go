@@ -111,12 +111,23 @@ func (g *schemaGen) operation(rt route) map[string]any {
 	problem := map[string]any{"$ref": "#/components/responses/Problem"}
 	responses := map[string]any{"default": problem}
 	if rt.response != nil {
-		responses[strconv.Itoa(rt.status)] = map[string]any{
+		ok := map[string]any{
 			"description": http.StatusText(rt.status),
 			"content": map[string]any{
 				"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.response))},
 			},
 		}
+		if rt.fileAnswer {
+			ok["content"].(map[string]any)["application/octet-stream"] = map[string]any{
+				"schema": map[string]any{"type": "string", "format": "binary",
+					"description": "The file an activity answered, with its own Content-Type, when Accept names that type or application/octet-stream and not application/json"},
+			}
+			ok["headers"] = map[string]any{ExecutionIDHeader: map[string]any{
+				"description": "The execution's ID, when the answer is a file's bytes",
+				"schema":      map[string]any{"type": "string"},
+			}}
+		}
+		responses[strconv.Itoa(rt.status)] = ok
 	} else {
 		responses[strconv.Itoa(rt.status)] = map[string]any{"description": http.StatusText(rt.status)}
 	}

@@ -22,6 +22,11 @@ import (
 // DefaultMaxBodyBytes limits request bodies unless Options say otherwise.
 const DefaultMaxBodyBytes = 1 << 20
 
+// DefaultMaxExecuteBodyBytes limits the body of an execution, which may
+// carry files in base64 (about 12 MiB of file), unless Options say
+// otherwise.
+const DefaultMaxExecuteBodyBytes = 16 << 20
+
 // Options configures a Server. Zero values are replaced by defaults.
 type Options struct {
 	// Logger receives the access log and internal errors; discarded when nil.
@@ -31,6 +36,10 @@ type Options struct {
 	Readiness func(ctx context.Context) error
 	// MaxBodyBytes limits request bodies; DefaultMaxBodyBytes when zero.
 	MaxBodyBytes int64
+	// MaxExecuteBodyBytes limits the body of POST .../execute, whose file
+	// inputs come in base64; DefaultMaxExecuteBodyBytes when zero, and
+	// never less than MaxBodyBytes.
+	MaxExecuteBodyBytes int64
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header is
 	// believed when recording the client address for audit. Requests from
 	// anywhere else are recorded with their connection's address.
@@ -95,6 +104,10 @@ func New(a *app.App, opts Options) *Server {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if opts.MaxExecuteBodyBytes <= 0 {
+		opts.MaxExecuteBodyBytes = DefaultMaxExecuteBodyBytes
+	}
+	opts.MaxExecuteBodyBytes = max(opts.MaxExecuteBodyBytes, opts.MaxBodyBytes)
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
@@ -160,6 +173,9 @@ type route struct {
 	upload map[string]any
 	// bodyOptional documents a request body that may be left out.
 	bodyOptional bool
+	// fileAnswer documents that the success answer may be a file's bytes
+	// instead of the JSON response (an execution asked with Accept).
+	fileAnswer bool
 	status       int // success status
 	query        []queryParam
 	handle       func(w http.ResponseWriter, r *http.Request) error

@@ -174,7 +174,9 @@ func inputValue(in connector.Input, v string) (any, bool, error) {
 		return n, true, nil
 	case connector.TypeBoolean:
 		return v == "on" || v == "true", true, nil
-	case connector.TypeObject, connector.TypeArray:
+	case connector.TypeObject, connector.TypeArray, connector.TypeFile:
+		// A file is given as its JSON form, {content (base64), filename,
+		// content_type}: the page has no file picker.
 		var x any
 		if err := json.Unmarshal([]byte(v), &x); err != nil {
 			if in.Name == "body" {
@@ -238,6 +240,12 @@ func (u *UI) executeActivity(w http.ResponseWriter, r *request) error {
 func runOf(res *engine.Result) *activityRun {
 	run := &activityRun{ExecutionID: res.ExecutionID, Status: res.Status, HTTPStatus: res.HTTPStatus,
 		Attempts: res.Attempts, DurationMS: res.DurationMS}
+	if f, ok := res.Output.(*connector.File); ok {
+		// A file's content in base64 tells a person nothing; the API
+		// returns it (with Accept naming its type, as bytes).
+		run.Output = f.String()
+		return run
+	}
 	if res.Output != nil {
 		b, err := json.MarshalIndent(res.Output, "", "  ")
 		if err != nil {

@@ -20,7 +20,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"junction"
+	"junction/httpapi"
 	"junction/kms"
+	"junction/outbound"
 )
 
 // Config is the server's configuration after flags, environment, the
@@ -50,6 +52,12 @@ type Config struct {
 	// a count (0 turns the limit off) and a Go duration.
 	AuthFailureBurst  string
 	AuthFailureRefill string
+	// MaxExecuteBodyBytes bounds the body of an execution, whose file
+	// inputs come in base64; OutboundMaxResponseBytes bounds what an
+	// upstream API may answer, a downloaded file included. Both are whole
+	// numbers of bytes.
+	MaxExecuteBodyBytes      string
+	OutboundMaxResponseBytes string
 	// MasterKeyKMS is the URL of the KMS key that wraps the master keys
 	// in the key file; empty keeps them in the file itself.
 	MasterKeyKMS string
@@ -121,6 +129,12 @@ func (c *Config) settings() []setting {
 		{flag: "auth-failure-burst", env: "JUNCTION_AUTH_FAILURE_BURST", key: "auth_failure_burst", def: "10",
 			str: &c.AuthFailureBurst, number: true,
 			usage: "failed authentications in a row a client address or token prefix may have before further attempts answer 429; 0 turns the limit off"},
+		{flag: "max-execute-body-bytes", env: "JUNCTION_MAX_EXECUTE_BODY_BYTES", key: "max_execute_body_bytes",
+			def: strconv.Itoa(httpapi.DefaultMaxExecuteBodyBytes), str: &c.MaxExecuteBodyBytes, number: true,
+			usage: "largest body of a request to run an activity, whose files come in base64 (a third larger than the file)"},
+		{flag: "outbound-max-response-bytes", env: "JUNCTION_OUTBOUND_MAX_RESPONSE_BYTES", key: "outbound_max_response_bytes",
+			def: strconv.Itoa(outbound.DefaultMaxResponseBytes), str: &c.OutboundMaxResponseBytes, number: true,
+			usage: "largest answer read from a third-party API, a downloaded file included; larger ones fail with response_too_large"},
 		{flag: "auth-failure-refill", env: "JUNCTION_AUTH_FAILURE_REFILL", key: "auth_failure_refill", def: "6s",
 			str: &c.AuthFailureRefill, usage: "time in which one more failed authentication is allowed again, such as 6s or 1m"},
 		{flag: "public-url", env: "JUNCTION_PUBLIC_URL", key: "public_url", str: &c.PublicURL,
@@ -340,6 +354,11 @@ func (c *Config) validate() error {
 	if n, err := strconv.Atoi(c.AuthFailureBurst); err != nil || n < 0 {
 		return fmt.Errorf("--auth-failure-burst must be a whole number, 0 to turn the limit off, not %q", c.AuthFailureBurst)
 	}
+	for _, s := range []struct{ flag, v string }{{"max-execute-body-bytes", c.MaxExecuteBodyBytes}, {"outbound-max-response-bytes", c.OutboundMaxResponseBytes}} {
+		if n, err := strconv.ParseInt(s.v, 10, 64); err != nil || n < 1024 {
+			return fmt.Errorf("--%s must be a whole number of bytes, at least 1024, not %q", s.flag, s.v)
+		}
+	}
 	if d, err := time.ParseDuration(c.AuthFailureRefill); err != nil || d <= 0 {
 		return fmt.Errorf("--auth-failure-refill must be a positive duration such as 6s, not %q", c.AuthFailureRefill)
 	}
@@ -358,6 +377,14 @@ func (c *Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// ByteLimits are the execution body and upstream response limits, which
+// validate checked.
+func (c *Config) ByteLimits() (executeBody, outboundResponse int64) {
+	executeBody, _ = strconv.ParseInt(c.MaxExecuteBodyBytes, 10, 64)
+	outboundResponse, _ = strconv.ParseInt(c.OutboundMaxResponseBytes, 10, 64)
+	return executeBody, outboundResponse
 }
 
 // AuthFailureLimit is the limit on failed authentication: burst failures

@@ -79,6 +79,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		Version:        readBuildInfo().Version,
 		AuthFailures:   httpapi.AuthLimit{Burst: burst, Every: refill},
 	}
+	opts.MaxExecuteBodyBytes, _ = m.Config.ByteLimits()
 	if m.Config.MetricsEnabled() {
 		opts.Metrics = m.metrics
 	}
@@ -108,7 +109,8 @@ func newMetricsRegistry(res *resolver.Resolver) *prometheus.Registry {
 // newEngine builds the engine over the outbound client, which may reach
 // the private networks --outbound-allow names and no others.
 func (m *Main) newEngine(catalog connector.Definitions) (*engine.Engine, error) {
-	oo := outbound.Options{Allow: prefixes(m.Config.OutboundAllow), Clock: m.Clock, Logger: m.logger}
+	_, maxResponse := m.Config.ByteLimits()
+	oo := outbound.Options{Allow: prefixes(m.Config.OutboundAllow), Clock: m.Clock, Logger: m.logger, MaxResponseBytes: maxResponse}
 	if m.tuneOutbound != nil {
 		m.tuneOutbound(&oo)
 	}
@@ -255,7 +257,7 @@ func (m *Main) systemInfo() app.SystemInfo {
 		Limits: app.SystemLimits{
 			RequestBodyBytes:       httpapi.DefaultMaxBodyBytes,
 			WebhookBodyBytes:       trigger.MaxWebhookBody,
-			UpstreamResponseBytes:  outbound.DefaultMaxResponseBytes,
+			UpstreamResponseBytes:  m.upstreamResponseBytes(),
 			UpstreamTimeoutSeconds: int64(outbound.DefaultTimeout.Seconds()),
 			DeliveryTimeoutSeconds: int64(trigger.DefaultDeliveryTimeout.Seconds()),
 			MaxPages:               engine.MaxPages,
@@ -297,4 +299,12 @@ const envSMTPPassword = "JUNCTION_SMTP_PASSWORD"
 // the environment. Errors name the file, never its content.
 func (m *Main) smtpPassword() (junction.Secret, error) {
 	return readSecret(m.Config.SMTPPasswordFile, "--smtp-password-file", m.Getenv(envSMTPPassword))
+}
+
+// upstreamResponseBytes is the configured limit on an upstream answer.
+func (m *Main) upstreamResponseBytes() int64 {
+	if _, n := m.Config.ByteLimits(); n > 0 {
+		return n
+	}
+	return outbound.DefaultMaxResponseBytes
 }
