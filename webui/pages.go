@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -320,15 +321,27 @@ func (u *UI) connectors(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
+	q := r.URL.Query()
+	search, category, auth := strings.TrimSpace(q.Get("q")), q.Get("category"), q.Get("auth")
 	var items []*app.ConnectorSummary
+	categories, auths := map[string]bool{}, map[string]bool{}
 	for _, c := range list.Items {
-		if q == "" || strings.Contains(strings.ToLower(c.DisplayName+" "+c.Key+" "+strings.Join(c.Categories, " ")), q) {
+		for _, x := range c.Categories {
+			categories[x] = true
+		}
+		for _, x := range c.AuthTypes {
+			auths[x] = true
+		}
+		if matches(search, c.DisplayName, c.Key, strings.Join(c.Categories, " ")) &&
+			(category == "" || slices.Contains(c.Categories, category)) && (auth == "" || slices.Contains(c.AuthTypes, auth)) {
 			items = append(items, c)
 		}
 	}
+	items, pg := slicePage(r, items)
 	return u.show(w, r, "connectors", "connectors", "Connectors", map[string]any{
-		"Items": items, "Q": q, "CanCreate": canAnywhere(r.p, junction.PermConnectionsCreate)}, nil)
+		"Items": items, "Q": search, "Category": category, "Auth": auth, "Pager": pg,
+		"Categories": slices.Sorted(maps.Keys(categories)), "AuthTypes": slices.Sorted(maps.Keys(auths)),
+		"CanCreate": canAnywhere(r.p, junction.PermConnectionsCreate)}, nil)
 }
 
 func (u *UI) connectorPage(w http.ResponseWriter, r *request) error {
@@ -345,13 +358,18 @@ func (u *UI) connectorPage(w http.ResponseWriter, r *request) error {
 func (u *UI) connections(w http.ResponseWriter, r *request) error {
 	q := r.URL.Query()
 	list, err := u.app.ListConnections(r.Context(), r.p, app.ConnectionQuery{NameContains: q.Get("q"),
-		FolderID: r.folder, Subfolders: r.folder != "",
+		FolderID: r.folder, Subfolders: r.folder != "", Connector: q.Get("connector"),
 		Status: junction.ConnectionStatus(q.Get("status")), Page: pageOf(r)})
 	if err != nil {
 		return err
 	}
+	connectors, err := u.app.ListConnectors(r.Context(), r.p)
+	if err != nil && !junction.IsCode(err, junction.EPERMISSIONDENIED) {
+		return err
+	}
 	return u.show(w, r, "connections", "connections", "Connections", map[string]any{
-		"List": list, "Q": q.Get("q"), "Status": q.Get("status"),
+		"List": list, "Q": q.Get("q"), "Status": q.Get("status"), "Pager": cursorPager(r, list.NextCursor),
+		"Connector": q.Get("connector"), "Connectors": connectors.Items,
 		"Statuses":  []junction.ConnectionStatus{junction.ConnectionConnected, junction.ConnectionDisconnected, junction.ConnectionUntested, junction.ConnectionDisabled},
 		"CanCreate": canAnywhere(r.p, junction.PermConnectionsCreate)}, nil)
 }
@@ -414,10 +432,25 @@ func (u *UI) stores(w http.ResponseWriter, r *request) error {
 }
 
 func (u *UI) storesPage(w http.ResponseWriter, r *request, test *app.StoreTestResult, formErr error) error {
-	list, err := u.app.ListCredentialStores(r.Context(), r.p, pageOf(r))
+	// A tenant configures a handful of stores: read them all, then
+	// search, filter and page here.
+	all, err := readAll(func(pg junction.Page) (app.List[*app.CredentialStoreView], error) {
+		return u.app.ListCredentialStores(r.Context(), r.p, pg)
+	})
 	if err != nil {
 		return err
 	}
+	q := r.URL.Query()
+	search, kind := strings.TrimSpace(q.Get("q")), q.Get("kind")
+	var items []*app.CredentialStoreView
+	kinds := map[string]bool{}
+	for _, s := range all {
+		kinds[s.Type] = true
+		if matches(search, s.Name) && (kind == "" || s.Type == kind) {
+			items = append(items, s)
+		}
+	}
+	items, pg := slicePage(r, items)
 	typeName := r.FormValue("type")
 	var types []string
 	var chosen *junction.CredentialStoreType
@@ -441,7 +474,8 @@ func (u *UI) storesPage(w http.ResponseWriter, r *request, test *app.StoreTestRe
 		}
 	}
 	return u.show(w, r, "stores", "stores", "Credential stores", map[string]any{
-		"List": list, "Types": types, "Type": chosen, "Form": form, "Test": test,
+		"Items": items, "Pager": pg, "Q": search, "Kind": kind, "Kinds": slices.Sorted(maps.Keys(kinds)),
+		"Types": types, "Type": chosen, "Form": form, "Test": test,
 		"CanCreate": r.p.Access.CanTenant(junction.PermCredentialStoresCreate),
 		"CanTest":   r.p.Access.CanTenant(junction.PermCredentialStoresView)}, formErr)
 }
@@ -480,10 +514,16 @@ func (u *UI) assets(w http.ResponseWriter, r *request) error { return u.assetsPa
 
 func (u *UI) assetsPage(w http.ResponseWriter, r *request, formErr error) error {
 	ctx := r.Context()
-	list, err := u.app.ListAssets(ctx, r.p, app.AssetQuery{NameContains: r.FormValue("q"), Page: pageOf(r),
+	q := r.URL.Query()
+	list, err := u.app.ListAssets(ctx, r.p, app.AssetQuery{NameContains: q.Get("q"), Page: pageOf(r),
+		Type: junction.AssetType(q.Get("type")), StoreID: q.Get("store"),
 		FolderID: r.folder, Subfolders: r.folder != ""})
 	if err != nil {
-		return err
+		// A filter the list refuses is shown beside the filter.
+		if !isFormError(err) || formErr != nil {
+			return err
+		}
+		formErr, list = err, app.List[*app.AssetView]{}
 	}
 	folders, err := u.app.ListFolders(ctx, r.p, app.FolderQuery{Page: junction.Page{Limit: junction.MaxPageSize}})
 	if err != nil {
@@ -498,7 +538,8 @@ func (u *UI) assetsPage(w http.ResponseWriter, r *request, formErr error) error 
 		form[k] = r.PostFormValue(k)
 	}
 	return u.show(w, r, "assets", "assets", "Assets", map[string]any{
-		"List": list, "Q": r.FormValue("q"), "Folders": folders.Items, "Stores": stores.Items, "Form": form,
+		"List": list, "Q": q.Get("q"), "Type": q.Get("type"), "Store": q.Get("store"), "Pager": cursorPager(r, list.NextCursor),
+		"Folders": folders.Items, "Stores": stores.Items, "Form": form,
 		"CanResolve": resolvableAssets(r.p, list.Items, folders.Items),
 		"CanEdit":    assetsAllowed(r.p, junction.PermAssetsEdit, list.Items, folders.Items),
 		"CanDelete":  assetsAllowed(r.p, junction.PermAssetsDelete, list.Items, folders.Items),
@@ -540,8 +581,17 @@ func (u *UI) foldersPage(w http.ResponseWriter, r *request, formErr error) error
 	if err != nil {
 		return err
 	}
+	tree := folderTree(r.p, all)
+	search := strings.TrimSpace(r.URL.Query().Get("q"))
+	var rows []folderRow
+	for _, f := range tree {
+		if matches(search, f.Name) {
+			rows = append(rows, f)
+		}
+	}
+	rows, pg := slicePage(r, rows)
 	return u.show(w, r, "folders", "folders", "Folders", map[string]any{
-		"Tree": folderTree(r.p, all), "Form": map[string]string{"name": r.PostFormValue("name"), "parent_id": r.PostFormValue("parent_id")},
+		"Tree": tree, "Rows": rows, "Q": search, "Pager": pg, "Form": map[string]string{"name": r.PostFormValue("name"), "parent_id": r.PostFormValue("parent_id")},
 		"CanCreate": canAnywhere(r.p, junction.PermFoldersCreate)}, formErr)
 }
 
@@ -596,9 +646,20 @@ var triggerRecordStatuses = []junction.TriggerRecordStatus{junction.TriggerFired
 
 func (u *UI) audit(w http.ResponseWriter, r *request) error {
 	q := r.URL.Query()
-	list, err := u.app.ListAudit(r.Context(), r.p, app.AuditQuery{Action: q.Get("action"), Page: pageOf(r)})
-	if err != nil {
-		return err
+	since, err := parseFormTime("since", q.Get("since"))
+	var until time.Time
+	if err == nil {
+		until, err = parseFormTime("until", q.Get("until"))
 	}
-	return u.show(w, r, "audit", "audit", "Audit log", map[string]any{"List": list, "Action": q.Get("action")}, nil)
+	var list app.List[*junction.AuditEntry]
+	if err == nil {
+		list, err = u.app.ListAudit(r.Context(), r.p, app.AuditQuery{Action: q.Get("action"), ObjectType: q.Get("object_type"),
+			ObjectID: q.Get("object_id"), Since: since, Until: until, Page: pageOf(r)})
+		if err != nil && !isFormError(err) {
+			return err
+		}
+	}
+	return u.show(w, r, "audit", "audit", "Audit log", map[string]any{"List": list, "Action": q.Get("action"),
+		"ObjectType": q.Get("object_type"), "ObjectID": q.Get("object_id"), "Since": q.Get("since"), "Until": q.Get("until"),
+		"Pager": cursorPager(r, list.NextCursor)}, err)
 }
