@@ -107,6 +107,9 @@ func TestAccessibility(t *testing.T) {
 			t.Errorf("%s: %s", path, p)
 		}
 	}
+	// A page is its HTML and the one stylesheet (icons are inline data:
+	// URLs, counted in the HTML); together under 200 KB.
+	_, css := e.do(e.client, "GET", "/static/style.css", nil)
 	for _, p := range pages {
 		t.Run(strings.TrimPrefix(p.path, "/"), func(t *testing.T) {
 			resp, body := e.do(e.client, "GET", p.path, nil)
@@ -115,6 +118,11 @@ func TestAccessibility(t *testing.T) {
 				want = http.StatusNotFound
 			}
 			wantStatus(t, "GET "+p.path, resp, want)
+			n := len(body) + len(css)
+			t.Logf("%d bytes with the stylesheet", n)
+			if n >= 200_000 {
+				t.Errorf("%s: %d bytes with the stylesheet, want under 200 KB", p.path, n)
+			}
 			check(t, p.path, body)
 		})
 	}
