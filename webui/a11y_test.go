@@ -316,10 +316,13 @@ func TestContrast(t *testing.T) {
 			t.Errorf("%s (%s) on %s (%s): contrast %.2f:1, want 4.5:1", p[0], fg, p[1], bg, r)
 		}
 	}
-	// The focus ring is not text: WCAG asks 3:1 against what it sits on.
-	for _, bg := range []string{"--bg", "--alt", "--header"} {
-		if r := contrast(t, col("--focus"), col(bg)); r < 3 {
-			t.Errorf("focus ring on %s: contrast %.2f:1, want 3:1", bg, r)
+	// The focus ring and the borders of controls are not text: WCAG asks
+	// 3:1 against what they sit on.
+	for _, ui := range []string{"--focus", "--control"} {
+		for _, bg := range []string{"--bg", "--alt", "--header"} {
+			if r := contrast(t, col(ui), col(bg)); r < 3 {
+				t.Errorf("%s on %s: contrast %.2f:1, want 3:1", ui, bg, r)
+			}
 		}
 	}
 }

@@ -514,6 +514,7 @@ func (u *UI) assets(w http.ResponseWriter, r *request) error { return u.assetsPa
 
 func (u *UI) assetsPage(w http.ResponseWriter, r *request, formErr error) error {
 	ctx := r.Context()
+	var filterErr *problem // a problem of the list's filters, not of the form
 	q := r.URL.Query()
 	list, err := u.app.ListAssets(ctx, r.p, app.AssetQuery{NameContains: q.Get("q"), Page: pageOf(r),
 		Type: junction.AssetType(q.Get("type")), StoreID: q.Get("store"),
@@ -524,6 +525,7 @@ func (u *UI) assetsPage(w http.ResponseWriter, r *request, formErr error) error 
 			return err
 		}
 		formErr, list = err, app.List[*app.AssetView]{}
+		filterErr = problemOf(err)
 	}
 	folders, err := u.app.ListFolders(ctx, r.p, app.FolderQuery{Page: junction.Page{Limit: junction.MaxPageSize}})
 	if err != nil {
@@ -538,13 +540,22 @@ func (u *UI) assetsPage(w http.ResponseWriter, r *request, formErr error) error 
 		form[k] = r.PostFormValue(k)
 	}
 	return u.show(w, r, "assets", "assets", "Assets", map[string]any{
-		"List": list, "Q": q.Get("q"), "Type": q.Get("type"), "Store": q.Get("store"), "Pager": cursorPager(r, list.NextCursor),
+		"List": list, "FilterErr": filterErr, "CreateErr": createErrOf(formErr, filterErr), "Q": q.Get("q"), "Type": q.Get("type"), "Store": q.Get("store"), "Pager": cursorPager(r, list.NextCursor),
 		"Folders": folders.Items, "Stores": stores.Items, "Form": form,
 		"CanResolve": resolvableAssets(r.p, list.Items, folders.Items),
 		"CanEdit":    assetsAllowed(r.p, junction.PermAssetsEdit, list.Items, folders.Items),
 		"CanDelete":  assetsAllowed(r.p, junction.PermAssetsDelete, list.Items, folders.Items),
 		"Types":      []junction.AssetType{junction.AssetCredential, junction.AssetSecret, junction.AssetText, junction.AssetInteger, junction.AssetBoolean},
 		"CanCreate":  canAnywhere(r.p, junction.PermAssetsCreate)}, formErr)
+}
+
+// createErrOf is the problem the create form shows beside its fields:
+// none when the problem is the list filters'.
+func createErrOf(formErr error, filterErr *problem) *problem {
+	if filterErr != nil {
+		return nil
+	}
+	return problemOf(formErr)
 }
 
 func (u *UI) createAsset(w http.ResponseWriter, r *request) error {
