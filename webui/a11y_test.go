@@ -91,6 +91,7 @@ func a11ySite(t *testing.T) (*fullEnv, []a11yPage) {
 		{"/builder/new", ""},
 		{"/errors", ""},
 		{"/errors/" + junction.ENOTFOUND, ""},
+		{"/login", "#signin"},
 		{"/no-such-page", ""},
 		{"/connections/00000000-0000-0000-0000-000000000000", ""},
 	}
