@@ -123,4 +123,11 @@ func TestListsSearchFilterPage(t *testing.T) {
 			t.Fatalf("a bad time is not shown: %s", body)
 		}
 	})
+
+	t.Run("TriggersByAddress", func(t *testing.T) {
+		e.get("/triggers?kind=webhook&enabled=true&q=paid", http.StatusOK)
+		if body := e.get("/triggers?kind=carrier-pigeon", http.StatusUnprocessableEntity); !strings.Contains(body, junction.EINVALID) {
+			t.Fatalf("a bad kind: %s", body)
+		}
+	})
 }

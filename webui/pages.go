@@ -620,12 +620,21 @@ func (u *UI) createFolder(w http.ResponseWriter, r *request) error {
 // triggers, executions, audit ------------------------------------------
 
 func (u *UI) triggers(w http.ResponseWriter, r *request) error {
-	list, err := u.app.ListTriggers(r.Context(), r.p, app.TriggerQuery{ConnectionID: r.URL.Query().Get("connection_id"),
+	// The list answers its filters by address (?q=, ?kind=, ?enabled=),
+	// whether or not the page's form offers them yet.
+	q := r.URL.Query()
+	var enabled *bool
+	if v, err := strconv.ParseBool(q.Get("enabled")); err == nil {
+		enabled = &v
+	}
+	list, err := u.app.ListTriggers(r.Context(), r.p, app.TriggerQuery{ConnectionID: q.Get("connection_id"),
+		NameContains: q.Get("q"), Kind: junction.TriggerKind(q.Get("kind")), Enabled: enabled,
 		FolderID: r.folder, Subfolders: r.folder != "", Page: pageOf(r)})
 	if err != nil {
 		return err
 	}
-	return u.show(w, r, "triggers", "triggers", "Triggers", map[string]any{"List": list,
+	return u.show(w, r, "triggers", "triggers", "Triggers", map[string]any{"List": list, "Pager": cursorPager(r, list.NextCursor),
+		"Q": q.Get("q"), "Kind": q.Get("kind"), "Enabled": q.Get("enabled"),
 		"CanCreate": canAnywhere(r.p, junction.PermTriggersCreate)}, nil)
 }
 
