@@ -127,6 +127,17 @@ func TestAccessibility(t *testing.T) {
 			check(t, p.path, body)
 		})
 	}
+	// A viewer sees fewer forms and buttons, and refusals: the same rules.
+	t.Run("Viewer", func(t *testing.T) {
+		c, _ := e.signInAs("vera", "Viewer")
+		for _, p := range pages {
+			resp, body := e.do(c, "GET", p.path, nil)
+			if resp.StatusCode >= 500 {
+				t.Fatalf("GET %s as a viewer: %d", p.path, resp.StatusCode)
+			}
+			check(t, p.path+" (viewer)", body)
+		}
+	})
 	t.Run("SignedOut", func(t *testing.T) {
 		c := e.newClient()
 		for _, path := range []string{"/login", "/errors"} {
@@ -148,7 +159,7 @@ func a11yProblems(page string) []string {
 	labelled := map[string]bool{}
 	var h1, mains int
 	var skip bool
-	var controls []*html.Node
+	var controls, navs []*html.Node
 	var walk func(n *html.Node, inLabel bool)
 	walk = func(n *html.Node, inLabel bool) {
 		if n.Type == html.ElementNode {
@@ -198,6 +209,12 @@ func a11yProblems(page string) []string {
 				if _, ok := attrOK(n, "alt"); !ok {
 					bad("an image without alt: %s", render(n))
 				}
+			case atom.Th:
+				if accessibleName(n) == "" {
+					bad("a table header without text")
+				}
+			case atom.Nav:
+				navs = append(navs, n)
 			}
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -213,6 +230,13 @@ func a11yProblems(page string) []string {
 	}
 	if !skip && mains == 0 {
 		bad("neither a skip link nor a main landmark")
+	}
+	if len(navs) > 1 {
+		for _, n := range navs {
+			if accessibleName(n) == "" || attr(n, "aria-label") == "" && attr(n, "aria-labelledby") == "" {
+				bad("one of several nav landmarks without a name: %s", render(n))
+			}
+		}
 	}
 	for id, n := range ids {
 		if n > 1 {
@@ -360,10 +384,12 @@ func luminance(t *testing.T, hex string) float64 {
 // look for: a page passing them is not a page they cannot read.
 func TestAccessibilityChecker(t *testing.T) {
 	bad := `<!doctype html><html><body><h1>a</h1><h1>b</h1><input id="x" name="x"><select name="s"></select>` +
-		`<textarea id="t"></textarea><label for="t">T</label><button></button><a href="/x"><img src="i.png"></a><p id="d"></p><p id="d"></p></body></html>`
+		`<textarea id="t"></textarea><label for="t">T</label><button></button><a href="/x"><img src="i.png"></a><p id="d"></p><p id="d"></p>` +
+		`<table><tr><th></th></tr></table><nav aria-label="Main"></nav><nav><a href="/">Home</a></nav></body></html>`
 	got := strings.Join(a11yProblems(bad), "\n")
 	for _, want := range []string{"no lang", "2 h1", "0 main", "neither a skip link", `without a label: <input id="x"`,
-		`without a label: <select name="s"`, "button without text", "link without text", "image without alt", `id "d" used 2 times`} {
+		`without a label: <select name="s"`, "button without text", "link without text", "image without alt", `id "d" used 2 times`,
+		"table header without text", "nav landmarks without a name: <nav>"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the checker misses %q; found:\n%s", want, got)
 		}
