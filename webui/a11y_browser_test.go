@@ -48,7 +48,7 @@ const maxTabs = 40
 // TestAccessibilityBrowser opens every page in a real browser at a
 // phone's width (390 px) and a desktop's (1280 px): no page may scroll
 // sideways, the first Tab lands on the skip link, and Tab alone reaches
-// the page's main action.
+// the page's main action, which then shows its focus ring.
 func TestAccessibilityBrowser(t *testing.T) {
 	ctx := chromium(t)
 	e, pages := a11ySite(t)
@@ -105,6 +105,8 @@ func TestAccessibilityBrowser(t *testing.T) {
 			}
 			if !reached {
 				t.Errorf("%s: %d Tab presses do not reach %s", p.path, maxTabs, p.action)
+			} else if !eval("focus ring on "+p.path, `getComputedStyle(document.activeElement).outlineStyle !== "none"`) {
+				t.Errorf("%s: %s has focus but shows no focus ring", p.path, p.action)
 			}
 		}
 	}
