@@ -64,8 +64,17 @@ func (u *UI) builderList(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
+	q := r.URL.Query()
+	search, status := strings.TrimSpace(q.Get("q")), q.Get("status")
+	var items []*app.CustomConnectorView
+	for _, c := range list.Items {
+		if matches(search, c.DisplayName, c.Key) && (status == "" || c.Status == status) {
+			items = append(items, c)
+		}
+	}
+	items, pg := slicePage(r, items)
 	return u.show(w, r, "builder", "builder", "Connector Builder", map[string]any{
-		"Items": list.Items, "CanManage": canBuild(r.p)}, nil)
+		"Items": items, "Q": search, "Status": status, "Pager": pg, "CanManage": canBuild(r.p)}, nil)
 }
 
 func (u *UI) builderNew(w http.ResponseWriter, r *request) error {

@@ -23,3 +23,19 @@ func (u *UI) errorCodePage(w http.ResponseWriter, r *http.Request) {
 	}
 	u.render(w, http.StatusOK, "errorcode", &pageData{Title: e.Title, Data: e})
 }
+
+// notFoundPage answers a path no page has with the error page, not the
+// bare text of the standard library: same language, heading, landmarks
+// and way back as every other page. It is public like the error codes;
+// a signed-in user gets the header too.
+func (u *UI) notFoundPage(w http.ResponseWriter, r *http.Request) {
+	d := &pageData{Title: "Not found", Err: &problem{Code: junction.ENOTFOUND, Message: "No page has this address."}}
+	if c, err := r.Cookie(u.cookie); err == nil {
+		if p, _, err := u.app.SessionPrincipal(r.Context(), c.Value); err == nil {
+			req := &request{Request: r, p: p, csrf: csrfToken(c.Value), folder: currentFolder(r)}
+			d.User, d.CSRF, d.Switcher = p.User, req.csrf, u.switcherOf(req)
+			d.SeeUsers, d.SeeRoles = p.Access.CanTenant(junction.PermUsersView), p.Access.CanTenant(junction.PermRolesView)
+		}
+	}
+	u.render(w, http.StatusNotFound, "error", d)
+}

@@ -47,7 +47,8 @@ func (u *UI) executions(w http.ResponseWriter, r *request) error {
 	}
 	return u.show(w, r, "executions", "executions", "Executions", map[string]any{
 		"List": list, "Status": q.Get("status"), "ConnectionID": q.Get("connection_id"),
-		"Since": q.Get("since"), "Until": q.Get("until"), "Q": q.Get("q"), "Connections": conns}, err)
+		"Since": q.Get("since"), "Until": q.Get("until"), "Q": q.Get("q"), "Connections": conns,
+		"Pager": cursorPager(r, list.NextCursor)}, err)
 }
 
 func (u *UI) execution(w http.ResponseWriter, r *request) error {

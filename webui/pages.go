@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -334,15 +335,27 @@ func (u *UI) connectors(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
+	q := r.URL.Query()
+	search, category, auth := strings.TrimSpace(q.Get("q")), q.Get("category"), q.Get("auth")
 	var items []*app.ConnectorSummary
+	categories, auths := map[string]bool{}, map[string]bool{}
 	for _, c := range list.Items {
-		if q == "" || strings.Contains(strings.ToLower(c.DisplayName+" "+c.Key+" "+strings.Join(c.Categories, " ")), q) {
+		for _, x := range c.Categories {
+			categories[x] = true
+		}
+		for _, x := range c.AuthTypes {
+			auths[x] = true
+		}
+		if matches(search, c.DisplayName, c.Key, strings.Join(c.Categories, " ")) &&
+			(category == "" || slices.Contains(c.Categories, category)) && (auth == "" || slices.Contains(c.AuthTypes, auth)) {
 			items = append(items, c)
 		}
 	}
+	items, pg := slicePage(r, items)
 	return u.show(w, r, "connectors", "connectors", "Connectors", map[string]any{
-		"Items": items, "Q": q, "CanCreate": canAnywhere(r.p, junction.PermConnectionsCreate)}, nil)
+		"Items": items, "Q": search, "Category": category, "Auth": auth, "Pager": pg,
+		"Categories": slices.Sorted(maps.Keys(categories)), "AuthTypes": slices.Sorted(maps.Keys(auths)),
+		"CanCreate": canAnywhere(r.p, junction.PermConnectionsCreate)}, nil)
 }
 
 func (u *UI) connectorPage(w http.ResponseWriter, r *request) error {
@@ -359,13 +372,18 @@ func (u *UI) connectorPage(w http.ResponseWriter, r *request) error {
 func (u *UI) connections(w http.ResponseWriter, r *request) error {
 	q := r.URL.Query()
 	list, err := u.app.ListConnections(r.Context(), r.p, app.ConnectionQuery{NameContains: q.Get("q"),
-		FolderID: r.folder, Subfolders: r.folder != "",
+		FolderID: r.folder, Subfolders: r.folder != "", Connector: q.Get("connector"),
 		Status: junction.ConnectionStatus(q.Get("status")), Page: pageOf(r)})
 	if err != nil {
 		return err
 	}
+	connectors, err := u.app.ListConnectors(r.Context(), r.p)
+	if err != nil && !junction.IsCode(err, junction.EPERMISSIONDENIED) {
+		return err
+	}
 	return u.show(w, r, "connections", "connections", "Connections", map[string]any{
-		"List": list, "Q": q.Get("q"), "Status": q.Get("status"),
+		"List": list, "Q": q.Get("q"), "Status": q.Get("status"), "Pager": cursorPager(r, list.NextCursor),
+		"Connector": q.Get("connector"), "Connectors": connectors.Items,
 		"Statuses":  []junction.ConnectionStatus{junction.ConnectionConnected, junction.ConnectionDisconnected, junction.ConnectionUntested, junction.ConnectionDisabled},
 		"CanCreate": canAnywhere(r.p, junction.PermConnectionsCreate)}, nil)
 }
@@ -428,10 +446,25 @@ func (u *UI) stores(w http.ResponseWriter, r *request) error {
 }
 
 func (u *UI) storesPage(w http.ResponseWriter, r *request, test *app.StoreTestResult, formErr error) error {
-	list, err := u.app.ListCredentialStores(r.Context(), r.p, pageOf(r))
+	// A tenant configures a handful of stores: read them all, then
+	// search, filter and page here.
+	all, err := readAll(func(pg junction.Page) (app.List[*app.CredentialStoreView], error) {
+		return u.app.ListCredentialStores(r.Context(), r.p, pg)
+	})
 	if err != nil {
 		return err
 	}
+	q := r.URL.Query()
+	search, kind := strings.TrimSpace(q.Get("q")), q.Get("kind")
+	var items []*app.CredentialStoreView
+	kinds := map[string]bool{}
+	for _, s := range all {
+		kinds[s.Type] = true
+		if matches(search, s.Name) && (kind == "" || s.Type == kind) {
+			items = append(items, s)
+		}
+	}
+	items, pg := slicePage(r, items)
 	typeName := r.FormValue("type")
 	var types []string
 	var chosen *junction.CredentialStoreType
@@ -455,7 +488,8 @@ func (u *UI) storesPage(w http.ResponseWriter, r *request, test *app.StoreTestRe
 		}
 	}
 	return u.show(w, r, "stores", "stores", "Credential stores", map[string]any{
-		"List": list, "Types": types, "Type": chosen, "Form": form, "Test": test,
+		"Items": items, "Pager": pg, "Q": search, "Kind": kind, "Kinds": slices.Sorted(maps.Keys(kinds)),
+		"Types": types, "Type": chosen, "Form": form, "Test": test,
 		"CanCreate": r.p.Access.CanTenant(junction.PermCredentialStoresCreate),
 		"CanTest":   r.p.Access.CanTenant(junction.PermCredentialStoresView)}, formErr)
 }
@@ -494,10 +528,18 @@ func (u *UI) assets(w http.ResponseWriter, r *request) error { return u.assetsPa
 
 func (u *UI) assetsPage(w http.ResponseWriter, r *request, formErr error) error {
 	ctx := r.Context()
-	list, err := u.app.ListAssets(ctx, r.p, app.AssetQuery{NameContains: r.FormValue("q"), Page: pageOf(r),
+	var filterErr *problem // a problem of the list's filters, not of the form
+	q := r.URL.Query()
+	list, err := u.app.ListAssets(ctx, r.p, app.AssetQuery{NameContains: q.Get("q"), Page: pageOf(r),
+		Type: junction.AssetType(q.Get("type")), StoreID: q.Get("store"),
 		FolderID: r.folder, Subfolders: r.folder != ""})
 	if err != nil {
-		return err
+		// A filter the list refuses is shown beside the filter.
+		if !isFormError(err) || formErr != nil {
+			return err
+		}
+		formErr, list = err, app.List[*app.AssetView]{}
+		filterErr = problemOf(err)
 	}
 	folders, err := u.app.ListFolders(ctx, r.p, app.FolderQuery{Page: junction.Page{Limit: junction.MaxPageSize}})
 	if err != nil {
@@ -512,12 +554,22 @@ func (u *UI) assetsPage(w http.ResponseWriter, r *request, formErr error) error 
 		form[k] = r.PostFormValue(k)
 	}
 	return u.show(w, r, "assets", "assets", "Assets", map[string]any{
-		"List": list, "Q": r.FormValue("q"), "Folders": folders.Items, "Stores": stores.Items, "Form": form,
+		"List": list, "FilterErr": filterErr, "CreateErr": createErrOf(formErr, filterErr), "Q": q.Get("q"), "Type": q.Get("type"), "Store": q.Get("store"), "Pager": cursorPager(r, list.NextCursor),
+		"Folders": folders.Items, "Stores": stores.Items, "Form": form,
 		"CanResolve": resolvableAssets(r.p, list.Items, folders.Items),
 		"CanEdit":    assetsAllowed(r.p, junction.PermAssetsEdit, list.Items, folders.Items),
 		"CanDelete":  assetsAllowed(r.p, junction.PermAssetsDelete, list.Items, folders.Items),
 		"Types":      []junction.AssetType{junction.AssetCredential, junction.AssetSecret, junction.AssetText, junction.AssetInteger, junction.AssetBoolean},
 		"CanCreate":  canAnywhere(r.p, junction.PermAssetsCreate)}, formErr)
+}
+
+// createErrOf is the problem the create form shows beside its fields:
+// none when the problem is the list filters'.
+func createErrOf(formErr error, filterErr *problem) *problem {
+	if filterErr != nil {
+		return nil
+	}
+	return problemOf(formErr)
 }
 
 func (u *UI) createAsset(w http.ResponseWriter, r *request) error {
@@ -554,8 +606,17 @@ func (u *UI) foldersPage(w http.ResponseWriter, r *request, formErr error) error
 	if err != nil {
 		return err
 	}
+	tree := folderTree(r.p, all)
+	search := strings.TrimSpace(r.URL.Query().Get("q"))
+	var rows []folderRow
+	for _, f := range tree {
+		if matches(search, f.Name) {
+			rows = append(rows, f)
+		}
+	}
+	rows, pg := slicePage(r, rows)
 	return u.show(w, r, "folders", "folders", "Folders", map[string]any{
-		"Tree": folderTree(r.p, all), "Form": map[string]string{"name": r.PostFormValue("name"), "parent_id": r.PostFormValue("parent_id")},
+		"Tree": tree, "Rows": rows, "Q": search, "Pager": pg, "Form": map[string]string{"name": r.PostFormValue("name"), "parent_id": r.PostFormValue("parent_id")},
 		"CanCreate": canAnywhere(r.p, junction.PermFoldersCreate)}, formErr)
 }
 
@@ -573,12 +634,21 @@ func (u *UI) createFolder(w http.ResponseWriter, r *request) error {
 // triggers, executions, audit ------------------------------------------
 
 func (u *UI) triggers(w http.ResponseWriter, r *request) error {
-	list, err := u.app.ListTriggers(r.Context(), r.p, app.TriggerQuery{ConnectionID: r.URL.Query().Get("connection_id"),
+	// The list answers its filters by address (?q=, ?kind=, ?enabled=),
+	// whether or not the page's form offers them yet.
+	q := r.URL.Query()
+	var enabled *bool
+	if v, err := strconv.ParseBool(q.Get("enabled")); err == nil {
+		enabled = &v
+	}
+	list, err := u.app.ListTriggers(r.Context(), r.p, app.TriggerQuery{ConnectionID: q.Get("connection_id"),
+		NameContains: q.Get("q"), Kind: junction.TriggerKind(q.Get("kind")), Enabled: enabled,
 		FolderID: r.folder, Subfolders: r.folder != "", Page: pageOf(r)})
 	if err != nil {
 		return err
 	}
-	return u.show(w, r, "triggers", "triggers", "Triggers", map[string]any{"List": list,
+	return u.show(w, r, "triggers", "triggers", "Triggers", map[string]any{"List": list, "Pager": cursorPager(r, list.NextCursor),
+		"Q": q.Get("q"), "Kind": q.Get("kind"), "Enabled": q.Get("enabled"),
 		"CanCreate": canAnywhere(r.p, junction.PermTriggersCreate)}, nil)
 }
 
@@ -610,9 +680,20 @@ var triggerRecordStatuses = []junction.TriggerRecordStatus{junction.TriggerFired
 
 func (u *UI) audit(w http.ResponseWriter, r *request) error {
 	q := r.URL.Query()
-	list, err := u.app.ListAudit(r.Context(), r.p, app.AuditQuery{Action: q.Get("action"), Page: pageOf(r)})
-	if err != nil {
-		return err
+	since, err := parseFormTime("since", q.Get("since"))
+	var until time.Time
+	if err == nil {
+		until, err = parseFormTime("until", q.Get("until"))
 	}
-	return u.show(w, r, "audit", "audit", "Audit log", map[string]any{"List": list, "Action": q.Get("action")}, nil)
+	var list app.List[*junction.AuditEntry]
+	if err == nil {
+		list, err = u.app.ListAudit(r.Context(), r.p, app.AuditQuery{Action: q.Get("action"), ObjectType: q.Get("object_type"),
+			ObjectID: q.Get("object_id"), Since: since, Until: until, Page: pageOf(r)})
+		if err != nil && !isFormError(err) {
+			return err
+		}
+	}
+	return u.show(w, r, "audit", "audit", "Audit log", map[string]any{"List": list, "Action": q.Get("action"),
+		"ObjectType": q.Get("object_type"), "ObjectID": q.Get("object_id"), "Since": q.Get("since"), "Until": q.Get("until"),
+		"Pager": cursorPager(r, list.NextCursor)}, err)
 }

@@ -2,8 +2,10 @@ package webui
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
+	"strings"
 
 	"junction"
 	"junction/app"
@@ -22,7 +24,7 @@ func (u *UI) users(w http.ResponseWriter, r *request) error { return u.usersPage
 
 func (u *UI) usersPage(w http.ResponseWriter, r *request, formErr error) error {
 	ctx := r.Context()
-	list, err := u.app.ListUsers(ctx, r.p, app.UserQuery{NameContains: r.FormValue("q"), Page: pageOf(r)})
+	list, err := u.app.ListUsers(ctx, r.p, app.UserQuery{NameContains: r.URL.Query().Get("q"), Page: pageOf(r)})
 	if err != nil {
 		return err
 	}
@@ -39,7 +41,7 @@ func (u *UI) usersPage(w http.ResponseWriter, r *request, formErr error) error {
 		return err
 	}
 	return u.show(w, r, "users", "users", "Users", map[string]any{
-		"Rows": rows, "Next": list.NextCursor, "Q": r.FormValue("q"), "Roles": roles.Items,
+		"Rows": rows, "Pager": cursorPager(r, list.NextCursor), "Q": r.URL.Query().Get("q"), "Roles": roles.Items,
 		"Form":      map[string]string{"name": r.PostFormValue("name"), "email": r.PostFormValue("email")},
 		"CanCreate": r.p.Access.CanTenant(junction.PermUsersCreate),
 		"CanEdit":   r.p.Access.CanTenant(junction.PermUsersEdit), "Me": r.p.User.ID}, formErr)
@@ -87,11 +89,27 @@ func (u *UI) setUserDisabled(w http.ResponseWriter, r *request) error {
 }
 
 func (u *UI) roles(w http.ResponseWriter, r *request) error {
-	list, err := u.app.ListRoles(r.Context(), r.p, pageOf(r))
+	// A tenant has a few dozen roles at most: read them all, then search,
+	// filter and page here.
+	all, err := readAll(func(pg junction.Page) (app.List[*junction.Role], error) { return u.app.ListRoles(r.Context(), r.p, pg) })
 	if err != nil {
 		return err
 	}
-	return u.show(w, r, "roles", "roles", "Roles", map[string]any{"List": list}, nil)
+	q := r.URL.Query()
+	search, kind := strings.TrimSpace(q.Get("q")), q.Get("kind")
+	var items []*junction.Role
+	for _, x := range all {
+		perms := make([]string, len(x.Permissions))
+		for i, p := range x.Permissions {
+			perms[i] = string(p)
+		}
+		if matches(search, x.Name, x.Description, strings.Join(perms, " ")) &&
+			(kind == "" || (kind == "built_in") == x.BuiltIn) {
+			items = append(items, x)
+		}
+	}
+	items, pg := slicePage(r, items)
+	return u.show(w, r, "roles", "roles", "Roles", map[string]any{"Items": items, "Pager": pg, "Q": search, "Kind": kind}, nil)
 }
 
 // folder members -------------------------------------------------------
@@ -104,11 +122,24 @@ func (u *UI) membersPage(w http.ResponseWriter, r *request, formErr error) error
 	if err != nil {
 		return err
 	}
-	members, err := u.app.ListFolderMembers(ctx, r.p, f.ID)
+	all, err := u.app.ListFolderMembers(ctx, r.p, f.ID)
 	if err != nil {
 		return err
 	}
-	d := map[string]any{"Folder": f, "Members": members, "CanEdit": r.p.Access.CanTenant(junction.PermUsersEdit)}
+	q := r.URL.Query()
+	search, role := strings.TrimSpace(q.Get("q")), q.Get("role")
+	var members []app.FolderMember
+	held := map[string]bool{}
+	for _, m := range all {
+		for _, x := range m.Roles {
+			held[x] = true
+		}
+		if matches(search, m.UserName) && (role == "" || slices.Contains(m.Roles, role)) {
+			members = append(members, m)
+		}
+	}
+	members, pg := slicePage(r, members)
+	d := map[string]any{"Folder": f, "Members": members, "Q": search, "Role": role, "Held": slices.Sorted(maps.Keys(held)), "Pager": pg, "CanEdit": r.p.Access.CanTenant(junction.PermUsersEdit)}
 	if d["CanEdit"] == true {
 		users, err := u.app.ListUsers(ctx, r.p, app.UserQuery{Page: junction.Page{Limit: junction.MaxPageSize}})
 		if err != nil {

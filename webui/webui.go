@@ -98,6 +98,7 @@ func New(a *app.App, opts Options) *UI {
 	mux.HandleFunc("POST /login", u.login)
 	mux.HandleFunc("GET /errors", u.errorCatalogPage)
 	mux.HandleFunc("GET /errors/{code}", u.errorCodePage)
+	mux.HandleFunc("GET /", u.notFoundPage)
 	mux.Handle("POST /logout", u.signedIn(u.logout))
 	mux.HandleFunc("GET /setup", u.setupPage)
 	mux.HandleFunc("POST /setup", u.setup)
