@@ -1,0 +1,794 @@
+package engine_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"junction"
+	"junction/connector"
+	"junction/engine"
+)
+
+// The catalog matrix runs every built-in connector, with every auth type
+// it declares, through the engine against one generic loopback stand-in
+// that records what it is sent and answers {}. Nothing about a connector
+// is written here: field values come from the field definitions, inputs
+// from the input schemas. What it proves is that the engine builds a
+// well-formed request from each definition: the declared method and path
+// with every template filled, the credential where the auth type puts it,
+// required query and body members present, a valid JSON body, and no
+// planted secret in an error, an execution record or the log.
+//
+// Each definition is copied with every https://host it names (base URL,
+// consent and token endpoints) turned into a path on the stand-in,
+// https://127.0.0.1:port/<key>/host, so a {variable} in a host is still
+// filled and checked rather than replaced away.
+
+// matrixSkips are the connectors, auth types and operations the matrix
+// cannot run generically, each with the reason.
+var matrixSkips = map[string]string{
+	"webhook": "receives webhooks only: no request to build",
+}
+
+var matrixHostRE = regexp.MustCompile(`https://((?:[A-Za-z0-9._-]|\{[A-Za-z_][A-Za-z0-9_]*\})+)`)
+
+// matrixRequest is one request the stand-in received.
+type matrixRequest struct {
+	method, path, rawPath, rawQuery string
+	query                           url.Values
+	header                          http.Header
+	body                            []byte
+	req                             *http.Request // for the SigV4 check; body read
+}
+
+// matrixVendor records the requests meant for one connector's vendor and
+// plays its consent and token endpoints.
+type matrixVendor struct {
+	mu       sync.Mutex
+	requests []matrixRequest
+	tokens   []url.Values // token endpoint forms, with basic credentials as client_id/client_secret
+	// authorizePath and tokenPath are the stand-in paths of the OAuth
+	// endpoints of the auth type under test.
+	authorizePath, tokenPath string
+	status                   int // the answer to API requests; 200 when zero
+	access                   string
+}
+
+func (v *matrixVendor) serve(w http.ResponseWriter, r *http.Request, body []byte) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case v.authorizePath != "" && r.Method == http.MethodGet && r.URL.Path == v.authorizePath:
+		q := r.URL.Query()
+		http.Redirect(w, r, q.Get("redirect_uri")+"?code=matrix-code&state="+url.QueryEscape(q.Get("state")), http.StatusFound)
+		return
+	case v.tokenPath != "" && r.Method == http.MethodPost && r.URL.Path == v.tokenPath:
+		form, _ := url.ParseQuery(string(body))
+		if id, secret, ok := r.BasicAuth(); ok {
+			form.Set("client_id", id)
+			form.Set("client_secret", secret)
+		}
+		v.tokens = append(v.tokens, form)
+		_, _ = io.WriteString(w, `{"access_token":"`+v.access+`","refresh_token":"matrix-refresh","token_type":"Bearer","expires_in":3600}`)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	v.requests = append(v.requests, matrixRequest{
+		method: r.Method, path: r.URL.Path, rawPath: r.URL.EscapedPath(), rawQuery: r.URL.RawQuery,
+		query: r.URL.Query(), header: r.Header.Clone(), body: body, req: r,
+	})
+	if v.status != 0 {
+		w.WriteHeader(v.status)
+	}
+	_, _ = io.WriteString(w, `{}`)
+}
+
+// take returns the API requests received since the last take.
+func (v *matrixVendor) take() []matrixRequest {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := v.requests
+	v.requests = nil
+	return out
+}
+
+func (v *matrixVendor) takeTokens() []url.Values {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := v.tokens
+	v.tokens = nil
+	return out
+}
+
+// syncBuffer is a log destination safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// matrixCounts are what the matrix ran, for the summary it logs.
+type matrixCounts struct {
+	mu                                 sync.Mutex
+	connectors, auths, operations, ran int
+	skipped                            []string
+}
+
+func (c *matrixCounts) add(connectors, auths, operations, ran int, skipped ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.connectors += connectors
+	c.auths += auths
+	c.operations += operations
+	c.ran += ran
+	c.skipped = append(c.skipped, skipped...)
+}
+
+func TestCatalogMatrix(t *testing.T) {
+	vendors := map[string]*matrixVendor{}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		key, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		v := vendors[key]
+		if v == nil {
+			t.Errorf("a request for no connector: %s %s", r.Method, r.URL.Path)
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		v.serve(w, r, body)
+	}))
+	t.Cleanup(srv.Close)
+
+	dir := t.TempDir()
+	var keys []string
+	entries, err := fs.ReadDir(connector.Builtin(), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		key, ok := strings.CutSuffix(e.Name(), ".yaml")
+		if !ok {
+			continue
+		}
+		data, err := fs.ReadFile(connector.Builtin(), e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := standInKeyRE.ReplaceAllString(string(data), "key: ${1}-matrix")
+		s = matrixHostRE.ReplaceAllString(s, srv.URL+"/"+key+"/$1")
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, key)
+		vendors[key] = &matrixVendor{access: "matrix-access-" + key}
+	}
+	logs := &syncBuffer{}
+	f := newFixture(t, fixtureOptions{extra: dir, engine: func(o *engine.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}})
+	f.trust(srv)
+
+	var planted sync.Map // every planted secret value
+	counts := &matrixCounts{}
+	t.Run("connectors", func(t *testing.T) {
+		for _, key := range keys {
+			t.Run(key, func(t *testing.T) {
+				t.Parallel()
+				if reason, ok := matrixSkips[key]; ok {
+					counts.add(0, 0, 0, 0, key+": "+reason)
+					t.Skip(reason)
+				}
+				def, err := f.cat.Get(key + "-matrix")
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := &matrixRun{t: t, f: f, srv: srv, key: key, def: def, v: vendors[key], planted: &planted}
+				m.run(counts)
+			})
+		}
+	})
+
+	// No planted secret reached the execution records or the log.
+	records := mustJSON(t, f.executions(t))
+	logText := logs.String()
+	planted.Range(func(k, _ any) bool {
+		s := k.(string)
+		if strings.Contains(records, s) {
+			t.Errorf("the execution records hold a planted secret (%.12s...)", s)
+		}
+		if strings.Contains(logText, s) {
+			t.Errorf("the log holds a planted secret (%.12s...)", s)
+		}
+		return true
+	})
+	t.Logf("catalog matrix: %d connectors, %d auth types, %d operations (%d run); skipped: %s",
+		counts.connectors, counts.auths, counts.operations, counts.ran, strings.Join(counts.skipped, "; "))
+}
+
+// matrixRun is one connector's walk.
+type matrixRun struct {
+	t       *testing.T
+	f       *fixture
+	srv     *httptest.Server
+	key     string
+	def     *connector.Definition
+	v       *matrixVendor
+	planted *sync.Map
+}
+
+func (m *matrixRun) run(counts *matrixCounts) {
+	ops := m.operations()
+	var skipped []string
+	ran := 0
+	for i, a := range m.def.Auth {
+		name := a.Key()
+		if reason, ok := matrixSkips[m.key+" "+name]; ok {
+			skipped = append(skipped, m.key+" "+name+": "+reason)
+			continue
+		}
+		values, conn := m.connect(&a)
+		if conn == nil {
+			continue
+		}
+		m.testRequest(&a, values, conn)
+		// Every operation runs once, with the first auth type: the
+		// request it builds does not depend on the credential.
+		if i != 0 {
+			continue
+		}
+		for _, op := range ops {
+			if reason, ok := matrixSkips[m.key+" "+op.name]; ok {
+				skipped = append(skipped, m.key+" "+op.name+": "+reason)
+				continue
+			}
+			m.operation(&a, values, conn, op)
+			ran++
+		}
+	}
+	counts.add(1, len(m.def.Auth), len(ops), ran, skipped...)
+}
+
+// matrixOp is an activity or an object's operation.
+type matrixOp struct {
+	name                        string
+	activity, object, operation string
+	op                          *connector.Operation
+}
+
+func (m *matrixRun) operations() []matrixOp {
+	var out []matrixOp
+	for i := range m.def.Activities {
+		a := &m.def.Activities[i]
+		out = append(out, matrixOp{name: a.Name, activity: a.Name, op: &a.Operation})
+	}
+	for i := range m.def.Objects {
+		o := &m.def.Objects[i]
+		for _, n := range connector.OperationNames {
+			if op := o.Operations.ByName(n); op != nil {
+				out = append(out, matrixOp{name: o.Name + "." + n, object: o.Name, operation: n, op: op})
+			}
+		}
+	}
+	return out
+}
+
+// connect stores a connection with plausible values for every field of
+// the definition and of auth: the first choice of a select, the default,
+// a placeholder, and for secrets a value unique to the connector, auth type
+// and field. For OAuth 2.0 authorization code it goes through consent.
+func (m *matrixRun) connect(a *connector.Auth) (map[string]string, *junction.Connection) {
+	t := m.t
+	values := map[string]string{}
+	fields := map[string]junction.FieldValue{}
+	secrets := map[string]junction.Secret{}
+	all := append(slices.Clone(m.def.Fields), a.Fields...)
+	for _, fd := range all {
+		var v string
+		switch {
+		case fd.Type == connector.FieldSecret:
+			v = fmt.Sprintf("planted-%s-%s-%s-%s", m.key, a.Key(), fd.Name, junction.NewID()[20:])
+			m.planted.Store(v, true)
+			secrets[fd.Name] = junction.NewSecret(v)
+			values[fd.Name] = v
+			continue
+		case fd.Default != "":
+			v = fd.Default
+		case fd.Type == connector.FieldSelect && len(fd.Options) > 0:
+			v = fd.Options[0].Value
+		case fd.Type == connector.FieldBoolean:
+			v = "true"
+		case fd.Type == connector.FieldNumber:
+			v = "7"
+		case a.AuthorizeURL == "{"+fd.Name+"}":
+			v = m.srv.URL + "/" + m.key + "/auth.example.com/authorize"
+		case a.TokenURL == "{"+fd.Name+"}":
+			v = m.srv.URL + "/" + m.key + "/auth.example.com/token"
+		case m.def.BaseURL == "{"+fd.Name+"}":
+			// The whole base URL is the field's: the stand-in's.
+			v = m.srv.URL + "/" + m.key + "/api.example.com"
+		case m.def.Test != nil && m.def.Test.PathField == fd.Name:
+			v = "/matrix-test"
+		case !fd.Required:
+			continue
+		default:
+			v = "acme" + strings.ReplaceAll(fd.Name, "_", "")
+		}
+		values[fd.Name] = v
+		fields[fd.Name] = junction.FieldValue{Value: v}
+	}
+	conn := m.f.connection(t, m.key+"-matrix", a.Key(), fields, secrets)
+	if a.Type != connector.AuthOAuth2AuthorizationCode {
+		return values, conn
+	}
+	m.v.mu.Lock()
+	m.v.authorizePath = m.standInPath(fill(a.AuthorizeURL, values))
+	m.v.tokenPath = m.standInPath(fill(a.TokenURL, values))
+	m.v.mu.Unlock()
+	authURL, err := m.f.eng.BeginAuthorize(m.f.ctx, conn, "user-1", redirectURI)
+	if err != nil {
+		t.Errorf("%s: begin authorize: %v", a.Key(), err)
+		m.noSecretIn(err.Error())
+		return nil, nil
+	}
+	if !strings.HasPrefix(authURL, m.srv.URL+"/"+m.key+"/") {
+		t.Errorf("%s: consent at %s, not at the definition's authorize URL", a.Key(), authURL)
+		return nil, nil
+	}
+	browser := m.srv.Client()
+	browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := browser.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	back, err := resp.Location()
+	if err != nil {
+		t.Errorf("%s: consent at %s answered %d: the authorize URL is not %s", a.Key(), authURL, resp.StatusCode, a.AuthorizeURL)
+		return nil, nil
+	}
+	if _, err := m.f.eng.CompleteAuthorize(m.f.ctx, back.Query().Get("state"), back.Query().Get("code")); err != nil {
+		t.Errorf("%s: complete authorize: %v", a.Key(), err)
+		m.noSecretIn(err.Error())
+		return nil, nil
+	}
+	for _, form := range m.v.takeTokens() {
+		if form.Get("grant_type") != "authorization_code" || form.Get("code") != "matrix-code" {
+			t.Errorf("%s: code exchange sent grant_type %q", a.Key(), form.Get("grant_type"))
+		}
+		if want := fill(a.ClientID, values); form.Get("client_id") != want {
+			t.Errorf("%s: code exchange sent client_id %q, want %q", a.Key(), form.Get("client_id"), want)
+		}
+	}
+	return values, m.f.reload(t, conn)
+}
+
+// testRequest runs the connection test and checks the request it sent.
+func (m *matrixRun) testRequest(a *connector.Auth, values map[string]string, conn *junction.Connection) {
+	t := m.t
+	tr := m.def.Test
+	if tr == nil {
+		return
+	}
+	if a.Type == connector.AuthOAuth2ClientCredentials {
+		m.v.mu.Lock()
+		m.v.tokenPath = m.standInPath(fill(a.TokenURL, values))
+		m.v.mu.Unlock()
+	}
+	m.v.mu.Lock()
+	m.v.status = 0
+	if len(tr.ExpectStatus) > 0 {
+		m.v.status = tr.ExpectStatus[0]
+	}
+	m.v.mu.Unlock()
+	_, err := m.f.eng.Test(m.f.ctx, conn)
+	m.v.mu.Lock()
+	m.v.status = 0
+	m.v.mu.Unlock()
+	if err != nil {
+		t.Errorf("%s: test: %v", a.Key(), err)
+		m.noSecretIn(err.Error())
+	}
+	reqs := m.v.take()
+	if len(reqs) == 0 {
+		t.Errorf("%s: the test sent no request", a.Key())
+		return
+	}
+	method := tr.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	path := tr.Path
+	if tr.PathField != "" {
+		path = values[tr.PathField]
+	}
+	r := reqs[0]
+	m.checkRequest(a.Key()+": test", r, method, path)
+	for k := range tr.Query {
+		if !r.query.Has(k) {
+			t.Errorf("%s: test: no %s in the query", a.Key(), k)
+		}
+	}
+	m.checkCredential(a, values, "test", reqs)
+	if a.Type == connector.AuthOAuth2ClientCredentials {
+		m.checkClientCredentials(a, values)
+	}
+}
+
+// operation runs one activity or object operation twice, with its
+// required inputs and with every input, and checks the requests it built.
+func (m *matrixRun) operation(a *connector.Auth, values map[string]string, conn *junction.Connection, mo matrixOp) {
+	m.execute(a, values, conn, mo, "required inputs", requiredInputs(mo.op.Inputs))
+	if len(mo.op.Inputs) > 0 {
+		m.execute(a, values, conn, mo, "every input", everyInput(mo.op.Inputs))
+	}
+}
+
+func (m *matrixRun) execute(a *connector.Auth, values map[string]string, conn *junction.Connection, mo matrixOp, what string, input map[string]any) {
+	t := m.t
+	name := mo.name + " (" + what + ")"
+	_, err := m.f.eng.Execute(m.f.ctx, engine.ExecuteRequest{Connection: conn, Activity: mo.activity, Object: mo.object, Operation: mo.operation, Input: input})
+	if err != nil {
+		m.noSecretIn(err.Error())
+		// The stand-in answers {} to everything: an operation that reads
+		// records from its answer finds none. Any other error is the
+		// request's.
+		if junction.ErrorCode(err) != junction.EPROVIDER {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	reqs := m.v.take()
+	if len(reqs) == 0 {
+		t.Errorf("%s: sent no request (%v)", name, err)
+		return
+	}
+	r := reqs[0]
+	m.checkRequest(name, r, mo.op.Method, mo.op.Path)
+	m.checkCredential(a, values, name, reqs[:1])
+	m.checkInputs(name, mo, input, r)
+}
+
+// everyInput makes a value for every input: the first of its enum, or a
+// placeholder; strings name their input, so that where each went can be
+// told.
+func everyInput(ins []connector.Input) map[string]any {
+	out := map[string]any{}
+	for _, in := range ins {
+		if len(in.Enum) > 0 {
+			out[in.Name] = in.Enum[0]
+			continue
+		}
+		switch in.Type {
+		case connector.TypeInteger, connector.TypeNumber:
+			out[in.Name] = 7
+		case connector.TypeBoolean:
+			out[in.Name] = true
+		case connector.TypeArray:
+			out[in.Name] = []any{"x"}
+		case connector.TypeObject:
+			out[in.Name] = map[string]any{"k": "v"}
+		default:
+			out[in.Name] = matrixValue(in.Name)
+		}
+	}
+	return out
+}
+
+// matrixValue is the placeholder of a string input.
+func matrixValue(name string) string { return "v" + strings.ReplaceAll(name, "_", "") + "7" }
+
+// checkRequest checks the method, and that the path is the declared
+// template (base URL and path) with every variable filled.
+func (m *matrixRun) checkRequest(name string, r matrixRequest, method, path string) {
+	t := m.t
+	if r.method != strings.ToUpper(method) {
+		t.Errorf("%s: method %s, want %s", name, r.method, method)
+	}
+	if strings.ContainsAny(r.path+r.rawQuery, "{}") || strings.Contains(r.rawPath, "%7B") || strings.Contains(r.rawQuery, "%7B") {
+		t.Errorf("%s: an unresolved template in %s?%s", name, r.rawPath, r.rawQuery)
+	}
+	if strings.Contains(r.path, "//") || strings.HasSuffix(strings.TrimSuffix(r.path, "/"), "/.") {
+		t.Errorf("%s: an empty path segment in %s", name, r.rawPath)
+	}
+	full := path
+	if !strings.HasPrefix(path, "https://") {
+		full = strings.TrimSuffix(m.def.BaseURL, "/") + path
+		if strings.HasPrefix(m.def.BaseURL, "{") {
+			full = m.srv.URL + "/" + m.key + "/api.example.com" + path
+		}
+	}
+	want := m.standInPath(full)
+	if !templateRE(want).MatchString(r.path) {
+		t.Errorf("%s: path %s, want %s", name, r.path, want)
+	}
+}
+
+// standInPath is the stand-in path of a definition's URL.
+func (m *matrixRun) standInPath(u string) string {
+	return strings.TrimPrefix(u, m.srv.URL)
+}
+
+// templateRE matches a path template with each {variable} filled.
+func templateRE(tmpl string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	rest := tmpl
+	for {
+		loc := placeholderRE.FindStringIndex(rest)
+		if loc == nil {
+			b.WriteString(regexp.QuoteMeta(rest))
+			break
+		}
+		b.WriteString(regexp.QuoteMeta(rest[:loc[0]]))
+		b.WriteString(`[^/]+`)
+		rest = rest[loc[1]:]
+	}
+	b.WriteString("/?$")
+	return regexp.MustCompile(b.String())
+}
+
+var placeholderRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// fill fills a template from values; unknown names become empty.
+func fill(tmpl string, values map[string]string) string {
+	return placeholderRE.ReplaceAllStringFunc(tmpl, func(p string) string { return values[p[1:len(p)-1]] })
+}
+
+// filled is fill that reports whether every name had a value.
+func filled(tmpl string, values map[string]string) (string, bool) {
+	ok := true
+	s := placeholderRE.ReplaceAllStringFunc(tmpl, func(p string) string {
+		v, found := values[p[1:len(p)-1]]
+		if !found || v == "" {
+			ok = false
+		}
+		return v
+	})
+	return s, ok
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// checkCredential checks that each request carries the credential where
+// the auth type puts it.
+func (m *matrixRun) checkCredential(a *connector.Auth, values map[string]string, name string, reqs []matrixRequest) {
+	t := m.t
+	for _, r := range reqs {
+		switch a.Type {
+		case connector.AuthNone:
+		case connector.AuthBasic:
+			user, pass, ok := r.req.BasicAuth()
+			if !ok || user != fill(or(a.Username, "{username}"), values) || pass != fill(or(a.Password, "{password}"), values) {
+				t.Errorf("%s: %s: no basic credentials of the auth type", a.Key(), name)
+			}
+		case connector.AuthAPIKey:
+			in := a.In
+			if in != "header" && in != "query" {
+				in = fill(in, values)
+			}
+			key, value := fill(a.Name, values), fill(or(a.Value, "{api_key}"), values)
+			got := r.header.Get(key)
+			if in == "query" {
+				got = r.query.Get(key)
+			}
+			if got != value {
+				t.Errorf("%s: %s: the API key is not in the %s %s", a.Key(), name, in, key)
+			}
+		case connector.AuthBearer:
+			if r.header.Get("Authorization") != "Bearer "+fill(or(a.Token, "{token}"), values) {
+				t.Errorf("%s: %s: no bearer token", a.Key(), name)
+			}
+		case connector.AuthOAuth2ClientCredentials, connector.AuthOAuth2AuthorizationCode:
+			header, want := "Authorization", "Bearer "+m.v.access
+			if a.Name != "" {
+				header, want = fill(a.Name, values), m.v.access
+			}
+			if r.header.Get(header) != want {
+				t.Errorf("%s: %s: the access token is not in %s", a.Key(), name, header)
+			}
+		case connector.AuthCustom:
+			for k, tmpl := range a.Headers {
+				if v, ok := filled(tmpl, values); ok && r.header.Get(fill(k, values)) != v {
+					t.Errorf("%s: %s: no header %s of the auth type", a.Key(), name, k)
+				}
+			}
+			for k, tmpl := range a.Query {
+				if v, ok := filled(tmpl, values); ok && r.query.Get(k) != v {
+					t.Errorf("%s: %s: no query parameter %s of the auth type", a.Key(), name, k)
+				}
+			}
+		case connector.AuthAWSSigV4:
+			id := fill(or(a.AccessKeyID, "{access_key_id}"), values)
+			secret := fill(or(a.SecretAccessKey, "{secret_access_key}"), values)
+			region := fill(or(a.Region, "{region}"), values)
+			if !awsSigned(r.req, r.body, id, secret, fill(a.Service, values), region) {
+				t.Errorf("%s: %s: not signed with SigV4 for %s in %s", a.Key(), name, a.Service, region)
+			}
+		default:
+			t.Errorf("%s: an auth type the matrix does not know: %s", a.Key(), a.Type)
+		}
+	}
+}
+
+// checkClientCredentials checks the token request of a client credentials
+// connection test.
+func (m *matrixRun) checkClientCredentials(a *connector.Auth, values map[string]string) {
+	t := m.t
+	forms := m.v.takeTokens()
+	if len(forms) == 0 {
+		t.Errorf("%s: the token endpoint %s was not called", a.Key(), a.TokenURL)
+		return
+	}
+	grant := "client_credentials"
+	if g, ok := a.TokenParams["grant_type"]; ok {
+		grant = g
+	}
+	form := forms[0]
+	if form.Get("grant_type") != grant {
+		t.Errorf("%s: token request grant_type %q, want %q", a.Key(), form.Get("grant_type"), grant)
+	}
+	if form.Get("client_id") != fill(a.ClientID, values) || form.Get("client_secret") != fill(a.ClientSecret, values) {
+		t.Errorf("%s: the token request does not carry the client's credentials", a.Key())
+	}
+}
+
+// checkInputs checks that the inputs given reached the query or the body,
+// and that a JSON body is valid.
+func (m *matrixRun) checkInputs(name string, mo matrixOp, input map[string]any, r matrixRequest) {
+	t := m.t
+	op := mo.op
+	// Every string input given reached the wire somewhere.
+	q, _ := url.QueryUnescape(r.rawQuery)
+	wire := r.path + "\n" + q + "\n" + string(r.body) + "\n" + fmt.Sprint(r.header)
+	if f, err := url.QueryUnescape(string(r.body)); err == nil {
+		wire += "\n" + f
+	}
+	for _, in := range op.Inputs {
+		if s, ok := input[in.Name].(string); ok && s == matrixValue(in.Name) && !strings.Contains(wire, s) {
+			t.Errorf("%s: the input %s was sent nowhere", name, in.Name)
+		}
+	}
+	var body map[string]any
+	jsonBody := strings.Contains(r.header.Get("Content-Type"), "json")
+	if jsonBody && len(r.body) > 0 {
+		var v any
+		if err := json.Unmarshal(r.body, &v); err != nil {
+			t.Errorf("%s: the JSON body is not valid: %v", name, err)
+		}
+		body, _ = v.(map[string]any)
+	}
+	var form url.Values
+	if strings.Contains(r.header.Get("Content-Type"), "x-www-form-urlencoded") {
+		var err error
+		if form, err = url.ParseQuery(string(r.body)); err != nil {
+			t.Errorf("%s: the form body is not valid: %v", name, err)
+		}
+	}
+	for _, in := range op.Inputs {
+		if _, given := input[in.Name]; !given {
+			continue
+		}
+		where := in.In
+		if where == "" {
+			switch {
+			case strings.Contains(op.Path, "{"+in.Name+"}"):
+				where = "path"
+			case op.Method == http.MethodGet || op.Method == http.MethodHead || op.Method == http.MethodDelete:
+				where = "query"
+			default:
+				where = "body"
+			}
+		}
+		wire := in.WireName()
+		switch where {
+		case "query":
+			if !queryHas(r.query, wire) {
+				t.Errorf("%s: the required input %s is not in the query", name, in.Name)
+			}
+		case "header":
+			if r.header.Get(wire) == "" {
+				t.Errorf("%s: the required input %s is not in the headers", name, in.Name)
+			}
+		case "body":
+			if op.Body != nil && bodyNames(op.Body, in.Name) {
+				// The body template places it; its value must be somewhere.
+				if len(r.body) == 0 {
+					t.Errorf("%s: the required input %s is not in the (empty) body", name, in.Name)
+				}
+				continue
+			}
+			switch {
+			case form != nil:
+				if !queryHas(form, wire) {
+					t.Errorf("%s: the required input %s is not in the form body", name, in.Name)
+				}
+			case jsonBody:
+				if _, ok := body[wire]; !ok {
+					t.Errorf("%s: the required input %s is not in the JSON body", name, in.Name)
+				}
+			default:
+				if len(r.body) == 0 {
+					t.Errorf("%s: the required input %s sent no body", name, in.Name)
+				}
+			}
+		}
+	}
+	for k, tmpl := range op.Query {
+		names := placeholderRE.FindAllStringSubmatch(tmpl, -1)
+		present := true
+		for _, n := range names {
+			if _, ok := input[n[1]]; !ok && !m.fieldHas(n[1]) {
+				present = false
+			}
+		}
+		if present && !r.query.Has(k) {
+			t.Errorf("%s: the query parameter %s is missing", name, k)
+		}
+	}
+}
+
+// fieldHas reports whether the definition has a connection field name.
+func (m *matrixRun) fieldHas(name string) bool {
+	for _, fd := range m.def.Fields {
+		if fd.Name == name {
+			return fd.Required || fd.Default != ""
+		}
+	}
+	return false
+}
+
+// queryHas reports whether q holds name, plainly or in bracket notation.
+func queryHas(q url.Values, name string) bool {
+	for k := range q {
+		if k == name || strings.HasPrefix(k, name+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// bodyNames reports whether a body template names the input.
+func bodyNames(body any, name string) bool {
+	b, _ := json.Marshal(body)
+	return bytes.Contains(b, []byte("{"+name+"}"))
+}
+
+// noSecretIn fails when text holds a planted secret.
+func (m *matrixRun) noSecretIn(text string) {
+	m.planted.Range(func(k, _ any) bool {
+		if strings.Contains(text, k.(string)) {
+			m.t.Errorf("an error message holds a planted secret (%.12s...)", k.(string))
+		}
+		return true
+	})
+}
