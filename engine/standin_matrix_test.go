@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"junction"
 	"junction/connector"
@@ -98,6 +99,17 @@ func (v *matrixVendor) serve(w http.ResponseWriter, r *http.Request, body []byte
 	_, _ = io.WriteString(w, `{}`)
 }
 
+// wire is what a request carried in its path, query, headers and body,
+// unescaped, for finding a value in.
+func (r matrixRequest) wire() string {
+	q, _ := url.QueryUnescape(r.rawQuery)
+	w := r.path + "\n" + q + "\n" + string(r.body) + "\n" + fmt.Sprint(r.header)
+	if f, err := url.QueryUnescape(string(r.body)); err == nil {
+		w += "\n" + f
+	}
+	return w
+}
+
 // take returns the API requests received since the last take.
 func (v *matrixVendor) take() []matrixRequest {
 	v.mu.Lock()
@@ -135,14 +147,15 @@ func (b *syncBuffer) String() string {
 
 // matrixCounts are what the matrix ran, for the summary it logs.
 type matrixCounts struct {
-	mu                                 sync.Mutex
-	connectors, auths, operations, ran int
-	skipped                            []string
+	mu                                        sync.Mutex
+	connectors, auths, operations, ran, polls int
+	skipped                                   []string
 }
 
-func (c *matrixCounts) add(connectors, auths, operations, ran int, skipped ...string) {
+func (c *matrixCounts) add(connectors, auths, operations, ran, polls int, skipped ...string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.polls += polls
 	c.connectors += connectors
 	c.auths += auths
 	c.operations += operations
@@ -201,7 +214,7 @@ func TestCatalogMatrix(t *testing.T) {
 			t.Run(key, func(t *testing.T) {
 				t.Parallel()
 				if reason, ok := matrixSkips[key]; ok {
-					counts.add(0, 0, 0, 0, key+": "+reason)
+					counts.add(0, 0, 0, 0, 0, key+": "+reason)
 					t.Skip(reason)
 				}
 				def, err := f.cat.Get(key + "-matrix")
@@ -227,8 +240,8 @@ func TestCatalogMatrix(t *testing.T) {
 		}
 		return true
 	})
-	t.Logf("catalog matrix: %d connectors, %d auth types, %d operations (%d run); skipped: %s",
-		counts.connectors, counts.auths, counts.operations, counts.ran, strings.Join(counts.skipped, "; "))
+	t.Logf("catalog matrix: %d connectors, %d auth types, %d operations (%d run), %d polling events; skipped: %s",
+		counts.connectors, counts.auths, counts.operations, counts.ran, counts.polls, strings.Join(counts.skipped, "; "))
 }
 
 // matrixRun is one connector's walk.
@@ -240,23 +253,26 @@ type matrixRun struct {
 	def     *connector.Definition
 	v       *matrixVendor
 	planted *sync.Map
+	values  map[string]string // the connection's field values under test
 }
 
 func (m *matrixRun) run(counts *matrixCounts) {
 	ops := m.operations()
 	var skipped []string
-	ran := 0
+	ran, polls := 0, 0
 	for i, a := range m.def.Auth {
 		name := a.Key()
 		if reason, ok := matrixSkips[m.key+" "+name]; ok {
 			skipped = append(skipped, m.key+" "+name+": "+reason)
 			continue
 		}
-		values, conn := m.connect(&a)
+		values, conn := m.connect(&a, nil)
 		if conn == nil {
 			continue
 		}
+		m.values = values
 		m.testRequest(&a, values, conn)
+		m.selectVariants(&a, values)
 		// Every operation runs once, with the first auth type: the
 		// request it builds does not depend on the credential.
 		if i != 0 {
@@ -270,8 +286,9 @@ func (m *matrixRun) run(counts *matrixCounts) {
 			m.operation(&a, values, conn, op)
 			ran++
 		}
+		polls += m.polls(&a, values, conn)
 	}
-	counts.add(1, len(m.def.Auth), len(ops), ran, skipped...)
+	counts.add(1, len(m.def.Auth), len(ops), ran, polls, skipped...)
 }
 
 // matrixOp is an activity or an object's operation.
@@ -302,7 +319,7 @@ func (m *matrixRun) operations() []matrixOp {
 // the definition and of auth: the first choice of a select, the default,
 // a placeholder, and for secrets a value unique to the connector, auth type
 // and field. For OAuth 2.0 authorization code it goes through consent.
-func (m *matrixRun) connect(a *connector.Auth) (map[string]string, *junction.Connection) {
+func (m *matrixRun) connect(a *connector.Auth, override map[string]string) (map[string]string, *junction.Connection) {
 	t := m.t
 	values := map[string]string{}
 	fields := map[string]junction.FieldValue{}
@@ -310,7 +327,9 @@ func (m *matrixRun) connect(a *connector.Auth) (map[string]string, *junction.Con
 	all := append(slices.Clone(m.def.Fields), a.Fields...)
 	for _, fd := range all {
 		var v string
-		switch {
+		switch o, ok := override[fd.Name]; {
+		case ok:
+			v = o
 		case fd.Type == connector.FieldSecret:
 			v = fmt.Sprintf("planted-%s-%s-%s-%s", m.key, a.Key(), fd.Name, junction.NewID()[20:])
 			m.planted.Store(v, true)
@@ -360,6 +379,7 @@ func (m *matrixRun) connect(a *connector.Auth) (map[string]string, *junction.Con
 		t.Errorf("%s: consent at %s, not at the definition's authorize URL", a.Key(), authURL)
 		return nil, nil
 	}
+	m.checkConsent(a, values, authURL)
 	browser := m.srv.Client()
 	browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := browser.Get(authURL)
@@ -383,6 +403,9 @@ func (m *matrixRun) connect(a *connector.Auth) (map[string]string, *junction.Con
 		}
 		if want := fill(a.ClientID, values); form.Get("client_id") != want {
 			t.Errorf("%s: code exchange sent client_id %q, want %q", a.Key(), form.Get("client_id"), want)
+		}
+		if a.PKCE != form.Has("code_verifier") {
+			t.Errorf("%s: PKCE %v, but the code exchange carries a verifier: %v", a.Key(), a.PKCE, form.Has("code_verifier"))
 		}
 	}
 	return values, m.f.reload(t, conn)
@@ -526,6 +549,19 @@ func (m *matrixRun) checkRequest(name string, r matrixRequest, method, path stri
 	if !templateRE(want).MatchString(r.path) {
 		t.Errorf("%s: path %s, want %s", name, r.path, want)
 	}
+	if len(r.body) > 0 {
+		switch {
+		case r.method == http.MethodGet || r.method == http.MethodHead:
+			t.Errorf("%s: a %s with a body", name, r.method)
+		case r.header.Get("Content-Type") == "":
+			t.Errorf("%s: a body without a Content-Type", name)
+		}
+	}
+	for k, tmpl := range m.def.Headers {
+		if v, ok := filled(tmpl, m.values); ok && r.header.Get(k) != v {
+			t.Errorf("%s: header %s %q, want %q", name, k, r.header.Get(k), v)
+		}
+	}
 }
 
 // standInPath is the stand-in path of a definition's URL.
@@ -584,6 +620,21 @@ func or(s, def string) string {
 func (m *matrixRun) checkCredential(a *connector.Auth, values map[string]string, name string, reqs []matrixRequest) {
 	t := m.t
 	for _, r := range reqs {
+		// Whatever the template says, the auth type's required secrets
+		// are what is sent: a template naming the wrong field is caught
+		// here. OAuth secrets go to the token endpoint, SigV4's into a
+		// signature.
+		if !a.Type.IsOAuth2() && a.Type != connector.AuthAWSSigV4 {
+			wire := r.wire()
+			if user, pass, ok := r.req.BasicAuth(); ok {
+				wire += "\n" + user + ":" + pass
+			}
+			for _, fd := range a.Fields {
+				if fd.Type == connector.FieldSecret && fd.Required && !strings.Contains(wire, values[fd.Name]) {
+					t.Errorf("%s: %s: the secret %s is not sent", a.Key(), name, fd.Name)
+				}
+			}
+		}
 		switch a.Type {
 		case connector.AuthNone:
 		case connector.AuthBasic:
@@ -640,6 +691,55 @@ func (m *matrixRun) checkCredential(a *connector.Auth, values map[string]string,
 	}
 }
 
+// scopes are the scopes of an OAuth 2.0 auth type as sent.
+func (m *matrixRun) scopes(a *connector.Auth, values map[string]string) string {
+	var out []string
+	for _, sc := range a.Scopes {
+		v := fill(sc, values)
+		if strings.Trim(sc, "{}") != sc && placeholderRE.FindString(sc) == sc {
+			out = append(out, strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' })...)
+		} else if v != "" {
+			out = append(out, v)
+		}
+	}
+	return strings.Join(out, or(a.ScopeSeparator, " "))
+}
+
+// checkConsent checks the authorize URL the engine sends a user to.
+func (m *matrixRun) checkConsent(a *connector.Auth, values map[string]string, authURL string) {
+	t := m.t
+	u, err := url.Parse(authURL)
+	if err != nil {
+		t.Errorf("%s: consent URL: %v", a.Key(), err)
+		return
+	}
+	q := u.Query()
+	if q.Get("response_type") != "code" || q.Get("client_id") != fill(a.ClientID, values) || q.Get("redirect_uri") != redirectURI || q.Get("state") == "" {
+		t.Errorf("%s: consent URL lacks response_type, client_id, redirect_uri or state: %v", a.Key(), sortedKeys(q))
+	}
+	if scopes := m.scopes(a, values); scopes != "" && q.Get("scope") != scopes {
+		t.Errorf("%s: consent scope %q, want %q", a.Key(), q.Get("scope"), scopes)
+	}
+	if a.PKCE != (q.Get("code_challenge_method") == "S256" && q.Get("code_challenge") != "") {
+		t.Errorf("%s: PKCE %v, consent challenge %q", a.Key(), a.PKCE, q.Get("code_challenge_method"))
+	}
+	for k, tmpl := range a.AuthorizeParams {
+		if v, ok := filled(tmpl, values); ok && q.Get(k) != v {
+			t.Errorf("%s: consent %s %q, want %q", a.Key(), k, q.Get(k), v)
+		}
+	}
+	m.noSecretIn(authURL)
+}
+
+func sortedKeys(q url.Values) []string {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
 // checkClientCredentials checks the token request of a client credentials
 // connection test.
 func (m *matrixRun) checkClientCredentials(a *connector.Auth, values map[string]string) {
@@ -660,6 +760,14 @@ func (m *matrixRun) checkClientCredentials(a *connector.Auth, values map[string]
 	if form.Get("client_id") != fill(a.ClientID, values) || form.Get("client_secret") != fill(a.ClientSecret, values) {
 		t.Errorf("%s: the token request does not carry the client's credentials", a.Key())
 	}
+	if scopes := m.scopes(a, values); scopes != "" && form.Get("scope") != scopes {
+		t.Errorf("%s: token request scope %q, want %q", a.Key(), form.Get("scope"), scopes)
+	}
+	for k, tmpl := range a.TokenParams {
+		if v, ok := filled(tmpl, values); ok && form.Get(k) != v {
+			t.Errorf("%s: token request %s %q, want %q", a.Key(), k, form.Get(k), v)
+		}
+	}
 }
 
 // checkInputs checks that the inputs given reached the query or the body,
@@ -668,11 +776,7 @@ func (m *matrixRun) checkInputs(name string, mo matrixOp, input map[string]any, 
 	t := m.t
 	op := mo.op
 	// Every string input given reached the wire somewhere.
-	q, _ := url.QueryUnescape(r.rawQuery)
-	wire := r.path + "\n" + q + "\n" + string(r.body) + "\n" + fmt.Sprint(r.header)
-	if f, err := url.QueryUnescape(string(r.body)); err == nil {
-		wire += "\n" + f
-	}
+	wire := r.wire()
 	for _, in := range op.Inputs {
 		if s, ok := input[in.Name].(string); ok && s == matrixValue(in.Name) && !strings.Contains(wire, s) {
 			t.Errorf("%s: the input %s was sent nowhere", name, in.Name)
@@ -791,4 +895,157 @@ func (m *matrixRun) noSecretIn(text string) {
 		}
 		return true
 	})
+}
+
+// selectVariants runs the connection test once more for each further
+// choice of every select field: another region's host, an API key in the
+// query rather than a header.
+func (m *matrixRun) selectVariants(a *connector.Auth, values map[string]string) {
+	for _, fd := range append(slices.Clone(m.def.Fields), a.Fields...) {
+		if fd.Type != connector.FieldSelect {
+			continue
+		}
+		for _, o := range fd.Options {
+			if o.Value == values[fd.Name] {
+				continue
+			}
+			vals, conn := m.connect(a, map[string]string{fd.Name: o.Value})
+			if conn == nil {
+				continue
+			}
+			m.t.Run(a.Key()+"/"+fd.Name+"="+o.Value, func(t *testing.T) {
+				v := *m
+				v.t, v.values = t, vals
+				v.testRequest(a, vals, conn)
+			})
+		}
+	}
+}
+
+// polls runs every polling event of the definition once from a watermark
+// (and once from a cursor, where the API hands one out), and checks the
+// request: the operation's, well formed, carrying the since value as the
+// definition writes it.
+func (m *matrixRun) polls(a *connector.Auth, values map[string]string, conn *junction.Connection) int {
+	t := m.t
+	watermark := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	n := 0
+	for _, oe := range m.def.Events() {
+		ev := oe.Event
+		if ev.Polling == nil {
+			continue
+		}
+		n++
+		p := ev.Polling
+		name := oe.Object.Name + "." + ev.Name + " poll"
+		var op *connector.Operation
+		if p.Activity != "" {
+			op = &m.def.Activity(p.Activity).Operation
+		} else {
+			op = oe.Object.Operations.ByName(or(p.Operation, "list"))
+		}
+		input := requiredInputs(op.Inputs)
+		for k := range p.Inputs {
+			delete(input, k)
+		}
+		if p.Since != nil {
+			delete(input, p.Since.Input)
+		}
+		if p.Cursor != nil {
+			delete(input, p.Cursor.Input)
+		}
+		states := []connector.PollState{{Watermark: watermark}}
+		if p.Cursor != nil {
+			states = append(states, connector.PollState{Watermark: watermark, Cursor: "matrix-cursor-7"})
+		}
+		for _, st := range states {
+			_, err := m.f.eng.Poll(m.f.ctx, engine.PollRequest{Connection: conn, Object: oe.Object.Name, Event: ev.Name, Input: input, State: st})
+			if err != nil {
+				m.noSecretIn(err.Error())
+				if junction.ErrorCode(err) != junction.EPROVIDER {
+					t.Errorf("%s: %v", name, err)
+				}
+			}
+			reqs := m.v.take()
+			if len(reqs) == 0 {
+				t.Errorf("%s: sent no request (%v)", name, err)
+				continue
+			}
+			r := reqs[0]
+			m.checkRequest(name, r, op.Method, op.Path)
+			m.checkCredential(a, values, name, reqs[:1])
+			wire := r.wire()
+			switch {
+			case st.Cursor != "":
+				if !strings.Contains(wire, st.Cursor) {
+					t.Errorf("%s: the cursor is not in the request", name)
+				}
+			case p.Since != nil:
+				want := m.sinceText(p, values, watermark)
+				if !strings.Contains(wire, want) && !strings.Contains(wire, strings.ReplaceAll(want, `"`, `\"`)) {
+					t.Errorf("%s: the since value %q is not in the request: %s", name, want, wire)
+				}
+			}
+			for k, v := range p.Inputs {
+				if !onWire(wire, v) {
+					t.Errorf("%s: the polling input %s is not in the request", name, k)
+				}
+			}
+		}
+	}
+	return n
+}
+
+// onWire reports whether wire holds a value, every element of a list.
+func onWire(wire string, v any) bool {
+	if list, ok := v.([]any); ok {
+		for _, e := range list {
+			if !onWire(wire, e) {
+				return false
+			}
+		}
+		return true
+	}
+	return strings.Contains(wire, fmt.Sprint(v))
+}
+
+// sinceText is the watermark less the look-back as a poll must send it,
+// worked out here from the definition rather than by the connector
+// package.
+func (m *matrixRun) sinceText(p *connector.Polling, values map[string]string, watermark time.Time) string {
+	s := p.Since
+	loc := time.UTC
+	if zone := fill(s.TimeZone, values); zone != "" {
+		l, err := time.LoadLocation(zone)
+		if err != nil {
+			m.t.Fatalf("time zone %q: %v", zone, err)
+		}
+		loc = l
+	}
+	var lookback time.Duration
+	if p.Lookback != "" {
+		d, err := time.ParseDuration(p.Lookback)
+		if err != nil {
+			m.t.Fatalf("lookback %q: %v", p.Lookback, err)
+		}
+		lookback = d
+	}
+	at := watermark.Add(-lookback)
+	var text string
+	switch s.Format {
+	case "unix":
+		text = fmt.Sprint(at.Unix())
+	case "unix_ms":
+		text = fmt.Sprint(at.UnixMilli())
+	case connector.TimeMSJSON:
+		text = fmt.Sprintf("/Date(%d+0000)/", at.UnixMilli())
+	case "", "rfc3339":
+		text = at.In(loc).Format(time.RFC3339)
+	default:
+		text = at.In(loc).Format(s.Format)
+	}
+	if s.Template != "" {
+		text = strings.ReplaceAll(s.Template, "{since}", text)
+	}
+	return text
 }
