@@ -67,6 +67,9 @@ type matrixVendor struct {
 	authorizePath, tokenPath string
 	status                   int // the answer to API requests; 200 when zero
 	access                   string
+	// answers are the bodies of the next API requests, in turn; the last
+	// one answers the rest. {} when empty.
+	answers [][]byte
 }
 
 func (v *matrixVendor) serve(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -96,7 +99,14 @@ func (v *matrixVendor) serve(w http.ResponseWriter, r *http.Request, body []byte
 	if v.status != 0 {
 		w.WriteHeader(v.status)
 	}
-	_, _ = io.WriteString(w, `{}`)
+	answer := []byte(`{}`)
+	if len(v.answers) > 0 {
+		answer = v.answers[0]
+		if len(v.answers) > 1 {
+			v.answers = v.answers[1:]
+		}
+	}
+	_, _ = w.Write(answer)
 }
 
 // wire is what a request carried in its path, query, headers and body,
@@ -254,6 +264,9 @@ type matrixRun struct {
 	v       *matrixVendor
 	planted *sync.Map
 	values  map[string]string // the connection's field values under test
+	skipped []string
+	// everyField fills optional fields without a default too.
+	everyField bool
 }
 
 func (m *matrixRun) run(counts *matrixCounts) {
@@ -273,6 +286,7 @@ func (m *matrixRun) run(counts *matrixCounts) {
 		m.values = values
 		m.testRequest(&a, values, conn)
 		m.selectVariants(&a, values)
+		m.everyFieldVariant(&a)
 		// Every operation runs once, with the first auth type: the
 		// request it builds does not depend on the credential.
 		if i != 0 {
@@ -288,6 +302,7 @@ func (m *matrixRun) run(counts *matrixCounts) {
 		}
 		polls += m.polls(&a, values, conn)
 	}
+	skipped = append(skipped, m.skipped...)
 	counts.add(1, len(m.def.Auth), len(ops), ran, polls, skipped...)
 }
 
@@ -353,7 +368,7 @@ func (m *matrixRun) connect(a *connector.Auth, override map[string]string) (map[
 			v = m.srv.URL + "/" + m.key + "/api.example.com"
 		case m.def.Test != nil && m.def.Test.PathField == fd.Name:
 			v = "/matrix-test"
-		case !fd.Required:
+		case !fd.Required && !m.everyField:
 			continue
 		default:
 			v = "acme" + strings.ReplaceAll(fd.Name, "_", "")
@@ -461,6 +476,37 @@ func (m *matrixRun) testRequest(a *connector.Auth, values map[string]string, con
 	if a.Type == connector.AuthOAuth2ClientCredentials {
 		m.checkClientCredentials(a, values)
 	}
+	m.refused(a, conn)
+}
+
+// refused checks that the vendor's refusal of the credentials fails the
+// connection test as an authentication failure, with no secret in the
+// error.
+func (m *matrixRun) refused(a *connector.Auth, conn *junction.Connection) {
+	status := http.StatusUnauthorized
+	if af := m.def.AuthFailure; af != nil && len(af.Status) > 0 {
+		status = af.Status[0]
+	} else if af != nil && len(af.Body) > 0 {
+		return // told by the body, which the stand-in does not write
+	}
+	if slices.Contains(m.def.Test.ExpectStatus, status) {
+		return
+	}
+	m.v.mu.Lock()
+	m.v.status = status
+	m.v.mu.Unlock()
+	_, err := m.f.eng.Test(m.f.ctx, conn)
+	m.v.mu.Lock()
+	m.v.status = 0
+	m.v.mu.Unlock()
+	m.v.take()
+	m.v.takeTokens()
+	if junction.ErrorCode(err) != junction.ECONNAUTHFAILED {
+		m.t.Errorf("%s: a %d to the test gave %v, want %s", a.Key(), status, err, junction.ECONNAUTHFAILED)
+	}
+	if err != nil {
+		m.noSecretIn(err.Error())
+	}
 }
 
 // operation runs one activity or object operation twice, with its
@@ -469,6 +515,14 @@ func (m *matrixRun) operation(a *connector.Auth, values map[string]string, conn 
 	m.execute(a, values, conn, mo, "required inputs", requiredInputs(mo.op.Inputs))
 	if len(mo.op.Inputs) > 0 {
 		m.execute(a, values, conn, mo, "every input", everyInput(mo.op.Inputs))
+	}
+	// Each further choice of an enum, which may pick a path or a body shape.
+	for _, in := range mo.op.Inputs {
+		for _, e := range in.Enum[min(1, len(in.Enum)):] {
+			input := requiredInputs(mo.op.Inputs)
+			input[in.Name] = e
+			m.execute(a, values, conn, mo, fmt.Sprintf("%s=%v", in.Name, e), input)
+		}
 	}
 }
 
@@ -897,6 +951,19 @@ func (m *matrixRun) noSecretIn(text string) {
 	})
 }
 
+// everyFieldVariant runs the connection test once more with every
+// optional field given a value.
+func (m *matrixRun) everyFieldVariant(a *connector.Auth) {
+	v := *m
+	v.everyField = true
+	vals, conn := v.connect(a, nil)
+	if conn == nil {
+		return
+	}
+	v.values = vals
+	v.testRequest(a, vals, conn)
+}
+
 // selectVariants runs the connection test once more for each further
 // choice of every select field: another region's host, an API key in the
 // query rather than a header.
@@ -958,11 +1025,31 @@ func (m *matrixRun) polls(a *connector.Auth, values map[string]string, conn *jun
 		if p.Cursor != nil {
 			states = append(states, connector.PollState{Watermark: watermark, Cursor: "matrix-cursor-7"})
 		}
-		for _, st := range states {
-			_, err := m.f.eng.Poll(m.f.ctx, engine.PollRequest{Connection: conn, Object: oe.Object.Name, Event: ev.Name, Input: input, State: st})
+		record, empty, wantID, at, why := m.pollAnswer(oe, op, values, watermark)
+		for i, st := range states {
+			m.v.mu.Lock()
+			m.v.answers = nil
+			if i == 0 && why == "" {
+				m.v.answers = [][]byte{record, empty}
+			}
+			m.v.mu.Unlock()
+			res, err := m.f.eng.Poll(m.f.ctx, engine.PollRequest{Connection: conn, Object: oe.Object.Name, Event: ev.Name, Input: input, State: st})
+			m.v.mu.Lock()
+			m.v.answers = nil
+			m.v.mu.Unlock()
+			switch {
+			case i != 0:
+			case why != "":
+				m.skipped = append(m.skipped, m.key+" "+name+" records: "+why)
+			case err != nil:
+				t.Errorf("%s: a page of one record: %v", name, err)
+			case len(res.Records) != 1 || res.Records[0].ID != wantID || !res.State.Watermark.Equal(at):
+				t.Errorf("%s: one record changed at %s, a watermark of %s: reported %d, watermark now %s (answer %s)",
+					name, at.Format(time.RFC3339), watermark.Format(time.RFC3339), len(res.Records), res.State.Watermark.Format(time.RFC3339), record)
+			}
 			if err != nil {
 				m.noSecretIn(err.Error())
-				if junction.ErrorCode(err) != junction.EPROVIDER {
+				if junction.ErrorCode(err) != junction.EPROVIDER && !(i == 0 && why == "") {
 					t.Errorf("%s: %v", name, err)
 				}
 			}
@@ -994,6 +1081,86 @@ func (m *matrixRun) polls(a *connector.Auth, values map[string]string, conn *jun
 		}
 	}
 	return n
+}
+
+// pollAnswer is a page of one record for a poll, as the definition reads
+// it: the ID, and the created and updated times in the vendor's format, an
+// hour after the watermark (an updated event's record created two days
+// before); and the empty page that follows it. why tells why none can be
+// made.
+func (m *matrixRun) pollAnswer(oe connector.ObjectEvent, op *connector.Operation, values map[string]string, watermark time.Time) (record, empty []byte, wantID string, at time.Time, why string) {
+	p := oe.Event.Polling
+	id := or(p.ID, oe.Object.IDField)
+	paths := []string{id, op.Records}
+	if p.Created != nil {
+		paths = append(paths, p.Created.Path)
+	}
+	if p.Updated != nil {
+		paths = append(paths, p.Updated.Path)
+	}
+	for _, path := range paths {
+		if strings.ContainsAny(path, "[*$") {
+			return nil, nil, "", at, "the path " + path + " is not a plain dotted one"
+		}
+	}
+	at = watermark.Add(time.Hour)
+	rec := map[string]any{}
+	setPath(rec, id, "rec-1")
+	put := func(tf *connector.TimeField, t time.Time) {
+		loc := time.UTC
+		if zone := fill(tf.TimeZone, values); zone != "" {
+			if l, err := time.LoadLocation(zone); err == nil {
+				loc = l
+			}
+		}
+		var v any
+		switch tf.Format {
+		case "", "rfc3339":
+			v = t.In(loc).Format(time.RFC3339)
+		case "unix":
+			v = t.Unix()
+		case "unix_ms":
+			v = t.UnixMilli()
+		case connector.TimeMSJSON:
+			v = fmt.Sprintf("/Date(%d+0000)/", t.UnixMilli())
+		default:
+			v = t.In(loc).Format(tf.Format)
+		}
+		setPath(rec, tf.Path, v)
+	}
+	if tf := p.Created; tf != nil {
+		created := at
+		if oe.Event.Name == connector.EventUpdated {
+			created = at.Add(-48 * time.Hour)
+		}
+		put(tf, created)
+	}
+	if tf := p.Updated; tf != nil {
+		put(tf, at)
+	}
+	page := func(records []any) []byte {
+		var doc any = records
+		if op.Records != "" {
+			d := map[string]any{}
+			setPath(d, op.Records, records)
+			doc = d
+		}
+		b, _ := json.Marshal(doc)
+		return b
+	}
+	// An ID that is also a time (Slack's ts) is that time.
+	wantID = fmt.Sprint(getPath(rec, id))
+	return page([]any{rec}), page([]any{}), wantID, at, ""
+}
+
+// getPath reads a dotted path of m.
+func getPath(m map[string]any, path string) any {
+	var v any = m
+	for _, p := range strings.Split(path, ".") {
+		o, _ := v.(map[string]any)
+		v = o[p]
+	}
+	return v
 }
 
 // onWire reports whether wire holds a value, every element of a list.
