@@ -287,9 +287,15 @@ func (m *matrixRun) run(counts *matrixCounts) {
 		m.testRequest(&a, values, conn)
 		m.selectVariants(&a, values)
 		m.everyFieldVariant(&a)
-		// Every operation runs once, with the first auth type: the
-		// request it builds does not depend on the credential.
+		// The first auth type runs every operation with every input
+		// variant and every poll; the others run every operation once,
+		// for where the credential goes.
 		if i != 0 {
+			for _, op := range ops {
+				if _, skip := matrixSkips[m.key+" "+op.name]; !skip {
+					m.execute(&a, values, conn, op, "required inputs", requiredInputs(op.op.Inputs))
+				}
+			}
 			continue
 		}
 		for _, op := range ops {
@@ -301,6 +307,7 @@ func (m *matrixRun) run(counts *matrixCounts) {
 			ran++
 		}
 		polls += m.polls(&a, values, conn)
+		m.zoneVariants(&a)
 	}
 	skipped = append(skipped, m.skipped...)
 	counts.add(1, len(m.def.Auth), len(ops), ran, polls, skipped...)
@@ -951,6 +958,50 @@ func (m *matrixRun) noSecretIn(text string) {
 	})
 }
 
+// zoneVariants polls again with each time zone field set far from UTC
+// on either side.
+func (m *matrixRun) zoneVariants(a *connector.Auth) {
+	zoneFields := map[string]bool{}
+	for _, oe := range m.def.Events() {
+		p := oe.Event.Polling
+		if p == nil {
+			continue
+		}
+		for _, tmpl := range []string{sinceZone(p), timeZone(p.Created), timeZone(p.Updated)} {
+			for _, v := range placeholderRE.FindAllStringSubmatch(tmpl, -1) {
+				zoneFields[v[1]] = true
+			}
+		}
+	}
+	for field := range zoneFields {
+		for _, zone := range []string{"Pacific/Kiritimati", "Pacific/Pago_Pago"} {
+			vals, conn := m.connect(a, map[string]string{field: zone})
+			if conn == nil {
+				continue
+			}
+			m.t.Run(field+"="+zone, func(t *testing.T) {
+				v := *m
+				v.t, v.values = t, vals
+				v.polls(a, vals, conn)
+			})
+		}
+	}
+}
+
+func sinceZone(p *connector.Polling) string {
+	if p.Since == nil {
+		return ""
+	}
+	return p.Since.TimeZone
+}
+
+func timeZone(tf *connector.TimeField) string {
+	if tf == nil {
+		return ""
+	}
+	return tf.TimeZone
+}
+
 // everyFieldVariant runs the connection test once more with every
 // optional field given a value.
 func (m *matrixRun) everyFieldVariant(a *connector.Auth) {
@@ -994,8 +1045,15 @@ func (m *matrixRun) selectVariants(a *connector.Auth, values map[string]string) 
 // request: the operation's, well formed, carrying the since value as the
 // definition writes it.
 func (m *matrixRun) polls(a *connector.Auth, values map[string]string, conn *junction.Connection) int {
+	// Mid-morning, and half a minute past midnight, where a look-back or a
+	// time zone moves the since value to the day before.
+	n := m.pollsAt(a, values, conn, time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC))
+	m.pollsAt(a, values, conn, time.Date(2026, 12, 6, 0, 0, 30, 0, time.UTC))
+	return n
+}
+
+func (m *matrixRun) pollsAt(a *connector.Auth, values map[string]string, conn *junction.Connection, watermark time.Time) int {
 	t := m.t
-	watermark := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
 	n := 0
 	for _, oe := range m.def.Events() {
 		ev := oe.Event
@@ -1004,7 +1062,7 @@ func (m *matrixRun) polls(a *connector.Auth, values map[string]string, conn *jun
 		}
 		n++
 		p := ev.Polling
-		name := oe.Object.Name + "." + ev.Name + " poll"
+		name := oe.Object.Name + "." + ev.Name + " poll from " + watermark.Format(time.RFC3339)
 		var op *connector.Operation
 		if p.Activity != "" {
 			op = &m.def.Activity(p.Activity).Operation
