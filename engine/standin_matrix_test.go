@@ -402,8 +402,9 @@ func (m *matrixRun) connect(a *connector.Auth, override map[string]string) (map[
 		return nil, nil
 	}
 	m.checkConsent(a, values, authURL)
-	browser := m.srv.Client()
-	browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	// A client of its own: the subtests share the server's.
+	browser := &http.Client{Transport: m.srv.Client().Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := browser.Get(authURL)
 	if err != nil {
 		t.Fatal(err)
