@@ -70,6 +70,10 @@ type matrixVendor struct {
 	// answers are the bodies of the next API requests, in turn; the last
 	// one answers the rest. {} when empty.
 	answers [][]byte
+	// pager, when set, answers the API requests instead: n counts them
+	// from 0.
+	pager func(w http.ResponseWriter, r *http.Request, n int)
+	paged int
 }
 
 func (v *matrixVendor) serve(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -96,6 +100,11 @@ func (v *matrixVendor) serve(w http.ResponseWriter, r *http.Request, body []byte
 		method: r.Method, path: r.URL.Path, rawPath: r.URL.EscapedPath(), rawQuery: r.URL.RawQuery,
 		query: r.URL.Query(), header: r.Header.Clone(), body: body, req: r,
 	})
+	if v.pager != nil {
+		v.pager(w, r, v.paged)
+		v.paged++
+		return
+	}
 	if v.status != 0 {
 		w.WriteHeader(v.status)
 	}
@@ -523,6 +532,11 @@ func (m *matrixRun) operation(a *connector.Auth, values map[string]string, conn 
 	m.execute(a, values, conn, mo, "required inputs", requiredInputs(mo.op.Inputs))
 	if len(mo.op.Inputs) > 0 {
 		m.execute(a, values, conn, mo, "every input", everyInput(mo.op.Inputs))
+	}
+	// Execute follows pages of an object's list only; an activity's
+	// pagination serves polls.
+	if mo.op.Pagination != nil && mo.operation == "list" {
+		m.paginate(a, values, conn, mo)
 	}
 	// Each further choice of an enum, which may pick a path or a body shape.
 	for _, in := range mo.op.Inputs {
@@ -1274,4 +1288,145 @@ func (m *matrixRun) sinceText(p *connector.Polling, values map[string]string, wa
 		text = strings.ReplaceAll(s.Template, "{since}", text)
 	}
 	return text
+}
+
+var lastCursorRE = regexp.MustCompile(`^([A-Za-z0-9_.]*)\[-1\]\.([A-Za-z0-9_.]+)$`)
+
+// paginate reads two pages of a paged operation: the first answered so
+// that the definition's pagination goes on (a full page, a next cursor, a
+// next link), and checks the second request: the same operation with the
+// same parameters, moved on by the pagination's own, with the credential.
+func (m *matrixRun) paginate(a *connector.Auth, values map[string]string, conn *junction.Connection, mo matrixOp) {
+	t := m.t
+	op, pg := mo.op, mo.op.Pagination
+	name := mo.name + " (second page)"
+	for _, p := range []string{op.Records, pg.HasMorePath, pg.EndPath} {
+		if strings.ContainsAny(p, "[*$") {
+			m.skipped = append(m.skipped, m.key+" "+name+": the path "+p+" is not a plain dotted one")
+			return
+		}
+	}
+	const cursor = "matrix-cursor-2"
+	size := max(pg.PageSize, 1)
+	record := func(i int) map[string]any { return map[string]any{"id": fmt.Sprint("r", i)} }
+	var cursorField string
+	if pg.Type == connector.PageCursor {
+		if sub := lastCursorRE.FindStringSubmatch(pg.NextCursorPath); sub != nil && sub[1] == op.Records {
+			cursorField = sub[2]
+		} else if strings.ContainsAny(pg.NextCursorPath, "[*$") {
+			m.skipped = append(m.skipped, m.key+" "+name+": the cursor path "+pg.NextCursorPath+" is not a plain dotted one")
+			return
+		}
+	}
+	m.v.mu.Lock()
+	m.v.paged = 0
+	m.v.pager = func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Content-Type", "application/json")
+		count := size
+		if n > 0 {
+			count = 0
+		}
+		records := make([]any, count)
+		for i := range records {
+			rec := record(i)
+			if cursorField != "" {
+				setPath(rec, cursorField, cursor)
+			}
+			records[i] = rec
+		}
+		doc := map[string]any{}
+		var body any = records
+		if op.Records != "" {
+			setPath(doc, op.Records, records)
+			body = doc
+		}
+		if n == 0 {
+			next := "https://" + r.Host + r.URL.Path + "?" + r.URL.RawQuery + "&matrixpage=2"
+			switch pg.Type {
+			case connector.PageCursor:
+				if cursorField == "" {
+					setPath(doc, pg.NextCursorPath, cursor)
+				}
+			case connector.PageNextURL:
+				setPath(doc, pg.NextURLPath, next)
+			case connector.PageLinkHeader:
+				w.Header().Set("Link", "<"+next+`>; rel="next"`)
+			}
+			if pg.HasMorePath != "" {
+				setPath(doc, pg.HasMorePath, true)
+			}
+			if pg.EndPath != "" {
+				setPath(doc, pg.EndPath, false)
+			}
+			if op.Records == "" && len(doc) > 0 {
+				t.Errorf("%s: a page that is a bare list cannot carry the pagination's %v", name, doc)
+			}
+		}
+		b, _ := json.Marshal(body)
+		_, _ = w.Write(b)
+	}
+	m.v.mu.Unlock()
+	defer func() {
+		m.v.mu.Lock()
+		m.v.pager = nil
+		m.v.mu.Unlock()
+	}()
+	_, err := m.f.eng.Execute(m.f.ctx, engine.ExecuteRequest{Connection: conn, Activity: mo.activity, Object: mo.object, Operation: mo.operation,
+		Input: requiredInputs(op.Inputs), MaxPages: 2})
+	if err != nil {
+		m.noSecretIn(err.Error())
+		if junction.ErrorCode(err) != junction.EPROVIDER {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	reqs := m.v.take()
+	if len(reqs) < 2 {
+		t.Errorf("%s: %d requests, want a second page (%v)", name, len(reqs), err)
+		return
+	}
+	first, second := reqs[0], reqs[1]
+	m.checkRequest(name, second, op.Method, op.Path)
+	m.checkCredential(a, values, name, reqs[1:2])
+	if second.path != first.path {
+		t.Errorf("%s: path %s, the first page's %s", name, second.path, first.path)
+	}
+	// Every parameter of the first page is kept but the pagination's.
+	moved := map[string]bool{pg.CursorParam: true, pg.OffsetParam: true, pg.PageParam: true}
+	for k, vs := range first.query {
+		if !moved[k] && !slices.Equal(second.query[k], vs) {
+			t.Errorf("%s: %s=%v, the first page's %v", name, k, second.query[k], vs)
+		}
+	}
+	switch pg.Type {
+	case connector.PageCursor:
+		if pg.CursorIn == "body" {
+			if !bytes.Contains(second.body, []byte(cursor)) {
+				t.Errorf("%s: the cursor is not in the body", name)
+			}
+		} else if second.query.Get(pg.CursorParam) != cursor {
+			t.Errorf("%s: %s=%q, want the cursor", name, pg.CursorParam, second.query.Get(pg.CursorParam))
+		}
+	case connector.PageOffset:
+		if got := second.query.Get(pg.OffsetParam); got != fmt.Sprint(size) && got != fmt.Sprint(atoi(first.query.Get(pg.OffsetParam))+size) {
+			t.Errorf("%s: %s=%q after %d records", name, pg.OffsetParam, got, size)
+		}
+	case connector.PageNumber:
+		start := max(pg.StartPage, 1)
+		if pg.StartPage != 0 {
+			start = pg.StartPage
+		}
+		if got := second.query.Get(pg.PageParam); got != fmt.Sprint(start+1) && got != fmt.Sprint(atoi(first.query.Get(pg.PageParam))+1) {
+			t.Errorf("%s: %s=%q on the second page", name, pg.PageParam, got)
+		}
+	case connector.PageNextURL, connector.PageLinkHeader:
+		if second.query.Get("matrixpage") != "2" {
+			t.Errorf("%s: the next link was not followed: %s", name, second.rawQuery)
+		}
+	}
+}
+
+func atoi(s string) int {
+	n := 0
+	_, _ = fmt.Sscan(s, &n)
+	return n
 }
