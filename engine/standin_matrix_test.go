@@ -168,6 +168,7 @@ func (b *syncBuffer) String() string {
 type matrixCounts struct {
 	mu                                        sync.Mutex
 	connectors, auths, operations, ran, polls int
+	activities, paged, variants               int
 	skipped                                   []string
 }
 
@@ -226,7 +227,11 @@ func TestCatalogMatrix(t *testing.T) {
 	}})
 	f.trust(srv)
 
-	var planted sync.Map // every planted secret value
+	var planted sync.Map // every planted secret value, and the tokens handed out
+	planted.Store("matrix-refresh", true)
+	for _, v := range vendors {
+		planted.Store(v.access, true)
+	}
 	counts := &matrixCounts{}
 	t.Run("connectors", func(t *testing.T) {
 		for _, key := range keys {
@@ -259,8 +264,8 @@ func TestCatalogMatrix(t *testing.T) {
 		}
 		return true
 	})
-	t.Logf("catalog matrix: %d connectors, %d auth types, %d operations (%d run), %d polling events; skipped: %s",
-		counts.connectors, counts.auths, counts.operations, counts.ran, counts.polls, strings.Join(counts.skipped, "; "))
+	t.Logf("catalog matrix: %d connectors, %d auth types, %d operations (%d activities; %d run), %d paged lists, %d polling events, %d further connections; skipped: %s",
+		counts.connectors, counts.auths, counts.operations, counts.activities, counts.ran, counts.paged, counts.polls, counts.variants, strings.Join(counts.skipped, "; "))
 }
 
 // matrixRun is one connector's walk.
@@ -274,6 +279,10 @@ type matrixRun struct {
 	planted *sync.Map
 	values  map[string]string // the connection's field values under test
 	skipped []string
+	// paged and variants count the lists read to a second page and the
+	// further connections made for select choices, optional fields and
+	// time zones.
+	paged, variants int
 	// everyField fills optional fields without a default too.
 	everyField bool
 }
@@ -320,6 +329,11 @@ func (m *matrixRun) run(counts *matrixCounts) {
 	}
 	skipped = append(skipped, m.skipped...)
 	counts.add(1, len(m.def.Auth), len(ops), ran, polls, skipped...)
+	counts.mu.Lock()
+	counts.activities += len(m.def.Activities)
+	counts.paged += m.paged
+	counts.variants += m.variants
+	counts.mu.Unlock()
 }
 
 // matrixOp is an activity or an object's operation.
@@ -537,6 +551,7 @@ func (m *matrixRun) operation(a *connector.Auth, values map[string]string, conn 
 	// pagination serves polls.
 	if mo.op.Pagination != nil && mo.operation == "list" {
 		m.paginate(a, values, conn, mo)
+		m.paged++
 	}
 	// Each further choice of an enum, which may pick a path or a body shape.
 	for _, in := range mo.op.Inputs {
@@ -700,6 +715,18 @@ func (m *matrixRun) checkCredential(a *connector.Auth, values map[string]string,
 		// are what is sent: a template naming the wrong field is caught
 		// here. OAuth secrets go to the token endpoint, SigV4's into a
 		// signature.
+		// A secret in a URL ends up in access logs: only an auth type
+		// that puts it in the query may.
+		inQuery := a.Type == connector.AuthAPIKey && (a.In == "query" || fill(a.In, values) == "query") || a.Type == connector.AuthCustom && len(a.Query) > 0
+		if !inQuery {
+			q, _ := url.QueryUnescape(r.rawQuery)
+			m.planted.Range(func(k, _ any) bool {
+				if strings.Contains(r.path+"?"+q, k.(string)) {
+					m.t.Errorf("%s: %s: a secret in the URL", a.Key(), name)
+				}
+				return true
+			})
+		}
 		if !a.Type.IsOAuth2() && a.Type != connector.AuthAWSSigV4 {
 			wire := r.wire()
 			if user, pass, ok := r.req.BasicAuth(); ok {
@@ -994,6 +1021,7 @@ func (m *matrixRun) zoneVariants(a *connector.Auth) {
 			if conn == nil {
 				continue
 			}
+			m.variants++
 			m.t.Run(field+"="+zone, func(t *testing.T) {
 				v := *m
 				v.t, v.values = t, vals
@@ -1028,6 +1056,7 @@ func (m *matrixRun) everyFieldVariant(a *connector.Auth) {
 	}
 	v.values = vals
 	v.testRequest(a, vals, conn)
+	m.variants++
 }
 
 // selectVariants runs the connection test once more for each further
@@ -1046,6 +1075,7 @@ func (m *matrixRun) selectVariants(a *connector.Auth, values map[string]string) 
 			if conn == nil {
 				continue
 			}
+			m.variants++
 			m.t.Run(a.Key()+"/"+fd.Name+"="+o.Value, func(t *testing.T) {
 				v := *m
 				v.t, v.values = t, vals
