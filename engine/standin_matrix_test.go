@@ -305,6 +305,9 @@ func (m *matrixRun) run(counts *matrixCounts) {
 		m.testRequest(&a, values, conn)
 		m.selectVariants(&a, values)
 		m.everyFieldVariant(&a)
+		if m.def.HTTPRequestEnabled() {
+			m.httpRequest(&a, values, conn)
+		}
 		// The first auth type runs every operation with every input
 		// variant and every poll; the others run every operation once,
 		// for where the credential goes.
@@ -1459,4 +1462,29 @@ func atoi(s string) int {
 	n := 0
 	_, _ = fmt.Sscan(s, &n)
 	return n
+}
+
+// httpRequest runs the generic http_request activity: the path is joined to
+// the base URL, the query and JSON body sent as given, the credential added.
+func (m *matrixRun) httpRequest(a *connector.Auth, values map[string]string, conn *junction.Connection) {
+	t := m.t
+	name := a.Key() + ": http_request"
+	_, err := m.f.eng.Execute(m.f.ctx, engine.ExecuteRequest{Connection: conn, Activity: connector.HTTPRequestActivity, Input: map[string]any{
+		"method": "POST", "path": "/matrix/generic?a=1", "query": map[string]any{"b": "2"}, "body": map[string]any{"k": "v"},
+	}})
+	if err != nil {
+		m.noSecretIn(err.Error())
+		t.Errorf("%s: %v", name, err)
+	}
+	reqs := m.v.take()
+	if len(reqs) != 1 {
+		t.Errorf("%s: %d requests", name, len(reqs))
+		return
+	}
+	r := reqs[0]
+	m.checkRequest(name, r, http.MethodPost, "/matrix/generic")
+	m.checkCredential(a, values, name, reqs)
+	if r.query.Get("a") != "1" || r.query.Get("b") != "2" || !bytes.Equal(bytes.TrimSpace(r.body), []byte(`{"k":"v"}`)) {
+		t.Errorf("%s: query %s, body %s", name, r.rawQuery, r.body)
+	}
 }
