@@ -26,21 +26,25 @@ import (
 
 // The catalog matrix runs every built-in connector, with every auth type
 // it declares, through the engine against one generic loopback stand-in
-// that records what it is sent and answers {}. Nothing about a connector
+// that records what it is sent and answers {} (or, for pages and polls,
+// records shaped as the definition reads them). Nothing about a connector
 // is written here: field values come from the field definitions, inputs
 // from the input schemas. What it proves is that the engine builds a
 // well-formed request from each definition: the declared method and path
 // with every template filled, the credential where the auth type puts it,
-// required query and body members present, a valid JSON body, and no
-// planted secret in an error, an execution record or the log.
+// required query and body members present, a valid JSON body, later pages
+// and polls that keep their parameters, and no planted secret in an error,
+// an execution record or the log. Whether a definition matches its vendor
+// is for the contract tests and the hand-written stand-ins.
 //
 // Each definition is copied with every https://host it names (base URL,
 // consent and token endpoints) turned into a path on the stand-in,
 // https://127.0.0.1:port/<key>/host, so a {variable} in a host is still
 // filled and checked rather than replaced away.
 
-// matrixSkips are the connectors, auth types and operations the matrix
-// cannot run generically, each with the reason.
+// matrixSkips are what the matrix cannot run generically, with the
+// reason: a connector ("key"), an auth type ("key auth") or an operation
+// ("key activity", "key object.operation").
 var matrixSkips = map[string]string{
 	"webhook": "receives webhooks only: no request to build",
 }
