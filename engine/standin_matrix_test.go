@@ -314,11 +314,18 @@ func (m *matrixRun) run(counts *matrixCounts) {
 		}
 		// The first auth type runs every operation with every input
 		// variant and every poll; the others run every operation once,
-		// for where the credential goes.
+		// and every list to its second page, for where the credential
+		// goes.
 		if i != 0 {
 			for _, op := range ops {
-				if _, skip := matrixSkips[m.key+" "+op.name]; !skip {
-					m.execute(&a, values, conn, op, "required inputs", requiredInputs(op.op.Inputs))
+				if _, skip := matrixSkips[m.key+" "+op.name]; skip {
+					continue
+				}
+				m.execute(&a, values, conn, op, "required inputs", requiredInputs(op.op.Inputs))
+				// A later page must carry the credential too, a query
+				// one included.
+				if op.op.Pagination != nil && op.operation == "list" {
+					m.paginate(&a, values, conn, op)
 				}
 			}
 			continue
