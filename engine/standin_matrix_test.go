@@ -554,8 +554,9 @@ func (m *matrixRun) refused(a *connector.Auth, conn *junction.Connection) {
 	}
 }
 
-// operation runs one activity or object operation twice, with its
-// required inputs and with every input, and checks the requests it built.
+// operation runs one activity or object operation with its required
+// inputs, with every input and with each further enum choice, reads a
+// list's second page, and checks the requests it built.
 func (m *matrixRun) operation(a *connector.Auth, values map[string]string, conn *junction.Connection, mo matrixOp) {
 	m.execute(a, values, conn, mo, "required inputs", requiredInputs(mo.op.Inputs))
 	if len(mo.op.Inputs) > 0 {
