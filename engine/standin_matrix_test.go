@@ -618,7 +618,7 @@ func everyInput(ins []connector.Input) map[string]any {
 		case connector.TypeBoolean:
 			out[in.Name] = true
 		case connector.TypeArray:
-			out[in.Name] = []any{"x"}
+			out[in.Name] = []any{"x", "y"}
 		case connector.TypeObject:
 			out[in.Name] = map[string]any{"k": "v"}
 		default:
@@ -936,6 +936,21 @@ func (m *matrixRun) checkInputs(name string, mo matrixOp, input map[string]any, 
 		case "query":
 			if !queryHas(r.query, wire) {
 				t.Errorf("%s: the required input %s is not in the query", name, in.Name)
+			}
+			// A list of two is written as the input's style says.
+			if list, ok := input[in.Name].([]any); ok && len(list) == 2 && list[1] == "y" {
+				var got []string
+				switch or(in.Style, "repeat") {
+				case "repeat":
+					got = r.query[wire]
+				case "comma":
+					got = strings.Split(r.query.Get(wire), ",")
+				case "brackets":
+					got = r.query[wire+"[]"]
+				}
+				if !slices.Equal(got, []string{"x", "y"}) {
+					t.Errorf("%s: the list %s is not written %s style: %s", name, in.Name, or(in.Style, "repeat"), r.rawQuery)
+				}
 			}
 		case "header":
 			if r.header.Get(wire) == "" {
