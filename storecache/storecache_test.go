@@ -566,6 +566,8 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"CreateRole":                   "a new role reaches a principal only through SetAssignments",
 		"CreateToken":                  "unknown tokens are never cached",
 		"CreateCredentialStore":        "a new store is in no cached entry",
+		"CreateCredentialProxy":        "credential proxies are not cached",
+		"DeleteCredentialProxy":        "credential proxies are not cached, and one a store names cannot be deleted",
 		"CreateAsset":                  "a new asset is in no cached entry",
 		"CreateConnection":             "a new connection is in no cached entry",
 		"CreateOAuthState":             "OAuth states are not cached",
