@@ -5,6 +5,10 @@ import (
 	"time"
 )
 
+// CredentialProxyStoreType is the store type of a store reached through a
+// Credentials Proxy: the only type a store naming a proxy may have.
+const CredentialProxyStoreType = "credentials-proxy"
+
 // CredentialProxy is a tenant's registration of a Credentials Proxy: a
 // process inside a private network that runs credential store adapters
 // next to the vaults. A credential store naming it (ProxyID) is reached

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -182,6 +183,66 @@ func TestCredentialsProxy_ResolveThroughConnection(t *testing.T) {
 	if n := vs.Reads("secret/upstream/api-key"); n != 1 {
 		t.Errorf("%d vault reads, want 1", n)
 	}
+
+	// A registered proxy, with an address that is down before the one
+	// that answers: a store naming it holds only the proxy's store name.
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "https://" + ln.Addr().String()
+	_ = ln.Close()
+	var reg struct {
+		ID         string   `json:"id"`
+		URLs       []string `json:"urls"`
+		SecretKeys []string `json:"secret_keys"`
+	}
+	created := api.must(http.StatusCreated, "POST", "/api/v1/credential-proxies", map[string]any{
+		"name": "dc-east", "urls": []string{down, pm.URL()}, "ca_cert": ca.CertPEM(), "key": proxyKey}, &reg)
+	if strings.Contains(string(created.body), proxyKey) || strings.Join(reg.SecretKeys, ",") != "key" || len(reg.URLs) != 2 {
+		t.Fatalf("registered proxy: %s", created.body)
+	}
+	api.must(http.StatusOK, "POST", "/api/v1/credential-proxies/"+reg.ID+"/test", nil, &res)
+	if !res.OK {
+		t.Fatalf("proxy test: %+v", res)
+	}
+	var viaReg struct {
+		ID         string            `json:"id"`
+		Type       string            `json:"type"`
+		ProxyID    string            `json:"proxy_id"`
+		Config     map[string]string `json:"config"`
+		SecretKeys []string          `json:"secret_keys"`
+	}
+	api.must(http.StatusCreated, "POST", "/api/v1/credential-stores", map[string]any{
+		"name": "vault-via-dc-east", "proxy_id": reg.ID, "config": map[string]string{"store": "team-vault"}}, &viaReg)
+	if viaReg.Type != "credentials-proxy" || viaReg.ProxyID != reg.ID || len(viaReg.SecretKeys) != 0 || len(viaReg.Config) != 1 {
+		t.Fatalf("store through the registered proxy: %+v", viaReg)
+	}
+	api.must(http.StatusOK, "POST", "/api/v1/credential-stores/"+viaReg.ID+"/test", nil, &res)
+	if !res.OK {
+		t.Fatalf("store through the registered proxy, test: %+v", res)
+	}
+	var asset2 struct {
+		ID string `json:"id"`
+	}
+	api.must(http.StatusCreated, "POST", "/api/v1/assets", map[string]any{
+		"folder_id": folder.ID, "name": "upstream-dc-east", "type": "secret",
+		"store_id": viaReg.ID, "external_name": "upstream/api-key",
+	}, &asset2)
+	var conn2 e2eConnection
+	api.must(http.StatusCreated, "POST", "/api/v1/connections", map[string]any{
+		"folder_id": folder.ID, "connector": "http", "name": "upstream-dc-east", "auth_type": "api_key",
+		"fields": map[string]any{
+			"base_url": upstream.URL + "/v1", "api_key_in": "header", "api_key_name": "X-API-Key",
+			"api_key": map[string]any{"asset_id": asset2.ID},
+		},
+	}, &conn2)
+	api.must(http.StatusOK, "POST", "/api/v1/connections/"+conn2.ID+"/execute",
+		map[string]any{"activity": "http_request", "input": map[string]any{"path": "/things"}}, &out)
+	if out.Status != "succeeded" {
+		t.Fatalf("execution through the registered proxy: %+v", out)
+	}
+	api.must(http.StatusConflict, "DELETE", "/api/v1/credential-proxies/"+reg.ID, nil, nil)
 
 	if err := m.Close(); err != nil {
 		t.Fatal(err)

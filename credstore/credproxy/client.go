@@ -24,7 +24,7 @@ import (
 )
 
 // TypeName is the store type of a store reached through a Credentials Proxy.
-const TypeName = "credentials-proxy"
+const TypeName = junction.CredentialProxyStoreType
 
 // Type is the store type that reaches a store kept on a Credentials Proxy.
 // The store's vault login is the proxy's: the Junction server holds only the
@@ -49,7 +49,7 @@ var Type = junction.CredentialStoreType{
 
 var configKeys = []junction.ConfigKey{
 	{Name: "url", Required: true, Help: "the proxy's https:// address; several, separated by commas, are tried in order when one cannot be reached or fails"},
-	{Name: "store", Required: true, Help: "the name of the store in the proxy's --stores file"},
+	{Name: "store", Required: true, Help: "the name of the store in the proxy's --stores file; without it the store can only be checked (the proxy reachable and accepting Junction), not read"},
 	{Name: "ca_cert", Help: "PEM CA certificate(s) the proxy's certificate chains to (default: the system roots)"},
 	{Name: "client_cert", Help: "PEM client certificate presented to a proxy that requires one (mutual TLS)"},
 	{Name: "client_key", Secret: true, Help: "PEM private key of client_cert"},
@@ -94,10 +94,7 @@ func Open(config map[string]string, opts junction.CredentialStoreOptions) (*Stor
 		return nil, junction.Invalid("url", "is required")
 	}
 	ref := strings.TrimSpace(config["store"])
-	if ref == "" {
-		return nil, junction.Invalid("store", "is required: the name of the store in the proxy's --stores file")
-	}
-	if err := checkRef(ref); err != nil {
+	if err := checkRef(ref); ref != "" && err != nil {
 		return nil, junction.Invalid("store", "%s", err.Error())
 	}
 	if (config["client_cert"] == "") != (config["client_key"] == "") {
@@ -127,13 +124,28 @@ func (s *Store) Close() error {
 }
 
 // Check asks the proxy to log in to the store and prove it reachable.
+// Without a store name it proves only the proxy reachable, its
+// certificate trusted and Junction's key or certificate accepted.
 func (s *Store) Check(ctx context.Context) error {
+	if s.ref == "" {
+		return s.call(ctx, opPing, "", request{}, nil)
+	}
 	return s.call(ctx, opCheck, "", request{}, nil)
+}
+
+func (s *Store) needRef() error {
+	if s.ref == "" {
+		return junction.Invalid("store", "is required to read or write: the name of the store in the proxy's --stores file")
+	}
+	return nil
 }
 
 // Read fetches the secret under name through the proxy. The value's
 // lifetime the vault gave (ValidFor) crosses the proxy.
 func (s *Store) Read(ctx context.Context, kind junction.SecretKind, name string) (junction.StoredSecret, error) {
+	if err := s.needRef(); err != nil {
+		return junction.StoredSecret{}, err
+	}
 	var out readResponse
 	if err := s.call(ctx, opRead, name, request{Kind: kind, Name: name}, &out); err != nil {
 		return junction.StoredSecret{}, err
@@ -146,11 +158,17 @@ func (s *Store) Read(ctx context.Context, kind junction.SecretKind, name string)
 
 // Write stores v under name through the proxy.
 func (s *Store) Write(ctx context.Context, kind junction.SecretKind, name string, v junction.StoredSecret) error {
+	if err := s.needRef(); err != nil {
+		return err
+	}
 	return s.call(ctx, opWrite, name, request{Kind: kind, Name: name, Username: v.Username, Value: v.Value.Reveal()}, nil)
 }
 
 // Delete removes the secret under name through the proxy.
 func (s *Store) Delete(ctx context.Context, name string) error {
+	if err := s.needRef(); err != nil {
+		return err
+	}
 	return s.call(ctx, opDelete, name, request{Name: name}, nil)
 }
 
@@ -196,6 +214,9 @@ func (s *Store) call(ctx context.Context, op, name string, body request, out any
 func (s *Store) post(ctx context.Context, base *url.URL, op string, payload []byte) (int, []byte, error) {
 	u := *base
 	u.Path = base.Path + "/v1/stores/" + url.PathEscape(s.ref) + "/" + op
+	if op == opPing {
+		u.Path = base.Path + "/v1/ping"
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(payload))
 	if err != nil {
 		return 0, nil, err

@@ -293,7 +293,6 @@ func TestOpen_Validation(t *testing.T) {
 	}{
 		{"NoURL", "url", map[string]string{"url": ""}},
 		{"PlainHTTP", "url", map[string]string{"url": "http://proxy.internal"}},
-		{"NoStore", "store", map[string]string{"store": ""}},
 		{"BadStore", "store", map[string]string{"store": "a/b"}},
 		{"NoAuth", "key", map[string]string{"key": ""}},
 		{"CertWithoutKey", "client_cert", map[string]string{"client_cert": "x"}},
@@ -396,3 +395,27 @@ func TestLoadDefinitions(t *testing.T) {
 }
 
 func asError(err error, target **junction.Error) bool { return errors.As(err, target) }
+
+// Without a store name the store proves only the proxy reachable and
+// Junction accepted; it cannot read.
+func TestPing(t *testing.T) {
+	srv, clock := newVault(t)
+	p := startProxy(t, proxyConfig{clock: clock, key: proxyKey, stores: map[string]credproxy.Definition{storeRef: vaultDefinition(srv)}})
+	cfg := clientConfig(p, proxyKey)
+	delete(cfg, "store")
+	s, _ := openClient(t, cfg)
+	if err := s.Check(t.Context()); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if _, err := s.Read(t.Context(), junction.KindSecret, "x"); junction.ErrorCode(err) != junction.EINVALID {
+		t.Fatalf("Read without a store: %v", err)
+	}
+	cfg["key"] = "wrong-" + proxyKey
+	s, _ = openClient(t, cfg)
+	if err := s.Check(t.Context()); junction.ErrorCode(err) != junction.ECREDSTOREAUTH {
+		t.Fatalf("Check with a wrong key: %v", err)
+	}
+	if n := srv.Requests(); n != 0 {
+		t.Errorf("a ping reached the vault %d times", n)
+	}
+}

@@ -137,6 +137,7 @@ func (s *Server) Handler() http.Handler {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("POST /v1/stores/{store}/{op}", s.serveStore)
+	mux.HandleFunc("POST /v1/ping", s.servePing)
 	return mux
 }
 
@@ -152,6 +153,15 @@ func (s *Server) authenticated(r *http.Request) bool {
 	// the lengths.
 	sum := sha256.Sum256([]byte(given))
 	return subtle.ConstantTimeCompare(sum[:], s.keySum[:]) == 1
+}
+
+func (s *Server) servePing(w http.ResponseWriter, r *http.Request) {
+	if !s.authenticated(r) {
+		s.logger.Warn("credentials proxy refused a call: wrong or missing key", "remote", r.RemoteAddr, "op", opPing)
+		writeProblem(w, http.StatusUnauthorized, problem{Code: junction.EUNAUTHENTICATED, Message: "the credentials proxy refused the key"})
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) serveStore(w http.ResponseWriter, r *http.Request) {

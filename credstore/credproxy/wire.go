@@ -17,9 +17,12 @@ import (
 // failure is {"code", "message", "field"} with the code the store adapter
 // gave (credential_not_found, credential_store_auth_failed,
 // credential_store_unavailable, validation_failed,
-// credential_store_read_only) or unauthenticated for a refused key. GET
-// /healthz answers 200 without authentication.
+// credential_store_read_only) or unauthenticated for a refused key.
+// POST {proxy}/v1/ping answers 204 to an authenticated caller, proving the
+// proxy reachable without naming a store. GET /healthz answers 200 without
+// authentication.
 const (
+	opPing   = "ping"
 	opCheck  = "check"
 	opRead   = "read"
 	opWrite  = "write"
