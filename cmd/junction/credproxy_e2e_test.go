@@ -54,6 +54,7 @@ func TestCredentialsProxy_ResolveThroughConnection(t *testing.T) {
 		"proxy.crt":    string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})),
 		"proxy.key":    string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
 		"vault-ca.pem": vs.CACertPEM(),
+		"proxy-ca.pem": ca.CertPEM(),
 		"stores.yaml": `stores:
   team-vault:
     type: hashicorp-vault
@@ -243,6 +244,38 @@ func TestCredentialsProxy_ResolveThroughConnection(t *testing.T) {
 		t.Fatalf("execution through the registered proxy: %+v", out)
 	}
 	api.must(http.StatusConflict, "DELETE", "/api/v1/credential-proxies/"+reg.ID, nil, nil)
+
+	// The same through the command line, the proxy and the store named
+	// by name.
+	if err := os.WriteFile(filepath.Join(dir, "proxy-key.txt"), []byte(proxyKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	junctionCLI := func(args ...string) (int, string) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append(args, "--server", m.URL(), "--token", testBootstrapToken),
+			cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }})
+		return code, out.String() + errOut.String()
+	}
+	for _, args := range [][]string{
+		{"credential-proxies", "add", "dc-west", "--url", pm.URL(), "--ca-file", filepath.Join(dir, "proxy-ca.pem"), "--key", "@" + filepath.Join(dir, "proxy-key.txt")},
+		{"credential-proxies", "list"},
+		{"credential-proxies", "show", "dc-west"},
+		{"credential-proxies", "test", "dc-west"},
+		{"stores", "create", "vault-via-dc-west", "--proxy", "dc-west", "--config", "store=team-vault"},
+		{"stores", "test", "vault-via-dc-west"},
+	} {
+		code, out := junctionCLI(args...)
+		if code != 0 {
+			t.Fatalf("junction %s: exit %d: %s", strings.Join(args, " "), code, out)
+		}
+		if strings.Contains(out, proxyKey) {
+			t.Fatalf("junction %s printed the proxy's key", strings.Join(args, " "))
+		}
+	}
+	if code, out := junctionCLI("credential-proxies", "delete", "dc-west"); code == 0 || !strings.Contains(out, "conflict") {
+		t.Fatalf("deleting a proxy a store goes through: exit %d: %s", code, out)
+	}
 
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
