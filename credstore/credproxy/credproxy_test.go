@@ -27,7 +27,7 @@ const (
 
 var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
-func newVault(t *testing.T) (*vaulttest.Server, *credstoretest.Clock) {
+func newVault(t testing.TB) (*vaulttest.Server, *credstoretest.Clock) {
 	t.Helper()
 	clock := credstoretest.NewClock(t0)
 	srv := vaulttest.New(t, vaulttest.Options{Clock: clock})
