@@ -45,6 +45,9 @@ type CredentialProxyStore interface {
 	// proxy.
 	GetCredentialProxy(ctx context.Context, tenantID, id string) (*CredentialProxy, error)
 	ListCredentialProxies(ctx context.Context, tenantID string, p Page) ([]*CredentialProxy, error)
+	// UpdateCredentialProxy saves every field but the IDs and CreatedAt,
+	// and stamps UpdatedAt; ECONFLICT when the new name is taken.
+	UpdateCredentialProxy(ctx context.Context, p *CredentialProxy) error
 	// DeleteCredentialProxy returns ECONFLICT while a credential store
 	// names the proxy, and ENOTFOUND when there is none. It does not
 	// delete the sealed secrets: the caller does, in the same transaction.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"junction"
 	"junction/resolver"
@@ -274,4 +275,144 @@ func (a *App) checkStoreProxy(ctx context.Context, st junction.Store, cfg *junct
 		return junction.Invalid("config.store", "is required: the name of the store in the proxy's --stores file")
 	}
 	return nil
+}
+
+// UpdateCredentialProxyInput changes a registration; nil fields stay as
+// they are. A Key or ClientKey set to the empty secret removes it.
+type UpdateCredentialProxyInput struct {
+	Name       *string
+	URLs       *[]string
+	CACert     *string
+	ClientCert *string
+	ClientKey  *junction.Secret
+	Key        *junction.Secret
+}
+
+// UpdateCredentialProxy changes a registration (a new key, another
+// address). Needs CredentialStores.Edit. The stores that go through the
+// proxy are touched in the same transaction, so every server reopens them
+// with the new settings.
+func (a *App) UpdateCredentialProxy(ctx context.Context, p *junction.Principal, id string, in UpdateCredentialProxyInput) (*junction.CredentialProxy, error) {
+	if err := requireTenant(p, junction.PermCredentialStoresEdit); err != nil {
+		return nil, err
+	}
+	if err := a.needResolver(); err != nil {
+		return nil, err
+	}
+	var out *junction.CredentialProxy
+	var touched []string
+	err := a.tx(ctx, func(tx junction.Store) error {
+		cur, err := a.proxyIn(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		secrets := map[string]string{}
+		if cur.SealedID != "" {
+			if secrets, err = resolver.OpenStoreSecrets(ctx, tx, a.keyring, cur.TenantID, cur.SealedID); err != nil {
+				return err
+			}
+		}
+		defer func() { clear(secrets) }()
+		want := CreateCredentialProxyInput{Name: cur.Name, URLs: cur.URLs, CACert: cur.CACert, ClientCert: cur.ClientCert,
+			ClientKey: junction.NewSecret(secrets["client_key"]), Key: junction.NewSecret(secrets["key"])}
+		var changed []string
+		set := func(field string, apply func()) {
+			apply()
+			changed = append(changed, field)
+		}
+		if in.Name != nil {
+			set("name", func() { want.Name = *in.Name })
+		}
+		if in.URLs != nil {
+			set("urls", func() { want.URLs = *in.URLs })
+		}
+		if in.CACert != nil {
+			set("ca_cert", func() { want.CACert = *in.CACert })
+		}
+		if in.ClientCert != nil {
+			set("client_cert", func() { want.ClientCert = *in.ClientCert })
+		}
+		if in.ClientKey != nil {
+			set("client_key", func() { want.ClientKey = *in.ClientKey })
+		}
+		if in.Key != nil {
+			set("key", func() { want.Key = *in.Key })
+		}
+		if len(changed) == 0 {
+			out = cur
+			return nil
+		}
+		next, newSecrets, err := planCredentialProxy(cur.TenantID, want)
+		if err != nil {
+			return err
+		}
+		defer clear(newSecrets)
+		if err := a.validateStore(ctx, &junction.CredentialStoreConfig{Name: "credential proxy " + next.Name, Type: junction.CredentialProxyStoreType,
+			Config: map[string]string{"url": strings.Join(next.URLs, ","), "ca_cert": next.CACert, "client_cert": next.ClientCert}}, newSecrets); err != nil {
+			return proxyField(err)
+		}
+		next.ID, next.CreatedAt, next.UpdatedAt, next.SealedID = cur.ID, cur.CreatedAt, a.now(), cur.SealedID
+		if next.SealedID == "" {
+			next.SealedID = junction.NewID()
+		}
+		sv, err := resolver.SealStoreSecrets(a.keyring, next.TenantID, next.SealedID, newSecrets)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutSealed(ctx, sv); err != nil {
+			return err
+		}
+		if err := tx.UpdateCredentialProxy(ctx, next); err != nil {
+			return conflictName(err, "name", "a credential proxy named %q already exists", next.Name)
+		}
+		if touched, err = a.touchProxiedStores(ctx, tx, next); err != nil {
+			return err
+		}
+		out = next
+		details := proxyAuditDetails(next)
+		details["changed"] = changed
+		details["stores_touched"] = len(touched)
+		return a.audit(ctx, tx, p, "credential_proxy.update", "credential_proxy", next.ID, "", details)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, sid := range touched {
+		a.resolver.Forget(sid)
+	}
+	return out, nil
+}
+
+// touchProxiedStores stamps every store that goes through cp as updated,
+// which makes each server's resolver reopen it (its adapter is kept per
+// store version) and the store caches drop it.
+func (a *App) touchProxiedStores(ctx context.Context, tx junction.Store, cp *junction.CredentialProxy) ([]string, error) {
+	var ids []string
+	page := junction.Page{Limit: junction.MaxPageSize}
+	for {
+		cs, err := tx.ListCredentialStores(ctx, cp.TenantID, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			if c.ProxyID != cp.ID {
+				continue
+			}
+			// Strictly later, whatever the clock says: the version is what
+			// tells a server its open adapter is stale.
+			old := c.UpdatedAt
+			c.UpdatedAt = cp.UpdatedAt
+			if !c.UpdatedAt.After(old) {
+				c.UpdatedAt = old.Add(time.Microsecond)
+			}
+			if err := tx.UpdateCredentialStore(ctx, c); err != nil {
+				return nil, err
+			}
+			ids = append(ids, c.ID)
+		}
+		if len(cs) < page.Limit {
+			return ids, nil
+		}
+		page.After = cs[len(cs)-1].ID
+	}
 }

@@ -20,6 +20,12 @@ const testProxyKey = "app-test-proxy-key-0123456789abcdef"
 
 func withProxyStores(t *testing.T) (*app.App, *junction.Principal) {
 	t.Helper()
+	a, p, _, _ := withProxyResolver(t)
+	return a, p
+}
+
+func withProxyResolver(t *testing.T) (*app.App, *junction.Principal, junction.Store, *resolver.Resolver) {
+	t.Helper()
 	ctx := context.Background()
 	st := sqldbtest.Open(t)
 	ring, err := keyring.New(keyring.GenerateKey())
@@ -43,7 +49,7 @@ func withProxyStores(t *testing.T) (*app.App, *junction.Principal) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a, admin
+	return a, admin, st, res
 }
 
 func wantField(t *testing.T, err error, field string) {
@@ -129,11 +135,10 @@ func TestCredentialStore_ThroughRegisteredProxy(t *testing.T) {
 	}
 }
 
-// Testing a registration reaches the real proxy over TLS and proves the
-// key; a wrong key is the store's login refused.
-func TestTestCredentialProxy(t *testing.T) {
-	a, admin := withProxyStores(t)
-	ctx := context.Background()
+// startProxy serves the Vault test server's store "team-vault" through a
+// proxy with testProxyKey, over TLS.
+func startProxy(t *testing.T) *credstoretest.TLSServer {
+	t.Helper()
 	vs := vaulttest.New(t, vaulttest.Options{})
 	vs.SetAppRole("approle", "r", "app-test-secret-id-5b1c")
 	srv, err := credproxy.NewServer(credproxy.ServerOptions{
@@ -146,7 +151,62 @@ func TestTestCredentialProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	ts := credstoretest.NewTLSServer(t, srv.Handler(), credstoretest.TLSServerConfig{})
+	return credstoretest.NewTLSServer(t, srv.Handler(), credstoretest.TLSServerConfig{})
+}
+
+// A new key reaches the live adapters of the stores that go through the
+// proxy: they are reopened, not kept with the old key.
+func TestUpdateCredentialProxy_NewKeyReopensStores(t *testing.T) {
+	a, admin, st, res := withProxyResolver(t)
+	ctx := context.Background()
+	ts := startProxy(t)
+	p, err := a.CreateCredentialProxy(ctx, admin, app.CreateCredentialProxyInput{Name: "dc-east",
+		URLs: []string{ts.URL()}, CACert: ts.CACertPEM(), Key: junction.NewSecret("stale-" + testProxyKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := a.CreateCredentialStore(ctx, admin, app.CreateCredentialStoreInput{Name: "team-vault", ProxyID: p.ID,
+		Config: map[string]junction.Secret{"store": junction.NewSecret("team-vault")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := func() junction.CredentialStore {
+		cfg, err := st.GetCredentialStore(ctx, cs.TenantID, cs.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := res.Client(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if err := live().Check(ctx); junction.ErrorCode(err) != junction.ECREDSTOREAUTH {
+		t.Fatalf("Check with the stale key: %v", err)
+	}
+	key := junction.NewSecret(testProxyKey)
+	name := "dc-east-2"
+	up, err := a.UpdateCredentialProxy(ctx, admin, p.ID, app.UpdateCredentialProxyInput{Key: &key, Name: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Name != name || up.ID != p.ID || len(up.SecretKeys) != 1 {
+		t.Fatalf("updated %+v", up)
+	}
+	if err := live().Check(ctx); err != nil {
+		t.Fatalf("Check after the new key: %v", err)
+	}
+	empty := junction.Secret{}
+	_, err = a.UpdateCredentialProxy(ctx, admin, p.ID, app.UpdateCredentialProxyInput{Key: &empty})
+	wantField(t, err, "key")
+}
+
+// Testing a registration reaches the real proxy over TLS and proves the
+// key; a wrong key is the store's login refused.
+func TestTestCredentialProxy(t *testing.T) {
+	a, admin := withProxyStores(t)
+	ctx := context.Background()
+	ts := startProxy(t)
 
 	for _, tc := range []struct {
 		name, key, code string

@@ -100,6 +100,62 @@ through it: junction stores create NAME --proxy PROXY --config store=NAME.`,
 	add.Flags().StringVar(&clientKeySpec, "client-key", "", "the client certificate's key: @path or - (standard input)")
 	add.Flags().StringVar(&keySpec, "key", "", "the proxy's shared key: @path, - (standard input) or the value")
 
+	var newName string
+	update := &cobra.Command{
+		Use:   "update ID [--name NAME] [--url URL ...] [--ca-file F] [--key @F|-|VALUE] [--client-cert-file F --client-key @F|-]",
+		Short: "Change a credential proxy (a new key, other addresses); the stores going through it are reopened",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body := map[string]any{}
+			setIfChanged(cmd, body, "name", "name", newName)
+			if len(urls) > 0 {
+				body["urls"] = urls
+			}
+			files := []struct{ flag, key, what, path string }{
+				{"ca-file", "ca_cert", "the proxy's CA certificate", caFile},
+				{"client-cert-file", "client_cert", "the client certificate", clientCertFile},
+			}
+			for _, f := range files {
+				if cmd.Flags().Changed(f.flag) {
+					v := ""
+					if f.path != "" {
+						var err error
+						if v, err = c.readFile(f.flag, f.what, f.path); err != nil {
+							return err
+						}
+					}
+					body[f.key] = v
+				}
+			}
+			values := []struct{ flag, key, what, spec string }{
+				{"client-key", "client_key", "the client key", clientKeySpec},
+				{"key", "key", "the proxy's key", keySpec},
+			}
+			for _, f := range values {
+				if cmd.Flags().Changed(f.flag) {
+					v := ""
+					if f.spec != "" {
+						var err error
+						if v, err = c.readValue(f.flag, f.what, f.spec); err != nil {
+							return err
+						}
+					}
+					body[f.key] = strings.TrimSpace(v)
+				}
+			}
+			if len(body) == 0 {
+				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --url, --ca-file, --key, --client-cert-file or --client-key")
+			}
+			return callAndPrint(c, cmd, http.MethodPatch, credentialProxyPath(args[0]), body, credentialProxyFields)
+		},
+	}
+	update.Flags().StringVar(&newName, "name", "", "new name")
+	update.Flags().StringArrayVar(&urls, "url", nil, "the proxy's https:// address (repeat for more); replaces the list")
+	update.Flags().StringVar(&caFile, "ca-file", "", `PEM file of the CA that issued the proxy's certificate ("" for the system roots)`)
+	update.Flags().StringVar(&clientCertFile, "client-cert-file", "", `PEM file of the client certificate ("" for none)`)
+	update.Flags().StringVar(&clientKeySpec, "client-key", "", `the client certificate's key: @path or - ("" for none)`)
+	update.Flags().StringVar(&keySpec, "key", "", `the proxy's new shared key: @path, - or the value ("" for none)`)
+
 	del := c.deleteCommand("credential proxy", "Delete a credential proxy no store goes through any more", credentialProxyPath)
 
 	test := &cobra.Command{
@@ -114,6 +170,6 @@ A failed test prints what to fix and exits with status 1.`,
 		},
 	}
 
-	cmd.AddCommand(list, show, add, del, test)
+	cmd.AddCommand(list, show, add, update, del, test)
 	return cmd
 }

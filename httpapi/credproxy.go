@@ -20,6 +20,17 @@ type createCredentialProxyRequest struct {
 	Key        junction.Secret `json:"key,omitzero"`
 }
 
+// updateCredentialProxyRequest changes a registration; fields left out
+// stay as they are. A key or client_key set to "" is removed.
+type updateCredentialProxyRequest struct {
+	Name       *string          `json:"name,omitempty"`
+	URLs       *[]string        `json:"urls,omitempty"`
+	CACert     *string          `json:"ca_cert,omitempty"`
+	ClientCert *string          `json:"client_cert,omitempty"`
+	ClientKey  *junction.Secret `json:"client_key,omitempty"`
+	Key        *junction.Secret `json:"key,omitempty"`
+}
+
 func (s *Server) credentialProxyRoutes() []route {
 	const tag = "credential-proxies"
 	return []route{
@@ -35,6 +46,10 @@ func (s *Server) credentialProxyRoutes() []route {
 			summary:    "Get a Credentials Proxy; its key and client key are named in secret_keys, never shown",
 			permission: string(junction.PermCredentialStoresView),
 			response:   junction.CredentialProxy{}, status: http.StatusOK, handle: s.getCredentialProxy},
+		{method: "PATCH", path: "/api/v1/credential-proxies/{id}", op: "updateCredentialProxy", access: tenantWide(junction.PermCredentialStoresEdit), tag: tag,
+			summary:    "Change a Credentials Proxy (a new key, other addresses); the stores going through it are reopened",
+			permission: string(junction.PermCredentialStoresEdit), request: updateCredentialProxyRequest{},
+			response: junction.CredentialProxy{}, status: http.StatusOK, handle: s.updateCredentialProxy},
 		{method: "DELETE", path: "/api/v1/credential-proxies/{id}", op: "deleteCredentialProxy", access: tenantWide(junction.PermCredentialStoresDelete), tag: tag,
 			summary:    "Delete a Credentials Proxy no store goes through (409 conflict otherwise)",
 			permission: string(junction.PermCredentialStoresDelete), status: http.StatusNoContent, handle: s.deleteCredentialProxy},
@@ -78,6 +93,20 @@ func (s *Server) listCredentialProxies(w http.ResponseWriter, r *http.Request) e
 
 func (s *Server) getCredentialProxy(w http.ResponseWriter, r *http.Request) error {
 	cp, err := s.app.GetCredentialProxy(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, cp)
+}
+
+func (s *Server) updateCredentialProxy(w http.ResponseWriter, r *http.Request) error {
+	var req updateCredentialProxyRequest
+	if err := s.decode(w, r, &req); err != nil {
+		return err
+	}
+	cp, err := s.app.UpdateCredentialProxy(r.Context(), principal(r), r.PathValue("id"), app.UpdateCredentialProxyInput{
+		Name: req.Name, URLs: req.URLs, CACert: req.CACert, ClientCert: req.ClientCert, ClientKey: req.ClientKey, Key: req.Key,
+	})
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,10 @@ func (m *matrix) credentialProxyCases(t *testing.T) map[string]func(*testing.T, 
 		"getCredentialProxy": func(*testing.T, *caller) matrixRequest {
 			return matrixRequest{method: "GET", path: "/api/v1/credential-proxies/" + p.ID}
 		},
+		"updateCredentialProxy": func(*testing.T, *caller) matrixRequest {
+			return matrixRequest{method: "PATCH", path: "/api/v1/credential-proxies/" + p.ID,
+				body: map[string]any{"urls": []string{"https://127.0.0.1:9"}}}
+		},
 		"deleteCredentialProxy": func(t *testing.T, _ *caller) matrixRequest {
 			var o idOnly
 			m.admin(t, http.StatusCreated, "POST", "/api/v1/credential-proxies", body(), &o)

@@ -86,6 +86,36 @@ func (h *handle) ListCredentialProxies(ctx context.Context, tenantID string, pg 
 	return out, nil
 }
 
+// UpdateCredentialProxy saves every field but the IDs and CreatedAt.
+func (h *handle) UpdateCredentialProxy(ctx context.Context, p *junction.CredentialProxy) error {
+	urls := p.URLs
+	if urls == nil {
+		urls = []string{}
+	}
+	keys := p.SecretKeys
+	if keys == nil {
+		keys = []string{}
+	}
+	u, err := encodeJSON(urls)
+	if err != nil {
+		return internal("update credential proxy", err)
+	}
+	k, err := encodeJSON(keys)
+	if err != nil {
+		return internal("update credential proxy", err)
+	}
+	p.UpdatedAt = stamp(p.UpdatedAt, h.db.now())
+	res, err := h.writer().ExecContext(ctx,
+		`UPDATE credential_proxies SET name = $1, urls = $2, ca_cert = $3, client_cert = $4, secret_keys = $5,
+			sealed_id = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9`,
+		p.Name, u, p.CACert, p.ClientCert, k, nullString(p.SealedID), toMicros(p.UpdatedAt), p.TenantID, p.ID)
+	if err != nil {
+		return writeErr("update credential proxy", "credential proxy", err,
+			"a credential proxy named "+quote(p.Name)+" already exists", nil)
+	}
+	return affected(res, "credential proxy", "update credential proxy")
+}
+
 // DeleteCredentialProxy removes a proxy no store names.
 func (h *handle) DeleteCredentialProxy(ctx context.Context, tenantID, id string) error {
 	res, err := h.writer().ExecContext(ctx, "DELETE FROM credential_proxies WHERE tenant_id = $1 AND id = $2", tenantID, id)

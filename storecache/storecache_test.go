@@ -567,6 +567,7 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"CreateToken":                  "unknown tokens are never cached",
 		"CreateCredentialStore":        "a new store is in no cached entry",
 		"CreateCredentialProxy":        "credential proxies are not cached",
+		"UpdateCredentialProxy":        "credential proxies are not cached; the app touches the stores that go through one it changes",
 		"DeleteCredentialProxy":        "credential proxies are not cached, and one a store names cannot be deleted",
 		"CreateAsset":                  "a new asset is in no cached entry",
 		"CreateConnection":             "a new connection is in no cached entry",

@@ -28,6 +28,13 @@ func testCredentialProxies(t *testing.T, open Open) {
 		}
 		wantCredProxy(t, list[0], p)
 
+		p.Name, p.URLs, p.CACert, p.ClientCert, p.SecretKeys = "dc-west", []string{"https://proxy-c.internal"}, "", "", []string{"key"}
+		p.UpdatedAt = base.Add(later)
+		must(t, s.UpdateCredentialProxy(ctx, p))
+		got, err = s.GetCredentialProxy(ctx, tn.ID, p.ID)
+		must(t, err)
+		wantCredProxy(t, got, p)
+
 		// A store names the proxy; the proxy cannot go while it does.
 		cs := &junction.CredentialStoreConfig{ID: junction.NewID(), TenantID: tn.ID, Name: "Vault via proxy",
 			Type: "credentials-proxy", ProxyID: p.ID, Config: map[string]string{"store": "team-vault"}, CreatedAt: base, UpdatedAt: base}
@@ -56,6 +63,9 @@ func testCredentialProxies(t *testing.T, open Open) {
 		_, err := s.GetCredentialProxy(ctx, b.ID, p.ID)
 		wantCode(t, err, junction.ENOTFOUND)
 		wantCode(t, s.DeleteCredentialProxy(ctx, b.ID, p.ID), junction.ENOTFOUND)
+		moved := *p
+		moved.TenantID = b.ID
+		wantCode(t, s.UpdateCredentialProxy(ctx, &moved), junction.ENOTFOUND)
 		list, err := s.ListCredentialProxies(ctx, b.ID, junction.Page{})
 		must(t, err)
 		wantEqual(t, "proxies seen from b", len(list), 0)
@@ -72,6 +82,10 @@ func testCredentialProxies(t *testing.T, open Open) {
 		must(t, s.CreateCredentialProxy(ctx, &junction.CredentialProxy{TenantID: tn.ID, Name: "p", URLs: []string{"https://p.internal"}}))
 		err := s.CreateCredentialProxy(ctx, &junction.CredentialProxy{TenantID: tn.ID, Name: "p", URLs: []string{"https://q.internal"}})
 		wantCode(t, err, junction.ECONFLICT)
+		q := &junction.CredentialProxy{TenantID: tn.ID, Name: "q", URLs: []string{"https://q.internal"}}
+		must(t, s.CreateCredentialProxy(ctx, q))
+		q.Name = "p"
+		wantCode(t, s.UpdateCredentialProxy(ctx, q), junction.ECONFLICT)
 	})
 }
 

@@ -264,6 +264,8 @@ func TestCredentialsProxy_ResolveThroughConnection(t *testing.T) {
 		{"credential-proxies", "test", "dc-west"},
 		{"stores", "create", "vault-via-dc-west", "--proxy", "dc-west", "--config", "store=team-vault"},
 		{"stores", "test", "vault-via-dc-west"},
+		{"credential-proxies", "update", "dc-west", "--key", "@" + filepath.Join(dir, "proxy-key.txt"), "--url", pm.URL()},
+		{"stores", "test", "vault-via-dc-west"},
 	} {
 		code, out := junctionCLI(args...)
 		if code != 0 {
