@@ -17,6 +17,9 @@ type CredentialStoreConfig struct {
 	// Insecure allows plain http:// for local development.
 	Insecure bool   `json:"insecure,omitempty"`
 	ProxyURL string `json:"proxy_url,omitempty"`
+	// ProxyID, when set, names the CredentialProxy the store is reached
+	// through; the proxy's address and key complete the configuration.
+	ProxyID string `json:"proxy_id,omitempty"`
 	// AllowedHosts, when set, are the only hosts the values of this
 	// store's secrets may be sent to, through any asset: an administrator
 	// confines the store once rather than trusting each asset's creator.

@@ -29,7 +29,9 @@
 //	                         reproducing the vendor's API, plus their conformance suite,
 //	                         their shared HTTP client, login cache and checks (storehttp)
 //	                         and the JSON layout of a credential in single-value vaults
-//	                         (credjson)
+//	                         (credjson); credproxy is the Credentials Proxy, which
+//	                         serves stores from inside a private network, and the
+//	                         store type that reaches them through it
 //	connector/               declarative connector definitions, the built-in catalog,
 //	                         the Library that adds each tenant's published custom
 //	                         connectors (Definitions), and the pure request builder

@@ -87,6 +87,7 @@ type Store interface {
 	AuditStore
 	SealedStore
 	CredentialStoreStore
+	CredentialProxyStore
 	AssetStore
 	ConnectionStore
 	ExecutionStore

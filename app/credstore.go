@@ -210,7 +210,7 @@ func configField(err error) error {
 		return err
 	}
 	switch e.Field {
-	case "name", "type", "read_only", "insecure", "proxy_url":
+	case "name", "type", "read_only", "insecure", "proxy_url", "proxy_id":
 		return err
 	}
 	if strings.HasPrefix(e.Field, "config.") {
@@ -247,8 +247,8 @@ func splitConfig(t junction.CredentialStoreType, config map[string]string) (plai
 
 // validateStore opens an adapter from the configuration, which checks every
 // key without contacting the vault, and closes it again.
-func (a *App) validateStore(cfg *junction.CredentialStoreConfig, secrets map[string]string) error {
-	s, err := a.resolver.OpenWith(cfg, secrets)
+func (a *App) validateStore(ctx context.Context, cfg *junction.CredentialStoreConfig, secrets map[string]string) error {
+	s, err := a.resolver.OpenWith(ctx, cfg, secrets)
 	if err != nil {
 		return configField(err)
 	}
@@ -297,6 +297,10 @@ type CreateCredentialStoreInput struct {
 	// Insecure allows plain http:// (local development only).
 	Insecure bool
 	ProxyURL string
+	// ProxyID names the credential proxy the store goes through; the type
+	// is then credentials-proxy (the default) and the configuration names
+	// only the store on the proxy ("store").
+	ProxyID string
 	// AllowedHosts confine where the values of the store's secrets may be
 	// sent, through any asset (see junction.CredentialStoreConfig).
 	AllowedHosts []string
@@ -319,7 +323,11 @@ func (a *App) CreateCredentialStore(ctx context.Context, p *junction.Principal, 
 	if err != nil {
 		return nil, err
 	}
-	typ, err := a.storeType(strings.TrimSpace(in.Type))
+	typeName, proxyID := strings.TrimSpace(in.Type), strings.TrimSpace(in.ProxyID)
+	if typeName == "" && proxyID != "" {
+		typeName = junction.CredentialProxyStoreType
+	}
+	typ, err := a.storeType(typeName)
 	if err != nil {
 		return nil, err
 	}
@@ -340,10 +348,13 @@ func (a *App) CreateCredentialStore(ctx context.Context, p *junction.Principal, 
 	now := a.now()
 	cfg := &junction.CredentialStoreConfig{
 		ID: junction.NewID(), TenantID: p.TenantID(), Name: name, Type: typ.Name,
-		ReadOnly: in.ReadOnly || !typ.Writable, Insecure: in.Insecure, ProxyURL: proxy,
+		ReadOnly: in.ReadOnly || !typ.Writable, Insecure: in.Insecure, ProxyURL: proxy, ProxyID: proxyID,
 		AllowedHosts: hosts, Config: plain, CreatedAt: now, UpdatedAt: now,
 	}
-	if err := a.validateStore(cfg, secrets); err != nil {
+	if err := a.checkStoreProxy(ctx, a.store, cfg, secrets); err != nil {
+		return nil, err
+	}
+	if err := a.validateStore(ctx, cfg, secrets); err != nil {
 		return nil, err
 	}
 	err = a.tx(ctx, func(tx junction.Store) error {
@@ -379,7 +390,7 @@ func storeAuditDetails(cfg *junction.CredentialStoreConfig) map[string]any {
 	}
 	return map[string]any{
 		"name": cfg.Name, "type": cfg.Type, "read_only": cfg.ReadOnly, "insecure": cfg.Insecure,
-		"proxy": cfg.ProxyURL != "", "config_keys": keys, "secret_keys": secretKeys,
+		"proxy": cfg.ProxyURL != "", "proxy_id": cfg.ProxyID, "config_keys": keys, "secret_keys": secretKeys,
 		"allowed_hosts": auditHosts(cfg.AllowedHosts),
 	}
 }
@@ -431,6 +442,9 @@ type UpdateCredentialStoreInput struct {
 	ReadOnly *bool
 	Insecure *bool
 	ProxyURL *string
+	// ProxyID changes the credential proxy the store goes through; ""
+	// stops going through one.
+	ProxyID *string
 	// AllowedHosts replaces the store's allowed hosts; an empty list lifts
 	// the confinement.
 	AllowedHosts *[]string
@@ -496,6 +510,10 @@ func (a *App) UpdateCredentialStore(ctx context.Context, p *junction.Principal, 
 				changed = append(changed, "proxy_url")
 			}
 		}
+		if in.ProxyID != nil && strings.TrimSpace(*in.ProxyID) != cfg.ProxyID {
+			cfg.ProxyID = strings.TrimSpace(*in.ProxyID)
+			changed = append(changed, "proxy_id")
+		}
 		if in.AllowedHosts != nil {
 			hosts, err := storeHosts(*in.AllowedHosts)
 			if err != nil {
@@ -541,7 +559,10 @@ func (a *App) UpdateCredentialStore(ctx context.Context, p *junction.Principal, 
 			out = cfg
 			return nil
 		}
-		if err := a.validateStore(cfg, secrets); err != nil {
+		if err := a.checkStoreProxy(ctx, tx, cfg, secrets); err != nil {
+			return err
+		}
+		if err := a.validateStore(ctx, cfg, secrets); err != nil {
 			return err
 		}
 		if secretsChanged {

@@ -104,6 +104,7 @@ func (c *CLI) Commands() []*cobra.Command {
 		c.rolesCommand(),
 		c.auditCommand(),
 		c.storesCommand(),
+		c.credentialProxiesCommand(),
 		c.assetsCommand(),
 		c.connectorsCommand(),
 		c.builderCommand(),

@@ -41,6 +41,7 @@ var (
 	refConnection = &refKind{noun: "connection", path: "/api/v1/connections", nameQuery: true, inFolder: true}
 	refAsset      = &refKind{noun: "asset", path: "/api/v1/assets", nameQuery: true, inFolder: true}
 	refStore      = &refKind{noun: "credential store", path: "/api/v1/credential-stores"}
+	refProxy      = &refKind{noun: "credential proxy", path: "/api/v1/credential-proxies"}
 	refTrigger    = &refKind{noun: "trigger", path: "/api/v1/triggers", nameQuery: true, inFolder: true}
 	// Tenants are listed whole to host administrators, who alone name
 	// other tenants.
@@ -52,7 +53,7 @@ var (
 // executions).
 var refsByGroup = map[string]*refKind{
 	"folders": refFolder, "users": refUser, "roles": refRole, "connections": refConnection,
-	"assets": refAsset, "stores": refStore, "triggers": refTrigger,
+	"assets": refAsset, "stores": refStore, "triggers": refTrigger, "credential-proxies": refProxy,
 }
 
 // refsByPlaceholder is the kind an argument named in a Use line names.
@@ -64,6 +65,7 @@ var refsByPlaceholder = map[string]*refKind{
 // refsByFlag is the kind a flag names.
 var refsByFlag = map[string]*refKind{
 	"folder": refFolder, "parent": refFolder, "connection": refConnection, "store": refStore, "trigger": refTrigger,
+	"proxy": refProxy,
 }
 
 // refsInValues are the repeatable flags whose values are "key=REF" or

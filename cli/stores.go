@@ -164,7 +164,7 @@ func (c *CLI) storesCommand() *cobra.Command {
 		Short:   "Manage the credential stores (vaults) your tenant reads secrets from",
 	}
 	var all, readOnly, insecure, anyHost bool
-	var name, typ, proxyURL string
+	var name, typ, proxyURL, proxyID string
 	var allowedHosts []string
 	var cf storeConfigFlags
 
@@ -197,8 +197,8 @@ an asset that does so needs Assets.Resolve on its folder.`,
     --config role_id=junction-prod --config-file ca_cert=./ca.pem --secret secret_id=@secret-id.txt`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if typ == "" {
-				return junction.Invalid("type", "give the store --type (see junction stores types)")
+			if typ == "" && proxyID == "" {
+				return junction.Invalid("type", "give the store --type (see junction stores types), or --proxy")
 			}
 			config, err := cf.body(c)
 			if err != nil {
@@ -209,6 +209,9 @@ an asset that does so needs Assets.Resolve on its folder.`,
 			}
 			body := map[string]any{
 				"name": args[0], "type": typ, "read_only": readOnly, "insecure": insecure, "config": config,
+			}
+			if proxyID != "" {
+				body["proxy_id"] = proxyID
 			}
 			if proxyURL != "" {
 				body["proxy_url"] = proxyURL
@@ -223,6 +226,7 @@ an asset that does so needs Assets.Resolve on its folder.`,
 	create.Flags().BoolVar(&readOnly, "read-only", false, "never write to this store")
 	create.Flags().BoolVar(&insecure, "insecure", false, "allow plain http:// (local development only)")
 	create.Flags().StringVar(&proxyURL, "proxy-url", "", "reach the store through this forward proxy")
+	create.Flags().StringVar(&proxyID, "proxy", "", "reach the store only through this credential proxy (ID or name); the type is then credentials-proxy and --config store=NAME names the proxy's store")
 	create.Flags().StringArrayVar(&allowedHosts, "allowed-host", nil, "a host the store's values may be sent to (repeat for more)")
 	cf.register(create, false)
 
@@ -236,6 +240,7 @@ an asset that does so needs Assets.Resolve on its folder.`,
 			setIfChanged(cmd, body, "read-only", "read_only", readOnly)
 			setIfChanged(cmd, body, "insecure", "insecure", insecure)
 			setIfChanged(cmd, body, "proxy-url", "proxy_url", proxyURL)
+			setIfChanged(cmd, body, "proxy", "proxy_id", proxyID)
 			switch {
 			case anyHost && len(allowedHosts) > 0:
 				return junction.Invalid("allowed-host", "give --allowed-host or --any-host, not both")
@@ -252,7 +257,7 @@ an asset that does so needs Assets.Resolve on its folder.`,
 				body["config"] = config
 			}
 			if len(body) == 0 {
-				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --read-only, --insecure, --proxy-url, --allowed-host, --any-host, --config, --config-file, --secret or --unset")
+				return junction.Errorf(junction.EINVALID, "nothing to change: give --name, --read-only, --insecure, --proxy-url, --proxy, --allowed-host, --any-host, --config, --config-file, --secret or --unset")
 			}
 			return callAndPrint(c, cmd, http.MethodPatch, storePath(args[0]), body, storeFields)
 		},
@@ -261,6 +266,7 @@ an asset that does so needs Assets.Resolve on its folder.`,
 	update.Flags().BoolVar(&readOnly, "read-only", false, "never write to this store (=false to allow writes)")
 	update.Flags().BoolVar(&insecure, "insecure", false, "allow plain http:// (=false to require https://)")
 	update.Flags().StringVar(&proxyURL, "proxy-url", "", `reach the store through this forward proxy ("" for none)`)
+	update.Flags().StringVar(&proxyID, "proxy", "", "reach the store through this credential proxy (ID or name)")
 	update.Flags().StringArrayVar(&allowedHosts, "allowed-host", nil, "a host the store's values may be sent to (repeat for more); replaces the list")
 	update.Flags().BoolVar(&anyHost, "any-host", false, "lift the store's allowed hosts")
 	cf.register(update, true)
@@ -322,6 +328,9 @@ func storeFields(s *credentialStore) [][2]string {
 	}
 	if s.ProxyURL != "" {
 		out = append(out, [2]string{"Proxy URL", s.ProxyURL})
+	}
+	if s.ProxyID != "" {
+		out = append(out, [2]string{"Credential proxy", s.ProxyID})
 	}
 	if len(s.AllowedHosts) > 0 {
 		out = append(out, [2]string{"Allowed hosts", strings.Join(s.AllowedHosts, ", ")})

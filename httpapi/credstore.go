@@ -17,6 +17,9 @@ type createCredentialStoreRequest struct {
 	ReadOnly bool   `json:"read_only,omitempty"`
 	Insecure bool   `json:"insecure,omitempty"`
 	ProxyURL string `json:"proxy_url,omitempty"`
+	// ProxyID names the credential proxy the store goes through (type
+	// credentials-proxy, the default then; config names the proxy's store).
+	ProxyID string `json:"proxy_id,omitempty"`
 	// AllowedHosts confine where the values of the store's secrets may be
 	// sent, through any of its assets, whoever made them.
 	AllowedHosts []string                   `json:"allowed_hosts,omitempty"`
@@ -31,6 +34,8 @@ type updateCredentialStoreRequest struct {
 	ReadOnly *bool   `json:"read_only,omitempty"`
 	Insecure *bool   `json:"insecure,omitempty"`
 	ProxyURL *string `json:"proxy_url,omitempty"`
+	// ProxyID changes the credential proxy the store goes through.
+	ProxyID *string `json:"proxy_id,omitempty"`
 	// AllowedHosts replaces the store's allowed hosts; [] lifts them.
 	AllowedHosts *[]string                   `json:"allowed_hosts,omitempty"`
 	Config       map[string]*junction.Secret `json:"config,omitempty"`
@@ -103,7 +108,7 @@ func (s *Server) createCredentialStore(w http.ResponseWriter, r *http.Request) e
 	}
 	cs, err := s.app.CreateCredentialStore(r.Context(), principal(r), app.CreateCredentialStoreInput{
 		Name: req.Name, Type: req.Type, ReadOnly: req.ReadOnly, Insecure: req.Insecure,
-		ProxyURL: req.ProxyURL, AllowedHosts: req.AllowedHosts, Config: req.Config,
+		ProxyURL: req.ProxyURL, ProxyID: req.ProxyID, AllowedHosts: req.AllowedHosts, Config: req.Config,
 	})
 	if err != nil {
 		return err
@@ -137,7 +142,7 @@ func (s *Server) updateCredentialStore(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	cs, err := s.app.UpdateCredentialStore(r.Context(), principal(r), r.PathValue("id"), app.UpdateCredentialStoreInput{
-		Name: req.Name, ReadOnly: req.ReadOnly, Insecure: req.Insecure, ProxyURL: req.ProxyURL,
+		Name: req.Name, ReadOnly: req.ReadOnly, Insecure: req.Insecure, ProxyURL: req.ProxyURL, ProxyID: req.ProxyID,
 		AllowedHosts: req.AllowedHosts, Config: req.Config,
 	})
 	if err != nil {

@@ -96,7 +96,7 @@ func TestCredentialStoreValidation(t *testing.T) {
 			for _, ty := range types.Items {
 				names = append(names, ty.Name)
 			}
-			if !slices.Equal(names, []string{"aws-secrets-manager", "azure-key-vault", "beyondtrust-password-safe", "cyberark-ccp", "cyberark-conjur", "delinea-secret-server", "gcp-secret-manager", "hashicorp-vault"}) {
+			if !slices.Equal(names, []string{"aws-secrets-manager", "azure-key-vault", "beyondtrust-password-safe", "credentials-proxy", "cyberark-ccp", "cyberark-conjur", "delinea-secret-server", "gcp-secret-manager", "hashicorp-vault"}) {
 				t.Fatalf("types = %v", names)
 			}
 		})

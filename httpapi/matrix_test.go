@@ -559,6 +559,7 @@ func newMatrix(t *testing.T, store junction.Store) *matrix {
 
 	m.cases = m.matrixCases()
 	maps.Copy(m.cases, m.draftPartCases())
+	maps.Copy(m.cases, m.credentialProxyCases(t))
 	return m
 }
 

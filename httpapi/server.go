@@ -237,6 +237,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.meRoutes()...)
 	rs = append(rs, s.auditRoutes()...)
 	rs = append(rs, s.credentialStoreRoutes()...)
+	rs = append(rs, s.credentialProxyRoutes()...)
 	rs = append(rs, s.assetRoutes()...)
 	rs = append(rs, s.connectorRoutes()...)
 	rs = append(rs, s.customConnectorRoutes()...)

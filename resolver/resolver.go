@@ -352,12 +352,15 @@ func (r *Resolver) Open(ctx context.Context, cfg *junction.CredentialStoreConfig
 			merged[k] = v
 		}
 	}
+	if err := r.addProxySettings(ctx, cfg, merged); err != nil {
+		return nil, err
+	}
 	return r.openType(t, cfg, merged)
 }
 
 // OpenWith builds an adapter from a configuration whose secret keys are
 // given in plain form (a store being created or tested before it is saved).
-func (r *Resolver) OpenWith(cfg *junction.CredentialStoreConfig, secrets map[string]string) (junction.CredentialStore, error) {
+func (r *Resolver) OpenWith(ctx context.Context, cfg *junction.CredentialStoreConfig, secrets map[string]string) (junction.CredentialStore, error) {
 	t, ok := r.opts.Types[cfg.Type]
 	if !ok {
 		return nil, junction.Invalid("type", "unknown credential store type %q", cfg.Type)
@@ -368,6 +371,9 @@ func (r *Resolver) OpenWith(cfg *junction.CredentialStoreConfig, secrets map[str
 	}
 	for k, v := range secrets {
 		merged[k] = v
+	}
+	if err := r.addProxySettings(ctx, cfg, merged); err != nil {
+		return nil, err
 	}
 	return r.openType(t, cfg, merged)
 }

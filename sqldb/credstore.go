@@ -7,15 +7,15 @@ import (
 	"junction"
 )
 
-const credStoreColumns = "id, tenant_id, name, type, read_only, insecure, proxy_url, config, secret_keys, sealed_id, created_at, updated_at, allowed_hosts"
+const credStoreColumns = "id, tenant_id, name, type, read_only, insecure, proxy_url, config, secret_keys, sealed_id, created_at, updated_at, allowed_hosts, proxy_id"
 
 func scanCredStore(s scanner) (*junction.CredentialStoreConfig, error) {
 	var cs junction.CredentialStoreConfig
 	var config, secretKeys, hosts string
-	var sealed sql.NullString
+	var sealed, proxyID sql.NullString
 	var created, updated int64
 	if err := s.Scan(&cs.ID, &cs.TenantID, &cs.Name, &cs.Type, &cs.ReadOnly, &cs.Insecure, &cs.ProxyURL,
-		&config, &secretKeys, &sealed, &created, &updated, &hosts); err != nil {
+		&config, &secretKeys, &sealed, &created, &updated, &hosts, &proxyID); err != nil {
 		return nil, err
 	}
 	if err := decodeJSON(hosts, &cs.AllowedHosts); err != nil {
@@ -34,7 +34,7 @@ func scanCredStore(s scanner) (*junction.CredentialStoreConfig, error) {
 	if len(cs.SecretKeys) == 0 {
 		cs.SecretKeys = nil
 	}
-	cs.SealedID = fromNullString(sealed)
+	cs.SealedID, cs.ProxyID = fromNullString(sealed), fromNullString(proxyID)
 	cs.CreatedAt, cs.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &cs, nil
 }
@@ -77,11 +77,11 @@ func (h *handle) CreateCredentialStore(ctx context.Context, cs *junction.Credent
 	cs.CreatedAt = stamp(cs.CreatedAt, h.db.now())
 	cs.UpdatedAt = stamp(cs.UpdatedAt, cs.CreatedAt)
 	_, err = h.writer().ExecContext(ctx,
-		"INSERT INTO credential_stores ("+credStoreColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+		"INSERT INTO credential_stores ("+credStoreColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
 		cs.ID, cs.TenantID, cs.Name, cs.Type, cs.ReadOnly, cs.Insecure, cs.ProxyURL, config, keys,
-		nullString(cs.SealedID), toMicros(cs.CreatedAt), toMicros(cs.UpdatedAt), hosts)
+		nullString(cs.SealedID), toMicros(cs.CreatedAt), toMicros(cs.UpdatedAt), hosts, nullString(cs.ProxyID))
 	if err != nil {
-		return writeErr("create credential store", "credential store", err, credStoreNameTaken(cs), junction.NotFound("tenant"))
+		return writeErr("create credential store", "credential store", err, credStoreNameTaken(cs), junction.NotFound("tenant or credential proxy"))
 	}
 	return nil
 }
@@ -121,12 +121,12 @@ func (h *handle) UpdateCredentialStore(ctx context.Context, cs *junction.Credent
 	cs.UpdatedAt = stamp(cs.UpdatedAt, h.db.now())
 	res, err := h.writer().ExecContext(ctx,
 		`UPDATE credential_stores SET name = $1, read_only = $2, insecure = $3, proxy_url = $4, config = $5,
-			secret_keys = $6, sealed_id = $7, updated_at = $8, allowed_hosts = $9
-		WHERE tenant_id = $10 AND id = $11`,
+			secret_keys = $6, sealed_id = $7, updated_at = $8, allowed_hosts = $9, proxy_id = $10
+		WHERE tenant_id = $11 AND id = $12`,
 		cs.Name, cs.ReadOnly, cs.Insecure, cs.ProxyURL, config, keys, nullString(cs.SealedID),
-		toMicros(cs.UpdatedAt), hosts, cs.TenantID, cs.ID)
+		toMicros(cs.UpdatedAt), hosts, nullString(cs.ProxyID), cs.TenantID, cs.ID)
 	if err != nil {
-		return writeErr("update credential store", "credential store", err, credStoreNameTaken(cs), nil)
+		return writeErr("update credential store", "credential store", err, credStoreNameTaken(cs), junction.NotFound("credential proxy"))
 	}
 	return affected(res, "credential store", "update credential store")
 }

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) junction.Store) {
 	t.Run("Audit", func(t *testing.T) { t.Parallel(); testAudit(t, open) })
 	t.Run("Sealed", func(t *testing.T) { t.Parallel(); testSealed(t, open) })
 	t.Run("CredentialStore", func(t *testing.T) { t.Parallel(); testCredentialStores(t, open) })
+	t.Run("CredentialProxy", func(t *testing.T) { t.Parallel(); testCredentialProxies(t, open) })
 	t.Run("Asset", func(t *testing.T) { t.Parallel(); testAssets(t, open) })
 	t.Run("Connection", func(t *testing.T) { t.Parallel(); testConnections(t, open) })
 	t.Run("OAuthState", func(t *testing.T) { t.Parallel(); testOAuthStates(t, open) })

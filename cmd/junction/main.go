@@ -88,7 +88,7 @@ Objects are named by ID or by name; folders by path (Finance/Payroll).`,
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	root.AddCommand(newServeCommand(env), newRotateCommand(env), newDoctorCommand(env), newVersionCommand(env))
+	root.AddCommand(newServeCommand(env), newCredentialsProxyCommand(env), newRotateCommand(env), newDoctorCommand(env), newVersionCommand(env))
 	root.AddCommand(cli.New(env).Commands()...)
 	root.Version = readBuildInfo().String()
 	root.SetVersionTemplate("{{.Version}}\n")

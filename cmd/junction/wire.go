@@ -21,6 +21,7 @@ import (
 	"junction/credstore/azurekv"
 	"junction/credstore/beyondtrust"
 	"junction/credstore/conjur"
+	"junction/credstore/credproxy"
 	"junction/credstore/cyberark"
 	"junction/credstore/delinea"
 	"junction/credstore/gcpsm"
@@ -51,6 +52,7 @@ func storeTypes() map[string]junction.CredentialStoreType {
 		gcpsm.TypeName:       gcpsm.Type,
 		delinea.TypeName:     delinea.Type,
 		beyondtrust.TypeName: beyondtrust.Type,
+		credproxy.TypeName:   credproxy.Type,
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"junction/credstore/azurekv"
 	"junction/credstore/beyondtrust"
 	"junction/credstore/conjur"
+	"junction/credstore/credproxy"
 	"junction/credstore/credstoretest"
 	"junction/credstore/cyberark"
 	"junction/credstore/delinea"
@@ -129,6 +130,7 @@ func StoreTypes() map[string]junction.CredentialStoreType {
 		gcpsm.TypeName:       gcpsm.Type,
 		delinea.TypeName:     delinea.Type,
 		beyondtrust.TypeName: beyondtrust.Type,
+		credproxy.TypeName:   credproxy.Type,
 	}
 }
 
