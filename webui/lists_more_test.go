@@ -125,7 +125,12 @@ func TestListsSearchFilterPage(t *testing.T) {
 	})
 
 	t.Run("TriggersByAddress", func(t *testing.T) {
-		e.get("/triggers?kind=webhook&enabled=true&q=paid", http.StatusOK)
+		body := e.get("/triggers?kind=webhook&enabled=true&q=paid", http.StatusOK)
+		for _, want := range []string{`id="trigger-filters"`, `name="q" value="paid"`, `value="webhook" selected`, `value="true" selected`} {
+			if !strings.Contains(body, want) {
+				t.Fatalf("the trigger filters do not show %s:\n%s", want, body)
+			}
+		}
 		if body := e.get("/triggers?kind=carrier-pigeon", http.StatusUnprocessableEntity); !strings.Contains(body, junction.EINVALID) {
 			t.Fatalf("a bad kind: %s", body)
 		}

@@ -158,8 +158,8 @@ func (u *UI) jobsPage(w http.ResponseWriter, r *request, formErr error) error {
 		return err
 	}
 	return u.show(w, r, "jobs", "jobs", "Jobs", map[string]any{
-		"List": list, "Queue": q.Get("queue"), "Status": q.Get("status"), "TriggerID": q.Get("trigger_id"),
-		"Statuses": jobStatuses, "Back": r.URL.RequestURI(),
+		"List": list, "Pager": cursorPager(r, list.NextCursor), "Queue": q.Get("queue"), "Status": q.Get("status"),
+		"TriggerID": q.Get("trigger_id"), "Statuses": jobStatuses, "Back": r.URL.RequestURI(),
 		"CanProcess": canAnywhere(r.p, junction.PermJobsProcess)}, formErr)
 }
 
