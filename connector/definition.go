@@ -521,6 +521,33 @@ type Webhooks struct {
 	// re-serialised, carries the same ID and makes no second job.
 	EventID   WebhookEventID     `yaml:"event_id,omitempty" json:"event_id,omitempty"`
 	Handshake []WebhookHandshake `yaml:"handshake,omitempty" json:"handshake,omitempty"`
+	// EventsPath, when set, says the delivery is a batch: the JSON path of
+	// the list of events in it ("$" for a body that is a list, "value" for
+	// Microsoft Graph). Each element is one event, and EventType.Path,
+	// Record, ID, EventID.Path and Account.Path are read in it rather than
+	// in the whole body. A "[*]" step flattens nested lists
+	// ("eventNotifications[*].dataChangeEvent.entities"): QuickBooks
+	// groups the changed entities by company.
+	EventsPath string `yaml:"events_path,omitempty" json:"events_path,omitempty"`
+	// Account, when set, keeps only the events of the account the
+	// connection is for: vendors that send one app's events for every
+	// account connected to it to a single URL (HubSpot's portalId, Xero's
+	// tenantId, QuickBooks' realmId). Other events are acknowledged and
+	// dropped.
+	Account *WebhookAccount `yaml:"account,omitempty" json:"account,omitempty"`
+}
+
+// WebhookAccount names where an event says which account it belongs to,
+// and the connection field that says which account the connection is for.
+type WebhookAccount struct {
+	// Path is the JSON path of the account's ID in the event; in a
+	// batch whose EventsPath flattens nested lists, a path the event
+	// lacks is looked up in the elements that enclose it, innermost
+	// first (QuickBooks' realmId sits beside the entities list).
+	Path string `yaml:"path" json:"path"`
+	// Field is the public connection field holding the account's ID.
+	// While it is empty, events of every account are kept.
+	Field string `yaml:"field" json:"field"`
 }
 
 // WebhookEventID locates the vendor's ID of a delivery: a header
@@ -541,6 +568,11 @@ const (
 	SignatureHMACSHA1 = "hmac_sha1"
 	// SignatureToken is the shared secret itself sent in a header.
 	SignatureToken = "token"
+	// SignatureBodyToken is the shared secret sent in the body, in every
+	// event of the delivery at the signature's Path: Microsoft Graph's
+	// clientState. A delivery any of whose events lacks it, or carries
+	// another value, is refused whole.
+	SignatureBodyToken = "body_token"
 )
 
 // WebhookSignature says how a delivery proves it comes from the vendor.
@@ -564,11 +596,17 @@ type WebhookSignature struct {
 	Encoding string `yaml:"encoding,omitempty" json:"encoding,omitempty"`
 	// Payload is what is signed: "{body}" (the default), or a template
 	// joining {timestamp} and {body} ("{timestamp}.{body}",
-	// "v0:{timestamp}:{body}").
+	// "v0:{timestamp}:{body}"), and for signatures that cover the request
+	// line, {method} and {url}: the URL the vendor sent the delivery to,
+	// which is Junction's public URL of the hook with the query as sent
+	// (HubSpot's v3 "{method}{url}{body}{timestamp}").
 	Payload string `yaml:"payload,omitempty" json:"payload,omitempty"`
 	// Timestamp, when set, is required, checked against Tolerance and
 	// available to Payload as {timestamp}.
 	Timestamp *SignatureTimestamp `yaml:"timestamp,omitempty" json:"timestamp,omitempty"`
+	// Path is where the body_token scheme finds the shared secret: a JSON
+	// path in each event of the delivery (Microsoft Graph's clientState).
+	Path string `yaml:"path,omitempty" json:"path,omitempty"`
 }
 
 // SignatureParams splits a signature header into key=value pairs.
@@ -601,6 +639,10 @@ type WebhookEventType struct {
 	Path   string `yaml:"path,omitempty" json:"path,omitempty"`
 	// Separator joins header and path values, "." by default.
 	Separator string `yaml:"separator,omitempty" json:"separator,omitempty"`
+	// Paths, instead of Path, are JSON paths whose values, joined with
+	// Separator, make the type: QuickBooks names an entity and its
+	// operation apart ("Customer" and "Create" make "Customer.Create").
+	Paths []string `yaml:"paths,omitempty" json:"paths,omitempty"`
 }
 
 // WebhookHandshake is a request the vendor sends to prove the endpoint is

@@ -410,7 +410,15 @@ func (w *mdWriter) triggers(d *Definition) {
 	}
 	w.line("")
 	if s := wh.Signature; s != nil {
-		text := fmt.Sprintf("Deliveries are verified with %s in the `%s` header, keyed by the connection field `%s`", signatureName(s.Scheme), s.Header, s.SecretField)
+		var text string
+		switch {
+		case s.Scheme == SignatureBodyToken:
+			text = fmt.Sprintf("Deliveries are verified by the shared secret every event carries at `%s`, compared with the connection field `%s`", s.Path, s.SecretField)
+		case s.Header == "":
+			text = fmt.Sprintf("Deliveries are verified with %s, keyed by the connection field `%s`", signatureName(s.Scheme), s.SecretField)
+		default:
+			text = fmt.Sprintf("Deliveries are verified with %s in the `%s` header, keyed by the connection field `%s`", signatureName(s.Scheme), s.Header, s.SecretField)
+		}
 		if s.Timestamp != nil && s.Timestamp.Tolerance != "" {
 			text += fmt.Sprintf("; deliveries signed more than %s from now are refused", s.Timestamp.Tolerance)
 		}
@@ -418,6 +426,20 @@ func (w *mdWriter) triggers(d *Definition) {
 			text += "; unsigned deliveries are accepted while that field is empty"
 		}
 		w.line("%s.", text)
+		if slices.Contains(templateVars(s.Payload), "url") {
+			w.line("The signature covers the URL the delivery was sent to: Junction's public URL (`--public-url`) must be the one the vendor was given.")
+		}
+		w.line("")
+	}
+	if wh.EventsPath != "" {
+		w.line("A delivery carries a batch of events (at `%s`); each event for the trigger makes its own job.", wh.EventsPath)
+		if wh.EventID.Path != "" {
+			w.line("An event already received (the same `%s`) makes no second job.", wh.EventID.Path)
+		}
+		w.line("")
+	}
+	if a := wh.Account; a != nil {
+		w.line("The vendor sends the events of every account connected to its app to each URL: only events whose `%s` is the connection field `%s` are kept (all while that field is empty).", a.Path, a.Field)
 		w.line("")
 	}
 }
@@ -430,6 +452,8 @@ func signatureName(scheme string) string {
 		return "an HMAC-SHA1 signature"
 	case SignatureToken:
 		return "the shared secret"
+	case SignatureMailgun:
+		return "Mailgun's signature in the body"
 	}
 	return "the `" + scheme + "` signature scheme"
 }

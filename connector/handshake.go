@@ -19,6 +19,11 @@ const MaxHandshakeEcho = 1024
 type WebhookRequest struct {
 	// Method is the HTTP method, POST when empty.
 	Method string
+	// URL is the URL the vendor sent the request to, as the vendor knows
+	// it: Junction's public URL of the hook, with the query as sent.
+	// Signatures that cover the request line (HubSpot's v3) are checked
+	// against it; empty when unknown.
+	URL    string
 	Query  url.Values
 	Header http.Header
 	Body   []byte
