@@ -529,6 +529,11 @@ type Webhooks struct {
 	// ("eventNotifications[*].dataChangeEvent.entities"): QuickBooks
 	// groups the changed entities by company.
 	EventsPath string `yaml:"events_path,omitempty" json:"events_path,omitempty"`
+	// Answer, when set, is the JSON body answered to a delivery once its
+	// events are stored, instead of {"status":"accepted"}: Discord wants an
+	// interaction response within three seconds, and {"type":5} defers it
+	// for the job to follow up.
+	Answer string `yaml:"answer,omitempty" json:"answer,omitempty"`
 	// Account, when set, keeps only the events of the account the
 	// connection is for: vendors that send one app's events for every
 	// account connected to it to a single URL (HubSpot's portalId, Xero's
@@ -577,7 +582,8 @@ const (
 
 // WebhookSignature says how a delivery proves it comes from the vendor.
 type WebhookSignature struct {
-	// Scheme is hmac_sha256, hmac_sha1 or token.
+	// Scheme is hmac_sha256, hmac_sha1, token, body_token, ed25519 or
+	// mailgun.
 	Scheme string `yaml:"scheme" json:"scheme"`
 	// SecretField names the connection field of type secret that holds
 	// the signing secret.
@@ -607,6 +613,10 @@ type WebhookSignature struct {
 	// Path is where the body_token scheme finds the shared secret: a JSON
 	// path in each event of the delivery (Microsoft Graph's clientState).
 	Path string `yaml:"path,omitempty" json:"path,omitempty"`
+	// KeyField names the public connection field holding the vendor's
+	// Ed25519 public key in hex, for the ed25519 scheme, which takes it
+	// instead of SecretField: the key verifies, it does not sign.
+	KeyField string `yaml:"key_field,omitempty" json:"key_field,omitempty"`
 }
 
 // SignatureParams splits a signature header into key=value pairs.
@@ -676,6 +686,13 @@ type WebhookHandshake struct {
 	RespondHMAC *HandshakeHMAC `yaml:"respond_hmac,omitempty" json:"respond_hmac,omitempty"`
 	// From says where the value to echo is.
 	From *HandshakeValue `yaml:"from,omitempty" json:"from,omitempty"`
+	// Reply, instead of a value to echo, is a fixed JSON body to answer
+	// with: Discord's PING wants {"type":1}.
+	Reply string `yaml:"reply,omitempty" json:"reply,omitempty"`
+	// Signed says the handshake is answered only once the request's
+	// signature is verified: Discord sends PINGs wrongly signed too, to
+	// check that the endpoint refuses them.
+	Signed bool `yaml:"signed,omitempty" json:"signed,omitempty"`
 	// Into says where the answer carries it: the text/plain body when
 	// empty.
 	Into *HandshakeAnswer `yaml:"into,omitempty" json:"into,omitempty"`

@@ -412,6 +412,8 @@ func (w *mdWriter) triggers(d *Definition) {
 	if s := wh.Signature; s != nil {
 		var text string
 		switch {
+		case s.Scheme == SignatureEd25519:
+			text = fmt.Sprintf("Deliveries are verified with an Ed25519 signature in the `%s` header, checked with the public key in the connection field `%s`", s.Header, s.KeyField)
 		case s.Scheme == SignatureBodyToken:
 			text = fmt.Sprintf("Deliveries are verified by the shared secret every event carries at `%s`, compared with the connection field `%s`", s.Path, s.SecretField)
 		case s.Header == "":

@@ -72,6 +72,12 @@ func (d *Definition) AnswerHandshake(c Credentials, req WebhookRequest) (*Handsh
 		if len(h.Match) > 0 && !matches(BodyMatch{Match: h.Match}, 0, doc) {
 			continue
 		}
+		if h.Signed && !req.Verified {
+			return nil, nil // answered by ParseWebhookEvents, after VerifyWebhookRequest
+		}
+		if h.Reply != "" {
+			return &HandshakeResponse{StatusCode: http.StatusOK, ContentType: "application/json", Body: []byte(h.Reply)}, nil
+		}
 		if src == (HandshakeValue{}) { // a bare liveness check: Trello's HEAD
 			return &HandshakeResponse{StatusCode: http.StatusOK}, nil
 		}

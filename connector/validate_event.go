@@ -97,12 +97,15 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 			v.mailgunSignature(sp, s)
 		case SignatureBodyToken:
 			v.bodyTokenSignature(sp, s)
+		case SignatureEd25519:
+			v.ed25519Signature(sp, s)
 		case "":
 			v.add(sp+".scheme", "is required (hmac_sha256, hmac_sha1, token or body_token)")
 		default:
-			v.add(sp+".scheme", "unknown signature scheme %q (want hmac_sha256, hmac_sha1, token or body_token)", s.Scheme)
+			v.add(sp+".scheme", "unknown signature scheme %q (want hmac_sha256, hmac_sha1, token, body_token or ed25519)", s.Scheme)
 		}
 		switch f, ok := v.anyField(s.SecretField); {
+		case s.Scheme == SignatureEd25519:
 		case s.SecretField == "":
 			v.add(sp+".secret_field", "is required: the connection field that holds the signing secret")
 		case !ok:
@@ -128,7 +131,7 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 				v.add(sp+"."+attr, "does not apply to the token scheme")
 			}
 		}
-		hmacOnly("encoding", s.Encoding != "")
+		hmacOnly("encoding", s.Encoding != "" && s.Scheme != SignatureEd25519)
 		hmacOnly("payload", s.Payload != "")
 		if s.Encoding != "" && s.Encoding != "hex" && s.Encoding != "base64" {
 			v.add(sp+".encoding", "must be hex or base64")
@@ -224,9 +227,10 @@ func (v *validator) handshake(hp string, h *WebhookHandshake) {
 	switch {
 	case method == "HEAD" && (set > 0 || h.Into != nil):
 		v.add(hp, "a HEAD handshake answers 200 with nothing to echo")
-	case method != "HEAD" && set == 0:
-		v.add(hp, "needs a value to echo (from or respond); only a HEAD handshake echoes nothing")
+	case method != "HEAD" && set == 0 && h.Reply == "":
+		v.add(hp, "needs a value to echo (from or respond) or a reply; only a HEAD handshake echoes nothing")
 	}
+	v.handshakeReply(hp, h, set)
 	if a := h.Into; a != nil {
 		switch {
 		case (a.Header == "") == (a.JSON == ""):

@@ -1,6 +1,8 @@
 package connector
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -9,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -156,8 +159,16 @@ func (d *Definition) VerifyWebhookRequest(c Credentials, req WebhookRequest, now
 	if sig == nil {
 		return nil
 	}
-	secret := c.Secrets[sig.SecretField]
-	if secret.IsZero() {
+	fv := fieldValues{d, c}
+	var (
+		secret    junction.Secret
+		publicKey ed25519.PublicKey
+	)
+	if sig.Scheme == SignatureEd25519 {
+		if publicKey, err = ed25519Key(d, fv, sig); publicKey == nil {
+			return err
+		}
+	} else if secret = c.Secrets[sig.SecretField]; secret.IsZero() {
 		if sig.Optional {
 			return nil
 		}
@@ -169,7 +180,6 @@ func (d *Definition) VerifyWebhookRequest(c Credentials, req WebhookRequest, now
 	case SignatureBodyToken:
 		return verifyBodyToken(wh, secret, body)
 	}
-	fv := fieldValues{d, c}
 	name := fv.fill(sig.Header)
 	hfield := "header." + name
 	raw := strings.TrimSpace(strings.Join(header.Values(name), ","))
@@ -258,6 +268,13 @@ func (d *Definition) VerifyWebhookRequest(c Credentials, req WebhookRequest, now
 				return nil
 			}
 		}
+	case SignatureEd25519:
+		msg := signedMessage(fv.fillExcept(sig.Payload, signedParts...), map[string]string{"timestamp": tsRaw, "method": req.method(), "url": req.URL}, body)
+		for _, cand := range candidates {
+			if got, ok := decodeMAC(cand, sig.Encoding); ok && len(got) == ed25519.SignatureSize && ed25519.Verify(publicKey, msg, got) {
+				return nil
+			}
+		}
 	default: // the validator rules this out
 		return junction.Internal(fmt.Errorf("connector %s: unknown signature scheme %q", d.Key, sig.Scheme))
 	}
@@ -272,10 +289,23 @@ var signedParts = []string{"body", "timestamp", "method", "url"}
 // raw body and the parts of the request as received (the timestamp, the
 // method, the URL).
 func signedMAC(newHash func() hash.Hash, secret junction.Secret, payload string, parts map[string]string, body []byte) []byte {
+	m := hmac.New(newHash, []byte(secret.Reveal()))
+	writeSigned(m, payload, parts, body)
+	return m.Sum(nil)
+}
+
+// signedMessage is what signedMAC computes the MAC over, for signatures
+// made over the message itself (Ed25519).
+func signedMessage(payload string, parts map[string]string, body []byte) []byte {
+	var b bytes.Buffer
+	writeSigned(&b, payload, parts, body)
+	return b.Bytes()
+}
+
+func writeSigned(m io.Writer, payload string, parts map[string]string, body []byte) {
 	if payload == "" {
 		payload = "{body}"
 	}
-	m := hmac.New(newHash, []byte(secret.Reveal()))
 	rest := payload
 	for rest != "" {
 		loc := placeholderRE.FindStringSubmatchIndex(rest)
@@ -291,7 +321,6 @@ func signedMAC(newHash func() hash.Hash, secret junction.Secret, payload string,
 		}
 		rest = rest[loc[1]:]
 	}
-	return m.Sum(nil)
 }
 
 func decodeMAC(s, encoding string) ([]byte, bool) {
@@ -326,7 +355,7 @@ func (d *Definition) ParseWebhook(c Credentials, header http.Header, body []byte
 		return nil, nil, junction.Invalid("webhooks.events_path", "%s delivers events in batches; read them with ParseWebhookEvents", d.DisplayName)
 	}
 	evs, hs, err := d.ParseWebhookEvents(c, WebhookRequest{Header: header, Body: body})
-	if hs != nil || err != nil {
+	if err != nil || evs == nil {
 		return nil, hs, err
 	}
 	return evs[0], nil, nil

@@ -1,9 +1,11 @@
 package connector
 
 import (
-	"fmt"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"strings"
 
 	"junction"
@@ -15,7 +17,9 @@ import (
 const MaxBatchEvents = 1000
 
 // ParseWebhookEvents reads a delivery: the handshake to answer, if the
-// vendor is checking the endpoint, or else the events it carries. A
+// vendor is checking the endpoint (no events), or else the events it
+// carries (a list, perhaps empty) and, when the connector declares one
+// (Webhooks.Answer), the answer to give once they are stored. A
 // connector without Webhooks.EventsPath reads one event per delivery; one
 // with it, one per element of the batch, in order, each read as a whole
 // delivery would be (its type, record, ID and event ID), with the element
@@ -44,12 +48,16 @@ func (d *Definition) ParseWebhookEvents(c Credentials, req WebhookRequest) ([]*W
 		return nil, hs, err
 	}
 	fv := fieldValues{d, c}
+	var answer *HandshakeResponse
+	if wh.Answer != "" {
+		answer = &HandshakeResponse{StatusCode: http.StatusOK, ContentType: "application/json", Body: []byte(wh.Answer)}
+	}
 	if wh.EventsPath == "" {
 		ev, err := d.parseEvent(wh, fv, req.Header, doc, nil)
 		if err != nil {
 			return nil, nil, err
 		}
-		return []*WebhookEvent{ev}, nil, nil
+		return []*WebhookEvent{ev}, answer, nil
 	}
 	items, err := batchItems(doc, wh.EventsPath)
 	if err != nil {
@@ -61,7 +69,7 @@ func (d *Definition) ParseWebhookEvents(c Credentials, req WebhookRequest) ([]*W
 			return nil, nil, err
 		}
 	}
-	return evs, nil, nil
+	return evs, answer, nil
 }
 
 // batchItem is one event of a batch with the elements that enclose it,
@@ -193,6 +201,17 @@ func (v *validator) batchWebhooks(p string, wh *Webhooks) {
 		for i, path := range et.Paths {
 			v.jsonPath(fmt.Sprintf("%s.event_type.paths[%d]", p, i), path, true)
 		}
+	}
+	if s := wh.Signature; s != nil && s.KeyField != "" && s.Scheme != SignatureEd25519 {
+		v.add(p+".signature.key_field", "applies only to the ed25519 scheme")
+	}
+	for i := range wh.Handshake {
+		if wh.Handshake[i].Signed && wh.Signature == nil {
+			v.add(fmt.Sprintf("%s.handshake[%d].signed", p, i), "needs the connector's signature to verify the handshake")
+		}
+	}
+	if wh.Answer != "" && !json.Valid([]byte(wh.Answer)) {
+		v.add(p+".answer", "must be JSON")
 	}
 	if s := wh.Signature; s != nil && s.Scheme == SignatureBodyToken {
 		v.jsonPath(p+".signature.path", s.Path, true)

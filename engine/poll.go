@@ -206,8 +206,9 @@ type WebhookDelivery struct {
 // vendors send them unsigned (see connector.Definition.AnswerHandshake).
 //
 // It returns either the events (one, or a batch's, see
-// connector.Definition.ParseWebhookEvents) or, for the vendor's
-// handshake, the answer to give. Errors: method_not_allowed for a GET or HEAD that is no
+// connector.Definition.ParseWebhookEvents) with the answer the connector
+// gives once they are stored, if any, or, for the vendor's handshake, no
+// events and the answer to give. Errors: method_not_allowed for a GET or HEAD that is no
 // declared handshake, unauthenticated for a bad or missing signature (never
 // counted against the connection: anyone can send one), validation_failed
 // from the connector for a connector that receives no webhooks, a missing

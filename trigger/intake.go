@@ -142,8 +142,12 @@ func (r *Runtime) intake(ctx context.Context, token string, d WebhookRequest) (*
 		}
 		return nil, err
 	}
+	answer := accepted
 	if hs != nil {
-		return &Response{StatusCode: hs.StatusCode, ContentType: hs.ContentType, Header: hs.Header, Body: hs.Body}, nil
+		answer = &Response{StatusCode: hs.StatusCode, ContentType: hs.ContentType, Header: hs.Header, Body: hs.Body}
+	}
+	if evs == nil { // a handshake
+		return answer, nil
 	}
 	now := r.clock.Now()
 	var fired []event
@@ -166,13 +170,13 @@ func (r *Runtime) intake(ctx context.Context, token string, d WebhookRequest) (*
 		})
 	}
 	if len(fired) == 0 {
-		return accepted, nil
+		return answer, nil
 	}
 	if err := r.writes.fire(ctx, r, t, fired...); err != nil {
 		return nil, err
 	}
 	r.count(t.TenantID, t.FolderID, t.Connector, t.ConnectionID, junction.UsageCounts{TriggerEvents: int64(len(fired))})
-	return accepted, nil
+	return answer, nil
 }
 
 // recordRefused records a delivery the engine refused. A refused
