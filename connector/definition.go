@@ -529,6 +529,11 @@ type Webhooks struct {
 	// ("eventNotifications[*].dataChangeEvent.entities"): QuickBooks
 	// groups the changed entities by company.
 	EventsPath string `yaml:"events_path,omitempty" json:"events_path,omitempty"`
+	// Format is how the body is encoded: json (the default), or form for
+	// application/x-www-form-urlencoded bodies (Mailchimp's), read as the
+	// JSON object their bracketed keys describe: data[merges][FNAME]=Ann
+	// is {"data": {"merges": {"FNAME": "Ann"}}}.
+	Format string `yaml:"format,omitempty" json:"format,omitempty"`
 	// Answer, when set, is the JSON body answered to a delivery once its
 	// events are stored, instead of {"status":"accepted"}: Discord wants an
 	// interaction response within three seconds, and {"type":5} defers it

@@ -433,6 +433,14 @@ func (w *mdWriter) triggers(d *Definition) {
 		}
 		w.line("")
 	}
+	if wh.Signature == nil {
+		w.line("The vendor does not sign deliveries: the token in the intake URL is the only proof that one comes from it, so keep the URL secret.")
+		w.line("")
+	}
+	if wh.Format == WebhookFormatForm {
+		w.line("Deliveries are forms (`application/x-www-form-urlencoded`), read as the JSON object their bracketed keys describe (`data[merges][FNAME]` is `data.merges.FNAME`).")
+		w.line("")
+	}
 	if wh.EventsPath != "" {
 		w.line("A delivery carries a batch of events (at `%s`); each event for the trigger makes its own job.", wh.EventsPath)
 		if wh.EventID.Path != "" {

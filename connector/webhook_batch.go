@@ -37,9 +37,9 @@ func (d *Definition) ParseWebhookEvents(c Credentials, req WebhookRequest) ([]*W
 	if err != nil {
 		return nil, nil, err
 	}
-	doc, err := decodeJSON(req.Body)
+	doc, err := wh.decodeBody(req.Body)
 	if err != nil {
-		return nil, nil, junction.Invalid("body", "the webhook body is not JSON")
+		return nil, nil, err
 	}
 	// A signed handshake (Slack's) is answered here too, for callers that
 	// parse without asking AnswerHandshake first.
@@ -172,6 +172,7 @@ func verifyBodyToken(wh *Webhooks, secret junction.Secret, body []byte) error {
 // batchWebhooks checks the attributes of a batched delivery and of the
 // account scope.
 func (v *validator) batchWebhooks(p string, wh *Webhooks) {
+	v.webhookFormat(p, wh)
 	if wh.EventsPath != "" {
 		for _, part := range strings.Split(wh.EventsPath, "[*]") {
 			if part = strings.TrimPrefix(part, "."); part != "" {
