@@ -247,6 +247,7 @@ func (d *Definition) VerifyWebhookRequest(c Credentials, req WebhookRequest, now
 		}
 	}
 
+	parts := map[string]string{"timestamp": tsRaw, "method": req.method(), "url": req.URL}
 	switch sig.Scheme {
 	case SignatureToken:
 		want := sha256.Sum256([]byte(secret.Reveal()))
@@ -261,7 +262,6 @@ func (d *Definition) VerifyWebhookRequest(c Credentials, req WebhookRequest, now
 		if sig.Scheme == SignatureHMACSHA1 {
 			newHash = sha1.New
 		}
-		parts := map[string]string{"timestamp": tsRaw, "method": req.method(), "url": req.URL}
 		mac := signedMAC(newHash, secret, fv.fillExcept(sig.Payload, signedParts...), parts, body)
 		for _, cand := range candidates {
 			if got, ok := decodeMAC(cand, sig.Encoding); ok && hmac.Equal(got, mac) {
@@ -269,7 +269,7 @@ func (d *Definition) VerifyWebhookRequest(c Credentials, req WebhookRequest, now
 			}
 		}
 	case SignatureEd25519:
-		msg := signedMessage(fv.fillExcept(sig.Payload, signedParts...), map[string]string{"timestamp": tsRaw, "method": req.method(), "url": req.URL}, body)
+		msg := signedMessage(fv.fillExcept(sig.Payload, signedParts...), parts, body)
 		for _, cand := range candidates {
 			if got, ok := decodeMAC(cand, sig.Encoding); ok && len(got) == ed25519.SignatureSize && ed25519.Verify(publicKey, msg, got) {
 				return nil
