@@ -414,6 +414,8 @@ func (w *mdWriter) triggers(d *Definition) {
 		switch {
 		case s.Scheme == SignatureEd25519:
 			text = fmt.Sprintf("Deliveries are verified with an Ed25519 signature in the `%s` header, checked with the public key in the connection field `%s`", s.Header, s.KeyField)
+		case s.Scheme == SignatureSNS:
+			text = "Deliveries are Amazon SNS messages, verified with the certificate SNS signs them with (fetched from SNS's own address); a subscription is confirmed only for the connection's topic"
 		case s.Scheme == SignatureBodyToken:
 			text = fmt.Sprintf("Deliveries are verified by the shared secret every event carries at `%s`, compared with the connection field `%s`", s.Path, s.SecretField)
 		case s.Header == "":

@@ -30,6 +30,13 @@ type WebhookRequest struct {
 	// Verified says the request's signature was checked: only then may a
 	// handshake that proves the secret (RespondHMAC) answer.
 	Verified bool
+	// Certificate fetches the certificate a delivery says it was signed
+	// with (SNS's SigningCertURL, already checked to be SNS's), and
+	// Confirm requests a subscription's confirmation URL (SNS's
+	// SubscribeURL): the caller's way out to the network, which this
+	// package does not have. Only the sns scheme uses them.
+	Certificate func(url string) ([]byte, error)
+	Confirm     func(url string) error
 }
 
 func (r WebhookRequest) method() string {

@@ -99,13 +99,15 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 			v.bodyTokenSignature(sp, s)
 		case SignatureEd25519:
 			v.ed25519Signature(sp, s)
+		case SignatureSNS:
+			v.snsSignature(sp, s, wh)
 		case "":
 			v.add(sp+".scheme", "is required (hmac_sha256, hmac_sha1, token or body_token)")
 		default:
-			v.add(sp+".scheme", "unknown signature scheme %q (want hmac_sha256, hmac_sha1, token, body_token or ed25519)", s.Scheme)
+			v.add(sp+".scheme", "unknown signature scheme %q (want hmac_sha256, hmac_sha1, token, body_token, ed25519 or sns)", s.Scheme)
 		}
 		switch f, ok := v.anyField(s.SecretField); {
-		case s.Scheme == SignatureEd25519:
+		case s.Scheme == SignatureEd25519, s.Scheme == SignatureSNS:
 		case s.SecretField == "":
 			v.add(sp+".secret_field", "is required: the connection field that holds the signing secret")
 		case !ok:
@@ -113,7 +115,7 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 		case f.Type != FieldSecret:
 			v.add(sp+".secret_field", "field %q must be of type secret", s.SecretField)
 		}
-		v.templatedHeader(sp+".header", s.Header, s.Scheme != SignatureMailgun && s.Scheme != SignatureBodyToken)
+		v.templatedHeader(sp+".header", s.Header, s.Scheme != SignatureMailgun && s.Scheme != SignatureBodyToken && s.Scheme != SignatureSNS)
 		v.checkTemplate(sp+".prefix", s.Prefix, v.commonPublic)
 		if s.Params != nil {
 			if s.Prefix != "" {

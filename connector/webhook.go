@@ -159,6 +159,9 @@ func (d *Definition) VerifyWebhookRequest(c Credentials, req WebhookRequest, now
 	if sig == nil {
 		return nil
 	}
+	if sig.Scheme == SignatureSNS {
+		return verifySNS(req)
+	}
 	fv := fieldValues{d, c}
 	var (
 		secret    junction.Secret

@@ -52,6 +52,18 @@ func (d *Definition) ParseWebhookEvents(c Credentials, req WebhookRequest) ([]*W
 	if wh.Answer != "" {
 		answer = &HandshakeResponse{StatusCode: http.StatusOK, ContentType: "application/json", Body: []byte(wh.Answer)}
 	}
+	if wh.Signature != nil && wh.Signature.Scheme == SignatureSNS {
+		inner, envelope, hs, err := d.snsDelivery(wh, fv, req, doc)
+		if hs != nil || err != nil {
+			return nil, hs, err
+		}
+		ev, err := d.parseEvent(wh, fv, req.Header, inner, []any{envelope})
+		if err != nil {
+			return nil, nil, err
+		}
+		ev.EventID = snsMessage(envelope).get("MessageId")
+		return []*WebhookEvent{ev}, answer, nil
+	}
 	if wh.EventsPath == "" {
 		ev, err := d.parseEvent(wh, fv, req.Header, doc, nil)
 		if err != nil {

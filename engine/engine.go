@@ -146,6 +146,8 @@ type Engine struct {
 	cc       *ccCache
 	// reauth paces CheckReauthorization.
 	reauth reauthCheck
+	// vendorCerts keeps the certificates vendors sign deliveries with.
+	vendorCerts vendorCerts
 }
 
 // New returns an Engine and starts its record writer.

@@ -224,7 +224,12 @@ func (e *Engine) ReceiveWebhook(ctx context.Context, d WebhookDelivery) ([]*conn
 	if err := x.materialise(ctx); err != nil {
 		return nil, nil, err
 	}
-	req := connector.WebhookRequest{Method: d.Method, URL: d.URL, Query: d.Query, Header: d.Header, Body: d.Body}
+	req := connector.WebhookRequest{Method: d.Method, URL: d.URL, Query: d.Query, Header: d.Header, Body: d.Body,
+		Certificate: func(url string) ([]byte, error) { return e.certificate(ctx, url) },
+		Confirm: func(url string) error {
+			_, err := e.vendorGET(ctx, url)
+			return err
+		}}
 	hs, err := x.def.AnswerHandshake(x.creds, req)
 	if hs != nil || err != nil {
 		return nil, hs, err
