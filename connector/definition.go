@@ -617,6 +617,8 @@ type WebhookSignature struct {
 	Timestamp *SignatureTimestamp `yaml:"timestamp,omitempty" json:"timestamp,omitempty"`
 	// Path is where the body_token scheme finds the shared secret: a JSON
 	// path in each event of the delivery (Microsoft Graph's clientState).
+	// For the pubsub scheme it names the public field holding the token's
+	// audience instead (the URL the push is sent to when empty).
 	Path string `yaml:"path,omitempty" json:"path,omitempty"`
 	// KeyField names the public connection field holding the vendor's
 	// Ed25519 public key in hex, for the ed25519 scheme, which takes it

@@ -414,6 +414,8 @@ func (w *mdWriter) triggers(d *Definition) {
 		switch {
 		case s.Scheme == SignatureEd25519:
 			text = fmt.Sprintf("Deliveries are verified with an Ed25519 signature in the `%s` header, checked with the public key in the connection field `%s`", s.Header, s.KeyField)
+		case s.Scheme == SignaturePubSub:
+			text = fmt.Sprintf("Deliveries are Google Cloud Pub/Sub pushes, verified by the Google-signed ID token in the `Authorization` header, which must name the service account in the connection field `%s`", s.KeyField)
 		case s.Scheme == SignatureSNS:
 			text = "Deliveries are Amazon SNS messages, verified with the certificate SNS signs them with (fetched from SNS's own address); a subscription is confirmed only for the connection's topic"
 		case s.Scheme == SignatureBodyToken:

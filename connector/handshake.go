@@ -37,6 +37,9 @@ type WebhookRequest struct {
 	// package does not have. Only the sns scheme uses them.
 	Certificate func(url string) ([]byte, error)
 	Confirm     func(url string) error
+	// VerifyIDToken verifies an OIDC ID token of issuer for audience and
+	// returns its claims (the pubsub scheme's Google-signed tokens).
+	VerifyIDToken func(issuer, token, audience string) (*IDTokenClaims, error)
 }
 
 func (r WebhookRequest) method() string {

@@ -101,13 +101,15 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 			v.ed25519Signature(sp, s)
 		case SignatureSNS:
 			v.snsSignature(sp, s, wh)
+		case SignaturePubSub:
+			v.pubsubSignature(sp, s)
 		case "":
 			v.add(sp+".scheme", "is required (hmac_sha256, hmac_sha1, token or body_token)")
 		default:
-			v.add(sp+".scheme", "unknown signature scheme %q (want hmac_sha256, hmac_sha1, token, body_token, ed25519 or sns)", s.Scheme)
+			v.add(sp+".scheme", "unknown signature scheme %q (want hmac_sha256, hmac_sha1, token, body_token, ed25519, sns or pubsub)", s.Scheme)
 		}
 		switch f, ok := v.anyField(s.SecretField); {
-		case s.Scheme == SignatureEd25519, s.Scheme == SignatureSNS:
+		case s.Scheme == SignatureEd25519, s.Scheme == SignatureSNS, s.Scheme == SignaturePubSub:
 		case s.SecretField == "":
 			v.add(sp+".secret_field", "is required: the connection field that holds the signing secret")
 		case !ok:
@@ -115,7 +117,7 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 		case f.Type != FieldSecret:
 			v.add(sp+".secret_field", "field %q must be of type secret", s.SecretField)
 		}
-		v.templatedHeader(sp+".header", s.Header, s.Scheme != SignatureMailgun && s.Scheme != SignatureBodyToken && s.Scheme != SignatureSNS)
+		v.templatedHeader(sp+".header", s.Header, s.Scheme != SignatureMailgun && s.Scheme != SignatureBodyToken && s.Scheme != SignatureSNS && s.Scheme != SignaturePubSub)
 		v.checkTemplate(sp+".prefix", s.Prefix, v.commonPublic)
 		if s.Params != nil {
 			if s.Prefix != "" {

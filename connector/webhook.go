@@ -163,6 +163,9 @@ func (d *Definition) VerifyWebhookRequest(c Credentials, req WebhookRequest, now
 		return verifySNS(req)
 	}
 	fv := fieldValues{d, c}
+	if sig.Scheme == SignaturePubSub {
+		return verifyPubSub(d, fv, sig, req)
+	}
 	var (
 		secret    junction.Secret
 		publicKey ed25519.PublicKey

@@ -64,6 +64,18 @@ func (d *Definition) ParseWebhookEvents(c Credentials, req WebhookRequest) ([]*W
 		ev.EventID = snsMessage(envelope).get("MessageId")
 		return []*WebhookEvent{ev}, answer, nil
 	}
+	if wh.Signature != nil && wh.Signature.Scheme == SignaturePubSub {
+		inner, id, err := pubsubEvent(doc)
+		if err != nil {
+			return nil, nil, err
+		}
+		ev, err := d.parseEvent(wh, fv, req.Header, inner, []any{doc})
+		if err != nil {
+			return nil, nil, err
+		}
+		ev.EventID = keptID(id)
+		return []*WebhookEvent{ev}, answer, nil
+	}
 	if wh.EventsPath == "" {
 		ev, err := d.parseEvent(wh, fv, req.Header, doc, nil)
 		if err != nil {
@@ -215,7 +227,7 @@ func (v *validator) batchWebhooks(p string, wh *Webhooks) {
 			v.jsonPath(fmt.Sprintf("%s.event_type.paths[%d]", p, i), path, true)
 		}
 	}
-	if s := wh.Signature; s != nil && s.KeyField != "" && s.Scheme != SignatureEd25519 {
+	if s := wh.Signature; s != nil && s.KeyField != "" && s.Scheme != SignatureEd25519 && s.Scheme != SignaturePubSub {
 		v.add(p+".signature.key_field", "applies only to the ed25519 scheme")
 	}
 	for i := range wh.Handshake {
@@ -228,7 +240,7 @@ func (v *validator) batchWebhooks(p string, wh *Webhooks) {
 	}
 	if s := wh.Signature; s != nil && s.Scheme == SignatureBodyToken {
 		v.jsonPath(p+".signature.path", s.Path, true)
-	} else if s != nil && s.Path != "" {
+	} else if s != nil && s.Path != "" && s.Scheme != SignaturePubSub {
 		v.add(p+".signature.path", "applies only to the body_token scheme")
 	}
 }

@@ -229,6 +229,9 @@ func (e *Engine) ReceiveWebhook(ctx context.Context, d WebhookDelivery) ([]*conn
 		Confirm: func(url string) error {
 			_, err := e.vendorGET(ctx, url)
 			return err
+		},
+		VerifyIDToken: func(issuer, token, audience string) (*connector.IDTokenClaims, error) {
+			return e.verifyIDToken(ctx, issuer, token, audience)
 		}}
 	hs, err := x.def.AnswerHandshake(x.creds, req)
 	if hs != nil || err != nil {

@@ -2,10 +2,14 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 
+	"github.com/coreos/go-oidc/v3/oidc"
+
 	"junction"
+	"junction/connector"
 	"junction/outbound"
 )
 
@@ -61,4 +65,52 @@ func (e *Engine) vendorGET(ctx context.Context, url string) ([]byte, error) {
 		return nil, junction.Errorf(junction.EUNAVAILABLE, "the vendor answered %d to a request its delivery asked for", resp.StatusCode)
 	}
 	return resp.Body, nil
+}
+
+// idTokenKeys are the issuers whose ID tokens deliveries may carry, with
+// where their signing keys are published: only Google's (Pub/Sub push).
+var idTokenKeys = map[string]string{"https://accounts.google.com": "https://www.googleapis.com/oauth2/v3/certs"}
+
+// idTokenVerifiers keeps one key set per issuer: go-oidc caches the keys
+// and fetches them again when a token names a key it does not know.
+type idTokenVerifiers struct {
+	mu   sync.Mutex
+	sets map[string]*oidc.RemoteKeySet
+}
+
+// verifyIDToken verifies an ID token a delivery carries: signed by one
+// of issuer's published keys, for audience, unexpired by the engine's
+// clock. Errors: unauthenticated for a token that is not, unavailable
+// when the keys cannot be fetched.
+func (e *Engine) verifyIDToken(ctx context.Context, issuer, token, audience string) (*connector.IDTokenClaims, error) {
+	jwks, ok := idTokenKeys[issuer]
+	if !ok {
+		return nil, junction.Internal(fmt.Errorf("engine: no keys known for ID tokens of %s", issuer))
+	}
+	e.idTokens.mu.Lock()
+	if e.idTokens.sets == nil {
+		e.idTokens.sets = map[string]*oidc.RemoteKeySet{}
+	}
+	keys := e.idTokens.sets[issuer]
+	if keys == nil {
+		// The key set outlives this request; its fetches go through the
+		// outbound client.
+		kctx := oidc.ClientContext(context.Background(), &http.Client{Transport: outboundTransport{c: e.out}})
+		keys = oidc.NewRemoteKeySet(kctx, jwks)
+		e.idTokens.sets[issuer] = keys
+	}
+	e.idTokens.mu.Unlock()
+	v := oidc.NewVerifier(issuer, keys, &oidc.Config{ClientID: audience, Now: e.clock.Now})
+	idt, err := v.Verify(ctx, token)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &junction.Error{Code: junction.EUNAUTHENTICATED, Field: "header.Authorization", Message: "the push token is not a valid ID token for this URL"}
+	}
+	var c connector.IDTokenClaims
+	if err := idt.Claims(&c); err != nil {
+		return nil, &junction.Error{Code: junction.EUNAUTHENTICATED, Field: "header.Authorization", Message: "the push token's claims cannot be read"}
+	}
+	return &c, nil
 }
