@@ -744,9 +744,19 @@ func statusList() string {
 // ReceiveWebhook hands a delivery sent to a trigger's intake URL to the
 // runtime, which authenticates it by the token and the vendor's signature
 // (see trigger.Runtime.Intake for the answers). It needs no caller.
+//
+// d.URL, as the request reached this server (a path and query), becomes
+// the URL the vendor sent it to: the public URL of the hook with the same
+// query, which signatures over the URL (HubSpot's) cover. A proxy in front
+// may have rewritten the path; the public URL is what the vendor was given.
 func (a *App) ReceiveWebhook(ctx context.Context, token string, d trigger.WebhookRequest) (*trigger.Response, error) {
 	if err := a.needTriggers(); err != nil {
 		return nil, err
 	}
+	u := a.HookURL(token)
+	if _, query, ok := strings.Cut(d.URL, "?"); ok {
+		u += "?" + query
+	}
+	d.URL = u
 	return a.triggers.Intake(ctx, token, d)
 }

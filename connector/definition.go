@@ -597,6 +597,43 @@ type Webhooks struct {
 	// re-serialised, carries the same ID and makes no second job.
 	EventID   WebhookEventID     `yaml:"event_id,omitempty" json:"event_id,omitempty"`
 	Handshake []WebhookHandshake `yaml:"handshake,omitempty" json:"handshake,omitempty"`
+	// EventsPath, when set, says the delivery is a batch: the JSON path of
+	// the list of events in it ("$" for a body that is a list, "value" for
+	// Microsoft Graph). Each element is one event, and EventType.Path,
+	// Record, ID, EventID.Path and Account.Path are read in it rather than
+	// in the whole body. A "[*]" step flattens nested lists
+	// ("eventNotifications[*].dataChangeEvent.entities"): QuickBooks
+	// groups the changed entities by company.
+	EventsPath string `yaml:"events_path,omitempty" json:"events_path,omitempty"`
+	// Format is how the body is encoded: json (the default), or form for
+	// application/x-www-form-urlencoded bodies (Mailchimp's), read as the
+	// JSON object their bracketed keys describe: data[merges][FNAME]=Ann
+	// is {"data": {"merges": {"FNAME": "Ann"}}}.
+	Format string `yaml:"format,omitempty" json:"format,omitempty"`
+	// Answer, when set, is the JSON body answered to a delivery once its
+	// events are stored, instead of {"status":"accepted"}: Discord wants an
+	// interaction response within three seconds, and {"type":5} defers it
+	// for the job to follow up.
+	Answer string `yaml:"answer,omitempty" json:"answer,omitempty"`
+	// Account, when set, keeps only the events of the account the
+	// connection is for: vendors that send one app's events for every
+	// account connected to it to a single URL (HubSpot's portalId, Xero's
+	// tenantId, QuickBooks' realmId). Other events are acknowledged and
+	// dropped.
+	Account *WebhookAccount `yaml:"account,omitempty" json:"account,omitempty"`
+}
+
+// WebhookAccount names where an event says which account it belongs to,
+// and the connection field that says which account the connection is for.
+type WebhookAccount struct {
+	// Path is the JSON path of the account's ID in the event; in a
+	// batch whose EventsPath flattens nested lists, a path the event
+	// lacks is looked up in the elements that enclose it, innermost
+	// first (QuickBooks' realmId sits beside the entities list).
+	Path string `yaml:"path" json:"path"`
+	// Field is the public connection field holding the account's ID.
+	// While it is empty, events of every account are kept.
+	Field string `yaml:"field" json:"field"`
 }
 
 // WebhookEventID locates the vendor's ID of a delivery: a header
@@ -617,11 +654,17 @@ const (
 	SignatureHMACSHA1 = "hmac_sha1"
 	// SignatureToken is the shared secret itself sent in a header.
 	SignatureToken = "token"
+	// SignatureBodyToken is the shared secret sent in the body, in every
+	// event of the delivery at the signature's Path: Microsoft Graph's
+	// clientState. A delivery any of whose events lacks it, or carries
+	// another value, is refused whole.
+	SignatureBodyToken = "body_token"
 )
 
 // WebhookSignature says how a delivery proves it comes from the vendor.
 type WebhookSignature struct {
-	// Scheme is hmac_sha256, hmac_sha1 or token.
+	// Scheme is hmac_sha256, hmac_sha1, token, body_token, ed25519 or
+	// mailgun.
 	Scheme string `yaml:"scheme" json:"scheme"`
 	// SecretField names the connection field of type secret that holds
 	// the signing secret.
@@ -640,11 +683,23 @@ type WebhookSignature struct {
 	Encoding string `yaml:"encoding,omitempty" json:"encoding,omitempty"`
 	// Payload is what is signed: "{body}" (the default), or a template
 	// joining {timestamp} and {body} ("{timestamp}.{body}",
-	// "v0:{timestamp}:{body}").
+	// "v0:{timestamp}:{body}"), and for signatures that cover the request
+	// line, {method} and {url}: the URL the vendor sent the delivery to,
+	// which is Junction's public URL of the hook with the query as sent
+	// (HubSpot's v3 "{method}{url}{body}{timestamp}").
 	Payload string `yaml:"payload,omitempty" json:"payload,omitempty"`
 	// Timestamp, when set, is required, checked against Tolerance and
 	// available to Payload as {timestamp}.
 	Timestamp *SignatureTimestamp `yaml:"timestamp,omitempty" json:"timestamp,omitempty"`
+	// Path is where the body_token scheme finds the shared secret: a JSON
+	// path in each event of the delivery (Microsoft Graph's clientState).
+	// For the pubsub scheme it names the public field holding the token's
+	// audience instead (the URL the push is sent to when empty).
+	Path string `yaml:"path,omitempty" json:"path,omitempty"`
+	// KeyField names the public connection field holding the vendor's
+	// Ed25519 public key in hex, for the ed25519 scheme, which takes it
+	// instead of SecretField: the key verifies, it does not sign.
+	KeyField string `yaml:"key_field,omitempty" json:"key_field,omitempty"`
 }
 
 // SignatureParams splits a signature header into key=value pairs.
@@ -677,6 +732,10 @@ type WebhookEventType struct {
 	Path   string `yaml:"path,omitempty" json:"path,omitempty"`
 	// Separator joins header and path values, "." by default.
 	Separator string `yaml:"separator,omitempty" json:"separator,omitempty"`
+	// Paths, instead of Path, are JSON paths whose values, joined with
+	// Separator, make the type: QuickBooks names an entity and its
+	// operation apart ("Customer" and "Create" make "Customer.Create").
+	Paths []string `yaml:"paths,omitempty" json:"paths,omitempty"`
 }
 
 // WebhookHandshake is a request the vendor sends to prove the endpoint is
@@ -710,6 +769,13 @@ type WebhookHandshake struct {
 	RespondHMAC *HandshakeHMAC `yaml:"respond_hmac,omitempty" json:"respond_hmac,omitempty"`
 	// From says where the value to echo is.
 	From *HandshakeValue `yaml:"from,omitempty" json:"from,omitempty"`
+	// Reply, instead of a value to echo, is a fixed JSON body to answer
+	// with: Discord's PING wants {"type":1}.
+	Reply string `yaml:"reply,omitempty" json:"reply,omitempty"`
+	// Signed says the handshake is answered only once the request's
+	// signature is verified: Discord sends PINGs wrongly signed too, to
+	// check that the endpoint refuses them.
+	Signed bool `yaml:"signed,omitempty" json:"signed,omitempty"`
 	// Into says where the answer carries it: the text/plain body when
 	// empty.
 	Into *HandshakeAnswer `yaml:"into,omitempty" json:"into,omitempty"`

@@ -443,7 +443,21 @@ func (w *mdWriter) triggers(d *Definition) {
 	}
 	w.line("")
 	if s := wh.Signature; s != nil {
-		text := fmt.Sprintf("Deliveries are verified with %s in the `%s` header, keyed by the connection field `%s`", signatureName(s.Scheme), s.Header, s.SecretField)
+		var text string
+		switch {
+		case s.Scheme == SignatureEd25519:
+			text = fmt.Sprintf("Deliveries are verified with an Ed25519 signature in the `%s` header, checked with the public key in the connection field `%s`", s.Header, s.KeyField)
+		case s.Scheme == SignaturePubSub:
+			text = fmt.Sprintf("Deliveries are Google Cloud Pub/Sub pushes, verified by the Google-signed ID token in the `Authorization` header, which must name the service account in the connection field `%s`", s.KeyField)
+		case s.Scheme == SignatureSNS:
+			text = "Deliveries are Amazon SNS messages, verified with the certificate SNS signs them with (fetched from SNS's own address); a subscription is confirmed only for the connection's topic"
+		case s.Scheme == SignatureBodyToken:
+			text = fmt.Sprintf("Deliveries are verified by the shared secret every event carries at `%s`, compared with the connection field `%s`", s.Path, s.SecretField)
+		case s.Header == "":
+			text = fmt.Sprintf("Deliveries are verified with %s, keyed by the connection field `%s`", signatureName(s.Scheme), s.SecretField)
+		default:
+			text = fmt.Sprintf("Deliveries are verified with %s in the `%s` header, keyed by the connection field `%s`", signatureName(s.Scheme), s.Header, s.SecretField)
+		}
 		if s.Timestamp != nil && s.Timestamp.Tolerance != "" {
 			text += fmt.Sprintf("; deliveries signed more than %s from now are refused", s.Timestamp.Tolerance)
 		}
@@ -451,6 +465,28 @@ func (w *mdWriter) triggers(d *Definition) {
 			text += "; unsigned deliveries are accepted while that field is empty"
 		}
 		w.line("%s.", text)
+		if slices.Contains(templateVars(s.Payload), "url") {
+			w.line("The signature covers the URL the delivery was sent to: Junction's public URL (`--public-url`) must be the one the vendor was given.")
+		}
+		w.line("")
+	}
+	if wh.Signature == nil {
+		w.line("The vendor does not sign deliveries: the token in the intake URL is the only proof that one comes from it, so keep the URL secret.")
+		w.line("")
+	}
+	if wh.Format == WebhookFormatForm {
+		w.line("Deliveries are forms (`application/x-www-form-urlencoded`), read as the JSON object their bracketed keys describe (`data[merges][FNAME]` is `data.merges.FNAME`).")
+		w.line("")
+	}
+	if wh.EventsPath != "" {
+		w.line("A delivery carries a batch of events (at `%s`); each event for the trigger makes its own job.", wh.EventsPath)
+		if wh.EventID.Path != "" {
+			w.line("An event already received (the same `%s`) makes no second job.", wh.EventID.Path)
+		}
+		w.line("")
+	}
+	if a := wh.Account; a != nil {
+		w.line("The vendor sends the events of every account connected to its app to each URL: only events whose `%s` is the connection field `%s` are kept (all while that field is empty).", a.Path, a.Field)
 		w.line("")
 	}
 }
@@ -463,6 +499,8 @@ func signatureName(scheme string) string {
 		return "an HMAC-SHA1 signature"
 	case SignatureToken:
 		return "the shared secret"
+	case SignatureMailgun:
+		return "Mailgun's signature in the body"
 	}
 	return "the `" + scheme + "` signature scheme"
 }

@@ -19,12 +19,27 @@ const MaxHandshakeEcho = 1024
 type WebhookRequest struct {
 	// Method is the HTTP method, POST when empty.
 	Method string
+	// URL is the URL the vendor sent the request to, as the vendor knows
+	// it: Junction's public URL of the hook, with the query as sent.
+	// Signatures that cover the request line (HubSpot's v3) are checked
+	// against it; empty when unknown.
+	URL    string
 	Query  url.Values
 	Header http.Header
 	Body   []byte
 	// Verified says the request's signature was checked: only then may a
 	// handshake that proves the secret (RespondHMAC) answer.
 	Verified bool
+	// Certificate fetches the certificate a delivery says it was signed
+	// with (SNS's SigningCertURL, already checked to be SNS's), and
+	// Confirm requests a subscription's confirmation URL (SNS's
+	// SubscribeURL): the caller's way out to the network, which this
+	// package does not have. Only the sns scheme uses them.
+	Certificate func(url string) ([]byte, error)
+	Confirm     func(url string) error
+	// VerifyIDToken verifies an OIDC ID token of issuer for audience and
+	// returns its claims (the pubsub scheme's Google-signed tokens).
+	VerifyIDToken func(issuer, token, audience string) (*IDTokenClaims, error)
 }
 
 func (r WebhookRequest) method() string {
@@ -66,6 +81,12 @@ func (d *Definition) AnswerHandshake(c Credentials, req WebhookRequest) (*Handsh
 		}
 		if len(h.Match) > 0 && !matches(BodyMatch{Match: h.Match}, 0, doc) {
 			continue
+		}
+		if h.Signed && !req.Verified {
+			return nil, nil // answered by ParseWebhookEvents, after VerifyWebhookRequest
+		}
+		if h.Reply != "" {
+			return &HandshakeResponse{StatusCode: http.StatusOK, ContentType: "application/json", Body: []byte(h.Reply)}, nil
 		}
 		if src == (HandshakeValue{}) { // a bare liveness check: Trello's HEAD
 			return &HandshakeResponse{StatusCode: http.StatusOK}, nil

@@ -95,12 +95,21 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 		case SignatureHMACSHA256, SignatureHMACSHA1, SignatureToken:
 		case SignatureMailgun:
 			v.mailgunSignature(sp, s)
+		case SignatureBodyToken:
+			v.bodyTokenSignature(sp, s)
+		case SignatureEd25519:
+			v.ed25519Signature(sp, s)
+		case SignatureSNS:
+			v.snsSignature(sp, s, wh)
+		case SignaturePubSub:
+			v.pubsubSignature(sp, s)
 		case "":
-			v.add(sp+".scheme", "is required (hmac_sha256, hmac_sha1 or token)")
+			v.add(sp+".scheme", "is required (hmac_sha256, hmac_sha1, token or body_token)")
 		default:
-			v.add(sp+".scheme", "unknown signature scheme %q (want hmac_sha256, hmac_sha1 or token)", s.Scheme)
+			v.add(sp+".scheme", "unknown signature scheme %q (want hmac_sha256, hmac_sha1, token, body_token, ed25519, sns or pubsub)", s.Scheme)
 		}
 		switch f, ok := v.anyField(s.SecretField); {
+		case s.Scheme == SignatureEd25519, s.Scheme == SignatureSNS, s.Scheme == SignaturePubSub:
 		case s.SecretField == "":
 			v.add(sp+".secret_field", "is required: the connection field that holds the signing secret")
 		case !ok:
@@ -108,7 +117,7 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 		case f.Type != FieldSecret:
 			v.add(sp+".secret_field", "field %q must be of type secret", s.SecretField)
 		}
-		v.templatedHeader(sp+".header", s.Header, s.Scheme != SignatureMailgun)
+		v.templatedHeader(sp+".header", s.Header, s.Scheme != SignatureMailgun && s.Scheme != SignatureBodyToken && s.Scheme != SignatureSNS && s.Scheme != SignaturePubSub)
 		v.checkTemplate(sp+".prefix", s.Prefix, v.commonPublic)
 		if s.Params != nil {
 			if s.Prefix != "" {
@@ -126,7 +135,7 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 				v.add(sp+"."+attr, "does not apply to the token scheme")
 			}
 		}
-		hmacOnly("encoding", s.Encoding != "")
+		hmacOnly("encoding", s.Encoding != "" && s.Scheme != SignatureEd25519)
 		hmacOnly("payload", s.Payload != "")
 		if s.Encoding != "" && s.Encoding != "hex" && s.Encoding != "base64" {
 			v.add(sp+".encoding", "must be hex or base64")
@@ -134,8 +143,8 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 		if s.Payload != "" {
 			names := templateVars(s.Payload)
 			for _, n := range names {
-				if n != "body" && n != "timestamp" && v.commonPublic(n) != "" {
-					v.add(sp+".payload", "names {%s}; only {body}, {timestamp} and shared public fields are known", n)
+				if !slices.Contains(signedParts, n) && v.commonPublic(n) != "" {
+					v.add(sp+".payload", "names {%s}; only {body}, {timestamp}, {method}, {url} and shared public fields are known", n)
 				}
 			}
 			if !slices.Contains(names, "body") {
@@ -149,7 +158,7 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 			tp := sp + ".timestamp"
 			fromParams := s.Params != nil && s.Params.Timestamp != ""
 			switch {
-			case ts.Header == "" && !fromParams && s.Scheme != SignatureMailgun:
+			case ts.Header == "" && !fromParams && s.Scheme != SignatureMailgun && s.Scheme != SignatureBodyToken:
 				v.add(tp+".header", "is required unless params.timestamp names it")
 			case ts.Header != "" && fromParams:
 				v.add(tp+".header", "does not apply when params.timestamp names the timestamp")
@@ -162,9 +171,10 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 	}
 	v.templatedHeader(p+".event_type.header", wh.EventType.Header, false)
 	v.templatedPath(p+".event_type.path", wh.EventType.Path, false)
-	if wh.EventType.Separator != "" && (wh.EventType.Header == "" || wh.EventType.Path == "") {
-		v.add(p+".event_type.separator", "only joins a header and a path")
+	if et := wh.EventType; et.Separator != "" && (et.Header == "" || et.Path == "") && len(et.Paths) == 0 {
+		v.add(p+".event_type.separator", "only joins a header and a path, or paths")
 	}
+	v.batchWebhooks(p, wh)
 	v.templatedPath(p+".record", wh.Record, false)
 	v.templatedPath(p+".id", wh.ID, false)
 	v.templatedHeader(p+".event_id.header", wh.EventID.Header, false)
@@ -221,9 +231,10 @@ func (v *validator) handshake(hp string, h *WebhookHandshake) {
 	switch {
 	case method == "HEAD" && (set > 0 || h.Into != nil):
 		v.add(hp, "a HEAD handshake answers 200 with nothing to echo")
-	case method != "HEAD" && set == 0:
-		v.add(hp, "needs a value to echo (from or respond); only a HEAD handshake echoes nothing")
+	case method != "HEAD" && set == 0 && h.Reply == "":
+		v.add(hp, "needs a value to echo (from or respond) or a reply; only a HEAD handshake echoes nothing")
 	}
+	v.handshakeReply(hp, h, set)
 	if a := h.Into; a != nil {
 		switch {
 		case (a.Header == "") == (a.JSON == ""):
@@ -407,7 +418,7 @@ func (v *validator) eventWebhook(wp string, o *Object, e *Event) {
 		}
 		v.vendorTypes[t] = o.Name + "." + e.Name
 	}
-	if len(w.Types) > 0 && wh != nil && wh.EventType.Header == "" && wh.EventType.Path == "" {
+	if len(w.Types) > 0 && wh != nil && wh.EventType.Header == "" && wh.EventType.Path == "" && len(wh.EventType.Paths) == 0 {
 		v.add(wp+".types", "the connector's webhooks.event_type says nowhere to read the type from")
 	}
 	v.jsonPath(wp+".record", w.Record, false)

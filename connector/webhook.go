@@ -1,6 +1,8 @@
 package connector
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -9,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -137,7 +140,17 @@ func unauthenticated(field, format string, args ...any) error {
 // signature that does not match; validation_failed when the connector
 // receives no webhooks or the connection lacks a required secret. No error
 // carries the secret or the expected signature.
+//
+// A signature that covers the request line (a payload naming {method} or
+// {url}) needs VerifyWebhookRequest.
 func (d *Definition) VerifyWebhook(c Credentials, header http.Header, body []byte, now time.Time) error {
+	return d.VerifyWebhookRequest(c, WebhookRequest{Header: header, Body: body}, now)
+}
+
+// VerifyWebhookRequest is VerifyWebhook given the whole request: its
+// method and the URL it was sent to, which some vendors sign too.
+func (d *Definition) VerifyWebhookRequest(c Credentials, req WebhookRequest, now time.Time) error {
+	header, body := req.Header, req.Body
 	wh, err := d.webhooks()
 	if err != nil {
 		return err
@@ -146,17 +159,33 @@ func (d *Definition) VerifyWebhook(c Credentials, header http.Header, body []byt
 	if sig == nil {
 		return nil
 	}
-	secret := c.Secrets[sig.SecretField]
-	if secret.IsZero() {
+	if sig.Scheme == SignatureSNS {
+		return verifySNS(req)
+	}
+	fv := fieldValues{d, c}
+	if sig.Scheme == SignaturePubSub {
+		return verifyPubSub(d, fv, sig, req)
+	}
+	var (
+		secret    junction.Secret
+		publicKey ed25519.PublicKey
+	)
+	if sig.Scheme == SignatureEd25519 {
+		if publicKey, err = ed25519Key(d, fv, sig); publicKey == nil {
+			return err
+		}
+	} else if secret = c.Secrets[sig.SecretField]; secret.IsZero() {
 		if sig.Optional {
 			return nil
 		}
 		return junction.Invalid("fields."+sig.SecretField, "is required to verify %s webhooks", d.DisplayName)
 	}
-	if sig.Scheme == SignatureMailgun {
+	switch sig.Scheme {
+	case SignatureMailgun:
 		return verifyMailgun(secret, sig, body, now)
+	case SignatureBodyToken:
+		return verifyBodyToken(wh, secret, body)
 	}
-	fv := fieldValues{d, c}
 	name := fv.fill(sig.Header)
 	hfield := "header." + name
 	raw := strings.TrimSpace(strings.Join(header.Values(name), ","))
@@ -224,6 +253,7 @@ func (d *Definition) VerifyWebhook(c Credentials, header http.Header, body []byt
 		}
 	}
 
+	parts := map[string]string{"timestamp": tsRaw, "method": req.method(), "url": req.URL}
 	switch sig.Scheme {
 	case SignatureToken:
 		want := sha256.Sum256([]byte(secret.Reveal()))
@@ -238,9 +268,16 @@ func (d *Definition) VerifyWebhook(c Credentials, header http.Header, body []byt
 		if sig.Scheme == SignatureHMACSHA1 {
 			newHash = sha1.New
 		}
-		mac := signedMAC(newHash, secret, fv.fillExcept(sig.Payload, "body", "timestamp"), tsRaw, body)
+		mac := signedMAC(newHash, secret, fv.fillExcept(sig.Payload, signedParts...), parts, body)
 		for _, cand := range candidates {
 			if got, ok := decodeMAC(cand, sig.Encoding); ok && hmac.Equal(got, mac) {
+				return nil
+			}
+		}
+	case SignatureEd25519:
+		msg := signedMessage(fv.fillExcept(sig.Payload, signedParts...), parts, body)
+		for _, cand := range candidates {
+			if got, ok := decodeMAC(cand, sig.Encoding); ok && len(got) == ed25519.SignatureSize && ed25519.Verify(publicKey, msg, got) {
 				return nil
 			}
 		}
@@ -250,13 +287,31 @@ func (d *Definition) VerifyWebhook(c Credentials, header http.Header, body []byt
 	return unauthenticated(hfield, "the webhook signature does not match")
 }
 
+// signedParts are the placeholders a signature's payload may name besides
+// the connection's public fields.
+var signedParts = []string{"body", "timestamp", "method", "url"}
+
 // signedMAC computes the MAC over the payload template filled with the
-// timestamp as received and the raw body.
-func signedMAC(newHash func() hash.Hash, secret junction.Secret, payload, ts string, body []byte) []byte {
+// raw body and the parts of the request as received (the timestamp, the
+// method, the URL).
+func signedMAC(newHash func() hash.Hash, secret junction.Secret, payload string, parts map[string]string, body []byte) []byte {
+	m := hmac.New(newHash, []byte(secret.Reveal()))
+	writeSigned(m, payload, parts, body)
+	return m.Sum(nil)
+}
+
+// signedMessage is what signedMAC computes the MAC over, for signatures
+// made over the message itself (Ed25519).
+func signedMessage(payload string, parts map[string]string, body []byte) []byte {
+	var b bytes.Buffer
+	writeSigned(&b, payload, parts, body)
+	return b.Bytes()
+}
+
+func writeSigned(m io.Writer, payload string, parts map[string]string, body []byte) {
 	if payload == "" {
 		payload = "{body}"
 	}
-	m := hmac.New(newHash, []byte(secret.Reveal()))
 	rest := payload
 	for rest != "" {
 		loc := placeholderRE.FindStringSubmatchIndex(rest)
@@ -265,15 +320,13 @@ func signedMAC(newHash func() hash.Hash, secret junction.Secret, payload, ts str
 			break
 		}
 		m.Write([]byte(rest[:loc[0]]))
-		switch rest[loc[2]:loc[3]] {
-		case "body":
+		if name := rest[loc[2]:loc[3]]; name == "body" {
 			m.Write(body)
-		case "timestamp":
-			m.Write([]byte(ts))
+		} else {
+			m.Write([]byte(parts[name]))
 		}
 		rest = rest[loc[1]:]
 	}
-	return m.Sum(nil)
 }
 
 func decodeMAC(s, encoding string) ([]byte, bool) {
@@ -296,30 +349,38 @@ func decodeMAC(s, encoding string) ([]byte, bool) {
 //
 // A delivery whose vendor type no event claims gives a WebhookEvent that is
 // not Matched. Errors: validation_failed when the connector receives no
-// webhooks, the body is not JSON, or the payload lacks the record or its ID
-// where the connector says they are.
+// webhooks or delivers events in batches (read those with
+// ParseWebhookEvents), the body is not JSON, or the payload lacks the
+// record or its ID where the connector says they are.
 func (d *Definition) ParseWebhook(c Credentials, header http.Header, body []byte) (*WebhookEvent, *HandshakeResponse, error) {
 	wh, err := d.webhooks()
 	if err != nil {
 		return nil, nil, err
 	}
-	doc, err := decodeJSON(body)
-	if err != nil {
-		return nil, nil, junction.Invalid("body", "the webhook body is not JSON")
+	if wh.EventsPath != "" {
+		return nil, nil, junction.Invalid("webhooks.events_path", "%s delivers events in batches; read them with ParseWebhookEvents", d.DisplayName)
 	}
-	// A signed handshake (Slack's) is answered here too, for callers that
-	// parse without asking AnswerHandshake first.
-	if hs, err := d.AnswerHandshake(c, WebhookRequest{Header: header, Body: body, Verified: true}); hs != nil || err != nil {
+	evs, hs, err := d.ParseWebhookEvents(c, WebhookRequest{Header: header, Body: body})
+	if err != nil || evs == nil {
 		return nil, hs, err
 	}
-	fv := fieldValues{d, c}
+	return evs[0], nil, nil
+}
+
+// parseEvent reads one event: the whole delivery, or one element of a
+// batch (doc) with the elements that enclose it, innermost first (outer).
+func (d *Definition) parseEvent(wh *Webhooks, fv fieldValues, header http.Header, doc any, outer []any) (*WebhookEvent, error) {
 	ev := &WebhookEvent{Payload: doc, VendorType: vendorType(wh.EventType, fv, header, doc)}
+	var err error
 	if ev.EventID, err = eventID(wh.EventID, fv, header, doc); err != nil {
-		return nil, nil, err
+		return nil, err
+	}
+	if !ofAccount(wh.Account, fv, doc, outer) {
+		return ev, nil
 	}
 	oe := d.webhookEvent(ev.VendorType)
 	if oe.Event == nil {
-		return ev, nil, nil
+		return ev, nil
 	}
 	ev.Object, ev.Event = oe.Object.Name, oe.Event.Name
 
@@ -328,13 +389,13 @@ func (d *Definition) ParseWebhook(c Credentials, header http.Header, body []byte
 		recordPath = fv.fill(wh.Record)
 	}
 	if _, err := parsePath(recordPath); err != nil {
-		return nil, nil, junction.Invalid(fieldOf(wh.Record, "webhooks.record"), "invalid JSON path: %v", err)
+		return nil, junction.Invalid(fieldOf(wh.Record, "webhooks.record"), "invalid JSON path: %v", err)
 	}
 	whole := recordPath == "" || recordPath == "$"
 	rv, ok := lookupPath(doc, recordPath)
 	rec, isObj := rv.(map[string]any)
 	if !whole && (!ok || !isObj) {
-		return nil, nil, junction.Invalid("body."+recordPath, "the %s payload has no %s object here", ev.VendorType, oe.Object.Name)
+		return nil, junction.Invalid("body."+recordPath, "the %s payload has no %s object here", ev.VendorType, oe.Object.Name)
 	}
 	ev.Record = rec
 
@@ -347,16 +408,16 @@ func (d *Definition) ParseWebhook(c Credentials, header http.Header, body []byte
 	}
 	if idPath != "" {
 		if _, err := parsePath(idPath); err != nil {
-			return nil, nil, junction.Invalid(fieldOf(wh.ID, "webhooks.id"), "invalid JSON path: %v", err)
+			return nil, junction.Invalid(fieldOf(wh.ID, "webhooks.id"), "invalid JSON path: %v", err)
 		}
 		iv, _ := lookupPath(rec, idPath)
 		id, ok := scalarText(iv)
 		if rec == nil || !ok || id == "" {
-			return nil, nil, junction.Invalid("body."+idPath, "the %s payload has no %s ID here", ev.VendorType, oe.Object.Name)
+			return nil, junction.Invalid("body."+idPath, "the %s payload has no %s ID here", ev.VendorType, oe.Object.Name)
 		}
 		ev.ObjectID = keptID(id)
 	}
-	return ev, nil, nil
+	return ev, nil
 }
 
 // eventID reads the delivery's own ID per the connector's event_id: the
@@ -391,6 +452,10 @@ func eventID(ei WebhookEventID, fv fieldValues, header http.Header, doc any) (st
 // vendorType reads the delivery's event type per the connector's event_type.
 func vendorType(et WebhookEventType, fv fieldValues, header http.Header, doc any) string {
 	var h, b string
+	sep := et.Separator
+	if sep == "" {
+		sep = "."
+	}
 	if name := fv.fill(et.Header); name != "" {
 		h = strings.TrimSpace(header.Get(name))
 	}
@@ -398,12 +463,18 @@ func vendorType(et WebhookEventType, fv fieldValues, header http.Header, doc any
 		v, _ := lookupPath(doc, path)
 		b, _ = scalarText(v)
 	}
+	if len(et.Paths) > 0 {
+		vals := make([]string, len(et.Paths))
+		for i, path := range et.Paths {
+			v, _ := lookupPath(doc, path)
+			if vals[i], _ = scalarText(v); vals[i] == "" {
+				return "" // a part missing names no type
+			}
+		}
+		b = strings.Join(vals, sep)
+	}
 	switch {
 	case h != "" && b != "":
-		sep := et.Separator
-		if sep == "" {
-			sep = "."
-		}
 		return h + sep + b
 	case h != "":
 		return h

@@ -24,7 +24,7 @@ type HandshakeHMAC struct {
 // has a signature, whose secret keys the HMAC; VerifyWebhook has already
 // checked the request with it, so it is not empty here.
 func hmacHandshake(wh *Webhooks, c Credentials, h *HandshakeHMAC, value string) *HandshakeResponse {
-	mac := signedMAC(sha256.New, c.Secrets[wh.Signature.SecretField], "{body}", "", []byte(value))
+	mac := signedMAC(sha256.New, c.Secrets[wh.Signature.SecretField], "{body}", nil, []byte(value))
 	body, _ := json.Marshal(map[string]string{h.Plain: value, h.Hashed: hex.EncodeToString(mac)})
 	return &HandshakeResponse{StatusCode: http.StatusOK, ContentType: "application/json", Body: body}
 }

@@ -147,6 +147,10 @@ type Engine struct {
 	cc       *ccCache
 	// reauth paces CheckReauthorization.
 	reauth reauthCheck
+	// vendorCerts keeps the certificates vendors sign deliveries with,
+	// idTokens the keys of the ID tokens they carry.
+	vendorCerts vendorCerts
+	idTokens    idTokenVerifiers
 }
 
 // New returns an Engine and starts its record writer.

@@ -189,6 +189,9 @@ type WebhookDelivery struct {
 	// Method is the HTTP method, POST when empty; GET and HEAD only ever
 	// carry a handshake.
 	Method string
+	// URL is where the vendor sent it, as the vendor knows it (see
+	// connector.WebhookRequest.URL).
+	URL    string
 	Query  url.Values
 	Header http.Header
 	Body   []byte
@@ -203,13 +206,15 @@ type WebhookDelivery struct {
 // A handshake the connector declares is answered first, unverified, since
 // vendors send them unsigned (see connector.Definition.AnswerHandshake).
 //
-// It returns either the event or, for the vendor's handshake, the answer
-// to give. Errors: method_not_allowed for a GET or HEAD that is no
+// It returns either the events (one, or a batch's, see
+// connector.Definition.ParseWebhookEvents) with the answer the connector
+// gives once they are stored, if any, or, for the vendor's handshake, no
+// events and the answer to give. Errors: method_not_allowed for a GET or HEAD that is no
 // declared handshake, unauthenticated for a bad or missing signature (never
 // counted against the connection: anyone can send one), validation_failed
 // from the connector for a connector that receives no webhooks, a missing
 // secret or a malformed body, and the credential stores' errors.
-func (e *Engine) ReceiveWebhook(ctx context.Context, d WebhookDelivery) (*connector.WebhookEvent, *connector.HandshakeResponse, error) {
+func (e *Engine) ReceiveWebhook(ctx context.Context, d WebhookDelivery) ([]*connector.WebhookEvent, *connector.HandshakeResponse, error) {
 	if d.Connection == nil {
 		return nil, nil, junction.Invalid("connection", "is required")
 	}
@@ -220,7 +225,16 @@ func (e *Engine) ReceiveWebhook(ctx context.Context, d WebhookDelivery) (*connec
 	if err := x.materialise(ctx); err != nil {
 		return nil, nil, err
 	}
-	hs, err := x.def.AnswerHandshake(x.creds, connector.WebhookRequest{Method: d.Method, Query: d.Query, Header: d.Header, Body: d.Body})
+	req := connector.WebhookRequest{Method: d.Method, URL: d.URL, Query: d.Query, Header: d.Header, Body: d.Body,
+		Certificate: func(url string) ([]byte, error) { return e.certificate(ctx, url) },
+		Confirm: func(url string) error {
+			_, err := e.vendorGET(ctx, url)
+			return err
+		},
+		VerifyIDToken: func(issuer, token, audience string) (*connector.IDTokenClaims, error) {
+			return e.verifyIDToken(ctx, issuer, token, audience)
+		}}
+	hs, err := x.def.AnswerHandshake(x.creds, req)
 	if hs != nil || err != nil {
 		return nil, hs, err
 	}
@@ -228,18 +242,18 @@ func (e *Engine) ReceiveWebhook(ctx context.Context, d WebhookDelivery) (*connec
 		return nil, nil, &junction.Error{Code: junction.EMETHODNOTALLOWED,
 			Message: d.Method + " answers only the handshakes the connector declares; deliveries are POSTed"}
 	}
-	err = x.def.VerifyWebhook(x.creds, d.Header, d.Body, e.clock.Now())
+	err = x.def.VerifyWebhookRequest(x.creds, req, e.clock.Now())
 	if junction.IsCode(err, junction.EUNAUTHENTICATED) && len(x.assets) > 0 {
 		changed, rerr := x.refreshAssets(ctx)
 		if rerr != nil {
 			return nil, nil, rerr
 		}
 		if changed {
-			err = x.def.VerifyWebhook(x.creds, d.Header, d.Body, e.clock.Now())
+			err = x.def.VerifyWebhookRequest(x.creds, req, e.clock.Now())
 		}
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	return x.def.ParseWebhook(x.creds, d.Header, d.Body)
+	return x.def.ParseWebhookEvents(x.creds, req)
 }

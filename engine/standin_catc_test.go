@@ -290,10 +290,11 @@ func TestStandInMailgunWebhook(t *testing.T) {
 		return []byte(`{"signature":{"timestamp":"` + ts + `","token":"` + token + `","signature":"` + hex.EncodeToString(m.Sum(nil)) + `"},` +
 			`"event-data":{"id":"ev-` + token + `","event":"delivered","timestamp":` + ts + `,"recipient":"a@example.com"}}`)
 	}
-	ev, _, err := f.eng.ReceiveWebhook(f.ctx, engine.WebhookDelivery{Connection: conn, Header: http.Header{}, Body: delivery("key-old", "t1")})
+	evs, _, err := f.eng.ReceiveWebhook(f.ctx, engine.WebhookDelivery{Connection: conn, Header: http.Header{}, Body: delivery("key-old", "t1")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ev := evs[0]
 	if ev.Object != "email_event" || ev.Event != "delivered" || ev.EventID != "ev-t1" {
 		t.Fatalf("event %s.%s %s", ev.Object, ev.Event, ev.EventID)
 	}
@@ -664,11 +665,12 @@ func TestStandInEveryWebhook(t *testing.T) {
 			default:
 				t.Fatalf("%s: scheme %s not covered", key, sig.Scheme)
 			}
-			ev, _, err := f.eng.ReceiveWebhook(f.ctx, engine.WebhookDelivery{Connection: good, Header: header, Body: raw})
+			evs, _, err := f.eng.ReceiveWebhook(f.ctx, engine.WebhookDelivery{Connection: good, Header: header, Body: raw})
 			if err != nil {
 				t.Errorf("%s %s: %v", key, vendorType, err)
 				continue
 			}
+			ev := evs[0]
 			if ev.Object != oe.Object.Name || ev.Event != oe.Event.Name || ev.ObjectID != "obj-1" {
 				t.Errorf("%s %s: got %s.%s %q, want %s.%s", key, vendorType, ev.Object, ev.Event, ev.ObjectID, oe.Object.Name, oe.Event.Name)
 			}

@@ -48,7 +48,7 @@ func (s *Server) receiveWebhook(w http.ResponseWriter, r *http.Request) error {
 		return junction.Errorf(junction.EBADJSON, "the body could not be read")
 	}
 	resp, err := s.app.ReceiveWebhook(r.Context(), r.PathValue("token"),
-		trigger.WebhookRequest{Method: r.Method, Query: r.URL.Query(), Header: r.Header, Body: body})
+		trigger.WebhookRequest{Method: r.Method, URL: r.URL.RequestURI(), Query: r.URL.Query(), Header: r.Header, Body: body})
 	if junction.IsCode(err, junction.EMETHODNOTALLOWED) {
 		w.Header().Set("Allow", "POST")
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,6 +57,12 @@ var accepted = &Response{StatusCode: http.StatusOK, ContentType: "application/js
 // Deliveries that are not for the trigger's event (a GitHub ping, another
 // event type sent to the same URL), and deliveries to a disabled trigger,
 // are acknowledged and dropped.
+//
+// A delivery that batches events (HubSpot's, Okta's, Microsoft Graph's;
+// see connector.Definition.ParseWebhookEvents) fires the trigger once per
+// event that is for it, all in one transaction: a 2xx means every job
+// exists. Events without an ID of their own are identified by the body's
+// hash and their position in the batch.
 //
 // An event is identified by the vendor's own ID of it where the connector
 // declares one (connector.Webhooks.EventID), else by the hash of the body:
@@ -127,34 +134,49 @@ func (r *Runtime) intake(ctx context.Context, token string, d WebhookRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	ev, hs, err := r.engine.ReceiveWebhook(ctx, engine.WebhookDelivery{Connection: conn,
-		Method: d.Method, Query: d.Query, Header: d.Header, Body: body})
+	evs, hs, err := r.engine.ReceiveWebhook(ctx, engine.WebhookDelivery{Connection: conn,
+		Method: d.Method, URL: d.URL, Query: d.Query, Header: d.Header, Body: body})
 	if err != nil {
 		if rerr := r.recordRefused(ctx, t, err); rerr != nil {
 			return nil, rerr
 		}
 		return nil, err
 	}
+	answer := accepted
 	if hs != nil {
-		return &Response{StatusCode: hs.StatusCode, ContentType: hs.ContentType, Header: hs.Header, Body: hs.Body}, nil
+		answer = &Response{StatusCode: hs.StatusCode, ContentType: hs.ContentType, Header: hs.Header, Body: hs.Body}
 	}
-	if !ev.Matched() || ev.Object != t.Object || ev.Event != t.Event {
-		return accepted, nil
+	if evs == nil { // a handshake
+		return answer, nil
 	}
-	fired := event{
-		vars: eventVars{Event: t.Event, Object: t.Object, ObjectID: ev.ObjectID, VendorType: ev.VendorType,
-			Record: ev.Record, Payload: ev.Payload},
-		key:            webhookKey(ev.EventID, body),
-		jobID:          junction.NewID(),
-		at:             r.clock.Now(),
-		callerDelivers: true,
-		recordRepeat:   true,
+	now := r.clock.Now()
+	var fired []event
+	for i, ev := range evs {
+		if !ev.Matched() || ev.Object != t.Object || ev.Event != t.Event {
+			continue
+		}
+		key := webhookKey(ev.EventID, body)
+		if len(evs) > 1 && ev.EventID == "" {
+			key = batchKey(body, i)
+		}
+		fired = append(fired, event{
+			vars: eventVars{Event: t.Event, Object: t.Object, ObjectID: ev.ObjectID, VendorType: ev.VendorType,
+				Record: ev.Record, Payload: ev.Payload},
+			key:            key,
+			jobID:          junction.NewID(),
+			at:             now,
+			callerDelivers: true,
+			recordRepeat:   true,
+		})
 	}
-	if err := r.writes.fire(ctx, r, t, fired); err != nil {
+	if len(fired) == 0 {
+		return answer, nil
+	}
+	if err := r.writes.fire(ctx, r, t, fired...); err != nil {
 		return nil, err
 	}
-	r.count(t.TenantID, t.FolderID, t.Connector, t.ConnectionID, junction.UsageCounts{TriggerEvents: 1})
-	return accepted, nil
+	r.count(t.TenantID, t.FolderID, t.Connector, t.ConnectionID, junction.UsageCounts{TriggerEvents: int64(len(fired))})
+	return answer, nil
 }
 
 // recordRefused records a delivery the engine refused. A refused
@@ -204,6 +226,14 @@ func webhookKey(eventID string, body []byte) string {
 	}
 	sum := sha256.Sum256([]byte(eventID))
 	return "webhook-id-sha256:" + hex.EncodeToString(sum[:])
+}
+
+// batchKey is the idempotency key of the i-th event of a batched delivery
+// that gives events no ID of their own: the body's hash and the position,
+// so that a retry of the delivery makes no second job for any of them.
+func batchKey(body []byte, i int) string {
+	sum := sha256.Sum256(body)
+	return "webhook:" + hex.EncodeToString(sum[:]) + ":" + strconv.Itoa(i)
 }
 
 // webhookPayload is what a TriggerEvent keeps of a delivery: what the

@@ -59,9 +59,9 @@ const maxConcurrentBatches = 8
 
 type pendingTx struct {
 	fn func(ctx context.Context, s junction.Store) error
-	// made, when set, returns after fn has run the job it made for a
-	// webhook target, if any, and its trigger: see firstDeliveries.
-	made func() (*junction.Job, *junction.Trigger)
+	// made, when set, returns after fn has run the jobs it made for a
+	// webhook target, if any, and their trigger: see firstDeliveries.
+	made func() ([]*junction.Job, *junction.Trigger)
 	done chan error // receives once: nil when committed
 }
 
@@ -74,31 +74,36 @@ func (b *txBatcher) do(ctx context.Context, r *Runtime, fn func(ctx context.Cont
 	return b.submit(ctx, r, &pendingTx{fn: fn})
 }
 
-// fire fires t with a webhook event received, as do does (see
-// Runtime.fire), and counts the outcome once committed. A job made for a
+// fire fires t with the webhook events of one delivery, in one
+// transaction as do runs it (see Runtime.fire), and counts the outcome
+// once committed. A job made for a
 // webhook target gets its first delivery attempt after the commit (see
 // firstDeliveries); a job for a queue target counts as the trigger's
 // success.
-func (b *txBatcher) fire(ctx context.Context, r *Runtime, t *junction.Trigger, ev event) error {
+func (b *txBatcher) fire(ctx context.Context, r *Runtime, t *junction.Trigger, evs ...event) error {
 	var (
 		tl   tally
-		made *junction.Job
+		made []*junction.Job
 	)
 	err := b.submit(ctx, r, &pendingTx{
 		fn: func(ctx context.Context, s junction.Store) error {
 			tl, made = nil, nil // run again alone after a shared transaction failed
-			j, err := r.fire(ctx, s, t, ev, &tl)
-			if err != nil || j == nil {
-				return err
+			for _, ev := range evs {
+				j, err := r.fire(ctx, s, t, ev, &tl)
+				if err != nil {
+					return err
+				}
+				if j != nil {
+					made = append(made, j)
+				}
 			}
-			made = j
-			if t.Target.Type == junction.TargetQueue && !recentSuccess(t, r.clock.Now()) {
+			if len(made) > 0 && t.Target.Type == junction.TargetQueue && !recentSuccess(t, r.clock.Now()) {
 				return r.success(ctx, s, t)
 			}
 			return nil
 		},
-		made: func() (*junction.Job, *junction.Trigger) {
-			if made == nil || t.Target.Type != junction.TargetWebhook {
+		made: func() ([]*junction.Job, *junction.Trigger) {
+			if t.Target.Type != junction.TargetWebhook {
 				return nil, nil
 			}
 			return made, t
@@ -106,7 +111,7 @@ func (b *txBatcher) fire(ctx context.Context, r *Runtime, t *junction.Trigger, e
 	})
 	if err == nil {
 		r.metrics.count(tl)
-		if made != nil && t.Target.Type == junction.TargetQueue && r.onQueueJobs != nil {
+		if len(made) > 0 && t.Target.Type == junction.TargetQueue && r.onQueueJobs != nil {
 			r.onQueueJobs()
 		}
 	}
@@ -207,7 +212,8 @@ func runBatchOnce(ctx context.Context, r *Runtime, batch []*pendingTx) (*firstAt
 			if p.made == nil {
 				continue
 			}
-			if j, t := p.made(); j != nil {
+			js, t := p.made()
+			for _, j := range js {
 				f.jobs, f.triggers = append(f.jobs, j), append(f.triggers, t)
 				f.args.Jobs = append(f.args.Jobs, jobRef{TenantID: j.TenantID, JobID: j.ID})
 			}
