@@ -1,7 +1,9 @@
 package webui
 
 import (
+	"cmp"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +19,9 @@ const (
 	usageBarGap    = 2
 	usageChartH    = 100
 	usageChartRows = app.MaxUsageDays
+	// usageChartTop is how many bars a chart by connector, connection or
+	// folder draws at most.
+	usageChartTop = 50
 )
 
 // usagePageData is the usage page: the query as typed, the report, its
@@ -45,6 +50,8 @@ type usageChart struct {
 	Max           int64
 	Width, Height int
 	Title         string
+	// Top, when set, says only the Top largest rows are drawn.
+	Top int
 }
 
 type usageBar struct {
@@ -134,12 +141,21 @@ func (u *UI) usageRows(r *request, d *usagePageData) error {
 		d.Rows = append(d.Rows, row)
 		c.Max = max(c.Max, it.APICalls)
 	}
-	n := min(len(d.Rows), usageChartRows)
-	if n == 0 {
+	bars := d.Rows
+	if d.GroupBy != string(junction.UsageByDay) && len(bars) > usageChartTop {
+		// Only the largest are drawn: a thousand connections' bars would
+		// be too thin to read and weigh more than the table.
+		bars = slices.Clone(bars)
+		slices.SortStableFunc(bars, func(a, b usageRow) int { return cmp.Compare(b.APICalls, a.APICalls) })
+		bars = bars[:usageChartTop]
+		c.Top = usageChartTop
+	}
+	bars = bars[:min(len(bars), usageChartRows)]
+	if len(bars) == 0 {
 		return nil
 	}
-	c.Width = n * (usageBarW + usageBarGap)
-	for i, row := range d.Rows[:n] {
+	c.Width = len(bars) * (usageBarW + usageBarGap)
+	for i, row := range bars {
 		b := usageBar{X: i * (usageBarW + usageBarGap), W: usageBarW, Label: row.Label, APICalls: row.APICalls, Executions: row.Executions}
 		if c.Max > 0 {
 			b.H = int(row.APICalls * usageChartH / c.Max)
@@ -150,7 +166,11 @@ func (u *UI) usageRows(r *request, d *usagePageData) error {
 		b.Y = usageChartH - b.H
 		c.Bars = append(c.Bars, b)
 	}
-	c.Title = "API calls by " + d.GroupBy + ", " + d.Report.From + " to " + d.Report.To + " (exclusive): " +
+	c.Title = "API calls by " + d.GroupBy
+	if c.Top > 0 {
+		c.Title = "API calls of the " + strconv.Itoa(c.Top) + " largest by " + d.GroupBy
+	}
+	c.Title += ", " + d.Report.From + " to " + d.Report.To + " (exclusive): " +
 		strconv.FormatInt(d.Report.Total.APICalls, 10) + " in all"
 	d.Chart = c
 	return nil
