@@ -106,6 +106,17 @@ func TestUsagePage(t *testing.T) {
 			t.Fatalf("quotas:\n%s", body)
 		}
 	})
+	t.Run("FolderMember", func(t *testing.T) {
+		u, c := e.signInUser("fred")
+		if _, err := e.app.SetFolderMember(ctx, e.admin, ops.ID, u.ID, []string{junction.RoleViewer}); err != nil {
+			t.Fatal(err)
+		}
+		resp, body := e.do(c, "GET", "/usage", nil)
+		wantStatus(t, "a folder member's usage", resp, http.StatusOK)
+		if !strings.Contains(body, `id="usage-total-api-calls">7<`) || strings.Contains(body, `id="usage-quotas"`) {
+			t.Fatalf("a folder member's usage page:\n%s", body)
+		}
+	})
 	t.Run("NoLogsView", func(t *testing.T) {
 		_, c := e.signInUser("nora")
 		resp, body := e.do(c, "GET", "/account", nil)

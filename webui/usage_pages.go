@@ -98,12 +98,16 @@ func (u *UI) usage(w http.ResponseWriter, r *request) error {
 			return err
 		}
 	}
-	sys, err := u.app.System(r.Context(), r.p)
-	if err != nil {
-		return err
+	// The quotas and their use span every folder: shown, as on the
+	// overview, to those whose report does too.
+	if r.p.Access.CanTenant(junction.PermLogsView) {
+		sys, err := u.app.System(r.Context(), r.p)
+		if err != nil {
+			return err
+		}
+		d.Quotas = &sys.Limits
+		d.HasQuota = sys.Limits.Quotas.APICallsPerMonth != nil || sys.Limits.Quotas.Connections != nil || sys.Limits.Quotas.Triggers != nil
 	}
-	d.Quotas = &sys.Limits
-	d.HasQuota = sys.Limits.Quotas.APICallsPerMonth != nil || sys.Limits.Quotas.Connections != nil || sys.Limits.Quotas.Triggers != nil
 	return u.show(w, r, "usage", "usage", "Usage", d, formErr)
 }
 
