@@ -368,6 +368,11 @@ func (n *Notifier) link(e *junction.Event) string {
 	case "credential_store":
 		return n.publicURL + "/credential-stores?id=" + e.ObjectID
 	}
+	// A quota threshold is about the whole tenant: the usage page shows
+	// what used it up and the quota beside it.
+	if e.Type == junction.EventQuotaThreshold {
+		return n.publicURL + "/usage"
+	}
 	return ""
 }
 

@@ -35,6 +35,10 @@ type pageData struct {
 	// Unread is how many of the user's in-app notifications are unread,
 	// shown on the header's bell.
 	Unread int
+	// SeeUsage and SeeSettings tell whether to link to the usage page
+	// (Logs.View somewhere) and the settings page (tenant or host
+	// administrators).
+	SeeUsage, SeeSettings bool
 }
 
 // pageSize is how many rows a list page shows.
@@ -122,7 +126,7 @@ func (u *UI) show(w http.ResponseWriter, r *request, name, nav, title string, da
 	u.render(w, status, name, &pageData{Title: title, Nav: nav, User: r.p.User, CSRF: r.csrf,
 		Err: problemOf(formErr), Notice: r.URL.Query().Get("notice"), Data: data, Switcher: u.switcherOf(r),
 		SeeUsers: r.p.Access.CanTenant(junction.PermUsersView), SeeRoles: r.p.Access.CanTenant(junction.PermRolesView),
-		Unread: u.unreadCount(r, data)})
+		Unread: u.unreadCount(r, data), SeeUsage: canAnywhere(r.p, junction.PermLogsView), SeeSettings: canSettings(r.p)})
 	return nil
 }
 
@@ -192,6 +196,15 @@ func (u *UI) routes(mux *http.ServeMux) {
 		"GET /notifications":                       u.notifications,
 		"POST /notifications/{id}/read":            u.markNotificationRead,
 		"POST /notifications/read-all":             u.markAllNotificationsRead,
+		"GET /account":                             u.account,
+		"POST /account/password":                   u.changePassword,
+		"POST /account/notifications":              u.setNotificationPreferences,
+		"POST /account/tokens":                     u.createOwnToken,
+		"POST /account/tokens/{id}/revoke":         u.revokeOwnToken,
+		"GET /usage":                               u.usage,
+		"GET /settings":                            u.settings,
+		"POST /settings/retention":                 u.setRetention,
+		"POST /settings/quotas":                    u.setQuotas,
 	} {
 		mux.Handle(pattern, u.signedIn(h))
 	}

@@ -205,6 +205,7 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, req *request, err erro
 	if req != nil {
 		d.User, d.CSRF, d.Switcher = req.p.User, req.csrf, u.switcherOf(req)
 		d.SeeUsers, d.SeeRoles = req.p.Access.CanTenant(junction.PermUsersView), req.p.Access.CanTenant(junction.PermRolesView)
+		d.SeeUsage, d.SeeSettings = canAnywhere(req.p, junction.PermLogsView), canSettings(req.p)
 	}
 	u.render(w, status, "error", d)
 }
