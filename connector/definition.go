@@ -150,6 +150,12 @@ type Auth struct {
 	PKCE            bool              `yaml:"pkce,omitempty" json:"pkce,omitempty"`
 	AuthorizeParams map[string]string `yaml:"authorize_params,omitempty" json:"authorize_params,omitempty"`
 	TokenParams     map[string]string `yaml:"token_params,omitempty" json:"token_params,omitempty"`
+	// oauth2_client_credentials: TokenQuery are token request parameters
+	// sent in the token URL's query string instead of the form body, for
+	// providers that document them there (Zoom's
+	// ?grant_type=account_credentials&account_id=...). A grant_type here
+	// replaces the body's.
+	TokenQuery map[string]string `yaml:"token_query,omitempty" json:"token_query,omitempty"`
 
 	// oauth2_jwt_bearer, and oauth2_client_credentials with ClientAuth
 	// private_key_jwt: the signing key, a PEM private key (PKCS #1, PKCS #8

@@ -217,6 +217,13 @@ func authText(a *Auth) string {
 		return fmt.Sprintf("an API key sent as the %s `%s` = `%s`.", where, a.Name, orDefault(a.Value, "{api_key}"))
 	case AuthOAuth2ClientCredentials:
 		s := fmt.Sprintf("OAuth 2.0 client credentials; Junction obtains and renews the access token at `%s`", a.TokenURL)
+		if len(a.TokenQuery) > 0 {
+			var q []string
+			for _, k := range sortedKeys(a.TokenQuery) {
+				q = append(q, k+"="+a.TokenQuery[k])
+			}
+			s += " with " + codeList(q) + " in the token URL's query string"
+		}
 		if a.ClientAuth == ClientAuthPrivateKeyJWT {
 			s += fmt.Sprintf(", authenticating the client with a JWT signed %s by the private key `%s` (private_key_jwt)", orDefault(a.SigningAlg, "RS256 or ES256"), a.PrivateKey)
 		}

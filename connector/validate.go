@@ -264,7 +264,7 @@ var authAttrs = map[AuthType][]string{
 	AuthBasic:                   {"username", "password"},
 	AuthAPIKey:                  {"in", "name", "value"},
 	AuthBearer:                  {"token"},
-	AuthOAuth2ClientCredentials: {"token_url", "client_id", "client_secret", "scopes", "scope_separator", "token_params", "name", "client_auth", "private_key", "signing_alg", "key_id", "claims"},
+	AuthOAuth2ClientCredentials: {"token_url", "client_id", "client_secret", "scopes", "scope_separator", "token_params", "token_query", "name", "client_auth", "private_key", "signing_alg", "key_id", "claims"},
 	AuthOAuth2JWTBearer:         {"token_url", "scopes", "token_params", "name", "private_key", "signing_alg", "key_id", "claims"},
 	AuthOAuth2AuthorizationCode: {"authorize_url", "token_url", "client_id", "client_secret", "scopes", "scope_separator", "pkce", "authorize_params", "token_params", "name"},
 	AuthCustom:                  {"headers", "query"},
@@ -294,6 +294,7 @@ func setAttrs(a *Auth) []string {
 	add("pkce", a.PKCE)
 	add("authorize_params", len(a.AuthorizeParams) > 0)
 	add("token_params", len(a.TokenParams) > 0)
+	add("token_query", len(a.TokenQuery) > 0)
 	add("client_auth", a.ClientAuth != "")
 	add("private_key", a.PrivateKey != "")
 	add("signing_alg", a.SigningAlg != "")
@@ -422,6 +423,12 @@ func (v *validator) auth(p string, a *Auth) {
 		}
 		for _, k := range sortedKeys(a.TokenParams) {
 			v.checkTemplate(p+".token_params."+k, a.TokenParams[k], publicField)
+		}
+		for _, k := range sortedKeys(a.TokenQuery) {
+			v.checkTemplate(p+".token_query."+k, a.TokenQuery[k], publicField)
+			if _, both := a.TokenParams[k]; both {
+				v.add(p+".token_query."+k, "is also a token_params entry; send it in one place")
+			}
 		}
 		switch a.ClientAuth {
 		case "", "client_secret":
