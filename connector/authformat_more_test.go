@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"junction"
 	"junction/connector"
 )
 
@@ -30,6 +31,11 @@ func TestAuthFormatRejects(t *testing.T) {
 	}{
 		{"TokenQueryOnBearer", strings.Replace(minimal, "  - type: bearer\n", "  - type: bearer\n    token_query: {a: b}\n", 1), "auth[0].token_query", "does not apply to type bearer"},
 		{"TokenQuerySecret", strings.Replace(ccMinimal, "    fields:", "    token_query: {s: \"{client_secret}\"}\n    fields:", 1), "auth[0].token_query.s", `secret field "client_secret"`},
+		{"AuthBaseURLSecret", strings.Replace(ccMinimal, "    fields:", "    base_url: \"https://{client_secret}.example.com\"\n    fields:", 1), "auth[0].base_url", `secret field "client_secret"`},
+		{"AuthBaseURLSlash", strings.Replace(ccMinimal, "    fields:", "    base_url: \"https://api.example.com/ex/{account}/\"\n    fields:", 1), "auth[0].base_url", "must not end with '/'"},
+		{"AuthBaseURLQuery", strings.Replace(ccMinimal, "    fields:", "    base_url: \"https://api.example.com/ex?a={account}\"\n    fields:", 1), "auth[0].base_url", "must not hold a query"},
+		{"AuthTestUndeclared", strings.Replace(ccMinimal, "    fields:", "    test: {path: \"/users/{nope}\"}\n    fields:", 1), "auth[0].test.path", `undeclared field "nope"`},
+		{"AuthTestSecretQuery", strings.Replace(ccMinimal, "    fields:", "    test: {path: /me, query: {s: \"{client_secret}\"}}\n    fields:", 1), "auth[0].test.query.s", `secret field "client_secret"`},
 		{"TokenQueryAndParams", strings.Replace(ccMinimal, "    fields:", "    token_query: {account_id: \"{account}\"}\n    token_params: {account_id: \"{account}\"}\n    fields:", 1), "auth[0].token_query.account_id", "send it in one place"},
 	}
 	for _, tc := range cases {
@@ -64,5 +70,40 @@ func TestTokenQuery(t *testing.T) {
 	}
 	if !s.GrantTypeInQuery() {
 		t.Error("GrantTypeInQuery = false")
+	}
+}
+
+// A scheme's own base URL and test replace the definition's for the
+// connections that use it, and only for them.
+func TestAuthBaseURLAndTest(t *testing.T) {
+	d := mustParse(t, strings.Replace(ccMinimal, "    fields:", `    base_url: "https://api.example.com/ex/site/{account}"
+    test: {path: /users, query: {limit: "1"}, expect_status: [200]}
+    fields:`, 1)+`  - type: bearer
+    fields:
+      - {name: token, type: secret, required: true}
+test: {path: /me}
+`)
+	cc := connector.Credentials{Auth: "oauth2_client_credentials", Fields: map[string]string{"account": "a b", "client_id": "c"},
+		Secrets: secrets("client_secret", "s")}
+	cc.AccessToken = junction.NewSecret("at")
+	r, err := d.BuildTest(cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.URL.String(); got != "https://api.example.com/ex/site/a%20b/users?limit=1" {
+		t.Errorf("scheme test URL %s", got)
+	}
+	if !d.TestSucceededFor("oauth2_client_credentials", connector.Response{StatusCode: 200}) || d.TestSucceededFor("oauth2_client_credentials", connector.Response{StatusCode: 204}) {
+		t.Error("the scheme's expect_status is not applied")
+	}
+	r, err = d.BuildTest(connector.Credentials{Auth: "bearer", Secrets: secrets("token", "t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.URL.String(); got != "https://api.example.com/v1/me" {
+		t.Errorf("definition test URL %s", got)
+	}
+	if got := d.DestinationFields("oauth2_client_credentials"); len(got) != 0 {
+		t.Errorf("destination fields %v: the scheme's host is fixed", got)
 	}
 }

@@ -123,6 +123,16 @@ type Auth struct {
 	Label  string  `yaml:"label,omitempty" json:"label,omitempty"`
 	Fields []Field `yaml:"fields,omitempty" json:"fields,omitempty"`
 
+	// BaseURL, when set, replaces the definition's base URL for
+	// connections using this scheme: Atlassian's OAuth 2.0 (3LO) tokens
+	// call https://api.atlassian.com/ex/confluence/{cloud_id}, not the
+	// site. It is a template over the public fields of the form, the
+	// scheme's own included, and obeys the rules of Definition.BaseURL.
+	BaseURL string `yaml:"base_url,omitempty" json:"base_url,omitempty"`
+	// Test, when set, replaces the definition's connection test for this
+	// scheme: an Okta service app has no user for /users/me to answer.
+	Test *TestRequest `yaml:"test,omitempty" json:"test,omitempty"`
+
 	// basic; default "{username}" and "{password}".
 	Username string `yaml:"username,omitempty" json:"username,omitempty"`
 	Password string `yaml:"password,omitempty" json:"password,omitempty"`
@@ -194,6 +204,19 @@ type Auth struct {
 	SessionToken    string `yaml:"session_token,omitempty" json:"session_token,omitempty"`
 	Region          string `yaml:"region,omitempty" json:"region,omitempty"`
 	Service         string `yaml:"service,omitempty" json:"service,omitempty"`
+}
+
+// TestFor returns the connection test of the scheme a connection names:
+// the scheme's own, else the definition's (nil when neither has one).
+func (d *Definition) TestFor(authKey string) *TestRequest {
+	a := d.AuthByID(authKey)
+	if a == nil && authKey == "" && len(d.Auth) == 1 {
+		a = &d.Auth[0]
+	}
+	if a != nil && a.Test != nil {
+		return a.Test
+	}
+	return d.Test
 }
 
 // Key is the name connections use to pick this scheme: ID, or else Type.

@@ -59,11 +59,16 @@ func Markdown(d *Definition) []byte {
 	if d.Test != nil {
 		w.line("## Connection test")
 		w.line("")
-		method := d.Test.Method
-		if method == "" {
-			method = "GET"
+		text := fmt.Sprintf("Testing a connection sends `%s`.", testLine(d.Test))
+		var own []string
+		for i := range d.Auth {
+			if t := d.Auth[i].Test; t != nil {
+				own = append(own, fmt.Sprintf("`%s` for auth type `%s`", testLine(t), d.Auth[i].Key()))
+			}
 		}
-		text := fmt.Sprintf("Testing a connection sends `%s %s`.", method, d.Test.Path)
+		if len(own) > 0 {
+			text = fmt.Sprintf("Testing a connection sends `%s` (%s).", testLine(d.Test), strings.Join(own, "; "))
+		}
 		if d.AuthFailure != nil {
 			text += " " + authFailureText(d.AuthFailure)
 		}
@@ -190,6 +195,10 @@ func (w *mdWriter) auth(a *Auth) {
 	w.line("")
 	w.line("Auth type `%s`: %s", a.Key(), authText(a))
 	w.line("")
+	if a.BaseURL != "" {
+		w.line("Requests of this auth type go to `%s` instead of the base URL.", a.BaseURL)
+		w.line("")
+	}
 	if a.Type == AuthOAuth2AuthorizationCode {
 		w.line("Register `<public-url>/oauth/callback` as the redirect URI of the application at the vendor.")
 		w.line("")
@@ -530,3 +539,12 @@ func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") 
 
 // cell makes text safe inside a Markdown table cell.
 func cell(s string) string { return strings.ReplaceAll(oneLineText(s), "|", `\|`) }
+
+// testLine is a test request as the docs show it: method and path.
+func testLine(t *TestRequest) string {
+	method := t.Method
+	if method == "" {
+		method = "GET"
+	}
+	return method + " " + t.Path
+}

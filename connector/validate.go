@@ -100,7 +100,7 @@ func (v *validator) definition() {
 	}
 
 	if d.Test != nil {
-		v.test("test", d.Test)
+		v.test("test", d.Test, v.commonPublic)
 	}
 	if d.AuthFailure != nil {
 		v.authFailure("auth_failure", d.AuthFailure)
@@ -227,7 +227,13 @@ func (v *validator) baseURL() {
 		}
 		return
 	}
-	v.checkTemplate(p, b, v.commonPublic)
+	v.checkBaseURL(p, b, v.commonPublic)
+}
+
+// checkBaseURL checks the shape of a base URL template: the definition's,
+// or an auth scheme's, whose templates may name the scheme's fields too.
+func (v *validator) checkBaseURL(p, b string, resolve func(string) string) {
+	v.checkTemplate(p, b, resolve)
 	if _, ok := loneVar(b); ok {
 		return // the whole URL is a field (the generic connector); checked when filled
 	}
@@ -357,6 +363,12 @@ func (v *validator) auth(p string, a *Auth) {
 			value = def
 		}
 		v.checkTemplate(p+"."+attr, value, anyField)
+	}
+	if a.BaseURL != "" {
+		v.checkBaseURL(p+".base_url", a.BaseURL, publicField)
+	}
+	if a.Test != nil {
+		v.test(p+".test", a.Test, publicField)
 	}
 	switch a.Type {
 	case AuthBasic:
@@ -519,14 +531,14 @@ func (v *validator) oauthURL(p, raw string, resolve func(string) string) {
 	}
 }
 
-func (v *validator) test(p string, t *TestRequest) {
+func (v *validator) test(p string, t *TestRequest, resolve func(string) string) {
 	if t.Method != "" && !slices.Contains(methods, t.Method) {
 		v.add(p+".method", "unknown method %q", t.Method)
 	}
 	v.path(p+".path", t.Path)
-	v.checkTemplate(p+".path", t.Path, v.commonPublic)
+	v.checkTemplate(p+".path", t.Path, resolve)
 	for _, k := range sortedKeys(t.Query) {
-		v.checkTemplate(p+".query."+k, t.Query[k], v.commonPublic)
+		v.checkTemplate(p+".query."+k, t.Query[k], resolve)
 	}
 	for i, s := range t.ExpectStatus {
 		if s < 100 || s > 599 {
