@@ -72,3 +72,56 @@ func TestOktaLinkHeaderPagination(t *testing.T) {
 		t.Errorf("queries %q", queries)
 	}
 }
+
+// An Okta service app's token acts for no user: /api/v1/users/me answers
+// it 404 E0000007. Its connection test lists one user instead, as
+// https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/main/
+// ("Make a request") does with the token it obtains.
+func TestOktaServiceAppConnectionTest(t *testing.T) {
+	var mu sync.Mutex
+	var tested []string
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/oauth2/v1/token" {
+			_ = r.ParseForm()
+			if r.PostForm.Get("client_assertion") == "" || r.PostForm.Get("grant_type") != "client_credentials" {
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = w.Write([]byte(`{"error":"invalid_client"}`))
+				return
+			}
+			_, _ = w.Write([]byte(`{"token_type":"Bearer","expires_in":3600,"access_token":"eyJraWQiOiJzZXJ2aWNlIn0.svc","scope":"okta.users.read"}`))
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer eyJraWQiOiJzZXJ2aWNlIn0.svc" {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"errorCode":"E0000011","errorSummary":"Invalid token provided"}`))
+			return
+		}
+		mu.Lock()
+		tested = append(tested, r.URL.Path+"?"+r.URL.RawQuery)
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/api/v1/users/me":
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"errorCode":"E0000007","errorSummary":"Not found: Resource not found: me (User)","errorLink":"E0000007","errorId":"oae4nRyHuMXSvObMQvWQ0UaSQ","errorCauses":[]}`))
+		case "/api/v1/users":
+			_, _ = w.Write([]byte(`[{"id":"00ub0oNGTSWTBKOLGLNR","status":"ACTIVE","profile":{"login":"ann@acme.com"}}]`))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	f := newFixture(t, fixtureOptions{extra: standInDefinition(t, "okta", srv.URL, []string{"https://{okta_domain}"})})
+	f.trust(srv)
+	conn := f.connection(t, "okta-standin", "service_app", map[string]junction.FieldValue{
+		"okta_domain": {Value: "acme.okta.com"}, "client_id": {Value: "0oa1b2c3d4e5f6g7h8i9"}, "scopes": {Value: "okta.users.read"},
+	}, map[string]junction.Secret{"private_key": junction.NewSecret(pkcs8PEM(t, jwtKeyE()))})
+	if _, err := f.eng.Test(f.ctx, conn); err != nil {
+		t.Fatalf("test: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(tested) != 1 || tested[0] != "/api/v1/users?limit=1" {
+		t.Errorf("tested with %q", tested)
+	}
+}
