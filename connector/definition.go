@@ -452,6 +452,10 @@ type Pagination struct {
 	// page
 	PageParam string `yaml:"page_param,omitempty" json:"page_param,omitempty"`
 	StartPage int    `yaml:"start_page,omitempty" json:"start_page,omitempty"`
+	// MaxPage, when set, is the last page number the API serves: paging
+	// stops there instead of asking for one the API refuses (Freshdesk's
+	// search serves pages 1 to 10).
+	MaxPage int `yaml:"max_page,omitempty" json:"max_page,omitempty"`
 	// next_url
 	NextURLPath string `yaml:"next_url_path,omitempty" json:"next_url_path,omitempty"`
 }

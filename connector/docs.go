@@ -382,6 +382,9 @@ func paginationText(pg *Pagination) string {
 		s = fmt.Sprintf("Pages by offset (`%s`)", pg.OffsetParam)
 	case PageNumber:
 		s = fmt.Sprintf("Pages by number (`%s`)", pg.PageParam)
+		if pg.MaxPage > 0 {
+			s += fmt.Sprintf(" up to page %d, the last the API serves", pg.MaxPage)
+		}
 	case PageLinkHeader:
 		s = "Pages by following the `Link` header's `rel=\"next\"`"
 	case PageNextURL:

@@ -234,6 +234,9 @@ func (r *Request) NextPage(resp Response) (*Request, bool, error) {
 			if err != nil {
 				cur = startPage(pg)
 			}
+			if pg.MaxPage > 0 && cur >= pg.MaxPage {
+				return nil, false, nil
+			}
 			next.setQuery(pg.PageParam, strconv.Itoa(cur+1))
 		}
 		return next, true, nil

@@ -819,6 +819,10 @@ func (v *validator) pagination(p string, pg *Pagination) {
 	if pg.Type != PageNumber {
 		forbid("page_param", pg.PageParam != "")
 		forbid("start_page", pg.StartPage != 0)
+		forbid("max_page", pg.MaxPage != 0)
+	}
+	if pg.MaxPage < 0 || (pg.MaxPage > 0 && pg.MaxPage < startPage(pg)) {
+		v.add(p+".max_page", "must not be before the first page")
 	}
 	if pg.Type != PageNextURL {
 		forbid("next_url_path", pg.NextURLPath != "")
