@@ -692,7 +692,7 @@ func TestContractQuickBooks(t *testing.T) {
 				`{"CustomerRef":{"value":"58"},"Line":[{"Amount":100,"DetailType":"SalesItemLineDetail","SalesItemLineDetail":{"ItemRef":{"value":"1"}}}]}`},
 		{name: "SendInvoice", kind: "activity", activity: "send_invoice",
 			input: map[string]any{"invoice_id": "130", "sendTo": "ap@acme.example"},
-			want:  "POST " + base + "/invoice/130/send?minorversion=75&sendTo=ap%40acme.example" + hdr},
+			want:  "POST " + base + "/invoice/130/send?minorversion=75&sendTo=ap%40acme.example" + hdr + "\nContent-Type: application/octet-stream"},
 		{name: "RecordPayment", kind: "activity", activity: "record_payment",
 			input: map[string]any{"customer_id": "58", "amount": 100, "invoice_id": "130"},
 			want:  "POST " + base + "/payment?minorversion=75" + js + `{"CustomerRef":{"value":"58"},"Line":[{"Amount":100,"LinkedTxn":[{"TxnId":"130","TxnType":"Invoice"}]}],"TotalAmt":100}`},

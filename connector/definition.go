@@ -123,6 +123,16 @@ type Auth struct {
 	Label  string  `yaml:"label,omitempty" json:"label,omitempty"`
 	Fields []Field `yaml:"fields,omitempty" json:"fields,omitempty"`
 
+	// BaseURL, when set, replaces the definition's base URL for
+	// connections using this scheme: Atlassian's OAuth 2.0 (3LO) tokens
+	// call https://api.atlassian.com/ex/confluence/{cloud_id}, not the
+	// site. It is a template over the public fields of the form, the
+	// scheme's own included, and obeys the rules of Definition.BaseURL.
+	BaseURL string `yaml:"base_url,omitempty" json:"base_url,omitempty"`
+	// Test, when set, replaces the definition's connection test for this
+	// scheme: an Okta service app has no user for /users/me to answer.
+	Test *TestRequest `yaml:"test,omitempty" json:"test,omitempty"`
+
 	// basic; default "{username}" and "{password}".
 	Username string `yaml:"username,omitempty" json:"username,omitempty"`
 	Password string `yaml:"password,omitempty" json:"password,omitempty"`
@@ -150,6 +160,12 @@ type Auth struct {
 	PKCE            bool              `yaml:"pkce,omitempty" json:"pkce,omitempty"`
 	AuthorizeParams map[string]string `yaml:"authorize_params,omitempty" json:"authorize_params,omitempty"`
 	TokenParams     map[string]string `yaml:"token_params,omitempty" json:"token_params,omitempty"`
+	// oauth2_client_credentials: TokenQuery are token request parameters
+	// sent in the token URL's query string instead of the form body, for
+	// providers that document them there (Zoom's
+	// ?grant_type=account_credentials&account_id=...). A grant_type here
+	// replaces the body's.
+	TokenQuery map[string]string `yaml:"token_query,omitempty" json:"token_query,omitempty"`
 
 	// oauth2_jwt_bearer, and oauth2_client_credentials with ClientAuth
 	// private_key_jwt: the signing key, a PEM private key (PKCS #1, PKCS #8
@@ -188,6 +204,19 @@ type Auth struct {
 	SessionToken    string `yaml:"session_token,omitempty" json:"session_token,omitempty"`
 	Region          string `yaml:"region,omitempty" json:"region,omitempty"`
 	Service         string `yaml:"service,omitempty" json:"service,omitempty"`
+}
+
+// TestFor returns the connection test of the scheme a connection names:
+// the scheme's own, else the definition's (nil when neither has one).
+func (d *Definition) TestFor(authKey string) *TestRequest {
+	a := d.AuthByID(authKey)
+	if a == nil && authKey == "" && len(d.Auth) == 1 {
+		a = &d.Auth[0]
+	}
+	if a != nil && a.Test != nil {
+		return a.Test
+	}
+	return d.Test
 }
 
 // Key is the name connections use to pick this scheme: ID, or else Type.
@@ -469,6 +498,10 @@ type Pagination struct {
 	// page
 	PageParam string `yaml:"page_param,omitempty" json:"page_param,omitempty"`
 	StartPage int    `yaml:"start_page,omitempty" json:"start_page,omitempty"`
+	// MaxPage, when set, is the last page number the API serves: paging
+	// stops there instead of asking for one the API refuses (Freshdesk's
+	// search serves pages 1 to 10).
+	MaxPage int `yaml:"max_page,omitempty" json:"max_page,omitempty"`
 	// next_url
 	NextURLPath string `yaml:"next_url_path,omitempty" json:"next_url_path,omitempty"`
 }

@@ -78,6 +78,9 @@ func (a *Auth) AuthorizeFields() []string {
 func (d *Definition) DestinationFields(authKey string) []string {
 	tmpls := []string{d.BaseURL}
 	if a := d.AuthByID(authKey); a != nil {
+		if a.BaseURL != "" {
+			tmpls[0] = a.BaseURL
+		}
 		tmpls = append(tmpls, a.TokenURL, a.AuthorizeURL)
 	}
 	var out []string

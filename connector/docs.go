@@ -59,11 +59,16 @@ func Markdown(d *Definition) []byte {
 	if d.Test != nil {
 		w.line("## Connection test")
 		w.line("")
-		method := d.Test.Method
-		if method == "" {
-			method = "GET"
+		text := fmt.Sprintf("Testing a connection sends `%s`.", testLine(d.Test))
+		var own []string
+		for i := range d.Auth {
+			if t := d.Auth[i].Test; t != nil {
+				own = append(own, fmt.Sprintf("`%s` for auth type `%s`", testLine(t), d.Auth[i].Key()))
+			}
 		}
-		text := fmt.Sprintf("Testing a connection sends `%s %s`.", method, d.Test.Path)
+		if len(own) > 0 {
+			text = fmt.Sprintf("Testing a connection sends `%s` (%s).", testLine(d.Test), strings.Join(own, "; "))
+		}
 		if d.AuthFailure != nil {
 			text += " " + authFailureText(d.AuthFailure)
 		}
@@ -190,6 +195,10 @@ func (w *mdWriter) auth(a *Auth) {
 	w.line("")
 	w.line("Auth type `%s`: %s", a.Key(), authText(a))
 	w.line("")
+	if a.BaseURL != "" {
+		w.line("Requests of this auth type go to `%s` instead of the base URL.", a.BaseURL)
+		w.line("")
+	}
 	if a.Type == AuthOAuth2AuthorizationCode {
 		w.line("Register `<public-url>/oauth/callback` as the redirect URI of the application at the vendor.")
 		w.line("")
@@ -217,6 +226,13 @@ func authText(a *Auth) string {
 		return fmt.Sprintf("an API key sent as the %s `%s` = `%s`.", where, a.Name, orDefault(a.Value, "{api_key}"))
 	case AuthOAuth2ClientCredentials:
 		s := fmt.Sprintf("OAuth 2.0 client credentials; Junction obtains and renews the access token at `%s`", a.TokenURL)
+		if len(a.TokenQuery) > 0 {
+			var q []string
+			for _, k := range sortedKeys(a.TokenQuery) {
+				q = append(q, k+"="+a.TokenQuery[k])
+			}
+			s += " with " + codeList(q) + " in the token URL's query string"
+		}
 		if a.ClientAuth == ClientAuthPrivateKeyJWT {
 			s += fmt.Sprintf(", authenticating the client with a JWT signed %s by the private key `%s` (private_key_jwt)", orDefault(a.SigningAlg, "RS256 or ES256"), a.PrivateKey)
 		}
@@ -382,6 +398,9 @@ func paginationText(pg *Pagination) string {
 		s = fmt.Sprintf("Pages by offset (`%s`)", pg.OffsetParam)
 	case PageNumber:
 		s = fmt.Sprintf("Pages by number (`%s`)", pg.PageParam)
+		if pg.MaxPage > 0 {
+			s += fmt.Sprintf(" up to page %d, the last the API serves", pg.MaxPage)
+		}
 	case PageLinkHeader:
 		s = "Pages by following the `Link` header's `rel=\"next\"`"
 	case PageNextURL:
@@ -599,4 +618,13 @@ func formatText(op *Operation) string {
 		parts = append(parts, "The output is a file: `filename`, `content_type`, `size` and `content` in base64, or its bytes when the caller's Accept header names its type.")
 	}
 	return strings.Join(parts, " ")
+}
+
+// testLine is a test request as the docs show it: method and path.
+func testLine(t *TestRequest) string {
+	method := t.Method
+	if method == "" {
+		method = "GET"
+	}
+	return method + " " + t.Path
 }

@@ -25,6 +25,10 @@ type OAuth2Settings struct {
 	PKCE            bool
 	AuthorizeParams map[string]string
 	TokenParams     map[string]string
+	// TokenQuery are the parameters TokenURL already carries in its query
+	// string (Auth.TokenQuery); a grant_type among them is left out of the
+	// form body.
+	TokenQuery map[string]string
 	// Assertion signs the JWT of an oauth2_jwt_bearer grant or of a
 	// private_key_jwt client; nil for the other schemes.
 	Assertion *JWTAssertion
@@ -93,6 +97,15 @@ func (d *Definition) OAuth2(c Credentials) (*OAuth2Settings, error) {
 	}
 	s.AuthorizeParams = fillMap(a.AuthorizeParams)
 	s.TokenParams = fillMap(a.TokenParams)
+	if s.TokenQuery = fillMap(a.TokenQuery); len(s.TokenQuery) > 0 {
+		u, _ := url.Parse(s.TokenURL) // checked by endpoint
+		q := u.Query()
+		for k, v := range s.TokenQuery {
+			q.Set(k, v)
+		}
+		u.RawQuery = q.Encode()
+		s.TokenURL = u.String()
+	}
 	if a.Type == AuthOAuth2JWTBearer || a.ClientAuth == ClientAuthPrivateKeyJWT {
 		if s.Assertion, err = conn.assertion(a, s); err != nil {
 			return nil, err
@@ -148,6 +161,9 @@ func (s *OAuth2Settings) ClientCredentialsConfig() *clientcredentials.Config {
 	for k, v := range s.TokenParams {
 		params.Set(k, v)
 	}
+	if s.GrantTypeInQuery() {
+		params["grant_type"] = nil
+	}
 	return &clientcredentials.Config{
 		ClientID:       s.ClientID,
 		ClientSecret:   s.ClientSecret.Reveal(),
@@ -155,4 +171,11 @@ func (s *OAuth2Settings) ClientCredentialsConfig() *clientcredentials.Config {
 		Scopes:         s.scopeList(),
 		EndpointParams: params,
 	}
+}
+
+// GrantTypeInQuery reports whether the token URL's query string carries
+// the grant type, so the form body must not carry one too.
+func (s *OAuth2Settings) GrantTypeInQuery() bool {
+	_, ok := s.TokenQuery["grant_type"]
+	return ok
 }

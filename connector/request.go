@@ -284,6 +284,9 @@ var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])
 // connector) must be a full http or https URL.
 func (c *connection) fillBaseURL() (*url.URL, error) {
 	tmpl := c.d.BaseURL
+	if c.auth.BaseURL != "" {
+		tmpl = c.auth.BaseURL
+	}
 	if name, ok := loneVar(tmpl); ok {
 		raw, _ := c.public(name)
 		u, err := url.Parse(strings.TrimSuffix(raw, "/"))
@@ -332,20 +335,22 @@ func (c *connection) fillBaseURL() (*url.URL, error) {
 }
 
 // BuildTest builds the request that proves a connection works.
+// The scheme's own test request, if it has one, replaces the definition's.
 func (d *Definition) BuildTest(c Credentials) (*Request, error) {
-	if d.Test == nil {
+	t := d.TestFor(c.Auth)
+	if t == nil {
 		return nil, junction.Errorf(junction.EINVALID, "connector %s has no connection test", d.Key)
 	}
 	conn, err := d.bind(c)
 	if err != nil {
 		return nil, err
 	}
-	method := d.Test.Method
+	method := t.Method
 	if method == "" {
 		method = http.MethodGet
 	}
-	op := &Operation{Method: method, Path: d.Test.Path, Query: d.Test.Query}
-	if f := d.Test.PathField; f != "" {
+	op := &Operation{Method: method, Path: t.Path, Query: t.Query}
+	if f := t.PathField; f != "" {
 		if p := c.Fields[f]; p != "" {
 			if err := checkTestPath(p); err != nil {
 				return nil, junction.Invalid("fields."+f, "%s", err)
@@ -360,7 +365,8 @@ func (d *Definition) BuildTest(c Credentials) (*Request, error) {
 // credentials, rather than only that the API is reachable (see
 // TestRequest.PathField). Without a test request it is false.
 func (d *Definition) TestChecksCredentials(c Credentials) bool {
-	return d.Test != nil && (d.Test.PathField == "" || c.Fields[d.Test.PathField] != "")
+	t := d.TestFor(c.Auth)
+	return t != nil && (t.PathField == "" || c.Fields[t.PathField] != "")
 }
 
 // checkTestPath refuses a user's test path that is not a plain path

@@ -35,10 +35,20 @@ func decodeJSON(body []byte) (any, error) {
 // expects (any 2xx when it names none) and it is not an auth failure, which
 // some APIs (Slack) answer with 200.
 func (d *Definition) TestSucceeded(resp Response) bool {
+	return d.testSucceeded(d.Test, resp)
+}
+
+// TestSucceededFor is TestSucceeded for the test of the scheme authKey
+// (see TestFor).
+func (d *Definition) TestSucceededFor(authKey string, resp Response) bool {
+	return d.testSucceeded(d.TestFor(authKey), resp)
+}
+
+func (d *Definition) testSucceeded(t *TestRequest, resp Response) bool {
 	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
-	if d.Test != nil && len(d.Test.ExpectStatus) > 0 {
+	if t != nil && len(t.ExpectStatus) > 0 {
 		ok = false
-		for _, s := range d.Test.ExpectStatus {
+		for _, s := range t.ExpectStatus {
 			ok = ok || s == resp.StatusCode
 		}
 	}
@@ -223,6 +233,9 @@ func (r *Request) NextPage(resp Response) (*Request, bool, error) {
 			cur, err := strconv.Atoi(r.queryValue(pg.PageParam))
 			if err != nil {
 				cur = startPage(pg)
+			}
+			if pg.MaxPage > 0 && cur >= pg.MaxPage {
+				return nil, false, nil
 			}
 			next.setQuery(pg.PageParam, strconv.Itoa(cur+1))
 		}

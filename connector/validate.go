@@ -100,7 +100,7 @@ func (v *validator) definition() {
 	}
 
 	if d.Test != nil {
-		v.test("test", d.Test)
+		v.test("test", d.Test, v.commonPublic)
 	}
 	if d.AuthFailure != nil {
 		v.authFailure("auth_failure", d.AuthFailure)
@@ -227,7 +227,13 @@ func (v *validator) baseURL() {
 		}
 		return
 	}
-	v.checkTemplate(p, b, v.commonPublic)
+	v.checkBaseURL(p, b, v.commonPublic)
+}
+
+// checkBaseURL checks the shape of a base URL template: the definition's,
+// or an auth scheme's, whose templates may name the scheme's fields too.
+func (v *validator) checkBaseURL(p, b string, resolve func(string) string) {
+	v.checkTemplate(p, b, resolve)
 	if _, ok := loneVar(b); ok {
 		return // the whole URL is a field (the generic connector); checked when filled
 	}
@@ -264,7 +270,7 @@ var authAttrs = map[AuthType][]string{
 	AuthBasic:                   {"username", "password"},
 	AuthAPIKey:                  {"in", "name", "value"},
 	AuthBearer:                  {"token"},
-	AuthOAuth2ClientCredentials: {"token_url", "client_id", "client_secret", "scopes", "scope_separator", "token_params", "name", "client_auth", "private_key", "signing_alg", "key_id", "claims"},
+	AuthOAuth2ClientCredentials: {"token_url", "client_id", "client_secret", "scopes", "scope_separator", "token_params", "token_query", "name", "client_auth", "private_key", "signing_alg", "key_id", "claims"},
 	AuthOAuth2JWTBearer:         {"token_url", "scopes", "token_params", "name", "private_key", "signing_alg", "key_id", "claims"},
 	AuthOAuth2AuthorizationCode: {"authorize_url", "token_url", "client_id", "client_secret", "scopes", "scope_separator", "pkce", "authorize_params", "token_params", "name"},
 	AuthCustom:                  {"headers", "query"},
@@ -294,6 +300,7 @@ func setAttrs(a *Auth) []string {
 	add("pkce", a.PKCE)
 	add("authorize_params", len(a.AuthorizeParams) > 0)
 	add("token_params", len(a.TokenParams) > 0)
+	add("token_query", len(a.TokenQuery) > 0)
 	add("client_auth", a.ClientAuth != "")
 	add("private_key", a.PrivateKey != "")
 	add("signing_alg", a.SigningAlg != "")
@@ -356,6 +363,12 @@ func (v *validator) auth(p string, a *Auth) {
 			value = def
 		}
 		v.checkTemplate(p+"."+attr, value, anyField)
+	}
+	if a.BaseURL != "" {
+		v.checkBaseURL(p+".base_url", a.BaseURL, publicField)
+	}
+	if a.Test != nil {
+		v.test(p+".test", a.Test, publicField)
 	}
 	switch a.Type {
 	case AuthBasic:
@@ -422,6 +435,12 @@ func (v *validator) auth(p string, a *Auth) {
 		}
 		for _, k := range sortedKeys(a.TokenParams) {
 			v.checkTemplate(p+".token_params."+k, a.TokenParams[k], publicField)
+		}
+		for _, k := range sortedKeys(a.TokenQuery) {
+			v.checkTemplate(p+".token_query."+k, a.TokenQuery[k], publicField)
+			if _, both := a.TokenParams[k]; both {
+				v.add(p+".token_query."+k, "is also a token_params entry; send it in one place")
+			}
 		}
 		switch a.ClientAuth {
 		case "", "client_secret":
@@ -512,14 +531,14 @@ func (v *validator) oauthURL(p, raw string, resolve func(string) string) {
 	}
 }
 
-func (v *validator) test(p string, t *TestRequest) {
+func (v *validator) test(p string, t *TestRequest, resolve func(string) string) {
 	if t.Method != "" && !slices.Contains(methods, t.Method) {
 		v.add(p+".method", "unknown method %q", t.Method)
 	}
 	v.path(p+".path", t.Path)
-	v.checkTemplate(p+".path", t.Path, v.commonPublic)
+	v.checkTemplate(p+".path", t.Path, resolve)
 	for _, k := range sortedKeys(t.Query) {
-		v.checkTemplate(p+".query."+k, t.Query[k], v.commonPublic)
+		v.checkTemplate(p+".query."+k, t.Query[k], resolve)
 	}
 	for i, s := range t.ExpectStatus {
 		if s < 100 || s > 599 {
@@ -810,6 +829,10 @@ func (v *validator) pagination(p string, pg *Pagination) {
 	if pg.Type != PageNumber {
 		forbid("page_param", pg.PageParam != "")
 		forbid("start_page", pg.StartPage != 0)
+		forbid("max_page", pg.MaxPage != 0)
+	}
+	if pg.MaxPage < 0 || (pg.MaxPage > 0 && pg.MaxPage < startPage(pg)) {
+		v.add(p+".max_page", "must not be before the first page")
 	}
 	if pg.Type != PageNextURL {
 		forbid("next_url_path", pg.NextURLPath != "")

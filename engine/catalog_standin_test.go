@@ -113,7 +113,7 @@ func runStandIn(t *testing.T, tc standInCase) {
 			if !basic {
 				id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 			}
-			if r.PostForm.Get("grant_type") != grant || id != tc.fields["client_id"] || secret != tc.secrets["client_secret"] {
+			if r.Form.Get("grant_type") != grant || id != tc.fields["client_id"] || secret != tc.secrets["client_secret"] {
 				w.WriteHeader(http.StatusUnauthorized)
 				_, _ = w.Write([]byte(`{"error":"invalid_client"}`))
 				return

@@ -518,7 +518,8 @@ func (e *Engine) test(ctx context.Context, conn *junction.Connection, literals m
 	if err := x.prepare(ctx); err != nil {
 		return "", err
 	}
-	if x.def.Test == nil {
+	test := x.def.TestFor(x.creds.Auth)
+	if test == nil {
 		if x.creds.AccessToken.IsZero() {
 			return ProvedNothing, nil
 		}
@@ -536,7 +537,7 @@ func (e *Engine) test(ctx context.Context, conn *junction.Connection, literals m
 		}
 		return ProvedReachability, nil
 	}
-	expect := x.def.Test.ExpectStatus
+	expect := test.ExpectStatus
 	x.accept = func(status int) bool {
 		if len(expect) == 0 {
 			return status >= 200 && status <= 299

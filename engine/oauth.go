@@ -421,6 +421,12 @@ func (e *Engine) clientCredentialsToken(ctx context.Context, x *run, failed junc
 				cfg.EndpointParams["scope"] = []string{strings.Join(s.Scopes, s.ScopeSeparator)}
 			}
 		}
+		if s.GrantTypeInQuery() {
+			if cfg.EndpointParams == nil {
+				cfg.EndpointParams = map[string][]string{}
+			}
+			cfg.EndpointParams["grant_type"] = nil // in the token URL (Zoom)
+		}
 		if s.Assertion != nil {
 			if err := e.signAssertion(x, s, cfg); err != nil {
 				return nil, err
