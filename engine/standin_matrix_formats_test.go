@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/url"
@@ -480,6 +481,23 @@ func (m *matrixRun) checkJWTBearer(a *connector.Auth, values map[string]string) 
 	for k, tmpl := range a.TokenParams {
 		if v, ok := filled(tmpl, values); ok && form.Get(k) != v {
 			t.Errorf("%s: token request %s %q, want %q", a.Key(), k, form.Get(k), v)
+		}
+	}
+}
+
+// checkOpHeaders checks the operation's fixed headers, filled from the
+// inputs and fields: a binary body's declared Content-Type (Dropbox's
+// application/octet-stream) must win over the file's own.
+func (m *matrixRun) checkOpHeaders(name string, op *connector.Operation, input map[string]any, r matrixRequest) {
+	vals := maps.Clone(m.values)
+	for k, v := range input {
+		if s, ok := v.(string); ok {
+			vals[k] = s
+		}
+	}
+	for k, tmpl := range op.Headers {
+		if v, ok := filled(tmpl, vals); ok && r.header.Get(k) != v {
+			m.t.Errorf("%s: header %s %q, want %q", name, k, r.header.Get(k), v)
 		}
 	}
 }

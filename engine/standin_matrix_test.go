@@ -1085,6 +1085,7 @@ func (m *matrixRun) checkInputs(name string, mo matrixOp, input map[string]any, 
 			}
 		}
 	}
+	m.checkOpHeaders(name, op, input, r)
 	for k, tmpl := range op.Query {
 		names := placeholderRE.FindAllStringSubmatch(tmpl, -1)
 		present := true
