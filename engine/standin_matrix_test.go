@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -78,6 +79,14 @@ type matrixVendor struct {
 	// from 0.
 	pager func(w http.ResponseWriter, r *http.Request, n int)
 	paged int
+	// now is the vendor's clock, for the assertions it verifies; jwts
+	// are the assertions of the token requests since the last take.
+	now  func() time.Time
+	jwts []matrixJWT
+	// download, when set, is the file the next API requests are
+	// answered with, and disposition the filename it is served under.
+	download    []byte
+	disposition string
 }
 
 func (v *matrixVendor) serve(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -96,6 +105,22 @@ func (v *matrixVendor) serve(w http.ResponseWriter, r *http.Request, body []byte
 			form.Set("client_secret", secret)
 		}
 		v.tokens = append(v.tokens, form)
+		if j, ok := v.verifyAssertion(form); ok {
+			v.jwts = append(v.jwts, j)
+			if j.err != nil {
+				// As RFC 6749 section 5.2 has it: a client that cannot
+				// be authenticated is 401 invalid_client, a bad grant
+				// 400 invalid_grant.
+				if form.Has("client_assertion") {
+					w.WriteHeader(http.StatusUnauthorized)
+					_, _ = io.WriteString(w, `{"error":"invalid_client"}`)
+					return
+				}
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = io.WriteString(w, `{"error":"invalid_grant"}`)
+				return
+			}
+		}
 		_, _ = io.WriteString(w, `{"access_token":"`+v.access+`","refresh_token":"matrix-refresh","token_type":"Bearer","expires_in":3600}`)
 		return
 	}
@@ -107,6 +132,14 @@ func (v *matrixVendor) serve(w http.ResponseWriter, r *http.Request, body []byte
 	if v.pager != nil {
 		v.pager(w, r, v.paged)
 		v.paged++
+		return
+	}
+	if v.download != nil && v.status == 0 {
+		w.Header().Set("Content-Type", "application/pdf")
+		if v.disposition != "" {
+			w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": v.disposition}))
+		}
+		_, _ = w.Write(v.download)
 		return
 	}
 	if v.status != 0 {
@@ -150,13 +183,17 @@ func (v *matrixVendor) takeTokens() []url.Values {
 	return out
 }
 
-
 // matrixCounts are what the matrix ran, for the summary it logs.
 type matrixCounts struct {
 	mu                                        sync.Mutex
 	connectors, auths, operations, ran, polls int
 	activities, paged, variants               int
-	skipped                                   []string
+	// jwts counts the assertions verified, files the files found in
+	// bodies, encoded the multipart, binary and NDJSON bodies checked,
+	// downloads the files answered, and ownBase the operations with a
+	// base URL of their own.
+	jwts, files, encoded, downloads, ownBase int
+	skipped                                  []string
 }
 
 func (c *matrixCounts) add(connectors, auths, operations, ran, polls int, skipped ...string) {
@@ -213,6 +250,9 @@ func TestCatalogMatrix(t *testing.T) {
 		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}})
 	f.trust(srv)
+	for _, v := range vendors {
+		v.now = f.clock.Now
+	}
 
 	var planted sync.Map // every planted secret value, and the tokens handed out
 	planted.Store("matrix-refresh", true)
@@ -232,7 +272,7 @@ func TestCatalogMatrix(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				m := &matrixRun{t: t, f: f, srv: srv, key: key, def: def, v: vendors[key], planted: &planted}
+				m := &matrixRun{t: t, f: f, srv: srv, key: key, def: def, v: vendors[key], planted: &planted, counts: counts}
 				m.run(counts)
 			})
 		}
@@ -251,8 +291,18 @@ func TestCatalogMatrix(t *testing.T) {
 		}
 		return true
 	})
-	t.Logf("catalog matrix: %d connectors, %d auth types, %d operations (%d activities; %d run), %d paged lists, %d polling events, %d further connections; skipped: %s",
-		counts.connectors, counts.auths, counts.operations, counts.activities, counts.ran, counts.paged, counts.polls, counts.variants, strings.Join(counts.skipped, "; "))
+	// Nor did a file's content: bodies that are not text are summarised.
+	for _, content := range []string{"matrix file ", string(matrixDownload)} {
+		if strings.Contains(records, content) {
+			t.Errorf("the execution records hold a file's content (%q)", content)
+		}
+		if strings.Contains(logText, content) {
+			t.Errorf("the log holds a file's content (%q)", content)
+		}
+	}
+	t.Logf("catalog matrix: %d connectors, %d auth types, %d operations (%d activities; %d run; %d on a base URL of their own), %d paged lists, %d polling events, %d further connections, %d signed assertions verified, %d multipart/binary/NDJSON bodies carrying %d files, %d files downloaded; skipped: %s",
+		counts.connectors, counts.auths, counts.operations, counts.activities, counts.ran, counts.ownBase, counts.paged, counts.polls, counts.variants,
+		counts.jwts, counts.encoded, counts.files, counts.downloads, strings.Join(counts.skipped, "; "))
 }
 
 // matrixRun is one connector's walk.
@@ -272,6 +322,7 @@ type matrixRun struct {
 	paged, variants int
 	// everyField fills optional fields without a default too.
 	everyField bool
+	counts     *matrixCounts
 }
 
 func (m *matrixRun) run(counts *matrixCounts) {
@@ -328,6 +379,11 @@ func (m *matrixRun) run(counts *matrixCounts) {
 	counts.add(1, len(m.def.Auth), len(ops), ran, polls, skipped...)
 	counts.mu.Lock()
 	counts.activities += len(m.def.Activities)
+	for _, op := range ops {
+		if op.op.BaseURL != "" {
+			counts.ownBase++
+		}
+	}
 	counts.paged += m.paged
 	counts.variants += m.variants
 	counts.mu.Unlock()
@@ -372,6 +428,12 @@ func (m *matrixRun) connect(a *connector.Auth, override map[string]string) (map[
 		switch o, ok := override[fd.Name]; {
 		case ok:
 			v = o
+		case fd.Type == connector.FieldSecret && signsJWT(a) && a.PrivateKey == "{"+fd.Name+"}":
+			// A key the stand-in's token endpoint verifies the assertion with.
+			v = m.matrixKey(a)
+			secrets[fd.Name] = junction.NewSecret(v)
+			values[fd.Name] = v
+			continue
 		case fd.Type == connector.FieldSecret:
 			v = fmt.Sprintf("planted-%s-%s-%s-%s", m.key, a.Key(), fd.Name, junction.NewID()[20:])
 			m.planted.Store(v, true)
@@ -461,9 +523,9 @@ func (m *matrixRun) testRequest(a *connector.Auth, values map[string]string, con
 	if tr == nil {
 		return
 	}
-	if a.Type == connector.AuthOAuth2ClientCredentials {
+	if a.Type == connector.AuthOAuth2ClientCredentials || a.Type == connector.AuthOAuth2JWTBearer {
 		m.v.mu.Lock()
-		m.v.tokenPath = m.standInPath(fill(a.TokenURL, values))
+		m.v.tokenPath = m.standInPath(m.tokenURL(a, values))
 		m.v.mu.Unlock()
 	}
 	m.v.mu.Lock()
@@ -501,8 +563,14 @@ func (m *matrixRun) testRequest(a *connector.Auth, values map[string]string, con
 		}
 	}
 	m.checkCredential(a, values, "test", reqs)
-	if a.Type == connector.AuthOAuth2ClientCredentials {
+	switch a.Type {
+	case connector.AuthOAuth2ClientCredentials:
 		m.checkClientCredentials(a, values)
+	case connector.AuthOAuth2JWTBearer:
+		m.checkJWTBearer(a, values)
+	}
+	if signsJWT(a) {
+		m.checkAssertion(a, values)
 	}
 	m.refused(a, conn)
 }
@@ -529,6 +597,7 @@ func (m *matrixRun) refused(a *connector.Auth, conn *junction.Connection) {
 	m.v.mu.Unlock()
 	m.v.take()
 	m.v.takeTokens()
+	m.v.takeJWTs()
 	if junction.ErrorCode(err) != junction.ECONNAUTHFAILED {
 		m.t.Errorf("%s: a %d to the test gave %v, want %s", a.Key(), status, err, junction.ECONNAUTHFAILED)
 	}
@@ -564,7 +633,24 @@ func (m *matrixRun) operation(a *connector.Auth, values map[string]string, conn 
 func (m *matrixRun) execute(a *connector.Auth, values map[string]string, conn *junction.Connection, mo matrixOp, what string, input map[string]any) {
 	t := m.t
 	name := mo.name + " (" + what + ")"
-	_, err := m.f.eng.Execute(m.f.ctx, engine.ExecuteRequest{Connection: conn, Activity: mo.activity, Object: mo.object, Operation: mo.operation, Input: input})
+	input = withFiles(mo.op.Inputs, input, what == "every input")
+	disposition := ""
+	if mo.op.OutputFile != nil {
+		// Named by Content-Disposition once, by the operation's template
+		// otherwise.
+		if what == "every input" {
+			disposition = "matrix-served.pdf"
+		}
+		m.v.mu.Lock()
+		m.v.download, m.v.disposition = matrixDownload, disposition
+		m.v.mu.Unlock()
+		defer func() {
+			m.v.mu.Lock()
+			m.v.download, m.v.disposition = nil, ""
+			m.v.mu.Unlock()
+		}()
+	}
+	res, err := m.f.eng.Execute(m.f.ctx, engine.ExecuteRequest{Connection: conn, Activity: mo.activity, Object: mo.object, Operation: mo.operation, Input: input})
 	if err != nil {
 		m.noSecretIn(err.Error())
 		// The stand-in answers {} to everything: an operation that reads
@@ -580,9 +666,15 @@ func (m *matrixRun) execute(a *connector.Auth, values map[string]string, conn *j
 		return
 	}
 	r := reqs[0]
-	m.checkRequest(name, r, mo.op.Method, mo.op.Path)
+	m.checkOpRequest(name, r, mo.op)
 	m.checkCredential(a, values, name, reqs[:1])
 	m.checkInputs(name, mo, input, r)
+	if mo.op.OutputFile != nil {
+		if err != nil {
+			t.Errorf("%s: a download failed: %v", name, err)
+		}
+		m.checkDownload(name, mo.op, input, disposition, res, r)
+	}
 }
 
 // everyInput makes a value for every input: the first of its enum, or a
@@ -604,6 +696,8 @@ func everyInput(ins []connector.Input) map[string]any {
 			out[in.Name] = []any{"x", "y"}
 		case connector.TypeObject:
 			out[in.Name] = map[string]any{"k": "v"}
+		case connector.TypeFile:
+			out[in.Name] = fileInput(in, true)
 		default:
 			out[in.Name] = matrixValue(in.Name)
 		}
@@ -614,9 +708,22 @@ func everyInput(ins []connector.Input) map[string]any {
 // matrixValue is the placeholder of a string input.
 func matrixValue(name string) string { return "v" + strings.ReplaceAll(name, "_", "") + "7" }
 
+// checkOpRequest is checkRequest for an operation, on its own base URL
+// when it has one.
+func (m *matrixRun) checkOpRequest(name string, r matrixRequest, op *connector.Operation) {
+	m.checkRequestAt(name, r, op.Method, op.BaseURL, op.Path)
+}
+
 // checkRequest checks the method, and that the path is the declared
 // template (base URL and path) with every variable filled.
 func (m *matrixRun) checkRequest(name string, r matrixRequest, method, path string) {
+	m.checkRequestAt(name, r, method, "", path)
+}
+
+// checkRequestAt is checkRequest on base, an operation's own base URL
+// (turned into a stand-in path like every host of the definition), or
+// the definition's when empty.
+func (m *matrixRun) checkRequestAt(name string, r matrixRequest, method, base, path string) {
 	t := m.t
 	if r.method != strings.ToUpper(method) {
 		t.Errorf("%s: method %s, want %s", name, r.method, method)
@@ -628,7 +735,11 @@ func (m *matrixRun) checkRequest(name string, r matrixRequest, method, path stri
 		t.Errorf("%s: an empty path segment in %s", name, r.rawPath)
 	}
 	full := path
-	if !strings.HasPrefix(path, "https://") {
+	switch {
+	case strings.HasPrefix(path, "https://"):
+	case base != "":
+		full = strings.TrimSuffix(base, "/") + path
+	default:
 		full = strings.TrimSuffix(m.def.BaseURL, "/") + path
 		if strings.HasPrefix(m.def.BaseURL, "{") {
 			full = m.srv.URL + "/" + m.key + "/api.example.com" + path
@@ -760,7 +871,7 @@ func (m *matrixRun) checkCredential(a *connector.Auth, values map[string]string,
 			if r.header.Get("Authorization") != "Bearer "+fill(or(a.Token, "{token}"), values) {
 				t.Errorf("%s: %s: no bearer token", a.Key(), name)
 			}
-		case connector.AuthOAuth2ClientCredentials, connector.AuthOAuth2AuthorizationCode:
+		case connector.AuthOAuth2ClientCredentials, connector.AuthOAuth2AuthorizationCode, connector.AuthOAuth2JWTBearer:
 			header, want := "Authorization", "Bearer "+m.v.access
 			if a.Name != "" {
 				header, want = fill(a.Name, values), m.v.access
@@ -858,7 +969,9 @@ func (m *matrixRun) checkClientCredentials(a *connector.Auth, values map[string]
 	if form.Get("grant_type") != grant {
 		t.Errorf("%s: token request grant_type %q, want %q", a.Key(), form.Get("grant_type"), grant)
 	}
-	if form.Get("client_id") != fill(a.ClientID, values) || form.Get("client_secret") != fill(a.ClientSecret, values) {
+	// A private_key_jwt client names itself in its signed assertion
+	// (checked there), not in the form.
+	if a.ClientAuth != connector.ClientAuthPrivateKeyJWT && (form.Get("client_id") != fill(a.ClientID, values) || form.Get("client_secret") != fill(a.ClientSecret, values)) {
 		t.Errorf("%s: the token request does not carry the client's credentials", a.Key())
 	}
 	if scopes := m.scopes(a, values); scopes != "" && form.Get("scope") != scopes {
@@ -884,7 +997,10 @@ func (m *matrixRun) checkInputs(name string, mo matrixOp, input map[string]any, 
 		}
 	}
 	var body map[string]any
-	jsonBody := strings.Contains(r.header.Get("Content-Type"), "json")
+	// A multipart, binary or NDJSON body is checked as its encoding
+	// says: the file inputs' bytes and the other body inputs in it.
+	encoded := m.checkEncodedBody(name, op, input, r)
+	jsonBody := strings.Contains(r.header.Get("Content-Type"), "json") && !encoded
 	if jsonBody && len(r.body) > 0 {
 		var v any
 		if err := json.Unmarshal(r.body, &v); err != nil {
@@ -915,6 +1031,12 @@ func (m *matrixRun) checkInputs(name string, mo matrixOp, input map[string]any, 
 			}
 		}
 		wire := in.WireName()
+		if where == "body" && m.inJSONHeader(name, op, in, input, r) {
+			continue
+		}
+		if where == "body" && encoded && op.BodyEncoding != connector.BodyNDJSON {
+			continue // checked with the parts
+		}
 		switch where {
 		case "query":
 			if !queryHas(r.query, wire) {
@@ -963,6 +1085,7 @@ func (m *matrixRun) checkInputs(name string, mo matrixOp, input map[string]any, 
 			}
 		}
 	}
+	m.checkOpHeaders(name, op, input, r)
 	for k, tmpl := range op.Query {
 		names := placeholderRE.FindAllStringSubmatch(tmpl, -1)
 		present := true
@@ -1175,7 +1298,7 @@ func (m *matrixRun) pollsAt(a *connector.Auth, values map[string]string, conn *j
 				continue
 			}
 			r := reqs[0]
-			m.checkRequest(name, r, op.Method, op.Path)
+			m.checkOpRequest(name, r, op)
 			m.checkCredential(a, values, name, reqs[:1])
 			wire := r.wire()
 			switch {
@@ -1428,7 +1551,7 @@ func (m *matrixRun) paginate(a *connector.Auth, values map[string]string, conn *
 		return
 	}
 	first, second := reqs[0], reqs[1]
-	m.checkRequest(name, second, op.Method, op.Path)
+	m.checkOpRequest(name, second, op)
 	m.checkCredential(a, values, name, reqs[1:2])
 	if second.path != first.path {
 		t.Errorf("%s: path %s, the first page's %s", name, second.path, first.path)
