@@ -31,22 +31,27 @@ func scanCredProxy(s scanner) (*junction.CredentialProxy, error) {
 	return &p, nil
 }
 
+// proxyLists encodes a proxy's URLs and secret key names as the JSON
+// arrays their columns hold (an empty array, never null).
+func proxyLists(p *junction.CredentialProxy) (urls, keys string, err error) {
+	if urls, err = encodeJSON(nonNil(p.URLs)); err != nil {
+		return "", "", err
+	}
+	keys, err = encodeJSON(nonNil(p.SecretKeys))
+	return urls, keys, err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
 // CreateCredentialProxy stores p, filling an empty ID and the timestamps.
 func (h *handle) CreateCredentialProxy(ctx context.Context, p *junction.CredentialProxy) error {
 	newID(&p.ID)
-	urls := p.URLs
-	if urls == nil {
-		urls = []string{}
-	}
-	keys := p.SecretKeys
-	if keys == nil {
-		keys = []string{}
-	}
-	u, err := encodeJSON(urls)
-	if err != nil {
-		return internal("create credential proxy", err)
-	}
-	k, err := encodeJSON(keys)
+	u, k, err := proxyLists(p)
 	if err != nil {
 		return internal("create credential proxy", err)
 	}
@@ -88,19 +93,7 @@ func (h *handle) ListCredentialProxies(ctx context.Context, tenantID string, pg 
 
 // UpdateCredentialProxy saves every field but the IDs and CreatedAt.
 func (h *handle) UpdateCredentialProxy(ctx context.Context, p *junction.CredentialProxy) error {
-	urls := p.URLs
-	if urls == nil {
-		urls = []string{}
-	}
-	keys := p.SecretKeys
-	if keys == nil {
-		keys = []string{}
-	}
-	u, err := encodeJSON(urls)
-	if err != nil {
-		return internal("update credential proxy", err)
-	}
-	k, err := encodeJSON(keys)
+	u, k, err := proxyLists(p)
 	if err != nil {
 		return internal("update credential proxy", err)
 	}
