@@ -315,6 +315,7 @@ type matrixRun struct {
 	v       *matrixVendor
 	planted *sync.Map
 	values  map[string]string // the connection's field values under test
+	auth    *connector.Auth   // the connection's auth type under test
 	skipped []string
 	// paged and variants count the lists read to a second page and the
 	// further connections made for select choices, optional fields and
@@ -339,7 +340,7 @@ func (m *matrixRun) run(counts *matrixCounts) {
 		if conn == nil {
 			continue
 		}
-		m.values = values
+		m.values, m.auth = values, &a
 		m.testRequest(&a, values, conn)
 		m.selectVariants(&a, values)
 		m.everyFieldVariant(&a)
@@ -452,10 +453,10 @@ func (m *matrixRun) connect(a *connector.Auth, override map[string]string) (map[
 			v = m.srv.URL + "/" + m.key + "/auth.example.com/authorize"
 		case a.TokenURL == "{"+fd.Name+"}":
 			v = m.srv.URL + "/" + m.key + "/auth.example.com/token"
-		case m.def.BaseURL == "{"+fd.Name+"}":
+		case m.baseURL(a) == "{"+fd.Name+"}":
 			// The whole base URL is the field's: the stand-in's.
 			v = m.srv.URL + "/" + m.key + "/api.example.com"
-		case m.def.Test != nil && m.def.Test.PathField == fd.Name:
+		case m.def.TestFor(a.Key()) != nil && m.def.TestFor(a.Key()).PathField == fd.Name:
 			v = "/matrix-test"
 		case !fd.Required && !m.everyField:
 			continue
@@ -519,7 +520,9 @@ func (m *matrixRun) connect(a *connector.Auth, override map[string]string) (map[
 // testRequest runs the connection test and checks the request it sent.
 func (m *matrixRun) testRequest(a *connector.Auth, values map[string]string, conn *junction.Connection) {
 	t := m.t
-	tr := m.def.Test
+	// The auth type's own test when it has one (an Okta service app has
+	// no user for /users/me), else the definition's.
+	tr := m.def.TestFor(a.Key())
 	if tr == nil {
 		return
 	}
@@ -585,7 +588,7 @@ func (m *matrixRun) refused(a *connector.Auth, conn *junction.Connection) {
 	} else if af != nil && len(af.Body) > 0 {
 		return // told by the body, which the stand-in does not write
 	}
-	if slices.Contains(m.def.Test.ExpectStatus, status) {
+	if slices.Contains(m.def.TestFor(a.Key()).ExpectStatus, status) {
 		return
 	}
 	m.v.mu.Lock()
@@ -740,8 +743,11 @@ func (m *matrixRun) checkRequestAt(name string, r matrixRequest, method, base, p
 	case base != "":
 		full = strings.TrimSuffix(base, "/") + path
 	default:
-		full = strings.TrimSuffix(m.def.BaseURL, "/") + path
-		if strings.HasPrefix(m.def.BaseURL, "{") {
+		// The auth type's base URL when it has one (Confluence's OAuth
+		// 2.0 (3LO) goes through api.atlassian.com), else the definition's.
+		b := m.baseURL(m.auth)
+		full = strings.TrimSuffix(b, "/") + path
+		if strings.HasPrefix(b, "{") {
 			full = m.srv.URL + "/" + m.key + "/api.example.com" + path
 		}
 	}
@@ -762,6 +768,15 @@ func (m *matrixRun) checkRequestAt(name string, r matrixRequest, method, base, p
 			t.Errorf("%s: header %s %q, want %q", name, k, r.header.Get(k), v)
 		}
 	}
+}
+
+// baseURL is the base URL of the connections using a: the auth type's
+// own when it has one, else the definition's.
+func (m *matrixRun) baseURL(a *connector.Auth) string {
+	if a != nil && a.BaseURL != "" {
+		return a.BaseURL
+	}
+	return m.def.BaseURL
 }
 
 // standInPath is the stand-in path of a definition's URL.
