@@ -67,6 +67,9 @@ type matrixVendor struct {
 	mu       sync.Mutex
 	requests []matrixRequest
 	tokens   []url.Values // token endpoint forms, with basic credentials as client_id/client_secret
+	// tokenQueries are the token requests' query strings, one for each
+	// of tokens.
+	tokenQueries []url.Values
 	// authorizePath and tokenPath are the stand-in paths of the OAuth
 	// endpoints of the auth type under test.
 	authorizePath, tokenPath string
@@ -105,6 +108,7 @@ func (v *matrixVendor) serve(w http.ResponseWriter, r *http.Request, body []byte
 			form.Set("client_secret", secret)
 		}
 		v.tokens = append(v.tokens, form)
+		v.tokenQueries = append(v.tokenQueries, r.URL.Query())
 		if j, ok := v.verifyAssertion(form); ok {
 			v.jwts = append(v.jwts, j)
 			if j.err != nil {
@@ -176,11 +180,18 @@ func (v *matrixVendor) take() []matrixRequest {
 }
 
 func (v *matrixVendor) takeTokens() []url.Values {
+	forms, _ := v.takeTokenRequests()
+	return forms
+}
+
+// takeTokenRequests returns the forms and the query strings of the token
+// requests received since the last take.
+func (v *matrixVendor) takeTokenRequests() (forms, queries []url.Values) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	out := v.tokens
-	v.tokens = nil
-	return out
+	forms, queries = v.tokens, v.tokenQueries
+	v.tokens, v.tokenQueries = nil, nil
+	return forms, queries
 }
 
 // matrixCounts are what the matrix ran, for the summary it logs.
@@ -971,7 +982,7 @@ func sortedKeys(q url.Values) []string {
 // connection test.
 func (m *matrixRun) checkClientCredentials(a *connector.Auth, values map[string]string) {
 	t := m.t
-	forms := m.v.takeTokens()
+	forms, queries := m.v.takeTokenRequests()
 	if len(forms) == 0 {
 		t.Errorf("%s: the token endpoint %s was not called", a.Key(), a.TokenURL)
 		return
@@ -980,9 +991,38 @@ func (m *matrixRun) checkClientCredentials(a *connector.Auth, values map[string]
 	if g, ok := a.TokenParams["grant_type"]; ok {
 		grant = g
 	}
-	form := forms[0]
-	if form.Get("grant_type") != grant {
+	form, query := forms[0], queries[0]
+	// Token parameters the definition puts in the token URL's query
+	// (Zoom's grant_type=account_credentials&account_id=...) are sent
+	// there; a grant_type there replaces the body's, which then carries
+	// none.
+	if g, ok := a.TokenQuery["grant_type"]; ok {
+		grant = g
+		if query.Get("grant_type") != grant {
+			t.Errorf("%s: token request query grant_type %q, want %q", a.Key(), query.Get("grant_type"), grant)
+		}
+		if form.Has("grant_type") {
+			t.Errorf("%s: token request body grant_type %q besides the query's", a.Key(), form.Get("grant_type"))
+		}
+	} else if form.Get("grant_type") != grant {
 		t.Errorf("%s: token request grant_type %q, want %q", a.Key(), form.Get("grant_type"), grant)
+	}
+	for k, tmpl := range a.TokenQuery {
+		if v, ok := filled(tmpl, values); ok && query.Get(k) != v {
+			t.Errorf("%s: token request query %s %q, want %q", a.Key(), k, query.Get(k), v)
+		}
+		if _, inBody := a.TokenParams[k]; !inBody && k != "grant_type" && form.Has(k) {
+			t.Errorf("%s: token request body carries %s, which the definition puts in the query", a.Key(), k)
+		}
+	}
+	// A secret in the token URL ends up in access logs.
+	for k, vs := range query {
+		m.planted.Range(func(p, _ any) bool {
+			if slices.ContainsFunc(vs, func(v string) bool { return strings.Contains(v, p.(string)) }) {
+				t.Errorf("%s: a secret in the token URL's %s", a.Key(), k)
+			}
+			return true
+		})
 	}
 	// A private_key_jwt client names itself in its signed assertion
 	// (checked there), not in the form.
