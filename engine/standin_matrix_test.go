@@ -204,7 +204,10 @@ type matrixCounts struct {
 	// downloads the files answered, and ownBase the operations with a
 	// base URL of their own.
 	jwts, files, encoded, downloads, ownBase int
-	skipped                                  []string
+	// authBase, authTest and tokenQuery count the auth types with a base
+	// URL or a connection test of their own, and with token_query.
+	authBase, authTest, tokenQuery int
+	skipped                        []string
 }
 
 func (c *matrixCounts) add(connectors, auths, operations, ran, polls int, skipped ...string) {
@@ -311,8 +314,8 @@ func TestCatalogMatrix(t *testing.T) {
 			t.Errorf("the log holds a file's content (%q)", content)
 		}
 	}
-	t.Logf("catalog matrix: %d connectors, %d auth types, %d operations (%d activities; %d run; %d on a base URL of their own), %d paged lists, %d polling events, %d further connections, %d signed assertions verified, %d multipart/binary/NDJSON bodies carrying %d files, %d files downloaded; skipped: %s",
-		counts.connectors, counts.auths, counts.operations, counts.activities, counts.ran, counts.ownBase, counts.paged, counts.polls, counts.variants,
+	t.Logf("catalog matrix: %d connectors, %d auth types (%d with a base URL of their own, %d with a test of their own, %d with token_query), %d operations (%d activities; %d run; %d on a base URL of their own), %d paged lists, %d polling events, %d further connections, %d signed assertions verified, %d multipart/binary/NDJSON bodies carrying %d files, %d files downloaded; skipped: %s",
+		counts.connectors, counts.auths, counts.authBase, counts.authTest, counts.tokenQuery, counts.operations, counts.activities, counts.ran, counts.ownBase, counts.paged, counts.polls, counts.variants,
 		counts.jwts, counts.encoded, counts.files, counts.downloads, strings.Join(counts.skipped, "; "))
 }
 
@@ -394,6 +397,20 @@ func (m *matrixRun) run(counts *matrixCounts) {
 	for _, op := range ops {
 		if op.op.BaseURL != "" {
 			counts.ownBase++
+		}
+	}
+	for _, a := range m.def.Auth {
+		if _, skip := matrixSkips[m.key+" "+a.Key()]; skip {
+			continue
+		}
+		if a.BaseURL != "" {
+			counts.authBase++
+		}
+		if a.Test != nil {
+			counts.authTest++
+		}
+		if len(a.TokenQuery) > 0 {
+			counts.tokenQuery++
 		}
 	}
 	counts.paged += m.paged
