@@ -67,6 +67,9 @@ type matrixVendor struct {
 	mu       sync.Mutex
 	requests []matrixRequest
 	tokens   []url.Values // token endpoint forms, with basic credentials as client_id/client_secret
+	// tokenQueries are the token requests' query strings, one for each
+	// of tokens.
+	tokenQueries []url.Values
 	// authorizePath and tokenPath are the stand-in paths of the OAuth
 	// endpoints of the auth type under test.
 	authorizePath, tokenPath string
@@ -105,6 +108,7 @@ func (v *matrixVendor) serve(w http.ResponseWriter, r *http.Request, body []byte
 			form.Set("client_secret", secret)
 		}
 		v.tokens = append(v.tokens, form)
+		v.tokenQueries = append(v.tokenQueries, r.URL.Query())
 		if j, ok := v.verifyAssertion(form); ok {
 			v.jwts = append(v.jwts, j)
 			if j.err != nil {
@@ -176,11 +180,18 @@ func (v *matrixVendor) take() []matrixRequest {
 }
 
 func (v *matrixVendor) takeTokens() []url.Values {
+	forms, _ := v.takeTokenRequests()
+	return forms
+}
+
+// takeTokenRequests returns the forms and the query strings of the token
+// requests received since the last take.
+func (v *matrixVendor) takeTokenRequests() (forms, queries []url.Values) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	out := v.tokens
-	v.tokens = nil
-	return out
+	forms, queries = v.tokens, v.tokenQueries
+	v.tokens, v.tokenQueries = nil, nil
+	return forms, queries
 }
 
 // matrixCounts are what the matrix ran, for the summary it logs.
@@ -193,7 +204,10 @@ type matrixCounts struct {
 	// downloads the files answered, and ownBase the operations with a
 	// base URL of their own.
 	jwts, files, encoded, downloads, ownBase int
-	skipped                                  []string
+	// authBase, authTest and tokenQuery count the auth types with a base
+	// URL or a connection test of their own, and with token_query.
+	authBase, authTest, tokenQuery int
+	skipped                        []string
 }
 
 func (c *matrixCounts) add(connectors, auths, operations, ran, polls int, skipped ...string) {
@@ -300,8 +314,8 @@ func TestCatalogMatrix(t *testing.T) {
 			t.Errorf("the log holds a file's content (%q)", content)
 		}
 	}
-	t.Logf("catalog matrix: %d connectors, %d auth types, %d operations (%d activities; %d run; %d on a base URL of their own), %d paged lists, %d polling events, %d further connections, %d signed assertions verified, %d multipart/binary/NDJSON bodies carrying %d files, %d files downloaded; skipped: %s",
-		counts.connectors, counts.auths, counts.operations, counts.activities, counts.ran, counts.ownBase, counts.paged, counts.polls, counts.variants,
+	t.Logf("catalog matrix: %d connectors, %d auth types (%d with a base URL of their own, %d with a test of their own, %d with token_query), %d operations (%d activities; %d run; %d on a base URL of their own), %d paged lists, %d polling events, %d further connections, %d signed assertions verified, %d multipart/binary/NDJSON bodies carrying %d files, %d files downloaded; skipped: %s",
+		counts.connectors, counts.auths, counts.authBase, counts.authTest, counts.tokenQuery, counts.operations, counts.activities, counts.ran, counts.ownBase, counts.paged, counts.polls, counts.variants,
 		counts.jwts, counts.encoded, counts.files, counts.downloads, strings.Join(counts.skipped, "; "))
 }
 
@@ -315,6 +329,7 @@ type matrixRun struct {
 	v       *matrixVendor
 	planted *sync.Map
 	values  map[string]string // the connection's field values under test
+	auth    *connector.Auth   // the connection's auth type under test
 	skipped []string
 	// paged and variants count the lists read to a second page and the
 	// further connections made for select choices, optional fields and
@@ -339,7 +354,7 @@ func (m *matrixRun) run(counts *matrixCounts) {
 		if conn == nil {
 			continue
 		}
-		m.values = values
+		m.values, m.auth = values, &a
 		m.testRequest(&a, values, conn)
 		m.selectVariants(&a, values)
 		m.everyFieldVariant(&a)
@@ -382,6 +397,20 @@ func (m *matrixRun) run(counts *matrixCounts) {
 	for _, op := range ops {
 		if op.op.BaseURL != "" {
 			counts.ownBase++
+		}
+	}
+	for _, a := range m.def.Auth {
+		if _, skip := matrixSkips[m.key+" "+a.Key()]; skip {
+			continue
+		}
+		if a.BaseURL != "" {
+			counts.authBase++
+		}
+		if a.Test != nil {
+			counts.authTest++
+		}
+		if len(a.TokenQuery) > 0 {
+			counts.tokenQuery++
 		}
 	}
 	counts.paged += m.paged
@@ -452,10 +481,10 @@ func (m *matrixRun) connect(a *connector.Auth, override map[string]string) (map[
 			v = m.srv.URL + "/" + m.key + "/auth.example.com/authorize"
 		case a.TokenURL == "{"+fd.Name+"}":
 			v = m.srv.URL + "/" + m.key + "/auth.example.com/token"
-		case m.def.BaseURL == "{"+fd.Name+"}":
+		case m.baseURL(a) == "{"+fd.Name+"}":
 			// The whole base URL is the field's: the stand-in's.
 			v = m.srv.URL + "/" + m.key + "/api.example.com"
-		case m.def.Test != nil && m.def.Test.PathField == fd.Name:
+		case m.def.TestFor(a.Key()) != nil && m.def.TestFor(a.Key()).PathField == fd.Name:
 			v = "/matrix-test"
 		case !fd.Required && !m.everyField:
 			continue
@@ -519,7 +548,9 @@ func (m *matrixRun) connect(a *connector.Auth, override map[string]string) (map[
 // testRequest runs the connection test and checks the request it sent.
 func (m *matrixRun) testRequest(a *connector.Auth, values map[string]string, conn *junction.Connection) {
 	t := m.t
-	tr := m.def.Test
+	// The auth type's own test when it has one (an Okta service app has
+	// no user for /users/me), else the definition's.
+	tr := m.def.TestFor(a.Key())
 	if tr == nil {
 		return
 	}
@@ -585,7 +616,7 @@ func (m *matrixRun) refused(a *connector.Auth, conn *junction.Connection) {
 	} else if af != nil && len(af.Body) > 0 {
 		return // told by the body, which the stand-in does not write
 	}
-	if slices.Contains(m.def.Test.ExpectStatus, status) {
+	if slices.Contains(m.def.TestFor(a.Key()).ExpectStatus, status) {
 		return
 	}
 	m.v.mu.Lock()
@@ -740,8 +771,11 @@ func (m *matrixRun) checkRequestAt(name string, r matrixRequest, method, base, p
 	case base != "":
 		full = strings.TrimSuffix(base, "/") + path
 	default:
-		full = strings.TrimSuffix(m.def.BaseURL, "/") + path
-		if strings.HasPrefix(m.def.BaseURL, "{") {
+		// The auth type's base URL when it has one (Confluence's OAuth
+		// 2.0 (3LO) goes through api.atlassian.com), else the definition's.
+		b := m.baseURL(m.auth)
+		full = strings.TrimSuffix(b, "/") + path
+		if strings.HasPrefix(b, "{") {
 			full = m.srv.URL + "/" + m.key + "/api.example.com" + path
 		}
 	}
@@ -762,6 +796,15 @@ func (m *matrixRun) checkRequestAt(name string, r matrixRequest, method, base, p
 			t.Errorf("%s: header %s %q, want %q", name, k, r.header.Get(k), v)
 		}
 	}
+}
+
+// baseURL is the base URL of the connections using a: the auth type's
+// own when it has one, else the definition's.
+func (m *matrixRun) baseURL(a *connector.Auth) string {
+	if a != nil && a.BaseURL != "" {
+		return a.BaseURL
+	}
+	return m.def.BaseURL
 }
 
 // standInPath is the stand-in path of a definition's URL.
@@ -956,7 +999,7 @@ func sortedKeys(q url.Values) []string {
 // connection test.
 func (m *matrixRun) checkClientCredentials(a *connector.Auth, values map[string]string) {
 	t := m.t
-	forms := m.v.takeTokens()
+	forms, queries := m.v.takeTokenRequests()
 	if len(forms) == 0 {
 		t.Errorf("%s: the token endpoint %s was not called", a.Key(), a.TokenURL)
 		return
@@ -965,9 +1008,38 @@ func (m *matrixRun) checkClientCredentials(a *connector.Auth, values map[string]
 	if g, ok := a.TokenParams["grant_type"]; ok {
 		grant = g
 	}
-	form := forms[0]
-	if form.Get("grant_type") != grant {
+	form, query := forms[0], queries[0]
+	// Token parameters the definition puts in the token URL's query
+	// (Zoom's grant_type=account_credentials&account_id=...) are sent
+	// there; a grant_type there replaces the body's, which then carries
+	// none.
+	if g, ok := a.TokenQuery["grant_type"]; ok {
+		grant = g
+		if query.Get("grant_type") != grant {
+			t.Errorf("%s: token request query grant_type %q, want %q", a.Key(), query.Get("grant_type"), grant)
+		}
+		if form.Has("grant_type") {
+			t.Errorf("%s: token request body grant_type %q besides the query's", a.Key(), form.Get("grant_type"))
+		}
+	} else if form.Get("grant_type") != grant {
 		t.Errorf("%s: token request grant_type %q, want %q", a.Key(), form.Get("grant_type"), grant)
+	}
+	for k, tmpl := range a.TokenQuery {
+		if v, ok := filled(tmpl, values); ok && query.Get(k) != v {
+			t.Errorf("%s: token request query %s %q, want %q", a.Key(), k, query.Get(k), v)
+		}
+		if _, inBody := a.TokenParams[k]; !inBody && k != "grant_type" && form.Has(k) {
+			t.Errorf("%s: token request body carries %s, which the definition puts in the query", a.Key(), k)
+		}
+	}
+	// A secret in the token URL ends up in access logs.
+	for k, vs := range query {
+		m.planted.Range(func(p, _ any) bool {
+			if slices.ContainsFunc(vs, func(v string) bool { return strings.Contains(v, p.(string)) }) {
+				t.Errorf("%s: a secret in the token URL's %s", a.Key(), k)
+			}
+			return true
+		})
 	}
 	// A private_key_jwt client names itself in its signed assertion
 	// (checked there), not in the form.
