@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"sync"
 	"time"
@@ -227,7 +228,12 @@ func (m *Meter) Flush(ctx context.Context) error {
 		return fmt.Errorf("read quotas: %w", err)
 	}
 	m.mu.Lock()
-	m.quotas, m.quotasLoaded = quotas, true
+	// A copy: SetQuotas changes the meter's map while this goes on to
+	// read its own.
+	m.quotas, m.quotasLoaded = maps.Clone(quotas), true
+	if m.quotas == nil {
+		m.quotas = map[string]junction.Quotas{}
+	}
 	m.mu.Unlock()
 	var errs []error
 	for tenantID, q := range quotas {
