@@ -410,9 +410,11 @@ func (d *Definition) parseEvent(wh *Webhooks, fv fieldValues, header http.Header
 		if _, err := parsePath(idPath); err != nil {
 			return nil, junction.Invalid(fieldOf(wh.ID, "webhooks.id"), "invalid JSON path: %v", err)
 		}
-		iv, _ := lookupPath(rec, idPath)
+		// The whole event may be the ID itself: Dropbox lists changed
+		// accounts as bare strings, read with record and id "$".
+		iv, found := lookupPath(rv, idPath)
 		id, ok := scalarText(iv)
-		if rec == nil || !ok || id == "" {
+		if !found || !ok || id == "" || (rec == nil && !whole) {
 			return nil, junction.Invalid("body."+idPath, "the %s payload has no %s ID here", ev.VendorType, oe.Object.Name)
 		}
 		ev.ObjectID = keptID(id)
