@@ -61,6 +61,9 @@ type HandshakeResponse struct {
 	// (Asana's X-Hook-Secret); nil for most.
 	Header http.Header
 	Body   []byte
+	// Kept is the secret a handshake rule with keep handed over, for the
+	// caller to keep sealed for the trigger; zero for most handshakes.
+	Kept junction.Secret
 }
 
 // fieldValues reads a connection's field values for webhook templates
@@ -173,6 +176,10 @@ func (d *Definition) VerifyWebhookRequest(c Credentials, req WebhookRequest, now
 	if sig.Scheme == SignatureEd25519 {
 		if publicKey, err = ed25519Key(d, fv, sig); publicKey == nil {
 			return err
+		}
+	} else if sig.HandshakeSecret {
+		if secret = req.HandshakeSecret; secret.IsZero() {
+			return unauthenticated("header."+fv.fill(sig.Header), "no handshake has handed over the secret that verifies this hook's deliveries")
 		}
 	} else if secret = c.Secrets[sig.SecretField]; secret.IsZero() {
 		if sig.Optional {
