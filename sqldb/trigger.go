@@ -172,7 +172,10 @@ func (h *handle) ListTriggers(ctx context.Context, tenantID string, f junction.T
 	return out, nil
 }
 
-// UpdateTrigger saves the mutable columns and reads the others back.
+// UpdateTrigger saves the mutable columns and reads the others back. The
+// signing secret a handshake handed over (webhook_secret_sealed_id) is set
+// but never cleared here: an edit that read the trigger before the
+// handshake kept it must not drop it.
 func (h *handle) UpdateTrigger(ctx context.Context, t *junction.Trigger) error {
 	params, err := encodeParams(t.Parameters)
 	if err != nil {
@@ -184,19 +187,22 @@ func (h *handle) UpdateTrigger(ctx context.Context, t *junction.Trigger) error {
 	t.Target.SecretSet = t.Target.SealedID != ""
 	var created int64
 	var kind string
+	var secretSealed sql.NullString
 	err = h.writer().QueryRowContext(ctx,
 		`UPDATE triggers SET folder_id = $1, filter = $2, parameters = $3, target_type = $4, target_url = $5,
 			target_name = $6, target_sealed_id = $7, enabled = $8, disabled_reason = $9, consecutive_failures = $10,
 			last_success_at = $11, last_failure_at = $12, baseline_at = $13, webhook_token_hash = $14,
 			webhook_token_sealed_id = $15, updated_at = $16, previous_webhook_token_hash = $17,
-			previous_webhook_token_expires_at = $18, name = $19, webhook_secret_sealed_id = $22
+			previous_webhook_token_expires_at = $18, name = $19,
+			webhook_secret_sealed_id = COALESCE($22, webhook_secret_sealed_id)
 		WHERE tenant_id = $20 AND id = $21
-		RETURNING connection_id, connector, object, event, kind, created_by, created_at`,
+		RETURNING connection_id, connector, object, event, kind, created_by, created_at, webhook_secret_sealed_id`,
 		t.FolderID, t.Filter, params, string(t.Target.Type), t.Target.URL, t.Target.Name, nullString(t.Target.SealedID),
 		t.Enabled, t.DisabledReason, t.ConsecutiveFailures, nullMicros(t.LastSuccessAt), nullMicros(t.LastFailureAt),
 		nullMicros(t.BaselineAt), nullBytes(t.WebhookTokenHash), nullString(t.WebhookTokenSealedID), toMicros(t.UpdatedAt),
 		nullBytes(t.PreviousWebhookTokenHash), nullMicros(t.PreviousWebhookTokenExpiresAt), t.Name, t.TenantID, t.ID,
-		nullString(t.WebhookSecretSealedID)).Scan(&t.ConnectionID, &t.Connector, &t.Object, &t.Event, &kind, &t.CreatedBy, &created)
+		nullString(t.WebhookSecretSealedID)).Scan(&t.ConnectionID, &t.Connector, &t.Object, &t.Event, &kind, &t.CreatedBy, &created,
+		&secretSealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return junction.NotFound("trigger")
 	}
@@ -208,6 +214,7 @@ func (h *handle) UpdateTrigger(ctx context.Context, t *junction.Trigger) error {
 	}
 	t.Kind = junction.TriggerKind(kind)
 	t.CreatedAt = fromMicros(created)
+	t.WebhookSecretSealedID = fromNullString(secretSealed)
 	return nil
 }
 

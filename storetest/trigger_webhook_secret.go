@@ -33,6 +33,16 @@ func testTriggerWebhookSecret(t *testing.T, open Open) {
 		must(t, err)
 		wantEqual(t, "secret by token hash", byHash.WebhookSecretSealedID, sv.ID)
 
+		// An edit made from a read older than the handshake keeps it.
+		stale := *tr
+		stale.Name = "renamed"
+		stale.UpdatedAt = base.Add(2 * later)
+		must(t, s.UpdateTrigger(ctx, &stale))
+		wantEqual(t, "secret answered by a stale update", stale.WebhookSecretSealedID, sv.ID)
+		got, err = s.GetTrigger(ctx, tn.ID, tr.ID)
+		must(t, err)
+		wantEqual(t, "secret after a stale update", got.WebhookSecretSealedID, sv.ID)
+
 		must(t, s.DeleteTrigger(ctx, tn.ID, tr.ID))
 		_, err = s.GetSealed(ctx, tn.ID, sv.ID)
 		wantCode(t, err, junction.ENOTFOUND)
