@@ -104,6 +104,10 @@ type Trigger struct {
 	// again to those who may see the trigger.
 	WebhookTokenHash     []byte `json:"-"`
 	WebhookTokenSealedID string `json:"-"`
+	// WebhookSecretSealedID names the sealed signing secret a vendor's
+	// handshake handed over (Asana's X-Hook-Secret), which verifies the
+	// trigger's later deliveries; empty until such a handshake.
+	WebhookSecretSealedID string `json:"-"`
 	// PreviousWebhookTokenHash is the hash of the token a rotation
 	// replaced, still accepted until PreviousWebhookTokenExpiresAt so the
 	// vendor can be given the new URL meanwhile; after that the old URL

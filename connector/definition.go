@@ -733,6 +733,11 @@ type WebhookSignature struct {
 	// Ed25519 public key in hex, for the ed25519 scheme, which takes it
 	// instead of SecretField: the key verifies, it does not sign.
 	KeyField string `yaml:"key_field,omitempty" json:"key_field,omitempty"`
+	// HandshakeSecret says the signing secret is the one a handshake rule
+	// with keep handed over (WebhookRequest.HandshakeSecret), taken
+	// instead of SecretField: Asana makes one per hook and gives it only
+	// in the handshake. Deliveries before such a handshake are refused.
+	HandshakeSecret bool `yaml:"handshake_secret,omitempty" json:"handshake_secret,omitempty"`
 }
 
 // SignatureParams splits a signature header into key=value pairs.
@@ -812,6 +817,12 @@ type WebhookHandshake struct {
 	// Into says where the answer carries it: the text/plain body when
 	// empty.
 	Into *HandshakeAnswer `yaml:"into,omitempty" json:"into,omitempty"`
+	// Keep says the echoed value is the secret that signs the hook's later
+	// deliveries (Asana's X-Hook-Secret): the answer hands it to the
+	// caller (HandshakeResponse.Kept), which keeps it sealed for the
+	// trigger and passes it back as WebhookRequest.HandshakeSecret to a
+	// signature with handshake_secret.
+	Keep bool `yaml:"keep,omitempty" json:"keep,omitempty"`
 }
 
 // HandshakeValue names one place in the vendor's request: a query

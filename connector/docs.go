@@ -472,6 +472,8 @@ func (w *mdWriter) triggers(d *Definition) {
 			text = "Deliveries are Amazon SNS messages, verified with the certificate SNS signs them with (fetched from SNS's own address); a subscription is confirmed only for the connection's topic"
 		case s.Scheme == SignatureBodyToken:
 			text = fmt.Sprintf("Deliveries are verified by the shared secret every event carries at `%s`, compared with the connection field `%s`", s.Path, s.SecretField)
+		case s.HandshakeSecret:
+			text = fmt.Sprintf("Deliveries are verified with %s in the `%s` header, keyed by the secret the handshake handed over, which Junction keeps sealed for the trigger", signatureName(s.Scheme), s.Header)
 		case s.Header == "":
 			text = fmt.Sprintf("Deliveries are verified with %s, keyed by the connection field `%s`", signatureName(s.Scheme), s.SecretField)
 		default:

@@ -40,6 +40,10 @@ type WebhookRequest struct {
 	// VerifyIDToken verifies an OIDC ID token of issuer for audience and
 	// returns its claims (the pubsub scheme's Google-signed tokens).
 	VerifyIDToken func(issuer, token, audience string) (*IDTokenClaims, error)
+	// HandshakeSecret is the secret an earlier handshake handed over
+	// (HandshakeResponse.Kept), kept by the caller: the signing secret of
+	// a signature with handshake_secret.
+	HandshakeSecret junction.Secret
 }
 
 func (r WebhookRequest) method() string {
@@ -120,7 +124,11 @@ func (d *Definition) AnswerHandshake(c Credentials, req WebhookRequest) (*Handsh
 			}
 			return hmacHandshake(d.Webhooks, c, h.RespondHMAC, value), nil
 		}
-		return handshakeAnswer(h.Into, fv, value), nil
+		resp := handshakeAnswer(h.Into, fv, value)
+		if h.Keep {
+			resp.Kept = junction.NewSecret(value)
+		}
+		return resp, nil
 	}
 	return nil, nil
 }

@@ -110,6 +110,8 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 		}
 		switch f, ok := v.anyField(s.SecretField); {
 		case s.Scheme == SignatureEd25519, s.Scheme == SignatureSNS, s.Scheme == SignaturePubSub:
+		case s.HandshakeSecret:
+			v.handshakeSecret(p, wh)
 		case s.SecretField == "":
 			v.add(sp+".secret_field", "is required: the connection field that holds the signing secret")
 		case !ok:

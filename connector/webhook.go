@@ -61,6 +61,9 @@ type HandshakeResponse struct {
 	// (Asana's X-Hook-Secret); nil for most.
 	Header http.Header
 	Body   []byte
+	// Kept is the secret a handshake rule with keep handed over, for the
+	// caller to keep sealed for the trigger; zero for most handshakes.
+	Kept junction.Secret
 }
 
 // fieldValues reads a connection's field values for webhook templates
@@ -173,6 +176,10 @@ func (d *Definition) VerifyWebhookRequest(c Credentials, req WebhookRequest, now
 	if sig.Scheme == SignatureEd25519 {
 		if publicKey, err = ed25519Key(d, fv, sig); publicKey == nil {
 			return err
+		}
+	} else if sig.HandshakeSecret {
+		if secret = req.HandshakeSecret; secret.IsZero() {
+			return unauthenticated("header."+fv.fill(sig.Header), "no handshake has handed over the secret that verifies this hook's deliveries")
 		}
 	} else if secret = c.Secrets[sig.SecretField]; secret.IsZero() {
 		if sig.Optional {
@@ -410,9 +417,11 @@ func (d *Definition) parseEvent(wh *Webhooks, fv fieldValues, header http.Header
 		if _, err := parsePath(idPath); err != nil {
 			return nil, junction.Invalid(fieldOf(wh.ID, "webhooks.id"), "invalid JSON path: %v", err)
 		}
-		iv, _ := lookupPath(rec, idPath)
+		// The whole event may be the ID itself: Dropbox lists changed
+		// accounts as bare strings, read with record and id "$".
+		iv, found := lookupPath(rv, idPath)
 		id, ok := scalarText(iv)
-		if rec == nil || !ok || id == "" {
+		if !found || !ok || id == "" || (rec == nil && !whole) {
 			return nil, junction.Invalid("body."+idPath, "the %s payload has no %s ID here", ev.VendorType, oe.Object.Name)
 		}
 		ev.ObjectID = keptID(id)

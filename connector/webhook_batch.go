@@ -197,6 +197,7 @@ func verifyBodyToken(wh *Webhooks, secret junction.Secret, body []byte) error {
 // account scope.
 func (v *validator) batchWebhooks(p string, wh *Webhooks) {
 	v.webhookFormat(p, wh)
+	v.handshakeKeep(p, wh)
 	if wh.EventsPath != "" {
 		for _, part := range strings.Split(wh.EventsPath, "[*]") {
 			if part = strings.TrimPrefix(part, "."); part != "" {

@@ -195,6 +195,10 @@ type WebhookDelivery struct {
 	Query  url.Values
 	Header http.Header
 	Body   []byte
+	// HandshakeSecret is the signing secret an earlier handshake handed
+	// over, which the trigger keeps (Asana's X-Hook-Secret); zero when
+	// none.
+	HandshakeSecret junction.Secret
 }
 
 // ReceiveWebhook verifies a delivery with the connection's signing secret
@@ -226,7 +230,8 @@ func (e *Engine) ReceiveWebhook(ctx context.Context, d WebhookDelivery) ([]*conn
 		return nil, nil, err
 	}
 	req := connector.WebhookRequest{Method: d.Method, URL: d.URL, Query: d.Query, Header: d.Header, Body: d.Body,
-		Certificate: func(url string) ([]byte, error) { return e.certificate(ctx, url) },
+		HandshakeSecret: d.HandshakeSecret,
+		Certificate:     func(url string) ([]byte, error) { return e.certificate(ctx, url) },
 		Confirm: func(url string) error {
 			_, err := e.vendorGET(ctx, url)
 			return err

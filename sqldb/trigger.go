@@ -13,18 +13,19 @@ import (
 const triggerColumns = "id, tenant_id, folder_id, connection_id, connector, object, event, kind, filter, parameters, " +
 	"target_type, target_url, target_name, target_sealed_id, enabled, disabled_reason, consecutive_failures, " +
 	"last_success_at, last_failure_at, baseline_at, webhook_token_hash, webhook_token_sealed_id, created_by, " +
-	"created_at, updated_at, previous_webhook_token_hash, previous_webhook_token_expires_at, name"
+	"created_at, updated_at, previous_webhook_token_hash, previous_webhook_token_expires_at, name, " +
+	"webhook_secret_sealed_id"
 
 func scanTrigger(s scanner) (*junction.Trigger, error) {
 	var t junction.Trigger
 	var kind, params, targetType string
-	var targetSealed, tokenSealed sql.NullString
+	var targetSealed, tokenSealed, secretSealed sql.NullString
 	var success, failure, baseline, previousExpires sql.NullInt64
 	var created, updated int64
 	if err := s.Scan(&t.ID, &t.TenantID, &t.FolderID, &t.ConnectionID, &t.Connector, &t.Object, &t.Event, &kind,
 		&t.Filter, &params, &targetType, &t.Target.URL, &t.Target.Name, &targetSealed, &t.Enabled, &t.DisabledReason,
 		&t.ConsecutiveFailures, &success, &failure, &baseline, &t.WebhookTokenHash, &tokenSealed, &t.CreatedBy,
-		&created, &updated, &t.PreviousWebhookTokenHash, &previousExpires, &t.Name); err != nil {
+		&created, &updated, &t.PreviousWebhookTokenHash, &previousExpires, &t.Name, &secretSealed); err != nil {
 		return nil, err
 	}
 	t.Kind = junction.TriggerKind(kind)
@@ -32,6 +33,7 @@ func scanTrigger(s scanner) (*junction.Trigger, error) {
 	t.Target.SealedID = fromNullString(targetSealed)
 	t.Target.SecretSet = t.Target.SealedID != ""
 	t.WebhookTokenSealedID = fromNullString(tokenSealed)
+	t.WebhookSecretSealedID = fromNullString(secretSealed)
 	if err := decodeJSON(params, &t.Parameters); err != nil {
 		return nil, err
 	}
@@ -103,12 +105,13 @@ func (h *handle) CreateTrigger(ctx context.Context, t *junction.Trigger) error {
 		}
 		_, err = h.writer().ExecContext(ctx, "INSERT INTO triggers ("+triggerColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
-				$26, $27, $28)`,
+				$26, $27, $28, $29)`,
 			t.ID, t.TenantID, t.FolderID, t.ConnectionID, t.Connector, t.Object, t.Event, string(t.Kind), t.Filter, params,
 			string(t.Target.Type), t.Target.URL, t.Target.Name, nullString(t.Target.SealedID), t.Enabled, t.DisabledReason,
 			t.ConsecutiveFailures, nullMicros(t.LastSuccessAt), nullMicros(t.LastFailureAt), nullMicros(t.BaselineAt),
 			nullBytes(t.WebhookTokenHash), nullString(t.WebhookTokenSealedID), t.CreatedBy, toMicros(t.CreatedAt),
-			toMicros(t.UpdatedAt), nullBytes(t.PreviousWebhookTokenHash), nullMicros(t.PreviousWebhookTokenExpiresAt), t.Name)
+			toMicros(t.UpdatedAt), nullBytes(t.PreviousWebhookTokenHash), nullMicros(t.PreviousWebhookTokenExpiresAt), t.Name,
+			nullString(t.WebhookSecretSealedID))
 		if err != nil {
 			return triggerWriteErr("create trigger", t, err)
 		}
@@ -169,7 +172,10 @@ func (h *handle) ListTriggers(ctx context.Context, tenantID string, f junction.T
 	return out, nil
 }
 
-// UpdateTrigger saves the mutable columns and reads the others back.
+// UpdateTrigger saves the mutable columns and reads the others back. The
+// signing secret a handshake handed over (webhook_secret_sealed_id) is set
+// but never cleared here: an edit that read the trigger before the
+// handshake kept it must not drop it.
 func (h *handle) UpdateTrigger(ctx context.Context, t *junction.Trigger) error {
 	params, err := encodeParams(t.Parameters)
 	if err != nil {
@@ -181,18 +187,22 @@ func (h *handle) UpdateTrigger(ctx context.Context, t *junction.Trigger) error {
 	t.Target.SecretSet = t.Target.SealedID != ""
 	var created int64
 	var kind string
+	var secretSealed sql.NullString
 	err = h.writer().QueryRowContext(ctx,
 		`UPDATE triggers SET folder_id = $1, filter = $2, parameters = $3, target_type = $4, target_url = $5,
 			target_name = $6, target_sealed_id = $7, enabled = $8, disabled_reason = $9, consecutive_failures = $10,
 			last_success_at = $11, last_failure_at = $12, baseline_at = $13, webhook_token_hash = $14,
 			webhook_token_sealed_id = $15, updated_at = $16, previous_webhook_token_hash = $17,
-			previous_webhook_token_expires_at = $18, name = $19
+			previous_webhook_token_expires_at = $18, name = $19,
+			webhook_secret_sealed_id = COALESCE($22, webhook_secret_sealed_id)
 		WHERE tenant_id = $20 AND id = $21
-		RETURNING connection_id, connector, object, event, kind, created_by, created_at`,
+		RETURNING connection_id, connector, object, event, kind, created_by, created_at, webhook_secret_sealed_id`,
 		t.FolderID, t.Filter, params, string(t.Target.Type), t.Target.URL, t.Target.Name, nullString(t.Target.SealedID),
 		t.Enabled, t.DisabledReason, t.ConsecutiveFailures, nullMicros(t.LastSuccessAt), nullMicros(t.LastFailureAt),
 		nullMicros(t.BaselineAt), nullBytes(t.WebhookTokenHash), nullString(t.WebhookTokenSealedID), toMicros(t.UpdatedAt),
-		nullBytes(t.PreviousWebhookTokenHash), nullMicros(t.PreviousWebhookTokenExpiresAt), t.Name, t.TenantID, t.ID).Scan(&t.ConnectionID, &t.Connector, &t.Object, &t.Event, &kind, &t.CreatedBy, &created)
+		nullBytes(t.PreviousWebhookTokenHash), nullMicros(t.PreviousWebhookTokenExpiresAt), t.Name, t.TenantID, t.ID,
+		nullString(t.WebhookSecretSealedID)).Scan(&t.ConnectionID, &t.Connector, &t.Object, &t.Event, &kind, &t.CreatedBy, &created,
+		&secretSealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return junction.NotFound("trigger")
 	}
@@ -204,6 +214,7 @@ func (h *handle) UpdateTrigger(ctx context.Context, t *junction.Trigger) error {
 	}
 	t.Kind = junction.TriggerKind(kind)
 	t.CreatedAt = fromMicros(created)
+	t.WebhookSecretSealedID = fromNullString(secretSealed)
 	return nil
 }
 

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) junction.Store) {
 	t.Run("ExecutionMessage", func(t *testing.T) { t.Parallel(); testExecutionMessage(t, open) })
 	t.Run("Event", func(t *testing.T) { t.Parallel(); testEvents(t, open) })
 	t.Run("Trigger", func(t *testing.T) { t.Parallel(); testTriggers(t, open) })
+	t.Run("TriggerWebhookSecret", func(t *testing.T) { t.Parallel(); testTriggerWebhookSecret(t, open) })
 	t.Run("CustomConnector", func(t *testing.T) { t.Parallel(); testCustomConnectors(t, open) })
 
 	t.Run("Notification", func(t *testing.T) { t.Parallel(); testNotifications(t, open) })

@@ -134,13 +134,22 @@ func (r *Runtime) intake(ctx context.Context, token string, d WebhookRequest) (*
 	if err != nil {
 		return nil, err
 	}
+	kept, err := r.handshakeSecret(ctx, t)
+	if err != nil {
+		return nil, err
+	}
 	evs, hs, err := r.engine.ReceiveWebhook(ctx, engine.WebhookDelivery{Connection: conn,
-		Method: d.Method, URL: d.URL, Query: d.Query, Header: d.Header, Body: body})
+		Method: d.Method, URL: d.URL, Query: d.Query, Header: d.Header, Body: body, HandshakeSecret: kept})
 	if err != nil {
 		if rerr := r.recordRefused(ctx, t, err); rerr != nil {
 			return nil, rerr
 		}
 		return nil, err
+	}
+	if hs != nil && !hs.Kept.IsZero() {
+		if err := r.keepHandshakeSecret(ctx, t, hs.Kept); err != nil {
+			return nil, err
+		}
 	}
 	answer := accepted
 	if hs != nil {
