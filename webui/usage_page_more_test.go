@@ -2,6 +2,7 @@ package webui_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -82,6 +83,52 @@ func TestUsagePage(t *testing.T) {
 		_, body := e.do(e.client, "GET", "/usage?from=2029-10-01&to=2030-01-20&group_by=folder", nil)
 		if !strings.Contains(body, `>Ops<`) || !strings.Contains(body, `id="usage-total-api-calls">107<`) {
 			t.Fatalf("by folder:\n%s", body)
+		}
+	})
+	t.Run("ByConnection", func(t *testing.T) {
+		// 60 connections, the i-th making 1000+i calls, and a deleted one
+		// making 5000: the table lists the largest first, by name, 50 a
+		// page (the deleted one and conn-59 to conn-11, then the rest).
+		// In a folder of their own, so the other subtests' totals stay.
+		sales, err := e.app.CreateFolder(ctx, e.admin, app.CreateFolderInput{Name: "Sales"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The site has no catalog: the connections are written to the
+		// store as they would be by CreateConnection.
+		var recs []junction.UsageRecord
+		for i := range 60 {
+			c := &junction.Connection{ID: junction.NewID(), TenantID: tenant, FolderID: sales.ID, Connector: "http",
+				Name: fmt.Sprintf("conn-%02d", i), AuthType: "none", Status: junction.ConnectionConnected,
+				CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}
+			if err := db.CreateConnection(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			recs = append(recs, junction.UsageRecord{UsageScope: junction.UsageScope{TenantID: tenant, FolderID: sales.ID,
+				Connector: "http", ConnectionID: c.ID}, Day: "2030-01-10", UsageCounts: junction.UsageCounts{Executions: 1, APICalls: int64(1000 + i)}})
+		}
+		// A connection deleted since keeps its ID.
+		gone := junction.NewID()
+		recs = append(recs, junction.UsageRecord{UsageScope: junction.UsageScope{TenantID: tenant, FolderID: sales.ID,
+			Connector: "http", ConnectionID: gone}, Day: "2030-01-10", UsageCounts: junction.UsageCounts{APICalls: 5000}})
+		if err := db.AddUsage(ctx, recs); err != nil {
+			t.Fatal(err)
+		}
+		resp, body := e.do(e.client, "GET", "/usage?group_by=connection", nil)
+		wantStatus(t, "by connection", resp, http.StatusOK)
+		first, largest := strings.Index(body, ">"+gone+"<"), strings.Index(body, ">conn-59<")
+		if first < 0 || largest < first || !strings.Contains(body, ">conn-11<") || strings.Contains(body, ">conn-10<") {
+			t.Fatalf("page 1 by connection is not the 50 largest, largest first, by name:\n%s", body)
+		}
+		if !strings.Contains(body, `page=2`) {
+			t.Fatal("no link to the second page")
+		}
+		_, body = e.do(e.client, "GET", "/usage?group_by=connection&page=2", nil)
+		if !strings.Contains(body, ">conn-10<") || !strings.Contains(body, ">conn-00<") || strings.Contains(body, ">conn-11<") {
+			t.Fatalf("page 2 by connection:\n%s", body)
+		}
+		if !strings.Contains(body, `group_by=connection`) {
+			t.Fatal("the pager loses the grouping")
 		}
 	})
 	t.Run("Invalid", func(t *testing.T) {

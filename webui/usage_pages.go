@@ -30,10 +30,13 @@ type usagePageData struct {
 	From, To, GroupBy string
 	Groups            []string
 	Report            *app.UsageReport
-	Rows              []usageRow
-	Chart             *usageChart
-	Quotas            *app.SystemLimits
-	HasQuota          bool
+	// Rows is the table's page of the report: days in order, the other
+	// groupings largest first (API calls), pageSize at a time.
+	Rows     []usageRow
+	Pager    pager
+	Chart    *usageChart
+	Quotas   *app.SystemLimits
+	HasQuota bool
 }
 
 // usageRow is a report item with its key as a person reads it: a folder's
@@ -111,27 +114,16 @@ func (u *UI) usage(w http.ResponseWriter, r *request) error {
 	return u.show(w, r, "usage", "usage", "Usage", d, formErr)
 }
 
-// usageRows labels the report's rows and draws their chart.
+// usageRows labels the report's rows, draws their chart and pages the
+// table. A grouping other than by day lists the largest first: with a
+// thousand connections, what a person looks for is who makes the calls,
+// and a page of them (not a thousand rows) keeps the page small.
 func (u *UI) usageRows(r *request, d *usagePageData) error {
-	var names map[string]string
-	if d.GroupBy == string(junction.UsageByFolder) {
-		folders, err := u.app.ListFolders(r.Context(), r.p, app.FolderQuery{Page: junction.Page{Limit: junction.MaxPageSize}})
-		if err != nil {
-			return err
-		}
-		names = map[string]string{}
-		for _, f := range folders.Items {
-			names[f.ID] = f.Name
-		}
-	}
+	rows := make([]usageRow, 0, len(d.Report.Items))
 	c := &usageChart{Height: usageChartH}
 	for _, it := range d.Report.Items {
 		row := usageRow{UsageRow: it, Label: it.Key}
 		switch d.GroupBy {
-		case string(junction.UsageByFolder):
-			if n := names[it.Key]; n != "" {
-				row.Label = n
-			}
 		case string(junction.UsageByConnection):
 			if junction.ValidID(it.Key) {
 				row.Link = "/connections/" + it.Key
@@ -139,18 +131,20 @@ func (u *UI) usageRows(r *request, d *usagePageData) error {
 		case string(junction.UsageByConnector):
 			row.Link = "/connectors/" + it.Key
 		}
-		if row.Label == "" {
-			row.Label = "(none)"
-		}
-		d.Rows = append(d.Rows, row)
+		rows = append(rows, row)
 		c.Max = max(c.Max, it.APICalls)
 	}
-	bars := d.Rows
+	if d.GroupBy != string(junction.UsageByDay) {
+		slices.SortStableFunc(rows, func(a, b usageRow) int { return cmp.Compare(b.APICalls, a.APICalls) })
+	}
+	d.Rows, d.Pager = slicePage(r, rows)
+	if err := u.usageLabels(r, d); err != nil {
+		return err
+	}
+	bars := rows
 	if d.GroupBy != string(junction.UsageByDay) && len(bars) > usageChartTop {
 		// Only the largest are drawn: a thousand connections' bars would
 		// be too thin to read and weigh more than the table.
-		bars = slices.Clone(bars)
-		slices.SortStableFunc(bars, func(a, b usageRow) int { return cmp.Compare(b.APICalls, a.APICalls) })
 		bars = bars[:usageChartTop]
 		c.Top = usageChartTop
 	}
@@ -177,6 +171,50 @@ func (u *UI) usageRows(r *request, d *usagePageData) error {
 	c.Title += ", " + d.Report.From + " to " + d.Report.To + " (exclusive): " +
 		strconv.FormatInt(d.Report.Total.APICalls, 10) + " in all"
 	d.Chart = c
+	return nil
+}
+
+// usageLabels names the rows of the table's page: folders by their names,
+// connections by theirs (looked up for the page's rows only, so a report
+// over thousands of connections reads at most a page of them). A
+// connection deleted since, or one the reader may no longer see, keeps its
+// ID. Rows with no key (usage counted outside any folder or connection)
+// read "(none)".
+func (u *UI) usageLabels(r *request, d *usagePageData) error {
+	switch d.GroupBy {
+	case string(junction.UsageByFolder):
+		folders, err := u.app.ListFolders(r.Context(), r.p, app.FolderQuery{Page: junction.Page{Limit: junction.MaxPageSize}})
+		if err != nil {
+			return err
+		}
+		names := make(map[string]string, len(folders.Items))
+		for _, f := range folders.Items {
+			names[f.ID] = f.Name
+		}
+		for i := range d.Rows {
+			if n := names[d.Rows[i].Key]; n != "" {
+				d.Rows[i].Label = n
+			}
+		}
+	case string(junction.UsageByConnection):
+		for i := range d.Rows {
+			if d.Rows[i].Link == "" {
+				continue
+			}
+			c, err := u.app.GetConnection(r.Context(), r.p, d.Rows[i].Key)
+			switch {
+			case err == nil:
+				d.Rows[i].Label = c.Name
+			case junction.ErrorCode(err) != junction.ENOTFOUND && junction.ErrorCode(err) != junction.EPERMISSIONDENIED:
+				return err
+			}
+		}
+	}
+	for i := range d.Rows {
+		if d.Rows[i].Label == "" {
+			d.Rows[i].Label = "(none)"
+		}
+	}
 	return nil
 }
 
