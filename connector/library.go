@@ -129,6 +129,15 @@ func (l *Library) Forget(tenantID, key string) {
 	}
 }
 
+// ForgetAll drops every parsed custom connector version, for when another
+// server deleted a custom connector and this one cannot tell which: the
+// next use of each version reads and parses it again.
+func (l *Library) ForgetAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	clear(l.parsed)
+}
+
 // Definitions implements Definitions. Custom connectors without a
 // published version are left out: nothing can use them yet.
 func (l *Library) Definitions(ctx context.Context, tenantID string) ([]*Definition, error) {

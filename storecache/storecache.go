@@ -129,13 +129,18 @@ func (s *Store) Run(ctx context.Context) error {
 	}
 	err := c.opts.Feed.WatchChanges(ctx,
 		func(table string) {
-			if table == triggersTable {
+			s.tell(table)
+			switch table {
+			case triggersTable:
 				c.dropTriggers()
 				return
+			case customConnectorsTable:
+				return // nothing of it is cached here
 			}
 			c.invalidate(true)
 		},
 		func() {
+			s.tell("")
 			c.invalidate(false)
 			if ctx.Err() == nil { // a feed ended by the server stopping is no loss
 				c.opts.Logger.Warn("store cache off: lost the database change feed; every request reads the database until it is back")
@@ -160,10 +165,38 @@ type cache struct {
 	assets      map[key]entry[assetWithStore]
 	sealed      map[key]entry[*junction.SealedValue]
 	triggers    map[string]entry[*junction.Trigger] // by webhook token hash
+
+	listenMu  sync.Mutex
+	listeners []func(table string) // see Store.OnChange
 }
 
 // triggersTable is the table whose changes drop only the cached triggers.
 const triggersTable = "triggers"
+
+// customConnectorsTable is announced only when a custom connector is
+// deleted; the cache holds nothing of it, its listeners do.
+const customConnectorsTable = "custom_connectors"
+
+// OnChange adds a function told the name of each table another process
+// changed, as the feed reports it, and "" whenever anything may have
+// changed unseen (the feed connected, reconnected or was lost). Other
+// in-memory caches of database rows (parsed custom connectors) follow the
+// feed through it. fn must not block. Without a feed it is never called:
+// this process is the database's only writer.
+func (s *Store) OnChange(fn func(table string)) {
+	s.c.listenMu.Lock()
+	defer s.c.listenMu.Unlock()
+	s.c.listeners = append(s.c.listeners, fn)
+}
+
+func (s *Store) tell(table string) {
+	s.c.listenMu.Lock()
+	ls := s.c.listeners
+	s.c.listenMu.Unlock()
+	for _, fn := range ls {
+		fn(table)
+	}
+}
 
 type key struct{ tenantID, id string }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -439,6 +440,8 @@ func TestNoFeedNoCache(t *testing.T) {
 		t.Fatal("without a connected feed a lookup was answered from memory")
 	}
 
+	var told []string
+	s.OnChange(func(table string) { told = append(told, table) })
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.Run(rctx) }()
@@ -455,6 +458,10 @@ func TestNoFeedNoCache(t *testing.T) {
 	if _, c, _, _, _ := f.readAll(t, s); c.Name != "direct" {
 		t.Fatal("a change to triggers dropped the cached connection")
 	}
+	calls.changed("custom_connectors") // a deletion: for the listeners only
+	if _, c, _, _, _ := f.readAll(t, s); c.Name != "direct" {
+		t.Fatal("a deleted custom connector dropped the cached connection")
+	}
 	calls.changed("connections") // another server's change arrives
 	if _, c, _, _, _ := f.readAll(t, s); c.Name != "behind-the-back" {
 		t.Fatal("a change from the feed did not drop the cache")
@@ -464,6 +471,9 @@ func TestNoFeedNoCache(t *testing.T) {
 	must(t, db.UpdateConnection(ctx, f.conn))
 	if _, c, _, _, _ := f.readAll(t, s); c.Name != "while-lost" {
 		t.Fatal("with the feed lost, a lookup was answered from memory")
+	}
+	if want := []string{"", "triggers", "custom_connectors", "connections", ""}; !slices.Equal(told, want) {
+		t.Fatalf("listeners were told %q, want %q", told, want)
 	}
 	f.conn.Name = "still-lost"
 	must(t, db.UpdateConnection(ctx, f.conn))

@@ -324,6 +324,14 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	// The built-in catalog plus each tenant's published custom connectors.
 	defs := connector.NewLibrary(catalog, m.store)
+	// Another server's deletion of a custom connector reaches this one
+	// through the change feed (PostgreSQL); a new connector given the same
+	// key and version numbers must not run this server's old parse.
+	m.store.OnChange(func(table string) {
+		if table == "" || table == "custom_connectors" {
+			defs.ForgetAll()
+		}
+	})
 	m.metrics = newMetricsRegistry(m.resolver)
 	m.startUsage(ctx)
 	if m.engine, err = m.newEngine(defs); err != nil {

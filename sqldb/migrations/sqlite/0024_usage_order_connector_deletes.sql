@@ -1,3 +1,6 @@
+-- Version 0024. On PostgreSQL it also announces deleted custom connectors
+-- to the other servers; SQLite has one server, which forgets them itself.
+--
 -- usage_daily is read by ranges of (tenant_id, day): every usage report and
 -- the month's API calls behind a quota. As an ordinary (rowid) table each of
 -- those rows cost a second B-tree search from the primary-key index into the
