@@ -209,7 +209,7 @@ func (a *App) orderDraftItems(ctx context.Context, p *junction.Principal, id str
 			for _, k := range keys {
 				it, ok := byKey[k]
 				if !ok {
-					return junction.Invalid("names", "names %q, which is not a %s of the draft or is listed twice", k, l.kind)
+					return junction.Invalid("names", "names %q, which is not one of the draft's %ss or is listed twice", k, l.kind)
 				}
 				ordered = append(ordered, it)
 				delete(byKey, k)

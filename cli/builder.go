@@ -283,6 +283,7 @@ func (c *CLI) builderCommand() *cobra.Command {
 			return nil
 		}),
 	}
-	cmd.AddCommand(imp, list, show, checklist, publish, export, apply, test, del, c.builderActivityCommand(withPath))
+	cmd.AddCommand(imp, list, show, checklist, publish, export, apply, test, del)
+	cmd.AddCommand(c.builderPartCommands(withPath)...)
 	return cmd
 }
