@@ -202,11 +202,32 @@ var authKinds = []authKind{
 	{"none", "No authentication"}, {"basic", "Basic (user name and password)"}, {"api_key", "API key"},
 	{"bearer", "Personal access token (bearer)"}, {"oauth2_client_credentials", "OAuth 2.0 client credentials"},
 	{"oauth2_authorization_code", "OAuth 2.0 authorization code"},
-	{"oauth2_authorization_code_pkce", "OAuth 2.0 authorization code with PKCE"}, {"custom", "Custom headers"},
+	{"oauth2_authorization_code_pkce", "OAuth 2.0 authorization code with PKCE"},
+	{"oauth2_jwt_bearer", "OAuth 2.0 JWT bearer grant (service account key)"},
+	{kindPrivateKeyJWT, "OAuth 2.0 client credentials, signed with a private key (private_key_jwt)"},
+	{"custom", "Custom headers"},
+}
+
+// Kinds of the form that are one auth type with a setting: the form
+// offers them as kinds of their own, as the guide does.
+const (
+	kindPKCE          = "oauth2_authorization_code_pkce"
+	kindPrivateKeyJWT = "oauth2_client_credentials_private_key_jwt"
+)
+
+// formKind is the kind the form shows an auth type as.
+func formKind(a *connector.Auth) string {
+	switch {
+	case a.Type == connector.AuthOAuth2AuthorizationCode && a.PKCE:
+		return kindPKCE
+	case a.Type == connector.AuthOAuth2ClientCredentials && a.ClientAuth == connector.ClientAuthPrivateKeyJWT:
+		return kindPrivateKeyJWT
+	}
+	return string(a.Type)
 }
 
 type authForm struct {
-	Was, Kind, ID, Label, In, Name, Value, TokenURL, AuthorizeURL, Scopes, Headers, Fields string
+	Was, Kind, ID, Label, In, Name, Value, TokenURL, AuthorizeURL, Scopes, Claims, Headers, Fields string
 }
 
 type activityForm struct {
@@ -317,10 +338,10 @@ func yamlText(v any) string {
 }
 
 func authFormOf(a connector.Auth) authForm {
-	f := authForm{Was: a.Key(), Kind: string(a.Type), ID: a.ID, Label: a.Label, In: a.In, Name: a.Name, Value: a.Value,
+	f := authForm{Was: a.Key(), Kind: formKind(&a), ID: a.ID, Label: a.Label, In: a.In, Name: a.Name, Value: a.Value,
 		TokenURL: a.TokenURL, AuthorizeURL: a.AuthorizeURL, Scopes: strings.Join(a.Scopes, " ")}
-	if a.PKCE {
-		f.Kind = "oauth2_authorization_code_pkce"
+	if len(a.Claims) > 0 {
+		f.Claims = yamlText(a.Claims)
 	}
 	if len(a.Headers) > 0 {
 		f.Headers = yamlText(a.Headers)
@@ -404,11 +425,21 @@ func (u *UI) builderSetAuth(w http.ResponseWriter, r *request) error {
 	f := authForm{}
 	for k, p := range map[string]*string{"was": &f.Was, "kind": &f.Kind, "id": &f.ID, "label": &f.Label, "in": &f.In,
 		"name": &f.Name, "value": &f.Value, "token_url": &f.TokenURL, "authorize_url": &f.AuthorizeURL,
-		"scopes": &f.Scopes, "headers": &f.Headers, "fields": &f.Fields} {
+		"scopes": &f.Scopes, "claims": &f.Claims, "headers": &f.Headers, "fields": &f.Fields} {
 		*p = strings.TrimSpace(r.PostFormValue(k))
 	}
 	keep := func(d *draftPage) { replaceForm(d.Auth, func(a authForm) bool { return a.Was == f.Was }, f) }
-	auth, err := f.auth()
+	var was *connector.Auth
+	if f.Was != "" {
+		text, err := u.app.CustomConnectorDraft(r.Context(), r.p, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		var def connector.Definition
+		_ = yaml.Unmarshal(text, &def) // a draft that does not parse has nothing to keep
+		was = def.AuthByID(f.Was)
+	}
+	auth, err := f.auth(was)
 	if err != nil {
 		return u.formAnswer(w, r, "auth", "", keep, err)
 	}
@@ -421,14 +452,26 @@ func (u *UI) builderSetAuth(w http.ResponseWriter, r *request) error {
 }
 
 // auth turns the form into an auth type, with the usual connection
-// fields of its kind when the form names none.
-func (f authForm) auth() (connector.Auth, error) {
-	a := connector.Auth{Type: connector.AuthType(f.Kind), ID: f.ID, Label: f.Label}
-	if f.Kind == "oauth2_authorization_code_pkce" {
-		a.Type, a.PKCE = connector.AuthOAuth2AuthorizationCode, true
-	}
+// fields and templates of its kind where the form names none. was is the
+// auth type the form edits, if any: what the form does not show of it
+// (token parameters, a scope separator, a signing algorithm...) is kept
+// as long as the kind stays the same, so saving the form loses nothing
+// the YAML said.
+func (f authForm) auth(was *connector.Auth) (connector.Auth, error) {
 	if !slices.ContainsFunc(authKinds, func(k authKind) bool { return k.Value == f.Kind }) {
-		return a, junction.Invalid("kind", "pick one of the kinds of authentication offered")
+		return connector.Auth{}, junction.Invalid("kind", "pick one of the kinds of authentication offered")
+	}
+	var a connector.Auth
+	if was != nil && formKind(was) == f.Kind {
+		a = *was
+	}
+	a.Type, a.ID, a.Label = connector.AuthType(f.Kind), f.ID, f.Label
+	a.Fields, a.Headers = nil, nil
+	switch f.Kind {
+	case kindPKCE:
+		a.Type, a.PKCE = connector.AuthOAuth2AuthorizationCode, true
+	case kindPrivateKeyJWT:
+		a.Type, a.ClientAuth = connector.AuthOAuth2ClientCredentials, connector.ClientAuthPrivateKeyJWT
 	}
 	if err := yamlInto("fields", f.Fields, &a.Fields); err != nil {
 		return a, err
@@ -436,32 +479,61 @@ func (f authForm) auth() (connector.Auth, error) {
 	if err := yamlInto("headers", f.Headers, &a.Headers); err != nil {
 		return a, err
 	}
-	secret := func(name string) connector.Field {
-		return connector.Field{Name: name, Type: connector.FieldSecret, Required: true}
+	secret := func(name, label string) connector.Field {
+		return connector.Field{Name: name, Label: label, Type: connector.FieldSecret, Required: true}
 	}
-	text := func(name string) connector.Field {
-		return connector.Field{Name: name, Type: connector.FieldText, Required: true}
+	text := func(name, label string) connector.Field {
+		return connector.Field{Name: name, Label: label, Type: connector.FieldText, Required: true}
+	}
+	orTemplate := func(v *string, field string) {
+		if *v == "" {
+			*v = "{" + field + "}"
+		}
+	}
+	usual := func(fields ...connector.Field) {
+		if a.Fields == nil {
+			a.Fields = fields
+		}
+	}
+	oauth := func() error {
+		a.TokenURL, a.Name, a.Scopes = f.TokenURL, f.Name, strings.Fields(f.Scopes)
+		if a.Type == connector.AuthOAuth2AuthorizationCode {
+			a.AuthorizeURL = f.AuthorizeURL
+		}
+		if a.Type == connector.AuthOAuth2JWTBearer || a.ClientAuth == connector.ClientAuthPrivateKeyJWT {
+			a.Claims = nil
+			if err := yamlInto("claims", f.Claims, &a.Claims); err != nil {
+				return err
+			}
+			orTemplate(&a.PrivateKey, "private_key")
+		}
+		return nil
 	}
 	switch a.Type {
 	case connector.AuthAPIKey:
 		a.In, a.Name, a.Value = f.In, f.Name, f.Value
-		if a.Fields == nil {
-			a.Fields = []connector.Field{secret("api_key")}
-		}
+		usual(secret("api_key", "API key"))
 	case connector.AuthBasic:
-		if a.Fields == nil {
-			a.Fields = []connector.Field{text("username"), secret("password")}
-		}
+		usual(text("username", "User name"), secret("password", "Password"))
 	case connector.AuthBearer:
-		if a.Fields == nil {
-			a.Fields = []connector.Field{secret("token")}
-		}
+		usual(secret("token", "Token"))
 	case connector.AuthOAuth2ClientCredentials, connector.AuthOAuth2AuthorizationCode:
-		a.TokenURL, a.AuthorizeURL, a.Name = f.TokenURL, f.AuthorizeURL, f.Name
-		a.Scopes = strings.Fields(f.Scopes)
-		if a.Fields == nil {
-			a.Fields = []connector.Field{text("client_id"), secret("client_secret")}
+		if err := oauth(); err != nil {
+			return a, err
 		}
+		orTemplate(&a.ClientID, "client_id")
+		if a.ClientAuth == connector.ClientAuthPrivateKeyJWT {
+			a.ClientSecret = ""
+			usual(text("client_id", "Client ID"), secret("private_key", "Private key (PEM)"))
+		} else {
+			orTemplate(&a.ClientSecret, "client_secret")
+			usual(text("client_id", "Client ID"), secret("client_secret", "Client secret"))
+		}
+	case connector.AuthOAuth2JWTBearer:
+		if err := oauth(); err != nil {
+			return a, err
+		}
+		usual(secret("private_key", "Private key (PEM, or the service account's JSON key)"))
 	}
 	return a, nil
 }
