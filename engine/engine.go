@@ -387,11 +387,11 @@ func (e *Engine) execute(ctx context.Context, x *run, req *ExecuteRequest) (any,
 	}
 
 	var (
-		cur   = first
-		resps []connector.Response // of the pages already read, to rebuild a later page
-		all   []any
-		out   any
-		last  []byte // the last JSON answer of a paged activity
+		cur    = first
+		resps  []connector.Response // of the pages already read, to rebuild a later page
+		all    []any                // a list's records
+		out    any
+		merged activityPages
 	)
 	for page := 1; ; page++ {
 		rebuild := func(c connector.Credentials) (*connector.Request, error) {
@@ -429,17 +429,10 @@ func (e *Engine) execute(ctx context.Context, x *run, req *ExecuteRequest) (any,
 			all = append(all, recs...)
 			out = all
 		case pagedActivity && page > 1:
-			recs, err := records(cur, resp.Body)
-			if err != nil {
+			if err := merged.add(cur, resp.Body); err != nil {
 				return nil, err
 			}
-			all = append(all, recs...)
-			if len(bytes.TrimSpace(resp.Body)) > 0 {
-				last = resp.Body
-			}
-			if last == nil {
-				out = all
-			} else if out, err = cur.PagesOutput(last, all); err != nil {
+			if out, err = merged.output(cur); err != nil {
 				return nil, err
 			}
 		default:
@@ -461,11 +454,8 @@ func (e *Engine) execute(ctx context.Context, x *run, req *ExecuteRequest) (any,
 		if pagedActivity && page == 1 {
 			// The first page answered as the activity always has; now
 			// that more follow, its records start the merged list.
-			if all, err = records(cur, resp.Body); err != nil {
+			if err := merged.add(cur, resp.Body); err != nil {
 				return nil, err
-			}
-			if len(bytes.TrimSpace(resp.Body)) > 0 {
-				last = resp.Body
 			}
 		}
 		resps = append(resps, resp)
@@ -476,6 +466,33 @@ func (e *Engine) execute(ctx context.Context, x *run, req *ExecuteRequest) (any,
 	}
 	x.succeeded(ctx)
 	return out, nil
+}
+
+// activityPages gathers the pages a paged activity read: the records of
+// each, in order, and the last answer with a body, whose other values the
+// output keeps (connector.Request.PagesOutput).
+type activityPages struct {
+	records []any
+	last    []byte
+}
+
+func (p *activityPages) add(req *connector.Request, body []byte) error {
+	recs, err := records(req, body)
+	if err != nil {
+		return err
+	}
+	p.records = append(p.records, recs...)
+	if len(bytes.TrimSpace(body)) > 0 {
+		p.last = body
+	}
+	return nil
+}
+
+func (p *activityPages) output(req *connector.Request) (any, error) {
+	if p.last == nil {
+		return p.records, nil
+	}
+	return req.PagesOutput(p.last, p.records)
 }
 
 // usable refuses connections that must not be used now.
