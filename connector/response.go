@@ -133,19 +133,28 @@ func sameJSON(got, want any) bool {
 // Result returns the part of a response body the operation names in
 // records: the list of records of a list operation, the record of the others.
 func (r *Request) Result(body []byte) (any, error) {
-	doc, err := decodeJSON(body)
+	doc, path, err := r.answer(body)
 	if err != nil {
-		return nil, junction.Errorf(junction.EPROVIDER, "response is not JSON")
-	}
-	path := ""
-	if r.op != nil {
-		path = r.op.Records
+		return nil, err
 	}
 	v, ok := lookupPath(doc, path)
 	if !ok {
 		return nil, junction.Errorf(junction.EPROVIDER, "response has no %q", path)
 	}
 	return v, nil
+}
+
+// answer decodes a response body and names where the operation's records
+// are in it.
+func (r *Request) answer(body []byte) (doc any, records string, err error) {
+	doc, err = decodeJSON(body)
+	if err != nil {
+		return nil, "", junction.Errorf(junction.EPROVIDER, "response is not JSON")
+	}
+	if r.op != nil {
+		records = r.op.Records
+	}
+	return doc, records, nil
 }
 
 // Outputs extracts the operation's declared outputs from a response body.
@@ -179,13 +188,9 @@ func (r *Request) outputsOf(doc any) map[string]any {
 // (a total, a next-page token, has_more) say what the last page said, from
 // where a caller can go on.
 func (r *Request) PagesOutput(last []byte, records []any) (any, error) {
-	doc, err := decodeJSON(last)
+	doc, path, err := r.answer(last)
 	if err != nil {
-		return nil, junction.Errorf(junction.EPROVIDER, "response is not JSON")
-	}
-	path := ""
-	if r.op != nil {
-		path = r.op.Records
+		return nil, err
 	}
 	if records == nil {
 		records = []any{}

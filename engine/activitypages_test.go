@@ -15,21 +15,10 @@ import (
 	"junction/engine"
 )
 
-// pagedActivityDefinition is a connector whose curated search pages with
-// a cursor and declares outputs, beside one that does not page.
-const pagedActivityDefinition = `
-key: pagedact
-display_name: Paged activities
-version: 1.0.0
-base_url: "{base_url}"
-fields:
-  - {name: base_url, label: Base URL, type: text, required: true}
-auth:
-  - type: api_key
-    in: header
-    name: X-API-Key
-    fields:
-      - {name: api_key, label: API key, type: secret, required: true}
+// pagedActivityDefinition is the paged connector with a curated search
+// that pages with a cursor and declares outputs, beside one that does not
+// page.
+const pagedActivityDefinition = pagedDefinition + `
 activities:
   - name: search
     method: GET
@@ -109,7 +98,7 @@ func TestExecuteActivityPagination(t *testing.T) {
 	f := newFixture(t, fixtureOptions{extra: writeDefinition(t, pagedActivityDefinition)})
 	api := newPagedSearchAPI(t, key1)
 	f.trust(api.srv)
-	conn := f.connection(t, "pagedact", "api_key", map[string]junction.FieldValue{"base_url": {Value: api.srv.URL}},
+	conn := f.connection(t, "paged", "api_key", map[string]junction.FieldValue{"base_url": {Value: api.srv.URL}},
 		map[string]junction.Secret{"api_key": junction.NewSecret(key1)})
 
 	for _, tc := range []struct {
@@ -163,7 +152,7 @@ func TestExecuteActivityPagination(t *testing.T) {
 		api := newPagedSearchAPI(t, key1)
 		f.trust(api.srv)
 		a := f.vaultAsset(t, "search-key", junction.AssetSecret, map[string]string{"value": key1})
-		conn := f.connection(t, "pagedact", "api_key", map[string]junction.FieldValue{
+		conn := f.connection(t, "paged", "api_key", map[string]junction.FieldValue{
 			"base_url": {Value: api.srv.URL}, "api_key": {AssetID: a.ID}}, nil)
 		if _, err := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: conn, Activity: "search"}); err != nil {
 			t.Fatal(err)
