@@ -19,8 +19,8 @@ type ExecuteInput struct {
 	Object    string
 	Operation string
 	Input     map[string]any
-	// MaxPages is how many pages a list operation follows; zero reads the
-	// first page only.
+	// MaxPages is how many pages a list operation, or a curated activity
+	// that declares pagination, follows; zero reads the first page only.
 	MaxPages int
 }
 

@@ -49,6 +49,7 @@ func (r *executionResult) facts() []string {
 func (c *CLI) executeCommand() *cobra.Command {
 	var input, object, operation, save string
 	var files []string
+	var maxPages int
 	cmd := &cobra.Command{
 		Use:   "execute CONNECTION ACTIVITY [--input JSON|@file|-] | execute CONNECTION --object O --operation OP [--input ...]",
 		Short: "Run an activity, or an object's operation, through a connection and print its output",
@@ -62,9 +63,13 @@ details (what the API answered, secrets masked) also go to standard output.
 from standard input (-). --file NAME=PATH adds the file at PATH as the input
 NAME of type file (its content, base name and a type from its extension).
 --save PATH writes the content of an activity's file output to PATH (- for
-standard output) instead of printing it in base64.`,
+standard output) instead of printing it in base64.
+--max-pages N follows up to N pages of a list operation, or of an activity
+whose connector declares how it pages (its records of every page in one
+output); each page is an API call, and other activities ignore it.`,
 		Example: `  junction execute gh create_issue --input '{"owner": "acme", "repo": "api", "title": "Broken build"}'
-  junction execute gh --object repository --operation list --input @query.json -o json`,
+  junction execute gh --object repository --operation list --input @query.json -o json
+  junction execute gh search_issues --input '{"q": "is:open label:bug"}' --max-pages 5`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := map[string]any{}
@@ -85,6 +90,9 @@ standard output) instead of printing it in base64.`,
 				}
 				body["input"] = in
 			}
+			if cmd.Flags().Changed("max-pages") {
+				body["max_pages"] = maxPages
+			}
 			if len(files) > 0 {
 				raw, _ := body["input"].(json.RawMessage)
 				in, err := withFiles(raw, files)
@@ -104,6 +112,7 @@ standard output) instead of printing it in base64.`,
 	cmd.Flags().StringVar(&input, "input", "", "input as JSON, @file or - (standard input)")
 	cmd.Flags().StringVar(&object, "object", "", "object whose operation to run (with --operation)")
 	cmd.Flags().StringVar(&operation, "operation", "", "operation to run: list, get, create, update or delete (with --object)")
+	cmd.Flags().IntVar(&maxPages, "max-pages", 0, "pages to follow, for a list operation or an activity that pages (the first page only when not given)")
 	return cmd
 }
 

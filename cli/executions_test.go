@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -49,6 +50,28 @@ func TestExecute(t *testing.T) {
 		wantContains(t, out, "Broken build")
 	})
 
+	t.Run("ActivityMaxPages", func(t *testing.T) {
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{nil, `{"issues":[7,8]}`},
+			{[]string{"--max-pages", "5"}, `{"issues":[7,8,9]}`},
+		} {
+			args := append([]string{"execute", conn, "search_issues", "-o", "json"}, tc.args...)
+			var res struct {
+				Output json.RawMessage `json:"output"`
+			}
+			if err := json.Unmarshal([]byte(e.must(args...)), &res); err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			if err := json.Compact(&got, res.Output); err != nil || got.String() != tc.want {
+				t.Fatalf("%v: output %s, want %s", tc.args, res.Output, tc.want)
+			}
+		}
+	})
+
 	t.Run("InputFromStdinNoInput", func(t *testing.T) {
 		out, _, err := e.runWithStdin(`{"username": "octocat"}`, "execute", conn, "get_user", "--input", "-")
 		if err != nil {
@@ -68,6 +91,7 @@ func TestExecute(t *testing.T) {
 			"Neither":          {"execute", conn},
 			"ObjectOnly":       {"execute", conn, "--object", "issues"},
 			"MissingInputFile": {"execute", conn, "get_user", "--input", "@/nonexistent/input.json"},
+			"TooManyPages":     {"execute", conn, "search_issues", "--max-pages", "1000"},
 		} {
 			t.Run(name, func(t *testing.T) {
 				_, _, err := e.run(args...)

@@ -56,6 +56,13 @@ activities:
   - name: ping
     method: GET
     path: /ping
+  - name: search_issues
+    method: GET
+    path: /search
+    records: items
+    pagination: {type: page, page_param: page}
+    outputs:
+      - {name: issues, type: array, path: items}
 `
 
 // erpAPI is a loopback ERP API: it takes one username and password, or
@@ -85,6 +92,10 @@ func newERPAPI(t *testing.T, user, password, key string) *erpAPI {
 			reply(http.StatusOK, map[string]any{"ok": true})
 		case r.URL.Path == "/users/octocat":
 			reply(http.StatusOK, map[string]any{"login": "octocat", "id": 1})
+		case r.URL.Path == "/search":
+			// Two pages of issues, then an empty one.
+			pages := map[string][]any{"": {7, 8}, "1": {7, 8}, "2": {9}}
+			reply(http.StatusOK, map[string]any{"items": pages[r.URL.Query().Get("page")]})
 		case r.URL.Path == "/issues" && r.URL.Query().Get("state") == "open":
 			reply(http.StatusOK, map[string]any{"data": []any{map[string]any{"id": 7, "title": "Broken build"}}})
 		default:

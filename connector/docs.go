@@ -92,7 +92,7 @@ func Markdown(d *Definition) []byte {
 			w.line("")
 			w.line("Activity `%s`: `%s %s`.", a.Name, a.Method, a.Path)
 			w.line("")
-			w.operation(&a.Operation)
+			w.operation(&a.Operation, true)
 		}
 		if d.HTTPRequestEnabled() && d.BaseURL != "" {
 			w.line("### Any request")
@@ -323,11 +323,13 @@ func (w *mdWriter) object(o *Object) {
 		}
 		w.line("#### %s: `%s %s`", name, op.Method, op.Path)
 		w.line("")
-		w.operation(op)
+		w.operation(op, false)
 	}
 }
 
-func (w *mdWriter) operation(op *Operation) {
+// operation writes an activity's or an object operation's reference; an
+// activity says what following its pages does to its outputs.
+func (w *mdWriter) operation(op *Operation, activity bool) {
 	if op.Description != "" {
 		w.line("%s", oneLineText(op.Description))
 		w.line("")
@@ -372,7 +374,11 @@ func (w *mdWriter) operation(op *Operation) {
 		w.line("")
 	}
 	if pg := op.Pagination; pg != nil {
-		w.line("%s", paginationText(pg))
+		text := paginationText(pg)
+		if activity {
+			text += " An execution reads further pages only when it asks with `max_pages`; the outputs then hold the records of every page read, and the rest as the last page gave them."
+		}
+		w.line("%s", text)
 		w.line("")
 	}
 	if len(op.Outputs) > 0 {

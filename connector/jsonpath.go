@@ -95,3 +95,55 @@ func lookupPath(doc any, path string) (any, bool) {
 	}
 	return cur, true
 }
+
+// replacePath returns doc with the value at path replaced by v, and whether
+// path could be reached: a missing last key is added, a missing index or a
+// step through something that is not an object or array is not. Maps and
+// arrays on the way are changed in place; doc is the caller's to change.
+func replacePath(doc any, path string, v any) (any, bool) {
+	if m, ok := doc.(map[string]any); ok && strings.Contains(path, ".") {
+		if _, ok := m[path]; ok {
+			m[path] = v
+			return doc, true
+		}
+	}
+	steps, err := parsePath(path)
+	if err != nil {
+		return doc, false
+	}
+	return replaceSteps(doc, steps, v)
+}
+
+func replaceSteps(cur any, steps []pathStep, v any) (any, bool) {
+	if len(steps) == 0 {
+		return v, true
+	}
+	s := steps[0]
+	if s.isIdx {
+		arr, ok := cur.([]any)
+		if !ok {
+			return cur, false
+		}
+		i := s.index
+		if i < 0 {
+			i += len(arr)
+		}
+		if i < 0 || i >= len(arr) {
+			return cur, false
+		}
+		next, ok := replaceSteps(arr[i], steps[1:], v)
+		arr[i] = next
+		return arr, ok
+	}
+	m, ok := cur.(map[string]any)
+	if !ok {
+		return cur, false
+	}
+	inner, present := m[s.key]
+	if !present && len(steps) > 1 {
+		return cur, false
+	}
+	next, ok := replaceSteps(inner, steps[1:], v)
+	m[s.key] = next
+	return m, ok
+}

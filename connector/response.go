@@ -133,19 +133,28 @@ func sameJSON(got, want any) bool {
 // Result returns the part of a response body the operation names in
 // records: the list of records of a list operation, the record of the others.
 func (r *Request) Result(body []byte) (any, error) {
-	doc, err := decodeJSON(body)
+	doc, path, err := r.answer(body)
 	if err != nil {
-		return nil, junction.Errorf(junction.EPROVIDER, "response is not JSON")
-	}
-	path := ""
-	if r.op != nil {
-		path = r.op.Records
+		return nil, err
 	}
 	v, ok := lookupPath(doc, path)
 	if !ok {
 		return nil, junction.Errorf(junction.EPROVIDER, "response has no %q", path)
 	}
 	return v, nil
+}
+
+// answer decodes a response body and names where the operation's records
+// are in it.
+func (r *Request) answer(body []byte) (doc any, records string, err error) {
+	doc, err = decodeJSON(body)
+	if err != nil {
+		return nil, "", junction.Errorf(junction.EPROVIDER, "response is not JSON")
+	}
+	if r.op != nil {
+		records = r.op.Records
+	}
+	return doc, records, nil
 }
 
 // Outputs extracts the operation's declared outputs from a response body.
@@ -155,16 +164,45 @@ func (r *Request) Outputs(body []byte) (map[string]any, error) {
 	if err != nil {
 		return nil, junction.Errorf(junction.EPROVIDER, "response is not JSON")
 	}
+	return r.outputsOf(doc), nil
+}
+
+func (r *Request) outputsOf(doc any) map[string]any {
 	out := map[string]any{}
 	if r.op == nil {
-		return out, nil
+		return out
 	}
 	for _, o := range r.op.Outputs {
 		if v, ok := lookupPath(doc, o.Path); ok {
 			out[o.Name] = v
 		}
 	}
-	return out, nil
+	return out
+}
+
+// PagesOutput is the output of an activity that read several pages: last,
+// the body of the last page read, with the value at the activity's records
+// path replaced by records, the records of every page in order, and then
+// read as a one-page answer would be (its declared outputs, else its
+// records). So an output naming the records holds them all, and the others
+// (a total, a next-page token, has_more) say what the last page said, from
+// where a caller can go on.
+func (r *Request) PagesOutput(last []byte, records []any) (any, error) {
+	doc, path, err := r.answer(last)
+	if err != nil {
+		return nil, err
+	}
+	if records == nil {
+		records = []any{}
+	}
+	doc, ok := replacePath(doc, path, records)
+	if !ok {
+		return nil, junction.Errorf(junction.EPROVIDER, "response has no %q", path)
+	}
+	if r.op != nil && len(r.op.Outputs) > 0 {
+		return r.outputsOf(doc), nil
+	}
+	return records, nil
 }
 
 // NextPage computes the request for the page after resp, the response to r.

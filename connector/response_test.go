@@ -1,6 +1,7 @@
 package connector_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -282,4 +283,65 @@ func TestBodyDoesNotChangeInput(t *testing.T) {
 	if string(r.Body) != `{"a":1,"extra":"x"}` || len(doc) != 1 {
 		t.Errorf("body %s, input now %v", r.Body, doc)
 	}
+}
+
+// TestPagesOutput checks where the records of every page go in an
+// activity's output: in place of the last page's records, before the
+// outputs are read.
+func TestPagesOutput(t *testing.T) {
+	const head = `
+key: pages
+display_name: Pages
+version: 1.0.0
+base_url: https://api.example.com
+auth:
+  - type: none
+activities:
+  - name: search
+    method: GET
+    path: /search
+    pagination: {type: cursor, cursor_param: cursor, next_cursor_path: next}
+`
+	all := []any{"a", "b", "c"}
+	for _, tc := range []struct {
+		name, activity, last, want string
+	}{
+		{"Outputs", "    records: data.items\n    outputs:\n      - {name: items, type: array, path: data.items}\n      - {name: total, type: integer, path: total}\n      - {name: next, type: string, path: next}\n",
+			`{"data":{"items":["c"]},"total":3,"next":"n3"}`, `{"items":["a","b","c"],"next":"n3","total":3}`},
+		{"NoOutputs", "    records: data\n", `{"data":["c"],"next":""}`, `["a","b","c"]`},
+		{"WholeBody", "", `["c"]`, `["a","b","c"]`},
+		{"LastPageWithoutRecords", "    records: data\n    outputs:\n      - {name: items, type: array, path: data}\n", `{"next":""}`, `{"items":["a","b","c"]}`},
+		{"DottedTopLevelKey", "    records: value\n    outputs:\n      - {name: items, type: array, path: value}\n      - {name: next, type: string, path: \"@odata.nextLink\"}\n",
+			`{"value":["c"],"@odata.nextLink":"https://api.example.com/search?p=4"}`, `{"items":["a","b","c"],"next":"https://api.example.com/search?p=4"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := mustParse(t, head+tc.activity)
+			r, err := d.BuildActivity(connector.Credentials{Auth: "none"}, "search", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := r.PagesOutput([]byte(tc.last), all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := json.Marshal(out)
+			if string(got) != tc.want {
+				t.Fatalf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+
+	t.Run("ErrNotReachable", func(t *testing.T) {
+		d := mustParse(t, head+"    records: data.items\n")
+		r, err := d.BuildActivity(connector.Credentials{Auth: "none"}, "search", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.PagesOutput([]byte(`{"data":"flat"}`), all); !junction.IsCode(err, junction.EPROVIDER) {
+			t.Fatalf("got %v, want provider_error", err)
+		}
+		if _, err := r.PagesOutput([]byte(`nope`), all); !junction.IsCode(err, junction.EPROVIDER) {
+			t.Fatalf("got %v, want provider_error", err)
+		}
+	})
 }

@@ -5,6 +5,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -50,7 +51,8 @@ const (
 	// DefaultRefreshTimeout bounds one token refresh. The refresh runs
 	// while the connection's row is locked, so it must not hang.
 	DefaultRefreshTimeout = 30 * time.Second
-	// MaxPages caps how many pages one list execution follows.
+	// MaxPages caps how many pages one execution (a list operation or a
+	// paged activity) follows.
 	MaxPages = 100
 	// AuthFailureLimit consecutive authentication failures disconnect a
 	// connection.
@@ -223,10 +225,11 @@ type ExecuteRequest struct {
 	Object    string
 	Operation string
 	Input     map[string]any
-	// MaxPages is how many pages a paginated list operation follows. Zero
-	// or one reads the first page only: following pages costs upstream
-	// calls and rate limit, so the caller must ask. Values above MaxPages
-	// are capped.
+	// MaxPages is how many pages a paginated list operation, or a curated
+	// activity that declares pagination, follows. Zero or one reads the
+	// first page only: following pages costs upstream calls and rate
+	// limit, so the caller must ask. Values above MaxPages are capped;
+	// other activities ignore it.
 	MaxPages int
 	// RetryOf is the failed execution this one runs again, for the
 	// record.
@@ -245,7 +248,10 @@ type Result struct {
 	Status      string `json:"status"`
 	// Output is the activity's result. For http_request it is an
 	// *HTTPOutput, {status, headers, body}; for a list operation the
-	// records of every page read; for an operation whose answer is a file
+	// records of every page read; for an activity that read several pages
+	// the last page's answer with every page's records in place of its
+	// own, read through the activity's outputs (see
+	// connector.Request.PagesOutput); for an operation whose answer is a file
 	// a *connector.File (filename, content_type, size and content in
 	// base64); for other operations the record or the declared outputs.
 	Output     any   `json:"output,omitempty"`
@@ -364,9 +370,12 @@ func (e *Engine) execute(ctx context.Context, x *run, req *ExecuteRequest) (any,
 		return nil, err
 	}
 	x.known = true
-	maxPages := 1
+	// A list operation, and a curated activity that declares how it pages,
+	// follow pages when asked; any other call reads one answer.
 	isList := req.Activity == "" && req.Operation == "list"
-	if isList && req.MaxPages > 1 {
+	pagedActivity := req.Activity != "" && op != nil && op.Pagination != nil
+	maxPages := 1
+	if (isList || pagedActivity) && req.MaxPages > 1 {
 		maxPages = min(req.MaxPages, MaxPages)
 	}
 	if err := x.prepare(ctx); err != nil {
@@ -378,10 +387,11 @@ func (e *Engine) execute(ctx context.Context, x *run, req *ExecuteRequest) (any,
 	}
 
 	var (
-		cur   = first
-		resps []connector.Response // of the pages already read, to rebuild a later page
-		all   []any
-		out   any
+		cur    = first
+		resps  []connector.Response // of the pages already read, to rebuild a later page
+		all    []any                // a list's records
+		out    any
+		merged activityPages
 	)
 	for page := 1; ; page++ {
 		rebuild := func(c connector.Credentials) (*connector.Request, error) {
@@ -418,13 +428,20 @@ func (e *Engine) execute(ctx context.Context, x *run, req *ExecuteRequest) (any,
 			}
 			all = append(all, recs...)
 			out = all
+		case pagedActivity && page > 1:
+			if err := merged.add(cur, resp.Body); err != nil {
+				return nil, err
+			}
+			if out, err = merged.output(cur); err != nil {
+				return nil, err
+			}
 		default:
 			out, err = operationOutput(cur, op, resp.Body)
 			if err != nil {
 				return nil, err
 			}
 		}
-		if !isList || page >= maxPages {
+		if (!isList && !pagedActivity) || page >= maxPages {
 			break
 		}
 		next, ok, err := cur.NextPage(resp)
@@ -434,6 +451,13 @@ func (e *Engine) execute(ctx context.Context, x *run, req *ExecuteRequest) (any,
 		if !ok {
 			break
 		}
+		if pagedActivity && page == 1 {
+			// The first page answered as the activity always has; now
+			// that more follow, its records start the merged list.
+			if err := merged.add(cur, resp.Body); err != nil {
+				return nil, err
+			}
+		}
 		resps = append(resps, resp)
 		cur = next
 	}
@@ -442,6 +466,33 @@ func (e *Engine) execute(ctx context.Context, x *run, req *ExecuteRequest) (any,
 	}
 	x.succeeded(ctx)
 	return out, nil
+}
+
+// activityPages gathers the pages a paged activity read: the records of
+// each, in order, and the last answer with a body, whose other values the
+// output keeps (connector.Request.PagesOutput).
+type activityPages struct {
+	records []any
+	last    []byte
+}
+
+func (p *activityPages) add(req *connector.Request, body []byte) error {
+	recs, err := records(req, body)
+	if err != nil {
+		return err
+	}
+	p.records = append(p.records, recs...)
+	if len(bytes.TrimSpace(body)) > 0 {
+		p.last = body
+	}
+	return nil
+}
+
+func (p *activityPages) output(req *connector.Request) (any, error) {
+	if p.last == nil {
+		return p.records, nil
+	}
+	return req.PagesOutput(p.last, p.records)
 }
 
 // usable refuses connections that must not be used now.

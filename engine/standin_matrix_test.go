@@ -314,7 +314,7 @@ func TestCatalogMatrix(t *testing.T) {
 			t.Errorf("the log holds a file's content (%q)", content)
 		}
 	}
-	t.Logf("catalog matrix: %d connectors, %d auth types (%d with a base URL of their own, %d with a test of their own, %d with token_query), %d operations (%d activities; %d run; %d on a base URL of their own), %d paged lists, %d polling events, %d further connections, %d signed assertions verified, %d multipart/binary/NDJSON bodies carrying %d files, %d files downloaded; skipped: %s",
+	t.Logf("catalog matrix: %d connectors, %d auth types (%d with a base URL of their own, %d with a test of their own, %d with token_query), %d operations (%d activities; %d run; %d on a base URL of their own), %d paged lists and activities, %d polling events, %d further connections, %d signed assertions verified, %d multipart/binary/NDJSON bodies carrying %d files, %d files downloaded; skipped: %s",
 		counts.connectors, counts.auths, counts.authBase, counts.authTest, counts.tokenQuery, counts.operations, counts.activities, counts.ran, counts.ownBase, counts.paged, counts.polls, counts.variants,
 		counts.jwts, counts.encoded, counts.files, counts.downloads, strings.Join(counts.skipped, "; "))
 }
@@ -331,7 +331,7 @@ type matrixRun struct {
 	values  map[string]string // the connection's field values under test
 	auth    *connector.Auth   // the connection's auth type under test
 	skipped []string
-	// paged and variants count the lists read to a second page and the
+	// paged and variants count the lists and activities read to a second page and the
 	// further connections made for select choices, optional fields and
 	// time zones.
 	paged, variants int
@@ -373,7 +373,7 @@ func (m *matrixRun) run(counts *matrixCounts) {
 				m.execute(&a, values, conn, op, "required inputs", requiredInputs(op.op.Inputs))
 				// A later page must carry the credential too, a query
 				// one included.
-				if op.op.Pagination != nil && op.operation == "list" {
+				if pages(op) {
 					m.paginate(&a, values, conn, op)
 				}
 			}
@@ -416,6 +416,12 @@ func (m *matrixRun) run(counts *matrixCounts) {
 	counts.paged += m.paged
 	counts.variants += m.variants
 	counts.mu.Unlock()
+}
+
+// pages reports whether an execution of mo follows pages when asked: an
+// object's list or an activity, either declaring pagination.
+func pages(mo matrixOp) bool {
+	return mo.op.Pagination != nil && (mo.operation == "list" || mo.activity != "")
 }
 
 // matrixOp is an activity or an object's operation.
@@ -645,9 +651,7 @@ func (m *matrixRun) operation(a *connector.Auth, values map[string]string, conn 
 	if len(mo.op.Inputs) > 0 {
 		m.execute(a, values, conn, mo, "every input", everyInput(mo.op.Inputs))
 	}
-	// Execute follows pages of an object's list only; an activity's
-	// pagination serves polls.
-	if mo.op.Pagination != nil && mo.operation == "list" {
+	if pages(mo) {
 		m.paginate(a, values, conn, mo)
 		m.paged++
 	}
@@ -1560,6 +1564,13 @@ func (m *matrixRun) paginate(a *connector.Auth, values map[string]string, conn *
 	m.v.paged = 0
 	m.v.pager = func(w http.ResponseWriter, r *http.Request, n int) {
 		w.Header().Set("Content-Type", "application/json")
+		// A full page is what the request asked for: the page size the
+		// definition sends, or the one an input's default sent.
+		if n == 0 && pg.LimitParam != "" {
+			if l := atoi(r.URL.Query().Get(pg.LimitParam)); l > 0 {
+				size = l
+			}
+		}
 		count := size
 		if n > 0 {
 			count = 0

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 
 	"junction"
 	"junction/app"
@@ -11,13 +12,14 @@ import (
 
 // executeRequest runs an activity: activity (a curated one or
 // "http_request"), or object and operation. max_pages lets a list
-// operation follow more than its first page.
+// operation, or a curated activity that declares pagination, follow more
+// than its first page.
 type executeRequest struct {
 	Activity  string         `json:"activity,omitempty"`
 	Object    string         `json:"object,omitempty"`
 	Operation string         `json:"operation,omitempty"`
 	Input     map[string]any `json:"input,omitempty"`
-	MaxPages  int            `json:"max_pages,omitempty"`
+	MaxPages  int            `json:"max_pages,omitempty" description:"How many pages to follow, for a list operation or a curated activity whose definition declares pagination (its connector's document shows it); each page is an API call. Absent or 1 reads the first page only; other activities ignore it. A paged activity's outputs hold the records of every page read and, for the rest (a total, a next-page token), what the last page said."`
 }
 
 func (s *Server) executionRoutes() []route {
@@ -29,7 +31,8 @@ func (s *Server) executionRoutes() []route {
 				"A file input is {content (base64), filename, content_type}. An activity whose answer is a file returns " +
 				"output {filename, content_type, size, content (base64)}; with Accept naming the file's type or " +
 				"application/octet-stream (and not application/json) the answer is the file's bytes instead, the " +
-				"execution's ID in the Junction-Execution-Id header",
+				"execution's ID in the Junction-Execution-Id header. max_pages (1 to " + strconv.Itoa(engine.MaxPages) + ") follows the pages " +
+				"of a list operation or of an activity that declares pagination",
 			permission: string(junction.PermConnectionsExecute) + " on the folder",
 			request:    executeRequest{}, response: engine.Result{}, fileAnswer: true, status: http.StatusOK, handle: s.execute},
 		{method: "GET", path: "/api/v1/executions", op: "listExecutions", access: authenticated(), tag: tag,

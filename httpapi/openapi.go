@@ -295,6 +295,9 @@ func (g *schemaGen) addFields(t reflect.Type, props map[string]any, required *[]
 		if format := f.Tag.Get("format"); format != "" {
 			s["format"] = format
 		}
+		if d := f.Tag.Get("description"); d != "" {
+			s["description"] = d
+		}
 		if typ, ok := s["type"].(string); ok && f.Tag.Get("nullable") == "true" {
 			s["type"] = []any{typ, "null"}
 		}

@@ -178,6 +178,22 @@ func TestOpenAPI(t *testing.T) {
 			}
 		})
 
+		t.Run("MaxPagesDescribed", func(t *testing.T) {
+			var req struct {
+				Properties map[string]struct {
+					Type        string `json:"type"`
+					Description string `json:"description"`
+				} `json:"properties"`
+			}
+			if err := json.Unmarshal(doc.Components["schemas"]["ExecuteRequest"], &req); err != nil {
+				t.Fatal(err)
+			}
+			mp := req.Properties["max_pages"]
+			if mp.Type != "integer" || !strings.Contains(mp.Description, "list operation") || !strings.Contains(mp.Description, "activity whose definition declares pagination") {
+				t.Fatalf("max_pages: %+v", mp)
+			}
+		})
+
 		t.Run("NoSecretsInSchemas", func(t *testing.T) {
 			var tokenSchema struct {
 				Properties map[string]any `json:"properties"`

@@ -86,7 +86,7 @@ func (u *UI) connectionView(w http.ResponseWriter, r *request, id string, res co
 				form = append(form, activityInput{Input: in, Value: r.FormValue("input." + in.Name)})
 			}
 			d["Activity"], d["Inputs"] = name, form
-			if _, op, ok := objectOperation(name); ok && op == "list" {
+			if followsPages(def, name) {
 				d["MaxPages"], d["PagesCap"] = r.FormValue("max_pages"), engine.MaxPages
 			}
 		}
@@ -153,6 +153,20 @@ func activityInputs(def *connector.Definition, name string) ([]connector.Input, 
 	return nil, false
 }
 
+// followsPages reports whether the choice named can follow pages when
+// asked: an object's list operation, or a curated activity whose
+// definition says how it pages.
+func followsPages(def *connector.Definition, name string) bool {
+	if _, operation, ok := objectOperation(name); ok {
+		return operation == "list"
+	}
+	if name == connector.HTTPRequestActivity && def.HTTPRequestEnabled() {
+		return false
+	}
+	a := def.Activity(name)
+	return a != nil && a.Pagination != nil
+}
+
 // inputValue reads one input of the activity form as the JSON type the
 // definition gives it. Empty inputs are left out (false).
 func inputValue(in connector.Input, v string) (any, bool, error) {
@@ -216,13 +230,13 @@ func (u *UI) executeActivity(w http.ResponseWriter, r *request) error {
 	exec := app.ExecuteInput{Activity: name, Input: in}
 	if object, operation, ok := objectOperation(name); ok {
 		exec = app.ExecuteInput{Object: object, Operation: operation, Input: in}
-		if v := r.PostFormValue("max_pages"); v != "" && operation == "list" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > engine.MaxPages {
-				return u.connectionView(w, r, c.ID, connectionResults{}, junction.Invalid("max_pages", "must be a whole number from 1 to %d", engine.MaxPages))
-			}
-			exec.MaxPages = n
+	}
+	if v := r.PostFormValue("max_pages"); v != "" && followsPages(def, name) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > engine.MaxPages {
+			return u.connectionView(w, r, c.ID, connectionResults{}, junction.Invalid("max_pages", "must be a whole number from 1 to %d", engine.MaxPages))
 		}
+		exec.MaxPages = n
 	}
 	res, err := u.app.Execute(r.Context(), r.p, c.ID, exec)
 	if err != nil && !isFormError(err) {

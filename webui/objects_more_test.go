@@ -64,6 +64,21 @@ objects:
         path: /tickets/{id}
         inputs:
           - {name: id, type: string, in: path, required: true, description: The ticket's ID.}
+activities:
+  - name: search_tickets
+    description: Finds tickets, page after page.
+    method: GET
+    path: /tickets
+    records: data
+    pagination: {type: cursor, cursor_param: cursor, next_cursor_path: next}
+    outputs:
+      - {name: tickets, type: array, path: data}
+  - name: first_tickets
+    description: The first page of tickets.
+    method: GET
+    path: /tickets
+    outputs:
+      - {name: tickets, type: array, path: data}
 `
 
 // deskAPI answers the ticket operations, wanting the planted key; it
@@ -167,26 +182,43 @@ func TestTryObjectOperations(t *testing.T) {
 		}
 	})
 
-	t.Run("ListPages", func(t *testing.T) {
-		body := e.get(page+"?activity=ticket.list", http.StatusOK)
-		if !strings.Contains(body, `id="max_pages"`) {
-			t.Fatal("a list operation offers no page count")
-		}
-		if body := e.get(page+"?activity=ticket.get", http.StatusOK); strings.Contains(body, `id="max_pages"`) {
-			t.Fatal("a get operation offers a page count")
-		}
-		resp, body := e.post(page+"/execute", url.Values{"activity": {"ticket.list"}, "max_pages": {"2"}})
-		wantStatus(t, "two pages: "+body, resp, http.StatusOK)
-		if !strings.Contains(body, "printer") || !strings.Contains(body, "second page") {
-			t.Fatalf("not both pages: %s", body)
-		}
-		if _, body := e.post(page+"/execute", url.Values{"activity": {"ticket.list"}}); strings.Contains(body, "second page") {
-			t.Fatal("a list follows more than its first page unless told")
-		}
-		resp, body = e.post(page+"/execute", url.Values{"activity": {"ticket.list"}, "max_pages": {"1000"}})
-		wantStatus(t, "too many pages", resp, http.StatusUnprocessableEntity)
-		if !strings.Contains(body, `value="1000"`) || !strings.Contains(body, "from 1 to") {
-			t.Fatalf("the problem is not shown beside the count: %s", body)
+	// A list operation and an activity that declares pagination offer
+	// and pass a page count; a get and an activity without pagination
+	// do not.
+	for _, tc := range []struct{ name, paged, single string }{
+		{"ListPages", "ticket.list", "ticket.get"},
+		{"ActivityPages", "search_tickets", "first_tickets"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if body := e.get(page+"?activity="+tc.paged, http.StatusOK); !strings.Contains(body, `id="max_pages"`) {
+				t.Fatalf("%s offers no page count", tc.paged)
+			}
+			if body := e.get(page+"?activity="+tc.single, http.StatusOK); strings.Contains(body, `id="max_pages"`) {
+				t.Fatalf("%s offers a page count", tc.single)
+			}
+			resp, body := e.post(page+"/execute", url.Values{"activity": {tc.paged}, "max_pages": {"2"}})
+			wantStatus(t, "two pages: "+body, resp, http.StatusOK)
+			if !strings.Contains(body, "printer") || !strings.Contains(body, "second page") {
+				t.Fatalf("not both pages: %s", body)
+			}
+			if _, body := e.post(page+"/execute", url.Values{"activity": {tc.paged}}); strings.Contains(body, "second page") {
+				t.Fatal("pages are followed unless told")
+			}
+			resp, body = e.post(page+"/execute", url.Values{"activity": {tc.paged}, "max_pages": {"1000"}})
+			wantStatus(t, "too many pages", resp, http.StatusUnprocessableEntity)
+			if !strings.Contains(body, `value="1000"`) || !strings.Contains(body, "from 1 to") {
+				t.Fatalf("the problem is not shown beside the count: %s", body)
+			}
+		})
+	}
+
+	// A page count sent for an activity that does not page is not passed
+	// on: it reads one page.
+	t.Run("ActivityWithoutPagination", func(t *testing.T) {
+		resp, body := e.post(page+"/execute", url.Values{"activity": {"first_tickets"}, "max_pages": {"2"}})
+		wantStatus(t, "one page: "+body, resp, http.StatusOK)
+		if !strings.Contains(body, "printer") || strings.Contains(body, "second page") {
+			t.Fatalf("an activity without pagination followed pages: %s", body)
 		}
 	})
 
