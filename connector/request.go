@@ -433,6 +433,11 @@ func (c *connection) build(op *Operation, input map[string]any) (*Request, error
 	if err != nil {
 		return nil, err
 	}
+	if op.MIMEMessage != nil {
+		if err := fillMIMEMessage(op.MIMEMessage, vals); err != nil {
+			return nil, err
+		}
+	}
 	lookupText := func(name string) (string, bool) {
 		if v, ok := vals[name]; ok {
 			s, ok := scalarText(v)
