@@ -19,11 +19,11 @@ import (
 type mimeRole int
 
 const (
-	roleAddresses mimeRole = iota // an address list header
-	roleHeader                    // unstructured header text (Subject)
-	roleMessageIDs                // In-Reply-To, References
-	roleBody                      // a text or HTML body
-	roleFiles                     // attachments
+	roleAddresses  mimeRole = iota // an address list header
+	roleHeader                     // unstructured header text (Subject)
+	roleMessageIDs                 // In-Reply-To, References
+	roleBody                       // a text or HTML body
+	roleFiles                      // attachments
 )
 
 // mimeSlot is one attribute of a MIMEMessage that names an input.
