@@ -11,6 +11,7 @@ import (
 	"net/textproto"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"junction"
 )
@@ -172,7 +173,7 @@ func (msg *mailMessage) set(s mimeSlot, v any) error {
 				return junction.Invalid(field, "must not hold a word longer than %d characters", maxHeaderWord)
 			}
 		}
-		msg.headers = append(msg.headers, headerNames[s.attr]+": "+mime.QEncoding.Encode("utf-8", strings.Join(strings.Fields(text), " ")))
+		msg.headers = append(msg.headers, headerNames[s.attr]+": "+encodeHeaderText(strings.Join(strings.Fields(text), " ")))
 	case roleMessageIDs:
 		ids, err := messageIDs(field, v)
 		if err != nil {
@@ -206,6 +207,27 @@ func (msg *mailMessage) set(s mimeSlot, v any) error {
 		}
 	}
 	return nil
+}
+
+// encodeHeaderText writes unstructured header text: as is when it is
+// ASCII, else as RFC 2047 encoded words. Text that looks like an encoded
+// word already ("=?") is encoded too, so that it reads back as typed.
+func encodeHeaderText(s string) string {
+	if !strings.Contains(s, "=?") {
+		return mime.QEncoding.Encode("utf-8", s)
+	}
+	// The mime package leaves ASCII alone, so the words are written here:
+	// at most 45 bytes each (75 characters encoded), cut between runes.
+	var words []string
+	for len(s) > 0 {
+		n := min(len(s), 45)
+		for n < len(s) && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		words = append(words, "=?utf-8?b?"+base64.StdEncoding.EncodeToString([]byte(s[:n]))+"?=")
+		s = s[n:]
+	}
+	return strings.Join(words, " ")
 }
 
 // maxHeaderWord bounds a word of header text: a header line may not pass
