@@ -243,10 +243,9 @@ func headerSafe(field, s string) error {
 	return nil
 }
 
-// addressList reads an address input: a string holding a list as written
-// in a header, or an array of such strings. Display names come out
-// RFC 2047-encoded where they need it.
-func addressList(field string, v any) ([]string, error) {
+// headerTexts reads an input that is a string or an array of strings, each
+// safe to put in a header.
+func headerTexts(field string, v any) ([]string, error) {
 	var texts []string
 	switch t := v.(type) {
 	case string:
@@ -262,11 +261,24 @@ func addressList(field string, v any) ([]string, error) {
 	default:
 		return nil, junction.Invalid(field, "must be a string or an array of strings")
 	}
-	var out []string
 	for _, text := range texts {
 		if err := headerSafe(field, text); err != nil {
 			return nil, err
 		}
+	}
+	return texts, nil
+}
+
+// addressList reads an address input: a string holding a list as written
+// in a header, or an array of such strings. Display names come out
+// RFC 2047-encoded where they need it.
+func addressList(field string, v any) ([]string, error) {
+	texts, err := headerTexts(field, v)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, text := range texts {
 		if strings.TrimSpace(text) == "" {
 			continue
 		}
@@ -290,26 +302,12 @@ var msgIDRE = regexp.MustCompile(`^[!-;=?-~]+@[!-;=?-~]+$`)
 // separated by spaces or commas, or as an array, and writes each in
 // brackets.
 func messageIDs(field string, v any) ([]string, error) {
-	var texts []string
-	switch t := v.(type) {
-	case string:
-		texts = []string{t}
-	case []any:
-		for i, e := range t {
-			s, ok := e.(string)
-			if !ok {
-				return nil, junction.Invalid(fmt.Sprintf("%s[%d]", field, i), "must be a string")
-			}
-			texts = append(texts, s)
-		}
-	default:
-		return nil, junction.Invalid(field, "must be a string or an array of strings")
+	texts, err := headerTexts(field, v)
+	if err != nil {
+		return nil, err
 	}
 	var out []string
 	for _, text := range texts {
-		if err := headerSafe(field, text); err != nil {
-			return nil, err
-		}
 		for _, id := range strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' }) {
 			bare := id
 			if strings.HasPrefix(id, "<") && strings.HasSuffix(id, ">") {
