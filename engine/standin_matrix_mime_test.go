@@ -86,7 +86,9 @@ func (m *matrixRun) inMessage(name string, op *connector.Operation, in connector
 	var want []string
 	switch v := input[in.Name].(type) {
 	case string:
-		want = []string{strings.Trim(v, "Matrix <>")}
+		// The address or message ID, without the name and brackets
+		// the message may write otherwise.
+		want = []string{strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(v, "Matrix "), "<"), ">")}
 	default:
 		for _, f := range givenFiles(v) {
 			want = append(want, base64.StdEncoding.EncodeToString(f))
