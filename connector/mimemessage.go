@@ -93,8 +93,9 @@ func given(v any) bool {
 // fillMIMEMessage builds the message from the inputs m names, removes
 // them from vals and sets vals[m.Into] to the message, base64url-encoded.
 // A ready message in vals[m.Into] is left as it is, and then none of the
-// other inputs may be given. No error repeats an input's value.
-func fillMIMEMessage(m *MIMEMessage, vals map[string]any) error {
+// other inputs may be given. It reports whether the message holds
+// attachments. No error repeats an input's value.
+func fillMIMEMessage(m *MIMEMessage, vals map[string]any) (attached bool, err error) {
 	var have []string
 	for _, s := range m.slots() {
 		if given(vals[s.input]) {
@@ -105,12 +106,12 @@ func fillMIMEMessage(m *MIMEMessage, vals map[string]any) error {
 	}
 	if given(vals[m.Into]) {
 		if len(have) > 0 {
-			return junction.Invalid("input."+have[0], "give either %s, a whole message, or the message's inputs, not both", m.Into)
+			return false, junction.Invalid("input."+have[0], "give either %s, a whole message, or the message's inputs, not both", m.Into)
 		}
-		return nil
+		return false, nil
 	}
 	if len(have) == 0 {
-		return junction.Invalid("input."+m.Into, "is required, or else the message's inputs (%s)", strings.Join(m.inputNames(), ", "))
+		return false, junction.Invalid("input."+m.Into, "is required, or else the message's inputs (%s)", strings.Join(m.inputNames(), ", "))
 	}
 	msg := &mailMessage{}
 	for _, s := range m.slots() {
@@ -119,16 +120,16 @@ func fillMIMEMessage(m *MIMEMessage, vals map[string]any) error {
 			continue
 		}
 		if err := msg.set(s, v); err != nil {
-			return err
+			return false, err
 		}
 		delete(vals, s.input)
 	}
 	raw, err := msg.encode()
 	if err != nil {
-		return err
+		return false, err
 	}
 	vals[m.Into] = base64.URLEncoding.EncodeToString(raw)
-	return nil
+	return len(msg.attachments) > 0, nil
 }
 
 func (m *MIMEMessage) inputNames() []string {

@@ -296,6 +296,28 @@ func TestMIMEMessage(t *testing.T) {
 		}
 	})
 
+	// An email with attachments is logged like a file: its size and type.
+	t.Run("LoggedWithoutFiles", func(t *testing.T) {
+		cred := connector.Credentials{Secrets: secrets("token", "t-1")}
+		file := map[string]any{"content": base64.StdEncoding.EncodeToString([]byte("marker-91c2")), "filename": "a.txt"}
+		r, err := d.BuildActivity(cred, "send", map[string]any{"to": []any{"ann@example.com"}, "text": "Hello", "attachments": file})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct{ Raw string }
+		_ = json.Unmarshal(r.Body, &body)
+		if !r.CarriesFiles() || strings.Contains(r.String(), body.Raw[:40]) || !strings.Contains(r.String(), "bytes of application/json not shown]") {
+			t.Errorf("CarriesFiles %v, logged as:\n%s", r.CarriesFiles(), r)
+		}
+		plain, err := d.BuildActivity(cred, "send", map[string]any{"to": []any{"ann@example.com"}, "text": "Hello"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain.CarriesFiles() || !strings.Contains(plain.String(), `{"raw":"`) {
+			t.Errorf("a message without files is hidden:\n%s", plain)
+		}
+	})
+
 	t.Run("RawInstead", func(t *testing.T) {
 		r, err := d.BuildActivity(connector.Credentials{Secrets: secrets("token", "t-1")}, "send",
 			map[string]any{"raw": "SGk", "thread": "t1", "to": []any{}, "subject": "", "text": ""})
