@@ -396,9 +396,10 @@ type Operation struct {
 
 // MIMEMessage builds an RFC 5322 message with MIME parts from an
 // operation's inputs: addresses, subject, a text and/or HTML body, file
-// attachments and reply threading. The message, base64url-encoded without
-// padding, becomes the value of the string input Into, which is sent as
-// that input would be (in the body, or where the body template names it).
+// attachments and reply threading. The message, base64url-encoded (with
+// padding, as Google's samples send it), becomes the value of the string
+// input Into, which is sent as that input would be (in the body, or where
+// the body template names it).
 //
 // Every other attribute names an input of the operation; the inputs named
 // go into the message and nowhere else. A caller who gives Into's input
