@@ -44,10 +44,20 @@ func TestContractGmail(t *testing.T) {
 		{name: "SendMessage", kind: "activity", activity: "send_message",
 			input: map[string]any{"raw": "VG86IGFubkBleGFtcGxlLmNvbQ0KDQpIaQ", "threadId": "18c1"},
 			want:  "POST " + base + "/messages/send" + js + `{"raw":"VG86IGFubkBleGFtcGxlLmNvbQ0KDQpIaQ","threadId":"18c1"}`},
+		// The same, the message built from fields: without attachments it
+		// has no boundary, so it is the same bytes every time.
+		{name: "SendMessageFromFields", kind: "activity", activity: "send_message",
+			input: map[string]any{"to": "Ann <ann@example.com>", "subject": "Re: Invoice", "text": "Thanks.",
+				"in_reply_to": "<CAB1x2y@mail.gmail.com>", "references": "<CAB1x2y@mail.gmail.com>", "threadId": "18c1"},
+			want: "POST " + base + "/messages/send" + js + `{"raw":"` + gmailRaw("To: \"Ann\" <ann@example.com>\r\nSubject: Re: Invoice\r\n"+
+				"In-Reply-To: <CAB1x2y@mail.gmail.com>\r\nReferences: <CAB1x2y@mail.gmail.com>\r\n", "Thanks.") + `","threadId":"18c1"}`},
 		// v1/users.drafts/create: the draft wraps a message resource.
 		{name: "CreateDraft", kind: "activity", activity: "create_draft",
 			input: map[string]any{"raw": "SGk"},
 			want:  "POST " + base + "/drafts" + js + `{"message":{"raw":"SGk"}}`},
+		{name: "CreateDraftFromFields", kind: "activity", activity: "create_draft",
+			input: map[string]any{"to": "ann@example.com", "subject": "Draft", "text": "Hi", "threadId": "18c1"},
+			want:  "POST " + base + "/drafts" + js + `{"message":{"raw":"` + gmailRaw("To: <ann@example.com>\r\nSubject: Draft\r\n", "Hi") + `","threadId":"18c1"}}`},
 		// v1/users.drafts/send: the body is the draft, by id.
 		{name: "SendDraft", kind: "activity", activity: "send_draft",
 			input: map[string]any{"id": "r-42"},
@@ -114,6 +124,13 @@ func TestContractGmail(t *testing.T) {
 			t.Errorf("URL = %s", got)
 		}
 	})
+}
+
+// gmailRaw is a one-part text message with these headers, as Gmail's raw
+// takes it.
+func gmailRaw(headers, text string) string {
+	return base64.URLEncoding.EncodeToString([]byte("MIME-Version: 1.0\r\n" + headers +
+		"Content-Transfer-Encoding: quoted-printable\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n" + text))
 }
 
 // Google Drive publishes no OpenAPI file in ../shared/specs; each case names

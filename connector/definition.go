@@ -388,6 +388,51 @@ type Operation struct {
 	// OutputFile, when set, says the answer is a file's content rather
 	// than JSON: the execution returns it as a File.
 	OutputFile *OutputFile `yaml:"output_file,omitempty" json:"output_file,omitempty"`
+	// MIMEMessage, when set, builds an email from inputs and sends it
+	// base64url-encoded as another input, for APIs that take a whole
+	// message (Gmail's raw).
+	MIMEMessage *MIMEMessage `yaml:"mime_message,omitempty" json:"mime_message,omitempty"`
+}
+
+// MIMEMessage builds an RFC 5322 message with MIME parts from an
+// operation's inputs: addresses, subject, a text and/or HTML body, file
+// attachments and reply threading. The message, base64url-encoded (with
+// padding, as Google's samples send it), becomes the value of the string
+// input Into, which is sent as that input would be (in the body, or where
+// the body template names it).
+//
+// Every other attribute names an input of the operation; the inputs named
+// go into the message and nowhere else. A caller who gives Into's input
+// itself (a ready message) may give none of them, and one who does not
+// must give at least one.
+//
+//	mime_message:
+//	  into: raw
+//	  to: to
+//	  subject: subject
+//	  text: text
+//	  html: html
+//	  attachments: attachments
+//
+// Address inputs (from, to, cc, bcc, reply_to) are strings holding an
+// address list as written in a header ("Ann <ann@example.com>, bob@example.com")
+// or arrays of such strings. Subject, text, html, in_reply_to and references
+// are strings; references may be an array of message IDs. Attachments is
+// a file input, one file or a list. The message has no Date or Message-ID:
+// the sending service adds them.
+type MIMEMessage struct {
+	Into        string `yaml:"into" json:"into"`
+	From        string `yaml:"from,omitempty" json:"from,omitempty"`
+	To          string `yaml:"to,omitempty" json:"to,omitempty"`
+	Cc          string `yaml:"cc,omitempty" json:"cc,omitempty"`
+	Bcc         string `yaml:"bcc,omitempty" json:"bcc,omitempty"`
+	ReplyTo     string `yaml:"reply_to,omitempty" json:"reply_to,omitempty"`
+	Subject     string `yaml:"subject,omitempty" json:"subject,omitempty"`
+	Text        string `yaml:"text,omitempty" json:"text,omitempty"`
+	HTML        string `yaml:"html,omitempty" json:"html,omitempty"`
+	Attachments string `yaml:"attachments,omitempty" json:"attachments,omitempty"`
+	InReplyTo   string `yaml:"in_reply_to,omitempty" json:"in_reply_to,omitempty"`
+	References  string `yaml:"references,omitempty" json:"references,omitempty"`
 }
 
 // OutputFile describes an operation whose answer is a file.

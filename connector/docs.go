@@ -346,6 +346,12 @@ func (w *mdWriter) operation(op *Operation, activity bool) {
 			}
 		})
 	}
+	messagePart := map[string]string{}
+	if m := op.MIMEMessage; m != nil {
+		for _, s := range m.slots() {
+			messagePart[s.input] = "message (" + messagePartName(s.attr) + ")"
+		}
+	}
 	if len(op.Inputs) > 0 {
 		w.line("| Input | Type | In | Required | Description |")
 		w.line("|---|---|---|---|---|")
@@ -363,6 +369,9 @@ func (w *mdWriter) operation(op *Operation, activity bool) {
 			}
 			where := inputIn(op, in)
 			if h, ok := jsonHeader[in.Name]; ok {
+				where = h
+			}
+			if h, ok := messagePart[in.Name]; ok {
 				where = h
 			}
 			w.line("| `%s` | %s | %s | %s | %s |", in.Name, in.Type, where, yesNo(in.Required), cell(desc))
@@ -622,6 +631,9 @@ func formatText(op *Operation) string {
 	case BodyBinary:
 		parts = append(parts, "The body is the file's bytes.")
 	}
+	if m := op.MIMEMessage; m != nil {
+		parts = append(parts, fmt.Sprintf("The inputs marked message build an email (RFC 5322 with MIME parts: text and HTML as alternatives, files as attachments) that is sent base64url-encoded as `%s`; give either `%s`, a whole message, or those inputs. Address inputs take a list as written in a header (`Ann <ann@example.com>, bob@example.com`) or an array. The message carries no Date or Message-ID: the service adds them.", m.Into, m.Into))
+	}
 	if op.OutputFile != nil {
 		parts = append(parts, "The output is a file: `filename`, `content_type`, `size` and `content` in base64, or its bytes when the caller's Accept header names its type.")
 	}
@@ -635,4 +647,19 @@ func testLine(t *TestRequest) string {
 		method = "GET"
 	}
 	return method + " " + t.Path
+}
+
+// messagePartName is the header or part an input of a message fills, as
+// the docs name it.
+func messagePartName(attr string) string {
+	if h, ok := headerNames[attr]; ok {
+		return h
+	}
+	switch attr {
+	case "text":
+		return "text/plain"
+	case "html":
+		return "text/html"
+	}
+	return attr
 }

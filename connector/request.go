@@ -53,6 +53,7 @@ type Request struct {
 	bodyValue        any
 	bodyEncoding     BodyEncoding
 	inputs           map[string]any // the checked inputs, for output_file's filename
+	carriesFiles     bool           // a text body with files inside (an email's attachments)
 	sigv4            *awsSigning    // signed at send time, see Signer
 }
 
@@ -94,7 +95,7 @@ func (r *Request) String() string {
 	}
 	switch ct := r.Header.Get("Content-Type"); {
 	case len(r.Body) == 0:
-	case textual(ct):
+	case textual(ct) && !r.carriesFiles:
 		fmt.Fprintf(&b, "\n\n%s", r.Body)
 	default:
 		// Files are not logged: only their size and type.
@@ -127,6 +128,11 @@ func (r *Request) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte(r.String
 func (r *Request) LogValue() slog.Value         { return slog.StringValue(r.String()) }
 func (r *Request) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) }
 func (r *Request) Operation() *Operation        { return r.op }
+
+// CarriesFiles reports whether the body, although text, holds files (an
+// email built with attachments): like a file body, it is not to be shown
+// or kept for debugging, only its size and type.
+func (r *Request) CarriesFiles() bool { return r.carriesFiles }
 
 // SensitiveHeaders are the canonical names of the headers the auth type
 // puts a credential in.
@@ -433,6 +439,12 @@ func (c *connection) build(op *Operation, input map[string]any) (*Request, error
 	if err != nil {
 		return nil, err
 	}
+	carriesFiles := false
+	if op.MIMEMessage != nil {
+		if carriesFiles, err = fillMIMEMessage(op.MIMEMessage, vals); err != nil {
+			return nil, err
+		}
+	}
 	lookupText := func(name string) (string, bool) {
 		if v, ok := vals[name]; ok {
 			s, ok := scalarText(v)
@@ -467,6 +479,7 @@ func (c *connection) build(op *Operation, input map[string]any) (*Request, error
 	r.op = op
 	r.conn = c
 	r.inputs = vals
+	r.carriesFiles = carriesFiles
 	if op.OutputFile != nil {
 		// Overridden by the operation's own Accept header, set below.
 		r.Header.Set("Accept", "*/*")

@@ -670,6 +670,8 @@ func (v *validator) operation(p string, op *Operation, opName string) {
 			switch {
 			case where != "body":
 				v.add(ip+".in", "a file input goes in the body")
+			case op.MIMEMessage != nil && op.MIMEMessage.names(in.Name):
+				// an attachment of the message
 			case !slices.Contains([]BodyEncoding{BodyMultipart, BodyMultipartRelated, BodyBinary}, op.BodyEncoding):
 				v.add(ip+".type", "a file input needs body_encoding multipart, multipart_related or binary")
 			}
@@ -939,10 +941,86 @@ func (v *validator) formats(p string, op *Operation, inputs map[string]*Input, i
 			v.add(p+".base_url", "must not end with '/'; operation paths start with one")
 		}
 	}
+	if m := op.MIMEMessage; m != nil {
+		v.mimeMessage(p+".mime_message", op, m, inputs, jsonNamed)
+	}
 	if of := op.OutputFile; of != nil {
 		v.checkTemplate(p+".output_file.filename", of.Filename, inputOrField)
 		if op.Records != "" || len(op.Outputs) > 0 || op.Pagination != nil {
 			v.add(p+".output_file", "a file answer has no records, outputs or pagination")
 		}
 	}
+}
+
+// mimeMessage checks that a message names inputs of the right types that
+// go nowhere else, and a string input to carry it.
+func (v *validator) mimeMessage(p string, op *Operation, m *MIMEMessage, inputs map[string]*Input, jsonNamed map[string]bool) {
+	inBody := map[string]bool{}
+	if op.Body != nil {
+		walkStrings(op.Body, func(s string) {
+			for _, n := range templateVars(s) {
+				inBody[n] = true
+			}
+		})
+	}
+	into := inputs[m.Into]
+	switch {
+	case m.Into == "":
+		v.add(p+".into", "is required: the string input the message is sent as")
+	case into == nil:
+		v.add(p+".into", "names no input %q", m.Into)
+	case into.Type != TypeString:
+		v.add(p+".into", "input %q must be a string", m.Into)
+	case into.Required || into.Default != nil:
+		v.add(p+".into", "input %q must be optional and without a default: the message fills it when the caller does not", m.Into)
+	}
+	slots := m.slots()
+	if len(slots) == 0 {
+		v.add(p, "names no input to build the message from")
+	}
+	seen := map[string]string{}
+	for _, s := range slots {
+		sp := p + "." + s.attr
+		in := inputs[s.input]
+		if in == nil {
+			v.add(sp, "names no input %q", s.input)
+			continue
+		}
+		if other, dup := seen[s.input]; dup {
+			v.add(sp, "input %q is already the message's %s", s.input, other)
+		}
+		seen[s.input] = s.attr
+		if s.input == m.Into {
+			v.add(sp, "input %q is the one the message is sent as", s.input)
+		}
+		var want []InputType
+		switch s.role {
+		case roleAddresses, roleMessageIDs:
+			want = []InputType{TypeString, TypeArray}
+		case roleHeader, roleBody:
+			want = []InputType{TypeString}
+		case roleFiles:
+			want = []InputType{TypeFile}
+		}
+		if !slices.Contains(want, in.Type) {
+			v.add(sp, "input %q must be of type %s", s.input, typeList(want))
+		}
+		switch {
+		case inputIn(op, in) != "body":
+			v.add(sp, "input %q goes in the %s; the message's inputs are body inputs", s.input, inputIn(op, in))
+		case inBody[s.input] || jsonNamed[s.input]:
+			v.add(sp, "input %q goes in the message and nowhere else; leave it out of the body and headers", s.input)
+		}
+		if in.Default != nil {
+			v.add(sp, "input %q must have no default: it would always be given", s.input)
+		}
+	}
+}
+
+func typeList(ts []InputType) string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = string(t)
+	}
+	return strings.Join(names, " or ")
 }

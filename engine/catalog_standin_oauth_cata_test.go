@@ -2,9 +2,16 @@ package engine_test
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
+	"net/textproto"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -42,6 +49,9 @@ type oauthStandInCase struct {
 	sent                       map[string][]string // as standInCase.sent
 	calls                      []standInCall
 	poll                       *standInPoll
+	// received, when set, checks the body of each request the API
+	// stand-in answers, from the server's goroutine (Errorf, not Fatal).
+	received func(t *testing.T, route string, body []byte)
 }
 
 func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
@@ -118,6 +128,9 @@ func runOAuthStandIn(t *testing.T, tc oauthStandInCase) {
 		mu.Lock()
 		seen[route]++
 		mu.Unlock()
+		if tc.received != nil {
+			tc.received(t, route, body)
+		}
 		if s := tc.status[route]; s != 0 {
 			w.WriteHeader(s)
 		}
@@ -191,7 +204,9 @@ func TestCatalogStandInsGoogleAndMicrosoft(t *testing.T) {
 				"POST /gmail/v1/users/me/messages/send": `{"id":"18c2f0a1","threadId":"18c2f0a1","labelIds":["SENT"]}`,
 			},
 			calls: []standInCall{{activity: "send_message", input: map[string]any{"raw": "VG86IGFubkBleGFtcGxlLmNvbQ0KDQpIaQ"},
-				want: `{"id":"18c2f0a1","labelIds":["SENT"],"threadId":"18c2f0a1"}`}},
+				want: `{"id":"18c2f0a1","labelIds":["SENT"],"threadId":"18c2f0a1"}`},
+				{activity: "send_message", input: gmailFields, want: `{"id":"18c2f0a1","labelIds":["SENT"],"threadId":"18c2f0a1"}`}},
+			received: checkGmailSend,
 		},
 		{
 			key: "google-drive", auth: "oauth2_authorization_code", hosts: append(google, "https://www.googleapis.com"),
@@ -296,5 +311,73 @@ func exerciseStandIn(t *testing.T, f *fixture, conn *junction.Connection, calls 
 		if strings.Contains(records, v) {
 			t.Errorf("the execution records hold a credential (%.4s...)", v)
 		}
+	}
+}
+
+// gmailFields is an email given as send_message's fields: text and HTML
+// with a PDF attached, in reply to a message.
+var gmailFields = map[string]any{
+	"to": "Ann Müller <ann@example.com>", "cc": "bob@example.com", "subject": "Rechnung 42 — März",
+	"text": "Anbei die Rechnung.", "html": "<p>Anbei die <b>Rechnung</b>.</p>",
+	"attachments": map[string]any{"content": base64.StdEncoding.EncodeToString([]byte("%PDF-1.7\x00\xff")), "filename": "Rechnung 42.pdf", "content_type": "application/pdf"},
+	"in_reply_to": "<CAB1x2y@mail.gmail.com>", "references": "<CAB1x2y@mail.gmail.com>",
+}
+
+// checkGmailSend decodes the raw message Gmail's messages.send receives,
+// as Gmail does, and checks the one built from gmailFields part by part.
+func checkGmailSend(t *testing.T, route string, body []byte) {
+	if route != "POST /gmail/v1/users/me/messages/send" {
+		return
+	}
+	var req struct{ Raw string }
+	if err := json.Unmarshal(body, &req); err != nil {
+		t.Errorf("send body: %v", err)
+		return
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(req.Raw, "="))
+	if err != nil {
+		t.Errorf("raw is not base64url: %v", err)
+		return
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Errorf("raw is not a message: %v", err)
+		return
+	}
+	if to, err := msg.Header.AddressList("To"); err != nil || len(to) != 1 || to[0].Address != "ann@example.com" {
+		t.Errorf("To = %v (%v)", to, err)
+	}
+	if msg.Header.Get("Content-Type") == "" {
+		return // the ready message given as raw
+	}
+	subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	to, _ := msg.Header.AddressList("To")
+	if subject != "Rechnung 42 — März" || to[0].Name != "Ann Müller" || msg.Header.Get("In-Reply-To") != "<CAB1x2y@mail.gmail.com>" ||
+		msg.Header.Get("References") != "<CAB1x2y@mail.gmail.com>" || msg.Header.Get("Cc") != "<bob@example.com>" {
+		t.Errorf("headers %v", msg.Header)
+	}
+	var got []string
+	var walk func(h textproto.MIMEHeader, r io.Reader)
+	walk = func(h textproto.MIMEHeader, r io.Reader) {
+		mt, params, _ := mime.ParseMediaType(h.Get("Content-Type"))
+		if strings.HasPrefix(mt, "multipart/") {
+			got = append(got, mt)
+			mr := multipart.NewReader(r, params["boundary"])
+			for p, err := mr.NextPart(); err == nil; p, err = mr.NextPart() { // decodes quoted-printable
+				walk(p.Header, p)
+			}
+			return
+		}
+		if h.Get("Content-Transfer-Encoding") == "base64" {
+			r = base64.NewDecoder(base64.StdEncoding, r)
+		}
+		b, _ := io.ReadAll(r)
+		got = append(got, mt+" "+params["name"]+" "+strconv.Quote(string(b)))
+	}
+	walk(textproto.MIMEHeader(msg.Header), msg.Body)
+	want := []string{"multipart/mixed", "multipart/alternative", `text/plain  "Anbei die Rechnung."`,
+		`text/html  "<p>Anbei die <b>Rechnung</b>.</p>"`, `application/pdf Rechnung 42.pdf "%PDF-1.7\x00\xff"`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("parts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

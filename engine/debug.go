@@ -138,7 +138,11 @@ func (x *run) recordDebug(req *connector.Request, hr *http.Request, r *outbound.
 		URL:     debugURL(hr.URL, m, sensitive, req.SensitiveQuery()),
 		Headers: debugHeaders(hr.Header, m, sensitive),
 	}}
-	a.Request.Body, a.Request.BodyTruncated = debugBody(req.Body, hr.Header.Get("Content-Type"), m)
+	if ct := hr.Header.Get("Content-Type"); req.CarriesFiles() {
+		a.Request.Body = connector.BodySummary(ct, len(req.Body))
+	} else {
+		a.Request.Body, a.Request.BodyTruncated = debugBody(req.Body, ct, m)
+	}
 	if err != nil {
 		a.Error = m.mask(junction.ErrorMessage(err))
 	}

@@ -54,6 +54,9 @@ func filesAPI(t *testing.T, pdf []byte, redirectTo *atomic.Value) *httptest.Serv
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(map[string]any{"name": r.FormValue("name"), "filename": fh[0].Filename,
 				"type": fh[0].Header.Get("Content-Type"), "size": fh[0].Size})
+		case "/mail":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"id":"m-1"}`)
 		case "/redirected":
 			http.Redirect(w, r, redirectTo.Load().(string), http.StatusFound)
 		case "/huge":
@@ -103,6 +106,15 @@ activities:
     inputs:
       - {name: file, type: file, required: true}
       - {name: name, type: string}
+  - name: send_mail
+    method: POST
+    path: /mail
+    mime_message: {into: raw, to: to, text: text, attachments: attachments}
+    inputs:
+      - {name: to, type: string}
+      - {name: text, type: string}
+      - {name: attachments, type: file}
+      - {name: raw, type: string}
   - name: redirected
     method: GET
     path: /redirected
@@ -153,6 +165,13 @@ func TestExecuteFiles(t *testing.T) {
 		}
 		if got := mustJSON(t, res.Output); got != `{"filename":"contract.pdf","name":"Contract","size":`+itoa(len(pdf))+`,"type":"application/pdf"}` {
 			t.Errorf("output = %s", got)
+		}
+	})
+	t.Run("EmailWithAttachment", func(t *testing.T) {
+		_, err := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: conn, Activity: "send_mail",
+			Input: map[string]any{"to": "ann@example.com", "text": "Attached.", "attachments": file}})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 	t.Run("Download", func(t *testing.T) {
@@ -261,6 +280,11 @@ func TestExecuteFiles(t *testing.T) {
 			case "upload":
 				if want := "bytes of application/octet-stream not shown]"; !strings.Contains(x.Debug.Attempts[0].Request.Body, want) {
 					t.Errorf("upload request body = %q", x.Debug.Attempts[0].Request.Body)
+				}
+			case "send_mail":
+				// The file is in the message, inside a JSON body.
+				if want := "bytes of application/json not shown]"; !strings.Contains(x.Debug.Attempts[0].Request.Body, want) {
+					t.Errorf("email request body = %q", x.Debug.Attempts[0].Request.Body)
 				}
 			case "download":
 				if want := "bytes of application/pdf not shown]"; !strings.Contains(x.Debug.Attempts[0].Response.Body, want) {

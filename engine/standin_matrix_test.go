@@ -669,6 +669,7 @@ func (m *matrixRun) execute(a *connector.Auth, values map[string]string, conn *j
 	t := m.t
 	name := mo.name + " (" + what + ")"
 	input = withFiles(mo.op.Inputs, input, what == "every input")
+	input = withMessage(mo.op, input, what == "every input")
 	disposition := ""
 	if mo.op.OutputFile != nil {
 		// Named by Content-Disposition once, by the operation's template
@@ -1068,6 +1069,9 @@ func (m *matrixRun) checkInputs(name string, mo matrixOp, input map[string]any, 
 	// Every string input given reached the wire somewhere.
 	wire := r.wire()
 	for _, in := range op.Inputs {
+		if op.MIMEMessage != nil && messageRoles(op.MIMEMessage)[in.Name] != "" {
+			continue // in the message, base64url-encoded: checked below
+		}
 		if s, ok := input[in.Name].(string); ok && s == matrixValue(in.Name) && !strings.Contains(wire, s) {
 			t.Errorf("%s: the input %s was sent nowhere", name, in.Name)
 		}
@@ -1107,7 +1111,7 @@ func (m *matrixRun) checkInputs(name string, mo matrixOp, input map[string]any, 
 			}
 		}
 		wire := in.WireName()
-		if where == "body" && m.inJSONHeader(name, op, in, input, r) {
+		if where == "body" && (m.inJSONHeader(name, op, in, input, r) || m.inMessage(name, op, in, input, r)) {
 			continue
 		}
 		if where == "body" && encoded && op.BodyEncoding != connector.BodyNDJSON {
