@@ -56,7 +56,7 @@ func (p *proxy) URL() string { return p.srv.URL() }
 type proxyConfig struct {
 	clock     junction.Clock
 	key       string
-	keys      []string // more keys, accepted besides key
+	keys      []string          // more keys, accepted besides key
 	clientCAs *credstoretest.CA // set: require a client certificate from this CA
 	stores    map[string]credproxy.Definition
 }
