@@ -52,7 +52,7 @@ type ServerOptions struct {
 // read it. It never logs a value, a key or a store's login. It is safe for
 // concurrent use; Reload may run while calls are served.
 type Server struct {
-	opts   ServerOptions // Stores and Keys are those of the first generation only
+	opts   ServerOptions // without Stores and Keys, which only the generations keep
 	logger *slog.Logger
 	clock  junction.Clock
 
@@ -93,6 +93,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.opts.Stores, s.opts.Keys = nil, nil // a rotated-out key must not outlive its generation
 	s.cur, s.retired = g, make(chan struct{})
 	close(s.retired)
 	return s, nil
