@@ -341,9 +341,17 @@ holding one key a line, any of which is accepted; each at least 32
 characters), with a client certificate (--client-ca), or both. The proxy
 refuses to start without TLS and one of them. SIGHUP re-reads the stores file
 and the key file; when either is wrong, the error is logged and the running
-configuration kept. Values pass through and
-are kept no longer than the request; logs name the store and the outcome,
-never a value. GET /healthz answers without authentication.
+configuration kept.
+
+To rotate the shared key without a gap: add the new key as a second line of
+the key file and send SIGHUP; give Junction's registration the new key
+(junction credential-proxies update NAME --key @FILE, or PATCH
+/api/v1/credential-proxies/{id}); then remove the old line and send SIGHUP
+again.
+
+Values pass through and are kept no longer than the request; logs name the
+store and the outcome, never a value. GET /healthz answers without
+authentication.
 
 The stores file:
 
