@@ -59,6 +59,11 @@ func a11ySite(t *testing.T) (*fullEnv, []a11yPage) {
 		t.Fatalf("stores: %v %v", stores.Items, err)
 	}
 	storeType := e.app.StoreTypes()[0].Name
+	proxy, err := e.app.CreateCredentialProxy(ctx, e.admin, app.CreateCredentialProxyInput{Name: "dc-east",
+		URLs: []string{"https://proxy.internal:8443"}, Key: junction.NewSecret("a11y-proxy-shared-key-0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return e, []a11yPage{
 		{"/", ""},
 		{"/connectors", "#q"},
@@ -71,6 +76,10 @@ func a11ySite(t *testing.T) (*fullEnv, []a11yPage) {
 		{"/credential-stores", "#store-q"},
 		{"/credential-stores?type=" + storeType, "#create-store"},
 		{"/credential-stores/" + stores.Items[0].ID, ""},
+		{"/credential-stores?type=" + junction.CredentialProxyStoreType, "#store-proxy-id"},
+		{"/credential-proxies", "#proxy-q"},
+		{"/credential-proxies/" + proxy.ID, "#test-proxy"},
+		{"/credential-proxies/" + proxy.ID + "/delete", ""},
 		{"/assets", "#q"},
 		{"/assets/" + asset.ID + "/edit", ""},
 		{"/assets/" + asset.ID + "/reveal", ""},

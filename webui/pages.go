@@ -78,6 +78,10 @@ func parsePages() map[string]*template.Template {
 		"multiline": func(key string) bool {
 			return strings.HasSuffix(key, "_cert") || key == "client_key"
 		},
+		"proxySelect": func(proxies any, selected string, p *problem) proxySelect {
+			ps, _ := proxies.([]*junction.CredentialProxy)
+			return proxySelect{Proxies: ps, Selected: selected, Err: p}
+		},
 		// icon accepts data: images only: the stylesheet's CSP allows no
 		// other origin, and a definition's URL must not make the browser
 		// call out.
@@ -209,6 +213,9 @@ func (u *UI) routes(mux *http.ServeMux) {
 		mux.Handle(pattern, u.signedIn(h))
 	}
 	for pattern, h := range u.builderRoutes() {
+		mux.Handle(pattern, u.signedIn(h))
+	}
+	for pattern, h := range u.proxyRoutes() {
 		mux.Handle(pattern, u.signedIn(h))
 	}
 }
@@ -500,9 +507,13 @@ func (u *UI) storesPage(w http.ResponseWriter, r *request, test *app.StoreTestRe
 			}
 		}
 	}
+	var proxies []*junction.CredentialProxy
+	if chosen != nil && chosen.Name == junction.CredentialProxyStoreType {
+		proxies = u.proxyChoices(r)
+	}
 	return u.show(w, r, "stores", "stores", "Credential stores", map[string]any{
 		"Items": items, "Pager": pg, "Q": search, "Kind": kind, "Kinds": slices.Sorted(maps.Keys(kinds)),
-		"Types": types, "Type": chosen, "Form": form, "Test": test,
+		"Types": types, "Type": chosen, "Form": form, "Test": test, "Proxies": proxies,
 		"CanCreate": r.p.Access.CanTenant(junction.PermCredentialStoresCreate),
 		"CanTest":   r.p.Access.CanTenant(junction.PermCredentialStoresView)}, formErr)
 }
@@ -511,7 +522,7 @@ func (u *UI) createStore(w http.ResponseWriter, r *request) error {
 	in := app.CreateCredentialStoreInput{Name: r.PostFormValue("name"), Type: r.PostFormValue("type"),
 		ReadOnly: r.PostFormValue("read_only") == "on", Insecure: r.PostFormValue("insecure") == "on",
 		ProxyURL: r.PostFormValue("proxy_url"), AllowedHosts: hostLines(r.PostFormValue("allowed_hosts")),
-		Config: map[string]junction.Secret{}}
+		ProxyID: r.PostFormValue("proxy_id"), Config: map[string]junction.Secret{}}
 	for k, v := range r.PostForm {
 		if name, ok := strings.CutPrefix(k, "config."); ok && len(v) > 0 && v[0] != "" {
 			in.Config[name] = junction.NewSecret(v[0])
