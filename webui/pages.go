@@ -55,8 +55,8 @@ func parsePages() map[string]*template.Template {
 			}
 			return nil
 		},
-		"filterField": func(form map[string]string, p *problem, ev *eventChoice) filterField {
-			return filterField{Filter: form["filter"], Err: p, Event: ev}
+		"filterField": func(form map[string]string, p *problem, ev *eventChoice, check *app.TriggerFilterCheck) filterField {
+			return filterField{Filter: form["filter"], Err: p, Event: ev, Check: check}
 		},
 		"when": func(t any) string {
 			switch v := t.(type) {

@@ -9,18 +9,20 @@ import (
 	"junction"
 	"junction/app"
 	"junction/connector"
+	"junction/trigger"
 )
 
 // filterCheckAnswer is what POST /triggers/filter-check answers the
 // filter editor's script: whether the filter compiles for the event,
 // and what the record offers, or the problem with its stable code.
 type filterCheckAnswer struct {
-	Valid      bool                    `json:"valid"`
-	Code       string                  `json:"code,omitempty"`
-	Message    string                  `json:"message,omitempty"`
-	Field      string                  `json:"field,omitempty"`
-	Fields     []connector.ObjectField `json:"fields,omitempty"`
-	Undeclared []string                `json:"undeclared,omitempty"`
+	Valid      bool                         `json:"valid"`
+	Code       string                       `json:"code,omitempty"`
+	Message    string                       `json:"message,omitempty"`
+	Field      string                       `json:"field,omitempty"`
+	Fields     []connector.ObjectField      `json:"fields,omitempty"`
+	Undeclared []string                     `json:"undeclared,omitempty"`
+	Mismatched []trigger.FilterTypeMismatch `json:"mismatched,omitempty"`
 }
 
 // checkTriggerFilter checks a filter as the trigger forms are filled in,
@@ -29,9 +31,7 @@ type filterCheckAnswer struct {
 // checked against answers with its error's status. Like every POST of the
 // UI it needs the session's CSRF token and refuses other origins.
 func (u *UI) checkTriggerFilter(w http.ResponseWriter, r *request) error {
-	object, event, _ := strings.Cut(r.PostFormValue("event"), ".")
-	check, err := u.app.CheckTriggerFilter(r.Context(), r.p, app.TriggerFilterInput{ConnectionID: r.PostFormValue("connection_id"),
-		Object: object, Event: event, Filter: r.PostFormValue("filter")})
+	check, err := u.app.CheckTriggerFilter(r.Context(), r.p, filterInput(r.PostFormValue("connection_id"), r.PostFormValue("event"), r.PostFormValue("filter")))
 	status := http.StatusOK
 	var out filterCheckAnswer
 	if err != nil {
@@ -45,11 +45,34 @@ func (u *UI) checkTriggerFilter(w http.ResponseWriter, r *request) error {
 		p := problemOf(err)
 		out = filterCheckAnswer{Code: p.Code, Message: p.Message, Field: p.Field}
 	} else {
-		out = filterCheckAnswer{Valid: true, Fields: check.Fields, Undeclared: check.Undeclared}
+		out = filterCheckAnswer{Valid: true, Fields: check.Fields, Undeclared: check.Undeclared, Mismatched: check.Mismatched}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	return json.NewEncoder(w).Encode(out)
+}
+
+// filterInput is a filter check of the forms' fields; event is
+// "object.event".
+func filterInput(connectionID, event, filter string) app.TriggerFilterInput {
+	object, name, _ := strings.Cut(event, ".")
+	return app.TriggerFilterInput{ConnectionID: connectionID, Object: object, Event: name, Filter: filter}
+}
+
+// filterWarnings is what the forms show under a filter when the page is
+// drawn, as the script shows it while the filter is typed: the fields
+// the connector does not declare and the types that differ from those it
+// declares. Nil when there is no filter or it cannot be checked: saving
+// says why.
+func (u *UI) filterWarnings(r *request, connectionID, event, filter string) *app.TriggerFilterCheck {
+	if strings.TrimSpace(filter) == "" {
+		return nil
+	}
+	check, err := u.app.CheckTriggerFilter(r.Context(), r.p, filterInput(connectionID, event, filter))
+	if err != nil {
+		return nil
+	}
+	return check
 }
 
 // editTriggerData drives /triggers/{id}/edit.
@@ -58,6 +81,8 @@ type editTriggerData struct {
 	// Event is the trigger's object event, with the record's fields.
 	Event *eventChoice
 	Form  map[string]string
+	// Check is what the filter shown reads, for its warnings.
+	Check *app.TriggerFilterCheck
 }
 
 func (u *UI) editTrigger(w http.ResponseWriter, r *request) error {
@@ -95,6 +120,7 @@ func (u *UI) triggerEditPage(w http.ResponseWriter, r *request, edited bool, for
 		d.Form = postedForm(r)
 		delete(d.Form, "target_secret")
 	}
+	d.Check = u.filterWarnings(r, t.ConnectionID, d.Event.Value, d.Form["filter"])
 	return u.show(w, r, "trigger_edit", "triggers", "Edit trigger "+triggerLabel(t), d, formErr)
 }
 
@@ -139,4 +165,5 @@ type filterField struct {
 	Filter string
 	Err    *problem
 	Event  *eventChoice
+	Check  *app.TriggerFilterCheck
 }

@@ -59,7 +59,11 @@ type checkAnswer struct {
 	Message    string   `json:"message"`
 	Field      string   `json:"field"`
 	Undeclared []string `json:"undeclared"`
-	Fields     []struct {
+	Mismatched []struct {
+		Field, Declared, Literal, Message string
+		LiteralType                       string `json:"literal_type"`
+	} `json:"mismatched"`
+	Fields []struct {
 		Name, Type string
 	} `json:"fields"`
 }
@@ -102,6 +106,21 @@ func TestTriggerFilterCheck(t *testing.T) {
 		a := e.check(e.client, e.token, issueFilter(e, `record.priority == "high"`), http.StatusOK)
 		if !a.Valid || !slices.Equal(a.Undeclared, []string{"priority"}) {
 			t.Fatalf("answer %+v", a)
+		}
+	})
+
+	t.Run("Mismatched", func(t *testing.T) {
+		a := e.check(e.client, e.token, issueFilter(e, `record.state == "open" && (record.number == "42" || 3 < record.title)`), http.StatusOK)
+		if !a.Valid || len(a.Mismatched) != 2 {
+			t.Fatalf("answer %+v", a)
+		}
+		n, title := a.Mismatched[0], a.Mismatched[1]
+		if n.Field != "number" || n.Declared != "integer" || n.Literal != `"42"` || n.LiteralType != "string" ||
+			!strings.Contains(n.Message, "always false") || title.Field != "title" || title.LiteralType != "int" {
+			t.Fatalf("mismatched %+v", a.Mismatched)
+		}
+		if a := e.check(e.client, e.token, issueFilter(e, `record.number == 42 && "bug" in record.labels`), http.StatusOK); !a.Valid || a.Mismatched != nil {
+			t.Fatalf("matching types: %+v", a)
 		}
 	})
 
@@ -285,6 +304,34 @@ func TestTriggerEdit(t *testing.T) {
 			t.Fatal("the log holds the signing secret")
 		}
 	})
+}
+
+// TestTriggerFilterWarningsRendered: without the script, the forms show
+// under the filter what the check would: types that differ from the
+// declared ones, and fields not declared. The filter is saved anyway.
+func TestTriggerFilterWarningsRendered(t *testing.T) {
+	e := newTriggerEditEnv(t)
+	const filter = `record.closed == "true" || record.number == "7"`
+	body := e.get("/triggers/new?connection_id="+e.github.ID+"&event=issue.created&filter="+url.QueryEscape(filter), http.StatusOK)
+	for _, want := range []string{`id="filter-check-mismatched"`, `record.number == &#34;7&#34; is always false. Write 7.`,
+		`id="filter-check-undeclared"`, `<code>record.closed</code>`} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("new trigger form lacks %s: %s", want, body)
+		}
+	}
+	resp, body := e.post("/triggers", url.Values{"connection_id": {e.github.ID}, "event": {"issue.closed"},
+		"filter": {`record.number == "7"`}, "target_type": {"queue"}, "target_name": {"issues"}})
+	wantStatus(t, "create: "+body, resp, http.StatusSeeOther)
+	page := strings.SplitN(resp.Header.Get("Location"), "?", 2)[0]
+	body = e.get(page+"/edit", http.StatusOK)
+	if !strings.Contains(body, `id="filter-check-mismatched"`) || strings.Contains(body, `id="filter-check-undeclared"`) {
+		t.Fatalf("edit form: %s", body)
+	}
+	// A clean filter shows nothing.
+	body = e.get("/triggers/"+e.trigger.ID+"/edit", http.StatusOK)
+	if strings.Contains(body, `id="filter-check-mismatched"`) || strings.Contains(body, `id="filter-check-undeclared"`) {
+		t.Fatalf("warnings for a filter without any: %s", body)
+	}
 }
 
 // TestTriggerHistoryPages: the history pages by its cursor and keeps its

@@ -24,6 +24,8 @@ type newTriggerData struct {
 	Events      []eventChoice
 	Chosen      *eventChoice
 	Form        map[string]string
+	// Check is what the filter typed reads, for its warnings.
+	Check *app.TriggerFilterCheck
 }
 
 func (u *UI) newTrigger(w http.ResponseWriter, r *request) error {
@@ -66,6 +68,9 @@ func (u *UI) triggerForm(w http.ResponseWriter, r *request, formErr error) error
 			if d.Events[i].Value == form["event"] || (form["event"] == "" && len(d.Events) == 1) {
 				d.Chosen = &d.Events[i]
 			}
+		}
+		if d.Chosen != nil {
+			d.Check = u.filterWarnings(r, c.ID, d.Chosen.Value, form["filter"])
 		}
 	} else {
 		choices, err := u.connectionChoices(r, form["q"])
