@@ -3,6 +3,7 @@ package webui
 import (
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -83,6 +84,8 @@ type editTriggerData struct {
 	Form  map[string]string
 	// Check is what the filter shown reads, for its warnings.
 	Check *app.TriggerFilterCheck
+	// Poll is the polling part of the form; nil for a webhook trigger.
+	Poll *pollForm
 }
 
 func (u *UI) editTrigger(w http.ResponseWriter, r *request) error {
@@ -90,8 +93,8 @@ func (u *UI) editTrigger(w http.ResponseWriter, r *request) error {
 }
 
 // triggerEditPage shows the form to change a trigger's name, filter and
-// target; after a refused change it keeps what was typed, except the
-// signing secret.
+// target, and a polling trigger's parameters; after a refused change it
+// keeps what was typed, except the signing secret.
 func (u *UI) triggerEditPage(w http.ResponseWriter, r *request, edited bool, formErr error) error {
 	ctx := r.Context()
 	t, err := u.app.GetTrigger(ctx, r.p, r.PathValue("id"))
@@ -116,10 +119,14 @@ func (u *UI) triggerEditPage(w http.ResponseWriter, r *request, edited bool, for
 	}
 	d.Form = map[string]string{"name": t.Name, "filter": t.Filter, "target_type": string(t.Target.Type),
 		"target_name": t.Target.Name, "target_url": t.Target.URL}
+	if inputs, _, ok := u.triggerPollInputs(r, t); ok {
+		maps.Copy(d.Form, pollFormValues(t.Parameters, inputs))
+	}
 	if edited {
 		d.Form = postedForm(r)
 		delete(d.Form, "target_secret")
 	}
+	d.Poll = u.pollTriggerForm(r, t, d.Form)
 	d.Check = u.filterWarnings(r, t.ConnectionID, d.Event.Value, d.Form["filter"])
 	return u.show(w, r, "trigger_edit", "triggers", "Edit trigger "+triggerLabel(t), d, formErr)
 }
@@ -149,6 +156,19 @@ func (u *UI) updateTrigger(w http.ResponseWriter, r *request) error {
 	}
 	if target.Type != t.Target.Type || target.Name != t.Target.Name || target.URL != t.Target.URL || target.Secret != nil {
 		in.Target = &target
+	}
+	// A polling trigger's form sends its parameters; like the target,
+	// they are sent only when they changed.
+	if _, sent := r.PostForm["parameters"]; sent {
+		if inputs, _, ok := u.triggerPollInputs(r, t); ok {
+			params, err := pollParameters(r, inputs)
+			if err != nil {
+				return u.triggerEditPage(w, r, true, err)
+			}
+			if !sameParameters(params, t.Parameters) {
+				in.Parameters = &params
+			}
+		}
 	}
 	if _, err := u.app.UpdateTrigger(ctx, r.p, t.ID, in); err != nil {
 		if !isFormError(err) {

@@ -3,6 +3,7 @@ package webui_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -370,4 +371,128 @@ func TestTriggerHistoryPages(t *testing.T) {
 	if body := e.get(page+"?status=skipped", http.StatusOK); rows.MatchString(body) {
 		t.Fatal("the skipped history shows fired records")
 	}
+}
+
+// TestTriggerPollParameters: a polling trigger's edit form offers a field
+// for each input of its event's poll, the other parameters as JSON, and
+// says at what interval its connection polls; it saves them through
+// UpdateTrigger, with its errors next to the fields. A webhook trigger's
+// form offers none of this.
+func TestTriggerPollParameters(t *testing.T) {
+	e := newTriggerEditEnv(t)
+	ctx := context.Background()
+	poll, err := e.app.CreateTrigger(ctx, e.admin, app.CreateTriggerInput{FolderID: e.folder.ID, Name: "issues",
+		ConnectionID: e.github.ID, Object: "issue", Event: "created",
+		Parameters: map[string]any{"owner": "octo", "repo": "hello", "team": "billing"},
+		Target:     app.TriggerTargetInput{Type: junction.TargetQueue, Name: "issues"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := "/triggers/" + poll.ID + "/edit"
+	body := e.get(edit, http.StatusOK)
+	for _, want := range []string{`id="poll-parameters"`, `id="param-owner" name="param.owner" value="octo"`,
+		`id="param-repo" name="param.repo" value="hello"`, `id="param-labels" name="param.labels"`,
+		`Polls every 5 minutes`, `href="/connections/` + e.github.ID + `/edit" id="edit-poll-interval"`,
+		`&#34;team&#34;: &#34;billing&#34;`} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("edit form lacks %s: %s", want, body)
+		}
+	}
+	if strings.Contains(body, `name="param.since"`) || strings.Contains(body, `name="param.state"`) {
+		t.Fatal("the form offers the input the poll sets itself")
+	}
+	if body := e.get("/triggers/"+e.trigger.ID+"/edit", http.StatusOK); strings.Contains(body, "poll-parameters") || strings.Contains(body, `name="parameters"`) {
+		t.Fatal("a webhook trigger's form offers polling parameters")
+	}
+
+	form := func() url.Values {
+		return url.Values{"name": {"issues"}, "filter": {""}, "target_type": {"queue"}, "target_name": {"issues"},
+			"param.owner": {"octo"}, "param.repo": {"hello"}, "parameters": {`{"team": "billing"}`}}
+	}
+	refused := func(f url.Values, field, says string) {
+		t.Helper()
+		resp, body := e.post(edit, f)
+		wantStatus(t, "refused "+field, resp, http.StatusUnprocessableEntity)
+		if !strings.Contains(body, "<code>"+field+"</code>") || !strings.Contains(body, says) {
+			t.Fatalf("no %q on %s: %s", says, field, body)
+		}
+	}
+
+	t.Run("ErrInvalid", func(t *testing.T) {
+		f := form()
+		f.Set("param.repo", "")
+		refused(f, "parameters.repo", "is required to poll issue.created")
+		// Shown next to the field, the rest kept as typed.
+		resp, body := e.post(edit, f)
+		wantStatus(t, "again", resp, http.StatusUnprocessableEntity)
+		if !regexp.MustCompile(`(?s)id="param-repo".*is required to poll issue.created <code>validation_failed</code>.*id="param-labels"`).MatchString(body) ||
+			!strings.Contains(body, `value="octo"`) {
+			t.Fatalf("the problem is not next to the field: %s", body)
+		}
+		// The same words as the API's.
+		_, apiErr := e.app.UpdateTrigger(ctx, e.admin, poll.ID, app.UpdateTriggerInput{Parameters: &map[string]any{"owner": "octo"}})
+		var je *junction.Error
+		if !errors.As(apiErr, &je) || je.Field != "parameters.repo" || !strings.Contains(body, je.Message) {
+			t.Fatalf("API error %v", apiErr)
+		}
+
+		f = form()
+		f.Set("param.labels", `{"not": "a list"}`)
+		refused(f, "parameters.labels", "must be an array")
+		f = form()
+		f.Set("parameters", `["team"]`)
+		refused(f, "parameters", "must be a JSON object")
+		f = form()
+		f.Set("parameters", `{"owner": "else"}`)
+		refused(f, "parameters", "owner has its own field")
+		f = form()
+		f.Set("parameters", `{"big": "`+strings.Repeat("x", 17<<10)+`"}`)
+		refused(f, "parameters", "at most")
+
+		got, err := e.app.GetTrigger(ctx, e.admin, poll.ID)
+		if err != nil || got.Parameters["repo"] != "hello" || got.Parameters["labels"] != nil {
+			t.Fatalf("after refused edits: %+v %v", got, err)
+		}
+	})
+
+	t.Run("OK", func(t *testing.T) {
+		f := form()
+		f.Set("param.repo", " world ")
+		f.Set("param.labels", `["bug", "ui"]`)
+		f.Set("parameters", `{"team": "billing", "priority": 2}`)
+		resp, body := e.post(edit, f)
+		wantStatus(t, "edit: "+body, resp, http.StatusSeeOther)
+		got, err := e.app.GetTrigger(ctx, e.admin, poll.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `map[labels:[bug ui] owner:octo priority:2 repo:world team:billing]`
+		if s := fmt.Sprint(got.Parameters); s != want {
+			t.Fatalf("parameters %s, want %s", s, want)
+		}
+		// Saved again unchanged but for the name: the audit tells the name only.
+		f.Set("name", "issues of world")
+		resp, _ = e.post(edit, f)
+		wantStatus(t, "rename", resp, http.StatusSeeOther)
+		audit, err := e.app.ListAudit(ctx, e.admin, app.AuditQuery{Action: "trigger.update"})
+		if err != nil || len(audit.Items) != 2 {
+			t.Fatalf("audit %+v %v", audit.Items, err)
+		}
+		var changed []string
+		for _, a := range audit.Items {
+			if a.ObjectID != poll.ID || a.Outcome != "success" {
+				t.Fatalf("audited %+v", a)
+			}
+			changed = append(changed, fmt.Sprint(a.Details["changed"]))
+		}
+		slices.Sort(changed)
+		if fmt.Sprint(changed) != "[[name] [parameters]]" {
+			t.Fatalf("audit changed %v", changed)
+		}
+		body = e.get(edit, http.StatusOK)
+		if !strings.Contains(body, `name="param.labels" rows="2">[&#34;bug&#34;,&#34;ui&#34;]</textarea>`) ||
+			!strings.Contains(body, `&#34;priority&#34;: 2`) {
+			t.Fatalf("form after the edit: %s", body)
+		}
+	})
 }
