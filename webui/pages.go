@@ -437,6 +437,9 @@ type newConnectionData struct {
 	Form     map[string]string
 	Assets   []assetChoice
 	FolderID string
+	// PollIntervals are the poll intervals offered (minutes) when the
+	// connector has events that poll; none otherwise.
+	PollIntervals []int
 }
 
 type formField struct {

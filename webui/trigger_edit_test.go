@@ -496,3 +496,46 @@ func TestTriggerPollParameters(t *testing.T) {
 		}
 	})
 }
+
+// TestConnectionPollInterval: the poll interval a polling trigger's form
+// points to is chosen on its connection's form, checked as the API
+// checks it; a connector without polling events offers none.
+func TestConnectionPollInterval(t *testing.T) {
+	e := newTriggerEditEnv(t)
+	ctx := context.Background()
+	edit := "/connections/" + e.github.ID + "/edit"
+	if body := e.get(edit, http.StatusOK); !strings.Contains(body, `<option value="5" selected>every 5 minutes</option>`) ||
+		!strings.Contains(body, `<option value="1" >every 1 minute</option>`) {
+		t.Fatalf("edit form: %s", body)
+	}
+	if body := e.get("/connections/"+e.hook.ID+"/edit", http.StatusOK); strings.Contains(body, "poll_interval_minutes") {
+		t.Fatal("a connector without polling offers a poll interval")
+	}
+	resp, body := e.post(edit, url.Values{"name": {"gh"}, "poll_interval_minutes": {"7"}})
+	wantStatus(t, "7 minutes", resp, http.StatusUnprocessableEntity)
+	if !strings.Contains(body, "must be one of 1, 5, 10, 15, 30 or 60, not 7 <code>validation_failed</code>") {
+		t.Fatalf("no problem next to the interval: %s", body)
+	}
+	resp, body = e.post(edit, url.Values{"name": {"gh"}, "poll_interval_minutes": {"15"}})
+	wantStatus(t, "15 minutes: "+body, resp, http.StatusSeeOther)
+	c, err := e.app.GetConnection(ctx, e.admin, e.github.ID)
+	if err != nil || c.PollIntervalMinutes != 15 {
+		t.Fatalf("connection %+v %v", c, err)
+	}
+	poll, err := e.app.CreateTrigger(ctx, e.admin, app.CreateTriggerInput{FolderID: e.folder.ID, ConnectionID: e.github.ID,
+		Object: "issue", Event: "created", Parameters: map[string]any{"owner": "o", "repo": "r"},
+		Target: app.TriggerTargetInput{Type: junction.TargetQueue, Name: "issues"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := e.get("/triggers/"+poll.ID+"/edit", http.StatusOK); !strings.Contains(body, "Polls every 15 minutes") {
+		t.Fatalf("trigger form: %s", body)
+	}
+	resp, body = e.post("/connections", url.Values{"connector": {"github"}, "auth_type": {"bearer"}, "folder_id": {e.folder.ID},
+		"name": {"gh2"}, "literal.token": {"ghp-second"}, "poll_interval_minutes": {"60"}})
+	wantStatus(t, "create: "+body, resp, http.StatusSeeOther)
+	list, err := e.app.ListConnections(ctx, e.admin, app.ConnectionQuery{NameContains: "gh2"})
+	if err != nil || len(list.Items) != 1 || list.Items[0].PollIntervalMinutes != 60 {
+		t.Fatalf("created %+v %v", list.Items, err)
+	}
+}
