@@ -657,15 +657,22 @@ func (u *UI) triggers(w http.ResponseWriter, r *request) error {
 	if v, err := strconv.ParseBool(q.Get("enabled")); err == nil {
 		enabled = &v
 	}
-	list, err := u.app.ListTriggers(r.Context(), r.p, app.TriggerQuery{ConnectionID: q.Get("connection_id"),
-		NameContains: q.Get("q"), Kind: junction.TriggerKind(q.Get("kind")), Enabled: enabled,
-		FolderID: r.folder, Subfolders: r.folder != "", Page: pageOf(r)})
-	if err != nil {
+	conn, err := u.triggerListConnection(r)
+	if err != nil && !isFormError(err) {
 		return err
 	}
+	var list app.List[*app.TriggerView]
+	if err == nil {
+		list, err = u.app.ListTriggers(r.Context(), r.p, app.TriggerQuery{ConnectionID: conn.ID,
+			NameContains: q.Get("q"), Kind: junction.TriggerKind(q.Get("kind")), Enabled: enabled,
+			FolderID: r.folder, Subfolders: r.folder != "", Page: pageOf(r)})
+		if err != nil {
+			return err
+		}
+	}
 	return u.show(w, r, "triggers", "triggers", "Triggers", map[string]any{"List": list, "Pager": cursorPager(r, list.NextCursor),
-		"Q": q.Get("q"), "Kind": q.Get("kind"), "Enabled": q.Get("enabled"),
-		"CanCreate": canAnywhere(r.p, junction.PermTriggersCreate)}, nil)
+		"Q": q.Get("q"), "Kind": q.Get("kind"), "Enabled": q.Get("enabled"), "Connection": conn,
+		"CanCreate": canAnywhere(r.p, junction.PermTriggersCreate)}, err)
 }
 
 func (u *UI) trigger(w http.ResponseWriter, r *request) error {

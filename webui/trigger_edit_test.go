@@ -539,3 +539,60 @@ func TestConnectionPollInterval(t *testing.T) {
 		t.Fatalf("created %+v %v", list.Items, err)
 	}
 }
+
+// TestTriggerListConnectionFilter: /triggers narrows to one connection by
+// a select while the caller sees few connections, and by a name or ID
+// typed once there are more than a select should hold.
+func TestTriggerListConnectionFilter(t *testing.T) {
+	e := newTriggerEditEnv(t)
+	ctx := context.Background()
+	if _, err := e.app.CreateTrigger(ctx, e.admin, app.CreateTriggerInput{FolderID: e.folder.ID, Name: "gh issues",
+		ConnectionID: e.github.ID, Object: "issue", Event: "closed",
+		Target: app.TriggerTargetInput{Type: junction.TargetQueue, Name: "issues"}}); err != nil {
+		t.Fatal(err)
+	}
+	listed := func(body string) []string {
+		var names []string
+		for _, m := range regexp.MustCompile(`<a href="/triggers/[^"]+">([^<]+)</a>`).FindAllStringSubmatch(body, -1) {
+			names = append(names, m[1])
+		}
+		return names
+	}
+	body := e.get("/triggers", http.StatusOK)
+	if !strings.Contains(body, `<select id="connection_id" name="connection_id">`) || !strings.Contains(body, `<option value="`+e.hook.ID+`" >shop</option>`) ||
+		fmt.Sprint(listed(body)) != "[orders gh issues]" {
+		t.Fatalf("list: %v %s", listed(body), body)
+	}
+	body = e.get("/triggers?connection_id="+e.hook.ID, http.StatusOK)
+	if !strings.Contains(body, `<option value="`+e.hook.ID+`" selected>shop</option>`) || fmt.Sprint(listed(body)) != "[orders]" {
+		t.Fatalf("narrowed: %v %s", listed(body), body)
+	}
+
+	t.Run("Many", func(t *testing.T) {
+		for i := range 100 {
+			if _, err := e.app.CreateConnection(ctx, e.admin, app.CreateConnectionInput{FolderID: e.folder.ID, Connector: "webhook",
+				Name: fmt.Sprintf("shop %03d", i), Fields: map[string]app.FieldInput{}, SkipTest: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		body := e.get("/triggers", http.StatusOK)
+		if strings.Contains(body, `id="connection_id"`) || !strings.Contains(body, `<input type="search" id="connection" name="connection" value=""`) {
+			t.Fatalf("no text input past the select's cap: %s", body)
+		}
+		for _, typed := range []string{"shop", "SHOP", e.hook.ID} {
+			body := e.get("/triggers?connection="+url.QueryEscape(typed), http.StatusOK)
+			if fmt.Sprint(listed(body)) != "[orders]" || !strings.Contains(body, `name="connection" value="`+typed+`"`) {
+				t.Fatalf("%s: %v", typed, listed(body))
+			}
+		}
+		if body := e.get("/triggers?connection_id="+e.github.ID, http.StatusOK); fmt.Sprint(listed(body)) != "[gh issues]" ||
+			!strings.Contains(body, `name="connection" value="`+e.github.ID+`"`) {
+			t.Fatalf("by address: %v", listed(body))
+		}
+		resp, body := e.do(e.client, "GET", "/triggers?connection=nowhere", nil)
+		wantStatus(t, "unknown name", resp, http.StatusUnprocessableEntity)
+		if !strings.Contains(body, `no connection you can see is named &#34;nowhere&#34; <code>validation_failed</code>`) || len(listed(body)) != 0 {
+			t.Fatalf("unknown name: %v %s", listed(body), body)
+		}
+	})
+}
