@@ -516,6 +516,13 @@ func TestConnectionPollInterval(t *testing.T) {
 	if !strings.Contains(body, "must be one of 1, 5, 10, 15, 30 or 60, not 7 <code>validation_failed</code>") {
 		t.Fatalf("no problem next to the interval: %s", body)
 	}
+	// A token typed with a refused interval is not shown again.
+	const planted = "ghp-planted-with-an-interval-2718281828"
+	resp, body = e.post(edit, url.Values{"name": {"gh"}, "poll_interval_minutes": {"61"}, "literal.token": {planted}})
+	wantStatus(t, "61 minutes", resp, http.StatusUnprocessableEntity)
+	if strings.Contains(body, planted) || strings.Contains(e.s.Logs(), planted) {
+		t.Fatal("the refused form shows the token typed")
+	}
 	resp, body = e.post(edit, url.Values{"name": {"gh"}, "poll_interval_minutes": {"15"}})
 	wantStatus(t, "15 minutes: "+body, resp, http.StatusSeeOther)
 	c, err := e.app.GetConnection(ctx, e.admin, e.github.ID)
@@ -595,4 +602,34 @@ func TestTriggerListConnectionFilter(t *testing.T) {
 			t.Fatalf("unknown name: %v %s", listed(body), body)
 		}
 	})
+}
+
+// TestNewPollingTrigger: the new trigger form offers the poll's inputs
+// when the chosen event polls, so that a trigger whose poll needs them
+// can be made in the web UI; a webhook event's form offers none.
+func TestNewPollingTrigger(t *testing.T) {
+	e := newTriggerEditEnv(t)
+	body := e.get("/triggers/new?connection_id="+e.github.ID+"&event=issue.created", http.StatusOK)
+	if !strings.Contains(body, `id="poll-parameters"`) || !strings.Contains(body, `id="param-owner" name="param.owner" value=""`) {
+		t.Fatalf("new form: %s", body)
+	}
+	if body := e.get("/triggers/new?connection_id="+e.github.ID+"&event=issue.closed", http.StatusOK); strings.Contains(body, `poll-parameters`) {
+		t.Fatal("a webhook event's form offers polling parameters")
+	}
+	form := url.Values{"connection_id": {e.github.ID}, "event": {"issue.created"}, "name": {"new issues"}, "target_type": {"queue"},
+		"target_name": {"issues"}, "param.owner": {"octo"}, "param.repo": {""}, "param.labels": {`["bug"]`}, "parameters": {""}}
+	resp, body := e.post("/triggers", form)
+	wantStatus(t, "no repo", resp, http.StatusUnprocessableEntity)
+	if !regexp.MustCompile(`(?s)id="param-repo".*is required to poll issue.created <code>validation_failed</code>.*id="param-labels"`).MatchString(body) ||
+		!strings.Contains(body, `name="param.owner" value="octo"`) {
+		t.Fatalf("no problem next to the field: %s", body)
+	}
+	form.Set("param.repo", "hello")
+	resp, body = e.post("/triggers", form)
+	wantStatus(t, "create: "+body, resp, http.StatusSeeOther)
+	id := triggerPathRE.FindStringSubmatch(resp.Header.Get("Location"))[1]
+	got, err := e.app.GetTrigger(context.Background(), e.admin, id)
+	if err != nil || got.Kind != junction.TriggerPolling || fmt.Sprint(got.Parameters) != "map[labels:[bug] owner:octo repo:hello]" {
+		t.Fatalf("created %+v %v", got, err)
+	}
 }

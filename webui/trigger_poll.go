@@ -12,16 +12,27 @@ import (
 	"junction/trigger"
 )
 
-// pollForm is what the edit form of a polling trigger offers: a field for
+// pollForm is what the forms of a polling trigger offer: a field for
 // each input of the event's list operation (the poll's input), the other
 // parameters as a JSON object, and the connection's poll interval, which
 // all its polling triggers share and which is changed on the connection.
 type pollForm struct {
 	Inputs []pollField
+	// Other is the other parameters' JSON as the form shows it.
+	Other string
 	// IntervalMinutes is the connection's poll interval.
 	IntervalMinutes   int
 	Connection        *junction.Connection
 	CanEditConnection bool
+	// Err is the problem of the last save, for the fields it names.
+	Err *problem
+}
+
+// WithErr is the form with the problem of the last save, for the
+// template, which holds the problem apart from the page's data.
+func (p pollForm) WithErr(err *problem) pollForm {
+	p.Err = err
+	return p
 }
 
 // pollField is one poll input in the form, with the text it shows.
@@ -43,7 +54,13 @@ func (u *UI) pollTriggerForm(r *request, t *app.TriggerView, form map[string]str
 	if !ok {
 		return nil
 	}
-	p := &pollForm{Connection: conn, IntervalMinutes: conn.PollIntervalMinutes}
+	return u.newPollForm(r, conn, inputs, form)
+}
+
+// newPollForm is the polling part of a trigger form for a connection and
+// the poll inputs of the event, with the form's values.
+func (u *UI) newPollForm(r *request, conn *junction.Connection, inputs []connector.Input, form map[string]string) *pollForm {
+	p := &pollForm{Connection: conn, IntervalMinutes: conn.PollIntervalMinutes, Other: form["parameters"]}
 	if p.IntervalMinutes == 0 {
 		p.IntervalMinutes = app.DefaultPollInterval
 	}
@@ -58,6 +75,17 @@ func (u *UI) pollTriggerForm(r *request, t *app.TriggerView, form map[string]str
 		p.Inputs = append(p.Inputs, f)
 	}
 	return p
+}
+
+// eventPollInputs returns the poll inputs of an event ("object.event")
+// of def, and whether the event polls: a trigger made on it polls.
+func eventPollInputs(def *connector.Definition, event string) ([]connector.Input, bool) {
+	object, name, _ := strings.Cut(event, ".")
+	ev := def.Event(object, name)
+	if ev == nil || ev.Polling == nil {
+		return nil, false
+	}
+	return trigger.PollInputs(def, object, name), true
 }
 
 // triggerPollInputs returns the poll inputs of a polling trigger's event
