@@ -633,3 +633,46 @@ func TestNewPollingTrigger(t *testing.T) {
 		t.Fatalf("created %+v %v", got, err)
 	}
 }
+
+// TestTriggerPollParameterKinds: a boolean input is a select of true and
+// false, an enum one a select of its values; what is chosen is saved with
+// its type.
+func TestTriggerPollParameterKinds(t *testing.T) {
+	e := newTriggerEditEnv(t)
+	ctx := context.Background()
+	secret := junction.NewSecret("coupa-client-secret-planted-1618033988")
+	coupa, err := e.app.CreateConnection(ctx, e.admin, app.CreateConnectionInput{FolderID: e.folder.ID, Connector: "coupa",
+		Name: "coupa", AuthType: "oauth2_client_credentials", SkipTest: true, Fields: map[string]app.FieldInput{
+			"host": {Literal: ptr(junction.NewSecret("acme.coupahost.com"))}, "client_id": {Literal: ptr(junction.NewSecret("id"))},
+			"client_secret": {Literal: &secret}, "scopes": {Literal: ptr(junction.NewSecret("core.purchase_order.read"))}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll, err := e.app.CreateTrigger(ctx, e.admin, app.CreateTriggerInput{FolderID: e.folder.ID, ConnectionID: coupa.ID,
+		Object: "purchase_order", Event: "created", Parameters: map[string]any{"exported": false},
+		Target: app.TriggerTargetInput{Type: junction.TargetQueue, Name: "orders"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := "/triggers/" + poll.ID + "/edit"
+	body := e.get(edit, http.StatusOK)
+	for _, want := range []string{`<select id="param-exported" name="param.exported"><option value="">not set</option><option >true</option><option selected>false</option></select>`,
+		`<select id="param-return_object" name="param.return_object"><option value="">not set</option><option >limited</option><option >shallow</option></select>`} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("form lacks %s: %s", want, body)
+		}
+	}
+	resp, body := e.post(edit, url.Values{"name": {""}, "filter": {""}, "target_type": {"queue"}, "target_name": {"orders"},
+		"param.exported": {"true"}, "param.return_object": {"deep"}, "param.status": {""}, "parameters": {""}})
+	wantStatus(t, "not an enum value", resp, http.StatusUnprocessableEntity)
+	if !strings.Contains(body, "<code>parameters.return_object</code>") || !strings.Contains(body, "must be one of") || strings.Contains(body, secret.Reveal()) {
+		t.Fatalf("refused: %s", body)
+	}
+	resp, body = e.post(edit, url.Values{"name": {""}, "filter": {""}, "target_type": {"queue"}, "target_name": {"orders"},
+		"param.exported": {"true"}, "param.return_object": {"shallow"}, "param.status": {"issued"}, "parameters": {""}})
+	wantStatus(t, "save: "+body, resp, http.StatusSeeOther)
+	got, err := e.app.GetTrigger(ctx, e.admin, poll.ID)
+	if err != nil || fmt.Sprintf("%#v", got.Parameters) != `map[string]interface {}{"exported":true, "return_object":"shallow", "status":"issued"}` {
+		t.Fatalf("saved %#v %v", got.Parameters, err)
+	}
+}
