@@ -54,6 +54,17 @@ func a11ySite(t *testing.T) (*fullEnv, []a11yPage) {
 		"target_type": {"queue"}, "target_name": {"orders"}})
 	wantStatus(t, "create a trigger: "+body, resp, http.StatusSeeOther)
 	trigger := triggerPathRE.FindStringSubmatch(resp.Header.Get("Location"))[1]
+	gh, err := e.app.CreateConnection(ctx, e.admin, app.CreateConnectionInput{FolderID: e.folder.ID, Connector: "github",
+		Name: "gh", AuthType: "bearer", Fields: map[string]app.FieldInput{"token": {Literal: ptr(junction.NewSecret("ghp-a11y"))}}, SkipTest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll, err := e.app.CreateTrigger(ctx, e.admin, app.CreateTriggerInput{FolderID: e.folder.ID, ConnectionID: gh.ID,
+		Object: "issue", Event: "created", Filter: `record.number == "1"`, Parameters: map[string]any{"owner": "o", "repo": "r"},
+		Target: app.TriggerTargetInput{Type: junction.TargetQueue, Name: "issues"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	stores, err := e.app.ListCredentialStores(ctx, e.admin, junction.Page{Limit: 1})
 	if err != nil || len(stores.Items) == 0 {
 		t.Fatalf("stores: %v %v", stores.Items, err)
@@ -90,6 +101,8 @@ func a11ySite(t *testing.T) (*fullEnv, []a11yPage) {
 		{"/triggers", "#new-trigger"},
 		{"/triggers/new", ""},
 		{"/triggers/" + trigger, ""},
+		{"/triggers/" + trigger + "/edit", ""},
+		{"/triggers/" + poll.ID + "/edit", ""},
 		{"/jobs", "#job-status"},
 		{"/executions", "#filter-executions"},
 		{"/executions/" + res.ExecutionID, ""},

@@ -55,8 +55,8 @@ func parsePages() map[string]*template.Template {
 			}
 			return nil
 		},
-		"filterField": func(form map[string]string, p *problem, ev *eventChoice) filterField {
-			return filterField{Filter: form["filter"], Err: p, Event: ev}
+		"filterField": func(form map[string]string, p *problem, ev *eventChoice, check *app.TriggerFilterCheck) filterField {
+			return filterField{Filter: form["filter"], Err: p, Event: ev, Check: check}
 		},
 		"when": func(t any) string {
 			switch v := t.(type) {
@@ -444,6 +444,9 @@ type newConnectionData struct {
 	Form     map[string]string
 	Assets   []assetChoice
 	FolderID string
+	// PollIntervals are the poll intervals offered (minutes) when the
+	// connector has events that poll; none otherwise.
+	PollIntervals []int
 }
 
 type formField struct {
@@ -665,15 +668,22 @@ func (u *UI) triggers(w http.ResponseWriter, r *request) error {
 	if v, err := strconv.ParseBool(q.Get("enabled")); err == nil {
 		enabled = &v
 	}
-	list, err := u.app.ListTriggers(r.Context(), r.p, app.TriggerQuery{ConnectionID: q.Get("connection_id"),
-		NameContains: q.Get("q"), Kind: junction.TriggerKind(q.Get("kind")), Enabled: enabled,
-		FolderID: r.folder, Subfolders: r.folder != "", Page: pageOf(r)})
-	if err != nil {
+	conn, err := u.triggerListConnection(r)
+	if err != nil && !isFormError(err) {
 		return err
 	}
+	var list app.List[*app.TriggerView]
+	if err == nil {
+		list, err = u.app.ListTriggers(r.Context(), r.p, app.TriggerQuery{ConnectionID: conn.ID,
+			NameContains: q.Get("q"), Kind: junction.TriggerKind(q.Get("kind")), Enabled: enabled,
+			FolderID: r.folder, Subfolders: r.folder != "", Page: pageOf(r)})
+		if err != nil {
+			return err
+		}
+	}
 	return u.show(w, r, "triggers", "triggers", "Triggers", map[string]any{"List": list, "Pager": cursorPager(r, list.NextCursor),
-		"Q": q.Get("q"), "Kind": q.Get("kind"), "Enabled": q.Get("enabled"),
-		"CanCreate": canAnywhere(r.p, junction.PermTriggersCreate)}, nil)
+		"Q": q.Get("q"), "Kind": q.Get("kind"), "Enabled": q.Get("enabled"), "Connection": conn,
+		"CanCreate": canAnywhere(r.p, junction.PermTriggersCreate)}, err)
 }
 
 func (u *UI) trigger(w http.ResponseWriter, r *request) error {
