@@ -144,7 +144,7 @@ func startProxy(t *testing.T) *credstoretest.TLSServer {
 	srv, err := credproxy.NewServer(credproxy.ServerOptions{
 		Stores: map[string]credproxy.Definition{"team-vault": {Type: vault.TypeName, Config: map[string]string{
 			"address": vs.URL(), "ca_cert": vs.CACertPEM(), "auth_method": "approle", "role_id": "r", "secret_id": "app-test-secret-id-5b1c"}}},
-		Types: map[string]junction.CredentialStoreType{vault.TypeName: vault.Type}, Key: junction.NewSecret(testProxyKey),
+		Types: map[string]junction.CredentialStoreType{vault.TypeName: vault.Type}, Keys: []junction.Secret{junction.NewSecret(testProxyKey)},
 		Allow: credstoretest.Loopback,
 	})
 	if err != nil {

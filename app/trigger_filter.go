@@ -24,6 +24,11 @@ type TriggerFilterCheck struct {
 	// declare only some of a record's fields), but reading a field a
 	// record lacks makes the filter fail on it, unless guarded by has().
 	Undeclared []string `json:"undeclared,omitempty"`
+	// Mismatched are the places where the filter compares or combines a
+	// declared field with a literal of another type (record.number ==
+	// "1"). They are warnings, not refused: a connector's declared type
+	// may be looser than what its API sends.
+	Mismatched []trigger.FilterTypeMismatch `json:"mismatched,omitempty"`
 }
 
 // CheckTriggerFilter checks a filter for an object event of a connection
@@ -66,6 +71,9 @@ func (a *App) CheckTriggerFilter(ctx context.Context, p *junction.Principal, in 
 		if !slices.ContainsFunc(out.Fields, func(f connector.ObjectField) bool { return f.Name == name }) {
 			out.Undeclared = append(out.Undeclared, name)
 		}
+	}
+	if out.Mismatched, err = trigger.FilterTypeMismatches(in.Filter, out.Fields); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

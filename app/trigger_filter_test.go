@@ -41,10 +41,30 @@ func TestCheckTriggerFilter(t *testing.T) {
 		}
 	})
 
+	t.Run("Mismatched", func(t *testing.T) {
+		got, err := e.a.CheckTriggerFilter(e.ctx, e.admin, issue(`record.number == "12" && record.state == "open" && record.title > 3`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Mismatched) != 2 || got.Mismatched[0].Field != "number" || got.Mismatched[0].Declared != "integer" ||
+			got.Mismatched[0].Literal != `"12"` || got.Mismatched[1].Field != "title" || got.Mismatched[1].LiteralType != "int" {
+			t.Fatalf("mismatched %+v", got.Mismatched)
+		}
+		// A warning, not a refusal: the same filter is saved.
+		if _, err := e.a.CreateTrigger(e.ctx, e.admin, app.CreateTriggerInput{FolderID: e.folder.ID, ConnectionID: e.github.ID,
+			Object: "issue", Event: "created", Filter: `record.number == "12"`, Parameters: map[string]any{"owner": "o", "repo": "r"},
+			Target: app.TriggerTargetInput{Type: junction.TargetQueue, Name: "q"}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := e.a.CheckTriggerFilter(e.ctx, e.admin, issue(`record.number == 12 && "bug" in record.labels`)); err != nil || got.Mismatched != nil {
+			t.Fatalf("check %+v %v", got, err)
+		}
+	})
+
 	t.Run("NothingDeclared", func(t *testing.T) {
 		got, err := e.a.CheckTriggerFilter(e.ctx, e.admin, app.TriggerFilterInput{ConnectionID: e.hook.ID, Object: "event",
 			Event: "received", Filter: `record.anything == 1`})
-		if err != nil || len(got.Fields) != 0 || len(got.Undeclared) != 0 {
+		if err != nil || len(got.Fields) != 0 || len(got.Undeclared) != 0 || len(got.Mismatched) != 0 {
 			t.Fatalf("check %+v %v", got, err)
 		}
 	})

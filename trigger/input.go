@@ -70,11 +70,11 @@ func canonicalValue(v any) any {
 	return v
 }
 
-// pollInputs returns the inputs of an event's list operation that a
+// PollInputs returns the inputs of an event's list operation that a
 // trigger may give: those the polling does not set itself (its fixed
 // inputs, the since and cursor inputs), which BuildPoll would refuse. It
 // returns nil when the event does not poll.
-func pollInputs(def *connector.Definition, object, event string) []connector.Input {
+func PollInputs(def *connector.Definition, object, event string) []connector.Input {
 	if def == nil {
 		return nil
 	}
@@ -115,7 +115,7 @@ func pollInputs(def *connector.Definition, object, event string) []connector.Inp
 // named like an input of the event's list operation, null ones left out.
 func pollInput(def *connector.Definition, t *junction.Trigger) map[string]any {
 	in := map[string]any{}
-	for _, i := range pollInputs(def, t.Object, t.Event) {
+	for _, i := range PollInputs(def, t.Object, t.Event) {
 		if v, ok := t.Parameters[i.Name]; ok && v != nil {
 			in[i.Name] = v
 		}
@@ -142,7 +142,7 @@ func (r *Runtime) PollInput(t *junction.Trigger) (map[string]any, string, error)
 // the list operation requires, or give one of the wrong type or outside
 // its allowed values. Errors name the parameter: "parameters.owner".
 func checkPollInput(def *connector.Definition, t *junction.Trigger) error {
-	for _, in := range pollInputs(def, t.Object, t.Event) {
+	for _, in := range PollInputs(def, t.Object, t.Event) {
 		field := "parameters." + in.Name
 		v, ok := t.Parameters[in.Name]
 		if !ok || v == nil {

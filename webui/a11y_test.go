@@ -54,11 +54,27 @@ func a11ySite(t *testing.T) (*fullEnv, []a11yPage) {
 		"target_type": {"queue"}, "target_name": {"orders"}})
 	wantStatus(t, "create a trigger: "+body, resp, http.StatusSeeOther)
 	trigger := triggerPathRE.FindStringSubmatch(resp.Header.Get("Location"))[1]
+	gh, err := e.app.CreateConnection(ctx, e.admin, app.CreateConnectionInput{FolderID: e.folder.ID, Connector: "github",
+		Name: "gh", AuthType: "bearer", Fields: map[string]app.FieldInput{"token": {Literal: ptr(junction.NewSecret("ghp-a11y"))}}, SkipTest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll, err := e.app.CreateTrigger(ctx, e.admin, app.CreateTriggerInput{FolderID: e.folder.ID, ConnectionID: gh.ID,
+		Object: "issue", Event: "created", Filter: `record.number == "1"`, Parameters: map[string]any{"owner": "o", "repo": "r"},
+		Target: app.TriggerTargetInput{Type: junction.TargetQueue, Name: "issues"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	stores, err := e.app.ListCredentialStores(ctx, e.admin, junction.Page{Limit: 1})
 	if err != nil || len(stores.Items) == 0 {
 		t.Fatalf("stores: %v %v", stores.Items, err)
 	}
 	storeType := e.app.StoreTypes()[0].Name
+	proxy, err := e.app.CreateCredentialProxy(ctx, e.admin, app.CreateCredentialProxyInput{Name: "dc-east",
+		URLs: []string{"https://proxy.internal:8443"}, Key: junction.NewSecret("a11y-proxy-shared-key-0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return e, []a11yPage{
 		{"/", ""},
 		{"/connectors", "#q"},
@@ -71,6 +87,10 @@ func a11ySite(t *testing.T) (*fullEnv, []a11yPage) {
 		{"/credential-stores", "#store-q"},
 		{"/credential-stores?type=" + storeType, "#create-store"},
 		{"/credential-stores/" + stores.Items[0].ID, ""},
+		{"/credential-stores?type=" + junction.CredentialProxyStoreType, "#store-proxy-id"},
+		{"/credential-proxies", "#proxy-q"},
+		{"/credential-proxies/" + proxy.ID, "#test-proxy"},
+		{"/credential-proxies/" + proxy.ID + "/delete", ""},
 		{"/assets", "#q"},
 		{"/assets/" + asset.ID + "/edit", ""},
 		{"/assets/" + asset.ID + "/reveal", ""},
@@ -81,6 +101,8 @@ func a11ySite(t *testing.T) (*fullEnv, []a11yPage) {
 		{"/triggers", "#new-trigger"},
 		{"/triggers/new", ""},
 		{"/triggers/" + trigger, ""},
+		{"/triggers/" + trigger + "/edit", ""},
+		{"/triggers/" + poll.ID + "/edit", ""},
 		{"/jobs", "#job-status"},
 		{"/executions", "#filter-executions"},
 		{"/executions/" + res.ExecutionID, ""},

@@ -68,7 +68,7 @@ func BenchmarkPages(b *testing.B) {
 	rec := record(h, login)
 	cookie := rec.Result().Cookies()[0]
 	for _, path := range []string{"/", "/connections", "/connections?q=conn-09", "/connectors", "/executions",
-		"/connections/" + first.ID, "/jobs", "/triggers/new"} {
+		"/connections/" + first.ID, "/jobs", "/triggers/new", "/triggers", "/triggers?connection=conn-0500"} {
 		b.Run(path, func(b *testing.B) {
 			var size int
 			for b.Loop() {

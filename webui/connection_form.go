@@ -65,6 +65,12 @@ func formFields(def *connector.Definition, auth *connector.Auth) []connector.Fie
 func (u *UI) connectionFormPage(w http.ResponseWriter, r *request, def *connector.Definition, form map[string]string, edit *junction.Connection, formErr error) error {
 	ctx := r.Context()
 	d := newConnectionData{Def: def, Form: form, Edit: edit, Auth: schemeOf(def, form["auth_type"])}
+	if polls(def) {
+		d.PollIntervals = app.PollIntervals
+		if form["poll_interval_minutes"] == "" {
+			form["poll_interval_minutes"] = strconv.Itoa(app.DefaultPollInterval)
+		}
+	}
 	for _, f := range formFields(def, d.Auth) {
 		v, ok := form["field."+f.Name]
 		if !ok && edit == nil {
@@ -94,6 +100,26 @@ func (u *UI) connectionFormPage(w http.ResponseWriter, r *request, def *connecto
 		return u.show(w, r, "connection_new", "connections", "Edit "+edit.Name, d, formErr)
 	}
 	return u.show(w, r, "connection_new", "connections", "New "+def.DisplayName+" connection", d, formErr)
+}
+
+// polls tells whether a connector has events that poll, whose triggers
+// poll at their connection's interval.
+func polls(def *connector.Definition) bool {
+	return slices.ContainsFunc(def.Events(), func(oe connector.ObjectEvent) bool { return oe.Event.Polling != nil })
+}
+
+// pollInterval reads the poll interval a connection form sent; nil when
+// it sent none (its connector does not poll).
+func pollInterval(r *request) (*int, error) {
+	v := r.PostFormValue("poll_interval_minutes")
+	if v == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return nil, junction.Invalid("poll_interval_minutes", "must be a number of minutes")
+	}
+	return &n, nil
 }
 
 // fieldInputs reads the connection fields of a posted form:
@@ -152,8 +178,16 @@ func (u *UI) createConnection(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return u.connectionForm(w, r, err)
 	}
-	c, err := u.app.CreateConnection(r.Context(), r.p, app.CreateConnectionInput{FolderID: r.PostFormValue("folder_id"),
-		Connector: def.Key, Name: r.PostFormValue("name"), AuthType: authType, Fields: fields, SkipTest: true})
+	poll, err := pollInterval(r)
+	if err != nil {
+		return u.connectionForm(w, r, err)
+	}
+	in := app.CreateConnectionInput{FolderID: r.PostFormValue("folder_id"),
+		Connector: def.Key, Name: r.PostFormValue("name"), AuthType: authType, Fields: fields, SkipTest: true}
+	if poll != nil {
+		in.PollIntervalMinutes = *poll
+	}
+	c, err := u.app.CreateConnection(r.Context(), r.p, in)
 	if err != nil {
 		if !isFormError(err) && !junction.IsCode(err, junction.ENOTFOUND) {
 			return err
@@ -171,6 +205,9 @@ func (u *UI) editConnection(w http.ResponseWriter, r *request) error {
 		return err
 	}
 	form := map[string]string{"name": c.Name, "auth_type": c.AuthType, "folder_id": c.FolderID}
+	if c.PollIntervalMinutes != 0 {
+		form["poll_interval_minutes"] = strconv.Itoa(c.PollIntervalMinutes)
+	}
 	for k, v := range c.Fields {
 		switch {
 		case v.AssetID != "" && v.Part != "":
@@ -223,8 +260,12 @@ func (u *UI) updateConnection(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return again(err)
 	}
+	poll, err := pollInterval(r)
+	if err != nil {
+		return again(err)
+	}
 	name := r.PostFormValue("name")
-	if _, err := u.app.UpdateConnection(r.Context(), r.p, c.ID, app.UpdateConnectionInput{Name: &name, Fields: fields}); err != nil {
+	if _, err := u.app.UpdateConnection(r.Context(), r.p, c.ID, app.UpdateConnectionInput{Name: &name, Fields: fields, PollIntervalMinutes: poll}); err != nil {
 		if !isFormError(err) {
 			return err
 		}

@@ -35,7 +35,7 @@ func newEditEnv(t *testing.T) *editEnv {
 	e.vs = vaulttest.New(t, vaulttest.Options{})
 	e.vs.SetAppRole("approle", "ui-role", storeSecretPlanted)
 	t.Cleanup(func() {
-		for _, s := range []string{storeSecretPlanted, assetSecretPlanted} {
+		for _, s := range []string{storeSecretPlanted, assetSecretPlanted, proxyKeyPlanted} {
 			if strings.Contains(e.s.Logs(), s) {
 				t.Error("the server log holds a planted secret")
 			}
@@ -61,7 +61,7 @@ func (e *editEnv) send(path string, form url.Values) (*http.Response, string) {
 
 func noSecret(t *testing.T, what, body string) string {
 	t.Helper()
-	for _, s := range []string{storeSecretPlanted, assetSecretPlanted} {
+	for _, s := range []string{storeSecretPlanted, assetSecretPlanted, proxyKeyPlanted} {
 		if strings.Contains(body, s) {
 			t.Fatalf("%s: the page holds a planted secret", what)
 		}

@@ -113,6 +113,27 @@ func TestListsSearchFilterPage(t *testing.T) {
 		}
 	})
 
+	t.Run("Proxies", func(t *testing.T) {
+		for i := range 53 {
+			if _, err := e.app.CreateCredentialProxy(ctx, e.admin, app.CreateCredentialProxyInput{Name: fmt.Sprintf("edge-%02d", i),
+				URLs: []string{fmt.Sprintf("https://proxy-%02d.internal:8443", i)}, Key: junction.NewSecret("lists-proxy-shared-key-0123456789abcdef")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		body := e.get("/credential-proxies?q=EDGE", http.StatusOK)
+		if n, next := strings.Count(body, `class="proxy-link"`), link(nextLinkRE, body); n != 50 || next != "/credential-proxies?page=2&q=EDGE" {
+			t.Fatalf("first page: %d rows, next %q", n, next)
+		}
+		body = e.get("/credential-proxies?page=2&q=EDGE", http.StatusOK)
+		if n := strings.Count(body, `class="proxy-link"`); n != 3 || link(firstLinkRE, body) != "/credential-proxies?q=EDGE" {
+			t.Fatalf("second page: %d rows, first %q", n, link(firstLinkRE, body))
+		}
+		body = e.get("/credential-proxies?q=proxy-07.internal", http.StatusOK)
+		if n := strings.Count(body, `class="proxy-link"`); n != 1 || !strings.Contains(body, ">edge-07<") {
+			t.Fatalf("search by address: %d rows", n)
+		}
+	})
+
 	t.Run("Audit", func(t *testing.T) {
 		body := e.get("/audit?object_type=folder", http.StatusOK)
 		if !strings.Contains(body, "folder.create") || strings.Contains(body, "asset.create") {

@@ -55,8 +55,8 @@ func parsePages() map[string]*template.Template {
 			}
 			return nil
 		},
-		"filterField": func(form map[string]string, p *problem, ev *eventChoice) filterField {
-			return filterField{Filter: form["filter"], Err: p, Event: ev}
+		"filterField": func(form map[string]string, p *problem, ev *eventChoice, check *app.TriggerFilterCheck) filterField {
+			return filterField{Filter: form["filter"], Err: p, Event: ev, Check: check}
 		},
 		"when": func(t any) string {
 			switch v := t.(type) {
@@ -77,6 +77,10 @@ func parsePages() map[string]*template.Template {
 		// breaks a one-line input would drop.
 		"multiline": func(key string) bool {
 			return strings.HasSuffix(key, "_cert") || key == "client_key"
+		},
+		"proxySelect": func(proxies any, selected string, p *problem) proxySelect {
+			ps, _ := proxies.([]*junction.CredentialProxy)
+			return proxySelect{Proxies: ps, Selected: selected, Err: p}
 		},
 		// icon accepts data: images only: the stylesheet's CSP allows no
 		// other origin, and a definition's URL must not make the browser
@@ -209,6 +213,9 @@ func (u *UI) routes(mux *http.ServeMux) {
 		mux.Handle(pattern, u.signedIn(h))
 	}
 	for pattern, h := range u.builderRoutes() {
+		mux.Handle(pattern, u.signedIn(h))
+	}
+	for pattern, h := range u.proxyRoutes() {
 		mux.Handle(pattern, u.signedIn(h))
 	}
 }
@@ -437,6 +444,9 @@ type newConnectionData struct {
 	Form     map[string]string
 	Assets   []assetChoice
 	FolderID string
+	// PollIntervals are the poll intervals offered (minutes) when the
+	// connector has events that poll; none otherwise.
+	PollIntervals []int
 }
 
 type formField struct {
@@ -500,9 +510,13 @@ func (u *UI) storesPage(w http.ResponseWriter, r *request, test *app.StoreTestRe
 			}
 		}
 	}
+	var proxies []*junction.CredentialProxy
+	if chosen != nil && chosen.Name == junction.CredentialProxyStoreType {
+		proxies = u.proxyChoices(r)
+	}
 	return u.show(w, r, "stores", "stores", "Credential stores", map[string]any{
 		"Items": items, "Pager": pg, "Q": search, "Kind": kind, "Kinds": slices.Sorted(maps.Keys(kinds)),
-		"Types": types, "Type": chosen, "Form": form, "Test": test,
+		"Types": types, "Type": chosen, "Form": form, "Test": test, "Proxies": proxies,
 		"CanCreate": r.p.Access.CanTenant(junction.PermCredentialStoresCreate),
 		"CanTest":   r.p.Access.CanTenant(junction.PermCredentialStoresView)}, formErr)
 }
@@ -511,7 +525,7 @@ func (u *UI) createStore(w http.ResponseWriter, r *request) error {
 	in := app.CreateCredentialStoreInput{Name: r.PostFormValue("name"), Type: r.PostFormValue("type"),
 		ReadOnly: r.PostFormValue("read_only") == "on", Insecure: r.PostFormValue("insecure") == "on",
 		ProxyURL: r.PostFormValue("proxy_url"), AllowedHosts: hostLines(r.PostFormValue("allowed_hosts")),
-		Config: map[string]junction.Secret{}}
+		ProxyID: r.PostFormValue("proxy_id"), Config: map[string]junction.Secret{}}
 	for k, v := range r.PostForm {
 		if name, ok := strings.CutPrefix(k, "config."); ok && len(v) > 0 && v[0] != "" {
 			in.Config[name] = junction.NewSecret(v[0])
@@ -654,15 +668,22 @@ func (u *UI) triggers(w http.ResponseWriter, r *request) error {
 	if v, err := strconv.ParseBool(q.Get("enabled")); err == nil {
 		enabled = &v
 	}
-	list, err := u.app.ListTriggers(r.Context(), r.p, app.TriggerQuery{ConnectionID: q.Get("connection_id"),
-		NameContains: q.Get("q"), Kind: junction.TriggerKind(q.Get("kind")), Enabled: enabled,
-		FolderID: r.folder, Subfolders: r.folder != "", Page: pageOf(r)})
-	if err != nil {
+	conn, err := u.triggerListConnection(r)
+	if err != nil && !isFormError(err) {
 		return err
 	}
+	var list app.List[*app.TriggerView]
+	if err == nil {
+		list, err = u.app.ListTriggers(r.Context(), r.p, app.TriggerQuery{ConnectionID: conn.ID,
+			NameContains: q.Get("q"), Kind: junction.TriggerKind(q.Get("kind")), Enabled: enabled,
+			FolderID: r.folder, Subfolders: r.folder != "", Page: pageOf(r)})
+		if err != nil {
+			return err
+		}
+	}
 	return u.show(w, r, "triggers", "triggers", "Triggers", map[string]any{"List": list, "Pager": cursorPager(r, list.NextCursor),
-		"Q": q.Get("q"), "Kind": q.Get("kind"), "Enabled": q.Get("enabled"),
-		"CanCreate": canAnywhere(r.p, junction.PermTriggersCreate)}, nil)
+		"Q": q.Get("q"), "Kind": q.Get("kind"), "Enabled": q.Get("enabled"), "Connection": conn,
+		"CanCreate": canAnywhere(r.p, junction.PermTriggersCreate)}, err)
 }
 
 func (u *UI) trigger(w http.ResponseWriter, r *request) error {

@@ -40,10 +40,10 @@ func (u *UI) storePage(w http.ResponseWriter, r *request, id string, edited bool
 	if err != nil {
 		return err
 	}
-	form := map[string]string{"name": s.Name, "proxy_url": s.ProxyURL, "allowed_hosts": strings.Join(s.AllowedHosts, "\n")}
+	form := map[string]string{"name": s.Name, "proxy_url": s.ProxyURL, "allowed_hosts": strings.Join(s.AllowedHosts, "\n"), "proxy_id": s.ProxyID}
 	readOnly, insecure := s.ReadOnly, s.Insecure
 	if edited {
-		for _, k := range []string{"name", "proxy_url", "allowed_hosts"} {
+		for _, k := range []string{"name", "proxy_url", "allowed_hosts", "proxy_id"} {
 			form[k] = r.PostFormValue(k)
 		}
 		form["proxy_url"] = withoutUserinfo(form["proxy_url"])
@@ -65,8 +65,19 @@ func (u *UI) storePage(w http.ResponseWriter, r *request, id string, edited bool
 			keys = append(keys, sk)
 		}
 	}
+	var proxies []*junction.CredentialProxy
+	proxyName := s.ProxyID
+	if s.Type == junction.CredentialProxyStoreType {
+		proxies = u.proxyChoices(r)
+		for _, cp := range proxies {
+			if cp.ID == s.ProxyID {
+				proxyName = cp.Name
+			}
+		}
+	}
 	return u.show(w, r, "store", "stores", "Credential store "+s.Name, map[string]any{
 		"S": s, "Form": form, "ReadOnly": readOnly, "Insecure": insecure, "Keys": keys,
+		"Proxies": proxies, "ProxyName": proxyName,
 		"CanEdit":   !s.BuiltIn && r.p.Access.CanTenant(junction.PermCredentialStoresEdit),
 		"CanDelete": !s.BuiltIn && r.p.Access.CanTenant(junction.PermCredentialStoresDelete)}, formErr)
 }
@@ -104,6 +115,10 @@ func (u *UI) updateStore(w http.ResponseWriter, r *request) error {
 	hosts := hostLines(r.PostFormValue("allowed_hosts"))
 	in := app.UpdateCredentialStoreInput{Name: &name, ReadOnly: &readOnly, Insecure: &insecure, ProxyURL: &proxy,
 		AllowedHosts: &hosts, Config: map[string]*junction.Secret{}}
+	if s.Type == junction.CredentialProxyStoreType {
+		proxyID := r.PostFormValue("proxy_id")
+		in.ProxyID = &proxyID
+	}
 	if t := u.storeTypeOf(s.Type); t != nil {
 		for _, k := range t.ConfigKeys {
 			v := r.PostFormValue("config." + k.Name)

@@ -45,8 +45,9 @@ func editorChromium(t *testing.T) context.Context {
 // TestTriggerFilterEditor_Browser types a filter into the trigger form of
 // a real browser: a broken one shows its problem and code under the field
 // without the form being sent, the mended one shows valid with the
-// record's fields; then it edits a trigger's filter and finds the new one
-// on the trigger's page.
+// record's fields, and warnings of fields not declared and of types that
+// differ from the declared ones; then it edits a trigger's filter and
+// finds the new one on the trigger's page.
 func TestTriggerFilterEditor_Browser(t *testing.T) {
 	ctx := editorChromium(t)
 	e := newTriggerEditEnv(t)
@@ -101,6 +102,11 @@ func TestTriggerFilterEditor_Browser(t *testing.T) {
 		chromedp.WaitVisible("#filter-check-undeclared"))
 	if w := text("#filter-check-undeclared"); !strings.Contains(w, "record.priority") {
 		t.Fatalf("warning shown: %q", w)
+	}
+	run("compare a declared integer with a string", chromedp.SendKeys("#trigger-filter", ` && record.number == "1"`),
+		chromedp.WaitVisible("#filter-check-mismatched"))
+	if w := text("#filter-check-mismatched"); !strings.Contains(w, `record.number == "1" is always false`) {
+		t.Fatalf("type warning shown: %q", w)
 	}
 
 	page := "/triggers/" + e.trigger.ID

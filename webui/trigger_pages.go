@@ -24,6 +24,10 @@ type newTriggerData struct {
 	Events      []eventChoice
 	Chosen      *eventChoice
 	Form        map[string]string
+	// Check is what the filter typed reads, for its warnings.
+	Check *app.TriggerFilterCheck
+	// Poll is the polling part of the form when the chosen event polls.
+	Poll *pollForm
 }
 
 func (u *UI) newTrigger(w http.ResponseWriter, r *request) error {
@@ -63,8 +67,15 @@ func (u *UI) triggerForm(w http.ResponseWriter, r *request, formErr error) error
 			}
 		}
 		for i := range d.Events {
-			if d.Events[i].Value == form["event"] || (form["event"] == "" && len(d.Events) == 1) {
+			// The first event when none is named, as the select shows it.
+			if d.Events[i].Value == form["event"] || (form["event"] == "" && i == 0) {
 				d.Chosen = &d.Events[i]
+			}
+		}
+		if d.Chosen != nil {
+			d.Check = u.filterWarnings(r, c.ID, d.Chosen.Value, form["filter"])
+			if inputs, polls := eventPollInputs(def, d.Chosen.Value); polls {
+				d.Poll = u.newPollForm(r, c, inputs, form)
 			}
 		}
 	} else {
@@ -83,7 +94,19 @@ func (u *UI) createTrigger(w http.ResponseWriter, r *request) error {
 		return err
 	}
 	object, event, _ := strings.Cut(r.PostFormValue("event"), ".")
-	in := app.CreateTriggerInput{FolderID: c.FolderID, Name: strings.TrimSpace(r.PostFormValue("name")), ConnectionID: c.ID,
+	var params map[string]any
+	if _, sent := r.PostForm["parameters"]; sent {
+		def, err := u.app.GetConnector(r.Context(), r.p, c.Connector, c.ConnectorVersion)
+		if err != nil {
+			return err
+		}
+		if inputs, polls := eventPollInputs(def, r.PostFormValue("event")); polls {
+			if params, err = pollParameters(r, inputs); err != nil {
+				return u.triggerForm(w, r, err)
+			}
+		}
+	}
+	in := app.CreateTriggerInput{Parameters: params, FolderID: c.FolderID, Name: strings.TrimSpace(r.PostFormValue("name")), ConnectionID: c.ID,
 		Object: object, Event: event, Filter: r.PostFormValue("filter"),
 		Target: app.TriggerTargetInput{Type: junction.TargetType(r.PostFormValue("target_type")),
 			Name: strings.TrimSpace(r.PostFormValue("target_name")), URL: strings.TrimSpace(r.PostFormValue("target_url"))}}

@@ -12,8 +12,9 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/signal"
 	"slices"
-	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,9 +28,6 @@ import (
 // envProxyKey holds the Credentials Proxy's shared key when --key-file
 // does not name a file; a flag would show it in the process list.
 const envProxyKey = "JUNCTION_PROXY_KEY"
-
-// minProxyKeyLen is the shortest shared key the proxy accepts.
-const minProxyKeyLen = 32
 
 // ProxyConfig is the configuration of "junction credentials-proxy", from
 // flags, then the environment, then defaults.
@@ -171,7 +169,7 @@ func (m *ProxyMain) Run(ctx context.Context) error {
 		}
 		tlsConf.ClientCAs, tlsConf.ClientAuth = pool, tls.RequireAndVerifyClientCert
 	}
-	key, err := m.sharedKey()
+	keys, err := m.sharedKeys()
 	if err != nil {
 		return err
 	}
@@ -180,7 +178,7 @@ func (m *ProxyMain) Run(ctx context.Context) error {
 		return err
 	}
 	m.proxy, err = credproxy.NewServer(credproxy.ServerOptions{
-		Stores: defs, Types: storeTypes(), Key: key, ClientCertificates: tlsConf.ClientCAs != nil,
+		Stores: defs, Types: storeTypes(), Keys: keys, ClientCertificates: tlsConf.ClientCAs != nil,
 		Allow: prefixes(m.Config.StoreAllow), Logger: m.logger,
 	})
 	if err != nil {
@@ -204,55 +202,111 @@ func (m *ProxyMain) Run(ctx context.Context) error {
 	auth := "shared key"
 	if tlsConf.ClientCAs != nil {
 		auth = "client certificate"
-		if !key.IsZero() {
+		if len(keys) > 0 {
 			auth += " and shared key"
 		}
 	}
 	m.logger.Info("credentials proxy listening", slog.String("addr", ln.Addr().String()), slog.String("auth", auth),
-		slog.Int("stores", len(defs)))
+		slog.Int("stores", len(defs)), slog.Int("keys", len(keys)))
 	return nil
 }
 
-// sharedKey reads the key from --key-file or JUNCTION_PROXY_KEY. It may be
-// absent only when client certificates authenticate callers.
-func (m *ProxyMain) sharedKey() (junction.Secret, error) {
-	var key string
+// Reload reads the stores file and the key file again and serves what
+// they now say. When either fails to read, parse or validate, the error is
+// returned (and logged) and the proxy keeps serving its running
+// configuration. Store adapters whose definitions changed are closed once
+// their last call ends.
+func (m *ProxyMain) Reload() error {
+	err := m.reload()
+	if err != nil {
+		m.logger.Error("credentials proxy reload failed; serving the previous configuration", slog.String("error", err.Error()))
+	}
+	return err
+}
+
+func (m *ProxyMain) reload() error {
+	keys, err := m.sharedKeys()
+	if err != nil {
+		return err
+	}
+	defs, err := credproxy.LoadDefinitions(m.Config.Stores, m.Getenv)
+	if err != nil {
+		return err
+	}
+	if err := m.proxy.Reload(defs, keys); err != nil {
+		return err
+	}
+	m.logger.Info("credentials proxy reloaded", slog.Int("stores", len(defs)), slog.Int("keys", len(keys)))
+	return nil
+}
+
+// ReloadOn calls Reload whenever hangups delivers, until ctx ends: the
+// command passes SIGHUP.
+func (m *ProxyMain) ReloadOn(ctx context.Context, hangups <-chan os.Signal) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hangups:
+			_ = m.Reload()
+		}
+	}
+}
+
+// sharedKeys reads the keys from --key-file (one a line, see
+// credproxy.ParseKeys) or the one key of JUNCTION_PROXY_KEY. They may be
+// absent only when client certificates authenticate callers. Errors never
+// hold a key.
+func (m *ProxyMain) sharedKeys() ([]junction.Secret, error) {
+	var keys []junction.Secret
 	switch {
 	case m.Config.KeyFile != "":
 		b, err := os.ReadFile(m.Config.KeyFile)
 		if err != nil {
-			return junction.Secret{}, fmt.Errorf("--key-file: %w", err)
+			return nil, fmt.Errorf("--key-file: %w", err)
 		}
-		key = strings.TrimSpace(string(b))
-	default:
-		key = m.Getenv(envProxyKey)
-	}
-	if key == "" {
-		if m.Config.ClientCA != "" {
-			return junction.Secret{}, nil
+		if keys, err = credproxy.ParseKeys(string(b)); err != nil {
+			return nil, fmt.Errorf("--key-file %s: %w", m.Config.KeyFile, err)
 		}
-		return junction.Secret{}, fmt.Errorf("a shared key is required (%s or --key-file), or client certificates (--client-ca)", envProxyKey)
+	case m.Getenv(envProxyKey) != "":
+		key := m.Getenv(envProxyKey)
+		if len(key) < credproxy.MinKeyLen {
+			return nil, fmt.Errorf("%s: the shared key must be at least %d characters", envProxyKey, credproxy.MinKeyLen)
+		}
+		keys = []junction.Secret{junction.NewSecret(key)}
 	}
-	if len(key) < minProxyKeyLen {
-		return junction.Secret{}, fmt.Errorf("the shared key must be at least %d characters", minProxyKeyLen)
+	if len(keys) == 0 && m.Config.ClientCA == "" {
+		return nil, fmt.Errorf("a shared key is required (%s or --key-file), or client certificates (--client-ca)", envProxyKey)
 	}
-	return junction.NewSecret(key), nil
+	return keys, nil
 }
 
 // URL is the proxy's base address, for a store's "url".
 func (m *ProxyMain) URL() string { return "https://" + m.listener.Addr().String() }
 
 // Serve runs the proxy until ctx is cancelled or serving fails.
+// SIGHUP reloads the stores file and the key file (see Reload).
 func (m *ProxyMain) Serve(ctx context.Context) error {
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
+	hangups := make(chan os.Signal, 1)
+	signal.Notify(hangups, syscall.SIGHUP)
+	defer signal.Stop(hangups)
+	reloadCtx, stopReloads := context.WithCancel(ctx)
+	reloading := make(chan struct{})
+	go func() {
+		defer close(reloading)
+		m.ReloadOn(reloadCtx, hangups)
+	}()
 	select {
 	case <-ctx.Done():
 		m.logger.Info("credentials proxy shutting down")
 	case <-m.serveDone:
 		m.logger.Error("credentials proxy stopped", slog.Any("error", m.serveErr))
 	}
+	stopReloads()
+	<-reloading // no reload may open stores that Close would miss
 	return m.Close()
 }
 
@@ -282,11 +336,22 @@ address and one of the stores of the --stores file; the vault logins stay in
 that file (or the environment variables and files it names), never on the
 Junction server.
 
-Callers authenticate with the shared key (JUNCTION_PROXY_KEY or --key-file, at
-least 32 characters), with a client certificate (--client-ca), or both. The
-proxy refuses to start without TLS and one of them. Values pass through and
-are kept no longer than the request; logs name the store and the outcome,
-never a value. GET /healthz answers without authentication.
+Callers authenticate with a shared key (JUNCTION_PROXY_KEY, or --key-file
+holding one key a line, any of which is accepted; each at least 32
+characters), with a client certificate (--client-ca), or both. The proxy
+refuses to start without TLS and one of them. SIGHUP re-reads the stores file
+and the key file; when either is wrong, the error is logged and the running
+configuration kept.
+
+To rotate the shared key without a gap: add the new key as a second line of
+the key file and send SIGHUP; give Junction's registration the new key
+(junction credential-proxies update NAME --key @FILE, or PATCH
+/api/v1/credential-proxies/{id}); then remove the old line and send SIGHUP
+again.
+
+Values pass through and are kept no longer than the request; logs name the
+store and the outcome, never a value. GET /healthz answers without
+authentication.
 
 The stores file:
 

@@ -37,43 +37,7 @@ func TestCredentialsProxy_ResolveThroughConnection(t *testing.T) {
 	vs.Put("secret/upstream/api-key", map[string]string{"value": apiKey})
 
 	// The proxy, with a certificate for 127.0.0.2 and its stores file.
-	dir := t.TempDir()
-	ca, err := credstoretest.NewCA("Junction proxy CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.IssueServer("127.0.0.2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]string{
-		"proxy.crt":    string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})),
-		"proxy.key":    string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
-		"vault-ca.pem": vs.CACertPEM(),
-		"proxy-ca.pem": ca.CertPEM(),
-		"stores.yaml": `stores:
-  team-vault:
-    type: hashicorp-vault
-    config:
-      address: ` + vs.URL() + `
-      auth_method: approle
-      role_id: ` + roleID + `
-    config_env:
-      secret_id: VAULT_SECRET_ID
-    config_files:
-      ca_cert: ` + filepath.Join(dir, "vault-ca.pem") + "\n",
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	proxyArgs := []string{"--listen", "127.0.0.2:0", "--tls-cert", filepath.Join(dir, "proxy.crt"),
-		"--tls-key", filepath.Join(dir, "proxy.key"), "--stores", filepath.Join(dir, "stores.yaml"), "--store-allow", "127.0.0.1/32"}
+	dir, ca, proxyArgs := writeProxyFiles(t, vs, roleID)
 	proxyEnv := map[string]string{envProxyKey: proxyKey, "VAULT_SECRET_ID": secretID}
 
 	// Without a key (or a client CA) the command refuses to start.
@@ -295,6 +259,56 @@ func TestCredentialsProxy_ResolveThroughConnection(t *testing.T) {
 	if strings.Contains(logs.String(), roleID) {
 		t.Errorf("the server's log names the vault's role")
 	}
+}
+
+// writeProxyFiles writes a Credentials Proxy's certificate for 127.0.0.2,
+// its key, and a stores file serving vs as "team-vault" through an AppRole
+// login whose secret ID comes from VAULT_SECRET_ID; it returns the
+// directory, the CA of the proxy's certificate, and the proxy's arguments.
+func writeProxyFiles(t *testing.T, vs *vaulttest.Server, roleID string) (string, *credstoretest.CA, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	ca, err := credstoretest.NewCA("Junction proxy CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.IssueServer("127.0.0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"proxy.crt":    string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})),
+		"proxy.key":    string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
+		"vault-ca.pem": vs.CACertPEM(),
+		"proxy-ca.pem": ca.CertPEM(),
+		"stores.yaml":  proxyStoresFile(vs.URL(), roleID, filepath.Join(dir, "vault-ca.pem")),
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, ca, []string{"--listen", "127.0.0.2:0", "--tls-cert", filepath.Join(dir, "proxy.crt"),
+		"--tls-key", filepath.Join(dir, "proxy.key"), "--stores", filepath.Join(dir, "stores.yaml"), "--store-allow", "127.0.0.1/32"}
+}
+
+// proxyStoresFile is a stores file serving one Vault as "team-vault".
+func proxyStoresFile(vaultURL, roleID, caFile string) string {
+	return `stores:
+  team-vault:
+    type: hashicorp-vault
+    config:
+      address: ` + vaultURL + `
+      auth_method: approle
+      role_id: ` + roleID + `
+    config_env:
+      secret_id: VAULT_SECRET_ID
+    config_files:
+      ca_cert: ` + caFile + "\n"
 }
 
 // tlsTrusting is a client TLS configuration trusting only ca.

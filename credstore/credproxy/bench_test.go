@@ -33,7 +33,7 @@ func BenchmarkRead(b *testing.B) {
 	})
 	b.Run("ThroughProxy", func(b *testing.B) {
 		ps, err := credproxy.NewServer(credproxy.ServerOptions{Stores: map[string]credproxy.Definition{storeRef: def},
-			Types: map[string]junction.CredentialStoreType{vault.TypeName: vault.Type}, Key: junction.NewSecret(proxyKey),
+			Types: map[string]junction.CredentialStoreType{vault.TypeName: vault.Type}, Keys: []junction.Secret{junction.NewSecret(proxyKey)},
 			Allow: credstoretest.Loopback, Clock: clock})
 		if err != nil {
 			b.Fatal(err)

@@ -46,8 +46,9 @@ func vaultDefinition(srv *vaulttest.Server) credproxy.Definition {
 
 // proxy is a Credentials Proxy under test, serving over real TLS.
 type proxy struct {
-	srv  *credstoretest.TLSServer
-	logs *credstoretest.LogBuffer
+	srv    *credstoretest.TLSServer
+	server *credproxy.Server
+	logs   *credstoretest.LogBuffer
 }
 
 func (p *proxy) URL() string { return p.srv.URL() }
@@ -55,6 +56,7 @@ func (p *proxy) URL() string { return p.srv.URL() }
 type proxyConfig struct {
 	clock     junction.Clock
 	key       string
+	keys      []string          // more keys, accepted besides key
 	clientCAs *credstoretest.CA // set: require a client certificate from this CA
 	stores    map[string]credproxy.Definition
 }
@@ -62,9 +64,15 @@ type proxyConfig struct {
 func startProxy(t *testing.T, c proxyConfig) *proxy {
 	t.Helper()
 	logger, logs := credstoretest.NewLogger()
+	var keys []junction.Secret
+	for _, k := range append([]string{c.key}, c.keys...) {
+		if k != "" {
+			keys = append(keys, junction.NewSecret(k))
+		}
+	}
 	s, err := credproxy.NewServer(credproxy.ServerOptions{
 		Stores: c.stores, Types: map[string]junction.CredentialStoreType{vault.TypeName: vault.Type},
-		Key: junction.NewSecret(c.key), ClientCertificates: c.clientCAs != nil,
+		Keys: keys, ClientCertificates: c.clientCAs != nil,
 		Allow: credstoretest.Loopback, Timeout: 10 * time.Second, Clock: c.clock, Logger: logger,
 	})
 	if err != nil {
@@ -75,7 +83,7 @@ func startProxy(t *testing.T, c proxyConfig) *proxy {
 	if c.clientCAs != nil {
 		tc = credstoretest.TLSServerConfig{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: c.clientCAs.Pool()}
 	}
-	return &proxy{srv: credstoretest.NewTLSServer(t, s.Handler(), tc), logs: logs}
+	return &proxy{srv: credstoretest.NewTLSServer(t, s.Handler(), tc), server: s, logs: logs}
 }
 
 func clientConfig(p *proxy, key string) map[string]string {
@@ -335,7 +343,7 @@ func TestNewServer_BadDefinition(t *testing.T) {
 	d := credproxy.Definition{Type: vault.TypeName, Config: map[string]string{"address": "https://v", "auth_method": "approle",
 		"role_id": "r", "secret_id": "secret-login-never-shown-4d2c", "bogus": "x"}}
 	_, err := credproxy.NewServer(credproxy.ServerOptions{
-		Stores: map[string]credproxy.Definition{storeRef: d}, Key: junction.NewSecret(proxyKey),
+		Stores: map[string]credproxy.Definition{storeRef: d}, Keys: []junction.Secret{junction.NewSecret(proxyKey)},
 		Types: map[string]junction.CredentialStoreType{vault.TypeName: vault.Type},
 	})
 	if err == nil || !strings.Contains(err.Error(), "config.bogus") {

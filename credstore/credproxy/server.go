@@ -2,8 +2,6 @@ package credproxy
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,8 +10,10 @@ import (
 	"maps"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"junction"
@@ -26,9 +26,10 @@ type ServerOptions struct {
 	Stores map[string]Definition
 	// Types are the store types the proxy can open, as on the server.
 	Types map[string]junction.CredentialStoreType
-	// Key is the shared key every call must carry. It may be zero only
+	// Keys are the shared keys a call may carry, any one of them (several
+	// while a key is rotated; at most MaxKeys). They may be empty only
 	// when ClientCertificates is set.
-	Key junction.Secret
+	Keys []junction.Secret
 	// ClientCertificates reports that the TLS listener requires and
 	// verifies a client certificate, which then authenticates the caller.
 	ClientCertificates bool
@@ -46,67 +47,155 @@ type ServerOptions struct {
 }
 
 // Server serves the stores of its definitions to Junction servers. It
-// keeps each store's adapter (and so its vault login) for its lifetime,
-// and no value beyond the request that read it. It never logs a value, a
-// key or a store's login.
+// keeps each store's adapter (and so its vault login) until a reload
+// changes the store's definition, and no value beyond the request that
+// read it. It never logs a value, a key or a store's login. It is safe for
+// concurrent use; Reload may run while calls are served.
 type Server struct {
-	stores  map[string]junction.CredentialStore
-	types   map[string]string // store name -> type, for logs
-	keySum  [sha256.Size]byte
-	withKey bool
-	logger  *slog.Logger
-	clock   junction.Clock
+	opts   ServerOptions // without Stores and Keys, which only the generations keep
+	logger *slog.Logger
+	clock  junction.Clock
+
+	mu  sync.RWMutex // guards cur against the swap
+	cur *generation
+
+	reloadMu sync.Mutex // one reload at a time
+	// retired is closed when the last replaced generation's adapters are
+	// closed; retiring counts the replaced generations whose adapters wait
+	// for their last call.
+	retired  chan struct{}
+	retiring sync.WaitGroup
+}
+
+// generation is one configuration the proxy serves: the stores opened from
+// one reading of the definitions, and the keys accepted with them. A call
+// holds the generation it started with until it ends.
+type generation struct {
+	defs     map[string]Definition
+	stores   map[string]junction.CredentialStore
+	types    map[string]string // store name -> type, for logs
+	keys     *keySet           // nil: the client certificate authenticates
+	inflight sync.WaitGroup
 }
 
 // NewServer opens every defined store (validating its configuration
 // without contacting its vault) and returns the server. It refuses to
 // serve without a key unless client certificates authenticate callers.
 func NewServer(opts ServerOptions) (*Server, error) {
-	if opts.Key.IsZero() && !opts.ClientCertificates {
-		return nil, errors.New("credentials proxy: a key (JUNCTION_PROXY_KEY or --key-file) or a client CA (--client-ca) is required")
+	s := &Server{opts: opts, logger: opts.Logger, clock: opts.Clock}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
 	}
-	if len(opts.Stores) == 0 {
-		return nil, errors.New("credentials proxy: no stores defined (--stores)")
+	if s.clock == nil {
+		s.clock = junction.SystemClock{}
 	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	g, _, err := s.open(opts.Stores, opts.Keys, nil)
+	if err != nil {
+		return nil, err
 	}
-	clock := opts.Clock
-	if clock == nil {
-		clock = junction.SystemClock{}
+	s.opts.Stores, s.opts.Keys = nil, nil // a rotated-out key must not outlive its generation
+	s.cur, s.retired = g, make(chan struct{})
+	close(s.retired)
+	return s, nil
+}
+
+// Reload replaces the served stores and the accepted keys. A store whose
+// definition is unchanged keeps its adapter (and its vault login); the
+// others are opened anew, and the adapters they replace, or of stores no
+// longer defined, are closed once no call uses them. On error nothing
+// changes: the proxy keeps serving what it served.
+func (s *Server) Reload(defs map[string]Definition, keys []junction.Secret) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	old := s.cur
+	g, kept, err := s.open(defs, keys, old)
+	if err != nil {
+		return err
 	}
-	s := &Server{stores: map[string]junction.CredentialStore{}, types: map[string]string{}, logger: logger, clock: clock}
-	if !opts.Key.IsZero() {
-		s.keySum, s.withKey = sha256.Sum256([]byte(opts.Key.Reveal())), true
-	}
-	for _, name := range slices.Sorted(maps.Keys(opts.Stores)) {
-		d := opts.Stores[name]
-		if err := checkRef(name); err != nil {
-			_ = s.Close()
-			return nil, fmt.Errorf("credentials proxy: store %q: name %w", name, err)
+	s.mu.Lock()
+	s.cur = g
+	s.mu.Unlock()
+	// An adapter old kept from an earlier generation may still serve that
+	// generation's calls: close only after the earlier retirement ended.
+	before, done := s.retired, make(chan struct{})
+	s.retired = done
+	s.retiring.Add(1)
+	go func() {
+		defer s.retiring.Done()
+		defer close(done)
+		old.inflight.Wait()
+		<-before
+		if err := closeStores(old.stores, kept); err != nil {
+			s.logger.Warn("credentials proxy: closing replaced stores", slog.Any("error", err))
 		}
-		t, ok := opts.Types[d.Type]
+	}()
+	return nil
+}
+
+// open builds a generation from defs and keys, reusing the adapters of
+// prev whose definitions are unchanged; kept names them.
+func (s *Server) open(defs map[string]Definition, keys []junction.Secret, prev *generation) (*generation, map[string]bool, error) {
+	if len(keys) == 0 && !s.opts.ClientCertificates {
+		return nil, nil, errors.New("credentials proxy: a key (JUNCTION_PROXY_KEY or --key-file) or a client CA (--client-ca) is required")
+	}
+	if len(defs) == 0 {
+		return nil, nil, errors.New("credentials proxy: no stores defined (--stores)")
+	}
+	g := &generation{defs: defs, stores: map[string]junction.CredentialStore{}, types: map[string]string{}}
+	if len(keys) > 0 {
+		ks, err := newKeySet(keys)
+		if err != nil {
+			return nil, nil, err
+		}
+		g.keys = ks
+	}
+	kept := map[string]bool{}
+	fail := func(err error) (*generation, map[string]bool, error) {
+		_ = closeStores(g.stores, kept)
+		return nil, nil, err
+	}
+	for _, name := range slices.Sorted(maps.Keys(defs)) {
+		d := defs[name]
+		if prev != nil {
+			if st, ok := prev.stores[name]; ok && reflect.DeepEqual(prev.defs[name], d) {
+				g.stores[name], g.types[name], kept[name] = st, d.Type, true
+				continue
+			}
+		}
+		if err := checkRef(name); err != nil {
+			return fail(fmt.Errorf("credentials proxy: store %q: name %w", name, err))
+		}
+		t, ok := s.opts.Types[d.Type]
 		if !ok {
-			_ = s.Close()
-			known := slices.Sorted(maps.Keys(opts.Types))
-			return nil, fmt.Errorf("credentials proxy: store %q: unknown type %q; known types: %s", name, d.Type, strings.Join(known, ", "))
+			known := slices.Sorted(maps.Keys(s.opts.Types))
+			return fail(fmt.Errorf("credentials proxy: store %q: unknown type %q; known types: %s", name, d.Type, strings.Join(known, ", ")))
 		}
 		so := junction.CredentialStoreOptions{
-			Name: name, Clock: clock, Logger: logger.With("store", name, "store_type", d.Type),
-			Insecure: d.Insecure, ProxyURL: d.ProxyURL, Transport: opts.Transport, Timeout: opts.Timeout, Allow: opts.Allow, Resolver: opts.Resolver,
+			Name: name, Clock: s.clock, Logger: s.logger.With("store", name, "store_type", d.Type),
+			Insecure: d.Insecure, ProxyURL: d.ProxyURL, Transport: s.opts.Transport, Timeout: s.opts.Timeout,
+			Allow: s.opts.Allow, Resolver: s.opts.Resolver,
 		}
 		st, err := t.Open(d.Config, so)
 		if err != nil {
-			_ = s.Close()
-			return nil, fmt.Errorf("credentials proxy: store %q: %s", name, describe(err))
+			return fail(fmt.Errorf("credentials proxy: store %q: %s", name, describe(err)))
 		}
 		if d.ReadOnly || !t.Writable {
 			st = readOnly{st}
 		}
-		s.stores[name], s.types[name] = st, d.Type
+		g.stores[name], g.types[name] = st, d.Type
 	}
-	return s, nil
+	return g, kept, nil
+}
+
+// closeStores closes the adapters of stores except those named in skip.
+func closeStores(stores map[string]junction.CredentialStore, skip map[string]bool) error {
+	var errs []error
+	for name, st := range stores {
+		if c, ok := st.(junction.Closer); ok && !skip[name] {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // describe names the configuration key at fault, for the operator.
@@ -118,15 +207,22 @@ func describe(err error) string {
 	return junction.ErrorMessage(err)
 }
 
-// Close closes every store's adapter (their login renewal loops).
+// Close waits for the adapters replaced by reloads to be closed, then
+// closes the current ones (their login renewal loops). Calls must have
+// stopped.
 func (s *Server) Close() error {
-	var errs []error
-	for _, st := range s.stores {
-		if c, ok := st.(junction.Closer); ok {
-			errs = append(errs, c.Close())
-		}
-	}
-	return errors.Join(errs...)
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	s.retiring.Wait()
+	return closeStores(s.cur.stores, nil)
+}
+
+// acquire returns the generation a call uses; the call must release it.
+func (s *Server) acquire() *generation {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	s.cur.inflight.Add(1)
+	return s.cur
 }
 
 // Handler serves /healthz and the /v1/stores/{store}/{op} calls.
@@ -141,22 +237,18 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-func (s *Server) authenticated(r *http.Request) bool {
-	if !s.withKey {
+func (g *generation) authenticated(r *http.Request) bool {
+	if g.keys == nil {
 		return true // the listener verified the client certificate
 	}
 	given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		return false
-	}
-	// Both sides hashed, so the comparison takes the same time whatever
-	// the lengths.
-	sum := sha256.Sum256([]byte(given))
-	return subtle.ConstantTimeCompare(sum[:], s.keySum[:]) == 1
+	return g.keys.accepts(given) && ok
 }
 
 func (s *Server) servePing(w http.ResponseWriter, r *http.Request) {
-	if !s.authenticated(r) {
+	g := s.acquire()
+	defer g.inflight.Done()
+	if !g.authenticated(r) {
 		s.logger.Warn("credentials proxy refused a call: wrong or missing key", "remote", r.RemoteAddr, "op", opPing)
 		writeProblem(w, http.StatusUnauthorized, problem{Code: junction.EUNAUTHENTICATED, Message: "the credentials proxy refused the key"})
 		return
@@ -167,12 +259,14 @@ func (s *Server) servePing(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveStore(w http.ResponseWriter, r *http.Request) {
 	start := s.clock.Now()
 	name, op := r.PathValue("store"), r.PathValue("op")
-	if !s.authenticated(r) {
+	g := s.acquire()
+	defer g.inflight.Done()
+	if !g.authenticated(r) {
 		s.logger.Warn("credentials proxy refused a call: wrong or missing key", "remote", r.RemoteAddr, "op", op)
 		writeProblem(w, http.StatusUnauthorized, problem{Code: junction.EUNAUTHENTICATED, Message: "the credentials proxy refused the key"})
 		return
 	}
-	st, ok := s.stores[name]
+	st, ok := g.stores[name]
 	if !ok {
 		writeProblem(w, http.StatusUnprocessableEntity, problem{Code: junction.EINVALID, Field: "store",
 			Message: fmt.Sprintf("the credentials proxy has no store named %q", name)})
@@ -211,7 +305,7 @@ func (s *Server) serveStore(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, problem{Code: junction.ENOTFOUND, Message: "unknown operation"})
 		return
 	}
-	attrs := []slog.Attr{slog.String("op", op), slog.String("store", name), slog.String("store_type", s.types[name]),
+	attrs := []slog.Attr{slog.String("op", op), slog.String("store", name), slog.String("store_type", g.types[name]),
 		slog.Duration("elapsed", s.clock.Now().Sub(start))}
 	if err != nil {
 		s.logFailure(r, err, attrs)

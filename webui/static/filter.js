@@ -77,6 +77,19 @@
       w.appendChild(document.createTextNode(": a record without it does not match (guard it with has())."));
       nodes.push(w);
     }
+    // Types that differ from the declared ones are warned of, not
+    // refused: the filter is saved as written.
+    var mismatched = answer.mismatched || [];
+    if (mismatched.length > 0) {
+      var m = el("div", { "class": "warning", id: "filter-check-mismatched" });
+      m.appendChild(el("p", {}, "Saved as written, but not of the types the connector declares:"));
+      var list = el("ul", {});
+      mismatched.forEach(function (x) {
+        list.appendChild(el("li", {}, x.message));
+      });
+      m.appendChild(list);
+      nodes.push(m);
+    }
     show(nodes);
   }
 
