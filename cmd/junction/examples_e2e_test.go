@@ -155,6 +155,7 @@ func TestHelpExamplesRun(t *testing.T) {
 		}},
 		{prefix: "junction execute gh create_issue", vendor: "api.github.com"},
 		{prefix: "junction execute gh --object repository", vendor: "api.github.com"},
+		{prefix: "junction execute gh search_issues", vendor: "api.github.com"},
 		{prefix: "junction triggers create --folder Finance --connection gh"},
 		{prefix: "junction triggers create --folder Finance --connection hooks", rewrite: map[string]string{
 			"https://hooks.acme.com": receiver.URL}, after: func(out string) {
