@@ -99,7 +99,26 @@ type CredentialStoreStore interface {
 	// the count, while assets still reference the store. It deletes the
 	// store's sealed login with it.
 	DeleteCredentialStore(ctx context.Context, tenantID, id string) error
+	// ClaimStoreHealthReport records that people are to be told the store
+	// is now state (StoreUnreachable or StoreRecovered) and reports
+	// whether this call is the one to tell them: true when the last report
+	// was the other state (for StoreUnreachable: or there was none, or it
+	// is older than StoreHealthReportStale), false when another server
+	// already told. Several servers see one outage; one tells of it.
+	ClaimStoreHealthReport(ctx context.Context, tenantID, storeID, state string, at time.Time) (bool, error)
 }
+
+// The states ClaimStoreHealthReport records.
+const (
+	StoreUnreachable = "unreachable"
+	StoreRecovered   = "recovered"
+)
+
+// StoreHealthReportStale is how long an "unreachable" report stands
+// without its "recovered": after that a server that finds the store down
+// again tells people again, in case the server that told of the outage
+// stopped before it could tell of the recovery.
+const StoreHealthReportStale = 24 * time.Hour
 
 // AssetStore persists assets. Names are unique per folder.
 type AssetStore interface {

@@ -15,7 +15,8 @@ import (
 // and again when it answers after that: a credential_store.unreachable
 // event each time, with Details["state"] "unreachable" or "recovered".
 // Only reads made on a cache miss count; a store nobody reads from is
-// not watched.
+// not watched. Each server watches its own reads; the store's health
+// report (ClaimStoreHealthReport) lets one of them tell people.
 type storeHealth struct {
 	mu      sync.Mutex
 	failing map[string]*failure // by store ID
@@ -76,12 +77,12 @@ func (h *storeHealth) observe(ctx context.Context, r *Resolver, cfg *junction.Cr
 		if unreachable != nil {
 			reason = unreachable.Diagnosis
 		}
-		event = storeEvent(cfg, now, map[string]any{"state": "unreachable", "reason": reason,
+		event = storeEvent(cfg, now, map[string]any{"state": junction.StoreUnreachable, "reason": reason,
 			"since": f.since.UTC().Format(time.RFC3339)})
 	case !down && f != nil:
 		delete(h.failing, cfg.ID)
 		if f.reported {
-			event = storeEvent(cfg, now, map[string]any{"state": "recovered",
+			event = storeEvent(cfg, now, map[string]any{"state": junction.StoreRecovered,
 				"since": f.since.UTC().Format(time.RFC3339)})
 		}
 	}
@@ -90,10 +91,20 @@ func (h *storeHealth) observe(ctx context.Context, r *Resolver, cfg *junction.Cr
 		return
 	}
 	// The reader's context may end with its request; the event is still
-	// worth keeping.
-	if err := r.opts.Store.AppendEvent(context.WithoutCancel(ctx), event); err != nil {
+	// worth keeping. Every server reading from the store sees the outage:
+	// the claim and the event are one transaction, so exactly one of them
+	// tells people, of the outage and of the recovery alike.
+	ctx = context.WithoutCancel(ctx)
+	werr := r.opts.Store.InTx(ctx, func(tx junction.Store) error {
+		first, err := tx.ClaimStoreHealthReport(ctx, cfg.TenantID, cfg.ID, event.Details["state"].(string), now)
+		if err != nil || !first {
+			return err
+		}
+		return tx.AppendEvent(ctx, event)
+	})
+	if werr != nil {
 		r.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "credential store health event not recorded",
-			slog.String("credential_store_id", cfg.ID), slog.String("error", err.Error()))
+			slog.String("credential_store_id", cfg.ID), slog.String("error", werr.Error()))
 	}
 }
 

@@ -24,6 +24,9 @@ type fixture struct {
 	res    *resolver.Resolver
 	asset  *junction.Asset
 	dbAsst *junction.Asset
+	// opts made res: another resolver from them is another server on
+	// the same database.
+	opts resolver.Options
 }
 
 const vaultPath = "secret/apps/crm"
@@ -96,19 +99,20 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 
-	res, err := resolver.New(resolver.Options{
+	opts := resolver.Options{
 		Store: st, Keyring: ring, Clock: clock,
 		Types:      map[string]junction.CredentialStoreType{vault.TypeName: vault.Type},
 		StoreAllow: credstoretest.Loopback,
 		// Lease renewal runs when a test calls RenewLeases, after moving
 		// the clock.
 		RenewInterval: -1,
-	})
+	}
+	res, err := resolver.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = res.Close() })
-	return &fixture{store: st, vault: vs, clock: clock, res: res, asset: asset, dbAsst: dbAsset}
+	return &fixture{store: st, vault: vs, clock: clock, res: res, asset: asset, dbAsst: dbAsset, opts: opts}
 }
 
 func TestResolve(t *testing.T) {
@@ -255,10 +259,16 @@ func TestResolve(t *testing.T) {
 }
 
 // TestStoreUnreachableTellsPeople: a store failing every read for five
-// minutes is reported once, and its recovery once.
+// minutes is reported once, and its recovery once, though two servers
+// (two resolvers on one database) each see the outage and the recovery.
 func TestStoreUnreachableTellsPeople(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t)
+	other, err := resolver.New(f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = other.Close() })
 	events := func() []*junction.Event {
 		t.Helper()
 		es, err := f.store.ListEvents(ctx, f.asset.TenantID, junction.Page{})
@@ -270,8 +280,10 @@ func TestStoreUnreachableTellsPeople(t *testing.T) {
 	f.vault.Stop()
 	for _, step := range []time.Duration{0, 2 * time.Minute, 2 * time.Minute} {
 		f.clock.Advance(step)
-		if _, err := f.res.Resolve(ctx, f.asset); err == nil {
-			t.Fatal("resolved from a stopped vault")
+		for _, res := range []*resolver.Resolver{f.res, other} {
+			if _, err := res.Resolve(ctx, f.asset); err == nil {
+				t.Fatal("resolved from a stopped vault")
+			}
 		}
 	}
 	if es := events(); len(es) != 0 {
@@ -280,6 +292,7 @@ func TestStoreUnreachableTellsPeople(t *testing.T) {
 	for range 2 {
 		f.clock.Advance(time.Minute)
 		_, _ = f.res.Resolve(ctx, f.asset)
+		_, _ = other.Resolve(ctx, f.asset)
 	}
 	es := events()
 	if len(es) != 1 || es[0].Type != junction.EventCredentialStoreUnreachable || es[0].Details["state"] != "unreachable" ||
@@ -289,8 +302,10 @@ func TestStoreUnreachableTellsPeople(t *testing.T) {
 	if err := f.vault.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.res.Resolve(ctx, f.asset); err != nil {
-		t.Fatal(err)
+	for _, res := range []*resolver.Resolver{f.res, other} {
+		if _, err := res.Resolve(ctx, f.asset); err != nil {
+			t.Fatal(err)
+		}
 	}
 	es = events()
 	if len(es) != 2 || es[1].Details["state"] != "recovered" {

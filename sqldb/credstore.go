@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"junction"
 )
@@ -163,4 +164,35 @@ func assetsStillInStore(n int, cause error) error {
 		Details: map[string]any{"assets": n},
 		Err:     cause,
 	}
+}
+
+// ClaimStoreHealthReport moves the store's report to state in one
+// statement, only from the other state (or, for an outage, from none or a
+// stale one), so that of several servers exactly one wins each change.
+func (h *handle) ClaimStoreHealthReport(ctx context.Context, tenantID, storeID, state string, at time.Time) (bool, error) {
+	var (
+		res sql.Result
+		err error
+	)
+	switch state {
+	case junction.StoreUnreachable:
+		res, err = h.writer().ExecContext(ctx, `INSERT INTO store_health_reports (store_id, tenant_id, state, changed_at)
+			SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM credential_stores WHERE tenant_id = $2 AND id = $1)
+			ON CONFLICT (store_id) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at
+			WHERE store_health_reports.state <> excluded.state OR store_health_reports.changed_at < $5`,
+			storeID, tenantID, state, toMicros(at), toMicros(at.Add(-junction.StoreHealthReportStale)))
+	case junction.StoreRecovered:
+		res, err = h.writer().ExecContext(ctx, `UPDATE store_health_reports SET state = $3, changed_at = $4
+			WHERE store_id = $1 AND tenant_id = $2 AND state <> $3`, storeID, tenantID, state, toMicros(at))
+	default:
+		return false, junction.Invalid("state", "must be %s or %s", junction.StoreUnreachable, junction.StoreRecovered)
+	}
+	if err != nil {
+		return false, internal("claim store health report", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, internal("claim store health report", err)
+	}
+	return n == 1, nil
 }

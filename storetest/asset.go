@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"junction"
 )
@@ -37,6 +38,36 @@ func testCredentialStores(t *testing.T, open Open) {
 		must(t, s.DeleteCredentialStore(ctx, tn.ID, cs.ID))
 		_, err = s.GetCredentialStore(ctx, tn.ID, cs.ID)
 		wantCode(t, err, junction.ENOTFOUND)
+	})
+
+	t.Run("HealthReports", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		a, b := mustTenant(t, s, "a"), mustTenant(t, s, "b")
+		cs := mustCredStore(t, s, a.ID, "Vault")
+		claim := func(what, tenant, state string, at time.Time, want bool) {
+			t.Helper()
+			ok, err := s.ClaimStoreHealthReport(ctx, tenant, cs.ID, state, at)
+			must(t, err)
+			wantEqual(t, what, ok, want)
+		}
+		claim("a recovery never reported down", a.ID, junction.StoreRecovered, base, false)
+		claim("another tenant's store", b.ID, junction.StoreUnreachable, base, false)
+		claim("the first server down", a.ID, junction.StoreUnreachable, base, true)
+		claim("a second server down", a.ID, junction.StoreUnreachable, base.Add(time.Minute), false)
+		claim("another tenant's recovery", b.ID, junction.StoreRecovered, base.Add(2*time.Minute), false)
+		claim("the first server back", a.ID, junction.StoreRecovered, base.Add(3*time.Minute), true)
+		claim("a second server back", a.ID, junction.StoreRecovered, base.Add(4*time.Minute), false)
+		claim("down again", a.ID, junction.StoreUnreachable, base.Add(time.Hour), true)
+		claim("still down, a day later", a.ID, junction.StoreUnreachable,
+			base.Add(time.Hour+junction.StoreHealthReportStale+time.Minute), true)
+		_, err := s.ClaimStoreHealthReport(ctx, a.ID, cs.ID, "sideways", base)
+		wantCode(t, err, junction.EINVALID)
+		// The report goes with its store.
+		must(t, s.DeleteCredentialStore(ctx, a.ID, cs.ID))
+		ok, err := s.ClaimStoreHealthReport(ctx, a.ID, cs.ID, junction.StoreRecovered, base.Add(48*time.Hour))
+		must(t, err)
+		wantEqual(t, "a deleted store", ok, false)
 	})
 
 	t.Run("ErrNotFound", func(t *testing.T) {
