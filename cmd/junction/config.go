@@ -33,16 +33,16 @@ type Config struct {
 	DataDir  string
 	Database string // a file path or sqlite: DSN, or a postgres:// URL; empty means junction.db in DataDir
 	// ConfigFile is the YAML file the other keys were read from, if any.
-	ConfigFile     string
-	LogFormat      string // text or json
-	LogLevel       string // debug, info, warn, error
-	OutboundAllow  []string
-	StoreAllow     []string
+	ConfigFile    string
+	LogFormat     string // text or json
+	LogLevel      string // debug, info, warn, error
+	OutboundAllow []string
+	StoreAllow    []string
 	// StoreServerIdentity is which tenants' credential stores may log in
 	// as the server itself: default, all or none.
 	StoreServerIdentity string
 	ConnectorsDir       string
-	TrustedProxies []string
+	TrustedProxies      []string
 	// PublicURL is the address people and OAuth providers reach the server
 	// at; empty means http://<the listen address>.
 	PublicURL string
@@ -120,7 +120,7 @@ func (c *Config) settings() []setting {
 		{flag: "store-allow", env: "JUNCTION_STORE_ALLOW", key: "store_allow", list: &c.StoreAllow,
 			usage: "loopback, link-local or metadata address (CIDR) that credential stores may reach; repeatable, env comma-separated"},
 		{flag: "store-server-identity", env: "JUNCTION_STORE_SERVER_IDENTITY", key: "store_server_identity", def: "default",
-			str: &c.StoreServerIdentity,
+			str:   &c.StoreServerIdentity,
 			usage: "which tenants' credential stores may log in as this server (its cloud identity, a file or an environment variable of it): default (the default tenant only), all or none"},
 		{flag: "connectors-dir", env: "JUNCTION_CONNECTORS_DIR", key: "connectors_dir", str: &c.ConnectorsDir,
 			usage: "directory of connector definitions"},

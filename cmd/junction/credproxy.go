@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -121,6 +122,7 @@ type ProxyMain struct {
 	ShutdownTimeout time.Duration
 
 	logger    *slog.Logger
+	tlsConf   atomic.Pointer[tls.Config] // of the last (re)load
 	proxy     *credproxy.Server
 	listener  net.Listener
 	http      *http.Server
@@ -153,22 +155,11 @@ func (m *ProxyMain) Run(ctx context.Context) error {
 		return err
 	}
 	m.logger = newLogger(m.Stderr, m.Config.LogFormat, level)
-	cert, err := tls.LoadX509KeyPair(m.Config.TLSCert, m.Config.TLSKey)
+	tlsConf, err := m.loadTLS()
 	if err != nil {
-		return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		return err
 	}
-	tlsConf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
-	if m.Config.ClientCA != "" {
-		pem, err := os.ReadFile(m.Config.ClientCA)
-		if err != nil {
-			return fmt.Errorf("--client-ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("--client-ca %s holds no PEM certificate", m.Config.ClientCA)
-		}
-		tlsConf.ClientCAs, tlsConf.ClientAuth = pool, tls.RequireAndVerifyClientCert
-	}
+	m.tlsConf.Store(tlsConf)
 	keys, err := m.sharedKeys()
 	if err != nil {
 		return err
@@ -189,7 +180,10 @@ func (m *ProxyMain) Run(ctx context.Context) error {
 		_ = m.proxy.Close()
 		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
 	}
-	m.listener = tls.NewListener(ln, tlsConf)
+	// Each handshake takes the configuration of the last (re)load, so a
+	// renewed certificate or client CA is served without a restart.
+	m.listener = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: tlsConf.NextProtos,
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return m.tlsConf.Load(), nil }})
 	m.http = &http.Server{Handler: m.proxy.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn)}
 	m.serveDone = make(chan struct{})
@@ -211,8 +205,9 @@ func (m *ProxyMain) Run(ctx context.Context) error {
 	return nil
 }
 
-// Reload reads the stores file and the key file again and serves what
-// they now say. When either fails to read, parse or validate, the error is
+// Reload reads the stores file, the key file, the TLS certificate and key
+// and the client CA again and serves what they now say (new connections
+// get the new certificate). When any fails to read, parse or validate, the error is
 // returned (and logged) and the proxy keeps serving its running
 // configuration. Store adapters whose definitions changed are closed once
 // their last call ends.
@@ -225,6 +220,10 @@ func (m *ProxyMain) Reload() error {
 }
 
 func (m *ProxyMain) reload() error {
+	tlsConf, err := m.loadTLS()
+	if err != nil {
+		return err
+	}
 	keys, err := m.sharedKeys()
 	if err != nil {
 		return err
@@ -236,8 +235,31 @@ func (m *ProxyMain) reload() error {
 	if err := m.proxy.Reload(defs, keys); err != nil {
 		return err
 	}
+	m.tlsConf.Store(tlsConf)
 	m.logger.Info("credentials proxy reloaded", slog.Int("stores", len(defs)), slog.Int("keys", len(keys)))
 	return nil
+}
+
+// loadTLS reads the certificate, its key and the client CA, as a server
+// configuration.
+func (m *ProxyMain) loadTLS() (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(m.Config.TLSCert, m.Config.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+	}
+	conf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+	if m.Config.ClientCA != "" {
+		pem, err := os.ReadFile(m.Config.ClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("--client-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--client-ca %s holds no PEM certificate", m.Config.ClientCA)
+		}
+		conf.ClientCAs, conf.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return conf, nil
 }
 
 // ReloadOn calls Reload whenever hangups delivers, until ctx ends: the

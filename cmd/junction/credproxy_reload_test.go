@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,7 +20,8 @@ import (
 // The proxy re-reads its key file and stores file on a hangup: a second
 // key is accepted at once, the first dropped by the next reload, a renamed
 // store served under its new name; a key file that does not validate is
-// logged without its content and changes nothing.
+// logged without its content and changes nothing; a renewed TLS
+// certificate is served to the connections made after the reload.
 func TestCredentialsProxy_Reload(t *testing.T) {
 	const (
 		roleID   = "junction-reloaded"
@@ -124,6 +129,43 @@ func TestCredentialsProxy_Reload(t *testing.T) {
 	if got := read(newKey, "team-vault-2"); got != http.StatusOK {
 		t.Fatalf("read of the renamed store: %d\n%s", got, logs)
 	}
+	// A renewed certificate is served to new connections, and a
+	// certificate that does not load keeps the one in use.
+	served := func() *big.Int {
+		t.Helper()
+		conn, err := tls.Dial("tcp", strings.TrimPrefix(pm.URL(), "https://"), tlsTrusting(ca))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].SerialNumber
+	}
+	before := served()
+	renewed, err := ca.IssueServer("127.0.0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(renewed.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile("proxy.crt", "not a certificate")
+	if err := pm.Reload(); err == nil || !strings.Contains(err.Error(), "--tls-cert") {
+		t.Fatalf("Reload with a broken certificate: %v", err)
+	}
+	if served().Cmp(before) != 0 {
+		t.Fatal("a certificate that does not load replaced the one in use")
+	}
+	writeFile("proxy.crt", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: renewed.Certificate[0]})))
+	writeFile("proxy.key", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})))
+	hangup()
+	if after := served(); after.Cmp(before) == 0 {
+		t.Fatal("the renewed certificate is not served after a reload")
+	}
+	if got := read(newKey, "team-vault-2"); got != http.StatusOK {
+		t.Fatalf("read after the certificate was renewed: %d", got)
+	}
+
 	if err := pm.Close(); err != nil {
 		t.Fatal(err)
 	}
