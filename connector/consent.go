@@ -133,25 +133,25 @@ func (c *connection) pickEntry(lk *ConsentLookup, entries []any, where string) (
 		s, _ := scalarText(v)
 		return s
 	}
+	if len(entries) == 0 {
+		return nil, junction.Invalid(field, "%s lists nothing the authorization reaches; grant access to one at consent and authorize again", where)
+	}
 	if chosen {
 		for _, e := range entries {
 			if sameEntry(label(e), want) {
 				return e, nil
 			}
 		}
-		return nil, junction.Invalid(field, "the authorization does not reach %s%s; set %s to one it reaches, or grant access to it, and authorize again",
+		return nil, junction.Invalid(field, "the authorization does not reach %s, only %s; set %s to one of those, or grant access to it at consent, and authorize again",
 			want, reachable(entries, label), strings.TrimPrefix(field, "fields."))
 	}
-	switch len(entries) {
-	case 1:
+	if len(entries) == 1 {
 		return entries[0], nil
-	case 0:
-		return nil, junction.Invalid(field, "%s lists nothing the authorization reaches; grant access to a site at consent and authorize again", where)
 	}
 	if field == "auth" {
 		return nil, junction.Invalid(field, "%s lists %d entries the authorization reaches and the connector cannot choose between them", where, len(entries))
 	}
-	return nil, junction.Invalid(field, "the authorization reaches several%s; set %s to the one to use and authorize again",
+	return nil, junction.Invalid(field, "the authorization reaches several: %s; set %s to the one to use and authorize again",
 		reachable(entries, label), strings.TrimPrefix(field, "fields."))
 }
 
@@ -175,13 +175,13 @@ func reachable(entries []any, label func(any) string) string {
 		}
 	}
 	if len(names) == 0 {
-		return ""
+		return fmt.Sprintf("%d unnamed entries", len(entries))
 	}
 	more := ""
 	if n := len(entries) - len(names); n > 0 && len(names) == maxConsentEntries {
 		more = fmt.Sprintf(" and %d more", n)
 	}
-	return " (" + strings.Join(names, ", ") + more + ")"
+	return strings.Join(names, ", ") + more
 }
 
 // sameEntry compares two URLs or names as people write them: without case
