@@ -1183,12 +1183,16 @@ type AuthorizationCallback struct {
 
 // CompleteAuthorization finishes an OAuth 2.0 consent: the state, issued
 // by AuthorizeConnection, names the connection and the user who started
-// it, so the callback needs no token. The connection is marked connected
-// and the outcome audited as connection.authorized, acting as that user.
+// it, so the callback needs no token. The connection is marked connected,
+// with the fields its scheme fills after consent (Confluence's cloud ID),
+// and the outcome audited as connection.authorized, naming those fields,
+// acting as that user.
 //
 // Errors: not_found for an unknown, used or expired state;
 // connection_auth_failed when the provider refuses the code or the user
-// refused consent; the engine's other errors.
+// refused consent; validation_failed when the fields the scheme fills
+// after consent cannot be told from what the token reaches; the engine's
+// other errors.
 func (a *App) CompleteAuthorization(ctx context.Context, cb AuthorizationCallback) (*junction.Connection, error) {
 	if err := a.needEngine(); err != nil {
 		return nil, err
@@ -1211,7 +1215,12 @@ func (a *App) CompleteAuthorization(ctx context.Context, cb AuthorizationCallbac
 	if u, err := a.store.GetUser(ctx, c.TenantID, res.UserID); err == nil {
 		p.User = u
 	}
-	a.auditOutcome(ctx, p, c, "connection.authorized", outcomeSuccess, map[string]any{"status": string(c.Status)})
+	details := map[string]any{"status": string(c.Status)}
+	if len(res.Filled) > 0 {
+		// Names only, as an update's audit entry has them.
+		details["fields"] = res.Filled
+	}
+	a.auditOutcome(ctx, p, c, "connection.authorized", outcomeSuccess, details)
 	return c, nil
 }
 

@@ -132,6 +132,12 @@ type Auth struct {
 	// Test, when set, replaces the definition's connection test for this
 	// scheme: an Okta service app has no user for /users/me to answer.
 	Test *TestRequest `yaml:"test,omitempty" json:"test,omitempty"`
+	// AfterConsent (oauth2_authorization_code only), when set, is asked
+	// with the first access token, right after the user consents, and
+	// fills connection fields from its answer, so that the user need not
+	// look them up: Atlassian's 3LO tokens reach a site through its cloud
+	// ID, which accessible-resources lists. See ConsentLookup.
+	AfterConsent *ConsentLookup `yaml:"after_consent,omitempty" json:"after_consent,omitempty"`
 
 	// basic; default "{username}" and "{password}".
 	Username string `yaml:"username,omitempty" json:"username,omitempty"`
@@ -225,6 +231,40 @@ func (a *Auth) Key() string {
 		return a.ID
 	}
 	return string(a.Type)
+}
+
+// ConsentLookup is a GET request sent with a new access token, whose
+// answer lists what the token reaches (Atlassian's sites); one entry of
+// the list fills connection fields. It runs when a consent completes and
+// at least one of the fields it fills is empty: a value the user typed is
+// kept. The fields it fills are saved on the connection in the same
+// transaction as the token.
+//
+// The entry is the one Match picks when every field of Match.Value has a
+// value; otherwise the list must hold exactly one entry. No entry, or
+// several with nothing to choose between them, fails the consent with
+// validation_failed naming the entries (by Match.Path) to choose from.
+type ConsentLookup struct {
+	// URL is an absolute https URL, a template over the scheme's public
+	// fields; the access token goes with it as it goes with API requests.
+	URL string `yaml:"url" json:"url"`
+	// Records is the JSON path of the list in the answer; empty when the
+	// answer is the list itself.
+	Records string `yaml:"records,omitempty" json:"records,omitempty"`
+	// Match picks the entry whose value at Path equals Value, a template
+	// over public fields ("https://{site}.atlassian.net"); compared
+	// without case and trailing slash.
+	Match *ConsentMatch `yaml:"match,omitempty" json:"match,omitempty"`
+	// Fill maps each field to fill to the JSON path of its value in the
+	// entry ({cloud_id: id}). Only public fields of the form may be
+	// filled: a secret field is refused.
+	Fill map[string]string `yaml:"fill" json:"fill"`
+}
+
+// ConsentMatch picks one entry of a ConsentLookup's list.
+type ConsentMatch struct {
+	Path  string `yaml:"path" json:"path"`
+	Value string `yaml:"value" json:"value"`
 }
 
 // TestRequest proves that a connection works.

@@ -203,9 +203,26 @@ func (w *mdWriter) auth(a *Auth) {
 		w.line("Register `<public-url>/oauth/callback` as the redirect URI of the application at the vendor.")
 		w.line("")
 	}
+	if lk := a.AfterConsent; lk != nil {
+		w.line("%s", consentText(lk))
+		w.line("")
+	}
 	if len(a.Fields) > 0 {
 		w.fields(a.Fields)
 	}
+}
+
+// consentText says what a consent lookup fills, and from what.
+func consentText(lk *ConsentLookup) string {
+	var fills []string
+	for _, name := range sortedKeys(lk.Fill) {
+		fills = append(fills, fmt.Sprintf("`%s` with the `%s`", name, lk.Fill[name]))
+	}
+	s := fmt.Sprintf("After consent, Junction asks `%s` with the new token and, where empty, fills %s of", lk.URL, strings.Join(fills, ", "))
+	if m := lk.Match; m != nil {
+		s += fmt.Sprintf(" the entry whose `%s` is `%s` or, without that, of", m.Path, m.Value)
+	}
+	return s + " the only entry in the answer; with several to choose from, the consent fails and names them."
 }
 
 func authText(a *Auth) string {

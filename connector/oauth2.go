@@ -38,8 +38,14 @@ type OAuth2Settings struct {
 // It fails with validation_failed when the scheme is not OAuth 2.0 or a field
 // is missing or makes an endpoint that is not an https URL.
 func (d *Definition) OAuth2(c Credentials) (*OAuth2Settings, error) {
-	conn, err := d.bind(c)
+	conn, err := d.bindForm(c)
 	if err != nil {
+		return nil, err
+	}
+	// The base URL is not needed to get a token, but a connection whose
+	// requests could not be built is not sent to consent, unless what is
+	// missing is what the consent lookup fills.
+	if _, err := conn.fillBaseURL(); err != nil && !conn.filledAtConsent(err) {
 		return nil, err
 	}
 	a := conn.auth

@@ -167,6 +167,20 @@ type connection struct {
 // bind checks the credentials against the definition's connection form and
 // fills the base URL.
 func (d *Definition) bind(c Credentials) (*connection, error) {
+	conn, err := d.bindForm(c)
+	if err != nil {
+		return nil, err
+	}
+	if conn.base, err = conn.fillBaseURL(); err != nil {
+		return nil, err
+	}
+	return conn, nil
+}
+
+// bindForm checks the credentials against the connection form, leaving
+// the base URL unfilled: what the OAuth 2.0 dance needs, before a consent
+// lookup has filled the fields of the base URL.
+func (d *Definition) bindForm(c Credentials) (*connection, error) {
 	var a *Auth
 	switch {
 	case c.Auth == "" && len(d.Auth) == 1:
@@ -192,11 +206,6 @@ func (d *Definition) bind(c Credentials) (*connection, error) {
 			return nil, err
 		}
 	}
-	base, err := conn.fillBaseURL()
-	if err != nil {
-		return nil, err
-	}
-	conn.base = base
 	return conn, nil
 }
 
@@ -313,7 +322,7 @@ func (c *connection) fillBaseURL() (*url.URL, error) {
 			switch {
 			case v == "":
 				if ferr == nil {
-					ferr = junction.Invalid("fields."+name, "is required")
+					ferr = c.missingField(name)
 				}
 			case inHost && !hostnameRE.MatchString(v):
 				if ferr == nil {

@@ -227,7 +227,34 @@ func (v *validator) baseURL() {
 		}
 		return
 	}
-	v.checkBaseURL(p, b, v.commonPublic)
+	v.checkBaseURL(p, b, v.baseURLField)
+}
+
+// baseURLField resolves a variable of the definition's base URL: a shared
+// public field, or one that every scheme using this base URL declares as
+// a public field of its own (Confluence's site, which its basic scheme
+// needs and its 3LO scheme need not).
+func (v *validator) baseURLField(name string) string {
+	msg := v.commonPublic(name)
+	if _, shared := v.common[name]; shared {
+		return msg
+	}
+	using := 0
+	for i := range v.d.Auth {
+		a := &v.d.Auth[i]
+		if a.BaseURL != "" {
+			continue
+		}
+		using++
+		i := slices.IndexFunc(a.Fields, func(f Field) bool { return f.Name == name })
+		if i < 0 || a.Fields[i].Type == FieldSecret {
+			return msg
+		}
+	}
+	if using == 0 {
+		return msg
+	}
+	return ""
 }
 
 // checkBaseURL checks the shape of a base URL template: the definition's,
@@ -272,7 +299,7 @@ var authAttrs = map[AuthType][]string{
 	AuthBearer:                  {"token"},
 	AuthOAuth2ClientCredentials: {"token_url", "client_id", "client_secret", "scopes", "scope_separator", "token_params", "token_query", "name", "client_auth", "private_key", "signing_alg", "key_id", "claims"},
 	AuthOAuth2JWTBearer:         {"token_url", "scopes", "token_params", "name", "private_key", "signing_alg", "key_id", "claims"},
-	AuthOAuth2AuthorizationCode: {"authorize_url", "token_url", "client_id", "client_secret", "scopes", "scope_separator", "pkce", "authorize_params", "token_params", "name"},
+	AuthOAuth2AuthorizationCode: {"authorize_url", "token_url", "client_id", "client_secret", "scopes", "scope_separator", "pkce", "authorize_params", "token_params", "name", "after_consent"},
 	AuthCustom:                  {"headers", "query"},
 	AuthAWSSigV4:                {"access_key_id", "secret_access_key", "session_token", "region", "service"},
 }
@@ -313,6 +340,7 @@ func setAttrs(a *Auth) []string {
 	add("session_token", a.SessionToken != "")
 	add("region", a.Region != "")
 	add("service", a.Service != "")
+	add("after_consent", a.AfterConsent != nil)
 	return out
 }
 
@@ -369,6 +397,9 @@ func (v *validator) auth(p string, a *Auth) {
 	}
 	if a.Test != nil {
 		v.test(p+".test", a.Test, publicField)
+	}
+	if a.AfterConsent != nil {
+		v.afterConsent(p+".after_consent", a.AfterConsent, own, publicField)
 	}
 	switch a.Type {
 	case AuthBasic:
@@ -528,6 +559,38 @@ func (v *validator) oauthURL(p, raw string, resolve func(string) string) {
 	sample, _ := fillTemplate(raw, func(string) (string, bool) { return "x", true })
 	if u, err := url.Parse(sample); err != nil || u.Scheme != "https" || u.Host == "" {
 		v.add(p, "must be an absolute https URL")
+	}
+}
+
+// afterConsent checks a consent lookup: an https URL over public fields,
+// valid JSON paths, and fields to fill that the form declares as public
+// fields, since their values are shown and saved as typed ones are.
+func (v *validator) afterConsent(p string, lk *ConsentLookup, own map[string]Field, resolve func(string) string) {
+	v.oauthURL(p+".url", lk.URL, resolve)
+	v.jsonPath(p+".records", lk.Records, false)
+	if m := lk.Match; m != nil {
+		v.jsonPath(p+".match.path", m.Path, true)
+		if m.Value == "" {
+			v.add(p+".match.value", "is required")
+		}
+		v.checkTemplate(p+".match.value", m.Value, resolve)
+	}
+	if len(lk.Fill) == 0 {
+		v.add(p+".fill", "is required: the fields the answer fills")
+	}
+	for _, name := range sortedKeys(lk.Fill) {
+		fp := p + ".fill." + name
+		f, ok := own[name]
+		if !ok {
+			f, ok = v.common[name]
+		}
+		switch {
+		case !ok:
+			v.add(fp, "refers to undeclared field %q", name)
+		case f.Type == FieldSecret:
+			v.add(fp, "field %q is a secret; only public fields may be filled after consent", name)
+		}
+		v.jsonPath(fp, lk.Fill[name], true)
 	}
 }
 

@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -591,17 +593,26 @@ type Authorized struct {
 	Connection *junction.Connection
 	// UserID is who began the flow (for the audit entry).
 	UserID string
+	// Filled names the fields the scheme's consent lookup filled and
+	// saved with the token (for the audit entry); nil when none.
+	Filled []string
 }
 
 // CompleteAuthorize finishes the flow that state belongs to: it takes the
 // pending OAuthState (once only), exchanges code for tokens with the PKCE
 // verifier and the client secret (possibly from a credential asset), seals
 // the token set at the connection's TokenSealedID, and marks the
-// connection connected with no failures on record.
+// connection connected with no failures on record. When the scheme has an
+// after_consent request and a field it fills is empty, the request is
+// sent with the new token and the fields it fills are saved in the same
+// transaction as the token; if that fails, the token is not kept and the
+// connection is left disconnected with the reason as its status reason.
 //
 // Errors: ENOTFOUND for an unknown, used or expired state;
 // ECONNAUTHFAILED when the provider refuses the code or the client;
-// EPROVIDER for other token endpoint errors.
+// EPROVIDER for other token endpoint errors and for a failed or unusable
+// after_consent answer; EINVALID (Field the choosing field, fields.site)
+// when that answer leaves no entry or several to choose from.
 func (e *Engine) CompleteAuthorize(ctx context.Context, state, code string) (*Authorized, error) {
 	if state == "" {
 		return nil, junction.Invalid("state", "is required")
@@ -665,6 +676,10 @@ func (e *Engine) CompleteAuthorize(ctx context.Context, state, code string) (*Au
 		return nil, err
 	}
 	ts := e.fromOAuth2(tok)
+	filled, err := e.consentFields(ctx, x, ts)
+	if err != nil {
+		return nil, e.consentLookupFailed(ctx, st, err)
+	}
 
 	var out *junction.Connection
 	err = e.store.InTx(ctx, func(s junction.Store) error {
@@ -672,6 +687,7 @@ func (e *Engine) CompleteAuthorize(ctx context.Context, state, code string) (*Au
 		if err != nil {
 			return err
 		}
+		filledFields(c, filled)
 		if c.TokenSealedID == "" {
 			c.TokenSealedID = junction.NewID()
 		}
@@ -698,7 +714,70 @@ func (e *Engine) CompleteAuthorize(ctx context.Context, state, code string) (*Au
 	if err != nil {
 		return nil, err
 	}
-	return &Authorized{Connection: out, UserID: st.UserID}, nil
+	return &Authorized{Connection: out, UserID: st.UserID, Filled: slices.Sorted(maps.Keys(filled))}, nil
+}
+
+// consentFields asks the scheme's after_consent request with the new
+// token, when a field it fills is empty, and returns the values to fill.
+// The token is masked like every secret of the run.
+func (e *Engine) consentFields(ctx context.Context, x *run, ts tokenSet) (map[string]string, error) {
+	if !x.def.NeedsConsentLookup(x.creds) {
+		return nil, nil
+	}
+	x.secrets = append(x.secrets, ts.Access, ts.Refresh)
+	creds := x.creds
+	creds.AccessToken = ts.Access
+	req, err := x.def.BuildConsentLookup(creds)
+	if err != nil {
+		return nil, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, e.refreshTimeout)
+	defer cancel()
+	resp, err := x.do(rctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return x.def.ConsentFields(creds, resp)
+}
+
+// filledFields sets the fields a consent lookup filled, except those the
+// user typed meanwhile.
+func filledFields(c *junction.Connection, filled map[string]string) {
+	if len(filled) == 0 {
+		return
+	}
+	if c.Fields == nil {
+		c.Fields = map[string]junction.FieldValue{}
+	}
+	for name, v := range filled {
+		if cur, ok := c.Fields[name]; ok && cur.Value != nil && cur.Value != "" {
+			continue
+		}
+		c.Fields[name] = junction.FieldValue{Value: v}
+	}
+}
+
+// consentLookupFailed keeps why a consent lookup failed as the
+// connection's status reason, where its page shows it, and returns err.
+// The new token is not kept: the connection could not use it.
+func (e *Engine) consentLookupFailed(ctx context.Context, st *junction.OAuthState, lookupErr error) error {
+	if c := junction.ErrorCode(lookupErr); c != junction.EINVALID && c != junction.EPROVIDER {
+		return lookupErr
+	}
+	werr := e.store.InTx(ctx, func(s junction.Store) error {
+		c, err := s.LockConnection(ctx, st.TenantID, st.ConnectionID)
+		if err != nil {
+			return err
+		}
+		c.Status = junction.ConnectionDisconnected
+		c.StatusReason = junction.ErrorMessage(lookupErr)
+		c.UpdatedAt = e.clock.Now()
+		return s.UpdateConnection(ctx, c)
+	})
+	if werr != nil {
+		e.logger.LogAttrs(ctx, slog.LevelError, "record failed consent lookup", slog.String("connection_id", st.ConnectionID), slog.String("error", werr.Error()))
+	}
+	return lookupErr
 }
 
 // checkURLHost applies a host check to the host of an endpoint URL.

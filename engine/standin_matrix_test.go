@@ -90,6 +90,11 @@ type matrixVendor struct {
 	// answered with, and disposition the filename it is served under.
 	download    []byte
 	disposition string
+	// consentPath and consentAnswer are the scheme's after_consent
+	// request and the list it answers; consents counts them.
+	consentPath   string
+	consentAnswer []byte
+	consents      int
 }
 
 func (v *matrixVendor) serve(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -126,6 +131,14 @@ func (v *matrixVendor) serve(w http.ResponseWriter, r *http.Request, body []byte
 			}
 		}
 		_, _ = io.WriteString(w, `{"access_token":"`+v.access+`","refresh_token":"matrix-refresh","token_type":"Bearer","expires_in":3600}`)
+		return
+	case v.consentPath != "" && r.Method == http.MethodGet && r.URL.Path == v.consentPath:
+		if r.Header.Get("Authorization") != "Bearer "+v.access {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		v.consents++
+		_, _ = w.Write(v.consentAnswer)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -507,6 +520,7 @@ func (m *matrixRun) connect(a *connector.Auth, override map[string]string) (map[
 	m.v.mu.Lock()
 	m.v.authorizePath = m.standInPath(fill(a.AuthorizeURL, values))
 	m.v.tokenPath = m.standInPath(fill(a.TokenURL, values))
+	consentFills := m.consentAnswer(a, values)
 	m.v.mu.Unlock()
 	authURL, err := m.f.eng.BeginAuthorize(m.f.ctx, conn, "user-1", redirectURI)
 	if err != nil {
@@ -537,6 +551,22 @@ func (m *matrixRun) connect(a *connector.Auth, override map[string]string) (map[
 		m.noSecretIn(err.Error())
 		return nil, nil
 	}
+	conn = m.f.reload(t, conn)
+	if len(consentFills) > 0 {
+		m.v.mu.Lock()
+		asked := m.v.consents
+		m.v.consents = 0
+		m.v.mu.Unlock()
+		if asked != 1 {
+			t.Errorf("%s: after_consent asked %d times", a.Key(), asked)
+		}
+	}
+	for name, v := range consentFills {
+		if got := conn.Fields[name].Value; got != v {
+			t.Errorf("%s: after consent %s = %v, want %s", a.Key(), name, got, v)
+		}
+		values[name] = v
+	}
 	for _, form := range m.v.takeTokens() {
 		if form.Get("grant_type") != "authorization_code" || form.Get("code") != "matrix-code" {
 			t.Errorf("%s: code exchange sent grant_type %q", a.Key(), form.Get("grant_type"))
@@ -548,7 +578,59 @@ func (m *matrixRun) connect(a *connector.Auth, override map[string]string) (map[
 			t.Errorf("%s: PKCE %v, but the code exchange carries a verifier: %v", a.Key(), a.PKCE, form.Has("code_verifier"))
 		}
 	}
-	return values, m.f.reload(t, conn)
+	return values, conn
+}
+
+// consentAnswer sets the vendor up to answer the scheme's after_consent
+// request, when it has one and a field it fills is empty, with a list of
+// one entry, the one its match asks for, and returns the values that
+// entry fills. The caller holds m.v.mu.
+func (m *matrixRun) consentAnswer(a *connector.Auth, values map[string]string) map[string]string {
+	lk := a.AfterConsent
+	m.v.consentPath, m.v.consentAnswer = "", nil
+	if lk == nil {
+		return nil
+	}
+	entry := map[string]any{}
+	fills := map[string]string{}
+	for name, path := range lk.Fill {
+		if values[name] != "" {
+			continue
+		}
+		fills[name] = "matrix-" + strings.ReplaceAll(name, "_", "-")
+		setMatrixPath(entry, path, fills[name])
+	}
+	if len(fills) == 0 {
+		return nil
+	}
+	if lk.Match != nil {
+		if v, ok := filled(lk.Match.Value, values); ok {
+			setMatrixPath(entry, lk.Match.Path, v)
+		}
+	}
+	var answer any = []any{entry}
+	if lk.Records != "" {
+		doc := map[string]any{}
+		setMatrixPath(doc, lk.Records, answer)
+		answer = doc
+	}
+	m.v.consentPath = m.standInPath(fill(lk.URL, values))
+	m.v.consentAnswer, _ = json.Marshal(answer)
+	return fills
+}
+
+// setMatrixPath sets a dotted path of plain keys in doc.
+func setMatrixPath(doc map[string]any, path string, v any) {
+	keys := strings.Split(strings.TrimPrefix(strings.TrimPrefix(path, "$"), "."), ".")
+	for _, k := range keys[:len(keys)-1] {
+		next, ok := doc[k].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			doc[k] = next
+		}
+		doc = next
+	}
+	doc[keys[len(keys)-1]] = v
 }
 
 // testRequest runs the connection test and checks the request it sent.

@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"bytes"
+	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"junction"
 	"junction/app"
@@ -90,10 +92,15 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 			status = http.StatusBadRequest
 		}
 		view = callbackView{Title: "Not connected", Code: code, RequestID: requestIDFrom(r.Context())}
-		switch code {
-		case junction.EINVALID:
+		var je *junction.Error
+		switch {
+		case code == junction.EINVALID && errors.As(err, &je) && strings.HasPrefix(je.Field, "fields."):
+			// The provider granted access, but a field the connection
+			// needs could not be filled from what the token reaches.
+			view.Message = junction.ErrorMessage(err)
+		case code == junction.EINVALID:
 			view.Message = "This page was opened without the parameters the provider sends back. Start the authorization again from Junction."
-		case junction.ENOTFOUND:
+		case code == junction.ENOTFOUND:
 			view.Message = "This authorization request is unknown, already used or expired. Start it again from Junction."
 		default:
 			view.Message = junction.ErrorMessage(err)
