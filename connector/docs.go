@@ -3,6 +3,7 @@
 package connector
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -409,6 +410,11 @@ func paginationText(pg *Pagination) string {
 	switch pg.Type {
 	case PageCursor:
 		s = fmt.Sprintf("Pages by cursor: the next page sends `%s` from `%s` of the response", pg.CursorParam, pg.NextCursorPath)
+		if pc := pg.Continue; pc != nil {
+			body, _ := json.Marshal(pc.Body)
+			s = fmt.Sprintf("Pages by cursor: the next page is `%s %s` with the body `%s`, `{cursor}` being `%s` of the response",
+				pc.HTTPMethod(), pc.Path, body, pg.NextCursorPath)
+		}
 	case PageOffset:
 		s = fmt.Sprintf("Pages by offset (`%s`)", pg.OffsetParam)
 	case PageNumber:
