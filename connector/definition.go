@@ -746,6 +746,33 @@ type Webhooks struct {
 	// tenantId, QuickBooks' realmId). Other events are acknowledged and
 	// dropped.
 	Account *WebhookAccount `yaml:"account,omitempty" json:"account,omitempty"`
+	// Ping, when set, is the one unsigned request a connector whose
+	// deliveries are signed in a header accepts: the vendor's check, when
+	// a webhook is saved, that the URL answers (see WebhookPing).
+	Ping *WebhookPing `yaml:"ping,omitempty" json:"ping,omitempty"`
+}
+
+// WebhookPing describes a vendor's unsigned ping, answered so the vendor
+// saves the webhook, and firing nothing. WooCommerce, when a webhook is
+// saved, POSTs webhook_id=N form-encoded without X-WC-Webhook-Signature
+// and saves the webhook only if the answer is 200:
+//
+//	ping:
+//	  form: {webhook_id: "[0-9]{1,20}"}
+//
+// A request is the ping only when it is a POST that carries no signature
+// header, its Content-Type, if any, is application/x-www-form-urlencoded,
+// and its body is a form of exactly the members Form names, each once,
+// each value matching its pattern whole. Anything else unsigned is refused
+// as before; a request carrying the signature header is verified as a
+// delivery.
+type WebhookPing struct {
+	// Form maps each member of the ping's form body to a regular
+	// expression (RE2) that its whole value matches.
+	Form map[string]string `yaml:"form" json:"form"`
+	// Reply is the JSON body of the 200 answer; empty, the answer has
+	// no body.
+	Reply string `yaml:"reply,omitempty" json:"reply,omitempty"`
 }
 
 // WebhookAccount names where an event says which account it belongs to,

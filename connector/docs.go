@@ -516,6 +516,15 @@ func (w *mdWriter) triggers(d *Definition) {
 		w.line("The vendor does not sign deliveries: the token in the intake URL is the only proof that one comes from it, so keep the URL secret.")
 		w.line("")
 	}
+	if p := wh.Ping; p != nil && wh.Signature != nil {
+		members := make([]string, 0, len(p.Form))
+		for _, name := range sortedKeys(p.Form) {
+			members = append(members, "`"+name+"`")
+		}
+		w.line("The unsigned ping the vendor sends when the webhook is saved (a form of %s only, without the `%s` header) is answered 200, fires nothing and shows as `ping` in the trigger's history; any other unsigned delivery is refused.",
+			strings.Join(members, ", "), wh.Signature.Header)
+		w.line("")
+	}
 	if wh.Format == WebhookFormatForm {
 		w.line("Deliveries are forms (`application/x-www-form-urlencoded`), read as the JSON object their bracketed keys describe (`data[merges][FNAME]` is `data.merges.FNAME`).")
 		w.line("")
