@@ -165,11 +165,15 @@ const (
 	// record (Count): anyone may post to a hook URL, and a row each would
 	// let them fill the database.
 	TriggerRejectedSignature TriggerRecordStatus = "rejected_signature"
+	// TriggerPing: the vendor's unsigned ping when a webhook is saved
+	// (WooCommerce's) was answered; it made no job. One record per
+	// trigger and minute at most: anyone may send one.
+	TriggerPing TriggerRecordStatus = "ping"
 )
 
 // TriggerRecordStatuses are the statuses history may be filtered by.
 var TriggerRecordStatuses = []TriggerRecordStatus{TriggerFired, TriggerFailed, TriggerSkipped, TriggerDisabled,
-	TriggerDuplicate, TriggerRejectedSignature}
+	TriggerDuplicate, TriggerRejectedSignature, TriggerPing}
 
 // TriggerRecord is one entry of a trigger's history. It never holds a
 // payload or headers.

@@ -91,7 +91,7 @@ func (c *CLI) triggerHistoryExportCommand() *cobra.Command {
 	var f exportFlags
 	var status, since string
 	cmd := &cobra.Command{
-		Use:     "history-export ID [--format ndjson|csv] [--status fired|skipped|failed|duplicate|rejected_signature] [--since 24h|RFC3339]",
+		Use:     "history-export ID [--format ndjson|csv] [--status fired|skipped|failed|duplicate|rejected_signature|ping] [--since 24h|RFC3339]",
 		Short:   "Write a trigger's whole history to standard output, oldest first",
 		Example: `  junction triggers history-export 0190a3c4-... --format csv`,
 		Args:    cobra.ExactArgs(1),
@@ -104,7 +104,7 @@ func (c *CLI) triggerHistoryExportCommand() *cobra.Command {
 		},
 	}
 	f.bind(cmd)
-	cmd.Flags().StringVar(&status, "status", "", "only entries with this status: fired, skipped, failed, duplicate or rejected_signature")
+	cmd.Flags().StringVar(&status, "status", "", "only entries with this status: fired, skipped, failed, duplicate, rejected_signature or ping")
 	cmd.Flags().StringVar(&since, "since", "", "only entries from this long ago (24h) or since this time (RFC 3339)")
 	return cmd
 }

@@ -187,7 +187,7 @@ default it stops at once. Needs Triggers.Edit on the trigger's folder.`,
 
 	var status, since string
 	history := &cobra.Command{
-		Use:   "history ID [--status fired|skipped|failed|duplicate|rejected_signature] [--since 24h|RFC3339]",
+		Use:   "history ID [--status fired|skipped|failed|duplicate|rejected_signature|ping] [--since 24h|RFC3339]",
 		Short: "List what happened to a trigger's events, oldest first",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -200,7 +200,7 @@ default it stops at once. Needs Triggers.Edit on the trigger's folder.`,
 			})
 		},
 	}
-	history.Flags().StringVar(&status, "status", "", "only entries with this status: fired, skipped, failed, duplicate or rejected_signature")
+	history.Flags().StringVar(&status, "status", "", "only entries with this status: fired, skipped, failed, duplicate, rejected_signature or ping")
 	history.Flags().StringVar(&since, "since", "", "only entries from this long ago (24h) or since this time (RFC 3339)")
 	addAllFlag(history, &all)
 

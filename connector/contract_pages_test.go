@@ -94,6 +94,28 @@ func TestContractActivityPages(t *testing.T) {
 			wantBody: `"pagination":{"per_page":5,"starting_after":"WzE3MTk0OTM3NTcuMCwiNjY3ZDYwYWQ4OTEiXQ=="}`,
 		},
 		{
+			// https://www.dropbox.com/developers/documentation/http/documentation#files-search-continue:
+			// the cursor alone, to search/continue_v2.
+			name: "DropboxSearchContinue", key: "dropbox", activity: "search",
+			cred:  connector.Credentials{Auth: "bearer", Secrets: secrets("token", "sl.example")},
+			input: map[string]any{"query": "invoice"},
+			spec:  "dropbox.yaml",
+			body:  `{"matches":[{"match_type":{".tag":"filename"},"metadata":{".tag":"metadata","metadata":{".tag":"file","name":"a.pdf"}}}],"has_more":true,"cursor":"AAGh6Ec0"}`,
+			want:  "POST https://api.dropboxapi.com/2/files/search/continue_v2",
+			// Nothing else: search/continue_v2 takes the cursor only.
+			wantBody: `{"cursor":"AAGh6Ec0"}`,
+		},
+		{
+			// https://www.dropbox.com/developers/documentation/http/documentation#files-list_folder-continue
+			// (not in the endpoint subset of the description).
+			name: "DropboxListFolderContinue", key: "dropbox", activity: "list_folder",
+			cred:     connector.Credentials{Auth: "bearer", Secrets: secrets("token", "sl.example")},
+			input:    map[string]any{"path": "/Invoices", "limit": 100},
+			body:     `{"entries":[{".tag":"file","name":"a.pdf","id":"id:a4ayc_80_OEAAAAAAAAAXw"}],"cursor":"ZtkX9_EHj3x7PMkVuFIhwKYXEpwpLwyxp9vMKomUhllil9q7eWiAu","has_more":true}`,
+			want:     "POST https://api.dropboxapi.com/2/files/list_folder/continue",
+			wantBody: `{"cursor":"ZtkX9_EHj3x7PMkVuFIhwKYXEpwpLwyxp9vMKomUhllil9q7eWiAu"}`,
+		},
+		{
 			// https://learn.microsoft.com/en-us/graph/paging
 			name: "OutlookNextLink", key: "microsoft-outlook", activity: "calendar_view",
 			cred:  connector.Credentials{Auth: "delegated", Fields: map[string]string{"client_id": "c", "tenant": "common", "user_id": "me"}, Secrets: secrets("client_secret", "s"), AccessToken: junction.NewSecret("eyJ0eXAi.example")},
@@ -128,7 +150,7 @@ func TestContractActivityPages(t *testing.T) {
 						t.Errorf("page parameter %q is not one of %s", p, k)
 					}
 				}
-				if pg.Type == connector.PageCursor && pg.CursorIn != "body" && !params["query:"+pg.CursorParam] {
+				if pg.Type == connector.PageCursor && pg.CursorIn != "body" && pg.Continue == nil && !params["query:"+pg.CursorParam] {
 					t.Errorf("cursor parameter %q is not one of %s", pg.CursorParam, k)
 				}
 			}
@@ -148,6 +170,9 @@ func TestContractActivityPages(t *testing.T) {
 			if !strings.Contains(line, tc.want) {
 				unescaped, _ := url.QueryUnescape(line)
 				t.Fatalf("second page %s (%s), want %s", line, unescaped, tc.want)
+			}
+			if pc := a.Pagination.Continue; pc != nil && string(next.Body) != tc.wantBody {
+				t.Fatalf("second page body %s, want exactly %s", next.Body, tc.wantBody)
 			}
 			if tc.wantBody != "" && !strings.Contains(string(next.Body), tc.wantBody) {
 				t.Fatalf("second page body %s, want %s in it", next.Body, tc.wantBody)

@@ -589,6 +589,53 @@ type Pagination struct {
 	MaxPage int `yaml:"max_page,omitempty" json:"max_page,omitempty"`
 	// next_url
 	NextURLPath string `yaml:"next_url_path,omitempty" json:"next_url_path,omitempty"`
+	// Continue, for cursor pagination only, sends the later pages to an
+	// endpoint of their own with a body made of the cursor alone, instead
+	// of CursorParam on the first request (see PageContinue).
+	Continue *PageContinue `yaml:"continue,omitempty" json:"continue,omitempty"`
+}
+
+// PageContinue is where an API serves the pages after the first when it
+// takes them at another endpoint, given only the cursor: Dropbox answers
+// POST /files/list_folder with {entries, cursor, has_more} and serves the
+// next page at POST /files/list_folder/continue, whose body is
+// {"cursor": "..."} and nothing else.
+//
+//	pagination:
+//	  type: cursor
+//	  next_cursor_path: cursor
+//	  has_more_path: has_more
+//	  continue:
+//	    path: /files/list_folder/continue
+//	    body: {cursor: "{cursor}"}
+//
+// A later page keeps the connection's and the operation's headers and the
+// credentials, and drops everything else the first request carried: its
+// query holds only what the auth type puts there, its body is Body filled
+// with the cursor, sent as JSON. The answer is read as the first page's
+// (the same records path, outputs and pagination). Rebuilt with fresh
+// credentials, a later page is made again from the first request and the
+// answers before it, like any other.
+type PageContinue struct {
+	// Method is the later pages' HTTP method: POST (the default), PUT or
+	// PATCH.
+	Method string `yaml:"method,omitempty" json:"method,omitempty"`
+	// Path is joined to the operation's base URL as the operation's path
+	// is: a plain path starting with '/', without query, fragment or
+	// placeholders.
+	Path string `yaml:"path" json:"path"`
+	// Body is the template of the JSON body: a mapping whose strings may
+	// name {cursor} and nothing else, and one of which must. A string that
+	// is exactly "{cursor}" becomes the cursor as the API gave it.
+	Body any `yaml:"body" json:"body"`
+}
+
+// HTTPMethod is the later pages' method, POST when unset.
+func (c *PageContinue) HTTPMethod() string {
+	if c.Method == "" {
+		return "POST"
+	}
+	return c.Method
 }
 
 // Event is a trigger an object offers: created, updated, deleted or a name
@@ -739,6 +786,33 @@ type Webhooks struct {
 	// tenantId, QuickBooks' realmId). Other events are acknowledged and
 	// dropped.
 	Account *WebhookAccount `yaml:"account,omitempty" json:"account,omitempty"`
+	// Ping, when set, is the one unsigned request a connector whose
+	// deliveries are signed in a header accepts: the vendor's check, when
+	// a webhook is saved, that the URL answers (see WebhookPing).
+	Ping *WebhookPing `yaml:"ping,omitempty" json:"ping,omitempty"`
+}
+
+// WebhookPing describes a vendor's unsigned ping, answered so the vendor
+// saves the webhook, and firing nothing. WooCommerce, when a webhook is
+// saved, POSTs webhook_id=N form-encoded without X-WC-Webhook-Signature
+// and saves the webhook only if the answer is 200:
+//
+//	ping:
+//	  form: {webhook_id: "[0-9]{1,20}"}
+//
+// A request is the ping only when it is a POST that carries no signature
+// header, its Content-Type, if any, is application/x-www-form-urlencoded,
+// and its body is a form of exactly the members Form names, each once,
+// each value matching its pattern whole. Anything else unsigned is refused
+// as before; a request carrying the signature header is verified as a
+// delivery.
+type WebhookPing struct {
+	// Form maps each member of the ping's form body to a regular
+	// expression (RE2) that its whole value matches.
+	Form map[string]string `yaml:"form" json:"form"`
+	// Reply is the JSON body of the 200 answer; empty, the answer has
+	// no body.
+	Reply string `yaml:"reply,omitempty" json:"reply,omitempty"`
 }
 
 // WebhookAccount names where an event says which account it belongs to,

@@ -3,6 +3,7 @@
 package connector
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -426,6 +427,11 @@ func paginationText(pg *Pagination) string {
 	switch pg.Type {
 	case PageCursor:
 		s = fmt.Sprintf("Pages by cursor: the next page sends `%s` from `%s` of the response", pg.CursorParam, pg.NextCursorPath)
+		if pc := pg.Continue; pc != nil {
+			body, _ := json.Marshal(pc.Body)
+			s = fmt.Sprintf("Pages by cursor: the next page is `%s %s` with the body `%s`, `{cursor}` being `%s` of the response",
+				pc.HTTPMethod(), pc.Path, body, pg.NextCursorPath)
+		}
 	case PageOffset:
 		s = fmt.Sprintf("Pages by offset (`%s`)", pg.OffsetParam)
 	case PageNumber:
@@ -525,6 +531,15 @@ func (w *mdWriter) triggers(d *Definition) {
 	}
 	if wh.Signature == nil {
 		w.line("The vendor does not sign deliveries: the token in the intake URL is the only proof that one comes from it, so keep the URL secret.")
+		w.line("")
+	}
+	if p := wh.Ping; p != nil && wh.Signature != nil {
+		members := make([]string, 0, len(p.Form))
+		for _, name := range sortedKeys(p.Form) {
+			members = append(members, "`"+name+"`")
+		}
+		w.line("The unsigned ping the vendor sends when the webhook is saved (a form of %s only, without the `%s` header) is answered 200, fires nothing and shows as `ping` in the trigger's history; any other unsigned delivery is refused.",
+			strings.Join(members, ", "), wh.Signature.Header)
 		w.line("")
 	}
 	if wh.Format == WebhookFormatForm {

@@ -54,7 +54,8 @@ func (r WebhookRequest) method() string {
 }
 
 // AnswerHandshake answers the request when it is one of the handshakes the
-// connector declares (Webhooks.Handshake), and returns nil when it is not.
+// connector declares (Webhooks.Handshake) or its unsigned ping
+// (Webhooks.Ping), and returns nil when it is neither.
 // Call it before VerifyWebhook: vendors send handshakes unsigned.
 //
 // Errors: validation_failed when a rule's body conditions hold but the
@@ -130,7 +131,7 @@ func (d *Definition) AnswerHandshake(c Credentials, req WebhookRequest) (*Handsh
 		}
 		return resp, nil
 	}
-	return nil, nil
+	return d.answerPing(fv, req), nil
 }
 
 // echoable reports whether a value may be reflected to the sender: short,

@@ -55,6 +55,7 @@ type Request struct {
 	inputs           map[string]any // the checked inputs, for output_file's filename
 	carriesFiles     bool           // a text body with files inside (an email's attachments)
 	sigv4            *awsSigning    // signed at send time, see Signer
+	pageCursor       string         // the cursor a continue page was built from
 }
 
 // HTTPRequest returns a new *http.Request for r; each call gets its own body

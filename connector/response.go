@@ -243,6 +243,10 @@ func (r *Request) NextPage(resp Response) (*Request, bool, error) {
 		if !ok || cursor == "" || cursor == r.cursor(pg) {
 			return nil, false, nil
 		}
+		if pg.Continue != nil {
+			next, err := r.continued(pg.Continue, cursor)
+			return next, err == nil, err
+		}
 		next := r.clone()
 		if pg.CursorIn == "body" {
 			m, _ := r.bodyValue.(map[string]any)
@@ -295,12 +299,46 @@ func (r *Request) NextPage(resp Response) (*Request, bool, error) {
 }
 
 func (r *Request) cursor(pg *Pagination) string {
+	if pg.Continue != nil {
+		return r.pageCursor
+	}
 	if pg.CursorIn == "body" {
 		v, _ := lookupPath(r.bodyValue, pg.CursorParam)
 		s, _ := scalarText(v)
 		return s
 	}
 	return r.queryValue(pg.CursorParam)
+}
+
+// continued builds the page after r at the pagination's own endpoint
+// (PageContinue): the method and path it names under r's base URL, a query
+// of the auth type's credentials only, the headers r carried but its JSON
+// headers (they hold inputs), and the body template filled with the cursor.
+func (r *Request) continued(pc *PageContinue, cursor string) (*Request, error) {
+	next := r.clone()
+	next.Method = pc.HTTPMethod()
+	u := *r.base
+	raw := u.EscapedPath() + (&url.URL{Path: pc.Path}).EscapedPath()
+	u.Path, _ = url.PathUnescape(raw)
+	u.RawPath = raw
+	u.RawQuery = r.authQuery.Encode()
+	u.Fragment = ""
+	next.URL = &u
+	if r.op != nil {
+		for name := range r.op.JSONHeaders {
+			next.Header.Del(name)
+		}
+	}
+	next.Header.Del("Content-Type")
+	next.carriesFiles = false
+	next.pageCursor = cursor
+	body, _, _ := renderValue(pc.Body, func(name string) (any, bool) {
+		return cursor, name == "cursor"
+	}, 0)
+	if err := next.setBody(body, BodyJSON, nil); err != nil {
+		return nil, err
+	}
+	return next, nil
 }
 
 // withBodyPath returns a copy of body with the value at a dotted path

@@ -864,7 +864,9 @@ func (v *validator) pagination(p string, pg *Pagination) {
 	}
 	switch pg.Type {
 	case PageCursor:
-		need("cursor_param", pg.CursorParam)
+		if pg.Continue == nil {
+			need("cursor_param", pg.CursorParam)
+		}
 		need("next_cursor_path", pg.NextCursorPath)
 		if pg.CursorIn != "" && pg.CursorIn != "query" && pg.CursorIn != "body" {
 			v.add(p+".cursor_in", "must be query or body")
@@ -902,6 +904,13 @@ func (v *validator) pagination(p string, pg *Pagination) {
 	if pg.Type != PageNextURL {
 		forbid("next_url_path", pg.NextURLPath != "")
 	}
+	if pc := pg.Continue; pc != nil {
+		if pg.Type != PageCursor {
+			forbid("continue", true)
+		} else {
+			v.pageContinue(p, pg, pc)
+		}
+	}
 	if pg.PageSize < 0 {
 		v.add(p+".page_size", "must not be negative")
 	}
@@ -912,6 +921,42 @@ func (v *validator) pagination(p string, pg *Pagination) {
 	v.jsonPath(p+".next_url_path", pg.NextURLPath, false)
 	v.jsonPath(p+".has_more_path", pg.HasMorePath, false)
 	v.jsonPath(p+".end_path", pg.EndPath, false)
+}
+
+// pageContinue checks a cursor pagination whose later pages go to an
+// endpoint of their own: the cursor travels in its body alone.
+func (v *validator) pageContinue(p string, pg *Pagination, pc *PageContinue) {
+	if pg.CursorParam != "" {
+		v.add(p+".cursor_param", "does not apply with continue: the cursor goes in continue.body")
+	}
+	if pg.CursorIn != "" {
+		v.add(p+".cursor_in", "does not apply with continue: the cursor goes in continue.body")
+	}
+	p += ".continue"
+	if !slices.Contains([]string{http.MethodPost, http.MethodPut, http.MethodPatch}, pc.HTTPMethod()) {
+		v.add(p+".method", "must be POST, PUT or PATCH: a method that carries the cursor in its body")
+	}
+	if pc.Path == "" {
+		v.add(p+".path", "is required")
+	} else if err := checkTestPath(pc.Path); err != nil {
+		v.add(p+".path", "%s", err)
+	}
+	if _, ok := pc.Body.(map[string]any); !ok {
+		v.add(p+".body", "is required: a mapping naming {cursor}, such as {cursor: \"{cursor}\"}")
+		return
+	}
+	named := false
+	walkStrings(pc.Body, func(s string) {
+		for _, name := range templateVars(s) {
+			if name != "cursor" {
+				v.add(p+".body", "placeholder {%s} is not the cursor: a later page's body holds the cursor alone", name)
+			}
+			named = named || name == "cursor"
+		}
+	})
+	if !named {
+		v.add(p+".body", "must name {cursor}")
+	}
 }
 
 // walkStrings calls fn for every string in a YAML-decoded value, map keys

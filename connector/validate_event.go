@@ -181,6 +181,9 @@ func (v *validator) webhooks(p string, wh *Webhooks) {
 	v.templatedPath(p+".id", wh.ID, false)
 	v.templatedHeader(p+".event_id.header", wh.EventID.Header, false)
 	v.templatedPath(p+".event_id.path", wh.EventID.Path, false)
+	if wh.Ping != nil {
+		v.ping(p+".ping", wh)
+	}
 	for i := range wh.Handshake {
 		hp := fmt.Sprintf("%s.handshake[%d]", p, i)
 		v.handshake(hp, &wh.Handshake[i])

@@ -64,6 +64,9 @@ type HandshakeResponse struct {
 	// Kept is the secret a handshake rule with keep handed over, for the
 	// caller to keep sealed for the trigger; zero for most handshakes.
 	Kept junction.Secret
+	// Ping says the request was the vendor's unsigned ping (Webhooks.Ping):
+	// answered so the vendor saves its webhook, and firing nothing.
+	Ping bool
 }
 
 // fieldValues reads a connection's field values for webhook templates

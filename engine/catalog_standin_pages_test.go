@@ -36,6 +36,9 @@ type pagedStandIn struct {
 
 type standInPage struct {
 	match, link, body string
+	// path, when set, is the path the page is served at (an endpoint of
+	// its own for later pages, Dropbox's continue).
+	path string
 }
 
 func runPagedStandIn(t *testing.T, tc pagedStandIn) {
@@ -67,10 +70,15 @@ func runPagedStandIn(t *testing.T, tc pagedStandIn) {
 			w.WriteHeader(http.StatusNotFound)
 			return
 		}
+		p := tc.pages[page]
+		if p.path != "" && r.URL.Path != p.path {
+			t.Errorf("%s: page %d asked at %s %s, served at %s", tc.key, page, r.Method, r.URL.Path, p.path)
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
 		mu.Lock()
 		served = append(served, page)
 		mu.Unlock()
-		p := tc.pages[page]
 		if p.link != "" {
 			w.Header().Set("Link", "<"+srv.URL+p.link+`>; rel="next"`)
 		}
@@ -208,6 +216,24 @@ func TestCatalogStandInsActivityPages(t *testing.T) {
 			},
 			first: `{"contacts":[{"id":"c1"}],"total_count":3}`,
 			want:  `{"contacts":[{"id":"c1"},{"id":"c2"},{"id":"c3"}],"total_count":3}`,
+		},
+		{
+			// https://www.dropbox.com/developers/documentation/http/documentation#files-list_folder-continue:
+			// the pages after the first at list_folder/continue, given the
+			// cursor alone.
+			key: "dropbox", auth: "bearer", hosts: []string{"https://api.dropboxapi.com/2"},
+			fields:  map[string]string{"team_member_id": "dbmid:AAH4"},
+			secrets: map[string]string{"token": "sl.dropbox-standin-pages"}, header: [2]string{"Authorization", "Bearer sl.dropbox-standin-pages"},
+			activity: "list_folder", input: map[string]any{"path": "/Invoices", "limit": 1},
+			pages: []standInPage{
+				{path: "/files/list_folder", body: `{"entries":[{".tag":"file","name":"a.pdf"}],"cursor":"AAE1","has_more":true}`},
+				{path: "/files/list_folder/continue", match: "cursor=AAE1",
+					body: `{"entries":[{".tag":"folder","name":"b"}],"cursor":"AAE2","has_more":true}`},
+				{path: "/files/list_folder/continue", match: "cursor=AAE2",
+					body: `{"entries":[{".tag":"file","name":"c.pdf"}],"cursor":"AAE3","has_more":false}`},
+			},
+			first: `{"cursor":"AAE1","entries":[{".tag":"file","name":"a.pdf"}],"has_more":true}`,
+			want:  `{"cursor":"AAE3","entries":[{".tag":"file","name":"a.pdf"},{".tag":"folder","name":"b"},{".tag":"file","name":"c.pdf"}],"has_more":false}`,
 		},
 	} {
 		t.Run(tc.key, func(t *testing.T) {

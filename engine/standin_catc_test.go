@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -678,6 +679,9 @@ func TestStandInEveryWebhook(t *testing.T) {
 			wantCode(t, err, junction.EUNAUTHENTICATED)
 			delivered++
 		}
+		if wh.Ping != nil {
+			checkPing(t, f, key, wh, good)
+		}
 	}
 	if delivered < 30 {
 		t.Errorf("delivered %d webhook events; the connectors declare more", delivered)
@@ -741,4 +745,28 @@ func TestStandInShopifyClientCredentials(t *testing.T) {
 	if grants.Load() == 0 {
 		t.Fatal("no token was fetched")
 	}
+}
+
+// checkPing sends the connector's unsigned ping, its form members all
+// "42": it is answered 200 and fires nothing, while the same form with a
+// member more, or an unsigned event, is refused.
+func checkPing(t *testing.T, f *fixture, key string, wh *connector.Webhooks, conn *junction.Connection) {
+	t.Helper()
+	form := url.Values{}
+	for name, pattern := range wh.Ping.Form {
+		if !regexp.MustCompile(`^(?:` + pattern + `)$`).MatchString("42") {
+			t.Fatalf("%s: ping member %s does not take 42; give the test a sample", key, name)
+		}
+		form.Set(name, "42")
+	}
+	header := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	evs, hs, err := f.eng.ReceiveWebhook(f.ctx, engine.WebhookDelivery{Connection: conn, Header: header, Body: []byte(form.Encode())})
+	if err != nil || evs != nil || hs == nil || !hs.Ping || hs.StatusCode != http.StatusOK {
+		t.Errorf("%s ping: events %v, answer %+v, %v", key, evs, hs, err)
+	}
+	form.Set("matrix_extra", "1")
+	_, _, err = f.eng.ReceiveWebhook(f.ctx, engine.WebhookDelivery{Connection: conn, Header: header, Body: []byte(form.Encode())})
+	wantCode(t, err, junction.EUNAUTHENTICATED)
+	_, _, err = f.eng.ReceiveWebhook(f.ctx, engine.WebhookDelivery{Connection: conn, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"id":42}`)})
+	wantCode(t, err, junction.EUNAUTHENTICATED)
 }

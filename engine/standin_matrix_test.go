@@ -1720,8 +1720,12 @@ func (m *matrixRun) paginate(a *connector.Auth, values map[string]string, conn *
 		return
 	}
 	first, second := reqs[0], reqs[1]
-	m.checkOpRequest(name, second, op)
 	m.checkCredential(a, values, name, reqs[1:2])
+	if pc := pg.Continue; pc != nil {
+		m.checkContinuePage(name, first, second, op, pc, cursor)
+		return
+	}
+	m.checkOpRequest(name, second, op)
 	if second.path != first.path {
 		t.Errorf("%s: path %s, the first page's %s", name, second.path, first.path)
 	}
@@ -1758,6 +1762,52 @@ func (m *matrixRun) paginate(a *connector.Auth, values map[string]string, conn *
 			t.Errorf("%s: the next link was not followed: %s", name, second.rawQuery)
 		}
 	}
+}
+
+// checkContinuePage checks a later page sent to the pagination's own
+// endpoint: its method and path under the operation's base URL, no query
+// but the credential the auth type puts there, and a JSON body that is the
+// template filled with the cursor, nothing of the first page's input.
+func (m *matrixRun) checkContinuePage(name string, first, second matrixRequest, op *connector.Operation, pc *connector.PageContinue, cursor string) {
+	t := m.t
+	m.checkRequestAt(name, second, pc.HTTPMethod(), op.BaseURL, pc.Path)
+	for k := range second.query {
+		if m.auth == nil || m.auth.Name != k || first.query.Get(k) != second.query.Get(k) {
+			t.Errorf("%s: %s=%v in the query of a page that carries the cursor alone", name, k, second.query[k])
+		}
+	}
+	want, err := json.Marshal(fillCursor(pc.Body, cursor))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(bytes.TrimSpace(second.body), want) {
+		t.Errorf("%s: body %s, want %s", name, second.body, want)
+	}
+	if ct := second.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("%s: Content-Type %q", name, ct)
+	}
+}
+
+// fillCursor is a continue body template with {cursor} filled, read
+// independently of the connector's own renderer.
+func fillCursor(v any, cursor string) any {
+	switch t := v.(type) {
+	case string:
+		return strings.ReplaceAll(t, "{cursor}", cursor)
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range t {
+			out[k] = fillCursor(e, cursor)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = fillCursor(e, cursor)
+		}
+		return out
+	}
+	return v
 }
 
 func atoi(s string) int {

@@ -17,7 +17,8 @@ func (s *Server) hookRoutes() []route {
 				"and the vendor's signature authenticate the delivery. 2xx only once the event is stored; 401 " +
 				"for a missing or bad signature (recorded in the trigger's history), 404 for an unknown URL, " +
 				"413 for a body over 1 MiB; a handshake the connector declares (a validationToken query " +
-				"parameter, a header to echo) is answered as the vendor expects, text/plain with nosniff",
+				"parameter, a header to echo) is answered as the vendor expects, text/plain with nosniff; the unsigned " +
+				"ping a connector declares (WooCommerce's when a webhook is saved) is answered 200 without a job",
 			status: http.StatusOK, handle: s.receiveWebhook},
 		{method: "GET", path: "/hooks/{token}", op: "answerWebhookChallenge", access: public(), tag: "triggers",
 			summary: "Answers a vendor's GET challenge to a webhook trigger's URL (Dropbox's ?challenge=) when the " +

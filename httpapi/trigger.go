@@ -106,11 +106,12 @@ func (s *Server) triggerRoutes() []route {
 		{method: "GET", path: "/api/v1/triggers/{id}/history", op: "triggerHistory", access: inFolder(junction.PermTriggersView), tag: tag,
 			summary: "List what happened to a trigger's events, oldest first: fired, skipped (and why), failed, " +
 				"duplicate (a repeat of an event received before: no second job), rejected_signature (deliveries " +
-				"refused for their signature, counted per minute in count)",
+				"refused for their signature, counted per minute in count), ping (the vendor's unsigned ping when a webhook " +
+				"is saved, answered without a job; one a minute at most)",
 			permission: on(junction.PermTriggersView),
 			query: append([]queryParam{
 				{name: "status", description: "Only entries with this status: fired, skipped, failed, " +
-					junction.DisabledDueToFailures + ", duplicate or rejected_signature."},
+					junction.DisabledDueToFailures + ", duplicate, rejected_signature or ping."},
 				{name: "since", description: "Only entries at or after this time.", format: "date-time"},
 			}, pageParams...),
 			response: app.List[*junction.TriggerRecord]{}, status: http.StatusOK, handle: s.triggerHistory},
@@ -120,7 +121,7 @@ func (s *Server) triggerRoutes() []route {
 			permission: on(junction.PermTriggersView),
 			query: []queryParam{exportFormatParam,
 				{name: "status", description: "Only entries with this status: fired, skipped, failed, " +
-					junction.DisabledDueToFailures + ", duplicate or rejected_signature."},
+					junction.DisabledDueToFailures + ", duplicate, rejected_signature or ping."},
 				{name: "since", description: "Only entries at or after this time.", format: "date-time"},
 			},
 			status: http.StatusOK, handle: s.exportTriggerHistory},

@@ -72,6 +72,11 @@ var accepted = &Response{StatusCode: http.StatusOK, ContentType: "application/js
 // acknowledged like the first, so the vendor stops sending it, and
 // recorded in the history as duplicate.
 //
+// The vendor's unsigned ping when a webhook is saved (WooCommerce's; see
+// connector.Webhooks.Ping) is answered, makes no job, and is recorded in
+// the history as ping, once a minute at most; any other unsigned delivery
+// is refused.
+//
 // A GET or HEAD answers only a handshake the connector declares, on a
 // disabled trigger too (a vendor checks the URL before the trigger is
 // switched on); anything else is EMETHODNOTALLOWED. A POSTed handshake is
@@ -146,6 +151,11 @@ func (r *Runtime) intake(ctx context.Context, token string, d WebhookRequest) (*
 		}
 		return nil, err
 	}
+	if hs != nil && hs.Ping {
+		if err := r.recordPing(ctx, t); err != nil {
+			return nil, err
+		}
+	}
 	if hs != nil && !hs.Kept.IsZero() {
 		if err := r.keepHandshakeSecret(ctx, t, hs.Kept); err != nil {
 			return nil, err
@@ -186,6 +196,26 @@ func (r *Runtime) intake(ctx context.Context, token string, d WebhookRequest) (*
 	}
 	r.count(t.TenantID, t.FolderID, t.Connector, t.ConnectionID, junction.UsageCounts{TriggerEvents: int64(len(fired))})
 	return answer, nil
+}
+
+// recordPing records the vendor's ping in the trigger's history, once a
+// minute at most: a ping needs no signature, so anyone holding the URL can
+// send them, and a row each would let them fill the database.
+func (r *Runtime) recordPing(ctx context.Context, t *junction.Trigger) error {
+	now := r.clock.Now()
+	seen, err := r.store.ListTriggerRecords(ctx, t.TenantID, junction.TriggerRecordFilter{TriggerID: t.ID,
+		Status: junction.TriggerPing, Since: now.Truncate(time.Minute), Page: junction.Page{Limit: 1}})
+	if err != nil || len(seen) > 0 {
+		return err
+	}
+	rec := &junction.TriggerRecord{TenantID: t.TenantID, TriggerID: t.ID, FolderID: t.FolderID, At: now,
+		Status: junction.TriggerPing, EventType: t.Event,
+		Reason: "the vendor's unsigned ping when its webhook was saved: answered, no job"}
+	if err := r.store.AppendTriggerRecord(ctx, rec); err != nil {
+		return err
+	}
+	r.metrics.events.WithLabelValues(outcomeLabel(rec.Status)).Inc()
+	return nil
 }
 
 // recordRefused records a delivery the engine refused. A refused

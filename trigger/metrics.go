@@ -33,7 +33,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "junction_trigger_events_total",
-			Help: "Events handled by triggers, by the outcome recorded in their history (fired, skipped, failed, disabled, duplicate, rejected_signature).",
+			Help: "Events handled by triggers, by the outcome recorded in their history (fired, skipped, failed, disabled, duplicate, rejected_signature, ping).",
 		}, []string{"outcome"}),
 		intake: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "junction_trigger_webhook_intake_total",

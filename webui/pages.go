@@ -710,7 +710,7 @@ func (u *UI) trigger(w http.ResponseWriter, r *request) error {
 
 // triggerRecordStatuses are the statuses a trigger's history filters by.
 var triggerRecordStatuses = []junction.TriggerRecordStatus{junction.TriggerFired, junction.TriggerSkipped, junction.TriggerFailed,
-	junction.TriggerDuplicate, junction.TriggerRejectedSignature, junction.TriggerDisabled}
+	junction.TriggerDuplicate, junction.TriggerRejectedSignature, junction.TriggerPing, junction.TriggerDisabled}
 
 func (u *UI) audit(w http.ResponseWriter, r *request) error {
 	q := r.URL.Query()

@@ -13,13 +13,14 @@ import (
 )
 
 // TestWebhookHandshakes_EndToEnd has the real server answer Microsoft
-// Graph's subscription validation and Trello's HEAD check, as the vendors
-// send them, before any event is delivered.
+// Graph's subscription validation, Trello's HEAD check and WooCommerce's
+// ping, as the vendors send them, before any event is delivered.
 func TestWebhookHandshakes_EndToEnd(t *testing.T) {
 	m, logs := triggerServer(t, t.TempDir(), "", credstoretest.NewClock(time.Now().UTC()))
 	c := &apiClient{t: t, base: m.URL(), token: testBootstrapToken}
 	var folder junction.Folder
 	c.must(http.StatusCreated, "POST", "/api/v1/folders", map[string]any{"name": "Subscriptions"}, &folder)
+	var last e2eTrigger
 	hook := func(connector, auth, object, event string, fields map[string]any) string {
 		t.Helper()
 		var conn e2eConnection
@@ -31,6 +32,7 @@ func TestWebhookHandshakes_EndToEnd(t *testing.T) {
 			"folder_id": folder.ID, "connection_id": conn.ID, "object": object, "event": event, "kind": "webhook",
 			"target": map[string]any{"type": "queue", "name": connector},
 		}, &tr)
+		last = tr
 		return tr.WebhookURL
 	}
 	graph := hook("microsoft-outlook", "application", "message", "notified",
@@ -38,9 +40,17 @@ func TestWebhookHandshakes_EndToEnd(t *testing.T) {
 	trello := hook("trello", "api_key_token", "card", "created",
 		map[string]any{"api_key": "k", "token": "trello-token-SECRET", "webhook_secret": "w", "callback_url": "https://junction.example/hook"})
 
-	send := func(method, u, contentType string) (*http.Response, string) {
+	woo := hook("woocommerce", "api_key", "order", "created",
+		map[string]any{"store_host": "shop.example.com", "consumer_key": "ck_1", "consumer_secret": "cs_1", "webhook_secret": "wc-webhook-SECRET"})
+	wooTrigger := last
+
+	send := func(method, u, contentType string, body ...string) (*http.Response, string) {
 		t.Helper()
-		req, err := http.NewRequest(method, u, nil)
+		var rb io.Reader
+		if len(body) > 0 {
+			rb = strings.NewReader(body[0])
+		}
+		req, err := http.NewRequest(method, u, rb)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +86,24 @@ func TestWebhookHandshakes_EndToEnd(t *testing.T) {
 		t.Fatalf("GET of a hook without a GET handshake: %d", resp.StatusCode)
 	}
 
-	for _, leak := range []string{"graph-client-SECRET", "trello-token-SECRET", strings.TrimPrefix(trello, m.URL()+"/hooks/")} {
+	// WooCommerce saves a webhook only if its unsigned ping is answered 200;
+	// an unsigned order is refused. The ping shows in the history.
+	if resp, body := send("POST", woo, "application/x-www-form-urlencoded", "webhook_id=42"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("WooCommerce ping: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := send("POST", woo, "application/json", `{"id":727,"status":"processing"}`); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("unsigned WooCommerce order: %d", resp.StatusCode)
+	}
+	var pings struct {
+		Items []junction.TriggerRecord `json:"items"`
+	}
+	c.must(http.StatusOK, "GET", "/api/v1/triggers/"+wooTrigger.ID+"/history?status=ping", nil, &pings)
+	if len(pings.Items) != 1 || pings.Items[0].JobID != "" {
+		t.Fatalf("ping history %+v", pings.Items)
+	}
+
+	for _, leak := range []string{"graph-client-SECRET", "trello-token-SECRET", "wc-webhook-SECRET", strings.TrimPrefix(trello, m.URL()+"/hooks/"),
+		strings.TrimPrefix(woo, m.URL()+"/hooks/")} {
 		if strings.Contains(logs.String(), leak) {
 			t.Fatalf("the logs show %q", leak)
 		}
