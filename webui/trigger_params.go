@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 
@@ -125,4 +126,67 @@ func holdsCredentialKey(v any) bool {
 		}
 	}
 	return false
+}
+
+// maskedParameters names the parameters set that may hold a credential:
+// the pages show none of them.
+func maskedParameters(params map[string]any, inputs []connector.Input) map[string]bool {
+	out := map[string]bool{}
+	for _, row := range parameterRows(params, inputs) {
+		if row.Masked {
+			out[row.Name] = true
+		}
+	}
+	return out
+}
+
+// keepMasked completes the parameters an edit form sent with those it
+// could not show: a hidden input left empty, or another parameter the
+// JSON leaves out, keeps its value; another parameter given as null is
+// removed.
+func keepMasked(sent, current map[string]any, inputs []connector.Input) {
+	for name := range maskedParameters(current, inputs) {
+		v, given := sent[name]
+		switch {
+		case !given:
+			sent[name] = current[name]
+		case v == nil && !slices.ContainsFunc(inputs, func(in connector.Input) bool { return in.Name == name }):
+			delete(sent, name)
+		}
+	}
+}
+
+// shownOther is the other parameters' JSON as a form shows it again after
+// a refused save: without the entries that may hold a credential, and
+// not at all when it is not a JSON object and names one.
+func shownOther(raw string) string {
+	if strings.TrimSpace(raw) == "" {
+		return raw
+	}
+	v, ok := decodeJSON(raw)
+	m, isObject := v.(map[string]any)
+	if !ok || !isObject {
+		if connector.NamesCredential(raw) {
+			return ""
+		}
+		return raw
+	}
+	dropped := false
+	for k, e := range m {
+		if mayBeCredential(k, nil, e) {
+			delete(m, k)
+			dropped = true
+		}
+	}
+	if !dropped {
+		return raw
+	}
+	if len(m) == 0 {
+		return ""
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
