@@ -26,10 +26,12 @@ func (u *UI) usersPage(w http.ResponseWriter, r *request, formErr error) error {
 	ctx := r.Context()
 	q := r.URL.Query()
 	list, err := u.app.ListUsers(ctx, r.p, app.UserQuery{NameContains: q.Get("q"), Status: q.Get("status"), Role: q.Get("role"), Page: pageOf(r)})
-	if junction.IsCode(err, junction.EINVALID) && formErr == nil {
+	if junction.IsCode(err, junction.EINVALID) {
 		// A filter refused (an unknown role) is shown beside it, over an
 		// empty list.
-		formErr = err
+		if formErr == nil {
+			formErr = err
+		}
 	} else if err != nil {
 		return err
 	}
