@@ -47,7 +47,14 @@ type FolderFilter struct {
 
 // UserFilter narrows ListUsers.
 type UserFilter struct {
+	// NameContains matches the login name or the display name,
+	// case-insensitively.
 	NameContains string
+	// Disabled, when set, keeps the users whose Disabled equals it.
+	Disabled *bool
+	// RoleID, when set, keeps the users holding that role through any
+	// assignment: tenant-wide or on any folder.
+	RoleID string
 	Page
 }
 

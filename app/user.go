@@ -154,20 +154,51 @@ func (a *App) GetUser(ctx context.Context, p *junction.Principal, id string) (*U
 // UserQuery narrows ListUsers.
 type UserQuery struct {
 	NameContains string
+	// Status is UserActive or UserDisabled; empty keeps both.
+	Status string
+	// Role is the name of a role: the users holding it tenant-wide or on
+	// any folder.
+	Role string
 	junction.Page
 }
 
-// ListUsers lists the tenant's users. Needs Users.View.
+// The statuses ListUsers filters by.
+const (
+	UserActive   = "active"
+	UserDisabled = "disabled"
+)
+
+// ListUsers lists the tenant's users. Needs Users.View. An unknown status
+// or role is refused, naming "status" or "role".
 func (a *App) ListUsers(ctx context.Context, p *junction.Principal, q UserQuery) (List[*junction.User], error) {
+	var empty List[*junction.User]
 	if err := requireTenant(p, junction.PermUsersView); err != nil {
-		return List[*junction.User]{}, err
+		return empty, err
 	}
 	if err := checkCursor(q.Page); err != nil {
-		return List[*junction.User]{}, err
+		return empty, err
 	}
-	us, err := a.store.ListUsers(ctx, p.TenantID(), junction.UserFilter{NameContains: q.NameContains, Page: q.Page.Normalize()})
+	f := junction.UserFilter{NameContains: q.NameContains, Page: q.Page.Normalize()}
+	switch q.Status {
+	case "":
+	case UserActive, UserDisabled:
+		disabled := q.Status == UserDisabled
+		f.Disabled = &disabled
+	default:
+		return empty, junction.Invalid("status", "must be %s or %s", UserActive, UserDisabled)
+	}
+	if q.Role != "" {
+		r, err := a.store.GetRoleByName(ctx, p.TenantID(), q.Role)
+		if junction.IsCode(err, junction.ENOTFOUND) {
+			return empty, junction.Invalid("role", "there is no role named %q", q.Role)
+		} else if err != nil {
+			return empty, err
+		}
+		f.RoleID = r.ID
+	}
+	us, err := a.store.ListUsers(ctx, p.TenantID(), f)
 	if err != nil {
-		return List[*junction.User]{}, err
+		return empty, err
 	}
 	return newList(us, q.Page, func(u *junction.User) string { return u.ID }), nil
 }

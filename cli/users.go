@@ -20,17 +20,22 @@ func (c *CLI) usersCommand() *cobra.Command {
 	var roles []string
 	var disabled bool
 
+	var name, status, role string
 	list := &cobra.Command{
-		Use:   "list",
+		Use:   "list [--name TEXT] [--status active|disabled] [--role NAME]",
 		Short: "List users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return listAndPrint(c, cmd, "/api/v1/users", nil, all, []string{"ID", "NAME", "DISPLAY NAME", "EMAIL", "DISABLED"}, func(u *junction.User) []string {
+			q := filterQuery(map[string]string{"name": name, "status": status, "role": role})
+			return listAndPrint(c, cmd, "/api/v1/users", q, all, []string{"ID", "NAME", "DISPLAY NAME", "EMAIL", "DISABLED"}, func(u *junction.User) []string {
 				return []string{u.ID, u.Name, u.DisplayName, u.Email, yesNo(u.Disabled)}
 			})
 		},
 	}
 	addAllFlag(list, &all)
+	list.Flags().StringVar(&name, "name", "", "only users whose name contains this, ignoring case")
+	list.Flags().StringVar(&status, "status", "", "only users in this status: active or disabled")
+	list.Flags().StringVar(&role, "role", "", "only users holding the role of this name, tenant-wide or on any folder")
 
 	create := &cobra.Command{
 		Use:   "create NAME",

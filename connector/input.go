@@ -12,6 +12,25 @@ import (
 
 var errType = errors.New("wrong type")
 
+// credentialWords in a name mark what it names as carrying a credential:
+// vendors name theirs freely (X-Auth-Token, Api-Key, X-Hub-Signature,
+// client_secret), so the name is enough to treat the value as secret.
+var credentialWords = []string{"key", "token", "secret", "signature", "auth", "password"}
+
+// NamesCredential tells whether a header, query parameter, input or
+// parameter named name may carry a credential, whatever the value: its
+// name contains key, token, secret, signature, auth or password, case
+// aside. Logs and pages mask such values.
+func NamesCredential(name string) bool {
+	lower := strings.ToLower(name)
+	for _, w := range credentialWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // checkType returns v normalised for its declared type: integers as int64,
 // numbers as float64 or json.Number, objects as map[string]any, arrays as
 // []any. It fails when v does not have the type.

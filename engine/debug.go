@@ -28,26 +28,13 @@ func debugRecord(conn *junction.Connection, now time.Time) *junction.ExecutionDe
 // credentialHeaders carry a credential whatever the connector says.
 var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key"}
 
-// credentialWords in a header's or query parameter's name mark it as
-// carrying a credential: vendors name theirs freely (X-Auth-Token,
-// Api-Key, X-Hub-Signature, ...), so the name is enough to mask it.
-var credentialWords = []string{"key", "token", "secret", "signature", "auth", "password"}
-
 // carriesCredential tells whether a header (or query parameter) named name
 // may carry a credential; sensitive are the canonical names the
 // connection's auth type puts one in.
 func carriesCredential(name string, sensitive []string) bool {
 	canonical := http.CanonicalHeaderKey(name)
-	if slices.Contains(credentialHeaders, canonical) || slices.Contains(sensitive, canonical) {
-		return true
-	}
-	lower := strings.ToLower(name)
-	for _, w := range credentialWords {
-		if strings.Contains(lower, w) {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(credentialHeaders, canonical) || slices.Contains(sensitive, canonical) ||
+		connector.NamesCredential(name)
 }
 
 // debugMasker replaces secret values, in every form a request carries them

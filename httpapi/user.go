@@ -31,8 +31,12 @@ func (s *Server) userRoutes() []route {
 			request:    createUserRequest{}, response: app.UserWithRoles{}, status: http.StatusCreated, handle: s.createUser},
 		{method: "GET", path: "/api/v1/users", op: "listUsers", access: tenantWide(junction.PermUsersView), tag: tag, summary: "List users",
 			permission: string(junction.PermUsersView),
-			query:      append([]queryParam{{name: "name", description: "Only users whose name contains this, ignoring case."}}, pageParams...),
-			response:   app.List[*junction.User]{}, status: http.StatusOK, handle: s.listUsers},
+			query: append([]queryParam{
+				{name: "name", description: "Only users whose name contains this, ignoring case."},
+				{name: "status", description: "Only users in this status: active or disabled."},
+				{name: "role", description: "Only users holding the role of this name, tenant-wide or on any folder."},
+			}, pageParams...),
+			response: app.List[*junction.User]{}, status: http.StatusOK, handle: s.listUsers},
 		{method: "GET", path: "/api/v1/users/{id}", op: "getUser", access: selfOr(junction.PermUsersView), tag: tag, summary: "Get a user with their tenant-wide roles",
 			permission: string(junction.PermUsersView) + " (or the user themselves)",
 			response:   app.UserWithRoles{}, status: http.StatusOK, handle: s.getUser},
@@ -92,7 +96,9 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.app.ListUsers(r.Context(), principal(r), app.UserQuery{NameContains: r.URL.Query().Get("name"), Page: page})
+	q := r.URL.Query()
+	list, err := s.app.ListUsers(r.Context(), principal(r), app.UserQuery{NameContains: q.Get("name"),
+		Status: q.Get("status"), Role: q.Get("role"), Page: page})
 	if err != nil {
 		return err
 	}

@@ -57,12 +57,20 @@ func (h *handle) GetUserByName(ctx context.Context, tenantID, name string) (*jun
 }
 
 // ListUsers lists users by ID. NameContains matches the login name or the
-// display name.
+// display name; RoleID is answered by the assignments' index on
+// (tenant_id, role_id).
 func (h *handle) ListUsers(ctx context.Context, tenantID string, f junction.UserFilter) ([]*junction.User, error) {
 	var c conds
-	c.add("tenant_id = " + c.arg(tenantID))
+	tenant := c.arg(tenantID)
+	c.add("tenant_id = " + tenant)
 	if f.NameContains != "" {
 		c.contains(f.NameContains, "name", "display_name")
+	}
+	if f.Disabled != nil {
+		c.add("disabled = " + c.arg(*f.Disabled))
+	}
+	if f.RoleID != "" {
+		c.add("id IN (SELECT user_id FROM role_assignments WHERE tenant_id = " + tenant + " AND role_id = " + c.arg(f.RoleID) + ")")
 	}
 	tail := c.page(f.Page, "id")
 	rows, err := h.reader().QueryContext(ctx, "SELECT "+userColumns+" FROM users"+c.clause()+tail, c.args...)

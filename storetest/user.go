@@ -112,6 +112,46 @@ func testUsers(t *testing.T, open Open) {
 		testPaging(t, all, func(p junction.Page) []string { return list(junction.UserFilter{Page: p}) })
 	})
 
+	t.Run("ListByStatusAndRole", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxFor(t)
+		tn, other := mustTenant(t, s, "acme"), mustTenant(t, s, "other")
+		f := mustFolder(t, s, tn.ID, nil, "Shared")
+		admin, reader := mustRole(t, s, tn.ID, "Admin"), mustRole(t, s, tn.ID, "Reader")
+		unheld := mustRole(t, s, tn.ID, "Auditor")
+		ann, bob, cid := mustUser(t, s, tn.ID, "ann"), mustUser(t, s, tn.ID, "bob"), mustUser(t, s, tn.ID, "cid")
+		dan := mustUser(t, s, tn.ID, "dan")
+		bob.Disabled = true
+		must(t, s.UpdateUser(ctx, bob))
+		// ann: Admin tenant-wide and Reader on a folder; bob (disabled):
+		// Reader tenant-wide; cid: Reader on the folder only; dan: none.
+		must(t, s.SetAssignments(ctx, tn.ID, ann.ID, "", []string{admin.ID}))
+		must(t, s.SetAssignments(ctx, tn.ID, ann.ID, f.ID, []string{reader.ID}))
+		must(t, s.SetAssignments(ctx, tn.ID, bob.ID, "", []string{reader.ID}))
+		must(t, s.SetAssignments(ctx, tn.ID, cid.ID, f.ID, []string{reader.ID}))
+		// Another tenant's user holding a role of its own is never listed.
+		oo := mustUser(t, s, other.ID, "ann")
+		otherReader := mustRole(t, s, other.ID, "Reader")
+		must(t, s.SetAssignments(ctx, other.ID, oo.ID, "", []string{otherReader.ID}))
+		list := func(f junction.UserFilter) []string {
+			t.Helper()
+			us, err := s.ListUsers(ctx, tn.ID, f)
+			must(t, err)
+			return ids(us, func(u *junction.User) string { return u.ID })
+		}
+		yes, no := true, false
+		wantIDs(t, "disabled", list(junction.UserFilter{Disabled: &yes}), []string{bob.ID})
+		wantIDs(t, "active", list(junction.UserFilter{Disabled: &no}), sorted(ann.ID, cid.ID, dan.ID))
+		wantIDs(t, "Reader anywhere", list(junction.UserFilter{RoleID: reader.ID}), sorted(ann.ID, bob.ID, cid.ID))
+		wantIDs(t, "Admin", list(junction.UserFilter{RoleID: admin.ID}), []string{ann.ID})
+		wantIDs(t, "a role nobody holds", list(junction.UserFilter{RoleID: unheld.ID}), nil)
+		wantIDs(t, "another tenant's role", list(junction.UserFilter{RoleID: otherReader.ID}), nil)
+		wantIDs(t, "active Readers", list(junction.UserFilter{Disabled: &no, RoleID: reader.ID}), sorted(ann.ID, cid.ID))
+		wantIDs(t, "active Readers named c", list(junction.UserFilter{Disabled: &no, RoleID: reader.ID, NameContains: "C"}), []string{cid.ID})
+		readers := sorted(ann.ID, bob.ID, cid.ID)
+		testPaging(t, readers, func(p junction.Page) []string { return list(junction.UserFilter{RoleID: reader.ID, Page: p}) })
+	})
+
 	t.Run("DeleteCascades", func(t *testing.T) {
 		s := open(t)
 		ctx := ctxFor(t)

@@ -102,6 +102,7 @@ func a11ySite(t *testing.T) (*fullEnv, []a11yPage) {
 		{"/triggers/new", ""},
 		{"/triggers/" + trigger, ""},
 		{"/triggers/" + trigger + "/edit", ""},
+		{"/triggers/" + poll.ID, ""},
 		{"/triggers/" + poll.ID + "/edit", ""},
 		{"/jobs", "#job-status"},
 		{"/executions", "#filter-executions"},

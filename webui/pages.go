@@ -705,7 +705,7 @@ func (u *UI) trigger(w http.ResponseWriter, r *request) error {
 	return u.show(w, r, "trigger", "triggers", "Trigger "+triggerLabel(t), map[string]any{"T": t, "History": hist,
 		"Status": status, "Statuses": triggerRecordStatuses, "After": r.URL.Query().Get("after"),
 		"CanEdit":   r.p.Access.Can(junction.PermTriggersEdit, folder),
-		"CanDelete": r.p.Access.Can(junction.PermTriggersDelete, folder)}, nil)
+		"CanDelete": r.p.Access.Can(junction.PermTriggersDelete, folder), "Poll": u.triggerPollView(r, t)}, nil)
 }
 
 // triggerRecordStatuses are the statuses a trigger's history filters by.

@@ -165,6 +165,7 @@ func (u *UI) updateTrigger(w http.ResponseWriter, r *request) error {
 			if err != nil {
 				return u.triggerEditPage(w, r, true, err)
 			}
+			keepMasked(params, t.Parameters, inputs)
 			if !sameParameters(params, t.Parameters) {
 				in.Parameters = &params
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"junction"
@@ -24,6 +25,9 @@ type pollForm struct {
 	IntervalMinutes   int
 	Connection        *junction.Connection
 	CanEditConnection bool
+	// Kept are the other parameters set that may hold a credential: not
+	// shown, and kept when the JSON leaves them out.
+	Kept []string
 	// Err is the problem of the last save, for the fields it names.
 	Err *problem
 }
@@ -41,6 +45,12 @@ type pollField struct {
 	Value string
 	// Options are an enum input's values, as the form sends them.
 	Options []string
+	// Hidden is an input whose value may be a credential: a password
+	// field, never filled in.
+	Hidden bool
+	// Set tells that a hidden input has a value, kept when the field is
+	// left empty.
+	Set bool
 }
 
 // pollFieldPrefix names the form field of a poll input: "param.owner".
@@ -54,13 +64,22 @@ func (u *UI) pollTriggerForm(r *request, t *app.TriggerView, form map[string]str
 	if !ok {
 		return nil
 	}
-	return u.newPollForm(r, conn, inputs, form)
+	p := u.newPollForm(r, conn, inputs, form)
+	masked := maskedParameters(t.Parameters, inputs)
+	for i := range p.Inputs {
+		if f := &p.Inputs[i]; masked[f.Name] {
+			f.Hidden, f.Set, f.Value = true, true, ""
+			delete(masked, f.Name)
+		}
+	}
+	p.Kept = slices.Sorted(maps.Keys(masked))
+	return p
 }
 
 // newPollForm is the polling part of a trigger form for a connection and
 // the poll inputs of the event, with the form's values.
 func (u *UI) newPollForm(r *request, conn *junction.Connection, inputs []connector.Input, form map[string]string) *pollForm {
-	p := &pollForm{Connection: conn, IntervalMinutes: conn.PollIntervalMinutes, Other: form["parameters"]}
+	p := &pollForm{Connection: conn, IntervalMinutes: conn.PollIntervalMinutes, Other: shownOther(form["parameters"])}
 	if p.IntervalMinutes == 0 {
 		p.IntervalMinutes = app.DefaultPollInterval
 	}
@@ -69,6 +88,9 @@ func (u *UI) newPollForm(r *request, conn *junction.Connection, inputs []connect
 	}
 	for _, in := range inputs {
 		f := pollField{Input: in, Value: form[pollFieldPrefix+in.Name]}
+		if mayBeCredential(in.Name, &in, nil) {
+			f.Hidden, f.Value = true, ""
+		}
 		for _, e := range in.Enum {
 			f.Options = append(f.Options, parameterText(e))
 		}
@@ -108,15 +130,20 @@ func (u *UI) triggerPollInputs(r *request, t *app.TriggerView) ([]connector.Inpu
 
 // pollFormValues writes a trigger's parameters as the form shows them:
 // pollFieldPrefix+name for each poll input, and "parameters", a JSON
-// object, for the others.
+// object, for the others. Those that may hold a credential are left out
+// (keepMasked keeps them).
 func pollFormValues(params map[string]any, inputs []connector.Input) map[string]string {
+	masked := maskedParameters(params, inputs)
 	out := map[string]string{}
 	rest := maps.Clone(params)
 	for _, in := range inputs {
-		if v, ok := params[in.Name]; ok && v != nil {
+		if v, ok := params[in.Name]; ok && v != nil && !masked[in.Name] {
 			out[pollFieldPrefix+in.Name] = parameterText(v)
 		}
 		delete(rest, in.Name)
+	}
+	for name := range masked {
+		delete(rest, name)
 	}
 	if len(rest) > 0 {
 		b, _ := json.MarshalIndent(rest, "", "  ")

@@ -24,8 +24,15 @@ func (u *UI) users(w http.ResponseWriter, r *request) error { return u.usersPage
 
 func (u *UI) usersPage(w http.ResponseWriter, r *request, formErr error) error {
 	ctx := r.Context()
-	list, err := u.app.ListUsers(ctx, r.p, app.UserQuery{NameContains: r.URL.Query().Get("q"), Page: pageOf(r)})
-	if err != nil {
+	q := r.URL.Query()
+	list, err := u.app.ListUsers(ctx, r.p, app.UserQuery{NameContains: q.Get("q"), Status: q.Get("status"), Role: q.Get("role"), Page: pageOf(r)})
+	if junction.IsCode(err, junction.EINVALID) {
+		// A filter refused (an unknown role) is shown beside it, over an
+		// empty list.
+		if formErr == nil {
+			formErr = err
+		}
+	} else if err != nil {
 		return err
 	}
 	rows := make([]userRow, 0, len(list.Items))
@@ -41,7 +48,8 @@ func (u *UI) usersPage(w http.ResponseWriter, r *request, formErr error) error {
 		return err
 	}
 	return u.show(w, r, "users", "users", "Users", map[string]any{
-		"Rows": rows, "Pager": cursorPager(r, list.NextCursor), "Q": r.URL.Query().Get("q"), "Roles": roles.Items,
+		"Rows": rows, "Pager": cursorPager(r, list.NextCursor), "Q": q.Get("q"), "Roles": roles.Items,
+		"Status": q.Get("status"), "Statuses": []string{app.UserActive, app.UserDisabled}, "Role": q.Get("role"),
 		"Form":      map[string]string{"name": r.PostFormValue("name"), "email": r.PostFormValue("email")},
 		"CanCreate": r.p.Access.CanTenant(junction.PermUsersCreate),
 		"CanEdit":   r.p.Access.CanTenant(junction.PermUsersEdit), "Me": r.p.User.ID}, formErr)
