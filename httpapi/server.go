@@ -176,9 +176,9 @@ type route struct {
 	// fileAnswer documents that the success answer may be a file's bytes
 	// instead of the JSON response (an execution asked with Accept).
 	fileAnswer bool
-	status       int // success status
-	query        []queryParam
-	handle       func(w http.ResponseWriter, r *http.Request) error
+	status     int // success status
+	query      []queryParam
+	handle     func(w http.ResponseWriter, r *http.Request) error
 }
 
 type queryParam struct {
