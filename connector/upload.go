@@ -230,8 +230,12 @@ func (u *Upload) sessionRequest(c *connection, body []byte) (*Request, error) {
 }
 
 func (u *Upload) nextSession(c *connection) (*Request, error) {
+	// The last chunk always goes with Finish, so that every chunk before
+	// it is a whole ChunkSize: a file of one chunk starts empty.
 	step, end := u.spec.Append, u.chunkEnd()
 	switch {
+	case u.state == uploadStart && u.Size() <= u.chunk:
+		step, end = u.spec.Start, u.offset
 	case u.state == uploadStart:
 		step = u.spec.Start
 	case u.Size()-u.offset <= u.chunk:
@@ -282,6 +286,37 @@ func (u *Upload) Lost() {
 	if u.spec.Style == UploadResumable && u.state != uploadStart {
 		u.state = uploadStatus
 	}
+}
+
+// Capabilities are the values in an answer to the request Next built
+// last that grant access to the upload by themselves: a resumable
+// session's URL and the query values it adds (its upload ID), with which
+// anyone may write the file. They are to be masked wherever the answer
+// is shown, like credentials.
+func (u *Upload) Capabilities(resp Response) []junction.Secret {
+	loc := resp.Header.Get("Location")
+	if u.spec.Style != UploadResumable || u.state != uploadStart || loc == "" {
+		return nil
+	}
+	out := []junction.Secret{junction.NewSecret(loc)}
+	lu, err := url.Parse(loc)
+	if err != nil {
+		return out
+	}
+	for k, vs := range lu.Query() {
+		if _, sent := u.op.Query[k]; sent {
+			continue
+		}
+		if st := u.spec.Start; st != nil {
+			if _, sent := st.Query[k]; sent {
+				continue
+			}
+		}
+		for _, v := range vs {
+			out = append(out, junction.NewSecret(v))
+		}
+	}
+	return out
 }
 
 // Read takes the answer to the request Next built last and says what it

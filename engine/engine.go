@@ -385,6 +385,18 @@ func (e *Engine) execute(ctx context.Context, x *run, req *ExecuteRequest) (any,
 	if err != nil {
 		return nil, err
 	}
+	if up := first.Upload(); up != nil {
+		resp, last, err := x.upload(ctx, up)
+		if err != nil {
+			return nil, err
+		}
+		out, err := operationOutput(last, op, resp.Body)
+		if err != nil {
+			return nil, err
+		}
+		x.succeeded(ctx)
+		return out, nil
+	}
 
 	var (
 		cur    = first
