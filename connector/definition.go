@@ -409,10 +409,10 @@ const (
 	// expired and the upload starts again.
 	UploadResumable = "resumable"
 	// UploadSession is an upload session of three kinds of request, each
-	// described by a step: Start carries the first chunk and answers the
-	// session's ID (at SessionID), Append each further chunk and Finish
-	// the last, both naming {session_id} and {offset}, the bytes sent so
-	// far. An answer that holds CorrectOffset (an error saying the
+	// described by a step: Start carries the first chunk (none when the
+	// file is one chunk) and answers the session's ID (at SessionID),
+	// Append each further chunk but the last and Finish the last, both
+	// naming {session_id} and {offset}, the bytes sent so far. An answer that holds CorrectOffset (an error saying the
 	// session holds another number of bytes) moves the offset there:
 	// the request that held them had gone through, its answer lost.
 	UploadSession = "session"

@@ -135,9 +135,11 @@ func (u *Upload) next(c *connection) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The upload resumes by its own procedure, never by blind repeats;
-	// a status query alone changes nothing.
-	r.RetrySafe = u.state == uploadStatus
+	// A session step sent again is how a session resumes (a wrong offset
+	// is corrected by the answer), and a status query changes nothing:
+	// both may be retried, with the client's backoff. A resumable chunk
+	// may not: after an interruption the API is asked where it stands.
+	r.RetrySafe = u.state == uploadStatus || u.spec.Style == UploadSession
 	r.op = u.op
 	r.inputs = u.vals
 	return r, nil

@@ -276,6 +276,11 @@ func (r *ExecuteRequest) activityName() string {
 // execution ID alongside the error. A failed execution keeps what it was
 // asked, sealed, to be run again (KeptRequest).
 //
+// An operation with a chunked upload whose file is large enough sends it
+// in several requests (see connector.ChunkedUpload), each counted in
+// Attempts and metered as an API call, and returns the final answer's
+// output.
+//
 // Errors, as *junction.Error:
 //   - EINVALID from the connector package, unchanged, for unknown inputs or
 //     inputs of the wrong type (Field names the input), and for a disabled

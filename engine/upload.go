@@ -8,8 +8,9 @@ import (
 )
 
 // maxStalledUploadRequests bounds how many requests in a row a chunked
-// upload may send without the API holding more of the file: the status
-// queries, repeats and restarts of an interrupted upload.
+// upload may send without the API holding more of the file (the start,
+// and the status queries, repeats and restarts of an interrupted upload):
+// the one after them gives up.
 const maxStalledUploadRequests = 5
 
 // upload sends a chunked upload request by request, each counted as one
@@ -73,7 +74,7 @@ func (x *run) upload(ctx context.Context, up *connector.Upload) (connector.Respo
 			if resp.StatusCode >= 400 {
 				return resp, req, x.providerError(resp)
 			}
-			return resp, req, junction.Errorf(junction.EPROVIDER, "%s took no more of the file in %d requests", x.def.DisplayName, maxStalledUploadRequests)
+			return resp, req, junction.Errorf(junction.EPROVIDER, "%s took no more of the file in %d requests", x.def.DisplayName, stalled)
 		}
 	}
 }

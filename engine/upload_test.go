@@ -93,6 +93,8 @@ type driveUploads struct {
 	// the first 256 KiB of it; revokeAt revokes the access token just
 	// before that chunk request.
 	dropAt, revokeAt int
+	// unavailable answers every chunk and status query 503.
+	unavailable bool
 }
 
 const driveMultiple = 256 << 10
@@ -150,6 +152,8 @@ func (d *driveUploads) serve(w http.ResponseWriter, r *http.Request) {
 		d.size, d.held, d.uploadID = n, nil, "ADPycdv"+strconv.Itoa(len(d.requests))
 		w.Header().Set("Location", d.srv.URL+"/upload/drive/v3/files?uploadType=resumable&upload_id="+d.uploadID)
 		w.WriteHeader(http.StatusOK)
+	case r.Method == http.MethodPut && d.unavailable:
+		fail(http.StatusServiceUnavailable, "Backend Error")
 	case r.Method == http.MethodPut && q.Get("upload_id") == d.uploadID:
 		d.chunk(w, r, body, fail)
 	case r.Method == http.MethodPut:
@@ -294,6 +298,22 @@ func TestChunkedUploadGoogleDrive(t *testing.T) {
 		}
 		if got := f.reload(t, conn); got.Status != junction.ConnectionConnected || got.AuthFailures != 0 {
 			t.Errorf("connection %s with %d failures after a recovered upload", got.Status, got.AuthFailures)
+		}
+	})
+	// An API that keeps failing is asked a bounded number of times.
+	t.Run("GivesUpWhenStalled", func(t *testing.T) {
+		d.mu.Lock()
+		d.unavailable = true
+		d.mu.Unlock()
+		t.Cleanup(func() { d.mu.Lock(); d.unavailable = false; d.mu.Unlock() })
+		res, err := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: conn, Activity: "upload_file", Input: input})
+		if e := wantCode(t, err, junction.EPROVIDER); e.Details["status"] != http.StatusServiceUnavailable {
+			t.Errorf("error %v", e)
+		}
+		// The start, the first chunk, then status queries: six requests
+		// in a row that took no more of the file.
+		if reqs := d.take(); len(reqs) != 6 || res.Attempts != 6 {
+			t.Errorf("%d requests, %d attempts: %q", len(reqs), res.Attempts, reqs)
 		}
 	})
 	t.Run("SmallFileInOneRequest", func(t *testing.T) {
