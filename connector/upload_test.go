@@ -44,7 +44,7 @@ func TestContractGoogleDriveResumableUpload(t *testing.T) {
 	up := startUpload(t, d, cred, "upload_file", map[string]any{"file": bigFile(5_000_001, "application/pdf"), "name": "Scan.pdf"})
 	r := next(t, up, cred)
 	want := "POST https://www.googleapis.com/upload/drive/v3/files?fields=id%2Cname%2CmimeType%2Cparents%2Csize%2CwebViewLink&supportsAllDrives=true&uploadType=resumable" +
-		"\nAccept: application/json\nAuthorization: [redacted]\nContent-Type: application/json" +
+		"\nAccept: application/json\nAuthorization: [redacted]\nContent-Type: application/json; charset=UTF-8" +
 		"\nX-Upload-Content-Length: 5000001\nX-Upload-Content-Type: application/pdf\n\n" + `{"name":"Scan.pdf"}`
 	if r.String() != want {
 		t.Errorf("start\n%s\nwant\n%s", r, want)
