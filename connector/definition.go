@@ -432,6 +432,90 @@ type Operation struct {
 	// base64url-encoded as another input, for APIs that take a whole
 	// message (Gmail's raw).
 	MIMEMessage *MIMEMessage `yaml:"mime_message,omitempty" json:"mime_message,omitempty"`
+	// ChunkedUpload, when set, sends a large file input in several
+	// requests instead of the operation's one.
+	ChunkedUpload *ChunkedUpload `yaml:"chunked_upload,omitempty" json:"chunked_upload,omitempty"`
+}
+
+// Chunked upload styles.
+const (
+	// UploadResumable is the Content-Range protocol: Start (the
+	// operation's own request, its body template sent as JSON metadata)
+	// answers with the session's URL in Location; each chunk is a PUT to
+	// it with Content-Range "bytes first-last/size"; 308 with Range
+	// "bytes=0-n" asks for the bytes after n, 200 or 201 is the final
+	// answer. After a lost answer or a 5xx, a PUT with "bytes */size" and
+	// no body asks where the upload stands; a 404 says the session has
+	// expired and the upload starts again.
+	UploadResumable = "resumable"
+	// UploadSession is an upload session of three kinds of request, each
+	// described by a step: Start carries the first chunk (none when the
+	// file is one chunk) and answers the session's ID (at SessionID),
+	// Append each further chunk but the last and Finish the last, both
+	// naming {session_id} and {offset}, the bytes sent so far. An answer that holds CorrectOffset (an error saying the
+	// session holds another number of bytes) moves the offset there:
+	// the request that held them had gone through, its answer lost.
+	UploadSession = "session"
+)
+
+// DefaultChunkSize is a chunked upload's chunk size when the definition
+// names none.
+const DefaultChunkSize = 8 << 20
+
+// ChunkedUpload sends the file input File in chunks of ChunkSize bytes
+// when it is larger than Above bytes; a smaller file goes in the
+// operation's one request. Each request counts as one API call.
+//
+// Step templates (path, query, headers, JSON headers) name the
+// operation's inputs and public connection fields, and the upload's own
+// values: {session_id}, {offset} (an integer: the bytes the session
+// holds before this request), {file_size} and {file_type} (the file's
+// media type).
+type ChunkedUpload struct {
+	// Style is resumable or session (see UploadResumable, UploadSession).
+	Style string `yaml:"style" json:"style"`
+	// File names the operation's file input sent in chunks.
+	File string `yaml:"file" json:"file"`
+	// Above is the size in bytes above which a file is sent in chunks; 0
+	// sends every file in chunks.
+	Above int64 `yaml:"above,omitempty" json:"above,omitempty"`
+	// AboveInput, when set, names an optional integer input that replaces
+	// Above for one execution: a caller may have smaller files sent in
+	// chunks. It is read here and sent nowhere.
+	AboveInput string `yaml:"above_input,omitempty" json:"above_input,omitempty"`
+	// ChunkSize is the size of every chunk but the last, a multiple of
+	// ChunkMultiple (DefaultChunkSize when zero).
+	ChunkSize int64 `yaml:"chunk_size,omitempty" json:"chunk_size,omitempty"`
+	// ChunkMultiple is what the API requires every chunk but the last to
+	// be a multiple of (Google's 256 KiB, Dropbox's 4 MiB); 1 when zero.
+	ChunkMultiple int64 `yaml:"chunk_multiple,omitempty" json:"chunk_multiple,omitempty"`
+	// Start opens the upload. For resumable, it changes the operation's
+	// own request: its query entries and headers are added to (and
+	// replace) the operation's. For session, it is the whole request.
+	Start *UploadStep `yaml:"start,omitempty" json:"start,omitempty"`
+	// Append and Finish are a session's further requests.
+	Append *UploadStep `yaml:"append,omitempty" json:"append,omitempty"`
+	Finish *UploadStep `yaml:"finish,omitempty" json:"finish,omitempty"`
+	// SessionID is the JSON path of the session's ID in Start's answer.
+	SessionID string `yaml:"session_id,omitempty" json:"session_id,omitempty"`
+	// CorrectOffset are JSON paths, in a 4xx answer to a session step, of
+	// the offset the session holds when it is not the one sent; the first
+	// found is taken (an error may nest it deeper for one step than for
+	// another).
+	CorrectOffset []string `yaml:"correct_offset,omitempty" json:"correct_offset,omitempty"`
+}
+
+// UploadStep is one kind of request of a chunked upload. Its body is the
+// chunk, application/octet-stream unless Headers say otherwise.
+type UploadStep struct {
+	// Method is POST when empty.
+	Method string `yaml:"method,omitempty" json:"method,omitempty"`
+	// BaseURL is the operation's (or the connection's) when empty.
+	BaseURL     string            `yaml:"base_url,omitempty" json:"base_url,omitempty"`
+	Path        string            `yaml:"path,omitempty" json:"path,omitempty"`
+	Query       map[string]string `yaml:"query,omitempty" json:"query,omitempty"`
+	Headers     map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	JSONHeaders map[string]any    `yaml:"json_headers,omitempty" json:"json_headers,omitempty"`
 }
 
 // MIMEMessage builds an RFC 5322 message with MIME parts from an

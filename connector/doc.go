@@ -8,5 +8,7 @@
 // sends the requests built here and hands responses back for pagination and
 // auth-failure checks, and the trigger runtime does the same for polls
 // (BuildPoll, PollRecords) and hands received webhooks to VerifyWebhook and
-// ParseWebhook with the current time.
+// ParseWebhook with the current time. A file too large for one request
+// goes in a chunked upload (Request.Upload), which builds each request from
+// the answer to the one before.
 package connector

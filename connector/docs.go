@@ -666,6 +666,9 @@ func formatText(op *Operation) string {
 	if m := op.MIMEMessage; m != nil {
 		parts = append(parts, fmt.Sprintf("The inputs marked message build an email (RFC 5322 with MIME parts: text and HTML as alternatives, files as attachments) that is sent base64url-encoded as `%s`; give either `%s`, a whole message, or those inputs. Address inputs take a list as written in a header (`Ann <ann@example.com>, bob@example.com`) or an array. The message carries no Date or Message-ID: the service adds them.", m.Into, m.Into))
 	}
+	if cu := op.ChunkedUpload; cu != nil {
+		parts = append(parts, chunkedUploadDoc(cu))
+	}
 	if op.OutputFile != nil {
 		parts = append(parts, "The output is a file: `filename`, `content_type`, `size` and `content` in base64, or its bytes when the caller's Accept header names its type.")
 	}
@@ -694,4 +697,25 @@ func messagePartName(attr string) string {
 		return "text/html"
 	}
 	return attr
+}
+
+// chunkedUploadDoc says when and how an operation sends its file in
+// chunks.
+func chunkedUploadDoc(cu *ChunkedUpload) string {
+	when := fmt.Sprintf("A `%s` larger than %d bytes", cu.File, cu.Above)
+	if cu.Above == 0 {
+		when = fmt.Sprintf("The `%s`", cu.File)
+	}
+	if cu.AboveInput != "" {
+		when += fmt.Sprintf(" (or than `%s`, when given)", cu.AboveInput)
+	}
+	chunk := cu.ChunkSize
+	if chunk == 0 {
+		chunk = DefaultChunkSize
+	}
+	how := "a resumable upload (Content-Range), resumed from where the API says it stands after an interruption"
+	if cu.Style == UploadSession {
+		how = "an upload session (start, append, finish), whose offset the API's answers correct after an interruption"
+	}
+	return fmt.Sprintf("%s is sent in requests of %d bytes: %s. Each request counts as an API call.", when, chunk, how)
 }

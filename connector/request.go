@@ -56,6 +56,7 @@ type Request struct {
 	carriesFiles     bool           // a text body with files inside (an email's attachments)
 	sigv4            *awsSigning    // signed at send time, see Signer
 	pageCursor       string         // the cursor a continue page was built from
+	upload           *Upload        // the chunked upload this request starts
 }
 
 // HTTPRequest returns a new *http.Request for r; each call gets its own body
@@ -443,12 +444,27 @@ func (d *Definition) BuildActivity(c Credentials, activity string, input map[str
 	return conn.build(&a.Operation, input)
 }
 
-// build turns an operation and its input into a request.
+// build turns an operation and its input into a request: the first
+// request of a chunked upload (see Request.Upload) when the operation has
+// one and the file is large enough.
 func (c *connection) build(op *Operation, input map[string]any) (*Request, error) {
 	vals, err := checkInput(op, input)
 	if err != nil {
 		return nil, err
 	}
+	if op.ChunkedUpload != nil {
+		up, err := c.chunkedUpload(op, vals)
+		if err != nil || up != nil {
+			return up, err
+		}
+	}
+	return c.buildChecked(op, vals)
+}
+
+// buildChecked builds the request of an operation from checked input
+// values.
+func (c *connection) buildChecked(op *Operation, vals map[string]any) (*Request, error) {
+	var err error
 	carriesFiles := false
 	if op.MIMEMessage != nil {
 		if carriesFiles, err = fillMIMEMessage(op.MIMEMessage, vals); err != nil {

@@ -1010,7 +1010,7 @@ func (v *validator) formats(p string, op *Operation, inputs map[string]*Input, i
 		files, others := 0, 0
 		for i := range op.Inputs {
 			in := &op.Inputs[i]
-			if inputIn(op, in) != "body" || jsonNamed[in.Name] {
+			if inputIn(op, in) != "body" || jsonNamed[in.Name] || (op.ChunkedUpload != nil && in.Name == op.ChunkedUpload.AboveInput) {
 				continue
 			}
 			if in.Type == TypeFile {
@@ -1051,6 +1051,9 @@ func (v *validator) formats(p string, op *Operation, inputs map[string]*Input, i
 	}
 	if m := op.MIMEMessage; m != nil {
 		v.mimeMessage(p+".mime_message", op, m, inputs, jsonNamed)
+	}
+	if cu := op.ChunkedUpload; cu != nil {
+		v.chunkedUpload(p+".chunked_upload", op, cu, inputs, inputOrField)
 	}
 	if of := op.OutputFile; of != nil {
 		v.checkTemplate(p+".output_file.filename", of.Filename, inputOrField)
@@ -1131,4 +1134,99 @@ func typeList(ts []InputType) string {
 		names[i] = string(t)
 	}
 	return strings.Join(names, " or ")
+}
+
+// chunkedUpload checks a chunked upload: its style's steps, a file input
+// to send, chunk sizes the API takes, and templates that name inputs,
+// public fields or the upload's own values.
+func (v *validator) chunkedUpload(p string, op *Operation, cu *ChunkedUpload, inputs map[string]*Input, inputOrField func(string) string) {
+	if in := inputs[cu.File]; in == nil || in.Type != TypeFile {
+		v.add(p+".file", "must name a file input of the operation")
+	}
+	if cu.AboveInput != "" {
+		if in := inputs[cu.AboveInput]; in == nil || in.Type != TypeInteger || in.Required {
+			v.add(p+".above_input", "must name an optional integer input of the operation")
+		}
+	}
+	if cu.Above < 0 {
+		v.add(p+".above", "must not be negative")
+	}
+	multiple := max(cu.ChunkMultiple, 1)
+	switch {
+	case cu.ChunkMultiple < 0:
+		v.add(p+".chunk_multiple", "must not be negative")
+	case cu.ChunkSize < 0:
+		v.add(p+".chunk_size", "must not be negative")
+	case cu.ChunkSize == 0 && DefaultChunkSize%multiple != 0:
+		v.add(p+".chunk_size", "is required: the default %d is not a multiple of chunk_multiple", DefaultChunkSize)
+	case cu.ChunkSize%multiple != 0:
+		v.add(p+".chunk_size", "must be a multiple of chunk_multiple (%d)", multiple)
+	}
+	for _, name := range uploadVars {
+		if inputs[name] != nil {
+			v.add(p, "input %q has the name of an upload value; rename it", name)
+		}
+	}
+	resolve := func(name string) string {
+		if slices.Contains(uploadVars, name) {
+			return ""
+		}
+		return inputOrField(name)
+	}
+	step := func(sp string, st *UploadStep, whole bool) {
+		if st == nil {
+			if whole {
+				v.add(sp, "is required for a session upload")
+			}
+			return
+		}
+		if !whole && (st.Method != "" || st.BaseURL != "" || st.Path != "" || len(st.JSONHeaders) > 0) {
+			v.add(sp, "a resumable upload starts with the operation's own request: only query and headers may change")
+		}
+		if whole {
+			if st.Path == "" || !strings.HasPrefix(st.Path, "/") {
+				v.add(sp+".path", "is required and must start with '/'")
+			}
+			if st.Method != "" && st.Method != http.MethodPost && st.Method != http.MethodPut {
+				v.add(sp+".method", "must be POST or PUT: the request carries a chunk")
+			}
+		}
+		if b := st.BaseURL; b != "" {
+			if u, err := url.Parse(b); err != nil || u.Scheme != "https" || u.Host == "" || len(templateVars(b)) > 0 || u.RawQuery != "" || strings.HasSuffix(u.Path, "/") {
+				v.add(sp+".base_url", "must be a fixed https URL, without placeholders, query or trailing '/'")
+			}
+		}
+		v.checkTemplate(sp+".path", st.Path, resolve)
+		for _, k := range sortedKeys(st.Query) {
+			v.checkTemplate(sp+".query."+k, st.Query[k], resolve)
+		}
+		v.headers(sp+".headers", st.Headers, resolve)
+		for _, name := range sortedKeys(st.JSONHeaders) {
+			hp := sp + ".json_headers." + name
+			if !headerNameRE.MatchString(name) {
+				v.add(hp, "invalid header name")
+			}
+			walkStrings(st.JSONHeaders[name], func(s string) { v.checkTemplate(hp, s, resolve) })
+		}
+	}
+	switch cu.Style {
+	case UploadResumable:
+		step(p+".start", cu.Start, false)
+		if cu.Append != nil || cu.Finish != nil || cu.SessionID != "" || len(cu.CorrectOffset) > 0 {
+			v.add(p, "append, finish, session_id and correct_offset are for session uploads")
+		}
+		if op.Method != http.MethodPost && op.Method != http.MethodPut && op.Method != http.MethodPatch {
+			v.add(p, "a resumable upload starts with the operation's request, which must be a POST, PUT or PATCH")
+		}
+	case UploadSession:
+		step(p+".start", cu.Start, true)
+		step(p+".append", cu.Append, true)
+		step(p+".finish", cu.Finish, true)
+		v.jsonPath(p+".session_id", cu.SessionID, true)
+		for i, cp := range cu.CorrectOffset {
+			v.jsonPath(fmt.Sprintf("%s.correct_offset[%d]", p, i), cp, true)
+		}
+	default:
+		v.add(p+".style", "must be resumable or session")
+	}
 }

@@ -276,6 +276,11 @@ func (r *ExecuteRequest) activityName() string {
 // execution ID alongside the error. A failed execution keeps what it was
 // asked, sealed, to be run again (KeptRequest).
 //
+// An operation with a chunked upload whose file is large enough sends it
+// in several requests (see connector.ChunkedUpload), each counted in
+// Attempts and metered as an API call, and returns the final answer's
+// output.
+//
 // Errors, as *junction.Error:
 //   - EINVALID from the connector package, unchanged, for unknown inputs or
 //     inputs of the wrong type (Field names the input), and for a disabled
@@ -384,6 +389,18 @@ func (e *Engine) execute(ctx context.Context, x *run, req *ExecuteRequest) (any,
 	first, err := build(x.creds)
 	if err != nil {
 		return nil, err
+	}
+	if up := first.Upload(); up != nil {
+		resp, last, err := x.upload(ctx, up)
+		if err != nil {
+			return nil, err
+		}
+		out, err := operationOutput(last, op, resp.Body)
+		if err != nil {
+			return nil, err
+		}
+		x.succeeded(ctx)
+		return out, nil
 	}
 
 	var (

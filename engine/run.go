@@ -52,6 +52,9 @@ type run struct {
 	// a test run of a draft to show.
 	lastSent *connector.Request
 	lastResp connector.Response
+	// capabilities, when set, names the values of an answer that are
+	// masked like secrets from then on (a chunked upload's session URL).
+	capabilities func(connector.Response) []junction.Secret
 	// debug, when set, collects each request sent and its answer, masked,
 	// for the execution's record: the connection's debug logging is on.
 	debug *junction.ExecutionDebug
@@ -469,6 +472,9 @@ func (x *run) do(ctx context.Context, req *connector.Request) (connector.Respons
 	}
 	x.lastSent = req
 	r, err := x.e.out.Do(ctx, hr, outbound.RequestOptions{RetrySafe: req.RetrySafe, ProxyURL: x.conn.ProxyURL, CheckHost: x.apiHosts, Sign: req.Signer()})
+	if x.capabilities != nil && r != nil {
+		x.secrets = append(x.secrets, x.capabilities(connector.Response{StatusCode: r.StatusCode, Header: r.Header})...)
+	}
 	x.recordDebug(req, hr, r, err)
 	if err != nil {
 		x.attempts += max(attemptsOf(err), 1)

@@ -639,6 +639,7 @@ func TestEveryWriteIsClassified(t *testing.T) {
 		"SumUsage":                   "a read: usage is not cached",
 		"PutQuotas":                  "quotas are not cached here; usage.Meter holds them and reads them again every flush",
 		"ClaimQuotaThreshold":        "thresholds are not cached",
+		"ClaimStoreHealthReport":     "health reports are not cached",
 	}
 	storeT := reflect.TypeOf((*junction.Store)(nil)).Elem()
 	cacheT := reflect.TypeOf((*storecache.Store)(nil))
