@@ -182,7 +182,7 @@ type Auth struct {
 	// to Scopes joined with spaces; the token URL defaults to the key's
 	// token_uri. For private_key_jwt, iss and sub default to the client
 	// ID, aud to the token URL, and a random jti is added.
-	ClientAuth string            `yaml:"client_auth,omitempty" json:"client_auth,omitempty"`
+	ClientAuth string `yaml:"client_auth,omitempty" json:"client_auth,omitempty"`
 	// oauth2_*: DPoP binds the scheme's tokens to a key pair Junction
 	// keeps for the connection (OAuth 2.0 Demonstrating Proof of
 	// Possession, RFC 9449): true, or one boolean field ("{dpop}") so one
