@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -18,8 +19,10 @@ const maxDPoPNonces = 1024
 
 // dpopNonces remembers the last DPoP-Nonce each server (origin) gave, so
 // the next proof to it carries the nonce at once instead of being refused
-// first (RFC 9449 sections 8 and 9). Nonces are not secrets and live in
-// memory only: a server that lost one is asked again.
+// first (RFC 9449 sections 8 and 9). A token endpoint's nonces and an
+// API's are kept apart even on one origin (Okta serves both from the
+// org's domain, each with nonces of its own). Nonces are not secrets and
+// live in memory only: a server that lost one is asked again.
 type dpopNonces struct {
 	mu sync.Mutex
 	m  map[string]string
@@ -42,10 +45,19 @@ func (n *dpopNonces) put(origin, nonce string) {
 	n.m[origin] = nonce
 }
 
+// nonceKey names where a nonce applies: the origin, and whether the
+// request is to a resource (carries an access token) or a token endpoint.
+func nonceKey(u *url.URL, resource bool) string {
+	if resource {
+		return "resource " + connector.DPoPOrigin(u)
+	}
+	return "token " + connector.DPoPOrigin(u)
+}
+
 // keep remembers the nonce a response gives, if any.
-func (n *dpopNonces) keep(r *outbound.Response) {
+func (n *dpopNonces) keep(r *outbound.Response, resource bool) {
 	if v := r.Header.Get(connector.DPoPNonceHeader); v != "" && r.URL != nil {
-		n.put(connector.DPoPOrigin(r.URL), v)
+		n.put(nonceKey(r.URL, resource), v)
 	}
 }
 
@@ -55,7 +67,7 @@ func (n *dpopNonces) keep(r *outbound.Response) {
 // with the DPoP scheme and the proof carries its hash.
 func (n *dpopNonces) signer(k *connector.DPoPKey, access junction.Secret) func(*http.Request, time.Time) error {
 	return func(r *http.Request, now time.Time) error {
-		proof, err := k.Proof(r.Method, r.URL, now, n.get(connector.DPoPOrigin(r.URL)), access)
+		proof, err := k.Proof(r.Method, r.URL, now, n.get(nonceKey(r.URL, !access.IsZero())), access)
 		if err != nil {
 			return err
 		}

@@ -252,7 +252,7 @@ func (t outboundTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if t.dpop != nil {
-		t.nonces.keep(resp)
+		t.nonces.keep(resp, false)
 	}
 	return &http.Response{
 		Status:        fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)),

@@ -496,7 +496,7 @@ func (x *run) doOnce(ctx context.Context, req *connector.Request) (connector.Res
 		return connector.Response{}, err
 	}
 	if x.dpop != nil {
-		x.e.nonces.keep(r)
+		x.e.nonces.keep(r, true)
 	}
 	x.attempts += r.Attempts
 	x.httpStatus = r.StatusCode
