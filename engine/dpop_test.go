@@ -145,8 +145,10 @@ func (v *dpopVendor) token(w http.ResponseWriter, r *http.Request, body []byte) 
 		}
 		delete(v.codes, form.Get("code"))
 	case "refresh_token":
+		// A refresh token bound to a key is spent with that key; one
+		// issued without DPoP (a confidential client's) with any.
 		bound, ok := v.refresh[form.Get("refresh_token")]
-		if !ok || bound != jkt {
+		if !ok || (bound != "" && bound != jkt) {
 			refuse(http.StatusBadRequest, "invalid_grant")
 			return
 		}
@@ -425,8 +427,9 @@ auth:
     client_id: "{client_id}"
     client_secret: "{client_secret}"
     scopes: [offline_access]
-    dpop: true
+    dpop: "{dpop}"
     fields:
+      - {name: dpop, type: boolean, default: true}
       - {name: client_id, type: text, required: true}
       - {name: client_secret, type: secret, required: true}
 test:
@@ -559,4 +562,44 @@ func assertDPoPSecretsNowhere(t *testing.T, f *fixture, v *dpopVendor, logs *syn
 	if dbFile != "" {
 		credstoretest.AssertNoLeak(t, "database file", readDB(dbFile), all...)
 	}
+}
+
+// A connection authorized before DPoP was turned on holds a bearer token
+// set sealed without a key: it is read as before, and once the connection
+// turns DPoP on, the next refresh makes a key, seals it with the new
+// DPoP-bound token, and API calls prove possession of it.
+func TestDPoPTurnedOnAfterAuthorization(t *testing.T) {
+	v := newDPoPVendor(t, false)
+	f := newFixture(t, fixtureOptions{extra: writeDefinition(t, fmt.Sprintf(dpopCodeDefinition, v.srv.URL))})
+	v.attach(f)
+	conn := f.connection(t, "dpop-code", "", map[string]junction.FieldValue{"client_id": {Value: "junction"}, "dpop": {Value: false}},
+		map[string]junction.Secret{"client_secret": junction.NewSecret("dpop-client-secret-plant-3f1e")})
+	authURL, err := f.eng.BeginAuthorize(f.ctx, conn, "user-1", redirectURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.eng.CompleteAuthorize(f.ctx, mustURL(t, authURL).Query().Get("state"), "code-1"); err != nil {
+		t.Fatal(err)
+	}
+	me := func(step string) {
+		t.Helper()
+		if _, err := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: f.reload(t, conn), Caller: "user-1", Activity: "me"}); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	me("bearer")
+	v.want(t, "bearer", map[string]int{"authorization_code": 1}, map[string]int{})
+
+	conn = f.reload(t, conn)
+	conn.Fields["dpop"] = junction.FieldValue{Value: true}
+	if err := f.store.UpdateConnection(f.ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	me("DPoP on, bearer token still valid")
+	f.clock.Advance(2 * time.Hour)
+	me("refreshed with DPoP")
+	v.want(t, "refreshed with DPoP", map[string]int{"authorization_code": 1, "refresh_token": 1}, map[string]int{"token": 1, "api": 1})
+	f.clock.Advance(2 * time.Hour)
+	me("refreshed again with the sealed key")
+	v.want(t, "refreshed again", map[string]int{"authorization_code": 1, "refresh_token": 2}, map[string]int{"token": 1, "api": 1})
 }
