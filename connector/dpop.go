@@ -24,12 +24,12 @@ import (
 // DPoP (RFC 9449) names: the token type of a bound token, the proof's
 // header and JWT type, and the error that asks for a server nonce.
 const (
-	TokenTypeDPoP       = "DPoP"
-	DPoPHeader          = "DPoP"
-	DPoPNonceHeader     = "DPoP-Nonce"
-	dpopJWTType         = "dpop+jwt"
-	ErrorUseDPoPNonce   = "use_dpop_nonce"
-	errorUseDPoPNonceRE = `error="use_dpop_nonce"`
+	TokenTypeDPoP     = "DPoP"
+	DPoPHeader        = "DPoP"
+	DPoPNonceHeader   = "DPoP-Nonce"
+	dpopJWTType       = "dpop+jwt"
+	ErrorUseDPoPNonce = "use_dpop_nonce"
+	useDPoPNonceParam = `error="use_dpop_nonce"`
 )
 
 // DPoPKey is the key pair a connection's DPoP-bound tokens are bound to:
@@ -155,7 +155,7 @@ func DPoPNonceChallenge(status int, h http.Header) (string, bool) {
 		return "", false
 	}
 	for _, c := range h.Values("WWW-Authenticate") {
-		if len(c) > 5 && strings.EqualFold(c[:5], "DPoP ") && strings.Contains(c, errorUseDPoPNonceRE) {
+		if len(c) > 5 && strings.EqualFold(c[:5], "DPoP ") && strings.Contains(c, useDPoPNonceParam) {
 			return nonce, true
 		}
 	}
