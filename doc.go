@@ -90,9 +90,9 @@
 // # Secrets
 //
 // Secret values are typed Secret, which prints as "[redacted]" everywhere.
-// Values that must be kept (literal connection secrets, OAuth tokens, vault
-// logins, database-store assets) are sealed by the Keyring before they reach
-// the Store. Values from external vaults are never stored: they are resolved
+// Values that must be kept (literal connection secrets, OAuth tokens and
+// the DPoP keys they are bound to, vault logins, database-store assets)
+// are sealed by the Keyring before they reach the Store. Values from external vaults are never stored: they are resolved
 // at run time and cached in memory only. A secret or credential asset may
 // name the only hosts its value is sent to (AllowedHosts), which outbound
 // checks before every request and redirect hop that carries it.

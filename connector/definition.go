@@ -188,7 +188,18 @@ type Auth struct {
 	// to Scopes joined with spaces; the token URL defaults to the key's
 	// token_uri. For private_key_jwt, iss and sub default to the client
 	// ID, aud to the token URL, and a random jti is added.
-	ClientAuth string            `yaml:"client_auth,omitempty" json:"client_auth,omitempty"`
+	ClientAuth string `yaml:"client_auth,omitempty" json:"client_auth,omitempty"`
+	// oauth2_*: DPoP binds the scheme's tokens to a key pair Junction
+	// keeps for the connection (OAuth 2.0 Demonstrating Proof of
+	// Possession, RFC 9449): true, or one boolean field ("{dpop}") so one
+	// connector serves clients with and without it. Token requests then
+	// carry a DPoP proof, and when the token endpoint answers token_type
+	// DPoP, API requests send "Authorization: DPoP <token>" with a proof
+	// of their own; a Bearer answer is used as usual. Server nonces
+	// (use_dpop_nonce) are followed, once per request. It does not go
+	// with name (a vendor header that takes the token as is).
+	DPoP string `yaml:"dpop,omitempty" json:"dpop,omitempty"`
+
 	PrivateKey string            `yaml:"private_key,omitempty" json:"private_key,omitempty"`
 	SigningAlg string            `yaml:"signing_alg,omitempty" json:"signing_alg,omitempty"`
 	KeyID      string            `yaml:"key_id,omitempty" json:"key_id,omitempty"`

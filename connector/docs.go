@@ -208,6 +208,10 @@ func (w *mdWriter) auth(a *Auth) {
 		w.line("%s", consentText(lk))
 		w.line("")
 	}
+	if t := dpopText(a.DPoP); t != "" {
+		w.line("%s", t)
+		w.line("")
+	}
 	if len(a.Fields) > 0 {
 		w.fields(a.Fields)
 	}
@@ -279,6 +283,19 @@ func authText(a *Auth) string {
 		return fmt.Sprintf("credentials sent as %s.", codeList(append(headerLines(a.Headers), queryLines(a.Query)...)))
 	}
 	return string(a.Type) + "."
+}
+
+// dpopText explains the scheme's DPoP setting, "" when it has none.
+func dpopText(dpop string) string {
+	when := "Tokens are"
+	switch name, lone := loneVar(dpop); {
+	case dpop == "true":
+	case lone:
+		when = fmt.Sprintf("When `%s` is on, tokens are", name)
+	default:
+		return ""
+	}
+	return when + " bound to a key pair Junction keeps for the connection (DPoP, RFC 9449): token requests carry a DPoP proof, and a token the provider issues as `token_type: DPoP` is sent as `Authorization: DPoP <token>` with a proof of its own on each API request."
 }
 
 func scopesText(a *Auth) string {

@@ -32,6 +32,9 @@ type OAuth2Settings struct {
 	// Assertion signs the JWT of an oauth2_jwt_bearer grant or of a
 	// private_key_jwt client; nil for the other schemes.
 	Assertion *JWTAssertion
+	// DPoP is set when token requests carry DPoP proofs (Auth.DPoP true,
+	// or its boolean field true on the connection).
+	DPoP bool
 }
 
 // OAuth2 returns the filled OAuth 2.0 settings of the connection's scheme.
@@ -66,6 +69,8 @@ func (d *Definition) OAuth2(c Credentials) (*OAuth2Settings, error) {
 		return v, nil
 	}
 	s := &OAuth2Settings{Flow: a.Type, PKCE: a.PKCE, ScopeSeparator: a.ScopeSeparator}
+	dpop, _ := fillTemplate(a.DPoP, conn.public)
+	s.DPoP = dpop == "true"
 	if s.ScopeSeparator == "" {
 		s.ScopeSeparator = " "
 	}

@@ -297,9 +297,9 @@ var authAttrs = map[AuthType][]string{
 	AuthBasic:                   {"username", "password"},
 	AuthAPIKey:                  {"in", "name", "value"},
 	AuthBearer:                  {"token"},
-	AuthOAuth2ClientCredentials: {"token_url", "client_id", "client_secret", "scopes", "scope_separator", "token_params", "token_query", "name", "client_auth", "private_key", "signing_alg", "key_id", "claims"},
-	AuthOAuth2JWTBearer:         {"token_url", "scopes", "token_params", "name", "private_key", "signing_alg", "key_id", "claims"},
-	AuthOAuth2AuthorizationCode: {"authorize_url", "token_url", "client_id", "client_secret", "scopes", "scope_separator", "pkce", "authorize_params", "token_params", "name", "after_consent"},
+	AuthOAuth2ClientCredentials: {"token_url", "client_id", "client_secret", "scopes", "scope_separator", "token_params", "token_query", "name", "client_auth", "private_key", "signing_alg", "key_id", "claims", "dpop"},
+	AuthOAuth2JWTBearer:         {"token_url", "scopes", "token_params", "name", "private_key", "signing_alg", "key_id", "claims", "dpop"},
+	AuthOAuth2AuthorizationCode: {"authorize_url", "token_url", "client_id", "client_secret", "scopes", "scope_separator", "pkce", "authorize_params", "token_params", "name", "after_consent", "dpop"},
 	AuthCustom:                  {"headers", "query"},
 	AuthAWSSigV4:                {"access_key_id", "secret_access_key", "session_token", "region", "service"},
 }
@@ -329,6 +329,7 @@ func setAttrs(a *Auth) []string {
 	add("token_params", len(a.TokenParams) > 0)
 	add("token_query", len(a.TokenQuery) > 0)
 	add("client_auth", a.ClientAuth != "")
+	add("dpop", a.DPoP != "")
 	add("private_key", a.PrivateKey != "")
 	add("signing_alg", a.SigningAlg != "")
 	add("key_id", a.KeyID != "")
@@ -400,6 +401,9 @@ func (v *validator) auth(p string, a *Auth) {
 	}
 	if a.AfterConsent != nil {
 		v.afterConsent(p+".after_consent", a.AfterConsent, own, publicField)
+	}
+	if a.DPoP != "" && a.Type.IsOAuth2() {
+		v.dpop(p, a, own)
 	}
 	switch a.Type {
 	case AuthBasic:
@@ -1228,5 +1232,29 @@ func (v *validator) chunkedUpload(p string, op *Operation, cu *ChunkedUpload, in
 		}
 	default:
 		v.add(p+".style", "must be resumable or session")
+	}
+}
+
+// dpop checks an OAuth scheme's dpop setting: true, false, or one boolean
+// field, and no vendor header (a DPoP-bound token goes in Authorization).
+func (v *validator) dpop(p string, a *Auth, own map[string]Field) {
+	switch name, lone := loneVar(a.DPoP); {
+	case a.DPoP == "true" || a.DPoP == "false":
+	case lone:
+		f, ok := own[name]
+		if !ok {
+			f, ok = v.common[name]
+		}
+		switch {
+		case !ok:
+			v.add(p+".dpop", "refers to undeclared field %q", name)
+		case f.Type != FieldBoolean:
+			v.add(p+".dpop", "field %q must be a boolean field", name)
+		}
+	default:
+		v.add(p+".dpop", "must be true, false, or one boolean field")
+	}
+	if a.Name != "" {
+		v.add(p+".dpop", "a DPoP-bound token is sent in Authorization, not in the header %q that name sets", a.Name)
 	}
 }

@@ -147,6 +147,8 @@ type Engine struct {
 	metrics  *metrics
 	usage    UsageCounter
 	cc       *ccCache
+	// nonces are the last DPoP nonce each server gave (RFC 9449 section 8).
+	nonces *dpopNonces
 	// reauth paces CheckReauthorization.
 	reauth reauthCheck
 	// vendorCerts keeps the certificates vendors sign deliveries with,
@@ -181,6 +183,7 @@ func New(opts Options) (*Engine, error) {
 		refreshTimeout: orDefault(opts.RefreshTimeout, DefaultRefreshTimeout),
 		inputRetention: orDefault(opts.InputRetention, DefaultInputRetention),
 		cc:             newCCCache(),
+		nonces:         newDPoPNonces(),
 		usage:          opts.Usage,
 	}
 	if e.clock == nil {

@@ -255,15 +255,21 @@ func assertKeyNowhere(t *testing.T, f *fixture, v *jwtVendor, logs *syncBuffer, 
 	v.mu.Unlock()
 	credstoretest.AssertNoLeak(t, "token requests", sent, plants...)
 	if dbFile != "" {
-		var all []byte
-		for _, p := range []string{dbFile, dbFile + "-wal"} {
-			b, err := os.ReadFile(p)
-			if err == nil {
-				all = append(all, b...)
-			}
-		}
-		credstoretest.AssertNoLeak(t, "database file", string(all), plants...)
+		credstoretest.AssertNoLeak(t, "database file", readDB(dbFile), plants...)
 	}
+}
+
+// readDB is what a SQLite database holds on disk, its write-ahead log
+// included.
+func readDB(dbFile string) string {
+	var all []byte
+	for _, p := range []string{dbFile, dbFile + "-wal"} {
+		b, err := os.ReadFile(p)
+		if err == nil {
+			all = append(all, b...)
+		}
+	}
+	return string(all)
 }
 
 func googleServiceAccountKey(t testing.TB, k *rsa.PrivateKey, keyID string) string {

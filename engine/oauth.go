@@ -40,6 +40,10 @@ type tokenSet struct {
 	// RefreshExpiry is when the refresh token stops working, from the
 	// provider's refresh_token_expires_in; zero when it said nothing.
 	RefreshExpiry time.Time
+	// DPoP is the key pair the tokens are bound to, for a scheme with
+	// DPoP; it is sealed with them, so that every server holding the
+	// token can prove possession.
+	DPoP *connector.DPoPKey
 }
 
 // sealedTokenSet is the JSON form of a tokenSet inside the sealed value.
@@ -49,6 +53,8 @@ type sealedTokenSet struct {
 	TokenType     string    `json:"token_type,omitempty"`
 	Expiry        time.Time `json:"expiry,omitzero"`
 	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
+	// DPoPKey is the DPoP private key, PKCS #8.
+	DPoPKey []byte `json:"dpop_key,omitempty"`
 }
 
 // usable reports whether the access token may be sent at now: present and
@@ -57,14 +63,35 @@ func (t tokenSet) usable(now time.Time, skew time.Duration) bool {
 	return !t.Access.IsZero() && (t.Expiry.IsZero() || now.Add(skew).Before(t.Expiry))
 }
 
+// dpopKey is the key the access token must be sent with: nil for a
+// bearer token, the sealed key for a DPoP-bound one.
+func (t tokenSet) dpopKey() (*connector.DPoPKey, error) {
+	if !strings.EqualFold(t.TokenType, connector.TokenTypeDPoP) {
+		return nil, nil
+	}
+	if t.DPoP == nil {
+		return nil, &junction.Error{Code: junction.ECONNAUTHFAILED, Message: "the provider issued a DPoP-bound token but no DPoP proof was sent for it; enable DPoP on the connection and authorize it again"}
+	}
+	return t.DPoP, nil
+}
+
 func sealToken(k junction.Keyring, tenantID, sealedID string, t tokenSet) (*junction.SealedValue, error) {
-	b, err := json.Marshal(sealedTokenSet{
+	st := sealedTokenSet{
 		AccessToken:   t.Access.Reveal(),
 		RefreshToken:  t.Refresh.Reveal(),
 		TokenType:     t.TokenType,
 		Expiry:        t.Expiry.UTC(),
 		RefreshExpiry: t.RefreshExpiry.UTC(),
-	})
+	}
+	if t.DPoP != nil {
+		der, err := t.DPoP.MarshalPKCS8()
+		if err != nil {
+			return nil, err
+		}
+		defer clear(der)
+		st.DPoPKey = der
+	}
+	b, err := json.Marshal(st)
 	if err != nil {
 		return nil, junction.Internal(err)
 	}
@@ -86,13 +113,20 @@ func openToken(ctx context.Context, st junction.SealedStore, k junction.Keyring,
 	if err := json.Unmarshal(b, &s); err != nil {
 		return tokenSet{}, junction.Internal(fmt.Errorf("decode OAuth token: %w", err))
 	}
-	return tokenSet{
+	defer clear(s.DPoPKey)
+	t := tokenSet{
 		Access:        junction.NewSecret(s.AccessToken),
 		Refresh:       junction.NewSecret(s.RefreshToken),
 		TokenType:     s.TokenType,
 		Expiry:        s.Expiry,
 		RefreshExpiry: s.RefreshExpiry,
-	}, nil
+	}
+	if len(s.DPoPKey) > 0 {
+		if t.DPoP, err = connector.ParseDPoPKey(s.DPoPKey); err != nil {
+			return tokenSet{}, junction.Internal(fmt.Errorf("open OAuth token: %w", err))
+		}
+	}
+	return t, nil
 }
 
 // fromOAuth2 converts a token from the token endpoint. The expiry is taken
@@ -151,6 +185,10 @@ func tokenError(err error) error {
 		switch {
 		case re.ErrorCode == "invalid_grant":
 			return &junction.Error{Code: junction.ECONNAUTHFAILED, Message: "the provider refused the refresh token (invalid_grant); authorize the connection again", Details: details, Err: errInvalidGrant}
+		case re.ErrorCode == "invalid_dpop_proof":
+			// Okta's answer to an app that requires DPoP when no proof
+			// came, and to a proof it cannot accept.
+			return &junction.Error{Code: junction.ECONNAUTHFAILED, Message: "the token endpoint wants a DPoP proof, or refused the one sent (invalid_dpop_proof); check the connection's DPoP setting against the app's", Details: details}
 		case re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client" || status == http.StatusUnauthorized:
 			return &junction.Error{Code: junction.ECONNAUTHFAILED, Message: "the provider rejected the OAuth client credentials", Details: details}
 		}
@@ -180,9 +218,12 @@ func oauthConfig(s *connector.OAuth2Settings, redirectURI string) *oauth2.Config
 // clientContext makes x/oauth2 send through the outbound client, with the
 // connection's proxy, the private-network guard and the allowed hosts of
 // the assets the token endpoint receives (check, nil for none).
-func (e *Engine) clientContext(ctx context.Context, proxyURL string, check func(string) error) context.Context {
+//
+// With a DPoP key, each token request carries a proof signed with it, and
+// the nonce the endpoint last gave, and a new nonce it gives is kept.
+func (e *Engine) clientContext(ctx context.Context, proxyURL string, check func(string) error, dpop *connector.DPoPKey) context.Context {
 	hc := &http.Client{
-		Transport: outboundTransport{c: e.out, proxy: proxyURL, check: check},
+		Transport: outboundTransport{c: e.out, proxy: proxyURL, check: check, dpop: dpop, nonces: e.nonces},
 		// The outbound client follows redirects itself.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -193,18 +234,27 @@ func (e *Engine) clientContext(ctx context.Context, proxyURL string, check func(
 // x/oauth2. Token requests are POSTs and are never retried: a rotating
 // refresh token must not be sent twice.
 type outboundTransport struct {
-	c     *outbound.Client
-	proxy string
-	check func(host string) error
+	c      *outbound.Client
+	proxy  string
+	check  func(host string) error
+	dpop   *connector.DPoPKey
+	nonces *dpopNonces
 }
 
 func (t outboundTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := t.c.Do(r.Context(), r, outbound.RequestOptions{ProxyURL: t.proxy, CheckHost: t.check})
+	opts := outbound.RequestOptions{ProxyURL: t.proxy, CheckHost: t.check}
+	if t.dpop != nil {
+		opts.Sign = t.nonces.signer(t.dpop, junction.Secret{})
+	}
+	resp, err := t.c.Do(r.Context(), r, opts)
 	if r.Body != nil {
 		_ = r.Body.Close()
 	}
 	if err != nil {
 		return nil, err
+	}
+	if t.dpop != nil {
+		t.nonces.keep(resp, false)
 	}
 	return &http.Response{
 		Status:        fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)),
@@ -241,11 +291,11 @@ func (e *Engine) authCodeToken(ctx context.Context, x *run, failed junction.Secr
 	if t, err := openToken(ctx, e.store, e.keyring, conn.TenantID, conn.TokenSealedID); err == nil && fresh(t) {
 		// The refresh token is masked too, should an API echo it.
 		x.secrets = append(x.secrets, t.Refresh)
-		return t.Access, nil
+		return x.useToken(t)
 	}
 
 	var (
-		out     junction.Secret
+		out     tokenSet
 		refused error // a refusal that disconnected the connection
 	)
 	err := e.store.InTx(ctx, func(s junction.Store) error {
@@ -262,7 +312,7 @@ func (e *Engine) authCodeToken(ctx context.Context, x *run, failed junction.Secr
 		}
 		x.secrets = append(x.secrets, t.Refresh)
 		if fresh(t) {
-			out = t.Access // another server refreshed meanwhile
+			out = t // another server refreshed meanwhile
 			return nil
 		}
 		if t.Refresh.IsZero() {
@@ -292,7 +342,7 @@ func (e *Engine) authCodeToken(ctx context.Context, x *run, failed junction.Secr
 			e.logger.LogAttrs(ctx, slog.LevelError, "store refreshed OAuth token", slog.String("connection_id", c.ID), slog.String("error", err.Error()))
 			return err
 		}
-		out = nt.Access
+		out = nt
 		return nil
 	})
 	if err != nil {
@@ -301,20 +351,44 @@ func (e *Engine) authCodeToken(ctx context.Context, x *run, failed junction.Secr
 	if refused != nil {
 		return junction.Secret{}, refused
 	}
-	return out, nil
+	return x.useToken(out)
+}
+
+// useToken makes t the token the run's requests carry, with its DPoP key
+// when it is DPoP-bound.
+func (x *run) useToken(t tokenSet) (junction.Secret, error) {
+	key, err := t.dpopKey()
+	if err != nil {
+		return junction.Secret{}, err
+	}
+	x.dpop = key
+	return t.Access, nil
 }
 
 // refresh spends a refresh token at the token endpoint.
 func (e *Engine) refresh(ctx context.Context, x *run, t tokenSet) (tokenSet, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.refreshTimeout)
 	defer cancel()
+	// A DPoP-bound refresh token is spent with the key it is bound to; a
+	// connection authorized before DPoP was turned on gets a key now.
+	key := t.DPoP
+	if key == nil && x.oauth.DPoP {
+		var err error
+		if key, err = connector.NewDPoPKey(); err != nil {
+			return tokenSet{}, err
+		}
+	}
 	cfg := oauthConfig(x.oauth, "")
-	src := cfg.TokenSource(e.clientContext(ctx, x.conn.ProxyURL, x.tokenHosts), &oauth2.Token{RefreshToken: t.Refresh.Reveal()})
-	tok, err := src.Token()
+	hctx := e.clientContext(ctx, x.conn.ProxyURL, x.tokenHosts, key)
+	tok, err := withDPoPNonce(key, func() (*oauth2.Token, error) {
+		return cfg.TokenSource(hctx, &oauth2.Token{RefreshToken: t.Refresh.Reveal()}).Token()
+	})
 	if err != nil {
 		return tokenSet{}, tokenError(err)
 	}
-	return e.fromOAuth2(tok), nil
+	nt := e.fromOAuth2(tok)
+	nt.DPoP = key
+	return nt, nil
 }
 
 // ccCache keeps client-credentials access tokens in memory until shortly
@@ -329,6 +403,10 @@ type ccCache struct {
 type ccEntry struct {
 	access junction.Secret
 	expiry time.Time
+	// dpop is the key a DPoP-bound token is sent with; nil for a bearer
+	// token. Each server gets its own client-credentials tokens, so the
+	// key, made for each token, stays in memory with it.
+	dpop *connector.DPoPKey
 }
 
 func newCCCache() *ccCache { return &ccCache{entries: map[string]ccEntry{}} }
@@ -351,6 +429,9 @@ func ccKey(x *run) string {
 		// A rotated key or a new subject gets a token of its own.
 		parts = append(parts, s.Assertion.Fingerprint()...)
 	}
+	if s.DPoP {
+		parts = append(parts, "dpop")
+	}
 	for _, part := range parts {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
@@ -358,14 +439,14 @@ func ccKey(x *run) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (c *ccCache) get(key string, now time.Time, skew time.Duration) (junction.Secret, bool) {
+func (c *ccCache) get(key string, now time.Time, skew time.Duration) (ccEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	en, ok := c.entries[key]
 	if !ok || (!en.expiry.IsZero() && !now.Add(skew).Before(en.expiry)) {
-		return junction.Secret{}, false
+		return ccEntry{}, false
 	}
-	return en.access, true
+	return en, true
 }
 
 func (c *ccCache) put(key string, en ccEntry, now time.Time) {
@@ -397,14 +478,15 @@ func (e *Engine) clientCredentialsToken(ctx context.Context, x *run, failed junc
 	if !failed.IsZero() {
 		e.cc.drop(key, failed)
 	}
-	if t, ok := e.cc.get(key, e.clock.Now(), e.skew); ok {
-		return t, nil
+	if en, ok := e.cc.get(key, e.clock.Now(), e.skew); ok {
+		x.dpop = en.dpop
+		return en.access, nil
 	}
 	s := x.oauth
 	proxy, check := x.conn.ProxyURL, x.tokenHosts
 	v, err, _ := e.cc.flight.Do(key, func() (any, error) {
-		if t, ok := e.cc.get(key, e.clock.Now(), e.skew); ok {
-			return t, nil
+		if en, ok := e.cc.get(key, e.clock.Now(), e.skew); ok {
+			return en, nil
 		}
 		cfg := &clientcredentials.Config{
 			ClientID:     s.ClientID,
@@ -429,14 +511,26 @@ func (e *Engine) clientCredentialsToken(ctx context.Context, x *run, failed junc
 			}
 			cfg.EndpointParams["grant_type"] = nil // in the token URL (Zoom)
 		}
-		if s.Assertion != nil {
-			if err := e.signAssertion(x, s, cfg); err != nil {
+		var dpop *connector.DPoPKey
+		if s.DPoP {
+			var err error
+			if dpop, err = connector.NewDPoPKey(); err != nil {
 				return nil, err
 			}
 		}
 		rctx, cancel := context.WithTimeout(ctx, e.refreshTimeout)
 		defer cancel()
-		tok, err := cfg.Token(e.clientContext(rctx, proxy, check))
+		hctx := e.clientContext(rctx, proxy, check, dpop)
+		tok, err := withDPoPNonce(dpop, func() (*oauth2.Token, error) {
+			if s.Assertion != nil {
+				// Signed for each request: a client assertion's jti
+				// is good for one.
+				if err := e.signAssertion(x, s, cfg); err != nil {
+					return nil, err
+				}
+			}
+			return cfg.Token(hctx)
+		})
 		if err != nil {
 			if s.Assertion != nil {
 				return nil, assertionTokenError(err)
@@ -444,13 +538,21 @@ func (e *Engine) clientCredentialsToken(ctx context.Context, x *run, failed junc
 			return nil, tokenError(err)
 		}
 		ts := e.fromOAuth2(tok)
-		e.cc.put(key, ccEntry{access: ts.Access, expiry: ts.Expiry}, e.clock.Now())
-		return ts.Access, nil
+		ts.DPoP = dpop
+		bound, err := ts.dpopKey()
+		if err != nil {
+			return nil, err
+		}
+		en := ccEntry{access: ts.Access, expiry: ts.Expiry, dpop: bound}
+		e.cc.put(key, en, e.clock.Now())
+		return en, nil
 	})
 	if err != nil {
 		return junction.Secret{}, err
 	}
-	return v.(junction.Secret), nil
+	en := v.(ccEntry)
+	x.dpop = en.dpop
+	return en.access, nil
 }
 
 // signAssertion turns cfg into the token request of a scheme that signs a
@@ -665,9 +767,18 @@ func (e *Engine) CompleteAuthorize(ctx context.Context, state, code string) (*Au
 	for k, v := range s.TokenParams {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))
 	}
+	var dpop *connector.DPoPKey
+	if s.DPoP {
+		if dpop, err = connector.NewDPoPKey(); err != nil {
+			return nil, err
+		}
+	}
 	rctx, cancel := context.WithTimeout(ctx, e.refreshTimeout)
 	defer cancel()
-	tok, err := oauthConfig(s, st.RedirectURI).Exchange(e.clientContext(rctx, conn.ProxyURL, x.tokenHosts), code, opts...)
+	hctx := e.clientContext(rctx, conn.ProxyURL, x.tokenHosts, dpop)
+	tok, err := withDPoPNonce(dpop, func() (*oauth2.Token, error) {
+		return oauthConfig(s, st.RedirectURI).Exchange(hctx, code, opts...)
+	})
 	if err != nil {
 		err = tokenError(err)
 		if errors.Is(err, errInvalidGrant) {
@@ -676,6 +787,10 @@ func (e *Engine) CompleteAuthorize(ctx context.Context, state, code string) (*Au
 		return nil, err
 	}
 	ts := e.fromOAuth2(tok)
+	ts.DPoP = dpop
+	if _, err := ts.dpopKey(); err != nil {
+		return nil, err
+	}
 	filled, err := e.consentFields(ctx, x, ts)
 	if err != nil {
 		return nil, e.consentLookupFailed(ctx, st, err)

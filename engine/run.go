@@ -45,6 +45,10 @@ type run struct {
 	// authentication failure (fresh vault values or a new token) is spent.
 	recovered bool
 	accept    func(status int) bool
+	// dpop is the key the access token in creds is bound to (DPoP,
+	// RFC 9449); nil for a bearer token. The token functions set it with
+	// the token.
+	dpop *connector.DPoPKey
 
 	httpStatus int
 	attempts   int
@@ -464,14 +468,31 @@ func (x *run) send(ctx context.Context, req *connector.Request, rebuild func(con
 	return resp, req, nil
 }
 
-// do sends one request through the outbound client.
+// do sends one request through the outbound client. A DPoP-bound token
+// goes with a proof for each attempt; when the API asks for a nonce
+// (401 use_dpop_nonce), the request is sent once more with it.
 func (x *run) do(ctx context.Context, req *connector.Request) (connector.Response, error) {
+	r, err := x.doOnce(ctx, req)
+	if err != nil || x.dpop == nil {
+		return r, err
+	}
+	if _, again := connector.DPoPNonceChallenge(r.StatusCode, r.Header); again {
+		return x.doOnce(ctx, req)
+	}
+	return r, nil
+}
+
+func (x *run) doOnce(ctx context.Context, req *connector.Request) (connector.Response, error) {
 	hr, err := req.HTTPRequest(ctx)
 	if err != nil {
 		return connector.Response{}, err
 	}
 	x.lastSent = req
-	r, err := x.e.out.Do(ctx, hr, outbound.RequestOptions{RetrySafe: req.RetrySafe, ProxyURL: x.conn.ProxyURL, CheckHost: x.apiHosts, Sign: req.Signer()})
+	sign := req.Signer()
+	if x.dpop != nil {
+		sign = x.e.nonces.signer(x.dpop, x.creds.AccessToken)
+	}
+	r, err := x.e.out.Do(ctx, hr, outbound.RequestOptions{RetrySafe: req.RetrySafe, ProxyURL: x.conn.ProxyURL, CheckHost: x.apiHosts, Sign: sign})
 	if x.capabilities != nil && r != nil {
 		x.secrets = append(x.secrets, x.capabilities(connector.Response{StatusCode: r.StatusCode, Header: r.Header})...)
 	}
@@ -479,6 +500,9 @@ func (x *run) do(ctx context.Context, req *connector.Request) (connector.Respons
 	if err != nil {
 		x.attempts += max(attemptsOf(err), 1)
 		return connector.Response{}, err
+	}
+	if x.dpop != nil {
+		x.e.nonces.keep(r, true)
 	}
 	x.attempts += r.Attempts
 	x.httpStatus = r.StatusCode
