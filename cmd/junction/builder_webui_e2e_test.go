@@ -48,7 +48,7 @@ func (b *browserSteps) visit(path, ready string) {
 // expect one.
 func (b *browserSteps) submit(what, button, ready string) string {
 	b.t.Helper()
-	b.run(what, chromedp.WaitVisible(button), chromedp.Submit(button), chromedp.WaitVisible(ready+", #problem"))
+	b.run(what, chromedp.WaitVisible(button), markPage(), chromedp.Submit(button), awaitNewPage(ready+", #problem"), chromedp.WaitVisible(ready+", #problem"))
 	return b.text(`#problem`)
 }
 

@@ -206,7 +206,7 @@ func TestWebUI_NotificationBell(t *testing.T) {
 	if rows := text("#notifications tbody"); !strings.Contains(rows, "100% of this month's quota") || !strings.Contains(rows, "80% of this month's quota") {
 		t.Fatalf("notifications page: %q", rows)
 	}
-	step("mark all read", chromedp.Submit("#mark-all-read"), chromedp.WaitVisible(".notice"))
+	step("mark all read", markPage(), chromedp.Submit("#mark-all-read"), awaitNewPage(".notice"), chromedp.WaitVisible(".notice"))
 	if n := text("#unread-count"); n != "" || !strings.Contains(text(".notice"), "Marked 2 notifications read.") {
 		t.Fatalf("after marking all read the bell shows %q", n)
 	}

@@ -41,7 +41,7 @@ func TestWebUI_UsersRolesMembers(t *testing.T) {
 	}
 	submit := func(what, button, ready string) {
 		t.Helper()
-		step(what, chromedp.WaitVisible(button), chromedp.Submit(button), chromedp.WaitVisible(ready+", #problem"))
+		step(what, chromedp.WaitVisible(button), markPage(), chromedp.Submit(button), awaitNewPage(ready+", #problem"), chromedp.WaitVisible(ready+", #problem"))
 		if p := value(t, ctx, what, chromedp.Evaluate[string](`(document.querySelector('#problem') || {}).innerText || ""`)); p != "" {
 			t.Fatalf("%s: %s", what, p)
 		}

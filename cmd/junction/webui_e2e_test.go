@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -136,7 +137,7 @@ func TestWebUI_Browser(t *testing.T) {
 	// still laying out on a loaded machine can move.
 	submit := func(what, button, ready string) {
 		t.Helper()
-		run(what, chromedp.WaitVisible(button), chromedp.Submit(button), chromedp.WaitVisible(ready+", #problem"))
+		run(what, chromedp.WaitVisible(button), markPage(), chromedp.Submit(button), awaitNewPage(ready+", #problem"), chromedp.WaitVisible(ready+", #problem"))
 		if p := value(t, ctx, what, chromedp.Evaluate[string](`(document.querySelector('#problem') || {}).innerText || ""`)); p != "" {
 			t.Fatalf("%s: %s", what, p)
 		}
@@ -263,6 +264,39 @@ func TestWebUI_Browser(t *testing.T) {
 			[]string{apiKey, secretID, adminPassword, viewerPassword})
 	}
 	assertNoSecret(t, "server log", []byte(logs.String()), []string{apiKey, secretID, adminPassword, viewerPassword})
+}
+
+// markPage tags the document shown now, and awaitNewPage then waits until
+// another document shows sel. A form's answer is often a page with the
+// same markers as the page it was sent from (a .notice of the previous
+// answer): waiting for the marker alone may return before the browser has
+// even sent the form.
+func markPage() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`window.junctionSentFrom = true`)(ctx, t)
+		return err
+	})
+}
+
+func awaitNewPage(sel string) chromedp.Action[chromedp.Void] {
+	check := chromedp.Evaluate[bool](`!window.junctionSentFrom && document.readyState !== "loading" && document.querySelector(` +
+		strconv.Quote(sel) + `) !== null`)
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			// While the browser swaps documents, an evaluation may find
+			// its context gone: that is not yet the answer, look again.
+			if ok, err := check(ctx, t); err == nil && ok {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-tick.C:
+			}
+		}
+	})
 }
 
 // value runs one browser action that returns something.

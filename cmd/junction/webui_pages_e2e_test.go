@@ -60,7 +60,7 @@ func (b *pagesBrowser) visit(path, ready string) {
 // with the problem it shows when it shows one.
 func (b *pagesBrowser) submit(what, button, ready string) {
 	b.t.Helper()
-	b.run(what, chromedp.WaitVisible(button), chromedp.Submit(button), chromedp.WaitVisible(ready+", #problem"))
+	b.run(what, chromedp.WaitVisible(button), markPage(), chromedp.Submit(button), awaitNewPage(ready+", #problem"), chromedp.WaitVisible(ready+", #problem"))
 	if p := value(b.t, b.ctx, what, chromedp.Evaluate[string](`(document.querySelector('#problem') || {}).innerText || ""`)); p != "" {
 		b.t.Fatalf("%s: %s", what, p)
 	}
