@@ -428,6 +428,25 @@ func (x *run) recover(ctx context.Context) (bool, error) {
 	return x.refreshAssets(ctx)
 }
 
+// recoverOnce answers an authentication failure: the first in the
+// execution re-fetches the credentials (recover) and returns nil, so the
+// caller sends its request again with them; a second, or one nothing can
+// be re-fetched for, is the connection's authentication failure.
+func (x *run) recoverOnce(ctx context.Context, resp connector.Response) error {
+	if x.recovered {
+		return x.authFailed(ctx, resp)
+	}
+	x.recovered = true
+	retry, err := x.recover(ctx)
+	if err != nil {
+		return err
+	}
+	if !retry {
+		return x.authFailed(ctx, resp)
+	}
+	return nil
+}
+
 // send sends req, and on an authentication failure recovers once and sends
 // the same step again, rebuilt with the fresh credentials. It returns the
 // response and the request that got it.
@@ -437,16 +456,8 @@ func (x *run) send(ctx context.Context, req *connector.Request, rebuild func(con
 		return resp, req, err
 	}
 	if x.def.IsAuthFailure(resp) {
-		if x.recovered {
-			return resp, req, x.authFailed(ctx, resp)
-		}
-		x.recovered = true
-		retry, err := x.recover(ctx)
-		if err != nil {
+		if err := x.recoverOnce(ctx, resp); err != nil {
 			return resp, req, err
-		}
-		if !retry {
-			return resp, req, x.authFailed(ctx, resp)
 		}
 		if req, err = rebuild(x.creds); err != nil {
 			return resp, req, err

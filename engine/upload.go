@@ -42,16 +42,8 @@ func (x *run) upload(ctx context.Context, up *connector.Upload) (connector.Respo
 			continue
 		}
 		if x.def.IsAuthFailure(resp) {
-			if x.recovered {
-				return resp, req, x.authFailed(ctx, resp)
-			}
-			x.recovered = true
-			retry, err := x.recover(ctx)
-			if err != nil {
+			if err := x.recoverOnce(ctx, resp); err != nil {
 				return resp, req, err
-			}
-			if !retry {
-				return resp, req, x.authFailed(ctx, resp)
 			}
 			continue // Next builds the same step with the fresh credentials
 		}
