@@ -266,13 +266,13 @@ type Result struct {
 	// Pages is how many pages a list operation, or an activity that
 	// declares how it pages, read; absent for other activities and for
 	// failures.
-	Pages int `json:"pages,omitempty"`
+	Pages int `json:"pages,omitempty" description:"How many pages a list operation, or an activity that declares pagination, read; absent for other activities and failures."`
 	// Truncated is set when MaxPages (the caller's, or the engine's cap)
 	// stopped the execution while the last page read pointed at another:
 	// the output then holds only the pages read. For offset and
 	// page-number pagination without a has-more flag, a full last page
 	// counts as pointing at another.
-	Truncated bool `json:"truncated,omitempty"`
+	Truncated bool `json:"truncated,omitempty" description:"True when max_pages (or the engine's cap, the most max_pages may ask) stopped the execution while the last page read pointed at another: the output holds only the pages read. Absent otherwise."`
 }
 
 // activityName is how an execution names what it ran.
