@@ -22,6 +22,8 @@ type executionResult struct {
 	HTTPStatus  int             `json:"http_status"`
 	Attempts    int             `json:"attempts"`
 	DurationMS  int64           `json:"duration_ms"`
+	Pages       int             `json:"pages"`
+	Truncated   bool            `json:"truncated"`
 }
 
 // summary is the one line a person reads first: how the call went.
@@ -33,7 +35,8 @@ func (r *executionResult) summary() string {
 	return strings.Join(parts, ", ")
 }
 
-// facts are the HTTP status, the attempts and the duration.
+// facts are the HTTP status, the attempts, the duration and, for an
+// execution that pages, the pages read and whether more were left.
 func (r *executionResult) facts() []string {
 	var parts []string
 	if r.HTTPStatus != 0 {
@@ -43,7 +46,17 @@ func (r *executionResult) facts() []string {
 	if r.Attempts == 1 {
 		attempts = "1 attempt"
 	}
-	return append(parts, attempts, strconv.FormatInt(r.DurationMS, 10)+" ms")
+	parts = append(parts, attempts, strconv.FormatInt(r.DurationMS, 10)+" ms")
+	switch {
+	case r.Pages == 1:
+		parts = append(parts, "1 page")
+	case r.Pages > 1:
+		parts = append(parts, strconv.Itoa(r.Pages)+" pages")
+	}
+	if r.Truncated {
+		parts = append(parts, "more pages not read (--max-pages)")
+	}
+	return parts
 }
 
 func (c *CLI) executeCommand() *cobra.Command {
@@ -55,7 +68,9 @@ func (c *CLI) executeCommand() *cobra.Command {
 		Short: "Run an activity, or an object's operation, through a connection and print its output",
 		Long: `Execute calls the connector's API through the connection and prints the
 output. With -o json it prints the API's answer; otherwise a summary line
-(status, HTTP status, attempts, duration) and then the output as JSON.
+(status, HTTP status, attempts, duration, and the pages read by an activity
+that pages, with "more pages not read" when --max-pages stopped it before
+the API's last page) and then the output as JSON.
 A failed execution is one line on standard error naming the execution
 ("junction executions list" has its record); with -o json the failure's
 details (what the API answered, secrets masked) also go to standard output.

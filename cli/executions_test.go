@@ -72,6 +72,26 @@ func TestExecute(t *testing.T) {
 		}
 	})
 
+	// The summary says how many pages were read, and when more were left.
+	t.Run("ActivityPagesSummary", func(t *testing.T) {
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{nil, " ms, 1 page, more pages not read (--max-pages), execution "},
+			{[]string{"--max-pages", "5"}, " ms, 3 pages, execution "},
+		} {
+			out := e.must(append([]string{"execute", conn, "search_issues"}, tc.args...)...)
+			if summary, _, _ := strings.Cut(out, "\n"); !strings.Contains(summary, tc.want) {
+				t.Fatalf("%v: summary line = %q, want it to hold %q", tc.args, summary, tc.want)
+			}
+		}
+		out := e.must("execute", conn, "search_issues", "-o", "json")
+		if v := wantJSON(t, out); v["pages"] != float64(1) || v["truncated"] != true {
+			t.Fatalf("json = %v", v)
+		}
+	})
+
 	t.Run("InputFromStdinNoInput", func(t *testing.T) {
 		out, _, err := e.runWithStdin(`{"username": "octocat"}`, "execute", conn, "get_user", "--input", "-")
 		if err != nil {

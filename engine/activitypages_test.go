@@ -108,15 +108,22 @@ func TestExecuteActivityPagination(t *testing.T) {
 		maxPages int
 		want     string
 		calls    int64
+		// pages and truncated are what the result says it read.
+		pages     int
+		truncated bool
 	}{
-		// Not asked, a paged activity answers as it always has.
-		{"FirstPageByDefault", "search", "", 0, `{"items":[{"id":1},{"id":2}],"next":"c2","total":4}`, 1},
-		{"OnePage", "search", "", 1, `{"items":[{"id":1},{"id":2}],"next":"c2","total":4}`, 1},
+		// Not asked, a paged activity answers as it always has, and says
+		// that more pages were there.
+		{"FirstPageByDefault", "search", "", 0, `{"items":[{"id":1},{"id":2}],"next":"c2","total":4}`, 1, 1, true},
+		{"OnePage", "search", "", 1, `{"items":[{"id":1},{"id":2}],"next":"c2","total":4}`, 1, 1, true},
 		// Items of every page; the other outputs as the last page said.
-		{"ThreePages", "search", "", 10, `{"items":[{"id":1},{"id":2},{"id":3},{"id":4}],"next":"","total":4}`, 3},
+		{"ThreePages", "search", "", 10, `{"items":[{"id":1},{"id":2},{"id":3},{"id":4}],"next":"","total":4}`, 3, 3, false},
 		// Stopped by max_pages: the next cursor says where to go on.
-		{"Truncated", "search", "", 2, `{"items":[{"id":1},{"id":2},{"id":3}],"next":"c3","total":4}`, 2},
-		{"WithoutPagination", "search_first_page", "", 10, `{"items":[{"id":1},{"id":2}],"next":"c2"}`, 1},
+		{"Truncated", "search", "", 2, `{"items":[{"id":1},{"id":2},{"id":3}],"next":"c3","total":4}`, 2, 2, true},
+		// Exactly the pages there were: nothing left unread.
+		{"LastPageAtMaxPages", "search", "", 3, `{"items":[{"id":1},{"id":2},{"id":3},{"id":4}],"next":"","total":4}`, 3, 3, false},
+		// An activity that does not page says nothing of pages.
+		{"WithoutPagination", "search_first_page", "", 10, `{"items":[{"id":1},{"id":2}],"next":"c2"}`, 1, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := api.calls.Load()
@@ -127,6 +134,9 @@ func TestExecuteActivityPagination(t *testing.T) {
 			}
 			if got := mustJSON(t, res.Output); got != tc.want || api.calls.Load()-before != tc.calls || res.Attempts != int(tc.calls) {
 				t.Fatalf("%s in %d calls (%d attempts)", got, api.calls.Load()-before, res.Attempts)
+			}
+			if res.Pages != tc.pages || res.Truncated != tc.truncated {
+				t.Fatalf("pages %d, truncated %v; want %d, %v", res.Pages, res.Truncated, tc.pages, tc.truncated)
 			}
 		})
 	}
@@ -144,6 +154,9 @@ func TestExecuteActivityPagination(t *testing.T) {
 		out := res.Output.(map[string]any)
 		if items := out["items"].([]any); len(items) != engine.MaxPages || out["next"] != fmt.Sprintf("c%d", engine.MaxPages) {
 			t.Fatalf("%d items, next %v", len(items), out["next"])
+		}
+		if res.Pages != engine.MaxPages || !res.Truncated {
+			t.Fatalf("pages %d, truncated %v; want the cap, truncated", res.Pages, res.Truncated)
 		}
 	})
 

@@ -263,6 +263,16 @@ type Result struct {
 	DurationMS int64 `json:"duration_ms"`
 	// RetryOf is the execution this one ran again.
 	RetryOf string `json:"retry_of,omitempty"`
+	// Pages is how many pages a list operation, or an activity that
+	// declares how it pages, read; absent for other activities and for
+	// failures.
+	Pages int `json:"pages,omitempty" description:"How many pages a list operation, or an activity that declares pagination, read; absent for other activities and failures."`
+	// Truncated is set when MaxPages (the caller's, or the engine's cap)
+	// stopped the execution while the last page read pointed at another:
+	// the output then holds only the pages read. For offset and
+	// page-number pagination without a has-more flag, a full last page
+	// counts as pointing at another.
+	Truncated bool `json:"truncated,omitempty" description:"True when max_pages (or the engine's cap, the most max_pages may ask) stopped the execution while the last page read pointed at another: the output holds only the pages read. Absent otherwise."`
 }
 
 // activityName is how an execution names what it ran.
@@ -312,6 +322,9 @@ func (e *Engine) Execute(ctx context.Context, req ExecuteRequest) (*Result, erro
 		Attempts:    x.attempts,
 		DurationMS:  e.clock.Now().Sub(start).Milliseconds(),
 		RetryOf:     req.RetryOf,
+	}
+	if err == nil {
+		res.Pages, res.Truncated = x.pages, x.truncated
 	}
 	var kept *junction.SealedValue
 	if err != nil {
@@ -461,10 +474,17 @@ func (e *Engine) execute(ctx context.Context, x *run, req *ExecuteRequest) (any,
 				return nil, err
 			}
 		}
-		if (!isList && !pagedActivity) || page >= maxPages {
+		if !isList && !pagedActivity {
 			break
 		}
+		x.pages = page
 		next, ok, err := cur.NextPage(resp)
+		if page >= maxPages {
+			// Stopping here is the caller's choice (or the cap), not an
+			// error: a page that cannot say what follows is not truncated.
+			x.truncated = ok && err == nil
+			break
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -381,13 +381,15 @@ func TestExecuteListPagination(t *testing.T) {
 		map[string]junction.Secret{"api_key": junction.NewSecret("k-paged")})
 
 	for _, tc := range []struct {
-		maxPages int
-		want     string
-		calls    int64
+		maxPages  int
+		want      string
+		calls     int64
+		truncated bool // the API had pages the execution did not read
 	}{
-		{0, `[{"id":1},{"id":2}]`, 1},
-		{2, `[{"id":1},{"id":2},{"id":3}]`, 2},
-		{10, `[{"id":1},{"id":2},{"id":3},{"id":4}]`, 3},
+		{0, `[{"id":1},{"id":2}]`, 1, true},
+		{2, `[{"id":1},{"id":2},{"id":3}]`, 2, true},
+		{3, `[{"id":1},{"id":2},{"id":3},{"id":4}]`, 3, false},
+		{10, `[{"id":1},{"id":2},{"id":3},{"id":4}]`, 3, false},
 	} {
 		before := calls.Load()
 		res, err := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: conn, Object: "item", Operation: "list", MaxPages: tc.maxPages})
@@ -397,9 +399,12 @@ func TestExecuteListPagination(t *testing.T) {
 		if got := mustJSON(t, res.Output); got != tc.want || calls.Load()-before != tc.calls || res.Attempts != int(tc.calls) {
 			t.Fatalf("max_pages %d: %s in %d calls (%d attempts)", tc.maxPages, got, calls.Load()-before, res.Attempts)
 		}
+		if res.Pages != int(tc.calls) || res.Truncated != tc.truncated {
+			t.Fatalf("max_pages %d: pages %d, truncated %v; want %d, %v", tc.maxPages, res.Pages, res.Truncated, tc.calls, tc.truncated)
+		}
 	}
 	list := f.executions(t)
-	if len(list) != 3 || list[0].Activity != "item.list" {
+	if len(list) != 4 || list[0].Activity != "item.list" {
 		t.Fatalf("records %s", mustJSON(t, list))
 	}
 }

@@ -25,6 +25,10 @@ type run struct {
 	auth    *connector.Auth
 	testing bool // Test: no auth-failure accounting
 	known   bool // the activity exists (for metric labels)
+	// pages and truncated are what an execution that pages read: how many
+	// pages, and whether MaxPages left one unread (Result.Pages, Truncated).
+	pages     int
+	truncated bool
 
 	creds  connector.Credentials
 	assets []assetUse

@@ -32,7 +32,8 @@ func (s *Server) executionRoutes() []route {
 				"output {filename, content_type, size, content (base64)}; with Accept naming the file's type or " +
 				"application/octet-stream (and not application/json) the answer is the file's bytes instead, the " +
 				"execution's ID in the Junction-Execution-Id header. max_pages (1 to " + strconv.Itoa(engine.MaxPages) + ") follows the pages " +
-				"of a list operation or of an activity that declares pagination",
+				"of a list operation or of an activity that declares pagination; the answer then says how many pages it read (pages) " +
+				"and, when max_pages stopped it while the API had more, truncated: true",
 			permission: string(junction.PermConnectionsExecute) + " on the folder",
 			request:    executeRequest{}, response: engine.Result{}, fileAnswer: true, status: http.StatusOK, handle: s.execute},
 		{method: "GET", path: "/api/v1/executions", op: "listExecutions", access: authenticated(), tag: tag,

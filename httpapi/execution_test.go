@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +212,98 @@ func TestExecutionsExport(t *testing.T) {
 	p := e.call("GET", "/api/v1/executions/export?format=xml", e.admin, nil).problem(t)
 	if p.Code != junction.EINVALID {
 		t.Fatalf("format=xml: %+v", p)
+	}
+}
+
+// pagedConnectors is a directory with a connector whose list operation
+// pages by cursor.
+func pagedConnectors(t *testing.T) string {
+	dir := t.TempDir()
+	def := `key: pagedloop
+display_name: Paged loopback
+version: 1.0.0
+base_url: "{base_url}"
+fields:
+  - {name: base_url, type: text, required: true}
+auth:
+  - type: bearer
+    fields:
+      - {name: token, type: secret, required: true}
+test:
+  path: /items
+objects:
+  - name: item
+    operations:
+      list:
+        method: GET
+        path: /items
+        records: data
+        pagination:
+          type: cursor
+          cursor_param: cursor
+          next_cursor_path: next
+`
+	if err := os.WriteFile(filepath.Join(dir, "pagedloop.yaml"), []byte(def), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// An execution that pages says how many pages it read, and truncated
+// when max_pages stopped it while the API had more; answers that do not
+// page, and complete reads, keep their shape.
+func TestExecutePagesTruncated(t *testing.T) {
+	const token = "paged-token-never-shown-7731"
+	e := newEnv(t, sqliteStore(t), envOptions{connectorsDir: pagedConnectors(t)})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Query().Get("cursor") {
+		case "":
+			_, _ = io.WriteString(w, `{"data":[{"id":1}],"next":"c2"}`)
+		case "c2":
+			_, _ = io.WriteString(w, `{"data":[{"id":2}],"next":"c3"}`)
+		default:
+			_, _ = io.WriteString(w, `{"data":[{"id":3}],"next":""}`)
+		}
+	}))
+	t.Cleanup(up.Close)
+	f := e.createFolder(e.admin, "F", "")
+	c := e.createConnection(e.admin, map[string]any{"folder_id": f.ID, "connector": "pagedloop", "name": "p",
+		"auth_type": "bearer", "fields": map[string]any{"base_url": up.URL, "token": token}})
+
+	for _, tc := range []struct {
+		name string
+		body map[string]any
+		// want is the answer's pages and truncated, absent ones omitted.
+		want string
+	}{
+		{"FirstPageByDefault", map[string]any{"object": "item", "operation": "list"}, `"pages":1,"truncated":true`},
+		{"StoppedByMaxPages", map[string]any{"object": "item", "operation": "list", "max_pages": 2}, `"pages":2,"truncated":true`},
+		{"Complete", map[string]any{"object": "item", "operation": "list", "max_pages": 3}, `"pages":3`},
+		{"CompleteBeforeMaxPages", map[string]any{"object": "item", "operation": "list", "max_pages": 50}, `"pages":3`},
+		{"DoesNotPage", map[string]any{"activity": "http_request", "input": map[string]any{"path": "/items"}}, ``},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var res map[string]json.RawMessage
+			e.must(http.StatusOK, "POST", "/api/v1/connections/"+c.ID+"/execute", e.admin, tc.body, &res)
+			var got []string
+			for _, k := range []string{"pages", "truncated"} {
+				if v, ok := res[k]; ok {
+					got = append(got, `"`+k+`":`+string(v))
+				}
+			}
+			if strings.Join(got, ",") != tc.want {
+				t.Fatalf("answer has %s, want %s", strings.Join(got, ","), tc.want)
+			}
+			for k, v := range res {
+				if strings.Contains(string(v), token) {
+					t.Fatalf("the token appears in %s", k)
+				}
+			}
+		})
 	}
 }

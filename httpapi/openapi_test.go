@@ -192,6 +192,21 @@ func TestOpenAPI(t *testing.T) {
 			if mp.Type != "integer" || !strings.Contains(mp.Description, "list operation") || !strings.Contains(mp.Description, "activity whose definition declares pagination") {
 				t.Fatalf("max_pages: %+v", mp)
 			}
+			var res struct {
+				Properties map[string]struct {
+					Type        string `json:"type"`
+					Description string `json:"description"`
+				} `json:"properties"`
+			}
+			if err := json.Unmarshal(doc.Components["schemas"]["Result"], &res); err != nil {
+				t.Fatal(err)
+			}
+			if p := res.Properties["pages"]; p.Type != "integer" || !strings.Contains(p.Description, "pages") {
+				t.Fatalf("pages: %+v", p)
+			}
+			if tr := res.Properties["truncated"]; tr.Type != "boolean" || !strings.Contains(tr.Description, "max_pages") {
+				t.Fatalf("truncated: %+v", tr)
+			}
 		})
 
 		t.Run("NoSecretsInSchemas", func(t *testing.T) {

@@ -50,6 +50,7 @@ func (u *UI) builderRoutes() map[string]func(http.ResponseWriter, *request) erro
 		"POST /builder/{id}/activities/{name}/up":             u.builderActivityUp,
 		"POST /builder/{id}/triggers":                         u.builderSetTrigger,
 		"POST /builder/{id}/triggers/{object}/{event}/delete": u.builderDeleteTrigger,
+		"POST /builder/{id}/triggers/{object}/{event}/up":     u.builderTriggerUp,
 		"POST /builder/{id}/test":                             u.builderTest,
 		"POST /builder/{id}/publish":                          u.builderPublish,
 		"GET /builder/{id}/definition":                        u.builderExport,
@@ -228,6 +229,40 @@ func formKind(a *connector.Auth) string {
 
 type authForm struct {
 	Was, Kind, ID, Label, In, Name, Value, TokenURL, AuthorizeURL, Scopes, Claims, Headers, Fields string
+	// DPoP is the OAuth kinds' DPoP setting as the form offers it: off
+	// (""), on (dpopOn) or from a boolean connection field (dpopField).
+	DPoP string
+}
+
+// The DPoP select's values besides off (empty).
+const (
+	dpopOn    = "true"
+	dpopField = "field"
+)
+
+// dpopFieldName is the boolean field a scheme's DPoP comes from when the
+// form chooses "from a field" and the scheme names none yet.
+const dpopFieldName = "dpop"
+
+// dpopOfForm is the select's value for a scheme's dpop setting.
+func dpopOfForm(dpop string) string {
+	switch {
+	case dpop == "true":
+		return dpopOn
+	case dpopFieldOf(dpop) != "":
+		return dpopField
+	}
+	return ""
+}
+
+// dpopFieldOf is the field a dpop setting of one placeholder names, ""
+// for any other setting.
+func dpopFieldOf(dpop string) string {
+	name, ok := strings.CutPrefix(dpop, "{")
+	if name, ok = strings.CutSuffix(name, "}"); !ok || name == "" || strings.ContainsAny(name, "{}") {
+		return ""
+	}
+	return name
 }
 
 type activityForm struct {
@@ -339,7 +374,7 @@ func yamlText(v any) string {
 
 func authFormOf(a connector.Auth) authForm {
 	f := authForm{Was: a.Key(), Kind: formKind(&a), ID: a.ID, Label: a.Label, In: a.In, Name: a.Name, Value: a.Value,
-		TokenURL: a.TokenURL, AuthorizeURL: a.AuthorizeURL, Scopes: strings.Join(a.Scopes, " ")}
+		TokenURL: a.TokenURL, AuthorizeURL: a.AuthorizeURL, Scopes: strings.Join(a.Scopes, " "), DPoP: dpopOfForm(a.DPoP)}
 	if len(a.Claims) > 0 {
 		f.Claims = yamlText(a.Claims)
 	}
@@ -425,7 +460,7 @@ func (u *UI) builderSetAuth(w http.ResponseWriter, r *request) error {
 	f := authForm{}
 	for k, p := range map[string]*string{"was": &f.Was, "kind": &f.Kind, "id": &f.ID, "label": &f.Label, "in": &f.In,
 		"name": &f.Name, "value": &f.Value, "token_url": &f.TokenURL, "authorize_url": &f.AuthorizeURL,
-		"scopes": &f.Scopes, "claims": &f.Claims, "headers": &f.Headers, "fields": &f.Fields} {
+		"scopes": &f.Scopes, "claims": &f.Claims, "headers": &f.Headers, "fields": &f.Fields, "dpop": &f.DPoP} {
 		*p = strings.TrimSpace(r.PostFormValue(k))
 	}
 	keep := func(d *draftPage) { replaceForm(d.Auth, func(a authForm) bool { return a.Was == f.Was }, f) }
@@ -535,7 +570,37 @@ func (f authForm) auth(was *connector.Auth) (connector.Auth, error) {
 		}
 		usual(secret("private_key", "Private key (PEM, or the service account's JSON key)"))
 	}
-	return a, nil
+	return a, f.dpop(&a)
+}
+
+// dpop sets the scheme's DPoP from the form: off, on, or from a boolean
+// field, which keeps the field the scheme named already and declares
+// one (off unless the connection turns it on) when the fields have none.
+func (f authForm) dpop(a *connector.Auth) error {
+	switch f.DPoP {
+	case "":
+		a.DPoP = ""
+		return nil
+	case dpopOn, dpopField:
+	default:
+		return junction.Invalid("dpop", "pick off, on, or from a boolean field")
+	}
+	if !a.Type.IsOAuth2() {
+		return junction.Invalid("dpop", "DPoP binds OAuth 2.0 tokens: pick an OAuth 2.0 kind, or turn DPoP off")
+	}
+	if f.DPoP == dpopOn {
+		a.DPoP = "true"
+		return nil
+	}
+	name := dpopFieldOf(a.DPoP)
+	if name == "" {
+		name = dpopFieldName
+	}
+	a.DPoP = "{" + name + "}"
+	if !slices.ContainsFunc(a.Fields, func(fd connector.Field) bool { return fd.Name == name }) {
+		a.Fields = append(a.Fields, connector.Field{Name: name, Label: "Require DPoP", Type: connector.FieldBoolean, Default: "false"})
+	}
+	return nil
 }
 
 func (u *UI) builderDeleteAuth(w http.ResponseWriter, r *request) error {
@@ -678,6 +743,25 @@ func (u *UI) builderSetTrigger(w http.ResponseWriter, r *request) error {
 func (u *UI) builderDeleteTrigger(w http.ResponseWriter, r *request) error {
 	_, err := u.app.DeleteDraftTrigger(r.Context(), r.p, r.PathValue("id"), r.PathValue("object"), r.PathValue("event"))
 	return u.formAnswer(w, r, "triggers", "Trigger removed.", nil, err)
+}
+
+// builderTriggerUp moves an event a place up among its object's events:
+// the order the trigger pickers show them in.
+func (u *UI) builderTriggerUp(w http.ResponseWriter, r *request) error {
+	object := r.PathValue("object")
+	return u.moveUp(w, r, "triggers", r.PathValue("event"), func(d *connector.Definition) []string {
+		var names []string
+		for _, o := range d.Objects {
+			if o.Name == object {
+				for _, ev := range o.Events {
+					names = append(names, ev.Name)
+				}
+			}
+		}
+		return names
+	}, func(ctx context.Context, p *junction.Principal, id string, names []string) (*app.CustomConnectorView, error) {
+		return u.app.OrderDraftTriggers(ctx, p, id, object, names)
+	})
 }
 
 // test panel -------------------------------------------------------------

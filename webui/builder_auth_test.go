@@ -3,6 +3,7 @@ package webui_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -112,6 +113,112 @@ func TestBuilderAuthKinds(t *testing.T) {
 		if got.Label != "Client credentials" || got.TokenURL != "https://auth.example.com/v2/token" || len(got.Scopes) != 1 ||
 			got.TokenParams["audience"] != "https://api.example.com" || got.ScopeSeparator != "," {
 			t.Fatalf("saved from the form: %+v", got)
+		}
+	})
+}
+
+// The auth form's DPoP select turns DPoP off, on, or to a boolean
+// connection field, shows what the scheme says, and keeps a field the
+// YAML named when the form is saved.
+func TestBuilderAuthDPoP(t *testing.T) {
+	t.Parallel()
+	s := newBuilderSite(t)
+	draft := "/builder/" + s.id
+	_, _, page := s.do(t, s.cookie, "GET", draft, nil)
+	if !strings.Contains(page, `id="auth-new"`) || !strings.Contains(page, `name="dpop"`) {
+		t.Fatal("the auth form has no DPoP select")
+	}
+	csrf := csrfRE.FindStringSubmatch(page)[1]
+	post := func(t *testing.T, form url.Values) (int, string) {
+		t.Helper()
+		form.Set("csrf", csrf)
+		status, _, body := s.do(t, s.cookie, "POST", draft+"/auth", form)
+		return status, body
+	}
+	cc := func(was, dpop string) url.Values {
+		return url.Values{"was": {was}, "kind": {"oauth2_client_credentials"}, "id": {"cc"},
+			"token_url": {"https://auth.example.com/oauth/token"}, "dpop": {dpop}}
+	}
+	// shown is the DPoP option the page selects for the auth type cc.
+	shown := func(t *testing.T) string {
+		t.Helper()
+		_, _, page := s.do(t, s.cookie, "GET", draft, nil)
+		card := page[strings.Index(page, `id="auth-cc"`):]
+		card = card[:strings.Index(card, "</details>")]
+		m := regexp.MustCompile(`<option value="([a-z]*)" selected>(Off|On|From a boolean connection field)</option>`).FindStringSubmatch(card)
+		if m == nil {
+			t.Fatalf("no DPoP option selected:\n%s", card)
+		}
+		return m[1]
+	}
+	for _, tc := range []struct {
+		name, was, dpop string
+		want            string // the scheme's dpop as saved
+	}{
+		{"On", "", "true", "true"},
+		{"FromAField", "cc", "field", "{dpop}"},
+		{"Off", "cc", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if status, body := post(t, cc(tc.was, tc.dpop)); status != http.StatusSeeOther {
+				t.Fatalf("save: %d %.600s", status, body[max(0, strings.Index(body, `class="error"`)):])
+			}
+			a := s.draftAuth(t, "cc")
+			if a == nil || a.DPoP != tc.want {
+				t.Fatalf("saved %+v, want dpop %q", a, tc.want)
+			}
+			if got := shown(t); got != tc.dpop {
+				t.Fatalf("the page shows DPoP %q, want %q", got, tc.dpop)
+			}
+		})
+	}
+
+	t.Run("FieldDeclaredOnce", func(t *testing.T) {
+		for range 2 {
+			if status, _ := post(t, cc("cc", "field")); status != http.StatusSeeOther {
+				t.Fatalf("save: %d", status)
+			}
+		}
+		a := s.draftAuth(t, "cc")
+		var dpop []connector.Field
+		for _, f := range a.Fields {
+			if f.Name == "dpop" {
+				dpop = append(dpop, f)
+			}
+		}
+		if len(dpop) != 1 || dpop[0].Type != connector.FieldBoolean {
+			t.Fatalf("fields %+v: want one boolean dpop field", a.Fields)
+		}
+	})
+
+	// A field the YAML named stays the one the form saves.
+	t.Run("KeepsTheYAMLField", func(t *testing.T) {
+		a := s.draftAuth(t, "cc")
+		a.DPoP = "{require_dpop}"
+		a.Fields = append(a.Fields, connector.Field{Name: "require_dpop", Type: connector.FieldBoolean})
+		if _, err := s.app.SetDraftAuth(t.Context(), s.admin, s.id, a.Key(), *a); err != nil {
+			t.Fatal(err)
+		}
+		if got := shown(t); got != "field" {
+			t.Fatalf("the page shows DPoP %q, want field", got)
+		}
+		form := cc("cc", "field")
+		form.Set("label", "Client credentials")
+		if status, _ := post(t, form); status != http.StatusSeeOther {
+			t.Fatalf("save: %d", status)
+		}
+		if got := s.draftAuth(t, "cc"); got.DPoP != "{require_dpop}" || got.Label != "Client credentials" {
+			t.Fatalf("saved %+v", got)
+		}
+	})
+
+	t.Run("ErrNotOAuth", func(t *testing.T) {
+		status, body := post(t, url.Values{"kind": {"bearer"}, "id": {"tok"}, "dpop": {"true"}})
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, "OAuth 2.0") || !strings.Contains(body, "<code>dpop</code>") {
+			t.Fatalf("DPoP on a bearer kind: %d %.600s", status, body[max(0, strings.Index(body, `class="error"`)):])
+		}
+		if s.draftAuth(t, "tok") != nil {
+			t.Fatal("the auth type was saved")
 		}
 	})
 }

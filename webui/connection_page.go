@@ -22,12 +22,14 @@ type connectionResults struct {
 }
 
 // activityRun is the outcome of "try an activity": the execution record
-// and the output as indented JSON, cut at maxShownOutput.
+// and the output as indented JSON, cut at maxShownOutput (Truncated).
+// Pages and MorePages are the pages an activity that pages read and
+// whether the API had more (engine.Result.Pages, Truncated).
 type activityRun struct {
 	ExecutionID, Status, Output string
-	HTTPStatus, Attempts        int
+	HTTPStatus, Attempts, Pages int
 	DurationMS                  int64
-	Truncated                   bool
+	Truncated, MorePages        bool
 }
 
 // maxShownOutput bounds the output a page shows: a list activity may
@@ -253,7 +255,7 @@ func (u *UI) executeActivity(w http.ResponseWriter, r *request) error {
 
 func runOf(res *engine.Result) *activityRun {
 	run := &activityRun{ExecutionID: res.ExecutionID, Status: res.Status, HTTPStatus: res.HTTPStatus,
-		Attempts: res.Attempts, DurationMS: res.DurationMS}
+		Attempts: res.Attempts, DurationMS: res.DurationMS, Pages: res.Pages, MorePages: res.Truncated}
 	if f, ok := res.Output.(*connector.File); ok {
 		// A file's content in base64 tells a person nothing; the API
 		// returns it (with Accept naming its type, as bytes).

@@ -201,8 +201,15 @@ func TestTryObjectOperations(t *testing.T) {
 			if !strings.Contains(body, "printer") || !strings.Contains(body, "second page") {
 				t.Fatalf("not both pages: %s", body)
 			}
-			if _, body := e.post(page+"/execute", url.Values{"activity": {tc.paged}}); strings.Contains(body, "second page") {
+			if !strings.Contains(body, `<p id="activity-pages">2 page(s) read.</p>`) {
+				t.Fatalf("the result does not say both pages were read, and only them: %s", body)
+			}
+			_, body = e.post(page+"/execute", url.Values{"activity": {tc.paged}})
+			if strings.Contains(body, "second page") {
 				t.Fatal("pages are followed unless told")
+			}
+			if !strings.Contains(body, `<p id="activity-pages">1 page(s) read. The API has more`) {
+				t.Fatalf("the result does not say the API has more pages: %s", body)
 			}
 			resp, body = e.post(page+"/execute", url.Values{"activity": {tc.paged}, "max_pages": {"1000"}})
 			wantStatus(t, "too many pages", resp, http.StatusUnprocessableEntity)
@@ -219,6 +226,9 @@ func TestTryObjectOperations(t *testing.T) {
 		wantStatus(t, "one page: "+body, resp, http.StatusOK)
 		if !strings.Contains(body, "printer") || strings.Contains(body, "second page") {
 			t.Fatalf("an activity without pagination followed pages: %s", body)
+		}
+		if strings.Contains(body, `id="activity-pages"`) {
+			t.Fatal("an activity without pagination speaks of pages")
 		}
 	})
 
