@@ -20,9 +20,9 @@ func TestPineconeControlPlaneAllowedHosts(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"dimension":1536,"totalVectorCount":3,"namespaces":{}}`)
 	})
-	// The definition's own base URL (the index host) is the loopback
-	// server; the activities' api.pinecone.io is kept.
-	f := newFixture(t, fixtureOptions{extra: standIns(t, index.srv, "pinecone")})
+	// The index host is the loopback server; the activities'
+	// api.pinecone.io is kept.
+	f := newFixture(t, fixtureOptions{extra: standInDefinition(t, "pinecone", index.srv.URL, []string{"https://{index_host}"})})
 	f.trust(index.srv)
 	a := f.vaultAsset(t, "pinecone-"+junction.NewID()[24:], junction.AssetSecret, map[string]string{"value": key})
 	a.AllowedHosts = []string{"127.0.0.1"}
