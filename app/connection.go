@@ -1062,7 +1062,7 @@ func (a *App) TestConnection(ctx context.Context, p *junction.Principal, id stri
 		was := cur.Status
 		switch {
 		case authFailed && cur.Status != junction.ConnectionDisabled:
-			cur.Status, cur.StatusReason = junction.ConnectionDisconnected, "authentication failed in a test"
+			cur.Status, cur.StatusReason = junction.ConnectionDisconnected, engine.AuthFailureReason(testErr, "authentication failed in a test")
 		case proof == engine.ProvedCredentials:
 			// Saved with the row: the failure count starts again.
 			cur.AuthFailures = 0

@@ -273,20 +273,12 @@ auth_failure:
   status: [401]
 `
 
-// A creation is tested with its literal secrets in memory, before anything
-// is written: a failed test, or a creation refused after a passed test,
-// leaves no sealed value behind; a created connection's secrets are sealed
-// with it and serve the next test.
-func TestCreateConnectionTested(t *testing.T) {
+// withLoopbackEngine returns an App whose engine reaches srv, with the
+// definition def added to the built-in catalog as key, the
+// administrator's principal, the store and a folder.
+func withLoopbackEngine(t *testing.T, srv *httptest.Server, key, def string) (*app.App, *junction.Principal, junction.Store, *junction.Folder) {
+	t.Helper()
 	ctx := context.Background()
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, pw, ok := r.BasicAuth(); !ok || u != "u" || pw != "right-pw-1" {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		_, _ = w.Write([]byte(`{"id":1}`))
-	}))
-	t.Cleanup(srv.Close)
 	st := sqldbtest.Open(t)
 	ring, err := keyring.New(keyring.GenerateKey())
 	if err != nil {
@@ -298,7 +290,7 @@ func TestCreateConnectionTested(t *testing.T) {
 	}
 	t.Cleanup(func() { res.Close() })
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "probe.yaml"), []byte(fmt.Sprintf(probeDefinition, srv.URL)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, key+".yaml"), []byte(def), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cat, err := connector.LoadCatalog(connector.Builtin(), dir)
@@ -330,6 +322,24 @@ func TestCreateConnectionTested(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return a, admin, st, f
+}
+
+// A creation is tested with its literal secrets in memory, before anything
+// is written: a failed test, or a creation refused after a passed test,
+// leaves no sealed value behind; a created connection's secrets are sealed
+// with it and serve the next test.
+func TestCreateConnectionTested(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, pw, ok := r.BasicAuth(); !ok || u != "u" || pw != "right-pw-1" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		_, _ = w.Write([]byte(`{"id":1}`))
+	}))
+	t.Cleanup(srv.Close)
+	a, admin, st, f := withLoopbackEngine(t, srv, "probe", fmt.Sprintf(probeDefinition, srv.URL))
 	// Every sealed value in the database: none is wrapped with a key of
 	// that ID.
 	sealed := func() int {

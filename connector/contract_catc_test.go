@@ -98,7 +98,12 @@ func TestContractAnthropic(t *testing.T) {
 // its query, header and form or JSON body parameters.
 type vendorDescription struct {
 	file string
-	ops  map[string]vendorOperation // "POST /v3/{}/messages"
+	// server, when set, is the base URL the description covers: only the
+	// requests sent there are checked against it, for a connector whose
+	// activities reach several APIs (Pinecone's index host and control
+	// plane).
+	server string
+	ops    map[string]vendorOperation // "POST /v3/{}/messages"
 }
 
 type vendorOperation struct {
@@ -240,8 +245,15 @@ func urlPath(u string) string {
 // of their API, or older than it.
 func (vd *vendorDescription) checkDefinition(t *testing.T, d *connector.Definition, documented map[string]string) {
 	t.Helper()
-	base := strings.TrimSuffix(urlPath(d.BaseURL), "/")
 	check := func(where string, op *connector.Operation) {
+		at := d.BaseURL
+		if op.BaseURL != "" {
+			at = op.BaseURL
+		}
+		if vd.server != "" && at != vd.server {
+			return
+		}
+		base := strings.TrimSuffix(urlPath(at), "/")
 		key := op.Method + " " + vendorPathParam.ReplaceAllString(base+op.Path, "{}")
 		vo, ok := vd.ops[key]
 		if !ok {
@@ -419,6 +431,7 @@ func transcribedDescription(source string, ops map[string][]string) *vendorDescr
 func TestContractPinecone(t *testing.T) {
 	cred := connector.Credentials{Fields: map[string]string{"index_host": "docs-abc1234.svc.aped-4627-b74a.pinecone.io"}, Secrets: secrets("api_key", "pcsk_example")}
 	const host = "https://docs-abc1234.svc.aped-4627-b74a.pinecone.io"
+	const control = "https://api.pinecone.io"
 	base := []string{"Accept: application/json", "Api-Key: pcsk_example", "X-Pinecone-Api-Version: 2026-04"}
 	hdr := headerLines(base...)
 	json := headerLines(append(base, "Content-Type: application/json")...) + "\n\n"
@@ -500,7 +513,33 @@ func TestContractPinecone(t *testing.T) {
 			"POST /records/namespaces/{ns}/search": {"b:query", "b:fields", "b:rerank"},
 			"POST /records/namespaces/{ns}/upsert": nil, // an NDJSON body of records
 		})
-		vd.checkDefinition(t, catalogCDefinition(t, "pinecone"), nil)
+		d := catalogCDefinition(t, "pinecone")
+		vd.server = d.BaseURL
+		vd.checkDefinition(t, d, nil)
+	})
+	t.Run("ControlPlaneDescription", func(t *testing.T) {
+		vd := loadVendorDescription(t, "pinecone-db-control.yaml")
+		vd.server = "https://api.pinecone.io"
+		vd.checkDefinition(t, catalogCDefinition(t, "pinecone"), map[string]string{
+			// Inference is a description of its own, checked below.
+			"POST /embed":  "https://docs.pinecone.io/reference/api/2026-04/inference/generate-embeddings",
+			"POST /rerank": "https://docs.pinecone.io/reference/api/2026-04/inference/rerank-results",
+		})
+	})
+	t.Run("InferenceDescription", func(t *testing.T) {
+		// pinecone-io/pinecone-api 2026-04/inference_2026-04.oas.yaml
+		// (commit d955777), which the shared corpus lacks.
+		vd := transcribedDescription("inference_2026-04.oas.yaml", map[string][]string{
+			"POST /embed":  {"b:model", "b:parameters", "b:inputs"},
+			"POST /rerank": {"b:model", "b:query", "b:top_n", "b:return_documents", "b:rank_fields", "b:documents", "b:parameters"},
+		})
+		vd.server = "https://api.pinecone.io"
+		vd.checkDefinition(t, catalogCDefinition(t, "pinecone"), map[string]string{
+			"GET /indexes":       "https://docs.pinecone.io/reference/api/2026-04/control-plane/list_indexes",
+			"GET /indexes/{}":    "https://docs.pinecone.io/reference/api/2026-04/control-plane/describe_index",
+			"POST /indexes":      "https://docs.pinecone.io/reference/api/2026-04/control-plane/create_index",
+			"DELETE /indexes/{}": "https://docs.pinecone.io/reference/api/2026-04/control-plane/delete_index",
+		})
 	})
 }
 
@@ -1323,6 +1362,18 @@ func TestResponsesCatalogC(t *testing.T) {
 			map[string]any{"hits": []any{map[string]any{"_id": "rec3", "_score": "0.82", "fields": map[string]any{"chunk_text": "Vaccines"}}}}},
 		// https://docs.pinecone.io/reference/api/2026-04/data-plane/upsert
 		{"pinecone", "upsert_vectors", map[string]any{"vectors": []any{}}, `{"upsertedCount":2}`, map[string]any{"upserted_count": "2"}},
+		// https://docs.pinecone.io/reference/api/2026-04/control-plane/describe_index (response example)
+		{"pinecone", "describe_index", map[string]any{"index_name": "movie-recommendations"},
+			`{"name":"movie-recommendations","vector_type":"dense","metric":"cosine","dimension":1536,"status":{"ready":true,"state":"Ready"},"host":"movie-recommendations-c01b5b5.svc.us-east1-gcp.pinecone.io","spec":{"serverless":{"region":"us-east-1","cloud":"aws"}},"deletion_protection":"disabled"}`,
+			map[string]any{"host": "movie-recommendations-c01b5b5.svc.us-east1-gcp.pinecone.io", "dimension": "1536", "ready": "true", "state": "Ready", "metric": "cosine"}},
+		// https://docs.pinecone.io/reference/api/2026-04/inference/generate-embeddings
+		{"pinecone", "embed", map[string]any{"inputs": []any{}},
+			`{"model":"llama-text-embed-v2","vector_type":"dense","data":[{"values":[0.04,-0.01],"vector_type":"dense"}],"usage":{"total_tokens":130}}`,
+			map[string]any{"vector_type": "dense", "total_tokens": "130", "data": []any{map[string]any{"values": []any{"0.04", "-0.01"}, "vector_type": "dense"}}}},
+		// https://docs.pinecone.io/reference/api/2026-04/inference/rerank-results
+		{"pinecone", "rerank", map[string]any{"query": "q", "documents": []any{}},
+			`{"model":"bge-reranker-v2-m3","data":[{"index":2,"score":0.48,"document":{"id":"vec3","text":"Apple Inc."}}],"usage":{"rerank_units":1}}`,
+			map[string]any{"rerank_units": "1", "data": []any{map[string]any{"index": "2", "score": "0.48", "document": map[string]any{"id": "vec3", "text": "Apple Inc."}}}}},
 		// https://mailchimp.com/developer/marketing/api/search-members/search-members/
 		{"mailchimp", "search_members", map[string]any{"query": "ann"}, `{"exact_matches":{"members":[{"id":"h1"}],"total_items":1},"full_search":{"members":[],"total_items":0}}`,
 			map[string]any{"exact_matches": []any{map[string]any{"id": "h1"}}, "full_search": []any{}}},

@@ -49,6 +49,24 @@ type Definition struct {
 	Source string `yaml:"-" json:"-"`
 }
 
+// ConsentPage is where a person grants an integration the consent its
+// token requests wait for. The URL and query are templates over the
+// public fields of the form, the scheme's own included: the URL is shown
+// to users, so no secret may go into it. A query entry naming an empty
+// field is left out; values are percent-encoded, a space as %20.
+//
+//	consent_page:
+//	  error: consent_required
+//	  url: https://{auth_host}/oauth/auth
+//	  query: {response_type: code, scope: signature impersonation, client_id: "{integration_key}"}
+type ConsentPage struct {
+	// Error is the OAuth error code ("error" member) of the token
+	// endpoint's answer that asks for consent.
+	Error string            `yaml:"error" json:"error"`
+	URL   string            `yaml:"url" json:"url"`
+	Query map[string]string `yaml:"query,omitempty" json:"query,omitempty"`
+}
+
 // FieldType is the kind of value a connection field holds.
 type FieldType string
 
@@ -138,6 +156,12 @@ type Auth struct {
 	// look them up: Atlassian's 3LO tokens reach a site through its cloud
 	// ID, which accessible-resources lists. See ConsentLookup.
 	AfterConsent *ConsentLookup `yaml:"after_consent,omitempty" json:"after_consent,omitempty"`
+	// ConsentPage (oauth2_jwt_bearer and oauth2_client_credentials), when
+	// set, is the page a person must open before the token endpoint
+	// grants tokens: DocuSign's JWT Grant answers consent_required until
+	// the user it acts as has consented. A token answer with its error
+	// code is reported with the page's URL. See ConsentPage.
+	ConsentPage *ConsentPage `yaml:"consent_page,omitempty" json:"consent_page,omitempty"`
 
 	// basic; default "{username}" and "{password}".
 	Username string `yaml:"username,omitempty" json:"username,omitempty"`

@@ -208,6 +208,11 @@ func (w *mdWriter) auth(a *Auth) {
 		w.line("%s", consentText(lk))
 		w.line("")
 	}
+	if cp := a.ConsentPage; cp != nil {
+		w.line("While the token endpoint answers `%s`, a person must first consent at `%s`: a test of the connection gives that address, filled in, and the connection's status says to open it.",
+			cp.Error, consentPageText(cp))
+		w.line("")
+	}
 	if t := dpopText(a.DPoP); t != "" {
 		w.line("%s", t)
 		w.line("")
@@ -735,4 +740,17 @@ func chunkedUploadDoc(cu *ChunkedUpload) string {
 		how = "an upload session (start, append, finish), whose offset the API's answers correct after an interruption"
 	}
 	return fmt.Sprintf("%s is sent in requests of %d bytes: %s. Each request counts as an API call.", when, chunk, how)
+}
+
+// consentPageText is a consent page's URL with its query as written,
+// placeholders and all.
+func consentPageText(cp *ConsentPage) string {
+	var q []string
+	for _, k := range sortedKeys(cp.Query) {
+		q = append(q, k+"="+strings.ReplaceAll(cp.Query[k], " ", "%20"))
+	}
+	if len(q) == 0 {
+		return cp.URL
+	}
+	return cp.URL + "?" + strings.Join(q, "&")
 }

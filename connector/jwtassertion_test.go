@@ -170,6 +170,24 @@ func TestJWTBearerDocuSign(t *testing.T) {
 	if fmt.Sprint(map[string]any(c)) != fmt.Sprint(want) {
 		t.Errorf("claims %v, want %v", c, want)
 	}
+	// https://developers.docusign.com/platform/auth/consent/obtaining-individual-consent/
+	t.Run("ConsentPage", func(t *testing.T) {
+		const page = "https://account-d.docusign.com/oauth/auth?client_id=7c2b8d7e-83c3-4940-af5e-dda8b7f0d1a2"
+		if s.ConsentError != "consent_required" || s.ConsentURL != page+"&response_type=code&scope=signature%20impersonation" {
+			t.Errorf("consent %q %q", s.ConsentError, s.ConsentURL)
+		}
+		cred.Fields["consent_redirect_uri"] = "https://localhost:3000/ds/callback?x=1"
+		s, err := d.OAuth2(cred)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := page + "&redirect_uri=https%3A%2F%2Flocalhost%3A3000%2Fds%2Fcallback%3Fx%3D1&response_type=code&scope=signature%20impersonation"; s.ConsentURL != want {
+			t.Errorf("consent URL\n%s, want\n%s", s.ConsentURL, want)
+		}
+		if strings.Contains(s.ConsentURL, "PRIVATE") {
+			t.Error("the consent URL holds the key")
+		}
+	})
 }
 
 func TestPrivateKeyJWTOkta(t *testing.T) {
@@ -337,6 +355,36 @@ auth:
     signing_alg: HS256
     fields: [{name: key, type: secret}]
 `, "auth[0].signing_alg"},
+		"ConsentPageSecret": {`  - type: oauth2_jwt_bearer
+    token_url: https://auth.example.com/token
+    private_key: "{key}"
+    consent_page: {error: consent_required, url: https://auth.example.com/consent, query: {k: "{key}"}}
+    fields: [{name: key, type: secret}]
+`, "auth[0].consent_page.query.k"},
+		"ConsentPageNoError": {`  - type: oauth2_jwt_bearer
+    token_url: https://auth.example.com/token
+    private_key: "{key}"
+    consent_page: {error: "", url: https://auth.example.com/consent}
+    fields: [{name: key, type: secret}]
+`, "auth[0].consent_page.error"},
+		"ConsentPageQueryInURL": {`  - type: oauth2_jwt_bearer
+    token_url: https://auth.example.com/token
+    private_key: "{key}"
+    consent_page: {error: consent_required, url: "https://auth.example.com/consent?a=b"}
+    fields: [{name: key, type: secret}]
+`, "auth[0].consent_page.url"},
+		"ConsentPageHTTP": {`  - type: oauth2_jwt_bearer
+    token_url: https://auth.example.com/token
+    private_key: "{key}"
+    consent_page: {error: consent_required, url: "http://auth.example.com/consent"}
+    fields: [{name: key, type: secret}]
+`, "auth[0].consent_page.url"},
+		"ConsentPageOnAuthCode": {`  - type: oauth2_authorization_code
+    authorize_url: https://auth.example.com/authorize
+    token_url: https://auth.example.com/token
+    client_id: x
+    consent_page: {error: consent_required, url: "https://auth.example.com/consent"}
+`, "auth[0].consent_page"},
 		"ClientIDOnGrant": {`  - type: oauth2_jwt_bearer
     token_url: https://auth.example.com/token
     client_id: x

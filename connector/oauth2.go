@@ -35,6 +35,11 @@ type OAuth2Settings struct {
 	// DPoP is set when token requests carry DPoP proofs (Auth.DPoP true,
 	// or its boolean field true on the connection).
 	DPoP bool
+	// ConsentError and ConsentURL are the scheme's consent page
+	// (Auth.ConsentPage) filled in: the token endpoint's error code that
+	// asks for consent and the page to open then. Both are empty without
+	// one. The URL holds public fields only.
+	ConsentError, ConsentURL string
 }
 
 // OAuth2 returns the filled OAuth 2.0 settings of the connection's scheme.
@@ -122,7 +127,34 @@ func (d *Definition) OAuth2(c Credentials) (*OAuth2Settings, error) {
 			return nil, err
 		}
 	}
+	if cp := a.ConsentPage; cp != nil {
+		if s.ConsentURL, err = endpoint("consent_page.url", cp.URL); err != nil {
+			return nil, err
+		}
+		s.ConsentURL += consentQuery(cp.Query, conn.public)
+		s.ConsentError = cp.Error
+	}
 	return s, nil
+}
+
+// consentQuery is a consent page's query string, "?" and its entries in
+// name order, each percent-encoded with a space as %20 (DocuSign writes
+// its scopes so); an entry whose template leaves nothing is left out.
+func consentQuery(q map[string]string, public func(string) (string, bool)) string {
+	var b strings.Builder
+	for _, k := range sortedKeys(q) {
+		v, missing := fillTemplate(q[k], public)
+		if len(missing) > 0 || v == "" {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteByte('?')
+		} else {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(k) + "=" + strings.ReplaceAll(url.QueryEscape(v), "+", "%20"))
+	}
+	return b.String()
 }
 
 // isHTTPSURL reports whether v is an absolute https URL with a plain host

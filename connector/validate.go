@@ -297,8 +297,8 @@ var authAttrs = map[AuthType][]string{
 	AuthBasic:                   {"username", "password"},
 	AuthAPIKey:                  {"in", "name", "value"},
 	AuthBearer:                  {"token"},
-	AuthOAuth2ClientCredentials: {"token_url", "client_id", "client_secret", "scopes", "scope_separator", "token_params", "token_query", "name", "client_auth", "private_key", "signing_alg", "key_id", "claims", "dpop"},
-	AuthOAuth2JWTBearer:         {"token_url", "scopes", "token_params", "name", "private_key", "signing_alg", "key_id", "claims", "dpop"},
+	AuthOAuth2ClientCredentials: {"token_url", "client_id", "client_secret", "scopes", "scope_separator", "token_params", "token_query", "name", "client_auth", "private_key", "signing_alg", "key_id", "claims", "dpop", "consent_page"},
+	AuthOAuth2JWTBearer:         {"token_url", "scopes", "token_params", "name", "private_key", "signing_alg", "key_id", "claims", "dpop", "consent_page"},
 	AuthOAuth2AuthorizationCode: {"authorize_url", "token_url", "client_id", "client_secret", "scopes", "scope_separator", "pkce", "authorize_params", "token_params", "name", "after_consent", "dpop"},
 	AuthCustom:                  {"headers", "query"},
 	AuthAWSSigV4:                {"access_key_id", "secret_access_key", "session_token", "region", "service"},
@@ -342,6 +342,7 @@ func setAttrs(a *Auth) []string {
 	add("region", a.Region != "")
 	add("service", a.Service != "")
 	add("after_consent", a.AfterConsent != nil)
+	add("consent_page", a.ConsentPage != nil)
 	return out
 }
 
@@ -401,6 +402,9 @@ func (v *validator) auth(p string, a *Auth) {
 	}
 	if a.AfterConsent != nil {
 		v.afterConsent(p+".after_consent", a.AfterConsent, own, publicField)
+	}
+	if cp := a.ConsentPage; cp != nil {
+		v.consentPage(p+".consent_page", cp, publicField)
 	}
 	if a.DPoP != "" && a.Type.IsOAuth2() {
 		v.dpop(p, a, own)
@@ -563,6 +567,21 @@ func (v *validator) oauthURL(p, raw string, resolve func(string) string) {
 	sample, _ := fillTemplate(raw, func(string) (string, bool) { return "x", true })
 	if u, err := url.Parse(sample); err != nil || u.Scheme != "https" || u.Host == "" {
 		v.add(p, "must be an absolute https URL")
+	}
+}
+
+// consentPage checks a consent page: an error code, and an https URL
+// and query over public fields only, since the URL is shown to users.
+func (v *validator) consentPage(p string, cp *ConsentPage, resolve func(string) string) {
+	if cp.Error == "" {
+		v.add(p+".error", "is required: the token endpoint's error code that asks for consent")
+	}
+	v.oauthURL(p+".url", cp.URL, resolve)
+	if strings.ContainsAny(cp.URL, "?#") {
+		v.add(p+".url", "must not hold a query or fragment; give the parameters as query")
+	}
+	for _, k := range sortedKeys(cp.Query) {
+		v.checkTemplate(p+".query."+k, cp.Query[k], resolve)
 	}
 }
 

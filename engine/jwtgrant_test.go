@@ -412,12 +412,30 @@ func TestJWTGrantDocuSign(t *testing.T) {
 	conn := f.connection(t, "docusign-standin", "jwt_grant", map[string]junction.FieldValue{
 		"base_host": {Value: "demo.docusign.net"}, "account_id": {Value: "f0f3f3d5"}, "auth_host": {Value: "account-d.docusign.com"},
 		"integration_key": {Value: "7c2b8d7e-83c3-4940-af5e-dda8b7f0d1a2"}, "user_id": {Value: "4c3b2a19-0f1e-4d2c-9b8a-7f6e5d4c3b2a"},
+		"consent_redirect_uri": {Value: "https://localhost/consented"},
 	}, map[string]junction.Secret{"rsa_private_key": junction.NewSecret(key)})
 
+	// The consent page of
+	// https://developers.docusign.com/platform/auth/consent/obtaining-individual-consent/,
+	// on the sign-in host (here the stand-in), from public fields only.
+	consentURL := v.srv.URL + "/oauth/auth?client_id=7c2b8d7e-83c3-4940-af5e-dda8b7f0d1a2" +
+		"&redirect_uri=https%3A%2F%2Flocalhost%2Fconsented&response_type=code&scope=signature%20impersonation"
 	_, err1 := f.eng.Test(f.ctx, conn)
 	je := wantCode(t, err1, junction.ECONNAUTHFAILED)
-	if !strings.Contains(je.Message, "consent") {
-		t.Errorf("message %q does not say consent is missing", je.Message)
+	if !strings.Contains(je.Message, "consent") || !strings.Contains(je.Message, consentURL) || je.Details["consent_url"] != consentURL {
+		t.Errorf("error %q %v does not give the consent page %s", je.Message, je.Details, consentURL)
+	}
+	// Executions that meet it disconnect the connection at the limit,
+	// whose status reason then gives the page too.
+	errs := []error{err1}
+	for range engine.AuthFailureLimit {
+		_, err := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: conn, Caller: "user-1", Activity: connector.HTTPRequestActivity,
+			Input: map[string]any{"path": "/accounts/f0f3f3d5"}})
+		wantCode(t, err, junction.ECONNAUTHFAILED)
+		errs = append(errs, err)
+	}
+	if got := f.reload(t, conn); got.Status != junction.ConnectionDisconnected || got.StatusReason != "consent required: open "+consentURL {
+		t.Errorf("status %s %q", got.Status, got.StatusReason)
 	}
 	consented = true
 	res, err2 := f.eng.Execute(f.ctx, engine.ExecuteRequest{Connection: conn, Caller: "user-1", Activity: connector.HTTPRequestActivity,
@@ -425,7 +443,7 @@ func TestJWTGrantDocuSign(t *testing.T) {
 	if err2 != nil || res.Attempts != 1 {
 		t.Fatalf("execute: %+v %v", res, err2)
 	}
-	assertKeyNowhere(t, f, v, logs, dbFile, []error{err1, err2}, conn, append(keyPlants(key), junction.NewSecret(key)))
+	assertKeyNowhere(t, f, v, logs, dbFile, append(errs, err2), conn, append(keyPlants(key), junction.NewSecret(key)))
 }
 
 // An Okta service app with an EC key from the vault. The token endpoint

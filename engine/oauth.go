@@ -533,9 +533,9 @@ func (e *Engine) clientCredentialsToken(ctx context.Context, x *run, failed junc
 		})
 		if err != nil {
 			if s.Assertion != nil {
-				return nil, assertionTokenError(err)
+				return nil, consentError(assertionTokenError(err), s)
 			}
-			return nil, tokenError(err)
+			return nil, consentError(tokenError(err), s)
 		}
 		ts := e.fromOAuth2(tok)
 		ts.DPoP = dpop
@@ -600,6 +600,41 @@ func assertionTokenError(err error) error {
 		return &junction.Error{Code: junction.ECONNAUTHFAILED, Message: "the provider needs the user to consent to the integration first (consent_required)", Details: je.Details}
 	}
 	return err
+}
+
+// consentError turns the token endpoint's request for consent, when the
+// scheme has a consent page, into an error that gives the page's URL
+// (public fields only) in its message and as details.consent_url.
+func consentError(err error, s *connector.OAuth2Settings) error {
+	var je *junction.Error
+	if s.ConsentURL == "" || !errors.As(err, &je) {
+		return err
+	}
+	code, _ := je.Details["error"].(string)
+	if code != s.ConsentError {
+		return err
+	}
+	details := maps.Clone(je.Details)
+	details["consent_url"] = s.ConsentURL
+	return &junction.Error{
+		Code: junction.ECONNAUTHFAILED,
+		Message: fmt.Sprintf("the provider needs consent to the integration first (%s): open %s as the user the connection acts as, "+
+			"grant access, then test the connection again", code, s.ConsentURL),
+		Details: details,
+	}
+}
+
+// AuthFailureReason is the status reason of a connection that err
+// disconnected: the consent page to open when the provider asked for
+// consent, fallback otherwise.
+func AuthFailureReason(err error, fallback string) string {
+	var je *junction.Error
+	if errors.As(err, &je) {
+		if u, ok := je.Details["consent_url"].(string); ok && u != "" {
+			return "consent required: open " + u
+		}
+	}
+	return fallback
 }
 
 // BeginAuthorize starts the authorization-code flow of conn for the user

@@ -191,7 +191,7 @@ func (x *run) prepare(ctx context.Context) error {
 			}
 		}
 		if junction.IsCode(err, junction.ECONNAUTHFAILED) {
-			x.countAuthFailure(ctx)
+			x.countAuthFailure(ctx, AuthFailureReason(err, "authentication failed"))
 		}
 	} else {
 		tok, err = x.e.authCodeToken(ctx, x, junction.Secret{})
@@ -528,7 +528,7 @@ func (x *run) doOnce(ctx context.Context, req *connector.Request) (connector.Res
 
 // authFailed counts an authentication failure and returns the error.
 func (x *run) authFailed(ctx context.Context, resp connector.Response) error {
-	x.countAuthFailure(ctx)
+	x.countAuthFailure(ctx, "authentication failed")
 	return &junction.Error{
 		Code:    junction.ECONNAUTHFAILED,
 		Message: fmt.Sprintf("%s rejected the credentials of connection %q", x.def.DisplayName, x.conn.Name),
@@ -541,8 +541,9 @@ func (x *run) authFailed(ctx context.Context, resp connector.Response) error {
 // must not leave a count at the limit on a connection still connected,
 // which no later failure would disconnect once (the event is appended by
 // the failure that reaches the limit). Tests of a connection are not
-// counted.
-func (x *run) countAuthFailure(ctx context.Context) {
+// counted. reason is the connection's status reason if it is
+// disconnected.
+func (x *run) countAuthFailure(ctx context.Context, reason string) {
 	if x.testing {
 		return
 	}
@@ -558,7 +559,7 @@ func (x *run) countAuthFailure(ctx context.Context) {
 		if err != nil {
 			return fmt.Errorf("disconnect connection: %w", err)
 		}
-		if err := x.e.disconnectLocked(ctx, s, c, "authentication failed"); err != nil {
+		if err := x.e.disconnectLocked(ctx, s, c, reason); err != nil {
 			return fmt.Errorf("disconnect connection: %w", err)
 		}
 		return nil

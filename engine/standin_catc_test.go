@@ -25,10 +25,11 @@ import (
 	"junction/engine"
 )
 
-// standIn copies a built-in definition under key+"-standin" with its base
-// URL's scheme and host replaced by the loopback server's, the path kept,
-// so the real definition's requests, pages, outputs and polls run through
-// the engine against a server that answers as the vendor documents.
+// standIn copies a built-in definition under key+"-standin" with the
+// scheme and host of its base URL, and of every operation's own, replaced
+// by the loopback server's, the path kept, so the real definition's
+// requests, pages, outputs and polls run through the engine against a
+// server that answers as the vendor documents.
 func standIn(t *testing.T, key string, srv *httptest.Server) string {
 	t.Helper()
 	data, err := fs.ReadFile(connector.Builtin(), key+".yaml")
@@ -36,11 +37,11 @@ func standIn(t *testing.T, key string, srv *httptest.Server) string {
 		t.Fatal(err)
 	}
 	s := strings.Replace(string(data), "key: "+key+"\n", "key: "+key+"-standin\n", 1)
-	base := regexp.MustCompile(`(?m)^base_url: https://[^/\s]+`)
-	if !base.MatchString(s) {
+	if !regexp.MustCompile(`(?m)^base_url: https://`).MatchString(s) {
 		t.Fatalf("%s: no base_url to replace", key)
 	}
-	return base.ReplaceAllLiteralString(s, "base_url: "+srv.URL)
+	base := regexp.MustCompile(`(?m)^(\s*base_url: )https://[^/\s]+`)
+	return base.ReplaceAllString(s, "${1}"+srv.URL)
 }
 
 // standIns writes the stand-in copies of several definitions, all on one
