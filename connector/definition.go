@@ -446,6 +446,25 @@ type Operation struct {
 	// ChunkedUpload, when set, sends a large file input in several
 	// requests instead of the operation's one.
 	ChunkedUpload *ChunkedUpload `yaml:"chunked_upload,omitempty" json:"chunked_upload,omitempty"`
+	// Link, when set, sends the request to a link an earlier answer gave
+	// instead of Path, which is then empty.
+	Link *Link `yaml:"link,omitempty" json:"link,omitempty"`
+}
+
+// Link is a path (with its query) that an API answers relative to a root
+// above the base URL, such as Confluence's attachment _links.download,
+// relative to https://{site}.atlassian.net/wiki while requests go to
+// .../wiki/rest/api. The link is resolved against the connection's base
+// URL (each auth type's own, so a gateway's for tokens the site does not
+// take) with Trim cut from its end, and the credentials go with it only
+// there: a link naming a host or leaving the root with ".." is refused.
+type Link struct {
+	// Input names the operation's required string input holding the
+	// link, sent nowhere else.
+	Input string `yaml:"input" json:"input"`
+	// Trim is the end of every base URL's path that the link replaces
+	// ("/rest/api"); empty resolves the link under the base URL itself.
+	Trim string `yaml:"trim,omitempty" json:"trim,omitempty"`
 }
 
 // Chunked upload styles.

@@ -91,7 +91,11 @@ func Markdown(d *Definition) []byte {
 			a := &d.Activities[i]
 			w.line("### %s", titleOr(a.DisplayName, a.Name))
 			w.line("")
-			w.line("Activity `%s`: `%s %s`.", a.Name, a.Method, a.Path)
+			if l := a.Link; l != nil {
+				w.line("Activity `%s`: `%s` to the link given in `%s`, under the base URL%s.", a.Name, a.Method, l.Input, cutNote(l.Trim))
+			} else {
+				w.line("Activity `%s`: `%s %s`.", a.Name, a.Method, a.Path)
+			}
 			w.line("")
 			w.operation(&a.Operation, true)
 		}
@@ -735,4 +739,12 @@ func chunkedUploadDoc(cu *ChunkedUpload) string {
 		how = "an upload session (start, append, finish), whose offset the API's answers correct after an interruption"
 	}
 	return fmt.Sprintf("%s is sent in requests of %d bytes: %s. Each request counts as an API call.", when, chunk, how)
+}
+
+// cutNote says what a link's Trim cuts from the base URL.
+func cutNote(trim string) string {
+	if trim == "" {
+		return ""
+	}
+	return fmt.Sprintf(" without its final `%s`", trim)
 }

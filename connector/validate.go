@@ -698,6 +698,9 @@ func (v *validator) object(p string, o *Object) {
 
 // inputIn returns where an input goes once defaults apply.
 func inputIn(op *Operation, in *Input) string {
+	if op.Link != nil && in.Name == op.Link.Input {
+		return "link"
+	}
 	if in.In != "" {
 		return in.In
 	}
@@ -717,7 +720,9 @@ func (v *validator) operation(p string, op *Operation, opName string) {
 	} else if !slices.Contains(methods, op.Method) {
 		v.add(p+".method", "unknown method %q (want %s)", op.Method, strings.Join(methods, ", "))
 	}
-	v.path(p+".path", op.Path)
+	if op.Link == nil {
+		v.path(p+".path", op.Path)
+	}
 
 	inputs := map[string]*Input{}
 	for i := range op.Inputs {
@@ -769,6 +774,8 @@ func (v *validator) operation(p string, op *Operation, opName string) {
 			if op.Method == http.MethodGet || op.Method == http.MethodHead {
 				v.add(ip+".in", "%s requests have no body", op.Method)
 			}
+		case "link":
+			// checked with the link
 		default:
 			v.add(ip+".in", "unknown location %q (want path, query, body or header)", in.In)
 		}
@@ -1056,6 +1063,9 @@ func (v *validator) formats(p string, op *Operation, inputs map[string]*Input, i
 	if m := op.MIMEMessage; m != nil {
 		v.mimeMessage(p+".mime_message", op, m, inputs, jsonNamed)
 	}
+	if l := op.Link; l != nil {
+		v.link(p+".link", op, l, inputs)
+	}
 	if cu := op.ChunkedUpload; cu != nil {
 		v.chunkedUpload(p+".chunked_upload", op, cu, inputs, inputOrField)
 	}
@@ -1138,6 +1148,36 @@ func typeList(ts []InputType) string {
 		names[i] = string(t)
 	}
 	return strings.Join(names, " or ")
+}
+
+// link checks an operation sent to a link: a required string input that
+// goes nowhere else, no path or base URL of its own, and a Trim that ends
+// every base URL the connection may use.
+func (v *validator) link(p string, op *Operation, l *Link, inputs map[string]*Input) {
+	if in := inputs[l.Input]; in == nil || in.Type != TypeString || !in.Required || in.In != "" {
+		v.add(p+".input", "must name a required string input of the operation")
+	}
+	if op.Path != "" || op.BaseURL != "" || op.ChunkedUpload != nil {
+		v.add(p, "the link replaces path and base_url; an operation with a link has neither, nor a chunked upload")
+	}
+	if l.Trim == "" {
+		return
+	}
+	if !strings.HasPrefix(l.Trim, "/") || strings.HasSuffix(l.Trim, "/") || len(templateVars(l.Trim)) > 0 {
+		v.add(p+".trim", "must start with '/', not end with one, and hold no placeholders")
+		return
+	}
+	bases := []string{v.d.BaseURL}
+	for i := range v.d.Auth {
+		if b := v.d.Auth[i].BaseURL; b != "" {
+			bases = append(bases, b)
+		}
+	}
+	for _, b := range bases {
+		if b != "" && !strings.HasSuffix(b, l.Trim) {
+			v.add(p+".trim", "base URL %s does not end with it", b)
+		}
+	}
 }
 
 // chunkedUpload checks a chunked upload: its style's steps, a file input
