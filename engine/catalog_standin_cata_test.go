@@ -77,7 +77,7 @@ func TestCatalogStandInsFilesAndWork(t *testing.T) {
 			calls: []standInCall{{activity: "add_comment", input: map[string]any{"page_id": "65598", "body": "<p>ok</p>"}, want: `{"id":"65601"}`},
 				{activity: "download_attachment", input: map[string]any{"download": "/download/attachments/65598/run%20book.pdf?version=1&modificationDate=1733479380000&api=v2"},
 					want: `{"content_type":"application/json","size":16,"content":"JVBERi0xLjcgcnVuYm9vaw=="}`}},
-			poll:  &standInPoll{object: "page", event: "created", state: watermark, want: "65598"},
+			poll: &standInPoll{object: "page", event: "created", state: watermark, want: "65598"},
 		},
 	}
 	for _, tc := range cases {
