@@ -486,6 +486,15 @@ const (
 	// session holds another number of bytes) moves the offset there:
 	// the request that held them had gone through, its answer lost.
 	UploadSession = "session"
+	// UploadParts is an upload session whose parts are checked one by
+	// one: Start (no file bytes; its body a JSON template) answers the
+	// session's ID (at SessionID) and the part size to use (at
+	// PartSize); Append sends each part with Content-Range "bytes
+	// first-last/size", and each answer's part record (at Part) is kept;
+	// Finish (no file bytes either) commits the parts, its body naming
+	// {parts}. A 202 to Finish says the parts are still being processed:
+	// Finish is sent again after Retry-After. Box's chunked upload.
+	UploadParts = "parts"
 )
 
 // DefaultChunkSize is a chunked upload's chunk size when the definition
@@ -496,13 +505,17 @@ const DefaultChunkSize = 8 << 20
 // when it is larger than Above bytes; a smaller file goes in the
 // operation's one request. Each request counts as one API call.
 //
-// Step templates (path, query, headers, JSON headers) name the
+// Step templates (path, query, headers, JSON headers, body) name the
 // operation's inputs and public connection fields, and the upload's own
 // values: {session_id}, {offset} (an integer: the bytes the session
 // holds before this request), {file_size} and {file_type} (the file's
-// media type).
+// media type), {part_sha1} and {file_sha1} (the base64 SHA-1 digests of
+// the bytes the request carries and of the whole file, as RFC 3230's
+// Digest header takes them) and {parts} (the part records collected so
+// far, a parts upload's commit).
 type ChunkedUpload struct {
-	// Style is resumable or session (see UploadResumable, UploadSession).
+	// Style is resumable, session or parts (see UploadResumable,
+	// UploadSession, UploadParts).
 	Style string `yaml:"style" json:"style"`
 	// File names the operation's file input sent in chunks.
 	File string `yaml:"file" json:"file"`
@@ -533,6 +546,12 @@ type ChunkedUpload struct {
 	// found is taken (an error may nest it deeper for one step than for
 	// another).
 	CorrectOffset []string `yaml:"correct_offset,omitempty" json:"correct_offset,omitempty"`
+	// PartSize is the JSON path, in a parts upload's Start answer, of the
+	// size every part but the last must have; ChunkSize when empty.
+	PartSize string `yaml:"part_size,omitempty" json:"part_size,omitempty"`
+	// Part is the JSON path, in the answer to each part of a parts
+	// upload, of the part's record, collected in order into {parts}.
+	Part string `yaml:"part,omitempty" json:"part,omitempty"`
 }
 
 // UploadStep is one kind of request of a chunked upload. Its body is the
@@ -546,6 +565,9 @@ type UploadStep struct {
 	Query       map[string]string `yaml:"query,omitempty" json:"query,omitempty"`
 	Headers     map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
 	JSONHeaders map[string]any    `yaml:"json_headers,omitempty" json:"json_headers,omitempty"`
+	// Body is the JSON body template of a parts upload's Start and
+	// Finish, which carry no file bytes (see Operation.Body).
+	Body any `yaml:"body,omitempty" json:"body,omitempty"`
 }
 
 // MIMEMessage builds an RFC 5322 message with MIME parts from an

@@ -735,8 +735,15 @@ func chunkedUploadDoc(cu *ChunkedUpload) string {
 		chunk = DefaultChunkSize
 	}
 	how := "a resumable upload (Content-Range), resumed from where the API says it stands after an interruption"
-	if cu.Style == UploadSession {
+	switch cu.Style {
+	case UploadSession:
 		how = "an upload session (start, append, finish), whose offset the API's answers correct after an interruption"
+	case UploadParts:
+		size := fmt.Sprintf("of %d bytes", chunk)
+		if cu.PartSize != "" {
+			size = "of the size the session's start answers"
+		}
+		return fmt.Sprintf("%s is sent in an upload session: a start, parts %s each with its SHA-1 digest, and a commit of the parts with the whole file's digest, sent again after Retry-After while the API answers 202. Each request counts as an API call.", when, size)
 	}
 	return fmt.Sprintf("%s is sent in requests of %d bytes: %s. Each request counts as an API call.", when, chunk, how)
 }

@@ -1217,13 +1217,17 @@ func (v *validator) chunkedUpload(p string, op *Operation, cu *ChunkedUpload, in
 		}
 		return inputOrField(name)
 	}
-	step := func(sp string, st *UploadStep, whole bool) {
+	step := func(sp string, st *UploadStep, whole, body bool) {
 		if st == nil {
 			if whole {
-				v.add(sp, "is required for a session upload")
+				v.add(sp, "is required for a %s upload", cu.Style)
 			}
 			return
 		}
+		if st.Body != nil && !body {
+			v.add(sp+".body", "only a parts upload's start and finish have a body: other steps carry the file")
+		}
+		walkStrings(st.Body, func(s string) { v.checkTemplate(sp+".body", s, resolve) })
 		if !whole && (st.Method != "" || st.BaseURL != "" || st.Path != "" || len(st.JSONHeaders) > 0) {
 			v.add(sp, "a resumable upload starts with the operation's own request: only query and headers may change")
 		}
@@ -1232,7 +1236,7 @@ func (v *validator) chunkedUpload(p string, op *Operation, cu *ChunkedUpload, in
 				v.add(sp+".path", "is required and must start with '/'")
 			}
 			if st.Method != "" && st.Method != http.MethodPost && st.Method != http.MethodPut {
-				v.add(sp+".method", "must be POST or PUT: the request carries a chunk")
+				v.add(sp+".method", "must be POST or PUT")
 			}
 		}
 		if b := st.BaseURL; b != "" {
@@ -1253,9 +1257,12 @@ func (v *validator) chunkedUpload(p string, op *Operation, cu *ChunkedUpload, in
 			walkStrings(st.JSONHeaders[name], func(s string) { v.checkTemplate(hp, s, resolve) })
 		}
 	}
+	if cu.Style != UploadParts && (cu.Part != "" || cu.PartSize != "") {
+		v.add(p, "part and part_size are for parts uploads")
+	}
 	switch cu.Style {
 	case UploadResumable:
-		step(p+".start", cu.Start, false)
+		step(p+".start", cu.Start, false, false)
 		if cu.Append != nil || cu.Finish != nil || cu.SessionID != "" || len(cu.CorrectOffset) > 0 {
 			v.add(p, "append, finish, session_id and correct_offset are for session uploads")
 		}
@@ -1263,15 +1270,25 @@ func (v *validator) chunkedUpload(p string, op *Operation, cu *ChunkedUpload, in
 			v.add(p, "a resumable upload starts with the operation's request, which must be a POST, PUT or PATCH")
 		}
 	case UploadSession:
-		step(p+".start", cu.Start, true)
-		step(p+".append", cu.Append, true)
-		step(p+".finish", cu.Finish, true)
+		step(p+".start", cu.Start, true, false)
+		step(p+".append", cu.Append, true, false)
+		step(p+".finish", cu.Finish, true, false)
 		v.jsonPath(p+".session_id", cu.SessionID, true)
 		for i, cp := range cu.CorrectOffset {
 			v.jsonPath(fmt.Sprintf("%s.correct_offset[%d]", p, i), cp, true)
 		}
+	case UploadParts:
+		step(p+".start", cu.Start, true, true)
+		step(p+".append", cu.Append, true, false)
+		step(p+".finish", cu.Finish, true, true)
+		v.jsonPath(p+".session_id", cu.SessionID, true)
+		v.jsonPath(p+".part_size", cu.PartSize, false)
+		v.jsonPath(p+".part", cu.Part, false)
+		if len(cu.CorrectOffset) > 0 {
+			v.add(p+".correct_offset", "is for session uploads: a parts upload sends each part at its place")
+		}
 	default:
-		v.add(p+".style", "must be resumable or session")
+		v.add(p+".style", "must be resumable, session or parts")
 	}
 }
 
