@@ -125,7 +125,7 @@ func (b *boxSessions) serve(w http.ResponseWriter, r *http.Request) {
 		answer(http.StatusCreated, map[string]any{"id": id, "type": "upload_session", "part_size": boxPartSize,
 			"total_parts": (*in.FileSize + boxPartSize - 1) / boxPartSize, "num_parts_processed": 0,
 			"session_expires_at": "2026-12-14T10:53:43-08:00",
-			"session_endpoints": map[string]any{"upload_part": "https://upload.box.com/api/2.0/files/upload_sessions/" + id}})
+			"session_endpoints":  map[string]any{"upload_part": "https://upload.box.com/api/2.0/files/upload_sessions/" + id}})
 	case r.Method == http.MethodPut && !commit && b.sessions[id] != nil:
 		s := b.sessions[id]
 		var first, last, size int64
@@ -299,6 +299,26 @@ func TestChunkedUploadBox(t *testing.T) {
 		}
 		waits = nil
 	})
+	t.Run("ErrStillProcessing", func(t *testing.T) {
+		b.mu.Lock()
+		b.processing = 1000
+		b.mu.Unlock()
+		t.Cleanup(func() { b.mu.Lock(); b.processing = 0; b.mu.Unlock() })
+		_, err := execute("c.bin", 1000, data)
+		if !junction.IsCode(err, junction.EUNAVAILABLE) || !strings.Contains(junction.ErrorMessage(err), "still processing") {
+			t.Errorf("a commit answered 202 for ever: %v", err)
+		}
+		got := b.take()
+		if n := strings.Count(strings.Join(got, "\n"), "/commit"); n != 21 {
+			t.Errorf("%d commits, want 21 (the first and 20 more)", n)
+		}
+		waitsMu.Lock()
+		defer waitsMu.Unlock()
+		if len(waits) != 20 {
+			t.Errorf("%d waits, want 20", len(waits))
+		}
+		waits = nil
+	})
 	t.Run("UnauthorizedMidUpload", func(t *testing.T) {
 		b.mu.Lock()
 		b.revokeAt = 2
@@ -306,7 +326,7 @@ func TestChunkedUploadBox(t *testing.T) {
 		t.Cleanup(func() { b.mu.Lock(); b.revokeAt = 0; b.mu.Unlock() })
 		run(t, "b.bin")
 		got := strings.Join(b.take(), "\n")
-		if w := want("F971964745A5CD0C001BBE4E58190001", []int{0, 1, 1, 2, 3}, 1); got != w {
+		if w := want("F971964745A5CD0C001BBE4E58190002", []int{0, 1, 1, 2, 3}, 1); got != w {
 			t.Errorf("requests\n%s\nwant\n%s", got, w)
 		}
 	})
