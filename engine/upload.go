@@ -24,7 +24,9 @@ const maxCommitPolls = 20
 //
 // An interruption (no answer, a 5xx or 429) is resumed by the upload's
 // own procedure (connector.Upload.Lost and Read), not by repeating the
-// request blindly. An authentication failure re-fetches the credential
+// request blindly. A commit the API answers 202 while it processes the
+// parts is sent again after the answer's Retry-After, up to
+// maxCommitPolls times. An authentication failure re-fetches the credential
 // (a new token, fresh vault values) and sends the same step again: an
 // upload can outlast an access token, so the one recovery an execution
 // may make is granted again once a step has gone through with it.
