@@ -37,6 +37,11 @@ func TestLinkResolvedPerScheme(t *testing.T) {
 			if r.Header.Get("Authorization") == "" {
 				t.Error("no credentials sent")
 			}
+			for _, planted := range []string{"ATATT-link-plant", "atl-access-plant"} {
+				if strings.Contains(r.String(), planted) {
+					t.Errorf("the request shows a credential: %s", r)
+				}
+			}
 		})
 	}
 	for _, bad := range []string{

@@ -46,6 +46,7 @@ type boxSessions struct {
 	// processing is how many commits are answered 202 before the file.
 	processing int
 	revokeAt   int // rotates the token just before that part request
+	busyAt     int // answers that part request 503, keeping nothing
 }
 
 type boxSession struct {
@@ -94,6 +95,11 @@ func (b *boxSessions) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Header.Get("Authorization") != "Bearer "+b.token {
 		fail(http.StatusUnauthorized, "unauthorized", "Unauthorized")
+		return
+	}
+	if r.Method == http.MethodPut && b.puts == b.busyAt {
+		w.Header().Set("Retry-After", "1")
+		fail(http.StatusServiceUnavailable, "unavailable", "Unavailable")
 		return
 	}
 	digest := func(content []byte) bool {
@@ -327,6 +333,17 @@ func TestChunkedUploadBox(t *testing.T) {
 		run(t, "b.bin")
 		got := strings.Join(b.take(), "\n")
 		if w := want("F971964745A5CD0C001BBE4E58190002", []int{0, 1, 1, 2, 3}, 1); got != w {
+			t.Errorf("requests\n%s\nwant\n%s", got, w)
+		}
+	})
+	t.Run("PartRefusedSentAgain", func(t *testing.T) {
+		b.mu.Lock()
+		b.busyAt = 3
+		b.mu.Unlock()
+		t.Cleanup(func() { b.mu.Lock(); b.busyAt = 0; b.mu.Unlock() })
+		run(t, "d.bin")
+		got := strings.Join(b.take(), "\n")
+		if w := want("F971964745A5CD0C001BBE4E58190003", []int{0, 1, 2, 2, 3}, 1); got != w {
 			t.Errorf("requests\n%s\nwant\n%s", got, w)
 		}
 	})
