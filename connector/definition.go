@@ -470,6 +470,25 @@ type Operation struct {
 	// ChunkedUpload, when set, sends a large file input in several
 	// requests instead of the operation's one.
 	ChunkedUpload *ChunkedUpload `yaml:"chunked_upload,omitempty" json:"chunked_upload,omitempty"`
+	// Link, when set, sends the request to a link an earlier answer gave
+	// instead of Path, which is then empty.
+	Link *Link `yaml:"link,omitempty" json:"link,omitempty"`
+}
+
+// Link is a path (with its query) that an API answers relative to a root
+// above the base URL, such as Confluence's attachment _links.download,
+// relative to https://{site}.atlassian.net/wiki while requests go to
+// .../wiki/rest/api. The link is resolved against the connection's base
+// URL (each auth type's own, so a gateway's for tokens the site does not
+// take) with Trim cut from its end, and the credentials go with it only
+// there: a link naming a host or leaving the root with ".." is refused.
+type Link struct {
+	// Input names the operation's required string input holding the
+	// link, sent nowhere else.
+	Input string `yaml:"input" json:"input"`
+	// Trim is the end of every base URL's path that the link replaces
+	// ("/rest/api"); empty resolves the link under the base URL itself.
+	Trim string `yaml:"trim,omitempty" json:"trim,omitempty"`
 }
 
 // Chunked upload styles.
@@ -491,6 +510,15 @@ const (
 	// session holds another number of bytes) moves the offset there:
 	// the request that held them had gone through, its answer lost.
 	UploadSession = "session"
+	// UploadParts is an upload session whose parts are checked one by
+	// one: Start (no file bytes; its body a JSON template) answers the
+	// session's ID (at SessionID) and the part size to use (at
+	// PartSize); Append sends each part with Content-Range "bytes
+	// first-last/size", and each answer's part record (at Part) is kept;
+	// Finish (no file bytes either) commits the parts, its body naming
+	// {parts}. A 202 to Finish says the parts are still being processed:
+	// Finish is sent again after Retry-After. Box's chunked upload.
+	UploadParts = "parts"
 )
 
 // DefaultChunkSize is a chunked upload's chunk size when the definition
@@ -501,13 +529,17 @@ const DefaultChunkSize = 8 << 20
 // when it is larger than Above bytes; a smaller file goes in the
 // operation's one request. Each request counts as one API call.
 //
-// Step templates (path, query, headers, JSON headers) name the
+// Step templates (path, query, headers, JSON headers, body) name the
 // operation's inputs and public connection fields, and the upload's own
 // values: {session_id}, {offset} (an integer: the bytes the session
 // holds before this request), {file_size} and {file_type} (the file's
-// media type).
+// media type), {part_sha1} and {file_sha1} (the base64 SHA-1 digests of
+// the bytes the request carries and of the whole file, as RFC 3230's
+// Digest header takes them) and {parts} (the part records collected so
+// far, a parts upload's commit).
 type ChunkedUpload struct {
-	// Style is resumable or session (see UploadResumable, UploadSession).
+	// Style is resumable, session or parts (see UploadResumable,
+	// UploadSession, UploadParts).
 	Style string `yaml:"style" json:"style"`
 	// File names the operation's file input sent in chunks.
 	File string `yaml:"file" json:"file"`
@@ -538,6 +570,12 @@ type ChunkedUpload struct {
 	// found is taken (an error may nest it deeper for one step than for
 	// another).
 	CorrectOffset []string `yaml:"correct_offset,omitempty" json:"correct_offset,omitempty"`
+	// PartSize is the JSON path, in a parts upload's Start answer, of the
+	// size every part but the last must have; ChunkSize when empty.
+	PartSize string `yaml:"part_size,omitempty" json:"part_size,omitempty"`
+	// Part is the JSON path, in the answer to each part of a parts
+	// upload, of the part's record, collected in order into {parts}.
+	Part string `yaml:"part,omitempty" json:"part,omitempty"`
 }
 
 // UploadStep is one kind of request of a chunked upload. Its body is the
@@ -551,6 +589,9 @@ type UploadStep struct {
 	Query       map[string]string `yaml:"query,omitempty" json:"query,omitempty"`
 	Headers     map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
 	JSONHeaders map[string]any    `yaml:"json_headers,omitempty" json:"json_headers,omitempty"`
+	// Body is the JSON body template of a parts upload's Start and
+	// Finish, which carry no file bytes (see Operation.Body).
+	Body any `yaml:"body,omitempty" json:"body,omitempty"`
 }
 
 // MIMEMessage builds an RFC 5322 message with MIME parts from an

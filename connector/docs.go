@@ -91,7 +91,11 @@ func Markdown(d *Definition) []byte {
 			a := &d.Activities[i]
 			w.line("### %s", titleOr(a.DisplayName, a.Name))
 			w.line("")
-			w.line("Activity `%s`: `%s %s`.", a.Name, a.Method, a.Path)
+			if l := a.Link; l != nil {
+				w.line("Activity `%s`: `%s` to the link given in `%s`, under the base URL%s.", a.Name, a.Method, l.Input, cutNote(l.Trim))
+			} else {
+				w.line("Activity `%s`: `%s %s`.", a.Name, a.Method, a.Path)
+			}
 			w.line("")
 			w.operation(&a.Operation, true)
 		}
@@ -736,8 +740,15 @@ func chunkedUploadDoc(cu *ChunkedUpload) string {
 		chunk = DefaultChunkSize
 	}
 	how := "a resumable upload (Content-Range), resumed from where the API says it stands after an interruption"
-	if cu.Style == UploadSession {
+	switch cu.Style {
+	case UploadSession:
 		how = "an upload session (start, append, finish), whose offset the API's answers correct after an interruption"
+	case UploadParts:
+		size := fmt.Sprintf("of %d bytes", chunk)
+		if cu.PartSize != "" {
+			size = "of the size the session's start answers"
+		}
+		return fmt.Sprintf("%s is sent in an upload session: a start, parts %s each with its SHA-1 digest, and a commit of the parts with the whole file's digest, sent again after Retry-After while the API answers 202. Each request counts as an API call.", when, size)
 	}
 	return fmt.Sprintf("%s is sent in requests of %d bytes: %s. Each request counts as an API call.", when, chunk, how)
 }
@@ -753,4 +764,12 @@ func consentPageText(cp *ConsentPage) string {
 		return cp.URL
 	}
 	return cp.URL + "?" + strings.Join(q, "&")
+}
+
+// cutNote says what a link's Trim cuts from the base URL.
+func cutNote(trim string) string {
+	if trim == "" {
+		return ""
+	}
+	return fmt.Sprintf(" without its final `%s`", trim)
 }

@@ -498,7 +498,15 @@ func (c *connection) buildChecked(op *Operation, vals map[string]any) (*Request,
 	if perr != nil {
 		return nil, perr
 	}
-	r, err := c.newOperationRequest(op, path)
+	var (
+		r *Request
+		q = url.Values{}
+	)
+	if op.Link != nil {
+		r, q, err = c.newLinkRequest(op, vals)
+	} else {
+		r, err = c.newOperationRequest(op, path)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -522,7 +530,6 @@ func (c *connection) buildChecked(op *Operation, vals map[string]any) (*Request,
 		r.RetrySafe = *op.RetrySafe
 	}
 
-	q := url.Values{}
 	for _, k := range sortedKeys(op.Query) {
 		if v, missing := fillTemplate(op.Query[k], lookupText); len(missing) == 0 {
 			q.Set(k, v)
@@ -625,6 +632,38 @@ func (c *connection) newOperationRequest(op *Operation, escapedPath string) (*Re
 	own := *c
 	own.base = u
 	return own.newRequest(op.Method, escapedPath), nil
+}
+
+// newLinkRequest starts the request of an operation with a Link: at the
+// link its input holds, under the connection's base URL with the link's
+// Trim cut off; the link's own query comes back to be sent with the
+// operation's.
+func (c *connection) newLinkRequest(op *Operation, vals map[string]any) (*Request, url.Values, error) {
+	field := "input." + op.Link.Input
+	raw, _ := vals[op.Link.Input].(string)
+	u, err := url.Parse(raw)
+	switch {
+	case raw == "":
+		return nil, nil, junction.Invalid(field, "is required")
+	case err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") || strings.Contains(raw, "\\"):
+		return nil, nil, junction.Invalid(field, "must be a path the API answered, starting with one '/' and naming no host")
+	case slices.ContainsFunc(strings.Split(u.Path, "/"), func(s string) bool { return s == ".." || s == "." }):
+		return nil, nil, junction.Invalid(field, "must not contain '.' or '..' segments")
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return nil, nil, junction.Invalid(field, "has a query that cannot be read")
+	}
+	root := *c.base
+	trim := op.Link.Trim
+	if !strings.HasSuffix(root.Path, trim) || !strings.HasSuffix(root.EscapedPath(), trim) {
+		return nil, nil, junction.Invalid("base_url", "the base URL does not end with %q, which the link replaces", trim)
+	}
+	root.RawPath = strings.TrimSuffix(root.EscapedPath(), trim)
+	root.Path = strings.TrimSuffix(root.Path, trim)
+	own := *c
+	own.base = &root
+	return own.newRequest(op.Method, u.EscapedPath()), q, nil
 }
 
 // setJSONHeaders fills the operation's JSON headers. One whose template

@@ -1,9 +1,12 @@
 package connector
 
 import (
+	"crypto/sha1"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -34,6 +37,12 @@ type Upload struct {
 	// restarted is set once an expired resumable session was begun
 	// again: a second expiry ends the upload.
 	restarted bool
+	// parts are a parts upload's part records, from the answers to its
+	// parts; processing is set while the API answers its commit with 202.
+	parts      []any
+	processing bool
+	fileSHA1   string
+	partSHA1   string
 }
 
 type uploadState int
@@ -42,6 +51,7 @@ const (
 	uploadStart  uploadState = iota // open the session
 	uploadChunk                     // send the bytes after offset
 	uploadStatus                    // ask where the upload stands (resumable)
+	uploadCommit                    // commit the parts (parts)
 )
 
 // UploadStatus is what an answer to an upload request means.
@@ -61,7 +71,7 @@ const (
 
 // uploadVars are the upload's own template values; an operation with a
 // chunked upload may have no input of these names.
-var uploadVars = []string{"session_id", "offset", "file_size", "file_type"}
+var uploadVars = []string{"session_id", "offset", "file_size", "file_type", "part_sha1", "file_sha1", "parts"}
 
 // Upload returns the chunked upload r is the first request of, or nil
 // when r is the operation's one request. Send the upload's requests
@@ -127,19 +137,23 @@ func (u *Upload) next(c *connection) (*Request, error) {
 		r   *Request
 		err error
 	)
-	if u.spec.Style == UploadResumable {
+	switch u.spec.Style {
+	case UploadResumable:
 		r, err = u.nextResumable(c)
-	} else {
+	case UploadParts:
+		r, err = u.nextParts(c)
+	default:
 		r, err = u.nextSession(c)
 	}
 	if err != nil {
 		return nil, err
 	}
 	// A session step sent again is how a session resumes (a wrong offset
-	// is corrected by the answer), and a status query changes nothing:
-	// both may be retried, with the client's backoff. A resumable chunk
-	// may not: after an interruption the API is asked where it stands.
-	r.RetrySafe = u.state == uploadStatus || u.spec.Style == UploadSession
+	// is corrected by the answer), a part sent again replaces itself, and
+	// a status query changes nothing: they may be retried, with the
+	// client's backoff. A resumable chunk may not: after an interruption
+	// the API is asked where it stands.
+	r.RetrySafe = u.state == uploadStatus || u.spec.Style == UploadSession || (u.spec.Style == UploadParts && u.state == uploadChunk)
 	r.op = u.op
 	r.inputs = u.vals
 	return r, nil
@@ -155,6 +169,9 @@ func (u *Upload) values() map[string]any {
 	m["offset"] = u.offset
 	m["file_size"] = u.Size()
 	m["file_type"] = u.file.MediaType()
+	m["part_sha1"] = u.partSHA1
+	m["file_sha1"] = u.fileSHA1
+	m["parts"] = slices.Clone(u.parts)
 	return m
 }
 
@@ -243,6 +260,16 @@ func (u *Upload) nextSession(c *connection) (*Request, error) {
 	case u.Size()-u.offset <= u.chunk:
 		step, end = u.spec.Finish, u.Size()
 	}
+	r, err := u.stepRequest(c, step)
+	if err != nil {
+		return nil, err
+	}
+	return u.carry(r, end), nil
+}
+
+// stepRequest builds step's request from the upload's values, with its
+// JSON body when it has one.
+func (u *Upload) stepRequest(c *connection, step *UploadStep) (*Request, error) {
 	op := &Operation{
 		Method:      step.Method,
 		BaseURL:     step.BaseURL,
@@ -250,6 +277,7 @@ func (u *Upload) nextSession(c *connection) (*Request, error) {
 		Query:       step.Query,
 		Headers:     step.Headers,
 		JSONHeaders: step.JSONHeaders,
+		Body:        step.Body,
 	}
 	if op.Method == "" {
 		op.Method = http.MethodPost
@@ -257,16 +285,47 @@ func (u *Upload) nextSession(c *connection) (*Request, error) {
 	if op.BaseURL == "" {
 		op.BaseURL = u.op.BaseURL
 	}
-	r, err := c.buildChecked(op, u.values())
-	if err != nil {
-		return nil, err
-	}
+	return c.buildChecked(op, u.values())
+}
+
+// carry makes r carry the file's bytes from the offset to end.
+func (u *Upload) carry(r *Request, end int64) *Request {
 	r.Body = u.file.Content[u.offset:end]
 	if r.Header.Get("Content-Type") == "" {
 		r.Header.Set("Content-Type", "application/octet-stream")
 	}
 	u.sending = end - u.offset
-	return r, nil
+	return r
+}
+
+// nextParts builds a parts upload's request: the start, the part after
+// the offset, or the commit. A part's digest is computed before its
+// templates are filled, the whole file's once.
+func (u *Upload) nextParts(c *connection) (*Request, error) {
+	switch u.state {
+	case uploadStart:
+		u.sending = 0
+		return u.stepRequest(c, u.spec.Start)
+	case uploadCommit:
+		if u.fileSHA1 == "" {
+			u.fileSHA1 = sha1Base64(u.file.Content)
+		}
+		u.sending = 0
+		return u.stepRequest(c, u.spec.Finish)
+	}
+	end := u.chunkEnd()
+	u.partSHA1 = sha1Base64(u.file.Content[u.offset:end])
+	r, err := u.stepRequest(c, u.spec.Append)
+	if err != nil {
+		return nil, err
+	}
+	r.Header.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", u.offset, end-1, u.Size()))
+	return u.carry(r, end), nil
+}
+
+func sha1Base64(b []byte) string {
+	sum := sha1.Sum(b)
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // mergeTemplates is base with over's entries added or replacing base's.
@@ -325,10 +384,71 @@ func (u *Upload) Capabilities(resp Response) []junction.Secret {
 // means. An error is an answer that breaks the protocol (a session URL on
 // another host, no session ID), reported as the API's error.
 func (u *Upload) Read(resp Response) (UploadStatus, error) {
-	if u.spec.Style == UploadResumable {
+	switch u.spec.Style {
+	case UploadResumable:
 		return u.readResumable(resp)
+	case UploadParts:
+		return u.readParts(resp)
 	}
 	return u.readSession(resp)
+}
+
+// Processing says the API answered the commit of a parts upload with
+// 202: it is still putting the parts together, and the commit is to be
+// sent again after the answer's Retry-After.
+func (u *Upload) Processing() bool { return u.processing }
+
+func (u *Upload) readParts(resp Response) (UploadStatus, error) {
+	s := resp.StatusCode
+	u.processing = false
+	switch {
+	case s == http.StatusTooManyRequests || s >= 500:
+		return UploadNext, nil
+	case s < 200 || s > 299:
+		return UploadFailed, nil
+	}
+	switch u.state {
+	case uploadStart:
+		doc, err := decodeJSON(resp.Body)
+		v, ok := lookupPath(doc, u.spec.SessionID)
+		id, isText := v.(string)
+		if err != nil || !ok || !isText || id == "" {
+			return UploadFailed, junction.Errorf(junction.EPROVIDER, "%s answered the start of an upload session without its ID", u.d.DisplayName)
+		}
+		if u.spec.PartSize != "" {
+			v, _ := lookupPath(doc, u.spec.PartSize)
+			n, err := checkType(TypeInteger, v)
+			size, _ := n.(int64)
+			if err != nil || size <= 0 {
+				return UploadFailed, junction.Errorf(junction.EPROVIDER, "%s answered the start of an upload session without a part size", u.d.DisplayName)
+			}
+			u.chunk = size
+		}
+		u.session, u.state, u.offset, u.parts = id, uploadChunk, 0, nil
+		if u.Size() == 0 {
+			u.state = uploadCommit
+		}
+		return UploadNext, nil
+	case uploadChunk:
+		if u.spec.Part != "" {
+			doc, err := decodeJSON(resp.Body)
+			part, ok := lookupPath(doc, u.spec.Part)
+			if _, isObject := part.(map[string]any); err != nil || !ok || !isObject {
+				return UploadFailed, junction.Errorf(junction.EPROVIDER, "%s answered a part of an upload without its record", u.d.DisplayName)
+			}
+			u.parts = append(u.parts, part)
+		}
+		u.offset += u.sending
+		if u.offset >= u.Size() {
+			u.state = uploadCommit
+		}
+		return UploadNext, nil
+	}
+	if s == http.StatusAccepted {
+		u.processing = true
+		return UploadNext, nil
+	}
+	return UploadDone, nil
 }
 
 func (u *Upload) readResumable(resp Response) (UploadStatus, error) {

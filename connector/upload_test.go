@@ -1,7 +1,9 @@
 package connector_test
 
 import (
+	"crypto/sha1"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -223,6 +225,14 @@ activities:
 		{"UnknownPlaceholder", "      {style: session, file: file, session_id: id, start: {path: /s}, append: {path: /a, headers: {X-At: '{position}'}}, finish: {path: /f}}", "undeclared field"},
 		{"ResumableStartPath", "      {style: resumable, file: file, start: {path: /other}}", "only query and headers may change"},
 		{"AboveInput", "      {style: resumable, file: file, above_input: path}", "optional integer input"},
+		{"PartsOK", "      {style: parts, file: file, above_input: above, session_id: id, part_size: part_size, part: part, start: {path: /s, body: {size: '{file_size}'}}, append: {method: PUT, path: '/s/{session_id}', headers: {Digest: 'sha={part_sha1}'}}, finish: {path: '/s/{session_id}/commit', headers: {Digest: 'sha={file_sha1}'}, body: {parts: '{parts}'}}}", ""},
+		{"PartsAppendBody", "      {style: parts, file: file, session_id: id, start: {path: /s}, append: {path: /a, body: {x: '{path}'}}, finish: {path: /f}}", "only a parts upload's start and finish have a body"},
+		{"PartsSteps", "      {style: parts, file: file, session_id: id, start: {path: /s}, append: {path: /a}}", "is required for a parts upload"},
+		{"PartsCorrectOffset", "      {style: parts, file: file, session_id: id, correct_offset: [x], start: {path: /s}, append: {path: /a}, finish: {path: /f}}", "is for session uploads"},
+		{"PartsSessionID", "      {style: parts, file: file, start: {path: /s}, append: {path: /a}, finish: {path: /f}}", "session_id: is required"},
+		{"PartOnSession", "      {style: session, file: file, session_id: id, part: part, start: {path: /s}, append: {path: /a}, finish: {path: /f}}", "part and part_size are for parts uploads"},
+		{"SessionBody", "      {style: session, file: file, session_id: id, start: {path: /s, body: {a: b}}, append: {path: /a}, finish: {path: /f}}", "only a parts upload's start and finish have a body"},
+		{"PartsBodyPlaceholder", "      {style: parts, file: file, session_id: id, start: {path: /s, body: {a: '{nothing}'}}, append: {path: /a}, finish: {path: /f}}", "undeclared field"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := connector.Parse([]byte(strings.Replace(def, "%s", tc.block, 1)))
@@ -234,4 +244,68 @@ activities:
 			}
 		})
 	}
+}
+
+// https://developer.box.com/guides/uploads/chunked/: the session's start
+// names the folder, size and name; each part carries Content-Range and
+// the base64 SHA-1 of its bytes in Digest; the commit lists the parts'
+// records as their answers gave them, with the whole file's digest, and
+// is sent again while Box answers 202.
+func TestContractBoxUploadSession(t *testing.T) {
+	d := mustDefinition(t, "box")
+	cred := connector.Credentials{Auth: "bearer", Secrets: secrets("token", "box-dev-token")}
+	content := strings.Repeat("x", 2500)
+	up := startUpload(t, d, cred, "upload_file", map[string]any{"file": bigFile(2500, "application/pdf"), "name": "Scan.pdf", "parent_id": "11446498", "chunked_above": 1000})
+	r := next(t, up, cred)
+	if got, want := r.String(), "POST https://upload.box.com/api/2.0/files/upload_sessions\nAccept: application/json\nAuthorization: [redacted]\nContent-Type: application/json\n\n"+
+		`{"file_name":"Scan.pdf","file_size":2500,"folder_id":"11446498"}`; got != want {
+		t.Errorf("start\n%s\nwant\n%s", got, want)
+	}
+	answer := func(status int, body string) connector.UploadStatus {
+		t.Helper()
+		st, err := up.Read(connector.Response{StatusCode: status, Header: http.Header{}, Body: []byte(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	answer(201, `{"id":"D5E3F7A","type":"upload_session","part_size":1024,"total_parts":3}`)
+	digest := func(s string) string {
+		sum := sha1.Sum([]byte(s))
+		return "sha=" + base64.StdEncoding.EncodeToString(sum[:])
+	}
+	var records []string
+	for i, rng := range []string{"bytes 0-1023/2500", "bytes 1024-2047/2500", "bytes 2048-2499/2500"} {
+		r = next(t, up, cred)
+		first, last := i*1024, min(i*1024+1024, 2500)
+		if r.Method != "PUT" || r.URL.String() != "https://upload.box.com/api/2.0/files/upload_sessions/D5E3F7A" || !r.RetrySafe ||
+			r.Header.Get("Content-Range") != rng || r.Header.Get("Digest") != digest(content[first:last]) ||
+			r.Header.Get("Content-Type") != "application/octet-stream" || string(r.Body) != content[first:last] {
+			t.Fatalf("part %d: %s %s %v (%d bytes)", i, r.Method, r.URL, r.Header, len(r.Body))
+		}
+		rec := fmt.Sprintf(`{"offset":%d,"part_id":"BFDF5E%02d","sha1":"x","size":%d}`, first, i, last-first)
+		records = append(records, rec)
+		answer(200, `{"part":`+rec+`}`)
+	}
+	r = next(t, up, cred)
+	if r.URL.String() != "https://upload.box.com/api/2.0/files/upload_sessions/D5E3F7A/commit" || r.Header.Get("Digest") != digest(content) ||
+		string(r.Body) != `{"parts":[`+strings.Join(records, ",")+`]}` {
+		t.Fatalf("commit %s\n%s", r, r.Body)
+	}
+	if answer(202, "") != connector.UploadNext || !up.Processing() {
+		t.Fatal("a 202 to the commit does not ask for it again")
+	}
+	if r2 := next(t, up, cred); string(r2.Body) != string(r.Body) || r2.URL.String() != r.URL.String() {
+		t.Fatalf("the commit sent again differs: %s", r2)
+	}
+	if answer(201, `{"entries":[{"id":"1"}]}`) != connector.UploadDone || up.Processing() {
+		t.Fatal("the commit's 201 does not end the upload")
+	}
+	t.Run("ErrNoPartSize", func(t *testing.T) {
+		up := startUpload(t, d, cred, "upload_file", map[string]any{"file": bigFile(2500, "text/plain"), "name": "a.txt", "chunked_above": 0})
+		next(t, up, cred)
+		if _, err := up.Read(connector.Response{StatusCode: 201, Body: []byte(`{"id":"S1"}`)}); !junction.IsCode(err, junction.EPROVIDER) {
+			t.Errorf("a session without part_size: %v", err)
+		}
+	})
 }

@@ -717,6 +717,9 @@ func (v *validator) object(p string, o *Object) {
 
 // inputIn returns where an input goes once defaults apply.
 func inputIn(op *Operation, in *Input) string {
+	if op.Link != nil && in.Name == op.Link.Input {
+		return "link"
+	}
 	if in.In != "" {
 		return in.In
 	}
@@ -736,7 +739,9 @@ func (v *validator) operation(p string, op *Operation, opName string) {
 	} else if !slices.Contains(methods, op.Method) {
 		v.add(p+".method", "unknown method %q (want %s)", op.Method, strings.Join(methods, ", "))
 	}
-	v.path(p+".path", op.Path)
+	if op.Link == nil {
+		v.path(p+".path", op.Path)
+	}
 
 	inputs := map[string]*Input{}
 	for i := range op.Inputs {
@@ -788,6 +793,8 @@ func (v *validator) operation(p string, op *Operation, opName string) {
 			if op.Method == http.MethodGet || op.Method == http.MethodHead {
 				v.add(ip+".in", "%s requests have no body", op.Method)
 			}
+		case "link":
+			// checked with the link
 		default:
 			v.add(ip+".in", "unknown location %q (want path, query, body or header)", in.In)
 		}
@@ -1075,6 +1082,9 @@ func (v *validator) formats(p string, op *Operation, inputs map[string]*Input, i
 	if m := op.MIMEMessage; m != nil {
 		v.mimeMessage(p+".mime_message", op, m, inputs, jsonNamed)
 	}
+	if l := op.Link; l != nil {
+		v.link(p+".link", op, l, inputs)
+	}
 	if cu := op.ChunkedUpload; cu != nil {
 		v.chunkedUpload(p+".chunked_upload", op, cu, inputs, inputOrField)
 	}
@@ -1159,6 +1169,36 @@ func typeList(ts []InputType) string {
 	return strings.Join(names, " or ")
 }
 
+// link checks an operation sent to a link: a required string input that
+// goes nowhere else, no path or base URL of its own, and a Trim that ends
+// every base URL the connection may use.
+func (v *validator) link(p string, op *Operation, l *Link, inputs map[string]*Input) {
+	if in := inputs[l.Input]; in == nil || in.Type != TypeString || !in.Required || in.In != "" {
+		v.add(p+".input", "must name a required string input of the operation")
+	}
+	if op.Path != "" || op.BaseURL != "" || op.ChunkedUpload != nil {
+		v.add(p, "the link replaces path and base_url; an operation with a link has neither, nor a chunked upload")
+	}
+	if l.Trim == "" {
+		return
+	}
+	if !strings.HasPrefix(l.Trim, "/") || strings.HasSuffix(l.Trim, "/") || len(templateVars(l.Trim)) > 0 {
+		v.add(p+".trim", "must start with '/', not end with one, and hold no placeholders")
+		return
+	}
+	bases := []string{v.d.BaseURL}
+	for i := range v.d.Auth {
+		if b := v.d.Auth[i].BaseURL; b != "" {
+			bases = append(bases, b)
+		}
+	}
+	for _, b := range bases {
+		if b != "" && !strings.HasSuffix(b, l.Trim) {
+			v.add(p+".trim", "base URL %s does not end with it", b)
+		}
+	}
+}
+
 // chunkedUpload checks a chunked upload: its style's steps, a file input
 // to send, chunk sizes the API takes, and templates that name inputs,
 // public fields or the upload's own values.
@@ -1196,13 +1236,17 @@ func (v *validator) chunkedUpload(p string, op *Operation, cu *ChunkedUpload, in
 		}
 		return inputOrField(name)
 	}
-	step := func(sp string, st *UploadStep, whole bool) {
+	step := func(sp string, st *UploadStep, whole, body bool) {
 		if st == nil {
 			if whole {
-				v.add(sp, "is required for a session upload")
+				v.add(sp, "is required for a %s upload", cu.Style)
 			}
 			return
 		}
+		if st.Body != nil && !body {
+			v.add(sp+".body", "only a parts upload's start and finish have a body: other steps carry the file")
+		}
+		walkStrings(st.Body, func(s string) { v.checkTemplate(sp+".body", s, resolve) })
 		if !whole && (st.Method != "" || st.BaseURL != "" || st.Path != "" || len(st.JSONHeaders) > 0) {
 			v.add(sp, "a resumable upload starts with the operation's own request: only query and headers may change")
 		}
@@ -1211,7 +1255,7 @@ func (v *validator) chunkedUpload(p string, op *Operation, cu *ChunkedUpload, in
 				v.add(sp+".path", "is required and must start with '/'")
 			}
 			if st.Method != "" && st.Method != http.MethodPost && st.Method != http.MethodPut {
-				v.add(sp+".method", "must be POST or PUT: the request carries a chunk")
+				v.add(sp+".method", "must be POST or PUT")
 			}
 		}
 		if b := st.BaseURL; b != "" {
@@ -1232,9 +1276,12 @@ func (v *validator) chunkedUpload(p string, op *Operation, cu *ChunkedUpload, in
 			walkStrings(st.JSONHeaders[name], func(s string) { v.checkTemplate(hp, s, resolve) })
 		}
 	}
+	if cu.Style != UploadParts && (cu.Part != "" || cu.PartSize != "") {
+		v.add(p, "part and part_size are for parts uploads")
+	}
 	switch cu.Style {
 	case UploadResumable:
-		step(p+".start", cu.Start, false)
+		step(p+".start", cu.Start, false, false)
 		if cu.Append != nil || cu.Finish != nil || cu.SessionID != "" || len(cu.CorrectOffset) > 0 {
 			v.add(p, "append, finish, session_id and correct_offset are for session uploads")
 		}
@@ -1242,15 +1289,25 @@ func (v *validator) chunkedUpload(p string, op *Operation, cu *ChunkedUpload, in
 			v.add(p, "a resumable upload starts with the operation's request, which must be a POST, PUT or PATCH")
 		}
 	case UploadSession:
-		step(p+".start", cu.Start, true)
-		step(p+".append", cu.Append, true)
-		step(p+".finish", cu.Finish, true)
+		step(p+".start", cu.Start, true, false)
+		step(p+".append", cu.Append, true, false)
+		step(p+".finish", cu.Finish, true, false)
 		v.jsonPath(p+".session_id", cu.SessionID, true)
 		for i, cp := range cu.CorrectOffset {
 			v.jsonPath(fmt.Sprintf("%s.correct_offset[%d]", p, i), cp, true)
 		}
+	case UploadParts:
+		step(p+".start", cu.Start, true, true)
+		step(p+".append", cu.Append, true, false)
+		step(p+".finish", cu.Finish, true, true)
+		v.jsonPath(p+".session_id", cu.SessionID, true)
+		v.jsonPath(p+".part_size", cu.PartSize, false)
+		v.jsonPath(p+".part", cu.Part, false)
+		if len(cu.CorrectOffset) > 0 {
+			v.add(p+".correct_offset", "is for session uploads: a parts upload sends each part at its place")
+		}
 	default:
-		v.add(p+".style", "must be resumable or session")
+		v.add(p+".style", "must be resumable, session or parts")
 	}
 }
 

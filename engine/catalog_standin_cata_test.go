@@ -70,9 +70,14 @@ func TestCatalogStandInsFilesAndWork(t *testing.T) {
 				"POST /wiki/rest/api/content":     `{"id":"65601","type":"comment","status":"current"}`,
 				"GET /wiki/rest/api/content/search": `{"results":[{"id":"65598","type":"page","title":"Runbook",
 					"history":{"createdDate":"2026-12-06T10:03:00.000Z"},"version":{"number":1,"when":"2026-12-06T10:03:00.000Z"}}],"start":0,"limit":100,"size":1}`,
+				// An attachment's _links.download, relative to the site's /wiki.
+				"GET /wiki/download/attachments/65598/run book.pdf": "%PDF-1.7 runbook",
 			},
-			calls: []standInCall{{activity: "add_comment", input: map[string]any{"page_id": "65598", "body": "<p>ok</p>"}, want: `{"id":"65601"}`}},
-			poll:  &standInPoll{object: "page", event: "created", state: watermark, want: "65598"},
+			sent: map[string][]string{"GET /wiki/download/attachments/65598/run book.pdf": {"version=1", "api=v2"}},
+			calls: []standInCall{{activity: "add_comment", input: map[string]any{"page_id": "65598", "body": "<p>ok</p>"}, want: `{"id":"65601"}`},
+				{activity: "download_attachment", input: map[string]any{"download": "/download/attachments/65598/run%20book.pdf?version=1&modificationDate=1733479380000&api=v2"},
+					want: `{"content_type":"application/json","size":16,"content":"JVBERi0xLjcgcnVuYm9vaw=="}`}},
+			poll: &standInPoll{object: "page", event: "created", state: watermark, want: "65598"},
 		},
 	}
 	for _, tc := range cases {

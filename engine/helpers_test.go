@@ -71,6 +71,9 @@ type fixtureOptions struct {
 	noSetup bool // the store already holds tenant, folder and vault store
 	// engine adjusts the engine's options.
 	engine func(*engine.Options)
+	// sleep replaces the outbound client's waits (Retry-After), so that
+	// tests record them instead of sleeping.
+	sleep func(context.Context, time.Duration) error
 }
 
 func newFixture(t testing.TB, o fixtureOptions) *fixture {
@@ -122,6 +125,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 		RootCAs:    f.roots,
 		Clock:      f.clock,
 		MaxRetries: -1,
+		Sleep:      o.sleep,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -756,6 +756,10 @@ func (m *matrixRun) execute(a *connector.Auth, values map[string]string, conn *j
 		// stand-ins in upload_test.go.
 		delete(input, cu.AboveInput)
 	}
+	if l := mo.op.Link; l != nil {
+		// A link as the API answers it: a path with a query.
+		input[l.Input] = matrixLink(l.Input)
+	}
 	input = withMessage(mo.op, input, what == "every input")
 	disposition := ""
 	if mo.op.OutputFile != nil {
@@ -834,8 +838,19 @@ func matrixValue(name string) string { return "v" + strings.ReplaceAll(name, "_"
 // checkOpRequest is checkRequest for an operation, on its own base URL
 // when it has one.
 func (m *matrixRun) checkOpRequest(name string, r matrixRequest, op *connector.Operation) {
+	if l := op.Link; l != nil {
+		// Under the auth type's base URL, its trim cut off.
+		m.checkRequestAt(name, r, op.Method, strings.TrimSuffix(m.baseURL(m.auth), l.Trim), strings.SplitN(matrixLink(l.Input), "?", 2)[0])
+		if r.query.Get("version") != "1" {
+			m.t.Errorf("%s: the link's query is not sent: %s", name, r.rawQuery)
+		}
+		return
+	}
 	m.checkRequestAt(name, r, op.Method, op.BaseURL, op.Path)
 }
+
+// matrixLink is the value of a link input.
+func matrixLink(name string) string { return "/" + matrixValue(name) + "/x.bin?version=1" }
 
 // checkRequest checks the method, and that the path is the declared
 // template (base URL and path) with every variable filled.
@@ -1189,6 +1204,8 @@ func (m *matrixRun) checkInputs(name string, mo matrixOp, input map[string]any, 
 		where := in.In
 		if where == "" {
 			switch {
+			case op.Link != nil && op.Link.Input == in.Name:
+				continue // the request's path, checked there
 			case strings.Contains(op.Path, "{"+in.Name+"}"):
 				where = "path"
 			case op.Method == http.MethodGet || op.Method == http.MethodHead || op.Method == http.MethodDelete:

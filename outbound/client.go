@@ -561,6 +561,15 @@ func orDefault[T comparable](v, def T) T {
 	return v
 }
 
+// Wait waits as long as an answer's Retry-After asks (capped at
+// MaxRetryAfter; backoff for the attempt-th wait when it names none), for
+// an API that answers "not yet, ask again" outside of a failure, such as
+// a 202 while it puts an upload together. It returns early with ctx's
+// error.
+func (c *Client) Wait(ctx context.Context, h http.Header, attempt int) error {
+	return c.sleep(ctx, c.retryAfter(h, max(attempt, 1)))
+}
+
 func sleepContext(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
