@@ -105,7 +105,9 @@ func (u *UI) connectionView(w http.ResponseWriter, r *request, id string, res co
 				}
 			}
 			d["Activity"], d["Inputs"] = name, form
-			d["Uploads"] = slices.ContainsFunc(form, func(in activityInput) bool { return in.Type == connector.TypeFile })
+			if slices.ContainsFunc(form, func(in activityInput) bool { return in.Type == connector.TypeFile }) {
+				d["UploadLimit"] = byteSize(u.opts.Guard.MaxExecuteBodyBytes())
+			}
 			if followsPages(def, name) {
 				d["MaxPages"], d["PagesCap"] = r.FormValue("max_pages"), engine.MaxPages
 			}
