@@ -172,11 +172,14 @@ func TestImportOpenAPI(t *testing.T) {
 	})
 	t.Run("Unusable", func(t *testing.T) {
 		// The undeclared {photoId} becomes a required input, the
-		// multipart body and the cookie parameter are reported, and the
-		// OPTIONS operation is named in the checklist.
+		// cookie parameter is reported, and the OPTIONS operation is
+		// named in the checklist; the multipart body sends its file.
 		put := activity(t, d, "put_widgets_widget_id_photos_photo_id")
 		if in := input(t, &put.Operation, "photoId"); !in.Required {
 			t.Errorf("photoId = %+v", in)
+		}
+		if in := input(t, &put.Operation, "file"); in.Type != connector.TypeFile || put.BodyEncoding != connector.BodyMultipart {
+			t.Errorf("photo upload: file %+v, body_encoding %q", in, put.BodyEncoding)
 		}
 		for _, c := range []struct {
 			item   string
@@ -185,7 +188,6 @@ func TestImportOpenAPI(t *testing.T) {
 		}{
 			{"Parameters", importer.StatusWarning, "{photoId}"},
 			{"Parameters", importer.StatusWarning, "cookie parameters"},
-			{"Request bodies", importer.StatusWarning, "multipart/form-data"},
 			{"Activities", importer.StatusError, "OPTIONS /widgets/{widgetId}/photos/{photoId}"},
 		} {
 			if !hasCheck(res, c.item, c.st, c.detail) {
