@@ -664,6 +664,9 @@ func (b *builder) inputs(op *operation, o *connector.Operation, where string) {
 	if bd.encoding != connector.BodyJSON && bd.encoding != "" && o.Method != http.MethodGet && o.Method != http.MethodHead {
 		o.BodyEncoding = bd.encoding
 	}
+	if slices.ContainsFunc(o.Inputs, func(in connector.Input) bool { return in.Type == connector.TypeFile }) {
+		b.find("Request bodies", StatusOK, "file uploads became file inputs, sent as multipart/form-data or as the whole body", where)
+	}
 }
 
 // typeMatches reports whether a value read from the description fits the

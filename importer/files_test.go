@@ -119,6 +119,9 @@ paths:
 			t.Errorf("notes body_encoding %q, want JSON", note.BodyEncoding)
 		}
 		wantInput(t, note, "blob", connector.TypeString, false)
+		if !hasCheck(res, "Request bodies", importer.StatusOK, "file inputs", "POST /documents", "PUT /documents/{id}/content") {
+			t.Errorf("the checklist does not name the uploads: %+v", res.Checklist)
+		}
 	})
 
 	t.Run("OpenAPI31", func(t *testing.T) {
