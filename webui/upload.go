@@ -12,10 +12,6 @@ import (
 	"junction/connector"
 )
 
-// uploadMemory is how much of an uploaded form is held in memory; the
-// rest waits in temporary files the server removes after the request.
-const uploadMemory = 8 << 20
-
 // isExecutePath reports whether a POST goes to "try an activity", the
 // one form that uploads files.
 func isExecutePath(p string) bool {
@@ -25,13 +21,15 @@ func isExecutePath(p string) bool {
 
 // parseBody reads a multipart form before its CSRF token is checked, so
 // that a body over the limit is answered as that, not as a stale form.
-// Other forms are read as they always were, by PostFormValue.
-func parseBody(r *http.Request, limit int64) error {
+// Other forms are read as they always were, by PostFormValue. The whole
+// body, which MaxBytesReader holds to bodyCap, stays in memory: files are
+// never written to disk, as in an execution through the API.
+func parseBody(r *http.Request, limit, bodyCap int64) error {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
 		return nil
 	}
-	err := r.ParseMultipartForm(uploadMemory)
+	err := r.ParseMultipartForm(bodyCap)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):

@@ -188,7 +188,7 @@ func (u *UI) signedIn(h func(w http.ResponseWriter, r *request) error) http.Hand
 				limit = u.opts.Guard.MaxExecuteBodyBytes() + maxFormBytes
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
-			if err := parseBody(r, u.opts.Guard.MaxExecuteBodyBytes()); err != nil {
+			if err := parseBody(r, u.opts.Guard.MaxExecuteBodyBytes(), limit); err != nil {
 				u.fail(w, r, req, err)
 				return
 			}
