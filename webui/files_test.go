@@ -80,6 +80,16 @@ activities:
     output_file: {filename: "report-{id}.pdf"}
     inputs:
       - {name: id, type: string, required: true}
+objects:
+  - name: document
+    id_field: id
+    operations:
+      create:
+        method: POST
+        path: /upload
+        body_encoding: multipart
+        inputs:
+          - {name: file, type: file, required: true}
 `
 	if err := os.WriteFile(filepath.Join(dir, "filebox.yaml"), []byte(def), 0o600); err != nil {
 		t.Fatal(err)
@@ -117,6 +127,7 @@ activities:
 		for _, c := range []struct{ activity, control string }{
 			{"upload", `<input type="file" id="input.file" name="input.file" multiple>`},
 			{"put_raw", `<input type="file" id="input.content" name="input.content">`},
+			{"document.create", `<input type="file" id="input.file" name="input.file" multiple>`},
 		} {
 			body := e.get(page+"?activity="+c.activity, http.StatusOK)
 			if !strings.Contains(body, `enctype="multipart/form-data"`) || !strings.Contains(body, c.control) {
@@ -145,6 +156,15 @@ activities:
 			}
 		}
 		noToken(t, body)
+	})
+
+	t.Run("ObjectOperation", func(t *testing.T) {
+		resp, body := e.postFiles(page+"/execute", e.token, url.Values{"activity": {"document.create"}},
+			upload{"input.file", "c.json", "application/json", `{"k":1}`})
+		wantStatus(t, "create", resp, http.StatusOK)
+		if !strings.Contains(body, "c.json|application/json|") {
+			t.Errorf("the object's operation did not upload: %s", body)
+		}
 	})
 
 	t.Run("Binary", func(t *testing.T) {
