@@ -1,8 +1,10 @@
 package importer_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"junction/connector"
@@ -218,6 +220,38 @@ paths:
 		}
 		wantInput(t, form, "comment", connector.TypeString, false)
 	})
+}
+
+// A Postman collection's form-data file fields and file bodies become
+// file inputs too; a field's example value is not carried over.
+func TestImportPostmanFileInputs(t *testing.T) {
+	res := importText(t, `{
+  "info": {"name": "Mail", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+  "item": [
+    {"name": "Send", "request": {"method": "POST", "url": "https://api.mail.example.com/messages",
+      "body": {"mode": "formdata", "formdata": [
+        {"key": "to", "type": "text", "value": "planted-recipient@example.com"},
+        {"key": "attachment", "type": "file", "src": "a.pdf"},
+        {"key": "attachment", "type": "file", "src": "b.pdf"}]}}},
+    {"name": "Put object", "request": {"method": "PUT", "url": "https://api.mail.example.com/objects/:key",
+      "body": {"mode": "file", "file": {"src": "c.bin"}}}}
+  ]
+}`)
+	d := res.Definition
+	send := operationAt(t, d, "POST", "/messages")
+	if send.BodyEncoding != connector.BodyMultipart || len(send.Inputs) != 2 {
+		t.Errorf("send: body_encoding %q, inputs %+v", send.BodyEncoding, send.Inputs)
+	}
+	wantInput(t, send, "to", connector.TypeString, false)
+	wantInput(t, send, "attachment", connector.TypeFile, false)
+	put := operationAt(t, d, "PUT", "/objects/{key}")
+	if put.BodyEncoding != connector.BodyBinary {
+		t.Errorf("put: body_encoding %q", put.BodyEncoding)
+	}
+	wantInput(t, put, "file", connector.TypeFile, true)
+	if b, _ := json.Marshal(res); strings.Contains(string(b), "planted-recipient") {
+		t.Error("a form field's example value reached the draft")
+	}
 }
 
 // Box's description uploads a file as multipart/form-data (its

@@ -305,8 +305,9 @@ func TestImportPostman(t *testing.T) {
 	if input(t, &create.Operation, "weight").Type != connector.TypeNumber || input(t, &create.Operation, "express").Type != connector.TypeBoolean {
 		t.Errorf("create inputs = %+v", create.Inputs)
 	}
-	if !hasCheck(res, "Request bodies", importer.StatusWarning, "multipart/form-data") {
-		t.Error("the form-data upload is not reported")
+	label := operationAt(t, d, "POST", "/parcels/{parcelId}/label")
+	if label.BodyEncoding != connector.BodyMultipart || input(t, label, "file").Type != connector.TypeFile {
+		t.Errorf("the form-data upload: body_encoding %q, inputs %+v", label.BodyEncoding, label.Inputs)
 	}
 	if len(res.Resources) != 2 || res.Resources[1].Name != "parcels" || len(res.Resources[1].Operations) != 4 {
 		t.Errorf("resources = %+v (the folder is the resource)", res.Resources)
