@@ -57,6 +57,17 @@ var (
 	_ slog.LogValuer = (*File)(nil)
 )
 
+// UploadedFile is a file sent from a browser's form: the name is kept
+// only when it is a plain file name and the media type only when it
+// parses, since both go into a part's headers.
+func UploadedFile(filename, contentType string, content []byte) *File {
+	f := &File{Filename: cleanFilename(filename), Content: content, Size: len(content)}
+	if _, _, err := mime.ParseMediaType(contentType); err == nil && !strings.ContainsFunc(contentType, isControl) {
+		f.ContentType = contentType
+	}
+	return f
+}
+
 // maxFilenameLen bounds a filename taken from a caller or an answer.
 const maxFilenameLen = 255
 

@@ -96,6 +96,10 @@ func (s *Server) LoginFailed(r *http.Request, tenant, user string) {
 	s.authLimit.failed(r.Context(), s.clientAddr(r), loginKey(tenant, user))
 }
 
+// MaxExecuteBodyBytes is the most an execution's request may carry, so
+// that the web UI holds uploads from its forms to the API's limit.
+func (s *Server) MaxExecuteBodyBytes() int64 { return s.opts.MaxExecuteBodyBytes }
+
 // New returns a Server calling a for every operation.
 func New(a *app.App, opts Options) *Server {
 	if opts.Logger == nil {

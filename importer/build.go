@@ -645,7 +645,10 @@ func (b *builder) inputs(op *operation, o *connector.Operation, where string) {
 	case o.Method == http.MethodGet || o.Method == http.MethodHead:
 		b.find("Request bodies", StatusWarning, o.Method+" requests cannot carry a body; the body the description declares was left out", where)
 	case bd.encoding == "":
-		b.find("Request bodies", StatusWarning, fmt.Sprintf("%s bodies are not supported (only JSON and form); the body was left out, send it with http_request", bd.mediaType), where)
+		b.find("Request bodies", StatusWarning, fmt.Sprintf("%s bodies are not supported (only JSON, form, multipart and binary); the body was left out, send it with http_request", bd.mediaType), where)
+	case bd.encoding == connector.BodyBinary:
+		// the body is the file input's bytes, with no template
+		add(*bd.whole, "body")
 	case bd.whole != nil:
 		p := *bd.whole
 		p.name = "body"
@@ -658,8 +661,11 @@ func (b *builder) inputs(op *operation, o *connector.Operation, where string) {
 			add(p, "body")
 		}
 	}
-	if bd.encoding == connector.BodyForm && o.Method != http.MethodGet && o.Method != http.MethodHead {
-		o.BodyEncoding = connector.BodyForm
+	if bd.encoding != connector.BodyJSON && bd.encoding != "" && o.Method != http.MethodGet && o.Method != http.MethodHead {
+		o.BodyEncoding = bd.encoding
+	}
+	if slices.ContainsFunc(o.Inputs, func(in connector.Input) bool { return in.Type == connector.TypeFile }) {
+		b.find("Request bodies", StatusOK, "file uploads became file inputs, sent as multipart/form-data or as the whole body", where)
 	}
 }
 

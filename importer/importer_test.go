@@ -172,11 +172,14 @@ func TestImportOpenAPI(t *testing.T) {
 	})
 	t.Run("Unusable", func(t *testing.T) {
 		// The undeclared {photoId} becomes a required input, the
-		// multipart body and the cookie parameter are reported, and the
-		// OPTIONS operation is named in the checklist.
+		// cookie parameter is reported, and the OPTIONS operation is
+		// named in the checklist; the multipart body sends its file.
 		put := activity(t, d, "put_widgets_widget_id_photos_photo_id")
 		if in := input(t, &put.Operation, "photoId"); !in.Required {
 			t.Errorf("photoId = %+v", in)
+		}
+		if in := input(t, &put.Operation, "file"); in.Type != connector.TypeFile || put.BodyEncoding != connector.BodyMultipart {
+			t.Errorf("photo upload: file %+v, body_encoding %q", in, put.BodyEncoding)
 		}
 		for _, c := range []struct {
 			item   string
@@ -185,7 +188,6 @@ func TestImportOpenAPI(t *testing.T) {
 		}{
 			{"Parameters", importer.StatusWarning, "{photoId}"},
 			{"Parameters", importer.StatusWarning, "cookie parameters"},
-			{"Request bodies", importer.StatusWarning, "multipart/form-data"},
 			{"Activities", importer.StatusError, "OPTIONS /widgets/{widgetId}/photos/{photoId}"},
 		} {
 			if !hasCheck(res, c.item, c.st, c.detail) {
@@ -303,8 +305,9 @@ func TestImportPostman(t *testing.T) {
 	if input(t, &create.Operation, "weight").Type != connector.TypeNumber || input(t, &create.Operation, "express").Type != connector.TypeBoolean {
 		t.Errorf("create inputs = %+v", create.Inputs)
 	}
-	if !hasCheck(res, "Request bodies", importer.StatusWarning, "multipart/form-data") {
-		t.Error("the form-data upload is not reported")
+	label := operationAt(t, d, "POST", "/parcels/{parcelId}/label")
+	if label.BodyEncoding != connector.BodyMultipart || input(t, label, "file").Type != connector.TypeFile {
+		t.Errorf("the form-data upload: body_encoding %q, inputs %+v", label.BodyEncoding, label.Inputs)
 	}
 	if len(res.Resources) != 2 || res.Resources[1].Name != "parcels" || len(res.Resources[1].Operations) != 4 {
 		t.Errorf("resources = %+v (the folder is the resource)", res.Resources)

@@ -84,7 +84,7 @@ type param struct {
 // body is the request body.
 type body struct {
 	mediaType string
-	encoding  connector.BodyEncoding // json or form; "" when unsupported
+	encoding  connector.BodyEncoding // json, form, multipart or binary; "" when unsupported
 	// props are the top-level properties of an object body.
 	props []param
 	// whole is set for a body that is not an object (an array, a string):

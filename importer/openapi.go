@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -276,6 +277,19 @@ func isForm(mediaType string) bool {
 	return strings.TrimSpace(mt) == "application/x-www-form-urlencoded"
 }
 
+// isMultipart reports a multipart/form-data body: its parts are fields
+// and files.
+func isMultipart(mediaType string) bool {
+	mt, _, _ := strings.Cut(strings.ToLower(mediaType), ";")
+	return strings.TrimSpace(mt) == "multipart/form-data"
+}
+
+// isOctetStream reports a body that is one file's bytes.
+func isOctetStream(mediaType string) bool {
+	mt, _, _ := strings.Cut(strings.ToLower(mediaType), ";")
+	return strings.TrimSpace(mt) == "application/octet-stream"
+}
+
 func v3Body(rb *v3.RequestBody) *body {
 	b := &body{required: rb.Required != nil && *rb.Required}
 	var chosen *v3.MediaType
@@ -288,6 +302,10 @@ func v3Body(rb *v3.RequestBody) *body {
 			b.mediaType, b.encoding, chosen = k, connector.BodyJSON, mt
 		case isForm(k) && chosen == nil:
 			b.mediaType, b.encoding, chosen = k, connector.BodyForm, mt
+		case isMultipart(k) && chosen == nil:
+			b.mediaType, b.encoding, chosen = k, connector.BodyMultipart, mt
+		case isOctetStream(k) && chosen == nil:
+			b.mediaType, b.encoding, chosen = k, connector.BodyBinary, mt
 		case b.mediaType == "":
 			b.mediaType = k
 		}
@@ -298,8 +316,38 @@ func v3Body(rb *v3.RequestBody) *body {
 	if chosen == nil {
 		return b // unsupported media type; the builder reports it
 	}
+	if b.encoding == connector.BodyBinary {
+		fileBody(b, schemaOf(chosen.Schema))
+		return b
+	}
 	bodyFromSchema(b, schemaOf(chosen.Schema))
 	return b
+}
+
+// fileBody makes a body that is one file's bytes a single file input.
+func fileBody(b *body, s *base.Schema) {
+	whole := param{name: "file", in: "body", required: b.required, typ: connector.TypeFile}
+	if s != nil {
+		whole.description = s.Description
+	}
+	b.whole = &whole
+}
+
+// isFileSchema reports whether a schema describes a file's content: a
+// binary string (OpenAPI 3.0's format: binary, 3.1's contentMediaType or
+// contentEncoding, Swagger's type: file), or a list of them, which a
+// multipart body sends as one part each.
+func isFileSchema(s *base.Schema, depth int) bool {
+	if s == nil || depth > 1 {
+		return false
+	}
+	if s.Items != nil && s.Items.IsA() && (slices.Contains(s.Type, "array") || len(s.Type) == 0) {
+		return isFileSchema(schemaOf(s.Items.A), depth+1)
+	}
+	if len(s.Type) > 0 && !slices.Contains(s.Type, "string") && !slices.Contains(s.Type, "file") {
+		return false
+	}
+	return slices.Contains(s.Type, "file") || s.Format == "binary" || s.ContentMediaType != "" || s.ContentEncoding != ""
 }
 
 // bodyFromSchema turns an object schema into one input per property, and
@@ -317,8 +365,17 @@ func bodyFromSchema(b *body, s *base.Schema) {
 			}
 			pr := param{name: p.name, in: "body", required: req[p.name]}
 			fillParam(&pr, ps)
+			if b.encoding == connector.BodyMultipart && isFileSchema(ps, 0) {
+				pr.typ, pr.def, pr.enum = connector.TypeFile, nil, nil
+			}
 			b.props = append(b.props, pr)
 		}
+		return
+	}
+	if b.encoding == connector.BodyMultipart {
+		// a multipart body is named parts: without properties there
+		// is nothing to name them by
+		b.encoding = ""
 		return
 	}
 	whole := param{name: "body", in: "body", required: b.required}
@@ -629,11 +686,18 @@ func swaggerOperation(d *v2.Swagger, path, method string, item *v2.PathItem, o *
 				b := &body{mediaType: "application/json", encoding: connector.BodyJSON, required: p.Required != nil && *p.Required}
 				if len(consumes) > 0 && !anyJSON(consumes) {
 					b.mediaType, b.encoding = consumes[0], ""
-					if isForm(consumes[0]) {
+					switch {
+					case isForm(consumes[0]):
 						b.encoding = connector.BodyForm
+					case isOctetStream(consumes[0]):
+						b.encoding = connector.BodyBinary
 					}
 				}
-				if b.encoding != "" {
+				switch b.encoding {
+				case connector.BodyBinary:
+					fileBody(b, schemaOf(p.Schema))
+				case "":
+				default:
 					bodyFromSchema(b, schemaOf(p.Schema))
 				}
 				op.body = b
@@ -644,8 +708,8 @@ func swaggerOperation(d *v2.Swagger, path, method string, item *v2.PathItem, o *
 				pr.required = true
 			}
 			pr.typ = swaggerType(p.Type)
-			if p.Type == "file" {
-				fileUpload = true
+			if p.Type == "file" && p.In == "formData" {
+				fileUpload, pr.typ = true, connector.TypeFile
 			}
 			for _, n := range p.Enum {
 				if v, ok := nodeValue(n, pr.typ); ok {
@@ -674,7 +738,7 @@ func swaggerOperation(d *v2.Swagger, path, method string, item *v2.PathItem, o *
 	if len(form) > 0 && op.body == nil {
 		b := &body{mediaType: "application/x-www-form-urlencoded", encoding: connector.BodyForm, props: form}
 		if fileUpload || containsFold(consumes, "multipart/form-data") && !containsFold(consumes, "application/x-www-form-urlencoded") {
-			b.mediaType, b.encoding, b.props = "multipart/form-data", "", nil
+			b.mediaType, b.encoding = "multipart/form-data", connector.BodyMultipart
 		}
 		op.body = b
 	}

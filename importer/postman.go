@@ -368,9 +368,27 @@ func pmBodyOf(b *pmBody) *body {
 		}
 		return bd
 	case "formdata":
-		return &body{mediaType: "multipart/form-data"}
+		bd := &body{mediaType: "multipart/form-data", encoding: connector.BodyMultipart}
+		seen := map[string]bool{}
+		for _, kv := range b.FormData {
+			if kv.Disabled || kv.Key == "" || seen[kv.Key] {
+				continue // a repeated file key is one input taking a list
+			}
+			seen[kv.Key] = true
+			pr := param{name: kv.Key, in: "body", typ: connector.TypeString, description: text(kv.Description)}
+			if kv.Type == "file" {
+				pr.typ = connector.TypeFile
+			}
+			bd.props = append(bd.props, pr)
+		}
+		if len(bd.props) == 0 {
+			bd.encoding = "" // nothing to name the parts by
+		}
+		return bd
 	case "file":
-		return &body{mediaType: "application/octet-stream"}
+		bd := &body{mediaType: "application/octet-stream", encoding: connector.BodyBinary, required: true}
+		fileBody(bd, nil)
+		return bd
 	case "graphql":
 		return &body{mediaType: "application/graphql"}
 	}

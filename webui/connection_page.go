@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -45,6 +46,23 @@ type activityChoice struct {
 type activityInput struct {
 	connector.Input
 	Value string
+	// Multiple lets a file input take several files: a multipart body
+	// repeats the part for each.
+	Multiple bool
+}
+
+// formInputs are the controls of a named activity or object operation;
+// false when def has no such thing.
+func formInputs(def *connector.Definition, name string) ([]activityInput, bool) {
+	inputs, enc, ok := activityInputs(def, name)
+	if !ok {
+		return nil, false
+	}
+	form := make([]activityInput, len(inputs))
+	for i, in := range inputs {
+		form[i] = activityInput{Input: in, Multiple: in.Type == connector.TypeFile && enc == connector.BodyMultipart}
+	}
+	return form, true
 }
 
 func (u *UI) connectionView(w http.ResponseWriter, r *request, id string, res connectionResults, formErr error) error {
@@ -82,12 +100,16 @@ func (u *UI) connectionView(w http.ResponseWriter, r *request, id string, res co
 		d["OAuth"] = auth != nil && auth.Type == connector.AuthOAuth2AuthorizationCode
 		d["Activities"] = activitiesOf(def)
 		name := r.FormValue("activity")
-		if inputs, ok := activityInputs(def, name); ok && canExecute {
-			var form []activityInput
-			for _, in := range inputs {
-				form = append(form, activityInput{Input: in, Value: r.FormValue("input." + in.Name)})
+		if form, ok := formInputs(def, name); ok && canExecute {
+			for i := range form {
+				if form[i].Type != connector.TypeFile {
+					form[i].Value = r.FormValue("input." + form[i].Name)
+				}
 			}
 			d["Activity"], d["Inputs"] = name, form
+			if slices.ContainsFunc(form, func(in activityInput) bool { return in.Type == connector.TypeFile }) {
+				d["UploadLimit"] = byteSize(u.opts.Guard.MaxExecuteBodyBytes())
+			}
 			if followsPages(def, name) {
 				d["MaxPages"], d["PagesCap"] = r.FormValue("max_pages"), engine.MaxPages
 			}
@@ -135,24 +157,24 @@ func objectOperation(name string) (object, operation string, ok bool) {
 	return strings.Cut(name, ".")
 }
 
-// activityInputs are the inputs of a named activity or object operation;
-// false when def has no such thing.
-func activityInputs(def *connector.Definition, name string) ([]connector.Input, bool) {
+// activityInputs are the inputs of a named activity or object operation,
+// with how its body is written; false when def has no such thing.
+func activityInputs(def *connector.Definition, name string) ([]connector.Input, connector.BodyEncoding, bool) {
 	if object, operation, ok := objectOperation(name); ok {
 		if o := def.Object(object); o != nil {
 			if op := o.Operations.ByName(operation); op != nil {
-				return op.Inputs, true
+				return op.Inputs, op.BodyEncoding, true
 			}
 		}
-		return nil, false
+		return nil, "", false
 	}
 	if name == connector.HTTPRequestActivity && def.HTTPRequestEnabled() {
-		return connector.HTTPRequestInputs, true
+		return connector.HTTPRequestInputs, connector.BodyJSON, true
 	}
 	if a := def.Activity(name); a != nil {
-		return a.Inputs, true
+		return a.Inputs, a.BodyEncoding, true
 	}
-	return nil, false
+	return nil, "", false
 }
 
 // followsPages reports whether the choice named can follow pages when
@@ -190,9 +212,7 @@ func inputValue(in connector.Input, v string) (any, bool, error) {
 		return n, true, nil
 	case connector.TypeBoolean:
 		return v == "on" || v == "true", true, nil
-	case connector.TypeObject, connector.TypeArray, connector.TypeFile:
-		// A file is given as its JSON form, {content (base64), filename,
-		// content_type}: the page has no file picker.
+	case connector.TypeObject, connector.TypeArray:
 		var x any
 		if err := json.Unmarshal([]byte(v), &x); err != nil {
 			if in.Name == "body" {
@@ -213,13 +233,22 @@ func (u *UI) executeActivity(w http.ResponseWriter, r *request) error {
 		return err
 	}
 	name := r.PostFormValue("activity")
-	inputs, ok := activityInputs(def, name)
+	inputs, ok := formInputs(def, name)
 	if !ok {
 		return u.connectionView(w, r, c.ID, connectionResults{}, junction.Invalid("activity", "%q is not an activity or object operation of %s", name, def.DisplayName))
 	}
 	in := map[string]any{}
+	limit := u.opts.Guard.MaxExecuteBodyBytes()
+	budget := limit
 	for _, i := range inputs {
-		v, set, err := inputValue(i, r.PostFormValue("input."+i.Name))
+		var v any
+		var set bool
+		var err error
+		if i.Type == connector.TypeFile {
+			v, set, err = uploadedFiles(r, i, &budget, limit)
+		} else {
+			v, set, err = inputValue(i.Input, r.PostFormValue("input."+i.Name))
+		}
 		if err != nil {
 			return u.connectionView(w, r, c.ID, connectionResults{}, err)
 		}

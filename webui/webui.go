@@ -40,6 +40,9 @@ type Guard interface {
 	RequestID(r *http.Request) string
 	CheckLogin(r *http.Request, tenant, user string) error
 	LoginFailed(r *http.Request, tenant, user string)
+	// MaxExecuteBodyBytes bounds an execution's request: the files a
+	// form uploads to try an activity are held to it.
+	MaxExecuteBodyBytes() int64
 }
 
 // Options configures the UI.
@@ -177,10 +180,18 @@ func (u *UI) signedIn(h func(w http.ResponseWriter, r *request) error) http.Hand
 		req := &request{Request: r, p: p, session: s, csrf: csrfToken(c.Value), folder: currentFolder(r)}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			limit := int64(maxFormBytes)
-			if r.URL.Path == "/builder/import" {
+			switch {
+			case r.URL.Path == "/builder/import":
 				limit = maxImportFormBytes
+			case isExecutePath(r.URL.Path):
+				// the files, and room for the other fields beside them
+				limit = u.opts.Guard.MaxExecuteBodyBytes() + maxFormBytes
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			if err := parseBody(r, u.opts.Guard.MaxExecuteBodyBytes(), limit); err != nil {
+				u.fail(w, r, req, err)
+				return
+			}
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(req.csrf)) != 1 {
 				http.Error(w, "the form is out of date or did not come from this site: reload the page and try again", http.StatusForbidden)
 				return

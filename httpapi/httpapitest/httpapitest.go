@@ -76,6 +76,9 @@ type Options struct {
 	// AuthFailures limits failed authentication, timed by the server's
 	// clock; httpapi's defaults when zero.
 	AuthFailures httpapi.AuthLimit
+	// MaxExecuteBodyBytes limits an execution's body; the API's default
+	// when zero.
+	MaxExecuteBodyBytes int64
 	// OnRequest, when set, sees every request before the API serves it,
 	// with its body readable again afterwards: for tests that check what
 	// a client sends against the API's own description.
@@ -218,7 +221,7 @@ func NewServer(tb testing.TB, opts ...Options) *Server {
 		tb.Fatal("bootstrap created no administrator: the database was not empty")
 	}
 	api := httpapi.New(a, httpapi.Options{Logger: logger, TrustedProxies: o.TrustedProxies, Metrics: registry,
-		AuthFailures: o.AuthFailures, Clock: clock})
+		AuthFailures: o.AuthFailures, Clock: clock, MaxExecuteBodyBytes: o.MaxExecuteBodyBytes})
 	h := api.Handler()
 	handler.Store(&h)
 
